@@ -1,0 +1,120 @@
+/*
+ * adapter.h - the adapter ABI: how sitrep talks to a data source.
+ *
+ * One ABI for built-in adapters and for plugins loaded at run time. An
+ * adapter is a `static const sr_adapter` table of function pointers:
+ *
+ *   open(options, &state, err)   on the loop thread, once, when the config
+ *                                 is loaded; checks options, allocates state
+ *   poll(state, info, sink)      on a worker thread, never twice at once for
+ *                                 one state; emits samples and rejects
+ *   close(state)                 on the loop thread, after the last poll
+ *
+ * A plugin is a shared object that exports one symbol,
+ * `const sr_adapter *sitrep_adapter(void)` (SR_ADAPTER_ENTRY), whose
+ * abi_version sitrep checks before calling anything else.
+ *
+ * Adapters never see SQLite, curses or libuv: they receive options as text
+ * and hand samples to a sink, which copies what it is given. This header
+ * depends on the C standard library alone.
+ */
+#ifndef SR_ADAPTER_H
+#define SR_ADAPTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SR_ADAPTER_ABI 1
+#define SR_ADAPTER_ENTRY "sitrep_adapter"
+
+/* One observation, as an adapter hands it to the sink (all borrowed). */
+typedef struct {
+    const char *metric; /* a metric name of the config */
+    const char *entity; /* "force/north/district-3/unit-12" */
+    int64_t ts_ms;      /* UTC milliseconds since the epoch */
+    double value;
+    const char *key; /* source key making ingest idempotent; NULL = none */
+} sr_ad_sample;
+
+/*
+ * Where a poll puts what it read. Both functions copy their arguments and
+ * return 0, or a negative number when the sink cannot take more (the poll
+ * should then stop and return).
+ */
+typedef struct sr_sink sr_sink;
+struct sr_sink {
+    void *ctx;
+    int (*emit)(sr_sink *sink, const sr_ad_sample *sample);
+    /* raw: the input as read (a line, a row); where: "line 12" or NULL */
+    int (*reject)(sr_sink *sink, const char *where, const char *raw, const char *reason);
+};
+
+/* One `key = value` of the adapter's config section (borrowed). */
+typedef struct {
+    const char *key;
+    const char *value;
+    int line; /* line in the config file, for messages */
+} sr_ad_option;
+
+typedef struct {
+    const sr_ad_option *v;
+    size_t n;
+    const char *name;        /* the section's NAME in [adapter.NAME] */
+    const char *config_dir;  /* directory of the config file, for relative paths */
+} sr_ad_options;
+
+/* An option the adapter type understands, for validation and help. */
+typedef struct {
+    const char *key;
+    int required; /* 1 = open() fails without it */
+    const char *help;
+} sr_ad_option_spec;
+
+/* What a poll is told. */
+typedef struct {
+    int64_t now_ms;      /* the time of this poll (UTC ms) */
+    int64_t since_ms;    /* cursor: now_ms of the last successful poll, 0 = never */
+    int64_t timeout_ms;  /* budget for this poll; give up after it */
+    int more;            /* out: set to 1 when the poll stopped early and
+                            should be called again at once (a backfill in chunks) */
+    int64_t cursor_ms;   /* out: where the next poll's since_ms should start;
+                            0 = now_ms */
+} sr_poll_info;
+
+typedef struct sr_adapter {
+    uint32_t abi_version; /* SR_ADAPTER_ABI */
+    const char *type;     /* "sim", "csv", ... as in `type =` */
+    const char *description;
+    const sr_ad_option_spec *options; /* the type's own keys, ends with {NULL} */
+    /*
+     * Checks options and creates the state. On failure returns negative and
+     * writes a message (naming the option) into err; *state is untouched.
+     */
+    int (*open)(const sr_ad_options *opts, void **state, char *err, size_t errlen);
+    /*
+     * Reads what is new since info->since_ms and hands it to sink. Returns 0
+     * on success; on failure returns negative with a message in err. Samples
+     * emitted before a failure are kept.
+     */
+    int (*poll)(void *state, sr_poll_info *info, sr_sink *sink, char *err, size_t errlen);
+    void (*close)(void *state);
+} sr_adapter;
+
+typedef const sr_adapter *(*sr_adapter_entry_fn)(void);
+
+/* Value of option key, or NULL (borrowed from opts). */
+static inline const char *sr_ad_opt(const sr_ad_options *opts, const char *key)
+{
+    for (size_t i = opts->n; i-- > 0;) {
+        const char *a = opts->v[i].key, *b = key;
+        while (*a && *a == *b) {
+            a++;
+            b++;
+        }
+        if (*a == *b)
+            return opts->v[i].value;
+    }
+    return NULL;
+}
+
+#endif

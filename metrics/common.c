@@ -1,0 +1,369 @@
+/*
+ * common.c - error words, durations, points in time, numbers.
+ *
+ * Time zones: converting a local wall-clock time needs the C library's TZ,
+ * which is process-global. sr_local_to_utc() switches TZ under a mutex and
+ * restores it, so callers on any thread get a consistent answer.
+ */
+#include "common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *sr_strerror(int err)
+{
+    switch (err) {
+    case SR_OK:
+        return "success";
+    case SR_ENOMEM:
+        return "out of memory";
+    case SR_EINVAL:
+        return "invalid argument";
+    case SR_ENOENT:
+        return "not found";
+    case SR_EIO:
+        return "input/output error";
+    case SR_ECORRUPT:
+        return "the cache file is damaged";
+    case SR_EVERSION:
+        return "the cache was written by a newer sitrep";
+    case SR_EBUSY:
+        return "the cache is locked by another process";
+    case SR_ERANGE:
+        return "value out of range";
+    case SR_ENODATA:
+        return "no data in the window";
+    case SR_ETIMEDOUT:
+        return "timed out";
+    default:
+        return "unknown error";
+    }
+}
+
+sr_ms sr_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (sr_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const struct {
+    const char *suffix;
+    sr_ms ms;
+} duration_units[] = {
+    {"ms", 1}, {"s", SR_MS_SEC}, {"m", SR_MS_MIN}, {"h", SR_MS_HOUR}, {"d", SR_MS_DAY},
+    {"w", 7 * SR_MS_DAY},
+};
+
+int sr_parse_duration(const char *text, sr_ms *out_ms)
+{
+    if (!text)
+        return SR_EINVAL;
+    const char *p = text;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (!*p)
+        return SR_EINVAL;
+    sr_ms total = 0;
+    while (*p && !isspace((unsigned char)*p)) {
+        if (!isdigit((unsigned char)*p))
+            return SR_EINVAL;
+        errno = 0;
+        char *end;
+        unsigned long long n = strtoull(p, &end, 10);
+        if (errno || n > (unsigned long long)INT64_MAX / (7 * SR_MS_DAY))
+            return SR_EINVAL;
+        p = end;
+        size_t ulen = 0;
+        while (isalpha((unsigned char)p[ulen]))
+            ulen++;
+        sr_ms unit = 0;
+        for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++) {
+            if (strlen(duration_units[i].suffix) == ulen &&
+                strncmp(p, duration_units[i].suffix, ulen) == 0)
+                unit = duration_units[i].ms;
+        }
+        if (!unit)
+            return SR_EINVAL;
+        p += ulen;
+        if (total > INT64_MAX - (sr_ms)n * unit)
+            return SR_EINVAL;
+        total += (sr_ms)n * unit;
+    }
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p || total <= 0)
+        return SR_EINVAL;
+    *out_ms = total;
+    return 0;
+}
+
+void sr_format_duration(sr_ms ms, char *buf, size_t len)
+{
+    static const struct {
+        const char *suffix;
+        sr_ms ms;
+    } units[] = {{"d", SR_MS_DAY}, {"h", SR_MS_HOUR}, {"m", SR_MS_MIN}, {"s", SR_MS_SEC}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (ms >= units[i].ms && ms % units[i].ms == 0) {
+            snprintf(buf, len, "%lld%s", (long long)(ms / units[i].ms), units[i].suffix);
+            return;
+        }
+    }
+    snprintf(buf, len, "%lldms", (long long)ms);
+}
+
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int is_utc(const char *tz)
+{
+    return !tz || !*tz || strcmp(tz, "UTC") == 0 || strcmp(tz, "Etc/UTC") == 0 ||
+           strcmp(tz, "Z") == 0;
+}
+
+int sr_tz_valid(const char *tz)
+{
+    if (is_utc(tz))
+        return 1;
+    if (strstr(tz, "..") || tz[0] == '/')
+        return 0;
+    char path[512];
+    const char *dir = getenv("TZDIR");
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
+    return access(path, R_OK) == 0;
+}
+
+int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
+                    sr_ms *out_ms)
+{
+    double whole = floor(sec);
+    int ms = (int)llround((sec - whole) * 1000.0);
+    if (is_utc(tz)) {
+        /* normalise month overflow, then count days */
+        int64_t y = year + (mon - 1) / 12;
+        int m = (mon - 1) % 12;
+        if (m < 0) {
+            m += 12;
+            y--;
+        }
+        int64_t days = days_from_civil(y, (unsigned)m + 1, 1) + (mday - 1);
+        *out_ms = ((days * 24 + hour) * 60 + min) * SR_MS_MIN + (sr_ms)whole * 1000 + ms;
+        return 0;
+    }
+    if (!sr_tz_valid(tz))
+        return SR_EINVAL;
+    struct tm tm = {0};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = mday;
+    tm.tm_hour = hour;
+    tm.tm_min = min;
+    tm.tm_sec = (int)whole;
+    tm.tm_isdst = -1;
+    pthread_mutex_lock(&tz_lock);
+    char *old = getenv("TZ");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("TZ", tz, 1);
+    tzset();
+    time_t t = mktime(&tm);
+    if (saved) {
+        setenv("TZ", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("TZ");
+    }
+    tzset();
+    pthread_mutex_unlock(&tz_lock);
+    if (t == (time_t)-1 && !(tm.tm_year == 69 && tm.tm_mon == 11 && tm.tm_mday == 31))
+        return SR_EINVAL;
+    *out_ms = (sr_ms)t * 1000 + ms;
+    return 0;
+}
+
+void sr_format_time_utc(sr_ms ts, char *buf, size_t len)
+{
+    time_t s = (time_t)(ts >= 0 ? ts / 1000 : (ts - 999) / 1000);
+    int ms = (int)(ts - (sr_ms)s * 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+/* Reads exactly n digits into *out. */
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return d[m - 1];
+}
+
+static int parse_iso(const char *p, const char *tz, sr_ms *out)
+{
+    int y, mo, d, h = 0, mi = 0, s = 0;
+    double frac = 0;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+        digits(&p, 2, &d))
+        return SR_EINVAL;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+        return SR_EINVAL;
+    int has_zone = 0, offset_min = 0;
+    if (*p == 'T' || *p == ' ') {
+        p++;
+        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
+            return SR_EINVAL;
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &s))
+                return SR_EINVAL;
+            if (*p == '.' || *p == ',') {
+                p++;
+                double scale = 0.1;
+                if (!isdigit((unsigned char)*p))
+                    return SR_EINVAL;
+                while (isdigit((unsigned char)*p)) {
+                    frac += (*p - '0') * scale;
+                    scale /= 10;
+                    p++;
+                }
+            }
+        }
+        if (h > 24 || mi > 59 || s > 60 || (h == 24 && (mi || s || frac > 0)))
+            return SR_EINVAL;
+        if (*p == 'Z' || *p == 'z') {
+            has_zone = 1;
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+            if (digits(&p, 2, &oh))
+                return SR_EINVAL;
+            if (*p == ':')
+                p++;
+            if (isdigit((unsigned char)*p) && digits(&p, 2, &om))
+                return SR_EINVAL;
+            if (oh > 23 || om > 59)
+                return SR_EINVAL;
+            has_zone = 1;
+            offset_min = sign * (oh * 60 + om);
+        }
+    }
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p)
+        return SR_EINVAL;
+    if (s == 60)
+        s = 59; /* a leap second is read as the second before it */
+    sr_ms t;
+    int rc = sr_local_to_utc(has_zone ? NULL : tz, y, mo, d, h, mi, s + frac, &t);
+    if (rc)
+        return rc;
+    *out = t - (sr_ms)offset_min * SR_MS_MIN;
+    return 0;
+}
+
+int sr_parse_time(const char *text, const char *tz, sr_ms *out_ms)
+{
+    if (!text)
+        return SR_EINVAL;
+    while (isspace((unsigned char)*text))
+        text++;
+    if (!*text)
+        return SR_EINVAL;
+    /* ISO-8601 starts with four digits and a dash. */
+    if (isdigit((unsigned char)text[0]) && isdigit((unsigned char)text[1]) &&
+        isdigit((unsigned char)text[2]) && isdigit((unsigned char)text[3]) && text[4] == '-')
+        return parse_iso(text, tz, out_ms);
+    double secs;
+    if (sr_parse_double(text, &secs) == 0) {
+        if (fabs(secs) > 1e14) /* beyond year 3 million: not epoch seconds */
+            return SR_EINVAL;
+        *out_ms = (sr_ms)llround(secs * 1000.0);
+        return 0;
+    }
+    return SR_EINVAL;
+}
+
+int sr_parse_double(const char *text, double *out)
+{
+    if (!text)
+        return SR_EINVAL;
+    while (isspace((unsigned char)*text))
+        text++;
+    if (!*text)
+        return SR_EINVAL;
+    /* refuse hex floats, "nan", "inf": strtod would take them */
+    for (const char *c = text; *c; c++) {
+        if (!(isdigit((unsigned char)*c) || *c == '.' || *c == '-' || *c == '+' || *c == 'e' ||
+              *c == 'E' || isspace((unsigned char)*c)))
+            return SR_EINVAL;
+    }
+    errno = 0;
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || errno == ERANGE)
+        return SR_EINVAL;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end || !isfinite(v))
+        return SR_EINVAL;
+    *out = v;
+    return 0;
+}
+
+size_t sr_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return la > lb ? la : lb;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            size_t best = prev + cost;
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}

@@ -1,0 +1,83 @@
+/*
+ * common.h - error codes and small value types shared by every layer above
+ * metrics/ (app/, tui/). Adapters do not include this file: they speak only
+ * adapters/adapter.h.
+ */
+#ifndef SR_COMMON_H
+#define SR_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Error codes: fallible functions return 0 or one of these (negative). */
+enum {
+    SR_OK = 0,
+    SR_ENOMEM = -1,   /* out of memory */
+    SR_EINVAL = -2,   /* invalid argument or malformed input */
+    SR_ENOENT = -3,   /* no such metric, entity, file or key */
+    SR_EIO = -4,      /* the operating system or SQLite failed */
+    SR_ECORRUPT = -5, /* the cache file is damaged */
+    SR_EVERSION = -6, /* the cache was written by a newer sitrep */
+    SR_EBUSY = -7,    /* the cache is locked by another writer */
+    SR_ERANGE = -8,   /* a value is out of its allowed range */
+    SR_ENODATA = -9,  /* nothing to aggregate in the window */
+    SR_ETIMEDOUT = -10,
+};
+
+/* Words for an error code; never NULL. */
+const char *sr_strerror(int err);
+
+/* Milliseconds since the Unix epoch, UTC. */
+typedef int64_t sr_ms;
+
+#define SR_MS_SEC 1000LL
+#define SR_MS_MIN (60LL * SR_MS_SEC)
+#define SR_MS_HOUR (60LL * SR_MS_MIN)
+#define SR_MS_DAY (24LL * SR_MS_HOUR)
+
+/* Wall-clock now in ms. */
+sr_ms sr_now_ms(void);
+
+/*
+ * Parses a duration such as "500ms", "5s", "10m", "8h", "14d" (also "2w",
+ * and a sum like "1h30m") into milliseconds. Returns 0, or SR_EINVAL when the
+ * text is not a positive duration.
+ */
+int sr_parse_duration(const char *text, sr_ms *out_ms);
+
+/* Writes the shortest exact form of a duration ("8h", "90s", "1500ms"). */
+void sr_format_duration(sr_ms ms, char *buf, size_t len);
+
+/*
+ * Parses a point in time: ISO-8601 with a zone ("2015-03-01T10:00:00-08:00",
+ * "...Z", fractional seconds allowed), ISO-8601 without a zone or a date
+ * alone ("2015-03-01", interpreted in the time zone `tz`, NULL or "" = UTC),
+ * or epoch seconds (an integer or decimal number). Returns 0 or SR_EINVAL.
+ */
+int sr_parse_time(const char *text, const char *tz, sr_ms *out_ms);
+
+/*
+ * Converts a broken-down local time in zone `tz` (NULL or "" = UTC) to UTC
+ * ms; tm fields may be out of range (mktime normalisation). Thread-safe.
+ * Returns 0, or SR_EINVAL for an unknown zone.
+ */
+int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
+                    sr_ms *out_ms);
+
+/* Formats ts as ISO-8601 UTC with milliseconds ("2024-01-02T03:04:05.678Z"). */
+void sr_format_time_utc(sr_ms ts, char *buf, size_t len);
+
+/* True when tz names a zone this machine knows (tzdata), or is NULL/"UTC". */
+int sr_tz_valid(const char *tz);
+
+/*
+ * Parses a decimal number that must fill the whole string (leading and
+ * trailing blanks allowed). Returns 0 or SR_EINVAL; NaN and infinities are
+ * refused.
+ */
+int sr_parse_double(const char *text, double *out);
+
+/* Edit distance, used for "did you mean" suggestions. */
+size_t sr_edit_distance(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * query.h - aggregates of a metric over a window for any entity, pooling
+ * all its descendants, and the comparisons and series the screen shows.
+ *
+ * Windows are half-open [from, to). A window with nothing in it has no
+ * value (NAN), never 0.
+ */
+#ifndef SR_QUERY_H
+#define SR_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common.h"
+#include "kpi.h"
+#include "store.h"
+
+typedef struct {
+    const char *metric;
+    const char *entity; /* NULL or "" = every entity */
+    sr_agg agg;         /* SR_AGG_VALUE = the metric's default aggregate */
+    sr_ms from_ms, to_ms;
+} sr_query;
+
+typedef struct {
+    double value;  /* NAN when the window holds no data */
+    int64_t n;     /* observations (events), samples (gauges, counters) */
+    bool exact;    /* false when a percentile came from the sketch */
+} sr_result;
+
+/*
+ * Runs one aggregate. The catalog gives the metric's kind, percentile
+ * method, target and (for ratios) its two parts. Returns SR_ENOENT for an
+ * unknown metric or entity, SR_EINVAL for an aggregate the kind does not
+ * support.
+ */
+int sr_query_run(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_result *out);
+
+typedef struct {
+    const char *entity; /* borrowed from the store */
+    sr_result r;
+} sr_child_result;
+
+/*
+ * The same aggregate for each direct child of q->entity. Caller owns *out;
+ * free with free().
+ */
+int sr_query_children(sr_store *st, const sr_catalog *cat, const sr_query *q,
+                      sr_child_result **out, size_t *n);
+
+/*
+ * The aggregate in `buckets` equal slices of the window (for sparklines);
+ * out[i] is NAN where a slice is empty.
+ */
+int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size_t buckets,
+                    double *out);
+
+typedef struct {
+    sr_result now;
+    sr_result prev;     /* the window of the same length just before */
+    sr_result week_ago; /* the same window one week earlier */
+} sr_compare;
+
+int sr_query_compare(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_compare *out);
+
+/*
+ * Exact percentile of sorted values v[0..n) by method; NAN when n == 0.
+ * p in (0, 100]. Nearest rank: v[ceil(p/100 * n) - 1]. Linear: R type 7,
+ * h = (n-1) p/100, v[floor h] + (h - floor h)(v[floor h + 1] - v[floor h]).
+ */
+double sr_percentile_sorted(const double *v, size_t n, double p, sr_pct_method m);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * store.h - the SQLite cache: samples, rollups, rejects, source health.
+ *
+ * One writer (the collector or `sitrep ingest`), any number of readers
+ * (WAL). Writes go in batches: begin, put/reject..., commit; each batch is one
+ * transaction, so a crash loses at most the batch in flight.
+ *
+ * Only metrics/store.c includes <sqlite3.h>; everything above reads the
+ * cache through the scan functions here.
+ */
+#ifndef SR_STORE_H
+#define SR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "kpi.h"
+
+typedef struct sr_store sr_store;
+
+enum {
+    SR_STORE_READONLY = 1 << 0, /* a viewer: never writes */
+};
+
+/* The schema version this build writes; older files are migrated. */
+#define SR_STORE_SCHEMA 1
+
+/*
+ * Opens (creating if needed, unless read-only) the cache at path. Caller
+ * owns *out; free with sr_store_close(). On failure *out is NULL and, when
+ * errbuf is given, a message is written there.
+ */
+int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf, size_t errlen);
+void sr_store_close(sr_store *st);
+
+/* The last SQLite error message of this handle (borrowed). */
+const char *sr_store_errmsg(const sr_store *st);
+
+int sr_store_schema_version(sr_store *st, int *out);
+
+/*
+ * Declares a metric and its kind (the store keeps rollups by kind). A ratio
+ * is never stored. Calling it again with the same kind is a no-op.
+ */
+int sr_store_define_metric(sr_store *st, const char *name, sr_kind kind);
+
+/* ---- writing ---- */
+
+typedef struct {
+    const char *metric;
+    const char *entity;
+    sr_ms ts_ms;
+    double value;
+    const char *key; /* NULL: (metric, entity, ts, value) is the identity */
+} sr_sample;
+
+int sr_store_begin(sr_store *st);
+int sr_store_commit(sr_store *st);
+void sr_store_rollback(sr_store *st);
+
+/*
+ * Adds one sample inside a batch. *duplicate is set when the same sample
+ * (same key, or same metric/entity/ts/value) is already stored. Returns
+ * SR_ENOENT for a metric not defined, SR_EINVAL for an empty entity, a
+ * malformed path or a non-finite value.
+ */
+int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate);
+
+/* Keeps a rejected input row with its reason (inside a batch). */
+int sr_store_reject(sr_store *st, const char *source, const char *where, const char *raw,
+                    const char *reason);
+
+/* Deletes samples, rollups and rejects older than cutoff_ms. */
+int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted);
+
+/* ---- sources ---- */
+
+typedef struct {
+    char name[SR_NAME_MAX];
+    char type[SR_NAME_MAX];
+    sr_ms last_poll_ms; /* 0 = never */
+    sr_ms last_ok_ms;   /* 0 = never */
+    sr_ms cursor_ms;    /* the since_ms of the next poll */
+    char last_error[256];
+    int64_t accepted, duplicates, rejected, polls, failures;
+} sr_source_health;
+
+/* Reads the health row of a source; SR_ENOENT when it has none yet. */
+int sr_store_source_get(sr_store *st, const char *name, sr_source_health *out);
+/* Inserts or replaces a source's health row. */
+int sr_store_source_put(sr_store *st, const sr_source_health *h);
+/* Caller owns *out; free with free(). */
+int sr_store_source_list(sr_store *st, sr_source_health **out, size_t *n);
+
+typedef struct {
+    int64_t id;
+    const char *source;
+    const char *where;
+    sr_ms ts_ms; /* when it was rejected */
+    const char *raw;
+    const char *reason;
+} sr_reject_row;
+
+/* Calls cb for the newest `limit` rejects (of one source, or all when NULL),
+ * oldest first; the row is borrowed for the call. A non-zero return from cb
+ * stops the scan and is returned. */
+int sr_store_rejects(sr_store *st, const char *source, int limit,
+                     int (*cb)(void *ctx, const sr_reject_row *row), void *ctx);
+int sr_store_reject_count(sr_store *st, const char *source, int64_t *out);
+
+/* ---- entities ---- */
+
+/* Entity 0 is the virtual root above every top-level entity. */
+#define SR_ENTITY_ROOT 0
+
+/* Id of an entity path ("" or NULL = the root); SR_ENOENT when unknown. */
+int sr_store_entity_id(sr_store *st, const char *path, int64_t *id);
+
+/* Path of an entity (borrowed; valid until the store is closed). */
+const char *sr_store_entity_path(sr_store *st, int64_t id);
+
+/* Direct children of an entity, ids in path order. Caller owns *ids (free()). */
+int sr_store_entity_children(sr_store *st, int64_t id, int64_t **ids, size_t *n);
+
+/* Whether entity e is node or below it. */
+bool sr_store_entity_under(sr_store *st, int64_t e, int64_t node);
+
+/* Whether an entity has no children. */
+bool sr_store_entity_is_leaf(sr_store *st, int64_t e);
+
+/* One more than the largest entity id (for masks indexed by id). */
+int64_t sr_store_entity_limit(sr_store *st);
+
+/* Re-reads entities another process may have added (viewers). */
+int sr_store_refresh(sr_store *st);
+
+/* ---- reading ---- */
+
+/* Id of a stored metric; SR_ENOENT when it has never been defined. */
+int sr_store_metric_id(sr_store *st, const char *name, int64_t *id);
+
+typedef int (*sr_raw_cb)(void *ctx, int64_t entity, sr_ms ts_ms, double value);
+
+/*
+ * Calls cb for every raw sample of a metric with from <= ts < to, in
+ * (ts, entity) order. A non-zero return from cb stops the scan and is
+ * returned.
+ */
+int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb,
+                      void *ctx);
+
+/* Like sr_store_scan_raw, newest first, and with the key (may be NULL). */
+typedef int (*sr_raw_key_cb)(void *ctx, int64_t entity, sr_ms ts_ms, double value,
+                             const char *key);
+int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to,
+                           sr_raw_key_cb cb, void *ctx);
+
+/* Rollup resolutions, kept for every entity and all its ancestors. */
+typedef enum { SR_RES_MINUTE = 0, SR_RES_HOUR = 1 } sr_res;
+#define SR_RES_COUNT 2
+
+sr_ms sr_res_ms(sr_res res);
+
+typedef struct {
+    sr_ms bucket_ms; /* start of the bucket */
+    int64_t n;       /* observations */
+    double sum, min, max;
+    sr_ms last_ts; /* newest observation in the bucket */
+    double last;
+    const unsigned char *sketch; /* events, hourly only; NULL otherwise */
+    size_t sketch_len;
+} sr_rollup_cell;
+
+typedef int (*sr_rollup_cb)(void *ctx, const sr_rollup_cell *cell);
+
+/*
+ * Calls cb for every rollup cell of (metric, node) at resolution res whose
+ * bucket lies in [from, to) (from, to aligned down to the resolution), in
+ * bucket order. node is any entity, SR_ENTITY_ROOT included.
+ */
+int sr_store_scan_rollup(sr_store *st, int64_t metric, sr_res res, int64_t node, sr_ms from,
+                         sr_ms to, sr_rollup_cb cb, void *ctx);
+
+/* PRAGMA data_version: changes whenever another connection commits. */
+int sr_store_data_version(sr_store *st, int64_t *out);
+
+#endif
