@@ -14,7 +14,7 @@
 SHELL := /bin/bash
 
 CC ?= cc
-PKGS := ncursesw libuv sqlite3 inih
+PKGS := ncursesw libuv sqlite3 inih jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
@@ -101,7 +101,7 @@ $(SAN_DIR)/sitrep-tests: $(SAN_TEST_OBJ) $(SAN_LIB_OBJ)
 # Each entry is a Debian package; contrib/deps.sh installs the missing ones
 # with apt-get (through sudo when not root).
 DEB_PKGS := build-essential pkg-config libncurses-dev libuv1-dev libsqlite3-dev \
-            libinih-dev libcsv-dev libcriterion-dev tmux
+            libinih-dev libcsv-dev libjansson-dev libcriterion-dev tmux
 DEB_FUZZ := clang libclang-rt-14-dev
 
 deps:
@@ -132,14 +132,21 @@ test-san: $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS)
 	  $(SAN_DIR)/sitrep-tests --jobs $(TEST_JOBS) --short-filename
 
 # ---- bench, fuzz, checks ----
-bench: deps all
-	$(Q)$(MAKE) --no-print-directory -C . build/bench/bench_baseline
+BENCH_BIN := build/bench/gen_samples build/bench/bench_baseline build/bench/bench_query
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)bench/run.sh
 
-build/bench/%: bench/%.c
+build/bench/gen_samples build/bench/bench_baseline: build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(LDLIBS)
+
+build/bench/bench_query: bench/bench_query.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)

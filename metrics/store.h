@@ -25,7 +25,7 @@ enum {
 };
 
 /* The schema version this build writes; older files are migrated. */
-#define SR_STORE_SCHEMA 1
+#define SR_STORE_SCHEMA 2
 
 /*
  * Opens (creating if needed, unless read-only) the cache at path. Caller
@@ -182,6 +182,9 @@ typedef int (*sr_rollup_cb)(void *ctx, const sr_rollup_cell *cell);
  */
 int sr_store_scan_rollup(sr_store *st, int64_t metric, sr_res res, int64_t node, sr_ms from,
                          sr_ms to, sr_rollup_cb cb, void *ctx);
+
+/* The SQLite library's version, for --version. */
+const char *sr_store_sqlite_version(void);
 
 /* PRAGMA data_version: changes whenever another connection commits. */
 int sr_store_data_version(sr_store *st, int64_t *out);

@@ -1,0 +1,1008 @@
+/*
+ * main.c - the command line: one table of commands, each a function with its
+ * own options; `sitrep --help` and `sitrep CMD --help` are generated from the
+ * same tables.
+ *
+ * Exit codes (SR_EXIT_*): 0 success; 1 a runtime failure (cache, file,
+ * source); 2 a usage or configuration error; 3 `ingest` finished but
+ * rejected rows (they are kept in the cache: `sitrep rejects`).
+ *
+ * app/ is the only layer that wires the others together: config -> store,
+ * registry -> collector, store + catalog -> query.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <uv.h>
+
+#include "../adapters/registry.h"
+#include "../metrics/query.h"
+#include "../metrics/store.h"
+#include "config.h"
+#include "ingest.h"
+#include "loop.h"
+#include "xalloc.h"
+
+#ifndef SITREP_VERSION
+#define SITREP_VERSION "0.1.0"
+#endif
+
+enum { SR_EXIT_OK = 0, SR_EXIT_FAIL = 1, SR_EXIT_USAGE = 2, SR_EXIT_REJECTS = 3 };
+
+/* ---- options ---- */
+
+typedef struct {
+    const char *name; /* "--entity" */
+    const char *arg;  /* "PATH", or NULL for a flag */
+    const char *help;
+} opt_spec;
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *args; /* usage after the command name */
+    const char *summary;
+    const opt_spec *opts;
+} command;
+
+/* Parsed options: values by the index of their spec, positionals apart. */
+typedef struct {
+    const char *val[16];
+    const char *pos[8];
+    int npos;
+} parsed;
+
+static const command *find_command(const char *name);
+static void usage_command(FILE *f, const command *c);
+
+static void die_usage(const command *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sitrep %s: ", c->name);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    fprintf(stderr, "Try 'sitrep %s --help'.\n", c->name);
+    exit(SR_EXIT_USAGE);
+}
+
+/* Parses argv[1..] of a command by its table; exits 2 on a usage error. */
+static void parse_opts(const command *c, int argc, char **argv, parsed *p, int max_pos)
+{
+    memset(p, 0, sizeof *p);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage_command(stdout, c);
+            exit(SR_EXIT_OK);
+        }
+        if (strncmp(a, "--", 2) != 0 || strcmp(a, "--") == 0) {
+            if (strcmp(a, "--") == 0 && i + 1 < argc)
+                a = argv[++i];
+            if (p->npos >= max_pos || p->npos >= 8)
+                die_usage(c, "unexpected argument '%s'", a);
+            p->pos[p->npos++] = a;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        int found = -1;
+        for (int k = 0; c->opts && c->opts[k].name; k++) {
+            if (strlen(c->opts[k].name) == nlen && strncmp(c->opts[k].name, a, nlen) == 0)
+                found = k;
+        }
+        if (found < 0) {
+            const char *best = NULL;
+            size_t bd = 4;
+            for (int k = 0; c->opts && c->opts[k].name; k++) {
+                char name[64];
+                snprintf(name, sizeof name, "%.*s", (int)(nlen < 63 ? nlen : 63), a);
+                size_t d = sr_edit_distance(name, c->opts[k].name);
+                if (d < bd) {
+                    bd = d;
+                    best = c->opts[k].name;
+                }
+            }
+            if (best)
+                die_usage(c, "unknown option '%.*s'; did you mean '%s'?", (int)nlen, a, best);
+            die_usage(c, "unknown option '%.*s'", (int)nlen, a);
+        }
+        const opt_spec *o = &c->opts[found];
+        if (!o->arg) {
+            if (eq)
+                die_usage(c, "option '%s' takes no value", o->name);
+            p->val[found] = "1";
+        } else if (eq) {
+            p->val[found] = eq + 1;
+        } else if (i + 1 < argc) {
+            p->val[found] = argv[++i];
+        } else {
+            die_usage(c, "option '%s' needs a value (%s)", o->name, o->arg);
+        }
+    }
+}
+
+/* Index of an option by name in a command's table. */
+static const char *opt(const command *c, const parsed *p, const char *name)
+{
+    for (int k = 0; c->opts && c->opts[k].name; k++) {
+        if (strcmp(c->opts[k].name, name) == 0)
+            return p->val[k];
+    }
+    return NULL;
+}
+
+/* ---- shared set-up ---- */
+
+static void print_config_errors(const sr_cfg_errors *errs)
+{
+    for (size_t i = 0; i < errs->n; i++) {
+        char line[1024];
+        sr_cfg_error_format(&errs->v[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+}
+
+/* Loads the config or exits 2 with every error on stderr. */
+static sr_config *load_config(const char *arg)
+{
+    char *path = sr_config_locate(arg);
+    sr_config *cfg = NULL;
+    sr_cfg_errors errs = {0};
+    int rc = sr_config_load(path, &cfg, &errs);
+    if (rc) {
+        print_config_errors(&errs);
+        if (errs.n == 0)
+            fprintf(stderr, "%s: %s\n", path, sr_strerror(rc));
+        sr_cfg_errors_fini(&errs);
+        free(path);
+        exit(SR_EXIT_USAGE);
+    }
+    sr_cfg_errors_fini(&errs);
+    free(path);
+    return cfg;
+}
+
+/* mkdir -p of the directory that will hold path. */
+static int make_parent_dirs(const char *path)
+{
+    char *copy = xstrdup(path);
+    char *dir = dirname(copy);
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    free(copy);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* Opens the cache of cfg and declares its metrics; exits 1 on failure. */
+static sr_store *open_cache(const sr_config *cfg, unsigned flags)
+{
+    if (!(flags & SR_STORE_READONLY) && make_parent_dirs(cfg->cache) != 0) {
+        fprintf(stderr, "sitrep: cannot create the directory of %s: %s\n", cfg->cache,
+                strerror(errno));
+        exit(SR_EXIT_FAIL);
+    }
+    sr_store *st = NULL;
+    char err[512];
+    int rc = sr_store_open(cfg->cache, flags, &st, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
+        exit(SR_EXIT_FAIL);
+    }
+    for (size_t i = 0; i < cfg->metrics.n; i++) {
+        const sr_metric_def *d = &cfg->metrics.v[i];
+        if (d->kind == SR_KIND_RATIO)
+            continue;
+        rc = sr_store_define_metric(st, d->name, d->kind);
+        if (rc && rc != SR_ENOENT) {
+            fprintf(stderr, "sitrep: cannot declare metric %s in %s: %s\n", d->name, cfg->cache,
+                    sr_store_errmsg(st));
+            exit(SR_EXIT_FAIL);
+        }
+    }
+    return st;
+}
+
+static void format_value(double v, char *buf, size_t len)
+{
+    if (isnan(v))
+        snprintf(buf, len, "%s", "");
+    else if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%.6g", v);
+}
+
+/* ---- collect ---- */
+
+typedef struct {
+    uv_loop_t *loop;
+    sr_collector *col;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t retention;
+    const sr_config *cfg;
+    sr_store *st;
+    int stopping;
+} collect_ctx;
+
+static void on_report(void *ctx, const sr_poll_report *r)
+{
+    (void)ctx;
+    char ts[40], next[32];
+    sr_format_time_utc(sr_now_ms(), ts, sizeof ts);
+    sr_format_duration(r->next_ms > 0 ? r->next_ms : 1, next, sizeof next);
+    if (r->ok)
+        printf("%.19sZ %s: ok in %lld ms: %lld new, %lld duplicate, %lld rejected "
+               "(total %lld); next in %s\n",
+               ts, r->health->name, (long long)r->took_ms, (long long)r->accepted,
+               (long long)r->duplicates, (long long)r->rejected, (long long)r->health->accepted,
+               r->next_ms > 0 ? next : "0s");
+    else
+        printf("%.19sZ %s: FAILED: %s; %lld new, %lld rejected; retry in %s\n", ts,
+               r->health->name, r->health->last_error, (long long)r->accepted,
+               (long long)r->rejected, next);
+    fflush(stdout);
+}
+
+static void on_stopped(void *arg)
+{
+    collect_ctx *c = arg;
+    uv_close((uv_handle_t *)&c->sigint, NULL);
+    uv_close((uv_handle_t *)&c->sigterm, NULL);
+    uv_close((uv_handle_t *)&c->retention, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    collect_ctx *c = h->data;
+    if (c->stopping) {
+        fprintf(stderr, "sitrep: second signal, leaving without waiting for polls\n");
+        exit(SR_EXIT_FAIL);
+    }
+    c->stopping = 1;
+    fprintf(stderr, "sitrep: %s, stopping after the polls in flight\n",
+            signum == SIGINT ? "interrupted" : "terminated");
+    sr_collector_stop(c->col, on_stopped, c);
+}
+
+static void on_retention(uv_timer_t *t)
+{
+    collect_ctx *c = t->data;
+    int64_t deleted = 0;
+    int rc = sr_store_retain(c->st, sr_now_ms() - c->cfg->retention_ms, &deleted);
+    if (rc)
+        fprintf(stderr, "sitrep: retention failed: %s\n", sr_store_errmsg(c->st));
+    else if (deleted)
+        printf("retention: %lld samples older than the retention period removed\n",
+               (long long)deleted);
+}
+
+static const opt_spec collect_opts[] = {
+    {"--config", "FILE", "the configuration (default ./config.ini, then "
+                         "$XDG_CONFIG_HOME/sitrep/config.ini)"},
+    {NULL, NULL, NULL},
+};
+
+static int cmd_collect(int argc, char **argv)
+{
+    const command *self = find_command("collect");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 0);
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_store *st = open_cache(cfg, 0);
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    collect_ctx c = {.loop = &loop, .cfg = cfg, .st = st};
+    if (sr_collector_create(&loop, &cfg->metrics, st, &c.col))
+        sr_fatal("out of memory");
+    sr_collector_on_report(c.col, on_report, &c);
+    for (size_t i = 0; i < cfg->n_adapters; i++) {
+        const sr_cfg_adapter *a = &cfg->adapters[i];
+        const sr_adapter *ad = sr_registry_find(a->type);
+        if (!ad) {
+            fprintf(stderr, "%s:%d: adapter type '%s' is not built into this sitrep\n",
+                    cfg->path, a->line, a->type);
+            return SR_EXIT_USAGE;
+        }
+        sr_ad_option *v = xcalloc(a->n_opts + 1, sizeof *v);
+        sr_ad_options o;
+        sr_cfg_adapter_options(cfg, a, v, &o);
+        sr_collector_add(c.col, ad, &o, a->interval_ms, a->timeout_ms);
+        free(v);
+    }
+    printf("sitrep collect: %zu source%s, cache %s\n", cfg->n_adapters,
+           cfg->n_adapters == 1 ? "" : "s", cfg->cache);
+    if (cfg->n_adapters == 0)
+        printf("no [adapter.*] section in %s: nothing to poll\n", cfg->path);
+    fflush(stdout);
+    uv_signal_init(&loop, &c.sigint);
+    uv_signal_init(&loop, &c.sigterm);
+    c.sigint.data = c.sigterm.data = &c;
+    uv_signal_start(&c.sigint, on_signal, SIGINT);
+    uv_signal_start(&c.sigterm, on_signal, SIGTERM);
+    uv_timer_init(&loop, &c.retention);
+    c.retention.data = &c;
+    uv_timer_start(&c.retention, on_retention, 0, (uint64_t)SR_MS_HOUR);
+    sr_collector_start(c.col);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    int rc = uv_loop_close(&loop);
+    sr_collector_destroy(c.col);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    if (rc)
+        fprintf(stderr, "sitrep: the event loop did not close cleanly\n");
+    printf("sitrep collect: stopped\n");
+    return SR_EXIT_OK;
+}
+
+/* ---- ingest ---- */
+
+#define INGEST_BATCH 50000
+
+typedef struct {
+    sr_store *st;
+    const char *source;
+    long in_batch;
+    int64_t accepted, duplicates, rejected;
+} ingest_ctx;
+
+static int ingest_flush(ingest_ctx *c)
+{
+    int rc = sr_store_commit(c->st);
+    if (!rc)
+        rc = sr_store_begin(c->st);
+    c->in_batch = 0;
+    return rc;
+}
+
+static int ingest_reject(void *ctx, long line, const char *raw, const char *reason)
+{
+    ingest_ctx *c = ctx;
+    char where[32];
+    snprintf(where, sizeof where, "line %ld", line);
+    int rc = sr_store_reject(c->st, c->source, where, raw, reason);
+    c->rejected++;
+    if (!rc && ++c->in_batch >= INGEST_BATCH)
+        rc = ingest_flush(c);
+    return rc;
+}
+
+static int ingest_row(void *ctx, long line, const sr_sample *s)
+{
+    ingest_ctx *c = ctx;
+    bool dup;
+    int rc = sr_store_put(c->st, s, &dup);
+    if (rc == SR_EINVAL || rc == SR_ENOENT)
+        return ingest_reject(ctx, line, s->entity,
+                             rc == SR_ENOENT ? "metric not defined in the cache"
+                                             : "malformed entity path or value");
+    if (rc)
+        return rc;
+    if (dup)
+        c->duplicates++;
+    else
+        c->accepted++;
+    if (++c->in_batch >= INGEST_BATCH)
+        rc = ingest_flush(c);
+    return rc;
+}
+
+static const opt_spec ingest_opts[] = {
+    {"--config", "FILE", "the configuration (metrics, cache, time zone)"},
+    {"--source", "NAME", "the name rejects are filed under (default ingest:FILE)"},
+    {NULL, NULL, NULL},
+};
+
+static int cmd_ingest(int argc, char **argv)
+{
+    const command *self = find_command("ingest");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 8);
+    if (p.npos == 0)
+        die_usage(self, "which file? e.g. sitrep ingest samples.csv");
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_store *st = open_cache(cfg, 0);
+    int status = SR_EXIT_OK;
+    for (int i = 0; i < p.npos; i++) {
+        const char *file = p.pos[i];
+        FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+        if (!f) {
+            fprintf(stderr, "sitrep ingest: %s: %s\n", file, strerror(errno));
+            status = SR_EXIT_FAIL;
+            continue;
+        }
+        char source[512];
+        const char *named = opt(self, &p, "--source");
+        snprintf(source, sizeof source, "%s%s", named ? "" : "ingest:", named ? named : file);
+        ingest_ctx c = {.st = st, .source = source};
+        sr_ingest_sink sink = {&c, ingest_row, ingest_reject};
+        char err[512] = "";
+        int rc = sr_store_begin(st);
+        if (!rc)
+            rc = sr_ingest_csv(f, &cfg->metrics, cfg->timezone, &sink, NULL, err, sizeof err);
+        if (f != stdin)
+            fclose(f);
+        if (rc) {
+            sr_store_rollback(st);
+            if (rc == SR_EINVAL && err[0])
+                fprintf(stderr, "%s:%s\n", file, err + (strncmp(err, "line ", 5) == 0 ? 5 : 0));
+            else
+                fprintf(stderr, "sitrep ingest: %s: %s%s%s\n", file, sr_strerror(rc),
+                        err[0] ? ": " : "", err[0] ? err : sr_store_errmsg(st));
+            status = rc == SR_EINVAL ? SR_EXIT_USAGE : SR_EXIT_FAIL;
+            continue;
+        }
+        if ((rc = sr_store_commit(st))) {
+            fprintf(stderr, "sitrep ingest: %s: cannot commit: %s\n", file, sr_store_errmsg(st));
+            status = SR_EXIT_FAIL;
+            continue;
+        }
+        printf("%s: %lld accepted, %lld duplicates, %lld rejected\n", file,
+               (long long)c.accepted, (long long)c.duplicates, (long long)c.rejected);
+        if (c.rejected && status == SR_EXIT_OK)
+            status = SR_EXIT_REJECTS;
+    }
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return status;
+}
+
+/* ---- query ---- */
+
+static const opt_spec query_opts[] = {
+    {"--config", "FILE", "the configuration"},
+    {"--entity", "PATH", "the node to aggregate (default: everything)"},
+    {"--agg", "AGG", "count sum avg min max last pNN within (default: the metric's own)"},
+    {"--window", "DUR", "the window ending now, e.g. 15m 8h 7d (default 8h)"},
+    {"--from", "TIME", "window start: ISO-8601 or epoch seconds"},
+    {"--to", "TIME", "window end, exclusive (default now)"},
+    {"--by", "children", "one row per child of the entity"},
+    {"--format", "FMT", "text, csv or json (default text)"},
+    {NULL, NULL, NULL},
+};
+
+static int cmd_query(int argc, char **argv)
+{
+    const command *self = find_command("query");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 1);
+    if (p.npos != 1)
+        die_usage(self, "which metric? e.g. sitrep query response_p1 --agg p90");
+    const char *fmt = opt(self, &p, "--format") ? opt(self, &p, "--format") : "text";
+    if (strcmp(fmt, "text") && strcmp(fmt, "csv") && strcmp(fmt, "json"))
+        die_usage(self, "--format: expected text, csv or json, got '%s'", fmt);
+    const char *by = opt(self, &p, "--by");
+    if (by && strcmp(by, "children") != 0)
+        die_usage(self, "--by: expected 'children', got '%s'", by);
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    const sr_metric_def *d = sr_catalog_find(&cfg->metrics, p.pos[0]);
+    if (!d) {
+        fprintf(stderr, "sitrep query: unknown metric '%s'", p.pos[0]);
+        const char *best = NULL;
+        size_t bd = 4;
+        for (size_t i = 0; i < cfg->metrics.n; i++) {
+            size_t dd = sr_edit_distance(p.pos[0], cfg->metrics.v[i].name);
+            if (dd < bd) {
+                bd = dd;
+                best = cfg->metrics.v[i].name;
+            }
+        }
+        if (best)
+            fprintf(stderr, "; did you mean '%s'?", best);
+        fprintf(stderr, " (metrics are defined in %s)\n", cfg->path);
+        return SR_EXIT_USAGE;
+    }
+    sr_query q = {.metric = d->name, .entity = opt(self, &p, "--entity")};
+    if (q.entity && strcmp(q.entity, "/") == 0)
+        q.entity = "";
+    q.agg.kind = SR_AGG_VALUE;
+    const char *agg = opt(self, &p, "--agg");
+    if (agg && sr_agg_parse(agg, &q.agg))
+        die_usage(self, "--agg: expected count sum avg min max last pNN within, got '%s'", agg);
+    if (!sr_agg_valid_for(q.agg, d->kind)) {
+        fprintf(stderr, "sitrep query: %s is a %s metric; '%s' does not apply to it\n", d->name,
+                sr_kind_name(d->kind), agg);
+        return SR_EXIT_USAGE;
+    }
+    sr_ms now = sr_now_ms(), window = 8 * SR_MS_HOUR;
+    const char *w = opt(self, &p, "--window"), *from = opt(self, &p, "--from"),
+               *to = opt(self, &p, "--to");
+    if (w && (from || to))
+        die_usage(self, "give either --window or --from/--to, not both");
+    if (w && sr_parse_duration(w, &window))
+        die_usage(self, "--window: expected a duration such as 15m, 8h, 7d, got '%s'", w);
+    q.to_ms = now;
+    if (to && sr_parse_time(to, cfg->timezone, &q.to_ms))
+        die_usage(self, "--to: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'",
+                  to);
+    q.from_ms = q.to_ms - window;
+    if (from && sr_parse_time(from, cfg->timezone, &q.from_ms))
+        die_usage(self,
+                  "--from: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'",
+                  from);
+    if (q.from_ms >= q.to_ms)
+        die_usage(self, "the window is empty: --from must be before --to");
+
+    sr_store *st = open_cache(cfg, SR_STORE_READONLY);
+    sr_child_result *rows = NULL;
+    size_t n = 0;
+    sr_child_result one;
+    int rc;
+    if (by) {
+        rc = sr_query_children(st, &cfg->metrics, &q, &rows, &n);
+    } else {
+        one.entity = q.entity ? q.entity : "";
+        rc = sr_query_run(st, &cfg->metrics, &q, &one.r);
+        rows = &one;
+        n = 1;
+    }
+    if (rc) {
+        if (rc == SR_ENOENT)
+            fprintf(stderr, "sitrep query: no entity '%s' in the cache\n", q.entity);
+        else
+            fprintf(stderr, "sitrep query: %s\n", sr_strerror(rc));
+        sr_store_close(st);
+        sr_config_destroy(cfg);
+        return SR_EXIT_FAIL;
+    }
+    char aggname[32];
+    sr_agg shown = q.agg;
+    if (shown.kind == SR_AGG_VALUE && d->kind != SR_KIND_RATIO)
+        shown = d->agg;
+    sr_agg_format(shown, aggname, sizeof aggname);
+    if (strcmp(fmt, "csv") == 0) {
+        printf("entity,agg,value,n\n");
+        for (size_t i = 0; i < n; i++) {
+            char v[64];
+            format_value(rows[i].r.value, v, sizeof v);
+            const char *e = rows[i].entity;
+            /* entity paths may hold commas or quotes: quote as RFC 4180 */
+            if (strpbrk(e, ",\"\r\n")) {
+                putchar('"');
+                for (const char *c = e; *c; c++) {
+                    if (*c == '"')
+                        putchar('"');
+                    putchar(*c);
+                }
+                putchar('"');
+            } else {
+                fputs(e, stdout);
+            }
+            printf(",%s,%s,%lld\n", aggname, v, (long long)rows[i].r.n);
+        }
+    } else if (strcmp(fmt, "json") == 0) {
+        json_t *root = json_object(), *arr = json_array();
+        char f[40], t[40];
+        sr_format_time_utc(q.from_ms, f, sizeof f);
+        sr_format_time_utc(q.to_ms, t, sizeof t);
+        json_object_set_new(root, "metric", json_string(d->name));
+        json_object_set_new(root, "unit", json_string(d->unit));
+        json_object_set_new(root, "agg", json_string(aggname));
+        json_object_set_new(root, "from", json_string(f));
+        json_object_set_new(root, "to", json_string(t));
+        for (size_t i = 0; i < n; i++) {
+            json_t *o = json_object();
+            json_object_set_new(o, "entity", json_string(rows[i].entity));
+            json_object_set_new(o, "value",
+                                isnan(rows[i].r.value) ? json_null() : json_real(rows[i].r.value));
+            json_object_set_new(o, "n", json_integer(rows[i].r.n));
+            json_object_set_new(o, "exact", json_boolean(rows[i].r.exact));
+            json_array_append_new(arr, o);
+        }
+        json_object_set_new(root, "rows", arr);
+        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        putchar('\n');
+        json_decref(root);
+    } else {
+        printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
+        for (size_t i = 0; i < n; i++) {
+            char v[64];
+            format_value(rows[i].r.value, v, sizeof v);
+            printf("%-40s %-8s %14s %10lld%s\n", *rows[i].entity ? rows[i].entity : "(all)",
+                   aggname, *v ? v : "-", (long long)rows[i].r.n,
+                   rows[i].r.exact ? "" : "  (from rollups, within 0.5%)");
+        }
+    }
+    if (by)
+        free(rows);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return SR_EXIT_OK;
+}
+
+/* ---- snapshot ---- */
+
+static const opt_spec snapshot_opts[] = {
+    {"--config", "FILE", "the configuration"},
+    {"--format", "FMT", "json or csv"},
+    {NULL, NULL, NULL},
+};
+
+typedef struct {
+    const sr_cfg_panel *panel;
+    const sr_metric_def *def;
+    sr_compare c;
+    sr_status status;
+    double change_pct; /* against the previous window; NAN when none */
+    char agg[32], window[32];
+} panel_value;
+
+static int cmd_snapshot(int argc, char **argv)
+{
+    const command *self = find_command("snapshot");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 0);
+    const char *fmt = opt(self, &p, "--format");
+    if (!fmt)
+        die_usage(self, "--format is required: json or csv (text comes with the dashboard)");
+    if (strcmp(fmt, "json") && strcmp(fmt, "csv"))
+        die_usage(self, "--format: expected json or csv, got '%s'", fmt);
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_store *st = open_cache(cfg, SR_STORE_READONLY);
+    sr_ms now = sr_now_ms();
+    panel_value *pv = xcalloc(cfg->n_panels + 1, sizeof *pv);
+    for (size_t i = 0; i < cfg->n_panels; i++) {
+        const sr_cfg_panel *pn = &cfg->panels[i];
+        panel_value *v = &pv[i];
+        v->panel = pn;
+        v->def = sr_catalog_find(&cfg->metrics, pn->metric);
+        sr_query q = {.metric = pn->metric, .entity = pn->entity, .agg = pn->agg,
+                      .from_ms = now - pn->window_ms, .to_ms = now};
+        int rc = sr_query_compare(st, &cfg->metrics, &q, &v->c);
+        if (rc == SR_ENOENT) {
+            v->c.now.value = v->c.prev.value = v->c.week_ago.value = NAN;
+        } else if (rc) {
+            fprintf(stderr, "sitrep snapshot: panel %s: %s\n", pn->name, sr_strerror(rc));
+            return SR_EXIT_FAIL;
+        }
+        v->status = v->def ? sr_kpi_status(v->def, v->c.now.value) : SR_STATUS_NONE;
+        v->change_pct = (isnan(v->c.prev.value) || v->c.prev.value == 0 || isnan(v->c.now.value))
+                            ? NAN
+                            : 100.0 * (v->c.now.value - v->c.prev.value) / fabs(v->c.prev.value);
+        sr_agg a = pn->agg;
+        if (a.kind == SR_AGG_VALUE && v->def && v->def->kind != SR_KIND_RATIO)
+            a = v->def->agg;
+        sr_agg_format(a, v->agg, sizeof v->agg);
+        sr_format_duration(pn->window_ms, v->window, sizeof v->window);
+    }
+    char asof[40];
+    sr_format_time_utc(now, asof, sizeof asof);
+    if (strcmp(fmt, "csv") == 0) {
+        printf("panel,title,metric,entity,agg,window,value,unit,status,n,previous,change_pct,"
+               "week_ago,as_of\n");
+        for (size_t i = 0; i < cfg->n_panels; i++) {
+            const panel_value *v = &pv[i];
+            char val[64], prev[64], chg[64], wk[64];
+            format_value(v->c.now.value, val, sizeof val);
+            format_value(v->c.prev.value, prev, sizeof prev);
+            format_value(v->c.week_ago.value, wk, sizeof wk);
+            if (isnan(v->change_pct))
+                chg[0] = 0;
+            else
+                snprintf(chg, sizeof chg, "%.1f", v->change_pct);
+            printf("%s,\"", v->panel->name);
+            for (const char *c = v->panel->title; *c; c++) {
+                if (*c == '"')
+                    putchar('"');
+                putchar(*c);
+            }
+            printf("\",%s,%s,%s,%s,%s,%s,%s,%lld,%s,%s,%s,%s\n", v->panel->metric,
+                   v->panel->entity, v->agg, v->window, val, v->def ? v->def->unit : "",
+                   sr_status_name(v->status), (long long)v->c.now.n, prev, chg, wk, asof);
+        }
+    } else {
+        json_t *root = json_object(), *arr = json_array();
+        json_object_set_new(root, "title", json_string(cfg->title));
+        json_object_set_new(root, "as_of", json_string(asof));
+        for (size_t i = 0; i < cfg->n_panels; i++) {
+            const panel_value *v = &pv[i];
+            json_t *o = json_object();
+#define NUM(x) (isnan(x) ? json_null() : json_real(x))
+            json_object_set_new(o, "panel", json_string(v->panel->name));
+            json_object_set_new(o, "title", json_string(v->panel->title));
+            json_object_set_new(o, "metric", json_string(v->panel->metric));
+            json_object_set_new(o, "entity", json_string(v->panel->entity));
+            json_object_set_new(o, "agg", json_string(v->agg));
+            json_object_set_new(o, "window", json_string(v->window));
+            json_object_set_new(o, "value", NUM(v->c.now.value));
+            json_object_set_new(o, "unit", json_string(v->def ? v->def->unit : ""));
+            json_object_set_new(o, "status", json_string(sr_status_name(v->status)));
+            json_object_set_new(o, "n", json_integer(v->c.now.n));
+            json_object_set_new(o, "previous", NUM(v->c.prev.value));
+            json_object_set_new(o, "change_pct", NUM(v->change_pct));
+            json_object_set_new(o, "week_ago", NUM(v->c.week_ago.value));
+            if (v->def && !isnan(v->def->target))
+                json_object_set_new(o, "target", json_real(v->def->target));
+#undef NUM
+            json_array_append_new(arr, o);
+        }
+        json_object_set_new(root, "panels", arr);
+        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        putchar('\n');
+        json_decref(root);
+    }
+    free(pv);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return SR_EXIT_OK;
+}
+
+/* ---- check-config ---- */
+
+static const opt_spec check_opts[] = {
+    {"--config", "FILE", "the configuration to check"},
+    {NULL, NULL, NULL},
+};
+
+static int cmd_check_config(int argc, char **argv)
+{
+    const command *self = find_command("check-config");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 1);
+    const char *arg = opt(self, &p, "--config");
+    if (!arg && p.npos == 1)
+        arg = p.pos[0];
+    sr_config *cfg = load_config(arg); /* exits 2 with every error */
+    printf("%s: ok: %zu metrics, %zu adapters, %zu panels; cache %s\n", cfg->path,
+           cfg->metrics.n, cfg->n_adapters, cfg->n_panels, cfg->cache);
+    sr_config_destroy(cfg);
+    return SR_EXIT_OK;
+}
+
+/* ---- sources, rejects ---- */
+
+static const opt_spec sources_opts[] = {
+    {"--config", "FILE", "the configuration"},
+    {NULL, NULL, NULL},
+};
+
+static void age(sr_ms now, sr_ms t, char *buf, size_t len)
+{
+    if (t <= 0) {
+        snprintf(buf, len, "never");
+        return;
+    }
+    sr_ms d = now - t;
+    if (d < 0)
+        d = 0;
+    if (d < SR_MS_MIN)
+        snprintf(buf, len, "%llds ago", (long long)(d / 1000));
+    else if (d < SR_MS_HOUR)
+        snprintf(buf, len, "%lldm ago", (long long)(d / SR_MS_MIN));
+    else if (d < SR_MS_DAY)
+        snprintf(buf, len, "%lldh ago", (long long)(d / SR_MS_HOUR));
+    else
+        snprintf(buf, len, "%lldd ago", (long long)(d / SR_MS_DAY));
+}
+
+static int cmd_sources(int argc, char **argv)
+{
+    const command *self = find_command("sources");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 0);
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_store *st = open_cache(cfg, SR_STORE_READONLY);
+    sr_source_health *h;
+    size_t n;
+    if (sr_store_source_list(st, &h, &n)) {
+        fprintf(stderr, "sitrep sources: %s\n", sr_store_errmsg(st));
+        return SR_EXIT_FAIL;
+    }
+    sr_ms now = sr_now_ms();
+    printf("%-16s %-8s %-8s %-12s %12s %10s %9s  %s\n", "SOURCE", "TYPE", "STATE", "LAST OK",
+           "ACCEPTED", "DUPLICATE", "REJECTED", "LAST ERROR");
+    for (size_t i = 0; i < n; i++) {
+        sr_ms interval = 0;
+        for (size_t k = 0; k < cfg->n_adapters; k++) {
+            if (strcmp(cfg->adapters[k].name, h[i].name) == 0)
+                interval = cfg->adapters[k].interval_ms;
+        }
+        const char *state = h[i].last_error[0]                                ? "failing"
+                            : interval && now - h[i].last_ok_ms > 3 * interval ? "late"
+                                                                               : "live";
+        char ok[32];
+        age(now, h[i].last_ok_ms, ok, sizeof ok);
+        printf("%-16s %-8s %-8s %-12s %12lld %10lld %9lld  %s\n", h[i].name, h[i].type, state, ok,
+               (long long)h[i].accepted, (long long)h[i].duplicates, (long long)h[i].rejected,
+               h[i].last_error);
+    }
+    if (n == 0)
+        printf("(no source has been polled yet: start `sitrep collect`)\n");
+    free(h);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return SR_EXIT_OK;
+}
+
+static const opt_spec rejects_opts[] = {
+    {"--config", "FILE", "the configuration"},
+    {"--source", "NAME", "only this source's rejects"},
+    {"--limit", "N", "the newest N (default 50)"},
+    {NULL, NULL, NULL},
+};
+
+static int print_reject(void *ctx, const sr_reject_row *r)
+{
+    (void)ctx;
+    char t[40];
+    sr_format_time_utc(r->ts_ms, t, sizeof t);
+    printf("%.19sZ  %s  %s: %s\n    %s\n", t, r->source, r->where ? r->where : "-", r->reason,
+           r->raw ? r->raw : "");
+    return 0;
+}
+
+static int cmd_rejects(int argc, char **argv)
+{
+    const command *self = find_command("rejects");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 0);
+    int limit = 50;
+    const char *l = opt(self, &p, "--limit");
+    if (l) {
+        char *end;
+        long v = strtol(l, &end, 10);
+        if (*end || v <= 0 || v > 1000000)
+            die_usage(self, "--limit: expected a positive whole number, got '%s'", l);
+        limit = (int)v;
+    }
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_store *st = open_cache(cfg, SR_STORE_READONLY);
+    const char *src = opt(self, &p, "--source");
+    int64_t total = 0;
+    sr_store_reject_count(st, src, &total);
+    printf("%lld rejected row%s%s%s\n", (long long)total, total == 1 ? "" : "s",
+           src ? " from " : "", src ? src : "");
+    int rc = sr_store_rejects(st, src, limit, print_reject, NULL);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+}
+
+/* ---- the table ---- */
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
+
+static const command commands[] = {
+    {"collect", cmd_collect, "[--config FILE]",
+     "poll every configured source and write the cache (headless; Ctrl-C stops)", collect_opts},
+    {"ingest", cmd_ingest, "[--config FILE] FILE.csv...",
+     "bulk-load samples (header metric,entity,ts,value[,key]); prints "
+     "'FILE: N accepted, N duplicates, N rejected'",
+     ingest_opts},
+    {"query", cmd_query,
+     "METRIC [--entity PATH] [--agg AGG] [--window DUR | --from T --to T] [--by children] "
+     "[--format text|csv|json]",
+     "aggregate a metric over a window, for scripts", query_opts},
+    {"snapshot", cmd_snapshot, "--format json|csv [--config FILE]",
+     "the current value of every configured panel", snapshot_opts},
+    {"check-config", cmd_check_config, "[--config FILE]",
+     "validate the configuration; every error as FILE:LINE: message", check_opts},
+    {"sources", cmd_sources, "[--config FILE]", "health of every source: state, last success, "
+                                                "rows accepted, duplicate, rejected",
+     sources_opts},
+    {"rejects", cmd_rejects, "[--source NAME] [--limit N]",
+     "rows that could not become samples, with their reasons", rejects_opts},
+    {"help", cmd_help, "[COMMAND]", "this help, or a command's", no_opts},
+    {"version", cmd_version, "", "print the version", no_opts},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    }
+    return NULL;
+}
+
+static void usage_command(FILE *f, const command *c)
+{
+    fprintf(f, "Usage: sitrep %s %s\n\n%s\n", c->name, c->args, c->summary);
+    if (c->opts && c->opts[0].name) {
+        fprintf(f, "\nOptions:\n");
+        for (int k = 0; c->opts[k].name; k++) {
+            char left[64];
+            snprintf(left, sizeof left, "%s%s%s", c->opts[k].name, c->opts[k].arg ? " " : "",
+                     c->opts[k].arg ? c->opts[k].arg : "");
+            fprintf(f, "  %-22s %s\n", left, c->opts[k].help);
+        }
+    }
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "sitrep %s - a terminal dashboard for police operational KPIs\n\n"
+               "Usage: sitrep COMMAND [OPTIONS]\n\nCommands:\n",
+            SITREP_VERSION);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nThe configuration is --config FILE, else ./config.ini, else\n"
+               "$XDG_CONFIG_HOME/sitrep/config.ini. 'sitrep COMMAND --help' shows a command's "
+               "options.\n\n"
+               "Exit codes:\n"
+               "  0  success\n"
+               "  1  a runtime failure (cache, file, source)\n"
+               "  2  a usage or configuration error (messages name FILE:LINE)\n"
+               "  3  ingest finished but rejected some rows (see 'sitrep rejects')\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc > 1) {
+        const command *c = find_command(argv[1]);
+        if (c) {
+            usage_command(stdout, c);
+            return SR_EXIT_OK;
+        }
+        fprintf(stderr, "sitrep: no command '%s'\n", argv[1]);
+        return SR_EXIT_USAGE;
+    }
+    usage(stdout);
+    return SR_EXIT_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("sitrep %s (adapter ABI %d, cache schema %d, SQLite %s, libuv %s)\n", SITREP_VERSION,
+           SR_ADAPTER_ABI, SR_STORE_SCHEMA, sr_store_sqlite_version(), uv_version_string());
+    return SR_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2) {
+        /* the dashboard comes with the screen; until then, the help */
+        usage(stderr);
+        return SR_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        return cmd_help(1, argv);
+    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
+        return cmd_version(1, argv);
+    const command *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "sitrep: unknown command '%s'", name);
+        const char *best = NULL;
+        size_t bd = 3;
+        for (size_t i = 0; i < N_COMMANDS; i++) {
+            size_t d = sr_edit_distance(name, commands[i].name);
+            if (d < bd) {
+                bd = d;
+                best = commands[i].name;
+            }
+        }
+        if (best)
+            fprintf(stderr, "; did you mean '%s'?", best);
+        fprintf(stderr, "\nTry 'sitrep --help'.\n");
+        return SR_EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,57 @@
+/*
+ * xalloc.c - the application's allocation wrappers. A failed allocation in
+ * app/ or tui/ is not recoverable in any useful way: restore the terminal so
+ * the user is not left with a broken screen, say what happened, abort.
+ */
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void (*fatal_hook)(void);
+
+void sr_set_fatal_hook(void (*hook)(void))
+{
+    fatal_hook = hook;
+}
+
+_Noreturn void sr_fatal(const char *msg)
+{
+    if (fatal_hook)
+        fatal_hook();
+    fprintf(stderr, "sitrep: %s\n", msg);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        sr_fatal("out of memory");
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        sr_fatal("out of memory");
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        sr_fatal("out of memory");
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    char *p = strdup(s ? s : "");
+    if (!p)
+        sr_fatal("out of memory");
+    return p;
+}

@@ -1,0 +1,166 @@
+/*
+ * bench_query.c - query timings for `make bench`, through the same code the
+ * commands and the screen use (metrics/query.c on a real cache).
+ *
+ *   bench_query p90 CONFIG METRIC END_EPOCH_S   p90 over 30 days (rollups) and 24 h (raw)
+ *   bench_query frame CONFIG                    every panel of CONFIG as the screen computes
+ *                                               it: value, comparisons, a 30-point sparkline
+ * Each figure is the median of several runs, in milliseconds.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../app/config.h"
+#include "../metrics/query.h"
+#include "../metrics/store.h"
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    return v[n / 2];
+}
+
+typedef struct {
+    double *v;
+    size_t n, cap;
+} vec;
+
+static int collect(void *ctx, int64_t e, sr_ms ts, double value)
+{
+    (void)e;
+    (void)ts;
+    vec *v = ctx;
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 1 << 20;
+        v->v = realloc(v->v, v->cap * sizeof *v->v);
+    }
+    v->v[v->n++] = value;
+    return 0;
+}
+
+static sr_config *load(const char *path)
+{
+    sr_config *cfg;
+    sr_cfg_errors errs = {0};
+    if (sr_config_load(path, &cfg, &errs)) {
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(stderr, "%s:%d: %s\n", errs.v[i].file, errs.v[i].line, errs.v[i].msg);
+        exit(1);
+    }
+    sr_cfg_errors_fini(&errs);
+    return cfg;
+}
+
+static double time_query(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_result *r,
+                         int runs)
+{
+    double t[64];
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        if (sr_query_run(st, cat, q, r)) {
+            fprintf(stderr, "query failed\n");
+            exit(1);
+        }
+        t[i] = now_ms() - t0;
+    }
+    return median(t, runs);
+}
+
+static int bench_p90(const char *config, const char *metric, sr_ms end)
+{
+    sr_config *cfg = load(config);
+    sr_store *st;
+    char err[256];
+    if (sr_store_open(cfg->cache, SR_STORE_READONLY, &st, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    sr_query q = {.metric = metric, .entity = "", .agg = {SR_AGG_PCT, 90},
+                  .from_ms = end - 30 * SR_MS_DAY, .to_ms = end};
+    sr_result r30, r24;
+    double ms30 = time_query(st, &cfg->metrics, &q, &r30, 21);
+    /* exactness check of the sketch against all raw values (not timed) */
+    int64_t mid;
+    sr_store_metric_id(st, metric, &mid);
+    vec all = {0};
+    sr_store_scan_raw(st, mid, q.from_ms, q.to_ms, collect, &all);
+    qsort(all.v, all.n, sizeof *all.v, cmp);
+    double exact = sr_percentile_sorted(all.v, all.n, 90, SR_PCT_NEAREST_RANK);
+    printf("p90 30 days, whole force, from rollups: %.2f ms  (%lld samples; %.1f vs exact %.1f, "
+           "error %.3f%%)\n",
+           ms30, (long long)r30.n, r30.value, exact, 100 * fabs(r30.value - exact) / exact);
+    q.from_ms = end - SR_MS_DAY;
+    double ms24 = time_query(st, &cfg->metrics, &q, &r24, 11);
+    printf("p90 24 hours, whole force, exact from raw: %.2f ms  (%lld samples)\n", ms24,
+           (long long)r24.n);
+    q.entity = "force/north/district-2";
+    q.from_ms = end - 30 * SR_MS_DAY;
+    double msd = time_query(st, &cfg->metrics, &q, &r30, 21);
+    printf("p90 30 days, one district, from rollups: %.2f ms  (%lld samples)\n", msd,
+           (long long)r30.n);
+    free(all.v);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return 0;
+}
+
+static int bench_frame(const char *config)
+{
+    sr_config *cfg = load(config);
+    sr_store *st;
+    char err[256];
+    if (sr_store_open(cfg->cache, SR_STORE_READONLY, &st, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    double t[15];
+    sr_ms now = sr_now_ms();
+    for (int run = 0; run < 15; run++) {
+        double t0 = now_ms();
+        for (size_t i = 0; i < cfg->n_panels; i++) {
+            const sr_cfg_panel *p = &cfg->panels[i];
+            sr_query q = {.metric = p->metric, .entity = p->entity, .agg = p->agg,
+                          .from_ms = now - p->window_ms, .to_ms = now};
+            sr_compare c;
+            double series[30];
+            if (sr_query_compare(st, &cfg->metrics, &q, &c) ||
+                sr_query_series(st, &cfg->metrics, &q, 30, series)) {
+                fprintf(stderr, "panel %s failed\n", p->name);
+                return 1;
+            }
+        }
+        t[run] = now_ms() - t0;
+    }
+    printf("overview frame, %zu panels (value, previous period, last week, 30-point "
+           "sparkline each): %.2f ms\n",
+           cfg->n_panels, median(t, 15));
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && strcmp(argv[1], "p90") == 0)
+        return bench_p90(argv[2], argv[3], (sr_ms)atoll(argv[4]) * 1000);
+    if (argc == 3 && strcmp(argv[1], "frame") == 0)
+        return bench_frame(argv[2]);
+    fprintf(stderr, "usage: bench_query p90 CONFIG METRIC END | frame CONFIG\n");
+    return 2;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# make bench: performance figures, each against a baseline measured in the same run where
+# one exists. Prints figures; asserts nothing (timings never gate the build).
+#   BENCH_ROWS   rows for the ingest figure (default 2000000)
+#   BENCH_QROWS  samples for the query figures (default 10000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${BENCH_ROWS:-2000000}
+QROWS=${BENCH_QROWS:-10000000}
+B=build/bench
+T=$(mktemp -d "${TMPDIR:-/tmp}/sitrep-bench-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+END=$(date +%s)
+
+metric_ini() {
+    cat <<INI
+[sitrep]
+cache = $1
+timezone = UTC
+[metric.response_p1]
+kind = event
+unit = s
+target = 900
+INI
+}
+
+secs() { date +%s.%N; }
+
+echo "== sitrep bench ($(nproc) cores; $(date -u +%FT%TZ)) =="
+echo
+echo "-- ingest: $ROWS rows --"
+$B/gen_samples "$ROWS" 30 "$END" > "$T/ingest.csv"
+metric_ini "$T/ingest.db" > "$T/ingest.ini"
+t0=$(secs)
+./sitrep ingest --config "$T/ingest.ini" "$T/ingest.csv"
+t1=$(secs)
+read -r n tb < <($B/bench_baseline "$T/ingest.csv" "$T/baseline.db")
+awk -v n="$ROWS" -v ts="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" -v nb="$n" -v tb="$tb" 'BEGIN {
+    rs = n / ts; rb = nb / tb;
+    printf "sitrep ingest (parse, dedup key, rollups, %d-row transactions): %.0f rows/s (%.2f s)\n", 50000, rs, ts;
+    printf "raw SQLite baseline (prepared insert, no index, WAL, synchronous=NORMAL): %.0f rows/s (%.2f s)\n", rb, tb;
+    printf "ratio sitrep / baseline: %.2fx   (target >= 0.30x)\n", rs / rb }'
+printf "cache size: sitrep %s, baseline %s\n" "$(du -h "$T/ingest.db" | cut -f1)" "$(du -h "$T/baseline.db" | cut -f1)"
+rm -f "$T/ingest.csv" "$T"/baseline.db*
+
+echo
+echo "-- queries over $QROWS samples, 30 days --"
+$B/gen_samples "$QROWS" 30 "$END" > "$T/q.csv"
+metric_ini "$T/q.db" > "$T/q.ini"
+t0=$(secs)
+./sitrep ingest --config "$T/q.ini" "$T/q.csv" >/dev/null
+t1=$(secs)
+awk -v n="$QROWS" -v ts="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" 'BEGIN { printf "(loaded in %.1f s, %.0f rows/s)\n", ts, n / ts }'
+rm -f "$T/q.csv"
+$B/bench_query p90 "$T/q.ini" response_p1 "$END"
+echo "(targets: 30-day p90 under 10 ms)"
+
+echo
+echo "-- overview frame on the simulator's 14-day history --"
+export XDG_STATE_HOME="$T/state"
+./sitrep collect --config config.ini > "$T/collect.log" 2>&1 &
+pid=$!
+deadline=$((SECONDS + 300))
+until grep -qE 'next in [1-9]' "$T/collect.log"; do
+    if ! kill -0 $pid 2>/dev/null || ((SECONDS > deadline)); then
+        echo "the collector did not finish its backfill:"; cat "$T/collect.log"; exit 1
+    fi
+    sleep 0.2
+done
+kill -TERM $pid; wait $pid || true
+grep -E 'ok in' "$T/collect.log" | awk '{ n += $7; t += $5 } END { printf "simulator backfill: %d samples in %d polls, %.1f s of poll+write time\n", n, NR, t / 1000 }' || true
+$B/bench_query frame config.ini
+echo "(target: under 20 ms)"

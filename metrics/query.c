@@ -1,0 +1,588 @@
+/*
+ * query.c - window aggregates over the entity tree.
+ *
+ * A node's aggregate pools every observation of its subtree: a parent's
+ * percentile is computed from its descendants' observations, never by
+ * averaging theirs.
+ *
+ * How a window [from, to) is read (cover()): the largest aligned stretch
+ * inside it comes from hourly rollup cells, what is left at the edges from
+ * per-minute cells, and the ragged ends (less than a minute) from raw
+ * samples. Rollup cells exist for every node (store.c), so the cost of a
+ * 30-day aggregate is ~720 cells whatever the data volume. Raw samples are
+ * filtered to the node's subtree with a mask indexed by entity id.
+ *
+ * Percentiles and "within" are exact (from raw samples) for windows up to
+ * SR_QUERY_EXACT_MS; longer windows merge the hourly cells' sketches
+ * (relative error <= SR_SKETCH_ALPHA) and the result says exact = false.
+ *
+ * Gauges: a gauge's value is the sum over entities of each one's latest
+ * sample in the window. Gauge cells are kept per entity (not per ancestor),
+ * so a gauge reads each entity of the subtree in turn.
+ *
+ * Ratios: numerator and denominator are aggregated separately over the same
+ * node and window, then divided, so a parent's ratio is exact (not an
+ * average of its children's ratios).
+ */
+#include "query.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sketch.h"
+
+/* Windows up to this length get exact percentiles from raw samples. */
+#define SR_QUERY_EXACT_MS (48 * SR_MS_HOUR)
+
+typedef struct {
+    int64_t n;
+    double sum, min, max;
+    sr_ms last_ts;
+    double last;
+    /* exact percentiles: every value */
+    int collect;
+    double *vals;
+    size_t nv, cap;
+    /* approximate percentiles */
+    sr_sketch *sk;
+    int failed; /* an allocation or a damaged sketch */
+} acc;
+
+typedef struct {
+    sr_store *st;
+    int64_t metric;
+    int64_t node;
+    unsigned char *mask; /* mask[e] = 1 when entity e is under node; NULL = all */
+    int64_t mask_n;
+    acc *a;
+    /* gauges: latest per entity */
+    sr_ms *g_ts;
+    double *g_val;
+} qctx;
+
+static void acc_init(acc *a)
+{
+    memset(a, 0, sizeof *a);
+    a->min = INFINITY;
+    a->max = -INFINITY;
+    a->last_ts = INT64_MIN;
+}
+
+static void acc_fini(acc *a)
+{
+    free(a->vals);
+    sr_sketch_destroy(a->sk);
+}
+
+static void acc_value(acc *a, sr_ms ts, double v)
+{
+    a->n++;
+    a->sum += v;
+    if (v < a->min)
+        a->min = v;
+    if (v > a->max)
+        a->max = v;
+    if (ts >= a->last_ts) {
+        a->last_ts = ts;
+        a->last = v;
+    }
+    if (a->collect) {
+        if (a->nv == a->cap) {
+            size_t ncap = a->cap ? a->cap * 2 : 1024;
+            double *nv = realloc(a->vals, ncap * sizeof *nv);
+            if (!nv) {
+                a->failed = SR_ENOMEM;
+                return;
+            }
+            a->vals = nv;
+            a->cap = ncap;
+        }
+        a->vals[a->nv++] = v;
+    }
+    if (a->sk && sr_sketch_add(a->sk, v))
+        a->failed = SR_ENOMEM;
+}
+
+static sr_ms floor_to(sr_ms t, sr_ms w)
+{
+    sr_ms r = t % w;
+    return r < 0 ? t - r - w : t - r;
+}
+
+static sr_ms ceil_to(sr_ms t, sr_ms w)
+{
+    sr_ms f = floor_to(t, w);
+    return f == t ? t : f + w;
+}
+
+static bool in_subtree(const qctx *q, int64_t e)
+{
+    if (!q->mask)
+        return true;
+    return e >= 0 && e < q->mask_n && q->mask[e];
+}
+
+static int raw_cb(void *ctx, int64_t e, sr_ms ts, double v)
+{
+    qctx *q = ctx;
+    if (!in_subtree(q, e))
+        return 0;
+    acc_value(q->a, ts, v);
+    if (q->g_ts && e < q->mask_n && ts >= q->g_ts[e]) {
+        q->g_ts[e] = ts;
+        q->g_val[e] = v;
+    }
+    return q->a->failed;
+}
+
+static int cell_cb(void *ctx, const sr_rollup_cell *c)
+{
+    qctx *q = ctx;
+    acc *a = q->a;
+    if (c->n <= 0)
+        return 0;
+    a->n += c->n;
+    a->sum += c->sum;
+    if (c->min < a->min)
+        a->min = c->min;
+    if (c->max > a->max)
+        a->max = c->max;
+    if (c->last_ts >= a->last_ts) {
+        a->last_ts = c->last_ts;
+        a->last = c->last;
+    }
+    if (a->sk) {
+        if (!c->sketch)
+            return a->failed = SR_ECORRUPT;
+        int rc = sr_sketch_merge_encoded(a->sk, c->sketch, c->sketch_len);
+        if (rc)
+            return a->failed = rc;
+    }
+    return 0;
+}
+
+/* Gauge cells: the entity's latest value in the cell. */
+typedef struct {
+    qctx *q;
+    int64_t entity;
+} gcell_ctx;
+
+static int gauge_cell_cb(void *ctx, const sr_rollup_cell *c)
+{
+    gcell_ctx *g = ctx;
+    int rc = cell_cb(g->q, c);
+    if (rc)
+        return rc;
+    if (c->n > 0 && c->last_ts >= g->q->g_ts[g->entity]) {
+        g->q->g_ts[g->entity] = c->last_ts;
+        g->q->g_val[g->entity] = c->last;
+    }
+    return 0;
+}
+
+static int build_mask(qctx *q)
+{
+    if (q->node == SR_ENTITY_ROOT && !q->g_ts)
+        return 0;
+    q->mask_n = sr_store_entity_limit(q->st);
+    q->mask = calloc((size_t)q->mask_n + 1, 1);
+    if (!q->mask)
+        return SR_ENOMEM;
+    for (int64_t e = 1; e < q->mask_n; e++)
+        q->mask[e] = sr_store_entity_under(q->st, e, q->node);
+    return 0;
+}
+
+/*
+ * Reads [from, to) into q->a using rollups of the resolutions in `allowed`
+ * (bit per sr_res) from the coarsest down, raw samples for the rest.
+ */
+static int cover(qctx *q, sr_ms from, sr_ms to, unsigned allowed, int res)
+{
+    if (from >= to)
+        return 0;
+    for (; res >= 0; res--) {
+        if (!(allowed & (1u << res)))
+            continue;
+        sr_ms w = sr_res_ms((sr_res)res);
+        sr_ms a = ceil_to(from, w), b = floor_to(to, w);
+        if (a >= b)
+            continue;
+        int rc;
+        if (q->g_ts) {
+            /* gauges: cells per entity of the subtree */
+            for (int64_t e = 1; e < q->mask_n; e++) {
+                if (!q->mask[e])
+                    continue;
+                gcell_ctx g = {q, e};
+                rc = sr_store_scan_rollup(q->st, q->metric, (sr_res)res, e, a, b, gauge_cell_cb,
+                                          &g);
+                if (rc)
+                    return rc;
+            }
+        } else {
+            rc = sr_store_scan_rollup(q->st, q->metric, (sr_res)res, q->node, a, b, cell_cb, q);
+            if (rc)
+                return rc;
+        }
+        if ((rc = cover(q, from, a, allowed, res - 1)))
+            return rc;
+        return cover(q, b, to, allowed, res - 1);
+    }
+    return sr_store_scan_raw(q->st, q->metric, from, to, raw_cb, q);
+}
+
+/* ---- exact percentiles ---- */
+
+static void swap(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Moves the k-th smallest (0-based) of v[0..n) to v[k]; smaller before it. */
+static void select_kth(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        /* median of three as pivot, placed at hi */
+        if (v[mid] < v[lo])
+            swap(&v[mid], &v[lo]);
+        if (v[hi] < v[lo])
+            swap(&v[hi], &v[lo]);
+        if (v[mid] < v[hi])
+            swap(&v[mid], &v[hi]);
+        double pivot = v[hi];
+        /* three-way partition: < pivot | == pivot | > pivot */
+        size_t lt = lo, i = lo, gt = hi;
+        while (i <= gt) {
+            if (v[i] < pivot) {
+                swap(&v[i++], &v[lt++]);
+            } else if (v[i] > pivot) {
+                swap(&v[i], &v[gt]);
+                if (gt == 0)
+                    break;
+                gt--;
+            } else {
+                i++;
+            }
+        }
+        if (k < lt)
+            hi = lt - 1;
+        else if (k > gt)
+            lo = gt + 1;
+        else
+            return;
+    }
+}
+
+static size_t nearest_rank(double p, size_t n)
+{
+    double x = p * (double)n / 100.0;
+    double r = ceil(x - 1e-9 * (x > 1 ? x : 1));
+    if (r < 1)
+        r = 1;
+    if (r > (double)n)
+        r = (double)n;
+    return (size_t)r;
+}
+
+/* The percentile of unsorted v (reordered in place). */
+static double percentile_select(double *v, size_t n, double p, sr_pct_method m)
+{
+    if (n == 0)
+        return NAN;
+    if (m == SR_PCT_NEAREST_RANK) {
+        size_t k = nearest_rank(p, n) - 1;
+        select_kth(v, n, k);
+        return v[k];
+    }
+    double h = (double)(n - 1) * p / 100.0;
+    size_t k = (size_t)floor(h);
+    select_kth(v, n, k);
+    double lo = v[k];
+    if (k + 1 >= n)
+        return lo;
+    double hi = v[k + 1];
+    for (size_t i = k + 2; i < n; i++) {
+        if (v[i] < hi)
+            hi = v[i];
+    }
+    return lo + (h - (double)k) * (hi - lo);
+}
+
+double sr_percentile_sorted(const double *v, size_t n, double p, sr_pct_method m)
+{
+    if (n == 0)
+        return NAN;
+    if (m == SR_PCT_NEAREST_RANK)
+        return v[nearest_rank(p, n) - 1];
+    double h = (double)(n - 1) * p / 100.0;
+    size_t k = (size_t)floor(h);
+    if (k + 1 >= n)
+        return v[n - 1];
+    return v[k] + (h - (double)k) * (v[k + 1] - v[k]);
+}
+
+static double sketch_percentile(const sr_sketch *sk, double p, sr_pct_method m)
+{
+    uint64_t n = sr_sketch_count(sk);
+    if (n == 0)
+        return NAN;
+    if (m == SR_PCT_NEAREST_RANK)
+        return sr_sketch_at_rank(sk, nearest_rank(p, (size_t)n));
+    double h = (double)(n - 1) * p / 100.0;
+    uint64_t k = (uint64_t)floor(h);
+    double lo = sr_sketch_at_rank(sk, k + 1);
+    if (k + 1 >= n)
+        return lo;
+    double hi = sr_sketch_at_rank(sk, k + 2);
+    return lo + (h - (double)k) * (hi - lo);
+}
+
+/* ---- one aggregate ---- */
+
+static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d,
+                     const sr_query *q, sr_agg agg, sr_result *out);
+
+static int run_ratio(sr_store *st, const sr_catalog *cat, const sr_metric_def *d,
+                     const sr_query *q, sr_result *out)
+{
+    const sr_metric_def *num = sr_catalog_find(cat, d->numerator);
+    const sr_metric_def *den = sr_catalog_find(cat, d->denominator);
+    if (!num || !den || num->kind == SR_KIND_RATIO || den->kind == SR_KIND_RATIO)
+        return SR_EINVAL;
+    sr_result a, b;
+    int rc = run_plain(st, cat, num, q, sr_kind_default_agg(num->kind), &a);
+    if (!rc)
+        rc = run_plain(st, cat, den, q, sr_kind_default_agg(den->kind), &b);
+    if (rc)
+        return rc;
+    out->n = b.n;
+    out->exact = a.exact && b.exact;
+    out->value = (isnan(a.value) || isnan(b.value) || b.value == 0)
+                     ? NAN
+                     : a.value / b.value * (d->scale != 0 ? d->scale : 1.0);
+    return 0;
+}
+
+static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d,
+                     const sr_query *q, sr_agg agg, sr_result *out)
+{
+    (void)cat;
+    out->value = NAN;
+    out->n = 0;
+    out->exact = true;
+    if (agg.kind == SR_AGG_VALUE)
+        agg = d->agg.kind == SR_AGG_VALUE ? sr_kind_default_agg(d->kind) : d->agg;
+    if (!sr_agg_valid_for(agg, d->kind))
+        return SR_EINVAL;
+    if (q->to_ms <= q->from_ms)
+        return SR_EINVAL;
+
+    qctx c = {.st = st};
+    int rc = sr_store_entity_id(st, q->entity, &c.node);
+    if (rc)
+        return rc;
+    if (sr_store_metric_id(st, d->name, &c.metric) == SR_ENOENT)
+        return 0; /* never stored: no value */
+
+    acc a;
+    acc_init(&a);
+    c.a = &a;
+    sr_ms from = q->from_ms, to = q->to_ms;
+    bool pct = agg.kind == SR_AGG_PCT || agg.kind == SR_AGG_WITHIN;
+    unsigned allowed = (1u << SR_RES_MINUTE) | (1u << SR_RES_HOUR);
+    if (d->kind == SR_KIND_GAUGE) {
+        c.mask_n = sr_store_entity_limit(st);
+        c.g_ts = malloc((size_t)(c.mask_n + 1) * sizeof *c.g_ts);
+        c.g_val = malloc((size_t)(c.mask_n + 1) * sizeof *c.g_val);
+        if (!c.g_ts || !c.g_val) {
+            rc = SR_ENOMEM;
+            goto out;
+        }
+        for (int64_t e = 0; e <= c.mask_n; e++)
+            c.g_ts[e] = INT64_MIN;
+        allowed = 1u << SR_RES_HOUR;
+    }
+    if ((rc = build_mask(&c)))
+        goto out;
+    if (pct) {
+        if (to - from <= SR_QUERY_EXACT_MS) {
+            a.collect = 1;
+            allowed = 0;
+        } else {
+            if (sr_sketch_create(SR_SKETCH_ALPHA, &a.sk)) {
+                rc = SR_ENOMEM;
+                goto out;
+            }
+            allowed = 1u << SR_RES_HOUR;
+            out->exact = false;
+        }
+    }
+    rc = cover(&c, from, to, allowed, SR_RES_COUNT - 1);
+    if (!rc)
+        rc = a.failed;
+    if (rc)
+        goto out;
+
+    out->n = a.n;
+    if (d->kind == SR_KIND_GAUGE && (agg.kind == SR_AGG_LAST || agg.kind == SR_AGG_VALUE)) {
+        /* the level now: each entity's latest value, summed */
+        double sum = 0;
+        int64_t contributing = 0;
+        for (int64_t e = 1; e < c.mask_n; e++) {
+            if (c.mask[e] && c.g_ts[e] != INT64_MIN) {
+                sum += c.g_val[e];
+                contributing++;
+            }
+        }
+        out->n = contributing;
+        out->value = contributing ? sum : NAN;
+        goto out;
+    }
+    if (a.n == 0)
+        goto out;
+    switch (agg.kind) {
+    case SR_AGG_COUNT:
+        out->value = (double)a.n;
+        break;
+    case SR_AGG_SUM:
+        out->value = a.sum;
+        break;
+    case SR_AGG_AVG:
+        out->value = a.sum / (double)a.n;
+        break;
+    case SR_AGG_MIN:
+        out->value = a.min;
+        break;
+    case SR_AGG_MAX:
+        out->value = a.max;
+        break;
+    case SR_AGG_LAST:
+        out->value = a.last;
+        break;
+    case SR_AGG_PCT:
+        out->value = a.collect ? percentile_select(a.vals, a.nv, agg.p, d->percentile)
+                               : sketch_percentile(a.sk, agg.p, d->percentile);
+        break;
+    case SR_AGG_WITHIN: {
+        if (isnan(d->target))
+            break;
+        uint64_t good = 0;
+        if (a.collect) {
+            for (size_t i = 0; i < a.nv; i++) {
+                if (d->better == SR_BETTER_LOWER ? a.vals[i] <= d->target
+                                                 : a.vals[i] >= d->target)
+                    good++;
+            }
+        } else {
+            uint64_t n = sr_sketch_count(a.sk);
+            good = d->better == SR_BETTER_LOWER
+                       ? sr_sketch_count_le(a.sk, d->target)
+                       : n - sr_sketch_count_le(a.sk, nextafter(d->target, -INFINITY));
+        }
+        out->value = 100.0 * (double)good / (double)a.n;
+        break;
+    }
+    case SR_AGG_VALUE:
+        break;
+    }
+out:
+    acc_fini(&a);
+    free(c.mask);
+    free(c.g_ts);
+    free(c.g_val);
+    return rc;
+}
+
+int sr_query_run(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_result *out)
+{
+    out->value = NAN;
+    out->n = 0;
+    out->exact = true;
+    const sr_metric_def *d = sr_catalog_find(cat, q->metric);
+    if (!d)
+        return SR_ENOENT;
+    if (d->kind == SR_KIND_RATIO) {
+        if (q->agg.kind != SR_AGG_VALUE)
+            return SR_EINVAL;
+        return run_ratio(st, cat, d, q, out);
+    }
+    return run_plain(st, cat, d, q, q->agg, out);
+}
+
+int sr_query_children(sr_store *st, const sr_catalog *cat, const sr_query *q,
+                      sr_child_result **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int64_t node;
+    int rc = sr_store_entity_id(st, q->entity, &node);
+    if (rc)
+        return rc;
+    int64_t *kids;
+    size_t nk;
+    if ((rc = sr_store_entity_children(st, node, &kids, &nk)))
+        return rc;
+    sr_child_result *res = calloc(nk ? nk : 1, sizeof *res);
+    if (!res) {
+        free(kids);
+        return SR_ENOMEM;
+    }
+    for (size_t i = 0; i < nk; i++) {
+        sr_query cq = *q;
+        cq.entity = sr_store_entity_path(st, kids[i]);
+        res[i].entity = cq.entity;
+        if ((rc = sr_query_run(st, cat, &cq, &res[i].r))) {
+            free(kids);
+            free(res);
+            return rc;
+        }
+    }
+    free(kids);
+    *out = res;
+    *n = nk;
+    return 0;
+}
+
+int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size_t buckets,
+                    double *out)
+{
+    if (buckets == 0 || q->to_ms <= q->from_ms)
+        return SR_EINVAL;
+    sr_ms len = q->to_ms - q->from_ms;
+    for (size_t i = 0; i < buckets; i++) {
+        sr_query bq = *q;
+        bq.from_ms = q->from_ms + (sr_ms)((double)len * (double)i / (double)buckets);
+        bq.to_ms = q->from_ms + (sr_ms)((double)len * (double)(i + 1) / (double)buckets);
+        out[i] = NAN;
+        if (bq.to_ms <= bq.from_ms)
+            continue;
+        sr_result r;
+        int rc = sr_query_run(st, cat, &bq, &r);
+        if (rc)
+            return rc;
+        out[i] = r.value;
+    }
+    return 0;
+}
+
+int sr_query_compare(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_compare *out)
+{
+    sr_ms len = q->to_ms - q->from_ms;
+    sr_query p = *q, w = *q;
+    p.from_ms -= len;
+    p.to_ms -= len;
+    w.from_ms -= 7 * SR_MS_DAY;
+    w.to_ms -= 7 * SR_MS_DAY;
+    int rc = sr_query_run(st, cat, q, &out->now);
+    if (!rc)
+        rc = sr_query_run(st, cat, &p, &out->prev);
+    if (!rc)
+        rc = sr_query_run(st, cat, &w, &out->week_ago);
+    return rc;
+}

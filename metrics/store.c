@@ -1,0 +1,1319 @@
+/*
+ * store.c - the SQLite cache.
+ *
+ * Tables (schema version in PRAGMA user_version, migrated step by step):
+ *   metric(id, name, kind)            entity(id, path, parent)
+ *   sample(metric, ts, entity, dedup, value, key)   PK (metric, ts, entity, dedup)
+ *   rollup(metric, res, node, bucket, n, sum, min, max, last_ts, last, sketch)
+ *   reject(id, source, at, location, raw, reason)   source(name, ...health...)
+ *
+ * Samples arrive roughly in time order and are read by metric and time
+ * range, so the sample key leads with (metric, ts): inserts append at the
+ * right edge of each metric's range instead of rewriting pages all over the
+ * file. `dedup` is a 64-bit hash of the source key (or of the value when
+ * there is none); INSERT OR IGNORE on the primary key makes re-ingesting the
+ * same rows a no-op, and sqlite3_changes() tells a duplicate apart.
+ *
+ * Rollups: for every stored event or counter sample, the per-minute and
+ * per-hour cells of its entity and of every ancestor up to the virtual root
+ * are updated, so that an aggregate of any node over a long window reads a
+ * few hundred cells instead of millions of rows. Hourly event cells carry a
+ * quantile sketch (sketch.h). Gauges keep cells for their own entity only
+ * (a parent's level is the sum of its children's latest values, which the
+ * query computes from those cells). Cells are accumulated in memory during a
+ * batch and written once per batch with an upsert that merges into what is
+ * already stored (sketches through the SQL function sr_sketch_merge), so the
+ * cost is per touched cell, not per row.
+ *
+ * The batch is one transaction: a crash loses at most the batch in flight;
+ * rollups are in the same transaction as their samples, so they never
+ * disagree. On rollback the in-memory entity map is reloaded, since ids
+ * handed out inside the failed transaction no longer exist.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sketch.h"
+
+/* ---- small string -> id hash map (open addressing) ---- */
+
+typedef struct {
+    char *key;
+    int64_t id;
+} smap_slot;
+
+typedef struct {
+    smap_slot *slots;
+    size_t cap; /* power of two */
+    size_t len;
+} smap;
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t hash_str(const char *s)
+{
+    return hash_bytes(s, strlen(s), 0xcbf29ce484222325ULL);
+}
+
+static void smap_fini(smap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].key);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+static int64_t smap_get(const smap *m, const char *key)
+{
+    if (!m->cap)
+        return -1;
+    for (size_t i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->slots[i].key)
+            return -1;
+        if (strcmp(m->slots[i].key, key) == 0)
+            return m->slots[i].id;
+    }
+}
+
+static int smap_put(smap *m, const char *key, int64_t id)
+{
+    if ((m->len + 1) * 2 > m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 64;
+        smap_slot *ns = calloc(ncap, sizeof *ns);
+        if (!ns)
+            return SR_ENOMEM;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->slots[i].key)
+                continue;
+            size_t j = hash_str(m->slots[i].key) & (ncap - 1);
+            while (ns[j].key)
+                j = (j + 1) & (ncap - 1);
+            ns[j] = m->slots[i];
+        }
+        free(m->slots);
+        m->slots = ns;
+        m->cap = ncap;
+    }
+    size_t i = hash_str(key) & (m->cap - 1);
+    while (m->slots[i].key) {
+        if (strcmp(m->slots[i].key, key) == 0) {
+            m->slots[i].id = id;
+            return 0;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    char *k = strdup(key);
+    if (!k)
+        return SR_ENOMEM;
+    m->slots[i].key = k;
+    m->slots[i].id = id;
+    m->len++;
+    return 0;
+}
+
+/* ---- rollup accumulation ---- */
+
+typedef struct {
+    int64_t metric, node;
+    sr_ms bucket;
+    int res;
+    int used;
+    int64_t n;
+    double sum, min, max;
+    sr_ms last_ts;
+    double last;
+    sr_sketch *sketch;
+} cell;
+
+typedef struct {
+    cell *v;
+    size_t cap, len;
+} cellmap;
+
+static uint64_t cell_hash(int64_t metric, int res, int64_t node, sr_ms bucket)
+{
+    uint64_t h = (uint64_t)metric * 0x9e3779b97f4a7c15ULL;
+    h ^= (uint64_t)node * 0xc2b2ae3d27d4eb4fULL + (uint64_t)res;
+    h ^= (uint64_t)bucket * 0x165667b19e3779f9ULL;
+    h ^= h >> 29;
+    return h * 0xbf58476d1ce4e5b9ULL;
+}
+
+static void cellmap_clear(cellmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->v[i].used) {
+            sr_sketch_destroy(m->v[i].sketch);
+            memset(&m->v[i], 0, sizeof m->v[i]);
+        }
+    }
+    m->len = 0;
+}
+
+static void cellmap_fini(cellmap *m)
+{
+    cellmap_clear(m);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+/* The cell for a key, created empty when new; NULL on OOM. */
+static cell *cellmap_get(cellmap *m, int64_t metric, int res, int64_t node, sr_ms bucket)
+{
+    if ((m->len + 1) * 2 > m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 1024;
+        cell *nv = calloc(ncap, sizeof *nv);
+        if (!nv)
+            return NULL;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->v[i].used)
+                continue;
+            cell *c = &m->v[i];
+            size_t j = cell_hash(c->metric, c->res, c->node, c->bucket) & (ncap - 1);
+            while (nv[j].used)
+                j = (j + 1) & (ncap - 1);
+            nv[j] = *c;
+        }
+        free(m->v);
+        m->v = nv;
+        m->cap = ncap;
+    }
+    size_t i = cell_hash(metric, res, node, bucket) & (m->cap - 1);
+    while (m->v[i].used) {
+        cell *c = &m->v[i];
+        if (c->metric == metric && c->node == node && c->bucket == bucket && c->res == res)
+            return c;
+        i = (i + 1) & (m->cap - 1);
+    }
+    cell *c = &m->v[i];
+    c->used = 1;
+    c->metric = metric;
+    c->res = res;
+    c->node = node;
+    c->bucket = bucket;
+    c->min = INFINITY;
+    c->max = -INFINITY;
+    c->last_ts = INT64_MIN;
+    m->len++;
+    return c;
+}
+
+/* ---- the store ---- */
+
+typedef struct {
+    char *path;
+    int64_t parent;
+} entity_rec;
+
+typedef struct {
+    char name[SR_NAME_MAX];
+    int64_t id;
+    sr_kind kind;
+} metric_rec;
+
+enum {
+    ST_INSERT,
+    ST_ROLLUP_UPSERT,
+    ST_ENTITY_INSERT,
+    ST_REJECT,
+    ST_SCAN_RAW,
+    ST_SCAN_RAW_DESC,
+    ST_SCAN_ROLLUP,
+    ST_SOURCE_GET,
+    ST_SOURCE_PUT,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_INSERT] = "INSERT OR IGNORE INTO sample(metric, ts, entity, dedup, value, key) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_ROLLUP_UPSERT] =
+        "INSERT INTO rollup(metric, res, node, bucket, n, sum, min, max, last_ts, last, sketch) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT(metric, res, node, bucket) DO UPDATE SET "
+        "n = n + excluded.n, sum = sum + excluded.sum, "
+        "min = min(min, excluded.min), max = max(max, excluded.max), "
+        "last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END, "
+        "last_ts = max(last_ts, excluded.last_ts), "
+        "sketch = sr_sketch_merge(sketch, excluded.sketch)",
+    [ST_ENTITY_INSERT] = "INSERT INTO entity(path, parent) VALUES (?1, ?2)",
+    [ST_REJECT] = "INSERT INTO reject(source, at, location, raw, reason) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_SCAN_RAW] = "SELECT entity, ts, value FROM sample "
+                    "WHERE metric = ?1 AND ts >= ?2 AND ts < ?3",
+    [ST_SCAN_RAW_DESC] = "SELECT entity, ts, value, key FROM sample "
+                         "WHERE metric = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC, entity DESC",
+    [ST_SCAN_ROLLUP] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch FROM rollup "
+                       "WHERE metric = ?1 AND res = ?2 AND node = ?3 "
+                       "AND bucket >= ?4 AND bucket < ?5",
+    [ST_SOURCE_GET] = "SELECT name, type, last_poll, last_ok, cursor, last_error, accepted, "
+                      "duplicates, rejected, polls, failures FROM source WHERE name = ?1",
+    [ST_SOURCE_PUT] = "INSERT OR REPLACE INTO source(name, type, last_poll, last_ok, cursor, "
+                      "last_error, accepted, duplicates, rejected, polls, failures) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+};
+
+struct sr_store {
+    sqlite3 *db;
+    unsigned flags;
+    sqlite3_stmt *stmt[ST_COUNT];
+    int in_batch;
+
+    metric_rec *metrics;
+    size_t n_metrics;
+
+    smap entity_ids;     /* path -> id */
+    entity_rec *entities; /* indexed by id; [0] is the root */
+    size_t n_entities;    /* one more than the largest id */
+    size_t cap_entities;
+    int64_t entity_version;
+
+    cellmap cells;
+    char errmsg[256];
+};
+
+/* Rollup resolutions: bucket width and whether hourly sketches are kept. */
+static const struct {
+    sr_ms width;
+    int sketch;
+} res_table[SR_RES_COUNT] = {
+    [SR_RES_MINUTE] = {SR_MS_MIN, 0},
+    [SR_RES_HOUR] = {SR_MS_HOUR, 1},
+};
+
+sr_ms sr_res_ms(sr_res res)
+{
+    return res_table[res].width;
+}
+
+static sr_ms floor_to(sr_ms t, sr_ms w)
+{
+    sr_ms r = t % w;
+    return r < 0 ? t - r - w : t - r;
+}
+
+static int fail(sr_store *st, int code)
+{
+    snprintf(st->errmsg, sizeof st->errmsg, "%s", sqlite3_errmsg(st->db));
+    return code;
+}
+
+static int sql_err(sr_store *st, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return fail(st, SR_ENOMEM);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return fail(st, SR_ECORRUPT);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return fail(st, SR_EBUSY);
+    default:
+        return fail(st, SR_EIO);
+    }
+}
+
+static int exec(sr_store *st, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        int code = sql_err(st, rc);
+        snprintf(st->errmsg, sizeof st->errmsg, "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return code;
+    }
+    return 0;
+}
+
+/* sr_sketch_merge(a, b): the encoded merge of two encoded sketches; NULL
+ * arguments are empty sketches. Registered on every connection. */
+static void sql_sketch_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sr_sketch *s = NULL;
+    if (sr_sketch_create(SR_SKETCH_ALPHA, &s)) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (sqlite3_value_type(argv[i]) != SQLITE_BLOB)
+            continue;
+        const unsigned char *b = sqlite3_value_blob(argv[i]);
+        int n = sqlite3_value_bytes(argv[i]);
+        if (sr_sketch_merge_encoded(s, b, (size_t)n)) {
+            sr_sketch_destroy(s);
+            sqlite3_result_error(ctx, "sr_sketch_merge: damaged sketch", -1);
+            return;
+        }
+    }
+    if (sr_sketch_count(s) == 0) {
+        sr_sketch_destroy(s);
+        sqlite3_result_null(ctx);
+        return;
+    }
+    unsigned char *buf;
+    size_t len;
+    if (sr_sketch_encode(s, &buf, &len)) {
+        sr_sketch_destroy(s);
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sr_sketch_destroy(s);
+    sqlite3_result_blob(ctx, buf, (int)len, free);
+}
+
+/* ---- schema and migrations ---- */
+
+static const char schema_v1[] =
+    "CREATE TABLE metric(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+    "  kind INTEGER NOT NULL);"
+    "CREATE TABLE entity(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, "
+    "  parent INTEGER NOT NULL);"
+    "CREATE TABLE sample(metric INTEGER NOT NULL, ts INTEGER NOT NULL, "
+    "  entity INTEGER NOT NULL, dedup INTEGER NOT NULL, value REAL NOT NULL, key TEXT, "
+    "  PRIMARY KEY(metric, ts, entity, dedup)) WITHOUT ROWID;"
+    "CREATE TABLE reject(id INTEGER PRIMARY KEY, source TEXT NOT NULL, at INTEGER NOT NULL, "
+    "  location TEXT, raw TEXT, reason TEXT NOT NULL);"
+    "CREATE INDEX reject_by_source ON reject(source, id);"
+    "CREATE TABLE source(name TEXT PRIMARY KEY, type TEXT, last_poll INTEGER, "
+    "  last_ok INTEGER, cursor INTEGER, last_error TEXT, accepted INTEGER, "
+    "  duplicates INTEGER, rejected INTEGER, polls INTEGER, failures INTEGER);";
+
+static const char schema_v2[] =
+    "CREATE TABLE rollup(metric INTEGER NOT NULL, res INTEGER NOT NULL, "
+    "  node INTEGER NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL, "
+    "  sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, last_ts INTEGER NOT NULL, "
+    "  last REAL NOT NULL, sketch BLOB, "
+    "  PRIMARY KEY(metric, res, node, bucket)) WITHOUT ROWID;";
+
+static int load_entities(sr_store *st);
+static int load_metrics(sr_store *st);
+static int rebuild_rollups(sr_store *st);
+
+/*
+ * Brings the file from its version to SR_STORE_SCHEMA, one step per version,
+ * all in one transaction.
+ */
+static int migrate(sr_store *st)
+{
+    sqlite3_stmt *q;
+    int version = 0;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        version = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW)
+        return sql_err(st, rc);
+    if (version > SR_STORE_SCHEMA) {
+        snprintf(st->errmsg, sizeof st->errmsg,
+                 "cache schema version %d is newer than this sitrep's (%d)", version,
+                 SR_STORE_SCHEMA);
+        return SR_EVERSION;
+    }
+    if (version == SR_STORE_SCHEMA)
+        return 0;
+    if (st->flags & SR_STORE_READONLY) {
+        snprintf(st->errmsg, sizeof st->errmsg,
+                 "cache schema version %d needs migrating to %d; run the collector first",
+                 version, SR_STORE_SCHEMA);
+        return SR_EVERSION;
+    }
+    if ((rc = exec(st, "BEGIN IMMEDIATE")))
+        return rc;
+    if (version < 1 && (rc = exec(st, schema_v1)))
+        goto out;
+    if (version < 2) {
+        if ((rc = exec(st, schema_v2)))
+            goto out;
+        if (version >= 1 && (rc = rebuild_rollups(st)))
+            goto out;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SR_STORE_SCHEMA);
+    if ((rc = exec(st, sql)))
+        goto out;
+    return exec(st, "COMMIT");
+out:
+    exec(st, "ROLLBACK");
+    return rc;
+}
+
+static int prepare_all(sr_store *st)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        if ((st->flags & SR_STORE_READONLY) &&
+            (i == ST_INSERT || i == ST_ROLLUP_UPSERT || i == ST_ENTITY_INSERT || i == ST_REJECT ||
+             i == ST_SOURCE_PUT))
+            continue;
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                               NULL) != SQLITE_OK)
+            return fail(st, SR_EIO);
+    }
+    return 0;
+}
+
+int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    sr_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return SR_ENOMEM;
+    st->flags = flags;
+    int oflags = (flags & SR_STORE_READONLY) ? SQLITE_OPEN_READONLY
+                                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+    int err = 0;
+    if (rc != SQLITE_OK) {
+        err = st->db ? sql_err(st, rc) : SR_ENOMEM;
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, 5000);
+    if (sqlite3_create_function(st->db, "sr_sketch_merge", 2,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                sql_sketch_merge, NULL, NULL) != SQLITE_OK) {
+        err = fail(st, SR_EIO);
+        goto fail;
+    }
+    if (!(flags & SR_STORE_READONLY)) {
+        if ((err = exec(st, "PRAGMA journal_mode = WAL")) ||
+            (err = exec(st, "PRAGMA synchronous = NORMAL")))
+            goto fail;
+    }
+    /* a quick look at the header: a file that is not a database fails here */
+    if ((err = exec(st, "SELECT count(*) FROM sqlite_schema")))
+        goto fail;
+    if ((err = migrate(st)) || (err = prepare_all(st)) || (err = load_metrics(st)) ||
+        (err = load_entities(st)))
+        goto fail;
+    *out = st;
+    return 0;
+fail:
+    if (errbuf)
+        snprintf(errbuf, errlen, "%s: %s", path, st->errmsg[0] ? st->errmsg : sr_strerror(err));
+    sr_store_close(st);
+    return err ? err : SR_EIO;
+}
+
+static void free_entities(sr_store *st)
+{
+    for (size_t i = 0; i < st->n_entities; i++)
+        free(st->entities[i].path);
+    free(st->entities);
+    st->entities = NULL;
+    st->n_entities = 0;
+    st->cap_entities = 0;
+    smap_fini(&st->entity_ids);
+}
+
+void sr_store_close(sr_store *st)
+{
+    if (!st)
+        return;
+    if (st->in_batch)
+        sr_store_rollback(st);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    if (st->db)
+        sqlite3_close_v2(st->db);
+    free_entities(st);
+    free(st->metrics);
+    cellmap_fini(&st->cells);
+    free(st);
+}
+
+const char *sr_store_errmsg(const sr_store *st)
+{
+    return st->errmsg;
+}
+
+int sr_store_schema_version(sr_store *st, int *out)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? 0 : sql_err(st, rc);
+}
+
+/* ---- metrics ---- */
+
+static int load_metrics(sr_store *st)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "SELECT id, name, kind FROM metric ORDER BY id", -1, &q,
+                           NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    free(st->metrics);
+    st->metrics = NULL;
+    st->n_metrics = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        metric_rec *nm = realloc(st->metrics, (st->n_metrics + 1) * sizeof *nm);
+        if (!nm) {
+            sqlite3_finalize(q);
+            return SR_ENOMEM;
+        }
+        st->metrics = nm;
+        metric_rec *m = &st->metrics[st->n_metrics++];
+        m->id = sqlite3_column_int64(q, 0);
+        snprintf(m->name, sizeof m->name, "%s", (const char *)sqlite3_column_text(q, 1));
+        m->kind = (sr_kind)sqlite3_column_int(q, 2);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+static const metric_rec *find_metric(sr_store *st, const char *name)
+{
+    for (size_t i = 0; i < st->n_metrics; i++) {
+        if (strcmp(st->metrics[i].name, name) == 0)
+            return &st->metrics[i];
+    }
+    return NULL;
+}
+
+int sr_store_define_metric(sr_store *st, const char *name, sr_kind kind)
+{
+    if (!name || !*name || strlen(name) >= SR_NAME_MAX)
+        return SR_EINVAL;
+    const metric_rec *m = find_metric(st, name);
+    if (m && m->kind == kind)
+        return 0;
+    if (st->flags & SR_STORE_READONLY)
+        return m ? 0 : SR_ENOENT;
+    sqlite3_stmt *q;
+    const char *sql = m ? "UPDATE metric SET kind = ?2 WHERE name = ?1"
+                        : "INSERT INTO metric(name, kind) VALUES (?1, ?2)";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 2, (int)kind);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return sql_err(st, rc);
+    return load_metrics(st);
+}
+
+int sr_store_metric_id(sr_store *st, const char *name, int64_t *id)
+{
+    const metric_rec *m = find_metric(st, name);
+    if (!m && (st->flags & SR_STORE_READONLY)) {
+        int rc = load_metrics(st);
+        if (rc)
+            return rc;
+        m = find_metric(st, name);
+    }
+    if (!m)
+        return SR_ENOENT;
+    *id = m->id;
+    return 0;
+}
+
+/* ---- entities ---- */
+
+static int entity_slot(sr_store *st, int64_t id)
+{
+    if (id < 0 || id > (int64_t)1 << 40)
+        return SR_ERANGE;
+    size_t n = (size_t)id + 1;
+    if (n > st->cap_entities) {
+        size_t cap = st->cap_entities ? st->cap_entities : 16;
+        while (cap < n)
+            cap *= 2;
+        entity_rec *ne = realloc(st->entities, cap * sizeof *ne);
+        if (!ne)
+            return SR_ENOMEM;
+        memset(ne + st->cap_entities, 0, (cap - st->cap_entities) * sizeof *ne);
+        st->entities = ne;
+        st->cap_entities = cap;
+    }
+    if (n > st->n_entities)
+        st->n_entities = n;
+    return 0;
+}
+
+static int load_entities(sr_store *st)
+{
+    free_entities(st);
+    if (entity_slot(st, 0))
+        return SR_ENOMEM;
+    st->entities[0].path = strdup("");
+    st->entities[0].parent = -1;
+    if (!st->entities[0].path)
+        return SR_ENOMEM;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "SELECT id, path, parent FROM entity", -1, &q, NULL) !=
+        SQLITE_OK)
+        return fail(st, SR_EIO);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        const char *path = (const char *)sqlite3_column_text(q, 1);
+        int err = entity_slot(st, id);
+        if (!err && !(st->entities[id].path = strdup(path ? path : "")))
+            err = SR_ENOMEM;
+        if (!err)
+            err = smap_put(&st->entity_ids, path ? path : "", id);
+        if (err) {
+            sqlite3_finalize(q);
+            return err;
+        }
+        st->entities[id].parent = sqlite3_column_int64(q, 2);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return sql_err(st, rc);
+    return sr_store_data_version(st, &st->entity_version);
+}
+
+int sr_store_refresh(sr_store *st)
+{
+    int64_t v;
+    int rc = sr_store_data_version(st, &v);
+    if (rc || v == st->entity_version)
+        return rc;
+    if ((rc = load_metrics(st)))
+        return rc;
+    return load_entities(st);
+}
+
+/* A path is non-empty segments joined by '/', at most 1 KiB. */
+static int valid_path(const char *p)
+{
+    size_t len = strlen(p);
+    if (len == 0 || len > 1024 || p[0] == '/' || p[len - 1] == '/' || strstr(p, "//"))
+        return 0;
+    return 1;
+}
+
+/* Id of path, creating it and its ancestors inside the current batch. */
+static int entity_ensure(sr_store *st, const char *path, int64_t *out)
+{
+    int64_t id = smap_get(&st->entity_ids, path);
+    if (id >= 0) {
+        *out = id;
+        return 0;
+    }
+    int64_t parent = SR_ENTITY_ROOT;
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        char buf[1100];
+        size_t n = (size_t)(slash - path);
+        memcpy(buf, path, n);
+        buf[n] = 0;
+        int rc = entity_ensure(st, buf, &parent);
+        if (rc)
+            return rc;
+    }
+    sqlite3_stmt *q = st->stmt[ST_ENTITY_INSERT];
+    sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, parent);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return sql_err(st, rc);
+    id = sqlite3_last_insert_rowid(st->db);
+    if ((rc = entity_slot(st, id)))
+        return rc;
+    if (!(st->entities[id].path = strdup(path)))
+        return SR_ENOMEM;
+    st->entities[id].parent = parent;
+    return smap_put(&st->entity_ids, path, id);
+}
+
+int sr_store_entity_id(sr_store *st, const char *path, int64_t *id)
+{
+    if (!path || !*path) {
+        *id = SR_ENTITY_ROOT;
+        return 0;
+    }
+    int64_t v = smap_get(&st->entity_ids, path);
+    if (v < 0) {
+        int rc = sr_store_refresh(st);
+        if (rc)
+            return rc;
+        v = smap_get(&st->entity_ids, path);
+    }
+    if (v < 0)
+        return SR_ENOENT;
+    *id = v;
+    return 0;
+}
+
+const char *sr_store_entity_path(sr_store *st, int64_t id)
+{
+    if (id < 0 || (size_t)id >= st->n_entities || !st->entities[id].path)
+        return NULL;
+    return st->entities[id].path;
+}
+
+static int cmp_entity_path(const void *a, const void *b, void *ctx)
+{
+    sr_store *st = ctx;
+    return strcmp(st->entities[*(const int64_t *)a].path, st->entities[*(const int64_t *)b].path);
+}
+
+int sr_store_entity_children(sr_store *st, int64_t id, int64_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    size_t cap = 0;
+    for (size_t i = 1; i < st->n_entities; i++) {
+        if (!st->entities[i].path || st->entities[i].parent != id)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            int64_t *nv = realloc(*ids, cap * sizeof *nv);
+            if (!nv) {
+                free(*ids);
+                *ids = NULL;
+                *n = 0;
+                return SR_ENOMEM;
+            }
+            *ids = nv;
+        }
+        (*ids)[(*n)++] = (int64_t)i;
+    }
+    if (*n > 1)
+        qsort_r(*ids, *n, sizeof **ids, cmp_entity_path, st);
+    return 0;
+}
+
+bool sr_store_entity_under(sr_store *st, int64_t e, int64_t node)
+{
+    if (node == SR_ENTITY_ROOT)
+        return e >= 0 && (size_t)e < st->n_entities && st->entities[e].path;
+    for (int depth = 0; e > 0 && (size_t)e < st->n_entities && depth < 512; depth++) {
+        if (e == node)
+            return true;
+        e = st->entities[e].parent;
+    }
+    return false;
+}
+
+bool sr_store_entity_is_leaf(sr_store *st, int64_t e)
+{
+    for (size_t i = 1; i < st->n_entities; i++) {
+        if (st->entities[i].path && st->entities[i].parent == e)
+            return false;
+    }
+    return true;
+}
+
+int64_t sr_store_entity_limit(sr_store *st)
+{
+    return (int64_t)st->n_entities;
+}
+
+/* ---- batches ---- */
+
+int sr_store_begin(sr_store *st)
+{
+    if (st->flags & SR_STORE_READONLY)
+        return SR_EINVAL;
+    if (st->in_batch)
+        return SR_EINVAL;
+    int rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    st->in_batch = 1;
+    return 0;
+}
+
+/* Writes every accumulated rollup cell (merging into stored ones). */
+static int flush_cells(sr_store *st)
+{
+    sqlite3_stmt *q = st->stmt[ST_ROLLUP_UPSERT];
+    for (size_t i = 0; i < st->cells.cap; i++) {
+        cell *c = &st->cells.v[i];
+        if (!c->used)
+            continue;
+        sqlite3_bind_int64(q, 1, c->metric);
+        sqlite3_bind_int(q, 2, c->res);
+        sqlite3_bind_int64(q, 3, c->node);
+        sqlite3_bind_int64(q, 4, c->bucket);
+        sqlite3_bind_int64(q, 5, c->n);
+        sqlite3_bind_double(q, 6, c->sum);
+        sqlite3_bind_double(q, 7, c->min);
+        sqlite3_bind_double(q, 8, c->max);
+        sqlite3_bind_int64(q, 9, c->last_ts);
+        sqlite3_bind_double(q, 10, c->last);
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        if (c->sketch && sr_sketch_count(c->sketch) > 0) {
+            if (sr_sketch_encode(c->sketch, &buf, &len))
+                return SR_ENOMEM;
+            sqlite3_bind_blob(q, 11, buf, (int)len, free);
+        } else {
+            sqlite3_bind_null(q, 11);
+        }
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        sqlite3_clear_bindings(q);
+        if (rc != SQLITE_DONE)
+            return sql_err(st, rc);
+    }
+    cellmap_clear(&st->cells);
+    return 0;
+}
+
+int sr_store_commit(sr_store *st)
+{
+    if (!st->in_batch)
+        return SR_EINVAL;
+    int rc = flush_cells(st);
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc) {
+        sr_store_rollback(st);
+        return rc;
+    }
+    st->in_batch = 0;
+    return 0;
+}
+
+void sr_store_rollback(sr_store *st)
+{
+    if (!st->in_batch)
+        return;
+    exec(st, "ROLLBACK");
+    st->in_batch = 0;
+    cellmap_clear(&st->cells);
+    /* ids handed out in the failed transaction are gone */
+    load_entities(st);
+}
+
+/* Adds v (at ts) to one cell. */
+static int cell_add(sr_store *st, int64_t metric, int res, int64_t node, sr_ms ts, double v,
+                    int with_sketch)
+{
+    cell *c = cellmap_get(&st->cells, metric, res, node, floor_to(ts, res_table[res].width));
+    if (!c)
+        return SR_ENOMEM;
+    c->n++;
+    c->sum += v;
+    if (v < c->min)
+        c->min = v;
+    if (v > c->max)
+        c->max = v;
+    if (ts >= c->last_ts) {
+        c->last_ts = ts;
+        c->last = v;
+    }
+    if (with_sketch) {
+        if (!c->sketch && sr_sketch_create(SR_SKETCH_ALPHA, &c->sketch))
+            return SR_ENOMEM;
+        return sr_sketch_add(c->sketch, v);
+    }
+    return 0;
+}
+
+static int accumulate(sr_store *st, const metric_rec *m, int64_t entity, sr_ms ts, double v)
+{
+    for (int res = 0; res < SR_RES_COUNT; res++) {
+        int sketch = res_table[res].sketch && m->kind == SR_KIND_EVENT;
+        if (m->kind == SR_KIND_GAUGE) {
+            int rc = cell_add(st, m->id, res, entity, ts, v, 0);
+            if (rc)
+                return rc;
+            continue;
+        }
+        for (int64_t node = entity;; node = st->entities[node].parent) {
+            int rc = cell_add(st, m->id, res, node, ts, v, sketch);
+            if (rc)
+                return rc;
+            if (node == SR_ENTITY_ROOT)
+                break;
+        }
+    }
+    return 0;
+}
+
+int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
+{
+    *duplicate = false;
+    if (!st->in_batch)
+        return SR_EINVAL;
+    const metric_rec *m = s->metric ? find_metric(st, s->metric) : NULL;
+    if (!m)
+        return SR_ENOENT;
+    if (m->kind == SR_KIND_RATIO || !s->entity || !valid_path(s->entity) || !isfinite(s->value))
+        return SR_EINVAL;
+    int64_t entity;
+    int rc = entity_ensure(st, s->entity, &entity);
+    if (rc)
+        return rc;
+    uint64_t dedup;
+    if (s->key && *s->key) {
+        dedup = hash_str(s->key);
+    } else {
+        double v = s->value == 0 ? 0.0 : s->value; /* -0 and 0 are the same sample */
+        dedup = hash_bytes(&v, sizeof v, 0x84222325cbf29ce4ULL);
+    }
+    sqlite3_stmt *q = st->stmt[ST_INSERT];
+    sqlite3_bind_int64(q, 1, m->id);
+    sqlite3_bind_int64(q, 2, s->ts_ms);
+    sqlite3_bind_int64(q, 3, entity);
+    sqlite3_bind_int64(q, 4, (int64_t)dedup);
+    sqlite3_bind_double(q, 5, s->value);
+    if (s->key && *s->key)
+        sqlite3_bind_text(q, 6, s->key, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 6);
+    rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return sql_err(st, rc);
+    if (sqlite3_changes(st->db) == 0) {
+        *duplicate = true;
+        return 0;
+    }
+    return accumulate(st, m, entity, s->ts_ms, s->value);
+}
+
+int sr_store_reject(sr_store *st, const char *source, const char *where, const char *raw,
+                    const char *reason)
+{
+    if (!st->in_batch)
+        return SR_EINVAL;
+    sqlite3_stmt *q = st->stmt[ST_REJECT];
+    sqlite3_bind_text(q, 1, source ? source : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, sr_now_ms());
+    sqlite3_bind_text(q, 3, where, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, raw, raw ? (int)strnlen(raw, 4096) : -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, reason ? reason : "rejected", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+/* Rebuilds every rollup from raw samples (migration to v2, and repair). */
+static int rebuild_rollups(sr_store *st)
+{
+    int rc;
+    if ((rc = exec(st, "DELETE FROM rollup")) || (rc = load_metrics(st)) ||
+        (rc = load_entities(st)))
+        return rc;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "SELECT metric, ts, entity, value FROM sample", -1, &q, NULL) !=
+        SQLITE_OK)
+        return fail(st, SR_EIO);
+    if (!st->stmt[ST_ROLLUP_UPSERT] &&
+        sqlite3_prepare_v3(st->db, stmt_sql[ST_ROLLUP_UPSERT], -1, SQLITE_PREPARE_PERSISTENT,
+                           &st->stmt[ST_ROLLUP_UPSERT], NULL) != SQLITE_OK) {
+        sqlite3_finalize(q);
+        return fail(st, SR_EIO);
+    }
+    int64_t rows = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t mid = sqlite3_column_int64(q, 0);
+        const metric_rec *m = NULL;
+        for (size_t i = 0; i < st->n_metrics; i++) {
+            if (st->metrics[i].id == mid)
+                m = &st->metrics[i];
+        }
+        int64_t e = sqlite3_column_int64(q, 2);
+        if (!m || e <= 0 || (size_t)e >= st->n_entities || !st->entities[e].path)
+            continue;
+        int err = accumulate(st, m, e, sqlite3_column_int64(q, 1), sqlite3_column_double(q, 3));
+        if (!err && ++rows % 100000 == 0)
+            err = flush_cells(st);
+        if (err) {
+            sqlite3_finalize(q);
+            return err;
+        }
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return sql_err(st, rc);
+    return flush_cells(st);
+}
+
+int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
+{
+    *deleted = 0;
+    if (st->flags & SR_STORE_READONLY)
+        return SR_EINVAL;
+    int own = !st->in_batch;
+    int rc;
+    if (own && (rc = sr_store_begin(st)))
+        return rc;
+    static const char *const sql[] = {
+        "DELETE FROM sample WHERE metric = ?1 AND ts < ?2",
+        "DELETE FROM rollup WHERE metric = ?1 AND bucket < ?2",
+    };
+    for (size_t m = 0; m < st->n_metrics; m++) {
+        for (size_t i = 0; i < 2; i++) {
+            sqlite3_stmt *q;
+            if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK) {
+                rc = fail(st, SR_EIO);
+                goto out;
+            }
+            sqlite3_bind_int64(q, 1, st->metrics[m].id);
+            /* a rollup bucket is dropped only when it ends before the cutoff */
+            sqlite3_bind_int64(q, 2, i == 0 ? cutoff_ms : floor_to(cutoff_ms, SR_MS_HOUR));
+            rc = sqlite3_step(q);
+            sqlite3_finalize(q);
+            if (rc != SQLITE_DONE) {
+                rc = sql_err(st, rc);
+                goto out;
+            }
+            if (i == 0)
+                *deleted += sqlite3_changes(st->db);
+        }
+    }
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "DELETE FROM reject WHERE at < ?1", -1, &q, NULL) != SQLITE_OK) {
+        rc = fail(st, SR_EIO);
+        goto out;
+    }
+    sqlite3_bind_int64(q, 1, cutoff_ms);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    rc = rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+out:
+    if (own) {
+        if (rc)
+            sr_store_rollback(st);
+        else
+            rc = sr_store_commit(st);
+    }
+    return rc;
+}
+
+/* ---- sources ---- */
+
+static void copy_col(char *dst, size_t len, sqlite3_stmt *q, int col)
+{
+    const unsigned char *t = sqlite3_column_text(q, col);
+    snprintf(dst, len, "%s", t ? (const char *)t : "");
+}
+
+static void read_source(sqlite3_stmt *q, sr_source_health *h)
+{
+    memset(h, 0, sizeof *h);
+    copy_col(h->name, sizeof h->name, q, 0);
+    copy_col(h->type, sizeof h->type, q, 1);
+    h->last_poll_ms = sqlite3_column_int64(q, 2);
+    h->last_ok_ms = sqlite3_column_int64(q, 3);
+    h->cursor_ms = sqlite3_column_int64(q, 4);
+    copy_col(h->last_error, sizeof h->last_error, q, 5);
+    h->accepted = sqlite3_column_int64(q, 6);
+    h->duplicates = sqlite3_column_int64(q, 7);
+    h->rejected = sqlite3_column_int64(q, 8);
+    h->polls = sqlite3_column_int64(q, 9);
+    h->failures = sqlite3_column_int64(q, 10);
+}
+
+int sr_store_source_get(sr_store *st, const char *name, sr_source_health *out)
+{
+    sqlite3_stmt *q = st->stmt[ST_SOURCE_GET];
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        read_source(q, out);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? SR_ENOENT : sql_err(st, rc);
+}
+
+int sr_store_source_put(sr_store *st, const sr_source_health *h)
+{
+    sqlite3_stmt *q = st->stmt[ST_SOURCE_PUT];
+    if (!q)
+        return SR_EINVAL;
+    sqlite3_bind_text(q, 1, h->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, h->type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, h->last_poll_ms);
+    sqlite3_bind_int64(q, 4, h->last_ok_ms);
+    sqlite3_bind_int64(q, 5, h->cursor_ms);
+    sqlite3_bind_text(q, 6, h->last_error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 7, h->accepted);
+    sqlite3_bind_int64(q, 8, h->duplicates);
+    sqlite3_bind_int64(q, 9, h->rejected);
+    sqlite3_bind_int64(q, 10, h->polls);
+    sqlite3_bind_int64(q, 11, h->failures);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_source_list(sr_store *st, sr_source_health **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT name, type, last_poll, last_ok, cursor, last_error, accepted, "
+                           "duplicates, rejected, polls, failures FROM source ORDER BY name",
+                           -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sr_source_health *nv = realloc(*out, (*n + 1) * sizeof *nv);
+        if (!nv) {
+            sqlite3_finalize(q);
+            return SR_ENOMEM;
+        }
+        *out = nv;
+        read_source(q, &(*out)[(*n)++]);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_rejects(sr_store *st, const char *source, int limit,
+                     int (*cb)(void *ctx, const sr_reject_row *row), void *ctx)
+{
+    sqlite3_stmt *q;
+    const char *sql =
+        "SELECT id, source, location, at, raw, reason FROM (SELECT * FROM reject "
+        "WHERE (?1 IS NULL OR source = ?1) ORDER BY id DESC LIMIT ?2) ORDER BY id";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    if (source)
+        sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 2, limit > 0 ? limit : -1);
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sr_reject_row r = {
+            .id = sqlite3_column_int64(q, 0),
+            .source = (const char *)sqlite3_column_text(q, 1),
+            .where = (const char *)sqlite3_column_text(q, 2),
+            .ts_ms = sqlite3_column_int64(q, 3),
+            .raw = (const char *)sqlite3_column_text(q, 4),
+            .reason = (const char *)sqlite3_column_text(q, 5),
+        };
+        stop = cb(ctx, &r);
+    }
+    sqlite3_finalize(q);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_reject_count(sr_store *st, const char *source, int64_t *out)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM reject WHERE ?1 IS NULL OR source = ?1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    if (source)
+        sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? 0 : sql_err(st, rc);
+}
+
+/* ---- reading ---- */
+
+int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb,
+                      void *ctx)
+{
+    sqlite3_stmt *q = st->stmt[ST_SCAN_RAW];
+    sqlite3_bind_int64(q, 1, metric);
+    sqlite3_bind_int64(q, 2, from);
+    sqlite3_bind_int64(q, 3, to);
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        stop = cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+                  sqlite3_column_double(q, 2));
+    sqlite3_reset(q);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to,
+                           sr_raw_key_cb cb, void *ctx)
+{
+    sqlite3_stmt *q = st->stmt[ST_SCAN_RAW_DESC];
+    sqlite3_bind_int64(q, 1, metric);
+    sqlite3_bind_int64(q, 2, from);
+    sqlite3_bind_int64(q, 3, to);
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        stop = cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+                  sqlite3_column_double(q, 2), (const char *)sqlite3_column_text(q, 3));
+    sqlite3_reset(q);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_scan_rollup(sr_store *st, int64_t metric, sr_res res, int64_t node, sr_ms from,
+                         sr_ms to, sr_rollup_cb cb, void *ctx)
+{
+    if ((int)res < 0 || res >= SR_RES_COUNT)
+        return SR_EINVAL;
+    sqlite3_stmt *q = st->stmt[ST_SCAN_ROLLUP];
+    sqlite3_bind_int64(q, 1, metric);
+    sqlite3_bind_int(q, 2, (int)res);
+    sqlite3_bind_int64(q, 3, node);
+    sqlite3_bind_int64(q, 4, floor_to(from, res_table[res].width));
+    sqlite3_bind_int64(q, 5, floor_to(to, res_table[res].width));
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sr_rollup_cell c = {
+            .bucket_ms = sqlite3_column_int64(q, 0),
+            .n = sqlite3_column_int64(q, 1),
+            .sum = sqlite3_column_double(q, 2),
+            .min = sqlite3_column_double(q, 3),
+            .max = sqlite3_column_double(q, 4),
+            .last_ts = sqlite3_column_int64(q, 5),
+            .last = sqlite3_column_double(q, 6),
+        };
+        if (sqlite3_column_type(q, 7) == SQLITE_BLOB) {
+            c.sketch = sqlite3_column_blob(q, 7);
+            c.sketch_len = (size_t)sqlite3_column_bytes(q, 7);
+        }
+        stop = cb(ctx, &c);
+    }
+    sqlite3_reset(q);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_data_version(sr_store *st, int64_t *out)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? 0 : sql_err(st, rc);
+}
+
+const char *sr_store_sqlite_version(void)
+{
+    return sqlite3_libversion();
+}

@@ -1,0 +1,330 @@
+/*
+ * Tests of app/loop.c: the collector on a real libuv loop with real worker
+ * threads and a real cache file. Test adapters stand in for sources (in the
+ * spirit of collectd's plugin_mock.c); every test ends with
+ * uv_loop_close() == 0.
+ */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../app/loop.h"
+#include "../helpers.h"
+
+static char dir[256];
+static sr_store *st;
+static uv_loop_t loop;
+static sr_collector *col;
+static sr_metric_def defs[1];
+static sr_catalog cat = {defs, 1};
+
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    char db[300];
+    snprintf(db, sizeof db, "%s/loop.db", dir);
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    sr_metric_def_init(&defs[0], "m");
+    defs[0].kind = SR_KIND_COUNTER;
+    cr_assert_eq(sr_store_define_metric(st, "m", SR_KIND_COUNTER), 0);
+    cr_assert_eq(uv_loop_init(&loop), 0);
+    cr_assert_eq(sr_collector_create(&loop, &cat, st, &col), 0);
+}
+
+static void teardown(void)
+{
+    sr_store_close(st);
+    th_rmtree(dir);
+}
+
+TestSuite(loop, .init = setup, .fini = teardown);
+
+/* ---- test adapters ---- */
+
+typedef struct {
+    int mode; /* 0 counting, 1 slow, 2 failing, 3 backfill in chunks, 4 bad rows */
+    atomic_int polls;
+    atomic_int running;
+    atomic_int max_running;
+    int fail_until; /* mode 2: fail the first N polls */
+    int64_t since[16];
+} tstate;
+
+static tstate shared;
+
+static int t_open(const sr_ad_options *o, void **state, char *err, size_t len)
+{
+    const char *mode = sr_ad_opt(o, "mode");
+    if (mode && strcmp(mode, "refuse") == 0) {
+        snprintf(err, len, "mode: refused on purpose");
+        return -1;
+    }
+    *state = &shared;
+    return 0;
+}
+
+static int t_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, size_t len)
+{
+    tstate *t = state;
+    int n = atomic_fetch_add(&t->polls, 1);
+    int r = atomic_fetch_add(&t->running, 1) + 1;
+    if (r > atomic_load(&t->max_running))
+        atomic_store(&t->max_running, r);
+    if (n < 16)
+        t->since[n] = info->since_ms;
+    int rc = 0;
+    char key[32];
+    snprintf(key, sizeof key, "p%d", n);
+    sr_ad_sample s = {"m", "force/a", 1000 * (int64_t)(n + 1), 1, key};
+    switch (t->mode) {
+    case 1:
+        usleep(300 * 1000); /* longer than the timeout */
+        sink->emit(sink, &s);
+        break;
+    case 2:
+        if (n < t->fail_until) {
+            snprintf(err, len, "source down (poll %d)", n);
+            rc = -1;
+        } else {
+            sink->emit(sink, &s);
+        }
+        break;
+    case 3:
+        sink->emit(sink, &s);
+        if (n < 3) {
+            info->more = 1;
+            info->cursor_ms = 100 * (n + 1);
+        }
+        break;
+    case 4: {
+        sink->emit(sink, &s);
+        sr_ad_sample bad = {"nope", "force/a", 1, 1, NULL};
+        sink->emit(sink, &bad);
+        sr_ad_sample empty = {"m", "", 1, 1, NULL};
+        sink->emit(sink, &empty);
+        sink->reject(sink, "row 7", "a,b,c", "unparseable ts 'c'");
+        break;
+    }
+    default:
+        sink->emit(sink, &s);
+    }
+    atomic_fetch_sub(&t->running, 1);
+    return rc;
+}
+
+static void t_close(void *state)
+{
+    (void)state;
+}
+
+static const sr_ad_option_spec t_spec[] = {{"mode", 0, "test mode"}, {NULL, 0, NULL}};
+static const sr_adapter test_adapter = {SR_ADAPTER_ABI, "test", "test", t_spec,
+                                        t_open,         t_poll, t_close};
+
+/* ---- driving the loop ---- */
+
+typedef struct {
+    int reports, stop_after;
+    int ok[32];
+    sr_ms next[32];
+    int timed_out[32];
+    int64_t accepted[32], rejected[32];
+    int stopped;
+} rec;
+
+static rec R;
+
+static void on_stopped(void *ctx)
+{
+    ((rec *)ctx)->stopped = 1;
+}
+
+static void on_report(void *ctx, const sr_poll_report *r)
+{
+    rec *x = ctx;
+    if (x->reports < 32) {
+        x->ok[x->reports] = r->ok;
+        x->next[x->reports] = r->next_ms;
+        x->timed_out[x->reports] = r->timed_out;
+        x->accepted[x->reports] = r->accepted;
+        x->rejected[x->reports] = r->rejected;
+    }
+    if (++x->reports == x->stop_after)
+        sr_collector_stop(col, on_stopped, x);
+}
+
+static void add_source(const char *mode, sr_ms interval, sr_ms timeout)
+{
+    sr_ad_option o[1] = {{"mode", mode, 1}};
+    sr_ad_options opts = {o, 1, "t1", "."};
+    cr_assert_eq(sr_collector_add(col, &test_adapter, &opts, interval, timeout), 0);
+}
+
+static void run_until_stopped(int stop_after)
+{
+    memset(&R, 0, sizeof R);
+    R.stop_after = stop_after;
+    sr_collector_on_report(col, on_report, &R);
+    cr_assert_eq(sr_collector_start(col), 0);
+    cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    cr_assert(R.stopped);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    sr_collector_destroy(col);
+}
+
+static int64_t stored(void)
+{
+    int64_t n = 0;
+    sr_source_health h;
+    if (sr_store_source_get(st, "t1", &h) == 0)
+        n = h.accepted;
+    return n;
+}
+
+Test(loop, polls_on_its_timer_and_writes_batches)
+{
+    memset(&shared, 0, sizeof shared);
+    add_source("count", 10, 1000);
+    run_until_stopped(5);
+    cr_assert_eq(atomic_load(&shared.polls), 5);
+    cr_assert_eq(R.reports, 5);
+    for (int i = 0; i < 5; i++) {
+        cr_assert(R.ok[i]);
+        cr_assert_eq(R.accepted[i], 1);
+        cr_assert_leq(R.next[i], 10);
+    }
+    cr_assert_eq(stored(), 5);
+    sr_source_health h;
+    cr_assert_eq(sr_store_source_get(st, "t1", &h), 0);
+    cr_assert_eq(h.polls, 5);
+    cr_assert_str_eq(h.last_error, "");
+    /* each poll is told where the previous one left off */
+    cr_assert_eq(shared.since[0], 0);
+    for (int i = 1; i < 5; i++)
+        cr_assert_gt(shared.since[i], 0);
+}
+
+Test(loop, overrun_is_a_failure_but_never_overlaps)
+{
+    memset(&shared, 0, sizeof shared);
+    shared.mode = 1;
+    add_source("slow", 5, 50);
+    run_until_stopped(2);
+    cr_assert_eq(atomic_load(&shared.max_running), 1, "two polls of one source ran at once");
+    cr_assert_eq(atomic_load(&shared.polls), 2);
+    cr_assert_not(R.ok[0]);
+    cr_assert(R.timed_out[0]);
+    /* the late poll's sample is still kept */
+    cr_assert_eq(R.accepted[0], 1);
+    sr_source_health h;
+    cr_assert_eq(sr_store_source_get(st, "t1", &h), 0);
+    cr_assert(strstr(h.last_error, "timeout"), "last error: %s", h.last_error);
+    cr_assert_eq(h.failures, 2);
+    cr_assert_eq(h.accepted, 2);
+}
+
+Test(loop, failures_back_off_and_success_resets)
+{
+    memset(&shared, 0, sizeof shared);
+    shared.mode = 2;
+    shared.fail_until = 4;
+    add_source("fail", 10, 1000);
+    run_until_stopped(6);
+    /* doubling: 20, 40, 80, 160; then success resets to the interval */
+    cr_assert_eq(R.next[0], 20);
+    cr_assert_eq(R.next[1], 40);
+    cr_assert_eq(R.next[2], 80);
+    cr_assert_eq(R.next[3], 160);
+    cr_assert(R.ok[4]);
+    cr_assert_leq(R.next[4], 10);
+    sr_source_health h;
+    cr_assert_eq(sr_store_source_get(st, "t1", &h), 0);
+    cr_assert_eq(h.failures, 4);
+    cr_assert_str_eq(h.last_error, "");
+    /* the failing polls did not move the cursor */
+    cr_assert_eq(shared.since[1], 0);
+    cr_assert_eq(shared.since[4], 0);
+    cr_assert_gt(shared.since[5], 0);
+}
+
+Test(loop, backfill_chunks_are_polled_at_once)
+{
+    memset(&shared, 0, sizeof shared);
+    shared.mode = 3;
+    add_source("backfill", 60000, 1000);
+    run_until_stopped(4);
+    cr_assert_eq(R.next[0], 0);
+    cr_assert_eq(R.next[1], 0);
+    cr_assert_eq(R.next[2], 0);
+    cr_assert_gt(R.next[3], 1000);
+    /* each chunk continues from the cursor the previous one returned */
+    cr_assert_eq(shared.since[1], 100);
+    cr_assert_eq(shared.since[2], 200);
+    cr_assert_eq(shared.since[3], 300);
+}
+
+static int count_rejects(void *ctx, const sr_reject_row *r)
+{
+    int *n = ctx;
+    cr_assert_str_eq(r->source, "t1");
+    (*n)++;
+    return 0;
+}
+
+Test(loop, bad_rows_are_kept_as_rejects)
+{
+    memset(&shared, 0, sizeof shared);
+    shared.mode = 4;
+    add_source("bad", 10, 1000);
+    run_until_stopped(1);
+    cr_assert_eq(R.accepted[0], 1);
+    cr_assert_eq(R.rejected[0], 3);
+    int n = 0;
+    cr_assert_eq(sr_store_rejects(st, "t1", 10, count_rejects, &n), 0);
+    cr_assert_eq(n, 3);
+    sr_source_health h;
+    cr_assert_eq(sr_store_source_get(st, "t1", &h), 0);
+    cr_assert_eq(h.rejected, 3);
+}
+
+Test(loop, open_failure_is_visible_and_retried)
+{
+    memset(&shared, 0, sizeof shared);
+    add_source("refuse", 10, 1000);
+    run_until_stopped(2);
+    cr_assert_not(R.ok[0]);
+    cr_assert_eq(R.next[0], 20);
+    cr_assert_eq(R.next[1], 40);
+    cr_assert_eq(atomic_load(&shared.polls), 0);
+    sr_source_health h;
+    cr_assert_eq(sr_store_source_get(st, "t1", &h), 0);
+    cr_assert(strstr(h.last_error, "refused on purpose"), "%s", h.last_error);
+}
+
+/* Stop while a poll is in flight: its batch is written before the loop ends. */
+static void stop_now(uv_timer_t *t)
+{
+    sr_collector_stop(col, on_stopped, &R);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+Test(loop, stop_waits_for_the_poll_in_flight)
+{
+    memset(&shared, 0, sizeof shared);
+    shared.mode = 1; /* 300 ms poll */
+    add_source("slow", 10, 5000);
+    memset(&R, 0, sizeof R);
+    sr_collector_on_report(col, on_report, &R);
+    cr_assert_eq(sr_collector_start(col), 0);
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    uv_timer_start(&t, stop_now, 20, 0);
+    cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    cr_assert(R.stopped);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    sr_collector_destroy(col);
+    cr_assert_eq(atomic_load(&shared.polls), 1);
+    cr_assert_eq(stored(), 1);
+}

@@ -1,0 +1,107 @@
+/*
+ * helpers.h - small helpers shared by the tests: temp dirs, files, running
+ * the real sitrep binary as a child process.
+ */
+#ifndef SR_TEST_HELPERS_H
+#define SR_TEST_HELPERS_H
+
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Creates a fresh directory under $TMPDIR (or /tmp). */
+static inline void th_tempdir(char *buf, size_t len)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(buf, len, "%s/sitrep-test-XXXXXX", t && *t ? t : "/tmp");
+    cr_assert_not_null(mkdtemp(buf), "mkdtemp failed");
+}
+
+static inline int th_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static inline void th_rmtree(const char *dir)
+{
+    if (dir && *dir)
+        nftw(dir, th_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static inline void th_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Path of a file in tests/fixtures (from SITREP_FIXTURES, else ./tests/fixtures). */
+static inline void th_fixture(char *buf, size_t len, const char *name)
+{
+    const char *d = getenv("SITREP_FIXTURES");
+    snprintf(buf, len, "%s/%s", d && *d ? d : "tests/fixtures", name);
+}
+
+/* The sitrep binary under test (SITREP_BIN, else ./sitrep). */
+static inline const char *th_sitrep_bin(void)
+{
+    const char *b = getenv("SITREP_BIN");
+    return b && *b ? b : "./sitrep";
+}
+
+/*
+ * Runs sitrep with argv (NULL-terminated, without argv[0]) in directory
+ * cwd (NULL = current), capturing stdout and stderr into malloc'd strings
+ * (caller frees). Returns the exit status, or -1 when killed by a signal.
+ */
+static inline int th_run(const char *cwd, char *const argv[], char **out, char **err)
+{
+    char ofile[] = "/tmp/sitrep-out-XXXXXX", efile[] = "/tmp/sitrep-err-XXXXXX";
+    int ofd = mkstemp(ofile), efd = mkstemp(efile);
+    cr_assert(ofd >= 0 && efd >= 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        dup2(ofd, 1);
+        dup2(efd, 2);
+        if (cwd && chdir(cwd) != 0)
+            _exit(127);
+        size_t n = 0;
+        while (argv[n])
+            n++;
+        char **full = calloc(n + 2, sizeof *full);
+        full[0] = (char *)th_sitrep_bin();
+        memcpy(full + 1, argv, n * sizeof *full);
+        execv(full[0], full);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    char **dst[2] = {out, err};
+    int fds[2] = {ofd, efd};
+    for (int i = 0; i < 2; i++) {
+        off_t size = lseek(fds[i], 0, SEEK_END);
+        lseek(fds[i], 0, SEEK_SET);
+        char *s = calloc((size_t)size + 1, 1);
+        if (size > 0 && read(fds[i], s, (size_t)size) != size)
+            cr_assert_fail("short read of child output");
+        close(fds[i]);
+        if (dst[i])
+            *dst[i] = s;
+        else
+            free(s);
+    }
+    unlink(ofile);
+    unlink(efile);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#endif

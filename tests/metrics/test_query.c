@@ -1,0 +1,352 @@
+/*
+ * Tests of metrics/query.c: every aggregate against hand-computed values,
+ * both percentile methods, pooling over the tree, window boundaries, empty
+ * windows, gauges, counters, ratios, children, series, comparisons, and
+ * rollup-based answers against a brute-force computation.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../metrics/query.h"
+#include "../../metrics/sketch.h"
+#include "../helpers.h"
+
+#define T0 1704067200000LL /* 2024-01-01T00:00:00Z, on an hour */
+#define MIN SR_MS_MIN
+
+static char dir[256];
+static sr_store *st;
+static sr_metric_def defs[8];
+static sr_catalog cat = {defs, 0};
+
+static void add_def(const char *name, sr_kind kind)
+{
+    sr_metric_def *d = &defs[cat.n++];
+    sr_metric_def_init(d, name);
+    d->kind = kind;
+    d->agg = sr_kind_default_agg(kind);
+    if (kind != SR_KIND_RATIO)
+        cr_assert_eq(sr_store_define_metric(st, name, kind), 0);
+}
+
+static void put(const char *metric, const char *entity, sr_ms ts, double v)
+{
+    static int seq;
+    char key[32];
+    snprintf(key, sizeof key, "k%d", seq++);
+    sr_sample s = {metric, entity, ts, v, key};
+    bool dup;
+    cr_assert_eq(sr_store_put(st, &s, &dup), 0);
+    cr_assert_not(dup);
+}
+
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    char db[300];
+    snprintf(db, sizeof db, "%s/q.db", dir);
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cat.n = 0;
+    add_def("rt", SR_KIND_EVENT);
+    defs[0].target = 10;
+    add_def("rtl", SR_KIND_EVENT);
+    defs[1].percentile = SR_PCT_LINEAR;
+    add_def("open", SR_KIND_GAUGE);
+    add_def("ot", SR_KIND_COUNTER);
+    add_def("reg", SR_KIND_COUNTER);
+    add_def("share", SR_KIND_RATIO);
+    snprintf(defs[5].numerator, SR_NAME_MAX, "ot");
+    snprintf(defs[5].denominator, SR_NAME_MAX, "reg");
+    defs[5].scale = 100;
+
+    cr_assert_eq(sr_store_begin(st), 0);
+    static const struct {
+        const char *e;
+        int min;
+        double v;
+    } ev[] = {{"force/a/u1", 1, 5},  {"force/a/u1", 2, 15}, {"force/a/u1", 3, 25},
+              {"force/a/u2", 4, 10}, {"force/b/u3", 5, 1},  {"force/b/u3", 6, 2},
+              {"force/b/u3", 7, 100}};
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) {
+        put("rt", ev[i].e, T0 + ev[i].min * MIN, ev[i].v);
+        put("rtl", ev[i].e, T0 + ev[i].min * MIN, ev[i].v);
+    }
+    put("rt", "force/a/u1", T0 - 7 * SR_MS_DAY + MIN, 50); /* a week earlier */
+    put("open", "force/a/u1", T0 + 5 * MIN, 50);
+    put("open", "force/a/u1", T0 + 20 * MIN, 55);
+    put("open", "force/a/u2", T0 + 10 * MIN, 30);
+    put("open", "force/b/u3", T0 + 50 * MIN, 7);
+    put("open", "force/b/u4", T0 - 3 * SR_MS_DAY, 1000);
+    put("ot", "force/a/u1", T0, 2);
+    put("ot", "force/a/u2", T0 + 30 * MIN, 3);
+    put("ot", "force/b/u3", T0 + 59 * MIN, 5);
+    put("reg", "force/a/u1", T0, 10);
+    put("reg", "force/a/u2", T0 + 30 * MIN, 10);
+    put("reg", "force/b/u3", T0 + 59 * MIN, 100);
+    cr_assert_eq(sr_store_commit(st), 0);
+}
+
+static void teardown(void)
+{
+    sr_store_close(st);
+    th_rmtree(dir);
+}
+
+TestSuite(query, .init = setup, .fini = teardown);
+
+static sr_result run(const char *metric, const char *entity, const char *agg, sr_ms from, sr_ms to)
+{
+    sr_query q = {.metric = metric, .entity = entity, .from_ms = from, .to_ms = to};
+    if (agg)
+        cr_assert_eq(sr_agg_parse(agg, &q.agg), 0);
+    else
+        q.agg.kind = SR_AGG_VALUE;
+    sr_result r;
+    int rc = sr_query_run(st, &cat, &q, &r);
+    cr_assert_eq(rc, 0, "%s %s %s: %s", metric, entity ? entity : "", agg ? agg : "",
+                 sr_strerror(rc));
+    return r;
+}
+
+#define HOUR(from) (from), (from) + SR_MS_HOUR
+#define EPS 1e-9
+
+Test(query, event_aggregates_whole_tree)
+{
+    cr_assert_float_eq(run("rt", "", "count", HOUR(T0)).value, 7, EPS);
+    cr_assert_float_eq(run("rt", NULL, "sum", HOUR(T0)).value, 158, EPS);
+    cr_assert_float_eq(run("rt", "", "avg", HOUR(T0)).value, 158.0 / 7, EPS);
+    cr_assert_float_eq(run("rt", "", "min", HOUR(T0)).value, 1, EPS);
+    cr_assert_float_eq(run("rt", "", "max", HOUR(T0)).value, 100, EPS);
+    cr_assert_float_eq(run("rt", "", "last", HOUR(T0)).value, 100, EPS);
+    /* within target 10: 1, 2, 5, 10 of seven */
+    cr_assert_float_eq(run("rt", "", "within", HOUR(T0)).value, 400.0 / 7, 1e-9);
+    sr_result r = run("rt", "force", "count", HOUR(T0));
+    cr_assert_eq(r.n, 7);
+}
+
+Test(query, percentiles_both_methods)
+{
+    /* sorted: 1 2 5 10 15 25 100 */
+    cr_assert_float_eq(run("rt", "", "p50", HOUR(T0)).value, 10, EPS);  /* rank ceil(3.5)=4 */
+    cr_assert_float_eq(run("rt", "", "p90", HOUR(T0)).value, 100, EPS); /* rank ceil(6.3)=7 */
+    cr_assert_float_eq(run("rt", "", "p10", HOUR(T0)).value, 1, EPS);   /* rank ceil(0.7)=1 */
+    cr_assert_float_eq(run("rt", "", "p100", HOUR(T0)).value, 100, EPS);
+    /* linear (R type 7): h = 6p */
+    cr_assert_float_eq(run("rtl", "", "p50", HOUR(T0)).value, 10, EPS);
+    cr_assert_float_eq(run("rtl", "", "p90", HOUR(T0)).value, 25 + 0.4 * 75, EPS);
+    cr_assert_float_eq(run("rtl", "", "p25", HOUR(T0)).value, 2 + 0.5 * 3, EPS);
+    sr_result r = run("rt", "", "p90", HOUR(T0));
+    cr_assert(r.exact);
+}
+
+Test(query, pools_descendants)
+{
+    /* force/a: 5 10 15 25 */
+    cr_assert_float_eq(run("rt", "force/a", "count", HOUR(T0)).value, 4, EPS);
+    cr_assert_float_eq(run("rt", "force/a", "sum", HOUR(T0)).value, 55, EPS);
+    cr_assert_float_eq(run("rt", "force/a", "p50", HOUR(T0)).value, 10, EPS);
+    cr_assert_float_eq(run("rt", "force/a/u1", "p90", HOUR(T0)).value, 25, EPS);
+    /* force/b: 1 2 100; p50 = rank 2 */
+    cr_assert_float_eq(run("rt", "force/b", "p50", HOUR(T0)).value, 2, EPS);
+    /* the parent's p50 (10) is not the mean of its children's (10, 2) */
+    cr_assert_float_eq(run("rt", "force", "p50", HOUR(T0)).value, 10, EPS);
+}
+
+Test(query, window_is_half_open)
+{
+    /* [1m, 4m): 5 15 25; the sample at 4m is out, the one at 1m in */
+    cr_assert_float_eq(run("rt", "", "count", T0 + MIN, T0 + 4 * MIN).value, 3, EPS);
+    cr_assert_float_eq(run("rt", "", "sum", T0 + MIN, T0 + 4 * MIN).value, 45, EPS);
+    cr_assert_float_eq(run("rt", "", "count", T0 + MIN + 1, T0 + 4 * MIN + 1).value, 3, EPS);
+}
+
+Test(query, empty_window_has_no_value)
+{
+    sr_result r = run("rt", "", "count", HOUR(T0 + 2 * SR_MS_HOUR));
+    cr_assert(isnan(r.value));
+    cr_assert_eq(r.n, 0);
+    cr_assert(isnan(run("rt", "", "p90", HOUR(T0 + 2 * SR_MS_HOUR)).value));
+    cr_assert(isnan(run("ot", "", "sum", HOUR(T0 + 2 * SR_MS_HOUR)).value));
+    cr_assert(isnan(run("open", "", NULL, HOUR(T0 + 2 * SR_MS_HOUR)).value));
+    cr_assert(isnan(run("share", "", NULL, HOUR(T0 + 2 * SR_MS_HOUR)).value));
+}
+
+Test(query, unknown_things_are_errors)
+{
+    sr_query q = {.metric = "nope", .from_ms = T0, .to_ms = T0 + 1};
+    sr_result r;
+    cr_assert_eq(sr_query_run(st, &cat, &q, &r), SR_ENOENT);
+    q.metric = "rt";
+    q.entity = "force/zzz";
+    cr_assert_eq(sr_query_run(st, &cat, &q, &r), SR_ENOENT);
+    q.entity = NULL;
+    q.agg = (sr_agg){SR_AGG_PCT, 90};
+    q.metric = "open"; /* no percentile of a level */
+    cr_assert_eq(sr_query_run(st, &cat, &q, &r), SR_EINVAL);
+}
+
+Test(query, gauge_sums_latest_per_entity)
+{
+    /* last hour: u1 55 (its newer sample), u2 30, u3 7 */
+    sr_result r = run("open", "force", NULL, HOUR(T0));
+    cr_assert_float_eq(r.value, 92, EPS);
+    cr_assert_eq(r.n, 3);
+    cr_assert_float_eq(run("open", "force/a", "last", HOUR(T0)).value, 85, EPS);
+    /* first quarter hour: u1 50, u2 30 */
+    cr_assert_float_eq(run("open", "", NULL, T0, T0 + 15 * MIN).value, 80, EPS);
+    /* a week-long window reaches u4's report three days ago (via hourly cells) */
+    cr_assert_float_eq(run("open", "", NULL, T0 - 6 * SR_MS_DAY, T0 + SR_MS_HOUR).value, 1092,
+                       EPS);
+    cr_assert_float_eq(run("open", "force/b", "max", T0 - 6 * SR_MS_DAY, T0 + SR_MS_HOUR).value,
+                       1000, EPS);
+}
+
+Test(query, counter_sums_and_ratio_divides_pooled_parts)
+{
+    cr_assert_float_eq(run("ot", "", NULL, HOUR(T0)).value, 10, EPS);
+    cr_assert_float_eq(run("ot", "force/a", "sum", HOUR(T0)).value, 5, EPS);
+    /* force: 10 / 120; force/a 5 / 20; force/b 5 / 100 */
+    cr_assert_float_eq(run("share", "force", NULL, HOUR(T0)).value, 1000.0 / 120, 1e-9);
+    cr_assert_float_eq(run("share", "force/a", NULL, HOUR(T0)).value, 25, 1e-9);
+    cr_assert_float_eq(run("share", "force/b", NULL, HOUR(T0)).value, 5, 1e-9);
+}
+
+Test(query, children_one_row_each)
+{
+    sr_query q = {.metric = "rt", .entity = "force", .agg = {SR_AGG_PCT, 50}, .from_ms = T0,
+                  .to_ms = T0 + SR_MS_HOUR};
+    sr_child_result *kids;
+    size_t n;
+    cr_assert_eq(sr_query_children(st, &cat, &q, &kids, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(kids[0].entity, "force/a");
+    cr_assert_float_eq(kids[0].r.value, 10, EPS);
+    cr_assert_str_eq(kids[1].entity, "force/b");
+    cr_assert_float_eq(kids[1].r.value, 2, EPS);
+    free(kids);
+}
+
+Test(query, series_slices_the_window)
+{
+    sr_query q = {.metric = "rt", .agg = {SR_AGG_COUNT, 0}, .from_ms = T0,
+                  .to_ms = T0 + 10 * MIN};
+    double v[10];
+    cr_assert_eq(sr_query_series(st, &cat, &q, 10, v), 0);
+    cr_assert(isnan(v[0]));
+    for (int i = 1; i <= 7; i++)
+        cr_assert_float_eq(v[i], 1, EPS, "slice %d", i);
+    cr_assert(isnan(v[8]) && isnan(v[9]));
+}
+
+Test(query, compare_previous_and_last_week)
+{
+    sr_query q = {.metric = "rt", .agg = {SR_AGG_PCT, 90}, .from_ms = T0,
+                  .to_ms = T0 + SR_MS_HOUR};
+    sr_compare c;
+    cr_assert_eq(sr_query_compare(st, &cat, &q, &c), 0);
+    cr_assert_float_eq(c.now.value, 100, EPS);
+    cr_assert(isnan(c.prev.value));
+    cr_assert_float_eq(c.week_ago.value, 50, EPS);
+}
+
+Test(query, percentile_sorted_reference_values)
+{
+    double v[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    cr_assert_float_eq(sr_percentile_sorted(v, 10, 90, SR_PCT_NEAREST_RANK), 9, EPS);
+    cr_assert_float_eq(sr_percentile_sorted(v, 10, 90, SR_PCT_LINEAR), 9.1, 1e-12);
+    cr_assert_float_eq(sr_percentile_sorted(v, 10, 50, SR_PCT_NEAREST_RANK), 5, EPS);
+    cr_assert_float_eq(sr_percentile_sorted(v, 10, 50, SR_PCT_LINEAR), 5.5, EPS);
+    cr_assert_float_eq(sr_percentile_sorted(v, 10, 100, SR_PCT_NEAREST_RANK), 10, EPS);
+    cr_assert_float_eq(sr_percentile_sorted(v, 1, 99, SR_PCT_LINEAR), 1, EPS);
+    cr_assert(isnan(sr_percentile_sorted(v, 0, 50, SR_PCT_LINEAR)));
+}
+
+/* ---- rollups against brute force ---- */
+
+typedef struct {
+    sr_ms ts;
+    double v;
+    int unit;
+} obs;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t rng = 88172645463325252ULL;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+Test(query, rollups_agree_with_brute_force)
+{
+    /* 35 days, ~6000 observations over 8 units in 2 districts */
+    enum { N = 6000 };
+    static obs o[N];
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int i = 0; i < N; i++) {
+        o[i].ts = T0 - 35 * SR_MS_DAY + (sr_ms)(next_rand() % (35ULL * SR_MS_DAY));
+        o[i].v = 30 + (double)(next_rand() % 100000) / 37.0;
+        o[i].unit = (int)(next_rand() % 8);
+        char e[64];
+        snprintf(e, sizeof e, "city/d%d/u%d", o[i].unit / 4, o[i].unit);
+        put("rt", e, o[i].ts, o[i].v);
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+    static const struct {
+        sr_ms from, to;
+        const char *entity;
+        int district;
+    } w[] = {
+        {T0 - 30 * SR_MS_DAY + 12345, T0 - 17, "city", -1},
+        {T0 - 30 * SR_MS_DAY, T0, "city/d1", 1},
+        {T0 - 3 * SR_MS_DAY - 59999, T0 - 2 * SR_MS_DAY + 61001, "city/d0", 0},
+        {T0 - 20 * SR_MS_HOUR + 30000, T0 - 2 * SR_MS_HOUR - 30000, "city", -1},
+    };
+    static double vals[N];
+    for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) {
+        size_t n = 0;
+        double sum = 0, mn = INFINITY, mx = -INFINITY;
+        for (int i = 0; i < N; i++) {
+            if (o[i].ts < w[k].from || o[i].ts >= w[k].to)
+                continue;
+            if (w[k].district >= 0 && o[i].unit / 4 != w[k].district)
+                continue;
+            vals[n++] = o[i].v;
+            sum += o[i].v;
+            mn = fmin(mn, o[i].v);
+            mx = fmax(mx, o[i].v);
+        }
+        cr_assert_gt(n, 10);
+        qsort(vals, n, sizeof vals[0], cmp_double);
+        cr_assert_float_eq(run("rt", w[k].entity, "count", w[k].from, w[k].to).value, (double)n,
+                           EPS, "window %zu", k);
+        cr_assert_float_eq(run("rt", w[k].entity, "sum", w[k].from, w[k].to).value, sum,
+                           1e-6 * sum, "window %zu", k);
+        cr_assert_float_eq(run("rt", w[k].entity, "min", w[k].from, w[k].to).value, mn, EPS);
+        cr_assert_float_eq(run("rt", w[k].entity, "max", w[k].from, w[k].to).value, mx, EPS);
+        for (double p = 10; p <= 99; p += 11) {
+            char agg[16];
+            snprintf(agg, sizeof agg, "p%g", p);
+            double exact = sr_percentile_sorted(vals, n, p, SR_PCT_NEAREST_RANK);
+            sr_result r = run("rt", w[k].entity, agg, w[k].from, w[k].to);
+            if (w[k].to - w[k].from <= 48 * SR_MS_HOUR) {
+                cr_assert(r.exact);
+                cr_assert_float_eq(r.value, exact, EPS, "window %zu %s", k, agg);
+            } else {
+                cr_assert_not(r.exact);
+                cr_assert(fabs(r.value - exact) <= SR_SKETCH_ALPHA * exact * (1 + 1e-9),
+                          "window %zu %s: %g vs exact %g", k, agg, r.value, exact);
+            }
+        }
+    }
+}
