@@ -4,7 +4,14 @@
  * The file is read with inih; every key is checked against a table (name,
  * type, default, range, help) and every error is reported as
  * "FILE:LINE: what is wrong, what was expected", all of them, not just the
- * first.
+ * first. The same tables are readable through sr_cfg_section_at() and
+ * sr_cfg_option_at(), so that `sitrep --help`, the README and
+ * `sitrep check-config` can be generated from them.
+ *
+ * Sections: [sitrep] (once), [metric.NAME], [adapter.NAME], [panel.NAME];
+ * NAME is 1 to SR_NAME_MAX - 1 letters, digits, '_' or '-'. Comments start
+ * with ';' or '#' at the beginning of a line; after a value, only ';'
+ * preceded by a blank starts a comment. Quotes are not special.
  */
 #ifndef SR_CONFIG_H
 #define SR_CONFIG_H
@@ -15,9 +22,10 @@
 #include "../metrics/common.h"
 #include "../metrics/kpi.h"
 
+/* One `key = value` of an adapter section (the type's own keys). */
 typedef struct {
-    char *key;
-    char *value;
+    char *key;   /* owned by the config */
+    char *value; /* owned by the config */
     int line;
 } sr_cfg_kv;
 
@@ -27,29 +35,29 @@ typedef struct {
     sr_ms interval_ms; /* default 5s */
     sr_ms timeout_ms;  /* default 10s */
     int line;          /* line of the section header */
-    sr_cfg_kv *opts;   /* the type's own keys, in file order */
+    sr_cfg_kv *opts;   /* the type's own keys, in file order; owned by the config */
     size_t n_opts;
 } sr_cfg_adapter;
 
 typedef struct {
     char name[SR_NAME_MAX];
     char metric[SR_NAME_MAX];
-    char entity[256]; /* "" = the whole tree */
-    sr_agg agg;       /* SR_AGG_VALUE when not given: the metric's default */
-    sr_ms window_ms;  /* default 8h */
-    char title[SR_LABEL_MAX];
+    char entity[256];         /* "" = the whole tree */
+    sr_agg agg;               /* when not given: the metric's own agg */
+    sr_ms window_ms;          /* default 8h */
+    char title[SR_LABEL_MAX]; /* when not given: the metric's label */
     char widget[SR_NAME_MAX]; /* "tile" by default */
     int line;
 } sr_cfg_panel;
 
 typedef struct sr_config {
-    char *path;          /* the file read */
-    char *dir;           /* its directory */
-    char *cache;         /* [sitrep] cache */
-    char timezone[64];   /* [sitrep] timezone, default UTC */
+    char *path;               /* the file read, as given; owned */
+    char *dir;                /* its directory, absolute when it exists; owned */
+    char *cache;              /* [sitrep] cache, absolute (resolved against dir); owned */
+    char timezone[64];        /* [sitrep] timezone, default UTC */
     char title[SR_LABEL_MAX]; /* [sitrep] title */
-    sr_ms retention_ms;  /* [sitrep] retention, default 400d */
-    sr_catalog metrics;  /* [metric.NAME]; owns metrics.v */
+    sr_ms retention_ms;       /* [sitrep] retention, default 400d */
+    sr_catalog metrics;       /* [metric.NAME]; owns metrics.v */
     sr_cfg_adapter *adapters;
     size_t n_adapters;
     sr_cfg_panel *panels;
@@ -63,27 +71,37 @@ typedef struct {
     char *msg;
 } sr_cfg_error;
 
+/* Sorted by line; problems of the file as a whole (line 0) come first,
+ * except the count of errors not shown, which comes last. */
 typedef struct {
     sr_cfg_error *v;
     size_t n;
 } sr_cfg_errors;
 
+/* At most this many errors are kept; one more line says how many were not. */
+#define SR_CFG_MAX_ERRORS 200
+
 /*
  * Reads and validates path. On success returns 0 and *out (caller owns;
- * free with sr_config_destroy()). On any error returns SR_EINVAL (or
- * SR_ENOENT when the file cannot be opened), *out is NULL and errs holds
- * every problem found (caller owns; free with sr_cfg_errors_fini()).
+ * free with sr_config_destroy()). On any error returns SR_EINVAL (SR_ENOENT
+ * when the file does not exist, SR_EIO when it cannot be read, SR_ENOMEM),
+ * *out is NULL and errs holds every problem found. errs is (re)initialised
+ * by the call, whatever it held before; the caller owns it and frees it with
+ * sr_cfg_errors_fini(). errs may be NULL.
  */
 int sr_config_load(const char *path, sr_config **out, sr_cfg_errors *errs);
 
 /* Parses config text held in memory (for tests and fuzzing); name is used
- * in messages. Same contract as sr_config_load. */
+ * in messages and its directory resolves relative paths. Same contract as
+ * sr_config_load. */
 int sr_config_parse(const char *name, const char *text, sr_config **out, sr_cfg_errors *errs);
 
+/* destroy(NULL) is a no-op. */
 void sr_config_destroy(sr_config *cfg);
+/* Frees every error and leaves errs empty ({NULL, 0}). */
 void sr_cfg_errors_fini(sr_cfg_errors *errs);
 
-/* Writes "FILE:LINE: msg" for one error. */
+/* Writes "FILE:LINE: msg" for one error ("FILE: msg" when line is 0). */
 void sr_cfg_error_format(const sr_cfg_error *e, char *buf, size_t len);
 
 /*
@@ -94,8 +112,84 @@ void sr_cfg_error_format(const sr_cfg_error *e, char *buf, size_t len);
 char *sr_config_locate(const char *arg);
 
 /* The options of one adapter section as the adapter ABI passes them.
- * v must have room for a->n_opts entries. */
+ * v must have room for a->n_opts entries. Everything in *out is borrowed
+ * from cfg and a; valid until sr_config_destroy(cfg). */
 void sr_cfg_adapter_options(const sr_config *cfg, const sr_cfg_adapter *a, sr_ad_option *v,
                             sr_ad_options *out);
+
+/*
+ * Checks the type's own keys of adapter section a against type->options: a
+ * key the type does not know is an error naming the nearest valid key, a
+ * key with required = 1 that is missing is an error at the section header.
+ * Loading a config does this for every built-in type; app/ calls it for a
+ * plugin once the plugin is loaded. Appends to errs (which must be
+ * initialised, e.g. {0}); returns 0, SR_EINVAL when it appended errors, or
+ * SR_ENOMEM.
+ */
+int sr_cfg_check_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,
+                         sr_cfg_errors *errs);
+
+/* ---- the option tables, for --help, the README and check-config ---- */
+
+typedef enum {
+    SR_OPT_TEXT,     /* free text without control characters, of limited size */
+    SR_OPT_PATH,     /* a file path; relative = relative to the config's directory; ~/ = $HOME */
+    SR_OPT_DURATION, /* "500ms", "5s", "10m", "8h", "14d", "2w", "1h30m"; min/max in ms */
+    SR_OPT_NUMBER,   /* a decimal number */
+    SR_OPT_ENUM,     /* one of choices, stored as its index (an enum of kpi.h) */
+    SR_OPT_WORD,     /* one of choices, stored as text */
+    SR_OPT_AGG,      /* an aggregate: count sum avg min max last pNN within value */
+    SR_OPT_TIMEZONE, /* a tzdata zone name such as Europe/London */
+    SR_OPT_METRIC,   /* the NAME of a [metric.NAME] section of the same file */
+    SR_OPT_ADAPTER_TYPE, /* a type known to the adapter registry */
+} sr_opt_type;
+
+enum {
+    SR_OPT_REQUIRED = 1u << 0,       /* the section is incomplete without it */
+    SR_OPT_RATIO = 1u << 1,          /* [metric.*]: only for kind = ratio */
+    SR_OPT_RATIO_REQUIRED = 1u << 2, /* [metric.*]: required when kind = ratio (implies RATIO) */
+    SR_OPT_DERIVED = 1u << 3,        /* def is words for a default computed from other values */
+    SR_OPT_HAS_MIN = 1u << 4,        /* min applies */
+    SR_OPT_HAS_MAX = 1u << 5,        /* max applies */
+    SR_OPT_MIN_EXCLUSIVE = 1u << 6,  /* the value must be greater than min, not equal */
+};
+
+/* One option of a section kind. All pointers are static. */
+typedef struct {
+    const char *name;
+    sr_opt_type type;
+    unsigned flags;
+    /* The default as one would write it in config.ini ("5s", "lower"); the
+     * loader applies it by parsing this text, so the documented default is
+     * the default. NULL: no default (unset; numbers are NaN). With
+     * SR_OPT_DERIVED: words describing the computed default ("NAME"). */
+    const char *def;
+    double min, max;            /* NUMBER, and DURATION in ms; see the flags */
+    const char *const *choices; /* ENUM and WORD: the allowed values, NULL-terminated */
+    const char *help;           /* one line, no trailing period */
+} sr_cfg_option;
+
+/* One kind of section. All pointers are static. */
+typedef struct {
+    const char *kind;   /* "sitrep", "metric", "adapter", "panel" */
+    const char *header; /* as written: "[sitrep]", "[metric.NAME]" */
+    int named;          /* 1 when the header carries a NAME */
+    const char *help;   /* one line */
+    size_t n_options;
+} sr_cfg_section_spec;
+
+/* The section kinds in the order the documentation lists them; NULL when
+ * i >= the count. Borrowed; static. */
+size_t sr_cfg_section_count(void);
+const sr_cfg_section_spec *sr_cfg_section_at(size_t i);
+
+/* The i-th option of a section kind, in documentation order; NULL when
+ * i >= s->n_options. Borrowed; static. An adapter type's own keys are not
+ * here: they are in its sr_adapter.options (see sr_registry_at()). */
+const sr_cfg_option *sr_cfg_option_at(const sr_cfg_section_spec *s, size_t i);
+
+/* Writes a short name of what the option takes, for help listings:
+ * "duration", "number", "lower|higher", "aggregate", "METRIC", ... */
+void sr_cfg_option_type_text(const sr_cfg_option *o, char *buf, size_t len);
 
 #endif

@@ -1,0 +1,1878 @@
+/*
+ * config.c - config.ini into a typed sr_config.
+ *
+ * Every section kind has one static table of options (name, type, default,
+ * range, help, and where the value is stored). The tables drive parsing,
+ * validation, the "did you mean" suggestions and the generated help
+ * (sr_cfg_section_at(), sr_cfg_option_at()). A section's defaults are set
+ * by parsing each option's default text with the option's own parser, so
+ * the documented default is the one applied.
+ *
+ * A file is read in three passes, and no pass stops at an error:
+ *
+ *   1. Lines. inih (ini_parse_stream) splits each line into key and value,
+ *      strips whitespace and comments, and calls on_pair(). It pulls lines
+ *      through read_line(), which counts them and classifies each one by
+ *      inih's own rules (classify()), because Debian's inih 55 gives the
+ *      handler no line number (INI_HANDLER_LINENO 0), no call for a section
+ *      header (INI_CALL_HANDLER_ON_NEW_SECTION 0, so an empty section would
+ *      be invisible), truncates section names to 49 bytes, and returns only
+ *      the first malformed line. So sections are opened, and malformed lines
+ *      reported, from read_line(); on_pair() only stores values. Each
+ *      section gets its own record (struct sect) holding its values and the
+ *      line of every key seen in it.
+ *   2. Sections, each on its own (finish_*()): derived defaults, required
+ *      keys, checks between keys of one section (agg for the kind, ratio
+ *      keys, threshold order, the adapter type's own keys).
+ *   3. References between sections (check_refs()): ratio operands, panel
+ *      metrics and aggregates, windows against retention. The order of the
+ *      sections in the file therefore does not matter.
+ *
+ * Errors are collected (at most SR_CFG_MAX_ERRORS), then sorted by line.
+ * A config is returned only when there is no error at all.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../adapters/registry.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Bytes of the user's text quoted in one message. */
+#define QUOTE_MAX 60
+
+/* ---------------------------------------------------------------------- */
+/* The tables                                                              */
+
+/* What [sitrep] holds while the file is read; copied into sr_config. */
+struct sitrep_vals {
+    char *cache; /* NULL: the default under $XDG_STATE_HOME */
+    char timezone[sizeof((sr_config *)0)->timezone];
+    char title[SR_LABEL_MAX];
+    sr_ms retention_ms;
+};
+
+/* One option and where its value goes in the section's struct. */
+struct opt {
+    sr_cfg_option pub;
+    size_t offset; /* in the section's struct */
+    size_t size;   /* of that field (the capacity of a char array) */
+};
+
+#define AT(type, member) .offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
+
+/* SR_OPT_ENUM stores the index of the choice as an int into these enums. */
+_Static_assert(sizeof(sr_kind) == sizeof(int), "sr_kind is stored as an int");
+_Static_assert(sizeof(sr_better) == sizeof(int), "sr_better is stored as an int");
+_Static_assert(sizeof(sr_pct_method) == sizeof(int), "sr_pct_method is stored as an int");
+
+/* Each list is in the order of the enum it is stored as (kpi.h). */
+static const char *const kind_choices[] = {"event", "gauge", "counter", "ratio", NULL};
+static const char *const better_choices[] = {"lower", "higher", NULL};
+static const char *const pct_choices[] = {"nearest_rank", "linear", NULL};
+static const char *const widget_choices[] = {"tile",  "sparkline", "gauge",     "bars",
+                                             "table", "chart",     "histogram", NULL};
+
+static const struct opt sitrep_opts[] = {
+    {{.name = "cache",
+      .type = SR_OPT_PATH,
+      .flags = SR_OPT_DERIVED,
+      .def = "$XDG_STATE_HOME/sitrep/cache.db (~/.local/state/sitrep/cache.db)",
+      .help = "the SQLite file where samples are kept; relative to this file's directory"},
+     AT(struct sitrep_vals, cache)},
+    {{.name = "timezone",
+      .type = SR_OPT_TIMEZONE,
+      .def = "UTC",
+      .help = "time zone of the force, for the clock, days and shifts"},
+     AT(struct sitrep_vals, timezone)},
+    {{.name = "retention",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MIN,
+      .def = "400d",
+      .min = (double)SR_MS_DAY,
+      .help = "how long samples are kept in the cache"},
+     AT(struct sitrep_vals, retention_ms)},
+    {{.name = "title",
+      .type = SR_OPT_TEXT,
+      .def = "sitrep",
+      .help = "shown at the top left of the screen"},
+     AT(struct sitrep_vals, title)},
+};
+
+static const struct opt metric_opts[] = {
+    {{.name = "kind",
+      .type = SR_OPT_ENUM,
+      .flags = SR_OPT_REQUIRED,
+      .choices = kind_choices,
+      .help = "event (one observation per sample), gauge (a level), counter (an amount "
+              "accrued) or ratio (numerator / denominator)"},
+     AT(sr_metric_def, kind)},
+    {{.name = "unit",
+      .type = SR_OPT_TEXT,
+      .def = "",
+      .help = "unit of the values: s, h, EUR, %, cases, ..."},
+     AT(sr_metric_def, unit)},
+    {{.name = "label",
+      .type = SR_OPT_TEXT,
+      .flags = SR_OPT_DERIVED,
+      .def = "NAME",
+      .help = "the metric's name on the screen"},
+     AT(sr_metric_def, label)},
+    {{.name = "agg",
+      .type = SR_OPT_AGG,
+      .flags = SR_OPT_DERIVED,
+      .def = "p90 for event, last for gauge, sum for counter, value for ratio",
+      .help = "the aggregate shown by default; it must suit the kind"},
+     AT(sr_metric_def, agg)},
+    {{.name = "target",
+      .type = SR_OPT_NUMBER,
+      .help = "the goal; `within` is the share of events at or better than it"},
+     AT(sr_metric_def, target)},
+    {{.name = "warn",
+      .type = SR_OPT_NUMBER,
+      .help = "status WARN from this value on, in the direction of `better`"},
+     AT(sr_metric_def, warn)},
+    {{.name = "crit",
+      .type = SR_OPT_NUMBER,
+      .help = "status CRIT from this value on; with better = lower, warn <= crit"},
+     AT(sr_metric_def, crit)},
+    {{.name = "better",
+      .type = SR_OPT_ENUM,
+      .def = "lower",
+      .choices = better_choices,
+      .help = "whether lower or higher values are better"},
+     AT(sr_metric_def, better)},
+    {{.name = "percentile",
+      .type = SR_OPT_ENUM,
+      .def = "nearest_rank",
+      .choices = pct_choices,
+      .help = "how pNN is computed over raw events"},
+     AT(sr_metric_def, percentile)},
+    {{.name = "numerator",
+      .type = SR_OPT_METRIC,
+      .flags = SR_OPT_RATIO | SR_OPT_RATIO_REQUIRED,
+      .help = "ratio only: the metric divided (not itself a ratio)"},
+     AT(sr_metric_def, numerator)},
+    {{.name = "denominator",
+      .type = SR_OPT_METRIC,
+      .flags = SR_OPT_RATIO | SR_OPT_RATIO_REQUIRED,
+      .help = "ratio only: the metric divided by (not itself a ratio)"},
+     AT(sr_metric_def, denominator)},
+    {{.name = "scale",
+      .type = SR_OPT_NUMBER,
+      .flags = SR_OPT_RATIO | SR_OPT_HAS_MIN | SR_OPT_MIN_EXCLUSIVE,
+      .def = "1",
+      .min = 0,
+      .help = "ratio only: the quotient is multiplied by this (100 for a percentage)"},
+     AT(sr_metric_def, scale)},
+};
+
+static const struct opt adapter_opts[] = {
+    {{.name = "type",
+      .type = SR_OPT_ADAPTER_TYPE,
+      .flags = SR_OPT_REQUIRED,
+      .help = "which adapter reads this source (sim: the built-in simulator)"},
+     AT(sr_cfg_adapter, type)},
+    {{.name = "interval",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = "5s",
+      .min = 100,
+      .max = (double)SR_MS_DAY,
+      .help = "time between two polls"},
+     AT(sr_cfg_adapter, interval_ms)},
+    {{.name = "timeout",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = "10s",
+      .min = 100,
+      .max = (double)SR_MS_HOUR,
+      .help = "a poll that runs longer is abandoned and counted as failed"},
+     AT(sr_cfg_adapter, timeout_ms)},
+};
+
+static const struct opt panel_opts[] = {
+    {{.name = "metric",
+      .type = SR_OPT_METRIC,
+      .flags = SR_OPT_REQUIRED,
+      .help = "the metric shown"},
+     AT(sr_cfg_panel, metric)},
+    {{.name = "entity",
+      .type = SR_OPT_TEXT,
+      .def = "",
+      .help = "the entity shown, such as force/north; empty: the whole tree"},
+     AT(sr_cfg_panel, entity)},
+    {{.name = "agg",
+      .type = SR_OPT_AGG,
+      .flags = SR_OPT_DERIVED,
+      .def = "the metric's agg",
+      .help = "the aggregate shown; it must suit the metric's kind"},
+     AT(sr_cfg_panel, agg)},
+    {{.name = "window",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MIN,
+      .def = "8h",
+      .min = (double)SR_MS_MIN,
+      .help = "the time span aggregated; at most [sitrep] retention"},
+     AT(sr_cfg_panel, window_ms)},
+    {{.name = "title",
+      .type = SR_OPT_TEXT,
+      .flags = SR_OPT_DERIVED,
+      .def = "the metric's label",
+      .help = "the panel's heading"},
+     AT(sr_cfg_panel, title)},
+    {{.name = "widget",
+      .type = SR_OPT_WORD,
+      .def = "tile",
+      .choices = widget_choices,
+      .help = "how the panel is drawn"},
+     AT(sr_cfg_panel, widget)},
+};
+
+enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_PANEL };
+
+struct kind {
+    sr_cfg_section_spec pub; /* first: sr_cfg_option_at() maps pub back to its kind */
+    enum kind_id id;
+    const struct opt *opts;
+};
+
+/* In enum kind_id order. */
+static const struct kind kinds[] = {
+    {{.kind = "sitrep",
+      .header = "[sitrep]",
+      .named = 0,
+      .help = "settings of the whole dashboard (at most one)",
+      .n_options = COUNT(sitrep_opts)},
+     K_SITREP,
+     sitrep_opts},
+    {{.kind = "metric",
+      .header = "[metric.NAME]",
+      .named = 1,
+      .help = "a KPI: what a sample measures and when it is good or bad",
+      .n_options = COUNT(metric_opts)},
+     K_METRIC,
+     metric_opts},
+    {{.kind = "adapter",
+      .header = "[adapter.NAME]",
+      .named = 1,
+      .help = "a data source, polled at an interval; plus the keys of its type",
+      .n_options = COUNT(adapter_opts)},
+     K_ADAPTER,
+     adapter_opts},
+    {{.kind = "panel",
+      .header = "[panel.NAME]",
+      .named = 1,
+      .help = "a panel on the screen: one metric over a window",
+      .n_options = COUNT(panel_opts)},
+     K_PANEL,
+     panel_opts},
+};
+
+size_t sr_cfg_section_count(void)
+{
+    return COUNT(kinds);
+}
+
+const sr_cfg_section_spec *sr_cfg_section_at(size_t i)
+{
+    return i < COUNT(kinds) ? &kinds[i].pub : NULL;
+}
+
+const sr_cfg_option *sr_cfg_option_at(const sr_cfg_section_spec *s, size_t i)
+{
+    for (size_t k = 0; k < COUNT(kinds); k++) {
+        if (s == &kinds[k].pub)
+            return i < s->n_options ? &kinds[k].opts[i].pub : NULL;
+    }
+    return NULL;
+}
+
+/* Writes "a, b, c" from a NULL-terminated list. */
+static void join_choices(const char *const *choices, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; choices[i] && used < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", choices[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+/* Writes the adapter types of the registry as "sim, csv". */
+static void join_adapter_types(char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sr_registry_count() && used < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", sr_registry_at(i)->type);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+void sr_cfg_option_type_text(const sr_cfg_option *o, char *buf, size_t len)
+{
+    switch (o->type) {
+    case SR_OPT_TEXT:
+        snprintf(buf, len, "text");
+        return;
+    case SR_OPT_PATH:
+        snprintf(buf, len, "path");
+        return;
+    case SR_OPT_DURATION:
+        snprintf(buf, len, "duration");
+        return;
+    case SR_OPT_NUMBER:
+        snprintf(buf, len, "number");
+        return;
+    case SR_OPT_ENUM:
+    case SR_OPT_WORD: {
+        size_t used = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; o->choices[i] && used < len; i++) {
+            int w = snprintf(buf + used, len - used, "%s%s", i ? "|" : "", o->choices[i]);
+            if (w < 0)
+                break;
+            used += (size_t)w;
+        }
+        return;
+    }
+    case SR_OPT_AGG:
+        snprintf(buf, len, "aggregate");
+        return;
+    case SR_OPT_TIMEZONE:
+        snprintf(buf, len, "Area/City");
+        return;
+    case SR_OPT_METRIC:
+        snprintf(buf, len, "METRIC");
+        return;
+    case SR_OPT_ADAPTER_TYPE:
+        snprintf(buf, len, "adapter type");
+        return;
+    }
+    snprintf(buf, len, "?");
+}
+
+/* Writes a range such as " of at least 1m" or " between 100ms and 1d". */
+static void describe_range(const sr_cfg_option *o, char *buf, size_t len)
+{
+    char lo[32], hi[32];
+    buf[0] = '\0';
+    if (o->type == SR_OPT_DURATION) {
+        sr_format_duration((sr_ms)o->min, lo, sizeof lo);
+        sr_format_duration((sr_ms)o->max, hi, sizeof hi);
+    } else {
+        snprintf(lo, sizeof lo, "%g", o->min);
+        snprintf(hi, sizeof hi, "%g", o->max);
+    }
+    bool has_min = o->flags & SR_OPT_HAS_MIN, has_max = o->flags & SR_OPT_HAS_MAX;
+    if (has_min && has_max)
+        snprintf(buf, len, " between %s and %s", lo, hi);
+    else if (has_min && (o->flags & SR_OPT_MIN_EXCLUSIVE))
+        snprintf(buf, len, " greater than %s", lo);
+    else if (has_min)
+        snprintf(buf, len, " of at least %s", lo);
+    else if (has_max)
+        snprintf(buf, len, " of at most %s", hi);
+}
+
+/* Writes what an option expects, as it follows "expected " in a message.
+ * Numbers and durations are described by example; their range, when one
+ * applies, by range_expected(). */
+static void describe_expected(const struct opt *o, char *buf, size_t len)
+{
+    char list[256];
+    switch (o->pub.type) {
+    case SR_OPT_TEXT:
+        snprintf(buf, len, "text of at most %zu bytes", o->size - 1);
+        return;
+    case SR_OPT_PATH:
+        snprintf(buf, len, "a file path");
+        return;
+    case SR_OPT_DURATION:
+        snprintf(buf, len, "a duration such as 5s, 10m, 8h");
+        return;
+    case SR_OPT_NUMBER:
+        snprintf(buf, len, "a number such as 900 or 0.5");
+        return;
+    case SR_OPT_ENUM:
+    case SR_OPT_WORD:
+        join_choices(o->pub.choices, list, sizeof list);
+        snprintf(buf, len, "one of %s", list);
+        return;
+    case SR_OPT_AGG:
+        snprintf(buf, len,
+                 "an aggregate: count, sum, avg, min, max, last, pNN (such as p90), "
+                 "within or value");
+        return;
+    case SR_OPT_TIMEZONE:
+        snprintf(buf, len, "a time zone known to tzdata, such as Europe/London or UTC");
+        return;
+    case SR_OPT_METRIC:
+        snprintf(buf, len, "the NAME of a [metric.NAME] section");
+        return;
+    case SR_OPT_ADAPTER_TYPE:
+        join_adapter_types(list, sizeof list);
+        snprintf(buf, len, "one of %s", list);
+        return;
+    }
+    snprintf(buf, len, "?");
+}
+
+/* Writes "a duration between 100ms and 1d", "a number greater than 0". */
+static void range_expected(const sr_cfg_option *o, char *buf, size_t len)
+{
+    char range[64];
+    describe_range(o, range, sizeof range);
+    snprintf(buf, len, "%s%s", o->type == SR_OPT_DURATION ? "a duration" : "a number", range);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Small helpers                                                           */
+
+/* Makes room for element n of the array *pv (elements of sz bytes). The
+ * capacity is the next power of two, so arrays carry only their count.
+ * pv is the address of a T * (all object pointers share one representation
+ * on the platforms sitrep targets). Returns false when out of memory. */
+static bool grow(void *pv, size_t n, size_t sz)
+{
+    if (n != 0 && (n & (n - 1)) != 0)
+        return true;
+    size_t cap = n ? n * 2 : 1;
+    if (cap > SIZE_MAX / sz)
+        return false;
+    void *v;
+    memcpy(&v, pv, sizeof v);
+    void *nv = realloc(v, cap * sz);
+    if (!nv)
+        return false;
+    memcpy(pv, &nv, sizeof nv);
+    return true;
+}
+
+/* Writes text for a message: control characters (C0, DEL, and C1 as UTF-8)
+ * become \xNN so a config cannot send escape sequences to the terminal, and
+ * long text is cut with "...". */
+static void quote(const char *text, char *buf, size_t len)
+{
+    size_t o = 0, shown = 0;
+    const unsigned char *s = (const unsigned char *)(text ? text : "");
+    for (; *s && o + 8 < len; s++) {
+        if (shown >= QUOTE_MAX) {
+            memcpy(buf + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (*s < 0x20 || *s == 0x7f) {
+            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *s);
+        } else if (*s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+            o += (size_t)snprintf(buf + o, len - o, "\\xc2\\x%02x", s[1]);
+            s++;
+        } else {
+            buf[o++] = (char)*s;
+        }
+        shown++;
+    }
+    buf[o] = '\0';
+}
+
+static bool has_control(const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f || (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f))
+            return true;
+    }
+    return false;
+}
+
+/* A NAME of a section header or a metric reference: [A-Za-z0-9_-]+ that
+ * fits SR_NAME_MAX with its terminating NUL. */
+static bool name_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (!(isalnum(c) || c == '_' || c == '-') || c >= 0x80)
+            return false;
+    }
+    return n > 0 && n < SR_NAME_MAX;
+}
+
+/* The candidate nearest to word, when it is close enough to be what the
+ * user meant (a slip of one or two keys); else NULL. */
+static const char *nearest(const char *word, const char *const *cands, size_t n)
+{
+    size_t wl = strlen(word);
+    size_t limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3;
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (!cands[i])
+            continue;
+        size_t d = sr_edit_distance(word, cands[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = cands[i];
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}
+
+static char *dup_str(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+/* a + "/" + b, without doubling a trailing slash of a. */
+static char *join_path(const char *a, const char *b)
+{
+    size_t al = strlen(a);
+    while (al > 1 && a[al - 1] == '/')
+        al--;
+    size_t n = al + 1 + strlen(b) + 1;
+    char *r = malloc(n);
+    if (r)
+        snprintf(r, n, "%.*s/%s", (int)al, a, b);
+    return r;
+}
+
+/* $HOME, else the password database; NULL when neither is absolute. */
+static const char *home_dir(void)
+{
+    const char *h = getenv("HOME");
+    if (h && h[0] == '/')
+        return h;
+    struct passwd *pw = getpwuid(getuid());
+    if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
+        return pw->pw_dir;
+    return NULL;
+}
+
+/* $var/tail, or $HOME/fallback/tail when var is unset, empty or relative
+ * (the XDG base directory rules). NULL when there is no home either, or
+ * when out of memory. */
+static char *xdg_file(const char *var, const char *fallback, const char *tail)
+{
+    const char *base = getenv(var);
+    if (base && base[0] == '/')
+        return join_path(base, tail);
+    const char *home = home_dir();
+    if (!home)
+        return NULL;
+    char *dir = join_path(home, fallback);
+    if (!dir)
+        return NULL;
+    char *r = join_path(dir, tail);
+    free(dir);
+    return r;
+}
+
+/* The directory of a file name, absolute when it exists. */
+static char *dir_of(const char *file)
+{
+    const char *slash = strrchr(file, '/');
+    char *dir;
+    if (!slash)
+        dir = strdup(".");
+    else if (slash == file)
+        dir = strdup("/");
+    else
+        dir = strndup(file, (size_t)(slash - file));
+    if (!dir)
+        return NULL;
+    char *abs = realpath(dir, NULL);
+    if (abs) {
+        free(dir);
+        return abs;
+    }
+    return dir;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Errors                                                                  */
+
+struct errsink {
+    sr_cfg_errors *errs; /* NULL: count only */
+    const char *file;
+    size_t count;   /* errors found, kept or not */
+    size_t dropped; /* beyond SR_CFG_MAX_ERRORS */
+    bool oom;
+};
+
+static void sink_add(struct errsink *k, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void sink_add(struct errsink *k, int line, const char *fmt, ...)
+{
+    k->count++;
+    if (!k->errs)
+        return;
+    if (k->errs->n >= SR_CFG_MAX_ERRORS) {
+        k->dropped++;
+        return;
+    }
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *msg = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (msg)
+        vsnprintf(msg, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    char *file = dup_str(k->file);
+    if (!msg || !file || !grow(&k->errs->v, k->errs->n, sizeof *k->errs->v)) {
+        free(msg);
+        free(file);
+        k->oom = true;
+        return;
+    }
+    k->errs->v[k->errs->n++] = (sr_cfg_error){.file = file, .line = line, .msg = msg};
+}
+
+/* Stable sort by line: insertion sort, the list is short and mostly sorted. */
+static void errors_sort(sr_cfg_errors *errs)
+{
+    for (size_t i = 1; i < errs->n; i++) {
+        sr_cfg_error e = errs->v[i];
+        size_t j = i;
+        while (j > 0 && errs->v[j - 1].line > e.line) {
+            errs->v[j] = errs->v[j - 1];
+            j--;
+        }
+        errs->v[j] = e;
+    }
+}
+
+void sr_cfg_errors_fini(sr_cfg_errors *errs)
+{
+    if (!errs)
+        return;
+    for (size_t i = 0; i < errs->n; i++) {
+        free(errs->v[i].file);
+        free(errs->v[i].msg);
+    }
+    free(errs->v);
+    errs->v = NULL;
+    errs->n = 0;
+}
+
+void sr_cfg_error_format(const sr_cfg_error *e, char *buf, size_t len)
+{
+    const char *file = e->file ? e->file : "?";
+    if (e->line > 0)
+        snprintf(buf, len, "%s:%d: %s", file, e->line, e->msg ? e->msg : "");
+    else
+        snprintf(buf, len, "%s: %s", file, e->msg ? e->msg : "");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Parsing one value                                                       */
+
+/*
+ * Parses text as option o into the section struct at base. Returns 0; or
+ * SR_EINVAL with the message (after "KEY: ") in why; or SR_ENOMEM.
+ */
+static int opt_parse(const struct opt *o, void *base, const char *text, char *why, size_t wlen)
+{
+    void *field = (char *)base + o->offset;
+    char q[4 * QUOTE_MAX + 16], exp[320];
+    const char *suggest = NULL;
+    quote(text, q, sizeof q);
+    describe_expected(o, exp, sizeof exp);
+    switch (o->pub.type) {
+    case SR_OPT_TEXT:
+    case SR_OPT_WORD:
+    case SR_OPT_TIMEZONE:
+    case SR_OPT_METRIC:
+    case SR_OPT_ADAPTER_TYPE:
+        break; /* below: these are stored into a char array */
+    case SR_OPT_PATH: {
+        if (!text[0] || has_control(text))
+            goto bad;
+        char *p = strdup(text);
+        if (!p)
+            return SR_ENOMEM;
+        char *old;
+        memcpy(&old, field, sizeof old);
+        free(old);
+        memcpy(field, &p, sizeof p);
+        return 0;
+    }
+    case SR_OPT_DURATION: {
+        sr_ms ms;
+        if (sr_parse_duration(text, &ms))
+            goto bad;
+        if (((o->pub.flags & SR_OPT_HAS_MIN) && (double)ms < o->pub.min) ||
+            ((o->pub.flags & SR_OPT_HAS_MAX) && (double)ms > o->pub.max))
+            goto out_of_range;
+        memcpy(field, &ms, sizeof ms);
+        return 0;
+    }
+    case SR_OPT_NUMBER: {
+        double v;
+        if (sr_parse_double(text, &v))
+            goto bad;
+        if ((o->pub.flags & SR_OPT_HAS_MIN) &&
+            (v < o->pub.min || ((o->pub.flags & SR_OPT_MIN_EXCLUSIVE) && v == o->pub.min)))
+            goto out_of_range;
+        if ((o->pub.flags & SR_OPT_HAS_MAX) && v > o->pub.max)
+            goto out_of_range;
+        memcpy(field, &v, sizeof v);
+        return 0;
+    }
+    case SR_OPT_ENUM: {
+        for (int i = 0; o->pub.choices[i]; i++) {
+            if (strcmp(text, o->pub.choices[i]) == 0) {
+                memcpy(field, &i, sizeof i);
+                return 0;
+            }
+        }
+        size_t n = 0;
+        while (o->pub.choices[n])
+            n++;
+        suggest = nearest(text, o->pub.choices, n);
+        goto bad;
+    }
+    case SR_OPT_AGG: {
+        sr_agg agg;
+        if (sr_agg_parse(text, &agg))
+            goto bad;
+        memcpy(field, &agg, sizeof agg);
+        return 0;
+    }
+    }
+
+    /* char array types */
+    size_t len = strlen(text);
+    switch (o->pub.type) {
+    case SR_OPT_TEXT:
+        if (has_control(text)) {
+            snprintf(why, wlen, "control characters are not allowed, got '%s'", q);
+            return SR_EINVAL;
+        }
+        break;
+    case SR_OPT_WORD: {
+        size_t i = 0;
+        for (; o->pub.choices[i]; i++) {
+            if (strcmp(text, o->pub.choices[i]) == 0)
+                break;
+        }
+        if (!o->pub.choices[i]) {
+            suggest = nearest(text, o->pub.choices, i);
+            goto bad;
+        }
+        break;
+    }
+    case SR_OPT_TIMEZONE:
+        if (!text[0] || len >= o->size || has_control(text) || !sr_tz_valid(text)) {
+            snprintf(why, wlen, "unknown time zone '%s', expected %s", q, exp);
+            return SR_EINVAL;
+        }
+        break;
+    case SR_OPT_METRIC:
+        if (!name_valid(text))
+            goto bad;
+        break;
+    case SR_OPT_ADAPTER_TYPE:
+        if (!sr_registry_find(text)) {
+            const char *types[16];
+            size_t n = 0;
+            for (; n < sr_registry_count() && n < COUNT(types); n++)
+                types[n] = sr_registry_at(n)->type;
+            suggest = nearest(text, types, n);
+            if (suggest)
+                snprintf(why, wlen, "unknown adapter type '%s', did you mean '%s'?", q, suggest);
+            else
+                snprintf(why, wlen, "unknown adapter type '%s', expected %s", q, exp);
+            return SR_EINVAL;
+        }
+        break;
+    default:
+        break;
+    }
+    if (len >= o->size) {
+        snprintf(why, wlen, "too long (%zu bytes), expected at most %zu bytes", len, o->size - 1);
+        return SR_EINVAL;
+    }
+    memcpy(field, text, len + 1);
+    return 0;
+
+out_of_range:
+    range_expected(&o->pub, exp, sizeof exp);
+    snprintf(why, wlen, "expected %s, got '%s'", exp, q);
+    return SR_EINVAL;
+
+bad:
+    if (suggest)
+        snprintf(why, wlen, "expected %s, got '%s', did you mean '%s'?", exp, q, suggest);
+    else
+        snprintf(why, wlen, "expected %s, got '%s'", exp, q);
+    return SR_EINVAL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The parser                                                              */
+
+/* A key met in a section: for duplicates, and for the line of later checks. */
+struct seen {
+    char *key;
+    int line;
+    bool ok; /* its value was valid */
+};
+
+/* One section of the file, as read. */
+struct sect {
+    const struct kind *kind;
+    char name[SR_NAME_MAX]; /* "" for [sitrep] */
+    int line;
+    bool duplicate; /* the same section came earlier; its keys are checked, then dropped */
+    bool kind_ok;   /* [metric.*]: kind is set and valid */
+    union {
+        struct sitrep_vals sitrep;
+        sr_metric_def metric;
+        sr_cfg_adapter adapter;
+        sr_cfg_panel panel;
+    } v;
+    struct seen *seen;
+    size_t n_seen;
+};
+
+/* How inih reads a line; classify() decides it the way inih does. */
+enum line_class {
+    LINE_BLANK,
+    LINE_COMMENT,
+    LINE_CONTINUATION, /* indented, after a key: inih appends it to that key's value */
+    LINE_SECTION,
+    LINE_BAD_SECTION, /* '[' without ']' */
+    LINE_KEY,
+    LINE_BAD_KEY, /* neither '=' nor ':' */
+};
+
+/* Where keys go: nowhere yet, into a section, or nowhere because the
+ * header was wrong (one error for the header, none for each key). */
+enum where { W_BEFORE, W_SECTION, W_IGNORED };
+
+struct parser {
+    struct errsink err;
+    const char *text; /* the whole file */
+    size_t len, pos;
+
+    /* the current line, as read_line() saw it */
+    int lineno;
+    char *line; /* a copy, cut up by classify() */
+    size_t line_cap;
+    enum line_class cls;
+    const char *key;      /* LINE_KEY: the key name, within line */
+    bool too_long;        /* longer than inih's line buffer */
+    bool prev_key;        /* inih's state: a key was read since the last section header */
+    const char *hdr;      /* LINE_SECTION: the text between '[' and ']' */
+    const char *hdr_rest; /* LINE_SECTION: what follows ']' */
+
+    enum where where;
+    struct sect *cur;
+    struct sect **sects;
+    size_t n_sects;
+};
+
+static void sect_label(const struct sect *s, char *buf, size_t len)
+{
+    if (s->kind->pub.named)
+        snprintf(buf, len, "[%s.%s]", s->kind->pub.kind, s->name);
+    else
+        snprintf(buf, len, "[%s]", s->kind->pub.kind);
+}
+
+static const struct opt *opt_find(const struct kind *k, const char *key)
+{
+    for (size_t i = 0; i < k->pub.n_options; i++) {
+        if (strcmp(k->opts[i].pub.name, key) == 0)
+            return &k->opts[i];
+    }
+    return NULL;
+}
+
+static const struct seen *seen_find(const struct sect *s, const char *key)
+{
+    for (size_t i = 0; i < s->n_seen; i++) {
+        if (strcmp(s->seen[i].key, key) == 0)
+            return &s->seen[i];
+    }
+    return NULL;
+}
+
+/* The line of key in s, or of the section header when the key is absent. */
+static int key_line(const struct sect *s, const char *key)
+{
+    const struct seen *e = seen_find(s, key);
+    return e ? e->line : s->line;
+}
+
+static bool key_ok(const struct sect *s, const char *key)
+{
+    const struct seen *e = seen_find(s, key);
+    return e && e->ok;
+}
+
+static void seen_add(struct parser *p, struct sect *s, const char *key, bool ok)
+{
+    char *k = strdup(key);
+    if (!k || !grow(&s->seen, s->n_seen, sizeof *s->seen)) {
+        free(k);
+        p->err.oom = true;
+        return;
+    }
+    s->seen[s->n_seen++] = (struct seen){.key = k, .line = p->lineno, .ok = ok};
+}
+
+static void sect_free(struct sect *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_seen; i++)
+        free(s->seen[i].key);
+    free(s->seen);
+    if (s->kind->id == K_SITREP) {
+        free(s->v.sitrep.cache);
+    } else if (s->kind->id == K_ADAPTER) {
+        for (size_t i = 0; i < s->v.adapter.n_opts; i++) {
+            free(s->v.adapter.opts[i].key);
+            free(s->v.adapter.opts[i].value);
+        }
+        free(s->v.adapter.opts);
+    }
+    free(s);
+}
+
+/* Sets every option of the section that has a plain default, by parsing
+ * its default text. */
+static void apply_defaults(const struct kind *k, void *base)
+{
+    char why[512];
+    for (size_t i = 0; i < k->pub.n_options; i++) {
+        const struct opt *o = &k->opts[i];
+        if (o->pub.def && !(o->pub.flags & SR_OPT_DERIVED))
+            opt_parse(o, base, o->pub.def, why, sizeof why);
+    }
+}
+
+/* A new section record with its defaults. */
+static struct sect *sect_new(struct parser *p, const struct kind *k, const char *name)
+{
+    struct sect *s = calloc(1, sizeof *s);
+    if (!s || !grow(&p->sects, p->n_sects, sizeof *p->sects)) {
+        free(s);
+        p->err.oom = true;
+        return NULL;
+    }
+    s->kind = k;
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->line = p->lineno;
+    switch (k->id) {
+    case K_SITREP:
+        break;
+    case K_METRIC:
+        sr_metric_def_init(&s->v.metric, name);
+        break;
+    case K_ADAPTER:
+        snprintf(s->v.adapter.name, sizeof s->v.adapter.name, "%s", name);
+        s->v.adapter.line = p->lineno;
+        break;
+    case K_PANEL:
+        snprintf(s->v.panel.name, sizeof s->v.panel.name, "%s", name);
+        s->v.panel.line = p->lineno;
+        break;
+    }
+    apply_defaults(k, &s->v);
+    p->sects[p->n_sects++] = s;
+    return s;
+}
+
+/* Opens the section whose header text (between '[' and ']') is hdr. */
+static void open_section(struct parser *p, const char *hdr)
+{
+    char q[4 * QUOTE_MAX + 16];
+    p->where = W_IGNORED;
+    p->cur = NULL;
+    quote(hdr, q, sizeof q);
+
+    const char *dot = strchr(hdr, '.');
+    size_t klen = dot ? (size_t)(dot - hdr) : strlen(hdr);
+    const struct kind *k = NULL;
+    for (size_t i = 0; i < COUNT(kinds); i++) {
+        if (strlen(kinds[i].pub.kind) == klen && strncmp(hdr, kinds[i].pub.kind, klen) == 0)
+            k = &kinds[i];
+    }
+    if (!k) {
+        char word[SR_NAME_MAX + 1];
+        snprintf(word, sizeof word, "%.*s", (int)(klen < SR_NAME_MAX ? klen : SR_NAME_MAX), hdr);
+        const char *names[COUNT(kinds)];
+        for (size_t i = 0; i < COUNT(kinds); i++)
+            names[i] = kinds[i].pub.kind;
+        const char *best = nearest(word, names, COUNT(kinds));
+        const struct kind *bk = NULL;
+        for (size_t i = 0; best && i < COUNT(kinds); i++) {
+            if (names[i] == best)
+                bk = &kinds[i];
+        }
+        if (bk && !bk->pub.named) {
+            sink_add(&p->err, p->lineno, "unknown section [%s], did you mean [%s]?", q, best);
+        } else if (bk) {
+            char rest[4 * QUOTE_MAX + 16];
+            quote(dot ? dot + 1 : "NAME", rest, sizeof rest);
+            sink_add(&p->err, p->lineno, "unknown section [%s], did you mean [%s.%s]?", q, best,
+                     rest);
+        } else {
+            sink_add(&p->err, p->lineno,
+                     "unknown section [%s], expected [sitrep], [metric.NAME], [adapter.NAME] or "
+                     "[panel.NAME]",
+                     q);
+        }
+        return;
+    }
+    const char *name = dot ? dot + 1 : "";
+    if (!k->pub.named && dot) {
+        sink_add(&p->err, p->lineno, "section [%s] takes no name, expected %s", q, k->pub.header);
+        return;
+    }
+    if (k->pub.named && !dot) {
+        sink_add(&p->err, p->lineno, "section [%s] needs a name, expected %s", q, k->pub.header);
+        return;
+    }
+    if (k->pub.named && !name_valid(name)) {
+        char qn[4 * QUOTE_MAX + 16];
+        quote(name, qn, sizeof qn);
+        sink_add(&p->err, p->lineno,
+                 "invalid name '%s' in [%s], expected 1 to %d letters, digits, '_' or '-'", qn, q,
+                 SR_NAME_MAX - 1);
+        return;
+    }
+    const struct sect *first = NULL;
+    for (size_t i = 0; i < p->n_sects && !first; i++) {
+        const struct sect *o = p->sects[i];
+        if (o->kind == k && !o->duplicate && strcmp(o->name, name) == 0)
+            first = o;
+    }
+    struct sect *s = sect_new(p, k, name);
+    if (!s)
+        return;
+    if (first) {
+        s->duplicate = true;
+        sink_add(&p->err, p->lineno, "duplicate section [%s], first defined at line %d", q,
+                 first->line);
+    }
+    p->where = W_SECTION;
+    p->cur = s;
+}
+
+static char *rstrip(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* The first of the bytes stops in s, or the start of an inline comment
+ * (INI_INLINE_COMMENT_PREFIXES after a blank, when inih allows them), or
+ * the end of s. */
+static char *scan_to(char *s, const char *stops)
+{
+    bool after_blank = false;
+    for (; *s; s++) {
+        if (strchr(stops, *s))
+            break;
+        if (INI_ALLOW_INLINE_COMMENTS && after_blank && strchr(INI_INLINE_COMMENT_PREFIXES, *s))
+            break;
+        after_blank = isspace((unsigned char)*s);
+    }
+    return s;
+}
+
+/*
+ * Classifies p->line (the current line without its newline) as inih 55
+ * will, with the options this build of inih has (ini.h): a UTF-8 BOM on
+ * line 1 is skipped; a line starting with INI_START_COMMENT_PREFIXES is a
+ * comment; an indented line after a key continues that key's value
+ * (INI_ALLOW_MULTILINE); '[' starts a section header that needs a ']';
+ * anything else needs '=' or ':'. Sets p->key, p->hdr, p->hdr_rest and
+ * inih's "a key came since the header" state.
+ */
+static enum line_class classify(struct parser *p)
+{
+    char *line = p->line, *s = line;
+    if (INI_ALLOW_BOM && p->lineno == 1 && (unsigned char)s[0] == 0xEF &&
+        (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
+        s += 3;
+    rstrip(s);
+    while (isspace((unsigned char)*s))
+        s++;
+    if (!*s)
+        return LINE_BLANK;
+    if (strchr(INI_START_COMMENT_PREFIXES, *s))
+        return LINE_COMMENT;
+    if (INI_ALLOW_MULTILINE && p->prev_key && s > line)
+        return LINE_CONTINUATION;
+    if (*s == '[') {
+        char *end = scan_to(s + 1, "]");
+        if (*end != ']')
+            return LINE_BAD_SECTION;
+        *end = '\0';
+        p->hdr = s + 1;
+        p->hdr_rest = end + 1;
+        p->prev_key = false;
+        return LINE_SECTION;
+    }
+    char *sep = scan_to(s, "=:");
+    if (*sep != '=' && *sep != ':')
+        return LINE_BAD_KEY;
+    *sep = '\0';
+    p->key = rstrip(s);
+    p->prev_key = *p->key != '\0';
+    return LINE_KEY;
+}
+
+/* What to hand inih instead of a line too long for its buffer: a short
+ * line of the same class, so that inih's state stays what classify()
+ * assumes. */
+static const char *stand_in(const struct parser *p)
+{
+    switch (p->cls) {
+    case LINE_BLANK:
+        return "\n";
+    case LINE_COMMENT:
+        return ";\n";
+    case LINE_CONTINUATION:
+        return " -\n";
+    case LINE_SECTION:
+        return "[-]\n";
+    case LINE_BAD_SECTION:
+        return "[\n";
+    case LINE_KEY:
+        return *p->key ? "-=\n" : "=\n";
+    case LINE_BAD_KEY:
+        return "-\n";
+    }
+    return "\n";
+}
+
+/* Acts on the line just classified: opens sections, reports malformed
+ * lines. Keys are stored by on_pair(), which inih calls next. */
+static void on_line(struct parser *p)
+{
+    char q[4 * QUOTE_MAX + 16];
+    switch (p->cls) {
+    case LINE_BLANK:
+    case LINE_COMMENT:
+    case LINE_CONTINUATION:
+    case LINE_KEY:
+        return;
+    case LINE_SECTION: {
+        open_section(p, p->hdr);
+        const char *r = p->hdr_rest;
+        while (isspace((unsigned char)*r))
+            r++;
+        if (*r && *r != ';' && *r != '#') {
+            quote(r, q, sizeof q);
+            sink_add(&p->err, p->lineno,
+                     "unexpected text '%s' after the section header, expected a new line", q);
+        }
+        return;
+    }
+    case LINE_BAD_SECTION:
+        quote(p->line + strspn(p->line, " \t"), q, sizeof q);
+        sink_add(&p->err, p->lineno,
+                 "expected a section header such as [metric.NAME], got '%s' (no closing ']')", q);
+        p->where = W_IGNORED;
+        p->cur = NULL;
+        return;
+    case LINE_BAD_KEY:
+        quote(p->line + strspn(p->line, " \t"), q, sizeof q);
+        sink_add(&p->err, p->lineno, "expected key = value, got '%s'", q);
+        return;
+    }
+}
+
+/*
+ * inih's reader (fgets-like): hands over one whole line of the text per
+ * call, so that inih's line count stays ours. A line that does not fit
+ * buf is replaced by a stand-in of the same class.
+ */
+static char *read_line(char *buf, int num, void *stream)
+{
+    struct parser *p = stream;
+    if (p->pos >= p->len || num < 4)
+        return NULL;
+    const char *start = p->text + p->pos;
+    const char *nl = memchr(start, '\n', p->len - p->pos);
+    size_t n = nl ? (size_t)(nl - start) : p->len - p->pos;
+    p->pos += n + (nl ? 1 : 0);
+    p->lineno++;
+
+    if (n + 1 > p->line_cap) {
+        size_t cap = n + 1 < 256 ? 256 : n + 1;
+        char *l = realloc(p->line, cap);
+        if (!l) {
+            p->err.oom = true;
+            return NULL;
+        }
+        p->line = l;
+        p->line_cap = cap;
+    }
+    memcpy(p->line, start, n);
+    p->line[n] = '\0';
+    p->key = NULL;
+    p->cls = classify(p);
+    on_line(p);
+
+    p->too_long = n + 2 > (size_t)num;
+    if (!p->too_long) {
+        memcpy(buf, start, n);
+        buf[n] = '\n';
+        buf[n + 1] = '\0';
+        return buf;
+    }
+    if (p->cls == LINE_KEY || p->cls == LINE_CONTINUATION)
+        sink_add(&p->err, p->lineno,
+                 "line too long (%zu bytes), expected at most %d bytes on a key = value line", n,
+                 num - 2);
+    snprintf(buf, (size_t)num, "%s", stand_in(p));
+    return buf;
+}
+
+/* Adds a type's own key to an adapter section, for the adapter. */
+static void adapter_kv_add(struct parser *p, sr_cfg_adapter *a, const char *key, const char *value)
+{
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v || !grow(&a->opts, a->n_opts, sizeof *a->opts)) {
+        free(k);
+        free(v);
+        p->err.oom = true;
+        return;
+    }
+    a->opts[a->n_opts++] = (sr_cfg_kv){.key = k, .value = v, .line = p->lineno};
+}
+
+/* One key = value of the current line. Returns 0, or SR_ENOMEM; a problem
+ * with the config is recorded and is not a failure of the call. */
+static int pair(struct parser *p, const char *name, const char *value)
+{
+    char qk[4 * QUOTE_MAX + 16], label[SR_NAME_MAX + 16];
+    if (p->cls == LINE_CONTINUATION) {
+        sink_add(&p->err, p->lineno,
+                 "indented line, expected key = value at the start of the line (an indented "
+                 "line would continue the previous value)");
+        return 0;
+    }
+    if (p->cls != LINE_KEY) {
+        /* inih and classify() disagree: say so rather than lose the line */
+        sink_add(&p->err, p->lineno, "cannot read this line, expected key = value");
+        return 0;
+    }
+    if (p->where == W_IGNORED)
+        return 0;
+    const char *key = p->too_long ? p->key : name;
+    quote(key, qk, sizeof qk);
+    if (p->where == W_BEFORE) {
+        sink_add(&p->err, p->lineno,
+                 "key '%s' is outside any section, expected a section header such as [sitrep] "
+                 "before it",
+                 qk);
+        return 0;
+    }
+    struct sect *s = p->cur;
+    sect_label(s, label, sizeof label);
+    if (!key[0]) {
+        sink_add(&p->err, p->lineno, "expected key = value, got no key before '='");
+        return 0;
+    }
+    const struct seen *first = seen_find(s, key);
+    if (first) {
+        sink_add(&p->err, p->lineno, "duplicate key '%s' in %s, first set at line %d", qk, label,
+                 first->line);
+        return 0;
+    }
+    if (p->too_long) {
+        seen_add(p, s, key, false); /* reported by read_line(); no "missing" error follows */
+        return 0;
+    }
+    const struct opt *o = opt_find(s->kind, key);
+    if (o) {
+        char why[1024];
+        int rc = opt_parse(o, &s->v, value, why, sizeof why);
+        if (rc == SR_ENOMEM)
+            return rc;
+        if (rc)
+            sink_add(&p->err, p->lineno, "%s: %s", o->pub.name, why);
+        seen_add(p, s, key, rc == 0);
+        return 0;
+    }
+    if (s->kind->id == K_ADAPTER) {
+        /* the type's own keys: checked against its table once the type is known */
+        adapter_kv_add(p, &s->v.adapter, key, value);
+        seen_add(p, s, key, true);
+        return 0;
+    }
+    const char *names[16];
+    size_t n = 0;
+    for (; n < s->kind->pub.n_options && n < COUNT(names); n++)
+        names[n] = s->kind->opts[n].pub.name;
+    const char *best = nearest(key, names, n);
+    if (best) {
+        sink_add(&p->err, p->lineno, "unknown key '%s' in %s, did you mean '%s'?", qk, label, best);
+    } else {
+        char list[256];
+        size_t used = 0;
+        list[0] = '\0';
+        for (size_t i = 0; i < n && used < sizeof list; i++)
+            used +=
+                (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+        sink_add(&p->err, p->lineno, "unknown key '%s' in %s, expected one of %s", qk, label, list);
+    }
+    return 0;
+}
+
+/* inih's handler. inih's convention is nonzero = success; pair() follows
+ * ours (0 = success), and a config error is not a failure of the call. */
+static int on_pair(void *user, const char *section, const char *name, const char *value)
+{
+    (void)section; /* truncated by inih; read_line() tracks sections itself */
+    return pair(user, name, value) == 0 ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pass 2: each section on its own                                         */
+
+/* Reports the required keys (flags & mask) that s lacks. */
+static void check_required(struct parser *p, const struct sect *s, unsigned mask, const char *why)
+{
+    char label[SR_NAME_MAX + 16], exp[320];
+    sect_label(s, label, sizeof label);
+    for (size_t i = 0; i < s->kind->pub.n_options; i++) {
+        const struct opt *o = &s->kind->opts[i];
+        if (!(o->pub.flags & mask) || seen_find(s, o->pub.name))
+            continue;
+        describe_expected(o, exp, sizeof exp);
+        sink_add(&p->err, s->line, "missing required key '%s' in %s, expected %s%s", o->pub.name,
+                 label, exp, why);
+    }
+}
+
+/* Writes the aggregates valid for a kind: "count, sum, ..., pNN, ...". */
+static void valid_aggs(sr_kind kind, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = SR_AGG_COUNT; k <= SR_AGG_VALUE && used < len; k++) {
+        sr_agg a = {(sr_agg_kind)k, k == SR_AGG_PCT ? 90 : 0};
+        if (!sr_agg_valid_for(a, kind))
+            continue;
+        char name[16];
+        if (k == SR_AGG_PCT)
+            snprintf(name, sizeof name, "pNN");
+        else
+            sr_agg_format(a, name, sizeof name);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
+    }
+}
+
+static void finish_metric(struct parser *p, struct sect *s)
+{
+    sr_metric_def *d = &s->v.metric;
+    s->kind_ok = key_ok(s, "kind");
+    if (!s->duplicate)
+        check_required(p, s, SR_OPT_REQUIRED, "");
+    if (!s->kind_ok)
+        return;
+    const struct seen *agg = seen_find(s, "agg");
+    if (!agg) {
+        d->agg = sr_kind_default_agg(d->kind);
+    } else if (agg->ok && !sr_agg_valid_for(d->agg, d->kind)) {
+        char name[16], list[128];
+        sr_agg_format(d->agg, name, sizeof name);
+        valid_aggs(d->kind, list, sizeof list);
+        sink_add(&p->err, agg->line, "agg: '%s' does not suit a %s metric, expected one of %s",
+                 name, sr_kind_name(d->kind), list);
+    }
+    for (size_t i = 0; i < s->kind->pub.n_options; i++) {
+        const struct opt *o = &s->kind->opts[i];
+        const struct seen *e = seen_find(s, o->pub.name);
+        if (d->kind != SR_KIND_RATIO && e && (o->pub.flags & SR_OPT_RATIO))
+            sink_add(&p->err, e->line, "%s: only a ratio metric has a %s, this one is kind = %s",
+                     o->pub.name, o->pub.name, sr_kind_name(d->kind));
+    }
+    if (d->kind == SR_KIND_RATIO && !s->duplicate)
+        check_required(p, s, SR_OPT_RATIO_REQUIRED,
+                       " (a ratio needs a numerator and a denominator)");
+    if (key_ok(s, "warn") && key_ok(s, "crit")) {
+        bool lower = d->better == SR_BETTER_LOWER;
+        if (lower ? d->warn > d->crit : d->warn < d->crit)
+            sink_add(&p->err, key_line(s, "crit"),
+                     "crit: warn = %g and crit = %g contradict better = %s, expected warn %s crit",
+                     d->warn, d->crit, lower ? "lower" : "higher", lower ? "<=" : ">=");
+    }
+}
+
+/* The adapter type's own keys of a against its option table. */
+static void check_adapter_keys(struct errsink *k, const sr_cfg_adapter *a, const sr_adapter *type)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (size_t i = 0; i < COUNT(adapter_opts); i++)
+        names[n++] = adapter_opts[i].pub.name;
+    for (size_t i = 0; type->options && type->options[i].key && n < COUNT(names); i++)
+        names[n++] = type->options[i].key;
+    for (size_t i = 0; i < a->n_opts; i++) {
+        const sr_cfg_kv *kv = &a->opts[i];
+        bool known = false;
+        for (size_t j = COUNT(adapter_opts); j < n && !known; j++)
+            known = strcmp(names[j], kv->key) == 0;
+        if (known)
+            continue;
+        char qk[4 * QUOTE_MAX + 16];
+        quote(kv->key, qk, sizeof qk);
+        const char *best = nearest(kv->key, names, n);
+        if (best) {
+            sink_add(k, kv->line, "unknown key '%s' in [adapter.%s], did you mean '%s'?", qk,
+                     a->name, best);
+        } else {
+            char list[512];
+            size_t used = 0;
+            list[0] = '\0';
+            for (size_t j = 0; j < n && used < sizeof list; j++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "",
+                                         names[j]);
+            sink_add(k, kv->line, "unknown key '%s' in [adapter.%s], expected one of %s", qk,
+                     a->name, list);
+        }
+    }
+    for (size_t i = 0; type->options && type->options[i].key; i++) {
+        const sr_ad_option_spec *spec = &type->options[i];
+        bool present = false;
+        for (size_t j = 0; j < a->n_opts && !present; j++)
+            present = strcmp(a->opts[j].key, spec->key) == 0;
+        if (spec->required && !present)
+            sink_add(k, a->line,
+                     "missing required key '%s' in [adapter.%s], expected %s (type %s needs it)",
+                     spec->key, a->name, spec->help ? spec->help : "a value", type->type);
+    }
+}
+
+static void finish_adapter(struct parser *p, struct sect *s)
+{
+    if (!s->duplicate)
+        check_required(p, s, SR_OPT_REQUIRED, "");
+    if (!key_ok(s, "type"))
+        return; /* the type's keys cannot be judged without the type */
+    const sr_adapter *type = sr_registry_find(s->v.adapter.type);
+    if (type)
+        check_adapter_keys(&p->err, &s->v.adapter, type);
+}
+
+static void finish_section(struct parser *p, struct sect *s)
+{
+    switch (s->kind->id) {
+    case K_SITREP:
+        return;
+    case K_METRIC:
+        finish_metric(p, s);
+        return;
+    case K_ADAPTER:
+        finish_adapter(p, s);
+        return;
+    case K_PANEL:
+        if (!s->duplicate)
+            check_required(p, s, SR_OPT_REQUIRED, "");
+        return;
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pass 3: references between sections                                     */
+
+static const struct sect *metric_find(const struct parser *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_sects; i++) {
+        const struct sect *s = p->sects[i];
+        if (s->kind->id == K_METRIC && !s->duplicate && strcmp(s->name, name) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* Reports a reference to a metric the file does not define. */
+static void undefined_metric(struct parser *p, int line, const char *key, const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; i < p->n_sects; i++) {
+        const struct sect *s = p->sects[i];
+        if (s->kind->id != K_METRIC || s->duplicate)
+            continue;
+        size_t d = sr_edit_distance(name, s->name);
+        if (d < best_d) {
+            best_d = d;
+            best = s->name;
+        }
+    }
+    if (best && best == nearest(name, &best, 1))
+        sink_add(&p->err, line, "%s: no metric '%s' is defined in this file, did you mean '%s'?",
+                 key, name, best);
+    else
+        sink_add(&p->err, line,
+                 "%s: no metric '%s' is defined in this file, expected the NAME of a "
+                 "[metric.NAME] section",
+                 key, name);
+}
+
+static void check_ratio(struct parser *p, const struct sect *s)
+{
+    static const char *const keys[] = {"numerator", "denominator"};
+    for (size_t i = 0; i < COUNT(keys); i++) {
+        if (!key_ok(s, keys[i]))
+            continue;
+        const char *ref = i == 0 ? s->v.metric.numerator : s->v.metric.denominator;
+        const struct sect *m = metric_find(p, ref);
+        if (!m)
+            undefined_metric(p, key_line(s, keys[i]), keys[i], ref);
+        else if (m->kind_ok && m->v.metric.kind == SR_KIND_RATIO)
+            sink_add(&p->err, key_line(s, keys[i]),
+                     "%s: '%s' is a ratio, expected an event, gauge or counter metric (a ratio "
+                     "of ratios is not computed)",
+                     keys[i], ref);
+    }
+}
+
+static void check_panel(struct parser *p, struct sect *s, sr_ms retention_ms, bool retention_ok)
+{
+    sr_cfg_panel *pn = &s->v.panel;
+    if (retention_ok && key_ok(s, "window") && pn->window_ms > retention_ms) {
+        char w[32], r[32];
+        sr_format_duration(pn->window_ms, w, sizeof w);
+        sr_format_duration(retention_ms, r, sizeof r);
+        sink_add(&p->err, key_line(s, "window"),
+                 "window: %s is longer than the retention (%s), expected at most %s", w, r, r);
+    }
+    if (!key_ok(s, "metric"))
+        return;
+    const struct sect *m = metric_find(p, pn->metric);
+    if (!m) {
+        undefined_metric(p, key_line(s, "metric"), "metric", pn->metric);
+        return;
+    }
+    const struct seen *agg = seen_find(s, "agg");
+    if (!agg) {
+        pn->agg = m->v.metric.agg;
+    } else if (agg->ok && m->kind_ok && !sr_agg_valid_for(pn->agg, m->v.metric.kind)) {
+        char name[16], list[128];
+        sr_agg_format(pn->agg, name, sizeof name);
+        valid_aggs(m->v.metric.kind, list, sizeof list);
+        sink_add(&p->err, agg->line,
+                 "agg: '%s' does not suit metric '%s' (a %s), expected one of %s", name, m->name,
+                 sr_kind_name(m->v.metric.kind), list);
+    }
+    if (!seen_find(s, "title"))
+        snprintf(pn->title, sizeof pn->title, "%s", m->v.metric.label);
+}
+
+static void check_refs(struct parser *p, const struct sect *sitrep)
+{
+    bool retention_ok = !sitrep || !seen_find(sitrep, "retention") || key_ok(sitrep, "retention");
+    sr_ms retention = sitrep ? sitrep->v.sitrep.retention_ms : 0;
+    if (!sitrep) {
+        struct sitrep_vals d = {0};
+        apply_defaults(&kinds[K_SITREP], &d);
+        retention = d.retention_ms;
+    }
+    for (size_t i = 0; i < p->n_sects; i++) {
+        struct sect *s = p->sects[i];
+        if (s->duplicate)
+            continue;
+        if (s->kind->id == K_METRIC && s->kind_ok && s->v.metric.kind == SR_KIND_RATIO)
+            check_ratio(p, s);
+        else if (s->kind->id == K_PANEL)
+            check_panel(p, s, retention, retention_ok);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Putting it together                                                     */
+
+/* Moves what the sections hold into cfg (which takes ownership). */
+static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
+{
+    size_t nm = 0, na = 0, np = 0;
+    for (size_t i = 0; i < p->n_sects; i++) {
+        const struct sect *s = p->sects[i];
+        nm += s->kind->id == K_METRIC;
+        na += s->kind->id == K_ADAPTER;
+        np += s->kind->id == K_PANEL;
+    }
+    cfg->metrics.v = nm ? calloc(nm, sizeof *cfg->metrics.v) : NULL;
+    cfg->adapters = na ? calloc(na, sizeof *cfg->adapters) : NULL;
+    cfg->panels = np ? calloc(np, sizeof *cfg->panels) : NULL;
+    if ((nm && !cfg->metrics.v) || (na && !cfg->adapters) || (np && !cfg->panels))
+        return SR_ENOMEM;
+    for (size_t i = 0; i < p->n_sects; i++) {
+        struct sect *s = p->sects[i];
+        switch (s->kind->id) {
+        case K_SITREP:
+            break;
+        case K_METRIC:
+            cfg->metrics.v[cfg->metrics.n++] = s->v.metric;
+            break;
+        case K_ADAPTER:
+            cfg->adapters[cfg->n_adapters++] = s->v.adapter;
+            s->v.adapter.opts = NULL;
+            s->v.adapter.n_opts = 0;
+            break;
+        case K_PANEL:
+            cfg->panels[cfg->n_panels++] = s->v.panel;
+            break;
+        }
+    }
+
+    struct sitrep_vals d = {0};
+    const struct sitrep_vals *v = &d;
+    if (sitrep)
+        v = &sitrep->v.sitrep;
+    else
+        apply_defaults(&kinds[K_SITREP], &d);
+    snprintf(cfg->timezone, sizeof cfg->timezone, "%s", v->timezone);
+    snprintf(cfg->title, sizeof cfg->title, "%s", v->title);
+    cfg->retention_ms = v->retention_ms;
+    if (!v->cache) {
+        cfg->cache = xdg_file("XDG_STATE_HOME", ".local/state", "sitrep/cache.db");
+        if (!cfg->cache)
+            cfg->cache = join_path(cfg->dir, "cache.db");
+    } else if (v->cache[0] == '/') {
+        cfg->cache = strdup(v->cache);
+    } else if (v->cache[0] == '~' && v->cache[1] == '/' && home_dir()) {
+        cfg->cache = join_path(home_dir(), v->cache + 2);
+    } else {
+        cfg->cache = join_path(cfg->dir, v->cache);
+    }
+    return cfg->cache ? 0 : SR_ENOMEM;
+}
+
+/* Parses text (len bytes; stops early at a NUL). errs is set up by the caller. */
+static int parse(const char *file, const char *text, size_t len, sr_config **out,
+                 sr_cfg_errors *errs)
+{
+    struct parser p = {.err = {.errs = errs, .file = file}, .text = text, .len = len};
+    sr_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return SR_ENOMEM;
+    cfg->path = dup_str(file);
+    cfg->dir = dir_of(file);
+    if (!cfg->path || !cfg->dir) {
+        sr_config_destroy(cfg);
+        return SR_ENOMEM;
+    }
+
+    int rc = ini_parse_stream(read_line, &p, on_pair, &p);
+    if (rc == -2) {
+        p.err.oom = true;
+    } else if (rc > 0) {
+        /* inih's first malformed line should be one we reported already */
+        bool known = !errs && p.err.count > 0;
+        for (size_t i = 0; errs && i < errs->n && !known; i++)
+            known = errs->v[i].line == rc;
+        if (!known)
+            sink_add(&p.err, rc, "syntax error, expected key = value or [section]");
+    }
+
+    const struct sect *sitrep = NULL;
+    for (size_t i = 0; i < p.n_sects; i++) {
+        finish_section(&p, p.sects[i]);
+        if (p.sects[i]->kind->id == K_SITREP && !p.sects[i]->duplicate && !sitrep)
+            sitrep = p.sects[i];
+    }
+    /* duplicates leave the list now: only the first of each section counts */
+    size_t kept = 0;
+    for (size_t i = 0; i < p.n_sects; i++) {
+        if (p.sects[i]->duplicate)
+            sect_free(p.sects[i]);
+        else
+            p.sects[kept++] = p.sects[i];
+    }
+    p.n_sects = kept;
+    check_refs(&p, sitrep);
+
+    rc = 0;
+    if (p.err.oom)
+        rc = SR_ENOMEM;
+    else if (p.err.count)
+        rc = SR_EINVAL;
+    else
+        rc = build(&p, sitrep, cfg);
+
+    for (size_t i = 0; i < p.n_sects; i++)
+        sect_free(p.sects[i]);
+    free(p.sects);
+    free(p.line);
+
+    if (errs) {
+        errors_sort(errs);
+        if (p.err.dropped) {
+            size_t dropped = p.err.dropped;
+            p.err.dropped = 0;
+            errs->n--; /* make room: the last kept error gives way to the count */
+            free(errs->v[errs->n].file);
+            free(errs->v[errs->n].msg);
+            sink_add(&p.err, 0, "%zu more errors not shown", dropped + 1);
+        }
+    }
+    if (rc) {
+        sr_config_destroy(cfg);
+        return rc;
+    }
+    if (out)
+        *out = cfg;
+    else
+        sr_config_destroy(cfg);
+    return 0;
+}
+
+int sr_config_parse(const char *name, const char *text, sr_config **out, sr_cfg_errors *errs)
+{
+    if (out)
+        *out = NULL;
+    if (errs)
+        *errs = (sr_cfg_errors){0};
+    if (!name || !text)
+        return SR_EINVAL;
+    return parse(name, text, strlen(text), out, errs);
+}
+
+int sr_config_load(const char *path, sr_config **out, sr_cfg_errors *errs)
+{
+    if (out)
+        *out = NULL;
+    if (errs)
+        *errs = (sr_cfg_errors){0};
+    if (!path)
+        return SR_EINVAL;
+    struct errsink k = {.errs = errs, .file = path};
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        sink_add(&k, 0, "cannot open: %s", strerror(e));
+        return e == ENOENT ? SR_ENOENT : SR_EIO;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 8192;
+            char *t = realloc(text, ncap);
+            if (!t) {
+                free(text);
+                fclose(f);
+                return SR_ENOMEM;
+            }
+            text = t;
+            cap = ncap;
+        }
+        size_t got = fread(text + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int read_err = ferror(f) ? (errno ? errno : EIO) : 0;
+    fclose(f);
+    if (read_err) {
+        free(text);
+        sink_add(&k, 0, "cannot read: %s", strerror(read_err));
+        return SR_EIO;
+    }
+    text[len] = '\0';
+    int rc;
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        /* text, not binary: parse what comes before the NUL, and say where it is */
+        size_t before = (size_t)(nul - text);
+        rc = parse(path, text, before, out, errs);
+        int line = 1;
+        for (size_t i = 0; i < before; i++)
+            line += text[i] == '\n';
+        sr_config_destroy(out ? *out : NULL);
+        if (out)
+            *out = NULL;
+        sink_add(&k, line, "a NUL byte, expected text (is this a config file?)");
+        if (errs)
+            errors_sort(errs);
+        rc = rc == SR_ENOMEM ? rc : SR_EINVAL;
+    } else {
+        rc = parse(path, text, len, out, errs);
+    }
+    free(text);
+    return rc;
+}
+
+void sr_config_destroy(sr_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < cfg->n_adapters; i++) {
+        for (size_t j = 0; j < cfg->adapters[i].n_opts; j++) {
+            free(cfg->adapters[i].opts[j].key);
+            free(cfg->adapters[i].opts[j].value);
+        }
+        free(cfg->adapters[i].opts);
+    }
+    free(cfg->adapters);
+    free(cfg->panels);
+    free(cfg->metrics.v);
+    free(cfg->cache);
+    free(cfg->dir);
+    free(cfg->path);
+    free(cfg);
+}
+
+char *sr_config_locate(const char *arg)
+{
+    if (arg)
+        return strdup(arg);
+    if (access("config.ini", F_OK) == 0)
+        return strdup("config.ini");
+    char *p = xdg_file("XDG_CONFIG_HOME", ".config", "sitrep/config.ini");
+    return p ? p : strdup("config.ini");
+}
+
+void sr_cfg_adapter_options(const sr_config *cfg, const sr_cfg_adapter *a, sr_ad_option *v,
+                            sr_ad_options *out)
+{
+    for (size_t i = 0; i < a->n_opts; i++)
+        v[i] = (sr_ad_option){
+            .key = a->opts[i].key, .value = a->opts[i].value, .line = a->opts[i].line};
+    *out = (sr_ad_options){.v = v, .n = a->n_opts, .name = a->name, .config_dir = cfg->dir};
+}
+
+int sr_cfg_check_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,
+                         sr_cfg_errors *errs)
+{
+    struct errsink k = {.errs = errs, .file = cfg->path};
+    check_adapter_keys(&k, a, type);
+    if (k.oom)
+        return SR_ENOMEM;
+    if (errs)
+        errors_sort(errs);
+    return k.count ? SR_EINVAL : 0;
+}
