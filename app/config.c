@@ -438,7 +438,7 @@ static void describe_expected(const struct opt *o, char *buf, size_t len)
 /* Writes "a duration between 100ms and 1d", "a number greater than 0". */
 static void range_expected(const sr_cfg_option *o, char *buf, size_t len)
 {
-    char range[64];
+    char range[96];
     describe_range(o, range, sizeof range);
     snprintf(buf, len, "%s%s", o->type == SR_OPT_DURATION ? "a duration" : "a number", range);
 }
@@ -1329,7 +1329,7 @@ static int pair(struct parser *p, const char *name, const char *value)
         seen_add(p, s, key, true);
         return 0;
     }
-    const char *names[16];
+    const char *names[16] = {0};
     size_t n = 0;
     for (; n < s->kind->pub.n_options && n < COUNT(names); n++)
         names[n] = s->kind->opts[n].pub.name;

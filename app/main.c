@@ -228,7 +228,7 @@ static void format_value(double v, char *buf, size_t len)
     else if (v == floor(v) && fabs(v) < 1e15)
         snprintf(buf, len, "%.0f", v);
     else
-        snprintf(buf, len, "%.6g", v);
+        snprintf(buf, len, "%.10g", v);
 }
 
 /* ---- collect ---- */
@@ -674,7 +674,7 @@ static int cmd_snapshot(int argc, char **argv)
             fprintf(stderr, "sitrep snapshot: panel %s: %s\n", pn->name, sr_strerror(rc));
             return SR_EXIT_FAIL;
         }
-        v->status = v->def ? sr_kpi_status(v->def, v->c.now.value) : SR_STATUS_NONE;
+        v->status = v->def ? sr_kpi_status_for(v->def, pn->agg, v->c.now.value) : SR_STATUS_NONE;
         v->change_pct = (isnan(v->c.prev.value) || v->c.prev.value == 0 || isnan(v->c.now.value))
                             ? NAN
                             : 100.0 * (v->c.now.value - v->c.prev.value) / fabs(v->c.prev.value);

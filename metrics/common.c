@@ -148,42 +148,23 @@ int sr_tz_valid(const char *tz)
     char path[512];
     const char *dir = getenv("TZDIR");
     snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-    return access(path, R_OK) == 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char magic[4] = {0};
+    size_t n = fread(magic, 1, 4, f);
+    fclose(f);
+    return n == 4 && memcmp(magic, "TZif", 4) == 0;
 }
 
-int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
-                    sr_ms *out_ms)
+/* mktime in zone tz: the caller holds tz_lock. */
+static int mktime_in(const char *tz, struct tm *tm, time_t *out)
 {
-    double whole = floor(sec);
-    int ms = (int)llround((sec - whole) * 1000.0);
-    if (is_utc(tz)) {
-        /* normalise month overflow, then count days */
-        int64_t y = year + (mon - 1) / 12;
-        int m = (mon - 1) % 12;
-        if (m < 0) {
-            m += 12;
-            y--;
-        }
-        int64_t days = days_from_civil(y, (unsigned)m + 1, 1) + (mday - 1);
-        *out_ms = ((days * 24 + hour) * 60 + min) * SR_MS_MIN + (sr_ms)whole * 1000 + ms;
-        return 0;
-    }
-    if (!sr_tz_valid(tz))
-        return SR_EINVAL;
-    struct tm tm = {0};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon - 1;
-    tm.tm_mday = mday;
-    tm.tm_hour = hour;
-    tm.tm_min = min;
-    tm.tm_sec = (int)whole;
-    tm.tm_isdst = -1;
-    pthread_mutex_lock(&tz_lock);
     char *old = getenv("TZ");
     char *saved = old ? strdup(old) : NULL;
     setenv("TZ", tz, 1);
     tzset();
-    time_t t = mktime(&tm);
+    time_t t = mktime(tm);
     if (saved) {
         setenv("TZ", saved, 1);
         free(saved);
@@ -191,10 +172,73 @@ int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int m
         unsetenv("TZ");
     }
     tzset();
-    pthread_mutex_unlock(&tz_lock);
-    if (t == (time_t)-1 && !(tm.tm_year == 69 && tm.tm_mon == 11 && tm.tm_mday == 31))
+    if (t == (time_t)-1 && !(tm->tm_year == 69 && tm->tm_mon == 11 && tm->tm_mday == 31))
         return SR_EINVAL;
-    *out_ms = (sr_ms)t * 1000 + ms;
+    *out = t;
+    return 0;
+}
+
+/*
+ * Converting a local time costs a TZ switch and a zone-file read, far too
+ * slow per row of a large file. A zone's offset is constant within a local
+ * hour (transitions happen on the hour; the rare half-hour zone transition
+ * is the known exception), so each thread remembers the UTC start of the
+ * last local hours it converted.
+ */
+typedef struct {
+    char tz[64];
+    int64_t local_hour; /* local hours since the epoch, as if the zone were UTC */
+    sr_ms utc_ms;       /* UTC of that local hour's start */
+} hour_memo;
+
+static _Thread_local hour_memo memo[8];
+static _Thread_local unsigned memo_next;
+
+int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
+                    sr_ms *out_ms)
+{
+    double whole = floor(sec);
+    int ms = (int)llround((sec - whole) * 1000.0);
+    /* the wall-clock reading as if it were UTC, normalising overflowing fields */
+    int64_t y = year + (mon - 1) / 12;
+    int m = (mon - 1) % 12;
+    if (m < 0) {
+        m += 12;
+        y--;
+    }
+    int64_t days = days_from_civil(y, (unsigned)m + 1, 1) + (mday - 1);
+    sr_ms naive = ((days * 24 + hour) * 60 + min) * SR_MS_MIN + (sr_ms)whole * 1000 + ms;
+    if (is_utc(tz)) {
+        *out_ms = naive;
+        return 0;
+    }
+    if (strlen(tz) >= sizeof memo[0].tz)
+        return SR_EINVAL;
+    int64_t lh = naive >= 0 ? naive / SR_MS_HOUR : -((-naive + SR_MS_HOUR - 1) / SR_MS_HOUR);
+    sr_ms into_hour = naive - lh * SR_MS_HOUR;
+    for (unsigned i = 0; i < sizeof memo / sizeof memo[0]; i++) {
+        if (memo[i].local_hour == lh && strcmp(memo[i].tz, tz) == 0 && memo[i].tz[0]) {
+            *out_ms = memo[i].utc_ms + into_hour;
+            return 0;
+        }
+    }
+    if (!sr_tz_valid(tz))
+        return SR_EINVAL;
+    time_t hs = (time_t)(lh * 3600);
+    struct tm tm;
+    gmtime_r(&hs, &tm); /* the local hour's fields */
+    tm.tm_isdst = -1;
+    time_t t;
+    pthread_mutex_lock(&tz_lock);
+    int rc = mktime_in(tz, &tm, &t);
+    pthread_mutex_unlock(&tz_lock);
+    if (rc)
+        return rc;
+    hour_memo *e = &memo[memo_next++ % (sizeof memo / sizeof memo[0])];
+    snprintf(e->tz, sizeof e->tz, "%s", tz);
+    e->local_hour = lh;
+    e->utc_ms = (sr_ms)t * 1000;
+    *out_ms = e->utc_ms + into_hour;
     return 0;
 }
 

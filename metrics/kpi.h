@@ -97,6 +97,12 @@ int sr_kind_parse(const char *text, sr_kind *out);
  */
 sr_status sr_kpi_status(const sr_metric_def *d, double v);
 
+/*
+ * Status of v when it is the aggregate agg of metric d: the thresholds speak
+ * of the metric's own aggregate, so any other aggregate has no status.
+ */
+sr_status sr_kpi_status_for(const sr_metric_def *d, sr_agg agg, double v);
+
 const char *sr_status_name(sr_status s); /* "OK", "WARN", "CRIT", "-" */
 
 #endif

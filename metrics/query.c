@@ -5,16 +5,18 @@
  * percentile is computed from its descendants' observations, never by
  * averaging theirs.
  *
- * How a window [from, to) is read (cover()): the largest aligned stretch
- * inside it comes from hourly rollup cells, what is left at the edges from
- * per-minute cells, and the ragged ends (less than a minute) from raw
+ * How a window [from, to) is read (cover()): the whole hours inside it come
+ * from hour rollup cells, what is left at the edges from those cells'
+ * per-minute figures, and the ragged ends (less than a minute) from raw
  * samples. Rollup cells exist for every node (store.c), so the cost of a
  * 30-day aggregate is ~720 cells whatever the data volume. Raw samples are
  * filtered to the node's subtree with a mask indexed by entity id.
  *
  * Percentiles and "within" are exact (from raw samples) for windows up to
- * SR_QUERY_EXACT_MS; longer windows merge the hourly cells' sketches
- * (relative error <= SR_SKETCH_ALPHA) and the result says exact = false.
+ * SR_QUERY_EXACT_MS, and for longer ones with at most SR_QUERY_EXACT_N
+ * observations (counted first from the rollups); otherwise the hourly
+ * cells' sketches are merged (relative error <= SR_SKETCH_ALPHA) and the
+ * result says exact = false.
  *
  * Gauges: a gauge's value is the sum over entities of each one's latest
  * sample in the window. Gauge cells are kept per entity (not per ancestor),
@@ -32,8 +34,10 @@
 
 #include "sketch.h"
 
-/* Windows up to this length get exact percentiles from raw samples. */
+/* Windows up to this length get exact percentiles from raw samples... */
 #define SR_QUERY_EXACT_MS (48 * SR_MS_HOUR)
+/* ...and so do longer ones holding at most this many observations. */
+#define SR_QUERY_EXACT_N 500000
 
 typedef struct {
     int64_t n;
@@ -194,43 +198,83 @@ static int build_mask(qctx *q)
     return 0;
 }
 
+/* Minutes of one hour cell that fall in [q->mfrom, q->mto). */
+typedef struct {
+    qctx *q;
+    sr_ms from, to;
+} minutes_ctx;
+
+static int minutes_cb(void *ctx, const sr_rollup_cell *c)
+{
+    minutes_ctx *m = ctx;
+    sr_minute_cell mc[60];
+    int n = sr_rollup_minutes(c, mc);
+    if (n < 0)
+        return m->q->a->failed = SR_ECORRUPT;
+    for (int i = 0; i < n; i++) {
+        if (mc[i].bucket_ms < m->from || mc[i].bucket_ms >= m->to)
+            continue;
+        sr_rollup_cell one = {mc[i].bucket_ms, mc[i].n,       mc[i].sum, mc[i].min, mc[i].max,
+                              mc[i].last_ts,   mc[i].last,    NULL,      0,         NULL, 0};
+        int rc = cell_cb(m->q, &one);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /*
- * Reads [from, to) into q->a using rollups of the resolutions in `allowed`
- * (bit per sr_res) from the coarsest down, raw samples for the rest.
+ * [from, to) inside one hour: whole minutes from that hour cell's minute
+ * breakdown (when allowed), the ragged ends from raw samples.
  */
-static int cover(qctx *q, sr_ms from, sr_ms to, unsigned allowed, int res)
+static int cover_partial(qctx *q, sr_ms from, sr_ms to, int minutes)
 {
     if (from >= to)
         return 0;
-    for (; res >= 0; res--) {
-        if (!(allowed & (1u << res)))
-            continue;
-        sr_ms w = sr_res_ms((sr_res)res);
-        sr_ms a = ceil_to(from, w), b = floor_to(to, w);
-        if (a >= b)
-            continue;
-        int rc;
+    sr_ms a = ceil_to(from, SR_MS_MIN), b = floor_to(to, SR_MS_MIN);
+    if (!minutes || a >= b)
+        return sr_store_scan_raw(q->st, q->metric, from, to, raw_cb, q);
+    minutes_ctx m = {q, a, b};
+    sr_ms hour = floor_to(from, SR_MS_HOUR);
+    int rc = sr_store_scan_rollup(q->st, q->metric, q->node, hour, hour + SR_MS_HOUR, minutes_cb,
+                                  &m);
+    if (!rc && from < a)
+        rc = sr_store_scan_raw(q->st, q->metric, from, a, raw_cb, q);
+    if (!rc && b < to)
+        rc = sr_store_scan_raw(q->st, q->metric, b, to, raw_cb, q);
+    return rc;
+}
+
+/*
+ * Reads [from, to) into q->a: whole hours from hour cells, the partial hours
+ * at the edges from the cells' minutes (when `minutes`) and raw samples.
+ */
+static int cover(qctx *q, sr_ms from, sr_ms to, int minutes)
+{
+    if (from >= to)
+        return 0;
+    sr_ms a = ceil_to(from, SR_MS_HOUR), b = floor_to(to, SR_MS_HOUR);
+    if (a > b)
+        return cover_partial(q, from, to, minutes);
+    int rc = 0;
+    if (a < b) {
         if (q->g_ts) {
-            /* gauges: cells per entity of the subtree */
-            for (int64_t e = 1; e < q->mask_n; e++) {
+            /* gauges: each entity of the subtree keeps its own cells */
+            for (int64_t e = 1; e < q->mask_n && !rc; e++) {
                 if (!q->mask[e])
                     continue;
                 gcell_ctx g = {q, e};
-                rc = sr_store_scan_rollup(q->st, q->metric, (sr_res)res, e, a, b, gauge_cell_cb,
-                                          &g);
-                if (rc)
-                    return rc;
+                rc = sr_store_scan_rollup(q->st, q->metric, e, a, b, gauge_cell_cb, &g);
             }
         } else {
-            rc = sr_store_scan_rollup(q->st, q->metric, (sr_res)res, q->node, a, b, cell_cb, q);
-            if (rc)
-                return rc;
+            rc = sr_store_scan_rollup(q->st, q->metric, q->node, a, b, cell_cb, q);
         }
-        if ((rc = cover(q, from, a, allowed, res - 1)))
-            return rc;
-        return cover(q, b, to, allowed, res - 1);
     }
-    return sr_store_scan_raw(q->st, q->metric, from, to, raw_cb, q);
+    if (!rc)
+        rc = cover_partial(q, from, a, minutes);
+    if (!rc)
+        rc = cover_partial(q, b, to, minutes);
+    return rc;
 }
 
 /* ---- exact percentiles ---- */
@@ -395,7 +439,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     c.a = &a;
     sr_ms from = q->from_ms, to = q->to_ms;
     bool pct = agg.kind == SR_AGG_PCT || agg.kind == SR_AGG_WITHIN;
-    unsigned allowed = (1u << SR_RES_MINUTE) | (1u << SR_RES_HOUR);
+    int rollups = 1, minutes = 1;
     if (d->kind == SR_KIND_GAUGE) {
         c.mask_n = sr_store_entity_limit(st);
         c.g_ts = malloc((size_t)(c.mask_n + 1) * sizeof *c.g_ts);
@@ -406,24 +450,38 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
         }
         for (int64_t e = 0; e <= c.mask_n; e++)
             c.g_ts[e] = INT64_MIN;
-        allowed = 1u << SR_RES_HOUR;
+        minutes = 0;
     }
     if ((rc = build_mask(&c)))
         goto out;
     if (pct) {
-        if (to - from <= SR_QUERY_EXACT_MS) {
+        minutes = 0; /* minutes carry no sketch */
+        bool exact = to - from <= SR_QUERY_EXACT_MS;
+        if (!exact) {
+            /* a long window: exact still, when it holds few enough observations */
+            acc count;
+            acc_init(&count);
+            c.a = &count;
+            rc = cover(&c, from, to, 1);
+            c.a = &a;
+            exact = count.n <= (q->exact_max > 0 ? q->exact_max : SR_QUERY_EXACT_N);
+            acc_fini(&count);
+            if (rc)
+                goto out;
+        }
+        if (exact) {
             a.collect = 1;
-            allowed = 0;
+            rollups = 0;
         } else {
             if (sr_sketch_create(SR_SKETCH_ALPHA, &a.sk)) {
                 rc = SR_ENOMEM;
                 goto out;
             }
-            allowed = 1u << SR_RES_HOUR;
             out->exact = false;
         }
     }
-    rc = cover(&c, from, to, allowed, SR_RES_COUNT - 1);
+    rc = rollups ? cover(&c, from, to, minutes)
+                 : sr_store_scan_raw(st, c.metric, from, to, raw_cb, &c);
     if (!rc)
         rc = a.failed;
     if (rc)

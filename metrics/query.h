@@ -20,6 +20,9 @@ typedef struct {
     const char *entity; /* NULL or "" = every entity */
     sr_agg agg;         /* SR_AGG_VALUE = the metric's default aggregate */
     sr_ms from_ms, to_ms;
+    /* Percentiles over windows longer than 48 h are exact up to this many
+     * observations, from the sketches beyond; 0 = the default (500,000). */
+    int64_t exact_max;
 } sr_query;
 
 typedef struct {

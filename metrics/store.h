@@ -157,31 +157,44 @@ typedef int (*sr_raw_key_cb)(void *ctx, int64_t entity, sr_ms ts_ms, double valu
 int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to,
                            sr_raw_key_cb cb, void *ctx);
 
-/* Rollup resolutions, kept for every entity and all its ancestors. */
-typedef enum { SR_RES_MINUTE = 0, SR_RES_HOUR = 1 } sr_res;
-#define SR_RES_COUNT 2
-
-sr_ms sr_res_ms(sr_res res);
-
+/*
+ * Rollups: one cell per (metric, node, hour) for every entity and all its
+ * ancestors (gauges: the entity only), with the same figures per minute.
+ */
 typedef struct {
-    sr_ms bucket_ms; /* start of the bucket */
+    sr_ms bucket_ms; /* start of the hour */
     int64_t n;       /* observations */
     double sum, min, max;
     sr_ms last_ts; /* newest observation in the bucket */
     double last;
-    const unsigned char *sketch; /* events, hourly only; NULL otherwise */
+    const unsigned char *sketch; /* events; NULL otherwise */
     size_t sketch_len;
+    const unsigned char *minutes; /* per-minute breakdown; NULL for gauges */
+    size_t minutes_len;
 } sr_rollup_cell;
+
+/* One minute of an hour cell. */
+typedef struct {
+    sr_ms bucket_ms; /* start of the minute */
+    int64_t n;
+    double sum, min, max;
+    sr_ms last_ts;
+    double last;
+} sr_minute_cell;
+
+/* Decodes the minutes of a cell into out, in minute order; returns how many
+ * (0..60), or SR_ECORRUPT. */
+int sr_rollup_minutes(const sr_rollup_cell *c, sr_minute_cell out[60]);
 
 typedef int (*sr_rollup_cb)(void *ctx, const sr_rollup_cell *cell);
 
 /*
- * Calls cb for every rollup cell of (metric, node) at resolution res whose
- * bucket lies in [from, to) (from, to aligned down to the resolution), in
- * bucket order. node is any entity, SR_ENTITY_ROOT included.
+ * Calls cb for every hour cell of (metric, node) whose hour starts in
+ * [from, to) (both aligned down to the hour), in time order. node is any
+ * entity, SR_ENTITY_ROOT included. The cell is borrowed for the call.
  */
-int sr_store_scan_rollup(sr_store *st, int64_t metric, sr_res res, int64_t node, sr_ms from,
-                         sr_ms to, sr_rollup_cb cb, void *ctx);
+int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
+                         sr_rollup_cb cb, void *ctx);
 
 /* The SQLite library's version, for --version. */
 const char *sr_store_sqlite_version(void);

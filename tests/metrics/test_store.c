@@ -143,7 +143,8 @@ Test(store, migrates_v1_and_rebuilds_rollups)
     cr_assert_eq(sql_count("SELECT n FROM rollup WHERE res = 1 AND node = 0"), 3);
     cr_assert_eq(sql_count("SELECT n FROM rollup WHERE res = 1 AND node = 2"), 2);
     cr_assert_eq(sql_count("SELECT sum FROM rollup WHERE res = 1 AND node = 1"), 60);
-    cr_assert_eq(sql_count("SELECT count(*) FROM rollup WHERE res = 0 AND node = 1"), 3);
+    /* the three samples fell in three different minutes of that hour */
+    cr_assert_eq(sql_count("SELECT length(minutes) FROM rollup WHERE node = 1"), 2 + 3 * 45);
 }
 
 Test(store, put_is_idempotent)
@@ -225,6 +226,26 @@ Test(store, keeps_rejects_with_reasons)
     sr_store_close(st);
 }
 
+static int minutes_seen;
+
+static int check_minutes(void *ctx, const sr_rollup_cell *c)
+{
+    (void)ctx;
+    sr_minute_cell m[60];
+    cr_assert_eq(c->bucket_ms, SR_MS_HOUR);
+    cr_assert_eq(sr_rollup_minutes(c, m), 2);
+    cr_assert_eq(m[0].bucket_ms, SR_MS_HOUR);
+    cr_assert_eq(m[0].n, 3);
+    cr_assert_float_eq(m[0].sum, 60, 1e-9);
+    cr_assert_float_eq(m[0].max, 30, 1e-9);
+    cr_assert_eq(m[0].last_ts, SR_MS_HOUR + 3000);
+    cr_assert_eq(m[1].bucket_ms, SR_MS_HOUR + SR_MS_MIN);
+    cr_assert_eq(m[1].n, 1);
+    cr_assert_float_eq(m[1].last, 40, 1e-9);
+    minutes_seen++;
+    return 0;
+}
+
 Test(store, rollups_pool_ancestors)
 {
     sr_store *st = open_rw();
@@ -252,12 +273,19 @@ Test(store, rollups_pool_ancestors)
     cr_assert_eq(sql_count("SELECT last FROM rollup r JOIN entity e ON e.id = r.node "
                            "WHERE res=1 AND e.path='force'"),
                  40);
-    /* per minute: the root has two cells (minute 0 with 3, minute 1 with 1) */
-    cr_assert_eq(sql_count("SELECT count(*) FROM rollup WHERE res=0 AND node=0"), 2);
-    cr_assert_eq(sql_count("SELECT n FROM rollup WHERE res=0 AND node=0 AND bucket=3600000"), 3);
-    /* hourly event cells carry a sketch, per-minute ones do not */
-    cr_assert_eq(sql_count("SELECT count(*) FROM rollup WHERE res=1 AND sketch IS NULL"), 0);
-    cr_assert_eq(sql_count("SELECT count(*) FROM rollup WHERE res=0 AND sketch IS NOT NULL"), 0);
+    /* every event cell carries a sketch */
+    cr_assert_eq(sql_count("SELECT count(*) FROM rollup WHERE sketch IS NULL"), 0);
+    /* per minute, inside the root's hour cell: minute 0 holds 3 (10, 20, 30), minute 1 one */
+    sr_store *rd = NULL;
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &rd, NULL, 0), 0);
+    int64_t rt;
+    cr_assert_eq(sr_store_metric_id(rd, "rt", &rt), 0);
+    minutes_seen = 0;
+    cr_assert_eq(sr_store_scan_rollup(rd, rt, SR_ENTITY_ROOT, 0, 10 * SR_MS_HOUR, check_minutes,
+                                      NULL),
+                 0);
+    cr_assert_eq(minutes_seen, 1);
+    sr_store_close(rd);
 }
 
 Test(store, gauge_cells_stay_with_their_entity)
@@ -270,7 +298,7 @@ Test(store, gauge_cells_stay_with_their_entity)
     cr_assert_eq(sr_store_commit(st), 0);
     sr_store_close(st);
     cr_assert_eq(sql_count("SELECT count(*) FROM rollup r JOIN metric m ON m.id = r.metric "
-                           "WHERE m.name = 'open' AND res = 1"),
+                           "WHERE m.name = 'open' AND minutes IS NULL"),
                  1);
     cr_assert_eq(sql_count("SELECT last FROM rollup r JOIN metric m ON m.id = r.metric "
                            "WHERE m.name = 'open' AND res = 1"),

@@ -1,0 +1,418 @@
+/*
+ * End-to-end tests of the command line: the real sitrep binary as a child
+ * process on real files. check-config, ingest (counts, idempotency,
+ * rejects), query on real public data against an independent computation,
+ * a collector on the simulator stopped by a signal, snapshot, sources, and
+ * an ingest killed with SIGKILL half-way.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../helpers.h"
+
+static char dir[256];
+
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+}
+
+static void teardown(void)
+{
+    th_rmtree(dir);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
+
+static void path_in(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/%s", dir, name);
+}
+
+static void write_in(const char *name, const char *text)
+{
+    char p[512];
+    path_in(p, sizeof p, name);
+    th_write_file(p, text);
+}
+
+static const char small_ini[] = "[sitrep]\n"
+                                "cache = cache.db\n"
+                                "timezone = UTC\n"
+                                "[metric.rt]\n"
+                                "kind = event\n"
+                                "unit = s\n"
+                                "target = 10\n"
+                                "[metric.ot]\n"
+                                "kind = counter\n";
+
+Test(cli, check_config_names_every_error_with_its_line)
+{
+    write_in("bad.ini", "[sitrep]\n"
+                        "timezone = Mars/Olympus\n"
+                        "[metric.rt]\n"
+                        "kind = event\n"
+                        "taget = 900\n"
+                        "[panel.p]\n"
+                        "metric = nope\n");
+    char cfg[512], *out, *err;
+    path_in(cfg, sizeof cfg, "bad.ini");
+    char *argv[] = {"check-config", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 2);
+    char want[600];
+    snprintf(want, sizeof want, "%s:2: ", cfg);
+    cr_assert(strstr(err, want), "no error for line 2 in:\n%s", err);
+    snprintf(want, sizeof want, "%s:5: ", cfg);
+    cr_assert(strstr(err, want), "no error for line 5 in:\n%s", err);
+    cr_assert(strstr(err, "did you mean 'target'"), "no suggestion in:\n%s", err);
+    snprintf(want, sizeof want, "%s:7: ", cfg);
+    cr_assert(strstr(err, want), "no error for line 7 in:\n%s", err);
+    free(out);
+    free(err);
+}
+
+Test(cli, default_config_is_valid)
+{
+    char *out, *err;
+    char *argv[] = {"check-config", "--config", "config.ini", NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "ok"), "%s", out);
+    free(out);
+    free(err);
+}
+
+Test(cli, ingest_counts_keeps_rejects_and_is_idempotent)
+{
+    write_in("c.ini", small_ini);
+    write_in("s.csv", "metric,entity,ts,value,key\n"
+                      "rt,force/a/u1,2024-01-01T10:00:00Z,5,e1\n"
+                      "rt,force/a/u2,2024-01-01T10:01:00Z,15,e2\n"
+                      "rt,,2024-01-01T10:02:00Z,15,e3\n"
+                      "nope,force/a/u2,2024-01-01T10:03:00Z,1,e4\n"
+                      "ot,force/b,1704103200,2.5,\n"
+                      "rt,force/b/u3,yesterday,1,e6\n");
+    char cfg[512], csv[512], *out, *err;
+    path_in(cfg, sizeof cfg, "c.ini");
+    path_in(csv, sizeof csv, "s.csv");
+    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 3, "%s", err);
+    char want[600];
+    snprintf(want, sizeof want, "%s: 3 accepted, 0 duplicates, 3 rejected\n", csv);
+    cr_assert_str_eq(out, want);
+    free(out);
+    free(err);
+    /* again: nothing new */
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 3);
+    snprintf(want, sizeof want, "%s: 0 accepted, 3 duplicates, 3 rejected\n", csv);
+    cr_assert_str_eq(out, want);
+    free(out);
+    free(err);
+    /* the rejects are kept, with line numbers and reasons */
+    char *rargv[] = {"rejects", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, rargv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "6 rejected rows"), "%s", out);
+    cr_assert(strstr(out, "line 4: empty entity"), "%s", out);
+    cr_assert(strstr(out, "line 5: unknown metric 'nope'"), "%s", out);
+    cr_assert(strstr(out, "line 7: unparseable ts 'yesterday'"), "%s", out);
+    free(out);
+    free(err);
+    /* and the data is there */
+    char *qargv[] = {"query",  "rt",       "--config", cfg, "--from", "2024-01-01",
+                     "--to",   "2024-01-02", "--agg",  "sum", "--format", "csv", NULL};
+    cr_assert_eq(th_run(NULL, qargv, &out, &err), 0, "%s", err);
+    cr_assert_str_eq(out, "entity,agg,value,n\n,sum,20,2\n");
+    free(out);
+    free(err);
+}
+
+Test(cli, query_by_children_and_formats)
+{
+    write_in("c.ini", small_ini);
+    write_in("s.csv", "metric,entity,ts,value\n"
+                      "rt,force/a/u1,2024-01-01T10:00:00Z,5\n"
+                      "rt,force/a/u2,2024-01-01T10:01:00Z,15\n"
+                      "rt,force/b/u3,2024-01-01T10:02:00Z,30\n");
+    char cfg[512], csv[512], *out, *err;
+    path_in(cfg, sizeof cfg, "c.ini");
+    path_in(csv, sizeof csv, "s.csv");
+    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    free(out);
+    free(err);
+    char *q1[] = {"query",       "rt",  "--config", cfg,      "--entity", "force",
+                  "--by",        "children", "--agg", "max", "--from",   "2024-01-01T00:00:00Z",
+                  "--to",        "2024-01-02T00:00:00Z", "--format", "csv", NULL};
+    cr_assert_eq(th_run(NULL, q1, &out, &err), 0, "%s", err);
+    cr_assert_str_eq(out, "entity,agg,value,n\nforce/a,max,15,2\nforce/b,max,30,1\n");
+    free(out);
+    free(err);
+    char *q2[] = {"query", "rt", "--config", cfg, "--from", "2024-01-01", "--to", "2024-01-02",
+                  "--agg", "within", "--format", "json", NULL};
+    cr_assert_eq(th_run(NULL, q2, &out, &err), 0, "%s", err);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    cr_assert_not_null(j, "not JSON: %s\n%s", je.text, out);
+    json_t *row = json_array_get(json_object_get(j, "rows"), 0);
+    cr_assert_float_eq(json_real_value(json_object_get(row, "value")), 100.0 / 3, 1e-6);
+    cr_assert_eq(json_integer_value(json_object_get(row, "n")), 3);
+    json_decref(j);
+    free(out);
+    free(err);
+    /* an unknown metric is a usage error that suggests the nearest */
+    char *q3[] = {"query", "tr", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, q3, &out, &err), 2);
+    cr_assert(strstr(err, "did you mean 'rt'"), "%s", err);
+    free(out);
+    free(err);
+}
+
+/*
+ * The Seattle calls (tests/fixtures/README.md): percentiles from sitrep
+ * ingest + sitrep query against the values computed independently by
+ * make_seattle_ingest.py (exact fractions, in Python).
+ */
+static double query_value(const char *cfg, const char *metric, const char *agg)
+{
+    char *out, *err;
+    char *argv[] = {"query", (char *)metric, "--config", (char *)cfg, "--agg", (char *)agg,
+                    "--from", "2010-01-01T00:00:00Z", "--to", "2024-01-01T00:00:00Z",
+                    "--format", "csv", NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s %s: %s", metric, agg, err);
+    char *line = strchr(out, '\n');
+    cr_assert_not_null(line);
+    /* entity (empty: the whole tree), agg, value, n */
+    const char *rest = strchr(line + 1, ',');
+    cr_assert_not_null(rest, "bad output: %s", out);
+    char aggname[16];
+    double v;
+    long long n;
+    cr_assert_eq(sscanf(rest + 1, "%15[^,],%lf,%lld", aggname, &v, &n), 3, "bad output: %s", out);
+    free(out);
+    free(err);
+    return v;
+}
+
+Test(cli, seattle_percentiles_match_an_independent_computation)
+{
+    char fixture[512], expected[512];
+    th_fixture(fixture, sizeof fixture, "seattle-response.csv");
+    th_fixture(expected, sizeof expected, "seattle-response.expected");
+    char nr[4096] = "[sitrep]\ncache = seattle.db\n";
+    char lin[4096] = "[sitrep]\ncache = seattle.db\n";
+    for (int p = 1; p <= 9; p++) {
+        char m[200];
+        snprintf(m, sizeof m, "[metric.response_p%d]\nkind = event\nunit = s\ntarget = 900\n", p);
+        strcat(nr, m);
+        strcat(lin, m);
+        strcat(lin, "percentile = linear\n");
+    }
+    write_in("nr.ini", nr);
+    write_in("lin.ini", lin);
+    char cfg_nr[512], cfg_lin[512], *out, *err;
+    path_in(cfg_nr, sizeof cfg_nr, "nr.ini");
+    path_in(cfg_lin, sizeof cfg_lin, "lin.ini");
+    char *argv[] = {"ingest", "--config", cfg_nr, fixture, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "158 accepted, 0 duplicates, 0 rejected"), "%s", out);
+    free(out);
+    free(err);
+
+    FILE *f = fopen(expected, "r");
+    cr_assert_not_null(f);
+    char line[256];
+    int checked = 0;
+    while (fgets(line, sizeof line, f)) {
+        char metric[64], entity[64], agg[32], method[32];
+        double want;
+        long long n;
+        if (line[0] == '#' || line[0] == '*')
+            continue;
+        cr_assert_eq(sscanf(line, "%63s %63s %31s %31s %lf %lld", metric, entity, agg, method,
+                            &want, &n),
+                     6, "bad expected line: %s", line);
+        const char *cfg = strcmp(method, "linear") == 0 ? cfg_lin : cfg_nr;
+        const char *a = strcmp(agg, "mean") == 0 ? "avg" : agg;
+        double got = query_value(cfg, metric, a);
+        cr_assert_float_eq(got, want, 1e-6 * fabs(want) + 1e-9, "%s %s %s: sitrep %.10g, expected %.10g",
+                           metric, agg, method, got, want);
+        checked++;
+    }
+    fclose(f);
+    cr_assert_geq(checked, 60, "only %d figures checked", checked);
+}
+
+/* Waits (polling, with a deadline) until file contains text. */
+static bool wait_for_text(const char *file, const char *text, int seconds)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        FILE *f = fopen(file, "r");
+        if (f) {
+            char buf[65536];
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            buf[n] = 0;
+            fclose(f);
+            if (strstr(buf, text))
+                return true;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec > seconds)
+            return false;
+        struct timespec d = {0, 20 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+}
+
+static pid_t spawn(char *const argv[], const char *outfile)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        size_t n = 0;
+        while (argv[n])
+            n++;
+        char **full = calloc(n + 2, sizeof *full);
+        full[0] = (char *)th_sitrep_bin();
+        memcpy(full + 1, argv, n * sizeof *full);
+        execv(full[0], full);
+        _exit(127);
+    }
+    return pid;
+}
+
+Test(cli, collector_on_the_simulator_then_snapshot)
+{
+    /* the default config's metrics and panels, with a short backfill */
+    char cfg[512];
+    path_in(cfg, sizeof cfg, "sim.ini");
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd,
+             "sed -e 's/^;backfill = 14d/backfill = 1d/' -e 's|^;cache = .*|cache = %s/sim.db|' "
+             "config.ini > %s",
+             dir, cfg);
+    cr_assert_eq(system(cmd), 0);
+    char log[512];
+    path_in(log, sizeof log, "collect.log");
+    char *argv[] = {"collect", "--config", cfg, NULL};
+    pid_t pid = spawn(argv, log);
+    bool ready = wait_for_text(log, "next in 5s", 60);
+    kill(pid, SIGTERM);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(ready, "the collector never finished its backfill");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "collect exit status %d", status);
+    cr_assert(wait_for_text(log, "sitrep collect: stopped", 1));
+
+    char *out, *err;
+    char *sargv[] = {"snapshot", "--config", cfg, "--format", "json", NULL};
+    cr_assert_eq(th_run(NULL, sargv, &out, &err), 0, "%s", err);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    cr_assert_not_null(j, "not JSON: %s", je.text);
+    json_t *panels = json_object_get(j, "panels");
+    cr_assert_gt(json_array_size(panels), 5);
+    size_t i;
+    json_t *p;
+    json_array_foreach(panels, i, p)
+    {
+        const char *name = json_string_value(json_object_get(p, "panel"));
+        cr_assert(json_is_number(json_object_get(p, "value")), "panel %s has no value", name);
+        const char *st = json_string_value(json_object_get(p, "status"));
+        cr_assert(st && *st, "panel %s has no status", name);
+    }
+    json_decref(j);
+    free(out);
+    free(err);
+
+    char *cargv[] = {"snapshot", "--config", cfg, "--format", "csv", NULL};
+    cr_assert_eq(th_run(NULL, cargv, &out, &err), 0, "%s", err);
+    const char *head = "panel,title,metric,entity,agg,window,value,unit,status,n,";
+    cr_assert(strncmp(out, head, strlen(head)) == 0, "%s", out);
+    free(out);
+    free(err);
+
+    char *vargv[] = {"sources", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, vargv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "sim ") && strstr(out, "live"), "%s", out);
+    free(out);
+    free(err);
+}
+
+Test(cli, ingest_killed_mid_file_loses_no_committed_batch)
+{
+    write_in("c.ini", small_ini);
+    char csv[512], cfg[512], db[512];
+    path_in(csv, sizeof csv, "big.csv");
+    path_in(cfg, sizeof cfg, "c.ini");
+    path_in(db, sizeof db, "cache.db");
+    enum { ROWS = 400000 };
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "metric,entity,ts,value,key\n");
+    for (int i = 0; i < ROWS; i++)
+        fprintf(f, "rt,force/r%d/u%d,%d,%d.5,k%d\n", i % 4, i % 32, 1700000000 + i, i % 1000, i);
+    fclose(f);
+    char log[512];
+    path_in(log, sizeof log, "ingest.log");
+    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
+    pid_t pid = spawn(argv, log);
+    /* wait until at least one batch is committed, then kill it */
+    int64_t seen = 0;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (seen == 0) {
+        sqlite3 *h;
+        if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+            sqlite3_stmt *q;
+            if (sqlite3_prepare_v2(h, "SELECT count(*) FROM sample", -1, &q, NULL) == SQLITE_OK &&
+                sqlite3_step(q) == SQLITE_ROW)
+                seen = sqlite3_column_int64(q, 0);
+            sqlite3_finalize(q);
+        }
+        sqlite3_close(h);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        cr_assert_lt(now.tv_sec - start.tv_sec, 60, "no batch committed within 60 s");
+        struct timespec d = {0, 5 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &q, NULL);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    cr_assert_str_eq((const char *)sqlite3_column_text(q, 0), "ok");
+    sqlite3_finalize(q);
+    sqlite3_prepare_v2(h, "SELECT (SELECT count(*) FROM sample), "
+                          "(SELECT sum(n) FROM rollup WHERE node = 0)",
+                       -1, &q, NULL);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    int64_t rows = sqlite3_column_int64(q, 0), rolled = sqlite3_column_int64(q, 1);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    /* whole batches only, and the rollups agree with them */
+    cr_assert_eq(rows % 50000, 0, "a torn batch: %lld rows", (long long)rows);
+    cr_assert_eq(rolled, rows);
+    /* the same file again completes the job without double counting */
+    char *out, *err;
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    char want[600];
+    snprintf(want, sizeof want, "%s: %lld accepted, %lld duplicates, 0 rejected\n", csv,
+             (long long)(ROWS - rows), (long long)rows);
+    cr_assert_str_eq(out, want);
+    free(out);
+    free(err);
+}
