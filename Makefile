@@ -125,11 +125,14 @@ test-plain: all build/sitrep-tests
 
 test-san: $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS)
 	@echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
-	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	$(Q)set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  SITREP_BIN=$(CURDIR)/$(SAN_DIR)/sitrep SITREP_FIXTURES=$(CURDIR)/tests/fixtures \
 	  SITREP_PLUGINS=$(CURDIR)/build/plugins \
-	  $(SAN_DIR)/sitrep-tests --jobs $(TEST_JOBS) --short-filename
+	  $(SAN_DIR)/sitrep-tests --jobs $(TEST_JOBS) --short-filename 2>&1 | tee build/test-san.log
+	@# criterion does not fail a test whose process leaks after it passed: the log does
+	$(Q)if grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' build/test-san.log; then \
+	  echo "sanitizer reports above: failing"; exit 1; fi
 
 # ---- bench, fuzz, checks ----
 BENCH_BIN := build/bench/gen_samples build/bench/bench_baseline build/bench/bench_query

@@ -62,15 +62,29 @@ typedef struct {
 static const command *find_command(const char *name);
 static void usage_command(FILE *f, const command *c);
 
-static void die_usage(const command *c, const char *fmt, ...)
+static void usage_verror(const command *c, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "sitrep %s: ", c->name);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'sitrep %s --help'.\n", c->name);
+}
+
+/* Prints a usage error; the caller cleans up and exits 2. */
+static void usage_error(const command *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "sitrep %s: ", c->name);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
+    usage_verror(c, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "Try 'sitrep %s --help'.\n", c->name);
+}
+
+/* Prints a usage error and exits 2 (only before anything is allocated). */
+static _Noreturn void die_usage(const command *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    usage_verror(c, fmt, ap);
+    va_end(ap);
     exit(SR_EXIT_USAGE);
 }
 
@@ -321,6 +335,10 @@ static int cmd_collect(int argc, char **argv)
         if (!ad) {
             fprintf(stderr, "%s:%d: adapter type '%s' is not built into this sitrep\n",
                     cfg->path, a->line, a->type);
+            sr_collector_destroy(c.col);
+            uv_loop_close(&loop);
+            sr_store_close(st);
+            sr_config_destroy(cfg);
             return SR_EXIT_USAGE;
         }
         sr_ad_option *v = xcalloc(a->n_opts + 1, sizeof *v);
@@ -494,6 +512,9 @@ static int cmd_query(int argc, char **argv)
     if (by && strcmp(by, "children") != 0)
         die_usage(self, "--by: expected 'children', got '%s'", by);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
+    int status = SR_EXIT_USAGE;
+    sr_store *st = NULL;
+    sr_child_result *rows = NULL;
     const sr_metric_def *d = sr_catalog_find(&cfg->metrics, p.pos[0]);
     if (!d) {
         fprintf(stderr, "sitrep query: unknown metric '%s'", p.pos[0]);
@@ -509,41 +530,52 @@ static int cmd_query(int argc, char **argv)
         if (best)
             fprintf(stderr, "; did you mean '%s'?", best);
         fprintf(stderr, " (metrics are defined in %s)\n", cfg->path);
-        return SR_EXIT_USAGE;
+        goto done;
     }
     sr_query q = {.metric = d->name, .entity = opt(self, &p, "--entity")};
     if (q.entity && strcmp(q.entity, "/") == 0)
         q.entity = "";
     q.agg.kind = SR_AGG_VALUE;
     const char *agg = opt(self, &p, "--agg");
-    if (agg && sr_agg_parse(agg, &q.agg))
-        die_usage(self, "--agg: expected count sum avg min max last pNN within, got '%s'", agg);
+    if (agg && sr_agg_parse(agg, &q.agg)) {
+        usage_error(self, "--agg: expected count sum avg min max last pNN within, got '%s'", agg);
+        goto done;
+    }
     if (!sr_agg_valid_for(q.agg, d->kind)) {
         fprintf(stderr, "sitrep query: %s is a %s metric; '%s' does not apply to it\n", d->name,
                 sr_kind_name(d->kind), agg);
-        return SR_EXIT_USAGE;
+        goto done;
     }
     sr_ms now = sr_now_ms(), window = 8 * SR_MS_HOUR;
     const char *w = opt(self, &p, "--window"), *from = opt(self, &p, "--from"),
                *to = opt(self, &p, "--to");
-    if (w && (from || to))
-        die_usage(self, "give either --window or --from/--to, not both");
-    if (w && sr_parse_duration(w, &window))
-        die_usage(self, "--window: expected a duration such as 15m, 8h, 7d, got '%s'", w);
+    if (w && (from || to)) {
+        usage_error(self, "give either --window or --from/--to, not both");
+        goto done;
+    }
+    if (w && sr_parse_duration(w, &window)) {
+        usage_error(self, "--window: expected a duration such as 15m, 8h, 7d, got '%s'", w);
+        goto done;
+    }
     q.to_ms = now;
-    if (to && sr_parse_time(to, cfg->timezone, &q.to_ms))
-        die_usage(self, "--to: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'",
-                  to);
+    if (to && sr_parse_time(to, cfg->timezone, &q.to_ms)) {
+        usage_error(self, "--to: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'",
+                    to);
+        goto done;
+    }
     q.from_ms = q.to_ms - window;
-    if (from && sr_parse_time(from, cfg->timezone, &q.from_ms))
-        die_usage(self,
-                  "--from: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'",
-                  from);
-    if (q.from_ms >= q.to_ms)
-        die_usage(self, "the window is empty: --from must be before --to");
+    if (from && sr_parse_time(from, cfg->timezone, &q.from_ms)) {
+        usage_error(self,
+                    "--from: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'",
+                    from);
+        goto done;
+    }
+    if (q.from_ms >= q.to_ms) {
+        usage_error(self, "the window is empty: --from must be before --to");
+        goto done;
+    }
 
-    sr_store *st = open_cache(cfg, SR_STORE_READONLY);
-    sr_child_result *rows = NULL;
+    st = open_cache(cfg, SR_STORE_READONLY);
     size_t n = 0;
     sr_child_result one;
     int rc;
@@ -560,9 +592,10 @@ static int cmd_query(int argc, char **argv)
             fprintf(stderr, "sitrep query: no entity '%s' in the cache\n", q.entity);
         else
             fprintf(stderr, "sitrep query: %s\n", sr_strerror(rc));
-        sr_store_close(st);
-        sr_config_destroy(cfg);
-        return SR_EXIT_FAIL;
+        status = SR_EXIT_FAIL;
+        if (!by)
+            rows = NULL;
+        goto done;
     }
     char aggname[32];
     sr_agg shown = q.agg;
@@ -622,11 +655,13 @@ static int cmd_query(int argc, char **argv)
                    rows[i].r.exact ? "" : "  (from rollups, within 0.5%)");
         }
     }
+    status = SR_EXIT_OK;
+done:
     if (by)
         free(rows);
     sr_store_close(st);
     sr_config_destroy(cfg);
-    return SR_EXIT_OK;
+    return status;
 }
 
 /* ---- snapshot ---- */
@@ -672,6 +707,9 @@ static int cmd_snapshot(int argc, char **argv)
             v->c.now.value = v->c.prev.value = v->c.week_ago.value = NAN;
         } else if (rc) {
             fprintf(stderr, "sitrep snapshot: panel %s: %s\n", pn->name, sr_strerror(rc));
+            free(pv);
+            sr_store_close(st);
+            sr_config_destroy(cfg);
             return SR_EXIT_FAIL;
         }
         v->status = v->def ? sr_kpi_status_for(v->def, pn->agg, v->c.now.value) : SR_STATUS_NONE;
@@ -805,6 +843,8 @@ static int cmd_sources(int argc, char **argv)
     size_t n;
     if (sr_store_source_list(st, &h, &n)) {
         fprintf(stderr, "sitrep sources: %s\n", sr_store_errmsg(st));
+        sr_store_close(st);
+        sr_config_destroy(cfg);
         return SR_EXIT_FAIL;
     }
     sr_ms now = sr_now_ms();

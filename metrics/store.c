@@ -605,6 +605,8 @@ out:
 static int prepare_all(sr_store *st)
 {
     for (int i = 0; i < ST_COUNT; i++) {
+        if (st->stmt[i]) /* prepared early by a migration */
+            continue;
         if ((st->flags & SR_STORE_READONLY) &&
             (i == ST_INSERT || i == ST_ROLLUP_UPSERT || i == ST_ENTITY_INSERT || i == ST_REJECT ||
              i == ST_SOURCE_PUT))
