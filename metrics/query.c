@@ -140,6 +140,41 @@ static int raw_cb(void *ctx, int64_t e, sr_ms ts, double v)
     return q->a->failed;
 }
 
+/* Values only, into a sketch (long-window percentiles of the whole tree). */
+static int sketch_value_cb(void *ctx, double v)
+{
+    acc *a = ctx;
+    a->n++;
+    if (sr_sketch_add(a->sk, v))
+        return a->failed = SR_ENOMEM;
+    return 0;
+}
+
+/* Raw samples of [from, to) into q->a: values only when that is enough. */
+static int scan_raw(qctx *q, sr_ms from, sr_ms to)
+{
+    if (q->a->sk && !q->mask && !q->g_ts)
+        return sr_store_scan_values(q->st, q->metric, from, to, sketch_value_cb, q->a);
+    return sr_store_scan_raw(q->st, q->metric, from, to, raw_cb, q);
+}
+
+/* Values only (exact percentiles of the whole tree): n and the values. */
+static int value_cb(void *ctx, double v)
+{
+    acc *a = ctx;
+    a->n++;
+    if (a->nv == a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 1024;
+        double *nv = realloc(a->vals, ncap * sizeof *nv);
+        if (!nv)
+            return a->failed = SR_ENOMEM;
+        a->vals = nv;
+        a->cap = ncap;
+    }
+    a->vals[a->nv++] = v;
+    return 0;
+}
+
 static int cell_cb(void *ctx, const sr_rollup_cell *c)
 {
     qctx *q = ctx;
@@ -233,15 +268,15 @@ static int cover_partial(qctx *q, sr_ms from, sr_ms to, int minutes)
         return 0;
     sr_ms a = ceil_to(from, SR_MS_MIN), b = floor_to(to, SR_MS_MIN);
     if (!minutes || a >= b)
-        return sr_store_scan_raw(q->st, q->metric, from, to, raw_cb, q);
+        return scan_raw(q, from, to);
     minutes_ctx m = {q, a, b};
     sr_ms hour = floor_to(from, SR_MS_HOUR);
-    int rc = sr_store_scan_rollup(q->st, q->metric, q->node, hour, hour + SR_MS_HOUR, minutes_cb,
-                                  &m);
+    int rc = sr_store_scan_rollup(q->st, q->metric, q->node, hour, hour + SR_MS_HOUR,
+                                  SR_SCAN_MINUTES, minutes_cb, &m);
     if (!rc && from < a)
-        rc = sr_store_scan_raw(q->st, q->metric, from, a, raw_cb, q);
+        rc = scan_raw(q, from, a);
     if (!rc && b < to)
-        rc = sr_store_scan_raw(q->st, q->metric, b, to, raw_cb, q);
+        rc = scan_raw(q, b, to);
     return rc;
 }
 
@@ -264,10 +299,10 @@ static int cover(qctx *q, sr_ms from, sr_ms to, int minutes)
                 if (!q->mask[e])
                     continue;
                 gcell_ctx g = {q, e};
-                rc = sr_store_scan_rollup(q->st, q->metric, e, a, b, gauge_cell_cb, &g);
+                rc = sr_store_scan_rollup(q->st, q->metric, e, a, b, 0, gauge_cell_cb, &g);
             }
         } else {
-            rc = sr_store_scan_rollup(q->st, q->metric, q->node, a, b, cell_cb, q);
+            rc = sr_store_scan_rollup(q->st, q->metric, q->node, a, b, 0, cell_cb, q);
         }
     }
     if (!rc)
@@ -439,7 +474,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     c.a = &a;
     sr_ms from = q->from_ms, to = q->to_ms;
     bool pct = agg.kind == SR_AGG_PCT || agg.kind == SR_AGG_WITHIN;
-    int rollups = 1, minutes = 1;
+    int minutes = 1;
     if (d->kind == SR_KIND_GAUGE) {
         c.mask_n = sr_store_entity_limit(st);
         c.g_ts = malloc((size_t)(c.mask_n + 1) * sizeof *c.g_ts);
@@ -455,33 +490,35 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     if ((rc = build_mask(&c)))
         goto out;
     if (pct) {
-        minutes = 0; /* minutes carry no sketch */
+        /*
+         * Long windows: one pass over the hour cells merges their sketches
+         * and counts the observations; when they are few, the answer is
+         * computed again, exactly, from the raw samples.
+         */
         bool exact = to - from <= SR_QUERY_EXACT_MS;
         if (!exact) {
-            /* a long window: exact still, when it holds few enough observations */
-            acc count;
-            acc_init(&count);
-            c.a = &count;
-            rc = cover(&c, from, to, 1);
-            c.a = &a;
-            exact = count.n <= (q->exact_max > 0 ? q->exact_max : SR_QUERY_EXACT_N);
-            acc_fini(&count);
-            if (rc)
-                goto out;
-        }
-        if (exact) {
-            a.collect = 1;
-            rollups = 0;
-        } else {
             if (sr_sketch_create(SR_SKETCH_ALPHA, &a.sk)) {
                 rc = SR_ENOMEM;
                 goto out;
             }
+            if ((rc = cover(&c, from, to, 0)) || (rc = a.failed))
+                goto out;
+            exact = a.n <= (q->exact_max > 0 ? q->exact_max : SR_QUERY_EXACT_N);
+            if (exact) {
+                acc_fini(&a);
+                acc_init(&a);
+            }
+        }
+        if (exact) {
+            a.collect = 1;
+            rc = c.mask ? sr_store_scan_raw(st, c.metric, from, to, raw_cb, &c)
+                        : sr_store_scan_values(st, c.metric, from, to, value_cb, &a);
+        } else {
             out->exact = false;
         }
+    } else {
+        rc = cover(&c, from, to, minutes);
     }
-    rc = rollups ? cover(&c, from, to, minutes)
-                 : sr_store_scan_raw(st, c.metric, from, to, raw_cb, &c);
     if (!rc)
         rc = a.failed;
     if (rc)

@@ -248,6 +248,8 @@ enum {
     ST_SCAN_RAW,
     ST_SCAN_RAW_DESC,
     ST_SCAN_ROLLUP,
+    ST_SCAN_ROLLUP_MIN,
+    ST_SCAN_VALUES,
     ST_SOURCE_GET,
     ST_SOURCE_PUT,
     ST_COUNT
@@ -273,9 +275,14 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "WHERE metric = ?1 AND ts >= ?2 AND ts < ?3",
     [ST_SCAN_RAW_DESC] = "SELECT entity, ts, value, key FROM sample "
                          "WHERE metric = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC, entity DESC",
-    [ST_SCAN_ROLLUP] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, minutes "
+    /* without the minutes, so that their overflow pages are not read */
+    [ST_SCAN_ROLLUP] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, NULL "
                        "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
                        "AND bucket >= ?3 AND bucket < ?4",
+    [ST_SCAN_ROLLUP_MIN] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, minutes "
+                           "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
+                           "AND bucket >= ?3 AND bucket < ?4",
+    [ST_SCAN_VALUES] = "SELECT value FROM sample WHERE metric = ?1 AND ts >= ?2 AND ts < ?3",
     [ST_SOURCE_GET] = "SELECT name, type, last_poll, last_ok, cursor, last_error, accepted, "
                       "duplicates, rejected, polls, failures FROM source WHERE name = ?1",
     [ST_SOURCE_PUT] = "INSERT OR REPLACE INTO source(name, type, last_poll, last_ok, cursor, "
@@ -1525,10 +1532,26 @@ int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to,
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }
 
-int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
-                         sr_rollup_cb cb, void *ctx)
+int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_value_cb cb,
+                         void *ctx)
 {
-    sqlite3_stmt *q = st->stmt[ST_SCAN_ROLLUP];
+    sqlite3_stmt *q = st->stmt[ST_SCAN_VALUES];
+    sqlite3_bind_int64(q, 1, metric);
+    sqlite3_bind_int64(q, 2, from);
+    sqlite3_bind_int64(q, 3, to);
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        stop = cb(ctx, sqlite3_column_double(q, 0));
+    sqlite3_reset(q);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
+                         unsigned flags, sr_rollup_cb cb, void *ctx)
+{
+    sqlite3_stmt *q = st->stmt[flags & SR_SCAN_MINUTES ? ST_SCAN_ROLLUP_MIN : ST_SCAN_ROLLUP];
     sqlite3_bind_int64(q, 1, metric);
     sqlite3_bind_int64(q, 2, node);
     sqlite3_bind_int64(q, 3, floor_to(from, SR_MS_HOUR));

@@ -281,7 +281,7 @@ Test(store, rollups_pool_ancestors)
     int64_t rt;
     cr_assert_eq(sr_store_metric_id(rd, "rt", &rt), 0);
     minutes_seen = 0;
-    cr_assert_eq(sr_store_scan_rollup(rd, rt, SR_ENTITY_ROOT, 0, 10 * SR_MS_HOUR, check_minutes,
+    cr_assert_eq(sr_store_scan_rollup(rd, rt, SR_ENTITY_ROOT, 0, 10 * SR_MS_HOUR, SR_SCAN_MINUTES, check_minutes,
                                       NULL),
                  0);
     cr_assert_eq(minutes_seen, 1);
