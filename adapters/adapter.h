@@ -59,8 +59,8 @@ typedef struct {
 typedef struct {
     const sr_ad_option *v;
     size_t n;
-    const char *name;        /* the section's NAME in [adapter.NAME] */
-    const char *config_dir;  /* directory of the config file, for relative paths */
+    const char *name;       /* the section's NAME in [adapter.NAME] */
+    const char *config_dir; /* directory of the config file, for relative paths */
 } sr_ad_options;
 
 /* An option the adapter type understands, for validation and help. */
@@ -72,13 +72,13 @@ typedef struct {
 
 /* What a poll is told. */
 typedef struct {
-    int64_t now_ms;      /* the time of this poll (UTC ms) */
-    int64_t since_ms;    /* cursor: now_ms of the last successful poll, 0 = never */
-    int64_t timeout_ms;  /* budget for this poll; give up after it */
-    int more;            /* out: set to 1 when the poll stopped early and
-                            should be called again at once (a backfill in chunks) */
-    int64_t cursor_ms;   /* out: where the next poll's since_ms should start;
-                            0 = now_ms */
+    int64_t now_ms;     /* the time of this poll (UTC ms) */
+    int64_t since_ms;   /* cursor: now_ms of the last successful poll, 0 = never */
+    int64_t timeout_ms; /* budget for this poll; give up after it */
+    int more;           /* out: set to 1 when the poll stopped early and
+                           should be called again at once (a backfill in chunks) */
+    int64_t cursor_ms;  /* out: where the next poll's since_ms should start;
+                           0 = now_ms */
 } sr_poll_info;
 
 typedef struct sr_adapter {

@@ -199,7 +199,7 @@ static const struct opt adapter_opts[] = {
       .def = "10s",
       .min = 100,
       .max = (double)SR_MS_HOUR,
-      .help = "a poll that runs longer is abandoned and counted as failed"},
+      .help = "a poll running longer marks the source failing; what it reads is still kept"},
      AT(sr_cfg_adapter, timeout_ms)},
 };
 

@@ -203,8 +203,7 @@ static int sink_reject(sr_sink *sink, const char *where, const char *raw, const 
     return batch_reject(&src->b, where, raw, reason);
 }
 
-int sr_collector_create(uv_loop_t *loop, const sr_catalog *cat, sr_store *st,
-                        sr_collector **out)
+int sr_collector_create(uv_loop_t *loop, const sr_catalog *cat, sr_store *st, sr_collector **out)
 {
     sr_collector *c = calloc(1, sizeof *c);
     if (!c)
@@ -299,8 +298,7 @@ static void work_cb(uv_work_t *w)
 }
 
 /* Writes the batch and the health in one transaction. */
-static int write_batch(source *s, sr_source_health *h, int64_t *acc, int64_t *dup,
-                       int64_t *rej)
+static int write_batch(source *s, sr_source_health *h, int64_t *acc, int64_t *dup, int64_t *rej)
 {
     sr_store *st = s->c->st;
     int rc = sr_store_begin(st);
@@ -313,8 +311,8 @@ static int write_batch(source *s, sr_source_health *h, int64_t *acc, int64_t *du
         rc = sr_store_put(st, &smp, &d);
         if (rc == SR_EINVAL || rc == SR_ENOENT) {
             char raw[600];
-            snprintf(raw, sizeof raw, "%s %s %lld %.17g", b->metric, b->entity,
-                     (long long)b->ts, b->value);
+            snprintf(raw, sizeof raw, "%s %s %lld %.17g", b->metric, b->entity, (long long)b->ts,
+                     b->value);
             const char *why = rc == SR_ENOENT ? "metric not defined in the cache"
                               : !*b->entity   ? "empty entity"
                                               : "malformed entity path or value not finite";
@@ -361,11 +359,11 @@ static void after_work_cb(uv_work_t *w, int status)
         h.failures++;
         if (s->timed_out)
             snprintf(h.last_error, sizeof h.last_error,
-                     "the poll ran %lld ms, longer than its timeout of %lld ms",
-                     (long long)took, (long long)s->timeout_ms);
+                     "the poll ran %lld ms, longer than its timeout of %lld ms", (long long)took,
+                     (long long)s->timeout_ms);
         else
             snprintf(h.last_error, sizeof h.last_error, "%s",
-                     status ? "the poll was cancelled"
+                     status      ? "the poll was cancelled"
                      : s->err[0] ? s->err
                                  : "the adapter failed without saying why");
         /* samples read before a failure are kept, but the cursor stays */

@@ -16,12 +16,12 @@ typedef struct sr_collector sr_collector;
 
 /* What one finished poll did; passed to the report callback. */
 typedef struct {
-    const sr_source_health *health; /* totals after this poll (borrowed) */
+    const sr_source_health *health;         /* totals after this poll (borrowed) */
     int64_t accepted, duplicates, rejected; /* this poll */
-    int ok;          /* the poll succeeded */
-    int timed_out;   /* it ran past its timeout (and has now returned) */
-    sr_ms next_ms;   /* delay until the next poll */
-    sr_ms took_ms;   /* how long the poll ran */
+    int ok;                                 /* the poll succeeded */
+    int timed_out;                          /* it ran past its timeout (and has now returned) */
+    sr_ms next_ms;                          /* delay until the next poll */
+    sr_ms took_ms;                          /* how long the poll ran */
 } sr_poll_report;
 
 typedef void (*sr_report_cb)(void *ctx, const sr_poll_report *r);
@@ -32,8 +32,7 @@ typedef void (*sr_report_cb)(void *ctx, const sr_poll_report *r);
  * metrics are rejected with a reason. Caller owns *out; free with
  * sr_collector_destroy() after the loop has closed its handles.
  */
-int sr_collector_create(uv_loop_t *loop, const sr_catalog *cat, sr_store *st,
-                        sr_collector **out);
+int sr_collector_create(uv_loop_t *loop, const sr_catalog *cat, sr_store *st, sr_collector **out);
 
 /*
  * Adds a source: opens the adapter with opts (borrowed for the call). If

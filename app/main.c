@@ -270,9 +270,8 @@ static void on_report(void *ctx, const sr_poll_report *r)
                (long long)r->duplicates, (long long)r->rejected, (long long)r->health->accepted,
                r->next_ms > 0 ? next : "0s");
     else
-        printf("%.19sZ %s: FAILED: %s; %lld new, %lld rejected; retry in %s\n", ts,
-               r->health->name, r->health->last_error, (long long)r->accepted,
-               (long long)r->rejected, next);
+        printf("%.19sZ %s: FAILED: %s; %lld new, %lld rejected; retry in %s\n", ts, r->health->name,
+               r->health->last_error, (long long)r->accepted, (long long)r->rejected, next);
     fflush(stdout);
 }
 
@@ -310,8 +309,9 @@ static void on_retention(uv_timer_t *t)
 }
 
 static const opt_spec collect_opts[] = {
-    {"--config", "FILE", "the configuration (default ./config.ini, then "
-                         "$XDG_CONFIG_HOME/sitrep/config.ini)"},
+    {"--config", "FILE",
+     "the configuration (default ./config.ini, then "
+     "$XDG_CONFIG_HOME/sitrep/config.ini)"},
     {NULL, NULL, NULL},
 };
 
@@ -333,8 +333,8 @@ static int cmd_collect(int argc, char **argv)
         const sr_cfg_adapter *a = &cfg->adapters[i];
         const sr_adapter *ad = sr_registry_find(a->type);
         if (!ad) {
-            fprintf(stderr, "%s:%d: adapter type '%s' is not built into this sitrep\n",
-                    cfg->path, a->line, a->type);
+            fprintf(stderr, "%s:%d: adapter type '%s' is not built into this sitrep\n", cfg->path,
+                    a->line, a->type);
             sr_collector_destroy(c.col);
             uv_loop_close(&loop);
             sr_store_close(st);
@@ -474,8 +474,8 @@ static int cmd_ingest(int argc, char **argv)
             status = SR_EXIT_FAIL;
             continue;
         }
-        printf("%s: %lld accepted, %lld duplicates, %lld rejected\n", file,
-               (long long)c.accepted, (long long)c.duplicates, (long long)c.rejected);
+        printf("%s: %lld accepted, %lld duplicates, %lld rejected\n", file, (long long)c.accepted,
+               (long long)c.duplicates, (long long)c.rejected);
         if (c.rejected && status == SR_EXIT_OK)
             status = SR_EXIT_REJECTS;
     }
@@ -559,8 +559,8 @@ static int cmd_query(int argc, char **argv)
     }
     q.to_ms = now;
     if (to && sr_parse_time(to, cfg->timezone, &q.to_ms)) {
-        usage_error(self, "--to: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'",
-                    to);
+        usage_error(
+            self, "--to: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'", to);
         goto done;
     }
     q.from_ms = q.to_ms - window;
@@ -700,8 +700,11 @@ static int cmd_snapshot(int argc, char **argv)
         panel_value *v = &pv[i];
         v->panel = pn;
         v->def = sr_catalog_find(&cfg->metrics, pn->metric);
-        sr_query q = {.metric = pn->metric, .entity = pn->entity, .agg = pn->agg,
-                      .from_ms = now - pn->window_ms, .to_ms = now};
+        sr_query q = {.metric = pn->metric,
+                      .entity = pn->entity,
+                      .agg = pn->agg,
+                      .from_ms = now - pn->window_ms,
+                      .to_ms = now};
         int rc = sr_query_compare(st, &cfg->metrics, &q, &v->c);
         if (rc == SR_ENOENT) {
             v->c.now.value = v->c.prev.value = v->c.week_ago.value = NAN;
@@ -743,9 +746,9 @@ static int cmd_snapshot(int argc, char **argv)
                     putchar('"');
                 putchar(*c);
             }
-            printf("\",%s,%s,%s,%s,%s,%s,%s,%lld,%s,%s,%s,%s\n", v->panel->metric,
-                   v->panel->entity, v->agg, v->window, val, v->def ? v->def->unit : "",
-                   sr_status_name(v->status), (long long)v->c.now.n, prev, chg, wk, asof);
+            printf("\",%s,%s,%s,%s,%s,%s,%s,%lld,%s,%s,%s,%s\n", v->panel->metric, v->panel->entity,
+                   v->agg, v->window, val, v->def ? v->def->unit : "", sr_status_name(v->status),
+                   (long long)v->c.now.n, prev, chg, wk, asof);
         }
     } else {
         json_t *root = json_object(), *arr = json_array();
@@ -800,8 +803,8 @@ static int cmd_check_config(int argc, char **argv)
     if (!arg && p.npos == 1)
         arg = p.pos[0];
     sr_config *cfg = load_config(arg); /* exits 2 with every error */
-    printf("%s: ok: %zu metrics, %zu adapters, %zu panels; cache %s\n", cfg->path,
-           cfg->metrics.n, cfg->n_adapters, cfg->n_panels, cfg->cache);
+    printf("%s: ok: %zu metrics, %zu adapters, %zu panels; cache %s\n", cfg->path, cfg->metrics.n,
+           cfg->n_adapters, cfg->n_panels, cfg->cache);
     sr_config_destroy(cfg);
     return SR_EXIT_OK;
 }
@@ -856,7 +859,7 @@ static int cmd_sources(int argc, char **argv)
             if (strcmp(cfg->adapters[k].name, h[i].name) == 0)
                 interval = cfg->adapters[k].interval_ms;
         }
-        const char *state = h[i].last_error[0]                                ? "failing"
+        const char *state = h[i].last_error[0]                                 ? "failing"
                             : interval && now - h[i].last_ok_ms > 3 * interval ? "late"
                                                                                : "live";
         char ok[32];
@@ -939,12 +942,14 @@ static const command commands[] = {
      "the current value of every configured panel", snapshot_opts},
     {"check-config", cmd_check_config, "[--config FILE]",
      "validate the configuration; every error as FILE:LINE: message", check_opts},
-    {"sources", cmd_sources, "[--config FILE]", "health of every source: state, last success, "
-                                                "rows accepted, duplicate, rejected",
+    {"sources", cmd_sources, "[--config FILE]",
+     "health of every source: state, last success, "
+     "rows accepted, duplicate, rejected",
      sources_opts},
     {"rejects", cmd_rejects, "[--source NAME] [--limit N]",
      "rows that could not become samples, with their reasons", rejects_opts},
-    {"help", cmd_help, "[COMMAND]", "this help, or a command's", no_opts},
+    {"help", cmd_help, "[COMMAND | config]",
+     "this help, a command's, or every configuration key ('sitrep help config')", no_opts},
     {"version", cmd_version, "", "print the version", no_opts},
 };
 
@@ -975,8 +980,9 @@ static void usage_command(FILE *f, const command *c)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "sitrep %s - a terminal dashboard for police operational KPIs\n\n"
-               "Usage: sitrep COMMAND [OPTIONS]\n\nCommands:\n",
+    fprintf(f,
+            "sitrep %s - a terminal dashboard for police operational KPIs\n\n"
+            "Usage: sitrep COMMAND [OPTIONS]\n\nCommands:\n",
             SITREP_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
@@ -990,8 +996,49 @@ static void usage(FILE *f)
                "  3  ingest finished but rejected some rows (see 'sitrep rejects')\n");
 }
 
+/*
+ * The configuration reference, generated from config.c's option tables and
+ * the adapters' option specs: the same text is in README.md (a test keeps
+ * them in step).
+ */
+static void help_config(FILE *f)
+{
+    for (size_t i = 0; i < sr_cfg_section_count(); i++) {
+        const sr_cfg_section_spec *sec = sr_cfg_section_at(i);
+        fprintf(f, "%s\n    %s\n", sec->header, sec->help);
+        for (size_t k = 0; k < sec->n_options; k++) {
+            const sr_cfg_option *o = sr_cfg_option_at(sec, k);
+            char type[96], def[160] = "";
+            sr_cfg_option_type_text(o, type, sizeof type);
+            if (o->flags & SR_OPT_REQUIRED)
+                snprintf(def, sizeof def, "required");
+            else if (o->flags & SR_OPT_RATIO_REQUIRED)
+                snprintf(def, sizeof def, "required for a ratio");
+            else if (o->def && *o->def)
+                snprintf(def, sizeof def, "default %s", o->def);
+            fprintf(f, "  %-12s %s%s%s%s\n", o->name, type, def[0] ? " (" : "", def,
+                    def[0] ? ")" : "");
+            fprintf(f, "  %-12s %s\n", "", o->help);
+        }
+        if (strcmp(sec->kind, "adapter") == 0) {
+            for (size_t a = 0; a < sr_registry_count(); a++) {
+                const sr_adapter *ad = sr_registry_at(a);
+                fprintf(f, "  type = %s: %s; its own keys:\n", ad->type, ad->description);
+                for (const sr_ad_option_spec *o = ad->options; o && o->key; o++)
+                    fprintf(f, "    %-10s %s%s\n", o->key, o->help,
+                            o->required ? " (required)" : "");
+            }
+        }
+        fprintf(f, "\n");
+    }
+}
+
 static int cmd_help(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "config") == 0) {
+        help_config(stdout);
+        return SR_EXIT_OK;
+    }
     if (argc > 1) {
         const command *c = find_command(argv[1]);
         if (c) {

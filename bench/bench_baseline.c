@@ -63,8 +63,9 @@ int main(int argc, char **argv)
     sqlite3 *db;
     if (sqlite3_open(argv[2], &db) != SQLITE_OK)
         return 1;
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     "CREATE TABLE raw(metric TEXT, entity TEXT, ts INTEGER, value REAL, key TEXT)",
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                 "CREATE TABLE raw(metric TEXT, entity TEXT, ts INTEGER, value REAL, key TEXT)",
                  NULL, NULL, NULL);
     sqlite3_stmt *q;
     sqlite3_prepare_v2(db, "INSERT INTO raw VALUES (?1, ?2, ?3, ?4, ?5)", -1, &q, NULL);

@@ -91,8 +91,11 @@ static int bench_p90(const char *config, const char *metric, sr_ms end)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    sr_query q = {.metric = metric, .entity = "", .agg = {SR_AGG_PCT, 90},
-                  .from_ms = end - 30 * SR_MS_DAY, .to_ms = end};
+    sr_query q = {.metric = metric,
+                  .entity = "",
+                  .agg = {SR_AGG_PCT, 90},
+                  .from_ms = end - 30 * SR_MS_DAY,
+                  .to_ms = end};
     sr_result r30, r24;
     double ms30 = time_query(st, &cfg->metrics, &q, &r30, 21);
     /* exactness check of the sketch against all raw values (not timed) */
@@ -135,8 +138,11 @@ static int bench_frame(const char *config)
         double t0 = now_ms();
         for (size_t i = 0; i < cfg->n_panels; i++) {
             const sr_cfg_panel *p = &cfg->panels[i];
-            sr_query q = {.metric = p->metric, .entity = p->entity, .agg = p->agg,
-                          .from_ms = now - p->window_ms, .to_ms = now};
+            sr_query q = {.metric = p->metric,
+                          .entity = p->entity,
+                          .agg = p->agg,
+                          .from_ms = now - p->window_ms,
+                          .to_ms = now};
             sr_compare c;
             double series[30];
             if (sr_query_compare(st, &cfg->metrics, &q, &c) ||

@@ -58,8 +58,8 @@ static const struct {
     const char *suffix;
     sr_ms ms;
 } duration_units[] = {
-    {"ms", 1}, {"s", SR_MS_SEC}, {"m", SR_MS_MIN}, {"h", SR_MS_HOUR}, {"d", SR_MS_DAY},
-    {"w", 7 * SR_MS_DAY},
+    {"ms", 1},         {"s", SR_MS_SEC}, {"m", SR_MS_MIN},
+    {"h", SR_MS_HOUR}, {"d", SR_MS_DAY}, {"w", 7 * SR_MS_DAY},
 };
 
 int sr_parse_duration(const char *text, sr_ms *out_ms)
@@ -278,8 +278,7 @@ static int parse_iso(const char *p, const char *tz, sr_ms *out)
 {
     int y, mo, d, h = 0, mi = 0, s = 0;
     double frac = 0;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d))
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
         return SR_EINVAL;
     if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
         return SR_EINVAL;

@@ -48,10 +48,10 @@ typedef struct sr_metric_def {
     char label[SR_LABEL_MAX];
     char unit[SR_UNIT_MAX]; /* "s", "h", "EUR", "%", "cases", ... */
     sr_kind kind;
-    sr_agg agg;            /* default aggregate */
-    double target;         /* NAN when unset */
-    double warn;           /* NAN when unset */
-    double crit;           /* NAN when unset */
+    sr_agg agg;    /* default aggregate */
+    double target; /* NAN when unset */
+    double warn;   /* NAN when unset */
+    double crit;   /* NAN when unset */
     sr_better better;
     sr_pct_method percentile;
     char numerator[SR_NAME_MAX];   /* ratio only */

@@ -249,8 +249,9 @@ static int minutes_cb(void *ctx, const sr_rollup_cell *c)
     for (int i = 0; i < n; i++) {
         if (mc[i].bucket_ms < m->from || mc[i].bucket_ms >= m->to)
             continue;
-        sr_rollup_cell one = {mc[i].bucket_ms, mc[i].n,       mc[i].sum, mc[i].min, mc[i].max,
-                              mc[i].last_ts,   mc[i].last,    NULL,      0,         NULL, 0};
+        sr_rollup_cell one = {
+            mc[i].bucket_ms, mc[i].n, mc[i].sum, mc[i].min, mc[i].max, mc[i].last_ts,
+            mc[i].last,      NULL,    0,         NULL,      0};
         int rc = cell_cb(m->q, &one);
         if (rc)
             return rc;
@@ -424,11 +425,11 @@ static double sketch_percentile(const sr_sketch *sk, double p, sr_pct_method m)
 
 /* ---- one aggregate ---- */
 
-static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d,
-                     const sr_query *q, sr_agg agg, sr_result *out);
+static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d, const sr_query *q,
+                     sr_agg agg, sr_result *out);
 
-static int run_ratio(sr_store *st, const sr_catalog *cat, const sr_metric_def *d,
-                     const sr_query *q, sr_result *out)
+static int run_ratio(sr_store *st, const sr_catalog *cat, const sr_metric_def *d, const sr_query *q,
+                     sr_result *out)
 {
     const sr_metric_def *num = sr_catalog_find(cat, d->numerator);
     const sr_metric_def *den = sr_catalog_find(cat, d->denominator);
@@ -448,8 +449,8 @@ static int run_ratio(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     return 0;
 }
 
-static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d,
-                     const sr_query *q, sr_agg agg, sr_result *out)
+static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d, const sr_query *q,
+                     sr_agg agg, sr_result *out)
 {
     (void)cat;
     out->value = NAN;
@@ -570,8 +571,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
         uint64_t good = 0;
         if (a.collect) {
             for (size_t i = 0; i < a.nv; i++) {
-                if (d->better == SR_BETTER_LOWER ? a.vals[i] <= d->target
-                                                 : a.vals[i] >= d->target)
+                if (d->better == SR_BETTER_LOWER ? a.vals[i] <= d->target : a.vals[i] >= d->target)
                     good++;
             }
         } else {
@@ -610,8 +610,8 @@ int sr_query_run(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_resu
     return run_plain(st, cat, d, q, q->agg, out);
 }
 
-int sr_query_children(sr_store *st, const sr_catalog *cat, const sr_query *q,
-                      sr_child_result **out, size_t *n)
+int sr_query_children(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_child_result **out,
+                      size_t *n)
 {
     *out = NULL;
     *n = 0;

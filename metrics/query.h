@@ -26,9 +26,9 @@ typedef struct {
 } sr_query;
 
 typedef struct {
-    double value;  /* NAN when the window holds no data */
-    int64_t n;     /* observations (events), samples (gauges, counters) */
-    bool exact;    /* false when a percentile came from the sketch */
+    double value; /* NAN when the window holds no data */
+    int64_t n;    /* observations (events), samples (gauges, counters) */
+    bool exact;   /* false when a percentile came from the sketch */
 } sr_result;
 
 /*
@@ -48,8 +48,8 @@ typedef struct {
  * The same aggregate for each direct child of q->entity. Caller owns *out;
  * free with free().
  */
-int sr_query_children(sr_store *st, const sr_catalog *cat, const sr_query *q,
-                      sr_child_result **out, size_t *n);
+int sr_query_children(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_child_result **out,
+                      size_t *n);
 
 /*
  * The aggregate in `buckets` equal slices of the window (for sparklines);

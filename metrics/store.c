@@ -299,7 +299,7 @@ struct sr_store {
     metric_rec *metrics;
     size_t n_metrics;
 
-    smap entity_ids;     /* path -> id */
+    smap entity_ids;      /* path -> id */
     entity_rec *entities; /* indexed by id; [0] is the root */
     size_t n_entities;    /* one more than the largest id */
     size_t cap_entities;
@@ -309,7 +309,6 @@ struct sr_store {
     cellmap up;    /* the ancestors' cells, merged from `cells` at flush */
     char errmsg[256];
 };
-
 
 static sr_ms floor_to(sr_ms t, sr_ms w)
 {
@@ -488,8 +487,8 @@ static void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
     for (int i = 0; i < 2; i++) {
         if (sqlite3_value_type(argv[i]) != SQLITE_BLOB)
             continue;
-        n[i] = minutes_decode(sqlite3_value_blob(argv[i]), (size_t)sqlite3_value_bytes(argv[i]),
-                              0, m[i]);
+        n[i] = minutes_decode(sqlite3_value_blob(argv[i]), (size_t)sqlite3_value_bytes(argv[i]), 0,
+                              m[i]);
         if (n[i] < 0) {
             sqlite3_result_error(ctx, "sr_minutes_merge: damaged minute breakdown", -1);
             return;
@@ -500,12 +499,17 @@ static void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
     while (i < n[0] || j < n[1]) {
         const sr_minute_cell *a = i < n[0] ? &m[0][i] : NULL, *b = j < n[1] ? &m[1][j] : NULL;
         const sr_minute_cell *one = !b || (a && a->bucket_ms < b->bucket_ms) ? a
-                                    : !a || b->bucket_ms < a->bucket_ms     ? b
-                                                                            : NULL;
+                                    : !a || b->bucket_ms < a->bucket_ms      ? b
+                                                                             : NULL;
         minute_acc *o = &out[k++];
         if (one) {
-            *o = (minute_acc){(int)(one->bucket_ms / SR_MS_MIN), one->n, one->sum, one->min,
-                              one->max, one->last_ts, one->last};
+            *o = (minute_acc){(int)(one->bucket_ms / SR_MS_MIN),
+                              one->n,
+                              one->sum,
+                              one->min,
+                              one->max,
+                              one->last_ts,
+                              one->last};
             if (one == a)
                 i++;
             else
@@ -585,8 +589,8 @@ static int migrate(sr_store *st)
         return 0;
     if (st->flags & SR_STORE_READONLY) {
         snprintf(st->errmsg, sizeof st->errmsg,
-                 "cache schema version %d needs migrating to %d; run the collector first",
-                 version, SR_STORE_SCHEMA);
+                 "cache schema version %d needs migrating to %d; run the collector first", version,
+                 SR_STORE_SCHEMA);
         return SR_EVERSION;
     }
     if ((rc = exec(st, "BEGIN IMMEDIATE")))
@@ -722,8 +726,8 @@ int sr_store_schema_version(sr_store *st, int *out)
 static int load_metrics(sr_store *st)
 {
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT id, name, kind FROM metric ORDER BY id", -1, &q,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db, "SELECT id, name, kind FROM metric ORDER BY id", -1, &q, NULL) !=
+        SQLITE_OK)
         return fail(st, SR_EIO);
     free(st->metrics);
     st->metrics = NULL;
@@ -1153,8 +1157,8 @@ void sr_store_rollback(sr_store *st)
 }
 
 /* Adds v (at ts) to one hour cell, and to its minute when with_minutes. */
-static int cell_add(sr_store *st, int64_t metric, int64_t node, sr_ms ts, double v,
-                    int with_sketch, int with_minutes)
+static int cell_add(sr_store *st, int64_t metric, int64_t node, sr_ms ts, double v, int with_sketch,
+                    int with_minutes)
 {
     cell *c = cellmap_get(&st->cells, metric, node, floor_to(ts, SR_MS_HOUR));
     if (!c)
@@ -1455,9 +1459,8 @@ int sr_store_rejects(sr_store *st, const char *source, int limit,
                      int (*cb)(void *ctx, const sr_reject_row *row), void *ctx)
 {
     sqlite3_stmt *q;
-    const char *sql =
-        "SELECT id, source, location, at, raw, reason FROM (SELECT * FROM reject "
-        "WHERE (?1 IS NULL OR source = ?1) ORDER BY id DESC LIMIT ?2) ORDER BY id";
+    const char *sql = "SELECT id, source, location, at, raw, reason FROM (SELECT * FROM reject "
+                      "WHERE (?1 IS NULL OR source = ?1) ORDER BY id DESC LIMIT ?2) ORDER BY id";
     if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
         return fail(st, SR_EIO);
     if (source)
@@ -1498,8 +1501,7 @@ int sr_store_reject_count(sr_store *st, const char *source, int64_t *out)
 
 /* ---- reading ---- */
 
-int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb,
-                      void *ctx)
+int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb, void *ctx)
 {
     sqlite3_stmt *q = st->stmt[ST_SCAN_RAW];
     sqlite3_bind_int64(q, 1, metric);
@@ -1515,8 +1517,8 @@ int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }
 
-int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to,
-                           sr_raw_key_cb cb, void *ctx)
+int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_key_cb cb,
+                           void *ctx)
 {
     sqlite3_stmt *q = st->stmt[ST_SCAN_RAW_DESC];
     sqlite3_bind_int64(q, 1, metric);

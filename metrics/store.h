@@ -148,8 +148,7 @@ typedef int (*sr_raw_cb)(void *ctx, int64_t entity, sr_ms ts_ms, double value);
  * (ts, entity) order. A non-zero return from cb stops the scan and is
  * returned.
  */
-int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb,
-                      void *ctx);
+int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb, void *ctx);
 
 /* Only the values of every entity (the fastest scan, for exact percentiles). */
 typedef int (*sr_value_cb)(void *ctx, double value);
@@ -157,10 +156,9 @@ int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_
                          void *ctx);
 
 /* Like sr_store_scan_raw, newest first, and with the key (may be NULL). */
-typedef int (*sr_raw_key_cb)(void *ctx, int64_t entity, sr_ms ts_ms, double value,
-                             const char *key);
-int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to,
-                           sr_raw_key_cb cb, void *ctx);
+typedef int (*sr_raw_key_cb)(void *ctx, int64_t entity, sr_ms ts_ms, double value, const char *key);
+int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_key_cb cb,
+                           void *ctx);
 
 /*
  * Rollups: one cell per (metric, node, hour) for every entity and all its

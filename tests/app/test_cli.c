@@ -125,8 +125,8 @@ Test(cli, ingest_counts_keeps_rejects_and_is_idempotent)
     free(out);
     free(err);
     /* and the data is there */
-    char *qargv[] = {"query",  "rt",       "--config", cfg, "--from", "2024-01-01",
-                     "--to",   "2024-01-02", "--agg",  "sum", "--format", "csv", NULL};
+    char *qargv[] = {"query",      "rt",    "--config", cfg,        "--from", "2024-01-01", "--to",
+                     "2024-01-02", "--agg", "sum",      "--format", "csv",    NULL};
     cr_assert_eq(th_run(NULL, qargv, &out, &err), 0, "%s", err);
     cr_assert_str_eq(out, "entity,agg,value,n\n,sum,20,2\n");
     free(out);
@@ -147,15 +147,21 @@ Test(cli, query_by_children_and_formats)
     cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
     free(out);
     free(err);
-    char *q1[] = {"query",       "rt",  "--config", cfg,      "--entity", "force",
-                  "--by",        "children", "--agg", "max", "--from",   "2024-01-01T00:00:00Z",
-                  "--to",        "2024-01-02T00:00:00Z", "--format", "csv", NULL};
+    char *q1[] = {"query",    "rt",
+                  "--config", cfg,
+                  "--entity", "force",
+                  "--by",     "children",
+                  "--agg",    "max",
+                  "--from",   "2024-01-01T00:00:00Z",
+                  "--to",     "2024-01-02T00:00:00Z",
+                  "--format", "csv",
+                  NULL};
     cr_assert_eq(th_run(NULL, q1, &out, &err), 0, "%s", err);
     cr_assert_str_eq(out, "entity,agg,value,n\nforce/a,max,15,2\nforce/b,max,30,1\n");
     free(out);
     free(err);
-    char *q2[] = {"query", "rt", "--config", cfg, "--from", "2024-01-01", "--to", "2024-01-02",
-                  "--agg", "within", "--format", "json", NULL};
+    char *q2[] = {"query",      "rt",    "--config", cfg,        "--from", "2024-01-01", "--to",
+                  "2024-01-02", "--agg", "within",   "--format", "json",   NULL};
     cr_assert_eq(th_run(NULL, q2, &out, &err), 0, "%s", err);
     json_error_t je;
     json_t *j = json_loads(out, 0, &je);
@@ -182,9 +188,13 @@ Test(cli, query_by_children_and_formats)
 static double query_value(const char *cfg, const char *metric, const char *agg)
 {
     char *out, *err;
-    char *argv[] = {"query", (char *)metric, "--config", (char *)cfg, "--agg", (char *)agg,
-                    "--from", "2010-01-01T00:00:00Z", "--to", "2024-01-01T00:00:00Z",
-                    "--format", "csv", NULL};
+    char *argv[] = {"query",    (char *)metric,
+                    "--config", (char *)cfg,
+                    "--agg",    (char *)agg,
+                    "--from",   "2010-01-01T00:00:00Z",
+                    "--to",     "2024-01-01T00:00:00Z",
+                    "--format", "csv",
+                    NULL};
     cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s %s: %s", metric, agg, err);
     char *line = strchr(out, '\n');
     cr_assert_not_null(line);
@@ -235,14 +245,15 @@ Test(cli, seattle_percentiles_match_an_independent_computation)
         long long n;
         if (line[0] == '#' || line[0] == '*')
             continue;
-        cr_assert_eq(sscanf(line, "%63s %63s %31s %31s %lf %lld", metric, entity, agg, method,
-                            &want, &n),
-                     6, "bad expected line: %s", line);
+        cr_assert_eq(
+            sscanf(line, "%63s %63s %31s %31s %lf %lld", metric, entity, agg, method, &want, &n), 6,
+            "bad expected line: %s", line);
         const char *cfg = strcmp(method, "linear") == 0 ? cfg_lin : cfg_nr;
         const char *a = strcmp(agg, "mean") == 0 ? "avg" : agg;
         double got = query_value(cfg, metric, a);
-        cr_assert_float_eq(got, want, 1e-6 * fabs(want) + 1e-9, "%s %s %s: sitrep %.10g, expected %.10g",
-                           metric, agg, method, got, want);
+        cr_assert_float_eq(got, want, 1e-6 * fabs(want) + 1e-9,
+                           "%s %s %s: sitrep %.10g, expected %.10g", metric, agg, method, got,
+                           want);
         checked++;
     }
     fclose(f);
@@ -396,8 +407,9 @@ Test(cli, ingest_killed_mid_file_loses_no_committed_batch)
     cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
     cr_assert_str_eq((const char *)sqlite3_column_text(q, 0), "ok");
     sqlite3_finalize(q);
-    sqlite3_prepare_v2(h, "SELECT (SELECT count(*) FROM sample), "
-                          "(SELECT sum(n) FROM rollup WHERE node = 0)",
+    sqlite3_prepare_v2(h,
+                       "SELECT (SELECT count(*) FROM sample), "
+                       "(SELECT sum(n) FROM rollup WHERE node = 0)",
                        -1, &q, NULL);
     cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
     int64_t rows = sqlite3_column_int64(q, 0), rolled = sqlite3_column_int64(q, 1);
@@ -413,6 +425,28 @@ Test(cli, ingest_killed_mid_file_loses_no_committed_batch)
     snprintf(want, sizeof want, "%s: %lld accepted, %lld duplicates, 0 rejected\n", csv,
              (long long)(ROWS - rows), (long long)rows);
     cr_assert_str_eq(out, want);
+    free(out);
+    free(err);
+}
+
+/* README.md carries the configuration reference: it must not drift. */
+Test(cli, readme_lists_every_config_key)
+{
+    char *out, *err;
+    char *argv[] = {"help", "config", NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert_gt(strlen(out), 1000);
+    size_t len = strlen(out);
+    while (len > 0 && out[len - 1] == '\n')
+        out[--len] = 0;
+    FILE *f = fopen("README.md", "r");
+    cr_assert_not_null(f, "README.md not found (tests run from the repository root)");
+    static char readme[256 * 1024];
+    size_t n = fread(readme, 1, sizeof readme - 1, f);
+    fclose(f);
+    readme[n] = 0;
+    cr_assert(strstr(readme, out),
+              "README.md's configuration reference differs from `sitrep help config`:\n%s", out);
     free(out);
     free(err);
 }

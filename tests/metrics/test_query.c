@@ -100,8 +100,8 @@ static int64_t exact_max; /* 0 = the default */
 
 static sr_result run(const char *metric, const char *entity, const char *agg, sr_ms from, sr_ms to)
 {
-    sr_query q = {.metric = metric, .entity = entity, .from_ms = from, .to_ms = to,
-                  .exact_max = exact_max};
+    sr_query q = {
+        .metric = metric, .entity = entity, .from_ms = from, .to_ms = to, .exact_max = exact_max};
     if (agg)
         cr_assert_eq(sr_agg_parse(agg, &q.agg), 0);
     else
@@ -201,8 +201,7 @@ Test(query, gauge_sums_latest_per_entity)
     /* first quarter hour: u1 50, u2 30 */
     cr_assert_float_eq(run("open", "", NULL, T0, T0 + 15 * MIN).value, 80, EPS);
     /* a week-long window reaches u4's report three days ago (via hourly cells) */
-    cr_assert_float_eq(run("open", "", NULL, T0 - 6 * SR_MS_DAY, T0 + SR_MS_HOUR).value, 1092,
-                       EPS);
+    cr_assert_float_eq(run("open", "", NULL, T0 - 6 * SR_MS_DAY, T0 + SR_MS_HOUR).value, 1092, EPS);
     cr_assert_float_eq(run("open", "force/b", "max", T0 - 6 * SR_MS_DAY, T0 + SR_MS_HOUR).value,
                        1000, EPS);
 }
@@ -219,7 +218,10 @@ Test(query, counter_sums_and_ratio_divides_pooled_parts)
 
 Test(query, children_one_row_each)
 {
-    sr_query q = {.metric = "rt", .entity = "force", .agg = {SR_AGG_PCT, 50}, .from_ms = T0,
+    sr_query q = {.metric = "rt",
+                  .entity = "force",
+                  .agg = {SR_AGG_PCT, 50},
+                  .from_ms = T0,
                   .to_ms = T0 + SR_MS_HOUR};
     sr_child_result *kids;
     size_t n;
@@ -234,8 +236,7 @@ Test(query, children_one_row_each)
 
 Test(query, series_slices_the_window)
 {
-    sr_query q = {.metric = "rt", .agg = {SR_AGG_COUNT, 0}, .from_ms = T0,
-                  .to_ms = T0 + 10 * MIN};
+    sr_query q = {.metric = "rt", .agg = {SR_AGG_COUNT, 0}, .from_ms = T0, .to_ms = T0 + 10 * MIN};
     double v[10];
     cr_assert_eq(sr_query_series(st, &cat, &q, 10, v), 0);
     cr_assert(isnan(v[0]));
@@ -246,8 +247,7 @@ Test(query, series_slices_the_window)
 
 Test(query, compare_previous_and_last_week)
 {
-    sr_query q = {.metric = "rt", .agg = {SR_AGG_PCT, 90}, .from_ms = T0,
-                  .to_ms = T0 + SR_MS_HOUR};
+    sr_query q = {.metric = "rt", .agg = {SR_AGG_PCT, 90}, .from_ms = T0, .to_ms = T0 + SR_MS_HOUR};
     sr_compare c;
     cr_assert_eq(sr_query_compare(st, &cat, &q, &c), 0);
     cr_assert_float_eq(c.now.value, 100, EPS);
@@ -333,8 +333,8 @@ Test(query, rollups_agree_with_brute_force)
         qsort(vals, n, sizeof vals[0], cmp_double);
         cr_assert_float_eq(run("rt", w[k].entity, "count", w[k].from, w[k].to).value, (double)n,
                            EPS, "window %zu", k);
-        cr_assert_float_eq(run("rt", w[k].entity, "sum", w[k].from, w[k].to).value, sum,
-                           1e-6 * sum, "window %zu", k);
+        cr_assert_float_eq(run("rt", w[k].entity, "sum", w[k].from, w[k].to).value, sum, 1e-6 * sum,
+                           "window %zu", k);
         cr_assert_float_eq(run("rt", w[k].entity, "min", w[k].from, w[k].to).value, mn, EPS);
         cr_assert_float_eq(run("rt", w[k].entity, "max", w[k].from, w[k].to).value, mx, EPS);
         for (double p = 10; p <= 99; p += 11) {

@@ -281,8 +281,8 @@ Test(store, rollups_pool_ancestors)
     int64_t rt;
     cr_assert_eq(sr_store_metric_id(rd, "rt", &rt), 0);
     minutes_seen = 0;
-    cr_assert_eq(sr_store_scan_rollup(rd, rt, SR_ENTITY_ROOT, 0, 10 * SR_MS_HOUR, SR_SCAN_MINUTES, check_minutes,
-                                      NULL),
+    cr_assert_eq(sr_store_scan_rollup(rd, rt, SR_ENTITY_ROOT, 0, 10 * SR_MS_HOUR, SR_SCAN_MINUTES,
+                                      check_minutes, NULL),
                  0);
     cr_assert_eq(minutes_seen, 1);
     sr_store_close(rd);
@@ -377,9 +377,17 @@ Test(store, retention_drops_old_rows)
 Test(store, source_health_round_trip)
 {
     sr_store *st = open_rw();
-    sr_source_health h = {.name = "sim", .type = "sim", .last_poll_ms = 10, .last_ok_ms = 9,
-                          .cursor_ms = 8, .last_error = "boom", .accepted = 1, .duplicates = 2,
-                          .rejected = 3, .polls = 4, .failures = 5};
+    sr_source_health h = {.name = "sim",
+                          .type = "sim",
+                          .last_poll_ms = 10,
+                          .last_ok_ms = 9,
+                          .cursor_ms = 8,
+                          .last_error = "boom",
+                          .accepted = 1,
+                          .duplicates = 2,
+                          .rejected = 3,
+                          .polls = 4,
+                          .failures = 5};
     sr_source_health g;
     cr_assert_eq(sr_store_source_get(st, "sim", &g), SR_ENOENT);
     cr_assert_eq(sr_store_source_put(st, &h), 0);
@@ -441,8 +449,8 @@ Test(store, survives_sigkill_mid_batch)
             for (int i = 0; i < 1000; i++) {
                 char key[32];
                 snprintf(key, sizeof key, "%d-%d", batch, i);
-                sr_sample s = {"rt", i % 2 ? "force/a/u1" : "force/b/u2",
-                               (sr_ms)batch * 60000 + i, i, key};
+                sr_sample s = {"rt", i % 2 ? "force/a/u1" : "force/b/u2", (sr_ms)batch * 60000 + i,
+                               i, key};
                 if (sr_store_put(st, &s, &dup))
                     _exit(3);
             }
