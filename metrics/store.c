@@ -479,53 +479,58 @@ int sr_rollup_minutes(const sr_rollup_cell *c, sr_minute_cell out[60])
 }
 
 /* sr_minutes_merge(a, b): the merge of two minute breakdowns (NULL = none). */
+/* Merges two minute lists sorted by minute into out (room for 60); returns
+ * the count. Minutes present in both are added up. */
+static int minutes_merge(const minute_acc *a, int na, const minute_acc *b, int nb,
+                         minute_acc *out)
+{
+    int k = 0, i = 0, j = 0;
+    while (i < na || j < nb) {
+        if (j >= nb || (i < na && a[i].minute < b[j].minute)) {
+            out[k++] = a[i++];
+        } else if (i >= na || b[j].minute < a[i].minute) {
+            out[k++] = b[j++];
+        } else {
+            minute_acc m = a[i++];
+            const minute_acc *o = &b[j++];
+            m.n += o->n;
+            m.sum += o->sum;
+            if (o->min < m.min)
+                m.min = o->min;
+            if (o->max > m.max)
+                m.max = o->max;
+            if (o->last_ts >= m.last_ts) {
+                m.last_ts = o->last_ts;
+                m.last = o->last;
+            }
+            out[k++] = m;
+        }
+    }
+    return k;
+}
+
+/* sr_minutes_merge(a, b): the merge of two minute breakdowns (NULL = none). */
 static void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    sr_minute_cell m[2][60];
+    minute_acc m[2][60];
     int n[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
         if (sqlite3_value_type(argv[i]) != SQLITE_BLOB)
             continue;
+        sr_minute_cell c[60];
         n[i] = minutes_decode(sqlite3_value_blob(argv[i]), (size_t)sqlite3_value_bytes(argv[i]), 0,
-                              m[i]);
+                              c);
         if (n[i] < 0) {
             sqlite3_result_error(ctx, "sr_minutes_merge: damaged minute breakdown", -1);
             return;
         }
+        for (int k = 0; k < n[i]; k++)
+            m[i][k] = (minute_acc){(int)(c[k].bucket_ms / SR_MS_MIN), c[k].n, c[k].sum,
+                                   c[k].min, c[k].max, c[k].last_ts, c[k].last};
     }
     minute_acc out[60];
-    int k = 0, i = 0, j = 0;
-    while (i < n[0] || j < n[1]) {
-        const sr_minute_cell *a = i < n[0] ? &m[0][i] : NULL, *b = j < n[1] ? &m[1][j] : NULL;
-        const sr_minute_cell *one = !b || (a && a->bucket_ms < b->bucket_ms) ? a
-                                    : !a || b->bucket_ms < a->bucket_ms      ? b
-                                                                             : NULL;
-        minute_acc *o = &out[k++];
-        if (one) {
-            *o = (minute_acc){(int)(one->bucket_ms / SR_MS_MIN),
-                              one->n,
-                              one->sum,
-                              one->min,
-                              one->max,
-                              one->last_ts,
-                              one->last};
-            if (one == a)
-                i++;
-            else
-                j++;
-            continue;
-        }
-        *o = (minute_acc){(int)(a->bucket_ms / SR_MS_MIN),
-                          a->n + b->n,
-                          a->sum + b->sum,
-                          a->min < b->min ? a->min : b->min,
-                          a->max > b->max ? a->max : b->max,
-                          b->last_ts >= a->last_ts ? b->last_ts : a->last_ts,
-                          b->last_ts >= a->last_ts ? b->last : a->last};
-        i++;
-        j++;
-    }
+    int k = minutes_merge(m[0], n[0], m[1], n[1], out);
     unsigned char *buf = sqlite3_malloc(2 + 60 * MIN_REC);
     if (!buf) {
         sqlite3_result_error_nomem(ctx);
@@ -1025,33 +1030,7 @@ static int cell_merge(cell *dst, const cell *src)
         if (!dst->mins && !(dst->mins = malloc(60 * sizeof *dst->mins)))
             return SR_ENOMEM;
         minute_acc out[60];
-        int k = 0, i = 0, j = 0;
-        while (i < dst->nmins || j < src->nmins) {
-            const minute_acc *a = i < dst->nmins ? &dst->mins[i] : NULL;
-            const minute_acc *b = j < src->nmins ? &src->mins[j] : NULL;
-            if (!b || (a && a->minute < b->minute)) {
-                out[k++] = *a;
-                i++;
-            } else if (!a || b->minute < a->minute) {
-                out[k++] = *b;
-                j++;
-            } else {
-                minute_acc m = *a;
-                m.n += b->n;
-                m.sum += b->sum;
-                if (b->min < m.min)
-                    m.min = b->min;
-                if (b->max > m.max)
-                    m.max = b->max;
-                if (b->last_ts >= m.last_ts) {
-                    m.last_ts = b->last_ts;
-                    m.last = b->last;
-                }
-                out[k++] = m;
-                i++;
-                j++;
-            }
-        }
+        int k = minutes_merge(dst->mins, dst->nmins, src->mins, src->nmins, out);
         memcpy(dst->mins, out, (size_t)k * sizeof *out);
         dst->nmins = k;
     }

@@ -6,6 +6,7 @@
 #define SR_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,33 @@ static inline const char *th_sitrep_bin(void)
     return b && *b ? b : "./sitrep";
 }
 
+/* Runs execv of sitrep with argv (without argv[0]) in the child; never returns. */
+static inline void th_exec_sitrep(char *const argv[])
+{
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    char **full = calloc(n + 2, sizeof *full);
+    full[0] = (char *)th_sitrep_bin();
+    memcpy(full + 1, argv, n * sizeof *full);
+    execv(full[0], full);
+    _exit(127);
+}
+
+/* Starts sitrep with argv in the background, stdout and stderr into outfile. */
+static inline pid_t th_spawn(char *const argv[], const char *outfile)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        th_exec_sitrep(argv);
+    }
+    return pid;
+}
+
 /*
  * Runs sitrep with argv (NULL-terminated, without argv[0]) in directory
  * cwd (NULL = current), capturing stdout and stderr into malloc'd strings
@@ -74,14 +102,7 @@ static inline int th_run(const char *cwd, char *const argv[], char **out, char *
         dup2(efd, 2);
         if (cwd && chdir(cwd) != 0)
             _exit(127);
-        size_t n = 0;
-        while (argv[n])
-            n++;
-        char **full = calloc(n + 2, sizeof *full);
-        full[0] = (char *)th_sitrep_bin();
-        memcpy(full + 1, argv, n * sizeof *full);
-        execv(full[0], full);
-        _exit(127);
+        th_exec_sitrep(argv);
     }
     int status;
     waitpid(pid, &status, 0);

@@ -283,26 +283,6 @@ static bool wait_for_text(const char *file, const char *text, int seconds)
     }
 }
 
-static pid_t spawn(char *const argv[], const char *outfile)
-{
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        size_t n = 0;
-        while (argv[n])
-            n++;
-        char **full = calloc(n + 2, sizeof *full);
-        full[0] = (char *)th_sitrep_bin();
-        memcpy(full + 1, argv, n * sizeof *full);
-        execv(full[0], full);
-        _exit(127);
-    }
-    return pid;
-}
-
 Test(cli, collector_on_the_simulator_then_snapshot)
 {
     /* the default config's metrics and panels, with a short backfill */
@@ -317,7 +297,7 @@ Test(cli, collector_on_the_simulator_then_snapshot)
     char log[512];
     path_in(log, sizeof log, "collect.log");
     char *argv[] = {"collect", "--config", cfg, NULL};
-    pid_t pid = spawn(argv, log);
+    pid_t pid = th_spawn(argv, log);
     bool ready = wait_for_text(log, "next in 5s", 60);
     kill(pid, SIGTERM);
     int status;
@@ -377,7 +357,7 @@ Test(cli, ingest_killed_mid_file_loses_no_committed_batch)
     char log[512];
     path_in(log, sizeof log, "ingest.log");
     char *argv[] = {"ingest", "--config", cfg, csv, NULL};
-    pid_t pid = spawn(argv, log);
+    pid_t pid = th_spawn(argv, log);
     /* wait until at least one batch is committed, then kill it */
     int64_t seen = 0;
     struct timespec start, now;
