@@ -481,8 +481,7 @@ int sr_rollup_minutes(const sr_rollup_cell *c, sr_minute_cell out[60])
 /* sr_minutes_merge(a, b): the merge of two minute breakdowns (NULL = none). */
 /* Merges two minute lists sorted by minute into out (room for 60); returns
  * the count. Minutes present in both are added up. */
-static int minutes_merge(const minute_acc *a, int na, const minute_acc *b, int nb,
-                         minute_acc *out)
+static int minutes_merge(const minute_acc *a, int na, const minute_acc *b, int nb, minute_acc *out)
 {
     int k = 0, i = 0, j = 0;
     while (i < na || j < nb) {
@@ -519,15 +518,20 @@ static void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
         if (sqlite3_value_type(argv[i]) != SQLITE_BLOB)
             continue;
         sr_minute_cell c[60];
-        n[i] = minutes_decode(sqlite3_value_blob(argv[i]), (size_t)sqlite3_value_bytes(argv[i]), 0,
-                              c);
+        n[i] =
+            minutes_decode(sqlite3_value_blob(argv[i]), (size_t)sqlite3_value_bytes(argv[i]), 0, c);
         if (n[i] < 0) {
             sqlite3_result_error(ctx, "sr_minutes_merge: damaged minute breakdown", -1);
             return;
         }
         for (int k = 0; k < n[i]; k++)
-            m[i][k] = (minute_acc){(int)(c[k].bucket_ms / SR_MS_MIN), c[k].n, c[k].sum,
-                                   c[k].min, c[k].max, c[k].last_ts, c[k].last};
+            m[i][k] = (minute_acc){(int)(c[k].bucket_ms / SR_MS_MIN),
+                                   c[k].n,
+                                   c[k].sum,
+                                   c[k].min,
+                                   c[k].max,
+                                   c[k].last_ts,
+                                   c[k].last};
     }
     minute_acc out[60];
     int k = minutes_merge(m[0], n[0], m[1], n[1], out);

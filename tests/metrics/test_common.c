@@ -1,0 +1,104 @@
+/*
+ * Tests of metrics/common.c: durations, points in time (ISO-8601, epoch,
+ * local times across daylight-saving changes), numbers, time zones.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "../../metrics/common.h"
+
+static sr_ms t(const char *text, const char *tz)
+{
+    sr_ms ms = 0;
+    int rc = sr_parse_time(text, tz, &ms);
+    cr_assert_eq(rc, 0, "'%s' in %s: %s", text, tz ? tz : "UTC", sr_strerror(rc));
+    return ms;
+}
+
+Test(common, durations)
+{
+    static const struct {
+        const char *text;
+        sr_ms ms;
+    } ok[] = {{"500ms", 500},       {"5s", 5000},         {"10m", 600000},
+              {"8h", 28800000},     {"14d", 1209600000},  {"2w", 1209600000},
+              {"1h30m", 5400000},   {" 15m ", 900000},    {"1d12h", 129600000}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        sr_ms ms;
+        cr_assert_eq(sr_parse_duration(ok[i].text, &ms), 0, "%s", ok[i].text);
+        cr_assert_eq(ms, ok[i].ms, "%s", ok[i].text);
+    }
+    static const char *const bad[] = {"", "5", "fast", "5 s", "-5s", "0s", "5x", "1.5h", "h"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sr_ms ms;
+        cr_assert_eq(sr_parse_duration(bad[i], &ms), SR_EINVAL, "'%s' accepted", bad[i]);
+    }
+    char buf[32];
+    sr_format_duration(8 * SR_MS_HOUR, buf, sizeof buf);
+    cr_assert_str_eq(buf, "8h");
+    sr_format_duration(90 * SR_MS_SEC, buf, sizeof buf);
+    cr_assert_str_eq(buf, "90s");
+    sr_format_duration(1500, buf, sizeof buf);
+    cr_assert_str_eq(buf, "1500ms");
+}
+
+Test(common, iso8601_and_epoch)
+{
+    cr_assert_eq(t("2015-03-01T10:00:00-08:00", NULL), 1425232800000LL);
+    cr_assert_eq(t("2015-03-01T18:00:00Z", NULL), 1425232800000LL);
+    cr_assert_eq(t("2015-03-01T18:00:00.250Z", NULL), 1425232800250LL);
+    cr_assert_eq(t("2015-03-01T23:30:00+0530", NULL), 1425232800000LL);
+    cr_assert_eq(t("2015-03-01", NULL), 1425168000000LL);
+    cr_assert_eq(t("1425232800", NULL), 1425232800000LL);
+    cr_assert_eq(t("1425232800.5", NULL), 1425232800500LL);
+    sr_ms ms;
+    static const char *const bad[] = {"yesterday", "2015-02-30", "2015-13-01", "2015-03-01T25:00",
+                                      "2015-03-01T10:00:00+25:00", "", "1e400", "2015-03-01x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(sr_parse_time(bad[i], NULL, &ms), SR_EINVAL, "'%s' accepted", bad[i]);
+}
+
+Test(common, local_times_follow_daylight_saving)
+{
+    const char *la = "America/Los_Angeles";
+    /* winter: UTC-8; summer: UTC-7 */
+    cr_assert_eq(t("2024-01-15T12:00:00", la), t("2024-01-15T20:00:00Z", NULL));
+    cr_assert_eq(t("2024-07-15T12:00:00", la), t("2024-07-15T19:00:00Z", NULL));
+    cr_assert_eq(t("2024-07-15", la), t("2024-07-15T07:00:00Z", NULL));
+    /* either side of the spring change (2024-03-10 02:00 local), read in order,
+     * so that the remembered hour offsets are put to the test */
+    cr_assert_eq(t("2024-03-10T01:59:59", la), t("2024-03-10T09:59:59Z", NULL));
+    cr_assert_eq(t("2024-03-10T03:00:00", la), t("2024-03-10T10:00:00Z", NULL));
+    cr_assert_eq(t("2024-03-10T01:30:00", la), t("2024-03-10T09:30:00Z", NULL));
+    /* the autumn change (2024-11-03 02:00 local back to 01:00) */
+    cr_assert_eq(t("2024-11-03T00:30:00", la), t("2024-11-03T07:30:00Z", NULL));
+    cr_assert_eq(t("2024-11-03T03:00:00", la), t("2024-11-03T11:00:00Z", NULL));
+    /* London, and a zone name that is not a zone */
+    cr_assert_eq(t("2024-06-01T09:00:00", "Europe/London"), t("2024-06-01T08:00:00Z", NULL));
+    sr_ms ms;
+    cr_assert_eq(sr_parse_time("2024-06-01T09:00:00", "Mars/Olympus", &ms), SR_EINVAL);
+    cr_assert(sr_tz_valid("Europe/London"));
+    cr_assert(sr_tz_valid("UTC"));
+    cr_assert_not(sr_tz_valid("Europe"), "a directory is not a zone");
+    cr_assert_not(sr_tz_valid("../../etc/passwd"));
+}
+
+Test(common, numbers_and_words)
+{
+    double v;
+    cr_assert_eq(sr_parse_double(" 12.5 ", &v), 0);
+    cr_assert_float_eq(v, 12.5, 1e-12);
+    cr_assert_eq(sr_parse_double("-3e2", &v), 0);
+    cr_assert_float_eq(v, -300, 1e-12);
+    static const char *const bad[] = {"", "nan", "inf", "0x10", "1,5", "12abc", "1e999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(sr_parse_double(bad[i], &v), SR_EINVAL, "'%s' accepted", bad[i]);
+    cr_assert_eq(sr_edit_distance("taget", "target"), 1);
+    cr_assert_eq(sr_edit_distance("metrc", "metric"), 1);
+    cr_assert_eq(sr_edit_distance("abc", "abc"), 0);
+    char buf[40];
+    sr_format_time_utc(1425232800250LL, buf, sizeof buf);
+    cr_assert_str_eq(buf, "2015-03-01T18:00:00.250Z");
+    cr_assert_str_neq(sr_strerror(SR_ENOENT), sr_strerror(SR_EINVAL));
+}
