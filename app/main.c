@@ -262,7 +262,9 @@ static void on_report(void *ctx, const sr_poll_report *r)
     (void)ctx;
     char ts[40], next[32];
     sr_format_time_utc(sr_now_ms(), ts, sizeof ts);
-    sr_format_duration(r->next_ms > 0 ? r->next_ms : 1, next, sizeof next);
+    /* whole seconds read better than "4999ms" */
+    sr_ms shown = r->next_ms >= SR_MS_SEC ? (r->next_ms + 500) / SR_MS_SEC * SR_MS_SEC : r->next_ms;
+    sr_format_duration(shown > 0 ? shown : 1, next, sizeof next);
     if (r->ok)
         printf("%.19sZ %s: ok in %lld ms: %lld new, %lld duplicate, %lld rejected "
                "(total %lld); next in %s\n",
