@@ -1,0 +1,62 @@
+/*
+ * glyphs.c - the characters the screen draws with: UTF-8 line drawing and
+ * block elements when the locale is UTF-8, plain ASCII otherwise (LANG=C),
+ * so that a terminal that cannot show them never gets them.
+ */
+#include "tui.h"
+
+static const sr_glyphs utf8 = {
+    .utf8 = true,
+    .hline = "─",
+    .vline = "│",
+    .ul = "┌",
+    .ur = "┐",
+    .ll = "└",
+    .lr = "┘",
+    .spark = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"},
+    .block = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"},
+    .up = "▲",
+    .down = "▼",
+    .flat = "=",
+    .ok = "●",
+    .warn = "▲",
+    .crit = "✖",
+    .none = "·",
+    .sep = " › ",
+    .ellipsis = "…",
+    .braille = true,
+};
+
+static const sr_glyphs ascii = {
+    .utf8 = false,
+    .hline = "-",
+    .vline = "|",
+    .ul = "+",
+    .ur = "+",
+    .ll = "+",
+    .lr = "+",
+    .spark = {"_", ".", "-", "~", "=", "+", "*", "#"},
+    .block = {"", "#", "#", "#", "#", "#", "#", "#", "#"},
+    .up = "^",
+    .down = "v",
+    .flat = "=",
+    .ok = "o",
+    .warn = "!",
+    .crit = "X",
+    .none = ".",
+    .sep = " > ",
+    .ellipsis = "~",
+    .braille = false,
+};
+
+static const sr_glyphs *current = &ascii;
+
+const sr_glyphs *sr_glyphs_get(void)
+{
+    return current;
+}
+
+void sr_glyphs_select(bool use_utf8)
+{
+    current = use_utf8 ? &utf8 : &ascii;
+}

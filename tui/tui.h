@@ -1,0 +1,151 @@
+/*
+ * tui.h - what the pieces of the screen share: semantic colour roles and
+ * themes, the glyph set (UTF-8 or ASCII), safe text output, and the widget
+ * class table.
+ *
+ * Only tui/ includes <curses.h>. Widgets draw a panel model
+ * (metrics/panel.h) into a curses WINDOW that the layout has sized and
+ * framed; they never query the cache and never write outside their window.
+ * Every string that comes from data goes through sr_tui_put(), which drops
+ * control characters and escape sequences and measures width with wcwidth,
+ * so that nothing from a source can reach the terminal raw or break the
+ * alignment.
+ */
+#ifndef SR_TUI_H
+#define SR_TUI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <curses.h>
+
+#include "../metrics/panel.h"
+
+/* ---- colour roles (X-macro: name in theme files, fallback 8-colour fg, bg, attrs) ---- */
+#define SR_ROLES(X)                                                                            \
+    X(NORMAL, "normal", COLOR_WHITE, -1, A_NORMAL)                                             \
+    X(TITLE, "title", COLOR_CYAN, -1, A_BOLD)                                                  \
+    X(VALUE, "value", COLOR_WHITE, -1, A_BOLD)                                                 \
+    X(OK, "ok", COLOR_GREEN, -1, A_NORMAL)                                                     \
+    X(WARN, "warn", COLOR_YELLOW, -1, A_BOLD)                                                  \
+    X(CRIT, "crit", COLOR_RED, -1, A_BOLD)                                                     \
+    X(STALE, "stale", COLOR_WHITE, -1, A_DIM)                                                  \
+    X(BORDER, "border", COLOR_BLUE, -1, A_NORMAL)                                              \
+    X(FOCUS, "focus", COLOR_CYAN, -1, A_BOLD)                                                  \
+    X(DIM, "dim", COLOR_WHITE, -1, A_DIM)                                                      \
+    X(ACCENT, "accent", COLOR_MAGENTA, -1, A_NORMAL)                                           \
+    X(BAR, "bar", COLOR_BLUE, -1, A_NORMAL)                                                    \
+    X(STATUSBAR, "statusbar", COLOR_BLACK, COLOR_CYAN, A_NORMAL)                               \
+    X(SELECTED, "selected", COLOR_BLACK, COLOR_WHITE, A_NORMAL)
+
+typedef enum {
+#define SR_ROLE_ENUM(id, name, fg, bg, attr) SR_ROLE_##id,
+    SR_ROLES(SR_ROLE_ENUM)
+#undef SR_ROLE_ENUM
+        SR_ROLE_COUNT
+} sr_role;
+
+/*
+ * Sets up the roles for the current screen from the built-in palette:
+ * colour pairs when color is true and the terminal has colours, attributes
+ * only otherwise (NO_COLOR).
+ */
+void sr_theme_init_default(bool color);
+
+/* The attributes (colour pair and A_* flags) of a role under the active theme. */
+attr_t sr_role_attr(sr_role role);
+
+/* The role for a status: OK, WARN, CRIT, or DIM for none. */
+sr_role sr_status_role(sr_status s);
+
+/* ---- glyphs ---- */
+
+typedef struct {
+    bool utf8;
+    const char *hline, *vline, *ul, *ur, *ll, *lr; /* frame */
+    const char *spark[8];   /* sparkline levels, lowest first */
+    const char *block[9];   /* horizontal bar eighths: "", ▏ ... █ */
+    const char *up, *down, *flat; /* change markers */
+    const char *ok, *warn, *crit, *none; /* status symbols (besides the words) */
+    const char *sep;        /* breadcrumb separator " › " */
+    const char *ellipsis;
+    bool braille;           /* charts may use braille dots */
+} sr_glyphs;
+
+/* The glyph set for the current locale (UTF-8 or plain ASCII). */
+const sr_glyphs *sr_glyphs_get(void);
+/* Chooses the set: called once by the screen from the locale. */
+void sr_glyphs_select(bool utf8);
+
+/* ---- text ---- */
+
+/*
+ * Writes text into w at (y, x), at most max_cols columns wide, with attr:
+ * control characters (C0, DEL, C1) and escape sequences are dropped,
+ * invalid UTF-8 becomes '?', wide characters count two columns, and a text
+ * too long ends with the ellipsis. Returns the columns written.
+ */
+int sr_tui_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *text);
+
+/* Columns the text would take once sanitised (as sr_tui_put counts them). */
+int sr_tui_width(const char *text);
+
+/*
+ * Copies text into out (size outlen), sanitised as sr_tui_put does, for
+ * output that is not curses (snapshot text). Returns out.
+ */
+char *sr_tui_sanitize(const char *text, char *out, size_t outlen);
+
+/*
+ * Formats a value with its unit for a person: "13m42s" for seconds, "4 812"
+ * with thousands grouped, "91%", "1.2M EUR"; "-" for NAN. compact drops the
+ * unit words for narrow cells.
+ */
+void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compact, char *buf,
+                     size_t len);
+
+/* ---- widgets ---- */
+
+/* What one panel shows. */
+typedef struct {
+    const sr_panel_model *m;
+    const char *title; /* from the config; sanitised when drawn */
+    bool focused;
+    bool stale;         /* its source is late: drawn greyed */
+    int scroll;         /* first row shown (tables, bars) */
+    int selected;       /* highlighted row, -1 = none */
+} sr_view;
+
+/*
+ * A widget class: a static const table per widget. draw() fills the whole
+ * window (it may assume werase() was done); key() handles a key while the
+ * panel has focus and returns true when it used it; `wants` says which
+ * parts of the panel model it needs (SR_PANEL_*), `n_series` how many
+ * slices (0 = the window's width).
+ */
+typedef struct {
+    const char *name;
+    int min_w, min_h; /* smallest inner size that still makes sense */
+    unsigned wants;
+    void (*draw)(WINDOW *w, const sr_view *v);
+    bool (*key)(sr_view *v, int key);
+} sr_widget_class;
+
+/* The widget named name ("tile", "sparkline", ...), or NULL. */
+const sr_widget_class *sr_widget_find(const char *name);
+
+extern const sr_widget_class sr_widget_tile, sr_widget_sparkline, sr_widget_gauge,
+    sr_widget_bars, sr_widget_table, sr_widget_chart, sr_widget_histogram;
+
+/*
+ * Draws a series as a sparkline of `width` cells at (y, x): one cell per
+ * value (resampled to width), scaled between the series' min and max; NAN
+ * cells are blank. Shared by tile, sparkline, bars and table.
+ */
+void sr_draw_sparkline(WINDOW *w, int y, int x, int width, const double *series, size_t n,
+                       attr_t attr);
+
+#endif
