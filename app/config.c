@@ -62,6 +62,17 @@ struct sitrep_vals {
     char timezone[sizeof((sr_config *)0)->timezone];
     char title[SR_LABEL_MAX];
     sr_ms retention_ms;
+    char theme[SR_NAME_MAX];
+    sr_ms refresh_ms;
+};
+
+/* What [page.NAME] holds while the file is read. */
+struct page_vals {
+    char name[SR_NAME_MAX];
+    char title[SR_LABEL_MAX];
+    char panels[512]; /* panel names, separated by commas or blanks */
+    double columns;
+    int line;
 };
 
 /* One option and where its value goes in the section's struct. */
@@ -109,6 +120,20 @@ static const struct opt sitrep_opts[] = {
       .def = "sitrep",
       .help = "shown at the top left of the screen"},
      AT(struct sitrep_vals, title)},
+    {{.name = "theme",
+      .type = SR_OPT_TEXT,
+      .def = "default",
+      .help = "colour theme: default, light, high-contrast, mono, colour-blind-safe, or a "
+              "file path (--theme overrides)"},
+     AT(struct sitrep_vals, theme)},
+    {{.name = "refresh",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = "1s",
+      .min = 100,
+      .max = (double)SR_MS_HOUR,
+      .help = "how often the screen looks for new data (it redraws only what changed)"},
+     AT(struct sitrep_vals, refresh_ms)},
 };
 
 static const struct opt metric_opts[] = {
@@ -241,7 +266,29 @@ static const struct opt panel_opts[] = {
      AT(sr_cfg_panel, widget)},
 };
 
-enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_PANEL };
+static const struct opt page_opts[] = {
+    {{.name = "title",
+      .type = SR_OPT_TEXT,
+      .flags = SR_OPT_DERIVED,
+      .def = "NAME",
+      .help = "the page's name in the status bar"},
+     AT(struct page_vals, title)},
+    {{.name = "panels",
+      .type = SR_OPT_TEXT,
+      .flags = SR_OPT_REQUIRED,
+      .help = "the panels of the page in reading order, by NAME, separated by commas"},
+     AT(struct page_vals, panels)},
+    {{.name = "columns",
+      .type = SR_OPT_NUMBER,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = "3",
+      .min = 1,
+      .max = 12,
+      .help = "panels per row on a wide terminal (fewer when it is narrow)"},
+     AT(struct page_vals, columns)},
+};
+
+enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_PANEL, K_PAGE };
 
 struct kind {
     sr_cfg_section_spec pub; /* first: sr_cfg_option_at() maps pub back to its kind */
@@ -279,6 +326,14 @@ static const struct kind kinds[] = {
       .n_options = COUNT(panel_opts)},
      K_PANEL,
      panel_opts},
+    {{.kind = "page",
+      .header = "[page.NAME]",
+      .named = 1,
+      .help = "a page of panels (keys 1-9 switch pages); without any, one page shows every "
+              "panel",
+      .n_options = COUNT(page_opts)},
+     K_PAGE,
+     page_opts},
 };
 
 size_t sr_cfg_section_count(void)
@@ -849,6 +904,7 @@ struct sect {
         sr_metric_def metric;
         sr_cfg_adapter adapter;
         sr_cfg_panel panel;
+        struct page_vals page;
     } v;
     struct seen *seen;
     size_t n_seen;
@@ -997,6 +1053,11 @@ static struct sect *sect_new(struct parser *p, const struct kind *k, const char 
     case K_PANEL:
         snprintf(s->v.panel.name, sizeof s->v.panel.name, "%s", name);
         s->v.panel.line = p->lineno;
+        break;
+    case K_PAGE:
+        snprintf(s->v.page.name, sizeof s->v.page.name, "%s", name);
+        snprintf(s->v.page.title, sizeof s->v.page.title, "%s", name);
+        s->v.page.line = p->lineno;
         break;
     }
     apply_defaults(k, &s->v);
@@ -1497,6 +1558,7 @@ static void finish_section(struct parser *p, struct sect *s)
         finish_adapter(p, s);
         return;
     case K_PANEL:
+    case K_PAGE:
         if (!s->duplicate)
             check_required(p, s, SR_OPT_REQUIRED, "");
         return;
@@ -1591,6 +1653,75 @@ static void check_panel(struct parser *p, struct sect *s, sr_ms retention_ms, bo
         snprintf(pn->title, sizeof pn->title, "%s", m->v.metric.label);
 }
 
+static const struct sect *panel_find(const struct parser *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_sects; i++) {
+        const struct sect *s = p->sects[i];
+        if (s->kind->id == K_PANEL && !s->duplicate && strcmp(s->name, name) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* Calls fn for each name of a page's panel list; stops when fn returns false. */
+static void each_listed(const char *list, bool (*fn)(void *ctx, const char *name), void *ctx)
+{
+    const char *c = list;
+    while (*c) {
+        while (*c == ',' || *c == ' ' || *c == '\t')
+            c++;
+        size_t n = strcspn(c, ", \t");
+        if (n == 0)
+            break;
+        char name[SR_NAME_MAX + 8];
+        snprintf(name, sizeof name, "%.*s", (int)(n < SR_NAME_MAX + 4 ? n : SR_NAME_MAX + 4), c);
+        if (!fn(ctx, name))
+            return;
+        c += n;
+    }
+}
+
+struct page_check {
+    struct parser *p;
+    const struct sect *s;
+    int count;
+};
+
+static bool check_listed(void *ctx, const char *name)
+{
+    struct page_check *pc = ctx;
+    pc->count++;
+    if (panel_find(pc->p, name))
+        return true;
+    const char *names[64];
+    size_t n = 0;
+    for (size_t i = 0; i < pc->p->n_sects && n < COUNT(names); i++) {
+        if (pc->p->sects[i]->kind->id == K_PANEL && !pc->p->sects[i]->duplicate)
+            names[n++] = pc->p->sects[i]->name;
+    }
+    const char *best = nearest(name, names, n);
+    if (best)
+        sink_add(&pc->p->err, key_line(pc->s, "panels"),
+                 "panels: no panel '%s' is defined in this file, did you mean '%s'?", name, best);
+    else
+        sink_add(&pc->p->err, key_line(pc->s, "panels"),
+                 "panels: no panel '%s' is defined in this file, expected the NAME of a "
+                 "[panel.NAME] section",
+                 name);
+    return true;
+}
+
+static void check_page(struct parser *p, const struct sect *s)
+{
+    if (!key_ok(s, "panels"))
+        return;
+    struct page_check pc = {p, s, 0};
+    each_listed(s->v.page.panels, check_listed, &pc);
+    if (pc.count == 0)
+        sink_add(&p->err, key_line(s, "panels"),
+                 "panels: the list is empty, expected panel names separated by commas");
+}
+
 static void check_refs(struct parser *p, const struct sect *sitrep)
 {
     bool retention_ok = !sitrep || !seen_find(sitrep, "retention") || key_ok(sitrep, "retention");
@@ -1608,11 +1739,68 @@ static void check_refs(struct parser *p, const struct sect *sitrep)
             check_ratio(p, s);
         else if (s->kind->id == K_PANEL)
             check_panel(p, s, retention, retention_ok);
+        else if (s->kind->id == K_PAGE)
+            check_page(p, s);
     }
 }
 
 /* ---------------------------------------------------------------------- */
 /* Putting it together                                                     */
+
+struct page_build {
+    sr_config *cfg;
+    sr_cfg_page *pg;
+};
+
+static bool add_listed(void *ctx, const char *name)
+{
+    struct page_build *b = ctx;
+    for (size_t i = 0; i < b->cfg->n_panels; i++) {
+        if (strcmp(b->cfg->panels[i].name, name) == 0) {
+            b->pg->panels[b->pg->n_panels++] = i;
+            break;
+        }
+    }
+    return true;
+}
+
+/* The pages of cfg; without [page.*], one page "overview" of every panel. */
+static int build_pages(struct parser *p, sr_config *cfg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_sects; i++)
+        n += p->sects[i]->kind->id == K_PAGE;
+    cfg->pages = calloc(n ? n : 1, sizeof *cfg->pages);
+    if (!cfg->pages)
+        return SR_ENOMEM;
+    for (size_t i = 0; i < p->n_sects; i++) {
+        const struct sect *s = p->sects[i];
+        if (s->kind->id != K_PAGE)
+            continue;
+        sr_cfg_page *pg = &cfg->pages[cfg->n_pages++];
+        snprintf(pg->name, sizeof pg->name, "%s", s->v.page.name);
+        snprintf(pg->title, sizeof pg->title, "%s", s->v.page.title);
+        pg->columns = (int)s->v.page.columns;
+        pg->line = s->v.page.line;
+        pg->panels = calloc(cfg->n_panels + 1, sizeof *pg->panels);
+        if (!pg->panels)
+            return SR_ENOMEM;
+        struct page_build b = {cfg, pg};
+        each_listed(s->v.page.panels, add_listed, &b);
+    }
+    if (cfg->n_pages == 0) {
+        sr_cfg_page *pg = &cfg->pages[cfg->n_pages++];
+        snprintf(pg->name, sizeof pg->name, "overview");
+        snprintf(pg->title, sizeof pg->title, "Overview");
+        pg->columns = 3;
+        pg->panels = calloc(cfg->n_panels + 1, sizeof *pg->panels);
+        if (!pg->panels)
+            return SR_ENOMEM;
+        for (size_t i = 0; i < cfg->n_panels; i++)
+            pg->panels[pg->n_panels++] = i;
+    }
+    return 0;
+}
 
 /* Moves what the sections hold into cfg (which takes ownership). */
 static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
@@ -1645,8 +1833,12 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
         case K_PANEL:
             cfg->panels[cfg->n_panels++] = s->v.panel;
             break;
+        case K_PAGE:
+            break;
         }
     }
+    if (build_pages(p, cfg))
+        return SR_ENOMEM;
 
     struct sitrep_vals d = {0};
     const struct sitrep_vals *v = &d;
@@ -1656,6 +1848,8 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
         apply_defaults(&kinds[K_SITREP], &d);
     snprintf(cfg->timezone, sizeof cfg->timezone, "%s", v->timezone);
     snprintf(cfg->title, sizeof cfg->title, "%s", v->title);
+    snprintf(cfg->theme, sizeof cfg->theme, "%s", v->theme);
+    cfg->refresh_ms = v->refresh_ms;
     cfg->retention_ms = v->retention_ms;
     if (!v->cache) {
         cfg->cache = xdg_file("XDG_STATE_HOME", ".local/state", "sitrep/cache.db");
@@ -1838,6 +2032,9 @@ void sr_config_destroy(sr_config *cfg)
         free(cfg->adapters[i].opts);
     }
     free(cfg->adapters);
+    for (size_t i = 0; i < cfg->n_pages; i++)
+        free(cfg->pages[i].panels);
+    free(cfg->pages);
     free(cfg->panels);
     free(cfg->metrics.v);
     free(cfg->cache);

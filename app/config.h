@@ -50,6 +50,15 @@ typedef struct {
     int line;
 } sr_cfg_panel;
 
+typedef struct {
+    char name[SR_NAME_MAX]; /* NAME of [page.NAME] */
+    char title[SR_LABEL_MAX];
+    int columns;      /* panels per row, default 3 */
+    size_t *panels;   /* indices into sr_config.panels, in the order listed */
+    size_t n_panels;
+    int line;
+} sr_cfg_page;
+
 typedef struct sr_config {
     char *path;               /* the file read, as given; owned */
     char *dir;                /* its directory, absolute when it exists; owned */
@@ -62,6 +71,10 @@ typedef struct sr_config {
     size_t n_adapters;
     sr_cfg_panel *panels;
     size_t n_panels;
+    sr_cfg_page *pages; /* at least one: without [page.*], "overview" with every panel */
+    size_t n_pages;
+    char theme[SR_NAME_MAX]; /* [sitrep] theme, default "default" */
+    sr_ms refresh_ms;        /* [sitrep] refresh, default 1s */
 } sr_config;
 
 /* One problem found in a config file. */

@@ -582,7 +582,7 @@ Test(config, unknown_key_names_the_nearest_valid_key)
                   "t.ini:3: unknown key 'taget' in [metric.response_p1], did you mean 'target'?");
     expect_errors("[sitrep]\ntimezone = UTC\ncolour = red\n",
                   "t.ini:3: unknown key 'colour' in [sitrep], expected one of cache, timezone, "
-                  "retention, title");
+                  "retention, title, theme, refresh");
     expect_errors("[panel.p]\nmetric = m\nWindow = 1h\n[metric.m]\nkind = gauge\n",
                   "t.ini:3: unknown key 'Window' in [panel.p], did you mean 'window'?");
 }
@@ -913,9 +913,9 @@ Test(config, error_format)
 
 Test(config, option_tables_describe_every_option)
 {
-    cr_assert_eq(sr_cfg_section_count(), 4);
-    cr_assert_null(sr_cfg_section_at(4));
-    static const char *const kinds[] = {"sitrep", "metric", "adapter", "panel"};
+    cr_assert_eq(sr_cfg_section_count(), 5);
+    cr_assert_null(sr_cfg_section_at(5));
+    static const char *const kinds[] = {"sitrep", "metric", "adapter", "panel", "page"};
     size_t total = 0;
     for (size_t i = 0; i < sr_cfg_section_count(); i++) {
         const sr_cfg_section_spec *s = sr_cfg_section_at(i);
@@ -934,7 +934,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 4 + 12 + 3 + 6);
+    cr_assert_eq(total, 6 + 12 + 3 + 6 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
@@ -968,4 +968,72 @@ Test(config, table_choices_and_documented_defaults_match_kpi)
                  k ? ", " : "", a, sr_kind_name(k));
     }
     cr_assert_str_eq(agg->def, expected);
+}
+
+/* ---- pages ---- */
+
+static const char pages_base[] = "[metric.m]\nkind = event\n"
+                                 "[panel.a]\nmetric = m\n"
+                                 "[panel.b]\nmetric = m\n"
+                                 "[panel.c]\nmetric = m\n";
+
+Test(config, pages_list_panels_in_order)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s[page.main]\ntitle = Main\npanels = c, a\ncolumns = 2\n[page.all]\npanels = a b c\n",
+             pages_base);
+    sr_config *cfg = NULL;
+    sr_cfg_errors errs = {0};
+    cr_assert_eq(sr_config_parse("p.ini", text, &cfg, &errs), 0);
+    cr_assert_eq(cfg->n_pages, 2);
+    cr_assert_str_eq(cfg->pages[0].name, "main");
+    cr_assert_str_eq(cfg->pages[0].title, "Main");
+    cr_assert_eq(cfg->pages[0].columns, 2);
+    cr_assert_eq(cfg->pages[0].n_panels, 2);
+    cr_assert_str_eq(cfg->panels[cfg->pages[0].panels[0]].name, "c");
+    cr_assert_str_eq(cfg->panels[cfg->pages[0].panels[1]].name, "a");
+    cr_assert_str_eq(cfg->pages[1].title, "all");
+    cr_assert_eq(cfg->pages[1].columns, 3);
+    cr_assert_eq(cfg->pages[1].n_panels, 3);
+    cr_assert_str_eq(cfg->theme, "default");
+    cr_assert_eq(cfg->refresh_ms, 1000);
+    sr_config_destroy(cfg);
+    sr_cfg_errors_fini(&errs);
+}
+
+Test(config, without_pages_one_page_shows_every_panel)
+{
+    sr_config *cfg = NULL;
+    sr_cfg_errors errs = {0};
+    cr_assert_eq(sr_config_parse("p.ini", pages_base, &cfg, &errs), 0);
+    cr_assert_eq(cfg->n_pages, 1);
+    cr_assert_str_eq(cfg->pages[0].name, "overview");
+    cr_assert_eq(cfg->pages[0].n_panels, 3);
+    sr_config_destroy(cfg);
+    sr_cfg_errors_fini(&errs);
+}
+
+Test(config, page_errors_name_their_line)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s[page.main]\npanels = a, bb\ncolumns = 20\n[page.empty]\n",
+             pages_base);
+    sr_config *cfg = NULL;
+    sr_cfg_errors errs = {0};
+    cr_assert_eq(sr_config_parse("p.ini", text, &cfg, &errs), SR_EINVAL);
+    cr_assert_null(cfg);
+    char all[2048] = "";
+    for (size_t i = 0; i < errs.n; i++) {
+        char line[512];
+        sr_cfg_error_format(&errs.v[i], line, sizeof line);
+        strcat(all, line);
+        strcat(all, "\n");
+    }
+    cr_assert(strstr(all, "p.ini:10: panels: no panel 'bb' is defined in this file, did you "
+                          "mean 'b'?"),
+              "%s", all);
+    cr_assert(strstr(all, "p.ini:11: columns"), "%s", all);
+    cr_assert(strstr(all, "p.ini:12: ") && strstr(all, "panels"), "%s", all);
+    sr_cfg_errors_fini(&errs);
 }
