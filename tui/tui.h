@@ -141,11 +141,47 @@ extern const sr_widget_class sr_widget_tile, sr_widget_sparkline, sr_widget_gaug
     sr_widget_bars, sr_widget_table, sr_widget_chart, sr_widget_histogram;
 
 /*
- * Draws a series as a sparkline of `width` cells at (y, x): one cell per
- * value (resampled to width), scaled between the series' min and max; NAN
- * cells are blank. Shared by tile, sparkline, bars and table.
+ * Draws a series as a sparkline of `width` cells at (y, x): the series is
+ * resampled to one value per cell (the average of the finite values the
+ * cell covers), scaled between the lowest and highest cell, and drawn with
+ * the spark[] glyphs; the lowest cell still shows the lowest glyph, a flat
+ * series sits at the middle level, a cell with no finite value is blank.
+ * Clipped to the window. Shared by tile, sparkline, bars and table.
  */
 void sr_draw_sparkline(WINDOW *w, int y, int x, int width, const double *series, size_t n,
                        attr_t attr);
+
+/*
+ * The same, `rows` rows tall from row y down: each column has rows * 8
+ * levels, filled from the bottom with full blocks and one partial block.
+ */
+void sr_draw_sparkline_rows(WINDOW *w, int y, int x, int width, int rows, const double *series,
+                            size_t n, attr_t attr);
+
+/*
+ * Draws a panel's current value at (y, x) in at most max_cols columns, the
+ * longest form that fits: "p90 13m42s" (the aggregate's name dim, for
+ * aggregates that are not the metric's natural value), "13m42s", the
+ * compact form, then cut with the ellipsis. "no data" (dim) when m is NULL
+ * or the value is NAN; everything in the stale role when stale. Returns
+ * the columns written.
+ */
+int sr_draw_value(WINDOW *w, int y, int x, int max_cols, const sr_panel_model *m, bool stale);
+
+/*
+ * Draws a status right-aligned to end before column `right`, in its role:
+ * "✖ CRIT" (symbol and word), else "CRIT", else the symbol alone, whichever
+ * first fits max_cols; never colour alone. Returns the columns written, 0
+ * for SR_STATUS_NONE (nothing is drawn).
+ */
+int sr_draw_status(WINDOW *w, int y, int right, int max_cols, sr_status s);
+
+/*
+ * Draws a panel's value at the left of row y and its status at the right,
+ * within width columns: the status takes what the value's compact form
+ * leaves (half the width when it leaves nothing), the value the rest.
+ * Returns the columns the value took.
+ */
+int sr_draw_value_status(WINDOW *w, int y, int width, const sr_panel_model *m, bool stale);
 
 #endif

@@ -1,0 +1,762 @@
+/*
+ * Tests of tui/tile.c, tui/sparkline.c and tui/gauge.c: each widget draws a
+ * hand-built panel model into a real curses window (a real SCREEN on
+ * xterm-256color writing to /dev/null), and the cells are read back as
+ * UTF-8 text and attributes. Covers value and unit formatting, the change
+ * marker, status words and their colours, "no data", stale figures,
+ * sparkline levels (UTF-8 and ASCII), resampling, gauge fill in eighths and
+ * threshold markers, windows down to 1x1 (nothing written outside them),
+ * and escape sequences from data never reaching the cells.
+ */
+#include <criterion/criterion.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "../../tui/tui.h"
+
+static SCREEN *scr;
+static FILE *out_f, *in_f;
+static WINDOW *wins[8];
+static int n_wins;
+
+static sr_metric_def def;
+static sr_panel_model model;
+
+static void setup(void)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    setenv("TERM", "xterm-256color", 1);
+    out_f = fopen("/dev/null", "w");
+    in_f = fopen("/dev/null", "r");
+    cr_assert_not_null(out_f);
+    cr_assert_not_null(in_f);
+    scr = newterm(NULL, out_f, in_f);
+    cr_assert_not_null(scr, "newterm failed");
+    sr_glyphs_select(true);
+    sr_theme_init_default(true);
+    n_wins = 0;
+}
+
+static void teardown(void)
+{
+    while (n_wins > 0)
+        delwin(wins[--n_wins]);
+    if (scr) {
+        endwin();
+        delscreen(scr);
+        scr = NULL;
+    }
+    if (out_f)
+        fclose(out_f);
+    if (in_f)
+        fclose(in_f);
+    out_f = in_f = NULL;
+}
+
+TestSuite(widgets_a, .init = setup, .fini = teardown);
+
+/* A window freed by teardown (children are made after their parents, freed before). */
+static WINDOW *win(int h, int w)
+{
+    WINDOW *x = newwin(h, w, 0, 0);
+    cr_assert_not_null(x);
+    wins[n_wins++] = x;
+    return x;
+}
+
+static WINDOW *sub(WINDOW *parent, int h, int w, int y, int x)
+{
+    WINDOW *s = derwin(parent, h, w, y, x);
+    cr_assert_not_null(s);
+    wins[n_wins++] = s;
+    return s;
+}
+
+/* Row y of w as UTF-8, every cell (trailing blanks included). */
+static char *row(WINDOW *w, int y, char *buf, size_t len)
+{
+    int h, wd;
+    getmaxyx(w, h, wd);
+    (void)h;
+    cchar_t cells[512];
+    cr_assert(wd < 512);
+    mvwin_wchnstr(w, y, 0, cells, wd);
+    size_t o = 0;
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    for (int i = 0; i < wd; i++) {
+        wchar_t wch[CCHARW_MAX + 1];
+        attr_t a;
+        short pair;
+        getcchar(&cells[i], wch, &a, &pair, NULL);
+        for (int k = 0; wch[k] && k < CCHARW_MAX; k++) {
+            char mb[MB_LEN_MAX];
+            size_t n = wcrtomb(mb, wch[k], &st);
+            if (n != (size_t)-1 && o + n < len) {
+                memcpy(buf + o, mb, n);
+                o += n;
+            }
+        }
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+/* Every row of w, joined with newlines. */
+static char *content(WINDOW *w, char *buf, size_t len)
+{
+    int h, wd;
+    getmaxyx(w, h, wd);
+    (void)wd;
+    size_t o = 0;
+    buf[0] = 0;
+    for (int y = 0; y < h; y++) {
+        char line[4096];
+        row(w, y, line, sizeof line);
+        o += (size_t)snprintf(buf + o, len - o, "%s\n", line);
+        cr_assert(o < len);
+    }
+    return buf;
+}
+
+/* The glyph in cell (y, x) as UTF-8. */
+static const char *cell(WINDOW *w, int y, int x)
+{
+    static char buf[32];
+    cchar_t c;
+    mvwin_wch(w, y, x, &c);
+    wchar_t wch[CCHARW_MAX + 1];
+    attr_t a;
+    short pair;
+    getcchar(&c, wch, &a, &pair, NULL);
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    size_t n = wcrtomb(buf, wch[0], &st);
+    buf[n == (size_t)-1 ? 0 : n] = 0;
+    return buf;
+}
+
+/* The colour pair of cell (y, x). */
+static int cell_pair(WINDOW *w, int y, int x)
+{
+    cchar_t c;
+    mvwin_wch(w, y, x, &c);
+    wchar_t wch[CCHARW_MAX + 1];
+    attr_t a;
+    short pair;
+    getcchar(&c, wch, &a, &pair, NULL);
+    return pair;
+}
+
+static int role_pair(sr_role r)
+{
+    int p = PAIR_NUMBER(sr_role_attr(r));
+    cr_assert_neq(p, 0, "role %d has no colour pair", (int)r);
+    return p;
+}
+
+/* The column at which needle starts in row y, or -1 (cells count one column each). */
+static int col_of(WINDOW *w, int y, const char *needle)
+{
+    char line[4096];
+    row(w, y, line, sizeof line);
+    const char *p = strstr(line, needle);
+    if (!p)
+        return -1;
+    int col = 0;
+    for (const char *q = line; q < p; q++)
+        if (((unsigned char)*q & 0xc0) != 0x80)
+            col++;
+    return col;
+}
+
+/* How many times needle occurs in s. */
+static int count(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + strlen(needle), needle))
+        n++;
+    return n;
+}
+
+/*
+ * A response-time metric (event, p90, seconds) valued v, with a rising
+ * series of n_series slices and no previous window.
+ */
+static sr_panel_model *resp(double v)
+{
+    sr_metric_def_init(&def, "resp");
+    snprintf(def.unit, sizeof def.unit, "s");
+    memset(&model, 0, sizeof model);
+    model.def = &def;
+    model.agg = def.agg;
+    sr_agg_format(model.agg, model.agg_name, sizeof model.agg_name);
+    model.c.now.value = v;
+    model.c.prev.value = NAN;
+    model.c.week_ago.value = NAN;
+    model.change_pct = NAN;
+    model.status = sr_kpi_status_for(&def, model.agg, v);
+    model.n_series = 32;
+    for (size_t i = 0; i < model.n_series; i++)
+        model.series[i] = 600 + 10.0 * (double)i;
+    return &model;
+}
+
+/* A gauge metric (vehicles in service, unit unit) valued v. */
+static sr_panel_model *level(double v, const char *unit)
+{
+    sr_metric_def_init(&def, "in_service");
+    snprintf(def.unit, sizeof def.unit, "%s", unit);
+    def.kind = SR_KIND_GAUGE;
+    def.agg = sr_kind_default_agg(SR_KIND_GAUGE);
+    def.better = SR_BETTER_HIGHER;
+    memset(&model, 0, sizeof model);
+    model.def = &def;
+    model.agg = def.agg;
+    sr_agg_format(model.agg, model.agg_name, sizeof model.agg_name);
+    model.c.now.value = v;
+    model.c.prev.value = NAN;
+    model.c.week_ago.value = NAN;
+    model.change_pct = NAN;
+    model.status = SR_STATUS_NONE;
+    return &model;
+}
+
+/* Sets thresholds (better lower) and recomputes the status. */
+static void thresholds(double warn, double crit)
+{
+    def.warn = warn;
+    def.crit = crit;
+    model.status = sr_kpi_status_for(&def, model.agg, model.c.now.value);
+}
+
+static void draw(const sr_widget_class *k, WINDOW *w, const sr_panel_model *m)
+{
+    sr_view v = {.m = m, .title = "Emergency response P1", .selected = -1};
+    werase(w);
+    k->draw(w, &v);
+}
+
+/* ---- tile ---- */
+
+Test(widgets_a, tile_value_with_unit_and_aggregate)
+{
+    WINDOW *w = win(4, 34);
+    draw(&sr_widget_tile, w, resp(822));
+    char line[512];
+    cr_assert_eq(col_of(w, 0, "p90 13m42s"), 0, "row 0: '%s'", row(w, 0, line, sizeof line));
+    cr_assert_eq(cell_pair(w, 0, 4), role_pair(SR_ROLE_VALUE));
+    cr_assert_eq(cell_pair(w, 0, 0), role_pair(SR_ROLE_DIM), "the aggregate name is dim");
+
+    /* a gauge's natural value goes without its aggregate name, with its unit */
+    draw(&sr_widget_tile, w, level(4812, "cases"));
+    cr_assert_eq(col_of(w, 0, "4 812 cases"), 0, "row 0: '%s'", row(w, 0, line, sizeof line));
+    cr_assert_eq(col_of(w, 0, "last"), -1);
+}
+
+Test(widgets_a, tile_change_marker_and_percent)
+{
+    WINDOW *w = win(3, 34);
+    char line[512];
+    sr_panel_model *m = resp(822);
+    m->change_pct = -6.0;
+    draw(&sr_widget_tile, w, m);
+    int c = col_of(w, 0, "▼6% vs prev");
+    cr_assert_eq(c, 34 - 11, "right-aligned: '%s'", row(w, 0, line, sizeof line));
+
+    m->change_pct = 12.4;
+    draw(&sr_widget_tile, w, m);
+    cr_assert_neq(col_of(w, 0, "▲12% vs prev"), -1, "'%s'", row(w, 0, line, sizeof line));
+
+    m->change_pct = 3.14;
+    draw(&sr_widget_tile, w, m);
+    cr_assert_neq(col_of(w, 0, "▲3.1% vs prev"), -1, "'%s'", row(w, 0, line, sizeof line));
+
+    m->change_pct = 0.01;
+    draw(&sr_widget_tile, w, m);
+    cr_assert_neq(col_of(w, 0, "= vs prev"), -1, "flat: '%s'", row(w, 0, line, sizeof line));
+
+    m->change_pct = NAN;
+    draw(&sr_widget_tile, w, m);
+    row(w, 0, line, sizeof line);
+    cr_assert_null(strstr(line, "vs prev"), "unknown change: '%s'", line);
+    cr_assert_null(strstr(line, "▲"));
+    cr_assert_null(strstr(line, "▼"));
+}
+
+Test(widgets_a, tile_change_coloured_by_direction)
+{
+    WINDOW *w = win(3, 34);
+    sr_panel_model *m = resp(500);
+    thresholds(600, 900);
+    m->change_pct = -6.0; /* lower is better: an improvement */
+    draw(&sr_widget_tile, w, m);
+    int c = col_of(w, 0, "▼");
+    cr_assert_geq(c, 0);
+    cr_assert_eq(cell_pair(w, 0, c), role_pair(SR_ROLE_OK));
+    m->change_pct = 6.0;
+    draw(&sr_widget_tile, w, m);
+    c = col_of(w, 0, "▲");
+    cr_assert_geq(c, 0);
+    cr_assert_eq(cell_pair(w, 0, c), role_pair(SR_ROLE_WARN));
+}
+
+Test(widgets_a, tile_status_word_symbol_and_colour)
+{
+    WINDOW *w = win(3, 34);
+    char text[4096];
+    const struct {
+        double v;
+        const char *word, *sym;
+        sr_role role;
+    } cases[] = {
+        {500, "OK", "●", SR_ROLE_OK},
+        {700, "WARN", "▲", SR_ROLE_WARN},
+        {1000, "CRIT", "✖", SR_ROLE_CRIT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        resp(cases[i].v);
+        thresholds(600, 900);
+        draw(&sr_widget_tile, w, &model);
+        char want[32];
+        snprintf(want, sizeof want, "%s %s", cases[i].sym, cases[i].word);
+        int c = col_of(w, 1, want);
+        cr_assert_eq(c, 34 - (int)strlen(cases[i].word) - 2, "row 1: '%s'",
+                     row(w, 1, text, sizeof text));
+        for (int k = 0; k < 2 + (int)strlen(cases[i].word); k++)
+            cr_assert_eq(cell_pair(w, 1, c + k), role_pair(cases[i].role), "%s cell %d",
+                         cases[i].word, k);
+    }
+
+    /* no thresholds: no status at all */
+    draw(&sr_widget_tile, w, resp(1000));
+    content(w, text, sizeof text);
+    cr_assert_null(strstr(text, "OK"));
+    cr_assert_null(strstr(text, "WARN"));
+    cr_assert_null(strstr(text, "CRIT"), "'%s'", text);
+}
+
+Test(widgets_a, tile_target_or_previous_value)
+{
+    WINDOW *w = win(3, 34);
+    char line[512];
+    sr_panel_model *m = resp(822);
+    def.target = 900;
+    thresholds(600, 900);
+    draw(&sr_widget_tile, w, m);
+    cr_assert_eq(col_of(w, 1, "target 15m00s"), 0, "'%s'", row(w, 1, line, sizeof line));
+
+    WINDOW *narrow = win(3, 20); /* "target 15m00s" and "▲ WARN" do not both fit */
+    draw(&sr_widget_tile, narrow, m);
+    cr_assert_str_eq(row(narrow, 1, line, sizeof line), "tgt 15m00s    ▲ WARN");
+    WINDOW *narrower = win(3, 14); /* no figure is cut */
+    draw(&sr_widget_tile, narrower, m);
+    cr_assert_str_eq(row(narrower, 1, line, sizeof line), "        ▲ WARN");
+
+    m = resp(822);
+    m->c.prev.value = 870;
+    draw(&sr_widget_tile, w, m);
+    cr_assert_eq(col_of(w, 1, "prev 14m30s"), 0, "'%s'", row(w, 1, line, sizeof line));
+}
+
+Test(widgets_a, tile_nan_is_no_data_dim)
+{
+    WINDOW *w = win(3, 30);
+    char text[4096];
+    draw(&sr_widget_tile, w, resp(NAN));
+    cr_assert_eq(col_of(w, 0, "no data"), 0, "'%s'", content(w, text, sizeof text));
+    cr_assert_eq(cell_pair(w, 0, 0), role_pair(SR_ROLE_DIM));
+    cr_assert_null(strstr(content(w, text, sizeof text), "nan"));
+
+    /* and without a model at all */
+    sr_view v = {.m = NULL, .selected = -1};
+    werase(w);
+    sr_widget_tile.draw(w, &v);
+    cr_assert_eq(col_of(w, 0, "no data"), 0);
+}
+
+Test(widgets_a, tile_stale_values_are_greyed)
+{
+    WINDOW *w = win(3, 34);
+    sr_panel_model *m = resp(822);
+    m->change_pct = -6;
+    sr_view v = {.m = m, .stale = true, .selected = -1};
+    werase(w);
+    sr_widget_tile.draw(w, &v);
+    int c = col_of(w, 0, "13m42s");
+    cr_assert_geq(c, 0);
+    cr_assert_eq(cell_pair(w, 0, c), role_pair(SR_ROLE_STALE));
+    cr_assert_eq(cell_pair(w, 0, col_of(w, 0, "▼")), role_pair(SR_ROLE_STALE));
+    cr_assert_eq(cell_pair(w, 2, 0), role_pair(SR_ROLE_STALE), "the sparkline too");
+}
+
+Test(widgets_a, tile_sparkline_fills_the_rows_below)
+{
+    WINDOW *w = win(5, 32);
+    draw(&sr_widget_tile, w, resp(822)); /* rising series, one slice per column */
+    cr_assert_str_eq(cell(w, 4, 0), "▁");
+    cr_assert_str_eq(cell(w, 2, 31), "█", "the top of the last column");
+    cr_assert_str_eq(cell(w, 2, 0), " ");
+    cr_assert_eq(cell_pair(w, 4, 0), role_pair(SR_ROLE_BAR));
+}
+
+Test(widgets_a, tile_height_one_and_two)
+{
+    char text[4096];
+    WINDOW *w1 = win(1, 20);
+    sr_panel_model *m = resp(1000);
+    thresholds(600, 900);
+    m->change_pct = 5;
+    draw(&sr_widget_tile, w1, m);
+    row(w1, 0, text, sizeof text);
+    cr_assert_neq(col_of(w1, 0, "16m40s"), -1, "'%s'", text);
+    cr_assert_neq(col_of(w1, 0, "CRIT"), -1, "'%s'", text);
+    cr_assert_null(strstr(text, "vs prev"), "no change at height 1");
+
+    /* narrow: the value stays whole, the status drops its symbol, then its word */
+    WINDOW *w12 = win(1, 12);
+    draw(&sr_widget_tile, w12, m);
+    cr_assert_str_eq(row(w12, 0, text, sizeof text), "16m40s  CRIT");
+    WINDOW *w8 = win(1, 8);
+    draw(&sr_widget_tile, w8, m);
+    cr_assert_str_eq(row(w8, 0, text, sizeof text), "16m40s ✖");
+
+    WINDOW *w2 = win(2, 30);
+    draw(&sr_widget_tile, w2, m);
+    content(w2, text, sizeof text);
+    cr_assert_neq(col_of(w2, 0, "p90 16m40s"), -1, "'%s'", text);
+    cr_assert_neq(col_of(w2, 1, "✖ CRIT"), -1, "'%s'", text);
+    cr_assert_null(strstr(text, "▁"), "no sparkline at height 2");
+}
+
+Test(widgets_a, tile_narrow_drops_change_then_shortens)
+{
+    char line[512];
+    sr_panel_model *m = level(4812, "cases");
+    m->change_pct = 3.1;
+
+    WINDOW *w = win(2, 19); /* "4 812 cases" + 2 + "▲3.1%" fits, " vs prev" not */
+    draw(&sr_widget_tile, w, m);
+    row(w, 0, line, sizeof line);
+    cr_assert_neq(col_of(w, 0, "▲3.1%"), -1, "'%s'", line);
+    cr_assert_null(strstr(line, "vs prev"), "'%s'", line);
+
+    WINDOW *w2 = win(2, 12); /* the change goes, the value stays whole */
+    draw(&sr_widget_tile, w2, m);
+    row(w2, 0, line, sizeof line);
+    cr_assert_eq(col_of(w2, 0, "4 812 cases"), 0, "'%s'", line);
+    cr_assert_null(strstr(line, "▲"), "'%s'", line);
+
+    WINDOW *w3 = win(2, 8); /* compact: no unit words */
+    draw(&sr_widget_tile, w3, m);
+    row(w3, 0, line, sizeof line);
+    cr_assert_eq(col_of(w3, 0, "4 812"), 0, "'%s'", line);
+    cr_assert_null(strstr(line, "cases"), "'%s'", line);
+}
+
+/* ---- sparkline ---- */
+
+Test(widgets_a, sparkline_rising_series_rising_glyphs)
+{
+    WINDOW *w = win(1, 8);
+    double s[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    sr_draw_sparkline(w, 0, 0, 8, s, 8, A_NORMAL);
+    char line[128];
+    cr_assert_str_eq(row(w, 0, line, sizeof line), "▁▂▃▄▅▆▇█");
+}
+
+Test(widgets_a, sparkline_nan_blank_and_flat_middle)
+{
+    WINDOW *w = win(1, 5);
+    char line[128];
+    double s[5] = {1, NAN, 3, NAN, 2};
+    sr_draw_sparkline(w, 0, 0, 5, s, 5, A_NORMAL);
+    cr_assert_str_eq(row(w, 0, line, sizeof line), "▁ █ ▅");
+
+    double flat[5] = {4, 4, 4, 4, 4};
+    werase(w);
+    sr_draw_sparkline(w, 0, 0, 5, flat, 5, A_NORMAL);
+    cr_assert_str_eq(row(w, 0, line, sizeof line), "▄▄▄▄▄");
+
+    double none[3] = {NAN, NAN, NAN};
+    werase(w);
+    sr_draw_sparkline(w, 0, 0, 5, none, 3, A_NORMAL);
+    cr_assert_str_eq(row(w, 0, line, sizeof line), "     ");
+    sr_draw_sparkline(w, 0, 0, 5, NULL, 0, A_NORMAL);
+    cr_assert_str_eq(row(w, 0, line, sizeof line), "     ");
+}
+
+Test(widgets_a, sparkline_resamples_by_averaging)
+{
+    WINDOW *w = win(1, 4);
+    char line[128];
+    /* 8 values into 4 cells: pairs averaged, a NAN left out of its pair */
+    double s[8] = {0, 2, NAN, 10, 20, 22, 40, 42};
+    sr_draw_sparkline(w, 0, 0, 4, s, 8, A_NORMAL);
+    /* cells 1, 10, 21, 41 over [1, 41]: levels 1, 3, 5, 8 */
+    cr_assert_str_eq(row(w, 0, line, sizeof line), "▁▃▅█");
+
+    /* 2 values stretched over 4 cells */
+    double two[2] = {0, 1};
+    werase(w);
+    sr_draw_sparkline(w, 0, 0, 4, two, 2, A_NORMAL);
+    cr_assert_str_eq(row(w, 0, line, sizeof line), "▁▁██");
+}
+
+Test(widgets_a, sparkline_ascii_glyphs)
+{
+    sr_glyphs_select(false);
+    WINDOW *w = win(1, 9);
+    double s[9] = {0, 1, 2, 3, 4, 5, 6, 7, NAN};
+    sr_draw_sparkline(w, 0, 0, 9, s, 9, A_NORMAL);
+    char line[128];
+    cr_assert_str_eq(row(w, 0, line, sizeof line), "_.-~=+*# ");
+}
+
+Test(widgets_a, sparkline_widget_uses_the_full_height)
+{
+    WINDOW *w = win(4, 16);
+    char text[4096];
+    sr_panel_model *m = resp(822);
+    m->n_series = 16;
+    for (int i = 0; i < 16; i++)
+        m->series[i] = i; /* levels 1 .. 24 over three rows */
+    draw(&sr_widget_sparkline, w, m);
+    content(w, text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "p90 13m42s"), 0, "'%s'", text);
+    cr_assert_str_eq(cell(w, 3, 0), "▁", "'%s'", text);
+    cr_assert_str_eq(cell(w, 2, 0), " ");
+    cr_assert_str_eq(cell(w, 1, 15), "█");
+    cr_assert_str_eq(cell(w, 2, 15), "█");
+    cr_assert_str_eq(cell(w, 3, 15), "█");
+    /* the middle column: level 1 + round(7/15 * 23) = 12: one full row, half of the next */
+    cr_assert_str_eq(cell(w, 3, 7), "█");
+    cr_assert_str_eq(cell(w, 2, 7), "▄");
+    cr_assert_str_eq(cell(w, 1, 7), " ");
+
+    /* height 1: the value, then an inline sparkline */
+    WINDOW *w1 = win(1, 24);
+    draw(&sr_widget_sparkline, w1, m);
+    row(w1, 0, text, sizeof text);
+    cr_assert_eq(col_of(w1, 0, "p90 13m42s"), 0, "'%s'", text);
+    cr_assert_str_eq(cell(w1, 0, 11), "▁", "'%s'", text);
+    cr_assert_str_eq(cell(w1, 0, 23), "█", "'%s'", text);
+}
+
+Test(widgets_a, sparkline_widget_status_word)
+{
+    WINDOW *w = win(3, 30);
+    resp(1000);
+    thresholds(600, 900);
+    draw(&sr_widget_sparkline, w, &model);
+    int c = col_of(w, 0, "✖ CRIT");
+    cr_assert_eq(c, 30 - 6);
+    cr_assert_eq(cell_pair(w, 0, c + 2), role_pair(SR_ROLE_CRIT));
+}
+
+/* ---- gauge ---- */
+
+Test(widgets_a, gauge_fill_proportion)
+{
+    WINDOW *w = win(2, 20);
+    char line[512];
+    draw(&sr_widget_gauge, w, level(50, "%"));
+    cr_assert_eq(col_of(w, 0, "50%"), 0, "'%s'", row(w, 0, line, sizeof line));
+    row(w, 1, line, sizeof line);
+    cr_assert_eq(count(line, "█"), 10, "'%s'", line);
+    cr_assert_eq(count(line, "─"), 10, "'%s'", line);
+    cr_assert_eq(cell_pair(w, 1, 0), role_pair(SR_ROLE_BAR));
+
+    /* eighths: 51.875% of 20 cells = 83 eighths = 10 cells and 3/8 */
+    draw(&sr_widget_gauge, w, level(51.875, "%"));
+    cr_assert_str_eq(row(w, 1, line, sizeof line), "██████████▍─────────");
+
+    draw(&sr_widget_gauge, w, level(150, "%"));
+    cr_assert_eq(count(row(w, 1, line, sizeof line), "█"), 20, "over full fills the bar");
+    draw(&sr_widget_gauge, w, level(-5, "%"));
+    cr_assert_eq(count(row(w, 1, line, sizeof line), "─"), 20, "below zero is empty");
+}
+
+Test(widgets_a, gauge_ascii_glyphs)
+{
+    sr_glyphs_select(false);
+    WINDOW *w = win(2, 20);
+    char line[512];
+    sr_panel_model *m = level(50, "%");
+    def.better = SR_BETTER_LOWER;
+    thresholds(70, 90);
+    draw(&sr_widget_gauge, w, m);
+    cr_assert_str_eq(row(w, 1, line, sizeof line), "##########----|---|-");
+    cr_assert_neq(col_of(w, 0, "o OK"), -1, "'%s'", row(w, 0, line, sizeof line));
+}
+
+Test(widgets_a, gauge_of_target_and_series_max)
+{
+    WINDOW *w = win(4, 40);
+    char text[4096];
+    sr_panel_model *m = level(37, "vehicles");
+    def.target = 50;
+    draw(&sr_widget_gauge, w, m);
+    content(w, text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "37 of 50 vehicles (74%)"), 0, "'%s'", text);
+    cr_assert_eq(cell_pair(w, 0, 0), role_pair(SR_ROLE_VALUE));
+    cr_assert_eq(count(row(w, 1, text, sizeof text), "█"), 29, "'%s'", text); /* 29.6 */
+    cr_assert_eq(col_of(w, 3, "0"), 0, "the scale");
+    cr_assert_eq(col_of(w, 3, "50 vehicles"), 40 - 11, "the scale");
+
+    /* no target: the highest value of the series */
+    m = level(30, "vehicles");
+    m->n_series = 3;
+    m->series[0] = 20;
+    m->series[1] = NAN;
+    m->series[2] = 60;
+    draw(&sr_widget_gauge, w, m);
+    cr_assert_eq(col_of(w, 0, "30 of 60 vehicles (50%)"), 0, "'%s'", content(w, text, sizeof text));
+    cr_assert_eq(count(row(w, 1, text, sizeof text), "█"), 20);
+
+    /* nothing gives a scale: the value alone, an empty bar */
+    draw(&sr_widget_gauge, w, level(30, "vehicles"));
+    cr_assert_eq(col_of(w, 0, "30 vehicles"), 0, "'%s'", content(w, text, sizeof text));
+    cr_assert_eq(count(row(w, 1, text, sizeof text), "─"), 40);
+}
+
+Test(widgets_a, gauge_threshold_markers_and_status_colour)
+{
+    WINDOW *w = win(2, 20);
+    char line[512];
+    sr_panel_model *m = level(90, "%");
+    def.better = SR_BETTER_LOWER;
+    thresholds(60, 80);
+    draw(&sr_widget_gauge, w, m);
+    cr_assert_neq(col_of(w, 0, "✖ CRIT"), -1, "'%s'", row(w, 0, line, sizeof line));
+    row(w, 1, line, sizeof line);
+    cr_assert_str_eq(cell(w, 1, 12), "│", "warn at 60%%: '%s'", line);
+    cr_assert_eq(cell_pair(w, 1, 12), role_pair(SR_ROLE_WARN));
+    cr_assert_str_eq(cell(w, 1, 16), "│", "crit at 80%%: '%s'", line);
+    cr_assert_eq(cell_pair(w, 1, 16), role_pair(SR_ROLE_CRIT));
+    cr_assert_str_eq(cell(w, 1, 0), "█");
+    cr_assert_eq(cell_pair(w, 1, 0), role_pair(SR_ROLE_CRIT), "the bar in the status colour");
+
+    /* thresholds outside the bar draw no marker */
+    thresholds(0, 120);
+    draw(&sr_widget_gauge, w, m);
+    cr_assert_eq(count(row(w, 1, line, sizeof line), "│"), 0, "'%s'", line);
+}
+
+Test(widgets_a, gauge_height_one_and_no_data)
+{
+    WINDOW *w = win(1, 24);
+    char line[512];
+    sr_panel_model *m = level(50, "%");
+    def.better = SR_BETTER_LOWER;
+    thresholds(60, 80);
+    draw(&sr_widget_gauge, w, m);
+    row(w, 0, line, sizeof line);
+    cr_assert_eq(col_of(w, 0, "50%"), 0, "'%s'", line);
+    cr_assert_neq(col_of(w, 0, "● OK"), -1, "'%s'", line);
+    cr_assert_geq(count(line, "█"), 3, "'%s'", line);
+
+    WINDOW *w2 = win(2, 20);
+    draw(&sr_widget_gauge, w2, level(NAN, "%"));
+    cr_assert_eq(col_of(w2, 0, "no data"), 0);
+    cr_assert_eq(cell_pair(w2, 0, 0), role_pair(SR_ROLE_DIM));
+    cr_assert_eq(count(row(w2, 1, line, sizeof line), "─"), 20);
+}
+
+/* ---- every widget: tiny windows, escape sequences ---- */
+
+static const sr_widget_class *const all[] = {&sr_widget_tile, &sr_widget_sparkline,
+                                             &sr_widget_gauge};
+
+/* A model with everything set: long unit, change, status, target, series. */
+static sr_panel_model *busy(double v)
+{
+    sr_panel_model *m = resp(v);
+    snprintf(def.unit, sizeof def.unit, "vehicles-in-service");
+    def.target = 40;
+    def.better = SR_BETTER_LOWER;
+    thresholds(20, 35);
+    m->change_pct = -12.5;
+    m->c.prev.value = 30;
+    return m;
+}
+
+Test(widgets_a, tiny_windows_stay_inside)
+{
+    const int sizes[][2] = {{1, 1}, {1, 2}, {2, 5}, {3, 10}, {1, 3}, {4, 2}, {2, 1}, {5, 4}};
+    const double values[] = {37.25, NAN, 1e12, -3};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+                int h = sizes[s][0], wd = sizes[s][1];
+                WINDOW *parent = win(h + 4, wd + 6);
+                for (int y = 0; y < h + 4; y++)
+                    for (int x = 0; x < wd + 6; x++)
+                        mvwaddch(parent, y, x, '@');
+                WINDOW *w = sub(parent, h, wd, 2, 3);
+                draw(all[k], w, busy(values[i]));
+                for (int y = 0; y < h + 4; y++) {
+                    for (int x = 0; x < wd + 6; x++) {
+                        bool inside = y >= 2 && y < 2 + h && x >= 3 && x < 3 + wd;
+                        if (!inside)
+                            cr_assert_str_eq(cell(parent, y, x), "@",
+                                             "%s %dx%d wrote outside at (%d, %d)", all[k]->name, h,
+                                             wd, y, x);
+                    }
+                }
+                /* what is inside is text, not garbage: no control characters shown */
+                char text[4096];
+                content(w, text, sizeof text);
+                cr_assert_null(strstr(text, "^"), "%s %dx%d: '%s'", all[k]->name, h, wd, text);
+                delwin(wins[--n_wins]);
+                delwin(wins[--n_wins]);
+            }
+        }
+    }
+}
+
+Test(widgets_a, escape_sequences_never_reach_the_cells)
+{
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
+        for (int h = 1; h <= 4; h++) {
+            WINDOW *w = win(h, 40);
+            sr_panel_model *m = busy(30);
+            snprintf(def.unit, sizeof def.unit,
+                     "\x1b[2J\x1b]0;x\x07u\x9b"
+                     "1m");
+            snprintf(m->agg_name, sizeof m->agg_name, "\x1b[31mp90");
+            sr_view v = {.m = m, .title = "\x1b]0;pwned\x07Title\x1b[31m", .selected = -1};
+            werase(w);
+            all[k]->draw(w, &v);
+            char text[4096];
+            content(w, text, sizeof text);
+            cr_assert_null(strchr(text, 0x1b), "%s h=%d: raw ESC", all[k]->name, h);
+            cr_assert_null(strstr(text, "^["), "%s h=%d: '%s'", all[k]->name, h, text);
+            cr_assert_null(strstr(text, "[2J"), "%s h=%d: '%s'", all[k]->name, h, text);
+            cr_assert_null(strstr(text, "[31m"), "%s h=%d: '%s'", all[k]->name, h, text);
+            cr_assert_null(strstr(text, "0;x"), "%s h=%d: '%s'", all[k]->name, h, text);
+            cr_assert_null(strstr(text, "pwned"), "%s h=%d: '%s'", all[k]->name, h, text);
+            delwin(wins[--n_wins]);
+        }
+    }
+}
+
+Test(widgets_a, class_tables)
+{
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
+        cr_assert_not_null(all[k]->name);
+        cr_assert_not_null(all[k]->draw);
+        cr_assert_null(all[k]->key, "%s takes no keys", all[k]->name);
+        cr_assert_geq(all[k]->min_w, 1);
+        cr_assert_geq(all[k]->min_h, 1);
+        cr_assert(all[k]->wants & SR_PANEL_SERIES);
+    }
+    cr_assert_str_eq(sr_widget_tile.name, "tile");
+    cr_assert_str_eq(sr_widget_sparkline.name, "sparkline");
+    cr_assert_str_eq(sr_widget_gauge.name, "gauge");
+}

@@ -1,0 +1,294 @@
+/*
+ * tile.c - the KPI tile, the main panel of the dashboard, and the pieces
+ * of text every panel draws the same way: the current value
+ * (sr_draw_value), the status (sr_draw_status), and both on one line
+ * (sr_draw_value_status).
+ *
+ *   p90 13m42s          ▼6% vs prev      value, change against the previous window
+ *   target 15m00s            ✖ CRIT      target (or the previous value), status
+ *   ▁▂▃▂▄▅▃▂▂▁▂▃▅▆▅▃▂▁▂▃▂▂▁▂▃▂▁▂▃▂▂▁      the window's series, every row left
+ *
+ * The tile gives up detail in a fixed order as it shrinks, so that what is
+ * left is always the most important: at height 1 only the value and the
+ * status share the line; at height 2 the sparkline goes; as the width
+ * shrinks, the change text goes first (" vs prev", then the arrow), then
+ * the value loses its aggregate name and then its unit words, and only then
+ * is it cut with an ellipsis. The status is a word and a symbol in its
+ * role's colour, never colour alone; when the word does not fit either, the
+ * symbol stays.
+ *
+ * A stale panel (its source is late) draws its figures in the stale role;
+ * the status keeps its colour, as the last known status must not fade.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tui.h"
+
+/* The slices of a model's series, never more than the array holds. */
+#define SERIES_N(m) ((m)->n_series < SR_SERIES_MAX ? (m)->n_series : (size_t)SR_SERIES_MAX)
+
+/* Columns between the value and the change. */
+#define TILE_GAP 2
+
+/* What a panel without a value shows, in the dim role. */
+static const char no_data[] = "no data";
+
+static bool has_value(const sr_panel_model *m)
+{
+    return m && isfinite(m->c.now.value);
+}
+
+/*
+ * Whether the aggregate's name says something the value does not: "p90",
+ * "avg", "count" do; the natural value of a gauge, counter or ratio
+ * ("last", "sum", "value") goes without a name.
+ */
+static bool shows_agg_name(const sr_panel_model *m)
+{
+    switch (m->agg.kind) {
+    case SR_AGG_COUNT:
+    case SR_AGG_AVG:
+    case SR_AGG_MIN:
+    case SR_AGG_MAX:
+    case SR_AGG_PCT:
+    case SR_AGG_WITHIN:
+        return m->agg_name[0] != 0;
+    case SR_AGG_SUM:
+    case SR_AGG_LAST:
+    case SR_AGG_VALUE:
+        break;
+    }
+    return false;
+}
+
+/*
+ * The value text at a level of detail: 2 the aggregate's name and the
+ * value with its unit ("p90 13m42s"; the name ends at *name_len bytes),
+ * 1 without the name, 0 compact (no unit words).
+ */
+static void value_text(const sr_panel_model *m, int detail, char *buf, size_t len, size_t *name_len)
+{
+    char num[96];
+    sr_format_value(m->c.now.value, m->def, m->agg, detail == 0, num, sizeof num);
+    *name_len = 0;
+    if (detail == 2 && shows_agg_name(m)) {
+        snprintf(buf, len, "%s %s", m->agg_name, num);
+        *name_len = strlen(m->agg_name);
+    } else {
+        snprintf(buf, len, "%s", num);
+    }
+}
+
+int sr_draw_value(WINDOW *w, int y, int x, int max_cols, const sr_panel_model *m, bool stale)
+{
+    if (max_cols > getmaxx(w) - x)
+        max_cols = getmaxx(w) - x;
+    if (max_cols <= 0)
+        return 0;
+    if (!has_value(m))
+        return sr_tui_put(w, y, x, max_cols, sr_role_attr(SR_ROLE_DIM), no_data);
+    attr_t value = sr_role_attr(stale ? SR_ROLE_STALE : SR_ROLE_VALUE);
+    attr_t name = sr_role_attr(stale ? SR_ROLE_STALE : SR_ROLE_DIM);
+    char text[160];
+    size_t name_len = 0;
+    for (int detail = 2; detail >= 0; detail--) {
+        value_text(m, detail, text, sizeof text, &name_len);
+        if (sr_tui_width(text) <= max_cols || detail == 0)
+            break;
+    }
+    if (name_len == 0)
+        return sr_tui_put(w, y, x, max_cols, value, text);
+    /* the name and its space, then the value, in their own roles */
+    text[name_len] = 0;
+    int used = sr_tui_put(w, y, x, max_cols, name, text);
+    used += sr_tui_put(w, y, x + used, max_cols - used, name, " ");
+    used += sr_tui_put(w, y, x + used, max_cols - used, value, text + name_len + 1);
+    return used;
+}
+
+static const char *status_symbol(sr_status s)
+{
+    const sr_glyphs *g = sr_glyphs_get();
+    return s == SR_STATUS_OK ? g->ok : s == SR_STATUS_WARN ? g->warn : g->crit;
+}
+
+int sr_draw_status(WINDOW *w, int y, int right, int max_cols, sr_status s)
+{
+    right = right < getmaxx(w) ? right : getmaxx(w);
+    if (s == SR_STATUS_NONE || max_cols <= 0 || right <= 0)
+        return 0;
+    if (max_cols > right)
+        max_cols = right;
+    /* "✖ CRIT", "CRIT", "✖": the first that fits */
+    char forms[3][64];
+    snprintf(forms[0], sizeof forms[0], "%s %s", status_symbol(s), sr_status_name(s));
+    snprintf(forms[1], sizeof forms[1], "%s", sr_status_name(s));
+    snprintf(forms[2], sizeof forms[2], "%s", status_symbol(s));
+    for (int i = 0; i < 3; i++) {
+        int cols = sr_tui_width(forms[i]);
+        if (cols <= max_cols)
+            return sr_tui_put(w, y, right - cols, cols, sr_role_attr(sr_status_role(s)), forms[i]);
+    }
+    return 0;
+}
+
+/*
+ * The change against the previous window: the marker and the percentage
+ * ("▼6%", "▲12%", "▼3.1%"; "=" when it rounds to nothing) in mark, the
+ * words " vs prev" in words. Returns false when the change is unknown.
+ */
+static bool change_text(double pct, char *mark, size_t mlen, const char **words)
+{
+    if (!isfinite(pct))
+        return false;
+    const sr_glyphs *g = sr_glyphs_get();
+    *words = " vs prev";
+    double a = fabs(pct);
+    if (a < 0.05) {
+        snprintf(mark, mlen, "%s", g->flat);
+        return true;
+    }
+    char num[32];
+    if (a >= 9.95)
+        snprintf(num, sizeof num, "%.0f", a);
+    else
+        snprintf(num, sizeof num, "%.1f", a);
+    size_t n = strlen(num);
+    if (n > 2 && strcmp(num + n - 2, ".0") == 0)
+        num[n - 2] = 0;
+    snprintf(mark, mlen, "%s%s%%", pct > 0 ? g->up : g->down, num);
+    return true;
+}
+
+/*
+ * The role of a change: OK when it goes the metric's better way, WARN when
+ * it goes the other; neutral when the panel has no status (the direction
+ * speaks of the metric's own aggregate, and of metrics with thresholds).
+ */
+static attr_t change_attr(const sr_panel_model *m, double pct, bool stale)
+{
+    if (stale)
+        return sr_role_attr(SR_ROLE_STALE);
+    if (m->status == SR_STATUS_NONE || !m->def || fabs(pct) < 0.05)
+        return sr_role_attr(SR_ROLE_NORMAL);
+    bool better = m->def->better == SR_BETTER_LOWER ? pct < 0 : pct > 0;
+    return sr_role_attr(better ? SR_ROLE_OK : SR_ROLE_WARN);
+}
+
+/* Line 1 at height 2 and more: the value, and the change right-aligned when it fits. */
+static void tile_value_line(WINDOW *w, int wd, const sr_view *v)
+{
+    const sr_panel_model *m = v->m;
+    if (!has_value(m)) {
+        sr_draw_value(w, 0, 0, wd, m, v->stale);
+        return;
+    }
+    char text[160], mark[48];
+    size_t name_len;
+    value_text(m, 2, text, sizeof text, &name_len);
+    int vw = sr_tui_width(text);
+    const char *words = "";
+    if (change_text(m->change_pct, mark, sizeof mark, &words)) {
+        int mw = sr_tui_width(mark), ww = sr_tui_width(words);
+        if (vw + TILE_GAP + mw + ww > wd)
+            words = "", ww = 0;
+        if (vw + TILE_GAP + mw <= wd) {
+            int x = wd - mw - ww;
+            sr_tui_put(w, 0, x, mw, change_attr(m, m->change_pct, v->stale), mark);
+            sr_tui_put(w, 0, x + mw, ww, sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_DIM),
+                       words);
+        }
+    }
+    sr_draw_value(w, 0, 0, wd, m, v->stale);
+}
+
+/*
+ * Line 2: the status on the right; on the left the target when the metric
+ * has one (and the value is in the metric's units, not a count), else the
+ * previous window's value when known: "target 50 vehicles", "tgt 50
+ * vehicles", "target 50", "tgt 50", or nothing when none fits.
+ */
+static void tile_target_line(WINDOW *w, int y, int wd, const sr_view *v)
+{
+    const sr_panel_model *m = v->m;
+    if (!m)
+        return;
+    int st = sr_draw_status(w, y, wd, wd, m->status);
+    int room = wd - (st > 0 ? st + TILE_GAP : 0);
+    const sr_agg plain = {SR_AGG_LAST, 0};
+    double figure;
+    sr_agg agg;
+    const char *words[2];
+    if (m->def && isfinite(m->def->target) && m->agg.kind != SR_AGG_COUNT) {
+        figure = m->def->target;
+        agg = plain;
+        words[0] = "target";
+        words[1] = "tgt";
+    } else if (isfinite(m->c.prev.value)) {
+        figure = m->c.prev.value;
+        agg = m->agg;
+        words[0] = words[1] = "prev";
+    } else {
+        return;
+    }
+    /* a figure is shown whole (its unit words may go) or not at all */
+    for (int i = 0; i < 4; i++) {
+        char num[96], text[128];
+        sr_format_value(figure, m->def, agg, i >= 2, num, sizeof num);
+        snprintf(text, sizeof text, "%s %s", words[i % 2], num);
+        if (sr_tui_width(text) <= room) {
+            sr_tui_put(w, y, 0, room, sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_DIM), text);
+            return;
+        }
+    }
+}
+
+int sr_draw_value_status(WINDOW *w, int y, int width, const sr_panel_model *m, bool stale)
+{
+    if (width <= 0)
+        return 0;
+    int value_min = sr_tui_width(no_data);
+    if (has_value(m)) {
+        char text[160];
+        size_t name_len;
+        value_text(m, 0, text, sizeof text, &name_len);
+        value_min = sr_tui_width(text);
+    }
+    /* the status takes what the shortest value leaves; half when that is nothing */
+    int room = width - value_min - 1;
+    if (room < 1)
+        room = width / 2;
+    int st = m ? sr_draw_status(w, y, width, room, m->status) : 0;
+    return sr_draw_value(w, y, 0, st > 0 ? width - st - 1 : width, m, stale);
+}
+
+static void tile_draw(WINDOW *w, const sr_view *v)
+{
+    int h, wd;
+    getmaxyx(w, h, wd);
+    if (h <= 0 || wd <= 0)
+        return;
+    const sr_panel_model *m = v->m;
+
+    if (h == 1) {
+        sr_draw_value_status(w, 0, wd, m, v->stale);
+        return;
+    }
+
+    tile_value_line(w, wd, v);
+    tile_target_line(w, 1, wd, v);
+    if (h > 2 && m)
+        sr_draw_sparkline_rows(w, 2, 0, wd, h - 2, m->series, SERIES_N(m),
+                               sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_BAR));
+}
+
+const sr_widget_class sr_widget_tile = {
+    .name = "tile",
+    .min_w = 12,
+    .min_h = 1,
+    .wants = SR_PANEL_SERIES,
+    .draw = tile_draw,
+    .key = NULL,
+};
