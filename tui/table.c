@@ -1,0 +1,222 @@
+/*
+ * table.c - the breakdown as a table: a header line, then one line per
+ * child entity in the model's order (worst first).
+ *
+ *   NAME          VALUE  STATUS  TREND
+ *   district-3   13m42s  ✖ CRIT  ▁▂▃▅▆█▇▅
+ *   district-1    7m05s  ● OK    ▂▂▁▂▃▂▂▁
+ *
+ * NAME is the child's short name, VALUE the formatted value (right-aligned),
+ * STATUS the symbol and word, TREND the row's short series as a sparkline
+ * (only when the model has row series). The model carries no change per
+ * row, so there is no CHANGE column.
+ *
+ * Narrow windows: the name shrinks (down to TABLE_NAME_MIN) and the trend
+ * narrows (down to TABLE_TREND_MIN) first, the gaps go from two columns to
+ * one, then the trend is dropped, the status word becomes the symbol alone
+ * (header "S"), and values lose their unit words. Below that: name, value
+ * and symbol without a header; then name and symbol; then the symbol.
+ * A window of one line shows rows without the header.
+ */
+#include <string.h>
+
+#include "wkit.h"
+
+#define TABLE_NAME_MAX 32
+#define TABLE_NAME_MIN 6
+#define TABLE_TREND_MIN 5
+
+typedef struct {
+    bool header;
+    int name_x, name_w; /* name_w 0 = no name column */
+    int val_end, val_w; /* right-aligned, ending before val_end; 0 = none */
+    int st_x, st_w;     /* st_w 0 = none, 1 = symbol, more = symbol and word */
+    int tr_x, tr_w;     /* 0 = no trend */
+    bool compact;
+} table_layout;
+
+static int table_value_width(const sr_panel_model *m, bool compact)
+{
+    int wmax = sr_tui_width("VALUE");
+    char buf[64];
+    for (size_t i = 0; i < m->n_rows; i++) {
+        sr_format_value(m->rows[i].r.value, m->def, m->agg, compact, buf, sizeof buf);
+        int tw = sr_tui_width(buf);
+        if (tw > wmax)
+            wmax = tw;
+    }
+    return wmax;
+}
+
+/* Columns "● CRIT" takes: a symbol, a blank and the widest status word. */
+static int table_status_width(void)
+{
+    static const sr_status all[] = {SR_STATUS_NONE, SR_STATUS_OK, SR_STATUS_WARN, SR_STATUS_CRIT};
+    int wmax = sr_tui_width("STATUS");
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        int tw = sr_tui_width(wkit_status_glyph(all[i])) + 1 + sr_tui_width(sr_status_name(all[i]));
+        if (tw > wmax)
+            wmax = tw;
+    }
+    return wmax;
+}
+
+static table_layout table_layout_for(const sr_panel_model *m, int width, int height)
+{
+    table_layout l = {0};
+    if (width <= 0)
+        return l;
+    int name_nat = sr_tui_width("NAME");
+    size_t trend_max = 0;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        int tw = sr_tui_width(wkit_short_name(m->rows[i].entity));
+        if (tw > name_nat)
+            name_nat = tw;
+        if (m->rows[i].n_series > trend_max)
+            trend_max = m->rows[i].n_series;
+    }
+    if (name_nat > TABLE_NAME_MAX)
+        name_nat = TABLE_NAME_MAX;
+    int trend_cap = trend_max > SR_ROW_SERIES ? SR_ROW_SERIES : (int)trend_max;
+    if (trend_cap > 0 && trend_cap < TABLE_TREND_MIN)
+        trend_cap = TABLE_TREND_MIN;
+    int st_word = table_status_width();
+    int vw_full = table_value_width(m, false), vw_compact = table_value_width(m, true);
+
+    static const struct {
+        bool trend, word, compact;
+    } tries[] = {
+        {true, true, false},
+        {false, true, false},
+        {false, false, false},
+        {false, false, true},
+    };
+    for (size_t t = 0; t < sizeof tries / sizeof tries[0]; t++) {
+        if (tries[t].trend && trend_cap == 0)
+            continue;
+        for (int gap = 2; gap >= 1; gap--) {
+            int vw = tries[t].compact ? vw_compact : vw_full;
+            int sw = tries[t].word ? st_word : 1;
+            int ncols = tries[t].trend ? 4 : 3;
+            int fixed = vw + sw + gap * (ncols - 1);
+            int trend_min = tries[t].trend ? TABLE_TREND_MIN : 0;
+            int name_w = width - fixed - trend_min;
+            if (name_w > name_nat)
+                name_w = name_nat;
+            if (name_w < TABLE_NAME_MIN && name_w < name_nat)
+                continue;
+            l.header = height >= 2;
+            l.compact = tries[t].compact;
+            l.name_x = 0;
+            l.name_w = name_w;
+            l.val_w = vw;
+            l.val_end = name_w + gap + vw;
+            l.st_x = l.val_end + gap;
+            l.st_w = sw;
+            if (tries[t].trend) {
+                l.tr_x = l.st_x + sw + gap;
+                l.tr_w = width - l.tr_x;
+                if (l.tr_w > trend_cap)
+                    l.tr_w = trend_cap;
+            }
+            return l;
+        }
+    }
+    /* no header: name, compact value and symbol; name and symbol; the symbol */
+    l.compact = true;
+    l.st_w = 1;
+    l.st_x = width - 1;
+    int name_w = width - (vw_compact + 1 + 1 + 1);
+    if (name_w > name_nat)
+        name_w = name_nat;
+    if (name_w >= 1) {
+        l.name_w = name_w;
+        l.val_w = vw_compact;
+        l.val_end = name_w + 1 + vw_compact;
+        l.st_x = l.val_end + 1;
+        return l;
+    }
+    l.name_w = width - 2 > 0 ? width - 2 : 0;
+    return l;
+}
+
+static void table_draw_header(WINDOW *w, const sr_view *v, const table_layout *l)
+{
+    attr_t a = wkit_attr(v, SR_ROLE_TITLE);
+    if (l->name_w > 0)
+        wkit_put(w, 0, l->name_x, l->name_w, a, "NAME");
+    if (l->val_w > 0)
+        wkit_put_right(w, 0, l->val_end, l->val_w, a, "VALUE");
+    if (l->st_w > 0)
+        wkit_put(w, 0, l->st_x, l->st_w, a, l->st_w > 1 ? "STATUS" : "S");
+    if (l->tr_w > 0)
+        wkit_put(w, 0, l->tr_x, l->tr_w, a, "TREND");
+}
+
+static void table_draw_row(WINDOW *w, const sr_view *v, const table_layout *l, int y, size_t i)
+{
+    const sr_panel_model *m = v->m;
+    const sr_panel_row *row = &m->rows[i];
+    int width = getmaxx(w);
+    bool sel = v->selected >= 0 && (size_t)v->selected == i;
+    attr_t a_sel = wkit_attr(v, SR_ROLE_SELECTED);
+    if (sel)
+        wkit_fill(w, y, 0, width, a_sel);
+    attr_t a_name = sel ? a_sel : wkit_attr(v, SR_ROLE_NORMAL);
+    attr_t a_val = sel ? a_sel : wkit_attr(v, SR_ROLE_VALUE);
+    attr_t a_st = sel ? a_sel : wkit_attr(v, sr_status_role(row->status));
+    attr_t a_tr = sel ? a_sel : wkit_attr(v, SR_ROLE_BAR);
+
+    if (l->name_w > 0)
+        wkit_put(w, y, l->name_x, l->name_w, a_name, wkit_short_name(row->entity));
+    if (l->val_w > 0) {
+        char buf[64];
+        sr_format_value(row->r.value, m->def, m->agg, l->compact, buf, sizeof buf);
+        wkit_put_right(w, y, l->val_end, l->val_w, a_val, buf);
+    }
+    if (l->st_w > 0) {
+        const char *sym = wkit_status_glyph(row->status);
+        wkit_glyph(w, y, l->st_x, a_st, sym);
+        if (l->st_w > 1)
+            wkit_put(w, y, l->st_x + 2, l->st_w - 2, a_st, sr_status_name(row->status));
+    }
+    if (l->tr_w > 0 && row->n_series > 0 && l->tr_x + l->tr_w <= width) {
+        size_t n = row->n_series > SR_ROW_SERIES ? SR_ROW_SERIES : row->n_series;
+        sr_draw_sparkline(w, y, l->tr_x, l->tr_w, row->series, n, a_tr);
+    }
+}
+
+static void table_draw(WINDOW *w, const sr_view *v)
+{
+    const sr_panel_model *m = v ? v->m : NULL;
+    int height, width;
+    getmaxyx(w, height, width);
+    if (!m || height <= 0 || width <= 0)
+        return;
+    table_layout l = table_layout_for(m, width, height);
+    if (l.header)
+        table_draw_header(w, v, &l);
+    int top = l.header ? 1 : 0;
+    if (m->n_rows == 0) {
+        wkit_put(w, top < height ? top : 0, 0, width, wkit_attr(v, SR_ROLE_DIM), "no data");
+        return;
+    }
+    int visible = height - top;
+    size_t first = wkit_list_first(v, m->n_rows, visible);
+    for (int r = 0; r < visible && first + (size_t)r < m->n_rows; r++)
+        table_draw_row(w, v, &l, top + r, first + (size_t)r);
+}
+
+static bool table_key(sr_view *v, int key)
+{
+    return v && v->m && wkit_list_key(v, key, v->m->n_rows);
+}
+
+const sr_widget_class sr_widget_table = {
+    .name = "table",
+    .min_w = 20,
+    .min_h = 2,
+    .wants = SR_PANEL_ROWS | SR_PANEL_ROW_SERIES,
+    .draw = table_draw,
+    .key = table_key,
+};

@@ -1,0 +1,172 @@
+/*
+ * wkit.c - the widget kit (see wkit.h). Every helper here checks the
+ * window's size itself, so a widget may compute its layout for any size,
+ * down to 1x1, and still never write outside its window or wrap a line.
+ *
+ * Selection and scrolling: sr_view.selected is the highlighted row and
+ * sr_view.scroll a hint for the first row shown. key() moves them without
+ * knowing the window's height; draw() is the one that knows it and shows
+ * the rows from wkit_list_first(), which always includes the selected one.
+ */
+#include <string.h>
+
+#include "wkit.h"
+
+attr_t wkit_attr(const sr_view *v, sr_role role)
+{
+    if (v && v->stale && role != SR_ROLE_SELECTED)
+        return sr_role_attr(SR_ROLE_STALE);
+    return sr_role_attr(role);
+}
+
+int wkit_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *text)
+{
+    if (!w)
+        return 0;
+    int h, wd;
+    getmaxyx(w, h, wd);
+    if (y < 0 || y >= h || x < 0 || x >= wd)
+        return 0;
+    if (max_cols > wd - x)
+        max_cols = wd - x;
+    return sr_tui_put(w, y, x, max_cols, attr, text);
+}
+
+int wkit_put_right(WINDOW *w, int y, int end, int max_cols, attr_t attr, const char *text)
+{
+    int tw = sr_tui_width(text);
+    if (tw > max_cols)
+        tw = max_cols;
+    int x = end - tw;
+    if (x < 0) {
+        tw += x;
+        x = 0;
+    }
+    return wkit_put(w, y, x, tw, attr, text);
+}
+
+void wkit_glyph(WINDOW *w, int y, int x, attr_t attr, const char *glyph)
+{
+    if (!w || !glyph || !*glyph)
+        return;
+    int h, wd;
+    getmaxyx(w, h, wd);
+    if (y < 0 || y >= h || x < 0 || x >= wd)
+        return;
+    wattr_on(w, attr, NULL);
+    mvwaddstr(w, y, x, glyph);
+    wattr_off(w, attr, NULL);
+}
+
+void wkit_fill(WINDOW *w, int y, int x, int n, attr_t attr)
+{
+    if (!w)
+        return;
+    int h, wd;
+    getmaxyx(w, h, wd);
+    if (y < 0 || y >= h || x < 0 || x >= wd)
+        return;
+    if (n > wd - x)
+        n = wd - x;
+    if (n > 0)
+        mvwhline(w, y, x, ' ' | (chtype)attr, n);
+}
+
+const char *wkit_status_glyph(sr_status s)
+{
+    const sr_glyphs *g = sr_glyphs_get();
+    switch (s) {
+    case SR_STATUS_OK:
+        return g->ok;
+    case SR_STATUS_WARN:
+        return g->warn;
+    case SR_STATUS_CRIT:
+        return g->crit;
+    case SR_STATUS_NONE:
+        break;
+    }
+    return g->none;
+}
+
+const char *wkit_short_name(const char *entity)
+{
+    if (!entity)
+        return "";
+    const char *slash = strrchr(entity, '/');
+    return slash && slash[1] ? slash + 1 : entity;
+}
+
+static size_t clamp_index(long long i, size_t n)
+{
+    if (i < 0)
+        return 0;
+    if ((unsigned long long)i >= n)
+        return n - 1;
+    return (size_t)i;
+}
+
+bool wkit_list_key(sr_view *v, int key, size_t n)
+{
+    if (!v || n == 0)
+        return false;
+    long long sel = v->selected, scroll = v->scroll;
+    if (sel >= (long long)n)
+        sel = (long long)n - 1;
+    long long cur = sel < 0 ? -1 : sel;
+    switch (key) {
+    case KEY_UP:
+    case 'k':
+        sel = cur <= 0 ? 0 : cur - 1;
+        break;
+    case KEY_DOWN:
+    case 'j':
+        sel = cur + 1;
+        break;
+    case KEY_PPAGE:
+        sel = (cur < 0 ? 0 : cur) - WKIT_PAGE;
+        scroll -= WKIT_PAGE;
+        break;
+    case KEY_NPAGE:
+        sel = (cur < 0 ? 0 : cur) + WKIT_PAGE;
+        scroll += WKIT_PAGE;
+        break;
+    case KEY_HOME:
+        sel = 0;
+        scroll = 0;
+        break;
+    case KEY_END:
+        /* draw() clamps the scroll position to show a full last page */
+        sel = (long long)n - 1;
+        scroll = (long long)n - 1;
+        break;
+    default:
+        return false;
+    }
+    sel = (long long)clamp_index(sel, n);
+    scroll = (long long)clamp_index(scroll, n);
+    if (sel < scroll)
+        scroll = sel;
+    bool changed = sel != v->selected || scroll != v->scroll;
+    v->selected = (int)sel;
+    v->scroll = (int)scroll;
+    return changed;
+}
+
+size_t wkit_list_first(const sr_view *v, size_t n, int visible)
+{
+    if (!v || visible <= 0 || n == 0)
+        return 0;
+    size_t vis = (size_t)visible;
+    size_t last_first = n > vis ? n - vis : 0;
+    size_t first = v->scroll < 0 ? 0 : (size_t)v->scroll;
+    if (first > last_first)
+        first = last_first;
+    if (v->selected >= 0 && (size_t)v->selected < n) {
+        size_t sel = (size_t)v->selected;
+        if (sel < first)
+            first = sel;
+        else if (sel >= first + vis)
+            first = sel - vis + 1;
+    }
+    return first;
+}

@@ -1,0 +1,64 @@
+/*
+ * wkit.h - the widget kit: small drawing helpers that the widgets share and
+ * that stay inside tui/ (not part of tui.h): text and glyphs clipped to the
+ * window, roles under a stale view, status glyphs, short entity names, and
+ * the selection and scrolling of the row lists (bars, table).
+ */
+#ifndef SR_TUI_WKIT_H
+#define SR_TUI_WKIT_H
+
+#include "tui.h"
+
+/*
+ * Rows that PgUp/PgDn move the selection and the scroll position by. key()
+ * does not know the height of the window, so the page is a fixed number;
+ * draw() keeps the selected row visible whatever the scroll position says
+ * (wkit_list_first).
+ */
+#define WKIT_PAGE 10
+
+/* The attributes of role in view v: everything but a selection is greyed when v is stale. */
+attr_t wkit_attr(const sr_view *v, sr_role role);
+
+/*
+ * sr_tui_put() clipped to the window: nothing is written when (y, x) lies
+ * outside it, and at most the columns left on the line are used, so a text
+ * never wraps. Returns the columns written.
+ */
+int wkit_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *text);
+
+/* As wkit_put(), the text right-aligned so that it ends just before column `end`. */
+int wkit_put_right(WINDOW *w, int y, int end, int max_cols, attr_t attr, const char *text);
+
+/*
+ * Writes one glyph (one column wide, from sr_glyphs or the chart's own
+ * braille cells) at (y, x) when that cell lies inside the window.
+ */
+void wkit_glyph(WINDOW *w, int y, int x, attr_t attr, const char *glyph);
+
+/* Fills n cells from (y, x) with blanks in attr, clipped to the window. */
+void wkit_fill(WINDOW *w, int y, int x, int n, attr_t attr);
+
+/* The status symbol of the current glyph set (ok, warn, crit or none). */
+const char *wkit_status_glyph(sr_status s);
+
+/* The last segment of an entity path ("unit-12" of "force/north/unit-12"); borrowed from entity. */
+const char *wkit_short_name(const char *entity);
+
+/*
+ * Moves the selection of a list of n rows for key: Up/Down (also k/j) by
+ * one, PgUp/PgDn by WKIT_PAGE (the scroll position moves with it), Home and
+ * End to the first and last row. A selection of -1 (none) starts at the
+ * first row. Returns true when the selection or the scroll position
+ * changed, false for other keys, an empty list or a move past either end.
+ */
+bool wkit_list_key(sr_view *v, int key, size_t n);
+
+/*
+ * The first row to show of n rows when `visible` fit: v->scroll clamped so
+ * that the last page is full, then moved as little as needed to show the
+ * selected row.
+ */
+size_t wkit_list_first(const sr_view *v, size_t n, int visible);
+
+#endif
