@@ -6,6 +6,7 @@
 #ifndef SR_PANEL_H
 #define SR_PANEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,82 +18,117 @@
 #define SR_SERIES_MAX 256
 #define SR_ROW_SERIES 24
 #define SR_HIST_MAX 64
+/* Histograms are exact (from raw samples) when the window holds at most this
+ * many raw samples of the metric in the whole tree (what the raw scan reads,
+ * whatever the subtree), from the hourly sketches beyond. */
+#define SR_PANEL_HIST_EXACT_N 250000
 
 /* What a panel asks for (borrowed strings). */
 typedef struct {
     const char *metric;
-    const char *entity; /* "" = the whole tree */
+    const char *entity; /* NULL or "" = the whole tree */
     sr_agg agg;         /* SR_AGG_VALUE = the metric's own */
-    sr_ms window_ms;
+    sr_ms window_ms;    /* > 0 */
+    /* Histograms are exact up to this many raw samples in the window (whole
+     * tree); 0 = the default (SR_PANEL_HIST_EXACT_N). Tests lower it to reach
+     * the sketch path. */
+    int64_t hist_exact_max;
 } sr_panel_spec;
 
 /* One child entity in a breakdown. */
 typedef struct {
-    char entity[256]; /* its path */
+    char entity[256]; /* its path (cut at 255 bytes: paths may be longer; use id to drill down) */
+    int64_t id;       /* its entity id in the store */
     sr_result r;
     sr_status status;
     double series[SR_ROW_SERIES]; /* NAN where empty; only with SR_PANEL_ROW_SERIES */
-    size_t n_series;
-    int leaf; /* it has no children */
+    size_t n_series;              /* SR_ROW_SERIES with SR_PANEL_ROW_SERIES, else 0 */
+    int leaf;                     /* it has no children */
 } sr_panel_row;
 
 /* One raw observation (for the leaf view). */
 typedef struct {
     sr_ms ts_ms;
-    char entity[256];
+    char entity[256]; /* its path (cut at 255 bytes) */
+    int64_t id;       /* its entity id in the store */
     double value;
-    char key[64]; /* the source key, "" when none */
+    char key[64]; /* the source key (cut at 63 bytes), "" when none */
 } sr_panel_event;
 
 enum {
     SR_PANEL_SERIES = 1 << 0,     /* series[]: the aggregate in n_series slices */
     SR_PANEL_ROWS = 1 << 1,       /* rows[]: one per child, worst first */
-    SR_PANEL_ROW_SERIES = 1 << 2, /* with a short series per row */
+    SR_PANEL_ROW_SERIES = 1 << 2, /* with a short series per row (needs SR_PANEL_ROWS) */
     SR_PANEL_HIST = 1 << 3,       /* hist[]: distribution of an event metric */
     SR_PANEL_EVENTS = 1 << 4,     /* events[]: the newest raw observations */
 };
 
 typedef struct {
-    const sr_metric_def *def; /* borrowed from the catalog */
+    const sr_metric_def *def; /* borrowed from the catalog; NULL for an unknown metric */
     sr_agg agg;               /* resolved: never SR_AGG_VALUE except for ratios */
     char agg_name[16];        /* "p90", "last", "value" */
-    sr_ms from_ms, to_ms;
-    sr_compare c;       /* now, the previous window, a week earlier */
-    sr_status status;   /* of c.now.value (sr_kpi_status_for) */
-    double change_pct;  /* c.now against c.prev in %, NAN when either is missing or 0 */
-    sr_ms newest_ms;    /* newest sample of the metric (both parts of a ratio: the older)
-                           in the subtree at or before to_ms; 0 = none */
+    sr_ms from_ms, to_ms;     /* the window [from, to) */
+    sr_compare c;             /* now, the previous window, a week earlier */
+    sr_status status;         /* of c.now.value (sr_kpi_status_for) */
+    double change_pct;        /* (now - prev) / |prev| in %; NAN when either is missing or
+                                 prev is 0 */
+    sr_ms newest_ms;          /* newest sample of the metric (both parts of a ratio: the
+                                 older) in the subtree at or before to_ms; 0 = none */
 
-    double series[SR_SERIES_MAX];
+    double series[SR_SERIES_MAX]; /* NAN where a slice is empty, and beyond n_series */
     size_t n_series;
 
-    sr_panel_row *rows; /* caller owns via sr_panel_model_fini */
+    sr_panel_row *rows; /* caller owns; freed by sr_panel_model_fini() */
     size_t n_rows;
 
-    uint64_t hist[SR_HIST_MAX]; /* counts per bin; bin i = [lo + i*w, lo + (i+1)*w) */
-    size_t n_hist;
-    double hist_lo, hist_hi; /* the last bin also takes values >= hist_hi */
+    uint64_t hist[SR_HIST_MAX]; /* counts per bin; bin i = [lo + i*w, lo + (i+1)*w),
+                                   w = (hi - lo) / n_hist; they add up to the window's count */
+    size_t n_hist;              /* 0 when not asked, not an event metric, or no data */
+    double hist_lo, hist_hi;    /* the last bin also takes values >= hist_hi; NAN when none */
+    bool hist_exact;            /* false when the bins came from the hourly sketches */
 
-    sr_panel_event *events; /* newest first; caller owns via sr_panel_model_fini */
+    sr_panel_event *events; /* newest first; caller owns; freed by sr_panel_model_fini() */
     size_t n_events;
 } sr_panel_model;
 
 /*
  * Computes the model of spec for the window [now - window, now): always the
- * value, comparisons, status and freshness; the rest as `what` asks
- * (n_series slices, up to max_rows rows, n_hist bins, up to max_events
- * events). Returns 0, SR_ENOENT for an unknown metric or entity (the model
- * then holds no values but is safe to draw and to fini), or another error.
+ * value, comparisons, status and freshness; the rest as `what` asks:
+ * n_series slices (at most SR_SERIES_MAX), one row per direct child of the
+ * entity (all of them, worst first), n_hist bins (at most SR_HIST_MAX;
+ * event metrics only), up to max_events events (metrics with raw samples).
+ *
+ * out need not be initialised and is overwritten without being freed: fini
+ * a model before computing into it again. Returns 0; SR_ENOENT for an
+ * unknown metric or entity; SR_EINVAL for a window <= 0 or an aggregate the
+ * metric's kind does not support; or an error of the store. On every error
+ * the model holds no values (NAN, zero counts, no rows or events) but is
+ * safe to draw and to fini.
+ *
+ * Cost: a few queries for the value and comparisons, a few index seeks
+ * for newest_ms (one per entity of the subtree for gauges), n_series
+ * queries, one query per child (plus SR_ROW_SERIES per child with row
+ * series); a histogram reads the window's raw samples when the whole tree
+ * has at most hist_exact_max of them, else the node's hourly cells plus at
+ * most two partial hours of raw samples; events read raw samples of the
+ * whole tree newest first until max_events of the subtree are found.
  */
 int sr_panel_compute(sr_store *st, const sr_catalog *cat, const sr_panel_spec *spec, sr_ms now,
                      unsigned what, size_t n_series, size_t n_hist, size_t max_events,
                      sr_panel_model *out);
 
+/*
+ * Frees the rows and events of m and empties them. Safe on a zeroed model,
+ * on a model whose compute failed, and twice; NULL is a no-op.
+ */
 void sr_panel_model_fini(sr_panel_model *m);
 
 /*
  * Orders rows worst first: CRIT before WARN before OK before no status,
- * then by value in the metric's bad direction, rows without a value last.
+ * then by value in the metric's bad direction (better = lower: higher
+ * values first; better = higher: lower values first), rows without a value
+ * last, ties by entity path, then id, so the order is stable. def NULL
+ * counts as better = lower.
  */
 void sr_panel_sort_rows(const sr_metric_def *def, sr_panel_row *rows, size_t n);
 

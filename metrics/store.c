@@ -250,6 +250,8 @@ enum {
     ST_SCAN_ROLLUP,
     ST_SCAN_ROLLUP_MIN,
     ST_SCAN_VALUES,
+    ST_ROLLUP_NEWEST,
+    ST_ROLLUP_NEWEST_MIN,
     ST_SOURCE_GET,
     ST_SOURCE_PUT,
     ST_COUNT
@@ -283,6 +285,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                            "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
                            "AND bucket >= ?3 AND bucket < ?4",
     [ST_SCAN_VALUES] = "SELECT value FROM sample WHERE metric = ?1 AND ts >= ?2 AND ts < ?3",
+    /* one seek backwards on the primary key (metric, res, node, bucket) */
+    [ST_ROLLUP_NEWEST] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, NULL "
+                         "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
+                         "AND bucket < ?3 ORDER BY bucket DESC LIMIT 1",
+    [ST_ROLLUP_NEWEST_MIN] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, minutes "
+                             "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
+                             "AND bucket < ?3 ORDER BY bucket DESC LIMIT 1",
     [ST_SOURCE_GET] = "SELECT name, type, last_poll, last_ok, cursor, last_error, accepted, "
                       "duplicates, rejected, polls, failures FROM source WHERE name = ?1",
     [ST_SOURCE_PUT] = "INSERT OR REPLACE INTO source(name, type, last_poll, last_ok, cursor, "
@@ -1533,6 +1542,29 @@ int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }
 
+/* The hour cell in the current row of a rollup statement (columns as in
+ * ST_SCAN_ROLLUP); its blobs are valid until the statement moves on. */
+static void rollup_row(sqlite3_stmt *q, sr_rollup_cell *c)
+{
+    *c = (sr_rollup_cell){
+        .bucket_ms = sqlite3_column_int64(q, 0),
+        .n = sqlite3_column_int64(q, 1),
+        .sum = sqlite3_column_double(q, 2),
+        .min = sqlite3_column_double(q, 3),
+        .max = sqlite3_column_double(q, 4),
+        .last_ts = sqlite3_column_int64(q, 5),
+        .last = sqlite3_column_double(q, 6),
+    };
+    if (sqlite3_column_type(q, 7) == SQLITE_BLOB) {
+        c->sketch = sqlite3_column_blob(q, 7);
+        c->sketch_len = (size_t)sqlite3_column_bytes(q, 7);
+    }
+    if (sqlite3_column_type(q, 8) == SQLITE_BLOB) {
+        c->minutes = sqlite3_column_blob(q, 8);
+        c->minutes_len = (size_t)sqlite3_column_bytes(q, 8);
+    }
+}
+
 int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
                          unsigned flags, sr_rollup_cb cb, void *ctx)
 {
@@ -1543,29 +1575,33 @@ int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from,
     sqlite3_bind_int64(q, 4, floor_to(to, SR_MS_HOUR));
     int rc, stop = 0;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        sr_rollup_cell c = {
-            .bucket_ms = sqlite3_column_int64(q, 0),
-            .n = sqlite3_column_int64(q, 1),
-            .sum = sqlite3_column_double(q, 2),
-            .min = sqlite3_column_double(q, 3),
-            .max = sqlite3_column_double(q, 4),
-            .last_ts = sqlite3_column_int64(q, 5),
-            .last = sqlite3_column_double(q, 6),
-        };
-        if (sqlite3_column_type(q, 7) == SQLITE_BLOB) {
-            c.sketch = sqlite3_column_blob(q, 7);
-            c.sketch_len = (size_t)sqlite3_column_bytes(q, 7);
-        }
-        if (sqlite3_column_type(q, 8) == SQLITE_BLOB) {
-            c.minutes = sqlite3_column_blob(q, 8);
-            c.minutes_len = (size_t)sqlite3_column_bytes(q, 8);
-        }
+        sr_rollup_cell c;
+        rollup_row(q, &c);
         stop = cb(ctx, &c);
     }
     sqlite3_reset(q);
     if (stop)
         return stop;
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms before_ms,
+                           unsigned flags, sr_rollup_cb cb, void *ctx)
+{
+    sqlite3_stmt *q = st->stmt[flags & SR_SCAN_MINUTES ? ST_ROLLUP_NEWEST_MIN : ST_ROLLUP_NEWEST];
+    sqlite3_bind_int64(q, 1, metric);
+    sqlite3_bind_int64(q, 2, node);
+    sqlite3_bind_int64(q, 3, before_ms);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        sr_rollup_cell c;
+        rollup_row(q, &c);
+        int r = cb(ctx, &c);
+        sqlite3_reset(q);
+        return r;
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? SR_ENOENT : sql_err(st, rc);
 }
 
 int sr_store_data_version(sr_store *st, int64_t *out)

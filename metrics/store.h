@@ -205,6 +205,16 @@ enum {
 int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
                          unsigned flags, sr_rollup_cb cb, void *ctx);
 
+/*
+ * Calls cb once with the newest hour cell of (metric, node) whose hour
+ * starts before before_ms (not aligned: a cell starting exactly at
+ * before_ms is not taken) and returns what cb returns; returns SR_ENOENT,
+ * without calling cb, when there is none. One seek on the rollup key,
+ * whatever the number of cells. Cell and flags as in sr_store_scan_rollup.
+ */
+int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms before_ms,
+                           unsigned flags, sr_rollup_cb cb, void *ctx);
+
 /* The SQLite library's version, for --version. */
 const char *sr_store_sqlite_version(void);
 

@@ -1,0 +1,750 @@
+/*
+ * panel.c - the model of one panel, computed from the cache.
+ *
+ * sr_panel_compute() turns a panel spec (metric, entity, aggregate, window)
+ * into the figures every widget draws, so that the screen, `sitrep
+ * snapshot` and the tests agree. The aggregate is resolved once (the
+ * metric's own when the spec says SR_AGG_VALUE; ratios have no other) and
+ * every part below uses that same aggregate through query.c:
+ *
+ *   value and comparisons   sr_query_compare (now, previous window, week ago)
+ *   status, change_pct      from c.now and c.prev
+ *   newest_ms               hour rollup cells, one index seek each (below)
+ *   series, rows            sr_query_series, sr_query_children
+ *   histogram, events       raw samples of the subtree (the hourly sketches
+ *                           for histograms of busy windows)
+ *
+ * Invariants: a model is always safe to draw and to fini, whatever compute
+ * returned: "no data" is NAN and zero counts, never 0 values; rows and
+ * events are the only heap memory, owned by the model.
+ *
+ * Freshness (newest_ms): the newest sample at or before `to`, without
+ * scanning the window. Events and counters have an hour cell for every
+ * node of the tree, whose last_ts is the newest sample of the subtree in
+ * that hour, so the newest cell starting at or before `to` answers in one
+ * seek. Only when that cell also holds samples after `to` (a snapshot of
+ * the past, or clocks ahead) is it opened: its whole minutes before `to`
+ * from the minute breakdown, the minute holding `to` from raw samples
+ * (newest first, stopping at the first of the subtree), else the previous
+ * cell. Gauges keep cells at the reporting entity only, so each entity of
+ * the subtree gets its own seek, and the raw fallback reads at most the
+ * hour holding `to`.
+ *
+ * Histograms: lo is 0, or the minimum aligned down to the bin width when
+ * values are negative; the bin width is the smallest "nice" number
+ * ({1, 2, 2.5, 3, 4, 5, 6, 8} x 10^k) such that n bins reach the window's
+ * p99, so every edge is a round figure and outliers pile into the last bin
+ * instead of squeezing the rest into one. When the window holds at most
+ * hist_exact_max raw samples of the metric (the whole tree's, since that is
+ * what a raw scan reads; counted first from the rollups) the values are read
+ * and binned exactly; beyond, whole hours come from the node's cells'
+ * sketches, the partial hours at the edges from raw samples, and bins are
+ * counted with the sketch (an observation within the sketch's relative
+ * error of an edge may fall in the neighbouring bin; the counts still add
+ * up to the window's count). The p99 the layout covers is then the
+ * sketch's, widened by its error bound.
+ */
+#include "panel.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sketch.h"
+
+/* What the parts of one computation share. */
+typedef struct {
+    sr_store *st;
+    const sr_catalog *cat;
+    const sr_metric_def *def;
+    const char *entity;
+    int64_t node;
+    unsigned char *mask; /* mask[e]: e is in the subtree; NULL = the whole tree */
+    int64_t mask_n;
+    sr_query q; /* the panel's query over its window */
+} pctx;
+
+static sr_ms floor_to(sr_ms t, sr_ms w)
+{
+    sr_ms r = t % w;
+    return r < 0 ? t - r - w : t - r;
+}
+
+static sr_ms ceil_to(sr_ms t, sr_ms w)
+{
+    sr_ms f = floor_to(t, w);
+    return f == t ? t : f + w;
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+static int build_mask(pctx *p)
+{
+    if (p->node == SR_ENTITY_ROOT)
+        return 0;
+    p->mask_n = sr_store_entity_limit(p->st);
+    p->mask = calloc((size_t)p->mask_n + 1, 1);
+    if (!p->mask)
+        return SR_ENOMEM;
+    for (int64_t e = 1; e < p->mask_n; e++)
+        p->mask[e] = sr_store_entity_under(p->st, e, p->node);
+    return 0;
+}
+
+static bool in_subtree(const pctx *p, int64_t e)
+{
+    if (!p->mask)
+        return e > 0;
+    return e > 0 && e < p->mask_n && p->mask[e];
+}
+
+/* ---- the empty model ---- */
+
+static void model_empty(sr_panel_model *m)
+{
+    memset(m, 0, sizeof *m);
+    sr_result none = {NAN, 0, true};
+    m->c.now = m->c.prev = m->c.week_ago = none;
+    m->status = SR_STATUS_NONE;
+    m->change_pct = NAN;
+    for (size_t i = 0; i < SR_SERIES_MAX; i++)
+        m->series[i] = NAN;
+    m->hist_lo = m->hist_hi = NAN;
+}
+
+/* Drops every computed figure, keeping what describes the panel. */
+static void model_reset(sr_panel_model *m)
+{
+    const sr_metric_def *def = m->def;
+    sr_agg agg = m->agg;
+    char name[sizeof m->agg_name];
+    memcpy(name, m->agg_name, sizeof name);
+    sr_ms from = m->from_ms, to = m->to_ms;
+    sr_panel_model_fini(m);
+    model_empty(m);
+    m->def = def;
+    m->agg = agg;
+    memcpy(m->agg_name, name, sizeof name);
+    m->from_ms = from;
+    m->to_ms = to;
+}
+
+void sr_panel_model_fini(sr_panel_model *m)
+{
+    if (!m)
+        return;
+    free(m->rows);
+    m->rows = NULL;
+    m->n_rows = 0;
+    free(m->events);
+    m->events = NULL;
+    m->n_events = 0;
+}
+
+/* ---- freshness ---- */
+
+/* The newest cell found by sr_store_rollup_newest, copied out. */
+typedef struct {
+    bool found;
+    sr_ms bucket_ms, last_ts;
+    int n_min;
+    sr_minute_cell min[60];
+} newest_cell;
+
+static int newest_cell_cb(void *ctx, const sr_rollup_cell *c)
+{
+    newest_cell *nc = ctx;
+    nc->found = true;
+    nc->bucket_ms = c->bucket_ms;
+    nc->last_ts = c->last_ts;
+    nc->n_min = 0;
+    if (c->minutes) {
+        int n = sr_rollup_minutes(c, nc->min);
+        if (n < 0)
+            return SR_ECORRUPT;
+        nc->n_min = n;
+    }
+    return 0;
+}
+
+/* The newest cell of (metric, node) starting before `before`; found = false
+ * when there is none. */
+static int cell_before(sr_store *st, int64_t metric, int64_t node, sr_ms before, unsigned flags,
+                       newest_cell *out)
+{
+    out->found = false;
+    int rc = sr_store_rollup_newest(st, metric, node, before, flags, newest_cell_cb, out);
+    return rc == SR_ENOENT ? 0 : rc;
+}
+
+typedef struct {
+    const pctx *p;
+    sr_ms ts; /* 0 until found */
+} first_ctx;
+
+static int first_cb(void *ctx, int64_t e, sr_ms ts, double v, const char *key)
+{
+    (void)v;
+    (void)key;
+    first_ctx *f = ctx;
+    if (!in_subtree(f->p, e))
+        return 0;
+    f->ts = ts;
+    return 1;
+}
+
+/* The newest raw sample of the subtree in [from, to]; 0 when none. */
+static int raw_newest(const pctx *p, int64_t metric, sr_ms from, sr_ms to, sr_ms *out)
+{
+    first_ctx f = {p, 0};
+    *out = 0;
+    if (to == INT64_MAX)
+        to--;
+    int rc = sr_store_scan_raw_desc(p->st, metric, from, to + 1, first_cb, &f);
+    if (rc < 0)
+        return rc;
+    *out = f.ts;
+    return 0;
+}
+
+static sr_ms max_ms(sr_ms a, sr_ms b)
+{
+    return a > b ? a : b;
+}
+
+/* Events and counters: the node's own cells hold its whole subtree. */
+static int newest_rolled(const pctx *p, int64_t metric, sr_ms to, sr_ms *out)
+{
+    *out = 0;
+    newest_cell c;
+    int rc = cell_before(p->st, metric, p->node, to == INT64_MAX ? to : to + 1, 0, &c);
+    if (rc || !c.found)
+        return rc;
+    if (c.last_ts <= to) {
+        *out = c.last_ts;
+        return 0;
+    }
+    /* the cell holding `to` also holds later samples: look inside it */
+    if ((rc = cell_before(p->st, metric, p->node, c.bucket_ms + 1, SR_SCAN_MINUTES, &c)))
+        return rc;
+    sr_ms minute = floor_to(to, SR_MS_MIN), best = 0;
+    bool raw = c.n_min == 0; /* no breakdown: the raw samples of the hour */
+    for (int i = 0; i < c.n_min; i++) {
+        if (c.min[i].bucket_ms < minute)
+            best = max_ms(best, c.min[i].last_ts);
+        else if (c.min[i].bucket_ms == minute && c.min[i].last_ts <= to)
+            best = max_ms(best, c.min[i].last_ts);
+        else if (c.min[i].bucket_ms == minute)
+            raw = true;
+    }
+    if (raw) {
+        sr_ms ts;
+        if ((rc = raw_newest(p, metric, c.n_min ? minute : c.bucket_ms, to, &ts)))
+            return rc;
+        best = max_ms(best, ts);
+    }
+    if (!best) {
+        newest_cell prev;
+        if ((rc = cell_before(p->st, metric, p->node, c.bucket_ms, 0, &prev)))
+            return rc;
+        if (prev.found)
+            best = prev.last_ts;
+    }
+    *out = best;
+    return 0;
+}
+
+/* Gauges: cells only at the reporting entities, so one seek per entity. */
+static int newest_gauge(const pctx *p, int64_t metric, sr_ms to, sr_ms *out)
+{
+    *out = 0;
+    sr_ms best = 0, before = to == INT64_MAX ? to : to + 1;
+    bool raw = false;
+    int64_t limit = sr_store_entity_limit(p->st);
+    for (int64_t e = 1; e < limit; e++) {
+        if (!in_subtree(p, e))
+            continue;
+        newest_cell c;
+        int rc = cell_before(p->st, metric, e, before, 0, &c);
+        if (rc)
+            return rc;
+        if (!c.found)
+            continue;
+        if (c.last_ts <= to) {
+            best = max_ms(best, c.last_ts);
+            continue;
+        }
+        /* samples after `to` in its hour: the hour is read raw below */
+        raw = true;
+        if ((rc = cell_before(p->st, metric, e, c.bucket_ms, 0, &c)))
+            return rc;
+        if (c.found)
+            best = max_ms(best, c.last_ts);
+    }
+    if (raw) {
+        sr_ms ts;
+        int rc = raw_newest(p, metric, floor_to(to, SR_MS_HOUR), to, &ts);
+        if (rc)
+            return rc;
+        best = max_ms(best, ts);
+    }
+    *out = best;
+    return 0;
+}
+
+static int newest_plain(const pctx *p, const sr_metric_def *d, sr_ms to, sr_ms *out)
+{
+    *out = 0;
+    int64_t metric;
+    int rc = sr_store_metric_id(p->st, d->name, &metric);
+    if (rc == SR_ENOENT)
+        return 0; /* never stored */
+    if (rc)
+        return rc;
+    return d->kind == SR_KIND_GAUGE ? newest_gauge(p, metric, to, out)
+                                    : newest_rolled(p, metric, to, out);
+}
+
+static int newest(const pctx *p, sr_ms to, sr_ms *out)
+{
+    const sr_metric_def *d = p->def;
+    if (d->kind != SR_KIND_RATIO)
+        return newest_plain(p, d, to, out);
+    *out = 0;
+    const sr_metric_def *num = sr_catalog_find(p->cat, d->numerator);
+    const sr_metric_def *den = sr_catalog_find(p->cat, d->denominator);
+    if (!num || !den || num->kind == SR_KIND_RATIO || den->kind == SR_KIND_RATIO)
+        return SR_EINVAL;
+    sr_ms a, b;
+    int rc = newest_plain(p, num, to, &a);
+    if (!rc)
+        rc = newest_plain(p, den, to, &b);
+    if (rc)
+        return rc;
+    *out = a && b ? (a < b ? a : b) : 0; /* a ratio needs both parts */
+    return 0;
+}
+
+/* ---- rows ---- */
+
+static int status_rank(sr_status s)
+{
+    switch (s) {
+    case SR_STATUS_CRIT:
+        return 0;
+    case SR_STATUS_WARN:
+        return 1;
+    case SR_STATUS_OK:
+        return 2;
+    case SR_STATUS_NONE:
+        break;
+    }
+    return 3;
+}
+
+static int cmp_rows(const void *pa, const void *pb, void *ctx)
+{
+    const sr_metric_def *def = ctx;
+    const sr_panel_row *a = pa, *b = pb;
+    int ra = status_rank(a->status), rb = status_rank(b->status);
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    bool na = isnan(a->r.value), nb = isnan(b->r.value);
+    if (na != nb)
+        return na ? 1 : -1;
+    if (!na && a->r.value != b->r.value) {
+        bool higher_is_worse = !def || def->better == SR_BETTER_LOWER;
+        bool a_worse = higher_is_worse ? a->r.value > b->r.value : a->r.value < b->r.value;
+        return a_worse ? -1 : 1;
+    }
+    int c = strcmp(a->entity, b->entity);
+    if (c)
+        return c;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+void sr_panel_sort_rows(const sr_metric_def *def, sr_panel_row *rows, size_t n)
+{
+    if (rows && n > 1)
+        qsort_r(rows, n, sizeof *rows, cmp_rows, (void *)def);
+}
+
+static int compute_rows(const pctx *p, bool with_series, sr_panel_model *m)
+{
+    sr_child_result *kids;
+    size_t n;
+    int rc = sr_query_children(p->st, p->cat, &p->q, &kids, &n);
+    if (rc)
+        return rc;
+    if (n == 0) {
+        free(kids);
+        return 0;
+    }
+    m->rows = calloc(n, sizeof *m->rows);
+    if (!m->rows) {
+        free(kids);
+        return SR_ENOMEM;
+    }
+    m->n_rows = n;
+    for (size_t i = 0; i < n && !rc; i++) {
+        sr_panel_row *r = &m->rows[i];
+        copy_str(r->entity, sizeof r->entity, kids[i].entity);
+        if ((rc = sr_store_entity_id(p->st, kids[i].entity, &r->id)))
+            break;
+        r->r = kids[i].r;
+        r->status = sr_kpi_status_for(p->def, p->q.agg, r->r.value);
+        r->leaf = sr_store_entity_is_leaf(p->st, r->id);
+        for (size_t k = 0; k < SR_ROW_SERIES; k++)
+            r->series[k] = NAN;
+        if (with_series) {
+            sr_query cq = p->q;
+            cq.entity = kids[i].entity;
+            rc = sr_query_series(p->st, p->cat, &cq, SR_ROW_SERIES, r->series);
+            r->n_series = SR_ROW_SERIES;
+        }
+    }
+    free(kids);
+    if (!rc)
+        sr_panel_sort_rows(p->def, m->rows, m->n_rows);
+    return rc;
+}
+
+/* ---- histogram ---- */
+
+/* The smallest nice number ({1, 2, 2.5, 3, 4, 5, 6, 8} x 10^k) >= x > 0. */
+static double nice_ceil(double x)
+{
+    static const double steps[] = {1, 2, 2.5, 3, 4, 5, 6, 8, 10};
+    double base = pow(10, floor(log10(x)));
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        if (steps[i] * base >= x * (1 - 1e-12))
+            return steps[i] * base;
+    }
+    return 10 * base;
+}
+
+/*
+ * Chooses lo and the bin width for n bins over observations from min up to
+ * (at least) top; false when no finite layout exists.
+ */
+static bool hist_layout(double min, double top, size_t n, double *lo, double *w)
+{
+    double start = min < 0 ? min : 0;
+    double span = top - start;
+    if (!(span > 0))
+        span = fabs(top) > 0 ? fabs(top) : 1;
+    double width = nice_ceil(span / (double)n);
+    for (int guard = 0; guard < 64 && isfinite(width) && width > 0; guard++) {
+        double l = min < 0 ? floor(min / width) * width : 0;
+        if (l + (double)n * width >= top - 1e-12 * fabs(top)) {
+            *lo = l;
+            *w = width;
+            return isfinite(l) && isfinite(l + (double)n * width);
+        }
+        width = nice_ceil(width * (1 + 1e-9));
+    }
+    return false;
+}
+
+/* The bin of v: [lo + i*w, lo + (i+1)*w), the last one open above. */
+static size_t hist_bin(double v, double lo, double w, size_t n)
+{
+    double f = floor((v - lo) / w);
+    size_t i = f <= 0 ? 0 : f >= (double)(n - 1) ? n - 1 : (size_t)f;
+    /* the division may round across an edge; the edges are lo + i*w */
+    while (i > 0 && v < lo + (double)i * w)
+        i--;
+    while (i + 1 < n && v >= lo + (double)(i + 1) * w)
+        i++;
+    return i;
+}
+
+typedef struct {
+    const pctx *p;
+    double *v;
+    size_t n, cap;
+    sr_sketch *sk; /* sketch path: values go here instead */
+    double min;
+} hist_acc;
+
+static int hist_value(hist_acc *h, double v)
+{
+    if (v < h->min)
+        h->min = v;
+    if (h->sk)
+        return sr_sketch_add(h->sk, v);
+    if (h->n == h->cap) {
+        size_t ncap = h->cap ? h->cap * 2 : 1024;
+        double *nv = realloc(h->v, ncap * sizeof *nv);
+        if (!nv)
+            return SR_ENOMEM;
+        h->v = nv;
+        h->cap = ncap;
+    }
+    h->v[h->n++] = v;
+    return 0;
+}
+
+static int hist_value_cb(void *ctx, double v)
+{
+    return hist_value(ctx, v);
+}
+
+static int hist_raw_cb(void *ctx, int64_t e, sr_ms ts, double v)
+{
+    (void)ts;
+    hist_acc *h = ctx;
+    return in_subtree(h->p, e) ? hist_value(h, v) : 0;
+}
+
+static int hist_cell_cb(void *ctx, const sr_rollup_cell *c)
+{
+    hist_acc *h = ctx;
+    if (c->n <= 0)
+        return 0;
+    if (!c->sketch)
+        return SR_ECORRUPT;
+    if (c->min < h->min)
+        h->min = c->min;
+    return sr_sketch_merge_encoded(h->sk, c->sketch, c->sketch_len);
+}
+
+static int hist_scan_raw(hist_acc *h, int64_t metric, sr_ms from, sr_ms to)
+{
+    if (from >= to)
+        return 0;
+    if (!h->p->mask)
+        return sr_store_scan_values(h->p->st, metric, from, to, hist_value_cb, h);
+    return sr_store_scan_raw(h->p->st, metric, from, to, hist_raw_cb, h);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int hist_exact(hist_acc *h, int64_t metric, size_t bins, sr_panel_model *m)
+{
+    int rc = hist_scan_raw(h, metric, h->p->q.from_ms, h->p->q.to_ms);
+    if (rc || h->n == 0)
+        return rc;
+    qsort(h->v, h->n, sizeof *h->v, cmp_double);
+    double p99 = sr_percentile_sorted(h->v, h->n, 99, h->p->def->percentile);
+    double lo, w;
+    if (!hist_layout(h->v[0], p99, bins, &lo, &w))
+        return 0;
+    for (size_t i = 0; i < h->n; i++)
+        m->hist[hist_bin(h->v[i], lo, w, bins)]++;
+    m->n_hist = bins;
+    m->hist_lo = lo;
+    m->hist_hi = lo + (double)bins * w;
+    m->hist_exact = true;
+    return 0;
+}
+
+static int hist_sketch(hist_acc *h, int64_t metric, size_t bins, sr_panel_model *m)
+{
+    int rc = sr_sketch_create(SR_SKETCH_ALPHA, &h->sk);
+    if (rc)
+        return rc;
+    sr_ms from = h->p->q.from_ms, to = h->p->q.to_ms;
+    sr_ms a = ceil_to(from, SR_MS_HOUR), b = floor_to(to, SR_MS_HOUR);
+    if (a >= b) {
+        rc = hist_scan_raw(h, metric, from, to);
+    } else {
+        rc = sr_store_scan_rollup(h->p->st, metric, h->p->node, a, b, 0, hist_cell_cb, h);
+        if (!rc)
+            rc = hist_scan_raw(h, metric, from, a);
+        if (!rc)
+            rc = hist_scan_raw(h, metric, b, to);
+    }
+    uint64_t n = sr_sketch_count(h->sk);
+    if (rc || n == 0)
+        return rc;
+    /* the sketch's p99 is within a relative alpha of the exact one: cover that */
+    double r = sr_sketch_quantile(h->sk, 0.99);
+    double top = r >= 0 ? r / (1 - SR_SKETCH_ALPHA) : r / (1 + SR_SKETCH_ALPHA);
+    double lo, w;
+    if (!hist_layout(h->min, top, bins, &lo, &w))
+        return 0;
+    uint64_t below = 0; /* observations under the current bin: none under lo <= min */
+    for (size_t i = 0; i + 1 < bins; i++) {
+        uint64_t le = sr_sketch_count_le(h->sk, nextafter(lo + (double)(i + 1) * w, -INFINITY));
+        if (le < below)
+            le = below;
+        if (le > n)
+            le = n;
+        m->hist[i] = le - below;
+        below = le;
+    }
+    m->hist[bins - 1] = n - below;
+    m->n_hist = bins;
+    m->hist_lo = lo;
+    m->hist_hi = lo + (double)bins * w;
+    m->hist_exact = false;
+    return 0;
+}
+
+static int compute_hist(const pctx *p, size_t bins, int64_t exact_max, sr_panel_model *m)
+{
+    if (p->def->kind != SR_KIND_EVENT || bins == 0)
+        return 0;
+    if (bins > SR_HIST_MAX)
+        bins = SR_HIST_MAX;
+    int64_t metric;
+    int rc = sr_store_metric_id(p->st, p->def->name, &metric);
+    if (rc)
+        return rc == SR_ENOENT ? 0 : rc;
+    /*
+     * The way is picked by what an exact histogram would read: the raw
+     * samples of the whole tree in the window (the sample key leads with
+     * (metric, ts); the subtree is filtered after), counted from the
+     * rollups. A small unit over a month of a busy force takes the sketches.
+     */
+    sr_query cq = p->q;
+    cq.entity = "";
+    cq.agg = (sr_agg){SR_AGG_COUNT, 0};
+    sr_result count;
+    if ((rc = sr_query_run(p->st, p->cat, &cq, &count)))
+        return rc;
+    if (count.n == 0)
+        return 0;
+    hist_acc h = {.p = p, .min = INFINITY};
+    if (count.n <= (exact_max > 0 ? exact_max : SR_PANEL_HIST_EXACT_N))
+        rc = hist_exact(&h, metric, bins, m);
+    else
+        rc = hist_sketch(&h, metric, bins, m);
+    free(h.v);
+    sr_sketch_destroy(h.sk);
+    return rc;
+}
+
+/* ---- events ---- */
+
+typedef struct {
+    const pctx *p;
+    sr_panel_model *m;
+    size_t max, cap;
+} events_ctx;
+
+static int events_cb(void *ctx, int64_t e, sr_ms ts, double v, const char *key)
+{
+    events_ctx *x = ctx;
+    if (!in_subtree(x->p, e))
+        return 0;
+    sr_panel_model *m = x->m;
+    if (m->n_events == x->cap) {
+        size_t ncap = x->cap ? x->cap * 2 : 16;
+        if (ncap > x->max)
+            ncap = x->max;
+        sr_panel_event *nv = realloc(m->events, ncap * sizeof *nv);
+        if (!nv)
+            return SR_ENOMEM;
+        m->events = nv;
+        x->cap = ncap;
+    }
+    sr_panel_event *ev = &m->events[m->n_events++];
+    ev->ts_ms = ts;
+    ev->id = e;
+    ev->value = v;
+    copy_str(ev->entity, sizeof ev->entity, sr_store_entity_path(x->p->st, e));
+    copy_str(ev->key, sizeof ev->key, key);
+    return m->n_events == x->max ? 1 : 0;
+}
+
+static int compute_events(const pctx *p, size_t max_events, sr_panel_model *m)
+{
+    if (max_events == 0 || p->def->kind == SR_KIND_RATIO)
+        return 0;
+    int64_t metric;
+    int rc = sr_store_metric_id(p->st, p->def->name, &metric);
+    if (rc)
+        return rc == SR_ENOENT ? 0 : rc;
+    events_ctx x = {p, m, max_events, 0};
+    rc = sr_store_scan_raw_desc(p->st, metric, p->q.from_ms, p->q.to_ms, events_cb, &x);
+    return rc < 0 ? rc : 0;
+}
+
+/* ---- the whole model ---- */
+
+static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_series,
+                   size_t n_hist, size_t max_events, sr_panel_model *m)
+{
+    int rc = sr_query_compare(p->st, p->cat, &p->q, &m->c);
+    if (rc)
+        return rc;
+    m->status = sr_kpi_status_for(p->def, m->agg, m->c.now.value);
+    double now = m->c.now.value, prev = m->c.prev.value;
+    m->change_pct =
+        isnan(now) || isnan(prev) || prev == 0 ? NAN : (now - prev) / fabs(prev) * 100.0;
+    if ((rc = build_mask(p)) || (rc = newest(p, m->to_ms, &m->newest_ms)))
+        return rc;
+    if ((what & SR_PANEL_SERIES) && n_series > 0) {
+        if (n_series > SR_SERIES_MAX)
+            n_series = SR_SERIES_MAX;
+        if ((rc = sr_query_series(p->st, p->cat, &p->q, n_series, m->series)))
+            return rc;
+        m->n_series = n_series;
+    }
+    if ((what & SR_PANEL_ROWS) && (rc = compute_rows(p, what & SR_PANEL_ROW_SERIES, m)))
+        return rc;
+    if ((what & SR_PANEL_HIST) && (rc = compute_hist(p, n_hist, spec->hist_exact_max, m)))
+        return rc;
+    if ((what & SR_PANEL_EVENTS) && (rc = compute_events(p, max_events, m)))
+        return rc;
+    return 0;
+}
+
+/* The aggregate the panel shows: the metric's own for SR_AGG_VALUE. */
+static sr_agg resolve_agg(const sr_metric_def *d, sr_agg asked)
+{
+    if (d->kind == SR_KIND_RATIO)
+        return asked;
+    if (asked.kind != SR_AGG_VALUE)
+        return asked;
+    return d->agg.kind == SR_AGG_VALUE ? sr_kind_default_agg(d->kind) : d->agg;
+}
+
+int sr_panel_compute(sr_store *st, const sr_catalog *cat, const sr_panel_spec *spec, sr_ms now,
+                     unsigned what, size_t n_series, size_t n_hist, size_t max_events,
+                     sr_panel_model *out)
+{
+    if (!out)
+        return SR_EINVAL;
+    model_empty(out);
+    if (!st || !cat || !spec || !spec->metric)
+        return SR_EINVAL;
+    out->agg = spec->agg;
+    out->from_ms = now - spec->window_ms;
+    out->to_ms = now;
+    const sr_metric_def *def = sr_catalog_find(cat, spec->metric);
+    if (def) {
+        out->def = def;
+        out->agg = resolve_agg(def, spec->agg);
+    }
+    sr_agg_format(out->agg, out->agg_name, sizeof out->agg_name);
+    if (!def)
+        return SR_ENOENT;
+    if (spec->window_ms <= 0 || !sr_agg_valid_for(out->agg, def->kind))
+        return SR_EINVAL;
+
+    pctx p = {.st = st, .cat = cat, .def = def, .entity = spec->entity ? spec->entity : ""};
+    int rc = sr_store_entity_id(st, p.entity, &p.node);
+    if (rc)
+        return rc;
+    p.q = (sr_query){.metric = def->name,
+                     .entity = p.entity,
+                     .agg = out->agg,
+                     .from_ms = out->from_ms,
+                     .to_ms = now};
+    rc = compute(&p, spec, what, n_series, n_hist, max_events, out);
+    free(p.mask);
+    if (rc)
+        model_reset(out);
+    return rc;
+}

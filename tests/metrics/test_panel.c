@@ -1,0 +1,680 @@
+/*
+ * Tests of metrics/panel.c: the panel model over a real cache built in a
+ * temp dir, against hand-computed figures: value, comparisons, status and
+ * change, aggregate resolution, rows worst first (both directions), leaf
+ * flags, row series, histograms (exact and from sketches, negative values,
+ * subtrees), events, freshness for every kind, unknown things, fini.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../metrics/panel.h"
+#include "../helpers.h"
+
+#define T0 1704067200000LL /* 2024-01-01T00:00:00Z, on an hour */
+#define MIN SR_MS_MIN
+#define SEC SR_MS_SEC
+#define HOUR SR_MS_HOUR
+#define NOW (T0 + HOUR) /* every panel here looks at [T0, T0 + 1h) unless it says */
+#define EPS 1e-9
+
+static char dir[256];
+static sr_store *st;
+static sr_metric_def defs[12];
+static sr_catalog cat = {defs, 0};
+
+static sr_metric_def *add_def(const char *name, sr_kind kind)
+{
+    sr_metric_def *d = &defs[cat.n++];
+    sr_metric_def_init(d, name);
+    d->kind = kind;
+    d->agg = sr_kind_default_agg(kind);
+    if (kind != SR_KIND_RATIO)
+        cr_assert_eq(sr_store_define_metric(st, name, kind), 0);
+    return d;
+}
+
+/* One sample; key NULL = none. */
+static void put(const char *metric, const char *entity, sr_ms ts, double v, const char *key)
+{
+    sr_sample s = {metric, entity, ts, v, key};
+    bool dup;
+    cr_assert_eq(sr_store_put(st, &s, &dup), 0, "%s %s", metric, entity);
+    cr_assert_not(dup);
+}
+
+/*
+ * The tree: force/{a/{u1,u2}, b/u3, c/u5, d/u6, e}. Response times "rt" in
+ * [T0, T0+1h):
+ *   a: 5 15 25 (u1, minutes 1-3), 10 (u2, 4)   p90 25  WARN
+ *   b: 1 2 95 (u3, minutes 5-7), 7 (8, no key)  p90 95  CRIT
+ *   c: nothing (only an "open" gauge)                   none
+ *   d: 3 4 (u6, minutes 20, 21)                 p90 4   OK
+ *   e: 8 (e itself, a leaf, minute 40)          p90 8   OK
+ * whole: 1 2 3 4 5 7 8 10 15 25 95 -> p90 (rank 10 of 11) = 25, WARN.
+ */
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    char db[300];
+    snprintf(db, sizeof db, "%s/p.db", dir);
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cat.n = 0;
+    sr_metric_def *rt = add_def("rt", SR_KIND_EVENT);
+    rt->target = 10;
+    rt->warn = 20;
+    rt->crit = 50;
+    sr_metric_def *open = add_def("open", SR_KIND_GAUGE);
+    open->agg.kind = SR_AGG_VALUE; /* "the kind's own": resolves to last */
+    add_def("ot", SR_KIND_COUNTER);
+    add_def("reg", SR_KIND_COUNTER);
+    sr_metric_def *share = add_def("share", SR_KIND_RATIO);
+    snprintf(share->numerator, SR_NAME_MAX, "ot");
+    snprintf(share->denominator, SR_NAME_MAX, "reg");
+    share->scale = 100;
+    sr_metric_def *sv = add_def("sv", SR_KIND_COUNTER);
+    sv->better = SR_BETTER_HIGHER;
+    sv->warn = 10;
+    sv->crit = 5;
+    add_def("delta", SR_KIND_EVENT);
+    add_def("fr", SR_KIND_EVENT);
+    add_def("gl", SR_KIND_GAUGE);
+
+    cr_assert_eq(sr_store_begin(st), 0);
+    put("rt", "force/a/u1", T0 + 1 * MIN, 5, "a-1");
+    put("rt", "force/a/u1", T0 + 2 * MIN, 15, "a-2");
+    put("rt", "force/a/u1", T0 + 3 * MIN, 25, "a-3");
+    put("rt", "force/a/u2", T0 + 4 * MIN, 10, "a-4");
+    put("rt", "force/b/u3", T0 + 5 * MIN, 1, "b-1");
+    put("rt", "force/b/u3", T0 + 6 * MIN, 2, "b-2");
+    put("rt", "force/b/u3", T0 + 7 * MIN, 95, "b-3");
+    put("rt", "force/b/u3", T0 + 8 * MIN, 7, NULL);
+    put("rt", "force/d/u6", T0 + 20 * MIN, 3, "d-1");
+    put("rt", "force/d/u6", T0 + 21 * MIN, 4, "d-2");
+    put("rt", "force/e", T0 + 40 * MIN, 8, "e-1");
+    /* the previous hour: 20 and 40 -> p90 40; a week earlier: 50 */
+    put("rt", "force/a/u1", T0 - 30 * MIN, 20, "prev-1");
+    put("rt", "force/b/u3", T0 - 10 * MIN, 40, "prev-2");
+    put("rt", "force/a/u2", T0 - 7 * SR_MS_DAY + 5 * MIN, 50, "week-1");
+
+    put("open", "force/c/u5", T0 + 10 * MIN, 12, NULL);
+    put("open", "force/a/u1", T0 + 30 * MIN, 5, NULL);
+
+    /* counters: the previous hour sums to 0 */
+    put("ot", "force/a/u1", T0 - 30 * MIN, 0, NULL);
+    put("ot", "force/a/u1", T0 + 10 * MIN, 4, NULL);
+    put("ot", "force/b/u3", T0 + 50 * MIN, 6, NULL);
+    put("reg", "force/a/u1", T0 + 20 * MIN, 40, NULL);
+    put("reg", "force/b/u3", T0 + 30 * MIN, 10, NULL);
+
+    /* better = higher: a 3 CRIT, b 7 WARN, d 20 OK, e 12 OK, c none */
+    put("sv", "force/a/u1", T0 + 1 * MIN, 1, NULL);
+    put("sv", "force/a/u2", T0 + 2 * MIN, 2, NULL);
+    put("sv", "force/b/u3", T0 + 3 * MIN, 7, NULL);
+    put("sv", "force/d/u6", T0 + 4 * MIN, 20, NULL);
+    put("sv", "force/e", T0 + 5 * MIN, 12, NULL);
+
+    static const double deltas[] = {-7, -1, 0, 3, 12};
+    for (int i = 0; i < 5; i++)
+        put("delta", "force/a/u1", T0 + (10 + i) * MIN, deltas[i], NULL);
+
+    /* freshness: "fr" events and "gl" gauges, some after the times asked */
+    put("fr", "force/a/u1", T0 + 10 * MIN, 1, NULL);
+    put("fr", "force/a/u1", T0 + 10 * MIN + 20 * SEC, 1, NULL);
+    put("fr", "force/a/u1", T0 + 10 * MIN + 50 * SEC, 1, NULL);
+    put("fr", "force/a/u1", T0 + 15 * MIN, 1, NULL);
+    put("fr", "force/b/u3", T0 + 10 * MIN + 30 * SEC, 1, NULL);
+    put("fr", "force/b/u3", T0 + 2 * HOUR, 1, NULL);
+    put("gl", "force/a/u1", T0 + 20 * MIN, 1, NULL);
+    put("gl", "force/a/u2", T0 - 3 * HOUR, 2, NULL);
+    put("gl", "force/b/u3", T0 + 40 * MIN, 3, NULL);
+    put("gl", "force/b/u3", T0 + 40 * MIN + 30 * SEC, 4, NULL);
+    cr_assert_eq(sr_store_commit(st), 0);
+}
+
+static void teardown(void)
+{
+    sr_store_close(st);
+    th_rmtree(dir);
+}
+
+TestSuite(panel, .init = setup, .fini = teardown);
+
+static sr_panel_spec spec_of(const char *metric, const char *entity, const char *agg)
+{
+    sr_panel_spec s = {.metric = metric, .entity = entity, .window_ms = HOUR};
+    if (agg)
+        cr_assert_eq(sr_agg_parse(agg, &s.agg), 0);
+    else
+        s.agg.kind = SR_AGG_VALUE;
+    return s;
+}
+
+/* Computes a panel that must succeed. */
+static void compute(const char *metric, const char *entity, const char *agg, sr_ms now,
+                    unsigned what, size_t n_series, size_t n_hist, size_t max_events,
+                    sr_panel_model *m)
+{
+    sr_panel_spec s = spec_of(metric, entity, agg);
+    int rc = sr_panel_compute(st, &cat, &s, now, what, n_series, n_hist, max_events, m);
+    cr_assert_eq(rc, 0, "%s %s: %s", metric, entity ? entity : "", sr_strerror(rc));
+}
+
+static sr_ms newest_of(const char *metric, const char *entity, sr_ms now)
+{
+    sr_panel_model m;
+    compute(metric, entity, NULL, now, 0, 0, 0, 0, &m);
+    sr_ms t = m.newest_ms;
+    sr_panel_model_fini(&m);
+    return t;
+}
+
+/* A model that holds nothing: what the screen may draw after an error. */
+static void assert_drawable_empty(const sr_panel_model *m)
+{
+    cr_assert(isnan(m->c.now.value));
+    cr_assert(isnan(m->c.prev.value));
+    cr_assert(isnan(m->c.week_ago.value));
+    cr_assert_eq(m->c.now.n, 0);
+    cr_assert(isnan(m->change_pct));
+    cr_assert_eq(m->status, SR_STATUS_NONE);
+    cr_assert_eq(m->newest_ms, 0);
+    cr_assert_eq(m->n_series, 0);
+    cr_assert(isnan(m->series[0]));
+    cr_assert_null(m->rows);
+    cr_assert_eq(m->n_rows, 0);
+    cr_assert_eq(m->n_hist, 0);
+    cr_assert(isnan(m->hist_lo) && isnan(m->hist_hi));
+    cr_assert_null(m->events);
+    cr_assert_eq(m->n_events, 0);
+}
+
+/* ---- value, comparisons, status, change ---- */
+
+Test(panel, value_compare_status_change)
+{
+    sr_panel_model m;
+    compute("rt", "", NULL, NOW, 0, 0, 0, 0, &m);
+    cr_assert_eq(m.def, &defs[0]);
+    cr_assert_eq(m.from_ms, T0);
+    cr_assert_eq(m.to_ms, NOW);
+    cr_assert_float_eq(m.c.now.value, 25, EPS);
+    cr_assert_eq(m.c.now.n, 11);
+    cr_assert_float_eq(m.c.prev.value, 40, EPS);
+    cr_assert_float_eq(m.c.week_ago.value, 50, EPS);
+    cr_assert_eq(m.status, SR_STATUS_WARN);
+    cr_assert_float_eq(m.change_pct, (25.0 - 40) / 40 * 100, EPS); /* -37.5 */
+    sr_panel_model_fini(&m);
+
+    /* force/b: p90 95, CRIT; its previous hour holds 40 alone */
+    compute("rt", "force/b", NULL, NOW, 0, 0, 0, 0, &m);
+    cr_assert_float_eq(m.c.now.value, 95, EPS);
+    cr_assert_eq(m.status, SR_STATUS_CRIT);
+    cr_assert_float_eq(m.change_pct, (95.0 - 40) / 40 * 100, EPS);
+    cr_assert(isnan(m.c.week_ago.value));
+    sr_panel_model_fini(&m);
+
+    /* force/d: OK, and no previous window -> no change */
+    compute("rt", "force/d", NULL, NOW, 0, 0, 0, 0, &m);
+    cr_assert_float_eq(m.c.now.value, 4, EPS);
+    cr_assert_eq(m.status, SR_STATUS_OK);
+    cr_assert(isnan(m.change_pct));
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, change_is_nan_when_previous_is_zero)
+{
+    sr_panel_model m;
+    compute("ot", "", NULL, NOW, 0, 0, 0, 0, &m);
+    cr_assert_float_eq(m.c.now.value, 10, EPS);
+    cr_assert_float_eq(m.c.prev.value, 0, EPS);
+    cr_assert(isnan(m.change_pct));
+    cr_assert_eq(m.status, SR_STATUS_NONE); /* no thresholds */
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, aggregate_resolution_and_names)
+{
+    sr_panel_model m;
+    compute("rt", "", NULL, NOW, 0, 0, 0, 0, &m);
+    cr_assert_eq(m.agg.kind, SR_AGG_PCT);
+    cr_assert_float_eq(m.agg.p, 90, EPS);
+    cr_assert_str_eq(m.agg_name, "p90");
+    sr_panel_model_fini(&m);
+
+    /* another aggregate than the metric's own: its value, but no status */
+    compute("rt", "", "p50", NOW, 0, 0, 0, 0, &m);
+    cr_assert_str_eq(m.agg_name, "p50");
+    cr_assert_float_eq(m.c.now.value, 7, EPS); /* rank ceil(5.5) = 6 of 11 */
+    cr_assert_eq(m.status, SR_STATUS_NONE);
+    sr_panel_model_fini(&m);
+    compute("rt", "", "avg", NOW, 0, 0, 0, 0, &m);
+    cr_assert_str_eq(m.agg_name, "avg");
+    cr_assert_float_eq(m.c.now.value, 175.0 / 11, EPS);
+    sr_panel_model_fini(&m);
+
+    /* a gauge whose definition says "value": its kind's own, last */
+    compute("open", "", NULL, NOW, 0, 0, 0, 0, &m);
+    cr_assert_eq(m.agg.kind, SR_AGG_LAST);
+    cr_assert_str_eq(m.agg_name, "last");
+    cr_assert_float_eq(m.c.now.value, 17, EPS);
+    sr_panel_model_fini(&m);
+
+    compute("ot", "", NULL, NOW, 0, 0, 0, 0, &m);
+    cr_assert_eq(m.agg.kind, SR_AGG_SUM);
+    cr_assert_str_eq(m.agg_name, "sum");
+    sr_panel_model_fini(&m);
+
+    /* ratios stay "value": 10 / 50 * 100 */
+    compute("share", "", NULL, NOW, 0, 0, 0, 0, &m);
+    cr_assert_eq(m.agg.kind, SR_AGG_VALUE);
+    cr_assert_str_eq(m.agg_name, "value");
+    cr_assert_float_eq(m.c.now.value, 20, EPS);
+    cr_assert(isnan(m.change_pct));
+    sr_panel_model_fini(&m);
+    compute("share", "force/a", NULL, NOW, 0, 0, 0, 0, &m);
+    cr_assert_float_eq(m.c.now.value, 10, EPS);
+    sr_panel_model_fini(&m);
+}
+
+/* ---- series ---- */
+
+Test(panel, series_in_slices)
+{
+    sr_panel_model m;
+    compute("rt", "", NULL, NOW, SR_PANEL_SERIES, 12, 0, 0, &m);
+    cr_assert_eq(m.n_series, 12);
+    cr_assert_float_eq(m.series[0], 25, EPS); /* 5 15 25 10: rank 4 */
+    cr_assert_float_eq(m.series[1], 95, EPS); /* 1 2 95 7 */
+    cr_assert(isnan(m.series[2]));
+    cr_assert_float_eq(m.series[4], 4, EPS); /* 3 4 */
+    cr_assert_float_eq(m.series[8], 8, EPS);
+    cr_assert(isnan(m.series[11]));
+    cr_assert(isnan(m.series[12])); /* beyond n_series */
+    cr_assert_null(m.rows);
+    sr_panel_model_fini(&m);
+
+    compute("rt", "", NULL, NOW, SR_PANEL_SERIES, 100000, 0, 0, &m);
+    cr_assert_eq(m.n_series, SR_SERIES_MAX);
+    sr_panel_model_fini(&m);
+
+    compute("rt", "", NULL, NOW, 0, 12, 0, 0, &m); /* not asked */
+    cr_assert_eq(m.n_series, 0);
+    sr_panel_model_fini(&m);
+}
+
+/* ---- rows ---- */
+
+Test(panel, rows_worst_first_with_leaf_flags)
+{
+    sr_panel_model m;
+    compute("rt", "force", NULL, NOW, SR_PANEL_ROWS, 0, 0, 0, &m);
+    cr_assert_eq(m.n_rows, 5);
+    static const char *const order[] = {"force/b", "force/a", "force/e", "force/d", "force/c"};
+    static const sr_status status[] = {SR_STATUS_CRIT, SR_STATUS_WARN, SR_STATUS_OK, SR_STATUS_OK,
+                                       SR_STATUS_NONE};
+    static const double value[] = {95, 25, 8, 4, NAN};
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_str_eq(m.rows[i].entity, order[i], "row %zu", i);
+        cr_assert_eq(m.rows[i].status, status[i], "row %zu", i);
+        if (isnan(value[i]))
+            cr_assert(isnan(m.rows[i].r.value));
+        else
+            cr_assert_float_eq(m.rows[i].r.value, value[i], EPS, "row %zu", i);
+        int64_t id;
+        cr_assert_eq(sr_store_entity_id(st, order[i], &id), 0);
+        cr_assert_eq(m.rows[i].id, id);
+        cr_assert_eq(m.rows[i].n_series, 0); /* not asked */
+        /* force/e reported itself and has no children */
+        cr_assert_eq(m.rows[i].leaf, strcmp(order[i], "force/e") == 0, "row %zu", i);
+    }
+    sr_panel_model_fini(&m);
+
+    compute("rt", "force/a", NULL, NOW, SR_PANEL_ROWS, 0, 0, 0, &m);
+    cr_assert_eq(m.n_rows, 2);
+    cr_assert_str_eq(m.rows[0].entity, "force/a/u1"); /* 25 WARN before 10 OK */
+    cr_assert_eq(m.rows[0].status, SR_STATUS_WARN);
+    cr_assert(m.rows[0].leaf && m.rows[1].leaf);
+    sr_panel_model_fini(&m);
+
+    /* a leaf has no rows */
+    compute("rt", "force/e", NULL, NOW, SR_PANEL_ROWS, 0, 0, 0, &m);
+    cr_assert_eq(m.n_rows, 0);
+    cr_assert_null(m.rows);
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, rows_better_higher_reverses)
+{
+    sr_panel_model m;
+    compute("sv", "force", NULL, NOW, SR_PANEL_ROWS, 0, 0, 0, &m);
+    cr_assert_eq(m.n_rows, 5);
+    static const char *const order[] = {"force/a", "force/b", "force/e", "force/d", "force/c"};
+    static const sr_status status[] = {SR_STATUS_CRIT, SR_STATUS_WARN, SR_STATUS_OK, SR_STATUS_OK,
+                                       SR_STATUS_NONE};
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_str_eq(m.rows[i].entity, order[i], "row %zu", i);
+        cr_assert_eq(m.rows[i].status, status[i], "row %zu", i);
+    }
+    cr_assert_float_eq(m.rows[2].r.value, 12, EPS); /* lower is worse: 12 before 20 */
+    cr_assert_float_eq(m.rows[3].r.value, 20, EPS);
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, sort_rows_ties_and_missing_values)
+{
+    sr_metric_def d;
+    sr_metric_def_init(&d, "x");
+    sr_panel_row rows[5];
+    memset(rows, 0, sizeof rows);
+    static const char *const names[] = {"z", "m", "a", "b", "c"};
+    static const double vals[] = {NAN, 3, 3, 9, 1};
+    for (int i = 0; i < 5; i++) {
+        snprintf(rows[i].entity, sizeof rows[i].entity, "%s", names[i]);
+        rows[i].id = i + 1;
+        rows[i].r.value = vals[i];
+        rows[i].status = SR_STATUS_NONE;
+    }
+    sr_panel_sort_rows(&d, rows, 5); /* lower is better: 9, 3 (a), 3 (m), 1, none */
+    static const char *const lower[] = {"b", "a", "m", "c", "z"};
+    for (int i = 0; i < 5; i++)
+        cr_assert_str_eq(rows[i].entity, lower[i], "row %d", i);
+    d.better = SR_BETTER_HIGHER;
+    sr_panel_sort_rows(&d, rows, 5); /* 1, 3 (a), 3 (m), 9, none */
+    static const char *const higher[] = {"c", "a", "m", "b", "z"};
+    for (int i = 0; i < 5; i++)
+        cr_assert_str_eq(rows[i].entity, higher[i], "row %d", i);
+    sr_panel_sort_rows(NULL, rows, 5); /* no definition: lower is better */
+    cr_assert_str_eq(rows[0].entity, "b");
+    sr_panel_sort_rows(&d, NULL, 0);
+}
+
+Test(panel, row_series)
+{
+    sr_panel_model m;
+    compute("rt", "force", NULL, NOW, SR_PANEL_ROWS | SR_PANEL_ROW_SERIES, 0, 0, 0, &m);
+    cr_assert_eq(m.n_rows, 5);
+    /* force/b in 2.5-minute slices: [5m, 7.5m) holds 1 2 95, [7.5m, 10m) holds 7 */
+    const sr_panel_row *b = &m.rows[0];
+    cr_assert_str_eq(b->entity, "force/b");
+    cr_assert_eq(b->n_series, SR_ROW_SERIES);
+    for (size_t i = 0; i < SR_ROW_SERIES; i++) {
+        if (i == 2)
+            cr_assert_float_eq(b->series[i], 95, EPS);
+        else if (i == 3)
+            cr_assert_float_eq(b->series[i], 7, EPS);
+        else
+            cr_assert(isnan(b->series[i]), "slice %zu", i);
+    }
+    const sr_panel_row *e = &m.rows[2];
+    cr_assert_str_eq(e->entity, "force/e");
+    cr_assert_float_eq(e->series[16], 8, EPS); /* 40m / 2.5m */
+    const sr_panel_row *c = &m.rows[4];
+    cr_assert_eq(c->n_series, SR_ROW_SERIES);
+    for (size_t i = 0; i < SR_ROW_SERIES; i++)
+        cr_assert(isnan(c->series[i]));
+    sr_panel_model_fini(&m);
+}
+
+/* ---- histogram ---- */
+
+static uint64_t hist_total(const sr_panel_model *m)
+{
+    uint64_t t = 0;
+    for (size_t i = 0; i < m->n_hist; i++)
+        t += m->hist[i];
+    return t;
+}
+
+Test(panel, histogram_bins_hand_values)
+{
+    sr_panel_model m;
+    /* 1 2 3 4 5 7 8 10 15 25 95: p99 95 -> width 10, edges 0..100 */
+    compute("rt", "", NULL, NOW, SR_PANEL_HIST, 0, 10, 0, &m);
+    cr_assert_eq(m.n_hist, 10);
+    cr_assert(m.hist_exact);
+    cr_assert_float_eq(m.hist_lo, 0, EPS);
+    cr_assert_float_eq(m.hist_hi, 100, EPS);
+    static const uint64_t want[10] = {7, 2, 1, 0, 0, 0, 0, 0, 0, 1};
+    for (size_t i = 0; i < 10; i++)
+        cr_assert_eq(m.hist[i], want[i], "bin %zu: %llu", i, (unsigned long long)m.hist[i]);
+    cr_assert_eq(hist_total(&m), (uint64_t)m.c.now.n);
+    cr_assert_eq(hist_total(&m), 11);
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, histogram_respects_the_subtree)
+{
+    sr_panel_model m;
+    /* force/a: 5 10 15 25; p99 25 over 4 bins -> 6.25 -> width 8, edges 0 8 16 24 32 */
+    compute("rt", "force/a", NULL, NOW, SR_PANEL_HIST, 0, 4, 0, &m);
+    cr_assert_eq(m.n_hist, 4);
+    cr_assert_float_eq(m.hist_lo, 0, EPS);
+    cr_assert_float_eq(m.hist_hi, 32, EPS);
+    cr_assert_eq(m.hist[0], 1);
+    cr_assert_eq(m.hist[1], 2);
+    cr_assert_eq(m.hist[2], 0);
+    cr_assert_eq(m.hist[3], 1);
+    cr_assert_eq(hist_total(&m), 4);
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, histogram_negative_values)
+{
+    sr_panel_model m;
+    /* -7 -1 0 3 12: width 5 from -10 stops at 10 < 12, so width 6 from -12 to 12 */
+    compute("delta", "force/a/u1", "p90", NOW, SR_PANEL_HIST, 0, 4, 0, &m);
+    cr_assert_eq(m.n_hist, 4);
+    cr_assert_float_eq(m.hist_lo, -12, EPS);
+    cr_assert_float_eq(m.hist_hi, 12, EPS);
+    cr_assert_eq(m.hist[0], 1); /* -7 */
+    cr_assert_eq(m.hist[1], 1); /* -1 */
+    cr_assert_eq(m.hist[2], 2); /* 0 3 */
+    cr_assert_eq(m.hist[3], 1); /* 12, at hist_hi: the last bin */
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, histogram_from_sketches_beyond_the_exact_limit)
+{
+    sr_panel_spec s = spec_of("rt", "force/b", NULL);
+    s.hist_exact_max = 2; /* force/b holds 4: the hour cell's sketch */
+    sr_panel_model m;
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, SR_PANEL_HIST, 0, 10, 0, &m), 0);
+    cr_assert_not(m.hist_exact);
+    cr_assert_eq(m.n_hist, 10);
+    cr_assert_float_eq(m.hist_lo, 0, EPS);
+    cr_assert_float_eq(m.hist_hi, 100, EPS); /* p99 ~95 */
+    cr_assert_eq(m.hist[0], 3);              /* 1 2 7 */
+    cr_assert_eq(m.hist[9], 1);              /* 95 */
+    cr_assert_eq(hist_total(&m), 4);
+    sr_panel_model_fini(&m);
+
+    /* the limit counts what a raw scan reads, the whole tree (11), not force/a's 4 */
+    s = spec_of("rt", "force/a", NULL);
+    s.hist_exact_max = 5;
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, SR_PANEL_HIST, 0, 4, 0, &m), 0);
+    cr_assert_not(m.hist_exact);
+    cr_assert_float_eq(m.hist_hi, 32, EPS); /* as exact: 5 | 10 15 | - | 25 */
+    cr_assert_eq(m.hist[0], 1);
+    cr_assert_eq(m.hist[1], 2);
+    cr_assert_eq(m.hist[2], 0);
+    cr_assert_eq(m.hist[3], 1);
+    sr_panel_model_fini(&m);
+    s.hist_exact_max = 11;
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, SR_PANEL_HIST, 0, 4, 0, &m), 0);
+    cr_assert(m.hist_exact);
+    sr_panel_model_fini(&m);
+
+    /* a window with partial hours: cells for the whole hour, raw samples at the edges */
+    s = spec_of("rt", "", NULL);
+    s.window_ms = 2 * HOUR;
+    s.hist_exact_max = 1;
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW + 30 * MIN, SR_PANEL_HIST, 0, 10, 0, &m), 0);
+    cr_assert_not(m.hist_exact);
+    cr_assert_eq(hist_total(&m), 13); /* the eleven, 20 at T0 - 30m and 40 at T0 - 10m */
+    cr_assert_eq(hist_total(&m), (uint64_t)m.c.now.n);
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, histogram_only_for_events_with_data)
+{
+    sr_panel_model m;
+    compute("open", "", NULL, NOW, SR_PANEL_HIST, 0, 10, 0, &m);
+    cr_assert_eq(m.n_hist, 0);
+    cr_assert(isnan(m.hist_lo));
+    sr_panel_model_fini(&m);
+    compute("rt", "force/c", NULL, NOW, SR_PANEL_HIST, 0, 10, 0, &m);
+    cr_assert_eq(m.n_hist, 0);
+    sr_panel_model_fini(&m);
+    compute("rt", "", NULL, NOW, SR_PANEL_HIST, 0, 1000, 0, &m);
+    cr_assert_eq(m.n_hist, SR_HIST_MAX);
+    cr_assert_eq(hist_total(&m), 11);
+    sr_panel_model_fini(&m);
+}
+
+/* ---- events ---- */
+
+Test(panel, events_newest_first_with_keys)
+{
+    sr_panel_model m;
+    compute("rt", "force/b", NULL, NOW, SR_PANEL_EVENTS, 0, 0, 3, &m);
+    cr_assert_eq(m.n_events, 3);
+    cr_assert_eq(m.events[0].ts_ms, T0 + 8 * MIN);
+    cr_assert_float_eq(m.events[0].value, 7, EPS);
+    cr_assert_str_eq(m.events[0].key, ""); /* stored without a key */
+    cr_assert_str_eq(m.events[0].entity, "force/b/u3");
+    cr_assert_eq(m.events[1].ts_ms, T0 + 7 * MIN);
+    cr_assert_str_eq(m.events[1].key, "b-3");
+    cr_assert_float_eq(m.events[1].value, 95, EPS);
+    cr_assert_str_eq(m.events[2].key, "b-2");
+    int64_t id;
+    cr_assert_eq(sr_store_entity_id(st, "force/b/u3", &id), 0);
+    cr_assert_eq(m.events[2].id, id);
+    sr_panel_model_fini(&m);
+
+    /* the whole tree, only inside the window (not the previous hour's) */
+    compute("rt", "", NULL, NOW, SR_PANEL_EVENTS, 0, 0, 100, &m);
+    cr_assert_eq(m.n_events, 11);
+    cr_assert_str_eq(m.events[0].entity, "force/e");
+    cr_assert_str_eq(m.events[0].key, "e-1");
+    cr_assert_str_eq(m.events[10].key, "a-1");
+    for (size_t i = 1; i < m.n_events; i++)
+        cr_assert_geq(m.events[i - 1].ts_ms, m.events[i].ts_ms);
+    sr_panel_model_fini(&m);
+
+    compute("share", "", NULL, NOW, SR_PANEL_EVENTS, 0, 0, 10, &m); /* no raw samples */
+    cr_assert_eq(m.n_events, 0);
+    sr_panel_model_fini(&m);
+}
+
+/* ---- freshness ---- */
+
+Test(panel, newest_events)
+{
+    cr_assert_eq(newest_of("rt", "", NOW), T0 + 40 * MIN);
+    cr_assert_eq(newest_of("rt", "force/b", NOW), T0 + 8 * MIN);
+    /* the hour cell answers when it ends before the time asked */
+    cr_assert_eq(newest_of("fr", "", NOW), T0 + 15 * MIN);
+    cr_assert_eq(newest_of("fr", "force/b", NOW), T0 + 10 * MIN + 30 * SEC);
+    cr_assert_eq(newest_of("fr", "force/b", T0 + 2 * HOUR - 1), T0 + 10 * MIN + 30 * SEC);
+    cr_assert_eq(newest_of("fr", "force/b", T0 + 2 * HOUR), T0 + 2 * HOUR); /* at `to` counts */
+    cr_assert_eq(newest_of("fr", "force/b", T0 + 2 * HOUR + 1), T0 + 2 * HOUR);
+    /* inside an hour holding later samples: whole minutes from the breakdown... */
+    cr_assert_eq(newest_of("fr", "force/a", T0 + 12 * MIN), T0 + 10 * MIN + 50 * SEC);
+    cr_assert_eq(newest_of("fr", "force/a", T0 + 11 * MIN), T0 + 10 * MIN + 50 * SEC);
+    /* ...the minute holding `to` from raw samples of the subtree */
+    cr_assert_eq(newest_of("fr", "", T0 + 10 * MIN + 40 * SEC), T0 + 10 * MIN + 30 * SEC);
+    cr_assert_eq(newest_of("fr", "force/a", T0 + 10 * MIN + 40 * SEC), T0 + 10 * MIN + 20 * SEC);
+    cr_assert_eq(newest_of("fr", "force/a", T0 + 10 * MIN + 20 * SEC), T0 + 10 * MIN + 20 * SEC);
+    /* nothing at or before: 0 */
+    cr_assert_eq(newest_of("fr", "force/b", T0 + 10 * MIN + 10 * SEC), 0);
+    cr_assert_eq(newest_of("fr", "", T0 + 5 * MIN), 0);
+    cr_assert_eq(newest_of("fr", "force/d", NOW), 0);
+}
+
+Test(panel, newest_counters_gauges_ratios)
+{
+    cr_assert_eq(newest_of("ot", "", NOW), T0 + 50 * MIN);
+    cr_assert_eq(newest_of("ot", "force/a", NOW), T0 + 10 * MIN);
+    cr_assert_eq(newest_of("ot", "", T0 + 30 * MIN), T0 + 10 * MIN);
+    cr_assert_eq(newest_of("ot", "", T0), T0 - 30 * MIN);
+
+    /* gauges: each reporting entity of the subtree */
+    cr_assert_eq(newest_of("gl", "", NOW), T0 + 40 * MIN + 30 * SEC);
+    cr_assert_eq(newest_of("gl", "force/a", NOW), T0 + 20 * MIN);
+    cr_assert_eq(newest_of("gl", "force/a/u2", NOW), T0 - 3 * HOUR);
+    cr_assert_eq(newest_of("gl", "", T0 - HOUR), T0 - 3 * HOUR);
+    /* u3's hour holds later samples: read raw, u1's 20m is the newest */
+    cr_assert_eq(newest_of("gl", "", T0 + 30 * MIN), T0 + 20 * MIN);
+    cr_assert_eq(newest_of("gl", "force/b", T0 + 30 * MIN), 0);
+    cr_assert_eq(newest_of("gl", "force/b", T0 + 40 * MIN + 10 * SEC), T0 + 40 * MIN);
+    cr_assert_eq(newest_of("open", "force/c", NOW), T0 + 10 * MIN);
+
+    /* a ratio is as fresh as its older part: ot 50m, reg 30m */
+    cr_assert_eq(newest_of("share", "", NOW), T0 + 30 * MIN);
+    cr_assert_eq(newest_of("share", "force/a", NOW), T0 + 10 * MIN); /* ot 10m, reg 20m */
+    cr_assert_eq(newest_of("share", "force/a", T0 + 15 * MIN), 0);   /* no reg yet */
+    cr_assert_eq(newest_of("share", "force/d", NOW), 0);
+}
+
+/* ---- errors and lifecycle ---- */
+
+Test(panel, unknown_metric_or_entity_is_enoent_and_drawable)
+{
+    sr_panel_model m;
+    sr_panel_spec s = spec_of("nope", "", NULL);
+    unsigned all =
+        SR_PANEL_SERIES | SR_PANEL_ROWS | SR_PANEL_ROW_SERIES | SR_PANEL_HIST | SR_PANEL_EVENTS;
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, all, 10, 10, 10, &m), SR_ENOENT);
+    cr_assert_null(m.def);
+    assert_drawable_empty(&m);
+    sr_panel_model_fini(&m);
+
+    s = spec_of("rt", "force/zzz", NULL);
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, all, 10, 10, 10, &m), SR_ENOENT);
+    cr_assert_eq(m.def, &defs[0]);
+    cr_assert_str_eq(m.agg_name, "p90");
+    assert_drawable_empty(&m);
+    sr_panel_model_fini(&m);
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, invalid_requests_are_einval_and_drawable)
+{
+    sr_panel_model m;
+    sr_panel_spec s = spec_of("rt", "", NULL);
+    s.window_ms = 0;
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, SR_PANEL_ROWS, 0, 0, 0, &m), SR_EINVAL);
+    assert_drawable_empty(&m);
+    s = spec_of("share", "", "p90"); /* a ratio has no percentile */
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, SR_PANEL_ROWS, 0, 0, 0, &m), SR_EINVAL);
+    assert_drawable_empty(&m);
+    s = spec_of("open", "", "within");
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, 0, 0, 0, 0, &m), SR_EINVAL);
+    sr_panel_model_fini(&m);
+    cr_assert_eq(sr_panel_compute(st, &cat, NULL, NOW, 0, 0, 0, 0, &m), SR_EINVAL);
+    assert_drawable_empty(&m);
+}
+
+Test(panel, fini_twice_and_on_zeroed_model)
+{
+    sr_panel_model m;
+    compute("rt", "force", NULL, NOW, SR_PANEL_ROWS | SR_PANEL_EVENTS, 0, 0, 5, &m);
+    cr_assert_not_null(m.rows);
+    cr_assert_not_null(m.events);
+    cr_assert_eq(m.n_events, 5);
+    sr_panel_model_fini(&m);
+    cr_assert_null(m.rows);
+    cr_assert_null(m.events);
+    cr_assert_eq(m.n_rows, 0);
+    cr_assert_eq(m.n_events, 0);
+    sr_panel_model_fini(&m);
+
+    sr_panel_model z;
+    memset(&z, 0, sizeof z);
+    sr_panel_model_fini(&z);
+    sr_panel_model_fini(NULL);
+    cr_assert_null(z.rows);
+}
