@@ -53,8 +53,8 @@ typedef struct {
 typedef struct {
     char name[SR_NAME_MAX]; /* NAME of [page.NAME] */
     char title[SR_LABEL_MAX];
-    int columns;      /* panels per row, default 3 */
-    size_t *panels;   /* indices into sr_config.panels, in the order listed */
+    int columns;    /* panels per row, default 3 */
+    size_t *panels; /* indices into sr_config.panels, in the order listed */
     size_t n_panels;
     int line;
 } sr_cfg_page;

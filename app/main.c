@@ -26,6 +26,7 @@
 #include "../metrics/query.h"
 #include "../metrics/store.h"
 #include "config.h"
+#include "dashboard.h"
 #include "ingest.h"
 #include "loop.h"
 #include "xalloc.h"
@@ -670,9 +671,49 @@ done:
 
 static const opt_spec snapshot_opts[] = {
     {"--config", "FILE", "the configuration"},
-    {"--format", "FMT", "json or csv"},
+    {"--format", "FMT", "text (the screen as plain text), json or csv"},
+    {"--width", "COLS", "text: the screen's width (default 160)"},
+    {"--height", "ROWS", "text: the screen's height (default 48)"},
+    {"--page", "NAME", "text: the page to render (default the first)"},
     {NULL, NULL, NULL},
 };
+
+/* A whole number in [lo, hi] for option name, or a usage error. */
+static int int_opt(const command *c, const char *name, const char *v, int def, int lo, int hi)
+{
+    if (!v)
+        return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < lo || n > hi)
+        die_usage(c, "%s: expected a whole number from %d to %d, got '%s'", name, lo, hi, v);
+    return (int)n;
+}
+
+static int snapshot_text(const command *self, const parsed *p)
+{
+    int w = int_opt(self, "--width", opt(self, p, "--width"), 160, 20, 1000);
+    int h = int_opt(self, "--height", opt(self, p, "--height"), 48, 5, 1000);
+    bool utf8 = sr_locale_utf8();
+    sr_config *cfg = load_config(opt(self, p, "--config"));
+    sr_store *st = open_cache(cfg, SR_STORE_READONLY);
+    sr_layout_data *ld;
+    sr_layout_build(cfg, &ld);
+    const char *page = opt(self, p, "--page");
+    int rc = sr_screen_render_text(st, sr_layout_get(ld), page, w, h, utf8, sr_now_ms(), stdout);
+    if (rc == SR_ENOENT) {
+        fprintf(stderr, "sitrep snapshot: no page '%s' in %s; pages:", page, cfg->path);
+        for (size_t i = 0; i < cfg->n_pages; i++)
+            fprintf(stderr, " %s", cfg->pages[i].name);
+        fprintf(stderr, "\n");
+    } else if (rc) {
+        fprintf(stderr, "sitrep snapshot: %s\n", sr_strerror(rc));
+    }
+    sr_layout_destroy(ld);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return rc == SR_ENOENT ? SR_EXIT_USAGE : rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+}
 
 typedef struct {
     const sr_cfg_panel *panel;
@@ -690,9 +731,11 @@ static int cmd_snapshot(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 0);
     const char *fmt = opt(self, &p, "--format");
     if (!fmt)
-        die_usage(self, "--format is required: json or csv (text comes with the dashboard)");
+        die_usage(self, "--format is required: text, json or csv");
+    if (strcmp(fmt, "text") == 0)
+        return snapshot_text(self, &p);
     if (strcmp(fmt, "json") && strcmp(fmt, "csv"))
-        die_usage(self, "--format: expected json or csv, got '%s'", fmt);
+        die_usage(self, "--format: expected text, json or csv, got '%s'", fmt);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
     sr_ms now = sr_now_ms();
@@ -922,6 +965,32 @@ static int cmd_rejects(int argc, char **argv)
     return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
 
+/* ---- the dashboard ---- */
+
+static const opt_spec dashboard_opts[] = {
+    {"--config", "FILE", "the configuration"},
+    {"--theme", "NAME", "colour theme (overrides [sitrep] theme)"},
+    {NULL, NULL, NULL},
+};
+
+static int cmd_dashboard(int argc, char **argv)
+{
+    const command *self = find_command("dashboard");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 0);
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_store *st = open_cache(cfg, 0);
+    const char *theme = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
+    sr_dashboard_opts o = {.no_color = getenv("NO_COLOR") || strcmp(theme, "mono") == 0};
+    char err[256] = "";
+    int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "sitrep: %s\n", err[0] ? err : sr_strerror(rc));
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+}
+
 /* ---- the table ---- */
 
 static int cmd_help(int argc, char **argv);
@@ -930,6 +999,8 @@ static int cmd_version(int argc, char **argv);
 static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
 
 static const command commands[] = {
+    {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME]",
+     "the dashboard, collecting in the same process (what plain 'sitrep' runs)", dashboard_opts},
     {"collect", cmd_collect, "[--config FILE]",
      "poll every configured source and write the cache (headless; Ctrl-C stops)", collect_opts},
     {"ingest", cmd_ingest, "[--config FILE] FILE.csv...",
@@ -940,8 +1011,9 @@ static const command commands[] = {
      "METRIC [--entity PATH] [--agg AGG] [--window DUR | --from T --to T] [--by children] "
      "[--format text|csv|json]",
      "aggregate a metric over a window, for scripts", query_opts},
-    {"snapshot", cmd_snapshot, "--format json|csv [--config FILE]",
-     "the current value of every configured panel", snapshot_opts},
+    {"snapshot", cmd_snapshot,
+     "--format text|json|csv [--width COLS --height ROWS --page NAME] [--config FILE]",
+     "one frame of the screen as text, or every panel's value as JSON or CSV", snapshot_opts},
     {"check-config", cmd_check_config, "[--config FILE]",
      "validate the configuration; every error as FILE:LINE: message", check_opts},
     {"sources", cmd_sources, "[--config FILE]",
@@ -996,6 +1068,11 @@ static void usage(FILE *f)
                "  1  a runtime failure (cache, file, source)\n"
                "  2  a usage or configuration error (messages name FILE:LINE)\n"
                "  3  ingest finished but rejected some rows (see 'sitrep rejects')\n");
+    size_t n;
+    const sr_key_help *kh = sr_screen_key_help(&n);
+    fprintf(f, "\nKeys in the dashboard:\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-14s %s\n", kh[i].keys, kh[i].what);
 }
 
 /*
@@ -1066,11 +1143,10 @@ static int cmd_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc < 2) {
-        /* the dashboard comes with the screen; until then, the help */
-        usage(stderr);
-        return SR_EXIT_USAGE;
-    }
+    if (argc < 2 ||
+        (argv[1][0] == '-' && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0 &&
+         strcmp(argv[1], "--version") != 0 && strcmp(argv[1], "-V") != 0))
+        return cmd_dashboard(argc, argv); /* plain `sitrep [--config F] [--theme T]` */
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
         return cmd_help(1, argv);

@@ -242,6 +242,35 @@ int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int m
     return 0;
 }
 
+int sr_utc_to_local(const char *tz, sr_ms t, sr_civil *out)
+{
+    time_t s = (time_t)(t >= 0 ? t / 1000 : (t - 999) / 1000);
+    struct tm tm;
+    if (is_utc(tz)) {
+        gmtime_r(&s, &tm);
+    } else {
+        if (!sr_tz_valid(tz))
+            return SR_EINVAL;
+        pthread_mutex_lock(&tz_lock);
+        char *old = getenv("TZ");
+        char *saved = old ? strdup(old) : NULL;
+        setenv("TZ", tz, 1);
+        tzset();
+        localtime_r(&s, &tm);
+        if (saved) {
+            setenv("TZ", saved, 1);
+            free(saved);
+        } else {
+            unsetenv("TZ");
+        }
+        tzset();
+        pthread_mutex_unlock(&tz_lock);
+    }
+    *out = (sr_civil){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                      tm.tm_min,         tm.tm_sec,     tm.tm_wday};
+    return 0;
+}
+
 void sr_format_time_utc(sr_ms ts, char *buf, size_t len)
 {
     time_t s = (time_t)(ts >= 0 ? ts / 1000 : (ts - 999) / 1000);

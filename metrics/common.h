@@ -64,6 +64,16 @@ int sr_parse_time(const char *text, const char *tz, sr_ms *out_ms);
 int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
                     sr_ms *out_ms);
 
+/*
+ * The wall-clock time of UTC ms t in zone tz (NULL or "" = UTC), as
+ * year, month 1-12, day, hour, minute, second, weekday 0-6 (Sunday 0).
+ * Thread-safe. Returns 0, or SR_EINVAL for an unknown zone.
+ */
+typedef struct {
+    int year, mon, mday, hour, min, sec, wday;
+} sr_civil;
+int sr_utc_to_local(const char *tz, sr_ms t, sr_civil *out);
+
 /* Formats ts as ISO-8601 UTC with milliseconds ("2024-01-02T03:04:05.678Z"). */
 void sr_format_time_utc(sr_ms ts, char *buf, size_t len);
 

@@ -650,6 +650,11 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
     if (buckets == 0 || q->to_ms <= q->from_ms)
         return SR_EINVAL;
     sr_ms len = q->to_ms - q->from_ms;
+    const sr_metric_def *d = sr_catalog_find(cat, q->metric);
+    /* a level holds until the next report: a gauge's slice looks back to the
+     * window's start, so slices between reports carry the last level */
+    bool level = d && d->kind == SR_KIND_GAUGE &&
+                 (q->agg.kind == SR_AGG_VALUE || q->agg.kind == SR_AGG_LAST);
     for (size_t i = 0; i < buckets; i++) {
         sr_query bq = *q;
         bq.from_ms = q->from_ms + (sr_ms)((double)len * (double)i / (double)buckets);
@@ -657,6 +662,8 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
         out[i] = NAN;
         if (bq.to_ms <= bq.from_ms)
             continue;
+        if (level)
+            bq.from_ms = q->from_ms;
         sr_result r;
         int rc = sr_query_run(st, cat, &bq, &r);
         if (rc)

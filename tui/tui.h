@@ -25,20 +25,20 @@
 #include "../metrics/panel.h"
 
 /* ---- colour roles (X-macro: name in theme files, fallback 8-colour fg, bg, attrs) ---- */
-#define SR_ROLES(X)                                                                            \
-    X(NORMAL, "normal", COLOR_WHITE, -1, A_NORMAL)                                             \
-    X(TITLE, "title", COLOR_CYAN, -1, A_BOLD)                                                  \
-    X(VALUE, "value", COLOR_WHITE, -1, A_BOLD)                                                 \
-    X(OK, "ok", COLOR_GREEN, -1, A_NORMAL)                                                     \
-    X(WARN, "warn", COLOR_YELLOW, -1, A_BOLD)                                                  \
-    X(CRIT, "crit", COLOR_RED, -1, A_BOLD)                                                     \
-    X(STALE, "stale", COLOR_WHITE, -1, A_DIM)                                                  \
-    X(BORDER, "border", COLOR_BLUE, -1, A_NORMAL)                                              \
-    X(FOCUS, "focus", COLOR_CYAN, -1, A_BOLD)                                                  \
-    X(DIM, "dim", COLOR_WHITE, -1, A_DIM)                                                      \
-    X(ACCENT, "accent", COLOR_MAGENTA, -1, A_NORMAL)                                           \
-    X(BAR, "bar", COLOR_BLUE, -1, A_NORMAL)                                                    \
-    X(STATUSBAR, "statusbar", COLOR_BLACK, COLOR_CYAN, A_NORMAL)                               \
+#define SR_ROLES(X)                                                                                \
+    X(NORMAL, "normal", COLOR_WHITE, -1, A_NORMAL)                                                 \
+    X(TITLE, "title", COLOR_CYAN, -1, A_BOLD)                                                      \
+    X(VALUE, "value", COLOR_WHITE, -1, A_BOLD)                                                     \
+    X(OK, "ok", COLOR_GREEN, -1, A_NORMAL)                                                         \
+    X(WARN, "warn", COLOR_YELLOW, -1, A_BOLD)                                                      \
+    X(CRIT, "crit", COLOR_RED, -1, A_BOLD)                                                         \
+    X(STALE, "stale", COLOR_WHITE, -1, A_DIM)                                                      \
+    X(BORDER, "border", COLOR_BLUE, -1, A_NORMAL)                                                  \
+    X(FOCUS, "focus", COLOR_CYAN, -1, A_BOLD)                                                      \
+    X(DIM, "dim", COLOR_WHITE, -1, A_DIM)                                                          \
+    X(ACCENT, "accent", COLOR_MAGENTA, -1, A_NORMAL)                                               \
+    X(BAR, "bar", COLOR_BLUE, -1, A_NORMAL)                                                        \
+    X(STATUSBAR, "statusbar", COLOR_BLACK, COLOR_CYAN, A_NORMAL)                                   \
     X(SELECTED, "selected", COLOR_BLACK, COLOR_WHITE, A_NORMAL)
 
 typedef enum {
@@ -66,13 +66,13 @@ sr_role sr_status_role(sr_status s);
 typedef struct {
     bool utf8;
     const char *hline, *vline, *ul, *ur, *ll, *lr; /* frame */
-    const char *spark[8];   /* sparkline levels, lowest first */
-    const char *block[9];   /* horizontal bar eighths: "", ▏ ... █ */
-    const char *up, *down, *flat; /* change markers */
-    const char *ok, *warn, *crit, *none; /* status symbols (besides the words) */
-    const char *sep;        /* breadcrumb separator " › " */
+    const char *spark[8];                          /* sparkline levels, lowest first */
+    const char *block[9];                          /* horizontal bar eighths: "", ▏ ... █ */
+    const char *up, *down, *flat;                  /* change markers */
+    const char *ok, *warn, *crit, *none;           /* status symbols (besides the words) */
+    const char *sep;                               /* breadcrumb separator " › " */
     const char *ellipsis;
-    bool braille;           /* charts may use braille dots */
+    bool braille; /* charts may use braille dots */
 } sr_glyphs;
 
 /* The glyph set for the current locale (UTF-8 or plain ASCII). */
@@ -114,9 +114,9 @@ typedef struct {
     const sr_panel_model *m;
     const char *title; /* from the config; sanitised when drawn */
     bool focused;
-    bool stale;         /* its source is late: drawn greyed */
-    int scroll;         /* first row shown (tables, bars) */
-    int selected;       /* highlighted row, -1 = none */
+    bool stale;   /* its source is late: drawn greyed */
+    int scroll;   /* first row shown (tables, bars) */
+    int selected; /* highlighted row, -1 = none */
 } sr_view;
 
 /*
@@ -137,8 +137,8 @@ typedef struct {
 /* The widget named name ("tile", "sparkline", ...), or NULL. */
 const sr_widget_class *sr_widget_find(const char *name);
 
-extern const sr_widget_class sr_widget_tile, sr_widget_sparkline, sr_widget_gauge,
-    sr_widget_bars, sr_widget_table, sr_widget_chart, sr_widget_histogram;
+extern const sr_widget_class sr_widget_tile, sr_widget_sparkline, sr_widget_gauge, sr_widget_bars,
+    sr_widget_table, sr_widget_chart, sr_widget_histogram;
 
 /*
  * Draws a series as a sparkline of `width` cells at (y, x): the series is

@@ -47,8 +47,8 @@ static void p_close(void *s)
 
 Test(registry, refuses_another_abi_version)
 {
-    sr_adapter future = {SR_ADAPTER_ABI + 1, "future", "from a newer sitrep", NULL,
-                         p_open,             p_poll,   p_close};
+    sr_adapter future = {
+        SR_ADAPTER_ABI + 1, "future", "from a newer sitrep", NULL, p_open, p_poll, p_close};
     char err[256] = "";
     cr_assert_eq(sr_registry_check_abi(&future, err, sizeof err), -1);
     char want[64];

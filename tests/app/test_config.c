@@ -980,9 +980,10 @@ static const char pages_base[] = "[metric.m]\nkind = event\n"
 Test(config, pages_list_panels_in_order)
 {
     char text[1024];
-    snprintf(text, sizeof text,
-             "%s[page.main]\ntitle = Main\npanels = c, a\ncolumns = 2\n[page.all]\npanels = a b c\n",
-             pages_base);
+    snprintf(
+        text, sizeof text,
+        "%s[page.main]\ntitle = Main\npanels = c, a\ncolumns = 2\n[page.all]\npanels = a b c\n",
+        pages_base);
     sr_config *cfg = NULL;
     sr_cfg_errors errs = {0};
     cr_assert_eq(sr_config_parse("p.ini", text, &cfg, &errs), 0);

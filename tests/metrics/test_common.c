@@ -21,9 +21,9 @@ Test(common, durations)
     static const struct {
         const char *text;
         sr_ms ms;
-    } ok[] = {{"500ms", 500},       {"5s", 5000},         {"10m", 600000},
-              {"8h", 28800000},     {"14d", 1209600000},  {"2w", 1209600000},
-              {"1h30m", 5400000},   {" 15m ", 900000},    {"1d12h", 129600000}};
+    } ok[] = {{"500ms", 500},     {"5s", 5000},        {"10m", 600000},
+              {"8h", 28800000},   {"14d", 1209600000}, {"2w", 1209600000},
+              {"1h30m", 5400000}, {" 15m ", 900000},   {"1d12h", 129600000}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         sr_ms ms;
         cr_assert_eq(sr_parse_duration(ok[i].text, &ms), 0, "%s", ok[i].text);
@@ -53,8 +53,9 @@ Test(common, iso8601_and_epoch)
     cr_assert_eq(t("1425232800", NULL), 1425232800000LL);
     cr_assert_eq(t("1425232800.5", NULL), 1425232800500LL);
     sr_ms ms;
-    static const char *const bad[] = {"yesterday", "2015-02-30", "2015-13-01", "2015-03-01T25:00",
-                                      "2015-03-01T10:00:00+25:00", "", "1e400", "2015-03-01x"};
+    static const char *const bad[] = {
+        "yesterday", "2015-02-30", "2015-13-01", "2015-03-01T25:00", "2015-03-01T10:00:00+25:00",
+        "",          "1e400",      "2015-03-01x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(sr_parse_time(bad[i], NULL, &ms), SR_EINVAL, "'%s' accepted", bad[i]);
 }

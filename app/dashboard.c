@@ -1,0 +1,315 @@
+/*
+ * dashboard.c - `sitrep` itself: the screen and the collector in one
+ * process, on one libuv loop.
+ *
+ * The loop thread owns curses. Keys: a uv_poll on stdin wakes the loop and
+ * every pending key is read with wgetch (non-blocking) and handed to the
+ * screen. SIGWINCH: a uv_signal (started before curses, so that ncurses
+ * does not install its own handler) reads the new size and resizes. Data:
+ * the collector's report callback marks the screen's data changed when a
+ * poll stored something; a refresh timer also compares PRAGMA data_version,
+ * which moves when another process (an ingest) commits. One render per
+ * loop turn at most, only when something is dirty; the render ends in one
+ * doupdate().
+ *
+ * Nothing is written to stdout or stderr while curses owns the terminal;
+ * a crash signal restores the terminal before the process dies.
+ */
+#include "dashboard.h"
+
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "../adapters/registry.h"
+#include "../tui/screen.h"
+#include "loop.h"
+#include "xalloc.h"
+
+struct sr_layout_data {
+    sr_tui_layout lay;
+    sr_tui_panel *panels;
+    sr_tui_page *pages;
+};
+
+int sr_layout_build(const sr_config *cfg, sr_layout_data **out)
+{
+    sr_layout_data *d = xcalloc(1, sizeof *d);
+    d->panels = xcalloc(cfg->n_panels + 1, sizeof *d->panels);
+    d->pages = xcalloc(cfg->n_pages + 1, sizeof *d->pages);
+    for (size_t i = 0; i < cfg->n_panels; i++) {
+        const sr_cfg_panel *p = &cfg->panels[i];
+        d->panels[i] = (sr_tui_panel){
+            .name = p->name,
+            .title = p->title,
+            .widget = p->widget[0] ? p->widget : "tile",
+            .spec = {.metric = p->metric, .entity = p->entity, .agg = p->agg,
+                     .window_ms = p->window_ms},
+        };
+    }
+    for (size_t i = 0; i < cfg->n_pages; i++) {
+        const sr_cfg_page *p = &cfg->pages[i];
+        d->pages[i] = (sr_tui_page){p->name, p->title, p->columns, p->panels, p->n_panels};
+    }
+    d->lay = (sr_tui_layout){cfg->title,     cfg->timezone, &cfg->metrics, d->panels,
+                             cfg->n_panels, d->pages,      cfg->n_pages};
+    *out = d;
+    return 0;
+}
+
+const sr_tui_layout *sr_layout_get(const sr_layout_data *d)
+{
+    return &d->lay;
+}
+
+void sr_layout_destroy(sr_layout_data *d)
+{
+    if (!d)
+        return;
+    free(d->panels);
+    free(d->pages);
+    free(d);
+}
+
+bool sr_locale_utf8(void)
+{
+    setlocale(LC_ALL, "");
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+/* ---- the running dashboard ---- */
+
+typedef struct {
+    uv_loop_t *loop;
+    const sr_config *cfg;
+    sr_store *st;
+    sr_screen *scr;
+    sr_collector *col;
+    uv_poll_t input;
+    uv_signal_t winch, sigint, sigterm;
+    uv_timer_t refresh;
+    uv_idle_t idle;
+    int64_t data_version;
+    bool quitting;
+    int handles;
+} dash;
+
+static void crash_handler(int sig)
+{
+    sr_screen_restore_terminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void update_sources(dash *d)
+{
+    sr_source_health *h;
+    size_t n;
+    int live = 0;
+    if (sr_store_source_list(d->st, &h, &n) != 0)
+        return;
+    sr_ms now = sr_now_ms();
+    for (size_t i = 0; i < d->cfg->n_adapters; i++) {
+        for (size_t k = 0; k < n; k++) {
+            if (strcmp(h[k].name, d->cfg->adapters[i].name) != 0)
+                continue;
+            sr_ms late = 3 * d->cfg->adapters[i].interval_ms + d->cfg->adapters[i].timeout_ms;
+            if (!h[k].last_error[0] && h[k].last_ok_ms && now - h[k].last_ok_ms <= late)
+                live++;
+        }
+    }
+    free(h);
+    sr_tui_sources src = {live, (int)d->cfg->n_adapters, "collector"};
+    sr_screen_set_sources(d->scr, &src);
+}
+
+/* Renders when something is dirty: called once per loop turn (idle). */
+static void on_idle(uv_idle_t *h)
+{
+    dash *d = h->data;
+    if (d->quitting)
+        return;
+    sr_ms now = sr_now_ms();
+    if (sr_screen_dirty(d->scr, now))
+        sr_screen_render(d->scr, now);
+    uv_idle_stop(h);
+}
+
+static void want_render(dash *d)
+{
+    if (!d->quitting)
+        uv_idle_start(&d->idle, on_idle);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    dash *d = h->data;
+    d->handles--;
+}
+
+static void close_all(void *arg)
+{
+    dash *d = arg;
+    uv_handle_t *hs[] = {(uv_handle_t *)&d->input,   (uv_handle_t *)&d->winch,
+                         (uv_handle_t *)&d->sigint,  (uv_handle_t *)&d->sigterm,
+                         (uv_handle_t *)&d->refresh, (uv_handle_t *)&d->idle};
+    for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
+        d->handles++;
+        uv_close(hs[i], on_closed);
+    }
+}
+
+static void quit(dash *d)
+{
+    if (d->quitting)
+        return;
+    d->quitting = true;
+    uv_poll_stop(&d->input);
+    uv_timer_stop(&d->refresh);
+    sr_collector_stop(d->col, close_all, d);
+}
+
+static void on_input(uv_poll_t *h, int status, int events)
+{
+    (void)events;
+    dash *d = h->data;
+    if (status < 0) {
+        quit(d);
+        return;
+    }
+    if (sr_screen_input(d->scr) == SR_KEY_QUIT) {
+        quit(d);
+        return;
+    }
+    want_render(d);
+}
+
+static void on_winch(uv_signal_t *h, int sig)
+{
+    (void)sig;
+    dash *d = h->data;
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+        sr_screen_resize_to(d->scr, ws.ws_row, ws.ws_col);
+    else
+        sr_screen_resize(d->scr);
+    want_render(d);
+}
+
+static void on_quit_signal(uv_signal_t *h, int sig)
+{
+    (void)sig;
+    quit(h->data);
+}
+
+static void on_refresh(uv_timer_t *t)
+{
+    dash *d = t->data;
+    int64_t v;
+    if (sr_store_data_version(d->st, &v) == 0 && v != d->data_version) {
+        d->data_version = v;
+        sr_screen_data_changed(d->scr);
+    }
+    update_sources(d);
+    want_render(d);
+}
+
+static void on_report(void *ctx, const sr_poll_report *r)
+{
+    dash *d = ctx;
+    if (r->accepted || r->rejected)
+        sr_screen_data_changed(d->scr);
+    update_sources(d);
+    want_render(d);
+}
+
+int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts *o,
+                     char *err, size_t errlen)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        snprintf(err, errlen,
+                 "the dashboard needs a terminal; for text output use "
+                 "'sitrep snapshot --format text'");
+        return SR_EINVAL;
+    }
+    bool utf8 = sr_locale_utf8();
+    sr_layout_data *ld;
+    sr_layout_build(cfg, &ld);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    dash d = {.loop = &loop, .cfg = cfg, .st = st};
+
+    /* before curses: ncurses then leaves SIGWINCH to us */
+    uv_signal_init(&loop, &d.winch);
+    d.winch.data = &d;
+    uv_signal_start(&d.winch, on_winch, SIGWINCH);
+
+    unsigned flags = SR_SCREEN_MOUSE | (utf8 ? SR_SCREEN_UTF8 : 0);
+    if (!o->no_color)
+        flags |= SR_SCREEN_COLOR;
+    int rc = sr_screen_create(st, sr_layout_get(ld), flags, &d.scr);
+    if (rc) {
+        snprintf(err, errlen, "cannot set up the terminal (TERM=%s)",
+                 getenv("TERM") ? getenv("TERM") : "");
+        uv_close((uv_handle_t *)&d.winch, NULL);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+        sr_layout_destroy(ld);
+        return rc;
+    }
+    sr_set_fatal_hook(sr_screen_restore_terminal);
+    signal(SIGSEGV, crash_handler);
+    signal(SIGABRT, crash_handler);
+    signal(SIGBUS, crash_handler);
+    signal(SIGFPE, crash_handler);
+
+    sr_collector_create(&loop, &cfg->metrics, st, &d.col);
+    sr_collector_on_report(d.col, on_report, &d);
+    for (size_t i = 0; i < cfg->n_adapters; i++) {
+        const sr_cfg_adapter *a = &cfg->adapters[i];
+        const sr_adapter *ad = sr_registry_find(a->type);
+        if (!ad)
+            continue;
+        sr_ad_option *v = xcalloc(a->n_opts + 1, sizeof *v);
+        sr_ad_options opts;
+        sr_cfg_adapter_options(cfg, a, v, &opts);
+        sr_collector_add(d.col, ad, &opts, a->interval_ms, a->timeout_ms);
+        free(v);
+    }
+
+    uv_poll_init(&loop, &d.input, STDIN_FILENO);
+    d.input.data = &d;
+    uv_poll_start(&d.input, UV_READABLE, on_input);
+    uv_signal_init(&loop, &d.sigint);
+    uv_signal_init(&loop, &d.sigterm);
+    d.sigint.data = d.sigterm.data = &d;
+    uv_signal_start(&d.sigint, on_quit_signal, SIGINT);
+    uv_signal_start(&d.sigterm, on_quit_signal, SIGTERM);
+    uv_timer_init(&loop, &d.refresh);
+    d.refresh.data = &d;
+    uv_timer_start(&d.refresh, on_refresh, 0, (uint64_t)cfg->refresh_ms);
+    uv_idle_init(&loop, &d.idle);
+    d.idle.data = &d;
+    sr_store_data_version(st, &d.data_version);
+
+    sr_collector_start(d.col);
+    want_render(&d);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(&loop);
+    sr_collector_destroy(d.col);
+    sr_set_fatal_hook(NULL);
+    sr_screen_destroy(d.scr);
+    sr_layout_destroy(ld);
+    signal(SIGSEGV, SIG_DFL);
+    signal(SIGABRT, SIG_DFL);
+    signal(SIGBUS, SIG_DFL);
+    signal(SIGFPE, SIG_DFL);
+    return rc ? SR_EIO : 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * dashboard.h - `sitrep` itself: the screen with the collector in the same
+ * process; and the screen's layout built from the config (also used by
+ * `sitrep snapshot --format text`).
+ */
+#ifndef SR_DASHBOARD_H
+#define SR_DASHBOARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../metrics/store.h"
+#include "../tui/screen.h"
+#include "config.h"
+
+typedef struct sr_layout_data sr_layout_data;
+
+/* The screen's view of cfg (borrowing cfg's strings; cfg must outlive it).
+ * Caller owns *out; free with sr_layout_destroy(). */
+int sr_layout_build(const sr_config *cfg, sr_layout_data **out);
+const sr_tui_layout *sr_layout_get(const sr_layout_data *d);
+void sr_layout_destroy(sr_layout_data *d);
+
+/* Sets the locale from the environment; true when it is UTF-8. */
+bool sr_locale_utf8(void);
+
+typedef struct {
+    bool no_color; /* NO_COLOR, or a theme without colour */
+} sr_dashboard_opts;
+
+/*
+ * Runs the dashboard until the user quits (q) or SIGINT/SIGTERM: polls the
+ * configured sources into st and shows cfg's pages. Returns 0, or an error
+ * with a message in err (no terminal, the terminal cannot be set up).
+ */
+int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts *o,
+                     char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * End-to-end tests of the dashboard in a real terminal (tmux on its own
+ * socket): what a person sees at 160x48 and 80x24, drilling down two levels
+ * and back, zoom and shift, help, resize, LANG=C, NO_COLOR, an entity whose
+ * name holds escape sequences, and quitting leaving the terminal sane.
+ * Every wait polls the pane for the expected text with a deadline.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../metrics/common.h"
+#include "../helpers.h"
+#include "tmux.h"
+
+static char dir[256];
+static char cfg[512];
+static tmux_t T;
+
+/* The default config with a one-day backfill and a cache in the test's dir. */
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd,
+             "sed -e 's/^;backfill = 14d/backfill = 1d/' -e 's|^;cache = .*|cache = %s/sim.db|' "
+             "config.ini > %s",
+             dir, cfg);
+    cr_assert_eq(system(cmd), 0);
+    memset(&T, 0, sizeof T);
+}
+
+static void teardown(void)
+{
+    tmux_stop(&T);
+    th_rmtree(dir);
+}
+
+TestSuite(e2e, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Starts sitrep in tmux; after it exits the shell prints its status and
+ * whether the terminal is back in canonical mode with echo. */
+static void start(int w, int h, const char *env)
+{
+    char bin[1024];
+    const char *b = th_sitrep_bin();
+    if (b[0] == '/')
+        snprintf(bin, sizeof bin, "%s", b);
+    else
+        snprintf(bin, sizeof bin, "%s/%s", getenv("PWD") ? getenv("PWD") : ".", b);
+    char script[600], text[4096];
+    snprintf(script, sizeof script, "%s/run.sh", dir);
+    snprintf(text, sizeof text,
+             "cd '%s'\n"
+             "env %s '%s' --config '%s'\n"
+             "echo sitrep-exited rc=$?\n"
+             "stty -a | tr -s ' ;' '\\n\\n' | grep -x -e -icanon -e icanon -e echo -e -echo\n"
+             "sleep 60\n",
+             getenv("PWD") ? getenv("PWD") : ".", env ? env : "", bin, cfg);
+    th_write_file(script, text);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "sh %s", script);
+    tmux_start(&T, w, h, cmd);
+}
+
+static void wait_for(const char *text, int seconds)
+{
+    cr_assert(tmux_wait_for(&T, text, seconds), "never saw '%s'; the screen:\n%s", text,
+              T.capture);
+}
+
+Test(e2e, overview_at_160x48)
+{
+    start(160, 48, "LANG=C.UTF-8");
+    wait_for("Emergency response P1", 30);
+    wait_for("Demo Police", 5);
+    wait_for("1/1 sources", 30);
+    const char *s = tmux_capture(&T);
+    cr_assert(strstr(s, "Urgent response P2"), "%s", s);
+    cr_assert(strstr(s, "Open cases"), "%s", s);
+    cr_assert(strstr(s, "Budget execution"), "%s", s);
+    cr_assert(strstr(s, "┌"), "no line drawing in UTF-8:\n%s", s);
+    cr_assert(strstr(s, "OK") || strstr(s, "WARN") || strstr(s, "CRIT"), "no status word:\n%s",
+              s);
+}
+
+Test(e2e, overview_at_80x24)
+{
+    start(80, 24, "LANG=C.UTF-8");
+    wait_for("Emergency", 30);
+    wait_for("1/1 sources", 30);
+    const char *s = tmux_capture(&T);
+    cr_assert_null(strstr(s, "enlarge"), "%s", s);
+    cr_assert(strstr(s, "Open cases"), "%s", s);
+}
+
+Test(e2e, drill_down_two_levels_and_back)
+{
+    start(160, 48, "LANG=C.UTF-8");
+    wait_for("Emergency response P1", 30);
+    wait_for("1/1 sources", 30);
+    tmux_keys(&T, "Enter");
+    wait_for("north", 10); /* the force by region, worst first */
+    wait_for("› force", 5);
+    tmux_keys(&T, "Enter");
+    wait_for("district-", 10); /* the worst region by district */
+    tmux_keys(&T, "BSpace");
+    cr_assert(tmux_wait_gone(&T, "district-", 10), "%s", T.capture);
+    wait_for("north", 5);
+    tmux_keys(&T, "BSpace");
+    wait_for("Urgent response P2", 10); /* the grid again */
+}
+
+Test(e2e, zoom_shift_and_live)
+{
+    start(160, 48, "LANG=C.UTF-8");
+    wait_for("Emergency response P1", 30);
+    tmux_keys(&T, "-");
+    wait_for("last 1d", 10);
+    tmux_keys(&T, "+");
+    tmux_keys(&T, "+");
+    wait_for("last 1h", 10);
+    tmux_keys(&T, "[");
+    wait_for("1h ago", 10);
+    tmux_keys(&T, "0");
+    wait_for("own windows", 10);
+}
+
+Test(e2e, help_overlay)
+{
+    start(160, 48, "LANG=C.UTF-8");
+    wait_for("Emergency response P1", 30);
+    tmux_keys(&T, "?");
+    wait_for("drill down", 10);
+    wait_for("zoom the window", 5);
+    tmux_keys(&T, "x");
+    cr_assert(tmux_wait_gone(&T, "zoom the window", 10), "%s", T.capture);
+}
+
+Test(e2e, pages_and_resize)
+{
+    start(160, 48, "LANG=C.UTF-8");
+    wait_for("Emergency response P1", 30);
+    tmux_keys(&T, "2");
+    wait_for("Response times", 10);
+    wait_for("P1 response times", 10);
+    tmux_resize(&T, 100, 30);
+    wait_for("Response times", 10);
+    tmux_resize(&T, 30, 8);
+    wait_for("enlarge the terminal", 10);
+    tmux_resize(&T, 120, 40);
+    cr_assert(tmux_wait_gone(&T, "enlarge", 10), "%s", T.capture);
+    wait_for("P1 response times", 10);
+}
+
+Test(e2e, ascii_when_the_locale_is_not_utf8)
+{
+    start(160, 48, "LANG=C LC_ALL=C");
+    wait_for("Emergency response P1", 30);
+    const char *s = tmux_capture(&T);
+    cr_assert_null(strstr(s, "┌"), "line drawing in LANG=C:\n%s", s);
+    cr_assert(strstr(s, "+-"), "no ASCII frame:\n%s", s);
+}
+
+Test(e2e, no_color_keeps_every_status)
+{
+    start(160, 48, "LANG=C.UTF-8 NO_COLOR=1");
+    wait_for("Emergency response P1", 30);
+    wait_for("1/1 sources", 30);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -p -e -t t | grep -c '38;5\\|\\[3[1-7]m'",
+             T.sock);
+    FILE *p = popen(cmd, "r");
+    char out[32] = "";
+    cr_assert(fgets(out, sizeof out, p) != NULL);
+    pclose(p);
+    cr_assert_eq(atoi(out), 0, "colour codes with NO_COLOR");
+    const char *s = tmux_capture(&T);
+    cr_assert(strstr(s, "OK") || strstr(s, "WARN") || strstr(s, "CRIT"), "%s", s);
+}
+
+Test(e2e, escape_sequences_in_data_never_reach_the_terminal)
+{
+    /* an entity named with an OSC title change and a screen clear */
+    char csv[512];
+    snprintf(csv, sizeof csv, "%s/evil.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "metric,entity,ts,value\n");
+    for (int i = 0; i < 5; i++)
+        fprintf(f, "calls,force/evil\x1b]2;pwned\x07\x1b[2Jzone/u%d,%lld,%d\n", i,
+                (long long)(sr_now_ms() / 1000 - 60 * i), 10 + i);
+    fclose(f);
+    char *out, *err;
+    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    free(out);
+    free(err);
+    start(160, 48, "LANG=C.UTF-8");
+    wait_for("Emergency response P1", 30);
+    /* the calls chart is on page 1: drill into it down to the region list */
+    tmux_keys(&T, "1");
+    for (int i = 0; i < 8; i++)
+        tmux_keys(&T, "Tab");
+    tmux_keys(&T, "Enter");
+    wait_for("zone", 15);
+    const char *s = tmux_capture(&T);
+    cr_assert_null(strchr(s, '\x1b'), "an escape reached the screen");
+    char title[256];
+    tmux_format(&T, "#{pane_title}", title, sizeof title);
+    cr_assert_null(strstr(title, "pwned"), "the data changed the terminal's title: %s", title);
+}
+
+Test(e2e, quit_restores_the_terminal)
+{
+    start(120, 40, "LANG=C.UTF-8");
+    wait_for("Emergency response P1", 30);
+    tmux_keys(&T, "q");
+    wait_for("sitrep-exited rc=0", 30);
+    wait_for("icanon", 5);
+    const char *s = tmux_capture(&T);
+    cr_assert_null(strstr(s, "-icanon"), "the terminal was left in raw mode:\n%s", s);
+    cr_assert(strstr(s, "\necho") || strstr(s, "echo\n"), "echo is off:\n%s", s);
+}

@@ -1,0 +1,1051 @@
+/*
+ * screen.c - the dashboard screen.
+ *
+ * State: the current page, the focused panel, the drill stack (entity
+ * paths below the focused panel's own), the time view (a zoomed window and
+ * a shift back from now), the help overlay. Every panel of the layout has a
+ * model (metrics/panel.h) and a dirty flag: keys that change what a panel
+ * shows, new data in the cache (sr_screen_data_changed) and resizes mark
+ * panels dirty; sr_screen_render recomputes only dirty models, redraws only
+ * the windows that changed, and ends with one doupdate(). Nothing here
+ * blocks or polls a source.
+ *
+ * Geometry: row 0 is the status bar (where, clock, window, sources), the
+ * last row the key hints, the rest the grid of panels (columns from the
+ * page, fewer when the terminal is narrow). In drill mode the grid is
+ * replaced by the breakdown of the focused panel: a table of the children
+ * worst first and the history chart below; at a leaf, the newest events.
+ * Below SR_MIN_COLS x SR_MIN_LINES a notice asks for a larger terminal.
+ */
+#include "screen.h"
+
+#include <locale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui.h"
+
+#define SR_MIN_COLS 40
+#define SR_MIN_LINES 10
+#define SR_PANEL_MIN_W 26
+#define SR_DRILL_MAX 8
+
+typedef struct {
+    sr_panel_model m;
+    bool computed;
+    bool dirty;
+    int rc; /* of the last compute */
+    int scroll, selected;
+    WINDOW *frame, *inner;
+} panel_state;
+
+struct sr_screen {
+    SCREEN *scr;
+    FILE *in, *out; /* the terminal, or /dev/null when headless */
+    bool headless;
+    sr_store *st;
+    const sr_tui_layout *lay;
+    unsigned flags;
+
+    int page;
+    int focus; /* index into the page's panels */
+    char drill[SR_DRILL_MAX][256];
+    int depth;              /* 0: the grid */
+    char root[256];         /* the page re-rooted at this entity, "" = as configured */
+    sr_ms window_ms;        /* 0: each panel's own */
+    sr_ms shift_ms;         /* how far back from now; 0 = live */
+    bool help;
+
+    panel_state *ps; /* one per layout panel */
+    panel_state drill_ps; /* the drill view's model (table + chart) */
+    WINDOW *status, *hints;
+    bool layout_dirty, all_dirty;
+    sr_ms drawn_second; /* the clock's second last drawn */
+    sr_tui_sources src;
+    sr_ms now;
+};
+
+static sr_screen *active; /* for sr_screen_restore_terminal on a fatal path */
+
+/* ---- keys ---- */
+
+typedef enum {
+    ACT_QUIT,
+    ACT_HELP,
+    ACT_NEXT,
+    ACT_PREV,
+    ACT_LEFT,
+    ACT_RIGHT,
+    ACT_UP,
+    ACT_DOWN,
+    ACT_ENTER,
+    ACT_BACK,
+    ACT_ZOOM_IN,
+    ACT_ZOOM_OUT,
+    ACT_SHIFT_BACK,
+    ACT_SHIFT_FWD,
+    ACT_LIVE,
+    ACT_REROOT,
+    ACT_PAGE, /* keys 1-9 */
+} action;
+
+static const struct binding {
+    int keys[4];
+    action act;
+    const char *label;
+    const char *what;
+} bindings[] = {
+    {{'q', 'Q'}, ACT_QUIT, "q", "quit"},
+    {{'?', KEY_F(1)}, ACT_HELP, "?", "this help (any key closes it)"},
+    {{'1'}, ACT_PAGE, "1-9", "go to page 1 to 9"},
+    {{'\t'}, ACT_NEXT, "Tab", "focus the next panel"},
+    {{KEY_BTAB}, ACT_PREV, "Shift-Tab", "focus the previous panel"},
+    {{KEY_LEFT, 'h'}, ACT_LEFT, "arrows hjkl", "move the focus (in a list: move the selection)"},
+    {{KEY_RIGHT, 'l'}, ACT_RIGHT, NULL, NULL},
+    {{KEY_UP, 'k'}, ACT_UP, NULL, NULL},
+    {{KEY_DOWN, 'j'}, ACT_DOWN, NULL, NULL},
+    {{'\n', '\r', KEY_ENTER}, ACT_ENTER, "Enter", "drill down: the focused panel by child entity, "
+                                                "then the selected child"},
+    {{KEY_BACKSPACE, 127, 8, 27}, ACT_BACK, "Backspace Esc", "one level up"},
+    {{'+', '='}, ACT_ZOOM_IN, "+ -", "zoom the window in / out (15m 1h 8h 24h 7d 28d 365d)"},
+    {{'-', '_'}, ACT_ZOOM_OUT, NULL, NULL},
+    {{'['}, ACT_SHIFT_BACK, "[ ]", "shift the window back / forward in time"},
+    {{']'}, ACT_SHIFT_FWD, NULL, NULL},
+    {{'0'}, ACT_LIVE, "0", "back to live, each panel's own window"},
+    {{'r'}, ACT_REROOT, "r", "re-root the page at the drilled entity (r again: back)"},
+};
+
+static const sr_key_help key_help[] = {
+#define HELP_ROW(i) {bindings[i].label, bindings[i].what}
+    HELP_ROW(0), HELP_ROW(1), HELP_ROW(2), HELP_ROW(3), HELP_ROW(4),  HELP_ROW(5),
+    HELP_ROW(9), HELP_ROW(10), HELP_ROW(11), HELP_ROW(13), HELP_ROW(15), HELP_ROW(16),
+#undef HELP_ROW
+};
+
+const sr_key_help *sr_screen_key_help(size_t *n)
+{
+    *n = sizeof key_help / sizeof key_help[0];
+    return key_help;
+}
+
+static const sr_ms zoom_levels[] = {15 * SR_MS_MIN, SR_MS_HOUR, 8 * SR_MS_HOUR, SR_MS_DAY,
+                                    7 * SR_MS_DAY,  28 * SR_MS_DAY, 365 * SR_MS_DAY};
+#define N_ZOOM (sizeof zoom_levels / sizeof zoom_levels[0])
+
+/* ---- helpers ---- */
+
+static const sr_tui_page *cur_page(const sr_screen *s)
+{
+    return &s->lay->pages[s->page];
+}
+
+static size_t page_panel(const sr_screen *s, int i)
+{
+    return cur_page(s)->panels[i];
+}
+
+static const sr_tui_panel *focused_panel(const sr_screen *s)
+{
+    if (cur_page(s)->n_panels == 0)
+        return NULL;
+    return &s->lay->panels[page_panel(s, s->focus)];
+}
+
+static const sr_widget_class *widget_of(const sr_tui_panel *p)
+{
+    const sr_widget_class *w = sr_widget_find(p->widget);
+    return w ? w : &sr_widget_tile;
+}
+
+/* The entity a panel shows now: drilled, re-rooted, or as configured. */
+static const char *panel_entity(const sr_screen *s, const sr_tui_panel *p)
+{
+    if (s->root[0])
+        return s->root;
+    return p->spec.entity ? p->spec.entity : "";
+}
+
+static sr_ms panel_window(const sr_screen *s, const sr_tui_panel *p)
+{
+    return s->window_ms ? s->window_ms : p->spec.window_ms;
+}
+
+static void free_windows(panel_state *p)
+{
+    if (p->inner)
+        delwin(p->inner);
+    if (p->frame)
+        delwin(p->frame);
+    p->inner = p->frame = NULL;
+}
+
+static void mark_all(sr_screen *s)
+{
+    for (size_t i = 0; i < s->lay->n_panels; i++)
+        s->ps[i].dirty = true;
+    s->drill_ps.dirty = true;
+    s->all_dirty = true;
+}
+
+/* Where the grid lays out panel i of n in the area, by columns. */
+static void grid_cell(int n, int cols_wanted, int area_y, int area_h, int area_w, int i, int *y,
+                      int *x, int *h, int *w)
+{
+    int cols = cols_wanted < 1 ? 1 : cols_wanted;
+    while (cols > 1 && area_w / cols < SR_PANEL_MIN_W)
+        cols--;
+    if (cols > n)
+        cols = n > 0 ? n : 1;
+    int rows = (n + cols - 1) / cols;
+    int r = i / cols, c = i % cols;
+    int in_row = (r == rows - 1) ? n - r * cols : cols; /* the last row may be short */
+    *y = area_y + r * area_h / rows;
+    *h = area_y + (r + 1) * area_h / rows - *y;
+    *x = c * area_w / in_row;
+    *w = (c + 1) * area_w / in_row - *x;
+}
+
+/* ---- computing ---- */
+
+static void compute(sr_screen *s, panel_state *p, const sr_tui_panel *tp, const char *entity,
+                    unsigned wants, size_t n_series)
+{
+    sr_panel_model_fini(&p->m);
+    sr_panel_spec spec = tp->spec;
+    spec.entity = entity;
+    spec.window_ms = panel_window(s, tp);
+    if (n_series > SR_SERIES_MAX)
+        n_series = SR_SERIES_MAX;
+    if (n_series < 2)
+        n_series = 2;
+    p->rc = sr_panel_compute(s->st, s->lay->cat, &spec, s->now - s->shift_ms, wants, n_series,
+                             SR_HIST_MAX < 40 ? SR_HIST_MAX : 40, 200, &p->m);
+    p->computed = true;
+}
+
+/* ---- drawing ---- */
+
+static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_state *p,
+                       bool focused, bool stale)
+{
+    const sr_glyphs *g = sr_glyphs_get();
+    int h, wd;
+    getmaxyx(w, h, wd);
+    attr_t border = sr_role_attr(focused ? SR_ROLE_FOCUS : SR_ROLE_BORDER);
+    wattr_on(w, border, NULL);
+    for (int x = 1; x < wd - 1; x++) {
+        mvwaddstr(w, 0, x, g->hline);
+        mvwaddstr(w, h - 1, x, g->hline);
+    }
+    for (int y = 1; y < h - 1; y++) {
+        mvwaddstr(w, y, 0, g->vline);
+        mvwaddstr(w, y, wd - 1, g->vline);
+    }
+    mvwaddstr(w, 0, 0, g->ul);
+    mvwaddstr(w, 0, wd - 1, g->ur);
+    mvwaddstr(w, h - 1, 0, g->ll);
+    mvwaddstr(w, h - 1, wd - 1, g->lr);
+    wattr_off(w, border, NULL);
+    /* freshness on the right of the top border */
+    char age[32] = "";
+    if (p && p->computed && p->m.newest_ms > 0) {
+        sr_ms d = s->now - s->shift_ms - p->m.newest_ms;
+        if (d < 0)
+            d = 0;
+        const char *pre = stale ? "stale " : "";
+        if (d < SR_MS_MIN)
+            snprintf(age, sizeof age, " %s%llds ", pre, (long long)(d / 1000));
+        else if (d < SR_MS_HOUR)
+            snprintf(age, sizeof age, " %s%lldm ", pre, (long long)(d / SR_MS_MIN));
+        else if (d < SR_MS_DAY)
+            snprintf(age, sizeof age, " %s%lldh ", pre, (long long)(d / SR_MS_HOUR));
+        else
+            snprintf(age, sizeof age, " %s%lldd ", pre, (long long)(d / SR_MS_DAY));
+    } else if (p && p->computed) {
+        snprintf(age, sizeof age, " no data ");
+    }
+    int aw = (int)strlen(age);
+    int room = wd - 4 - (aw > 0 ? aw + 1 : 0);
+    if (room > 2) {
+        mvwaddstr(w, 0, 1, " ");
+        int tw = sr_tui_put(w, 0, 2, room - 1, sr_role_attr(focused ? SR_ROLE_FOCUS : SR_ROLE_TITLE),
+                            title);
+        mvwaddstr(w, 0, 2 + tw, " ");
+    }
+    if (aw > 0 && wd - 1 - aw > 2)
+        sr_tui_put(w, 0, wd - 1 - aw, aw, sr_role_attr(stale ? SR_ROLE_STALE : SR_ROLE_DIM), age);
+}
+
+static bool sources_stale(const sr_screen *s)
+{
+    return s->src.total > 0 && s->src.live == 0;
+}
+
+static void draw_panel(sr_screen *s, size_t li, int idx)
+{
+    panel_state *p = &s->ps[li];
+    const sr_tui_panel *tp = &s->lay->panels[li];
+    if (!p->frame)
+        return;
+    const sr_widget_class *wc = widget_of(tp);
+    int ih, iw;
+    getmaxyx(p->inner, ih, iw);
+    if (p->dirty || !p->computed) {
+        unsigned wants = wc->wants | SR_PANEL_SERIES;
+        compute(s, p, tp, panel_entity(s, tp), wants, (size_t)(iw > 0 ? iw : 2));
+        p->dirty = false;
+    }
+    werase(p->frame);
+    bool focused = idx == s->focus;
+    bool stale = sources_stale(s);
+    draw_frame(s, p->frame, tp->title, p, focused, stale);
+    sr_view v = {.m = &p->m, .title = tp->title, .focused = focused, .stale = stale,
+                 .scroll = p->scroll, .selected = focused ? p->selected : -1};
+    werase(p->inner);
+    if (ih > 0 && iw > 0) {
+        if (p->rc == SR_ENOENT && !p->m.def)
+            sr_tui_put(p->inner, 0, 0, iw, sr_role_attr(SR_ROLE_DIM), "no such metric or entity");
+        else
+            wc->draw(p->inner, &v);
+    }
+    wnoutrefresh(p->frame);
+}
+
+static void fmt_window(sr_ms ms, char *buf, size_t len)
+{
+    sr_format_duration(ms, buf, len);
+}
+
+static void draw_status(sr_screen *s)
+{
+    const sr_glyphs *g = sr_glyphs_get();
+    WINDOW *w = s->status;
+    int wd = getmaxx(w);
+    attr_t a = sr_role_attr(SR_ROLE_STATUSBAR);
+    wbkgdset(w, ' ' | a);
+    werase(w);
+    /* where: title › page › drill path */
+    char where[768];
+    snprintf(where, sizeof where, " SITREP %s %s%s%s", g->utf8 ? "·" : "-", s->lay->title, g->sep,
+             cur_page(s)->title);
+    const char *base = s->root[0] ? s->root : "";
+    if (s->root[0]) {
+        strncat(where, g->sep, sizeof where - strlen(where) - 1);
+        strncat(where, base, sizeof where - strlen(where) - 1);
+    }
+    for (int i = 0; i < s->depth; i++) {
+        if (!s->drill[i][0])
+            continue;
+        const char *seg = strrchr(s->drill[i], '/');
+        strncat(where, g->sep, sizeof where - strlen(where) - 1);
+        strncat(where, seg ? seg + 1 : s->drill[i], sizeof where - strlen(where) - 1);
+    }
+    /* right side: clock, window, sources */
+    sr_civil c;
+    char clock[64] = "";
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (sr_utc_to_local(s->lay->timezone, s->now, &c) == 0)
+        snprintf(clock, sizeof clock, "%s %02d %s %02d:%02d:%02d", days[c.wday % 7], c.mday,
+                 mons[(c.mon + 11) % 12], c.hour, c.min, c.sec);
+    char win[64] = "";
+    if (s->window_ms) {
+        char d[16];
+        fmt_window(s->window_ms, d, sizeof d);
+        snprintf(win, sizeof win, "last %s", d);
+    } else {
+        snprintf(win, sizeof win, "own windows");
+    }
+    if (s->shift_ms) {
+        char d[16];
+        fmt_window(s->shift_ms, d, sizeof d);
+        size_t l = strlen(win);
+        snprintf(win + l, sizeof win - l, ", %s ago", d);
+    }
+    char src[64];
+    snprintf(src, sizeof src, "%s %d/%d sources%s%s ",
+             s->src.live == s->src.total ? g->ok : g->warn, s->src.live, s->src.total,
+             s->src.role ? (g->utf8 ? " · " : " - ") : "", s->src.role ? s->src.role : "");
+    char right[256];
+    snprintf(right, sizeof right, "%s   %s   %s", clock, win, src);
+    int rw = sr_tui_width(right), ww = sr_tui_width(where);
+    if (ww + rw + 2 > wd) { /* narrow: a shorter clock and window first */
+        snprintf(right, sizeof right, "%02d:%02d:%02d  %s  %s", c.hour, c.min, c.sec, win,
+                 src);
+        rw = sr_tui_width(right);
+    }
+    if (ww + rw + 2 > wd) { /* then without the window */
+        snprintf(right, sizeof right, "%02d:%02d:%02d  %s", c.hour, c.min, c.sec, src);
+        rw = sr_tui_width(right);
+    }
+    sr_tui_put(w, 0, 0, wd - rw - 1, a | A_BOLD, where);
+    if (rw < wd)
+        sr_tui_put(w, 0, wd - rw, rw, a, right);
+    wnoutrefresh(w);
+
+    WINDOW *h = s->hints;
+    werase(h);
+    const char *hint = s->depth ? " ? help  ↵ down  ⌫ up  ↑↓ select  + - zoom  [ ] shift  0 live  r "
+                                  "re-root  q quit"
+                                : " ? help  ↵ drill down  ⌫ up  Tab/arrows move  1-9 pages  + - "
+                                  "zoom  [ ] shift  0 live  q quit";
+    if (!g->utf8)
+        hint = s->depth ? " ? help  Enter down  Bksp up  arrows select  + - zoom  [ ] shift  0 "
+                          "live  r re-root  q quit"
+                        : " ? help  Enter drill down  Bksp up  Tab/arrows move  1-9 pages  + - "
+                          "zoom  [ ] shift  0 live  q quit";
+    sr_tui_put(h, 0, 0, getmaxx(h), sr_role_attr(SR_ROLE_DIM), hint);
+    wnoutrefresh(h);
+}
+
+/* The drill view: breakdown of the focused panel at the drilled entity. */
+static void draw_drill(sr_screen *s)
+{
+    panel_state *p = &s->drill_ps;
+    const sr_tui_panel *tp = focused_panel(s);
+    if (!tp || !p->frame)
+        return;
+    const char *entity = s->drill[s->depth - 1];
+    int ih, iw;
+    getmaxyx(p->inner, ih, iw);
+    if (p->dirty || !p->computed) {
+        compute(s, p, tp, entity,
+                SR_PANEL_SERIES | SR_PANEL_ROWS | SR_PANEL_ROW_SERIES | SR_PANEL_EVENTS,
+                (size_t)(iw > 0 ? iw : 2));
+        p->dirty = false;
+    }
+    werase(p->frame);
+    char title[512];
+    char val[64];
+    sr_format_value(p->m.c.now.value, p->m.def, p->m.agg, false, val, sizeof val);
+    snprintf(title, sizeof title, "%s · %s · %s %s", tp->title, entity, p->m.agg_name, val);
+    draw_frame(s, p->frame, title, p, true, sources_stale(s));
+    werase(p->inner);
+    sr_view v = {.m = &p->m, .title = tp->title, .focused = true, .stale = sources_stale(s),
+                 .scroll = p->scroll, .selected = p->selected};
+    if (p->m.n_rows > 0) {
+        /* the children worst first on top, the history chart below */
+        int th = ih * 3 / 5;
+        if (th > (int)p->m.n_rows + 2)
+            th = (int)p->m.n_rows + 2;
+        if (ih - th < 6 || th < 3)
+            th = ih;
+        WINDOW *top = derwin(p->inner, th, iw, 0, 0);
+        if (top) {
+            sr_widget_table.draw(top, &v);
+            delwin(top);
+        }
+        if (ih - th >= 4) {
+            WINDOW *bot = derwin(p->inner, ih - th, iw, th, 0);
+            if (bot) {
+                sr_widget_chart.draw(bot, &v);
+                delwin(bot);
+            }
+        }
+    } else {
+        /* a leaf: the newest events (for events) or the history */
+        int y = 0;
+        if (p->m.n_events > 0) {
+            sr_tui_put(p->inner, y++, 0, iw, sr_role_attr(SR_ROLE_TITLE),
+                       "latest observations (newest first)");
+            for (size_t i = 0; i < p->m.n_events && y < ih; i++, y++) {
+                const sr_panel_event *e = &p->m.events[i];
+                sr_civil c;
+                char when[40] = "";
+                if (sr_utc_to_local(s->lay->timezone, e->ts_ms, &c) == 0)
+                    snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d:%02d", c.year, c.mon,
+                             c.mday, c.hour, c.min, c.sec);
+                char v2[64], line[512];
+                sr_format_value(e->value, p->m.def, (sr_agg){SR_AGG_LAST, 0}, false, v2,
+                                sizeof v2);
+                snprintf(line, sizeof line, "%s  %12s  %s", when, v2, e->key);
+                sr_tui_put(p->inner, y, 0, iw, sr_role_attr(SR_ROLE_NORMAL), line);
+            }
+        } else {
+            sr_widget_chart.draw(p->inner, &v);
+        }
+    }
+    wnoutrefresh(p->frame);
+}
+
+static void draw_help(sr_screen *s)
+{
+    size_t n;
+    const sr_key_help *kh = sr_screen_key_help(&n);
+    int h = (int)n + 4, w = 72;
+    if (w > COLS - 2)
+        w = COLS - 2;
+    if (h > LINES - 2)
+        h = LINES - 2;
+    if (w < 10 || h < 3)
+        return;
+    WINDOW *win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
+    if (!win)
+        return;
+    werase(win);
+    draw_frame(s, win, "Keys", NULL, true, false);
+    for (size_t i = 0; i < n && (int)i + 2 < h - 1; i++) {
+        sr_tui_put(win, (int)i + 2, 2, 16, sr_role_attr(SR_ROLE_ACCENT), kh[i].keys);
+        sr_tui_put(win, (int)i + 2, 19, w - 21, sr_role_attr(SR_ROLE_NORMAL), kh[i].what);
+    }
+    wnoutrefresh(win);
+    delwin(win);
+}
+
+/* (Re)creates the windows of the current view. */
+static void build_layout(sr_screen *s)
+{
+    for (size_t i = 0; i < s->lay->n_panels; i++)
+        free_windows(&s->ps[i]);
+    free_windows(&s->drill_ps);
+    if (s->status)
+        delwin(s->status);
+    if (s->hints)
+        delwin(s->hints);
+    s->status = newwin(1, COLS, 0, 0);
+    s->hints = newwin(1, COLS, LINES - 1, 0);
+    int area_y = 1, area_h = LINES - 2, area_w = COLS;
+    if (s->depth > 0) {
+        s->drill_ps.frame = newwin(area_h, area_w, area_y, 0);
+        if (s->drill_ps.frame)
+            s->drill_ps.inner = derwin(s->drill_ps.frame, area_h - 2, area_w - 2, 1, 1);
+    } else {
+        const sr_tui_page *pg = cur_page(s);
+        int n = (int)pg->n_panels;
+        for (int i = 0; i < n; i++) {
+            int y, x, h, w;
+            grid_cell(n, pg->columns, area_y, area_h, area_w, i, &y, &x, &h, &w);
+            panel_state *p = &s->ps[pg->panels[i]];
+            if (h < 3 || w < 4)
+                continue;
+            p->frame = newwin(h, w, y, x);
+            if (p->frame)
+                p->inner = derwin(p->frame, h - 2, w - 2, 1, 1);
+        }
+    }
+    s->layout_dirty = false;
+    mark_all(s);
+}
+
+static void draw_too_small(void)
+{
+    erase();
+    char msg[128];
+    snprintf(msg, sizeof msg, "enlarge the terminal to at least %dx%d (now %dx%d)", SR_MIN_COLS,
+             SR_MIN_LINES, COLS, LINES);
+    sr_tui_put(stdscr, LINES / 2, 0, COLS, A_BOLD, msg);
+    wnoutrefresh(stdscr);
+}
+
+void sr_screen_render(sr_screen *s, sr_ms now)
+{
+    s->now = now;
+    if (COLS < SR_MIN_COLS || LINES < SR_MIN_LINES) {
+        draw_too_small();
+        doupdate();
+        s->layout_dirty = true;
+        s->drawn_second = now / 1000;
+        return;
+    }
+    if (s->layout_dirty || !s->status) {
+        if (s->all_dirty) {
+            /* the whole screen changes: clear once, not per frame */
+            erase();
+            wnoutrefresh(stdscr);
+        }
+        build_layout(s);
+    }
+    if (s->all_dirty) {
+        erase();
+        wnoutrefresh(stdscr);
+    }
+    if (s->depth > 0) {
+        if (s->drill_ps.dirty || s->all_dirty)
+            draw_drill(s);
+    } else {
+        const sr_tui_page *pg = cur_page(s);
+        for (size_t i = 0; i < pg->n_panels; i++) {
+            panel_state *p = &s->ps[pg->panels[i]];
+            if (p->dirty || s->all_dirty)
+                draw_panel(s, pg->panels[i], (int)i);
+        }
+    }
+    draw_status(s);
+    if (s->help)
+        draw_help(s);
+    s->all_dirty = false;
+    s->drawn_second = now / 1000;
+    doupdate();
+}
+
+bool sr_screen_dirty(const sr_screen *s, sr_ms now)
+{
+    if (s->layout_dirty || s->all_dirty || now / 1000 != s->drawn_second)
+        return true;
+    if (s->depth > 0)
+        return s->drill_ps.dirty;
+    const sr_tui_page *pg = cur_page(s);
+    for (size_t i = 0; i < pg->n_panels; i++) {
+        if (s->ps[pg->panels[i]].dirty)
+            return true;
+    }
+    return false;
+}
+
+void sr_screen_data_changed(sr_screen *s)
+{
+    for (size_t i = 0; i < s->lay->n_panels; i++)
+        s->ps[i].dirty = true;
+    s->drill_ps.dirty = true;
+}
+
+void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src)
+{
+    bool was = sources_stale(s);
+    s->src = *src;
+    if (was != sources_stale(s))
+        mark_all(s);
+}
+
+void sr_screen_resize_to(sr_screen *s, int rows, int cols)
+{
+    if (rows > 0 && cols > 0)
+        resizeterm(rows, cols);
+    sr_screen_resize(s);
+}
+
+sr_key_result sr_screen_input(sr_screen *s)
+{
+    int key;
+    sr_key_result r = SR_KEY_NONE;
+    while ((key = getch()) != ERR) {
+        r = sr_screen_key(s, key);
+        if (r == SR_KEY_QUIT)
+            return r;
+    }
+    return r;
+}
+
+void sr_screen_resize(sr_screen *s)
+{
+    s->layout_dirty = true;
+    s->all_dirty = true;
+}
+
+/* ---- keys ---- */
+
+static void set_focus(sr_screen *s, int f)
+{
+    int n = (int)cur_page(s)->n_panels;
+    if (n == 0)
+        return;
+    f = ((f % n) + n) % n;
+    if (f == s->focus)
+        return;
+    s->ps[page_panel(s, s->focus)].dirty = true;
+    s->focus = f;
+    s->ps[page_panel(s, s->focus)].dirty = true;
+}
+
+/* Moves the focus to the panel nearest in direction (dy, dx) on the grid. */
+static void move_focus(sr_screen *s, int dy, int dx)
+{
+    const sr_tui_page *pg = cur_page(s);
+    int n = (int)pg->n_panels;
+    if (n == 0)
+        return;
+    int cy, cx, ch, cw;
+    grid_cell(n, pg->columns, 1, LINES - 2, COLS, s->focus, &cy, &cx, &ch, &cw);
+    int best = -1;
+    long best_d = 0;
+    for (int i = 0; i < n; i++) {
+        int y, x, h, w;
+        grid_cell(n, pg->columns, 1, LINES - 2, COLS, i, &y, &x, &h, &w);
+        int ddy = (y + h / 2) - (cy + ch / 2), ddx = (x + w / 2) - (cx + cw / 2);
+        if ((dy && (ddy * dy <= 0)) || (dx && (ddx * dx <= 0)))
+            continue;
+        long d = (long)ddy * ddy * (dx ? 4 : 1) + (long)ddx * ddx * (dy ? 4 : 1);
+        if (best < 0 || d < best_d) {
+            best = i;
+            best_d = d;
+        }
+    }
+    if (best >= 0)
+        set_focus(s, best);
+}
+
+static bool list_key(sr_screen *s, panel_state *p, int key)
+{
+    const sr_tui_panel *tp = focused_panel(s);
+    const sr_widget_class *wc = s->depth > 0 ? &sr_widget_table : (tp ? widget_of(tp) : NULL);
+    if (!wc || !wc->key)
+        return false;
+    sr_view v = {.m = &p->m, .focused = true, .scroll = p->scroll, .selected = p->selected};
+    bool used = wc->key(&v, key);
+    if (used) {
+        p->scroll = v.scroll;
+        p->selected = v.selected;
+        if (s->depth > 0)
+            s->drill_ps.dirty = true;
+        else
+            p->dirty = true;
+    }
+    return used;
+}
+
+static void drill_to(sr_screen *s, const char *entity)
+{
+    if (s->depth >= SR_DRILL_MAX)
+        return;
+    snprintf(s->drill[s->depth++], sizeof s->drill[0], "%s", entity);
+    s->drill_ps.scroll = 0;
+    s->drill_ps.selected = 0;
+    s->layout_dirty = true;
+    s->all_dirty = true;
+}
+
+static void do_action(sr_screen *s, action a, int key)
+{
+    const sr_tui_panel *tp = focused_panel(s);
+    panel_state *fp = s->depth > 0 ? &s->drill_ps : (tp ? &s->ps[page_panel(s, s->focus)] : NULL);
+    switch (a) {
+    case ACT_QUIT:
+    case ACT_HELP:
+        break;
+    case ACT_PAGE: {
+        int pg = key - '1';
+        if (pg >= 0 && pg < (int)s->lay->n_pages && (pg != s->page || s->depth)) {
+            s->page = pg;
+            s->focus = 0;
+            s->depth = 0;
+            s->layout_dirty = true;
+            s->all_dirty = true;
+        }
+        break;
+    }
+    case ACT_NEXT:
+        if (!s->depth)
+            set_focus(s, s->focus + 1);
+        break;
+    case ACT_PREV:
+        if (!s->depth)
+            set_focus(s, s->focus - 1);
+        break;
+    case ACT_LEFT:
+    case ACT_RIGHT:
+    case ACT_UP:
+    case ACT_DOWN:
+        if (fp && list_key(s, fp, key))
+            break;
+        if (!s->depth)
+            move_focus(s, a == ACT_UP ? -1 : a == ACT_DOWN ? 1 : 0,
+                       a == ACT_LEFT ? -1 : a == ACT_RIGHT ? 1 : 0);
+        break;
+    case ACT_ENTER:
+        if (!tp)
+            break;
+        if (s->depth == 0) {
+            const char *e = panel_entity(s, tp);
+            /* the whole tree of a single force: start at the force */
+            int64_t *kids = NULL;
+            size_t nk = 0;
+            if (!*e && sr_store_entity_children(s->st, SR_ENTITY_ROOT, &kids, &nk) == 0 &&
+                nk == 1)
+                e = sr_store_entity_path(s->st, kids[0]);
+            free(kids);
+            drill_to(s, e ? e : "");
+        } else {
+            panel_state *p = &s->drill_ps;
+            if (p->selected >= 0 && (size_t)p->selected < p->m.n_rows)
+                drill_to(s, p->m.rows[p->selected].entity);
+        }
+        break;
+    case ACT_BACK:
+        if (s->depth > 0) {
+            s->depth--;
+            s->drill_ps.selected = 0;
+            s->drill_ps.scroll = 0;
+            s->layout_dirty = true;
+            s->all_dirty = true;
+        }
+        break;
+    case ACT_ZOOM_IN:
+    case ACT_ZOOM_OUT: {
+        sr_ms cur = s->window_ms ? s->window_ms : (tp ? tp->spec.window_ms : SR_MS_HOUR * 8);
+        size_t i = 0;
+        while (i + 1 < N_ZOOM && zoom_levels[i] < cur)
+            i++;
+        if (a == ACT_ZOOM_IN) {
+            if (zoom_levels[i] >= cur && i > 0)
+                i--;
+        } else if (zoom_levels[i] <= cur && i + 1 < N_ZOOM) {
+            i++;
+        }
+        s->window_ms = zoom_levels[i];
+        mark_all(s);
+        break;
+    }
+    case ACT_SHIFT_BACK:
+    case ACT_SHIFT_FWD: {
+        sr_ms step = s->window_ms ? s->window_ms : (tp ? tp->spec.window_ms : SR_MS_HOUR);
+        s->shift_ms += a == ACT_SHIFT_BACK ? step : -step;
+        if (s->shift_ms < 0)
+            s->shift_ms = 0;
+        mark_all(s);
+        break;
+    }
+    case ACT_LIVE:
+        s->window_ms = 0;
+        s->shift_ms = 0;
+        mark_all(s);
+        break;
+    case ACT_REROOT:
+        if (s->root[0] && s->depth == 0)
+            s->root[0] = 0;
+        else if (s->depth > 0)
+            snprintf(s->root, sizeof s->root, "%s", s->drill[s->depth - 1]);
+        s->depth = 0;
+        s->layout_dirty = true;
+        s->all_dirty = true;
+        break;
+    }
+}
+
+/* The grid panel at screen position (y, x), or -1. */
+static int panel_at(sr_screen *s, int y, int x)
+{
+    const sr_tui_page *pg = cur_page(s);
+    for (size_t i = 0; i < pg->n_panels; i++) {
+        const panel_state *p = &s->ps[pg->panels[i]];
+        if (!p->frame)
+            continue;
+        int py, px, h, w;
+        getbegyx(p->frame, py, px);
+        getmaxyx(p->frame, h, w);
+        if (y >= py && y < py + h && x >= px && x < px + w)
+            return (int)i;
+    }
+    return -1;
+}
+
+sr_key_result sr_screen_key(sr_screen *s, int key)
+{
+    if (key == ERR)
+        return SR_KEY_NONE;
+    if (s->help) {
+        s->help = false;
+        s->all_dirty = true;
+        return key == 'q' ? SR_KEY_QUIT : SR_KEY_HANDLED;
+    }
+    if (key == KEY_RESIZE) {
+        sr_screen_resize(s);
+        return SR_KEY_HANDLED;
+    }
+    if (key == KEY_MOUSE) {
+        MEVENT ev;
+        if (getmouse(&ev) != OK || s->depth > 0)
+            return SR_KEY_HANDLED;
+        int i = panel_at(s, ev.y, ev.x);
+        if (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED)) {
+            if (i >= 0)
+                set_focus(s, i);
+            if (i >= 0 && (ev.bstate & BUTTON1_DOUBLE_CLICKED))
+                do_action(s, ACT_ENTER, '\n');
+        }
+#ifdef BUTTON5_PRESSED
+        if (i >= 0 && (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED))) {
+            set_focus(s, i);
+            list_key(s, &s->ps[page_panel(s, i)],
+                     (ev.bstate & BUTTON4_PRESSED) ? KEY_UP : KEY_DOWN);
+        }
+#endif
+        return SR_KEY_HANDLED;
+    }
+    for (size_t b = 0; b < sizeof bindings / sizeof bindings[0]; b++) {
+        bool match = false;
+        if (bindings[b].act == ACT_PAGE)
+            match = key >= '1' && key <= '9';
+        for (int k = 0; k < 4 && !match; k++)
+            match = bindings[b].keys[k] && bindings[b].keys[k] == key;
+        if (!match)
+            continue;
+        if (bindings[b].act == ACT_QUIT)
+            return SR_KEY_QUIT;
+        if (bindings[b].act == ACT_HELP) {
+            s->help = true;
+            return SR_KEY_HANDLED;
+        }
+        do_action(s, bindings[b].act, key);
+        return SR_KEY_HANDLED;
+    }
+    return SR_KEY_NONE;
+}
+
+/* ---- set-up ---- */
+
+static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, unsigned flags,
+                       FILE *in, FILE *out, const char *term)
+{
+    s->st = st;
+    s->lay = lay;
+    s->flags = flags;
+    s->in = in;
+    s->out = out;
+    s->ps = calloc(lay->n_panels + 1, sizeof *s->ps);
+    if (!s->ps || lay->n_pages == 0)
+        return SR_ENOMEM;
+    s->scr = newterm(term, out, in);
+    if (!s->scr)
+        return SR_EIO;
+    set_term(s->scr);
+    sr_glyphs_select(flags & SR_SCREEN_UTF8);
+    sr_theme_init_default(flags & SR_SCREEN_COLOR);
+    noecho();
+    cbreak();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    if (flags & SR_SCREEN_MOUSE)
+        mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED
+#ifdef BUTTON5_PRESSED
+                      | BUTTON4_PRESSED | BUTTON5_PRESSED
+#endif
+                  ,
+                  NULL);
+    s->layout_dirty = true;
+    s->all_dirty = true;
+    return 0;
+}
+
+int sr_screen_create(sr_store *st, const sr_tui_layout *lay, unsigned flags, sr_screen **out)
+{
+    *out = NULL;
+    sr_screen *s = calloc(1, sizeof *s);
+    if (!s)
+        return SR_ENOMEM;
+    int rc = screen_init(s, st, lay, flags, stdin, stdout, NULL);
+    if (rc) {
+        sr_screen_destroy(s);
+        return rc;
+    }
+    active = s;
+    *out = s;
+    return 0;
+}
+
+void sr_screen_restore_terminal(void)
+{
+    if (active && active->scr && !active->headless) {
+        set_term(active->scr);
+        endwin();
+    }
+}
+
+void sr_screen_destroy(sr_screen *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; s->ps && i < s->lay->n_panels; i++) {
+        free_windows(&s->ps[i]);
+        sr_panel_model_fini(&s->ps[i].m);
+    }
+    free_windows(&s->drill_ps);
+    sr_panel_model_fini(&s->drill_ps.m);
+    if (s->scr) {
+        set_term(s->scr);
+        if (s->status)
+            delwin(s->status);
+        if (s->hints)
+            delwin(s->hints);
+        endwin();
+        delscreen(s->scr);
+    }
+    if (s->headless) {
+        if (s->in)
+            fclose(s->in);
+        if (s->out)
+            fclose(s->out);
+    }
+    if (active == s)
+        active = NULL;
+    free(s->ps);
+    free(s);
+}
+
+int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,
+                          int height, bool utf8, sr_ms now, FILE *out)
+{
+    int pg = 0;
+    if (page) {
+        pg = -1;
+        for (size_t i = 0; i < lay->n_pages; i++) {
+            if (strcmp(lay->pages[i].name, page) == 0)
+                pg = (int)i;
+        }
+        if (pg < 0)
+            return SR_ENOENT;
+    }
+    sr_screen *s = calloc(1, sizeof *s);
+    if (!s)
+        return SR_ENOMEM;
+    s->headless = true;
+    FILE *in = fopen("/dev/null", "r"), *devnull = fopen("/dev/null", "w");
+    int rc = in && devnull ? screen_init(s, st, lay, utf8 ? SR_SCREEN_UTF8 : 0, in, devnull,
+                                         "xterm-256color")
+                           : SR_EIO;
+    if (rc) {
+        if (!s->in && in)
+            fclose(in);
+        if (!s->out && devnull)
+            fclose(devnull);
+        sr_screen_destroy(s);
+        return rc;
+    }
+    resizeterm(height, width);
+    s->page = pg;
+    /* sources as the cache last saw them: live = no error at the last poll */
+    sr_source_health *h;
+    size_t nh;
+    if (sr_store_source_list(st, &h, &nh) == 0) {
+        for (size_t i = 0; i < nh; i++)
+            s->src.live += !h[i].last_error[0];
+        s->src.total = (int)nh;
+        free(h);
+    }
+    sr_screen_render(s, now);
+    /* read the composed screen back, cell by cell */
+    for (int y = 0; y < LINES; y++) {
+        char line[8192];
+        size_t used = 0;
+        for (int x = 0; x < COLS && used + 8 < sizeof line; x++) {
+            cchar_t c;
+            if (mvwin_wch(curscr, y, x, &c) != OK)
+                break;
+            wchar_t wc[CCHARW_MAX + 1];
+            attr_t attr;
+            short pair;
+            if (getcchar(&c, wc, &attr, &pair, NULL) == ERR || wc[0] == 0)
+                continue; /* the second cell of a wide character */
+            for (int k = 0; wc[k] && used + 8 < sizeof line; k++) {
+                char mb[8];
+                int n = wctomb(mb, wc[k]);
+                if (n <= 0) {
+                    line[used++] = '?';
+                } else {
+                    memcpy(line + used, mb, (size_t)n);
+                    used += (size_t)n;
+                }
+            }
+        }
+        while (used > 0 && line[used - 1] == ' ')
+            used--;
+        line[used] = 0;
+        fprintf(out, "%s\n", line);
+    }
+    sr_screen_destroy(s);
+    return 0;
+}

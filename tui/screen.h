@@ -1,0 +1,118 @@
+/*
+ * screen.h - the dashboard screen: pages of panels on a grid, focus,
+ * drill-down, time navigation, the status bar and the help overlay.
+ *
+ * The screen is a view of the cache: it never polls a source. app/ owns the
+ * event loop and tells the screen about keys, resizes, new data and the
+ * clock; the screen recomputes only what is dirty and draws with
+ * wnoutrefresh + one doupdate per render.
+ *
+ * The same code renders without a terminal for `sitrep snapshot --format
+ * text` (sr_screen_render_text): a curses screen on /dev/null of the asked
+ * size, drawn by the same widgets, read back cell by cell.
+ */
+#ifndef SR_SCREEN_H
+#define SR_SCREEN_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../metrics/panel.h"
+#include "../metrics/store.h"
+
+/* One panel as configured (all strings borrowed for the screen's life). */
+typedef struct {
+    const char *name;
+    const char *title;
+    const char *widget; /* "tile", "bars", ... */
+    sr_panel_spec spec;
+} sr_tui_panel;
+
+typedef struct {
+    const char *name;
+    const char *title;
+    int columns;
+    const size_t *panels; /* indices into sr_tui_layout.panels */
+    size_t n_panels;
+} sr_tui_page;
+
+/* Everything the screen shows, as configured (borrowed). */
+typedef struct {
+    const char *title;    /* "Demo Police" */
+    const char *timezone; /* for the clock */
+    const sr_catalog *cat;
+    const sr_tui_panel *panels;
+    size_t n_panels;
+    const sr_tui_page *pages;
+    size_t n_pages;
+} sr_tui_layout;
+
+/* Source state for the status bar. */
+typedef struct {
+    int live, total;
+    const char *role; /* "collector", "viewer" */
+} sr_tui_sources;
+
+typedef struct sr_screen sr_screen;
+
+enum {
+    SR_SCREEN_COLOR = 1 << 0, /* use colour when the terminal has it */
+    SR_SCREEN_UTF8 = 1 << 1,  /* line drawing, blocks, braille */
+    SR_SCREEN_MOUSE = 1 << 2,
+};
+
+/*
+ * Sets up curses on the terminal (initscr-like, via newterm on stdin and
+ * stdout) and the screen state. lay and st are borrowed and must outlive
+ * the screen. Caller owns *out; free with sr_screen_destroy(), which
+ * restores the terminal.
+ */
+int sr_screen_create(sr_store *st, const sr_tui_layout *lay, unsigned flags, sr_screen **out);
+void sr_screen_destroy(sr_screen *s);
+
+/* Restores the terminal (endwin); safe from a fatal path and twice. */
+void sr_screen_restore_terminal(void);
+
+/* What a key did. */
+typedef enum { SR_KEY_NONE = 0, SR_KEY_HANDLED, SR_KEY_QUIT } sr_key_result;
+
+/* Handles one key or mouse event (from wgetch). */
+sr_key_result sr_screen_key(sr_screen *s, int key);
+
+/* Reads every pending key from the terminal (non-blocking) and handles it;
+ * SR_KEY_QUIT when one of them asked to quit. */
+sr_key_result sr_screen_input(sr_screen *s);
+
+/* The terminal changed size (after SIGWINCH): rows x cols, or 0 x 0 to
+ * keep curses' own idea of the size. */
+void sr_screen_resize(sr_screen *s);
+void sr_screen_resize_to(sr_screen *s, int rows, int cols);
+
+/* The cache has new data: every panel is recomputed at the next render. */
+void sr_screen_data_changed(sr_screen *s);
+
+void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src);
+
+/* Recomputes what is dirty and draws; at most one doupdate. */
+void sr_screen_render(sr_screen *s, sr_ms now);
+
+/* Whether something needs drawing (a key, data, the clock's second). */
+bool sr_screen_dirty(const sr_screen *s, sr_ms now);
+
+/*
+ * Renders one frame of page (NULL = the first) at width x height into out
+ * as plain text (UTF-8 when utf8), through the same widgets. Returns 0, or
+ * SR_ENOENT for an unknown page.
+ */
+int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,
+                          int height, bool utf8, sr_ms now, FILE *out);
+
+/* The key bindings, for `sitrep --help` and the help overlay. */
+typedef struct {
+    const char *keys;
+    const char *what;
+} sr_key_help;
+
+const sr_key_help *sr_screen_key_help(size_t *n);
+
+#endif
