@@ -653,8 +653,12 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
     const sr_metric_def *d = sr_catalog_find(cat, q->metric);
     /* a level holds until the next report: a gauge's slice looks back to the
      * window's start, so slices between reports carry the last level */
-    bool level = d && d->kind == SR_KIND_GAUGE &&
-                 (q->agg.kind == SR_AGG_VALUE || q->agg.kind == SR_AGG_LAST);
+    const sr_metric_def *num = d && d->kind == SR_KIND_RATIO ? sr_catalog_find(cat, d->numerator)
+                                                             : NULL;
+    bool level = d &&
+                 ((d->kind == SR_KIND_GAUGE &&
+                   (q->agg.kind == SR_AGG_VALUE || q->agg.kind == SR_AGG_LAST)) ||
+                  (num && num->kind == SR_KIND_GAUGE));
     for (size_t i = 0; i < buckets; i++) {
         sr_query bq = *q;
         bq.from_ms = q->from_ms + (sr_ms)((double)len * (double)i / (double)buckets);

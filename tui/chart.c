@@ -154,20 +154,23 @@ static void chart_plot_cells(WINDOW *w, const chart_plot *p, chart_mode mode, in
     }
 }
 
-/* "09:00", or "Mon 12" when days is true; UTC, whatever the locale. */
-static void chart_time_label(sr_ms t, bool days, char *buf, size_t len)
+/* "09:00" for windows within a day, "Thu 09:00" up to two days, "Thu 12"
+ * beyond; in the force's time zone, with English day names whatever the
+ * locale. */
+static void chart_time_label(sr_ms t, const char *tz, sr_ms span, char *buf, size_t len)
 {
     static const char *const wday[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    time_t secs = (time_t)(t >= 0 ? t / 1000 : -((-t + 999) / 1000));
-    struct tm tm;
-    if (!gmtime_r(&secs, &tm)) {
+    sr_civil c;
+    if (sr_utc_to_local(tz, t, &c) != 0 && sr_utc_to_local(NULL, t, &c) != 0) {
         snprintf(buf, len, "?");
         return;
     }
-    if (days)
-        snprintf(buf, len, "%s %d", wday[tm.tm_wday % 7], tm.tm_mday);
+    if (span > 2 * SR_MS_DAY)
+        snprintf(buf, len, "%s %d", wday[c.wday % 7], c.mday);
+    else if (span > 20 * SR_MS_HOUR)
+        snprintf(buf, len, "%s %02d:%02d", wday[c.wday % 7], c.hour, c.min);
     else
-        snprintf(buf, len, "%02d:%02d", tm.tm_hour, tm.tm_min);
+        snprintf(buf, len, "%02d:%02d", c.hour, c.min);
 }
 
 static void chart_draw_times(WINDOW *w, const sr_view *v, int y, int x0, int width)
@@ -175,10 +178,10 @@ static void chart_draw_times(WINDOW *w, const sr_view *v, int y, int x0, int wid
     const sr_panel_model *m = v->m;
     if (m->to_ms <= m->from_ms)
         return;
-    bool days = m->to_ms - m->from_ms > 2 * SR_MS_DAY;
+    sr_ms span = m->to_ms - m->from_ms;
     char from[32], to[32];
-    chart_time_label(m->from_ms, days, from, sizeof from);
-    chart_time_label(m->to_ms, days, to, sizeof to);
+    chart_time_label(m->from_ms, v->timezone, span, from, sizeof from);
+    chart_time_label(m->to_ms, v->timezone, span, to, sizeof to);
     attr_t a = wkit_attr(v, SR_ROLE_DIM);
     int wf = sr_tui_width(from), wt = sr_tui_width(to);
     if (wf + 1 + wt <= width - x0)

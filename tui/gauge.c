@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "tui.h"
+#include "wkit.h"
 
 /* What 100% of the bar stands for; NAN when nothing gives a scale. */
 static double gauge_full(const sr_panel_model *m)
@@ -191,19 +192,24 @@ static void gauge_draw(WINDOW *w, const sr_view *v)
     }
 
     draw_gauge_text(w, 0, st > 0 ? wd - st - 1 : wd, 2, v, full);
-    int rows = h - 1;
-    if (h >= 4 && isfinite(full)) {
-        rows--;
+    /* the bar: one row, two on a tall panel; then its scale; then the history */
+    int bar_rows = h >= 8 ? 2 : 1;
+    for (int r = 0; r < bar_rows && 1 + r < h; r++)
+        draw_bar(w, 1 + r, 0, wd, frac, bar, m, full);
+    int y = 1 + bar_rows;
+    if (y < h && h >= 4 && isfinite(full)) {
         char cap[96];
         sr_format_value(full, m->def, m->agg, false, cap, sizeof cap);
         int cw = sr_tui_width(cap);
         attr_t dim = sr_role_attr(SR_ROLE_DIM);
-        int zero = sr_tui_put(w, h - 1, 0, wd, dim, "0");
+        int zero = sr_tui_put(w, y, 0, wd, dim, "0");
         if (cw <= wd - zero - 1)
-            sr_tui_put(w, h - 1, wd - cw, cw, dim, cap);
+            sr_tui_put(w, y, wd - cw, cw, dim, cap);
+        y++;
     }
-    for (int r = 0; r < rows; r++)
-        draw_bar(w, 1 + r, 0, wd, frac, bar, m, full);
+    if (m && m->n_series > 0 && h - y >= 2)
+        sr_draw_sparkline_rows(w, y + 1, 0, wd, h - y - 1, m->series, m->n_series,
+                               wkit_attr(v, SR_ROLE_DIM));
 }
 
 const sr_widget_class sr_widget_gauge = {

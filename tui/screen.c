@@ -302,7 +302,8 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
     bool stale = sources_stale(s);
     draw_frame(s, p->frame, tp->title, p, focused, stale);
     sr_view v = {.m = &p->m, .title = tp->title, .focused = focused, .stale = stale,
-                 .scroll = p->scroll, .selected = focused ? p->selected : -1};
+                 .timezone = s->lay->timezone, .scroll = p->scroll,
+                 .selected = focused ? p->selected : -1};
     werase(p->inner);
     if (ih > 0 && iw > 0) {
         if (p->rc == SR_ENOENT && !p->m.def)
@@ -397,6 +398,11 @@ static void draw_status(sr_screen *s)
                           "live  r re-root  q quit"
                         : " ? help  Enter drill down  Bksp up  Tab/arrows move  1-9 pages  + - "
                           "zoom  [ ] shift  0 live  q quit";
+    if (getmaxx(h) < sr_tui_width(hint))
+        hint = g->utf8 ? " ? help  ↵ drill  ⌫ up  Tab move  1-9 pages  +- zoom  [] shift  0 live  "
+                         "q quit"
+                       : " ? help  Enter drill  Bksp up  Tab move  1-9 pages  +- zoom  [] shift  "
+                         "q quit";
     sr_tui_put(h, 0, 0, getmaxx(h), sr_role_attr(SR_ROLE_DIM), hint);
     wnoutrefresh(h);
 }
@@ -425,7 +431,7 @@ static void draw_drill(sr_screen *s)
     draw_frame(s, p->frame, title, p, true, sources_stale(s));
     werase(p->inner);
     sr_view v = {.m = &p->m, .title = tp->title, .focused = true, .stale = sources_stale(s),
-                 .scroll = p->scroll, .selected = p->selected};
+                 .timezone = s->lay->timezone, .scroll = p->scroll, .selected = p->selected};
     if (p->m.n_rows > 0) {
         /* the children worst first on top, the history chart below */
         int th = ih * 3 / 5;

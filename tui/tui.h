@@ -115,7 +115,8 @@ typedef struct {
     const char *title; /* from the config; sanitised when drawn */
     bool focused;
     bool stale;   /* its source is late: drawn greyed */
-    int scroll;   /* first row shown (tables, bars) */
+    const char *timezone; /* for time labels; NULL = UTC */
+    int scroll;           /* first row shown (tables, bars) */
     int selected; /* highlighted row, -1 = none */
 } sr_view;
 
