@@ -135,13 +135,14 @@ test-san: $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS)
 	  echo "sanitizer reports above: failing"; exit 1; fi
 
 # ---- bench, fuzz, checks ----
-BENCH_BIN := build/bench/gen_samples build/bench/bench_baseline build/bench/bench_query
+BENCH_BIN := build/bench/gen_samples build/bench/bench_baseline build/bench/bench_query \
+             build/bench/tui_baseline
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)bench/run.sh
 
-build/bench/gen_samples build/bench/bench_baseline: build/bench/%: bench/%.c
+build/bench/gen_samples build/bench/bench_baseline build/bench/tui_baseline: build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(LDLIBS)

@@ -71,3 +71,42 @@ kill -TERM $pid; wait $pid || true
 grep -E 'ok in' "$T/collect.log" | awk '{ n += $7; t += $5 } END { printf "simulator backfill: %d samples in %d polls, %.1f s of poll+write time\n", n, NR, t / 1000 }' || true
 $B/bench_query frame config.ini
 echo "(target: under 20 ms)"
+
+echo
+SECS=${BENCH_TUI_SECONDS:-60}
+echo "-- the screen in tmux at 160x48, ${SECS} s each, 1 s refresh --"
+# measure: CPU % of one core, peak RSS, bytes written to the terminal per second
+tui_run() { # name command...
+    local name=$1; shift
+    local sock="sitrep-bench-$$-$name"
+    : > "$T/$name.out"
+    tmux -L "$sock" -f /dev/null new-session -d -x 160 -y 48 -s b "$*"
+    tmux -L "$sock" pipe-pane -o -t b "cat >> $T/$name.out"
+    local pid
+    pid=$(tmux -L "$sock" display-message -p -t b '#{pane_pid}')
+    local hz; hz=$(getconf CLK_TCK)
+    local t0 c0; t0=$(date +%s.%N); c0=$(awk '{print $14+$15}' "/proc/$pid/stat")
+    sleep "$SECS"
+    local t1 c1 rss bytes
+    t1=$(date +%s.%N); c1=$(awk '{print $14+$15}' "/proc/$pid/stat")
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+    bytes=$(wc -c < "$T/$name.out")
+    tmux -L "$sock" kill-server
+    awk -v c0="$c0" -v c1="$c1" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v rss="$rss" -v b="$bytes" -v n="$name" \
+        'BEGIN { cpu = (c1 - c0) / hz / (t1 - t0) * 100; printf "%-10s CPU %.2f%% of a core, peak RSS %.1f MB, %.0f bytes/s to the terminal\n", n, cpu, rss / 1024, b / (t1 - t0) }' \
+        | tee -a "$T/tui.txt"
+}
+tui_run baseline "env TERM=xterm-256color LANG=C.UTF-8 $PWD/$B/tui_baseline 9"
+tui_run sitrep "env TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME=$XDG_STATE_HOME $PWD/sitrep --config $PWD/config.ini"
+awk '/^baseline/ { bc = $3; bb = $(NF-3) } /^sitrep/ { sc = $3; sb = $(NF-3) }
+     END { gsub("%", "", bc); gsub("%", "", sc);
+           printf "ratios sitrep / baseline: CPU %.1fx, bytes/s %.1fx   (targets: CPU under 0.5%%, bytes within 2x, RSS under 16 MB)\n", (bc > 0 ? sc / bc : 0), (bb > 0 ? sb / bb : 0) }' "$T/tui.txt"
+# time to the first full frame: from launch until the last panel's title is on the pane
+sock="sitrep-bench-$$-first"
+start=$(date +%s%N)
+tmux -L "$sock" -f /dev/null new-session -d -x 160 -y 48 -s b \
+    "env TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME=$XDG_STATE_HOME $PWD/sitrep --config $PWD/config.ini"
+until tmux -L "$sock" capture-pane -p -t b | grep -q 'Calls for service'; do sleep 0.005; done
+end=$(date +%s%N)
+tmux -L "$sock" kill-server
+awk -v a="$start" -v b="$end" 'BEGIN { printf "first full frame: %.0f ms after launch (polled every 5 ms; includes tmux start-up)   (target under 100 ms)\n", (b - a) / 1e6 }'

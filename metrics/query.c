@@ -140,6 +140,13 @@ static int raw_cb(void *ctx, int64_t e, sr_ms ts, double v)
     return q->a->failed;
 }
 
+/* Adds up the observations of hour cells. */
+static int count_cb(void *ctx, const sr_rollup_cell *c)
+{
+    *(int64_t *)ctx += c->n;
+    return 0;
+}
+
 /* Values only, into a sketch (long-window percentiles of the whole tree). */
 static int sketch_value_cb(void *ctx, double v)
 {
@@ -504,7 +511,18 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
             }
             if ((rc = cover(&c, from, to, 0)) || (rc = a.failed))
                 goto out;
-            exact = a.n <= (q->exact_max > 0 ? q->exact_max : SR_QUERY_EXACT_N);
+            int64_t limit = q->exact_max > 0 ? q->exact_max : SR_QUERY_EXACT_N;
+            exact = a.n <= limit;
+            if (exact && c.mask) {
+                /* the exact path reads the whole tree's rows and keeps the
+                 * subtree's: judge it by what it would read */
+                int64_t all = 0;
+                rc = sr_store_scan_rollup(st, c.metric, SR_ENTITY_ROOT, from, to + SR_MS_HOUR, 0,
+                                          count_cb, &all);
+                if (rc)
+                    goto out;
+                exact = all <= limit;
+            }
             if (exact) {
                 acc_fini(&a);
                 acc_init(&a);
@@ -659,15 +677,24 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
                  ((d->kind == SR_KIND_GAUGE &&
                    (q->agg.kind == SR_AGG_VALUE || q->agg.kind == SR_AGG_LAST)) ||
                   (num && num->kind == SR_KIND_GAUGE));
+    /*
+     * Slices of whole seconds, aligned to multiples of their length since the
+     * epoch, the last one ending at `to`: as the window moves, only the last
+     * slice changes until a boundary passes, so a sparkline does not shift
+     * (and redraw) every second.
+     */
+    sr_ms slice = (len + (sr_ms)buckets - 1) / (sr_ms)buckets;
+    slice = slice <= SR_MS_SEC ? SR_MS_SEC : ceil_to(slice, SR_MS_SEC);
+    sr_ms end = ceil_to(q->to_ms, slice);
     for (size_t i = 0; i < buckets; i++) {
         sr_query bq = *q;
-        bq.from_ms = q->from_ms + (sr_ms)((double)len * (double)i / (double)buckets);
-        bq.to_ms = q->from_ms + (sr_ms)((double)len * (double)(i + 1) / (double)buckets);
+        bq.from_ms = end - (sr_ms)(buckets - i) * slice;
+        bq.to_ms = bq.from_ms + slice < q->to_ms ? bq.from_ms + slice : q->to_ms;
         out[i] = NAN;
         if (bq.to_ms <= bq.from_ms)
             continue;
         if (level)
-            bq.from_ms = q->from_ms;
+            bq.from_ms = q->from_ms < bq.from_ms ? q->from_ms : bq.from_ms;
         sr_result r;
         int rc = sr_query_run(st, cat, &bq, &r);
         if (rc)

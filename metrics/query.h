@@ -53,7 +53,11 @@ int sr_query_children(sr_store *st, const sr_catalog *cat, const sr_query *q, sr
 
 /*
  * The aggregate in `buckets` equal slices of the window (for sparklines);
- * out[i] is NAN where a slice is empty.
+ * out[i] is NAN where a slice is empty. Slices are whole seconds long and
+ * aligned to multiples of their length, the last one ending at to_ms (so
+ * the first may start a little before from_ms): as time passes only the
+ * last slice changes until a boundary passes. Gauges (and ratios of gauges)
+ * carry their level: each slice looks back to the window's start.
  */
 int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size_t buckets,
                     double *out);
