@@ -2,6 +2,10 @@
  * glyphs.c - the characters the screen draws with: UTF-8 line drawing and
  * block elements when the locale is UTF-8, plain ASCII otherwise (LANG=C),
  * so that a terminal that cannot show them never gets them.
+ *
+ * Status is never colour alone: the status symbols differ in shape (circle,
+ * diamond, cross; o ! X), and none of them is also a change marker (up,
+ * down), so "WARN" next to a rise reads as two things, in colour or not.
  */
 #include "tui.h"
 
@@ -19,7 +23,7 @@ static const sr_glyphs utf8 = {
     .down = "▼",
     .flat = "=",
     .ok = "●",
-    .warn = "▲",
+    .warn = "◆",
     .crit = "✖",
     .none = "·",
     .sep = " › ",

@@ -3,12 +3,15 @@
  * and formatting values for people.
  *
  * The invariant: every string from data is decoded as UTF-8 here, one code
- * point at a time; control characters (C0, DEL, C1) end up as nothing, an
- * ESC takes the rest of its escape sequence with it, invalid bytes become
- * '?', and widths come from wcwidth (zero-width and combining characters
- * attach to the previous cell; characters wcwidth cannot place are '?').
- * So no byte from a source can move the cursor or change the terminal, and
- * a column count is a column count.
+ * point at a time; control characters (C0, DEL, C1) and the bidirectional
+ * overrides and isolates (U+202A-U+202E, U+2066-U+2069, which would reorder
+ * what follows on a terminal that does bidi) end up as nothing, an ESC
+ * takes the rest of its escape sequence with it, invalid bytes become '?',
+ * and widths come from wcwidth (zero-width and combining characters attach
+ * to the previous cell; characters wcwidth cannot place are '?'). So no
+ * byte from a source can move the cursor or change the terminal, and a
+ * column count is a column count. Widths follow the locale: outside a
+ * UTF-8 locale every non-ASCII character is '?'.
  */
 #include <math.h>
 #include <stdint.h>
@@ -56,7 +59,9 @@ static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
     return n;
 }
 
-/* Skips an escape sequence starting at s[0] == ESC; returns its length. */
+/* Skips an escape sequence starting at s[0] == ESC; returns its length.
+ * An ESC followed by something that cannot continue a sequence (a control
+ * character, a UTF-8 byte) is dropped alone, so the text after it stays. */
 static size_t escape_len(const unsigned char *s, size_t len)
 {
     if (len < 2)
@@ -80,7 +85,17 @@ static size_t escape_len(const unsigned char *s, size_t len)
         }
         return len;
     }
-    return 2; /* ESC and one more byte */
+    /* ESC, intermediates, one final byte: "ESC c", "ESC 7", "ESC ( B" */
+    i = 1;
+    while (i < len && s[i] >= 0x20 && s[i] <= 0x2f)
+        i++;
+    return i < len && s[i] >= 0x30 && s[i] <= 0x7e ? i + 1 : i;
+}
+
+/* Format characters that reorder text on terminals that do bidi. */
+static bool is_bidi_control(uint32_t cp)
+{
+    return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 typedef void (*emit_fn)(void *ctx, const char *bytes, size_t n, int width);
@@ -112,7 +127,7 @@ static int walk(const char *text, int max_cols, emit_fn emit, void *ctx, bool *c
             i += 1;
         } else {
             i += n;
-            if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+            if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || is_bidi_control(cp))
                 continue; /* control characters */
             w = wcwidth((wchar_t)cp);
             if (w < 0) {
@@ -150,14 +165,17 @@ int sr_tui_width(const char *text)
 typedef struct {
     char *out;
     size_t len, used;
+    bool full; /* a character did not fit: nothing after it is taken either */
 } buf_ctx;
 
 static void to_buf(void *ctx, const char *bytes, size_t n, int width)
 {
     (void)width;
     buf_ctx *b = ctx;
-    if (b->used + n + 1 > b->len)
+    if (b->full || b->used + n + 1 > b->len) {
+        b->full = true;
         return;
+    }
     memcpy(b->out + b->used, bytes, n);
     b->used += n;
     b->out[b->used] = 0;
@@ -168,36 +186,71 @@ char *sr_tui_sanitize(const char *text, char *out, size_t outlen)
     if (outlen == 0)
         return out;
     out[0] = 0;
-    buf_ctx b = {out, outlen, 0};
+    buf_ctx b = {out, outlen, 0, false};
     bool cut;
     walk(text, -1, to_buf, &b, &cut);
     return out;
 }
 
+/* Output into a window, a few characters at a time. */
+typedef struct {
+    WINDOW *w;
+    char buf[256];
+    size_t used;
+} win_ctx;
+
+static void win_flush(win_ctx *c)
+{
+    if (c->used)
+        waddnstr(c->w, c->buf, (int)c->used);
+    c->used = 0;
+}
+
+static void to_win(void *ctx, const char *bytes, size_t n, int width)
+{
+    (void)width;
+    win_ctx *c = ctx;
+    if (c->used + n > sizeof c->buf)
+        win_flush(c);
+    memcpy(c->buf + c->used, bytes, n);
+    c->used += n;
+}
+
+/*
+ * The text is measured first and written once, straight into the window,
+ * so it has no length limit; max_cols is also cut to the window's right
+ * edge, so that nothing wraps to the next line. The window's own
+ * attributes are restored afterwards: attr is added to them, and its
+ * colour pair, if any, replaces theirs while the text is written.
+ */
 int sr_tui_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *text)
 {
+    if (!w || y < 0 || x < 0 || y >= getmaxy(w) || x >= getmaxx(w))
+        return 0;
+    if (max_cols > getmaxx(w) - x)
+        max_cols = getmaxx(w) - x;
     if (max_cols <= 0)
         return 0;
     const sr_glyphs *g = sr_glyphs_get();
     int ell = sr_tui_width(g->ellipsis);
-    char buf[1024];
-    buf_ctx b = {buf, sizeof buf, 0};
-    buf[0] = 0;
     bool cut;
-    int cols = walk(text, max_cols, to_buf, &b, &cut);
-    if (cut) {
-        /* make room for the ellipsis */
-        b.used = 0;
-        buf[0] = 0;
-        cols = walk(text, max_cols - ell > 0 ? max_cols - ell : 0, to_buf, &b, &cut);
-        if (cols + ell <= max_cols) {
-            to_buf(&b, g->ellipsis, strlen(g->ellipsis), ell);
-            cols += ell;
-        }
+    walk(text, max_cols, count_only, NULL, &cut);
+    int limit = cut ? (max_cols > ell ? max_cols - ell : 0) : max_cols;
+
+    attr_t old_attr;
+    short old_pair;
+    wattr_get(w, &old_attr, &old_pair, NULL);
+    short pair = PAIR_NUMBER(attr) ? (short)PAIR_NUMBER(attr) : old_pair;
+    wattr_set(w, (old_attr & ~A_COLOR) | (attr & ~A_COLOR), pair, NULL);
+    wmove(w, y, x);
+    win_ctx c = {.w = w};
+    int cols = walk(text, limit, to_win, &c, &cut);
+    if (cut && cols + ell <= max_cols) {
+        to_win(&c, g->ellipsis, strlen(g->ellipsis), ell);
+        cols += ell;
     }
-    wattr_on(w, attr, NULL);
-    mvwaddstr(w, y, x, buf);
-    wattr_off(w, attr, NULL);
+    win_flush(&c);
+    wattr_set(w, old_attr & ~A_COLOR, old_pair, NULL);
     return cols;
 }
 
@@ -223,7 +276,7 @@ static void group(long long v, char *buf, size_t len)
 void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compact, char *buf,
                      size_t len)
 {
-    if (isnan(v)) {
+    if (!isfinite(v)) { /* no data (NAN), or a division by zero upstream */
         snprintf(buf, len, "-");
         return;
     }
@@ -236,10 +289,11 @@ void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compac
     if (!count && strcmp(unit, "s") == 0) {
         /* durations: 42s, 13m42s, 2h05m, 3d04h */
         double a = fabs(v);
-        const char *sign = v < 0 ? "-" : "";
         long long s = llround(a);
-        if (a < 60)
-            snprintf(buf, len, "%s%.0fs", sign, a);
+        const char *sign = v < 0 && s > 0 ? "-" : "";
+        /* decided on the rounded value: 59.6 is 1m00s, not 60s */
+        if (s < 60)
+            snprintf(buf, len, "%s%llds", sign, s);
         else if (s < 3600)
             snprintf(buf, len, "%s%lldm%02llds", sign, s / 60, s % 60);
         else if (s < 86400)

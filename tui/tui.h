@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifndef NCURSES_WIDECHAR
 #define NCURSES_WIDECHAR 1
@@ -61,6 +62,84 @@ attr_t sr_role_attr(sr_role role);
 /* The role for a status: OK, WARN, CRIT, or DIM for none. */
 sr_role sr_status_role(sr_status s);
 
+/* The role's name in theme files ("normal", "ok", ...); NULL when out of range. */
+const char *sr_theme_role_name(sr_role role);
+
+/*
+ * A theme read from a file (themes/NAME.ini): one [theme] section with
+ * name, description and one line per role, such as
+ *     ok = fg=#5fd75f bg=default bold
+ * Colours: #rrggbb, color0-color255, black red green yellow blue magenta
+ * cyan white (or bright-NAME), default. Attributes: bold dim underline
+ * reverse italic. See theme.c for the whole format.
+ */
+typedef struct sr_theme sr_theme;
+
+/*
+ * Reads a theme. name_or_path is a path when it contains '/', else a name
+ * looked up as NAME.ini in each of dirs (NULL-terminated) in order; the
+ * first file that exists is read. On success *out is set (caller owns; free
+ * with sr_theme_destroy()). On failure *out is NULL and err (size errlen)
+ * gets the reasons, one per line, as "FILE:LINE: what was wrong, expected
+ * what", with a suggestion for a misspelt role, colour or attribute.
+ * Returns 0, SR_ENOENT (no such theme), SR_EIO (unreadable), SR_EINVAL
+ * (mistakes in the file) or SR_ENOMEM. The caller falls back to
+ * sr_theme_init_default() when no theme can be read.
+ */
+int sr_theme_load(const char *name_or_path, const char *const *dirs, sr_theme **out, char *err,
+                  size_t errlen);
+
+/* As sr_theme_load(), from text in memory (len bytes) named file in messages. */
+int sr_theme_parse(const char *file, const char *text, size_t len, sr_theme **out, char *err,
+                   size_t errlen);
+
+/* Frees a theme; NULL is a no-op. */
+void sr_theme_destroy(sr_theme *t);
+
+/* Borrowed; valid until sr_theme_destroy(). "" when t is NULL. */
+const char *sr_theme_name(const sr_theme *t);
+const char *sr_theme_description(const sr_theme *t);
+
+/*
+ * Makes t the active theme of the current screen: role r gets colour pair
+ * r + 1 with its colours turned into what the terminal shows. colors is
+ * how many colours to use, capped at the terminal's COLORS; -1 uses COLORS
+ * itself (which is known only after start_color(), which this calls).
+ * can_change is can_change_color().
+ *   > 256 colours (direct colour): RGB as it is;
+ *   256 and can_change: RGB exactly, in palette slots redefined with
+ *     init_extended_color() (only for colours not already in the palette);
+ *   256: sr_color_nearest_256(); 16 or 8: sr_color_nearest_basic().
+ * With no_color (NO_COLOR is set) or fewer than 8 colours, roles get their
+ * attributes only, plus reverse when their background differs from the
+ * normal role's. Attributes are always applied. A NULL t applies the
+ * built-in roles (sr_theme_init_default()).
+ */
+void sr_theme_apply(const sr_theme *t, int colors, bool can_change, bool no_color);
+
+/*
+ * The xterm colour (16-255) nearest to rgb (0xrrggbb): the smallest
+ * squared distance in RGB to the 6x6x6 cube (levels 0, 95, 135, 175, 215,
+ * 255) and the grey ramp (8, 18, ..., 238); on a tie the lower index, so
+ * the cube. Colours 0-15 are left out: terminals give them their own
+ * values. #ff0000 -> 196, #000000 -> 16, #808080 -> 244.
+ */
+int sr_color_nearest_256(uint32_t rgb);
+
+/*
+ * The basic colour (COLOR_BLACK ... COLOR_WHITE, + 8 for bright when
+ * n_colors >= 16) for rgb, by hue rather than RGB distance, because what a
+ * terminal shows for its basic colours varies and a status colour must keep
+ * its hue: a grey (chroma under 32 or under a quarter of the brightest
+ * channel) goes by lightness to black or white (16 colours: black, bright
+ * black, white, bright white at means < 64, < 178, < 242, above); a colour
+ * whose brightest channel is under 48 is black; any other goes to the
+ * nearest of the six hues (red 0, yellow 60, green 120, cyan 180, blue 240,
+ * magenta 300 degrees), bright with 16 colours when its brightest channel
+ * is above 230. #ff8700 -> yellow, #005f00 -> green.
+ */
+int sr_color_nearest_basic(uint32_t rgb, int n_colors);
+
 /* ---- glyphs ---- */
 
 typedef struct {
@@ -86,7 +165,11 @@ void sr_glyphs_select(bool utf8);
  * Writes text into w at (y, x), at most max_cols columns wide, with attr:
  * control characters (C0, DEL, C1) and escape sequences are dropped,
  * invalid UTF-8 becomes '?', wide characters count two columns, and a text
- * too long ends with the ellipsis. Returns the columns written.
+ * too long ends with the ellipsis. max_cols is also cut at the window's
+ * right edge, and a wide character that would straddle the limit is left
+ * out, so nothing is written past it and nothing wraps. attr is added to
+ * the window's attributes for this text only (its colour pair, if any,
+ * replaces the window's). Returns the columns written.
  */
 int sr_tui_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *text);
 
@@ -101,7 +184,9 @@ char *sr_tui_sanitize(const char *text, char *out, size_t outlen);
 
 /*
  * Formats a value with its unit for a person: "13m42s" for seconds, "4 812"
- * with thousands grouped, "91%", "1.2M EUR"; "-" for NAN. compact drops the
+ * with thousands grouped, "91%", "1.2M EUR"; "-" for NAN (and infinities).
+ * Durations round to the second first, then show their two largest units,
+ * the smaller one truncated: 42s, 13m42s, 2h05m, 3d04h. compact drops the
  * unit words for narrow cells.
  */
 void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compact, char *buf,

@@ -316,7 +316,7 @@ Test(widgets_a, tile_status_word_symbol_and_colour)
         sr_role role;
     } cases[] = {
         {500, "OK", "●", SR_ROLE_OK},
-        {700, "WARN", "▲", SR_ROLE_WARN},
+        {700, "WARN", "◆", SR_ROLE_WARN},
         {1000, "CRIT", "✖", SR_ROLE_CRIT},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -351,12 +351,12 @@ Test(widgets_a, tile_target_or_previous_value)
     draw(&sr_widget_tile, w, m);
     cr_assert_eq(col_of(w, 1, "target 15m00s"), 0, "'%s'", row(w, 1, line, sizeof line));
 
-    WINDOW *narrow = win(3, 20); /* "target 15m00s" and "▲ WARN" do not both fit */
+    WINDOW *narrow = win(3, 20); /* "target 15m00s" and "◆ WARN" do not both fit */
     draw(&sr_widget_tile, narrow, m);
-    cr_assert_str_eq(row(narrow, 1, line, sizeof line), "tgt 15m00s    ▲ WARN");
+    cr_assert_str_eq(row(narrow, 1, line, sizeof line), "tgt 15m00s    ◆ WARN");
     WINDOW *narrower = win(3, 14); /* no figure is cut */
     draw(&sr_widget_tile, narrower, m);
-    cr_assert_str_eq(row(narrower, 1, line, sizeof line), "        ▲ WARN");
+    cr_assert_str_eq(row(narrower, 1, line, sizeof line), "        ◆ WARN");
 
     m = resp(822);
     m->c.prev.value = 870;
