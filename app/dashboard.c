@@ -84,6 +84,31 @@ bool sr_locale_utf8(void)
     return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }
 
+int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme **out, char *err,
+                       size_t errlen)
+{
+    char cfg_dir[4200], exe_dir[4200] = "";
+    snprintf(cfg_dir, sizeof cfg_dir, "%s/themes", cfg->dir);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(exe_dir, sizeof exe_dir, "%s/themes", exe);
+        }
+    }
+    const char *dirs[5] = {cfg_dir};
+    size_t nd = 1;
+    if (exe_dir[0] && strcmp(exe_dir, cfg_dir) != 0)
+        dirs[nd++] = exe_dir;
+    dirs[nd++] = "/usr/local/share/sitrep/themes";
+    dirs[nd++] = "/usr/share/sitrep/themes";
+    dirs[nd] = NULL;
+    return sr_screen_theme_load(name_or_path, dirs, out, err, errlen);
+}
+
 /* ---- the running dashboard ---- */
 
 typedef struct {
@@ -254,7 +279,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     unsigned flags = SR_SCREEN_MOUSE | (utf8 ? SR_SCREEN_UTF8 : 0);
     if (!o->no_color)
         flags |= SR_SCREEN_COLOR;
-    int rc = sr_screen_create(st, sr_layout_get(ld), flags, &d.scr);
+    int rc = sr_screen_create(st, sr_layout_get(ld), flags, o->theme, &d.scr);
     if (rc) {
         snprintf(err, errlen, "cannot set up the terminal (TERM=%s)",
                  getenv("TERM") ? getenv("TERM") : "");

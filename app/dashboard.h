@@ -25,8 +25,17 @@ void sr_layout_destroy(sr_layout_data *d);
 bool sr_locale_utf8(void);
 
 typedef struct {
-    bool no_color; /* NO_COLOR, or a theme without colour */
+    bool no_color;         /* NO_COLOR */
+    const sr_theme *theme; /* NULL: the built-in colours */
 } sr_dashboard_opts;
+
+/*
+ * Loads the theme name_or_path from (in order) the config's directory's
+ * themes/, the themes/ beside the executable, /usr/local/share/sitrep/themes
+ * and /usr/share/sitrep/themes. Same contract as sr_screen_theme_load().
+ */
+int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme **out, char *err,
+                       size_t errlen);
 
 /*
  * Runs the dashboard until the user quits (q) or SIGINT/SIGTERM: polls the

@@ -980,12 +980,21 @@ static int cmd_dashboard(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_store *st = open_cache(cfg, 0);
-    const char *theme = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
-    sr_dashboard_opts o = {.no_color = getenv("NO_COLOR") || strcmp(theme, "mono") == 0};
-    char err[256] = "";
+    const char *name = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
+    sr_theme *theme = NULL;
+    char err[2048] = "";
+    if (sr_dashboard_theme(cfg, name, &theme, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        sr_store_close(st);
+        sr_config_destroy(cfg);
+        return SR_EXIT_USAGE;
+    }
+    const char *nc = getenv("NO_COLOR");
+    sr_dashboard_opts o = {.no_color = nc && *nc, .theme = theme};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
         fprintf(stderr, "sitrep: %s\n", err[0] ? err : sr_strerror(rc));
+    sr_screen_theme_destroy(theme);
     sr_store_close(st);
     sr_config_destroy(cfg);
     return rc ? SR_EXIT_FAIL : SR_EXIT_OK;

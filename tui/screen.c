@@ -892,8 +892,19 @@ sr_key_result sr_screen_key(sr_screen *s, int key)
 
 /* ---- set-up ---- */
 
+int sr_screen_theme_load(const char *name_or_path, const char *const *dirs, sr_theme **out,
+                         char *err, size_t errlen)
+{
+    return sr_theme_load(name_or_path, dirs, out, err, errlen);
+}
+
+void sr_screen_theme_destroy(sr_theme *t)
+{
+    sr_theme_destroy(t);
+}
+
 static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, unsigned flags,
-                       FILE *in, FILE *out, const char *term)
+                       const sr_theme *theme, FILE *in, FILE *out, const char *term)
 {
     s->st = st;
     s->lay = lay;
@@ -908,7 +919,10 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
         return SR_EIO;
     set_term(s->scr);
     sr_glyphs_select(flags & SR_SCREEN_UTF8);
-    sr_theme_init_default(flags & SR_SCREEN_COLOR);
+    if (theme)
+        sr_theme_apply(theme, -1, can_change_color(), !(flags & SR_SCREEN_COLOR));
+    else
+        sr_theme_init_default(flags & SR_SCREEN_COLOR);
     noecho();
     cbreak();
     keypad(stdscr, TRUE);
@@ -927,13 +941,14 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
     return 0;
 }
 
-int sr_screen_create(sr_store *st, const sr_tui_layout *lay, unsigned flags, sr_screen **out)
+int sr_screen_create(sr_store *st, const sr_tui_layout *lay, unsigned flags,
+                     const sr_theme *theme, sr_screen **out)
 {
     *out = NULL;
     sr_screen *s = calloc(1, sizeof *s);
     if (!s)
         return SR_ENOMEM;
-    int rc = screen_init(s, st, lay, flags, stdin, stdout, NULL);
+    int rc = screen_init(s, st, lay, flags, theme, stdin, stdout, NULL);
     if (rc) {
         sr_screen_destroy(s);
         return rc;
@@ -1000,7 +1015,7 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
         return SR_ENOMEM;
     s->headless = true;
     FILE *in = fopen("/dev/null", "r"), *devnull = fopen("/dev/null", "w");
-    int rc = in && devnull ? screen_init(s, st, lay, utf8 ? SR_SCREEN_UTF8 : 0, in, devnull,
+    int rc = in && devnull ? screen_init(s, st, lay, utf8 ? SR_SCREEN_UTF8 : 0, NULL, in, devnull,
                                          "xterm-256color")
                            : SR_EIO;
     if (rc) {

@@ -54,6 +54,16 @@ typedef struct {
 } sr_tui_sources;
 
 typedef struct sr_screen sr_screen;
+typedef struct sr_theme sr_theme;
+
+/*
+ * Reads a colour theme (a name looked up as NAME.ini in dirs, or a path);
+ * no curses needed, so the app can refuse a bad theme before the screen
+ * takes the terminal. Same contract as sr_theme_load() in tui.h.
+ */
+int sr_screen_theme_load(const char *name_or_path, const char *const *dirs, sr_theme **out,
+                         char *err, size_t errlen);
+void sr_screen_theme_destroy(sr_theme *t);
 
 enum {
     SR_SCREEN_COLOR = 1 << 0, /* use colour when the terminal has it */
@@ -63,11 +73,13 @@ enum {
 
 /*
  * Sets up curses on the terminal (initscr-like, via newterm on stdin and
- * stdout) and the screen state. lay and st are borrowed and must outlive
- * the screen. Caller owns *out; free with sr_screen_destroy(), which
+ * stdout) and the screen state, in theme's colours (NULL: the built-in
+ * ones; without SR_SCREEN_COLOR, attributes only). lay, st and theme are
+ * borrowed and must outlive the screen. Caller owns *out; free with sr_screen_destroy(), which
  * restores the terminal.
  */
-int sr_screen_create(sr_store *st, const sr_tui_layout *lay, unsigned flags, sr_screen **out);
+int sr_screen_create(sr_store *st, const sr_tui_layout *lay, unsigned flags,
+                     const sr_theme *theme, sr_screen **out);
 void sr_screen_destroy(sr_screen *s);
 
 /* Restores the terminal (endwin); safe from a fatal path and twice. */
