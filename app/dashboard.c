@@ -49,7 +49,9 @@ int sr_layout_build(const sr_config *cfg, sr_layout_data **out)
             .name = p->name,
             .title = p->title,
             .widget = p->widget[0] ? p->widget : "tile",
-            .spec = {.metric = p->metric, .entity = p->entity, .agg = p->agg,
+            .spec = {.metric = p->metric,
+                     .entity = p->entity,
+                     .agg = p->agg,
                      .window_ms = p->window_ms},
         };
     }
@@ -57,7 +59,7 @@ int sr_layout_build(const sr_config *cfg, sr_layout_data **out)
         const sr_cfg_page *p = &cfg->pages[i];
         d->pages[i] = (sr_tui_page){p->name, p->title, p->columns, p->panels, p->n_panels};
     }
-    d->lay = (sr_tui_layout){cfg->title,     cfg->timezone, &cfg->metrics, d->panels,
+    d->lay = (sr_tui_layout){cfg->title,    cfg->timezone, &cfg->metrics, d->panels,
                              cfg->n_panels, d->pages,      cfg->n_pages};
     *out = d;
     return 0;
@@ -255,8 +257,8 @@ static void on_report(void *ctx, const sr_poll_report *r)
     want_render(d);
 }
 
-int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts *o,
-                     char *err, size_t errlen)
+int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts *o, char *err,
+                     size_t errlen)
 {
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         snprintf(err, errlen,

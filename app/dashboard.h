@@ -42,7 +42,7 @@ int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme 
  * configured sources into st and shows cfg's pages. Returns 0, or an error
  * with a message in err (no terminal, the terminal cannot be set up).
  */
-int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts *o,
-                     char *err, size_t errlen);
+int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts *o, char *err,
+                     size_t errlen);
 
 #endif

@@ -983,12 +983,14 @@ static int cmd_dashboard(int argc, char **argv)
     const char *name = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
     sr_theme *theme = NULL;
     char err[2048] = "";
-    if (sr_dashboard_theme(cfg, name, &theme, err, sizeof err)) {
+    /* "default" is also built in: without its file the built-in palette serves */
+    if (sr_dashboard_theme(cfg, name, &theme, err, sizeof err) && strcmp(name, "default") != 0) {
         fprintf(stderr, "%s\n", err);
         sr_store_close(st);
         sr_config_destroy(cfg);
         return SR_EXIT_USAGE;
     }
+    err[0] = 0;
     const char *nc = getenv("NO_COLOR");
     sr_dashboard_opts o = {.no_color = nc && *nc, .theme = theme};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);

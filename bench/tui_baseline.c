@@ -35,7 +35,8 @@ int main(int argc, char **argv)
     unsigned long long tick = 0;
     for (;;) {
         for (int i = 0; i < n; i++) {
-            mvwprintw(win[i], 1, 2, "%8llu", (tick * 7919 + (unsigned long long)i * 104729) % 100000);
+            mvwprintw(win[i], 1, 2, "%8llu",
+                      (tick * 7919 + (unsigned long long)i * 104729) % 100000);
             wnoutrefresh(win[i]);
         }
         mvprintw(0, COLS - 10, "%8llu", tick);

@@ -671,12 +671,11 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
     const sr_metric_def *d = sr_catalog_find(cat, q->metric);
     /* a level holds until the next report: a gauge's slice looks back to the
      * window's start, so slices between reports carry the last level */
-    const sr_metric_def *num = d && d->kind == SR_KIND_RATIO ? sr_catalog_find(cat, d->numerator)
-                                                             : NULL;
-    bool level = d &&
-                 ((d->kind == SR_KIND_GAUGE &&
-                   (q->agg.kind == SR_AGG_VALUE || q->agg.kind == SR_AGG_LAST)) ||
-                  (num && num->kind == SR_KIND_GAUGE));
+    const sr_metric_def *num =
+        d && d->kind == SR_KIND_RATIO ? sr_catalog_find(cat, d->numerator) : NULL;
+    bool level = d && ((d->kind == SR_KIND_GAUGE &&
+                        (q->agg.kind == SR_AGG_VALUE || q->agg.kind == SR_AGG_LAST)) ||
+                       (num && num->kind == SR_KIND_GAUGE));
     /*
      * Slices of whole seconds, aligned to multiples of their length since the
      * epoch, the last one ending at `to`: as the window moves, only the last

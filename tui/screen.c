@@ -52,13 +52,13 @@ struct sr_screen {
     int page;
     int focus; /* index into the page's panels */
     char drill[SR_DRILL_MAX][256];
-    int depth;              /* 0: the grid */
-    char root[256];         /* the page re-rooted at this entity, "" = as configured */
-    sr_ms window_ms;        /* 0: each panel's own */
-    sr_ms shift_ms;         /* how far back from now; 0 = live */
+    int depth;       /* 0: the grid */
+    char root[256];  /* the page re-rooted at this entity, "" = as configured */
+    sr_ms window_ms; /* 0: each panel's own */
+    sr_ms shift_ms;  /* how far back from now; 0 = live */
     bool help;
 
-    panel_state *ps; /* one per layout panel */
+    panel_state *ps;      /* one per layout panel */
     panel_state drill_ps; /* the drill view's model (table + chart) */
     WINDOW *status, *hints;
     bool layout_dirty, all_dirty;
@@ -106,8 +106,11 @@ static const struct binding {
     {{KEY_RIGHT, 'l'}, ACT_RIGHT, NULL, NULL},
     {{KEY_UP, 'k'}, ACT_UP, NULL, NULL},
     {{KEY_DOWN, 'j'}, ACT_DOWN, NULL, NULL},
-    {{'\n', '\r', KEY_ENTER}, ACT_ENTER, "Enter", "drill down: the focused panel by child entity, "
-                                                "then the selected child"},
+    {{'\n', '\r', KEY_ENTER},
+     ACT_ENTER,
+     "Enter",
+     "drill down: the focused panel by child entity, "
+     "then the selected child"},
     {{KEY_BACKSPACE, 127, 8, 27}, ACT_BACK, "Backspace Esc", "one level up"},
     {{'+', '='}, ACT_ZOOM_IN, "+ -", "zoom the window in / out (15m 1h 8h 24h 7d 28d 365d)"},
     {{'-', '_'}, ACT_ZOOM_OUT, NULL, NULL},
@@ -118,8 +121,11 @@ static const struct binding {
 };
 
 static const sr_key_help key_help[] = {
-#define HELP_ROW(i) {bindings[i].label, bindings[i].what}
-    HELP_ROW(0), HELP_ROW(1), HELP_ROW(2), HELP_ROW(3), HELP_ROW(4),  HELP_ROW(5),
+#define HELP_ROW(i)                                                                                \
+    {                                                                                              \
+        bindings[i].label, bindings[i].what                                                        \
+    }
+    HELP_ROW(0), HELP_ROW(1),  HELP_ROW(2),  HELP_ROW(3),  HELP_ROW(4),  HELP_ROW(5),
     HELP_ROW(9), HELP_ROW(10), HELP_ROW(11), HELP_ROW(13), HELP_ROW(15), HELP_ROW(16),
 #undef HELP_ROW
 };
@@ -130,7 +136,7 @@ const sr_key_help *sr_screen_key_help(size_t *n)
     return key_help;
 }
 
-static const sr_ms zoom_levels[] = {15 * SR_MS_MIN, SR_MS_HOUR, 8 * SR_MS_HOUR, SR_MS_DAY,
+static const sr_ms zoom_levels[] = {15 * SR_MS_MIN, SR_MS_HOUR,     8 * SR_MS_HOUR, SR_MS_DAY,
                                     7 * SR_MS_DAY,  28 * SR_MS_DAY, 365 * SR_MS_DAY};
 #define N_ZOOM (sizeof zoom_levels / sizeof zoom_levels[0])
 
@@ -270,8 +276,8 @@ static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_s
     int room = wd - 4 - (aw > 0 ? aw + 1 : 0);
     if (room > 2) {
         mvwaddstr(w, 0, 1, " ");
-        int tw = sr_tui_put(w, 0, 2, room - 1, sr_role_attr(focused ? SR_ROLE_FOCUS : SR_ROLE_TITLE),
-                            title);
+        int tw = sr_tui_put(w, 0, 2, room - 1,
+                            sr_role_attr(focused ? SR_ROLE_FOCUS : SR_ROLE_TITLE), title);
         mvwaddstr(w, 0, 2 + tw, " ");
     }
     if (aw > 0 && wd - 1 - aw > 2)
@@ -301,8 +307,12 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
     bool focused = idx == s->focus;
     bool stale = sources_stale(s);
     draw_frame(s, p->frame, tp->title, p, focused, stale);
-    sr_view v = {.m = &p->m, .title = tp->title, .focused = focused, .stale = stale,
-                 .timezone = s->lay->timezone, .scroll = p->scroll,
+    sr_view v = {.m = &p->m,
+                 .title = tp->title,
+                 .focused = focused,
+                 .stale = stale,
+                 .timezone = s->lay->timezone,
+                 .scroll = p->scroll,
                  .selected = focused ? p->selected : -1};
     werase(p->inner);
     if (ih > 0 && iw > 0) {
@@ -374,8 +384,7 @@ static void draw_status(sr_screen *s)
     snprintf(right, sizeof right, "%s   %s   %s", clock, win, src);
     int rw = sr_tui_width(right), ww = sr_tui_width(where);
     if (ww + rw + 2 > wd) { /* narrow: a shorter clock and window first */
-        snprintf(right, sizeof right, "%02d:%02d:%02d  %s  %s", c.hour, c.min, c.sec, win,
-                 src);
+        snprintf(right, sizeof right, "%02d:%02d:%02d  %s  %s", c.hour, c.min, c.sec, win, src);
         rw = sr_tui_width(right);
     }
     if (ww + rw + 2 > wd) { /* then without the window */
@@ -389,10 +398,11 @@ static void draw_status(sr_screen *s)
 
     WINDOW *h = s->hints;
     werase(h);
-    const char *hint = s->depth ? " ? help  ↵ down  ⌫ up  ↑↓ select  + - zoom  [ ] shift  0 live  r "
-                                  "re-root  q quit"
-                                : " ? help  ↵ drill down  ⌫ up  Tab/arrows move  1-9 pages  + - "
-                                  "zoom  [ ] shift  0 live  q quit";
+    const char *hint = s->depth
+                           ? " ? help  ↵ down  ⌫ up  ↑↓ select  + - zoom  [ ] shift  0 live  r "
+                             "re-root  q quit"
+                           : " ? help  ↵ drill down  ⌫ up  Tab/arrows move  1-9 pages  + - "
+                             "zoom  [ ] shift  0 live  q quit";
     if (!g->utf8)
         hint = s->depth ? " ? help  Enter down  Bksp up  arrows select  + - zoom  [ ] shift  0 "
                           "live  r re-root  q quit"
@@ -430,8 +440,13 @@ static void draw_drill(sr_screen *s)
     snprintf(title, sizeof title, "%s · %s · %s %s", tp->title, entity, p->m.agg_name, val);
     draw_frame(s, p->frame, title, p, true, sources_stale(s));
     werase(p->inner);
-    sr_view v = {.m = &p->m, .title = tp->title, .focused = true, .stale = sources_stale(s),
-                 .timezone = s->lay->timezone, .scroll = p->scroll, .selected = p->selected};
+    sr_view v = {.m = &p->m,
+                 .title = tp->title,
+                 .focused = true,
+                 .stale = sources_stale(s),
+                 .timezone = s->lay->timezone,
+                 .scroll = p->scroll,
+                 .selected = p->selected};
     if (p->m.n_rows > 0) {
         /* the children worst first on top, the history chart below */
         int th = ih * 3 / 5;
@@ -465,8 +480,7 @@ static void draw_drill(sr_screen *s)
                     snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d:%02d", c.year, c.mon,
                              c.mday, c.hour, c.min, c.sec);
                 char v2[64], line[512];
-                sr_format_value(e->value, p->m.def, (sr_agg){SR_AGG_LAST, 0}, false, v2,
-                                sizeof v2);
+                sr_format_value(e->value, p->m.def, (sr_agg){SR_AGG_LAST, 0}, false, v2, sizeof v2);
                 snprintf(line, sizeof line, "%s  %12s  %s", when, v2, e->key);
                 sr_tui_put(p->inner, y, 0, iw, sr_role_attr(SR_ROLE_NORMAL), line);
             }
@@ -747,8 +761,13 @@ static void do_action(sr_screen *s, action a, int key)
         if (fp && list_key(s, fp, key))
             break;
         if (!s->depth)
-            move_focus(s, a == ACT_UP ? -1 : a == ACT_DOWN ? 1 : 0,
-                       a == ACT_LEFT ? -1 : a == ACT_RIGHT ? 1 : 0);
+            move_focus(s,
+                       a == ACT_UP     ? -1
+                       : a == ACT_DOWN ? 1
+                                       : 0,
+                       a == ACT_LEFT    ? -1
+                       : a == ACT_RIGHT ? 1
+                                        : 0);
         break;
     case ACT_ENTER:
         if (!tp)
@@ -758,8 +777,7 @@ static void do_action(sr_screen *s, action a, int key)
             /* the whole tree of a single force: start at the force */
             int64_t *kids = NULL;
             size_t nk = 0;
-            if (!*e && sr_store_entity_children(s->st, SR_ENTITY_ROOT, &kids, &nk) == 0 &&
-                nk == 1)
+            if (!*e && sr_store_entity_children(s->st, SR_ENTITY_ROOT, &kids, &nk) == 0 && nk == 1)
                 e = sr_store_entity_path(s->st, kids[0]);
             free(kids);
             drill_to(s, e ? e : "");
@@ -941,8 +959,8 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
     return 0;
 }
 
-int sr_screen_create(sr_store *st, const sr_tui_layout *lay, unsigned flags,
-                     const sr_theme *theme, sr_screen **out)
+int sr_screen_create(sr_store *st, const sr_tui_layout *lay, unsigned flags, const sr_theme *theme,
+                     sr_screen **out)
 {
     *out = NULL;
     sr_screen *s = calloc(1, sizeof *s);

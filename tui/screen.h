@@ -78,8 +78,8 @@ enum {
  * borrowed and must outlive the screen. Caller owns *out; free with sr_screen_destroy(), which
  * restores the terminal.
  */
-int sr_screen_create(sr_store *st, const sr_tui_layout *lay, unsigned flags,
-                     const sr_theme *theme, sr_screen **out);
+int sr_screen_create(sr_store *st, const sr_tui_layout *lay, unsigned flags, const sr_theme *theme,
+                     sr_screen **out);
 void sr_screen_destroy(sr_screen *s);
 
 /* Restores the terminal (endwin); safe from a fatal path and twice. */

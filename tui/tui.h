@@ -199,10 +199,10 @@ typedef struct {
     const sr_panel_model *m;
     const char *title; /* from the config; sanitised when drawn */
     bool focused;
-    bool stale;   /* its source is late: drawn greyed */
+    bool stale;           /* its source is late: drawn greyed */
     const char *timezone; /* for time labels; NULL = UTC */
     int scroll;           /* first row shown (tables, bars) */
-    int selected; /* highlighted row, -1 = none */
+    int selected;         /* highlighted row, -1 = none */
 } sr_view;
 
 /*

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../metrics/common.h"
 #include "../helpers.h"
 
 static char dir[256];
@@ -427,6 +428,52 @@ Test(cli, readme_lists_every_config_key)
     readme[n] = 0;
     cr_assert(strstr(readme, out),
               "README.md's configuration reference differs from `sitrep help config`:\n%s", out);
+    free(out);
+    free(err);
+}
+
+/* `snapshot --format text` is the screen as text, through the same widgets. */
+Test(cli, snapshot_text_is_the_screen_at_the_asked_size)
+{
+    write_in("c.ini", "[sitrep]\ncache = cache.db\ntitle = Test Force\n"
+                      "[metric.rt]\nkind = event\nunit = s\nlabel = Response\ntarget = 10\n"
+                      "warn = 10\ncrit = 20\n"
+                      "[panel.a]\nmetric = rt\nwindow = 1d\n"
+                      "[panel.b]\nmetric = rt\nwidget = bars\nentity = force\n"
+                      "[page.main]\npanels = a, b\ncolumns = 2\n");
+    char csv[512], cfgp[512];
+    path_in(csv, sizeof csv, "s.csv");
+    path_in(cfgp, sizeof cfgp, "c.ini");
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "metric,entity,ts,value\n");
+    long long now = (long long)(sr_now_ms() / 1000);
+    for (int i = 0; i < 20; i++)
+        fprintf(f, "rt,force/%s/u%d,%lld,%d\n", i % 2 ? "north" : "south", i, now - 600 * i, 5 + i);
+    fclose(f);
+    char *out, *err;
+    char *ia[] = {"ingest", "--config", cfgp, csv, NULL};
+    cr_assert_eq(th_run(NULL, ia, &out, &err), 0, "%s", err);
+    free(out);
+    free(err);
+    setenv("LANG", "C.UTF-8", 1);
+    char *sa[] = {"snapshot", "--config", cfgp,       "--format", "text",
+                  "--width",  "80",       "--height", "24",       NULL};
+    cr_assert_eq(th_run(NULL, sa, &out, &err), 0, "%s", err);
+    int lines = 0;
+    for (char *c = out; *c; c++)
+        lines += *c == '\n';
+    cr_assert_eq(lines, 24, "%s", out);
+    cr_assert(strstr(out, "SITREP"), "%s", out);
+    cr_assert(strstr(out, "Test Force"), "%s", out);
+    cr_assert(strstr(out, "Response"), "%s", out);
+    cr_assert(strstr(out, "north") && strstr(out, "south"), "the bars panel: %s", out);
+    cr_assert(strstr(out, "CRIT") || strstr(out, "WARN"), "no status: %s", out);
+    cr_assert_null(strchr(out, '\x1b'), "escape codes in text output");
+    free(out);
+    free(err);
+    char *bad[] = {"snapshot", "--config", cfgp, "--format", "text", "--page", "nope", NULL};
+    cr_assert_eq(th_run(NULL, bad, &out, &err), 2);
+    cr_assert(strstr(err, "main"), "%s", err);
     free(out);
     free(err);
 }

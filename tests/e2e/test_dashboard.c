@@ -67,8 +67,7 @@ static void start(int w, int h, const char *env)
 
 static void wait_for(const char *text, int seconds)
 {
-    cr_assert(tmux_wait_for(&T, text, seconds), "never saw '%s'; the screen:\n%s", text,
-              T.capture);
+    cr_assert(tmux_wait_for(&T, text, seconds), "never saw '%s'; the screen:\n%s", text, T.capture);
 }
 
 Test(e2e, overview_at_160x48)
@@ -82,8 +81,7 @@ Test(e2e, overview_at_160x48)
     cr_assert(strstr(s, "Open cases"), "%s", s);
     cr_assert(strstr(s, "Budget execution"), "%s", s);
     cr_assert(strstr(s, "┌"), "no line drawing in UTF-8:\n%s", s);
-    cr_assert(strstr(s, "OK") || strstr(s, "WARN") || strstr(s, "CRIT"), "no status word:\n%s",
-              s);
+    cr_assert(strstr(s, "OK") || strstr(s, "WARN") || strstr(s, "CRIT"), "no status word:\n%s", s);
 }
 
 Test(e2e, overview_at_80x24)
@@ -214,7 +212,13 @@ Test(e2e, escape_sequences_in_data_never_reach_the_terminal)
 
 Test(e2e, quit_restores_the_terminal)
 {
-    start(120, 40, "LANG=C.UTF-8");
+    /* under the sanitizers, their reports go to files the test then looks for */
+    char env[600];
+    snprintf(env, sizeof env,
+             "LANG=C.UTF-8 ASAN_OPTIONS=detect_leaks=1:log_path=%s/asan "
+             "UBSAN_OPTIONS=log_path=%s/ubsan",
+             dir, dir);
+    start(120, 40, env);
     wait_for("Emergency response P1", 30);
     tmux_keys(&T, "q");
     wait_for("sitrep-exited rc=0", 30);
@@ -222,4 +226,11 @@ Test(e2e, quit_restores_the_terminal)
     const char *s = tmux_capture(&T);
     cr_assert_null(strstr(s, "-icanon"), "the terminal was left in raw mode:\n%s", s);
     cr_assert(strstr(s, "\necho") || strstr(s, "echo\n"), "echo is off:\n%s", s);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls %s/asan.* %s/ubsan.* >/dev/null 2>&1", dir, dir);
+    if (system(cmd) == 0) {
+        snprintf(cmd, sizeof cmd, "cat %s/asan.* %s/ubsan.* >&2", dir, dir);
+        cr_assert_eq(system(cmd), 0);
+        cr_assert_fail("the sanitizers reported on the dashboard (above)");
+    }
 }

@@ -96,8 +96,7 @@ static inline void tmux_keys(tmux_t *t, const char *keys)
 static inline void tmux_resize(tmux_t *t, int width, int height)
 {
     char cmd[256];
-    snprintf(cmd, sizeof cmd, "tmux -L %s resize-window -t t -x %d -y %d", t->sock, width,
-             height);
+    snprintf(cmd, sizeof cmd, "tmux -L %s resize-window -t t -x %d -y %d", t->sock, width, height);
     cr_assert_eq(tmux_sh(cmd), 0, "%s", cmd);
 }
 
