@@ -527,11 +527,16 @@ static void build_layout(sr_screen *s)
         delwin(s->hints);
     s->status = newwin(1, COLS, 0, 0);
     s->hints = newwin(1, COLS, LINES - 1, 0);
+    /* the cursor is hidden: never spend bytes moving it back after an update */
+    leaveok(s->status, TRUE);
+    leaveok(s->hints, TRUE);
     int area_y = 1, area_h = LINES - 2, area_w = COLS;
     if (s->depth > 0) {
         s->drill_ps.frame = newwin(area_h, area_w, area_y, 0);
-        if (s->drill_ps.frame)
+        if (s->drill_ps.frame) {
+            leaveok(s->drill_ps.frame, TRUE);
             s->drill_ps.inner = derwin(s->drill_ps.frame, area_h - 2, area_w - 2, 1, 1);
+        }
     } else {
         const sr_tui_page *pg = cur_page(s);
         int n = (int)pg->n_panels;
@@ -542,8 +547,10 @@ static void build_layout(sr_screen *s)
             if (h < 3 || w < 4)
                 continue;
             p->frame = newwin(h, w, y, x);
-            if (p->frame)
+            if (p->frame) {
+                leaveok(p->frame, TRUE);
                 p->inner = derwin(p->frame, h - 2, w - 2, 1, 1);
+            }
         }
     }
     s->layout_dirty = false;
@@ -947,6 +954,7 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
     nodelay(stdscr, TRUE);
     curs_set(0);
     set_escdelay(25);
+    leaveok(stdscr, TRUE);
     if (flags & SR_SCREEN_MOUSE)
         mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED
 #ifdef BUTTON5_PRESSED
