@@ -151,8 +151,6 @@ void sr_panel_model_fini(sr_panel_model *m)
 typedef struct {
     bool found;
     sr_ms bucket_ms, last_ts;
-    int n_min;
-    sr_minute_cell min[60];
 } newest_cell;
 
 static int newest_cell_cb(void *ctx, const sr_rollup_cell *c)
@@ -161,13 +159,6 @@ static int newest_cell_cb(void *ctx, const sr_rollup_cell *c)
     nc->found = true;
     nc->bucket_ms = c->bucket_ms;
     nc->last_ts = c->last_ts;
-    nc->n_min = 0;
-    if (c->minutes) {
-        int n = sr_rollup_minutes(c, nc->min);
-        if (n < 0)
-            return SR_ECORRUPT;
-        nc->n_min = n;
-    }
     return 0;
 }
 
@@ -228,25 +219,11 @@ static int newest_rolled(const pctx *p, int64_t metric, sr_ms to, sr_ms *out)
         *out = c.last_ts;
         return 0;
     }
-    /* the cell holding `to` also holds later samples: look inside it */
-    if ((rc = cell_before(p->st, metric, p->node, c.bucket_ms + 1, SR_SCAN_MINUTES, &c)))
+    /* the cell holding `to` also holds later samples: the newest raw sample
+     * of the subtree in that hour up to `to` (at most an hour, newest first) */
+    sr_ms best = 0;
+    if ((rc = raw_newest(p, metric, c.bucket_ms, to, &best)))
         return rc;
-    sr_ms minute = floor_to(to, SR_MS_MIN), best = 0;
-    bool raw = c.n_min == 0; /* no breakdown: the raw samples of the hour */
-    for (int i = 0; i < c.n_min; i++) {
-        if (c.min[i].bucket_ms < minute)
-            best = max_ms(best, c.min[i].last_ts);
-        else if (c.min[i].bucket_ms == minute && c.min[i].last_ts <= to)
-            best = max_ms(best, c.min[i].last_ts);
-        else if (c.min[i].bucket_ms == minute)
-            raw = true;
-    }
-    if (raw) {
-        sr_ms ts;
-        if ((rc = raw_newest(p, metric, c.n_min ? minute : c.bucket_ms, to, &ts)))
-            return rc;
-        best = max_ms(best, ts);
-    }
     if (!best) {
         newest_cell prev;
         if ((rc = cell_before(p->st, metric, p->node, c.bucket_ms, 0, &prev)))

@@ -256,9 +256,12 @@ static int minutes_cb(void *ctx, const sr_rollup_cell *c)
     for (int i = 0; i < n; i++) {
         if (mc[i].bucket_ms < m->from || mc[i].bucket_ms >= m->to)
             continue;
-        sr_rollup_cell one = {
-            mc[i].bucket_ms, mc[i].n, mc[i].sum, mc[i].min, mc[i].max, mc[i].last_ts,
-            mc[i].last,      NULL,    0,         NULL,      0};
+        sr_rollup_cell one = {.bucket_ms = mc[i].bucket_ms,
+                              .n = mc[i].n,
+                              .sum = mc[i].sum,
+                              .min = mc[i].min,
+                              .max = mc[i].max,
+                              .last_ts = INT64_MIN}; /* minutes keep no latest value */
         int rc = cell_cb(m->q, &one);
         if (rc)
             return rc;
@@ -482,7 +485,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     c.a = &a;
     sr_ms from = q->from_ms, to = q->to_ms;
     bool pct = agg.kind == SR_AGG_PCT || agg.kind == SR_AGG_WITHIN;
-    int minutes = 1;
+    int minutes = agg.kind != SR_AGG_LAST; /* minutes keep no latest value */
     if (d->kind == SR_KIND_GAUGE) {
         c.mask_n = sr_store_entity_limit(st);
         c.g_ts = malloc((size_t)(c.mask_n + 1) * sizeof *c.g_ts);

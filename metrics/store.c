@@ -136,8 +136,6 @@ typedef struct {
     int minute; /* 0..59 */
     int64_t n;
     double sum, min, max;
-    sr_ms last_ts;
-    double last;
 } minute_acc;
 
 typedef struct {
@@ -398,12 +396,14 @@ static void sql_sketch_merge(sqlite3_context *ctx, int argc, sqlite3_value **arg
 }
 
 /*
- * The per-minute breakdown of an hour cell, as a blob: a version byte, a
- * count byte, then per minute present (in minute order) 45 bytes: minute
- * (u8), n (u64), sum, min, max (f64), last_ts - bucket (u32), last (f64),
- * little-endian. Gauges have none.
+ * The per-minute breakdown of an hour cell, as a blob: a version byte (2), a
+ * count byte, then per minute present (in minute order) 29 bytes: minute
+ * (u8), n (u32), sum, min, max (f64), little-endian. Gauges have none. The
+ * latest value of a partial hour is read from raw samples (query.c), which
+ * keeps a busy hour's cell under 2 KB, inside its page.
  */
-#define MIN_REC 45
+#define MIN_REC 29
+#define MIN_VERSION 2
 
 static void put_u64(unsigned char *p, uint64_t v)
 {
@@ -436,19 +436,18 @@ static double get_f64(const unsigned char *p)
 
 static size_t minutes_encode(const minute_acc *m, int n, sr_ms bucket, unsigned char *out)
 {
-    out[0] = 1;
+    (void)bucket;
+    out[0] = MIN_VERSION;
     out[1] = (unsigned char)n;
     unsigned char *p = out + 2;
     for (int i = 0; i < n; i++, p += MIN_REC) {
         p[0] = (unsigned char)m[i].minute;
-        put_u64(p + 1, (uint64_t)m[i].n);
-        put_f64(p + 9, m[i].sum);
-        put_f64(p + 17, m[i].min);
-        put_f64(p + 25, m[i].max);
-        uint32_t off = (uint32_t)(m[i].last_ts - bucket);
+        uint64_t cnt = m[i].n > UINT32_MAX ? UINT32_MAX : (uint64_t)m[i].n;
         for (int k = 0; k < 4; k++)
-            p[33 + k] = (unsigned char)(off >> (8 * k));
-        put_f64(p + 37, m[i].last);
+            p[1 + k] = (unsigned char)(cnt >> (8 * k));
+        put_f64(p + 5, m[i].sum);
+        put_f64(p + 13, m[i].min);
+        put_f64(p + 21, m[i].max);
     }
     return 2 + (size_t)n * MIN_REC;
 }
@@ -456,7 +455,7 @@ static size_t minutes_encode(const minute_acc *m, int n, sr_ms bucket, unsigned 
 /* Decodes into out[60]; returns the count, or SR_ECORRUPT. */
 static int minutes_decode(const unsigned char *b, size_t len, sr_ms bucket, sr_minute_cell *out)
 {
-    if (len < 2 || b[0] != 1 || b[1] > 60 || len != 2 + (size_t)b[1] * MIN_REC)
+    if (len < 2 || b[0] != MIN_VERSION || b[1] > 60 || len != 2 + (size_t)b[1] * MIN_REC)
         return SR_ECORRUPT;
     int n = b[1], prev = -1;
     const unsigned char *p = b + 2;
@@ -464,17 +463,15 @@ static int minutes_decode(const unsigned char *b, size_t len, sr_ms bucket, sr_m
         if (p[0] >= 60 || p[0] <= prev)
             return SR_ECORRUPT;
         prev = p[0];
-        uint32_t off = 0;
+        uint32_t cnt = 0;
         for (int k = 0; k < 4; k++)
-            off |= (uint32_t)p[33 + k] << (8 * k);
+            cnt |= (uint32_t)p[1 + k] << (8 * k);
         out[i] = (sr_minute_cell){
             .bucket_ms = bucket + (sr_ms)p[0] * SR_MS_MIN,
-            .n = (int64_t)get_u64(p + 1),
-            .sum = get_f64(p + 9),
-            .min = get_f64(p + 17),
-            .max = get_f64(p + 25),
-            .last_ts = bucket + (sr_ms)off,
-            .last = get_f64(p + 37),
+            .n = (int64_t)cnt,
+            .sum = get_f64(p + 5),
+            .min = get_f64(p + 13),
+            .max = get_f64(p + 21),
         };
     }
     return n;
@@ -507,10 +504,6 @@ static int minutes_merge(const minute_acc *a, int na, const minute_acc *b, int n
                 m.min = o->min;
             if (o->max > m.max)
                 m.max = o->max;
-            if (o->last_ts >= m.last_ts) {
-                m.last_ts = o->last_ts;
-                m.last = o->last;
-            }
             out[k++] = m;
         }
     }
@@ -534,13 +527,8 @@ static void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
             return;
         }
         for (int k = 0; k < n[i]; k++)
-            m[i][k] = (minute_acc){(int)(c[k].bucket_ms / SR_MS_MIN),
-                                   c[k].n,
-                                   c[k].sum,
-                                   c[k].min,
-                                   c[k].max,
-                                   c[k].last_ts,
-                                   c[k].last};
+            m[i][k] = (minute_acc){(int)(c[k].bucket_ms / SR_MS_MIN), c[k].n, c[k].sum, c[k].min,
+                                   c[k].max};
     }
     minute_acc out[60];
     int k = minutes_merge(m[0], n[0], m[1], n[1], out);
@@ -674,7 +662,10 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
         goto fail;
     }
     if (!(flags & SR_STORE_READONLY)) {
-        if ((err = exec(st, "PRAGMA journal_mode = WAL")) ||
+        /* a new file gets large pages: an hour cell with its minutes (up to ~3 KB)
+         * then stays inside its page instead of spilling to overflow pages */
+        if ((err = exec(st, "PRAGMA page_size = 16384")) ||
+            (err = exec(st, "PRAGMA journal_mode = WAL")) ||
             (err = exec(st, "PRAGMA synchronous = NORMAL")) ||
             (err = exec(st, "PRAGMA cache_size = -65536")))
             goto fail;
@@ -1177,7 +1168,7 @@ static int cell_add(sr_store *st, int64_t metric, int64_t node, sr_ms ts, double
                     return SR_ENOMEM;
             }
             memmove(&c->mins[i + 1], &c->mins[i], (size_t)(c->nmins - i) * sizeof *c->mins);
-            c->mins[i] = (minute_acc){minute, 0, 0, INFINITY, -INFINITY, INT64_MIN, 0};
+            c->mins[i] = (minute_acc){minute, 0, 0, INFINITY, -INFINITY};
             c->nmins++;
             i++;
         }
@@ -1188,10 +1179,6 @@ static int cell_add(sr_store *st, int64_t metric, int64_t node, sr_ms ts, double
             m->min = v;
         if (v > m->max)
             m->max = v;
-        if (ts >= m->last_ts) {
-            m->last_ts = ts;
-            m->last = v;
-        }
     }
     if (with_sketch) {
         if (!c->sketch && sr_sketch_create(SR_SKETCH_ALPHA, &c->sketch))

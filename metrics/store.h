@@ -176,13 +176,11 @@ typedef struct {
     size_t minutes_len;
 } sr_rollup_cell;
 
-/* One minute of an hour cell. */
+/* One minute of an hour cell (its latest value is not kept: see store.c). */
 typedef struct {
     sr_ms bucket_ms; /* start of the minute */
     int64_t n;
     double sum, min, max;
-    sr_ms last_ts;
-    double last;
 } sr_minute_cell;
 
 /* Decodes the minutes of a cell into out, in minute order; returns how many
