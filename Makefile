@@ -1,7 +1,7 @@
 # sitrep - one non-recursive Makefile.
 #
 #   make          build ./sitrep
-#   make run      install missing Debian packages, build, start sitrep on the simulator
+#   make run      install missing Debian packages, build, open the dashboard on the simulator
 #   make test     install missing packages, build, run every test, then again under ASan+UBSan
 #   make bench    print performance figures (see bench/README.md)
 #   make fuzz     run every fuzz target for FUZZ_SECONDS (60) each
@@ -110,7 +110,7 @@ deps:
 # ---- the two commands ----
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	./sitrep collect --config config.ini
+	./sitrep --config config.ini
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-plain
