@@ -74,13 +74,15 @@ echo "(target: under 20 ms)"
 
 echo
 SECS=${BENCH_TUI_SECONDS:-60}
-echo "-- the screen in tmux at 160x48, ${SECS} s each, 1 s refresh --"
+echo "-- the screen in tmux at 160x48, ${SECS} s each after 5 s of start-up, 1 s refresh --"
 # measure: CPU % of one core, peak RSS, bytes written to the terminal per second
 tui_run() { # name command...
     local name=$1; shift
     local sock="sitrep-bench-$$-$name"
     : > "$T/$name.out"
     tmux -L "$sock" -f /dev/null new-session -d -x 160 -y 48 -s b "$*"
+    # steady state: the first frame and start-up are reported apart (first full frame)
+    sleep 5
     tmux -L "$sock" pipe-pane -o -t b "cat >> $T/$name.out"
     local pid
     pid=$(tmux -L "$sock" display-message -p -t b '#{pane_pid}')
