@@ -441,7 +441,7 @@ static int cmd_ingest(int argc, char **argv)
     if (p.npos == 0)
         die_usage(self, "which file? e.g. sitrep ingest samples.csv");
     sr_config *cfg = load_config(opt(self, &p, "--config"));
-    sr_store *st = open_cache(cfg, 0);
+    sr_store *st = open_cache(cfg, SR_STORE_BULK);
     int status = SR_EXIT_OK;
     for (int i = 0; i < p.npos; i++) {
         const char *file = p.pos[i];

@@ -112,7 +112,11 @@ first_frame() { # pattern command...
     local sock="sitrep-bench-$$-first" start end
     start=$(date +%s%N)
     tmux -L "$sock" -f /dev/null new-session -d -x 160 -y 48 -s b "$*"
-    until tmux -L "$sock" capture-pane -p -t b | grep -q "$pattern"; do sleep 0.005; done
+    local deadline=$((SECONDS + 30))
+    until tmux -L "$sock" capture-pane -p -t b | grep -q "$pattern"; do
+        ((SECONDS < deadline)) || { echo "(never saw '$pattern')" >&2; break; }
+        sleep 0.005
+    done
     end=$(date +%s%N)
     tmux -L "$sock" kill-server
     echo $(( (end - start) / 1000000 ))

@@ -31,6 +31,7 @@ int main(int argc, char **argv)
         mvwprintw(win[i], 0, 2, " panel %d ", i + 1);
         wnoutrefresh(win[i]);
     }
+    WINDOW *top = newwin(1, COLS, 0, 0);
     doupdate();
     unsigned long long tick = 0;
     for (;;) {
@@ -39,8 +40,8 @@ int main(int argc, char **argv)
                       (tick * 7919 + (unsigned long long)i * 104729) % 100000);
             wnoutrefresh(win[i]);
         }
-        mvprintw(0, COLS - 10, "%8llu", tick);
-        wnoutrefresh(stdscr);
+        mvwprintw(top, 0, COLS - 10, "%8llu", tick);
+        wnoutrefresh(top);
         doupdate();
         tick++;
         struct timespec d = {1, 0};

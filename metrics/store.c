@@ -666,10 +666,13 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
          * then stays inside its page instead of spilling to overflow pages */
         if ((err = exec(st, "PRAGMA page_size = 16384")) ||
             (err = exec(st, "PRAGMA journal_mode = WAL")) ||
-            (err = exec(st, "PRAGMA synchronous = NORMAL")) ||
-            (err = exec(st, "PRAGMA cache_size = -65536")))
+            (err = exec(st, "PRAGMA synchronous = NORMAL")))
             goto fail;
     }
+    /* the screen and the collector stay small; a bulk load buys speed with memory */
+    if ((err = exec(st, (flags & SR_STORE_BULK) ? "PRAGMA cache_size = -65536"
+                                                : "PRAGMA cache_size = -4096")))
+        goto fail;
     /* a quick look at the header: a file that is not a database fails here */
     if ((err = exec(st, "SELECT count(*) FROM sqlite_schema")))
         goto fail;

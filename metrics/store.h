@@ -22,6 +22,7 @@ typedef struct sr_store sr_store;
 
 enum {
     SR_STORE_READONLY = 1 << 0, /* a viewer: never writes */
+    SR_STORE_BULK = 1 << 1,     /* a bulk load: a 64 MiB page cache instead of 4 MiB */
 };
 
 /* The schema version this build writes; older files are migrated. */
