@@ -35,6 +35,19 @@ typedef int64_t sr_ms;
 #define SR_MS_HOUR (60LL * SR_MS_MIN)
 #define SR_MS_DAY (24LL * SR_MS_HOUR)
 
+/* t rounded down / up to a multiple of w (w > 0), correct for negative t. */
+static inline sr_ms sr_floor_ms(sr_ms t, sr_ms w)
+{
+    sr_ms r = t % w;
+    return r < 0 ? t - r - w : t - r;
+}
+
+static inline sr_ms sr_ceil_ms(sr_ms t, sr_ms w)
+{
+    sr_ms f = sr_floor_ms(t, w);
+    return f == t ? t : f + w;
+}
+
 /* Wall-clock now in ms. */
 sr_ms sr_now_ms(void);
 

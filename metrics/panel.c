@@ -65,18 +65,6 @@ typedef struct {
     sr_query q; /* the panel's query over its window */
 } pctx;
 
-static sr_ms floor_to(sr_ms t, sr_ms w)
-{
-    sr_ms r = t % w;
-    return r < 0 ? t - r - w : t - r;
-}
-
-static sr_ms ceil_to(sr_ms t, sr_ms w)
-{
-    sr_ms f = floor_to(t, w);
-    return f == t ? t : f + w;
-}
-
 static void copy_str(char *dst, size_t len, const char *src)
 {
     snprintf(dst, len, "%s", src ? src : "");
@@ -264,7 +252,7 @@ static int newest_gauge(const pctx *p, int64_t metric, sr_ms to, sr_ms *out)
     }
     if (raw) {
         sr_ms ts;
-        int rc = raw_newest(p, metric, floor_to(to, SR_MS_HOUR), to, &ts);
+        int rc = raw_newest(p, metric, sr_floor_ms(to, SR_MS_HOUR), to, &ts);
         if (rc)
             return rc;
         best = max_ms(best, ts);
@@ -530,7 +518,7 @@ static int hist_sketch(hist_acc *h, int64_t metric, size_t bins, sr_panel_model 
     if (rc)
         return rc;
     sr_ms from = h->p->q.from_ms, to = h->p->q.to_ms;
-    sr_ms a = ceil_to(from, SR_MS_HOUR), b = floor_to(to, SR_MS_HOUR);
+    sr_ms a = sr_ceil_ms(from, SR_MS_HOUR), b = sr_floor_ms(to, SR_MS_HOUR);
     if (a >= b) {
         rc = hist_scan_raw(h, metric, from, to);
     } else {

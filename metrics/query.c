@@ -108,18 +108,6 @@ static void acc_value(acc *a, sr_ms ts, double v)
         a->failed = SR_ENOMEM;
 }
 
-static sr_ms floor_to(sr_ms t, sr_ms w)
-{
-    sr_ms r = t % w;
-    return r < 0 ? t - r - w : t - r;
-}
-
-static sr_ms ceil_to(sr_ms t, sr_ms w)
-{
-    sr_ms f = floor_to(t, w);
-    return f == t ? t : f + w;
-}
-
 static bool in_subtree(const qctx *q, int64_t e)
 {
     if (!q->mask)
@@ -277,11 +265,11 @@ static int cover_partial(qctx *q, sr_ms from, sr_ms to, int minutes)
 {
     if (from >= to)
         return 0;
-    sr_ms a = ceil_to(from, SR_MS_MIN), b = floor_to(to, SR_MS_MIN);
+    sr_ms a = sr_ceil_ms(from, SR_MS_MIN), b = sr_floor_ms(to, SR_MS_MIN);
     if (!minutes || a >= b)
         return scan_raw(q, from, to);
     minutes_ctx m = {q, a, b};
-    sr_ms hour = floor_to(from, SR_MS_HOUR);
+    sr_ms hour = sr_floor_ms(from, SR_MS_HOUR);
     int rc = sr_store_scan_rollup(q->st, q->metric, q->node, hour, hour + SR_MS_HOUR,
                                   SR_SCAN_MINUTES, minutes_cb, &m);
     if (!rc && from < a)
@@ -299,7 +287,7 @@ static int cover(qctx *q, sr_ms from, sr_ms to, int minutes)
 {
     if (from >= to)
         return 0;
-    sr_ms a = ceil_to(from, SR_MS_HOUR), b = floor_to(to, SR_MS_HOUR);
+    sr_ms a = sr_ceil_ms(from, SR_MS_HOUR), b = sr_floor_ms(to, SR_MS_HOUR);
     if (a > b)
         return cover_partial(q, from, to, minutes);
     int rc = 0;
@@ -686,8 +674,8 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
      * (and redraw) every second.
      */
     sr_ms slice = (len + (sr_ms)buckets - 1) / (sr_ms)buckets;
-    slice = slice <= SR_MS_SEC ? SR_MS_SEC : ceil_to(slice, SR_MS_SEC);
-    sr_ms end = ceil_to(q->to_ms, slice);
+    slice = slice <= SR_MS_SEC ? SR_MS_SEC : sr_ceil_ms(slice, SR_MS_SEC);
+    sr_ms end = sr_ceil_ms(q->to_ms, slice);
     for (size_t i = 0; i < buckets; i++) {
         sr_query bq = *q;
         bq.from_ms = end - (sr_ms)(buckets - i) * slice;

@@ -312,16 +312,12 @@ struct sr_store {
     size_t cap_entities;
     int64_t entity_version;
 
+    char **retired; /* entity paths of earlier loads, freed at close */
+    size_t n_retired;
     cellmap cells; /* per sample entity, accumulated row by row */
     cellmap up;    /* the ancestors' cells, merged from `cells` at flush */
     char errmsg[256];
 };
-
-static sr_ms floor_to(sr_ms t, sr_ms w)
-{
-    sr_ms r = t % w;
-    return r < 0 ? t - r - w : t - r;
-}
 
 static int fail(sr_store *st, int code)
 {
@@ -688,10 +684,24 @@ fail:
     return err ? err : SR_EIO;
 }
 
+/*
+ * Forgets the entity table. The path strings are retired, not freed: callers
+ * hold paths borrowed "until the store is closed" (sr_store_entity_path),
+ * and a refresh or a rolled-back batch reloads the table under them.
+ */
 static void free_entities(sr_store *st)
 {
-    for (size_t i = 0; i < st->n_entities; i++)
-        free(st->entities[i].path);
+    for (size_t i = 0; i < st->n_entities; i++) {
+        char *p = st->entities[i].path;
+        if (!p)
+            continue;
+        char **nr = realloc(st->retired, (st->n_retired + 1) * sizeof *nr);
+        if (nr) {
+            st->retired = nr;
+            st->retired[st->n_retired++] = p;
+        }
+        /* out of memory: the string is kept (leaked) rather than left dangling */
+    }
     free(st->entities);
     st->entities = NULL;
     st->n_entities = 0;
@@ -710,6 +720,9 @@ void sr_store_close(sr_store *st)
     if (st->db)
         sqlite3_close_v2(st->db);
     free_entities(st);
+    for (size_t i = 0; i < st->n_retired; i++)
+        free(st->retired[i]);
+    free(st->retired);
     free(st->metrics);
     cellmap_fini(&st->cells);
     cellmap_fini(&st->up);
@@ -1146,7 +1159,7 @@ void sr_store_rollback(sr_store *st)
 static int cell_add(sr_store *st, int64_t metric, int64_t node, sr_ms ts, double v, int with_sketch,
                     int with_minutes)
 {
-    cell *c = cellmap_get(&st->cells, metric, node, floor_to(ts, SR_MS_HOUR));
+    cell *c = cellmap_get(&st->cells, metric, node, sr_floor_ms(ts, SR_MS_HOUR));
     if (!c)
         return SR_ENOMEM;
     c->roll_up = with_minutes;
@@ -1325,7 +1338,7 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
             }
             sqlite3_bind_int64(q, 1, st->metrics[m].id);
             /* a rollup bucket is dropped only when it ends before the cutoff */
-            sqlite3_bind_int64(q, 2, i == 0 ? cutoff_ms : floor_to(cutoff_ms, SR_MS_HOUR));
+            sqlite3_bind_int64(q, 2, i == 0 ? cutoff_ms : sr_floor_ms(cutoff_ms, SR_MS_HOUR));
             rc = sqlite3_step(q);
             sqlite3_finalize(q);
             if (rc != SQLITE_DONE) {
@@ -1561,8 +1574,8 @@ int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from,
     sqlite3_stmt *q = st->stmt[flags & SR_SCAN_MINUTES ? ST_SCAN_ROLLUP_MIN : ST_SCAN_ROLLUP];
     sqlite3_bind_int64(q, 1, metric);
     sqlite3_bind_int64(q, 2, node);
-    sqlite3_bind_int64(q, 3, floor_to(from, SR_MS_HOUR));
-    sqlite3_bind_int64(q, 4, floor_to(to, SR_MS_HOUR));
+    sqlite3_bind_int64(q, 3, sr_floor_ms(from, SR_MS_HOUR));
+    sqlite3_bind_int64(q, 4, sr_floor_ms(to, SR_MS_HOUR));
     int rc, stop = 0;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         sr_rollup_cell c;

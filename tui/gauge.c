@@ -43,18 +43,6 @@ static bool is_percent(const sr_panel_model *m)
     return m->def && strcmp(m->def->unit, "%") == 0;
 }
 
-/* Writes one glyph (width 1) at (y, x) when the cell is inside w. */
-static void put_glyph(WINDOW *w, int y, int x, attr_t attr, const char *glyph)
-{
-    int h, wd;
-    getmaxyx(w, h, wd);
-    if (y < 0 || x < 0 || y >= h || x >= wd)
-        return;
-    wattr_on(w, attr, NULL);
-    mvwaddstr(w, y, x, glyph);
-    wattr_off(w, attr, NULL);
-}
-
 /*
  * Draws the bar at row y, columns [x, x + width): frac of it filled in
  * eighths, the rest a dim track, and a marker in the threshold's role at
@@ -73,11 +61,11 @@ static void draw_bar(WINDOW *w, int y, int x, int width, double frac, attr_t att
     for (int c = 0; c < width; c++) {
         long fill = eighths - 8L * c;
         if (fill >= 8)
-            put_glyph(w, y, x + c, attr, g->block[8]);
+            wkit_glyph(w, y, x + c, attr, g->block[8]);
         else if (fill > 0)
-            put_glyph(w, y, x + c, attr, g->block[fill]);
+            wkit_glyph(w, y, x + c, attr, g->block[fill]);
         else
-            put_glyph(w, y, x + c, track, g->hline);
+            wkit_glyph(w, y, x + c, track, g->hline);
     }
     if (!m || !m->def || !isfinite(full))
         return;
@@ -91,7 +79,7 @@ static void draw_bar(WINDOW *w, int y, int x, int width, double frac, attr_t att
             continue;
         int c = (int)(t / full * width);
         if (c < width)
-            put_glyph(w, y, x + c, sr_role_attr(marks[i].role), g->vline);
+            wkit_glyph(w, y, x + c, sr_role_attr(marks[i].role), g->vline);
     }
 }
 

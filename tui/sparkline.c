@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "tui.h"
+#include "wkit.h"
 
 /* The slices of a model's series, never more than the array holds. */
 #define SERIES_N(m) ((m)->n_series < SR_SERIES_MAX ? (m)->n_series : (size_t)SR_SERIES_MAX)
@@ -35,18 +36,6 @@ static double column_value(const double *s, size_t n, int col, int width)
         }
     }
     return weight > 0 ? sum / weight : NAN;
-}
-
-/* Writes one glyph (width 1) at (y, x) when the cell is inside w. */
-static void put_glyph(WINDOW *w, int y, int x, attr_t attr, const char *glyph)
-{
-    int h, wd;
-    getmaxyx(w, h, wd);
-    if (y < 0 || x < 0 || y >= h || x >= wd)
-        return;
-    wattr_on(w, attr, NULL);
-    mvwaddstr(w, y, x, glyph);
-    wattr_off(w, attr, NULL);
 }
 
 void sr_draw_sparkline_rows(WINDOW *w, int y, int x, int width, int rows, const double *series,
@@ -92,7 +81,7 @@ void sr_draw_sparkline_rows(WINDOW *w, int y, int x, int width, int rows, const 
         for (int r = 0; r < rows; r++) {
             int fill = level - 8 * r; /* r counts rows from the bottom */
             fill = fill < 0 ? 0 : fill > 8 ? 8 : fill;
-            put_glyph(w, y + rows - 1 - r, x + c, attr, fill ? g->spark[fill - 1] : " ");
+            wkit_glyph(w, y + rows - 1 - r, x + c, attr, fill ? g->spark[fill - 1] : " ");
         }
     }
 }

@@ -324,6 +324,25 @@ Test(store, rollback_forgets_new_entities)
     cr_assert_eq(sql_count("SELECT n FROM rollup WHERE res=1 AND node=0"), 1);
 }
 
+Test(store, borrowed_paths_survive_a_rollback)
+{
+    sr_store *st = open_rw();
+    bool dup;
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/kept", 1, 1, NULL, &dup), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    int64_t id;
+    cr_assert_eq(sr_store_entity_id(st, "force/kept", &id), 0);
+    const char *path = sr_store_entity_path(st, id);
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/gone", 1, 1, NULL, &dup), 0);
+    sr_store_rollback(st); /* reloads the entity table */
+    /* under ASan a freed string would be caught here */
+    cr_assert_str_eq(path, "force/kept");
+    cr_assert_str_eq(sr_store_entity_path(st, id), "force/kept");
+    sr_store_close(st);
+}
+
 Test(store, entity_tree)
 {
     sr_store *st = open_rw();
