@@ -99,6 +99,7 @@ static void model_empty(sr_panel_model *m)
     m->c.now = m->c.prev = m->c.week_ago = none;
     m->status = SR_STATUS_NONE;
     m->change_pct = NAN;
+    m->within_pct = NAN;
     for (size_t i = 0; i < SR_SERIES_MAX; i++)
         m->series[i] = NAN;
     m->hist_lo = m->hist_hi = NAN;
@@ -647,6 +648,16 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
     double now = m->c.now.value, prev = m->c.prev.value;
     m->change_pct =
         isnan(now) || isnan(prev) || prev == 0 ? NAN : (now - prev) / fabs(prev) * 100.0;
+    if (p->def->kind == SR_KIND_EVENT && !isnan(p->def->target) && m->agg.kind != SR_AGG_WITHIN &&
+        m->agg.kind != SR_AGG_COUNT) {
+        /* "p90 13m42s · 91% within target": the share beside the figure */
+        sr_query wq = p->q;
+        wq.agg = (sr_agg){SR_AGG_WITHIN, 0};
+        sr_result wr;
+        if ((rc = sr_query_run(p->st, p->cat, &wq, &wr)))
+            return rc;
+        m->within_pct = wr.value;
+    }
     if ((rc = build_mask(p)) || (rc = newest(p, m->to_ms, &m->newest_ms)))
         return rc;
     if ((what & SR_PANEL_SERIES) && n_series > 0) {

@@ -72,6 +72,8 @@ typedef struct {
     sr_status status;         /* of c.now.value (sr_kpi_status_for) */
     double change_pct;        /* (now - prev) / |prev| in %; NAN when either is missing or
                                  prev is 0 */
+    double within_pct;        /* events with a target: the share (%) at or better than it,
+                                 beside another aggregate; NAN otherwise */
     sr_ms newest_ms;          /* newest sample of the metric (both parts of a ratio: the
                                  older) in the subtree at or before to_ms; 0 = none */
 

@@ -233,11 +233,19 @@ static void tile_target_line(WINDOW *w, int y, int wd, const sr_view *v)
     } else {
         return;
     }
-    /* a figure is shown whole (its unit words may go) or not at all */
-    for (int i = 0; i < 4; i++) {
-        char num[96], text[128];
+    /* a figure is shown whole (its unit words may go) or not at all; the
+     * share within target follows the target when there is room */
+    char within[48] = "";
+    if (isfinite(m->within_pct) && agg.kind == SR_AGG_LAST && words[0][0] == 't')
+        snprintf(within, sizeof within, " · %.0f%% within", m->within_pct);
+    for (int i = 0; i < 6; i++) {
+        char num[96], text[192];
         sr_format_value(figure, m->def, agg, i >= 2, num, sizeof num);
-        snprintf(text, sizeof text, "%s %s", words[i % 2], num);
+        snprintf(text, sizeof text, "%s %s%s", words[i % 2], num, i < 4 ? within : "");
+        if (i < 4 && !within[0])
+            continue; /* nothing to drop: the plain forms below */
+        if (i >= 4)
+            snprintf(text, sizeof text, "%s %s", words[i % 2], num);
         if (sr_tui_width(text) <= room) {
             sr_tui_put(w, y, 0, room, sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_DIM), text);
             return;

@@ -206,6 +206,8 @@ Test(panel, value_compare_status_change)
     cr_assert_float_eq(m.c.week_ago.value, 50, EPS);
     cr_assert_eq(m.status, SR_STATUS_WARN);
     cr_assert_float_eq(m.change_pct, (25.0 - 40) / 40 * 100, EPS); /* -37.5 */
+    /* within target 10: 5 10 1 2 7 3 4 8 of the eleven */
+    cr_assert_float_eq(m.within_pct, 800.0 / 11, 1e-9);
     sr_panel_model_fini(&m);
 
     /* force/b: p90 95, CRIT; its previous hour holds 40 alone */
@@ -213,6 +215,7 @@ Test(panel, value_compare_status_change)
     cr_assert_float_eq(m.c.now.value, 95, EPS);
     cr_assert_eq(m.status, SR_STATUS_CRIT);
     cr_assert_float_eq(m.change_pct, (95.0 - 40) / 40 * 100, EPS);
+    cr_assert_float_eq(m.within_pct, 75, 1e-9); /* 1 2 7 of 1 2 95 7 */
     cr_assert(isnan(m.c.week_ago.value));
     sr_panel_model_fini(&m);
 

@@ -200,6 +200,7 @@ static sr_panel_model *resp(double v)
     model.c.prev.value = NAN;
     model.c.week_ago.value = NAN;
     model.change_pct = NAN;
+    model.within_pct = NAN;
     model.status = sr_kpi_status_for(&def, model.agg, v);
     model.n_series = 32;
     for (size_t i = 0; i < model.n_series; i++)
@@ -350,6 +351,18 @@ Test(widgets_a, tile_target_or_previous_value)
     thresholds(600, 900);
     draw(&sr_widget_tile, w, m);
     cr_assert_eq(col_of(w, 1, "target 15m00s"), 0, "'%s'", row(w, 1, line, sizeof line));
+
+    /* the share within target follows the target when it fits */
+    m->within_pct = 91.4;
+    WINDOW *wide = win(3, 50);
+    draw(&sr_widget_tile, wide, m);
+    cr_assert_eq(col_of(wide, 1, "target 15m00s · 91% within"), 0, "'%s'",
+                 row(wide, 1, line, sizeof line));
+    WINDOW *mid = win(3, 30); /* no room for the share beside the status */
+    draw(&sr_widget_tile, mid, m);
+    cr_assert_eq(col_of(mid, 1, "target 15m00s"), 0, "'%s'", row(mid, 1, line, sizeof line));
+    cr_assert_eq(col_of(mid, 1, "within"), -1, "'%s'", row(mid, 1, line, sizeof line));
+    m->within_pct = NAN;
 
     WINDOW *narrow = win(3, 20); /* "target 15m00s" and "◆ WARN" do not both fit */
     draw(&sr_widget_tile, narrow, m);
