@@ -120,20 +120,21 @@ static const struct binding {
     {{'r'}, ACT_REROOT, "r", "re-root the page at the drilled entity (r again: back)"},
 };
 
-static const sr_key_help key_help[] = {
-#define HELP_ROW(i)                                                                                \
-    {                                                                                              \
-        bindings[i].label, bindings[i].what                                                        \
-    }
-    HELP_ROW(0), HELP_ROW(1),  HELP_ROW(2),  HELP_ROW(3),  HELP_ROW(4),  HELP_ROW(5),
-    HELP_ROW(9), HELP_ROW(10), HELP_ROW(11), HELP_ROW(13), HELP_ROW(15), HELP_ROW(16),
-#undef HELP_ROW
-};
 
+
+/* The help lists the bindings that carry a label (one line per group). */
 const sr_key_help *sr_screen_key_help(size_t *n)
 {
-    *n = sizeof key_help / sizeof key_help[0];
-    return key_help;
+    static sr_key_help help[sizeof bindings / sizeof bindings[0]];
+    static size_t count;
+    if (!count) {
+        for (size_t i = 0; i < sizeof bindings / sizeof bindings[0]; i++) {
+            if (bindings[i].label)
+                help[count++] = (sr_key_help){bindings[i].label, bindings[i].what};
+        }
+    }
+    *n = count;
+    return help;
 }
 
 static const sr_ms zoom_levels[] = {15 * SR_MS_MIN, SR_MS_HOUR,     8 * SR_MS_HOUR, SR_MS_DAY,
