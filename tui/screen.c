@@ -120,8 +120,6 @@ static const struct binding {
     {{'r'}, ACT_REROOT, "r", "re-root the page at the drilled entity (r again: back)"},
 };
 
-
-
 /* The help lists the bindings that carry a label (one line per group). */
 const sr_key_help *sr_screen_key_help(size_t *n)
 {
@@ -711,7 +709,14 @@ static bool list_key(sr_screen *s, panel_state *p, int key)
     const sr_widget_class *wc = s->depth > 0 ? &sr_widget_table : (tp ? widget_of(tp) : NULL);
     if (!wc || !wc->key)
         return false;
-    sr_view v = {.m = &p->m, .focused = true, .scroll = p->scroll, .selected = p->selected};
+    int rows = 0;
+    if (p->inner) {
+        rows = getmaxy(p->inner) - 1; /* less a header line */
+        if (s->depth > 0 && (int)p->m.n_rows + 2 < rows)
+            rows = (int)p->m.n_rows + 1;
+    }
+    sr_view v = {
+        .m = &p->m, .focused = true, .scroll = p->scroll, .selected = p->selected, .rows = rows};
     bool used = wc->key(&v, key);
     if (used) {
         p->scroll = v.scroll;

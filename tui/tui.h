@@ -202,6 +202,7 @@ typedef struct {
     bool stale;           /* its source is late: drawn greyed */
     const char *timezone; /* for time labels; NULL = UTC */
     int scroll;           /* first row shown (tables, bars) */
+    int rows;             /* list rows visible, for paging keys; 0 = unknown */
     int selected;         /* highlighted row, -1 = none */
 } sr_view;
 

@@ -113,6 +113,7 @@ bool wkit_list_key(sr_view *v, int key, size_t n)
     if (sel >= (long long)n)
         sel = (long long)n - 1;
     long long cur = sel < 0 ? -1 : sel;
+    long long page = v->rows > 1 ? v->rows - 1 : WKIT_PAGE;
     switch (key) {
     case KEY_UP:
     case 'k':
@@ -123,12 +124,12 @@ bool wkit_list_key(sr_view *v, int key, size_t n)
         sel = cur + 1;
         break;
     case KEY_PPAGE:
-        sel = (cur < 0 ? 0 : cur) - WKIT_PAGE;
-        scroll -= WKIT_PAGE;
+        sel = (cur < 0 ? 0 : cur) - page;
+        scroll -= page;
         break;
     case KEY_NPAGE:
-        sel = (cur < 0 ? 0 : cur) + WKIT_PAGE;
-        scroll += WKIT_PAGE;
+        sel = (cur < 0 ? 0 : cur) + page;
+        scroll += page;
         break;
     case KEY_HOME:
         sel = 0;
@@ -146,6 +147,8 @@ bool wkit_list_key(sr_view *v, int key, size_t n)
     scroll = (long long)clamp_index(scroll, n);
     if (sel < scroll)
         scroll = sel;
+    if (v->rows > 0 && sel >= scroll + v->rows) /* keep the selection on screen */
+        scroll = sel - v->rows + 1;
     bool changed = sel != v->selected || scroll != v->scroll;
     v->selected = (int)sel;
     v->scroll = (int)scroll;

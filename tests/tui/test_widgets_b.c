@@ -959,3 +959,26 @@ Test(widgets_b, stale_view_is_greyed_but_keeps_symbols)
     cr_assert_eq(p, pair_of(SR_ROLE_STALE));
     delwin(w);
 }
+
+/* With the visible height known, paging moves a page and Down keeps the
+ * selection on screen. */
+Test(widgets_b, list_keys_page_by_the_visible_rows)
+{
+    sr_panel_model m;
+    memset(&m, 0, sizeof m);
+    m.n_rows = 20;
+    sr_view v = {.m = &m, .focused = true, .selected = 0, .scroll = 0, .rows = 5};
+    cr_assert(sr_widget_bars.key(&v, KEY_NPAGE));
+    cr_assert_eq(v.selected, 4);
+    cr_assert_eq(v.scroll, 4);
+    cr_assert(sr_widget_bars.key(&v, KEY_PPAGE));
+    cr_assert_eq(v.selected, 0);
+    cr_assert_eq(v.scroll, 0);
+    for (int i = 0; i < 5; i++)
+        cr_assert(sr_widget_table.key(&v, KEY_DOWN));
+    cr_assert_eq(v.selected, 5);
+    cr_assert_eq(v.scroll, 1, "the selected row scrolled into view");
+    cr_assert(sr_widget_table.key(&v, KEY_END));
+    cr_assert_eq(v.selected, 19);
+    cr_assert_not(sr_widget_table.key(&v, 'x'));
+}
