@@ -143,18 +143,23 @@ static void update_sources(dash *d)
     if (sr_store_source_list(d->st, &h, &n) != 0)
         return;
     sr_ms now = sr_now_ms();
+    const char *late_names[16];
+    size_t n_late = 0;
     for (size_t i = 0; i < d->cfg->n_adapters; i++) {
+        bool ok = false;
         for (size_t k = 0; k < n; k++) {
             if (strcmp(h[k].name, d->cfg->adapters[i].name) != 0)
                 continue;
             sr_ms late = 3 * d->cfg->adapters[i].interval_ms + d->cfg->adapters[i].timeout_ms;
-            if (!h[k].last_error[0] && h[k].last_ok_ms && now - h[k].last_ok_ms <= late)
-                live++;
+            ok = !h[k].last_error[0] && h[k].last_ok_ms && now - h[k].last_ok_ms <= late;
         }
+        live += ok;
+        if (!ok && n_late < 16)
+            late_names[n_late++] = d->cfg->adapters[i].name;
     }
-    free(h);
-    sr_tui_sources src = {live, (int)d->cfg->n_adapters, "collector"};
+    sr_tui_sources src = {live, (int)d->cfg->n_adapters, "collector", late_names, n_late};
     sr_screen_set_sources(d->scr, &src);
+    free(h);
 }
 
 /* Renders when something is dirty: called once per loop turn (idle). */

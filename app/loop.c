@@ -324,6 +324,22 @@ static int write_batch(source *s, sr_source_health *h, int64_t *acc, int64_t *du
         if (rc)
             goto fail;
     }
+    /* which metrics this source feeds (each once per batch) */
+    const char *seen[64];
+    size_t n_seen = 0;
+    for (size_t i = 0; i < s->b.n && n_seen < 64; i++) {
+        const char *m = s->b.s[i].metric;
+        size_t k = 0;
+        while (k < n_seen && strcmp(seen[k], m) != 0)
+            k++;
+        if (k < n_seen)
+            continue;
+        seen[n_seen++] = m;
+        rc = sr_store_source_metric(st, h->name, m);
+        if (rc && rc != SR_ENOENT)
+            goto fail;
+        rc = 0;
+    }
     for (size_t i = 0; i < s->b.nr; i++) {
         const breject *r = &s->b.r[i];
         if ((rc = sr_store_reject(st, h->name, r->where, r->raw, r->reason)))

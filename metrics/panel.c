@@ -658,6 +658,25 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
             return rc;
         m->within_pct = wr.value;
     }
+    /* the sources behind the figures (a ratio's parts) */
+    const char *parts[2] = {p->def->name, NULL};
+    if (p->def->kind == SR_KIND_RATIO) {
+        parts[0] = p->def->numerator;
+        parts[1] = p->def->denominator;
+    }
+    for (int i = 0; i < 2 && parts[i]; i++) {
+        char names[4][SR_NAME_MAX];
+        size_t n;
+        if ((rc = sr_store_metric_sources(p->st, parts[i], names, 4, &n)))
+            return rc;
+        for (size_t k = 0; k < n && m->n_sources < 4; k++) {
+            size_t j = 0;
+            while (j < m->n_sources && strcmp(m->sources[j], names[k]) != 0)
+                j++;
+            if (j == m->n_sources)
+                memcpy(m->sources[m->n_sources++], names[k], SR_NAME_MAX);
+        }
+    }
     if ((rc = build_mask(p)) || (rc = newest(p, m->to_ms, &m->newest_ms)))
         return rc;
     if ((what & SR_PANEL_SERIES) && n_series > 0) {

@@ -64,18 +64,21 @@ enum {
 };
 
 typedef struct {
-    const sr_metric_def *def; /* borrowed from the catalog; NULL for an unknown metric */
-    sr_agg agg;               /* resolved: never SR_AGG_VALUE except for ratios */
-    char agg_name[16];        /* "p90", "last", "value" */
-    sr_ms from_ms, to_ms;     /* the window [from, to) */
-    sr_compare c;             /* now, the previous window, a week earlier */
-    sr_status status;         /* of c.now.value (sr_kpi_status_for) */
-    double change_pct;        /* (now - prev) / |prev| in %; NAN when either is missing or
-                                 prev is 0 */
-    double within_pct;        /* events with a target: the share (%) at or better than it,
-                                 beside another aggregate; NAN otherwise */
-    sr_ms newest_ms;          /* newest sample of the metric (both parts of a ratio: the
-                                 older) in the subtree at or before to_ms; 0 = none */
+    const sr_metric_def *def;     /* borrowed from the catalog; NULL for an unknown metric */
+    sr_agg agg;                   /* resolved: never SR_AGG_VALUE except for ratios */
+    char agg_name[16];            /* "p90", "last", "value" */
+    sr_ms from_ms, to_ms;         /* the window [from, to) */
+    sr_compare c;                 /* now, the previous window, a week earlier */
+    sr_status status;             /* of c.now.value (sr_kpi_status_for) */
+    double change_pct;            /* (now - prev) / |prev| in %; NAN when either is missing or
+                                     prev is 0 */
+    char sources[4][SR_NAME_MAX]; /* the sources that have written the metric (a ratio:
+                                     either part), so the screen can tell when they are late */
+    size_t n_sources;
+    double within_pct; /* events with a target: the share (%) at or better than it,
+                          beside another aggregate; NAN otherwise */
+    sr_ms newest_ms;   /* newest sample of the metric (both parts of a ratio: the
+                          older) in the subtree at or before to_ms; 0 = none */
 
     double series[SR_SERIES_MAX]; /* NAN where a slice is empty, and beyond n_series */
     size_t n_series;

@@ -561,6 +561,12 @@ static const char schema_v2[] =
     "  last REAL NOT NULL, sketch BLOB, minutes BLOB, "
     "  PRIMARY KEY(metric, res, node, bucket)) WITHOUT ROWID;";
 
+/* v3: which source has written which metric, so that a panel can tell
+ * whether the source behind its figures is late */
+static const char schema_v3[] =
+    "CREATE TABLE source_metric(source TEXT NOT NULL, metric INTEGER NOT NULL, "
+    "  PRIMARY KEY(source, metric)) WITHOUT ROWID;";
+
 static int load_entities(sr_store *st);
 static int load_metrics(sr_store *st);
 static int rebuild_rollups(sr_store *st);
@@ -605,6 +611,8 @@ static int migrate(sr_store *st)
         if (version >= 1 && (rc = rebuild_rollups(st)))
             goto out;
     }
+    if (version < 3 && (rc = exec(st, schema_v3)))
+        goto out;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SR_STORE_SCHEMA);
     if ((rc = exec(st, sql)))
@@ -1424,6 +1432,43 @@ int sr_store_source_put(sr_store *st, const sr_source_health *h)
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_source_metric(sr_store *st, const char *source, const char *metric)
+{
+    const metric_rec *m = find_metric(st, metric);
+    if (!m)
+        return SR_ENOENT;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT OR IGNORE INTO source_metric(source, metric) VALUES (?1, ?2)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, m->id);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_metric_sources(sr_store *st, const char *metric, char (*names)[SR_NAME_MAX],
+                            size_t max, size_t *n)
+{
+    *n = 0;
+    int64_t id;
+    if (sr_store_metric_id(st, metric, &id))
+        return 0;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT source FROM source_metric WHERE metric = ?1 ORDER BY source", -1,
+                           &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    sqlite3_bind_int64(q, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < max)
+        copy_col(names[(*n)++], SR_NAME_MAX, q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_err(st, rc);
 }
 
 int sr_store_source_list(sr_store *st, sr_source_health **out, size_t *n)

@@ -26,7 +26,7 @@ enum {
 };
 
 /* The schema version this build writes; older files are migrated. */
-#define SR_STORE_SCHEMA 2
+#define SR_STORE_SCHEMA 3
 
 /*
  * Opens (creating if needed, unless read-only) the cache at path. Caller
@@ -92,6 +92,14 @@ typedef struct {
 int sr_store_source_get(sr_store *st, const char *name, sr_source_health *out);
 /* Inserts or replaces a source's health row. */
 int sr_store_source_put(sr_store *st, const sr_source_health *h);
+/* Records (inside a batch) that source has written metric; SR_ENOENT for a
+ * metric not defined. */
+int sr_store_source_metric(sr_store *st, const char *source, const char *metric);
+
+/* The sources that have written metric, by name, up to max of them. */
+int sr_store_metric_sources(sr_store *st, const char *metric, char (*names)[SR_NAME_MAX],
+                            size_t max, size_t *n);
+
 /* Caller owns *out; free with free(). */
 int sr_store_source_list(sr_store *st, sr_source_health **out, size_t *n);
 

@@ -31,6 +31,7 @@
 #define SR_MIN_LINES 10
 #define SR_PANEL_MIN_W 26
 #define SR_DRILL_MAX 8
+#define SR_LATE_MAX 16
 
 typedef struct {
     sr_panel_model m;
@@ -64,6 +65,9 @@ struct sr_screen {
     bool layout_dirty, all_dirty;
     sr_ms drawn_second; /* the clock's second last drawn */
     sr_tui_sources src;
+    char late_names[SR_LATE_MAX][64];
+    const char *late_ptrs[SR_LATE_MAX];
+    size_t n_late;
     sr_ms now;
 };
 
@@ -288,6 +292,21 @@ static bool sources_stale(const sr_screen *s)
     return s->src.total > 0 && s->src.live == 0;
 }
 
+/* A panel is stale when a source behind its figures is late (or, before any
+ * source has written its metric, when no source is live). */
+static bool panel_stale(const sr_screen *s, const panel_state *p)
+{
+    if (!p->computed || p->m.n_sources == 0)
+        return sources_stale(s);
+    for (size_t i = 0; i < p->m.n_sources; i++) {
+        for (size_t k = 0; k < s->src.n_late; k++) {
+            if (s->src.late[k] && strcmp(p->m.sources[i], s->src.late[k]) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 static void draw_panel(sr_screen *s, size_t li, int idx)
 {
     panel_state *p = &s->ps[li];
@@ -304,7 +323,7 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
     }
     werase(p->frame);
     bool focused = idx == s->focus;
-    bool stale = sources_stale(s);
+    bool stale = panel_stale(s, p);
     draw_frame(s, p->frame, tp->title, p, focused, stale);
     sr_view v = {.m = &p->m,
                  .title = tp->title,
@@ -630,9 +649,20 @@ void sr_screen_data_changed(sr_screen *s)
 
 void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src)
 {
-    bool was = sources_stale(s);
+    /* the late list is borrowed for the call: keep a copy */
+    bool changed =
+        src->live != s->src.live || src->total != s->src.total || src->n_late != s->n_late;
+    for (size_t i = 0; !changed && i < src->n_late; i++)
+        changed = strcmp(src->late[i], s->late_names[i]) != 0;
     s->src = *src;
-    if (was != sources_stale(s))
+    s->n_late = src->n_late < SR_LATE_MAX ? src->n_late : SR_LATE_MAX;
+    for (size_t i = 0; i < s->n_late; i++) {
+        snprintf(s->late_names[i], sizeof s->late_names[i], "%s", src->late[i]);
+        s->late_ptrs[i] = s->late_names[i];
+    }
+    s->src.late = s->late_ptrs;
+    s->src.n_late = s->n_late;
+    if (changed)
         mark_all(s);
 }
 
@@ -1064,9 +1094,15 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
     sr_source_health *h;
     size_t nh;
     if (sr_store_source_list(st, &h, &nh) == 0) {
-        for (size_t i = 0; i < nh; i++)
-            s->src.live += !h[i].last_error[0];
-        s->src.total = (int)nh;
+        const char *late[SR_LATE_MAX];
+        sr_tui_sources src = {.late = late};
+        for (size_t i = 0; i < nh; i++) {
+            src.live += !h[i].last_error[0];
+            if (h[i].last_error[0] && src.n_late < SR_LATE_MAX)
+                late[src.n_late++] = h[i].name;
+        }
+        src.total = (int)nh;
+        sr_screen_set_sources(s, &src);
         free(h);
     }
     sr_screen_render(s, now);

@@ -47,10 +47,12 @@ typedef struct {
     size_t n_pages;
 } sr_tui_layout;
 
-/* Source state for the status bar. */
+/* Source state for the status bar and the panels' staleness. */
 typedef struct {
     int live, total;
-    const char *role; /* "collector", "viewer" */
+    const char *role;        /* "collector", "viewer" */
+    const char *const *late; /* names of the sources that are late or failing */
+    size_t n_late;
 } sr_tui_sources;
 
 typedef struct sr_screen sr_screen;

@@ -477,3 +477,60 @@ Test(cli, snapshot_text_is_the_screen_at_the_asked_size)
     free(out);
     free(err);
 }
+
+/* A panel greys out when the source behind its metric is late, and only then. */
+Test(cli, only_the_panels_of_a_late_source_are_stale)
+{
+    write_in("c.ini", "[sitrep]\ncache = cache.db\n"
+                      "[metric.ma]\nkind = counter\nlabel = Alpha\n"
+                      "[metric.mb]\nkind = counter\nlabel = Bravo\n"
+                      "[panel.pa]\nmetric = ma\n[panel.pb]\nmetric = mb\n"
+                      "[page.main]\npanels = pa, pb\ncolumns = 2\n");
+    char csv[512], cfgp[512], db[512];
+    path_in(csv, sizeof csv, "s.csv");
+    path_in(cfgp, sizeof cfgp, "c.ini");
+    path_in(db, sizeof db, "cache.db");
+    FILE *f = fopen(csv, "w");
+    long long now = (long long)(sr_now_ms() / 1000);
+    fprintf(f, "metric,entity,ts,value\nma,force/x,%lld,1\nmb,force/x,%lld,2\n", now - 120,
+            now - 120);
+    fclose(f);
+    char *out, *err;
+    char *ia[] = {"ingest", "--config", cfgp, csv, NULL};
+    cr_assert_eq(th_run(NULL, ia, &out, &err), 0, "%s", err);
+    free(out);
+    free(err);
+    /* two collector sources as a collector would have recorded them */
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h,
+                              "INSERT INTO source(name, type, last_error) VALUES "
+                              "('feeda', 'csv', 'connection refused'), ('feedb', 'csv', '');"
+                              "INSERT INTO source_metric SELECT 'feeda', id FROM metric "
+                              "WHERE name = 'ma';"
+                              "INSERT INTO source_metric SELECT 'feedb', id FROM metric "
+                              "WHERE name = 'mb';",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(h));
+    sqlite3_close(h);
+    setenv("LANG", "C.UTF-8", 1);
+    char *sa[] = {"snapshot", "--config", cfgp,       "--format", "text",
+                  "--width",  "100",      "--height", "12",       NULL};
+    cr_assert_eq(th_run(NULL, sa, &out, &err), 0, "%s", err);
+    /* the frames' top line: "┌ Alpha ─── stale 2m ┐┌ Bravo ─── 2m ┐" */
+    char *line = strstr(out, "Alpha");
+    cr_assert_not_null(line, "%s", out);
+    char *eol = strchr(line, '\n');
+    cr_assert_not_null(eol);
+    *eol = 0;
+    char *bravo = strstr(line, "Bravo");
+    cr_assert_not_null(bravo, "%s", line);
+    *bravo = 0;
+    cr_assert(strstr(line, "stale"), "Alpha's source is failing: %s", line);
+    cr_assert_null(strstr(bravo + 1, "stale"), "Bravo's source is fine: %s", bravo + 1);
+    *bravo = 'B';
+    *eol = '\n';
+    cr_assert(strstr(out, "1/2 sources"), "%s", out);
+    free(out);
+    free(err);
+}

@@ -135,7 +135,7 @@ Test(store, migrates_v1_and_rebuilds_rollups)
     sr_store *st = open_rw();
     int v;
     cr_assert_eq(sr_store_schema_version(st, &v), 0);
-    cr_assert_eq(v, 2);
+    cr_assert_eq(v, SR_STORE_SCHEMA);
     sr_store_close(st);
     /* the three samples survive, and the hourly cells of force, a, b, root are there */
     cr_assert_eq(sql_count("SELECT count(*) FROM sample"), 3);
@@ -419,6 +419,29 @@ Test(store, source_health_round_trip)
     cr_assert_eq(n, 1);
     cr_assert_eq(list[0].rejected, 3);
     free(list);
+    sr_store_close(st);
+}
+
+Test(store, remembers_which_source_wrote_which_metric)
+{
+    sr_store *st = open_rw();
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(sr_store_source_metric(st, "sim", "rt"), 0);
+    cr_assert_eq(sr_store_source_metric(st, "sim", "rt"), 0); /* once is enough */
+    cr_assert_eq(sr_store_source_metric(st, "csv", "rt"), 0);
+    cr_assert_eq(sr_store_source_metric(st, "csv", "ot"), 0);
+    cr_assert_eq(sr_store_source_metric(st, "csv", "nope"), SR_ENOENT);
+    cr_assert_eq(sr_store_commit(st), 0);
+    char names[4][SR_NAME_MAX];
+    size_t n;
+    cr_assert_eq(sr_store_metric_sources(st, "rt", names, 4, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(names[0], "csv");
+    cr_assert_str_eq(names[1], "sim");
+    cr_assert_eq(sr_store_metric_sources(st, "ot", names, 4, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(sr_store_metric_sources(st, "open", names, 4, &n), 0);
+    cr_assert_eq(n, 0);
     sr_store_close(st);
 }
 
