@@ -1541,53 +1541,56 @@ int sr_store_reject_count(sr_store *st, const char *source, int64_t *out)
 
 /* ---- reading ---- */
 
-int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb, void *ctx)
+/* Binds (metric, from, to) of a raw-sample scan. */
+static void range_bind(sqlite3_stmt *q, int64_t metric, sr_ms from, sr_ms to)
 {
-    sqlite3_stmt *q = st->stmt[ST_SCAN_RAW];
     sqlite3_bind_int64(q, 1, metric);
     sqlite3_bind_int64(q, 2, from);
     sqlite3_bind_int64(q, 3, to);
-    int rc, stop = 0;
-    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
-        stop = cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-                  sqlite3_column_double(q, 2));
+}
+
+/* Ends a scan: the callback's stop value, 0 when the rows ran out, or the
+ * SQLite error. */
+static int scan_end(sr_store *st, sqlite3_stmt *q, int rc, int stop)
+{
     sqlite3_reset(q);
     if (stop)
         return stop;
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb, void *ctx)
+{
+    sqlite3_stmt *q = st->stmt[ST_SCAN_RAW];
+    range_bind(q, metric, from, to);
+    int rc = SQLITE_DONE, stop = 0;
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        stop = cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+                  sqlite3_column_double(q, 2));
+    return scan_end(st, q, rc, stop);
 }
 
 int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_key_cb cb,
                            void *ctx)
 {
     sqlite3_stmt *q = st->stmt[ST_SCAN_RAW_DESC];
-    sqlite3_bind_int64(q, 1, metric);
-    sqlite3_bind_int64(q, 2, from);
-    sqlite3_bind_int64(q, 3, to);
-    int rc, stop = 0;
+    range_bind(q, metric, from, to);
+    int rc = SQLITE_DONE, stop = 0;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
         stop = cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
                   sqlite3_column_double(q, 2), (const char *)sqlite3_column_text(q, 3));
-    sqlite3_reset(q);
-    if (stop)
-        return stop;
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return scan_end(st, q, rc, stop);
 }
 
 int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_value_cb cb,
                          void *ctx)
 {
     sqlite3_stmt *q = st->stmt[ST_SCAN_VALUES];
-    sqlite3_bind_int64(q, 1, metric);
-    sqlite3_bind_int64(q, 2, from);
-    sqlite3_bind_int64(q, 3, to);
-    int rc, stop = 0;
+    range_bind(q, metric, from, to);
+    int rc = SQLITE_DONE, stop = 0;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
         stop = cb(ctx, sqlite3_column_double(q, 0));
-    sqlite3_reset(q);
-    if (stop)
-        return stop;
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return scan_end(st, q, rc, stop);
 }
 
 /* The hour cell in the current row of a rollup statement (columns as in
@@ -1627,10 +1630,7 @@ int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from,
         rollup_row(q, &c);
         stop = cb(ctx, &c);
     }
-    sqlite3_reset(q);
-    if (stop)
-        return stop;
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return scan_end(st, q, rc, stop);
 }
 
 int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms before_ms,
