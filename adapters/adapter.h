@@ -56,11 +56,33 @@ typedef struct {
     int line; /* line in the config file, for messages */
 } sr_ad_option;
 
+/*
+ * What sitrep lends an adapter: time arithmetic that needs the time zone
+ * database (which the C library keeps process-global). Every function is
+ * thread-safe and may be called from poll(). Returns 0, or negative for
+ * input it cannot read or an unknown zone.
+ */
+typedef struct {
+    /* A wall-clock time in zone tz (NULL or "" = UTC) to UTC ms; fields may
+     * be out of range (mktime normalisation); in an hour that occurs twice or
+     * not at all (a DST change) the C library's mktime (tm_isdst = -1)
+     * decides. */
+    int (*local_to_utc)(const char *tz, int year, int mon, int mday, int hour, int min,
+                        double sec, int64_t *out_ms);
+    /* ISO-8601 with or without a zone (naive = in tz), a date alone, or
+     * epoch seconds, to UTC ms. */
+    int (*parse_time)(const char *text, const char *tz, int64_t *out_ms);
+    /* 1 when tz names a zone this machine knows, or is NULL/""/"UTC". */
+    int (*tz_valid)(const char *tz);
+} sr_ad_host;
+
 typedef struct {
     const sr_ad_option *v;
     size_t n;
     const char *name;       /* the section's NAME in [adapter.NAME] */
     const char *config_dir; /* directory of the config file, for relative paths */
+    const sr_ad_host *host; /* borrowed; valid for the adapter's whole life */
+    const char *timezone;   /* [sitrep] timezone, the default for naive times */
 } sr_ad_options;
 
 /* An option the adapter type understands, for validation and help. */

@@ -2059,7 +2059,14 @@ void sr_cfg_adapter_options(const sr_config *cfg, const sr_cfg_adapter *a, sr_ad
     for (size_t i = 0; i < a->n_opts; i++)
         v[i] = (sr_ad_option){
             .key = a->opts[i].key, .value = a->opts[i].value, .line = a->opts[i].line};
-    *out = (sr_ad_options){.v = v, .n = a->n_opts, .name = a->name, .config_dir = cfg->dir};
+    static const sr_ad_host host = {
+        .local_to_utc = sr_local_to_utc, .parse_time = sr_parse_time, .tz_valid = sr_tz_valid};
+    *out = (sr_ad_options){.v = v,
+                           .n = a->n_opts,
+                           .name = a->name,
+                           .config_dir = cfg->dir,
+                           .host = &host,
+                           .timezone = cfg->timezone};
 }
 
 int sr_cfg_check_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,

@@ -134,6 +134,7 @@ typedef struct source {
     sr_ad_option *optv; /* copies, for re-opening */
     sr_ad_options opts;
     char *config_dir;
+    char *timezone;
 
     sr_ms interval_ms, timeout_ms, backoff_ms;
     uv_timer_t timer, timeout_timer;
@@ -258,7 +259,8 @@ int sr_collector_add(sr_collector *c, const sr_adapter *a, const sr_ad_options *
     }
     snprintf(s->h.name, sizeof s->h.name, "%s", opts->name);
     snprintf(s->h.type, sizeof s->h.type, "%s", a->type);
-    s->opts = (sr_ad_options){s->optv, opts->n, s->h.name, s->config_dir};
+    s->timezone = xstrdup(opts->timezone ? opts->timezone : "UTC");
+    s->opts = (sr_ad_options){s->optv, opts->n, s->h.name, s->config_dir, opts->host, s->timezone};
     s->sink = (sr_sink){s, sink_emit, sink_reject};
     /* carry the totals and the cursor over from the last run */
     sr_source_health old;
@@ -411,7 +413,7 @@ static void after_work_cb(uv_work_t *w, int status)
     }
     s->timed_out = 0;
     if (s->c->report) {
-        sr_poll_report r = {&s->h, acc, dup, rej, ok, took > s->timeout_ms, next, took};
+        sr_poll_report r = {&s->h, acc, dup, rej, ok, took > s->timeout_ms, next, took, more};
         s->c->report(s->c->report_ctx, &r);
     }
     s->busy = 0; /* only now: a stop from the report callback waits for us */
@@ -450,7 +452,7 @@ static void tick_cb(uv_timer_t *t)
         sr_store_source_put(s->c->st, &s->h);
         s->backoff_ms = s->backoff_ms * 2 > cap ? cap : s->backoff_ms * 2;
         if (s->c->report) {
-            sr_poll_report r = {&s->h, 0, 0, 0, 0, 0, s->backoff_ms, 0};
+            sr_poll_report r = {&s->h, 0, 0, 0, 0, 0, s->backoff_ms, 0, 0};
             s->c->report(s->c->report_ctx, &r);
         }
         if (!s->c->stopping)
@@ -539,6 +541,7 @@ void sr_collector_destroy(sr_collector *c)
         }
         free(s->optv);
         free(s->config_dir);
+        free(s->timezone);
         batch_clear(&s->b);
         free(s);
     }

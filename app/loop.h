@@ -22,6 +22,7 @@ typedef struct {
     int timed_out;                          /* it ran past its timeout (and has now returned) */
     sr_ms next_ms;                          /* delay until the next poll */
     sr_ms took_ms;                          /* how long the poll ran */
+    int more;                               /* the adapter has more at once (a chunk) */
 } sr_poll_report;
 
 typedef void (*sr_report_cb)(void *ctx, const sr_poll_report *r);

@@ -256,11 +256,36 @@ typedef struct {
     const sr_config *cfg;
     sr_store *st;
     int stopping;
+    /* --once: the sources whose first full read has ended (by index in cfg) */
+    int once;
+    unsigned char *done;
+    size_t n_done;
+    int failed;
 } collect_ctx;
+
+static void on_stopped(void *arg);
+
+/* --once: a source is done when a poll ends without more to read at once. */
+static void once_note(collect_ctx *c, const sr_poll_report *r)
+{
+    if (!c->once || c->stopping || r->more)
+        return;
+    for (size_t i = 0; i < c->cfg->n_adapters; i++) {
+        if (strcmp(c->cfg->adapters[i].name, r->health->name) != 0 || c->done[i])
+            continue;
+        c->done[i] = 1;
+        c->n_done++;
+        if (!r->ok)
+            c->failed = 1;
+    }
+    if (c->n_done == c->cfg->n_adapters) {
+        c->stopping = 1;
+        sr_collector_stop(c->col, on_stopped, c);
+    }
+}
 
 static void on_report(void *ctx, const sr_poll_report *r)
 {
-    (void)ctx;
     char ts[40], next[32];
     sr_format_time_utc(sr_now_ms(), ts, sizeof ts);
     /* whole seconds read better than "4999ms" */
@@ -276,6 +301,7 @@ static void on_report(void *ctx, const sr_poll_report *r)
         printf("%.19sZ %s: FAILED: %s; %lld new, %lld rejected; retry in %s\n", ts, r->health->name,
                r->health->last_error, (long long)r->accepted, (long long)r->rejected, next);
     fflush(stdout);
+    once_note(ctx, r);
 }
 
 static void on_stopped(void *arg)
@@ -315,6 +341,9 @@ static const opt_spec collect_opts[] = {
     {"--config", "FILE",
      "the configuration (default ./config.ini, then "
      "$XDG_CONFIG_HOME/sitrep/config.ini)"},
+    {"--once", NULL,
+     "read every source once (a backfill to its end) and exit; exit status 1 when a "
+     "source failed"},
     {NULL, NULL, NULL},
 };
 
@@ -328,7 +357,8 @@ static int cmd_collect(int argc, char **argv)
 
     uv_loop_t loop;
     uv_loop_init(&loop);
-    collect_ctx c = {.loop = &loop, .cfg = cfg, .st = st};
+    collect_ctx c = {.loop = &loop, .cfg = cfg, .st = st, .once = opt(self, &p, "--once") != NULL};
+    c.done = xcalloc(cfg->n_adapters + 1, 1);
     if (sr_collector_create(&loop, &cfg->metrics, st, &c.col))
         sr_fatal("out of memory");
     sr_collector_on_report(c.col, on_report, &c);
@@ -364,15 +394,20 @@ static int cmd_collect(int argc, char **argv)
     c.retention.data = &c;
     uv_timer_start(&c.retention, on_retention, 0, (uint64_t)SR_MS_HOUR);
     sr_collector_start(c.col);
+    if (c.once && cfg->n_adapters == 0) {
+        c.stopping = 1;
+        sr_collector_stop(c.col, on_stopped, &c);
+    }
     uv_run(&loop, UV_RUN_DEFAULT);
     int rc = uv_loop_close(&loop);
     sr_collector_destroy(c.col);
     sr_store_close(st);
     sr_config_destroy(cfg);
+    free(c.done);
     if (rc)
         fprintf(stderr, "sitrep: the event loop did not close cleanly\n");
     printf("sitrep collect: stopped\n");
-    return SR_EXIT_OK;
+    return c.failed ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
 
 /* ---- ingest ---- */
