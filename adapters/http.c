@@ -1,0 +1,1017 @@
+/*
+ * http.c - the http adapter (type "http"): GET a JSON document, pick an
+ * array in it by a dotted path, and map each element through the shared
+ * row mapping (map.h) with jsonrow.h.
+ *
+ * A poll is one GET with libcurl on an easy handle kept in the state (so
+ * a connection is reused between polls), bounded by the poll's timeout
+ * (connect at most HTTP_CONNECT_MS of it), limited to http and https,
+ * following at most HTTP_REDIRECTS redirects (an https source never to
+ * plain http), certificates verified unless tls_verify = no. The body is
+ * collected up to max_size bytes (more is an error, not a truncation),
+ * then handed to sr_http_map_body, which needs no network and is what the
+ * fuzz target drives. A status outside 2xx is an error quoting a short,
+ * cleaned piece of the body.
+ *
+ * The bearer token is never in the config: token_env or token_file name
+ * where it is, and it is read again at each poll (a rotated file is picked
+ * up), kept only while the request is made, and wiped after.
+ *
+ * The url may hold {since} (the cursor, the start of the last successful
+ * poll, as ISO-8601 UTC to the second, 1970-01-01T00:00:00Z before the
+ * first) or {since_ms} (the same in epoch milliseconds). Rows carry keys,
+ * so the overlap this gives is harmless.
+ *
+ * Built without libcurl (pkg-config finds none, SR_HAVE_CURL unset), the
+ * type still exists with its options, and open() says how to get it.
+ */
+#include "http.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonrow.h"
+
+#ifdef SR_HAVE_CURL
+#include <curl/curl.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+#endif
+
+#define HTTP_VALUES_MAX 65536 /* bytes of non-string field text per item */
+#define HTTP_RAW_MAX 4096     /* bytes of an item kept in a reject */
+#define HTTP_EXCERPT_MAX 160  /* bytes of a body quoted in an error */
+#define HTTP_NAMES_MAX 120    /* bytes of member names listed in an error */
+
+static const sr_ad_option_spec http_options[] = {
+    {"url", 1,
+     "http:// or https:// address of a JSON document; {since} in it becomes the start of the "
+     "last successful poll (ISO-8601 UTC), {since_ms} the same in epoch milliseconds"},
+    {"items", 0,
+     "dotted path to the array of rows (data.incidents; a number indexes an array: data.0.rows); "
+     "default: the document is the array"},
+    {"token_env", 0, "environment variable holding a bearer token (sent as Authorization: Bearer)"},
+    {"token_file", 0, "file whose first line is a bearer token; refused unless only its owner can "
+                      "read it (chmod 600)"},
+    {"token_header", 0,
+     "send the token bare in this header instead (X-Api-Key); default Authorization: Bearer"},
+    {"header", 0,
+     "extra request headers, Name: value, several separated by | (never a secret: see token_env)"},
+    {"tls_verify", 0,
+     "yes (default) or no; no accepts any certificate: anyone on the path can feed you data"},
+    {"ca_file", 0, "PEM file of the certificate authorities to trust (default: the system's)"},
+    {"max_size", 0, "largest response body accepted, bytes or with k, M, G (default 16M)"},
+    SR_MAP_OPTION_SPECS,
+    {NULL, 0, NULL},
+};
+
+/* ---- text for messages ---- */
+
+/*
+ * Copies at most n bytes of src (up to a NUL) into dst as one readable
+ * line: control characters and runs of blanks made one space, markup
+ * between < and > dropped when markup is set (an HTML error page), cut to
+ * dlen - 1 bytes without splitting a UTF-8 sequence.
+ */
+static void http_clean(const char *src, size_t n, char *dst, size_t dlen, int markup)
+{
+    size_t o = 0;
+    int in_tag = 0, space = 1;
+    if (dlen == 0)
+        return;
+    for (size_t i = 0; i < n && src[i] && o + 1 < dlen; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (in_tag) {
+            in_tag = c != '>';
+            continue;
+        }
+        if (c == '<' && markup) {
+            in_tag = 1;
+            c = ' ';
+        }
+        if (c < 0x20 || c == 0x7f || c == ' ') {
+            if (!space)
+                dst[o++] = ' ';
+            space = 1;
+            continue;
+        }
+        dst[o++] = (char)c;
+        space = 0;
+    }
+    while (o > 0 && dst[o - 1] == ' ')
+        o--;
+    /* drop a UTF-8 sequence the cut left unfinished */
+    size_t k = o;
+    while (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0x80)
+        k--;
+    if (k > 0 && (unsigned char)dst[k - 1] >= 0xc0) {
+        unsigned char lead = (unsigned char)dst[k - 1];
+        size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+        if (o - (k - 1) < need)
+            o = k - 1;
+    }
+    dst[o] = '\0';
+}
+
+/* The member names of obj, cleaned, comma-separated, cut to len - 1. */
+static void http_member_names(const json_t *obj, char *buf, size_t len)
+{
+    const char *key;
+    json_t *v;
+    size_t o = 0;
+    buf[0] = '\0';
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        char name[48];
+        http_clean(key, strlen(key), name, sizeof name, 0);
+        int w = snprintf(buf + o, len - o, "%s%s", o ? ", " : "", name);
+        if (w < 0 || (size_t)w >= len - o) {
+            if (len > 4)
+                snprintf(buf + (o < len - 4 ? o : len - 4), 4, "...");
+            return;
+        }
+        o += (size_t)w;
+    }
+}
+
+static const char *http_json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "a value";
+}
+
+/* ---- the body to samples ---- */
+
+int sr_http_path_check(const char *path, char *err, size_t errlen)
+{
+    if (!path || !*path)
+        return 0;
+    size_t n = strlen(path);
+    if (path[0] == '.' || path[n - 1] == '.' || strstr(path, "..")) {
+        snprintf(err, errlen,
+                 "items: expected names separated by single dots (data.incidents), got '%s'", path);
+        return -1;
+    }
+    for (const char *p = path; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            snprintf(err, errlen, "items: a control character in the path");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* 0 and the index when seg (n bytes) is a decimal number without sign. */
+static int http_index(const char *seg, size_t n, size_t *out)
+{
+    size_t v = 0;
+    if (n == 0 || n > 9)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (seg[i] < '0' || seg[i] > '9')
+            return -1;
+        v = v * 10 + (size_t)(seg[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int sr_http_pick(const json_t *doc, const char *path, const json_t **out, char *err,
+                 size_t errlen)
+{
+    const json_t *cur = doc;
+    const char *p = path ? path : "";
+    char at[128] = "the document", names[HTTP_NAMES_MAX];
+
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        const json_t *next = NULL;
+        if (json_is_object(cur)) {
+            next = json_object_get(cur, p);
+            if (next) {
+                n = strlen(p);
+            } else {
+                next = json_object_getn(cur, p, n);
+            }
+            if (!next) {
+                http_member_names(cur, names, sizeof names);
+                snprintf(err, errlen, "items: no member '%.*s' in %s (its members: %s)",
+                         (int)(n > 64 ? 64 : n), p, at, names[0] ? names : "none");
+                return -1;
+            }
+        } else if (json_is_array(cur)) {
+            size_t i;
+            if (http_index(p, n, &i) < 0) {
+                snprintf(err, errlen,
+                         "items: %s is an array; expected an index such as 0 instead of '%.*s'", at,
+                         (int)(n > 64 ? 64 : n), p);
+                return -1;
+            }
+            next = json_array_get(cur, i);
+            if (!next) {
+                snprintf(err, errlen, "items: %s has %zu elements, no element %zu", at,
+                         json_array_size(cur), i);
+                return -1;
+            }
+        } else {
+            snprintf(err, errlen, "items: %s is %s, nothing can be picked in it", at,
+                     http_json_kind(cur));
+            return -1;
+        }
+        size_t done = (size_t)(p - (path ? path : "")) + n;
+        snprintf(at, sizeof at, "'%.*s'", (int)(done > 100 ? 100 : done), path);
+        cur = next;
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    *out = cur;
+    return 0;
+}
+
+/* The body as JSON, with jansson's line:column message when it is not. */
+static json_t *http_parse(const char *body, size_t len, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *doc = json_loadb(body, len, 0, &je);
+    if (!doc) {
+        char text[sizeof je.text];
+        http_clean(je.text, sizeof je.text, text, sizeof text, 0);
+        if (len == 0)
+            snprintf(err, errlen, "the response is empty, expected a JSON document");
+        else
+            snprintf(err, errlen, "the response is not JSON: line %d column %d: %s", je.line,
+                     je.column, text);
+    }
+    return doc;
+}
+
+/* One element: rejected when it is not an object or its fields cannot be
+ * read; otherwise the map decides. Returns the SR_MAP_* outcome or
+ * negative when the sink refused. */
+static int http_map_item(const sr_map *m, const json_t *item, size_t i, int64_t now_ms,
+                         sr_sink *sink, const char **vals, char *vbuf, char *raw)
+{
+    char where[32], reason[256];
+    snprintf(where, sizeof where, "item %zu", i);
+    sr_jsonrow_raw(item, raw, HTTP_RAW_MAX);
+    if (!json_is_object(item)) {
+        snprintf(reason, sizeof reason, "expected a JSON object, got %s", http_json_kind(item));
+    } else if (sr_jsonrow_values(m, item, vbuf, HTTP_VALUES_MAX, vals, reason, sizeof reason) <
+               0) {
+        /* the reason is jsonrow's */
+    } else {
+        return sr_map_row(m, vals, now_ms, where, raw, sink);
+    }
+    return sink->reject(sink, where, raw, reason) < 0 ? -1 : SR_MAP_REJECTED;
+}
+
+int sr_http_map_body(const sr_map *m, const char *items, const char *body, size_t len,
+                     int64_t now_ms, sr_sink *sink, sr_http_counts *counts, char *err,
+                     size_t errlen)
+{
+    const json_t *arr;
+    int rc = -1;
+
+    memset(counts, 0, sizeof *counts);
+    json_t *doc = http_parse(body, len, err, errlen);
+    if (!doc)
+        return -1;
+    if (sr_http_pick(doc, items, &arr, err, errlen) < 0)
+        goto out;
+    if (!json_is_array(arr)) {
+        char names[HTTP_NAMES_MAX] = "";
+        if (json_is_object(arr))
+            http_member_names(arr, names, sizeof names);
+        snprintf(err, errlen, "items: %s%s%s is %s, not an array%s%s%s",
+                 items && *items ? "'" : "the document", items && *items ? items : "",
+                 items && *items ? "'" : "", http_json_kind(arr),
+                 names[0] ? " (its members: " : "", names, names[0] ? "; set items)" : "");
+        goto out;
+    }
+
+    size_t nf = sr_map_field_count(m);
+    const char **vals = calloc(nf ? nf : 1, sizeof *vals);
+    char *vbuf = malloc(HTTP_VALUES_MAX), *raw = malloc(HTTP_RAW_MAX);
+    if (!vals || !vbuf || !raw) {
+        snprintf(err, errlen, "out of memory");
+    } else {
+        counts->items = json_array_size(arr);
+        rc = 0;
+        for (size_t i = 0; i < counts->items; i++) {
+            int r = http_map_item(m, json_array_get(arr, i), i, now_ms, sink, vals, vbuf, raw);
+            if (r < 0) {
+                snprintf(err, errlen, "the cache refused item %zu; stopped", i);
+                rc = -1;
+                break;
+            }
+            counts->emitted += r == SR_MAP_EMITTED;
+            counts->filtered += r == SR_MAP_FILTERED;
+            counts->rejected += r == SR_MAP_REJECTED;
+        }
+    }
+    free(vals);
+    free(vbuf);
+    free(raw);
+out:
+    json_decref(doc);
+    return rc;
+}
+
+#ifdef SR_HAVE_CURL
+
+/* ---- the adapter ---- */
+
+#define HTTP_URL_MAX 4096
+#define HTTP_CONNECT_MS 10000 /* at most this much of a poll's timeout to connect */
+#define HTTP_REDIRECTS 5
+#define HTTP_MAX_SIZE_DEFAULT (16u << 20)
+#define HTTP_MAX_SIZE_LIMIT (1u << 30)
+#define HTTP_TOKEN_MAX 8192
+
+typedef struct {
+    sr_map *map;
+    CURL *curl;
+    char *url; /* with its {since} placeholders */
+    char *items;
+    /* where the token is (copies of the options; read at each poll) */
+    sr_ad_option token_opt;
+    int has_token;
+    char *config_dir;
+    char *token_header; /* NULL = Authorization: Bearer */
+    char **headers;     /* "Name: value" */
+    size_t n_headers;
+    size_t max_size;
+    /* the body of the poll in progress */
+    char *body;
+    size_t len, cap;
+    int too_big;
+    char errbuf[CURL_ERROR_SIZE];
+} http_state;
+
+static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+static CURLcode http_global_rc = CURLE_OK;
+
+static void http_global_init(void)
+{
+    http_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static char *http_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    return d ? memcpy(d, s, n) : NULL;
+}
+
+static int http_ieq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y || !x)
+            return 0;
+    }
+    return 1;
+}
+
+/* 1 when the n-byte text contains word, ignoring case. */
+static int http_icontains(const char *text, size_t n, const char *word)
+{
+    size_t w = strlen(word);
+    for (size_t i = 0; i + w <= n; i++) {
+        if (http_ieq(text + i, word, w))
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when name (n bytes) is an HTTP header name (an RFC 9110 token). */
+static int http_header_name_ok(const char *name, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", c)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Writes {since} and {since_ms} of tmpl into out. Returns 0, -1 when it
+ * does not fit, -2 at an unknown placeholder (named in bad). */
+static int http_expand(const char *tmpl, int64_t since_ms, char *out, size_t len, char *bad,
+                       size_t badlen)
+{
+    size_t o = 0;
+    for (const char *p = tmpl; *p;) {
+        char piece[40];
+        const char *text = piece;
+        size_t n;
+        if (strncmp(p, "{since}", 7) == 0) {
+            time_t s = since_ms > 0 ? (time_t)(since_ms / 1000) : 0;
+            struct tm tm;
+            if (!gmtime_r(&s, &tm)) {
+                s = 0;
+                gmtime_r(&s, &tm);
+            }
+            strftime(piece, sizeof piece, "%Y-%m-%dT%H:%M:%SZ", &tm);
+            n = strlen(piece);
+            p += 7;
+        } else if (strncmp(p, "{since_ms}", 10) == 0) {
+            snprintf(piece, sizeof piece, "%" PRId64, since_ms > 0 ? since_ms : 0);
+            n = strlen(piece);
+            p += 10;
+        } else if (*p == '{' || *p == '}') {
+            const char *close = *p == '{' ? strchr(p, '}') : NULL;
+            size_t w = close ? (size_t)(close - p) + 1 : 1;
+            snprintf(bad, badlen, "%.*s", (int)(w > 40 ? 40 : w), p);
+            return -2;
+        } else {
+            text = p;
+            n = strcspn(p, "{}");
+            p += n;
+        }
+        if (o + n >= len)
+            return -1;
+        memcpy(out + o, text, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* Checks url as the adapter will send it: http or https, no credentials,
+ * no blanks, and parsed by curl. Sets *https. */
+static int http_check_url(const char *tmpl, int *https, char *err, size_t errlen)
+{
+    char url[HTTP_URL_MAX], bad[48];
+    int rc = http_expand(tmpl, 1709683200000, url, sizeof url, bad, sizeof bad);
+    if (rc == -2) {
+        snprintf(err, errlen, "url: unknown placeholder %s (known: {since}, {since_ms})", bad);
+        return -1;
+    }
+    if (rc < 0) {
+        snprintf(err, errlen, "url: longer than %d bytes", HTTP_URL_MAX - 1);
+        return -1;
+    }
+    if (http_ieq(url, "https://", 8)) {
+        *https = 1;
+    } else if (http_ieq(url, "http://", 7)) {
+        *https = 0;
+    } else {
+        snprintf(err, errlen, "url: expected http://... or https://..., got '%.80s'", url);
+        return -1;
+    }
+    for (const char *p = url; *p; p++) {
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+            snprintf(err, errlen, "url: blanks and control characters must be %%-encoded");
+            return -1;
+        }
+    }
+    CURLU *u = curl_url();
+    if (!u) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+    char *user = NULL, *host = NULL;
+    if (uc == CURLUE_OK)
+        curl_url_get(u, CURLUPART_USER, &user, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+    rc = 0;
+    if (uc != CURLUE_OK) {
+        snprintf(err, errlen, "url: %s: '%.80s'", curl_url_strerror(uc), url);
+        rc = -1;
+    } else if (user) {
+        snprintf(err, errlen,
+                 "url: credentials in the url are refused (a secret in the config); use "
+                 "token_env or token_file");
+        rc = -1;
+    }
+    curl_free(user);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* "16M", "512k", "1000" to bytes, 1..HTTP_MAX_SIZE_LIMIT. */
+static int http_parse_size(const char *text, size_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*text < '0' || *text > '9')
+        return -1;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno)
+        return -1;
+    unsigned long long mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1ull << 10;
+    else if (*end == 'M')
+        mul = 1ull << 20;
+    else if (*end == 'G')
+        mul = 1ull << 30;
+    if (mul > 1)
+        end++;
+    if (*end || v == 0 || v > HTTP_MAX_SIZE_LIMIT / mul)
+        return -1;
+    *out = (size_t)(v * mul);
+    return 0;
+}
+
+/* A name that tells the header carries a credential. */
+static int http_secret_header(const char *name, size_t n)
+{
+    static const char *const words[] = {"auth", "token", "secret", "passw", "key", "cookie",
+                                        "session"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (http_icontains(name, n, words[i]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Splits header = "A: x | B: y" into st->headers, checking each. */
+static int http_parse_headers(http_state *st, const char *text, char *err, size_t errlen)
+{
+    const char *p = text;
+    while (*p) {
+        size_t n = strcspn(p, "|");
+        const char *s = p, *e = p + n;
+        p = *e ? e + 1 : e;
+        while (s < e && (*s == ' ' || *s == '\t'))
+            s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (s == e)
+            continue;
+        const char *colon = memchr(s, ':', (size_t)(e - s));
+        size_t nlen = colon ? (size_t)(colon - s) : 0;
+        if (!colon || !http_header_name_ok(s, nlen)) {
+            snprintf(err, errlen, "header: expected Name: value, got '%.*s'", (int)(e - s), s);
+            return -1;
+        }
+        for (const char *c = s; c < e; c++) {
+            if ((unsigned char)*c < 0x20 && *c != '\t') {
+                snprintf(err, errlen, "header: a control character in '%.*s'", (int)nlen, s);
+                return -1;
+            }
+        }
+        if (http_secret_header(s, nlen)) {
+            snprintf(err, errlen,
+                     "header: '%.*s' looks like it carries a secret, and secrets never go in "
+                     "the config: put the value in a file or variable named by token_file or "
+                     "token_env, with token_header = %.*s",
+                     (int)nlen, s, (int)nlen, s);
+            return -1;
+        }
+        char **h = realloc(st->headers, (st->n_headers + 1) * sizeof *h);
+        if (!h) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        st->headers = h;
+        if (!(h[st->n_headers] = malloc((size_t)(e - s) + 1))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        memcpy(h[st->n_headers], s, (size_t)(e - s));
+        h[st->n_headers++][e - s] = '\0';
+    }
+    return 0;
+}
+
+static void http_wipe(char *s)
+{
+    if (s) {
+        volatile char *v = s;
+        while (*v)
+            *v++ = '\0';
+    }
+}
+
+/*
+ * The token, read now from where the options said (malloc'd, wiped and
+ * freed by the caller), or NULL without a token. Returns 0, or negative
+ * with a message naming the option.
+ */
+static int http_token(const http_state *st, char **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!st->has_token)
+        return 0;
+    sr_ad_options o = {.v = &st->token_opt, .n = 1, .config_dir = st->config_dir};
+    if (sr_map_secret(&o, "token", out, err, errlen) < 0)
+        return -1;
+    if (!*out) {
+        snprintf(err, errlen, "%s: no token", st->token_opt.key);
+        return -1;
+    }
+    size_t n = strlen(*out);
+    const char *bad = n == 0 ? "is empty" : n >= HTTP_TOKEN_MAX ? "is too long" : NULL;
+    for (const char *p = *out; !bad && *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            bad = "contains a control character";
+    }
+    if (bad) {
+        snprintf(err, errlen, "%s: the token %s", st->token_opt.key, bad);
+        http_wipe(*out);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static size_t http_write(char *data, size_t size, size_t nmemb, void *ctx)
+{
+    http_state *st = ctx;
+    size_t n = size * nmemb;
+    if (n > st->max_size - st->len) {
+        st->too_big = 1;
+        return 0;
+    }
+    if (st->len + n > st->cap) {
+        size_t cap = st->cap ? st->cap : 16384;
+        while (cap < st->len + n)
+            cap *= 2;
+        if (cap > st->max_size)
+            cap = st->max_size;
+        char *b = realloc(st->body, cap);
+        if (!b)
+            return 0;
+        st->body = b;
+        st->cap = cap;
+    }
+    memcpy(st->body + st->len, data, n);
+    st->len += n;
+    return n;
+}
+
+static void http_free(http_state *st)
+{
+    if (!st)
+        return;
+    if (st->curl)
+        curl_easy_cleanup(st->curl);
+    sr_map_destroy(st->map);
+    free(st->url);
+    free(st->items);
+    free((char *)st->token_opt.key);
+    free((char *)st->token_opt.value);
+    free(st->config_dir);
+    free(st->token_header);
+    for (size_t i = 0; i < st->n_headers; i++)
+        free(st->headers[i]);
+    free(st->headers);
+    free(st->body);
+    free(st);
+}
+
+/* The handle's options that never change between polls. */
+static int http_setup_curl(http_state *st, int https, int verify, const char *ca, char *err,
+                           size_t errlen)
+{
+    CURL *c = st->curl;
+    CURLcode rc = CURLE_OK;
+#define HTTP_SET(opt, val)                                                                         \
+    do {                                                                                           \
+        if (rc == CURLE_OK)                                                                        \
+            rc = curl_easy_setopt(c, opt, val);                                                    \
+    } while (0)
+    HTTP_SET(CURLOPT_NOSIGNAL, 1L);
+    HTTP_SET(CURLOPT_ERRORBUFFER, st->errbuf);
+    HTTP_SET(CURLOPT_WRITEFUNCTION, http_write);
+    HTTP_SET(CURLOPT_WRITEDATA, st);
+    HTTP_SET(CURLOPT_FOLLOWLOCATION, 1L);
+    HTTP_SET(CURLOPT_MAXREDIRS, (long)HTTP_REDIRECTS);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    HTTP_SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    HTTP_SET(CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+#else
+    HTTP_SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    HTTP_SET(CURLOPT_REDIR_PROTOCOLS, https ? (long)CURLPROTO_HTTPS
+                                            : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    HTTP_SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st->max_size);
+    HTTP_SET(CURLOPT_ACCEPT_ENCODING, "");
+    HTTP_SET(CURLOPT_USERAGENT, "sitrep");
+    HTTP_SET(CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
+    HTTP_SET(CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+    if (ca)
+        HTTP_SET(CURLOPT_CAINFO, ca);
+#undef HTTP_SET
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "libcurl refused an option: %s", curl_easy_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int http_open_options(const sr_ad_options *opts, http_state *st, char *err, size_t errlen)
+{
+    const char *v;
+    int https = 0, verify = 1;
+    char ca[4096];
+
+    v = sr_ad_opt(opts, "url");
+    if (!v || !*v) {
+        snprintf(err, errlen, "url: required, the address of a JSON document");
+        return -1;
+    }
+    if (http_check_url(v, &https, err, errlen) < 0)
+        return -1;
+    if (!(st->url = http_strdup(v)))
+        goto oom;
+    v = sr_ad_opt(opts, "items");
+    if (sr_http_path_check(v, err, errlen) < 0)
+        return -1;
+    if (!(st->items = http_strdup(v ? v : "")))
+        goto oom;
+
+    st->max_size = HTTP_MAX_SIZE_DEFAULT;
+    if ((v = sr_ad_opt(opts, "max_size")) && http_parse_size(v, &st->max_size) < 0) {
+        snprintf(err, errlen, "max_size: expected a size from 1 to 1G such as 16M or 512k, got '%s'",
+                 v);
+        return -1;
+    }
+    if ((v = sr_ad_opt(opts, "tls_verify"))) {
+        if (strcmp(v, "yes") == 0)
+            verify = 1;
+        else if (strcmp(v, "no") == 0)
+            verify = 0;
+        else {
+            snprintf(err, errlen, "tls_verify: expected yes or no, got '%s'", v);
+            return -1;
+        }
+    }
+    if ((v = sr_ad_opt(opts, "ca_file"))) {
+        if (sr_map_path(opts, v, ca, sizeof ca) < 0) {
+            snprintf(err, errlen, "ca_file: path too long");
+            return -1;
+        }
+        if (access(ca, R_OK) != 0) {
+            snprintf(err, errlen, "ca_file: cannot read %s: %s", ca, strerror(errno));
+            return -1;
+        }
+    }
+    if ((v = sr_ad_opt(opts, "header")) && http_parse_headers(st, v, err, errlen) < 0)
+        return -1;
+    if ((v = sr_ad_opt(opts, "token_header"))) {
+        if (!http_header_name_ok(v, strlen(v))) {
+            snprintf(err, errlen, "token_header: expected a header name such as X-Api-Key, got '%s'",
+                     v);
+            return -1;
+        }
+        if (!(st->token_header = http_strdup(v)))
+            goto oom;
+    }
+
+    /* the token: checked now, read again at each poll */
+    char *token = NULL;
+    if (sr_map_secret(opts, "token", &token, err, errlen) < 0)
+        return -1;
+    if (token) {
+        http_wipe(token);
+        free(token);
+        const char *key = sr_ad_opt(opts, "token_file") ? "token_file" : "token_env";
+        st->token_opt.key = http_strdup(key);
+        st->token_opt.value = http_strdup(sr_ad_opt(opts, key));
+        st->config_dir = http_strdup(opts->config_dir ? opts->config_dir : ".");
+        if (!st->token_opt.key || !st->token_opt.value || !st->config_dir)
+            goto oom;
+        st->has_token = 1;
+        if (http_token(st, &token, err, errlen) < 0)
+            return -1;
+        http_wipe(token);
+        free(token);
+    } else if (st->token_header) {
+        snprintf(err, errlen, "token_header: set, but neither token_env nor token_file is");
+        return -1;
+    }
+
+    if (sr_map_create(opts, &st->map, err, errlen) < 0)
+        return -1;
+    if (!(st->curl = curl_easy_init()))
+        goto oom;
+    return http_setup_curl(st, https, verify, sr_ad_opt(opts, "ca_file") ? ca : NULL, err,
+                           errlen);
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+static int http_open(const sr_ad_options *opts, void **state, char *err, size_t errlen)
+{
+    pthread_once(&http_once, http_global_init);
+    if (http_global_rc != CURLE_OK) {
+        snprintf(err, errlen, "libcurl could not start: %s", curl_easy_strerror(http_global_rc));
+        return -1;
+    }
+    http_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (http_open_options(opts, st, err, errlen) < 0) {
+        http_free(st);
+        return -1;
+    }
+    *state = st;
+    return 0;
+}
+
+/* The request headers of this poll, the token among them. */
+static struct curl_slist *http_request_headers(const http_state *st, char *err, size_t errlen)
+{
+    struct curl_slist *list = NULL, *l;
+    char *token = NULL;
+    if (http_token(st, &token, err, errlen) < 0)
+        return NULL;
+    l = curl_slist_append(list, "Accept: application/json");
+    for (size_t i = 0; l && i < st->n_headers; i++)
+        l = curl_slist_append(list = l, st->headers[i]);
+    if (l && token) {
+        const char *name = st->token_header ? st->token_header : "Authorization";
+        size_t n = strlen(name) + strlen(token) + 16;
+        char *line = malloc(n);
+        if (line) {
+            snprintf(line, n, "%s: %s%s", name, st->token_header ? "" : "Bearer ", token);
+            l = curl_slist_append(list = l, line);
+            http_wipe(line);
+            free(line);
+        } else {
+            l = NULL;
+        }
+    }
+    if (token) {
+        http_wipe(token);
+        free(token);
+    }
+    if (!l) {
+        curl_slist_free_all(list);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return l;
+}
+
+static void http_free_headers(struct curl_slist *list)
+{
+    for (struct curl_slist *l = list; l; l = l->next)
+        http_wipe(l->data);
+    curl_slist_free_all(list);
+}
+
+/* The error of a transfer that did not complete. */
+static void http_transfer_error(const http_state *st, CURLcode rc, const char *url, char *err,
+                                size_t errlen)
+{
+    char size[32];
+    if (st->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        if (st->max_size % (1u << 20) == 0)
+            snprintf(size, sizeof size, "%zuM", st->max_size >> 20);
+        else if (st->max_size % (1u << 10) == 0)
+            snprintf(size, sizeof size, "%zuk", st->max_size >> 10);
+        else
+            snprintf(size, sizeof size, "%zu bytes", st->max_size);
+        snprintf(err, errlen, "GET %s: the response is larger than max_size (%s)", url, size);
+        return;
+    }
+    char msg[CURL_ERROR_SIZE];
+    http_clean(st->errbuf[0] ? st->errbuf : curl_easy_strerror(rc), CURL_ERROR_SIZE, msg,
+               sizeof msg, 0);
+    snprintf(err, errlen, "GET %s: %s", url, msg);
+}
+
+static int http_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, size_t errlen)
+{
+    http_state *st = state;
+    char url[HTTP_URL_MAX], bad[48];
+    CURL *c = st->curl;
+
+    info->more = 0;
+    info->cursor_ms = 0;
+    if (http_expand(st->url, info->since_ms, url, sizeof url, bad, sizeof bad) < 0) {
+        snprintf(err, errlen, "url: longer than %d bytes", HTTP_URL_MAX - 1);
+        return -1;
+    }
+    struct curl_slist *headers = http_request_headers(st, err, errlen);
+    if (!headers)
+        return -1;
+
+    long timeout = info->timeout_ms > 0 && info->timeout_ms < 0x7fffffff
+                       ? (long)info->timeout_ms
+                       : 0;
+    long connect = timeout > 0 && timeout < HTTP_CONNECT_MS ? timeout : HTTP_CONNECT_MS;
+    st->len = 0;
+    st->too_big = 0;
+    st->errbuf[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    http_free_headers(headers);
+
+    int ret = -1;
+    long status = 0;
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) {
+        http_transfer_error(st, rc, url, err, errlen);
+    } else if (status < 200 || status >= 300) {
+        char excerpt[HTTP_EXCERPT_MAX];
+        http_clean(st->body ? st->body : "", st->len, excerpt, sizeof excerpt, 1);
+        snprintf(err, errlen, "GET %s: HTTP %ld%s%s", url, status, excerpt[0] ? ": " : "",
+                 excerpt);
+    } else if (status == 204) {
+        ret = 0;
+    } else {
+        sr_http_counts counts;
+        char why[512];
+        ret = sr_http_map_body(st->map, st->items, st->body, st->len, info->now_ms, sink,
+                               &counts, why, sizeof why);
+        if (ret < 0)
+            snprintf(err, errlen, "GET %s: %s", url, why);
+    }
+    /* a large body is not kept between polls */
+    if (st->cap > (1u << 20)) {
+        free(st->body);
+        st->body = NULL;
+        st->cap = 0;
+    }
+    st->len = 0;
+    return ret;
+}
+
+static void http_close(void *state)
+{
+    http_free(state);
+}
+
+#else /* no libcurl */
+
+static int http_open(const sr_ad_options *opts, void **state, char *err, size_t errlen)
+{
+    (void)opts;
+    (void)state;
+    snprintf(err, errlen,
+             "this sitrep was built without libcurl (apt-get install libcurl4-openssl-dev, "
+             "then rebuild)");
+    return -1;
+}
+
+static int http_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, size_t errlen)
+{
+    (void)state;
+    (void)info;
+    (void)sink;
+    snprintf(err, errlen, "this sitrep was built without libcurl");
+    return -1;
+}
+
+static void http_close(void *state)
+{
+    (void)state;
+}
+
+#endif
+
+const sr_adapter sr_adapter_http = {
+    .abi_version = SR_ADAPTER_ABI,
+    .type = "http",
+    .description = "GET a JSON document over http or https and map the rows of an array in it",
+    .options = http_options,
+    .open = http_open,
+    .poll = http_poll,
+    .close = http_close,
+};

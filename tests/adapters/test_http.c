@@ -1,0 +1,717 @@
+/*
+ * test_http.c - the http adapter through its ABI table against a real
+ * HTTP server on 127.0.0.1 (tests/http_server.h) and, for certificate
+ * checks, openssl s_server: the items path, nested fields, the kinds of
+ * JSON values, rejected items with their reasons, the timeout, HTTP
+ * errors, the size cap, bad JSON, redirects, bearer tokens from files and
+ * the environment, headers, {since} in the url, and TLS verification.
+ */
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../../adapters/adapter.h"
+#include "../../adapters/registry.h"
+#include "../helpers.h"
+#include "../http_server.h"
+#include "mock.h"
+
+extern const sr_adapter sr_adapter_http;
+
+#define NOW_MS 1709740800000LL /* 2024-03-06T16:00:00Z */
+#define T(h, m) (1709683200000LL + ((h) * 3600LL + (m) * 60LL) * 1000LL) /* 2024-03-06 h:m UTC */
+
+static const char incidents[] =
+    "{\"meta\": {\"count\": 9},\n"
+    " \"data\": {\"incidents\": [\n"
+    "  {\"id\": \"E1\", \"priority\": 1, \"queued\": \"2024-03-06T10:00:00Z\",\n"
+    "   \"unit\": {\"precinct\": \"East\", \"beat\": \"C1\"}, \"escalated\": false, \"seconds\": 450},\n"
+    "  {\"id\": \"E2\", \"priority\": 2, \"queued\": \"2024-03-06T11:00:00Z\",\n"
+    "   \"unit\": {\"precinct\": \"East\", \"beat\": \"C2\"}, \"escalated\": false,\n"
+    "   \"seconds\": \"1,234.5\"},\n"
+    "  {\"id\": \"E3\", \"priority\": 1, \"queued\": \"2024-03-06T12:00:00Z\",\n"
+    "   \"unit\": {\"precinct\": \"West\", \"beat\": \"D1\"}, \"escalated\": false, \"seconds\": null},\n"
+    "  \"not an object\",\n"
+    "  {\"id\": \"E5\", \"priority\": 3, \"queued\": \"2024-03-06T13:00:00Z\",\n"
+    "   \"unit\": {\"precinct\": \"West\"}, \"escalated\": false, \"seconds\": 60},\n"
+    "  {\"id\": \"E6\", \"priority\": 2, \"queued\": \"2024-03-06T14:00:00Z\",\n"
+    "   \"unit\": {\"precinct\": \"North\", \"beat\": \"N1\"}, \"escalated\": false,\n"
+    "   \"seconds\": \"soon\"},\n"
+    "  {\"id\": \"E7\", \"priority\": 3, \"queued\": 1709733600,\n"
+    "   \"unit\": {\"precinct\": \"North\", \"beat\": \"N2\"}, \"escalated\": false, \"seconds\": 90.25},\n"
+    "  {\"id\": \"E8\", \"priority\": 1, \"queued\": \"2024-03-06T15:30:00Z\",\n"
+    "   \"unit\": {\"precinct\": \"South\", \"beat\": \"S1\"}, \"escalated\": true, \"seconds\": 5},\n"
+    "  [1, 2]\n"
+    " ]}}\n";
+
+static const char array_doc[] =
+    "[{\"id\": \"A1\", \"v\": 7, \"t\": \"2024-03-06T09:00:00Z\"},"
+    " {\"id\": \"A2\", \"v\": -3.5, \"t\": \"2024-03-06T09:30:00Z\"}]";
+
+static const char nested_doc[] =
+    "{\"data\": [{\"rows\": [{\"id\": \"N1\", \"v\": 1, \"t\": \"2024-03-06T08:00:00Z\"}]},"
+    " {\"rows\": []}]}";
+
+static const char error_page[] =
+    "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>\n"
+    "<body><h1>Internal   Server Error</h1>\n<p>database \x01 down</p></body></html>\n";
+
+#define BIG_SIZE 300001u
+
+static const th_http_route routes[] = {
+    {.path = "/incidents", .body = incidents},
+    {.path = "/array", .body = array_doc},
+    {.path = "/nested", .body = nested_doc},
+    {.path = "/hang", .flags = TH_HTTP_HANG},
+    {.path = "/fail", .status = 500, .body = error_page},
+    {.path = "/big", .flags = TH_HTTP_BIG, .size = BIG_SIZE},
+    {.path = "/big-stream", .flags = TH_HTTP_BIG | TH_HTTP_NOLENGTH, .size = BIG_SIZE},
+    {.path = "/bad", .body = "{\"data\": [1, 2,, 3]}"},
+    {.path = "/scalar", .body = "42"},
+    {.path = "/empty", .status = 204},
+    {.path = "/redirect", .status = 302, .header = "Location: /array\r\n"},
+    {.path = "/loop", .status = 302, .header = "Location: /loop\r\n"},
+    {.path = "/auth", .body = array_doc, .auth = "Bearer s3cret-token"},
+    {.path = "/auth-new", .body = array_doc, .auth = "Bearer rotated-token"},
+    {.path = "/apikey", .body = array_doc, .auth = "k-123"},
+    {.path = "/echo", .flags = TH_HTTP_ECHO},
+};
+
+static char dir[256];
+static th_http_server srv;
+
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    th_http_start(&srv, routes, sizeof routes / sizeof routes[0]);
+}
+
+static void teardown(void)
+{
+    th_http_stop(&srv);
+    th_rmtree(dir);
+}
+
+TestSuite(http, .init = setup, .fini = teardown, .timeout = 30);
+
+static char url_buf[8][256];
+static int url_next;
+
+/* "url=http://127.0.0.1:PORT/path" (rotating static buffers). */
+static const char *url_opt(const char *path)
+{
+    char *b = url_buf[url_next++ % 8];
+    int n = snprintf(b, 256, "url=");
+    th_http_url(&srv, path, b + n, 256 - (size_t)n);
+    return b;
+}
+
+/* Opens the adapter; fails the test when open() does. */
+static void *open_ok(const sr_ad_options *o)
+{
+    void *st = NULL;
+    char err[512] = "";
+    cr_assert_eq(sr_adapter_http.open(o, &st, err, sizeof err), 0, "open failed: %s", err);
+    return st;
+}
+
+/* Opens the adapter expecting a failure; returns its message. */
+static const char *open_fails(const sr_ad_options *o)
+{
+    static char err[512];
+    void *st = NULL;
+    err[0] = '\0';
+    cr_assert_lt(sr_adapter_http.open(o, &st, err, sizeof err), 0, "open did not fail");
+    cr_assert_null(st);
+    cr_assert_neq(err[0], '\0', "no message");
+    return err;
+}
+
+/* One poll of a fresh state; err receives the message (512 bytes). */
+static int poll_once(const sr_ad_options *o, mock_sink *k, int64_t timeout_ms, char *err)
+{
+    void *st = open_ok(o);
+    sr_poll_info info = {.now_ms = NOW_MS, .since_ms = 0, .timeout_ms = timeout_ms};
+    err[0] = '\0';
+    int rc = sr_adapter_http.poll(st, &info, &k->sink, err, 512);
+    cr_assert_eq(info.more, 0);
+    sr_adapter_http.close(st);
+    return rc;
+}
+
+static const mock_sample *find_key(const mock_sink *k, const char *key)
+{
+    for (size_t i = 0; i < k->n; i++) {
+        if (k->s[i].key && strcmp(k->s[i].key, key) == 0)
+            return &k->s[i];
+    }
+    return NULL;
+}
+
+static const mock_reject *find_where(const mock_sink *k, const char *where)
+{
+    for (size_t i = 0; i < k->nr; i++) {
+        if (k->r[i].where && strcmp(k->r[i].where, where) == 0)
+            return &k->r[i];
+    }
+    return NULL;
+}
+
+#define INCIDENT_MAP                                                                            \
+    "items = data.incidents", "metric = response_p{priority}",                                  \
+        "entity = seattle/{unit.precinct}/{unit.beat}", "time = queued", "value = seconds",     \
+        "key = id", "where = escalated != true"
+
+#define ARRAY_MAP "metric = m", "entity = force/a", "time = t", "value = v", "key = id"
+
+/* A sink that counts, for bodies with many elements. */
+typedef struct {
+    sr_sink sink;
+    size_t emits, rejects;
+    int bad; /* a reject that is not of the number "1" */
+} count_sink;
+
+static int count_emit(sr_sink *k, const sr_ad_sample *s)
+{
+    (void)s;
+    ((count_sink *)k)->emits++;
+    return 0;
+}
+
+static int count_reject(sr_sink *k, const char *where, const char *raw, const char *reason)
+{
+    count_sink *c = (count_sink *)k;
+    char w[32];
+    snprintf(w, sizeof w, "item %zu", c->rejects);
+    c->bad += strcmp(where, w) != 0 || strcmp(raw, "1") != 0 || !strstr(reason, "got a number");
+    c->rejects++;
+    return 0;
+}
+
+static int64_t elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+Test(http, registered_with_its_options)
+{
+    const sr_adapter *a = sr_registry_find("http");
+    cr_assert_eq(a, &sr_adapter_http);
+    const char *want[] = {"url", "items", "token_env", "token_file", "tls_verify", "ca_file",
+                          "max_size", "metric", "entity", "value"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int found = 0;
+        for (const sr_ad_option_spec *s = a->options; s->key; s++)
+            found |= strcmp(s->key, want[i]) == 0;
+        cr_assert(found, "no option %s", want[i]);
+    }
+}
+
+#ifdef SR_HAVE_CURL
+
+Test(http, items_path_nested_fields_and_value_kinds)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    mock_sink_init(&k);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/incidents"), INCIDENT_MAP);
+    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+
+    cr_assert_eq(k.n, 3, "emitted %zu", k.n);
+    const mock_sample *s = find_key(&k, "E1");
+    cr_assert_not_null(s);
+    cr_assert_str_eq(s->metric, "response_p1");
+    cr_assert_str_eq(s->entity, "seattle/East/C1");
+    cr_assert_eq(s->ts_ms, T(10, 0));
+    cr_assert_float_eq(s->value, 450.0, 1e-9);
+    s = find_key(&k, "E2"); /* a number written as text, with a thousands separator */
+    cr_assert_not_null(s);
+    cr_assert_str_eq(s->metric, "response_p2");
+    cr_assert_float_eq(s->value, 1234.5, 1e-9);
+    s = find_key(&k, "E7"); /* epoch seconds as a JSON number, a fraction as the value */
+    cr_assert_not_null(s);
+    cr_assert_str_eq(s->entity, "seattle/North/N2");
+    cr_assert_eq(s->ts_ms, T(14, 0));
+    cr_assert_float_eq(s->value, 90.25, 1e-9);
+    cr_assert_null(find_key(&k, "E8"), "E8 is escalated: where should exclude it");
+
+    /* every other element is rejected with where = item N and its JSON */
+    cr_assert_eq(k.nr, 5, "rejected %zu", k.nr);
+    const mock_reject *r = find_where(&k, "item 2"); /* seconds: null */
+    cr_assert_not_null(r);
+    cr_assert(strstr(r->raw, "\"E3\""), "%s", r->raw);
+    r = find_where(&k, "item 3");
+    cr_assert_not_null(r);
+    cr_assert_str_eq(r->raw, "\"not an object\"");
+    cr_assert(strstr(r->reason, "expected a JSON object, got a string"), "%s", r->reason);
+    r = find_where(&k, "item 4"); /* unit.beat missing */
+    cr_assert_not_null(r);
+    cr_assert(strstr(r->reason, "unit.beat"), "%s", r->reason);
+    r = find_where(&k, "item 5"); /* seconds: "soon" */
+    cr_assert_not_null(r);
+    cr_assert(strstr(r->reason, "soon"), "%s", r->reason);
+    r = find_where(&k, "item 8");
+    cr_assert_not_null(r);
+    cr_assert_str_eq(r->raw, "[1,2]");
+    cr_assert(strstr(r->reason, "got an array"), "%s", r->reason);
+    mock_sink_fini(&k);
+}
+
+Test(http, the_document_itself_as_the_array)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    mock_sink_init(&k);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/array"), ARRAY_MAP);
+    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+    cr_assert_float_eq(find_key(&k, "A2")->value, -3.5, 1e-9);
+    cr_assert_eq(find_key(&k, "A1")->ts_ms, T(9, 0));
+    cr_assert_eq(k.nr, 0);
+    mock_sink_fini(&k);
+}
+
+Test(http, a_path_through_an_array_by_index)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    mock_sink_init(&k);
+    const sr_ad_options *o =
+        MOCK_OPTS(&mo, "api", dir, url_opt("/nested"), "items = data.0.rows", ARRAY_MAP);
+    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(k.n, 1);
+    cr_assert_str_eq(k.s[0].key, "N1");
+    mock_sink_fini(&k);
+
+    mock_sink_init(&k);
+    o = MOCK_OPTS(&mo, "api", dir, url_opt("/nested"), "items = data.2.rows", ARRAY_MAP);
+    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert(strstr(err, "items: 'data' has 2 elements, no element 2"), "%s", err);
+    mock_sink_fini(&k);
+}
+
+Test(http, items_that_lead_nowhere_say_where_the_walk_stopped)
+{
+    static const struct {
+        const char *path, *url, *want;
+    } cases[] = {
+        {"data.nope", "/incidents",
+         "items: no member 'nope' in 'data' (its members: incidents)"},
+        {"data", "/incidents", "items: 'data' is an object, not an array (its members: incidents"},
+        {"", "/incidents", "the document is an object, not an array (its members: meta, data"},
+        {"meta.count.x", "/incidents", "items: 'meta.count' is a number, nothing can be picked"},
+        {"data.x", "/nested", "items: 'data' is an array; expected an index such as 0"},
+        {"", "/scalar", "the response is not JSON: line 1 column"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mock_options mo;
+        mock_sink k;
+        char err[512], items[80];
+        mock_sink_init(&k);
+        snprintf(items, sizeof items, "items = %s", cases[i].path);
+        const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt(cases[i].url), items,
+                                           "metric = m", "entity = e", "value = v");
+        cr_assert_lt(poll_once(o, &k, 5000, err), 0, "%s", cases[i].path);
+        cr_assert(strstr(err, cases[i].want), "items = %s: %s", cases[i].path, err);
+        cr_assert_eq(k.n + k.nr, 0);
+        mock_sink_fini(&k);
+    }
+}
+
+Test(http, bad_items_paths_are_refused_at_open)
+{
+    const char *bad[] = {"items = .data", "items = data.", "items = data..rows"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mock_options mo;
+        const sr_ad_options *o =
+            MOCK_OPTS(&mo, "api", dir, url_opt("/array"), bad[i], ARRAY_MAP);
+        cr_assert(strstr(open_fails(o), "items: expected names separated by single dots"),
+                  "%s", bad[i]);
+    }
+}
+
+Test(http, a_hanging_server_times_out_within_the_poll_budget)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    struct timespec t0;
+    mock_sink_init(&k);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/hang"), ARRAY_MAP);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_lt(poll_once(o, &k, 300, err), 0);
+    int64_t ms = elapsed_ms(&t0);
+    cr_assert(strstr(err, "timed out"), "%s", err);
+    cr_assert(strstr(err, "/hang"), "the message names the url: %s", err);
+    cr_assert(ms >= 250 && ms < 3000, "took %lld ms", (long long)ms);
+    mock_sink_fini(&k);
+}
+
+Test(http, an_http_error_quotes_a_cleaned_piece_of_the_body)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    mock_sink_init(&k);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/fail"), ARRAY_MAP);
+    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert(strstr(err, "HTTP 500: 500 Internal Server Error Internal Server Error database down"),
+              "%s", err);
+    cr_assert_null(strchr(err, '<'), "markup left in: %s", err);
+    cr_assert_null(strchr(err, '\x01'), "a control character left in: %s", err);
+    mock_sink_fini(&k);
+
+    mock_sink_init(&k);
+    o = MOCK_OPTS(&mo, "api", dir, url_opt("/nowhere"), ARRAY_MAP);
+    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert(strstr(err, "HTTP 404: no such path"), "%s", err);
+    mock_sink_fini(&k);
+}
+
+Test(http, a_body_over_max_size_is_an_error_with_or_without_a_length)
+{
+    const char *paths[] = {"/big", "/big-stream"};
+    for (size_t i = 0; i < 2; i++) {
+        mock_options mo;
+        mock_sink k;
+        char err[512];
+        mock_sink_init(&k);
+        const sr_ad_options *o =
+            MOCK_OPTS(&mo, "api", dir, url_opt(paths[i]), "max_size = 256k", ARRAY_MAP);
+        cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+        cr_assert(strstr(err, "the response is larger than max_size (256k)"), "%s: %s", paths[i],
+                  err);
+        cr_assert_eq(k.n + k.nr, 0);
+        mock_sink_fini(&k);
+    }
+    /* under the cap the same body is read whole: numbers, none of them an object */
+    mock_options mo;
+    count_sink c = {{.emit = count_emit, .reject = count_reject}, 0, 0, 0};
+    char err[512];
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/big-stream"), "max_size = 512k",
+                                       "metric = m", "entity = e", "value = v");
+    void *st = open_ok(o);
+    sr_poll_info info = {.now_ms = NOW_MS, .timeout_ms = 10000};
+    cr_assert_eq(sr_adapter_http.poll(st, &info, &c.sink, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(c.rejects, (BIG_SIZE - 3) / 2 + 1);
+    cr_assert_eq(c.emits + c.bad, 0);
+    sr_adapter_http.close(st);
+}
+
+Test(http, a_body_that_is_not_json_names_line_and_column)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    mock_sink_init(&k);
+    const sr_ad_options *o =
+        MOCK_OPTS(&mo, "api", dir, url_opt("/bad"), "items = data", ARRAY_MAP);
+    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert(strstr(err, "the response is not JSON: line 1 column 16:"), "%s", err);
+    mock_sink_fini(&k);
+}
+
+Test(http, no_content_is_no_rows)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    mock_sink_init(&k);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/empty"), ARRAY_MAP);
+    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(k.n + k.nr, 0);
+    mock_sink_fini(&k);
+}
+
+Test(http, redirects_are_followed_up_to_a_limit)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    mock_sink_init(&k);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/redirect"), ARRAY_MAP);
+    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+    mock_sink_fini(&k);
+
+    mock_sink_init(&k);
+    o = MOCK_OPTS(&mo, "api", dir, url_opt("/loop"), ARRAY_MAP);
+    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert(strstr(err, "redirects"), "%s", err);
+    mock_sink_fini(&k);
+}
+
+static void write_token(const char *name, const char *token, mode_t mode)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    th_write_file(p, token);
+    cr_assert_eq(chmod(p, mode), 0);
+}
+
+Test(http, a_bearer_token_from_a_private_file)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    write_token("token", "s3cret-token\n", 0600);
+    mock_sink_init(&k);
+    const sr_ad_options *o =
+        MOCK_OPTS(&mo, "api", dir, url_opt("/auth"), "token_file = token", ARRAY_MAP);
+    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+    mock_sink_fini(&k);
+
+    /* without it the server says 401, and the message says so */
+    mock_sink_init(&k);
+    o = MOCK_OPTS(&mo, "api", dir, url_opt("/auth"), ARRAY_MAP);
+    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert(strstr(err, "HTTP 401"), "%s", err);
+    mock_sink_fini(&k);
+}
+
+Test(http, a_token_file_others_can_read_is_refused)
+{
+    mock_options mo;
+    write_token("token", "s3cret-token\n", 0644);
+    const sr_ad_options *o =
+        MOCK_OPTS(&mo, "api", dir, url_opt("/auth"), "token_file = token", ARRAY_MAP);
+    const char *err = open_fails(o);
+    cr_assert(strstr(err, "token_file"), "%s", err);
+    cr_assert_null(strstr(err, "s3cret"), "the secret is in the message: %s", err);
+}
+
+Test(http, a_literal_token_in_the_config_is_refused)
+{
+    mock_options mo;
+    const sr_ad_options *o =
+        MOCK_OPTS(&mo, "api", dir, url_opt("/auth"), "token = s3cret-token", ARRAY_MAP);
+    const char *err = open_fails(o);
+    cr_assert(strstr(err, "token"), "%s", err);
+    cr_assert_null(strstr(err, "s3cret"), "the secret is in the message: %s", err);
+}
+
+Test(http, a_rotated_token_file_is_read_again_at_the_next_poll)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    write_token("token", "s3cret-token\n", 0600);
+    mock_sink_init(&k);
+    const sr_ad_options *o =
+        MOCK_OPTS(&mo, "api", dir, url_opt("/auth-new"), "token_file = token", ARRAY_MAP);
+    void *st = open_ok(o);
+    sr_poll_info info = {.now_ms = NOW_MS, .timeout_ms = 5000};
+    cr_assert_lt(sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err), 0);
+    cr_assert(strstr(err, "HTTP 401"), "%s", err);
+    write_token("token", "rotated-token\n", 0600);
+    cr_assert_eq(sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+    sr_adapter_http.close(st);
+    mock_sink_fini(&k);
+}
+
+Test(http, a_token_from_the_environment_in_a_header_of_its_own)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    setenv("SITREP_TEST_API_KEY", "k-123", 1);
+    mock_sink_init(&k);
+    /* the route checks the Authorization header: token_header = Authorization sends it bare */
+    const sr_ad_options *o =
+        MOCK_OPTS(&mo, "api", dir, url_opt("/apikey"), "token_env = SITREP_TEST_API_KEY",
+                  "token_header = Authorization", ARRAY_MAP);
+    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+    mock_sink_fini(&k);
+    unsetenv("SITREP_TEST_API_KEY");
+}
+
+/* The echo route's one row: {"target": ..., "headers": {...}}. */
+#define ECHO_MAP "metric = m", "entity = e", "value = 1"
+
+Test(http, headers_and_since_in_the_url_reach_the_server)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    setenv("SITREP_TEST_TOKEN", "tok-9", 1);
+    mock_sink_init(&k);
+    const sr_ad_options *o = MOCK_OPTS(
+        &mo, "api", dir, url_opt("/echo?since={since}&ms={since_ms}"),
+        "header = X-Team: blue | Accept-Language: en", "token_env = SITREP_TEST_TOKEN",
+        "key = {target} {headers.x-team} {headers.accept-language} {headers.authorization} "
+        "{headers.accept}",
+        ECHO_MAP);
+    void *st = open_ok(o);
+    sr_poll_info info = {.now_ms = NOW_MS, .since_ms = T(10, 0) + 123, .timeout_ms = 5000};
+    cr_assert_eq(sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(k.n, 1, "%zu rejects: %s", k.nr, k.nr ? k.r[0].reason : "");
+    cr_assert_str_eq(k.s[0].key, "/echo?since=2024-03-06T10:00:00Z&ms=1709719200123 blue en "
+                                 "Bearer tok-9 application/json");
+    /* before any successful poll: the epoch */
+    info.since_ms = 0;
+    cr_assert_eq(sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+    cr_assert(strncmp(k.s[1].key, "/echo?since=1970-01-01T00:00:00Z&ms=0 ", 38) == 0, "%s",
+              k.s[1].key);
+    sr_adapter_http.close(st);
+    mock_sink_fini(&k);
+    unsetenv("SITREP_TEST_TOKEN");
+}
+
+Test(http, secrets_in_headers_or_the_url_are_refused)
+{
+    static const struct {
+        const char *opt, *want;
+    } cases[] = {
+        {"header = Authorization: Bearer abc", "header: 'Authorization' looks like it carries"},
+        {"header = Accept: x | X-Api-Key: abc", "token_header = X-Api-Key"},
+        {"header = Cookie: s=1", "looks like it carries a secret"},
+        {"header = no colon here", "header: expected Name: value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mock_options mo;
+        const sr_ad_options *o =
+            MOCK_OPTS(&mo, "api", dir, url_opt("/array"), cases[i].opt, ARRAY_MAP);
+        const char *err = open_fails(o);
+        cr_assert(strstr(err, cases[i].want), "%s: %s", cases[i].opt, err);
+    }
+    mock_options mo;
+    const sr_ad_options *o =
+        MOCK_OPTS(&mo, "api", dir, "url = http://me:pw@127.0.0.1/x", ARRAY_MAP);
+    cr_assert(strstr(open_fails(o), "url: credentials in the url are refused"));
+}
+
+Test(http, urls_are_checked_at_open)
+{
+    static const struct {
+        const char *opt, *want;
+    } cases[] = {
+        {"url = ftp://127.0.0.1/x", "url: expected http://... or https://..."},
+        {"url = file:///etc/passwd", "url: expected http://... or https://..."},
+        {"url = http://127.0.0.1/x?a={until}", "url: unknown placeholder {until}"},
+        {"url = http://127.0.0.1/a b", "url: blanks and control characters"},
+        {"url = ", "url: required"},
+        {"max_size = 0", "max_size: expected a size"},
+        {"max_size = 2G", "max_size: expected a size"},
+        {"tls_verify = maybe", "tls_verify: expected yes or no"},
+        {"ca_file = nowhere.pem", "ca_file: cannot read"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mock_options mo;
+        const char *first = strncmp(cases[i].opt, "url", 3) == 0 ? cases[i].opt
+                                                                 : url_opt("/array");
+        const char *second = strncmp(cases[i].opt, "url", 3) == 0 ? "items = " : cases[i].opt;
+        const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, first, second, ARRAY_MAP);
+        const char *err = open_fails(o);
+        cr_assert(strstr(err, cases[i].want), "%s: %s", cases[i].opt, err);
+    }
+}
+
+Test(http, a_refusing_sink_stops_the_poll)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    mock_sink_init(&k);
+    k.refuse_after = 1;
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/array"), ARRAY_MAP);
+    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert(strstr(err, "refused item 1"), "%s", err);
+    cr_assert_eq(k.n, 1);
+    mock_sink_fini(&k);
+}
+
+Test(http, the_connection_is_kept_between_polls)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    mock_sink_init(&k);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/array"), ARRAY_MAP);
+    void *st = open_ok(o);
+    sr_poll_info info = {.now_ms = NOW_MS, .timeout_ms = 5000};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(k.n, 6);
+    sr_adapter_http.close(st);
+    mock_sink_fini(&k);
+}
+
+/* ---- TLS ---- */
+
+Test(http, tls_certificates_are_verified_by_default)
+{
+    th_http_server tls = {0};
+    char p[512], url[300];
+    snprintf(p, sizeof p, "%s/doc.json", dir);
+    th_write_file(p, array_doc);
+    if (th_tls_start(&tls, dir) < 0)
+        cr_skip_test("openssl is not installed");
+    snprintf(url, sizeof url, "url = https://127.0.0.1:%d/doc.json", tls.port);
+
+    mock_options mo;
+    mock_sink k;
+    char err[512];
+    mock_sink_init(&k);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url, ARRAY_MAP);
+    cr_assert_lt(poll_once(o, &k, 5000, err), 0, "a self-signed certificate was accepted");
+    cr_assert(strstr(err, "certificate"), "%s", err);
+    cr_assert_eq(k.n, 0);
+    mock_sink_fini(&k);
+
+    /* trusting its certificate as the CA: accepted */
+    mock_sink_init(&k);
+    o = MOCK_OPTS(&mo, "api", dir, url, "ca_file = cert.pem", ARRAY_MAP);
+    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+    mock_sink_fini(&k);
+
+    /* tls_verify = no: accepted without a CA */
+    mock_sink_init(&k);
+    o = MOCK_OPTS(&mo, "api", dir, url, "tls_verify = no", ARRAY_MAP);
+    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+    mock_sink_fini(&k);
+    th_http_stop(&tls);
+}
+
+Test(http, https_to_a_plain_http_server_fails)
+{
+    mock_options mo;
+    mock_sink k;
+    char err[512], url[300];
+    snprintf(url, sizeof url, "url = https://127.0.0.1:%d/array", srv.port);
+    mock_sink_init(&k);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url, ARRAY_MAP);
+    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert_eq(k.n, 0);
+    mock_sink_fini(&k);
+}
+
+#else
+
+Test(http, without_libcurl_open_says_how_to_get_it)
+{
+    mock_options mo;
+    const sr_ad_options *o =
+        MOCK_OPTS(&mo, "api", dir, "url = http://127.0.0.1/x", ARRAY_MAP);
+    void *st = NULL;
+    char err[512];
+    cr_assert_lt(sr_adapter_http.open(o, &st, err, sizeof err), 0);
+    cr_assert(strstr(err, "libcurl4-openssl-dev"), "%s", err);
+}
+
+#endif

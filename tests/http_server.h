@@ -1,0 +1,340 @@
+/*
+ * http_server.h - a real HTTP server for tests, on 127.0.0.1 (test-only;
+ * header-only like helpers.h).
+ *
+ * th_http_start() forks a child that binds port 0 on 127.0.0.1, tells the
+ * parent the port through a pipe, and serves each connection in a child of
+ * its own (so a request that hangs blocks no other): it reads the request
+ * head, finds the route by the path (the query ignored) and answers with
+ * Connection: close. Routes are given by the test: a status and a body,
+ * or a behaviour (hang until the client goes, a large body, an echo of the
+ * request as JSON, a bearer token to insist on). Unknown paths get 404.
+ * The server and its children die with the test process (PR_SET_PDEATHSIG)
+ * or at th_http_stop().
+ *
+ * th_tls_start() runs `openssl s_server -WWW` on a fresh self-signed
+ * certificate for 127.0.0.1, serving the files of a directory over https,
+ * for tests of certificate verification.
+ */
+#ifndef SR_TEST_HTTP_SERVER_H
+#define SR_TEST_HTTP_SERVER_H
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    TH_HTTP_HANG = 1,      /* send nothing; wait until the client closes (at most 10 s) */
+    TH_HTTP_BIG = 2,       /* body: a JSON array of `size` bytes */
+    TH_HTTP_NOLENGTH = 4,  /* no Content-Length: the body ends when the connection does */
+    TH_HTTP_ECHO = 8,      /* body: [{"target": ..., "headers": {lower-case name: value}}] */
+};
+
+typedef struct {
+    const char *path;   /* the request path, without the query */
+    int status;         /* 0 = 200 */
+    const char *body;   /* NULL = "" */
+    int flags;          /* TH_HTTP_* */
+    size_t size;        /* TH_HTTP_BIG: body bytes */
+    const char *header; /* extra header lines, each ending in \r\n ("Location: /a\r\n") */
+    const char *auth;   /* when set, an Authorization header equal to it, else 401 */
+} th_http_route;
+
+typedef struct {
+    pid_t pid;
+    int port;
+    FILE *out; /* th_tls_start: the server's stdout, open while it runs */
+} th_http_server;
+
+static inline void th_http_die_with_parent(pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(0);
+}
+
+static inline void th_http_send(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Reads the request head into buf (NUL-terminated). Returns its length, or
+ * -1 when the client sent none within 5 s. */
+static inline ssize_t th_http_read_head(int fd, char *buf, size_t len)
+{
+    size_t n = 0;
+    while (n + 1 < len) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 5000) <= 0)
+            return -1;
+        ssize_t r = recv(fd, buf + n, len - 1 - n, 0);
+        if (r <= 0)
+            return -1;
+        n += (size_t)r;
+        buf[n] = '\0';
+        if (strstr(buf, "\r\n\r\n"))
+            return (ssize_t)n;
+    }
+    return (ssize_t)n;
+}
+
+/* The value of header name in a request head (copied into out), or NULL. */
+static inline const char *th_http_header(const char *head, const char *name, char *out,
+                                         size_t len)
+{
+    size_t n = strlen(name);
+    for (const char *l = strstr(head, "\r\n"); l && l[2] != '\r'; l = strstr(l + 2, "\r\n")) {
+        const char *s = l + 2;
+        if (strncasecmp(s, name, n) == 0 && s[n] == ':') {
+            s += n + 1;
+            while (*s == ' ')
+                s++;
+            size_t v = strcspn(s, "\r\n");
+            snprintf(out, len, "%.*s", (int)v, s);
+            return out;
+        }
+    }
+    return NULL;
+}
+
+/* Appends s to out as a JSON string. */
+static inline size_t th_http_json_str(char *out, size_t o, size_t len, const char *s, size_t n)
+{
+    if (o + 1 < len)
+        out[o++] = '"';
+    for (size_t i = 0; i < n && o + 8 < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            o += (size_t)snprintf(out + o, len - o, "\\%c", c);
+        else if (c < 0x20)
+            o += (size_t)snprintf(out + o, len - o, "\\u%04x", c);
+        else
+            out[o++] = (char)c;
+    }
+    if (o + 1 < len)
+        out[o++] = '"';
+    out[o < len ? o : len - 1] = '\0';
+    return o;
+}
+
+/* The request as JSON: [{"target": "/x?a=1", "headers": {"accept": "..."}}]. */
+static inline void th_http_echo(const char *head, char *out, size_t len)
+{
+    const char *t = strchr(head, ' ');
+    t = t ? t + 1 : head;
+    size_t o = (size_t)snprintf(out, len, "[{\"target\": ");
+    o = th_http_json_str(out, o, len, t, strcspn(t, " \r\n"));
+    o += (size_t)snprintf(out + o, len - o, ", \"headers\": {");
+    int first = 1;
+    for (const char *l = strstr(head, "\r\n"); l && l[2] != '\r' && l[2]; l = strstr(l + 2, "\r\n")) {
+        const char *s = l + 2, *colon = strchr(s, ':');
+        size_t end = strcspn(s, "\r\n");
+        if (!colon || (size_t)(colon - s) > end)
+            continue;
+        char name[64];
+        size_t n = (size_t)(colon - s) < sizeof name - 1 ? (size_t)(colon - s) : sizeof name - 1;
+        for (size_t i = 0; i < n; i++)
+            name[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+        const char *v = colon + 1;
+        while (*v == ' ')
+            v++;
+        o += (size_t)snprintf(out + o, len - o, "%s", first ? "" : ", ");
+        o = th_http_json_str(out, o, len, name, n);
+        o += (size_t)snprintf(out + o, len - o, ": ");
+        o = th_http_json_str(out, o, len, v, (size_t)(s + end - v));
+        first = 0;
+    }
+    snprintf(out + o, len - o, "}}]");
+}
+
+static inline void th_http_serve(int fd, const th_http_route *routes, size_t n)
+{
+    char head[16384], buf[32768], hdr[1024], auth[512];
+    if (th_http_read_head(fd, head, sizeof head) < 0)
+        return;
+    const char *t = strchr(head, ' ');
+    t = t ? t + 1 : head;
+    size_t plen = strcspn(t, "? \r\n");
+    const th_http_route *r = NULL;
+    for (size_t i = 0; i < n && !r; i++) {
+        if (strlen(routes[i].path) == plen && strncmp(routes[i].path, t, plen) == 0)
+            r = &routes[i];
+    }
+    int status = r ? (r->status ? r->status : 200) : 404;
+    const char *body = r && r->body ? r->body : r ? "" : "no such path\n";
+    const char *extra = r && r->header ? r->header : "";
+    size_t blen = strlen(body);
+    if (r && r->auth && (!th_http_header(head, "Authorization", auth, sizeof auth) ||
+                         strcmp(auth, r->auth) != 0)) {
+        status = 401;
+        body = "{\"error\": \"unauthorized\"}";
+        blen = strlen(body);
+    } else if (r && (r->flags & TH_HTTP_HANG)) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        poll(&p, 1, 10000);
+        return;
+    } else if (r && (r->flags & TH_HTTP_ECHO)) {
+        th_http_echo(head, buf, sizeof buf);
+        body = buf;
+        blen = strlen(buf);
+    } else if (r && (r->flags & TH_HTTP_BIG)) {
+        blen = r->size;
+    }
+    int h = snprintf(hdr, sizeof hdr, "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n%s",
+                     status, extra);
+    if (!(r && (r->flags & TH_HTTP_NOLENGTH)))
+        h += snprintf(hdr + h, sizeof hdr - (size_t)h, "Content-Length: %zu\r\n", blen);
+    h += snprintf(hdr + h, sizeof hdr - (size_t)h, "Connection: close\r\n\r\n");
+    th_http_send(fd, hdr, (size_t)h);
+    if (r && (r->flags & TH_HTTP_BIG) && status != 401) {
+        /* [1,1,...,1]: valid JSON of exactly blen bytes (blen >= 3) */
+        memset(buf, '1', sizeof buf);
+        for (size_t i = 1; i < sizeof buf; i += 2)
+            buf[i] = ',';
+        size_t m2 = (blen - 3) / 2 * 2;
+        th_http_send(fd, "[ ", blen - 3 - m2 ? 2 : 1);
+        for (size_t k; m2 > 0; m2 -= k) {
+            k = m2 < sizeof buf ? m2 : sizeof buf;
+            th_http_send(fd, buf, k);
+        }
+        th_http_send(fd, "1]", 2);
+    } else {
+        th_http_send(fd, body, blen);
+    }
+    shutdown(fd, SHUT_WR);
+    /* let the client read to the end before the socket goes */
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (poll(&p, 1, 2000) > 0 && recv(fd, buf, sizeof buf, 0) > 0)
+        ;
+}
+
+/* Starts the server; routes are copied by the fork (the child sees them). */
+static inline void th_http_start(th_http_server *s, const th_http_route *routes, size_t n)
+{
+    int pfd[2];
+    cr_assert_eq(pipe(pfd), 0);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        th_http_die_with_parent(parent);
+        close(pfd[0]);
+        signal(SIGCHLD, SIG_IGN);
+        int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1, port = -1;
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+        socklen_t alen = sizeof a;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (ls >= 0 && bind(ls, (struct sockaddr *)&a, sizeof a) == 0 && listen(ls, 16) == 0 &&
+            getsockname(ls, (struct sockaddr *)&a, &alen) == 0)
+            port = ntohs(a.sin_port);
+        if (write(pfd[1], &port, sizeof port) != sizeof port || port < 0)
+            _exit(1);
+        close(pfd[1]);
+        pid_t me = getpid();
+        for (;;) {
+            int fd = accept(ls, NULL, NULL);
+            if (fd < 0)
+                continue;
+            if (fork() == 0) {
+                th_http_die_with_parent(me);
+                close(ls);
+                th_http_serve(fd, routes, n);
+                close(fd);
+                _exit(0);
+            }
+            close(fd);
+        }
+    }
+    close(pfd[1]);
+    s->pid = pid;
+    s->port = -1;
+    s->out = NULL;
+    cr_assert_eq(read(pfd[0], &s->port, sizeof s->port), (ssize_t)sizeof s->port,
+                 "the test server did not start");
+    close(pfd[0]);
+    cr_assert_gt(s->port, 0, "the test server could not bind 127.0.0.1");
+}
+
+static inline void th_http_stop(th_http_server *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+        s->pid = 0;
+    }
+    if (s->out) {
+        fclose(s->out);
+        s->out = NULL;
+    }
+}
+
+/* url of path on the server. */
+static inline void th_http_url(const th_http_server *s, const char *path, char *buf, size_t len)
+{
+    snprintf(buf, len, "http://127.0.0.1:%d%s", s->port, path);
+}
+
+/*
+ * Serves the files of dir over https on 127.0.0.1 with a fresh self-signed
+ * certificate, written to dir/cert.pem (the CA a client must trust).
+ * Returns 0, or -1 when openssl is not installed (the test should skip).
+ */
+static inline int th_tls_start(th_http_server *s, const char *dir)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+             "-keyout key.pem -out cert.pem -days 2 -subj /CN=127.0.0.1 "
+             "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+             dir);
+    if (system(cmd) != 0)
+        return -1;
+    int pfd[2];
+    cr_assert_eq(pipe(pfd), 0);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        th_http_die_with_parent(parent);
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        close(pfd[1]);
+        if (chdir(dir) != 0)
+            _exit(127);
+        execlp("openssl", "openssl", "s_server", "-accept", "127.0.0.1:0", "-WWW", "-cert",
+               "cert.pem", "-key", "key.pem", (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    s->pid = pid;
+    s->port = -1;
+    /* it prints "ACCEPT 127.0.0.1:PORT" once listening */
+    s->out = fdopen(pfd[0], "r");
+    char line[256];
+    while (s->port < 0 && fgets(line, sizeof line, s->out)) {
+        const char *c = strncmp(line, "ACCEPT ", 7) == 0 ? strrchr(line, ':') : NULL;
+        if (c)
+            s->port = atoi(c + 1);
+    }
+    cr_assert_gt(s->port, 0, "openssl s_server did not start");
+    return 0;
+}
+
+#endif
