@@ -15,7 +15,14 @@ SHELL := /bin/bash
 
 CC ?= cc
 PKGS := ncursesw libuv sqlite3 inih jansson
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libcurl is optional: without it the http adapter says how to get it.
+ifeq ($(shell pkg-config --exists libcurl && echo yes),yes)
+PKGS += libcurl
+HAVE_DEFS := -DSR_HAVE_CURL
+else
+$(info libcurl not found: the http adapter is left out (apt-get install libcurl4-openssl-dev))
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(HAVE_DEFS)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
@@ -101,7 +108,8 @@ $(SAN_DIR)/sitrep-tests: $(SAN_TEST_OBJ) $(SAN_LIB_OBJ)
 # Each entry is a Debian package; contrib/deps.sh installs the missing ones
 # with apt-get (through sudo when not root).
 DEB_PKGS := build-essential pkg-config libncurses-dev libuv1-dev libsqlite3-dev \
-            libinih-dev libcsv-dev libjansson-dev libcriterion-dev tmux
+            libinih-dev libcsv-dev libjansson-dev libcriterion-dev tmux \
+            libcurl4-openssl-dev openssl
 DEB_FUZZ := clang libclang-rt-14-dev
 
 deps:
