@@ -55,8 +55,9 @@ static const sr_ad_option_spec http_options[] = {
      "dotted path to the array of rows (data.incidents; a number indexes an array: data.0.rows); "
      "default: the document is the array"},
     {"token_env", 0, "environment variable holding a bearer token (sent as Authorization: Bearer)"},
-    {"token_file", 0, "file whose first line is a bearer token; refused unless only its owner can "
-                      "read it (chmod 600)"},
+    {"token_file", 0,
+     "file whose first line is a bearer token; refused unless only its owner can "
+     "read it (chmod 600)"},
     {"token_header", 0,
      "send the token bare in this header instead (X-Api-Key); default Authorization: Bearer"},
     {"header", 0,
@@ -195,8 +196,7 @@ static int http_index(const char *seg, size_t n, size_t *out)
     return 0;
 }
 
-int sr_http_pick(const json_t *doc, const char *path, const json_t **out, char *err,
-                 size_t errlen)
+int sr_http_pick(const json_t *doc, const char *path, const json_t **out, char *err, size_t errlen)
 {
     const json_t *cur = doc;
     const char *p = path ? path : "";
@@ -277,8 +277,7 @@ static int http_map_item(const sr_map *m, const json_t *item, size_t i, int64_t 
     sr_jsonrow_raw(item, raw, HTTP_RAW_MAX);
     if (!json_is_object(item)) {
         snprintf(reason, sizeof reason, "expected a JSON object, got %s", http_json_kind(item));
-    } else if (sr_jsonrow_values(m, item, vbuf, HTTP_VALUES_MAX, vals, reason, sizeof reason) <
-               0) {
+    } else if (sr_jsonrow_values(m, item, vbuf, HTTP_VALUES_MAX, vals, reason, sizeof reason) < 0) {
         /* the reason is jsonrow's */
     } else {
         return sr_map_row(m, vals, now_ms, where, raw, sink);
@@ -305,8 +304,8 @@ int sr_http_map_body(const sr_map *m, const char *items, const char *body, size_
             http_member_names(arr, names, sizeof names);
         snprintf(err, errlen, "items: %s%s%s is %s, not an array%s%s%s",
                  items && *items ? "'" : "the document", items && *items ? items : "",
-                 items && *items ? "'" : "", http_json_kind(arr),
-                 names[0] ? " (its members: " : "", names, names[0] ? "; set items)" : "");
+                 items && *items ? "'" : "", http_json_kind(arr), names[0] ? " (its members: " : "",
+                 names, names[0] ? "; set items)" : "");
         goto out;
     }
 
@@ -549,8 +548,8 @@ static int http_parse_size(const char *text, size_t *out)
 /* A name that tells the header carries a credential. */
 static int http_secret_header(const char *name, size_t n)
 {
-    static const char *const words[] = {"auth", "token", "secret", "passw", "key", "cookie",
-                                        "session"};
+    static const char *const words[] = {"auth", "token",  "secret", "passw",
+                                        "key",  "cookie", "session"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         if (http_icontains(name, n, words[i]))
             return 1;
@@ -717,8 +716,8 @@ static int http_setup_curl(http_state *st, int https, int verify, const char *ca
     HTTP_SET(CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
 #else
     HTTP_SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    HTTP_SET(CURLOPT_REDIR_PROTOCOLS, https ? (long)CURLPROTO_HTTPS
-                                            : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    HTTP_SET(CURLOPT_REDIR_PROTOCOLS,
+             https ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     HTTP_SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st->max_size);
     HTTP_SET(CURLOPT_ACCEPT_ENCODING, "");
@@ -758,8 +757,8 @@ static int http_open_options(const sr_ad_options *opts, http_state *st, char *er
 
     st->max_size = HTTP_MAX_SIZE_DEFAULT;
     if ((v = sr_ad_opt(opts, "max_size")) && http_parse_size(v, &st->max_size) < 0) {
-        snprintf(err, errlen, "max_size: expected a size from 1 to 1G such as 16M or 512k, got '%s'",
-                 v);
+        snprintf(err, errlen,
+                 "max_size: expected a size from 1 to 1G such as 16M or 512k, got '%s'", v);
         return -1;
     }
     if ((v = sr_ad_opt(opts, "tls_verify"))) {
@@ -786,8 +785,8 @@ static int http_open_options(const sr_ad_options *opts, http_state *st, char *er
         return -1;
     if ((v = sr_ad_opt(opts, "token_header"))) {
         if (!http_header_name_ok(v, strlen(v))) {
-            snprintf(err, errlen, "token_header: expected a header name such as X-Api-Key, got '%s'",
-                     v);
+            snprintf(err, errlen,
+                     "token_header: expected a header name such as X-Api-Key, got '%s'", v);
             return -1;
         }
         if (!(st->token_header = http_strdup(v)))
@@ -821,8 +820,7 @@ static int http_open_options(const sr_ad_options *opts, http_state *st, char *er
         return -1;
     if (!(st->curl = curl_easy_init()))
         goto oom;
-    return http_setup_curl(st, https, verify, sr_ad_opt(opts, "ca_file") ? ca : NULL, err,
-                           errlen);
+    return http_setup_curl(st, https, verify, sr_ad_opt(opts, "ca_file") ? ca : NULL, err, errlen);
 oom:
     snprintf(err, errlen, "out of memory");
     return -1;
@@ -848,39 +846,58 @@ static int http_open(const sr_ad_options *opts, void **state, char *err, size_t 
     return 0;
 }
 
-/* The request headers of this poll, the token among them. */
-static struct curl_slist *http_request_headers(const http_state *st, char *err, size_t errlen)
+/* Appends line to *list. Returns 0, or -1 when out of memory (the list
+ * as it was is kept). */
+static int http_append(struct curl_slist **list, const char *line)
 {
-    struct curl_slist *list = NULL, *l;
-    char *token = NULL;
+    struct curl_slist *l = curl_slist_append(*list, line);
+    if (!l)
+        return -1;
+    *list = l;
+    return 0;
+}
+
+/* The request headers of this poll, the token among them, in *out (free
+ * with http_free_headers). Returns 0, or negative with a message. */
+static int http_request_headers(const http_state *st, struct curl_slist **out, char *err,
+                                size_t errlen)
+{
+    struct curl_slist *list = NULL;
+    char *token = NULL, *line = NULL;
+    int accept = 0, rc = 0;
+
+    *out = NULL;
     if (http_token(st, &token, err, errlen) < 0)
-        return NULL;
-    l = curl_slist_append(list, "Accept: application/json");
-    for (size_t i = 0; l && i < st->n_headers; i++)
-        l = curl_slist_append(list = l, st->headers[i]);
-    if (l && token) {
+        return -1;
+    for (size_t i = 0; i < st->n_headers; i++)
+        accept |= http_ieq(st->headers[i], "accept:", 7);
+    if (!accept)
+        rc = http_append(&list, "Accept: application/json");
+    for (size_t i = 0; rc == 0 && i < st->n_headers; i++)
+        rc = http_append(&list, st->headers[i]);
+    if (rc == 0 && token) {
         const char *name = st->token_header ? st->token_header : "Authorization";
         size_t n = strlen(name) + strlen(token) + 16;
-        char *line = malloc(n);
-        if (line) {
+        if ((line = malloc(n))) {
             snprintf(line, n, "%s: %s%s", name, st->token_header ? "" : "Bearer ", token);
-            l = curl_slist_append(list = l, line);
+            rc = http_append(&list, line);
             http_wipe(line);
             free(line);
         } else {
-            l = NULL;
+            rc = -1;
         }
     }
     if (token) {
         http_wipe(token);
         free(token);
     }
-    if (!l) {
+    if (rc < 0) {
         curl_slist_free_all(list);
         snprintf(err, errlen, "out of memory");
-        return NULL;
+        return -1;
     }
-    return l;
+    *out = list;
+    return 0;
 }
 
 static void http_free_headers(struct curl_slist *list)
@@ -923,13 +940,12 @@ static int http_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, 
         snprintf(err, errlen, "url: longer than %d bytes", HTTP_URL_MAX - 1);
         return -1;
     }
-    struct curl_slist *headers = http_request_headers(st, err, errlen);
-    if (!headers)
+    struct curl_slist *headers;
+    if (http_request_headers(st, &headers, err, errlen) < 0)
         return -1;
 
-    long timeout = info->timeout_ms > 0 && info->timeout_ms < 0x7fffffff
-                       ? (long)info->timeout_ms
-                       : 0;
+    long timeout =
+        info->timeout_ms > 0 && info->timeout_ms < 0x7fffffff ? (long)info->timeout_ms : 0;
     long connect = timeout > 0 && timeout < HTTP_CONNECT_MS ? timeout : HTTP_CONNECT_MS;
     st->len = 0;
     st->too_big = 0;
@@ -951,15 +967,14 @@ static int http_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, 
     } else if (status < 200 || status >= 300) {
         char excerpt[HTTP_EXCERPT_MAX];
         http_clean(st->body ? st->body : "", st->len, excerpt, sizeof excerpt, 1);
-        snprintf(err, errlen, "GET %s: HTTP %ld%s%s", url, status, excerpt[0] ? ": " : "",
-                 excerpt);
+        snprintf(err, errlen, "GET %s: HTTP %ld%s%s", url, status, excerpt[0] ? ": " : "", excerpt);
     } else if (status == 204) {
         ret = 0;
     } else {
         sr_http_counts counts;
         char why[512];
-        ret = sr_http_map_body(st->map, st->items, st->body, st->len, info->now_ms, sink,
-                               &counts, why, sizeof why);
+        ret = sr_http_map_body(st->map, st->items, st->body, st->len, info->now_ms, sink, &counts,
+                               why, sizeof why);
         if (ret < 0)
             snprintf(err, errlen, "GET %s: %s", url, why);
     }

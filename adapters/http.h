@@ -35,8 +35,7 @@ int sr_http_path_check(const char *path, char *err, size_t errlen);
  * path is doc itself. Returns 0, or negative with a message saying where
  * the walk stopped.
  */
-int sr_http_pick(const json_t *doc, const char *path, const json_t **out, char *err,
-                 size_t errlen);
+int sr_http_pick(const json_t *doc, const char *path, const json_t **out, char *err, size_t errlen);
 
 /*
  * Parses body (len bytes, not NUL-terminated) as JSON, picks the array at

@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,10 +35,10 @@
 #include <unistd.h>
 
 enum {
-    TH_HTTP_HANG = 1,      /* send nothing; wait until the client closes (at most 10 s) */
-    TH_HTTP_BIG = 2,       /* body: a JSON array of `size` bytes */
-    TH_HTTP_NOLENGTH = 4,  /* no Content-Length: the body ends when the connection does */
-    TH_HTTP_ECHO = 8,      /* body: [{"target": ..., "headers": {lower-case name: value}}] */
+    TH_HTTP_HANG = 1,     /* send nothing; wait until the client closes (at most 10 s) */
+    TH_HTTP_BIG = 2,      /* body: a JSON array of `size` bytes */
+    TH_HTTP_NOLENGTH = 4, /* no Content-Length: the body ends when the connection does */
+    TH_HTTP_ECHO = 8,     /* body: [{"target": ..., "headers": {name: value}, "head": ...}] */
 };
 
 typedef struct {
@@ -88,6 +89,8 @@ static inline ssize_t th_http_read_head(int fd, char *buf, size_t len)
             return -1;
         n += (size_t)r;
         buf[n] = '\0';
+        if (buf[0] < 'A' || buf[0] > 'Z')
+            return -1; /* not HTTP (a TLS hello): close at once */
         if (strstr(buf, "\r\n\r\n"))
             return (ssize_t)n;
     }
@@ -95,8 +98,7 @@ static inline ssize_t th_http_read_head(int fd, char *buf, size_t len)
 }
 
 /* The value of header name in a request head (copied into out), or NULL. */
-static inline const char *th_http_header(const char *head, const char *name, char *out,
-                                         size_t len)
+static inline const char *th_http_header(const char *head, const char *name, char *out, size_t len)
 {
     size_t n = strlen(name);
     for (const char *l = strstr(head, "\r\n"); l && l[2] != '\r'; l = strstr(l + 2, "\r\n")) {
@@ -133,7 +135,8 @@ static inline size_t th_http_json_str(char *out, size_t o, size_t len, const cha
     return o;
 }
 
-/* The request as JSON: [{"target": "/x?a=1", "headers": {"accept": "..."}}]. */
+/* The request as JSON: [{"target": "/x?a=1", "headers": {"accept": "..."}, "head":
+ * the request head as sent}], header names in lower case. */
 static inline void th_http_echo(const char *head, char *out, size_t len)
 {
     const char *t = strchr(head, ' ');
@@ -142,7 +145,8 @@ static inline void th_http_echo(const char *head, char *out, size_t len)
     o = th_http_json_str(out, o, len, t, strcspn(t, " \r\n"));
     o += (size_t)snprintf(out + o, len - o, ", \"headers\": {");
     int first = 1;
-    for (const char *l = strstr(head, "\r\n"); l && l[2] != '\r' && l[2]; l = strstr(l + 2, "\r\n")) {
+    for (const char *l = strstr(head, "\r\n"); l && l[2] != '\r' && l[2];
+         l = strstr(l + 2, "\r\n")) {
         const char *s = l + 2, *colon = strchr(s, ':');
         size_t end = strcspn(s, "\r\n");
         if (!colon || (size_t)(colon - s) > end)
@@ -160,7 +164,9 @@ static inline void th_http_echo(const char *head, char *out, size_t len)
         o = th_http_json_str(out, o, len, v, (size_t)(s + end - v));
         first = 0;
     }
-    snprintf(out + o, len - o, "}}]");
+    o += (size_t)snprintf(out + o, len - o, "}, \"head\": ");
+    o = th_http_json_str(out, o, len, head, strlen(head));
+    snprintf(out + o, len - o, "}]");
 }
 
 static inline void th_http_serve(int fd, const th_http_route *routes, size_t n)
@@ -180,8 +186,8 @@ static inline void th_http_serve(int fd, const th_http_route *routes, size_t n)
     const char *body = r && r->body ? r->body : r ? "" : "no such path\n";
     const char *extra = r && r->header ? r->header : "";
     size_t blen = strlen(body);
-    if (r && r->auth && (!th_http_header(head, "Authorization", auth, sizeof auth) ||
-                         strcmp(auth, r->auth) != 0)) {
+    if (r && r->auth &&
+        (!th_http_header(head, "Authorization", auth, sizeof auth) || strcmp(auth, r->auth) != 0)) {
         status = 401;
         body = "{\"error\": \"unauthorized\"}";
         blen = strlen(body);
@@ -313,7 +319,9 @@ static inline int th_tls_start(th_http_server *s, const char *dir)
     cr_assert_neq(pid, -1);
     if (pid == 0) {
         th_http_die_with_parent(parent);
+        int null = open("/dev/null", O_WRONLY);
         dup2(pfd[1], 1);
+        dup2(null, 2);
         close(pfd[0]);
         close(pfd[1]);
         if (chdir(dir) != 0)

@@ -23,19 +23,21 @@
 
 extern const sr_adapter sr_adapter_http;
 
-#define NOW_MS 1709740800000LL /* 2024-03-06T16:00:00Z */
-#define T(h, m) (1709683200000LL + ((h) * 3600LL + (m) * 60LL) * 1000LL) /* 2024-03-06 h:m UTC */
+#define NOW_MS 1709740800000LL                                       /* 2024-03-06T16:00:00Z */
+#define T(h, m) (1709683200000LL + ((h)*3600LL + (m)*60LL) * 1000LL) /* 2024-03-06 h:m UTC */
 
 static const char incidents[] =
     "{\"meta\": {\"count\": 9},\n"
     " \"data\": {\"incidents\": [\n"
     "  {\"id\": \"E1\", \"priority\": 1, \"queued\": \"2024-03-06T10:00:00Z\",\n"
-    "   \"unit\": {\"precinct\": \"East\", \"beat\": \"C1\"}, \"escalated\": false, \"seconds\": 450},\n"
+    "   \"unit\": {\"precinct\": \"East\", \"beat\": \"C1\"}, \"escalated\": false, \"seconds\": "
+    "450},\n"
     "  {\"id\": \"E2\", \"priority\": 2, \"queued\": \"2024-03-06T11:00:00Z\",\n"
     "   \"unit\": {\"precinct\": \"East\", \"beat\": \"C2\"}, \"escalated\": false,\n"
     "   \"seconds\": \"1,234.5\"},\n"
     "  {\"id\": \"E3\", \"priority\": 1, \"queued\": \"2024-03-06T12:00:00Z\",\n"
-    "   \"unit\": {\"precinct\": \"West\", \"beat\": \"D1\"}, \"escalated\": false, \"seconds\": null},\n"
+    "   \"unit\": {\"precinct\": \"West\", \"beat\": \"D1\"}, \"escalated\": false, \"seconds\": "
+    "null},\n"
     "  \"not an object\",\n"
     "  {\"id\": \"E5\", \"priority\": 3, \"queued\": \"2024-03-06T13:00:00Z\",\n"
     "   \"unit\": {\"precinct\": \"West\"}, \"escalated\": false, \"seconds\": 60},\n"
@@ -43,15 +45,16 @@ static const char incidents[] =
     "   \"unit\": {\"precinct\": \"North\", \"beat\": \"N1\"}, \"escalated\": false,\n"
     "   \"seconds\": \"soon\"},\n"
     "  {\"id\": \"E7\", \"priority\": 3, \"queued\": 1709733600,\n"
-    "   \"unit\": {\"precinct\": \"North\", \"beat\": \"N2\"}, \"escalated\": false, \"seconds\": 90.25},\n"
+    "   \"unit\": {\"precinct\": \"North\", \"beat\": \"N2\"}, \"escalated\": false, \"seconds\": "
+    "90.25},\n"
     "  {\"id\": \"E8\", \"priority\": 1, \"queued\": \"2024-03-06T15:30:00Z\",\n"
-    "   \"unit\": {\"precinct\": \"South\", \"beat\": \"S1\"}, \"escalated\": true, \"seconds\": 5},\n"
+    "   \"unit\": {\"precinct\": \"South\", \"beat\": \"S1\"}, \"escalated\": true, \"seconds\": "
+    "5},\n"
     "  [1, 2]\n"
     " ]}}\n";
 
-static const char array_doc[] =
-    "[{\"id\": \"A1\", \"v\": 7, \"t\": \"2024-03-06T09:00:00Z\"},"
-    " {\"id\": \"A2\", \"v\": -3.5, \"t\": \"2024-03-06T09:30:00Z\"}]";
+static const char array_doc[] = "[{\"id\": \"A1\", \"v\": 7, \"t\": \"2024-03-06T09:00:00Z\"},"
+                                " {\"id\": \"A2\", \"v\": -3.5, \"t\": \"2024-03-06T09:30:00Z\"}]";
 
 static const char nested_doc[] =
     "{\"data\": [{\"rows\": [{\"id\": \"N1\", \"v\": 1, \"t\": \"2024-03-06T08:00:00Z\"}]},"
@@ -162,9 +165,9 @@ static const mock_reject *find_where(const mock_sink *k, const char *where)
     return NULL;
 }
 
-#define INCIDENT_MAP                                                                            \
-    "items = data.incidents", "metric = response_p{priority}",                                  \
-        "entity = seattle/{unit.precinct}/{unit.beat}", "time = queued", "value = seconds",     \
+#define INCIDENT_MAP                                                                               \
+    "items = data.incidents", "metric = response_p{priority}",                                     \
+        "entity = seattle/{unit.precinct}/{unit.beat}", "time = queued", "value = seconds",        \
         "key = id", "where = escalated != true"
 
 #define ARRAY_MAP "metric = m", "entity = force/a", "time = t", "value = v", "key = id"
@@ -204,8 +207,8 @@ Test(http, registered_with_its_options)
 {
     const sr_adapter *a = sr_registry_find("http");
     cr_assert_eq(a, &sr_adapter_http);
-    const char *want[] = {"url", "items", "token_env", "token_file", "tls_verify", "ca_file",
-                          "max_size", "metric", "entity", "value"};
+    const char *want[] = {"url",     "items",    "token_env", "token_file", "tls_verify",
+                          "ca_file", "max_size", "metric",    "entity",     "value"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         int found = 0;
         for (const sr_ad_option_spec *s = a->options; s->key; s++)
@@ -305,8 +308,7 @@ Test(http, items_that_lead_nowhere_say_where_the_walk_stopped)
     static const struct {
         const char *path, *url, *want;
     } cases[] = {
-        {"data.nope", "/incidents",
-         "items: no member 'nope' in 'data' (its members: incidents)"},
+        {"data.nope", "/incidents", "items: no member 'nope' in 'data' (its members: incidents)"},
         {"data", "/incidents", "items: 'data' is an object, not an array (its members: incidents"},
         {"", "/incidents", "the document is an object, not an array (its members: meta, data"},
         {"meta.count.x", "/incidents", "items: 'meta.count' is a number, nothing can be picked"},
@@ -333,10 +335,9 @@ Test(http, bad_items_paths_are_refused_at_open)
     const char *bad[] = {"items = .data", "items = data.", "items = data..rows"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mock_options mo;
-        const sr_ad_options *o =
-            MOCK_OPTS(&mo, "api", dir, url_opt("/array"), bad[i], ARRAY_MAP);
-        cr_assert(strstr(open_fails(o), "items: expected names separated by single dots"),
-                  "%s", bad[i]);
+        const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/array"), bad[i], ARRAY_MAP);
+        cr_assert(strstr(open_fails(o), "items: expected names separated by single dots"), "%s",
+                  bad[i]);
     }
 }
 
@@ -365,8 +366,9 @@ Test(http, an_http_error_quotes_a_cleaned_piece_of_the_body)
     mock_sink_init(&k);
     const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/fail"), ARRAY_MAP);
     cr_assert_lt(poll_once(o, &k, 5000, err), 0);
-    cr_assert(strstr(err, "HTTP 500: 500 Internal Server Error Internal Server Error database down"),
-              "%s", err);
+    cr_assert(
+        strstr(err, "HTTP 500: 500 Internal Server Error Internal Server Error database down"),
+        "%s", err);
     cr_assert_null(strchr(err, '<'), "markup left in: %s", err);
     cr_assert_null(strchr(err, '\x01'), "a control character left in: %s", err);
     mock_sink_fini(&k);
@@ -414,8 +416,7 @@ Test(http, a_body_that_is_not_json_names_line_and_column)
     mock_sink k;
     char err[512];
     mock_sink_init(&k);
-    const sr_ad_options *o =
-        MOCK_OPTS(&mo, "api", dir, url_opt("/bad"), "items = data", ARRAY_MAP);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/bad"), "items = data", ARRAY_MAP);
     cr_assert_lt(poll_once(o, &k, 5000, err), 0);
     cr_assert(strstr(err, "the response is not JSON: line 1 column 16:"), "%s", err);
     mock_sink_fini(&k);
@@ -569,6 +570,18 @@ Test(http, headers_and_since_in_the_url_reach_the_server)
     sr_adapter_http.close(st);
     mock_sink_fini(&k);
     unsetenv("SITREP_TEST_TOKEN");
+
+    /* a header of the user's own replaces the default Accept, never joins it */
+    mock_sink_init(&k);
+    o = MOCK_OPTS(&mo, "api", dir, url_opt("/echo"), "header = accept: application/vnd.x+json",
+                  "key = {head}", ECHO_MAP);
+    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(k.n, 1);
+    const char *head = k.s[0].key;
+    cr_assert(strstr(head, "accept: application/vnd.x+json"), "%s", head);
+    cr_assert_null(strstr(head, "Accept: "), "%s", head);
+    cr_assert_null(strstr(head, "application/json"), "%s", head);
+    mock_sink_fini(&k);
 }
 
 Test(http, secrets_in_headers_or_the_url_are_refused)
@@ -611,8 +624,7 @@ Test(http, urls_are_checked_at_open)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mock_options mo;
-        const char *first = strncmp(cases[i].opt, "url", 3) == 0 ? cases[i].opt
-                                                                 : url_opt("/array");
+        const char *first = strncmp(cases[i].opt, "url", 3) == 0 ? cases[i].opt : url_opt("/array");
         const char *second = strncmp(cases[i].opt, "url", 3) == 0 ? "items = " : cases[i].opt;
         const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, first, second, ARRAY_MAP);
         const char *err = open_fails(o);
@@ -706,8 +718,7 @@ Test(http, https_to_a_plain_http_server_fails)
 Test(http, without_libcurl_open_says_how_to_get_it)
 {
     mock_options mo;
-    const sr_ad_options *o =
-        MOCK_OPTS(&mo, "api", dir, "url = http://127.0.0.1/x", ARRAY_MAP);
+    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, "url = http://127.0.0.1/x", ARRAY_MAP);
     void *st = NULL;
     char err[512];
     cr_assert_lt(sr_adapter_http.open(o, &st, err, sizeof err), 0);
