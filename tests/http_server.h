@@ -230,10 +230,10 @@ static inline void th_http_serve(int fd, const th_http_route *routes, size_t n)
         ;
 }
 
-/* Starts the server; routes are copied by the fork (the child sees them). */
-static inline void th_http_start(th_http_server *s, const th_http_route *routes, size_t n)
+/* Forks a child that dies with this process and writes to pfd[1], which
+ * the parent reads from pfd[0]. Returns as fork() does. */
+static inline pid_t th_http_fork(int pfd[2])
 {
-    int pfd[2];
     cr_assert_eq(pipe(pfd), 0);
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -241,6 +241,18 @@ static inline void th_http_start(th_http_server *s, const th_http_route *routes,
     if (pid == 0) {
         th_http_die_with_parent(parent);
         close(pfd[0]);
+    } else {
+        close(pfd[1]);
+    }
+    return pid;
+}
+
+/* Starts the server; routes are copied by the fork (the child sees them). */
+static inline void th_http_start(th_http_server *s, const th_http_route *routes, size_t n)
+{
+    int pfd[2];
+    pid_t pid = th_http_fork(pfd);
+    if (pid == 0) {
         signal(SIGCHLD, SIG_IGN);
         int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1, port = -1;
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
@@ -268,7 +280,6 @@ static inline void th_http_start(th_http_server *s, const th_http_route *routes,
             close(fd);
         }
     }
-    close(pfd[1]);
     s->pid = pid;
     s->port = -1;
     s->out = NULL;
@@ -313,16 +324,11 @@ static inline int th_tls_start(th_http_server *s, const char *dir)
     if (system(cmd) != 0)
         return -1;
     int pfd[2];
-    cr_assert_eq(pipe(pfd), 0);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
+    pid_t pid = th_http_fork(pfd);
     if (pid == 0) {
-        th_http_die_with_parent(parent);
         int null = open("/dev/null", O_WRONLY);
         dup2(pfd[1], 1);
         dup2(null, 2);
-        close(pfd[0]);
         close(pfd[1]);
         if (chdir(dir) != 0)
             _exit(127);
@@ -330,7 +336,6 @@ static inline int th_tls_start(th_http_server *s, const char *dir)
                "cert.pem", "-key", "key.pem", (char *)NULL);
         _exit(127);
     }
-    close(pfd[1]);
     s->pid = pid;
     s->port = -1;
     /* it prints "ACCEPT 127.0.0.1:PORT" once listening */

@@ -88,14 +88,22 @@ static const th_http_route routes[] = {
 static char dir[256];
 static th_http_server srv;
 
+/* What a test works with: the options, the sink of the last poll and its
+ * message (one test per process, so file statics are the test's own). */
+static mock_options mo;
+static mock_sink k;
+static char err[512];
+
 static void setup(void)
 {
     th_tempdir(dir, sizeof dir);
     th_http_start(&srv, routes, sizeof routes / sizeof routes[0]);
+    mock_sink_init(&k);
 }
 
 static void teardown(void)
 {
+    mock_sink_fini(&k);
     th_http_stop(&srv);
     th_rmtree(dir);
 }
@@ -114,19 +122,21 @@ static const char *url_opt(const char *path)
     return b;
 }
 
+/* The options of a source on the test server's path. */
+#define OPTS(path, ...) MOCK_OPTS(&mo, "api", dir, url_opt(path), __VA_ARGS__)
+
 /* Opens the adapter; fails the test when open() does. */
 static void *open_ok(const sr_ad_options *o)
 {
     void *st = NULL;
-    char err[512] = "";
-    cr_assert_eq(sr_adapter_http.open(o, &st, err, sizeof err), 0, "open failed: %s", err);
+    char e[512] = "";
+    cr_assert_eq(sr_adapter_http.open(o, &st, e, sizeof e), 0, "open failed: %s", e);
     return st;
 }
 
 /* Opens the adapter expecting a failure; returns its message. */
 static const char *open_fails(const sr_ad_options *o)
 {
-    static char err[512];
     void *st = NULL;
     err[0] = '\0';
     cr_assert_lt(sr_adapter_http.open(o, &st, err, sizeof err), 0, "open did not fail");
@@ -135,32 +145,45 @@ static const char *open_fails(const sr_ad_options *o)
     return err;
 }
 
-/* One poll of a fresh state; err receives the message (512 bytes). */
-static int poll_once(const sr_ad_options *o, mock_sink *k, int64_t timeout_ms, char *err)
+/* Polls st into k (emptied first); the message in err. */
+static int poll_st(void *st, int64_t since_ms, int64_t timeout_ms)
+{
+    sr_poll_info info = {.now_ms = NOW_MS, .since_ms = since_ms, .timeout_ms = timeout_ms};
+    long refuse = k.refuse_after;
+    mock_sink_fini(&k);
+    mock_sink_init(&k);
+    k.refuse_after = refuse;
+    err[0] = '\0';
+    int rc = sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err);
+    cr_assert_eq(info.more, 0);
+    return rc;
+}
+
+/* One poll of a fresh state with options o and a time budget. */
+static int poll_timed(const sr_ad_options *o, int64_t timeout_ms)
 {
     void *st = open_ok(o);
-    sr_poll_info info = {.now_ms = NOW_MS, .since_ms = 0, .timeout_ms = timeout_ms};
-    err[0] = '\0';
-    int rc = sr_adapter_http.poll(st, &info, &k->sink, err, 512);
-    cr_assert_eq(info.more, 0);
+    int rc = poll_st(st, 0, timeout_ms);
     sr_adapter_http.close(st);
     return rc;
 }
 
-static const mock_sample *find_key(const mock_sink *k, const char *key)
+#define POLL(path, ...) poll_timed(OPTS(path, __VA_ARGS__), 5000)
+
+static const mock_sample *find_key(const char *key)
 {
-    for (size_t i = 0; i < k->n; i++) {
-        if (k->s[i].key && strcmp(k->s[i].key, key) == 0)
-            return &k->s[i];
+    for (size_t i = 0; i < k.n; i++) {
+        if (k.s[i].key && strcmp(k.s[i].key, key) == 0)
+            return &k.s[i];
     }
     return NULL;
 }
 
-static const mock_reject *find_where(const mock_sink *k, const char *where)
+static const mock_reject *find_where(const char *where)
 {
-    for (size_t i = 0; i < k->nr; i++) {
-        if (k->r[i].where && strcmp(k->r[i].where, where) == 0)
-            return &k->r[i];
+    for (size_t i = 0; i < k.nr; i++) {
+        if (k.r[i].where && strcmp(k.r[i].where, where) == 0)
+            return &k.r[i];
     }
     return NULL;
 }
@@ -172,6 +195,9 @@ static const mock_reject *find_where(const mock_sink *k, const char *where)
 
 #define ARRAY_MAP "metric = m", "entity = force/a", "time = t", "value = v", "key = id"
 
+/* The echo route's one row: {"target": ..., "headers": {...}, "head": ...}. */
+#define ECHO_MAP "metric = m", "entity = e", "value = 1"
+
 /* A sink that counts, for bodies with many elements. */
 typedef struct {
     sr_sink sink;
@@ -179,16 +205,16 @@ typedef struct {
     int bad; /* a reject that is not of the number "1" */
 } count_sink;
 
-static int count_emit(sr_sink *k, const sr_ad_sample *s)
+static int count_emit(sr_sink *sink, const sr_ad_sample *s)
 {
     (void)s;
-    ((count_sink *)k)->emits++;
+    ((count_sink *)sink)->emits++;
     return 0;
 }
 
-static int count_reject(sr_sink *k, const char *where, const char *raw, const char *reason)
+static int count_reject(sr_sink *sink, const char *where, const char *raw, const char *reason)
 {
-    count_sink *c = (count_sink *)k;
+    count_sink *c = (count_sink *)sink;
     char w[32];
     snprintf(w, sizeof w, "item %zu", c->rejects);
     c->bad += strcmp(where, w) != 0 || strcmp(raw, "1") != 0 || !strstr(reason, "got a number");
@@ -201,6 +227,14 @@ static int64_t elapsed_ms(const struct timespec *t0)
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void write_token(const char *name, const char *token, mode_t mode)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    th_write_file(p, token);
+    cr_assert_eq(chmod(p, mode), 0);
 }
 
 Test(http, registered_with_its_options)
@@ -221,86 +255,65 @@ Test(http, registered_with_its_options)
 
 Test(http, items_path_nested_fields_and_value_kinds)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/incidents"), INCIDENT_MAP);
-    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(POLL("/incidents", INCIDENT_MAP), 0, "%s", err);
 
     cr_assert_eq(k.n, 3, "emitted %zu", k.n);
-    const mock_sample *s = find_key(&k, "E1");
+    const mock_sample *s = find_key("E1");
     cr_assert_not_null(s);
     cr_assert_str_eq(s->metric, "response_p1");
     cr_assert_str_eq(s->entity, "seattle/East/C1");
     cr_assert_eq(s->ts_ms, T(10, 0));
     cr_assert_float_eq(s->value, 450.0, 1e-9);
-    s = find_key(&k, "E2"); /* a number written as text, with a thousands separator */
+    s = find_key("E2"); /* a number written as text, with a thousands separator */
     cr_assert_not_null(s);
     cr_assert_str_eq(s->metric, "response_p2");
     cr_assert_float_eq(s->value, 1234.5, 1e-9);
-    s = find_key(&k, "E7"); /* epoch seconds as a JSON number, a fraction as the value */
+    s = find_key("E7"); /* epoch seconds as a JSON number, a fraction as the value */
     cr_assert_not_null(s);
     cr_assert_str_eq(s->entity, "seattle/North/N2");
     cr_assert_eq(s->ts_ms, T(14, 0));
     cr_assert_float_eq(s->value, 90.25, 1e-9);
-    cr_assert_null(find_key(&k, "E8"), "E8 is escalated: where should exclude it");
+    cr_assert_null(find_key("E8"), "E8 is escalated (true): where should exclude it");
 
     /* every other element is rejected with where = item N and its JSON */
     cr_assert_eq(k.nr, 5, "rejected %zu", k.nr);
-    const mock_reject *r = find_where(&k, "item 2"); /* seconds: null */
+    const mock_reject *r = find_where("item 2"); /* seconds: null */
     cr_assert_not_null(r);
     cr_assert(strstr(r->raw, "\"E3\""), "%s", r->raw);
-    r = find_where(&k, "item 3");
+    cr_assert(strstr(r->reason, "'seconds' has no value"), "%s", r->reason);
+    r = find_where("item 3");
     cr_assert_not_null(r);
     cr_assert_str_eq(r->raw, "\"not an object\"");
     cr_assert(strstr(r->reason, "expected a JSON object, got a string"), "%s", r->reason);
-    r = find_where(&k, "item 4"); /* unit.beat missing */
+    r = find_where("item 4"); /* unit.beat missing */
     cr_assert_not_null(r);
     cr_assert(strstr(r->reason, "unit.beat"), "%s", r->reason);
-    r = find_where(&k, "item 5"); /* seconds: "soon" */
+    r = find_where("item 5"); /* seconds: "soon" */
     cr_assert_not_null(r);
     cr_assert(strstr(r->reason, "soon"), "%s", r->reason);
-    r = find_where(&k, "item 8");
+    r = find_where("item 8");
     cr_assert_not_null(r);
     cr_assert_str_eq(r->raw, "[1,2]");
     cr_assert(strstr(r->reason, "got an array"), "%s", r->reason);
-    mock_sink_fini(&k);
 }
 
 Test(http, the_document_itself_as_the_array)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/array"), ARRAY_MAP);
-    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(POLL("/array", ARRAY_MAP), 0, "%s", err);
     cr_assert_eq(k.n, 2);
-    cr_assert_float_eq(find_key(&k, "A2")->value, -3.5, 1e-9);
-    cr_assert_eq(find_key(&k, "A1")->ts_ms, T(9, 0));
+    cr_assert_float_eq(find_key("A2")->value, -3.5, 1e-9);
+    cr_assert_eq(find_key("A1")->ts_ms, T(9, 0));
     cr_assert_eq(k.nr, 0);
-    mock_sink_fini(&k);
 }
 
 Test(http, a_path_through_an_array_by_index)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
-    mock_sink_init(&k);
-    const sr_ad_options *o =
-        MOCK_OPTS(&mo, "api", dir, url_opt("/nested"), "items = data.0.rows", ARRAY_MAP);
-    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(POLL("/nested", "items = data.0.rows", ARRAY_MAP), 0, "%s", err);
     cr_assert_eq(k.n, 1);
     cr_assert_str_eq(k.s[0].key, "N1");
-    mock_sink_fini(&k);
 
-    mock_sink_init(&k);
-    o = MOCK_OPTS(&mo, "api", dir, url_opt("/nested"), "items = data.2.rows", ARRAY_MAP);
-    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert_lt(POLL("/nested", "items = data.2.rows", ARRAY_MAP), 0);
     cr_assert(strstr(err, "items: 'data' has 2 elements, no element 2"), "%s", err);
-    mock_sink_fini(&k);
 }
 
 Test(http, items_that_lead_nowhere_say_where_the_walk_stopped)
@@ -316,93 +329,61 @@ Test(http, items_that_lead_nowhere_say_where_the_walk_stopped)
         {"", "/scalar", "the response is not JSON: line 1 column"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        mock_options mo;
-        mock_sink k;
-        char err[512], items[80];
-        mock_sink_init(&k);
+        char items[80];
         snprintf(items, sizeof items, "items = %s", cases[i].path);
-        const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt(cases[i].url), items,
-                                           "metric = m", "entity = e", "value = v");
-        cr_assert_lt(poll_once(o, &k, 5000, err), 0, "%s", cases[i].path);
+        cr_assert_lt(POLL(cases[i].url, items, "metric = m", "entity = e", "value = v"), 0, "%s",
+                     cases[i].path);
         cr_assert(strstr(err, cases[i].want), "items = %s: %s", cases[i].path, err);
         cr_assert_eq(k.n + k.nr, 0);
-        mock_sink_fini(&k);
     }
 }
 
 Test(http, bad_items_paths_are_refused_at_open)
 {
     const char *bad[] = {"items = .data", "items = data.", "items = data..rows"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        mock_options mo;
-        const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/array"), bad[i], ARRAY_MAP);
-        cr_assert(strstr(open_fails(o), "items: expected names separated by single dots"), "%s",
-                  bad[i]);
-    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert(strstr(open_fails(OPTS("/array", bad[i], ARRAY_MAP)),
+                         "items: expected names separated by single dots"),
+                  "%s", bad[i]);
 }
 
 Test(http, a_hanging_server_times_out_within_the_poll_budget)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
     struct timespec t0;
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/hang"), ARRAY_MAP);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    cr_assert_lt(poll_once(o, &k, 300, err), 0);
+    cr_assert_lt(poll_timed(OPTS("/hang", ARRAY_MAP), 300), 0);
     int64_t ms = elapsed_ms(&t0);
     cr_assert(strstr(err, "timed out"), "%s", err);
     cr_assert(strstr(err, "/hang"), "the message names the url: %s", err);
     cr_assert(ms >= 250 && ms < 3000, "took %lld ms", (long long)ms);
-    mock_sink_fini(&k);
 }
 
 Test(http, an_http_error_quotes_a_cleaned_piece_of_the_body)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/fail"), ARRAY_MAP);
-    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert_lt(POLL("/fail", ARRAY_MAP), 0);
     cr_assert(
         strstr(err, "HTTP 500: 500 Internal Server Error Internal Server Error database down"),
         "%s", err);
     cr_assert_null(strchr(err, '<'), "markup left in: %s", err);
     cr_assert_null(strchr(err, '\x01'), "a control character left in: %s", err);
-    mock_sink_fini(&k);
 
-    mock_sink_init(&k);
-    o = MOCK_OPTS(&mo, "api", dir, url_opt("/nowhere"), ARRAY_MAP);
-    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert_lt(POLL("/nowhere", ARRAY_MAP), 0);
     cr_assert(strstr(err, "HTTP 404: no such path"), "%s", err);
-    mock_sink_fini(&k);
 }
 
 Test(http, a_body_over_max_size_is_an_error_with_or_without_a_length)
 {
     const char *paths[] = {"/big", "/big-stream"};
     for (size_t i = 0; i < 2; i++) {
-        mock_options mo;
-        mock_sink k;
-        char err[512];
-        mock_sink_init(&k);
-        const sr_ad_options *o =
-            MOCK_OPTS(&mo, "api", dir, url_opt(paths[i]), "max_size = 256k", ARRAY_MAP);
-        cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+        cr_assert_lt(POLL(paths[i], "max_size = 256k", ARRAY_MAP), 0);
         cr_assert(strstr(err, "the response is larger than max_size (256k)"), "%s: %s", paths[i],
                   err);
         cr_assert_eq(k.n + k.nr, 0);
-        mock_sink_fini(&k);
     }
     /* under the cap the same body is read whole: numbers, none of them an object */
-    mock_options mo;
     count_sink c = {{.emit = count_emit, .reject = count_reject}, 0, 0, 0};
-    char err[512];
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/big-stream"), "max_size = 512k",
-                                       "metric = m", "entity = e", "value = v");
-    void *st = open_ok(o);
+    void *st =
+        open_ok(OPTS("/big-stream", "max_size = 512k", "metric = m", "entity = e", "value = v"));
     sr_poll_info info = {.now_ms = NOW_MS, .timeout_ms = 10000};
     cr_assert_eq(sr_adapter_http.poll(st, &info, &c.sink, err, sizeof err), 0, "%s", err);
     cr_assert_eq(c.rejects, (BIG_SIZE - 3) / 2 + 1);
@@ -412,176 +393,102 @@ Test(http, a_body_over_max_size_is_an_error_with_or_without_a_length)
 
 Test(http, a_body_that_is_not_json_names_line_and_column)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/bad"), "items = data", ARRAY_MAP);
-    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert_lt(POLL("/bad", "items = data", ARRAY_MAP), 0);
     cr_assert(strstr(err, "the response is not JSON: line 1 column 16:"), "%s", err);
-    mock_sink_fini(&k);
 }
 
 Test(http, no_content_is_no_rows)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/empty"), ARRAY_MAP);
-    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(POLL("/empty", ARRAY_MAP), 0, "%s", err);
     cr_assert_eq(k.n + k.nr, 0);
-    mock_sink_fini(&k);
 }
 
 Test(http, redirects_are_followed_up_to_a_limit)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/redirect"), ARRAY_MAP);
-    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(POLL("/redirect", ARRAY_MAP), 0, "%s", err);
     cr_assert_eq(k.n, 2);
-    mock_sink_fini(&k);
-
-    mock_sink_init(&k);
-    o = MOCK_OPTS(&mo, "api", dir, url_opt("/loop"), ARRAY_MAP);
-    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert_lt(POLL("/loop", ARRAY_MAP), 0);
     cr_assert(strstr(err, "redirects"), "%s", err);
-    mock_sink_fini(&k);
-}
-
-static void write_token(const char *name, const char *token, mode_t mode)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    th_write_file(p, token);
-    cr_assert_eq(chmod(p, mode), 0);
 }
 
 Test(http, a_bearer_token_from_a_private_file)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
     write_token("token", "s3cret-token\n", 0600);
-    mock_sink_init(&k);
-    const sr_ad_options *o =
-        MOCK_OPTS(&mo, "api", dir, url_opt("/auth"), "token_file = token", ARRAY_MAP);
-    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(POLL("/auth", "token_file = token", ARRAY_MAP), 0, "%s", err);
     cr_assert_eq(k.n, 2);
-    mock_sink_fini(&k);
-
     /* without it the server says 401, and the message says so */
-    mock_sink_init(&k);
-    o = MOCK_OPTS(&mo, "api", dir, url_opt("/auth"), ARRAY_MAP);
-    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert_lt(POLL("/auth", ARRAY_MAP), 0);
     cr_assert(strstr(err, "HTTP 401"), "%s", err);
-    mock_sink_fini(&k);
 }
 
 Test(http, a_token_file_others_can_read_is_refused)
 {
-    mock_options mo;
     write_token("token", "s3cret-token\n", 0644);
-    const sr_ad_options *o =
-        MOCK_OPTS(&mo, "api", dir, url_opt("/auth"), "token_file = token", ARRAY_MAP);
-    const char *err = open_fails(o);
-    cr_assert(strstr(err, "token_file"), "%s", err);
-    cr_assert_null(strstr(err, "s3cret"), "the secret is in the message: %s", err);
+    const char *e = open_fails(OPTS("/auth", "token_file = token", ARRAY_MAP));
+    cr_assert(strstr(e, "token_file"), "%s", e);
+    cr_assert(strstr(e, "chmod 600"), "%s", e);
+    cr_assert_null(strstr(e, "s3cret"), "the secret is in the message: %s", e);
 }
 
 Test(http, a_literal_token_in_the_config_is_refused)
 {
-    mock_options mo;
-    const sr_ad_options *o =
-        MOCK_OPTS(&mo, "api", dir, url_opt("/auth"), "token = s3cret-token", ARRAY_MAP);
-    const char *err = open_fails(o);
-    cr_assert(strstr(err, "token"), "%s", err);
-    cr_assert_null(strstr(err, "s3cret"), "the secret is in the message: %s", err);
+    const char *e = open_fails(OPTS("/auth", "token = s3cret-token", ARRAY_MAP));
+    cr_assert(strstr(e, "token_env"), "%s", e);
+    cr_assert_null(strstr(e, "s3cret"), "the secret is in the message: %s", e);
 }
 
 Test(http, a_rotated_token_file_is_read_again_at_the_next_poll)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
     write_token("token", "s3cret-token\n", 0600);
-    mock_sink_init(&k);
-    const sr_ad_options *o =
-        MOCK_OPTS(&mo, "api", dir, url_opt("/auth-new"), "token_file = token", ARRAY_MAP);
-    void *st = open_ok(o);
-    sr_poll_info info = {.now_ms = NOW_MS, .timeout_ms = 5000};
-    cr_assert_lt(sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err), 0);
+    void *st = open_ok(OPTS("/auth-new", "token_file = token", ARRAY_MAP));
+    cr_assert_lt(poll_st(st, 0, 5000), 0);
     cr_assert(strstr(err, "HTTP 401"), "%s", err);
     write_token("token", "rotated-token\n", 0600);
-    cr_assert_eq(sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(poll_st(st, 0, 5000), 0, "%s", err);
     cr_assert_eq(k.n, 2);
     sr_adapter_http.close(st);
-    mock_sink_fini(&k);
 }
 
 Test(http, a_token_from_the_environment_in_a_header_of_its_own)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
     setenv("SITREP_TEST_API_KEY", "k-123", 1);
-    mock_sink_init(&k);
     /* the route checks the Authorization header: token_header = Authorization sends it bare */
-    const sr_ad_options *o =
-        MOCK_OPTS(&mo, "api", dir, url_opt("/apikey"), "token_env = SITREP_TEST_API_KEY",
-                  "token_header = Authorization", ARRAY_MAP);
-    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(POLL("/apikey", "token_env = SITREP_TEST_API_KEY", "token_header = Authorization",
+                      ARRAY_MAP),
+                 0, "%s", err);
     cr_assert_eq(k.n, 2);
-    mock_sink_fini(&k);
     unsetenv("SITREP_TEST_API_KEY");
 }
 
-/* The echo route's one row: {"target": ..., "headers": {...}}. */
-#define ECHO_MAP "metric = m", "entity = e", "value = 1"
-
 Test(http, headers_and_since_in_the_url_reach_the_server)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
     setenv("SITREP_TEST_TOKEN", "tok-9", 1);
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(
-        &mo, "api", dir, url_opt("/echo?since={since}&ms={since_ms}"),
-        "header = X-Team: blue | Accept-Language: en", "token_env = SITREP_TEST_TOKEN",
-        "key = {target} {headers.x-team} {headers.accept-language} {headers.authorization} "
-        "{headers.accept}",
-        ECHO_MAP);
-    void *st = open_ok(o);
-    sr_poll_info info = {.now_ms = NOW_MS, .since_ms = T(10, 0) + 123, .timeout_ms = 5000};
-    cr_assert_eq(sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err), 0, "%s", err);
+    void *st =
+        open_ok(OPTS("/echo?since={since}&ms={since_ms}",
+                     "header = X-Team: blue | Accept-Language: en", "token_env = SITREP_TEST_TOKEN",
+                     "key = {target} {headers.x-team} {headers.accept-language} "
+                     "{headers.authorization} {headers.accept}",
+                     ECHO_MAP));
+    cr_assert_eq(poll_st(st, T(10, 0) + 123, 5000), 0, "%s", err);
     cr_assert_eq(k.n, 1, "%zu rejects: %s", k.nr, k.nr ? k.r[0].reason : "");
     cr_assert_str_eq(k.s[0].key, "/echo?since=2024-03-06T10:00:00Z&ms=1709719200123 blue en "
                                  "Bearer tok-9 application/json");
     /* before any successful poll: the epoch */
-    info.since_ms = 0;
-    cr_assert_eq(sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(k.n, 2);
-    cr_assert(strncmp(k.s[1].key, "/echo?since=1970-01-01T00:00:00Z&ms=0 ", 38) == 0, "%s",
-              k.s[1].key);
+    cr_assert_eq(poll_st(st, 0, 5000), 0, "%s", err);
+    cr_assert_eq(k.n, 1);
+    cr_assert(strncmp(k.s[0].key, "/echo?since=1970-01-01T00:00:00Z&ms=0 ", 38) == 0, "%s",
+              k.s[0].key);
     sr_adapter_http.close(st);
-    mock_sink_fini(&k);
     unsetenv("SITREP_TEST_TOKEN");
 
     /* a header of the user's own replaces the default Accept, never joins it */
-    mock_sink_init(&k);
-    o = MOCK_OPTS(&mo, "api", dir, url_opt("/echo"), "header = accept: application/vnd.x+json",
-                  "key = {head}", ECHO_MAP);
-    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(POLL("/echo", "header = accept: application/vnd.x+json", "key = {head}", ECHO_MAP),
+                 0, "%s", err);
     cr_assert_eq(k.n, 1);
     const char *head = k.s[0].key;
     cr_assert(strstr(head, "accept: application/vnd.x+json"), "%s", head);
     cr_assert_null(strstr(head, "Accept: "), "%s", head);
     cr_assert_null(strstr(head, "application/json"), "%s", head);
-    mock_sink_fini(&k);
 }
 
 Test(http, secrets_in_headers_or_the_url_are_refused)
@@ -595,19 +502,15 @@ Test(http, secrets_in_headers_or_the_url_are_refused)
         {"header = no colon here", "header: expected Name: value"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        mock_options mo;
-        const sr_ad_options *o =
-            MOCK_OPTS(&mo, "api", dir, url_opt("/array"), cases[i].opt, ARRAY_MAP);
-        const char *err = open_fails(o);
-        cr_assert(strstr(err, cases[i].want), "%s: %s", cases[i].opt, err);
+        const char *e = open_fails(OPTS("/array", cases[i].opt, ARRAY_MAP));
+        cr_assert(strstr(e, cases[i].want), "%s: %s", cases[i].opt, e);
     }
-    mock_options mo;
     const sr_ad_options *o =
         MOCK_OPTS(&mo, "api", dir, "url = http://me:pw@127.0.0.1/x", ARRAY_MAP);
     cr_assert(strstr(open_fails(o), "url: credentials in the url are refused"));
 }
 
-Test(http, urls_are_checked_at_open)
+Test(http, urls_and_options_are_checked_at_open)
 {
     static const struct {
         const char *opt, *want;
@@ -621,45 +524,33 @@ Test(http, urls_are_checked_at_open)
         {"max_size = 2G", "max_size: expected a size"},
         {"tls_verify = maybe", "tls_verify: expected yes or no"},
         {"ca_file = nowhere.pem", "ca_file: cannot read"},
+        {"token_header = X-Key", "token_header: set, but neither token_env nor token_file"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        mock_options mo;
-        const char *first = strncmp(cases[i].opt, "url", 3) == 0 ? cases[i].opt : url_opt("/array");
-        const char *second = strncmp(cases[i].opt, "url", 3) == 0 ? "items = " : cases[i].opt;
-        const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, first, second, ARRAY_MAP);
-        const char *err = open_fails(o);
-        cr_assert(strstr(err, cases[i].want), "%s: %s", cases[i].opt, err);
+        int url = strncmp(cases[i].opt, "url", 3) == 0;
+        const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url ? cases[i].opt : url_opt("/array"),
+                                           url ? "items = " : cases[i].opt, ARRAY_MAP);
+        const char *e = open_fails(o);
+        cr_assert(strstr(e, cases[i].want), "%s: %s", cases[i].opt, e);
     }
 }
 
 Test(http, a_refusing_sink_stops_the_poll)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
-    mock_sink_init(&k);
     k.refuse_after = 1;
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/array"), ARRAY_MAP);
-    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert_lt(POLL("/array", ARRAY_MAP), 0);
     cr_assert(strstr(err, "refused item 1"), "%s", err);
     cr_assert_eq(k.n, 1);
-    mock_sink_fini(&k);
 }
 
-Test(http, the_connection_is_kept_between_polls)
+Test(http, one_state_polls_again_and_again)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512];
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url_opt("/array"), ARRAY_MAP);
-    void *st = open_ok(o);
-    sr_poll_info info = {.now_ms = NOW_MS, .timeout_ms = 5000};
-    for (int i = 0; i < 3; i++)
-        cr_assert_eq(sr_adapter_http.poll(st, &info, &k.sink, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(k.n, 6);
+    void *st = open_ok(OPTS("/array", ARRAY_MAP));
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(poll_st(st, 0, 5000), 0, "%s", err);
+        cr_assert_eq(k.n, 2);
+    }
     sr_adapter_http.close(st);
-    mock_sink_fini(&k);
 }
 
 /* ---- TLS ---- */
@@ -674,55 +565,38 @@ Test(http, tls_certificates_are_verified_by_default)
         cr_skip_test("openssl is not installed");
     snprintf(url, sizeof url, "url = https://127.0.0.1:%d/doc.json", tls.port);
 
-    mock_options mo;
-    mock_sink k;
-    char err[512];
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url, ARRAY_MAP);
-    cr_assert_lt(poll_once(o, &k, 5000, err), 0, "a self-signed certificate was accepted");
+    cr_assert_lt(poll_timed(MOCK_OPTS(&mo, "api", dir, url, ARRAY_MAP), 5000), 0,
+                 "a self-signed certificate was accepted");
     cr_assert(strstr(err, "certificate"), "%s", err);
     cr_assert_eq(k.n, 0);
-    mock_sink_fini(&k);
 
     /* trusting its certificate as the CA: accepted */
-    mock_sink_init(&k);
-    o = MOCK_OPTS(&mo, "api", dir, url, "ca_file = cert.pem", ARRAY_MAP);
-    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(poll_timed(MOCK_OPTS(&mo, "api", dir, url, "ca_file = cert.pem", ARRAY_MAP), 5000),
+                 0, "%s", err);
     cr_assert_eq(k.n, 2);
-    mock_sink_fini(&k);
 
     /* tls_verify = no: accepted without a CA */
-    mock_sink_init(&k);
-    o = MOCK_OPTS(&mo, "api", dir, url, "tls_verify = no", ARRAY_MAP);
-    cr_assert_eq(poll_once(o, &k, 5000, err), 0, "%s", err);
+    cr_assert_eq(poll_timed(MOCK_OPTS(&mo, "api", dir, url, "tls_verify = no", ARRAY_MAP), 5000), 0,
+                 "%s", err);
     cr_assert_eq(k.n, 2);
-    mock_sink_fini(&k);
     th_http_stop(&tls);
 }
 
 Test(http, https_to_a_plain_http_server_fails)
 {
-    mock_options mo;
-    mock_sink k;
-    char err[512], url[300];
+    char url[300];
     snprintf(url, sizeof url, "url = https://127.0.0.1:%d/array", srv.port);
-    mock_sink_init(&k);
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url, ARRAY_MAP);
-    cr_assert_lt(poll_once(o, &k, 5000, err), 0);
+    cr_assert_lt(poll_timed(MOCK_OPTS(&mo, "api", dir, url, ARRAY_MAP), 5000), 0);
+    cr_assert(strstr(err, "GET https://127.0.0.1:"), "%s", err);
     cr_assert_eq(k.n, 0);
-    mock_sink_fini(&k);
 }
 
 #else
 
 Test(http, without_libcurl_open_says_how_to_get_it)
 {
-    mock_options mo;
-    const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, "url = http://127.0.0.1/x", ARRAY_MAP);
-    void *st = NULL;
-    char err[512];
-    cr_assert_lt(sr_adapter_http.open(o, &st, err, sizeof err), 0);
-    cr_assert(strstr(err, "libcurl4-openssl-dev"), "%s", err);
+    cr_assert(strstr(open_fails(MOCK_OPTS(&mo, "api", dir, "url = http://127.0.0.1/x", ARRAY_MAP)),
+                     "libcurl4-openssl-dev"));
 }
 
 #endif
