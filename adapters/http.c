@@ -5,9 +5,11 @@
  *
  * A poll is one GET with libcurl on an easy handle kept in the state (so
  * a connection is reused between polls), bounded by the poll's timeout
- * (connect at most HTTP_CONNECT_MS of it), limited to http and https,
- * following at most HTTP_REDIRECTS redirects (an https source never to
- * plain http), certificates verified unless tls_verify = no. The body is
+ * (HTTP_TIMEOUT_MS without one; connecting at most HTTP_CONNECT_MS of it),
+ * limited to http and https, following at most HTTP_REDIRECTS redirects
+ * (an https source never to plain http), certificates verified unless
+ * tls_verify = no. libcurl is started once (pthread_once) from open(), on
+ * the loop thread; signals are off (polls run on worker threads). The body is
  * collected up to max_size bytes (more is an error, not a truncation),
  * then handed to sr_http_map_body, which needs no network and is what the
  * fuzz target drives. A status outside 2xx is an error quoting a short,
@@ -343,6 +345,7 @@ out:
 
 #define HTTP_URL_MAX 4096
 #define HTTP_CONNECT_MS 10000 /* at most this much of a poll's timeout to connect */
+#define HTTP_TIMEOUT_MS 60000 /* when a poll comes without a budget */
 #define HTTP_REDIRECTS 5
 #define HTTP_MAX_SIZE_DEFAULT (16u << 20)
 #define HTTP_MAX_SIZE_LIMIT (1u << 30)
@@ -944,9 +947,9 @@ static int http_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, 
     if (http_request_headers(st, &headers, err, errlen) < 0)
         return -1;
 
-    long timeout =
-        info->timeout_ms > 0 && info->timeout_ms < 0x7fffffff ? (long)info->timeout_ms : 0;
-    long connect = timeout > 0 && timeout < HTTP_CONNECT_MS ? timeout : HTTP_CONNECT_MS;
+    long timeout = info->timeout_ms > 0 && info->timeout_ms < 0x7fffffff ? (long)info->timeout_ms
+                                                                         : HTTP_TIMEOUT_MS;
+    long connect = timeout < HTTP_CONNECT_MS ? timeout : HTTP_CONNECT_MS;
     st->len = 0;
     st->too_big = 0;
     st->errbuf[0] = '\0';

@@ -3,14 +3,15 @@
  * header-only like helpers.h).
  *
  * th_http_start() forks a child that binds port 0 on 127.0.0.1, tells the
- * parent the port through a pipe, and serves each connection in a child of
- * its own (so a request that hangs blocks no other): it reads the request
- * head, finds the route by the path (the query ignored) and answers with
- * Connection: close. Routes are given by the test: a status and a body,
+ * parent the port through a pipe, and serves one connection after the
+ * other (a test makes one request at a time; a request that hangs ends
+ * when its client gives up): it reads the request head, finds the route by
+ * the path (the query ignored) and answers with Connection: close. It has
+ * no children of its own, so none outlives it to be reaped by criterion. Routes are given by the test: a status and a body,
  * or a behaviour (hang until the client goes, a large body, an echo of the
  * request as JSON, a bearer token to insist on). Unknown paths get 404.
- * The server and its children die with the test process (PR_SET_PDEATHSIG)
- * or at th_http_stop().
+ * The server dies with the test process (PR_SET_PDEATHSIG) or at
+ * th_http_stop().
  *
  * th_tls_start() runs `openssl s_server -WWW` on a fresh self-signed
  * certificate for 127.0.0.1, serving the files of a directory over https,
@@ -253,7 +254,6 @@ static inline void th_http_start(th_http_server *s, const th_http_route *routes,
     int pfd[2];
     pid_t pid = th_http_fork(pfd);
     if (pid == 0) {
-        signal(SIGCHLD, SIG_IGN);
         int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1, port = -1;
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
         socklen_t alen = sizeof a;
@@ -265,18 +265,11 @@ static inline void th_http_start(th_http_server *s, const th_http_route *routes,
         if (write(pfd[1], &port, sizeof port) != sizeof port || port < 0)
             _exit(1);
         close(pfd[1]);
-        pid_t me = getpid();
         for (;;) {
             int fd = accept(ls, NULL, NULL);
             if (fd < 0)
                 continue;
-            if (fork() == 0) {
-                th_http_die_with_parent(me);
-                close(ls);
-                th_http_serve(fd, routes, n);
-                close(fd);
-                _exit(0);
-            }
+            th_http_serve(fd, routes, n);
             close(fd);
         }
     }
