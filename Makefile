@@ -20,7 +20,7 @@ ifeq ($(shell pkg-config --exists libcurl && echo yes),yes)
 PKGS += libcurl
 HAVE_DEFS := -DSR_HAVE_CURL
 else
-$(info libcurl not found: the http adapter is left out (apt-get install libcurl4-openssl-dev))
+$(info libcurl not found: sources of type http will refuse to start (apt-get install libcurl4-openssl-dev))
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(HAVE_DEFS)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

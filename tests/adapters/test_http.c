@@ -110,6 +110,35 @@ static void teardown(void)
 
 TestSuite(http, .init = setup, .fini = teardown, .timeout = 30);
 
+/* Opens the adapter expecting a failure; returns its message. */
+static const char *open_fails(const sr_ad_options *o)
+{
+    void *st = NULL;
+    err[0] = '\0';
+    cr_assert_lt(sr_adapter_http.open(o, &st, err, sizeof err), 0, "open did not fail");
+    cr_assert_null(st);
+    cr_assert_neq(err[0], '\0', "no message");
+    return err;
+}
+
+#define ARRAY_MAP "metric = m", "entity = force/a", "time = t", "value = v", "key = id"
+
+Test(http, registered_with_its_options)
+{
+    const sr_adapter *a = sr_registry_find("http");
+    cr_assert_eq(a, &sr_adapter_http);
+    const char *want[] = {"url",     "items",    "token_env", "token_file", "tls_verify",
+                          "ca_file", "max_size", "metric",    "entity",     "value"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int found = 0;
+        for (const sr_ad_option_spec *s = a->options; s->key; s++)
+            found |= strcmp(s->key, want[i]) == 0;
+        cr_assert(found, "no option %s", want[i]);
+    }
+}
+
+#ifdef SR_HAVE_CURL
+
 static char url_buf[8][256];
 static int url_next;
 
@@ -132,17 +161,6 @@ static void *open_ok(const sr_ad_options *o)
     char e[512] = "";
     cr_assert_eq(sr_adapter_http.open(o, &st, e, sizeof e), 0, "open failed: %s", e);
     return st;
-}
-
-/* Opens the adapter expecting a failure; returns its message. */
-static const char *open_fails(const sr_ad_options *o)
-{
-    void *st = NULL;
-    err[0] = '\0';
-    cr_assert_lt(sr_adapter_http.open(o, &st, err, sizeof err), 0, "open did not fail");
-    cr_assert_null(st);
-    cr_assert_neq(err[0], '\0', "no message");
-    return err;
 }
 
 /* Polls st into k (emptied first); the message in err. */
@@ -193,8 +211,6 @@ static const mock_reject *find_where(const char *where)
         "entity = seattle/{unit.precinct}/{unit.beat}", "time = queued", "value = seconds",        \
         "key = id", "where = escalated != true"
 
-#define ARRAY_MAP "metric = m", "entity = force/a", "time = t", "value = v", "key = id"
-
 /* The echo route's one row: {"target": ..., "headers": {...}, "head": ...}. */
 #define ECHO_MAP "metric = m", "entity = e", "value = 1"
 
@@ -236,22 +252,6 @@ static void write_token(const char *name, const char *token, mode_t mode)
     th_write_file(p, token);
     cr_assert_eq(chmod(p, mode), 0);
 }
-
-Test(http, registered_with_its_options)
-{
-    const sr_adapter *a = sr_registry_find("http");
-    cr_assert_eq(a, &sr_adapter_http);
-    const char *want[] = {"url",     "items",    "token_env", "token_file", "tls_verify",
-                          "ca_file", "max_size", "metric",    "entity",     "value"};
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        int found = 0;
-        for (const sr_ad_option_spec *s = a->options; s->key; s++)
-            found |= strcmp(s->key, want[i]) == 0;
-        cr_assert(found, "no option %s", want[i]);
-    }
-}
-
-#ifdef SR_HAVE_CURL
 
 Test(http, items_path_nested_fields_and_value_kinds)
 {

@@ -31,6 +31,8 @@ static void teardown(void)
 
 TestSuite(http_cli, .init = setup, .fini = teardown, .timeout = 60);
 
+#ifdef SR_HAVE_CURL
+
 /* ISO-8601 UTC of now minus ago seconds. */
 static void iso_ago(char *buf, size_t len, long ago)
 {
@@ -146,3 +148,22 @@ Test(http_cli, collect_once_then_query_and_rejects)
     free(out);
     free(err);
 }
+
+#else
+
+Test(http_cli, without_libcurl_the_source_fails_saying_why)
+{
+    char cfg[512];
+    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+    th_write_file(cfg, "[sitrep]\ncache = cache.db\n[metric.m]\nkind = gauge\n"
+                       "[adapter.api]\ntype = http\nurl = http://127.0.0.1:1/x\n"
+                       "metric = m\nentity = e\nvalue = 1\n");
+    char *out, *err;
+    char *collect[] = {"collect", "--once", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, collect, &out, &err), 1, "%s%s", out, err);
+    cr_assert(strstr(out, "apt-get install libcurl4-openssl-dev"), "%s", out);
+    free(out);
+    free(err);
+}
+
+#endif
