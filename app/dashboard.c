@@ -27,7 +27,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "../adapters/registry.h"
 #include "../tui/screen.h"
 #include "loop.h"
 #include "xalloc.h"
@@ -306,7 +305,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     sr_collector_on_report(d.col, on_report, &d);
     for (size_t i = 0; i < cfg->n_adapters; i++) {
         const sr_cfg_adapter *a = &cfg->adapters[i];
-        const sr_adapter *ad = sr_registry_find(a->type);
+        const sr_adapter *ad = sr_plugins_adapter(o->adapters, i);
         if (!ad)
             continue;
         sr_ad_option *v = xcalloc(a->n_opts + 1, sizeof *v);

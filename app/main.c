@@ -29,6 +29,7 @@
 #include "dashboard.h"
 #include "ingest.h"
 #include "loop.h"
+#include "plugin.h"
 #include "xalloc.h"
 
 #ifndef SITREP_VERSION
@@ -184,6 +185,24 @@ static sr_config *load_config(const char *arg)
     sr_cfg_errors_fini(&errs);
     free(path);
     return cfg;
+}
+
+/* The adapter type of every source, plugins loaded; exits 2 with every
+ * problem on stderr (cfg is freed first). */
+static sr_plugins *load_adapters(sr_config *cfg)
+{
+    sr_plugins *pl = NULL;
+    sr_cfg_errors errs = {0};
+    int rc = sr_plugins_load(cfg, &pl, &errs);
+    if (rc) {
+        print_config_errors(&errs);
+        if (errs.n == 0)
+            fprintf(stderr, "%s: %s\n", cfg->path, sr_strerror(rc));
+        sr_cfg_errors_fini(&errs);
+        sr_config_destroy(cfg);
+        exit(SR_EXIT_USAGE);
+    }
+    return pl;
 }
 
 /* mkdir -p of the directory that will hold path. */
@@ -353,6 +372,7 @@ static int cmd_collect(int argc, char **argv)
     parsed p;
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_plugins *pl = load_adapters(cfg);
     sr_store *st = open_cache(cfg, 0);
 
     uv_loop_t loop;
@@ -364,16 +384,7 @@ static int cmd_collect(int argc, char **argv)
     sr_collector_on_report(c.col, on_report, &c);
     for (size_t i = 0; i < cfg->n_adapters; i++) {
         const sr_cfg_adapter *a = &cfg->adapters[i];
-        const sr_adapter *ad = sr_registry_find(a->type);
-        if (!ad) {
-            fprintf(stderr, "%s:%d: adapter type '%s' is not built into this sitrep\n", cfg->path,
-                    a->line, a->type);
-            sr_collector_destroy(c.col);
-            uv_loop_close(&loop);
-            sr_store_close(st);
-            sr_config_destroy(cfg);
-            return SR_EXIT_USAGE;
-        }
+        const sr_adapter *ad = sr_plugins_adapter(pl, i);
         sr_ad_option *v = xcalloc(a->n_opts + 1, sizeof *v);
         sr_ad_options o;
         sr_cfg_adapter_options(cfg, a, v, &o);
@@ -401,6 +412,7 @@ static int cmd_collect(int argc, char **argv)
     uv_run(&loop, UV_RUN_DEFAULT);
     int rc = uv_loop_close(&loop);
     sr_collector_destroy(c.col);
+    sr_plugins_destroy(pl);
     sr_store_close(st);
     sr_config_destroy(cfg);
     free(c.done);
@@ -883,8 +895,19 @@ static int cmd_check_config(int argc, char **argv)
     if (!arg && p.npos == 1)
         arg = p.pos[0];
     sr_config *cfg = load_config(arg); /* exits 2 with every error */
+    sr_plugins *pl = load_adapters(cfg);
     printf("%s: ok: %zu metrics, %zu adapters, %zu panels; cache %s\n", cfg->path, cfg->metrics.n,
            cfg->n_adapters, cfg->n_panels, cfg->cache);
+    for (size_t i = 0; i < cfg->n_adapters; i++) {
+        const sr_cfg_adapter *a = &cfg->adapters[i];
+        if (strcmp(a->type, SR_PLUGIN_TYPE) == 0)
+            printf("%s:%d: [adapter.%s] plugin '%s' (adapter ABI %u): %s\n", cfg->path, a->line,
+                   a->name, sr_plugins_adapter(pl, i)->type,
+                   (unsigned)sr_plugins_adapter(pl, i)->abi_version,
+                   sr_plugins_adapter(pl, i)->description ? sr_plugins_adapter(pl, i)->description
+                                                          : "");
+    }
+    sr_plugins_destroy(pl);
     sr_config_destroy(cfg);
     return SR_EXIT_OK;
 }
@@ -1014,6 +1037,7 @@ static int cmd_dashboard(int argc, char **argv)
     parsed p;
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_plugins *pl = load_adapters(cfg);
     sr_store *st = open_cache(cfg, 0);
     const char *name = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
     sr_theme *theme = NULL;
@@ -1022,17 +1046,19 @@ static int cmd_dashboard(int argc, char **argv)
     if (sr_dashboard_theme(cfg, name, &theme, err, sizeof err) && strcmp(name, "default") != 0) {
         fprintf(stderr, "%s\n", err);
         sr_store_close(st);
+        sr_plugins_destroy(pl);
         sr_config_destroy(cfg);
         return SR_EXIT_USAGE;
     }
     err[0] = 0;
     const char *nc = getenv("NO_COLOR");
-    sr_dashboard_opts o = {.no_color = nc && *nc, .theme = theme};
+    sr_dashboard_opts o = {.no_color = nc && *nc, .theme = theme, .adapters = pl};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
         fprintf(stderr, "sitrep: %s\n", err[0] ? err : sr_strerror(rc));
     sr_screen_theme_destroy(theme);
     sr_store_close(st);
+    sr_plugins_destroy(pl);
     sr_config_destroy(cfg);
     return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
@@ -1153,6 +1179,12 @@ static void help_config(FILE *f)
                     fprintf(f, "    %-10s %s%s\n", o->key, o->help,
                             o->required ? " (required)" : "");
             }
+            fprintf(f,
+                    "  type = %s: an adapter loaded at run time; its own keys, and the "
+                    "plugin's:\n",
+                    SR_PLUGIN_TYPE);
+            for (const sr_ad_option_spec *o = sr_plugin_keys; o->key; o++)
+                fprintf(f, "    %-10s %s%s\n", o->key, o->help, o->required ? " (required)" : "");
         }
         fprintf(f, "\n");
     }
