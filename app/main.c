@@ -356,6 +356,7 @@ static int cmd_collect(int argc, char **argv)
     sr_store *st = open_cache(cfg, 0);
 
     uv_loop_t loop;
+    sr_collector_size_pool(cfg->n_adapters);
     uv_loop_init(&loop);
     collect_ctx c = {.loop = &loop, .cfg = cfg, .st = st, .once = opt(self, &p, "--once") != NULL};
     c.done = xcalloc(cfg->n_adapters + 1, 1);
