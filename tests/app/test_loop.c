@@ -364,7 +364,7 @@ Test(loop, sources_stuck_past_their_timeout_do_not_delay_another, .timeout = 30)
         char name[16];
         snprintf(name, sizeof name, "stuck%d", i);
         sr_ad_options opts = {.v = NULL, .n = 0, .name = name, .config_dir = "."};
-        cr_assert_eq(sr_collector_add(col, &stuck_adapter, &opts, 10, 50), 0);
+        cr_assert_eq(sr_collector_add(col, &stuck_adapter, &opts, 10, 1), 0);
     }
     sr_ad_options fast = {.v = NULL, .n = 0, .name = "fast", .config_dir = "."};
     cr_assert_eq(sr_collector_add(col, &test_adapter, &fast, 10, 1000), 0);
