@@ -53,8 +53,7 @@ static inline int mock_emit(sr_sink *k, const sr_ad_sample *smp)
     return 0;
 }
 
-static inline int mock_reject_cb(sr_sink *k, const char *where, const char *raw,
-                                 const char *reason)
+static inline int mock_reject_cb(sr_sink *k, const char *where, const char *raw, const char *reason)
 {
     mock_sink *m = (mock_sink *)k;
     if (m->nr == m->rcap) {
@@ -111,7 +110,11 @@ static inline const sr_ad_options *mock_opts(mock_options *o, const char *name, 
 {
     memset(o, 0, sizeof *o);
     for (size_t i = 0; i < n && i < 32; i++) {
-        snprintf(o->text[i], sizeof o->text[i], "%s", kv[i]);
+        size_t l = strlen(kv[i]);
+        if (l >= sizeof o->text[i])
+            l = sizeof o->text[i] - 1;
+        memcpy(o->text[i], kv[i], l);
+        o->text[i][l] = '\0';
         char *eq = strchr(o->text[i], '=');
         char *val = eq ? eq + 1 : o->text[i] + strlen(o->text[i]);
         if (eq)
@@ -136,8 +139,8 @@ static inline const sr_ad_options *mock_opts(mock_options *o, const char *name, 
     return &o->opts;
 }
 
-#define MOCK_OPTS(o, name, dir, ...)                                                            \
-    mock_opts((o), (name), (dir), (const char *const[]){__VA_ARGS__},                           \
+#define MOCK_OPTS(o, name, dir, ...)                                                               \
+    mock_opts((o), (name), (dir), (const char *const[]){__VA_ARGS__},                              \
               sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 #endif
