@@ -745,8 +745,9 @@ static sr_ms at_opt(const command *c, const parsed *p, const sr_config *cfg, sr_
         return t + 1; /* windows end before their end: keep the newest sample in */
     }
     if (sr_parse_time(v, cfg->timezone, &t))
-        die_usage(c, "--at: expected ISO-8601 (2023-12-31T18:00), epoch seconds or latest, got "
-                     "'%s'",
+        die_usage(c,
+                  "--at: expected ISO-8601 (2023-12-31T18:00), epoch seconds or latest, got "
+                  "'%s'",
                   v);
     return t;
 }
@@ -1041,12 +1042,19 @@ static void sources_table(const sr_config *cfg, const sr_source_list *l, sr_ms n
                    right ? 0 : w[c] - width, "");
             used += (c ? 2 : 0) + w[c];
         }
+        /* the last error at the end of the row; on a narrow terminal, on a
+         * line of its own below the row */
         const char *err = i == 0 ? "LAST ERROR" : l->v[i - 1].h.last_error;
         char e[1024];
         int room = cols > 0 ? cols - used - 2 : -1;
-        if (*err && (room < 0 || room >= 8))
-            printf("  %s", sr_screen_text(err, room, utf8, e, sizeof e));
-        printf("\n");
+        if (room < 0 || room >= 20) {
+            printf("%s%s\n", *err ? "  " : "", sr_screen_text(err, room, utf8, e, sizeof e));
+        } else {
+            printf("\n");
+            if (i > 0 && *err)
+                printf("    last error: %s\n",
+                       sr_screen_text(err, cols > 17 ? cols - 16 : 1, utf8, e, sizeof e));
+        }
     }
     bool unpolled = false;
     for (size_t i = 0; i < l->n_configured; i++)

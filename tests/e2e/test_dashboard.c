@@ -324,3 +324,27 @@ Test(e2e, sources_view_at_80x24)
     tmux_keys(&T, "Escape");
     cr_assert(tmux_wait_gone(&T, "Sources ·", 10), "%s", T.capture);
 }
+
+/* `sitrep sources` on a terminal: the last error fits the width, on its own
+ * line when the table leaves no room beside it. */
+Test(e2e, sources_command_on_a_narrow_terminal)
+{
+    sources_config();
+    char *out, *err;
+    char *argv[] = {"collect", "--once", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 1, "broken fails: %s%s", out, err);
+    free(out);
+    free(err);
+    char script[600], text[2400], cmd[700];
+    const char *b = th_sitrep_bin();
+    snprintf(script, sizeof script, "%s/sources.sh", dir);
+    snprintf(text, sizeof text, "LANG=C.UTF-8 '%s%s%s' sources --config '%s'\nsleep 30\n",
+             b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b, cfg);
+    th_write_file(script, text);
+    snprintf(cmd, sizeof cmd, "sh %s", script);
+    tmux_start(&T, 100, 12, cmd);
+    wait_for("    last error: cannot open", 10);
+    const char *s = tmux_capture(&T);
+    cr_assert_null(strstr(s, "LAST ERROR"), "no room for the column:\n%s", s);
+    cr_assert(strstr(s, "broken") && strstr(s, "failing"), "%s", s);
+}
