@@ -170,13 +170,14 @@ int sr_http_path_check(const char *path, char *err, size_t errlen)
         return 0;
     size_t n = strlen(path);
     if (path[0] == '.' || path[n - 1] == '.' || strstr(path, "..")) {
-        snprintf(err, errlen,
-                 "items: expected names separated by single dots (data.incidents), got '%s'", path);
+        sr_map_errf(err, errlen,
+                    "items: expected names separated by single dots (data.incidents), got '%s'",
+                    path);
         return -1;
     }
     for (const char *p = path; *p; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            snprintf(err, errlen, "items: a control character in the path");
+            sr_map_errf(err, errlen, "items: a control character in the path");
             return -1;
         }
     }
@@ -217,27 +218,27 @@ int sr_http_pick(const json_t *doc, const char *path, const json_t **out, char *
             }
             if (!next) {
                 http_member_names(cur, names, sizeof names);
-                snprintf(err, errlen, "items: no member '%.*s' in %s (its members: %s)",
-                         (int)(n > 64 ? 64 : n), p, at, names[0] ? names : "none");
+                sr_map_errf(err, errlen, "items: no member '%.*s' in %s (its members: %s)",
+                            (int)(n > 64 ? 64 : n), p, at, names[0] ? names : "none");
                 return -1;
             }
         } else if (json_is_array(cur)) {
             size_t i;
             if (http_index(p, n, &i) < 0) {
-                snprintf(err, errlen,
-                         "items: %s is an array; expected an index such as 0 instead of '%.*s'", at,
-                         (int)(n > 64 ? 64 : n), p);
+                sr_map_errf(err, errlen,
+                            "items: %s is an array; expected an index such as 0 instead of '%.*s'",
+                            at, (int)(n > 64 ? 64 : n), p);
                 return -1;
             }
             next = json_array_get(cur, i);
             if (!next) {
-                snprintf(err, errlen, "items: %s has %zu elements, no element %zu", at,
-                         json_array_size(cur), i);
+                sr_map_errf(err, errlen, "items: %s has %zu elements, no element %zu", at,
+                            json_array_size(cur), i);
                 return -1;
             }
         } else {
-            snprintf(err, errlen, "items: %s is %s, nothing can be picked in it", at,
-                     http_json_kind(cur));
+            sr_map_errf(err, errlen, "items: %s is %s, nothing can be picked in it", at,
+                        http_json_kind(cur));
             return -1;
         }
         size_t done = (size_t)(p - (path ? path : "")) + n;
@@ -260,10 +261,10 @@ static json_t *http_parse(const char *body, size_t len, char *err, size_t errlen
         char text[sizeof je.text];
         http_clean(je.text, sizeof je.text, text, sizeof text, 0);
         if (len == 0)
-            snprintf(err, errlen, "the response is empty, expected a JSON document");
+            sr_map_errf(err, errlen, "the response is empty, expected a JSON document");
         else
-            snprintf(err, errlen, "the response is not JSON: line %d column %d: %s", je.line,
-                     je.column, text);
+            sr_map_errf(err, errlen, "the response is not JSON: line %d column %d: %s", je.line,
+                        je.column, text);
     }
     return doc;
 }
@@ -304,10 +305,10 @@ int sr_http_map_body(const sr_map *m, const char *items, const char *body, size_
         char names[HTTP_NAMES_MAX] = "";
         if (json_is_object(arr))
             http_member_names(arr, names, sizeof names);
-        snprintf(err, errlen, "items: %s%s%s is %s, not an array%s%s%s",
-                 items && *items ? "'" : "the document", items && *items ? items : "",
-                 items && *items ? "'" : "", http_json_kind(arr), names[0] ? " (its members: " : "",
-                 names, names[0] ? "; set items)" : "");
+        sr_map_errf(err, errlen, "items: %s%s%s is %s, not an array%s%s%s",
+                    items && *items ? "'" : "the document", items && *items ? items : "",
+                    items && *items ? "'" : "", http_json_kind(arr),
+                    names[0] ? " (its members: " : "", names, names[0] ? "; set items)" : "");
         goto out;
     }
 
@@ -315,14 +316,14 @@ int sr_http_map_body(const sr_map *m, const char *items, const char *body, size_
     const char **vals = calloc(nf ? nf : 1, sizeof *vals);
     char *vbuf = malloc(HTTP_VALUES_MAX), *raw = malloc(HTTP_RAW_MAX);
     if (!vals || !vbuf || !raw) {
-        snprintf(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
     } else {
         counts->items = json_array_size(arr);
         rc = 0;
         for (size_t i = 0; i < counts->items; i++) {
             int r = http_map_item(m, json_array_get(arr, i), i, now_ms, sink, vals, vbuf, raw);
             if (r < 0) {
-                snprintf(err, errlen, "the cache refused item %zu; stopped", i);
+                sr_map_errf(err, errlen, "the cache refused item %zu; stopped", i);
                 rc = -1;
                 break;
             }
@@ -475,11 +476,11 @@ static int http_check_url(const char *tmpl, int *https, char *err, size_t errlen
     char url[HTTP_URL_MAX], bad[48];
     int rc = http_expand(tmpl, 1709683200000, url, sizeof url, bad, sizeof bad);
     if (rc == -2) {
-        snprintf(err, errlen, "url: unknown placeholder %s (known: {since}, {since_ms})", bad);
+        sr_map_errf(err, errlen, "url: unknown placeholder %s (known: {since}, {since_ms})", bad);
         return -1;
     }
     if (rc < 0) {
-        snprintf(err, errlen, "url: longer than %d bytes", HTTP_URL_MAX - 1);
+        sr_map_errf(err, errlen, "url: longer than %d bytes", HTTP_URL_MAX - 1);
         return -1;
     }
     if (http_ieq(url, "https://", 8)) {
@@ -487,18 +488,18 @@ static int http_check_url(const char *tmpl, int *https, char *err, size_t errlen
     } else if (http_ieq(url, "http://", 7)) {
         *https = 0;
     } else {
-        snprintf(err, errlen, "url: expected http://... or https://..., got '%.80s'", url);
+        sr_map_errf(err, errlen, "url: expected http://... or https://..., got '%.80s'", url);
         return -1;
     }
     for (const char *p = url; *p; p++) {
         if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
-            snprintf(err, errlen, "url: blanks and control characters must be %%-encoded");
+            sr_map_errf(err, errlen, "url: blanks and control characters must be %%-encoded");
             return -1;
         }
     }
     CURLU *u = curl_url();
     if (!u) {
-        snprintf(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
         return -1;
     }
     CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
@@ -509,12 +510,12 @@ static int http_check_url(const char *tmpl, int *https, char *err, size_t errlen
         uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
     rc = 0;
     if (uc != CURLUE_OK) {
-        snprintf(err, errlen, "url: %s: '%.80s'", curl_url_strerror(uc), url);
+        sr_map_errf(err, errlen, "url: %s: '%.80s'", curl_url_strerror(uc), url);
         rc = -1;
     } else if (user) {
-        snprintf(err, errlen,
-                 "url: credentials in the url are refused (a secret in the config); use "
-                 "token_env or token_file");
+        sr_map_errf(err, errlen,
+                    "url: credentials in the url are refused (a secret in the config); use "
+                    "token_env or token_file");
         rc = -1;
     }
     curl_free(user);
@@ -577,31 +578,31 @@ static int http_parse_headers(http_state *st, const char *text, char *err, size_
         const char *colon = memchr(s, ':', (size_t)(e - s));
         size_t nlen = colon ? (size_t)(colon - s) : 0;
         if (!colon || !http_header_name_ok(s, nlen)) {
-            snprintf(err, errlen, "header: expected Name: value, got '%.*s'", (int)(e - s), s);
+            sr_map_errf(err, errlen, "header: expected Name: value, got '%.*s'", (int)(e - s), s);
             return -1;
         }
         for (const char *c = s; c < e; c++) {
             if ((unsigned char)*c < 0x20 && *c != '\t') {
-                snprintf(err, errlen, "header: a control character in '%.*s'", (int)nlen, s);
+                sr_map_errf(err, errlen, "header: a control character in '%.*s'", (int)nlen, s);
                 return -1;
             }
         }
         if (http_secret_header(s, nlen)) {
-            snprintf(err, errlen,
-                     "header: '%.*s' looks like it carries a secret, and secrets never go in "
-                     "the config: put the value in a file or variable named by token_file or "
-                     "token_env, with token_header = %.*s",
-                     (int)nlen, s, (int)nlen, s);
+            sr_map_errf(err, errlen,
+                        "header: '%.*s' looks like it carries a secret, and secrets never go in "
+                        "the config: put the value in a file or variable named by token_file or "
+                        "token_env, with token_header = %.*s",
+                        (int)nlen, s, (int)nlen, s);
             return -1;
         }
         char **h = realloc(st->headers, (st->n_headers + 1) * sizeof *h);
         if (!h) {
-            snprintf(err, errlen, "out of memory");
+            sr_map_errf(err, errlen, "out of memory");
             return -1;
         }
         st->headers = h;
         if (!(h[st->n_headers] = malloc((size_t)(e - s) + 1))) {
-            snprintf(err, errlen, "out of memory");
+            sr_map_errf(err, errlen, "out of memory");
             return -1;
         }
         memcpy(h[st->n_headers], s, (size_t)(e - s));
@@ -633,7 +634,7 @@ static int http_token(const http_state *st, char **out, char *err, size_t errlen
     if (sr_map_secret(&o, "token", out, err, errlen) < 0)
         return -1;
     if (!*out) {
-        snprintf(err, errlen, "%s: no token", st->token_opt.key);
+        sr_map_errf(err, errlen, "%s: no token", st->token_opt.key);
         return -1;
     }
     size_t n = strlen(*out);
@@ -643,7 +644,7 @@ static int http_token(const http_state *st, char **out, char *err, size_t errlen
             bad = "contains a control character";
     }
     if (bad) {
-        snprintf(err, errlen, "%s: the token %s", st->token_opt.key, bad);
+        sr_map_errf(err, errlen, "%s: the token %s", st->token_opt.key, bad);
         http_wipe(*out);
         free(*out);
         *out = NULL;
@@ -731,7 +732,7 @@ static int http_setup_curl(http_state *st, int https, int verify, const char *ca
         HTTP_SET(CURLOPT_CAINFO, ca);
 #undef HTTP_SET
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "libcurl refused an option: %s", curl_easy_strerror(rc));
+        sr_map_errf(err, errlen, "libcurl refused an option: %s", curl_easy_strerror(rc));
         return -1;
     }
     return 0;
@@ -745,7 +746,7 @@ static int http_open_options(const sr_ad_options *opts, http_state *st, char *er
 
     v = sr_ad_opt(opts, "url");
     if (!v || !*v) {
-        snprintf(err, errlen, "url: required, the address of a JSON document");
+        sr_map_errf(err, errlen, "url: required, the address of a JSON document");
         return -1;
     }
     if (http_check_url(v, &https, err, errlen) < 0)
@@ -760,8 +761,8 @@ static int http_open_options(const sr_ad_options *opts, http_state *st, char *er
 
     st->max_size = HTTP_MAX_SIZE_DEFAULT;
     if ((v = sr_ad_opt(opts, "max_size")) && http_parse_size(v, &st->max_size) < 0) {
-        snprintf(err, errlen,
-                 "max_size: expected a size from 1 to 1G such as 16M or 512k, got '%s'", v);
+        sr_map_errf(err, errlen,
+                    "max_size: expected a size from 1 to 1G such as 16M or 512k, got '%s'", v);
         return -1;
     }
     if ((v = sr_ad_opt(opts, "tls_verify"))) {
@@ -770,17 +771,17 @@ static int http_open_options(const sr_ad_options *opts, http_state *st, char *er
         else if (strcmp(v, "no") == 0)
             verify = 0;
         else {
-            snprintf(err, errlen, "tls_verify: expected yes or no, got '%s'", v);
+            sr_map_errf(err, errlen, "tls_verify: expected yes or no, got '%s'", v);
             return -1;
         }
     }
     if ((v = sr_ad_opt(opts, "ca_file"))) {
         if (sr_map_path(opts, v, ca, sizeof ca) < 0) {
-            snprintf(err, errlen, "ca_file: path too long");
+            sr_map_errf(err, errlen, "ca_file: path too long");
             return -1;
         }
         if (access(ca, R_OK) != 0) {
-            snprintf(err, errlen, "ca_file: cannot read %s: %s", ca, strerror(errno));
+            sr_map_errf(err, errlen, "ca_file: cannot read %s: %s", ca, strerror(errno));
             return -1;
         }
     }
@@ -788,8 +789,8 @@ static int http_open_options(const sr_ad_options *opts, http_state *st, char *er
         return -1;
     if ((v = sr_ad_opt(opts, "token_header"))) {
         if (!http_header_name_ok(v, strlen(v))) {
-            snprintf(err, errlen,
-                     "token_header: expected a header name such as X-Api-Key, got '%s'", v);
+            sr_map_errf(err, errlen,
+                        "token_header: expected a header name such as X-Api-Key, got '%s'", v);
             return -1;
         }
         if (!(st->token_header = http_strdup(v)))
@@ -815,7 +816,7 @@ static int http_open_options(const sr_ad_options *opts, http_state *st, char *er
         http_wipe(token);
         free(token);
     } else if (st->token_header) {
-        snprintf(err, errlen, "token_header: set, but neither token_env nor token_file is");
+        sr_map_errf(err, errlen, "token_header: set, but neither token_env nor token_file is");
         return -1;
     }
 
@@ -825,7 +826,7 @@ static int http_open_options(const sr_ad_options *opts, http_state *st, char *er
         goto oom;
     return http_setup_curl(st, https, verify, sr_ad_opt(opts, "ca_file") ? ca : NULL, err, errlen);
 oom:
-    snprintf(err, errlen, "out of memory");
+    sr_map_errf(err, errlen, "out of memory");
     return -1;
 }
 
@@ -833,12 +834,12 @@ static int http_open(const sr_ad_options *opts, void **state, char *err, size_t 
 {
     pthread_once(&http_once, http_global_init);
     if (http_global_rc != CURLE_OK) {
-        snprintf(err, errlen, "libcurl could not start: %s", curl_easy_strerror(http_global_rc));
+        sr_map_errf(err, errlen, "libcurl could not start: %s", curl_easy_strerror(http_global_rc));
         return -1;
     }
     http_state *st = calloc(1, sizeof *st);
     if (!st) {
-        snprintf(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
         return -1;
     }
     if (http_open_options(opts, st, err, errlen) < 0) {
@@ -896,7 +897,7 @@ static int http_request_headers(const http_state *st, struct curl_slist **out, c
     }
     if (rc < 0) {
         curl_slist_free_all(list);
-        snprintf(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
         return -1;
     }
     *out = list;
@@ -922,13 +923,13 @@ static void http_transfer_error(const http_state *st, CURLcode rc, const char *u
             snprintf(size, sizeof size, "%zuk", st->max_size >> 10);
         else
             snprintf(size, sizeof size, "%zu bytes", st->max_size);
-        snprintf(err, errlen, "GET %s: the response is larger than max_size (%s)", url, size);
+        sr_map_errf(err, errlen, "GET %s: the response is larger than max_size (%s)", url, size);
         return;
     }
     char msg[CURL_ERROR_SIZE];
     http_clean(st->errbuf[0] ? st->errbuf : curl_easy_strerror(rc), CURL_ERROR_SIZE, msg,
                sizeof msg, 0);
-    snprintf(err, errlen, "GET %s: %s", url, msg);
+    sr_map_errf(err, errlen, "GET %s: %s", url, msg);
 }
 
 static int http_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, size_t errlen)
@@ -940,7 +941,7 @@ static int http_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, 
     info->more = 0;
     info->cursor_ms = 0;
     if (http_expand(st->url, info->since_ms, url, sizeof url, bad, sizeof bad) < 0) {
-        snprintf(err, errlen, "url: longer than %d bytes", HTTP_URL_MAX - 1);
+        sr_map_errf(err, errlen, "url: longer than %d bytes", HTTP_URL_MAX - 1);
         return -1;
     }
     struct curl_slist *headers;
@@ -970,7 +971,8 @@ static int http_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, 
     } else if (status < 200 || status >= 300) {
         char excerpt[HTTP_EXCERPT_MAX];
         http_clean(st->body ? st->body : "", st->len, excerpt, sizeof excerpt, 1);
-        snprintf(err, errlen, "GET %s: HTTP %ld%s%s", url, status, excerpt[0] ? ": " : "", excerpt);
+        sr_map_errf(err, errlen, "GET %s: HTTP %ld%s%s", url, status, excerpt[0] ? ": " : "",
+                    excerpt);
     } else if (status == 204) {
         ret = 0;
     } else {
@@ -979,7 +981,7 @@ static int http_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, 
         ret = sr_http_map_body(st->map, st->items, st->body, st->len, info->now_ms, sink, &counts,
                                why, sizeof why);
         if (ret < 0)
-            snprintf(err, errlen, "GET %s: %s", url, why);
+            sr_map_errf(err, errlen, "GET %s: %s", url, why);
     }
     /* a large body is not kept between polls */
     if (st->cap > (1u << 20)) {
@@ -1002,9 +1004,9 @@ static int http_open(const sr_ad_options *opts, void **state, char *err, size_t 
 {
     (void)opts;
     (void)state;
-    snprintf(err, errlen,
-             "this sitrep was built without libcurl (apt-get install libcurl4-openssl-dev, "
-             "then rebuild)");
+    sr_map_errf(err, errlen,
+                "this sitrep was built without libcurl (apt-get install libcurl4-openssl-dev, "
+                "then rebuild)");
     return -1;
 }
 
@@ -1013,7 +1015,7 @@ static int http_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, 
     (void)state;
     (void)info;
     (void)sink;
-    snprintf(err, errlen, "this sitrep was built without libcurl");
+    sr_map_errf(err, errlen, "this sitrep was built without libcurl");
     return -1;
 }
 
