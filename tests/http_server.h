@@ -6,12 +6,12 @@
  * parent the port through a pipe, and serves one connection after the
  * other (a test makes one request at a time; a request that hangs ends
  * when its client gives up): it reads the request head, finds the route by
- * the path (the query ignored) and answers with Connection: close. It has
- * no children of its own, so none outlives it to be reaped by criterion. Routes are given by the test: a status and a body,
- * or a behaviour (hang until the client goes, a large body, an echo of the
- * request as JSON, a bearer token to insist on). Unknown paths get 404.
- * The server dies with the test process (PR_SET_PDEATHSIG) or at
- * th_http_stop().
+ * the path (the query ignored) and answers with Connection: close. Routes
+ * are given by the test: a status and a body, or a behaviour (hang until
+ * the client goes, a large body, an echo of the request as JSON, a bearer
+ * token to insist on). Unknown paths get 404. The server has no children
+ * and keeps none of the test's descriptors; it dies with the test process
+ * (PR_SET_PDEATHSIG) or at th_http_stop().
  *
  * th_tls_start() runs `openssl s_server -WWW` on a fresh self-signed
  * certificate for 127.0.0.1, serving the files of a directory over https,
@@ -231,8 +231,9 @@ static inline void th_http_serve(int fd, const th_http_route *routes, size_t n)
         ;
 }
 
-/* Forks a child that dies with this process and writes to pfd[1], which
- * the parent reads from pfd[0]. Returns as fork() does. */
+/* Forks a child that dies with this process, holds no descriptor of it
+ * but pfd[1], and writes there what the parent reads from pfd[0]. Returns
+ * as fork() does. */
 static inline pid_t th_http_fork(int pfd[2])
 {
     cr_assert_eq(pipe(pfd), 0);
@@ -241,7 +242,11 @@ static inline pid_t th_http_fork(int pfd[2])
     cr_assert_neq(pid, -1);
     if (pid == 0) {
         th_http_die_with_parent(parent);
-        close(pfd[0]);
+        /* keep none of the test process's descriptors (criterion's own among them) */
+        for (int fd = 3; fd < 1024; fd++) {
+            if (fd != pfd[1])
+                close(fd);
+        }
     } else {
         close(pfd[1]);
     }
