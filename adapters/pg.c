@@ -73,7 +73,7 @@ static const sr_ad_option_spec pg_options[] = {
 
 #define PG_CONNECT_MS 5000
 #define PG_FETCH_ROWS 1000
-#define PG_CANCEL_GRACE_MS 100 /* at least this long to hear back from a cancel */
+#define PG_CANCEL_GRACE_MS 100 /* to hear back from a cancel, when the poll has no timeout */
 #define PG_CURSOR "sitrep_rows"
 
 /* Type OIDs of pg_type.h (stable across releases). */
@@ -497,7 +497,8 @@ static int pg_read(pg_state *st, const sr_poll_info *info, sr_sink *sink, char *
 }
 
 /* After a failed poll: a broken connection is dropped, an open transaction
- * rolled back, so that the next poll starts clean. */
+ * rolled back (or, with no time left for that, the connection dropped), so
+ * that the next poll starts clean. */
 static void pg_recover(pg_state *st)
 {
     if (!st->conn)
@@ -508,8 +509,8 @@ static void pg_recover(pg_state *st)
     }
     if (PQtransactionStatus(st->conn) != PQTRANS_IDLE) {
         char err[64];
-        st->deadline_ms = st->hard_ms = sr_sql_clock_ms() + PG_CANCEL_GRACE_MS;
-        if (pg_command(st, "ROLLBACK", err, sizeof err) < 0)
+        st->deadline_ms = st->hard_ms;
+        if (sr_sql_clock_ms() >= st->hard_ms || pg_command(st, "ROLLBACK", err, sizeof err) < 0)
             pg_drop(st);
     }
 }
@@ -520,7 +521,8 @@ static int pg_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, si
     int64_t start = sr_sql_clock_ms(), budget = sr_sql_budget_ms(info);
     int ok = 0;
     st->deadline_ms = start + budget;
-    st->hard_ms = start + (info->timeout_ms > 0 ? info->timeout_ms : budget + PG_CANCEL_GRACE_MS);
+    st->hard_ms = start + (info->timeout_ms > 0 ? info->timeout_ms - info->timeout_ms / 20
+                                                : budget + PG_CANCEL_GRACE_MS);
     sr_sql_begin(st->q, info);
     if (!st->conn) {
         int64_t limit = st->connect_ms < budget ? st->connect_ms : budget;
