@@ -446,7 +446,8 @@ static int pg_rows(pg_state *st, const PGresult *r, const int *kinds, sr_sink *s
 static int pg_read(pg_state *st, const sr_poll_info *info, sr_sink *sink, char *err,
                    size_t errlen)
 {
-    int64_t left = st->deadline_ms - sr_sql_clock_ms();
+    /* the server's own limit comes first, so that its message is the one seen */
+    int64_t left = (st->deadline_ms - sr_sql_clock_ms()) * 9 / 10;
     int64_t stmt_ms = st->statement_ms && st->statement_ms < left ? st->statement_ms : left;
     char sql[128];
     snprintf(sql, sizeof sql, "BEGIN READ ONLY; SET LOCAL statement_timeout = %lld",
