@@ -18,16 +18,19 @@
  *
  * The connection is made lazily in poll() (a worker thread) and kept; when
  * it breaks, the poll fails and the next one connects anew (the collector
- * backs off failing sources). Every wait is a poll() on libpq's socket
- * with a deadline, so a poll never outlasts its budget: connecting stops
- * at connect_timeout, the server stops a statement at statement_timeout,
- * and a query still running at the deadline is cancelled (PQcancel); a
- * server that does not answer the cancel loses the connection.
+ * backs off failing sources). The connection is non-blocking and every
+ * wait is a poll() on its socket with a deadline, so a poll never outlasts
+ * its budget: connecting stops at connect_timeout; before each statement
+ * the transaction's statement_timeout is set to fit in what is left of the
+ * budget, so the server stops a slow statement itself; a server that still
+ * has not answered at the deadline (frozen, or the network gone) loses the
+ * connection.
  *
  * Each poll is one read-only transaction:
  *   BEGIN READ ONLY; SET LOCAL statement_timeout = N
  *   DECLARE sitrep_rows NO SCROLL CURSOR FOR <query with $1, $2>   (bound)
- *   FETCH FORWARD 1000 FROM sitrep_rows ...   until done or max_rows
+ *   SET LOCAL statement_timeout = N; FETCH FORWARD 1000 FROM sitrep_rows
+ *   ...                                        until done or max_rows
  *   COMMIT
  * so the rows are streamed in batches and a poll that has its max_rows
  * stops without reading the rest. The session runs with TimeZone UTC,
@@ -73,7 +76,7 @@ static const sr_ad_option_spec pg_options[] = {
 
 #define PG_CONNECT_MS 5000
 #define PG_FETCH_ROWS 1000
-#define PG_CANCEL_GRACE_MS 100 /* to hear back from a cancel, when the poll has no timeout */
+#define PG_ROLLBACK_MS 100 /* for a ROLLBACK after a failure, when the poll has no timeout */
 #define PG_CURSOR "sitrep_rows"
 
 /* Type OIDs of pg_type.h (stable across releases). */
@@ -93,8 +96,8 @@ typedef struct {
     int64_t statement_ms; /* 0 = the poll's budget */
     int64_t connect_ms;
     PGconn *conn;
-    int64_t deadline_ms; /* sr_sql_clock_ms() at which a statement is cancelled */
-    int64_t hard_ms;     /* ... and at which a server that did not answer is left */
+    int64_t deadline_ms; /* sr_sql_clock_ms() at which a silent server is left */
+    int64_t hard_ms;     /* ... and at which the clean-up after a failure stops */
 } pg_state;
 
 /* libpq's message on one line, without the trailing newline. */
@@ -206,8 +209,9 @@ static void pg_drop(pg_state *st)
     st->conn = NULL;
 }
 
-/* Waits until the socket can be read (or written) or the deadline comes.
- * Returns 1 when ready, 0 at the deadline, -1 on an error. */
+/* Waits until the socket can be read (or also written, when write is 1) or
+ * the deadline comes. Returns 1 when ready, 0 at the deadline, -1 on an
+ * error. */
 static int pg_wait(PGconn *c, int write, int64_t deadline_ms)
 {
     int fd = PQsocket(c);
@@ -217,7 +221,7 @@ static int pg_wait(PGconn *c, int write, int64_t deadline_ms)
         int64_t left = deadline_ms - sr_sql_clock_ms();
         if (left <= 0)
             return 0;
-        struct pollfd p = {.fd = fd, .events = write ? POLLOUT : POLLIN};
+        struct pollfd p = {.fd = fd, .events = write ? POLLOUT | POLLIN : POLLIN};
         int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
         if (r > 0)
             return 1;
@@ -262,6 +266,11 @@ static int pg_connect(pg_state *st, int64_t deadline_ms, char *err, size_t errle
         return -1;
     }
     st->conn = c;
+    if (PQsetnonblocking(c, 1) != 0) {
+        snprintf(err, errlen, "cannot make the connection non-blocking");
+        pg_drop(st);
+        return -1;
+    }
     if (pg_command(st, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3",
                    err, errlen) < 0) {
         pg_drop(st);
@@ -276,31 +285,41 @@ static int pg_failed(const PGresult *r)
     return s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK;
 }
 
-/* Asks the server to stop the running statement. */
-static void pg_cancel(PGconn *c)
+/* The connection gave up on: err says why, and the next poll connects anew. */
+static PGresult *pg_lost(pg_state *st, PGresult *keep, const char *why, char *err, size_t errlen)
 {
-    char buf[256];
-    PGcancel *cn = PQgetCancel(c);
-    if (cn) {
-        PQcancel(cn, buf, sizeof buf);
-        PQfreeCancel(cn);
-    }
+    char m[400];
+    pg_message(why, m, sizeof m);
+    snprintf(err, errlen, "%s; the connection is dropped", m);
+    PQclear(keep);
+    pg_drop(st);
+    return NULL;
 }
 
 /*
- * Runs sql (with n text parameters) and returns its result, or NULL with
- * err set. Waits until st->deadline_ms, then cancels and waits until
- * st->hard_ms; a connection that still does not answer is dropped.
+ * Runs sql (with n text parameters) and returns its last result, or NULL
+ * with err set (the first error). Waits until st->deadline_ms: a server
+ * that has not answered by then loses the connection. There is no
+ * PQcancel: before libpq 17 it connects without a timeout and could block
+ * on a dead network; the server's statement_timeout, always set within the
+ * poll's budget, is what stops a slow statement.
  */
 static PGresult *pg_exec(pg_state *st, const char *sql, int n, const Oid *types,
                          const char *const *params, char *err, size_t errlen)
 {
     PGconn *c = st->conn;
-    int64_t deadline = st->deadline_ms;
-    int cancelled = 0;
     PGresult *keep = NULL;
     int sent = n ? PQsendQueryParams(c, sql, n, types, params, NULL, NULL, 0) : PQsendQuery(c, sql);
-    if (!sent) {
+    int flushed = sent ? PQflush(c) : -1;
+    while (flushed == 1) {
+        int w = pg_wait(c, 1, st->deadline_ms);
+        if (w <= 0 || !PQconsumeInput(c))
+            return pg_lost(st, NULL, w == 0 ? "the server took no query within the poll's budget"
+                                            : PQerrorMessage(c),
+                           err, errlen);
+        flushed = PQflush(c);
+    }
+    if (flushed < 0) {
         char m[400];
         pg_message(PQerrorMessage(c), m, sizeof m);
         snprintf(err, errlen, "%s", m);
@@ -308,42 +327,27 @@ static PGresult *pg_exec(pg_state *st, const char *sql, int n, const Oid *types,
     }
     for (;;) {
         while (PQisBusy(c)) {
-            int w = pg_wait(c, 0, deadline);
-            if (w == 0 && !cancelled) {
-                pg_cancel(c);
-                cancelled = 1;
-                deadline = st->hard_ms;
-                continue;
-            }
-            if (w <= 0 || !PQconsumeInput(c)) {
-                char m[400];
-                pg_message(w <= 0 ? "the server does not answer, even to a cancel"
-                                  : PQerrorMessage(c),
-                           m, sizeof m);
-                snprintf(err, errlen, "%s; the connection is dropped", m);
-                PQclear(keep);
-                pg_drop(st);
-                return NULL;
-            }
+            int w = pg_wait(c, 0, st->deadline_ms);
+            if (w <= 0 || !PQconsumeInput(c))
+                return pg_lost(st, keep,
+                               w == 0 ? "no answer from the server within the poll's budget"
+                                      : PQerrorMessage(c),
+                               err, errlen);
         }
         PGresult *r = PQgetResult(c);
         if (!r)
             break;
-        if (!keep || (pg_failed(r) && !pg_failed(keep))) {
+        if (keep && pg_failed(keep)) {
+            PQclear(r);
+        } else {
             PQclear(keep);
             keep = r;
-        } else {
-            PQclear(r);
         }
     }
     if (!keep || pg_failed(keep)) {
         char m[400];
         pg_message(keep ? PQresultErrorMessage(keep) : PQerrorMessage(c), m, sizeof m);
-        if (cancelled)
-            snprintf(err, errlen, "the query ran past the poll's budget and was cancelled (%s)",
-                     m);
-        else
-            snprintf(err, errlen, "%s", m);
+        snprintf(err, errlen, "%s", m);
         PQclear(keep);
         return NULL;
     }
@@ -442,16 +446,27 @@ static int pg_rows(pg_state *st, const PGresult *r, const int *kinds, sr_sink *s
     return rc;
 }
 
+/*
+ * "<before>SET LOCAL statement_timeout = N<; after>" into sql: N is
+ * statement_timeout or, when less, nine tenths of what is left of the
+ * poll's budget, so that the server stops a statement before the poll
+ * gives up on the server.
+ */
+static void pg_limited(const pg_state *st, const char *before, const char *after, char *sql,
+                       size_t len)
+{
+    int64_t left = (st->deadline_ms - sr_sql_clock_ms()) * 9 / 10;
+    int64_t ms = st->statement_ms && st->statement_ms < left ? st->statement_ms : left;
+    snprintf(sql, len, "%sSET LOCAL statement_timeout = %lld%s%s", before,
+             (long long)(ms > 0 ? ms : 1), after ? "; " : "", after ? after : "");
+}
+
 /* The transaction of one poll. */
 static int pg_read(pg_state *st, const sr_poll_info *info, sr_sink *sink, char *err,
                    size_t errlen)
 {
-    /* the server's own limit comes first, so that its message is the one seen */
-    int64_t left = (st->deadline_ms - sr_sql_clock_ms()) * 9 / 10;
-    int64_t stmt_ms = st->statement_ms && st->statement_ms < left ? st->statement_ms : left;
-    char sql[128];
-    snprintf(sql, sizeof sql, "BEGIN READ ONLY; SET LOCAL statement_timeout = %lld",
-             (long long)(stmt_ms > 0 ? stmt_ms : 1));
+    char sql[160];
+    pg_limited(st, "BEGIN READ ONLY; ", NULL, sql, sizeof sql);
     if (pg_command(st, sql, err, errlen) < 0)
         return -1;
 
@@ -471,9 +486,11 @@ static int pg_read(pg_state *st, const sr_poll_info *info, sr_sink *sink, char *
         return -1;
     PQclear(r);
 
-    snprintf(sql, sizeof sql, "FETCH FORWARD %d FROM " PG_CURSOR, PG_FETCH_ROWS);
+    char fetch[64];
+    snprintf(fetch, sizeof fetch, "FETCH FORWARD %d FROM " PG_CURSOR, PG_FETCH_ROWS);
     int *kinds = NULL, rc = 0;
     for (int first = 1; rc == 0; first = 0) {
+        pg_limited(st, "", fetch, sql, sizeof sql);
         if (!(r = pg_exec(st, sql, 0, NULL, NULL, err, errlen))) {
             rc = -1;
             break;
@@ -523,7 +540,7 @@ static int pg_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, si
     int ok = 0;
     st->deadline_ms = start + budget;
     st->hard_ms = start + (info->timeout_ms > 0 ? info->timeout_ms - info->timeout_ms / 20
-                                                : budget + PG_CANCEL_GRACE_MS);
+                                                : budget + PG_ROLLBACK_MS);
     sr_sql_begin(st->q, info);
     if (!st->conn) {
         int64_t limit = st->connect_ms < budget ? st->connect_ms : budget;

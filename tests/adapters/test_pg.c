@@ -186,6 +186,27 @@ Test(pg, rows_cursor_count_chunks_password_and_tls)
         cr_assert_lt(k.s[i - 1].ts_ms, k.s[i].ts_ms, "in order, each once");
     sr_adapter_postgres.close(st);
 
+    /* rows in several FETCH batches, a poll cut inside one */
+    pgs_exec(&srv, "CREATE TABLE bulk AS SELECT i AS id, i * 0.5 AS v FROM generate_series(1, "
+                   "2500) AS i");
+    st = open_ok(MOCK_OPTS(&o, "rms", dir, conninfo,
+                           "query = SELECT id, v FROM bulk WHERE id > :last ORDER BY id",
+                           "cursor = id", "max_rows = 2400", "metric = m", "entity = e",
+                           "value = v", "key = {id}"));
+    mock_sink_fini(&k);
+    mock_sink_init(&k);
+    c = poll_ok(st, 0, &k, &more);
+    cr_assert_eq(k.n, 2400);
+    cr_assert_eq(more, 1);
+    poll_ok(st, c, &k, &more);
+    cr_assert_eq(k.n, 2500);
+    cr_assert_eq(more, 0);
+    double sum = 0;
+    for (size_t i = 0; i < k.n; i++)
+        sum += k.s[i].value;
+    cr_assert_float_eq(sum, 0.5 * 2500 * 2501 / 2, 1e-6, "each row once");
+    sr_adapter_postgres.close(st);
+
     /* a timestamp cursor and :since_ms, both bound as parameters */
     st = open_ok(MOCK_OPTS(&o, "rms", dir, conninfo,
                            "query = SELECT * FROM incidents WHERE queued > :last AND "
@@ -282,20 +303,19 @@ Test(pg, only_reading_statement_timeout_and_a_frozen_server)
     poll_fails(st, 3000, &k, "statement timeout"); /* the connection is still usable */
     sr_adapter_postgres.close(st);
 
-    /* without one, the poll's own timeout bounds it (the server's limit or
-     * our cancel, whichever comes first under load) */
+    /* without one, what is left of the poll's timeout bounds it */
     char named[340];
     snprintf(named, sizeof named, "%s application_name=sitrep-frozen", conninfo);
     st = open_ok(MOCK_OPTS(&o, "rms", dir, named, "query = SELECT 1 AS v FROM pg_sleep(30)",
                            "metric = m", "entity = e", "value = v"));
-    poll_fails(st, 600, &k, "cancel");
+    poll_fails(st, 600, &k, "statement timeout");
 
-    /* a server that does not answer at all: cancelled, then left, within the timeout */
+    /* a server that does not answer at all is left within the timeout */
     pid_t backend = (pid_t)pgs_exec(
         &srv, "SELECT pid FROM pg_stat_activity WHERE application_name = 'sitrep-frozen'");
     cr_assert_gt(backend, 0, "the adapter's session is there");
     cr_assert_eq(kill(backend, SIGSTOP), 0);
-    poll_fails(st, 600, &k, "does not answer");
+    poll_fails(st, 600, &k, "no answer from the server");
     kill(backend, SIGCONT);
     sr_adapter_postgres.close(st);
     mock_sink_fini(&k);
