@@ -314,8 +314,9 @@ static PGresult *pg_exec(pg_state *st, const char *sql, int n, const Oid *types,
     while (flushed == 1) {
         int w = pg_wait(c, 1, st->deadline_ms);
         if (w <= 0 || !PQconsumeInput(c))
-            return pg_lost(st, NULL, w == 0 ? "the server took no query within the poll's budget"
-                                            : PQerrorMessage(c),
+            return pg_lost(st, NULL,
+                           w == 0 ? "the server took no query within the poll's budget"
+                                  : PQerrorMessage(c),
                            err, errlen);
         flushed = PQflush(c);
     }
@@ -462,8 +463,7 @@ static void pg_limited(const pg_state *st, const char *before, const char *after
 }
 
 /* The transaction of one poll. */
-static int pg_read(pg_state *st, const sr_poll_info *info, sr_sink *sink, char *err,
-                   size_t errlen)
+static int pg_read(pg_state *st, const sr_poll_info *info, sr_sink *sink, char *err, size_t errlen)
 {
     char sql[160];
     pg_limited(st, "BEGIN READ ONLY; ", NULL, sql, sizeof sql);

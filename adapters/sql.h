@@ -41,13 +41,13 @@
 #include "map.h"
 
 /* The keys every SQL adapter type takes (before SR_MAP_OPTION_SPECS). */
+/* clang-format off */
 #define SR_SQL_OPTION_SPECS                                                                      \
-    {"query", 1,                                                                                 \
-     "one read-only SELECT; :last is the cursor's last value, :since_ms the last poll (epoch "   \
-     "ms)"},                                                                                     \
-        {"cursor", 0, "result column whose largest value becomes :last (needs :last in query)"}, \
-        {"cursor_start", 0, "the value of :last before any row was read (default 0)"},           \
-        {"max_rows", 0, "rows per poll, 1 to 1000000 (default 10000); more follow at once"}
+    {"query", 1, "one read-only SELECT; :last is the cursor, :since_ms the last poll (epoch ms)"}, \
+    {"cursor", 0, "result column whose largest value becomes :last (needs :last in query)"},     \
+    {"cursor_start", 0, "the value of :last before any row was read (default 0)"},               \
+    {"max_rows", 0, "rows per poll (default 10000, at most 1000000); the rest follows"}
+/* clang-format on */
 
 enum { SR_SQL_SQLITE, SR_SQL_POSTGRES }; /* dialects */
 

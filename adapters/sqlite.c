@@ -134,7 +134,8 @@ static int sqlite_check(sqlite_state *st, const char *tail, char *err, size_t er
     for (int i = 1; i <= sqlite3_bind_parameter_count(st->stmt); i++) {
         const char *name = sqlite3_bind_parameter_name(st->stmt, i);
         if (!name || (strcmp(name, ":last") != 0 && strcmp(name, ":since_ms") != 0)) {
-            snprintf(err, errlen, "query: only :last and :since_ms can be used as parameters, found '%s'",
+            snprintf(err, errlen,
+                     "query: only :last and :since_ms can be used as parameters, found '%s'",
                      name ? name : "?");
             return -1;
         }

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(query, data + 1, size - 1);
     query[size - 1] = '\0';
     sr_ad_option v[] = {
-        {"query", query, 1}, {"metric", "m", 2}, {"entity", "e", 3},
+        {"query", query, 1}, {"metric", "m", 2},  {"entity", "e", 3},
         {"value", "1", 4},   {"cursor", "id", 5},
     };
     sr_ad_options opts = {.v = v, .n = cursor ? 5 : 4, .name = "f", .config_dir = "."};

@@ -201,9 +201,24 @@ static inline int pgs_launch(pgs_server *s)
     snprintf(bin, sizeof bin, "%s/postgres", s->bindir);
     snprintf(data, sizeof data, "%s/data", s->dir);
     snprintf(port, sizeof port, "%d", s->port);
-    char *argv[] = {bin,           "-D", data, "-p", port, "-k", s->dir, "-h", "127.0.0.1", "-c",
-                    "fsync=off",   "-c", "max_connections=20", "-c", "shared_buffers=16MB",
-                    "-c", "log_min_messages=warning", NULL};
+    char *argv[] = {bin,
+                    "-D",
+                    data,
+                    "-p",
+                    port,
+                    "-k",
+                    s->dir,
+                    "-h",
+                    "127.0.0.1",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "max_connections=20",
+                    "-c",
+                    "shared_buffers=16MB",
+                    "-c",
+                    "log_min_messages=warning",
+                    NULL};
     s->pid = pgs_spawn(s, argv, "postgres.log");
     pgs_admin_conninfo(s, conninfo, sizeof conninfo);
     int64_t end = pgs_now_ms() + 20000;
@@ -239,8 +254,9 @@ static inline void pgs_start(pgs_server *s)
     char initdb[300], data[96];
     snprintf(initdb, sizeof initdb, "%s/initdb", s->bindir);
     snprintf(data, sizeof data, "%s/data", s->dir);
-    char *argv[] = {initdb, "-D", data,           "-U", "sitrep", "-A", "trust", "-E", "UTF8",
-                    "--locale=C", "-N", "--no-instructions", NULL};
+    char *argv[] = {initdb,  "-D", data,   "-U",         "sitrep", "-A",
+                    "trust", "-E", "UTF8", "--locale=C", "-N",     "--no-instructions",
+                    NULL};
     int status = pgs_wait_exit(pgs_spawn(s, argv, "initdb.log"), 60000);
     cr_assert(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "initdb (%s) failed:\n%s", initdb, pgs_log_tail(s, "initdb.log"));

@@ -135,10 +135,10 @@ static void start_with_incidents(int rows, char *conninfo, size_t len)
     snprintf(conninfo, len, "conninfo = %s", ci);
 }
 
-#define MAPPING                                                                                  \
-    "metric = response_p{prio}", "entity = force/{unit}", "time = queued", "value = secs",      \
+#define MAPPING                                                                                    \
+    "metric = response_p{prio}", "entity = force/{unit}", "time = queued", "value = secs",         \
         "key = rms-{id}"
-#define QUERY                                                                                    \
+#define QUERY                                                                                      \
     "query = SELECT id, queued, unit, prio, secs FROM incidents WHERE id > :last ORDER BY id"
 
 Test(pg, rows_cursor_count_chunks_password_and_tls)
@@ -172,8 +172,8 @@ Test(pg, rows_cursor_count_chunks_password_and_tls)
     sr_adapter_postgres.close(st);
 
     /* max_rows: chunks that continue from the cursor, each row once */
-    st = open_ok(
-        MOCK_OPTS(&o, "rms", dir, conninfo, QUERY, "cursor = id", "max_rows = 2", MAPPING));
+    st =
+        open_ok(MOCK_OPTS(&o, "rms", dir, conninfo, QUERY, "cursor = id", "max_rows = 2", MAPPING));
     mock_sink_fini(&k);
     mock_sink_init(&k);
     int more = 1, polls = 0;
@@ -189,10 +189,9 @@ Test(pg, rows_cursor_count_chunks_password_and_tls)
     /* rows in several FETCH batches, a poll cut inside one */
     pgs_exec(&srv, "CREATE TABLE bulk AS SELECT i AS id, i * 0.5 AS v FROM generate_series(1, "
                    "2500) AS i");
-    st = open_ok(MOCK_OPTS(&o, "rms", dir, conninfo,
-                           "query = SELECT id, v FROM bulk WHERE id > :last ORDER BY id",
-                           "cursor = id", "max_rows = 2400", "metric = m", "entity = e",
-                           "value = v", "key = {id}"));
+    st = open_ok(MOCK_OPTS(
+        &o, "rms", dir, conninfo, "query = SELECT id, v FROM bulk WHERE id > :last ORDER BY id",
+        "cursor = id", "max_rows = 2400", "metric = m", "entity = e", "value = v", "key = {id}"));
     mock_sink_fini(&k);
     mock_sink_init(&k);
     c = poll_ok(st, 0, &k, &more);
@@ -281,9 +280,8 @@ Test(pg, only_reading_statement_timeout_and_a_frozen_server)
         "query = SELECT 1 AS id; DELETE FROM incidents",
     };
     for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
-        void *st =
-            open_ok(MOCK_OPTS(&o, "rms", dir, conninfo, writes[i], "metric = m", "entity = e",
-                              "value = id"));
+        void *st = open_ok(MOCK_OPTS(&o, "rms", dir, conninfo, writes[i], "metric = m",
+                                     "entity = e", "value = id"));
         sr_poll_info info;
         char err[512];
         cr_assert_lt(poll_at(st, 0, 5000, &k, &info, err, sizeof err, NULL), 0, "%s", writes[i]);
@@ -295,10 +293,9 @@ Test(pg, only_reading_statement_timeout_and_a_frozen_server)
                  "the sequence did not move");
 
     /* the server stops a slow statement at statement_timeout */
-    void *st = open_ok(MOCK_OPTS(&o, "rms", dir, conninfo,
-                                 "query = SELECT 1 AS v FROM pg_sleep(30)",
-                                 "statement_timeout = 200ms", "metric = m", "entity = e",
-                                 "value = v"));
+    void *st =
+        open_ok(MOCK_OPTS(&o, "rms", dir, conninfo, "query = SELECT 1 AS v FROM pg_sleep(30)",
+                          "statement_timeout = 200ms", "metric = m", "entity = e", "value = v"));
     poll_fails(st, 3000, &k, "statement timeout");
     poll_fails(st, 3000, &k, "statement timeout"); /* the connection is still usable */
     sr_adapter_postgres.close(st);
@@ -335,8 +332,7 @@ Test(pg, a_server_that_stops_fails_the_poll_and_is_reconnected_when_back)
     pgs_stop(&srv);
     sr_poll_info info;
     char err[512];
-    cr_assert_lt(poll_at(st, c, 3000, &k, &info, err, sizeof err, NULL), 0,
-                 "the server is gone");
+    cr_assert_lt(poll_at(st, c, 3000, &k, &info, err, sizeof err, NULL), 0, "the server is gone");
     cr_assert(strstr(err, "connection") || strstr(err, "terminat"), "err: %s", err);
     poll_fails(st, 3000, &k, "cannot connect");
 
@@ -370,8 +366,8 @@ Test(pg, bad_options_name_the_key)
     open_fails("password:",
                MOCK_OPTS(&o, "rms", dir, ci, "password = x", QUERY, "cursor = id", MAPPING));
     open_fails("chmod 600", MOCK_OPTS(&o, "rms", dir, ci, pwopt, QUERY, "cursor = id", MAPPING));
-    open_fails("statement_timeout:", MOCK_OPTS(&o, "rms", dir, ci, "statement_timeout = 5x",
-                                               QUERY, "cursor = id", MAPPING));
+    open_fails("statement_timeout:", MOCK_OPTS(&o, "rms", dir, ci, "statement_timeout = 5x", QUERY,
+                                               "cursor = id", MAPPING));
     open_fails("connect_timeout:", MOCK_OPTS(&o, "rms", dir, ci, "connect_timeout = 0s", QUERY,
                                              "cursor = id", MAPPING));
     open_fails("'$1'", MOCK_OPTS(&o, "rms", dir, ci, "query = SELECT * FROM t WHERE id > $1",

@@ -78,9 +78,10 @@ static void src_create(void)
              "prio INTEGER, secs REAL)");
 }
 
-#define QUERY "query = SELECT id, queued, unit, prio, secs FROM incidents WHERE id > :last ORDER BY id"
-#define MAPPING                                                                                  \
-    "metric = response_p{prio}", "entity = force/{unit}", "time = queued", "value = secs",      \
+#define QUERY                                                                                      \
+    "query = SELECT id, queued, unit, prio, secs FROM incidents WHERE id > :last ORDER BY id"
+#define MAPPING                                                                                    \
+    "metric = response_p{prio}", "entity = force/{unit}", "time = queued", "value = secs",         \
         "key = cad-{id}"
 
 static void *open_ok(const sr_ad_options *opts)
@@ -214,10 +215,12 @@ Test(sqlite, max_rows_cuts_between_cursor_values_and_the_next_poll_goes_on)
 {
     src_exec("CREATE TABLE incidents (id INTEGER PRIMARY KEY, batch INTEGER, secs REAL)");
     /* batches 1 1 2 2 2 3 4: ties must never be split */
-    src_exec("INSERT INTO incidents VALUES (1,1,1),(2,1,2),(3,2,3),(4,2,4),(5,2,5),(6,3,6),(7,4,7)");
+    src_exec(
+        "INSERT INTO incidents VALUES (1,1,1),(2,1,2),(3,2,3),(4,2,4),(5,2,5),(6,3,6),(7,4,7)");
     mock_options o;
-    void *st = OPEN(&o, "query = SELECT id, batch, secs FROM incidents WHERE batch > :last "
-                        "ORDER BY batch",
+    void *st = OPEN(&o,
+                    "query = SELECT id, batch, secs FROM incidents WHERE batch > :last "
+                    "ORDER BY batch",
                     "cursor = batch", "max_rows = 2", "metric = m", "entity = e", "value = secs",
                     "key = k{id}");
     mock_sink k;
@@ -412,8 +415,8 @@ static void open_fails(const char *want, const char *const *kv, size_t n)
     cr_assert(strstr(err, want), "error '%s' should mention '%s'", err, want);
 }
 
-#define FAILS(want, ...)                                                                         \
-    open_fails((want), (const char *const[]){__VA_ARGS__},                                     \
+#define FAILS(want, ...)                                                                           \
+    open_fails((want), (const char *const[]){__VA_ARGS__},                                         \
                sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 Test(sqlite, bad_options_name_the_key)

@@ -76,9 +76,9 @@ static char *run(int want, char *const argv[])
 
 static void expect_query(const char *cfg, const char *metric, const char *want)
 {
-    char *argv[] = {"query",  (char *)metric, "--config", (char *)cfg, "--from", "2024-03-01",
-                    "--to",   "2024-04-01",   "--agg",    "count",     "--format", "csv",
-                    NULL};
+    char *argv[] = {"query",      (char *)metric, "--config",   (char *)cfg, "--from",
+                    "2024-03-01", "--to",         "2024-04-01", "--agg",     "count",
+                    "--format",   "csv",          NULL};
     char *out = run(0, argv);
     cr_assert_str_eq(out, want, "sitrep query %s", metric);
     free(out);
@@ -105,8 +105,9 @@ Test(sql_sources, collect_once_then_query_and_rejects)
     expect_query(cfg, "response_p1", "entity,agg,value,n\n,count,2,2\n");
     expect_query(cfg, "response_p2", "entity,agg,value,n\n,count,2,2\n");
 
-    char *max[] = {"query", "response_p1", "--config", cfg, "--from", "2024-03-01", "--to",
-                   "2024-04-01", "--agg", "max", "--format", "csv", NULL};
+    char *max[] = {"query",      "response_p1", "--config",   cfg,     "--from",
+                   "2024-03-01", "--to",        "2024-04-01", "--agg", "max",
+                   "--format",   "csv",         NULL};
     out = run(0, max);
     cr_assert_str_eq(out, "entity,agg,value,n\n,max,720,2\n", "12 minutes for incident 4");
     free(out);
