@@ -27,6 +27,7 @@ static char dir[256];
 #include "../pg_server.h"
 
 static pgs_server srv;
+static pid_t frozen; /* a backend stopped by a test, woken in teardown if it fails */
 
 static void setup(void)
 {
@@ -35,6 +36,8 @@ static void setup(void)
 
 static void teardown(void)
 {
+    if (frozen)
+        kill(frozen, SIGCONT);
     pgs_destroy(&srv);
     th_rmtree(dir);
 }
@@ -308,12 +311,13 @@ Test(pg, only_reading_statement_timeout_and_a_frozen_server)
     poll_fails(st, 600, &k, "statement timeout");
 
     /* a server that does not answer at all is left within the timeout */
-    pid_t backend = (pid_t)pgs_exec(
+    pid_t backend = frozen = (pid_t)pgs_exec(
         &srv, "SELECT pid FROM pg_stat_activity WHERE application_name = 'sitrep-frozen'");
     cr_assert_gt(backend, 0, "the adapter's session is there");
     cr_assert_eq(kill(backend, SIGSTOP), 0);
     poll_fails(st, 600, &k, "no answer from the server");
     kill(backend, SIGCONT);
+    frozen = 0;
     sr_adapter_postgres.close(st);
     mock_sink_fini(&k);
 }
