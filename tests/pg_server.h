@@ -65,6 +65,8 @@ static inline void pgs_find_bindir(char *out, size_t len)
     const char *env = getenv("SITREP_PG_BINDIR");
     if (env && *env) {
         snprintf(out, len, "%s", env);
+        cr_assert(pgs_exists(out, "initdb") && pgs_exists(out, "postgres"),
+                  "SITREP_PG_BINDIR=%s holds no initdb and postgres", env);
         return;
     }
     glob_t g;
@@ -138,6 +140,7 @@ static inline pid_t pgs_spawn(const pgs_server *s, char *const argv[], const cha
             _exit(126);
         prctl(PR_SET_PDEATHSIG, SIGQUIT); /* after setuid, which clears it */
         execv(argv[0], argv);
+        dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     return pid;
