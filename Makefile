@@ -15,7 +15,14 @@ SHELL := /bin/bash
 
 CC ?= cc
 PKGS := ncursesw libuv sqlite3 inih jansson
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libpq (the postgres adapter) is optional: without it that type explains itself.
+ifeq ($(shell pkg-config --exists libpq 2>/dev/null && echo yes),yes)
+PKGS += libpq
+PG_DEFS := -DSR_HAVE_LIBPQ
+else
+$(info sitrep: libpq not found (apt-get install libpq-dev): the postgres adapter is left out)
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(PG_DEFS)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
@@ -109,7 +116,8 @@ $(SAN_DIR)/sitrep-tests: $(SAN_TEST_OBJ) $(SAN_LIB_OBJ)
 # Each entry is a Debian package; contrib/deps.sh installs the missing ones
 # with apt-get (through sudo when not root).
 DEB_PKGS := build-essential pkg-config libncurses-dev libuv1-dev libsqlite3-dev \
-            libinih-dev libcsv-dev libjansson-dev libcriterion-dev tmux
+            libinih-dev libcsv-dev libjansson-dev libcriterion-dev tmux \
+            libpq-dev postgresql
 DEB_FUZZ := clang libclang-rt-14-dev
 
 deps:

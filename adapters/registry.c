@@ -8,9 +8,13 @@
 #include <string.h>
 
 extern const sr_adapter sr_adapter_sim;
+extern const sr_adapter sr_adapter_sqlite;
+extern const sr_adapter sr_adapter_postgres;
 
 static const sr_adapter *const builtins[] = {
     &sr_adapter_sim,
+    &sr_adapter_sqlite,
+    &sr_adapter_postgres,
 };
 
 const sr_adapter *sr_registry_find(const char *type)
