@@ -28,6 +28,8 @@
 #include <string.h>
 
 #define OPTIONS (CSV_APPEND_NULL)
+/* libcsv's parser state (csv.c) while a field is being read. */
+#define LIBCSV_FIELD_BEGUN 2
 /* Bytes of a row quoted in a reject. */
 #define RAW_MAX 4096
 
@@ -347,7 +349,8 @@ int sr_csvrows_feed(sr_csvrows *r, const char *buf, size_t len, int64_t now_ms, 
     return r->rc;
 }
 
-int sr_csvrows_finish(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, size_t errlen)
+/* Ends the row in progress (csv_fini) and says how that went. */
+static int end_row(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, size_t errlen)
 {
     r->now_ms = now_ms;
     r->sink = sink;
@@ -361,8 +364,22 @@ int sr_csvrows_finish(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, s
         errf(err, errlen, "%s", r->header_err);
     else if (rc)
         errf(err, errlen, "the sink refused a row (batch full)");
+    return rc;
+}
+
+int sr_csvrows_finish(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, size_t errlen)
+{
+    int rc = end_row(r, now_ms, sink, err, errlen);
     sr_csvrows_reset(r);
     return rc;
+}
+
+int sr_csvrows_flush(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, size_t errlen)
+{
+    if (r->rc != SR_CSVROWS_EHEADER &&
+        ((r->p.pstate == LIBCSV_FIELD_BEGUN && r->p.quoted) || (r->bom_seen && r->bom_seen < 3)))
+        return 0;
+    return end_row(r, now_ms, sink, err, errlen);
 }
 
 void sr_csvrows_reset(sr_csvrows *r)
