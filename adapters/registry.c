@@ -8,9 +8,11 @@
 #include <string.h>
 
 extern const sr_adapter sr_adapter_sim;
+extern const sr_adapter sr_adapter_csv;
 
 static const sr_adapter *const builtins[] = {
     &sr_adapter_sim,
+    &sr_adapter_csv,
 };
 
 const sr_adapter *sr_registry_find(const char *type)
