@@ -202,6 +202,8 @@ static void row_done(sr_csvrows *r)
     r->nf = 0;
     r->too_long = 0;
     r->in_row = 0;
+    /* a row that follows on the same line (after a CR) starts on it */
+    r->start = r->line;
 }
 
 static void reject_row(sr_csvrows *r, const char *why)

@@ -421,6 +421,32 @@ Test(csvrows, unclosed_quote_is_bounded)
     sr_map_destroy(m);
 }
 
+Test(csvrows, a_row_after_a_cr_on_a_later_line_has_that_line)
+{
+    mock_options o;
+    sr_map *m = MAP(&o, "metric = m", "entity = f/{unit}", "value = value");
+    /* row 'a' spans lines 2-3 and ends with a CR; 'b' follows on line 3 */
+    static const char in[] = "unit,value\na,\"1\nx\"\rb\n";
+    for (int mode = 0; mode < 2; mode++) {
+        sr_csvrows *r;
+        char err[512] = "";
+        cr_assert_eq(sr_csvrows_create(m, ',', &r, err, sizeof err), 0);
+        mock_sink s;
+        mock_sink_init(&s);
+        for (size_t i = 0; i < sizeof in - 1;) {
+            size_t n = mode ? 1 : sizeof in - 1;
+            cr_assert_eq(sr_csvrows_feed(r, in + i, n, 0, &s.sink, err, sizeof err), 0);
+            i += n;
+        }
+        cr_assert_eq(s.nr, 2);
+        cr_assert_str_eq(s.r[0].where, "line 2");
+        cr_assert_str_eq(s.r[1].where, "line 3", "mode %d: %s", mode, s.r[1].where);
+        mock_sink_fini(&s);
+        sr_csvrows_destroy(r);
+    }
+    sr_map_destroy(m);
+}
+
 Test(csvrows, flush_maps_a_waiting_row_and_the_stream_goes_on)
 {
     mock_options o;
