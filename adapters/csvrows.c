@@ -277,11 +277,12 @@ static const unsigned char BOM[3] = {0xEF, 0xBB, 0xBF};
 /* Parses one piece (ending with its LF, or the end of the input). */
 static int parse_piece(sr_csvrows *r, const char *p, size_t n)
 {
-    if (!r->in_row) {
+    if (!r->in_row && r->p.pstate == 0) {
+        /* no row begun yet: one that begins in this piece is on this line */
         size_t b = 0;
-        while (b < n && (p[b] == ' ' || p[b] == '\t'))
+        while (b < n && p[b] != r->delim && (p[b] == ' ' || p[b] == '\t' || p[b] == '\r'))
             b++;
-        if (b < n && p[b] != '\r' && p[b] != '\n')
+        if (b < n && p[b] != '\n')
             r->start = r->line;
     }
     size_t k = csv_parse(&r->p, p, n, on_field, on_row, r);

@@ -421,28 +421,48 @@ Test(csvrows, unclosed_quote_is_bounded)
     sr_map_destroy(m);
 }
 
-Test(csvrows, a_row_after_a_cr_on_a_later_line_has_that_line)
+Test(csvrows, rows_after_a_cr_have_the_line_they_start_on)
 {
     mock_options o;
     sr_map *m = MAP(&o, "metric = m", "entity = f/{unit}", "value = value");
-    /* row 'a' spans lines 2-3 and ends with a CR; 'b' follows on line 3 */
-    static const char in[] = "unit,value\na,\"1\nx\"\rb\n";
-    for (int mode = 0; mode < 2; mode++) {
-        sr_csvrows *r;
-        char err[512] = "";
-        cr_assert_eq(sr_csvrows_create(m, ',', &r, err, sizeof err), 0);
-        mock_sink s;
-        mock_sink_init(&s);
-        for (size_t i = 0; i < sizeof in - 1;) {
-            size_t n = mode ? 1 : sizeof in - 1;
-            cr_assert_eq(sr_csvrows_feed(r, in + i, n, 0, &s.sink, err, sizeof err), 0);
-            i += n;
+    static const struct {
+        char delim;
+        const char *in, *where; /* the rejects' lines */
+    } cases[] = {
+        /* 'a' spans lines 2-3 and ends with a CR; 'b' follows on line 3 */
+        {',', "unit,value\na,\"1\nx\"\rb\n", "2 3"},
+        /* a quoted first field that spans lines, after a CR */
+        {',', "unit,value\na,1\r\"b\nc\",x\n", "2"},
+        /* a line that starts with a lone CR, then a row */
+        {',', "unit,value\r\na\r\n\r,x\r\n", "2 3"},
+        /* a TSV row of empty fields */
+        {'\t', "unit\tvalue\na\n\t\t\n", "2 3"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t step = 1; step <= 3; step++) {
+            sr_csvrows *r;
+            char err[512] = "";
+            cr_assert_eq(sr_csvrows_create(m, cases[c].delim, &r, err, sizeof err), 0);
+            mock_sink s;
+            mock_sink_init(&s);
+            size_t len = strlen(cases[c].in);
+            for (size_t i = 0; i < len;) {
+                size_t n = step == 3 ? len : step;
+                n = n < len - i ? n : len - i;
+                cr_assert_eq(sr_csvrows_feed(r, cases[c].in + i, n, 0, &s.sink, err, sizeof err),
+                             0);
+                i += n;
+            }
+            char got[64] = "";
+            for (size_t k = 0; k < s.nr; k++) {
+                cr_assert_eq(strncmp(s.r[k].where, "line ", 5), 0);
+                snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", k ? " " : "",
+                         s.r[k].where + 5);
+            }
+            cr_assert_str_eq(got, cases[c].where, "case %zu, slices of %zu", c, step);
+            mock_sink_fini(&s);
+            sr_csvrows_destroy(r);
         }
-        cr_assert_eq(s.nr, 2);
-        cr_assert_str_eq(s.r[0].where, "line 2");
-        cr_assert_str_eq(s.r[1].where, "line 3", "mode %d: %s", mode, s.r[1].where);
-        mock_sink_fini(&s);
-        sr_csvrows_destroy(r);
     }
     sr_map_destroy(m);
 }
