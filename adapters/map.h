@@ -39,16 +39,18 @@ typedef struct sr_map sr_map;
 
 /* The keys of the mapping, for an adapter type's option table: use
  * SR_MAP_OPTION_SPECS inside its sr_ad_option_spec array (before {NULL}). */
-#define SR_MAP_OPTION_SPECS                                                                     \
-    {"metric", 1, "metric of each row: text with {Field} templates (response_p{Priority})"},   \
-        {"entity", 1, "entity path of each row: text with {Field} templates"},                  \
-        {"time", 0, "the row's time: a field name or a {Field} template (default: now)"},       \
-        {"time_format", 0, "strptime format (%m/%d/%Y %I:%M:%S %p), iso8601, epoch or epoch_ms"}, \
-        {"timezone", 0, "zone of times without an offset (default: [sitrep] timezone)"},        \
-        {"value", 1, "a field name, a number, or duration(START, END) in seconds"},             \
-        {"key", 0, "what makes a row unique (a field or template); default: the whole sample"}, \
-        {"where", 0, "filter: FIELD = V, FIELD != V, FIELD in (A, B), joined by and"},          \
-        {"null", 0, "comma-separated tokens meaning no value (default: the empty cell)"}
+#define SR_MAP_OPTION_SPECS                                                                        \
+    {"metric", 1, "metric of each row: text with {Field} templates (response_p{Priority})"},       \
+        {"entity", 1, "entity path of each row: text with {Field} templates"},                     \
+        {"time", 0, "the row's time: a field name or a {Field} template (default: now)"},          \
+        {"time_format", 0, "strptime format (%m/%d/%Y %I:%M:%S %p), iso8601, epoch or epoch_ms"},  \
+        {"timezone", 0, "zone of times without an offset (default: [sitrep] timezone)"},           \
+        {"value", 1, "a field name, a number, or duration(START, END) in seconds"},                \
+        {"key", 0, "what makes a row unique (a field or template); default: the whole sample"},    \
+        {"where", 0, "filter: FIELD = V, FIELD != V, FIELD in (A, B), joined by and"},             \
+    {                                                                                              \
+        "null", 0, "comma-separated tokens meaning no value (default: the empty cell)"             \
+    }
 
 /*
  * Reads the mapping keys of opts. On error returns negative with a message
@@ -92,6 +94,9 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
 uint64_t sr_map_filtered(const sr_map *m);
 
 /* ---- helpers for adapters ---- */
+
+/* snprintf into an adapter's err buffer (nothing when err is NULL or len 0). */
+void sr_map_errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Parses a number as sources write it: blanks around, a leading + or -,
