@@ -97,7 +97,7 @@ typedef struct {
 static size_t ref_query(const ref *r, const char *metric, const char *entity, const char *agg,
                         const char *from, const char *to, int by_children, qrow *rows, size_t max)
 {
-    char *argv[16] = {"query", (char *)metric, "--config", (char *)r->config,
+    char *argv[20] = {"query", (char *)metric, "--config", (char *)r->config,
                       "--agg", (char *)agg,    "--from",   (char *)from,
                       "--to",  (char *)to,     "--format", "json"};
     int n = 12;
