@@ -537,7 +537,7 @@ Test(csv, a_big_file_is_read_in_chunks)
     char pad[201];
     memset(pad, 'x', 200);
     pad[200] = '\0';
-    int rows = 30000; /* about 6.5 MB */
+    int rows = 20000; /* about 4.5 MB: more than one poll's 4 MiB */
     for (int i = 0; i < rows; i++)
         fprintf(fp, "%d,north,%lld,%d,%s\n", i, (long long)(1704067200 + i), i % 97, pad);
     fclose(fp);
