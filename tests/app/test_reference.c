@@ -4,7 +4,7 @@
  * example config of adapters/examples/ (its paths pointed at the fixtures,
  * its cache at a temporary directory, nothing else changed) is read with
  * `collect --once`, then checked with `query --format json`, `rejects` and
- * `sources` against the figures computed without sitrep in
+ * `sources --format json` against the figures computed without sitrep in
  * the .expected files of tests/fixtures/ (see its README.md).
  */
 #include <criterion/criterion.h>
@@ -200,21 +200,30 @@ static void ref_rejects(const ref *r, const char *source, long long *total, long
     free(e);
 }
 
-/* `sitrep sources`: the counters of one source. */
+/* `sitrep sources --format json`: the counters of one source, which is live. */
 static void ref_source(const ref *r, const char *source, long long *acc, long long *dup,
                        long long *rej)
 {
     char *o, *e;
-    char *argv[] = {"sources", "--config", (char *)r->config, NULL};
+    char *argv[] = {"sources", "--config", (char *)r->config, "--format", "json", NULL};
     cr_assert_eq(th_run(NULL, argv, &o, &e), 0, "%s", e);
-    const char *l = strstr(o, source);
-    cr_assert_not_null(l, "%s", o);
-    char name[64], type[16], state[16], ago[16], unit[16];
-    cr_assert_eq(sscanf(l, "%63s %15s %15s %15s %15s %lld %lld %lld", name, type, state, ago, unit,
-                        acc, dup, rej),
-                 8, "%s", l);
-    cr_assert_str_eq(type, "csv");
-    cr_assert_str_eq(state, "live", "%s", l);
+    json_error_t jerr;
+    json_t *root = json_loads(o, 0, &jerr), *found = NULL, *v;
+    cr_assert_not_null(root, "not JSON (%s): %s", jerr.text, o);
+    size_t i;
+    json_array_foreach(json_object_get(root, "sources"), i, v)
+    {
+        if (strcmp(json_string_value(json_object_get(v, "name")), source) == 0)
+            found = v;
+    }
+    cr_assert_not_null(found, "%s is not in: %s", source, o);
+    cr_assert_str_eq(json_string_value(json_object_get(found, "type")), "csv");
+    cr_assert_str_eq(json_string_value(json_object_get(found, "state")), "live", "%s", o);
+    cr_assert(json_is_null(json_object_get(found, "last_error")), "%s", o);
+    *acc = (long long)json_integer_value(json_object_get(found, "accepted"));
+    *dup = (long long)json_integer_value(json_object_get(found, "duplicates"));
+    *rej = (long long)json_integer_value(json_object_get(found, "rejected"));
+    json_decref(root);
     free(o);
     free(e);
 }
