@@ -8,11 +8,13 @@
 #include <string.h>
 
 extern const sr_adapter sr_adapter_sim;
+extern const sr_adapter sr_adapter_csv;
 extern const sr_adapter sr_adapter_sqlite;
 extern const sr_adapter sr_adapter_postgres;
 
 static const sr_adapter *const builtins[] = {
     &sr_adapter_sim,
+    &sr_adapter_csv,
     &sr_adapter_sqlite,
     &sr_adapter_postgres,
 };
