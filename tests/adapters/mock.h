@@ -111,7 +111,11 @@ static inline const sr_ad_options *mock_opts(mock_options *o, const char *name, 
 {
     memset(o, 0, sizeof *o);
     for (size_t i = 0; i < n && i < 32; i++) {
-        snprintf(o->text[i], sizeof o->text[i], "%s", kv[i]);
+        size_t l = strlen(kv[i]);
+        if (l >= sizeof o->text[i])
+            l = sizeof o->text[i] - 1;
+        memcpy(o->text[i], kv[i], l);
+        o->text[i][l] = '\0';
         char *eq = strchr(o->text[i], '=');
         char *val = eq ? eq + 1 : o->text[i] + strlen(o->text[i]);
         if (eq)

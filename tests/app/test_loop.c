@@ -158,7 +158,7 @@ static void on_report(void *ctx, const sr_poll_report *r)
 static void add_source(const char *mode, sr_ms interval, sr_ms timeout)
 {
     sr_ad_option o[1] = {{"mode", mode, 1}};
-    sr_ad_options opts = {o, 1, "t1", "."};
+    sr_ad_options opts = {.v = o, .n = 1, .name = "t1", .config_dir = "."};
     cr_assert_eq(sr_collector_add(col, &test_adapter, &opts, interval, timeout), 0);
 }
 

@@ -1,0 +1,1044 @@
+/*
+ * map.c - from a source row to a sample (see map.h for the keys).
+ *
+ * sr_map_create() compiles the mapping keys once: every template becomes a
+ * list of parts (literal text or a field), every field named anywhere is
+ * entered once in the map's field list, and the where clauses, null
+ * tokens, time format and zone are checked. sr_map_row() then needs no
+ * parsing of the config, only of the row: it tests the filters, expands
+ * the templates into one buffer on the stack, parses the value and the
+ * time, and emits or rejects. A row is never dropped without a trace:
+ * filtered rows are counted, every other row becomes a sample or a reject
+ * whose reason names the field and quotes the value.
+ *
+ * Times with a strptime format are parsed in the C locale (month names in
+ * English whatever the user's locale), then converted from the source's
+ * zone by the host, which handles DST; a %z in the format wins over the
+ * zone.
+ */
+#include "map.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Bytes of an expanded template (metric, entity, time, key). */
+#define TEXT_MAX 1024
+/* Bytes of a value quoted in a reject reason. */
+#define QUOTE_MAX 60
+
+typedef struct {
+    const char *lit; /* literal text (owned by the map), or NULL for a field */
+    size_t len;
+    size_t field; /* index into fields when lit is NULL */
+} part;
+
+typedef struct {
+    part *p;
+    size_t n;
+    int set;
+} tmpl;
+
+enum value_kind { VAL_FIELD, VAL_CONST, VAL_DURATION };
+enum time_kind { TIME_AUTO, TIME_ISO, TIME_EPOCH, TIME_EPOCH_MS, TIME_STRPTIME };
+enum where_op { OP_EQ, OP_NE, OP_IN };
+
+typedef struct {
+    size_t field;
+    enum where_op op;
+    char **vals;
+    size_t n;
+} clause;
+
+struct counters {
+    uint64_t filtered;
+};
+
+struct sr_map {
+    char **fields;
+    size_t n_fields;
+
+    tmpl metric, entity, time, key;
+    enum value_kind vkind;
+    double vconst;
+    size_t vfield, vend; /* VAL_FIELD: vfield; VAL_DURATION: vfield .. vend */
+
+    enum time_kind tkind;
+    char *tformat;
+    char tz[64];
+    const sr_ad_host *host;
+
+    clause *where;
+    size_t n_where;
+    char **nulls;
+    size_t n_nulls;
+
+    struct counters *count; /* mutable through a const map */
+};
+
+/* ---- small text helpers ---- */
+
+static void errf(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void errf(char *err, size_t len, const char *fmt, ...)
+{
+    if (!err || !len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+}
+
+/* A copy of s[0..n) without blanks around it; NULL when out of memory. */
+static char *dup_trim(const char *s, size_t n)
+{
+    while (n && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* A value for a message: printable ASCII, cut at QUOTE_MAX bytes. */
+static void quote(const char *s, char *buf, size_t len)
+{
+    size_t o = 0;
+    for (; *s && o + 4 < len && o < QUOTE_MAX; s++) {
+        unsigned char c = (unsigned char)*s;
+        buf[o++] = (c >= 0x20 && c != 0x7f) ? (char)c : '?';
+    }
+    if (*s && o + 4 < len) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = '\0';
+}
+
+static const char *skip_bom(const char *s)
+{
+    return (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+                   (unsigned char)s[2] == 0xBF
+               ? s + 3
+               : s;
+}
+
+/* ---- fields and templates ---- */
+
+/* Index of field name (adding it); SIZE_MAX when out of memory. */
+static size_t field_add(sr_map *m, const char *name, size_t len)
+{
+    char *d = dup_trim(name, len);
+    if (!d)
+        return SIZE_MAX;
+    for (size_t i = 0; i < m->n_fields; i++) {
+        if (strcmp(m->fields[i], d) == 0) {
+            free(d);
+            return i;
+        }
+    }
+    char **nf = realloc(m->fields, (m->n_fields + 1) * sizeof *nf);
+    if (!nf) {
+        free(d);
+        return SIZE_MAX;
+    }
+    m->fields = nf;
+    m->fields[m->n_fields] = d;
+    return m->n_fields++;
+}
+
+static int part_add(tmpl *t, part p)
+{
+    part *np = realloc(t->p, (t->n + 1) * sizeof *np);
+    if (!np)
+        return -1;
+    t->p = np;
+    t->p[t->n++] = p;
+    return 0;
+}
+
+/*
+ * Compiles text into t. With braces, "{Field}" parts are fields and the
+ * rest literal; without, the whole text is one field when bare_is_field,
+ * else a literal.
+ */
+static int tmpl_compile(sr_map *m, tmpl *t, const char *key, const char *text, int bare_is_field,
+                        char *err, size_t errlen)
+{
+    t->set = 1;
+    if (!strchr(text, '{') && !strchr(text, '}')) {
+        if (!*text) {
+            errf(err, errlen, "%s: empty, expected %s", key,
+                 bare_is_field ? "a field name or a {Field} template" : "text or a {Field} template");
+            return -1;
+        }
+        if (bare_is_field) {
+            size_t f = field_add(m, text, strlen(text));
+            return f == SIZE_MAX ? -1 : part_add(t, (part){NULL, 0, f});
+        }
+        return part_add(t, (part){text, strlen(text), 0});
+    }
+    const char *s = text;
+    while (*s) {
+        const char *open = strchr(s, '{'), *close = strchr(s, '}');
+        if (close && (!open || close < open)) {
+            errf(err, errlen, "%s: '}' without '{' at column %d, expected {Field}", key,
+                 (int)(close - text) + 1);
+            return -1;
+        }
+        if (!open)
+            return part_add(t, (part){s, strlen(s), 0});
+        if (open > s && part_add(t, (part){s, (size_t)(open - s), 0}))
+            return -1;
+        close = strchr(open + 1, '}');
+        if (!close) {
+            errf(err, errlen, "%s: '{' at column %d is not closed, expected {Field}", key,
+                 (int)(open - text) + 1);
+            return -1;
+        }
+        const char *inner = open + 1;
+        size_t n = (size_t)(close - inner);
+        while (n && isspace((unsigned char)*inner)) {
+            inner++;
+            n--;
+        }
+        if (!n || memchr(inner, '{', n)) {
+            errf(err, errlen, "%s: empty or nested {} at column %d, expected {Field}", key,
+                 (int)(open - text) + 1);
+            return -1;
+        }
+        size_t f = field_add(m, inner, n);
+        if (f == SIZE_MAX || part_add(t, (part){NULL, 0, f}))
+            return -1;
+        s = close + 1;
+    }
+    return 0;
+}
+
+/* A field's value as the map sees it: trimmed, NULL when the row lacks it.
+ * Empty text and the null tokens are "no value" (returns "" then). */
+static const char *field_val(const sr_map *m, const char *const *vals, size_t f, char *buf,
+                             size_t len)
+{
+    const char *v = vals[f];
+    if (!v)
+        return NULL;
+    while (isspace((unsigned char)*v))
+        v++;
+    size_t n = strlen(v);
+    while (n && isspace((unsigned char)v[n - 1]))
+        n--;
+    for (size_t i = 0; i < m->n_nulls; i++) {
+        if (strlen(m->nulls[i]) == n && memcmp(m->nulls[i], v, n) == 0)
+            return "";
+    }
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/*
+ * Expands t for a row into out. Returns 0, or -1 with a reject reason in
+ * why (a field missing or without a value, or the result too long).
+ * In an entity ('/' separates levels), a '/' inside a value becomes '-'.
+ */
+static int tmpl_expand(const sr_map *m, const tmpl *t, const char *what, int entity,
+                       const char *const *vals, char *out, size_t len, char *why, size_t wlen)
+{
+    size_t o = 0;
+    char vb[TEXT_MAX], q[QUOTE_MAX * 2];
+    for (size_t i = 0; i < t->n; i++) {
+        const part *p = &t->p[i];
+        const char *s = p->lit;
+        size_t n = p->len;
+        if (!s) {
+            s = field_val(m, vals, p->field, vb, sizeof vb);
+            if (!s) {
+                quote(m->fields[p->field], q, sizeof q);
+                errf(why, wlen, "no field '%s' in the row (needed for %s)", q, what);
+                return -1;
+            }
+            if (!*s) {
+                quote(m->fields[p->field], q, sizeof q);
+                errf(why, wlen, "'%s' has no value (needed for %s)", q, what);
+                return -1;
+            }
+            n = strlen(s);
+        }
+        if (o + n >= len) {
+            errf(why, wlen, "%s is longer than %zu bytes", what, len - 1);
+            return -1;
+        }
+        for (size_t k = 0; k < n; k++)
+            out[o++] = (entity && !p->lit && s[k] == '/') ? '-' : s[k];
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* ---- numbers ---- */
+
+int sr_map_number(const char *text, double *out)
+{
+    if (!text)
+        return -1;
+    while (isspace((unsigned char)*text))
+        text++;
+    size_t n = strlen(text);
+    while (n && isspace((unsigned char)text[n - 1]))
+        n--;
+    if (n == 0 || n > 64)
+        return -1;
+    char buf[80];
+    size_t o = 0, i = 0;
+    if (text[i] == '+' || text[i] == '-')
+        buf[o++] = text[i++];
+    /* the integer part: plain digits, or groups of three after a comma */
+    size_t digits = 0, group = 0;
+    int grouped = 0;
+    for (; i < n && (isdigit((unsigned char)text[i]) || text[i] == ','); i++) {
+        if (text[i] == ',') {
+            if (digits == 0 || (grouped && group != 3) || (!grouped && group > 3))
+                return -1;
+            grouped = 1;
+            group = 0;
+            continue;
+        }
+        buf[o++] = text[i];
+        digits++;
+        group++;
+    }
+    if (grouped && group != 3)
+        return -1;
+    if (i < n && text[i] == '.') {
+        buf[o++] = text[i++];
+        for (; i < n && isdigit((unsigned char)text[i]); i++, digits++)
+            buf[o++] = text[i];
+    }
+    if (digits == 0)
+        return -1;
+    if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+        buf[o++] = text[i++];
+        if (i < n && (text[i] == '+' || text[i] == '-'))
+            buf[o++] = text[i++];
+        size_t ed = 0;
+        for (; i < n && isdigit((unsigned char)text[i]); i++, ed++)
+            buf[o++] = text[i];
+        if (ed == 0)
+            return -1;
+    }
+    if (i != n)
+        return -1;
+    buf[o] = '\0';
+    errno = 0;
+    char *end;
+    double v = strtod(buf, &end);
+    if (*end || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* ---- times ---- */
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* Parses text by the map's time format. Returns 0, or -1 with why. */
+static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why, size_t wlen)
+{
+    char q[QUOTE_MAX * 2];
+    double v;
+    switch (m->tkind) {
+    case TIME_EPOCH:
+    case TIME_EPOCH_MS:
+        if (sr_map_number(text, &v) || fabs(v) > 1e15) {
+            quote(text, q, sizeof q);
+            errf(why, wlen, "time '%s' is not %s", q,
+                 m->tkind == TIME_EPOCH ? "epoch seconds" : "epoch milliseconds");
+            return -1;
+        }
+        *out = (int64_t)llround(m->tkind == TIME_EPOCH ? v * 1000.0 : v);
+        return 0;
+    case TIME_AUTO:
+    case TIME_ISO:
+        if (m->host->parse_time(text, m->tz, out)) {
+            quote(text, q, sizeof q);
+            errf(why, wlen, "time '%s' is not %s", q,
+                 m->tkind == TIME_ISO ? "ISO-8601" : "ISO-8601 or epoch seconds");
+            return -1;
+        }
+        return 0;
+    case TIME_STRPTIME:
+        break;
+    }
+    pthread_once(&c_locale_once, c_locale_init);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = 70;
+    tm.tm_mday = 1;
+    tm.tm_gmtoff = LONG_MIN;
+    const char *end = c_locale ? strptime_l(text, m->tformat, &tm, c_locale)
+                               : strptime(text, m->tformat, &tm);
+    while (end && isspace((unsigned char)*end))
+        end++;
+    if (!end || *end) {
+        quote(text, q, sizeof q);
+        char f[QUOTE_MAX * 2];
+        quote(m->tformat, f, sizeof f);
+        errf(why, wlen, "time '%s' does not match time_format '%s'", q, f);
+        return -1;
+    }
+    int aware = tm.tm_gmtoff != LONG_MIN;
+    int64_t t;
+    if (m->host->local_to_utc(aware ? NULL : m->tz, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                              tm.tm_hour, tm.tm_min, tm.tm_sec, &t)) {
+        quote(text, q, sizeof q);
+        errf(why, wlen, "time '%s' cannot be placed in zone %s", q, m->tz);
+        return -1;
+    }
+    *out = aware ? t - (int64_t)tm.tm_gmtoff * 1000 : t;
+    return 0;
+}
+
+/* ---- where ---- */
+
+/* The next piece of s up to a separator outside double quotes: for
+ * " and " (sep_and) or ',' ; returns its length. */
+static size_t piece_len(const char *s, int sep_and)
+{
+    int inq = 0;
+    for (size_t i = 0; s[i]; i++) {
+        if (s[i] == '"')
+            inq = !inq;
+        if (inq)
+            continue;
+        if (!sep_and && s[i] == ',')
+            return i;
+        if (sep_and && isspace((unsigned char)s[i]) && strncasecmp(s + i + 1, "and", 3) == 0 &&
+            isspace((unsigned char)s[i + 4]))
+            return i;
+    }
+    return strlen(s);
+}
+
+/* A where value: trimmed, surrounding double quotes removed. */
+static char *where_value(const char *s, size_t n)
+{
+    char *v = dup_trim(s, n);
+    size_t l = v ? strlen(v) : 0;
+    if (l >= 2 && v[0] == '"' && v[l - 1] == '"') {
+        memmove(v, v + 1, l - 2);
+        v[l - 2] = '\0';
+    }
+    return v;
+}
+
+static int clause_val(clause *c, char *v)
+{
+    if (!v)
+        return -1;
+    char **nv = realloc(c->vals, (c->n + 1) * sizeof *nv);
+    if (!nv) {
+        free(v);
+        return -1;
+    }
+    c->vals = nv;
+    c->vals[c->n++] = v;
+    return 0;
+}
+
+/* Finds an operator outside quotes: returns its offset or -1. */
+static long find_op(const char *s, size_t n, const char *op)
+{
+    int inq = 0;
+    size_t ol = strlen(op);
+    for (size_t i = 0; i + ol <= n; i++) {
+        if (s[i] == '"')
+            inq = !inq;
+        if (!inq && strncasecmp(s + i, op, ol) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+static int where_compile(sr_map *m, const char *text, char *err, size_t errlen)
+{
+    const char *s = text;
+    for (;;) {
+        size_t n = piece_len(s, 1);
+        clause c = {0};
+        long at;
+        size_t oplen;
+        char fname[256];
+        if ((at = find_op(s, n, "!=")) >= 0) {
+            c.op = OP_NE;
+            oplen = 2;
+        } else if ((at = find_op(s, n, " in (")) >= 0) {
+            c.op = OP_IN;
+            oplen = 5;
+        } else if ((at = find_op(s, n, "=")) >= 0) {
+            c.op = OP_EQ;
+            oplen = 1;
+        } else {
+            char q[QUOTE_MAX * 2];
+            char *piece = dup_trim(s, n);
+            quote(piece ? piece : "", q, sizeof q);
+            free(piece);
+            errf(err, errlen,
+                 "where: cannot read '%s', expected FIELD = VALUE, FIELD != VALUE or FIELD in "
+                 "(A, B), joined by and",
+                 q);
+            return -1;
+        }
+        snprintf(fname, sizeof fname, "%.*s", (int)at, s);
+        char *fn = dup_trim(fname, strlen(fname));
+        if (!fn)
+            return -1;
+        size_t fl = strlen(fn);
+        const char *fs = fn;
+        if (fl >= 2 && fn[0] == '{' && fn[fl - 1] == '}') {
+            fs = fn + 1;
+            fl -= 2;
+        }
+        if (fl == 0) {
+            free(fn);
+            errf(err, errlen, "where: a condition has no field name before its operator");
+            return -1;
+        }
+        c.field = field_add(m, fs, fl);
+        free(fn);
+        if (c.field == SIZE_MAX)
+            return -1;
+        const char *rhs = s + at + oplen;
+        size_t rl = n - (size_t)at - oplen;
+        if (c.op == OP_IN) {
+            const char *close = NULL;
+            for (size_t i = rl; i-- > 0;) {
+                if (rhs[i] == ')') {
+                    close = rhs + i;
+                    break;
+                }
+                if (!isspace((unsigned char)rhs[i]))
+                    break;
+            }
+            if (!close) {
+                errf(err, errlen, "where: 'in (' without its closing ')'");
+                return -1;
+            }
+            const char *v = rhs;
+            while (v < close) {
+                size_t vl = piece_len(v, 0);
+                if (v + vl > close)
+                    vl = (size_t)(close - v);
+                if (clause_val(&c, where_value(v, vl)))
+                    return -1;
+                v += vl + 1;
+            }
+        } else if (clause_val(&c, where_value(rhs, rl))) {
+            return -1;
+        }
+        clause *nw = realloc(m->where, (m->n_where + 1) * sizeof *nw);
+        if (!nw) {
+            for (size_t i = 0; i < c.n; i++)
+                free(c.vals[i]);
+            free(c.vals);
+            return -1;
+        }
+        m->where = nw;
+        m->where[m->n_where++] = c;
+        s += n;
+        if (!*s)
+            return 0;
+        s += 5; /* " and " */
+    }
+}
+
+/* 1 when the row passes every clause; -1 when it lacks a field (why). */
+static int where_pass(const sr_map *m, const char *const *vals, char *why, size_t wlen)
+{
+    char vb[TEXT_MAX], q[QUOTE_MAX * 2];
+    for (size_t i = 0; i < m->n_where; i++) {
+        const clause *c = &m->where[i];
+        const char *v = field_val(m, vals, c->field, vb, sizeof vb);
+        if (!v) {
+            quote(m->fields[c->field], q, sizeof q);
+            errf(why, wlen, "no field '%s' in the row (needed for where)", q);
+            return -1;
+        }
+        int hit = 0;
+        for (size_t k = 0; k < c->n && !hit; k++)
+            hit = strcmp(v, c->vals[k]) == 0;
+        if (c->op == OP_NE ? hit : !hit)
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- create / destroy ---- */
+
+static const char *opt(const sr_ad_options *o, const char *key)
+{
+    const char *v = sr_ad_opt(o, key);
+    return v && *v ? v : NULL;
+}
+
+/* value = duration(A, B): fills the two fields. */
+static int value_compile(sr_map *m, const char *text, char *err, size_t errlen)
+{
+    if (strncasecmp(text, "duration(", 9) == 0) {
+        const char *a = text + 9, *close = strrchr(text, ')');
+        const char *comma = close ? memchr(a, ',', (size_t)(close - a)) : NULL;
+        if (!close || !comma || close[1 + strspn(close + 1, " \t")] != '\0') {
+            errf(err, errlen, "value: expected duration(START_FIELD, END_FIELD)");
+            return -1;
+        }
+        const char *b = comma + 1;
+        size_t al = (size_t)(comma - a), bl = (size_t)(close - b);
+        /* {Field} is allowed inside duration() too */
+        while (al && isspace((unsigned char)*a)) {
+            a++;
+            al--;
+        }
+        while (bl && isspace((unsigned char)*b)) {
+            b++;
+            bl--;
+        }
+        while (al && isspace((unsigned char)a[al - 1]))
+            al--;
+        while (bl && isspace((unsigned char)b[bl - 1]))
+            bl--;
+        if (al >= 2 && a[0] == '{' && a[al - 1] == '}') {
+            a++;
+            al -= 2;
+        }
+        if (bl >= 2 && b[0] == '{' && b[bl - 1] == '}') {
+            b++;
+            bl -= 2;
+        }
+        if (!al || !bl) {
+            errf(err, errlen, "value: duration() needs two field names, START and END");
+            return -1;
+        }
+        m->vkind = VAL_DURATION;
+        m->vfield = field_add(m, a, al);
+        m->vend = field_add(m, b, bl);
+        return m->vfield == SIZE_MAX || m->vend == SIZE_MAX ? -1 : 0;
+    }
+    if (sr_map_number(text, &m->vconst) == 0) {
+        m->vkind = VAL_CONST;
+        return 0;
+    }
+    size_t l = strlen(text);
+    if (l >= 2 && text[0] == '{' && text[l - 1] == '}') {
+        text++;
+        l -= 2;
+    }
+    if (memchr(text, '{', l) || memchr(text, '}', l)) {
+        errf(err, errlen, "value: expected a field name, a number or duration(START, END)");
+        return -1;
+    }
+    m->vkind = VAL_FIELD;
+    m->vfield = field_add(m, text, l);
+    return m->vfield == SIZE_MAX ? -1 : 0;
+}
+
+static int nulls_compile(sr_map *m, const char *text)
+{
+    const char *s = text;
+    while (*s) {
+        size_t n = piece_len(s, 0);
+        char *v = where_value(s, n);
+        if (!v)
+            return -1;
+        if (*v) {
+            char **nn = realloc(m->nulls, (m->n_nulls + 1) * sizeof *nn);
+            if (!nn) {
+                free(v);
+                return -1;
+            }
+            m->nulls = nn;
+            m->nulls[m->n_nulls++] = v;
+        } else {
+            free(v);
+        }
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return 0;
+}
+
+int sr_map_create(const sr_ad_options *opts, sr_map **out, char *err, size_t errlen)
+{
+    sr_map *m = calloc(1, sizeof *m);
+    if (!m || !(m->count = calloc(1, sizeof *m->count))) {
+        free(m);
+        errf(err, errlen, "out of memory");
+        return -1;
+    }
+    m->host = opts->host;
+    char oom[] = "out of memory";
+    const char *v;
+    int rc = -1;
+    err[0] = '\0';
+
+    if (!(v = opt(opts, "metric"))) {
+        errf(err, errlen, "metric: missing, expected a metric name or a {Field} template");
+        goto fail;
+    }
+    if (tmpl_compile(m, &m->metric, "metric", v, 0, err, errlen))
+        goto fail;
+    if (!(v = opt(opts, "entity"))) {
+        errf(err, errlen, "entity: missing, expected an entity path or a {Field} template");
+        goto fail;
+    }
+    if (tmpl_compile(m, &m->entity, "entity", v, 0, err, errlen))
+        goto fail;
+    if (!(v = opt(opts, "value"))) {
+        errf(err, errlen, "value: missing, expected a field name, a number or duration(A, B)");
+        goto fail;
+    }
+    if (value_compile(m, v, err, errlen))
+        goto fail;
+    if ((v = opt(opts, "time")) && tmpl_compile(m, &m->time, "time", v, 1, err, errlen))
+        goto fail;
+    if ((v = opt(opts, "key")) && tmpl_compile(m, &m->key, "key", v, 1, err, errlen))
+        goto fail;
+    if ((v = opt(opts, "where")) && where_compile(m, v, err, errlen))
+        goto fail;
+    if ((v = opt(opts, "null")) && nulls_compile(m, v))
+        goto fail;
+
+    const char *tf = opt(opts, "time_format");
+    if (!tf || strcmp(tf, "auto") == 0)
+        m->tkind = TIME_AUTO;
+    else if (strcmp(tf, "iso8601") == 0)
+        m->tkind = TIME_ISO;
+    else if (strcmp(tf, "epoch") == 0)
+        m->tkind = TIME_EPOCH;
+    else if (strcmp(tf, "epoch_ms") == 0)
+        m->tkind = TIME_EPOCH_MS;
+    else if (strchr(tf, '%')) {
+        m->tkind = TIME_STRPTIME;
+        if (!(m->tformat = strdup(tf)))
+            goto fail;
+    } else {
+        errf(err, errlen,
+             "time_format: '%.60s' is not a format, expected a strptime format such as "
+             "%%m/%%d/%%Y %%I:%%M:%%S %%p, or iso8601, epoch, epoch_ms",
+             tf);
+        goto fail;
+    }
+    if (tf && !m->time.set) {
+        errf(err, errlen, "time_format: given without time = FIELD");
+        goto fail;
+    }
+    const char *tz = opt(opts, "timezone");
+    if (!tz)
+        tz = opts->timezone && *opts->timezone ? opts->timezone : "UTC";
+    if (strlen(tz) >= sizeof m->tz) {
+        errf(err, errlen, "timezone: too long");
+        goto fail;
+    }
+    snprintf(m->tz, sizeof m->tz, "%s", tz);
+    if (m->time.set || m->vkind == VAL_DURATION) {
+        if (!m->host || !m->host->parse_time || !m->host->local_to_utc) {
+            errf(err, errlen, "the host gave no time functions (adapter ABI misuse)");
+            goto fail;
+        }
+        if (m->host->tz_valid && !m->host->tz_valid(m->tz)) {
+            errf(err, errlen, "timezone: unknown zone '%.60s', expected a tzdata name such as "
+                 "America/Los_Angeles", m->tz);
+            goto fail;
+        }
+    }
+    *out = m;
+    return 0;
+fail:
+    if (!err[0])
+        errf(err, errlen, "%s", oom);
+    sr_map_destroy(m);
+    return rc;
+}
+
+static void tmpl_free(tmpl *t)
+{
+    free(t->p);
+}
+
+void sr_map_destroy(sr_map *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_fields; i++)
+        free(m->fields[i]);
+    free(m->fields);
+    tmpl_free(&m->metric);
+    tmpl_free(&m->entity);
+    tmpl_free(&m->time);
+    tmpl_free(&m->key);
+    free(m->tformat);
+    for (size_t i = 0; i < m->n_where; i++) {
+        for (size_t k = 0; k < m->where[i].n; k++)
+            free(m->where[i].vals[k]);
+        free(m->where[i].vals);
+    }
+    free(m->where);
+    for (size_t i = 0; i < m->n_nulls; i++)
+        free(m->nulls[i]);
+    free(m->nulls);
+    free(m->count);
+    free(m);
+}
+
+size_t sr_map_field_count(const sr_map *m)
+{
+    return m->n_fields;
+}
+
+const char *sr_map_field_name(const sr_map *m, size_t i)
+{
+    return i < m->n_fields ? m->fields[i] : NULL;
+}
+
+uint64_t sr_map_filtered(const sr_map *m)
+{
+    return m->count->filtered;
+}
+
+int sr_map_bind(const sr_map *m, const char *const *names, size_t n, size_t *col, char *err,
+                size_t errlen)
+{
+    for (size_t f = 0; f < m->n_fields; f++) {
+        size_t i = 0;
+        for (; i < n; i++) {
+            const char *h = names[i] ? (i == 0 ? skip_bom(names[i]) : names[i]) : "";
+            while (isspace((unsigned char)*h))
+                h++;
+            size_t hl = strlen(h);
+            while (hl && isspace((unsigned char)h[hl - 1]))
+                hl--;
+            if (hl == strlen(m->fields[f]) && memcmp(h, m->fields[f], hl) == 0)
+                break;
+        }
+        if (i < n) {
+            col[f] = i;
+            continue;
+        }
+        char q[QUOTE_MAX * 2];
+        quote(m->fields[f], q, sizeof q);
+        size_t o = (size_t)snprintf(err, errlen, "field '%s' is not in the header (have:", q);
+        for (size_t k = 0; k < n && o < errlen; k++) {
+            quote(names[k] ? (k == 0 ? skip_bom(names[k]) : names[k]) : "", q, sizeof q);
+            o += (size_t)snprintf(err + o, errlen - o, "%s '%s'", k ? "," : "", q);
+        }
+        if (o < errlen)
+            snprintf(err + o, errlen - o, ")");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- one row ---- */
+
+static int reject(sr_sink *sink, const char *where, const char *raw, const char *why)
+{
+    int rc = sink->reject(sink, where, raw ? raw : "", why);
+    return rc < 0 ? rc : SR_MAP_REJECTED;
+}
+
+int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const char *where,
+               const char *raw, sr_sink *sink)
+{
+    char why[512], q[QUOTE_MAX * 2];
+    int pass = where_pass(m, vals, why, sizeof why);
+    if (pass < 0)
+        return reject(sink, where, raw, why);
+    if (pass == 0) {
+        m->count->filtered++;
+        return SR_MAP_FILTERED;
+    }
+    char metric[TEXT_MAX], entity[TEXT_MAX], key[TEXT_MAX], tbuf[TEXT_MAX];
+    if (tmpl_expand(m, &m->metric, "metric", 0, vals, metric, sizeof metric, why, sizeof why) ||
+        tmpl_expand(m, &m->entity, "entity", 1, vals, entity, sizeof entity, why, sizeof why))
+        return reject(sink, where, raw, why);
+    if (m->key.set &&
+        tmpl_expand(m, &m->key, "key", 0, vals, key, sizeof key, why, sizeof why))
+        return reject(sink, where, raw, why);
+
+    int64_t ts = now_ms;
+    if (m->time.set) {
+        if (tmpl_expand(m, &m->time, "time", 0, vals, tbuf, sizeof tbuf, why, sizeof why) ||
+            time_parse(m, tbuf, &ts, why, sizeof why))
+            return reject(sink, where, raw, why);
+    }
+
+    double value = m->vconst;
+    char vb[TEXT_MAX];
+    if (m->vkind == VAL_FIELD) {
+        const char *v = field_val(m, vals, m->vfield, vb, sizeof vb);
+        quote(m->fields[m->vfield], q, sizeof q);
+        if (!v)
+            errf(why, sizeof why, "no field '%s' in the row (needed for value)", q);
+        else if (!*v)
+            errf(why, sizeof why, "'%s' has no value", q);
+        else if (sr_map_number(v, &value)) {
+            char qv[QUOTE_MAX * 2];
+            quote(v, qv, sizeof qv);
+            errf(why, sizeof why, "'%s' is not a number: '%s'", q, qv);
+            v = NULL;
+        }
+        if (!v || !*v)
+            return reject(sink, where, raw, why);
+    } else if (m->vkind == VAL_DURATION) {
+        size_t fs[2] = {m->vfield, m->vend};
+        int64_t t[2];
+        for (int k = 0; k < 2; k++) {
+            const char *v = field_val(m, vals, fs[k], vb, sizeof vb);
+            quote(m->fields[fs[k]], q, sizeof q);
+            if (!v || !*v) {
+                errf(why, sizeof why, v ? "'%s' has no value: no duration"
+                                        : "no field '%s' in the row (needed for duration)",
+                     q);
+                return reject(sink, where, raw, why);
+            }
+            char tw[400];
+            if (time_parse(m, v, &t[k], tw, sizeof tw)) {
+                errf(why, sizeof why, "%s: %s", q, tw);
+                return reject(sink, where, raw, why);
+            }
+        }
+        if (t[1] < t[0]) {
+            char qb[QUOTE_MAX * 2];
+            quote(m->fields[fs[0]], q, sizeof q);
+            quote(m->fields[fs[1]], qb, sizeof qb);
+            errf(why, sizeof why, "negative duration: '%s' is before '%s'", qb, q);
+            return reject(sink, where, raw, why);
+        }
+        value = (double)(t[1] - t[0]) / 1000.0;
+    }
+    sr_ad_sample s = {metric, entity, ts, value, m->key.set ? key : NULL};
+    int rc = sink->emit(sink, &s);
+    return rc < 0 ? rc : SR_MAP_EMITTED;
+}
+
+/* ---- helpers for adapters ---- */
+
+int sr_map_path(const sr_ad_options *opts, const char *path, char *buf, size_t len)
+{
+    int n;
+    if (path[0] == '/')
+        n = snprintf(buf, len, "%s", path);
+    else if (path[0] == '~' && path[1] == '/' && getenv("HOME"))
+        n = snprintf(buf, len, "%s/%s", getenv("HOME"), path + 2);
+    else
+        n = snprintf(buf, len, "%s/%s",
+                     opts->config_dir && *opts->config_dir ? opts->config_dir : ".", path);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int sr_map_secret(const sr_ad_options *opts, const char *name, char **out, char *err,
+                  size_t errlen)
+{
+    char k[64];
+    *out = NULL;
+    if (sr_ad_opt(opts, name)) {
+        errf(err, errlen,
+             "%s: secrets are not written in the config; use %s_env = VARIABLE or %s_file = "
+             "PATH (a file only its owner can read)",
+             name, name, name);
+        return -1;
+    }
+    snprintf(k, sizeof k, "%s_env", name);
+    const char *env = opt(opts, k);
+    snprintf(k, sizeof k, "%s_file", name);
+    const char *file = opt(opts, k);
+    if (env && file) {
+        errf(err, errlen, "%s_env and %s_file are both given, expected one of them", name, name);
+        return -1;
+    }
+    if (env) {
+        const char *v = getenv(env);
+        if (!v) {
+            errf(err, errlen, "%s_env: the environment variable %.60s is not set", name, env);
+            return -1;
+        }
+        if (!(*out = strdup(v))) {
+            errf(err, errlen, "out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    if (!file)
+        return 0;
+    char path[4096];
+    if (sr_map_path(opts, file, path, sizeof path)) {
+        errf(err, errlen, "%s_file: path too long", name);
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        errf(err, errlen, "%s_file: cannot open %.200s: %s", name, path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        errf(err, errlen, "%s_file: %.200s is not a regular file", name, path);
+        return -1;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        close(fd);
+        errf(err, errlen,
+             "%s_file: %.200s can be read by group or others (mode %04o), refused; "
+             "chmod 600 it",
+             name, path, (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0) {
+        errf(err, errlen, "%s_file: cannot read %.200s: %s", name, path, strerror(errno));
+        return -1;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0]) {
+        errf(err, errlen, "%s_file: %.200s is empty", name, path);
+        return -1;
+    }
+    if (!(*out = strdup(buf))) {
+        errf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
