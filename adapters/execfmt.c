@@ -19,6 +19,7 @@
 
 #include "map.h"
 
+static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(char *buf, size_t len, const char *fmt, ...)
 {
     if (!buf || !len)
@@ -39,7 +40,8 @@ static int word_blank(char c)
 /* Words a shell would read as operators: without a shell they would reach
  * the program as arguments, which is never what was meant. */
 static const char *const shell_ops[] = {
-    "|", "||", "|&", "&", "&&", ";", ";;", "<", "<<", "<<<", ">", ">>", ">|", "&>", ">&", "2>", "2>>", "2>&1", "1>&2", ">&2",
+    "|", "||", "|&", "&",  "&&", ";",  ";;",  "<",    "<<",   "<<<",
+    ">", ">>", ">|", "&>", ">&", "2>", "2>>", "2>&1", "1>&2", ">&2",
 };
 
 static int shell_op(const char *w)
@@ -144,8 +146,8 @@ static int copy_word(char *dst, const char *s, size_t n)
     return 0;
 }
 
-int sr_execfmt_line(char *line, size_t len, const sr_ad_host *host, const char *tz,
-                    int64_t now_ms, sr_ad_sample *out, char *why, size_t whylen)
+int sr_execfmt_line(char *line, size_t len, const sr_ad_host *host, const char *tz, int64_t now_ms,
+                    sr_ad_sample *out, char *why, size_t whylen)
 {
     if (len && line[len - 1] == '\r')
         len--;

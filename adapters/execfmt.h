@@ -51,8 +51,8 @@ int sr_execfmt_words(const char *text, char ***argv, size_t *argc, char *err, si
  * was unless 1 is returned. A control character (other than tab) anywhere
  * in the line is refused.
  */
-int sr_execfmt_line(char *line, size_t len, const sr_ad_host *host, const char *tz,
-                    int64_t now_ms, sr_ad_sample *out, char *why, size_t whylen);
+int sr_execfmt_line(char *line, size_t len, const sr_ad_host *host, const char *tz, int64_t now_ms,
+                    sr_ad_sample *out, char *why, size_t whylen);
 
 /*
  * A command's stderr (n bytes, as written) as one printable line for an

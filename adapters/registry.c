@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+extern const sr_adapter sr_adapter_exec;
 extern const sr_adapter sr_adapter_sim;
 
 static const sr_adapter *const builtins[] = {
     &sr_adapter_sim,
+    &sr_adapter_exec,
 };
 
 const sr_adapter *sr_registry_find(const char *type)
