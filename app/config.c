@@ -937,6 +937,9 @@ struct parser {
     enum line_class cls;
     const char *key;      /* LINE_KEY: the key name, within line */
     bool too_long;        /* longer than inih's line buffer */
+    char *val;            /* LINE_KEY: the value within line; LINE_CONTINUATION: the line */
+    bool adapter_cont;    /* the last key stored an adapter type's own key: an indented
+                             line continues its value */
     bool prev_key;        /* inih's state: a key was read since the last section header */
     const char *hdr;      /* LINE_SECTION: the text between '[' and ']' */
     const char *hdr_rest; /* LINE_SECTION: what follows ']' */
@@ -1188,8 +1191,11 @@ static enum line_class classify(struct parser *p)
         return LINE_BLANK;
     if (strchr(INI_START_COMMENT_PREFIXES, *s))
         return LINE_COMMENT;
-    if (INI_ALLOW_MULTILINE && p->prev_key && s > line)
+    if (INI_ALLOW_MULTILINE && p->prev_key && s > line) {
+        p->val = s;
         return LINE_CONTINUATION;
+    }
+    p->adapter_cont = false;
     if (*s == '[') {
         char *end = scan_to(s + 1, "]");
         if (*end != ']')
@@ -1204,6 +1210,7 @@ static enum line_class classify(struct parser *p)
     if (*sep != '=' && *sep != ':')
         return LINE_BAD_KEY;
     *sep = '\0';
+    p->val = sep + 1;
     p->key = rstrip(s);
     p->prev_key = *p->key != '\0';
     return LINE_KEY;
@@ -1309,7 +1316,9 @@ static char *read_line(char *buf, int num, void *stream)
         buf[n + 1] = '\0';
         return buf;
     }
-    if (p->cls == LINE_KEY || p->cls == LINE_CONTINUATION)
+    /* an adapter's values (SQL, URLs) may be long: pair() takes them from p->line */
+    bool in_adapter = p->where == W_SECTION && p->cur && p->cur->kind->id == K_ADAPTER;
+    if (!in_adapter && (p->cls == LINE_KEY || p->cls == LINE_CONTINUATION))
         sink_add(&p->err, p->lineno,
                  "line too long (%zu bytes), expected at most %d bytes on a key = value line", n,
                  num - 2);
@@ -1330,11 +1339,53 @@ static void adapter_kv_add(struct parser *p, sr_cfg_adapter *a, const char *key,
     a->opts[a->n_opts++] = (sr_cfg_kv){.key = k, .value = v, .line = p->lineno};
 }
 
+/* The value of the current line as inih would give it, taken from the
+ * whole line (for lines longer than inih's buffer): blanks and an inline
+ * comment removed. Cuts p->line. */
+static const char *full_value(struct parser *p)
+{
+    char *v = p->val ? p->val : (char *)"";
+    while (isspace((unsigned char)*v))
+        v++;
+    *scan_to(v, "") = '\0';
+    return rstrip(v);
+}
+
+/* Appends an indented line to the adapter key before it ("query = SELECT
+ * ...", then "    FROM ..."), joined by one blank. */
+static void adapter_kv_continue(struct parser *p, const char *more)
+{
+    sr_cfg_adapter *a = &p->cur->v.adapter;
+    sr_cfg_kv *kv = &a->opts[a->n_opts - 1];
+    size_t n = strlen(kv->value), m = strlen(more);
+    char *v = realloc(kv->value, n + m + 2);
+    if (!v) {
+        p->err.oom = true;
+        return;
+    }
+    if (n && m)
+        v[n++] = ' ';
+    memcpy(v + n, more, m + 1);
+    kv->value = v;
+}
+
 /* One key = value of the current line. Returns 0, or SR_ENOMEM; a problem
  * with the config is recorded and is not a failure of the call. */
 static int pair(struct parser *p, const char *name, const char *value)
 {
     char qk[4 * QUOTE_MAX + 16], label[SR_NAME_MAX + 16];
+    bool whole = false; /* a long adapter line, read from p->line */
+    if (p->too_long && (p->cls == LINE_KEY || p->cls == LINE_CONTINUATION) &&
+        p->where == W_SECTION && p->cur && p->cur->kind->id == K_ADAPTER) {
+        value = full_value(p);
+        p->too_long = false; /* handled: the value is whole */
+        whole = true;
+    }
+    if (p->cls == LINE_CONTINUATION && p->adapter_cont && p->where == W_SECTION && p->cur &&
+        p->cur->kind->id == K_ADAPTER && p->cur->v.adapter.n_opts > 0) {
+        adapter_kv_continue(p, value);
+        return 0;
+    }
     if (p->cls == LINE_CONTINUATION) {
         sink_add(&p->err, p->lineno,
                  "indented line, expected key = value at the start of the line (an indented "
@@ -1348,7 +1399,7 @@ static int pair(struct parser *p, const char *name, const char *value)
     }
     if (p->where == W_IGNORED)
         return 0;
-    const char *key = p->too_long ? p->key : name;
+    const char *key = p->too_long || whole ? p->key : name;
     quote(key, qk, sizeof qk);
     if (p->where == W_BEFORE) {
         sink_add(&p->err, p->lineno,
@@ -1388,6 +1439,7 @@ static int pair(struct parser *p, const char *name, const char *value)
         /* the type's own keys: checked against its table once the type is known */
         adapter_kv_add(p, &s->v.adapter, key, value);
         seen_add(p, s, key, true);
+        p->adapter_cont = true;
         return 0;
     }
     const char *names[16] = {0};

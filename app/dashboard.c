@@ -275,6 +275,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     sr_layout_data *ld;
     sr_layout_build(cfg, &ld);
     uv_loop_t loop;
+    sr_collector_size_pool(cfg->n_adapters);
     uv_loop_init(&loop);
     dash d = {.loop = &loop, .cfg = cfg, .st = st};
 
@@ -296,6 +297,8 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
         sr_layout_destroy(ld);
         return rc;
     }
+    if (o->at_ms)
+        sr_screen_set_shift(d.scr, sr_now_ms() - o->at_ms);
     sr_set_fatal_hook(sr_screen_restore_terminal);
     signal(SIGSEGV, crash_handler);
     signal(SIGABRT, crash_handler);

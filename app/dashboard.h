@@ -27,6 +27,7 @@ bool sr_locale_utf8(void);
 typedef struct {
     bool no_color;         /* NO_COLOR */
     const sr_theme *theme; /* NULL: the built-in colours */
+    sr_ms at_ms;           /* the window ends here at start (--at); 0 = now, live */
 } sr_dashboard_opts;
 
 /*

@@ -204,6 +204,16 @@ static int sink_reject(sr_sink *sink, const char *where, const char *raw, const 
     return batch_reject(&src->b, where, raw, reason);
 }
 
+void sr_collector_size_pool(size_t n_sources)
+{
+    if (getenv("UV_THREADPOOL_SIZE"))
+        return;
+    size_t n = n_sources + 4;
+    char v[16];
+    snprintf(v, sizeof v, "%zu", n > 1024 ? (size_t)1024 : n);
+    setenv("UV_THREADPOOL_SIZE", v, 1);
+}
+
 int sr_collector_create(uv_loop_t *loop, const sr_catalog *cat, sr_store *st, sr_collector **out)
 {
     sr_collector *c = calloc(1, sizeof *c);

@@ -28,6 +28,15 @@ typedef struct {
 typedef void (*sr_report_cb)(void *ctx, const sr_poll_report *r);
 
 /*
+ * Sizes libuv's thread pool so that every source can have a poll in a
+ * worker at once plus spare threads: a source stuck past its timeout then
+ * never delays another source. Call before the first uv_queue_work() of
+ * the process (libuv reads UV_THREADPOOL_SIZE once); a size the user set
+ * in the environment is kept.
+ */
+void sr_collector_size_pool(size_t n_sources);
+
+/*
  * Creates a collector on loop writing to st (borrowed; both must outlive
  * the collector). cat (borrowed) says which metrics exist: samples of other
  * metrics are rejected with a reason. Caller owns *out; free with

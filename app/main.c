@@ -356,6 +356,7 @@ static int cmd_collect(int argc, char **argv)
     sr_store *st = open_cache(cfg, 0);
 
     uv_loop_t loop;
+    sr_collector_size_pool(cfg->n_adapters);
     uv_loop_init(&loop);
     collect_ctx c = {.loop = &loop, .cfg = cfg, .st = st, .once = opt(self, &p, "--once") != NULL};
     c.done = xcalloc(cfg->n_adapters + 1, 1);
@@ -704,12 +705,40 @@ done:
 
 /* ---- snapshot ---- */
 
+/*
+ * The --at option: a time in the config's zone, or "latest" (the newest
+ * sample in the cache). def when the option is absent; a usage error when
+ * it does not parse.
+ */
+static sr_ms at_opt(const command *c, const parsed *p, const sr_config *cfg, sr_store *st,
+                    sr_ms def)
+{
+    const char *v = opt(c, p, "--at");
+    sr_ms t;
+    if (!v)
+        return def;
+    if (strcmp(v, "latest") == 0) {
+        int rc = sr_store_newest(st, &t);
+        if (rc == SR_ENODATA)
+            die_usage(c, "--at latest: the cache %s holds no samples yet", cfg->cache);
+        if (rc)
+            die_usage(c, "--at latest: %s", sr_strerror(rc));
+        return t + 1; /* windows end before their end: keep the newest sample in */
+    }
+    if (sr_parse_time(v, cfg->timezone, &t))
+        die_usage(c, "--at: expected ISO-8601 (2023-12-31T18:00), epoch seconds or latest, got "
+                     "'%s'",
+                  v);
+    return t;
+}
+
 static const opt_spec snapshot_opts[] = {
     {"--config", "FILE", "the configuration"},
     {"--format", "FMT", "text (the screen as plain text), json or csv"},
     {"--width", "COLS", "text: the screen's width (default 160)"},
     {"--height", "ROWS", "text: the screen's height (default 48)"},
     {"--page", "NAME", "text: the page to render (default the first)"},
+    {"--at", "TIME", "the windows end at TIME instead of now (ISO-8601, epoch seconds, latest)"},
     {NULL, NULL, NULL},
 };
 
@@ -735,7 +764,8 @@ static int snapshot_text(const command *self, const parsed *p)
     sr_layout_data *ld;
     sr_layout_build(cfg, &ld);
     const char *page = opt(self, p, "--page");
-    int rc = sr_screen_render_text(st, sr_layout_get(ld), page, w, h, utf8, sr_now_ms(), stdout);
+    sr_ms now = at_opt(self, p, cfg, st, sr_now_ms());
+    int rc = sr_screen_render_text(st, sr_layout_get(ld), page, w, h, utf8, now, stdout);
     if (rc == SR_ENOENT) {
         fprintf(stderr, "sitrep snapshot: no page '%s' in %s; pages:", page, cfg->path);
         for (size_t i = 0; i < cfg->n_pages; i++)
@@ -773,7 +803,7 @@ static int cmd_snapshot(int argc, char **argv)
         die_usage(self, "--format: expected text, json or csv, got '%s'", fmt);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
-    sr_ms now = sr_now_ms();
+    sr_ms now = at_opt(self, &p, cfg, st, sr_now_ms());
     panel_value *pv = xcalloc(cfg->n_panels + 1, sizeof *pv);
     for (size_t i = 0; i < cfg->n_panels; i++) {
         const sr_cfg_panel *pn = &cfg->panels[i];
@@ -1005,6 +1035,9 @@ static int cmd_rejects(int argc, char **argv)
 static const opt_spec dashboard_opts[] = {
     {"--config", "FILE", "the configuration"},
     {"--theme", "NAME", "colour theme (overrides [sitrep] theme)"},
+    {"--at", "TIME",
+     "start with the windows ending at TIME (ISO-8601, epoch seconds, or 'latest': the newest "
+     "sample), e.g. to look at an old export; 0 goes live"},
     {NULL, NULL, NULL},
 };
 
@@ -1027,7 +1060,9 @@ static int cmd_dashboard(int argc, char **argv)
     }
     err[0] = 0;
     const char *nc = getenv("NO_COLOR");
-    sr_dashboard_opts o = {.no_color = nc && *nc, .theme = theme};
+    sr_dashboard_opts o = {.no_color = nc && *nc,
+                           .theme = theme,
+                           .at_ms = at_opt(self, &p, cfg, st, 0)};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
         fprintf(stderr, "sitrep: %s\n", err[0] ? err : sr_strerror(rc));
@@ -1045,9 +1080,9 @@ static int cmd_version(int argc, char **argv);
 static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
 
 static const command commands[] = {
-    {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME]",
+    {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME] [--at TIME]",
      "the dashboard, collecting in the same process (what plain 'sitrep' runs)", dashboard_opts},
-    {"collect", cmd_collect, "[--config FILE]",
+    {"collect", cmd_collect, "[--config FILE] [--once]",
      "poll every configured source and write the cache (headless; Ctrl-C stops)", collect_opts},
     {"ingest", cmd_ingest, "[--config FILE] FILE.csv...",
      "bulk-load samples (header metric,entity,ts,value[,key]); prints "
@@ -1058,7 +1093,7 @@ static const command commands[] = {
      "[--format text|csv|json]",
      "aggregate a metric over a window, for scripts", query_opts},
     {"snapshot", cmd_snapshot,
-     "--format text|json|csv [--width COLS --height ROWS --page NAME] [--config FILE]",
+     "--format text|json|csv [--width COLS --height ROWS --page NAME] [--at TIME] [--config FILE]",
      "one frame of the screen as text, or every panel's value as JSON or CSV", snapshot_opts},
     {"check-config", cmd_check_config, "[--config FILE]",
      "validate the configuration; every error as FILE:LINE: message", check_opts},

@@ -1539,6 +1539,25 @@ int sr_store_reject_count(sr_store *st, const char *source, int64_t *out)
     return rc == SQLITE_ROW ? 0 : sql_err(st, rc);
 }
 
+int sr_store_newest(sr_store *st, sr_ms *out)
+{
+    sqlite3_stmt *q;
+    /* one index probe per metric: the sample key leads with (metric, ts) */
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT max((SELECT max(ts) FROM sample s WHERE s.metric = m.id)) "
+                           "FROM metric m",
+                           -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    int rc = sqlite3_step(q);
+    int empty = rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_NULL;
+    if (rc == SQLITE_ROW && !empty)
+        *out = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW)
+        return sql_err(st, rc);
+    return empty ? SR_ENODATA : 0;
+}
+
 /* ---- reading ---- */
 
 /* Binds (metric, from, to) of a raw-sample scan. */

@@ -119,6 +119,10 @@ int sr_store_rejects(sr_store *st, const char *source, int limit,
                      int (*cb)(void *ctx, const sr_reject_row *row), void *ctx);
 int sr_store_reject_count(sr_store *st, const char *source, int64_t *out);
 
+/* The time of the newest sample of any metric; SR_ENODATA when the cache
+ * holds none. */
+int sr_store_newest(sr_store *st, sr_ms *out);
+
 /* ---- entities ---- */
 
 /* Entity 0 is the virtual root above every top-level entity. */

@@ -388,7 +388,12 @@ static void draw_status(sr_screen *s)
     } else {
         snprintf(win, sizeof win, "own windows");
     }
-    if (s->shift_ms) {
+    if (s->shift_ms >= SR_MS_DAY && sr_utc_to_local(s->lay->timezone, s->now - s->shift_ms, &c) == 0) {
+        /* far back (replaying an export): the date says more than "1096d ago" */
+        size_t l = strlen(win);
+        snprintf(win + l, sizeof win - l, ", to %d %s %d %02d:%02d", c.mday,
+                 mons[(c.mon + 11) % 12], c.year, c.hour, c.min);
+    } else if (s->shift_ms) {
         char d[16];
         fmt_window(s->shift_ms, d, sizeof d);
         size_t l = strlen(win);
@@ -645,6 +650,12 @@ void sr_screen_data_changed(sr_screen *s)
     for (size_t i = 0; i < s->lay->n_panels; i++)
         s->ps[i].dirty = true;
     s->drill_ps.dirty = true;
+}
+
+void sr_screen_set_shift(sr_screen *s, sr_ms shift_ms)
+{
+    s->shift_ms = shift_ms > 0 ? shift_ms : 0;
+    mark_all(s);
 }
 
 void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src)

@@ -110,6 +110,10 @@ void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src);
 /* Recomputes what is dirty and draws; at most one doupdate. */
 void sr_screen_render(sr_screen *s, sr_ms now);
 
+/* Moves the window's end shift_ms back from now (0 = live), as the [ ]
+ * keys do; `sitrep --at` starts there. */
+void sr_screen_set_shift(sr_screen *s, sr_ms shift_ms);
+
 /* Whether something needs drawing (a key, data, the clock's second). */
 bool sr_screen_dirty(const sr_screen *s, sr_ms now);
 

@@ -261,6 +261,41 @@ Test(cli, seattle_percentiles_match_an_independent_computation)
     cr_assert_geq(checked, 60, "only %d figures checked", checked);
 }
 
+/* --at: snapshots of an old export, at a given time and at its newest sample. */
+Test(cli, snapshot_at_a_time_in_the_past)
+{
+    char fixture[512], cfg[512], *out, *err;
+    th_fixture(fixture, sizeof fixture, "seattle-response.csv");
+    write_in("at.ini", "[sitrep]\ncache = at.db\ntimezone = America/Los_Angeles\n"
+                       "[metric.response_p3]\nkind = event\nunit = s\n"
+                       "[panel.p3]\nmetric = response_p3\nagg = count\nwindow = 365d\n");
+    path_in(cfg, sizeof cfg, "at.ini");
+    char *ingest[] = {"ingest", "--config", cfg, fixture, NULL};
+    cr_assert_eq(th_run(NULL, ingest, &out, &err), 3, "%s", err); /* rejects: other metrics */
+    free(out);
+    free(err);
+
+    char *now[] = {"snapshot", "--format", "csv", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, now, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "p3,") && !strstr(out, ",count,1"), "nothing in the last year: %s", out);
+    free(out);
+    free(err);
+
+    char *at[] = {"snapshot", "--format", "json", "--config", cfg, "--at", "latest", NULL};
+    cr_assert_eq(th_run(NULL, at, &out, &err), 0, "%s", err);
+    /* the newest P3 call in the fixture was queued 2023-01-13 22:22:37 PST; 3 P3 calls in the year before it */
+    cr_assert(strstr(out, "\"as_of\": \"2023-01-14T06:22:37.001Z\""), "%s", out);
+    cr_assert(strstr(out, "\"n\": 3,"), "%s", out);
+    free(out);
+    free(err);
+
+    char *bad[] = {"snapshot", "--format", "json", "--config", cfg, "--at", "yesterday", NULL};
+    cr_assert_eq(th_run(NULL, bad, &out, &err), 2);
+    cr_assert(strstr(err, "--at: expected ISO-8601"), "%s", err);
+    free(out);
+    free(err);
+}
+
 /* Waits (polling, with a deadline) until file contains text. */
 static bool wait_for_text(const char *file, const char *text, int seconds)
 {

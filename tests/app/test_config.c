@@ -257,6 +257,29 @@ Test(config, adapter_defaults_and_its_own_keys_in_file_order)
     sr_config_destroy(cfg);
 }
 
+Test(config, adapter_values_may_be_long_and_continue_on_indented_lines)
+{
+    char text[2048], root[600];
+    memset(root, 'r', 500);
+    root[500] = '\0';
+    snprintf(text, sizeof text,
+             "[adapter.demo]\n"
+             "type = sim\n"
+             "root = %s ; a comment\n"
+             "seed = 1\n"
+             "    2\n"
+             "\n"
+             "    3\n",
+             root);
+    sr_config *cfg = parse_ok(text);
+    const sr_cfg_adapter *a = &cfg->adapters[0];
+    cr_assert_eq(a->n_opts, 2);
+    cr_assert_str_eq(a->opts[0].key, "root");
+    cr_assert_str_eq(a->opts[0].value, root, "the whole value, the comment removed");
+    cr_assert_str_eq(a->opts[1].value, "1 2 3", "continued lines joined by a blank");
+    sr_config_destroy(cfg);
+}
+
 Test(config, full_config_sets_every_key)
 {
     sr_config *cfg = parse_ok("[sitrep]\n"
