@@ -99,7 +99,9 @@ int sr_execfmt_words(const char *text, char ***argv, size_t *argc, char *err, si
                 continue;
             }
             if (!*p) {
-                say(err, errlen, "the %s quote at character %zu is never closed",
+                say(err, errlen,
+                    "the %s quote at character %zu is never closed (in the config file, ';' "
+                    "after a blank starts a comment, even inside quotes)",
                     *open == '"' ? "double" : "single", (size_t)(open - text) + 1);
                 free(v);
                 return -1;
