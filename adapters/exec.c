@@ -6,7 +6,8 @@
  * sr_execfmt_words (quotes and backslashes, never a shell). A first word
  * holding a '/' is a path, relative to the config file's directory; a
  * bare name is looked up in PATH. The command runs in `workdir` (default:
- * the config file's directory) with sitrep's environment, stdin on
+ * the config file's directory) with sitrep's environment as it was when
+ * the source was opened (see copy_environ), stdin on
  * /dev/null, every other descriptor closed, default signal dispositions
  * and an empty signal mask, in a process group of its own.
  *
@@ -91,6 +92,7 @@ typedef struct {
     char *program; /* argv[0] resolved against the config directory, or NULL */
     char *label;   /* argv[0] as written, for messages */
     char *workdir; /* NULL: sitrep's own */
+    char **envp;   /* sitrep's environment when the source was opened (one block) */
     const exec_format *fmt;
     size_t max_output; /* bytes of stdout per run */
     char max_text[32]; /* max_output as written, for messages */
@@ -412,8 +414,8 @@ static int child_start(const exec_state *st, child *c, char *err, size_t errlen)
     posix_spawnattr_setsigdefault(&at, &all);
     pid_t pid;
     int rc = strchr(st->argv[0], '/')
-                 ? posix_spawn(&pid, st->argv[0], &fa, &at, st->argv, environ)
-                 : posix_spawnp(&pid, st->argv[0], &fa, &at, st->argv, environ);
+                 ? posix_spawn(&pid, st->argv[0], &fa, &at, st->argv, st->envp)
+                 : posix_spawnp(&pid, st->argv[0], &fa, &at, st->argv, st->envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(po[1]);
@@ -682,6 +684,30 @@ static char *dup_text(const char *s)
     return d ? memcpy(d, s, n) : NULL;
 }
 
+/*
+ * A copy of environ in one block. The command gets this copy, not environ
+ * itself: other threads change TZ in environ for a moment to convert local
+ * times (metrics/common.c), and a setenv that reallocates the array while
+ * posix_spawn's child reads it would hand the child freed memory.
+ */
+static char **copy_environ(void)
+{
+    size_t n = 0, bytes = 0;
+    for (char **e = environ; e && *e; e++, n++)
+        bytes += strlen(*e) + 1;
+    char **v = malloc((n + 1) * sizeof *v + bytes);
+    if (!v)
+        return NULL;
+    char *o = (char *)(v + n + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(environ[i]) + 1;
+        v[i] = memcpy(o, environ[i], len);
+        o += len;
+    }
+    v[n] = NULL;
+    return v;
+}
+
 static void exec_close(void *state)
 {
     exec_state *st = state;
@@ -692,6 +718,7 @@ static void exec_close(void *state)
     free(st->program);
     free(st->label);
     free(st->workdir);
+    free(st->envp);
     free(st->tz);
     free(st);
 }
@@ -788,7 +815,8 @@ static int exec_open(const sr_ad_options *opts, void **state, char *err, size_t 
     }
     st->label = dup_text(st->argv[0]);
     st->tz = dup_text(tz);
-    if (!st->label || !st->tz)
+    st->envp = copy_environ();
+    if (!st->label || !st->tz || !st->envp)
         goto oom;
     if (strchr(st->argv[0], '/')) {
         if (sr_map_path(opts, st->argv[0], path, sizeof path) < 0) {

@@ -736,3 +736,16 @@ Test(exec, stderr_summary)
     cr_assert_eq(sr_execfmt_stderr(" \n \n", 4, out, sizeof out), 0);
     cr_assert_str_eq(out, "");
 }
+
+Test(exec, the_command_gets_sitreps_environment)
+{
+    cr_assert_eq(setenv("SITREP_EXEC_TEST", "42", 1), 0);
+    mock_sink m;
+    mock_sink_init(&m);
+    char err[256];
+    cr_assert_eq(RUN(&m, err, 5000, "command = /bin/sh -c 'echo \"m e $SITREP_EXEC_TEST\"'"), 0,
+                 "%s", err);
+    cr_assert_eq(m.n, 1);
+    cr_assert_eq(m.s[0].value, 42);
+    mock_sink_fini(&m);
+}
