@@ -22,7 +22,6 @@
 #include "csvrows.h"
 
 #include <csv.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +51,8 @@ struct sr_csvrows {
     /* the header */
     int have_header;
     size_t n_cols;
-    size_t *col;        /* per map field: its column */
-    const char **vals;  /* per map field: its value in the current row */
+    size_t *col;       /* per map field: its column */
+    const char **vals; /* per map field: its value in the current row */
     char header_err[512];
 
     /* a feed in progress */
@@ -63,17 +62,6 @@ struct sr_csvrows {
 
     sr_csvrows_stats st;
 };
-
-static void errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t len, const char *fmt, ...)
-{
-    if (!err || !len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
 
 /* libcsv grows its field buffer without limit; this bounds it. */
 static void *bounded_realloc(void *p, size_t n)
@@ -101,7 +89,7 @@ int sr_csvrows_create(const sr_map *m, char delim, sr_csvrows **out, char *err, 
             free(r->col);
             free(r);
         }
-        errf(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
         return -1;
     }
     r->m = m;
@@ -112,7 +100,7 @@ int sr_csvrows_create(const sr_map *m, char delim, sr_csvrows **out, char *err, 
         free(r->col);
         free(r->vals);
         free(r);
-        errf(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
         return -1;
     }
     *out = r;
@@ -226,8 +214,8 @@ static void on_row(int c, void *data)
         for (size_t i = 0; i < n; i++)
             names[i] = r->buf + r->off[i];
         if (r->too_long) {
-            errf(r->header_err, sizeof r->header_err, "the header line is longer than %u bytes",
-                 SR_CSVROWS_ROW_MAX);
+            sr_map_errf(r->header_err, sizeof r->header_err,
+                        "the header line is longer than %u bytes", SR_CSVROWS_ROW_MAX);
             r->rc = SR_CSVROWS_EHEADER;
         } else if (sr_map_bind(r->m, names, n, r->col, r->header_err, sizeof r->header_err)) {
             r->rc = SR_CSVROWS_EHEADER;
@@ -293,8 +281,8 @@ static int parse_piece(sr_csvrows *r, const char *p, size_t n)
                      SR_CSVROWS_ROW_MAX);
             reject_row(r, why);
         } else {
-            errf(r->header_err, sizeof r->header_err, "the header line is longer than %u bytes",
-                 SR_CSVROWS_ROW_MAX);
+            sr_map_errf(r->header_err, sizeof r->header_err,
+                        "the header line is longer than %u bytes", SR_CSVROWS_ROW_MAX);
             r->rc = SR_CSVROWS_EHEADER;
         }
         row_done(r);
@@ -311,7 +299,7 @@ int sr_csvrows_feed(sr_csvrows *r, const char *buf, size_t len, int64_t now_ms, 
     r->now_ms = now_ms;
     r->sink = sink;
     if (r->rc == SR_CSVROWS_EHEADER) {
-        errf(err, errlen, "%s", r->header_err);
+        sr_map_errf(err, errlen, "%s", r->header_err);
         return r->rc;
     }
     r->rc = 0;
@@ -341,9 +329,9 @@ int sr_csvrows_feed(sr_csvrows *r, const char *buf, size_t len, int64_t now_ms, 
         len -= n;
     }
     if (r->rc == SR_CSVROWS_EHEADER)
-        errf(err, errlen, "%s", r->header_err);
+        sr_map_errf(err, errlen, "%s", r->header_err);
     else if (r->rc)
-        errf(err, errlen, "the sink refused a row (batch full)");
+        sr_map_errf(err, errlen, "the sink refused a row (batch full)");
     return r->rc;
 }
 
@@ -358,9 +346,9 @@ int sr_csvrows_finish(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, s
         rc = r->rc;
     }
     if (rc == SR_CSVROWS_EHEADER)
-        errf(err, errlen, "%s", r->header_err);
+        sr_map_errf(err, errlen, "%s", r->header_err);
     else if (rc)
-        errf(err, errlen, "the sink refused a row (batch full)");
+        sr_map_errf(err, errlen, "the sink refused a row (batch full)");
     sr_csvrows_reset(r);
     return rc;
 }
@@ -381,7 +369,8 @@ void sr_csvrows_reset(sr_csvrows *r)
 
 int sr_csvrows_pending(const sr_csvrows *r)
 {
-    return r->in_row || r->p.pstate != 0 || r->p.entry_pos > 0 || (r->bom_seen > 0 && r->bom_seen < 3);
+    return r->in_row || r->p.pstate != 0 || r->p.entry_pos > 0 ||
+           (r->bom_seen > 0 && r->bom_seen < 3);
 }
 
 int sr_csvrows_has_header(const sr_csvrows *r)

@@ -9,21 +9,9 @@
  */
 #include "jsonrow.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t len, const char *fmt, ...)
-{
-    if (!err || !len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
 
 /* The member at a dotted path ("unit.id"), or NULL. */
 static const json_t *lookup(const json_t *obj, const char *name)
@@ -58,11 +46,11 @@ static int real_text(double d, char *buf, size_t len)
     return snprintf(buf, len, "%.17g", d);
 }
 
-int sr_jsonrow_values(const sr_map *m, const json_t *obj, char *buf, size_t len,
-                      const char **vals, char *err, size_t errlen)
+int sr_jsonrow_values(const sr_map *m, const json_t *obj, char *buf, size_t len, const char **vals,
+                      char *err, size_t errlen)
 {
     if (!json_is_object(obj)) {
-        errf(err, errlen, "not a JSON object");
+        sr_map_errf(err, errlen, "not a JSON object");
         return -1;
     }
     size_t used = 0;
@@ -94,7 +82,7 @@ int sr_jsonrow_values(const sr_map *m, const json_t *obj, char *buf, size_t len,
                 dst[n] = '\0';
         }
         if (n < 0 || (size_t)n >= room) {
-            errf(err, errlen, "the values of one item are longer than %zu bytes", len);
+            sr_map_errf(err, errlen, "the values of one item are longer than %zu bytes", len);
             return -1;
         }
         vals[i] = dst;

@@ -21,8 +21,8 @@
  * obj or buf, valid while both are. Returns 0, or negative when buf is too
  * small or obj is not an object (err says which).
  */
-int sr_jsonrow_values(const sr_map *m, const json_t *obj, char *buf, size_t len,
-                      const char **vals, char *err, size_t errlen);
+int sr_jsonrow_values(const sr_map *m, const json_t *obj, char *buf, size_t len, const char **vals,
+                      char *err, size_t errlen);
 
 /* The row as compact JSON for a reject, cut to len - 1 bytes. */
 void sr_jsonrow_raw(const json_t *obj, char *buf, size_t len);

@@ -89,9 +89,7 @@ struct sr_map {
 
 /* ---- small text helpers ---- */
 
-static void errf(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t len, const char *fmt, ...)
+void sr_map_errf(char *err, size_t len, const char *fmt, ...)
 {
     if (!err || !len)
         return;
@@ -135,8 +133,7 @@ static void quote(const char *s, char *buf, size_t len)
 
 static const char *skip_bom(const char *s)
 {
-    return (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
-                   (unsigned char)s[2] == 0xBF
+    return (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF
                ? s + 3
                : s;
 }
@@ -186,8 +183,9 @@ static int tmpl_compile(sr_map *m, tmpl *t, const char *key, const char *text, i
     t->set = 1;
     if (!strchr(text, '{') && !strchr(text, '}')) {
         if (!*text) {
-            errf(err, errlen, "%s: empty, expected %s", key,
-                 bare_is_field ? "a field name or a {Field} template" : "text or a {Field} template");
+            sr_map_errf(err, errlen, "%s: empty, expected %s", key,
+                        bare_is_field ? "a field name or a {Field} template"
+                                      : "text or a {Field} template");
             return -1;
         }
         if (bare_is_field) {
@@ -200,8 +198,8 @@ static int tmpl_compile(sr_map *m, tmpl *t, const char *key, const char *text, i
     while (*s) {
         const char *open = strchr(s, '{'), *close = strchr(s, '}');
         if (close && (!open || close < open)) {
-            errf(err, errlen, "%s: '}' without '{' at column %d, expected {Field}", key,
-                 (int)(close - text) + 1);
+            sr_map_errf(err, errlen, "%s: '}' without '{' at column %d, expected {Field}", key,
+                        (int)(close - text) + 1);
             return -1;
         }
         if (!open)
@@ -210,8 +208,8 @@ static int tmpl_compile(sr_map *m, tmpl *t, const char *key, const char *text, i
             return -1;
         close = strchr(open + 1, '}');
         if (!close) {
-            errf(err, errlen, "%s: '{' at column %d is not closed, expected {Field}", key,
-                 (int)(open - text) + 1);
+            sr_map_errf(err, errlen, "%s: '{' at column %d is not closed, expected {Field}", key,
+                        (int)(open - text) + 1);
             return -1;
         }
         const char *inner = open + 1;
@@ -221,8 +219,8 @@ static int tmpl_compile(sr_map *m, tmpl *t, const char *key, const char *text, i
             n--;
         }
         if (!n || memchr(inner, '{', n)) {
-            errf(err, errlen, "%s: empty or nested {} at column %d, expected {Field}", key,
-                 (int)(open - text) + 1);
+            sr_map_errf(err, errlen, "%s: empty or nested {} at column %d, expected {Field}", key,
+                        (int)(open - text) + 1);
             return -1;
         }
         size_t f = field_add(m, inner, n);
@@ -275,18 +273,18 @@ static int tmpl_expand(const sr_map *m, const tmpl *t, const char *what, int ent
             s = field_val(m, vals, p->field, vb, sizeof vb);
             if (!s) {
                 quote(m->fields[p->field], q, sizeof q);
-                errf(why, wlen, "no field '%s' in the row (needed for %s)", q, what);
+                sr_map_errf(why, wlen, "no field '%s' in the row (needed for %s)", q, what);
                 return -1;
             }
             if (!*s) {
                 quote(m->fields[p->field], q, sizeof q);
-                errf(why, wlen, "'%s' has no value (needed for %s)", q, what);
+                sr_map_errf(why, wlen, "'%s' has no value (needed for %s)", q, what);
                 return -1;
             }
             n = strlen(s);
         }
         if (o + n >= len) {
-            errf(why, wlen, "%s is longer than %zu bytes", what, len - 1);
+            sr_map_errf(why, wlen, "%s is longer than %zu bytes", what, len - 1);
             return -1;
         }
         for (size_t k = 0; k < n; k++)
@@ -379,8 +377,8 @@ static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why
     case TIME_EPOCH_MS:
         if (sr_map_number(text, &v) || fabs(v) > 1e15) {
             quote(text, q, sizeof q);
-            errf(why, wlen, "time '%s' is not %s", q,
-                 m->tkind == TIME_EPOCH ? "epoch seconds" : "epoch milliseconds");
+            sr_map_errf(why, wlen, "time '%s' is not %s", q,
+                        m->tkind == TIME_EPOCH ? "epoch seconds" : "epoch milliseconds");
             return -1;
         }
         *out = (int64_t)llround(m->tkind == TIME_EPOCH ? v * 1000.0 : v);
@@ -389,8 +387,8 @@ static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why
     case TIME_ISO:
         if (m->host->parse_time(text, m->tz, out)) {
             quote(text, q, sizeof q);
-            errf(why, wlen, "time '%s' is not %s", q,
-                 m->tkind == TIME_ISO ? "ISO-8601" : "ISO-8601 or epoch seconds");
+            sr_map_errf(why, wlen, "time '%s' is not %s", q,
+                        m->tkind == TIME_ISO ? "ISO-8601" : "ISO-8601 or epoch seconds");
             return -1;
         }
         return 0;
@@ -403,15 +401,15 @@ static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why
     tm.tm_year = 70;
     tm.tm_mday = 1;
     tm.tm_gmtoff = LONG_MIN;
-    const char *end = c_locale ? strptime_l(text, m->tformat, &tm, c_locale)
-                               : strptime(text, m->tformat, &tm);
+    const char *end =
+        c_locale ? strptime_l(text, m->tformat, &tm, c_locale) : strptime(text, m->tformat, &tm);
     while (end && isspace((unsigned char)*end))
         end++;
     if (!end || *end) {
         quote(text, q, sizeof q);
         char f[QUOTE_MAX * 2];
         quote(m->tformat, f, sizeof f);
-        errf(why, wlen, "time '%s' does not match time_format '%s'", q, f);
+        sr_map_errf(why, wlen, "time '%s' does not match time_format '%s'", q, f);
         return -1;
     }
     int aware = tm.tm_gmtoff != LONG_MIN;
@@ -419,7 +417,7 @@ static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why
     if (m->host->local_to_utc(aware ? NULL : m->tz, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                               tm.tm_hour, tm.tm_min, tm.tm_sec, &t)) {
         quote(text, q, sizeof q);
-        errf(why, wlen, "time '%s' cannot be placed in zone %s", q, m->tz);
+        sr_map_errf(why, wlen, "time '%s' cannot be placed in zone %s", q, m->tz);
         return -1;
     }
     *out = aware ? t - (int64_t)tm.tm_gmtoff * 1000 : t;
@@ -510,10 +508,11 @@ static int where_compile(sr_map *m, const char *text, char *err, size_t errlen)
             char *piece = dup_trim(s, n);
             quote(piece ? piece : "", q, sizeof q);
             free(piece);
-            errf(err, errlen,
-                 "where: cannot read '%s', expected FIELD = VALUE, FIELD != VALUE or FIELD in "
-                 "(A, B), joined by and",
-                 q);
+            sr_map_errf(
+                err, errlen,
+                "where: cannot read '%s', expected FIELD = VALUE, FIELD != VALUE or FIELD in "
+                "(A, B), joined by and",
+                q);
             return -1;
         }
         snprintf(fname, sizeof fname, "%.*s", (int)at, s);
@@ -528,7 +527,7 @@ static int where_compile(sr_map *m, const char *text, char *err, size_t errlen)
         }
         if (fl == 0) {
             free(fn);
-            errf(err, errlen, "where: a condition has no field name before its operator");
+            sr_map_errf(err, errlen, "where: a condition has no field name before its operator");
             return -1;
         }
         c.field = field_add(m, fs, fl);
@@ -548,7 +547,7 @@ static int where_compile(sr_map *m, const char *text, char *err, size_t errlen)
                     break;
             }
             if (!close) {
-                errf(err, errlen, "where: 'in (' without its closing ')'");
+                sr_map_errf(err, errlen, "where: 'in (' without its closing ')'");
                 return -1;
             }
             const char *v = rhs;
@@ -588,7 +587,7 @@ static int where_pass(const sr_map *m, const char *const *vals, char *why, size_
         const char *v = field_val(m, vals, c->field, vb, sizeof vb);
         if (!v) {
             quote(m->fields[c->field], q, sizeof q);
-            errf(why, wlen, "no field '%s' in the row (needed for where)", q);
+            sr_map_errf(why, wlen, "no field '%s' in the row (needed for where)", q);
             return -1;
         }
         int hit = 0;
@@ -615,7 +614,7 @@ static int value_compile(sr_map *m, const char *text, char *err, size_t errlen)
         const char *a = text + 9, *close = strrchr(text, ')');
         const char *comma = close ? memchr(a, ',', (size_t)(close - a)) : NULL;
         if (!close || !comma || close[1 + strspn(close + 1, " \t")] != '\0') {
-            errf(err, errlen, "value: expected duration(START_FIELD, END_FIELD)");
+            sr_map_errf(err, errlen, "value: expected duration(START_FIELD, END_FIELD)");
             return -1;
         }
         const char *b = comma + 1;
@@ -642,7 +641,7 @@ static int value_compile(sr_map *m, const char *text, char *err, size_t errlen)
             bl -= 2;
         }
         if (!al || !bl) {
-            errf(err, errlen, "value: duration() needs two field names, START and END");
+            sr_map_errf(err, errlen, "value: duration() needs two field names, START and END");
             return -1;
         }
         m->vkind = VAL_DURATION;
@@ -660,7 +659,7 @@ static int value_compile(sr_map *m, const char *text, char *err, size_t errlen)
         l -= 2;
     }
     if (memchr(text, '{', l) || memchr(text, '}', l)) {
-        errf(err, errlen, "value: expected a field name, a number or duration(START, END)");
+        sr_map_errf(err, errlen, "value: expected a field name, a number or duration(START, END)");
         return -1;
     }
     m->vkind = VAL_FIELD;
@@ -699,7 +698,7 @@ int sr_map_create(const sr_ad_options *opts, sr_map **out, char *err, size_t err
     sr_map *m = calloc(1, sizeof *m);
     if (!m || !(m->count = calloc(1, sizeof *m->count))) {
         free(m);
-        errf(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
         return -1;
     }
     m->host = opts->host;
@@ -709,19 +708,20 @@ int sr_map_create(const sr_ad_options *opts, sr_map **out, char *err, size_t err
     err[0] = '\0';
 
     if (!(v = opt(opts, "metric"))) {
-        errf(err, errlen, "metric: missing, expected a metric name or a {Field} template");
+        sr_map_errf(err, errlen, "metric: missing, expected a metric name or a {Field} template");
         goto fail;
     }
     if (tmpl_compile(m, &m->metric, "metric", v, 0, err, errlen))
         goto fail;
     if (!(v = opt(opts, "entity"))) {
-        errf(err, errlen, "entity: missing, expected an entity path or a {Field} template");
+        sr_map_errf(err, errlen, "entity: missing, expected an entity path or a {Field} template");
         goto fail;
     }
     if (tmpl_compile(m, &m->entity, "entity", v, 0, err, errlen))
         goto fail;
     if (!(v = opt(opts, "value"))) {
-        errf(err, errlen, "value: missing, expected a field name, a number or duration(A, B)");
+        sr_map_errf(err, errlen,
+                    "value: missing, expected a field name, a number or duration(A, B)");
         goto fail;
     }
     if (value_compile(m, v, err, errlen))
@@ -749,32 +749,34 @@ int sr_map_create(const sr_ad_options *opts, sr_map **out, char *err, size_t err
         if (!(m->tformat = strdup(tf)))
             goto fail;
     } else {
-        errf(err, errlen,
-             "time_format: '%.60s' is not a format, expected a strptime format such as "
-             "%%m/%%d/%%Y %%I:%%M:%%S %%p, or iso8601, epoch, epoch_ms",
-             tf);
+        sr_map_errf(err, errlen,
+                    "time_format: '%.60s' is not a format, expected a strptime format such as "
+                    "%%m/%%d/%%Y %%I:%%M:%%S %%p, or iso8601, epoch, epoch_ms",
+                    tf);
         goto fail;
     }
     if (tf && !m->time.set) {
-        errf(err, errlen, "time_format: given without time = FIELD");
+        sr_map_errf(err, errlen, "time_format: given without time = FIELD");
         goto fail;
     }
     const char *tz = opt(opts, "timezone");
     if (!tz)
         tz = opts->timezone && *opts->timezone ? opts->timezone : "UTC";
     if (strlen(tz) >= sizeof m->tz) {
-        errf(err, errlen, "timezone: too long");
+        sr_map_errf(err, errlen, "timezone: too long");
         goto fail;
     }
     snprintf(m->tz, sizeof m->tz, "%s", tz);
     if (m->time.set || m->vkind == VAL_DURATION) {
         if (!m->host || !m->host->parse_time || !m->host->local_to_utc) {
-            errf(err, errlen, "the host gave no time functions (adapter ABI misuse)");
+            sr_map_errf(err, errlen, "the host gave no time functions (adapter ABI misuse)");
             goto fail;
         }
         if (m->host->tz_valid && !m->host->tz_valid(m->tz)) {
-            errf(err, errlen, "timezone: unknown zone '%.60s', expected a tzdata name such as "
-                 "America/Los_Angeles", m->tz);
+            sr_map_errf(err, errlen,
+                        "timezone: unknown zone '%.60s', expected a tzdata name such as "
+                        "America/Los_Angeles",
+                        m->tz);
             goto fail;
         }
     }
@@ -782,7 +784,7 @@ int sr_map_create(const sr_ad_options *opts, sr_map **out, char *err, size_t err
     return 0;
 fail:
     if (!err[0])
-        errf(err, errlen, "%s", oom);
+        sr_map_errf(err, errlen, "%s", oom);
     sr_map_destroy(m);
     return rc;
 }
@@ -888,8 +890,7 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
     if (tmpl_expand(m, &m->metric, "metric", 0, vals, metric, sizeof metric, why, sizeof why) ||
         tmpl_expand(m, &m->entity, "entity", 1, vals, entity, sizeof entity, why, sizeof why))
         return reject(sink, where, raw, why);
-    if (m->key.set &&
-        tmpl_expand(m, &m->key, "key", 0, vals, key, sizeof key, why, sizeof why))
+    if (m->key.set && tmpl_expand(m, &m->key, "key", 0, vals, key, sizeof key, why, sizeof why))
         return reject(sink, where, raw, why);
 
     int64_t ts = now_ms;
@@ -905,13 +906,13 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
         const char *v = field_val(m, vals, m->vfield, vb, sizeof vb);
         quote(m->fields[m->vfield], q, sizeof q);
         if (!v)
-            errf(why, sizeof why, "no field '%s' in the row (needed for value)", q);
+            sr_map_errf(why, sizeof why, "no field '%s' in the row (needed for value)", q);
         else if (!*v)
-            errf(why, sizeof why, "'%s' has no value", q);
+            sr_map_errf(why, sizeof why, "'%s' has no value", q);
         else if (sr_map_number(v, &value)) {
             char qv[QUOTE_MAX * 2];
             quote(v, qv, sizeof qv);
-            errf(why, sizeof why, "'%s' is not a number: '%s'", q, qv);
+            sr_map_errf(why, sizeof why, "'%s' is not a number: '%s'", q, qv);
             v = NULL;
         }
         if (!v || !*v)
@@ -923,14 +924,15 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
             const char *v = field_val(m, vals, fs[k], vb, sizeof vb);
             quote(m->fields[fs[k]], q, sizeof q);
             if (!v || !*v) {
-                errf(why, sizeof why, v ? "'%s' has no value: no duration"
-                                        : "no field '%s' in the row (needed for duration)",
-                     q);
+                sr_map_errf(why, sizeof why,
+                            v ? "'%s' has no value: no duration"
+                              : "no field '%s' in the row (needed for duration)",
+                            q);
                 return reject(sink, where, raw, why);
             }
             char tw[400];
             if (time_parse(m, v, &t[k], tw, sizeof tw)) {
-                errf(why, sizeof why, "%s: %s", q, tw);
+                sr_map_errf(why, sizeof why, "%s: %s", q, tw);
                 return reject(sink, where, raw, why);
             }
         }
@@ -938,7 +940,7 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
             char qb[QUOTE_MAX * 2];
             quote(m->fields[fs[0]], q, sizeof q);
             quote(m->fields[fs[1]], qb, sizeof qb);
-            errf(why, sizeof why, "negative duration: '%s' is before '%s'", qb, q);
+            sr_map_errf(why, sizeof why, "negative duration: '%s' is before '%s'", qb, q);
             return reject(sink, where, raw, why);
         }
         value = (double)(t[1] - t[0]) / 1000.0;
@@ -963,16 +965,15 @@ int sr_map_path(const sr_ad_options *opts, const char *path, char *buf, size_t l
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-int sr_map_secret(const sr_ad_options *opts, const char *name, char **out, char *err,
-                  size_t errlen)
+int sr_map_secret(const sr_ad_options *opts, const char *name, char **out, char *err, size_t errlen)
 {
     char k[64];
     *out = NULL;
     if (sr_ad_opt(opts, name)) {
-        errf(err, errlen,
-             "%s: secrets are not written in the config; use %s_env = VARIABLE or %s_file = "
-             "PATH (a file only its owner can read)",
-             name, name, name);
+        sr_map_errf(err, errlen,
+                    "%s: secrets are not written in the config; use %s_env = VARIABLE or %s_file = "
+                    "PATH (a file only its owner can read)",
+                    name, name, name);
         return -1;
     }
     snprintf(k, sizeof k, "%s_env", name);
@@ -980,17 +981,19 @@ int sr_map_secret(const sr_ad_options *opts, const char *name, char **out, char 
     snprintf(k, sizeof k, "%s_file", name);
     const char *file = opt(opts, k);
     if (env && file) {
-        errf(err, errlen, "%s_env and %s_file are both given, expected one of them", name, name);
+        sr_map_errf(err, errlen, "%s_env and %s_file are both given, expected one of them", name,
+                    name);
         return -1;
     }
     if (env) {
         const char *v = getenv(env);
         if (!v) {
-            errf(err, errlen, "%s_env: the environment variable %.60s is not set", name, env);
+            sr_map_errf(err, errlen, "%s_env: the environment variable %.60s is not set", name,
+                        env);
             return -1;
         }
         if (!(*out = strdup(v))) {
-            errf(err, errlen, "out of memory");
+            sr_map_errf(err, errlen, "out of memory");
             return -1;
         }
         return 0;
@@ -999,45 +1002,45 @@ int sr_map_secret(const sr_ad_options *opts, const char *name, char **out, char 
         return 0;
     char path[4096];
     if (sr_map_path(opts, file, path, sizeof path)) {
-        errf(err, errlen, "%s_file: path too long", name);
+        sr_map_errf(err, errlen, "%s_file: path too long", name);
         return -1;
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
-        errf(err, errlen, "%s_file: cannot open %.200s: %s", name, path, strerror(errno));
+        sr_map_errf(err, errlen, "%s_file: cannot open %.200s: %s", name, path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        errf(err, errlen, "%s_file: %.200s is not a regular file", name, path);
+        sr_map_errf(err, errlen, "%s_file: %.200s is not a regular file", name, path);
         return -1;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
         close(fd);
-        errf(err, errlen,
-             "%s_file: %.200s can be read by group or others (mode %04o), refused; "
-             "chmod 600 it",
-             name, path, (unsigned)(st.st_mode & 07777));
+        sr_map_errf(err, errlen,
+                    "%s_file: %.200s can be read by group or others (mode %04o), refused; "
+                    "chmod 600 it",
+                    name, path, (unsigned)(st.st_mode & 07777));
         return -1;
     }
     char buf[4096];
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n < 0) {
-        errf(err, errlen, "%s_file: cannot read %.200s: %s", name, path, strerror(errno));
+        sr_map_errf(err, errlen, "%s_file: cannot read %.200s: %s", name, path, strerror(errno));
         return -1;
     }
     buf[n] = '\0';
     buf[strcspn(buf, "\r\n")] = '\0';
     if (!buf[0]) {
-        errf(err, errlen, "%s_file: %.200s is empty", name, path);
+        sr_map_errf(err, errlen, "%s_file: %.200s is empty", name, path);
         return -1;
     }
     if (!(*out = strdup(buf))) {
-        errf(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
         return -1;
     }
     return 0;

@@ -97,6 +97,9 @@ uint64_t sr_map_filtered(const sr_map *m);
 
 /* ---- helpers for adapters ---- */
 
+/* snprintf into an adapter's err buffer (nothing when err is NULL or len 0). */
+void sr_map_errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /*
  * Parses a number as sources write it: blanks around, a leading + or -,
  * thousands separators in groups of three ("1,234.56", "-12,000"), an

@@ -1224,6 +1224,7 @@ static int cmd_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    sr_time_init();
     if (argc < 2 ||
         (argv[1][0] == '-' && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0 &&
          strcmp(argv[1], "--version") != 0 && strcmp(argv[1], "-V") != 0))

@@ -3,7 +3,11 @@
  *
  * Time zones: converting a local wall-clock time needs the C library's TZ,
  * which is process-global. sr_local_to_utc() switches TZ under a mutex and
- * restores it, so callers on any thread get a consistent answer.
+ * restores it, so callers on any thread get a consistent answer. TZ is
+ * never removed from the environment, only replaced: replacing a variable
+ * swaps one pointer, whereas adding or removing one may move the whole
+ * environment while another thread (libpq, libcurl, a child's exec) reads
+ * it. sr_time_init() puts TZ there before any thread starts.
  */
 #include "common.h"
 
@@ -157,21 +161,38 @@ int sr_tz_valid(const char *tz)
     return n == 4 && memcmp(magic, "TZif", 4) == 0;
 }
 
+/* The C library's own default zone, written as a TZ value. */
+#define TZ_DEFAULT ":/etc/localtime"
+
+void sr_time_init(void)
+{
+    setenv("TZ", TZ_DEFAULT, 0);
+}
+
+/* Sets TZ to tz; the caller holds tz_lock. Returns the value to restore
+ * (caller frees). */
+static char *tz_enter(const char *tz)
+{
+    const char *old = getenv("TZ");
+    char *saved = strdup(old ? old : TZ_DEFAULT);
+    setenv("TZ", tz, 1);
+    tzset();
+    return saved;
+}
+
+static void tz_leave(char *saved)
+{
+    setenv("TZ", saved ? saved : TZ_DEFAULT, 1);
+    free(saved);
+    tzset();
+}
+
 /* mktime in zone tz: the caller holds tz_lock. */
 static int mktime_in(const char *tz, struct tm *tm, time_t *out)
 {
-    char *old = getenv("TZ");
-    char *saved = old ? strdup(old) : NULL;
-    setenv("TZ", tz, 1);
-    tzset();
+    char *saved = tz_enter(tz);
     time_t t = mktime(tm);
-    if (saved) {
-        setenv("TZ", saved, 1);
-        free(saved);
-    } else {
-        unsetenv("TZ");
-    }
-    tzset();
+    tz_leave(saved);
     if (t == (time_t)-1 && !(tm->tm_year == 69 && tm->tm_mon == 11 && tm->tm_mday == 31))
         return SR_EINVAL;
     *out = t;
@@ -252,18 +273,9 @@ int sr_utc_to_local(const char *tz, sr_ms t, sr_civil *out)
         if (!sr_tz_valid(tz))
             return SR_EINVAL;
         pthread_mutex_lock(&tz_lock);
-        char *old = getenv("TZ");
-        char *saved = old ? strdup(old) : NULL;
-        setenv("TZ", tz, 1);
-        tzset();
+        char *saved = tz_enter(tz);
         localtime_r(&s, &tm);
-        if (saved) {
-            setenv("TZ", saved, 1);
-            free(saved);
-        } else {
-            unsetenv("TZ");
-        }
-        tzset();
+        tz_leave(saved);
         pthread_mutex_unlock(&tz_lock);
     }
     *out = (sr_civil){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,

@@ -48,6 +48,14 @@ static inline sr_ms sr_ceil_ms(sr_ms t, sr_ms w)
     return f == t ? t : f + w;
 }
 
+/*
+ * Makes sure TZ is in the environment (as the C library's default zone when
+ * it was not), so that the time-zone switches of sr_local_to_utc() and
+ * sr_utc_to_local() only ever replace it. Call once at start, before any
+ * thread: other threads may read the environment at any time.
+ */
+void sr_time_init(void);
+
 /* Wall-clock now in ms. */
 sr_ms sr_now_ms(void);
 

@@ -53,8 +53,7 @@ static inline int mock_emit(sr_sink *k, const sr_ad_sample *smp)
     return 0;
 }
 
-static inline int mock_reject_cb(sr_sink *k, const char *where, const char *raw,
-                                 const char *reason)
+static inline int mock_reject_cb(sr_sink *k, const char *where, const char *raw, const char *reason)
 {
     mock_sink *m = (mock_sink *)k;
     if (m->nr == m->rcap) {
@@ -140,8 +139,8 @@ static inline const sr_ad_options *mock_opts(mock_options *o, const char *name, 
     return &o->opts;
 }
 
-#define MOCK_OPTS(o, name, dir, ...)                                                            \
-    mock_opts((o), (name), (dir), (const char *const[]){__VA_ARGS__},                           \
+#define MOCK_OPTS(o, name, dir, ...)                                                               \
+    mock_opts((o), (name), (dir), (const char *const[]){__VA_ARGS__},                              \
               sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 #endif

@@ -26,8 +26,8 @@ static sr_map *map_of(mock_options *o, const char *const *kv, size_t n)
     return m;
 }
 
-#define MAP(o, ...)                                                                              \
-    map_of((o), (const char *const[]){__VA_ARGS__},                                            \
+#define MAP(o, ...)                                                                                \
+    map_of((o), (const char *const[]){__VA_ARGS__},                                                \
            sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 static void create_fails(const char *want, const char *const *kv, size_t n)
@@ -41,8 +41,8 @@ static void create_fails(const char *want, const char *const *kv, size_t n)
     cr_assert(strstr(err, want), "error '%s' should mention '%s'", err, want);
 }
 
-#define FAILS(want, ...)                                                                         \
-    create_fails((want), (const char *const[]){__VA_ARGS__},                                   \
+#define FAILS(want, ...)                                                                           \
+    create_fails((want), (const char *const[]){__VA_ARGS__},                                       \
                  sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /* Values for a map's fields from name=value pairs (others NULL). */
@@ -71,16 +71,16 @@ static int run_row(const sr_map *m, mock_sink *s, const char *const *kv, size_t 
     return sr_map_row(m, vals, 1000, "line 2", "raw", &s->sink);
 }
 
-#define ROW(m, s, ...)                                                                           \
-    run_row((m), (s), (const char *const[]){__VA_ARGS__},                                      \
+#define ROW(m, s, ...)                                                                             \
+    run_row((m), (s), (const char *const[]){__VA_ARGS__},                                          \
             sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 Test(map, seattle_mapping_across_dst)
 {
     mock_options o;
-    sr_map *m = MAP(&o, "metric = response_p{Priority}", "entity = seattle/{Precinct}/{Sector}/{Beat}",
-                    "time = Original Time Queued", "time_format = %m/%d/%Y %I:%M:%S %p",
-                    "timezone = America/Los_Angeles",
+    sr_map *m = MAP(&o, "metric = response_p{Priority}",
+                    "entity = seattle/{Precinct}/{Sector}/{Beat}", "time = Original Time Queued",
+                    "time_format = %m/%d/%Y %I:%M:%S %p", "timezone = America/Los_Angeles",
                     "value = duration(Original Time Queued, Arrived Time)",
                     "key = CAD Event Number", "where = Call Type != ONVIEW");
     mock_sink s;
@@ -101,8 +101,7 @@ Test(map, seattle_mapping_across_dst)
     /* PM on the 12-hour clock, summer time: 12:30:05 PM PDT = 19:30:05 UTC */
     cr_assert_eq(ROW(m, &s, "Priority=1", "Precinct=EAST", "Sector=CHARLIE", "Beat=C2",
                      "Original Time Queued=07/04/2019 12:30:05 PM",
-                     "Arrived Time=07/04/2019 12:35:05 PM", "CAD Event Number=x",
-                     "Call Type=911"),
+                     "Arrived Time=07/04/2019 12:35:05 PM", "CAD Event Number=x", "Call Type=911"),
                  SR_MAP_EMITTED);
     cr_assert_eq(s.s[1].ts_ms, 1562268605000LL);
     cr_assert_eq(s.s[1].value, 300.0);
@@ -115,8 +114,8 @@ Test(map, seattle_mapping_across_dst)
     cr_assert_eq(sr_map_filtered(m), 1);
     /* no arrival: rejected with a reason naming the field */
     cr_assert_eq(ROW(m, &s, "Priority=1", "Precinct=EAST", "Sector=CHARLIE", "Beat=C2",
-                     "Original Time Queued=07/04/2019 12:30:05 PM", "Arrived Time=",
-                     "CAD Event Number=z", "Call Type=911"),
+                     "Original Time Queued=07/04/2019 12:30:05 PM",
+                     "Arrived Time=", "CAD Event Number=z", "Call Type=911"),
                  SR_MAP_REJECTED);
     cr_assert_eq(s.nr, 1);
     cr_assert(strstr(s.r[0].reason, "Arrived Time"), "%s", s.r[0].reason);
@@ -131,15 +130,13 @@ Test(map, seattle_mapping_across_dst)
     /* arrival before queue */
     cr_assert_eq(ROW(m, &s, "Priority=1", "Precinct=EAST", "Sector=CHARLIE", "Beat=C2",
                      "Original Time Queued=07/04/2019 12:30:05 PM",
-                     "Arrived Time=07/04/2019 12:20:05 PM", "CAD Event Number=z",
-                     "Call Type=911"),
+                     "Arrived Time=07/04/2019 12:20:05 PM", "CAD Event Number=z", "Call Type=911"),
                  SR_MAP_REJECTED);
     cr_assert(strstr(s.r[2].reason, "negative duration"), "%s", s.r[2].reason);
     /* empty Beat: the entity would have an empty level */
-    cr_assert_eq(ROW(m, &s, "Priority=1", "Precinct=EAST", "Sector=CHARLIE", "Beat= ",
-                     "Original Time Queued=07/04/2019 12:30:05 PM",
-                     "Arrived Time=07/04/2019 12:35:05 PM", "CAD Event Number=z",
-                     "Call Type=911"),
+    cr_assert_eq(ROW(m, &s, "Priority=1", "Precinct=EAST", "Sector=CHARLIE",
+                     "Beat= ", "Original Time Queued=07/04/2019 12:30:05 PM",
+                     "Arrived Time=07/04/2019 12:35:05 PM", "CAD Event Number=z", "Call Type=911"),
                  SR_MAP_REJECTED);
     cr_assert(strstr(s.r[3].reason, "'Beat' has no value"), "%s", s.r[3].reason);
     cr_assert_eq(s.n, 2);
@@ -183,8 +180,8 @@ Test(map, numbers)
     cr_assert_eq(v, 1000);
     cr_assert_eq(sr_map_number(".5", &v), 0);
     cr_assert_eq(v, 0.5);
-    const char *bad[] = {"",      "1,23",  "12,3456", ",123", "1,,234", "0x10", "inf",
-                         "nan",   "1e",    "1.2.3",   "abc",  "1 2",    "--1", "1,234,56"};
+    const char *bad[] = {"",    "1,23", "12,3456", ",123", "1,,234", "0x10", "inf",
+                         "nan", "1e",   "1.2.3",   "abc",  "1 2",    "--1",  "1,234,56"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_neq(sr_map_number(bad[i], &v), 0, "'%s' should not parse", bad[i]);
 }
@@ -411,8 +408,7 @@ Test(csvrows, unclosed_quote_is_bounded)
     char *junk = malloc(1 << 16);
     memset(junk, 'x', 1 << 16);
     for (int i = 0; i < 40; i++) /* 2.5 MiB inside one quoted field */
-        cr_assert_eq(sr_csvrows_feed(r, junk, 1 << 16, 0, &s.sink, err, sizeof err), 0, "%s",
-                     err);
+        cr_assert_eq(sr_csvrows_feed(r, junk, 1 << 16, 0, &s.sink, err, sizeof err), 0, "%s", err);
     cr_assert_eq(s.nr, 1, "the runaway row is rejected once");
     cr_assert(strstr(s.r[0].reason, "longer than"), "%s", s.r[0].reason);
     free(junk);
@@ -428,8 +424,8 @@ Test(jsonrow, values_of_every_type)
     mock_options o;
     sr_map *m = MAP(&o, "metric = m_{kind}", "entity = f/{unit.id}", "value = v", "key = id");
     json_error_t je;
-    json_t *doc = json_loads("{\"kind\": true, \"unit\": {\"id\": 12}, \"v\": 0.1, \"id\": null}",
-                             0, &je);
+    json_t *doc =
+        json_loads("{\"kind\": true, \"unit\": {\"id\": 12}, \"v\": 0.1, \"id\": null}", 0, &je);
     cr_assert_not_null(doc);
     const char *vals[8];
     char buf[256], err[128];

@@ -328,3 +328,55 @@ Test(loop, stop_waits_for_the_poll_in_flight)
     cr_assert_eq(atomic_load(&shared.polls), 1);
     cr_assert_eq(stored(), 1);
 }
+
+/* ---- a stuck source does not hold up the others ---- */
+
+static atomic_int release_stuck;
+static int fast_reports;
+
+static int stuck_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, size_t len)
+{
+    (void)state, (void)info, (void)sink, (void)err, (void)len;
+    while (!atomic_load(&release_stuck))
+        usleep(1000); /* a source that does not answer, until the test is done */
+    return 0;
+}
+
+static const sr_adapter stuck_adapter = {SR_ADAPTER_ABI, "stuck", "stuck", t_spec,
+                                         t_open,         stuck_poll, t_close};
+
+static void on_fast_report(void *ctx, const sr_poll_report *r)
+{
+    (void)ctx;
+    if (strcmp(r->health->name, "fast") != 0 || ++fast_reports != 5)
+        return;
+    atomic_store(&release_stuck, 1);
+    sr_collector_stop(col, on_stopped, &R);
+}
+
+Test(loop, sources_stuck_past_their_timeout_do_not_delay_another, .timeout = 30)
+{
+    memset(&shared, 0, sizeof shared);
+    memset(&R, 0, sizeof R);
+    enum { STUCK = 8 }; /* twice libuv's default pool of 4 */
+    sr_collector_size_pool(STUCK + 1);
+    for (int i = 0; i < STUCK; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "stuck%d", i);
+        sr_ad_options opts = {.v = NULL, .n = 0, .name = name, .config_dir = "."};
+        cr_assert_eq(sr_collector_add(col, &stuck_adapter, &opts, 10, 1), 0);
+    }
+    sr_ad_options fast = {.v = NULL, .n = 0, .name = "fast", .config_dir = "."};
+    cr_assert_eq(sr_collector_add(col, &test_adapter, &fast, 10, 1000), 0);
+    sr_collector_on_report(col, on_fast_report, NULL);
+    cr_assert_eq(sr_collector_start(col), 0);
+    cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    cr_assert(R.stopped);
+    cr_assert_eq(fast_reports, 5, "the fast source kept its pace");
+    cr_assert_eq(atomic_load(&shared.polls), 5);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    sr_collector_destroy(col);
+    sr_source_health h;
+    cr_assert_eq(sr_store_source_get(st, "stuck0", &h), 0);
+    cr_assert(strstr(h.last_error, "timeout"), "stuck sources are failing: %s", h.last_error);
+}
