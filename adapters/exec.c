@@ -686,9 +686,9 @@ static char *dup_text(const char *s)
 
 /*
  * A copy of environ in one block. The command gets this copy, not environ
- * itself: other threads change TZ in environ for a moment to convert local
- * times (metrics/common.c), and a setenv that reallocates the array while
- * posix_spawn's child reads it would hand the child freed memory.
+ * itself: other threads replace TZ in environ for a moment to convert
+ * local times (metrics/common.c), and a command started then would run in
+ * that source's zone.
  */
 static char **copy_environ(void)
 {
