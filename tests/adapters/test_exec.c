@@ -36,7 +36,7 @@ static void teardown(void)
     th_rmtree(dir);
 }
 
-TestSuite(exec, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(exec, .init = setup, .fini = teardown);
 
 static int64_t mono_ms(void)
 {

@@ -23,7 +23,7 @@ static void teardown(void)
     th_rmtree(dir);
 }
 
-TestSuite(collect_exec, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(collect_exec, .init = setup, .fini = teardown);
 
 static void write_in(const char *name, const char *text)
 {
