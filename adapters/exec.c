@@ -44,7 +44,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,15 +114,6 @@ struct exec_run {
     size_t jcap;
 };
 
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -144,7 +134,7 @@ static int lines_feed(exec_run *r, const char *buf, size_t n, char *err, size_t 
                 cap *= 2;
             char *p = realloc(r->line, cap);
             if (!p) {
-                say(err, errlen, "out of memory for a line of %zu bytes", r->len + k);
+                sr_map_errf(err, errlen, "out of memory for a line of %zu bytes", r->len + k);
                 return -1;
             }
             r->line = p;
@@ -193,8 +183,9 @@ static const char *raw_text(const char *line, size_t len, char *buf)
 
 static int refused(char *err, size_t errlen, const char *where)
 {
-    say(err, errlen, "the collector took no more samples (stopped at %s); the command was stopped",
-        where);
+    sr_map_errf(err, errlen,
+                "the collector took no more samples (stopped at %s); the command was stopped",
+                where);
     return -1;
 }
 
@@ -223,7 +214,7 @@ static int jsonl_start(exec_run *r, char *err, size_t errlen)
 {
     r->vals = calloc(sr_map_field_count(r->st->map) + 1, sizeof *r->vals);
     if (!r->vals) {
-        say(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -254,7 +245,7 @@ static int jsonl_line(exec_run *r, char *line, size_t len, const char *where, ch
             char *p = realloc(r->jbuf, need);
             if (!p) {
                 json_decref(obj);
-                say(err, errlen, "out of memory for a line of %zu bytes", len);
+                sr_map_errf(err, errlen, "out of memory for a line of %zu bytes", len);
                 return -1;
             }
             r->jbuf = p;
@@ -378,16 +369,16 @@ static int child_start(const exec_state *st, child *c, char *err, size_t errlen)
 {
     char ebuf[128];
     if (st->workdir && !is_dir(st->workdir)) {
-        say(err, errlen, "workdir %s is not a directory", st->workdir);
+        sr_map_errf(err, errlen, "workdir %s is not a directory", st->workdir);
         return -1;
     }
     int po[2], pe[2];
     if (open_pipe(po) < 0) {
-        say(err, errlen, "cannot create a pipe: %s", strerror_r(errno, ebuf, sizeof ebuf));
+        sr_map_errf(err, errlen, "cannot create a pipe: %s", strerror_r(errno, ebuf, sizeof ebuf));
         return -1;
     }
     if (open_pipe(pe) < 0) {
-        say(err, errlen, "cannot create a pipe: %s", strerror_r(errno, ebuf, sizeof ebuf));
+        sr_map_errf(err, errlen, "cannot create a pipe: %s", strerror_r(errno, ebuf, sizeof ebuf));
         close(po[0]);
         close(po[1]);
         return -1;
@@ -424,15 +415,15 @@ static int child_start(const exec_state *st, child *c, char *err, size_t errlen)
         close(po[0]);
         close(pe[0]);
         if (rc == ENOENT && !strchr(st->argv[0], '/'))
-            say(err, errlen, "cannot run '%.60s': no such program in PATH", st->label);
+            sr_map_errf(err, errlen, "cannot run '%.60s': no such program in PATH", st->label);
         else if (rc == ENOEXEC)
-            say(err, errlen,
-                "cannot run '%.60s': not an executable (a script needs a #! line, or write "
-                "command = /bin/sh SCRIPT)",
-                st->label);
+            sr_map_errf(err, errlen,
+                        "cannot run '%.60s': not an executable (a script needs a #! line, or write "
+                        "command = /bin/sh SCRIPT)",
+                        st->label);
         else
-            say(err, errlen, "cannot run '%.60s': %s", st->label,
-                strerror_r(rc, ebuf, sizeof ebuf));
+            sr_map_errf(err, errlen, "cannot run '%.60s': %s", st->label,
+                        strerror_r(rc, ebuf, sizeof ebuf));
         return -1;
     }
     *c = (child){.pid = pid, .out = po[0], .err = pe[0]};
@@ -527,7 +518,7 @@ static enum outcome run_child(exec_run *r, child *c, int64_t deadline, errtext *
         int k = poll(pf, n, w);
         if (k < 0 && errno != EINTR) {
             char ebuf[128];
-            say(err, errlen, "poll failed: %s", strerror_r(errno, ebuf, sizeof ebuf));
+            sr_map_errf(err, errlen, "poll failed: %s", strerror_r(errno, ebuf, sizeof ebuf));
             return FAILED;
         }
         for (nfds_t i = 0; k > 0 && i < n; i++) {
@@ -579,9 +570,9 @@ static void describe_status(const exec_state *st, int status, const errtext *e, 
         snprintf(what, sizeof what, "'%.60s' exited with status %d", st->label,
                  WEXITSTATUS(status));
     if (sr_execfmt_stderr(e->text, e->n, why, sizeof why) > 0)
-        say(err, errlen, "%s: %s", what, why);
+        sr_map_errf(err, errlen, "%s: %s", what, why);
     else
-        say(err, errlen, "%s (nothing on stderr)", what);
+        sr_map_errf(err, errlen, "%s (nothing on stderr)", what);
 }
 
 static int exec_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, size_t errlen)
@@ -614,16 +605,17 @@ static int exec_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, 
         }
         break;
     case TIMED_OUT:
-        say(err, errlen, "timed out after %lld ms; the command was killed%s",
-            (long long)info->timeout_ms,
-            exited ? " (it had exited, but something it started kept its output open)" : "");
+        sr_map_errf(err, errlen, "timed out after %lld ms; the command was killed%s",
+                    (long long)info->timeout_ms,
+                    exited ? " (it had exited, but something it started kept its output open)"
+                           : "");
         rc = -1;
         break;
     case TOO_MUCH:
-        say(err, errlen,
-            "the command wrote more than max_output = %s to stdout; it was stopped there "
-            "(what came before was read)",
-            st->max_text);
+        sr_map_errf(err, errlen,
+                    "the command wrote more than max_output = %s to stdout; it was stopped there "
+                    "(what came before was read)",
+                    st->max_text);
         rc = -1;
         break;
     case STOPPED:
@@ -735,7 +727,8 @@ static int check_map_keys(const sr_ad_options *opts, const exec_format *fmt, cha
         return 0;
     for (const sr_ad_option_spec *k = map_keys; k->key; k++) {
         if (sr_ad_opt(opts, k->key) && strcmp(k->key, "timezone") != 0) {
-            say(err, errlen,
+            sr_map_errf(
+                err, errlen,
                 "%s: applies to format = csv or jsonl; with format = %s each line names its "
                 "metric, entity, value and time",
                 k->key, fmt->name);
@@ -749,7 +742,7 @@ static int exec_open(const sr_ad_options *opts, void **state, char *err, size_t 
 {
     const char *command = sr_ad_opt(opts, "command"), *v;
     if (!command || !*command) {
-        say(err, errlen, "command: missing; the program to run and its arguments");
+        sr_map_errf(err, errlen, "command: missing; the program to run and its arguments");
         return -1;
     }
     const exec_format *fmt = &formats[0];
@@ -760,15 +753,16 @@ static int exec_open(const sr_ad_options *opts, void **state, char *err, size_t 
                 fmt = &formats[i];
         }
         if (!fmt) {
-            say(err, errlen, "format: expected lines, csv or jsonl, got '%.60s'", v);
+            sr_map_errf(err, errlen, "format: expected lines, csv or jsonl, got '%.60s'", v);
             return -1;
         }
     }
     size_t max_output = MAX_OUTPUT_DEFAULT;
     const char *max_text = sr_ad_opt(opts, "max_output");
     if (max_text && parse_size(max_text, &max_output) < 0) {
-        say(err, errlen,
-            "max_output: expected a size such as 512K or 16M (at most 1G), got '%.60s'", max_text);
+        sr_map_errf(err, errlen,
+                    "max_output: expected a size such as 512K or 16M (at most 1G), got '%.60s'",
+                    max_text);
         return -1;
     }
     if (check_map_keys(opts, fmt, err, errlen) < 0)
@@ -776,7 +770,7 @@ static int exec_open(const sr_ad_options *opts, void **state, char *err, size_t 
     char delim = ',';
     if ((v = sr_ad_opt(opts, "delimiter"))) {
         if (strcmp(fmt->name, "csv") != 0) {
-            say(err, errlen, "delimiter: applies to format = csv only");
+            sr_map_errf(err, errlen, "delimiter: applies to format = csv only");
             return -1;
         }
         if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0)
@@ -784,7 +778,7 @@ static int exec_open(const sr_ad_options *opts, void **state, char *err, size_t 
         else if (strlen(v) == 1 && v[0] != '"' && v[0] != '\r' && v[0] != '\n')
             delim = v[0];
         else {
-            say(err, errlen, "delimiter: expected one character or tab, got '%.20s'", v);
+            sr_map_errf(err, errlen, "delimiter: expected one character or tab, got '%.20s'", v);
             return -1;
         }
     }
@@ -792,13 +786,13 @@ static int exec_open(const sr_ad_options *opts, void **state, char *err, size_t 
     if (!tz || !*tz)
         tz = opts->timezone ? opts->timezone : "";
     if (!fmt->uses_map && opts->host && opts->host->tz_valid && !opts->host->tz_valid(tz)) {
-        say(err, errlen, "timezone: '%.60s' is not a time zone this machine knows", tz);
+        sr_map_errf(err, errlen, "timezone: '%.60s' is not a time zone this machine knows", tz);
         return -1;
     }
 
     exec_state *st = calloc(1, sizeof *st);
     if (!st) {
-        say(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
         return -1;
     }
     st->fmt = fmt;
@@ -809,7 +803,7 @@ static int exec_open(const sr_ad_options *opts, void **state, char *err, size_t 
     size_t argc;
     char path[PATH_MAX], werr[200];
     if (sr_execfmt_words(command, &st->argv, &argc, werr, sizeof werr) < 0) {
-        say(err, errlen, "command: %s", werr);
+        sr_map_errf(err, errlen, "command: %s", werr);
         exec_close(st);
         return -1;
     }
@@ -820,7 +814,7 @@ static int exec_open(const sr_ad_options *opts, void **state, char *err, size_t 
         goto oom;
     if (strchr(st->argv[0], '/')) {
         if (sr_map_path(opts, st->argv[0], path, sizeof path) < 0) {
-            say(err, errlen, "command: the path '%.60s' is too long", st->argv[0]);
+            sr_map_errf(err, errlen, "command: the path '%.60s' is too long", st->argv[0]);
             exec_close(st);
             return -1;
         }
@@ -831,12 +825,12 @@ static int exec_open(const sr_ad_options *opts, void **state, char *err, size_t 
     const char *wd = sr_ad_opt(opts, "workdir");
     if (wd) {
         if (sr_map_path(opts, wd, path, sizeof path) < 0) {
-            say(err, errlen, "workdir: the path is too long");
+            sr_map_errf(err, errlen, "workdir: the path is too long");
             exec_close(st);
             return -1;
         }
         if (!is_dir(path)) {
-            say(err, errlen, "workdir: %.200s is not a directory", path);
+            sr_map_errf(err, errlen, "workdir: %.200s is not a directory", path);
             exec_close(st);
             return -1;
         }
@@ -853,7 +847,7 @@ static int exec_open(const sr_ad_options *opts, void **state, char *err, size_t 
     *state = st;
     return 0;
 oom:
-    say(err, errlen, "out of memory");
+    sr_map_errf(err, errlen, "out of memory");
     exec_close(st);
     return -1;
 }

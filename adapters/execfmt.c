@@ -12,23 +12,11 @@
  */
 #include "execfmt.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "map.h"
-
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-    if (!buf || !len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- the command's words ---- */
 
@@ -60,7 +48,7 @@ int sr_execfmt_words(const char *text, char ***argv, size_t *argc, char *err, si
     size_t len = strlen(text), maxw = len / 2 + 1;
     char **v = malloc((maxw + 1) * sizeof *v + len + 1);
     if (!v) {
-        say(err, errlen, "out of memory");
+        sr_map_errf(err, errlen, "out of memory");
         return -1;
     }
     char *o = (char *)(v + maxw + 1);
@@ -86,7 +74,8 @@ int sr_execfmt_words(const char *text, char ***argv, size_t *argc, char *err, si
                 }
             } else if (*p == '\\') {
                 if (!p[1]) {
-                    say(err, errlen, "a backslash at the end of the command escapes nothing");
+                    sr_map_errf(err, errlen,
+                                "a backslash at the end of the command escapes nothing");
                     free(v);
                     return -1;
                 }
@@ -99,7 +88,8 @@ int sr_execfmt_words(const char *text, char ***argv, size_t *argc, char *err, si
                 continue;
             }
             if (!*p) {
-                say(err, errlen,
+                sr_map_errf(
+                    err, errlen,
                     "the %s quote at character %zu is never closed (in the config file, ';' "
                     "after a blank starts a comment, even inside quotes)",
                     *open == '"' ? "double" : "single", (size_t)(open - text) + 1);
@@ -111,17 +101,17 @@ int sr_execfmt_words(const char *text, char ***argv, size_t *argc, char *err, si
         }
         *o++ = '\0';
         if (!quoted && shell_op(w)) {
-            say(err, errlen,
-                "'%s' is a shell operator, but the command runs without a shell: write "
-                "command = /bin/sh -c '...' to use one",
-                w);
+            sr_map_errf(err, errlen,
+                        "'%s' is a shell operator, but the command runs without a shell: write "
+                        "command = /bin/sh -c '...' to use one",
+                        w);
             free(v);
             return -1;
         }
         v[n++] = w;
     }
     if (n == 0) {
-        say(err, errlen, "no program given");
+        sr_map_errf(err, errlen, "no program given");
         free(v);
         return -1;
     }
@@ -156,7 +146,7 @@ int sr_execfmt_line(char *line, size_t len, const sr_ad_host *host, const char *
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)line[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f) {
-            say(why, whylen, "a control character (0x%02x) at column %zu", c, i + 1);
+            sr_map_errf(why, whylen, "a control character (0x%02x) at column %zu", c, i + 1);
             return -1;
         }
     }
@@ -176,8 +166,8 @@ int sr_execfmt_line(char *line, size_t len, const sr_ad_host *host, const char *
             i++;
     }
     if (nf < 3) {
-        say(why, whylen, "expected METRIC ENTITY VALUE [TIME], got %d field%s", nf,
-            nf == 1 ? "" : "s");
+        sr_map_errf(why, whylen, "expected METRIC ENTITY VALUE [TIME], got %d field%s", nf,
+                    nf == 1 ? "" : "s");
         return -1;
     }
     size_t rest = len;
@@ -186,22 +176,23 @@ int sr_execfmt_line(char *line, size_t len, const sr_ad_host *host, const char *
 
     char value[SR_EXECFMT_WORD_MAX + 1], when[SR_EXECFMT_WORD_MAX + 1];
     if (copy_word(value, line + start[2], end[2] - start[2])) {
-        say(why, whylen, "the value is longer than %d characters", SR_EXECFMT_WORD_MAX);
+        sr_map_errf(why, whylen, "the value is longer than %d characters", SR_EXECFMT_WORD_MAX);
         return -1;
     }
     double v;
     if (sr_map_number(value, &v)) {
-        say(why, whylen, "the value '%.40s' is not a number", value);
+        sr_map_errf(why, whylen, "the value '%.40s' is not a number", value);
         return -1;
     }
     int64_t ts = now_ms;
     if (rest > i) {
         if (copy_word(when, line + i, rest - i)) {
-            say(why, whylen, "the time is longer than %d characters", SR_EXECFMT_WORD_MAX);
+            sr_map_errf(why, whylen, "the time is longer than %d characters", SR_EXECFMT_WORD_MAX);
             return -1;
         }
         if (!host || !host->parse_time || host->parse_time(when, tz, &ts)) {
-            say(why, whylen, "the time '%.40s' is neither ISO-8601 nor epoch seconds", when);
+            sr_map_errf(why, whylen, "the time '%.40s' is neither ISO-8601 nor epoch seconds",
+                        when);
             return -1;
         }
     }
