@@ -9,7 +9,10 @@
  * the config file's directory) with sitrep's environment as it was when
  * the source was opened (see copy_environ), stdin on
  * /dev/null, every other descriptor closed, default signal dispositions
- * and an empty signal mask, in a process group of its own.
+ * and an empty signal mask, in a session (and so a process group) of its
+ * own, without a controlling terminal: a command that asks for a password
+ * on /dev/tty fails at once instead of waiting for the timeout, and none
+ * can read or write the dashboard's terminal.
  *
  * One poll is one run, in the poll's worker thread: posix_spawn, then
  * poll(2) on the stdout and stderr pipes until both reach EOF and the
@@ -398,9 +401,8 @@ static int child_start(const exec_state *st, child *c, char *err, size_t errlen)
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
                                       POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &all);
     pid_t pid;

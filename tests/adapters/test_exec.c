@@ -614,7 +614,8 @@ Test(exec, a_refusing_sink_stops_the_command)
 Test(exec, the_child_gets_no_descriptor_signal_mask_or_ignored_signal_of_ours)
 {
     /* A descriptor without O_CLOEXEC, an ignored SIGPIPE and a blocked
-     * SIGUSR1 in this process: the command sees none of them. (glibc's
+     * SIGUSR1 in this process: the command sees none of them. It leads a
+     * session of its own, without a terminal. (glibc's
      * posix_spawn leaves its internal signals 32 and 33 ignored; SIGPIPE
      * is the one that matters to a pipeline.) */
     int fd = open("/dev/null", O_RDONLY);
@@ -634,15 +635,19 @@ Test(exec, the_child_gets_no_descriptor_signal_mask_or_ignored_signal_of_ours)
            "  SigIgn:) [ $((0x$v & 0x1000)) = 0 ] || echo 'sigpipe e 1';;\n"
            "  esac\n"
            "done < /proc/$$/status\n"
+           "read pid comm state ppid pgrp session rest < /proc/$$/stat\n"
+           "[ \"$session\" = $$ ] && [ \"$pgrp\" = $$ ] && echo 'leader e 1'\n"
+           "(exec 3</dev/tty) 2>/dev/null && echo 'tty e 1'\n"
            "echo 'done e 1'\n",
            0);
     mock_sink m;
     mock_sink_init(&m);
     char err[256];
     cr_assert_eq(RUN(&m, err, 5000, "command = /bin/sh check.sh"), 0, "%s", err);
-    cr_assert_eq(m.n, 2, "%zu samples, the second '%s'", m.n, m.n > 1 ? m.s[1].metric : "");
+    cr_assert_eq(m.n, 3, "%zu samples, the second '%s'", m.n, m.n > 1 ? m.s[1].metric : "");
     cr_assert_str_eq(m.s[0].metric, "stdin");
-    cr_assert_str_eq(m.s[1].metric, "done");
+    cr_assert_str_eq(m.s[1].metric, "leader", "not in a session of its own");
+    cr_assert_str_eq(m.s[2].metric, "done");
     close(57);
     close(fd);
     mock_sink_fini(&m);
