@@ -51,6 +51,9 @@ SAN_LIB_OBJ := $(LIB_SRC:%.c=$(SAN_DIR)/%.o)
 SAN_MAIN_OBJ := $(MAIN_SRC:%.c=$(SAN_DIR)/%.o)
 SAN_TEST_OBJ := $(TEST_SRC:%.c=$(SAN_DIR)/%.o)
 PLUGINS := $(PLUGIN_SRC:adapters/examples/%.c=build/plugins/%.so)
+# shared objects the plugin tests load (not examples: broken on purpose)
+TEST_PLUGIN_SRC := $(wildcard tests/fixtures/plugins/*.c)
+TEST_PLUGINS := $(TEST_PLUGIN_SRC:tests/fixtures/plugins/%.c=build/test-plugins/%.so)
 
 .PHONY: all deps run test test-plain test-san bench fuzz check-layers format clean
 
@@ -81,6 +84,11 @@ $(SAN_DIR)/tests/%.o: tests/%.c
 	$(Q)$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
 build/plugins/%.so: adapters/examples/%.c adapters/adapter.h
+	@mkdir -p $(dir $@)
+	@echo "  SO      $@"
+	$(Q)$(CC) -std=c17 $(WARN) $(CFLAGS) -fPIC -shared -o $@ $<
+
+build/test-plugins/%.so: tests/fixtures/plugins/%.c adapters/adapter.h
 	@mkdir -p $(dir $@)
 	@echo "  SO      $@"
 	$(Q)$(CC) -std=c17 $(WARN) $(CFLAGS) -fPIC -shared -o $@ $<
@@ -117,18 +125,18 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-san
 
 TEST_JOBS ?= 2
-test-plain: all build/sitrep-tests
+test-plain: all build/sitrep-tests $(TEST_PLUGINS)
 	@echo "== tests =="
 	$(Q)SITREP_BIN=$(CURDIR)/sitrep SITREP_FIXTURES=$(CURDIR)/tests/fixtures \
-	  SITREP_PLUGINS=$(CURDIR)/build/plugins \
+	  SITREP_PLUGINS=$(CURDIR)/build/plugins SITREP_TEST_PLUGINS=$(CURDIR)/build/test-plugins \
 	  build/sitrep-tests --jobs $(TEST_JOBS) --short-filename
 
-test-san: $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS)
+test-san: $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS) $(TEST_PLUGINS)
 	@echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
 	$(Q)set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  SITREP_BIN=$(CURDIR)/$(SAN_DIR)/sitrep SITREP_FIXTURES=$(CURDIR)/tests/fixtures \
-	  SITREP_PLUGINS=$(CURDIR)/build/plugins \
+	  SITREP_PLUGINS=$(CURDIR)/build/plugins SITREP_TEST_PLUGINS=$(CURDIR)/build/test-plugins \
 	  $(SAN_DIR)/sitrep-tests --jobs $(TEST_JOBS) --short-filename 2>&1 | tee build/test-san.log
 	@# criterion does not fail a test whose process leaks after it passed: the log does
 	$(Q)if grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' build/test-san.log; then \

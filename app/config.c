@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "../adapters/registry.h"
+#include "plugin.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -208,7 +209,8 @@ static const struct opt adapter_opts[] = {
     {{.name = "type",
       .type = SR_OPT_ADAPTER_TYPE,
       .flags = SR_OPT_REQUIRED,
-      .help = "which adapter reads this source (sim: the built-in simulator)"},
+      .help = "which adapter reads this source: a built-in type, or plugin (a shared object "
+              "named by path)"},
      AT(sr_cfg_adapter, type)},
     {{.name = "interval",
       .type = SR_OPT_DURATION,
@@ -368,13 +370,25 @@ static void join_choices(const char *const *choices, char *buf, size_t len)
     }
 }
 
-/* Writes the adapter types of the registry as "sim, csv". */
+/* The types `type =` accepts: the registry's, then plugin. Returns how many
+ * were written into types (at most max). */
+static size_t adapter_types(const char **types, size_t max)
+{
+    size_t n = 0;
+    for (; n < sr_registry_count() && n + 1 < max; n++)
+        types[n] = sr_registry_at(n)->type;
+    types[n++] = SR_PLUGIN_TYPE;
+    return n;
+}
+
+/* Writes the adapter types as "sim, csv, plugin". */
 static void join_adapter_types(char *buf, size_t len)
 {
-    size_t used = 0;
+    const char *types[32];
+    size_t n = adapter_types(types, sizeof types / sizeof types[0]), used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < sr_registry_count() && used < len; i++) {
-        int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", sr_registry_at(i)->type);
+    for (size_t i = 0; i < n && used < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", types[i]);
         if (w < 0)
             break;
         used += (size_t)w;
@@ -846,11 +860,9 @@ static int opt_parse(const struct opt *o, void *base, const char *text, char *wh
             goto bad;
         break;
     case SR_OPT_ADAPTER_TYPE:
-        if (!sr_registry_find(text)) {
-            const char *types[16];
-            size_t n = 0;
-            for (; n < sr_registry_count() && n < COUNT(types); n++)
-                types[n] = sr_registry_at(n)->type;
+        if (!sr_registry_find(text) && strcmp(text, SR_PLUGIN_TYPE) != 0) {
+            const char *types[32];
+            size_t n = adapter_types(types, COUNT(types));
             suggest = nearest(text, types, n);
             if (suggest)
                 snprintf(why, wlen, "unknown adapter type '%s', did you mean '%s'?", q, suggest);
@@ -1594,8 +1606,21 @@ static void finish_adapter(struct parser *p, struct sect *s)
     if (!key_ok(s, "type"))
         return; /* the type's keys cannot be judged without the type */
     const sr_adapter *type = sr_registry_find(s->v.adapter.type);
-    if (type)
+    if (type) {
         check_adapter_keys(&p->err, &s->v.adapter, type);
+        return;
+    }
+    /* a plugin's own keys are judged once it is loaded (plugin.c); only
+     * sitrep's keys of a plugin section can be checked now */
+    for (const sr_ad_option_spec *o = sr_plugin_keys; o->key; o++) {
+        bool present = false;
+        for (size_t j = 0; j < s->v.adapter.n_opts && !present; j++)
+            present = strcmp(s->v.adapter.opts[j].key, o->key) == 0;
+        if (o->required && !present)
+            sink_add(&p->err, s->v.adapter.line,
+                     "missing required key '%s' in [adapter.%s], expected %s (type %s needs it)",
+                     o->key, s->v.adapter.name, o->help, SR_PLUGIN_TYPE);
+    }
 }
 
 static void finish_section(struct parser *p, struct sect *s)
@@ -1907,12 +1932,8 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
         cfg->cache = xdg_file("XDG_STATE_HOME", ".local/state", "sitrep/cache.db");
         if (!cfg->cache)
             cfg->cache = join_path(cfg->dir, "cache.db");
-    } else if (v->cache[0] == '/') {
-        cfg->cache = strdup(v->cache);
-    } else if (v->cache[0] == '~' && v->cache[1] == '/' && home_dir()) {
-        cfg->cache = join_path(home_dir(), v->cache + 2);
     } else {
-        cfg->cache = join_path(cfg->dir, v->cache);
+        cfg->cache = sr_cfg_path(cfg, v->cache);
     }
     return cfg->cache ? 0 : SR_ENOMEM;
 }
@@ -2105,6 +2126,15 @@ char *sr_config_locate(const char *arg)
     return p ? p : strdup("config.ini");
 }
 
+char *sr_cfg_path(const sr_config *cfg, const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    if (path[0] == '~' && path[1] == '/' && home_dir())
+        return join_path(home_dir(), path + 2);
+    return join_path(cfg->dir, path);
+}
+
 void sr_cfg_adapter_options(const sr_config *cfg, const sr_cfg_adapter *a, sr_ad_option *v,
                             sr_ad_options *out)
 {
@@ -2119,6 +2149,21 @@ void sr_cfg_adapter_options(const sr_config *cfg, const sr_cfg_adapter *a, sr_ad
                            .config_dir = cfg->dir,
                            .host = &host,
                            .timezone = cfg->timezone};
+}
+
+int sr_cfg_errors_add(sr_cfg_errors *errs, const char *file, int line, const char *fmt, ...)
+{
+    struct errsink k = {.errs = errs, .file = file};
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sink_add(&k, line, "%s", msg);
+    if (k.oom)
+        return SR_ENOMEM;
+    errors_sort(errs);
+    return 0;
 }
 
 int sr_cfg_check_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,

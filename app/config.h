@@ -114,6 +114,11 @@ void sr_config_destroy(sr_config *cfg);
 /* Frees every error and leaves errs empty ({NULL, 0}). */
 void sr_cfg_errors_fini(sr_cfg_errors *errs);
 
+/* Appends one problem to errs (kept sorted by line); for checks made
+ * outside config.c, such as loading a plugin. Returns 0 or SR_ENOMEM. */
+int sr_cfg_errors_add(sr_cfg_errors *errs, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Writes "FILE:LINE: msg" for one error ("FILE: msg" when line is 0). */
 void sr_cfg_error_format(const sr_cfg_error *e, char *buf, size_t len);
 
@@ -123,6 +128,11 @@ void sr_cfg_error_format(const sr_cfg_error *e, char *buf, size_t len);
  * Caller owns the result (free()).
  */
 char *sr_config_locate(const char *arg);
+
+/* path as a config value means it: absolute as it is, "~/" under $HOME,
+ * else relative to the config's directory. Caller owns the result (free());
+ * NULL when out of memory. */
+char *sr_cfg_path(const sr_config *cfg, const char *path);
 
 /* The options of one adapter section as the adapter ABI passes them.
  * v must have room for a->n_opts entries. Everything in *out is borrowed

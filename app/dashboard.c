@@ -27,7 +27,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "../adapters/registry.h"
 #include "../tui/screen.h"
 #include "loop.h"
 #include "xalloc.h"
@@ -36,6 +35,7 @@ struct sr_layout_data {
     sr_tui_layout lay;
     sr_tui_panel *panels;
     sr_tui_page *pages;
+    sr_source_conf *sources;
 };
 
 int sr_layout_build(const sr_config *cfg, sr_layout_data **out)
@@ -43,6 +43,9 @@ int sr_layout_build(const sr_config *cfg, sr_layout_data **out)
     sr_layout_data *d = xcalloc(1, sizeof *d);
     d->panels = xcalloc(cfg->n_panels + 1, sizeof *d->panels);
     d->pages = xcalloc(cfg->n_pages + 1, sizeof *d->pages);
+    d->sources = xcalloc(cfg->n_adapters + 1, sizeof *d->sources);
+    for (size_t i = 0; i < cfg->n_adapters; i++)
+        d->sources[i] = (sr_source_conf){cfg->adapters[i].name, cfg->adapters[i].type};
     for (size_t i = 0; i < cfg->n_panels; i++) {
         const sr_cfg_panel *p = &cfg->panels[i];
         d->panels[i] = (sr_tui_panel){
@@ -59,8 +62,15 @@ int sr_layout_build(const sr_config *cfg, sr_layout_data **out)
         const sr_cfg_page *p = &cfg->pages[i];
         d->pages[i] = (sr_tui_page){p->name, p->title, p->columns, p->panels, p->n_panels};
     }
-    d->lay = (sr_tui_layout){cfg->title,    cfg->timezone, &cfg->metrics, d->panels,
-                             cfg->n_panels, d->pages,      cfg->n_pages};
+    d->lay = (sr_tui_layout){.title = cfg->title,
+                             .timezone = cfg->timezone,
+                             .cat = &cfg->metrics,
+                             .panels = d->panels,
+                             .n_panels = cfg->n_panels,
+                             .pages = d->pages,
+                             .n_pages = cfg->n_pages,
+                             .sources = d->sources,
+                             .n_sources = cfg->n_adapters};
     *out = d;
     return 0;
 }
@@ -76,6 +86,7 @@ void sr_layout_destroy(sr_layout_data *d)
         return;
     free(d->panels);
     free(d->pages);
+    free(d->sources);
     free(d);
 }
 
@@ -116,6 +127,7 @@ int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme 
 typedef struct {
     uv_loop_t *loop;
     const sr_config *cfg;
+    const sr_tui_layout *lay;
     sr_store *st;
     sr_screen *scr;
     sr_collector *col;
@@ -135,31 +147,15 @@ static void crash_handler(int sig)
     raise(sig);
 }
 
+/* The sources as the cache has them, to the screen: its sources view, the
+ * status bar's count and which panels are stale (one rule: sources.h). */
 static void update_sources(dash *d)
 {
-    sr_source_health *h;
-    size_t n;
-    int live = 0;
-    if (sr_store_source_list(d->st, &h, &n) != 0)
+    sr_source_list l;
+    if (sr_sources_read(d->st, d->lay->sources, d->lay->n_sources, sr_now_ms(), &l) != 0)
         return;
-    sr_ms now = sr_now_ms();
-    const char *late_names[16];
-    size_t n_late = 0;
-    for (size_t i = 0; i < d->cfg->n_adapters; i++) {
-        bool ok = false;
-        for (size_t k = 0; k < n; k++) {
-            if (strcmp(h[k].name, d->cfg->adapters[i].name) != 0)
-                continue;
-            sr_ms late = 3 * d->cfg->adapters[i].interval_ms + d->cfg->adapters[i].timeout_ms;
-            ok = !h[k].last_error[0] && h[k].last_ok_ms && now - h[k].last_ok_ms <= late;
-        }
-        live += ok;
-        if (!ok && n_late < 16)
-            late_names[n_late++] = d->cfg->adapters[i].name;
-    }
-    sr_tui_sources src = {live, (int)d->cfg->n_adapters, "collector", late_names, n_late};
-    sr_screen_set_sources(d->scr, &src);
-    free(h);
+    sr_screen_set_source_list(d->scr, &l, "collector");
+    sr_source_list_fini(&l);
 }
 
 /* Renders when something is dirty: called once per loop turn (idle). */
@@ -277,7 +273,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     uv_loop_t loop;
     sr_collector_size_pool(cfg->n_adapters);
     uv_loop_init(&loop);
-    dash d = {.loop = &loop, .cfg = cfg, .st = st};
+    dash d = {.loop = &loop, .cfg = cfg, .lay = sr_layout_get(ld), .st = st};
 
     /* before curses: ncurses then leaves SIGWINCH to us */
     uv_signal_init(&loop, &d.winch);
@@ -309,7 +305,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     sr_collector_on_report(d.col, on_report, &d);
     for (size_t i = 0; i < cfg->n_adapters; i++) {
         const sr_cfg_adapter *a = &cfg->adapters[i];
-        const sr_adapter *ad = sr_registry_find(a->type);
+        const sr_adapter *ad = sr_plugins_adapter(o->adapters, i);
         if (!ad)
             continue;
         sr_ad_option *v = xcalloc(a->n_opts + 1, sizeof *v);

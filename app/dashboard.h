@@ -12,6 +12,7 @@
 #include "../metrics/store.h"
 #include "../tui/screen.h"
 #include "config.h"
+#include "plugin.h"
 
 typedef struct sr_layout_data sr_layout_data;
 
@@ -25,9 +26,10 @@ void sr_layout_destroy(sr_layout_data *d);
 bool sr_locale_utf8(void);
 
 typedef struct {
-    bool no_color;         /* NO_COLOR */
-    const sr_theme *theme; /* NULL: the built-in colours */
-    sr_ms at_ms;           /* the window ends here at start (--at); 0 = now, live */
+    bool no_color;              /* NO_COLOR */
+    const sr_theme *theme;      /* NULL: the built-in colours */
+    sr_ms at_ms;                /* the window ends here at start (--at); 0 = now, live */
+    const sr_plugins *adapters; /* the type of every source (borrowed) */
 } sr_dashboard_opts;
 
 /*

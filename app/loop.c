@@ -17,8 +17,13 @@
  * the thread cannot be killed and the data is good. Failures back off by
  * doubling the delay up to SR_BACKOFF_MAX_MS; a success resets it.
  *
- * Stopping waits for polls in flight, writes their batches, closes the
- * adapters and every handle, then calls the caller's done callback.
+ * Every health row written says when the source is polled next, and with
+ * what interval and timeout, so that a viewer in another process can show
+ * the next poll and tell a late source (metrics/sources.h).
+ *
+ * Stopping waits for polls in flight, writes their batches, records that
+ * no poll is scheduled any more (next poll 0), closes the adapters and
+ * every handle, then calls the caller's done callback.
  */
 #include "loop.h"
 
@@ -269,6 +274,8 @@ int sr_collector_add(sr_collector *c, const sr_adapter *a, const sr_ad_options *
     }
     snprintf(s->h.name, sizeof s->h.name, "%s", opts->name);
     snprintf(s->h.type, sizeof s->h.type, "%s", a->type);
+    s->h.interval_ms = interval_ms;
+    s->h.timeout_ms = timeout_ms;
     s->timezone = xstrdup(opts->timezone ? opts->timezone : "UTC");
     s->opts = (sr_ad_options){s->optv, opts->n, s->h.name, s->config_dir, opts->host, s->timezone};
     s->sink = (sr_sink){s, sink_emit, sink_reject};
@@ -369,6 +376,21 @@ fail:
     return rc;
 }
 
+/* The delay until the next poll after one that ended ok or not, after took
+ * ms; moves the backoff (doubled on failure, reset on success). */
+static sr_ms next_delay(source *s, int ok, sr_ms took)
+{
+    if (ok) {
+        s->backoff_ms = s->interval_ms;
+        if (s->info.more)
+            return 0;
+        return took >= s->interval_ms ? 0 : s->interval_ms - took;
+    }
+    sr_ms cap = s->interval_ms > SR_BACKOFF_MAX_MS ? s->interval_ms : SR_BACKOFF_MAX_MS;
+    s->backoff_ms = s->backoff_ms * 2 > cap ? cap : s->backoff_ms * 2;
+    return s->backoff_ms;
+}
+
 static void after_work_cb(uv_work_t *w, int status)
 {
     source *s = w->data;
@@ -396,6 +418,10 @@ static void after_work_cb(uv_work_t *w, int status)
                                  : "the adapter failed without saying why");
         /* samples read before a failure are kept, but the cursor stays */
     }
+    /* the next poll is part of the health a viewer reads: decided before the write */
+    sr_ms backoff = s->backoff_ms;
+    sr_ms next = next_delay(s, ok, took);
+    h.next_poll_ms = sr_now_ms() + next;
     int64_t acc = 0, dup = 0, rej = 0;
     int rc = write_batch(s, &h, &acc, &dup, &rej);
     if (rc) {
@@ -406,21 +432,14 @@ static void after_work_cb(uv_work_t *w, int status)
         snprintf(s->h.last_error, sizeof s->h.last_error, "cannot write to the cache: %s (%s)",
                  sr_strerror(rc), sr_store_errmsg(s->c->st));
         acc = dup = rej = 0;
+        s->backoff_ms = backoff;
+        next = next_delay(s, ok, took);
+        s->h.next_poll_ms = sr_now_ms() + next;
     } else {
         s->h = h;
     }
     int more = ok && s->info.more;
     batch_clear(&s->b);
-
-    sr_ms next;
-    if (ok) {
-        s->backoff_ms = s->interval_ms;
-        next = more ? 0 : (took >= s->interval_ms ? 0 : s->interval_ms - took);
-    } else {
-        sr_ms cap = s->interval_ms > SR_BACKOFF_MAX_MS ? s->interval_ms : SR_BACKOFF_MAX_MS;
-        s->backoff_ms = s->backoff_ms * 2 > cap ? cap : s->backoff_ms * 2;
-        next = s->backoff_ms;
-    }
     s->timed_out = 0;
     if (s->c->report) {
         sr_poll_report r = {&s->h, acc, dup, rej, ok, took > s->timeout_ms, next, took, more};
@@ -455,12 +474,11 @@ static void tick_cb(uv_timer_t *t)
         return;
     try_open(s);
     if (!s->opened) {
-        sr_ms cap = s->interval_ms > SR_BACKOFF_MAX_MS ? s->interval_ms : SR_BACKOFF_MAX_MS;
         s->h.failures++;
         s->h.polls++;
         s->h.last_poll_ms = sr_now_ms();
+        s->h.next_poll_ms = s->h.last_poll_ms + next_delay(s, 0, 0);
         sr_store_source_put(s->c->st, &s->h);
-        s->backoff_ms = s->backoff_ms * 2 > cap ? cap : s->backoff_ms * 2;
         if (s->c->report) {
             sr_poll_report r = {&s->h, 0, 0, 0, 0, 0, s->backoff_ms, 0, 0};
             s->c->report(s->c->report_ctx, &r);
@@ -504,6 +522,10 @@ static void handle_closed(uv_handle_t *h)
     sr_collector *c = s->c;
     if (--c->open_handles == 0 && c->done) {
         for (size_t i = 0; i < c->n; i++) {
+            /* no poll is coming: say so to viewers */
+            c->src[i]->h.next_poll_ms = 0;
+            if (c->src[i]->h.polls > 0)
+                sr_store_source_put(c->st, &c->src[i]->h);
             if (c->src[i]->opened)
                 c->src[i]->a->close(c->src[i]->state);
             c->src[i]->opened = 0;

@@ -18,17 +18,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "../adapters/registry.h"
 #include "../metrics/query.h"
+#include "../metrics/sources.h"
 #include "../metrics/store.h"
 #include "config.h"
 #include "dashboard.h"
 #include "ingest.h"
 #include "loop.h"
+#include "plugin.h"
 #include "xalloc.h"
 
 #ifndef SITREP_VERSION
@@ -166,6 +170,16 @@ static void print_config_errors(const sr_cfg_errors *errs)
     }
 }
 
+/* Prints why file could not be used (every error, else rc's words) and
+ * frees the errors. */
+static void report_config(sr_cfg_errors *errs, const char *file, int rc)
+{
+    print_config_errors(errs);
+    if (errs->n == 0)
+        fprintf(stderr, "%s: %s\n", file, sr_strerror(rc));
+    sr_cfg_errors_fini(errs);
+}
+
 /* Loads the config or exits 2 with every error on stderr. */
 static sr_config *load_config(const char *arg)
 {
@@ -174,16 +188,28 @@ static sr_config *load_config(const char *arg)
     sr_cfg_errors errs = {0};
     int rc = sr_config_load(path, &cfg, &errs);
     if (rc) {
-        print_config_errors(&errs);
-        if (errs.n == 0)
-            fprintf(stderr, "%s: %s\n", path, sr_strerror(rc));
-        sr_cfg_errors_fini(&errs);
+        report_config(&errs, path, rc);
         free(path);
         exit(SR_EXIT_USAGE);
     }
     sr_cfg_errors_fini(&errs);
     free(path);
     return cfg;
+}
+
+/* The adapter type of every source, plugins loaded; exits 2 with every
+ * problem on stderr (cfg is freed first). */
+static sr_plugins *load_adapters(sr_config *cfg)
+{
+    sr_plugins *pl = NULL;
+    sr_cfg_errors errs = {0};
+    int rc = sr_plugins_load(cfg, &pl, &errs);
+    if (rc) {
+        report_config(&errs, cfg->path, rc);
+        sr_config_destroy(cfg);
+        exit(SR_EXIT_USAGE);
+    }
+    return pl;
 }
 
 /* mkdir -p of the directory that will hold path. */
@@ -353,6 +379,7 @@ static int cmd_collect(int argc, char **argv)
     parsed p;
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_plugins *pl = load_adapters(cfg);
     sr_store *st = open_cache(cfg, 0);
 
     uv_loop_t loop;
@@ -365,16 +392,7 @@ static int cmd_collect(int argc, char **argv)
     sr_collector_on_report(c.col, on_report, &c);
     for (size_t i = 0; i < cfg->n_adapters; i++) {
         const sr_cfg_adapter *a = &cfg->adapters[i];
-        const sr_adapter *ad = sr_registry_find(a->type);
-        if (!ad) {
-            fprintf(stderr, "%s:%d: adapter type '%s' is not built into this sitrep\n", cfg->path,
-                    a->line, a->type);
-            sr_collector_destroy(c.col);
-            uv_loop_close(&loop);
-            sr_store_close(st);
-            sr_config_destroy(cfg);
-            return SR_EXIT_USAGE;
-        }
+        const sr_adapter *ad = sr_plugins_adapter(pl, i);
         sr_ad_option *v = xcalloc(a->n_opts + 1, sizeof *v);
         sr_ad_options o;
         sr_cfg_adapter_options(cfg, a, v, &o);
@@ -402,6 +420,7 @@ static int cmd_collect(int argc, char **argv)
     uv_run(&loop, UV_RUN_DEFAULT);
     int rc = uv_loop_close(&loop);
     sr_collector_destroy(c.col);
+    sr_plugins_destroy(pl);
     sr_store_close(st);
     sr_config_destroy(cfg);
     free(c.done);
@@ -726,8 +745,9 @@ static sr_ms at_opt(const command *c, const parsed *p, const sr_config *cfg, sr_
         return t + 1; /* windows end before their end: keep the newest sample in */
     }
     if (sr_parse_time(v, cfg->timezone, &t))
-        die_usage(c, "--at: expected ISO-8601 (2023-12-31T18:00), epoch seconds or latest, got "
-                     "'%s'",
+        die_usage(c,
+                  "--at: expected ISO-8601 (2023-12-31T18:00), epoch seconds or latest, got "
+                  "'%s'",
                   v);
     return t;
 }
@@ -913,8 +933,22 @@ static int cmd_check_config(int argc, char **argv)
     if (!arg && p.npos == 1)
         arg = p.pos[0];
     sr_config *cfg = load_config(arg); /* exits 2 with every error */
+    sr_plugins *pl = load_adapters(cfg);
     printf("%s: ok: %zu metrics, %zu adapters, %zu panels; cache %s\n", cfg->path, cfg->metrics.n,
            cfg->n_adapters, cfg->n_panels, cfg->cache);
+    for (size_t i = 0; i < cfg->n_adapters; i++) {
+        const sr_cfg_adapter *a = &cfg->adapters[i];
+        const sr_adapter *ad = sr_plugins_adapter(pl, i);
+        if (strcmp(a->type, SR_PLUGIN_TYPE) != 0)
+            continue;
+        /* what the plugin says of itself is text from outside: made safe */
+        char type[SR_NAME_MAX], what[512];
+        sr_screen_text(ad->type, -1, false, type, sizeof type);
+        sr_screen_text(ad->description ? ad->description : "", -1, false, what, sizeof what);
+        printf("%s:%d: [adapter.%s] plugin '%s' (adapter ABI %u): %s\n", cfg->path, a->line,
+               a->name, type, (unsigned)ad->abi_version, what);
+    }
+    sr_plugins_destroy(pl);
     sr_config_destroy(cfg);
     return SR_EXIT_OK;
 }
@@ -923,26 +957,162 @@ static int cmd_check_config(int argc, char **argv)
 
 static const opt_spec sources_opts[] = {
     {"--config", "FILE", "the configuration"},
+    {"--format", "FMT", "text (a table, the default) or json"},
     {NULL, NULL, NULL},
 };
 
-static void age(sr_ms now, sr_ms t, char *buf, size_t len)
+/* The configured sources of cfg, for sr_sources_read (caller frees). */
+static sr_source_conf *source_conf(const sr_config *cfg)
 {
-    if (t <= 0) {
-        snprintf(buf, len, "never");
-        return;
-    }
-    sr_ms d = now - t;
-    if (d < 0)
-        d = 0;
-    if (d < SR_MS_MIN)
-        snprintf(buf, len, "%llds ago", (long long)(d / 1000));
-    else if (d < SR_MS_HOUR)
-        snprintf(buf, len, "%lldm ago", (long long)(d / SR_MS_MIN));
-    else if (d < SR_MS_DAY)
-        snprintf(buf, len, "%lldh ago", (long long)(d / SR_MS_HOUR));
+    sr_source_conf *c = xcalloc(cfg->n_adapters + 1, sizeof *c);
+    for (size_t i = 0; i < cfg->n_adapters; i++)
+        c[i] = (sr_source_conf){cfg->adapters[i].name, cfg->adapters[i].type};
+    return c;
+}
+
+/* "2024-05-01 08:00:00" in tz, or "" for never. */
+static void local_time(const char *tz, sr_ms t, char *buf, size_t len)
+{
+    sr_civil c;
+    if (t <= 0 || sr_utc_to_local(tz, t, &c) != 0)
+        snprintf(buf, len, "%s", "");
     else
-        snprintf(buf, len, "%lldd ago", (long long)(d / SR_MS_DAY));
+        snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d", c.year, c.mon, c.mday, c.hour, c.min,
+                 c.sec);
+}
+
+/* Columns of sanitised text: one per code point (names and types are
+ * narrow; a wide character would only widen its column by one). */
+static int text_cols(const char *t)
+{
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        n += (*p & 0xc0) != 0x80;
+    return n;
+}
+
+enum { S_NAME, S_TYPE, S_STATE, S_OK, S_NEXT, S_ACC, S_DUP, S_REJ, S_N };
+
+/* Prints the list as a table; the last error is cut to the terminal's
+ * width when stdout is one. */
+static void sources_table(const sr_config *cfg, const sr_source_list *l, sr_ms now, bool utf8)
+{
+    static const char *const head[S_N] = {"SOURCE",    "TYPE",     "STATE",     "LAST SUCCESS",
+                                          "NEXT POLL", "ACCEPTED", "DUPLICATE", "REJECTED"};
+    enum { CELL = 160 };
+    char(*cells)[S_N][CELL] = xcalloc(l->n + 1, sizeof *cells);
+    int w[S_N];
+    for (int c = 0; c < S_N; c++)
+        w[c] = (int)strlen(head[c]);
+    for (size_t i = 0; i < l->n; i++) {
+        const sr_source_info *s = &l->v[i];
+        char name[SR_NAME_MAX + 2], t[40], ago[32];
+        snprintf(name, sizeof name, "%s%s", s->h.name, s->configured ? "" : "*");
+        sr_screen_text(name, 40, utf8, cells[i][S_NAME], CELL);
+        sr_screen_text(s->h.type, 24, utf8, cells[i][S_TYPE], CELL);
+        snprintf(cells[i][S_STATE], CELL, "%s", sr_source_state_name(s->state));
+        local_time(cfg->timezone, s->h.last_ok_ms, t, sizeof t);
+        sr_format_ago(now, s->h.last_ok_ms, ago, sizeof ago);
+        snprintf(cells[i][S_OK], CELL, "%s%s%s%s", ago, t[0] ? " (" : "", t, t[0] ? ")" : "");
+        sr_format_next(now, s->polled ? &s->h : NULL, cells[i][S_NEXT], CELL);
+        if (s->polled) {
+            snprintf(cells[i][S_ACC], CELL, "%lld", (long long)s->h.accepted);
+            snprintf(cells[i][S_DUP], CELL, "%lld", (long long)s->h.duplicates);
+            snprintf(cells[i][S_REJ], CELL, "%lld", (long long)s->h.rejected);
+        } else {
+            for (int c = S_ACC; c <= S_REJ; c++)
+                snprintf(cells[i][c], CELL, "-");
+        }
+        for (int c = 0; c < S_N; c++) {
+            if (text_cols(cells[i][c]) > w[c])
+                w[c] = text_cols(cells[i][c]);
+        }
+    }
+    int cols = 0; /* the terminal's width, when stdout is one */
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+        cols = ws.ws_col;
+    for (size_t i = 0; i <= l->n; i++) {
+        int used = 0;
+        for (int c = 0; c < S_N; c++) {
+            const char *t = i == 0 ? head[c] : cells[i - 1][c];
+            int width = text_cols(t);
+            bool right = c >= S_ACC;
+            printf("%s%*s%s%*s", c ? "  " : "", right ? w[c] - width : 0, "", t,
+                   right ? 0 : w[c] - width, "");
+            used += (c ? 2 : 0) + w[c];
+        }
+        /* the last error at the end of the row; on a narrow terminal, on a
+         * line of its own below the row */
+        const char *err = i == 0 ? "LAST ERROR" : l->v[i - 1].h.last_error;
+        char e[1024];
+        int room = cols > 0 ? cols - used - 2 : -1;
+        if (room < 0 || room >= 20) {
+            printf("%s%s\n", *err ? "  " : "", sr_screen_text(err, room, utf8, e, sizeof e));
+        } else {
+            printf("\n");
+            if (i > 0 && *err)
+                printf("    last error: %s\n",
+                       sr_screen_text(err, cols > 17 ? cols - 16 : 1, utf8, e, sizeof e));
+        }
+    }
+    bool unpolled = false;
+    for (size_t i = 0; i < l->n_configured; i++)
+        unpolled |= !l->v[i].polled;
+    if (l->n > l->n_configured)
+        printf("* not in %s: what an earlier collector recorded\n", cfg->path);
+    if (l->n == 0)
+        printf("(no source: %s has no [adapter.NAME] section)\n", cfg->path);
+    else if (unpolled)
+        printf("(a source shown without figures has not been polled yet: start `sitrep collect` "
+               "or `sitrep`)\n");
+    free(cells);
+}
+
+/* ISO-8601 UTC, or JSON null for never. */
+static json_t *json_time(sr_ms t)
+{
+    if (t <= 0)
+        return json_null();
+    char buf[40];
+    sr_format_time_utc(t, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static void sources_json(const sr_source_list *l, sr_ms now)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < l->n; i++) {
+        const sr_source_info *s = &l->v[i];
+        json_t *o = json_object();
+        char next[32];
+        sr_format_next(now, s->polled ? &s->h : NULL, next, sizeof next);
+        json_object_set_new(o, "name", json_string(s->h.name));
+        json_object_set_new(o, "type", json_string(s->h.type));
+        json_object_set_new(o, "configured", json_boolean(s->configured));
+        json_object_set_new(o, "state", json_string(sr_source_state_name(s->state)));
+        json_object_set_new(o, "polled", json_boolean(s->polled));
+        json_object_set_new(o, "last_success", json_time(s->h.last_ok_ms));
+        json_object_set_new(o, "last_poll", json_time(s->h.last_poll_ms));
+        json_object_set_new(o, "next_poll", json_time(s->h.next_poll_ms));
+        json_object_set_new(o, "next_poll_text", json_string(next));
+        json_object_set_new(o, "interval_ms", json_integer(s->h.interval_ms));
+        json_object_set_new(o, "timeout_ms", json_integer(s->h.timeout_ms));
+        json_object_set_new(o, "accepted", json_integer(s->h.accepted));
+        json_object_set_new(o, "duplicates", json_integer(s->h.duplicates));
+        json_object_set_new(o, "rejected", json_integer(s->h.rejected));
+        json_object_set_new(o, "polls", json_integer(s->h.polls));
+        json_object_set_new(o, "failures", json_integer(s->h.failures));
+        json_object_set_new(o, "last_error",
+                            s->h.last_error[0] ? json_string(s->h.last_error) : json_null());
+        json_array_append_new(arr, o);
+    }
+    json_t *root = json_object();
+    json_object_set_new(root, "as_of", json_time(now));
+    json_object_set_new(root, "sources", arr);
+    json_dumpf(root, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(root);
 }
 
 static int cmd_sources(int argc, char **argv)
@@ -950,40 +1120,29 @@ static int cmd_sources(int argc, char **argv)
     const command *self = find_command("sources");
     parsed p;
     parse_opts(self, argc, argv, &p, 0);
+    const char *fmt = opt(self, &p, "--format") ? opt(self, &p, "--format") : "text";
+    if (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)
+        die_usage(self, "--format: expected text or json, got '%s'", fmt);
+    bool utf8 = sr_locale_utf8();
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
-    sr_source_health *h;
-    size_t n;
-    if (sr_store_source_list(st, &h, &n)) {
-        fprintf(stderr, "sitrep sources: %s\n", sr_store_errmsg(st));
-        sr_store_close(st);
-        sr_config_destroy(cfg);
-        return SR_EXIT_FAIL;
-    }
+    sr_source_conf *conf = source_conf(cfg);
     sr_ms now = sr_now_ms();
-    printf("%-16s %-8s %-8s %-12s %12s %10s %9s  %s\n", "SOURCE", "TYPE", "STATE", "LAST OK",
-           "ACCEPTED", "DUPLICATE", "REJECTED", "LAST ERROR");
-    for (size_t i = 0; i < n; i++) {
-        sr_ms interval = 0;
-        for (size_t k = 0; k < cfg->n_adapters; k++) {
-            if (strcmp(cfg->adapters[k].name, h[i].name) == 0)
-                interval = cfg->adapters[k].interval_ms;
-        }
-        const char *state = h[i].last_error[0]                                 ? "failing"
-                            : interval && now - h[i].last_ok_ms > 3 * interval ? "late"
-                                                                               : "live";
-        char ok[32];
-        age(now, h[i].last_ok_ms, ok, sizeof ok);
-        printf("%-16s %-8s %-8s %-12s %12lld %10lld %9lld  %s\n", h[i].name, h[i].type, state, ok,
-               (long long)h[i].accepted, (long long)h[i].duplicates, (long long)h[i].rejected,
-               h[i].last_error);
+    sr_source_list l;
+    int rc = sr_sources_read(st, conf, cfg->n_adapters, now, &l);
+    if (rc) {
+        fprintf(stderr, "sitrep sources: %s\n",
+                rc == SR_ENOMEM ? sr_strerror(rc) : sr_store_errmsg(st));
+    } else if (strcmp(fmt, "json") == 0) {
+        sources_json(&l, now);
+    } else {
+        sources_table(cfg, &l, now, utf8);
     }
-    if (n == 0)
-        printf("(no source has been polled yet: start `sitrep collect`)\n");
-    free(h);
+    sr_source_list_fini(&l);
+    free(conf);
     sr_store_close(st);
     sr_config_destroy(cfg);
-    return SR_EXIT_OK;
+    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
 
 static const opt_spec rejects_opts[] = {
@@ -1047,6 +1206,7 @@ static int cmd_dashboard(int argc, char **argv)
     parsed p;
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_plugins *pl = load_adapters(cfg);
     sr_store *st = open_cache(cfg, 0);
     const char *name = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
     sr_theme *theme = NULL;
@@ -1055,6 +1215,7 @@ static int cmd_dashboard(int argc, char **argv)
     if (sr_dashboard_theme(cfg, name, &theme, err, sizeof err) && strcmp(name, "default") != 0) {
         fprintf(stderr, "%s\n", err);
         sr_store_close(st);
+        sr_plugins_destroy(pl);
         sr_config_destroy(cfg);
         return SR_EXIT_USAGE;
     }
@@ -1062,12 +1223,14 @@ static int cmd_dashboard(int argc, char **argv)
     const char *nc = getenv("NO_COLOR");
     sr_dashboard_opts o = {.no_color = nc && *nc,
                            .theme = theme,
-                           .at_ms = at_opt(self, &p, cfg, st, 0)};
+                           .at_ms = at_opt(self, &p, cfg, st, 0),
+                           .adapters = pl};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
         fprintf(stderr, "sitrep: %s\n", err[0] ? err : sr_strerror(rc));
     sr_screen_theme_destroy(theme);
     sr_store_close(st);
+    sr_plugins_destroy(pl);
     sr_config_destroy(cfg);
     return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
@@ -1097,9 +1260,9 @@ static const command commands[] = {
      "one frame of the screen as text, or every panel's value as JSON or CSV", snapshot_opts},
     {"check-config", cmd_check_config, "[--config FILE]",
      "validate the configuration; every error as FILE:LINE: message", check_opts},
-    {"sources", cmd_sources, "[--config FILE]",
-     "health of every source: state, last success, "
-     "rows accepted, duplicate, rejected",
+    {"sources", cmd_sources, "[--config FILE] [--format text|json]",
+     "every source: type, state (live, late, failing), last success, next poll, rows "
+     "accepted, duplicate, rejected, last error",
      sources_opts},
     {"rejects", cmd_rejects, "[--source NAME] [--limit N]",
      "rows that could not become samples, with their reasons", rejects_opts},
@@ -1188,6 +1351,12 @@ static void help_config(FILE *f)
                     fprintf(f, "    %-10s %s%s\n", o->key, o->help,
                             o->required ? " (required)" : "");
             }
+            fprintf(f,
+                    "  type = %s: an adapter loaded at run time; its own keys, and the "
+                    "plugin's:\n",
+                    SR_PLUGIN_TYPE);
+            for (const sr_ad_option_spec *o = sr_plugin_keys; o->key; o++)
+                fprintf(f, "    %-10s %s%s\n", o->key, o->help, o->required ? " (required)" : "");
         }
         fprintf(f, "\n");
     }

@@ -6,6 +6,7 @@
  *   sample(metric, ts, entity, dedup, value, key)   PK (metric, ts, entity, dedup)
  *   rollup(metric, res, node, bucket, n, sum, min, max, last_ts, last, sketch, minutes)
  *   reject(id, source, at, location, raw, reason)   source(name, ...health...)
+ *   source_metric(source, metric)
  *
  * Samples arrive roughly in time order and are read by metric and time
  * range, so the sample key leads with (metric, ts): inserts append at the
@@ -255,6 +256,12 @@ enum {
     ST_COUNT
 };
 
+/* The source table's columns in the order read_source() and
+ * sr_store_source_put() use them. */
+#define SOURCE_COLUMNS                                                                             \
+    "name, type, last_poll, last_ok, cursor, last_error, accepted, duplicates, rejected, polls, "  \
+    "failures, next_poll, interval, timeout"
+
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_INSERT] = "INSERT OR IGNORE INTO sample(metric, ts, entity, dedup, value, key) "
                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -290,11 +297,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ROLLUP_NEWEST_MIN] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, minutes "
                              "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
                              "AND bucket < ?3 ORDER BY bucket DESC LIMIT 1",
-    [ST_SOURCE_GET] = "SELECT name, type, last_poll, last_ok, cursor, last_error, accepted, "
-                      "duplicates, rejected, polls, failures FROM source WHERE name = ?1",
-    [ST_SOURCE_PUT] = "INSERT OR REPLACE INTO source(name, type, last_poll, last_ok, cursor, "
-                      "last_error, accepted, duplicates, rejected, polls, failures) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_SOURCE_GET] = "SELECT " SOURCE_COLUMNS " FROM source WHERE name = ?1",
+    [ST_SOURCE_PUT] = "INSERT OR REPLACE INTO source(" SOURCE_COLUMNS ") "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 };
 
 struct sr_store {
@@ -567,6 +572,13 @@ static const char schema_v3[] =
     "CREATE TABLE source_metric(source TEXT NOT NULL, metric INTEGER NOT NULL, "
     "  PRIMARY KEY(source, metric)) WITHOUT ROWID;";
 
+/* v4: when the collector polls a source next and with what interval and
+ * timeout, so that a viewer can tell a late source from a live one without
+ * the collector's config */
+static const char schema_v4[] = "ALTER TABLE source ADD COLUMN next_poll INTEGER;"
+                                "ALTER TABLE source ADD COLUMN interval INTEGER;"
+                                "ALTER TABLE source ADD COLUMN timeout INTEGER;";
+
 static int load_entities(sr_store *st);
 static int load_metrics(sr_store *st);
 static int rebuild_rollups(sr_store *st);
@@ -612,6 +624,8 @@ static int migrate(sr_store *st)
             goto out;
     }
     if (version < 3 && (rc = exec(st, schema_v3)))
+        goto out;
+    if (version < 4 && (rc = exec(st, schema_v4)))
         goto out;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SR_STORE_SCHEMA);
@@ -1398,6 +1412,9 @@ static void read_source(sqlite3_stmt *q, sr_source_health *h)
     h->rejected = sqlite3_column_int64(q, 8);
     h->polls = sqlite3_column_int64(q, 9);
     h->failures = sqlite3_column_int64(q, 10);
+    h->next_poll_ms = sqlite3_column_int64(q, 11);
+    h->interval_ms = sqlite3_column_int64(q, 12);
+    h->timeout_ms = sqlite3_column_int64(q, 13);
 }
 
 int sr_store_source_get(sr_store *st, const char *name, sr_source_health *out)
@@ -1429,6 +1446,9 @@ int sr_store_source_put(sr_store *st, const sr_source_health *h)
     sqlite3_bind_int64(q, 9, h->rejected);
     sqlite3_bind_int64(q, 10, h->polls);
     sqlite3_bind_int64(q, 11, h->failures);
+    sqlite3_bind_int64(q, 12, h->next_poll_ms);
+    sqlite3_bind_int64(q, 13, h->interval_ms);
+    sqlite3_bind_int64(q, 14, h->timeout_ms);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
@@ -1476,10 +1496,8 @@ int sr_store_source_list(sr_store *st, sr_source_health **out, size_t *n)
     *out = NULL;
     *n = 0;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT name, type, last_poll, last_ok, cursor, last_error, accepted, "
-                           "duplicates, rejected, polls, failures FROM source ORDER BY name",
-                           -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db, "SELECT " SOURCE_COLUMNS " FROM source ORDER BY name", -1, &q,
+                           NULL) != SQLITE_OK)
         return fail(st, SR_EIO);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {

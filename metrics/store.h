@@ -26,7 +26,7 @@ enum {
 };
 
 /* The schema version this build writes; older files are migrated. */
-#define SR_STORE_SCHEMA 3
+#define SR_STORE_SCHEMA 4
 
 /*
  * Opens (creating if needed, unless read-only) the cache at path. Caller
@@ -86,6 +86,9 @@ typedef struct {
     sr_ms cursor_ms;    /* the since_ms of the next poll */
     char last_error[256];
     int64_t accepted, duplicates, rejected, polls, failures;
+    sr_ms next_poll_ms; /* when the collector polls next; 0 = none scheduled (stopped) */
+    sr_ms interval_ms;  /* the source's interval and timeout as the collector runs it; */
+    sr_ms timeout_ms;   /* 0 = unknown (a row from before schema 4) */
 } sr_source_health;
 
 /* Reads the health row of a source; SR_ENOENT when it has none yet. */

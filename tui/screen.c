@@ -16,6 +16,13 @@
  * replaced by the breakdown of the focused panel: a table of the children
  * worst first and the history chart below; at a leaf, the newest events.
  * Below SR_MIN_COLS x SR_MIN_LINES a notice asks for a larger terminal.
+ *
+ * The sources view (key s) takes the whole area in the same way: the list
+ * of sources the app hands over (sr_screen_set_source_list(), on every
+ * refresh and poll), drawn by srcview.c, redrawn every second since its
+ * times are relative; Enter on a source reads that source's newest rejected
+ * rows from the cache, again when its count of rejects moves. Esc or
+ * Backspace goes back one step, s closes the view.
  */
 #include "screen.h"
 
@@ -25,13 +32,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "srcview.h"
 #include "tui.h"
+#include "wkit.h"
 
 #define SR_MIN_COLS 40
 #define SR_MIN_LINES 10
 #define SR_PANEL_MIN_W 26
 #define SR_DRILL_MAX 8
 #define SR_LATE_MAX 16
+#define SR_REJECTS_SHOWN 200
+
+/* What takes the area below the status bar. */
+typedef enum { VIEW_PANELS, VIEW_SOURCES, VIEW_REJECTS } view_kind;
 
 typedef struct {
     sr_panel_model m;
@@ -69,6 +82,17 @@ struct sr_screen {
     const char *late_ptrs[SR_LATE_MAX];
     size_t n_late;
     sr_ms now;
+
+    view_kind view;
+    bool view_dirty;      /* a key or new data changed what the view shows */
+    panel_state view_win; /* only its frame and inner windows */
+    sr_source_list srcl;  /* the last list handed over (a copy) */
+    int src_sel, src_scroll, src_rows;
+    char rj_source[SR_NAME_MAX]; /* whose rejects are shown */
+    srcview_reject *rj;          /* newest first */
+    size_t n_rj;
+    int64_t rj_total, rj_seen; /* in the cache; the source's count when read */
+    int rj_sel, rj_scroll, rj_rows;
 };
 
 static sr_screen *active; /* for sr_screen_restore_terminal on a fatal path */
@@ -92,6 +116,7 @@ typedef enum {
     ACT_SHIFT_FWD,
     ACT_LIVE,
     ACT_REROOT,
+    ACT_SOURCES,
     ACT_PAGE, /* keys 1-9 */
 } action;
 
@@ -122,6 +147,7 @@ static const struct binding {
     {{']'}, ACT_SHIFT_FWD, NULL, NULL},
     {{'0'}, ACT_LIVE, "0", "back to live, each panel's own window"},
     {{'r'}, ACT_REROOT, "r", "re-root the page at the drilled entity (r again: back)"},
+    {{'s', 'S'}, ACT_SOURCES, "s", "the sources and their state (Enter: rejected rows)"},
 };
 
 /* The help lists the bindings that carry a label (one line per group). */
@@ -364,12 +390,22 @@ static void draw_status(sr_screen *s)
         strncat(where, g->sep, sizeof where - strlen(where) - 1);
         strncat(where, base, sizeof where - strlen(where) - 1);
     }
-    for (int i = 0; i < s->depth; i++) {
+    for (int i = 0; s->view == VIEW_PANELS && i < s->depth; i++) {
         if (!s->drill[i][0])
             continue;
         const char *seg = strrchr(s->drill[i], '/');
         strncat(where, g->sep, sizeof where - strlen(where) - 1);
         strncat(where, seg ? seg + 1 : s->drill[i], sizeof where - strlen(where) - 1);
+    }
+    if (s->view != VIEW_PANELS) {
+        strncat(where, g->sep, sizeof where - strlen(where) - 1);
+        strncat(where, "Sources", sizeof where - strlen(where) - 1);
+    }
+    if (s->view == VIEW_REJECTS) {
+        strncat(where, g->sep, sizeof where - strlen(where) - 1);
+        strncat(where, s->rj_source, sizeof where - strlen(where) - 1);
+        strncat(where, g->sep, sizeof where - strlen(where) - 1);
+        strncat(where, "rejected rows", sizeof where - strlen(where) - 1);
     }
     /* right side: clock, window, sources */
     sr_civil c;
@@ -423,19 +459,28 @@ static void draw_status(sr_screen *s)
     werase(h);
     const char *hint = s->depth
                            ? " ? help  ↵ down  ⌫ up  ↑↓ select  + - zoom  [ ] shift  0 live  r "
-                             "re-root  q quit"
+                             "re-root  s sources  q quit"
                            : " ? help  ↵ drill down  ⌫ up  Tab/arrows move  1-9 pages  + - "
-                             "zoom  [ ] shift  0 live  q quit";
+                             "zoom  [ ] shift  0 live  s sources  q quit";
     if (!g->utf8)
         hint = s->depth ? " ? help  Enter down  Bksp up  arrows select  + - zoom  [ ] shift  0 "
-                          "live  r re-root  q quit"
+                          "live  r re-root  s sources  q quit"
                         : " ? help  Enter drill down  Bksp up  Tab/arrows move  1-9 pages  + - "
-                          "zoom  [ ] shift  0 live  q quit";
+                          "zoom  [ ] shift  0 live  s sources  q quit";
     if (getmaxx(h) < sr_tui_width(hint))
-        hint = g->utf8 ? " ? help  ↵ drill  ⌫ up  Tab move  1-9 pages  +- zoom  [] shift  0 live  "
-                         "q quit"
-                       : " ? help  Enter drill  Bksp up  Tab move  1-9 pages  +- zoom  [] shift  "
-                         "q quit";
+        hint = g->utf8
+                   ? " ? help  ↵ drill  ⌫ up  Tab move  1-9 page  +- zoom  [] shift  s sources  "
+                     "q quit"
+                   : " ? help  Enter drill  Bksp up  Tab move  1-9 pages  +- zoom  s sources  "
+                     "q quit";
+    if (s->view == VIEW_SOURCES)
+        hint = g->utf8
+                   ? " ? help  ↑↓ select  ↵ rejected rows  s ⌫ Esc close  1-9 pages  q quit"
+                   : " ? help  arrows select  Enter rejected rows  s Bksp Esc close  1-9 pages  "
+                     "q quit";
+    else if (s->view == VIEW_REJECTS)
+        hint = g->utf8 ? " ? help  ↑↓ scroll  ⌫ Esc back to the sources  s close  q quit"
+                       : " ? help  arrows scroll  Bksp Esc back to the sources  s close  q quit";
     sr_tui_put(h, 0, 0, getmaxx(h), sr_role_attr(SR_ROLE_DIM), hint);
     wnoutrefresh(h);
 }
@@ -514,6 +559,121 @@ static void draw_drill(sr_screen *s)
     wnoutrefresh(p->frame);
 }
 
+/* ---- the sources view ---- */
+
+static void rejects_clear(sr_screen *s)
+{
+    for (size_t i = 0; i < s->n_rj; i++) {
+        free(s->rj[i].where);
+        free(s->rj[i].raw);
+        free(s->rj[i].reason);
+    }
+    free(s->rj);
+    s->rj = NULL;
+    s->n_rj = 0;
+}
+
+typedef struct {
+    srcview_reject *v;
+    size_t n, cap;
+} reject_acc;
+
+static char *dup_or_empty(const char *t)
+{
+    size_t n = t ? strlen(t) : 0;
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, t ? t : "", n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+static int take_reject(void *ctx, const sr_reject_row *r)
+{
+    reject_acc *a = ctx;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 32;
+        srcview_reject *nv = realloc(a->v, cap * sizeof *nv);
+        if (!nv)
+            return SR_ENOMEM;
+        a->v = nv;
+        a->cap = cap;
+    }
+    srcview_reject *d = &a->v[a->n];
+    d->ts_ms = r->ts_ms;
+    d->where = r->where ? dup_or_empty(r->where) : NULL;
+    d->raw = dup_or_empty(r->raw);
+    d->reason = dup_or_empty(r->reason);
+    if ((r->where && !d->where) || !d->raw || !d->reason) {
+        free(d->where);
+        free(d->raw);
+        free(d->reason);
+        return SR_ENOMEM;
+    }
+    a->n++;
+    return 0;
+}
+
+/* The source shown in the rejects view, from the current list (NULL when gone). */
+static const sr_source_info *rejects_source(const sr_screen *s)
+{
+    for (size_t i = 0; i < s->srcl.n; i++) {
+        if (strcmp(s->srcl.v[i].h.name, s->rj_source) == 0)
+            return &s->srcl.v[i];
+    }
+    return NULL;
+}
+
+/* (Re)reads the newest rejects of rj_source, newest first. */
+static void rejects_load(sr_screen *s)
+{
+    rejects_clear(s);
+    reject_acc a = {0};
+    sr_store_rejects(s->st, s->rj_source, SR_REJECTS_SHOWN, take_reject, &a);
+    for (size_t i = 0; i < a.n / 2; i++) { /* the store gives them oldest first */
+        srcview_reject t = a.v[i];
+        a.v[i] = a.v[a.n - 1 - i];
+        a.v[a.n - 1 - i] = t;
+    }
+    s->rj = a.v;
+    s->n_rj = a.n;
+    s->rj_total = 0;
+    sr_store_reject_count(s->st, s->rj_source, &s->rj_total);
+    const sr_source_info *src = rejects_source(s);
+    s->rj_seen = src ? src->h.rejected : -1;
+    if (s->rj_sel >= (int)s->n_rj)
+        s->rj_sel = s->n_rj ? (int)s->n_rj - 1 : 0;
+}
+
+static void draw_view(sr_screen *s)
+{
+    WINDOW *f = s->view_win.frame, *in = s->view_win.inner;
+    if (!f || !in)
+        return;
+    werase(f);
+    char title[SR_NAME_MAX + 64];
+    if (s->view == VIEW_SOURCES) {
+        snprintf(title, sizeof title, "Sources · %zu/%zu live", s->srcl.live, s->srcl.n_configured);
+    } else {
+        snprintf(title, sizeof title, "Rejected rows · %s", s->rj_source);
+    }
+    draw_frame(s, f, title, NULL, true, false);
+    werase(in);
+    if (s->view == VIEW_SOURCES) {
+        srcview_sources v = {&s->srcl, s->src_sel, s->src_scroll, s->now, s->lay->timezone};
+        s->src_rows = srcview_draw_sources(in, &v);
+    } else {
+        const sr_source_info *src = rejects_source(s);
+        if (src && src->h.rejected != s->rj_seen)
+            rejects_load(s); /* new rejects since they were read */
+        srcview_rejects v = {s->rj_source, s->rj,        s->n_rj,         s->rj_total,
+                             s->rj_sel,    s->rj_scroll, s->lay->timezone};
+        s->rj_rows = srcview_draw_rejects(in, &v);
+    }
+    wnoutrefresh(f);
+}
+
 static void draw_help(sr_screen *s)
 {
     size_t n;
@@ -544,6 +704,7 @@ static void build_layout(sr_screen *s)
     for (size_t i = 0; i < s->lay->n_panels; i++)
         free_windows(&s->ps[i]);
     free_windows(&s->drill_ps);
+    free_windows(&s->view_win);
     if (s->status)
         delwin(s->status);
     if (s->hints)
@@ -554,11 +715,13 @@ static void build_layout(sr_screen *s)
     leaveok(s->status, TRUE);
     leaveok(s->hints, TRUE);
     int area_y = 1, area_h = LINES - 2, area_w = COLS;
-    if (s->depth > 0) {
-        s->drill_ps.frame = newwin(area_h, area_w, area_y, 0);
-        if (s->drill_ps.frame) {
-            leaveok(s->drill_ps.frame, TRUE);
-            s->drill_ps.inner = derwin(s->drill_ps.frame, area_h - 2, area_w - 2, 1, 1);
+    /* a view or the drill-down takes the whole area */
+    panel_state *whole = s->view != VIEW_PANELS ? &s->view_win : s->depth > 0 ? &s->drill_ps : NULL;
+    if (whole) {
+        whole->frame = newwin(area_h, area_w, area_y, 0);
+        if (whole->frame) {
+            leaveok(whole->frame, TRUE);
+            whole->inner = derwin(whole->frame, area_h - 2, area_w - 2, 1, 1);
         }
     } else {
         const sr_tui_page *pg = cur_page(s);
@@ -612,7 +775,10 @@ void sr_screen_render(sr_screen *s, sr_ms now)
         erase();
         wnoutrefresh(stdscr);
     }
-    if (s->depth > 0) {
+    if (s->view != VIEW_PANELS) {
+        draw_view(s); /* every render: its times are relative to now */
+        s->view_dirty = false;
+    } else if (s->depth > 0) {
         if (s->drill_ps.dirty || s->all_dirty)
             draw_drill(s);
     } else {
@@ -635,6 +801,8 @@ bool sr_screen_dirty(const sr_screen *s, sr_ms now)
 {
     if (s->layout_dirty || s->all_dirty || now / 1000 != s->drawn_second)
         return true;
+    if (s->view != VIEW_PANELS)
+        return s->view_dirty;
     if (s->depth > 0)
         return s->drill_ps.dirty;
     const sr_tui_page *pg = cur_page(s);
@@ -650,6 +818,31 @@ void sr_screen_data_changed(sr_screen *s)
     for (size_t i = 0; i < s->lay->n_panels; i++)
         s->ps[i].dirty = true;
     s->drill_ps.dirty = true;
+    s->view_dirty = true;
+}
+
+void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char *role)
+{
+    sr_source_info *copy = malloc((l->n + 1) * sizeof *copy);
+    if (!copy)
+        return;
+    if (l->n)
+        memcpy(copy, l->v, l->n * sizeof *copy);
+    sr_source_list_fini(&s->srcl);
+    s->srcl = *l;
+    s->srcl.v = copy;
+    if (s->src_sel >= (int)l->n)
+        s->src_sel = l->n ? (int)l->n - 1 : 0;
+    s->view_dirty = true;
+
+    const char *late[SR_LATE_MAX];
+    sr_tui_sources src = {
+        .live = (int)l->live, .total = (int)l->n_configured, .role = role, .late = late};
+    for (size_t i = 0; i < l->n_configured && src.n_late < SR_LATE_MAX; i++) {
+        if (l->v[i].state != SR_SOURCE_LIVE)
+            late[src.n_late++] = l->v[i].h.name;
+    }
+    sr_screen_set_sources(s, &src);
 }
 
 void sr_screen_set_shift(sr_screen *s, sr_ms shift_ms)
@@ -781,8 +974,62 @@ static void drill_to(sr_screen *s, const char *entity)
     s->all_dirty = true;
 }
 
+static void set_view(sr_screen *s, view_kind v)
+{
+    s->view = v;
+    s->view_dirty = true;
+    s->layout_dirty = true;
+    s->all_dirty = true;
+}
+
+/* A key in the sources view or the rejects view; false when the panels
+ * should have it too (a page key closes the view, then turns the page). */
+static bool view_action(sr_screen *s, action a, int key)
+{
+    bool rejects = s->view == VIEW_REJECTS;
+    switch (a) {
+    case ACT_UP:
+    case ACT_DOWN:
+    case ACT_LEFT:
+    case ACT_RIGHT: {
+        int n = rejects ? (int)s->n_rj : (int)s->srcl.n;
+        sr_view v = {.selected = rejects ? s->rj_sel : s->src_sel,
+                     .scroll = rejects ? s->rj_scroll : s->src_scroll,
+                     .rows = rejects ? s->rj_rows : s->src_rows};
+        if (wkit_list_key(&v, key, (size_t)n)) {
+            *(rejects ? &s->rj_sel : &s->src_sel) = v.selected;
+            *(rejects ? &s->rj_scroll : &s->src_scroll) = v.scroll;
+            s->view_dirty = true;
+        }
+        return true;
+    }
+    case ACT_ENTER:
+        if (!rejects && s->src_sel >= 0 && (size_t)s->src_sel < s->srcl.n) {
+            snprintf(s->rj_source, sizeof s->rj_source, "%s", s->srcl.v[s->src_sel].h.name);
+            s->rj_sel = 0;
+            s->rj_scroll = 0;
+            rejects_load(s);
+            set_view(s, VIEW_REJECTS);
+        }
+        return true;
+    case ACT_BACK:
+        set_view(s, rejects ? VIEW_SOURCES : VIEW_PANELS);
+        return true;
+    case ACT_SOURCES:
+        set_view(s, VIEW_PANELS);
+        return true;
+    case ACT_PAGE:
+        set_view(s, VIEW_PANELS);
+        return false;
+    default:
+        return true; /* time and focus keys wait for the panels */
+    }
+}
+
 static void do_action(sr_screen *s, action a, int key)
 {
+    if (s->view != VIEW_PANELS && view_action(s, a, key))
+        return;
     const sr_tui_panel *tp = focused_panel(s);
     panel_state *fp = s->depth > 0 ? &s->drill_ps : (tp ? &s->ps[page_panel(s, s->focus)] : NULL);
     switch (a) {
@@ -880,6 +1127,9 @@ static void do_action(sr_screen *s, action a, int key)
         s->shift_ms = 0;
         mark_all(s);
         break;
+    case ACT_SOURCES:
+        set_view(s, VIEW_SOURCES);
+        break;
     case ACT_REROOT:
         if (s->root[0] && s->depth == 0)
             s->root[0] = 0;
@@ -924,7 +1174,7 @@ sr_key_result sr_screen_key(sr_screen *s, int key)
     }
     if (key == KEY_MOUSE) {
         MEVENT ev;
-        if (getmouse(&ev) != OK || s->depth > 0)
+        if (getmouse(&ev) != OK || s->depth > 0 || s->view != VIEW_PANELS)
             return SR_KEY_HANDLED;
         int i = panel_at(s, ev.y, ev.x);
         if (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED)) {
@@ -1049,6 +1299,9 @@ void sr_screen_destroy(sr_screen *s)
     }
     free_windows(&s->drill_ps);
     sr_panel_model_fini(&s->drill_ps.m);
+    free_windows(&s->view_win);
+    rejects_clear(s);
+    sr_source_list_fini(&s->srcl);
     if (s->scr) {
         set_term(s->scr);
         if (s->status)
@@ -1068,6 +1321,12 @@ void sr_screen_destroy(sr_screen *s)
         active = NULL;
     free(s->ps);
     free(s);
+}
+
+char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_t outlen)
+{
+    sr_glyphs_select(utf8);
+    return sr_tui_fit(text, max_cols, out, outlen);
 }
 
 int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,
@@ -1101,20 +1360,11 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
     }
     resizeterm(height, width);
     s->page = pg;
-    /* sources as the cache last saw them: live = no error at the last poll */
-    sr_source_health *h;
-    size_t nh;
-    if (sr_store_source_list(st, &h, &nh) == 0) {
-        const char *late[SR_LATE_MAX];
-        sr_tui_sources src = {.late = late};
-        for (size_t i = 0; i < nh; i++) {
-            src.live += !h[i].last_error[0];
-            if (h[i].last_error[0] && src.n_late < SR_LATE_MAX)
-                late[src.n_late++] = h[i].name;
-        }
-        src.total = (int)nh;
-        sr_screen_set_sources(s, &src);
-        free(h);
+    /* the configured sources as the cache has them, at now */
+    sr_source_list l;
+    if (sr_sources_read(st, lay->sources, lay->n_sources, now, &l) == 0) {
+        sr_screen_set_source_list(s, &l, NULL);
+        sr_source_list_fini(&l);
     }
     sr_screen_render(s, now);
     /* read the composed screen back, cell by cell */

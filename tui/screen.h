@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "../metrics/panel.h"
+#include "../metrics/sources.h"
 #include "../metrics/store.h"
 
 /* One panel as configured (all strings borrowed for the screen's life). */
@@ -45,6 +46,8 @@ typedef struct {
     size_t n_panels;
     const sr_tui_page *pages;
     size_t n_pages;
+    const sr_source_conf *sources; /* the configured sources, in config order */
+    size_t n_sources;
 } sr_tui_layout;
 
 /* Source state for the status bar and the panels' staleness. */
@@ -107,6 +110,14 @@ void sr_screen_data_changed(sr_screen *s);
 
 void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src);
 
+/*
+ * The sources as the cache has them now (l is copied): the sources view
+ * (key s) shows them, and the status bar's count and the panels' staleness
+ * follow them (sr_screen_set_sources() with the configured sources: live
+ * ones counted, the others late). role is "collector" or "viewer" (or NULL).
+ */
+void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char *role);
+
 /* Recomputes what is dirty and draws; at most one doupdate. */
 void sr_screen_render(sr_screen *s, sr_ms now);
 
@@ -124,6 +135,14 @@ bool sr_screen_dirty(const sr_screen *s, sr_ms now);
  */
 int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,
                           int height, bool utf8, sr_ms now, FILE *out);
+
+/*
+ * Text from data made safe for a terminal outside curses (`sitrep
+ * sources`): control characters and escape sequences dropped as the screen
+ * drops them, cut to max_cols columns (< 0: no limit) ending with the
+ * ellipsis of the UTF-8 or ASCII glyph set. Returns out.
+ */
+char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_t outlen);
 
 /* The key bindings, for `sitrep --help` and the help overlay. */
 typedef struct {

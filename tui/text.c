@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -252,6 +253,82 @@ int sr_tui_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *t
     win_flush(&c);
     wattr_set(w, old_attr & ~A_COLOR, old_pair, NULL);
     return cols;
+}
+
+char *sr_tui_fit(const char *text, int max_cols, char *out, size_t outlen)
+{
+    if (outlen == 0)
+        return out;
+    out[0] = 0;
+    const sr_glyphs *g = sr_glyphs_get();
+    int ell = sr_tui_width(g->ellipsis);
+    bool cut;
+    walk(text, max_cols, count_only, NULL, &cut);
+    buf_ctx b = {out, outlen, 0, false};
+    walk(text, cut ? (max_cols > ell ? max_cols - ell : 0) : max_cols, to_buf, &b, &cut);
+    if (cut && max_cols >= ell)
+        to_buf(&b, g->ellipsis, strlen(g->ellipsis), ell);
+    return out;
+}
+
+/* Bytes of the longest prefix of clean (already sanitised) within max_cols. */
+typedef struct {
+    const char *start;
+    size_t end;
+} prefix_ctx;
+
+static void to_prefix(void *ctx, const char *bytes, size_t n, int width)
+{
+    (void)width;
+    prefix_ctx *c = ctx;
+    c->end = (size_t)(bytes - c->start) + n;
+}
+
+/*
+ * Sanitises once, then cuts the clean text into rows of at most max_cols
+ * columns, each ending after the last blank that fits when there is one
+ * (words stay whole) and at the width otherwise; the last row takes what is
+ * left, cut with the ellipsis by sr_tui_put().
+ */
+int sr_tui_put_wrapped(WINDOW *w, int y, int x, int max_cols, int max_rows, attr_t attr,
+                       const char *text)
+{
+    if (!text || max_cols <= 0 || max_rows <= 0)
+        return 0;
+    size_t len = strlen(text) + 1;
+    char *clean = malloc(len);
+    if (!clean)
+        return sr_tui_put(w, y, x, max_cols, attr, text) > 0;
+    sr_tui_sanitize(text, clean, len);
+    const char *p = clean;
+    int rows = 0;
+    while (*p && rows < max_rows) {
+        if (rows == max_rows - 1) {
+            sr_tui_put(w, y + rows++, x, max_cols, attr, p);
+            break;
+        }
+        prefix_ctx c = {p, 0};
+        bool cut;
+        walk(p, max_cols, to_prefix, &c, &cut);
+        size_t n = c.end;
+        if (n == 0)
+            break;
+        if (cut) {
+            size_t k = n;
+            while (k > 0 && p[k - 1] != ' ')
+                k--;
+            if (k > 0)
+                n = k;
+        }
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+        sr_tui_put(w, y + rows++, x, max_cols, attr, line);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    free(clean);
+    return rows;
 }
 
 /* "4 812", "1 204 553": thousands grouped with a thin space (or a space). */

@@ -173,6 +173,15 @@ void sr_glyphs_select(bool utf8);
  */
 int sr_tui_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *text);
 
+/*
+ * Writes text over at most max_rows rows from (y, x), each at most max_cols
+ * wide, breaking after blanks where it can; sanitised as sr_tui_put() does,
+ * and the last row ends with the ellipsis when text does not fit. Returns
+ * the rows written.
+ */
+int sr_tui_put_wrapped(WINDOW *w, int y, int x, int max_cols, int max_rows, attr_t attr,
+                       const char *text);
+
 /* Columns the text would take once sanitised (as sr_tui_put counts them). */
 int sr_tui_width(const char *text);
 
@@ -181,6 +190,13 @@ int sr_tui_width(const char *text);
  * output that is not curses (snapshot text). Returns out.
  */
 char *sr_tui_sanitize(const char *text, char *out, size_t outlen);
+
+/*
+ * As sr_tui_sanitize(), and cut to at most max_cols columns, ending with
+ * the ellipsis when it was cut (for text output of a known width, such as
+ * a table on a terminal). Returns out.
+ */
+char *sr_tui_fit(const char *text, int max_cols, char *out, size_t outlen);
 
 /*
  * Formats a value with its unit for a person: "13m42s" for seconds, "4 812"

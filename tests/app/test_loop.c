@@ -131,6 +131,8 @@ typedef struct {
     sr_ms next[32];
     int timed_out[32];
     int64_t accepted[32], rejected[32];
+    sr_ms stored_next[32]; /* next_poll_ms of the cache's health row at the report */
+    sr_ms reported_at[32];
     int stopped;
 } rec;
 
@@ -150,6 +152,10 @@ static void on_report(void *ctx, const sr_poll_report *r)
         x->timed_out[x->reports] = r->timed_out;
         x->accepted[x->reports] = r->accepted;
         x->rejected[x->reports] = r->rejected;
+        sr_source_health h;
+        if (sr_store_source_get(st, r->health->name, &h) == 0)
+            x->stored_next[x->reports] = h.next_poll_ms;
+        x->reported_at[x->reports] = sr_now_ms();
     }
     if (++x->reports == x->stop_after)
         sr_collector_stop(col, on_stopped, x);
@@ -379,4 +385,29 @@ Test(loop, sources_stuck_past_their_timeout_do_not_delay_another, .timeout = 30)
     sr_source_health h;
     cr_assert_eq(sr_store_source_get(st, "stuck0", &h), 0);
     cr_assert(strstr(h.last_error, "timeout"), "stuck sources are failing: %s", h.last_error);
+}
+
+/* A viewer reads when the next poll comes from the health row; once the
+ * collector has stopped, none is scheduled. */
+Test(loop, the_health_row_says_when_the_next_poll_comes)
+{
+    memset(&shared, 0, sizeof shared);
+    shared.mode = 2;
+    shared.fail_until = 1;
+    add_source("fail", 60, 1000);
+    run_until_stopped(2);
+    cr_assert_not(R.ok[0]);
+    cr_assert(R.ok[1]);
+    for (int i = 0; i < 2; i++) {
+        /* written before the report: at most the delay from now, at least a bit less */
+        cr_assert_leq(R.stored_next[i], R.reported_at[i] + R.next[i], "report %d", i);
+        cr_assert_geq(R.stored_next[i], R.reported_at[i] + R.next[i] - 50, "report %d", i);
+    }
+    cr_assert_eq(R.next[0], 120, "the backoff after a failure");
+    sr_source_health h;
+    cr_assert_eq(sr_store_source_get(st, "t1", &h), 0);
+    cr_assert_eq(h.next_poll_ms, 0, "the collector stopped: no poll is scheduled");
+    cr_assert_eq(h.interval_ms, 60);
+    cr_assert_eq(h.timeout_ms, 1000);
+    cr_assert_eq(h.polls, 2);
 }

@@ -2,7 +2,8 @@
  * End-to-end tests of the dashboard in a real terminal (tmux on its own
  * socket): what a person sees at 160x48 and 80x24, drilling down two levels
  * and back, zoom and shift, help, resize, LANG=C, NO_COLOR, an entity whose
- * name holds escape sequences, and quitting leaving the terminal sane.
+ * name holds escape sequences, quitting leaving the terminal sane, and the
+ * sources view (s) with a source's rejected rows, at both sizes.
  * Every wait polls the pane for the expected text with a deadline.
  */
 #include <criterion/criterion.h>
@@ -233,4 +234,117 @@ Test(e2e, quit_restores_the_terminal)
         cr_assert_eq(system(cmd), 0);
         cr_assert_fail("the sanitizers reported on the dashboard (above)");
     }
+}
+
+/*
+ * The sources view: a config of two textlog plugin sources, "feed" (a log
+ * with two bad lines: live, with rejects) and "broken" (a log that does not
+ * exist: failing).
+ */
+static void sources_config(void)
+{
+    const char *pd = getenv("SITREP_PLUGINS");
+    char plugins[700];
+    if (pd && *pd)
+        snprintf(plugins, sizeof plugins, "%s", pd);
+    else
+        snprintf(plugins, sizeof plugins, "%s/build/plugins", getenv("PWD") ? getenv("PWD") : ".");
+    char text[2400], log[400];
+    snprintf(text, sizeof text,
+             "[sitrep]\ncache = %s/src.db\ntitle = Sources test\n"
+             "[metric.calls]\nkind = counter\nlabel = Calls\n"
+             "[panel.calls]\nmetric = calls\n"
+             "[adapter.feed]\ntype = plugin\npath = %s/textlog.so\nfile = feed.log\n"
+             "interval = 1s\n"
+             "[adapter.broken]\ntype = plugin\npath = %s/textlog.so\nfile = missing.log\n",
+             dir, plugins, plugins);
+    th_write_file(cfg, text);
+    snprintf(log, sizeof log, "%s/feed.log", dir);
+    long long t = (long long)(sr_now_ms() / 1000) - 60;
+    snprintf(text, sizeof text,
+             "%lld calls force/a 1\nonly three fields\n%lld calls force/a lots\n%lld calls force/b "
+             "2\n",
+             t, t + 1, t + 2);
+    th_write_file(log, text);
+}
+
+Test(e2e, sources_view_and_rejected_rows_at_160x48)
+{
+    sources_config();
+    start(160, 48, "LANG=C.UTF-8");
+    wait_for("Sources test", 30);
+    wait_for("1/2 sources", 30);
+    tmux_keys(&T, "s");
+    wait_for("Sources · 1/2 live", 10);
+    wait_for("No such file or directory", 10); /* broken's last error, in its row */
+    const char *s = tmux_capture(&T);
+    const char *feed = strstr(s, "\u2502feed "), *broken = strstr(s, "\u2502broken ");
+    cr_assert(feed && broken, "both sources listed:\n%s", s);
+    const char *eol = strchr(feed, '\n');
+    cr_assert(strstr(feed, "● live") && strstr(feed, "● live") < eol, "feed is live:\n%s", s);
+    eol = strchr(broken, '\n');
+    cr_assert(strstr(broken, "✖ failing") && strstr(broken, "✖ failing") < eol,
+              "broken is failing:\n%s", s);
+    cr_assert(strstr(s, "NEXT POLL") && strstr(s, "LAST SUCCESS"), "%s", s);
+    /* the first source is selected: Enter shows its rejects, newest first */
+    tmux_keys(&T, "Enter");
+    wait_for("Rejected rows · feed", 10);
+    wait_for("2 rejected rows from feed, newest first", 5);
+    s = tmux_capture(&T);
+    cr_assert(strstr(s, "line 3") && strstr(s, "value 'lots' is not a number"), "%s", s);
+    cr_assert(strstr(s, "line 2") && strstr(s, "fewer than four fields"), "%s", s);
+    cr_assert(strstr(s, "only three fields"), "the raw row:\n%s", s);
+    cr_assert(strstr(s, "line 3") < strstr(s, "line 2"), "newest first:\n%s", s);
+    tmux_keys(&T, "Escape");
+    cr_assert(tmux_wait_gone(&T, "Rejected rows", 10), "%s", T.capture);
+    wait_for("Sources · 1/2 live", 5);
+    tmux_keys(&T, "s");
+    cr_assert(tmux_wait_gone(&T, "Sources ·", 10), "%s", T.capture);
+    wait_for("Calls", 5); /* the panels again */
+}
+
+Test(e2e, sources_view_at_80x24)
+{
+    sources_config();
+    start(80, 24, "LANG=C.UTF-8");
+    wait_for("1/2 sources", 30);
+    tmux_keys(&T, "s");
+    wait_for("Sources · 1/2 live", 10);
+    wait_for("✖ failing", 10);
+    const char *s = tmux_capture(&T);
+    cr_assert(strstr(s, "● live"), "%s", s);
+    cr_assert(strstr(s, "NEXT") && strstr(s, "REJ"), "the short headers fit:\n%s", s);
+    /* down to broken: its whole error in the detail, and it has no rejects */
+    tmux_keys(&T, "j");
+    wait_for("last error    cannot open", 10);
+    tmux_keys(&T, "Enter");
+    wait_for("no rejected rows from broken", 10);
+    tmux_keys(&T, "BSpace");
+    wait_for("Sources · 1/2 live", 10);
+    tmux_keys(&T, "Escape");
+    cr_assert(tmux_wait_gone(&T, "Sources ·", 10), "%s", T.capture);
+}
+
+/* `sitrep sources` on a terminal: the last error fits the width, on its own
+ * line when the table leaves no room beside it. */
+Test(e2e, sources_command_on_a_narrow_terminal)
+{
+    sources_config();
+    char *out, *err;
+    char *argv[] = {"collect", "--once", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 1, "broken fails: %s%s", out, err);
+    free(out);
+    free(err);
+    char script[600], text[2400], cmd[700];
+    const char *b = th_sitrep_bin();
+    snprintf(script, sizeof script, "%s/sources.sh", dir);
+    snprintf(text, sizeof text, "LANG=C.UTF-8 '%s%s%s' sources --config '%s'\nsleep 30\n",
+             b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b, cfg);
+    th_write_file(script, text);
+    snprintf(cmd, sizeof cmd, "sh %s", script);
+    tmux_start(&T, 100, 12, cmd);
+    wait_for("    last error: cannot open", 10);
+    const char *s = tmux_capture(&T);
+    cr_assert_null(strstr(s, "LAST ERROR"), "no room for the column:\n%s", s);
+    cr_assert(strstr(s, "broken") && strstr(s, "failing"), "%s", s);
 }

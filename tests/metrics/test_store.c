@@ -147,6 +147,56 @@ Test(store, migrates_v1_and_rebuilds_rollups)
     cr_assert_eq(sql_count("SELECT length(minutes) FROM rollup WHERE node = 1"), 2 + 3 * 29);
 }
 
+/* A v3 cache as it was shipped, with one source's health. */
+static const char v3_extra[] =
+    "CREATE TABLE rollup(metric INTEGER NOT NULL, res INTEGER NOT NULL, node INTEGER NOT NULL, "
+    "bucket INTEGER NOT NULL, n INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, "
+    "max REAL NOT NULL, last_ts INTEGER NOT NULL, last REAL NOT NULL, sketch BLOB, minutes BLOB, "
+    "PRIMARY KEY(metric, res, node, bucket)) WITHOUT ROWID;"
+    "CREATE TABLE source_metric(source TEXT NOT NULL, metric INTEGER NOT NULL, "
+    "PRIMARY KEY(source, metric)) WITHOUT ROWID;"
+    "INSERT INTO source VALUES ('feed', 'csv', 500, 400, 300, 'boom', 7, 8, 9, 10, 11);"
+    "PRAGMA user_version = 3;";
+
+Test(store, migrates_v3_and_keeps_source_health)
+{
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, v1_schema, NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, v3_extra, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+    sqlite3_close(h);
+
+    /* a viewer cannot migrate: it says so */
+    sr_store *st = NULL;
+    char err[256] = "";
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, err, sizeof err), SR_EVERSION);
+    cr_assert(strstr(err, "version 3 needs migrating to 4"), "%s", err);
+
+    st = open_rw();
+    int v;
+    cr_assert_eq(sr_store_schema_version(st, &v), 0);
+    cr_assert_eq(v, 4);
+    sr_source_health g;
+    cr_assert_eq(sr_store_source_get(st, "feed", &g), 0);
+    cr_assert_str_eq(g.type, "csv");
+    cr_assert_eq(g.last_poll_ms, 500);
+    cr_assert_eq(g.last_ok_ms, 400);
+    cr_assert_str_eq(g.last_error, "boom");
+    cr_assert_eq(g.accepted, 7);
+    cr_assert_eq(g.failures, 11);
+    /* what v3 did not record is unknown, not invented */
+    cr_assert_eq(g.next_poll_ms, 0);
+    cr_assert_eq(g.interval_ms, 0);
+    cr_assert_eq(g.timeout_ms, 0);
+    g.next_poll_ms = 900;
+    g.interval_ms = 5000;
+    cr_assert_eq(sr_store_source_put(st, &g), 0);
+    sr_store_close(st);
+    cr_assert_eq(sql_count("SELECT next_poll FROM source WHERE name = 'feed'"), 900);
+    cr_assert_eq(sql_count("SELECT interval FROM source WHERE name = 'feed'"), 5000);
+    cr_assert_eq(sql_count("SELECT rejected FROM source WHERE name = 'feed'"), 9);
+}
+
 Test(store, put_is_idempotent)
 {
     sr_store *st = open_rw();
@@ -405,7 +455,10 @@ Test(store, source_health_round_trip)
                           .duplicates = 2,
                           .rejected = 3,
                           .polls = 4,
-                          .failures = 5};
+                          .failures = 5,
+                          .next_poll_ms = 11,
+                          .interval_ms = 12,
+                          .timeout_ms = 13};
     sr_source_health g;
     cr_assert_eq(sr_store_source_get(st, "sim", &g), SR_ENOENT);
     cr_assert_eq(sr_store_source_put(st, &h), 0);
@@ -413,6 +466,9 @@ Test(store, source_health_round_trip)
     cr_assert_str_eq(g.last_error, "boom");
     cr_assert_eq(g.cursor_ms, 8);
     cr_assert_eq(g.failures, 5);
+    cr_assert_eq(g.next_poll_ms, 11);
+    cr_assert_eq(g.interval_ms, 12);
+    cr_assert_eq(g.timeout_ms, 13);
     sr_source_health *list;
     size_t n;
     cr_assert_eq(sr_store_source_list(st, &list, &n), 0);

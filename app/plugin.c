@@ -1,0 +1,177 @@
+/*
+ * plugin.c - the adapter type of each adapter section; plugins loaded with
+ * uv_dlopen.
+ *
+ * sr_plugins holds one entry per section of the config, in the config's
+ * order: the registry's table for a built-in type, or, for type = plugin,
+ * the table returned by the shared object's SR_ADAPTER_ENTRY function,
+ * with the uv_lib_t that keeps the object loaded. A plugin is used only
+ * after three checks, each a FILE:LINE error naming the section's `path`
+ * line: the object loads (the message is dlerror's), it exports the entry
+ * point, and the table speaks this build's ABI (sr_registry_check_abi).
+ * Then the section's keys are checked like a built-in type's, against the
+ * plugin's options plus sitrep's own `path`. Nothing of the plugin is
+ * called but the entry point until the collector opens the source.
+ */
+#include "plugin.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "../adapters/registry.h"
+
+const sr_ad_option_spec sr_plugin_keys[] = {
+    {"path", 1,
+     "the plugin's shared object (.so), relative to this file's directory; it exports "
+     "sitrep_adapter()"},
+    {NULL, 0, NULL},
+};
+
+typedef struct {
+    const sr_adapter *a;
+    uv_lib_t lib;
+    bool loaded; /* lib holds a library to close */
+} entry;
+
+struct sr_plugins {
+    entry *v;
+    size_t n;
+    size_t n_plugins;
+};
+
+/* The value and line of key in section a, or NULL. */
+static const sr_cfg_kv *section_key(const sr_cfg_adapter *a, const char *key)
+{
+    for (size_t i = 0; i < a->n_opts; i++) {
+        if (strcmp(a->opts[i].key, key) == 0)
+            return &a->opts[i];
+    }
+    return NULL;
+}
+
+/* Checks a's keys against the plugin's options and sitrep's own. */
+static int check_keys(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *plug,
+                      sr_cfg_errors *errs)
+{
+    size_t n_own = 0, n_host = 0;
+    while (plug->options && plug->options[n_own].key)
+        n_own++;
+    while (sr_plugin_keys[n_host].key)
+        n_host++;
+    sr_ad_option_spec *all = calloc(n_own + n_host + 1, sizeof *all);
+    if (!all)
+        return SR_ENOMEM;
+    if (n_own)
+        memcpy(all, plug->options, n_own * sizeof *all);
+    memcpy(all + n_own, sr_plugin_keys, n_host * sizeof *all);
+    sr_adapter merged = *plug;
+    merged.options = all;
+    int rc = sr_cfg_check_adapter(cfg, a, &merged, errs);
+    free(all);
+    return rc;
+}
+
+/* Loads the plugin of section a into e; on failure appends why to errs. */
+static int load_one(const sr_config *cfg, const sr_cfg_adapter *a, entry *e, sr_cfg_errors *errs)
+{
+    const sr_cfg_kv *kv = section_key(a, "path");
+    if (!kv) /* config.c has reported it */
+        return SR_EINVAL;
+    char *path = sr_cfg_path(cfg, kv->value);
+    if (!path)
+        return SR_ENOMEM;
+    int rc = 0;
+    if (uv_dlopen(path, &e->lib) != 0) {
+        rc = sr_cfg_errors_add(errs, cfg->path, kv->line,
+                               "path: cannot load the plugin of [adapter.%s]: %s", a->name,
+                               uv_dlerror(&e->lib));
+        uv_dlclose(&e->lib); /* frees the message */
+        free(path);
+        return rc ? rc : SR_EINVAL;
+    }
+    e->loaded = true;
+    sr_adapter_entry_fn fn;
+    void *sym = NULL;
+    if (uv_dlsym(&e->lib, SR_ADAPTER_ENTRY, &sym) != 0) {
+        rc = sr_cfg_errors_add(errs, cfg->path, kv->line,
+                               "path: %s is not a sitrep plugin: it does not export %s() (%s)",
+                               path, SR_ADAPTER_ENTRY, uv_dlerror(&e->lib));
+        free(path);
+        return rc ? rc : SR_EINVAL;
+    }
+    /* the one cast ISO C cannot express: dlsym hands functions as void * */
+    memcpy(&fn, &sym, sizeof fn);
+    const sr_adapter *plug = fn();
+    char why[512];
+    if (sr_registry_check_abi(plug, why, sizeof why) != 0) {
+        rc = sr_cfg_errors_add(errs, cfg->path, kv->line, "path: %s refused: %s", path, why);
+        free(path);
+        return rc ? rc : SR_EINVAL;
+    }
+    free(path);
+    rc = check_keys(cfg, a, plug, errs);
+    if (rc)
+        return rc;
+    e->a = plug;
+    return 0;
+}
+
+int sr_plugins_load(const sr_config *cfg, sr_plugins **out, sr_cfg_errors *errs)
+{
+    *out = NULL;
+    sr_plugins *p = calloc(1, sizeof *p);
+    if (!p || !(p->v = calloc(cfg->n_adapters + 1, sizeof *p->v))) {
+        free(p);
+        return SR_ENOMEM;
+    }
+    p->n = cfg->n_adapters;
+    int rc = 0;
+    for (size_t i = 0; i < cfg->n_adapters && rc != SR_ENOMEM; i++) {
+        const sr_cfg_adapter *a = &cfg->adapters[i];
+        if (strcmp(a->type, SR_PLUGIN_TYPE) != 0) {
+            p->v[i].a = sr_registry_find(a->type);
+            if (!p->v[i].a && sr_cfg_errors_add(errs, cfg->path, a->line,
+                                                "adapter type '%s' is not built into this sitrep",
+                                                a->type) == SR_ENOMEM)
+                rc = SR_ENOMEM;
+            else if (!p->v[i].a)
+                rc = SR_EINVAL;
+            continue;
+        }
+        p->n_plugins++;
+        int r = load_one(cfg, a, &p->v[i], errs);
+        if (r)
+            rc = r;
+    }
+    if (rc) {
+        sr_plugins_destroy(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+const sr_adapter *sr_plugins_adapter(const sr_plugins *p, size_t i)
+{
+    return p && i < p->n ? p->v[i].a : NULL;
+}
+
+size_t sr_plugins_count(const sr_plugins *p)
+{
+    return p ? p->n_plugins : 0;
+}
+
+void sr_plugins_destroy(sr_plugins *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->v[i].loaded)
+            uv_dlclose(&p->v[i].lib);
+    }
+    free(p->v);
+    free(p);
+}

@@ -1,0 +1,147 @@
+/*
+ * sources.c - the sources list of the viewers and the one rule for a
+ * source's state (see sources.h).
+ *
+ * The list joins two things: the sources the config names, which a viewer
+ * must show even before their first poll, and the health rows the
+ * collector wrote. A row whose source is no longer configured (renamed,
+ * removed) is kept at the end, marked, so that nothing the cache holds is
+ * hidden; it never counts towards the live total.
+ */
+#include "sources.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *sr_source_state_name(sr_source_state s)
+{
+    switch (s) {
+    case SR_SOURCE_LIVE:
+        return "live";
+    case SR_SOURCE_LATE:
+        return "late";
+    case SR_SOURCE_FAILING:
+        return "failing";
+    }
+    return "?";
+}
+
+sr_ms sr_source_late_after(const sr_source_health *h)
+{
+    if (!h || h->interval_ms <= 0)
+        return 0;
+    return 3 * h->interval_ms + (h->timeout_ms > 0 ? h->timeout_ms : 0);
+}
+
+sr_source_state sr_source_state_of(const sr_source_health *h, sr_ms now)
+{
+    if (!h)
+        return SR_SOURCE_LATE;
+    if (h->last_error[0])
+        return SR_SOURCE_FAILING;
+    sr_ms late = sr_source_late_after(h);
+    if (late > 0 && (h->last_ok_ms <= 0 || now - h->last_ok_ms > late))
+        return SR_SOURCE_LATE;
+    return SR_SOURCE_LIVE;
+}
+
+void sr_source_list_fini(sr_source_list *l)
+{
+    free(l->v);
+    *l = (sr_source_list){0};
+}
+
+int sr_sources_read(sr_store *st, const sr_source_conf *conf, size_t n_conf, sr_ms now,
+                    sr_source_list *out)
+{
+    *out = (sr_source_list){0};
+    sr_source_health *rows;
+    size_t n_rows;
+    int rc = sr_store_source_list(st, &rows, &n_rows);
+    if (rc)
+        return rc;
+    out->v = calloc(n_conf + n_rows + 1, sizeof *out->v);
+    if (!out->v) {
+        free(rows);
+        return SR_ENOMEM;
+    }
+    unsigned char *used = calloc(n_rows + 1, 1);
+    if (!used) {
+        free(rows);
+        sr_source_list_fini(out);
+        return SR_ENOMEM;
+    }
+    for (size_t i = 0; i < n_conf; i++) {
+        sr_source_info *s = &out->v[out->n++];
+        s->configured = true;
+        for (size_t k = 0; k < n_rows && !s->polled; k++) {
+            if (!used[k] && strcmp(rows[k].name, conf[i].name) == 0) {
+                s->h = rows[k];
+                s->polled = true;
+                used[k] = 1;
+            }
+        }
+        if (!s->polled) {
+            snprintf(s->h.name, sizeof s->h.name, "%s", conf[i].name);
+            snprintf(s->h.type, sizeof s->h.type, "%s", conf[i].type ? conf[i].type : "");
+        }
+        s->state = sr_source_state_of(s->polled ? &s->h : NULL, now);
+        out->live += s->state == SR_SOURCE_LIVE;
+    }
+    out->n_configured = out->n;
+    for (size_t k = 0; k < n_rows; k++) {
+        if (used[k])
+            continue;
+        sr_source_info *s = &out->v[out->n++];
+        s->h = rows[k];
+        s->polled = true;
+        s->state = sr_source_state_of(&s->h, now);
+    }
+    free(used);
+    free(rows);
+    return 0;
+}
+
+/* d (>= 0) in its largest whole unit: "12s", "5m", "3h", "2d". */
+static void whole_unit(sr_ms d, char *buf, size_t len)
+{
+    if (d < SR_MS_MIN)
+        snprintf(buf, len, "%llds", (long long)(d / SR_MS_SEC));
+    else if (d < SR_MS_HOUR)
+        snprintf(buf, len, "%lldm", (long long)(d / SR_MS_MIN));
+    else if (d < SR_MS_DAY)
+        snprintf(buf, len, "%lldh", (long long)(d / SR_MS_HOUR));
+    else
+        snprintf(buf, len, "%lldd", (long long)(d / SR_MS_DAY));
+}
+
+void sr_format_ago(sr_ms now, sr_ms t, char *buf, size_t len)
+{
+    if (t <= 0) {
+        snprintf(buf, len, "never");
+        return;
+    }
+    char u[32];
+    whole_unit(now > t ? now - t : 0, u, sizeof u);
+    snprintf(buf, len, "%s ago", u);
+}
+
+void sr_format_next(sr_ms now, const sr_source_health *h, char *buf, size_t len)
+{
+    char u[32];
+    sr_ms t = h ? h->next_poll_ms : 0;
+    if (t <= 0) {
+        snprintf(buf, len, "-");
+    } else if (t > now) {
+        /* a countdown: "in 1s" until it is due */
+        sr_ms d = t - now;
+        whole_unit(d < SR_MS_MIN ? (d + SR_MS_SEC - 1) / SR_MS_SEC * SR_MS_SEC : d, u, sizeof u);
+        snprintf(buf, len, "in %s", u);
+    } else if (now - t <= (h->timeout_ms > 0 ? h->timeout_ms : 0) + SR_MS_SEC) {
+        snprintf(buf, len, "due"); /* or running: a poll may take up to its timeout */
+    } else {
+        whole_unit(now - t, u, sizeof u);
+        snprintf(buf, len, "overdue %s", u);
+    }
+}
