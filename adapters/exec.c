@@ -7,12 +7,12 @@
  * holding a '/' is a path, relative to the config file's directory; a
  * bare name is looked up in PATH. The command runs in `workdir` (default:
  * the config file's directory) with sitrep's environment as it was when
- * the source was opened (see copy_environ), stdin on
- * /dev/null, every other descriptor closed, default signal dispositions
- * and an empty signal mask, in a session (and so a process group) of its
- * own, without a controlling terminal: a command that asks for a password
- * on /dev/tty fails at once instead of waiting for the timeout, and none
- * can read or write the dashboard's terminal.
+ * the source was opened (see copy_environ), stdin on /dev/null, every
+ * other descriptor closed, default signal dispositions and an empty
+ * signal mask, in a session (and so a process group) of its own, without
+ * a controlling terminal: a command that asks for a password on /dev/tty
+ * fails at once instead of waiting for the timeout, and none can read or
+ * write the dashboard's terminal.
  *
  * One poll is one run, in the poll's worker thread: posix_spawn, then
  * poll(2) on the stdout and stderr pipes until both reach EOF and the
