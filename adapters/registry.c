@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+extern const sr_adapter sr_adapter_exec;
 extern const sr_adapter sr_adapter_sim;
 extern const sr_adapter sr_adapter_csv;
 extern const sr_adapter sr_adapter_sqlite;
@@ -17,6 +18,7 @@ static const sr_adapter *const builtins[] = {
     &sr_adapter_csv,
     &sr_adapter_sqlite,
     &sr_adapter_postgres,
+    &sr_adapter_exec,
 };
 
 const sr_adapter *sr_registry_find(const char *type)

@@ -144,6 +144,24 @@ Test(map, seattle_mapping_across_dst)
     sr_map_destroy(m);
 }
 
+/* The options are borrowed during sr_map_create only: the map keeps its
+ * own copy of every literal (an adapter may free or reuse them). */
+Test(map, literals_outlive_the_options)
+{
+    mock_options o;
+    sr_map *m = MAP(&o, "metric = calls_{kind}", "entity = force/{unit}/x", "value = 1",
+                    "key = id-{unit}");
+    memset(&o, 0x55, sizeof o);
+    mock_sink s;
+    mock_sink_init(&s);
+    cr_assert_eq(ROW(m, &s, "kind=p1", "unit=u1"), SR_MAP_EMITTED);
+    cr_assert_str_eq(s.s[0].metric, "calls_p1");
+    cr_assert_str_eq(s.s[0].entity, "force/u1/x");
+    cr_assert_str_eq(s.s[0].key, "id-u1");
+    sr_map_destroy(m);
+    mock_sink_fini(&s);
+}
+
 Test(map, month_names_thousands_and_nulls)
 {
     mock_options o;
