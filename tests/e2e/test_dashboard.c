@@ -39,7 +39,7 @@ static void teardown(void)
     th_rmtree(dir);
 }
 
-TestSuite(e2e, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(e2e, .init = setup, .fini = teardown);
 
 /* Starts sitrep in tmux; after it exits the shell prints its status and
  * whether the terminal is back in canonical mode with echo. */
