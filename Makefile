@@ -15,14 +15,21 @@ SHELL := /bin/bash
 
 CC ?= cc
 PKGS := ncursesw libuv sqlite3 inih jansson
-# libcurl is optional: without it the http adapter says how to get it.
-ifeq ($(shell pkg-config --exists libcurl && echo yes),yes)
-PKGS += libcurl
-HAVE_DEFS := -DSR_HAVE_CURL
+# libpq (the postgres adapter) is optional: without it that type explains itself.
+ifeq ($(shell pkg-config --exists libpq 2>/dev/null && echo yes),yes)
+PKGS += libpq
+PG_DEFS := -DSR_HAVE_LIBPQ
 else
-$(info libcurl not found: sources of type http will refuse to start (apt-get install libcurl4-openssl-dev))
+$(info sitrep: libpq not found (apt-get install libpq-dev): the postgres adapter is left out)
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(HAVE_DEFS)
+# libcurl (the http adapter) is optional likewise.
+ifeq ($(shell pkg-config --exists libcurl 2>/dev/null && echo yes),yes)
+PKGS += libcurl
+CURL_DEFS := -DSR_HAVE_CURL
+else
+$(info sitrep: libcurl not found (apt-get install libcurl4-openssl-dev): the http adapter is left out)
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(PG_DEFS) $(CURL_DEFS)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
@@ -117,7 +124,7 @@ $(SAN_DIR)/sitrep-tests: $(SAN_TEST_OBJ) $(SAN_LIB_OBJ)
 # with apt-get (through sudo when not root).
 DEB_PKGS := build-essential pkg-config libncurses-dev libuv1-dev libsqlite3-dev \
             libinih-dev libcsv-dev libjansson-dev libcriterion-dev tmux \
-            libcurl4-openssl-dev openssl
+            libpq-dev postgresql libcurl4-openssl-dev openssl
 DEB_FUZZ := clang libclang-rt-14-dev
 
 deps:

@@ -27,6 +27,8 @@
 #include <string.h>
 
 #define OPTIONS (CSV_APPEND_NULL)
+/* libcsv's parser state (csv.c) while a field is being read. */
+#define LIBCSV_FIELD_BEGUN 2
 /* Bytes of a row quoted in a reject. */
 #define RAW_MAX 4096
 
@@ -188,6 +190,8 @@ static void row_done(sr_csvrows *r)
     r->nf = 0;
     r->too_long = 0;
     r->in_row = 0;
+    /* a row that follows on the same line (after a CR) starts on it */
+    r->start = r->line;
 }
 
 static void reject_row(sr_csvrows *r, const char *why)
@@ -261,11 +265,12 @@ static const unsigned char BOM[3] = {0xEF, 0xBB, 0xBF};
 /* Parses one piece (ending with its LF, or the end of the input). */
 static int parse_piece(sr_csvrows *r, const char *p, size_t n)
 {
-    if (!r->in_row) {
+    if (!r->in_row && r->p.pstate == 0) {
+        /* no row begun yet: one that begins in this piece is on this line */
         size_t b = 0;
-        while (b < n && (p[b] == ' ' || p[b] == '\t'))
+        while (b < n && p[b] != r->delim && (p[b] == ' ' || p[b] == '\t' || p[b] == '\r'))
             b++;
-        if (b < n && p[b] != '\r' && p[b] != '\n')
+        if (b < n && p[b] != '\n')
             r->start = r->line;
     }
     size_t k = csv_parse(&r->p, p, n, on_field, on_row, r);
@@ -335,7 +340,8 @@ int sr_csvrows_feed(sr_csvrows *r, const char *buf, size_t len, int64_t now_ms, 
     return r->rc;
 }
 
-int sr_csvrows_finish(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, size_t errlen)
+/* Ends the row in progress (csv_fini) and says how that went. */
+static int end_row(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, size_t errlen)
 {
     r->now_ms = now_ms;
     r->sink = sink;
@@ -349,8 +355,22 @@ int sr_csvrows_finish(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, s
         sr_map_errf(err, errlen, "%s", r->header_err);
     else if (rc)
         sr_map_errf(err, errlen, "the sink refused a row (batch full)");
+    return rc;
+}
+
+int sr_csvrows_finish(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, size_t errlen)
+{
+    int rc = end_row(r, now_ms, sink, err, errlen);
     sr_csvrows_reset(r);
     return rc;
+}
+
+int sr_csvrows_flush(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, size_t errlen)
+{
+    if (r->rc != SR_CSVROWS_EHEADER &&
+        ((r->p.pstate == LIBCSV_FIELD_BEGUN && r->p.quoted) || (r->bom_seen && r->bom_seen < 3)))
+        return 0;
+    return end_row(r, now_ms, sink, err, errlen);
 }
 
 void sr_csvrows_reset(sr_csvrows *r)

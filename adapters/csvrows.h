@@ -55,6 +55,17 @@ int sr_csvrows_feed(sr_csvrows *r, const char *buf, size_t len, int64_t now_ms, 
  * (a header first), as after sr_csvrows_reset(). */
 int sr_csvrows_finish(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, size_t errlen);
 
+/*
+ * The stream has stopped for now in the middle of a line (a file that is
+ * not growing, its last row without a line ending): maps that row now,
+ * as if its line had ended, unless it is inside a quoted field (then it
+ * keeps waiting, and 0 is returned). Unlike sr_csvrows_finish() the stream
+ * goes on: the header and the line count are kept, and a line ending fed
+ * next only ends the row already mapped (libcsv skips the empty line).
+ * Same returns as sr_csvrows_feed().
+ */
+int sr_csvrows_flush(sr_csvrows *r, int64_t now_ms, sr_sink *sink, char *err, size_t errlen);
+
 /* Forgets the stream (a truncated or rotated file): the next byte fed
  * starts a new stream with its own BOM and header. Counters are kept. */
 void sr_csvrows_reset(sr_csvrows *r);

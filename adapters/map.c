@@ -162,11 +162,23 @@ static size_t field_add(sr_map *m, const char *name, size_t len)
     return m->n_fields++;
 }
 
+/* Appends p; a literal is copied (the option text is only borrowed during
+ * sr_map_create). */
 static int part_add(tmpl *t, part p)
 {
+    if (p.lit) {
+        char *copy = malloc(p.len + 1);
+        if (!copy)
+            return -1;
+        memcpy(copy, p.lit, p.len);
+        copy[p.len] = '\0';
+        p.lit = copy;
+    }
     part *np = realloc(t->p, (t->n + 1) * sizeof *np);
-    if (!np)
+    if (!np) {
+        free((void *)p.lit);
         return -1;
+    }
     t->p = np;
     t->p[t->n++] = p;
     return 0;
@@ -791,6 +803,8 @@ fail:
 
 static void tmpl_free(tmpl *t)
 {
+    for (size_t i = 0; i < t->n; i++)
+        free((void *)t->p[i].lit);
     free(t->p);
 }
 

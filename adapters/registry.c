@@ -7,11 +7,19 @@
 #include <stdio.h>
 #include <string.h>
 
+extern const sr_adapter sr_adapter_exec;
 extern const sr_adapter sr_adapter_sim;
+extern const sr_adapter sr_adapter_csv;
+extern const sr_adapter sr_adapter_sqlite;
+extern const sr_adapter sr_adapter_postgres;
 extern const sr_adapter sr_adapter_http;
 
 static const sr_adapter *const builtins[] = {
     &sr_adapter_sim,
+    &sr_adapter_csv,
+    &sr_adapter_sqlite,
+    &sr_adapter_postgres,
+    &sr_adapter_exec,
     &sr_adapter_http,
 };
 

@@ -89,7 +89,12 @@ static inline pid_t th_spawn(char *const argv[], const char *outfile)
  * Runs sitrep with argv (NULL-terminated, without argv[0]) in directory
  * cwd (NULL = current), capturing stdout and stderr into malloc'd strings
  * (caller frees). Returns the exit status, or -1 when killed by a signal.
+ * The child has TH_RUN_DEADLINE seconds (an alarm, kept across exec), so a
+ * hung command fails its test instead of hanging the suite: criterion's
+ * own .timeout leaks in its runner under --jobs, which LeakSanitizer
+ * reports, so the suites do without it.
  */
+#define TH_RUN_DEADLINE 300
 static inline int th_run(const char *cwd, char *const argv[], char **out, char **err)
 {
     char ofile[] = "/tmp/sitrep-out-XXXXXX", efile[] = "/tmp/sitrep-err-XXXXXX";
@@ -102,6 +107,7 @@ static inline int th_run(const char *cwd, char *const argv[], char **out, char *
         dup2(efd, 2);
         if (cwd && chdir(cwd) != 0)
             _exit(127);
+        alarm(TH_RUN_DEADLINE);
         th_exec_sitrep(argv);
     }
     int status;

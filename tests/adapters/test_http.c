@@ -108,7 +108,7 @@ static void teardown(void)
     th_rmtree(dir);
 }
 
-TestSuite(http, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(http, .init = setup, .fini = teardown);
 
 /* Opens the adapter expecting a failure; returns its message. */
 static const char *open_fails(const sr_ad_options *o)

@@ -144,6 +144,24 @@ Test(map, seattle_mapping_across_dst)
     sr_map_destroy(m);
 }
 
+/* The options are borrowed during sr_map_create only: the map keeps its
+ * own copy of every literal (an adapter may free or reuse them). */
+Test(map, literals_outlive_the_options)
+{
+    mock_options o;
+    sr_map *m = MAP(&o, "metric = calls_{kind}", "entity = force/{unit}/x", "value = 1",
+                    "key = id-{unit}");
+    memset(&o, 0x55, sizeof o);
+    mock_sink s;
+    mock_sink_init(&s);
+    cr_assert_eq(ROW(m, &s, "kind=p1", "unit=u1"), SR_MAP_EMITTED);
+    cr_assert_str_eq(s.s[0].metric, "calls_p1");
+    cr_assert_str_eq(s.s[0].entity, "force/u1/x");
+    cr_assert_str_eq(s.s[0].key, "id-u1");
+    sr_map_destroy(m);
+    mock_sink_fini(&s);
+}
+
 Test(map, month_names_thousands_and_nulls)
 {
     mock_options o;
@@ -412,6 +430,93 @@ Test(csvrows, unclosed_quote_is_bounded)
     cr_assert_eq(s.nr, 1, "the runaway row is rejected once");
     cr_assert(strstr(s.r[0].reason, "longer than"), "%s", s.r[0].reason);
     free(junk);
+    mock_sink_fini(&s);
+    sr_csvrows_destroy(r);
+    sr_map_destroy(m);
+}
+
+Test(csvrows, rows_after_a_cr_have_the_line_they_start_on)
+{
+    mock_options o;
+    sr_map *m = MAP(&o, "metric = m", "entity = f/{unit}", "value = value");
+    static const struct {
+        char delim;
+        const char *in, *where; /* the rejects' lines */
+    } cases[] = {
+        /* 'a' spans lines 2-3 and ends with a CR; 'b' follows on line 3 */
+        {',', "unit,value\na,\"1\nx\"\rb\n", "2 3"},
+        /* a quoted first field that spans lines, after a CR */
+        {',', "unit,value\na,1\r\"b\nc\",x\n", "2"},
+        /* a line that starts with a lone CR, then a row */
+        {',', "unit,value\r\na\r\n\r,x\r\n", "2 3"},
+        /* a TSV row of empty fields */
+        {'\t', "unit\tvalue\na\n\t\t\n", "2 3"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t step = 1; step <= 3; step++) {
+            sr_csvrows *r;
+            char err[512] = "";
+            cr_assert_eq(sr_csvrows_create(m, cases[c].delim, &r, err, sizeof err), 0);
+            mock_sink s;
+            mock_sink_init(&s);
+            size_t len = strlen(cases[c].in);
+            for (size_t i = 0; i < len;) {
+                size_t n = step == 3 ? len : step;
+                n = n < len - i ? n : len - i;
+                cr_assert_eq(sr_csvrows_feed(r, cases[c].in + i, n, 0, &s.sink, err, sizeof err),
+                             0);
+                i += n;
+            }
+            char got[64] = "";
+            for (size_t k = 0; k < s.nr; k++) {
+                cr_assert_eq(strncmp(s.r[k].where, "line ", 5), 0);
+                snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", k ? " " : "",
+                         s.r[k].where + 5);
+            }
+            cr_assert_str_eq(got, cases[c].where, "case %zu, slices of %zu", c, step);
+            mock_sink_fini(&s);
+            sr_csvrows_destroy(r);
+        }
+    }
+    sr_map_destroy(m);
+}
+
+Test(csvrows, flush_maps_a_waiting_row_and_the_stream_goes_on)
+{
+    mock_options o;
+    sr_map *m = MAP(&o, "metric = m", "entity = f/{unit}", "value = value");
+    sr_csvrows *r;
+    char err[512] = "";
+    cr_assert_eq(sr_csvrows_create(m, ',', &r, err, sizeof err), 0);
+    mock_sink s;
+    mock_sink_init(&s);
+    const char a[] = "unit,value\r\na,1\r\nb,2";
+    cr_assert_eq(sr_csvrows_feed(r, a, sizeof a - 1, 0, &s.sink, err, sizeof err), 0);
+    cr_assert_eq(s.n, 1);
+    cr_assert_eq(sr_csvrows_flush(r, 0, &s.sink, err, sizeof err), 0);
+    cr_assert_eq(s.n, 2);
+    cr_assert_eq(s.s[1].value, 2);
+    cr_assert_not(sr_csvrows_pending(r));
+    cr_assert_eq(sr_csvrows_flush(r, 0, &s.sink, err, sizeof err), 0);
+    cr_assert_eq(s.n, 2, "a second flush maps nothing");
+    /* the row's own line ending comes later; the header still holds */
+    const char b[] = "\r\nc,3\r\nd,\"open";
+    cr_assert_eq(sr_csvrows_feed(r, b, sizeof b - 1, 0, &s.sink, err, sizeof err), 0);
+    cr_assert_eq(s.n, 3);
+    cr_assert_str_eq(s.s[2].entity, "f/c");
+    /* inside a quoted field: it keeps waiting */
+    cr_assert_eq(sr_csvrows_flush(r, 0, &s.sink, err, sizeof err), 0);
+    cr_assert_eq(s.n, 3);
+    cr_assert(sr_csvrows_pending(r));
+    const char c[] = "\",4\r\ne,x\r\n";
+    cr_assert_eq(sr_csvrows_feed(r, c, sizeof c - 1, 0, &s.sink, err, sizeof err), 0);
+    cr_assert_eq(s.n, 3);
+    cr_assert_eq(s.nr, 2, "rejects: %zu", s.nr);
+    /* line numbers count the file's lines across the flush */
+    cr_assert_str_eq(s.r[0].where, "line 5");
+    cr_assert(strstr(s.r[0].reason, "row has 3 fields, the header has 2"), "%s", s.r[0].reason);
+    cr_assert_str_eq(s.r[0].raw, "d,open,4");
+    cr_assert_str_eq(s.r[1].where, "line 6");
     mock_sink_fini(&s);
     sr_csvrows_destroy(r);
     sr_map_destroy(m);

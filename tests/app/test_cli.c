@@ -31,7 +31,7 @@ static void teardown(void)
     th_rmtree(dir);
 }
 
-TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(cli, .init = setup, .fini = teardown);
 
 static void path_in(char *buf, size_t len, const char *name)
 {

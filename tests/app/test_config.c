@@ -761,8 +761,8 @@ Test(config, adapter_type_and_its_keys)
 {
     expect_errors("[adapter.a]\ntype = simm\n",
                   "t.ini:2: type: unknown adapter type 'simm', did you mean 'sim'?");
-    expect_error_prefix("[adapter.a]\ntype = postgres\n",
-                        "t.ini:2: type: unknown adapter type 'postgres', expected one of ");
+    expect_error_prefix("[adapter.a]\ntype = oracle\n",
+                        "t.ini:2: type: unknown adapter type 'oracle', expected one of ");
     expect_errors("[adapter.a]\nsed = 1\ntype = sim\n",
                   "t.ini:2: unknown key 'sed' in [adapter.a], did you mean 'seed'?");
     expect_errors("[adapter.a]\ntype = sim\nintervall = 5s\n",

@@ -29,7 +29,7 @@ static void teardown(void)
     th_rmtree(dir);
 }
 
-TestSuite(http_cli, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(http_cli, .init = setup, .fini = teardown);
 
 #ifdef SR_HAVE_CURL
 

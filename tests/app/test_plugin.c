@@ -31,7 +31,7 @@ static void teardown(void)
     th_rmtree(dir);
 }
 
-TestSuite(plugin, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(plugin, .init = setup, .fini = teardown);
 
 /* A shared object built by the Makefile: examples under SITREP_PLUGINS,
  * broken ones under SITREP_TEST_PLUGINS. */

@@ -45,7 +45,7 @@ static void teardown(void)
     th_rmtree(dir);
 }
 
-TestSuite(sources_cmd, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(sources_cmd, .init = setup, .fini = teardown);
 
 static void collect_once(void)
 {

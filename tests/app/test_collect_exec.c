@@ -1,0 +1,169 @@
+/*
+ * End-to-end: exec sources through the real sitrep binary. `collect
+ * --once` runs a command in each format and one that fails; `query` finds
+ * the figures, `sources` the failing command's stderr, `rejects` the bad
+ * lines; a second `collect --once` adds nothing twice.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../helpers.h"
+
+static char dir[256];
+
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+}
+
+static void teardown(void)
+{
+    th_rmtree(dir);
+}
+
+TestSuite(collect_exec, .init = setup, .fini = teardown);
+
+static void write_in(const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    th_write_file(p, text);
+}
+
+static const char config[] =
+    "[sitrep]\n"
+    "cache = cache.db\n"
+    "timezone = UTC\n"
+    "[metric.rt]\n"
+    "kind = event\n"
+    "unit = s\n"
+    "[metric.calls]\n"
+    "kind = counter\n"
+    "[metric.load]\n"
+    "kind = gauge\n"
+    "\n"
+    "[adapter.lines]\n"
+    "type = exec\n"
+    "command = /bin/sh emit.sh\n"
+    "timeout = 5s\n"
+    "\n"
+    "[adapter.table]\n"
+    "type = exec\n"
+    "format = csv\n"
+    "command = printf \"unit,when,n\\nu1,2023-11-14T22:13:20Z,7\\nu2,2023-11-14T22:13:20Z,9\\n\"\n"
+    "metric = load\n"
+    "entity = force/b/{unit}\n"
+    "time = when\n"
+    "value = n\n"
+    "\n"
+    "[adapter.json]\n"
+    "type = exec\n"
+    "format = jsonl\n"
+    "command = printf '{\"u\": \"u9\", \"t\": 1700000000, \"v\": 2}\\n{\"u\": \"u8\"}\\n'\n"
+    "metric = load\n"
+    "entity = force/c/{u}\n"
+    "time = t\n"
+    "value = v\n"
+    "\n"
+    "[adapter.broken]\n"
+    "type = exec\n"
+    "command = /bin/sh -c 'echo \"fetch: host unreachable\" >&2; exit 2'\n";
+
+static char *run_ok(int want, char *const argv[])
+{
+    char *out, *err;
+    int rc = th_run(NULL, argv, &out, &err);
+    cr_assert_eq(rc, want, "%s: exit %d\n%s%s", argv[0], rc, out, err);
+    free(err);
+    return out;
+}
+
+static void query_is(const char *cfg, const char *metric, const char *want)
+{
+    char *argv[] = {"query", (char *)metric, "--config", (char *)cfg, "--entity", "force",
+                    "--by",  "children",     "--agg",    "sum",       "--from",   "2023-11-14",
+                    "--to",  "2023-11-15",   "--format", "csv",       NULL};
+    char *out = run_ok(0, argv);
+    cr_assert_str_eq(out, want, "query %s:\n%s", metric, out);
+    free(out);
+}
+
+Test(collect_exec, every_format_then_query_sources_rejects)
+{
+    write_in("c.ini", config);
+    write_in("emit.sh", "echo 'rt force/a/u1 5 1700000000'\n"
+                        "echo 'rt force/a/u2 15 2023-11-14T22:14:20Z'\n"
+                        "echo '# counted by hand'\n"
+                        "echo 'calls force/a/u1 3 1700000000'\n"
+                        "echo 'rt force/a/u3 fast 1700000000'\n");
+    char cfg[512];
+    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+
+    char *check[] = {"check-config", "--config", cfg, NULL};
+    free(run_ok(0, check));
+
+    char *collect[] = {"collect", "--once", "--config", cfg, NULL};
+    char *out = run_ok(1, collect);
+    cr_assert(strstr(out, "lines: ok"), "%s", out);
+    cr_assert(strstr(out, "table: ok"), "%s", out);
+    cr_assert(strstr(out, "json: ok"), "%s", out);
+    cr_assert(strstr(out, "broken: FAILED: '/bin/sh' exited with status 2: fetch: host "
+                          "unreachable"),
+              "%s", out);
+    free(out);
+
+    /* Twice: nothing is counted twice (a lines sample with its time is
+     * deduplicated by the store on metric, time, entity and value). */
+    out = run_ok(1, collect);
+    free(out);
+
+    query_is(cfg, "rt",
+             "entity,agg,value,n\nforce/a,sum,20,2\nforce/b,sum,,0\nforce/c,sum,,0\n");
+    query_is(cfg, "calls",
+             "entity,agg,value,n\nforce/a,sum,3,1\nforce/b,sum,,0\nforce/c,sum,,0\n");
+    query_is(cfg, "load",
+             "entity,agg,value,n\nforce/a,sum,,0\nforce/b,sum,16,2\nforce/c,sum,2,1\n");
+
+    char *sources[] = {"sources", "--config", cfg, NULL};
+    out = run_ok(0, sources);
+    cr_assert(strstr(out, "exited with status 2: fetch: host unreachable"), "%s", out);
+    free(out);
+
+    char *rejects[] = {"rejects", "--config", cfg, "--source", "lines", NULL};
+    out = run_ok(0, rejects);
+    cr_assert(strstr(out, "line 5: the value 'fast' is not a number"), "%s", out);
+    cr_assert(strstr(out, "rt force/a/u3 fast 1700000000"), "%s", out);
+    free(out);
+    char *jrejects[] = {"rejects", "--config", cfg, "--source", "json", NULL};
+    out = run_ok(0, jrejects);
+    cr_assert(strstr(out, "line 2: no field 't'"), "%s", out);
+    free(out);
+}
+
+Test(collect_exec, a_config_error_is_named)
+{
+    write_in("c.ini", "[sitrep]\ncache = cache.db\n[metric.rt]\nkind = event\n"
+                      "[adapter.x]\ntype = exec\ncommnd = true\n");
+    char cfg[512];
+    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+    char *check[] = {"check-config", "--config", cfg, NULL};
+    char *out, *err;
+    cr_assert_neq(th_run(NULL, check, &out, &err), 0);
+    cr_assert(strstr(err, "did you mean 'command'"), "%s", err);
+    cr_assert(strstr(err, "missing required key 'command'"), "%s", err);
+    free(out);
+    free(err);
+
+    /* A mapping key with format = lines: collect says so. */
+    write_in("c.ini", "[sitrep]\ncache = cache.db\n[metric.rt]\nkind = event\n"
+                      "[adapter.x]\ntype = exec\ncommand = true\nmetric = rt\n");
+    char *collect[] = {"collect", "--once", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, collect, &out, &err), 1);
+    cr_assert(strstr(out, "metric: applies to format = csv or jsonl") ||
+                  strstr(err, "metric: applies to format = csv or jsonl"),
+              "%s%s", out, err);
+    free(out);
+    free(err);
+}
