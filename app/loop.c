@@ -335,8 +335,9 @@ static int write_batch(source *s, sr_source_health *h, int64_t *acc, int64_t *du
             const char *why = rc == SR_ENOENT ? "metric not defined in the cache"
                               : !*b->entity   ? "empty entity"
                                               : "malformed entity path or value not finite";
-            rc = sr_store_reject(st, h->name, NULL, raw, why);
-            (*rej)++;
+            bool again;
+            rc = sr_store_reject(st, h->name, NULL, raw, why, &again);
+            (*(again ? dup : rej))++;
         } else if (!rc) {
             (*(d ? dup : acc))++;
         }
@@ -361,9 +362,10 @@ static int write_batch(source *s, sr_source_health *h, int64_t *acc, int64_t *du
     }
     for (size_t i = 0; i < s->b.nr; i++) {
         const breject *r = &s->b.r[i];
-        if ((rc = sr_store_reject(st, h->name, r->where, r->raw, r->reason)))
+        bool again;
+        if ((rc = sr_store_reject(st, h->name, r->where, r->raw, r->reason, &again)))
             goto fail;
-        (*rej)++;
+        (*(again ? dup : rej))++; /* a row read and rejected before */
     }
     h->accepted += *acc;
     h->duplicates += *dup;

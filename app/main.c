@@ -455,7 +455,7 @@ static int ingest_reject(void *ctx, long line, const char *raw, const char *reas
     ingest_ctx *c = ctx;
     char where[32];
     snprintf(where, sizeof where, "line %ld", line);
-    int rc = sr_store_reject(c->st, c->source, where, raw, reason);
+    int rc = sr_store_reject(c->st, c->source, where, raw, reason, NULL);
     c->rejected++;
     if (!rc && ++c->in_batch >= INGEST_BATCH)
         rc = ingest_flush(c);

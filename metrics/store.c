@@ -5,7 +5,7 @@
  *   metric(id, name, kind)            entity(id, path, parent)
  *   sample(metric, ts, entity, dedup, value, key)   PK (metric, ts, entity, dedup)
  *   rollup(metric, res, node, bucket, n, sum, min, max, last_ts, last, sketch, minutes)
- *   reject(id, source, at, location, raw, reason)   source(name, ...health...)
+ *   reject(id, source, at, location, raw, reason, once)   source(name, ...health...)
  *   source_metric(source, metric)
  *
  * Samples arrive roughly in time order and are read by metric and time
@@ -276,8 +276,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         "sketch = sr_sketch_merge(sketch, excluded.sketch), "
         "minutes = sr_minutes_merge(minutes, excluded.minutes)",
     [ST_ENTITY_INSERT] = "INSERT INTO entity(path, parent) VALUES (?1, ?2)",
-    [ST_REJECT] = "INSERT INTO reject(source, at, location, raw, reason) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_REJECT] = "INSERT OR IGNORE INTO reject(source, at, location, raw, reason, once) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, 1)",
     [ST_SCAN_RAW] = "SELECT entity, ts, value FROM sample "
                     "WHERE metric = ?1 AND ts >= ?2 AND ts < ?3",
     [ST_SCAN_RAW_DESC] = "SELECT entity, ts, value, key FROM sample "
@@ -579,6 +579,14 @@ static const char schema_v4[] = "ALTER TABLE source ADD COLUMN next_poll INTEGER
                                 "ALTER TABLE source ADD COLUMN interval INTEGER;"
                                 "ALTER TABLE source ADD COLUMN timeout INTEGER;";
 
+/* v5: a row rejected again (a file re-read after a restart, a command
+ * printing the same bad line at every poll) is kept once; rows from
+ * before v5 (once NULL) are left as they are */
+static const char schema_v5[] =
+    "ALTER TABLE reject ADD COLUMN once INTEGER;"
+    "CREATE UNIQUE INDEX reject_once ON reject(source, coalesce(location, ''), raw, reason) "
+    "  WHERE once = 1;";
+
 static int load_entities(sr_store *st);
 static int load_metrics(sr_store *st);
 static int rebuild_rollups(sr_store *st);
@@ -626,6 +634,8 @@ static int migrate(sr_store *st)
     if (version < 3 && (rc = exec(st, schema_v3)))
         goto out;
     if (version < 4 && (rc = exec(st, schema_v4)))
+        goto out;
+    if (version < 5 && (rc = exec(st, schema_v5)))
         goto out;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SR_STORE_SCHEMA);
@@ -1281,8 +1291,10 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
 }
 
 int sr_store_reject(sr_store *st, const char *source, const char *where, const char *raw,
-                    const char *reason)
+                    const char *reason, bool *duplicate)
 {
+    if (duplicate)
+        *duplicate = false;
     if (!st->in_batch)
         return SR_EINVAL;
     sqlite3_stmt *q = st->stmt[ST_REJECT];
@@ -1293,6 +1305,8 @@ int sr_store_reject(sr_store *st, const char *source, const char *where, const c
     sqlite3_bind_text(q, 5, reason ? reason : "rejected", -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
+    if (rc == SQLITE_DONE && duplicate)
+        *duplicate = sqlite3_changes(st->db) == 0;
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }
 

@@ -26,7 +26,7 @@ enum {
 };
 
 /* The schema version this build writes; older files are migrated. */
-#define SR_STORE_SCHEMA 4
+#define SR_STORE_SCHEMA 5
 
 /*
  * Opens (creating if needed, unless read-only) the cache at path. Caller
@@ -69,9 +69,11 @@ void sr_store_rollback(sr_store *st);
  */
 int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate);
 
-/* Keeps a rejected input row with its reason (inside a batch). */
+/* Keeps a rejected input row with its reason (inside a batch). The same
+ * row rejected again for the same reason at the same place is kept once:
+ * *duplicate (may be NULL) then says so. */
 int sr_store_reject(sr_store *st, const char *source, const char *where, const char *raw,
-                    const char *reason);
+                    const char *reason, bool *duplicate);
 
 /* Deletes samples, rollups and rejects older than cutoff_ms. */
 int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted);

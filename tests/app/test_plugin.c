@@ -161,7 +161,10 @@ Test(plugin, the_example_collects_through_the_binary)
 
     /* a second run reads the file again and stores nothing twice */
     out = expect_run(0, "collect", "--once", NULL, NULL);
-    cr_assert(strstr(out, "0 new, 5 duplicate, 3 rejected"), "%s", out);
+    cr_assert(strstr(out, "0 new, 8 duplicate, 0 rejected"), "%s", out);
+    free(out);
+    out = expect_run(0, "rejects", "--source", "legacy", NULL);
+    cr_assert(strstr(out, "3 rejected rows from legacy"), "the rejects are kept once: %s", out);
     free(out);
 }
 

@@ -156,6 +156,8 @@ static const char v3_extra[] =
     "CREATE TABLE source_metric(source TEXT NOT NULL, metric INTEGER NOT NULL, "
     "PRIMARY KEY(source, metric)) WITHOUT ROWID;"
     "INSERT INTO source VALUES ('feed', 'csv', 500, 400, 300, 'boom', 7, 8, 9, 10, 11);"
+    "INSERT INTO reject(source, at, location, raw, reason) VALUES "
+    "  ('feed', 1, 'line 2', 'a,b', 'bad'), ('feed', 2, 'line 2', 'a,b', 'bad');"
     "PRAGMA user_version = 3;";
 
 Test(store, migrates_v3_and_keeps_source_health)
@@ -170,12 +172,12 @@ Test(store, migrates_v3_and_keeps_source_health)
     sr_store *st = NULL;
     char err[256] = "";
     cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, err, sizeof err), SR_EVERSION);
-    cr_assert(strstr(err, "version 3 needs migrating to 4"), "%s", err);
+    cr_assert(strstr(err, "version 3 needs migrating to 5"), "%s", err);
 
     st = open_rw();
     int v;
     cr_assert_eq(sr_store_schema_version(st, &v), 0);
-    cr_assert_eq(v, 4);
+    cr_assert_eq(v, SR_STORE_SCHEMA);
     sr_source_health g;
     cr_assert_eq(sr_store_source_get(st, "feed", &g), 0);
     cr_assert_str_eq(g.type, "csv");
@@ -195,6 +197,8 @@ Test(store, migrates_v3_and_keeps_source_health)
     cr_assert_eq(sql_count("SELECT next_poll FROM source WHERE name = 'feed'"), 900);
     cr_assert_eq(sql_count("SELECT interval FROM source WHERE name = 'feed'"), 5000);
     cr_assert_eq(sql_count("SELECT rejected FROM source WHERE name = 'feed'"), 9);
+    /* v5: the repeated rejects of before are kept as they were */
+    cr_assert_eq(sql_count("SELECT count(*) FROM reject WHERE source = 'feed'"), 2);
 }
 
 Test(store, put_is_idempotent)
@@ -261,18 +265,28 @@ Test(store, keeps_rejects_with_reasons)
 {
     sr_store *st = open_rw();
     cr_assert_eq(sr_store_begin(st), 0);
-    cr_assert_eq(sr_store_reject(st, "csv1", "line 3", "rt,,x,1", "empty entity"), 0);
-    cr_assert_eq(sr_store_reject(st, "csv1", "line 4", "rt,a,x,1", "unparseable ts 'x'"), 0);
-    cr_assert_eq(sr_store_reject(st, "other", "line 1", "zzz", "unknown metric 'zzz'"), 0);
+    cr_assert_eq(sr_store_reject(st, "csv1", "line 3", "rt,,x,1", "empty entity", NULL), 0);
+    cr_assert_eq(sr_store_reject(st, "csv1", "line 4", "rt,a,x,1", "unparseable ts 'x'", NULL), 0);
+    cr_assert_eq(sr_store_reject(st, "other", "line 1", "zzz", "unknown metric 'zzz'", NULL), 0);
+    /* the same row, rejected again for the same reason (a re-read file): kept once */
+    bool again = false;
+    cr_assert_eq(sr_store_reject(st, "csv1", "line 3", "rt,,x,1", "empty entity", &again), 0);
+    cr_assert(again);
+    cr_assert_eq(sr_store_reject(st, "csv1", NULL, "rt,,x,1", "empty entity", &again), 0);
+    cr_assert_not(again, "another place is another reject");
+    cr_assert_eq(sr_store_reject(st, "csv1", NULL, "rt,,x,1", "empty entity", &again), 0);
+    cr_assert(again, "no place is a place too");
+    cr_assert_eq(sr_store_reject(st, "csv2", "line 3", "rt,,x,1", "empty entity", &again), 0);
+    cr_assert_not(again, "another source");
     cr_assert_eq(sr_store_commit(st), 0);
     int64_t n;
     cr_assert_eq(sr_store_reject_count(st, "csv1", &n), 0);
-    cr_assert_eq(n, 2);
-    cr_assert_eq(sr_store_reject_count(st, NULL, &n), 0);
     cr_assert_eq(n, 3);
+    cr_assert_eq(sr_store_reject_count(st, NULL, &n), 0);
+    cr_assert_eq(n, 5);
     int seen = 0;
     cr_assert_eq(sr_store_rejects(st, "csv1", 10, collect_reject, &seen), 0);
-    cr_assert_eq(seen, 2);
+    cr_assert_eq(seen, 3);
     sr_store_close(st);
 }
 
@@ -429,7 +443,7 @@ Test(store, retention_drops_old_rows)
     cr_assert_eq(sr_store_begin(st), 0);
     for (int h = 0; h < 10; h++)
         cr_assert_eq(put(st, "rt", "force/a", h * SR_MS_HOUR + 5, h, NULL, &dup), 0);
-    cr_assert_eq(sr_store_reject(st, "s", "line 1", "x", "bad"), 0);
+    cr_assert_eq(sr_store_reject(st, "s", "line 1", "x", "bad", NULL), 0);
     cr_assert_eq(sr_store_commit(st), 0);
     int64_t deleted;
     cr_assert_eq(sr_store_retain(st, 5 * SR_MS_HOUR, &deleted), 0);
