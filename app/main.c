@@ -1324,6 +1324,15 @@ static void usage(FILE *f)
  * the adapters' option specs: the same text is in README.md (a test keeps
  * them in step).
  */
+/* The column width of an adapter type's keys: its longest, at least 10. */
+static int key_width(const sr_ad_option_spec *o)
+{
+    size_t w = 10;
+    for (; o && o->key; o++)
+        w = strlen(o->key) > w ? strlen(o->key) : w;
+    return (int)w;
+}
+
 static void help_config(FILE *f)
 {
     for (size_t i = 0; i < sr_cfg_section_count(); i++) {
@@ -1347,8 +1356,9 @@ static void help_config(FILE *f)
             for (size_t a = 0; a < sr_registry_count(); a++) {
                 const sr_adapter *ad = sr_registry_at(a);
                 fprintf(f, "  type = %s: %s; its own keys:\n", ad->type, ad->description);
+                int w = key_width(ad->options);
                 for (const sr_ad_option_spec *o = ad->options; o && o->key; o++)
-                    fprintf(f, "    %-10s %s%s\n", o->key, o->help,
+                    fprintf(f, "    %-*s %s%s\n", w, o->key, o->help,
                             o->required ? " (required)" : "");
             }
             fprintf(f,
@@ -1356,7 +1366,8 @@ static void help_config(FILE *f)
                     "plugin's:\n",
                     SR_PLUGIN_TYPE);
             for (const sr_ad_option_spec *o = sr_plugin_keys; o->key; o++)
-                fprintf(f, "    %-10s %s%s\n", o->key, o->help, o->required ? " (required)" : "");
+                fprintf(f, "    %-*s %s%s\n", key_width(sr_plugin_keys), o->key, o->help,
+                        o->required ? " (required)" : "");
         }
         fprintf(f, "\n");
     }
