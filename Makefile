@@ -159,13 +159,14 @@ test-san: $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS) $(TEST_PLUGINS)
 
 # ---- bench, fuzz, checks ----
 BENCH_BIN := build/bench/gen_samples build/bench/bench_baseline build/bench/bench_query \
-             build/bench/tui_baseline
+             build/bench/tui_baseline build/bench/gen_calls
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)bench/run.sh
 
-build/bench/gen_samples build/bench/bench_baseline build/bench/tui_baseline: build/bench/%: bench/%.c
+build/bench/gen_samples build/bench/bench_baseline build/bench/tui_baseline \
+build/bench/gen_calls: build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(LDLIBS)

@@ -44,6 +44,44 @@ printf "cache size: sitrep %s, baseline %s\n" "$(du -h "$T/ingest.db" | cut -f1)
 rm -f "$T/ingest.csv" "$T"/baseline.db*
 
 echo
+CROWS=${BENCH_CROWS:-500000}
+echo "-- csv adapter: $CROWS calls of a CAD export (BOM, CRLF, quoted commas, 12-hour local times) --"
+$B/gen_calls "$CROWS" "$T/calls.csv" "$T/calls-ingest.csv"
+metrics3() {
+    printf '[sitrep]\ncache = %s\nretention = 10000d\n' "$1"
+    for p in 1 2 3; do printf '[metric.response_p%d]\nkind = event\nunit = s\n' "$p"; done
+}
+{ metrics3 "$T/calls.db"; cat <<INI
+[adapter.calls]
+type = csv
+path = $T/calls.csv
+timeout = 5m
+metric = response_p{Priority}
+entity = seattle/{Precinct}/{Sector}/{Beat}
+time = Original Time Queued
+time_format = %m/%d/%Y %I:%M:%S %p
+timezone = America/Los_Angeles
+value = duration(Original Time Queued, Arrived Time)
+key = CAD Event Number
+where = Call Type != ONVIEW
+INI
+} > "$T/calls.ini"
+metrics3 "$T/calls-base.db" > "$T/calls-base.ini"
+t0=$(secs)
+./sitrep collect --once --config "$T/calls.ini" > "$T/calls.out"
+t1=$(secs)
+./sitrep ingest --config "$T/calls-base.ini" "$T/calls-ingest.csv" > /dev/null
+t2=$(secs)
+ns=$(($(wc -l < "$T/calls-ingest.csv") - 1))
+awk -v n="$CROWS" -v ns="$ns" -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN {
+    tc = b - a; ti = c - b;
+    printf "csv adapter (collect --once: follow, libcsv, where, strptime + zone, duration, key): %.0f rows/s, %.0f samples/s (%.2f s)\n", n / tc, ns / tc, tc;
+    printf "baseline: sitrep ingest of the same samples already mapped: %.0f samples/s (%.2f s)\n", ns / ti, ti;
+    printf "ratio csv adapter / ingest: %.2fx\n", ti / tc }'
+grep -o "[0-9]* rejected" "$T/calls.out" | awk '{ r += $1 } END { printf "rows rejected and kept (blank arrival): %d\n", r }'
+rm -f "$T"/calls*
+
+echo
 echo "-- queries over $QROWS samples, 30 days --"
 $B/gen_samples "$QROWS" 30 "$END" > "$T/q.csv"
 metric_ini "$T/q.db" > "$T/q.ini"
