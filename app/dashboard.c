@@ -136,6 +136,7 @@ typedef struct {
     uv_timer_t refresh;
     uv_idle_t idle;
     int64_t data_version;
+    bool at_latest; /* --at latest: not yet placed (the cache had no sample) */
     bool quitting;
     int handles;
 } dash;
@@ -237,6 +238,17 @@ static void on_quit_signal(uv_signal_t *h, int sig)
     quit(h->data);
 }
 
+/* --at latest: the windows end at the newest sample, once there is one
+ * (on a first start the cache fills while the screen is up). */
+static void place_at_latest(dash *d)
+{
+    sr_ms newest;
+    if (!d->at_latest || sr_store_newest(d->st, &newest) != 0)
+        return;
+    d->at_latest = false;
+    sr_screen_set_shift(d->scr, sr_now_ms() - (newest + 1));
+}
+
 static void on_refresh(uv_timer_t *t)
 {
     dash *d = t->data;
@@ -245,6 +257,7 @@ static void on_refresh(uv_timer_t *t)
         d->data_version = v;
         sr_screen_data_changed(d->scr);
     }
+    place_at_latest(d);
     update_sources(d);
     want_render(d);
 }
@@ -254,6 +267,8 @@ static void on_report(void *ctx, const sr_poll_report *r)
     dash *d = ctx;
     if (r->accepted || r->rejected)
         sr_screen_data_changed(d->scr);
+    if (r->accepted)
+        place_at_latest(d);
     update_sources(d);
     want_render(d);
 }
@@ -295,6 +310,8 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     }
     if (o->at_ms)
         sr_screen_set_shift(d.scr, sr_now_ms() - o->at_ms);
+    d.at_latest = o->at_latest;
+    place_at_latest(&d);
     sr_set_fatal_hook(sr_screen_restore_terminal);
     signal(SIGSEGV, crash_handler);
     signal(SIGABRT, crash_handler);

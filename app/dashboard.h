@@ -29,6 +29,7 @@ typedef struct {
     bool no_color;              /* NO_COLOR */
     const sr_theme *theme;      /* NULL: the built-in colours */
     sr_ms at_ms;                /* the window ends here at start (--at); 0 = now, live */
+    bool at_latest;             /* --at latest: at the newest sample, once there is one */
     const sr_plugins *adapters; /* the type of every source (borrowed) */
 } sr_dashboard_opts;
 

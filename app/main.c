@@ -1221,9 +1221,12 @@ static int cmd_dashboard(int argc, char **argv)
     }
     err[0] = 0;
     const char *nc = getenv("NO_COLOR");
+    const char *at = opt(self, &p, "--at");
+    bool latest = at && strcmp(at, "latest") == 0; /* placed once the cache has a sample */
     sr_dashboard_opts o = {.no_color = nc && *nc,
                            .theme = theme,
-                           .at_ms = at_opt(self, &p, cfg, st, 0),
+                           .at_ms = latest ? 0 : at_opt(self, &p, cfg, st, 0),
+                           .at_latest = latest,
                            .adapters = pl};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
