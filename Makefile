@@ -3,7 +3,7 @@
 #   make          build ./sitrep
 #   make run      install missing Debian packages, build, open the dashboard on the simulator
 #   make test     install missing packages, build, run every test, then again under ASan+UBSan
-#   make bench    print performance figures (see bench/README.md)
+#   make bench    print performance figures (README.md, "Development")
 #   make fuzz     run every fuzz target for FUZZ_SECONDS (60) each
 #   make check-layers   check that no folder includes a header it must not see
 #   make format   apply .clang-format to every file
