@@ -27,16 +27,8 @@
 #include "../adapters/csvrows.h"
 #include "../adapters/map.h"
 #include "../metrics/common.h"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 typedef struct {
     sr_sink sink; /* first: the callbacks cast */
