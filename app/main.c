@@ -28,6 +28,7 @@
 #include "../metrics/query.h"
 #include "../metrics/sources.h"
 #include "../metrics/store.h"
+#include "collect.h"
 #include "config.h"
 #include "dashboard.h"
 #include "ingest.h"
@@ -248,16 +249,9 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
         fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
         exit(SR_EXIT_FAIL);
     }
-    for (size_t i = 0; i < cfg->metrics.n; i++) {
-        const sr_metric_def *d = &cfg->metrics.v[i];
-        if (d->kind == SR_KIND_RATIO)
-            continue;
-        rc = sr_store_define_metric(st, d->name, d->kind);
-        if (rc && rc != SR_ENOENT) {
-            fprintf(stderr, "sitrep: cannot declare metric %s in %s: %s\n", d->name, cfg->cache,
-                    sr_store_errmsg(st));
-            exit(SR_EXIT_FAIL);
-        }
+    if (sr_collect_define_metrics(st, cfg, err, sizeof err)) {
+        fprintf(stderr, "sitrep: %s\n", err);
+        exit(SR_EXIT_FAIL);
     }
     return st;
 }
@@ -274,102 +268,16 @@ static void format_value(double v, char *buf, size_t len)
 
 /* ---- collect ---- */
 
-typedef struct {
-    uv_loop_t *loop;
-    sr_collector *col;
-    uv_signal_t sigint, sigterm;
-    uv_timer_t retention;
-    const sr_config *cfg;
-    sr_store *st;
-    int stopping;
-    /* --once: the sources whose first full read has ended (by index in cfg) */
-    int once;
-    unsigned char *done;
-    size_t n_done;
-    int failed;
-} collect_ctx;
-
-static void on_stopped(void *arg);
-
-/* --once: a source is done when a poll ends without more to read at once. */
-static void once_note(collect_ctx *c, const sr_poll_report *r)
-{
-    if (!c->once || c->stopping || r->more)
-        return;
-    for (size_t i = 0; i < c->cfg->n_adapters; i++) {
-        if (strcmp(c->cfg->adapters[i].name, r->health->name) != 0 || c->done[i])
-            continue;
-        c->done[i] = 1;
-        c->n_done++;
-        if (!r->ok)
-            c->failed = 1;
-    }
-    if (c->n_done == c->cfg->n_adapters) {
-        c->stopping = 1;
-        sr_collector_stop(c->col, on_stopped, c);
-    }
-}
-
-static void on_report(void *ctx, const sr_poll_report *r)
-{
-    char ts[40], next[32];
-    sr_format_time_utc(sr_now_ms(), ts, sizeof ts);
-    /* whole seconds read better than "4999ms" */
-    sr_ms shown = r->next_ms >= SR_MS_SEC ? (r->next_ms + 500) / SR_MS_SEC * SR_MS_SEC : r->next_ms;
-    sr_format_duration(shown > 0 ? shown : 1, next, sizeof next);
-    if (r->ok)
-        printf("%.19sZ %s: ok in %lld ms: %lld new, %lld duplicate, %lld rejected "
-               "(total %lld); next in %s\n",
-               ts, r->health->name, (long long)r->took_ms, (long long)r->accepted,
-               (long long)r->duplicates, (long long)r->rejected, (long long)r->health->accepted,
-               r->next_ms > 0 ? next : "0s");
-    else
-        printf("%.19sZ %s: FAILED: %s; %lld new, %lld rejected; retry in %s\n", ts, r->health->name,
-               r->health->last_error, (long long)r->accepted, (long long)r->rejected, next);
-    fflush(stdout);
-    once_note(ctx, r);
-}
-
-static void on_stopped(void *arg)
-{
-    collect_ctx *c = arg;
-    uv_close((uv_handle_t *)&c->sigint, NULL);
-    uv_close((uv_handle_t *)&c->sigterm, NULL);
-    uv_close((uv_handle_t *)&c->retention, NULL);
-}
-
-static void on_signal(uv_signal_t *h, int signum)
-{
-    collect_ctx *c = h->data;
-    if (c->stopping) {
-        fprintf(stderr, "sitrep: second signal, leaving without waiting for polls\n");
-        exit(SR_EXIT_FAIL);
-    }
-    c->stopping = 1;
-    fprintf(stderr, "sitrep: %s, stopping after the polls in flight\n",
-            signum == SIGINT ? "interrupted" : "terminated");
-    sr_collector_stop(c->col, on_stopped, c);
-}
-
-static void on_retention(uv_timer_t *t)
-{
-    collect_ctx *c = t->data;
-    int64_t deleted = 0;
-    int rc = sr_store_retain(c->st, sr_now_ms() - c->cfg->retention_ms, &deleted);
-    if (rc)
-        fprintf(stderr, "sitrep: retention failed: %s\n", sr_store_errmsg(c->st));
-    else if (deleted)
-        printf("retention: %lld samples older than the retention period removed\n",
-               (long long)deleted);
-}
-
 static const opt_spec collect_opts[] = {
     {"--config", "FILE",
      "the configuration (default ./config.ini, then "
-     "$XDG_CONFIG_HOME/sitrep/config.ini)"},
+     "$XDG_CONFIG_HOME/sitrep/config.ini); SIGHUP reloads it"},
     {"--once", NULL,
      "read every source once (a backfill to its end) and exit; exit status 1 when a "
      "source failed"},
+    {"--log", "FILE",
+     "append the log to FILE, one line per event with its time (errors also on "
+     "stderr); SIGHUP reopens it. Default: stdout and stderr"},
     {NULL, NULL, NULL},
 };
 
@@ -381,53 +289,12 @@ static int cmd_collect(int argc, char **argv)
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
     sr_store *st = open_cache(cfg, 0);
-
-    uv_loop_t loop;
-    sr_collector_size_pool(cfg->n_adapters);
-    uv_loop_init(&loop);
-    collect_ctx c = {.loop = &loop, .cfg = cfg, .st = st, .once = opt(self, &p, "--once") != NULL};
-    c.done = xcalloc(cfg->n_adapters + 1, 1);
-    if (sr_collector_create(&loop, &cfg->metrics, st, &c.col))
-        sr_fatal("out of memory");
-    sr_collector_on_report(c.col, on_report, &c);
-    for (size_t i = 0; i < cfg->n_adapters; i++) {
-        const sr_cfg_adapter *a = &cfg->adapters[i];
-        const sr_adapter *ad = sr_plugins_adapter(pl, i);
-        sr_ad_option *v = xcalloc(a->n_opts + 1, sizeof *v);
-        sr_ad_options o;
-        sr_cfg_adapter_options(cfg, a, v, &o);
-        sr_collector_add(c.col, ad, &o, a->interval_ms, a->timeout_ms);
-        free(v);
-    }
-    printf("sitrep collect: %zu source%s, cache %s\n", cfg->n_adapters,
-           cfg->n_adapters == 1 ? "" : "s", cfg->cache);
-    if (cfg->n_adapters == 0)
-        printf("no [adapter.*] section in %s: nothing to poll\n", cfg->path);
-    fflush(stdout);
-    uv_signal_init(&loop, &c.sigint);
-    uv_signal_init(&loop, &c.sigterm);
-    c.sigint.data = c.sigterm.data = &c;
-    uv_signal_start(&c.sigint, on_signal, SIGINT);
-    uv_signal_start(&c.sigterm, on_signal, SIGTERM);
-    uv_timer_init(&loop, &c.retention);
-    c.retention.data = &c;
-    uv_timer_start(&c.retention, on_retention, 0, (uint64_t)SR_MS_HOUR);
-    sr_collector_start(c.col);
-    if (c.once && cfg->n_adapters == 0) {
-        c.stopping = 1;
-        sr_collector_stop(c.col, on_stopped, &c);
-    }
-    uv_run(&loop, UV_RUN_DEFAULT);
-    int rc = uv_loop_close(&loop);
-    sr_collector_destroy(c.col);
-    sr_plugins_destroy(pl);
+    sr_collect_opts o = {.log_path = opt(self, &p, "--log"),
+                         .once = opt(self, &p, "--once") != NULL};
+    int failed = 0;
+    int rc = sr_collect_run(cfg, pl, st, &o, &failed); /* consumes cfg and pl */
     sr_store_close(st);
-    sr_config_destroy(cfg);
-    free(c.done);
-    if (rc)
-        fprintf(stderr, "sitrep: the event loop did not close cleanly\n");
-    printf("sitrep collect: stopped\n");
-    return c.failed ? SR_EXIT_FAIL : SR_EXIT_OK;
+    return rc || failed ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
 
 /* ---- ingest ---- */
@@ -1248,8 +1115,10 @@ static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
 static const command commands[] = {
     {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME] [--at TIME]",
      "the dashboard, collecting in the same process (what plain 'sitrep' runs)", dashboard_opts},
-    {"collect", cmd_collect, "[--config FILE] [--once]",
-     "poll every configured source and write the cache (headless; Ctrl-C stops)", collect_opts},
+    {"collect", cmd_collect, "[--config FILE] [--once] [--log FILE]",
+     "poll every configured source and write the cache (headless; Ctrl-C or SIGTERM "
+     "stops, SIGHUP reloads the config)",
+     collect_opts},
     {"ingest", cmd_ingest, "[--config FILE] FILE.csv...",
      "bulk-load samples (header metric,entity,ts,value[,key]); prints "
      "'FILE: N accepted, N duplicates, N rejected'",

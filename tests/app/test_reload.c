@@ -1,0 +1,178 @@
+/*
+ * `sitrep collect` as a service, through the real binary: SIGHUP reloads
+ * the config (a second simulator appears and polls), a broken config is
+ * refused with FILE:LINE and polling goes on, a moved cache is refused,
+ * SIGTERM ends it with status 0; --log FILE gets one timed line per event
+ * and is reopened on SIGHUP (logrotate).
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../helpers.h"
+
+static char dir[256];
+static char cfg[512];
+static char out[512];
+
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+}
+
+static void teardown(void)
+{
+    th_rmtree(dir);
+}
+
+TestSuite(reload, .init = setup, .fini = teardown);
+
+#define BASE                                                                                       \
+    "[sitrep]\ncache = cache.db\ntimezone = UTC\n"                                                 \
+    "[metric.calls]\nkind = counter\n"                                                             \
+    "[adapter.one]\ntype = sim\nbackfill = 30m\ninterval = 1s\n"
+
+#define SECOND "[adapter.two]\ntype = sim\nroot = other\nseed = 2\nbackfill = 30m\ninterval = 1s\n"
+
+/* How many times text occurs in file (0 when it cannot be read). */
+static int count_in(const char *file, const char *text)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return 0;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    int k = 0;
+    for (const char *p = buf; (p = strstr(p, text)); p++)
+        k++;
+    return k;
+}
+
+/* Waits until text occurs more than `after` times in file; false after 60 s. */
+static bool wait_count(const char *file, const char *text, int after)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (count_in(file, text) > after)
+            return true;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec > 60)
+            return false;
+        struct timespec d = {0, 20 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+}
+
+static void expect_clean_exit(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "collect exit status %d", status);
+}
+
+/* Fails the test after stopping the child, with its output. */
+#define EXPECT(pid, cond, what)                                                                    \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            kill(pid, SIGKILL);                                                                    \
+            waitpid(pid, NULL, 0);                                                                 \
+            char cmd[700];                                                                         \
+            snprintf(cmd, sizeof cmd, "cat %s >&2", out);                                          \
+            if (system(cmd)) {                                                                     \
+            }                                                                                      \
+            cr_assert_fail("%s", what);                                                            \
+        }                                                                                          \
+    } while (0)
+
+Test(reload, sighup_adds_a_source_refuses_a_broken_config_and_sigterm_ends)
+{
+    th_write_file(cfg, BASE);
+    char *argv[] = {"collect", "--config", cfg, NULL};
+    pid_t pid = th_spawn(argv, out);
+    EXPECT(pid, wait_count(out, "one: ok", 0), "no first poll");
+
+    th_write_file(cfg, BASE SECOND);
+    kill(pid, SIGHUP);
+    EXPECT(pid, wait_count(out, "reloaded: 2 sources", 0), "no reload");
+    EXPECT(pid, wait_count(out, "two: ok", 0), "the new source never polled");
+    int one = count_in(out, "one: ok");
+    EXPECT(pid, wait_count(out, "one: ok", one), "the old source stopped polling");
+
+    /* line 5: a key the sim does not have; line 7: an unknown kind */
+    th_write_file(cfg, "[sitrep]\ncache = cache.db\n"
+                       "[adapter.one]\ntype = sim\nbogus = 1\n"
+                       "[metric.calls]\nkind = sideways\n");
+    kill(pid, SIGHUP);
+    EXPECT(pid, wait_count(out, "reload refused", 0), "no refusal");
+    char where[600];
+    snprintf(where, sizeof where, "%s:5:", cfg);
+    EXPECT(pid, count_in(out, where) >= 1, "no FILE:LINE for line 5");
+    snprintf(where, sizeof where, "%s:7:", cfg);
+    EXPECT(pid, count_in(out, where) >= 1, "no FILE:LINE for line 7");
+    int two = count_in(out, "two: ok");
+    EXPECT(pid, wait_count(out, "two: ok", two), "polls stopped after a refused reload");
+    EXPECT(pid, count_in(out, "reloaded") == 1, "a refused config was applied");
+
+    expect_clean_exit(pid);
+    cr_assert_eq(count_in(out, "sitrep collect: stopped"), 1);
+}
+
+Test(reload, a_moved_cache_is_refused)
+{
+    th_write_file(cfg, BASE);
+    char *argv[] = {"collect", "--config", cfg, NULL};
+    pid_t pid = th_spawn(argv, out);
+    EXPECT(pid, wait_count(out, "one: ok", 0), "no first poll");
+    th_write_file(cfg, "[sitrep]\ncache = elsewhere.db\n[metric.calls]\nkind = counter\n"
+                       "[adapter.one]\ntype = sim\nbackfill = 30m\ninterval = 1s\n");
+    kill(pid, SIGHUP);
+    EXPECT(pid, wait_count(out, "reload refused: the cache moved", 0), "no refusal");
+    int one = count_in(out, "one: ok");
+    EXPECT(pid, wait_count(out, "one: ok", one), "polls stopped");
+    expect_clean_exit(pid);
+}
+
+Test(reload, log_file_has_timed_lines_and_is_reopened_on_sighup)
+{
+    th_write_file(cfg, BASE);
+    char log[600], rotated[600];
+    snprintf(log, sizeof log, "%s/collect.log", dir);
+    snprintf(rotated, sizeof rotated, "%s/collect.log.1", dir);
+    char *argv[] = {"collect", "--config", cfg, "--log", log, NULL};
+    pid_t pid = th_spawn(argv, out);
+    EXPECT(pid, wait_count(log, "one: ok", 0), "no poll in the log");
+    EXPECT(pid, count_in(out, "one: ok") == 0, "polls on stdout despite --log");
+
+    FILE *f = fopen(log, "r");
+    cr_assert_not_null(f);
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        /* 2026-11-27T04:12:38Z message */
+        cr_assert(strlen(line) > 21 && line[4] == '-' && line[10] == 'T' && line[19] == 'Z' &&
+                      line[20] == ' ',
+                  "an untimed line: %s", line);
+    }
+    fclose(f);
+
+    cr_assert_eq(rename(log, rotated), 0);
+    th_write_file(cfg, BASE "[adapter.bad]\ntype = nosuch\n");
+    kill(pid, SIGHUP);
+    EXPECT(pid, wait_count(log, "reload refused", 0), "the log was not reopened");
+    snprintf(line, sizeof line, "%s:11:", cfg);
+    EXPECT(pid, count_in(log, line) == 1, "no FILE:LINE in the log");
+    EXPECT(pid, count_in(out, line) == 1, "errors not on stderr too");
+    EXPECT(pid, wait_count(log, "one: ok", 0), "no poll in the new log");
+    expect_clean_exit(pid);
+    cr_assert_eq(count_in(log, "sitrep collect: stopped"), 1);
+}
