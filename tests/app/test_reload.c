@@ -39,7 +39,9 @@ TestSuite(reload, .init = setup, .fini = teardown);
     "[metric.calls]\nkind = counter\n"                                                             \
     "[adapter.one]\ntype = sim\nbackfill = 30m\ninterval = 1s\n"
 
-#define SECOND "[adapter.two]\ntype = sim\nroot = other\nseed = 2\nbackfill = 30m\ninterval = 1s\n"
+#define SECOND                                                                                     \
+    "[metric.overtime_hours]\nkind = counter\n"                                                    \
+    "[adapter.two]\ntype = sim\nroot = other\nseed = 2\nbackfill = 30m\ninterval = 1s\n"
 
 /* How many times text occurs in file (0 when it cannot be read). */
 static int count_in(const char *file, const char *text)
@@ -108,6 +110,14 @@ Test(reload, sighup_adds_a_source_refuses_a_broken_config_and_sigterm_ends)
     EXPECT(pid, wait_count(out, "two: ok", 0), "the new source never polled");
     int one = count_in(out, "one: ok");
     EXPECT(pid, wait_count(out, "one: ok", one), "the old source stopped polling");
+    /* the metric the reload added was declared: its samples were stored */
+    char *qout, *qerr;
+    char *qargv[] = {"query", "overtime_hours", "--config", cfg,   "--window", "1d",
+                     "--agg", "count",          "--format", "csv", NULL};
+    int qrc = th_run(NULL, qargv, &qout, &qerr);
+    EXPECT(pid, qrc == 0 && !strstr(qout, ",0\n"), "no overtime_hours samples");
+    free(qout);
+    free(qerr);
 
     /* line 5: a key the sim does not have; line 7: an unknown kind */
     th_write_file(cfg, "[sitrep]\ncache = cache.db\n"
