@@ -12,6 +12,11 @@
  * collector starts on the same loop and store. Signals that arrive during
  * a swap are honoured when it ends.
  *
+ * Under systemd (Type=notify) the collector says READY=1 once its sources
+ * are started, RELOADING=1 and READY=1 around a reload (refused or not) and
+ * STOPPING=1 when asked to stop, as datagrams to $NOTIFY_SOCKET: the
+ * protocol is a line of text, so no libsystemd is needed.
+ *
  * The log is one line per event. With --log FILE every line is appended to
  * FILE with an ISO time, line-buffered; errors also go to stderr. Without
  * it, events go to stdout and errors to stderr, which journald captures
@@ -22,9 +27,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <time.h>
 #include <uv.h>
 
 #include "loop.h"
@@ -103,6 +113,37 @@ static void log_reopen(collect *c)
     }
     fclose(c->log);
     c->log = f;
+}
+
+/*
+ * Tells systemd of a state change (sd_notify(3)) when it started us with
+ * $NOTIFY_SOCKET; otherwise, or on any failure, does nothing: the service
+ * works without it.
+ */
+static void notify(const char *state)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof a.sun_path)
+        return;
+    memcpy(a.sun_path, path, strlen(path));
+    if (path[0] == '@')
+        a.sun_path[0] = 0; /* the abstract namespace */
+    char msg[128];
+    if (strcmp(state, "RELOADING=1") == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        snprintf(msg, sizeof msg, "%s\nMONOTONIC_USEC=%lld", state,
+                 (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+    } else {
+        snprintf(msg, sizeof msg, "%s", state);
+    }
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+    (void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&a, len);
+    close(fd);
 }
 
 int sr_collect_define_metrics(sr_store *st, const sr_config *cfg, char *err, size_t len)
@@ -268,8 +309,11 @@ static void reload(collect *c)
         return;
     }
     collect_log(c, LOG_INFO, "reloading %s", c->cfg->path);
-    if (reload_load(c, &c->next, &c->next_pl))
+    notify("RELOADING=1");
+    if (reload_load(c, &c->next, &c->next_pl)) {
+        notify("READY=1");
         return;
+    }
     c->swapping = 1;
     sr_collector_stop(c->col, on_old_stopped, c);
 }
@@ -293,6 +337,7 @@ static void on_swap(uv_timer_t *t)
     c->col = start_collector(c, c->cfg, c->pl);
     collect_log(c, LOG_EVENT, "reloaded: %zu source%s", c->cfg->n_adapters,
                 c->cfg->n_adapters == 1 ? "" : "s");
+    notify("READY=1");
     if (c->reload_again) {
         c->reload_again = 0;
         reload(c);
@@ -318,6 +363,7 @@ static void on_signal(uv_signal_t *h, int signum)
         exit(1);
     }
     c->stopping = 1;
+    notify("STOPPING=1");
     collect_log(c, LOG_NOTICE, "%s, stopping after the polls in flight",
                 signum == SIGINT ? "interrupted" : "terminated");
     /* during a swap the old collector is already stopping: the swap ends it */
@@ -374,6 +420,7 @@ int sr_collect_run(sr_config *cfg, sr_plugins *pl, sr_store *st, const sr_collec
     uv_timer_start(&c->retention, on_retention, 0, (uint64_t)SR_MS_HOUR);
     uv_timer_init(&c->loop, &c->swap);
     c->swap.data = c;
+    notify("READY=1");
     if (c->once && cfg->n_adapters == 0) {
         c->stopping = 1;
         sr_collector_stop(c->col, on_stopped, c);

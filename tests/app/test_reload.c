@@ -3,7 +3,8 @@
  * the config (a second simulator appears and polls), a broken config is
  * refused with FILE:LINE and polling goes on, a moved cache is refused,
  * SIGTERM ends it with status 0; --log FILE gets one timed line per event
- * and is reopened on SIGHUP (logrotate).
+ * and is reopened on SIGHUP (logrotate); $NOTIFY_SOCKET gets READY=1,
+ * RELOADING=1 and STOPPING=1 as systemd expects of Type=notify.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -11,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -185,4 +189,49 @@ Test(reload, log_file_has_timed_lines_and_is_reopened_on_sighup)
     EXPECT(pid, wait_count(log, "one: ok", 0), "no poll in the new log");
     expect_clean_exit(pid);
     cr_assert_eq(count_in(log, "sitrep collect: stopped"), 1);
+}
+
+/* The next datagram on fd, NUL-terminated in buf; false after 60 s. */
+static bool recv_within(int fd, char *buf, size_t len)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 60 * 1000) != 1)
+        return false;
+    ssize_t n = recv(fd, buf, len - 1, 0);
+    if (n < 0)
+        return false;
+    buf[n] = 0;
+    return true;
+}
+
+Test(reload, tells_systemd_ready_reloading_and_stopping)
+{
+    th_write_file(cfg, BASE);
+    char sock[600];
+    snprintf(sock, sizeof sock, "%s/notify", dir);
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    cr_assert_lt(strlen(sock), sizeof a.sun_path, "TMPDIR too long for a socket path");
+    memcpy(a.sun_path, sock, strlen(sock) + 1);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    setenv("NOTIFY_SOCKET", sock, 1);
+    char *argv[] = {"collect", "--config", cfg, NULL};
+    pid_t pid = th_spawn(argv, out);
+    char msg[256];
+    EXPECT(pid, recv_within(fd, msg, sizeof msg) && strcmp(msg, "READY=1") == 0, "no READY=1");
+    th_write_file(cfg, BASE SECOND);
+    kill(pid, SIGHUP);
+    EXPECT(pid,
+           recv_within(fd, msg, sizeof msg) &&
+               strncmp(msg, "RELOADING=1\nMONOTONIC_USEC=", 27) == 0,
+           "no RELOADING=1");
+    EXPECT(pid, recv_within(fd, msg, sizeof msg) && strcmp(msg, "READY=1") == 0,
+           "no READY=1 after the reload");
+    EXPECT(pid, count_in(out, "reloaded: 2 sources") == 1, "READY=1 before the reload ended");
+    kill(pid, SIGTERM);
+    cr_assert(recv_within(fd, msg, sizeof msg) && strcmp(msg, "STOPPING=1") == 0, "no STOPPING=1");
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "collect exit status %d", status);
+    close(fd);
 }
