@@ -267,7 +267,7 @@ static int reload_load(collect *c, sr_config **cfg, sr_plugins **pl)
         log_errors(c, &errs);
         why = errs.n ? "errors in the config" : sr_strerror(rc);
         collect_log(c, LOG_ERROR,
-                    "reload refused: %s %s; still running with the previous one (%zu source%s)",
+                    "reload refused: %s %s; still running with the previous config (%zu source%s)",
                     why, path, c->cfg->n_adapters, c->cfg->n_adapters == 1 ? "" : "s");
         sr_cfg_errors_fini(&errs);
         return rc;
