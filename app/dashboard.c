@@ -12,6 +12,14 @@
  * loop turn at most, only when something is dirty; the render ends in one
  * doupdate().
  *
+ * Roles: the process that holds the cache's collector lock (lock.h) runs
+ * the collector; any other is a viewer, which never polls a source and
+ * learns of new data only from data_version. A viewer tries the lock on
+ * every refresh tick (one non-blocking fcntl) and, once it gets it (the
+ * collector has exited or died), starts the collector itself. The store
+ * handle is the same writable one in both roles: the screen borrows it for
+ * its whole life, and a viewer simply issues no writes through it.
+ *
  * Nothing is written to stdout or stderr while curses owns the terminal;
  * a crash signal restores the terminal before the process dies.
  */
@@ -130,7 +138,8 @@ typedef struct {
     const sr_tui_layout *lay;
     sr_store *st;
     sr_screen *scr;
-    sr_collector *col;
+    const sr_dashboard_opts *o;
+    sr_collector *col; /* NULL while a viewer */
     uv_poll_t input;
     uv_signal_t winch, sigint, sigterm;
     uv_timer_t refresh;
@@ -155,7 +164,7 @@ static void update_sources(dash *d)
     sr_source_list l;
     if (sr_sources_read(d->st, d->lay->sources, d->lay->n_sources, sr_now_ms(), &l) != 0)
         return;
-    sr_screen_set_source_list(d->scr, &l, "collector");
+    sr_screen_set_source_list(d->scr, &l, d->col ? "collector" : "viewer");
     sr_source_list_fini(&l);
 }
 
@@ -202,7 +211,10 @@ static void quit(dash *d)
     d->quitting = true;
     uv_poll_stop(&d->input);
     uv_timer_stop(&d->refresh);
-    sr_collector_stop(d->col, close_all, d);
+    if (d->col)
+        sr_collector_stop(d->col, close_all, d);
+    else
+        close_all(d);
 }
 
 static void on_input(uv_poll_t *h, int status, int events)
@@ -249,9 +261,35 @@ static void place_at_latest(dash *d)
     sr_screen_set_shift(d->scr, sr_now_ms() - (newest + 1));
 }
 
+static void on_report(void *ctx, const sr_poll_report *r);
+
+/* Becomes the collector when the lock is free: polls every source into the
+ * store from now on. A no-op while another process holds the lock. */
+static void try_collect(dash *d)
+{
+    if (d->col || d->quitting || (d->o->lock && sr_lock_try(d->o->lock, NULL) != 0))
+        return;
+    const sr_config *cfg = d->cfg;
+    sr_collector_create(d->loop, &cfg->metrics, d->st, &d->col);
+    sr_collector_on_report(d->col, on_report, d);
+    for (size_t i = 0; i < cfg->n_adapters; i++) {
+        const sr_cfg_adapter *a = &cfg->adapters[i];
+        const sr_adapter *ad = sr_plugins_adapter(d->o->adapters, i);
+        if (!ad)
+            continue;
+        sr_ad_option *v = xcalloc(a->n_opts + 1, sizeof *v);
+        sr_ad_options opts;
+        sr_cfg_adapter_options(cfg, a, v, &opts);
+        sr_collector_add(d->col, ad, &opts, a->interval_ms, a->timeout_ms);
+        free(v);
+    }
+    sr_collector_start(d->col);
+}
+
 static void on_refresh(uv_timer_t *t)
 {
     dash *d = t->data;
+    try_collect(d);
     int64_t v;
     if (sr_store_data_version(d->st, &v) == 0 && v != d->data_version) {
         d->data_version = v;
@@ -288,7 +326,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     uv_loop_t loop;
     sr_collector_size_pool(cfg->n_adapters);
     uv_loop_init(&loop);
-    dash d = {.loop = &loop, .cfg = cfg, .lay = sr_layout_get(ld), .st = st};
+    dash d = {.loop = &loop, .cfg = cfg, .lay = sr_layout_get(ld), .st = st, .o = o};
 
     /* before curses: ncurses then leaves SIGWINCH to us */
     uv_signal_init(&loop, &d.winch);
@@ -318,19 +356,6 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     signal(SIGBUS, crash_handler);
     signal(SIGFPE, crash_handler);
 
-    sr_collector_create(&loop, &cfg->metrics, st, &d.col);
-    sr_collector_on_report(d.col, on_report, &d);
-    for (size_t i = 0; i < cfg->n_adapters; i++) {
-        const sr_cfg_adapter *a = &cfg->adapters[i];
-        const sr_adapter *ad = sr_plugins_adapter(o->adapters, i);
-        if (!ad)
-            continue;
-        sr_ad_option *v = xcalloc(a->n_opts + 1, sizeof *v);
-        sr_ad_options opts;
-        sr_cfg_adapter_options(cfg, a, v, &opts);
-        sr_collector_add(d.col, ad, &opts, a->interval_ms, a->timeout_ms);
-        free(v);
-    }
 
     uv_poll_init(&loop, &d.input, STDIN_FILENO);
     d.input.data = &d;
@@ -347,7 +372,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     d.idle.data = &d;
     sr_store_data_version(st, &d.data_version);
 
-    sr_collector_start(d.col);
+    try_collect(&d);
     want_render(&d);
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(&loop);

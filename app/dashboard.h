@@ -12,6 +12,7 @@
 #include "../metrics/store.h"
 #include "../tui/screen.h"
 #include "config.h"
+#include "lock.h"
 #include "plugin.h"
 
 typedef struct sr_layout_data sr_layout_data;
@@ -31,6 +32,7 @@ typedef struct {
     sr_ms at_ms;                /* the window ends here at start (--at); 0 = now, live */
     bool at_latest;             /* --at latest: at the newest sample, once there is one */
     const sr_plugins *adapters; /* the type of every source (borrowed) */
+    sr_lock *lock;              /* the cache's collector lock, not yet taken (borrowed) */
 } sr_dashboard_opts;
 
 /*
@@ -42,8 +44,11 @@ int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme 
                        size_t errlen);
 
 /*
- * Runs the dashboard until the user quits (q) or SIGINT/SIGTERM: polls the
- * configured sources into st and shows cfg's pages. Returns 0, or an error
+ * Runs the dashboard until the user quits (q) or SIGINT/SIGTERM and shows
+ * cfg's pages. When it gets o->lock it is the collector and polls the
+ * configured sources into st; otherwise it is a viewer that only reads st,
+ * tries the lock again on every refresh and becomes the collector when it
+ * gets it (the collector has gone). Returns 0, or an error
  * with a message in err (no terminal, the terminal cannot be set up).
  */
 int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts *o, char *err,

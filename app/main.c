@@ -32,6 +32,7 @@
 #include "config.h"
 #include "dashboard.h"
 #include "ingest.h"
+#include "lock.h"
 #include "loop.h"
 #include "plugin.h"
 #include "xalloc.h"
@@ -281,6 +282,37 @@ static const opt_spec collect_opts[] = {
     {NULL, NULL, NULL},
 };
 
+/* Opens cfg's collector lock; exits 1 when it cannot be created. */
+static sr_lock *open_lock(const sr_config *cfg)
+{
+    sr_lock *l;
+    if (sr_lock_create(cfg->cache, &l) != 0) {
+        fprintf(stderr, "sitrep: cannot open the lock file %s.lock: %s\n", cfg->cache,
+                strerror(errno));
+        exit(SR_EXIT_FAIL);
+    }
+    return l;
+}
+
+/* Takes cfg's collector lock for the life of the process; exits 1, naming
+ * the holder, when another process collects into the same cache. */
+static sr_lock *collector_lock(const sr_config *cfg)
+{
+    sr_lock *l = open_lock(cfg);
+    long pid;
+    int rc = sr_lock_try(l, &pid);
+    if (rc == 0)
+        return l;
+    if (rc == SR_EBUSY && pid)
+        fprintf(stderr, "sitrep: another sitrep (pid %ld) is already collecting into %s\n", pid,
+                cfg->cache);
+    else if (rc == SR_EBUSY)
+        fprintf(stderr, "sitrep: another sitrep is already collecting into %s\n", cfg->cache);
+    else
+        fprintf(stderr, "sitrep: cannot lock %s: %s\n", sr_lock_path(l), sr_strerror(rc));
+    exit(SR_EXIT_FAIL);
+}
+
 static int cmd_collect(int argc, char **argv)
 {
     const command *self = find_command("collect");
@@ -289,11 +321,13 @@ static int cmd_collect(int argc, char **argv)
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
     sr_store *st = open_cache(cfg, 0);
+    sr_lock *lock = collector_lock(cfg); /* exits when another sitrep collects */
     sr_collect_opts o = {.log_path = opt(self, &p, "--log"),
                          .once = opt(self, &p, "--once") != NULL};
     int failed = 0;
     int rc = sr_collect_run(cfg, pl, st, &o, &failed); /* consumes cfg and pl */
     sr_store_close(st);
+    sr_lock_destroy(lock);
     return rc || failed ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
 
@@ -1075,12 +1109,14 @@ static int cmd_dashboard(int argc, char **argv)
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
     sr_store *st = open_cache(cfg, 0);
+    sr_lock *lock = open_lock(cfg);
     const char *name = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
     sr_theme *theme = NULL;
     char err[2048] = "";
     /* "default" is also built in: without its file the built-in palette serves */
     if (sr_dashboard_theme(cfg, name, &theme, err, sizeof err) && strcmp(name, "default") != 0) {
         fprintf(stderr, "%s\n", err);
+        sr_lock_destroy(lock);
         sr_store_close(st);
         sr_plugins_destroy(pl);
         sr_config_destroy(cfg);
@@ -1094,12 +1130,14 @@ static int cmd_dashboard(int argc, char **argv)
                            .theme = theme,
                            .at_ms = latest ? 0 : at_opt(self, &p, cfg, st, 0),
                            .at_latest = latest,
-                           .adapters = pl};
+                           .adapters = pl,
+                           .lock = lock};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
         fprintf(stderr, "sitrep: %s\n", err[0] ? err : sr_strerror(rc));
     sr_screen_theme_destroy(theme);
     sr_store_close(st);
+    sr_lock_destroy(lock);
     sr_plugins_destroy(pl);
     sr_config_destroy(cfg);
     return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
@@ -1114,10 +1152,11 @@ static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
 
 static const command commands[] = {
     {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME] [--at TIME]",
-     "the dashboard, collecting in the same process (what plain 'sitrep' runs)", dashboard_opts},
+     "the dashboard, collecting in the same process unless another sitrep collects into the "
+     "cache (then a viewer); what plain 'sitrep' runs", dashboard_opts},
     {"collect", cmd_collect, "[--config FILE] [--once] [--log FILE]",
      "poll every configured source and write the cache (headless; Ctrl-C or SIGTERM "
-     "stops, SIGHUP reloads the config)",
+     "stops, SIGHUP reloads the config; refused while another sitrep collects into the cache)",
      collect_opts},
     {"ingest", cmd_ingest, "[--config FILE] FILE.csv...",
      "bulk-load samples (header metric,entity,ts,value[,key]); prints "

@@ -1,0 +1,178 @@
+/*
+ * End-to-end tests of one collector, many viewers: `sitrep collect` and two
+ * dashboards (each in its own tmux) on one cache. The dashboards are
+ * viewers, a second collect is refused naming the collector's pid, and
+ * when the collector is killed one dashboard takes over and the cache keeps
+ * growing. Every wait polls with a deadline.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../../metrics/common.h"
+#include "../../metrics/store.h"
+#include "../helpers.h"
+#include "tmux.h"
+
+static char dir[256];
+static char cfg[512];
+static char db[512];
+static tmux_t A, B;
+static pid_t collector;
+
+/* The default config polling every second, a one-day backfill, the cache
+ * in the test's dir. */
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
+    snprintf(db, sizeof db, "%s/sim.db", dir);
+    char cmd[1600];
+    snprintf(cmd, sizeof cmd,
+             "sed -e 's/^;backfill = 14d/backfill = 1d/' -e 's|^;cache = .*|cache = %s|' "
+             "-e 's/^interval = 5s/interval = 1s/' config.ini > %s",
+             db, cfg);
+    cr_assert_eq(system(cmd), 0);
+    memset(&A, 0, sizeof A);
+    memset(&B, 0, sizeof B);
+    collector = 0;
+}
+
+static void teardown(void)
+{
+    if (collector > 0) {
+        kill(collector, SIGKILL);
+        waitpid(collector, NULL, 0);
+    }
+    if (A.sock[0])
+        tmux_stop(&A);
+    if (B.sock[0])
+        tmux_stop(&B);
+    th_rmtree(dir);
+}
+
+TestSuite(roles, .init = setup, .fini = teardown);
+
+static double elapsed_s(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void nap(void)
+{
+    struct timespec d = {0, 50 * 1000 * 1000};
+    nanosleep(&d, NULL);
+}
+
+/* The pid written into CACHE.lock, or 0. */
+static long lock_pid(void)
+{
+    char path[600], buf[32] = "";
+    snprintf(path, sizeof path, "%s.lock", db);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (!fgets(buf, sizeof buf, f))
+        buf[0] = 0;
+    fclose(f);
+    return strtol(buf, NULL, 10);
+}
+
+static void start_dashboard(tmux_t *t)
+{
+    const char *b = th_sitrep_bin();
+    char script[600], text[2400], cmd[700];
+    snprintf(script, sizeof script, "%s/dash-%p.sh", dir, (void *)t);
+    snprintf(text, sizeof text, "cd '%s'\n'%s%s%s' --config '%s'\nsleep 60\n", getenv("PWD"),
+             b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b, cfg);
+    th_write_file(script, text);
+    snprintf(cmd, sizeof cmd, "sh %s", script);
+    tmux_start(t, 160, 20, cmd);
+}
+
+static void wait_pane(tmux_t *t, const char *text, int seconds)
+{
+    cr_assert(tmux_wait_for(t, text, seconds), "never saw '%s'; the screen:\n%s", text,
+              t->capture);
+}
+
+Test(roles, one_collector_two_viewers_and_a_takeover)
+{
+    char out_file[600];
+    snprintf(out_file, sizeof out_file, "%s/collect.out", dir);
+    char *cargv[] = {"collect", "--config", cfg, NULL};
+    collector = th_spawn(cargv, out_file);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (lock_pid() != (long)collector) {
+        cr_assert(elapsed_s(&start) < 30, "the collector never took the lock");
+        nap();
+    }
+
+    start_dashboard(&A);
+    start_dashboard(&B);
+    wait_pane(&A, "sources · viewer", 30);
+    wait_pane(&B, "sources · viewer", 30);
+
+    char *out, *err;
+    cr_assert_eq(th_run(NULL, cargv, &out, &err), 1, "a second collector is refused: %s%s", out,
+                 err);
+    char want[128];
+    snprintf(want, sizeof want, "(pid %ld) is already collecting", (long)collector);
+    cr_assert(strstr(err, want), "the refusal names the collector: %s", err);
+    free(out);
+    free(err);
+
+    kill(collector, SIGKILL);
+    cr_assert_eq(waitpid(collector, NULL, 0), collector);
+    collector = 0;
+
+    tmux_t *winner = NULL, *other = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (!winner) {
+        if (strstr(tmux_capture(&A), "sources · collector"))
+            winner = &A, other = &B;
+        else if (strstr(tmux_capture(&B), "sources · collector"))
+            winner = &B, other = &A;
+        cr_assert(winner || elapsed_s(&start) < 10, "no dashboard took over:\n%s\n%s", A.capture,
+                  B.capture);
+        if (!winner)
+            nap();
+    }
+    cr_assert(strstr(tmux_capture(other), "sources · viewer"), "exactly one collector:\n%s",
+              other->capture);
+
+    /* the new collector writes: the cache's data_version moves */
+    sr_store *st;
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, NULL, 0), 0);
+    int64_t v0, v;
+    cr_assert_eq(sr_store_data_version(st, &v0), 0);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        cr_assert_eq(sr_store_data_version(st, &v), 0);
+        if (v != v0)
+            break;
+        cr_assert(elapsed_s(&start) < 15, "the cache stopped growing after the takeover");
+        nap();
+    }
+    sr_store_close(st);
+    cr_assert(strstr(tmux_capture(other), "sources · viewer"), "%s", other->capture);
+}
+
+Test(roles, a_dashboard_alone_collects_and_refuses_collect)
+{
+    start_dashboard(&A);
+    wait_pane(&A, "sources · collector", 30);
+    char *out, *err;
+    char *argv[] = {"collect", "--once", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 1, "%s%s", out, err);
+    cr_assert(strstr(err, "is already collecting into"), "%s", err);
+    free(out);
+    free(err);
+}
