@@ -1329,6 +1329,11 @@ char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_
     return sr_tui_fit(text, max_cols, out, outlen);
 }
 
+void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len)
+{
+    sr_format_value(v, def, agg, false, buf, len);
+}
+
 int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,
                           int height, bool utf8, sr_ms now, FILE *out)
 {
