@@ -65,6 +65,8 @@ struct sitrep_vals {
     sr_ms retention_ms;
     char theme[SR_NAME_MAX];
     sr_ms refresh_ms;
+    sr_ms shift_ms;
+    char *reports; /* NULL: the default under $XDG_STATE_HOME */
 };
 
 /* What [page.NAME] holds while the file is read. */
@@ -135,6 +137,22 @@ static const struct opt sitrep_opts[] = {
       .max = (double)SR_MS_HOUR,
       .help = "how often the screen looks for new data (it redraws only what changed)"},
      AT(struct sitrep_vals, refresh_ms)},
+    {{.name = "shift",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = "8h",
+      .min = (double)SR_MS_MIN,
+      .max = (double)SR_MS_DAY,
+      .help = "the length of a shift: the handover report (key e, snapshot --format markdown) "
+              "covers the last one against the one before"},
+     AT(struct sitrep_vals, shift_ms)},
+    {{.name = "reports",
+      .type = SR_OPT_PATH,
+      .flags = SR_OPT_DERIVED,
+      .def = "$XDG_STATE_HOME/sitrep (~/.local/state/sitrep)",
+      .help = "the directory where key e writes handover-YYYYmmdd-HHMM.md; relative to this "
+              "file's directory"},
+     AT(struct sitrep_vals, reports)},
 };
 
 static const struct opt metric_opts[] = {
@@ -1021,6 +1039,7 @@ static void sect_free(struct sect *s)
     free(s->seen);
     if (s->kind->id == K_SITREP) {
         free(s->v.sitrep.cache);
+        free(s->v.sitrep.reports);
     } else if (s->kind->id == K_ADAPTER) {
         for (size_t i = 0; i < s->v.adapter.n_opts; i++) {
             free(s->v.adapter.opts[i].key);
@@ -1928,6 +1947,13 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
     snprintf(cfg->theme, sizeof cfg->theme, "%s", v->theme);
     cfg->refresh_ms = v->refresh_ms;
     cfg->retention_ms = v->retention_ms;
+    cfg->shift_ms = v->shift_ms;
+    cfg->reports = v->reports ? sr_cfg_path(cfg, v->reports)
+                              : xdg_file("XDG_STATE_HOME", ".local/state", "sitrep");
+    if (!cfg->reports)
+        cfg->reports = join_path(cfg->dir, ".");
+    if (!cfg->reports)
+        return SR_ENOMEM;
     if (!v->cache) {
         cfg->cache = xdg_file("XDG_STATE_HOME", ".local/state", "sitrep/cache.db");
         if (!cfg->cache)
@@ -2111,6 +2137,7 @@ void sr_config_destroy(sr_config *cfg)
     free(cfg->panels);
     free(cfg->metrics.v);
     free(cfg->cache);
+    free(cfg->reports);
     free(cfg->dir);
     free(cfg->path);
     free(cfg);

@@ -75,6 +75,8 @@ typedef struct sr_config {
     size_t n_pages;
     char theme[SR_NAME_MAX]; /* [sitrep] theme, default "default" */
     sr_ms refresh_ms;        /* [sitrep] refresh, default 1s */
+    sr_ms shift_ms;          /* [sitrep] shift, default 8h */
+    char *reports;           /* [sitrep] reports: where key e writes, absolute; owned */
 } sr_config;
 
 /* One problem found in a config file. */

@@ -37,6 +37,7 @@
 
 #include "../tui/screen.h"
 #include "loop.h"
+#include "report.h"
 #include "xalloc.h"
 
 struct sr_layout_data {
@@ -217,6 +218,24 @@ static void quit(dash *d)
         close_all(d);
 }
 
+/* How long "report written to PATH" stays in the hint line. */
+#define REPORT_MESSAGE_MS (5 * SR_MS_SEC)
+
+/* Key e: the Markdown shift report, at the screen's window end, to a file
+ * in [sitrep] reports; the outcome goes to the hint line (never stdout). */
+static void write_report(dash *d)
+{
+    char path[4200], err[512], msg[4800];
+    sr_ms now = sr_now_ms();
+    int rc = sr_report_save(d->cfg, d->st, sr_screen_window_end(d->scr, now), path, sizeof path,
+                            err, sizeof err);
+    if (rc)
+        snprintf(msg, sizeof msg, " report not written: %s", err);
+    else
+        snprintf(msg, sizeof msg, " report written to %s", path);
+    sr_screen_set_message(d->scr, msg, now + REPORT_MESSAGE_MS);
+}
+
 static void on_input(uv_poll_t *h, int status, int events)
 {
     (void)events;
@@ -225,10 +244,13 @@ static void on_input(uv_poll_t *h, int status, int events)
         quit(d);
         return;
     }
-    if (sr_screen_input(d->scr) == SR_KEY_QUIT) {
+    sr_key_result r = sr_screen_input(d->scr);
+    if (r == SR_KEY_QUIT) {
         quit(d);
         return;
     }
+    if (r == SR_KEY_REPORT)
+        write_report(d);
     want_render(d);
 }
 

@@ -35,6 +35,7 @@
 #include "lock.h"
 #include "loop.h"
 #include "plugin.h"
+#include "report.h"
 #include "xalloc.h"
 
 #ifndef SITREP_VERSION
@@ -255,16 +256,6 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
         exit(SR_EXIT_FAIL);
     }
     return st;
-}
-
-static void format_value(double v, char *buf, size_t len)
-{
-    if (isnan(v))
-        snprintf(buf, len, "%s", "");
-    else if (v == floor(v) && fabs(v) < 1e15)
-        snprintf(buf, len, "%.0f", v);
-    else
-        snprintf(buf, len, "%.10g", v);
 }
 
 /* ---- collect ---- */
@@ -565,7 +556,7 @@ static int cmd_query(int argc, char **argv)
         printf("entity,agg,value,n\n");
         for (size_t i = 0; i < n; i++) {
             char v[64];
-            format_value(rows[i].r.value, v, sizeof v);
+            sr_report_number(rows[i].r.value, v, sizeof v);
             const char *e = rows[i].entity;
             /* entity paths may hold commas or quotes: quote as RFC 4180 */
             if (strpbrk(e, ",\"\r\n")) {
@@ -608,7 +599,7 @@ static int cmd_query(int argc, char **argv)
         printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
         for (size_t i = 0; i < n; i++) {
             char v[64];
-            format_value(rows[i].r.value, v, sizeof v);
+            sr_report_number(rows[i].r.value, v, sizeof v);
             printf("%-40s %-8s %14s %10lld%s\n", *rows[i].entity ? rows[i].entity : "(all)",
                    aggname, *v ? v : "-", (long long)rows[i].r.n,
                    rows[i].r.exact ? "" : "  (from rollups, within 0.5%)");
@@ -655,11 +646,15 @@ static sr_ms at_opt(const command *c, const parsed *p, const sr_config *cfg, sr_
 
 static const opt_spec snapshot_opts[] = {
     {"--config", "FILE", "the configuration"},
-    {"--format", "FMT", "text (the screen as plain text), json or csv"},
+    {"--format", "FMT",
+     "text (the screen as plain text), json, csv, or markdown (the shift handover report)"},
     {"--width", "COLS", "text: the screen's width (default 160)"},
     {"--height", "ROWS", "text: the screen's height (default 48)"},
     {"--page", "NAME", "text: the page to render (default the first)"},
     {"--at", "TIME", "the windows end at TIME instead of now (ISO-8601, epoch seconds, latest)"},
+    {"--shift", "DUR",
+     "json, csv, markdown: every panel over the last shift of DUR, against the shift before "
+     "(markdown's default: [sitrep] shift; json and csv: each panel's own window)"},
     {NULL, NULL, NULL},
 };
 
@@ -701,15 +696,6 @@ static int snapshot_text(const command *self, const parsed *p)
     return rc == SR_ENOENT ? SR_EXIT_USAGE : rc ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
 
-typedef struct {
-    const sr_cfg_panel *panel;
-    const sr_metric_def *def;
-    sr_compare c;
-    sr_status status;
-    double change_pct; /* against the previous window; NAN when none */
-    char agg[32], window[32];
-} panel_value;
-
 static int cmd_snapshot(int argc, char **argv)
 {
     const command *self = find_command("snapshot");
@@ -717,105 +703,34 @@ static int cmd_snapshot(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 0);
     const char *fmt = opt(self, &p, "--format");
     if (!fmt)
-        die_usage(self, "--format is required: text, json or csv");
+        die_usage(self, "--format is required: text, json, csv or markdown");
     if (strcmp(fmt, "text") == 0)
         return snapshot_text(self, &p);
-    if (strcmp(fmt, "json") && strcmp(fmt, "csv"))
-        die_usage(self, "--format: expected text, json or csv, got '%s'", fmt);
+    sr_report_format f;
+    if (sr_report_format_parse(fmt, &f) != 0)
+        die_usage(self, "--format: expected text, json, csv or markdown, got '%s'", fmt);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_ms shift = f == SR_REPORT_MARKDOWN ? cfg->shift_ms : 0;
+    const char *sh = opt(self, &p, "--shift");
+    if (sh && (sr_parse_duration(sh, &shift) || shift < SR_MS_MIN || shift > SR_MS_DAY))
+        die_usage(self, "--shift: expected a duration from 1m to 24h such as 8h, got '%s'", sh);
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
-    sr_ms now = at_opt(self, &p, cfg, st, sr_now_ms());
-    panel_value *pv = xcalloc(cfg->n_panels + 1, sizeof *pv);
-    for (size_t i = 0; i < cfg->n_panels; i++) {
-        const sr_cfg_panel *pn = &cfg->panels[i];
-        panel_value *v = &pv[i];
-        v->panel = pn;
-        v->def = sr_catalog_find(&cfg->metrics, pn->metric);
-        sr_query q = {.metric = pn->metric,
-                      .entity = pn->entity,
-                      .agg = pn->agg,
-                      .from_ms = now - pn->window_ms,
-                      .to_ms = now};
-        int rc = sr_query_compare(st, &cfg->metrics, &q, &v->c);
-        if (rc == SR_ENOENT) {
-            v->c.now.value = v->c.prev.value = v->c.week_ago.value = NAN;
-        } else if (rc) {
-            fprintf(stderr, "sitrep snapshot: panel %s: %s\n", pn->name, sr_strerror(rc));
-            free(pv);
-            sr_store_close(st);
-            sr_config_destroy(cfg);
-            return SR_EXIT_FAIL;
-        }
-        v->status = v->def ? sr_kpi_status_for(v->def, pn->agg, v->c.now.value) : SR_STATUS_NONE;
-        v->change_pct = (isnan(v->c.prev.value) || v->c.prev.value == 0 || isnan(v->c.now.value))
-                            ? NAN
-                            : 100.0 * (v->c.now.value - v->c.prev.value) / fabs(v->c.prev.value);
-        sr_agg a = pn->agg;
-        if (a.kind == SR_AGG_VALUE && v->def && v->def->kind != SR_KIND_RATIO)
-            a = v->def->agg;
-        sr_agg_format(a, v->agg, sizeof v->agg);
-        sr_format_duration(pn->window_ms, v->window, sizeof v->window);
-    }
-    char asof[40];
-    sr_format_time_utc(now, asof, sizeof asof);
-    if (strcmp(fmt, "csv") == 0) {
-        printf("panel,title,metric,entity,agg,window,value,unit,status,n,previous,change_pct,"
-               "week_ago,as_of\n");
-        for (size_t i = 0; i < cfg->n_panels; i++) {
-            const panel_value *v = &pv[i];
-            char val[64], prev[64], chg[64], wk[64];
-            format_value(v->c.now.value, val, sizeof val);
-            format_value(v->c.prev.value, prev, sizeof prev);
-            format_value(v->c.week_ago.value, wk, sizeof wk);
-            if (isnan(v->change_pct))
-                chg[0] = 0;
-            else
-                snprintf(chg, sizeof chg, "%.1f", v->change_pct);
-            printf("%s,\"", v->panel->name);
-            for (const char *c = v->panel->title; *c; c++) {
-                if (*c == '"')
-                    putchar('"');
-                putchar(*c);
-            }
-            printf("\",%s,%s,%s,%s,%s,%s,%s,%lld,%s,%s,%s,%s\n", v->panel->metric, v->panel->entity,
-                   v->agg, v->window, val, v->def ? v->def->unit : "", sr_status_name(v->status),
-                   (long long)v->c.now.n, prev, chg, wk, asof);
-        }
+    sr_ms now = sr_now_ms();
+    sr_ms at = at_opt(self, &p, cfg, st, now);
+    sr_report *r;
+    char err[512];
+    int rc = sr_report_build(cfg, st, at, shift, now, &r, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "sitrep snapshot: %s\n", err);
     } else {
-        json_t *root = json_object(), *arr = json_array();
-        json_object_set_new(root, "title", json_string(cfg->title));
-        json_object_set_new(root, "as_of", json_string(asof));
-        for (size_t i = 0; i < cfg->n_panels; i++) {
-            const panel_value *v = &pv[i];
-            json_t *o = json_object();
-#define NUM(x) (isnan(x) ? json_null() : json_real(x))
-            json_object_set_new(o, "panel", json_string(v->panel->name));
-            json_object_set_new(o, "title", json_string(v->panel->title));
-            json_object_set_new(o, "metric", json_string(v->panel->metric));
-            json_object_set_new(o, "entity", json_string(v->panel->entity));
-            json_object_set_new(o, "agg", json_string(v->agg));
-            json_object_set_new(o, "window", json_string(v->window));
-            json_object_set_new(o, "value", NUM(v->c.now.value));
-            json_object_set_new(o, "unit", json_string(v->def ? v->def->unit : ""));
-            json_object_set_new(o, "status", json_string(sr_status_name(v->status)));
-            json_object_set_new(o, "n", json_integer(v->c.now.n));
-            json_object_set_new(o, "previous", NUM(v->c.prev.value));
-            json_object_set_new(o, "change_pct", NUM(v->change_pct));
-            json_object_set_new(o, "week_ago", NUM(v->c.week_ago.value));
-            if (v->def && !isnan(v->def->target))
-                json_object_set_new(o, "target", json_real(v->def->target));
-#undef NUM
-            json_array_append_new(arr, o);
-        }
-        json_object_set_new(root, "panels", arr);
-        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        putchar('\n');
-        json_decref(root);
+        rc = sr_report_write(r, f, stdout);
+        if (rc)
+            fprintf(stderr, "sitrep snapshot: writing the report: %s\n", sr_strerror(rc));
+        sr_report_destroy(r);
     }
-    free(pv);
     sr_store_close(st);
     sr_config_destroy(cfg);
-    return SR_EXIT_OK;
+    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
 
 /* ---- check-config ---- */
@@ -1167,8 +1082,11 @@ static const command commands[] = {
      "[--format text|csv|json]",
      "aggregate a metric over a window, for scripts", query_opts},
     {"snapshot", cmd_snapshot,
-     "--format text|json|csv [--width COLS --height ROWS --page NAME] [--at TIME] [--config FILE]",
-     "one frame of the screen as text, or every panel's value as JSON or CSV", snapshot_opts},
+     "--format text|json|csv|markdown [--width COLS --height ROWS --page NAME] [--at TIME] "
+     "[--shift DUR] [--config FILE]",
+     "one frame of the screen as text; every panel's value as JSON or CSV; the shift report as "
+     "Markdown",
+     snapshot_opts},
     {"check-config", cmd_check_config, "[--config FILE]",
      "validate the configuration; every error as FILE:LINE: message", check_opts},
     {"sources", cmd_sources, "[--config FILE] [--format text|json]",

@@ -82,6 +82,8 @@ struct sr_screen {
     const char *late_ptrs[SR_LATE_MAX];
     size_t n_late;
     sr_ms now;
+    char msg[512]; /* shown in the hint line until msg_until_ms */
+    sr_ms msg_until_ms;
 
     view_kind view;
     bool view_dirty;      /* a key or new data changed what the view shows */
@@ -117,6 +119,7 @@ typedef enum {
     ACT_LIVE,
     ACT_REROOT,
     ACT_SOURCES,
+    ACT_REPORT,
     ACT_PAGE, /* keys 1-9 */
 } action;
 
@@ -148,6 +151,7 @@ static const struct binding {
     {{'0'}, ACT_LIVE, "0", "back to live, each panel's own window"},
     {{'r'}, ACT_REROOT, "r", "re-root the page at the drilled entity (r again: back)"},
     {{'s', 'S'}, ACT_SOURCES, "s", "the sources and their state (Enter: rejected rows)"},
+    {{'e', 'E'}, ACT_REPORT, "e", "write the shift handover report (Markdown) to a file"},
 };
 
 /* The help lists the bindings that carry a label (one line per group). */
@@ -481,7 +485,11 @@ static void draw_status(sr_screen *s)
     else if (s->view == VIEW_REJECTS)
         hint = g->utf8 ? " ? help  ↑↓ scroll  ⌫ Esc back to the sources  s close  q quit"
                        : " ? help  arrows scroll  Bksp Esc back to the sources  s close  q quit";
-    sr_tui_put(h, 0, 0, getmaxx(h), sr_role_attr(SR_ROLE_DIM), hint);
+    bool msg = s->msg[0] && s->now < s->msg_until_ms;
+    if (msg)
+        hint = s->msg;
+    sr_tui_put(h, 0, 0, getmaxx(h), msg ? sr_role_attr(SR_ROLE_ACCENT) : sr_role_attr(SR_ROLE_DIM),
+               hint);
     wnoutrefresh(h);
 }
 
@@ -880,13 +888,27 @@ void sr_screen_resize_to(sr_screen *s, int rows, int cols)
 sr_key_result sr_screen_input(sr_screen *s)
 {
     int key;
-    sr_key_result r = SR_KEY_NONE;
+    sr_key_result r = SR_KEY_NONE, k;
     while ((key = getch()) != ERR) {
-        r = sr_screen_key(s, key);
-        if (r == SR_KEY_QUIT)
-            return r;
+        k = sr_screen_key(s, key);
+        if (k == SR_KEY_QUIT)
+            return k;
+        if (k > r)
+            r = k;
     }
     return r;
+}
+
+void sr_screen_set_message(sr_screen *s, const char *text, sr_ms until_ms)
+{
+    sr_screen_text(text, -1, s->flags & SR_SCREEN_UTF8, s->msg, sizeof s->msg);
+    s->msg_until_ms = until_ms;
+    s->drawn_second = -1; /* the hint line is drawn with the status bar */
+}
+
+sr_ms sr_screen_window_end(const sr_screen *s, sr_ms now)
+{
+    return now - s->shift_ms;
 }
 
 void sr_screen_resize(sr_screen *s)
@@ -1035,6 +1057,7 @@ static void do_action(sr_screen *s, action a, int key)
     switch (a) {
     case ACT_QUIT:
     case ACT_HELP:
+    case ACT_REPORT:
         break;
     case ACT_PAGE: {
         int pg = key - '1';
@@ -1202,6 +1225,8 @@ sr_key_result sr_screen_key(sr_screen *s, int key)
             continue;
         if (bindings[b].act == ACT_QUIT)
             return SR_KEY_QUIT;
+        if (bindings[b].act == ACT_REPORT)
+            return SR_KEY_REPORT;
         if (bindings[b].act == ACT_HELP) {
             s->help = true;
             return SR_KEY_HANDLED;
@@ -1327,6 +1352,11 @@ char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_
 {
     sr_glyphs_select(utf8);
     return sr_tui_fit(text, max_cols, out, outlen);
+}
+
+void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len)
+{
+    sr_format_value(v, def, agg, false, buf, len);
 }
 
 int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,

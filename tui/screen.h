@@ -90,15 +90,24 @@ void sr_screen_destroy(sr_screen *s);
 /* Restores the terminal (endwin); safe from a fatal path and twice. */
 void sr_screen_restore_terminal(void);
 
-/* What a key did. */
-typedef enum { SR_KEY_NONE = 0, SR_KEY_HANDLED, SR_KEY_QUIT } sr_key_result;
+/* What a key did; the order is the precedence when several keys come at
+ * once. SR_KEY_REPORT: the user asked for the shift report (key e); the
+ * app writes it and tells the screen with sr_screen_set_message(). */
+typedef enum { SR_KEY_NONE = 0, SR_KEY_HANDLED, SR_KEY_REPORT, SR_KEY_QUIT } sr_key_result;
 
 /* Handles one key or mouse event (from wgetch). */
 sr_key_result sr_screen_key(sr_screen *s, int key);
 
 /* Reads every pending key from the terminal (non-blocking) and handles it;
- * SR_KEY_QUIT when one of them asked to quit. */
+ * SR_KEY_QUIT when one of them asked to quit, else SR_KEY_REPORT when one
+ * asked for the report. */
 sr_key_result sr_screen_input(sr_screen *s);
+
+/* Shows text (copied, made safe) in the hint line until until_ms. */
+void sr_screen_set_message(sr_screen *s, const char *text, sr_ms until_ms);
+
+/* Where the windows end at now: now, or earlier after [ ] or --at. */
+sr_ms sr_screen_window_end(const sr_screen *s, sr_ms now);
 
 /* The terminal changed size (after SIGWINCH): rows x cols, or 0 x 0 to
  * keep curses' own idea of the size. */
@@ -143,6 +152,10 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
  * ellipsis of the UTF-8 or ASCII glyph set. Returns out.
  */
 char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_t outlen);
+
+/* A value with its unit as a tile shows it ("13m42s", "4 812", "91%"; "-"
+ * for no data), for text outside curses (the handover report). */
+void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len);
 
 /* The key bindings, for `sitrep --help` and the help overlay. */
 typedef struct {

@@ -605,7 +605,7 @@ Test(config, unknown_key_names_the_nearest_valid_key)
                   "t.ini:3: unknown key 'taget' in [metric.response_p1], did you mean 'target'?");
     expect_errors("[sitrep]\ntimezone = UTC\ncolour = red\n",
                   "t.ini:3: unknown key 'colour' in [sitrep], expected one of cache, timezone, "
-                  "retention, title, theme, refresh");
+                  "retention, title, theme, refresh, shift, reports");
     expect_errors("[panel.p]\nmetric = m\nWindow = 1h\n[metric.m]\nkind = gauge\n",
                   "t.ini:3: unknown key 'Window' in [panel.p], did you mean 'window'?");
 }
@@ -957,7 +957,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 6 + 12 + 3 + 6 + 3);
+    cr_assert_eq(total, 8 + 12 + 3 + 6 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
@@ -1060,4 +1060,30 @@ Test(config, page_errors_name_their_line)
     cr_assert(strstr(all, "p.ini:11: columns"), "%s", all);
     cr_assert(strstr(all, "p.ini:12: ") && strstr(all, "panels"), "%s", all);
     sr_cfg_errors_fini(&errs);
+}
+
+/* [sitrep] shift and reports: the defaults, a relative reports directory
+ * resolved against the file's, and a shift out of range. */
+Test(config, shift_and_reports)
+{
+    sr_config *cfg = NULL;
+    sr_cfg_errors errs = {0};
+    setenv("XDG_STATE_HOME", "/var/tmp/st", 1);
+    cr_assert_eq(sr_config_parse("/etc/sitrep/s.ini", "[sitrep]\n", &cfg, &errs), 0);
+    cr_assert_eq(cfg->shift_ms, 8 * SR_MS_HOUR);
+    cr_assert_str_eq(cfg->reports, "/var/tmp/st/sitrep");
+    sr_config_destroy(cfg);
+    sr_cfg_errors_fini(&errs);
+    cr_assert_eq(
+        sr_config_parse("/etc/sitrep/s.ini", "[sitrep]\nshift = 12h\nreports = out\n", &cfg, &errs),
+        0);
+    cr_assert_eq(cfg->shift_ms, 12 * SR_MS_HOUR);
+    cr_assert_str_eq(cfg->reports, "/etc/sitrep/out");
+    sr_config_destroy(cfg);
+    sr_cfg_errors_fini(&errs);
+    int rc;
+    char *got = errors_of("[sitrep]\nshift = 2d\n", &rc);
+    cr_assert_eq(rc, SR_EINVAL);
+    cr_assert(strncmp(got, "t.ini:2: shift", 14) == 0, "%s", got);
+    free(got);
 }

@@ -3,10 +3,12 @@
  * socket): what a person sees at 160x48 and 80x24, drilling down two levels
  * and back, zoom and shift, help, resize, LANG=C, NO_COLOR, an entity whose
  * name holds escape sequences, quitting leaving the terminal sane, and the
- * sources view (s) with a source's rejected rows, at both sizes.
+ * sources view (s) with a source's rejected rows, at both sizes, and the
+ * shift report written by key e.
  * Every wait polls the pane for the expected text with a deadline.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,4 +349,42 @@ Test(e2e, sources_command_on_a_narrow_terminal)
     const char *s = tmux_capture(&T);
     cr_assert_null(strstr(s, "LAST ERROR"), "no room for the column:\n%s", s);
     cr_assert(strstr(s, "broken") && strstr(s, "failing"), "%s", s);
+}
+
+/* Key e writes the Markdown shift report under $XDG_STATE_HOME/sitrep and
+ * says where in the hint line; nothing of it reaches the terminal itself. */
+Test(e2e, e_writes_the_handover_report)
+{
+    char env[600], state[400];
+    snprintf(state, sizeof state, "%s/state", dir);
+    snprintf(env, sizeof env, "LANG=C.UTF-8 XDG_STATE_HOME=%s", state);
+    start(160, 48, env);
+    wait_for("Emergency response P1", 30);
+    wait_for("1/1 sources", 30);
+    tmux_keys(&T, "e");
+    wait_for("report written to", 30);
+    wait_for("/state/sitrep/handover-", 30);
+    char rdir[450];
+    snprintf(rdir, sizeof rdir, "%s/sitrep", state);
+    DIR *d = opendir(rdir);
+    cr_assert_not_null(d, "no %s", rdir);
+    char file[800] = "";
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strncmp(e->d_name, "handover-", 9) == 0 && strstr(e->d_name, ".md"))
+            snprintf(file, sizeof file, "%s/%s", rdir, e->d_name);
+    }
+    closedir(d);
+    cr_assert(file[0], "no handover-*.md in %s", rdir);
+    FILE *f = fopen(file, "r");
+    cr_assert_not_null(f);
+    char text[16384];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    cr_assert(strncmp(text, "# Shift handover: Demo Police\n", 30) == 0, "%s", text);
+    cr_assert(strstr(text, "| Emergency response P1 |"), "%s", text);
+    cr_assert(strstr(text, "## Alerts"), "%s", text);
+    cr_assert(tmux_wait_gone(&T, "report written to", 30), "the message stays:\n%s", T.capture);
+    tmux_keys(&T, "q");
+    wait_for("sitrep-exited rc=0", 30);
 }
