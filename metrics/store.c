@@ -1766,8 +1766,8 @@ static const char *col_text(sqlite3_stmt *q, int i)
     return t ? (const char *)t : "";
 }
 
-int sr_store_audit_list(sr_store *st, sr_ms since_ms,
-                        int (*cb)(void *ctx, const sr_audit_row *row), void *ctx)
+int sr_store_audit_list(sr_store *st, sr_ms since_ms, int (*cb)(void *ctx, const sr_audit_row *row),
+                        void *ctx)
 {
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db,

@@ -254,8 +254,8 @@ int sr_store_audit_add(sr_store *st, const sr_audit_row *row);
 
 /* Calls cb for every record with at >= since_ms, oldest first; a non-zero
  * return from cb stops the scan and is returned. */
-int sr_store_audit_list(sr_store *st, sr_ms since_ms,
-                        int (*cb)(void *ctx, const sr_audit_row *row), void *ctx);
+int sr_store_audit_list(sr_store *st, sr_ms since_ms, int (*cb)(void *ctx, const sr_audit_row *row),
+                        void *ctx);
 
 /* The SQLite library's version, for --version. */
 const char *sr_store_sqlite_version(void);

@@ -635,8 +635,12 @@ static int raw_exec(const char *sql, char *err, size_t len)
 Test(store, audit_appends_lists_and_refuses_changes)
 {
     sr_store *st = open_rw();
-    sr_audit_row a = {.at_ms = 1000, .user = "ann", .role = "analyst", .tty = "/dev/pts/3",
-                      .ssh = "10.0.0.1 5000 10.0.0.2 22", .action = "acknowledge",
+    sr_audit_row a = {.at_ms = 1000,
+                      .user = "ann",
+                      .role = "analyst",
+                      .tty = "/dev/pts/3",
+                      .ssh = "10.0.0.1 5000 10.0.0.2 22",
+                      .action = "acknowledge",
                       .detail = "alert 4: checked"};
     sr_audit_row b = {.at_ms = 2000, .user = "bob", .role = "default", .action = "view-personal"};
     cr_assert_eq(sr_store_audit_add(st, &a), 0);
