@@ -782,15 +782,18 @@ static int snapshot_text(const command *self, const parsed *p)
     bool utf8 = sr_locale_utf8();
     sr_config *cfg = load_config(opt(self, p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
+    sr_identity id;
+    sr_identity_init(&id);
     sr_layout_data *ld;
-    sr_layout_build(cfg, &ld);
+    sr_layout_build_role(cfg, sr_role_match(cfg, &id, NULL, 0), &ld);
     const char *page = opt(self, p, "--page");
     sr_ms now = at_opt(self, p, cfg, st, sr_now_ms());
     int rc = sr_screen_render_text(st, sr_layout_get(ld), page, w, h, utf8, now, stdout);
     if (rc == SR_ENOENT) {
         fprintf(stderr, "sitrep snapshot: no page '%s' in %s; pages:", page, cfg->path);
-        for (size_t i = 0; i < cfg->n_pages; i++)
-            fprintf(stderr, " %s", cfg->pages[i].name);
+        const sr_tui_layout *lay = sr_layout_get(ld);
+        for (size_t i = 0; i < lay->n_pages; i++)
+            fprintf(stderr, " %s", lay->pages[i].name);
         fprintf(stderr, "\n");
     } else if (rc) {
         fprintf(stderr, "sitrep snapshot: %s\n", sr_strerror(rc));

@@ -249,6 +249,18 @@ static void write_config(char *path, size_t len)
     th_write_file(path, text);
 }
 
+/* Creates the cache of cfg with one sample. */
+static void ingest_one(const char *cfg)
+{
+    char csv[512], *out, *err;
+    snprintf(csv, sizeof csv, "%s/s.csv", dir);
+    th_write_file(csv, "metric,entity,ts,value\nrt,force/a,1700000000,5\n");
+    char *argv[] = {"ingest", "--config", (char *)cfg, csv, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    free(out);
+    free(err);
+}
+
 Test(roles, whoami_prints_the_role_and_what_it_allows)
 {
     char cfg[512], *out, *err;
@@ -287,14 +299,9 @@ Test(roles, whoami_prints_the_role_and_what_it_allows)
 
 Test(roles, audit_lists_what_was_recorded)
 {
-    char cfg[512], csv[512], db[512], *out, *err;
+    char cfg[512], db[512], *out, *err;
     write_config(cfg, sizeof cfg);
-    snprintf(csv, sizeof csv, "%s/s.csv", dir);
-    th_write_file(csv, "metric,entity,ts,value\nrt,force/a,1700000000,5\n");
-    char *ingest[] = {"ingest", "--config", cfg, csv, NULL};
-    cr_assert_eq(th_run(NULL, ingest, &out, &err), 0, "%s", err);
-    free(out);
-    free(err);
+    ingest_one(cfg);
     /* rows as the dashboard will add them; the table's triggers only refuse changes */
     snprintf(db, sizeof db, "%s/cache.db", dir);
     sqlite3 *h;
@@ -337,6 +344,40 @@ Test(roles, audit_lists_what_was_recorded)
     char *bad[] = {"audit", "--config", cfg, "--since", "yesterday-ish", NULL};
     cr_assert_eq(th_run(NULL, bad, &out, &err), 2);
     cr_assert(strstr(err, "--since"), "%s", err);
+    free(out);
+    free(err);
+}
+
+Test(roles, the_screen_shows_only_the_roles_pages_and_panels)
+{
+    char cfg[512], *out, *err;
+    write_config(cfg, sizeof cfg);
+    ingest_one(cfg);
+
+    /* analyst: page main with panel a only; page other is not there */
+    setenv("SITREP_TEST_USER", "bob", 1);
+    setenv("SITREP_TEST_GROUPS", "analysts", 1);
+    char *snap[] = {"snapshot", "--config", cfg,        "--format", "text",
+                    "--width",  "80",       "--height", "10",       NULL};
+    cr_assert_eq(th_run(NULL, snap, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "› main"), "%s", out);
+    cr_assert_eq(strstr(strstr(out, "┌ rt") + 1, "┌ rt"), NULL, "one panel only:\n%s", out);
+    free(out);
+    free(err);
+    char *other[] = {"snapshot", "--config", cfg, "--format", "text", "--page", "other", NULL};
+    cr_assert_eq(th_run(NULL, other, &out, &err), 2, "%s", err);
+    cr_assert(strstr(err, "no page 'other'") && strstr(err, "pages: main\n"), "%s", err);
+    free(out);
+    free(err);
+
+    /* chief: every page and panel */
+    setenv("SITREP_TEST_USER", "ann", 1);
+    unsetenv("SITREP_TEST_GROUPS");
+    cr_assert_eq(th_run(NULL, snap, &out, &err), 0, "%s", err);
+    cr_assert_not_null(strstr(strstr(out, "┌ rt") + 1, "┌ rt"), "two panels:\n%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(th_run(NULL, other, &out, &err), 0, "%s", err);
     free(out);
     free(err);
 }
