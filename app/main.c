@@ -1267,7 +1267,6 @@ static const opt_spec audit_opts[] = {
 };
 
 struct audit_out {
-    const sr_config *cfg;
     json_t *arr; /* NULL: text */
 };
 
@@ -1322,7 +1321,7 @@ static int cmd_audit(int argc, char **argv)
         return SR_EXIT_USAGE;
     }
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
-    struct audit_out o = {cfg, strcmp(fmt, "json") == 0 ? json_array() : NULL};
+    struct audit_out o = {strcmp(fmt, "json") == 0 ? json_array() : NULL};
     if (!o.arr)
         printf("%-20s  %-16s %-12s %-12s %-22s %-14s %s\n", "AT (UTC)", "USER", "ROLE", "TTY",
                "SSH", "ACTION", "DETAIL");

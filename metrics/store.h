@@ -246,8 +246,8 @@ typedef struct {
     const char *detail; /* what was seen or acknowledged (NULL: "") */
 } sr_audit_row;
 
-/* Appends one record (not inside a batch: it is its own transaction unless
- * a batch is open). SR_EINVAL on a read-only store or without user, role or
+/* Appends one record: in the open batch, if any, else in a transaction of
+ * its own. SR_EINVAL on a read-only store or without user, role or
  * action. Nothing in sitrep updates or deletes audit rows; the schema's
  * triggers refuse it from any client, retention included. */
 int sr_store_audit_add(sr_store *st, const sr_audit_row *row);
