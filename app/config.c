@@ -67,6 +67,21 @@ struct sitrep_vals {
     sr_ms refresh_ms;
     sr_ms shift_ms;
     char *reports; /* NULL: the default under $XDG_STATE_HOME */
+    char levels[512];   /* level names, separated by commas or blanks */
+    char personal[512]; /* level names */
+    double min_cell;
+};
+
+/* What [role.NAME] holds while the file is read. */
+struct role_vals {
+    char users[512];
+    char groups[512];
+    char pages[512];
+    char panels[512];
+    char drill[SR_NAME_MAX];
+    char acknowledge[4];
+    char personal[4];
+    char wall[4];
 };
 
 /* What [page.NAME] holds while the file is read. */
@@ -153,7 +168,28 @@ static const struct opt sitrep_opts[] = {
       .help = "the directory where key e writes handover-YYYYmmdd-HHMM.md; relative to this "
               "file's directory"},
      AT(struct sitrep_vals, reports)},
+    {{.name = "levels",
+      .type = SR_OPT_TEXT,
+      .def = "",
+      .help = "names of the entity levels, top first, separated by commas (force, region, "
+              "district, unit, officer), for [role.*] drill and personal"},
+     AT(struct sitrep_vals, levels)},
+    {{.name = "personal",
+      .type = SR_OPT_TEXT,
+      .def = "",
+      .help = "the levels whose entities are people (such as officer), by name from levels"},
+     AT(struct sitrep_vals, personal)},
+    {{.name = "min_cell",
+      .type = SR_OPT_NUMBER,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = "5",
+      .min = 1,
+      .max = 1000,
+      .help = "counts below this are shown as <N; no percentile over fewer than 10 observations"},
+     AT(struct sitrep_vals, min_cell)},
 };
+
+static const char *const yes_no[] = {"yes", "no", NULL};
 
 static const struct opt metric_opts[] = {
     {{.name = "kind",
@@ -308,7 +344,55 @@ static const struct opt page_opts[] = {
      AT(struct page_vals, columns)},
 };
 
-enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_PANEL, K_PAGE };
+static const struct opt role_opts[] = {
+    {{.name = "users",
+      .type = SR_OPT_TEXT,
+      .def = "",
+      .help = "Unix user names this role is for, separated by commas"},
+     AT(struct role_vals, users)},
+    {{.name = "groups",
+      .type = SR_OPT_TEXT,
+      .def = "",
+      .help = "Unix groups whose members get this role (a user listed by name wins)"},
+     AT(struct role_vals, groups)},
+    {{.name = "pages",
+      .type = SR_OPT_TEXT,
+      .def = "*",
+      .help = "the pages the role may see, by NAME, separated by commas; * for every page"},
+     AT(struct role_vals, pages)},
+    {{.name = "panels",
+      .type = SR_OPT_TEXT,
+      .def = "*",
+      .help = "the panels the role may see, by NAME; * for every panel"},
+     AT(struct role_vals, panels)},
+    {{.name = "drill",
+      .type = SR_OPT_TEXT,
+      .flags = SR_OPT_DERIVED,
+      .def = "the level above the first personal level; * when none is personal",
+      .help = "the deepest entity level the role may open: a name from [sitrep] levels, a "
+              "number (1 = top level, 0 = the whole tree only), or *"},
+     AT(struct role_vals, drill)},
+    {{.name = "acknowledge",
+      .type = SR_OPT_WORD,
+      .def = "no",
+      .choices = yes_no,
+      .help = "whether the role may acknowledge alerts"},
+     AT(struct role_vals, acknowledge)},
+    {{.name = "personal",
+      .type = SR_OPT_WORD,
+      .def = "no",
+      .choices = yes_no,
+      .help = "whether the role may see personal-level data (each view is audited)"},
+     AT(struct role_vals, personal)},
+    {{.name = "wall",
+      .type = SR_OPT_WORD,
+      .def = "no",
+      .choices = yes_no,
+      .help = "whether the role may run wall mode"},
+     AT(struct role_vals, wall)},
+};
+
+enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_PANEL, K_PAGE, K_ROLE };
 
 struct kind {
     sr_cfg_section_spec pub; /* first: sr_cfg_option_at() maps pub back to its kind */
@@ -354,6 +438,14 @@ static const struct kind kinds[] = {
       .n_options = COUNT(page_opts)},
      K_PAGE,
      page_opts},
+    {{.kind = "role",
+      .header = "[role.NAME]",
+      .named = 1,
+      .help = "what the Unix users and groups it lists may see and do; others get the role "
+              "default (every page and panel, no personal data, no acknowledging)",
+      .n_options = COUNT(role_opts)},
+     K_ROLE,
+     role_opts},
 };
 
 size_t sr_cfg_section_count(void)
@@ -935,6 +1027,7 @@ struct sect {
         sr_cfg_adapter adapter;
         sr_cfg_panel panel;
         struct page_vals page;
+        struct role_vals role;
     } v;
     struct seen *seen;
     size_t n_seen;
@@ -1092,6 +1185,8 @@ static struct sect *sect_new(struct parser *p, const struct kind *k, const char 
         snprintf(s->v.page.name, sizeof s->v.page.name, "%s", name);
         snprintf(s->v.page.title, sizeof s->v.page.title, "%s", name);
         s->v.page.line = p->lineno;
+        break;
+    case K_ROLE:
         break;
     }
     apply_defaults(k, &s->v);
@@ -1642,10 +1737,14 @@ static void finish_adapter(struct parser *p, struct sect *s)
     }
 }
 
+static void check_levels(struct parser *p, const struct sect *s);
+
 static void finish_section(struct parser *p, struct sect *s)
 {
     switch (s->kind->id) {
     case K_SITREP:
+        if (!s->duplicate)
+            check_levels(p, s);
         return;
     case K_METRIC:
         finish_metric(p, s);
@@ -1657,6 +1756,14 @@ static void finish_section(struct parser *p, struct sect *s)
     case K_PAGE:
         if (!s->duplicate)
             check_required(p, s, SR_OPT_REQUIRED, "");
+        return;
+    case K_ROLE:
+        if (!s->duplicate && strcmp(s->name, "default") != 0 && !s->v.role.users[0] &&
+            !s->v.role.groups[0])
+            sink_add(&p->err, s->line,
+                     "[role.%s] matches nobody, expected users or groups (Unix names separated "
+                     "by commas)",
+                     s->name);
         return;
     }
 }
@@ -1818,6 +1925,354 @@ static void check_page(struct parser *p, const struct sect *s)
                  "panels: the list is empty, expected panel names separated by commas");
 }
 
+/* ---- roles ---- */
+
+/* The level names of [sitrep] levels (defaults when the file has no
+ * [sitrep]); returns how many, at most SR_CFG_MAX_LEVELS + 1 (one more than
+ * allowed, so that the caller can tell too many). */
+struct names {
+    char v[SR_CFG_MAX_LEVELS + 1][SR_NAME_MAX + 8];
+    size_t n;
+};
+
+static bool names_add(void *ctx, const char *name)
+{
+    struct names *ns = ctx;
+    if (ns->n > SR_CFG_MAX_LEVELS)
+        return false;
+    snprintf(ns->v[ns->n++], sizeof ns->v[0], "%s", name);
+    return true;
+}
+
+static void levels_of(const struct sect *sitrep, struct names *out)
+{
+    out->n = 0;
+    if (sitrep)
+        each_listed(sitrep->v.sitrep.levels, names_add, out);
+}
+
+/* 1-based level of name, 0 when it is not one. */
+static int level_index(const struct names *lv, const char *name)
+{
+    for (size_t i = 0; i < lv->n && i < SR_CFG_MAX_LEVELS; i++) {
+        if (strcmp(lv->v[i], name) == 0)
+            return (int)i + 1;
+    }
+    return 0;
+}
+
+/* The first personal level of [sitrep], 0 when none. */
+static int first_personal(const struct sect *sitrep, const struct names *lv)
+{
+    struct names ps;
+    ps.n = 0;
+    if (sitrep)
+        each_listed(sitrep->v.sitrep.personal, names_add, &ps);
+    int first = 0;
+    for (size_t i = 0; i < ps.n; i++) {
+        int k = level_index(lv, ps.v[i]);
+        if (k && (!first || k < first))
+            first = k;
+    }
+    return first;
+}
+
+/* Checks [sitrep] levels and personal (pass 2). */
+static void check_levels(struct parser *p, const struct sect *s)
+{
+    struct names lv;
+    levels_of(s, &lv);
+    int line = key_line(s, "levels");
+    if (lv.n > SR_CFG_MAX_LEVELS)
+        sink_add(&p->err, line, "levels: more than %d levels, expected at most %d names",
+                 SR_CFG_MAX_LEVELS, SR_CFG_MAX_LEVELS);
+    for (size_t i = 0; i < lv.n && i < SR_CFG_MAX_LEVELS; i++) {
+        char q[4 * QUOTE_MAX + 16];
+        quote(lv.v[i], q, sizeof q);
+        if (!name_valid(lv.v[i]))
+            sink_add(&p->err, line,
+                     "levels: invalid name '%s', expected 1 to %d letters, digits, '_' or '-'", q,
+                     SR_NAME_MAX - 1);
+        else if (level_index(&lv, lv.v[i]) != (int)i + 1)
+            sink_add(&p->err, line, "levels: '%s' is named twice", q);
+    }
+    struct names ps;
+    ps.n = 0;
+    each_listed(s->v.sitrep.personal, names_add, &ps);
+    for (size_t i = 0; i < ps.n && i < SR_CFG_MAX_LEVELS; i++) {
+        if (level_index(&lv, ps.v[i]))
+            continue;
+        char q[4 * QUOTE_MAX + 16];
+        quote(ps.v[i], q, sizeof q);
+        if (lv.n == 0)
+            sink_add(&p->err, key_line(s, "personal"),
+                     "personal: no level '%s', expected names from [sitrep] levels (which is "
+                     "not set)",
+                     q);
+        else
+            sink_add(&p->err, key_line(s, "personal"),
+                     "personal: no level '%s', expected names from [sitrep] levels (%s)", q,
+                     s->v.sitrep.levels);
+    }
+}
+
+/* A Unix user or group name as useradd accepts it: [A-Za-z0-9._-], not
+ * starting with '-'; at most 32 bytes. */
+static bool unix_name_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (!(isalnum(c) || c == '_' || c == '-' || c == '.') || c >= 0x80)
+            return false;
+    }
+    return n > 0 && n <= 32 && s[0] != '-';
+}
+
+struct role_check {
+    struct parser *p;
+    const struct sect *s;
+    const char *key;   /* "users", "groups", "pages", "panels" */
+    enum kind_id kind; /* of the sections named, for pages and panels */
+    int count;
+    bool star;
+};
+
+static bool check_role_name(void *ctx, const char *name)
+{
+    struct role_check *rc = ctx;
+    struct parser *p = rc->p;
+    int line = key_line(rc->s, rc->key);
+    char q[4 * QUOTE_MAX + 16];
+    quote(name, q, sizeof q);
+    rc->count++;
+    if (strcmp(name, "*") == 0) {
+        rc->star = true;
+        return true;
+    }
+    if (rc->kind == K_ROLE) { /* users, groups */
+        if (!unix_name_valid(name))
+            sink_add(&p->err, line,
+                     "%s: '%s' is not a Unix name, expected letters, digits, '.', '_' or '-'",
+                     rc->key, q);
+        return true;
+    }
+    const char *names[64];
+    size_t n = 0;
+    bool any = false;
+    for (size_t i = 0; i < p->n_sects; i++) {
+        const struct sect *o = p->sects[i];
+        if (o->kind->id != rc->kind || o->duplicate)
+            continue;
+        any = true;
+        if (strcmp(o->name, name) == 0)
+            return true;
+        if (n < COUNT(names))
+            names[n++] = o->name;
+    }
+    if (rc->kind == K_PAGE && !any) {
+        if (strcmp(name, "overview") == 0)
+            return true;
+        names[n++] = "overview";
+    }
+    const char *what = rc->kind == K_PAGE ? "page" : "panel";
+    const char *best = nearest(name, names, n);
+    if (best)
+        sink_add(&p->err, line, "%s: no %s '%s' is defined in this file, did you mean '%s'?",
+                 rc->key, what, q, best);
+    else
+        sink_add(&p->err, line,
+                 "%s: no %s '%s' is defined in this file, expected the NAME of a [%s.NAME] "
+                 "section or *",
+                 rc->key, what, q, what);
+    return true;
+}
+
+/* Parses drill: *, a whole number, or a level name. Returns false when it
+ * is none of these. */
+static bool drill_parse(const char *text, const struct names *lv, int *out)
+{
+    if (strcmp(text, "*") == 0) {
+        *out = SR_DRILL_ANY;
+        return true;
+    }
+    int k = level_index(lv, text);
+    if (k) {
+        *out = k;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (!text[0] || *end || errno || v < 0 || v >= SR_DRILL_ANY)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+/* The drill depth of a role (its own, or the derived default). */
+static int role_drill(const struct sect *s, const struct sect *sitrep)
+{
+    struct names lv;
+    levels_of(sitrep, &lv);
+    int d;
+    if (key_ok(s, "drill") && drill_parse(s->v.role.drill, &lv, &d))
+        return d;
+    int fp = first_personal(sitrep, &lv);
+    return fp ? fp - 1 : SR_DRILL_ANY;
+}
+
+static void check_role(struct parser *p, const struct sect *s, const struct sect *sitrep)
+{
+    static const struct {
+        const char *key;
+        enum kind_id kind;
+        size_t offset;
+    } lists[] = {
+        {"users", K_ROLE, offsetof(struct role_vals, users)},
+        {"groups", K_ROLE, offsetof(struct role_vals, groups)},
+        {"pages", K_PAGE, offsetof(struct role_vals, pages)},
+        {"panels", K_PANEL, offsetof(struct role_vals, panels)},
+    };
+    for (size_t i = 0; i < COUNT(lists); i++) {
+        if (!key_ok(s, lists[i].key))
+            continue;
+        struct role_check rc = {p, s, lists[i].key, lists[i].kind, 0, false};
+        each_listed((const char *)&s->v.role + lists[i].offset, check_role_name, &rc);
+        if (lists[i].kind != K_ROLE && rc.star && rc.count > 1)
+            sink_add(&p->err, key_line(s, lists[i].key),
+                     "%s: * stands alone, expected * or a list of names", lists[i].key);
+        if (lists[i].kind == K_ROLE && rc.star)
+            sink_add(&p->err, key_line(s, lists[i].key),
+                     "%s: * is not a Unix name, expected names separated by commas", lists[i].key);
+    }
+    struct names lv;
+    levels_of(sitrep, &lv);
+    int d;
+    if (key_ok(s, "drill") && !drill_parse(s->v.role.drill, &lv, &d)) {
+        char q[4 * QUOTE_MAX + 16];
+        quote(s->v.role.drill, q, sizeof q);
+        if (lv.n)
+            sink_add(&p->err, key_line(s, "drill"),
+                     "drill: '%s' is not a level, expected one of %s, a number or *", q,
+                     sitrep->v.sitrep.levels);
+        else
+            sink_add(&p->err, key_line(s, "drill"),
+                     "drill: '%s' is not a level, expected a number (1 = top level) or * "
+                     "([sitrep] levels names none)",
+                     q);
+        return;
+    }
+    int fp = first_personal(sitrep, &lv);
+    if (fp && key_ok(s, "drill") && d >= fp && strcmp(s->v.role.personal, "yes") != 0)
+        sink_add(&p->err, key_line(s, "drill"),
+                 "drill: '%s' reaches the personal level '%s' but personal = no, expected a "
+                 "level above it or personal = yes",
+                 s->v.role.drill, lv.v[fp - 1]);
+}
+
+struct index_build {
+    const char *const *names; /* borrowed */
+    size_t n_names;
+    size_t *out;
+    size_t n;
+};
+
+static bool add_index(void *ctx, const char *name)
+{
+    struct index_build *b = ctx;
+    for (size_t i = 0; i < b->n_names; i++) {
+        if (strcmp(b->names[i], name) == 0) {
+            b->out[b->n++] = i;
+            break;
+        }
+    }
+    return true;
+}
+
+/* Builds one role of cfg from its section (NULL: the default role). */
+static int build_role(sr_config *cfg, sr_cfg_role *r, const struct sect *s,
+                      const struct sect *sitrep)
+{
+    struct role_vals d;
+    const struct role_vals *v = &d;
+    if (s) {
+        v = &s->v.role;
+    } else {
+        memset(&d, 0, sizeof d);
+        apply_defaults(&kinds[K_ROLE], &d);
+    }
+    snprintf(r->name, sizeof r->name, "%s", s ? s->name : "default");
+    snprintf(r->users, sizeof r->users, "%s", v->users);
+    snprintf(r->groups, sizeof r->groups, "%s", v->groups);
+    r->line = s ? s->line : 0;
+    r->acknowledge = strcmp(v->acknowledge, "yes") == 0;
+    r->personal = strcmp(v->personal, "yes") == 0;
+    r->wall = strcmp(v->wall, "yes") == 0;
+    if (s) {
+        r->drill = role_drill(s, sitrep);
+    } else {
+        struct names lv;
+        levels_of(sitrep, &lv);
+        int fp = first_personal(sitrep, &lv);
+        r->drill = fp ? fp - 1 : SR_DRILL_ANY;
+    }
+    r->all_pages = strcmp(v->pages, "*") == 0;
+    r->all_panels = strcmp(v->panels, "*") == 0;
+    r->pages = calloc(cfg->n_pages + 1, sizeof *r->pages);
+    r->panels = calloc(cfg->n_panels + 1, sizeof *r->panels);
+    if (!r->pages || !r->panels)
+        return SR_ENOMEM;
+    const char **names = calloc(cfg->n_pages + cfg->n_panels + 1, sizeof *names);
+    if (!names)
+        return SR_ENOMEM;
+    for (size_t i = 0; i < cfg->n_pages; i++)
+        names[i] = cfg->pages[i].name;
+    struct index_build b = {names, cfg->n_pages, r->pages, 0};
+    if (r->all_pages)
+        for (size_t i = 0; i < cfg->n_pages; i++)
+            r->pages[b.n++] = i;
+    else
+        each_listed(v->pages, add_index, &b);
+    r->n_pages = b.n;
+    for (size_t i = 0; i < cfg->n_panels; i++)
+        names[i] = cfg->panels[i].name;
+    b = (struct index_build){names, cfg->n_panels, r->panels, 0};
+    if (r->all_panels)
+        for (size_t i = 0; i < cfg->n_panels; i++)
+            r->panels[b.n++] = i;
+    else
+        each_listed(v->panels, add_index, &b);
+    r->n_panels = b.n;
+    free(names);
+    return 0;
+}
+
+/* The roles of cfg in file order, then "default" when the file has none. */
+static int build_roles(struct parser *p, const struct sect *sitrep, sr_config *cfg)
+{
+    size_t n = 0;
+    bool has_default = false;
+    for (size_t i = 0; i < p->n_sects; i++) {
+        if (p->sects[i]->kind->id == K_ROLE) {
+            n++;
+            has_default |= strcmp(p->sects[i]->name, "default") == 0;
+        }
+    }
+    cfg->roles = calloc(n + 1, sizeof *cfg->roles);
+    if (!cfg->roles)
+        return SR_ENOMEM;
+    for (size_t i = 0; i < p->n_sects; i++) {
+        if (p->sects[i]->kind->id != K_ROLE)
+            continue;
+        if (build_role(cfg, &cfg->roles[cfg->n_roles++], p->sects[i], sitrep))
+            return SR_ENOMEM;
+    }
+    if (!has_default && build_role(cfg, &cfg->roles[cfg->n_roles++], NULL, sitrep))
+        return SR_ENOMEM;
+    return 0;
+}
+
 static void check_refs(struct parser *p, const struct sect *sitrep)
 {
     bool retention_ok = !sitrep || !seen_find(sitrep, "retention") || key_ok(sitrep, "retention");
@@ -1837,6 +2292,8 @@ static void check_refs(struct parser *p, const struct sect *sitrep)
             check_panel(p, s, retention, retention_ok);
         else if (s->kind->id == K_PAGE)
             check_page(p, s);
+        else if (s->kind->id == K_ROLE)
+            check_role(p, s, sitrep);
     }
 }
 
@@ -1930,10 +2387,11 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
             cfg->panels[cfg->n_panels++] = s->v.panel;
             break;
         case K_PAGE:
+        case K_ROLE:
             break;
         }
     }
-    if (build_pages(p, cfg))
+    if (build_pages(p, cfg) || build_roles(p, sitrep, cfg))
         return SR_ENOMEM;
 
     struct sitrep_vals d = {0};
@@ -1954,6 +2412,17 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
         cfg->reports = join_path(cfg->dir, ".");
     if (!cfg->reports)
         return SR_ENOMEM;
+    cfg->min_cell = (int)v->min_cell;
+    struct names lv;
+    levels_of(sitrep, &lv);
+    for (size_t i = 0; i < lv.n && i < SR_CFG_MAX_LEVELS; i++)
+        snprintf(cfg->levels[cfg->n_levels++], sizeof cfg->levels[0], "%s", lv.v[i]);
+    struct names ps;
+    ps.n = 0;
+    if (sitrep)
+        each_listed(sitrep->v.sitrep.personal, names_add, &ps);
+    for (size_t i = 0; i < ps.n && i < SR_CFG_MAX_LEVELS; i++)
+        cfg->personal[level_index(&lv, ps.v[i])] = true;
     if (!v->cache) {
         cfg->cache = xdg_file("XDG_STATE_HOME", ".local/state", "sitrep/cache.db");
         if (!cfg->cache)
@@ -2134,6 +2603,11 @@ void sr_config_destroy(sr_config *cfg)
     for (size_t i = 0; i < cfg->n_pages; i++)
         free(cfg->pages[i].panels);
     free(cfg->pages);
+    for (size_t i = 0; i < cfg->n_roles; i++) {
+        free(cfg->roles[i].pages);
+        free(cfg->roles[i].panels);
+    }
+    free(cfg->roles);
     free(cfg->panels);
     free(cfg->metrics.v);
     free(cfg->cache);

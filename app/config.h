@@ -8,7 +8,8 @@
  * sr_cfg_option_at(), so that `sitrep --help`, the README and
  * `sitrep check-config` can be generated from them.
  *
- * Sections: [sitrep] (once), [metric.NAME], [adapter.NAME], [panel.NAME];
+ * Sections: [sitrep] (once), [metric.NAME], [adapter.NAME], [panel.NAME],
+ * [page.NAME], [role.NAME];
  * NAME is 1 to SR_NAME_MAX - 1 letters, digits, '_' or '-'. Comments start
  * with ';' or '#' at the beginning of a line; after a value, only ';'
  * preceded by a blank starts a comment. Quotes are not special.
@@ -16,6 +17,7 @@
 #ifndef SR_CONFIG_H
 #define SR_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../adapters/adapter.h"
@@ -59,6 +61,34 @@ typedef struct {
     int line;
 } sr_cfg_page;
 
+/* The most entity levels [sitrep] levels can name. */
+#define SR_CFG_MAX_LEVELS 16
+
+/* A drill depth without limit. */
+#define SR_DRILL_ANY 1000
+
+/*
+ * One role: what the users it matches may see and do. Entity levels are
+ * counted from 1 (a top-level entity such as "force"); drill 0 is the whole
+ * tree only.
+ */
+typedef struct {
+    char name[SR_NAME_MAX]; /* NAME of [role.NAME], or "default" */
+    char users[512];        /* Unix user names, separated by commas or blanks */
+    char groups[512];       /* Unix group names, separated by commas or blanks */
+    bool all_pages;         /* pages = * */
+    size_t *pages;          /* indices into sr_config.pages; owned by the config */
+    size_t n_pages;
+    bool all_panels; /* panels = * */
+    size_t *panels;  /* indices into sr_config.panels; owned by the config */
+    size_t n_panels;
+    int drill;        /* the deepest level that may be opened; SR_DRILL_ANY */
+    bool acknowledge; /* may acknowledge alerts */
+    bool personal;    /* may see personal-level data */
+    bool wall;        /* may run wall mode */
+    int line;         /* line of the section header; 0 for a default not in the file */
+} sr_cfg_role;
+
 typedef struct sr_config {
     char *path;               /* the file read, as given; owned */
     char *dir;                /* its directory, absolute when it exists; owned */
@@ -77,6 +107,12 @@ typedef struct sr_config {
     sr_ms refresh_ms;        /* [sitrep] refresh, default 1s */
     sr_ms shift_ms;          /* [sitrep] shift, default 8h */
     char *reports;           /* [sitrep] reports: where key e writes, absolute; owned */
+    char levels[SR_CFG_MAX_LEVELS][SR_NAME_MAX]; /* [sitrep] levels, level 1 first */
+    size_t n_levels;
+    bool personal[SR_CFG_MAX_LEVELS + 1]; /* [sitrep] personal, by level (index 1 = level 1) */
+    int min_cell;                         /* [sitrep] min_cell, default 5 */
+    sr_cfg_role *roles; /* [role.*] in file order, then "default" when the file has none */
+    size_t n_roles;
 } sr_config;
 
 /* One problem found in a config file. */

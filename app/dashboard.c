@@ -38,20 +38,38 @@
 #include "../tui/screen.h"
 #include "loop.h"
 #include "report.h"
+#include "roles.h"
 #include "xalloc.h"
 
 struct sr_layout_data {
     sr_tui_layout lay;
     sr_tui_panel *panels;
     sr_tui_page *pages;
+    size_t *page_panels; /* each page's panels as the role sees them, n_panels + 1 apiece */
     sr_source_conf *sources;
 };
 
+/* Whether index i is in a role's list (always, for "*"). */
+static bool role_allows(bool all, const size_t *v, size_t n, size_t i)
+{
+    for (size_t k = 0; !all && k < n; k++) {
+        if (v[k] == i)
+            return true;
+    }
+    return all;
+}
+
 int sr_layout_build(const sr_config *cfg, sr_layout_data **out)
+{
+    return sr_layout_build_role(cfg, NULL, out);
+}
+
+int sr_layout_build_role(const sr_config *cfg, const sr_cfg_role *role, sr_layout_data **out)
 {
     sr_layout_data *d = xcalloc(1, sizeof *d);
     d->panels = xcalloc(cfg->n_panels + 1, sizeof *d->panels);
     d->pages = xcalloc(cfg->n_pages + 1, sizeof *d->pages);
+    d->page_panels = xcalloc((cfg->n_pages + 1) * (cfg->n_panels + 1), sizeof *d->page_panels);
     d->sources = xcalloc(cfg->n_adapters + 1, sizeof *d->sources);
     for (size_t i = 0; i < cfg->n_adapters; i++)
         d->sources[i] = (sr_source_conf){cfg->adapters[i].name, cfg->adapters[i].type};
@@ -67,17 +85,27 @@ int sr_layout_build(const sr_config *cfg, sr_layout_data **out)
                      .window_ms = p->window_ms},
         };
     }
+    size_t n_pages = 0;
     for (size_t i = 0; i < cfg->n_pages; i++) {
         const sr_cfg_page *p = &cfg->pages[i];
-        d->pages[i] = (sr_tui_page){p->name, p->title, p->columns, p->panels, p->n_panels};
+        if (role && !role_allows(role->all_pages, role->pages, role->n_pages, i))
+            continue;
+        size_t *v = d->page_panels + n_pages * (cfg->n_panels + 1), n = 0;
+        for (size_t k = 0; k < p->n_panels; k++) {
+            if (!role || role_allows(role->all_panels, role->panels, role->n_panels, p->panels[k]))
+                v[n++] = p->panels[k];
+        }
+        d->pages[n_pages++] = (sr_tui_page){p->name, p->title, p->columns, v, n};
     }
+    if (n_pages == 0) /* the screen needs a page: an empty one */
+        d->pages[n_pages++] = (sr_tui_page){"none", "No page for this role", 1, d->page_panels, 0};
     d->lay = (sr_tui_layout){.title = cfg->title,
                              .timezone = cfg->timezone,
                              .cat = &cfg->metrics,
                              .panels = d->panels,
                              .n_panels = cfg->n_panels,
                              .pages = d->pages,
-                             .n_pages = cfg->n_pages,
+                             .n_pages = n_pages,
                              .sources = d->sources,
                              .n_sources = cfg->n_adapters};
     *out = d;
@@ -95,6 +123,7 @@ void sr_layout_destroy(sr_layout_data *d)
         return;
     free(d->panels);
     free(d->pages);
+    free(d->page_panels);
     free(d->sources);
     free(d);
 }
@@ -343,8 +372,10 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
         return SR_EINVAL;
     }
     bool utf8 = sr_locale_utf8();
+    sr_identity id;
+    sr_identity_init(&id);
     sr_layout_data *ld;
-    sr_layout_build(cfg, &ld);
+    sr_layout_build_role(cfg, sr_role_match(cfg, &id, NULL, 0), &ld);
     uv_loop_t loop;
     sr_collector_size_pool(cfg->n_adapters);
     uv_loop_init(&loop);

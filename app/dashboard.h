@@ -20,6 +20,10 @@ typedef struct sr_layout_data sr_layout_data;
 /* The screen's view of cfg (borrowing cfg's strings; cfg must outlive it).
  * Caller owns *out; free with sr_layout_destroy(). */
 int sr_layout_build(const sr_config *cfg, sr_layout_data **out);
+/* The same, with only the pages and panels role may see (role borrowed from
+ * cfg; NULL: everything). A page left without panels stays, empty; when
+ * the role may see no page, the layout has one empty page. */
+int sr_layout_build_role(const sr_config *cfg, const sr_cfg_role *role, sr_layout_data **out);
 const sr_tui_layout *sr_layout_get(const sr_layout_data *d);
 void sr_layout_destroy(sr_layout_data *d);
 

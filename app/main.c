@@ -36,6 +36,7 @@
 #include "loop.h"
 #include "plugin.h"
 #include "report.h"
+#include "roles.h"
 #include "xalloc.h"
 
 #ifndef SITREP_VERSION
@@ -677,15 +678,18 @@ static int snapshot_text(const command *self, const parsed *p)
     bool utf8 = sr_locale_utf8();
     sr_config *cfg = load_config(opt(self, p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
+    sr_identity id;
+    sr_identity_init(&id);
     sr_layout_data *ld;
-    sr_layout_build(cfg, &ld);
+    sr_layout_build_role(cfg, sr_role_match(cfg, &id, NULL, 0), &ld);
     const char *page = opt(self, p, "--page");
     sr_ms now = at_opt(self, p, cfg, st, sr_now_ms());
     int rc = sr_screen_render_text(st, sr_layout_get(ld), page, w, h, utf8, now, stdout);
     if (rc == SR_ENOENT) {
         fprintf(stderr, "sitrep snapshot: no page '%s' in %s; pages:", page, cfg->path);
-        for (size_t i = 0; i < cfg->n_pages; i++)
-            fprintf(stderr, " %s", cfg->pages[i].name);
+        const sr_tui_layout *lay = sr_layout_get(ld);
+        for (size_t i = 0; i < lay->n_pages; i++)
+            fprintf(stderr, " %s", lay->pages[i].name);
         fprintf(stderr, "\n");
     } else if (rc) {
         fprintf(stderr, "sitrep snapshot: %s\n", sr_strerror(rc));
@@ -1005,6 +1009,153 @@ static int cmd_rejects(int argc, char **argv)
     return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
 
+/* ---- whoami, audit ---- */
+
+static const opt_spec whoami_opts[] = {
+    {"--config", "FILE", "the configuration (its [role.*] sections)"},
+    {NULL, NULL, NULL},
+};
+
+/* Prints "every NOUN" or the names of the listed items, comma-separated. */
+static void print_names(const char *label, bool all, const size_t *idx, size_t n,
+                        const char *(*name)(const sr_config *, size_t), const sr_config *cfg,
+                        const char *noun)
+{
+    printf("%-12s ", label);
+    if (all)
+        printf("every %s", noun);
+    else if (n == 0)
+        printf("none");
+    for (size_t i = 0; !all && i < n; i++)
+        printf("%s%s", i ? ", " : "", name(cfg, idx[i]));
+    printf("\n");
+}
+
+static const char *page_name(const sr_config *cfg, size_t i)
+{
+    return cfg->pages[i].name;
+}
+
+static const char *panel_name(const sr_config *cfg, size_t i)
+{
+    return cfg->panels[i].name;
+}
+
+static int cmd_whoami(int argc, char **argv)
+{
+    const command *self = find_command("whoami");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 0);
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_identity id;
+    sr_identity_init(&id);
+    char why[128], drill[96];
+    const sr_cfg_role *r = sr_role_match(cfg, &id, why, sizeof why);
+    printf("%-12s %s%s\n", "user", id.user,
+           id.override ? " (SITREP_TEST_USER: for tests only)" : "");
+    printf("%-12s ", "groups");
+    for (size_t i = 0; i < id.n_groups; i++)
+        printf("%s%s", i ? ", " : "", id.groups[i]);
+    printf("%s\n", id.n_groups ? "" : "none");
+    if (r->line)
+        printf("%-12s %s (%s; %s:%d)\n", "role", r->name, why, cfg->path, r->line);
+    else
+        printf("%-12s %s (%s; built in)\n", "role", r->name, why);
+    print_names("pages", r->all_pages, r->pages, r->n_pages, page_name, cfg, "page");
+    print_names("panels", r->all_panels, r->panels, r->n_panels, panel_name, cfg, "panel");
+    sr_role_drill_text(cfg, r->drill, drill, sizeof drill);
+    printf("%-12s %s\n", "drill", drill);
+    printf("%-12s %s\n", "acknowledge", r->acknowledge ? "yes" : "no");
+    printf("%-12s %s\n", "personal", r->personal ? "yes" : "no");
+    printf("%-12s %s\n", "wall", r->wall ? "yes" : "no");
+    printf("%-12s %s\n", "terminal", id.tty[0] ? id.tty : "none");
+    printf("%-12s %s\n", "ssh", id.ssh[0] ? id.ssh : "none");
+    sr_config_destroy(cfg);
+    return SR_EXIT_OK;
+}
+
+static const opt_spec audit_opts[] = {
+    {"--config", "FILE", "the configuration (where the cache is)"},
+    {"--since", "TIME",
+     "only records from TIME on: ISO-8601, epoch seconds, or a duration ago (7d)"},
+    {"--format", "FMT", "text (a table, the default) or json"},
+    {NULL, NULL, NULL},
+};
+
+struct audit_out {
+    json_t *arr; /* NULL: text */
+};
+
+static int print_audit(void *ctx, const sr_audit_row *r)
+{
+    struct audit_out *o = ctx;
+    char t[40], user[160], tty[64], ssh[128], action[64], detail[512], role[SR_NAME_MAX];
+    sr_format_time_utc(r->at_ms, t, sizeof t);
+    if (o->arr) {
+        json_t *j = json_object();
+        json_object_set_new(j, "id", json_integer(r->id));
+        json_object_set_new(j, "at", json_string(t));
+        json_object_set_new(j, "user", json_string(r->user));
+        json_object_set_new(j, "role", json_string(r->role));
+        json_object_set_new(j, "tty", json_string(r->tty));
+        json_object_set_new(j, "ssh", json_string(r->ssh));
+        json_object_set_new(j, "action", json_string(r->action));
+        json_object_set_new(j, "detail", json_string(r->detail));
+        json_array_append_new(o->arr, j);
+        return 0;
+    }
+    /* what the table holds came from other processes: made safe */
+    sr_screen_text(r->user, -1, false, user, sizeof user);
+    sr_screen_text(r->role, -1, false, role, sizeof role);
+    sr_screen_text(r->tty[0] ? r->tty : "-", -1, false, tty, sizeof tty);
+    sr_screen_text(r->ssh[0] ? r->ssh : "-", -1, false, ssh, sizeof ssh);
+    sr_screen_text(r->action, -1, false, action, sizeof action);
+    sr_screen_text(r->detail, -1, false, detail, sizeof detail);
+    printf("%.19sZ  %-16s %-12s %-12s %-22s %-14s %s\n", t, user, role, tty, ssh, action, detail);
+    return 0;
+}
+
+static int cmd_audit(int argc, char **argv)
+{
+    const command *self = find_command("audit");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 0);
+    const char *fmt = opt(self, &p, "--format") ? opt(self, &p, "--format") : "text";
+    if (strcmp(fmt, "text") && strcmp(fmt, "json"))
+        die_usage(self, "--format: expected text or json, got '%s'", fmt);
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_ms since = 0, ago;
+    const char *s = opt(self, &p, "--since");
+    if (s && sr_parse_duration(s, &ago) == 0) {
+        since = sr_now_ms() - ago;
+    } else if (s && sr_parse_time(s, cfg->timezone, &since)) {
+        usage_error(self,
+                    "--since: expected ISO-8601, epoch seconds or a duration such as 7d, "
+                    "got '%s'",
+                    s);
+        sr_config_destroy(cfg);
+        return SR_EXIT_USAGE;
+    }
+    sr_store *st = open_cache(cfg, SR_STORE_READONLY);
+    struct audit_out o = {strcmp(fmt, "json") == 0 ? json_array() : NULL};
+    if (!o.arr)
+        printf("%-20s  %-16s %-12s %-12s %-22s %-14s %s\n", "AT (UTC)", "USER", "ROLE", "TTY",
+               "SSH", "ACTION", "DETAIL");
+    int rc = sr_store_audit_list(st, since, print_audit, &o);
+    if (o.arr) {
+        char *text = json_dumps(o.arr, JSON_INDENT(2));
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(o.arr);
+    }
+    if (rc)
+        fprintf(stderr, "sitrep audit: %s\n", sr_store_errmsg(st));
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+}
+
 /* ---- the dashboard ---- */
 
 static const opt_spec dashboard_opts[] = {
@@ -1095,6 +1246,11 @@ static const command commands[] = {
      sources_opts},
     {"rejects", cmd_rejects, "[--source NAME] [--limit N]",
      "rows that could not become samples, with their reasons", rejects_opts},
+    {"whoami", cmd_whoami, "[--config FILE]",
+     "your user, groups and role, and what the role allows", whoami_opts},
+    {"audit", cmd_audit, "[--since TIME] [--format text|json] [--config FILE]",
+     "the audit table: views of personal data and acknowledgements, who, when, from where",
+     audit_opts},
     {"help", cmd_help, "[COMMAND | config]",
      "this help, a command's, or every configuration key ('sitrep help config')", no_opts},
     {"version", cmd_version, "", "print the version", no_opts},

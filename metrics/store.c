@@ -7,6 +7,7 @@
  *   rollup(metric, res, node, bucket, n, sum, min, max, last_ts, last, sketch, minutes)
  *   reject(id, source, at, location, raw, reason, once)   source(name, ...health...)
  *   source_metric(source, metric)
+ *   audit(id, at, user, role, tty, ssh, action, detail)   append-only (v7)
  *
  * Samples arrive roughly in time order and are read by metric and time
  * range, so the sample key leads with (metric, ts): inserts append at the
@@ -587,6 +588,19 @@ static const char schema_v5[] =
     "CREATE UNIQUE INDEX reject_once ON reject(source, coalesce(location, ''), raw, reason) "
     "  WHERE once = 1;";
 
+/* v7: who saw personal-level data or acknowledged an alert, when, and from
+ * where. Append-only: triggers refuse any UPDATE or DELETE of a row, and
+ * retention leaves the table alone. (v6 is the alerts' step.) */
+static const char schema_v7[] =
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, "
+    "  user TEXT NOT NULL, role TEXT NOT NULL, tty TEXT NOT NULL, ssh TEXT NOT NULL, "
+    "  action TEXT NOT NULL, detail TEXT NOT NULL);"
+    "CREATE INDEX audit_at ON audit(at);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'the audit table is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'the audit table is append-only'); END;";
+
 static int load_entities(sr_store *st);
 static int load_metrics(sr_store *st);
 static int rebuild_rollups(sr_store *st);
@@ -636,6 +650,8 @@ static int migrate(sr_store *st)
     if (version < 4 && (rc = exec(st, schema_v4)))
         goto out;
     if (version < 5 && (rc = exec(st, schema_v5)))
+        goto out;
+    if (version < 7 && (rc = exec(st, schema_v7)))
         goto out;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SR_STORE_SCHEMA);
@@ -1718,4 +1734,64 @@ int sr_store_data_version(sr_store *st, int64_t *out)
 const char *sr_store_sqlite_version(void)
 {
     return sqlite3_libversion();
+}
+
+int sr_store_audit_add(sr_store *st, const sr_audit_row *row)
+{
+    if (st->flags & SR_STORE_READONLY)
+        return SR_EINVAL;
+    if (!row->user || !row->role || !row->action)
+        return SR_EINVAL;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO audit(at, user, role, tty, ssh, action, detail) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    sqlite3_bind_int64(q, 1, row->at_ms);
+    sqlite3_bind_text(q, 2, row->user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, row->role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, row->tty ? row->tty : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, row->ssh ? row->ssh : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, row->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, row->detail ? row->detail : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+static const char *col_text(sqlite3_stmt *q, int i)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    return t ? (const char *)t : "";
+}
+
+int sr_store_audit_list(sr_store *st, sr_ms since_ms, int (*cb)(void *ctx, const sr_audit_row *row),
+                        void *ctx)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT id, at, user, role, tty, ssh, action, detail FROM audit "
+                           "WHERE at >= ?1 ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    sqlite3_bind_int64(q, 1, since_ms);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sr_audit_row r = {.id = sqlite3_column_int64(q, 0),
+                          .at_ms = sqlite3_column_int64(q, 1),
+                          .user = col_text(q, 2),
+                          .role = col_text(q, 3),
+                          .tty = col_text(q, 4),
+                          .ssh = col_text(q, 5),
+                          .action = col_text(q, 6),
+                          .detail = col_text(q, 7)};
+        int r2 = cb(ctx, &r);
+        if (r2) {
+            sqlite3_finalize(q);
+            return r2;
+        }
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }

@@ -26,7 +26,7 @@ enum {
 };
 
 /* The schema version this build writes; older files are migrated. */
-#define SR_STORE_SCHEMA 5
+#define SR_STORE_SCHEMA 7
 
 /*
  * Opens (creating if needed, unless read-only) the cache at path. Caller
@@ -230,6 +230,32 @@ int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from,
  */
 int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms before_ms,
                            unsigned flags, sr_rollup_cb cb, void *ctx);
+
+/* ---- the audit table (append-only) ---- */
+
+/* One audit record. Strings are borrowed: for sr_store_audit_add, for the
+ * call; in sr_store_audit_list's callback, until the callback returns. */
+typedef struct {
+    int64_t id;         /* assigned by the store; ignored by sr_store_audit_add */
+    sr_ms at_ms;        /* when it happened */
+    const char *user;   /* the Unix user */
+    const char *role;   /* the role that user had */
+    const char *tty;    /* the terminal, "" when none (NULL: "") */
+    const char *ssh;    /* SSH_CONNECTION or SSH_CLIENT, "" when local (NULL: "") */
+    const char *action; /* such as "view-personal", "acknowledge" */
+    const char *detail; /* what was seen or acknowledged (NULL: "") */
+} sr_audit_row;
+
+/* Appends one record: in the open batch, if any, else in a transaction of
+ * its own. SR_EINVAL on a read-only store or without user, role or
+ * action. Nothing in sitrep updates or deletes audit rows; the schema's
+ * triggers refuse it from any client, retention included. */
+int sr_store_audit_add(sr_store *st, const sr_audit_row *row);
+
+/* Calls cb for every record with at >= since_ms, oldest first; a non-zero
+ * return from cb stops the scan and is returned. */
+int sr_store_audit_list(sr_store *st, sr_ms since_ms, int (*cb)(void *ctx, const sr_audit_row *row),
+                        void *ctx);
 
 /* The SQLite library's version, for --version. */
 const char *sr_store_sqlite_version(void);

@@ -605,7 +605,7 @@ Test(config, unknown_key_names_the_nearest_valid_key)
                   "t.ini:3: unknown key 'taget' in [metric.response_p1], did you mean 'target'?");
     expect_errors("[sitrep]\ntimezone = UTC\ncolour = red\n",
                   "t.ini:3: unknown key 'colour' in [sitrep], expected one of cache, timezone, "
-                  "retention, title, theme, refresh, shift, reports");
+                  "retention, title, theme, refresh, shift, reports, levels, personal, min_cell");
     expect_errors("[panel.p]\nmetric = m\nWindow = 1h\n[metric.m]\nkind = gauge\n",
                   "t.ini:3: unknown key 'Window' in [panel.p], did you mean 'window'?");
 }
@@ -936,9 +936,9 @@ Test(config, error_format)
 
 Test(config, option_tables_describe_every_option)
 {
-    cr_assert_eq(sr_cfg_section_count(), 5);
-    cr_assert_null(sr_cfg_section_at(5));
-    static const char *const kinds[] = {"sitrep", "metric", "adapter", "panel", "page"};
+    cr_assert_eq(sr_cfg_section_count(), 6);
+    cr_assert_null(sr_cfg_section_at(6));
+    static const char *const kinds[] = {"sitrep", "metric", "adapter", "panel", "page", "role"};
     size_t total = 0;
     for (size_t i = 0; i < sr_cfg_section_count(); i++) {
         const sr_cfg_section_spec *s = sr_cfg_section_at(i);
@@ -957,7 +957,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 8 + 12 + 3 + 6 + 3);
+    cr_assert_eq(total, 11 + 12 + 3 + 6 + 3 + 8);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);

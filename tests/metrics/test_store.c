@@ -172,7 +172,9 @@ Test(store, migrates_v3_and_keeps_source_health)
     sr_store *st = NULL;
     char err[256] = "";
     cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, err, sizeof err), SR_EVERSION);
-    cr_assert(strstr(err, "version 3 needs migrating to 5"), "%s", err);
+    char want[64];
+    snprintf(want, sizeof want, "version 3 needs migrating to %d", SR_STORE_SCHEMA);
+    cr_assert(strstr(err, want), "%s", err);
 
     st = open_rw();
     int v;
@@ -606,4 +608,100 @@ Test(store, survives_sigkill_mid_batch)
     cr_assert_eq(put(st, "rt", "force/a/u1", 1, 1, "after", &dup), 0);
     cr_assert_eq(sr_store_commit(st), 0);
     sr_store_close(st);
+}
+
+static int audit_collect(void *ctx, const sr_audit_row *r)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+    snprintf(out + n, 1024 - n, "%lld %s %s %s %s %s %s;", (long long)r->at_ms, r->user, r->role,
+             r->tty, r->ssh, r->action, r->detail);
+    return 0;
+}
+
+/* Runs sql on the cache through a plain SQLite connection (not sitrep). */
+static int raw_exec(const char *sql, char *err, size_t len)
+{
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
+    snprintf(err, len, "%s", msg ? msg : "");
+    sqlite3_free(msg);
+    sqlite3_close(h);
+    return rc;
+}
+
+Test(store, audit_appends_lists_and_refuses_changes)
+{
+    sr_store *st = open_rw();
+    sr_audit_row a = {.at_ms = 1000,
+                      .user = "ann",
+                      .role = "analyst",
+                      .tty = "/dev/pts/3",
+                      .ssh = "10.0.0.1 5000 10.0.0.2 22",
+                      .action = "acknowledge",
+                      .detail = "alert 4: checked"};
+    sr_audit_row b = {.at_ms = 2000, .user = "bob", .role = "default", .action = "view-personal"};
+    cr_assert_eq(sr_store_audit_add(st, &a), 0);
+    cr_assert_eq(sr_store_audit_add(st, &b), 0);
+    sr_audit_row bad = {.at_ms = 3000, .user = "x", .role = "y"};
+    cr_assert_eq(sr_store_audit_add(st, &bad), SR_EINVAL);
+    char out[1024] = "";
+    cr_assert_eq(sr_store_audit_list(st, 0, audit_collect, out), 0);
+    cr_assert_str_eq(out, "1000 ann analyst /dev/pts/3 10.0.0.1 5000 10.0.0.2 22 acknowledge "
+                          "alert 4: checked;2000 bob default   view-personal ;");
+    out[0] = '\0';
+    cr_assert_eq(sr_store_audit_list(st, 1500, audit_collect, out), 0);
+    cr_assert_str_eq(out, "2000 bob default   view-personal ;");
+    /* retention leaves the audit alone */
+    int64_t deleted;
+    cr_assert_eq(sr_store_retain(st, 1000000, &deleted), 0);
+    sr_store_close(st);
+    cr_assert_eq(sql_count("SELECT count(*) FROM audit"), 2);
+
+    /* any client, not only sitrep, is refused an UPDATE or DELETE */
+    char err[256];
+    cr_assert_neq(raw_exec("UPDATE audit SET user = 'eve'", err, sizeof err), SQLITE_OK);
+    cr_assert(strstr(err, "append-only"), "%s", err);
+    cr_assert_neq(raw_exec("DELETE FROM audit WHERE id = 1", err, sizeof err), SQLITE_OK);
+    cr_assert(strstr(err, "append-only"), "%s", err);
+    cr_assert_eq(sql_count("SELECT count(*) FROM audit WHERE user = 'ann'"), 1);
+
+    /* a viewer reads it and cannot write */
+    char e2[256] = "";
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, e2, sizeof e2), 0, "%s", e2);
+    cr_assert_eq(sr_store_audit_add(st, &a), SR_EINVAL);
+    out[0] = '\0';
+    cr_assert_eq(sr_store_audit_list(st, 0, audit_collect, out), 0);
+    cr_assert(strstr(out, "ann") && strstr(out, "bob"), "%s", out);
+    sr_store_close(st);
+}
+
+Test(store, migrates_v5_to_the_audit_table)
+{
+    /* a v5 cache: today's schema without the audit table, at version 5 */
+    sr_store *st = open_rw();
+    bool dup;
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/a", 1000, 5, NULL, &dup), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    sr_store_close(st);
+    char err[256];
+    cr_assert_eq(raw_exec("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
+                          "DROP TABLE audit; PRAGMA user_version = 5;",
+                          err, sizeof err),
+                 SQLITE_OK, "%s", err);
+    cr_assert_eq(sql_count("SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
+
+    st = open_rw();
+    int v;
+    cr_assert_eq(sr_store_schema_version(st, &v), 0);
+    cr_assert_eq(v, SR_STORE_SCHEMA);
+    sr_audit_row a = {.at_ms = 5, .user = "ann", .role = "default", .action = "acknowledge"};
+    cr_assert_eq(sr_store_audit_add(st, &a), 0);
+    sr_store_close(st);
+    cr_assert_eq(sql_count("SELECT count(*) FROM sample"), 1);
+    cr_assert_eq(sql_count("SELECT count(*) FROM audit"), 1);
+    cr_assert_neq(raw_exec("DELETE FROM audit", err, sizeof err), SQLITE_OK);
 }

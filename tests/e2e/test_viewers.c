@@ -55,7 +55,7 @@ static void teardown(void)
     th_rmtree(dir);
 }
 
-TestSuite(roles, .init = setup, .fini = teardown);
+TestSuite(viewers, .init = setup, .fini = teardown);
 
 static double elapsed_s(const struct timespec *start)
 {
@@ -102,7 +102,7 @@ static void wait_pane(tmux_t *t, const char *text, int seconds)
               t->capture);
 }
 
-Test(roles, one_collector_two_viewers_and_a_takeover)
+Test(viewers, one_collector_two_viewers_and_a_takeover)
 {
     char out_file[600];
     snprintf(out_file, sizeof out_file, "%s/collect.out", dir);
@@ -165,7 +165,7 @@ Test(roles, one_collector_two_viewers_and_a_takeover)
     cr_assert(strstr(tmux_capture(other), "sources · viewer"), "%s", other->capture);
 }
 
-Test(roles, a_dashboard_alone_collects_and_refuses_collect)
+Test(viewers, a_dashboard_alone_collects_and_refuses_collect)
 {
     start_dashboard(&A);
     wait_pane(&A, "sources · collector", 30);
