@@ -1,0 +1,198 @@
+/*
+ * Tests of metrics/alerts.c on crafted series (no clock: time is an
+ * argument).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../metrics/alerts.h"
+
+/* response time: lower is better, warn at 100, crit at 200 */
+static sr_metric_def rt(void)
+{
+    sr_metric_def d;
+    sr_metric_def_init(&d, "rt");
+    d.warn = 100;
+    d.crit = 200;
+    d.better = SR_BETTER_LOWER;
+    return d;
+}
+
+static sr_alert fresh(void)
+{
+    sr_alert a;
+    cr_assert_eq(sr_alert_init(&a, "response", "rt", "north/a"), 0);
+    return a;
+}
+
+/* Steps a series one value per minute from t0; counts the events by kind. */
+static void run(sr_alert *a, const sr_metric_def *d, const sr_alert_params *p, const double *v,
+                size_t n, sr_ms t0, int counts[5])
+{
+    for (size_t i = 0; i < n; i++)
+        counts[sr_alert_step(a, d, p, v[i], t0 + (sr_ms)i * SR_MS_MIN)]++;
+}
+
+Test(alerts, key_names_panel_and_entity)
+{
+    char k[SR_ALERT_KEY_MAX];
+    cr_assert_eq(sr_alert_key("response", "north/a", k, sizeof k), 0);
+    cr_assert_str_eq(k, "response@north/a");
+    cr_assert_eq(sr_alert_key("response", "", k, sizeof k), 0);
+    cr_assert_str_eq(k, "response");
+    cr_assert_eq(sr_alert_key("response", "north", k, 5), SR_ERANGE);
+    sr_alert a;
+    cr_assert_eq(sr_alert_init(&a, "", "rt", NULL), SR_EINVAL);
+    cr_assert_eq(sr_alert_init(&a, "p", "rt", NULL), 0);
+    cr_assert_str_eq(a.key, "p");
+    cr_assert_eq(a.state, SR_ALERT_OK);
+    cr_assert(isnan(a.value));
+}
+
+Test(alerts, no_flapping_around_the_threshold)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05}; /* warn margin 5 */
+    sr_alert a = fresh();
+    const double v[] = {99, 101, 99, 100, 96, 101, 95.5, 99.9, 100.1, 97};
+    int c[5] = {0};
+    run(&a, &d, &p, v, sizeof v / sizeof v[0], 0, c);
+    cr_assert_eq(c[SR_ALERT_EV_RAISED], 1);
+    cr_assert_eq(c[SR_ALERT_EV_CLEARED], 0);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.raised_at_ms, SR_MS_MIN);
+    /* back past 100 - 5: cleared, once */
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 94.9, 20 * SR_MS_MIN), SR_ALERT_EV_CLEARED);
+    cr_assert_eq(a.state, SR_ALERT_CLEARED);
+    cr_assert_eq(a.cleared_at_ms, 20 * SR_MS_MIN);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 99, 21 * SR_MS_MIN), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_CLEARED);
+}
+
+Test(alerts, waits_the_minimum_duration)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 2 * SR_MS_MIN, .hysteresis = 0.05};
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_PENDING);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, SR_MS_MIN), SR_ALERT_EV_NONE);
+    /* one dip under the threshold starts the wait over */
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 99, 90 * SR_MS_SEC), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_OK);
+    sr_ms t = 100 * SR_MS_SEC;
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, t), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, t + 2 * SR_MS_MIN - 1), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_PENDING);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, t + 2 * SR_MS_MIN), SR_ALERT_EV_RAISED);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.raised_at_ms, t + 2 * SR_MS_MIN);
+    cr_assert_eq(a.threshold, 100);
+    cr_assert_eq(a.value, 150);
+}
+
+Test(alerts, escalates_and_eases_with_hysteresis)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05}; /* crit margin 10 */
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_RAISED);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 250, 1), SR_ALERT_EV_ESCALATED);
+    cr_assert_eq(a.severity, SR_STATUS_CRIT);
+    cr_assert_eq(a.threshold, 200);
+    cr_assert_eq(a.raised_at_ms, 0);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 195, 2), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 190.5, 3), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.severity, SR_STATUS_CRIT);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 185, 4), SR_ALERT_EV_EASED);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(a.threshold, 100);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 199, 5), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 96, 6), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 94, 7), SR_ALERT_EV_CLEARED);
+}
+
+Test(alerts, higher_is_better_mirrors)
+{
+    sr_metric_def d;
+    sr_metric_def_init(&d, "within");
+    d.warn = 90;
+    d.crit = 80;
+    d.better = SR_BETTER_HIGHER;
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05}; /* warn margin 4.5 */
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 91, 0), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 85, 1), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 75, 2), SR_ALERT_EV_ESCALATED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 83, 3), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 85, 4), SR_ALERT_EV_EASED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 94, 5), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 95, 6), SR_ALERT_EV_CLEARED);
+}
+
+Test(alerts, acknowledged_comes_back_when_worse)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_ack(&a, "ana", "x", 0), SR_EINVAL);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_alert_ack(&a, "ana", "crew on its way", 10), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACKED);
+    cr_assert_str_eq(a.acked_by, "ana");
+    cr_assert_str_eq(a.note, "crew on its way");
+    cr_assert_eq(a.acked_at_ms, 10);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 180, 20), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_ACKED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 210, 30), SR_ALERT_EV_ESCALATED);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    /* who acknowledged the warning is still known */
+    cr_assert_str_eq(a.acked_by, "ana");
+    /* a new raise after a clear starts without the old acknowledgement */
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 50, 40), SR_ALERT_EV_CLEARED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 50), SR_ALERT_EV_RAISED);
+    cr_assert_str_eq(a.acked_by, "");
+    cr_assert_eq(a.acked_at_ms, 0);
+    cr_assert_eq(a.cleared_at_ms, 0);
+}
+
+Test(alerts, silence_expires)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_silence(&a, 100, 0), SR_EINVAL);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_alert_silence(&a, 0, 0), SR_EINVAL);
+    cr_assert_eq(sr_alert_silence(&a, 10 * SR_MS_MIN, 0), 0);
+    cr_assert_eq(a.state, SR_ALERT_SILENCED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 5 * SR_MS_MIN), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_SILENCED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 10 * SR_MS_MIN), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.silenced_until_ms, 0);
+    /* a silenced alert still clears */
+    cr_assert_eq(sr_alert_silence(&a, 20 * SR_MS_MIN, 11 * SR_MS_MIN), 0);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 10, 12 * SR_MS_MIN), SR_ALERT_EV_CLEARED);
+    cr_assert_eq(a.state, SR_ALERT_CLEARED);
+}
+
+Test(alerts, no_data_changes_nothing_and_no_thresholds_clear)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, NAN, 1), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.value, 150);
+    d.warn = NAN;
+    d.crit = NAN;
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 2), SR_ALERT_EV_CLEARED);
+}
