@@ -172,7 +172,7 @@ Test(store, migrates_v3_and_keeps_source_health)
     sr_store *st = NULL;
     char err[256] = "";
     cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, err, sizeof err), SR_EVERSION);
-    cr_assert(strstr(err, "version 3 needs migrating to 5"), "%s", err);
+    cr_assert(strstr(err, "version 3 needs migrating to 6"), "%s", err);
 
     st = open_rw();
     int v;
