@@ -8,7 +8,8 @@
  * sr_cfg_option_at(), so that `sitrep --help`, the README and
  * `sitrep check-config` can be generated from them.
  *
- * Sections: [sitrep] (once), [metric.NAME], [adapter.NAME], [panel.NAME];
+ * Sections: [sitrep] (once), [metric.NAME], [adapter.NAME], [panel.NAME],
+ * [page.NAME], [alert] (once);
  * NAME is 1 to SR_NAME_MAX - 1 letters, digits, '_' or '-'. Comments start
  * with ';' or '#' at the beginning of a line; after a value, only ';'
  * preceded by a blank starts a comment. Quotes are not special.
@@ -75,6 +76,9 @@ typedef struct sr_config {
     size_t n_pages;
     char theme[SR_NAME_MAX]; /* [sitrep] theme, default "default" */
     sr_ms refresh_ms;        /* [sitrep] refresh, default 1s */
+    sr_ms alert_for_ms;      /* [alert] for, default 1m */
+    double alert_hysteresis; /* [alert] hysteresis as a fraction (5% = 0.05) */
+    char alert_command[512]; /* [alert] command as written ("" = none); splits into words */
 } sr_config;
 
 /* One problem found in a config file. */
