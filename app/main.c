@@ -28,6 +28,7 @@
 #include "../metrics/query.h"
 #include "../metrics/sources.h"
 #include "../metrics/store.h"
+#include "alerting.h"
 #include "config.h"
 #include "dashboard.h"
 #include "ingest.h"
@@ -310,8 +311,19 @@ static void once_note(collect_ctx *c, const sr_poll_report *r)
     }
 }
 
+/* One line in the collector's log for each alert event. */
+static void log_alert(void *ctx, const sr_alert *a, sr_alert_event ev)
+{
+    (void)ctx;
+    char ts[40];
+    sr_format_time_utc(sr_now_ms(), ts, sizeof ts);
+    printf("%.19sZ alert %s: %s %s, value %g (threshold %g)\n", ts, sr_alert_event_name(ev), a->key,
+           sr_status_name(a->severity), a->value, a->threshold);
+}
+
 static void on_report(void *ctx, const sr_poll_report *r)
 {
+    collect_ctx *c = ctx;
     char ts[40], next[32];
     sr_format_time_utc(sr_now_ms(), ts, sizeof ts);
     /* whole seconds read better than "4999ms" */
@@ -326,8 +338,10 @@ static void on_report(void *ctx, const sr_poll_report *r)
     else
         printf("%.19sZ %s: FAILED: %s; %lld new, %lld rejected; retry in %s\n", ts, r->health->name,
                r->health->last_error, (long long)r->accepted, (long long)r->rejected, next);
+    if (!r->more && sr_alerting_step(c->cfg, c->st, sr_now_ms(), log_alert, c))
+        fprintf(stderr, "sitrep: alerts not evaluated: %s\n", sr_store_errmsg(c->st));
     fflush(stdout);
-    once_note(ctx, r);
+    once_note(c, r);
 }
 
 static void on_stopped(void *arg)
