@@ -317,8 +317,9 @@ static const struct opt alert_opts[] = {
      AT(struct alert_vals, hysteresis)},
     {{.name = "command",
       .type = SR_OPT_TEXT,
-      .help = "a command for raised and cleared alerts, split into words like the exec "
-              "adapter's command (no shell)"},
+      .help = "run by the collector when an alert is raised or cleared, split into words "
+              "like the exec adapter's command (no shell); the alert is in SITREP_ALERT_* "
+              "variables"},
      AT(struct alert_vals, command)},
 };
 

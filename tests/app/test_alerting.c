@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../app/alerting.h"
 #include "../helpers.h"
@@ -102,4 +103,67 @@ Test(alerting, panels_raise_and_keep_acknowledgements)
     sr_store_close(viewer);
     sr_store_close(st);
     sr_config_destroy(cfg);
+}
+
+/* `sitrep collect` runs [alert] command on a raise, with the alert in its
+ * environment; a command that cannot start is logged, not fatal. */
+Test(alerting, collect_runs_the_alert_command)
+{
+    char path[400], text[1024];
+    long now = (long)time(NULL);
+    snprintf(path, sizeof path, "%s/d.csv", dir);
+    snprintf(text, sizeof text, "ts,entity,value\n%ld,north/a,150\n%ld,north/a,170\n", now - 600,
+             now - 599);
+    th_write_file(path, text);
+    snprintf(path, sizeof path, "%s/c.ini", dir);
+    th_write_file(path, "[sitrep]\ncache = cache.db\n"
+                        "[metric.rt]\nkind = event\nagg = max\nwarn = 100\ncrit = 200\n"
+                        "[adapter.feed]\ntype = csv\npath = d.csv\nmetric = rt\n"
+                        "entity = {entity}\nvalue = value\ntime = ts\n"
+                        "[panel.response]\nmetric = rt\nwindow = 1h\n"
+                        "[alert]\nfor = 1s\ncommand = /usr/bin/env\n");
+    char *argv[] = {"collect", "--once", "--config", path, NULL};
+    char *out = NULL, *err = NULL;
+    sr_ms deadline = sr_now_ms() + 20 * SR_MS_SEC;
+    bool raised = false;
+    while (!raised && sr_now_ms() < deadline) {
+        free(out);
+        free(err);
+        cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);
+        raised = strstr(out, "SITREP_ALERT_EVENT=raised") != NULL;
+    }
+    cr_assert(raised, "%s", out);
+    cr_assert(strstr(out, "alert raised: response WARN, value 170 (threshold 100)"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_KEY=response\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_SEVERITY=WARN\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_VALUE=170\n"), "%s", out);
+    free(out);
+    free(err);
+
+    /* worse: escalated (no command); then a clear runs it again */
+    snprintf(path, sizeof path, "%s/d.csv", dir);
+    snprintf(text, sizeof text, "%ld,north/b,250\n", now - 598);
+    FILE *f = fopen(path, "a");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/c.ini", dir);
+    cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "alert escalated: response CRIT"), "%s", out);
+    cr_assert_null(strstr(out, "SITREP_ALERT_EVENT"), "%s", out);
+    free(out);
+    free(err);
+
+    th_write_file(path, "[sitrep]\ncache = cache.db\n"
+                        "[metric.rt]\nkind = event\nagg = max\nwarn = 1000\ncrit = 2000\n"
+                        "[adapter.feed]\ntype = csv\npath = d.csv\nmetric = rt\n"
+                        "entity = {entity}\nvalue = value\ntime = ts\n"
+                        "[panel.response]\nmetric = rt\nwindow = 1h\n"
+                        "[alert]\ncommand = /nonexistent/notify\n");
+    cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "alert cleared: response"), "%s", out);
+    cr_assert(strstr(err, "alert command /nonexistent/notify: no such file or directory"), "%s",
+              err);
+    free(out);
+    free(err);
 }
