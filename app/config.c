@@ -46,6 +46,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../adapters/execfmt.h"
 #include "../adapters/registry.h"
 #include "plugin.h"
 
@@ -82,6 +83,13 @@ struct role_vals {
     char acknowledge[4];
     char personal[4];
     char wall[4];
+};
+
+/* What [alert] holds while the file is read. */
+struct alert_vals {
+    sr_ms for_ms;
+    double hysteresis; /* percent */
+    char command[sizeof((sr_config *)0)->alert_command];
 };
 
 /* What [page.NAME] holds while the file is read. */
@@ -392,7 +400,32 @@ static const struct opt role_opts[] = {
      AT(struct role_vals, wall)},
 };
 
-enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_PANEL, K_PAGE, K_ROLE };
+static const struct opt alert_opts[] = {
+    {{.name = "for",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MAX,
+      .def = "1m",
+      .max = (double)SR_MS_DAY,
+      .help = "how long a panel must stay past a threshold before its alert is raised"},
+     AT(struct alert_vals, for_ms)},
+    {{.name = "hysteresis",
+      .type = SR_OPT_NUMBER,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = "5",
+      .min = 0,
+      .max = 50,
+      .help = "percent of the threshold the value must come back past to clear (or ease "
+              "crit to warn)"},
+     AT(struct alert_vals, hysteresis)},
+    {{.name = "command",
+      .type = SR_OPT_TEXT,
+      .help = "run by the collector when an alert is raised or cleared, split into words "
+              "like the exec adapter's command (no shell); the alert is in SITREP_ALERT_* "
+              "variables"},
+     AT(struct alert_vals, command)},
+};
+
+enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_PANEL, K_PAGE, K_ROLE, K_ALERT };
 
 struct kind {
     sr_cfg_section_spec pub; /* first: sr_cfg_option_at() maps pub back to its kind */
@@ -446,6 +479,13 @@ static const struct kind kinds[] = {
       .n_options = COUNT(role_opts)},
      K_ROLE,
      role_opts},
+    {{.kind = "alert",
+      .header = "[alert]",
+      .named = 0,
+      .help = "when panels past their metric's thresholds raise and clear alerts (at most one)",
+      .n_options = COUNT(alert_opts)},
+     K_ALERT,
+     alert_opts},
 };
 
 size_t sr_cfg_section_count(void)
@@ -1028,6 +1068,7 @@ struct sect {
         sr_cfg_panel panel;
         struct page_vals page;
         struct role_vals role;
+        struct alert_vals alert;
     } v;
     struct seen *seen;
     size_t n_seen;
@@ -1187,6 +1228,7 @@ static struct sect *sect_new(struct parser *p, const struct kind *k, const char 
         s->v.page.line = p->lineno;
         break;
     case K_ROLE:
+    case K_ALERT:
         break;
     }
     apply_defaults(k, &s->v);
@@ -1738,6 +1780,18 @@ static void finish_adapter(struct parser *p, struct sect *s)
 }
 
 static void check_levels(struct parser *p, const struct sect *s);
+/* The command must split into words the way it will be run. */
+static void finish_alert(struct parser *p, struct sect *s)
+{
+    if (!s->v.alert.command[0] || !key_ok(s, "command"))
+        return;
+    char **argv = NULL;
+    size_t argc = 0;
+    char why[256];
+    if (sr_execfmt_words(s->v.alert.command, &argv, &argc, why, sizeof why))
+        sink_add(&p->err, key_line(s, "command"), "command: %s", why);
+    free(argv);
+}
 
 static void finish_section(struct parser *p, struct sect *s)
 {
@@ -1764,6 +1818,9 @@ static void finish_section(struct parser *p, struct sect *s)
                      "[role.%s] matches nobody, expected users or groups (Unix names separated "
                      "by commas)",
                      s->name);
+        return;
+    case K_ALERT:
+        finish_alert(p, s);
         return;
     }
 }
@@ -2359,6 +2416,7 @@ static int build_pages(struct parser *p, sr_config *cfg)
 static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
 {
     size_t nm = 0, na = 0, np = 0;
+    const struct sect *alert = NULL;
     for (size_t i = 0; i < p->n_sects; i++) {
         const struct sect *s = p->sects[i];
         nm += s->kind->id == K_METRIC;
@@ -2388,6 +2446,9 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
             break;
         case K_PAGE:
         case K_ROLE:
+            break;
+        case K_ALERT:
+            alert = s;
             break;
         }
     }
@@ -2423,6 +2484,16 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
         each_listed(sitrep->v.sitrep.personal, names_add, &ps);
     for (size_t i = 0; i < ps.n && i < SR_CFG_MAX_LEVELS; i++)
         cfg->personal[level_index(&lv, ps.v[i])] = true;
+
+    struct alert_vals ad = {0};
+    const struct alert_vals *av = &ad;
+    if (alert)
+        av = &alert->v.alert;
+    else
+        apply_defaults(&kinds[K_ALERT], &ad);
+    cfg->alert_for_ms = av->for_ms;
+    cfg->alert_hysteresis = av->hysteresis / 100;
+    snprintf(cfg->alert_command, sizeof cfg->alert_command, "%s", av->command);
     if (!v->cache) {
         cfg->cache = xdg_file("XDG_STATE_HOME", ".local/state", "sitrep/cache.db");
         if (!cfg->cache)

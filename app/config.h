@@ -9,7 +9,7 @@
  * `sitrep check-config` can be generated from them.
  *
  * Sections: [sitrep] (once), [metric.NAME], [adapter.NAME], [panel.NAME],
- * [page.NAME], [role.NAME];
+ * [page.NAME], [role.NAME], [alert] (once);
  * NAME is 1 to SR_NAME_MAX - 1 letters, digits, '_' or '-'. Comments start
  * with ';' or '#' at the beginning of a line; after a value, only ';'
  * preceded by a blank starts a comment. Quotes are not special.
@@ -113,6 +113,9 @@ typedef struct sr_config {
     int min_cell;                         /* [sitrep] min_cell, default 5 */
     sr_cfg_role *roles; /* [role.*] in file order, then "default" when the file has none */
     size_t n_roles;
+    sr_ms alert_for_ms;      /* [alert] for, default 1m */
+    double alert_hysteresis; /* [alert] hysteresis as a fraction (5% = 0.05) */
+    char alert_command[512]; /* [alert] command as written ("" = none); splits into words */
 } sr_config;
 
 /* One problem found in a config file. */

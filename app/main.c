@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "../adapters/execfmt.h"
 #include "../adapters/registry.h"
 #include "../metrics/query.h"
 #include "../metrics/sources.h"

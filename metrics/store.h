@@ -5,6 +5,10 @@
  * (WAL). Writes go in batches: begin, put/reject..., commit; each batch is one
  * transaction, so a crash loses at most the batch in flight.
  *
+ * Alerts (schema 6): only the collector steps alerts and writes them
+ * (sr_store_alert_put); a viewer's only writes are acknowledgements and
+ * silences, so that every viewer sees the same alerts.
+ *
  * Only metrics/store.c includes <sqlite3.h>; everything above reads the
  * cache through the scan functions here.
  */
@@ -15,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts.h"
 #include "common.h"
 #include "kpi.h"
 
@@ -231,6 +236,40 @@ int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from,
 int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms before_ms,
                            unsigned flags, sr_rollup_cb cb, void *ctx);
 
+/* ---- alerts ---- */
+
+/* Reads the alert of a key; SR_ENOENT when there is none. */
+int sr_store_alert_get(sr_store *st, const char *key, sr_alert *out);
+
+/*
+ * Inserts or replaces an alert (inside a batch: the collector). Read the
+ * alert with sr_store_alert_get, step it and put it back in the same batch:
+ * the batch holds the write lock, so an acknowledgement written by a viewer
+ * in the meantime is never overwritten.
+ */
+int sr_store_alert_put(sr_store *st, const sr_alert *a);
+
+/* Bits of sr_store_alert_list's `states`. */
+#define SR_ALERT_BIT(state) (1u << (state))
+#define SR_ALERTS_OPEN                                                                             \
+    (SR_ALERT_BIT(SR_ALERT_ACTIVE) | SR_ALERT_BIT(SR_ALERT_ACKED) | SR_ALERT_BIT(SR_ALERT_SILENCED))
+
+/*
+ * The alerts whose state is in the mask `states`, crit before warn, then
+ * oldest raised first. Caller owns *out; free with free().
+ */
+int sr_store_alert_list(sr_store *st, unsigned states, sr_alert **out, size_t *n);
+
+/*
+ * Acknowledges the raised alert of key as `who` with a note (may be NULL),
+ * in its own transaction (or the current batch). SR_ENOENT when there is no
+ * such alert, SR_EINVAL when it is not raised. Needs a handle opened
+ * without SR_STORE_READONLY.
+ */
+int sr_store_alert_ack(sr_store *st, const char *key, const char *who, const char *note, sr_ms now);
+
+/* Silences the raised alert of key until `until`; errors as sr_store_alert_ack. */
+int sr_store_alert_silence(sr_store *st, const char *key, sr_ms until, sr_ms now);
 /* ---- the audit table (append-only) ---- */
 
 /* One audit record. Strings are borrowed: for sr_store_audit_add, for the

@@ -936,14 +936,15 @@ Test(config, error_format)
 
 Test(config, option_tables_describe_every_option)
 {
-    cr_assert_eq(sr_cfg_section_count(), 6);
-    cr_assert_null(sr_cfg_section_at(6));
-    static const char *const kinds[] = {"sitrep", "metric", "adapter", "panel", "page", "role"};
+    cr_assert_eq(sr_cfg_section_count(), 7);
+    cr_assert_null(sr_cfg_section_at(7));
+    static const char *const kinds[] = {"sitrep", "metric", "adapter", "panel",
+                                        "page",   "role",   "alert"};
     size_t total = 0;
     for (size_t i = 0; i < sr_cfg_section_count(); i++) {
         const sr_cfg_section_spec *s = sr_cfg_section_at(i);
         cr_assert_str_eq(s->kind, kinds[i]);
-        cr_assert_eq(s->named, i != 0);
+        cr_assert_eq(s->named, i != 0 && i != 6);
         cr_assert(s->help && *s->help);
         cr_assert_gt(s->n_options, 0);
         cr_assert_null(sr_cfg_option_at(s, s->n_options));
@@ -957,7 +958,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 11 + 12 + 3 + 6 + 3 + 8);
+    cr_assert_eq(total, 11 + 12 + 3 + 6 + 3 + 8 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
@@ -1085,5 +1086,28 @@ Test(config, shift_and_reports)
     char *got = errors_of("[sitrep]\nshift = 2d\n", &rc);
     cr_assert_eq(rc, SR_EINVAL);
     cr_assert(strncmp(got, "t.ini:2: shift", 14) == 0, "%s", got);
+    free(got);
+}
+
+Test(config, alert_section)
+{
+    sr_config *cfg = parse_ok("");
+    cr_assert_eq(cfg->alert_for_ms, SR_MS_MIN);
+    cr_assert_float_eq(cfg->alert_hysteresis, 0.05, 1e-12);
+    cr_assert_str_eq(cfg->alert_command, "");
+    sr_config_destroy(cfg);
+
+    cfg = parse_ok("[alert]\nfor = 2m\nhysteresis = 10\ncommand = notify-send --urgency=critical "
+                   "\"sitrep alert\"\n");
+    cr_assert_eq(cfg->alert_for_ms, 2 * SR_MS_MIN);
+    cr_assert_float_eq(cfg->alert_hysteresis, 0.10, 1e-12);
+    cr_assert_str_eq(cfg->alert_command, "notify-send --urgency=critical \"sitrep alert\"");
+    sr_config_destroy(cfg);
+
+    int rc;
+    char *got = errors_of("[alert]\ncommand = mail -s x ops | true\nhysteresis = 80\n", &rc);
+    cr_assert_eq(rc, SR_EINVAL);
+    cr_assert(strncmp(got, "t.ini:2: command: ", 18) == 0, "%s", got);
+    cr_assert(strstr(got, "t.ini:3: hysteresis"), "%s", got);
     free(got);
 }

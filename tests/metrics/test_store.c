@@ -689,7 +689,7 @@ Test(store, migrates_v5_to_the_audit_table)
     sr_store_close(st);
     char err[256];
     cr_assert_eq(raw_exec("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
-                          "DROP TABLE audit; PRAGMA user_version = 5;",
+                          "DROP TABLE audit; DROP TABLE alert; PRAGMA user_version = 5;",
                           err, sizeof err),
                  SQLITE_OK, "%s", err);
     cr_assert_eq(sql_count("SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);

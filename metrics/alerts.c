@@ -1,0 +1,211 @@
+/*
+ * alerts.c - the alert state machine.
+ *
+ *   ok/cleared --past--> pending --past for for_ms--> active --ack--> acked
+ *        ^                  |                          |  ^  \--silence--> silenced
+ *        +----back----------+                          |  +--worse (acked) / expiry (silenced)
+ *   cleared <--------back past the margin--------------+ (from any raised state)
+ *
+ * The level of a value is computed with hysteresis against the severity the
+ * alert holds while raised: crossing a threshold needs the value at or past
+ * it, leaving it needs the value back past it by the margin, so a value
+ * wobbling around a threshold neither raises nor clears twice. A pending
+ * alert has no hold: it must stay past the threshold (raw) for the whole
+ * minimum duration, or it falls back to ok. Escalation from warn to crit is
+ * immediate once raised. Everything here is pure: time comes in as `now`.
+ */
+#include "alerts.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const state_names[SR_ALERT_STATE_COUNT] = {
+    [SR_ALERT_OK] = "ok",       [SR_ALERT_PENDING] = "pending",   [SR_ALERT_ACTIVE] = "active",
+    [SR_ALERT_ACKED] = "acked", [SR_ALERT_SILENCED] = "silenced", [SR_ALERT_CLEARED] = "cleared",
+};
+
+static const char *const event_names[] = {
+    [SR_ALERT_EV_NONE] = "",
+    [SR_ALERT_EV_RAISED] = "raised",
+    [SR_ALERT_EV_ESCALATED] = "escalated",
+    [SR_ALERT_EV_EASED] = "eased",
+    [SR_ALERT_EV_CLEARED] = "cleared",
+};
+
+const char *sr_alert_state_name(sr_alert_state s)
+{
+    return (unsigned)s < SR_ALERT_STATE_COUNT ? state_names[s] : "?";
+}
+
+int sr_alert_state_parse(const char *name, sr_alert_state *out)
+{
+    for (int i = 0; i < SR_ALERT_STATE_COUNT; i++) {
+        if (strcmp(name, state_names[i]) == 0) {
+            *out = (sr_alert_state)i;
+            return 0;
+        }
+    }
+    return SR_EINVAL;
+}
+
+const char *sr_alert_event_name(sr_alert_event e)
+{
+    return (unsigned)e < sizeof event_names / sizeof event_names[0] ? event_names[e] : "?";
+}
+
+int sr_alert_key(const char *panel, const char *entity, char *buf, size_t len)
+{
+    int n = (entity && entity[0]) ? snprintf(buf, len, "%s@%s", panel, entity)
+                                  : snprintf(buf, len, "%s", panel);
+    return (n < 0 || (size_t)n >= len) ? SR_ERANGE : 0;
+}
+
+static int copy(char *dst, size_t len, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= len)
+        return SR_ERANGE;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+int sr_alert_init(sr_alert *a, const char *panel, const char *metric, const char *entity)
+{
+    memset(a, 0, sizeof *a);
+    if (!panel || !panel[0] || !metric || !metric[0])
+        return SR_EINVAL;
+    if (!entity)
+        entity = "";
+    if (copy(a->panel, sizeof a->panel, panel) || copy(a->metric, sizeof a->metric, metric) ||
+        copy(a->entity, sizeof a->entity, entity) ||
+        sr_alert_key(panel, entity, a->key, sizeof a->key))
+        return SR_ERANGE;
+    a->state = SR_ALERT_OK;
+    a->severity = SR_STATUS_NONE;
+    a->value = NAN;
+    a->threshold = NAN;
+    return 0;
+}
+
+bool sr_alert_is_raised(const sr_alert *a)
+{
+    return a->state == SR_ALERT_ACTIVE || a->state == SR_ALERT_ACKED ||
+           a->state == SR_ALERT_SILENCED;
+}
+
+/* Whether v is at or past threshold t, moved towards better by margin m. */
+static bool past(const sr_metric_def *d, double v, double t, double m)
+{
+    return d->better == SR_BETTER_HIGHER ? v <= t + m : v >= t - m;
+}
+
+/*
+ * The level of v: CRIT, WARN or OK. `held` is the severity the alert holds
+ * (NONE when not raised): a held level is kept until v is back past its
+ * threshold by the margin.
+ */
+static sr_status level_of(const sr_metric_def *d, const sr_alert_params *p, double v,
+                          sr_status held)
+{
+    double h = p->hysteresis > 0 ? p->hysteresis : 0;
+    if (!isnan(d->crit) && past(d, v, d->crit, held == SR_STATUS_CRIT ? fabs(d->crit) * h : 0))
+        return SR_STATUS_CRIT;
+    if (!isnan(d->warn) && past(d, v, d->warn, held >= SR_STATUS_WARN ? fabs(d->warn) * h : 0))
+        return SR_STATUS_WARN;
+    return SR_STATUS_OK;
+}
+
+static double threshold_of(const sr_metric_def *d, sr_status s)
+{
+    return s == SR_STATUS_CRIT ? d->crit : s == SR_STATUS_WARN ? d->warn : NAN;
+}
+
+static sr_alert_event raise(sr_alert *a, const sr_metric_def *d, sr_status level, sr_ms now)
+{
+    a->state = SR_ALERT_ACTIVE;
+    a->severity = level;
+    a->threshold = threshold_of(d, level);
+    a->raised_at_ms = now;
+    a->acked_by[0] = '\0';
+    a->acked_at_ms = 0;
+    a->note[0] = '\0';
+    a->silenced_until_ms = 0;
+    a->cleared_at_ms = 0;
+    return SR_ALERT_EV_RAISED;
+}
+
+sr_alert_event sr_alert_step(sr_alert *a, const sr_metric_def *d, const sr_alert_params *p,
+                             double v, sr_ms now)
+{
+    if (isnan(v))
+        return SR_ALERT_EV_NONE;
+    a->value = v;
+    if (a->state == SR_ALERT_SILENCED && now >= a->silenced_until_ms) {
+        a->state = SR_ALERT_ACTIVE;
+        a->silenced_until_ms = 0;
+    }
+    bool raised = sr_alert_is_raised(a);
+    sr_status level = level_of(d, p, v, raised ? a->severity : SR_STATUS_NONE);
+
+    if (!raised) {
+        if (level == SR_STATUS_OK) {
+            if (a->state == SR_ALERT_PENDING) {
+                a->state = SR_ALERT_OK;
+                a->severity = SR_STATUS_NONE;
+                a->threshold = NAN;
+            }
+            return SR_ALERT_EV_NONE;
+        }
+        if (a->state != SR_ALERT_PENDING) {
+            a->state = SR_ALERT_PENDING;
+            a->raised_at_ms = now;
+        }
+        a->severity = level;
+        a->threshold = threshold_of(d, level);
+        if (now - a->raised_at_ms >= p->for_ms)
+            return raise(a, d, level, now);
+        return SR_ALERT_EV_NONE;
+    }
+
+    if (level == SR_STATUS_OK) {
+        a->state = SR_ALERT_CLEARED;
+        a->cleared_at_ms = now;
+        a->silenced_until_ms = 0;
+        return SR_ALERT_EV_CLEARED;
+    }
+    if (level == a->severity)
+        return SR_ALERT_EV_NONE;
+    sr_alert_event ev = level > a->severity ? SR_ALERT_EV_ESCALATED : SR_ALERT_EV_EASED;
+    a->severity = level;
+    a->threshold = threshold_of(d, level);
+    if (ev == SR_ALERT_EV_ESCALATED && a->state == SR_ALERT_ACKED)
+        a->state = SR_ALERT_ACTIVE;
+    return ev;
+}
+
+static void copy_trunc(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+int sr_alert_ack(sr_alert *a, const char *who, const char *note, sr_ms now)
+{
+    if (!sr_alert_is_raised(a) || !who || !who[0])
+        return SR_EINVAL;
+    a->state = SR_ALERT_ACKED;
+    copy_trunc(a->acked_by, sizeof a->acked_by, who);
+    copy_trunc(a->note, sizeof a->note, note);
+    a->acked_at_ms = now;
+    a->silenced_until_ms = 0;
+    return 0;
+}
+
+int sr_alert_silence(sr_alert *a, sr_ms until, sr_ms now)
+{
+    if (!sr_alert_is_raised(a) || until <= now)
+        return SR_EINVAL;
+    a->state = SR_ALERT_SILENCED;
+    a->silenced_until_ms = until;
+    return 0;
+}

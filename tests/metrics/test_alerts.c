@@ -1,0 +1,357 @@
+/*
+ * Tests of metrics/alerts.c on crafted series (no clock: time is an
+ * argument) and of the alert table of metrics/store.c on real SQLite files:
+ * round trip between a collector and viewers, and the migration from v5.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../metrics/alerts.h"
+#include "../../metrics/store.h"
+#include "../helpers.h"
+
+/* response time: lower is better, warn at 100, crit at 200 */
+static sr_metric_def rt(void)
+{
+    sr_metric_def d;
+    sr_metric_def_init(&d, "rt");
+    d.warn = 100;
+    d.crit = 200;
+    d.better = SR_BETTER_LOWER;
+    return d;
+}
+
+static sr_alert fresh(void)
+{
+    sr_alert a;
+    cr_assert_eq(sr_alert_init(&a, "response", "rt", "north/a"), 0);
+    return a;
+}
+
+/* Steps a series one value per minute from t0; counts the events by kind. */
+static void run(sr_alert *a, const sr_metric_def *d, const sr_alert_params *p, const double *v,
+                size_t n, sr_ms t0, int counts[5])
+{
+    for (size_t i = 0; i < n; i++)
+        counts[sr_alert_step(a, d, p, v[i], t0 + (sr_ms)i * SR_MS_MIN)]++;
+}
+
+Test(alerts, key_names_panel_and_entity)
+{
+    char k[SR_ALERT_KEY_MAX];
+    cr_assert_eq(sr_alert_key("response", "north/a", k, sizeof k), 0);
+    cr_assert_str_eq(k, "response@north/a");
+    cr_assert_eq(sr_alert_key("response", "", k, sizeof k), 0);
+    cr_assert_str_eq(k, "response");
+    cr_assert_eq(sr_alert_key("response", "north", k, 5), SR_ERANGE);
+    sr_alert a;
+    cr_assert_eq(sr_alert_init(&a, "", "rt", NULL), SR_EINVAL);
+    cr_assert_eq(sr_alert_init(&a, "p", "rt", NULL), 0);
+    cr_assert_str_eq(a.key, "p");
+    cr_assert_eq(a.state, SR_ALERT_OK);
+    cr_assert(isnan(a.value));
+}
+
+Test(alerts, no_flapping_around_the_threshold)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05}; /* warn margin 5 */
+    sr_alert a = fresh();
+    const double v[] = {99, 101, 99, 100, 96, 101, 95.5, 99.9, 100.1, 97};
+    int c[5] = {0};
+    run(&a, &d, &p, v, sizeof v / sizeof v[0], 0, c);
+    cr_assert_eq(c[SR_ALERT_EV_RAISED], 1);
+    cr_assert_eq(c[SR_ALERT_EV_CLEARED], 0);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.raised_at_ms, SR_MS_MIN);
+    /* back past 100 - 5: cleared, once */
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 94.9, 20 * SR_MS_MIN), SR_ALERT_EV_CLEARED);
+    cr_assert_eq(a.state, SR_ALERT_CLEARED);
+    cr_assert_eq(a.cleared_at_ms, 20 * SR_MS_MIN);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 99, 21 * SR_MS_MIN), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_CLEARED);
+}
+
+Test(alerts, waits_the_minimum_duration)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 2 * SR_MS_MIN, .hysteresis = 0.05};
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_PENDING);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, SR_MS_MIN), SR_ALERT_EV_NONE);
+    /* one dip under the threshold starts the wait over */
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 99, 90 * SR_MS_SEC), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_OK);
+    sr_ms t = 100 * SR_MS_SEC;
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, t), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, t + 2 * SR_MS_MIN - 1), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_PENDING);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, t + 2 * SR_MS_MIN), SR_ALERT_EV_RAISED);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.raised_at_ms, t + 2 * SR_MS_MIN);
+    cr_assert_eq(a.threshold, 100);
+    cr_assert_eq(a.value, 150);
+}
+
+Test(alerts, escalates_and_eases_with_hysteresis)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05}; /* crit margin 10 */
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_RAISED);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 250, 1), SR_ALERT_EV_ESCALATED);
+    cr_assert_eq(a.severity, SR_STATUS_CRIT);
+    cr_assert_eq(a.threshold, 200);
+    cr_assert_eq(a.raised_at_ms, 0);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 195, 2), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 190.5, 3), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.severity, SR_STATUS_CRIT);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 185, 4), SR_ALERT_EV_EASED);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(a.threshold, 100);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 199, 5), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 96, 6), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 94, 7), SR_ALERT_EV_CLEARED);
+}
+
+Test(alerts, higher_is_better_mirrors)
+{
+    sr_metric_def d;
+    sr_metric_def_init(&d, "within");
+    d.warn = 90;
+    d.crit = 80;
+    d.better = SR_BETTER_HIGHER;
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05}; /* warn margin 4.5 */
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 91, 0), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 85, 1), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 75, 2), SR_ALERT_EV_ESCALATED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 83, 3), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 85, 4), SR_ALERT_EV_EASED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 94, 5), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 95, 6), SR_ALERT_EV_CLEARED);
+}
+
+Test(alerts, acknowledged_comes_back_when_worse)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_ack(&a, "ana", "x", 0), SR_EINVAL);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_alert_ack(&a, "ana", "crew on its way", 10), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACKED);
+    cr_assert_str_eq(a.acked_by, "ana");
+    cr_assert_str_eq(a.note, "crew on its way");
+    cr_assert_eq(a.acked_at_ms, 10);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 180, 20), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_ACKED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 210, 30), SR_ALERT_EV_ESCALATED);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    /* who acknowledged the warning is still known */
+    cr_assert_str_eq(a.acked_by, "ana");
+    /* a new raise after a clear starts without the old acknowledgement */
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 50, 40), SR_ALERT_EV_CLEARED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 50), SR_ALERT_EV_RAISED);
+    cr_assert_str_eq(a.acked_by, "");
+    cr_assert_eq(a.acked_at_ms, 0);
+    cr_assert_eq(a.cleared_at_ms, 0);
+}
+
+Test(alerts, silence_expires)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_silence(&a, 100, 0), SR_EINVAL);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_alert_silence(&a, 0, 0), SR_EINVAL);
+    cr_assert_eq(sr_alert_silence(&a, 10 * SR_MS_MIN, 0), 0);
+    cr_assert_eq(a.state, SR_ALERT_SILENCED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 5 * SR_MS_MIN), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_SILENCED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 10 * SR_MS_MIN), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.silenced_until_ms, 0);
+    /* a silenced alert still clears */
+    cr_assert_eq(sr_alert_silence(&a, 20 * SR_MS_MIN, 11 * SR_MS_MIN), 0);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 10, 12 * SR_MS_MIN), SR_ALERT_EV_CLEARED);
+    cr_assert_eq(a.state, SR_ALERT_CLEARED);
+}
+
+Test(alerts, no_data_changes_nothing_and_no_thresholds_clear)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    sr_alert a = fresh();
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_alert_step(&a, &d, &p, NAN, 1), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.value, 150);
+    d.warn = NAN;
+    d.crit = NAN;
+    cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 2), SR_ALERT_EV_CLEARED);
+}
+
+/* ---- the alert table ---- */
+
+static char dir[256];
+static char db[300];
+
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/cache.db", dir);
+}
+
+static void teardown(void)
+{
+    th_rmtree(dir);
+}
+
+TestSuite(alerts_store, .init = setup, .fini = teardown);
+
+static sr_store *open_store(unsigned flags)
+{
+    sr_store *st = NULL;
+    char err[256] = "";
+    int rc = sr_store_open(db, flags, &st, err, sizeof err);
+    cr_assert_eq(rc, 0, "open: %s (%s)", sr_strerror(rc), err);
+    return st;
+}
+
+/* The collector's step: read, step, write back in one batch. */
+static sr_alert_event collect(sr_store *st, const char *entity, double v, sr_ms now)
+{
+    sr_metric_def d = rt();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    sr_alert a;
+    char key[SR_ALERT_KEY_MAX];
+    cr_assert_eq(sr_alert_key("response", entity, key, sizeof key), 0);
+    cr_assert_eq(sr_store_begin(st), 0);
+    int rc = sr_store_alert_get(st, key, &a);
+    if (rc == SR_ENOENT)
+        rc = sr_alert_init(&a, "response", "rt", entity);
+    cr_assert_eq(rc, 0);
+    sr_alert_event ev = sr_alert_step(&a, &d, &p, v, now);
+    cr_assert_eq(sr_store_alert_put(st, &a), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    return ev;
+}
+
+Test(alerts_store, viewers_share_alerts_and_acknowledgements)
+{
+    sr_store *col = open_store(0);
+    cr_assert_eq(collect(col, "north/a", 150, 1000), SR_ALERT_EV_RAISED);
+    cr_assert_eq(collect(col, "north/b", 250, 2000), SR_ALERT_EV_RAISED);
+    cr_assert_eq(collect(col, "south", 50, 3000), SR_ALERT_EV_NONE);
+
+    sr_store *view = open_store(SR_STORE_READONLY);
+    sr_alert *v;
+    size_t n;
+    cr_assert_eq(sr_store_alert_list(view, SR_ALERTS_OPEN, &v, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(v[0].key, "response@north/b"); /* crit first */
+    cr_assert_eq(v[0].severity, SR_STATUS_CRIT);
+    cr_assert_eq(v[0].threshold, 200);
+    cr_assert_eq(v[0].value, 250);
+    cr_assert_eq(v[0].raised_at_ms, 2000);
+    cr_assert_str_eq(v[1].entity, "north/a");
+    cr_assert_eq(v[1].state, SR_ALERT_ACTIVE);
+    cr_assert_eq(v[1].acked_at_ms, 0);
+    free(v);
+    cr_assert_eq(sr_store_alert_list(view, SR_ALERT_BIT(SR_ALERT_OK), &v, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(v[0].key, "response@south");
+    cr_assert(isnan(v[0].threshold));
+    free(v);
+    /* a read-only handle cannot write */
+    cr_assert_eq(sr_store_alert_ack(view, "response@north/a", "ana", NULL, 4000), SR_EINVAL);
+
+    /* another viewer acknowledges; everyone sees it */
+    sr_store *ack = open_store(0);
+    cr_assert_eq(sr_store_alert_ack(ack, "response@north/a", "ana", "crew sent", 4000), 0);
+    cr_assert_eq(sr_store_alert_ack(ack, "response@nowhere", "ana", NULL, 4000), SR_ENOENT);
+    cr_assert_eq(sr_store_alert_ack(ack, "response@south", "ana", NULL, 4000), SR_EINVAL);
+    cr_assert_eq(sr_store_alert_silence(ack, "response@north/b", 9000, 4000), 0);
+    sr_alert a;
+    cr_assert_eq(sr_store_alert_get(view, "response@north/a", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACKED);
+    cr_assert_str_eq(a.acked_by, "ana");
+    cr_assert_str_eq(a.note, "crew sent");
+    cr_assert_eq(a.acked_at_ms, 4000);
+    cr_assert_eq(sr_store_alert_get(view, "response@north/b", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_SILENCED);
+    cr_assert_eq(a.silenced_until_ms, 9000);
+
+    /* the collector's next steps keep the acknowledgement, until it gets worse */
+    cr_assert_eq(collect(col, "north/a", 160, 5000), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_store_alert_get(view, "response@north/a", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACKED);
+    cr_assert_eq(a.value, 160);
+    cr_assert_eq(collect(col, "north/a", 260, 6000), SR_ALERT_EV_ESCALATED);
+    cr_assert_eq(collect(col, "north/b", 260, 10000), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_store_alert_list(view, SR_ALERT_BIT(SR_ALERT_ACTIVE), &v, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(v[0].note, "crew sent");
+    free(v);
+    cr_assert_eq(collect(col, "north/a", 10, 11000), SR_ALERT_EV_CLEARED);
+    cr_assert_eq(sr_store_alert_get(view, "response@north/a", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_CLEARED);
+    cr_assert_eq(a.cleared_at_ms, 11000);
+    sr_store_close(ack);
+    sr_store_close(view);
+    sr_store_close(col);
+}
+
+Test(alerts_store, migrates_v5)
+{
+    /* a v5 file: today's schema without the alert table */
+    sr_store *st = open_store(0);
+    cr_assert_eq(sr_store_define_metric(st, "rt", SR_KIND_EVENT), 0);
+    sr_source_health h = {.name = "feed", .type = "csv", .accepted = 7};
+    cr_assert_eq(sr_store_source_put(st, &h), 0);
+    sr_store_close(st);
+    sqlite3 *db3;
+    cr_assert_eq(sqlite3_open(db, &db3), SQLITE_OK);
+    /* a v5 cache: neither the alert table (v6) nor the audit table (v7) */
+    cr_assert_eq(sqlite3_exec(db3,
+                              "DROP TABLE alert; DROP TRIGGER audit_no_update; "
+                              "DROP TRIGGER audit_no_delete; DROP TABLE audit; "
+                              "PRAGMA user_version = 5;",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db3);
+
+    char err[256] = "";
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, err, sizeof err), SR_EVERSION);
+    char want[64];
+    snprintf(want, sizeof want, "version 5 needs migrating to %d", SR_STORE_SCHEMA);
+    cr_assert(strstr(err, want), "%s", err);
+
+    st = open_store(0);
+    int ver;
+    cr_assert_eq(sr_store_schema_version(st, &ver), 0);
+    cr_assert_eq(ver, SR_STORE_SCHEMA);
+    cr_assert_eq(sr_store_source_get(st, "feed", &h), 0);
+    cr_assert_eq(h.accepted, 7);
+    sr_alert *v;
+    size_t n;
+    cr_assert_eq(sr_store_alert_list(st, SR_ALERTS_OPEN, &v, &n), 0);
+    cr_assert_eq(n, 0);
+    free(v);
+    sr_store_close(st);
+    cr_assert_eq(collect(st = open_store(0), "", 300, 1), SR_ALERT_EV_RAISED);
+    sr_alert a;
+    cr_assert_eq(sr_store_alert_get(st, "response", &a), 0);
+    cr_assert_eq(a.severity, SR_STATUS_CRIT);
+    sr_store_close(st);
+}
