@@ -15,8 +15,8 @@
  * values with their units as the screen shows them, text from data with
  * control characters dropped and table pipes escaped.
  *
- * Alerts: this cache has no alert table yet; the section says so, and is
- * the one place to fill in when alerts are stored.
+ * Alerts: the open ones (active, acknowledged with their notes, silenced),
+ * crit first, as the collector left them in the cache.
  */
 #include "report.h"
 
@@ -47,6 +47,8 @@ struct sr_report {
     sr_ms at_ms, shift_ms, now_ms;
     panel_value *pv; /* cfg->n_panels */
     sr_source_list src;
+    sr_alert *alerts; /* the open alerts, crit first; owned */
+    size_t n_alerts;
 };
 
 int sr_report_format_parse(const char *name, sr_report_format *out)
@@ -116,6 +118,11 @@ int sr_report_build(const sr_config *cfg, sr_store *st, sr_ms at_ms, sr_ms shift
         sr_report_destroy(r);
         return rc;
     }
+    if ((rc = sr_store_alert_list(st, SR_ALERTS_OPEN, &r->alerts, &r->n_alerts))) {
+        snprintf(err, errlen, "alerts: %s", sr_strerror(rc));
+        sr_report_destroy(r);
+        return rc;
+    }
     *out = r;
     return 0;
 }
@@ -125,6 +132,7 @@ void sr_report_destroy(sr_report *r)
     if (!r)
         return;
     sr_source_list_fini(&r->src);
+    free(r->alerts);
     free(r->pv);
     free(r);
 }
@@ -329,7 +337,29 @@ static void write_markdown(const sr_report *r, FILE *out)
     if (!stale)
         fprintf(out, "All %zu sources are live.\n", r->src.n_configured);
 
-    fputs("\n## Alerts\n\nThere is no alert data in this cache.\n", out);
+    fputs("\n## Alerts\n\n", out);
+    if (!r->n_alerts)
+        fputs("No alert is open.\n", out);
+    for (size_t i = 0; i < r->n_alerts; i++) {
+        const sr_alert *a = &r->alerts[i];
+        char since[32], val[64], thr[64];
+        local_minute(tz, a->raised_at_ms, since, sizeof since);
+        sr_report_number(a->value, val, sizeof val);
+        sr_report_number(a->threshold, thr, sizeof thr);
+        fprintf(out, "- %s ", sr_status_name(a->severity));
+        md_text(out, a->key);
+        fprintf(out, ": %s since %s, value %s (threshold %s)", sr_alert_state_name(a->state), since,
+                val, thr);
+        if (a->acked_at_ms) {
+            fputs("; acknowledged by ", out);
+            md_text(out, a->acked_by);
+            if (a->note[0]) {
+                fputs(": ", out);
+                md_text(out, a->note);
+            }
+        }
+        fputc('\n', out);
+    }
 }
 
 int sr_report_write(const sr_report *r, sr_report_format f, FILE *out)

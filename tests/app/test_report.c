@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../metrics/store.h"
 #include "../helpers.h"
 
 static char dir[256];
@@ -84,7 +85,31 @@ Test(report, markdown_has_every_panel_against_the_previous_shift)
     cr_assert(strstr(out, "| Calls | 30 | - | 40 | -25.0% |\n"), "%s", out);
     cr_assert(strstr(out, "## Sources\n\n- cad (sim): late, last success never (not polled yet)\n"),
               "%s", out);
-    cr_assert(strstr(out, "## Alerts\n\nThere is no alert data in this cache.\n"), "%s", out);
+    cr_assert(strstr(out, "## Alerts\n\nNo alert is open.\n"), "%s", out);
+    free(out);
+    free(err);
+
+    /* an alert the collector raised, acknowledged in a viewer with a note */
+    char db[512];
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    sr_store *st;
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    sr_alert a;
+    cr_assert_eq(sr_alert_init(&a, "resp", "rt", ""), 0);
+    a.state = SR_ALERT_ACTIVE;
+    a.severity = SR_STATUS_CRIT;
+    a.raised_at_ms = 1714543200000LL; /* 06:00Z = 07:00 in London */
+    a.value = 950;
+    a.threshold = 900;
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(sr_store_alert_put(st, &a), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_eq(sr_store_alert_ack(st, a.key, "ann", "inspector | on it", 1714546800000LL), 0);
+    sr_store_close(st);
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "## Alerts\n\n- CRIT resp: acked since 2024-05-01 07:00, value 950 (threshold "
+                          "900); acknowledged by ann: inspector \\| on it\n"),
+              "%s", out);
     free(out);
     free(err);
 }
