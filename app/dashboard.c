@@ -198,6 +198,19 @@ static void update_sources(dash *d)
     sr_source_list_fini(&l);
 }
 
+/* The open alerts as the cache has them, to the screen: the status bar's
+ * counts (read at start, when the collector reports and when another
+ * process commits, so an acknowledgement anywhere shows everywhere). */
+static void update_alerts(dash *d)
+{
+    sr_alert *a;
+    size_t n;
+    if (sr_store_alert_list(d->st, SR_ALERTS_OPEN, &a, &n) != 0)
+        return;
+    sr_screen_set_alerts(d->scr, a, n);
+    free(a);
+}
+
 /* Renders when something is dirty: called once per loop turn (idle). */
 static void on_idle(uv_idle_t *h)
 {
@@ -345,6 +358,7 @@ static void on_refresh(uv_timer_t *t)
     if (sr_store_data_version(d->st, &v) == 0 && v != d->data_version) {
         d->data_version = v;
         sr_screen_data_changed(d->scr);
+        update_alerts(d);
     }
     place_at_latest(d);
     update_sources(d);
@@ -354,8 +368,10 @@ static void on_refresh(uv_timer_t *t)
 static void on_report(void *ctx, const sr_poll_report *r)
 {
     dash *d = ctx;
-    if (r->accepted || r->rejected)
+    if (r->accepted || r->rejected) {
         sr_screen_data_changed(d->scr);
+        update_alerts(d);
+    }
     if (r->accepted)
         place_at_latest(d);
     update_sources(d);
@@ -409,7 +425,6 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     signal(SIGBUS, crash_handler);
     signal(SIGFPE, crash_handler);
 
-
     uv_poll_init(&loop, &d.input, STDIN_FILENO);
     d.input.data = &d;
     uv_poll_start(&d.input, UV_READABLE, on_input);
@@ -424,6 +439,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     uv_idle_init(&loop, &d.idle);
     d.idle.data = &d;
     sr_store_data_version(st, &d.data_version);
+    update_alerts(&d);
 
     try_collect(&d);
     want_render(&d);

@@ -95,6 +95,9 @@ struct sr_screen {
     size_t n_rj;
     int64_t rj_total, rj_seen; /* in the cache; the source's count when read */
     int rj_sel, rj_scroll, rj_rows;
+
+    sr_alert *alerts; /* the open alerts (a copy), crit first */
+    size_t n_alerts;
 };
 
 static sr_screen *active; /* for sr_screen_restore_terminal on a fatal path */
@@ -428,7 +431,8 @@ static void draw_status(sr_screen *s)
     } else {
         snprintf(win, sizeof win, "own windows");
     }
-    if (s->shift_ms >= SR_MS_DAY && sr_utc_to_local(s->lay->timezone, s->now - s->shift_ms, &c) == 0) {
+    if (s->shift_ms >= SR_MS_DAY &&
+        sr_utc_to_local(s->lay->timezone, s->now - s->shift_ms, &c) == 0) {
         /* far back (replaying an export): the date says more than "1096d ago" */
         size_t l = strlen(win);
         snprintf(win + l, sizeof win - l, ", to %d %s %d %02d:%02d", c.mday,
@@ -439,19 +443,32 @@ static void draw_status(sr_screen *s)
         size_t l = strlen(win);
         snprintf(win + l, sizeof win - l, ", %s ago", d);
     }
+    /* alerts by severity, before the sources: a symbol and a word, never colour alone */
+    int n_sev[2] = {0, 0}; /* crit, warn */
+    for (size_t i = 0; i < s->n_alerts; i++)
+        n_sev[s->alerts[i].severity == SR_STATUS_CRIT ? 0 : 1]++;
+    char al[64] = "";
+    if (n_sev[0] || n_sev[1]) {
+        size_t l = 0;
+        if (n_sev[0])
+            l += (size_t)snprintf(al + l, sizeof al - l, "%s %d crit  ", g->crit, n_sev[0]);
+        if (n_sev[1])
+            snprintf(al + l, sizeof al - l, "%s %d warn  ", g->warn, n_sev[1]);
+    }
     char src[64];
     snprintf(src, sizeof src, "%s %d/%d sources%s%s ",
              s->src.live == s->src.total ? g->ok : g->warn, s->src.live, s->src.total,
              s->src.role ? (g->utf8 ? " · " : " - ") : "", s->src.role ? s->src.role : "");
     char right[256];
-    snprintf(right, sizeof right, "%s   %s   %s", clock, win, src);
+    snprintf(right, sizeof right, "%s   %s   %s%s", clock, win, al, src);
     int rw = sr_tui_width(right), ww = sr_tui_width(where);
     if (ww + rw + 2 > wd) { /* narrow: a shorter clock and window first */
-        snprintf(right, sizeof right, "%02d:%02d:%02d  %s  %s", c.hour, c.min, c.sec, win, src);
+        snprintf(right, sizeof right, "%02d:%02d:%02d  %s  %s%s", c.hour, c.min, c.sec, win, al,
+                 src);
         rw = sr_tui_width(right);
     }
     if (ww + rw + 2 > wd) { /* then without the window */
-        snprintf(right, sizeof right, "%02d:%02d:%02d  %s", c.hour, c.min, c.sec, src);
+        snprintf(right, sizeof right, "%02d:%02d:%02d  %s%s", c.hour, c.min, c.sec, al, src);
         rw = sr_tui_width(right);
     }
     sr_tui_put(w, 0, 0, wd - rw - 1, a | A_BOLD, where);
@@ -851,6 +868,19 @@ void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char
             late[src.n_late++] = l->v[i].h.name;
     }
     sr_screen_set_sources(s, &src);
+}
+
+void sr_screen_set_alerts(sr_screen *s, const sr_alert *a, size_t n)
+{
+    sr_alert *copy = malloc((n + 1) * sizeof *copy);
+    if (!copy)
+        return;
+    if (n)
+        memcpy(copy, a, n * sizeof *copy);
+    free(s->alerts);
+    s->alerts = copy;
+    s->n_alerts = n;
+    s->view_dirty = true;
 }
 
 void sr_screen_set_shift(sr_screen *s, sr_ms shift_ms)
@@ -1327,6 +1357,7 @@ void sr_screen_destroy(sr_screen *s)
     free_windows(&s->view_win);
     rejects_clear(s);
     sr_source_list_fini(&s->srcl);
+    free(s->alerts);
     if (s->scr) {
         set_term(s->scr);
         if (s->status)

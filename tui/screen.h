@@ -127,6 +127,13 @@ void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src);
  */
 void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char *role);
 
+/*
+ * The open alerts (raised: active, acknowledged or silenced) as the cache
+ * has them, crit first (a is copied; n may be 0). The status bar counts
+ * them by severity; the alerts view lists them.
+ */
+void sr_screen_set_alerts(sr_screen *s, const sr_alert *a, size_t n);
+
 /* Recomputes what is dirty and draws; at most one doupdate. */
 void sr_screen_render(sr_screen *s, sr_ms now);
 
