@@ -67,8 +67,8 @@ typedef struct {
      * be out of range (mktime normalisation); in an hour that occurs twice or
      * not at all (a DST change) the C library's mktime (tm_isdst = -1)
      * decides. */
-    int (*local_to_utc)(const char *tz, int year, int mon, int mday, int hour, int min,
-                        double sec, int64_t *out_ms);
+    int (*local_to_utc)(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
+                        int64_t *out_ms);
     /* ISO-8601 with or without a zone (naive = in tz), a date alone, or
      * epoch seconds, to UTC ms. */
     int (*parse_time)(const char *text, const char *tz, int64_t *out_ms);

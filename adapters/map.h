@@ -43,16 +43,18 @@ typedef struct sr_map sr_map;
  * optional, for a type that needs them only in some modes (exec's format =
  * lines) and checks them in its open(). */
 #define SR_MAP_OPTION_SPECS SR_MAP_OPTION_SPECS_REQ(1)
-#define SR_MAP_OPTION_SPECS_REQ(req)                                                            \
-    {"metric", (req), "metric of each row: text with {Field} templates (response_p{Priority})"}, \
-        {"entity", (req), "entity path of each row: text with {Field} templates"},              \
-        {"time", 0, "the row's time: a field name or a {Field} template (default: now)"},       \
-        {"time_format", 0, "strptime format (%m/%d/%Y %I:%M:%S %p), iso8601, epoch or epoch_ms"}, \
-        {"timezone", 0, "zone of times without an offset (default: [sitrep] timezone)"},        \
-        {"value", (req), "a field name, a number, or duration(START, END) in seconds"},         \
-        {"key", 0, "what makes a row unique (a field or template); default: the whole sample"}, \
-        {"where", 0, "filter: FIELD = V, FIELD != V, FIELD in (A, B), joined by and"},          \
-        {"null", 0, "comma-separated tokens meaning no value (default: the empty cell)"}
+#define SR_MAP_OPTION_SPECS_REQ(req)                                                               \
+    {"metric", (req), "metric of each row: text with {Field} templates (response_p{Priority})"},   \
+        {"entity", (req), "entity path of each row: text with {Field} templates"},                 \
+        {"time", 0, "the row's time: a field name or a {Field} template (default: now)"},          \
+        {"time_format", 0, "strptime format (%m/%d/%Y %I:%M:%S %p), iso8601, epoch or epoch_ms"},  \
+        {"timezone", 0, "zone of times without an offset (default: [sitrep] timezone)"},           \
+        {"value", (req), "a field name, a number, or duration(START, END) in seconds"},            \
+        {"key", 0, "what makes a row unique (a field or template); default: the whole sample"},    \
+        {"where", 0, "filter: FIELD = V, FIELD != V, FIELD in (A, B), joined by and"},             \
+    {                                                                                              \
+        "null", 0, "comma-separated tokens meaning no value (default: the empty cell)"             \
+    }
 
 /*
  * Reads the mapping keys of opts. On error returns negative with a message

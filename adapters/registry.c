@@ -15,12 +15,8 @@ extern const sr_adapter sr_adapter_postgres;
 extern const sr_adapter sr_adapter_http;
 
 static const sr_adapter *const builtins[] = {
-    &sr_adapter_sim,
-    &sr_adapter_csv,
-    &sr_adapter_sqlite,
-    &sr_adapter_postgres,
-    &sr_adapter_exec,
-    &sr_adapter_http,
+    &sr_adapter_sim,      &sr_adapter_csv,  &sr_adapter_sqlite,
+    &sr_adapter_postgres, &sr_adapter_exec, &sr_adapter_http,
 };
 
 const sr_adapter *sr_registry_find(const char *type)

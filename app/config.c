@@ -67,7 +67,7 @@ struct sitrep_vals {
     char theme[SR_NAME_MAX];
     sr_ms refresh_ms;
     sr_ms shift_ms;
-    char *reports; /* NULL: the default under $XDG_STATE_HOME */
+    char *reports;      /* NULL: the default under $XDG_STATE_HOME */
     char levels[512];   /* level names, separated by commas or blanks */
     char personal[512]; /* level names */
     double min_cell;

@@ -1220,7 +1220,8 @@ static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
 static const command commands[] = {
     {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME] [--at TIME]",
      "the dashboard, collecting in the same process unless another sitrep collects into the "
-     "cache (then a viewer); what plain 'sitrep' runs", dashboard_opts},
+     "cache (then a viewer); what plain 'sitrep' runs",
+     dashboard_opts},
     {"collect", cmd_collect, "[--config FILE] [--once] [--log FILE]",
      "poll every configured source and write the cache (headless; Ctrl-C or SIGTERM "
      "stops, SIGHUP reloads the config; refused while another sitrep collects into the cache)",

@@ -73,9 +73,8 @@ int main(int argc, char **argv)
                 2023000000000LL + i, types[type], prio, qs, as, precincts[p], 'A' + s, 'A' + s,
                 b + 1);
         if (type != 2 && !blank)
-            fprintf(samples, "response_p%d,seattle/%s/%c/%c%d,%lld,%ld,%lld\n", prio,
-                    precincts[p], 'A' + s, 'A' + s, b + 1, (long long)q + 8 * 3600, secs,
-                    2023000000000LL + i);
+            fprintf(samples, "response_p%d,seattle/%s/%c/%c%d,%lld,%ld,%lld\n", prio, precincts[p],
+                    'A' + s, 'A' + s, b + 1, (long long)q + 8 * 3600, secs, 2023000000000LL + i);
     }
     return fclose(calls) || fclose(samples) ? 1 : 0;
 }

@@ -29,7 +29,6 @@
 #include "../metrics/common.h"
 #include "fuzz.h"
 
-
 typedef struct {
     sr_sink sink; /* first: the callbacks cast */
     uint64_t samples, rejects;

@@ -28,7 +28,6 @@
 #include "../metrics/common.h"
 #include "fuzz.h"
 
-
 #define NOW 1700000000000LL
 
 static const sr_ad_host host = {

@@ -22,7 +22,6 @@
 #include "../app/ingest.h"
 #include "fuzz.h"
 
-
 static sr_metric_def defs[3];
 static sr_catalog cat = {defs, 3};
 

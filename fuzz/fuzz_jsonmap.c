@@ -29,7 +29,6 @@
 #include "../metrics/common.h"
 #include "fuzz.h"
 
-
 #define RAW_CAP 4096 /* HTTP_RAW_MAX in http.c */
 
 typedef struct {

@@ -20,7 +20,6 @@
 #include "../metrics/sketch.h"
 #include "fuzz.h"
 
-
 static uint32_t crc32c(const uint8_t *p, size_t n)
 {
     uint32_t crc = 0xFFFFFFFFu;

@@ -20,7 +20,6 @@
 #include "../adapters/sql.h"
 #include "fuzz.h"
 
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)

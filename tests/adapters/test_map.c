@@ -149,8 +149,8 @@ Test(map, seattle_mapping_across_dst)
 Test(map, literals_outlive_the_options)
 {
     mock_options o;
-    sr_map *m = MAP(&o, "metric = calls_{kind}", "entity = force/{unit}/x", "value = 1",
-                    "key = id-{unit}");
+    sr_map *m =
+        MAP(&o, "metric = calls_{kind}", "entity = force/{unit}/x", "value = 1", "key = id-{unit}");
     memset(&o, 0x55, sizeof o);
     mock_sink s;
     mock_sink_init(&s);

@@ -283,7 +283,8 @@ Test(cli, snapshot_at_a_time_in_the_past)
 
     char *at[] = {"snapshot", "--format", "json", "--config", cfg, "--at", "latest", NULL};
     cr_assert_eq(th_run(NULL, at, &out, &err), 0, "%s", err);
-    /* the newest P3 call in the fixture was queued 2023-01-13 22:22:37 PST; 3 P3 calls in the year before it */
+    /* the newest P3 call in the fixture was queued 2023-01-13 22:22:37 PST; 3 P3 calls in the year
+     * before it */
     cr_assert(strstr(out, "\"as_of\": \"2023-01-14T06:22:37.001Z\""), "%s", out);
     cr_assert(strstr(out, "\"n\": 3,"), "%s", out);
     free(out);

@@ -119,10 +119,8 @@ Test(collect_exec, every_format_then_query_sources_rejects)
     out = run_ok(1, collect);
     free(out);
 
-    query_is(cfg, "rt",
-             "entity,agg,value,n\nforce/a,sum,20,2\nforce/b,sum,,0\nforce/c,sum,,0\n");
-    query_is(cfg, "calls",
-             "entity,agg,value,n\nforce/a,sum,3,1\nforce/b,sum,,0\nforce/c,sum,,0\n");
+    query_is(cfg, "rt", "entity,agg,value,n\nforce/a,sum,20,2\nforce/b,sum,,0\nforce/c,sum,,0\n");
+    query_is(cfg, "calls", "entity,agg,value,n\nforce/a,sum,3,1\nforce/b,sum,,0\nforce/c,sum,,0\n");
     query_is(cfg, "load",
              "entity,agg,value,n\nforce/a,sum,,0\nforce/b,sum,16,2\nforce/c,sum,2,1\n");
 

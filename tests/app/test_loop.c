@@ -348,7 +348,7 @@ static int stuck_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err,
     return 0;
 }
 
-static const sr_adapter stuck_adapter = {SR_ADAPTER_ABI, "stuck", "stuck", t_spec,
+static const sr_adapter stuck_adapter = {SR_ADAPTER_ABI, "stuck",    "stuck", t_spec,
                                          t_open,         stuck_poll, t_close};
 
 /* Without a worker for it, the fast source would never poll: give up. */

@@ -107,8 +107,9 @@ Test(report, markdown_has_every_panel_against_the_previous_shift)
     cr_assert_eq(sr_store_alert_ack(st, a.key, "ann", "inspector | on it", 1714546800000LL), 0);
     sr_store_close(st);
     cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
-    cr_assert(strstr(out, "## Alerts\n\n- CRIT resp: acked since 2024-05-01 07:00, value 950 (threshold "
-                          "900); acknowledged by ann: inspector \\| on it\n"),
+    cr_assert(strstr(out,
+                     "## Alerts\n\n- CRIT resp: acked since 2024-05-01 07:00, value 950 (threshold "
+                     "900); acknowledged by ann: inspector \\| on it\n"),
               "%s", out);
     free(out);
     free(err);

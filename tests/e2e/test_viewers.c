@@ -98,8 +98,7 @@ static void start_dashboard(tmux_t *t)
 
 static void wait_pane(tmux_t *t, const char *text, int seconds)
 {
-    cr_assert(tmux_wait_for(t, text, seconds), "never saw '%s'; the screen:\n%s", text,
-              t->capture);
+    cr_assert(tmux_wait_for(t, text, seconds), "never saw '%s'; the screen:\n%s", text, t->capture);
 }
 
 Test(viewers, one_collector_two_viewers_and_a_takeover)
