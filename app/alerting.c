@@ -12,9 +12,15 @@
 #include "alerting.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "../adapters/execfmt.h"
 #include "../metrics/panel.h"
+#include "../tui/screen.h"
+#include "xalloc.h"
 
 typedef struct {
     sr_alert a;
@@ -76,5 +82,257 @@ int sr_alerting_step(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb 
         if (h[i].ev != SR_ALERT_EV_NONE)
             cb(ctx, &h[i].a, h[i].ev);
     free(h);
+    return rc;
+}
+
+void sr_alerting_format(const sr_config *cfg, const sr_alert *a, char *val, char *thr, size_t len)
+{
+    const sr_metric_def *def = sr_catalog_find(&cfg->metrics, a->metric);
+    const sr_cfg_panel *p = NULL;
+    for (size_t i = 0; i < cfg->n_panels && !p; i++)
+        if (strcmp(cfg->panels[i].name, a->panel) == 0)
+            p = &cfg->panels[i];
+    if (!def || !p) {
+        snprintf(val, len, "%g", a->value);
+        snprintf(thr, len, "%g", a->threshold);
+        return;
+    }
+    sr_screen_format_value(a->value, def, p->agg, val, len);
+    sr_screen_format_value(a->threshold, def, p->agg, thr, len);
+}
+
+/* ---- the alerter ---- */
+
+struct sr_alerter {
+    uv_loop_t *loop;
+    uv_timer_t timer;
+    const sr_config *cfg; /* borrowed */
+    sr_store *st;         /* borrowed */
+    sr_alerter_hooks h;
+    int children; /* [alert] commands still running */
+    bool closing, timer_closed;
+};
+
+static void alerter_log(sr_alerter *a, bool error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void alerter_log(sr_alerter *a, bool error, const char *fmt, ...)
+{
+    if (!a->h.log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    a->h.log(a->h.ctx, error, line);
+}
+
+/* Frees the alerter once nothing of it is left on the loop. */
+static void alerter_maybe_free(sr_alerter *a)
+{
+    if (a->closing && a->timer_closed && a->children == 0)
+        free(a);
+}
+
+static void command_exited(uv_process_t *proc, int64_t status, int signum)
+{
+    sr_alerter *a = proc->data;
+    if (signum)
+        alerter_log(a, true, "alert command killed by signal %d", signum);
+    else if (status)
+        alerter_log(a, true, "alert command failed with exit status %lld", (long long)status);
+    uv_close((uv_handle_t *)proc, (uv_close_cb)free);
+    a->children--;
+    alerter_maybe_free(a);
+}
+
+/*
+ * Runs [alert] command for a raise or a clear, without a shell, with the
+ * alert in SITREP_ALERT_* variables added to the environment. The loop
+ * reaps the child; a command that cannot start or fails is logged, never
+ * fatal.
+ */
+static void run_command(sr_alerter *al, const char *cmdline, const sr_alert *a, sr_alert_event ev)
+{
+    char **argv = NULL, why[256];
+    size_t argc = 0;
+    if (sr_execfmt_words(cmdline, &argv, &argc, why, sizeof why)) {
+        alerter_log(al, true, "alert command: %s", why);
+        return;
+    }
+    extern char **environ;
+    size_t n_env = 0;
+    while (environ[n_env])
+        n_env++;
+    enum { N_VARS = 10 };
+    char vars[N_VARS][SR_ALERT_KEY_MAX + 32];
+    snprintf(vars[0], sizeof vars[0], "SITREP_ALERT_EVENT=%s", sr_alert_event_name(ev));
+    snprintf(vars[1], sizeof vars[1], "SITREP_ALERT_KEY=%s", a->key);
+    snprintf(vars[2], sizeof vars[2], "SITREP_ALERT_PANEL=%s", a->panel);
+    snprintf(vars[3], sizeof vars[3], "SITREP_ALERT_METRIC=%s", a->metric);
+    snprintf(vars[4], sizeof vars[4], "SITREP_ALERT_ENTITY=%s", a->entity);
+    snprintf(vars[5], sizeof vars[5], "SITREP_ALERT_SEVERITY=%s", sr_status_name(a->severity));
+    snprintf(vars[6], sizeof vars[6], "SITREP_ALERT_STATE=%s", sr_alert_state_name(a->state));
+    snprintf(vars[7], sizeof vars[7], "SITREP_ALERT_VALUE=%.17g", a->value);
+    snprintf(vars[8], sizeof vars[8], "SITREP_ALERT_THRESHOLD=%.17g", a->threshold);
+    snprintf(vars[9], sizeof vars[9], "SITREP_ALERT_RAISED_AT=%lld", (long long)a->raised_at_ms);
+    char **env = xcalloc(n_env + N_VARS + 1, sizeof *env);
+    size_t k = 0;
+    for (size_t i = 0; i < n_env; i++)
+        if (strncmp(environ[i], "SITREP_ALERT_", 13) != 0)
+            env[k++] = environ[i];
+    for (size_t i = 0; i < N_VARS; i++)
+        env[k++] = vars[i];
+    uv_process_t *proc = xcalloc(1, sizeof *proc);
+    proc->data = al;
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
+    if (al->h.out_fd >= 0)
+        stdio[1] = (uv_stdio_container_t){.flags = UV_INHERIT_FD, .data.fd = al->h.out_fd};
+    if (al->h.err_fd >= 0)
+        stdio[2] = (uv_stdio_container_t){.flags = UV_INHERIT_FD, .data.fd = al->h.err_fd};
+    uv_process_options_t o = {.exit_cb = command_exited,
+                              .file = argv[0],
+                              .args = argv,
+                              .env = env,
+                              .stdio_count = 3,
+                              .stdio = stdio};
+    int rc = uv_spawn(al->loop, proc, &o);
+    if (rc) {
+        alerter_log(al, true, "alert command %s: %s", argv[0], uv_strerror(rc));
+        uv_close((uv_handle_t *)proc, (uv_close_cb)free);
+    } else {
+        al->children++;
+    }
+    free(env);
+    free(argv);
+}
+
+/* One line for each alert event; the command for raises and clears. */
+static void on_event(void *ctx, const sr_alert *a, sr_alert_event ev)
+{
+    sr_alerter *al = ctx;
+    char val[64], thr[64];
+    sr_alerting_format(al->cfg, a, val, thr, sizeof val);
+    alerter_log(al, false, "alert %s: %s %s, value %s (threshold %s)", sr_alert_event_name(ev),
+                a->key, sr_status_name(a->severity), val, thr);
+    if (al->cfg->alert_command[0] && (ev == SR_ALERT_EV_RAISED || ev == SR_ALERT_EV_CLEARED))
+        run_command(al, al->cfg->alert_command, a, ev);
+}
+
+void sr_alerter_step_now(sr_alerter *a)
+{
+    if (a->closing)
+        return;
+    if (sr_alerting_step(a->cfg, a->st, sr_now_ms(), on_event, a))
+        alerter_log(a, true, "alerts not evaluated: %s", sr_store_errmsg(a->st));
+    if (a->h.stepped)
+        a->h.stepped(a->h.ctx);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    sr_alerter_step_now(t->data);
+}
+
+int sr_alerter_create(uv_loop_t *loop, const sr_config *cfg, sr_store *st,
+                      const sr_alerter_hooks *h, sr_alerter **out)
+{
+    sr_alerter *a = xcalloc(1, sizeof *a);
+    a->loop = loop;
+    a->cfg = cfg;
+    a->st = st;
+    if (h)
+        a->h = *h;
+    else
+        a->h.out_fd = a->h.err_fd = -1;
+    uv_timer_init(loop, &a->timer);
+    a->timer.data = a;
+    uv_timer_start(&a->timer, on_timer, 0, (uint64_t)cfg->refresh_ms);
+    *out = a;
+    return 0;
+}
+
+void sr_alerter_set_config(sr_alerter *a, const sr_config *cfg)
+{
+    a->cfg = cfg;
+    uv_timer_start(&a->timer, on_timer, (uint64_t)cfg->refresh_ms, (uint64_t)cfg->refresh_ms);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    sr_alerter *a = h->data;
+    a->timer_closed = true;
+    alerter_maybe_free(a);
+}
+
+void sr_alerter_destroy(sr_alerter *a)
+{
+    if (!a || a->closing)
+        return;
+    a->closing = true;
+    uv_close((uv_handle_t *)&a->timer, timer_closed);
+}
+
+/* ---- a user's actions ---- */
+
+int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
+                    const sr_alert_act *act, sr_ms now, char *msg, size_t msglen)
+{
+    const sr_cfg_role *role = sr_role_match(cfg, id, NULL, 0);
+    const char *verb = act->kind == SR_ALERT_ACT_ACK ? "acknowledge" : "silence";
+    char key[SR_ALERT_KEY_MAX];
+    sr_screen_text(act->key ? act->key : "", -1, true, key, sizeof key);
+    if (!role->acknowledge) {
+        snprintf(msg, msglen, "not allowed: the role %s may not %s alerts (acknowledge = no)",
+                 role->name, verb);
+        return SR_EINVAL;
+    }
+    if (act->kind == SR_ALERT_ACT_SILENCE && act->for_ms <= 0) {
+        snprintf(msg, msglen, "cannot silence %s: the duration must be more than 0", key);
+        return SR_EINVAL;
+    }
+    char note[SR_ALERT_NOTE_MAX] = "", detail[SR_ALERT_KEY_MAX + SR_ALERT_NOTE_MAX + 64];
+    if (act->note)
+        sr_screen_text(act->note, -1, true, note, sizeof note);
+    sr_ms until = now + act->for_ms;
+    if (act->kind == SR_ALERT_ACT_ACK) {
+        snprintf(detail, sizeof detail, "%s%s%s", act->key, note[0] ? ": " : "", note);
+    } else {
+        char d[32], t[40];
+        sr_format_duration(act->for_ms, d, sizeof d);
+        sr_format_time_utc(until, t, sizeof t);
+        snprintf(detail, sizeof detail, "%s for %s, until %.16sZ", act->key, d, t);
+    }
+    sr_audit_row row = {.at_ms = now,
+                        .user = id->audit_user,
+                        .role = role->name,
+                        .tty = id->tty,
+                        .ssh = id->ssh,
+                        .action = verb,
+                        .detail = detail};
+    int rc = sr_store_begin(st);
+    if (!rc)
+        rc = act->kind == SR_ALERT_ACT_ACK
+                 ? sr_store_alert_ack(st, act->key, id->audit_user, note, now)
+                 : sr_store_alert_silence(st, act->key, until, now);
+    if (!rc)
+        rc = sr_store_audit_add(st, &row);
+    if (!rc)
+        rc = sr_store_commit(st);
+    else
+        sr_store_rollback(st);
+    if (rc == SR_ENOENT)
+        snprintf(msg, msglen, "cannot %s %s: no such alert", verb, key);
+    else if (rc == SR_EINVAL)
+        snprintf(msg, msglen, "cannot %s %s: it is not raised (cleared meanwhile?)", verb, key);
+    else if (rc)
+        snprintf(msg, msglen, "cannot %s %s: %s", verb, key, sr_strerror(rc));
+    else if (act->kind == SR_ALERT_ACT_ACK)
+        snprintf(msg, msglen, "acknowledged %s as %s%s%s", key, id->user, note[0] ? ": " : "",
+                 note);
+    else
+        snprintf(msg, msglen, "silenced %s %s", key, detail + strlen(act->key) + 1);
     return rc;
 }

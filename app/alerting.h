@@ -2,13 +2,24 @@
  * alerting.h - the collector's alert hook: every panel's current value
  * stepped through the alert engine (metrics/alerts.h) and written to the
  * cache, where viewers read, acknowledge and silence the alerts.
+ *
+ * Two halves, both shared by `sitrep collect` and the dashboard:
+ * - the alerter: a timer on the collector's loop that steps every alert
+ *   (sr_alerting_step) and runs [alert] command on raises and clears;
+ * - the user's actions (acknowledge, silence): the role check, the write
+ *   and its audit row in one transaction, for the dashboard (collector or
+ *   viewer) and the `sitrep ack` / `sitrep silence` commands.
  */
 #ifndef SR_ALERTING_H
 #define SR_ALERTING_H
 
+#include <stdbool.h>
+#include <uv.h>
+
 #include "../metrics/alerts.h"
 #include "../metrics/store.h"
 #include "config.h"
+#include "roles.h"
 
 /* Called for each raise, escalation, easing and clear (a borrowed alert). */
 typedef void (*sr_alert_cb)(void *ctx, const sr_alert *a, sr_alert_event ev);
@@ -22,5 +33,75 @@ typedef void (*sr_alert_cb)(void *ctx, const sr_alert *a, sr_alert_event ev);
  * panels that cannot be computed are skipped.
  */
 int sr_alerting_step(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb cb, void *ctx);
+
+/*
+ * The alert's value and threshold as its panel's tile shows them, with the
+ * metric's unit ("52m50s", "91%"; "-" for none), into val and thr (len
+ * bytes each). A panel or metric the config no longer has: plain numbers.
+ */
+void sr_alerting_format(const sr_config *cfg, const sr_alert *a, char *val, char *thr, size_t len);
+
+/* ---- the alerter: stepping on its own timer ---- */
+
+typedef struct sr_alerter sr_alerter;
+
+/* What the alerter tells its host (every field may be 0/NULL). */
+typedef struct {
+    /* one line per alert event or failure (error: a failure); the text is
+     * borrowed for the call. NULL: nothing is logged (the dashboard). */
+    void (*log)(void *ctx, bool error, const char *line);
+    /* after every step, whatever happened (the dashboard re-reads its alerts) */
+    void (*stepped)(void *ctx);
+    void *ctx;
+    /* where [alert] command's stdout and stderr go; < 0: discarded */
+    int out_fd, err_fd;
+} sr_alerter_hooks;
+
+/*
+ * An alerter on loop that steps every alert of cfg in st (sr_alerting_step)
+ * at once and then every [sitrep] refresh, independently of the sources'
+ * polls: a minimum duration ([alert] for) and a silence end on time, not
+ * on new data. On a raise or a clear it runs [alert] command (argv, no
+ * shell) with the alert in SITREP_ALERT_* variables; a command that fails
+ * is logged, never fatal. cfg and st are borrowed until
+ * sr_alerter_destroy(); h is copied. Caller owns *out; free with
+ * sr_alerter_destroy().
+ */
+int sr_alerter_create(uv_loop_t *loop, const sr_config *cfg, sr_store *st,
+                      const sr_alerter_hooks *h, sr_alerter **out);
+
+/* Steps with cfg from now on (a reloaded config; borrowed like the first)
+ * and restarts the timer at its refresh. */
+void sr_alerter_set_config(sr_alerter *a, const sr_config *cfg);
+
+/* Steps now (the timer's work), for tests and at start. */
+void sr_alerter_step_now(sr_alerter *a);
+
+/* Stops the timer; the alerter is freed once its handle and any command
+ * still running have closed, on the loop. NULL is a no-op. */
+void sr_alerter_destroy(sr_alerter *a);
+
+/* ---- a user's actions ---- */
+
+typedef enum { SR_ALERT_ACT_ACK, SR_ALERT_ACT_SILENCE } sr_alert_act_kind;
+
+typedef struct {
+    sr_alert_act_kind kind;
+    const char *key;  /* the alert's key (borrowed for the call) */
+    const char *note; /* ack: the note, may be NULL; sanitised and cut to SR_ALERT_NOTE_MAX */
+    sr_ms for_ms;     /* silence: for how long from now */
+} sr_alert_act;
+
+/*
+ * Acknowledges or silences an alert as identity id: only a role with
+ * `acknowledge = yes` may. The alert's change and an audit row (action
+ * "acknowledge" or "silence", detail naming the alert, and the note or the
+ * silence's end) are written in one transaction of st. Returns 0, SR_EINVAL
+ * (the role may not, the alert is not raised, a bad duration), SR_ENOENT
+ * (no such alert) or a store error; msg always gets one line for the user
+ * ("acknowledged p1@north" or why not).
+ */
+int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
+                    const sr_alert_act *act, sr_ms now, char *msg, size_t msglen);
 
 #endif

@@ -45,9 +45,10 @@
 typedef struct {
     uv_loop_t loop;
     sr_collector *col;
-    sr_config *cfg;  /* the running config; owned */
-    sr_plugins *pl;  /* its adapters; owned */
-    sr_config *next; /* accepted by a reload, started once col has stopped; owned */
+    sr_alerter *alerter; /* steps the alerts on its own timer */
+    sr_config *cfg;      /* the running config; owned */
+    sr_plugins *pl;      /* its adapters; owned */
+    sr_config *next;     /* accepted by a reload, started once col has stopped; owned */
     sr_plugins *next_pl;
     sr_store *st; /* borrowed */
     uv_signal_t sigint, sigterm, sighup;
@@ -180,89 +181,17 @@ static void once_note(collect *c, const sr_poll_report *r)
             c->failed = 1;
     }
     if (c->n_done == c->cfg->n_adapters) {
+        /* a last step, on everything read: its events are what --once reports */
+        sr_alerter_step_now(c->alerter);
         c->stopping = 1;
         sr_collector_stop(c->col, on_stopped, c);
     }
 }
 
-static void alert_command_exited(uv_process_t *proc, int64_t status, int signum)
+/* The alerter's lines in the collector's log. */
+static void log_alert(void *ctx, bool error, const char *line)
 {
-    collect *c = proc->data;
-    if (signum)
-        collect_log(c, LOG_ERROR, "alert command killed by signal %d", signum);
-    else if (status)
-        collect_log(c, LOG_ERROR, "alert command failed with exit status %lld", (long long)status);
-    uv_close((uv_handle_t *)proc, (uv_close_cb)free);
-}
-
-/*
- * Runs [alert] command for a raise or a clear, without a shell, with the
- * alert in SITREP_ALERT_* variables added to the environment. The loop
- * reaps the child; a command that cannot start or fails is logged, never
- * fatal.
- */
-static void run_alert_command(collect *c, const char *cmdline, const sr_alert *a, sr_alert_event ev)
-{
-    char **argv = NULL, why[256];
-    size_t argc = 0;
-    if (sr_execfmt_words(cmdline, &argv, &argc, why, sizeof why)) {
-        collect_log(c, LOG_ERROR, "alert command: %s", why);
-        return;
-    }
-    extern char **environ;
-    size_t n_env = 0;
-    while (environ[n_env])
-        n_env++;
-    enum { N_VARS = 10 };
-    char vars[N_VARS][SR_ALERT_KEY_MAX + 32];
-    snprintf(vars[0], sizeof vars[0], "SITREP_ALERT_EVENT=%s", sr_alert_event_name(ev));
-    snprintf(vars[1], sizeof vars[1], "SITREP_ALERT_KEY=%s", a->key);
-    snprintf(vars[2], sizeof vars[2], "SITREP_ALERT_PANEL=%s", a->panel);
-    snprintf(vars[3], sizeof vars[3], "SITREP_ALERT_METRIC=%s", a->metric);
-    snprintf(vars[4], sizeof vars[4], "SITREP_ALERT_ENTITY=%s", a->entity);
-    snprintf(vars[5], sizeof vars[5], "SITREP_ALERT_SEVERITY=%s", sr_status_name(a->severity));
-    snprintf(vars[6], sizeof vars[6], "SITREP_ALERT_STATE=%s", sr_alert_state_name(a->state));
-    snprintf(vars[7], sizeof vars[7], "SITREP_ALERT_VALUE=%.17g", a->value);
-    snprintf(vars[8], sizeof vars[8], "SITREP_ALERT_THRESHOLD=%.17g", a->threshold);
-    snprintf(vars[9], sizeof vars[9], "SITREP_ALERT_RAISED_AT=%lld", (long long)a->raised_at_ms);
-    char **env = xcalloc(n_env + N_VARS + 1, sizeof *env);
-    size_t k = 0;
-    for (size_t i = 0; i < n_env; i++)
-        if (strncmp(environ[i], "SITREP_ALERT_", 13) != 0)
-            env[k++] = environ[i];
-    for (size_t i = 0; i < N_VARS; i++)
-        env[k++] = vars[i];
-    uv_process_t *proc = xcalloc(1, sizeof *proc);
-    proc->data = c;
-    /* its output goes to the collector's log */
-    int out = c->log ? fileno(c->log) : 1;
-    uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
-                                     {.flags = UV_INHERIT_FD, .data.fd = out},
-                                     {.flags = UV_INHERIT_FD, .data.fd = c->log ? out : 2}};
-    uv_process_options_t o = {.exit_cb = alert_command_exited,
-                              .file = argv[0],
-                              .args = argv,
-                              .env = env,
-                              .stdio_count = 3,
-                              .stdio = stdio};
-    int rc = uv_spawn(&c->loop, proc, &o);
-    if (rc) {
-        collect_log(c, LOG_ERROR, "alert command %s: %s", argv[0], uv_strerror(rc));
-        uv_close((uv_handle_t *)proc, (uv_close_cb)free);
-    }
-    free(env);
-    free(argv);
-}
-
-/* One line in the collector's log for each alert event; the command for
- * raises and clears. */
-static void log_alert(void *ctx, const sr_alert *a, sr_alert_event ev)
-{
-    collect *c = ctx;
-    collect_log(c, LOG_EVENT, "alert %s: %s %s, value %g (threshold %g)", sr_alert_event_name(ev),
-                a->key, sr_status_name(a->severity), a->value, a->threshold);
-    if (c->cfg->alert_command[0] && (ev == SR_ALERT_EV_RAISED || ev == SR_ALERT_EV_CLEARED))
-        run_alert_command(c, c->cfg->alert_command, a, ev);
+    collect_log(ctx, error ? LOG_ERROR : LOG_EVENT, "%s", line);
 }
 
 static void on_report(void *ctx, const sr_poll_report *r)
@@ -283,9 +212,6 @@ static void on_report(void *ctx, const sr_poll_report *r)
         collect_log(c, LOG_EVENT, "%s: FAILED: %s; %lld new, %lld rejected; retry in %s",
                     r->health->name, r->health->last_error, (long long)r->accepted,
                     (long long)r->rejected, next);
-    /* between the chunks of a backfill the panels are not yet what they will be */
-    if (!r->more && sr_alerting_step(c->cfg, c->st, sr_now_ms(), log_alert, c))
-        collect_log(c, LOG_ERROR, "alerts not evaluated: %s", sr_store_errmsg(c->st));
     once_note(c, r);
 }
 
@@ -310,6 +236,8 @@ static sr_collector *start_collector(collect *c, const sr_config *cfg, const sr_
 
 static void close_handles(collect *c)
 {
+    sr_alerter_destroy(c->alerter);
+    c->alerter = NULL;
     uv_close((uv_handle_t *)&c->sigint, NULL);
     uv_close((uv_handle_t *)&c->sigterm, NULL);
     uv_close((uv_handle_t *)&c->sighup, NULL);
@@ -420,6 +348,7 @@ static void on_swap(uv_timer_t *t)
         return;
     }
     c->col = start_collector(c, c->cfg, c->pl);
+    sr_alerter_set_config(c->alerter, c->cfg);
     collect_log(c, LOG_EVENT, "reloaded: %zu source%s", c->cfg->n_adapters,
                 c->cfg->n_adapters == 1 ? "" : "s");
     notify("READY=1");
@@ -489,6 +418,9 @@ int sr_collect_run(sr_config *cfg, sr_plugins *pl, sr_store *st, const sr_collec
     sr_collector_size_pool(cfg->n_adapters);
     uv_loop_init(&c->loop);
     c->col = start_collector(c, cfg, pl);
+    int out = c->log ? fileno(c->log) : 1;
+    sr_alerter_hooks ah = {.log = log_alert, .ctx = c, .out_fd = out, .err_fd = c->log ? out : 2};
+    sr_alerter_create(&c->loop, cfg, st, &ah, &c->alerter);
     collect_log(c, LOG_INFO, "sitrep collect: %zu source%s, cache %s", cfg->n_adapters,
                 cfg->n_adapters == 1 ? "" : "s", cfg->cache);
     if (cfg->n_adapters == 0)
