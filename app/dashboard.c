@@ -18,7 +18,11 @@
  * every refresh tick (one non-blocking fcntl) and, once it gets it (the
  * collector has exited or died), starts the collector itself. The store
  * handle is the same writable one in both roles: the screen borrows it for
- * its whole life, and a viewer simply issues no writes through it.
+ * its whole life, and a viewer simply issues no writes through it but
+ * one: a user's acknowledgement or silence of an alert, which every write
+ * of the dashboard's own goes through (alert_write). The collector also
+ * steps the alerts on their own timer (the alerter, alerting.h); a viewer
+ * never steps them.
  *
  * Nothing is written to stdout or stderr while curses owns the terminal;
  * a crash signal restores the terminal before the process dies.
@@ -36,6 +40,7 @@
 #include <uv.h>
 
 #include "../tui/screen.h"
+#include "alerting.h"
 #include "loop.h"
 #include "report.h"
 #include "roles.h"
@@ -169,7 +174,9 @@ typedef struct {
     sr_store *st;
     sr_screen *scr;
     const sr_dashboard_opts *o;
-    sr_collector *col; /* NULL while a viewer */
+    sr_collector *col;   /* NULL while a viewer */
+    sr_alerter *alerter; /* with col: steps the alerts */
+    sr_identity id;      /* who runs this dashboard (roles, audit) */
     uv_poll_t input;
     uv_signal_t winch, sigint, sigterm;
     uv_timer_t refresh;
@@ -254,6 +261,8 @@ static void quit(dash *d)
     d->quitting = true;
     uv_poll_stop(&d->input);
     uv_timer_stop(&d->refresh);
+    sr_alerter_destroy(d->alerter);
+    d->alerter = NULL;
     if (d->col)
         sr_collector_stop(d->col, close_all, d);
     else
@@ -278,6 +287,32 @@ static void write_report(dash *d)
     sr_screen_set_message(d->scr, msg, now + REPORT_MESSAGE_MS);
 }
 
+/* How long the outcome of an acknowledgement stays in the hint line. */
+#define ALERT_MESSAGE_MS (6 * SR_MS_SEC)
+
+/*
+ * The one place where the dashboard writes to the cache on a user's
+ * behalf, collector or viewer alike: an acknowledgement or a silence the
+ * screen asked for (the screen never writes). The role is checked again,
+ * the write and its audit row go in one transaction (sr_alerting_act), and
+ * the alerts are re-read at once so the view shows the change (this
+ * process's own commit does not move its data_version).
+ */
+static void alert_write(dash *d, const sr_screen_alert_request *r)
+{
+    char msg[SR_ALERT_NOTE_MAX + SR_ALERT_KEY_MAX + 128];
+    sr_alert_act act = {.kind = r->silence ? SR_ALERT_ACT_SILENCE : SR_ALERT_ACT_ACK,
+                        .key = r->key,
+                        .note = r->note,
+                        .for_ms = r->for_ms};
+    sr_ms now = sr_now_ms();
+    char line[sizeof msg + 1];
+    sr_alerting_act(d->cfg, d->st, &d->id, &act, now, msg, sizeof msg);
+    snprintf(line, sizeof line, " %s", msg);
+    sr_screen_set_message(d->scr, line, now + ALERT_MESSAGE_MS);
+    update_alerts(d);
+}
+
 static void on_input(uv_poll_t *h, int status, int events)
 {
     (void)events;
@@ -293,6 +328,9 @@ static void on_input(uv_poll_t *h, int status, int events)
     }
     if (r == SR_KEY_REPORT)
         write_report(d);
+    sr_screen_alert_request req;
+    while (sr_screen_take_alert_request(d->scr, &req))
+        alert_write(d, &req);
     want_render(d);
 }
 
@@ -326,6 +364,15 @@ static void place_at_latest(dash *d)
 }
 
 static void on_report(void *ctx, const sr_poll_report *r);
+static void want_render(dash *d);
+
+/* The alerter stepped: its writes are this process's own (no data_version). */
+static void on_alerts_stepped(void *ctx)
+{
+    dash *d = ctx;
+    update_alerts(d);
+    want_render(d);
+}
 
 /* Becomes the collector when the lock is free: polls every source into the
  * store from now on. A no-op while another process holds the lock. */
@@ -348,6 +395,9 @@ static void try_collect(dash *d)
         free(v);
     }
     sr_collector_start(d->col);
+    /* [alert] command's output would draw over the screen: discarded */
+    sr_alerter_hooks ah = {.stepped = on_alerts_stepped, .ctx = d, .out_fd = -1, .err_fd = -1};
+    sr_alerter_create(d->loop, cfg, d->st, &ah, &d->alerter);
 }
 
 static void on_refresh(uv_timer_t *t)
@@ -388,14 +438,15 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
         return SR_EINVAL;
     }
     bool utf8 = sr_locale_utf8();
-    sr_identity id;
-    sr_identity_init(&id);
-    sr_layout_data *ld;
-    sr_layout_build_role(cfg, sr_role_match(cfg, &id, NULL, 0), &ld);
     uv_loop_t loop;
+    dash d = {.loop = &loop, .cfg = cfg, .st = st, .o = o};
+    sr_identity_init(&d.id);
+    const sr_cfg_role *role = sr_role_match(cfg, &d.id, NULL, 0);
+    sr_layout_data *ld;
+    sr_layout_build_role(cfg, role, &ld);
+    d.lay = sr_layout_get(ld);
     sr_collector_size_pool(cfg->n_adapters);
     uv_loop_init(&loop);
-    dash d = {.loop = &loop, .cfg = cfg, .lay = sr_layout_get(ld), .st = st, .o = o};
 
     /* before curses: ncurses then leaves SIGWINCH to us */
     uv_signal_init(&loop, &d.winch);
@@ -418,6 +469,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     if (o->at_ms)
         sr_screen_set_shift(d.scr, sr_now_ms() - o->at_ms);
     d.at_latest = o->at_latest;
+    sr_screen_set_alert_rights(d.scr, role->acknowledge, role->name);
     place_at_latest(&d);
     sr_set_fatal_hook(sr_screen_restore_terminal);
     signal(SIGSEGV, crash_handler);

@@ -30,6 +30,7 @@
 #include "../metrics/query.h"
 #include "../metrics/sources.h"
 #include "../tui/screen.h"
+#include "alerting.h"
 #include "xalloc.h"
 
 typedef struct {
@@ -344,8 +345,7 @@ static void write_markdown(const sr_report *r, FILE *out)
         const sr_alert *a = &r->alerts[i];
         char since[32], val[64], thr[64];
         local_minute(tz, a->raised_at_ms, since, sizeof since);
-        sr_report_number(a->value, val, sizeof val);
-        sr_report_number(a->threshold, thr, sizeof thr);
+        sr_alerting_format(r->cfg, a, val, thr, sizeof val); /* as the panel shows them */
         fprintf(out, "- %s ", sr_status_name(a->severity));
         md_text(out, a->key);
         fprintf(out, ": %s since %s, value %s (threshold %s)", sr_alert_state_name(a->state), since,

@@ -23,6 +23,14 @@
  * times are relative; Enter on a source reads that source's newest rejected
  * rows from the cache, again when its count of rejects moves. Esc or
  * Backspace goes back one step, s closes the view.
+ *
+ * The alerts view (key a) is the same kind of view over the open alerts
+ * the app hands over (sr_screen_set_alerts()), drawn by alertview.c; the
+ * selection follows its alert's key when the list changes. Enter asks for
+ * a note and m for a duration in the hint line (a small line editor:
+ * printable input, Backspace, Enter confirms, Esc cancels); a confirmed
+ * request is queued for the app (SR_KEY_ALERT), which writes it: the
+ * screen reads the cache, never writes it.
  */
 #include "screen.h"
 
@@ -32,6 +40,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alertview.h"
 #include "srcview.h"
 #include "tui.h"
 #include "wkit.h"
@@ -44,7 +53,10 @@
 #define SR_REJECTS_SHOWN 200
 
 /* What takes the area below the status bar. */
-typedef enum { VIEW_PANELS, VIEW_SOURCES, VIEW_REJECTS } view_kind;
+typedef enum { VIEW_PANELS, VIEW_SOURCES, VIEW_REJECTS, VIEW_ALERTS } view_kind;
+
+/* Requests confirmed and not yet taken by the app. */
+#define SR_ALERT_REQ_MAX 8
 
 typedef struct {
     sr_panel_model m;
@@ -98,6 +110,15 @@ struct sr_screen {
 
     sr_alert *alerts; /* the open alerts (a copy), crit first */
     size_t n_alerts;
+    int al_sel, al_scroll, al_rows;
+    bool may_act;        /* the role may acknowledge and silence */
+    char role_name[64];  /* for the refusal */
+    bool prompt;         /* the hint line edits a note or a duration */
+    bool prompt_silence; /* the duration of a silence (else the note of an ack) */
+    char prompt_key[SR_ALERT_KEY_MAX];
+    char prompt_text[SR_ALERT_NOTE_MAX];
+    sr_screen_alert_request req[SR_ALERT_REQ_MAX];
+    size_t n_req;
 };
 
 static sr_screen *active; /* for sr_screen_restore_terminal on a fatal path */
@@ -122,6 +143,8 @@ typedef enum {
     ACT_LIVE,
     ACT_REROOT,
     ACT_SOURCES,
+    ACT_ALERTS,
+    ACT_SILENCE,
     ACT_REPORT,
     ACT_PAGE, /* keys 1-9 */
 } action;
@@ -154,6 +177,8 @@ static const struct binding {
     {{'0'}, ACT_LIVE, "0", "back to live, each panel's own window"},
     {{'r'}, ACT_REROOT, "r", "re-root the page at the drilled entity (r again: back)"},
     {{'s', 'S'}, ACT_SOURCES, "s", "the sources and their state (Enter: rejected rows)"},
+    {{'a', 'A'}, ACT_ALERTS, "a", "the open alerts (Enter: acknowledge with a note)"},
+    {{'m', 'M'}, ACT_SILENCE, "m", "in the alerts view: silence the selected alert for a time"},
     {{'e', 'E'}, ACT_REPORT, "e", "write the shift handover report (Markdown) to a file"},
 };
 
@@ -406,7 +431,8 @@ static void draw_status(sr_screen *s)
     }
     if (s->view != VIEW_PANELS) {
         strncat(where, g->sep, sizeof where - strlen(where) - 1);
-        strncat(where, "Sources", sizeof where - strlen(where) - 1);
+        strncat(where, s->view == VIEW_ALERTS ? "Alerts" : "Sources",
+                sizeof where - strlen(where) - 1);
     }
     if (s->view == VIEW_REJECTS) {
         strncat(where, g->sep, sizeof where - strlen(where) - 1);
@@ -502,9 +528,29 @@ static void draw_status(sr_screen *s)
     else if (s->view == VIEW_REJECTS)
         hint = g->utf8 ? " ? help  ↑↓ scroll  ⌫ Esc back to the sources  s close  q quit"
                        : " ? help  arrows scroll  Bksp Esc back to the sources  s close  q quit";
+    else if (s->view == VIEW_ALERTS)
+        hint = g->utf8 ? " ? help  ↑↓ select  ↵ acknowledge  m silence  a ⌫ Esc close  s sources  "
+                         "q quit"
+                       : " ? help  arrows select  Enter acknowledge  m silence  a Bksp Esc close  "
+                         "s sources  q quit";
     bool msg = s->msg[0] && s->now < s->msg_until_ms;
-    if (msg)
+    char prompt[SR_ALERT_NOTE_MAX + SR_ALERT_KEY_MAX + 128];
+    if (s->prompt) {
+        char key[64];
+        sr_screen_text(s->prompt_key, 40, g->utf8, key, sizeof key);
+        if (s->prompt_silence)
+            snprintf(prompt, sizeof prompt,
+                     " silence %s for (15m 1h 4h 8h ...; Enter confirms, Esc cancels): %s_", key,
+                     s->prompt_text);
+        else
+            snprintf(prompt, sizeof prompt,
+                     " acknowledge %s, note (Enter confirms, Esc cancels): %s_", key,
+                     s->prompt_text);
+        hint = prompt;
+        msg = true;
+    } else if (msg) {
         hint = s->msg;
+    }
     sr_tui_put(h, 0, 0, getmaxx(h), msg ? sr_role_attr(SR_ROLE_ACCENT) : sr_role_attr(SR_ROLE_DIM),
                hint);
     wnoutrefresh(h);
@@ -680,6 +726,9 @@ static void draw_view(sr_screen *s)
     char title[SR_NAME_MAX + 64];
     if (s->view == VIEW_SOURCES) {
         snprintf(title, sizeof title, "Sources · %zu/%zu live", s->srcl.live, s->srcl.n_configured);
+    } else if (s->view == VIEW_ALERTS) {
+        snprintf(title, sizeof title, "Alerts %s %zu open", sr_glyphs_get()->utf8 ? "·" : "-",
+                 s->n_alerts);
     } else {
         snprintf(title, sizeof title, "Rejected rows · %s", s->rj_source);
     }
@@ -688,6 +737,15 @@ static void draw_view(sr_screen *s)
     if (s->view == VIEW_SOURCES) {
         srcview_sources v = {&s->srcl, s->src_sel, s->src_scroll, s->now, s->lay->timezone};
         s->src_rows = srcview_draw_sources(in, &v);
+    } else if (s->view == VIEW_ALERTS) {
+        alertview v = {.v = s->alerts,
+                       .n = s->n_alerts,
+                       .selected = s->al_sel,
+                       .scroll = s->al_scroll,
+                       .now = s->now,
+                       .lay = s->lay,
+                       .may_act = s->may_act};
+        s->al_rows = alertview_draw(in, &v);
     } else {
         const sr_source_info *src = rejects_source(s);
         if (src && src->h.rejected != s->rj_seen)
@@ -877,10 +935,38 @@ void sr_screen_set_alerts(sr_screen *s, const sr_alert *a, size_t n)
         return;
     if (n)
         memcpy(copy, a, n * sizeof *copy);
+    /* the selection stays on its alert when the list reorders */
+    if (s->al_sel >= 0 && (size_t)s->al_sel < s->n_alerts) {
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(copy[i].key, s->alerts[s->al_sel].key) == 0) {
+                s->al_sel = (int)i;
+                break;
+            }
+        }
+    }
     free(s->alerts);
     s->alerts = copy;
     s->n_alerts = n;
+    if (s->al_sel >= (int)n)
+        s->al_sel = n ? (int)n - 1 : 0;
     s->view_dirty = true;
+    s->drawn_second = -1; /* the status bar counts them */
+}
+
+void sr_screen_set_alert_rights(sr_screen *s, bool may, const char *role)
+{
+    s->may_act = may;
+    snprintf(s->role_name, sizeof s->role_name, "%s", role ? role : "");
+}
+
+bool sr_screen_take_alert_request(sr_screen *s, sr_screen_alert_request *out)
+{
+    if (s->n_req == 0)
+        return false;
+    *out = s->req[0];
+    memmove(s->req, s->req + 1, (s->n_req - 1) * sizeof s->req[0]);
+    s->n_req--;
+    return true;
 }
 
 void sr_screen_set_shift(sr_screen *s, sr_ms shift_ms)
@@ -1034,10 +1120,117 @@ static void set_view(sr_screen *s, view_kind v)
     s->all_dirty = true;
 }
 
+/* How long a refusal or a bad duration stays in the hint line. */
+#define ALERT_MESSAGE_MS (6 * SR_MS_SEC)
+
+/* Enter (a note) or m (a duration) on the selected alert: opens the hint
+ * line's editor, or says why this role may not. */
+static void alert_prompt(sr_screen *s, bool silence)
+{
+    if (s->al_sel < 0 || (size_t)s->al_sel >= s->n_alerts)
+        return;
+    if (!s->may_act) {
+        char msg[160];
+        snprintf(msg, sizeof msg, " not allowed: the role %s may not %s alerts (acknowledge = no)",
+                 s->role_name[0] ? s->role_name : "default", silence ? "silence" : "acknowledge");
+        sr_screen_set_message(s, msg, sr_now_ms() + ALERT_MESSAGE_MS);
+        return;
+    }
+    s->prompt = true;
+    s->prompt_silence = silence;
+    snprintf(s->prompt_key, sizeof s->prompt_key, "%s", s->alerts[s->al_sel].key);
+    snprintf(s->prompt_text, sizeof s->prompt_text, "%s", silence ? "1h" : "");
+    s->drawn_second = -1;
+}
+
+/* A key while the hint line edits a note or a duration. */
+static sr_key_result prompt_key(sr_screen *s, int key)
+{
+    s->drawn_second = -1; /* the hint line shows the text */
+    size_t n = strlen(s->prompt_text);
+    if (key == 27) {
+        s->prompt = false;
+        sr_screen_set_message(s, " cancelled", sr_now_ms() + ALERT_MESSAGE_MS / 2);
+        return SR_KEY_HANDLED;
+    }
+    if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+        /* a whole character: its continuation bytes and its first */
+        while (n > 0 && ((unsigned char)s->prompt_text[n - 1] & 0xC0) == 0x80)
+            n--;
+        if (n > 0)
+            n--;
+        s->prompt_text[n] = 0;
+        return SR_KEY_HANDLED;
+    }
+    if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+        s->prompt = false;
+        sr_screen_alert_request r = {.silence = s->prompt_silence};
+        snprintf(r.key, sizeof r.key, "%s", s->prompt_key);
+        if (s->prompt_silence && (sr_parse_duration(s->prompt_text, &r.for_ms) || r.for_ms <= 0)) {
+            char msg[SR_ALERT_NOTE_MAX + 96];
+            snprintf(msg, sizeof msg, " not a duration: '%s' (15m, 1h, 4h, 8h...); m to try again",
+                     s->prompt_text);
+            sr_screen_set_message(s, msg, sr_now_ms() + ALERT_MESSAGE_MS);
+            return SR_KEY_HANDLED;
+        }
+        if (!s->prompt_silence)
+            snprintf(r.note, sizeof r.note, "%s", s->prompt_text);
+        if (s->n_req == SR_ALERT_REQ_MAX)
+            return SR_KEY_ALERT; /* the app has not taken the earlier ones yet */
+        s->req[s->n_req++] = r;
+        return SR_KEY_ALERT;
+    }
+    /* printable input only (bytes of UTF-8 characters included); room kept
+     * for a whole character */
+    if (((key >= 0x20 && key < 0x7f) || (key >= 0x80 && key <= 0xff)) &&
+        n + 5 < sizeof s->prompt_text) {
+        s->prompt_text[n] = (char)key;
+        s->prompt_text[n + 1] = 0;
+    }
+    return SR_KEY_HANDLED;
+}
+
+/* A key in the alerts view; false when the panels should have it too. */
+static bool alerts_action(sr_screen *s, action a, int key)
+{
+    switch (a) {
+    case ACT_UP:
+    case ACT_DOWN:
+    case ACT_LEFT:
+    case ACT_RIGHT: {
+        sr_view v = {.selected = s->al_sel, .scroll = s->al_scroll, .rows = s->al_rows};
+        if (wkit_list_key(&v, key, s->n_alerts)) {
+            s->al_sel = v.selected;
+            s->al_scroll = v.scroll;
+            s->view_dirty = true;
+        }
+        return true;
+    }
+    case ACT_ENTER:
+    case ACT_SILENCE:
+        alert_prompt(s, a == ACT_SILENCE);
+        return true;
+    case ACT_BACK:
+    case ACT_ALERTS:
+        set_view(s, VIEW_PANELS);
+        return true;
+    case ACT_SOURCES:
+        set_view(s, VIEW_SOURCES);
+        return true;
+    case ACT_PAGE:
+        set_view(s, VIEW_PANELS);
+        return false;
+    default:
+        return true;
+    }
+}
+
 /* A key in the sources view or the rejects view; false when the panels
  * should have it too (a page key closes the view, then turns the page). */
 static bool view_action(sr_screen *s, action a, int key)
 {
+    if (s->view == VIEW_ALERTS)
+        return alerts_action(s, a, key);
     bool rejects = s->view == VIEW_REJECTS;
     switch (a) {
     case ACT_UP:
@@ -1070,6 +1263,9 @@ static bool view_action(sr_screen *s, action a, int key)
     case ACT_SOURCES:
         set_view(s, VIEW_PANELS);
         return true;
+    case ACT_ALERTS:
+        set_view(s, VIEW_ALERTS);
+        return true;
     case ACT_PAGE:
         set_view(s, VIEW_PANELS);
         return false;
@@ -1088,6 +1284,7 @@ static void do_action(sr_screen *s, action a, int key)
     case ACT_QUIT:
     case ACT_HELP:
     case ACT_REPORT:
+    case ACT_SILENCE: /* only in the alerts view */
         break;
     case ACT_PAGE: {
         int pg = key - '1';
@@ -1183,6 +1380,9 @@ static void do_action(sr_screen *s, action a, int key)
     case ACT_SOURCES:
         set_view(s, VIEW_SOURCES);
         break;
+    case ACT_ALERTS:
+        set_view(s, VIEW_ALERTS);
+        break;
     case ACT_REROOT:
         if (s->root[0] && s->depth == 0)
             s->root[0] = 0;
@@ -1216,6 +1416,8 @@ sr_key_result sr_screen_key(sr_screen *s, int key)
 {
     if (key == ERR)
         return SR_KEY_NONE;
+    if (s->prompt && key != KEY_RESIZE && key != KEY_MOUSE)
+        return prompt_key(s, key);
     if (s->help) {
         s->help = false;
         s->all_dirty = true;
@@ -1286,6 +1488,7 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
     s->st = st;
     s->lay = lay;
     s->flags = flags;
+    s->may_act = true;
     s->in = in;
     s->out = out;
     s->ps = calloc(lay->n_panels + 1, sizeof *s->ps);

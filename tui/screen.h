@@ -92,8 +92,17 @@ void sr_screen_restore_terminal(void);
 
 /* What a key did; the order is the precedence when several keys come at
  * once. SR_KEY_REPORT: the user asked for the shift report (key e); the
- * app writes it and tells the screen with sr_screen_set_message(). */
-typedef enum { SR_KEY_NONE = 0, SR_KEY_HANDLED, SR_KEY_REPORT, SR_KEY_QUIT } sr_key_result;
+ * app writes it and tells the screen with sr_screen_set_message().
+ * SR_KEY_ALERT: the user confirmed an acknowledgement or a silence in the
+ * alerts view; the app takes it with sr_screen_take_alert_request(),
+ * writes it and tells the screen the outcome. */
+typedef enum {
+    SR_KEY_NONE = 0,
+    SR_KEY_HANDLED,
+    SR_KEY_REPORT,
+    SR_KEY_ALERT,
+    SR_KEY_QUIT
+} sr_key_result;
 
 /* Handles one key or mouse event (from wgetch). */
 sr_key_result sr_screen_key(sr_screen *s, int key);
@@ -133,6 +142,25 @@ void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char
  * them by severity; the alerts view lists them.
  */
 void sr_screen_set_alerts(sr_screen *s, const sr_alert *a, size_t n);
+
+/*
+ * Whether this user's role may acknowledge and silence alerts (role: its
+ * name, copied, for the refusal). A role that may not is told so when it
+ * presses Enter or m in the alerts view, before any note is asked for; the
+ * app checks again when it writes. The default: may.
+ */
+void sr_screen_set_alert_rights(sr_screen *s, bool may, const char *role);
+
+/* What the user asked to be done to an alert (the screen never writes). */
+typedef struct {
+    bool silence;                 /* false: acknowledge */
+    char key[SR_ALERT_KEY_MAX];   /* the alert's key */
+    char note[SR_ALERT_NOTE_MAX]; /* acknowledge: printable text as typed, may be "" */
+    sr_ms for_ms;                 /* silence: how long, from now */
+} sr_screen_alert_request;
+
+/* Takes the oldest request not yet taken into *out; false when none. */
+bool sr_screen_take_alert_request(sr_screen *s, sr_screen_alert_request *out);
 
 /* Recomputes what is dirty and draws; at most one doupdate. */
 void sr_screen_render(sr_screen *s, sr_ms now);
