@@ -1,9 +1,10 @@
 /*
  * alertview.c - the alerts view (alertview.h).
  *
- *   SEVERITY  PANEL                 ENTITY       VALUE   THRESHOLD  STATE          RAISED           NOTE
- *   ✖ crit    Urgent response P2    north/d-3    1h12m   60m        active         14:03 (12m ago)
- *   ◆ warn    Open cases            (all)        4 812   4 500      acked by ann   13:40 (35m ago)  on it
+ *   SEVERITY  PANEL                 ENTITY       VALUE   THRESHOLD  STATE          RAISED NOTE ✖
+ * crit    Urgent response P2    north/d-3    1h12m   60m        active         14:03 (12m ago) ◆
+ * warn    Open cases            (all)        4 812   4 500      acked by ann   13:40 (35m ago)  on
+ * it
  *
  *   ✖ crit  Urgent response P2 · force/north/d-3
  *   value         1h12m, threshold 60m
@@ -31,16 +32,18 @@ enum { C_SEV, C_PANEL, C_ENTITY, C_VALUE, C_THR, C_STATE, C_RAISED, C_NOTE, N_CO
 static const struct {
     const char *head, *head_short;
     bool right;   /* numbers */
-    int cap, min; /* widest it grows to, narrowest it shrinks to; 0 = no cap / no shrinking */
+    int cap;      /* widest it grows to; 0 = no cap */
+    int soft_min; /* narrowest it shrinks to while the raised time is shown */
+    int min;      /* narrowest it shrinks to at all; 0 = no shrinking */
 } cols[N_COLS] = {
-    [C_SEV] = {"SEVERITY", "SEV", false, 0, 0},
-    [C_PANEL] = {"PANEL", "PANEL", false, 28, 8},
-    [C_ENTITY] = {"ENTITY", "ENTITY", false, 24, 6},
-    [C_VALUE] = {"VALUE", "VALUE", true, 0, 0},
-    [C_THR] = {"THRESHOLD", "LIMIT", true, 0, 0},
-    [C_STATE] = {"STATE", "STATE", false, 30, 10},
-    [C_RAISED] = {"RAISED", "RAISED", false, 0, 0},
-    [C_NOTE] = {"NOTE", "NOTE", false, 0, 0},
+    [C_SEV] = {"SEVERITY", "SEV", false, 0, 0, 0},
+    [C_PANEL] = {"PANEL", "PANEL", false, 28, 16, 8},
+    [C_ENTITY] = {"ENTITY", "ENTITY", false, 24, 10, 6},
+    [C_VALUE] = {"VALUE", "VALUE", true, 0, 0, 0},
+    [C_THR] = {"THRESHOLD", "LIMIT", true, 0, 0, 0},
+    [C_STATE] = {"STATE", "STATE", false, 30, 16, 10},
+    [C_RAISED] = {"RAISED", "RAISED", false, 0, 0, 0},
+    [C_NOTE] = {"NOTE", "NOTE", false, 0, 0, 0},
 };
 
 #define NOTE_MIN 10
@@ -63,8 +66,7 @@ static void short_time(const char *tz, sr_ms now, sr_ms t, char *buf, size_t len
         snprintf(buf, len, "?");
         return;
     }
-    if (sr_utc_to_local(tz, now, &n) == 0 && n.year == c.year && n.mon == c.mon &&
-        n.mday == c.mday)
+    if (sr_utc_to_local(tz, now, &n) == 0 && n.year == c.year && n.mon == c.mon && n.mday == c.mday)
         snprintf(buf, len, "%02d:%02d", c.hour, c.min);
     else
         snprintf(buf, len, "%d %s %02d:%02d", c.mday, mons[(c.mon + 11) % 12], c.hour, c.min);
@@ -80,8 +82,8 @@ void alertview_format(const alertview *v, size_t i, alertview_row *out)
     const sr_tui_panel *p = panel_of(v->lay, a->panel);
     snprintf(out->panel, sizeof out->panel, "%s", p && p->title && *p->title ? p->title : a->panel);
     snprintf(out->entity, sizeof out->entity, "%s", a->entity[0] ? a->entity : "(all)");
-    const sr_metric_def *def = v->lay && v->lay->cat ? sr_catalog_find(v->lay->cat, a->metric)
-                                                     : NULL;
+    const sr_metric_def *def =
+        v->lay && v->lay->cat ? sr_catalog_find(v->lay->cat, a->metric) : NULL;
     if (def && p) {
         sr_format_value(a->value, def, p->spec.agg, false, out->value, sizeof out->value);
         sr_format_value(a->threshold, def, p->spec.agg, false, out->threshold,
@@ -112,7 +114,7 @@ void alertview_format(const alertview *v, size_t i, alertview_row *out)
 
 static const char *cell(const alertview_row *r, int c)
 {
-    const char *cells[N_COLS] = {r->severity, r->panel, r->entity, r->value,
+    const char *cells[N_COLS] = {r->severity,  r->panel, r->entity, r->value,
                                  r->threshold, r->state, r->raised, r->note};
     return cells[c];
 }
@@ -149,11 +151,13 @@ static layout layout_for(const alertview *v, int width)
                 w[c] = cols[c].cap;
             used += w[c] + gap;
         }
-        /* too wide: the panel, the entity, then the state give way to their minimum */
+        /* too wide: the panel, the entity, then the state give way, to
+         * their minimum once the raised time has gone (it is in the detail) */
         static const int shrink[] = {C_PANEL, C_ENTITY, C_STATE};
         for (size_t k = 0; k < 3 && used > width; k++) {
             int c = shrink[k], give = used - width;
-            int can = w[c] > cols[c].min ? w[c] - cols[c].min : 0;
+            int min = no_raised ? cols[c].min : cols[c].soft_min;
+            int can = w[c] > min ? w[c] - min : 0;
             if (give > can)
                 give = can;
             w[c] -= give;
@@ -214,7 +218,9 @@ static void long_time(const char *tz, sr_ms now, sr_ms t, char *buf, size_t len)
     }
     if (t > now) {
         char d[32];
-        sr_format_duration(t - now, d, sizeof d);
+        sr_ms left = t - now; /* whole minutes (seconds in the last one) read better */
+        left = left >= SR_MS_MIN ? left / SR_MS_MIN * SR_MS_MIN : left / SR_MS_SEC * SR_MS_SEC;
+        sr_format_duration(left > 0 ? left : SR_MS_SEC, d, sizeof d);
         snprintf(ago, sizeof ago, "in %s", d);
     } else {
         sr_format_ago(now, t, ago, sizeof ago);
@@ -265,10 +271,12 @@ static void draw_detail(WINDOW *w, const alertview *v, int y)
         long_time(tz, v->now, a->silenced_until_ms, t, sizeof t);
         snprintf(line, sizeof line, "silenced until %s", t);
     } else if (a->acked_at_ms > 0) {
-        long_time(tz, v->now, a->acked_at_ms, t, sizeof t);
-        snprintf(line, sizeof line, "%s by %s at %s",
+        char ago[32];
+        short_time(tz, v->now, a->acked_at_ms, t, sizeof t);
+        sr_format_ago(v->now, a->acked_at_ms, ago, sizeof ago);
+        snprintf(line, sizeof line, "%s by %s at %s (%s)",
                  a->state == SR_ALERT_ACKED ? "acknowledged" : "active again; acknowledged",
-                 a->acked_by, t);
+                 a->acked_by, t, ago);
     } else {
         snprintf(line, sizeof line, "active: nobody has acknowledged it");
     }
