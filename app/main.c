@@ -29,6 +29,7 @@
 #include "../metrics/query.h"
 #include "../metrics/sources.h"
 #include "../metrics/store.h"
+#include "alerting.h"
 #include "collect.h"
 #include "config.h"
 #include "dashboard.h"
@@ -1157,6 +1158,165 @@ static int cmd_audit(int argc, char **argv)
     return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
 
+/* ---- alerts: the list, acknowledge, silence ---- */
+
+static const opt_spec alerts_opts[] = {
+    {"--config", "FILE", "the configuration (where the cache is)"},
+    {"--format", "FMT", "text (a table, the default) or json"},
+    {NULL, NULL, NULL},
+};
+
+/* "2026-11-27 14:03" in tz, or "-" for none. */
+static void alert_time(const char *tz, sr_ms t, char *buf, size_t len)
+{
+    sr_civil c;
+    if (t <= 0 || sr_utc_to_local(tz, t, &c) != 0)
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", c.year, c.mon, c.mday, c.hour, c.min);
+}
+
+static json_t *alert_json(const sr_config *cfg, const sr_alert *a)
+{
+    char val[64], thr[64], t[40];
+    sr_alerting_format(cfg, a, val, thr, sizeof val);
+    json_t *j = json_object();
+    json_object_set_new(j, "key", json_string(a->key));
+    json_object_set_new(j, "panel", json_string(a->panel));
+    json_object_set_new(j, "metric", json_string(a->metric));
+    json_object_set_new(j, "entity", json_string(a->entity));
+    json_object_set_new(j, "severity", json_string(sr_status_name(a->severity)));
+    json_object_set_new(j, "state", json_string(sr_alert_state_name(a->state)));
+    json_object_set_new(j, "value", isnan(a->value) ? json_null() : json_real(a->value));
+    json_object_set_new(j, "threshold",
+                        isnan(a->threshold) ? json_null() : json_real(a->threshold));
+    json_object_set_new(j, "value_text", json_string(val));
+    json_object_set_new(j, "threshold_text", json_string(thr));
+    sr_format_time_utc(a->raised_at_ms, t, sizeof t);
+    json_object_set_new(j, "raised_at", json_string(t));
+    json_object_set_new(j, "acked_by", a->acked_at_ms ? json_string(a->acked_by) : json_null());
+    sr_format_time_utc(a->acked_at_ms, t, sizeof t);
+    json_object_set_new(j, "acked_at", a->acked_at_ms ? json_string(t) : json_null());
+    json_object_set_new(j, "note", json_string(a->note));
+    sr_format_time_utc(a->silenced_until_ms, t, sizeof t);
+    json_object_set_new(j, "silenced_until",
+                        a->state == SR_ALERT_SILENCED ? json_string(t) : json_null());
+    return j;
+}
+
+static int cmd_alerts(int argc, char **argv)
+{
+    const command *self = find_command("alerts");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 0);
+    const char *fmt = opt(self, &p, "--format") ? opt(self, &p, "--format") : "text";
+    if (strcmp(fmt, "text") && strcmp(fmt, "json"))
+        die_usage(self, "--format: expected text or json, got '%s'", fmt);
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_store *st = open_cache(cfg, SR_STORE_READONLY);
+    sr_alert *a = NULL;
+    size_t n = 0;
+    int rc = sr_store_alert_list(st, SR_ALERTS_OPEN, &a, &n);
+    if (rc) {
+        fprintf(stderr, "sitrep alerts: %s\n", sr_store_errmsg(st));
+    } else if (strcmp(fmt, "json") == 0) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, alert_json(cfg, &a[i]));
+        char *text = json_dumps(arr, JSON_INDENT(2));
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(arr);
+    } else if (n == 0) {
+        printf("no open alert\n");
+    } else {
+        printf("%-8s %-32s %-10s %10s %10s  %-16s  %s\n", "SEVERITY", "KEY", "STATE", "VALUE",
+               "THRESHOLD", "RAISED", "ACKNOWLEDGED / SILENCED");
+        for (size_t i = 0; i < n; i++) {
+            char key[SR_ALERT_KEY_MAX], val[64], thr[64], raised[40], extra[512], t[40];
+            char who[SR_ALERT_WHO_MAX], note[SR_ALERT_NOTE_MAX];
+            /* what the cache holds came from other processes: made safe */
+            sr_screen_text(a[i].key, -1, false, key, sizeof key);
+            sr_alerting_format(cfg, &a[i], val, thr, sizeof val);
+            alert_time(cfg->timezone, a[i].raised_at_ms, raised, sizeof raised);
+            extra[0] = 0;
+            if (a[i].state == SR_ALERT_SILENCED) {
+                alert_time(cfg->timezone, a[i].silenced_until_ms, t, sizeof t);
+                snprintf(extra, sizeof extra, "silenced until %s", t);
+            } else if (a[i].acked_at_ms) {
+                sr_screen_text(a[i].acked_by, -1, false, who, sizeof who);
+                sr_screen_text(a[i].note, -1, false, note, sizeof note);
+                snprintf(extra, sizeof extra, "by %s%s%s", who, note[0] ? ": " : "", note);
+            }
+            printf("%-8s %-32s %-10s %10s %10s  %-16s  %s\n", sr_status_name(a[i].severity), key,
+                   sr_alert_state_name(a[i].state), val, thr, raised, extra);
+        }
+    }
+    free(a);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+}
+
+static const opt_spec ack_opts[] = {
+    {"--config", "FILE", "the configuration (where the cache is)"},
+    {"--note", "TEXT", "why, or what is being done (recorded with who and when)"},
+    {NULL, NULL, NULL},
+};
+
+static const opt_spec silence_opts[] = {
+    {"--config", "FILE", "the configuration (where the cache is)"},
+    {"--for", "DUR", "how long, e.g. 15m, 1h, 4h, 8h (required)"},
+    {NULL, NULL, NULL},
+};
+
+/* sitrep ack and sitrep silence: the same role check, write and audit row
+ * as the dashboard's (sr_alerting_act). */
+static int alert_act_cli(const char *name, int argc, char **argv)
+{
+    const command *self = find_command(name);
+    parsed p;
+    parse_opts(self, argc, argv, &p, 1);
+    if (p.npos != 1)
+        die_usage(self, "which alert? its KEY as 'sitrep alerts' lists it");
+    sr_alert_act act = {.key = p.pos[0]};
+    if (strcmp(name, "ack") == 0) {
+        act.kind = SR_ALERT_ACT_ACK;
+        act.note = opt(self, &p, "--note");
+    } else {
+        act.kind = SR_ALERT_ACT_SILENCE;
+        const char *d = opt(self, &p, "--for");
+        if (!d)
+            die_usage(self, "for how long? --for 1h");
+        if (sr_parse_duration(d, &act.for_ms) || act.for_ms <= 0)
+            die_usage(self, "--for: expected a duration such as 15m, 1h or 8h, got '%s'", d);
+    }
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_store *st = open_cache(cfg, 0);
+    sr_identity id;
+    sr_identity_init(&id);
+    char msg[SR_ALERT_KEY_MAX + SR_ALERT_NOTE_MAX + 128];
+    int rc = sr_alerting_act(cfg, st, &id, &act, sr_now_ms(), msg, sizeof msg);
+    if (rc)
+        fprintf(stderr, "sitrep %s: %s\n", name, msg);
+    else
+        printf("%s\n", msg);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+}
+
+static int cmd_ack(int argc, char **argv)
+{
+    return alert_act_cli("ack", argc, argv);
+}
+
+static int cmd_silence(int argc, char **argv)
+{
+    return alert_act_cli("silence", argc, argv);
+}
+
 /* ---- the dashboard ---- */
 
 static const opt_spec dashboard_opts[] = {
@@ -1253,6 +1413,14 @@ static const command commands[] = {
     {"audit", cmd_audit, "[--since TIME] [--format text|json] [--config FILE]",
      "the audit table: views of personal data and acknowledgements, who, when, from where",
      audit_opts},
+    {"alerts", cmd_alerts, "[--format text|json] [--config FILE]",
+     "the open alerts: severity, key, state, value and threshold, when raised, who "
+     "acknowledged them and why",
+     alerts_opts},
+    {"ack", cmd_ack, "KEY [--note TEXT] [--config FILE]",
+     "acknowledge an alert as you (roles with acknowledge = yes; audited)", ack_opts},
+    {"silence", cmd_silence, "KEY --for DUR [--config FILE]",
+     "silence an alert for a time (roles with acknowledge = yes; audited)", silence_opts},
     {"help", cmd_help, "[COMMAND | config]",
      "this help, a command's, or every configuration key ('sitrep help config')", no_opts},
     {"version", cmd_version, "", "print the version", no_opts},

@@ -167,3 +167,117 @@ Test(alerting, collect_runs_the_alert_command)
     free(out);
     free(err);
 }
+
+/* A cache with one raised alert on panel response (rt in seconds). */
+static void cli_setup(char *path, size_t len)
+{
+    snprintf(path, len, "%s/c.ini", dir);
+    th_write_file(path, "[sitrep]\ncache = cache.db\ntimezone = UTC\n"
+                        "[metric.rt]\nkind = event\nunit = s\nagg = max\nwarn = 100\ncrit = 200\n"
+                        "[panel.response]\nmetric = rt\nwindow = 1h\n"
+                        "[role.chief]\nusers = ann\nacknowledge = yes\n"
+                        "[role.analyst]\nusers = bob\n");
+    sr_store *st = NULL;
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    sr_alert a;
+    cr_assert_eq(sr_alert_init(&a, "response", "rt", ""), 0);
+    a.state = SR_ALERT_ACTIVE;
+    a.severity = SR_STATUS_CRIT;
+    a.raised_at_ms = sr_now_ms() - SR_MS_MIN;
+    a.value = 250;
+    a.threshold = 200;
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(sr_store_alert_put(st, &a), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    sr_store_close(st);
+}
+
+/* Runs sitrep as user (SITREP_TEST_USER); returns the exit status. */
+static int run_as(const char *user, char *const argv[], char **out, char **err)
+{
+    setenv("SITREP_TEST_USER", user, 1);
+    setenv("SITREP_TEST_GROUPS", "", 1);
+    int rc = th_run(dir, argv, out, err);
+    unsetenv("SITREP_TEST_USER");
+    unsetenv("SITREP_TEST_GROUPS");
+    return rc;
+}
+
+/* sitrep ack and silence: the role is checked, the note made safe, the
+ * change and its audit row written; sitrep alerts lists the result with
+ * the values in the metric's unit. */
+Test(alerting, cli_ack_silence_and_list)
+{
+    char path[400], *out, *err;
+    cli_setup(path, sizeof path);
+
+    char *list[] = {"alerts", "--config", path, NULL};
+    cr_assert_eq(th_run(dir, list, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "CRIT     response"), "%s", out);
+    cr_assert(strstr(out, "active"), "%s", out);
+    cr_assert(strstr(out, "4m10s"), "the value in the unit: %s", out);
+    cr_assert(strstr(out, "3m20s"), "the threshold in the unit: %s", out);
+    free(out);
+    free(err);
+
+    char *ack[] = {"ack",      "response", "--note", "unit 7 \x1b]0;pwned\x07on scene",
+                   "--config", path,       NULL};
+    cr_assert_eq(run_as("bob", ack, &out, &err), 1, "%s", out);
+    cr_assert(strstr(err, "not allowed: the role analyst may not acknowledge alerts"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run_as("cid", ack, &out, &err), 1, "%s", out);
+    cr_assert(strstr(err, "the role default may not"), "%s", err);
+    free(out);
+    free(err);
+
+    cr_assert_eq(run_as("ann", ack, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "acknowledged response as ann"), "%s", out);
+    free(out);
+    free(err);
+    sr_store *st = NULL;
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, NULL, 0), 0);
+    sr_alert a;
+    cr_assert_eq(sr_store_alert_get(st, "response", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACKED);
+    cr_assert(strstr(a.acked_by, "as ann (SITREP_TEST_USER)"), "%s", a.acked_by);
+    cr_assert_null(strchr(a.note, 0x1b), "the note is made safe: %s", a.note);
+    cr_assert_null(strchr(a.note, 0x07), "%s", a.note);
+    cr_assert(strstr(a.note, "unit 7 "), "%s", a.note);
+    sr_store_close(st);
+
+    char *bad[] = {"silence", "response", "--for", "soon", "--config", path, NULL};
+    cr_assert_eq(run_as("ann", bad, &out, &err), 2, "%s", out);
+    cr_assert(strstr(err, "--for: expected a duration"), "%s", err);
+    free(out);
+    free(err);
+    char *mute[] = {"silence", "response", "--for", "4h", "--config", path, NULL};
+    cr_assert_eq(run_as("ann", mute, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "silenced response for 4h, until "), "%s", out);
+    free(out);
+    free(err);
+    char *none[] = {"ack", "nope", "--config", path, NULL};
+    cr_assert_eq(run_as("ann", none, &out, &err), 1, "%s", out);
+    cr_assert(strstr(err, "cannot acknowledge nope: no such alert"), "%s", err);
+    free(out);
+    free(err);
+
+    char *json[] = {"alerts", "--format", "json", "--config", path, NULL};
+    cr_assert_eq(th_run(dir, json, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "\"state\": \"silenced\""), "%s", out);
+    cr_assert(strstr(out, "\"value_text\": \"4m10s\""), "%s", out);
+    cr_assert(strstr(out, "\"acked_by\": \"") && strstr(out, "as ann (SITREP_TEST_USER)"), "%s",
+              out);
+    free(out);
+    free(err);
+
+    /* the audit: the acknowledgement and the silence, nothing of the refusals */
+    char *audit[] = {"audit", "--config", path, NULL};
+    cr_assert_eq(th_run(dir, audit, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "acknowledge    response: unit 7 "), "%s", out);
+    cr_assert(strstr(out, "silence        response for 4h, until "), "%s", out);
+    cr_assert_null(strstr(out, "bob"), "%s", out);
+    cr_assert_null(strstr(out, "analyst"), "%s", out);
+    free(out);
+    free(err);
+}

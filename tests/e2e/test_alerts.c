@@ -69,11 +69,24 @@ static void start_dashboard(tmux_t *t, const char *user)
     snprintf(script, sizeof script, "%s/dash-%s.sh", dir, user);
     snprintf(text, sizeof text,
              "cd '%s'\nSITREP_TEST_USER=%s SITREP_TEST_GROUPS= '%s%s%s' --config '%s'\nsleep 60\n",
-             getenv("PWD"), user, b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b,
-             cfg);
+             getenv("PWD"), user, b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b, cfg);
     th_write_file(script, text);
     snprintf(cmd, sizeof cmd, "sh %s", script);
     tmux_start(t, 160, 30, cmd);
+}
+
+/* The pid written into CACHE.lock, or 0. */
+static long lock_pid(void)
+{
+    char path[600], buf[32] = "";
+    snprintf(path, sizeof path, "%s.lock", db);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (!fgets(buf, sizeof buf, f))
+        buf[0] = 0;
+    fclose(f);
+    return strtol(buf, NULL, 10);
 }
 
 static void wait_pane(tmux_t *t, const char *text, int seconds)
@@ -87,6 +100,14 @@ Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
     snprintf(out_file, sizeof out_file, "%s/collect.out", dir);
     char *cargv[] = {"collect", "--config", cfg, NULL};
     collector = th_spawn(cargv, out_file);
+    /* the dashboards must find the collector there: else one of them collects */
+    struct timespec start, now, nap = {0, 50 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (lock_pid() != (long)collector) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        cr_assert(now.tv_sec - start.tv_sec < 30, "the collector never took the lock");
+        nanosleep(&nap, NULL);
+    }
 
     static const char *const users[3] = {"ann", "bob", "cid"};
     for (int i = 0; i < 3; i++)
@@ -140,4 +161,33 @@ Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
     /* the collector's next steps keep the acknowledgement */
     for (int i = 0; i < 3; i++)
         cr_assert(strstr(tmux_capture(T[i]), "acked by "), "%s", T[i]->capture);
+}
+
+/* A dashboard alone collects, and then steps the alerts itself (a viewer
+ * never does); m silences the selected alert for the duration typed. */
+Test(alerts_e2e, a_collecting_dashboard_steps_alerts_and_silences)
+{
+    start_dashboard(T[0], "ann");
+    wait_pane(T[0], "sources · collector", 30);
+    wait_pane(T[0], " crit ", 30);
+    tmux_keys(T[0], "a");
+    wait_pane(T[0], "active", 10);
+    tmux_keys(T[0], "m");
+    wait_pane(T[0], "for (15m 1h 4h 8h ...; Enter confirms, Esc cancels): 1h_", 10);
+    tmux_keys(T[0], "BSpace BSpace x");
+    wait_pane(T[0], "Esc cancels): x_", 10);
+    tmux_keys(T[0], "Enter");
+    wait_pane(T[0], "not a duration: 'x'", 10);
+    tmux_keys(T[0], "m BSpace BSpace 2 h Enter");
+    wait_pane(T[0], "silenced until ", 10);
+    /* Esc cancels without writing */
+    tmux_keys(T[0], "Down Enter o k Escape");
+    wait_pane(T[0], " cancelled", 10);
+
+    char *argv[] = {"audit", "--config", cfg, NULL}, *out, *err;
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "silence ") && strstr(out, " for 2h, until "), "%s", out);
+    cr_assert_null(strstr(out, "acknowledge "), "%s", out);
+    free(out);
+    free(err);
 }
