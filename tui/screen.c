@@ -506,20 +506,19 @@ static void draw_status(sr_screen *s)
     werase(h);
     const char *hint = s->depth
                            ? " ? help  ↵ down  ⌫ up  ↑↓ select  + - zoom  [ ] shift  0 live  r "
-                             "re-root  s sources  q quit"
+                             "re-root  a alerts  s sources  q quit"
                            : " ? help  ↵ drill down  ⌫ up  Tab/arrows move  1-9 pages  + - "
-                             "zoom  [ ] shift  0 live  s sources  q quit";
+                             "zoom  [ ] shift  0 live  a alerts  s sources  q quit";
     if (!g->utf8)
         hint = s->depth ? " ? help  Enter down  Bksp up  arrows select  + - zoom  [ ] shift  0 "
-                          "live  r re-root  s sources  q quit"
+                          "live  r re-root  a alerts  s sources  q quit"
                         : " ? help  Enter drill down  Bksp up  Tab/arrows move  1-9 pages  + - "
-                          "zoom  [ ] shift  0 live  s sources  q quit";
+                          "zoom  [ ] shift  0 live  a alerts  s sources  q quit";
     if (getmaxx(h) < sr_tui_width(hint))
-        hint = g->utf8
-                   ? " ? help  ↵ drill  ⌫ up  Tab move  1-9 page  +- zoom  [] shift  s sources  "
-                     "q quit"
-                   : " ? help  Enter drill  Bksp up  Tab move  1-9 pages  +- zoom  s sources  "
-                     "q quit";
+        hint = g->utf8 ? " ? help  ↵ drill  ⌫ up  Tab move  +- zoom  a alerts  s "
+                         "sources  q quit"
+                       : " ? help  Enter drill  Bksp up  Tab move  +- zoom  a alerts  s sources  "
+                         "q quit";
     if (s->view == VIEW_SOURCES)
         hint = g->utf8
                    ? " ? help  ↑↓ select  ↵ rejected rows  s ⌫ Esc close  1-9 pages  q quit"
