@@ -23,13 +23,13 @@ typedef struct {
 
 /* One alert as the table shows it: every cell's text (sanitised). */
 typedef struct {
-    char severity[32];  /* "✖ crit", "◆ warn" (ASCII: "X crit") */
-    char panel[160];    /* the panel's title, else its name */
+    char severity[32];                /* "✖ crit", "◆ warn" (ASCII: "X crit") */
+    char panel[160];                  /* the panel's title, else its name */
     char entity[SR_ALERT_ENTITY_MAX]; /* "(all)" for the whole */
-    char value[64];     /* with the metric's unit, as the tile shows it */
+    char value[64];                   /* with the metric's unit, as the tile shows it */
     char threshold[64];
-    char state[128];  /* "active", "acked by ann", "silenced until 14:30" */
-    char raised[96];  /* "14:03 (12m ago)"; another day: "26 Nov 14:03 (1d ago)" */
+    char state[128]; /* "active", "acked by ann", "silenced until 14:30" */
+    char raised[96]; /* "14:03 (12m ago)"; another day: "26 Nov 14:03 (1d ago)" */
     char note[SR_ALERT_NOTE_MAX];
 } alertview_row;
 

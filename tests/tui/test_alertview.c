@@ -43,8 +43,8 @@ static const sr_tui_panel panels[] = {
      .title = "Emergency response P1",
      .spec = {.metric = "rt", .agg = {SR_AGG_PCT, 90}, .window_ms = SR_MS_HOUR}},
 };
-static const sr_tui_layout lay = {.title = "T", .timezone = "UTC", .cat = &cat, .panels = panels,
-                                  .n_panels = 1};
+static const sr_tui_layout lay = {
+    .title = "T", .timezone = "UTC", .cat = &cat, .panels = panels, .n_panels = 1};
 
 static void alerts(sr_alert a[3])
 {
