@@ -313,10 +313,13 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
                         .action = verb,
                         .detail = detail};
     int rc = sr_store_begin(st);
-    if (!rc)
-        rc = act->kind == SR_ALERT_ACT_ACK
-                 ? sr_store_alert_ack(st, act->key, id->audit_user, note, now)
-                 : sr_store_alert_silence(st, act->key, until, now);
+    if (rc) {
+        snprintf(msg, msglen, "cannot %s %s: the cache cannot be written here (%s)", verb, key,
+                 sr_strerror(rc));
+        return rc;
+    }
+    rc = act->kind == SR_ALERT_ACT_ACK ? sr_store_alert_ack(st, act->key, id->audit_user, note, now)
+                                       : sr_store_alert_silence(st, act->key, until, now);
     if (!rc)
         rc = sr_store_audit_add(st, &row);
     if (!rc)
