@@ -281,3 +281,59 @@ Test(alerting, cli_ack_silence_and_list)
     free(out);
     free(err);
 }
+
+typedef struct {
+    sr_alerter *al;
+    int steps, events;
+    bool alert_line;
+} loop_seen;
+
+static void loop_log(void *ctx, bool error, const char *line)
+{
+    loop_seen *s = ctx;
+    cr_assert_not(error, "%s", line);
+    s->events++;
+    if (strstr(line, "alert raised: response@north WARN, value 2m30s (threshold 1m40s)"))
+        s->alert_line = true;
+}
+
+static void loop_stepped(void *ctx)
+{
+    loop_seen *s = ctx;
+    if (++s->steps == 3)
+        sr_alerter_destroy(s->al);
+}
+
+/* The alerter steps on its own timer (every [sitrep] refresh) without any
+ * poll, logs raises with the values in the metric's unit, and leaves
+ * nothing on the loop once destroyed. */
+Test(alerting, the_alerter_steps_on_its_own_timer)
+{
+    static const char ini[] = "[sitrep]\nrefresh = 100ms\n"
+                              "[metric.rt]\nkind = event\nunit = s\nagg = max\nwarn = 100\n"
+                              "crit = 200\n"
+                              "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n"
+                              "[alert]\nfor = 100ms\n";
+    sr_config *cfg = NULL;
+    cr_assert_eq(sr_config_parse("t.ini", ini, &cfg, NULL), 0);
+    sr_store *st = NULL;
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cr_assert_eq(sr_store_define_metric(st, "rt", SR_KIND_EVENT), 0);
+    put(st, sr_now_ms() - SR_MS_MIN, 150);
+
+    uv_loop_t loop;
+    cr_assert_eq(uv_loop_init(&loop), 0);
+    loop_seen seen = {0};
+    sr_alerter_hooks h = {
+        .log = loop_log, .stepped = loop_stepped, .ctx = &seen, .out_fd = -1, .err_fd = -1};
+    cr_assert_eq(sr_alerter_create(&loop, cfg, st, &h, &seen.al), 0);
+    cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    cr_assert_eq(seen.steps, 3);
+    cr_assert(seen.alert_line, "raised once its minimum duration ran out, on the timer alone");
+    sr_alert a;
+    cr_assert_eq(sr_store_alert_get(st, "response@north", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+}

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "../../metrics/store.h"
 #include "../helpers.h"
 #include "tmux.h"
 
@@ -158,7 +159,29 @@ Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
     free(out);
     free(err);
 
-    /* the collector's next steps keep the acknowledgement */
+    /* the collector's next commits (polls, alert steps) keep the acknowledgement */
+    sr_store *st;
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, NULL, 0), 0);
+    int64_t v0, v;
+    cr_assert_eq(sr_store_data_version(st, &v0), 0);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (int moves = 0; moves < 3;) {
+        cr_assert_eq(sr_store_data_version(st, &v), 0);
+        if (v != v0) {
+            moves++;
+            v0 = v;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        cr_assert(now.tv_sec - start.tv_sec < 30, "the collector stopped writing");
+        nanosleep(&nap, NULL);
+    }
+    sr_alert *a;
+    size_t n;
+    cr_assert_eq(sr_store_alert_list(st, SR_ALERT_BIT(SR_ALERT_ACKED), &a, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(a[0].note, "unit 7 on scene");
+    free(a);
+    sr_store_close(st);
     for (int i = 0; i < 3; i++)
         cr_assert(strstr(tmux_capture(T[i]), "acked by "), "%s", T[i]->capture);
 }
