@@ -178,7 +178,7 @@ static const struct binding {
     {{'r'}, ACT_REROOT, "r", "re-root the page at the drilled entity (r again: back)"},
     {{'s', 'S'}, ACT_SOURCES, "s", "the sources and their state (Enter: rejected rows)"},
     {{'a', 'A'}, ACT_ALERTS, "a", "the open alerts (Enter: acknowledge with a note)"},
-    {{'m', 'M'}, ACT_SILENCE, "m", "in the alerts view: silence the selected alert for a time"},
+    {{'m', 'M'}, ACT_SILENCE, "m", "silence the selected alert for a time (alerts view)"},
     {{'e', 'E'}, ACT_REPORT, "e", "write the shift handover report (Markdown) to a file"},
 };
 
@@ -528,10 +528,9 @@ static void draw_status(sr_screen *s)
         hint = g->utf8 ? " ? help  ↑↓ scroll  ⌫ Esc back to the sources  s close  q quit"
                        : " ? help  arrows scroll  Bksp Esc back to the sources  s close  q quit";
     else if (s->view == VIEW_ALERTS)
-        hint = g->utf8 ? " ? help  ↑↓ select  ↵ acknowledge  m silence  a ⌫ Esc close  s sources  "
-                         "q quit"
-                       : " ? help  arrows select  Enter acknowledge  m silence  a Bksp Esc close  "
-                         "s sources  q quit";
+        hint = g->utf8
+                   ? " ? help  ↑↓ select  ↵ acknowledge  m silence  a Esc close  s sources  q quit"
+                   : " ? help  arrows select  Enter ack  m silence  a Esc close  s sources  q quit";
     bool msg = s->msg[0] && s->now < s->msg_until_ms;
     char prompt[SR_ALERT_NOTE_MAX + SR_ALERT_KEY_MAX + 128];
     if (s->prompt) {
