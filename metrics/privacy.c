@@ -65,8 +65,8 @@ const char *sr_privacy_value(const sr_privacy *p, bool metric_personal, sr_agg a
         if (agg.kind == SR_AGG_MIN || agg.kind == SR_AGG_MAX || agg.kind == SR_AGG_LAST)
             return "hidden";
         if (n < p->min_cell) {
-            static const char *const lt[] = {"<1", "<2", "<3", "<4", "<5", "<6", "<7", "<8",
-                                             "<9", "<10"};
+            static const char *const lt[] = {"<1", "<2", "<3", "<4", "<5",
+                                             "<6", "<7", "<8", "<9", "<10"};
             if (p->min_cell <= 10)
                 return lt[p->min_cell - 1];
             return "<min";
@@ -276,8 +276,7 @@ void sr_privacy_why_text(const sr_privacy *p, sr_priv_hide why, int level, char 
     }
 }
 
-void sr_privacy_hidden_text(const sr_privacy *p, const sr_privacy_report *r, char *buf,
-                            size_t len)
+void sr_privacy_hidden_text(const sr_privacy *p, const sr_privacy_report *r, char *buf, size_t len)
 {
     buf[0] = 0;
     size_t n = r->rows_personal + r->rows_deep;

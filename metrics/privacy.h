@@ -109,8 +109,7 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
  * hidden: officer is personal data, which role manager may not see"), or ""
  * when none were.
  */
-void sr_privacy_hidden_text(const sr_privacy *p, const sr_privacy_report *r, char *buf,
-                            size_t len);
+void sr_privacy_hidden_text(const sr_privacy *p, const sr_privacy_report *r, char *buf, size_t len);
 
 /*
  * Writes why entity may not be shown or opened ("officer is personal data,
