@@ -438,6 +438,11 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
             sr_tui_put(p->inner, 0, 0, iw, sr_role_attr(SR_ROLE_DIM), "no such metric or entity");
         } else if (p->pr.entity_hidden) {
             draw_hidden(s, p->inner, 0, p);
+        } else if (hidden && p->m.n_rows == 0) {
+            /* every row hidden: the entity's own value, and why no rows */
+            sr_draw_value(p->inner, 0, 0, iw, &p->m, stale);
+            if (ih >= 2)
+                draw_hidden(s, p->inner, 1, p);
         } else if (hidden && ih >= 2) {
             /* the widget above, what was hidden and why on the last line */
             WINDOW *top = derwin(p->inner, ih - 1, iw, 0, 0);
