@@ -17,6 +17,14 @@
  * worst first and the history chart below; at a leaf, the newest events.
  * Below SR_MIN_COLS x SR_MIN_LINES a notice asks for a larger terminal.
  *
+ * Privacy: with a policy in the layout (metrics/privacy.h), every model is
+ * passed through sr_privacy_apply() right after it is computed, so no
+ * widget ever sees a hidden row or a suppressed value; panels and the
+ * drill view say how many rows were hidden and why, Enter below what the
+ * role may open is refused in the hint line, and a view that shows
+ * personal-level values is handed once to the layout's audit hook (the
+ * screen never writes the cache).
+ *
  * The sources view (key s) takes the whole area in the same way: the list
  * of sources the app hands over (sr_screen_set_source_list(), on every
  * refresh and poll), drawn by srcview.c, redrawn every second since its
