@@ -616,7 +616,7 @@ static int cmd_query(int argc, char **argv)
         if (by && who.priv.see_personal && sr_privacy_is_personal(&who.priv, rows[i].entity) &&
             rows[i].r.n > 0)
             personal_shown = true;
-        masks[kept] = sr_privacy_value(&who.priv, personal, shown, rows[i].r.n);
+        masks[kept] = sr_privacy_value(&who.priv, personal, d->kind, shown, rows[i].r.n);
         if (masks[kept])
             rows[i].r.value = NAN;
         rows[kept++] = rows[i];

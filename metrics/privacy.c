@@ -57,12 +57,14 @@ sr_priv_hide sr_privacy_entity(const sr_privacy *p, const char *path)
     return SR_PRIV_SHOWN;
 }
 
-const char *sr_privacy_value(const sr_privacy *p, bool metric_personal, sr_agg agg, int64_t n)
+const char *sr_privacy_value(const sr_privacy *p, bool metric_personal, sr_kind kind, sr_agg agg,
+                             int64_t n)
 {
     if (n <= 0)
         return NULL;
     if (metric_personal && !p->see_personal) {
-        if (agg.kind == SR_AGG_MIN || agg.kind == SR_AGG_MAX || agg.kind == SR_AGG_LAST)
+        if (agg.kind == SR_AGG_MIN || agg.kind == SR_AGG_MAX ||
+            (agg.kind == SR_AGG_LAST && kind != SR_KIND_GAUGE))
             return "hidden";
         if (n < p->min_cell) {
             static const char *const lt[] = {"<1", "<2", "<3", "<4", "<5",
@@ -77,20 +79,23 @@ const char *sr_privacy_value(const sr_privacy *p, bool metric_personal, sr_agg a
     return NULL;
 }
 
+/* The kind of a model's metric (an unknown metric: as an event's). */
+#define KIND(m) ((m)->def ? (m)->def->kind : SR_KIND_EVENT)
+
 static void set_mask(char *dst, const char *mask)
 {
     snprintf(dst, 16, "%s", mask ? mask : "");
 }
 
 /* Whether a series slice of n observations may be shown. NAN n: unknown. */
-static bool slice_ok(const sr_privacy *p, bool personal, sr_agg agg, double n)
+static bool slice_ok(const sr_privacy *p, bool personal, sr_kind kind, sr_agg agg, double n)
 {
     bool judged = agg.kind == SR_AGG_PCT || (personal && !p->see_personal);
     if (!judged)
         return true;
     if (isnan(n))
         return false;
-    return sr_privacy_value(p, personal, agg, (int64_t)n) == NULL;
+    return sr_privacy_value(p, personal, kind, agg, (int64_t)n) == NULL;
 }
 
 static void clear_series(double *s, size_t n)
@@ -146,7 +151,7 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
             r->rows_deep++;
             continue;
         }
-        const char *mask = sr_privacy_value(p, personal, m->agg, row->r.n);
+        const char *mask = sr_privacy_value(p, personal, KIND(m), m->agg, row->r.n);
         set_mask(row->mask, mask);
         if (mask) {
             row->r.value = NAN;
@@ -154,7 +159,7 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
             clear_series(row->series, SR_ROW_SERIES);
         } else {
             for (size_t s = 0; s < row->n_series && s < SR_ROW_SERIES; s++) {
-                if (!slice_ok(p, personal, m->agg, row->series_n[s]))
+                if (!slice_ok(p, personal, KIND(m), m->agg, row->series_n[s]))
                     row->series[s] = NAN;
             }
         }
@@ -208,7 +213,7 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
         return;
     }
 
-    const char *mask = sr_privacy_value(p, metric_personal, m->agg, m->c.now.n);
+    const char *mask = sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.now.n);
     if (mask) {
         set_mask(m->mask, mask);
         m->c.now.value = NAN;
@@ -218,16 +223,16 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
         clear_events(m, r);
         clear_hist(m);
     }
-    if (sr_privacy_value(p, metric_personal, m->agg, m->c.prev.n))
+    if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.prev.n))
         m->c.prev.value = NAN;
-    if (sr_privacy_value(p, metric_personal, m->agg, m->c.week_ago.n))
+    if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.week_ago.n))
         m->c.week_ago.value = NAN;
     if (isnan(m->c.now.value) || isnan(m->c.prev.value))
         m->change_pct = NAN;
     if (isnan(m->c.now.value) && !isnan(m->within_pct))
         m->within_pct = NAN;
     for (size_t s = 0; s < m->n_series && s < SR_SERIES_MAX; s++) {
-        if (!slice_ok(p, metric_personal, m->agg, m->series_n[s]))
+        if (!slice_ok(p, metric_personal, KIND(m), m->agg, m->series_n[s]))
             m->series[s] = NAN;
     }
     apply_rows(p, metric_personal, m, r);

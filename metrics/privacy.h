@@ -21,8 +21,8 @@
  *     metric that pools fewer than min_cell observations is shown as "<5"
  *     (min_cell 5): fewer observations than that means fewer people, so
  *     such a value could single someone out; a count of them is exactly a
- *     count of people. Its min, max and last are each one person's value
- *     and are shown as "hidden".
+ *     count of people. Its min and max (and last, but for gauges) are each
+ *     one person's value and are shown as "hidden".
  *   - No percentile over fewer than min_pct_n (10) observations, for every
  *     role: shown as "n<10".
  *   - A suppressed value does not leak by another path of the same model:
@@ -76,11 +76,14 @@ sr_priv_hide sr_privacy_entity(const sr_privacy *p, const char *path);
 
 /*
  * What to show instead of a value of aggregate agg over n observations of a
- * metric (personal or not): NULL when the value may be shown, else a static
- * text ("<5", "n<10", "hidden"). A value without observations (n == 0) is
- * shown as it is (no data).
+ * metric of kind (personal or not): NULL when the value may be shown, else
+ * a static text ("<5", "n<10", "hidden"). A value without observations
+ * (n == 0) is shown as it is (no data). The last of a gauge is not one
+ * person's value (a parent sums its children's latest); of other kinds it
+ * is, as min and max are.
  */
-const char *sr_privacy_value(const sr_privacy *p, bool metric_personal, sr_agg agg, int64_t n);
+const char *sr_privacy_value(const sr_privacy *p, bool metric_personal, sr_kind kind, sr_agg agg,
+                             int64_t n);
 
 /* What sr_privacy_apply did. */
 typedef struct {

@@ -104,18 +104,21 @@ Test(privacy, levels_and_entities)
 Test(privacy, values)
 {
     sr_privacy m = policy(false, 4), c = policy(true, SR_PRIV_ANY);
-    cr_assert_str_eq(sr_privacy_value(&m, true, COUNT, 4), "<5");
-    cr_assert_str_eq(sr_privacy_value(&m, true, SUM, 1), "<5");
-    cr_assert_null(sr_privacy_value(&m, true, COUNT, 5));
-    cr_assert_null(sr_privacy_value(&m, true, COUNT, 0));
-    cr_assert_null(sr_privacy_value(&m, false, COUNT, 2)); /* not people */
-    cr_assert_null(sr_privacy_value(&c, true, COUNT, 2));  /* may see them anyway */
-    cr_assert_str_eq(sr_privacy_value(&m, true, MAX, 50), "hidden");
-    cr_assert_null(sr_privacy_value(&c, true, MAX, 50));
+    cr_assert_str_eq(sr_privacy_value(&m, true, SR_KIND_COUNTER, COUNT, 4), "<5");
+    cr_assert_str_eq(sr_privacy_value(&m, true, SR_KIND_COUNTER, SUM, 1), "<5");
+    cr_assert_null(sr_privacy_value(&m, true, SR_KIND_COUNTER, COUNT, 5));
+    cr_assert_null(sr_privacy_value(&m, true, SR_KIND_COUNTER, COUNT, 0));
+    cr_assert_null(sr_privacy_value(&m, false, SR_KIND_COUNTER, COUNT, 2)); /* not people */
+    cr_assert_null(sr_privacy_value(&c, true, SR_KIND_COUNTER, COUNT, 2)); /* may see them anyway */
+    cr_assert_str_eq(sr_privacy_value(&m, true, SR_KIND_COUNTER, MAX, 50), "hidden");
+    cr_assert_null(sr_privacy_value(&c, true, SR_KIND_COUNTER, MAX, 50));
+    sr_agg last = {SR_AGG_LAST, 0};
+    cr_assert_str_eq(sr_privacy_value(&m, true, SR_KIND_EVENT, last, 50), "hidden");
+    cr_assert_null(sr_privacy_value(&m, true, SR_KIND_GAUGE, last, 50), "a gauge's parent sums");
     /* percentiles: for every role */
-    cr_assert_str_eq(sr_privacy_value(&c, false, P90, 9), "n<10");
-    cr_assert_str_eq(sr_privacy_value(&m, false, P90, 9), "n<10");
-    cr_assert_null(sr_privacy_value(&c, false, P90, 10));
+    cr_assert_str_eq(sr_privacy_value(&c, false, SR_KIND_COUNTER, P90, 9), "n<10");
+    cr_assert_str_eq(sr_privacy_value(&m, false, SR_KIND_COUNTER, P90, 9), "n<10");
+    cr_assert_null(sr_privacy_value(&c, false, SR_KIND_COUNTER, P90, 10));
 }
 
 Test(privacy, personal_rows_hidden_and_counted)
