@@ -1167,6 +1167,11 @@ static int cmd_whoami(int argc, char **argv)
     printf("%-12s %s\n", "acknowledge", r->acknowledge ? "yes" : "no");
     printf("%-12s %s\n", "personal", r->personal ? "yes" : "no");
     printf("%-12s %s\n", "wall", r->wall ? "yes" : "no");
+    if (!r->personal)
+        printf("%-12s figures of people from fewer than %d observations show as <%d\n",
+               "small cells", cfg->min_cell, cfg->min_cell);
+    printf("%-12s no percentile over fewer than %d observations\n", "percentiles",
+           SR_PRIV_MIN_PCT_N);
     printf("%-12s %s\n", "terminal", id.tty[0] ? id.tty : "none");
     printf("%-12s %s\n", "ssh", id.ssh[0] ? id.ssh : "none");
     sr_config_destroy(cfg);
