@@ -284,7 +284,7 @@ static void audit_view(sr_screen *s, panel_state *p, const sr_tui_panel *tp, con
 static bool rows_empty(const sr_panel_model *m)
 {
     for (size_t i = 0; i < m->n_rows; i++) {
-        if (m->rows[i].r.n > 0 || m->rows[i].mask[0])
+        if (m->rows[i].r.n > 0 || isfinite(m->rows[i].r.value) || m->rows[i].mask[0])
             return false;
     }
     return true;
