@@ -5,8 +5,14 @@
  *
  * The force is a fixed tree: ROOT -> 4 regions (north south east west) ->
  * 16 districts (district-1..16, numbered across the force, 4 per region) ->
- * 64 units (unit-1..64, 4 per district). Every sample is emitted at unit
- * level: "force/north/district-3/unit-12".
+ * 64 units (unit-1..64, 4 per district) -> 12 officers per unit
+ * (officer-NNNN: the unit's number times 100 plus 1..12, so officer-1203 is
+ * the third of unit-12). Every sample is emitted at unit level
+ * ("force/north/district-3/unit-12") except officer_overtime, the one
+ * personal-level metric: the same overtime as the unit's overtime_hours,
+ * slot by slot, shared out by quarter hours among its officers and emitted
+ * per officer ("force/north/district-3/unit-12/officer-1203") for the slots
+ * in which that officer worked overtime.
  *
  * What it models, per unit and 15-minute slot:
  *   - calls for service (Poisson, daily and weekly rhythm: quiet before
@@ -68,6 +74,7 @@
 #define SIM_ENTITY_MAX (SIM_ROOT_MAX + 40)
 #define SIM_CALLS_MAX 64 /* per unit and slot; the mean is at most ~6 */
 #define SIM_KEY_MAX 80
+#define SIM_OFFICERS 12 /* per unit */
 
 /* Model parameters. */
 #define SIM_CALLS_PER_SLOT 0.6 /* mean for an average unit at demand 1 */
@@ -94,6 +101,7 @@ enum {
     S_EQUIP,
     S_EQUIP_SLOT,
     S_SPIKE,
+    S_OFFICER,
 };
 
 static const char *const region_names[SIM_REGIONS] = {"north", "south", "east", "west"};
@@ -486,6 +494,43 @@ static int sim_emit(sim_out *o, const char *metric, const sim_unit *u, int64_t t
     return 0;
 }
 
+/*
+ * The overtime of one unit's slot shared out among its officers: each of the
+ * slot's quarter hours goes to one officer, so the officers' hours add up to
+ * the unit's overtime_hours exactly. Emits one officer_overtime sample per
+ * officer with overtime, keyed "officer_overtime-<officer>-<slot>".
+ */
+static int sim_emit_officers(const sim_state *st, sim_out *o, int unit, int64_t slot,
+                             double overtime_hours)
+{
+    const sim_unit *u = &st->units[unit];
+    int quarters[SIM_OFFICERS] = {0};
+    int n = (int)lround(overtime_hours / 0.25);
+    sim_rng r = sim_rng_at(st->seed, S_OFFICER, (uint64_t)unit, (uint64_t)slot);
+    for (int i = 0; i < n; i++)
+        quarters[sim_next(&r) % SIM_OFFICERS]++;
+    for (int k = 0; k < SIM_OFFICERS; k++) {
+        if (!quarters[k])
+            continue;
+        int number = u->number * 100 + k + 1;
+        char entity[SIM_ENTITY_MAX + 16], key[SIM_KEY_MAX];
+        snprintf(entity, sizeof entity, "%s/officer-%04d", u->entity, number);
+        snprintf(key, sizeof key, "officer_overtime-%d-%" PRId64, number, slot);
+        sr_ad_sample s = {.metric = "officer_overtime",
+                          .entity = entity,
+                          .ts_ms = slot * SIM_SLOT_MS,
+                          .value = quarters[k] * 0.25,
+                          .key = key};
+        if (o->sink->emit(o->sink, &s) < 0) {
+            snprintf(o->err, o->errlen,
+                     "the sink refused a sample (officer_overtime %s); stopping this poll", entity);
+            o->failed = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* A counter or gauge sample keyed "<metric>-<unit>-<slot>". */
 static int sim_emit_slot(sim_out *o, const char *metric, const sim_unit *u, int64_t slot,
                          double value)
@@ -510,7 +555,8 @@ static int sim_emit_unit(const sim_state *st, int unit, int64_t a, int64_t b, si
             sim_emit_slot(o, "regular_hours", u, s, c.regular_hours) < 0 ||
             sim_emit_slot(o, "overtime_hours", u, s, c.overtime_hours) < 0 ||
             sim_emit_slot(o, "budget_spent", u, s, c.budget_spent) < 0 ||
-            sim_emit_slot(o, "budget_plan", u, s, c.budget_plan) < 0)
+            sim_emit_slot(o, "budget_plan", u, s, c.budget_plan) < 0 ||
+            sim_emit_officers(st, o, unit, s, c.overtime_hours) < 0)
             return -1;
     }
 

@@ -52,6 +52,7 @@ struct sr_layout_data {
     sr_tui_page *pages;
     size_t *page_panels; /* each page's panels as the role sees them, n_panels + 1 apiece */
     sr_source_conf *sources;
+    sr_privacy priv; /* the role's policy (lay.privacy points here with a role) */
 };
 
 /* Whether index i is in a role's list (always, for "*"). */
@@ -104,6 +105,8 @@ int sr_layout_build_role(const sr_config *cfg, const sr_cfg_role *role, sr_layou
     }
     if (n_pages == 0) /* the screen needs a page: an empty one */
         d->pages[n_pages++] = (sr_tui_page){"none", "No page for this role", 1, d->page_panels, 0};
+    if (role)
+        sr_role_privacy(cfg, role, &d->priv);
     d->lay = (sr_tui_layout){.title = cfg->title,
                              .timezone = cfg->timezone,
                              .cat = &cfg->metrics,
@@ -112,7 +115,8 @@ int sr_layout_build_role(const sr_config *cfg, const sr_cfg_role *role, sr_layou
                              .pages = d->pages,
                              .n_pages = n_pages,
                              .sources = d->sources,
-                             .n_sources = cfg->n_adapters};
+                             .n_sources = cfg->n_adapters,
+                             .privacy = role ? &d->priv : NULL};
     *out = d;
     return 0;
 }
@@ -120,6 +124,44 @@ int sr_layout_build_role(const sr_config *cfg, const sr_cfg_role *role, sr_layou
 const sr_tui_layout *sr_layout_get(const sr_layout_data *d)
 {
     return &d->lay;
+}
+
+void sr_layout_set_audit(sr_layout_data *d, sr_tui_audit_fn fn, void *ctx)
+{
+    d->lay.audit = fn;
+    d->lay.audit_ctx = ctx;
+}
+
+int sr_audit_write(sr_store *st, const sr_identity *id, const char *role, const char *action,
+                   const char *detail)
+{
+    sr_audit_row row = {.at_ms = sr_now_ms(),
+                        .user = id->audit_user,
+                        .role = role,
+                        .tty = id->tty,
+                        .ssh = id->ssh,
+                        .action = action,
+                        .detail = detail};
+    return sr_store_audit_add(st, &row);
+}
+
+void sr_audit_sink_hook(void *ctx, const char *action, const char *detail)
+{
+    sr_audit_sink *a = ctx;
+    if (a->rc)
+        return;
+    if (!a->rw && (a->rc = sr_store_open(a->cfg->cache, 0, &a->rw, a->err, sizeof a->err)))
+        return;
+    if ((a->rc = sr_audit_write(a->rw, a->id, a->role, action, detail)))
+        snprintf(a->err, sizeof a->err, "%s", sr_store_errmsg(a->rw));
+    else
+        a->rows++;
+}
+
+void sr_audit_sink_fini(sr_audit_sink *a)
+{
+    sr_store_close(a->rw);
+    a->rw = NULL;
 }
 
 void sr_layout_destroy(sr_layout_data *d)
@@ -184,6 +226,7 @@ typedef struct {
     int64_t data_version;
     bool at_latest; /* --at latest: not yet placed (the cache had no sample) */
     bool quitting;
+    const sr_cfg_role *role; /* borrowed from cfg */
     int handles;
 } dash;
 
@@ -269,6 +312,23 @@ static void quit(dash *d)
         close_all(d);
 }
 
+/*
+ * Writes one audit row: the screen's hook for views of personal data (the
+ * screen never writes the cache). Every audit row of the dashboard goes
+ * through here, so the handle it writes with changes in one place. A
+ * failure is shown in the hint line: the view was shown, its record is
+ * missing.
+ */
+static void dashboard_audit(void *ctx, const char *action, const char *detail)
+{
+    dash *d = ctx;
+    if (sr_audit_write(d->st, &d->id, d->role->name, action, detail) != 0 && d->scr) {
+        char msg[512];
+        snprintf(msg, sizeof msg, " audit row not written: %s", sr_store_errmsg(d->st));
+        sr_screen_set_message(d->scr, msg, sr_now_ms() + 5 * SR_MS_SEC);
+    }
+}
+
 /* How long "report written to PATH" stays in the hint line. */
 #define REPORT_MESSAGE_MS (5 * SR_MS_SEC)
 
@@ -278,8 +338,9 @@ static void write_report(dash *d)
 {
     char path[4200], err[512], msg[4800];
     sr_ms now = sr_now_ms();
-    int rc = sr_report_save(d->cfg, d->st, sr_screen_window_end(d->scr, now), path, sizeof path,
-                            err, sizeof err);
+    sr_report_viewer who = {d->role, d->lay->privacy, dashboard_audit, d};
+    int rc = sr_report_save(d->cfg, d->st, &who, sr_screen_window_end(d->scr, now), path,
+                            sizeof path, err, sizeof err);
     if (rc)
         snprintf(msg, sizeof msg, " report not written: %s", err);
     else
@@ -441,9 +502,10 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     uv_loop_t loop;
     dash d = {.loop = &loop, .cfg = cfg, .st = st, .o = o};
     sr_identity_init(&d.id);
-    const sr_cfg_role *role = sr_role_match(cfg, &d.id, NULL, 0);
+    d.role = sr_role_match(cfg, &d.id, NULL, 0);
     sr_layout_data *ld;
-    sr_layout_build_role(cfg, role, &ld);
+    sr_layout_build_role(cfg, d.role, &ld);
+    sr_layout_set_audit(ld, dashboard_audit, &d);
     d.lay = sr_layout_get(ld);
     sr_collector_size_pool(cfg->n_adapters);
     uv_loop_init(&loop);
@@ -469,7 +531,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     if (o->at_ms)
         sr_screen_set_shift(d.scr, sr_now_ms() - o->at_ms);
     d.at_latest = o->at_latest;
-    sr_screen_set_alert_rights(d.scr, role->acknowledge, role->name);
+    sr_screen_set_alert_rights(d.scr, d.role->acknowledge, d.role->name);
     place_at_latest(&d);
     sr_set_fatal_hook(sr_screen_restore_terminal);
     signal(SIGSEGV, crash_handler);

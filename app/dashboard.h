@@ -14,6 +14,7 @@
 #include "config.h"
 #include "lock.h"
 #include "plugin.h"
+#include "roles.h"
 
 typedef struct sr_layout_data sr_layout_data;
 
@@ -25,6 +26,35 @@ int sr_layout_build(const sr_config *cfg, sr_layout_data **out);
  * the role may see no page, the layout has one empty page. */
 int sr_layout_build_role(const sr_config *cfg, const sr_cfg_role *role, sr_layout_data **out);
 const sr_tui_layout *sr_layout_get(const sr_layout_data *d);
+/* Audits the views of personal data the layout's screen shows through fn
+ * (called with ctx, which must outlive the layout); NULL: none. */
+void sr_layout_set_audit(sr_layout_data *d, sr_tui_audit_fn fn, void *ctx);
+
+/*
+ * Appends one audit row (action such as "view-personal", detail what was
+ * seen) for id under role at now: the one function every audit row of a
+ * view goes through. st must be writable. Returns 0 or the store's error.
+ */
+int sr_audit_write(sr_store *st, const sr_identity *id, const char *role, const char *action,
+                   const char *detail);
+
+/*
+ * Audit rows for a command whose cache handle is read-only (snapshot,
+ * query): sr_audit_sink_hook (an sr_tui_audit_fn with the sink as ctx)
+ * opens the cache for writing on the first row and writes every row
+ * through sr_audit_write(). Zero-initialise, set cfg, id and role.
+ */
+typedef struct {
+    const sr_config *cfg;  /* borrowed */
+    const sr_identity *id; /* borrowed */
+    const char *role;      /* borrowed */
+    sr_store *rw;          /* opened on the first row; closed by sr_audit_sink_fini() */
+    int rc;                /* the first failure, 0 when none */
+    char err[256];         /* its message */
+    int rows;              /* rows written */
+} sr_audit_sink;
+void sr_audit_sink_hook(void *ctx, const char *action, const char *detail);
+void sr_audit_sink_fini(sr_audit_sink *a);
 void sr_layout_destroy(sr_layout_data *d);
 
 /* Sets the locale from the environment; true when it is UTF-8. */

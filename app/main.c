@@ -439,6 +439,39 @@ static int cmd_ingest(int argc, char **argv)
 
 /* ---- query ---- */
 
+/* ---- who is asking (snapshot, query) ---- */
+
+/* The user, their role and its privacy policy, and the audit rows their
+ * views of personal data call for (written through a writable handle of
+ * its own: the command reads a read-only one). */
+typedef struct {
+    sr_identity id;
+    const sr_cfg_role *role; /* borrowed from the config */
+    sr_privacy priv;
+    sr_audit_sink audit;
+} viewer;
+
+static void viewer_init(viewer *v, const sr_config *cfg)
+{
+    memset(v, 0, sizeof *v);
+    sr_identity_init(&v->id);
+    v->role = sr_role_match(cfg, &v->id, NULL, 0);
+    sr_role_privacy(cfg, v->role, &v->priv);
+    v->audit = (sr_audit_sink){.cfg = cfg, .id = &v->id, .role = v->role->name};
+}
+
+/* Closes the audit's handle; a view whose audit row could not be written
+ * makes the command fail (status becomes SR_EXIT_FAIL). */
+static void viewer_fini(viewer *v, const char *cmd, int *status)
+{
+    if (v->audit.rc) {
+        fprintf(stderr, "sitrep %s: the audit row of a view of personal data was not written: %s\n",
+                cmd, v->audit.err[0] ? v->audit.err : sr_strerror(v->audit.rc));
+        *status = SR_EXIT_FAIL;
+    }
+    sr_audit_sink_fini(&v->audit);
+}
+
 static const opt_spec query_opts[] = {
     {"--config", "FILE", "the configuration"},
     {"--entity", "PATH", "the node to aggregate (default: everything)"},
@@ -468,6 +501,9 @@ static int cmd_query(int argc, char **argv)
     int status = SR_EXIT_USAGE;
     sr_store *st = NULL;
     sr_child_result *rows = NULL;
+    const char **masks = NULL; /* per row: NULL, or what to show instead of the value */
+    viewer who;
+    viewer_init(&who, cfg);
     const sr_metric_def *d = sr_catalog_find(&cfg->metrics, p.pos[0]);
     if (!d) {
         fprintf(stderr, "sitrep query: unknown metric '%s'", p.pos[0]);
@@ -528,6 +564,14 @@ static int cmd_query(int argc, char **argv)
         goto done;
     }
 
+    sr_priv_hide hide = sr_privacy_entity(&who.priv, q.entity ? q.entity : "");
+    if (hide != SR_PRIV_SHOWN) {
+        char why[256];
+        sr_privacy_why_text(&who.priv, hide, sr_privacy_level(q.entity), why, sizeof why);
+        fprintf(stderr, "sitrep query: refused: %s: %s\n", q.entity, why);
+        status = SR_EXIT_FAIL;
+        goto done;
+    }
     st = open_cache(cfg, SR_STORE_READONLY);
     size_t n = 0;
     sr_child_result one;
@@ -555,11 +599,49 @@ static int cmd_query(int argc, char **argv)
     if (shown.kind == SR_AGG_VALUE && d->kind != SR_KIND_RATIO)
         shown = d->agg;
     sr_agg_format(shown, aggname, sizeof aggname);
+
+    /* the role's policy: hidden children go, suppressed values show their mask */
+    bool personal = false;
+    sr_privacy_metric_personal(st, &cfg->metrics, &who.priv, d->name, &personal);
+    masks = xcalloc(n + 1, sizeof *masks);
+    size_t kept = 0;
+    sr_privacy_report pr = {0};
+    bool personal_shown = !by && who.priv.see_personal &&
+                          sr_privacy_is_personal(&who.priv, one.entity) && one.r.n > 0;
+    for (size_t i = 0; i < n; i++) {
+        sr_priv_hide h = by ? sr_privacy_entity(&who.priv, rows[i].entity) : SR_PRIV_SHOWN;
+        if (h != SR_PRIV_SHOWN) {
+            *(h == SR_PRIV_PERSONAL ? &pr.rows_personal : &pr.rows_deep) += 1;
+            continue;
+        }
+        if (by && who.priv.see_personal && sr_privacy_is_personal(&who.priv, rows[i].entity) &&
+            rows[i].r.n > 0)
+            personal_shown = true;
+        masks[kept] = sr_privacy_value(&who.priv, personal, d->kind, shown, rows[i].r.n);
+        if (masks[kept])
+            rows[i].r.value = NAN;
+        rows[kept++] = rows[i];
+    }
+    n = kept;
+    char hidden[512];
+    sr_privacy_hidden_text(&who.priv, &pr, hidden, sizeof hidden);
+    if (hidden[0])
+        fprintf(stderr, "sitrep query: %s\n", hidden);
+    if (personal_shown) {
+        char detail[512];
+        snprintf(detail, sizeof detail, "query: metric %s, entity %s%s", d->name,
+                 q.entity && *q.entity ? q.entity : "(all)", by ? ", by children" : "");
+        sr_audit_sink_hook(&who.audit, "view-personal", detail);
+    }
     if (strcmp(fmt, "csv") == 0) {
         printf("entity,agg,value,n\n");
         for (size_t i = 0; i < n; i++) {
-            char v[64];
+            char v[64], nn[32] = "";
             sr_report_number(rows[i].r.value, v, sizeof v);
+            if (masks[i])
+                snprintf(v, sizeof v, "%s", masks[i]);
+            else
+                snprintf(nn, sizeof nn, "%lld", (long long)rows[i].r.n);
             const char *e = rows[i].entity;
             /* entity paths may hold commas or quotes: quote as RFC 4180 */
             if (strpbrk(e, ",\"\r\n")) {
@@ -573,7 +655,7 @@ static int cmd_query(int argc, char **argv)
             } else {
                 fputs(e, stdout);
             }
-            printf(",%s,%s,%lld\n", aggname, v, (long long)rows[i].r.n);
+            printf(",%s,%s,%s\n", aggname, v, nn);
         }
     } else if (strcmp(fmt, "json") == 0) {
         json_t *root = json_object(), *arr = json_array();
@@ -590,7 +672,9 @@ static int cmd_query(int argc, char **argv)
             json_object_set_new(o, "entity", json_string(rows[i].entity));
             json_object_set_new(o, "value",
                                 isnan(rows[i].r.value) ? json_null() : json_real(rows[i].r.value));
-            json_object_set_new(o, "n", json_integer(rows[i].r.n));
+            json_object_set_new(o, "n", masks[i] ? json_null() : json_integer(rows[i].r.n));
+            if (masks[i])
+                json_object_set_new(o, "suppressed", json_string(masks[i]));
             json_object_set_new(o, "exact", json_boolean(rows[i].r.exact));
             json_array_append_new(arr, o);
         }
@@ -601,15 +685,21 @@ static int cmd_query(int argc, char **argv)
     } else {
         printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
         for (size_t i = 0; i < n; i++) {
-            char v[64];
+            char v[64], nn[32];
             sr_report_number(rows[i].r.value, v, sizeof v);
-            printf("%-40s %-8s %14s %10lld%s\n", *rows[i].entity ? rows[i].entity : "(all)",
-                   aggname, *v ? v : "-", (long long)rows[i].r.n,
-                   rows[i].r.exact ? "" : "  (from rollups, within 0.5%)");
+            snprintf(nn, sizeof nn, "%lld", (long long)rows[i].r.n);
+            if (masks[i]) {
+                snprintf(v, sizeof v, "%s", masks[i]);
+                snprintf(nn, sizeof nn, "-");
+            }
+            printf("%-40s %-8s %14s %10s%s\n", *rows[i].entity ? rows[i].entity : "(all)", aggname,
+                   *v ? v : "-", nn, rows[i].r.exact ? "" : "  (from rollups, within 0.5%)");
         }
     }
     status = SR_EXIT_OK;
 done:
+    viewer_fini(&who, "query", &status);
+    free(masks);
     if (by)
         free(rows);
     sr_store_close(st);
@@ -680,10 +770,11 @@ static int snapshot_text(const command *self, const parsed *p)
     bool utf8 = sr_locale_utf8();
     sr_config *cfg = load_config(opt(self, p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
-    sr_identity id;
-    sr_identity_init(&id);
+    viewer who;
+    viewer_init(&who, cfg);
     sr_layout_data *ld;
-    sr_layout_build_role(cfg, sr_role_match(cfg, &id, NULL, 0), &ld);
+    sr_layout_build_role(cfg, who.role, &ld);
+    sr_layout_set_audit(ld, sr_audit_sink_hook, &who.audit);
     const char *page = opt(self, p, "--page");
     sr_ms now = at_opt(self, p, cfg, st, sr_now_ms());
     int rc = sr_screen_render_text(st, sr_layout_get(ld), page, w, h, utf8, now, stdout);
@@ -696,10 +787,12 @@ static int snapshot_text(const command *self, const parsed *p)
     } else if (rc) {
         fprintf(stderr, "sitrep snapshot: %s\n", sr_strerror(rc));
     }
+    int status = rc == SR_ENOENT ? SR_EXIT_USAGE : rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    viewer_fini(&who, "snapshot", &status);
     sr_layout_destroy(ld);
     sr_store_close(st);
     sr_config_destroy(cfg);
-    return rc == SR_ENOENT ? SR_EXIT_USAGE : rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    return status;
 }
 
 static int cmd_snapshot(int argc, char **argv)
@@ -725,7 +818,10 @@ static int cmd_snapshot(int argc, char **argv)
     sr_ms at = at_opt(self, &p, cfg, st, now);
     sr_report *r;
     char err[512];
-    int rc = sr_report_build(cfg, st, at, shift, now, &r, err, sizeof err);
+    viewer who;
+    viewer_init(&who, cfg);
+    sr_report_viewer rv = {who.role, &who.priv, sr_audit_sink_hook, &who.audit};
+    int rc = sr_report_build(cfg, st, &rv, at, shift, now, &r, err, sizeof err);
     if (rc) {
         fprintf(stderr, "sitrep snapshot: %s\n", err);
     } else {
@@ -734,9 +830,11 @@ static int cmd_snapshot(int argc, char **argv)
             fprintf(stderr, "sitrep snapshot: writing the report: %s\n", sr_strerror(rc));
         sr_report_destroy(r);
     }
+    int status = rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    viewer_fini(&who, "snapshot", &status);
     sr_store_close(st);
     sr_config_destroy(cfg);
-    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    return status;
 }
 
 /* ---- check-config ---- */
@@ -1070,6 +1168,11 @@ static int cmd_whoami(int argc, char **argv)
     printf("%-12s %s\n", "acknowledge", r->acknowledge ? "yes" : "no");
     printf("%-12s %s\n", "personal", r->personal ? "yes" : "no");
     printf("%-12s %s\n", "wall", r->wall ? "yes" : "no");
+    if (!r->personal)
+        printf("%-12s figures of people from fewer than %d observations show as <%d\n",
+               "small cells", cfg->min_cell, cfg->min_cell);
+    printf("%-12s no percentile over fewer than %d observations\n", "percentiles",
+           SR_PRIV_MIN_PCT_N);
     printf("%-12s %s\n", "terminal", id.tty[0] ? id.tty : "none");
     printf("%-12s %s\n", "ssh", id.ssh[0] ? id.ssh : "none");
     sr_config_destroy(cfg);

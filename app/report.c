@@ -17,6 +17,12 @@
  *
  * Alerts: the open ones (active, acknowledged with their notes, silenced),
  * crit first, as the collector left them in the cache.
+ *
+ * Privacy: a report is for a viewer (sr_report_viewer): only the role's
+ * panels on its pages, and each panel's figures through the role's policy
+ * (metrics/privacy.h) as the screen applies it: a panel of a hidden entity
+ * shows "hidden", a suppressed value its mask ("<5", "n<10") and no count,
+ * status or change; a panel that shows personal-level values is audited.
  */
 #include "report.h"
 
@@ -41,6 +47,8 @@ typedef struct {
     sr_agg agg;        /* the aggregate shown (a ratio's value, the metric's default) */
     double change_pct; /* against the previous window; NAN when none */
     char aggname[32], window[32];
+    char mask[16]; /* "" or what to show instead of the value (privacy.h) */
+    bool shown;    /* the viewer's role may see the panel */
 } panel_value;
 
 struct sr_report {
@@ -71,8 +79,67 @@ int sr_report_format_parse(const char *name, sr_report_format *out)
     return SR_EINVAL;
 }
 
-int sr_report_build(const sr_config *cfg, sr_store *st, sr_ms at_ms, sr_ms shift_ms, sr_ms now_ms,
-                    sr_report **out, char *err, size_t errlen)
+/* Whether who's role may see panel i: listed in its panels, on one of its
+ * pages. */
+static bool panel_shown(const sr_config *cfg, const sr_report_viewer *who, size_t i)
+{
+    const sr_cfg_role *r = who ? who->role : NULL;
+    if (!r)
+        return true;
+    bool listed = r->all_panels;
+    for (size_t k = 0; k < r->n_panels && !listed; k++)
+        listed = r->panels[k] == i;
+    if (!listed)
+        return false;
+    for (size_t pg = 0; pg < cfg->n_pages; pg++) {
+        bool page = r->all_pages;
+        for (size_t k = 0; k < r->n_pages && !page; k++)
+            page = r->pages[k] == pg;
+        for (size_t k = 0; page && k < cfg->pages[pg].n_panels; k++) {
+            if (cfg->pages[pg].panels[k] == i)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The viewer's policy over one panel's figures, as the screen applies it;
+ * audits a panel that shows personal-level values. */
+static void panel_privacy(const sr_config *cfg, sr_store *st, const sr_report_viewer *who,
+                          panel_value *v)
+{
+    if (!who || !who->privacy)
+        return;
+    bool personal = false;
+    sr_privacy_metric_personal(st, &cfg->metrics, who->privacy, v->panel->metric, &personal);
+    sr_panel_model m;
+    memset(&m, 0, sizeof m);
+    m.def = v->def;
+    m.agg = v->agg;
+    m.c = v->c;
+    m.status = v->status;
+    m.change_pct = v->change_pct;
+    m.within_pct = NAN;
+    for (size_t i = 0; i < SR_SERIES_MAX; i++)
+        m.series[i] = m.series_n[i] = NAN;
+    sr_privacy_report pr;
+    sr_privacy_apply(who->privacy, v->panel->entity, personal, &m, &pr);
+    v->c = m.c;
+    v->status = m.status;
+    v->change_pct = m.change_pct;
+    snprintf(v->mask, sizeof v->mask, "%s", m.mask);
+    if (v->mask[0])
+        v->c.now.n = 0;
+    if (pr.personal_shown && who->audit) {
+        char detail[512];
+        snprintf(detail, sizeof detail, "report: panel %s, metric %s, entity %s", v->panel->name,
+                 v->panel->metric, v->panel->entity[0] ? v->panel->entity : "(all)");
+        who->audit(who->audit_ctx, "view-personal", detail);
+    }
+}
+
+int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *who, sr_ms at_ms,
+                    sr_ms shift_ms, sr_ms now_ms, sr_report **out, char *err, size_t errlen)
 {
     sr_report *r = xcalloc(1, sizeof *r);
     r->cfg = cfg;
@@ -86,6 +153,9 @@ int sr_report_build(const sr_config *cfg, sr_store *st, sr_ms at_ms, sr_ms shift
         sr_ms window = shift_ms > 0 ? shift_ms : pn->window_ms;
         v->panel = pn;
         v->def = sr_catalog_find(&cfg->metrics, pn->metric);
+        v->shown = panel_shown(cfg, who, i);
+        if (!v->shown)
+            continue;
         sr_query q = {.metric = pn->metric,
                       .entity = pn->entity,
                       .agg = pn->agg,
@@ -108,6 +178,7 @@ int sr_report_build(const sr_config *cfg, sr_store *st, sr_ms at_ms, sr_ms shift
             v->agg = v->def->agg;
         sr_agg_format(v->agg, v->aggname, sizeof v->aggname);
         sr_format_duration(window, v->window, sizeof v->window);
+        panel_privacy(cfg, st, who, v);
     }
     sr_source_conf *conf = xcalloc(cfg->n_adapters + 1, sizeof *conf);
     for (size_t i = 0; i < cfg->n_adapters; i++)
@@ -164,8 +235,14 @@ static void write_csv(const sr_report *r, FILE *out)
                  "week_ago,as_of\n");
     for (size_t i = 0; i < r->cfg->n_panels; i++) {
         const panel_value *v = &r->pv[i];
-        char val[64], prev[64], chg[64], wk[64];
+        if (!v->shown)
+            continue;
+        char val[64], prev[64], chg[64], wk[64], n[32] = "";
         sr_report_number(v->c.now.value, val, sizeof val);
+        if (v->mask[0])
+            snprintf(val, sizeof val, "%s", v->mask);
+        else
+            snprintf(n, sizeof n, "%lld", (long long)v->c.now.n);
         sr_report_number(v->c.prev.value, prev, sizeof prev);
         sr_report_number(v->c.week_ago.value, wk, sizeof wk);
         if (isnan(v->change_pct))
@@ -178,9 +255,9 @@ static void write_csv(const sr_report *r, FILE *out)
                 fputc('"', out);
             fputc(*c, out);
         }
-        fprintf(out, "\",%s,%s,%s,%s,%s,%s,%s,%lld,%s,%s,%s,%s\n", v->panel->metric,
-                v->panel->entity, v->aggname, v->window, val, v->def ? v->def->unit : "",
-                sr_status_name(v->status), (long long)v->c.now.n, prev, chg, wk, asof);
+        fprintf(out, "\",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", v->panel->metric, v->panel->entity,
+                v->aggname, v->window, val, v->def ? v->def->unit : "", sr_status_name(v->status),
+                n, prev, chg, wk, asof);
     }
 }
 
@@ -202,6 +279,8 @@ static void write_json(const sr_report *r, FILE *out)
     }
     for (size_t i = 0; i < r->cfg->n_panels; i++) {
         const panel_value *v = &r->pv[i];
+        if (!v->shown)
+            continue;
         json_t *o = json_object();
         json_object_set_new(o, "panel", json_string(v->panel->name));
         json_object_set_new(o, "title", json_string(v->panel->title));
@@ -212,7 +291,9 @@ static void write_json(const sr_report *r, FILE *out)
         json_object_set_new(o, "value", NUM(v->c.now.value));
         json_object_set_new(o, "unit", json_string(v->def ? v->def->unit : ""));
         json_object_set_new(o, "status", json_string(sr_status_name(v->status)));
-        json_object_set_new(o, "n", json_integer(v->c.now.n));
+        json_object_set_new(o, "n", v->mask[0] ? json_null() : json_integer(v->c.now.n));
+        if (v->mask[0])
+            json_object_set_new(o, "suppressed", json_string(v->mask));
         json_object_set_new(o, "previous", NUM(v->c.prev.value));
         json_object_set_new(o, "change_pct", NUM(v->change_pct));
         json_object_set_new(o, "week_ago", NUM(v->c.week_ago.value));
@@ -298,8 +379,12 @@ static void write_markdown(const sr_report *r, FILE *out)
             r->shift_ms > 0 ? "Previous shift" : "Previous window");
     for (size_t i = 0; i < cfg->n_panels; i++) {
         const panel_value *v = &r->pv[i];
+        if (!v->shown)
+            continue;
         char val[64], prev[64], chg[32];
         sr_screen_format_value(v->c.now.value, v->def, v->agg, val, sizeof val);
+        if (v->mask[0])
+            snprintf(val, sizeof val, "%s", v->mask);
         sr_screen_format_value(v->c.prev.value, v->def, v->agg, prev, sizeof prev);
         if (isnan(v->change_pct))
             snprintf(chg, sizeof chg, "-");
@@ -395,8 +480,8 @@ static int make_dirs(const char *dir)
     return rc;
 }
 
-int sr_report_save(const sr_config *cfg, sr_store *st, sr_ms at_ms, char *path, size_t pathlen,
-                   char *err, size_t errlen)
+int sr_report_save(const sr_config *cfg, sr_store *st, const sr_report_viewer *who, sr_ms at_ms,
+                   char *path, size_t pathlen, char *err, size_t errlen)
 {
     sr_civil c;
     if (sr_utc_to_local(cfg->timezone[0] ? cfg->timezone : "UTC", at_ms, &c) != 0)
@@ -408,7 +493,7 @@ int sr_report_save(const sr_config *cfg, sr_store *st, sr_ms at_ms, char *path, 
         return SR_EIO;
     }
     sr_report *r;
-    int rc = sr_report_build(cfg, st, at_ms, cfg->shift_ms, sr_now_ms(), &r, err, errlen);
+    int rc = sr_report_build(cfg, st, who, at_ms, cfg->shift_ms, sr_now_ms(), &r, err, errlen);
     if (rc)
         return rc;
     FILE *f = fopen(path, "w");

@@ -9,7 +9,9 @@
 
 #include <stdio.h>
 
+#include "../metrics/privacy.h"
 #include "../metrics/store.h"
+#include "../tui/screen.h"
 #include "config.h"
 
 typedef enum { SR_REPORT_JSON, SR_REPORT_CSV, SR_REPORT_MARKDOWN } sr_report_format;
@@ -23,8 +25,19 @@ typedef struct sr_report sr_report;
  * fraction, others to ten significant digits; "" for no data (NAN). */
 void sr_report_number(double v, char *buf, size_t len);
 
+/* Who the report is for: their role's panels and privacy policy, and where
+ * views of personal data are audited. All borrowed; NULL members: no
+ * limit, no policy, no audit. */
+typedef struct {
+    const sr_cfg_role *role;   /* only its panels on its pages */
+    const sr_privacy *privacy; /* hidden entities and suppressed values (metrics/privacy.h) */
+    sr_tui_audit_fn audit;     /* once per panel that shows personal-level values */
+    void *audit_ctx;
+} sr_report_viewer;
+
 /*
- * Computes the report from st at at_ms. shift_ms > 0: every panel over the
+ * Computes the report from st at at_ms for who (NULL: everything, no
+ * policy). shift_ms > 0: every panel over the
  * shift [at_ms - shift_ms, at_ms), compared with the shift before; 0: each
  * panel over its own window, compared with the window before. The sources'
  * states are judged at now_ms (they describe the collector as it is). cfg
@@ -32,8 +45,8 @@ void sr_report_number(double v, char *buf, size_t len);
  * sr_report_destroy(). Returns 0 or the store's error, with the failing
  * panel named in err.
  */
-int sr_report_build(const sr_config *cfg, sr_store *st, sr_ms at_ms, sr_ms shift_ms, sr_ms now_ms,
-                    sr_report **out, char *err, size_t errlen);
+int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *who, sr_ms at_ms,
+                    sr_ms shift_ms, sr_ms now_ms, sr_report **out, char *err, size_t errlen);
 void sr_report_destroy(sr_report *r);
 
 /* Writes r to out in format f. Returns 0, or SR_EIO when out fails. */
@@ -45,7 +58,7 @@ int sr_report_write(const sr_report *r, sr_report_format f, FILE *out);
  * directory is created). The path written goes to path. Returns 0, or an
  * error with the reason in err.
  */
-int sr_report_save(const sr_config *cfg, sr_store *st, sr_ms at_ms, char *path, size_t pathlen,
-                   char *err, size_t errlen);
+int sr_report_save(const sr_config *cfg, sr_store *st, const sr_report_viewer *who, sr_ms at_ms,
+                   char *path, size_t pathlen, char *err, size_t errlen);
 
 #endif

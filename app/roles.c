@@ -139,6 +139,20 @@ const sr_cfg_role *sr_role_match(const sr_config *cfg, const sr_identity *id, ch
     return &cfg->roles[cfg->n_roles - 1];
 }
 
+void sr_role_privacy(const sr_config *cfg, const sr_cfg_role *role, sr_privacy *out)
+{
+    sr_privacy_init(out);
+    for (size_t i = 1; i <= SR_CFG_MAX_LEVELS && i <= SR_PRIV_MAX_LEVELS; i++)
+        out->personal[i] = cfg->personal[i];
+    for (size_t i = 0; i < cfg->n_levels && i < SR_PRIV_MAX_LEVELS; i++)
+        snprintf(out->levels[i], sizeof out->levels[i], "%s", cfg->levels[i]);
+    out->n_levels = cfg->n_levels < SR_PRIV_MAX_LEVELS ? cfg->n_levels : SR_PRIV_MAX_LEVELS;
+    out->see_personal = role->personal;
+    out->drill = role->drill >= SR_DRILL_ANY ? SR_PRIV_ANY : role->drill;
+    out->min_cell = cfg->min_cell > 0 ? cfg->min_cell : 1;
+    snprintf(out->role, sizeof out->role, "%s", role->name);
+}
+
 void sr_role_drill_text(const sr_config *cfg, int drill, char *buf, size_t len)
 {
     if (drill >= SR_DRILL_ANY)

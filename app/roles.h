@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../metrics/privacy.h"
 #include "config.h"
 
 #define SR_ID_MAX_GROUPS 64
@@ -46,5 +47,9 @@ const sr_cfg_role *sr_role_match(const sr_config *cfg, const sr_identity *id, ch
 /* Writes the drill depth as text: "district (level 3)", "any depth",
  * "the whole tree only". */
 void sr_role_drill_text(const sr_config *cfg, int drill, char *buf, size_t len);
+
+/* The privacy policy of role (borrowed from cfg) under cfg's [sitrep]
+ * levels, personal and min_cell: what every view of data applies. */
+void sr_role_privacy(const sr_config *cfg, const sr_cfg_role *role, sr_privacy *out);
 
 #endif

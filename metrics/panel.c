@@ -101,7 +101,7 @@ static void model_empty(sr_panel_model *m)
     m->change_pct = NAN;
     m->within_pct = NAN;
     for (size_t i = 0; i < SR_SERIES_MAX; i++)
-        m->series[i] = NAN;
+        m->series[i] = m->series_n[i] = NAN;
     m->hist_lo = m->hist_hi = NAN;
 }
 
@@ -339,7 +339,20 @@ void sr_panel_sort_rows(const sr_metric_def *def, sr_panel_row *rows, size_t n)
         qsort_r(rows, n, sizeof *rows, cmp_rows, (void *)def);
 }
 
-static int compute_rows(const pctx *p, bool with_series, sr_panel_model *m)
+/* The count of observations per slice of q's series (NAN throughout for a
+ * ratio, whose parts count different things). */
+static int series_counts(const pctx *p, const sr_query *q, size_t n, double *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = NAN;
+    if (p->def->kind == SR_KIND_RATIO)
+        return 0;
+    sr_query cq = *q;
+    cq.agg = (sr_agg){SR_AGG_COUNT, 0};
+    return sr_query_series(p->st, p->cat, &cq, n, out);
+}
+
+static int compute_rows(const pctx *p, bool with_series, bool with_n, sr_panel_model *m)
 {
     sr_child_result *kids;
     size_t n;
@@ -365,12 +378,14 @@ static int compute_rows(const pctx *p, bool with_series, sr_panel_model *m)
         r->status = sr_kpi_status_for(p->def, p->q.agg, r->r.value);
         r->leaf = sr_store_entity_is_leaf(p->st, r->id);
         for (size_t k = 0; k < SR_ROW_SERIES; k++)
-            r->series[k] = NAN;
+            r->series[k] = r->series_n[k] = NAN;
         if (with_series) {
             sr_query cq = p->q;
             cq.entity = kids[i].entity;
             rc = sr_query_series(p->st, p->cat, &cq, SR_ROW_SERIES, r->series);
             r->n_series = SR_ROW_SERIES;
+            if (!rc && with_n)
+                rc = series_counts(p, &cq, SR_ROW_SERIES, r->series_n);
         }
     }
     free(kids);
@@ -685,8 +700,11 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
         if ((rc = sr_query_series(p->st, p->cat, &p->q, n_series, m->series)))
             return rc;
         m->n_series = n_series;
+        if ((what & SR_PANEL_SERIES_N) && (rc = series_counts(p, &p->q, n_series, m->series_n)))
+            return rc;
     }
-    if ((what & SR_PANEL_ROWS) && (rc = compute_rows(p, what & SR_PANEL_ROW_SERIES, m)))
+    if ((what & SR_PANEL_ROWS) &&
+        (rc = compute_rows(p, what & SR_PANEL_ROW_SERIES, what & SR_PANEL_SERIES_N, m)))
         return rc;
     if ((what & SR_PANEL_HIST) && (rc = compute_hist(p, n_hist, spec->hist_exact_max, m)))
         return rc;

@@ -41,9 +41,13 @@ typedef struct {
     int64_t id;       /* its entity id in the store */
     sr_result r;
     sr_status status;
-    double series[SR_ROW_SERIES]; /* NAN where empty; only with SR_PANEL_ROW_SERIES */
-    size_t n_series;              /* SR_ROW_SERIES with SR_PANEL_ROW_SERIES, else 0 */
-    int leaf;                     /* it has no children */
+    double series[SR_ROW_SERIES];   /* NAN where empty; only with SR_PANEL_ROW_SERIES */
+    size_t n_series;                /* SR_ROW_SERIES with SR_PANEL_ROW_SERIES, else 0 */
+    int leaf;                       /* it has no children */
+    double series_n[SR_ROW_SERIES]; /* observations per slice of series; only with
+                                       SR_PANEL_SERIES_N, else NAN */
+    char mask[16];                  /* "" or what to show instead of r.value ("<5", "n<10"): set by
+                                       sr_privacy_apply() (metrics/privacy.h), which also made r.value NAN */
 } sr_panel_row;
 
 /* One raw observation (for the leaf view). */
@@ -61,6 +65,8 @@ enum {
     SR_PANEL_ROW_SERIES = 1 << 2, /* with a short series per row (needs SR_PANEL_ROWS) */
     SR_PANEL_HIST = 1 << 3,       /* hist[]: distribution of an event metric */
     SR_PANEL_EVENTS = 1 << 4,     /* events[]: the newest raw observations */
+    SR_PANEL_SERIES_N = 1 << 5,   /* series_n[] (and rows' with row series): the count of
+                                     observations per slice, for sr_privacy_apply() */
 };
 
 typedef struct {
@@ -82,6 +88,10 @@ typedef struct {
 
     double series[SR_SERIES_MAX]; /* NAN where a slice is empty, and beyond n_series */
     size_t n_series;
+    double series_n[SR_SERIES_MAX]; /* observations per slice; only with SR_PANEL_SERIES_N
+                                       (and a kind that counts them), else NAN */
+    char mask[16]; /* "" or what to show instead of c.now.value ("<5", "n<10", "hidden"):
+                      set by sr_privacy_apply() (metrics/privacy.h), which also made it NAN */
 
     sr_panel_row *rows; /* caller owns; freed by sr_panel_model_fini() */
     size_t n_rows;

@@ -119,6 +119,8 @@ static int draw_gauge_text(WINDOW *w, int y, int max_cols, int max_detail, const
         max_cols = getmaxx(w);
     if (max_cols <= 0)
         return 0;
+    if (m && m->mask[0])
+        return sr_tui_put(w, y, 0, max_cols, sr_role_attr(SR_ROLE_VALUE), m->mask);
     if (!m || !isfinite(m->c.now.value))
         return sr_tui_put(w, y, 0, max_cols, sr_role_attr(SR_ROLE_DIM), "no data");
     char text[256];

@@ -84,8 +84,11 @@ static void hist_draw(WINDOW *w, const sr_view *v)
     size_t n = m->n_hist > SR_HIST_MAX ? SR_HIST_MAX : m->n_hist;
     double lo = m->hist_lo, hi = m->hist_hi;
     if (n == 0 || !(hi > lo) || hist_sum(m, 0, n) == 0) {
-        wkit_put(w, height / 2, width > 7 ? (width - 7) / 2 : 0, width, wkit_attr(v, SR_ROLE_DIM),
-                 "no data");
+        /* suppressed (metrics/privacy.h): say so rather than "no data" */
+        const char *t = m->mask[0] ? m->mask : "no data";
+        int tw = (int)strlen(t);
+        wkit_put(w, height / 2, width > tw ? (width - tw) / 2 : 0, width, wkit_attr(v, SR_ROLE_DIM),
+                 t);
         return;
     }
     const sr_glyphs *g = sr_glyphs_get();

@@ -17,6 +17,14 @@
  * worst first and the history chart below; at a leaf, the newest events.
  * Below SR_MIN_COLS x SR_MIN_LINES a notice asks for a larger terminal.
  *
+ * Privacy: with a policy in the layout (metrics/privacy.h), every model is
+ * passed through sr_privacy_apply() right after it is computed, so no
+ * widget ever sees a hidden row or a suppressed value; panels and the
+ * drill view say how many rows were hidden and why, Enter below what the
+ * role may open is refused in the hint line, and a view that shows
+ * personal-level values is handed once to the layout's audit hook (the
+ * screen never writes the cache).
+ *
  * The sources view (key s) takes the whole area in the same way: the list
  * of sources the app hands over (sr_screen_set_source_list(), on every
  * refresh and poll), drawn by srcview.c, redrawn every second since its
@@ -62,7 +70,9 @@ typedef struct {
     sr_panel_model m;
     bool computed;
     bool dirty;
-    int rc; /* of the last compute */
+    int rc;               /* of the last compute */
+    sr_privacy_report pr; /* what the role's policy hid in m */
+    char audited[640];    /* the personal view last audited; "" = none */
     int scroll, selected;
     WINDOW *frame, *inner;
 } panel_state;
@@ -276,6 +286,38 @@ static void grid_cell(int n, int cols_wanted, int area_y, int area_h, int area_w
 
 /* ---- computing ---- */
 
+/*
+ * Audits a view that shows personal-level values, once per view: the same
+ * panel and entity computed again (new data, the clock) is the same view.
+ */
+static void audit_view(sr_screen *s, panel_state *p, const sr_tui_panel *tp, const char *entity)
+{
+    if (!p->pr.personal_shown) {
+        p->audited[0] = 0;
+        return;
+    }
+    char detail[sizeof p->audited];
+    snprintf(detail, sizeof detail, "panel %s, metric %s, entity %s: %s", tp->name, tp->spec.metric,
+             entity && *entity ? entity : "(all)",
+             p->m.n_rows > 0 ? "personal rows" : "personal values and events");
+    if (strcmp(detail, p->audited) == 0)
+        return;
+    snprintf(p->audited, sizeof p->audited, "%s", detail);
+    if (s->lay->audit)
+        s->lay->audit(s->lay->audit_ctx, "view-personal", detail);
+}
+
+/* Whether the model's rows hold no data at all (the children of a unit for
+ * a metric recorded at unit level): the view is then a leaf's. */
+static bool rows_empty(const sr_panel_model *m)
+{
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (m->rows[i].r.n > 0 || isfinite(m->rows[i].r.value) || m->rows[i].mask[0])
+            return false;
+    }
+    return true;
+}
+
 static void compute(sr_screen *s, panel_state *p, const sr_tui_panel *tp, const char *entity,
                     unsigned wants, size_t n_series)
 {
@@ -287,9 +329,44 @@ static void compute(sr_screen *s, panel_state *p, const sr_tui_panel *tp, const 
         n_series = SR_SERIES_MAX;
     if (n_series < 2)
         n_series = 2;
+    const sr_privacy *pol = s->lay->privacy;
+    bool personal = false;
+    if (pol) {
+        sr_privacy_metric_personal(s->st, s->lay->cat, pol, spec.metric, &personal);
+        const sr_metric_def *d = sr_catalog_find(s->lay->cat, spec.metric);
+        bool pct = spec.agg.kind == SR_AGG_PCT ||
+                   (spec.agg.kind == SR_AGG_VALUE && d && d->kind == SR_KIND_EVENT);
+        if (pct || (personal && !pol->see_personal))
+            wants |= SR_PANEL_SERIES_N;
+    }
     p->rc = sr_panel_compute(s->st, s->lay->cat, &spec, s->now - s->shift_ms, wants, n_series,
                              SR_HIST_MAX < 40 ? SR_HIST_MAX : 40, 200, &p->m);
+    memset(&p->pr, 0, sizeof p->pr);
+    if (pol) {
+        sr_privacy_apply(pol, entity, personal, &p->m, &p->pr);
+        audit_view(s, p, tp, entity);
+    }
     p->computed = true;
+}
+
+/* Draws the line saying what the role's policy hid, if anything, at row y
+ * of w; returns whether it drew one. */
+static bool draw_hidden(sr_screen *s, WINDOW *w, int y, const panel_state *p)
+{
+    char line[512];
+    if (!s->lay->privacy)
+        return false;
+    if (p->pr.entity_hidden) {
+        char why[256];
+        sr_privacy_why_text(s->lay->privacy, p->pr.why, 0, why, sizeof why);
+        snprintf(line, sizeof line, "hidden: %s", why);
+    } else {
+        sr_privacy_hidden_text(s->lay->privacy, &p->pr, line, sizeof line);
+    }
+    if (!line[0])
+        return false;
+    sr_tui_put(w, y, 0, getmaxx(w), sr_role_attr(SR_ROLE_DIM), line);
+    return true;
 }
 
 /* ---- drawing ---- */
@@ -392,10 +469,27 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
                  .selected = focused ? p->selected : -1};
     werase(p->inner);
     if (ih > 0 && iw > 0) {
-        if (p->rc == SR_ENOENT && !p->m.def)
+        bool hidden = p->pr.rows_personal + p->pr.rows_deep > 0;
+        if (p->rc == SR_ENOENT && !p->m.def) {
             sr_tui_put(p->inner, 0, 0, iw, sr_role_attr(SR_ROLE_DIM), "no such metric or entity");
-        else
+        } else if (p->pr.entity_hidden) {
+            draw_hidden(s, p->inner, 0, p);
+        } else if (hidden && p->m.n_rows == 0) {
+            /* every row hidden: the entity's own value, and why no rows */
+            sr_draw_value(p->inner, 0, 0, iw, &p->m, stale);
+            if (ih >= 2)
+                draw_hidden(s, p->inner, 1, p);
+        } else if (hidden && ih >= 2) {
+            /* the widget above, what was hidden and why on the last line */
+            WINDOW *top = derwin(p->inner, ih - 1, iw, 0, 0);
+            if (top) {
+                wc->draw(top, &v);
+                delwin(top);
+            }
+            draw_hidden(s, p->inner, ih - 1, p);
+        } else {
             wc->draw(p->inner, &v);
+        }
     }
     wnoutrefresh(p->frame);
 }
@@ -573,7 +667,7 @@ static void draw_drill(sr_screen *s)
     werase(p->frame);
     char title[512];
     char val[64];
-    sr_format_value(p->m.c.now.value, p->m.def, p->m.agg, false, val, sizeof val);
+    sr_format_masked(p->m.mask, p->m.c.now.value, p->m.def, p->m.agg, false, val, sizeof val);
     snprintf(title, sizeof title, "%s · %s · %s %s", tp->title, entity, p->m.agg_name, val);
     draw_frame(s, p->frame, title, p, true, sources_stale(s));
     werase(p->inner);
@@ -584,20 +678,34 @@ static void draw_drill(sr_screen *s)
                  .timezone = s->lay->timezone,
                  .scroll = p->scroll,
                  .selected = p->selected};
-    if (p->m.n_rows > 0) {
+    WINDOW *area = p->inner;
+    WINDOW *below = NULL;
+    if (draw_hidden(s, p->inner, 0, p)) {
+        /* what the role's policy hid, on the first line; the view below */
+        if (p->pr.entity_hidden || ih < 2) {
+            wnoutrefresh(p->frame);
+            return;
+        }
+        below = derwin(p->inner, ih - 1, iw, 1, 0);
+        if (below) {
+            area = below;
+            ih--;
+        }
+    }
+    if (p->m.n_rows > 0 && !rows_empty(&p->m)) {
         /* the children worst first on top, the history chart below */
         int th = ih * 3 / 5;
         if (th > (int)p->m.n_rows + 2)
             th = (int)p->m.n_rows + 2;
         if (ih - th < 6 || th < 3)
             th = ih;
-        WINDOW *top = derwin(p->inner, th, iw, 0, 0);
+        WINDOW *top = derwin(area, th, iw, 0, 0);
         if (top) {
             sr_widget_table.draw(top, &v);
             delwin(top);
         }
         if (ih - th >= 4) {
-            WINDOW *bot = derwin(p->inner, ih - th, iw, th, 0);
+            WINDOW *bot = derwin(area, ih - th, iw, th, 0);
             if (bot) {
                 sr_widget_chart.draw(bot, &v);
                 delwin(bot);
@@ -607,7 +715,7 @@ static void draw_drill(sr_screen *s)
         /* a leaf: the newest events (for events) or the history */
         int y = 0;
         if (p->m.n_events > 0) {
-            sr_tui_put(p->inner, y++, 0, iw, sr_role_attr(SR_ROLE_TITLE),
+            sr_tui_put(area, y++, 0, iw, sr_role_attr(SR_ROLE_TITLE),
                        "latest observations (newest first)");
             for (size_t i = 0; i < p->m.n_events && y < ih; i++, y++) {
                 const sr_panel_event *e = &p->m.events[i];
@@ -619,12 +727,14 @@ static void draw_drill(sr_screen *s)
                 char v2[64], line[512];
                 sr_format_value(e->value, p->m.def, (sr_agg){SR_AGG_LAST, 0}, false, v2, sizeof v2);
                 snprintf(line, sizeof line, "%s  %12s  %s", when, v2, e->key);
-                sr_tui_put(p->inner, y, 0, iw, sr_role_attr(SR_ROLE_NORMAL), line);
+                sr_tui_put(area, y, 0, iw, sr_role_attr(SR_ROLE_NORMAL), line);
             }
         } else {
-            sr_widget_chart.draw(p->inner, &v);
+            sr_widget_chart.draw(area, &v);
         }
     }
+    if (below)
+        delwin(below);
     wnoutrefresh(p->frame);
 }
 
@@ -1099,13 +1209,40 @@ static bool list_key(sr_screen *s, panel_state *p, int key)
     return used;
 }
 
+/* How long a refused drill-down's reason stays in the hint line. */
+#define REFUSED_MESSAGE_MS (5 * SR_MS_SEC)
+
+/* Says in the hint line why the view cannot go below entity. */
+static void refuse_drill(sr_screen *s, const char *entity, sr_priv_hide why)
+{
+    char reason[256], msg[512];
+    sr_privacy_why_text(s->lay->privacy, why, sr_privacy_level(entity) + 1, reason, sizeof reason);
+    snprintf(msg, sizeof msg, " cannot drill below %s: %s", *entity ? entity : "the top", reason);
+    sr_screen_set_message(s, msg, s->now + REFUSED_MESSAGE_MS);
+}
+
+/* Whether the role may open entity; says why not in the hint line. */
+static bool may_open(sr_screen *s, const char *entity)
+{
+    const sr_privacy *pol = s->lay->privacy;
+    sr_priv_hide h = pol ? sr_privacy_entity(pol, entity) : SR_PRIV_SHOWN;
+    if (h == SR_PRIV_SHOWN)
+        return true;
+    char reason[256], msg[512];
+    sr_privacy_why_text(pol, h, sr_privacy_level(entity), reason, sizeof reason);
+    snprintf(msg, sizeof msg, " cannot open %s: %s", entity, reason);
+    sr_screen_set_message(s, msg, s->now + REFUSED_MESSAGE_MS);
+    return false;
+}
+
 static void drill_to(sr_screen *s, const char *entity)
 {
-    if (s->depth >= SR_DRILL_MAX)
+    if (s->depth >= SR_DRILL_MAX || !may_open(s, entity))
         return;
     snprintf(s->drill[s->depth++], sizeof s->drill[0], "%s", entity);
     s->drill_ps.scroll = 0;
     s->drill_ps.selected = 0;
+    s->drill_ps.audited[0] = 0;
     s->layout_dirty = true;
     s->all_dirty = true;
 }
@@ -1332,13 +1469,18 @@ static void do_action(sr_screen *s, action a, int key)
             drill_to(s, e ? e : "");
         } else {
             panel_state *p = &s->drill_ps;
-            if (p->selected >= 0 && (size_t)p->selected < p->m.n_rows)
+            bool rows = p->m.n_rows > 0 && !rows_empty(&p->m);
+            if (rows && p->selected >= 0 && (size_t)p->selected < p->m.n_rows)
                 drill_to(s, p->m.rows[p->selected].entity);
+            else if (!rows && p->pr.rows_personal + p->pr.rows_deep > 0)
+                refuse_drill(s, s->drill[s->depth - 1],
+                             p->pr.rows_personal ? SR_PRIV_PERSONAL : SR_PRIV_TOO_DEEP);
         }
         break;
     case ACT_BACK:
         if (s->depth > 0) {
             s->depth--;
+            s->drill_ps.audited[0] = 0;
             s->drill_ps.selected = 0;
             s->drill_ps.scroll = 0;
             s->layout_dirty = true;

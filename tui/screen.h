@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "../metrics/panel.h"
+#include "../metrics/privacy.h"
 #include "../metrics/sources.h"
 #include "../metrics/store.h"
 
@@ -37,6 +38,14 @@ typedef struct {
     size_t n_panels;
 } sr_tui_page;
 
+/*
+ * Called when a view that shows personal-level values opens (a breakdown
+ * whose rows are personal entities, the events of a personal entity): once
+ * per view opened, not per frame. action is "view-personal", detail names
+ * the panel, metric and entity. The screen never writes the cache itself.
+ */
+typedef void (*sr_tui_audit_fn)(void *ctx, const char *action, const char *detail);
+
 /* Everything the screen shows, as configured (borrowed). */
 typedef struct {
     const char *title;    /* "Demo Police" */
@@ -48,6 +57,12 @@ typedef struct {
     size_t n_pages;
     const sr_source_conf *sources; /* the configured sources, in config order */
     size_t n_sources;
+    /* What the role may see (metrics/privacy.h), applied to every model the
+     * screen computes, drill-down and snapshot text included; NULL: no
+     * policy. The hook (may be NULL) audits views of personal data. */
+    const sr_privacy *privacy;
+    sr_tui_audit_fn audit;
+    void *audit_ctx;
 } sr_tui_layout;
 
 /* Source state for the status bar and the panels' staleness. */

@@ -40,7 +40,8 @@ static int table_value_width(const sr_panel_model *m, bool compact)
     int wmax = sr_tui_width("VALUE");
     char buf[64];
     for (size_t i = 0; i < m->n_rows; i++) {
-        sr_format_value(m->rows[i].r.value, m->def, m->agg, compact, buf, sizeof buf);
+        sr_format_masked(m->rows[i].mask, m->rows[i].r.value, m->def, m->agg, compact, buf,
+                         sizeof buf);
         int tw = sr_tui_width(buf);
         if (tw > wmax)
             wmax = tw;
@@ -171,7 +172,7 @@ static void table_draw_row(WINDOW *w, const sr_view *v, const table_layout *l, i
         wkit_put(w, y, l->name_x, l->name_w, a_name, wkit_short_name(row->entity));
     if (l->val_w > 0) {
         char buf[64];
-        sr_format_value(row->r.value, m->def, m->agg, l->compact, buf, sizeof buf);
+        sr_format_masked(row->mask, row->r.value, m->def, m->agg, l->compact, buf, sizeof buf);
         wkit_put_right(w, y, l->val_end, l->val_w, a_val, buf);
     }
     if (l->st_w > 0) {

@@ -350,6 +350,15 @@ static void group(long long v, char *buf, size_t len)
     buf[o] = 0;
 }
 
+void sr_format_masked(const char *mask, double v, const sr_metric_def *def, sr_agg agg,
+                      bool compact, char *buf, size_t len)
+{
+    if (mask && mask[0])
+        snprintf(buf, len, "%s", mask);
+    else
+        sr_format_value(v, def, agg, compact, buf, len);
+}
+
 void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compact, char *buf,
                      size_t len)
 {

@@ -37,7 +37,7 @@ static const char no_data[] = "no data";
 
 static bool has_value(const sr_panel_model *m)
 {
-    return m && isfinite(m->c.now.value);
+    return m && (isfinite(m->c.now.value) || m->mask[0]);
 }
 
 /*
@@ -71,7 +71,7 @@ static bool shows_agg_name(const sr_panel_model *m)
 static void value_text(const sr_panel_model *m, int detail, char *buf, size_t len, size_t *name_len)
 {
     char num[96];
-    sr_format_value(m->c.now.value, m->def, m->agg, detail == 0, num, sizeof num);
+    sr_format_masked(m->mask, m->c.now.value, m->def, m->agg, detail == 0, num, sizeof num);
     *name_len = 0;
     if (detail == 2 && shows_agg_name(m)) {
         snprintf(buf, len, "%s %s", m->agg_name, num);

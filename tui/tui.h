@@ -208,6 +208,11 @@ char *sr_tui_fit(const char *text, int max_cols, char *out, size_t outlen);
 void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compact, char *buf,
                      size_t len);
 
+/* The same, unless mask (a model's or row's privacy mask, metrics/privacy.h)
+ * is set: then the mask ("<5", "n<10", "hidden") instead of the value. */
+void sr_format_masked(const char *mask, double v, const sr_metric_def *def, sr_agg agg,
+                      bool compact, char *buf, size_t len);
+
 /* ---- widgets ---- */
 
 /* What one panel shows. */

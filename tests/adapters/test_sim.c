@@ -33,7 +33,7 @@ static const char *const metric_names[] = {
     "overtime_hours",    "regular_hours",       "budget_spent",        "budget_plan",
     "cases_open",        "cases_age_0_30",      "cases_age_31_90",     "cases_age_91_180",
     "cases_age_181_365", "cases_age_over_365",  "vehicles_in_service", "fleet_size",
-    "equipment_in_use",  "equipment_available",
+    "equipment_in_use",  "equipment_available", "officer_overtime",
 };
 #define N_METRICS (int)(sizeof metric_names / sizeof metric_names[0])
 enum {
@@ -52,6 +52,7 @@ enum {
     M_FLEET,
     M_IN_USE,
     M_AVAILABLE,
+    M_OFFICER_OT,
 };
 
 /* ---- the mock sink ---- */
@@ -64,7 +65,7 @@ typedef struct {
     char key[48];
 } sample;
 
-#define MAX_ENTITIES 128
+#define MAX_ENTITIES 1024
 
 typedef struct {
     sr_sink sink; /* first, so the callbacks can cast */
@@ -244,7 +245,7 @@ static int64_t available_at(const sample *s)
 {
     if (s->metric <= M_P3)
         return s->ts_ms + (int64_t)s->value * SEC;
-    if (s->metric <= M_PLAN)
+    if (s->metric <= M_PLAN || s->metric == M_OFFICER_OT)
         return s->ts_ms + SLOT;
     return s->ts_ms + GAUGE;
 }
@@ -605,10 +606,21 @@ Test(sim, every_metric_and_path_shape)
                 m.n);
 
     static const char *const regions[] = {"north", "south", "east", "west"};
-    cr_assert_eq(m.n_entities, 64);
-    int seen_unit[65] = {0};
+    int seen_unit[65] = {0}, n_units = 0;
     for (int i = 0; i < m.n_entities; i++) {
         const char *e = m.entities[i];
+        const char *o = strstr(e, "/officer-");
+        if (o) {
+            /* officer-NNNN under its unit: the unit's number times 100 plus 1..12 */
+            int unit = 0, officer = 0, end = 0;
+            cr_assert_eq(
+                sscanf(strstr(e, "/unit-"), "/unit-%d/officer-%d%n", &unit, &officer, &end), 2,
+                "%s", e);
+            cr_assert_eq(strstr(e, "/unit-")[end], '\0', "%s", e);
+            cr_assert(officer / 100 == unit && officer % 100 >= 1 && officer % 100 <= 12, "%s", e);
+            continue;
+        }
+        n_units++;
         char root[64], region[16];
         int district = 0, unit = 0, end = 0;
         int got = sscanf(e, "%63[^/]/%15[^/]/district-%d/unit-%d%n", root, region, &district, &unit,
@@ -626,8 +638,37 @@ Test(sim, every_metric_and_path_shape)
         cr_assert(unit >= 4 * (district - 1) + 1 && unit <= 4 * district, "%s", e);
         seen_unit[unit]++;
     }
+    cr_assert_eq(n_units, 64);
     for (int u = 1; u <= 64; u++)
         cr_assert_eq(seen_unit[u], 1, "unit-%d", u);
+    mock_fini(&m);
+}
+
+/* The officers' overtime adds up to their unit's, slot by slot. */
+Test(sim, officer_overtime_adds_up_to_the_units)
+{
+    mock_sink m;
+    collect("1", NULL, WED, WED + DAY, NULL, &m);
+    double unit_ot[65] = {0}, officer_ot[65] = {0};
+    size_t officers = 0;
+    for (size_t i = 0; i < m.n; i++) {
+        const sample *s = &m.v[i];
+        if (s->metric != M_OVERTIME && s->metric != M_OFFICER_OT)
+            continue;
+        int unit = 0;
+        cr_assert_eq(sscanf(strstr(m.entities[s->entity], "/unit-"), "/unit-%d", &unit), 1);
+        if (s->metric == M_OVERTIME) {
+            unit_ot[unit] += s->value;
+        } else {
+            cr_assert_gt(s->value, 0, "%s", s->key);
+            cr_assert_eq(s->value * 4, floor(s->value * 4), "%s: whole quarter hours", s->key);
+            officer_ot[unit] += s->value;
+            officers++;
+        }
+    }
+    cr_assert_gt(officers, 64, "officer samples: %zu", officers);
+    for (int u = 1; u <= 64; u++)
+        cr_assert_float_eq(officer_ot[u], unit_ot[u], 1e-9, "unit-%d", u);
     mock_fini(&m);
 }
 
@@ -648,7 +689,7 @@ Test(sim, gauges_are_consistent)
     /* Keep the gauges, grouped by unit and time. */
     size_t n = 0;
     for (size_t i = 0; i < m.n; i++) {
-        if (m.v[i].metric >= M_CASES)
+        if (m.v[i].metric >= M_CASES && m.v[i].metric <= M_AVAILABLE)
             m.v[n++] = m.v[i];
     }
     qsort(m.v, n, sizeof *m.v, by_entity_ts_metric);

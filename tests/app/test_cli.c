@@ -205,6 +205,11 @@ static double query_value(const char *cfg, const char *metric, const char *agg)
     char aggname[16];
     double v;
     long long n;
+    if (strstr(rest, ",n<10,")) { /* no percentile over fewer than 10 observations */
+        free(out);
+        free(err);
+        return NAN;
+    }
     cr_assert_eq(sscanf(rest + 1, "%15[^,],%lf,%lld", aggname, &v, &n), 3, "bad output: %s", out);
     free(out);
     free(err);
@@ -252,6 +257,11 @@ Test(cli, seattle_percentiles_match_an_independent_computation)
         const char *cfg = strcmp(method, "linear") == 0 ? cfg_lin : cfg_nr;
         const char *a = strcmp(agg, "mean") == 0 ? "avg" : agg;
         double got = query_value(cfg, metric, a);
+        if (a[0] == 'p' && n < 10) {
+            cr_assert(isnan(got), "%s %s over %lld observations: %g shown", metric, agg, n, got);
+            checked++;
+            continue;
+        }
         cr_assert_float_eq(got, want, 1e-6 * fabs(want) + 1e-9,
                            "%s %s %s: sitrep %.10g, expected %.10g", metric, agg, method, got,
                            want);

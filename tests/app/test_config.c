@@ -497,28 +497,13 @@ Test(config, default_config_ini_loads)
     cr_assert_str_eq(cfg->adapters[0].type, "sim");
     cr_assert_eq(cfg->adapters[0].interval_ms, 5 * SR_MS_SEC);
 
-    static const char *const names[] = {"response_p1",
-                                        "response_p2",
-                                        "response_p3",
-                                        "calls",
-                                        "cases_open",
-                                        "cases_age_0_30",
-                                        "cases_age_31_90",
-                                        "cases_age_91_180",
-                                        "cases_age_181_365",
-                                        "cases_age_over_365",
-                                        "overtime_hours",
-                                        "regular_hours",
-                                        "overtime_share",
-                                        "vehicles_in_service",
-                                        "fleet_size",
-                                        "fleet_utilization",
-                                        "equipment_in_use",
-                                        "equipment_available",
-                                        "equipment_utilization",
-                                        "budget_spent",
-                                        "budget_plan",
-                                        "budget_execution"};
+    static const char *const names[] = {
+        "response_p1",       "response_p2",        "response_p3",         "calls",
+        "cases_open",        "cases_age_0_30",     "cases_age_31_90",     "cases_age_91_180",
+        "cases_age_181_365", "cases_age_over_365", "overtime_hours",      "officer_overtime",
+        "regular_hours",     "overtime_share",     "vehicles_in_service", "fleet_size",
+        "fleet_utilization", "equipment_in_use",   "equipment_available", "equipment_utilization",
+        "budget_spent",      "budget_plan",        "budget_execution"};
     cr_assert_eq(cfg->metrics.n, sizeof names / sizeof names[0]);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         metric(cfg, names[i]);

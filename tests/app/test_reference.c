@@ -253,6 +253,13 @@ Test(reference, seattle_calls)
         qrow q;
         cr_assert_eq(
             ref_query(&r, x[i].metric, "seattle", agg, "2010-01-01", "2024-01-01", 0, &q, 1), 1);
+        if (agg[0] == 'p' && x[i].n < 10) {
+            /* no percentile over fewer than 10 observations (privacy.h) */
+            cr_assert(isnan(q.value) && q.n == 0, "%s %s over %lld: %g", x[i].metric, agg, x[i].n,
+                      q.value);
+            checked++;
+            continue;
+        }
         cr_assert_eq(q.n, x[i].n, "%s %s: n %lld, expected %lld", x[i].metric, agg, q.n, x[i].n);
         cr_assert(same(q.value, x[i].value), "%s %s: %.17g, expected %.17g", x[i].metric, agg,
                   q.value, x[i].value);

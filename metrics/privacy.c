@@ -1,0 +1,341 @@
+/*
+ * privacy.c - the privacy policy applied to panel models.
+ *
+ * Everything here but sr_privacy_metric_personal() is pure: a policy value
+ * and a model in, the model with hidden entities removed and suppressed
+ * values replaced out. sr_privacy_apply() works in one order, so that no
+ * later step can bring back what an earlier one took: the model's own
+ * entity; then the headline (c.now) and everything derived from it; then
+ * the previous and week-ago values and the change; then series slices,
+ * rows (removed, or masked with their series), events and the histogram.
+ * A mask is a short static text copied into the model; the value under it
+ * is always NAN, so a writer that forgets the mask shows "no data", never
+ * the number.
+ */
+#include "privacy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sr_privacy_init(sr_privacy *p)
+{
+    memset(p, 0, sizeof *p);
+    p->see_personal = true;
+    p->drill = SR_PRIV_ANY;
+    p->min_cell = 1;
+    p->min_pct_n = SR_PRIV_MIN_PCT_N;
+}
+
+int sr_privacy_level(const char *path)
+{
+    if (!path || !*path)
+        return 0;
+    int n = 1;
+    for (const char *c = path; *c; c++)
+        n += *c == '/';
+    return n;
+}
+
+bool sr_privacy_is_personal(const sr_privacy *p, const char *path)
+{
+    int lv = sr_privacy_level(path);
+    for (int i = 1; i <= lv && i <= SR_PRIV_MAX_LEVELS; i++) {
+        if (p->personal[i])
+            return true;
+    }
+    return false;
+}
+
+sr_priv_hide sr_privacy_entity(const sr_privacy *p, const char *path)
+{
+    if (!p->see_personal && sr_privacy_is_personal(p, path))
+        return SR_PRIV_PERSONAL;
+    if (sr_privacy_level(path) > p->drill)
+        return SR_PRIV_TOO_DEEP;
+    return SR_PRIV_SHOWN;
+}
+
+const char *sr_privacy_value(const sr_privacy *p, bool metric_personal, sr_kind kind, sr_agg agg,
+                             int64_t n)
+{
+    if (n <= 0)
+        return NULL;
+    if (metric_personal && !p->see_personal) {
+        if (agg.kind == SR_AGG_MIN || agg.kind == SR_AGG_MAX ||
+            (agg.kind == SR_AGG_LAST && kind != SR_KIND_GAUGE))
+            return "hidden";
+        if (n < p->min_cell) {
+            static const char *const lt[] = {"<1", "<2", "<3", "<4", "<5",
+                                             "<6", "<7", "<8", "<9", "<10"};
+            if (p->min_cell <= 10)
+                return lt[p->min_cell - 1];
+            return "<min";
+        }
+    }
+    if (agg.kind == SR_AGG_PCT && n < p->min_pct_n)
+        return p->min_pct_n == SR_PRIV_MIN_PCT_N ? "n<10" : "n<min";
+    return NULL;
+}
+
+/* The kind of a model's metric (an unknown metric: as an event's). */
+#define KIND(m) ((m)->def ? (m)->def->kind : SR_KIND_EVENT)
+
+static void set_mask(char *dst, const char *mask)
+{
+    snprintf(dst, 16, "%s", mask ? mask : "");
+}
+
+/* Whether a series slice of n observations may be shown. NAN n: unknown. */
+static bool slice_ok(const sr_privacy *p, bool personal, sr_kind kind, sr_agg agg, double n)
+{
+    bool judged = agg.kind == SR_AGG_PCT || (personal && !p->see_personal);
+    if (!judged)
+        return true;
+    if (isnan(n))
+        return false;
+    return sr_privacy_value(p, personal, kind, agg, (int64_t)n) == NULL;
+}
+
+static void clear_series(double *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        s[i] = NAN;
+}
+
+static void clear_events(sr_panel_model *m, sr_privacy_report *r)
+{
+    r->events_hidden += m->n_events;
+    free(m->events);
+    m->events = NULL;
+    m->n_events = 0;
+}
+
+static void clear_hist(sr_panel_model *m)
+{
+    memset(m->hist, 0, sizeof m->hist);
+    m->n_hist = 0;
+    m->hist_lo = m->hist_hi = NAN;
+}
+
+/* The model's own entity is hidden: nothing of it stays. */
+static void clear_all(sr_panel_model *m, sr_privacy_report *r)
+{
+    sr_result none = {NAN, 0, true};
+    m->c.now = m->c.prev = m->c.week_ago = none;
+    m->status = SR_STATUS_NONE;
+    m->change_pct = m->within_pct = NAN;
+    clear_series(m->series, SR_SERIES_MAX);
+    r->rows_deep += m->n_rows;
+    free(m->rows);
+    m->rows = NULL;
+    m->n_rows = 0;
+    clear_events(m, r);
+    clear_hist(m);
+    m->newest_ms = 0;
+    set_mask(m->mask, "hidden");
+}
+
+static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr_privacy_report *r)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        sr_panel_row *row = &m->rows[i];
+        sr_priv_hide h = sr_privacy_entity(p, row->entity);
+        if (h == SR_PRIV_PERSONAL) {
+            r->rows_personal++;
+            continue;
+        }
+        if (h == SR_PRIV_TOO_DEEP) {
+            r->rows_deep++;
+            continue;
+        }
+        const char *mask = sr_privacy_value(p, personal, KIND(m), m->agg, row->r.n);
+        set_mask(row->mask, mask);
+        if (mask) {
+            row->r.value = NAN;
+            row->status = SR_STATUS_NONE;
+            clear_series(row->series, SR_ROW_SERIES);
+        } else {
+            for (size_t s = 0; s < row->n_series && s < SR_ROW_SERIES; s++) {
+                if (!slice_ok(p, personal, KIND(m), m->agg, row->series_n[s]))
+                    row->series[s] = NAN;
+            }
+        }
+        if (sr_privacy_is_personal(p, row->entity) && row->r.n > 0)
+            r->personal_shown = true;
+        if (k != i)
+            m->rows[k] = *row;
+        k++;
+    }
+    m->n_rows = k;
+    if (k == 0) {
+        free(m->rows);
+        m->rows = NULL;
+    }
+}
+
+static void apply_events(const sr_privacy *p, sr_panel_model *m, sr_privacy_report *r)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_events; i++) {
+        const sr_panel_event *e = &m->events[i];
+        if (sr_privacy_entity(p, e->entity) != SR_PRIV_SHOWN) {
+            r->events_hidden++;
+            continue;
+        }
+        if (sr_privacy_is_personal(p, e->entity))
+            r->personal_shown = true;
+        if (k != i)
+            m->events[k] = *e;
+        k++;
+    }
+    m->n_events = k;
+    if (k == 0) {
+        free(m->events);
+        m->events = NULL;
+    }
+}
+
+void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_personal,
+                      sr_panel_model *m, sr_privacy_report *out)
+{
+    sr_privacy_report scratch;
+    sr_privacy_report *r = out ? out : &scratch;
+    memset(r, 0, sizeof *r);
+    set_mask(m->mask, NULL);
+    sr_priv_hide h = sr_privacy_entity(p, entity);
+    if (h != SR_PRIV_SHOWN) {
+        r->entity_hidden = true;
+        r->why = h;
+        clear_all(m, r);
+        return;
+    }
+
+    const char *mask = sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.now.n);
+    if (mask) {
+        set_mask(m->mask, mask);
+        m->c.now.value = NAN;
+        m->status = SR_STATUS_NONE;
+        m->within_pct = NAN;
+        clear_series(m->series, SR_SERIES_MAX);
+        clear_events(m, r);
+        clear_hist(m);
+    }
+    if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.prev.n))
+        m->c.prev.value = NAN;
+    if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.week_ago.n))
+        m->c.week_ago.value = NAN;
+    if (isnan(m->c.now.value) || isnan(m->c.prev.value))
+        m->change_pct = NAN;
+    if (isnan(m->c.now.value) && !isnan(m->within_pct))
+        m->within_pct = NAN;
+    for (size_t s = 0; s < m->n_series && s < SR_SERIES_MAX; s++) {
+        if (!slice_ok(p, metric_personal, KIND(m), m->agg, m->series_n[s]))
+            m->series[s] = NAN;
+    }
+    apply_rows(p, metric_personal, m, r);
+    apply_events(p, m, r);
+    if (!p->see_personal && metric_personal)
+        clear_hist(m); /* a histogram of people's values: single persons in its bins */
+    if (p->see_personal && sr_privacy_is_personal(p, entity) && m->c.now.n > 0)
+        r->personal_shown = true;
+}
+
+static const char *level_name(const sr_privacy *p, int level, char *buf, size_t len)
+{
+    if (level >= 1 && (size_t)level <= p->n_levels && p->levels[level - 1][0])
+        snprintf(buf, len, "%s", p->levels[level - 1]);
+    else
+        snprintf(buf, len, "level %d", level);
+    return buf;
+}
+
+/* The first personal level, 0 when none. */
+static int first_personal(const sr_privacy *p)
+{
+    for (int i = 1; i <= SR_PRIV_MAX_LEVELS; i++) {
+        if (p->personal[i])
+            return i;
+    }
+    return 0;
+}
+
+void sr_privacy_why_text(const sr_privacy *p, sr_priv_hide why, int level, char *buf, size_t len)
+{
+    char name[SR_NAME_MAX + 16];
+    const char *role = p->role[0] ? p->role : "this";
+    if (why == SR_PRIV_PERSONAL) {
+        int fp = first_personal(p);
+        snprintf(buf, len, "%s is personal data, which role %s may not see",
+                 level_name(p, fp ? fp : level, name, sizeof name), role);
+    } else if (why == SR_PRIV_TOO_DEEP) {
+        if (p->drill <= 0)
+            snprintf(buf, len, "role %s may see the whole tree only", role);
+        else
+            snprintf(buf, len, "role %s may drill down to %s (level %d)", role,
+                     level_name(p, p->drill, name, sizeof name), p->drill);
+    } else {
+        snprintf(buf, len, "shown");
+    }
+}
+
+void sr_privacy_hidden_text(const sr_privacy *p, const sr_privacy_report *r, char *buf, size_t len)
+{
+    buf[0] = 0;
+    size_t n = r->rows_personal + r->rows_deep;
+    if (n == 0)
+        return;
+    char why[256];
+    sr_privacy_why_text(p, r->rows_personal ? SR_PRIV_PERSONAL : SR_PRIV_TOO_DEEP, 0, why,
+                        sizeof why);
+    snprintf(buf, len, "%zu row%s hidden: %s", n, n == 1 ? "" : "s", why);
+}
+
+struct newest_ctx {
+    sr_store *st;
+    const sr_privacy *p;
+    bool personal;
+};
+
+static int newest_cb(void *ctx, int64_t entity, sr_ms ts_ms, double value, const char *key)
+{
+    (void)ts_ms;
+    (void)value;
+    (void)key;
+    struct newest_ctx *c = ctx;
+    const char *path = sr_store_entity_path(c->st, entity);
+    c->personal = path && sr_privacy_is_personal(c->p, path);
+    return 1; /* the newest one is enough */
+}
+
+static int part_personal(sr_store *st, const sr_privacy *p, const char *metric, bool *out)
+{
+    int64_t id;
+    int rc = sr_store_metric_id(st, metric, &id);
+    if (rc == SR_ENOENT)
+        return 0;
+    if (rc)
+        return rc;
+    struct newest_ctx c = {st, p, false};
+    rc = sr_store_scan_raw_desc(st, id, INT64_MIN, INT64_MAX, newest_cb, &c);
+    if (rc < 0)
+        return rc;
+    *out = *out || c.personal;
+    return 0;
+}
+
+int sr_privacy_metric_personal(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                               const char *metric, bool *out)
+{
+    *out = false;
+    if (!first_personal(p))
+        return 0;
+    const sr_metric_def *d = sr_catalog_find(cat, metric);
+    if (d && d->kind == SR_KIND_RATIO) {
+        int rc = part_personal(st, p, d->numerator, out);
+        return rc ? rc : part_personal(st, p, d->denominator, out);
+    }
+    return part_personal(st, p, metric, out);
+}

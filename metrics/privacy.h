@@ -1,0 +1,133 @@
+/*
+ * privacy.h - what a role may see of a panel model: which entities are
+ * hidden, which values are suppressed, and what to show instead.
+ *
+ * The policy is a plain value (sr_privacy) built by app/ from [sitrep]
+ * levels, personal and min_cell and the role's drill and personal; the
+ * functions that decide are pure, so every path a value leaves the program
+ * by (the screen, `sitrep snapshot` in every format, `sitrep query`) asks
+ * the same questions and gets the same answers.
+ *
+ * The rules (README "Roles and privacy" says the same for users):
+ *   - An entity's level is the number of parts of its path (force = 1,
+ *     force/north = 2, ...). An entity is personal when its level, or a
+ *     level above it, is marked personal.
+ *   - Hidden entities: those deeper than the role's drill depth, and
+ *     personal ones for a role without `personal`. A hidden entity is never
+ *     shown: not as a row, not in the events, not as a query's answer.
+ *   - A metric is personal when it is recorded at a personal level (each
+ *     observation belongs to one person; sr_privacy_metric_personal asks
+ *     the cache). For a role without `personal`, a value of a personal
+ *     metric that pools fewer than min_cell observations is shown as "<5"
+ *     (min_cell 5): fewer observations than that means fewer people, so
+ *     such a value could single someone out; a count of them is exactly a
+ *     count of people. Its min and max (and last, but for gauges) are each
+ *     one person's value and are shown as "hidden".
+ *   - No percentile over fewer than min_pct_n (10) observations, for every
+ *     role: shown as "n<10".
+ *   - A suppressed value does not leak by another path of the same model:
+ *     with the headline suppressed, its status, change, share within target,
+ *     series, histogram and events go too; the previous and week-ago values
+ *     follow the same rules on their own counts (and the change goes with
+ *     either); series slices and rows are judged on their own counts.
+ */
+#ifndef SR_PRIVACY_H
+#define SR_PRIVACY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpi.h"
+#include "panel.h"
+#include "store.h"
+
+#define SR_PRIV_MAX_LEVELS 16
+#define SR_PRIV_ANY 1000     /* a drill depth without limit */
+#define SR_PRIV_MIN_PCT_N 10 /* the fewest observations a percentile is shown over */
+#define SR_PRIV_MASK_MAX 16
+
+typedef struct {
+    bool personal[SR_PRIV_MAX_LEVELS + 1]; /* by level, index 1 = level 1 */
+    bool see_personal;                     /* the role may see personal-level data */
+    int drill;                             /* deepest level shown; SR_PRIV_ANY */
+    int min_cell;                          /* >= 1; values of fewer observations show as <N */
+    int min_pct_n;                         /* SR_PRIV_MIN_PCT_N */
+    /* For messages only. */
+    char role[SR_NAME_MAX];
+    char levels[SR_PRIV_MAX_LEVELS][SR_NAME_MAX]; /* level names, level 1 first */
+    size_t n_levels;
+} sr_privacy;
+
+/* A policy that hides nothing and suppresses only percentiles over fewer
+ * than SR_PRIV_MIN_PCT_N observations. */
+void sr_privacy_init(sr_privacy *p);
+
+typedef enum { SR_PRIV_SHOWN = 0, SR_PRIV_TOO_DEEP, SR_PRIV_PERSONAL } sr_priv_hide;
+
+/* Number of parts of path ("" and NULL: 0). */
+int sr_privacy_level(const char *path);
+
+/* Whether the entity at path is personal (its level or one above it). */
+bool sr_privacy_is_personal(const sr_privacy *p, const char *path);
+
+/* Whether the role may see the entity at path, and why not. */
+sr_priv_hide sr_privacy_entity(const sr_privacy *p, const char *path);
+
+/*
+ * What to show instead of a value of aggregate agg over n observations of a
+ * metric of kind (personal or not): NULL when the value may be shown, else
+ * a static text ("<5", "n<10", "hidden"). A value without observations
+ * (n == 0) is shown as it is (no data). The last of a gauge is not one
+ * person's value (a parent sums its children's latest); of other kinds it
+ * is, as min and max are.
+ */
+const char *sr_privacy_value(const sr_privacy *p, bool metric_personal, sr_kind kind, sr_agg agg,
+                             int64_t n);
+
+/* What sr_privacy_apply did. */
+typedef struct {
+    bool entity_hidden;   /* the model's own entity: every value cleared */
+    sr_priv_hide why;     /* of entity_hidden */
+    size_t rows_deep;     /* rows removed: deeper than the drill depth */
+    size_t rows_personal; /* rows removed: personal */
+    size_t events_hidden; /* events removed (of hidden entities, or all with the headline) */
+    bool personal_shown;  /* personal-level values are left in the model (audit the view) */
+} sr_privacy_report;
+
+/*
+ * Applies p to m, the model of entity (NULL or "" = the whole tree) of a
+ * metric that is personal or not: removes hidden rows and events, replaces
+ * suppressed values by NAN and sets m->mask / row->mask to the text to show
+ * instead, clears what would give a suppressed value away (see the file
+ * comment). Series slices and row series are judged by m->series_n and
+ * row->series_n (SR_PANEL_SERIES_N): without them, a percentile's or a
+ * personal metric's series is cleared. out may be NULL. Never fails.
+ */
+void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_personal,
+                      sr_panel_model *m, sr_privacy_report *out);
+
+/*
+ * Writes one line saying how many rows were hidden and why ("12 rows
+ * hidden: officer is personal data, which role manager may not see"), or ""
+ * when none were.
+ */
+void sr_privacy_hidden_text(const sr_privacy *p, const sr_privacy_report *r, char *buf, size_t len);
+
+/*
+ * Writes why entity may not be shown or opened ("officer is personal data,
+ * which role manager may not see"; "role manager may drill down to district
+ * (level 3)").
+ */
+void sr_privacy_why_text(const sr_privacy *p, sr_priv_hide why, int level, char *buf, size_t len);
+
+/*
+ * Whether a metric is personal: its newest sample (either part's, for a
+ * ratio) is at a personal level. Not pure: one index seek per metric in
+ * the cache. *out is false for a metric without samples. Returns 0 or the
+ * store's error.
+ */
+int sr_privacy_metric_personal(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                               const char *metric, bool *out);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * End-to-end tests of roles and privacy on a real terminal (tmux): two
+ * dashboards on one cache under two roles (SITREP_TEST_USER). The manager
+ * sees the unit's total with its officers' rows hidden, and Enter below
+ * the unit is refused with the reason in the hint line; the commander
+ * drills to the officers and to one officer's records, and each view of
+ * them adds one audit row (not one per frame). Every wait polls with a
+ * deadline.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../helpers.h"
+#include "tmux.h"
+
+static char dir[256], cfg[512];
+static tmux_t T;
+
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/t.ini", dir);
+    th_write_file(cfg, "[sitrep]\n"
+                       "cache = cache.db\n"
+                       "refresh = 200ms\n"
+                       "levels = force, region, district, unit, officer\n"
+                       "personal = officer\n"
+                       "[metric.ot]\n"
+                       "kind = counter\n"
+                       "unit = h\n"
+                       "label = Overtime\n"
+                       "[panel.ot_unit]\n"
+                       "metric = ot\n"
+                       "entity = force/north/d1/u1\n"
+                       "widget = table\n"
+                       "window = 7d\n"
+                       "[page.main]\n"
+                       "panels = ot_unit\n"
+                       "[role.commander]\n"
+                       "users = cmd\n"
+                       "drill = *\n"
+                       "personal = yes\n"
+                       "[role.manager]\n"
+                       "users = mgr\n"
+                       "drill = unit\n");
+    char csv[512], text[4096];
+    snprintf(csv, sizeof csv, "%s/s.csv", dir);
+    long now = (long)time(NULL);
+    size_t o = (size_t)snprintf(text, sizeof text, "metric,entity,ts,value\n");
+    for (int off = 1; off <= 3; off++) {
+        for (int k = 1; k <= 6; k++)
+            o += (size_t)snprintf(text + o, sizeof text - o, "ot,force/north/d1/u1/o%d,%ld,1.5\n",
+                                  off, now - 3600L * k * off);
+    }
+    th_write_file(csv, text);
+    unsetenv("SITREP_TEST_USER");
+    unsetenv("SITREP_TEST_GROUPS");
+    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
+    char *out, *err;
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    free(out);
+    free(err);
+    memset(&T, 0, sizeof T);
+}
+
+static void teardown(void)
+{
+    if (T.sock[0])
+        tmux_stop(&T);
+    th_rmtree(dir);
+}
+
+TestSuite(privacy_e2e, .init = setup, .fini = teardown);
+
+static void start_as(const char *user)
+{
+    const char *b = th_sitrep_bin();
+    char script[600], text[2400], cmd[700];
+    snprintf(script, sizeof script, "%s/dash-%s.sh", dir, user);
+    snprintf(text, sizeof text, "cd '%s'\nSITREP_TEST_USER=%s '%s%s%s' --config '%s'\nsleep 60\n",
+             getenv("PWD"), user, b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b, cfg);
+    th_write_file(script, text);
+    snprintf(cmd, sizeof cmd, "sh %s", script);
+    tmux_start(&T, 160, 24, cmd);
+}
+
+static void wait_pane(const char *text)
+{
+    cr_assert(tmux_wait_for(&T, text, 30), "never saw '%s'; the screen:\n%s", text, T.capture);
+}
+
+static int audit_rows(void)
+{
+    char *out, *err;
+    char *argv[] = {"audit", "--format", "json", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    json_error_t je;
+    json_t *a = json_loads(out, 0, &je);
+    cr_assert_not_null(a, "%s", out);
+    int n = 0;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const char *act = json_string_value(json_object_get(json_array_get(a, i), "action"));
+        n += act && strcmp(act, "view-personal") == 0;
+    }
+    json_decref(a);
+    free(out);
+    free(err);
+    return n;
+}
+
+/* Waits until the audit holds want view-personal rows. */
+static void wait_audit(int want)
+{
+    struct timespec start, now, nap = {0, 50 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int n;
+    while ((n = audit_rows()) < want) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        cr_assert(now.tv_sec - start.tv_sec < 30, "%d audit rows, expected %d", n, want);
+        nanosleep(&nap, NULL);
+    }
+    cr_assert_eq(n, want);
+}
+
+/* The clock in the status bar ("05:13:34"), to tell frames apart. */
+static void clock_text(char *buf, size_t len)
+{
+    const char *c = tmux_capture(&T);
+    const char *p = strchr(c, ':');
+    snprintf(buf, len, "%.8s", p && p - c >= 2 ? p - 2 : "");
+}
+
+Test(privacy_e2e, manager_cannot_drill_to_officers)
+{
+    start_as("mgr");
+    wait_pane("3 rows hidden: officer is personal data, which role manager may not see");
+    cr_assert_null(strstr(T.capture, " o1 "), "%s", T.capture);
+    tmux_keys(&T, "Enter");
+    wait_pane("Overtime · force/north/d1/u1");
+    tmux_keys(&T, "Enter");
+    wait_pane("cannot drill below force/north/d1/u1: officer is personal data, which role "
+              "manager may not see");
+    cr_assert_eq(audit_rows(), 0, "nothing personal was shown");
+}
+
+Test(privacy_e2e, commander_drills_to_an_officer_and_is_audited)
+{
+    start_as("cmd");
+    wait_pane("o1 ");
+    cr_assert_null(strstr(T.capture, "rows hidden"), "%s", T.capture);
+    wait_audit(1); /* the grid panel's officer rows */
+    tmux_keys(&T, "Enter");
+    wait_pane("Overtime · force/north/d1/u1");
+    wait_audit(2); /* the breakdown by officer */
+    tmux_keys(&T, "Enter");
+    wait_pane("latest observations (newest first)");
+    wait_pane("Overtime · force/north/d1/u1/o1");
+    wait_audit(3); /* one officer's records */
+
+    /* more frames of the same view add no row */
+    char c0[16], c1[16];
+    clock_text(c0, sizeof c0);
+    struct timespec start, now, nap = {0, 100 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do {
+        nanosleep(&nap, NULL);
+        clock_text(c1, sizeof c1);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        cr_assert(now.tv_sec - start.tv_sec < 30, "the clock never moved:\n%s", T.capture);
+    } while (strcmp(c0, c1) == 0);
+    cr_assert_eq(audit_rows(), 3, "one row per view opened");
+
+    char *out, *err;
+    char *argv[] = {"audit", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "entity force/north/d1/u1/o1"), "%s", out);
+    cr_assert(strstr(out, "commander"), "%s", out);
+    free(out);
+    free(err);
+}
