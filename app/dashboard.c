@@ -16,9 +16,18 @@
  * the collector; any other is a viewer, which never polls a source and
  * learns of new data only from data_version. A viewer tries the lock on
  * every refresh tick (one non-blocking fcntl) and, once it gets it (the
- * collector has exited or died), starts the collector itself. The store
- * handle is the same writable one in both roles: the screen borrows it for
- * its whole life, and a viewer simply issues no writes through it.
+ * collector has exited or died), starts the collector itself.
+ *
+ * Store handles: the screen reads through the caller's handle, opened
+ * SR_STORE_READONLY in both roles (it borrows it for its whole life). Every
+ * write goes through one more handle, the writer, opened on first use by
+ * dashboard_writer(): while a viewer it is an SR_STORE_VIEWER handle, which
+ * may write acknowledgements, silences and audit rows and nothing else
+ * (the store refuses the rest); once this process collects it is a full
+ * writable handle that the collector writes through too (a viewer's writer
+ * is closed and reopened at the takeover). Code in this file that writes
+ * (sr_store_alert_ack, sr_store_alert_silence, sr_store_audit_add) takes
+ * its handle from dashboard_writer() and never writes through d->st.
  *
  * Nothing is written to stdout or stderr while curses owns the terminal;
  * a crash signal restores the terminal before the process dies.
@@ -36,6 +45,7 @@
 #include <uv.h>
 
 #include "../tui/screen.h"
+#include "collect.h"
 #include "loop.h"
 #include "report.h"
 #include "roles.h"
@@ -166,7 +176,8 @@ typedef struct {
     uv_loop_t *loop;
     const sr_config *cfg;
     const sr_tui_layout *lay;
-    sr_store *st;
+    sr_store *st; /* the screen's, read-only (borrowed) */
+    sr_store *w;  /* the writer: NULL until dashboard_writer() or a takeover opens it */
     sr_screen *scr;
     const sr_dashboard_opts *o;
     sr_collector *col; /* NULL while a viewer */
@@ -314,14 +325,61 @@ static void place_at_latest(dash *d)
 
 static void on_report(void *ctx, const sr_poll_report *r);
 
+/* How long a failure to open the writer stays in the hint line. */
+#define WRITER_MESSAGE_MS (10 * SR_MS_SEC)
+
+/* Opens the writer: a full writable handle for the collector, else an
+ * SR_STORE_VIEWER one. NULL on failure, with the reason in the hint line. */
+static sr_store *open_writer(dash *d, bool collector)
+{
+    sr_store *w = NULL;
+    char err[600], msg[700];
+    int rc = sr_store_open(d->cfg->cache, collector ? 0 : SR_STORE_VIEWER, &w, err, sizeof err);
+    if (!rc && collector && (rc = sr_collect_define_metrics(w, d->cfg, err, sizeof err)) != 0) {
+        sr_store_close(w);
+        w = NULL;
+    }
+    if (rc) {
+        snprintf(msg, sizeof msg, " cannot write to the cache: %s", err);
+        sr_screen_set_message(d->scr, msg, sr_now_ms() + WRITER_MESSAGE_MS);
+        return NULL;
+    }
+    return w;
+}
+
+/*
+ * The handle every write of the dashboard goes through (acknowledgements,
+ * silences, audit rows): opened on first use, kept until the dashboard
+ * ends. While a viewer, the store refuses anything else on it. NULL when
+ * it cannot be opened (the hint line then says why); the caller reports
+ * the write as failed. Borrowed; valid until the dashboard returns.
+ * (Marked unused until the alerts view and the audit call it.)
+ */
+__attribute__((unused)) static sr_store *dashboard_writer(dash *d)
+{
+    if (!d->w)
+        d->w = open_writer(d, d->col != NULL);
+    return d->w;
+}
+
 /* Becomes the collector when the lock is free: polls every source into the
- * store from now on. A no-op while another process holds the lock. */
+ * store from now on, through a full writable handle (a viewer's writer is
+ * closed first). A no-op while another process holds the lock; when the
+ * handle cannot be opened the lock is given back and this stays a viewer. */
 static void try_collect(dash *d)
 {
     if (d->col || d->quitting || (d->o->lock && sr_lock_try(d->o->lock, NULL) != 0))
         return;
     const sr_config *cfg = d->cfg;
-    sr_collector_create(d->loop, &cfg->metrics, d->st, &d->col);
+    sr_store *w = open_writer(d, true);
+    if (!w) {
+        if (d->o->lock)
+            sr_lock_release(d->o->lock);
+        return;
+    }
+    sr_store_close(d->w);
+    d->w = w;
+    sr_collector_create(d->loop, &cfg->metrics, d->w, &d->col);
     sr_collector_on_report(d->col, on_report, d);
     for (size_t i = 0; i < cfg->n_adapters; i++) {
         const sr_cfg_adapter *a = &cfg->adapters[i];
@@ -344,6 +402,7 @@ static void on_refresh(uv_timer_t *t)
     int64_t v;
     if (sr_store_data_version(d->st, &v) == 0 && v != d->data_version) {
         d->data_version = v;
+        sr_store_refresh(d->st); /* entities the collector has added since */
         sr_screen_data_changed(d->scr);
     }
     place_at_latest(d);
@@ -354,6 +413,8 @@ static void on_refresh(uv_timer_t *t)
 static void on_report(void *ctx, const sr_poll_report *r)
 {
     dash *d = ctx;
+    if (r->accepted)
+        sr_store_refresh(d->st); /* the screen's handle is not the one written through */
     if (r->accepted || r->rejected)
         sr_screen_data_changed(d->scr);
     if (r->accepted)
@@ -409,7 +470,6 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     signal(SIGBUS, crash_handler);
     signal(SIGFPE, crash_handler);
 
-
     uv_poll_init(&loop, &d.input, STDIN_FILENO);
     d.input.data = &d;
     uv_poll_start(&d.input, UV_READABLE, on_input);
@@ -430,6 +490,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(&loop);
     sr_collector_destroy(d.col);
+    sr_store_close(d.w);
     sr_set_fatal_hook(NULL);
     sr_screen_destroy(d.scr);
     sr_layout_destroy(ld);

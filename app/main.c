@@ -1168,6 +1168,23 @@ static const opt_spec dashboard_opts[] = {
     {NULL, NULL, NULL},
 };
 
+/*
+ * The dashboard's screen handle: read-only in every role (its writes go
+ * through a handle of its own, see dashboard.c). When this process gets the
+ * collector lock it first creates or migrates the cache with a writable
+ * handle, as `sitrep collect` does; a viewer waits a little for a cache
+ * that the lock's holder is still creating. Exits 1 on failure.
+ */
+static sr_store *open_screen_cache(const sr_config *cfg, sr_lock *lock)
+{
+    if (sr_lock_try(lock, NULL) == 0)
+        sr_store_close(open_cache(cfg, 0));
+    else
+        for (int i = 0; i < 50 && access(cfg->cache, F_OK) != 0; i++)
+            usleep(100 * 1000);
+    return open_cache(cfg, SR_STORE_READONLY);
+}
+
 static int cmd_dashboard(int argc, char **argv)
 {
     const command *self = find_command("dashboard");
@@ -1175,8 +1192,8 @@ static int cmd_dashboard(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
-    sr_store *st = open_cache(cfg, 0);
     sr_lock *lock = open_lock(cfg);
+    sr_store *st = open_screen_cache(cfg, lock);
     const char *name = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
     sr_theme *theme = NULL;
     char err[2048] = "";
