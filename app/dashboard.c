@@ -216,8 +216,13 @@ static void on_idle(uv_idle_t *h)
     if (d->quitting)
         return;
     sr_ms now = sr_now_ms();
-    if (sr_screen_dirty(d->scr, now))
+    if (sr_screen_dirty(d->scr, now)) {
+        /* one snapshot and one WAL read lock for all the panels' queries */
+        int rc = sr_store_read_begin(d->st);
         sr_screen_render(d->scr, now);
+        if (rc == 0)
+            sr_store_read_end(d->st);
+    }
     uv_idle_stop(h);
 }
 

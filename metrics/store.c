@@ -310,6 +310,7 @@ struct sr_store {
     unsigned flags;
     sqlite3_stmt *stmt[ST_COUNT];
     int in_batch;
+    int in_read; /* inside sr_store_read_begin() */
 
     metric_rec *metrics;
     size_t n_metrics;
@@ -1126,7 +1127,7 @@ int sr_store_begin(sr_store *st)
 {
     if (st->flags & (SR_STORE_READONLY | SR_STORE_VIEWER))
         return SR_EINVAL;
-    if (st->in_batch)
+    if (st->in_batch || st->in_read)
         return SR_EINVAL;
     int rc = exec(st, "BEGIN IMMEDIATE");
     if (rc)
@@ -1228,6 +1229,24 @@ static int flush_cells(sr_store *st)
     }
     int rc = write_cells(st, &st->cells);
     return rc ? rc : write_cells(st, &st->up);
+}
+
+int sr_store_read_begin(sr_store *st)
+{
+    if (st->in_batch || st->in_read)
+        return SR_EINVAL;
+    int rc = exec(st, "BEGIN DEFERRED");
+    if (!rc)
+        st->in_read = 1;
+    return rc;
+}
+
+void sr_store_read_end(sr_store *st)
+{
+    if (!st->in_read)
+        return;
+    exec(st, "COMMIT");
+    st->in_read = 0;
 }
 
 int sr_store_commit(sr_store *st)

@@ -70,6 +70,16 @@ typedef struct {
     const char *key; /* NULL: (metric, entity, ts, value) is the identity */
 } sr_sample;
 
+/*
+ * A read transaction: every read until sr_store_read_end() sees one
+ * snapshot of the cache and the statements share one WAL read lock instead
+ * of taking and dropping it each (what a screen's render of many panels
+ * costs a viewer most, after the queries themselves). SR_EINVAL inside a
+ * batch or another read transaction; no batch may begin inside one.
+ */
+int sr_store_read_begin(sr_store *st);
+void sr_store_read_end(sr_store *st);
+
 int sr_store_begin(sr_store *st);
 int sr_store_commit(sr_store *st);
 void sr_store_rollback(sr_store *st);
