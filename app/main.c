@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +33,7 @@
 #include "dashboard.h"
 #include "ingest.h"
 #include "lock.h"
+#include "share.h"
 #include "loop.h"
 #include "plugin.h"
 #include "report.h"
@@ -217,40 +217,25 @@ static sr_plugins *load_adapters(sr_config *cfg)
     return pl;
 }
 
-/* mkdir -p of the directory that will hold path. */
-static int make_parent_dirs(const char *path)
-{
-    char *copy = xstrdup(path);
-    char *dir = dirname(copy);
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", dir);
-    free(copy);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-/* Opens the cache of cfg and declares its metrics; exits 1 on failure. */
+/* Opens the cache of cfg and declares its metrics; exits 1 on failure. A
+ * writer first gives the cache's directory and files the modes of [sitrep]
+ * cache_group (share.h). */
 static sr_store *open_cache(const sr_config *cfg, unsigned flags)
 {
-    if (!(flags & SR_STORE_READONLY) && make_parent_dirs(cfg->cache) != 0) {
-        fprintf(stderr, "sitrep: cannot create the directory of %s: %s\n", cfg->cache,
-                strerror(errno));
+    char err[512];
+    if (!(flags & SR_STORE_READONLY) &&
+        sr_share_prepare(cfg->cache, cfg->cache_group, err, sizeof err) != 0) {
+        fprintf(stderr, "sitrep: %s\n", err);
         exit(SR_EXIT_FAIL);
     }
     sr_store *st = NULL;
-    char err[512];
     int rc = sr_store_open(cfg->cache, flags, &st, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
+        char why[300];
+        if (sr_share_explain(cfg->cache, cfg->cache_group, why, sizeof why) == 0)
+            fprintf(stderr, "sitrep: cannot open the cache %s: %s\n", cfg->cache, why);
+        else
+            fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
         exit(SR_EXIT_FAIL);
     }
     if (sr_collect_define_metrics(st, cfg, err, sizeof err)) {
@@ -280,8 +265,12 @@ static sr_lock *open_lock(const sr_config *cfg)
 {
     sr_lock *l;
     if (sr_lock_create(cfg->cache, &l) != 0) {
-        fprintf(stderr, "sitrep: cannot open the lock file %s.lock: %s\n", cfg->cache,
-                strerror(errno));
+        int e = errno;
+        char path[4200], why[300];
+        snprintf(path, sizeof path, "%s.lock", cfg->cache);
+        if (sr_share_explain(path, cfg->cache_group, why, sizeof why) != 0)
+            snprintf(why, sizeof why, "%s", strerror(e));
+        fprintf(stderr, "sitrep: cannot open the lock file %s: %s\n", path, why);
         exit(SR_EXIT_FAIL);
     }
     return l;
@@ -1237,7 +1226,8 @@ static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
 static const command commands[] = {
     {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME] [--at TIME]",
      "the dashboard, collecting in the same process unless another sitrep collects into the "
-     "cache (then a viewer); what plain 'sitrep' runs", dashboard_opts},
+     "cache (then a viewer); what plain 'sitrep' runs",
+     dashboard_opts},
     {"collect", cmd_collect, "[--config FILE] [--once] [--log FILE]",
      "poll every configured source and write the cache (headless; Ctrl-C or SIGTERM "
      "stops, SIGHUP reloads the config; refused while another sitrep collects into the cache)",
