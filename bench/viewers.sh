@@ -24,7 +24,8 @@ cleanup() {
     # the viewers end on the hangup; wait for them before removing their cache
     local p i
     for p in "${pids[@]}"; do
-        for ((i = 0; i < 50 && -d /proc/$p; i++)); do sleep 0.1; done
+        i=0
+        while [[ -d /proc/$p ]] && ((i++ < 50)); do sleep 0.1; done
     done
     if [[ -n $cpid ]]; then kill -TERM "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true; fi
     rm -rf "$T"
