@@ -61,6 +61,7 @@
 /* What [sitrep] holds while the file is read; copied into sr_config. */
 struct sitrep_vals {
     char *cache; /* NULL: the default under $XDG_STATE_HOME */
+    char cache_group[sizeof((sr_config *)0)->cache_group];
     char timezone[sizeof((sr_config *)0)->timezone];
     char title[SR_LABEL_MAX];
     sr_ms retention_ms;
@@ -129,6 +130,13 @@ static const struct opt sitrep_opts[] = {
       .def = "$XDG_STATE_HOME/sitrep/cache.db (~/.local/state/sitrep/cache.db)",
       .help = "the SQLite file where samples are kept; relative to this file's directory"},
      AT(struct sitrep_vals, cache)},
+    {{.name = "cache_group",
+      .type = SR_OPT_TEXT,
+      .def = "",
+      .help = "a Unix group whose members may run viewers of the cache: the collector makes "
+              "the cache's directory 2770 and the cache, its -wal, -shm and lock 0660, all of "
+              "that group; empty: private to the collector's user (0700, 0600)"},
+     AT(struct sitrep_vals, cache_group)},
     {{.name = "timezone",
       .type = SR_OPT_TIMEZONE,
       .def = "UTC",
@@ -2462,6 +2470,7 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
     else
         apply_defaults(&kinds[K_SITREP], &d);
     snprintf(cfg->timezone, sizeof cfg->timezone, "%s", v->timezone);
+    snprintf(cfg->cache_group, sizeof cfg->cache_group, "%s", v->cache_group);
     snprintf(cfg->title, sizeof cfg->title, "%s", v->title);
     snprintf(cfg->theme, sizeof cfg->theme, "%s", v->theme);
     cfg->refresh_ms = v->refresh_ms;

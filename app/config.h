@@ -93,6 +93,7 @@ typedef struct sr_config {
     char *path;               /* the file read, as given; owned */
     char *dir;                /* its directory, absolute when it exists; owned */
     char *cache;              /* [sitrep] cache, absolute (resolved against dir); owned */
+    char cache_group[64];     /* [sitrep] cache_group: "" = private to the collector's user */
     char timezone[64];        /* [sitrep] timezone, default UTC */
     char title[SR_LABEL_MAX]; /* [sitrep] title */
     sr_ms retention_ms;       /* [sitrep] retention, default 400d */

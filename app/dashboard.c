@@ -16,13 +16,21 @@
  * the collector; any other is a viewer, which never polls a source and
  * learns of new data only from data_version. A viewer tries the lock on
  * every refresh tick (one non-blocking fcntl) and, once it gets it (the
- * collector has exited or died), starts the collector itself. The store
- * handle is the same writable one in both roles: the screen borrows it for
- * its whole life, and a viewer simply issues no writes through it but
- * one: a user's acknowledgement or silence of an alert, which every write
- * of the dashboard's own goes through (alert_write). The collector also
- * steps the alerts on their own timer (the alerter, alerting.h); a viewer
- * never steps them.
+ * collector has exited or died), starts the collector itself.
+ *
+ * Store handles: the screen reads through the caller's handle, opened
+ * SR_STORE_READONLY in both roles (it borrows it for its whole life). Every
+ * write goes through one more handle, the writer, opened on first use by
+ * dashboard_writer(): while a viewer it is an SR_STORE_VIEWER handle, which
+ * may write acknowledgements, silences and audit rows and nothing else
+ * (the store refuses the rest); once this process collects it is a full
+ * writable handle that the collector writes through too (a viewer's writer
+ * is closed and reopened at the takeover). Code in this file that writes
+ * (sr_store_alert_ack, sr_store_alert_silence, sr_store_audit_add) takes
+ * its handle from dashboard_writer() and never writes through d->st.
+ *
+ * The collector also steps the alerts on their own timer (the alerter,
+ * alerting.h), through the writer; a viewer never steps them.
  *
  * Nothing is written to stdout or stderr while curses owns the terminal;
  * a crash signal restores the terminal before the process dies.
@@ -41,6 +49,7 @@
 
 #include "../tui/screen.h"
 #include "alerting.h"
+#include "collect.h"
 #include "loop.h"
 #include "report.h"
 #include "roles.h"
@@ -150,7 +159,8 @@ void sr_audit_sink_hook(void *ctx, const char *action, const char *detail)
     sr_audit_sink *a = ctx;
     if (a->rc)
         return;
-    if (!a->rw && (a->rc = sr_store_open(a->cfg->cache, 0, &a->rw, a->err, sizeof a->err)))
+    if (!a->rw &&
+        (a->rc = sr_store_open(a->cfg->cache, SR_STORE_VIEWER, &a->rw, a->err, sizeof a->err)))
         return;
     if ((a->rc = sr_audit_write(a->rw, a->id, a->role, action, detail)))
         snprintf(a->err, sizeof a->err, "%s", sr_store_errmsg(a->rw));
@@ -213,7 +223,8 @@ typedef struct {
     uv_loop_t *loop;
     const sr_config *cfg;
     const sr_tui_layout *lay;
-    sr_store *st;
+    sr_store *st; /* the screen's, read-only (borrowed) */
+    sr_store *w;  /* the writer: NULL until dashboard_writer() or a takeover opens it */
     sr_screen *scr;
     const sr_dashboard_opts *o;
     sr_collector *col;   /* NULL while a viewer */
@@ -268,8 +279,13 @@ static void on_idle(uv_idle_t *h)
     if (d->quitting)
         return;
     sr_ms now = sr_now_ms();
-    if (sr_screen_dirty(d->scr, now))
+    if (sr_screen_dirty(d->scr, now)) {
+        /* one snapshot and one WAL read lock for all the panels' queries */
+        int rc = sr_store_read_begin(d->st);
         sr_screen_render(d->scr, now);
+        if (rc == 0)
+            sr_store_read_end(d->st);
+    }
     uv_idle_stop(h);
 }
 
@@ -319,12 +335,17 @@ static void quit(dash *d)
  * failure is shown in the hint line: the view was shown, its record is
  * missing.
  */
+static sr_store *dashboard_writer(dash *d);
+
 static void dashboard_audit(void *ctx, const char *action, const char *detail)
 {
     dash *d = ctx;
-    if (sr_audit_write(d->st, &d->id, d->role->name, action, detail) != 0 && d->scr) {
+    sr_store *w = dashboard_writer(d);
+    if (!w)
+        return; /* the hint line says why the writer could not be opened */
+    if (sr_audit_write(w, &d->id, d->role->name, action, detail) != 0 && d->scr) {
         char msg[512];
-        snprintf(msg, sizeof msg, " audit row not written: %s", sr_store_errmsg(d->st));
+        snprintf(msg, sizeof msg, " audit row not written: %s", sr_store_errmsg(w));
         sr_screen_set_message(d->scr, msg, sr_now_ms() + 5 * SR_MS_SEC);
     }
 }
@@ -368,7 +389,10 @@ static void alert_write(dash *d, const sr_screen_alert_request *r)
                         .for_ms = r->for_ms};
     sr_ms now = sr_now_ms();
     char line[sizeof msg + 1];
-    sr_alerting_act(d->cfg, d->st, &d->id, &act, now, msg, sizeof msg);
+    sr_store *w = dashboard_writer(d);
+    if (!w)
+        return; /* the hint line says why the writer could not be opened */
+    sr_alerting_act(d->cfg, w, &d->id, &act, now, msg, sizeof msg);
     snprintf(line, sizeof line, " %s", msg);
     sr_screen_set_message(d->scr, line, now + ALERT_MESSAGE_MS);
     update_alerts(d);
@@ -435,14 +459,60 @@ static void on_alerts_stepped(void *ctx)
     want_render(d);
 }
 
+/* How long a failure to open the writer stays in the hint line. */
+#define WRITER_MESSAGE_MS (10 * SR_MS_SEC)
+
+/* Opens the writer: a full writable handle for the collector, else an
+ * SR_STORE_VIEWER one. NULL on failure, with the reason in the hint line. */
+static sr_store *open_writer(dash *d, bool collector)
+{
+    sr_store *w = NULL;
+    char err[600], msg[700];
+    int rc = sr_store_open(d->cfg->cache, collector ? 0 : SR_STORE_VIEWER, &w, err, sizeof err);
+    if (!rc && collector && (rc = sr_collect_define_metrics(w, d->cfg, err, sizeof err)) != 0) {
+        sr_store_close(w);
+        w = NULL;
+    }
+    if (rc) {
+        snprintf(msg, sizeof msg, " cannot write to the cache: %s", err);
+        sr_screen_set_message(d->scr, msg, sr_now_ms() + WRITER_MESSAGE_MS);
+        return NULL;
+    }
+    return w;
+}
+
+/*
+ * The handle every write of the dashboard goes through (acknowledgements,
+ * silences, audit rows): opened on first use, kept until the dashboard
+ * ends. While a viewer, the store refuses anything else on it. NULL when
+ * it cannot be opened (the hint line then says why); the caller reports
+ * the write as failed. Borrowed; valid until the dashboard returns.
+ */
+static sr_store *dashboard_writer(dash *d)
+{
+    if (!d->w)
+        d->w = open_writer(d, d->col != NULL);
+    return d->w;
+}
+
 /* Becomes the collector when the lock is free: polls every source into the
- * store from now on. A no-op while another process holds the lock. */
+ * store from now on, through a full writable handle (a viewer's writer is
+ * closed first). A no-op while another process holds the lock; when the
+ * handle cannot be opened the lock is given back and this stays a viewer. */
 static void try_collect(dash *d)
 {
     if (d->col || d->quitting || (d->o->lock && sr_lock_try(d->o->lock, NULL) != 0))
         return;
     const sr_config *cfg = d->cfg;
-    sr_collector_create(d->loop, &cfg->metrics, d->st, &d->col);
+    sr_store *w = open_writer(d, true);
+    if (!w) {
+        if (d->o->lock)
+            sr_lock_release(d->o->lock);
+        return;
+    }
+    sr_store_close(d->w);
+    d->w = w;
+    sr_collector_create(d->loop, &cfg->metrics, d->w, &d->col);
     sr_collector_on_report(d->col, on_report, d);
     for (size_t i = 0; i < cfg->n_adapters; i++) {
         const sr_cfg_adapter *a = &cfg->adapters[i];
@@ -458,7 +528,7 @@ static void try_collect(dash *d)
     sr_collector_start(d->col);
     /* [alert] command's output would draw over the screen: discarded */
     sr_alerter_hooks ah = {.stepped = on_alerts_stepped, .ctx = d, .out_fd = -1, .err_fd = -1};
-    sr_alerter_create(d->loop, cfg, d->st, &ah, &d->alerter);
+    sr_alerter_create(d->loop, cfg, d->w, &ah, &d->alerter);
 }
 
 static void on_refresh(uv_timer_t *t)
@@ -468,6 +538,7 @@ static void on_refresh(uv_timer_t *t)
     int64_t v;
     if (sr_store_data_version(d->st, &v) == 0 && v != d->data_version) {
         d->data_version = v;
+        sr_store_refresh(d->st); /* entities the collector has added since */
         sr_screen_data_changed(d->scr);
         update_alerts(d);
     }
@@ -479,6 +550,8 @@ static void on_refresh(uv_timer_t *t)
 static void on_report(void *ctx, const sr_poll_report *r)
 {
     dash *d = ctx;
+    if (r->accepted)
+        sr_store_refresh(d->st); /* the screen's handle is not the one written through */
     if (r->accepted || r->rejected) {
         sr_screen_data_changed(d->scr);
         update_alerts(d);
@@ -560,6 +633,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(&loop);
     sr_collector_destroy(d.col);
+    sr_store_close(d.w);
     sr_set_fatal_hook(NULL);
     sr_screen_destroy(d.scr);
     sr_layout_destroy(ld);

@@ -87,6 +87,15 @@ int sr_lock_try(sr_lock *l, long *holder_pid)
     return 0;
 }
 
+void sr_lock_release(sr_lock *l)
+{
+    if (!l->held)
+        return;
+    struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    fcntl(l->fd, F_OFD_SETLK, &fl);
+    l->held = 0;
+}
+
 int sr_lock_held(const sr_lock *l)
 {
     return l->held;

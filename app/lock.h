@@ -23,6 +23,9 @@ int sr_lock_create(const char *cache_path, sr_lock **out);
  */
 int sr_lock_try(sr_lock *l, long *holder_pid);
 
+/* Gives the lock up (a no-op when not held): another process may take it. */
+void sr_lock_release(sr_lock *l);
+
 /* True when this process holds the lock. */
 int sr_lock_held(const sr_lock *l);
 

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 #include "dashboard.h"
 #include "ingest.h"
 #include "lock.h"
+#include "share.h"
 #include "loop.h"
 #include "plugin.h"
 #include "report.h"
@@ -218,40 +218,25 @@ static sr_plugins *load_adapters(sr_config *cfg)
     return pl;
 }
 
-/* mkdir -p of the directory that will hold path. */
-static int make_parent_dirs(const char *path)
-{
-    char *copy = xstrdup(path);
-    char *dir = dirname(copy);
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", dir);
-    free(copy);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-/* Opens the cache of cfg and declares its metrics; exits 1 on failure. */
+/* Opens the cache of cfg and declares its metrics; exits 1 on failure. A
+ * writer first gives the cache's directory and files the modes of [sitrep]
+ * cache_group (share.h). */
 static sr_store *open_cache(const sr_config *cfg, unsigned flags)
 {
-    if (!(flags & SR_STORE_READONLY) && make_parent_dirs(cfg->cache) != 0) {
-        fprintf(stderr, "sitrep: cannot create the directory of %s: %s\n", cfg->cache,
-                strerror(errno));
+    char err[512];
+    if (!(flags & SR_STORE_READONLY) &&
+        sr_share_prepare(cfg->cache, cfg->cache_group, err, sizeof err) != 0) {
+        fprintf(stderr, "sitrep: %s\n", err);
         exit(SR_EXIT_FAIL);
     }
     sr_store *st = NULL;
-    char err[512];
     int rc = sr_store_open(cfg->cache, flags, &st, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
+        char why[300];
+        if (sr_share_explain(cfg->cache, cfg->cache_group, why, sizeof why) == 0)
+            fprintf(stderr, "sitrep: cannot open the cache %s: %s\n", cfg->cache, why);
+        else
+            fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
         exit(SR_EXIT_FAIL);
     }
     if (sr_collect_define_metrics(st, cfg, err, sizeof err)) {
@@ -259,6 +244,21 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
         exit(SR_EXIT_FAIL);
     }
     return st;
+}
+
+/* Opens the cache of cfg for a user's own writes only (acknowledgements,
+ * silences, audit rows: SR_STORE_VIEWER); exits 1 on failure. */
+static sr_store *open_cache_viewer(const sr_config *cfg)
+{
+    char err[512], why[300];
+    sr_store *st = NULL;
+    if (sr_store_open(cfg->cache, SR_STORE_VIEWER, &st, err, sizeof err) == 0)
+        return st;
+    if (sr_share_explain(cfg->cache, cfg->cache_group, why, sizeof why) == 0)
+        fprintf(stderr, "sitrep: cannot open the cache %s: %s\n", cfg->cache, why);
+    else
+        fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
+    exit(SR_EXIT_FAIL);
 }
 
 /* ---- collect ---- */
@@ -281,8 +281,12 @@ static sr_lock *open_lock(const sr_config *cfg)
 {
     sr_lock *l;
     if (sr_lock_create(cfg->cache, &l) != 0) {
-        fprintf(stderr, "sitrep: cannot open the lock file %s.lock: %s\n", cfg->cache,
-                strerror(errno));
+        int e = errno;
+        char path[4200], why[300];
+        snprintf(path, sizeof path, "%s.lock", cfg->cache);
+        if (sr_share_explain(path, cfg->cache_group, why, sizeof why) != 0)
+            snprintf(why, sizeof why, "%s", strerror(e));
+        fprintf(stderr, "sitrep: cannot open the lock file %s: %s\n", path, why);
         exit(SR_EXIT_FAIL);
     }
     return l;
@@ -1396,7 +1400,7 @@ static int alert_act_cli(const char *name, int argc, char **argv)
             die_usage(self, "--for: expected a duration such as 15m, 1h or 8h, got '%s'", d);
     }
     sr_config *cfg = load_config(opt(self, &p, "--config"));
-    sr_store *st = open_cache(cfg, 0);
+    sr_store *st = open_cache_viewer(cfg);
     sr_identity id;
     sr_identity_init(&id);
     char msg[SR_ALERT_KEY_MAX + SR_ALERT_NOTE_MAX + 128];
@@ -1431,6 +1435,23 @@ static const opt_spec dashboard_opts[] = {
     {NULL, NULL, NULL},
 };
 
+/*
+ * The dashboard's screen handle: read-only in every role (its writes go
+ * through a handle of its own, see dashboard.c). When this process gets the
+ * collector lock it first creates or migrates the cache with a writable
+ * handle, as `sitrep collect` does; a viewer waits a little for a cache
+ * that the lock's holder is still creating. Exits 1 on failure.
+ */
+static sr_store *open_screen_cache(const sr_config *cfg, sr_lock *lock)
+{
+    if (sr_lock_try(lock, NULL) == 0)
+        sr_store_close(open_cache(cfg, 0));
+    else
+        for (int i = 0; i < 50 && access(cfg->cache, F_OK) != 0; i++)
+            usleep(100 * 1000);
+    return open_cache(cfg, SR_STORE_READONLY);
+}
+
 static int cmd_dashboard(int argc, char **argv)
 {
     const command *self = find_command("dashboard");
@@ -1438,8 +1459,8 @@ static int cmd_dashboard(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
-    sr_store *st = open_cache(cfg, 0);
     sr_lock *lock = open_lock(cfg);
+    sr_store *st = open_screen_cache(cfg, lock);
     const char *name = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
     sr_theme *theme = NULL;
     char err[2048] = "";

@@ -162,3 +162,6 @@ first_frame() { # pattern command...
 fb=$(first_frame 'panel 9' "env TERM=xterm-256color LANG=C.UTF-8 $PWD/$B/tui_baseline 9")
 fs=$(first_frame 'Calls for service' "env TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME=$XDG_STATE_HOME $PWD/sitrep --config $PWD/config.ini")
 echo "first full frame: sitrep $fs ms, baseline $fb ms after launch (tmux start-up and 5 ms polling in both; sitrep's own share about $((fs - fb)) ms)   (target under 100 ms)"
+
+echo
+bench/viewers.sh

@@ -263,12 +263,32 @@ int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int m
     return 0;
 }
 
+/*
+ * The other way, UTC to local, is asked for the clock on every redraw of
+ * every screen. Zone offsets are multiples of 15 minutes and transitions
+ * happen at whole local minutes that are multiples of 15 in UTC too, so the
+ * offset is constant within a UTC quarter hour: each thread remembers the
+ * offset of the last one it converted (and then needs neither a TZ switch,
+ * nor a zone-file read, nor the lock).
+ */
+typedef struct {
+    char tz[64];
+    int64_t quarter; /* UTC quarter hours since the epoch */
+    long gmtoff;     /* seconds east of UTC in that quarter */
+} offset_memo;
+
+static _Thread_local offset_memo omemo = {.quarter = INT64_MIN};
+
 int sr_utc_to_local(const char *tz, sr_ms t, sr_civil *out)
 {
     time_t s = (time_t)(t >= 0 ? t / 1000 : (t - 999) / 1000);
     struct tm tm;
+    int64_t quarter = (int64_t)(s >= 0 ? s / 900 : (s - 899) / 900);
     if (is_utc(tz)) {
         gmtime_r(&s, &tm);
+    } else if (tz && omemo.quarter == quarter && strcmp(omemo.tz, tz) == 0) {
+        time_t l = s + (time_t)omemo.gmtoff;
+        gmtime_r(&l, &tm);
     } else {
         if (!sr_tz_valid(tz))
             return SR_EINVAL;
@@ -277,6 +297,11 @@ int sr_utc_to_local(const char *tz, sr_ms t, sr_civil *out)
         localtime_r(&s, &tm);
         tz_leave(saved);
         pthread_mutex_unlock(&tz_lock);
+        if (strlen(tz) < sizeof omemo.tz) {
+            snprintf(omemo.tz, sizeof omemo.tz, "%s", tz);
+            omemo.quarter = quarter;
+            omemo.gmtoff = tm.tm_gmtoff;
+        }
     }
     *out = (sr_civil){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                       tm.tm_min,         tm.tm_sec,     tm.tm_wday};

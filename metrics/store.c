@@ -310,6 +310,7 @@ struct sr_store {
     unsigned flags;
     sqlite3_stmt *stmt[ST_COUNT];
     int in_batch;
+    int in_read; /* inside sr_store_read_begin() */
 
     metric_rec *metrics;
     size_t n_metrics;
@@ -639,7 +640,7 @@ static int migrate(sr_store *st)
     }
     if (version == SR_STORE_SCHEMA)
         return 0;
-    if (st->flags & SR_STORE_READONLY) {
+    if (st->flags & (SR_STORE_READONLY | SR_STORE_VIEWER)) {
         snprintf(st->errmsg, sizeof st->errmsg,
                  "cache schema version %d needs migrating to %d; run the collector first", version,
                  SR_STORE_SCHEMA);
@@ -680,7 +681,7 @@ static int prepare_all(sr_store *st)
     for (int i = 0; i < ST_COUNT; i++) {
         if (st->stmt[i]) /* prepared early by a migration */
             continue;
-        if ((st->flags & SR_STORE_READONLY) &&
+        if ((st->flags & (SR_STORE_READONLY | SR_STORE_VIEWER)) &&
             (i == ST_INSERT || i == ST_ROLLUP_UPSERT || i == ST_ENTITY_INSERT || i == ST_REJECT ||
              i == ST_SOURCE_PUT))
             continue;
@@ -691,14 +692,50 @@ static int prepare_all(sr_store *st)
     return 0;
 }
 
+/*
+ * The authorizer of an SR_STORE_VIEWER connection: the same rule as the API
+ * above it, enforced by SQLite on every statement it prepares. Reading,
+ * transactions and functions pass; of writes only rows into audit (insert:
+ * its triggers refuse the rest anyway) and into alert (an acknowledgement or
+ * a silence, written as INSERT OR REPLACE). No schema change, no pragma
+ * that sets anything but the connection's cache size or query_only, no
+ * ATTACH.
+ */
+static int viewer_authorizer(void *ctx, int action, const char *a, const char *b, const char *db,
+                             const char *trigger)
+{
+    (void)ctx;
+    (void)db;
+    (void)trigger;
+    switch (action) {
+    case SQLITE_READ:
+    case SQLITE_SELECT:
+    case SQLITE_TRANSACTION:
+    case SQLITE_FUNCTION:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    case SQLITE_INSERT:
+        return a && (strcmp(a, "audit") == 0 || strcmp(a, "alert") == 0) ? SQLITE_OK : SQLITE_DENY;
+    case SQLITE_PRAGMA:
+        /* reading pragmas (data_version, user_version) and per-connection settings */
+        return !b || strcmp(a, "cache_size") == 0 || strcmp(a, "query_only") == 0 ? SQLITE_OK
+                                                                                  : SQLITE_DENY;
+    default:
+        return SQLITE_DENY;
+    }
+}
+
 int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf, size_t errlen)
 {
     *out = NULL;
     sr_store *st = calloc(1, sizeof *st);
     if (!st)
         return SR_ENOMEM;
+    if ((flags & SR_STORE_READONLY) && (flags & SR_STORE_VIEWER))
+        flags &= ~(unsigned)SR_STORE_VIEWER; /* read-only is the stronger of the two */
     st->flags = flags;
     int oflags = (flags & SR_STORE_READONLY) ? SQLITE_OPEN_READONLY
+                 : (flags & SR_STORE_VIEWER) ? SQLITE_OPEN_READWRITE
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int rc = sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
     int err = 0;
@@ -717,7 +754,13 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
         err = fail(st, SR_EIO);
         goto fail;
     }
-    if (!(flags & SR_STORE_READONLY)) {
+    if (flags & SR_STORE_READONLY) {
+        /* a second guard below the API: SQLite refuses any write on this connection */
+        if ((err = exec(st, "PRAGMA query_only = 1")))
+            goto fail;
+    } else if (flags & SR_STORE_VIEWER) {
+        sqlite3_set_authorizer(st->db, viewer_authorizer, NULL);
+    } else {
         /* a new file gets large pages: an hour cell with its minutes (up to ~3 KB)
          * then stays inside its page instead of spilling to overflow pages */
         if ((err = exec(st, "PRAGMA page_size = 16384")) ||
@@ -850,7 +893,7 @@ int sr_store_define_metric(sr_store *st, const char *name, sr_kind kind)
     const metric_rec *m = find_metric(st, name);
     if (m && m->kind == kind)
         return 0;
-    if (st->flags & SR_STORE_READONLY)
+    if (st->flags & (SR_STORE_READONLY | SR_STORE_VIEWER))
         return m ? 0 : SR_ENOENT;
     sqlite3_stmt *q;
     const char *sql = m ? "UPDATE metric SET kind = ?2 WHERE name = ?1"
@@ -1082,9 +1125,11 @@ int64_t sr_store_entity_limit(sr_store *st)
 
 int sr_store_begin(sr_store *st)
 {
+    /* a viewer's writer may group an acknowledgement and its audit row in
+     * one transaction; what it may write inside stays limited */
     if (st->flags & SR_STORE_READONLY)
         return SR_EINVAL;
-    if (st->in_batch)
+    if (st->in_batch || st->in_read)
         return SR_EINVAL;
     int rc = exec(st, "BEGIN IMMEDIATE");
     if (rc)
@@ -1186,6 +1231,24 @@ static int flush_cells(sr_store *st)
     }
     int rc = write_cells(st, &st->cells);
     return rc ? rc : write_cells(st, &st->up);
+}
+
+int sr_store_read_begin(sr_store *st)
+{
+    if (st->in_batch || st->in_read)
+        return SR_EINVAL;
+    int rc = exec(st, "BEGIN DEFERRED");
+    if (!rc)
+        st->in_read = 1;
+    return rc;
+}
+
+void sr_store_read_end(sr_store *st)
+{
+    if (!st->in_read)
+        return;
+    exec(st, "COMMIT");
+    st->in_read = 0;
 }
 
 int sr_store_commit(sr_store *st)
@@ -1383,7 +1446,7 @@ static int rebuild_rollups(sr_store *st)
 int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
 {
     *deleted = 0;
-    if (st->flags & SR_STORE_READONLY)
+    if (st->flags & (SR_STORE_READONLY | SR_STORE_VIEWER))
         return SR_EINVAL;
     int own = !st->in_batch;
     int rc;
@@ -1848,7 +1911,10 @@ int sr_store_alert_get(sr_store *st, const char *key, sr_alert *out)
     return err;
 }
 
-int sr_store_alert_put(sr_store *st, const sr_alert *a)
+/* Writes an alert row: sr_store_alert_put for the collector, and the
+ * read-modify-write of an acknowledgement or a silence (any writable
+ * handle, SR_STORE_VIEWER included). */
+static int alert_write(sr_store *st, const sr_alert *a)
 {
     if (st->flags & SR_STORE_READONLY)
         return SR_EINVAL;
@@ -1881,6 +1947,13 @@ int sr_store_alert_put(sr_store *st, const sr_alert *a)
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+int sr_store_alert_put(sr_store *st, const sr_alert *a)
+{
+    if (st->flags & SR_STORE_VIEWER)
+        return SR_EINVAL;
+    return alert_write(st, a);
 }
 
 static const char *col_text(sqlite3_stmt *q, int i)
@@ -1969,7 +2042,7 @@ static int alert_update(sr_store *st, const char *key,
         return rc;
     sr_alert a;
     if (!(rc = sr_store_alert_get(st, key, &a)) && !(rc = fn(&a, arg, now)))
-        rc = sr_store_alert_put(st, &a);
+        rc = alert_write(st, &a);
     if (own && !rc)
         rc = exec(st, "COMMIT");
     if (own && rc)

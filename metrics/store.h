@@ -26,8 +26,16 @@
 typedef struct sr_store sr_store;
 
 enum {
-    SR_STORE_READONLY = 1 << 0, /* a viewer: never writes */
-    SR_STORE_BULK = 1 << 1,     /* a bulk load: a 64 MiB page cache instead of 4 MiB */
+    /* never writes: SQLITE_OPEN_READONLY and PRAGMA query_only; every write
+     * function returns SR_EINVAL. A viewer's screen reads through one. */
+    SR_STORE_READONLY = 1 << 0,
+    SR_STORE_BULK = 1 << 1, /* a bulk load: a 64 MiB page cache instead of 4 MiB */
+    /* a viewer's writer: an existing, current cache only (never created or
+     * migrated), and only sr_store_alert_ack, sr_store_alert_silence and
+     * sr_store_audit_add write; every other write function returns
+     * SR_EINVAL, and an SQLite authorizer refuses any other write on the
+     * connection too. With SR_STORE_READONLY, read-only wins. */
+    SR_STORE_VIEWER = 1 << 2,
 };
 
 /* The schema version this build writes; older files are migrated. */
@@ -62,6 +70,19 @@ typedef struct {
     const char *key; /* NULL: (metric, entity, ts, value) is the identity */
 } sr_sample;
 
+/*
+ * A read transaction: every read until sr_store_read_end() sees one
+ * snapshot of the cache and the statements share one WAL read lock instead
+ * of taking and dropping it each (what a screen's render of many panels
+ * costs a viewer most, after the queries themselves). SR_EINVAL inside a
+ * batch or another read transaction; no batch may begin inside one.
+ */
+int sr_store_read_begin(sr_store *st);
+void sr_store_read_end(sr_store *st);
+
+/* A batch: SR_EINVAL on a read-only handle. On an SR_STORE_VIEWER handle a
+ * batch may hold only what that handle may write (an acknowledgement or a
+ * silence with its audit row). */
 int sr_store_begin(sr_store *st);
 int sr_store_commit(sr_store *st);
 void sr_store_rollback(sr_store *st);
@@ -242,7 +263,8 @@ int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms bef
 int sr_store_alert_get(sr_store *st, const char *key, sr_alert *out);
 
 /*
- * Inserts or replaces an alert (inside a batch: the collector). Read the
+ * Inserts or replaces an alert (inside a batch: the collector; SR_EINVAL on
+ * a read-only or SR_STORE_VIEWER handle). Read the
  * alert with sr_store_alert_get, step it and put it back in the same batch:
  * the batch holds the write lock, so an acknowledgement written by a viewer
  * in the meantime is never overwritten.
@@ -264,7 +286,7 @@ int sr_store_alert_list(sr_store *st, unsigned states, sr_alert **out, size_t *n
  * Acknowledges the raised alert of key as `who` with a note (may be NULL),
  * in its own transaction (or the current batch). SR_ENOENT when there is no
  * such alert, SR_EINVAL when it is not raised. Needs a handle opened
- * without SR_STORE_READONLY.
+ * without SR_STORE_READONLY (SR_STORE_VIEWER is enough).
  */
 int sr_store_alert_ack(sr_store *st, const char *key, const char *who, const char *note, sr_ms now);
 
@@ -286,7 +308,7 @@ typedef struct {
 } sr_audit_row;
 
 /* Appends one record: in the open batch, if any, else in a transaction of
- * its own. SR_EINVAL on a read-only store or without user, role or
+ * its own (SR_STORE_VIEWER handles may). SR_EINVAL on a read-only store or without user, role or
  * action. Nothing in sitrep updates or deletes audit rows; the schema's
  * triggers refuse it from any client, retention included. */
 int sr_store_audit_add(sr_store *st, const sr_audit_row *row);

@@ -6,6 +6,9 @@
  * growing. Every wait polls with a deadline.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +87,58 @@ static long lock_pid(void)
     return strtol(buf, NULL, 10);
 }
 
+/* The pid of the sitrep that a pane's shell script runs (its first child). */
+static pid_t pane_sitrep(tmux_t *t)
+{
+    char buf[64], path[128];
+    tmux_format(t, "#{pane_pid}", buf, sizeof buf);
+    long sh = strtol(buf, NULL, 10);
+    cr_assert(sh > 0, "no pane pid: '%s'", buf);
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", sh, sh);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    long pid = 0;
+    if (fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    cr_assert(pid > 0, "the pane's shell has no child");
+    return (pid_t)pid;
+}
+
+/* How many descriptors of process pid are open on the cache file itself
+ * (not its -wal or -shm), read-only and writable, from /proc/PID/fdinfo. */
+static void cache_fds(pid_t pid, int *ro, int *rw)
+{
+    char real[PATH_MAX], dpath[64];
+    cr_assert(realpath(db, real), "%s", db);
+    *ro = *rw = 0;
+    snprintf(dpath, sizeof dpath, "/proc/%ld/fd", (long)pid);
+    DIR *dir_fd = opendir(dpath);
+    cr_assert(dir_fd, "%s", dpath);
+    struct dirent *e;
+    while ((e = readdir(dir_fd))) {
+        char link[PATH_MAX + 64], target[PATH_MAX] = "";
+        snprintf(link, sizeof link, "%s/%s", dpath, e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = 0;
+        if (strcmp(target, real) != 0)
+            continue;
+        char info[PATH_MAX + 64], line[128];
+        snprintf(info, sizeof info, "/proc/%ld/fdinfo/%s", (long)pid, e->d_name);
+        FILE *f = fopen(info, "r");
+        cr_assert(f, "%s", info);
+        while (fgets(line, sizeof line, f)) {
+            unsigned long flags;
+            if (sscanf(line, "flags: %lo", &flags) == 1)
+                (flags & O_ACCMODE) == O_RDONLY ? (*ro)++ : (*rw)++;
+        }
+        fclose(f);
+    }
+    closedir(dir_fd);
+}
+
 static void start_dashboard(tmux_t *t)
 {
     const char *b = th_sitrep_bin();
@@ -119,6 +174,13 @@ Test(viewers, one_collector_two_viewers_and_a_takeover)
     wait_pane(&A, "sources · viewer", 30);
     wait_pane(&B, "sources · viewer", 30);
 
+    /* a viewer has the cache open read-only, never writable */
+    int ro, rw;
+    cache_fds(pane_sitrep(&A), &ro, &rw);
+    cr_assert(ro >= 1 && rw == 0, "viewer A: %d read-only, %d writable descriptors", ro, rw);
+    cache_fds(pane_sitrep(&B), &ro, &rw);
+    cr_assert(ro >= 1 && rw == 0, "viewer B: %d read-only, %d writable descriptors", ro, rw);
+
     char *out, *err;
     cr_assert_eq(th_run(NULL, cargv, &out, &err), 1, "a second collector is refused: %s%s", out,
                  err);
@@ -146,6 +208,10 @@ Test(viewers, one_collector_two_viewers_and_a_takeover)
     }
     cr_assert(strstr(tmux_capture(other), "sources · viewer"), "exactly one collector:\n%s",
               other->capture);
+    /* the new collector writes through a writable handle of its own */
+    cache_fds(pane_sitrep(winner), &ro, &rw);
+    cr_assert(ro >= 1 && rw >= 1, "the new collector: %d read-only, %d writable descriptors", ro,
+              rw);
 
     /* the new collector writes: the cache's data_version moves */
     sr_store *st;

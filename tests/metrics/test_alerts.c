@@ -276,8 +276,8 @@ Test(alerts_store, viewers_share_alerts_and_acknowledgements)
     /* a read-only handle cannot write */
     cr_assert_eq(sr_store_alert_ack(view, "response@north/a", "ana", NULL, 4000), SR_EINVAL);
 
-    /* another viewer acknowledges; everyone sees it */
-    sr_store *ack = open_store(0);
+    /* another viewer acknowledges through its writer (SR_STORE_VIEWER); everyone sees it */
+    sr_store *ack = open_store(SR_STORE_VIEWER);
     cr_assert_eq(sr_store_alert_ack(ack, "response@north/a", "ana", "crew sent", 4000), 0);
     cr_assert_eq(sr_store_alert_ack(ack, "response@nowhere", "ana", NULL, 4000), SR_ENOENT);
     cr_assert_eq(sr_store_alert_ack(ack, "response@south", "ana", NULL, 4000), SR_EINVAL);
@@ -291,6 +291,8 @@ Test(alerts_store, viewers_share_alerts_and_acknowledgements)
     cr_assert_eq(sr_store_alert_get(view, "response@north/b", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_SILENCED);
     cr_assert_eq(a.silenced_until_ms, 9000);
+    /* the viewer's writer may not step alerts: that is the collector's */
+    cr_assert_eq(sr_store_alert_put(ack, &a), SR_EINVAL);
 
     /* the collector's next steps keep the acknowledgement, until it gets worse */
     cr_assert_eq(collect(col, "north/a", 160, 5000), SR_ALERT_EV_NONE);

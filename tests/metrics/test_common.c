@@ -4,7 +4,9 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../metrics/common.h"
 
@@ -102,4 +104,38 @@ Test(common, numbers_and_words)
     sr_format_time_utc(1425232800250LL, buf, sizeof buf);
     cr_assert_str_eq(buf, "2015-03-01T18:00:00.250Z");
     cr_assert_str_neq(sr_strerror(SR_ENOENT), sr_strerror(SR_EINVAL));
+}
+
+/* UTC to local against the C library's own localtime, every 2 minutes
+ * across transitions of whole-hour zones and a half-hour one (Adelaide),
+ * and in a 45-minute one: several times within each quarter hour, so that
+ * the remembered offset serves most of them. */
+Test(common, utc_to_local_remembers_offsets_exactly)
+{
+    static const char *const zones[] = {"Europe/Berlin", "Australia/Adelaide", "Asia/Kathmandu",
+                                        "America/New_York"};
+    static const sr_ms starts[] = {1711843200000LL,  /* 2024-03-31T00:00Z, Berlin's spring */
+                                   1712415600000LL,  /* 2024-04-06T15:00Z, Adelaide's autumn */
+                                   1730595600000LL}; /* 2024-11-03T01:00Z, around New York's */
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+        for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+            for (sr_ms t = starts[s]; t < starts[s] + 8 * SR_MS_HOUR; t += 2 * SR_MS_MIN + 1000) {
+                sr_civil c;
+                cr_assert_eq(sr_utc_to_local(zones[z], t, &c), 0);
+                setenv("TZ", zones[z], 1);
+                tzset();
+                time_t sec = (time_t)(t / 1000);
+                struct tm tm;
+                localtime_r(&sec, &tm);
+                cr_assert(c.year == tm.tm_year + 1900 && c.mon == tm.tm_mon + 1 &&
+                              c.mday == tm.tm_mday && c.hour == tm.tm_hour && c.min == tm.tm_min &&
+                              c.sec == tm.tm_sec && c.wday == tm.tm_wday,
+                          "%s at %lld: %04d-%02d-%02d %02d:%02d:%02d, not %02d:%02d", zones[z],
+                          (long long)t, c.year, c.mon, c.mday, c.hour, c.min, c.sec, tm.tm_hour,
+                          tm.tm_min);
+            }
+        }
+    }
+    unsetenv("TZ");
+    tzset();
 }

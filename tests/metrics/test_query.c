@@ -361,3 +361,75 @@ Test(query, rollups_agree_with_brute_force)
         }
     }
 }
+
+/* A series computed slice by slice with sr_query_run, as sr_query_series
+ * defines it (a level's slice looks back to the window's start). */
+static void series_by_slices(const sr_query *q, size_t buckets, bool level, double *out)
+{
+    sr_ms len = q->to_ms - q->from_ms;
+    sr_ms slice = (len + (sr_ms)buckets - 1) / (sr_ms)buckets;
+    slice = slice <= SR_MS_SEC ? SR_MS_SEC : sr_ceil_ms(slice, SR_MS_SEC);
+    sr_ms end = sr_ceil_ms(q->to_ms, slice);
+    for (size_t i = 0; i < buckets; i++) {
+        sr_query bq = *q;
+        bq.from_ms = end - (sr_ms)(buckets - i) * slice;
+        bq.to_ms = bq.from_ms + slice < q->to_ms ? bq.from_ms + slice : q->to_ms;
+        out[i] = NAN;
+        if (bq.to_ms <= bq.from_ms)
+            continue;
+        if (level && q->from_ms < bq.from_ms)
+            bq.from_ms = q->from_ms;
+        sr_result r;
+        cr_assert_eq(sr_query_run(st, &cat, &bq, &r), 0);
+        out[i] = r.value;
+    }
+}
+
+Test(query, level_series_in_one_pass_equal_slice_by_slice)
+{
+    add_def("cap", SR_KIND_GAUGE);
+    add_def("util", SR_KIND_RATIO);
+    snprintf(defs[7].numerator, SR_NAME_MAX, "open");
+    snprintf(defs[7].denominator, SR_NAME_MAX, "cap");
+    defs[7].scale = 100;
+    static const char *const ents[] = {"force/a/u1", "force/a/u2", "force/b/u3", "force/b/u4",
+                                       "force/c"};
+    srand(7);
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int i = 0; i < 400; i++) {
+        const char *e = ents[rand() % 5];
+        sr_ms ts = T0 - SR_MS_HOUR + (sr_ms)(rand() % (6 * 3600)) * SR_MS_SEC;
+        put(rand() % 2 ? "open" : "cap", e, ts, (double)(rand() % 100));
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+    static const struct {
+        sr_ms from, len;
+    } w[] = {{T0, SR_MS_HOUR},
+             {T0 + 7 * MIN + 3 * SR_MS_SEC, SR_MS_HOUR},
+             {T0 + 13 * MIN, 3 * SR_MS_HOUR + 17 * MIN},
+             {T0 + 2 * MIN, 20 * MIN},
+             {T0 - 2 * SR_MS_HOUR, 8 * SR_MS_HOUR}};
+    static const size_t nb[] = {30, 7, 1};
+    static const struct {
+        const char *metric;
+        sr_agg_kind agg;
+    } m[] = {{"open", SR_AGG_VALUE}, {"open", SR_AGG_LAST}, {"util", SR_AGG_VALUE}};
+    static const char *const at[] = {"", "force/a", "force/b/u4"};
+    for (size_t wi = 0; wi < sizeof w / sizeof w[0]; wi++)
+        for (size_t bi = 0; bi < 3; bi++)
+            for (size_t mi = 0; mi < 3; mi++)
+                for (size_t ei = 0; ei < 3; ei++) {
+                    sr_query q = {.metric = m[mi].metric,
+                                  .entity = at[ei],
+                                  .agg = {m[mi].agg, 0},
+                                  .from_ms = w[wi].from,
+                                  .to_ms = w[wi].from + w[wi].len};
+                    double got[30], want[30];
+                    cr_assert_eq(sr_query_series(st, &cat, &q, nb[bi], got), 0);
+                    series_by_slices(&q, nb[bi], true, want);
+                    for (size_t i = 0; i < nb[bi]; i++)
+                        cr_assert(got[i] == want[i] || (isnan(got[i]) && isnan(want[i])),
+                                  "%s at '%s', window %zu, %zu slices: slice %zu is %g, not %g",
+                                  m[mi].metric, at[ei], wi, nb[bi], i, got[i], want[i]);
+                }
+}

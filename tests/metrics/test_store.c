@@ -678,6 +678,90 @@ Test(store, audit_appends_lists_and_refuses_changes)
     sr_store_close(st);
 }
 
+/* Every write function of the store, on st; each result into rc[]. */
+static void try_every_write(sr_store *st, int rc[6])
+{
+    bool dup;
+    int64_t deleted;
+    sr_source_health h = {.name = "sim", .type = "sim"};
+    rc[0] = sr_store_begin(st); /* a viewer's writer may open a transaction... */
+    if (rc[0] == 0) {           /* ...but not add a sample in it */
+        rc[0] = put(st, "rt", "force/v", 7, 7, NULL, &dup);
+        if (sr_store_commit(st) != 0)
+            sr_store_rollback(st);
+    }
+    rc[1] = sr_store_define_metric(st, "new_metric", SR_KIND_GAUGE);
+    rc[2] = sr_store_retain(st, 1000000, &deleted);
+    rc[3] = sr_store_source_put(st, &h);
+    rc[4] = put(st, "rt", "force/v", 8, 8, NULL, &dup);
+    sr_alert al;
+    sr_alert_init(&al, "p", "rt", "force/a");
+    rc[5] = sr_store_alert_put(st, &al);
+}
+
+Test(store, a_viewer_handle_writes_only_acks_and_audit)
+{
+    sr_store *st = open_rw();
+    bool dup;
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/a", 1000, 5, NULL, &dup), 0);
+    sr_alert al;
+    cr_assert_eq(sr_alert_init(&al, "p", "rt", "force/a"), 0);
+    al.state = SR_ALERT_ACTIVE;
+    al.severity = SR_STATUS_WARN;
+    al.raised_at_ms = 1000;
+    cr_assert_eq(sr_store_alert_put(st, &al), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+
+    /* the screen's handle: nothing at all */
+    sr_store *ro = NULL, *vw = NULL;
+    char err[256] = "";
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &ro, err, sizeof err), 0, "%s", err);
+    int rc[6];
+    try_every_write(ro, rc);
+    for (int i = 0; i < 6; i++)
+        cr_assert_neq(rc[i], 0, "read-only write %d succeeded", i);
+    sr_audit_row row = {.at_ms = 2000, .user = "ann", .role = "default", .action = "acknowledge"};
+    cr_assert_eq(sr_store_audit_add(ro, &row), SR_EINVAL);
+    cr_assert_eq(sr_store_alert_ack(ro, al.key, "ann", "seen", 2000), SR_EINVAL);
+
+    /* the viewer's writer: acknowledgements, silences and audit rows only */
+    cr_assert_eq(sr_store_open(db, SR_STORE_VIEWER, &vw, err, sizeof err), 0, "%s", err);
+    try_every_write(vw, rc);
+    for (int i = 0; i < 6; i++)
+        cr_assert_neq(rc[i], 0, "viewer write %d succeeded", i);
+    cr_assert_eq(sr_store_alert_ack(vw, al.key, "ann", "seen", 2000), 0);
+    cr_assert_eq(sr_store_alert_silence(vw, al.key, 9000, 2500), 0);
+    cr_assert_eq(sr_store_audit_add(vw, &row), 0);
+    sr_store_close(vw);
+    sr_store_close(ro);
+    sr_store_close(st);
+
+    cr_assert_eq(sql_count("SELECT count(*) FROM sample"), 1);
+    cr_assert_eq(sql_count("SELECT count(*) FROM metric WHERE name = 'new_metric'"), 0);
+    cr_assert_eq(sql_count("SELECT count(*) FROM source"), 0);
+    cr_assert_eq(sql_count("SELECT count(*) FROM alert"), 1);
+    cr_assert_eq(sql_count("SELECT count(*) FROM alert WHERE acked_by = 'ann' AND "
+                           "silenced_until = 9000"),
+                 1);
+    cr_assert_eq(sql_count("SELECT count(*) FROM audit"), 1);
+}
+
+Test(store, a_viewer_handle_neither_creates_nor_migrates)
+{
+    sr_store *st = NULL;
+    char err[256] = "";
+    cr_assert_neq(sr_store_open(db, SR_STORE_VIEWER, &st, err, sizeof err), 0);
+    cr_assert_null(st);
+    cr_assert_neq(access(db, F_OK), 0, "a viewer created the cache");
+    st = open_rw();
+    sr_store_close(st);
+    cr_assert_eq(raw_exec("PRAGMA user_version = 5", err, sizeof err), SQLITE_OK, "%s", err);
+    cr_assert_eq(sr_store_open(db, SR_STORE_VIEWER, &st, err, sizeof err), SR_EVERSION);
+    cr_assert(strstr(err, "run the collector first"), "%s", err);
+    cr_assert_eq(sql_count("PRAGMA user_version"), 5);
+}
+
 Test(store, migrates_v5_to_the_audit_table)
 {
     /* a v5 cache: today's schema without the audit table, at version 5 */

@@ -1,0 +1,40 @@
+/*
+ * share.h - who may read the cache: private to the collector's user, or
+ * shared with the members of one Unix group ([sitrep] cache_group), so that
+ * managers logged in as their own users can run viewers.
+ */
+#ifndef SR_SHARE_H
+#define SR_SHARE_H
+
+#include <stddef.h>
+
+/*
+ * Prepares the directory and files of the cache at `cache` for a process
+ * that writes it (the collector, an ingest), before it opens them. `group`
+ * is the cache_group ("" or NULL: private).
+ *
+ * Creates missing directories (the cache's own 0700, or 2770 of the group;
+ * ancestors 0700, or 0711 so that the group can pass through) and the cache
+ * and CACHE.lock when missing (0600, or 0660 of the group; SQLite gives the
+ * -wal and -shm it creates the cache's mode). Then fixes what this user owns
+ * and has wrong: the cache, its -wal, -shm and lock to 0600 / 0660 and the
+ * group, and with a group the cache's directory to 2770 and the group (a
+ * private cache's directory is left as it is: it may be any directory).
+ * Each fix is a line on stderr; a wrong file that another user owns is a
+ * warning there, and not an error.
+ *
+ * Returns 0, or SR_ENOENT for a group that does not exist, or SR_EIO when a
+ * directory or file cannot be created; err then says which.
+ */
+int sr_share_prepare(const char *cache, const char *group, char *err, size_t errlen);
+
+/*
+ * Why a process cannot open the cache or its lock at path, for its error
+ * message, when it is a permission matter (errno EACCES or EPERM): written
+ * to buf, such as "permission denied: the cache is shared only with the
+ * members of group sitrep ([sitrep] cache_group)". Returns 0, or -1 (buf
+ * untouched) when the path is accessible or the reason is another.
+ */
+int sr_share_explain(const char *path, const char *group, char *buf, size_t len);
+
+#endif
