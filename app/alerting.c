@@ -27,6 +27,29 @@ typedef struct {
     sr_alert_event ev;
 } happened;
 
+/*
+ * Whether a stepped alert must be written back. Every write is a commit that
+ * makes every viewer recompute its panels, so a step that changed nothing
+ * but the latest value writes only when the value moved by 2% (of itself or
+ * of the threshold, whichever is larger) or more, and only while the alert
+ * is raised: the alerts view's value is that close to the panel's.
+ */
+static bool alert_changed(const sr_alert *b, const sr_alert *a)
+{
+    if (a->state != b->state || a->severity != b->severity || a->raised_at_ms != b->raised_at_ms ||
+        a->acked_at_ms != b->acked_at_ms || a->silenced_until_ms != b->silenced_until_ms ||
+        a->cleared_at_ms != b->cleared_at_ms || strcmp(a->key, b->key) != 0)
+        return true;
+    if (!(a->threshold == b->threshold || (isnan(a->threshold) && isnan(b->threshold))))
+        return true;
+    if (isnan(a->value) || isnan(b->value))
+        return isnan(a->value) != isnan(b->value);
+    if (!sr_alert_is_raised(a))
+        return false; /* nobody is shown the value of an alert that is not raised */
+    double scale = fmax(fabs(b->value), isnan(a->threshold) ? 0 : fabs(a->threshold));
+    return fabs(a->value - b->value) >= 0.02 * scale && a->value != b->value;
+}
+
 /* Steps the alert of panel p; *ev is what happened. */
 static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
                       const sr_alert_params *par, sr_ms now, sr_alert *a, sr_alert_event *ev)
@@ -59,8 +82,9 @@ static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
     } else if (rc) {
         return rc;
     }
+    sr_alert before = *a;
     *ev = sr_alert_step(a, &d, par, v, now);
-    return sr_store_alert_put(st, a);
+    return alert_changed(&before, a) ? sr_store_alert_put(st, a) : 0;
 }
 
 int sr_alerting_step(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb cb, void *ctx)

@@ -107,6 +107,43 @@ Test(alerting, panels_raise_and_keep_acknowledgements)
 
 /* `sitrep collect` runs [alert] command on a raise, with the alert in its
  * environment; a command that cannot start is logged, not fatal. */
+/* A step that changes nothing commits nothing, so the viewers (who recompute
+ * every panel when data_version moves) are not woken every refresh. */
+Test(alerting, a_step_without_change_leaves_data_version_alone)
+{
+    sr_config *cfg = NULL;
+    cr_assert_eq(sr_config_parse("t.ini", config, &cfg, NULL), 0);
+    sr_store *st = NULL, *viewer = NULL;
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cr_assert_eq(sr_store_define_metric(st, "rt", SR_KIND_EVENT), 0);
+    sr_ms t = 1700000000000LL;
+    put(st, t - 10 * SR_MS_MIN, 150);
+    put(st, t - 9 * SR_MS_MIN, 150);
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &viewer, NULL, 0), 0);
+    int64_t v0, v1, v2, v3;
+    cr_assert_eq(sr_alerting_step(cfg, st, t, NULL, NULL), 0); /* pending: written */
+    cr_assert_eq(sr_store_data_version(viewer, &v0), 0);
+    cr_assert_eq(sr_alerting_step(cfg, st, t + SR_MS_SEC, NULL, NULL), 0);
+    cr_assert_eq(sr_store_data_version(viewer, &v1), 0);
+    cr_assert_eq(v1, v0, "a step that changed nothing committed");
+    cr_assert_eq(sr_alerting_step(cfg, st, t + 3 * SR_MS_MIN, NULL, NULL), 0); /* raised */
+    cr_assert_eq(sr_store_data_version(viewer, &v2), 0);
+    cr_assert_neq(v2, v1, "raising the alert did not reach the viewer");
+    put(st, t + 3 * SR_MS_MIN, 151); /* the max moves by less than 2% */
+    cr_assert_eq(sr_store_data_version(viewer, &v2), 0);
+    cr_assert_eq(sr_alerting_step(cfg, st, t + 4 * SR_MS_MIN, NULL, NULL), 0);
+    cr_assert_eq(sr_store_data_version(viewer, &v3), 0);
+    cr_assert_eq(v3, v2);
+    put(st, t + 4 * SR_MS_MIN, 190); /* by 2% and more: the alert's value follows */
+    cr_assert_eq(sr_alerting_step(cfg, st, t + 5 * SR_MS_MIN, NULL, NULL), 0);
+    sr_alert a;
+    cr_assert_eq(sr_store_alert_get(viewer, "response@north", &a), 0);
+    cr_assert_float_eq(a.value, 190, 1e-9);
+    sr_store_close(viewer);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+}
+
 Test(alerting, collect_runs_the_alert_command)
 {
     char path[400], text[1024];
