@@ -774,6 +774,16 @@ Test(widgets_b, chart_and_trend_say_when_percentiles_are_hidden)
     f.m.series_hidden = 0;
     draw(&sr_widget_chart, w, &f.v);
     cr_assert(line_has(w, 3, "no data"), "nothing hidden: really no data");
+    /* pooled: the time line says how much a point covers */
+    for (size_t i = 0; i < 20; i++)
+        f.m.series[i] = (double)(i / 4);
+    f.m.series_slice_ms = 24 * SR_MS_MIN;
+    f.m.series_pool = 4;
+    draw(&sr_widget_chart, w, &f.v);
+    cr_assert(line_has(w, 5, "each point pools 1h36m"));
+    f.m.series_pool = 1;
+    draw(&sr_widget_chart, w, &f.v);
+    cr_assert(!line_has(w, 5, "pools"));
     delwin(w);
 
     fixture t;
