@@ -137,7 +137,7 @@ typedef struct {
  * few observations is pooled: the smallest k of 1, 2, 3, 4, 6, 8, 12, 16,
  * 24, ... (then all of them) such that at least 80% of the non-empty runs
  * of k adjacent slices hold pool_min_n observations. Runs are counted back
- * from the newest slice (the newest point always pools k whole slices; the
+ * from the newest slice (the newest point always pools k slices; the
  * oldest run may be shorter). Each run's percentile is computed over the
  * run's observations (exactly or from the sketches, as one slice's is) and
  * written into every slice it covers, as is its count into series_n, so a
@@ -148,10 +148,10 @@ typedef struct {
  * for newest_ms (one per entity of the subtree for gauges), n_series
  * queries (pooled percentiles: n_series counts, then one percentile per
  * run), one query per child (plus SR_ROW_SERIES per child with row
- * series, twice that when pooled); a histogram reads the window's raw samples when the whole tree
- * has at most hist_exact_max of them, else the node's hourly cells plus at
- * most two partial hours of raw samples; events read raw samples of the
- * whole tree newest first until max_events of the subtree are found.
+ * series, up to twice that when pooled); a histogram reads the window's
+ * raw samples when the whole tree has at most hist_exact_max of them, else the node's hourly cells
+ * plus at most two partial hours of raw samples; events read raw samples of the whole tree newest
+ * first until max_events of the subtree are found.
  */
 int sr_panel_compute(sr_store *st, const sr_catalog *cat, const sr_panel_spec *spec, sr_ms now,
                      unsigned what, size_t n_series, size_t n_hist, size_t max_events,
