@@ -615,7 +615,9 @@ static int cmd_query(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         sr_priv_hide h = by ? sr_privacy_entity(&who.priv, rows[i].entity) : SR_PRIV_SHOWN;
         if (h != SR_PRIV_SHOWN) {
-            *(h == SR_PRIV_PERSONAL ? &pr.rows_personal : &pr.rows_deep) += 1;
+            /* counted, as the screen does, only when it has data to hide */
+            if (rows[i].r.n > 0 || !isnan(rows[i].r.value))
+                *(h == SR_PRIV_PERSONAL ? &pr.rows_personal : &pr.rows_deep) += 1;
             continue;
         }
         if (by && who.priv.see_personal && sr_privacy_is_personal(&who.priv, rows[i].entity) &&

@@ -10,7 +10,8 @@
  *   value and comparisons   sr_query_compare (now, previous window, week ago)
  *   status, change_pct      from c.now and c.prev
  *   newest_ms               hour rollup cells, one index seek each (below)
- *   series, rows            sr_query_series, sr_query_children
+ *   series, rows            sr_query_series, sr_query_children (percentile
+ *                           series pooled, below)
  *   histogram, events       raw samples of the subtree (the hourly sketches
  *                           for histograms of busy windows)
  *
@@ -29,6 +30,17 @@
  * cell. Gauges keep cells at the reporting entity only, so each entity of
  * the subtree gets its own seek, and the raw fallback reads at most the
  * hour holding `to`.
+ *
+ * Pooled percentile series: "no percentile under 10 observations" per
+ * slice would blank the sparkline of a quiet metric (P1 responses come a
+ * few an hour), so with spec->pool_min_n the counts per slice (cheap: the
+ * rollups' counts) pick the smallest pooling factor k whose runs of k
+ * slices mostly (>= 80% of the non-empty runs; a quiet night may leave a
+ * few runs short, which privacy then masks) reach the minimum, in one pass
+ * per candidate over the counts, without a query per candidate. Then one
+ * percentile per run over the run's own observations, never an average of
+ * slices' percentiles, copied to every slice of the run, so widgets draw
+ * a series of the same length and need not know.
  *
  * Histograms: lo is 0, or the minimum aligned down to the bin width when
  * values are negative; the bin width is the smallest "nice" number
@@ -62,7 +74,8 @@ typedef struct {
     int64_t node;
     unsigned char *mask; /* mask[e]: e is in the subtree; NULL = the whole tree */
     int64_t mask_n;
-    sr_query q; /* the panel's query over its window */
+    sr_query q;         /* the panel's query over its window */
+    int64_t pool_min_n; /* spec->pool_min_n */
 } pctx;
 
 static void copy_str(char *dst, size_t len, const char *src)
@@ -352,6 +365,97 @@ static int series_counts(const pctx *p, const sr_query *q, size_t n, double *out
     return sr_query_series(p->st, p->cat, &cq, n, out);
 }
 
+/* ---- pooled percentile series ---- */
+
+/* The pooling factors tried, smallest first; then the whole series. */
+static const size_t pool_steps[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192};
+
+/* The observations in slices [lo, hi) (a NAN count is none). */
+static double run_count(const double *cnt, size_t lo, size_t hi)
+{
+    double c = 0;
+    for (size_t i = lo; i < hi; i++)
+        c += isnan(cnt[i]) ? 0 : cnt[i];
+    return c;
+}
+
+/* The first slice of the run ending at hi: runs of k are counted back from
+ * the newest slice, the oldest run may be shorter. */
+static size_t run_start(size_t hi, size_t k)
+{
+    return hi > k ? hi - k : 0;
+}
+
+/* Whether at least 80% of the non-empty runs of k slices hold min_n
+ * observations (true when every run is empty). */
+static bool pool_enough(const double *cnt, size_t n, size_t k, int64_t min_n)
+{
+    size_t nonempty = 0, ok = 0;
+    for (size_t hi = n; hi > 0; hi = run_start(hi, k)) {
+        double c = run_count(cnt, run_start(hi, k), hi);
+        if (c > 0) {
+            nonempty++;
+            ok += c >= (double)min_n;
+        }
+    }
+    return ok * 5 >= nonempty * 4;
+}
+
+/* The smallest pooling factor that is enough, from the counts per slice. */
+static size_t pool_factor(const double *cnt, size_t n, int64_t min_n)
+{
+    for (size_t i = 0; i < sizeof pool_steps / sizeof pool_steps[0] && pool_steps[i] < n; i++) {
+        if (pool_enough(cnt, n, pool_steps[i], min_n))
+            return pool_steps[i];
+    }
+    return n;
+}
+
+/*
+ * q's aggregate in n (<= SR_SERIES_MAX) slices into out, their counts into
+ * cnt_out unless NULL; a percentile with min_n > 0 pooled as
+ * sr_panel_compute() says. *pool: the slices per point.
+ */
+static int series_compute(const pctx *p, const sr_query *q, size_t n, int64_t min_n, double *out,
+                          double *cnt_out, size_t *pool)
+{
+    *pool = 1;
+    double cnt[SR_SERIES_MAX];
+    bool pooled = min_n > 0 && q->agg.kind == SR_AGG_PCT && p->def->kind != SR_KIND_RATIO;
+    int rc = 0;
+    if (pooled || cnt_out) {
+        if ((rc = series_counts(p, q, n, cnt)))
+            return rc;
+        if (cnt_out)
+            memcpy(cnt_out, cnt, n * sizeof *cnt);
+    }
+    size_t k = pooled ? pool_factor(cnt, n, min_n) : 1;
+    if (k == 1)
+        return sr_query_series(p->st, p->cat, q, n, out);
+    sr_ms slice, end;
+    sr_query_series_slices(q, n, &slice, &end);
+    for (size_t hi = n; hi > 0; hi = run_start(hi, k)) {
+        size_t lo = run_start(hi, k);
+        sr_result r = {NAN, 0, true};
+        if (run_count(cnt, lo, hi) > 0) {
+            sr_query rq = *q;
+            rq.from_ms = end - (sr_ms)(n - lo) * slice;
+            rq.to_ms = end - (sr_ms)(n - hi) * slice;
+            if (rq.to_ms > q->to_ms)
+                rq.to_ms = q->to_ms;
+            if ((rc = sr_query_run(p->st, p->cat, &rq, &r)))
+                return rc;
+        }
+        for (size_t i = lo; i < hi; i++) {
+            out[i] = r.value;
+            if (cnt_out && r.n > 0)
+                cnt_out[i] = (double)r.n;
+        }
+    }
+    *pool = k;
+    return 0;
+}
+
 static int compute_rows(const pctx *p, bool with_series, bool with_n, sr_panel_model *m)
 {
     sr_child_result *kids;
@@ -369,6 +473,10 @@ static int compute_rows(const pctx *p, bool with_series, bool with_n, sr_panel_m
         return SR_ENOMEM;
     }
     m->n_rows = n;
+    if (with_series) {
+        sr_ms end;
+        sr_query_series_slices(&p->q, SR_ROW_SERIES, &m->row_slice_ms, &end);
+    }
     for (size_t i = 0; i < n && !rc; i++) {
         sr_panel_row *r = &m->rows[i];
         copy_str(r->entity, sizeof r->entity, kids[i].entity);
@@ -382,10 +490,9 @@ static int compute_rows(const pctx *p, bool with_series, bool with_n, sr_panel_m
         if (with_series) {
             sr_query cq = p->q;
             cq.entity = kids[i].entity;
-            rc = sr_query_series(p->st, p->cat, &cq, SR_ROW_SERIES, r->series);
+            rc = series_compute(p, &cq, SR_ROW_SERIES, p->pool_min_n, r->series,
+                                with_n ? r->series_n : NULL, &r->series_pool);
             r->n_series = SR_ROW_SERIES;
-            if (!rc && with_n)
-                rc = series_counts(p, &cq, SR_ROW_SERIES, r->series_n);
         }
     }
     free(kids);
@@ -697,11 +804,12 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
     if ((what & SR_PANEL_SERIES) && n_series > 0) {
         if (n_series > SR_SERIES_MAX)
             n_series = SR_SERIES_MAX;
-        if ((rc = sr_query_series(p->st, p->cat, &p->q, n_series, m->series)))
+        if ((rc = series_compute(p, &p->q, n_series, p->pool_min_n, m->series,
+                                 (what & SR_PANEL_SERIES_N) ? m->series_n : NULL, &m->series_pool)))
             return rc;
         m->n_series = n_series;
-        if ((what & SR_PANEL_SERIES_N) && (rc = series_counts(p, &p->q, n_series, m->series_n)))
-            return rc;
+        sr_ms end;
+        sr_query_series_slices(&p->q, n_series, &m->series_slice_ms, &end);
     }
     if ((what & SR_PANEL_ROWS) &&
         (rc = compute_rows(p, what & SR_PANEL_ROW_SERIES, what & SR_PANEL_SERIES_N, m)))
@@ -746,7 +854,11 @@ int sr_panel_compute(sr_store *st, const sr_catalog *cat, const sr_panel_spec *s
     if (spec->window_ms <= 0 || !sr_agg_valid_for(out->agg, def->kind))
         return SR_EINVAL;
 
-    pctx p = {.st = st, .cat = cat, .def = def, .entity = spec->entity ? spec->entity : ""};
+    pctx p = {.st = st,
+              .cat = cat,
+              .def = def,
+              .entity = spec->entity ? spec->entity : "",
+              .pool_min_n = spec->pool_min_n};
     int rc = sr_store_entity_id(st, p.entity, &p.node);
     if (rc)
         return rc;

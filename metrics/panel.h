@@ -33,6 +33,10 @@ typedef struct {
      * tree); 0 = the default (SR_PANEL_HIST_EXACT_N). Tests lower it to reach
      * the sketch path. */
     int64_t hist_exact_max;
+    /* Percentile series (the panel's and the rows'): adjacent slices are
+     * pooled until most of them hold at least this many observations (the
+     * privacy policy's min_pct_n); 0 = never pooled. See sr_panel_compute. */
+    int64_t pool_min_n;
 } sr_panel_spec;
 
 /* One child entity in a breakdown. */
@@ -48,6 +52,8 @@ typedef struct {
                                        SR_PANEL_SERIES_N, else NAN */
     char mask[16];                  /* "" or what to show instead of r.value ("<5", "n<10"): set by
                                        sr_privacy_apply() (metrics/privacy.h), which also made r.value NAN */
+    size_t series_pool;             /* slices pooled per point of series (>= 1; 0 without series) */
+    size_t series_hidden; /* slices of series that held a value sr_privacy_apply() cleared */
 } sr_panel_row;
 
 /* One raw observation (for the leaf view). */
@@ -90,8 +96,14 @@ typedef struct {
     size_t n_series;
     double series_n[SR_SERIES_MAX]; /* observations per slice; only with SR_PANEL_SERIES_N
                                        (and a kind that counts them), else NAN */
-    char mask[16]; /* "" or what to show instead of c.now.value ("<5", "n<10", "hidden"):
-                      set by sr_privacy_apply() (metrics/privacy.h), which also made it NAN */
+    char mask[16];         /* "" or what to show instead of c.now.value ("<5", "n<10", "hidden"):
+                              set by sr_privacy_apply() (metrics/privacy.h), which also made it NAN */
+    sr_ms series_slice_ms; /* the length of one slice of series; 0 without series */
+    size_t series_pool;    /* slices pooled per point (>= 1; 0 without series): each point of
+                              series covers series_pool * series_slice_ms */
+    size_t series_hidden;  /* slices of series that held a value sr_privacy_apply() cleared:
+                              an empty series with series_hidden > 0 is suppressed, not empty */
+    sr_ms row_slice_ms;    /* the length of one slice of the rows' series; 0 without them */
 
     sr_panel_row *rows; /* caller owns; freed by sr_panel_model_fini() */
     size_t n_rows;
@@ -120,13 +132,26 @@ typedef struct {
  * the model holds no values (NAN, zero counts, no rows or events) but is
  * safe to draw and to fini.
  *
+ * Pooled percentiles: with spec->pool_min_n > 0 and a percentile aggregate,
+ * a series (the panel's, and each row's on its own) whose slices hold too
+ * few observations is pooled: the smallest k of 1, 2, 3, 4, 6, 8, 12, 16,
+ * 24, ... (then all of them) such that at least 80% of the non-empty runs
+ * of k adjacent slices hold pool_min_n observations. Runs are counted back
+ * from the newest slice (the newest point always pools k slices; the
+ * oldest run may be shorter). Each run's percentile is computed over the
+ * run's observations (exactly or from the sketches, as one slice's is) and
+ * written into every slice it covers, as is its count into series_n, so a
+ * series keeps its length; a run still under pool_min_n is left for
+ * sr_privacy_apply() to mask. The counts per slice decide k in one pass.
+ *
  * Cost: a few queries for the value and comparisons, a few index seeks
  * for newest_ms (one per entity of the subtree for gauges), n_series
- * queries, one query per child (plus SR_ROW_SERIES per child with row
- * series); a histogram reads the window's raw samples when the whole tree
- * has at most hist_exact_max of them, else the node's hourly cells plus at
- * most two partial hours of raw samples; events read raw samples of the
- * whole tree newest first until max_events of the subtree are found.
+ * queries (pooled percentiles: n_series counts, then one percentile per
+ * run), one query per child (plus SR_ROW_SERIES per child with row
+ * series, up to twice that when pooled); a histogram reads the window's
+ * raw samples when the whole tree has at most hist_exact_max of them, else the node's hourly cells
+ * plus at most two partial hours of raw samples; events read raw samples of the whole tree newest
+ * first until max_events of the subtree are found.
  */
 int sr_panel_compute(sr_store *st, const sr_catalog *cat, const sr_panel_spec *spec, sr_ms now,
                      unsigned what, size_t n_series, size_t n_hist, size_t max_events,

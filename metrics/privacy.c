@@ -98,10 +98,22 @@ static bool slice_ok(const sr_privacy *p, bool personal, sr_kind kind, sr_agg ag
     return sr_privacy_value(p, personal, kind, agg, (int64_t)n) == NULL;
 }
 
-static void clear_series(double *s, size_t n)
+/* Clears the n slices of s and returns how many of them held a value. */
+static size_t hide_series(double *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t had = 0;
+    for (size_t i = 0; i < n; i++) {
+        had += !isnan(s[i]);
         s[i] = NAN;
+    }
+    return had;
+}
+
+/* Whether a row has data for the metric in the window (hidden rows without
+ * any are not worth a line saying they were hidden). */
+static bool row_has_data(const sr_panel_row *row)
+{
+    return row->r.n > 0 || !isnan(row->r.value);
 }
 
 static void clear_events(sr_panel_model *m, sr_privacy_report *r)
@@ -126,7 +138,7 @@ static void clear_all(sr_panel_model *m, sr_privacy_report *r)
     m->c.now = m->c.prev = m->c.week_ago = none;
     m->status = SR_STATUS_NONE;
     m->change_pct = m->within_pct = NAN;
-    clear_series(m->series, SR_SERIES_MAX);
+    m->series_hidden += hide_series(m->series, SR_SERIES_MAX);
     r->rows_deep += m->n_rows;
     free(m->rows);
     m->rows = NULL;
@@ -144,11 +156,11 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
         sr_panel_row *row = &m->rows[i];
         sr_priv_hide h = sr_privacy_entity(p, row->entity);
         if (h == SR_PRIV_PERSONAL) {
-            r->rows_personal++;
+            r->rows_personal += row_has_data(row);
             continue;
         }
         if (h == SR_PRIV_TOO_DEEP) {
-            r->rows_deep++;
+            r->rows_deep += row_has_data(row);
             continue;
         }
         const char *mask = sr_privacy_value(p, personal, KIND(m), m->agg, row->r.n);
@@ -156,11 +168,11 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
         if (mask) {
             row->r.value = NAN;
             row->status = SR_STATUS_NONE;
-            clear_series(row->series, SR_ROW_SERIES);
+            row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
         } else {
             for (size_t s = 0; s < row->n_series && s < SR_ROW_SERIES; s++) {
                 if (!slice_ok(p, personal, KIND(m), m->agg, row->series_n[s]))
-                    row->series[s] = NAN;
+                    row->series_hidden += hide_series(&row->series[s], 1);
             }
         }
         if (sr_privacy_is_personal(p, row->entity) && row->r.n > 0)
@@ -219,7 +231,7 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
         m->c.now.value = NAN;
         m->status = SR_STATUS_NONE;
         m->within_pct = NAN;
-        clear_series(m->series, SR_SERIES_MAX);
+        m->series_hidden += hide_series(m->series, SR_SERIES_MAX);
         clear_events(m, r);
         clear_hist(m);
     }
@@ -233,7 +245,7 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
         m->within_pct = NAN;
     for (size_t s = 0; s < m->n_series && s < SR_SERIES_MAX; s++) {
         if (!slice_ok(p, metric_personal, KIND(m), m->agg, m->series_n[s]))
-            m->series[s] = NAN;
+            m->series_hidden += hide_series(&m->series[s], 1);
     }
     apply_rows(p, metric_personal, m, r);
     apply_events(p, m, r);

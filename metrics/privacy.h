@@ -89,8 +89,9 @@ const char *sr_privacy_value(const sr_privacy *p, bool metric_personal, sr_kind 
 typedef struct {
     bool entity_hidden;   /* the model's own entity: every value cleared */
     sr_priv_hide why;     /* of entity_hidden */
-    size_t rows_deep;     /* rows removed: deeper than the drill depth */
-    size_t rows_personal; /* rows removed: personal */
+    size_t rows_deep;     /* rows with data in the window removed: deeper than the drill depth */
+    size_t rows_personal; /* rows with data in the window removed: personal (rows without any,
+                             e.g. officers under a unit-level metric, are removed uncounted) */
     size_t events_hidden; /* events removed (of hidden entities, or all with the headline) */
     bool personal_shown;  /* personal-level values are left in the model (audit the view) */
 } sr_privacy_report;
@@ -102,7 +103,10 @@ typedef struct {
  * instead, clears what would give a suppressed value away (see the file
  * comment). Series slices and row series are judged by m->series_n and
  * row->series_n (SR_PANEL_SERIES_N): without them, a percentile's or a
- * personal metric's series is cleared. out may be NULL. Never fails.
+ * personal metric's series is cleared. Slices that held a value and were
+ * cleared are counted in m->series_hidden and row->series_hidden, so a
+ * widget can tell a suppressed series from an empty one. out may be NULL.
+ * Never fails.
  */
 void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_personal,
                       sr_panel_model *m, sr_privacy_report *out);

@@ -746,12 +746,20 @@ static bool gauge_levels(const sr_catalog *cat, const sr_metric_def *d, sr_agg a
            (ad.kind == SR_AGG_LAST || ad.kind == SR_AGG_VALUE);
 }
 
+void sr_query_series_slices(const sr_query *q, size_t buckets, sr_ms *slice_ms, sr_ms *end_ms)
+{
+    sr_ms len = q->to_ms - q->from_ms;
+    sr_ms slice = buckets ? (len + (sr_ms)buckets - 1) / (sr_ms)buckets : len;
+    slice = slice <= SR_MS_SEC ? SR_MS_SEC : sr_ceil_ms(slice, SR_MS_SEC);
+    *slice_ms = slice;
+    *end_ms = sr_ceil_ms(q->to_ms, slice);
+}
+
 int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size_t buckets,
                     double *out)
 {
     if (buckets == 0 || q->to_ms <= q->from_ms)
         return SR_EINVAL;
-    sr_ms len = q->to_ms - q->from_ms;
     const sr_metric_def *d = sr_catalog_find(cat, q->metric);
     /* a level holds until the next report: a gauge's slice looks back to the
      * window's start, so slices between reports carry the last level */
@@ -766,9 +774,8 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
      * slice changes until a boundary passes, so a sparkline does not shift
      * (and redraw) every second.
      */
-    sr_ms slice = (len + (sr_ms)buckets - 1) / (sr_ms)buckets;
-    slice = slice <= SR_MS_SEC ? SR_MS_SEC : sr_ceil_ms(slice, SR_MS_SEC);
-    sr_ms end = sr_ceil_ms(q->to_ms, slice);
+    sr_ms slice, end;
+    sr_query_series_slices(q, buckets, &slice, &end);
     /* levels of gauges: the slices that look back to the window's start in
      * one pass (level_run); a slice that starts before it looks back to its
      * own start and is run alone, below */

@@ -62,6 +62,14 @@ int sr_query_children(sr_store *st, const sr_catalog *cat, const sr_query *q, sr
 int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size_t buckets,
                     double *out);
 
+/*
+ * The slices sr_query_series cuts q's window into: slice i of buckets is
+ * [end - (buckets - i) * slice, end - (buckets - i - 1) * slice), the last
+ * one cut at q->to_ms. For callers that aggregate runs of adjacent slices
+ * themselves (metrics/panel.c pools percentile slices).
+ */
+void sr_query_series_slices(const sr_query *q, size_t buckets, sr_ms *slice_ms, sr_ms *end_ms);
+
 typedef struct {
     sr_result now;
     sr_result prev;     /* the window of the same length just before */

@@ -21,6 +21,9 @@
  * (not a count or a share within target). Times are UTC: HH:MM, or "Mon 12"
  * for windows longer than two days.
  *
+ * A pooled percentile series (metrics/panel.h series_pool) says how much
+ * each point covers between the time labels, when there is room.
+ *
  * Narrow or low windows drop the time labels first (fewer than 3 lines),
  * then the value labels and axis (plot narrower than CHART_PLOT_MIN).
  */
@@ -173,6 +176,18 @@ static void chart_time_label(sr_ms t, const char *tz, sr_ms span, char *buf, siz
         snprintf(buf, len, "%02d:%02d", c.hour, c.min);
 }
 
+/* A pooled point's span for a person: "2h", "2h30m", "45m", "1d12h". */
+static void chart_span_label(sr_ms d, char *buf, size_t len)
+{
+    long long min = (long long)(d / SR_MS_MIN), h = min / 60, days = h / 24;
+    if (days > 0)
+        snprintf(buf, len, h % 24 ? "%lldd%lldh" : "%lldd", days, h % 24);
+    else if (h > 0)
+        snprintf(buf, len, min % 60 ? "%lldh%02lldm" : "%lldh", h, min % 60);
+    else
+        snprintf(buf, len, "%lldm", min > 0 ? min : 1);
+}
+
 static void chart_draw_times(WINDOW *w, const sr_view *v, int y, int x0, int width)
 {
     const sr_panel_model *m = v->m;
@@ -188,6 +203,16 @@ static void chart_draw_times(WINDOW *w, const sr_view *v, int y, int x0, int wid
         wkit_put(w, y, x0, wf, a, from);
     if (wt <= width)
         wkit_put_right(w, y, width, wt, a, to);
+    if (m->series_pool > 1 && m->series_slice_ms > 0) {
+        /* a pooled percentile series: how much each point covers, centred */
+        char each[32], note[64];
+        sr_ms pooled = (sr_ms)m->series_pool * m->series_slice_ms;
+        chart_span_label(pooled < span ? pooled : span, each, sizeof each);
+        snprintf(note, sizeof note, "each point pools %s", each);
+        int wn = sr_tui_width(note), room = width - x0 - wf - wt - 4;
+        if (wn <= room)
+            wkit_put(w, y, x0 + wf + 2 + (room - wn) / 2, wn, a, note);
+    }
 }
 
 static void chart_draw(WINDOW *w, const sr_view *v)
@@ -207,8 +232,13 @@ static void chart_draw(WINDOW *w, const sr_view *v)
         }
     }
     if (!(lo <= hi)) {
-        wkit_put(w, height / 2, width > 7 ? (width - 7) / 2 : 0, width, wkit_attr(v, SR_ROLE_DIM),
-                 "no data");
+        /* suppressed by privacy is not "no data": say which */
+        const char *t = sr_series_hidden_text(m, m->series, n, m->series_hidden, false);
+        if (!t)
+            t = "no data";
+        int tw = sr_tui_width(t);
+        wkit_put(w, height / 2, width > tw ? (width - tw) / 2 : 0, width, wkit_attr(v, SR_ROLE_DIM),
+                 t);
         return;
     }
     double data_lo = lo, data_hi = hi;

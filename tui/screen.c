@@ -332,6 +332,8 @@ static void compute(sr_screen *s, panel_state *p, const sr_tui_panel *tp, const 
     const sr_privacy *pol = s->lay->privacy;
     bool personal = false;
     if (pol) {
+        /* percentile series pool slices rather than show mostly n<10 */
+        spec.pool_min_n = pol->min_pct_n;
         sr_privacy_metric_personal(s->st, s->lay->cat, pol, spec.metric, &personal);
         const sr_metric_def *d = sr_catalog_find(s->lay->cat, spec.metric);
         bool pct = spec.agg.kind == SR_AGG_PCT ||

@@ -12,8 +12,14 @@
  * The lowest finite column still shows the lowest glyph, so that "low" and
  * "no data" (a blank column) never look alike; a flat series sits at the
  * middle level. Every write is clipped to the window (getmaxyx).
+ *
+ * A series that privacy emptied (metrics/privacy.h: too few observations
+ * per slice) is not drawn as blank cells, which read as "no data": the
+ * reason goes in their place (sr_draw_series_rows), for the tile and the
+ * sparkline alike, the short form in a table's trend cell.
  */
 #include <math.h>
+#include <string.h>
 
 #include "tui.h"
 #include "wkit.h"
@@ -92,6 +98,34 @@ void sr_draw_sparkline(WINDOW *w, int y, int x, int width, const double *series,
     sr_draw_sparkline_rows(w, y, x, width, 1, series, n, attr);
 }
 
+const char *sr_series_hidden_text(const sr_panel_model *m, const double *series, size_t n,
+                                  size_t hidden, bool brief)
+{
+    if (!m || hidden == 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (isfinite(series[i]))
+            return NULL;
+    }
+    if (strcmp(m->mask, "hidden") == 0)
+        return "hidden";
+    if (m->agg.kind == SR_AGG_PCT)
+        return brief ? "n<10" : "percentiles hidden: <10 per point; zoom out (-)";
+    return brief ? "hidden" : "hidden: too few per point";
+}
+
+void sr_draw_series_rows(WINDOW *w, int y, int x, int width, int rows, const sr_panel_model *m,
+                         const double *series, size_t n, size_t hidden, attr_t attr)
+{
+    const char *why = sr_series_hidden_text(m, series, n, hidden, false);
+    if (!why) {
+        sr_draw_sparkline_rows(w, y, x, width, rows, series, n, attr);
+        return;
+    }
+    if (rows > 0 && width > 0)
+        wkit_put(w, y + rows - 1, x, width, sr_role_attr(SR_ROLE_DIM), why);
+}
+
 /*
  * The widget. Height 1: the value in at most half the width (all of it
  * when narrow), then the sparkline in the columns left when at least three
@@ -111,13 +145,14 @@ static void sparkline_draw(WINDOW *w, const sr_view *v)
         int used = sr_draw_value(w, 0, 0, wd >= 12 ? wd / 2 : wd, m, v->stale);
         int x = used + 1;
         if (m && used > 0 && wd - x >= 3)
-            sr_draw_sparkline(w, 0, x, wd - x, m->series, SERIES_N(m), spark);
+            sr_draw_series_rows(w, 0, x, wd - x, 1, m, m->series, SERIES_N(m), m->series_hidden,
+                                spark);
         return;
     }
 
     sr_draw_value_status(w, 0, wd, m, v->stale);
     if (m)
-        sr_draw_sparkline_rows(w, 1, 0, wd, h - 1, m->series, SERIES_N(m), spark);
+        sr_draw_series_rows(w, 1, 0, wd, h - 1, m, m->series, SERIES_N(m), m->series_hidden, spark);
 }
 
 const sr_widget_class sr_widget_sparkline = {

@@ -183,7 +183,11 @@ static void table_draw_row(WINDOW *w, const sr_view *v, const table_layout *l, i
     }
     if (l->tr_w > 0 && row->n_series > 0 && l->tr_x + l->tr_w <= width) {
         size_t n = row->n_series > SR_ROW_SERIES ? SR_ROW_SERIES : row->n_series;
-        sr_draw_sparkline(w, y, l->tr_x, l->tr_w, row->series, n, a_tr);
+        const char *why = sr_series_hidden_text(m, row->series, n, row->series_hidden, true);
+        if (why)
+            wkit_put(w, y, l->tr_x, l->tr_w, sel ? a_sel : wkit_attr(v, SR_ROLE_DIM), why);
+        else
+            sr_draw_sparkline(w, y, l->tr_x, l->tr_w, row->series, n, a_tr);
     }
 }
 

@@ -288,8 +288,8 @@ static void tile_draw(WINDOW *w, const sr_view *v)
     tile_value_line(w, wd, v);
     tile_target_line(w, 1, wd, v);
     if (h > 2 && m)
-        sr_draw_sparkline_rows(w, 2, 0, wd, h - 2, m->series, SERIES_N(m),
-                               sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_BAR));
+        sr_draw_series_rows(w, 2, 0, wd, h - 2, m, m->series, SERIES_N(m), m->series_hidden,
+                            sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_BAR));
 }
 
 const sr_widget_class sr_widget_tile = {

@@ -267,6 +267,24 @@ void sr_draw_sparkline_rows(WINDOW *w, int y, int x, int width, int rows, const 
                             size_t n, attr_t attr);
 
 /*
+ * Why a series of m has nothing to draw, when a privacy rule emptied it
+ * (hidden > 0: m->series_hidden or a row's series_hidden) and not the
+ * data: "percentiles hidden: <10 per point; zoom out (-)" for percentiles,
+ * else "hidden: too few per point" or "hidden"; brief gives the short
+ * forms ("n<10", "hidden") for a table cell. NULL when the series has a
+ * finite value or nothing was hidden ("no data" is then the truth).
+ */
+const char *sr_series_hidden_text(const sr_panel_model *m, const double *series, size_t n,
+                                  size_t hidden, bool brief);
+
+/*
+ * sr_draw_sparkline_rows, or, when sr_series_hidden_text() has a reason,
+ * that reason (dim, cut to width) on the bottom row instead of blank cells.
+ */
+void sr_draw_series_rows(WINDOW *w, int y, int x, int width, int rows, const sr_panel_model *m,
+                         const double *series, size_t n, size_t hidden, attr_t attr);
+
+/*
  * Draws a panel's current value at (y, x) in at most max_cols columns, the
  * longest form that fits: "p90 13m42s" (the aggregate's name dim, for
  * aggregates that are not the metric's natural value), "13m42s", the

@@ -277,3 +277,24 @@ Test(privacy_cli, query_refuses_and_hides)
     free(out);
     free(err);
 }
+
+/* Hidden rows without data for the metric are not counted: the response
+ * times are recorded at the unit, its officers have none. */
+Test(privacy_cli, hidden_rows_without_data_are_not_counted)
+{
+    char *out, *err;
+    as("someone", NULL);
+    cr_assert_eq(
+        run(&out, &err, "query", "rt", "--entity", "force/north/d1/u1", "--by", "children"), 0,
+        "%s", err);
+    cr_assert_null(strstr(err, "rows hidden"), "%s", err);
+    cr_assert_null(strstr(out, "/o1"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(
+        run(&out, &err, "query", "ot", "--entity", "force/north/d1/u1", "--by", "children"), 0,
+        "%s", err);
+    cr_assert(strstr(err, "3 rows hidden"), "officers with overtime: %s", err);
+    free(out);
+    free(err);
+}

@@ -182,3 +182,94 @@ Test(privacy_e2e, commander_drills_to_an_officer_and_is_audited)
     free(out);
     free(err);
 }
+
+/*
+ * Percentile trends under "no percentile over fewer than 10": a quiet
+ * metric (6 an hour) keeps its trend on the tile and in the breakdown by
+ * pooling slices, the chart says how much a point pools; a metric with 5
+ * observations in the window says its percentiles are hidden instead of
+ * "no data".
+ */
+static void setup_pooled(void)
+{
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/t.ini", dir);
+    th_write_file(cfg, "[sitrep]\n"
+                       "cache = cache.db\n"
+                       "refresh = 200ms\n"
+                       "levels = force, region, district\n"
+                       "[metric.p1]\n"
+                       "kind = event\n"
+                       "unit = s\n"
+                       "label = Emergency P1\n"
+                       "agg = p90\n"
+                       "[metric.rare]\n"
+                       "kind = event\n"
+                       "unit = s\n"
+                       "label = Rare calls\n"
+                       "agg = p90\n"
+                       "[panel.p1]\n"
+                       "metric = p1\n"
+                       "widget = tile\n"
+                       "window = 8h\n"
+                       "[panel.rare]\n"
+                       "metric = rare\n"
+                       "widget = chart\n"
+                       "window = 8h\n"
+                       "[page.main]\n"
+                       "panels = p1, rare\n"
+                       "[role.viewer]\n"
+                       "users = v\n");
+    char csv[512], text[8192];
+    snprintf(csv, sizeof csv, "%s/s.csv", dir);
+    long now = (long)time(NULL);
+    size_t o = (size_t)snprintf(text, sizeof text, "metric,entity,ts,value\n");
+    static const char *const regions[] = {"force/north/d1", "force/south/d1"};
+    for (int r = 0; r < 2; r++) {
+        for (int k = 0; k < 24; k++) /* one every 20 minutes for 8 hours */
+            o += (size_t)snprintf(text + o, sizeof text - o, "p1,%s,%ld,%d\n", regions[r],
+                                  now - 300L - 1200L * k, 300 + 17 * k + 5 * r);
+    }
+    for (int k = 0; k < 5; k++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "rare,force/north/d1,%ld,%d\n",
+                              now - 3600L * (k + 1), 100 + k);
+    th_write_file(csv, text);
+    unsetenv("SITREP_TEST_USER");
+    unsetenv("SITREP_TEST_GROUPS");
+    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
+    char *out, *err;
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    free(out);
+    free(err);
+    memset(&T, 0, sizeof T);
+}
+
+/* Whether the pane shows a sparkline cell anywhere. */
+static bool has_spark(const char *screen)
+{
+    static const char *const spark[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    for (size_t i = 0; i < 8; i++) {
+        if (strstr(screen, spark[i]))
+            return true;
+    }
+    return false;
+}
+
+TestSuite(pooled_e2e, .init = setup_pooled, .fini = teardown);
+
+Test(pooled_e2e, quiet_percentiles_keep_their_trend)
+{
+    start_as("v");
+    wait_pane("percentiles hidden: <10 per point; zoom out (-)"); /* the rare chart */
+    wait_pane("Emergency P1");
+    cr_assert(has_spark(T.capture), "the P1 tile has its sparkline:\n%s", T.capture);
+    cr_assert_null(strstr(T.capture, "no data"), "%s", T.capture);
+
+    tmux_keys(&T, "Enter"); /* the P1 breakdown by region */
+    wait_pane("each point pools");
+    wait_pane("north");
+    cr_assert(strstr(T.capture, "south"), "%s", T.capture);
+    cr_assert_null(strstr(T.capture, "n<10"), "the regions' trends are shown:\n%s", T.capture);
+    cr_assert(has_spark(T.capture), "the TREND column:\n%s", T.capture);
+    cr_assert_null(strstr(T.capture, "no data"), "%s", T.capture);
+}

@@ -308,6 +308,212 @@ Test(panel, series_in_slices)
     sr_panel_model_fini(&m);
 }
 
+/* ---- pooled percentile series ---- */
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The exact p90 of v[0..n) as the metric computes it (sorts v). */
+static double p90_of(double *v, size_t n, const sr_metric_def *d)
+{
+    qsort(v, n, sizeof *v, cmp_dbl);
+    return sr_percentile_sorted(v, n, 90, d->percentile);
+}
+
+/* Observations of "p1" at entity: per[i] of them in the 5-minute slice i of
+ * [T0, T0 + 1h), value 100 * i + j * j (j-th of the slice), so a slice's
+ * figures never average to a pooled run's. */
+static void put_p1(const char *entity, const int *per, size_t slices, sr_ms slice_ms)
+{
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (size_t i = 0; i < slices; i++) {
+        for (int j = 0; j < per[i]; j++) {
+            sr_ms ts = T0 + (sr_ms)i * slice_ms + (sr_ms)j * (slice_ms / 16);
+            put("p1", entity, ts, 100.0 * (double)i + (double)(j * j), NULL);
+        }
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+}
+
+/* The values put_p1 put in slices [lo, hi), into v; returns how many. */
+static size_t p1_values(const int *per, size_t lo, size_t hi, double *v)
+{
+    size_t n = 0;
+    for (size_t i = lo; i < hi; i++) {
+        for (int j = 0; j < per[i]; j++)
+            v[n++] = 100.0 * (double)i + (double)(j * j);
+    }
+    return n;
+}
+
+static void compute_pooled(const char *entity, unsigned what, size_t n_series, int64_t min_n,
+                           sr_panel_model *m)
+{
+    sr_panel_spec s = spec_of("p1", entity, "p90");
+    s.pool_min_n = min_n;
+    int rc = sr_panel_compute(st, &cat, &s, NOW, what, n_series, 0, 0, m);
+    cr_assert_eq(rc, 0, "%s", sr_strerror(rc));
+}
+
+Test(panel, percentile_series_pooled_over_the_runs_observations)
+{
+    const sr_metric_def *d = add_def("p1", SR_KIND_EVENT);
+    int per[12];
+    for (size_t i = 0; i < 12; i++)
+        per[i] = 4; /* 4 a slice: runs of 2 hold 8, of 3 hold 12 */
+    put_p1("force/a/u1", per, 12, 5 * MIN);
+
+    sr_panel_model m;
+    compute_pooled("", SR_PANEL_SERIES | SR_PANEL_SERIES_N, 12, 10, &m);
+    cr_assert_eq(m.n_series, 12);
+    cr_assert_eq(m.series_pool, 3);
+    cr_assert_eq(m.series_slice_ms, 5 * MIN);
+    for (size_t run = 0; run < 4; run++) {
+        double v[16];
+        size_t n = p1_values(per, run * 3, run * 3 + 3, v);
+        double want = p90_of(v, n, d);
+        for (size_t i = run * 3; i < run * 3 + 3; i++) {
+            cr_assert_float_eq(m.series[i], want, EPS, "slice %zu", i);
+            cr_assert_float_eq(m.series_n[i], 12, EPS, "slice %zu", i);
+        }
+        /* not the average of the slices' own p90s */
+        double avg = 0;
+        for (size_t i = run * 3; i < run * 3 + 3; i++) {
+            double sv[4];
+            size_t sn = p1_values(per, i, i + 1, sv);
+            avg += p90_of(sv, sn, d) / 3;
+        }
+        cr_assert(fabs(avg - want) > 1, "run %zu: %g is not an average", run, want);
+    }
+    cr_assert(isnan(m.series[12]));
+    sr_panel_model_fini(&m);
+
+    /* not asked to pool: one slice a point, each its own p90 */
+    compute_pooled("", SR_PANEL_SERIES | SR_PANEL_SERIES_N, 12, 0, &m);
+    cr_assert_eq(m.series_pool, 1);
+    for (size_t i = 0; i < 12; i++) {
+        double v[4];
+        size_t n = p1_values(per, i, i + 1, v);
+        cr_assert_float_eq(m.series[i], p90_of(v, n, d), EPS, "slice %zu", i);
+        cr_assert_float_eq(m.series_n[i], 4, EPS);
+    }
+    sr_panel_model_fini(&m);
+
+    /* enough in every slice: nothing pooled; counts alone (no series_n asked) decide */
+    compute_pooled("", SR_PANEL_SERIES, 12, 4, &m);
+    cr_assert_eq(m.series_pool, 1);
+    cr_assert(isnan(m.series_n[0]), "series_n only when asked");
+    sr_panel_model_fini(&m);
+
+    /* never enough: the whole window is one point, as many as the window holds */
+    compute_pooled("", SR_PANEL_SERIES | SR_PANEL_SERIES_N, 12, 100, &m);
+    cr_assert_eq(m.series_pool, 12);
+    double all[64];
+    size_t n = p1_values(per, 0, 12, all);
+    double whole = p90_of(all, n, d);
+    for (size_t i = 0; i < 12; i++) {
+        cr_assert_float_eq(m.series[i], whole, EPS);
+        cr_assert_float_eq(m.series_n[i], 48, EPS);
+    }
+    sr_panel_model_fini(&m);
+
+    /* not a percentile: never pooled */
+    sr_panel_spec s = spec_of("p1", "", "count");
+    s.pool_min_n = 10;
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, SR_PANEL_SERIES, 12, 0, 0, &m), 0);
+    cr_assert_eq(m.series_pool, 1);
+    cr_assert_float_eq(m.series[0], 4, EPS);
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, pooling_takes_the_smallest_factor_most_runs_fill)
+{
+    const sr_metric_def *d = add_def("p1", SR_KIND_EVENT);
+    /* one quiet slice in twelve: 11 of 12 (92%) hold 10, so nothing pools
+     * and the quiet slice keeps its own count (privacy masks it) */
+    int per[12] = {1, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10};
+    put_p1("force/a/u1", per, 12, 5 * MIN);
+    sr_panel_model m;
+    compute_pooled("", SR_PANEL_SERIES | SR_PANEL_SERIES_N, 12, 10, &m);
+    cr_assert_eq(m.series_pool, 1);
+    cr_assert_float_eq(m.series_n[0], 1, EPS);
+    cr_assert_float_eq(m.series_n[1], 10, EPS);
+    sr_panel_model_fini(&m);
+
+    /* three quiet slices (9 of 12 = 75% < 80%): pairs, counted back from the
+     * newest; the oldest pair (1 + 1) stays under 10 for privacy to mask,
+     * the next (1 + 10) is pooled over its 11 observations */
+    int per2[12] = {1, 1, 1, 10, 10, 10, 10, 10, 10, 10, 10, 10};
+    put_p1("force/b/u3", per2, 12, 5 * MIN);
+    compute_pooled("force/b", SR_PANEL_SERIES | SR_PANEL_SERIES_N, 12, 10, &m);
+    cr_assert_eq(m.series_pool, 2);
+    cr_assert_float_eq(m.series_n[0], 2, EPS);
+    cr_assert_float_eq(m.series_n[1], 2, EPS);
+    cr_assert_float_eq(m.series_n[2], 11, EPS);
+    cr_assert_float_eq(m.series_n[3], 11, EPS);
+    double v[32];
+    size_t n = p1_values(per2, 2, 4, v);
+    double want = p90_of(v, n, d);
+    cr_assert_float_eq(m.series[2], want, EPS);
+    cr_assert_float_eq(m.series[3], want, EPS);
+    n = p1_values(per2, 10, 12, v);
+    cr_assert_float_eq(m.series[11], p90_of(v, n, d), EPS);
+    cr_assert_float_eq(m.series_n[11], 20, EPS);
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, row_series_pooled_each_on_its_own)
+{
+    const sr_metric_def *d = add_def("p1", SR_KIND_EVENT);
+    /* rows have 24 slices of 2.5 minutes: a has one a slice (pooled by 12:
+     * 12 a run), b five a slice (pooled by 2: 10 a run) */
+    int one[24], five[24];
+    for (size_t i = 0; i < 24; i++) {
+        one[i] = 1;
+        five[i] = 5;
+    }
+    put_p1("force/a/u1", one, 24, 150 * SEC);
+    put_p1("force/b/u3", five, 24, 150 * SEC);
+    sr_panel_model m;
+    compute_pooled("force", SR_PANEL_ROWS | SR_PANEL_ROW_SERIES | SR_PANEL_SERIES_N, 0, 10, &m);
+    cr_assert_eq(m.row_slice_ms, 150 * SEC);
+    cr_assert_eq(m.n_rows, 5);
+    const sr_panel_row *a = NULL, *b = NULL;
+    for (size_t i = 0; i < m.n_rows; i++) {
+        if (strcmp(m.rows[i].entity, "force/a") == 0)
+            a = &m.rows[i];
+        if (strcmp(m.rows[i].entity, "force/b") == 0)
+            b = &m.rows[i];
+    }
+    cr_assert(a && b);
+    cr_assert_eq(a->series_pool, 12);
+    cr_assert_eq(b->series_pool, 2);
+    double v[64];
+    for (size_t run = 0; run < 2; run++) {
+        size_t n = p1_values(one, run * 12, run * 12 + 12, v);
+        double want = p90_of(v, n, d);
+        for (size_t i = run * 12; i < run * 12 + 12; i++) {
+            cr_assert_float_eq(a->series[i], want, EPS, "a slice %zu", i);
+            cr_assert_float_eq(a->series_n[i], 12, EPS);
+        }
+    }
+    for (size_t run = 0; run < 12; run++) {
+        size_t n = p1_values(five, run * 2, run * 2 + 2, v);
+        double want = p90_of(v, n, d);
+        cr_assert_float_eq(b->series[run * 2], want, EPS, "b run %zu", run);
+        cr_assert_float_eq(b->series[run * 2 + 1], want, EPS, "b run %zu", run);
+        cr_assert_float_eq(b->series_n[run * 2], 10, EPS);
+    }
+    for (size_t i = 0; i < m.n_rows; i++) {
+        if (m.rows[i].r.n == 0)
+            cr_assert_eq(m.rows[i].series_pool, 1, "%s: nothing to pool", m.rows[i].entity);
+    }
+    sr_panel_model_fini(&m);
+}
+
 /* ---- rows ---- */
 
 Test(panel, rows_worst_first_with_leaf_flags)

@@ -274,6 +274,77 @@ Test(privacy, percentile_needs_ten)
     sr_panel_model_fini(&m);
 }
 
+/* Only hidden rows that have data for the metric are counted: officers
+ * under a unit-level metric have none and are not worth a line. */
+Test(privacy, hidden_rows_counted_only_with_data)
+{
+    sr_privacy p = policy(false, 4);
+    const char *rows[] = {"f/n/d1/u1/o1", "f/n/d1/u1/o2", "f/n/d1/u1/o3"};
+    int64_t rn[] = {0, 0, 0};
+    sr_panel_model m;
+    model(&m, SUM, 30, 27, rows, rn, 3);
+    for (size_t i = 0; i < 3; i++)
+        m.rows[i].r.value = NAN; /* no data in the window */
+    sr_privacy_report r;
+    sr_privacy_apply(&p, "f/n/d1/u1", false, &m, &r);
+    cr_assert_eq(m.n_rows, 0, "hidden all the same");
+    cr_assert_eq(r.rows_personal, 0);
+    char line[256];
+    sr_privacy_hidden_text(&p, &r, line, sizeof line);
+    cr_assert_str_eq(line, "");
+    sr_panel_model_fini(&m);
+
+    /* two with data, one without: two */
+    int64_t rn2[] = {6, 0, 7};
+    model(&m, SUM, 30, 27, rows, rn2, 3);
+    m.rows[1].r.value = NAN;
+    sr_privacy_apply(&p, "f/n/d1/u1", false, &m, &r);
+    cr_assert_eq(r.rows_personal, 2);
+    sr_privacy_hidden_text(&p, &r, line, sizeof line);
+    cr_assert_str_eq(line, "2 rows hidden: officer is personal data, which role manager may not "
+                           "see");
+    sr_panel_model_fini(&m);
+
+    /* too deep, the same: a gauge's row has a value without observations counted */
+    sr_privacy d = policy(false, 3);
+    const char *units[] = {"f/n/d1/u1", "f/n/d1/u2"};
+    int64_t un[] = {0, 0};
+    model(&m, SUM, 30, 40, units, un, 2);
+    m.rows[1].r.value = NAN;
+    sr_privacy_apply(&d, "f/n/d1", false, &m, &r);
+    cr_assert_eq(m.n_rows, 0);
+    cr_assert_eq(r.rows_deep, 1);
+    sr_panel_model_fini(&m);
+}
+
+/* Cleared slices that held values are counted, so a widget can tell a
+ * suppressed series from an empty one. */
+Test(privacy, hidden_slices_counted)
+{
+    sr_privacy p = policy(true, SR_PRIV_ANY);
+    const char *rows[] = {"f/n", "f/s"};
+    int64_t rn[] = {40, 9};
+    sr_panel_model m;
+    model(&m, P90, 600, 40, rows, rn, 2);
+    m.series_n[1] = 3;
+    m.series_n[2] = 4;
+    m.series[3] = NAN; /* empty: nothing to hide */
+    m.series_n[3] = 0;
+    m.rows[0].series_n[5] = 2;
+    sr_privacy_apply(&p, "f", false, &m, NULL);
+    cr_assert_eq(m.series_hidden, 2);
+    cr_assert_eq(m.rows[0].series_hidden, 1);
+    cr_assert_str_eq(m.rows[1].mask, "n<10");
+    cr_assert_eq(m.rows[1].series_hidden, SR_ROW_SERIES, "the whole row's series went with it");
+    sr_panel_model_fini(&m);
+
+    /* nothing hidden: nothing counted */
+    model(&m, P90, 600, 40, NULL, NULL, 0);
+    sr_privacy_apply(&p, "f", false, &m, NULL);
+    cr_assert_eq(m.series_hidden, 0);
+    sr_panel_model_fini(&m);
+}
+
 Test(privacy, single_person_min_max_hidden)
 {
     sr_privacy p = policy(false, 4);

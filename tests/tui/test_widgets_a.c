@@ -418,6 +418,33 @@ Test(widgets_a, tile_sparkline_fills_the_rows_below)
     cr_assert_eq(cell_pair(w, 4, 0), role_pair(SR_ROLE_BAR));
 }
 
+/* A series privacy emptied says so; an empty one stays blank ("no data"). */
+Test(widgets_a, tile_and_sparkline_say_when_percentiles_are_hidden)
+{
+    WINDOW *w = win(5, 60);
+    sr_panel_model *m = resp(822);
+    m->agg = (sr_agg){SR_AGG_PCT, 90};
+    for (size_t i = 0; i < m->n_series; i++)
+        m->series[i] = NAN;
+    draw(&sr_widget_tile, w, m);
+    cr_assert_lt(col_of(w, 4, "hidden"), 0, "nothing hidden: blank");
+    m->series_hidden = 5;
+    draw(&sr_widget_tile, w, m);
+    cr_assert_eq(col_of(w, 4, "percentiles hidden: <10 per point; zoom out (-)"), 0);
+    cr_assert_eq(cell_pair(w, 4, 0), role_pair(SR_ROLE_DIM));
+    draw(&sr_widget_sparkline, w, m);
+    cr_assert_eq(col_of(w, 4, "percentiles hidden"), 0);
+    /* one value left: the sparkline, not the message */
+    m->series[3] = 700;
+    draw(&sr_widget_tile, w, m);
+    cr_assert_lt(col_of(w, 4, "hidden"), 0);
+    /* not a percentile: too few people per point */
+    m->series[3] = NAN;
+    m->agg = (sr_agg){SR_AGG_SUM, 0};
+    draw(&sr_widget_tile, w, m);
+    cr_assert_eq(col_of(w, 4, "hidden: too few per point"), 0);
+}
+
 Test(widgets_a, tile_height_one_and_two)
 {
     char text[4096];

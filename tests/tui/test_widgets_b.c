@@ -758,6 +758,51 @@ Test(widgets_b, chart_flat_and_empty_series)
     delwin(w);
 }
 
+/* Suppressed is not "no data": the chart and the table's trend say which. */
+Test(widgets_b, chart_and_trend_say_when_percentiles_are_hidden)
+{
+    fixture f;
+    chart_fixture(&f, 20);
+    f.m.agg = (sr_agg){SR_AGG_PCT, 90};
+    for (size_t i = 0; i < 20; i++)
+        f.m.series[i] = NAN;
+    f.m.series_hidden = 20;
+    WINDOW *w = newwin(6, 60, 0, 0);
+    draw(&sr_widget_chart, w, &f.v);
+    cr_assert(line_has(w, 3, "percentiles hidden: <10 per point; zoom out (-)"));
+    cr_assert(!line_has(w, 3, "no data"));
+    f.m.series_hidden = 0;
+    draw(&sr_widget_chart, w, &f.v);
+    cr_assert(line_has(w, 3, "no data"), "nothing hidden: really no data");
+    /* pooled: the time line says how much a point covers */
+    for (size_t i = 0; i < 20; i++)
+        f.m.series[i] = (double)(i / 4);
+    f.m.series_slice_ms = 24 * SR_MS_MIN;
+    f.m.series_pool = 4;
+    draw(&sr_widget_chart, w, &f.v);
+    cr_assert(line_has(w, 5, "each point pools 1h36m"));
+    f.m.series_pool = 1;
+    draw(&sr_widget_chart, w, &f.v);
+    cr_assert(!line_has(w, 5, "pools"));
+    delwin(w);
+
+    fixture t;
+    fx_init(&t, "s");
+    t.m.agg = (sr_agg){SR_AGG_PCT, 90};
+    fx_row(&t, "force/north", 700, SR_STATUS_OK);
+    fx_row(&t, "force/south", 800, SR_STATUS_OK);
+    fx_row_series(&t, 0, SR_ROW_SERIES, 1, 1);
+    t.rows[1].n_series = SR_ROW_SERIES; /* all NAN */
+    t.rows[1].series_hidden = 4;
+    WINDOW *tw = newwin(4, 70, 0, 0);
+    draw(&sr_widget_table, tw, &t.v);
+    int trend = col_of(tw, 0, "TREND");
+    cr_assert_geq(trend, 0);
+    cr_assert_eq(col_of(tw, 2, "n<10"), trend, "the hidden trend says why");
+    cr_assert(!line_has(tw, 1, "n<10"));
+    delwin(tw);
+}
+
 /* ---- histogram ---- */
 
 static void hist_fixture(fixture *f)
