@@ -1068,7 +1068,7 @@ static int cmd_whoami(int argc, char **argv)
     printf("%-12s %s\n", "drill", drill);
     printf("%-12s %s\n", "acknowledge", r->acknowledge ? "yes" : "no");
     printf("%-12s %s\n", "personal", r->personal ? "yes" : "no");
-    printf("%-12s %s\n", "wall", r->wall ? "yes" : "no");
+    printf("%-12s %s\n", "wall", r->wall ? "yes (the dashboard starts in wall mode)" : "no");
     printf("%-12s %s\n", "terminal", id.tty[0] ? id.tty : "none");
     printf("%-12s %s\n", "ssh", id.ssh[0] ? id.ssh : "none");
     sr_config_destroy(cfg);
@@ -1165,6 +1165,11 @@ static const opt_spec dashboard_opts[] = {
     {"--at", "TIME",
      "start with the windows ending at TIME (ISO-8601, epoch seconds, or 'latest': the newest "
      "sample), e.g. to look at an old export; 0 goes live"},
+    {"--wall", NULL,
+     "wall mode, for an unattended screen: no cursor, every key ignored but the [wall] exit "
+     "chord (default ctrl-x q; or a signal), the high-contrast theme unless [sitrep] theme or "
+     "--theme names another, large numerals, pages rotating every [wall] rotate and held on a "
+     "page with an active CRIT alert (also for a role with wall = yes)"},
     {NULL, NULL, NULL},
 };
 
@@ -1177,7 +1182,12 @@ static int cmd_dashboard(int argc, char **argv)
     sr_plugins *pl = load_adapters(cfg);
     sr_store *st = open_cache(cfg, 0);
     sr_lock *lock = open_lock(cfg);
+    sr_identity id;
+    sr_identity_init(&id);
+    bool wall = opt(self, &p, "--wall") || sr_role_match(cfg, &id, NULL, 0)->wall;
     const char *name = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
+    if (wall && !opt(self, &p, "--theme") && strcmp(cfg->theme, "default") == 0)
+        name = "high-contrast"; /* read from across the room */
     sr_theme *theme = NULL;
     char err[2048] = "";
     /* "default" is also built in: without its file the built-in palette serves */
@@ -1198,7 +1208,8 @@ static int cmd_dashboard(int argc, char **argv)
                            .at_ms = latest ? 0 : at_opt(self, &p, cfg, st, 0),
                            .at_latest = latest,
                            .adapters = pl,
-                           .lock = lock};
+                           .lock = lock,
+                           .wall = wall};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
         fprintf(stderr, "sitrep: %s\n", err[0] ? err : sr_strerror(rc));
@@ -1218,7 +1229,7 @@ static int cmd_version(int argc, char **argv);
 static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
 
 static const command commands[] = {
-    {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME] [--at TIME]",
+    {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME] [--at TIME] [--wall]",
      "the dashboard, collecting in the same process unless another sitrep collects into the "
      "cache (then a viewer); what plain 'sitrep' runs",
      dashboard_opts},

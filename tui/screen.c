@@ -34,6 +34,7 @@
 
 #include "srcview.h"
 #include "tui.h"
+#include "wall.h"
 #include "wkit.h"
 
 #define SR_MIN_COLS 40
@@ -98,6 +99,9 @@ struct sr_screen {
 
     sr_alert *alerts; /* the open alerts (a copy), crit first */
     size_t n_alerts;
+
+    bool wall;           /* SR_SCREEN_WALL */
+    char wall_text[256]; /* the bottom line in wall mode */
 };
 
 static sr_screen *active; /* for sr_screen_restore_terminal on a fatal path */
@@ -355,7 +359,7 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
         p->dirty = false;
     }
     werase(p->frame);
-    bool focused = idx == s->focus;
+    bool focused = !s->wall && idx == s->focus;
     bool stale = panel_stale(s, p);
     draw_frame(s, p->frame, tp->title, p, focused, stale);
     sr_view v = {.m = &p->m,
@@ -364,7 +368,8 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
                  .stale = stale,
                  .timezone = s->lay->timezone,
                  .scroll = p->scroll,
-                 .selected = focused ? p->selected : -1};
+                 .selected = focused ? p->selected : -1,
+                 .big = s->wall};
     werase(p->inner);
     if (ih > 0 && iw > 0) {
         if (p->rc == SR_ENOENT && !p->m.def)
@@ -477,6 +482,13 @@ static void draw_status(sr_screen *s)
     wnoutrefresh(w);
 
     WINDOW *h = s->hints;
+    if (s->wall) { /* nobody presses keys here: where the rotation stands instead */
+        wbkgdset(h, ' ' | a);
+        werase(h);
+        sr_tui_put(h, 0, 1, getmaxx(h) - 1, a | A_BOLD, s->wall_text);
+        wnoutrefresh(h);
+        return;
+    }
     werase(h);
     const char *hint = s->depth
                            ? " ? help  ↵ down  ⌫ up  ↑↓ select  + - zoom  [ ] shift  0 live  r "
@@ -929,6 +941,38 @@ sr_key_result sr_screen_input(sr_screen *s)
     return r;
 }
 
+sr_key_result sr_screen_input_locked(sr_screen *s, const int *chord, size_t n, size_t *pos)
+{
+    int key;
+    while ((key = getch()) != ERR) {
+        if (key == KEY_RESIZE)
+            sr_screen_resize(s);
+        else if (sr_wall_chord_key(chord, n, pos, key))
+            return SR_KEY_QUIT;
+    }
+    return SR_KEY_NONE;
+}
+
+void sr_screen_set_page(sr_screen *s, size_t page)
+{
+    if (page >= s->lay->n_pages || (page == (size_t)s->page && !s->depth && s->view == VIEW_PANELS))
+        return;
+    s->page = (int)page;
+    s->focus = 0;
+    s->depth = 0;
+    s->view = VIEW_PANELS;
+    s->layout_dirty = true;
+    s->all_dirty = true;
+}
+
+void sr_screen_set_wall_text(sr_screen *s, const char *text)
+{
+    if (strcmp(text, s->wall_text) == 0)
+        return;
+    snprintf(s->wall_text, sizeof s->wall_text, "%s", text);
+    s->drawn_second = -1; /* the bottom line is drawn with the status bar */
+}
+
 void sr_screen_set_message(sr_screen *s, const char *text, sr_ms until_ms)
 {
     sr_screen_text(text, -1, s->flags & SR_SCREEN_UTF8, s->msg, sizeof s->msg);
@@ -1301,13 +1345,17 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
     else
         sr_theme_init_default(flags & SR_SCREEN_COLOR);
     noecho();
-    cbreak();
+    if (flags & SR_SCREEN_WALL)
+        raw(); /* input is locked: the interrupt and suspend keys are keys too */
+    else
+        cbreak();
+    s->wall = flags & SR_SCREEN_WALL;
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     curs_set(0);
     set_escdelay(25);
     leaveok(stdscr, TRUE);
-    if (flags & SR_SCREEN_MOUSE)
+    if ((flags & SR_SCREEN_MOUSE) && !(flags & SR_SCREEN_WALL))
         mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED
 #ifdef BUTTON5_PRESSED
                       | BUTTON4_PRESSED | BUTTON5_PRESSED
