@@ -936,15 +936,15 @@ Test(config, error_format)
 
 Test(config, option_tables_describe_every_option)
 {
-    cr_assert_eq(sr_cfg_section_count(), 7);
-    cr_assert_null(sr_cfg_section_at(7));
+    cr_assert_eq(sr_cfg_section_count(), 8);
+    cr_assert_null(sr_cfg_section_at(8));
     static const char *const kinds[] = {"sitrep", "metric", "adapter", "panel",
-                                        "page",   "role",   "alert"};
+                                        "page",   "role",   "alert",   "wall"};
     size_t total = 0;
     for (size_t i = 0; i < sr_cfg_section_count(); i++) {
         const sr_cfg_section_spec *s = sr_cfg_section_at(i);
         cr_assert_str_eq(s->kind, kinds[i]);
-        cr_assert_eq(s->named, i != 0 && i != 6);
+        cr_assert_eq(s->named, i != 0 && i != 6 && i != 7);
         cr_assert(s->help && *s->help);
         cr_assert_gt(s->n_options, 0);
         cr_assert_null(sr_cfg_option_at(s, s->n_options));
@@ -958,7 +958,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 11 + 12 + 3 + 6 + 3 + 8 + 3);
+    cr_assert_eq(total, 11 + 12 + 3 + 6 + 3 + 8 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
