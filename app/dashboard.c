@@ -26,6 +26,14 @@
  * screen the page and the status text. SIGHUP ends the dashboard like
  * SIGTERM (the terminal has gone), in every mode.
  *
+ * Memory stays flat over weeks: no model outlives its next compute, and
+ * after a render that followed new data the heap's free pages go back to
+ * the system (malloc_trim). Without that, glibc keeps the high-water mark
+ * of the queries' temporary buffers (SQLite reads pages anew after every
+ * other process's commit) scattered through the heap, and the RSS of a
+ * wall fed for 30 days crept up by megabytes with no byte leaked (make
+ * bench, the wall soak).
+ *
  * Nothing is written to stdout or stderr while curses owns the terminal;
  * a crash signal restores the terminal before the process dies.
  */
@@ -33,6 +41,9 @@
 
 #include <langinfo.h>
 #include <locale.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +199,7 @@ typedef struct {
     sr_alert *alerts; /* wall mode: the open alerts (a copy) */
     size_t n_alerts;
     int64_t data_version;
+    bool trim;      /* new data was computed: give free heap pages back after the render */
     bool at_latest; /* --at latest: not yet placed (the cache had no sample) */
     bool quitting;
     int handles;
@@ -252,6 +264,12 @@ static void on_idle(uv_idle_t *h)
     sr_ms now = sr_now_ms();
     if (sr_screen_dirty(d->scr, now))
         sr_screen_render(d->scr, now);
+    if (d->trim) {
+        d->trim = false;
+#ifdef __GLIBC__
+        malloc_trim(0);
+#endif
+    }
     uv_idle_stop(h);
 }
 
@@ -416,6 +434,7 @@ static void on_refresh(uv_timer_t *t)
     if (sr_store_data_version(d->st, &v) == 0 && v != d->data_version) {
         d->data_version = v;
         sr_screen_data_changed(d->scr);
+        d->trim = true;
         update_alerts(d);
     }
     place_at_latest(d);
@@ -428,6 +447,7 @@ static void on_report(void *ctx, const sr_poll_report *r)
     dash *d = ctx;
     if (r->accepted || r->rejected) {
         sr_screen_data_changed(d->scr);
+        d->trim = true;
         update_alerts(d);
     }
     if (r->accepted)

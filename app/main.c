@@ -1186,12 +1186,17 @@ static int cmd_dashboard(int argc, char **argv)
     sr_identity_init(&id);
     bool wall = opt(self, &p, "--wall") || sr_role_match(cfg, &id, NULL, 0)->wall;
     const char *name = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
-    if (wall && !opt(self, &p, "--theme") && strcmp(cfg->theme, "default") == 0)
-        name = "high-contrast"; /* read from across the room */
+    /* a wall is read from across the room: high-contrast unless a theme is named;
+     * like "default", not asked for by name, so without its file the built-in
+     * palette serves */
+    bool implied = wall && !opt(self, &p, "--theme") && strcmp(cfg->theme, "default") == 0;
+    if (implied)
+        name = "high-contrast";
     sr_theme *theme = NULL;
     char err[2048] = "";
     /* "default" is also built in: without its file the built-in palette serves */
-    if (sr_dashboard_theme(cfg, name, &theme, err, sizeof err) && strcmp(name, "default") != 0) {
+    if (sr_dashboard_theme(cfg, name, &theme, err, sizeof err) && strcmp(name, "default") != 0 &&
+        !implied) {
         fprintf(stderr, "%s\n", err);
         sr_lock_destroy(lock);
         sr_store_close(st);
