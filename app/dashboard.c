@@ -27,12 +27,11 @@
  * SIGTERM (the terminal has gone), in every mode.
  *
  * Memory stays flat over weeks: no model outlives its next compute, and
- * after a render that followed new data the heap's free pages go back to
- * the system (malloc_trim). Without that, glibc keeps the high-water mark
- * of the queries' temporary buffers (SQLite reads pages anew after every
- * other process's commit) scattered through the heap, and the RSS of a
- * wall fed for 30 days crept up by megabytes with no byte leaked (make
- * bench, the wall soak).
+ * after a render that followed new data (or, on a wall, a new page) the
+ * heap's free pages go back to the system (malloc_trim). Without that, glibc keeps the high-water
+ * mark of the queries' temporary buffers (SQLite reads pages anew after every other process's
+ * commit) scattered through the heap, and the RSS of a wall fed for 30 days crept up by megabytes
+ * with no byte leaked (make bench, the wall soak).
  *
  * Nothing is written to stdout or stderr while curses owns the terminal;
  * a crash signal restores the terminal before the process dies.
@@ -230,6 +229,8 @@ static void wall_update(dash *d)
     sr_wall_step(&d->wall, d->lay, d->wall_pages, d->n_wall_pages, d->alerts, d->n_alerts,
                  d->cfg->wall_rotate_ms, sr_now_ms(), &v);
     sr_screen_set_page(d->scr, v.page);
+    if (v.changed)
+        d->trim = true; /* the new page's panels are computed at the render */
     char text[256];
     sr_wall_status_text(&v, text, sizeof text);
     sr_screen_set_wall_text(d->scr, text);

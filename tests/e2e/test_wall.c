@@ -66,11 +66,7 @@ TestSuite(wall_e2e, .init = setup, .fini = teardown);
 static void start_with(const char *env, const char *args)
 {
     char bin[1024];
-    const char *b = th_sitrep_bin();
-    if (b[0] == '/')
-        snprintf(bin, sizeof bin, "%s", b);
-    else
-        snprintf(bin, sizeof bin, "%s/%s", getenv("PWD") ? getenv("PWD") : ".", b);
+    th_sitrep_abs(bin, sizeof bin);
     char script[600], text[4096];
     snprintf(script, sizeof script, "%s/run.sh", dir);
     snprintf(text, sizeof text,
