@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../adapters/execfmt.h"
@@ -91,6 +92,13 @@ struct alert_vals {
     sr_ms for_ms;
     double hysteresis; /* percent */
     char command[sizeof((sr_config *)0)->alert_command];
+};
+
+/* What [wall] holds while the file is read. */
+struct wall_vals {
+    sr_ms rotate_ms;
+    char exit[sizeof((sr_config *)0)->wall_exit_text];
+    char pages[512];
 };
 
 /* What [page.NAME] holds while the file is read. */
@@ -404,7 +412,7 @@ static const struct opt role_opts[] = {
       .type = SR_OPT_WORD,
       .def = "no",
       .choices = yes_no,
-      .help = "whether the role may run wall mode"},
+      .help = "whether the dashboard starts in wall mode for this role, as with --wall"},
      AT(struct role_vals, wall)},
 };
 
@@ -433,7 +441,31 @@ static const struct opt alert_opts[] = {
      AT(struct alert_vals, command)},
 };
 
-enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_PANEL, K_PAGE, K_ROLE, K_ALERT };
+static const struct opt wall_opts[] = {
+    {{.name = "rotate",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = "30s",
+      .min = (double)SR_MS_SEC,
+      .max = (double)SR_MS_HOUR,
+      .help = "how long wall mode shows each page before the next (a page with an active "
+              "CRIT alert is held)"},
+     AT(struct wall_vals, rotate_ms)},
+    {{.name = "exit",
+      .type = SR_OPT_TEXT,
+      .def = "ctrl-x q",
+      .help = "the only keys that end wall mode, pressed in order: 1 to 4 keys separated by "
+              "blanks, each ctrl-LETTER, esc, enter, tab, space or one character"},
+     AT(struct wall_vals, exit)},
+    {{.name = "pages",
+      .type = SR_OPT_TEXT,
+      .def = "*",
+      .help = "the pages wall mode rotates through, by NAME, separated by commas; * for every "
+              "page the role may see"},
+     AT(struct wall_vals, pages)},
+};
+
+enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_PANEL, K_PAGE, K_ROLE, K_ALERT, K_WALL };
 
 struct kind {
     sr_cfg_section_spec pub; /* first: sr_cfg_option_at() maps pub back to its kind */
@@ -494,6 +526,14 @@ static const struct kind kinds[] = {
       .n_options = COUNT(alert_opts)},
      K_ALERT,
      alert_opts},
+    {{.kind = "wall",
+      .header = "[wall]",
+      .named = 0,
+      .help = "wall mode (sitrep --wall, or a role with wall = yes): unattended, input locked, "
+              "pages rotating (at most one)",
+      .n_options = COUNT(wall_opts)},
+     K_WALL,
+     wall_opts},
 };
 
 size_t sr_cfg_section_count(void)
@@ -1077,6 +1117,7 @@ struct sect {
         struct page_vals page;
         struct role_vals role;
         struct alert_vals alert;
+        struct wall_vals wall;
     } v;
     struct seen *seen;
     size_t n_seen;
@@ -1237,6 +1278,7 @@ static struct sect *sect_new(struct parser *p, const struct kind *k, const char 
         break;
     case K_ROLE:
     case K_ALERT:
+    case K_WALL:
         break;
     }
     apply_defaults(k, &s->v);
@@ -1801,6 +1843,75 @@ static void finish_alert(struct parser *p, struct sect *s)
     free(argv);
 }
 
+static const struct {
+    const char *name;
+    int code;
+} key_names[] = {{"esc", 27}, {"enter", '\n'}, {"tab", '\t'}, {"space", ' '}};
+
+/* One key of a chord: its code, or -1. */
+static int chord_key(const char *w)
+{
+    for (size_t i = 0; i < COUNT(key_names); i++) {
+        if (strcasecmp(w, key_names[i].name) == 0)
+            return key_names[i].code;
+    }
+    const char *c = NULL;
+    if (strncasecmp(w, "ctrl-", 5) == 0)
+        c = w + 5;
+    else if (strncmp(w, "C-", 2) == 0 || (w[0] == '^' && w[1]))
+        c = w + (w[0] == '^' ? 1 : 2);
+    if (c) {
+        if (!c[0] || c[1])
+            return -1;
+        int u = toupper((unsigned char)c[0]);
+        return u >= '@' && u <= '_' ? u - '@' : -1;
+    }
+    if (w[0] && !w[1] && isgraph((unsigned char)w[0]))
+        return (unsigned char)w[0];
+    return -1;
+}
+
+int sr_cfg_key_chord(const char *text, int *keys, size_t *n, char *why, size_t whylen)
+{
+    *n = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        char q[4 * QUOTE_MAX + 16];
+        quote(w, q, sizeof q);
+        int code = chord_key(w);
+        if (code < 0) {
+            snprintf(why, whylen,
+                     "'%s' is not a key, expected ctrl-LETTER, esc, enter, tab, space or one "
+                     "character, separated by blanks (such as ctrl-x q)",
+                     q);
+            return SR_EINVAL;
+        }
+        if (*n == SR_WALL_CHORD_MAX) {
+            snprintf(why, whylen, "more than %d keys, expected 1 to %d keys", SR_WALL_CHORD_MAX,
+                     SR_WALL_CHORD_MAX);
+            return SR_EINVAL;
+        }
+        keys[(*n)++] = code;
+    }
+    if (*n == 0) {
+        snprintf(why, whylen, "no key, expected 1 to %d keys such as ctrl-x q", SR_WALL_CHORD_MAX);
+        return SR_EINVAL;
+    }
+    return 0;
+}
+
+/* The exit chord must parse. */
+static void finish_wall(struct parser *p, struct sect *s)
+{
+    int keys[SR_WALL_CHORD_MAX];
+    size_t n;
+    char why[512];
+    if (key_ok(s, "exit") && sr_cfg_key_chord(s->v.wall.exit, keys, &n, why, sizeof why))
+        sink_add(&p->err, key_line(s, "exit"), "exit: %s", why);
+}
+
 static void finish_section(struct parser *p, struct sect *s)
 {
     switch (s->kind->id) {
@@ -1829,6 +1940,9 @@ static void finish_section(struct parser *p, struct sect *s)
         return;
     case K_ALERT:
         finish_alert(p, s);
+        return;
+    case K_WALL:
+        finish_wall(p, s);
         return;
     }
 }
@@ -2359,6 +2473,13 @@ static void check_refs(struct parser *p, const struct sect *sitrep)
             check_page(p, s);
         else if (s->kind->id == K_ROLE)
             check_role(p, s, sitrep);
+        else if (s->kind->id == K_WALL && key_ok(s, "pages")) {
+            struct role_check rc = {p, s, "pages", K_PAGE, 0, false};
+            each_listed(s->v.wall.pages, check_role_name, &rc);
+            if (rc.star && rc.count > 1)
+                sink_add(&p->err, key_line(s, "pages"),
+                         "pages: * stands alone, expected * or a list of names");
+        }
     }
 }
 
@@ -2420,11 +2541,52 @@ static int build_pages(struct parser *p, sr_config *cfg)
     return 0;
 }
 
+static bool count_listed(void *ctx, const char *name)
+{
+    (void)name;
+    ++*(size_t *)ctx;
+    return true;
+}
+
+/* [wall] (or its defaults) into cfg; the section has been checked. */
+static int build_wall(sr_config *cfg, const struct sect *s)
+{
+    struct wall_vals d = {0};
+    const struct wall_vals *v = &d;
+    if (s)
+        v = &s->v.wall;
+    else
+        apply_defaults(&kinds[K_WALL], &d);
+    char why[512];
+    cfg->wall_rotate_ms = v->rotate_ms;
+    snprintf(cfg->wall_exit_text, sizeof cfg->wall_exit_text, "%s", v->exit);
+    sr_cfg_key_chord(v->exit, cfg->wall_exit, &cfg->n_wall_exit, why, sizeof why);
+    size_t listed = 0; /* a name may be listed twice: room for every one */
+    each_listed(v->pages, count_listed, &listed);
+    cfg->wall_pages = calloc(cfg->n_pages + listed + 1, sizeof *cfg->wall_pages);
+    if (!cfg->wall_pages)
+        return SR_ENOMEM;
+    const char **names = calloc(cfg->n_pages + 1, sizeof *names);
+    if (!names)
+        return SR_ENOMEM;
+    for (size_t i = 0; i < cfg->n_pages; i++)
+        names[i] = cfg->pages[i].name;
+    struct index_build b = {names, cfg->n_pages, cfg->wall_pages, 0};
+    if (strcmp(v->pages, "*") == 0)
+        for (size_t i = 0; i < cfg->n_pages; i++)
+            cfg->wall_pages[b.n++] = i;
+    else
+        each_listed(v->pages, add_index, &b);
+    cfg->n_wall_pages = b.n;
+    free(names);
+    return 0;
+}
+
 /* Moves what the sections hold into cfg (which takes ownership). */
 static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
 {
     size_t nm = 0, na = 0, np = 0;
-    const struct sect *alert = NULL;
+    const struct sect *alert = NULL, *wall = NULL;
     for (size_t i = 0; i < p->n_sects; i++) {
         const struct sect *s = p->sects[i];
         nm += s->kind->id == K_METRIC;
@@ -2457,6 +2619,9 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
             break;
         case K_ALERT:
             alert = s;
+            break;
+        case K_WALL:
+            wall = s;
             break;
         }
     }
@@ -2503,6 +2668,8 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
     cfg->alert_for_ms = av->for_ms;
     cfg->alert_hysteresis = av->hysteresis / 100;
     snprintf(cfg->alert_command, sizeof cfg->alert_command, "%s", av->command);
+    if (build_wall(cfg, wall))
+        return SR_ENOMEM;
     if (!v->cache) {
         cfg->cache = xdg_file("XDG_STATE_HOME", ".local/state", "sitrep/cache.db");
         if (!cfg->cache)
@@ -2688,6 +2855,7 @@ void sr_config_destroy(sr_config *cfg)
         free(cfg->roles[i].panels);
     }
     free(cfg->roles);
+    free(cfg->wall_pages);
     free(cfg->panels);
     free(cfg->metrics.v);
     free(cfg->cache);

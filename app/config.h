@@ -64,6 +64,9 @@ typedef struct {
 /* The most entity levels [sitrep] levels can name. */
 #define SR_CFG_MAX_LEVELS 16
 
+/* The most keys of a [wall] exit chord. */
+#define SR_WALL_CHORD_MAX 4
+
 /* A drill depth without limit. */
 #define SR_DRILL_ANY 1000
 
@@ -85,7 +88,7 @@ typedef struct {
     int drill;        /* the deepest level that may be opened; SR_DRILL_ANY */
     bool acknowledge; /* may acknowledge alerts */
     bool personal;    /* may see personal-level data */
-    bool wall;        /* may run wall mode */
+    bool wall;        /* the dashboard starts in wall mode (as --wall) */
     int line;         /* line of the section header; 0 for a default not in the file */
 } sr_cfg_role;
 
@@ -117,7 +120,22 @@ typedef struct sr_config {
     sr_ms alert_for_ms;      /* [alert] for, default 1m */
     double alert_hysteresis; /* [alert] hysteresis as a fraction (5% = 0.05) */
     char alert_command[512]; /* [alert] command as written ("" = none); splits into words */
+    sr_ms wall_rotate_ms;    /* [wall] rotate, default 30s */
+    int wall_exit[SR_WALL_CHORD_MAX]; /* [wall] exit: the key codes of the chord, in order */
+    size_t n_wall_exit;
+    char wall_exit_text[64]; /* [wall] exit as written */
+    size_t *wall_pages;      /* [wall] pages: indices into pages, in order; owned by the config */
+    size_t n_wall_pages;     /* every page when pages = * */
 } sr_config;
+
+/*
+ * Parses a key chord as [wall] exit takes it: 1 to SR_WALL_CHORD_MAX keys
+ * separated by blanks, each ctrl-LETTER (also C-x or ^X), esc, enter, tab,
+ * space, or one printable character ("ctrl-x q"). keys gets the codes a
+ * terminal sends (ctrl-x is 24; enter is '\n'). Returns 0, or SR_EINVAL with
+ * what was wrong in why.
+ */
+int sr_cfg_key_chord(const char *text, int *keys, size_t *n, char *why, size_t whylen);
 
 /* One problem found in a config file. */
 typedef struct {

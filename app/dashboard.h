@@ -67,6 +67,8 @@ typedef struct {
     bool at_latest;             /* --at latest: at the newest sample, once there is one */
     const sr_plugins *adapters; /* the type of every source (borrowed) */
     sr_lock *lock;              /* the cache's collector lock, not yet taken (borrowed) */
+    bool wall;                  /* wall mode: input locked but for [wall] exit, pages rotating
+                                   every [wall] rotate, held on a page with an active CRIT alert */
 } sr_dashboard_opts;
 
 /*
@@ -78,7 +80,8 @@ int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme 
                        size_t errlen);
 
 /*
- * Runs the dashboard until the user quits (q) or SIGINT/SIGTERM and shows
+ * Runs the dashboard until the user quits (q; in wall mode the [wall] exit
+ * chord) or SIGINT/SIGTERM/SIGHUP and shows
  * cfg's pages. When it gets o->lock it is the collector and polls the
  * configured sources into st; otherwise it is a viewer that only reads st,
  * tries the lock again on every refresh and becomes the collector when it

@@ -1173,7 +1173,7 @@ static int cmd_whoami(int argc, char **argv)
     printf("%-12s %s\n", "drill", drill);
     printf("%-12s %s\n", "acknowledge", r->acknowledge ? "yes" : "no");
     printf("%-12s %s\n", "personal", r->personal ? "yes" : "no");
-    printf("%-12s %s\n", "wall", r->wall ? "yes" : "no");
+    printf("%-12s %s\n", "wall", r->wall ? "yes (the dashboard starts in wall mode)" : "no");
     if (!r->personal)
         printf("%-12s figures of people from fewer than %d observations show as <%d\n",
                "small cells", cfg->min_cell, cfg->min_cell);
@@ -1434,6 +1434,11 @@ static const opt_spec dashboard_opts[] = {
     {"--at", "TIME",
      "start with the windows ending at TIME (ISO-8601, epoch seconds, or 'latest': the newest "
      "sample), e.g. to look at an old export; 0 goes live"},
+    {"--wall", NULL,
+     "wall mode, for an unattended screen: no cursor, every key ignored but the [wall] exit "
+     "chord (default ctrl-x q; or a signal), the high-contrast theme unless [sitrep] theme or "
+     "--theme names another, large numerals, pages rotating every [wall] rotate and held on a "
+     "page with an active CRIT alert (also for a role with wall = yes)"},
     {NULL, NULL, NULL},
 };
 
@@ -1463,11 +1468,21 @@ static int cmd_dashboard(int argc, char **argv)
     sr_plugins *pl = load_adapters(cfg);
     sr_lock *lock = open_lock(cfg);
     sr_store *st = open_screen_cache(cfg, lock);
+    sr_identity id;
+    sr_identity_init(&id);
+    bool wall = opt(self, &p, "--wall") || sr_role_match(cfg, &id, NULL, 0)->wall;
     const char *name = opt(self, &p, "--theme") ? opt(self, &p, "--theme") : cfg->theme;
+    /* a wall is read from across the room: high-contrast unless a theme is named;
+     * like "default", not asked for by name, so without its file the built-in
+     * palette serves */
+    bool implied = wall && !opt(self, &p, "--theme") && strcmp(cfg->theme, "default") == 0;
+    if (implied)
+        name = "high-contrast";
     sr_theme *theme = NULL;
     char err[2048] = "";
     /* "default" is also built in: without its file the built-in palette serves */
-    if (sr_dashboard_theme(cfg, name, &theme, err, sizeof err) && strcmp(name, "default") != 0) {
+    if (sr_dashboard_theme(cfg, name, &theme, err, sizeof err) && strcmp(name, "default") != 0 &&
+        !implied) {
         fprintf(stderr, "%s\n", err);
         sr_lock_destroy(lock);
         sr_store_close(st);
@@ -1484,7 +1499,8 @@ static int cmd_dashboard(int argc, char **argv)
                            .at_ms = latest ? 0 : at_opt(self, &p, cfg, st, 0),
                            .at_latest = latest,
                            .adapters = pl,
-                           .lock = lock};
+                           .lock = lock,
+                           .wall = wall};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
         fprintf(stderr, "sitrep: %s\n", err[0] ? err : sr_strerror(rc));
@@ -1504,7 +1520,7 @@ static int cmd_version(int argc, char **argv);
 static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
 
 static const command commands[] = {
-    {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME] [--at TIME]",
+    {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME] [--at TIME] [--wall]",
      "the dashboard, collecting in the same process unless another sitrep collects into the "
      "cache (then a viewer); what plain 'sitrep' runs",
      dashboard_opts},

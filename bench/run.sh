@@ -3,6 +3,7 @@
 # one exists. Prints figures; asserts nothing (timings never gate the build).
 #   BENCH_ROWS   rows for the ingest figure (default 2000000)
 #   BENCH_QROWS  samples for the query figures (default 10000000)
+# and, last, the wall soak (bench/soak.sh: BENCH_SOAK_ROWS, BENCH_SOAK_DAYS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${BENCH_ROWS:-2000000}
@@ -165,3 +166,4 @@ echo "first full frame: sitrep $fs ms, baseline $fb ms after launch (tmux start-
 
 echo
 bench/viewers.sh
+bench/soak.sh

@@ -58,6 +58,17 @@ static inline const char *th_sitrep_bin(void)
     return b && *b ? b : "./sitrep";
 }
 
+/* The sitrep binary as an absolute path (for a shell started elsewhere, such
+ * as a tmux pane): th_sitrep_bin() resolved against $PWD. */
+static inline void th_sitrep_abs(char *buf, size_t len)
+{
+    const char *b = th_sitrep_bin();
+    if (b[0] == '/')
+        snprintf(buf, len, "%s", b);
+    else
+        snprintf(buf, len, "%s/%s", getenv("PWD") ? getenv("PWD") : ".", b);
+}
+
 /* Runs execv of sitrep with argv (without argv[0]) in the child; never returns. */
 static inline void th_exec_sitrep(char *const argv[])
 {

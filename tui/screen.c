@@ -51,6 +51,7 @@
 #include "alertview.h"
 #include "srcview.h"
 #include "tui.h"
+#include "wall.h"
 #include "wkit.h"
 
 #define SR_MIN_COLS 40
@@ -129,6 +130,9 @@ struct sr_screen {
     char prompt_text[SR_ALERT_NOTE_MAX];
     sr_screen_alert_request req[SR_ALERT_REQ_MAX];
     size_t n_req;
+
+    bool wall;           /* SR_SCREEN_WALL */
+    char wall_text[256]; /* the bottom line in wall mode */
 };
 
 static sr_screen *active; /* for sr_screen_restore_terminal on a fatal path */
@@ -459,7 +463,7 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
         p->dirty = false;
     }
     werase(p->frame);
-    bool focused = idx == s->focus;
+    bool focused = !s->wall && idx == s->focus;
     bool stale = panel_stale(s, p);
     draw_frame(s, p->frame, tp->title, p, focused, stale);
     sr_view v = {.m = &p->m,
@@ -468,7 +472,8 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
                  .stale = stale,
                  .timezone = s->lay->timezone,
                  .scroll = p->scroll,
-                 .selected = focused ? p->selected : -1};
+                 .selected = focused ? p->selected : -1,
+                 .big = s->wall};
     werase(p->inner);
     if (ih > 0 && iw > 0) {
         bool hidden = p->pr.rows_personal + p->pr.rows_deep > 0;
@@ -599,6 +604,13 @@ static void draw_status(sr_screen *s)
     wnoutrefresh(w);
 
     WINDOW *h = s->hints;
+    if (s->wall) { /* nobody presses keys here: where the rotation stands instead */
+        wbkgdset(h, ' ' | a);
+        werase(h);
+        sr_tui_put(h, 0, 1, getmaxx(h) - 1, a | A_BOLD, s->wall_text);
+        wnoutrefresh(h);
+        return;
+    }
     werase(h);
     const char *hint = s->depth
                            ? " ? help  ↵ down  ⌫ up  ↑↓ select  + - zoom  [ ] shift  0 live  r "
@@ -1125,6 +1137,38 @@ sr_key_result sr_screen_input(sr_screen *s)
     return r;
 }
 
+sr_key_result sr_screen_input_locked(sr_screen *s, const int *chord, size_t n, size_t *pos)
+{
+    int key;
+    while ((key = getch()) != ERR) {
+        if (key == KEY_RESIZE)
+            sr_screen_resize(s);
+        else if (sr_wall_chord_key(chord, n, pos, key))
+            return SR_KEY_QUIT;
+    }
+    return SR_KEY_NONE;
+}
+
+void sr_screen_set_page(sr_screen *s, size_t page)
+{
+    if (page >= s->lay->n_pages || (page == (size_t)s->page && !s->depth && s->view == VIEW_PANELS))
+        return;
+    s->page = (int)page;
+    s->focus = 0;
+    s->depth = 0;
+    s->view = VIEW_PANELS;
+    s->layout_dirty = true;
+    s->all_dirty = true;
+}
+
+void sr_screen_set_wall_text(sr_screen *s, const char *text)
+{
+    if (strcmp(text, s->wall_text) == 0)
+        return;
+    snprintf(s->wall_text, sizeof s->wall_text, "%s", text);
+    s->drawn_second = -1; /* the bottom line is drawn with the status bar */
+}
+
 void sr_screen_set_message(sr_screen *s, const char *text, sr_ms until_ms)
 {
     sr_screen_text(text, -1, s->flags & SR_SCREEN_UTF8, s->msg, sizeof s->msg);
@@ -1646,13 +1690,17 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
     else
         sr_theme_init_default(flags & SR_SCREEN_COLOR);
     noecho();
-    cbreak();
+    if (flags & SR_SCREEN_WALL)
+        raw(); /* input is locked: the interrupt and suspend keys are keys too */
+    else
+        cbreak();
+    s->wall = flags & SR_SCREEN_WALL;
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     curs_set(0);
     set_escdelay(25);
     leaveok(stdscr, TRUE);
-    if (flags & SR_SCREEN_MOUSE)
+    if ((flags & SR_SCREEN_MOUSE) && !(flags & SR_SCREEN_WALL))
         mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED
 #ifdef BUTTON5_PRESSED
                       | BUTTON4_PRESSED | BUTTON5_PRESSED

@@ -89,6 +89,9 @@ enum {
     SR_SCREEN_COLOR = 1 << 0, /* use colour when the terminal has it */
     SR_SCREEN_UTF8 = 1 << 1,  /* line drawing, blocks, braille */
     SR_SCREEN_MOUSE = 1 << 2,
+    SR_SCREEN_WALL = 1 << 3, /* wall mode: raw input (Ctrl-C is a key, not a signal), no
+                                focus, large numerals, the hint line left to
+                                sr_screen_set_wall_text() */
 };
 
 /*
@@ -126,6 +129,22 @@ sr_key_result sr_screen_key(sr_screen *s, int key);
  * SR_KEY_QUIT when one of them asked to quit, else SR_KEY_REPORT when one
  * asked for the report. */
 sr_key_result sr_screen_input(sr_screen *s);
+
+/*
+ * Wall mode's input: reads every pending key and ignores it, except a
+ * resize and the exit chord (chord: n key codes; *pos carries how much of
+ * it came, see sr_wall_chord_key() in wall.h). SR_KEY_QUIT when the chord
+ * was completed, else SR_KEY_NONE.
+ */
+sr_key_result sr_screen_input_locked(sr_screen *s, const int *chord, size_t n, size_t *pos);
+
+/* Shows page (an index into the layout's pages) from the grid, as the
+ * keys 1-9 do; a no-op when it is already shown or out of range. */
+void sr_screen_set_page(sr_screen *s, size_t page);
+
+/* Wall mode: the bottom line's text instead of the key hints (copied,
+ * made safe when drawn), such as "WALL  page 2/4, next in 12s". */
+void sr_screen_set_wall_text(sr_screen *s, const char *text);
 
 /* Shows text (copied, made safe) in the hint line until until_ms. */
 void sr_screen_set_message(sr_screen *s, const char *text, sr_ms until_ms);

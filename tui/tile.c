@@ -19,6 +19,13 @@
  *
  * A stale panel (its source is late) draws its figures in the stale role;
  * the status keeps its colour, as the last known status must not fade.
+ *
+ * On a wall (sr_view.big) the value is drawn in large numerals, five rows
+ * of blocks (█, or # in ASCII) per character from a small built-in font,
+ * whenever the tile has the room (BIG_H rows and the status line below,
+ * and the width); unit letters that have no glyph stand on the baseline at
+ * normal size ("13m42s" keeps its m and s). Without the room, the normal
+ * tile.
  */
 #include <math.h>
 #include <stdio.h>
@@ -272,6 +279,95 @@ int sr_draw_value_status(WINDOW *w, int y, int width, const sr_panel_model *m, b
     return sr_draw_value(w, y, 0, st > 0 ? width - st - 1 : width, m, stale);
 }
 
+/* ---- large numerals ---- */
+
+#define BIG_H 5
+
+/* One glyph: its rows, 'X' for a block; every row as wide as the first. */
+static const struct big_glyph {
+    char c;
+    const char *rows[BIG_H];
+} big_font[] = {
+    {'0', {"XXX", "X X", "X X", "X X", "XXX"}}, {'1', {" X ", "XX ", " X ", " X ", "XXX"}},
+    {'2', {"XXX", "  X", "XXX", "X  ", "XXX"}}, {'3', {"XXX", "  X", " XX", "  X", "XXX"}},
+    {'4', {"X X", "X X", "XXX", "  X", "  X"}}, {'5', {"XXX", "X  ", "XXX", "  X", "XXX"}},
+    {'6', {"XXX", "X  ", "XXX", "X X", "XXX"}}, {'7', {"XXX", "  X", "  X", " X ", " X "}},
+    {'8', {"XXX", "X X", "XXX", "X X", "XXX"}}, {'9', {"XXX", "X X", "XXX", "  X", "XXX"}},
+    {'.', {" ", " ", " ", " ", "X"}},           {',', {" ", " ", " ", " ", "X"}},
+    {':', {" ", "X", " ", "X", " "}},           {'-', {"   ", "   ", "XXX", "   ", "   "}},
+    {'+', {"   ", " X ", "XXX", " X ", "   "}}, {'%', {"X X", "  X", " X ", "X  ", "X X"}},
+    {'<', {"  X", " X ", "X  ", " X ", "  X"}}, {'>', {"X  ", " X ", "  X", " X ", "X  "}},
+    {' ', {" ", " ", " ", " ", " "}},
+};
+
+static const struct big_glyph *big_glyph(char c)
+{
+    for (size_t i = 0; i < sizeof big_font / sizeof big_font[0]; i++) {
+        if (big_font[i].c == c)
+            return &big_font[i];
+    }
+    return NULL;
+}
+
+/* Columns text takes in large numerals (a column between characters);
+ * -1 when it holds a character that is neither a glyph nor plain ASCII. */
+static int big_width(const char *text)
+{
+    int w = 0;
+    for (const char *p = text; *p; p++) {
+        const struct big_glyph *g = big_glyph(*p);
+        if (!g && ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e))
+            return -1;
+        w += (g ? (int)strlen(g->rows[0]) : 1) + (p[1] ? 1 : 0);
+    }
+    return w;
+}
+
+/* Draws text in large numerals at the top left of w (BIG_H rows). */
+static void big_draw(WINDOW *w, const char *text, attr_t attr)
+{
+    const char *block = sr_glyphs_get()->utf8 ? "█" : "#";
+    int x = 0;
+    for (const char *p = text; *p; p++) {
+        const struct big_glyph *g = big_glyph(*p);
+        if (!g) { /* a unit letter: normal size, on the baseline */
+            char one[2] = {*p, 0};
+            sr_tui_put(w, BIG_H - 1, x, 1, attr, one);
+            x += 2;
+            continue;
+        }
+        int gw = (int)strlen(g->rows[0]);
+        for (int r = 0; r < BIG_H; r++) {
+            for (int c = 0; c < gw; c++) {
+                if (g->rows[r][c] == 'X')
+                    sr_tui_put(w, r, x + c, 1, attr, block);
+            }
+        }
+        x += gw + 1;
+    }
+}
+
+/* The value in large numerals with the status line below; false when the
+ * tile has no room for them (the normal tile is drawn instead). */
+static bool tile_draw_big(WINDOW *w, int h, int wd, const sr_view *v)
+{
+    const sr_panel_model *m = v->m;
+    if (h < BIG_H + 1 || !has_value(m))
+        return false;
+    char text[160];
+    size_t name_len;
+    value_text(m, 0, text, sizeof text, &name_len);
+    int bw = big_width(text);
+    if (bw < 0 || bw > wd)
+        return false;
+    big_draw(w, text, sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_VALUE));
+    tile_target_line(w, BIG_H, wd, v);
+    if (h > BIG_H + 2)
+        sr_draw_sparkline_rows(w, BIG_H + 1, 0, wd, h - BIG_H - 1, m->series, SERIES_N(m),
+                               sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_BAR));
+    return true;
+}
+
 static void tile_draw(WINDOW *w, const sr_view *v)
 {
     int h, wd;
@@ -279,6 +375,8 @@ static void tile_draw(WINDOW *w, const sr_view *v)
     if (h <= 0 || wd <= 0)
         return;
     const sr_panel_model *m = v->m;
+    if (v->big && tile_draw_big(w, h, wd, v))
+        return;
 
     if (h == 1) {
         sr_draw_value_status(w, 0, wd, m, v->stale);

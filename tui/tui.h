@@ -225,6 +225,7 @@ typedef struct {
     int scroll;           /* first row shown (tables, bars) */
     int rows;             /* list rows visible, for paging keys; 0 = unknown */
     int selected;         /* highlighted row, -1 = none */
+    bool big;             /* wall mode: the value in large numerals where it fits */
 } sr_view;
 
 /*

@@ -922,15 +922,15 @@ Test(config, error_format)
 
 Test(config, option_tables_describe_every_option)
 {
-    cr_assert_eq(sr_cfg_section_count(), 7);
-    cr_assert_null(sr_cfg_section_at(7));
+    cr_assert_eq(sr_cfg_section_count(), 8);
+    cr_assert_null(sr_cfg_section_at(8));
     static const char *const kinds[] = {"sitrep", "metric", "adapter", "panel",
-                                        "page",   "role",   "alert"};
+                                        "page",   "role",   "alert",   "wall"};
     size_t total = 0;
     for (size_t i = 0; i < sr_cfg_section_count(); i++) {
         const sr_cfg_section_spec *s = sr_cfg_section_at(i);
         cr_assert_str_eq(s->kind, kinds[i]);
-        cr_assert_eq(s->named, i != 0 && i != 6);
+        cr_assert_eq(s->named, i != 0 && i != 6 && i != 7);
         cr_assert(s->help && *s->help);
         cr_assert_gt(s->n_options, 0);
         cr_assert_null(sr_cfg_option_at(s, s->n_options));
@@ -944,7 +944,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 12 + 12 + 3 + 6 + 3 + 8 + 3);
+    cr_assert_eq(total, 12 + 12 + 3 + 6 + 3 + 8 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
@@ -1096,4 +1096,72 @@ Test(config, alert_section)
     cr_assert(strncmp(got, "t.ini:2: command: ", 18) == 0, "%s", got);
     cr_assert(strstr(got, "t.ini:3: hysteresis"), "%s", got);
     free(got);
+}
+
+/* ---- [wall] ---- */
+
+Test(config, wall_defaults)
+{
+    sr_config *cfg = parse_ok(pages_base);
+    cr_assert_eq(cfg->wall_rotate_ms, 30 * SR_MS_SEC);
+    cr_assert_str_eq(cfg->wall_exit_text, "ctrl-x q");
+    cr_assert_eq(cfg->n_wall_exit, 2);
+    cr_assert_eq(cfg->wall_exit[0], 24);
+    cr_assert_eq(cfg->wall_exit[1], 'q');
+    cr_assert_eq(cfg->n_wall_pages, cfg->n_pages);
+    sr_config_destroy(cfg);
+}
+
+Test(config, wall_rotate_exit_and_pages)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s[page.one]\npanels = a\n[page.two]\npanels = b\n[page.three]\npanels = c\n"
+             "[wall]\nrotate = 2s\nexit = C-a ^B esc Enter\npages = three, one\n",
+             pages_base);
+    sr_config *cfg = parse_ok(text);
+    cr_assert_eq(cfg->wall_rotate_ms, 2000);
+    cr_assert_eq(cfg->n_wall_exit, 4);
+    cr_assert_eq(cfg->wall_exit[0], 1);
+    cr_assert_eq(cfg->wall_exit[1], 2);
+    cr_assert_eq(cfg->wall_exit[2], 27);
+    cr_assert_eq(cfg->wall_exit[3], '\n');
+    cr_assert_eq(cfg->n_wall_pages, 2);
+    cr_assert_str_eq(cfg->pages[cfg->wall_pages[0]].name, "three");
+    cr_assert_str_eq(cfg->pages[cfg->wall_pages[1]].name, "one");
+    sr_config_destroy(cfg);
+}
+
+Test(config, wall_errors_name_the_line)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s[page.one]\npanels = a\n[wall]\nrotate = 1ms\nexit = ctrl-x ctrl-%%\n"
+             "pages = one, tow\n",
+             pages_base);
+    expect_errors(text, "t.ini:12: rotate: expected a duration between 1s and 1h, got '1ms'\n"
+                        "t.ini:13: exit: 'ctrl-%' is not a key, expected ctrl-LETTER, esc, "
+                        "enter, tab, space or one character, separated by blanks (such as "
+                        "ctrl-x q)\n"
+                        "t.ini:14: pages: no page 'tow' is defined in this file, expected the "
+                        "NAME of a [page.NAME] section or *");
+    expect_errors("[wall]\nexit = a b c d e\n",
+                  "t.ini:2: exit: more than 4 keys, expected 1 to 4 keys");
+    expect_errors("[wall]\nexit =\n",
+                  "t.ini:2: exit: no key, expected 1 to 4 keys such as ctrl-x q");
+}
+
+Test(config, wall_key_chord_words)
+{
+    int keys[SR_WALL_CHORD_MAX];
+    size_t n;
+    char why[256];
+    cr_assert_eq(sr_cfg_key_chord("tab space Q ~", keys, &n, why, sizeof why), 0);
+    cr_assert_eq(n, 4);
+    cr_assert_eq(keys[0], '\t');
+    cr_assert_eq(keys[1], ' ');
+    cr_assert_eq(keys[2], 'Q');
+    cr_assert_eq(keys[3], '~');
+    cr_assert_eq(sr_cfg_key_chord("ctrl-", keys, &n, why, sizeof why), SR_EINVAL);
+    cr_assert_eq(sr_cfg_key_chord("qq", keys, &n, why, sizeof why), SR_EINVAL);
 }

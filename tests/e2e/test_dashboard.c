@@ -48,11 +48,7 @@ TestSuite(e2e, .init = setup, .fini = teardown);
 static void start(int w, int h, const char *env)
 {
     char bin[1024];
-    const char *b = th_sitrep_bin();
-    if (b[0] == '/')
-        snprintf(bin, sizeof bin, "%s", b);
-    else
-        snprintf(bin, sizeof bin, "%s/%s", getenv("PWD") ? getenv("PWD") : ".", b);
+    th_sitrep_abs(bin, sizeof bin);
     char script[600], text[4096];
     snprintf(script, sizeof script, "%s/run.sh", dir);
     snprintf(text, sizeof text,

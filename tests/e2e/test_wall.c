@@ -1,0 +1,272 @@
+/*
+ * End-to-end tests of wall mode (`sitrep --wall`) in a real terminal
+ * (tmux): pages rotate on their own; every key is ignored (q, arrows, page
+ * keys, Ctrl-C) until the [wall] exit chord, which restores the terminal;
+ * SIGTERM and SIGHUP end it cleanly; an active CRIT alert written into the
+ * cache by this test process (as the collector would) takes the wall to
+ * its page and holds it past several rotations, and acknowledging it (as
+ * another viewer would) lets the rotation resume. Every wait polls the
+ * pane with a deadline.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../metrics/alerts.h"
+#include "../../metrics/common.h"
+#include "../../metrics/store.h"
+#include "../helpers.h"
+#include "tmux.h"
+
+static char dir[256];
+static char cfg[512];
+static char db[512];
+static char pidfile[512];
+static tmux_t T;
+
+/* Three pages of one panel each, rotating every second; no source, so the
+ * wall (which takes the collector lock) never steps an alert itself. */
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/wall.ini", dir);
+    snprintf(db, sizeof db, "%s/wall.db", dir);
+    snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
+    char text[2048];
+    snprintf(text, sizeof text,
+             "[sitrep]\ncache = %s\ntitle = Wall Test\nrefresh = 200ms\n"
+             "[metric.calls]\nkind = gauge\nlabel = Calls\n"
+             "[panel.a]\nmetric = calls\nentity = force\ntitle = Alpha panel\n"
+             "[panel.b]\nmetric = calls\ntitle = Bravo panel\n"
+             "[panel.c]\nmetric = calls\ntitle = Charlie panel\n"
+             "[page.one]\ntitle = Page One\npanels = a\n"
+             "[page.two]\ntitle = Page Two\npanels = b\n"
+             "[page.three]\ntitle = Page Three\npanels = c\n"
+             "[wall]\nrotate = 1s\n",
+             db);
+    th_write_file(cfg, text);
+    memset(&T, 0, sizeof T);
+}
+
+static void teardown(void)
+{
+    if (T.sock[0])
+        tmux_stop(&T);
+    th_rmtree(dir);
+}
+
+TestSuite(wall_e2e, .init = setup, .fini = teardown);
+
+/* Starts sitrep in tmux with env (assignments) and args; its pid goes to
+ * pidfile; after it exits the shell prints its status and the terminal's
+ * modes. */
+static void start_with(const char *env, const char *args)
+{
+    char bin[1024];
+    th_sitrep_abs(bin, sizeof bin);
+    char script[600], text[4096];
+    snprintf(script, sizeof script, "%s/run.sh", dir);
+    snprintf(text, sizeof text,
+             "sh -c 'echo $$ > %s; exec env LANG=C.UTF-8 %s \"%s\" --config \"%s\" %s'\n"
+             "echo sitrep-exited rc=$?\n"
+             "stty -a | tr -s ' ;' '\\n\\n' | grep -x -e -icanon -e icanon -e echo -e -echo "
+             "-e isig -e -isig\n"
+             "sleep 60\n",
+             pidfile, env, bin, cfg, args);
+    th_write_file(script, text);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "sh %s", script);
+    tmux_start(&T, 120, 30, cmd);
+}
+
+/* `sitrep --wall` */
+static void start(void)
+{
+    start_with("", "--wall");
+}
+
+static void wait_for(const char *text, int seconds)
+{
+    cr_assert(tmux_wait_for(&T, text, seconds), "never saw '%s'; the screen:\n%s", text, T.capture);
+}
+
+static void wait_gone(const char *text, int seconds)
+{
+    cr_assert(tmux_wait_gone(&T, text, seconds), "'%s' stayed; the screen:\n%s", text, T.capture);
+}
+
+static long wall_pid(void)
+{
+    char buf[32] = "";
+    FILE *f = fopen(pidfile, "r");
+    cr_assert_not_null(f);
+    if (!fgets(buf, sizeof buf, f))
+        buf[0] = 0;
+    fclose(f);
+    return strtol(buf, NULL, 10);
+}
+
+/* The terminal after sitrep: exited with 0, canonical mode, echo and
+ * signals back on, the main screen. */
+static void expect_restored(void)
+{
+    wait_for("sitrep-exited rc=0", 30);
+    wait_for("icanon", 30);
+    const char *s = tmux_capture(&T);
+    cr_assert_null(strstr(s, "-icanon"), "the terminal was left in raw mode:\n%s", s);
+    cr_assert_null(strstr(s, "-isig"), "signals were left off:\n%s", s);
+    cr_assert(strstr(s, "\necho") || strstr(s, "echo\n"), "echo is off:\n%s", s);
+    char alt[16];
+    tmux_format(&T, "#{alternate_on}", alt, sizeof alt);
+    cr_assert_str_eq(alt, "0", "still on the alternate screen");
+}
+
+Test(wall_e2e, pages_rotate_by_themselves)
+{
+    start();
+    wait_for("WALL  page 1/3", 30);
+    wait_for("Page One", 30);
+    wait_for("Page Two", 30);
+    cr_assert(strstr(T.capture, "Bravo panel"), "%s", T.capture);
+    wait_for("WALL  page 2/3", 30);
+    wait_for("Page Three", 30);
+    wait_for("Page One", 30); /* and round again */
+    cr_assert_null(strstr(T.capture, "q quit"), "no key hints on a wall:\n%s", T.capture);
+    char cursor[16];
+    tmux_format(&T, "#{cursor_flag}", cursor, sizeof cursor);
+    cr_assert_str_eq(cursor, "0", "the cursor is hidden");
+}
+
+Test(wall_e2e, keys_are_ignored_and_the_chord_exits)
+{
+    start();
+    wait_for("WALL  page", 30);
+    tmux_keys(&T, "q Q Left Right Up Down Tab 2 3 Enter BSpace Escape s a e ? C-c C-z C-\\\\");
+    /* the keys are read at once; two more turns of the page show it still runs */
+    wait_for("Page Two", 30);
+    wait_for("Page Three", 30);
+    cr_assert_null(strstr(T.capture, "sitrep-exited"), "a key ended it:\n%s", T.capture);
+    cr_assert_null(strstr(T.capture, "Keys"), "the help opened:\n%s", T.capture);
+    cr_assert_null(strstr(T.capture, "Sources ·"), "the sources view opened:\n%s", T.capture);
+    tmux_keys(&T, "C-x");
+    tmux_keys(&T, "x q"); /* broken: ctrl-x then x */
+    wait_for("Page One", 30);
+    cr_assert_null(strstr(T.capture, "sitrep-exited"), "a wrong chord ended it:\n%s", T.capture);
+    tmux_keys(&T, "C-x q");
+    expect_restored();
+}
+
+static void signal_ends_it(int sig)
+{
+    start();
+    wait_for("WALL  page", 30);
+    long pid = wall_pid();
+    cr_assert_gt(pid, 0);
+    cr_assert_eq(kill((pid_t)pid, sig), 0);
+    expect_restored();
+}
+
+Test(wall_e2e, sigterm_ends_it_cleanly)
+{
+    signal_ends_it(SIGTERM);
+}
+
+Test(wall_e2e, sighup_ends_it_cleanly)
+{
+    signal_ends_it(SIGHUP);
+}
+
+/* Puts an alert of panel c in CRIT, active, into the cache. */
+static void put_crit(sr_store *st)
+{
+    sr_alert a;
+    cr_assert_eq(sr_alert_init(&a, "c", "calls", ""), 0);
+    a.state = SR_ALERT_ACTIVE;
+    a.severity = SR_STATUS_CRIT;
+    a.raised_at_ms = sr_now_ms();
+    a.value = 99;
+    a.threshold = 50;
+    cr_assert_eq(sr_store_alert_put(st, &a), 0, "%s", sr_store_errmsg(st));
+}
+
+Test(wall_e2e, a_crit_alert_holds_its_page_until_acknowledged)
+{
+    start();
+    wait_for("WALL  page 1/3", 30);
+    wait_for("Page One", 30);
+    sr_store *st;
+    char err[256] = "";
+    cr_assert_eq(sr_store_open(db, 0, &st, err, sizeof err), 0, "%s", err);
+    put_crit(st);
+    wait_for("WALL  held: CRIT Charlie panel", 30);
+    cr_assert(strstr(T.capture, "Page Three"), "%s", T.capture);
+    /* held: the page stays through several rotation periods (1s each) */
+    struct timespec start_ts, now;
+    clock_gettime(CLOCK_MONOTONIC, &start_ts);
+    do {
+        const char *s = tmux_capture(&T);
+        cr_assert(strstr(s, "Page Three") && strstr(s, "held: CRIT"), "the hold ended:\n%s", s);
+        struct timespec d = {0, 100 * 1000 * 1000};
+        nanosleep(&d, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (now.tv_sec - start_ts.tv_sec < 4);
+    /* acknowledged elsewhere: the hold ends and the pages turn again */
+    char key[SR_ALERT_KEY_MAX];
+    cr_assert_eq(sr_alert_key("c", "", key, sizeof key), 0);
+    cr_assert_eq(sr_store_alert_ack(st, key, "tester", "seen", sr_now_ms()), 0);
+    wait_gone("held: CRIT", 30);
+    wait_for("Page One", 30);
+    wait_for("Page Two", 30);
+    sr_store_close(st);
+    tmux_keys(&T, "C-x q");
+    expect_restored();
+}
+
+Test(wall_e2e, values_in_large_numerals)
+{
+    char csv[600], text[256], when[64];
+    snprintf(csv, sizeof csv, "%s/calls.csv", dir);
+    time_t t = time(NULL) - 60;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(text, sizeof text, "metric,entity,ts,value\ncalls,force,%s,4812\n", when);
+    th_write_file(csv, text);
+    char *out = NULL, *errs = NULL;
+    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &errs), 0, "%s%s", out, errs);
+    free(out);
+    free(errs);
+    start();
+    wait_for("Alpha panel", 30);
+    /* 4 812 in five rows of blocks: the top row of 4, 8, 1, 2 */
+    wait_for("█ █   ███  █  ███", 30);
+    cr_assert(strstr(T.capture, "███ ███ ███"), "%s", T.capture);
+}
+
+Test(wall_e2e, a_role_with_wall_yes_starts_in_wall_mode)
+{
+    FILE *f = fopen(cfg, "a");
+    cr_assert_not_null(f);
+    fputs("[role.wallboard]\nusers = wallboard\nwall = yes\n", f);
+    fclose(f);
+    start_with("SITREP_TEST_USER=wallboard", "");
+    wait_for("WALL  page 1/3", 30);
+    tmux_keys(&T, "q");
+    wait_for("Page Two", 30);
+    cr_assert_null(strstr(T.capture, "sitrep-exited"), "q ended it:\n%s", T.capture);
+    tmux_keys(&T, "C-x q");
+    expect_restored();
+    /* and whoami says so */
+    char *out = NULL, *errs = NULL;
+    char *argv[] = {"whoami", "--config", cfg, NULL};
+    setenv("SITREP_TEST_USER", "wallboard", 1);
+    cr_assert_eq(th_run(NULL, argv, &out, &errs), 0, "%s", errs);
+    unsetenv("SITREP_TEST_USER");
+    cr_assert(strstr(out, "wall         yes (the dashboard starts in wall mode)"), "%s", out);
+    free(out);
+    free(errs);
+}
