@@ -176,7 +176,8 @@ static int cell_before(sr_store *st, int64_t metric, int64_t node, sr_ms before,
 
 typedef struct {
     const pctx *p;
-    sr_ms ts; /* 0 until found */
+    sr_ms ts;       /* 0 until found */
+    int64_t budget; /* rows it may still read; < 0: no limit */
 } first_ctx;
 
 static int first_cb(void *ctx, int64_t e, sr_ms ts, double v, const char *key)
@@ -185,7 +186,7 @@ static int first_cb(void *ctx, int64_t e, sr_ms ts, double v, const char *key)
     (void)key;
     first_ctx *f = ctx;
     if (!in_subtree(f->p, e))
-        return 0;
+        return f->budget >= 0 && --f->budget <= 0 ? 2 : 0; /* 2: gave up */
     f->ts = ts;
     return 1;
 }
@@ -193,7 +194,7 @@ static int first_cb(void *ctx, int64_t e, sr_ms ts, double v, const char *key)
 /* The newest raw sample of the subtree in [from, to]; 0 when none. */
 static int raw_newest(const pctx *p, int64_t metric, sr_ms from, sr_ms to, sr_ms *out)
 {
-    first_ctx f = {p, 0};
+    first_ctx f = {p, 0, -1};
     *out = 0;
     if (to == INT64_MAX)
         to--;
@@ -237,12 +238,35 @@ static int newest_rolled(const pctx *p, int64_t metric, sr_ms to, sr_ms *out)
     return 0;
 }
 
-/* Gauges: cells only at the reporting entities, so one seek per entity. */
+/* How many raw rows of other entities the gauge's fast path reads before it
+ * falls back to one seek per entity. */
+#define NEWEST_SCAN_ROWS 512
+
+/*
+ * Gauges: cells only at the reporting entities. A live gauge reports often,
+ * so its newest sample at or before `to` is usually among the last raw rows:
+ * a short scan newest first over this hour and the one before finds it
+ * (any sample of the subtree found there is newer than every cell before
+ * it). Otherwise one seek per entity of the subtree, which grows with the
+ * tree (officers included) and was most of a viewer's refresh.
+ */
 static int newest_gauge(const pctx *p, int64_t metric, sr_ms to, sr_ms *out)
 {
     *out = 0;
     sr_ms best = 0, before = to == INT64_MAX ? to : to + 1;
     bool raw = false;
+    {
+        sr_ms last = to == INT64_MAX ? INT64_MAX - 1 : to;
+        first_ctx f = {p, 0, NEWEST_SCAN_ROWS};
+        int rc = sr_store_scan_raw_desc(p->st, metric, sr_floor_ms(last, SR_MS_HOUR) - SR_MS_HOUR,
+                                        last + 1, first_cb, &f);
+        if (rc < 0)
+            return rc;
+        if (f.ts) {
+            *out = f.ts;
+            return 0;
+        }
+    }
     int64_t limit = sr_store_entity_limit(p->st);
     for (int64_t e = 1; e < limit; e++) {
         if (!in_subtree(p, e))

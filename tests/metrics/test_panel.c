@@ -803,6 +803,21 @@ Test(panel, newest_events)
     cr_assert_eq(newest_of("fr", "force/d", NOW), 0);
 }
 
+/* A gauge's newest is read from the last raw rows when the subtree is among
+ * them, and by one seek per entity when other entities fill the last rows. */
+Test(panel, newest_gauge_behind_a_busy_sibling)
+{
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int i = 0; i < 600; i++) /* more rows than the scan reads before giving up */
+        put("gl", "force/a/u1", T0 + 41 * MIN + i * SEC, 5, NULL);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_eq(newest_of("gl", "", NOW), T0 + 41 * MIN + 599 * SEC);
+    cr_assert_eq(newest_of("gl", "force/a", NOW), T0 + 41 * MIN + 599 * SEC);
+    cr_assert_eq(newest_of("gl", "force/b", NOW), T0 + 40 * MIN + 30 * SEC);
+    cr_assert_eq(newest_of("gl", "force/a/u2", NOW), T0 - 3 * HOUR);
+    cr_assert_eq(newest_of("gl", "force/b", T0 + 41 * MIN + 10 * SEC), T0 + 40 * MIN + 30 * SEC);
+}
+
 Test(panel, newest_counters_gauges_ratios)
 {
     cr_assert_eq(newest_of("ot", "", NOW), T0 + 50 * MIN);
