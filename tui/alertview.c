@@ -256,8 +256,8 @@ static void draw_detail(WINDOW *w, const alertview *v, int y)
     if (++y >= h - hint_row)
         return;
     label(w, y, "value");
-    snprintf(line, sizeof line, "%s, threshold %s (%s %s)", r.value, r.threshold, a->panel,
-             a->metric);
+    snprintf(line, sizeof line, "%s, threshold %s (panel %s, metric %s)", r.value, r.threshold,
+             a->panel, a->metric);
     wkit_put(w, y, LABEL_W, vw, sr_role_attr(SR_ROLE_NORMAL), line);
     if (++y >= h - hint_row)
         return;

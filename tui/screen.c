@@ -570,18 +570,28 @@ static void draw_status(sr_screen *s)
         size_t l = strlen(win);
         snprintf(win + l, sizeof win - l, ", %s ago", d);
     }
-    /* alerts by severity, before the sources: a symbol and a word, never colour alone */
-    int n_sev[2] = {0, 0}; /* crit, warn */
-    for (size_t i = 0; i < s->n_alerts; i++)
-        n_sev[s->alerts[i].severity == SR_STATUS_CRIT ? 0 : 1]++;
-    char al[64] = "";
-    if (n_sev[0] || n_sev[1]) {
-        size_t l = 0;
-        if (n_sev[0])
-            l += (size_t)snprintf(al + l, sizeof al - l, "%s %d crit  ", g->crit, n_sev[0]);
-        if (n_sev[1])
-            snprintf(al + l, sizeof al - l, "%s %d warn  ", g->warn, n_sev[1]);
+    /* alerts, before the sources: the ones nobody has taken yet by severity
+     * (a symbol and a word, never colour alone), then those acknowledged or
+     * silenced, so that an acknowledgement anywhere shows here at once */
+    int n_sev[2] = {0, 0}, n_acked = 0, n_silenced = 0; /* crit, warn */
+    for (size_t i = 0; i < s->n_alerts; i++) {
+        if (s->alerts[i].state == SR_ALERT_ACKED)
+            n_acked++;
+        else if (s->alerts[i].state == SR_ALERT_SILENCED)
+            n_silenced++;
+        else
+            n_sev[s->alerts[i].severity == SR_STATUS_CRIT ? 0 : 1]++;
     }
+    char al[96] = "";
+    size_t l = 0;
+    if (n_sev[0])
+        l += (size_t)snprintf(al + l, sizeof al - l, "%s %d crit  ", g->crit, n_sev[0]);
+    if (n_sev[1])
+        l += (size_t)snprintf(al + l, sizeof al - l, "%s %d warn  ", g->warn, n_sev[1]);
+    if (n_acked)
+        l += (size_t)snprintf(al + l, sizeof al - l, "%d acked  ", n_acked);
+    if (n_silenced)
+        snprintf(al + l, sizeof al - l, "%d silenced  ", n_silenced);
     char src[64];
     snprintf(src, sizeof src, "%s %d/%d sources%s%s ",
              s->src.live == s->src.total ? g->ok : g->warn, s->src.live, s->src.total,

@@ -145,6 +145,7 @@ Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
         wait_pane(T[i], "acked by ", 15);
         wait_pane(T[i], "ann (SITREP_TEST_USER)", 15);
         wait_pane(T[i], "unit 7 on scene", 15);
+        wait_pane(T[i], " 1 acked  ", 15); /* the status bar counts it apart */
     }
 
     /* the audit table has it: who, which role, what */
