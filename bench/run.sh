@@ -100,7 +100,7 @@ export XDG_STATE_HOME="$T/state"
 ./sitrep collect --config config.ini > "$T/collect.log" 2>&1 &
 pid=$!
 deadline=$((SECONDS + 300))
-until grep -qE 'next in [1-9]' "$T/collect.log"; do
+until grep -qsE 'next in [1-9]' "$T/collect.log"; do
     if ! kill -0 $pid 2>/dev/null || ((SECONDS > deadline)); then
         echo "the collector did not finish its backfill:"; cat "$T/collect.log"; exit 1
     fi

@@ -121,6 +121,12 @@ until tmux -L "$SOCK" capture-pane -p -t s | grep -q 'WALL  page'; do
     sleep 0.05
 done
 rss() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
+# of the resident memory, how much is heap (anonymous) and how much maps files
+# (libraries, the cache's -shm index): "anon A KiB, files F KiB"
+parts() {
+    awk '$1 == "Rss:" { r = $2 } $1 == "Anonymous:" { a = $2 }
+        END { printf "anon %d KiB, files %d KiB", a, r - a }' "/proc/$pid/smaps_rollup" 2>/dev/null || true
+}
 # what stays resident between frames: the least of ten readings over two
 # seconds (a reading taken while a page is being computed shows the
 # frame's temporary buffers; VmHWM reports those)
@@ -147,7 +153,8 @@ for f in "${batches[@]:1}"; do
     if ((i % 120 == 0)); then
         r=$(settled)
         ((i == 120)) && rss_day5=$r
-        printf "  day %d: RSS %s KiB\n" $((i / 24)) "$r"
+        printf "  day %d: RSS %s KiB (%s; WAL %s KiB)\n" $((i / 24)) "$r" "$(parts)" \
+            "$(($(stat -c %s "$T/soak.db-wal" 2>/dev/null || echo 0) / 1024))"
     fi
 done
 t1=$(date +%s.%N)
