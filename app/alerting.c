@@ -52,13 +52,14 @@ static bool alert_changed(const sr_alert *b, const sr_alert *a)
 
 /* Steps the alert of panel p; *ev is what happened. */
 static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
-                      const sr_alert_params *par, sr_ms now, sr_alert *a, sr_alert_event *ev)
+                      const sr_alert_params *par, sr_ms now, sr_alert *a, sr_alert_event *ev,
+                      sr_ms *due)
 {
     *ev = SR_ALERT_EV_NONE;
     sr_panel_spec spec = {
         .metric = p->metric, .entity = p->entity, .agg = p->agg, .window_ms = p->window_ms};
     sr_panel_model m;
-    int rc = sr_panel_compute(st, &cfg->metrics, &spec, now, 0, 0, 0, 0, &m);
+    int rc = sr_panel_compute(st, &cfg->metrics, &spec, now, SR_PANEL_VALUE_ONLY, 0, 0, 0, &m);
     if (rc || !m.def) {
         sr_panel_model_fini(&m);
         return 0;
@@ -84,11 +85,24 @@ static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
     }
     sr_alert before = *a;
     *ev = sr_alert_step(a, &d, par, v, now);
+    if (a->state == SR_ALERT_PENDING && a->raised_at_ms + par->for_ms < *due)
+        *due = a->raised_at_ms + par->for_ms;
+    if (a->state == SR_ALERT_SILENCED && a->silenced_until_ms < *due)
+        *due = a->silenced_until_ms;
     return alert_changed(&before, a) ? sr_store_alert_put(st, a) : 0;
 }
 
 int sr_alerting_step(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb cb, void *ctx)
 {
+    return sr_alerting_step_due(cfg, st, now, cb, ctx, NULL);
+}
+
+int sr_alerting_step_due(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb cb, void *ctx,
+                         sr_ms *due)
+{
+    sr_ms next = INT64_MAX;
+    if (due)
+        *due = next;
     if (cfg->n_panels == 0)
         return 0;
     sr_alert_params par = {.for_ms = cfg->alert_for_ms, .hysteresis = cfg->alert_hysteresis};
@@ -97,7 +111,7 @@ int sr_alerting_step(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb 
         return SR_ENOMEM;
     int rc = sr_store_begin(st);
     for (size_t i = 0; !rc && i < cfg->n_panels; i++) {
-        if ((rc = step_panel(cfg, st, &cfg->panels[i], &par, now, &h[i].a, &h[i].ev)))
+        if ((rc = step_panel(cfg, st, &cfg->panels[i], &par, now, &h[i].a, &h[i].ev, &next)))
             sr_store_rollback(st);
     }
     if (!rc)
@@ -106,6 +120,8 @@ int sr_alerting_step(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb 
         if (h[i].ev != SR_ALERT_EV_NONE)
             cb(ctx, &h[i].a, h[i].ev);
     free(h);
+    if (due && !rc)
+        *due = next;
     return rc;
 }
 
@@ -133,7 +149,10 @@ struct sr_alerter {
     const sr_config *cfg; /* borrowed */
     sr_store *st;         /* borrowed */
     sr_alerter_hooks h;
-    int children; /* [alert] commands still running */
+    bool data;     /* new data since the last step */
+    sr_ms last_ms; /* when it last stepped */
+    sr_ms due_ms;  /* when an alert changes with no new data (INT64_MAX: never) */
+    int children;  /* [alert] commands still running */
     bool closing, timer_closed;
 };
 
@@ -249,15 +268,30 @@ void sr_alerter_step_now(sr_alerter *a)
 {
     if (a->closing)
         return;
-    if (sr_alerting_step(a->cfg, a->st, sr_now_ms(), on_event, a))
+    sr_ms now = sr_now_ms();
+    a->data = false;
+    a->last_ms = now;
+    if (sr_alerting_step_due(a->cfg, a->st, now, on_event, a, &a->due_ms)) {
         alerter_log(a, true, "alerts not evaluated: %s", sr_store_errmsg(a->st));
+        a->due_ms = INT64_MAX;
+    }
     if (a->h.stepped)
         a->h.stepped(a->h.ctx);
 }
 
+void sr_alerter_data_changed(sr_alerter *a)
+{
+    if (a)
+        a->data = true;
+}
+
+/* Every refresh: a step only when something can have changed. */
 static void on_timer(uv_timer_t *t)
 {
-    sr_alerter_step_now(t->data);
+    sr_alerter *a = t->data;
+    sr_ms now = sr_now_ms();
+    if (a->data || now >= a->due_ms || now - a->last_ms >= SR_ALERTER_IDLE_MS)
+        sr_alerter_step_now(a);
 }
 
 int sr_alerter_create(uv_loop_t *loop, const sr_config *cfg, sr_store *st,
@@ -281,6 +315,7 @@ int sr_alerter_create(uv_loop_t *loop, const sr_config *cfg, sr_store *st,
 void sr_alerter_set_config(sr_alerter *a, const sr_config *cfg)
 {
     a->cfg = cfg;
+    a->data = true; /* the panels or thresholds may have changed */
     uv_timer_start(&a->timer, on_timer, (uint64_t)cfg->refresh_ms, (uint64_t)cfg->refresh_ms);
 }
 

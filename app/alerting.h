@@ -34,6 +34,12 @@ typedef void (*sr_alert_cb)(void *ctx, const sr_alert *a, sr_alert_event ev);
  */
 int sr_alerting_step(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb cb, void *ctx);
 
+/* The same; *due (may be NULL) gets the earliest time at which an alert
+ * changes with no new data (a pending alert's minimum duration ends, a
+ * silence ends), INT64_MAX when none does. */
+int sr_alerting_step_due(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb cb, void *ctx,
+                         sr_ms *due);
+
 /*
  * The alert's value and threshold as its panel's tile shows them, with the
  * metric's unit ("52m50s", "91%"; "-" for none), into val and thr (len
@@ -59,9 +65,12 @@ typedef struct {
 
 /*
  * An alerter on loop that steps every alert of cfg in st (sr_alerting_step)
- * at once and then every [sitrep] refresh, independently of the sources'
- * polls: a minimum duration ([alert] for) and a silence end on time, not
- * on new data. On a raise or a clear it runs [alert] command (argv, no
+ * at once and then, checking every [sitrep] refresh, when the host said
+ * new data was written (sr_alerter_data_changed), when a minimum duration
+ * ([alert] for) or a silence ends, and at least every
+ * SR_ALERTER_IDLE_MS (windows slide without new data). A step computes
+ * every panel, so the alerter does not step on every tick of an idle
+ * dashboard. On a raise or a clear it runs [alert] command (argv, no
  * shell) with the alert in SITREP_ALERT_* variables; a command that fails
  * is logged, never fatal. cfg and st are borrowed until
  * sr_alerter_destroy(); h is copied. Caller owns *out; free with
@@ -73,6 +82,12 @@ int sr_alerter_create(uv_loop_t *loop, const sr_config *cfg, sr_store *st,
 /* Steps with cfg from now on (a reloaded config; borrowed like the first)
  * and restarts the timer at its refresh. */
 void sr_alerter_set_config(sr_alerter *a, const sr_config *cfg);
+
+/* At the latest, an idle alerter steps this often. */
+#define SR_ALERTER_IDLE_MS (15 * SR_MS_SEC)
+
+/* New data was written to the store: the next tick steps. */
+void sr_alerter_data_changed(sr_alerter *a);
 
 /* Steps now (the timer's work), for tests and at start. */
 void sr_alerter_step_now(sr_alerter *a);

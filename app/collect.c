@@ -198,6 +198,8 @@ static void on_report(void *ctx, const sr_poll_report *r)
 {
     collect *c = ctx;
     char next[32];
+    if (r->accepted)
+        sr_alerter_data_changed(c->alerter);
     /* whole seconds read better than "4999ms" */
     sr_ms shown = r->next_ms >= SR_MS_SEC ? (r->next_ms + 500) / SR_MS_SEC * SR_MS_SEC : r->next_ms;
     sr_format_duration(shown > 0 ? shown : 1, next, sizeof next);

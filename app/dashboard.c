@@ -628,8 +628,10 @@ static void on_refresh(uv_timer_t *t)
 static void on_report(void *ctx, const sr_poll_report *r)
 {
     dash *d = ctx;
-    if (r->accepted)
+    if (r->accepted) {
         sr_store_refresh(d->st); /* the screen's handle is not the one written through */
+        sr_alerter_data_changed(d->alerter);
+    }
     if (r->accepted || r->rejected) {
         sr_screen_data_changed(d->scr);
         d->trim = true;

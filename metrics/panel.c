@@ -787,6 +787,12 @@ static int compute_events(const pctx *p, size_t max_events, sr_panel_model *m)
 static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_series,
                    size_t n_hist, size_t max_events, sr_panel_model *m)
 {
+    if (what & SR_PANEL_VALUE_ONLY) {
+        int rc = sr_query_run(p->st, p->cat, &p->q, &m->c.now);
+        if (!rc)
+            m->status = sr_kpi_status_for(p->def, m->agg, m->c.now.value);
+        return rc;
+    }
     int rc = sr_query_compare(p->st, p->cat, &p->q, &m->c);
     if (rc)
         return rc;

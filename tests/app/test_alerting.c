@@ -337,13 +337,14 @@ static void loop_log(void *ctx, bool error, const char *line)
 static void loop_stepped(void *ctx)
 {
     loop_seen *s = ctx;
-    if (++s->steps == 3)
+    if (++s->steps == 2)
         sr_alerter_destroy(s->al);
 }
 
-/* The alerter steps on its own timer (every [sitrep] refresh) without any
- * poll, logs raises with the values in the metric's unit, and leaves
- * nothing on the loop once destroyed. */
+/* The alerter steps on its own timer without any poll: at once, then when
+ * the pending alert's minimum duration ends (not on every refresh: nothing
+ * else is due); it logs raises with the values in the metric's unit, and
+ * leaves nothing on the loop once destroyed. */
 Test(alerting, the_alerter_steps_on_its_own_timer)
 {
     static const char ini[] = "[sitrep]\nrefresh = 100ms\n"
@@ -366,11 +367,66 @@ Test(alerting, the_alerter_steps_on_its_own_timer)
     cr_assert_eq(sr_alerter_create(&loop, cfg, st, &h, &seen.al), 0);
     cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
     cr_assert_eq(uv_loop_close(&loop), 0);
-    cr_assert_eq(seen.steps, 3);
+    cr_assert_eq(seen.steps, 2);
     cr_assert(seen.alert_line, "raised once its minimum duration ran out, on the timer alone");
     sr_alert a;
     cr_assert_eq(sr_store_alert_get(st, "response@north", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+}
+
+typedef struct {
+    sr_alerter *al;
+    int steps, ticks;
+    uv_timer_t t;
+} idle_seen;
+
+static void idle_stepped(void *ctx)
+{
+    ((idle_seen *)ctx)->steps++;
+}
+
+/* 100 ms ticks of the test's own: new data at the 5th, the end at the 10th. */
+static void idle_tick(uv_timer_t *t)
+{
+    idle_seen *s = t->data;
+    if (++s->ticks == 5)
+        sr_alerter_data_changed(s->al);
+    if (s->ticks == 10) {
+        sr_alerter_destroy(s->al);
+        uv_close((uv_handle_t *)t, NULL);
+    }
+}
+
+/* An alerter with nothing due steps once at start and then only when told
+ * of new data, not on each of the ten refreshes of that second: a step
+ * computes every panel, on the collector's loop. */
+Test(alerting, an_idle_alerter_steps_only_on_new_data)
+{
+    static const char ini[] = "[sitrep]\nrefresh = 100ms\n"
+                              "[metric.rt]\nkind = event\nunit = s\nagg = max\nwarn = 100\n"
+                              "crit = 200\n"
+                              "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n";
+    sr_config *cfg = NULL;
+    cr_assert_eq(sr_config_parse("t.ini", ini, &cfg, NULL), 0);
+    sr_store *st = NULL;
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cr_assert_eq(sr_store_define_metric(st, "rt", SR_KIND_EVENT), 0);
+    put(st, sr_now_ms() - SR_MS_MIN, 50); /* under warn: nothing pending */
+
+    uv_loop_t loop;
+    cr_assert_eq(uv_loop_init(&loop), 0);
+    idle_seen seen = {0};
+    sr_alerter_hooks h = {.stepped = idle_stepped, .ctx = &seen, .out_fd = -1, .err_fd = -1};
+    cr_assert_eq(sr_alerter_create(&loop, cfg, st, &h, &seen.al), 0);
+    uv_timer_init(&loop, &seen.t);
+    seen.t.data = &seen;
+    uv_timer_start(&seen.t, idle_tick, 100, 100);
+    cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    cr_assert_eq(seen.ticks, 10);
+    cr_assert_eq(seen.steps, 2, "stepped %d times in a second", seen.steps);
     sr_store_close(st);
     sr_config_destroy(cfg);
 }
