@@ -364,13 +364,6 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
         sr_format_time_utc(until, t, sizeof t);
         snprintf(detail, sizeof detail, "%s for %s, until %.16sZ", act->key, d, t);
     }
-    sr_audit_row row = {.at_ms = now,
-                        .user = id->audit_user,
-                        .role = role->name,
-                        .tty = id->tty,
-                        .ssh = id->ssh,
-                        .action = verb,
-                        .detail = detail};
     int rc = sr_store_begin(st);
     if (rc) {
         snprintf(msg, msglen, "cannot %s %s: the cache cannot be written here (%s)", verb, key,
@@ -380,7 +373,7 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
     rc = act->kind == SR_ALERT_ACT_ACK ? sr_store_alert_ack(st, act->key, id->audit_user, note, now)
                                        : sr_store_alert_silence(st, act->key, until, now);
     if (!rc)
-        rc = sr_store_audit_add(st, &row);
+        rc = sr_audit_write(st, id, role->name, verb, detail, now);
     if (!rc)
         rc = sr_store_commit(st);
     else

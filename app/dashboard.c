@@ -158,19 +158,6 @@ void sr_layout_set_audit(sr_layout_data *d, sr_tui_audit_fn fn, void *ctx)
     d->lay.audit_ctx = ctx;
 }
 
-int sr_audit_write(sr_store *st, const sr_identity *id, const char *role, const char *action,
-                   const char *detail)
-{
-    sr_audit_row row = {.at_ms = sr_now_ms(),
-                        .user = id->audit_user,
-                        .role = role,
-                        .tty = id->tty,
-                        .ssh = id->ssh,
-                        .action = action,
-                        .detail = detail};
-    return sr_store_audit_add(st, &row);
-}
-
 void sr_audit_sink_hook(void *ctx, const char *action, const char *detail)
 {
     sr_audit_sink *a = ctx;
@@ -179,7 +166,7 @@ void sr_audit_sink_hook(void *ctx, const char *action, const char *detail)
     if (!a->rw &&
         (a->rc = sr_store_open(a->cfg->cache, SR_STORE_VIEWER, &a->rw, a->err, sizeof a->err)))
         return;
-    if ((a->rc = sr_audit_write(a->rw, a->id, a->role, action, detail)))
+    if ((a->rc = sr_audit_write(a->rw, a->id, a->role, action, detail, sr_now_ms())))
         snprintf(a->err, sizeof a->err, "%s", sr_store_errmsg(a->rw));
     else
         a->rows++;
@@ -396,7 +383,7 @@ static void dashboard_audit(void *ctx, const char *action, const char *detail)
     sr_store *w = dashboard_writer(d);
     if (!w)
         return; /* the hint line says why the writer could not be opened */
-    if (sr_audit_write(w, &d->id, d->role->name, action, detail) != 0 && d->scr) {
+    if (sr_audit_write(w, &d->id, d->role->name, action, detail, sr_now_ms()) != 0 && d->scr) {
         char msg[512];
         snprintf(msg, sizeof msg, " audit row not written: %s", sr_store_errmsg(w));
         sr_screen_set_message(d->scr, msg, sr_now_ms() + 5 * SR_MS_SEC);

@@ -31,14 +31,6 @@ const sr_tui_layout *sr_layout_get(const sr_layout_data *d);
 void sr_layout_set_audit(sr_layout_data *d, sr_tui_audit_fn fn, void *ctx);
 
 /*
- * Appends one audit row (action such as "view-personal", detail what was
- * seen) for id under role at now: the one function every audit row of a
- * view goes through. st must be writable. Returns 0 or the store's error.
- */
-int sr_audit_write(sr_store *st, const sr_identity *id, const char *role, const char *action,
-                   const char *detail);
-
-/*
  * Audit rows for a command whose cache handle is read-only (snapshot,
  * query): sr_audit_sink_hook (an sr_tui_audit_fn with the sink as ctx)
  * opens the cache for writing on the first row and writes every row

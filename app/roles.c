@@ -164,3 +164,16 @@ void sr_role_drill_text(const sr_config *cfg, int drill, char *buf, size_t len)
     else
         snprintf(buf, len, "level %d", drill);
 }
+
+int sr_audit_write(sr_store *st, const sr_identity *id, const char *role, const char *action,
+                   const char *detail, sr_ms at_ms)
+{
+    sr_audit_row row = {.at_ms = at_ms,
+                        .user = id->audit_user,
+                        .role = role,
+                        .tty = id->tty,
+                        .ssh = id->ssh,
+                        .action = action,
+                        .detail = detail};
+    return sr_store_audit_add(st, &row);
+}

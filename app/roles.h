@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "../metrics/privacy.h"
+#include "../metrics/store.h"
 #include "config.h"
 
 #define SR_ID_MAX_GROUPS 64
@@ -51,5 +52,15 @@ void sr_role_drill_text(const sr_config *cfg, int drill, char *buf, size_t len);
 /* The privacy policy of role (borrowed from cfg) under cfg's [sitrep]
  * levels, personal and min_cell: what every view of data applies. */
 void sr_role_privacy(const sr_config *cfg, const sr_cfg_role *role, sr_privacy *out);
+
+/*
+ * Appends one audit row for id under role at at_ms (action such as
+ * "view-personal" or "acknowledge", detail what was seen or done; user,
+ * terminal and SSH connection from id): the one place an audit row is made.
+ * st must be writable (SR_STORE_VIEWER will do). Returns 0 or the store's
+ * error.
+ */
+int sr_audit_write(sr_store *st, const sr_identity *id, const char *role, const char *action,
+                   const char *detail, sr_ms at_ms);
 
 #endif
