@@ -947,24 +947,22 @@ static int entity_slot(sr_store *st, int64_t id)
     return 0;
 }
 
-static int load_entities(sr_store *st)
+/* Loads the entity rows with id >= from_id into the table (entities are
+ * only ever added: an id's path and parent never change). */
+static int load_entity_rows(sr_store *st, int64_t from_id)
 {
-    free_entities(st);
-    if (entity_slot(st, 0))
-        return SR_ENOMEM;
-    st->entities[0].path = strdup("");
-    st->entities[0].parent = -1;
-    if (!st->entities[0].path)
-        return SR_ENOMEM;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT id, path, parent FROM entity", -1, &q, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db, "SELECT id, path, parent FROM entity WHERE id >= ?", -1, &q,
+                           NULL) != SQLITE_OK)
         return fail(st, SR_EIO);
+    sqlite3_bind_int64(q, 1, from_id);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(q, 0);
         const char *path = (const char *)sqlite3_column_text(q, 1);
         int err = entity_slot(st, id);
+        if (!err && st->entities[id].path)
+            continue; /* known already */
         if (!err && !(st->entities[id].path = strdup(path ? path : "")))
             err = SR_ENOMEM;
         if (!err)
@@ -981,6 +979,18 @@ static int load_entities(sr_store *st)
     return sr_store_data_version(st, &st->entity_version);
 }
 
+static int load_entities(sr_store *st)
+{
+    free_entities(st);
+    if (entity_slot(st, 0))
+        return SR_ENOMEM;
+    st->entities[0].path = strdup("");
+    st->entities[0].parent = -1;
+    if (!st->entities[0].path)
+        return SR_ENOMEM;
+    return load_entity_rows(st, 1);
+}
+
 int sr_store_refresh(sr_store *st)
 {
     int64_t v;
@@ -989,7 +999,9 @@ int sr_store_refresh(sr_store *st)
         return rc;
     if ((rc = load_metrics(st)))
         return rc;
-    return load_entities(st);
+    /* only the entities added since: a full reload would retire every path
+     * (they stay valid until close) and grow with every refresh */
+    return load_entity_rows(st, (int64_t)st->n_entities);
 }
 
 /* A path is non-empty segments joined by '/', at most 1 KiB. */

@@ -789,3 +789,40 @@ Test(store, migrates_v5_to_the_audit_table)
     cr_assert_eq(sql_count("SELECT count(*) FROM audit"), 1);
     cr_assert_neq(raw_exec("DELETE FROM audit", err, sizeof err), SQLITE_OK);
 }
+
+/* A viewer's refresh adds the entities another process created, keeps the
+ * ones it knew (the same path pointers: borrowed until close), and finds
+ * nothing to add when nothing was created. */
+Test(store, a_viewer_refresh_adds_only_new_entities)
+{
+    sr_store *st = open_rw(), *ro = NULL;
+    bool dup;
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/a", 1000, 5, NULL, &dup), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    char err[256];
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &ro, err, sizeof err), 0, "%s", err);
+    int64_t a, b;
+    cr_assert_eq(sr_store_entity_id(ro, "force/a", &a), 0);
+    const char *pa = sr_store_entity_path(ro, a);
+    cr_assert_eq(sr_store_entity_id(ro, "force/b", &b), SR_ENOENT);
+    int64_t limit = sr_store_entity_limit(ro);
+
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/a", 2000, 6, NULL, &dup), 0); /* data, no entity */
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_eq(sr_store_refresh(ro), 0);
+    cr_assert_eq(sr_store_entity_limit(ro), limit);
+
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/b/u9", 3000, 7, NULL, &dup), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_eq(sr_store_refresh(ro), 0);
+    cr_assert_eq(sr_store_entity_id(ro, "force/b/u9", &b), 0);
+    cr_assert_str_eq(sr_store_entity_path(ro, b), "force/b/u9");
+    cr_assert_eq(sr_store_entity_limit(ro), limit + 2); /* force/b and force/b/u9 */
+    cr_assert_eq(sr_store_entity_path(ro, a), pa, "a known path was replaced");
+    cr_assert_str_eq(pa, "force/a");
+    sr_store_close(ro);
+    sr_store_close(st);
+}
