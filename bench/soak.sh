@@ -127,6 +127,18 @@ parts() {
     awk '$1 == "Rss:" { r = $2 } $1 == "Anonymous:" { a = $2 }
         END { printf "anon %d KiB, files %d KiB", a, r - a }' "/proc/$pid/smaps_rollup" 2>/dev/null || true
 }
+anon() { awk '$1 == "Anonymous:" { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0; }
+# the heap (and SQLite's page cache in it) between frames: the least of ten readings
+settled_anon() {
+    local m r k
+    m=$(anon)
+    for k in 1 2 3 4 5 6 7 8 9; do
+        sleep 0.2
+        r=$(anon)
+        ((r < m)) && m=$r
+    done
+    echo "$m"
+}
 # what stays resident between frames: the least of ten readings over two
 # seconds (a reading taken while a page is being computed shows the
 # frame's temporary buffers; VmHWM reports those)
@@ -153,6 +165,7 @@ for f in "${batches[@]:1}"; do
     if ((i % 120 == 0)); then
         r=$(settled)
         ((i == 120)) && rss_day5=$r
+        ((i == 240)) && anon_day10=$(settled_anon)
         printf "  day %d: RSS %s KiB (%s; WAL %s KiB)\n" $((i / 24)) "$r" "$(parts)" \
             "$(($(stat -c %s "$T/soak.db-wal" 2>/dev/null || echo 0) / 1024))"
     fi
@@ -160,6 +173,7 @@ done
 t1=$(date +%s.%N)
 kill -0 "$pid" 2>/dev/null || { echo "the wall died during the soak"; exit 1; }
 rss_end=$(settled)
+anon_end=$(settled_anon)
 hwm=$(rss VmHWM)
 screen=$(tmux -L "$SOCK" capture-pane -p -t s | sed -n '$p')
 tmux -L "$SOCK" send-keys -t s C-x q
@@ -169,4 +183,8 @@ awk -v nb="$((nb))" -v a="$t0" -v b="$t1" -v f="$rss_first" -v d="${rss_day:-$rs
     printf "wall RSS (settled): %.2f MiB after the first hour, %.2f MiB after the first day, %.2f MiB after day 5, %.2f MiB at the end (peak %.2f MiB)\n", f / 1024, d / 1024, d5 / 1024, e / 1024, h / 1024;
     printf "growth from day 5 to the end: %+.0f KiB   (target: under 1 MiB)\n", e - d5;
     printf "growth from the first day, the SQLite page cache (at most 4 MiB) filling included: %+.0f KiB\n", e - d }'
+if [[ -n ${anon_day10:-} ]]; then
+    printf "heap (anonymous memory, settled) from day 10, once SQLite's page cache has filled, to the end: %s KiB -> %s KiB, %+d KiB\n" \
+        "$anon_day10" "$anon_end" $((anon_end - anon_day10))
+fi
 echo "(the wall's last line: $screen)"
