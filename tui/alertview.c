@@ -29,21 +29,24 @@
 
 enum { C_SEV, C_PANEL, C_ENTITY, C_VALUE, C_THR, C_STATE, C_RAISED, C_NOTE, N_COLS };
 
+_Static_assert(N_COLS <= WKIT_COLS_MAX, "more columns than a wkit_layout holds");
+
+static const wkit_col cols[N_COLS] = {
+    [C_SEV] = {"SEVERITY", "SEV", false},     [C_PANEL] = {"PANEL", "PANEL", false},
+    [C_ENTITY] = {"ENTITY", "ENTITY", false}, [C_VALUE] = {"VALUE", "VALUE", true},
+    [C_THR] = {"THRESHOLD", "LIMIT", true},   [C_STATE] = {"STATE", "STATE", false},
+    [C_RAISED] = {"RAISED", "RAISED", false}, [C_NOTE] = {"NOTE", "NOTE", false},
+};
+
+/* How the columns fit a narrow window. */
 static const struct {
-    const char *head, *head_short;
-    bool right;   /* numbers */
     int cap;      /* widest it grows to; 0 = no cap */
     int soft_min; /* narrowest it shrinks to while the raised time is shown */
     int min;      /* narrowest it shrinks to at all; 0 = no shrinking */
-} cols[N_COLS] = {
-    [C_SEV] = {"SEVERITY", "SEV", false, 0, 0, 0},
-    [C_PANEL] = {"PANEL", "PANEL", false, 28, 16, 8},
-    [C_ENTITY] = {"ENTITY", "ENTITY", false, 24, 10, 6},
-    [C_VALUE] = {"VALUE", "VALUE", true, 0, 0, 0},
-    [C_THR] = {"THRESHOLD", "LIMIT", true, 0, 0, 0},
-    [C_STATE] = {"STATE", "STATE", false, 30, 16, 10},
-    [C_RAISED] = {"RAISED", "RAISED", false, 0, 0, 0},
-    [C_NOTE] = {"NOTE", "NOTE", false, 0, 0, 0},
+} fit[N_COLS] = {
+    [C_PANEL] = {28, 16, 8},
+    [C_ENTITY] = {24, 10, 6},
+    [C_STATE] = {30, 16, 10},
 };
 
 #define NOTE_MIN 10
@@ -119,10 +122,7 @@ static const char *cell(const alertview_row *r, int c)
     return cells[c];
 }
 
-typedef struct {
-    int x[N_COLS], w[N_COLS]; /* w 0 = not shown */
-    bool short_heads;
-} layout;
+typedef wkit_layout layout;
 
 static layout layout_for(const alertview *v, int width)
 {
@@ -147,8 +147,8 @@ static layout layout_for(const alertview *v, int width)
                 continue;
             int hw = sr_tui_width(shrt ? cols[c].head_short : cols[c].head);
             w[c] = nat[c] > hw ? nat[c] : hw;
-            if (cols[c].cap && w[c] > cols[c].cap)
-                w[c] = cols[c].cap;
+            if (fit[c].cap && w[c] > fit[c].cap)
+                w[c] = fit[c].cap;
             used += w[c] + gap;
         }
         /* too wide: the panel, the entity, then the state give way, to
@@ -156,7 +156,7 @@ static layout layout_for(const alertview *v, int width)
         static const int shrink[] = {C_PANEL, C_ENTITY, C_STATE};
         for (size_t k = 0; k < 3 && used > width; k++) {
             int c = shrink[k], give = used - width;
-            int min = no_raised ? cols[c].min : cols[c].soft_min;
+            int min = no_raised ? fit[c].min : fit[c].soft_min;
             int can = w[c] > min ? w[c] - min : 0;
             if (give > can)
                 give = can;
@@ -199,11 +199,7 @@ static void draw_row(WINDOW *w, const alertview *v, const layout *l, int y, size
                        : c == C_PANEL ? SR_ROLE_VALUE
                        : quiet        ? SR_ROLE_DIM
                                       : SR_ROLE_NORMAL;
-        attr_t at = sel ? a_sel : sr_role_attr(role);
-        if (cols[c].right)
-            wkit_put_right(w, y, l->x[c] + l->w[c], l->w[c], at, cell(&r, c));
-        else
-            wkit_put(w, y, l->x[c], l->w[c], at, cell(&r, c));
+        wkit_table_cell(w, y, cols, l, c, sel ? a_sel : sr_role_attr(role), cell(&r, c));
     }
 }
 
@@ -309,21 +305,8 @@ int alertview_draw(WINDOW *w, const alertview *v)
         return 0;
     }
     layout l = layout_for(v, wd);
-    attr_t head = sr_role_attr(SR_ROLE_TITLE);
-    for (int c = 0; c < N_COLS; c++) {
-        if (l.w[c] <= 0)
-            continue;
-        const char *t = l.short_heads ? cols[c].head_short : cols[c].head;
-        if (cols[c].right)
-            wkit_put_right(w, 0, l.x[c] + l.w[c], l.w[c], head, t);
-        else
-            wkit_put(w, 0, l.x[c], l.w[c], head, t);
-    }
-    int rows = (int)v->n;
-    if (h - 1 - rows < DETAIL_MIN + 1) /* the detail gives way to the table */
-        rows = h - 1 - (DETAIL_MIN + 1) >= 3 ? h - 1 - (DETAIL_MIN + 1) : h - 1;
-    if (rows > (int)v->n)
-        rows = (int)v->n;
+    wkit_table_head(w, cols, N_COLS, &l);
+    int rows = wkit_table_rows(h, v->n, DETAIL_MIN);
     sr_view sv = {.selected = v->selected, .scroll = v->scroll, .rows = rows};
     size_t first = wkit_list_first(&sv, v->n, rows);
     for (int r = 0; r < rows && first + (size_t)r < v->n; r++)

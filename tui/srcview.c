@@ -30,26 +30,24 @@
 
 enum { C_NAME, C_TYPE, C_STATE, C_OK, C_NEXT, C_ACC, C_DUP, C_REJ, C_ERR, N_COLS };
 
-static const struct {
-    const char *head, *head_short;
-    bool right; /* numbers */
-    int cap;    /* widest it grows to; 0 = no cap */
-} cols[N_COLS] = {
-    [C_NAME] = {"SOURCE", "SOURCE", false, 24},  [C_TYPE] = {"TYPE", "TYPE", false, 12},
-    [C_STATE] = {"STATE", "STATE", false, 0},    [C_OK] = {"LAST SUCCESS", "LAST OK", false, 0},
-    [C_NEXT] = {"NEXT POLL", "NEXT", false, 0},  [C_ACC] = {"ACCEPTED", "ACCEPT", true, 0},
-    [C_DUP] = {"DUPLICATE", "DUP", true, 0},     [C_REJ] = {"REJECTED", "REJ", true, 0},
-    [C_ERR] = {"LAST ERROR", "ERROR", false, 0},
+_Static_assert(N_COLS <= WKIT_COLS_MAX, "more columns than a wkit_layout holds");
+
+static const wkit_col cols[N_COLS] = {
+    [C_NAME] = {"SOURCE", "SOURCE", false},   [C_TYPE] = {"TYPE", "TYPE", false},
+    [C_STATE] = {"STATE", "STATE", false},    [C_OK] = {"LAST SUCCESS", "LAST OK", false},
+    [C_NEXT] = {"NEXT POLL", "NEXT", false},  [C_ACC] = {"ACCEPTED", "ACCEPT", true},
+    [C_DUP] = {"DUPLICATE", "DUP", true},     [C_REJ] = {"REJECTED", "REJ", true},
+    [C_ERR] = {"LAST ERROR", "ERROR", false},
 };
+
+/* The widest a column grows to (0: no cap). */
+static const int cap[N_COLS] = {[C_NAME] = 24, [C_TYPE] = 12};
 
 #define NAME_MIN 6
 #define TYPE_MIN 4
 #define ERR_MIN 12
 
-typedef struct {
-    int x[N_COLS], w[N_COLS]; /* w 0 = not shown */
-    bool short_heads;
-} layout;
+typedef wkit_layout layout;
 
 static sr_status state_status(sr_source_state s)
 {
@@ -108,8 +106,8 @@ static layout layout_for(const srcview_sources *v, int width)
             if (tw > nat[c])
                 nat[c] = tw;
         }
-        if (cols[c].cap && nat[c] > cols[c].cap)
-            nat[c] = cols[c].cap;
+        if (cap[c] && nat[c] > cap[c])
+            nat[c] = cap[c];
     }
     layout l = {0};
     for (int pass = 0; pass < 2; pass++) {
@@ -163,11 +161,7 @@ static void draw_row(WINDOW *w, const srcview_sources *v, const layout *l, int y
                        : c == C_ERR  ? SR_ROLE_CRIT
                        : c == C_NAME ? SR_ROLE_VALUE
                                      : SR_ROLE_NORMAL;
-        attr_t a = sel ? a_sel : sr_role_attr(role);
-        if (cols[c].right)
-            wkit_put_right(w, y, l->x[c] + l->w[c], l->w[c], a, buf);
-        else
-            wkit_put(w, y, l->x[c], l->w[c], a, buf);
+        wkit_table_cell(w, y, cols, l, c, sel ? a_sel : sr_role_attr(role), buf);
     }
 }
 
@@ -281,21 +275,8 @@ int srcview_draw_sources(WINDOW *w, const srcview_sources *v)
         return 0;
     }
     layout l = layout_for(v, wd);
-    attr_t head = sr_role_attr(SR_ROLE_TITLE);
-    for (int c = 0; c < N_COLS; c++) {
-        if (l.w[c] <= 0)
-            continue;
-        const char *t = l.short_heads ? cols[c].head_short : cols[c].head;
-        if (cols[c].right)
-            wkit_put_right(w, 0, l.x[c] + l.w[c], l.w[c], head, t);
-        else
-            wkit_put(w, 0, l.x[c], l.w[c], head, t);
-    }
-    int rows = (int)v->l->n;
-    if (h - 1 - rows < DETAIL_MIN + 1) /* the detail gives way to the table */
-        rows = h - 1 - (DETAIL_MIN + 1) >= 3 ? h - 1 - (DETAIL_MIN + 1) : h - 1;
-    if (rows > (int)v->l->n)
-        rows = (int)v->l->n;
+    wkit_table_head(w, cols, N_COLS, &l);
+    int rows = wkit_table_rows(h, v->l->n, DETAIL_MIN);
     sr_view sv = {.selected = v->selected, .scroll = v->scroll, .rows = rows};
     size_t first = wkit_list_first(&sv, v->l->n, rows);
     for (int r = 0; r < rows && first + (size_t)r < v->l->n; r++)

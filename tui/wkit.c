@@ -173,3 +173,32 @@ size_t wkit_list_first(const sr_view *v, size_t n, int visible)
     }
     return first;
 }
+
+void wkit_table_head(WINDOW *w, const wkit_col *cols, int n, const wkit_layout *l)
+{
+    attr_t head = sr_role_attr(SR_ROLE_TITLE);
+    for (int c = 0; c < n && c < WKIT_COLS_MAX; c++)
+        wkit_table_cell(w, 0, cols, l, c, head, l->short_heads ? cols[c].head_short : cols[c].head);
+}
+
+void wkit_table_cell(WINDOW *w, int y, const wkit_col *cols, const wkit_layout *l, int c,
+                     attr_t attr, const char *text)
+{
+    if (l->w[c] <= 0)
+        return;
+    if (cols[c].right)
+        wkit_put_right(w, y, l->x[c] + l->w[c], l->w[c], attr, text);
+    else
+        wkit_put(w, y, l->x[c], l->w[c], attr, text);
+}
+
+int wkit_table_rows(int h, size_t n, int detail_min)
+{
+    int rows = n > (size_t)INT32_MAX ? INT32_MAX : (int)n;
+    int room = h - 1 - (detail_min + 1); /* under the head, above the detail */
+    if (h - 1 - rows < detail_min + 1)
+        rows = room >= 3 ? room : h - 1;
+    if (rows > (int)n)
+        rows = (int)n;
+    return rows < 0 ? 0 : rows;
+}

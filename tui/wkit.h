@@ -61,4 +61,37 @@ bool wkit_list_key(sr_view *v, int key, size_t n);
  */
 size_t wkit_list_first(const sr_view *v, size_t n, int visible);
 
+/* ---- list tables with a detail below (the sources view, the alerts view) ---- */
+
+#define WKIT_COLS_MAX 12
+
+/* A column: its head, a shorter head for narrow windows, and whether it
+ * holds numbers (right-aligned). */
+typedef struct {
+    const char *head, *head_short;
+    bool right;
+} wkit_col;
+
+/* Where a table's columns go: column c at x[c], w[c] wide (0: not shown). */
+typedef struct {
+    int x[WKIT_COLS_MAX], w[WKIT_COLS_MAX];
+    bool short_heads;
+} wkit_layout;
+
+/* Draws the heads of n columns on row 0, in the layout's long or short form. */
+void wkit_table_head(WINDOW *w, const wkit_col *cols, int n, const wkit_layout *l);
+
+/* Draws text in column c of row y: left-aligned, or right-aligned for numbers. */
+void wkit_table_cell(WINDOW *w, int y, const wkit_col *cols, const wkit_layout *l, int c,
+                     attr_t attr, const char *text);
+
+/*
+ * How many of n rows the table shows in a window h lines high, under its
+ * head and above a detail of the selected row that needs detail_min lines
+ * and a blank one: the detail gives way to the table when both do not fit
+ * (the table keeps at least 3 rows). The detail is drawn when
+ * h - 1 - rows >= detail_min + 1.
+ */
+int wkit_table_rows(int h, size_t n, int detail_min);
+
 #endif

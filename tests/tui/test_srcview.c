@@ -11,6 +11,7 @@
 #include <wchar.h>
 
 #include "../../tui/srcview.h"
+#include "../../tui/wkit.h"
 #include "term.h"
 
 static th_term term;
@@ -222,4 +223,16 @@ Test(srcview, rejected_rows_two_lines_each)
     cr_assert_eq(srcview_draw_rejects(w, &none), 0);
     cr_assert_str_eq(row_text(w, 0), "no rejected rows from quiet");
     delwin(w);
+}
+
+/* The list tables' split between rows and the detail of the selected row
+ * (wkit_table_rows, shared by the sources and alerts views). */
+Test(srcview, the_detail_gives_way_to_the_rows)
+{
+    cr_assert_eq(wkit_table_rows(24, 3, 6), 3);   /* both fit */
+    cr_assert_eq(wkit_table_rows(24, 40, 6), 16); /* 24 - head - blank - 6 */
+    cr_assert_eq(wkit_table_rows(10, 40, 6), 9);  /* too short for both: all rows */
+    cr_assert_eq(wkit_table_rows(10, 2, 6), 2);
+    cr_assert_eq(wkit_table_rows(1, 5, 6), 0);
+    cr_assert_eq(wkit_table_rows(24, 0, 6), 0);
 }
