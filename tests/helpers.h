@@ -44,6 +44,29 @@ static inline void th_write_file(const char *path, const char *text)
     fclose(f);
 }
 
+/*
+ * Writes the shipped config.ini (the simulator, every panel) to `out` with
+ * the cache at `cache`, a one-day backfill, the extra sed expressions in
+ * `sed` (NULL: none; each as -e '...') and `append` added at its end (NULL:
+ * nothing). Tests run from the repository's top, where config.ini is.
+ */
+static inline void th_sim_config(const char *out, const char *cache, const char *sed,
+                                 const char *append)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "sed -e 's/^;backfill = 14d/backfill = 1d/' -e 's|^;cache = .*|cache = %s|' %s "
+             "config.ini > '%s'",
+             cache, sed ? sed : "", out);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    if (append) {
+        FILE *f = fopen(out, "ab");
+        cr_assert_not_null(f, "cannot append to %s", out);
+        fputs(append, f);
+        fclose(f);
+    }
+}
+
 /* Path of a file in tests/fixtures (from SITREP_FIXTURES, else ./tests/fixtures). */
 static inline void th_fixture(char *buf, size_t len, const char *name)
 {

@@ -335,12 +335,9 @@ Test(cli, collector_on_the_simulator_then_snapshot)
     /* the default config's metrics and panels, with a short backfill */
     char cfg[512];
     path_in(cfg, sizeof cfg, "sim.ini");
-    char cmd[1400];
-    snprintf(cmd, sizeof cmd,
-             "sed -e 's/^;backfill = 14d/backfill = 1d/' -e 's|^;cache = .*|cache = %s/sim.db|' "
-             "config.ini > %s",
-             dir, cfg);
-    cr_assert_eq(system(cmd), 0);
+    char db[600];
+    snprintf(db, sizeof db, "%s/sim.db", dir);
+    th_sim_config(cfg, db, NULL, NULL);
     char log[512];
     path_in(log, sizeof log, "collect.log");
     char *argv[] = {"collect", "--config", cfg, NULL};

@@ -70,12 +70,10 @@ static const char *with(const char *suffix)
  * cache_group = group unless NULL. */
 static void write_config(const char *path, const char *group)
 {
-    char cmd[2400];
-    snprintf(cmd, sizeof cmd,
-             "sed -e 's/^;backfill = 14d/backfill = 1d/' -e 's|^;cache = .*|cache = %s%s%s|' "
-             "-e 's/^interval = 5s/interval = 1s/' config.ini > %s",
-             cache, group ? "\\ncache_group = " : "", group ? group : "", path);
-    cr_assert_eq(system(cmd), 0);
+    char line[700];
+    snprintf(line, sizeof line, "%s%s%s", cache, group ? "\\ncache_group = " : "",
+             group ? group : "");
+    th_sim_config(path, line, "-e 's/^interval = 5s/interval = 1s/'", NULL);
 }
 
 Test(share, a_private_cache_is_the_collectors_alone)

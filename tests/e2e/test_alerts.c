@@ -35,15 +35,11 @@ static void setup(void)
     th_tempdir(dir, sizeof dir);
     snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
     snprintf(db, sizeof db, "%s/sim.db", dir);
-    char cmd[2600];
-    snprintf(cmd, sizeof cmd,
-             "sed -e 's/^;backfill = 14d/backfill = 1d/' -e 's|^;cache = .*|cache = %s|' "
-             "-e 's/^interval = 5s/interval = 1s/' -e 's/^warn = 900$/warn = 60/' "
-             "-e 's/^crit = 1200$/crit = 120/' config.ini > %s && printf '\\n[alert]\\nfor = "
-             "1s\\n[role.chief]\\nusers = ann\\nacknowledge = yes\\n[role.analyst]\\nusers = "
-             "bob\\n' >> %s",
-             db, cfg, cfg);
-    cr_assert_eq(system(cmd), 0);
+    th_sim_config(cfg, db,
+                  "-e 's/^interval = 5s/interval = 1s/' -e 's/^warn = 900$/warn = 60/' "
+                  "-e 's/^crit = 1200$/crit = 120/'",
+                  "\n[alert]\nfor = 1s\n[role.chief]\nusers = ann\nacknowledge = yes\n"
+                  "[role.analyst]\nusers = bob\n");
     for (int i = 0; i < 3; i++)
         memset(T[i], 0, sizeof *T[i]);
     collector = 0;
@@ -90,11 +86,6 @@ static long lock_pid(void)
     return strtol(buf, NULL, 10);
 }
 
-static void wait_pane(tmux_t *t, const char *text, int seconds)
-{
-    cr_assert(tmux_wait_for(t, text, seconds), "never saw '%s'; the screen:\n%s", text, t->capture);
-}
-
 Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
 {
     char out_file[600];
@@ -115,37 +106,37 @@ Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
         start_dashboard(T[i], users[i]);
     /* every status bar: a viewer, counting the crit alerts */
     for (int i = 0; i < 3; i++) {
-        wait_pane(T[i], "sources · viewer", 30);
-        wait_pane(T[i], " crit ", 30);
+        tmux_expect(T[i], "sources · viewer", 30);
+        tmux_expect(T[i], " crit ", 30);
     }
     for (int i = 0; i < 3; i++) {
         tmux_keys(T[i], "a");
-        wait_pane(T[i], "Alerts · ", 10);
-        wait_pane(T[i], "active", 10);
+        tmux_expect(T[i], "Alerts · ", 10);
+        tmux_expect(T[i], "active", 10);
     }
 
     /* no acknowledge in the role: refused, naming the role */
     tmux_keys(T[1], "Enter");
-    wait_pane(T[1], "not allowed: the role analyst may not acknowledge alerts", 10);
+    tmux_expect(T[1], "not allowed: the role analyst may not acknowledge alerts", 10);
     tmux_keys(T[2], "Enter");
-    wait_pane(T[2], "not allowed: the role default may not acknowledge alerts", 10);
+    tmux_expect(T[2], "not allowed: the role default may not acknowledge alerts", 10);
 
     /* the chief: Enter, a note, Enter */
     tmux_keys(T[0], "Enter");
-    wait_pane(T[0], "note (Enter confirms, Esc cancels): _", 10);
+    tmux_expect(T[0], "note (Enter confirms, Esc cancels): _", 10);
     tmux_keys(T[0], "'unit 7 on scene'");
-    wait_pane(T[0], "note (Enter confirms, Esc cancels): unit 7 on scene_", 10);
+    tmux_expect(T[0], "note (Enter confirms, Esc cancels): unit 7 on scene_", 10);
     tmux_keys(T[0], "Enter");
-    wait_pane(T[0], "acknowledged ", 10);
-    wait_pane(T[0], "as ann: unit 7 on scene", 10);
-    wait_pane(T[0], "acked by ", 10);
+    tmux_expect(T[0], "acknowledged ", 10);
+    tmux_expect(T[0], "as ann: unit 7 on scene", 10);
+    tmux_expect(T[0], "acked by ", 10);
 
     /* the other two see it without a key: who and the note */
     for (int i = 1; i < 3; i++) {
-        wait_pane(T[i], "acked by ", 15);
-        wait_pane(T[i], "ann (SITREP_TEST_USER)", 15);
-        wait_pane(T[i], "unit 7 on scene", 15);
-        wait_pane(T[i], " 1 acked  ", 15); /* the status bar counts it apart */
+        tmux_expect(T[i], "acked by ", 15);
+        tmux_expect(T[i], "ann (SITREP_TEST_USER)", 15);
+        tmux_expect(T[i], "unit 7 on scene", 15);
+        tmux_expect(T[i], " 1 acked  ", 15); /* the status bar counts it apart */
     }
 
     /* the audit table has it: who, which role, what */
@@ -192,21 +183,21 @@ Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
 Test(alerts_e2e, a_collecting_dashboard_steps_alerts_and_silences)
 {
     start_dashboard(T[0], "ann");
-    wait_pane(T[0], "sources · collector", 30);
-    wait_pane(T[0], " crit ", 30);
+    tmux_expect(T[0], "sources · collector", 30);
+    tmux_expect(T[0], " crit ", 30);
     tmux_keys(T[0], "a");
-    wait_pane(T[0], "active", 10);
+    tmux_expect(T[0], "active", 10);
     tmux_keys(T[0], "m");
-    wait_pane(T[0], "for (15m 1h 4h 8h ...; Enter confirms, Esc cancels): 1h_", 10);
+    tmux_expect(T[0], "for (15m 1h 4h 8h ...; Enter confirms, Esc cancels): 1h_", 10);
     tmux_keys(T[0], "BSpace BSpace x");
-    wait_pane(T[0], "Esc cancels): x_", 10);
+    tmux_expect(T[0], "Esc cancels): x_", 10);
     tmux_keys(T[0], "Enter");
-    wait_pane(T[0], "not a duration: 'x'", 10);
+    tmux_expect(T[0], "not a duration: 'x'", 10);
     tmux_keys(T[0], "m BSpace BSpace 2 h Enter");
-    wait_pane(T[0], "silenced until ", 10);
+    tmux_expect(T[0], "silenced until ", 10);
     /* Esc cancels without writing */
     tmux_keys(T[0], "Down Enter o k Escape");
-    wait_pane(T[0], " cancelled", 10);
+    tmux_expect(T[0], " cancelled", 10);
 
     char *argv[] = {"audit", "--config", cfg, NULL}, *out, *err;
     cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);

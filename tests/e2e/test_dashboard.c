@@ -26,12 +26,9 @@ static void setup(void)
 {
     th_tempdir(dir, sizeof dir);
     snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
-    char cmd[1400];
-    snprintf(cmd, sizeof cmd,
-             "sed -e 's/^;backfill = 14d/backfill = 1d/' -e 's|^;cache = .*|cache = %s/sim.db|' "
-             "config.ini > %s",
-             dir, cfg);
-    cr_assert_eq(system(cmd), 0);
+    char db[600];
+    snprintf(db, sizeof db, "%s/sim.db", dir);
+    th_sim_config(cfg, db, NULL, NULL);
     memset(&T, 0, sizeof T);
 }
 
@@ -66,7 +63,7 @@ static void start(int w, int h, const char *env)
 
 static void wait_for(const char *text, int seconds)
 {
-    cr_assert(tmux_wait_for(&T, text, seconds), "never saw '%s'; the screen:\n%s", text, T.capture);
+    tmux_expect(&T, text, seconds);
 }
 
 Test(e2e, overview_at_160x48)

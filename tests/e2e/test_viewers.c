@@ -34,12 +34,7 @@ static void setup(void)
     th_tempdir(dir, sizeof dir);
     snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
     snprintf(db, sizeof db, "%s/sim.db", dir);
-    char cmd[1600];
-    snprintf(cmd, sizeof cmd,
-             "sed -e 's/^;backfill = 14d/backfill = 1d/' -e 's|^;cache = .*|cache = %s|' "
-             "-e 's/^interval = 5s/interval = 1s/' config.ini > %s",
-             db, cfg);
-    cr_assert_eq(system(cmd), 0);
+    th_sim_config(cfg, db, "-e 's/^interval = 5s/interval = 1s/'", NULL);
     memset(&A, 0, sizeof A);
     memset(&B, 0, sizeof B);
     collector = 0;
@@ -151,11 +146,6 @@ static void start_dashboard(tmux_t *t)
     tmux_start(t, 160, 20, cmd);
 }
 
-static void wait_pane(tmux_t *t, const char *text, int seconds)
-{
-    cr_assert(tmux_wait_for(t, text, seconds), "never saw '%s'; the screen:\n%s", text, t->capture);
-}
-
 Test(viewers, one_collector_two_viewers_and_a_takeover)
 {
     char out_file[600];
@@ -171,8 +161,8 @@ Test(viewers, one_collector_two_viewers_and_a_takeover)
 
     start_dashboard(&A);
     start_dashboard(&B);
-    wait_pane(&A, "sources · viewer", 30);
-    wait_pane(&B, "sources · viewer", 30);
+    tmux_expect(&A, "sources · viewer", 30);
+    tmux_expect(&B, "sources · viewer", 30);
 
     /* a viewer has the cache open read-only, never writable */
     int ro, rw;
@@ -233,7 +223,7 @@ Test(viewers, one_collector_two_viewers_and_a_takeover)
 Test(viewers, a_dashboard_alone_collects_and_refuses_collect)
 {
     start_dashboard(&A);
-    wait_pane(&A, "sources · collector", 30);
+    tmux_expect(&A, "sources · collector", 30);
     char *out, *err;
     char *argv[] = {"collect", "--once", "--config", cfg, NULL};
     cr_assert_eq(th_run(NULL, argv, &out, &err), 1, "%s%s", out, err);

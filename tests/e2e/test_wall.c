@@ -90,7 +90,7 @@ static void start(void)
 
 static void wait_for(const char *text, int seconds)
 {
-    cr_assert(tmux_wait_for(&T, text, seconds), "never saw '%s'; the screen:\n%s", text, T.capture);
+    tmux_expect(&T, text, seconds);
 }
 
 static void wait_gone(const char *text, int seconds)

@@ -69,6 +69,12 @@ static inline bool tmux_wait_for(tmux_t *t, const char *text, int seconds)
     }
 }
 
+/* Fails the test unless text shows within seconds, printing the screen. */
+static inline void tmux_expect(tmux_t *t, const char *text, int seconds)
+{
+    cr_assert(tmux_wait_for(t, text, seconds), "never saw '%s'; the screen:\n%s", text, t->capture);
+}
+
 /* Polls the pane until it no longer contains text. */
 static inline bool tmux_wait_gone(tmux_t *t, const char *text, int seconds)
 {
