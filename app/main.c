@@ -224,6 +224,9 @@ static sr_plugins *load_adapters(sr_config *cfg)
 static sr_store *open_cache(const sr_config *cfg, unsigned flags)
 {
     char err[512];
+    /* a reader on a fresh account: an empty cache, made as a writer makes it */
+    if ((flags & SR_STORE_READONLY) && access(cfg->cache, F_OK) != 0 && errno == ENOENT)
+        sr_store_close(open_cache(cfg, 0));
     if (!(flags & SR_STORE_READONLY) &&
         sr_share_prepare(cfg->cache, cfg->cache_group, err, sizeof err) != 0) {
         fprintf(stderr, "sitrep: %s\n", err);
@@ -252,6 +255,8 @@ static sr_store *open_cache_viewer(const sr_config *cfg)
 {
     char err[512], why[300];
     sr_store *st = NULL;
+    if (access(cfg->cache, F_OK) != 0 && errno == ENOENT)
+        sr_store_close(open_cache(cfg, 0));
     if (sr_store_open(cfg->cache, SR_STORE_VIEWER, &st, err, sizeof err) == 0)
         return st;
     if (sr_share_explain(cfg->cache, cfg->cache_group, why, sizeof why) == 0)
@@ -280,6 +285,11 @@ static const opt_spec collect_opts[] = {
 static sr_lock *open_lock(const sr_config *cfg)
 {
     sr_lock *l;
+    char err[512];
+    if (sr_share_dir(cfg->cache, cfg->cache_group, err, sizeof err) != 0) {
+        fprintf(stderr, "sitrep: %s\n", err);
+        exit(SR_EXIT_FAIL);
+    }
     if (sr_lock_create(cfg->cache, &l) != 0) {
         int e = errno;
         char path[4200], why[300];

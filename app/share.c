@@ -117,30 +117,54 @@ static int create_file(const char *path, const share_want *w)
     return rc;
 }
 
-int sr_share_prepare(const char *cache, const char *group, char *err, size_t errlen)
+/* What the cache_group asks for; SR_ENOENT (err says so) for an unknown group. */
+static int want_of(const char *group, share_want *w, char *err, size_t errlen)
 {
-    share_want w = {.file_mode = 0600, .dir_mode = 0700, .up_mode = 0700};
-    if (group && *group) {
-        errno = 0;
-        struct group *g = getgrnam(group);
-        if (!g) {
-            snprintf(err, errlen, "[sitrep] cache_group: no group '%s' on this system", group);
-            return SR_ENOENT;
-        }
-        w = (share_want){.shared = true,
-                         .gid = g->gr_gid,
-                         .file_mode = 0660,
-                         .dir_mode = 02770,
-                         .up_mode = 0711};
+    *w = (share_want){.file_mode = 0600, .dir_mode = 0700, .up_mode = 0700};
+    if (!group || !*group)
+        return 0;
+    errno = 0;
+    struct group *g = getgrnam(group);
+    if (!g) {
+        snprintf(err, errlen, "[sitrep] cache_group: no group '%s' on this system", group);
+        return SR_ENOENT;
     }
+    *w = (share_want){
+        .shared = true, .gid = g->gr_gid, .file_mode = 0660, .dir_mode = 02770, .up_mode = 0711};
+    return 0;
+}
+
+/* Creates the directory of cache (and its ancestors) when missing. */
+static int cache_dir(const char *cache, const share_want *w, char *dir, size_t dirlen, char *err,
+                     size_t errlen)
+{
     char *copy = xstrdup(cache);
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", dirname(copy));
+    snprintf(dir, dirlen, "%s", dirname(copy));
     free(copy);
-    if (make_dirs(dir, &w) != 0) {
+    if (make_dirs(dir, w) != 0) {
         snprintf(err, errlen, "cannot create the directory of %s: %s", cache, strerror(errno));
         return SR_EIO;
     }
+    return 0;
+}
+
+int sr_share_dir(const char *cache, const char *group, char *err, size_t errlen)
+{
+    share_want w;
+    char dir[4096];
+    int rc = want_of(group, &w, err, errlen);
+    return rc ? rc : cache_dir(cache, &w, dir, sizeof dir, err, errlen);
+}
+
+int sr_share_prepare(const char *cache, const char *group, char *err, size_t errlen)
+{
+    share_want w;
+    char dir[4096];
+    int rc = want_of(group, &w, err, errlen);
+    if (!rc)
+        rc = cache_dir(cache, &w, dir, sizeof dir, err, errlen);
+    if (rc)
+        return rc;
     if (w.shared)
         fix_one(dir, &w, w.dir_mode, true);
     static const char *const suffixes[] = {"", "-wal", "-shm", ".lock"};

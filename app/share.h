@@ -29,6 +29,15 @@
 int sr_share_prepare(const char *cache, const char *group, char *err, size_t errlen);
 
 /*
+ * Creates the directory of the cache at `cache` (and its ancestors) when it
+ * is missing, with the modes sr_share_prepare() gives them, and nothing
+ * else: every command calls it before it opens the cache or its lock, so
+ * that a first run on a fresh account (no ~/.local/state) works whatever the
+ * command. Returns 0, or as sr_share_prepare().
+ */
+int sr_share_dir(const char *cache, const char *group, char *err, size_t errlen);
+
+/*
  * Why a process cannot open the cache or its lock at path, for its error
  * message, when it is a permission matter (errno EACCES or EPERM): written
  * to buf, such as "permission denied: the cache is shared only with the
