@@ -14,6 +14,11 @@
  * The holder writes its pid into the file so that a refused process can
  * say who holds it (F_OFD_GETLK reports no pid). The file is never
  * removed: removing it would let two processes lock two different files.
+ *
+ * It lives in the cache's folder, which other users may share: it is
+ * opened only through sr_share_open() (no symbolic link, a regular file of
+ * the folder's owner or this user), and truncated and written only through
+ * that descriptor.
  */
 #include "lock.h"
 
@@ -25,6 +30,7 @@
 #include <unistd.h>
 
 #include "../metrics/common.h"
+#include "share.h"
 #include "xalloc.h"
 
 struct sr_lock {
@@ -33,16 +39,16 @@ struct sr_lock {
     char path[];
 };
 
-int sr_lock_create(const char *cache_path, sr_lock **out)
+int sr_lock_create(const char *cache_path, sr_lock **out, char *err, size_t errlen)
 {
     *out = NULL;
     size_t n = strlen(cache_path) + sizeof ".lock";
     sr_lock *l = xcalloc(1, sizeof *l + n);
     snprintf(l->path, n, "%s.lock", cache_path);
-    l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (l->fd < 0) {
+    int rc = sr_share_open(l->path, O_RDWR | O_CREAT, 0600, &l->fd, err, errlen);
+    if (rc) {
         free(l);
-        return errno == ENOENT ? SR_ENOENT : SR_EIO;
+        return rc;
     }
     *out = l;
     return 0;

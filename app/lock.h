@@ -6,14 +6,18 @@
 #ifndef SR_LOCK_H
 #define SR_LOCK_H
 
+#include <stddef.h>
+
 typedef struct sr_lock sr_lock;
 
 /*
  * Opens (creating if needed) the lock file for the cache at cache_path,
- * without taking the lock. Caller owns *out; free with sr_lock_destroy(),
- * which also releases the lock.
+ * without taking the lock, through sr_share_open(): a symbolic link, a
+ * FIFO or another user's file there is refused (SR_EPERM) and left
+ * untouched. Caller owns *out; free with sr_lock_destroy(), which also
+ * releases the lock. On failure err (errlen bytes) says why.
  */
-int sr_lock_create(const char *cache_path, sr_lock **out);
+int sr_lock_create(const char *cache_path, sr_lock **out, char *err, size_t errlen);
 
 /*
  * Tries to take the lock without waiting. 0: this process holds it now (or

@@ -290,13 +290,14 @@ static sr_lock *open_lock(const sr_config *cfg)
         fprintf(stderr, "sitrep: %s\n", err);
         exit(SR_EXIT_FAIL);
     }
-    if (sr_lock_create(cfg->cache, &l) != 0) {
-        int e = errno;
+    int rc = sr_lock_create(cfg->cache, &l, err, sizeof err);
+    if (rc) {
         char path[4200], why[300];
         snprintf(path, sizeof path, "%s.lock", cfg->cache);
-        if (sr_share_explain(path, cfg->cache_group, why, sizeof why) != 0)
-            snprintf(why, sizeof why, "%s", strerror(e));
-        fprintf(stderr, "sitrep: cannot open the lock file %s: %s\n", path, why);
+        if (rc != SR_EPERM && sr_share_explain(path, cfg->cache_group, why, sizeof why) == 0)
+            fprintf(stderr, "sitrep: cannot open the lock file %s: %s\n", path, why);
+        else
+            fprintf(stderr, "sitrep: the lock file: %s\n", err);
         exit(SR_EXIT_FAIL);
     }
     return l;

@@ -7,6 +7,7 @@
 #define SR_SHARE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Prepares the directory and files of the cache at `cache` for a process
@@ -27,6 +28,19 @@
  * directory or file cannot be created; err then says which.
  */
 int sr_share_prepare(const char *cache, const char *group, char *err, size_t errlen);
+
+/*
+ * Opens path, a file in the cache's folder (the cache, its -wal, -shm or
+ * lock), with open(2) flags and, when O_CREAT makes it, mode; the
+ * descriptor (close-on-exec, blocking) into *fd_out. Refused with SR_EPERM,
+ * err saying why, unless it is a regular file with one link, reached
+ * without a symbolic link, and owned by the folder's owner or this user. A
+ * file root makes in another user's folder is given to that user. Change
+ * its mode or group only through the descriptor. Returns 0, SR_ENOENT (no
+ * such file, or no folder), SR_EPERM (refused, as above) or SR_EIO (the
+ * system said no, permission denied among them); err says which.
+ */
+int sr_share_open(const char *path, int flags, mode_t mode, int *fd_out, char *err, size_t errlen);
 
 /*
  * Creates the directory of the cache at `cache` (and its ancestors) when it

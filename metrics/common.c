@@ -46,6 +46,8 @@ const char *sr_strerror(int err)
         return "no data in the window";
     case SR_ETIMEDOUT:
         return "timed out";
+    case SR_EPERM:
+        return "not permitted";
     default:
         return "unknown error";
     }

@@ -22,6 +22,7 @@ enum {
     SR_ERANGE = -8,   /* a value is out of its allowed range */
     SR_ENODATA = -9,  /* nothing to aggregate in the window */
     SR_ETIMEDOUT = -10,
+    SR_EPERM = -11, /* refused: not allowed, or a file that must not be trusted */
 };
 
 /* Words for an error code; never NULL. */

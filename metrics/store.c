@@ -737,7 +737,10 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
     int oflags = (flags & SR_STORE_READONLY) ? SQLITE_OPEN_READONLY
                  : (flags & SR_STORE_VIEWER) ? SQLITE_OPEN_READWRITE
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+    /* never through a symbolic link: the folder may be shared (SQLite opens
+     * the -wal and -shm with O_NOFOLLOW already) */
+    int rc =
+        sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
     int err = 0;
     if (rc != SQLITE_OK) {
         err = st->db ? sql_err(st, rc) : SR_ENOMEM;

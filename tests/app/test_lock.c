@@ -1,14 +1,19 @@
 /*
  * Tests of app/lock.c: the collector lock between real processes (fork),
  * on a real file: one holder at a time, the holder's pid for a refusal,
- * and a killed holder's lock free at once.
+ * and a killed holder's lock free at once. And what a hostile user who
+ * shares the cache's folder may plant as CACHE.lock (a symbolic link to a
+ * file of root's, a FIFO, a hard link, a file of another user's): refused,
+ * the planted file untouched, and `sitrep ingest` run by root says why.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "../../app/lock.h"
@@ -39,7 +44,7 @@ static int child_try(long want_pid)
     cr_assert_neq(pid, -1);
     if (pid == 0) {
         sr_lock *l;
-        if (sr_lock_create(cache, &l) != 0)
+        if (sr_lock_create(cache, &l, NULL, 0) != 0)
             _exit(3);
         long holder;
         int rc = sr_lock_try(l, &holder);
@@ -54,7 +59,7 @@ static int child_try(long want_pid)
 Test(lock, one_holder_and_its_pid_in_the_refusal)
 {
     sr_lock *l;
-    cr_assert_eq(sr_lock_create(cache, &l), 0);
+    cr_assert_eq(sr_lock_create(cache, &l, NULL, 0), 0);
     cr_assert_not(sr_lock_held(l));
     long holder = -1;
     cr_assert_eq(sr_lock_try(l, &holder), 0);
@@ -72,8 +77,8 @@ Test(lock, one_holder_and_its_pid_in_the_refusal)
 Test(lock, two_handles_in_one_process_conflict)
 {
     sr_lock *a, *b;
-    cr_assert_eq(sr_lock_create(cache, &a), 0);
-    cr_assert_eq(sr_lock_create(cache, &b), 0);
+    cr_assert_eq(sr_lock_create(cache, &a, NULL, 0), 0);
+    cr_assert_eq(sr_lock_create(cache, &b, NULL, 0), 0);
     cr_assert_eq(sr_lock_try(a, NULL), 0);
     long holder;
     cr_assert_eq(sr_lock_try(b, &holder), SR_EBUSY);
@@ -92,7 +97,7 @@ Test(lock, a_killed_holder_frees_the_lock)
     if (pid == 0) {
         close(fds[0]);
         sr_lock *l;
-        char ok = sr_lock_create(cache, &l) == 0 && sr_lock_try(l, NULL) == 0 ? 'y' : 'n';
+        char ok = sr_lock_create(cache, &l, NULL, 0) == 0 && sr_lock_try(l, NULL) == 0 ? 'y' : 'n';
         if (write(fds[1], &ok, 1) != 1)
             _exit(3);
         for (;;)
@@ -105,7 +110,7 @@ Test(lock, a_killed_holder_frees_the_lock)
     cr_assert_eq(ok, 'y');
 
     sr_lock *l;
-    cr_assert_eq(sr_lock_create(cache, &l), 0);
+    cr_assert_eq(sr_lock_create(cache, &l, NULL, 0), 0);
     long holder;
     cr_assert_eq(sr_lock_try(l, &holder), SR_EBUSY);
     cr_assert_eq(holder, (long)pid);
@@ -121,6 +126,115 @@ Test(lock, a_missing_directory_is_an_error)
     char bad[400];
     snprintf(bad, sizeof bad, "%s/no/such/dir/cache.db", dir);
     sr_lock *l = (sr_lock *)1;
-    cr_assert_eq(sr_lock_create(bad, &l), SR_ENOENT);
+    cr_assert_eq(sr_lock_create(bad, &l, NULL, 0), SR_ENOENT);
     cr_assert_null(l);
+}
+
+/* A file of root's (or this user's) that an attacker wants overwritten:
+ * mode 0600, known content; its path into target. */
+static void victim(char *target, size_t len)
+{
+    snprintf(target, len, "%s/victim", dir);
+    th_write_file(target, "root's secret\n");
+    cr_assert_eq(chmod(target, 0600), 0);
+}
+
+/* The victim as it was: content, mode 0600, owner and group unchanged. */
+static void expect_untouched(const char *target, const struct stat *before)
+{
+    struct stat sb;
+    cr_assert_eq(stat(target, &sb), 0);
+    cr_assert_eq(sb.st_mode & 07777, 0600, "mode changed to %04o", sb.st_mode & 07777);
+    cr_assert_eq(sb.st_uid, before->st_uid);
+    cr_assert_eq(sb.st_gid, before->st_gid);
+    FILE *f = fopen(target, "r");
+    char text[64] = "";
+    cr_assert(fgets(text, sizeof text, f));
+    fclose(f);
+    cr_assert_str_eq(text, "root's secret\n", "the victim was overwritten");
+}
+
+Test(lock, a_symbolic_link_is_refused_and_its_target_untouched)
+{
+    char target[400], lockp[400], err[512] = "";
+    victim(target, sizeof target);
+    struct stat before;
+    cr_assert_eq(stat(target, &before), 0);
+    snprintf(lockp, sizeof lockp, "%s.lock", cache);
+    cr_assert_eq(symlink(target, lockp), 0);
+    sr_lock *l = NULL;
+    cr_assert_eq(sr_lock_create(cache, &l, err, sizeof err), SR_EPERM);
+    cr_assert_null(l);
+    cr_assert(strstr(err, "symbolic link"), "%s", err);
+    expect_untouched(target, &before);
+}
+
+Test(lock, a_fifo_is_refused_without_hanging)
+{
+    char lockp[400], err[512] = "";
+    snprintf(lockp, sizeof lockp, "%s.lock", cache);
+    cr_assert_eq(mkfifo(lockp, 0600), 0);
+    sr_lock *l = NULL;
+    cr_assert_eq(sr_lock_create(cache, &l, err, sizeof err), SR_EPERM);
+    cr_assert(strstr(err, "not a regular file"), "%s", err);
+}
+
+Test(lock, a_hard_link_to_another_file_is_refused)
+{
+    char target[400], lockp[400], err[512] = "";
+    victim(target, sizeof target);
+    struct stat before;
+    cr_assert_eq(stat(target, &before), 0);
+    snprintf(lockp, sizeof lockp, "%s.lock", cache);
+    cr_assert_eq(link(target, lockp), 0);
+    sr_lock *l = NULL;
+    cr_assert_eq(sr_lock_create(cache, &l, err, sizeof err), SR_EPERM);
+    cr_assert(strstr(err, "hard links"), "%s", err);
+    expect_untouched(target, &before);
+}
+
+/* Another user's file as the lock (root only: chown to nobody). */
+Test(lock, another_users_file_is_refused)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to give a file to another user (CI runs as root)");
+    const struct passwd *pw = getpwnam("nobody");
+    cr_assert_not_null(pw);
+    char lockp[400], err[512] = "";
+    snprintf(lockp, sizeof lockp, "%s.lock", cache);
+    th_write_file(lockp, "4242\n");
+    cr_assert_eq(chown(lockp, pw->pw_uid, pw->pw_gid), 0);
+    sr_lock *l = NULL;
+    cr_assert_eq(sr_lock_create(cache, &l, err, sizeof err), SR_EPERM);
+    cr_assert(strstr(err, "belongs to nobody"), "%s", err);
+    struct stat sb;
+    cr_assert_eq(stat(lockp, &sb), 0);
+    cr_assert_eq(sb.st_uid, pw->pw_uid, "the file was taken over");
+}
+
+/* The attack of the issue: a member of the cache's group links the lock to
+ * a file of root's; root runs `sitrep ingest`. The file keeps its mode,
+ * group and content, and sitrep says why it refused. */
+Test(lock, ingest_refuses_a_linked_lock_and_says_why)
+{
+    char target[400], lockp[400], cfg[400], csv[400];
+    victim(target, sizeof target);
+    struct stat before;
+    cr_assert_eq(stat(target, &before), 0);
+    snprintf(lockp, sizeof lockp, "%s.lock", cache);
+    cr_assert_eq(symlink(target, lockp), 0);
+    snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
+    /* as root, a cache_group: what made the old code hand the file to the group */
+    char line[600];
+    snprintf(line, sizeof line, "%s%s", cache, geteuid() == 0 ? "\\ncache_group = daemon" : "");
+    th_sim_config(cfg, line, NULL, NULL);
+    snprintf(csv, sizeof csv, "%s/in.csv", dir);
+    th_write_file(csv, "metric,entity,ts,value\nresponse_p1,force/north,1700000000,300\n");
+    char *out = NULL, *err = NULL;
+    int rc = th_run(NULL, (char *[]){"ingest", csv, "--config", cfg, NULL}, &out, &err);
+    cr_assert_eq(rc, 1, "ingest went on: %s%s", out, err);
+    cr_assert(strstr(err, "symbolic link: refused"), "%s", err);
+    expect_untouched(target, &before);
+    free(out);
+    free(err);
 }

@@ -237,3 +237,44 @@ Test(share, viewers_as_other_users_in_and_out_of_the_group)
     cr_assert(tmux_wait_for(&T, "sources · viewer", 30), "%s", T.capture);
     cr_assert(tmux_wait_for(&T, "Emergency response P1", 30), "%s", T.capture);
 }
+
+/* What a hostile member of the folder may plant as the cache or its -wal:
+ * a symbolic link to another file is refused, by the collector's
+ * preparation and by a reader's open alike, and the file is left as it was;
+ * a FIFO as the -wal is refused without hanging. */
+Test(share, planted_links_and_fifos_are_refused)
+{
+    char target[600], err[512] = "";
+    snprintf(target, sizeof target, "%s/victim", dir);
+    char state[600];
+    snprintf(state, sizeof state, "%s/state", dir);
+    cr_assert_eq(mkdir(state, 0700), 0);
+    snprintf(state, sizeof state, "%s/state/sitrep", dir);
+    cr_assert_eq(mkdir(state, 0700), 0);
+    th_write_file(target, "not the cache\n");
+    cr_assert_eq(chmod(target, 0600), 0);
+    cr_assert_eq(symlink(target, cache), 0);
+    cr_assert_eq(sr_share_prepare(cache, NULL, err, sizeof err), SR_EPERM);
+    cr_assert(strstr(err, "symbolic link"), "%s", err);
+    cr_assert_eq(mode_of(target, NULL), 0600);
+
+    /* a reader does not follow it either */
+    char cfg[600];
+    snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
+    write_config(cfg, NULL);
+    char *out = NULL, *e2 = NULL;
+    int rc = th_run(NULL, (char *[]){"sources", "--config", cfg, NULL}, &out, &e2);
+    cr_assert_eq(rc, 1, "%s%s", out, e2);
+    free(out);
+    free(e2);
+    FILE *f = fopen(target, "r");
+    char text[64] = "";
+    cr_assert(fgets(text, sizeof text, f));
+    fclose(f);
+    cr_assert_str_eq(text, "not the cache\n");
+
+    cr_assert_eq(unlink(cache), 0);
+    cr_assert_eq(mkfifo(with("-wal"), 0600), 0);
+    cr_assert_eq(sr_share_prepare(cache, NULL, err, sizeof err), SR_EPERM);
+    cr_assert(strstr(err, "not a regular file"), "%s", err);
+}
