@@ -725,6 +725,29 @@ static int viewer_authorizer(void *ctx, int action, const char *a, const char *b
     }
 }
 
+/* path with its folder resolved to a real path (no symbolic links), the
+ * last name as it is; malloc'd. NULL for a name SQLite treats specially
+ * (":memory:", "", a URI) or a folder that does not resolve (SQLite then
+ * says why). */
+static char *real_folder_path(const char *path)
+{
+    if (!path[0] || path[0] == ':' || strncmp(path, "file:", 5) == 0)
+        return NULL;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char *folder = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    char *dir = folder ? realpath(folder, NULL) : NULL;
+    free(folder);
+    if (!dir)
+        return NULL;
+    size_t n = strlen(dir) + 1 + strlen(base) + 1;
+    char *r = malloc(n);
+    if (r)
+        snprintf(r, n, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", base);
+    free(dir);
+    return r;
+}
+
 int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf, size_t errlen)
 {
     *out = NULL;
@@ -737,10 +760,16 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
     int oflags = (flags & SR_STORE_READONLY) ? SQLITE_OPEN_READONLY
                  : (flags & SR_STORE_VIEWER) ? SQLITE_OPEN_READWRITE
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    /* never through a symbolic link: the folder may be shared (SQLite opens
-     * the -wal and -shm with O_NOFOLLOW already) */
+    /* never through a symbolic link in the cache's own folder, which may be
+     * shared: SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the name, so it
+     * is given the folder's real path (the folders above are their owners'
+     * business) and the cache's own name; SQLite opens the -wal and -shm
+     * with O_NOFOLLOW too */
+    char *real = real_folder_path(path);
     int rc =
-        sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
+        sqlite3_open_v2(real ? real : path, &st->db,
+                        oflags | SQLITE_OPEN_NOMUTEX | (real ? SQLITE_OPEN_NOFOLLOW : 0), NULL);
+    free(real);
     int err = 0;
     if (rc != SQLITE_OK) {
         err = st->db ? sql_err(st, rc) : SR_ENOMEM;

@@ -826,3 +826,30 @@ Test(store, a_viewer_refresh_adds_only_new_entities)
     sr_store_close(ro);
     sr_store_close(st);
 }
+
+/* The cache's own name is never followed as a symbolic link (its folder may
+ * be shared with hostile users), but a link among the folders above it is
+ * the owners' business and works. */
+Test(store, a_linked_cache_is_refused_a_linked_folder_is_not)
+{
+    char real[300], link_dir[300], via[400], target[400], linked[400];
+    snprintf(real, sizeof real, "%s/real", dir);
+    cr_assert_eq(mkdir(real, 0700), 0);
+    snprintf(link_dir, sizeof link_dir, "%s/via", dir);
+    cr_assert_eq(symlink(real, link_dir), 0);
+    snprintf(via, sizeof via, "%s/cache.db", link_dir);
+    sr_store *st = NULL;
+    char err[256] = "";
+    cr_assert_eq(sr_store_open(via, 0, &st, err, sizeof err), 0, "%s", err);
+    sr_store_close(st);
+
+    snprintf(target, sizeof target, "%s/cache.db", real);
+    snprintf(linked, sizeof linked, "%s/linked.db", real);
+    cr_assert_eq(symlink(target, linked), 0);
+    st = NULL;
+    cr_assert_neq(sr_store_open(linked, SR_STORE_READONLY, &st, err, sizeof err), 0);
+    cr_assert_null(st);
+    snprintf(linked, sizeof linked, "%s/linked.db", link_dir);
+    cr_assert_neq(sr_store_open(linked, 0, &st, err, sizeof err), 0);
+    cr_assert_null(st);
+}
