@@ -154,19 +154,26 @@ static void expect_untouched(const char *target, const struct stat *before)
     cr_assert_str_eq(text, "root's secret\n", "the victim was overwritten");
 }
 
-Test(lock, a_symbolic_link_is_refused_and_its_target_untouched)
+/* Plants CACHE.lock as plant(victim, lock) does; sr_lock_create() must
+ * refuse it saying why, and leave the victim as it was. */
+static void expect_planted_refused(int (*plant)(const char *, const char *), const char *why)
 {
     char target[400], lockp[400], err[512] = "";
     victim(target, sizeof target);
     struct stat before;
     cr_assert_eq(stat(target, &before), 0);
     snprintf(lockp, sizeof lockp, "%s.lock", cache);
-    cr_assert_eq(symlink(target, lockp), 0);
+    cr_assert_eq(plant(target, lockp), 0);
     sr_lock *l = NULL;
     cr_assert_eq(sr_lock_create(cache, &l, err, sizeof err), SR_EPERM);
     cr_assert_null(l);
-    cr_assert(strstr(err, "symbolic link"), "%s", err);
+    cr_assert(strstr(err, why), "%s", err);
     expect_untouched(target, &before);
+}
+
+Test(lock, a_symbolic_link_is_refused_and_its_target_untouched)
+{
+    expect_planted_refused(symlink, "symbolic link");
 }
 
 Test(lock, a_fifo_is_refused_without_hanging)
@@ -181,16 +188,7 @@ Test(lock, a_fifo_is_refused_without_hanging)
 
 Test(lock, a_hard_link_to_another_file_is_refused)
 {
-    char target[400], lockp[400], err[512] = "";
-    victim(target, sizeof target);
-    struct stat before;
-    cr_assert_eq(stat(target, &before), 0);
-    snprintf(lockp, sizeof lockp, "%s.lock", cache);
-    cr_assert_eq(link(target, lockp), 0);
-    sr_lock *l = NULL;
-    cr_assert_eq(sr_lock_create(cache, &l, err, sizeof err), SR_EPERM);
-    cr_assert(strstr(err, "hard links"), "%s", err);
-    expect_untouched(target, &before);
+    expect_planted_refused(link, "hard links");
 }
 
 /* Another user's file as the lock (root only: chown to nobody). */
