@@ -5,6 +5,7 @@
 #   make test     install missing packages, build, run every test, then again under ASan+UBSan
 #   make bench    print performance figures (README.md, "Development")
 #   make fuzz     run every fuzz target for FUZZ_SECONDS (60) each
+#   make man     the manual pages sitrep(1) and sitrep.conf(5) into build/man/ (also by make)
 #   make check-layers   check that no folder includes a header it must not see
 #   make format   apply .clang-format to every file
 #
@@ -69,7 +70,7 @@ PLUGINS := $(PLUGIN_SRC:adapters/examples/%.c=build/plugins/%.so)
 TEST_PLUGIN_SRC := $(wildcard tests/fixtures/plugins/*.c)
 TEST_PLUGINS := $(TEST_PLUGIN_SRC:tests/fixtures/plugins/%.c=build/test-plugins/%.so)
 
-.PHONY: all deps run test test-plain test-san bench fuzz check-layers format clean
+.PHONY: all man deps run test test-plain test-san bench fuzz check-layers format clean
 
 all: sitrep $(PLUGINS)
 
@@ -119,12 +120,38 @@ $(SAN_DIR)/sitrep-tests: $(SAN_TEST_OBJ) $(SAN_LIB_OBJ)
 	@echo "  LD/SAN  $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
 
+# ---- manual pages ----
+# build/man/PAGE is man/PAGE.in (roff written by hand: the prose) with its
+# `.\" @sitrep ARGS` lines replaced by `./sitrep ARGS` (help --format man:
+# the commands, keys, exit codes and configuration keys, from the tables
+# the program itself uses) and its @DIR@ names by the install directories
+# (contrib/mkman.sh). MAN_PAGES is what `make install` puts in $(MANDIR).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(PREFIX)/etc
+LOCALSTATEDIR ?= /var
+DATADIR ?= $(PREFIX)/share
+MAN_PAGES := build/man/sitrep.1 build/man/sitrep.conf.5
+MAN_DIRS := BINDIR=$(BINDIR) SYSCONFDIR=$(SYSCONFDIR) LOCALSTATEDIR=$(LOCALSTATEDIR) \
+            DATADIR=$(DATADIR)
+# the pages are made again when a directory changes (build/man/dirs holds them)
+$(shell mkdir -p build/man && { echo '$(MAN_DIRS)' | cmp -s - build/man/dirs || \
+          echo '$(MAN_DIRS)' > build/man/dirs; })
+
+all: $(MAN_PAGES)
+man: $(MAN_PAGES)
+
+build/man/%: man/%.in sitrep contrib/mkman.sh build/man/dirs
+	@echo "  MAN     $@"
+	$(Q)contrib/mkman.sh ./sitrep $< $(MAN_DIRS) > $@.tmp && mv $@.tmp $@
+
 # ---- set-up: install what is missing (Debian) ----
 # Each entry is a Debian package; contrib/deps.sh installs the missing ones
 # with apt-get (through sudo when not root).
 DEB_PKGS := build-essential pkg-config libncurses-dev libuv1-dev libsqlite3-dev \
             libinih-dev libcsv-dev libjansson-dev libcriterion-dev tmux \
-            libpq-dev postgresql libcurl4-openssl-dev openssl
+            libpq-dev postgresql libcurl4-openssl-dev openssl \
+            groff-base man-db
 DEB_FUZZ := clang libclang-rt-14-dev
 
 deps:

@@ -38,6 +38,7 @@
 #include "loop.h"
 #include "plugin.h"
 #include "report.h"
+#include "roff.h"
 #include "roles.h"
 #include "xalloc.h"
 
@@ -1529,6 +1530,12 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
+static const opt_spec help_opts[] = {
+    {"--format", "FMT",
+     "text (the default) or man: roff, the parts of the manual pages "
+     "generated from these tables (make man)"},
+    {NULL, NULL, NULL},
+};
 
 static const command commands[] = {
     {"dashboard", cmd_dashboard, "[--config FILE] [--theme NAME] [--at TIME] [--wall]",
@@ -1574,8 +1581,10 @@ static const command commands[] = {
      "acknowledge an alert as you (roles with acknowledge = yes; audited)", ack_opts},
     {"silence", cmd_silence, "KEY --for DUR [--config FILE]",
      "silence an alert for a time (roles with acknowledge = yes; audited)", silence_opts},
-    {"help", cmd_help, "[COMMAND | config]",
-     "this help, a command's, or every configuration key ('sitrep help config')", no_opts},
+    {"help", cmd_help, "[COMMAND | config | keys | exit-status] [--format text|man]",
+     "this help, a command's, every configuration key ('sitrep help config'), the dashboard's "
+     "keys or the exit codes",
+     help_opts},
     {"version", cmd_version, "", "print the version", no_opts},
 };
 
@@ -1604,6 +1613,31 @@ static void usage_command(FILE *f, const command *c)
     }
 }
 
+/* The exit codes, for `sitrep --help` and sitrep(1). */
+static const struct {
+    int code;
+    const char *what;
+} exit_codes[] = {
+    {SR_EXIT_OK, "success"},
+    {SR_EXIT_FAIL, "a runtime failure (cache, file, source)"},
+    {SR_EXIT_USAGE, "a usage or configuration error (messages name FILE:LINE)"},
+    {SR_EXIT_REJECTS, "ingest finished but rejected some rows (see 'sitrep rejects')"},
+};
+
+static void exit_status_text(FILE *f)
+{
+    for (size_t i = 0; i < sizeof exit_codes / sizeof exit_codes[0]; i++)
+        fprintf(f, "  %d  %s\n", exit_codes[i].code, exit_codes[i].what);
+}
+
+static void keys_text(FILE *f)
+{
+    size_t n;
+    const sr_key_help *kh = sr_screen_key_help(&n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-14s %s\n", kh[i].keys, kh[i].what);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -1615,23 +1649,59 @@ static void usage(FILE *f)
     fprintf(f, "\nThe configuration is --config FILE, else ./config.ini, else\n"
                "$XDG_CONFIG_HOME/sitrep/config.ini. 'sitrep COMMAND --help' shows a command's "
                "options.\n\n"
-               "Exit codes:\n"
-               "  0  success\n"
-               "  1  a runtime failure (cache, file, source)\n"
-               "  2  a usage or configuration error (messages name FILE:LINE)\n"
-               "  3  ingest finished but rejected some rows (see 'sitrep rejects')\n");
+               "Exit codes:\n");
+    exit_status_text(f);
+    fprintf(f, "\nKeys in the dashboard:\n");
+    keys_text(f);
+}
+
+/* ---- the same tables as roff, for the manual pages (`make man`) ---- */
+
+/* A command as a subsection of sitrep(1): synopsis, summary, options. */
+static void command_man(FILE *f, const command *c)
+{
+    char name[64];
+    snprintf(name, sizeof name, "sitrep %s", c->name);
+    sr_roff_heading(f, 2, name);
+    fputs(".PP\n", f);
+    sr_roff_line(f, name, c->args);
+    sr_roff_para(f, c->summary);
+    for (int k = 0; c->opts && c->opts[k].name; k++)
+        sr_roff_item(f, c->opts[k].name, c->opts[k].arg, c->opts[k].help);
+}
+
+static void exit_status_man(FILE *f)
+{
+    for (size_t i = 0; i < sizeof exit_codes / sizeof exit_codes[0]; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "%d", exit_codes[i].code);
+        sr_roff_item(f, code, NULL, exit_codes[i].what);
+    }
+}
+
+static void keys_man(FILE *f)
+{
     size_t n;
     const sr_key_help *kh = sr_screen_key_help(&n);
-    fprintf(f, "\nKeys in the dashboard:\n");
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "  %-14s %s\n", kh[i].keys, kh[i].what);
+        sr_roff_item(f, kh[i].keys, NULL, kh[i].what);
 }
 
 /*
  * The configuration reference, generated from config.c's option tables and
- * the adapters' option specs: the same text is in README.md (a test keeps
- * them in step).
+ * the adapters' option specs, as text (`sitrep help config`) or as roff
+ * (sitrep.conf(5)): one walk over the tables, two writers.
  */
+typedef struct {
+    void (*section)(FILE *f, const sr_cfg_section_spec *sec);
+    /* takes: what the key takes and its default, "duration (default 5s)" */
+    void (*option)(FILE *f, const char *name, const char *takes, const char *help);
+    /* what: the type's description; opts: its own keys, NULL-terminated */
+    void (*adapter_type)(FILE *f, const char *type, const char *what,
+                         const sr_ad_option_spec *opts);
+    void (*section_end)(FILE *f);
+} config_writer;
+
 /* The column width of an adapter type's keys: its longest, at least 10. */
 static int key_width(const sr_ad_option_spec *o)
 {
@@ -1641,11 +1711,81 @@ static int key_width(const sr_ad_option_spec *o)
     return (int)w;
 }
 
-static void help_config(FILE *f)
+static void section_text(FILE *f, const sr_cfg_section_spec *sec)
+{
+    fprintf(f, "%s\n    %s\n", sec->header, sec->help);
+}
+
+static void option_text(FILE *f, const char *name, const char *takes, const char *help)
+{
+    fprintf(f, "  %-12s %s\n", name, takes);
+    fprintf(f, "  %-12s %s\n", "", help);
+}
+
+static void adapter_type_text(FILE *f, const char *type, const char *what,
+                              const sr_ad_option_spec *opts)
+{
+    fprintf(f, "  type = %s: %s:\n", type, what);
+    int w = key_width(opts);
+    for (const sr_ad_option_spec *o = opts; o && o->key; o++)
+        fprintf(f, "    %-*s %s%s\n", w, o->key, o->help, o->required ? " (required)" : "");
+}
+
+static void section_end_text(FILE *f)
+{
+    fprintf(f, "\n");
+}
+
+static const config_writer config_text = {
+    .section = section_text,
+    .option = option_text,
+    .adapter_type = adapter_type_text,
+    .section_end = section_end_text,
+};
+
+static void section_man(FILE *f, const sr_cfg_section_spec *sec)
+{
+    sr_roff_heading(f, 2, sec->header);
+    sr_roff_para(f, sec->help);
+}
+
+static void option_man(FILE *f, const char *name, const char *takes, const char *help)
+{
+    sr_roff_item(f, name, takes, help);
+}
+
+static void adapter_type_man(FILE *f, const char *type, const char *what,
+                             const sr_ad_option_spec *opts)
+{
+    char tag[64];
+    snprintf(tag, sizeof tag, "type = %s", type);
+    sr_roff_item(f, tag, NULL, what);
+    fputs(".RS\n", f);
+    for (const sr_ad_option_spec *o = opts; o && o->key; o++) {
+        char help[1024];
+        snprintf(help, sizeof help, "%s%s", o->help, o->required ? " (required)" : "");
+        sr_roff_item(f, o->key, NULL, help);
+    }
+    fputs(".RE\n", f);
+}
+
+static void section_end_man(FILE *f)
+{
+    (void)f;
+}
+
+static const config_writer config_man = {
+    .section = section_man,
+    .option = option_man,
+    .adapter_type = adapter_type_man,
+    .section_end = section_end_man,
+};
+
+static void help_config(FILE *f, const config_writer *w)
 {
     for (size_t i = 0; i < sr_cfg_section_count(); i++) {
         const sr_cfg_section_spec *sec = sr_cfg_section_at(i);
-        fprintf(f, "%s\n    %s\n", sec->header, sec->help);
+        w->section(f, sec);
         for (size_t k = 0; k < sec->n_options; k++) {
             const sr_cfg_option *o = sr_cfg_option_at(sec, k);
             char type[96], def[160] = "";
@@ -1656,47 +1796,56 @@ static void help_config(FILE *f)
                 snprintf(def, sizeof def, "required for a ratio");
             else if (o->def && *o->def)
                 snprintf(def, sizeof def, "default %s", o->def);
-            fprintf(f, "  %-12s %s%s%s%s\n", o->name, type, def[0] ? " (" : "", def,
-                    def[0] ? ")" : "");
-            fprintf(f, "  %-12s %s\n", "", o->help);
+            char takes[300];
+            snprintf(takes, sizeof takes, "%s%s%s%s", type, def[0] ? " (" : "", def,
+                     def[0] ? ")" : "");
+            w->option(f, o->name, takes, o->help);
         }
         if (strcmp(sec->kind, "adapter") == 0) {
             for (size_t a = 0; a < sr_registry_count(); a++) {
                 const sr_adapter *ad = sr_registry_at(a);
-                fprintf(f, "  type = %s: %s; its own keys:\n", ad->type, ad->description);
-                int w = key_width(ad->options);
-                for (const sr_ad_option_spec *o = ad->options; o && o->key; o++)
-                    fprintf(f, "    %-*s %s%s\n", w, o->key, o->help,
-                            o->required ? " (required)" : "");
+                char what[512];
+                snprintf(what, sizeof what, "%s; its own keys", ad->description);
+                w->adapter_type(f, ad->type, what, ad->options);
             }
-            fprintf(f,
-                    "  type = %s: an adapter loaded at run time; its own keys, and the "
-                    "plugin's:\n",
-                    SR_PLUGIN_TYPE);
-            for (const sr_ad_option_spec *o = sr_plugin_keys; o->key; o++)
-                fprintf(f, "    %-*s %s%s\n", key_width(sr_plugin_keys), o->key, o->help,
-                        o->required ? " (required)" : "");
+            w->adapter_type(f, SR_PLUGIN_TYPE,
+                            "an adapter loaded at run time; its own keys, and the plugin's",
+                            sr_plugin_keys);
         }
-        fprintf(f, "\n");
+        w->section_end(f);
     }
 }
 
 static int cmd_help(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "config") == 0) {
-        help_config(stdout);
-        return SR_EXIT_OK;
-    }
-    if (argc > 1) {
-        const command *c = find_command(argv[1]);
-        if (c) {
-            usage_command(stdout, c);
-            return SR_EXIT_OK;
-        }
-        fprintf(stderr, "sitrep: no command '%s'\n", argv[1]);
+    const command *self = find_command("help");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 1);
+    const char *fmt = opt(self, &p, "--format");
+    if (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "man") != 0)
+        die_usage(self, "--format: expected text or man, got '%s'", fmt);
+    bool man = fmt && strcmp(fmt, "man") == 0;
+    const char *topic = p.npos ? p.pos[0] : NULL;
+    if (!topic) {
+        for (size_t i = 0; man && i < N_COMMANDS; i++)
+            command_man(stdout, &commands[i]);
+        if (!man)
+            usage(stdout);
+    } else if (strcmp(topic, "config") == 0) {
+        help_config(stdout, man ? &config_man : &config_text);
+    } else if (strcmp(topic, "keys") == 0) {
+        (man ? keys_man : keys_text)(stdout);
+    } else if (strcmp(topic, "exit-status") == 0) {
+        (man ? exit_status_man : exit_status_text)(stdout);
+    } else if (find_command(topic)) {
+        if (man)
+            command_man(stdout, find_command(topic));
+        else
+            usage_command(stdout, find_command(topic));
+    } else {
+        fprintf(stderr, "sitrep: no command '%s'\n", topic);
         return SR_EXIT_USAGE;
     }
-    usage(stdout);
     return SR_EXIT_OK;
 }
 

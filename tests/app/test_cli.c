@@ -453,28 +453,6 @@ Test(cli, ingest_killed_mid_file_loses_no_committed_batch)
     free(err);
 }
 
-/* README.md carries the configuration reference: it must not drift. */
-Test(cli, readme_lists_every_config_key)
-{
-    char *out, *err;
-    char *argv[] = {"help", "config", NULL};
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
-    cr_assert_gt(strlen(out), 1000);
-    size_t len = strlen(out);
-    while (len > 0 && out[len - 1] == '\n')
-        out[--len] = 0;
-    FILE *f = fopen("README.md", "r");
-    cr_assert_not_null(f, "README.md not found (tests run from the repository root)");
-    static char readme[256 * 1024];
-    size_t n = fread(readme, 1, sizeof readme - 1, f);
-    fclose(f);
-    readme[n] = 0;
-    cr_assert(strstr(readme, out),
-              "README.md's configuration reference differs from `sitrep help config`:\n%s", out);
-    free(out);
-    free(err);
-}
-
 /* `snapshot --format text` is the screen as text, through the same widgets. */
 Test(cli, snapshot_text_is_the_screen_at_the_asked_size)
 {
