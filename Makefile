@@ -8,8 +8,11 @@
 #   make man     the manual pages sitrep(1) and sitrep.conf(5) into build/man/ (also by make)
 #   make check-layers   check that no folder includes a header it must not see
 #   make format   apply .clang-format to every file
+#   make install  install (PREFIX, DESTDIR, ...: the "install" section below)
+#   make uninstall  remove what make install installed (not the config, not the state)
 #
-# V=1 shows the commands.
+# V=1 shows the commands. CPPFLAGS, CFLAGS and LDFLAGS are honoured in every
+# compile and link (dpkg-buildflags' hardening flags apply).
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -38,7 +41,31 @@ CRIT_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wno-format-nonliteral -Werror
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+
+# ---- where make install puts things ----
+# Each is honoured exactly as given; DESTDIR prefixes them all when staging.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(PREFIX)/etc
+LOCALSTATEDIR ?= /var
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+# the system user and group of the collector and the setgid binary
+SITREP_USER ?= sitrep
+SITREP_GROUP ?= sitrep
+
+# The directories the C code knows (app/paths.h), as -D flags. The stamp
+# holds them and is rewritten only when they change, so that a new PREFIX
+# rebuilds the files that include paths.h, and nothing else.
+PATHS_DEFS := -DSR_SYSCONFDIR='"$(SYSCONFDIR)"' -DSR_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \
+              -DSR_DATADIR='"$(DATADIR)"'
+PATHS_STAMP := build/paths.stamp
+
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(PATHS_DEFS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lcsv -lm -lpthread -ldl
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -66,17 +93,26 @@ SAN_LIB_OBJ := $(LIB_SRC:%.c=$(SAN_DIR)/%.o)
 SAN_MAIN_OBJ := $(MAIN_SRC:%.c=$(SAN_DIR)/%.o)
 SAN_TEST_OBJ := $(TEST_SRC:%.c=$(SAN_DIR)/%.o)
 PLUGINS := $(PLUGIN_SRC:adapters/examples/%.c=build/plugins/%.so)
+# the files that use the install directories (they include app/paths.h)
+PATHS_SRC := $(shell grep -l '^\#include ".*paths\.h"' $(LIB_SRC) $(MAIN_SRC) $(TEST_SRC))
 # shared objects the plugin tests load (not examples: broken on purpose)
 TEST_PLUGIN_SRC := $(wildcard tests/fixtures/plugins/*.c)
 TEST_PLUGINS := $(TEST_PLUGIN_SRC:tests/fixtures/plugins/%.c=build/test-plugins/%.so)
 
-.PHONY: all man deps run test test-plain test-san bench fuzz check-layers format clean
+.PHONY: all man deps run test test-plain test-san bench fuzz check-layers format clean \
+        install uninstall FORCE
 
 all: sitrep $(PLUGINS)
 
 sitrep: $(MAIN_OBJ) $(LIB_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(PATHS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR)' | cmp -s - $@ || \
+	  echo '$(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR)' > $@
+$(PATHS_SRC:%.c=$(OBJ_DIR)/%.o) $(PATHS_SRC:%.c=$(SAN_DIR)/%.o): $(PATHS_STAMP)
 
 $(OBJ_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -101,24 +137,24 @@ $(SAN_DIR)/tests/%.o: tests/%.c
 build/plugins/%.so: adapters/examples/%.c adapters/adapter.h
 	@mkdir -p $(dir $@)
 	@echo "  SO      $@"
-	$(Q)$(CC) -std=c17 $(WARN) $(CFLAGS) -fPIC -shared -o $@ $<
+	$(Q)$(CC) -std=c17 $(WARN) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $<
 
 build/test-plugins/%.so: tests/fixtures/plugins/%.c adapters/adapter.h
 	@mkdir -p $(dir $@)
 	@echo "  SO      $@"
-	$(Q)$(CC) -std=c17 $(WARN) $(CFLAGS) -fPIC -shared -o $@ $<
+	$(Q)$(CC) -std=c17 $(WARN) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $<
 
 build/sitrep-tests: $(TEST_OBJ) $(LIB_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
 
 $(SAN_DIR)/sitrep: $(SAN_MAIN_OBJ) $(SAN_LIB_OBJ)
 	@echo "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SAN_DIR)/sitrep-tests: $(SAN_TEST_OBJ) $(SAN_LIB_OBJ)
 	@echo "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
 
 # ---- manual pages ----
 # build/man/PAGE is man/PAGE.in (roff written by hand: the prose) with its
@@ -126,11 +162,7 @@ $(SAN_DIR)/sitrep-tests: $(SAN_TEST_OBJ) $(SAN_LIB_OBJ)
 # the commands, keys, exit codes and configuration keys, from the tables
 # the program itself uses) and its @DIR@ names by the install directories
 # (contrib/mkman.sh). MAN_PAGES is what `make install` puts in $(MANDIR).
-PREFIX ?= /usr/local
-BINDIR ?= $(PREFIX)/bin
-SYSCONFDIR ?= $(PREFIX)/etc
-LOCALSTATEDIR ?= /var
-DATADIR ?= $(PREFIX)/share
+# (the install directories are set in "where make install puts things")
 MAN_PAGES := build/man/sitrep.1 build/man/sitrep.conf.5
 MAN_DIRS := BINDIR=$(BINDIR) SYSCONFDIR=$(SYSCONFDIR) LOCALSTATEDIR=$(LOCALSTATEDIR) \
             DATADIR=$(DATADIR)
@@ -184,6 +216,111 @@ test-san: $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS) $(TEST_PLUGINS)
 	$(Q)if grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' build/test-san.log; then \
 	  echo "sanitizer reports above: failing"; exit 1; fi
 
+# ---- install ----
+# make install / make uninstall honour PREFIX, DESTDIR and the directories
+# set above (each may be given on the command line); doc-notes/install.md
+# has the layout and why each mode is what it is.
+#
+# As root with an empty DESTDIR, install also lays out the trust boundary:
+# the system user and group $(SITREP_USER)/$(SITREP_GROUP) when missing, the state
+# folder $(LOCALSTATEDIR)/lib/sitrep ($(SITREP_USER):$(SITREP_GROUP) 2770), the binary
+# root:$(SITREP_GROUP) 2755 (setgid: viewers reach the cache only through sitrep)
+# and a new config root:$(SITREP_GROUP) 0640. With a DESTDIR (staging, a package)
+# the binary is 0755 and users and owners are the package's business.
+STATEDIR = $(LOCALSTATEDIR)/lib/sitrep
+D = $(DESTDIR)
+SHARE_DIR = $(DATADIR)/sitrep
+EXAMPLES := $(wildcard adapters/examples/*.ini)
+# the public datasets the examples read (tests/fixtures/): installed beside
+# them in examples/data, their paths rewritten to match
+EXAMPLE_DATA := $(sort $(shell sed -n 's|^path = \.\./\.\./tests/fixtures/||p' $(EXAMPLES)))
+THEMES := $(wildcard themes/*.ini)
+MAN1 := $(filter %.1,$(MAN_PAGES))
+MAN5 := $(filter %.5,$(MAN_PAGES))
+INST_DIR := build/install
+INST_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+             -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' -e 's|@SITREP_USER@|$(SITREP_USER)|g' \
+             -e 's|@SITREP_GROUP@|$(SITREP_GROUP)|g'
+AS_ROOT = $(if $(DESTDIR),,$(filter 0,$(shell id -u)))
+
+install: all
+	@echo "  INSTALL $(D)$(PREFIX) (bin $(BINDIR), config $(SYSCONFDIR), data $(SHARE_DIR), state $(STATEDIR))"
+	$(Q)rm -rf $(INST_DIR) && mkdir -p $(INST_DIR)
+	$(Q)./sitrep completion bash > $(INST_DIR)/sitrep.bash
+	$(Q)$(INST_SUBST) contrib/sitrep-collect.service.in > $(INST_DIR)/sitrep-collect.service
+	$(Q)$(INST_SUBST) contrib/sitrep.sysusers.in > $(INST_DIR)/sitrep.sysusers
+	$(Q)$(INST_SUBST) contrib/sitrep.tmpfiles.in > $(INST_DIR)/sitrep.tmpfiles
+	$(Q)# the system config is the shipped config.ini with its cache in the state folder
+	$(Q){ echo '; $(SYSCONFDIR)/sitrep/config.ini - installed by make install from sitrep'"'"'s config.ini.'; \
+	  echo '; It runs the simulator until you add your sources ([adapter.NAME] below; working'; \
+	  echo '; examples in $(SHARE_DIR)/examples). The collector (sitrep-collect.service) and'; \
+	  echo '; every user'"'"'s sitrep read this file; `sitrep check-config` checks it.'; \
+	  echo ';'; \
+	  sed -e 's|^;cache = .*|cache = $(STATEDIR)/cache.db\ncache_group = $(SITREP_GROUP)|' config.ini; \
+	} > $(INST_DIR)/config.ini
+	$(Q)grep -qx 'cache = $(STATEDIR)/cache.db' $(INST_DIR)/config.ini && \
+	  grep -qx 'cache_group = $(SITREP_GROUP)' $(INST_DIR)/config.ini || \
+	  { echo "make install: config.ini has no ';cache = ...' line to fill in"; exit 1; }
+	$(Q)for f in $(EXAMPLES); do \
+	  { echo '; Installed by make install: copy this folder to one you can write (its'; \
+	    echo '; cache is written beside the file) and run the commands below there:'; \
+	    echo ';   cp -r $(SHARE_DIR)/examples ~/sitrep-examples && cd ~/sitrep-examples'; \
+	    echo ';'; \
+	    sed 's|\.\./\.\./tests/fixtures/|data/|g; s|tests/fixtures/|data/|g; s|adapters/examples/||g' $$f; \
+	  } > $(INST_DIR)/$$(basename $$f) || exit 1; done
+	$(Q)install -d $(D)$(BINDIR) $(D)$(SHARE_DIR)/themes $(D)$(SHARE_DIR)/plugins \
+	  $(D)$(SHARE_DIR)/examples/data $(D)$(SYSCONFDIR)/sitrep $(D)$(SYSTEMDUNITDIR) \
+	  $(D)$(SYSUSERSDIR) $(D)$(TMPFILESDIR) $(D)$(BASHCOMPDIR)
+	$(Q)install -m 0755 sitrep $(D)$(BINDIR)/sitrep
+	$(Q)install -m 0644 $(THEMES) $(D)$(SHARE_DIR)/themes/
+	$(Q)install -m 0755 $(PLUGINS) $(D)$(SHARE_DIR)/plugins/
+	$(Q)install -m 0644 $(addprefix $(INST_DIR)/,$(notdir $(EXAMPLES))) $(PLUGIN_SRC) \
+	  $(D)$(SHARE_DIR)/examples/
+	$(Q)install -m 0644 $(addprefix tests/fixtures/,$(EXAMPLE_DATA) README.md) $(D)$(SHARE_DIR)/examples/data/
+	$(Q)install -m 0644 $(INST_DIR)/sitrep-collect.service $(D)$(SYSTEMDUNITDIR)/sitrep-collect.service
+	$(Q)install -m 0644 $(INST_DIR)/sitrep.sysusers $(D)$(SYSUSERSDIR)/sitrep.conf
+	$(Q)install -m 0644 $(INST_DIR)/sitrep.tmpfiles $(D)$(TMPFILESDIR)/sitrep.conf
+	$(Q)install -m 0644 $(INST_DIR)/sitrep.bash $(D)$(BASHCOMPDIR)/sitrep
+	$(Q)$(if $(MAN1),install -d $(D)$(MANDIR)/man1 && install -m 0644 $(MAN1) $(D)$(MANDIR)/man1/)
+	$(Q)$(if $(MAN5),install -d $(D)$(MANDIR)/man5 && install -m 0644 $(MAN5) $(D)$(MANDIR)/man5/)
+ifneq ($(AS_ROOT),)
+	$(Q)# the system user and group first: the config and the binary are given the group
+	$(Q)getent group $(SITREP_GROUP) >/dev/null || groupadd --system $(SITREP_GROUP)
+	$(Q)getent passwd $(SITREP_USER) >/dev/null || useradd --system --gid $(SITREP_GROUP) \
+	  --home-dir $(STATEDIR) --no-create-home --shell $$(command -v nologin || echo /usr/sbin/nologin) \
+	  --comment "sitrep collector" $(SITREP_USER)
+endif
+	$(Q)if [ -e $(D)$(SYSCONFDIR)/sitrep/config.ini ]; then \
+	  echo "sitrep: kept the existing $(D)$(SYSCONFDIR)/sitrep/config.ini (the new default is $(INST_DIR)/config.ini)"; \
+	else \
+	  install -m 0640 $(INST_DIR)/config.ini $(D)$(SYSCONFDIR)/sitrep/config.ini && \
+	  $(if $(AS_ROOT),chown root:$(SITREP_GROUP) $(D)$(SYSCONFDIR)/sitrep/config.ini,true); \
+	fi
+ifneq ($(DESTDIR),)
+	@echo "sitrep: staged in $(DESTDIR): the binary is 0755; the $(SITREP_USER) user and group, the setgid bit, owners and $(STATEDIR) are left to the package"
+else ifneq ($(AS_ROOT),)
+	$(Q)install -d $(LOCALSTATEDIR)/lib
+	$(Q)install -d -o $(SITREP_USER) -g $(SITREP_GROUP) -m 2770 $(STATEDIR)
+	$(Q)chown $(SITREP_USER):$(SITREP_GROUP) $(STATEDIR) && chmod 2770 $(STATEDIR)
+	$(Q)chown root:$(SITREP_GROUP) $(BINDIR)/sitrep && chmod 2755 $(BINDIR)/sitrep
+	@echo "sitrep: $(BINDIR)/sitrep is setgid $(SITREP_GROUP) (2755); $(STATEDIR) is $(SITREP_USER):$(SITREP_GROUP) 2770; viewers must not be in group $(SITREP_GROUP)"
+else
+	@echo "sitrep: not root: the binary is 0755, not setgid; no $(SITREP_USER) user and no $(STATEDIR) (make install as root sets them up)"
+endif
+
+uninstall:
+	@echo "  UNINSTALL $(D)$(PREFIX)"
+	$(Q)rm -f $(D)$(BINDIR)/sitrep $(D)$(SYSTEMDUNITDIR)/sitrep-collect.service \
+	  $(D)$(SYSUSERSDIR)/sitrep.conf $(D)$(TMPFILESDIR)/sitrep.conf $(D)$(BASHCOMPDIR)/sitrep \
+	  $(addprefix $(D)$(SHARE_DIR)/themes/,$(notdir $(THEMES))) \
+	  $(addprefix $(D)$(SHARE_DIR)/plugins/,$(notdir $(PLUGINS))) \
+	  $(addprefix $(D)$(SHARE_DIR)/examples/,$(notdir $(EXAMPLES) $(PLUGIN_SRC))) \
+	  $(addprefix $(D)$(SHARE_DIR)/examples/data/,$(EXAMPLE_DATA) README.md) \
+	  $(addprefix $(D)$(MANDIR)/man1/,$(notdir $(MAN1))) $(addprefix $(D)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	$(Q)for d in themes plugins examples/data examples ""; do \
+	  [ ! -d $(D)$(SHARE_DIR)/$$d ] || rmdir --ignore-fail-on-non-empty $(D)$(SHARE_DIR)/$$d; done
+	@echo "sitrep: kept $(D)$(SYSCONFDIR)/sitrep/config.ini (your configuration) and $(D)$(STATEDIR) (the cache)$(if $(DESTDIR),, and the $(SITREP_USER) user and group); remove them by hand if you mean to"
+
 # ---- bench, fuzz, checks ----
 BENCH_BIN := build/bench/gen_samples build/bench/bench_baseline build/bench/bench_query \
              build/bench/tui_baseline build/bench/gen_calls
@@ -196,12 +333,12 @@ build/bench/gen_samples build/bench/bench_baseline build/bench/tui_baseline \
 build/bench/gen_calls: build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) -O2 $(PKG_CFLAGS) -o $@ $< $(LDLIBS)
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 build/bench/bench_query: bench/bench_query.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
@@ -211,8 +348,8 @@ FUZZ_LIB_SRC := $(LIB_SRC)
 build/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+	$(Q)clang -std=c17 -D_GNU_SOURCE $(CPPFLAGS) $(PATHS_DEFS) -g -O1 \
+	  -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
 
 fuzz: deps
 	$(Q)contrib/deps.sh $(DEB_FUZZ)

@@ -49,6 +49,7 @@
 
 #include "../adapters/execfmt.h"
 #include "../adapters/registry.h"
+#include "paths.h"
 #include "plugin.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -2871,8 +2872,15 @@ char *sr_config_locate(const char *arg)
         return strdup(arg);
     if (access("config.ini", F_OK) == 0)
         return strdup("config.ini");
-    char *p = xdg_file("XDG_CONFIG_HOME", ".config", "sitrep/config.ini");
-    return p ? p : strdup("config.ini");
+    char *user = xdg_file("XDG_CONFIG_HOME", ".config", "sitrep/config.ini");
+    if (user && access(user, F_OK) == 0)
+        return user;
+    if (access(SR_SYSTEM_CONFIG, F_OK) == 0) {
+        free(user);
+        return strdup(SR_SYSTEM_CONFIG);
+    }
+    /* none: the user's own, the one to create (the error names it) */
+    return user ? user : strdup("config.ini");
 }
 
 char *sr_cfg_path(const sr_config *cfg, const char *path)

@@ -183,9 +183,11 @@ int sr_cfg_errors_add(sr_cfg_errors *errs, const char *file, int line, const cha
 void sr_cfg_error_format(const sr_cfg_error *e, char *buf, size_t len);
 
 /*
- * Where the config is: the --config argument when given, else ./config.ini
- * when it exists, else $XDG_CONFIG_HOME/sitrep/config.ini (~/.config/...).
- * Caller owns the result (free()).
+ * Where the config is: the --config argument when given, else the first
+ * that exists of ./config.ini, the user's $XDG_CONFIG_HOME/sitrep/config.ini
+ * (~/.config/sitrep/config.ini) and the system's SR_SYSTEM_CONFIG
+ * ($(SYSCONFDIR)/sitrep/config.ini, paths.h); when none does, the user's
+ * (the file to create, named by the error). Caller owns the result (free()).
  */
 char *sr_config_locate(const char *arg);
 

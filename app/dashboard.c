@@ -68,6 +68,7 @@
 #include "collect.h"
 #include "../tui/wall.h"
 #include "loop.h"
+#include "paths.h"
 #include "report.h"
 #include "roles.h"
 #include "xalloc.h"
@@ -199,24 +200,20 @@ bool sr_locale_utf8(void)
 int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme **out, char *err,
                        size_t errlen)
 {
-    char cfg_dir[4200], exe_dir[4200] = "";
+    /* the config's folder, the source tree's (./sitrep beside ./themes),
+     * then the installed ones (paths.h) */
+    char cfg_dir[SR_DIR_MAX + 8], exe_dir[SR_DIR_MAX + 8] = "", data[2][SR_DIR_MAX];
     snprintf(cfg_dir, sizeof cfg_dir, "%s/themes", cfg->dir);
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(exe_dir, sizeof exe_dir, "%s/themes", exe);
-        }
-    }
+    char exe[SR_DIR_MAX];
+    if (sr_exe_dir(exe, sizeof exe) == 0)
+        snprintf(exe_dir, sizeof exe_dir, "%s/themes", exe);
     const char *dirs[5] = {cfg_dir};
     size_t nd = 1;
     if (exe_dir[0] && strcmp(exe_dir, cfg_dir) != 0)
         dirs[nd++] = exe_dir;
-    dirs[nd++] = "/usr/local/share/sitrep/themes";
-    dirs[nd++] = "/usr/share/sitrep/themes";
+    size_t n_data = sr_data_dirs("themes", data);
+    for (size_t i = 0; i < n_data; i++)
+        dirs[nd++] = data[i];
     dirs[nd] = NULL;
     return sr_screen_theme_load(name_or_path, dirs, out, err, errlen);
 }

@@ -36,6 +36,7 @@
 #include "lock.h"
 #include "share.h"
 #include "loop.h"
+#include "paths.h"
 #include "plugin.h"
 #include "report.h"
 #include "roff.h"
@@ -271,8 +272,8 @@ static sr_store *open_cache_viewer(const sr_config *cfg)
 
 static const opt_spec collect_opts[] = {
     {"--config", "FILE",
-     "the configuration (default ./config.ini, then "
-     "$XDG_CONFIG_HOME/sitrep/config.ini); SIGHUP reloads it"},
+     "the configuration (default ./config.ini, then $XDG_CONFIG_HOME/sitrep/config.ini, "
+     "then " SR_SYSTEM_CONFIG "); SIGHUP reloads it"},
     {"--once", NULL,
      "read every source once (a backfill to its end) and exit; exit status 1 when a "
      "source failed"},
@@ -1528,6 +1529,7 @@ static int cmd_dashboard(int argc, char **argv)
 
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
+static int cmd_completion(int argc, char **argv);
 
 static const opt_spec no_opts[] = {{NULL, NULL, NULL}};
 static const opt_spec help_opts[] = {
@@ -1586,6 +1588,10 @@ static const command commands[] = {
      "keys or the exit codes",
      help_opts},
     {"version", cmd_version, "", "print the version", no_opts},
+    {"completion", cmd_completion, "bash",
+     "print the bash completion script, generated from these tables (make install puts it in "
+     "BASHCOMPDIR)",
+     no_opts},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -1646,10 +1652,11 @@ static void usage(FILE *f)
             SITREP_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nThe configuration is --config FILE, else ./config.ini, else\n"
-               "$XDG_CONFIG_HOME/sitrep/config.ini. 'sitrep COMMAND --help' shows a command's "
-               "options.\n\n"
-               "Exit codes:\n");
+    fprintf(
+        f, "\nThe configuration is --config FILE, else the first that exists of ./config.ini,\n"
+           "$XDG_CONFIG_HOME/sitrep/config.ini (~/.config/sitrep/config.ini) and\n" SR_SYSTEM_CONFIG
+           ". 'sitrep COMMAND --help' shows a command's options.\n\n"
+           "Exit codes:\n");
     exit_status_text(f);
     fprintf(f, "\nKeys in the dashboard:\n");
     keys_text(f);
@@ -1855,6 +1862,129 @@ static int cmd_version(int argc, char **argv)
     (void)argv;
     printf("sitrep %s (adapter ABI %d, cache schema %d, SQLite %s, libuv %s)\n", SITREP_VERSION,
            SR_ADAPTER_ABI, SR_STORE_SCHEMA, sr_store_sqlite_version(), uv_version_string());
+    return SR_EXIT_OK;
+}
+
+/*
+ * Bash completion, generated from the command table so that it cannot
+ * drift: the commands after `sitrep`, each command's options, and an
+ * option's value where the table says what it is (a FILE: file names; a
+ * choice written a|b|c in the command's usage; a literal lower-case word
+ * such as `--by children`). A command's positional FILE... completes file
+ * names too; `help` completes the commands and `config`.
+ */
+
+/* Whether s is one lower-case word (a literal, not a placeholder). */
+static bool literal_word(const char *s)
+{
+    return s[0] && strspn(s, "abcdefghijklmnopqrstuvwxyz") == strlen(s);
+}
+
+/* The values an option takes as blank-separated words into buf: the choices
+ * its command's usage gives ("--format text|json"), or its literal value
+ * ("--by children"); "" when it names a placeholder (DUR, NAME). */
+static void opt_choices(const command *c, const opt_spec *o, char *buf, size_t len)
+{
+    buf[0] = 0;
+    size_t nlen = strlen(o->name);
+    for (const char *u = strstr(c->args, o->name); u; u = strstr(u + 1, o->name)) {
+        if (u[nlen] != ' ')
+            continue;
+        const char *w = u + nlen + 1;
+        size_t wl = strcspn(w, " ]");
+        if (!memchr(w, '|', wl))
+            continue;
+        snprintf(buf, len, "%.*s", (int)wl, w);
+        for (char *b = buf; *b; b++) {
+            if (*b == '|')
+                *b = ' ';
+        }
+        return;
+    }
+    if (literal_word(o->arg))
+        snprintf(buf, len, "%s", o->arg);
+}
+
+/* One command's case arm: its options, what each option's value completes
+ * to, and what its positional arguments complete to. */
+static void completion_command(FILE *f, const command *c)
+{
+    fprintf(f, "    %s)\n        opts=\"--help", c->name);
+    for (int k = 0; c->opts[k].name; k++)
+        fprintf(f, " %s", c->opts[k].name);
+    fprintf(f, "\"\n        case $prev in\n");
+    for (int k = 0; c->opts[k].name; k++) {
+        const opt_spec *o = &c->opts[k];
+        if (!o->arg)
+            continue;
+        char choices[128];
+        opt_choices(c, o, choices, sizeof choices);
+        if (strcmp(o->arg, "FILE") == 0)
+            fprintf(f, "        %s) _sitrep_files; return ;;\n", o->name);
+        else if (choices[0])
+            fprintf(f, "        %s) _sitrep_words \"%s\"; return ;;\n", o->name, choices);
+        else
+            fprintf(f, "        %s) return ;;\n", o->name);
+    }
+    fprintf(f, "        esac\n");
+    if (c->run == cmd_help) {
+        fprintf(f, "        words=\"config");
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            fprintf(f, " %s", commands[i].name);
+        fprintf(f, "\"\n");
+    } else if (strncmp(c->args, "FILE", 4) == 0 || strstr(c->args, "] FILE")) {
+        fprintf(f, "        files=1\n");
+    } else if (literal_word(c->args)) {
+        fprintf(f, "        words=\"%s\"\n", c->args);
+    }
+    fprintf(f, "        ;;\n");
+}
+
+static int cmd_completion(int argc, char **argv)
+{
+    const command *self = find_command("completion");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 1);
+    if (p.npos != 1 || strcmp(p.pos[0], "bash") != 0) {
+        usage_error(self, "the one shell is bash: 'sitrep completion bash'");
+        return SR_EXIT_USAGE;
+    }
+    FILE *f = stdout;
+    fprintf(f,
+            "# bash completion for sitrep %s, generated by 'sitrep completion bash'\n"
+            "# from its command table: regenerate it, do not edit it.\n\n"
+            "_sitrep_words() { COMPREPLY=($(compgen -W \"$1\" -- \"$cur\")); }\n"
+            "_sitrep_files() {\n"
+            "    compopt -o filenames 2>/dev/null\n"
+            "    COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+            "}\n\n"
+            "_sitrep()\n{\n"
+            "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+            "    local cmd=${COMP_WORDS[1]} opts= words= files=\n"
+            "    if ((COMP_CWORD == 1)) && [[ $cur != -* ]]; then\n"
+            "        _sitrep_words \"",
+            SITREP_VERSION);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "%s%s", i ? " " : "", commands[i].name);
+    fprintf(f, "\"\n"
+               "        return\n"
+               "    fi\n"
+               "    # plain 'sitrep --config FILE' is the dashboard\n"
+               "    [[ $cmd == -* ]] && cmd=dashboard\n"
+               "    case $cmd in\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        completion_command(f, &commands[i]);
+    fprintf(f, "    *) return ;;\n"
+               "    esac\n"
+               "    if [[ $cur == -* ]]; then\n"
+               "        _sitrep_words \"$opts\"\n"
+               "    elif [[ -n $files ]]; then\n"
+               "        _sitrep_files\n"
+               "    elif [[ -n $words ]] && ((COMP_CWORD == 2)); then\n"
+               "        _sitrep_words \"$words\"\n"
+               "    fi\n"
+               "}\n"
+               "complete -F _sitrep sitrep\n");
     return SR_EXIT_OK;
 }
 

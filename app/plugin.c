@@ -19,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "../adapters/registry.h"
+#include "paths.h"
 
 const sr_ad_option_spec sr_plugin_keys[] = {
     {"path", 1,
@@ -74,13 +76,39 @@ static int check_keys(const sr_config *cfg, const sr_cfg_adapter *a, const sr_ad
     return rc;
 }
 
+/* The shared object a section's path names: relative to the config's
+ * folder; a bare file name (no '/') that is not there is looked for among
+ * the installed example plugins (sr_data_dirs), so that `path =
+ * textlog.so` works from any config after `make install`. Caller owns;
+ * free(). When nothing is found, the config-relative name (for the error). */
+static char *plugin_path(const sr_config *cfg, const char *value)
+{
+    char *path = sr_cfg_path(cfg, value);
+    if (!path || strchr(value, '/') || access(path, F_OK) == 0)
+        return path;
+    char dirs[2][SR_DIR_MAX];
+    size_t n = sr_data_dirs("plugins", dirs);
+    for (size_t i = 0; i < n; i++) {
+        char cand[SR_DIR_MAX + 256];
+        if (snprintf(cand, sizeof cand, "%s/%s", dirs[i], value) < (int)sizeof cand &&
+            access(cand, F_OK) == 0) {
+            char *found = strdup(cand);
+            if (found) {
+                free(path);
+                return found;
+            }
+        }
+    }
+    return path;
+}
+
 /* Loads the plugin of section a into e; on failure appends why to errs. */
 static int load_one(const sr_config *cfg, const sr_cfg_adapter *a, entry *e, sr_cfg_errors *errs)
 {
     const sr_cfg_kv *kv = section_key(a, "path");
     if (!kv) /* config.c has reported it */
         return SR_EINVAL;
-    char *path = sr_cfg_path(cfg, kv->value);
+    char *path = plugin_path(cfg, kv->value);
     if (!path)
         return SR_ENOMEM;
     int rc = 0;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../app/config.h"
+#include "../../app/paths.h"
 
 /* ---- helpers ---- */
 
@@ -413,28 +414,48 @@ Test(config, relative_cache_is_relative_to_the_config_directory)
     free(dir);
 }
 
-Test(config, locate_prefers_argument_then_cwd_then_xdg_config_home)
+Test(config, locate_prefers_argument_then_cwd_then_user_then_system)
 {
     char *dir = temp_dir();
     cr_assert_eq(chdir(dir), 0);
-    setenv("XDG_CONFIG_HOME", "/etc/xdg-test", 1);
-    setenv("HOME", "/home/duty", 1);
+    char xdg[600], home[600];
+    snprintf(xdg, sizeof xdg, "%s/xdg", dir);
+    snprintf(home, sizeof home, "%s/home", dir);
+    setenv("XDG_CONFIG_HOME", xdg, 1);
+    setenv("HOME", home, 1);
 
+    /* none exists: the system's when installed, else the user's to create */
+    char want[700];
+    snprintf(want, sizeof want, "%s/sitrep/config.ini", xdg);
     char *p = sr_config_locate(NULL);
-    cr_assert_str_eq(p, "/etc/xdg-test/sitrep/config.ini", "no ./config.ini yet");
+    cr_assert_str_eq(p, access(SR_SYSTEM_CONFIG, F_OK) == 0 ? SR_SYSTEM_CONFIG : want);
     free(p);
 
+    /* the user's, once it exists; XDG_CONFIG_HOME unset or empty: ~/.config */
+    char sub[700];
+    snprintf(sub, sizeof sub, "%s/sitrep", xdg);
+    cr_assert_eq(mkdir(xdg, 0700) | mkdir(sub, 0700), 0);
+    free(write_file(sub, "config.ini", "", 0));
+    p = sr_config_locate(NULL);
+    cr_assert_str_eq(p, want);
+    free(p);
+    snprintf(sub, sizeof sub, "%s/.config", home);
+    cr_assert_eq(mkdir(home, 0700) | mkdir(sub, 0700), 0);
+    strcat(sub, "/sitrep");
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    free(write_file(sub, "config.ini", "", 0));
+    snprintf(want, sizeof want, "%s/.config/sitrep/config.ini", home);
     unsetenv("XDG_CONFIG_HOME");
     p = sr_config_locate(NULL);
-    cr_assert_str_eq(p, "/home/duty/.config/sitrep/config.ini");
+    cr_assert_str_eq(p, want);
     free(p);
     setenv("XDG_CONFIG_HOME", "", 1); /* empty: as if unset */
     p = sr_config_locate(NULL);
-    cr_assert_str_eq(p, "/home/duty/.config/sitrep/config.ini");
+    cr_assert_str_eq(p, want);
     free(p);
 
     free(write_file(dir, "config.ini", "", 0));
-    setenv("XDG_CONFIG_HOME", "/etc/xdg-test", 1);
+    setenv("XDG_CONFIG_HOME", xdg, 1);
     p = sr_config_locate(NULL);
     cr_assert_str_eq(p, "config.ini");
     free(p);
