@@ -70,6 +70,7 @@
 #include "loop.h"
 #include "report.h"
 #include "roles.h"
+#include "trust.h"
 #include "xalloc.h"
 
 struct sr_layout_data {
@@ -218,7 +219,13 @@ int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme 
     dirs[nd++] = "/usr/local/share/sitrep/themes";
     dirs[nd++] = "/usr/share/sitrep/themes";
     dirs[nd] = NULL;
-    return sr_screen_theme_load(name_or_path, dirs, out, err, errlen);
+    if (sr_trust_as_user() != 0) {
+        snprintf(err, errlen, "cannot read a theme as the real user");
+        return SR_EIO;
+    }
+    int rc = sr_screen_theme_load(name_or_path, dirs, out, err, errlen);
+    sr_trust_as_group();
+    return rc;
 }
 
 /* ---- the running dashboard ---- */
@@ -565,7 +572,8 @@ static sr_store *dashboard_writer(dash *d)
  * handle cannot be opened the lock is given back and this stays a viewer. */
 static void try_collect(dash *d)
 {
-    if (d->col || d->quitting || (d->o->lock && sr_lock_try(d->o->lock, NULL) != 0))
+    if (d->col || d->quitting || d->o->viewer_only ||
+        (d->o->lock && sr_lock_try(d->o->lock, NULL) != 0))
         return;
     const sr_config *cfg = d->cfg;
     sr_store *w = open_writer(d, true);

@@ -36,9 +36,11 @@
 #include "lock.h"
 #include "share.h"
 #include "loop.h"
+#include "paths.h"
 #include "plugin.h"
 #include "report.h"
 #include "roles.h"
+#include "trust.h"
 #include "xalloc.h"
 
 #ifndef SITREP_VERSION
@@ -177,19 +179,47 @@ static void print_config_errors(const sr_cfg_errors *errs)
 }
 
 /* Prints why file could not be used (every error, else rc's words) and
- * frees the errors. */
+ * frees the errors. An elevated process only counts them: they quote the
+ * system configuration's lines, which its user may not read. */
 static void report_config(sr_cfg_errors *errs, const char *file, int rc)
 {
-    print_config_errors(errs);
+    if (sr_trust_elevated() && errs->n)
+        fprintf(stderr,
+                "sitrep: %s has %zu error%s, not shown to users outside group %s (they quote its "
+                "lines); 'sitrep check-config' run by its administrator lists them\n",
+                file, errs->n, errs->n == 1 ? "" : "s", sr_trust_group());
+    else
+        print_config_errors(errs);
     if (errs->n == 0)
         fprintf(stderr, "%s: %s\n", file, sr_strerror(rc));
     sr_cfg_errors_fini(errs);
 }
 
-/* Loads the config or exits 2 with every error on stderr. */
+/* Exits 2 when this process runs with its group's rights: `what` (a
+ * command) writes the cache, which only the collector's user does. */
+static void refuse_elevated(const char *what)
+{
+    if (!sr_trust_elevated())
+        return;
+    fprintf(stderr,
+            "sitrep %s: refused: sitrep runs with the rights of group %s (setgid) and then never "
+            "writes the cache; run it as the sitrep user (the collector's, e.g. sudo -u sitrep)\n",
+            what, sr_trust_group());
+    exit(SR_EXIT_USAGE);
+}
+
+/* Loads the config or exits 2 with every error on stderr. With its
+ * group's rights, sitrep reads the system configuration only. */
 static sr_config *load_config(const char *arg)
 {
-    char *path = sr_config_locate(arg);
+    if (sr_trust_elevated() && arg) {
+        fprintf(stderr,
+                "sitrep: --config is refused: sitrep runs with the rights of group %s (setgid) "
+                "and reads only the system configuration %s\n",
+                sr_trust_group(), SR_SYSTEM_CONFIG);
+        exit(SR_EXIT_USAGE);
+    }
+    char *path = sr_trust_elevated() ? strdup(SR_SYSTEM_CONFIG) : sr_config_locate(arg);
     sr_config *cfg = NULL;
     sr_cfg_errors errs = {0};
     int rc = sr_config_load(path, &cfg, &errs);
@@ -218,12 +248,26 @@ static sr_plugins *load_adapters(sr_config *cfg)
     return pl;
 }
 
+/* With its group's rights, sitrep creates nothing in the cache's folder:
+ * exits 1 unless the collector has made the cache and its -wal and -shm. */
+static void cache_ready(const sr_config *cfg)
+{
+    char err[4400];
+    if (sr_trust_cache_ready(cfg->cache, err, sizeof err) != 0) {
+        fprintf(stderr, "sitrep: %s\n", err);
+        exit(SR_EXIT_FAIL);
+    }
+}
+
 /* Opens the cache of cfg and declares its metrics; exits 1 on failure. A
  * writer first gives the cache's directory and files the modes of [sitrep]
  * cache_group (share.h). */
 static sr_store *open_cache(const sr_config *cfg, unsigned flags)
 {
     char err[512];
+    if (!(flags & SR_STORE_READONLY))
+        refuse_elevated("writing the cache");
+    cache_ready(cfg);
     /* a reader on a fresh account: an empty cache, made as a writer makes it */
     if ((flags & SR_STORE_READONLY) && access(cfg->cache, F_OK) != 0 && errno == ENOENT)
         sr_store_close(open_cache(cfg, 0));
@@ -255,6 +299,7 @@ static sr_store *open_cache_viewer(const sr_config *cfg)
 {
     char err[512], why[300];
     sr_store *st = NULL;
+    cache_ready(cfg);
     if (access(cfg->cache, F_OK) != 0 && errno == ENOENT)
         sr_store_close(open_cache(cfg, 0));
     if (sr_store_open(cfg->cache, SR_STORE_VIEWER, &st, err, sizeof err) == 0)
@@ -326,6 +371,7 @@ static int cmd_collect(int argc, char **argv)
     const command *self = find_command("collect");
     parsed p;
     parse_opts(self, argc, argv, &p, 0);
+    refuse_elevated("collect");
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
     sr_store *st = open_cache(cfg, 0);
@@ -404,6 +450,7 @@ static int cmd_ingest(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 8);
     if (p.npos == 0)
         die_usage(self, "which file? e.g. sitrep ingest samples.csv");
+    refuse_elevated("ingest");
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_BULK);
     int status = SR_EXIT_OK;
@@ -1177,6 +1224,11 @@ static int cmd_whoami(int argc, char **argv)
         printf("%-12s %s (%s; %s:%d)\n", "role", r->name, why, cfg->path, r->line);
     else
         printf("%-12s %s (%s; built in)\n", "role", r->name, why);
+    if (sr_trust_elevated())
+        printf("%-12s the group %s's (setgid): only %s, no --config, a viewer only\n", "rights",
+               sr_trust_group(), SR_SYSTEM_CONFIG);
+    else
+        printf("%-12s your own\n", "rights");
     print_names("pages", r->all_pages, r->pages, r->n_pages, page_name, cfg, "page");
     print_names("panels", r->all_panels, r->panels, r->n_panels, panel_name, cfg, "panel");
     sr_role_drill_text(cfg, r->drill, drill, sizeof drill);
@@ -1461,6 +1513,8 @@ static const opt_spec dashboard_opts[] = {
  */
 static sr_store *open_screen_cache(const sr_config *cfg, sr_lock *lock)
 {
+    if (!lock) /* with the group's rights: a viewer, never the collector */
+        return open_cache(cfg, SR_STORE_READONLY);
     if (sr_lock_try(lock, NULL) == 0)
         sr_store_close(open_cache(cfg, 0));
     else
@@ -1476,7 +1530,7 @@ static int cmd_dashboard(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
-    sr_lock *lock = open_lock(cfg);
+    sr_lock *lock = sr_trust_elevated() ? NULL : open_lock(cfg);
     sr_store *st = open_screen_cache(cfg, lock);
     sr_identity id;
     sr_identity_init(&id);
@@ -1510,6 +1564,7 @@ static int cmd_dashboard(int argc, char **argv)
                            .at_latest = latest,
                            .adapters = pl,
                            .lock = lock,
+                           .viewer_only = sr_trust_elevated(),
                            .wall = wall};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
@@ -1710,6 +1765,11 @@ static int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    char terr[512];
+    if (sr_trust_init(terr, sizeof terr) != 0) {
+        fprintf(stderr, "sitrep: %s\n", terr);
+        return SR_EXIT_USAGE;
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     sr_time_init();
     if (argc < 2 ||
