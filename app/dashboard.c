@@ -16,7 +16,9 @@
  * the collector; any other is a viewer, which never polls a source and
  * learns of new data only from data_version. A viewer tries the lock on
  * every refresh tick (one non-blocking fcntl) and, once it gets it (the
- * collector has exited or died), starts the collector itself.
+ * collector has exited or died), starts the collector itself. A
+ * process with its group's rights (app/trust.h, o->viewer_only) has no
+ * lock and stays a viewer for its whole life.
  *
  * Store handles: the screen reads through the caller's handle, opened
  * SR_STORE_READONLY in both roles (it borrows it for its whole life). Every
