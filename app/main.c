@@ -1224,11 +1224,6 @@ static int cmd_whoami(int argc, char **argv)
         printf("%-12s %s (%s; %s:%d)\n", "role", r->name, why, cfg->path, r->line);
     else
         printf("%-12s %s (%s; built in)\n", "role", r->name, why);
-    if (sr_trust_elevated())
-        printf("%-12s the group %s's (setgid): only %s, no --config, a viewer only\n", "rights",
-               sr_trust_group(), SR_SYSTEM_CONFIG);
-    else
-        printf("%-12s your own\n", "rights");
     print_names("pages", r->all_pages, r->pages, r->n_pages, page_name, cfg, "page");
     print_names("panels", r->all_panels, r->panels, r->n_panels, panel_name, cfg, "panel");
     sr_role_drill_text(cfg, r->drill, drill, sizeof drill);
@@ -1241,6 +1236,11 @@ static int cmd_whoami(int argc, char **argv)
                "small cells", cfg->min_cell, cfg->min_cell);
     printf("%-12s no percentile over fewer than %d observations\n", "percentiles",
            SR_PRIV_MIN_PCT_N);
+    if (sr_trust_elevated())
+        printf("%-12s the group %s's (setgid): only %s, no --config, a viewer only\n", "rights",
+               sr_trust_group(), SR_SYSTEM_CONFIG);
+    else
+        printf("%-12s your own\n", "rights");
     printf("%-12s %s\n", "terminal", id.tty[0] ? id.tty : "none");
     printf("%-12s %s\n", "ssh", id.ssh[0] ? id.ssh : "none");
     sr_config_destroy(cfg);

@@ -350,6 +350,18 @@ Test(trust, the_viewer_cannot_read_the_cache_nor_touch_the_audit_but_through_sit
     folder_untouched_by(uid_of(VIEW));
 }
 
+/* Runs argv as w and expects exit status want and, with it, text in the
+ * error output (NULL: any). */
+static void expect_exit(const who *w, char *const argv[], int want, const char *text)
+{
+    char *out, *err;
+    int rc = run_as(w, argv, &out, &err);
+    cr_expect_eq(rc, want, "sitrep %s: exit %d, expected %d\n%s%s", argv[0], rc, want, out, err);
+    cr_expect(!text || strstr(err, text), "sitrep %s: expected '%s' in:\n%s", argv[0], text, err);
+    free(out);
+    free(err);
+}
+
 Test(trust, the_viewer_cannot_choose_its_config_role_or_files_through_the_environment)
 {
     collect_once();
@@ -360,15 +372,10 @@ Test(trust, the_viewer_cannot_choose_its_config_role_or_files_through_the_enviro
     who v = {names[VIEW], vhome, {NULL}};
 
     char *with_config[] = {"whoami", "--config", cfg, NULL};
-    cr_expect_eq(run_as(&v, with_config, &out, &err), 2);
-    cr_expect(strstr(err, "--config is refused") && strstr(err, SR_SYSTEM_CONFIG), "%s", err);
-    free(out);
-    free(err);
+    expect_exit(&v, with_config, 2, "--config is refused");
+    expect_exit(&v, with_config, 2, SR_SYSTEM_CONFIG);
     char *check[] = {"check-config", cfg, NULL};
-    cr_expect_eq(run_as(&v, check, &out, &err), 2);
-    cr_expect(strstr(err, "--config is refused"), "%s", err);
-    free(out);
-    free(err);
+    expect_exit(&v, check, 2, "--config is refused");
 
     static const char *const refused[] = {"SITREP_TEST_USER", "SITREP_TEST_GROUPS",
                                           "XDG_CONFIG_HOME", "XDG_STATE_HOME", "SQLITE_TMPDIR"};
@@ -377,11 +384,9 @@ Test(trust, the_viewer_cannot_choose_its_config_role_or_files_through_the_enviro
         char set[700];
         snprintf(set, sizeof set, "%s=%s", refused[i], i < 2 ? names[COL] : vhome);
         who e = {names[VIEW], vhome, {set, NULL}};
-        int rc = run_as(&e, whoami, &out, &err);
-        cr_expect_eq(rc, 2, "%s: %d\n%s", refused[i], rc, out);
-        cr_expect(strstr(err, refused[i]) && strstr(err, "refused"), "%s", err);
-        free(out);
-        free(err);
+        char want[80];
+        snprintf(want, sizeof want, "%s is set, refused", refused[i]);
+        expect_exit(&e, whoami, 2, want);
     }
 
     /* what every SSH login has (pam_systemd, pam_tmpdir) is not refused */
@@ -397,15 +402,9 @@ Test(trust, the_viewer_cannot_choose_its_config_role_or_files_through_the_enviro
 
     /* the cache's writers are refused, before they open anything */
     char *collect[] = {"collect", "--once", NULL};
-    cr_expect_eq(run_as(&v, collect, &out, &err), 2);
-    cr_expect(strstr(err, "run it as the sitrep user"), "%s", err);
-    free(out);
-    free(err);
+    expect_exit(&v, collect, 2, "run it as the sitrep user");
     char *ingest[] = {"ingest", secret, NULL};
-    cr_expect_eq(run_as(&v, ingest, &out, &err), 2);
-    cr_expect(strstr(err, "run it as the sitrep user"), "%s", err);
-    free(out);
-    free(err);
+    expect_exit(&v, ingest, 2, "run it as the sitrep user");
     folder_untouched_by(uid_of(VIEW));
 }
 
