@@ -95,6 +95,15 @@ SAN_TEST_OBJ := $(TEST_SRC:%.c=$(SAN_DIR)/%.o)
 PLUGINS := $(PLUGIN_SRC:adapters/examples/%.c=build/plugins/%.so)
 # the files that use the install directories (they include app/paths.h)
 PATHS_SRC := $(shell grep -l '^\#include ".*paths\.h"' $(LIB_SRC) $(MAIN_SRC) $(TEST_SRC))
+# The test build: SITREP_TEST_USER/SITREP_TEST_GROUPS (app/roles.c) exist
+# only where -DSR_TEST_HOOKS is given, never in ./sitrep or what `make
+# install` installs. build/test/sitrep and build/sitrep-tests link the
+# hooked objects instead; every ASan object is a test build.
+TEST_DIR := build/test
+TEST_HOOKS := -DSR_TEST_HOOKS
+HOOK_SRC := app/roles.c
+HOOK_OBJ := $(HOOK_SRC:%.c=$(TEST_DIR)/obj/%.o)
+TEST_LIB_OBJ := $(filter-out $(HOOK_SRC:%.c=$(OBJ_DIR)/%.o),$(LIB_OBJ)) $(HOOK_OBJ)
 # shared objects the plugin tests load (not examples: broken on purpose)
 TEST_PLUGIN_SRC := $(wildcard tests/fixtures/plugins/*.c)
 TEST_PLUGINS := $(TEST_PLUGIN_SRC:tests/fixtures/plugins/%.c=build/test-plugins/%.so)
@@ -124,15 +133,20 @@ $(OBJ_DIR)/tests/%.o: tests/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -c -o $@ $<
 
+$(TEST_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/TEST $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_HOOKS) -c -o $@ $<
+
 $(SAN_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC/SAN  $<"
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_HOOKS) $(SAN_FLAGS) -c -o $@ $<
 
 $(SAN_DIR)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC/SAN  $<"
-	$(Q)$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_HOOKS) $(CRIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
 build/plugins/%.so: adapters/examples/%.c adapters/adapter.h
 	@mkdir -p $(dir $@)
@@ -144,7 +158,12 @@ build/test-plugins/%.so: tests/fixtures/plugins/%.c adapters/adapter.h
 	@echo "  SO      $@"
 	$(Q)$(CC) -std=c17 $(WARN) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $<
 
-build/sitrep-tests: $(TEST_OBJ) $(LIB_OBJ)
+$(TEST_DIR)/sitrep: $(MAIN_OBJ) $(TEST_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/sitrep-tests: $(TEST_OBJ) $(TEST_LIB_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
 
@@ -199,17 +218,19 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-san
 
 TEST_JOBS ?= 2
-test-plain: all build/sitrep-tests $(TEST_PLUGINS)
+# SITREP_BIN is a test build; SITREP_RELEASE_BIN, ./sitrep, is checked to
+# have no test hooks.
+test-plain: all $(TEST_DIR)/sitrep build/sitrep-tests $(TEST_PLUGINS)
 	@echo "== tests =="
-	$(Q)SITREP_BIN=$(CURDIR)/sitrep SITREP_FIXTURES=$(CURDIR)/tests/fixtures \
+	$(Q)SITREP_BIN=$(CURDIR)/$(TEST_DIR)/sitrep SITREP_RELEASE_BIN=$(CURDIR)/sitrep SITREP_FIXTURES=$(CURDIR)/tests/fixtures \
 	  SITREP_PLUGINS=$(CURDIR)/build/plugins SITREP_TEST_PLUGINS=$(CURDIR)/build/test-plugins \
 	  build/sitrep-tests --jobs $(TEST_JOBS) --short-filename
 
-test-san: $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS) $(TEST_PLUGINS)
+test-san: sitrep $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS) $(TEST_PLUGINS)
 	@echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
 	$(Q)set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  SITREP_BIN=$(CURDIR)/$(SAN_DIR)/sitrep SITREP_FIXTURES=$(CURDIR)/tests/fixtures \
+	  SITREP_BIN=$(CURDIR)/$(SAN_DIR)/sitrep SITREP_RELEASE_BIN=$(CURDIR)/sitrep SITREP_FIXTURES=$(CURDIR)/tests/fixtures \
 	  SITREP_PLUGINS=$(CURDIR)/build/plugins SITREP_TEST_PLUGINS=$(CURDIR)/build/test-plugins \
 	  $(SAN_DIR)/sitrep-tests --jobs $(TEST_JOBS) --short-filename 2>&1 | tee build/test-san.log
 	@# criterion does not fail a test whose process leaks after it passed: the log does
@@ -370,5 +391,5 @@ format:
 clean:
 	rm -rf build sitrep
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(HOOK_OBJ:.o=.d)
 -include $(SAN_LIB_OBJ:.o=.d) $(SAN_MAIN_OBJ:.o=.d) $(SAN_TEST_OBJ:.o=.d)

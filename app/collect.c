@@ -25,6 +25,7 @@
 #include "collect.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +41,7 @@
 #include "../adapters/execfmt.h"
 #include "alerting.h"
 #include "loop.h"
+#include "trust.h"
 #include "xalloc.h"
 
 typedef struct {
@@ -97,7 +99,7 @@ static void collect_log(collect *c, int level, const char *fmt, ...)
 
 static FILE *log_open(const char *path)
 {
-    FILE *f = fopen(path, "a");
+    FILE *f = sr_trust_fopen(path, O_WRONLY | O_APPEND | O_CREAT, 0640, "a");
     if (f)
         setvbuf(f, NULL, _IOLBF, 0);
     return f;

@@ -16,7 +16,9 @@
  * the collector; any other is a viewer, which never polls a source and
  * learns of new data only from data_version. A viewer tries the lock on
  * every refresh tick (one non-blocking fcntl) and, once it gets it (the
- * collector has exited or died), starts the collector itself.
+ * collector has exited or died), starts the collector itself. A
+ * process with its group's rights (app/trust.h, o->viewer_only) has no
+ * lock and stays a viewer for its whole life.
  *
  * Store handles: the screen reads through the caller's handle, opened
  * SR_STORE_READONLY in both roles (it borrows it for its whole life). Every
@@ -71,6 +73,7 @@
 #include "paths.h"
 #include "report.h"
 #include "roles.h"
+#include "trust.h"
 #include "xalloc.h"
 
 struct sr_layout_data {
@@ -215,7 +218,13 @@ int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme 
     for (size_t i = 0; i < n_data; i++)
         dirs[nd++] = data[i];
     dirs[nd] = NULL;
-    return sr_screen_theme_load(name_or_path, dirs, out, err, errlen);
+    if (sr_trust_as_user() != 0) {
+        snprintf(err, errlen, "cannot read a theme as the real user");
+        return SR_EIO;
+    }
+    int rc = sr_screen_theme_load(name_or_path, dirs, out, err, errlen);
+    sr_trust_as_group();
+    return rc;
 }
 
 /* ---- the running dashboard ---- */
@@ -562,7 +571,8 @@ static sr_store *dashboard_writer(dash *d)
  * handle cannot be opened the lock is given back and this stays a viewer. */
 static void try_collect(dash *d)
 {
-    if (d->col || d->quitting || (d->o->lock && sr_lock_try(d->o->lock, NULL) != 0))
+    if (d->col || d->quitting || d->o->viewer_only ||
+        (d->o->lock && sr_lock_try(d->o->lock, NULL) != 0))
         return;
     const sr_config *cfg = d->cfg;
     sr_store *w = open_writer(d, true);

@@ -59,6 +59,7 @@ typedef struct {
     bool at_latest;             /* --at latest: at the newest sample, once there is one */
     const sr_plugins *adapters; /* the type of every source (borrowed) */
     sr_lock *lock;              /* the cache's collector lock, not yet taken (borrowed) */
+    bool viewer_only;           /* never collects, even with the lock free (app/trust.h) */
     bool wall;                  /* wall mode: input locked but for [wall] exit, pages rotating
                                    every [wall] rotate, held on a page with an active CRIT alert */
 } sr_dashboard_opts;
@@ -67,6 +68,9 @@ typedef struct {
  * Loads the theme name_or_path from (in order) the config's directory's
  * themes/, the themes/ beside the executable, /usr/local/share/sitrep/themes
  * and /usr/share/sitrep/themes. Same contract as sr_screen_theme_load().
+ * A theme is a file the user names: it is read as the real user
+ * (sr_trust_as_user()), so that its error messages, which quote its
+ * lines, show nothing the user could not read.
  */
 int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme **out, char *err,
                        size_t errlen);

@@ -41,6 +41,7 @@
 #include "report.h"
 #include "roff.h"
 #include "roles.h"
+#include "trust.h"
 #include "xalloc.h"
 
 #ifndef SITREP_VERSION
@@ -179,19 +180,47 @@ static void print_config_errors(const sr_cfg_errors *errs)
 }
 
 /* Prints why file could not be used (every error, else rc's words) and
- * frees the errors. */
+ * frees the errors. An elevated process only counts them: they quote the
+ * system configuration's lines, which its user may not read. */
 static void report_config(sr_cfg_errors *errs, const char *file, int rc)
 {
-    print_config_errors(errs);
+    if (sr_trust_elevated() && errs->n)
+        fprintf(stderr,
+                "sitrep: %s has %zu error%s, not shown to users outside group %s (they quote its "
+                "lines); 'sitrep check-config' run by its administrator lists them\n",
+                file, errs->n, errs->n == 1 ? "" : "s", sr_trust_group());
+    else
+        print_config_errors(errs);
     if (errs->n == 0)
         fprintf(stderr, "%s: %s\n", file, sr_strerror(rc));
     sr_cfg_errors_fini(errs);
 }
 
-/* Loads the config or exits 2 with every error on stderr. */
+/* Exits 2 when this process runs with its group's rights: `what` (a
+ * command) writes the cache, which only the collector's user does. */
+static void refuse_elevated(const char *what)
+{
+    if (!sr_trust_elevated())
+        return;
+    fprintf(stderr,
+            "sitrep %s: refused: sitrep runs with the rights of group %s (setgid) and then never "
+            "writes the cache; run it as the sitrep user (the collector's, e.g. sudo -u sitrep)\n",
+            what, sr_trust_group());
+    exit(SR_EXIT_USAGE);
+}
+
+/* Loads the config or exits 2 with every error on stderr. With its
+ * group's rights, sitrep reads the system configuration only. */
 static sr_config *load_config(const char *arg)
 {
-    char *path = sr_config_locate(arg);
+    if (sr_trust_elevated() && arg) {
+        fprintf(stderr,
+                "sitrep: --config is refused: sitrep runs with the rights of group %s (setgid) "
+                "and reads only the system configuration %s\n",
+                sr_trust_group(), SR_SYSTEM_CONFIG);
+        exit(SR_EXIT_USAGE);
+    }
+    char *path = sr_trust_elevated() ? strdup(SR_SYSTEM_CONFIG) : sr_config_locate(arg);
     sr_config *cfg = NULL;
     sr_cfg_errors errs = {0};
     int rc = sr_config_load(path, &cfg, &errs);
@@ -220,12 +249,26 @@ static sr_plugins *load_adapters(sr_config *cfg)
     return pl;
 }
 
+/* With its group's rights, sitrep creates nothing in the cache's folder:
+ * exits 1 unless the collector has made the cache and its -wal and -shm. */
+static void cache_ready(const sr_config *cfg)
+{
+    char err[4400];
+    if (sr_trust_cache_ready(cfg->cache, err, sizeof err) != 0) {
+        fprintf(stderr, "sitrep: %s\n", err);
+        exit(SR_EXIT_FAIL);
+    }
+}
+
 /* Opens the cache of cfg and declares its metrics; exits 1 on failure. A
  * writer first gives the cache's directory and files the modes of [sitrep]
  * cache_group (share.h). */
 static sr_store *open_cache(const sr_config *cfg, unsigned flags)
 {
     char err[512];
+    if (!(flags & SR_STORE_READONLY))
+        refuse_elevated("writing the cache");
+    cache_ready(cfg);
     /* a reader on a fresh account: an empty cache, made as a writer makes it */
     if ((flags & SR_STORE_READONLY) && access(cfg->cache, F_OK) != 0 && errno == ENOENT)
         sr_store_close(open_cache(cfg, 0));
@@ -257,6 +300,7 @@ static sr_store *open_cache_viewer(const sr_config *cfg)
 {
     char err[512], why[300];
     sr_store *st = NULL;
+    cache_ready(cfg);
     if (access(cfg->cache, F_OK) != 0 && errno == ENOENT)
         sr_store_close(open_cache(cfg, 0));
     if (sr_store_open(cfg->cache, SR_STORE_VIEWER, &st, err, sizeof err) == 0)
@@ -329,6 +373,7 @@ static int cmd_collect(int argc, char **argv)
     const command *self = find_command("collect");
     parsed p;
     parse_opts(self, argc, argv, &p, 0);
+    refuse_elevated("collect");
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
     sr_store *st = open_cache(cfg, 0);
@@ -407,6 +452,7 @@ static int cmd_ingest(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 8);
     if (p.npos == 0)
         die_usage(self, "which file? e.g. sitrep ingest samples.csv");
+    refuse_elevated("ingest");
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_BULK);
     int status = SR_EXIT_OK;
@@ -1192,6 +1238,11 @@ static int cmd_whoami(int argc, char **argv)
                "small cells", cfg->min_cell, cfg->min_cell);
     printf("%-12s no percentile over fewer than %d observations\n", "percentiles",
            SR_PRIV_MIN_PCT_N);
+    if (sr_trust_elevated())
+        printf("%-12s the group %s's (setgid): only %s, no --config, a viewer only\n", "rights",
+               sr_trust_group(), SR_SYSTEM_CONFIG);
+    else
+        printf("%-12s your own\n", "rights");
     printf("%-12s %s\n", "terminal", id.tty[0] ? id.tty : "none");
     printf("%-12s %s\n", "ssh", id.ssh[0] ? id.ssh : "none");
     sr_config_destroy(cfg);
@@ -1464,6 +1515,8 @@ static const opt_spec dashboard_opts[] = {
  */
 static sr_store *open_screen_cache(const sr_config *cfg, sr_lock *lock)
 {
+    if (!lock) /* with the group's rights: a viewer, never the collector */
+        return open_cache(cfg, SR_STORE_READONLY);
     if (sr_lock_try(lock, NULL) == 0)
         sr_store_close(open_cache(cfg, 0));
     else
@@ -1479,7 +1532,7 @@ static int cmd_dashboard(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
-    sr_lock *lock = open_lock(cfg);
+    sr_lock *lock = sr_trust_elevated() ? NULL : open_lock(cfg);
     sr_store *st = open_screen_cache(cfg, lock);
     sr_identity id;
     sr_identity_init(&id);
@@ -1513,6 +1566,7 @@ static int cmd_dashboard(int argc, char **argv)
                            .at_latest = latest,
                            .adapters = pl,
                            .lock = lock,
+                           .viewer_only = sr_trust_elevated(),
                            .wall = wall};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
@@ -1990,6 +2044,11 @@ static int cmd_completion(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    char terr[512];
+    if (sr_trust_init(terr, sizeof terr) != 0) {
+        fprintf(stderr, "sitrep: %s\n", terr);
+        return SR_EXIT_USAGE;
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     sr_time_init();
     if (argc < 2 ||

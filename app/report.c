@@ -27,6 +27,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include "../metrics/sources.h"
 #include "../tui/screen.h"
 #include "alerting.h"
+#include "trust.h"
 #include "xalloc.h"
 
 typedef struct {
@@ -488,15 +490,19 @@ int sr_report_save(const sr_config *cfg, sr_store *st, const sr_report_viewer *w
         sr_utc_to_local("UTC", at_ms, &c);
     snprintf(path, pathlen, "%s/handover-%04d%02d%02d-%02d%02d.md", cfg->reports, c.year, c.mon,
              c.mday, c.hour, c.min);
-    if (make_dirs(cfg->reports) != 0) {
-        snprintf(err, errlen, "cannot create %s: %s", cfg->reports, strerror(errno));
+    /* the folder and the file are the user's: made as the real user (trust.h) */
+    int made = sr_trust_as_user() ? SR_EIO : make_dirs(cfg->reports);
+    int e = errno;
+    sr_trust_as_group();
+    if (made != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", cfg->reports, strerror(e));
         return SR_EIO;
     }
     sr_report *r;
     int rc = sr_report_build(cfg, st, who, at_ms, cfg->shift_ms, sr_now_ms(), &r, err, errlen);
     if (rc)
         return rc;
-    FILE *f = fopen(path, "w");
+    FILE *f = sr_trust_fopen(path, O_WRONLY | O_CREAT | O_TRUNC, 0640, "w");
     if (!f) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         sr_report_destroy(r);

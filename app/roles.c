@@ -86,6 +86,7 @@ int sr_identity_init(sr_identity *id)
     snprintf(id->audit_user, sizeof id->audit_user, "%s", id->user);
     where_from(id);
 
+#ifdef SR_TEST_HOOKS
     const char *tu = getenv("SITREP_TEST_USER");
     bool plain = getuid() == geteuid() && getgid() == getegid();
     if (tu && tu[0] && plain) {
@@ -109,6 +110,7 @@ int sr_identity_init(sr_identity *id)
             c += w;
         }
     }
+#endif
     return rc;
 }
 

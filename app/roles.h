@@ -7,8 +7,10 @@
  * listing one of its groups, else "default".
  *
  * For tests only, SITREP_TEST_USER (and SITREP_TEST_GROUPS, names separated
- * by commas) stand in for the user and groups, and only in a process that
- * is neither setuid nor setgid. Roles limit what a user sees of a cache the
+ * by commas) stand in for the user and groups: only in a test build (roles.c
+ * compiled with -DSR_TEST_HOOKS, which `make` and `make install` never
+ * pass), and only in a process that is neither setuid nor setgid (an
+ * elevated one refuses them, app/trust.h). Roles limit what a user sees of a cache the
  * user can already read with sqlite3, so the override grants no access to
  * data; but it must not forge the audit trail, so the audited user then
  * names the real user too ("ann as bob (SITREP_TEST_USER)").

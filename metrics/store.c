@@ -748,6 +748,14 @@ static char *real_folder_path(const char *path)
     return r;
 }
 
+/* sr_store_temp_in_memory(): a process-wide fact, set once at start. */
+static bool temp_in_memory;
+
+void sr_store_temp_in_memory(void)
+{
+    temp_in_memory = true;
+}
+
 int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf, size_t errlen)
 {
     *out = NULL;
@@ -777,6 +785,14 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, 5000);
+    /* the -wal and -shm stay when the last connection closes (no checkpoint
+     * deletes them): a process that may not create files in the cache's
+     * folder (app/trust.h) finds them there, made by the collector */
+    int persist = 1;
+    sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    /* before the viewer's authorizer, which refuses pragmas that set */
+    if (temp_in_memory && (err = exec(st, "PRAGMA temp_store = MEMORY")))
+        goto fail;
     if (sqlite3_create_function(st->db, "sr_sketch_merge", 2,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
                                 sql_sketch_merge, NULL, NULL) != SQLITE_OK ||

@@ -318,6 +318,15 @@ int sr_store_audit_add(sr_store *st, const sr_audit_row *row);
 int sr_store_audit_list(sr_store *st, sr_ms since_ms, int (*cb)(void *ctx, const sr_audit_row *row),
                         void *ctx);
 
+/*
+ * From now on, every connection this process opens keeps its temporary
+ * tables, indices and statement journals in memory (PRAGMA temp_store =
+ * MEMORY) and never creates a temporary file: for a process whose files
+ * would belong to another user than the cache's (app/trust.h). Call it
+ * before the first sr_store_open(); it is a process-wide setting.
+ */
+void sr_store_temp_in_memory(void);
+
 /* The SQLite library's version, for --version. */
 const char *sr_store_sqlite_version(void);
 

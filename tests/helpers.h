@@ -92,17 +92,23 @@ static inline void th_sitrep_abs(char *buf, size_t len)
         snprintf(buf, len, "%s/%s", getenv("PWD") ? getenv("PWD") : ".", b);
 }
 
-/* Runs execv of sitrep with argv (without argv[0]) in the child; never returns. */
-static inline void th_exec_sitrep(char *const argv[])
+/* Runs execv of bin with argv (without argv[0]) in the child; never returns. */
+static inline void th_exec(const char *bin, char *const argv[])
 {
     size_t n = 0;
     while (argv[n])
         n++;
     char **full = calloc(n + 2, sizeof *full);
-    full[0] = (char *)th_sitrep_bin();
+    full[0] = (char *)bin;
     memcpy(full + 1, argv, n * sizeof *full);
     execv(full[0], full);
     _exit(127);
+}
+
+/* Runs execv of sitrep with argv (without argv[0]) in the child; never returns. */
+static inline void th_exec_sitrep(char *const argv[])
+{
+    th_exec(th_sitrep_bin(), argv);
 }
 
 /* Starts sitrep with argv in the background, stdout and stderr into outfile. */
@@ -129,7 +135,14 @@ static inline pid_t th_spawn(char *const argv[], const char *outfile)
  * reports, so the suites do without it.
  */
 #define TH_RUN_DEADLINE 300
-static inline int th_run(const char *cwd, char *const argv[], char **out, char **err)
+
+/* What th_run_with() does in the child before the exec (another user's
+ * ids, an environment); it may _exit on failure. */
+typedef void (*th_child_fn)(void *ctx);
+
+/* th_run() of the binary bin, with child(ctx) run in the child first. */
+static inline int th_run_with(const char *cwd, const char *bin, th_child_fn child, void *ctx,
+                              char *const argv[], char **out, char **err)
 {
     char ofile[] = "/tmp/sitrep-out-XXXXXX", efile[] = "/tmp/sitrep-err-XXXXXX";
     int ofd = mkstemp(ofile), efd = mkstemp(efile);
@@ -142,7 +155,9 @@ static inline int th_run(const char *cwd, char *const argv[], char **out, char *
         if (cwd && chdir(cwd) != 0)
             _exit(127);
         alarm(TH_RUN_DEADLINE);
-        th_exec_sitrep(argv);
+        if (child)
+            child(ctx);
+        th_exec(bin, argv);
     }
     int status;
     waitpid(pid, &status, 0);
@@ -163,6 +178,11 @@ static inline int th_run(const char *cwd, char *const argv[], char **out, char *
     unlink(ofile);
     unlink(efile);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static inline int th_run(const char *cwd, char *const argv[], char **out, char **err)
+{
+    return th_run_with(cwd, th_sitrep_bin(), NULL, NULL, argv, out, err);
 }
 
 #endif

@@ -50,6 +50,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -57,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "../metrics/common.h"
 #include "tui.h"
@@ -744,9 +746,13 @@ static int read_file(const char *path, char **text, size_t *len, char *err, size
 {
     char q[512];
     sr_tui_sanitize(path, q, sizeof q);
-    FILE *f = fopen(path, "rb");
+    /* never through a symlink: a theme named by a user is theirs to read */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
         int e = errno;
+        if (fd >= 0)
+            close(fd);
         snprintf(err, errlen, "%s: cannot open: %s", q, strerror(e));
         return e == ENOENT ? SR_ENOENT : SR_EIO;
     }
