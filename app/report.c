@@ -16,7 +16,8 @@
  * control characters dropped and table pipes escaped.
  *
  * Alerts: the open ones (active, acknowledged with their notes, silenced),
- * crit first, as the collector left them in the cache.
+ * crit first, as the collector left them in the cache, less those the
+ * viewer's policy withholds (sr_privacy_alerts), which a line counts.
  *
  * Privacy: a report is for a viewer (sr_report_viewer): only the role's
  * panels on its pages, and each panel's figures through the role's policy
@@ -56,8 +57,9 @@ struct sr_report {
     sr_ms at_ms, shift_ms, now_ms;
     panel_value *pv; /* cfg->n_panels */
     sr_source_list src;
-    sr_alert *alerts; /* the open alerts, crit first; owned */
+    sr_alert *alerts; /* the open alerts the viewer may see, crit first; owned */
     size_t n_alerts;
+    char alerts_withheld[512]; /* "" or the line saying how many were withheld and why */
 };
 
 int sr_report_format_parse(const char *name, sr_report_format *out)
@@ -190,7 +192,16 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
         sr_report_destroy(r);
         return rc;
     }
-    if ((rc = sr_store_alert_list(st, SR_ALERTS_OPEN, &r->alerts, &r->n_alerts))) {
+    rc = sr_store_alert_list(st, SR_ALERTS_OPEN, &r->alerts, &r->n_alerts);
+    if (!rc && who && who->privacy) {
+        size_t withheld;
+        sr_priv_hide why;
+        rc = sr_privacy_alerts(st, &cfg->metrics, who->privacy, r->alerts, &r->n_alerts, &withheld,
+                               &why);
+        sr_privacy_withheld_text(who->privacy, why, withheld, "alert", "withheld",
+                                 r->alerts_withheld, sizeof r->alerts_withheld);
+    }
+    if (rc) {
         snprintf(err, errlen, "alerts: %s", sr_strerror(rc));
         sr_report_destroy(r);
         return rc;
@@ -425,7 +436,7 @@ static void write_markdown(const sr_report *r, FILE *out)
 
     fputs("\n## Alerts\n\n", out);
     if (!r->n_alerts)
-        fputs("No alert is open.\n", out);
+        fputs(r->alerts_withheld[0] ? "No alert is shown.\n" : "No alert is open.\n", out);
     for (size_t i = 0; i < r->n_alerts; i++) {
         const sr_alert *a = &r->alerts[i];
         char since[32], val[64], thr[64];
@@ -443,6 +454,11 @@ static void write_markdown(const sr_report *r, FILE *out)
                 md_text(out, a->note);
             }
         }
+        fputc('\n', out);
+    }
+    if (r->alerts_withheld[0]) {
+        fputs("\n", out);
+        md_text(out, r->alerts_withheld);
         fputc('\n', out);
     }
 }

@@ -109,13 +109,6 @@ static size_t hide_series(double *s, size_t n)
     return had;
 }
 
-/* Whether a row has data for the metric in the window (hidden rows without
- * any are not worth a line saying they were hidden). */
-static bool row_has_data(const sr_panel_row *row)
-{
-    return row->r.n > 0 || !isnan(row->r.value);
-}
-
 static void clear_events(sr_panel_model *m, sr_privacy_report *r)
 {
     r->events_hidden += m->n_events;
@@ -149,24 +142,39 @@ static void clear_all(sr_panel_model *m, sr_privacy_report *r)
     set_mask(m->mask, "hidden");
 }
 
+bool sr_privacy_figure(const sr_privacy *p, bool metric_personal, sr_kind kind, sr_agg agg,
+                       const char *entity, sr_result *res, const char **mask,
+                       sr_privacy_report *rep)
+{
+    sr_privacy_report scratch;
+    if (!rep)
+        rep = &scratch;
+    *mask = NULL;
+    sr_priv_hide h = sr_privacy_entity(p, entity);
+    if (h != SR_PRIV_SHOWN) {
+        /* counted, so that a line can say so, only when it has data to hide */
+        if (res->n > 0 || !isnan(res->value))
+            *(h == SR_PRIV_PERSONAL ? &rep->rows_personal : &rep->rows_deep) += 1;
+        return false;
+    }
+    *mask = sr_privacy_value(p, metric_personal, kind, agg, res->n);
+    if (*mask)
+        res->value = NAN;
+    if (sr_privacy_is_personal(p, entity) && res->n > 0)
+        rep->personal_shown = true;
+    return true;
+}
+
 static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr_privacy_report *r)
 {
     size_t k = 0;
     for (size_t i = 0; i < m->n_rows; i++) {
         sr_panel_row *row = &m->rows[i];
-        sr_priv_hide h = sr_privacy_entity(p, row->entity);
-        if (h == SR_PRIV_PERSONAL) {
-            r->rows_personal += row_has_data(row);
+        const char *mask;
+        if (!sr_privacy_figure(p, personal, KIND(m), m->agg, row->entity, &row->r, &mask, r))
             continue;
-        }
-        if (h == SR_PRIV_TOO_DEEP) {
-            r->rows_deep += row_has_data(row);
-            continue;
-        }
-        const char *mask = sr_privacy_value(p, personal, KIND(m), m->agg, row->r.n);
         set_mask(row->mask, mask);
         if (mask) {
-            row->r.value = NAN;
             row->status = SR_STATUS_NONE;
             row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
         } else {
@@ -175,8 +183,6 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
                     row->series_hidden += hide_series(&row->series[s], 1);
             }
         }
-        if (sr_privacy_is_personal(p, row->entity) && row->r.n > 0)
-            r->personal_shown = true;
         if (k != i)
             m->rows[k] = *row;
         k++;
@@ -350,4 +356,221 @@ int sr_privacy_metric_personal(sr_store *st, const sr_catalog *cat, const sr_pri
         return rc ? rc : part_personal(st, p, d->denominator, out);
     }
     return part_personal(st, p, metric, out);
+}
+
+/* ---- the differencing grid ---- */
+
+/* Floor division of t by g (g > 0), towards minus infinity. */
+static sr_ms grid_floor(sr_ms t, sr_ms g)
+{
+    sr_ms q = t / g;
+    if (t % g != 0 && t < 0)
+        q--;
+    return q * g;
+}
+
+static bool grid_applies(const sr_privacy *p, bool metric_personal)
+{
+    return metric_personal && !p->see_personal && p->grid_ms > 0;
+}
+
+bool sr_privacy_grid_window(const sr_privacy *p, bool metric_personal, sr_ms *from_ms, sr_ms *to_ms)
+{
+    if (!grid_applies(p, metric_personal))
+        return false;
+    *from_ms = grid_floor(*from_ms, p->grid_ms);
+    *to_ms = grid_floor(*to_ms, p->grid_ms);
+    return true;
+}
+
+int sr_privacy_cell_level(const sr_privacy *p)
+{
+    int fp = first_personal(p);
+    int lv = fp ? fp - 1 : SR_PRIV_MAX_LEVELS;
+    return p->drill < lv ? p->drill : lv;
+}
+
+const char *sr_privacy_grid_mask(const sr_privacy *p)
+{
+    sr_privacy q = *p;
+    q.see_personal = false;
+    const char *m = sr_privacy_value(&q, true, SR_KIND_EVENT, (sr_agg){.kind = SR_AGG_COUNT}, 1);
+    return m ? m : "<min";
+}
+
+/* One cell of the grid: a slice and the entity at the cell level. */
+typedef struct {
+    int64_t slice, node;
+} grid_cell;
+
+struct grid_ctx {
+    sr_store *st;
+    const sr_privacy *p;
+    int64_t under; /* the figure's entity; < 0: the whole tree */
+    int level;     /* the cell level */
+    int64_t *anc;  /* memo by entity id: its cell entity + 1 (0: not looked up) */
+    int64_t n_anc;
+    grid_cell *v;
+    size_t n, cap;
+    int rc;
+};
+
+/* The id of e's ancestor at the cell level (e itself above it). */
+static int64_t cell_node(struct grid_ctx *c, int64_t e)
+{
+    if (e >= 0 && e < c->n_anc && c->anc[e])
+        return c->anc[e] - 1;
+    int64_t id = e;
+    const char *path = sr_store_entity_path(c->st, e);
+    if (path && sr_privacy_level(path) > c->level) {
+        char prefix[1024];
+        size_t len = 0;
+        int parts = 0;
+        for (; path[len] && len < sizeof prefix - 1; len++) {
+            if (path[len] == '/' && ++parts == c->level)
+                break;
+        }
+        snprintf(prefix, sizeof prefix, "%.*s", (int)len, path);
+        if (c->level == 0 || sr_store_entity_id(c->st, prefix, &id) != 0)
+            id = -1; /* the whole tree is the one cell */
+    }
+    if (e >= 0 && e < c->n_anc)
+        c->anc[e] = id + 1;
+    return id;
+}
+
+static int grid_cb(void *ctx, int64_t entity, sr_ms ts_ms, double value)
+{
+    (void)value;
+    struct grid_ctx *c = ctx;
+    if (c->under >= 0 && !sr_store_entity_under(c->st, entity, c->under))
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 256;
+        grid_cell *v = realloc(c->v, cap * sizeof *v);
+        if (!v) {
+            c->rc = SR_ENOMEM;
+            return 1;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n++] = (grid_cell){grid_floor(ts_ms, c->p->grid_ms), cell_node(c, entity)};
+    return 0;
+}
+
+static int cell_cmp(const void *a, const void *b)
+{
+    const grid_cell *x = a, *y = b;
+    if (x->slice != y->slice)
+        return x->slice < y->slice ? -1 : 1;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* Whether every cell of one metric's samples under entity holds 0 or at
+ * least min_cell. */
+static int grid_part(sr_store *st, const sr_privacy *p, const char *metric, const char *entity,
+                     sr_ms from_ms, sr_ms to_ms, bool *ok)
+{
+    int64_t mid;
+    int rc = sr_store_metric_id(st, metric, &mid);
+    if (rc == SR_ENOENT)
+        return 0;
+    if (rc)
+        return rc;
+    struct grid_ctx c = {.st = st, .p = p, .under = -1, .level = sr_privacy_cell_level(p)};
+    if (entity && *entity) {
+        rc = sr_store_entity_id(st, entity, &c.under);
+        if (rc == SR_ENOENT)
+            return 0;
+        if (rc)
+            return rc;
+    }
+    c.n_anc = sr_store_entity_limit(st);
+    c.anc = calloc((size_t)c.n_anc + 1, sizeof *c.anc);
+    if (!c.anc)
+        return SR_ENOMEM;
+    rc = sr_store_scan_raw(st, mid, from_ms, to_ms, grid_cb, &c);
+    if (rc >= 0)
+        rc = c.rc;
+    if (!rc && c.n) {
+        qsort(c.v, c.n, sizeof *c.v, cell_cmp);
+        for (size_t i = 0, run = 1; i < c.n; i++, run++) {
+            if (i + 1 < c.n && cell_cmp(&c.v[i], &c.v[i + 1]) == 0)
+                continue;
+            if ((int64_t)run < p->min_cell)
+                *ok = false;
+            run = 0;
+        }
+    }
+    free(c.v);
+    free(c.anc);
+    return rc < 0 ? rc : 0;
+}
+
+int sr_privacy_grid_check(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                          const char *metric, const char *entity, sr_ms from_ms, sr_ms to_ms,
+                          bool *ok)
+{
+    *ok = true;
+    if (p->grid_ms <= 0 || from_ms >= to_ms)
+        return 0;
+    const sr_metric_def *d = sr_catalog_find(cat, metric);
+    if (d && d->kind == SR_KIND_RATIO) {
+        int rc = grid_part(st, p, d->numerator, entity, from_ms, to_ms, ok);
+        return rc ? rc : grid_part(st, p, d->denominator, entity, from_ms, to_ms, ok);
+    }
+    return grid_part(st, p, metric, entity, from_ms, to_ms, ok);
+}
+
+/* ---- rejected rows, alerts ---- */
+
+bool sr_privacy_raw_shown(const sr_privacy *p)
+{
+    return p->see_personal || !first_personal(p);
+}
+
+sr_priv_hide sr_privacy_alert(const sr_privacy *p, const char *entity, bool metric_personal)
+{
+    sr_priv_hide h = sr_privacy_entity(p, entity);
+    if (h == SR_PRIV_SHOWN && metric_personal && !p->see_personal)
+        h = SR_PRIV_PERSONAL;
+    return h;
+}
+
+int sr_privacy_alerts(sr_store *st, const sr_catalog *cat, const sr_privacy *p, sr_alert *v,
+                      size_t *n, size_t *withheld, sr_priv_hide *why)
+{
+    size_t k = 0, gone = 0;
+    *why = SR_PRIV_SHOWN;
+    int rc = 0;
+    for (size_t i = 0; i < *n; i++) {
+        bool personal = false;
+        if (!rc)
+            rc = sr_privacy_metric_personal(st, cat, p, v[i].metric, &personal);
+        sr_priv_hide h = rc ? SR_PRIV_PERSONAL : sr_privacy_alert(p, v[i].entity, personal);
+        if (h != SR_PRIV_SHOWN) {
+            gone++;
+            if (*why != SR_PRIV_PERSONAL)
+                *why = h;
+            continue;
+        }
+        if (k != i)
+            v[k] = v[i];
+        k++;
+    }
+    *n = k;
+    *withheld = gone;
+    return rc;
+}
+
+void sr_privacy_withheld_text(const sr_privacy *p, sr_priv_hide why, size_t n, const char *what,
+                              const char *verb, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (n == 0)
+        return;
+    char reason[256];
+    sr_privacy_why_text(p, why == SR_PRIV_SHOWN ? SR_PRIV_PERSONAL : why, 0, reason, sizeof reason);
+    snprintf(buf, len, "%zu %s%s %s: %s", n, what, n == 1 ? "" : "s", verb, reason);
 }

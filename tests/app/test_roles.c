@@ -283,7 +283,8 @@ Test(roles, whoami_prints_the_role_and_what_it_allows)
              cfg);
     cr_assert(strncmp(out, want, strlen(want)) == 0, "got:\n%s", out);
     cr_assert(strstr(out, "\nsmall cells  figures of people from fewer than 5 observations show "
-                          "as <5\npercentiles  no percentile over fewer than 10 observations\n"),
+                          "as <5\ngrid         figures of people over whole 1h slices, each of 5 "
+                          "observations or none\npercentiles  no percentile over fewer than 10 observations\n"),
               "%s", out);
     cr_assert(strstr(out, "\nterminal     "), "%s", out);
     free(out);

@@ -46,7 +46,10 @@ static void setup(void)
                        "personal = yes\n"
                        "[role.manager]\n"
                        "users = mgr\n"
-                       "drill = unit\n");
+                       "drill = unit\n"
+                       "[role.auditor]\n"
+                       "users = auditor\n"
+                       "audit = yes\n");
     char csv[512], text[4096];
     snprintf(csv, sizeof csv, "%s/s.csv", dir);
     long now = (long)time(NULL);
@@ -97,7 +100,10 @@ static int audit_rows(void)
 {
     char *out, *err;
     char *argv[] = {"audit", "--format", "json", "--config", cfg, NULL};
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    setenv("SITREP_TEST_USER", "auditor", 1); /* a role with audit = yes */
+    int rc = th_run(NULL, argv, &out, &err);
+    unsetenv("SITREP_TEST_USER");
+    cr_assert_eq(rc, 0, "%s", err);
     json_error_t je;
     json_t *a = json_loads(out, 0, &je);
     cr_assert_not_null(a, "%s", out);
