@@ -591,7 +591,7 @@ Test(config, unknown_key_names_the_nearest_valid_key)
     expect_errors(
         "[sitrep]\ntimezone = UTC\ncolour = red\n",
         "t.ini:3: unknown key 'colour' in [sitrep], expected one of cache, cache_group, timezone, "
-        "retention, title, theme, refresh, shift, reports, levels, personal, min_cell");
+        "retention, title, theme, refresh, shift, reports, levels, personal, min_cell, cell_grid");
     expect_errors("[panel.p]\nmetric = m\nWindow = 1h\n[metric.m]\nkind = gauge\n",
                   "t.ini:3: unknown key 'Window' in [panel.p], did you mean 'window'?");
 }
