@@ -515,7 +515,8 @@ static int cmd_query(int argc, char **argv)
     int status = SR_EXIT_USAGE;
     sr_store *st = NULL;
     sr_child_result *rows = NULL;
-    const char **masks = NULL; /* per row: NULL, or what to show instead of the value */
+    const char **masks = NULL;      /* per row: NULL, or what to show instead of the value */
+    sr_privacy_cells *cells = NULL; /* the thin cells of the grid, when it applies */
     viewer who;
     viewer_init(&who, cfg);
     const sr_metric_def *d = sr_catalog_find(&cfg->metrics, p.pos[0]);
@@ -636,6 +637,12 @@ static int cmd_query(int argc, char **argv)
 
     /* the role's policy (metrics/privacy.h): hidden children go, suppressed
      * values show their mask, and under the grid a figure with a thin cell */
+    if (gridded && (rc = sr_privacy_cells_read(st, &cfg->metrics, &who.priv, d->name, q.from_ms,
+                                               q.to_ms, &cells))) {
+        fprintf(stderr, "sitrep query: %s\n", sr_strerror(rc));
+        status = SR_EXIT_FAIL;
+        goto done;
+    }
     masks = xcalloc(n + 1, sizeof *masks);
     size_t kept = 0;
     sr_privacy_report pr = {0};
@@ -643,15 +650,8 @@ static int cmd_query(int argc, char **argv)
         if (!sr_privacy_figure(&who.priv, personal, d->kind, shown, rows[i].entity, &rows[i].r,
                                &masks[kept], &pr))
             continue;
-        bool whole = true;
-        if (gridded && !masks[kept] && rows[i].r.n > 0 &&
-            (rc = sr_privacy_grid_check(st, &cfg->metrics, &who.priv, d->name, rows[i].entity,
-                                        q.from_ms, q.to_ms, &whole))) {
-            fprintf(stderr, "sitrep query: %s\n", sr_strerror(rc));
-            status = SR_EXIT_FAIL;
-            goto done;
-        }
-        if (!whole) {
+        if (cells && !masks[kept] && rows[i].r.n > 0 &&
+            !sr_privacy_cells_whole(cells, rows[i].entity, q.from_ms, q.to_ms)) {
             masks[kept] = sr_privacy_grid_mask(&who.priv);
             rows[i].r.value = NAN;
         }
@@ -735,6 +735,7 @@ static int cmd_query(int argc, char **argv)
     status = SR_EXIT_OK;
 done:
     viewer_fini(&who, "query", &status);
+    sr_privacy_cells_destroy(cells);
     free(masks);
     if (by)
         free(rows);

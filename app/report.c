@@ -107,17 +107,17 @@ static bool panel_shown(const sr_config *cfg, const sr_report_viewer *who, size_
 
 /* The viewer's policy over one panel's figures, as the screen applies it;
  * audits a panel that shows personal-level values. */
-static void panel_privacy(const sr_config *cfg, sr_store *st, const sr_report_viewer *who,
-                          panel_value *v)
+static int panel_privacy(const sr_config *cfg, sr_store *st, const sr_report_viewer *who,
+                         bool personal, sr_ms from_ms, sr_ms to_ms, panel_value *v)
 {
     if (!who || !who->privacy)
-        return;
-    bool personal = false;
-    sr_privacy_metric_personal(st, &cfg->metrics, who->privacy, v->panel->metric, &personal);
+        return 0;
     sr_panel_model m;
     memset(&m, 0, sizeof m);
     m.def = v->def;
     m.agg = v->agg;
+    m.from_ms = from_ms;
+    m.to_ms = to_ms;
     m.c = v->c;
     m.status = v->status;
     m.change_pct = v->change_pct;
@@ -126,6 +126,8 @@ static void panel_privacy(const sr_config *cfg, sr_store *st, const sr_report_vi
         m.series[i] = m.series_n[i] = NAN;
     sr_privacy_report pr;
     sr_privacy_apply(who->privacy, v->panel->entity, personal, &m, &pr);
+    int rc =
+        sr_privacy_grid_model(st, &cfg->metrics, who->privacy, v->panel->entity, personal, &m, &pr);
     v->c = m.c;
     v->status = m.status;
     v->change_pct = m.change_pct;
@@ -138,6 +140,7 @@ static void panel_privacy(const sr_config *cfg, sr_store *st, const sr_report_vi
                  v->panel->metric, v->panel->entity[0] ? v->panel->entity : "(all)");
         who->audit(who->audit_ctx, "view-personal", detail);
     }
+    return rc;
 }
 
 int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *who, sr_ms at_ms,
@@ -158,12 +161,19 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
         v->shown = panel_shown(cfg, who, i);
         if (!v->shown)
             continue;
-        sr_query q = {.metric = pn->metric,
-                      .entity = pn->entity,
-                      .agg = pn->agg,
-                      .from_ms = at_ms - window,
-                      .to_ms = at_ms};
-        int rc = sr_query_compare(st, &cfg->metrics, &q, &v->c);
+        sr_query q = {.metric = pn->metric, .entity = pn->entity, .agg = pn->agg};
+        /* a personal metric for a role without personal data: whole grid slices */
+        bool personal = false;
+        int rc = 0;
+        if (who && who->privacy) {
+            rc = sr_privacy_metric_personal(st, &cfg->metrics, who->privacy, pn->metric, &personal);
+            sr_privacy_grid_span(who->privacy, personal, at_ms, window, &q.from_ms, &q.to_ms);
+        } else {
+            q.from_ms = at_ms - window;
+            q.to_ms = at_ms;
+        }
+        if (!rc)
+            rc = sr_query_compare(st, &cfg->metrics, &q, &v->c);
         if (rc == SR_ENOENT) {
             v->c.now.value = v->c.prev.value = v->c.week_ago.value = NAN;
         } else if (rc) {
@@ -180,7 +190,11 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
             v->agg = v->def->agg;
         sr_agg_format(v->agg, v->aggname, sizeof v->aggname);
         sr_format_duration(window, v->window, sizeof v->window);
-        panel_privacy(cfg, st, who, v);
+        if ((rc = panel_privacy(cfg, st, who, personal, q.from_ms, q.to_ms, v))) {
+            snprintf(err, errlen, "panel %s: %s", pn->name, sr_strerror(rc));
+            sr_report_destroy(r);
+            return rc;
+        }
     }
     sr_source_conf *conf = xcalloc(cfg->n_adapters + 1, sizeof *conf);
     for (size_t i = 0; i < cfg->n_adapters; i++)

@@ -142,6 +142,19 @@ static void clear_all(sr_panel_model *m, sr_privacy_report *r)
     set_mask(m->mask, "hidden");
 }
 
+/* Masks the headline of m and all that is derived from it. */
+static void mask_now(sr_panel_model *m, const char *mask, sr_privacy_report *r)
+{
+    set_mask(m->mask, mask);
+    m->c.now.value = NAN;
+    m->status = SR_STATUS_NONE;
+    m->within_pct = NAN;
+    m->change_pct = NAN;
+    m->series_hidden += hide_series(m->series, SR_SERIES_MAX);
+    clear_events(m, r);
+    clear_hist(m);
+}
+
 bool sr_privacy_figure(const sr_privacy *p, bool metric_personal, sr_kind kind, sr_agg agg,
                        const char *entity, sr_result *res, const char **mask,
                        sr_privacy_report *rep)
@@ -232,15 +245,8 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
     }
 
     const char *mask = sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.now.n);
-    if (mask) {
-        set_mask(m->mask, mask);
-        m->c.now.value = NAN;
-        m->status = SR_STATUS_NONE;
-        m->within_pct = NAN;
-        m->series_hidden += hide_series(m->series, SR_SERIES_MAX);
-        clear_events(m, r);
-        clear_hist(m);
-    }
+    if (mask)
+        mask_now(m, mask, r);
     if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.prev.n))
         m->c.prev.value = NAN;
     if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.week_ago.n))
@@ -403,12 +409,19 @@ typedef struct {
     int64_t slice, node;
 } grid_cell;
 
-struct grid_ctx {
+struct sr_privacy_cells {
     sr_store *st;
     const sr_privacy *p;
-    int64_t under; /* the figure's entity; < 0: the whole tree */
-    int level;     /* the cell level */
-    int64_t *anc;  /* memo by entity id: its cell entity + 1 (0: not looked up) */
+    sr_ms from_ms, to_ms; /* the range read */
+    grid_cell *thin;      /* the cells of 0 < n < min_cell observations (of either part) */
+    size_t n_thin;
+};
+
+struct grid_ctx {
+    sr_store *st;
+    int level;    /* the cell level */
+    sr_ms grid;   /* the slice */
+    int64_t *anc; /* memo by entity id: its cell entity + 1 (0: not looked up) */
     int64_t n_anc;
     grid_cell *v;
     size_t n, cap;
@@ -439,23 +452,30 @@ static int64_t cell_node(struct grid_ctx *c, int64_t e)
     return id;
 }
 
+/* Appends a cell to v (*n of *cap); false when out of memory. */
+static bool cell_push(grid_cell **v, size_t *n, size_t *cap, grid_cell x)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 256;
+        grid_cell *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return false;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = x;
+    return true;
+}
+
 static int grid_cb(void *ctx, int64_t entity, sr_ms ts_ms, double value)
 {
     (void)value;
     struct grid_ctx *c = ctx;
-    if (c->under >= 0 && !sr_store_entity_under(c->st, entity, c->under))
-        return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 256;
-        grid_cell *v = realloc(c->v, cap * sizeof *v);
-        if (!v) {
-            c->rc = SR_ENOMEM;
-            return 1;
-        }
-        c->v = v;
-        c->cap = cap;
+    if (!cell_push(&c->v, &c->n, &c->cap,
+                   (grid_cell){grid_floor(ts_ms, c->grid), cell_node(c, entity)})) {
+        c->rc = SR_ENOMEM;
+        return 1;
     }
-    c->v[c->n++] = (grid_cell){grid_floor(ts_ms, c->p->grid_ms), cell_node(c, entity)};
     return 0;
 }
 
@@ -467,39 +487,31 @@ static int cell_cmp(const void *a, const void *b)
     return x->node < y->node ? -1 : x->node > y->node;
 }
 
-/* Whether every cell of one metric's samples under entity holds 0 or at
- * least min_cell. */
-static int grid_part(sr_store *st, const sr_privacy *p, const char *metric, const char *entity,
-                     sr_ms from_ms, sr_ms to_ms, bool *ok)
+/* Adds to cs->thin the thin cells of one metric's raw samples in the range. */
+static int cells_part(sr_privacy_cells *cs, const char *metric, size_t *cap)
 {
     int64_t mid;
-    int rc = sr_store_metric_id(st, metric, &mid);
+    int rc = sr_store_metric_id(cs->st, metric, &mid);
     if (rc == SR_ENOENT)
         return 0;
     if (rc)
         return rc;
-    struct grid_ctx c = {.st = st, .p = p, .under = -1, .level = sr_privacy_cell_level(p)};
-    if (entity && *entity) {
-        rc = sr_store_entity_id(st, entity, &c.under);
-        if (rc == SR_ENOENT)
-            return 0;
-        if (rc)
-            return rc;
-    }
-    c.n_anc = sr_store_entity_limit(st);
+    struct grid_ctx c = {
+        .st = cs->st, .level = sr_privacy_cell_level(cs->p), .grid = cs->p->grid_ms};
+    c.n_anc = sr_store_entity_limit(cs->st);
     c.anc = calloc((size_t)c.n_anc + 1, sizeof *c.anc);
     if (!c.anc)
         return SR_ENOMEM;
-    rc = sr_store_scan_raw(st, mid, from_ms, to_ms, grid_cb, &c);
+    rc = sr_store_scan_raw(cs->st, mid, cs->from_ms, cs->to_ms, grid_cb, &c);
     if (rc >= 0)
         rc = c.rc;
     if (!rc && c.n) {
         qsort(c.v, c.n, sizeof *c.v, cell_cmp);
-        for (size_t i = 0, run = 1; i < c.n; i++, run++) {
+        for (size_t i = 0, run = 1; i < c.n && !rc; i++, run++) {
             if (i + 1 < c.n && cell_cmp(&c.v[i], &c.v[i + 1]) == 0)
                 continue;
-            if ((int64_t)run < p->min_cell)
-                *ok = false;
+            if ((int64_t)run < cs->p->min_cell && !cell_push(&cs->thin, &cs->n_thin, cap, c.v[i]))
+                rc = SR_ENOMEM;
             run = 0;
         }
     }
@@ -508,19 +520,183 @@ static int grid_part(sr_store *st, const sr_privacy *p, const char *metric, cons
     return rc < 0 ? rc : 0;
 }
 
-int sr_privacy_grid_check(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
-                          const char *metric, const char *entity, sr_ms from_ms, sr_ms to_ms,
-                          bool *ok)
+int sr_privacy_cells_read(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                          const char *metric, sr_ms from_ms, sr_ms to_ms, sr_privacy_cells **out)
 {
-    *ok = true;
-    if (p->grid_ms <= 0 || from_ms >= to_ms)
-        return 0;
-    const sr_metric_def *d = sr_catalog_find(cat, metric);
-    if (d && d->kind == SR_KIND_RATIO) {
-        int rc = grid_part(st, p, d->numerator, entity, from_ms, to_ms, ok);
-        return rc ? rc : grid_part(st, p, d->denominator, entity, from_ms, to_ms, ok);
+    *out = NULL;
+    sr_privacy_cells *cs = calloc(1, sizeof *cs);
+    if (!cs)
+        return SR_ENOMEM;
+    *cs = (sr_privacy_cells){.st = st, .p = p, .from_ms = from_ms, .to_ms = to_ms};
+    int rc = 0;
+    if (p->grid_ms > 0 && from_ms < to_ms) {
+        size_t cap = 0;
+        const sr_metric_def *d = sr_catalog_find(cat, metric);
+        if (d && d->kind == SR_KIND_RATIO) {
+            rc = cells_part(cs, d->numerator, &cap);
+            if (!rc)
+                rc = cells_part(cs, d->denominator, &cap);
+        } else {
+            rc = cells_part(cs, metric, &cap);
+        }
     }
-    return grid_part(st, p, metric, entity, from_ms, to_ms, ok);
+    if (rc) {
+        sr_privacy_cells_destroy(cs);
+        return rc;
+    }
+    *out = cs;
+    return 0;
+}
+
+void sr_privacy_cells_destroy(sr_privacy_cells *cs)
+{
+    if (!cs)
+        return;
+    free(cs->thin);
+    free(cs);
+}
+
+bool sr_privacy_cells_whole(const sr_privacy_cells *cs, const char *entity, sr_ms from_ms,
+                            sr_ms to_ms)
+{
+    sr_ms g = cs->p->grid_ms;
+    if (from_ms >= to_ms)
+        return true; /* no observation */
+    if (g <= 0 || grid_floor(from_ms, g) != from_ms || grid_floor(to_ms, g) != to_ms ||
+        from_ms < cs->from_ms || to_ms > cs->to_ms)
+        return false; /* not whole slices, or not read */
+    int64_t eid = -1;
+    if (entity && *entity) {
+        if (sr_privacy_level(entity) > sr_privacy_cell_level(cs->p))
+            return false; /* deeper than a cell: never shown under the grid */
+        if (sr_store_entity_id(cs->st, entity, &eid) != 0)
+            return true; /* no such entity: no observation */
+    }
+    for (size_t i = 0; i < cs->n_thin; i++) {
+        const grid_cell *c = &cs->thin[i];
+        if (c->slice < from_ms || c->slice >= to_ms)
+            continue;
+        if (eid < 0 || (c->node >= 0 && sr_store_entity_under(cs->st, c->node, eid)))
+            return false;
+    }
+    return true;
+}
+
+bool sr_privacy_grid_span(const sr_privacy *p, bool metric_personal, sr_ms now, sr_ms window_ms,
+                          sr_ms *from_ms, sr_ms *to_ms)
+{
+    *from_ms = now - window_ms;
+    *to_ms = now;
+    if (!sr_privacy_grid_window(p, metric_personal, from_ms, to_ms))
+        return false;
+    if (*from_ms >= *to_ms)
+        *from_ms = *to_ms - p->grid_ms; /* a window shorter than a slice: the last whole one */
+    return true;
+}
+
+size_t sr_privacy_grid_points(const sr_privacy *p, sr_ms from_ms, sr_ms to_ms, size_t want)
+{
+    if (p->grid_ms <= 0 || to_ms <= from_ms || want == 0)
+        return want;
+    sr_ms slices = (to_ms - from_ms) / p->grid_ms;
+    for (size_t n = want; n > 1; n--) {
+        if ((sr_ms)n <= slices && slices % (sr_ms)n == 0)
+            return n;
+    }
+    return 1;
+}
+
+/* Clears slices [lo, hi) of s, counting those that held a value in *hidden. */
+static void hide_run(double *s, size_t lo, size_t hi, size_t *hidden)
+{
+    *hidden += hide_series(s + lo, hi - lo);
+}
+
+/*
+ * Clears the points of a series (n slices of slice_ms, the last ending at
+ * end_ms, clipped to to_ms; pool slices per point) of entity that are not
+ * whole good cells.
+ */
+static void grid_series(const sr_privacy_cells *cs, const char *entity, double *s, size_t n,
+                        sr_ms slice_ms, sr_ms end_ms, sr_ms to_ms, size_t pool, size_t *hidden)
+{
+    if (pool < 1)
+        pool = 1;
+    for (size_t hi = n; hi > 0;) {
+        size_t lo = hi > pool ? hi - pool : 0;
+        sr_ms a = end_ms - (sr_ms)(n - lo) * slice_ms;
+        sr_ms b = end_ms - (sr_ms)(n - hi) * slice_ms;
+        if (b > to_ms)
+            b = to_ms;
+        if (!sr_privacy_cells_whole(cs, entity, a, b))
+            hide_run(s, lo, hi, hidden);
+        hi = lo;
+    }
+}
+
+int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                          const char *entity, bool metric_personal, sr_panel_model *m,
+                          sr_privacy_report *out)
+{
+    sr_privacy_report scratch;
+    sr_privacy_report *r = out ? out : &scratch;
+    if (!grid_applies(p, metric_personal) || !m->def || r->entity_hidden)
+        return 0;
+    sr_ms len = m->to_ms - m->from_ms;
+    if (len <= 0)
+        return 0;
+    /* one read: from the week-ago window (or the first series slice) to the end */
+    sr_ms lo = m->from_ms - 7 * SR_MS_DAY < m->from_ms - len ? m->from_ms - 7 * SR_MS_DAY
+                                                             : m->from_ms - len;
+    sr_ms slice, end;
+    sr_query q = {.from_ms = m->from_ms, .to_ms = m->to_ms};
+    if (m->n_series) {
+        sr_query_series_slices(&q, m->n_series, &slice, &end);
+        if (end - (sr_ms)m->n_series * slice < lo)
+            lo = end - (sr_ms)m->n_series * slice;
+    }
+    sr_privacy_cells *cs;
+    int rc =
+        sr_privacy_cells_read(st, cat, p, m->def->name, grid_floor(lo, p->grid_ms), m->to_ms, &cs);
+    if (rc) {
+        /* cannot be judged: nothing of the metric is shown */
+        mask_now(m, sr_privacy_grid_mask(p), r);
+        m->c.prev.value = m->c.week_ago.value = NAN;
+        for (size_t i = 0; i < m->n_rows; i++) {
+            m->rows[i].r.value = NAN;
+            set_mask(m->rows[i].mask, sr_privacy_grid_mask(p));
+            m->rows[i].status = SR_STATUS_NONE;
+            m->rows[i].series_hidden += hide_series(m->rows[i].series, SR_ROW_SERIES);
+        }
+        return rc;
+    }
+    if (m->c.now.n > 0 && !m->mask[0] && !sr_privacy_cells_whole(cs, entity, m->from_ms, m->to_ms))
+        mask_now(m, sr_privacy_grid_mask(p), r);
+    if (!sr_privacy_cells_whole(cs, entity, m->from_ms - len, m->from_ms))
+        m->c.prev.value = NAN;
+    if (!sr_privacy_cells_whole(cs, entity, m->from_ms - 7 * SR_MS_DAY, m->to_ms - 7 * SR_MS_DAY))
+        m->c.week_ago.value = NAN;
+    if (isnan(m->c.now.value) || isnan(m->c.prev.value))
+        m->change_pct = NAN;
+    if (m->n_series)
+        grid_series(cs, entity, m->series, m->n_series, slice, end, m->to_ms, m->series_pool,
+                    &m->series_hidden);
+    for (size_t i = 0; i < m->n_rows; i++) {
+        sr_panel_row *row = &m->rows[i];
+        if (row->r.n > 0 && !row->mask[0] &&
+            !sr_privacy_cells_whole(cs, row->entity, m->from_ms, m->to_ms)) {
+            row->r.value = NAN;
+            set_mask(row->mask, sr_privacy_grid_mask(p));
+            row->status = SR_STATUS_NONE;
+            row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
+        }
+        if (row->n_series && m->row_slice_ms > 0)
+            grid_series(cs, row->entity, row->series, row->n_series, m->row_slice_ms,
+                        sr_ceil_ms(m->to_ms, m->row_slice_ms), m->to_ms, row->series_pool,
+                        &row->series_hidden);
+    }
+    sr_privacy_cells_destroy(cs);
+    return 0;
 }
 
 /* ---- rejected rows, alerts ---- */

@@ -182,20 +182,63 @@ bool sr_privacy_grid_window(const sr_privacy *p, bool metric_personal, sr_ms *fr
  */
 int sr_privacy_cell_level(const sr_privacy *p);
 
-/*
- * Whether a figure of metric (a ratio: each part) at entity ("" or NULL:
- * the whole tree) over [from_ms, to_ms) may be shown under the grid rule:
- * *ok is true when every cell (grid slice x entity at the cell level) under
- * entity that holds samples holds at least min_cell. Not pure: one scan of
- * the raw samples in the window. An unknown metric or entity: *ok true (no
- * data). Returns 0 or the store's error.
- */
-int sr_privacy_grid_check(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
-                          const char *metric, const char *entity, sr_ms from_ms, sr_ms to_ms,
-                          bool *ok);
-
 /* The mask of a figure the grid rule withholds ("<5"). */
 const char *sr_privacy_grid_mask(const sr_privacy *p);
+
+/*
+ * The window of a panel of window_ms ending at now, for a metric that is
+ * personal or not: [now - window_ms, now), or under p's grid (as
+ * sr_privacy_grid_window) both ends snapped down, and at least the last
+ * whole slice (a window shorter than a slice would be empty). Returns
+ * whether the grid applies. Pure.
+ */
+bool sr_privacy_grid_span(const sr_privacy *p, bool metric_personal, sr_ms now, sr_ms window_ms,
+                          sr_ms *from_ms, sr_ms *to_ms);
+
+/*
+ * How many points a series over the aligned window [from_ms, to_ms) may
+ * have under p's grid so that each is whole slices: the largest n <= want
+ * that divides the window's slices (1 at the least); want without a grid.
+ * Pure.
+ */
+size_t sr_privacy_grid_points(const sr_privacy *p, sr_ms from_ms, sr_ms to_ms, size_t want);
+
+/*
+ * The thin cells of a metric (a ratio: of either part) over [from_ms,
+ * to_ms): the cells that hold observations, but fewer than min_cell. One
+ * scan of the raw samples; then any number of figures are judged against
+ * it. Caller owns *out; free with sr_privacy_cells_destroy(). p and st are
+ * borrowed until then. Returns 0 or the store's error (*out NULL).
+ */
+typedef struct sr_privacy_cells sr_privacy_cells;
+int sr_privacy_cells_read(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                          const char *metric, sr_ms from_ms, sr_ms to_ms, sr_privacy_cells **out);
+void sr_privacy_cells_destroy(sr_privacy_cells *cs);
+
+/*
+ * Whether a figure of entity ("" or NULL: the whole tree) over [from_ms,
+ * to_ms) may be shown under the grid: the window is whole slices inside
+ * the range read, the entity is not deeper than the cell level, and no
+ * thin cell lies under it in the window. An empty window: true.
+ */
+bool sr_privacy_cells_whole(const sr_privacy_cells *cs, const char *entity, sr_ms from_ms,
+                            sr_ms to_ms);
+
+/*
+ * Applies the grid to m, the model of entity of a metric that is personal
+ * or not, already through sr_privacy_apply() (with out its report), and
+ * computed over a window from sr_privacy_grid_span() with series of
+ * sr_privacy_grid_points(): masks the headline (and what derives from it),
+ * the previous and week-ago values, each series point (a pooled run as a
+ * whole), each row and each point of the rows' series that is not whole
+ * good cells (sr_privacy_cells_whole). Nothing without the grid. Not pure:
+ * one sr_privacy_cells_read() over the week before the window to its end.
+ * On a store error everything of the metric is masked and the error
+ * returned.
+ */
+int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                          const char *entity, bool metric_personal, sr_panel_model *m,
+                          sr_privacy_report *out);
 
 /* ---- rejected rows, alerts ---- */
 

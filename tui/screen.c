@@ -346,11 +346,20 @@ static void compute(sr_screen *s, panel_state *p, const sr_tui_panel *tp, const 
         if (pct || (personal && !pol->see_personal))
             wants |= SR_PANEL_SERIES_N;
     }
-    p->rc = sr_panel_compute(s->st, s->lay->cat, &spec, s->now - s->shift_ms, wants, n_series,
+    /* a personal metric for a role without personal data: whole grid slices */
+    sr_ms to = s->now - s->shift_ms, from;
+    if (pol && sr_privacy_grid_span(pol, personal, to, spec.window_ms, &from, &to)) {
+        spec.window_ms = to - from;
+        n_series = sr_privacy_grid_points(pol, from, to, n_series);
+    }
+    p->rc = sr_panel_compute(s->st, s->lay->cat, &spec, to, wants, n_series,
                              SR_HIST_MAX < 40 ? SR_HIST_MAX : 40, 200, &p->m);
     memset(&p->pr, 0, sizeof p->pr);
     if (pol) {
         sr_privacy_apply(pol, entity, personal, &p->m, &p->pr);
+        int rc = sr_privacy_grid_model(s->st, s->lay->cat, pol, entity, personal, &p->m, &p->pr);
+        if (!p->rc)
+            p->rc = rc;
         audit_view(s, p, tp, entity);
     }
     p->computed = true;

@@ -65,12 +65,14 @@ static void setup(void)
                        "audit = yes\n");
     char csv[512], text[8192];
     snprintf(csv, sizeof csv, "%s/s.csv", dir);
-    long now = (long)time(NULL);
+    long now = (long)time(NULL), hour = now / 3600 * 3600;
     size_t o = (size_t)snprintf(text, sizeof text, "metric,entity,ts,value\n");
+    /* unit u1: 6 records in each of the three whole hours before this one,
+     * so that every cell of the grid (an hour of a unit) holds min_cell */
     for (int off = 1; off <= 3; off++) {
         for (int k = 1; k <= 6; k++)
             o += (size_t)snprintf(text + o, sizeof text - o, "ot,force/north/d1/u1/o%d,%ld,1.5\n",
-                                  off, now - 3600L * k * off);
+                                  off, hour - 3600L * off + 60L * k);
     }
     for (int off = 1; off <= 2; off++)
         o += (size_t)snprintf(text + o, sizeof text - o, "ot,force/north/d1/u2/o%d,%ld,2\n", off,

@@ -6,6 +6,7 @@
  * parent and its children of a personal metric.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,4 +307,84 @@ Test(privacy_leaks, parent_minus_children)
     cr_assert_str_eq(d1, "94");
     cr_assert_str_eq(d2, "<5");
     cr_assert_str_eq(region, "<5", "region %s - d1 %s would give d2's two records", region, d1);
+}
+
+/* The value of panel in `sitrep snapshot --format FMT --at at` (json: its
+ * "value", or its mask, as text; csv: the value column); with fmt "text" or
+ * "markdown", the whole output (caller frees). */
+static char *snapshot_at(const char *fmt, long at, const char *panel)
+{
+    char a[32];
+    snprintf(a, sizeof a, "%ld", at);
+    char *out, *err;
+    cr_assert_eq(run(&out, &err,
+                     (const char *[]){"snapshot", "--format", fmt, "--at", a, "--width", "200",
+                                      "--height", "50", NULL}),
+                 0, "%s", err);
+    free(err);
+    if (strcmp(fmt, "text") == 0 || strcmp(fmt, "markdown") == 0)
+        return out;
+    char *val = NULL;
+    if (strcmp(fmt, "json") == 0) {
+        json_error_t je;
+        json_t *root = json_loads(out, 0, &je);
+        cr_assert_not_null(root, "%s", out);
+        json_t *panels = json_object_get(root, "panels");
+        for (size_t i = 0; i < json_array_size(panels) && !val; i++) {
+            json_t *p = json_array_get(panels, i);
+            if (strcmp(json_string_value(json_object_get(p, "panel")), panel) != 0)
+                continue;
+            json_t *v = json_object_get(p, "value"), *m = json_object_get(p, "suppressed");
+            char buf[64];
+            if (json_is_number(v))
+                snprintf(buf, sizeof buf, "%g", json_number_value(v));
+            else
+                snprintf(buf, sizeof buf, "%s", json_is_string(m) ? json_string_value(m) : "null");
+            val = strdup(buf);
+        }
+        json_decref(root);
+    } else {
+        char key[64];
+        snprintf(key, sizeof key, "\n%s,", panel);
+        const char *line = strstr(out, key);
+        cr_assert_not_null(line, "%s", out);
+        /* panel,title,metric,entity,agg,window,value */
+        const char *c = line + 1;
+        for (int f = 0; f < 6; f++)
+            c = strchr(c, ',') + 1;
+        val = strndup(c, strcspn(c, ",\n"));
+    }
+    cr_assert_not_null(val, "no panel %s:\n%s", panel, out);
+    free(out);
+    return val;
+}
+
+/* Two snapshots a second apart around one officer's single record (at T):
+ * with sliding windows the unit's 7d total moved by that record (50, 52). */
+Test(privacy_leaks, differencing_two_snapshots)
+{
+    as("someone");
+    const char *fmts[] = {"json", "csv"};
+    for (size_t f = 0; f < 2; f++) {
+        char *before = snapshot_at(fmts[f], T, "ot_unit");
+        char *after = snapshot_at(fmts[f], T + 1, "ot_unit");
+        cr_assert_str_eq(before, "50", "%s: the unit's whole slices: %s", fmts[f], before);
+        cr_assert_str_eq(after, before, "%s: %s - %s is one officer's record", fmts[f], after,
+                         before);
+        free(before);
+        free(after);
+    }
+    /* the handover report and the screen: the same figure, never 52 */
+    const char *screens[] = {"markdown", "text"};
+    for (size_t f = 0; f < 2; f++) {
+        char *a = snapshot_at(screens[f], T + 1, "ot_unit");
+        cr_assert_null(strstr(a, "52"), "%s:\n%s", screens[f], a);
+        cr_assert(strstr(a, "50"), "%s:\n%s", screens[f], a);
+        free(a);
+    }
+    /* the role with personal data gets the sliding window */
+    as("boss");
+    char *exact = snapshot_at("json", T + 1, "ot_unit");
+    cr_assert_str_eq(exact, "52");
+    free(exact);
 }
