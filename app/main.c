@@ -1086,7 +1086,11 @@ static int cmd_sources(int argc, char **argv)
     sr_source_conf *conf = source_conf(cfg);
     sr_ms now = sr_now_ms();
     sr_source_list l;
+    viewer who;
+    viewer_init(&who, cfg);
     int rc = sr_sources_read(st, conf, cfg->n_adapters, now, &l);
+    if (!rc)
+        sr_privacy_sources(&who.priv, l.v, l.n); /* errors may quote input data */
     if (rc) {
         fprintf(stderr, "sitrep sources: %s\n",
                 rc == SR_ENOMEM ? sr_strerror(rc) : sr_store_errmsg(st));
@@ -1095,11 +1099,13 @@ static int cmd_sources(int argc, char **argv)
     } else {
         sources_table(cfg, &l, now, utf8);
     }
+    int status = rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    viewer_fini(&who, "sources", &status);
     sr_source_list_fini(&l);
     free(conf);
     sr_store_close(st);
     sr_config_destroy(cfg);
-    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    return status;
 }
 
 static const opt_spec rejects_opts[] = {

@@ -200,6 +200,8 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
     for (size_t i = 0; i < cfg->n_adapters; i++)
         conf[i] = (sr_source_conf){cfg->adapters[i].name, cfg->adapters[i].type};
     int rc = sr_sources_read(st, conf, cfg->n_adapters, now_ms, &r->src);
+    if (!rc && who)
+        sr_privacy_sources(who->privacy, r->src.v, r->src.n); /* errors may quote input data */
     free(conf);
     if (rc) {
         snprintf(err, errlen, "sources: %s", sr_strerror(rc));

@@ -706,6 +706,20 @@ bool sr_privacy_raw_shown(const sr_privacy *p)
     return p->see_personal || !first_personal(p);
 }
 
+size_t sr_privacy_sources(const sr_privacy *p, sr_source_info *v, size_t n)
+{
+    size_t k = 0;
+    if (!p || sr_privacy_raw_shown(p))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].h.last_error[0])
+            continue;
+        snprintf(v[i].h.last_error, sizeof v[i].h.last_error, "%s", SR_PRIV_ERROR_WITHHELD);
+        k++;
+    }
+    return k;
+}
+
 sr_priv_hide sr_privacy_alert(const sr_privacy *p, const char *entity, bool metric_personal)
 {
     sr_priv_hide h = sr_privacy_entity(p, entity);

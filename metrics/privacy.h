@@ -57,6 +57,7 @@
 
 #include "kpi.h"
 #include "panel.h"
+#include "sources.h"
 #include "store.h"
 
 #define SR_PRIV_MAX_LEVELS 16
@@ -245,6 +246,19 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
 /* Whether p shows the raw text and reason of rejected rows (see the file
  * comment). Pure. */
 bool sr_privacy_raw_shown(const sr_privacy *p);
+
+/* What a source's last error shows instead for such a role. */
+#define SR_PRIV_ERROR_WITHHELD                                                                     \
+    "failed (the error is withheld: it may quote input data, which may be personal)"
+
+/*
+ * Replaces the last error of each of the n sources in v by
+ * SR_PRIV_ERROR_WITHHELD when p does not show rejected rows'
+ * raw text (sr_privacy_raw_shown): an adapter's error may quote the input
+ * that failed (a row, a field, a name). p NULL: nothing. Returns how many
+ * were replaced. Pure.
+ */
+size_t sr_privacy_sources(const sr_privacy *p, sr_source_info *v, size_t n);
 
 /*
  * Whether an alert on entity of a metric that is personal or not may be

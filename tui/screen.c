@@ -1054,6 +1054,7 @@ void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char
         return;
     if (l->n)
         memcpy(copy, l->v, l->n * sizeof *copy);
+    sr_privacy_sources(s->lay->privacy, copy, l->n); /* errors may quote input data */
     sr_source_list_fini(&s->srcl);
     s->srcl = *l;
     s->srcl.v = copy;
