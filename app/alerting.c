@@ -252,14 +252,43 @@ static void run_command(sr_alerter *al, const char *cmdline, const sr_alert *a, 
     free(argv);
 }
 
+/*
+ * Whether the log may name alert a (its key holds its entity) and give its
+ * value: the log is under the policy of the role of the process that
+ * writes it (the collector's account, usually the role default), the same
+ * rule as `sitrep alerts` (sr_privacy_alert). Else why not goes to why.
+ */
+static bool log_shows(const sr_alerter *al, const sr_alert *a, char *why, size_t len)
+{
+    sr_identity id;
+    sr_identity_init(&id);
+    const sr_cfg_role *role = sr_role_match(al->cfg, &id, NULL, 0);
+    sr_privacy p;
+    sr_role_privacy(al->cfg, role, &p);
+    bool personal = false;
+    int rc = sr_privacy_metric_personal(al->st, &al->cfg->metrics, &p, a->metric, &personal);
+    sr_priv_hide h = rc ? SR_PRIV_PERSONAL : sr_privacy_alert(&p, a->entity, personal);
+    if (h == SR_PRIV_SHOWN)
+        return true;
+    sr_privacy_why_text(&p, h, 0, why, len);
+    return false;
+}
+
 /* One line for each alert event; the command for raises and clears. */
 static void on_event(void *ctx, const sr_alert *a, sr_alert_event ev)
 {
     sr_alerter *al = ctx;
-    char val[64], thr[64];
-    sr_alerting_format(al->cfg, a, val, thr, sizeof val);
-    alerter_log(al, false, "alert %s: %s %s, value %s (threshold %s)", sr_alert_event_name(ev),
-                a->key, sr_status_name(a->severity), val, thr);
+    char val[64], thr[64], why[256];
+    if (!al->h.log) {
+        /* nothing is logged */
+    } else if (log_shows(al, a, why, sizeof why)) {
+        sr_alerting_format(al->cfg, a, val, thr, sizeof val);
+        alerter_log(al, false, "alert %s: %s %s, value %s (threshold %s)", sr_alert_event_name(ev),
+                    a->key, sr_status_name(a->severity), val, thr);
+    } else {
+        alerter_log(al, false, "alert %s: an alert of panel %s (key and value withheld: %s)",
+                    sr_alert_event_name(ev), a->panel, why);
+    }
     if (al->cfg->alert_command[0] && (ev == SR_ALERT_EV_RAISED || ev == SR_ALERT_EV_CLEARED))
         run_command(al, al->cfg->alert_command, a, ev);
 }

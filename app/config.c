@@ -74,6 +74,7 @@ struct sitrep_vals {
     char levels[512];   /* level names, separated by commas or blanks */
     char personal[512]; /* level names */
     double min_cell;
+    sr_ms cell_grid_ms;
 };
 
 /* What [role.NAME] holds while the file is read. */
@@ -86,6 +87,7 @@ struct role_vals {
     char acknowledge[4];
     char personal[4];
     char wall[4];
+    char audit[4];
 };
 
 /* What [alert] holds while the file is read. */
@@ -212,6 +214,17 @@ static const struct opt sitrep_opts[] = {
       .max = 1000,
       .help = "counts below this are shown as <N; no percentile over fewer than 10 observations"},
      AT(struct sitrep_vals, min_cell)},
+    {{.name = "cell_grid",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = "1h",
+      .min = (double)SR_MS_MIN,
+      .max = (double)(7 * SR_MS_DAY),
+      .help = "for a role without personal, figures of personal metrics are computed over whole "
+              "slices of this length (aligned to the epoch, UTC) and shown only when each "
+              "slice of each entity they pool holds min_cell observations or none, so that no "
+              "two answers can be subtracted to single someone out"},
+     AT(struct sitrep_vals, cell_grid_ms)},
 };
 
 static const char *const yes_no[] = {"yes", "no", NULL};
@@ -415,6 +428,13 @@ static const struct opt role_opts[] = {
       .choices = yes_no,
       .help = "whether the dashboard starts in wall mode for this role, as with --wall"},
      AT(struct role_vals, wall)},
+    {{.name = "audit",
+      .type = SR_OPT_WORD,
+      .def = "no",
+      .choices = yes_no,
+      .help = "whether the role may read the audit table (sitrep audit): who viewed which "
+              "personal data, from where"},
+     AT(struct role_vals, audit)},
 };
 
 static const struct opt alert_opts[] = {
@@ -516,7 +536,7 @@ static const struct kind kinds[] = {
       .header = "[role.NAME]",
       .named = 1,
       .help = "what the Unix users and groups it lists may see and do; others get the role "
-              "default (every page and panel, no personal data, no acknowledging)",
+              "default (every page and panel, no personal data, no acknowledging, no audit)",
       .n_options = COUNT(role_opts)},
      K_ROLE,
      role_opts},
@@ -2389,6 +2409,7 @@ static int build_role(sr_config *cfg, sr_cfg_role *r, const struct sect *s,
     r->acknowledge = strcmp(v->acknowledge, "yes") == 0;
     r->personal = strcmp(v->personal, "yes") == 0;
     r->wall = strcmp(v->wall, "yes") == 0;
+    r->audit = strcmp(v->audit, "yes") == 0;
     if (s) {
         r->drill = role_drill(s, sitrep);
     } else {
@@ -2649,6 +2670,7 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
     if (!cfg->reports)
         return SR_ENOMEM;
     cfg->min_cell = (int)v->min_cell;
+    cfg->cell_grid_ms = v->cell_grid_ms;
     struct names lv;
     levels_of(sitrep, &lv);
     for (size_t i = 0; i < lv.n && i < SR_CFG_MAX_LEVELS; i++)

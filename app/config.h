@@ -89,6 +89,7 @@ typedef struct {
     bool acknowledge; /* may acknowledge alerts */
     bool personal;    /* may see personal-level data */
     bool wall;        /* the dashboard starts in wall mode (as --wall) */
+    bool audit;       /* may read the audit table */
     int line;         /* line of the section header; 0 for a default not in the file */
 } sr_cfg_role;
 
@@ -115,6 +116,7 @@ typedef struct sr_config {
     size_t n_levels;
     bool personal[SR_CFG_MAX_LEVELS + 1]; /* [sitrep] personal, by level (index 1 = level 1) */
     int min_cell;                         /* [sitrep] min_cell, default 5 */
+    sr_ms cell_grid_ms;                   /* [sitrep] cell_grid, default 1h */
     sr_cfg_role *roles; /* [role.*] in file order, then "default" when the file has none */
     size_t n_roles;
     sr_ms alert_for_ms;      /* [alert] for, default 1m */

@@ -301,6 +301,13 @@ static void update_alerts(dash *d)
         return;
     sr_screen_set_alerts(d->scr, a, n);
     if (d->o->wall) {
+        /* the wall holds only on alerts the role may see (the screen's own
+         * copy is filtered the same way) */
+        size_t gone;
+        sr_priv_hide why;
+        if (d->lay->privacy &&
+            sr_privacy_alerts(d->st, d->lay->cat, d->lay->privacy, a, &n, &gone, &why) != 0)
+            n = 0; /* cannot be judged: none holds the wall */
         free(d->alerts);
         d->alerts = a;
         d->n_alerts = n;

@@ -564,7 +564,8 @@ static int cmd_query(int argc, char **argv)
     int status = SR_EXIT_USAGE;
     sr_store *st = NULL;
     sr_child_result *rows = NULL;
-    const char **masks = NULL; /* per row: NULL, or what to show instead of the value */
+    const char **masks = NULL;      /* per row: NULL, or what to show instead of the value */
+    sr_privacy_cells *cells = NULL; /* the thin cells of the grid, when it applies */
     viewer who;
     viewer_init(&who, cfg);
     const sr_metric_def *d = sr_catalog_find(&cfg->metrics, p.pos[0]);
@@ -626,6 +627,7 @@ static int cmd_query(int argc, char **argv)
         usage_error(self, "the window is empty: --from must be before --to");
         goto done;
     }
+    status = SR_EXIT_FAIL;
 
     sr_priv_hide hide = sr_privacy_entity(&who.priv, q.entity ? q.entity : "");
     if (hide != SR_PRIV_SHOWN) {
@@ -636,10 +638,29 @@ static int cmd_query(int argc, char **argv)
         goto done;
     }
     st = open_cache(cfg, SR_STORE_READONLY);
+    bool personal = false;
+    sr_privacy_metric_personal(st, &cfg->metrics, &who.priv, d->name, &personal);
+    sr_ms asked_from = q.from_ms, asked_to = q.to_ms;
+    bool gridded = sr_privacy_grid_window(&who.priv, personal, &q.from_ms, &q.to_ms);
+    if (gridded && (q.from_ms != asked_from || q.to_ms != asked_to)) {
+        char f[40], t[40], g[32];
+        sr_format_time_utc(q.from_ms, f, sizeof f);
+        sr_format_time_utc(q.to_ms, t, sizeof t);
+        sr_format_duration(who.priv.grid_ms, g, sizeof g);
+        fprintf(stderr,
+                "sitrep query: %s is personal data: for role %s the window is aligned to whole "
+                "%s slices: %s to %s\n",
+                d->name, who.role->name, g, f, t);
+    }
     size_t n = 0;
     sr_child_result one;
     int rc;
-    if (by) {
+    if (q.from_ms >= q.to_ms) { /* nothing whole in the window */
+        one = (sr_child_result){.entity = q.entity ? q.entity : "", .r = {NAN, 0, true}};
+        rows = by ? NULL : &one;
+        n = by ? 0 : 1;
+        rc = 0;
+    } else if (by) {
         rc = sr_query_children(st, &cfg->metrics, &q, &rows, &n);
     } else {
         one.entity = q.entity ? q.entity : "";
@@ -663,31 +684,30 @@ static int cmd_query(int argc, char **argv)
         shown = d->agg;
     sr_agg_format(shown, aggname, sizeof aggname);
 
-    /* the role's policy: hidden children go, suppressed values show their mask */
-    bool personal = false;
-    sr_privacy_metric_personal(st, &cfg->metrics, &who.priv, d->name, &personal);
+    /* the role's policy (metrics/privacy.h): hidden children go, suppressed
+     * values show their mask, and under the grid a figure with a thin cell */
+    if (gridded && (rc = sr_privacy_cells_read(st, &cfg->metrics, &who.priv, d->name, q.from_ms,
+                                               q.to_ms, &cells))) {
+        fprintf(stderr, "sitrep query: %s\n", sr_strerror(rc));
+        status = SR_EXIT_FAIL;
+        goto done;
+    }
     masks = xcalloc(n + 1, sizeof *masks);
     size_t kept = 0;
     sr_privacy_report pr = {0};
-    bool personal_shown = !by && who.priv.see_personal &&
-                          sr_privacy_is_personal(&who.priv, one.entity) && one.r.n > 0;
     for (size_t i = 0; i < n; i++) {
-        sr_priv_hide h = by ? sr_privacy_entity(&who.priv, rows[i].entity) : SR_PRIV_SHOWN;
-        if (h != SR_PRIV_SHOWN) {
-            /* counted, as the screen does, only when it has data to hide */
-            if (rows[i].r.n > 0 || !isnan(rows[i].r.value))
-                *(h == SR_PRIV_PERSONAL ? &pr.rows_personal : &pr.rows_deep) += 1;
+        if (!sr_privacy_figure(&who.priv, personal, d->kind, shown, rows[i].entity, &rows[i].r,
+                               &masks[kept], &pr))
             continue;
-        }
-        if (by && who.priv.see_personal && sr_privacy_is_personal(&who.priv, rows[i].entity) &&
-            rows[i].r.n > 0)
-            personal_shown = true;
-        masks[kept] = sr_privacy_value(&who.priv, personal, d->kind, shown, rows[i].r.n);
-        if (masks[kept])
+        if (cells && !masks[kept] && rows[i].r.n > 0 &&
+            !sr_privacy_cells_whole(cells, rows[i].entity, q.from_ms, q.to_ms)) {
+            masks[kept] = sr_privacy_grid_mask(&who.priv);
             rows[i].r.value = NAN;
+        }
         rows[kept++] = rows[i];
     }
     n = kept;
+    bool personal_shown = pr.personal_shown;
     char hidden[512];
     sr_privacy_hidden_text(&who.priv, &pr, hidden, sizeof hidden);
     if (hidden[0])
@@ -764,6 +784,7 @@ static int cmd_query(int argc, char **argv)
     status = SR_EXIT_OK;
 done:
     viewer_fini(&who, "query", &status);
+    sr_privacy_cells_destroy(cells);
     free(masks);
     if (by)
         free(rows);
@@ -1114,7 +1135,11 @@ static int cmd_sources(int argc, char **argv)
     sr_source_conf *conf = source_conf(cfg);
     sr_ms now = sr_now_ms();
     sr_source_list l;
+    viewer who;
+    viewer_init(&who, cfg);
     int rc = sr_sources_read(st, conf, cfg->n_adapters, now, &l);
+    if (!rc)
+        sr_privacy_sources(&who.priv, l.v, l.n); /* errors may quote input data */
     if (rc) {
         fprintf(stderr, "sitrep sources: %s\n",
                 rc == SR_ENOMEM ? sr_strerror(rc) : sr_store_errmsg(st));
@@ -1123,11 +1148,13 @@ static int cmd_sources(int argc, char **argv)
     } else {
         sources_table(cfg, &l, now, utf8);
     }
+    int status = rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    viewer_fini(&who, "sources", &status);
     sr_source_list_fini(&l);
     free(conf);
     sr_store_close(st);
     sr_config_destroy(cfg);
-    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    return status;
 }
 
 static const opt_spec rejects_opts[] = {
@@ -1137,11 +1164,23 @@ static const opt_spec rejects_opts[] = {
     {NULL, NULL, NULL},
 };
 
+/* Whether the raw text and reason are printed, and how many were not. */
+struct reject_out {
+    bool raw;
+    size_t withheld;
+};
+
 static int print_reject(void *ctx, const sr_reject_row *r)
 {
-    (void)ctx;
+    struct reject_out *o = ctx;
     char t[40];
     sr_format_time_utc(r->ts_ms, t, sizeof t);
+    if (!o->raw) {
+        printf("%.19sZ  %s  %s: (reason and raw text withheld)\n", t, r->source,
+               r->where ? r->where : "-");
+        o->withheld++;
+        return 0;
+    }
     printf("%.19sZ  %s  %s: %s\n    %s\n", t, r->source, r->where ? r->where : "-", r->reason,
            r->raw ? r->raw : "");
     return 0;
@@ -1163,15 +1202,28 @@ static int cmd_rejects(int argc, char **argv)
     }
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
+    viewer who;
+    viewer_init(&who, cfg);
     const char *src = opt(self, &p, "--source");
     int64_t total = 0;
     sr_store_reject_count(st, src, &total);
     printf("%lld rejected row%s%s%s\n", (long long)total, total == 1 ? "" : "s",
            src ? " from " : "", src ? src : "");
-    int rc = sr_store_rejects(st, src, limit, print_reject, NULL);
+    /* unparsed input cannot be shown to hold no personal data (privacy.h) */
+    struct reject_out o = {.raw = sr_privacy_raw_shown(&who.priv)};
+    int rc = sr_store_rejects(st, src, limit, print_reject, &o);
+    char line[512];
+    sr_privacy_withheld_text(&who.priv, SR_PRIV_PERSONAL, o.withheld, "rejected row",
+                             "shown without reason and raw text (unparsed input may hold "
+                             "personal data)",
+                             line, sizeof line);
+    if (line[0])
+        printf("%s\n", line);
+    int status = rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    viewer_fini(&who, "rejects", &status);
     sr_store_close(st);
     sr_config_destroy(cfg);
-    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    return status;
 }
 
 /* ---- whoami, audit ---- */
@@ -1233,9 +1285,17 @@ static int cmd_whoami(int argc, char **argv)
     printf("%-12s %s\n", "acknowledge", r->acknowledge ? "yes" : "no");
     printf("%-12s %s\n", "personal", r->personal ? "yes" : "no");
     printf("%-12s %s\n", "wall", r->wall ? "yes (the dashboard starts in wall mode)" : "no");
-    if (!r->personal)
+    printf("%-12s %s\n", "audit",
+           r->audit ? "yes (may read the audit table: sitrep audit)"
+                    : "no (sitrep audit is refused)");
+    if (!r->personal) {
+        char g[32];
+        sr_format_duration(cfg->cell_grid_ms, g, sizeof g);
         printf("%-12s figures of people from fewer than %d observations show as <%d\n",
                "small cells", cfg->min_cell, cfg->min_cell);
+        printf("%-12s figures of people over whole %s slices, each of %d observations or none\n",
+               "grid", g, cfg->min_cell);
+    }
     printf("%-12s no percentile over fewer than %d observations\n", "percentiles",
            SR_PRIV_MIN_PCT_N);
     if (sr_trust_elevated())
@@ -1299,6 +1359,17 @@ static int cmd_audit(int argc, char **argv)
     if (strcmp(fmt, "text") && strcmp(fmt, "json"))
         die_usage(self, "--format: expected text or json, got '%s'", fmt);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_identity id;
+    sr_identity_init(&id);
+    const sr_cfg_role *role = sr_role_match(cfg, &id, NULL, 0);
+    if (!role->audit) {
+        fprintf(stderr,
+                "sitrep audit: refused: the role %s may not read the audit table (audit = no); "
+                "a role with audit = yes may\n",
+                role->name);
+        sr_config_destroy(cfg);
+        return SR_EXIT_FAIL;
+    }
     sr_ms since = 0, ago;
     const char *s = opt(self, &p, "--since");
     if (s && sr_parse_duration(s, &ago) == 0) {
@@ -1389,7 +1460,16 @@ static int cmd_alerts(int argc, char **argv)
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
     sr_alert *a = NULL;
     size_t n = 0;
+    viewer me;
+    viewer_init(&me, cfg);
+    size_t withheld = 0;
+    sr_priv_hide why;
     int rc = sr_store_alert_list(st, SR_ALERTS_OPEN, &a, &n);
+    if (!rc)
+        rc = sr_privacy_alerts(st, &cfg->metrics, &me.priv, a, &n, &withheld, &why);
+    char withheld_line[512];
+    sr_privacy_withheld_text(&me.priv, why, withheld, "alert", "withheld", withheld_line,
+                             sizeof withheld_line);
     if (rc) {
         fprintf(stderr, "sitrep alerts: %s\n", sr_store_errmsg(st));
     } else if (strcmp(fmt, "json") == 0) {
@@ -1402,7 +1482,7 @@ static int cmd_alerts(int argc, char **argv)
         free(text);
         json_decref(arr);
     } else if (n == 0) {
-        printf("no open alert\n");
+        printf("no open alert%s\n", withheld ? " shown" : "");
     } else {
         printf("%-8s %-32s %-10s %10s %10s  %-16s  %s\n", "SEVERITY", "KEY", "STATE", "VALUE",
                "THRESHOLD", "RAISED", "ACKNOWLEDGED / SILENCED");
@@ -1426,10 +1506,14 @@ static int cmd_alerts(int argc, char **argv)
                    sr_alert_state_name(a[i].state), val, thr, raised, extra);
         }
     }
+    if (!rc && withheld_line[0])
+        fprintf(strcmp(fmt, "json") == 0 ? stderr : stdout, "%s\n", withheld_line);
+    int status = rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    viewer_fini(&me, "alerts", &status);
     free(a);
     sr_store_close(st);
     sr_config_destroy(cfg);
-    return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
+    return status;
 }
 
 static const opt_spec ack_opts[] = {

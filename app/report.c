@@ -16,7 +16,8 @@
  * control characters dropped and table pipes escaped.
  *
  * Alerts: the open ones (active, acknowledged with their notes, silenced),
- * crit first, as the collector left them in the cache.
+ * crit first, as the collector left them in the cache, less those the
+ * viewer's policy withholds (sr_privacy_alerts), which a line counts.
  *
  * Privacy: a report is for a viewer (sr_report_viewer): only the role's
  * panels on its pages, and each panel's figures through the role's policy
@@ -58,8 +59,9 @@ struct sr_report {
     sr_ms at_ms, shift_ms, now_ms;
     panel_value *pv; /* cfg->n_panels */
     sr_source_list src;
-    sr_alert *alerts; /* the open alerts, crit first; owned */
+    sr_alert *alerts; /* the open alerts the viewer may see, crit first; owned */
     size_t n_alerts;
+    char alerts_withheld[512]; /* "" or the line saying how many were withheld and why */
 };
 
 int sr_report_format_parse(const char *name, sr_report_format *out)
@@ -107,17 +109,17 @@ static bool panel_shown(const sr_config *cfg, const sr_report_viewer *who, size_
 
 /* The viewer's policy over one panel's figures, as the screen applies it;
  * audits a panel that shows personal-level values. */
-static void panel_privacy(const sr_config *cfg, sr_store *st, const sr_report_viewer *who,
-                          panel_value *v)
+static int panel_privacy(const sr_config *cfg, sr_store *st, const sr_report_viewer *who,
+                         bool personal, sr_ms from_ms, sr_ms to_ms, panel_value *v)
 {
     if (!who || !who->privacy)
-        return;
-    bool personal = false;
-    sr_privacy_metric_personal(st, &cfg->metrics, who->privacy, v->panel->metric, &personal);
+        return 0;
     sr_panel_model m;
     memset(&m, 0, sizeof m);
     m.def = v->def;
     m.agg = v->agg;
+    m.from_ms = from_ms;
+    m.to_ms = to_ms;
     m.c = v->c;
     m.status = v->status;
     m.change_pct = v->change_pct;
@@ -126,6 +128,8 @@ static void panel_privacy(const sr_config *cfg, sr_store *st, const sr_report_vi
         m.series[i] = m.series_n[i] = NAN;
     sr_privacy_report pr;
     sr_privacy_apply(who->privacy, v->panel->entity, personal, &m, &pr);
+    int rc =
+        sr_privacy_grid_model(st, &cfg->metrics, who->privacy, v->panel->entity, personal, &m, &pr);
     v->c = m.c;
     v->status = m.status;
     v->change_pct = m.change_pct;
@@ -138,6 +142,7 @@ static void panel_privacy(const sr_config *cfg, sr_store *st, const sr_report_vi
                  v->panel->metric, v->panel->entity[0] ? v->panel->entity : "(all)");
         who->audit(who->audit_ctx, "view-personal", detail);
     }
+    return rc;
 }
 
 int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *who, sr_ms at_ms,
@@ -158,12 +163,19 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
         v->shown = panel_shown(cfg, who, i);
         if (!v->shown)
             continue;
-        sr_query q = {.metric = pn->metric,
-                      .entity = pn->entity,
-                      .agg = pn->agg,
-                      .from_ms = at_ms - window,
-                      .to_ms = at_ms};
-        int rc = sr_query_compare(st, &cfg->metrics, &q, &v->c);
+        sr_query q = {.metric = pn->metric, .entity = pn->entity, .agg = pn->agg};
+        /* a personal metric for a role without personal data: whole grid slices */
+        bool personal = false;
+        int rc = 0;
+        if (who && who->privacy) {
+            rc = sr_privacy_metric_personal(st, &cfg->metrics, who->privacy, pn->metric, &personal);
+            sr_privacy_grid_span(who->privacy, personal, at_ms, window, &q.from_ms, &q.to_ms);
+        } else {
+            q.from_ms = at_ms - window;
+            q.to_ms = at_ms;
+        }
+        if (!rc)
+            rc = sr_query_compare(st, &cfg->metrics, &q, &v->c);
         if (rc == SR_ENOENT) {
             v->c.now.value = v->c.prev.value = v->c.week_ago.value = NAN;
         } else if (rc) {
@@ -180,19 +192,34 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
             v->agg = v->def->agg;
         sr_agg_format(v->agg, v->aggname, sizeof v->aggname);
         sr_format_duration(window, v->window, sizeof v->window);
-        panel_privacy(cfg, st, who, v);
+        if ((rc = panel_privacy(cfg, st, who, personal, q.from_ms, q.to_ms, v))) {
+            snprintf(err, errlen, "panel %s: %s", pn->name, sr_strerror(rc));
+            sr_report_destroy(r);
+            return rc;
+        }
     }
     sr_source_conf *conf = xcalloc(cfg->n_adapters + 1, sizeof *conf);
     for (size_t i = 0; i < cfg->n_adapters; i++)
         conf[i] = (sr_source_conf){cfg->adapters[i].name, cfg->adapters[i].type};
     int rc = sr_sources_read(st, conf, cfg->n_adapters, now_ms, &r->src);
+    if (!rc && who)
+        sr_privacy_sources(who->privacy, r->src.v, r->src.n); /* errors may quote input data */
     free(conf);
     if (rc) {
         snprintf(err, errlen, "sources: %s", sr_strerror(rc));
         sr_report_destroy(r);
         return rc;
     }
-    if ((rc = sr_store_alert_list(st, SR_ALERTS_OPEN, &r->alerts, &r->n_alerts))) {
+    rc = sr_store_alert_list(st, SR_ALERTS_OPEN, &r->alerts, &r->n_alerts);
+    if (!rc && who && who->privacy) {
+        size_t withheld;
+        sr_priv_hide why;
+        rc = sr_privacy_alerts(st, &cfg->metrics, who->privacy, r->alerts, &r->n_alerts, &withheld,
+                               &why);
+        sr_privacy_withheld_text(who->privacy, why, withheld, "alert", "withheld",
+                                 r->alerts_withheld, sizeof r->alerts_withheld);
+    }
+    if (rc) {
         snprintf(err, errlen, "alerts: %s", sr_strerror(rc));
         sr_report_destroy(r);
         return rc;
@@ -427,7 +454,7 @@ static void write_markdown(const sr_report *r, FILE *out)
 
     fputs("\n## Alerts\n\n", out);
     if (!r->n_alerts)
-        fputs("No alert is open.\n", out);
+        fputs(r->alerts_withheld[0] ? "No alert is shown.\n" : "No alert is open.\n", out);
     for (size_t i = 0; i < r->n_alerts; i++) {
         const sr_alert *a = &r->alerts[i];
         char since[32], val[64], thr[64];
@@ -445,6 +472,11 @@ static void write_markdown(const sr_report *r, FILE *out)
                 md_text(out, a->note);
             }
         }
+        fputc('\n', out);
+    }
+    if (r->alerts_withheld[0]) {
+        fputs("\n", out);
+        md_text(out, r->alerts_withheld);
         fputc('\n', out);
     }
 }

@@ -152,6 +152,7 @@ void sr_role_privacy(const sr_config *cfg, const sr_cfg_role *role, sr_privacy *
     out->see_personal = role->personal;
     out->drill = role->drill >= SR_DRILL_ANY ? SR_PRIV_ANY : role->drill;
     out->min_cell = cfg->min_cell > 0 ? cfg->min_cell : 1;
+    out->grid_ms = cfg->cell_grid_ms;
     snprintf(out->role, sizeof out->role, "%s", role->name);
 }
 

@@ -109,13 +109,6 @@ static size_t hide_series(double *s, size_t n)
     return had;
 }
 
-/* Whether a row has data for the metric in the window (hidden rows without
- * any are not worth a line saying they were hidden). */
-static bool row_has_data(const sr_panel_row *row)
-{
-    return row->r.n > 0 || !isnan(row->r.value);
-}
-
 static void clear_events(sr_panel_model *m, sr_privacy_report *r)
 {
     r->events_hidden += m->n_events;
@@ -149,24 +142,52 @@ static void clear_all(sr_panel_model *m, sr_privacy_report *r)
     set_mask(m->mask, "hidden");
 }
 
+/* Masks the headline of m and all that is derived from it. */
+static void mask_now(sr_panel_model *m, const char *mask, sr_privacy_report *r)
+{
+    set_mask(m->mask, mask);
+    m->c.now.value = NAN;
+    m->status = SR_STATUS_NONE;
+    m->within_pct = NAN;
+    m->change_pct = NAN;
+    m->series_hidden += hide_series(m->series, SR_SERIES_MAX);
+    clear_events(m, r);
+    clear_hist(m);
+}
+
+bool sr_privacy_figure(const sr_privacy *p, bool metric_personal, sr_kind kind, sr_agg agg,
+                       const char *entity, sr_result *res, const char **mask,
+                       sr_privacy_report *rep)
+{
+    sr_privacy_report scratch;
+    if (!rep)
+        rep = &scratch;
+    *mask = NULL;
+    sr_priv_hide h = sr_privacy_entity(p, entity);
+    if (h != SR_PRIV_SHOWN) {
+        /* counted, so that a line can say so, only when it has data to hide */
+        if (res->n > 0 || !isnan(res->value))
+            *(h == SR_PRIV_PERSONAL ? &rep->rows_personal : &rep->rows_deep) += 1;
+        return false;
+    }
+    *mask = sr_privacy_value(p, metric_personal, kind, agg, res->n);
+    if (*mask)
+        res->value = NAN;
+    if (sr_privacy_is_personal(p, entity) && res->n > 0)
+        rep->personal_shown = true;
+    return true;
+}
+
 static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr_privacy_report *r)
 {
     size_t k = 0;
     for (size_t i = 0; i < m->n_rows; i++) {
         sr_panel_row *row = &m->rows[i];
-        sr_priv_hide h = sr_privacy_entity(p, row->entity);
-        if (h == SR_PRIV_PERSONAL) {
-            r->rows_personal += row_has_data(row);
+        const char *mask;
+        if (!sr_privacy_figure(p, personal, KIND(m), m->agg, row->entity, &row->r, &mask, r))
             continue;
-        }
-        if (h == SR_PRIV_TOO_DEEP) {
-            r->rows_deep += row_has_data(row);
-            continue;
-        }
-        const char *mask = sr_privacy_value(p, personal, KIND(m), m->agg, row->r.n);
         set_mask(row->mask, mask);
         if (mask) {
-            row->r.value = NAN;
             row->status = SR_STATUS_NONE;
             row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
         } else {
@@ -175,8 +196,6 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
                     row->series_hidden += hide_series(&row->series[s], 1);
             }
         }
-        if (sr_privacy_is_personal(p, row->entity) && row->r.n > 0)
-            r->personal_shown = true;
         if (k != i)
             m->rows[k] = *row;
         k++;
@@ -226,15 +245,8 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
     }
 
     const char *mask = sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.now.n);
-    if (mask) {
-        set_mask(m->mask, mask);
-        m->c.now.value = NAN;
-        m->status = SR_STATUS_NONE;
-        m->within_pct = NAN;
-        m->series_hidden += hide_series(m->series, SR_SERIES_MAX);
-        clear_events(m, r);
-        clear_hist(m);
-    }
+    if (mask)
+        mask_now(m, mask, r);
     if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.prev.n))
         m->c.prev.value = NAN;
     if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.week_ago.n))
@@ -350,4 +362,405 @@ int sr_privacy_metric_personal(sr_store *st, const sr_catalog *cat, const sr_pri
         return rc ? rc : part_personal(st, p, d->denominator, out);
     }
     return part_personal(st, p, metric, out);
+}
+
+/* ---- the differencing grid ---- */
+
+/* Floor division of t by g (g > 0), towards minus infinity. */
+static sr_ms grid_floor(sr_ms t, sr_ms g)
+{
+    sr_ms q = t / g;
+    if (t % g != 0 && t < 0)
+        q--;
+    return q * g;
+}
+
+static bool grid_applies(const sr_privacy *p, bool metric_personal)
+{
+    return metric_personal && !p->see_personal && p->grid_ms > 0;
+}
+
+bool sr_privacy_grid_window(const sr_privacy *p, bool metric_personal, sr_ms *from_ms, sr_ms *to_ms)
+{
+    if (!grid_applies(p, metric_personal))
+        return false;
+    *from_ms = grid_floor(*from_ms, p->grid_ms);
+    *to_ms = grid_floor(*to_ms, p->grid_ms);
+    return true;
+}
+
+int sr_privacy_cell_level(const sr_privacy *p)
+{
+    int fp = first_personal(p);
+    int lv = fp ? fp - 1 : SR_PRIV_MAX_LEVELS;
+    return p->drill < lv ? p->drill : lv;
+}
+
+const char *sr_privacy_grid_mask(const sr_privacy *p)
+{
+    sr_privacy q = *p;
+    q.see_personal = false;
+    const char *m = sr_privacy_value(&q, true, SR_KIND_EVENT, (sr_agg){.kind = SR_AGG_COUNT}, 1);
+    return m ? m : "<min";
+}
+
+/* One cell of the grid: a slice and the entity at the cell level. */
+typedef struct {
+    int64_t slice, node;
+} grid_cell;
+
+struct sr_privacy_cells {
+    sr_store *st;
+    const sr_privacy *p;
+    sr_ms from_ms, to_ms; /* the range read */
+    grid_cell *thin;      /* the cells of 0 < n < min_cell observations (of either part) */
+    size_t n_thin;
+};
+
+struct grid_ctx {
+    sr_store *st;
+    int level;    /* the cell level */
+    sr_ms grid;   /* the slice */
+    int64_t *anc; /* memo by entity id: its cell entity + 1 (0: not looked up) */
+    int64_t n_anc;
+    grid_cell *v;
+    size_t n, cap;
+    int rc;
+};
+
+/* The id of e's ancestor at the cell level (e itself above it). */
+static int64_t cell_node(struct grid_ctx *c, int64_t e)
+{
+    if (e >= 0 && e < c->n_anc && c->anc[e])
+        return c->anc[e] - 1;
+    int64_t id = e;
+    const char *path = sr_store_entity_path(c->st, e);
+    if (path && sr_privacy_level(path) > c->level) {
+        char prefix[1024];
+        size_t len = 0;
+        int parts = 0;
+        for (; path[len] && len < sizeof prefix - 1; len++) {
+            if (path[len] == '/' && ++parts == c->level)
+                break;
+        }
+        snprintf(prefix, sizeof prefix, "%.*s", (int)len, path);
+        if (c->level == 0 || sr_store_entity_id(c->st, prefix, &id) != 0)
+            id = -1; /* the whole tree is the one cell */
+    }
+    if (e >= 0 && e < c->n_anc)
+        c->anc[e] = id + 1;
+    return id;
+}
+
+/* Appends a cell to v (*n of *cap); false when out of memory. */
+static bool cell_push(grid_cell **v, size_t *n, size_t *cap, grid_cell x)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 256;
+        grid_cell *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return false;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = x;
+    return true;
+}
+
+static int grid_cb(void *ctx, int64_t entity, sr_ms ts_ms, double value)
+{
+    (void)value;
+    struct grid_ctx *c = ctx;
+    if (!cell_push(&c->v, &c->n, &c->cap,
+                   (grid_cell){grid_floor(ts_ms, c->grid), cell_node(c, entity)})) {
+        c->rc = SR_ENOMEM;
+        return 1;
+    }
+    return 0;
+}
+
+static int cell_cmp(const void *a, const void *b)
+{
+    const grid_cell *x = a, *y = b;
+    if (x->slice != y->slice)
+        return x->slice < y->slice ? -1 : 1;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* Adds to cs->thin the thin cells of one metric's raw samples in the range. */
+static int cells_part(sr_privacy_cells *cs, const char *metric, size_t *cap)
+{
+    int64_t mid;
+    int rc = sr_store_metric_id(cs->st, metric, &mid);
+    if (rc == SR_ENOENT)
+        return 0;
+    if (rc)
+        return rc;
+    struct grid_ctx c = {
+        .st = cs->st, .level = sr_privacy_cell_level(cs->p), .grid = cs->p->grid_ms};
+    c.n_anc = sr_store_entity_limit(cs->st);
+    c.anc = calloc((size_t)c.n_anc + 1, sizeof *c.anc);
+    if (!c.anc)
+        return SR_ENOMEM;
+    rc = sr_store_scan_raw(cs->st, mid, cs->from_ms, cs->to_ms, grid_cb, &c);
+    if (rc >= 0)
+        rc = c.rc;
+    if (!rc && c.n) {
+        qsort(c.v, c.n, sizeof *c.v, cell_cmp);
+        for (size_t i = 0, run = 1; i < c.n && !rc; i++, run++) {
+            if (i + 1 < c.n && cell_cmp(&c.v[i], &c.v[i + 1]) == 0)
+                continue;
+            if ((int64_t)run < cs->p->min_cell && !cell_push(&cs->thin, &cs->n_thin, cap, c.v[i]))
+                rc = SR_ENOMEM;
+            run = 0;
+        }
+    }
+    free(c.v);
+    free(c.anc);
+    return rc < 0 ? rc : 0;
+}
+
+int sr_privacy_cells_read(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                          const char *metric, sr_ms from_ms, sr_ms to_ms, sr_privacy_cells **out)
+{
+    *out = NULL;
+    sr_privacy_cells *cs = calloc(1, sizeof *cs);
+    if (!cs)
+        return SR_ENOMEM;
+    *cs = (sr_privacy_cells){.st = st, .p = p, .from_ms = from_ms, .to_ms = to_ms};
+    int rc = 0;
+    if (p->grid_ms > 0 && from_ms < to_ms) {
+        size_t cap = 0;
+        const sr_metric_def *d = sr_catalog_find(cat, metric);
+        if (d && d->kind == SR_KIND_RATIO) {
+            rc = cells_part(cs, d->numerator, &cap);
+            if (!rc)
+                rc = cells_part(cs, d->denominator, &cap);
+        } else {
+            rc = cells_part(cs, metric, &cap);
+        }
+    }
+    if (rc) {
+        sr_privacy_cells_destroy(cs);
+        return rc;
+    }
+    *out = cs;
+    return 0;
+}
+
+void sr_privacy_cells_destroy(sr_privacy_cells *cs)
+{
+    if (!cs)
+        return;
+    free(cs->thin);
+    free(cs);
+}
+
+bool sr_privacy_cells_whole(const sr_privacy_cells *cs, const char *entity, sr_ms from_ms,
+                            sr_ms to_ms)
+{
+    sr_ms g = cs->p->grid_ms;
+    if (from_ms >= to_ms)
+        return true; /* no observation */
+    if (g <= 0 || grid_floor(from_ms, g) != from_ms || grid_floor(to_ms, g) != to_ms ||
+        from_ms < cs->from_ms || to_ms > cs->to_ms)
+        return false; /* not whole slices, or not read */
+    int64_t eid = -1;
+    if (entity && *entity) {
+        if (sr_privacy_level(entity) > sr_privacy_cell_level(cs->p))
+            return false; /* deeper than a cell: never shown under the grid */
+        if (sr_store_entity_id(cs->st, entity, &eid) != 0)
+            return true; /* no such entity: no observation */
+    }
+    for (size_t i = 0; i < cs->n_thin; i++) {
+        const grid_cell *c = &cs->thin[i];
+        if (c->slice < from_ms || c->slice >= to_ms)
+            continue;
+        if (eid < 0 || (c->node >= 0 && sr_store_entity_under(cs->st, c->node, eid)))
+            return false;
+    }
+    return true;
+}
+
+bool sr_privacy_grid_span(const sr_privacy *p, bool metric_personal, sr_ms now, sr_ms window_ms,
+                          sr_ms *from_ms, sr_ms *to_ms)
+{
+    *from_ms = now - window_ms;
+    *to_ms = now;
+    if (!sr_privacy_grid_window(p, metric_personal, from_ms, to_ms))
+        return false;
+    if (*from_ms >= *to_ms)
+        *from_ms = *to_ms - p->grid_ms; /* a window shorter than a slice: the last whole one */
+    return true;
+}
+
+size_t sr_privacy_grid_points(const sr_privacy *p, sr_ms from_ms, sr_ms to_ms, size_t want)
+{
+    if (p->grid_ms <= 0 || to_ms <= from_ms || want == 0)
+        return want;
+    sr_ms slices = (to_ms - from_ms) / p->grid_ms;
+    for (size_t n = want; n > 1; n--) {
+        if ((sr_ms)n <= slices && slices % (sr_ms)n == 0)
+            return n;
+    }
+    return 1;
+}
+
+/* Clears slices [lo, hi) of s, counting those that held a value in *hidden. */
+static void hide_run(double *s, size_t lo, size_t hi, size_t *hidden)
+{
+    *hidden += hide_series(s + lo, hi - lo);
+}
+
+/*
+ * Clears the points of a series (n slices of slice_ms, the last ending at
+ * end_ms, clipped to to_ms; pool slices per point) of entity that are not
+ * whole good cells.
+ */
+static void grid_series(const sr_privacy_cells *cs, const char *entity, double *s, size_t n,
+                        sr_ms slice_ms, sr_ms end_ms, sr_ms to_ms, size_t pool, size_t *hidden)
+{
+    if (pool < 1)
+        pool = 1;
+    for (size_t hi = n; hi > 0;) {
+        size_t lo = hi > pool ? hi - pool : 0;
+        sr_ms a = end_ms - (sr_ms)(n - lo) * slice_ms;
+        sr_ms b = end_ms - (sr_ms)(n - hi) * slice_ms;
+        if (b > to_ms)
+            b = to_ms;
+        if (!sr_privacy_cells_whole(cs, entity, a, b))
+            hide_run(s, lo, hi, hidden);
+        hi = lo;
+    }
+}
+
+int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                          const char *entity, bool metric_personal, sr_panel_model *m,
+                          sr_privacy_report *out)
+{
+    sr_privacy_report scratch;
+    sr_privacy_report *r = out ? out : &scratch;
+    if (!grid_applies(p, metric_personal) || !m->def || r->entity_hidden)
+        return 0;
+    sr_ms len = m->to_ms - m->from_ms;
+    if (len <= 0)
+        return 0;
+    /* one read: from the week-ago window (or the first series slice) to the end */
+    sr_ms lo = m->from_ms - 7 * SR_MS_DAY < m->from_ms - len ? m->from_ms - 7 * SR_MS_DAY
+                                                             : m->from_ms - len;
+    sr_ms slice, end;
+    sr_query q = {.from_ms = m->from_ms, .to_ms = m->to_ms};
+    if (m->n_series) {
+        sr_query_series_slices(&q, m->n_series, &slice, &end);
+        if (end - (sr_ms)m->n_series * slice < lo)
+            lo = end - (sr_ms)m->n_series * slice;
+    }
+    sr_privacy_cells *cs;
+    int rc =
+        sr_privacy_cells_read(st, cat, p, m->def->name, grid_floor(lo, p->grid_ms), m->to_ms, &cs);
+    if (rc) {
+        /* cannot be judged: nothing of the metric is shown */
+        mask_now(m, sr_privacy_grid_mask(p), r);
+        m->c.prev.value = m->c.week_ago.value = NAN;
+        for (size_t i = 0; i < m->n_rows; i++) {
+            m->rows[i].r.value = NAN;
+            set_mask(m->rows[i].mask, sr_privacy_grid_mask(p));
+            m->rows[i].status = SR_STATUS_NONE;
+            m->rows[i].series_hidden += hide_series(m->rows[i].series, SR_ROW_SERIES);
+        }
+        return rc;
+    }
+    if (m->c.now.n > 0 && !m->mask[0] && !sr_privacy_cells_whole(cs, entity, m->from_ms, m->to_ms))
+        mask_now(m, sr_privacy_grid_mask(p), r);
+    if (!sr_privacy_cells_whole(cs, entity, m->from_ms - len, m->from_ms))
+        m->c.prev.value = NAN;
+    if (!sr_privacy_cells_whole(cs, entity, m->from_ms - 7 * SR_MS_DAY, m->to_ms - 7 * SR_MS_DAY))
+        m->c.week_ago.value = NAN;
+    if (isnan(m->c.now.value) || isnan(m->c.prev.value))
+        m->change_pct = NAN;
+    if (m->n_series)
+        grid_series(cs, entity, m->series, m->n_series, slice, end, m->to_ms, m->series_pool,
+                    &m->series_hidden);
+    for (size_t i = 0; i < m->n_rows; i++) {
+        sr_panel_row *row = &m->rows[i];
+        if (row->r.n > 0 && !row->mask[0] &&
+            !sr_privacy_cells_whole(cs, row->entity, m->from_ms, m->to_ms)) {
+            row->r.value = NAN;
+            set_mask(row->mask, sr_privacy_grid_mask(p));
+            row->status = SR_STATUS_NONE;
+            row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
+        }
+        if (row->n_series && m->row_slice_ms > 0)
+            grid_series(cs, row->entity, row->series, row->n_series, m->row_slice_ms,
+                        sr_ceil_ms(m->to_ms, m->row_slice_ms), m->to_ms, row->series_pool,
+                        &row->series_hidden);
+    }
+    sr_privacy_cells_destroy(cs);
+    return 0;
+}
+
+/* ---- rejected rows, alerts ---- */
+
+bool sr_privacy_raw_shown(const sr_privacy *p)
+{
+    return p->see_personal || !first_personal(p);
+}
+
+size_t sr_privacy_sources(const sr_privacy *p, sr_source_info *v, size_t n)
+{
+    size_t k = 0;
+    if (!p || sr_privacy_raw_shown(p))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].h.last_error[0])
+            continue;
+        snprintf(v[i].h.last_error, sizeof v[i].h.last_error, "%s", SR_PRIV_ERROR_WITHHELD);
+        k++;
+    }
+    return k;
+}
+
+sr_priv_hide sr_privacy_alert(const sr_privacy *p, const char *entity, bool metric_personal)
+{
+    sr_priv_hide h = sr_privacy_entity(p, entity);
+    if (h == SR_PRIV_SHOWN && metric_personal && !p->see_personal)
+        h = SR_PRIV_PERSONAL;
+    return h;
+}
+
+int sr_privacy_alerts(sr_store *st, const sr_catalog *cat, const sr_privacy *p, sr_alert *v,
+                      size_t *n, size_t *withheld, sr_priv_hide *why)
+{
+    size_t k = 0, gone = 0;
+    *why = SR_PRIV_SHOWN;
+    int rc = 0;
+    for (size_t i = 0; i < *n; i++) {
+        bool personal = false;
+        if (!rc)
+            rc = sr_privacy_metric_personal(st, cat, p, v[i].metric, &personal);
+        sr_priv_hide h = rc ? SR_PRIV_PERSONAL : sr_privacy_alert(p, v[i].entity, personal);
+        if (h != SR_PRIV_SHOWN) {
+            gone++;
+            if (*why != SR_PRIV_PERSONAL)
+                *why = h;
+            continue;
+        }
+        if (k != i)
+            v[k] = v[i];
+        k++;
+    }
+    *n = k;
+    *withheld = gone;
+    return rc;
+}
+
+void sr_privacy_withheld_text(const sr_privacy *p, sr_priv_hide why, size_t n, const char *what,
+                              const char *verb, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (n == 0)
+        return;
+    char reason[256];
+    sr_privacy_why_text(p, why == SR_PRIV_SHOWN ? SR_PRIV_PERSONAL : why, 0, reason, sizeof reason);
+    snprintf(buf, len, "%zu %s%s %s: %s", n, what, n == 1 ? "" : "s", verb, reason);
 }

@@ -25,6 +25,23 @@
  *     one person's value and are shown as "hidden".
  *   - No percentile over fewer than min_pct_n (10) observations, for every
  *     role: shown as "n<10".
+ *   - Windows on a grid (differencing): for a role without `personal`, a
+ *     figure of a personal metric is computed over its window aligned to
+ *     grid_ms ([sitrep] cell_grid: the start snapped down, the end snapped
+ *     down, so only whole slices that are over count), and it is shown
+ *     only when every cell in it that holds observations holds at least
+ *     min_cell; a cell is one grid slice of one entity at the cell level
+ *     (the deepest level the role may open that is not personal). Any
+ *     figure the role can obtain is then a sum of whole cells, so no
+ *     difference of two of them (two windows, nested or not; a parent and
+ *     its visible children) isolates fewer than min_cell observations.
+ *   - Rejected rows are input that failed to parse: their raw text and
+ *     reason cannot be shown to hold no personal data, so for a role
+ *     without `personal` (when a level is personal) they are withheld, and
+ *     counted.
+ *   - Alerts: an alert whose entity is hidden, or whose metric is personal
+ *     (its value pools an unknown number of observations), is withheld
+ *     from a role without `personal`, and counted.
  *   - A suppressed value does not leak by another path of the same model:
  *     with the headline suppressed, its status, change, share within target,
  *     series, histogram and events go too; the previous and week-ago values
@@ -40,6 +57,7 @@
 
 #include "kpi.h"
 #include "panel.h"
+#include "sources.h"
 #include "store.h"
 
 #define SR_PRIV_MAX_LEVELS 16
@@ -53,6 +71,7 @@ typedef struct {
     int drill;                             /* deepest level shown; SR_PRIV_ANY */
     int min_cell;                          /* >= 1; values of fewer observations show as <N */
     int min_pct_n;                         /* SR_PRIV_MIN_PCT_N */
+    int64_t grid_ms;                       /* the slice of the differencing grid; 0: no grid */
     /* For messages only. */
     char role[SR_NAME_MAX];
     char levels[SR_PRIV_MAX_LEVELS][SR_NAME_MAX]; /* level names, level 1 first */
@@ -112,6 +131,19 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
                       sr_panel_model *m, sr_privacy_report *out);
 
 /*
+ * Applies p to one figure res of entity, a metric of kind that is personal
+ * or not, aggregated by agg (a query's answer, a table's row): the one
+ * rule for a row. Returns false when the entity is hidden (counted in
+ * rep->rows_deep or rows_personal when it has data: n > 0 or a value).
+ * Else true, with *mask NULL or the text to show instead of the value (the
+ * value is then NAN), and rep->personal_shown set when a personal entity's
+ * value is shown. rep may be NULL.
+ */
+bool sr_privacy_figure(const sr_privacy *p, bool metric_personal, sr_kind kind, sr_agg agg,
+                       const char *entity, sr_result *res, const char **mask,
+                       sr_privacy_report *rep);
+
+/*
  * Writes one line saying how many rows were hidden and why ("12 rows
  * hidden: officer is personal data, which role manager may not see"), or ""
  * when none were.
@@ -133,5 +165,125 @@ void sr_privacy_why_text(const sr_privacy *p, sr_priv_hide why, int level, char 
  */
 int sr_privacy_metric_personal(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
                                const char *metric, bool *out);
+
+/* ---- the differencing grid ---- */
+
+/*
+ * Whether the window [*from_ms, *to_ms) of a metric that is personal or
+ * not is aligned to p's grid (a role without `personal`, a grid): then
+ * both ends are snapped down to a multiple of grid_ms since the epoch (the
+ * window may become empty) and true is returned. Pure.
+ */
+bool sr_privacy_grid_window(const sr_privacy *p, bool metric_personal, sr_ms *from_ms,
+                            sr_ms *to_ms);
+
+/*
+ * The cell level of p: the deepest level its role may open that is not
+ * personal (0: the whole tree only).
+ */
+int sr_privacy_cell_level(const sr_privacy *p);
+
+/* The mask of a figure the grid rule withholds ("<5"). */
+const char *sr_privacy_grid_mask(const sr_privacy *p);
+
+/*
+ * The window of a panel of window_ms ending at now, for a metric that is
+ * personal or not: [now - window_ms, now), or under p's grid (as
+ * sr_privacy_grid_window) both ends snapped down, and at least the last
+ * whole slice (a window shorter than a slice would be empty). Returns
+ * whether the grid applies. Pure.
+ */
+bool sr_privacy_grid_span(const sr_privacy *p, bool metric_personal, sr_ms now, sr_ms window_ms,
+                          sr_ms *from_ms, sr_ms *to_ms);
+
+/*
+ * How many points a series over the aligned window [from_ms, to_ms) may
+ * have under p's grid so that each is whole slices: the largest n <= want
+ * that divides the window's slices (1 at the least); want without a grid.
+ * Pure.
+ */
+size_t sr_privacy_grid_points(const sr_privacy *p, sr_ms from_ms, sr_ms to_ms, size_t want);
+
+/*
+ * The thin cells of a metric (a ratio: of either part) over [from_ms,
+ * to_ms): the cells that hold observations, but fewer than min_cell. One
+ * scan of the raw samples; then any number of figures are judged against
+ * it. Caller owns *out; free with sr_privacy_cells_destroy(). p and st are
+ * borrowed until then. Returns 0 or the store's error (*out NULL).
+ */
+typedef struct sr_privacy_cells sr_privacy_cells;
+int sr_privacy_cells_read(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                          const char *metric, sr_ms from_ms, sr_ms to_ms, sr_privacy_cells **out);
+void sr_privacy_cells_destroy(sr_privacy_cells *cs);
+
+/*
+ * Whether a figure of entity ("" or NULL: the whole tree) over [from_ms,
+ * to_ms) may be shown under the grid: the window is whole slices inside
+ * the range read, the entity is not deeper than the cell level, and no
+ * thin cell lies under it in the window. An empty window: true.
+ */
+bool sr_privacy_cells_whole(const sr_privacy_cells *cs, const char *entity, sr_ms from_ms,
+                            sr_ms to_ms);
+
+/*
+ * Applies the grid to m, the model of entity of a metric that is personal
+ * or not, already through sr_privacy_apply() (with out its report), and
+ * computed over a window from sr_privacy_grid_span() with series of
+ * sr_privacy_grid_points(): masks the headline (and what derives from it),
+ * the previous and week-ago values, each series point (a pooled run as a
+ * whole), each row and each point of the rows' series that is not whole
+ * good cells (sr_privacy_cells_whole). Nothing without the grid. Not pure:
+ * one sr_privacy_cells_read() over the week before the window to its end.
+ * On a store error everything of the metric is masked and the error
+ * returned.
+ */
+int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                          const char *entity, bool metric_personal, sr_panel_model *m,
+                          sr_privacy_report *out);
+
+/* ---- rejected rows, alerts ---- */
+
+/* Whether p shows the raw text and reason of rejected rows (see the file
+ * comment). Pure. */
+bool sr_privacy_raw_shown(const sr_privacy *p);
+
+/* What a source's last error shows instead for such a role. */
+#define SR_PRIV_ERROR_WITHHELD                                                                     \
+    "failed (the error is withheld: it may quote input data, which may be personal)"
+
+/*
+ * Replaces the last error of each of the n sources in v by
+ * SR_PRIV_ERROR_WITHHELD when p does not show rejected rows'
+ * raw text (sr_privacy_raw_shown): an adapter's error may quote the input
+ * that failed (a row, a field, a name). p NULL: nothing. Returns how many
+ * were replaced. Pure.
+ */
+size_t sr_privacy_sources(const sr_privacy *p, sr_source_info *v, size_t n);
+
+/*
+ * Whether an alert on entity of a metric that is personal or not may be
+ * listed for p, and why not. Pure.
+ */
+sr_priv_hide sr_privacy_alert(const sr_privacy *p, const char *entity, bool metric_personal);
+
+/*
+ * Removes from v (*n alerts) those p withholds (sr_privacy_alert; whether
+ * the metric is personal asked of the cache), keeping the order; *n
+ * becomes the number kept, *withheld the number removed and *why the
+ * reason (SR_PRIV_PERSONAL when any was personal).
+ * Returns 0 or the store's error (then v is unchanged but for the alerts
+ * judged so far, which are kept only when shown).
+ */
+int sr_privacy_alerts(sr_store *st, const sr_catalog *cat, const sr_privacy *p, sr_alert *v,
+                      size_t *n, size_t *withheld, sr_priv_hide *why);
+
+/*
+ * Writes one line saying that n things (what: "alert", "rejected row") were
+ * withheld or left without their text, and why ("2 alerts withheld: officer
+ * is personal data, which role default may not see"); "" when n is 0.
+ * verb: "withheld" or a longer phrase ("shown without their text").
+ */
+void sr_privacy_withheld_text(const sr_privacy *p, sr_priv_hide why, size_t n, const char *what,
+                              const char *verb, char *buf, size_t len);
 
 #endif

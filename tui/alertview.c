@@ -299,10 +299,20 @@ int alertview_draw(WINDOW *w, const alertview *v)
     getmaxyx(w, h, wd);
     if (!v || h <= 0 || wd <= 0)
         return 0;
+    bool withheld = v->withheld && v->withheld[0];
     if (v->n == 0) {
         wkit_put(w, 0, 0, wd, sr_role_attr(SR_ROLE_DIM),
-                 "no open alert: every panel is within its thresholds, or nobody collects");
+                 withheld ? "no open alert shown"
+                          : "no open alert: every panel is within its thresholds, or nobody "
+                            "collects");
+        if (withheld && h > 1)
+            wkit_put(w, 1, 0, wd, sr_role_attr(SR_ROLE_DIM), v->withheld);
         return 0;
+    }
+    if (withheld && h > 2) {
+        /* the policy's line at the bottom (metrics/privacy.h) */
+        wkit_put(w, h - 1, 0, wd, sr_role_attr(SR_ROLE_DIM), v->withheld);
+        h--;
     }
     layout l = layout_for(v, wd);
     wkit_table_head(w, cols, N_COLS, &l);

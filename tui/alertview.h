@@ -19,6 +19,7 @@ typedef struct {
     sr_ms now;
     const sr_tui_layout *lay; /* panel titles, the metrics' units, the time zone */
     bool may_act;             /* the role may acknowledge: the hint says how */
+    const char *withheld;     /* "" or NULL, or the line counting the alerts withheld */
 } alertview;
 
 /* One alert as the table shows it: every cell's text (sanitised). */

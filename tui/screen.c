@@ -122,10 +122,11 @@ struct sr_screen {
     sr_alert *alerts; /* the open alerts (a copy), crit first */
     size_t n_alerts;
     int al_sel, al_scroll, al_rows;
-    bool may_act;        /* the role may acknowledge and silence */
-    char role_name[64];  /* for the refusal */
-    bool prompt;         /* the hint line edits a note or a duration */
-    bool prompt_silence; /* the duration of a silence (else the note of an ack) */
+    char al_withheld[512]; /* "" or the line counting the alerts the policy withheld */
+    bool may_act;          /* the role may acknowledge and silence */
+    char role_name[64];    /* for the refusal */
+    bool prompt;           /* the hint line edits a note or a duration */
+    bool prompt_silence;   /* the duration of a silence (else the note of an ack) */
     char prompt_key[SR_ALERT_KEY_MAX];
     char prompt_text[SR_ALERT_NOTE_MAX];
     sr_screen_alert_request req[SR_ALERT_REQ_MAX];
@@ -345,11 +346,20 @@ static void compute(sr_screen *s, panel_state *p, const sr_tui_panel *tp, const 
         if (pct || (personal && !pol->see_personal))
             wants |= SR_PANEL_SERIES_N;
     }
-    p->rc = sr_panel_compute(s->st, s->lay->cat, &spec, s->now - s->shift_ms, wants, n_series,
+    /* a personal metric for a role without personal data: whole grid slices */
+    sr_ms to = s->now - s->shift_ms, from;
+    if (pol && sr_privacy_grid_span(pol, personal, to, spec.window_ms, &from, &to)) {
+        spec.window_ms = to - from;
+        n_series = sr_privacy_grid_points(pol, from, to, n_series);
+    }
+    p->rc = sr_panel_compute(s->st, s->lay->cat, &spec, to, wants, n_series,
                              SR_HIST_MAX < 40 ? SR_HIST_MAX : 40, 200, &p->m);
     memset(&p->pr, 0, sizeof p->pr);
     if (pol) {
         sr_privacy_apply(pol, entity, personal, &p->m, &p->pr);
+        int rc = sr_privacy_grid_model(s->st, s->lay->cat, pol, entity, personal, &p->m, &p->pr);
+        if (!p->rc)
+            p->rc = rc;
         audit_view(s, p, tp, entity);
     }
     p->computed = true;
@@ -876,14 +886,15 @@ static void draw_view(sr_screen *s)
                        .scroll = s->al_scroll,
                        .now = s->now,
                        .lay = s->lay,
-                       .may_act = s->may_act};
+                       .may_act = s->may_act,
+                       .withheld = s->al_withheld};
         s->al_rows = alertview_draw(in, &v);
     } else {
         const sr_source_info *src = rejects_source(s);
         if (src && src->h.rejected != s->rj_seen)
             rejects_load(s); /* new rejects since they were read */
-        srcview_rejects v = {s->rj_source, s->rj,        s->n_rj,         s->rj_total,
-                             s->rj_sel,    s->rj_scroll, s->lay->timezone};
+        srcview_rejects v = {s->rj_source, s->rj,        s->n_rj,          s->rj_total,
+                             s->rj_sel,    s->rj_scroll, s->lay->timezone, s->lay->privacy};
         s->rj_rows = srcview_draw_rejects(in, &v);
     }
     wnoutrefresh(f);
@@ -1043,6 +1054,7 @@ void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char
         return;
     if (l->n)
         memcpy(copy, l->v, l->n * sizeof *copy);
+    sr_privacy_sources(s->lay->privacy, copy, l->n); /* errors may quote input data */
     sr_source_list_fini(&s->srcl);
     s->srcl = *l;
     s->srcl.v = copy;
@@ -1067,6 +1079,16 @@ void sr_screen_set_alerts(sr_screen *s, const sr_alert *a, size_t n)
         return;
     if (n)
         memcpy(copy, a, n * sizeof *copy);
+    /* the role's policy: alerts it may not see are withheld, and counted */
+    s->al_withheld[0] = 0;
+    if (s->lay->privacy) {
+        size_t gone = 0;
+        sr_priv_hide why;
+        if (sr_privacy_alerts(s->st, s->lay->cat, s->lay->privacy, copy, &n, &gone, &why) != 0)
+            n = 0; /* cannot be judged: none shown */
+        sr_privacy_withheld_text(s->lay->privacy, why, gone, "alert", "withheld", s->al_withheld,
+                                 sizeof s->al_withheld);
+    }
     /* the selection stays on its alert when the list reorders */
     if (s->al_sel >= 0 && (size_t)s->al_sel < s->n_alerts) {
         for (size_t i = 0; i < n; i++) {

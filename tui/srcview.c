@@ -302,6 +302,14 @@ int srcview_draw_rejects(WINDOW *w, const srcview_rejects *v)
         snprintf(line, sizeof line, "%lld rejected row%s from %s, newest first",
                  (long long)v->total, v->total == 1 ? "" : "s", v->source);
     wkit_put(w, 0, 0, wd, sr_role_attr(SR_ROLE_TITLE), line);
+    bool raw = !v->privacy || sr_privacy_raw_shown(v->privacy);
+    if (!raw && v->n) {
+        sr_privacy_withheld_text(v->privacy, SR_PRIV_PERSONAL, v->n, "rejected row",
+                                 "shown without reason and raw text (unparsed input may hold "
+                                 "personal data)",
+                                 line, sizeof line);
+        wkit_put(w, 1, 0, wd, sr_role_attr(SR_ROLE_DIM), line);
+    }
     int visible = (h - 2) / 2;
     if (visible <= 0 || v->n == 0)
         return 0;
@@ -335,9 +343,13 @@ int srcview_draw_rejects(WINDOW *w, const srcview_rejects *v)
                  rj->where && *rj->where ? rj->where : "-");
         x += where_w + 2;
         wkit_put(w, y, x, wd - x, sel ? a_sel : sr_role_attr(SR_ROLE_CRIT),
-                 rj->reason ? rj->reason : "");
+                 !raw         ? "(reason withheld)"
+                 : rj->reason ? rj->reason
+                              : "");
         wkit_put(w, y + 1, 4, wd - 4, sel ? a_sel : sr_role_attr(SR_ROLE_DIM),
-                 rj->raw ? rj->raw : "");
+                 !raw      ? "(raw text withheld)"
+                 : rj->raw ? rj->raw
+                           : "");
     }
     return visible;
 }

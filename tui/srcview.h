@@ -7,6 +7,7 @@
 #ifndef SR_TUI_SRCVIEW_H
 #define SR_TUI_SRCVIEW_H
 
+#include "../metrics/privacy.h"
 #include "../metrics/sources.h"
 #include "tui.h"
 
@@ -42,6 +43,9 @@ typedef struct {
     int64_t total; /* rejected rows of the source in the cache */
     int selected, scroll;
     const char *timezone;
+    /* the role's policy (NULL: none): without sr_privacy_raw_shown(), each
+     * row's reason and raw text are withheld and a line says why */
+    const sr_privacy *privacy;
 } srcview_rejects;
 
 /*

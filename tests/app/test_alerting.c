@@ -213,7 +213,8 @@ static void cli_setup(char *path, size_t len)
                         "[metric.rt]\nkind = event\nunit = s\nagg = max\nwarn = 100\ncrit = 200\n"
                         "[panel.response]\nmetric = rt\nwindow = 1h\n"
                         "[role.chief]\nusers = ann\nacknowledge = yes\n"
-                        "[role.analyst]\nusers = bob\n");
+                        "[role.analyst]\nusers = bob\n"
+                        "[role.auditor]\nusers = aud\naudit = yes\n");
     sr_store *st = NULL;
     cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
     sr_alert a;
@@ -310,7 +311,7 @@ Test(alerting, cli_ack_silence_and_list)
 
     /* the audit: the acknowledgement and the silence, nothing of the refusals */
     char *audit[] = {"audit", "--config", path, NULL};
-    cr_assert_eq(th_run(dir, audit, &out, &err), 0, "%s", err);
+    cr_assert_eq(run_as("aud", audit, &out, &err), 0, "%s", err); /* audit = yes */
     cr_assert(strstr(out, "acknowledge    response: unit 7 "), "%s", out);
     cr_assert(strstr(out, "silence        response for 4h, until "), "%s", out);
     cr_assert_null(strstr(out, "bob"), "%s", out);

@@ -363,7 +363,13 @@ Test(cli, collector_on_the_simulator_then_snapshot)
     json_array_foreach(panels, i, p)
     {
         const char *name = json_string_value(json_object_get(p, "panel"));
-        cr_assert(json_is_number(json_object_get(p, "value")), "panel %s has no value", name);
+        /* the officers' panel is personal data: for this role (default, no
+         * personal) its unit's grid cells (an hour each) may be under
+         * min_cell, and then its value is suppressed, never absent */
+        bool masked = strcmp(name, "overtime_officers") == 0 &&
+                      json_is_string(json_object_get(p, "suppressed"));
+        cr_assert(json_is_number(json_object_get(p, "value")) || masked, "panel %s has no value",
+                  name);
         const char *st = json_string_value(json_object_get(p, "status"));
         cr_assert(st && *st, "panel %s has no status", name);
     }

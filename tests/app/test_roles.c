@@ -241,11 +241,12 @@ Test(roles, matching_by_user_then_group_then_default)
     sr_config_destroy(cfg);
 }
 
+/* Writes base and roles_ok, and a role that may read the audit table. */
 static void write_config(char *path, size_t len)
 {
     snprintf(path, len, "%s/config.ini", dir);
     char text[4096];
-    snprintf(text, sizeof text, "%s%s", base, roles_ok);
+    snprintf(text, sizeof text, "%s%s[role.auditor]\nusers = aud\naudit = yes\n", base, roles_ok);
     th_write_file(path, text);
 }
 
@@ -282,9 +283,13 @@ Test(roles, whoami_prints_the_role_and_what_it_allows)
              "wall         no\n",
              cfg);
     cr_assert(strncmp(out, want, strlen(want)) == 0, "got:\n%s", out);
-    cr_assert(strstr(out, "\nsmall cells  figures of people from fewer than 5 observations show "
-                          "as <5\npercentiles  no percentile over fewer than 10 observations\n"),
-              "%s", out);
+    cr_assert(
+        strstr(
+            out,
+            "\nsmall cells  figures of people from fewer than 5 observations show "
+            "as <5\ngrid         figures of people over whole 1h slices, each of 5 "
+            "observations or none\npercentiles  no percentile over fewer than 10 observations\n"),
+        "%s", out);
     cr_assert(strstr(out, "\nterminal     "), "%s", out);
     free(out);
     free(err);
@@ -320,6 +325,8 @@ Test(roles, audit_lists_what_was_recorded)
     cr_assert_neq(sqlite3_exec(h, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
 
+    setenv("SITREP_TEST_USER", "aud", 1); /* a role with audit = yes */
+    unsetenv("SITREP_TEST_GROUPS");
     char *argv[] = {"audit", "--config", cfg, NULL};
     cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
     cr_assert(strstr(out, "AT (UTC)"), "%s", out);

@@ -39,7 +39,7 @@ static void setup(void)
                   "-e 's/^interval = 5s/interval = 1s/' -e 's/^warn = 900$/warn = 60/' "
                   "-e 's/^crit = 1200$/crit = 120/'",
                   "\n[alert]\nfor = 1s\n[role.chief]\nusers = ann\nacknowledge = yes\n"
-                  "[role.analyst]\nusers = bob\n");
+                  "[role.analyst]\nusers = bob\n[role.auditor]\nusers = aud\naudit = yes\n");
     for (int i = 0; i < 3; i++)
         memset(T[i], 0, sizeof *T[i]);
     collector = 0;
@@ -84,6 +84,21 @@ static long lock_pid(void)
         buf[0] = 0;
     fclose(f);
     return strtol(buf, NULL, 10);
+}
+
+/* sitrep audit as a role that may read it (audit = yes). */
+static void read_audit(char **out, char **err)
+{
+    char *argv[] = {"audit", "--config", cfg, NULL};
+    char *was = getenv("SITREP_TEST_USER") ? strdup(getenv("SITREP_TEST_USER")) : NULL;
+    setenv("SITREP_TEST_USER", "aud", 1);
+    int rc = th_run(NULL, argv, out, err);
+    if (was)
+        setenv("SITREP_TEST_USER", was, 1);
+    else
+        unsetenv("SITREP_TEST_USER");
+    free(was);
+    cr_assert_eq(rc, 0, "%s", *err);
 }
 
 Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
@@ -140,8 +155,8 @@ Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
     }
 
     /* the audit table has it: who, which role, what */
-    char *argv[] = {"audit", "--config", cfg, NULL}, *out, *err;
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    char *out, *err;
+    read_audit(&out, &err);
     cr_assert(strstr(out, "as ann (SITREP_TEST_USER)"), "%s", out);
     cr_assert(strstr(out, " chief "), "%s", out);
     cr_assert(strstr(out, "acknowledge"), "%s", out);
@@ -199,8 +214,8 @@ Test(alerts_e2e, a_collecting_dashboard_steps_alerts_and_silences)
     tmux_keys(T[0], "Down Enter o k Escape");
     tmux_expect(T[0], " cancelled", 10);
 
-    char *argv[] = {"audit", "--config", cfg, NULL}, *out, *err;
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    char *out, *err;
+    read_audit(&out, &err);
     cr_assert(strstr(out, "silence ") && strstr(out, " for 2h, until "), "%s", out);
     cr_assert_null(strstr(out, "acknowledge "), "%s", out);
     free(out);

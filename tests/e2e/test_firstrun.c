@@ -26,9 +26,13 @@ static void setup(void)
     snprintf(home, sizeof home, "%s/home", dir);
     cr_assert_eq(mkdir(home, 0700), 0);
     snprintf(cfg, sizeof cfg, "%s/config.ini", dir);
-    /* the shipped config as it is, but for a one-day backfill: no cache line */
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "sed -e 's/^;backfill = 14d/backfill = 1d/' config.ini > '%s'", cfg);
+    /* the shipped config as it is, but for a one-day backfill: no cache
+     * line; and a role that may read the audit table */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "sed -e 's/^;backfill = 14d/backfill = 1d/' config.ini > '%s' && "
+             "printf '\\n[role.auditor]\\nusers = aud\\naudit = yes\\n' >> '%s'",
+             cfg, cfg);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     setenv("HOME", home, 1);
     unsetenv("XDG_STATE_HOME");
@@ -95,7 +99,9 @@ Test(firstrun, alerts_rejects_audit_whoami)
 {
     first_command((char *[]){"alerts", "--config", cfg, NULL});
     first_command((char *[]){"rejects", "--config", cfg, NULL});
+    setenv("SITREP_TEST_USER", "aud", 1); /* audit = yes */
     first_command((char *[]){"audit", "--config", cfg, NULL});
+    unsetenv("SITREP_TEST_USER");
     first_command((char *[]){"whoami", "--config", cfg, NULL});
 }
 

@@ -46,7 +46,10 @@ static void setup(void)
                        "personal = yes\n"
                        "[role.manager]\n"
                        "users = mgr\n"
-                       "drill = unit\n");
+                       "drill = unit\n"
+                       "[role.auditor]\n"
+                       "users = auditor\n"
+                       "audit = yes\n");
     char csv[512], text[4096];
     snprintf(csv, sizeof csv, "%s/s.csv", dir);
     long now = (long)time(NULL);
@@ -93,11 +96,20 @@ static void wait_pane(const char *text)
     tmux_expect(&T, text, 30);
 }
 
+/* Runs sitrep audit --format fmt as a role that may read it (audit = yes). */
+static void audit_run(const char *fmt, char **out, char **err)
+{
+    char *argv[] = {"audit", "--format", (char *)fmt, "--config", cfg, NULL};
+    setenv("SITREP_TEST_USER", "auditor", 1);
+    int rc = th_run(NULL, argv, out, err);
+    unsetenv("SITREP_TEST_USER");
+    cr_assert_eq(rc, 0, "%s", *err);
+}
+
 static int audit_rows(void)
 {
     char *out, *err;
-    char *argv[] = {"audit", "--format", "json", "--config", cfg, NULL};
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    audit_run("json", &out, &err);
     json_error_t je;
     json_t *a = json_loads(out, 0, &je);
     cr_assert_not_null(a, "%s", out);
@@ -175,8 +187,7 @@ Test(privacy_e2e, commander_drills_to_an_officer_and_is_audited)
     cr_assert_eq(audit_rows(), 3, "one row per view opened");
 
     char *out, *err;
-    char *argv[] = {"audit", "--config", cfg, NULL};
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    audit_run("text", &out, &err);
     cr_assert(strstr(out, "entity force/north/d1/u1/o1"), "%s", out);
     cr_assert(strstr(out, "commander"), "%s", out);
     free(out);

@@ -29,15 +29,11 @@ static tmux_t T;
 
 /* Three pages of one panel each, rotating every second; no source, so the
  * wall (which takes the collector lock) never steps an alert itself. */
-static void setup(void)
+static void write_config(const char *sitrep_extra)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/wall.ini", dir);
-    snprintf(db, sizeof db, "%s/wall.db", dir);
-    snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
     char text[2048];
     snprintf(text, sizeof text,
-             "[sitrep]\ncache = %s\ntitle = Wall Test\nrefresh = 200ms\n"
+             "[sitrep]\ncache = %s\ntitle = Wall Test\nrefresh = 200ms\n%s"
              "[metric.calls]\nkind = gauge\nlabel = Calls\n"
              "[panel.a]\nmetric = calls\nentity = force\ntitle = Alpha panel\n"
              "[panel.b]\nmetric = calls\ntitle = Bravo panel\n"
@@ -46,8 +42,17 @@ static void setup(void)
              "[page.two]\ntitle = Page Two\npanels = b\n"
              "[page.three]\ntitle = Page Three\npanels = c\n"
              "[wall]\nrotate = 1s\n",
-             db);
+             db, sitrep_extra);
     th_write_file(cfg, text);
+}
+
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/wall.ini", dir);
+    snprintf(db, sizeof db, "%s/wall.db", dir);
+    snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
+    write_config("");
     memset(&T, 0, sizeof T);
 }
 
@@ -180,16 +185,21 @@ Test(wall_e2e, sighup_ends_it_cleanly)
 }
 
 /* Puts an alert of panel c in CRIT, active, into the cache. */
-static void put_crit(sr_store *st)
+static void put_crit_at(sr_store *st, const char *panel, const char *entity)
 {
     sr_alert a;
-    cr_assert_eq(sr_alert_init(&a, "c", "calls", ""), 0);
+    cr_assert_eq(sr_alert_init(&a, panel, "calls", entity), 0);
     a.state = SR_ALERT_ACTIVE;
     a.severity = SR_STATUS_CRIT;
     a.raised_at_ms = sr_now_ms();
     a.value = 99;
     a.threshold = 50;
     cr_assert_eq(sr_store_alert_put(st, &a), 0, "%s", sr_store_errmsg(st));
+}
+
+static void put_crit(sr_store *st)
+{
+    put_crit_at(st, "c", "");
 }
 
 Test(wall_e2e, a_crit_alert_holds_its_page_until_acknowledged)
@@ -269,4 +279,26 @@ Test(wall_e2e, a_role_with_wall_yes_starts_in_wall_mode)
     cr_assert(strstr(out, "wall         yes (the dashboard starts in wall mode)"), "%s", out);
     free(out);
     free(errs);
+}
+
+/* A role without personal data (the default role) is neither held on nor
+ * shown the page of an alert it may not see: Charlie's alert is on an
+ * officer; both alerts are in the cache before the wall reads them. */
+Test(wall_e2e, a_withheld_alert_does_not_hold_the_wall)
+{
+    write_config("levels = force, officer\npersonal = officer\n");
+    sr_store *st;
+    char err[256] = "";
+    cr_assert_eq(sr_store_open(db, 0, &st, err, sizeof err), 0, "%s", err);
+    put_crit_at(st, "c", "force/pc_smith");
+    put_crit_at(st, "b", "");
+    sr_store_close(st);
+    start();
+    wait_for("WALL  held: CRIT Bravo panel", 30);
+    const char *s = tmux_capture(&T);
+    cr_assert(strstr(s, "Page Two"), "%s", s);
+    cr_assert_null(strstr(s, "pages in CRIT"), "the withheld alert holds a page too:\n%s", s);
+    cr_assert_null(strstr(s, "pc_smith"), "%s", s);
+    tmux_keys(&T, "C-x q");
+    expect_restored();
 }

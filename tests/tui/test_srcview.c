@@ -199,7 +199,7 @@ Test(srcview, rejected_rows_two_lines_each)
          "unknown metric 'nope'"},
     };
     WINDOW *w = newwin(20, 78, 0, 0);
-    srcview_rejects v = {"legacy", rj, 2, 5, 1, 0, "UTC"};
+    srcview_rejects v = {"legacy", rj, 2, 5, 1, 0, "UTC", NULL};
     int vis = srcview_draw_rejects(w, &v);
     cr_assert_eq(vis, 9);
     cr_assert_str_eq(row_text(w, 0), "the newest 2 of 5 rejected rows from legacy, newest first");
@@ -218,8 +218,28 @@ Test(srcview, rejected_rows_two_lines_each)
     cr_assert_eq(pair_at(w, 5, 2), sel);
     delwin(w);
 
+    /* a role without personal data under a personal level: no reason, no raw text */
+    sr_privacy pol;
+    sr_privacy_init(&pol);
+    pol.personal[5] = true;
+    pol.see_personal = false;
+    snprintf(pol.role, sizeof pol.role, "default");
+    snprintf(pol.levels[4], sizeof pol.levels[4], "officer");
+    pol.n_levels = 5;
+    w = newwin(20, 78, 0, 0);
+    srcview_rejects priv = {"legacy", rj, 2, 5, 1, 0, "UTC", &pol};
+    srcview_draw_rejects(w, &priv);
+    cr_assert(strstr(row_text(w, 1), "2 rejected rows shown without reason and raw text"), "%s",
+              row_text(w, 1));
+    for (int y = 2; y < 6; y++) {
+        cr_assert_null(strstr(row_text(w, y), "only three fields"), "%s", row_text(w, y));
+        cr_assert_null(strstr(row_text(w, y), "value 'x'"), "%s", row_text(w, y));
+    }
+    cr_assert(strstr(row_text(w, 3), "(raw text withheld)"), "%s", row_text(w, 3));
+    delwin(w);
+
     w = newwin(5, 60, 0, 0);
-    srcview_rejects none = {"quiet", NULL, 0, 0, 0, 0, "UTC"};
+    srcview_rejects none = {"quiet", NULL, 0, 0, 0, 0, "UTC", NULL};
     cr_assert_eq(srcview_draw_rejects(w, &none), 0);
     cr_assert_str_eq(row_text(w, 0), "no rejected rows from quiet");
     delwin(w);
