@@ -511,3 +511,136 @@ Test(install, as_root_makes_the_user_the_state_folder_and_the_setgid_binary, .in
     cr_assert_eq(access(p, F_OK), 0, "the config is kept");
     cr_assert_eq(access(state, F_OK), 0, "the state folder is kept");
 }
+
+/* ---- as root: the acceptance of the deployment, end to end ---- */
+
+/* the service user and the viewer of the deployment test (not SVC: the
+ * two root tests may run at once) */
+#define DSVC "srdpsvc"
+#define VIEWER "srdpview"
+
+static void drop_deploy_users(void)
+{
+    sh("userdel " VIEWER " 2>/dev/null; userdel " DSVC " 2>/dev/null; groupdel " DSVC
+       " 2>/dev/null; true",
+       NULL);
+}
+
+static void deploy_init(void)
+{
+    if (geteuid() != 0)
+        cr_skip_test("a deployment with users and a setgid binary needs root (CI runs as root)");
+    drop_deploy_users();
+}
+
+static void deploy_fini(void)
+{
+    if (geteuid() == 0)
+        drop_deploy_users();
+}
+
+/* Runs cmd as user (runuser, a login's clean environment with HOME); the
+ * output into *out. Returns the exit status. */
+static int as_user(const char *user, const char *home, const char *cmd, char **out)
+{
+    char line[5000];
+    snprintf(line, sizeof line,
+             "cd / && runuser -u %s -- env -i PATH=/usr/bin:/bin HOME=%s LANG=C.UTF-8 %s", user,
+             home, cmd);
+    return sh(line, out);
+}
+
+/*
+ * The issue's acceptance, as a sysadmin does it: `make install PREFIX=...
+ * LOCALSTATEDIR=...` as root, the collector run as the service user, and a
+ * fresh user who is no member of its group: the viewer sees the panels;
+ * sqlite3 cannot read nor change the cache for it; --config is refused;
+ * `sitrep audit` is refused for its role (default, no audit = yes).
+ */
+Test(install, deployment_collector_as_service_user_viewer_outside_the_group, .init = deploy_init,
+     .fini = deploy_fini)
+{
+    char pre[256], vars[1024], cmd[4096], *out = NULL;
+    own_dir(pre, sizeof pre, "deploy");
+    snprintf(vars, sizeof vars,
+             "PREFIX=%s LOCALSTATEDIR=%s/var SITREP_USER=" DSVC " SITREP_GROUP=" DSVC, pre, pre);
+    snprintf(cmd, sizeof cmd, "install %s", vars);
+    cr_assert_eq(make_in_copy(cmd, &out), 0, "%s", out);
+    free(out);
+    char bin[512], conf[512], cache[512], home[512];
+    snprintf(bin, sizeof bin, "%s/bin/sitrep", pre);
+    snprintf(conf, sizeof conf, "%s/etc/sitrep/config.ini", pre);
+    snprintf(cache, sizeof cache, "%s/var/lib/sitrep/cache.db", pre);
+    snprintf(home, sizeof home, "%s/home-viewer", pre);
+    /* the admin's one edit: a day of history rather than fourteen */
+    snprintf(cmd, sizeof cmd, "sed -i 's/^;backfill = 14d/backfill = 1d/' %s", conf);
+    cr_assert_eq(sh(cmd, NULL), 0);
+    /* the folders above the install must let others through */
+    snprintf(cmd, sizeof cmd,
+             "chmod 0755 %s %s/.. && useradd -M -N -g nogroup -s /bin/sh " VIEWER
+             " && mkdir -p %s && chown " VIEWER " %s",
+             pre, pre, home, home);
+    cr_assert_eq(sh(cmd, &out), 0, "%s", out);
+    free(out);
+
+    /* the collector, as the service user (the unit's User=) */
+    snprintf(cmd, sizeof cmd, "%s collect --once", bin);
+    cr_assert_eq(as_user(DSVC, "/", cmd, &out), 0, "the collector failed: %s", out);
+    free(out);
+
+    /* the viewer sees the panels, through the system config */
+    snprintf(cmd, sizeof cmd, "%s snapshot --format text --width 160 --height 48", bin);
+    cr_assert_eq(as_user(VIEWER, home, cmd, &out), 0, "%s", out);
+    cr_assert(strstr(out, "Emergency response P1"), "%s", out);
+    cr_assert(strstr(out, "OK") || strstr(out, "WARN") || strstr(out, "CRIT"), "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s whoami", bin);
+    cr_assert_eq(as_user(VIEWER, home, cmd, &out), 0, "%s", out);
+    cr_assert(strstr(out, "default"), "a user no role lists gets default: %s", out);
+    cr_assert(strstr(out, "(setgid)"), "%s", out);
+    free(out);
+
+    /* sqlite3 cannot read the cache, nor write its audit table */
+    static const char *const sql[] = {
+        "SELECT count(*) FROM audit",
+        "INSERT INTO audit(at, user, role, tty, ssh, action, detail) "
+        "VALUES (0, 'x', 'r', '', '', 'forged', '')",
+        "DELETE FROM audit",
+        "DROP TRIGGER IF EXISTS audit_no_delete",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        snprintf(cmd, sizeof cmd, "sqlite3 %s \"%s\"", cache, sql[i]);
+        cr_assert_neq(as_user(VIEWER, home, cmd, &out), 0, "sqlite3 '%s' worked: %s", sql[i], out);
+        free(out);
+    }
+    snprintf(cmd, sizeof cmd, "cat %s", conf);
+    cr_assert_neq(as_user(VIEWER, home, cmd, &out), 0, "the system config is readable");
+    free(out);
+
+    /* no way around the system config */
+    snprintf(cmd, sizeof cmd, "sh -c 'printf \"[sitrep]\\n\" > %s/mine.ini'", home);
+    cr_assert_eq(as_user(VIEWER, home, cmd, NULL), 0);
+    snprintf(cmd, sizeof cmd, "%s snapshot --format text --config %s/mine.ini", bin, home);
+    cr_assert_eq(as_user(VIEWER, home, cmd, &out), 2, "%s", out);
+    cr_assert(strstr(out, "--config is refused"), "%s", out);
+    free(out);
+
+    /* reading the audit is a permission of its own */
+    snprintf(cmd, sizeof cmd, "%s audit", bin);
+    cr_assert_eq(as_user(VIEWER, home, cmd, &out), 1, "%s", out);
+    cr_assert(strstr(out, "default"), "the refusal names the role: %s", out);
+    free(out);
+
+    /* nothing in the state folder became the viewer's */
+    snprintf(cmd, sizeof cmd, "find %s/var/lib/sitrep -user " VIEWER " | grep .", pre);
+    cr_assert_neq(sh(cmd, &out), 0, "files of the viewer's: %s", out);
+    free(out);
+    /* the control, last (the sqlite3 shell removes the -wal it closes): the
+     * same command works for the service user */
+    snprintf(cmd, sizeof cmd, "sqlite3 %s \"%s\"", cache, sql[0]);
+    cr_assert_eq(as_user(DSVC, "/", cmd, &out), 0, "sqlite3 as the service user: %s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "uninstall %s", vars);
+    cr_assert_eq(make_in_copy(cmd, &out), 0, "%s", out);
+    free(out);
+}

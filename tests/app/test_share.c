@@ -246,11 +246,8 @@ Test(share, planted_links_and_fifos_are_refused)
 {
     char target[600], err[512] = "";
     snprintf(target, sizeof target, "%s/victim", dir);
-    char state[600];
-    snprintf(state, sizeof state, "%s/state", dir);
-    cr_assert_eq(mkdir(state, 0700), 0);
-    snprintf(state, sizeof state, "%s/state/sitrep", dir);
-    cr_assert_eq(mkdir(state, 0700), 0);
+    /* sitrep makes its folder; then the attacker plants */
+    cr_assert_eq(sr_share_dir(cache, NULL, err, sizeof err), 0, "%s", err);
     th_write_file(target, "not the cache\n");
     cr_assert_eq(chmod(target, 0600), 0);
     cr_assert_eq(symlink(target, cache), 0);

@@ -115,7 +115,7 @@ static void system_config(void)
     snprintf(line, sizeof line, "%s\\ncache_group = %s", cache, names[GRP]);
     snprintf(roles, sizeof roles,
              "\n[role.watch]\nusers = %s\npages = *\npanels = p1, overtime_officers\n"
-             "personal = yes\ndrill = *\n",
+             "personal = yes\ndrill = *\naudit = yes\n",
              names[VIEW]);
     th_sim_config(SR_SYSTEM_CONFIG, line, "-e 's/^backfill = 1d/backfill = 2h/'", roles);
     cr_assert_eq(chown(SR_SYSTEM_CONFIG, 0, group_gid()), 0);
@@ -300,7 +300,8 @@ static int direct_sqlite(void)
             _exit(100);
         static const char *const sql[] = {
             "SELECT count(*) FROM sample",
-            "INSERT INTO audit(at, user, role, action, detail) VALUES (1, 'x', 'x', 'x', 'x')",
+            "INSERT INTO audit(at, user, role, tty, ssh, action, detail) "
+            "VALUES (1, 'x', 'x', '', '', 'x', 'x')",
             "DELETE FROM audit",
             "DROP TRIGGER audit_no_delete",
         };
