@@ -422,22 +422,29 @@ Test(install, uninstall_removes_what_install_installed_but_the_config)
 
 /* ---- as root, with no DESTDIR: the trust boundary ---- */
 
-static void drop_svc(void)
+/* Removes the users, then the group, that a root test made (as root only:
+ * elsewhere the test was skipped and made none). */
+static void drop_users(const char *users, const char *group)
 {
-    sh("userdel " SVC " 2>/dev/null; groupdel " SVC " 2>/dev/null; true", NULL);
+    if (geteuid() != 0)
+        return;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "for u in %s; do userdel $u 2>/dev/null; done; groupdel %s 2>/dev/null; true", users,
+             group);
+    sh(cmd, NULL);
 }
 
 static void root_init(void)
 {
     if (geteuid() != 0)
         cr_skip_test("make install sets owners only as root");
-    drop_svc();
+    drop_users(SVC, SVC);
 }
 
 static void root_fini(void)
 {
-    if (geteuid() == 0)
-        drop_svc();
+    drop_users(SVC, SVC);
 }
 
 static void expect_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
@@ -519,24 +526,16 @@ Test(install, as_root_makes_the_user_the_state_folder_and_the_setgid_binary, .in
 #define DSVC "srdpsvc"
 #define VIEWER "srdpview"
 
-static void drop_deploy_users(void)
-{
-    sh("userdel " VIEWER " 2>/dev/null; userdel " DSVC " 2>/dev/null; groupdel " DSVC
-       " 2>/dev/null; true",
-       NULL);
-}
-
 static void deploy_init(void)
 {
     if (geteuid() != 0)
         cr_skip_test("a deployment with users and a setgid binary needs root (CI runs as root)");
-    drop_deploy_users();
+    drop_users(VIEWER " " DSVC, DSVC);
 }
 
 static void deploy_fini(void)
 {
-    if (geteuid() == 0)
-        drop_deploy_users();
+    drop_users(VIEWER " " DSVC, DSVC);
 }
 
 /* Runs cmd as user (runuser, a login's clean environment with HOME); the
