@@ -559,12 +559,12 @@ static int as_user(const char *user, const char *home, const char *cmd, char **o
 Test(install, deployment_collector_as_service_user_viewer_outside_the_group, .init = deploy_init,
      .fini = deploy_fini)
 {
-    char pre[256], vars[1024], cmd[4096], *out = NULL;
+    char pre[256], vars[1024], margs[1200], cmd[4096], *out = NULL;
     own_dir(pre, sizeof pre, "deploy");
     snprintf(vars, sizeof vars,
              "PREFIX=%s LOCALSTATEDIR=%s/var SITREP_USER=" DSVC " SITREP_GROUP=" DSVC, pre, pre);
-    snprintf(cmd, sizeof cmd, "install %s", vars);
-    cr_assert_eq(make_in_copy(cmd, &out), 0, "%s", out);
+    snprintf(margs, sizeof margs, "install %s", vars);
+    cr_assert_eq(make_in_copy(margs, &out), 0, "%s", out);
     free(out);
     char bin[512], conf[512], cache[512], home[512];
     snprintf(bin, sizeof bin, "%s/bin/sitrep", pre);
@@ -639,7 +639,7 @@ Test(install, deployment_collector_as_service_user_viewer_outside_the_group, .in
     snprintf(cmd, sizeof cmd, "sqlite3 %s \"%s\"", cache, sql[0]);
     cr_assert_eq(as_user(DSVC, "/", cmd, &out), 0, "sqlite3 as the service user: %s", out);
     free(out);
-    snprintf(cmd, sizeof cmd, "uninstall %s", vars);
-    cr_assert_eq(make_in_copy(cmd, &out), 0, "%s", out);
+    snprintf(margs, sizeof margs, "uninstall %s", vars);
+    cr_assert_eq(make_in_copy(margs, &out), 0, "%s", out);
     free(out);
 }

@@ -212,8 +212,9 @@ Test(lock, another_users_file_is_refused)
 
 /* The attack of the issue: a member of the cache's group links the lock to
  * a file of root's; root runs `sitrep ingest`. The file keeps its mode,
- * group and content, and sitrep says why it refused. */
-Test(lock, ingest_refuses_a_linked_lock_and_says_why)
+ * group and content, and sitrep says why it refused; so does the
+ * collector. */
+Test(lock, ingest_and_collect_refuse_a_linked_lock_and_say_why)
 {
     char target[400], lockp[400], cfg[400], csv[400];
     victim(target, sizeof target);
@@ -231,6 +232,13 @@ Test(lock, ingest_refuses_a_linked_lock_and_says_why)
     char *out = NULL, *err = NULL;
     int rc = th_run(NULL, (char *[]){"ingest", csv, "--config", cfg, NULL}, &out, &err);
     cr_assert_eq(rc, 1, "ingest went on: %s%s", out, err);
+    cr_assert(strstr(err, "symbolic link: refused"), "%s", err);
+    expect_untouched(target, &before);
+    free(out);
+    free(err);
+    /* and the collector, which would write its pid into it */
+    rc = th_run(NULL, (char *[]){"collect", "--once", "--config", cfg, NULL}, &out, &err);
+    cr_assert_eq(rc, 1, "collect went on: %s%s", out, err);
     cr_assert(strstr(err, "symbolic link: refused"), "%s", err);
     expect_untouched(target, &before);
     free(out);
