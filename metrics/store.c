@@ -813,7 +813,10 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
          * then stays inside its page instead of spilling to overflow pages */
         if ((err = exec(st, "PRAGMA page_size = 16384")) ||
             (err = exec(st, "PRAGMA journal_mode = WAL")) ||
-            (err = exec(st, "PRAGMA synchronous = NORMAL")))
+            (err = exec(st, "PRAGMA synchronous = NORMAL")) ||
+            /* the -wal persists (above): a checkpoint that resets it cuts it back
+             * to this, so a backfill's large -wal does not stay on disk */
+            (err = exec(st, "PRAGMA journal_size_limit = 16777216")))
             goto fail;
     }
     /* the screen and the collector stay small; a bulk load buys speed with memory */
