@@ -129,7 +129,9 @@ int sr_trust_as_user(void)
     if (setegid(getgid()) != 0)
         return SR_EIO;
     if (group_uid != getuid() && seteuid(getuid()) != 0) {
-        setegid(group_gid);
+        /* back to the group's gid; should that fail too, the process keeps
+         * the user's gid only, which is safe: it can reach less, not more */
+        (void)!setegid(group_gid);
         return SR_EIO;
     }
     return 0;
