@@ -398,7 +398,8 @@ uninstall:
 
 # ---- bench, fuzz, checks ----
 BENCH_BIN := build/bench/gen_samples build/bench/bench_baseline build/bench/bench_query \
-             build/bench/tui_baseline build/bench/gen_calls
+             build/bench/tui_baseline build/bench/gen_calls build/bench/version_baseline \
+             build/bench/mapsize
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
@@ -409,6 +410,18 @@ build/bench/gen_calls: build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+# links only ncursesw, sqlite3 and libuv: what every command needs
+build/bench/version_baseline: bench/version_baseline.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< \
+	  $(shell pkg-config --libs ncursesw sqlite3 libuv 2>/dev/null)
+
+build/bench/mapsize: bench/mapsize.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(LDFLAGS) -o $@ $<
 
 build/bench/bench_query: bench/bench_query.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
