@@ -20,21 +20,28 @@ SHELL := /bin/bash
 CC ?= cc
 PKGS := ncursesw libuv sqlite3 inih jansson
 # libpq (the postgres adapter) is optional: without it that type explains itself.
+# It and libcurl are linked into the adapters' own shared objects (MODULES
+# below), never into sitrep: only a config naming the type maps them.
 ifeq ($(shell pkg-config --exists libpq 2>/dev/null && echo yes),yes)
-PKGS += libpq
 PG_DEFS := -DSR_HAVE_LIBPQ
+PG_CFLAGS := $(shell pkg-config --cflags libpq)
+PG_LIBS := $(shell pkg-config --libs libpq)
 else
 $(info sitrep: libpq not found (apt-get install libpq-dev): the postgres adapter is left out)
 endif
 # libcurl (the http adapter) is optional likewise.
 ifeq ($(shell pkg-config --exists libcurl 2>/dev/null && echo yes),yes)
-PKGS += libcurl
 CURL_DEFS := -DSR_HAVE_CURL
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl)
+CURL_LIBS := $(shell pkg-config --libs libcurl)
 else
 $(info sitrep: libcurl not found (apt-get install libcurl4-openssl-dev): the http adapter is left out)
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(PG_DEFS) $(CURL_DEFS)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(PG_CFLAGS) $(CURL_CFLAGS) \
+              $(PG_DEFS) $(CURL_DEFS)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# what a program that links pg.c and http.c itself needs (the tests, fuzz)
+MOD_LIBS := $(PG_LIBS) $(CURL_LIBS)
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
@@ -49,6 +56,7 @@ BINDIR ?= $(PREFIX)/bin
 SYSCONFDIR ?= $(PREFIX)/etc
 LOCALSTATEDIR ?= /var
 DATADIR ?= $(PREFIX)/share
+LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(DATADIR)/man
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
@@ -62,7 +70,7 @@ SITREP_GROUP ?= sitrep
 # holds them and is rewritten only when they change, so that a new PREFIX
 # rebuilds the files that include paths.h, and nothing else.
 PATHS_DEFS := -DSR_SYSCONFDIR='"$(SYSCONFDIR)"' -DSR_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \
-              -DSR_DATADIR='"$(DATADIR)"'
+              -DSR_DATADIR='"$(DATADIR)"' -DSR_LIBDIR='"$(LIBDIR)"'
 PATHS_STAMP := build/paths.stamp
 
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(PATHS_DEFS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
@@ -78,7 +86,12 @@ endif
 
 # ---- sources ----
 APP_SRC := $(filter-out app/main.c,$(wildcard app/*.c))
-LIB_SRC := $(wildcard metrics/*.c) $(wildcard adapters/*.c) $(wildcard tui/*.c) $(APP_SRC)
+# the adapters built as shared objects of their own (adapters/modules.h),
+# and the entry point each of them exports
+MOD_SRC := adapters/pg.c adapters/http.c
+MOD_ENTRY := adapters/module.c
+LIB_SRC := $(wildcard metrics/*.c) $(filter-out $(MOD_SRC) $(MOD_ENTRY),$(wildcard adapters/*.c)) \
+           $(wildcard tui/*.c) $(APP_SRC)
 MAIN_SRC := app/main.c
 TEST_SRC := $(wildcard tests/*/*.c)
 PLUGIN_SRC := $(wildcard adapters/examples/*.c)
@@ -92,6 +105,9 @@ TEST_OBJ := $(TEST_SRC:%.c=$(OBJ_DIR)/%.o)
 SAN_LIB_OBJ := $(LIB_SRC:%.c=$(SAN_DIR)/%.o)
 SAN_MAIN_OBJ := $(MAIN_SRC:%.c=$(SAN_DIR)/%.o)
 SAN_TEST_OBJ := $(TEST_SRC:%.c=$(SAN_DIR)/%.o)
+# the test programs link pg.c and http.c to drive them in-process (registry.c)
+MOD_OBJ := $(MOD_SRC:%.c=$(OBJ_DIR)/%.o)
+SAN_MOD_OBJ := $(MOD_SRC:%.c=$(SAN_DIR)/%.o)
 PLUGINS := $(PLUGIN_SRC:adapters/examples/%.c=build/plugins/%.so)
 # the files that use the install directories (they include app/paths.h)
 PATHS_SRC := $(shell grep -l '^\#include ".*paths\.h"' $(LIB_SRC) $(MAIN_SRC) $(TEST_SRC))
@@ -111,7 +127,19 @@ TEST_PLUGINS := $(TEST_PLUGIN_SRC:tests/fixtures/plugins/%.c=build/test-plugins/
 .PHONY: all man deps run test test-plain test-san bench fuzz check-layers format clean \
         install uninstall FORCE
 
-all: sitrep $(PLUGINS)
+# The adapter modules: sitrep looks for them beside itself (app/paths.h,
+# sr_module_dirs): ./sitrep in build/lib/sitrep, build/test/sitrep and
+# build/asan/sitrep in ../lib/sitrep, which is the same folder. Each is
+# position-independent code with every symbol hidden but the entry point,
+# and carries its own copy of what it shares with the binary (map.c, ...).
+MOD_DIR := build/lib/sitrep
+PIC_DIR := build/pic
+MODULES := $(if $(PG_DEFS),$(MOD_DIR)/sitrep-postgres.so) $(if $(CURL_DEFS),$(MOD_DIR)/sitrep-http.so)
+MOD_PG_OBJ := $(addprefix $(PIC_DIR)/adapters/,pg.o sql.o map.o modules.o module-postgres.o)
+MOD_HTTP_OBJ := $(addprefix $(PIC_DIR)/adapters/,http.o jsonrow.o map.o modules.o module-http.o)
+PIC_FLAGS := -fPIC -fvisibility=hidden
+
+all: sitrep $(PLUGINS) $(MODULES)
 
 sitrep: $(MAIN_OBJ) $(LIB_OBJ)
 	@echo "  LD      $@"
@@ -119,8 +147,8 @@ sitrep: $(MAIN_OBJ) $(LIB_OBJ)
 
 $(PATHS_STAMP): FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR)' | cmp -s - $@ || \
-	  echo '$(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR)' > $@
+	@echo '$(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR) $(LIBDIR)' | cmp -s - $@ || \
+	  echo '$(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR) $(LIBDIR)' > $@
 $(PATHS_SRC:%.c=$(OBJ_DIR)/%.o) $(PATHS_SRC:%.c=$(SAN_DIR)/%.o): $(PATHS_STAMP)
 
 $(OBJ_DIR)/%.o: %.c
@@ -148,6 +176,28 @@ $(SAN_DIR)/tests/%.o: tests/%.c
 	@echo "  CC/SAN  $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_HOOKS) $(CRIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
+MOD_ENTRY_OBJ := $(PIC_DIR)/adapters/module-postgres.o $(PIC_DIR)/adapters/module-http.o
+$(MOD_ENTRY_OBJ): $(PIC_DIR)/adapters/module-%.o: adapters/module.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/PIC  $< ($*)"
+	$(Q)$(CC) $(ALL_CFLAGS) $(PIC_FLAGS) -DSR_MODULE_TABLE=sr_adapter_$* -c -o $@ $<
+
+$(PIC_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/PIC  $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(PIC_FLAGS) -c -o $@ $<
+
+$(MOD_DIR)/sitrep-postgres.so: $(MOD_PG_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  SO      $@"
+	$(Q)$(CC) $(CFLAGS) -shared $(LDFLAGS) -Wl,--no-undefined -o $@ $^ $(PG_LIBS) -lm
+
+$(MOD_DIR)/sitrep-http.so: $(MOD_HTTP_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  SO      $@"
+	$(Q)$(CC) $(CFLAGS) -shared $(LDFLAGS) -Wl,--no-undefined -o $@ $^ $(CURL_LIBS) \
+	  $(shell pkg-config --libs jansson 2>/dev/null) -lpthread -lm
+
 build/plugins/%.so: adapters/examples/%.c adapters/adapter.h
 	@mkdir -p $(dir $@)
 	@echo "  SO      $@"
@@ -163,17 +213,17 @@ $(TEST_DIR)/sitrep: $(MAIN_OBJ) $(TEST_LIB_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-build/sitrep-tests: $(TEST_OBJ) $(TEST_LIB_OBJ)
+build/sitrep-tests: $(TEST_OBJ) $(TEST_LIB_OBJ) $(MOD_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS) $(MOD_LIBS)
 
 $(SAN_DIR)/sitrep: $(SAN_MAIN_OBJ) $(SAN_LIB_OBJ)
 	@echo "  LD/SAN  $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(SAN_DIR)/sitrep-tests: $(SAN_TEST_OBJ) $(SAN_LIB_OBJ)
+$(SAN_DIR)/sitrep-tests: $(SAN_TEST_OBJ) $(SAN_LIB_OBJ) $(SAN_MOD_OBJ)
 	@echo "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS) $(MOD_LIBS)
 
 # ---- manual pages ----
 # build/man/PAGE is man/PAGE.in (roff written by hand: the prose) with its
@@ -184,7 +234,7 @@ $(SAN_DIR)/sitrep-tests: $(SAN_TEST_OBJ) $(SAN_LIB_OBJ)
 # (the install directories are set in "where make install puts things")
 MAN_PAGES := build/man/sitrep.1 build/man/sitrep.conf.5
 MAN_DIRS := BINDIR=$(BINDIR) SYSCONFDIR=$(SYSCONFDIR) LOCALSTATEDIR=$(LOCALSTATEDIR) \
-            DATADIR=$(DATADIR)
+            DATADIR=$(DATADIR) LIBDIR=$(LIBDIR)
 # the pages are made again when a directory changes (build/man/dirs holds them)
 $(shell mkdir -p build/man && { echo '$(MAN_DIRS)' | cmp -s - build/man/dirs || \
           echo '$(MAN_DIRS)' > build/man/dirs; })
@@ -226,7 +276,7 @@ test-plain: all $(TEST_DIR)/sitrep build/sitrep-tests $(TEST_PLUGINS)
 	  SITREP_PLUGINS=$(CURDIR)/build/plugins SITREP_TEST_PLUGINS=$(CURDIR)/build/test-plugins \
 	  build/sitrep-tests --jobs $(TEST_JOBS) --short-filename
 
-test-san: sitrep $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS) $(TEST_PLUGINS)
+test-san: sitrep $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS) $(MODULES) $(TEST_PLUGINS)
 	@echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
 	$(Q)set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -251,6 +301,7 @@ test-san: sitrep $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS) $(TEST_PLU
 STATEDIR = $(LOCALSTATEDIR)/lib/sitrep
 D = $(DESTDIR)
 SHARE_DIR = $(DATADIR)/sitrep
+MOD_INST_DIR = $(LIBDIR)/sitrep
 EXAMPLES := $(wildcard adapters/examples/*.ini)
 # the public datasets the examples read (tests/fixtures/): installed beside
 # them in examples/data, their paths rewritten to match
@@ -265,7 +316,7 @@ INST_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 AS_ROOT = $(if $(DESTDIR),,$(filter 0,$(shell id -u)))
 
 install: all
-	@echo "  INSTALL $(D)$(PREFIX) (bin $(BINDIR), config $(SYSCONFDIR), data $(SHARE_DIR), state $(STATEDIR))"
+	@echo "  INSTALL $(D)$(PREFIX) (bin $(BINDIR), config $(SYSCONFDIR), data $(SHARE_DIR), adapters $(MOD_INST_DIR), state $(STATEDIR))"
 	$(Q)rm -rf $(INST_DIR) && mkdir -p $(INST_DIR)
 	$(Q)./sitrep completion bash > $(INST_DIR)/sitrep.bash
 	$(Q)$(INST_SUBST) contrib/sitrep-collect.service.in > $(INST_DIR)/sitrep-collect.service
@@ -295,6 +346,7 @@ install: all
 	$(Q)install -m 0755 sitrep $(D)$(BINDIR)/sitrep
 	$(Q)install -m 0644 $(THEMES) $(D)$(SHARE_DIR)/themes/
 	$(Q)install -m 0755 $(PLUGINS) $(D)$(SHARE_DIR)/plugins/
+	$(Q)$(if $(MODULES),install -d $(D)$(MOD_INST_DIR) && install -m 0644 $(MODULES) $(D)$(MOD_INST_DIR)/)
 	$(Q)install -m 0644 $(addprefix $(INST_DIR)/,$(notdir $(EXAMPLES))) $(PLUGIN_SRC) \
 	  $(D)$(SHARE_DIR)/examples/
 	$(Q)install -m 0644 $(addprefix tests/fixtures/,$(EXAMPLE_DATA) README.md) $(D)$(SHARE_DIR)/examples/data/
@@ -335,16 +387,19 @@ uninstall:
 	  $(D)$(SYSUSERSDIR)/sitrep.conf $(D)$(TMPFILESDIR)/sitrep.conf $(D)$(BASHCOMPDIR)/sitrep \
 	  $(addprefix $(D)$(SHARE_DIR)/themes/,$(notdir $(THEMES))) \
 	  $(addprefix $(D)$(SHARE_DIR)/plugins/,$(notdir $(PLUGINS))) \
+	  $(D)$(MOD_INST_DIR)/sitrep-postgres.so $(D)$(MOD_INST_DIR)/sitrep-http.so \
 	  $(addprefix $(D)$(SHARE_DIR)/examples/,$(notdir $(EXAMPLES) $(PLUGIN_SRC))) \
 	  $(addprefix $(D)$(SHARE_DIR)/examples/data/,$(EXAMPLE_DATA) README.md) \
 	  $(addprefix $(D)$(MANDIR)/man1/,$(notdir $(MAN1))) $(addprefix $(D)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	$(Q)for d in themes plugins examples/data examples ""; do \
 	  [ ! -d $(D)$(SHARE_DIR)/$$d ] || rmdir --ignore-fail-on-non-empty $(D)$(SHARE_DIR)/$$d; done
+	$(Q)[ ! -d $(D)$(MOD_INST_DIR) ] || rmdir --ignore-fail-on-non-empty $(D)$(MOD_INST_DIR)
 	@echo "sitrep: kept $(D)$(SYSCONFDIR)/sitrep/config.ini (your configuration) and $(D)$(STATEDIR) (the cache)$(if $(DESTDIR),, and the $(SITREP_USER) user and group); remove them by hand if you mean to"
 
 # ---- bench, fuzz, checks ----
 BENCH_BIN := build/bench/gen_samples build/bench/bench_baseline build/bench/bench_query \
-             build/bench/tui_baseline build/bench/gen_calls
+             build/bench/tui_baseline build/bench/gen_calls build/bench/version_baseline \
+             build/bench/mapsize
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
@@ -356,6 +411,18 @@ build/bench/gen_calls: build/bench/%: bench/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
+# links only ncursesw, sqlite3 and libuv: what every command needs
+build/bench/version_baseline: bench/version_baseline.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< \
+	  $(shell pkg-config --libs ncursesw sqlite3 libuv 2>/dev/null)
+
+build/bench/mapsize: bench/mapsize.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(LDFLAGS) -o $@ $<
+
 build/bench/bench_query: bench/bench_query.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -364,13 +431,14 @@ build/bench/bench_query: bench/bench_query.c $(LIB_OBJ)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
-FUZZ_LIB_SRC := $(LIB_SRC)
+FUZZ_LIB_SRC := $(LIB_SRC) $(MOD_SRC)
 
 build/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)clang -std=c17 -D_GNU_SOURCE $(CPPFLAGS) $(PATHS_DEFS) -g -O1 \
-	  -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+	  -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS) \
+	  $(MOD_LIBS)
 
 fuzz: deps
 	$(Q)contrib/deps.sh $(DEB_FUZZ)
@@ -392,4 +460,5 @@ clean:
 	rm -rf build sitrep
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(HOOK_OBJ:.o=.d)
--include $(SAN_LIB_OBJ:.o=.d) $(SAN_MAIN_OBJ:.o=.d) $(SAN_TEST_OBJ:.o=.d)
+-include $(SAN_LIB_OBJ:.o=.d) $(SAN_MAIN_OBJ:.o=.d) $(SAN_TEST_OBJ:.o=.d) $(SAN_MOD_OBJ:.o=.d)
+-include $(MOD_OBJ:.o=.d) $(sort $(MOD_PG_OBJ:.o=.d) $(MOD_HTTP_OBJ:.o=.d))

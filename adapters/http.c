@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "jsonrow.h"
+#include "modules.h"
 
 #ifdef SR_HAVE_CURL
 #include <curl/curl.h>
@@ -48,29 +49,6 @@
 #define HTTP_RAW_MAX 4096     /* bytes of an item kept in a reject */
 #define HTTP_EXCERPT_MAX 160  /* bytes of a body quoted in an error */
 #define HTTP_NAMES_MAX 120    /* bytes of member names listed in an error */
-
-static const sr_ad_option_spec http_options[] = {
-    {"url", 1,
-     "http:// or https:// address of a JSON document; {since} in it becomes the start of the "
-     "last successful poll (ISO-8601 UTC), {since_ms} the same in epoch milliseconds"},
-    {"items", 0,
-     "dotted path to the array of rows (data.incidents; a number indexes an array: data.0.rows); "
-     "default: the document is the array"},
-    {"token_env", 0, "environment variable holding a bearer token (sent as Authorization: Bearer)"},
-    {"token_file", 0,
-     "file whose first line is a bearer token; refused unless only its owner can "
-     "read it (chmod 600)"},
-    {"token_header", 0,
-     "send the token bare in this header instead (X-Api-Key); default Authorization: Bearer"},
-    {"header", 0,
-     "extra request headers, Name: value, several separated by | (never a secret: see token_env)"},
-    {"tls_verify", 0,
-     "yes (default) or no; no accepts any certificate: anyone on the path can feed you data"},
-    {"ca_file", 0, "PEM file of the certificate authorities to trust (default: the system's)"},
-    {"max_size", 0, "largest response body accepted, bytes or with k, M, G (default 16M)"},
-    SR_MAP_OPTION_SPECS,
-    {NULL, 0, NULL},
-};
 
 /* ---- text for messages ---- */
 
@@ -1004,9 +982,7 @@ static int http_open(const sr_ad_options *opts, void **state, char *err, size_t 
 {
     (void)opts;
     (void)state;
-    sr_map_errf(err, errlen,
-                "this sitrep was built without libcurl (apt-get install libcurl4-openssl-dev, "
-                "then rebuild)");
+    sr_map_errf(err, errlen, "%s", sr_http_missing);
     return -1;
 }
 
@@ -1029,8 +1005,8 @@ static void http_close(void *state)
 const sr_adapter sr_adapter_http = {
     .abi_version = SR_ADAPTER_ABI,
     .type = "http",
-    .description = "GET a JSON document over http or https and map the rows of an array in it",
-    .options = http_options,
+    .description = sr_http_description,
+    .options = sr_http_options,
     .open = http_open,
     .poll = http_poll,
     .close = http_close,

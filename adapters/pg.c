@@ -51,26 +51,12 @@
 
 #include "adapter.h"
 #include "map.h"
+#include "modules.h"
 #include "sql.h"
 
 #ifdef SR_HAVE_LIBPQ
 #include <libpq-fe.h>
 #endif
-
-static const sr_ad_option_spec pg_options[] = {
-    {"conninfo", 1,
-     "libpq connection string or URI (host, port, dbname, user, sslmode, sslrootcert, ...; "
-     "never a password)"},
-    {"password_env", 0, "environment variable holding the password"},
-    {"password_file", 0, "file whose first line is the password (chmod 600)"},
-    SR_SQL_OPTION_SPECS,
-    {"statement_timeout", 0,
-     "the server stops a statement running longer, a duration (default and at most: the poll's "
-     "timeout)"},
-    {"connect_timeout", 0, "how long connecting may take, a duration (default 5s)"},
-    SR_MAP_OPTION_SPECS,
-    {NULL, 0, NULL},
-};
 
 #ifdef SR_HAVE_LIBPQ
 
@@ -566,8 +552,7 @@ static int pg_open(const sr_ad_options *opts, void **state, char *err, size_t er
 {
     (void)opts;
     (void)state;
-    snprintf(err, errlen,
-             "this sitrep was built without libpq (apt-get install libpq-dev, then rebuild)");
+    snprintf(err, errlen, "%s", sr_pg_missing);
     return -1;
 }
 
@@ -590,8 +575,8 @@ static void pg_close(void *state)
 const sr_adapter sr_adapter_postgres = {
     .abi_version = SR_ADAPTER_ABI,
     .type = "postgres",
-    .description = "rows of a parameterized query against PostgreSQL (libpq), past a cursor",
-    .options = pg_options,
+    .description = sr_pg_description,
+    .options = sr_pg_options,
     .open = pg_open,
     .poll = pg_poll,
     .close = pg_close,

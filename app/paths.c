@@ -1,9 +1,8 @@
 /*
  * paths.c - the folders an installed sitrep reads its shipped data from
- * (themes, example plugins): beside the executable, then the DATADIR it
- * was built for (paths.h). Nothing here creates a file or follows a name
- * a user chose: the folders come from the kernel (/proc/self/exe) and the
- * build.
+ * (themes, example plugins) and loads its adapter modules from: beside the
+ * executable, then the DATADIR or LIBDIR it was built for (paths.h). Nothing here creates a file or
+ * follows a name a user chose: the folders come from the kernel (/proc/self/exe) and the build.
  */
 #include "paths.h"
 
@@ -31,21 +30,44 @@ int sr_exe_dir(char *buf, size_t len)
     return 0;
 }
 
+/* Appends dir to dirs (n of them, at most max) unless it names a folder
+ * already there, or does not fit. */
+static void add_dir(char (*dirs)[SR_DIR_MAX], size_t *n, size_t max, const char *dir)
+{
+    if (*n >= max || strlen(dir) >= SR_DIR_MAX)
+        return;
+    /* /usr/bin/../share is /usr/share: one folder, named once */
+    char a[SR_DIR_MAX], b[SR_DIR_MAX];
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(dirs[i], dir) == 0 ||
+            (realpath(dirs[i], a) && realpath(dir, b) && strcmp(a, b) == 0))
+            return;
+    }
+    snprintf(dirs[(*n)++], SR_DIR_MAX, "%s", dir);
+}
+
 size_t sr_data_dirs(const char *sub, char dirs[2][SR_DIR_MAX])
 {
     size_t n = 0;
-    char exe[SR_DIR_MAX];
+    char exe[SR_DIR_MAX], cand[SR_DIR_MAX + 64];
     if (sr_exe_dir(exe, sizeof exe) == 0 &&
-        snprintf(dirs[n], SR_DIR_MAX, "%s/../share/sitrep/%s", exe, sub) < SR_DIR_MAX)
-        n++;
-    char installed[SR_DIR_MAX];
-    if (snprintf(installed, sizeof installed, "%s/sitrep/%s", SR_DATADIR, sub) >=
-        (int)sizeof installed)
-        return n;
-    /* /usr/bin/../share is /usr/share: one folder, named once */
-    char a[SR_DIR_MAX], b[SR_DIR_MAX];
-    if (n && realpath(dirs[0], a) && realpath(installed, b) && strcmp(a, b) == 0)
-        return n;
-    snprintf(dirs[n++], SR_DIR_MAX, "%s", installed);
+        snprintf(cand, sizeof cand, "%s/../share/sitrep/%s", exe, sub) < (int)sizeof cand)
+        add_dir(dirs, &n, 2, cand);
+    if (snprintf(cand, sizeof cand, "%s/sitrep/%s", SR_DATADIR, sub) < (int)sizeof cand)
+        add_dir(dirs, &n, 2, cand);
+    return n;
+}
+
+size_t sr_module_dirs(char dirs[3][SR_DIR_MAX])
+{
+    size_t n = 0;
+    char exe[SR_DIR_MAX], cand[SR_DIR_MAX + 64];
+    if (sr_exe_dir(exe, sizeof exe) == 0) {
+        snprintf(cand, sizeof cand, "%s/../lib/sitrep", exe);
+        add_dir(dirs, &n, 3, cand);
+        snprintf(cand, sizeof cand, "%s/build/lib/sitrep", exe);
+        add_dir(dirs, &n, 3, cand);
+    }
+    add_dir(dirs, &n, 3, SR_LIBDIR "/sitrep");
     return n;
 }

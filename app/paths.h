@@ -8,6 +8,7 @@
  *   SR_SYSCONFDIR      $(SYSCONFDIR)     /usr/local/etc: sitrep/config.ini
  *   SR_LOCALSTATEDIR   $(LOCALSTATEDIR)  /var: lib/sitrep/cache.db
  *   SR_DATADIR         $(DATADIR)        /usr/local/share: sitrep/themes, sitrep/plugins
+ *   SR_LIBDIR          $(LIBDIR)         /usr/local/lib: sitrep/sitrep-postgres.so, ...
  *
  * A .c file that uses these names includes this header itself (the
  * Makefile finds such files by that #include).
@@ -25,6 +26,9 @@
 #endif
 #ifndef SR_DATADIR
 #define SR_DATADIR "/usr/local/share"
+#endif
+#ifndef SR_LIBDIR
+#define SR_LIBDIR "/usr/local/lib"
 #endif
 
 /* The system configuration: read alone when sitrep runs with its group's
@@ -47,5 +51,17 @@ int sr_exe_dir(char *buf, size_t len);
  * returns how many.
  */
 size_t sr_data_dirs(const char *sub, char dirs[2][SR_DIR_MAX]);
+
+/*
+ * The folders of the adapters built as shared objects of their own
+ * (adapters/modules.h), most particular first: beside the executable,
+ * BINDIR/../lib/sitrep (a staged or moved install; the build tree's test
+ * programs, build/test/ and build/asan/, reach build/lib/sitrep so); in a
+ * source tree, build/lib/sitrep under the executable's folder (./sitrep);
+ * then SR_LIBDIR/sitrep, where `make install` put them. Never a name from
+ * the environment or a user: sitrep may run setgid (trust.h). Writes up to
+ * 3 names into dirs (a folder named once) and returns how many.
+ */
+size_t sr_module_dirs(char dirs[3][SR_DIR_MAX]);
 
 #endif

@@ -12,6 +12,14 @@
  * Then the section's keys are checked like a built-in type's, against the
  * plugin's options plus sitrep's own `path`. Nothing of the plugin is
  * called but the entry point until the collector opens the source.
+ *
+ * The built-in types that live in shared objects of their own (postgres,
+ * http: adapters/modules.h) are loaded the same way, from the folders
+ * sr_module_dirs() names and only for a config that has such a section,
+ * so that every other process maps neither libpq nor libcurl. A module
+ * that is there but does not load is a FILE:LINE error on the section's
+ * header; one that is absent leaves the registry's table, whose
+ * open() says what the build lacked.
  */
 #include "plugin.h"
 
@@ -102,6 +110,40 @@ static char *plugin_path(const sr_config *cfg, const char *value)
     return path;
 }
 
+/*
+ * Opens the shared object at path into e (what names it: "the plugin of
+ * [adapter.feed]") and hands back its adapter table, checked for this
+ * build's ABI. Returns 0, or SR_EINVAL with why in buf (e->loaded says
+ * whether e->lib must be closed).
+ */
+static int load_object(const char *path, const char *what, entry *e, const sr_adapter **out,
+                       char *buf, size_t len)
+{
+    if (uv_dlopen(path, &e->lib) != 0) {
+        snprintf(buf, len, "cannot load %s: %s", what, uv_dlerror(&e->lib));
+        uv_dlclose(&e->lib); /* frees the message */
+        return SR_EINVAL;
+    }
+    e->loaded = true;
+    sr_adapter_entry_fn fn;
+    void *sym = NULL;
+    if (uv_dlsym(&e->lib, SR_ADAPTER_ENTRY, &sym) != 0) {
+        snprintf(buf, len, "%s is not a sitrep plugin: it does not export %s() (%s)", path,
+                 SR_ADAPTER_ENTRY, uv_dlerror(&e->lib));
+        return SR_EINVAL;
+    }
+    /* the one cast ISO C cannot express: dlsym hands functions as void * */
+    memcpy(&fn, &sym, sizeof fn);
+    const sr_adapter *a = fn();
+    char why[512];
+    if (sr_registry_check_abi(a, why, sizeof why) != 0) {
+        snprintf(buf, len, "%s refused: %s", path, why);
+        return SR_EINVAL;
+    }
+    *out = a;
+    return 0;
+}
+
 /* Loads the plugin of section a into e; on failure appends why to errs. */
 static int load_one(const sr_config *cfg, const sr_cfg_adapter *a, entry *e, sr_cfg_errors *errs)
 {
@@ -111,39 +153,55 @@ static int load_one(const sr_config *cfg, const sr_cfg_adapter *a, entry *e, sr_
     char *path = plugin_path(cfg, kv->value);
     if (!path)
         return SR_ENOMEM;
-    int rc = 0;
-    if (uv_dlopen(path, &e->lib) != 0) {
-        rc = sr_cfg_errors_add(errs, cfg->path, kv->line,
-                               "path: cannot load the plugin of [adapter.%s]: %s", a->name,
-                               uv_dlerror(&e->lib));
-        uv_dlclose(&e->lib); /* frees the message */
-        free(path);
-        return rc ? rc : SR_EINVAL;
-    }
-    e->loaded = true;
-    sr_adapter_entry_fn fn;
-    void *sym = NULL;
-    if (uv_dlsym(&e->lib, SR_ADAPTER_ENTRY, &sym) != 0) {
-        rc = sr_cfg_errors_add(errs, cfg->path, kv->line,
-                               "path: %s is not a sitrep plugin: it does not export %s() (%s)",
-                               path, SR_ADAPTER_ENTRY, uv_dlerror(&e->lib));
-        free(path);
-        return rc ? rc : SR_EINVAL;
-    }
-    /* the one cast ISO C cannot express: dlsym hands functions as void * */
-    memcpy(&fn, &sym, sizeof fn);
-    const sr_adapter *plug = fn();
-    char why[512];
-    if (sr_registry_check_abi(plug, why, sizeof why) != 0) {
-        rc = sr_cfg_errors_add(errs, cfg->path, kv->line, "path: %s refused: %s", path, why);
-        free(path);
-        return rc ? rc : SR_EINVAL;
-    }
+    char what[SR_NAME_MAX + 64], why[SR_DIR_MAX + 1024];
+    snprintf(what, sizeof what, "the plugin of [adapter.%s]", a->name);
+    const sr_adapter *plug = NULL;
+    int rc = load_object(path, what, e, &plug, why, sizeof why);
     free(path);
+    if (rc) {
+        rc = sr_cfg_errors_add(errs, cfg->path, kv->line, "path: %s", why);
+        return rc ? rc : SR_EINVAL;
+    }
     rc = check_keys(cfg, a, plug, errs);
     if (rc)
         return rc;
     e->a = plug;
+    return 0;
+}
+
+/*
+ * The adapter of section a, whose built-in type lives in the shared object
+ * `file` (adapters/modules.h), into e: loaded from the first of
+ * sr_module_dirs() that has it. Where none has it, e keeps the registry's
+ * table, whose open() says so when the collector opens the source (as a
+ * build without the library always did). The keys were checked by
+ * config.c against the same options.
+ */
+static int load_module(const sr_config *cfg, const sr_cfg_adapter *a, const char *file, entry *e,
+                       sr_cfg_errors *errs)
+{
+    char dirs[3][SR_DIR_MAX], path[SR_DIR_MAX + 256];
+    size_t n = sr_module_dirs(dirs);
+    for (size_t i = 0; i < n; i++) {
+        if (snprintf(path, sizeof path, "%s/%s", dirs[i], file) >= (int)sizeof path ||
+            access(path, F_OK) != 0)
+            continue;
+        char what[2 * SR_NAME_MAX + 64], why[SR_DIR_MAX + 1024];
+        snprintf(what, sizeof what, "the %s adapter of [adapter.%s]", a->type, a->name);
+        const sr_adapter *mod = NULL;
+        int rc = load_object(path, what, e, &mod, why, sizeof why);
+        if (!rc && strcmp(mod->type, a->type) != 0) {
+            snprintf(why, sizeof why, "%s refused: it holds the adapter type '%.64s'", path,
+                     mod->type);
+            rc = SR_EINVAL;
+        }
+        if (rc) {
+            rc = sr_cfg_errors_add(errs, cfg->path, a->line, "%s", why);
+            return rc ? rc : SR_EINVAL;
+        }
+        e->a = mod;
+        return 0;
+    }
     return 0;
 }
 
@@ -167,6 +225,11 @@ int sr_plugins_load(const sr_config *cfg, sr_plugins **out, sr_cfg_errors *errs)
                 rc = SR_ENOMEM;
             else if (!p->v[i].a)
                 rc = SR_EINVAL;
+            else if (sr_registry_module(a->type)) {
+                int r = load_module(cfg, a, sr_registry_module(a->type), &p->v[i], errs);
+                if (r)
+                    rc = r;
+            }
             continue;
         }
         p->n_plugins++;

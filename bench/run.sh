@@ -29,6 +29,18 @@ secs() { date +%s.%N; }
 
 echo "== sitrep bench ($(nproc) cores; $(date -u +%FT%TZ)) =="
 echo
+echo "-- start-up: sitrep --version against a C program linking only ncursesw, sqlite3, libuv --"
+# wall time: the mean of 50 runs each; mapped: the sum of /proc/PID/maps at the first write
+wall50() { local t0 t1; t0=$(secs); for _ in $(seq 50); do "$@" > /dev/null; done; t1=$(secs)
+           awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) * 1000 / 50 }'; }
+ws=$(wall50 ./sitrep --version)
+wb=$(wall50 $B/version_baseline)
+read -r ks ns < <($B/mapsize ./sitrep --version)
+read -r kb nb < <($B/mapsize $B/version_baseline)
+awk -v ws="$ws" -v wb="$wb" -v ks="$ks" -v kb="$kb" -v ns="$ns" -v nb="$nb" 'BEGIN {
+    printf "sitrep --version: %.2f ms, maps %.1f MB in %d shared objects; baseline %.2f ms, %.1f MB in %d\n", ws, ks / 1024, ns, wb, kb / 1024, nb
+    printf "ratios sitrep / baseline: wall %.2fx, mapped %.2fx   (libpq and libcurl are loaded only for a config naming postgres or http)\n", ws / wb, ks / kb }'
+echo
 echo "-- ingest: $ROWS rows --"
 $B/gen_samples "$ROWS" 30 "$END" > "$T/ingest.csv"
 metric_ini "$T/ingest.db" > "$T/ingest.ini"

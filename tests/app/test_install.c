@@ -162,6 +162,9 @@ Test(install, staged_tree_has_every_file_at_its_place_and_mode)
         expect_file(stage, p, 0644);
     }
     expect_file(stage, "/usr/share/sitrep/plugins/textlog.so", 0755);
+    /* the adapters built as shared objects (this machine has libpq and libcurl) */
+    expect_file(stage, "/usr/lib/sitrep/sitrep-postgres.so", 0644);
+    expect_file(stage, "/usr/lib/sitrep/sitrep-http.so", 0644);
     expect_file(stage, "/usr/share/sitrep/examples/textlog.c", 0644);
     static const char *const examples[] = {"seattle-calls", "seattle-dispatch", "chicago-overtime"};
     for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
@@ -226,7 +229,7 @@ static void stage_copy(char *buf, size_t len)
     cr_assert_eq(sh(cmd, NULL), 0, "%s", cmd);
 }
 
-Test(install, staged_binary_finds_its_themes_and_plugins_with_no_source_tree)
+Test(install, staged_binary_finds_its_themes_plugins_and_adapters_with_no_source_tree)
 {
     char st[256], cmd[4096], *out = NULL;
     stage_copy(st, sizeof st);
@@ -262,6 +265,24 @@ Test(install, staged_binary_finds_its_themes_and_plugins_with_no_source_tree)
     snprintf(cmd, sizeof cmd, "cd / && %s/usr/bin/sitrep check-config --config %s", st, cfg);
     cr_assert_eq(sh(cmd, &out), 0, "%s", out);
     cr_assert(strstr(out, "plugin 'textlog'"), "%s", out);
+    free(out);
+
+    /* a postgres source: its adapter is the staged one (a broken copy, to
+     * tell it from any other) */
+    char pg[512];
+    snprintf(pg, sizeof pg, "%s/pg.ini", st);
+    th_sim_config(pg, cache, NULL,
+                  "[adapter.rms]\ntype = postgres\nconninfo = dbname=rms\nquery = SELECT 1 AS id\n"
+                  "metric = p1_response\nentity = force/north\nvalue = 1\n");
+    snprintf(cmd, sizeof cmd, "cd / && %s/usr/bin/sitrep check-config --config %s", st, pg);
+    cr_assert_eq(sh(cmd, &out), 0, "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "echo broken > %s/usr/lib/sitrep/sitrep-postgres.so", st);
+    cr_assert_eq(sh(cmd, NULL), 0);
+    snprintf(cmd, sizeof cmd, "cd / && %s/usr/bin/sitrep check-config --config %s", st, pg);
+    cr_assert_eq(sh(cmd, &out), 2, "%s", out);
+    snprintf(want, sizeof want, "%s/usr/bin/../lib/sitrep/sitrep-postgres.so", st);
+    cr_assert(strstr(out, want), "%s", out);
     free(out);
 
     /* and the dashboard draws with the theme only the staged tree has */
