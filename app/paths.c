@@ -1,10 +1,13 @@
 /*
  * paths.c - the folders an installed sitrep reads its shipped data from
  * (themes, example plugins) and loads its adapter modules from: beside the
- * executable, then the DATADIR or LIBDIR it was built for (paths.h). Nothing here creates a file or
+ * executable (never with the group's rights, trust.h), then the DATADIR or
+ * LIBDIR it was built for (paths.h). Nothing here creates a file or
  * follows a name a user chose: the folders come from the kernel (/proc/self/exe) and the build.
  */
 #include "paths.h"
+
+#include "trust.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,11 @@ int sr_exe_dir(char *buf, size_t len)
 {
     char exe[SR_DIR_MAX];
     buf[0] = 0;
+    /* with the group's rights the executable's folder may be a user's: a
+     * setgid binary hard-linked into one would load that user's modules
+     * with the group's rights; only the compiled-in folders then */
+    if (sr_trust_elevated())
+        return -1;
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return -1;

@@ -39,7 +39,9 @@
 #define SR_DIR_MAX 4096
 
 /* The folder of the running executable (/proc/self/exe without its last
- * component) into buf. Returns 0, or -1 (buf "") when it cannot be read. */
+ * component) into buf. Returns 0, or -1 (buf "") when it cannot be read or
+ * when sitrep runs with its group's rights (trust.h): that folder may then
+ * be a user's, so nothing is looked for beside the executable. */
 int sr_exe_dir(char *buf, size_t len);
 
 /*

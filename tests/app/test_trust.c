@@ -520,3 +520,52 @@ Test(trust_build, the_release_binary_ignores_sitrep_test_user)
     free(out);
     free(err);
 }
+
+/* With the group's rights sitrep looks for nothing beside its executable:
+ * a user who hard-links the setgid binary into a folder of theirs and puts a
+ * module next to it would otherwise run code with the group's rights. The
+ * planted module proves a load by creating a marker file in its
+ * constructor; the collector's user, who runs the same binary without
+ * elevation, is the control (it loads it). */
+Test(trust, no_module_is_loaded_from_beside_the_executable)
+{
+    char mdir[600], so[700], marker[600], setting[700], cmd[2000];
+    snprintf(mdir, sizeof mdir, "%s/build/lib/sitrep", dir);
+    snprintf(so, sizeof so, "%s/sitrep-postgres.so", mdir);
+    const char *tp = getenv("SITREP_TEST_PLUGINS");
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/ctor_marker.so' '%s'", mdir,
+             tp && *tp ? tp : "build/test-plugins", so);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    FILE *f = fopen(SR_SYSTEM_CONFIG, "a");
+    cr_assert_not_null(f);
+    fputs("\n[adapter.rms]\ntype = postgres\nconninfo = host=/nonexistent dbname=rms\n"
+          "query = SELECT 1 AS id, now() AS t\nmetric = response_p1\nentity = force/north\n"
+          "time = t\nvalue = 1\n",
+          f);
+    fclose(f);
+
+    snprintf(marker, sizeof marker, "%s/loaded", vhome);
+    snprintf(setting, sizeof setting, "SR_TEST_MARKER=%s", marker);
+    who v = {names[VIEW], vhome, {setting, NULL}};
+    char *check[] = {"check-config", NULL};
+    char *out, *err;
+    run_as(&v, check, &out, &err);
+    free(out);
+    free(err);
+    cr_assert_neq(access(marker, F_OK), 0,
+                  "the elevated sitrep loaded the module planted beside its executable");
+
+    /* the control: not elevated, the same binary loads what is beside it */
+    snprintf(marker, sizeof marker, "%s/loaded-by-collector", dir);
+    snprintf(setting, sizeof setting, "SR_TEST_MARKER=%s", marker);
+    who c = {names[COL], dir, {setting, NULL}};
+    char *ccheck[] = {"check-config", "--config", SR_SYSTEM_CONFIG, NULL};
+    cr_assert_eq(chmod(dir, 0777), 0); /* the collector may create the marker */
+    run_as(&c, ccheck, &out, &err);
+    cr_assert_eq(chmod(dir, 0755), 0);
+    cr_assert_eq(access(marker, F_OK), 0,
+                 "the control did not load the module either: the test proves nothing\n%s%s", out,
+                 err);
+    free(out);
+    free(err);
+}
