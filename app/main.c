@@ -279,6 +279,11 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
     }
     sr_store *st = NULL;
     int rc = sr_store_open(cfg->cache, flags, &st, err, sizeof err);
+    /* an empty cache its collector is creating right now: a few seconds */
+    for (int i = 0; rc == SR_EBUSY && i < 100; i++) {
+        usleep(100 * 1000);
+        rc = sr_store_open(cfg->cache, flags, &st, err, sizeof err);
+    }
     if (rc) {
         char why[300];
         if (sr_share_explain(cfg->cache, cfg->cache_group, why, sizeof why) == 0)

@@ -644,7 +644,9 @@ static int migrate(sr_store *st)
         snprintf(st->errmsg, sizeof st->errmsg,
                  "cache schema version %d needs migrating to %d; run the collector first", version,
                  SR_STORE_SCHEMA);
-        return SR_EVERSION;
+        /* an empty file (version 0) is a cache its collector is creating at
+         * this moment: busy, not broken; the caller may try again */
+        return version == 0 ? SR_EBUSY : SR_EVERSION;
     }
     if ((rc = exec(st, "BEGIN IMMEDIATE")))
         return rc;

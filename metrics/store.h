@@ -44,7 +44,10 @@ enum {
 /*
  * Opens (creating if needed, unless read-only) the cache at path. Caller
  * owns *out; free with sr_store_close(). On failure *out is NULL and, when
- * errbuf is given, a message is written there.
+ * errbuf is given, a message is written there. A read-only or viewer
+ * handle on an older schema fails with SR_EVERSION, and on an empty file
+ * (schema 0: its collector is creating it at this moment) with SR_EBUSY,
+ * which is worth trying again.
  */
 int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf, size_t errlen);
 void sr_store_close(sr_store *st);

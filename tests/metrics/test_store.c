@@ -853,3 +853,18 @@ Test(store, a_linked_cache_is_refused_a_linked_folder_is_not)
     cr_assert_neq(sr_store_open(linked, 0, &st, err, sizeof err), 0);
     cr_assert_null(st);
 }
+
+/* A reader that comes while the collector is creating the cache finds an
+ * empty file: busy (try again), not an old cache to migrate. */
+Test(store, a_reader_on_an_empty_file_is_told_to_wait)
+{
+    th_write_file(db, "");
+    sr_store *st = NULL;
+    char err[256] = "";
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, err, sizeof err), SR_EBUSY, "%s", err);
+    cr_assert_null(st);
+    st = open_rw();
+    sr_store_close(st);
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, err, sizeof err), 0, "%s", err);
+    sr_store_close(st);
+}
