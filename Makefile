@@ -399,14 +399,14 @@ uninstall:
 # ---- bench, fuzz, checks ----
 BENCH_BIN := build/bench/gen_samples build/bench/bench_baseline build/bench/bench_query \
              build/bench/tui_baseline build/bench/gen_calls build/bench/version_baseline \
-             build/bench/mapsize
+             build/bench/mapsize build/bench/gen_force
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)bench/run.sh
 
 build/bench/gen_samples build/bench/bench_baseline build/bench/tui_baseline \
-build/bench/gen_calls: build/bench/%: bench/%.c
+build/bench/gen_calls build/bench/gen_force: build/bench/%: bench/%.c bench/rng.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)

@@ -5,6 +5,11 @@
  *   bench_query p90 CONFIG METRIC END_EPOCH_S   p90 over 30 days (rollups) and 24 h (raw)
  *   bench_query frame CONFIG                    every panel of CONFIG as the screen computes
  *                                               it: value, comparisons, a 30-point sparkline
+ *   bench_query page CONFIG END_EPOCH_S RUNS    the first page of CONFIG at 160x48 with the
+ *                                               windows ending at END, through the screen's
+ *                                               own code (sr_screen_render_text, headless, as
+ *                                               `snapshot --format text`): every panel with
+ *                                               its widget's wants at its width; median of RUNS
  * Each figure is the median of several runs, in milliseconds.
  */
 #include <math.h>
@@ -14,6 +19,7 @@
 #include <time.h>
 
 #include "../app/config.h"
+#include "../app/dashboard.h"
 #include "../metrics/query.h"
 #include "../metrics/store.h"
 
@@ -67,6 +73,18 @@ static sr_config *load(const char *path)
     return cfg;
 }
 
+/* The cache of cfg, read-only; exits on failure. */
+static sr_store *open_cache(const sr_config *cfg)
+{
+    sr_store *st;
+    char err[256];
+    if (sr_store_open(cfg->cache, SR_STORE_READONLY, &st, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+    return st;
+}
+
 static double time_query(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_result *r,
                          int runs)
 {
@@ -85,12 +103,7 @@ static double time_query(sr_store *st, const sr_catalog *cat, const sr_query *q,
 static int bench_p90(const char *config, const char *metric, sr_ms end)
 {
     sr_config *cfg = load(config);
-    sr_store *st;
-    char err[256];
-    if (sr_store_open(cfg->cache, SR_STORE_READONLY, &st, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        return 1;
-    }
+    sr_store *st = open_cache(cfg);
     sr_query q = {.metric = metric,
                   .entity = "",
                   .agg = {SR_AGG_PCT, 90},
@@ -126,12 +139,7 @@ static int bench_p90(const char *config, const char *metric, sr_ms end)
 static int bench_frame(const char *config)
 {
     sr_config *cfg = load(config);
-    sr_store *st;
-    char err[256];
-    if (sr_store_open(cfg->cache, SR_STORE_READONLY, &st, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        return 1;
-    }
+    sr_store *st = open_cache(cfg);
     double t[15];
     sr_ms now = sr_now_ms();
     for (int run = 0; run < 15; run++) {
@@ -161,12 +169,48 @@ static int bench_frame(const char *config)
     return 0;
 }
 
+static int bench_page(const char *config, sr_ms end, int runs)
+{
+    sr_config *cfg = load(config);
+    sr_store *st = open_cache(cfg);
+    sr_layout_data *ld;
+    FILE *out = fopen("/dev/null", "w");
+    if (!out || sr_layout_build(cfg, &ld)) {
+        fprintf(stderr, "cannot build the layout of %s\n", config);
+        return 1;
+    }
+    double t[64];
+    if (runs < 1)
+        runs = 1;
+    if (runs > 64)
+        runs = 64;
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        int rc = sr_screen_render_text(st, sr_layout_get(ld), NULL, 160, 48, true, end, out);
+        if (rc) {
+            fprintf(stderr, "the page failed: %s\n", sr_strerror(rc));
+            return 1;
+        }
+        t[i] = now_ms() - t0;
+    }
+    /* one number on stdout, for bench/force.sh */
+    printf("%.2f\n", median(t, runs));
+    fclose(out);
+    sr_layout_destroy(ld);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "p90") == 0)
         return bench_p90(argv[2], argv[3], (sr_ms)atoll(argv[4]) * 1000);
     if (argc == 3 && strcmp(argv[1], "frame") == 0)
         return bench_frame(argv[2]);
-    fprintf(stderr, "usage: bench_query p90 CONFIG METRIC END | frame CONFIG\n");
+    if (argc == 5 && strcmp(argv[1], "page") == 0)
+        return bench_page(argv[2], (sr_ms)atoll(argv[3]) * 1000, atoi(argv[4]));
+    fprintf(stderr, "usage: bench_query p90 CONFIG METRIC END | frame CONFIG | page CONFIG END "
+                    "RUNS\n");
     return 2;
 }

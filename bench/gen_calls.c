@@ -18,14 +18,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "rng.h"
+
 static uint64_t state = 0x2545f4914f6cdd1dULL;
 
 static double uniform(void)
 {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return ((double)(state >> 11) + 0.5) / 9007199254740992.0;
+    return rng_uniform(&state);
 }
 
 static void when(char *buf, size_t len, time_t t)

@@ -10,14 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "rng.h"
+
 static uint64_t state = 0x9e3779b97f4a7c15ULL;
 
 static double uniform(void)
 {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return ((double)(state >> 11) + 0.5) / 9007199254740992.0;
+    return rng_uniform(&state);
 }
 
 int main(int argc, char **argv)

@@ -3,6 +3,7 @@
 # one exists. Prints figures; asserts nothing (timings never gate the build).
 #   BENCH_ROWS   rows for the ingest figure (default 2000000)
 #   BENCH_QROWS  samples for the query figures (default 10000000)
+# then a large force's year (bench/force.sh: BENCH_SCALE, ...), the viewers (bench/viewers.sh)
 # and, last, the wall soak (bench/soak.sh: BENCH_SOAK_ROWS, BENCH_SOAK_DAYS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -176,6 +177,8 @@ fb=$(first_frame 'panel 9' "env TERM=xterm-256color LANG=C.UTF-8 $PWD/$B/tui_bas
 fs=$(first_frame 'Calls for service' "env TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME=$XDG_STATE_HOME $PWD/sitrep --config $PWD/config.ini")
 echo "first full frame: sitrep $fs ms, baseline $fb ms after launch (tmux start-up and 5 ms polling in both; sitrep's own share about $((fs - fb)) ms)   (target under 100 ms)"
 
+echo
+bench/force.sh
 echo
 bench/viewers.sh
 bench/soak.sh

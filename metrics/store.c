@@ -301,8 +301,15 @@ static const char *const stmt_sql[ST_COUNT] = {
                              "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
                              "AND bucket < ?3 ORDER BY bucket DESC LIMIT 1",
     [ST_SOURCE_GET] = "SELECT " SOURCE_COLUMNS " FROM source WHERE name = ?1",
-    [ST_SOURCE_PUT] = "INSERT OR REPLACE INTO source(" SOURCE_COLUMNS ") "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    /* an update in place, not INSERT OR REPLACE: a replaced row takes a new
+     * rowid and rewrites the name's index page too, so an empty poll would
+     * write two pages instead of its status row's one */
+    [ST_SOURCE_PUT] = "INSERT INTO source(" SOURCE_COLUMNS ") "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+                      "ON CONFLICT(name) DO UPDATE SET type = ?2, last_poll = ?3, last_ok = ?4, "
+                      "cursor = ?5, last_error = ?6, accepted = ?7, duplicates = ?8, "
+                      "rejected = ?9, polls = ?10, failures = ?11, next_poll = ?12, "
+                      "interval = ?13, timeout = ?14",
 };
 
 struct sr_store {

@@ -2,9 +2,12 @@
  * End-to-end: exec sources through the real sitrep binary. `collect
  * --once` runs a command in each format and one that fails; `query` finds
  * the figures, `sources` the failing command's stderr, `rejects` the bad
- * lines; a second `collect --once` adds nothing twice.
+ * lines; a second `collect --once` adds nothing twice; a poll that returns
+ * nothing writes its source's status row and nothing else.
  */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,4 +167,64 @@ Test(collect_exec, a_config_error_is_named)
               "%s%s", out, err);
     free(out);
     free(err);
+}
+
+/*
+ * Quiet when idle: a `collect --once` whose command prints nothing writes
+ * the source's status row (after the poll, and again as it stops) and no
+ * other page of the cache. Proved from the write-ahead log itself: a
+ * connection held open keeps the log from being checkpointed away, and each
+ * frame of it names the page it wrote (a 24-byte header, the page number
+ * big-endian first, after the log's 32-byte header).
+ */
+Test(collect_exec, an_empty_poll_writes_only_its_status_row)
+{
+    write_in("c.ini", "[sitrep]\ncache = cache.db\ntimezone = UTC\n"
+                      "[metric.rt]\nkind = event\nunit = s\n"
+                      "[adapter.nothing]\ntype = exec\ncommand = /bin/true\n");
+    char cfg[512], db[512], wal[512];
+    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+    snprintf(db, sizeof db, "%s/cache.db", dir);
+    snprintf(wal, sizeof wal, "%s/cache.db-wal", dir);
+    char *collect[] = {"collect", "--once", "--config", cfg, NULL};
+    free(run_ok(0, collect)); /* the cache, its schema and the source's first row */
+
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    cr_assert_eq(sqlite3_prepare_v2(h,
+                                    "SELECT (SELECT rootpage FROM sqlite_master WHERE name = "
+                                    "'source'), (SELECT page_size FROM pragma_page_size)",
+                                    -1, &q, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    int64_t source_page = sqlite3_column_int64(q, 0), page_size = sqlite3_column_int64(q, 1);
+    sqlite3_finalize(q);
+    FILE *f = fopen(wal, "rb");
+    cr_assert(f, "no %s", wal);
+    fseek(f, 0, SEEK_END);
+    cr_assert_eq(ftell(f), 0, "the first run's log was not checkpointed away");
+    fclose(f);
+
+    free(run_ok(0, collect));
+    f = fopen(wal, "rb");
+    cr_assert(f);
+    unsigned char hdr[24];
+    int frames = 0;
+    for (long off = 32;; off += 24 + page_size, frames++) {
+        if (fseek(f, off, SEEK_SET) || fread(hdr, 1, sizeof hdr, f) != sizeof hdr)
+            break;
+        int64_t page = (int64_t)hdr[0] << 24 | hdr[1] << 16 | hdr[2] << 8 | hdr[3];
+        cr_assert_eq(page, source_page,
+                     "frame %d of the empty poll wrote page %lld; the source table is page %lld",
+                     frames, (long long)page, (long long)source_page);
+    }
+    fclose(f);
+    cr_assert(frames >= 1 && frames <= 2, "%d pages written", frames);
+    sqlite3_close(h);
+
+    char *sources[] = {"sources", "--config", cfg, NULL};
+    char *out = run_ok(0, sources);
+    cr_assert(strstr(out, "nothing"), "%s", out);
+    free(out);
 }
