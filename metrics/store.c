@@ -236,14 +236,36 @@ typedef struct {
     int64_t parent;
 } entity_rec;
 
+#define AT_MAX 16 /* samples remembered at a metric's newest time */
+
 typedef struct {
     char name[SR_NAME_MAX];
     int64_t id;
     sr_kind kind;
+    /* The newest stored time of this metric in the current transaction (read
+     * at its first sample, then raised by sr_store_put) and, when at_max_all,
+     * every (entity, dedup) stored at that time: a sample newer than max_ts,
+     * or at max_ts but not among them, cannot be a duplicate (put_new). */
+    int max_known;
+    sr_ms max_ts;
+    int at_max_all;
+    int n_at_max;
+    int64_t at_max[AT_MAX][2];
 } metric_rec;
+
+/* A sample known to be new, waiting for the next multi-row insert. */
+typedef struct {
+    int64_t metric, ts, entity, dedup;
+    double value;
+    size_t key; /* offset of the key in pend_keys, plus one; 0: no key */
+} pending;
+
+#define PEND_ROWS 64 /* rows of one multi-row insert */
 
 enum {
     ST_INSERT,
+    ST_INSERT_MANY,
+    ST_MAX_TS,
     ST_ROLLUP_UPSERT,
     ST_ENTITY_INSERT,
     ST_REJECT,
@@ -265,9 +287,12 @@ enum {
     "name, type, last_poll, last_ok, cursor, last_error, accepted, duplicates, rejected, polls, "  \
     "failures, next_poll, interval, timeout"
 
+#define INSERT_SAMPLE "INSERT OR IGNORE INTO sample(metric, ts, entity, dedup, value, key) VALUES "
+
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_INSERT] = "INSERT OR IGNORE INTO sample(metric, ts, entity, dedup, value, key) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_INSERT] = INSERT_SAMPLE "(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_INSERT_MANY] = NULL, /* PEND_ROWS rows of ST_INSERT, made by prepare_all() */
+    [ST_MAX_TS] = "SELECT max(ts) FROM sample WHERE metric = ?1",
     [ST_ROLLUP_UPSERT] =
         "INSERT INTO rollup(metric, res, node, bucket, n, sum, min, max, last_ts, last, sketch, "
         "minutes) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
@@ -330,8 +355,12 @@ struct sr_store {
 
     char **retired; /* entity paths of earlier loads, freed at close */
     size_t n_retired;
-    cellmap cells; /* per sample entity, accumulated row by row */
-    cellmap up;    /* the ancestors' cells, merged from `cells` at flush */
+    cellmap cells;           /* per sample entity, accumulated row by row */
+    cellmap up;              /* the ancestors' cells, merged from `cells` at flush */
+    pending pend[PEND_ROWS]; /* new samples not yet inserted (put_new) */
+    int n_pend;
+    char *pend_keys; /* their keys, NUL-terminated one after the other */
+    size_t keys_len, keys_cap;
     char errmsg[256];
 };
 
@@ -622,6 +651,7 @@ static const char schema_v7[] =
 static int load_entities(sr_store *st);
 static int load_metrics(sr_store *st);
 static int rebuild_rollups(sr_store *st);
+static int pend_flush(sr_store *st);
 
 /*
  * Brings the file from its version to SR_STORE_SCHEMA, one step per version,
@@ -691,11 +721,19 @@ static int prepare_all(sr_store *st)
         if (st->stmt[i]) /* prepared early by a migration */
             continue;
         if ((st->flags & (SR_STORE_READONLY | SR_STORE_VIEWER)) &&
-            (i == ST_INSERT || i == ST_ROLLUP_UPSERT || i == ST_ENTITY_INSERT || i == ST_REJECT ||
-             i == ST_SOURCE_PUT))
+            (i == ST_INSERT || i == ST_INSERT_MANY || i == ST_ROLLUP_UPSERT ||
+             i == ST_ENTITY_INSERT || i == ST_REJECT || i == ST_SOURCE_PUT))
             continue;
-        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-                               NULL) != SQLITE_OK)
+        char many[sizeof INSERT_SAMPLE + PEND_ROWS * sizeof ",(?,?,?,?,?,?)"];
+        const char *sql = stmt_sql[i];
+        if (i == ST_INSERT_MANY) {
+            size_t o = (size_t)snprintf(many, sizeof many, "%s", INSERT_SAMPLE);
+            for (int r = 0; r < PEND_ROWS; r++)
+                o += (size_t)snprintf(many + o, sizeof many - o, "%s(?,?,?,?,?,?)", r ? "," : "");
+            sql = many;
+        }
+        if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+            SQLITE_OK)
             return fail(st, SR_EIO);
     }
     return 0;
@@ -887,6 +925,7 @@ void sr_store_close(sr_store *st)
         free(st->retired[i]);
     free(st->retired);
     free(st->metrics);
+    free(st->pend_keys);
     cellmap_fini(&st->cells);
     cellmap_fini(&st->up);
     free(st);
@@ -932,12 +971,13 @@ static int load_metrics(sr_store *st)
         m->id = sqlite3_column_int64(q, 0);
         snprintf(m->name, sizeof m->name, "%s", (const char *)sqlite3_column_text(q, 1));
         m->kind = (sr_kind)sqlite3_column_int(q, 2);
+        m->max_known = 0;
     }
     sqlite3_finalize(q);
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }
 
-static const metric_rec *find_metric(sr_store *st, const char *name)
+static metric_rec *find_metric(sr_store *st, const char *name)
 {
     for (size_t i = 0; i < st->n_metrics; i++) {
         if (strcmp(st->metrics[i].name, name) == 0)
@@ -1207,6 +1247,9 @@ int sr_store_begin(sr_store *st)
     if (rc)
         return rc;
     st->in_batch = 1;
+    /* other processes may have written since the last transaction */
+    for (size_t i = 0; i < st->n_metrics; i++)
+        st->metrics[i].max_known = 0;
     return 0;
 }
 
@@ -1327,7 +1370,9 @@ int sr_store_commit(sr_store *st)
 {
     if (!st->in_batch)
         return SR_EINVAL;
-    int rc = flush_cells(st);
+    int rc = pend_flush(st);
+    if (!rc)
+        rc = flush_cells(st);
     if (!rc)
         rc = exec(st, "COMMIT");
     if (rc) {
@@ -1344,6 +1389,8 @@ void sr_store_rollback(sr_store *st)
         return;
     exec(st, "ROLLBACK");
     st->in_batch = 0;
+    st->n_pend = 0;
+    st->keys_len = 0;
     cellmap_clear(&st->cells);
     cellmap_clear(&st->up);
     /* ids handed out in the failed transaction are gone */
@@ -1411,12 +1458,130 @@ static int accumulate(sr_store *st, const metric_rec *m, int64_t entity, sr_ms t
     return cell_add(st, m->id, entity, ts, v, m->kind == SR_KIND_EVENT, 1);
 }
 
+static void bind_sample(sr_store *st, sqlite3_stmt *q, int at, const pending *p)
+{
+    sqlite3_bind_int64(q, at + 1, p->metric);
+    sqlite3_bind_int64(q, at + 2, p->ts);
+    sqlite3_bind_int64(q, at + 3, p->entity);
+    sqlite3_bind_int64(q, at + 4, p->dedup);
+    sqlite3_bind_double(q, at + 5, p->value);
+    if (p->key)
+        sqlite3_bind_text(q, at + 6, st->pend_keys + p->key - 1, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, at + 6);
+}
+
+/*
+ * Inserts the pending samples: a full set with one statement, whose B-tree
+ * cursor then walks along the right edge of the table instead of seeking
+ * from the root for every row; a partial set row by row. Every one of them
+ * is new (is_new), so each insert must store a row.
+ */
+static int pend_flush(sr_store *st)
+{
+    int n = st->n_pend, rows = n == PEND_ROWS ? PEND_ROWS : 1, rc = 0;
+    sqlite3_stmt *q = st->stmt[rows == PEND_ROWS ? ST_INSERT_MANY : ST_INSERT];
+    for (int i = 0; i < n && !rc; i += rows) {
+        for (int r = 0; r < rows; r++)
+            bind_sample(st, q, 6 * r, &st->pend[i + r]);
+        int step = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (step != SQLITE_DONE) {
+            rc = sql_err(st, step);
+        } else if (sqlite3_changes(st->db) != rows) {
+            snprintf(st->errmsg, sizeof st->errmsg, "a sample taken for new was already stored");
+            rc = SR_EIO;
+        }
+    }
+    st->n_pend = 0;
+    st->keys_len = 0;
+    return rc;
+}
+
+/*
+ * Whether a sample of metric m at ts (entity, dedup) cannot be stored
+ * already: it is newer than every stored sample of m, or as new as the
+ * newest and none of those stored at that time is it. The newest time is
+ * read once per transaction (no other process writes during one), and is
+ * then kept up to date by sr_store_put.
+ */
+static int is_new(sr_store *st, metric_rec *m, sr_ms ts, int64_t entity, int64_t dedup, bool *out)
+{
+    *out = false;
+    if (!m->max_known) {
+        int rc = pend_flush(st);
+        if (rc)
+            return rc;
+        sqlite3_stmt *q = st->stmt[ST_MAX_TS];
+        sqlite3_bind_int64(q, 1, m->id);
+        rc = sqlite3_step(q);
+        bool none = rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_NULL;
+        sr_ms max = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+        sqlite3_reset(q);
+        if (rc != SQLITE_ROW)
+            return sql_err(st, rc);
+        m->max_known = 1;
+        m->max_ts = none ? INT64_MIN : max;
+        m->at_max_all = none; /* the samples at a stored newest time are unknown */
+        m->n_at_max = 0;
+    }
+    if (ts > m->max_ts) {
+        m->max_ts = ts;
+        m->at_max_all = 1;
+        m->n_at_max = 0;
+    } else if (ts < m->max_ts || !m->at_max_all || m->n_at_max == AT_MAX) {
+        return 0;
+    } else {
+        for (int i = 0; i < m->n_at_max; i++) {
+            if (m->at_max[i][0] == entity && m->at_max[i][1] == dedup)
+                return 0;
+        }
+    }
+    m->at_max[m->n_at_max][0] = entity;
+    m->at_max[m->n_at_max][1] = dedup;
+    m->n_at_max++;
+    *out = true;
+    return 0;
+}
+
+/* Queues a sample known to be new for the next multi-row insert. */
+static int pend_add(sr_store *st, const pending *p, const char *key)
+{
+    pending *d = &st->pend[st->n_pend];
+    *d = *p;
+    if (key) {
+        size_t n = strlen(key) + 1;
+        if (st->keys_len + n > st->keys_cap) {
+            size_t cap = st->keys_cap ? st->keys_cap : 4096;
+            while (cap < st->keys_len + n)
+                cap *= 2;
+            char *k = realloc(st->pend_keys, cap);
+            if (!k)
+                return SR_ENOMEM;
+            st->pend_keys = k;
+            st->keys_cap = cap;
+        }
+        memcpy(st->pend_keys + st->keys_len, key, n);
+        d->key = st->keys_len + 1;
+        st->keys_len += n;
+    }
+    return ++st->n_pend == PEND_ROWS ? pend_flush(st) : 0;
+}
+
+/*
+ * A sample that may be a duplicate is inserted at once, after the pending
+ * ones (one of which it may repeat), and INSERT OR IGNORE tells. A sample
+ * that cannot be one (is_new: in practice every sample of a file or a
+ * source read in time order) is queued and inserted PEND_ROWS at a time,
+ * which is several times cheaper; its rollups are accumulated at once all
+ * the same, and the queue is flushed before anything reads the table.
+ */
 int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
 {
     *duplicate = false;
     if (!st->in_batch)
         return SR_EINVAL;
-    const metric_rec *m = s->metric ? find_metric(st, s->metric) : NULL;
+    metric_rec *m = s->metric ? find_metric(st, s->metric) : NULL;
     if (!m)
         return SR_ENOENT;
     if (m->kind == SR_KIND_RATIO || !s->entity || !valid_path(s->entity) || !isfinite(s->value))
@@ -1426,22 +1591,30 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     if (rc)
         return rc;
     uint64_t dedup;
-    if (s->key && *s->key) {
-        dedup = hash_str(s->key);
+    const char *key = s->key && *s->key ? s->key : NULL;
+    if (key) {
+        dedup = hash_str(key);
     } else {
         double v = s->value == 0 ? 0.0 : s->value; /* -0 and 0 are the same sample */
         dedup = hash_bytes(&v, sizeof v, 0x84222325cbf29ce4ULL);
     }
+    pending p = {m->id, s->ts_ms, entity, (int64_t)dedup, s->value, 0};
+    bool fresh;
+    if ((rc = is_new(st, m, s->ts_ms, entity, p.dedup, &fresh)))
+        return rc;
+    if (fresh) {
+        if ((rc = pend_add(st, &p, key)))
+            return rc;
+        return accumulate(st, m, entity, s->ts_ms, s->value);
+    }
+    if (s->ts_ms == m->max_ts)
+        m->at_max_all = 0; /* it may be stored now, and is not remembered */
+    if ((rc = pend_flush(st)))
+        return rc;
     sqlite3_stmt *q = st->stmt[ST_INSERT];
-    sqlite3_bind_int64(q, 1, m->id);
-    sqlite3_bind_int64(q, 2, s->ts_ms);
-    sqlite3_bind_int64(q, 3, entity);
-    sqlite3_bind_int64(q, 4, (int64_t)dedup);
-    sqlite3_bind_double(q, 5, s->value);
-    if (s->key && *s->key)
-        sqlite3_bind_text(q, 6, s->key, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, 6);
+    bind_sample(st, q, 0, &p);
+    if (key)
+        sqlite3_bind_text(q, 6, key, -1, SQLITE_STATIC);
     rc = sqlite3_step(q);
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
@@ -1477,7 +1650,7 @@ int sr_store_reject(sr_store *st, const char *source, const char *where, const c
 static int rebuild_rollups(sr_store *st)
 {
     int rc;
-    if ((rc = exec(st, "DELETE FROM rollup")) || (rc = load_metrics(st)) ||
+    if ((rc = pend_flush(st)) || (rc = exec(st, "DELETE FROM rollup")) || (rc = load_metrics(st)) ||
         (rc = load_entities(st)))
         return rc;
     sqlite3_stmt *q;
@@ -1522,7 +1695,7 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
         return SR_EINVAL;
     int own = !st->in_batch;
     int rc;
-    if (own && (rc = sr_store_begin(st)))
+    if (own ? (rc = sr_store_begin(st)) : (rc = pend_flush(st)))
         return rc;
     static const char *const sql[] = {
         "DELETE FROM sample WHERE metric = ?1 AND ts < ?2",
@@ -1736,6 +1909,9 @@ int sr_store_reject_count(sr_store *st, const char *source, int64_t *out)
 
 int sr_store_newest(sr_store *st, sr_ms *out)
 {
+    int flushed = pend_flush(st);
+    if (flushed)
+        return flushed;
     sqlite3_stmt *q;
     /* one index probe per metric: the sample key leads with (metric, ts) */
     if (sqlite3_prepare_v2(st->db,
@@ -1775,6 +1951,9 @@ static int scan_end(sr_store *st, sqlite3_stmt *q, int rc, int stop)
 
 int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb, void *ctx)
 {
+    int flushed = pend_flush(st);
+    if (flushed)
+        return flushed;
     sqlite3_stmt *q = st->stmt[ST_SCAN_RAW];
     range_bind(q, metric, from, to);
     int rc = SQLITE_DONE, stop = 0;
@@ -1787,6 +1966,9 @@ int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw
 int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_key_cb cb,
                            void *ctx)
 {
+    int flushed = pend_flush(st);
+    if (flushed)
+        return flushed;
     sqlite3_stmt *q = st->stmt[ST_SCAN_RAW_DESC];
     range_bind(q, metric, from, to);
     int rc = SQLITE_DONE, stop = 0;
@@ -1799,6 +1981,9 @@ int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to, s
 int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_value_cb cb,
                          void *ctx)
 {
+    int flushed = pend_flush(st);
+    if (flushed)
+        return flushed;
     sqlite3_stmt *q = st->stmt[ST_SCAN_VALUES];
     range_bind(q, metric, from, to);
     int rc = SQLITE_DONE, stop = 0;

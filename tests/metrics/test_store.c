@@ -233,6 +233,108 @@ Test(store, put_is_idempotent)
     cr_assert_eq(sql_count("SELECT n FROM rollup WHERE res = 1 AND node = 0"), 3);
 }
 
+static int count_raw(void *ctx, int64_t entity, sr_ms ts, double value)
+{
+    (void)entity;
+    (void)ts;
+    (void)value;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/*
+ * Samples in time order are queued and inserted many at a time (store.c,
+ * is_new); duplicates must still be told apart row by row wherever they
+ * fall: at the newest time, among more samples than are remembered there,
+ * beyond a full queue, in the next transaction, and before the newest.
+ */
+Test(store, duplicates_are_found_around_the_newest_time)
+{
+    sr_store *st = open_rw();
+    bool dup;
+    char key[32];
+    int64_t distinct = 0, dups = 0;
+    cr_assert_eq(sr_store_begin(st), 0);
+    /* 200 samples in time order (more than one queue), each new */
+    for (int i = 0; i < 200; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        cr_assert_eq(put(st, "rt", "force/a/u1", 10000 + i, i, key, &dup), 0);
+        cr_assert_not(dup, "sample %d", i);
+        distinct++;
+    }
+    /* three at the newest time, then one of them again */
+    for (int i = 0; i < 4; i++) {
+        snprintf(key, sizeof key, "at-%d", i % 3);
+        cr_assert_eq(put(st, "rt", "force/a/u2", 40000, i % 3, key, &dup), 0);
+        cr_assert_eq(dup, i == 3, "sample %d", i);
+        i == 3 ? dups++ : distinct++;
+    }
+    /* 40 samples at one time, the newest (more than it remembers), then each again */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 40; i++) {
+            snprintf(key, sizeof key, "same-%d", i);
+            cr_assert_eq(put(st, "rt", "force/a/u2", 50000, i, key, &dup), 0);
+            cr_assert_eq(dup, round == 1, "round %d sample %d", round, i);
+            round ? dups++ : distinct++;
+        }
+    }
+    /* every queued sample again, in the same transaction: all duplicates */
+    for (int i = 0; i < 200; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        cr_assert_eq(put(st, "rt", "force/a/u1", 10000 + i, i, key, &dup), 0);
+        cr_assert(dup, "sample %d again", i);
+        dups++;
+    }
+    /* a reader inside the transaction sees what is still queued */
+    cr_assert_eq(put(st, "rt", "force/a/u3", 60000, 1, "last", &dup), 0);
+    distinct++;
+    int64_t rt;
+    cr_assert_eq(sr_store_metric_id(st, "rt", &rt), 0);
+    int seen = 0;
+    cr_assert_eq(sr_store_scan_raw(st, rt, 0, 100000, count_raw, &seen), 0);
+    cr_assert_eq(seen, distinct);
+    cr_assert_eq(sr_store_commit(st), 0);
+    /* the next transaction: the stored newest, and older ones */
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/a/u3", 60000, 1, "last", &dup), 0);
+    cr_assert(dup);
+    cr_assert_eq(put(st, "rt", "force/a/u3", 60000, 2, "last-but-new", &dup), 0);
+    cr_assert_not(dup);
+    distinct++;
+    cr_assert_eq(put(st, "rt", "force/a/u3", 60000, 2, "last-but-new", &dup), 0);
+    cr_assert(dup);
+    cr_assert_eq(put(st, "rt", "force/a/u1", 10005, 5, "k5", &dup), 0);
+    cr_assert(dup);
+    cr_assert_eq(put(st, "rt", "force/a/u1", 10005, 5, "k5-other", &dup), 0);
+    cr_assert_not(dup);
+    distinct++;
+    cr_assert_eq(sr_store_commit(st), 0);
+    sr_store_close(st);
+    cr_assert_eq(sql_count("SELECT count(*) FROM sample"), distinct);
+    cr_assert_eq(sql_count("SELECT n FROM rollup WHERE res = 1 AND node = 0"), distinct);
+    cr_assert_eq(dups, 241);
+}
+
+/* A rollback forgets the queued samples with the rest of the batch. */
+Test(store, rollback_drops_queued_samples)
+{
+    sr_store *st = open_rw();
+    bool dup;
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(put(st, "rt", "force/a/u1", 1000 + i, i, NULL, &dup), 0);
+    sr_store_rollback(st);
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int i = 0; i < 10; i++) {
+        cr_assert_eq(put(st, "rt", "force/a/u1", 1000 + i, i, NULL, &dup), 0);
+        cr_assert_not(dup);
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+    sr_store_close(st);
+    cr_assert_eq(sql_count("SELECT count(*) FROM sample"), 10);
+    cr_assert_eq(sql_count("SELECT n FROM rollup WHERE res = 1 AND node = 0"), 10);
+}
+
 Test(store, refuses_bad_samples)
 {
     sr_store *st = open_rw();
