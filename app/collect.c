@@ -41,6 +41,7 @@
 #include "../adapters/execfmt.h"
 #include "alerting.h"
 #include "loop.h"
+#include "progress.h"
 #include "trust.h"
 #include "xalloc.h"
 
@@ -66,6 +67,8 @@ typedef struct {
     unsigned char *done;
     size_t n_done;
     int failed;
+    sr_progress *progress; /* --once on a terminal: rows read so far */
+    int64_t rows;
 } collect;
 
 enum { LOG_INFO, LOG_EVENT, LOG_NOTICE, LOG_ERROR };
@@ -83,6 +86,7 @@ static void collect_log(collect *c, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    sr_progress_clear(c->progress); /* the line is drawn again by the next report */
     if (c->log)
         fprintf(c->log, "%.19sZ %s%s\n", ts, level == LOG_ERROR ? "error: " : "", msg);
     if (level == LOG_ERROR || (level == LOG_NOTICE && !c->log)) {
@@ -216,6 +220,8 @@ static void on_report(void *ctx, const sr_poll_report *r)
         collect_log(c, LOG_EVENT, "%s: FAILED: %s; %lld new, %lld rejected; retry in %s",
                     r->health->name, r->health->last_error, (long long)r->accepted,
                     (long long)r->rejected, next);
+    c->rows += r->accepted + r->duplicates + r->rejected;
+    sr_progress_update(c->progress, c->rows, 0); /* no adapter tells how much is left */
     once_note(c, r);
 }
 
@@ -419,6 +425,8 @@ int sr_collect_run(sr_config *cfg, sr_plugins *pl, sr_store *st, const sr_collec
         return SR_EIO;
     }
     c->done = xcalloc(cfg->n_adapters + 1, 1);
+    if (c->once)
+        c->progress = sr_progress_create("collect --once", 0);
     sr_collector_size_pool(cfg->n_adapters);
     uv_loop_init(&c->loop);
     c->col = start_collector(c, cfg, pl);
@@ -451,6 +459,7 @@ int sr_collect_run(sr_config *cfg, sr_plugins *pl, sr_store *st, const sr_collec
     if (rc)
         collect_log(c, LOG_ERROR, "the event loop did not close cleanly");
     collect_log(c, LOG_INFO, "sitrep collect: stopped");
+    sr_progress_destroy(c->progress);
     *failed = c->failed;
     sr_collector_destroy(c->col);
     sr_plugins_destroy(c->pl);

@@ -38,6 +38,7 @@
 #include "loop.h"
 #include "paths.h"
 #include "plugin.h"
+#include "progress.h"
 #include "report.h"
 #include "roff.h"
 #include "roles.h"
@@ -401,7 +402,21 @@ typedef struct {
     const char *source;
     long in_batch;
     int64_t accepted, duplicates, rejected;
+    sr_progress *progress; /* NULL when stderr is not a terminal */
+    FILE *f;               /* the file read, for the bytes read so far */
 } ingest_ctx;
+
+/* Every this many rows, the progress line is told how far the file is read. */
+#define INGEST_PROGRESS_ROWS 4096
+
+static void ingest_progress(ingest_ctx *c)
+{
+    int64_t rows = c->accepted + c->duplicates + c->rejected;
+    if (c->progress && rows % INGEST_PROGRESS_ROWS == 0) {
+        off_t at = ftello(c->f);
+        sr_progress_update(c->progress, rows, at > 0 ? (int64_t)at : 0);
+    }
+}
 
 static int ingest_flush(ingest_ctx *c)
 {
@@ -419,6 +434,7 @@ static int ingest_reject(void *ctx, long line, const char *raw, const char *reas
     snprintf(where, sizeof where, "line %ld", line);
     int rc = sr_store_reject(c->st, c->source, where, raw, reason, NULL);
     c->rejected++;
+    ingest_progress(c);
     if (!rc && ++c->in_batch >= INGEST_BATCH)
         rc = ingest_flush(c);
     return rc;
@@ -439,6 +455,7 @@ static int ingest_row(void *ctx, long line, const sr_sample *s)
         c->duplicates++;
     else
         c->accepted++;
+    ingest_progress(c);
     if (++c->in_batch >= INGEST_BATCH)
         rc = ingest_flush(c);
     return rc;
@@ -472,12 +489,17 @@ static int cmd_ingest(int argc, char **argv)
         char source[512];
         const char *named = opt(self, &p, "--source");
         snprintf(source, sizeof source, "%s%s", named ? "" : "ingest:", named ? named : file);
-        ingest_ctx c = {.st = st, .source = source};
+        /* percent and time left from the file's size, when it has one */
+        struct stat sb;
+        int64_t size = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) ? sb.st_size : 0;
+        ingest_ctx c = {.st = st, .source = source, .f = f};
+        c.progress = sr_progress_create(file, size);
         sr_ingest_sink sink = {&c, ingest_row, ingest_reject};
         char err[512] = "";
         int rc = sr_store_begin(st);
         if (!rc)
             rc = sr_ingest_csv(f, &cfg->metrics, cfg->timezone, &sink, NULL, err, sizeof err);
+        sr_progress_destroy(c.progress); /* the line is erased before anything else is said */
         if (f != stdin)
             fclose(f);
         if (rc) {
