@@ -94,7 +94,10 @@ void sr_store_rollback(sr_store *st);
  * Adds one sample inside a batch. *duplicate is set when the same sample
  * (same key, or same metric/entity/ts/value) is already stored. Returns
  * SR_ENOENT for a metric not defined, SR_EINVAL for an empty entity, a
- * malformed path or a non-finite value.
+ * malformed path or a non-finite value. Samples that cannot be duplicates
+ * may be written a few dozen at a time, so a write error (SR_EIO, ...) may
+ * come from an earlier sample of the batch: roll the batch back. Reads on
+ * the same handle see every sample put.
  */
 int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate);
 
