@@ -16,7 +16,12 @@
  * right edge of each metric's range instead of rewriting pages all over the
  * file. `dedup` is a 64-bit hash of the source key (or of the value when
  * there is none); INSERT OR IGNORE on the primary key makes re-ingesting the
- * same rows a no-op, and sqlite3_changes() tells a duplicate apart.
+ * same rows a no-op, and sqlite3_changes() tells a duplicate apart. A sample
+ * newer than its metric's newest stored one cannot be a duplicate: such
+ * samples (a file or a backfill in time order) are queued and inserted 64 to
+ * a statement, which keeps SQLite's cursor on the right edge of the table
+ * instead of seeking from the root for each; the queue is flushed before
+ * anything else touches the table.
  *
  * Rollups: for every stored event or counter sample, the hour cell of its
  * entity and of every ancestor up to the virtual root is updated, so that an
