@@ -14,6 +14,14 @@
  * `const sr_adapter *sitrep_adapter(void)` (SR_ADAPTER_ENTRY), whose
  * abi_version sitrep checks before calling anything else.
  *
+ * Versions: a version only ever adds fields at the end of a struct that
+ * sitrep allocates (sr_poll_info), so sitrep accepts every version from
+ * SR_ADAPTER_ABI_MIN to SR_ADAPTER_ABI. A plugin built for an older
+ * version never sees the newer fields (sitrep zeroes them before each
+ * poll, and reads them only from adapters of a version that has them); a
+ * plugin built for a newer version is refused by an older sitrep, whose
+ * struct would be too short. Version 2 added the progress of a poll.
+ *
  * Adapters never see SQLite, curses or libuv: they receive options as text
  * and hand samples to a sink, which copies what it is given. This header
  * depends on the C standard library alone.
@@ -24,7 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SR_ADAPTER_ABI 1
+#define SR_ADAPTER_ABI 2     /* what this header describes */
+#define SR_ADAPTER_ABI_MIN 1 /* the oldest version sitrep still loads */
 #define SR_ADAPTER_ENTRY "sitrep_adapter"
 
 /* One observation, as an adapter hands it to the sink (all borrowed). */
@@ -101,6 +110,12 @@ typedef struct {
                            should be called again at once (a backfill in chunks) */
     int64_t cursor_ms;  /* out: where the next poll's since_ms should start;
                            0 = now_ms */
+    /* Version 2. out, with more = 1: how far a backfill in chunks has got,
+     * done of total in units of the adapter's choosing (the simulator:
+     * milliseconds of history written, of the span from where the backfill
+     * began to now_ms); total 0 = not known. A dashboard shows it in panels
+     * that have no data yet as "loading history N %". */
+    int64_t progress_done, progress_total;
 } sr_poll_info;
 
 typedef struct sr_adapter {

@@ -142,11 +142,11 @@ int sr_registry_check_abi(const sr_adapter *a, char *err, size_t errlen)
         snprintf(err, errlen, "the plugin returned no adapter table");
         return -1;
     }
-    if (a->abi_version != SR_ADAPTER_ABI) {
+    if (a->abi_version < SR_ADAPTER_ABI_MIN || a->abi_version > SR_ADAPTER_ABI) {
         snprintf(err, errlen,
-                 "the plugin was built for adapter ABI version %u; this sitrep speaks version %d "
-                 "(rebuild the plugin against this sitrep's adapters/adapter.h)",
-                 (unsigned)a->abi_version, SR_ADAPTER_ABI);
+                 "the plugin was built for adapter ABI version %u; this sitrep speaks versions "
+                 "%d to %d (rebuild the plugin against this sitrep's adapters/adapter.h)",
+                 (unsigned)a->abi_version, SR_ADAPTER_ABI_MIN, SR_ADAPTER_ABI);
         return -1;
     }
     if (!a->type || !a->open || !a->poll || !a->close) {

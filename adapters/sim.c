@@ -150,6 +150,7 @@ typedef struct {
 typedef struct {
     uint64_t seed;
     int64_t backfill_ms;
+    int64_t origin_ms; /* where the backfill under way began; 0 = none */
     sim_unit units[SIM_UNITS];
 } sim_state;
 
@@ -772,12 +773,14 @@ static int64_t sim_clock_ms(void)
  * Emits what became available in (start, end], where start is since_ms, or
  * now_ms - backfill on the first poll (or when since_ms is older), and end
  * is at most one day later and at most now_ms. When it stops before now_ms
- * (a chunk of a backfill, or the time budget spent) it sets more = 1 and
- * cursor_ms to where it stopped; otherwise more = 0, cursor_ms = now_ms.
+ * (a chunk of a backfill, or the time budget spent) it sets more = 1,
+ * cursor_ms to where it stopped and the progress: the time covered since
+ * the backfill began (the start of the first of these chunks) of the span
+ * from there to now_ms; otherwise more = 0, cursor_ms = now_ms.
  */
 static int sim_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, size_t errlen)
 {
-    const sim_state *st = state;
+    sim_state *st = state;
     int64_t now = info->now_ms;
     int64_t start = info->since_ms;
     int64_t clock0 = sim_clock_ms();
@@ -802,8 +805,14 @@ static int sim_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, s
         }
     }
     if (end < now) {
+        int64_t origin = st->origin_ms ? st->origin_ms : start;
         info->more = 1;
         info->cursor_ms = end;
+        info->progress_done = end - origin;
+        info->progress_total = now - origin;
+        st->origin_ms = origin;
+    } else {
+        st->origin_ms = 0;
     }
     return 0;
 }

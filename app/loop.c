@@ -21,6 +21,11 @@
  * what interval and timeout, so that a viewer in another process can show
  * the next poll and tell a late source (metrics/sources.h).
  *
+ * An adapter in a backfill in chunks may say how far it has got (the
+ * poll's progress, ABI version 2): each source keeps the percent of its
+ * last successful poll, -1 once a poll ends the backfill, and
+ * sr_collector_loading() hands the least advanced to the dashboard.
+ *
  * Stopping waits for polls in flight, writes their batches, records that
  * no poll is scheduled any more (next poll 0), closes the adapters and
  * every handle, then calls the caller's done callback.
@@ -146,6 +151,7 @@ typedef struct source {
     uv_work_t work;
     int busy, timed_out;
     uint64_t started; /* uv_now() at queueing */
+    int loading;      /* sr_poll_percent() of the last successful poll, -1 = none */
 
     sr_poll_info info;
     int poll_rc;
@@ -265,6 +271,7 @@ int sr_collector_add(sr_collector *c, const sr_adapter *a, const sr_ad_options *
     s->interval_ms = interval_ms;
     s->timeout_ms = timeout_ms;
     s->backoff_ms = interval_ms;
+    s->loading = -1;
     s->optv = xcalloc(opts->n ? opts->n : 1, sizeof *s->optv);
     s->config_dir = xstrdup(opts->config_dir ? opts->config_dir : ".");
     for (size_t i = 0; i < opts->n; i++) {
@@ -441,6 +448,8 @@ static void after_work_cb(uv_work_t *w, int status)
         s->h = h;
     }
     int more = ok && s->info.more;
+    if (ok)
+        s->loading = sr_poll_percent(s->a, &s->info);
     batch_clear(&s->b);
     s->timed_out = 0;
     if (s->c->report) {
@@ -454,6 +463,30 @@ static void after_work_cb(uv_work_t *w, int status)
         return;
     }
     schedule(s, next);
+}
+
+int sr_poll_percent(const sr_adapter *a, const sr_poll_info *info)
+{
+    if (!a || a->abi_version < 2 || !info->more || info->progress_total <= 0)
+        return -1;
+    if (info->progress_done <= 0)
+        return 0;
+    if (info->progress_done >= info->progress_total)
+        return 99;
+    /* in double: a plugin's units may be large enough to overflow done * 100 */
+    int pct = (int)((double)info->progress_done * 100.0 / (double)info->progress_total);
+    return pct > 99 ? 99 : pct;
+}
+
+int sr_collector_loading(const sr_collector *c)
+{
+    int least = -1;
+    for (size_t i = 0; i < c->n; i++) {
+        int p = c->src[i]->loading;
+        if (p >= 0 && (least < 0 || p < least))
+            least = p;
+    }
+    return least;
 }
 
 static void timeout_cb(uv_timer_t *t)

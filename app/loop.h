@@ -65,6 +65,23 @@ int sr_collector_start(sr_collector *c);
  */
 void sr_collector_stop(sr_collector *c, void (*done)(void *ctx), void *ctx);
 
+/*
+ * How far a backfill has got, from what an adapter of table a said about
+ * its last successful poll in info: the percent of progress_done over
+ * progress_total, rounded down, never above 99 (the backfill is not done
+ * while more is set) nor below 0. -1 when the poll is not part of a
+ * backfill (more unset), the adapter gave no total, or a is of an ABI
+ * version without progress.
+ */
+int sr_poll_percent(const sr_adapter *a, const sr_poll_info *info);
+
+/*
+ * The least advanced backfill of c's sources, as sr_poll_percent() put it
+ * after each one's last successful poll; -1 when no source is in a
+ * backfill. Read on the loop thread.
+ */
+int sr_collector_loading(const sr_collector *c);
+
 /* Frees the collector; its handles must be closed (stop's done was called). */
 void sr_collector_destroy(sr_collector *c);
 

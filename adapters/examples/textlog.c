@@ -31,7 +31,8 @@
  *
  *   1. One exported function, sitrep_adapter() (SR_ADAPTER_ENTRY), returns a
  *      static sr_adapter table; sitrep refuses a table whose abi_version is
- *      not its own SR_ADAPTER_ABI, so always fill it from the macro.
+ *      newer than its own SR_ADAPTER_ABI (or older than SR_ADAPTER_ABI_MIN),
+ *      so always fill it from the macro.
  *   2. options lists every key the section may hold besides sitrep's own
  *      (type, interval, timeout, path): sitrep rejects unknown keys and
  *      missing required ones at FILE:LINE before open() is ever called.
@@ -42,7 +43,9 @@
  *      every bad input to sink->reject(); both copy what they are given.
  *      Read at most a chunk per poll; set info->more when there is more to
  *      read at once, and sitrep calls poll() again straight away (a backfill
- *      in chunks instead of one huge batch).
+ *      in chunks instead of one huge batch); say how far it has got in
+ *      info->progress_done of info->progress_total (here bytes of the file),
+ *      which the dashboard shows as "loading history N %".
  *   5. close() frees the state. Nothing is ever printed: problems go into
  *      err, and sitrep shows them as the source's last error.
  *
@@ -56,6 +59,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -237,6 +241,11 @@ static int textlog_poll(void *state, sr_poll_info *info, sr_sink *sink, char *er
     }
     /* more when the chunk ran out before the end of the file */
     info->more = rc == 0 && done == t->chunk && getc(f) != EOF;
+    struct stat sb;
+    if (info->more && fstat(fileno(f), &sb) == 0) {
+        info->progress_done = t->offset;
+        info->progress_total = sb.st_size;
+    }
     if (rc == 0 && ferror(f)) {
         snprintf(err, errlen, "cannot read %s: %s", t->file, strerror(errno));
         rc = -1;

@@ -541,6 +541,45 @@ Test(sim, backfill_in_day_chunks)
     mock_fini(&live);
 }
 
+/*
+ * Each chunk says how far the backfill has got: the time covered since it
+ * began of the span from there to the poll's now, which moves on between
+ * polls as it does in the collector. A catch-up after a pause begins at
+ * its own start; a poll that reaches now says nothing.
+ */
+Test(sim, backfill_reports_its_progress)
+{
+    int64_t now = WED + 14 * DAY + 3 * HOUR;
+    int64_t origin = now + SEC - 14 * DAY; /* the first poll's now - backfill */
+    void *st = open_sim("1", NULL, NULL);
+    mock_sink m;
+    mock_init(&m, "calls");
+    sr_poll_info info;
+    int64_t since = 0;
+    /* 14 days and the 14 seconds that passed meanwhile: 15 polls */
+    for (int poll = 1; poll <= 14; poll++) {
+        int64_t t = now + poll * SEC;
+        cr_assert_eq(poll_once(st, since, t, 0, &m, &info), 0);
+        cr_assert_eq(info.more, 1, "poll %d", poll);
+        cr_assert_eq(info.progress_done, poll * DAY, "poll %d", poll);
+        cr_assert_eq(info.progress_total, t - origin, "poll %d", poll);
+        since = info.cursor_ms;
+    }
+    cr_assert_eq(poll_once(st, since, now + 15 * SEC, 0, &m, &info), 0);
+    cr_assert_eq(info.more, 0);
+    cr_assert_eq(info.progress_total, 0, "a poll that reaches now has no progress");
+    cr_assert_eq(info.progress_done, 0);
+
+    /* three days later: a catch-up of 3 days, in chunks of its own */
+    int64_t later = now + 15 * SEC + 3 * DAY;
+    cr_assert_eq(poll_once(st, now + 15 * SEC, later, 0, &m, &info), 0);
+    cr_assert_eq(info.more, 1);
+    cr_assert_eq(info.progress_done, DAY);
+    cr_assert_eq(info.progress_total, 3 * DAY);
+    sr_adapter_sim.close(st);
+    mock_fini(&m);
+}
+
 Test(sim, short_backfill_is_one_poll)
 {
     void *st = open_sim("1", "12h", NULL);

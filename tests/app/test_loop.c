@@ -96,6 +96,8 @@ static int t_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, siz
         if (n < 3) {
             info->more = 1;
             info->cursor_ms = 100 * (n + 1);
+            info->progress_done = n + 1; /* of 4 chunks */
+            info->progress_total = 4;
         }
         break;
     case 4: {
@@ -122,6 +124,10 @@ static void t_close(void *state)
 static const sr_ad_option_spec t_spec[] = {{"mode", 0, "test mode"}, {NULL, 0, NULL}};
 static const sr_adapter test_adapter = {SR_ADAPTER_ABI, "test", "test", t_spec,
                                         t_open,         t_poll, t_close};
+/* The same adapter declared for ABI version 1, which had no progress. */
+static const sr_adapter test_adapter_v1 = {1,      "test", "test (ABI 1)", t_spec,
+                                           t_open, t_poll, t_close};
+static const sr_adapter *adapter = &test_adapter;
 
 /* ---- driving the loop ---- */
 
@@ -133,6 +139,7 @@ typedef struct {
     int64_t accepted[32], rejected[32];
     sr_ms stored_next[32]; /* next_poll_ms of the cache's health row at the report */
     sr_ms reported_at[32];
+    int loading[32]; /* sr_collector_loading() at the report */
     int stopped;
 } rec;
 
@@ -156,6 +163,7 @@ static void on_report(void *ctx, const sr_poll_report *r)
         if (sr_store_source_get(st, r->health->name, &h) == 0)
             x->stored_next[x->reports] = h.next_poll_ms;
         x->reported_at[x->reports] = sr_now_ms();
+        x->loading[x->reports] = sr_collector_loading(col);
     }
     if (++x->reports == x->stop_after)
         sr_collector_stop(col, on_stopped, x);
@@ -165,7 +173,7 @@ static void add_source(const char *mode, sr_ms interval, sr_ms timeout)
 {
     sr_ad_option o[1] = {{"mode", mode, 1}};
     sr_ad_options opts = {.v = o, .n = 1, .name = "t1", .config_dir = "."};
-    cr_assert_eq(sr_collector_add(col, &test_adapter, &opts, interval, timeout), 0);
+    cr_assert_eq(sr_collector_add(col, adapter, &opts, interval, timeout), 0);
 }
 
 static void run_until_stopped(int stop_after)
@@ -255,12 +263,18 @@ Test(loop, failures_back_off_and_success_resets)
     cr_assert_gt(shared.since[5], 0);
 }
 
-Test(loop, backfill_chunks_are_polled_at_once)
+/* Runs a source of adapter backfilling in four polls (mode 3) to its end. */
+static void run_backfill(void)
 {
     memset(&shared, 0, sizeof shared);
     shared.mode = 3;
     add_source("backfill", 60000, 1000);
     run_until_stopped(4);
+}
+
+Test(loop, backfill_chunks_are_polled_at_once)
+{
+    run_backfill();
     cr_assert_eq(R.next[0], 0);
     cr_assert_eq(R.next[1], 0);
     cr_assert_eq(R.next[2], 0);
@@ -269,6 +283,59 @@ Test(loop, backfill_chunks_are_polled_at_once)
     cr_assert_eq(shared.since[1], 100);
     cr_assert_eq(shared.since[2], 200);
     cr_assert_eq(shared.since[3], 300);
+}
+
+Test(loop, a_backfill_says_how_far_it_has_got_until_it_ends)
+{
+    run_backfill();
+    cr_assert_eq(R.loading[0], 25);
+    cr_assert_eq(R.loading[1], 50);
+    cr_assert_eq(R.loading[2], 75);
+    cr_assert_eq(R.loading[3], -1, "the last chunk ends the backfill");
+}
+
+Test(loop, an_adapter_of_abi_1_loads_runs_and_has_no_progress)
+{
+    adapter = &test_adapter_v1;
+    run_backfill();
+    for (int i = 0; i < 4; i++) {
+        cr_assert(R.ok[i]);
+        cr_assert_eq(R.loading[i], -1, "poll %d: progress read from an ABI 1 table", i);
+    }
+    cr_assert_eq(shared.since[3], 300, "its chunks still follow its cursor");
+    cr_assert_eq(stored(), 4);
+}
+
+/* sr_poll_percent() of an adapter of version abi and a poll's out fields. */
+static int percent(uint32_t abi, int more, int64_t done, int64_t total)
+{
+    sr_adapter a = test_adapter;
+    a.abi_version = abi;
+    sr_poll_info info = {.more = more, .progress_done = done, .progress_total = total};
+    return sr_poll_percent(&a, &info);
+}
+
+Test(loop, the_percent_of_a_backfill)
+{
+    /* rounded down: 40 % until the next whole percent is reached */
+    cr_assert_eq(percent(2, 1, 2, 5), 40);
+    cr_assert_eq(percent(2, 1, 1, 3), 33);
+    cr_assert_eq(percent(2, 1, 0, 14), 0);
+    /* the sim's 14 days in chunks of a day: 1 of 14 is 7 % */
+    cr_assert_eq(percent(2, 1, 86400000LL, 14 * 86400000LL), 7);
+    /* never 100 while more is set, never below 0 or above 99 */
+    cr_assert_eq(percent(2, 1, 999, 1000), 99);
+    cr_assert_eq(percent(2, 1, 1000, 1000), 99);
+    cr_assert_eq(percent(2, 1, 5000, 1000), 99);
+    cr_assert_eq(percent(2, 1, -5, 1000), 0);
+    /* units large enough that done * 100 would overflow */
+    cr_assert_eq(percent(2, 1, INT64_MAX / 2, INT64_MAX), 50);
+    /* no backfill: the poll ended it, gave no total, or cannot say */
+    cr_assert_eq(percent(2, 0, 2, 5), -1);
+    cr_assert_eq(percent(2, 1, 2, 0), -1);
+    cr_assert_eq(percent(2, 1, 2, -5), -1);
+    cr_assert_eq(percent(1, 1, 2, 5), -1);
+    cr_assert_eq(sr_poll_percent(NULL, &(sr_poll_info){.more = 1, .progress_total = 1}), -1);
 }
 
 static int count_rejects(void *ctx, const sr_reject_row *r)
