@@ -640,6 +640,8 @@ static void on_report(void *ctx, const sr_poll_report *r)
     }
     if (r->accepted)
         place_at_latest(d);
+    /* panels still empty say how far the backfill has got */
+    sr_screen_set_loading(d->scr, sr_collector_loading(d->col));
     update_sources(d);
     want_render(d);
 }

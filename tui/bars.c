@@ -136,7 +136,7 @@ static void bars_draw(WINDOW *w, const sr_view *v)
     if (!m || height <= 0 || width <= 0)
         return;
     if (m->n_rows == 0) {
-        wkit_put(w, 0, 0, width, wkit_attr(v, SR_ROLE_DIM), "no data");
+        wkit_put(w, 0, 0, width, wkit_attr(v, SR_ROLE_DIM), sr_empty_text(v));
         return;
     }
     bars_layout l = bars_layout_for(m, width);

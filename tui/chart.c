@@ -235,7 +235,7 @@ static void chart_draw(WINDOW *w, const sr_view *v)
         /* suppressed by privacy is not "no data": say which */
         const char *t = sr_series_hidden_text(m, m->series, n, m->series_hidden, false);
         if (!t)
-            t = "no data";
+            t = sr_empty_text(v);
         int tw = sr_tui_width(t);
         wkit_put(w, height / 2, width > tw ? (width - tw) / 2 : 0, width, wkit_attr(v, SR_ROLE_DIM),
                  t);

@@ -122,7 +122,7 @@ static int draw_gauge_text(WINDOW *w, int y, int max_cols, int max_detail, const
     if (m && m->mask[0])
         return sr_tui_put(w, y, 0, max_cols, sr_role_attr(SR_ROLE_VALUE), m->mask);
     if (!m || !isfinite(m->c.now.value))
-        return sr_tui_put(w, y, 0, max_cols, sr_role_attr(SR_ROLE_DIM), "no data");
+        return sr_tui_put(w, y, 0, max_cols, sr_role_attr(SR_ROLE_DIM), sr_empty_text(v));
     char text[256];
     size_t value_len = 0;
     for (int detail = max_detail; detail >= 0; detail--) {
@@ -159,7 +159,7 @@ static void gauge_draw(WINDOW *w, const sr_view *v)
     attr_t bar = sr_role_attr(role);
 
     /* the status takes what the shortest text leaves; half when that is nothing */
-    int text_min = sr_tui_width("no data");
+    int text_min = sr_tui_width(sr_empty_text(v));
     if (known) {
         char text[256];
         size_t value_len;

@@ -85,8 +85,8 @@ static void hist_draw(WINDOW *w, const sr_view *v)
     double lo = m->hist_lo, hi = m->hist_hi;
     if (n == 0 || !(hi > lo) || hist_sum(m, 0, n) == 0) {
         /* suppressed (metrics/privacy.h): say so rather than "no data" */
-        const char *t = m->mask[0] ? m->mask : "no data";
-        int tw = (int)strlen(t);
+        const char *t = m->mask[0] ? m->mask : sr_empty_text(v);
+        int tw = sr_tui_width(t);
         wkit_put(w, height / 2, width > tw ? (width - tw) / 2 : 0, width, wkit_attr(v, SR_ROLE_DIM),
                  t);
         return;

@@ -99,6 +99,7 @@ struct sr_screen {
     panel_state drill_ps; /* the drill view's model (table + chart) */
     WINDOW *status, *hints;
     bool layout_dirty, all_dirty;
+    char loading[32];   /* "loading history 40 %" while a backfill runs, else "" */
     sr_ms drawn_second; /* the clock's second last drawn */
     sr_tui_sources src;
     char late_names[SR_LATE_MAX][64];
@@ -423,7 +424,7 @@ static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_s
             snprintf(age, sizeof age, " %s%lldh ", pre, (long long)(d / SR_MS_HOUR));
         else
             snprintf(age, sizeof age, " %s%lldd ", pre, (long long)(d / SR_MS_DAY));
-    } else if (p && p->computed) {
+    } else if (p && p->computed && !s->loading[0]) {
         snprintf(age, sizeof age, " no data ");
     }
     int aw = (int)strlen(age);
@@ -483,7 +484,8 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
                  .timezone = s->lay->timezone,
                  .scroll = p->scroll,
                  .selected = focused ? p->selected : -1,
-                 .big = s->wall};
+                 .big = s->wall,
+                 .empty = s->loading[0] ? s->loading : NULL};
     werase(p->inner);
     if (ih > 0 && iw > 0) {
         bool hidden = p->pr.rows_personal + p->pr.rows_deep > 0;
@@ -493,7 +495,7 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
             draw_hidden(s, p->inner, 0, p);
         } else if (hidden && p->m.n_rows == 0) {
             /* every row hidden: the entity's own value, and why no rows */
-            sr_draw_value(p->inner, 0, 0, iw, &p->m, stale);
+            sr_draw_value(p->inner, 0, 0, iw, &v);
             if (ih >= 2)
                 draw_hidden(s, p->inner, 1, p);
         } else if (hidden && ih >= 2) {
@@ -711,7 +713,8 @@ static void draw_drill(sr_screen *s)
                  .stale = sources_stale(s),
                  .timezone = s->lay->timezone,
                  .scroll = p->scroll,
-                 .selected = p->selected};
+                 .selected = p->selected,
+                 .empty = s->loading[0] ? s->loading : NULL};
     WINDOW *area = p->inner;
     WINDOW *below = NULL;
     if (draw_hidden(s, p->inner, 0, p)) {
@@ -1037,6 +1040,17 @@ bool sr_screen_dirty(const sr_screen *s, sr_ms now)
             return true;
     }
     return false;
+}
+
+void sr_screen_set_loading(sr_screen *s, int pct)
+{
+    char text[sizeof s->loading] = "";
+    if (pct >= 0)
+        snprintf(text, sizeof text, "loading history %d %%", pct > 100 ? 100 : pct);
+    if (strcmp(text, s->loading) == 0)
+        return;
+    memcpy(s->loading, text, sizeof text);
+    s->all_dirty = true;
 }
 
 void sr_screen_data_changed(sr_screen *s)

@@ -157,6 +157,14 @@ sr_ms sr_screen_window_end(const sr_screen *s, sr_ms now);
 void sr_screen_resize(sr_screen *s);
 void sr_screen_resize_to(sr_screen *s, int rows, int cols);
 
+/*
+ * A backfill is under way, pct of it done (0..100; -1 = none): panels
+ * without data say "loading history N %" instead of "no data", and their
+ * frames show no age, until it is set back to -1. Redraws only when the
+ * text changes.
+ */
+void sr_screen_set_loading(sr_screen *s, int pct);
+
 /* The cache has new data: every panel is recomputed at the next render. */
 void sr_screen_data_changed(sr_screen *s);
 

@@ -142,7 +142,7 @@ static void sparkline_draw(WINDOW *w, const sr_view *v)
     attr_t spark = sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_BAR);
 
     if (h == 1) {
-        int used = sr_draw_value(w, 0, 0, wd >= 12 ? wd / 2 : wd, m, v->stale);
+        int used = sr_draw_value(w, 0, 0, wd >= 12 ? wd / 2 : wd, v);
         int x = used + 1;
         if (m && used > 0 && wd - x >= 3)
             sr_draw_series_rows(w, 0, x, wd - x, 1, m, m->series, SERIES_N(m), m->series_hidden,
@@ -150,7 +150,7 @@ static void sparkline_draw(WINDOW *w, const sr_view *v)
         return;
     }
 
-    sr_draw_value_status(w, 0, wd, m, v->stale);
+    sr_draw_value_status(w, 0, wd, v);
     if (m)
         sr_draw_series_rows(w, 1, 0, wd, h - 1, m, m->series, SERIES_N(m), m->series_hidden, spark);
 }

@@ -203,7 +203,7 @@ static void table_draw(WINDOW *w, const sr_view *v)
         table_draw_header(w, v, &l);
     int top = l.header ? 1 : 0;
     if (m->n_rows == 0) {
-        wkit_put(w, top < height ? top : 0, 0, width, wkit_attr(v, SR_ROLE_DIM), "no data");
+        wkit_put(w, top < height ? top : 0, 0, width, wkit_attr(v, SR_ROLE_DIM), sr_empty_text(v));
         return;
     }
     int visible = height - top;

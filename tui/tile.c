@@ -39,9 +39,6 @@
 /* Columns between the value and the change. */
 #define TILE_GAP 2
 
-/* What a panel without a value shows, in the dim role. */
-static const char no_data[] = "no data";
-
 static bool has_value(const sr_panel_model *m)
 {
     return m && (isfinite(m->c.now.value) || m->mask[0]);
@@ -88,14 +85,16 @@ static void value_text(const sr_panel_model *m, int detail, char *buf, size_t le
     }
 }
 
-int sr_draw_value(WINDOW *w, int y, int x, int max_cols, const sr_panel_model *m, bool stale)
+int sr_draw_value(WINDOW *w, int y, int x, int max_cols, const sr_view *v)
 {
+    const sr_panel_model *m = v->m;
+    bool stale = v->stale;
     if (max_cols > getmaxx(w) - x)
         max_cols = getmaxx(w) - x;
     if (max_cols <= 0)
         return 0;
     if (!has_value(m))
-        return sr_tui_put(w, y, x, max_cols, sr_role_attr(SR_ROLE_DIM), no_data);
+        return sr_tui_put(w, y, x, max_cols, sr_role_attr(SR_ROLE_DIM), sr_empty_text(v));
     attr_t value = sr_role_attr(stale ? SR_ROLE_STALE : SR_ROLE_VALUE);
     attr_t name = sr_role_attr(stale ? SR_ROLE_STALE : SR_ROLE_DIM);
     char text[160];
@@ -189,7 +188,7 @@ static void tile_value_line(WINDOW *w, int wd, const sr_view *v)
 {
     const sr_panel_model *m = v->m;
     if (!has_value(m)) {
-        sr_draw_value(w, 0, 0, wd, m, v->stale);
+        sr_draw_value(w, 0, 0, wd, v);
         return;
     }
     char text[160], mark[48];
@@ -208,7 +207,7 @@ static void tile_value_line(WINDOW *w, int wd, const sr_view *v)
                        words);
         }
     }
-    sr_draw_value(w, 0, 0, wd, m, v->stale);
+    sr_draw_value(w, 0, 0, wd, v);
 }
 
 /*
@@ -260,11 +259,12 @@ static void tile_target_line(WINDOW *w, int y, int wd, const sr_view *v)
     }
 }
 
-int sr_draw_value_status(WINDOW *w, int y, int width, const sr_panel_model *m, bool stale)
+int sr_draw_value_status(WINDOW *w, int y, int width, const sr_view *v)
 {
+    const sr_panel_model *m = v->m;
     if (width <= 0)
         return 0;
-    int value_min = sr_tui_width(no_data);
+    int value_min = sr_tui_width(sr_empty_text(v));
     if (has_value(m)) {
         char text[160];
         size_t name_len;
@@ -276,7 +276,7 @@ int sr_draw_value_status(WINDOW *w, int y, int width, const sr_panel_model *m, b
     if (room < 1)
         room = width / 2;
     int st = m ? sr_draw_status(w, y, width, room, m->status) : 0;
-    return sr_draw_value(w, y, 0, st > 0 ? width - st - 1 : width, m, stale);
+    return sr_draw_value(w, y, 0, st > 0 ? width - st - 1 : width, v);
 }
 
 /* ---- large numerals ---- */
@@ -379,7 +379,7 @@ static void tile_draw(WINDOW *w, const sr_view *v)
         return;
 
     if (h == 1) {
-        sr_draw_value_status(w, 0, wd, m, v->stale);
+        sr_draw_value_status(w, 0, wd, v);
         return;
     }
 

@@ -226,7 +226,15 @@ typedef struct {
     int rows;             /* list rows visible, for paging keys; 0 = unknown */
     int selected;         /* highlighted row, -1 = none */
     bool big;             /* wall mode: the value in large numerals where it fits */
+    const char *empty;    /* what a panel without data says (borrowed); NULL = "no data" */
 } sr_view;
+
+/*
+ * What a panel without data says, the one text every widget draws there:
+ * v->empty ("loading history 40 %" while the collecting dashboard's first
+ * backfill runs, tui/screen.h) or "no data".
+ */
+const char *sr_empty_text(const sr_view *v);
 
 /*
  * A widget class: a static const table per widget. draw() fills the whole
@@ -289,11 +297,11 @@ void sr_draw_series_rows(WINDOW *w, int y, int x, int width, int rows, const sr_
  * Draws a panel's current value at (y, x) in at most max_cols columns, the
  * longest form that fits: "p90 13m42s" (the aggregate's name dim, for
  * aggregates that are not the metric's natural value), "13m42s", the
- * compact form, then cut with the ellipsis. "no data" (dim) when m is NULL
- * or the value is NAN; everything in the stale role when stale. Returns
- * the columns written.
+ * compact form, then cut with the ellipsis. sr_empty_text() (dim) when
+ * v->m is NULL or the value is NAN; everything in the stale role when
+ * v->stale. Returns the columns written.
  */
-int sr_draw_value(WINDOW *w, int y, int x, int max_cols, const sr_panel_model *m, bool stale);
+int sr_draw_value(WINDOW *w, int y, int x, int max_cols, const sr_view *v);
 
 /*
  * Draws a status right-aligned to end before column `right`, in its role:
@@ -309,6 +317,6 @@ int sr_draw_status(WINDOW *w, int y, int right, int max_cols, sr_status s);
  * leaves (half the width when it leaves nothing), the value the rest.
  * Returns the columns the value took.
  */
-int sr_draw_value_status(WINDOW *w, int y, int width, const sr_panel_model *m, bool stale);
+int sr_draw_value_status(WINDOW *w, int y, int width, const sr_view *v);
 
 #endif

@@ -12,6 +12,11 @@
 
 #include "wkit.h"
 
+const char *sr_empty_text(const sr_view *v)
+{
+    return v && v->empty ? v->empty : "no data";
+}
+
 attr_t wkit_attr(const sr_view *v, sr_role role)
 {
     if (v && v->stale && role != SR_ROLE_SELECTED)

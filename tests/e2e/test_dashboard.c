@@ -381,3 +381,39 @@ Test(e2e, e_writes_the_handover_report)
     tmux_keys(&T, "q");
     wait_for("sitrep-exited rc=0", 30);
 }
+
+/* Whether s shows "loading history N %" with N a number of one to three digits. */
+static bool shows_loading_percent(const char *s)
+{
+    for (const char *p = s; (p = strstr(p, "loading history ")); p++) {
+        const char *d = p + strlen("loading history ");
+        size_t n = strspn(d, "0123456789");
+        if (n >= 1 && n <= 3 && strncmp(d + n, " %", 2) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * On an empty cache the collecting dashboard's panels say how far the
+ * first backfill has got, never "no data", then show their figures once
+ * it reaches the present. A 20-day backfill is 20 polls of a day each.
+ */
+Test(e2e, an_empty_cache_says_loading_history_then_shows_figures)
+{
+    char db[600];
+    snprintf(db, sizeof db, "%s/loading.db", dir);
+    th_sim_config(cfg, db, "-e 's/^backfill = 1d/backfill = 20d/'", NULL);
+    start(160, 48, "LANG=C.UTF-8");
+    wait_for("loading history ", 60);
+    const char *s = tmux_capture(&T);
+    cr_assert(shows_loading_percent(s), "no 'loading history N %%':\n%s", s);
+    cr_assert(strstr(s, "Emergency response P1"), "%s", s);
+    cr_assert_null(strstr(s, "no data"), "'no data' while the history loads:\n%s", s);
+    cr_assert(tmux_wait_gone(&T, "loading history", 300), "the backfill never ended:\n%s",
+              T.capture);
+    wait_for("p90 ", 30);
+    s = tmux_capture(&T);
+    cr_assert(strstr(s, "% vs prev"), "no figures after the backfill:\n%s", s);
+    cr_assert_null(strstr(s, "loading history"), "%s", s);
+}

@@ -977,6 +977,17 @@ Test(widgets_b, empty_model_and_class_tables)
         for (int y = 0; y < 6; y++)
             any |= line_has(w, y, "no data");
         cr_assert(any, "%s says there is no data", all[k]->name);
+        /* while a backfill runs, the screen's text instead */
+        f.v.empty = "loading history 40 %";
+        werase(w);
+        draw(all[k], w, &f.v);
+        any = false;
+        for (int y = 0; y < 6; y++) {
+            any |= line_has(w, y, "loading history 40 %");
+            cr_assert(!line_has(w, y, "no data"), "%s: no data while loading", all[k]->name);
+        }
+        cr_assert(any, "%s says the history is loading", all[k]->name);
+        f.v.empty = NULL;
         cr_assert(!all[k]->key(&f.v, KEY_DOWN));
         sr_view none = {.m = NULL, .selected = -1};
         draw(all[k], w, &none);
