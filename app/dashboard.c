@@ -653,9 +653,36 @@ static bool cache_changed(dash *d)
     return true;
 }
 
+#ifdef SR_TEST_HOOKS
+/*
+ * Test builds, a plain process: with SITREP_TEST_COUNTS=FILE, each refresh
+ * tick first appends one line of what the dashboard has done since it
+ * started, "statements=N PANEL=COMPUTES ...": the statements run on the
+ * screen's handle and how often each panel's model was computed. Between
+ * two lines is one refresh and the renders after it.
+ */
+static void test_counts(dash *d)
+{
+    const char *path = getenv("SITREP_TEST_COUNTS");
+    if (!path || !*path || getuid() != geteuid() || getgid() != getegid())
+        return;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return;
+    fprintf(f, "statements=%lld", (long long)sr_store_statements(d->st));
+    for (size_t i = 0; i < d->lay->n_panels; i++)
+        fprintf(f, " %s=%zu", d->lay->panels[i].name, sr_screen_computes(d->scr, i));
+    fprintf(f, "\n");
+    fclose(f);
+}
+#endif
+
 static void on_refresh(uv_timer_t *t)
 {
     dash *d = t->data;
+#ifdef SR_TEST_HOOKS
+    test_counts(d);
+#endif
     try_collect(d);
     bool moved = cache_changed(d);
     if (moved)

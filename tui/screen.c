@@ -72,6 +72,7 @@ typedef struct {
     bool computed;
     bool dirty;
     int rc;               /* of the last compute */
+    size_t computes;      /* how many times computed (sr_screen_computes) */
     sr_privacy_report pr; /* what the role's policy hid in m */
     char audited[640];    /* the personal view last audited; "" = none */
     int scroll, selected;
@@ -99,7 +100,6 @@ struct sr_screen {
     panel_state drill_ps; /* the drill view's model (table + chart) */
     WINDOW *status, *hints;
     bool layout_dirty, all_dirty;
-    size_t computes;    /* models computed since creation (sr_screen_computes) */
     sr_ms drawn_second; /* the clock's second last drawn */
     sr_tui_sources src;
     char late_names[SR_LATE_MAX][64];
@@ -364,7 +364,7 @@ static void compute(sr_screen *s, panel_state *p, const sr_tui_panel *tp, const 
         audit_view(s, p, tp, entity);
     }
     p->computed = true;
-    s->computes++;
+    p->computes++;
 }
 
 /* Draws the line saying what the role's policy hid, if anything, at row y
@@ -1091,9 +1091,9 @@ bool sr_screen_reads_cache(const sr_screen *s)
     return false;
 }
 
-size_t sr_screen_computes(const sr_screen *s)
+size_t sr_screen_computes(const sr_screen *s, size_t panel)
 {
-    return s->computes;
+    return panel < s->lay->n_panels ? s->ps[panel].computes : 0;
 }
 
 void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char *role)

@@ -173,9 +173,10 @@ void sr_screen_sources_changed(sr_screen *s);
  * that reads it); false when it only redraws the clock. */
 bool sr_screen_reads_cache(const sr_screen *s);
 
-/* How many panel models the screen has computed since it was created
- * (the drill-down's included): what the tests count a refresh by. */
-size_t sr_screen_computes(const sr_screen *s);
+/* How many times the screen has computed the model of panel (an index
+ * into the layout's panels) since it was created, the drill-down's apart:
+ * what the tests count a refresh by. */
+size_t sr_screen_computes(const sr_screen *s, size_t panel);
 
 void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src);
 
