@@ -111,13 +111,14 @@ SAN_MOD_OBJ := $(MOD_SRC:%.c=$(SAN_DIR)/%.o)
 PLUGINS := $(PLUGIN_SRC:adapters/examples/%.c=build/plugins/%.so)
 # the files that use the install directories (they include app/paths.h)
 PATHS_SRC := $(shell grep -l '^\#include ".*paths\.h"' $(LIB_SRC) $(MAIN_SRC) $(TEST_SRC))
-# The test build: SITREP_TEST_USER/SITREP_TEST_GROUPS (app/roles.c) exist
-# only where -DSR_TEST_HOOKS is given, never in ./sitrep or what `make
-# install` installs. build/test/sitrep and build/sitrep-tests link the
-# hooked objects instead; every ASan object is a test build.
+# The test build: SITREP_TEST_USER/SITREP_TEST_GROUPS (app/roles.c) and
+# SITREP_TEST_COUNTS (app/dashboard.c) exist only where -DSR_TEST_HOOKS is
+# given, never in ./sitrep or what `make install` installs. build/test/sitrep
+# and build/sitrep-tests link the hooked objects instead; every ASan object
+# is a test build.
 TEST_DIR := build/test
 TEST_HOOKS := -DSR_TEST_HOOKS
-HOOK_SRC := app/roles.c
+HOOK_SRC := app/roles.c app/dashboard.c
 HOOK_OBJ := $(HOOK_SRC:%.c=$(TEST_DIR)/obj/%.o)
 TEST_LIB_OBJ := $(filter-out $(HOOK_SRC:%.c=$(OBJ_DIR)/%.o),$(LIB_OBJ)) $(HOOK_OBJ)
 # shared objects the plugin tests load (not examples: broken on purpose)

@@ -251,6 +251,8 @@ typedef struct {
     sr_alert *alerts; /* wall mode: the open alerts (a copy) */
     size_t n_alerts;
     int64_t data_version;
+    sr_source_list srcl; /* the sources as last read */
+    bool srcl_read;
     bool trim;      /* new data was computed: give free heap pages back after the render */
     bool at_latest; /* --at latest: not yet placed (the cache had no sample) */
     bool quitting;
@@ -266,14 +268,23 @@ static void crash_handler(int sig)
 }
 
 /* The sources as the cache has them, to the screen: its sources view, the
- * status bar's count and which panels are stale (one rule: sources.h). */
-static void update_sources(dash *d)
+ * status bar's count and which panels are stale (one rule: sources.h).
+ * Read again when the cache changed (reread), else only judged again at
+ * the time now from the rows read last: no query. */
+static void update_sources(dash *d, bool reread)
 {
-    sr_source_list l;
-    if (sr_sources_read(d->st, d->lay->sources, d->lay->n_sources, sr_now_ms(), &l) != 0)
-        return;
-    sr_screen_set_source_list(d->scr, &l, d->col ? "collector" : "viewer");
-    sr_source_list_fini(&l);
+    sr_ms now = sr_now_ms();
+    if (reread || !d->srcl_read) {
+        sr_source_list l;
+        if (sr_sources_read(d->st, d->lay->sources, d->lay->n_sources, now, &l) != 0)
+            return;
+        sr_source_list_fini(&d->srcl);
+        d->srcl = l;
+        d->srcl_read = true;
+    } else {
+        sr_source_list_restate(&d->srcl, now);
+    }
+    sr_screen_set_source_list(d->scr, &d->srcl, d->col ? "collector" : "viewer");
 }
 
 /* Wall mode: the page to show now, and the bottom line saying why. */
@@ -325,8 +336,9 @@ static void on_idle(uv_idle_t *h)
         return;
     sr_ms now = sr_now_ms();
     if (sr_screen_dirty(d->scr, now)) {
-        /* one snapshot and one WAL read lock for all the panels' queries */
-        int rc = sr_store_read_begin(d->st);
+        /* one snapshot and one WAL read lock for all the panels' queries;
+         * none when the render only redraws the clock */
+        int rc = sr_screen_reads_cache(d->scr) ? sr_store_read_begin(d->st) : SR_EINVAL;
         sr_screen_render(d->scr, now);
         if (rc == 0)
             sr_store_read_end(d->st);
@@ -609,40 +621,87 @@ static void try_collect(dash *d)
     sr_alerter_create(d->loop, cfg, d->w, &ah, &d->alerter);
 }
 
+/* A metric's samples changed: the panels that read it are computed again. */
+static void metric_changed(void *ctx, const char *metric)
+{
+    dash *d = ctx;
+    sr_screen_metric_changed(d->scr, metric);
+    d->trim = true;
+}
+
+/*
+ * Whether another connection has committed since the last look (PRAGMA
+ * data_version: the only query when nothing has). The collector in this
+ * process writes through another handle, so its commits count too. When
+ * one has, the metrics whose change counters moved (store.h) mark their
+ * panels, and only those, and the alerts are read again; a commit of
+ * nothing but a source's status row (an empty poll) recomputes no panel.
+ */
+static bool cache_changed(dash *d)
+{
+    int64_t v;
+    if (sr_store_data_version(d->st, &v) != 0 || v == d->data_version)
+        return false;
+    d->data_version = v;
+    sr_store_refresh(d->st); /* entities the collector has added since */
+    if (sr_store_changes(d->st, metric_changed, d) != 0) {
+        sr_screen_data_changed(d->scr); /* cannot tell which: every panel */
+        d->trim = true;
+    }
+    sr_screen_sources_changed(d->scr);
+    update_alerts(d);
+    return true;
+}
+
+#ifdef SR_TEST_HOOKS
+/*
+ * Test builds, a plain process: with SITREP_TEST_COUNTS=FILE, each refresh
+ * tick first appends one line of what the dashboard has done since it
+ * started, "statements=N PANEL=COMPUTES ...": the statements run on the
+ * screen's handle and how often each panel's model was computed. Between
+ * two lines is one refresh and the renders after it.
+ */
+static void test_counts(dash *d)
+{
+    const char *path = getenv("SITREP_TEST_COUNTS");
+    if (!path || !*path || getuid() != geteuid() || getgid() != getegid())
+        return;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return;
+    fprintf(f, "statements=%lld", (long long)sr_store_statements(d->st));
+    for (size_t i = 0; i < d->lay->n_panels; i++)
+        fprintf(f, " %s=%zu", d->lay->panels[i].name, sr_screen_computes(d->scr, i));
+    fprintf(f, "\n");
+    fclose(f);
+}
+#endif
+
 static void on_refresh(uv_timer_t *t)
 {
     dash *d = t->data;
+#ifdef SR_TEST_HOOKS
+    test_counts(d);
+#endif
     try_collect(d);
-    int64_t v;
-    if (sr_store_data_version(d->st, &v) == 0 && v != d->data_version) {
-        d->data_version = v;
-        sr_store_refresh(d->st); /* entities the collector has added since */
-        sr_screen_data_changed(d->scr);
-        d->trim = true;
-        update_alerts(d);
-    }
-    place_at_latest(d);
-    update_sources(d);
+    bool moved = cache_changed(d);
+    if (moved)
+        place_at_latest(d);
+    update_sources(d, moved);
     want_render(d);
 }
 
 static void on_report(void *ctx, const sr_poll_report *r)
 {
     dash *d = ctx;
-    if (r->accepted) {
-        sr_store_refresh(d->st); /* the screen's handle is not the one written through */
-        sr_alerter_data_changed(d->alerter);
-    }
-    if (r->accepted || r->rejected) {
-        sr_screen_data_changed(d->scr);
-        d->trim = true;
-        update_alerts(d);
-    }
     if (r->accepted)
+        sr_alerter_data_changed(d->alerter);
+    bool moved = cache_changed(d);
+    if (moved && r->accepted)
         place_at_latest(d);
     /* panels still empty say how far the backfill has got */
     sr_screen_set_loading(d->scr, sr_collector_loading(d->col));
-    update_sources(d);
+    update_sources(d, moved);
     want_render(d);
 }
 
@@ -734,6 +793,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     rc = uv_loop_close(&loop);
     sr_collector_destroy(d.col);
     sr_store_close(d.w);
+    sr_source_list_fini(&d.srcl);
     free(d.wall_pages);
     free(d.alerts);
     sr_set_fatal_hook(NULL);

@@ -103,6 +103,17 @@ int sr_sources_read(sr_store *st, const sr_source_conf *conf, size_t n_conf, sr_
     return 0;
 }
 
+void sr_source_list_restate(sr_source_list *l, sr_ms now)
+{
+    l->live = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        sr_source_info *s = &l->v[i];
+        s->state = sr_source_state_of(s->polled ? &s->h : NULL, now);
+        if (i < l->n_configured)
+            l->live += s->state == SR_SOURCE_LIVE;
+    }
+}
+
 /* d (>= 0) in its largest whole unit: "12s", "5m", "3h", "2d". */
 static void whole_unit(sr_ms d, char *buf, size_t len)
 {

@@ -65,6 +65,10 @@ int sr_sources_read(sr_store *st, const sr_source_conf *conf, size_t n_conf, sr_
                     sr_source_list *out);
 void sr_source_list_fini(sr_source_list *l);
 
+/* The states of l's sources again at now, from the health rows it holds
+ * (no read): a source turns late as time passes without a new row. */
+void sr_source_list_restate(sr_source_list *l, sr_ms now);
+
 /* "12s ago", "5m ago", "3h ago", "2d ago"; "never" when t <= 0. */
 void sr_format_ago(sr_ms now, sr_ms t, char *buf, size_t len);
 

@@ -10,6 +10,7 @@
  *   alert(key, panel, metric, entity, severity, state, raised_at, value, threshold,
  *         acked_by, acked_at, note, silenced_until, cleared_at)     (alerts.h)
  *   audit(id, at, user, role, tty, ssh, action, detail)   append-only (v7)
+ *   metric.changes                    a counter per metric (v8, below)
  *
  * Samples arrive roughly in time order and are read by metric and time
  * range, so the sample key leads with (metric, ts): inserts append at the
@@ -37,6 +38,12 @@
  * once per batch with an upsert that merges into what is stored (through
  * the SQL functions sr_sketch_merge and sr_minutes_merge), so the cost is
  * per touched cell, not per row.
+ *
+ * Change counters (v8): a commit that stored samples of a metric, or a
+ * retention that deleted some, adds one to that metric's `changes` in the
+ * same transaction, so that a reader that sees PRAGMA data_version move can
+ * tell which metrics moved with it (sr_store_changes) and recompute only
+ * what shows them; a commit of nothing but a source's status row bumps none.
  *
  * The batch is one transaction: a crash loses at most the batch in flight;
  * rollups are in the same transaction as their samples, so they never
@@ -256,7 +263,13 @@ typedef struct {
     int at_max_all;
     int n_at_max;
     int64_t at_max[AT_MAX][2];
+    int touched; /* samples of it stored or deleted in this transaction */
 } metric_rec;
+
+/* A metric's change counter as a reader last saw it (sr_store_changes). */
+typedef struct {
+    int64_t id, changes;
+} seen_rec;
 
 /* A sample known to be new, waiting for the next multi-row insert. */
 typedef struct {
@@ -366,6 +379,9 @@ struct sr_store {
     int n_pend;
     char *pend_keys; /* their keys, NUL-terminated one after the other */
     size_t keys_len, keys_cap;
+    seen_rec *seen; /* the change counters at open or the last sr_store_changes() */
+    size_t n_seen;
+    int64_t statements; /* statements run on the connection (sr_store_statements) */
     char errmsg[256];
 };
 
@@ -653,6 +669,9 @@ static const char schema_v7[] =
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
     "  BEGIN SELECT RAISE(ABORT, 'the audit table is append-only'); END;";
 
+/* v8: how many commits have changed each metric's samples (see above) */
+static const char schema_v8[] = "ALTER TABLE metric ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;";
+
 static int load_entities(sr_store *st);
 static int load_metrics(sr_store *st);
 static int rebuild_rollups(sr_store *st);
@@ -709,6 +728,8 @@ static int migrate(sr_store *st)
     if (version < 6 && (rc = exec(st, schema_v6)))
         goto out;
     if (version < 7 && (rc = exec(st, schema_v7)))
+        goto out;
+    if (version < 8 && (rc = exec(st, schema_v8)))
         goto out;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SR_STORE_SCHEMA);
@@ -800,6 +821,21 @@ static char *real_folder_path(const char *path)
     return r;
 }
 
+/* SQLITE_TRACE_STMT: a statement starts running (sr_store_statements). */
+static int count_statement(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)type;
+    (void)p;
+    (void)x;
+    ((sr_store *)ctx)->statements++;
+    return 0;
+}
+
+int64_t sr_store_statements(const sr_store *st)
+{
+    return st->statements;
+}
+
 /* sr_store_temp_in_memory(): a process-wide fact, set once at start. */
 static bool temp_in_memory;
 
@@ -836,6 +872,7 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
         goto fail;
     }
     sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_trace_v2(st->db, SQLITE_TRACE_STMT, count_statement, st);
     sqlite3_busy_timeout(st->db, 5000);
     /* the -wal and -shm stay when the last connection closes (no checkpoint
      * deletes them): a process that may not create files in the cache's
@@ -879,7 +916,7 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
     if ((err = exec(st, "SELECT count(*) FROM sqlite_schema")))
         goto fail;
     if ((err = migrate(st)) || (err = prepare_all(st)) || (err = load_metrics(st)) ||
-        (err = load_entities(st)))
+        (err = load_entities(st)) || (err = sr_store_changes(st, NULL, NULL)))
         goto fail;
     *out = st;
     return 0;
@@ -930,6 +967,7 @@ void sr_store_close(sr_store *st)
         free(st->retired[i]);
     free(st->retired);
     free(st->metrics);
+    free(st->seen);
     free(st->pend_keys);
     cellmap_fini(&st->cells);
     cellmap_fini(&st->up);
@@ -961,7 +999,9 @@ static int load_metrics(sr_store *st)
     if (sqlite3_prepare_v2(st->db, "SELECT id, name, kind FROM metric ORDER BY id", -1, &q, NULL) !=
         SQLITE_OK)
         return fail(st, SR_EIO);
-    free(st->metrics);
+    /* the old list until the new one is read: what this transaction touched carries over */
+    metric_rec *old = st->metrics;
+    size_t n_old = st->n_metrics;
     st->metrics = NULL;
     st->n_metrics = 0;
     int rc;
@@ -969,17 +1009,86 @@ static int load_metrics(sr_store *st)
         metric_rec *nm = realloc(st->metrics, (st->n_metrics + 1) * sizeof *nm);
         if (!nm) {
             sqlite3_finalize(q);
+            free(old);
             return SR_ENOMEM;
         }
         st->metrics = nm;
         metric_rec *m = &st->metrics[st->n_metrics++];
+        memset(m, 0, sizeof *m);
         m->id = sqlite3_column_int64(q, 0);
         snprintf(m->name, sizeof m->name, "%s", (const char *)sqlite3_column_text(q, 1));
         m->kind = (sr_kind)sqlite3_column_int(q, 2);
-        m->max_known = 0;
+        for (size_t i = 0; i < n_old; i++) {
+            if (old[i].id == m->id)
+                m->touched = old[i].touched;
+        }
     }
+    free(old);
     sqlite3_finalize(q);
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+/* Reads every metric's change counter (at open with cb NULL: the
+ * baseline) and keeps them as seen. */
+int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "SELECT id, name, changes FROM metric ORDER BY id", -1, &q,
+                           NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    seen_rec *v = NULL;
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        seen_rec *nv = realloc(v, (n + 1) * sizeof *nv);
+        if (!nv) {
+            rc = SR_ENOMEM;
+            break;
+        }
+        v = nv;
+        seen_rec r = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 2)};
+        v[n++] = r;
+        bool same = false;
+        for (size_t i = 0; i < st->n_seen && !same; i++)
+            same = st->seen[i].id == r.id && st->seen[i].changes == r.changes;
+        if (!same && cb)
+            cb(ctx, (const char *)sqlite3_column_text(q, 1));
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return rc == SR_ENOMEM ? rc : sql_err(st, rc);
+    }
+    free(st->seen);
+    st->seen = v;
+    st->n_seen = n;
+    return 0;
+}
+
+/* Adds one to the change counter of every metric this transaction touched. */
+static int bump_changes(sr_store *st)
+{
+    for (size_t i = 0; i < st->n_metrics; i++) {
+        metric_rec *m = &st->metrics[i];
+        if (!m->touched)
+            continue;
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(st->db, "UPDATE metric SET changes = changes + 1 WHERE id = ?1", -1,
+                               &q, NULL) != SQLITE_OK)
+            return fail(st, SR_EIO);
+        sqlite3_bind_int64(q, 1, m->id);
+        int rc = sqlite3_step(q);
+        sqlite3_finalize(q);
+        if (rc != SQLITE_DONE)
+            return sql_err(st, rc);
+    }
+    return 0;
+}
+
+static void untouch(sr_store *st)
+{
+    for (size_t i = 0; i < st->n_metrics; i++)
+        st->metrics[i].touched = 0;
 }
 
 static metric_rec *find_metric(sr_store *st, const char *name)
@@ -1252,6 +1361,7 @@ int sr_store_begin(sr_store *st)
     if (rc)
         return rc;
     st->in_batch = 1;
+    untouch(st);
     /* other processes may have written since the last transaction */
     for (size_t i = 0; i < st->n_metrics; i++)
         st->metrics[i].max_known = 0;
@@ -1379,12 +1489,15 @@ int sr_store_commit(sr_store *st)
     if (!rc)
         rc = flush_cells(st);
     if (!rc)
+        rc = bump_changes(st);
+    if (!rc)
         rc = exec(st, "COMMIT");
     if (rc) {
         sr_store_rollback(st);
         return rc;
     }
     st->in_batch = 0;
+    untouch(st);
     return 0;
 }
 
@@ -1398,6 +1511,7 @@ void sr_store_rollback(sr_store *st)
     st->keys_len = 0;
     cellmap_clear(&st->cells);
     cellmap_clear(&st->up);
+    untouch(st);
     /* ids handed out in the failed transaction are gone */
     load_entities(st);
 }
@@ -1610,6 +1724,7 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     if (fresh) {
         if ((rc = pend_add(st, &p, key)))
             return rc;
+        m->touched = 1;
         return accumulate(st, m, entity, s->ts_ms, s->value);
     }
     if (s->ts_ms == m->max_ts)
@@ -1628,6 +1743,7 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
         *duplicate = true;
         return 0;
     }
+    m->touched = 1;
     return accumulate(st, m, entity, s->ts_ms, s->value);
 }
 
@@ -1722,6 +1838,8 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
                 rc = sql_err(st, rc);
                 goto out;
             }
+            if (sqlite3_changes(st->db) > 0)
+                st->metrics[m].touched = 1;
             if (i == 0)
                 *deleted += sqlite3_changes(st->db);
         }

@@ -39,7 +39,7 @@ enum {
 };
 
 /* The schema version this build writes; older files are migrated. */
-#define SR_STORE_SCHEMA 7
+#define SR_STORE_SCHEMA 8
 
 /*
  * Opens (creating if needed, unless read-only) the cache at path. Caller
@@ -338,5 +338,21 @@ const char *sr_store_sqlite_version(void);
 
 /* PRAGMA data_version: changes whenever another connection commits. */
 int sr_store_data_version(sr_store *st, int64_t *out);
+
+/*
+ * Which metrics' samples changed (schema 8): every commit that stores
+ * samples of a metric, or a retention that deletes some, bumps that
+ * metric's change counter in the same transaction (a commit of a source's
+ * status row alone bumps none). Calls cb with the name of each metric (borrowed
+ * for the call) whose counter moved since this handle last looked (at open,
+ * then at each call), and each metric defined since; none when nothing
+ * moved. One small query: call it when sr_store_data_version() has moved.
+ */
+typedef void (*sr_store_changed_fn)(void *ctx, const char *metric);
+int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx);
+
+/* How many SQL statements this handle has run since it was opened (a
+ * statement's triggers count apart): what the tests count a refresh by. */
+int64_t sr_store_statements(const sr_store *st);
 
 #endif

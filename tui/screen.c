@@ -72,6 +72,7 @@ typedef struct {
     bool computed;
     bool dirty;
     int rc;               /* of the last compute */
+    size_t computes;      /* how many times computed (sr_screen_computes) */
     sr_privacy_report pr; /* what the role's policy hid in m */
     char audited[640];    /* the personal view last audited; "" = none */
     int scroll, selected;
@@ -364,6 +365,7 @@ static void compute(sr_screen *s, panel_state *p, const sr_tui_panel *tp, const 
         audit_view(s, p, tp, entity);
     }
     p->computed = true;
+    p->computes++;
 }
 
 /* Draws the line saying what the role's policy hid, if anything, at row y
@@ -1059,6 +1061,53 @@ void sr_screen_data_changed(sr_screen *s)
         s->ps[i].dirty = true;
     s->drill_ps.dirty = true;
     s->view_dirty = true;
+}
+
+/* Whether a panel's figures come from metric's samples: its own metric, or
+ * the numerator or denominator of its ratio. */
+static bool panel_reads(const sr_screen *s, const sr_tui_panel *tp, const char *metric)
+{
+    if (strcmp(tp->spec.metric, metric) == 0)
+        return true;
+    const sr_metric_def *d = sr_catalog_find(s->lay->cat, tp->spec.metric);
+    return d && d->kind == SR_KIND_RATIO &&
+           (strcmp(d->numerator, metric) == 0 || strcmp(d->denominator, metric) == 0);
+}
+
+void sr_screen_metric_changed(sr_screen *s, const char *metric)
+{
+    for (size_t i = 0; i < s->lay->n_panels; i++) {
+        if (panel_reads(s, &s->lay->panels[i], metric))
+            s->ps[i].dirty = true;
+    }
+    const sr_tui_panel *tp = s->depth > 0 ? focused_panel(s) : NULL;
+    if (tp && panel_reads(s, tp, metric))
+        s->drill_ps.dirty = true;
+}
+
+void sr_screen_sources_changed(sr_screen *s)
+{
+    s->view_dirty = true;
+}
+
+bool sr_screen_reads_cache(const sr_screen *s)
+{
+    if (s->layout_dirty || !s->status || s->view != VIEW_PANELS)
+        return true;
+    if (s->depth > 0)
+        return s->drill_ps.dirty || !s->drill_ps.computed;
+    const sr_tui_page *pg = cur_page(s);
+    for (size_t i = 0; i < pg->n_panels; i++) {
+        const panel_state *p = &s->ps[pg->panels[i]];
+        if (p->dirty || !p->computed)
+            return true;
+    }
+    return false;
+}
+
+size_t sr_screen_computes(const sr_screen *s, size_t panel)
+{
+    return panel < s->lay->n_panels ? s->ps[panel].computes : 0;
 }
 
 void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char *role)

@@ -168,6 +168,24 @@ void sr_screen_set_loading(sr_screen *s, int pct);
 /* The cache has new data: every panel is recomputed at the next render. */
 void sr_screen_data_changed(sr_screen *s);
 
+/* The samples of metric changed (sr_store_changes): the panels that read
+ * it, as their own metric or a ratio's numerator or denominator, and the
+ * drill-down of one of them, are recomputed at the next render; no other. */
+void sr_screen_metric_changed(sr_screen *s, const char *metric);
+
+/* The cache changed (a commit of any kind): the sources and rejects views
+ * read it again; no panel is recomputed. */
+void sr_screen_sources_changed(sr_screen *s);
+
+/* Whether the next render may read the cache (a model to compute, a view
+ * that reads it); false when it only redraws the clock. */
+bool sr_screen_reads_cache(const sr_screen *s);
+
+/* How many times the screen has computed the model of panel (an index
+ * into the layout's panels) since it was created, the drill-down's apart:
+ * what the tests count a refresh by. */
+size_t sr_screen_computes(const sr_screen *s, size_t panel);
+
 void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src);
 
 /*

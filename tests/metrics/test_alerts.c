@@ -324,8 +324,10 @@ Test(alerts_store, migrates_v5)
     sr_store_close(st);
     sqlite3 *db3;
     cr_assert_eq(sqlite3_open(db, &db3), SQLITE_OK);
-    /* a v5 cache: neither the alert table (v6) nor the audit table (v7) */
+    /* a v5 cache: neither the alert table (v6) nor the audit table (v7), nor
+     * the change counters (v8) */
     cr_assert_eq(sqlite3_exec(db3,
+                              "ALTER TABLE metric DROP COLUMN changes; "
                               "DROP TABLE alert; DROP TRIGGER audit_no_update; "
                               "DROP TRIGGER audit_no_delete; DROP TABLE audit; "
                               "PRAGMA user_version = 5;",

@@ -874,13 +874,16 @@ Test(store, migrates_v5_to_the_audit_table)
     cr_assert_eq(sr_store_commit(st), 0);
     sr_store_close(st);
     char err[256];
-    cr_assert_eq(raw_exec("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
+    cr_assert_eq(raw_exec("ALTER TABLE metric DROP COLUMN changes; "
+                          "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
                           "DROP TABLE audit; DROP TABLE alert; PRAGMA user_version = 5;",
                           err, sizeof err),
                  SQLITE_OK, "%s", err);
     cr_assert_eq(sql_count("SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
 
     st = open_rw();
+    /* v8: the change counters, from 0 */
+    cr_assert_eq(sql_count("SELECT changes FROM metric WHERE name = 'rt'"), 0);
     int v;
     cr_assert_eq(sr_store_schema_version(st, &v), 0);
     cr_assert_eq(v, SR_STORE_SCHEMA);
@@ -969,4 +972,113 @@ Test(store, a_reader_on_an_empty_file_is_told_to_wait)
     sr_store_close(st);
     cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, err, sizeof err), 0, "%s", err);
     sr_store_close(st);
+}
+
+/* The metrics sr_store_changes() reported, as "a,b," in call order. */
+static void collect_changed(void *ctx, const char *metric)
+{
+    char *buf = ctx;
+    strcat(buf, metric);
+    strcat(buf, ",");
+}
+
+/* A child process commits one sample of metric (or, with metric NULL, only
+ * a source's status row) through a handle of its own: another connection,
+ * as a collector is to a viewer. */
+static void commit_in_child(const char *metric, sr_ms ts)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        sr_store *w = NULL;
+        if (sr_store_open(db, 0, &w, NULL, 0) || sr_store_begin(w))
+            _exit(1);
+        bool dup;
+        sr_source_health h = {.name = "feed", .type = "csv", .last_poll_ms = ts};
+        int rc =
+            metric ? put(w, metric, "force/a/u1", ts, 3, NULL, &dup) : sr_store_source_put(w, &h);
+        _exit(rc || sr_store_commit(w) ? 1 : 0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's commit failed");
+}
+
+Test(store, changes_name_the_metrics_a_commit_touched)
+{
+    sr_store_close(open_rw());
+    sr_store *r = NULL;
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &r, NULL, 0), 0);
+    char got[256] = "";
+    int64_t v0, v1;
+    cr_assert_eq(sr_store_data_version(r, &v0), 0);
+
+    /* samples of rt: rt alone moved */
+    commit_in_child("rt", 1000);
+    cr_assert_eq(sr_store_data_version(r, &v1), 0);
+    cr_assert_neq(v0, v1);
+    cr_assert_eq(sr_store_changes(r, collect_changed, got), 0);
+    cr_assert_str_eq(got, "rt,");
+
+    /* nothing since: none, in one statement */
+    got[0] = 0;
+    int64_t n0 = sr_store_statements(r);
+    cr_assert_eq(sr_store_changes(r, collect_changed, got), 0);
+    cr_assert_str_eq(got, "");
+    cr_assert_eq(sr_store_statements(r) - n0, 1);
+
+    /* an empty poll (a status row alone) moves data_version, no metric */
+    commit_in_child(NULL, 2000);
+    cr_assert_eq(sr_store_data_version(r, &v0), 0);
+    cr_assert_neq(v0, v1);
+    cr_assert_eq(sr_store_changes(r, collect_changed, got), 0);
+    cr_assert_str_eq(got, "");
+
+    /* a duplicate stores nothing: no change either */
+    commit_in_child("rt", 1000);
+    cr_assert_eq(sr_store_changes(r, collect_changed, got), 0);
+    cr_assert_str_eq(got, "");
+
+    /* two commits of ot and one of open: each once */
+    commit_in_child("ot", 3000);
+    commit_in_child("ot", 4000);
+    commit_in_child("open", 4000);
+    cr_assert_eq(sr_store_changes(r, collect_changed, got), 0);
+    cr_assert_str_eq(got, "open,ot,");
+    sr_store_close(r);
+}
+
+Test(store, changes_follow_rollback_retention_and_new_metrics)
+{
+    sr_store *w = open_rw();
+    sr_store *r = NULL;
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &r, NULL, 0), 0);
+    char got[256] = "";
+    bool dup;
+    /* a rolled-back batch changed nothing */
+    cr_assert_eq(sr_store_begin(w), 0);
+    cr_assert_eq(put(w, "rt", "force/a/u1", 1000, 5, NULL, &dup), 0);
+    sr_store_rollback(w);
+    cr_assert_eq(sr_store_changes(r, collect_changed, got), 0);
+    cr_assert_str_eq(got, "");
+    cr_assert_eq(sr_store_begin(w), 0);
+    cr_assert_eq(put(w, "ot", "force/a/u1", 1000, 5, NULL, &dup), 0);
+    cr_assert_eq(sr_store_commit(w), 0);
+    /* retention that deletes samples of ot alone */
+    int64_t deleted;
+    cr_assert_eq(sr_store_retain(w, 2000, &deleted), 0);
+    cr_assert_eq(deleted, 1);
+    cr_assert_eq(sr_store_changes(r, collect_changed, got), 0);
+    cr_assert_str_eq(got, "ot,");
+    /* retention that deletes nothing */
+    got[0] = 0;
+    cr_assert_eq(sr_store_retain(w, 2000, &deleted), 0);
+    cr_assert_eq(sr_store_changes(r, collect_changed, got), 0);
+    cr_assert_str_eq(got, "");
+    /* a metric defined since: reported, so a panel waiting for it is computed */
+    cr_assert_eq(sr_store_define_metric(w, "calls", SR_KIND_EVENT), 0);
+    cr_assert_eq(sr_store_changes(r, collect_changed, got), 0);
+    cr_assert_str_eq(got, "calls,");
+    sr_store_close(r);
+    sr_store_close(w);
 }
