@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,44 @@ static inline int th_run_with(const char *cwd, const char *bin, th_child_fn chil
 static inline int th_run(const char *cwd, char *const argv[], char **out, char **err)
 {
     return th_run_with(cwd, th_sitrep_bin(), NULL, NULL, argv, out, err);
+}
+
+/* Stands in for a user (and groups; NULL: none) through the test build's
+ * SITREP_TEST_USER / SITREP_TEST_GROUPS; user NULL: the real user again. */
+static inline void th_as(const char *user, const char *groups)
+{
+    if (user)
+        setenv("SITREP_TEST_USER", user, 1);
+    else
+        unsetenv("SITREP_TEST_USER");
+    if (groups)
+        setenv("SITREP_TEST_GROUPS", groups, 1);
+    else
+        unsetenv("SITREP_TEST_GROUPS");
+}
+
+/* `sitrep ingest --config cfg csv` as the real user; fails the test unless
+ * it exits with want (0, or 3 when some rows are rejected). */
+static inline void th_ingest(const char *cfg, const char *csv, int want)
+{
+    th_as(NULL, NULL);
+    char *argv[] = {"ingest", "--config", (char *)cfg, (char *)csv, NULL};
+    char *out, *err;
+    int rc = th_run(NULL, argv, &out, &err);
+    cr_assert_eq(rc, want, "ingest exited %d, expected %d: %s%s", rc, want, out, err);
+    free(out);
+    free(err);
+}
+
+/* Kills a child started by th_spawn() (SIGKILL) and reaps it; *pid 0 or
+ * less: nothing. *pid is 0 after. */
+static inline void th_reap(pid_t *pid)
+{
+    if (*pid > 0) {
+        kill(*pid, SIGKILL);
+        waitpid(*pid, NULL, 0);
+    }
+    *pid = 0;
 }
 
 #endif

@@ -81,13 +81,7 @@ static void setup(void)
         o += (size_t)snprintf(text + o, sizeof text - o, "rt,force/north/d1/u1,%ld,%d\n",
                               now - 600L * k, k * 60);
     th_write_file(csv, text);
-    unsetenv("SITREP_TEST_USER");
-    unsetenv("SITREP_TEST_GROUPS");
-    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
-    char *out, *err;
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
-    free(out);
-    free(err);
+    th_ingest(cfg, csv, 0);
 }
 
 static void teardown(void)
@@ -96,15 +90,6 @@ static void teardown(void)
 }
 
 TestSuite(privacy_cli, .init = setup, .fini = teardown);
-
-static void as(const char *user, const char *groups)
-{
-    setenv("SITREP_TEST_USER", user, 1);
-    if (groups)
-        setenv("SITREP_TEST_GROUPS", groups, 1);
-    else
-        unsetenv("SITREP_TEST_GROUPS");
-}
 
 /* Runs sitrep with args; returns its exit status, stdout in *out. */
 static int run(char **out, char **err, const char *a, const char *b, const char *c, const char *d,
@@ -160,7 +145,7 @@ static int audit_rows(const char *action)
 Test(privacy_cli, csv_per_role)
 {
     char *out, *err;
-    as("someone", NULL); /* the default role: drill to unit, no officers */
+    th_as("someone", NULL); /* the default role: drill to unit, no officers */
     cr_assert_eq(run(&out, &err, "snapshot", "--format", "csv", NULL, NULL, NULL), 0, "%s", err);
     cr_assert(strstr(out, "ot_unit,\"Overtime by officer\"") || strstr(out, "ot_unit,"), "%s", out);
     cr_assert(strstr(out, ",force/north/d1/u1,sum,7d,27,h,-,18,"), "the unit's total:\n%s", out);
@@ -169,14 +154,14 @@ Test(privacy_cli, csv_per_role)
     free(out);
     free(err);
 
-    as("mgr", "staff,managers"); /* drill = district: the units' panels are hidden */
+    th_as("mgr", "staff,managers"); /* drill = district: the units' panels are hidden */
     cr_assert_eq(run(&out, &err, "snapshot", "--format", "csv", NULL, NULL, NULL), 0, "%s", err);
     cr_assert(strstr(out, ",force/north/d1/u1,sum,7d,hidden,h,-,,"), "%s", out);
     cr_assert(strstr(out, ",force/north/d1/u2,count,7d,hidden,h,-,,"), "%s", out);
     free(out);
     free(err);
 
-    as("cmd", NULL); /* the commander sees the count, but never a p90 of 7 */
+    th_as("cmd", NULL); /* the commander sees the count, but never a p90 of 7 */
     cr_assert_eq(run(&out, &err, "snapshot", "--format", "csv", NULL, NULL, NULL), 0, "%s", err);
     cr_assert(strstr(out, ",force/north/d1/u2,count,7d,2,h,-,2,"), "%s", out);
     cr_assert(strstr(out, ",rt,,p90,7d,n<10,s,-,,"), "%s", out);
@@ -188,7 +173,7 @@ Test(privacy_cli, csv_per_role)
 Test(privacy_cli, json_and_markdown)
 {
     char *out, *err;
-    as("someone", NULL);
+    th_as("someone", NULL);
     cr_assert_eq(run(&out, &err, "snapshot", "--format", "json", NULL, NULL, NULL), 0, "%s", err);
     json_error_t je;
     json_t *root = json_loads(out, 0, &je);
@@ -222,7 +207,7 @@ Test(privacy_cli, json_and_markdown)
 Test(privacy_cli, text_hides_officers_and_audits_the_commander)
 {
     char *out, *err;
-    as("someone", NULL);
+    th_as("someone", NULL);
     cr_assert_eq(run(&out, &err, "snapshot", "--format", "text", "--width", "150", NULL), 0, "%s",
                  err);
     cr_assert(strstr(out, "3 rows hidden: officer is personal data"), "%s", out);
@@ -233,7 +218,7 @@ Test(privacy_cli, text_hides_officers_and_audits_the_commander)
     free(err);
     cr_assert_eq(audit_rows("view-personal"), 0);
 
-    as("cmd", NULL);
+    th_as("cmd", NULL);
     cr_assert_eq(run(&out, &err, "snapshot", "--format", "text", "--width", "150", NULL), 0, "%s",
                  err);
     cr_assert(strstr(out, "o1 "), "%s", out);
@@ -253,7 +238,7 @@ Test(privacy_cli, text_hides_officers_and_audits_the_commander)
 Test(privacy_cli, query_refuses_and_hides)
 {
     char *out, *err;
-    as("mgr", "managers");
+    th_as("mgr", "managers");
     cr_assert_eq(run(&out, &err, "query", "ot", "--entity", "force/north/d1/u1/o1", NULL, NULL), 1);
     cr_assert(strstr(err, "refused: force/north/d1/u1/o1: officer is personal data, which role "
                           "manager may not see"),
@@ -266,7 +251,7 @@ Test(privacy_cli, query_refuses_and_hides)
     free(out);
     free(err);
 
-    as("someone", NULL);
+    th_as("someone", NULL);
     cr_assert_eq(
         run(&out, &err, "query", "ot", "--entity", "force/north/d1/u1", "--by", "children"), 0,
         "%s", err);
@@ -284,7 +269,7 @@ Test(privacy_cli, query_refuses_and_hides)
     free(err);
     cr_assert_eq(audit_rows("view-personal"), 0);
 
-    as("cmd", NULL);
+    th_as("cmd", NULL);
     cr_assert_eq(
         run(&out, &err, "query", "ot", "--entity", "force/north/d1/u1/o1", "--format", "json"), 0,
         "%s", err);
@@ -303,7 +288,7 @@ Test(privacy_cli, query_refuses_and_hides)
 Test(privacy_cli, hidden_rows_without_data_are_not_counted)
 {
     char *out, *err;
-    as("someone", NULL);
+    th_as("someone", NULL);
     cr_assert_eq(
         run(&out, &err, "query", "rt", "--entity", "force/north/d1/u1", "--by", "children"), 0,
         "%s", err);

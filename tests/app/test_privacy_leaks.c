@@ -86,13 +86,7 @@ static void setup(void)
     o += (size_t)snprintf(text + o, sizeof text - o,
                           "officer_overtime,force/north/d1/u1/PC Jones Secret/,%ld,3\n", T);
     th_write_file(csv, text);
-    unsetenv("SITREP_TEST_USER");
-    unsetenv("SITREP_TEST_GROUPS");
-    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
-    char *out, *err;
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 3, "%s", err);
-    free(out);
-    free(err);
+    th_ingest(cfg, csv, 3);
 }
 
 static void teardown(void)
@@ -115,12 +109,6 @@ static char *read_all(const char *path)
     return text;
 }
 
-static void as(const char *user)
-{
-    setenv("SITREP_TEST_USER", user, 1);
-    unsetenv("SITREP_TEST_GROUPS");
-}
-
 /* Runs sitrep with up to 8 arguments then --config; exit status. */
 static int run(char **out, char **err, const char *const *args)
 {
@@ -137,14 +125,14 @@ static int run(char **out, char **err, const char *const *args)
 Test(privacy_leaks, rejects_withhold_raw_rows_of_people)
 {
     char *out, *err;
-    as("someone");
+    th_as("someone", NULL);
     cr_assert_eq(run(&out, &err, (const char *[]){"rejects", NULL}), 0, "%s", err);
     cr_assert_null(strstr(out, "Jones"), "an officer's name to the default role:\n%s", out);
     cr_assert(strstr(out, "1 rejected row shown without reason and raw text"), "%s", out);
     cr_assert(strstr(out, "officer is personal data, which role default may not see"), "%s", out);
     free(out);
     free(err);
-    as("boss");
+    th_as("boss", NULL);
     cr_assert_eq(run(&out, &err, (const char *[]){"rejects", NULL}), 0, "%s", err);
     cr_assert(strstr(out, "PC Jones Secret"), "the role with personal sees it:\n%s", out);
     free(out);
@@ -180,13 +168,13 @@ Test(privacy_leaks, alerts_on_personal_panels_are_withheld)
 {
     collect_until_raised(NULL);
     char *out, *err;
-    as("boss");
+    th_as("boss", NULL);
     cr_assert_eq(run(&out, &err, (const char *[]){"alerts", NULL}), 0, "%s", err);
     cr_assert(strstr(out, "pc_smith"), "the alert exists:\n%s", out);
     free(out);
     free(err);
 
-    as("someone");
+    th_as("someone", NULL);
     cr_assert_eq(run(&out, &err, (const char *[]){"alerts", NULL}), 0, "%s", err);
     cr_assert_null(strstr(out, "pc_smith"), "%s", out);
     cr_assert_null(strstr(out, "ot_unit"), "a personal metric's value:\n%s", out);
@@ -224,7 +212,7 @@ Test(privacy_leaks, collect_log_withholds_personal_keys)
 Test(privacy_leaks, audit_is_its_own_permission)
 {
     char *out, *err;
-    as("someone");
+    th_as("someone", NULL);
     cr_assert_eq(run(&out, &err, (const char *[]){"audit", NULL}), 1, "%s", out);
     cr_assert(strstr(err, "refused: the role default may not read the audit table"), "%s", err);
     cr_assert_str_eq(out, "");
@@ -234,7 +222,7 @@ Test(privacy_leaks, audit_is_its_own_permission)
     cr_assert(strstr(out, "audit        no"), "%s", out);
     free(out);
     free(err);
-    as("boss");
+    th_as("boss", NULL);
     cr_assert_eq(run(&out, &err, (const char *[]){"audit", NULL}), 0, "%s", err);
     cr_assert(strstr(out, "ACTION"), "%s", out);
     free(out);
@@ -268,7 +256,7 @@ static void query(const char *entity, long from, long to, char *val, size_t len)
 
 Test(privacy_leaks, differencing_two_windows)
 {
-    as("someone");
+    th_as("someone", NULL);
     char a[64], b[64], c[64];
     query("force/north/d1", T - 86400, T, a, sizeof a);
     query("force/north/d1", T - 86400, T + 1, b, sizeof b);
@@ -278,14 +266,14 @@ Test(privacy_leaks, differencing_two_windows)
     query("force/north/d1", T - 86400, T + 3600, c, sizeof c);
     cr_assert_str_eq(c, "<5", "%s", c);
     /* the role with personal data gets the exact figure */
-    as("boss");
+    th_as("boss", NULL);
     query("force/north/d1", T - 86400, T + 1, b, sizeof b);
     cr_assert_str_eq(b, "96");
 }
 
 Test(privacy_leaks, nested_windows)
 {
-    as("someone");
+    th_as("someone", NULL);
     char outer[64], inner[64], ragged[64];
     query("force/north/d1", T - 7200, T, outer, sizeof outer);
     query("force/north/d1", T - 3600, T, inner, sizeof inner);
@@ -300,7 +288,7 @@ Test(privacy_leaks, nested_windows)
 
 Test(privacy_leaks, parent_minus_children)
 {
-    as("someone");
+    th_as("someone", NULL);
     char region[64], d1[64], d2[64];
     query("force/north", T - 7200, T, region, sizeof region);
     query("force/north/d1", T - 7200, T, d1, sizeof d1);
@@ -364,7 +352,7 @@ static char *snapshot_at(const char *fmt, long at, const char *panel)
  * with sliding windows the unit's 7d total moved by that record (50, 52). */
 Test(privacy_leaks, differencing_two_snapshots)
 {
-    as("someone");
+    th_as("someone", NULL);
     const char *fmts[] = {"json", "csv"};
     for (size_t f = 0; f < 2; f++) {
         char *before = snapshot_at(fmts[f], T, "ot_unit");
@@ -384,7 +372,7 @@ Test(privacy_leaks, differencing_two_snapshots)
         free(a);
     }
     /* the role with personal data gets the sliding window */
-    as("boss");
+    th_as("boss", NULL);
     char *exact = snapshot_at("json", T + 1, "ot_unit");
     cr_assert_str_eq(exact, "52");
     free(exact);
@@ -406,7 +394,7 @@ Test(privacy_leaks, source_errors_withhold_input_data)
                  SQLITE_OK, "%s", sqlite3_errmsg(h));
     sqlite3_close(h);
     char *out, *err;
-    as("someone");
+    th_as("someone", NULL);
     const char *const fmts[] = {"text", "json"};
     for (size_t f = 0; f < 2; f++) {
         cr_assert_eq(run(&out, &err, (const char *[]){"sources", "--format", fmts[f], NULL}), 0,
@@ -416,7 +404,7 @@ Test(privacy_leaks, source_errors_withhold_input_data)
         free(out);
         free(err);
     }
-    as("boss");
+    th_as("boss", NULL);
     cr_assert_eq(run(&out, &err, (const char *[]){"sources", "--format", "json", NULL}), 0, "%s",
                  err);
     cr_assert(strstr(out, "PC Jones Secret"), "the role with personal data sees it:\n%s", out);

@@ -47,10 +47,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    if (collector > 0) {
-        kill(collector, SIGKILL);
-        waitpid(collector, NULL, 0);
-    }
+    th_reap(&collector);
     for (int i = 0; i < 3; i++)
         if (T[i]->sock[0])
             tmux_stop(T[i]);

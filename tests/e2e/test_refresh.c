@@ -40,10 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    if (collector > 0) {
-        kill(collector, SIGKILL);
-        waitpid(collector, NULL, 0);
-    }
+    th_reap(&collector);
     if (T.sock[0])
         tmux_stop(&T);
     th_rmtree(dir);

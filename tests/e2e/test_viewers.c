@@ -42,10 +42,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    if (collector > 0) {
-        kill(collector, SIGKILL);
-        waitpid(collector, NULL, 0);
-    }
+    th_reap(&collector);
     if (A.sock[0])
         tmux_stop(&A);
     if (B.sock[0])
