@@ -248,8 +248,6 @@ typedef struct {
     size_t *wall_pages; /* the rotating pages, indices into lay->pages */
     size_t n_wall_pages;
     size_t chord_pos; /* keys of the exit chord typed so far */
-    sr_alert *alerts; /* wall mode: the open alerts (a copy) */
-    size_t n_alerts;
     int64_t data_version;
     sr_source_list srcl; /* the sources as last read */
     bool srcl_read;
@@ -291,8 +289,10 @@ static void update_sources(dash *d, bool reread)
 static void wall_update(dash *d)
 {
     sr_wall_view v;
-    sr_wall_step(&d->wall, d->lay, d->wall_pages, d->n_wall_pages, d->alerts, d->n_alerts,
-                 d->cfg->wall_rotate_ms, sr_now_ms(), &v);
+    size_t n;
+    const sr_alert *a = sr_screen_alerts(d->scr, &n); /* those the role may see */
+    sr_wall_step(&d->wall, d->lay, d->wall_pages, d->n_wall_pages, a, n, d->cfg->wall_rotate_ms,
+                 sr_now_ms(), &v);
     sr_screen_set_page(d->scr, v.page);
     if (v.changed)
         d->trim = true; /* the new page's panels are computed at the render */
@@ -311,21 +311,9 @@ static void update_alerts(dash *d)
     if (sr_store_alert_list(d->st, SR_ALERTS_OPEN, &a, &n) != 0)
         return;
     sr_screen_set_alerts(d->scr, a, n);
-    if (d->o->wall) {
-        /* the wall holds only on alerts the role may see (the screen's own
-         * copy is filtered the same way) */
-        size_t gone;
-        sr_priv_hide why;
-        if (d->lay->privacy &&
-            sr_privacy_alerts(d->st, d->lay->cat, d->lay->privacy, a, &n, &gone, &why) != 0)
-            n = 0; /* cannot be judged: none holds the wall */
-        free(d->alerts);
-        d->alerts = a;
-        d->n_alerts = n;
+    free(a);
+    if (d->o->wall)
         wall_update(d);
-    } else {
-        free(a);
-    }
 }
 
 /* Renders when something is dirty: called once per loop turn (idle). */
@@ -664,7 +652,7 @@ static bool cache_changed(dash *d)
 static void test_counts(dash *d)
 {
     const char *path = getenv("SITREP_TEST_COUNTS");
-    if (!path || !*path || getuid() != geteuid() || getgid() != getegid())
+    if (!path || !*path || sr_trust_elevated())
         return;
     FILE *f = fopen(path, "a");
     if (!f)
@@ -795,7 +783,6 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     sr_store_close(d.w);
     sr_source_list_fini(&d.srcl);
     free(d.wall_pages);
-    free(d.alerts);
     sr_set_fatal_hook(NULL);
     sr_screen_destroy(d.scr);
     sr_layout_destroy(ld);

@@ -159,7 +159,7 @@ bool sr_privacy_figure(const sr_privacy *p, bool metric_personal, sr_kind kind, 
                        const char *entity, sr_result *res, const char **mask,
                        sr_privacy_report *rep)
 {
-    sr_privacy_report scratch;
+    sr_privacy_report scratch = {0};
     if (!rep)
         rep = &scratch;
     *mask = NULL;
@@ -232,7 +232,7 @@ static void apply_events(const sr_privacy *p, sr_panel_model *m, sr_privacy_repo
 void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_personal,
                       sr_panel_model *m, sr_privacy_report *out)
 {
-    sr_privacy_report scratch;
+    sr_privacy_report scratch = {0};
     sr_privacy_report *r = out ? out : &scratch;
     memset(r, 0, sizeof *r);
     set_mask(m->mask, NULL);
@@ -366,15 +366,6 @@ int sr_privacy_metric_personal(sr_store *st, const sr_catalog *cat, const sr_pri
 
 /* ---- the differencing grid ---- */
 
-/* Floor division of t by g (g > 0), towards minus infinity. */
-static sr_ms grid_floor(sr_ms t, sr_ms g)
-{
-    sr_ms q = t / g;
-    if (t % g != 0 && t < 0)
-        q--;
-    return q * g;
-}
-
 static bool grid_applies(const sr_privacy *p, bool metric_personal)
 {
     return metric_personal && !p->see_personal && p->grid_ms > 0;
@@ -384,8 +375,8 @@ bool sr_privacy_grid_window(const sr_privacy *p, bool metric_personal, sr_ms *fr
 {
     if (!grid_applies(p, metric_personal))
         return false;
-    *from_ms = grid_floor(*from_ms, p->grid_ms);
-    *to_ms = grid_floor(*to_ms, p->grid_ms);
+    *from_ms = sr_floor_ms(*from_ms, p->grid_ms);
+    *to_ms = sr_floor_ms(*to_ms, p->grid_ms);
     return true;
 }
 
@@ -472,7 +463,7 @@ static int grid_cb(void *ctx, int64_t entity, sr_ms ts_ms, double value)
     (void)value;
     struct grid_ctx *c = ctx;
     if (!cell_push(&c->v, &c->n, &c->cap,
-                   (grid_cell){grid_floor(ts_ms, c->grid), cell_node(c, entity)})) {
+                   (grid_cell){sr_floor_ms(ts_ms, c->grid), cell_node(c, entity)})) {
         c->rc = SR_ENOMEM;
         return 1;
     }
@@ -562,7 +553,7 @@ bool sr_privacy_cells_whole(const sr_privacy_cells *cs, const char *entity, sr_m
     sr_ms g = cs->p->grid_ms;
     if (from_ms >= to_ms)
         return true; /* no observation */
-    if (g <= 0 || grid_floor(from_ms, g) != from_ms || grid_floor(to_ms, g) != to_ms ||
+    if (g <= 0 || sr_floor_ms(from_ms, g) != from_ms || sr_floor_ms(to_ms, g) != to_ms ||
         from_ms < cs->from_ms || to_ms > cs->to_ms)
         return false; /* not whole slices, or not read */
     int64_t eid = -1;
@@ -638,7 +629,7 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
                           const char *entity, bool metric_personal, sr_panel_model *m,
                           sr_privacy_report *out)
 {
-    sr_privacy_report scratch;
+    sr_privacy_report scratch = {0};
     sr_privacy_report *r = out ? out : &scratch;
     if (!grid_applies(p, metric_personal) || !m->def || r->entity_hidden)
         return 0;
@@ -657,7 +648,7 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
     }
     sr_privacy_cells *cs;
     int rc =
-        sr_privacy_cells_read(st, cat, p, m->def->name, grid_floor(lo, p->grid_ms), m->to_ms, &cs);
+        sr_privacy_cells_read(st, cat, p, m->def->name, sr_floor_ms(lo, p->grid_ms), m->to_ms, &cs);
     if (rc) {
         /* cannot be judged: nothing of the metric is shown */
         mask_now(m, sr_privacy_grid_mask(p), r);
@@ -734,10 +725,18 @@ int sr_privacy_alerts(sr_store *st, const sr_catalog *cat, const sr_privacy *p, 
     size_t k = 0, gone = 0;
     *why = SR_PRIV_SHOWN;
     int rc = 0;
+    char last[SR_NAME_MAX] = ""; /* the metric asked about last, and its answer */
+    bool last_personal = false;
     for (size_t i = 0; i < *n; i++) {
+        /* the store is asked only when the answer matters, once per run of a metric */
         bool personal = false;
-        if (!rc)
-            rc = sr_privacy_metric_personal(st, cat, p, v[i].metric, &personal);
+        if (!p->see_personal && sr_privacy_entity(p, v[i].entity) == SR_PRIV_SHOWN && !rc) {
+            if (!last[0] || strcmp(last, v[i].metric) != 0) {
+                rc = sr_privacy_metric_personal(st, cat, p, v[i].metric, &last_personal);
+                snprintf(last, sizeof last, "%s", v[i].metric);
+            }
+            personal = last_personal;
+        }
         sr_priv_hide h = rc ? SR_PRIV_PERSONAL : sr_privacy_alert(p, v[i].entity, personal);
         if (h != SR_PRIV_SHOWN) {
             gone++;

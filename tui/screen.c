@@ -1135,6 +1135,12 @@ void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char
     sr_screen_set_sources(s, &src);
 }
 
+const sr_alert *sr_screen_alerts(const sr_screen *s, size_t *n)
+{
+    *n = s->n_alerts;
+    return s->alerts;
+}
+
 void sr_screen_set_alerts(sr_screen *s, const sr_alert *a, size_t n)
 {
     sr_alert *copy = malloc((n + 1) * sizeof *copy);

@@ -203,6 +203,11 @@ void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char
  */
 void sr_screen_set_alerts(sr_screen *s, const sr_alert *a, size_t n);
 
+/* The open alerts the role may see, as sr_screen_set_alerts() filtered
+ * them (borrowed; valid until the next sr_screen_set_alerts()); *n their
+ * number. Wall mode's CRIT hold judges these, so the policy runs once. */
+const sr_alert *sr_screen_alerts(const sr_screen *s, size_t *n);
+
 /*
  * Whether this user's role may acknowledge and silence alerts (role: its
  * name, copied, for the refusal). A role that may not is told so when it
