@@ -87,8 +87,19 @@ int sr_share_open(const char *path, int flags, mode_t mode, int *fd_out, char *e
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
         return e == ENOENT ? SR_ENOENT : SR_EIO;
     }
-    /* O_NONBLOCK: a FIFO planted in the folder must not hang the open */
-    int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode);
+    /* O_NONBLOCK: a FIFO planted in the folder must not hang the open. With
+     * O_CREAT, O_EXCL first tells a file made now from one that was there */
+    const int safe = O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    bool created = false;
+    int fd = -1;
+    if (flags & O_CREAT) {
+        fd = open(path, flags | O_EXCL | safe, mode);
+        created = fd >= 0;
+        if (fd < 0 && errno == EEXIST && !(flags & O_EXCL))
+            fd = open(path, (flags & ~O_CREAT) | safe);
+    } else {
+        fd = open(path, flags | safe);
+    }
     if (fd < 0) {
         int e = errno;
         if (e == ELOOP)
@@ -118,11 +129,9 @@ int sr_share_open(const char *path, int flags, mode_t mode, int *fd_out, char *e
                  path, user_name(sb.st_uid, who, sizeof who),
                  user_name(ds.st_uid, want, sizeof want));
     } else {
-        bool created = (flags & O_CREAT) && sb.st_size == 0 && sb.st_uid == geteuid() &&
-                       ds.st_uid != geteuid() && geteuid() == 0;
         /* root making a file in another user's folder gives it to that user,
          * as SQLite does with the -wal and -shm */
-        if (created && fchown(fd, ds.st_uid, (gid_t)-1) != 0) {
+        if (created && geteuid() == 0 && ds.st_uid != 0 && fchown(fd, ds.st_uid, (gid_t)-1) != 0) {
             snprintf(err, errlen, "cannot give %s to its folder's owner: %s", path,
                      strerror(errno));
             close(fd);
@@ -233,20 +242,16 @@ static int make_dirs(const char *dir, const share_want *w)
     return errno == EEXIST ? 0 : -1;
 }
 
-/* Creates path with mode (exactly) and the group when it does not exist.
- * O_EXCL: an existing name, link or not, is left to fix_one(). */
+/* Creates path with mode (exactly) and the group when it does not exist
+ * (O_EXCL through sr_share_open); an existing name, link or not, is left to
+ * fix_one(). */
 static int create_file(const char *path, const share_want *w, char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, w->file_mode);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return 0;
-        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-        return SR_EIO;
-    }
-    close(fd);
-    /* again through the one check, which also gives root's file to the folder's owner */
-    int rc = sr_share_open(path, O_WRONLY | O_CREAT, w->file_mode, &fd, err, errlen);
+    int fd;
+    struct stat sb;
+    if (lstat(path, &sb) == 0 || errno != ENOENT)
+        return 0; /* there, link or not: fix_one() judges it */
+    int rc = sr_share_open(path, O_WRONLY | O_CREAT | O_EXCL, w->file_mode, &fd, err, errlen);
     if (rc)
         return rc;
     if ((w->shared && fchown(fd, (uid_t)-1, w->gid) != 0) || fchmod(fd, w->file_mode) != 0) {
