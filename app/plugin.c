@@ -84,6 +84,18 @@ static int check_keys(const sr_config *cfg, const sr_cfg_adapter *a, const sr_ad
     return rc;
 }
 
+/* The first of dirs (n of them) that holds file: its path into out (len
+ * bytes). Returns whether one does. */
+static bool find_in_dirs(const char (*dirs)[SR_DIR_MAX], size_t n, const char *file, char *out,
+                         size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (snprintf(out, len, "%s/%s", dirs[i], file) < (int)len && access(out, F_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* The shared object a section's path names: relative to the config's
  * folder; a bare file name (no '/') that is not there is looked for among
  * the installed example plugins (sr_data_dirs), so that `path =
@@ -94,20 +106,15 @@ static char *plugin_path(const sr_config *cfg, const char *value)
     char *path = sr_cfg_path(cfg, value);
     if (!path || strchr(value, '/') || access(path, F_OK) == 0)
         return path;
-    char dirs[2][SR_DIR_MAX];
+    char dirs[2][SR_DIR_MAX], cand[SR_DIR_MAX + 256];
     size_t n = sr_data_dirs("plugins", dirs);
-    for (size_t i = 0; i < n; i++) {
-        char cand[SR_DIR_MAX + 256];
-        if (snprintf(cand, sizeof cand, "%s/%s", dirs[i], value) < (int)sizeof cand &&
-            access(cand, F_OK) == 0) {
-            char *found = strdup(cand);
-            if (found) {
-                free(path);
-                return found;
-            }
-        }
-    }
-    return path;
+    char *found = find_in_dirs((const char(*)[SR_DIR_MAX])dirs, n, value, cand, sizeof cand)
+                      ? strdup(cand)
+                      : NULL;
+    if (!found)
+        return path;
+    free(path);
+    return found;
 }
 
 /*
@@ -182,26 +189,21 @@ static int load_module(const sr_config *cfg, const sr_cfg_adapter *a, const char
 {
     char dirs[3][SR_DIR_MAX], path[SR_DIR_MAX + 256];
     size_t n = sr_module_dirs(dirs);
-    for (size_t i = 0; i < n; i++) {
-        if (snprintf(path, sizeof path, "%s/%s", dirs[i], file) >= (int)sizeof path ||
-            access(path, F_OK) != 0)
-            continue;
-        char what[2 * SR_NAME_MAX + 64], why[SR_DIR_MAX + 1024];
-        snprintf(what, sizeof what, "the %s adapter of [adapter.%s]", a->type, a->name);
-        const sr_adapter *mod = NULL;
-        int rc = load_object(path, what, e, &mod, why, sizeof why);
-        if (!rc && strcmp(mod->type, a->type) != 0) {
-            snprintf(why, sizeof why, "%s refused: it holds the adapter type '%.64s'", path,
-                     mod->type);
-            rc = SR_EINVAL;
-        }
-        if (rc) {
-            rc = sr_cfg_errors_add(errs, cfg->path, a->line, "%s", why);
-            return rc ? rc : SR_EINVAL;
-        }
-        e->a = mod;
+    if (!find_in_dirs((const char(*)[SR_DIR_MAX])dirs, n, file, path, sizeof path))
         return 0;
+    char what[2 * SR_NAME_MAX + 64], why[SR_DIR_MAX + 1024];
+    snprintf(what, sizeof what, "the %s adapter of [adapter.%s]", a->type, a->name);
+    const sr_adapter *mod = NULL;
+    int rc = load_object(path, what, e, &mod, why, sizeof why);
+    if (!rc && strcmp(mod->type, a->type) != 0) {
+        snprintf(why, sizeof why, "%s refused: it holds the adapter type '%.64s'", path, mod->type);
+        rc = SR_EINVAL;
     }
+    if (rc) {
+        rc = sr_cfg_errors_add(errs, cfg->path, a->line, "%s", why);
+        return rc ? rc : SR_EINVAL;
+    }
+    e->a = mod;
     return 0;
 }
 
@@ -217,6 +219,7 @@ int sr_plugins_load(const sr_config *cfg, sr_plugins **out, sr_cfg_errors *errs)
     int rc = 0;
     for (size_t i = 0; i < cfg->n_adapters && rc != SR_ENOMEM; i++) {
         const sr_cfg_adapter *a = &cfg->adapters[i];
+        const char *file;
         if (strcmp(a->type, SR_PLUGIN_TYPE) != 0) {
             p->v[i].a = sr_registry_find(a->type);
             if (!p->v[i].a && sr_cfg_errors_add(errs, cfg->path, a->line,
@@ -225,8 +228,8 @@ int sr_plugins_load(const sr_config *cfg, sr_plugins **out, sr_cfg_errors *errs)
                 rc = SR_ENOMEM;
             else if (!p->v[i].a)
                 rc = SR_EINVAL;
-            else if (sr_registry_module(a->type)) {
-                int r = load_module(cfg, a, sr_registry_module(a->type), &p->v[i], errs);
+            else if ((file = sr_registry_module(a->type))) {
+                int r = load_module(cfg, a, file, &p->v[i], errs);
                 if (r)
                     rc = r;
             }
