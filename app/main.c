@@ -267,14 +267,16 @@ static void cache_ready(const sr_config *cfg)
 static sr_store *open_cache(const sr_config *cfg, unsigned flags)
 {
     char err[512];
-    if (!(flags & SR_STORE_READONLY))
+    /* a reader: read-only, or a viewer's own writes (acknowledgements,
+     * silences, audit rows: SR_STORE_VIEWER), which never create or migrate */
+    bool reader = flags & (SR_STORE_READONLY | SR_STORE_VIEWER);
+    if (!reader)
         refuse_elevated("writing the cache");
     cache_ready(cfg);
     /* a reader on a fresh account: an empty cache, made as a writer makes it */
-    if ((flags & SR_STORE_READONLY) && access(cfg->cache, F_OK) != 0 && errno == ENOENT)
+    if (reader && access(cfg->cache, F_OK) != 0 && errno == ENOENT)
         sr_store_close(open_cache(cfg, 0));
-    if (!(flags & SR_STORE_READONLY) &&
-        sr_share_prepare(cfg->cache, cfg->cache_group, err, sizeof err) != 0) {
+    if (!reader && sr_share_prepare(cfg->cache, cfg->cache_group, err, sizeof err) != 0) {
         fprintf(stderr, "sitrep: %s\n", err);
         exit(SR_EXIT_FAIL);
     }
@@ -293,29 +295,11 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
             fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
         exit(SR_EXIT_FAIL);
     }
-    if (sr_collect_define_metrics(st, cfg, err, sizeof err)) {
+    if (!(flags & SR_STORE_VIEWER) && sr_collect_define_metrics(st, cfg, err, sizeof err)) {
         fprintf(stderr, "sitrep: %s\n", err);
         exit(SR_EXIT_FAIL);
     }
     return st;
-}
-
-/* Opens the cache of cfg for a user's own writes only (acknowledgements,
- * silences, audit rows: SR_STORE_VIEWER); exits 1 on failure. */
-static sr_store *open_cache_viewer(const sr_config *cfg)
-{
-    char err[512], why[300];
-    sr_store *st = NULL;
-    cache_ready(cfg);
-    if (access(cfg->cache, F_OK) != 0 && errno == ENOENT)
-        sr_store_close(open_cache(cfg, 0));
-    if (sr_store_open(cfg->cache, SR_STORE_VIEWER, &st, err, sizeof err) == 0)
-        return st;
-    if (sr_share_explain(cfg->cache, cfg->cache_group, why, sizeof why) == 0)
-        fprintf(stderr, "sitrep: cannot open the cache %s: %s\n", cfg->cache, why);
-    else
-        fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
-    exit(SR_EXIT_FAIL);
 }
 
 /* ---- collect ---- */
@@ -1577,7 +1561,7 @@ static int alert_act_cli(const char *name, int argc, char **argv)
             die_usage(self, "--for: expected a duration such as 15m, 1h or 8h, got '%s'", d);
     }
     sr_config *cfg = load_config(opt(self, &p, "--config"));
-    sr_store *st = open_cache_viewer(cfg);
+    sr_store *st = open_cache(cfg, SR_STORE_VIEWER);
     sr_identity id;
     sr_identity_init(&id);
     char msg[SR_ALERT_KEY_MAX + SR_ALERT_NOTE_MAX + 128];
@@ -1621,8 +1605,8 @@ static const opt_spec dashboard_opts[] = {
  * The dashboard's screen handle: read-only in every role (its writes go
  * through a handle of its own, see dashboard.c). When this process gets the
  * collector lock it first creates or migrates the cache with a writable
- * handle, as `sitrep collect` does; a viewer waits a little for a cache
- * that the lock's holder is still creating. Exits 1 on failure.
+ * handle, as `sitrep collect` does; a viewer that finds the cache being
+ * created waits for it (open_cache). Exits 1 on failure.
  */
 static sr_store *open_screen_cache(const sr_config *cfg, sr_lock *lock)
 {
@@ -1630,9 +1614,6 @@ static sr_store *open_screen_cache(const sr_config *cfg, sr_lock *lock)
         return open_cache(cfg, SR_STORE_READONLY);
     if (sr_lock_try(lock, NULL) == 0)
         sr_store_close(open_cache(cfg, 0));
-    else
-        for (int i = 0; i < 50 && access(cfg->cache, F_OK) != 0; i++)
-            usleep(100 * 1000);
     return open_cache(cfg, SR_STORE_READONLY);
 }
 
