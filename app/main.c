@@ -1969,6 +1969,30 @@ static void help_config(FILE *f, const config_writer *w)
     }
 }
 
+static void config_help_text(FILE *f)
+{
+    help_config(f, &config_text);
+}
+
+static void config_help_man(FILE *f)
+{
+    help_config(f, &config_man);
+}
+
+/* The topics of `sitrep help TOPIC` besides the commands; the completion
+ * offers the same. */
+typedef struct {
+    const char *name;
+    void (*text)(FILE *f);
+    void (*man)(FILE *f);
+} help_topic;
+
+static const help_topic help_topics[] = {
+    {"config", config_help_text, config_help_man},
+    {"keys", keys_text, keys_man},
+    {"exit-status", exit_status_text, exit_status_man},
+};
+
 static int cmd_help(int argc, char **argv)
 {
     const command *self = find_command("help");
@@ -1979,17 +2003,18 @@ static int cmd_help(int argc, char **argv)
         die_usage(self, "--format: expected text or man, got '%s'", fmt);
     bool man = fmt && strcmp(fmt, "man") == 0;
     const char *topic = p.npos ? p.pos[0] : NULL;
+    const help_topic *t = NULL;
+    for (size_t i = 0; topic && i < sizeof help_topics / sizeof help_topics[0]; i++) {
+        if (strcmp(topic, help_topics[i].name) == 0)
+            t = &help_topics[i];
+    }
     if (!topic) {
         for (size_t i = 0; man && i < N_COMMANDS; i++)
             command_man(stdout, &commands[i]);
         if (!man)
             usage(stdout);
-    } else if (strcmp(topic, "config") == 0) {
-        help_config(stdout, man ? &config_man : &config_text);
-    } else if (strcmp(topic, "keys") == 0) {
-        (man ? keys_man : keys_text)(stdout);
-    } else if (strcmp(topic, "exit-status") == 0) {
-        (man ? exit_status_man : exit_status_text)(stdout);
+    } else if (t) {
+        (man ? t->man : t->text)(stdout);
     } else if (find_command(topic)) {
         if (man)
             command_man(stdout, find_command(topic));
@@ -2074,9 +2099,11 @@ static void completion_command(FILE *f, const command *c)
     }
     fprintf(f, "        esac\n");
     if (c->run == cmd_help) {
-        fprintf(f, "        words=\"config");
+        fprintf(f, "        words=\"");
+        for (size_t i = 0; i < sizeof help_topics / sizeof help_topics[0]; i++)
+            fprintf(f, "%s ", help_topics[i].name);
         for (size_t i = 0; i < N_COMMANDS; i++)
-            fprintf(f, " %s", commands[i].name);
+            fprintf(f, "%s%s", i ? " " : "", commands[i].name);
         fprintf(f, "\"\n");
     } else if (strncmp(c->args, "FILE", 4) == 0 || strstr(c->args, "] FILE")) {
         fprintf(f, "        files=1\n");

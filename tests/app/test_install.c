@@ -371,6 +371,8 @@ Test(install, completion_offers_the_commands_and_their_options)
     expect_offers(script, "sitrep check", 1, "check-config\n");
     expect_offers(script, "sitrep query x --format \"\"", 4, "text\ncsv\njson\n");
     expect_offers(script, "sitrep help con", 2, "config\n");
+    expect_offers(script, "sitrep help ex", 2, "exit-status\n");
+    expect_offers(script, "sitrep help ke", 2, "keys\n");
     /* plain sitrep with options is the dashboard */
     expect_offers(script, "sitrep --th", 1, "--theme\n");
     out = completions(script, "sitrep collect --", 2);
