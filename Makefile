@@ -150,7 +150,8 @@ $(PATHS_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR) $(LIBDIR)' | cmp -s - $@ || \
 	  echo '$(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR) $(LIBDIR)' > $@
-$(PATHS_SRC:%.c=$(OBJ_DIR)/%.o) $(PATHS_SRC:%.c=$(SAN_DIR)/%.o): $(PATHS_STAMP)
+$(PATHS_SRC:%.c=$(OBJ_DIR)/%.o) $(PATHS_SRC:%.c=$(SAN_DIR)/%.o) $(PATHS_SRC:%.c=$(TEST_DIR)/obj/%.o) \
+$(PATHS_SRC:%.c=$(PIC_DIR)/%.o): $(PATHS_STAMP)
 
 $(OBJ_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
