@@ -530,6 +530,9 @@ int sr_privacy_cells_read(sr_store *st, const sr_catalog *cat, const sr_privacy 
         } else {
             rc = cells_part(cs, metric, &cap);
         }
+        /* by slice, so that a window's cells are found by a binary search */
+        if (!rc && cs->n_thin > 1)
+            qsort(cs->thin, cs->n_thin, sizeof *cs->thin, cell_cmp);
     }
     if (rc) {
         sr_privacy_cells_destroy(cs);
@@ -563,10 +566,16 @@ bool sr_privacy_cells_whole(const sr_privacy_cells *cs, const char *entity, sr_m
         if (sr_store_entity_id(cs->st, entity, &eid) != 0)
             return true; /* no such entity: no observation */
     }
-    for (size_t i = 0; i < cs->n_thin; i++) {
+    size_t lo = 0, hi = cs->n_thin; /* the first thin cell at or after from_ms */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cs->thin[mid].slice < from_ms)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < cs->n_thin && cs->thin[i].slice < to_ms; i++) {
         const grid_cell *c = &cs->thin[i];
-        if (c->slice < from_ms || c->slice >= to_ms)
-            continue;
         if (eid < 0 || (c->node >= 0 && sr_store_entity_under(cs->st, c->node, eid)))
             return false;
     }
