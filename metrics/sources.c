@@ -86,8 +86,6 @@ int sr_sources_read(sr_store *st, const sr_source_conf *conf, size_t n_conf, sr_
             snprintf(s->h.name, sizeof s->h.name, "%s", conf[i].name);
             snprintf(s->h.type, sizeof s->h.type, "%s", conf[i].type ? conf[i].type : "");
         }
-        s->state = sr_source_state_of(s->polled ? &s->h : NULL, now);
-        out->live += s->state == SR_SOURCE_LIVE;
     }
     out->n_configured = out->n;
     for (size_t k = 0; k < n_rows; k++) {
@@ -96,10 +94,10 @@ int sr_sources_read(sr_store *st, const sr_source_conf *conf, size_t n_conf, sr_
         sr_source_info *s = &out->v[out->n++];
         s->h = rows[k];
         s->polled = true;
-        s->state = sr_source_state_of(&s->h, now);
     }
     free(used);
     free(rows);
+    sr_source_list_restate(out, now); /* each one's state, and how many are live */
     return 0;
 }
 
