@@ -9,38 +9,26 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
-/* Decodes one UTF-8 sequence at s; returns its length (at least 1) and the
- * code point in *cp, or U+FFFD for a malformed sequence. */
-static int utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-    int n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
-    if (n == 0) {
-        *cp = 0xfffd;
-        return 1;
-    }
-    uint32_t c = s[0] & (0x7f >> n);
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            *cp = 0xfffd;
-            return i;
-        }
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    *cp = c;
-    return n;
-}
+#include "../tui/tui.h"
 
 void sr_roff_text(FILE *f, const char *s)
 {
     bool line_start = true;
+    const unsigned char *end = (const unsigned char *)s + strlen(s);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         if (line_start && (*p == '.' || *p == '\''))
             fputs("\\&", f);
         line_start = false;
         if (*p >= 0x80) {
             uint32_t cp;
-            p += utf8_decode(p, &cp);
+            size_t n = sr_utf8_decode(p, (size_t)(end - p), &cp);
+            if (n == 0) { /* malformed: one byte, shown as U+FFFD */
+                n = 1;
+                cp = 0xfffd;
+            }
+            p += n;
             fprintf(f, "\\[u%04X]", (unsigned)cp);
             continue;
         }

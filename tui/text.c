@@ -22,9 +22,7 @@
 
 #include "tui.h"
 
-/* Decodes one UTF-8 code point from s (len bytes left); returns its length,
- * or 0 for an invalid sequence (the caller skips one byte). */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+size_t sr_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
     if (s[0] < 0x80) {
         *cp = s[0];
@@ -118,7 +116,7 @@ static int walk(const char *text, int max_cols, emit_fn emit, void *ctx, bool *c
             continue;
         }
         uint32_t cp;
-        size_t n = utf8_decode(s + i, len - i, &cp);
+        size_t n = sr_utf8_decode(s + i, len - i, &cp);
         const char *bytes = (const char *)s + i;
         int w;
         if (n == 0) {

@@ -154,6 +154,12 @@ typedef struct {
     bool braille; /* charts may use braille dots */
 } sr_glyphs;
 
+/* Decodes one UTF-8 code point from s (len bytes left, len >= 1): returns
+ * its length, or 0 for an invalid sequence (overlong, surrogate, beyond
+ * U+10FFFF, cut short: the caller skips one byte). The one decoder of
+ * outside text; the manual pages' escaping uses it too. */
+size_t sr_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+
 /* The glyph set for the current locale (UTF-8 or plain ASCII). */
 const sr_glyphs *sr_glyphs_get(void);
 /* Chooses the set: called once by the screen from the locale. */

@@ -189,6 +189,14 @@ Test(man, roff_text_escapes_what_roff_would_read)
     fclose(f);
     cr_assert_str_eq(buf, "\\&.TH x\n\\&'br\na\\efB\\-b \\(dqc\\(dq \\[u00B7] ");
     free(buf);
+    /* malformed UTF-8 (an overlong '/', a lone continuation byte) is U+FFFD
+     * per byte, never a character it pretends to be */
+    f = open_memstream(&buf, &len);
+    sr_roff_text(f, "a\xc0\xaf"
+                    "b\x80");
+    fclose(f);
+    cr_assert_str_eq(buf, "a\\[uFFFD]\\[uFFFD]b\\[uFFFD]");
+    free(buf);
 
     char dir[256], path[512], cmd[1024], *out;
     th_tempdir(dir, sizeof dir);
