@@ -195,7 +195,11 @@ void sr_layout_destroy(sr_layout_data *d)
 
 bool sr_locale_utf8(void)
 {
+    /* the user's locale for characters and dates; numbers stay C, which is
+     * how every source, config and export writes them (strtod in a locale
+     * with a decimal comma would read "1.5" as 1) */
     setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
     const char *cs = nl_langinfo(CODESET);
     return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }

@@ -49,7 +49,8 @@ void sr_audit_sink_hook(void *ctx, const char *action, const char *detail);
 void sr_audit_sink_fini(sr_audit_sink *a);
 void sr_layout_destroy(sr_layout_data *d);
 
-/* Sets the locale from the environment; true when it is UTF-8. */
+/* Sets the locale from the environment, but for numbers (always read and
+ * written the C way); true when it is UTF-8. */
 bool sr_locale_utf8(void);
 
 typedef struct {

@@ -10,7 +10,6 @@
  */
 #include "progress.h"
 
-#include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +49,6 @@ sr_progress *sr_progress_create(const char *name, int64_t total)
     p->total = total;
     p->start_ns = now_ns();
     p->utf8 = sr_locale_utf8();
-    /* sr_locale_utf8() takes the whole locale from the environment; numbers
-     * in the input are still read the C way */
-    setlocale(LC_NUMERIC, "C");
     return p;
 }
 
