@@ -254,7 +254,7 @@ build/man/%: man/%.in sitrep contrib/mkman.sh build/man/dirs
 DEB_PKGS := build-essential pkg-config libncurses-dev libuv1-dev libsqlite3-dev \
             libinih-dev libcsv-dev libjansson-dev libcriterion-dev tmux \
             libpq-dev postgresql libcurl4-openssl-dev openssl \
-            groff-base man-db sqlite3
+            groff-base man-db sqlite3 locales
 DEB_FUZZ := clang libclang-rt-14-dev
 
 deps:
