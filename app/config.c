@@ -874,14 +874,7 @@ static char *xdg_file(const char *var, const char *fallback, const char *tail)
 /* The directory of a file name, absolute when it exists. */
 static char *dir_of(const char *file)
 {
-    const char *slash = strrchr(file, '/');
-    char *dir;
-    if (!slash)
-        dir = strdup(".");
-    else if (slash == file)
-        dir = strdup("/");
-    else
-        dir = strndup(file, (size_t)(slash - file));
+    char *dir = sr_path_folder(file);
     if (!dir)
         return NULL;
     char *abs = realpath(dir, NULL);

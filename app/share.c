@@ -31,7 +31,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <libgen.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,9 +54,11 @@ typedef struct {
 /* The folder of path into dir (len bytes). */
 static void folder_of(const char *path, char *dir, size_t len)
 {
-    char *copy = xstrdup(path);
-    snprintf(dir, len, "%s", dirname(copy));
-    free(copy);
+    char *f = sr_path_folder(path);
+    if (!f)
+        sr_fatal("out of memory");
+    snprintf(dir, len, "%s", f);
+    free(f);
 }
 
 /* Whether a file of owner uid may be trusted in a folder of owner dir_uid. */

@@ -53,6 +53,16 @@ const char *sr_strerror(int err)
     }
 }
 
+char *sr_path_folder(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
 sr_ms sr_now_ms(void)
 {
     struct timespec ts;

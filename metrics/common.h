@@ -28,6 +28,10 @@ enum {
 /* Words for an error code; never NULL. */
 const char *sr_strerror(int err);
 
+/* The folder of a file name, as its text says: "." when it has no '/', "/"
+ * for a file at the root. Caller owns; free(). NULL when out of memory. */
+char *sr_path_folder(const char *path);
+
 /* Milliseconds since the Unix epoch, UTC. */
 typedef int64_t sr_ms;
 

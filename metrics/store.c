@@ -808,7 +808,7 @@ static char *real_folder_path(const char *path)
         return NULL;
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    char *folder = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    char *folder = sr_path_folder(path);
     char *dir = folder ? realpath(folder, NULL) : NULL;
     free(folder);
     if (!dir)

@@ -139,3 +139,16 @@ Test(common, utc_to_local_remembers_offsets_exactly)
     unsetenv("TZ");
     tzset();
 }
+
+Test(common, the_folder_of_a_file_name)
+{
+    static const char *const cases[][2] = {
+        {"cache.db", "."},    {"/cache.db", "/"}, {"/var/lib/sitrep/cache.db", "/var/lib/sitrep"},
+        {"rel/x.ini", "rel"}, {"a//b", "a/"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *f = sr_path_folder(cases[i][0]);
+        cr_assert_str_eq(f, cases[i][1], "the folder of %s", cases[i][0]);
+        free(f);
+    }
+}
