@@ -467,6 +467,7 @@ static int series_compute(const pctx *p, const sr_query *q, size_t n, int64_t mi
             rq.to_ms = end - (sr_ms)(n - hi) * slice;
             if (rq.to_ms > q->to_ms)
                 rq.to_ms = q->to_ms;
+            rq.closed = hi < n; /* the newest run moves with the clock */
             if ((rc = sr_query_run(p->st, p->cat, &rq, &r)))
                 return rc;
         }

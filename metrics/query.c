@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memo.h"
 #include "sketch.h"
 
 /* Windows up to this length get exact percentiles from raw samples... */
@@ -65,6 +66,20 @@ typedef struct {
     double *g_val;
 } qctx;
 
+/* Makes room for one more element in *p (of *cap, n used); SR_ENOMEM. */
+static int reserve(void *p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void *nv = realloc(*(void **)p, ncap * size);
+    if (!nv)
+        return SR_ENOMEM;
+    *(void **)p = nv;
+    *cap = ncap;
+    return 0;
+}
+
 static void acc_init(acc *a)
 {
     memset(a, 0, sizeof *a);
@@ -92,15 +107,9 @@ static void acc_value(acc *a, sr_ms ts, double v)
         a->last = v;
     }
     if (a->collect) {
-        if (a->nv == a->cap) {
-            size_t ncap = a->cap ? a->cap * 2 : 1024;
-            double *nv = realloc(a->vals, ncap * sizeof *nv);
-            if (!nv) {
-                a->failed = SR_ENOMEM;
-                return;
-            }
-            a->vals = nv;
-            a->cap = ncap;
+        if (reserve(&a->vals, &a->cap, a->nv, sizeof *a->vals)) {
+            a->failed = SR_ENOMEM;
+            return;
         }
         a->vals[a->nv++] = v;
     }
@@ -158,14 +167,8 @@ static int value_cb(void *ctx, double v)
 {
     acc *a = ctx;
     a->n++;
-    if (a->nv == a->cap) {
-        size_t ncap = a->cap ? a->cap * 2 : 1024;
-        double *nv = realloc(a->vals, ncap * sizeof *nv);
-        if (!nv)
-            return a->failed = SR_ENOMEM;
-        a->vals = nv;
-        a->cap = ncap;
-    }
+    if (reserve(&a->vals, &a->cap, a->nv, sizeof *a->vals))
+        return a->failed = SR_ENOMEM;
     a->vals[a->nv++] = v;
     return 0;
 }
@@ -298,10 +301,12 @@ static int cover(qctx *q, sr_ms from, sr_ms to, int minutes)
                 if (!q->mask[e])
                     continue;
                 gcell_ctx g = {q, e};
-                rc = sr_store_scan_rollup(q->st, q->metric, e, a, b, 0, gauge_cell_cb, &g);
+                rc = sr_store_scan_rollup(q->st, q->metric, e, a, b, SR_SCAN_NO_SKETCH,
+                                          gauge_cell_cb, &g);
             }
         } else {
-            rc = sr_store_scan_rollup(q->st, q->metric, q->node, a, b, 0, cell_cb, q);
+            rc = sr_store_scan_rollup(q->st, q->metric, q->node, a, b,
+                                      q->a->sk ? 0 : SR_SCAN_NO_SKETCH, cell_cb, q);
         }
     }
     if (!rc)
@@ -421,10 +426,500 @@ static double sketch_percentile(const sr_sketch *sk, double p, sr_pct_method m)
     return lo + (h - (double)k) * (hi - lo);
 }
 
+/* ---- exact percentiles through the sketch's buckets ---- */
+
+/*
+ * A window's exact percentile without reading its raw samples: the hourly
+ * cells' sketches (whole hours) and the raw samples of the partial hours at
+ * the edges give the window's sketch, whose count per bucket is exact; the
+ * rank-r observation lies in the bucket where the cumulative count reaches
+ * r, and only the observations in that bucket are needed: from each whole
+ * hour's memo entry (metrics/memo.h, stamped with the hour cell's count and
+ * sum), the hours missing from the memo read raw once and memoised, and the
+ * edges. A closed hour is so read once per bucket asked of it, and a new
+ * sample costs the hour it lands in. "Within target" is the count below
+ * the target's bucket plus the target's bucket's observations on the good
+ * side of it.
+ */
+
+typedef struct {
+    sr_ms hour;
+    int64_t n;
+    double sum;
+} hour_stamp;
+
+typedef struct {
+    double *v;
+    size_t n, cap;
+} dvec;
+
+static int dvec_push(dvec *d, double v)
+{
+    if (reserve(&d->v, &d->cap, d->n, sizeof *d->v))
+        return SR_ENOMEM;
+    d->v[d->n++] = v;
+    return 0;
+}
+
+/* The stamps of a node's hour cells, in time order. */
+typedef struct {
+    hour_stamp *h;
+    size_t nh, cap;
+} stamps;
+
+static int stamps_push(stamps *s, const sr_rollup_cell *c)
+{
+    if (c->n <= 0)
+        return 0;
+    if (reserve(&s->h, &s->cap, s->nh, sizeof *s->h))
+        return SR_ENOMEM;
+    s->h[s->nh++] = (hour_stamp){c->bucket_ms, c->n, c->sum};
+    return 0;
+}
+
+typedef struct {
+    qctx *q;
+    stamps s;
+} hours_ctx;
+
+/* A cell into the window's figures, and its stamp. */
+static int hours_cell_cb(void *ctx, const sr_rollup_cell *c)
+{
+    hours_ctx *x = ctx;
+    int rc = cell_cb(x->q, c);
+    if (!rc && (rc = stamps_push(&x->s, c)))
+        x->q->a->failed = rc;
+    return rc;
+}
+
+/* Edge values (whole tree): into the sketch and the value list. */
+static int edge_value_cb(void *ctx, double v)
+{
+    acc *a = ctx;
+    acc_value(a, 0, v);
+    return a->failed;
+}
+
+/* The raw samples of the subtree in [from, to) into q->a (values and sketch). */
+static int edge_scan(qctx *q, sr_ms from, sr_ms to)
+{
+    if (from >= to)
+        return 0;
+    if (!q->mask)
+        return sr_store_scan_values(q->st, q->metric, from, to, edge_value_cb, q->a);
+    return sr_store_scan_raw(q->st, q->metric, from, to, raw_cb, q);
+}
+
+/* Raw samples of the subtree in bucket b, with their times. */
+typedef struct {
+    qctx *q;
+    const sr_sketch *sk;
+    int64_t b;
+    dvec v, ts;
+} bucket_scan;
+
+static int bucket_raw_cb(void *ctx, int64_t e, sr_ms ts, double v)
+{
+    bucket_scan *x = ctx;
+    if (!in_subtree(x->q, e) || sr_sketch_bucket(x->sk, v) != x->b)
+        return 0;
+    if (dvec_push(&x->v, v) || dvec_push(&x->ts, (double)ts))
+        return SR_ENOMEM;
+    return 0;
+}
+
+static int cmp_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The first of v's sorted values whose bucket is at least b. */
+static size_t bucket_lower(const sr_rollup_cell *c, size_t n, const sr_sketch *sk, int64_t b)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sr_sketch_bucket(sk, sr_rollup_value(c, mid)) < b)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+typedef struct {
+    qctx *q;
+    const sr_sketch *sk;
+    int64_t b;
+    struct sr_memo *memo;
+    dvec *out;
+    sr_rollup_cell *raw; /* cells without values (their hours are read raw) */
+    size_t n_raw, cap_raw;
+} vals_ctx;
+
+/* One hour cell's observations in the bucket: into out and the memo. */
+static int vals_cell_cb(void *ctx, const sr_rollup_cell *c)
+{
+    vals_ctx *x = ctx;
+    if (c->n <= 0)
+        return 0;
+    size_t n = sr_rollup_nvalues(c);
+    if (n == 0) {
+        if (reserve(&x->raw, &x->cap_raw, x->n_raw, sizeof *x->raw))
+            return SR_ENOMEM;
+        x->raw[x->n_raw] = *c;
+        x->raw[x->n_raw].values = NULL; /* borrowed for the call only */
+        x->n_raw++;
+        return 0;
+    }
+    size_t lo = bucket_lower(c, n, x->sk, x->b), hi = bucket_lower(c, n, x->sk, x->b + 1);
+    size_t start = x->out->n;
+    for (size_t i = lo; i < hi; i++) {
+        if (dvec_push(x->out, sr_rollup_value(c, i)))
+            return SR_ENOMEM;
+    }
+    if (x->memo) {
+        sr_memo_key key = {1, x->q->metric, x->q->node, c->bucket_ms, x->b, 0};
+        sr_memo_stamp stamp = {c->n, c->sum};
+        sr_memo_put(x->memo, &key, &stamp, x->out->v + start,
+                    (x->out->n - start) * sizeof *x->out->v);
+    }
+    return 0;
+}
+
+/* The observations in bucket b of one hour whose cell has no values, from
+ * its raw samples: into out and the memo. */
+static int bucket_raw_hour(qctx *q, const sr_sketch *sk, int64_t b, struct sr_memo *memo,
+                           const sr_rollup_cell *c, dvec *out)
+{
+    bucket_scan x = {.q = q, .sk = sk, .b = b};
+    int rc = sr_store_scan_raw(q->st, q->metric, c->bucket_ms, c->bucket_ms + SR_MS_HOUR,
+                               bucket_raw_cb, &x);
+    if (!rc && memo) {
+        sr_memo_key key = {1, q->metric, q->node, c->bucket_ms, b, 0};
+        sr_memo_stamp stamp = {c->n, c->sum};
+        sr_memo_put(memo, &key, &stamp, x.v.v, x.v.n * sizeof *x.v.v);
+    }
+    for (size_t t = 0; t < x.v.n && !rc; t++)
+        rc = dvec_push(out, x.v.v[t]);
+    free(x.v.v);
+    free(x.ts.v);
+    return rc;
+}
+
+/*
+ * The window's observations in bucket b, sorted, into *out: the edges'
+ * from a->vals, each whole hour's from the memo or, for runs of hours
+ * missing from it, from their cells' sorted values (the raw samples of an
+ * hour whose cell has none), memoised.
+ */
+static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, const hour_stamp *h, size_t nh,
+                         dvec *out)
+{
+    out->n = 0;
+    acc *a = q->a;
+    for (size_t i = 0; i < a->nv; i++) {
+        if (sr_sketch_bucket(sk, a->vals[i]) == b && dvec_push(out, a->vals[i]))
+            return SR_ENOMEM;
+    }
+    struct sr_memo *memo = sr_store_memo(q->st);
+    int rc = 0;
+    for (size_t i = 0; i < nh && !rc;) {
+        sr_memo_key key = {1, q->metric, q->node, h[i].hour, b, 0};
+        sr_memo_stamp stamp = {h[i].n, h[i].sum};
+        size_t len;
+        const double *got = memo ? sr_memo_get(memo, &key, &stamp, &len) : NULL;
+        if (got) {
+            for (size_t k = 0; k < len / sizeof *got && !rc; k++)
+                rc = dvec_push(out, got[k]);
+            i++;
+            continue;
+        }
+        /* a run of hours missing from the memo: their cells' values */
+        size_t j = i + 1;
+        while (j < nh) {
+            sr_memo_key kj = {1, q->metric, q->node, h[j].hour, b, 0};
+            sr_memo_stamp sj = {h[j].n, h[j].sum};
+            if (memo && sr_memo_get(memo, &kj, &sj, &len))
+                break;
+            j++;
+        }
+        vals_ctx x = {.q = q, .sk = sk, .b = b, .memo = memo, .out = out};
+        rc = sr_store_scan_rollup(q->st, q->metric, q->node, h[i].hour, h[j - 1].hour + SR_MS_HOUR,
+                                  SR_SCAN_VALUES, vals_cell_cb, &x);
+        /* cells without their values: the hour's raw samples */
+        for (size_t t = 0; t < x.n_raw && !rc; t++)
+            rc = bucket_raw_hour(q, sk, b, memo, &x.raw[t], out);
+        free(x.raw);
+        i = j;
+    }
+    if (!rc)
+        qsort(out->v, out->n, sizeof *out->v, cmp_value);
+    return rc;
+}
+
+/* The exact rank-r observation (1-based) of the window; SR_ECORRUPT when the
+ * bucket does not hold what the sketch counted. */
+static int bucket_rank(qctx *q, const sr_sketch *sk, uint64_t r, const hour_stamp *h, size_t nh,
+                       dvec *scratch, double *out)
+{
+    int64_t b;
+    uint64_t below;
+    int rc = sr_sketch_rank_bucket(sk, r, &b, &below);
+    if (!rc)
+        rc = bucket_values(q, sk, b, h, nh, scratch);
+    if (rc)
+        return rc;
+    if (r - below - 1 >= scratch->n)
+        return SR_ECORRUPT;
+    *out = scratch->v[r - below - 1];
+    return 0;
+}
+
+/*
+ * PCT or WITHIN of an event metric over [from, to) holding at least one
+ * whole hour, into out (value, n, exact). Windows over SR_QUERY_EXACT_MS
+ * with more than `limit` observations give the sketch's answer, as before.
+ */
+/* Windows holding at most this many observations read their raw samples
+ * (fewer rows than the hours' sketches cost to merge). */
+#define PCT_RAW_N 20000
+#define PCT_USE_RAW 1 /* pct_by_buckets: read the raw samples instead */
+
+/* Merges a cell's sketch into the window's. */
+static int sketch_cell_cb(void *ctx, const sr_rollup_cell *c)
+{
+    acc *a = ctx;
+    if (c->n <= 0)
+        return 0;
+    if (!c->sketch)
+        return a->failed = SR_ECORRUPT;
+    int rc = sr_sketch_merge_encoded(a->sk, c->sketch, c->sketch_len);
+    return rc ? (a->failed = rc) : 0;
+}
+
+/*
+ * The sketch of the whole hours [ha, hb) into q->a->sk: the whole days
+ * among them from the memo of day sketches (encoded, stamped with the
+ * day's cells' counts and sums in h), the hours around them from their
+ * cells. A 30-day window so merges about 30 sketches instead of 720.
+ */
+static int window_sketch(qctx *q, sr_ms ha, sr_ms hb, const hour_stamp *h, size_t nh)
+{
+    acc *a = q->a;
+    struct sr_memo *memo = sr_store_memo(q->st);
+    sr_ms da = sr_ceil_ms(ha, SR_MS_DAY), db = sr_floor_ms(hb, SR_MS_DAY);
+    if (!memo || da >= db)
+        return sr_store_scan_rollup(q->st, q->metric, q->node, ha, hb, 0, sketch_cell_cb, a);
+    int rc = sr_store_scan_rollup(q->st, q->metric, q->node, ha, da, 0, sketch_cell_cb, a);
+    size_t i = 0;
+    for (sr_ms day = da; day < db && !rc; day += SR_MS_DAY) {
+        sr_memo_stamp stamp = {0, 0};
+        while (i < nh && h[i].hour < day)
+            i++;
+        for (; i < nh && h[i].hour < day + SR_MS_DAY; i++) {
+            stamp.n += h[i].n;
+            stamp.sum += h[i].sum;
+        }
+        if (stamp.n == 0)
+            continue;
+        sr_memo_key key = {3, q->metric, q->node, day, 0, 0};
+        size_t len;
+        const unsigned char *enc = sr_memo_get(memo, &key, &stamp, &len);
+        if (enc) {
+            rc = sr_sketch_merge_encoded(a->sk, enc, len);
+            continue;
+        }
+        acc d;
+        acc_init(&d);
+        if (sr_sketch_create(SR_SKETCH_ALPHA, &d.sk))
+            return SR_ENOMEM;
+        rc = sr_store_scan_rollup(q->st, q->metric, q->node, day, day + SR_MS_DAY, 0,
+                                  sketch_cell_cb, &d);
+        if (!rc)
+            rc = d.failed;
+        unsigned char *buf = NULL;
+        if (!rc && !sr_sketch_encode(d.sk, &buf, &len))
+            sr_memo_put(memo, &key, &stamp, buf, len);
+        free(buf);
+        if (!rc)
+            rc = sr_sketch_merge(a->sk, d.sk);
+        acc_fini(&d);
+    }
+    if (!rc)
+        rc = sr_store_scan_rollup(q->st, q->metric, q->node, db, hb, 0, sketch_cell_cb, a);
+    return rc;
+}
+
+static int pct_by_buckets(qctx *q, const sr_metric_def *d, sr_agg agg, sr_ms from, sr_ms to,
+                          int64_t limit, int64_t raw_max, sr_result *out)
+{
+    acc *a = q->a;
+    a->collect = 1;
+    /* the hours' counts and sums, and the edges' values */
+    sr_ms ha = sr_ceil_ms(from, SR_MS_HOUR), hb = sr_floor_ms(to, SR_MS_HOUR);
+    hours_ctx hx = {.q = q};
+    int rc = sr_store_scan_rollup(q->st, q->metric, q->node, ha, hb, SR_SCAN_NO_SKETCH,
+                                  hours_cell_cb, &hx);
+    if (!rc)
+        rc = a->failed;
+    if (!rc)
+        rc = edge_scan(q, from, ha);
+    if (!rc)
+        rc = edge_scan(q, hb, to);
+    if (!rc)
+        rc = a->failed;
+    if (!rc && a->n <= (raw_max > 0 ? raw_max : PCT_RAW_N)) {
+        free(hx.s.h);
+        return PCT_USE_RAW;
+    }
+    /* the window's sketch: the hours' merged, the edges' values added */
+    if (!rc && sr_sketch_create(SR_SKETCH_ALPHA, &a->sk))
+        rc = SR_ENOMEM;
+    if (!rc)
+        rc = window_sketch(q, ha, hb, hx.s.h, hx.s.nh);
+    for (size_t i = 0; i < a->nv && !rc; i++)
+        rc = sr_sketch_add(a->sk, a->vals[i]);
+    if (!rc)
+        rc = a->failed;
+    dvec scratch = {0};
+    uint64_t n = sr_sketch_count(a->sk);
+    out->n = a->n;
+    if (rc || n == 0 || (uint64_t)a->n != n)
+        goto done;
+    if (to - from > SR_QUERY_EXACT_MS && a->n > limit) {
+        out->exact = false;
+        if (agg.kind == SR_AGG_PCT) {
+            out->value = sketch_percentile(a->sk, agg.p, d->percentile);
+        } else if (!isnan(d->target)) {
+            uint64_t good = d->better == SR_BETTER_LOWER
+                                ? sr_sketch_count_le(a->sk, d->target)
+                                : n - sr_sketch_count_le(a->sk, nextafter(d->target, -INFINITY));
+            out->value = 100.0 * (double)good / (double)n;
+        }
+        goto done;
+    }
+    if (agg.kind == SR_AGG_WITHIN) {
+        if (isnan(d->target))
+            goto done;
+        int64_t b = sr_sketch_bucket(a->sk, d->target);
+        if ((rc = bucket_values(q, a->sk, b, hx.s.h, hx.s.nh, &scratch)))
+            goto done;
+        uint64_t below = sr_sketch_count_below(a->sk, b), le = 0, lt = 0;
+        for (size_t i = 0; i < scratch.n; i++) {
+            le += scratch.v[i] <= d->target;
+            lt += scratch.v[i] < d->target;
+        }
+        uint64_t good = d->better == SR_BETTER_LOWER ? below + le : n - (below + lt);
+        out->value = 100.0 * (double)good / (double)n;
+        goto done;
+    }
+    if (d->percentile == SR_PCT_NEAREST_RANK) {
+        rc = bucket_rank(q, a->sk, nearest_rank(agg.p, (size_t)n), hx.s.h, hx.s.nh, &scratch,
+                         &out->value);
+        goto done;
+    }
+    double hh = (double)(n - 1) * agg.p / 100.0;
+    uint64_t k = (uint64_t)floor(hh);
+    double lo, hi;
+    if ((rc = bucket_rank(q, a->sk, k + 1, hx.s.h, hx.s.nh, &scratch, &lo)))
+        goto done;
+    if (k + 1 >= n) {
+        out->value = lo;
+        goto done;
+    }
+    if ((rc = bucket_rank(q, a->sk, k + 2, hx.s.h, hx.s.nh, &scratch, &hi)))
+        goto done;
+    out->value = lo + (hh - (double)k) * (hi - lo);
+done:
+    free(scratch.v);
+    free(hx.s.h);
+    return rc;
+}
+
+/*
+ * A closed slice (q->closed: a series' older slices, asked for again at
+ * every refresh): its percentile is memoised, stamped with the count and
+ * sum of the node's hour cells that overlap it. That is more than the
+ * slice holds when it does not start and end on the hour, but any change
+ * to the slice's samples changes them, which is all a stamp needs; and the
+ * stamps of a whole series come from one scan of its cells (hour_stamps).
+ */
+static int stamp_cell_cb(void *ctx, const sr_rollup_cell *c)
+{
+    return stamps_push(ctx, c);
+}
+
+/* The cells of (metric, node) overlapping [from, to), in time order. */
+static int hour_stamps(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
+                       stamps *out)
+{
+    memset(out, 0, sizeof *out);
+    return sr_store_scan_rollup(st, metric, node, from, sr_ceil_ms(to, SR_MS_HOUR),
+                                SR_SCAN_NO_SKETCH, stamp_cell_cb, out);
+}
+
+/* The stamp of [from, to) from the cells overlapping it; *at: where to
+ * start looking (slices asked in time order move it forward). */
+static sr_memo_stamp stamp_of(const stamps *s, sr_ms from, sr_ms to, size_t *at)
+{
+    sr_memo_stamp r = {0, 0};
+    size_t i = *at;
+    while (i < s->nh && s->h[i].hour + SR_MS_HOUR <= from)
+        i++;
+    *at = i;
+    for (; i < s->nh && s->h[i].hour < to; i++) {
+        r.n += s->h[i].n;
+        r.sum += s->h[i].sum;
+    }
+    return r;
+}
+
+static struct sr_memo *closed_lookup(qctx *c, const sr_metric_def *d, sr_agg agg, const sr_query *q,
+                                     const sr_memo_stamp *given, sr_memo_key *key,
+                                     sr_memo_stamp *stamp, sr_result *out, bool *hit, int *rc)
+{
+    *hit = false;
+    *rc = 0;
+    struct sr_memo *memo = q->closed ? sr_store_memo(c->st) : NULL;
+    if (!memo)
+        return NULL;
+    if (given) {
+        *stamp = *given;
+    } else {
+        stamps s;
+        *rc = hour_stamps(c->st, c->metric, c->node, q->from_ms, q->to_ms, &s);
+        size_t at = 0;
+        *stamp = stamp_of(&s, q->from_ms, q->to_ms, &at);
+        free(s.h);
+        if (*rc)
+            return NULL;
+    }
+    int64_t limit = q->exact_max > 0 ? q->exact_max : SR_QUERY_EXACT_N;
+    double pv = agg.kind == SR_AGG_PCT ? agg.p : d->target;
+    int64_t pbits;
+    memcpy(&pbits, &pv, sizeof pbits);
+    *key = (sr_memo_key){2 | (int64_t)agg.kind << 8 | (int64_t)d->percentile << 16 |
+                             (int64_t)d->better << 24 | (int64_t)((uint64_t)limit << 32),
+                         c->metric,
+                         c->node,
+                         pbits,
+                         q->from_ms,
+                         q->to_ms};
+    size_t len;
+    const sr_result *r = sr_memo_get(memo, key, stamp, &len);
+    if (r && len == sizeof *r) {
+        *out = *r;
+        *hit = true;
+    }
+    return memo;
+}
+
 /* ---- one aggregate ---- */
 
 static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d, const sr_query *q,
-                     sr_agg agg, sr_result *out);
+                     sr_agg agg, const sr_memo_stamp *stamp, sr_result *out);
 
 static int run_ratio(sr_store *st, const sr_catalog *cat, const sr_metric_def *d, const sr_query *q,
                      sr_result *out)
@@ -434,9 +929,9 @@ static int run_ratio(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     if (!num || !den || num->kind == SR_KIND_RATIO || den->kind == SR_KIND_RATIO)
         return SR_EINVAL;
     sr_result a, b;
-    int rc = run_plain(st, cat, num, q, sr_kind_default_agg(num->kind), &a);
+    int rc = run_plain(st, cat, num, q, sr_kind_default_agg(num->kind), NULL, &a);
     if (!rc)
-        rc = run_plain(st, cat, den, q, sr_kind_default_agg(den->kind), &b);
+        rc = run_plain(st, cat, den, q, sr_kind_default_agg(den->kind), NULL, &b);
     if (rc)
         return rc;
     out->n = b.n;
@@ -448,7 +943,7 @@ static int run_ratio(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
 }
 
 static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d, const sr_query *q,
-                     sr_agg agg, sr_result *out)
+                     sr_agg agg, const sr_memo_stamp *stamp, sr_result *out)
 {
     (void)cat;
     out->value = NAN;
@@ -488,6 +983,29 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     }
     if ((rc = build_mask(&c)))
         goto out;
+    struct sr_memo *memo = NULL;
+    sr_memo_key mkey;
+    sr_memo_stamp mstamp;
+    if (pct && d->kind == SR_KIND_EVENT) {
+        bool hit;
+        memo = closed_lookup(&c, d, agg, q, stamp, &mkey, &mstamp, out, &hit, &rc);
+        if (hit)
+            memo = NULL; /* nothing to put back */
+        if (rc || hit)
+            goto out;
+    }
+    if (pct && d->kind == SR_KIND_EVENT &&
+        sr_ceil_ms(from, SR_MS_HOUR) < sr_floor_ms(to, SR_MS_HOUR)) {
+        rc = pct_by_buckets(&c, d, agg, from, to,
+                            q->exact_max > 0 ? q->exact_max : SR_QUERY_EXACT_N, q->raw_max, out);
+        if (rc != PCT_USE_RAW)
+            goto out;
+        acc_fini(&a);
+        acc_init(&a);
+        out->value = NAN;
+        out->n = 0;
+        out->exact = true;
+    }
     if (pct) {
         /*
          * Long windows: one pass over the hour cells merges their sketches
@@ -596,6 +1114,8 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
         break;
     }
 out:
+    if (!rc && memo)
+        sr_memo_put(memo, &mkey, &mstamp, out, sizeof *out);
     acc_fini(&a);
     free(c.mask);
     free(c.g_ts);
@@ -616,7 +1136,7 @@ int sr_query_run(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_resu
             return SR_EINVAL;
         return run_ratio(st, cat, d, q, out);
     }
-    return run_plain(st, cat, d, q, q->agg, out);
+    return run_plain(st, cat, d, q, q->agg, NULL, out);
 }
 
 int sr_query_children(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_child_result **out,
@@ -816,7 +1336,25 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
             return rc;
         }
     }
-    for (size_t i = 0; i < buckets; i++) {
+    /* percentiles of events: the older slices are memoised, their stamps
+     * from one scan of the node's cells */
+    stamps sx = {0};
+    bool memoised = false;
+    int rc = 0;
+    if (d && d->kind == SR_KIND_EVENT && !level) {
+        sr_agg agg = q->agg.kind == SR_AGG_VALUE
+                         ? (d->agg.kind == SR_AGG_VALUE ? sr_kind_default_agg(d->kind) : d->agg)
+                         : q->agg;
+        int64_t metric, node;
+        if ((agg.kind == SR_AGG_PCT || agg.kind == SR_AGG_WITHIN) && sr_store_memo(st) &&
+            sr_store_metric_id(st, d->name, &metric) == 0 &&
+            sr_store_entity_id(st, q->entity, &node) == 0) {
+            rc = hour_stamps(st, metric, node, end - (sr_ms)buckets * slice, q->to_ms, &sx);
+            memoised = rc == 0;
+        }
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < buckets && !rc; i++) {
         if (done && done[i])
             continue;
         sr_query bq = *q;
@@ -827,16 +1365,19 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
             continue;
         if (level)
             bq.from_ms = q->from_ms < bq.from_ms ? q->from_ms : bq.from_ms;
+        bq.closed = i + 1 < buckets; /* the newest slice moves with the clock */
         sr_result r;
-        int rc = sr_query_run(st, cat, &bq, &r);
-        if (rc) {
-            free(done);
-            return rc;
+        if (memoised && bq.closed) {
+            sr_memo_stamp stamp = stamp_of(&sx, bq.from_ms, bq.to_ms, &at);
+            rc = run_plain(st, cat, d, &bq, bq.agg, &stamp, &r);
+        } else {
+            rc = sr_query_run(st, cat, &bq, &r);
         }
-        out[i] = r.value;
+        out[i] = rc ? NAN : r.value;
     }
+    free(sx.h);
     free(done);
-    return 0;
+    return rc;
 }
 
 int sr_query_compare(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_compare *out)

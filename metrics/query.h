@@ -23,6 +23,15 @@ typedef struct {
     /* Percentiles over windows longer than 48 h are exact up to this many
      * observations, from the sketches beyond; 0 = the default (500,000). */
     int64_t exact_max;
+    /* Exact percentiles of windows holding at least one whole hour read the
+     * raw samples up to this many observations, and beyond only the hour
+     * cells' values in the bucket that holds the answer; 0 = the default
+     * (20,000). Tests lower it to reach the cells' path. */
+    int64_t raw_max;
+    /* A slice that will be asked for again unchanged (a series' older
+     * slices): its percentile is memoised (metrics/memo.h) and reused while
+     * its count and sum stay the same. */
+    bool closed;
 } sr_query;
 
 typedef struct {

@@ -480,6 +480,44 @@ uint64_t sr_sketch_count_le(const sr_sketch *s, double x)
     return u == 0 ? s->neg.n : s->neg.n - store_count_le(&s->neg, u - 1);
 }
 
+/* ---- buckets ---- */
+
+int64_t sr_sketch_bucket(const sr_sketch *s, double v)
+{
+    if (v > 0)
+        return (int64_t)key_of(s, v) + 1;
+    if (v < 0)
+        return -(int64_t)key_of(s, -v) - 1;
+    return 0;
+}
+
+uint64_t sr_sketch_count_below(const sr_sketch *s, int64_t b)
+{
+    if (b > 0) {
+        uint32_t u = (uint32_t)(b - 1);
+        return s->neg.n + s->zero + (u == 0 ? 0 : store_count_le(&s->pos, u - 1));
+    }
+    if (b == 0)
+        return s->neg.n;
+    /* negative: the magnitudes in keys above -b - 1 are the lower values */
+    uint32_t u = (uint32_t)(-b - 1);
+    return s->neg.n - store_count_le(&s->neg, u);
+}
+
+int sr_sketch_rank_bucket(const sr_sketch *s, uint64_t r, int64_t *bucket, uint64_t *below)
+{
+    if (r == 0 || r > s->n)
+        return SR_EINVAL;
+    if (r <= s->neg.n)
+        *bucket = -(int64_t)store_rank(&s->neg, r, false) - 1;
+    else if (r <= s->neg.n + s->zero)
+        *bucket = 0;
+    else
+        *bucket = (int64_t)store_rank(&s->pos, r - s->neg.n - s->zero, true) + 1;
+    *below = sr_sketch_count_below(s, *bucket);
+    return 0;
+}
+
 /* ---- encoding ---- */
 
 typedef struct {

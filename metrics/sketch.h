@@ -94,6 +94,23 @@ double sr_sketch_at_rank(const sr_sketch *s, uint64_t r);
 uint64_t sr_sketch_count_le(const sr_sketch *s, double x);
 
 /*
+ * Buckets, for exact answers (metrics/query.c): the bucket of v is an
+ * integer that orders like v (v1 <= v2 gives bucket(v1) <= bucket(v2)),
+ * the same for every sketch of the same alpha, 0 for zero, negative for
+ * negative values. The sketch's count in each bucket is exact, so the
+ * rank-r observation is the (r - below)-th smallest of the observations
+ * in the bucket sr_sketch_rank_bucket names.
+ */
+int64_t sr_sketch_bucket(const sr_sketch *s, double v);
+
+/* The bucket holding the rank-r observation (1 <= r <= count, else
+ * SR_EINVAL) and how many observations lie in lower buckets. */
+int sr_sketch_rank_bucket(const sr_sketch *s, uint64_t r, int64_t *bucket, uint64_t *below);
+
+/* How many observations lie in buckets lower than b. */
+uint64_t sr_sketch_count_below(const sr_sketch *s, int64_t b);
+
+/*
  * Serialises the sketch (a compact, versioned, little-endian encoding with
  * a CRC-32C; the format is described in sketch.c). On success caller owns
  * *buf; free with free(). SR_ENOMEM leaves *buf and *len untouched.

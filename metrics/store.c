@@ -4,7 +4,8 @@
  * Tables (schema version in PRAGMA user_version, migrated step by step):
  *   metric(id, name, kind)            entity(id, path, parent)
  *   sample(metric, ts, entity, dedup, value, key)   PK (metric, ts, entity, dedup)
- *   rollup(metric, res, node, bucket, n, sum, min, max, last_ts, last, sketch, minutes)
+ *   rollup(metric, res, node, bucket, n, sum, min, max, last_ts, last, sketch, minutes,
+ *          vals)                      vals: an event cell's observations, sorted (v9)
  *   reject(id, source, at, location, raw, reason, once)   source(name, ...health...)
  *   source_metric(source, metric)
  *   alert(key, panel, metric, entity, severity, state, raised_at, value, threshold,
@@ -28,7 +29,9 @@
  * entity and of every ancestor up to the virtual root is updated, so that an
  * aggregate of any node over a long window reads a few hundred cells instead
  * of millions of rows. An hour cell carries the hour's count, sum, min, max
- * and latest value, a quantile sketch (events; sketch.h), and the same
+ * and latest value, a quantile sketch (events; sketch.h), the hour's
+ * observations sorted (events; `vals`, v9: an exact percentile reads only
+ * those in the sketch bucket that holds it, metrics/query.c), and the same
  * figures per minute (the `minutes` blob), so per-minute rollups cost no
  * extra row: separate minute rows for every ancestor were measured here to
  * write four to five cells per sample on sparse data and cut ingest to a
@@ -36,7 +39,7 @@
  * the sum of its children's latest values, which the query computes from
  * those cells). Cells are accumulated in memory during a batch and written
  * once per batch with an upsert that merges into what is stored (through
- * the SQL functions sr_sketch_merge and sr_minutes_merge), so the cost is
+ * the SQL functions sr_sketch_merge, sr_minutes_merge and sr_vals_merge), so the cost is
  * per touched cell, not per row.
  *
  * Change counters (v8): a commit that stored samples of a metric, or a
@@ -59,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memo.h"
 #include "sketch.h"
 
 /* ---- small string -> id hash map (open addressing) ---- */
@@ -165,7 +169,9 @@ typedef struct {
     sr_sketch *sketch;
     minute_acc *mins; /* sorted by minute; NULL for gauges */
     int nmins;
-    int roll_up; /* merged into the ancestors' cells at flush (not gauges) */
+    int roll_up;  /* merged into the ancestors' cells at flush (not gauges) */
+    double *vals; /* events: every observation, sorted at flush (the cell's `vals`) */
+    size_t nvals, capvals;
 } cell;
 
 typedef struct {
@@ -188,6 +194,7 @@ static void cellmap_clear(cellmap *m)
         if (m->v[i].used) {
             sr_sketch_destroy(m->v[i].sketch);
             free(m->v[i].mins);
+            free(m->v[i].vals);
             memset(&m->v[i], 0, sizeof m->v[i]);
         }
     }
@@ -291,6 +298,7 @@ enum {
     ST_SCAN_RAW_DESC,
     ST_SCAN_ROLLUP,
     ST_SCAN_ROLLUP_MIN,
+    ST_SCAN_ROLLUP_VALS,
     ST_SCAN_VALUES,
     ST_ROLLUP_NEWEST,
     ST_ROLLUP_NEWEST_MIN,
@@ -313,8 +321,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MAX_TS] = "SELECT max(ts) FROM sample WHERE metric = ?1",
     [ST_ROLLUP_UPSERT] =
         "INSERT INTO rollup(metric, res, node, bucket, n, sum, min, max, last_ts, last, sketch, "
-        "minutes) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "minutes, vals) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
         "ON CONFLICT(metric, res, node, bucket) DO UPDATE SET "
+        /* a cell without its values (too many) stays without them */
+        "vals = CASE WHEN vals IS NULL OR excluded.vals IS NULL THEN NULL "
+        "ELSE sr_vals_merge(vals, excluded.vals) END, "
         "n = n + excluded.n, sum = sum + excluded.sum, "
         "min = min(min, excluded.min), max = max(max, excluded.max), "
         "last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END, "
@@ -335,6 +346,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SCAN_ROLLUP_MIN] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, minutes "
                            "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
                            "AND bucket >= ?3 AND bucket < ?4",
+    [ST_SCAN_ROLLUP_VALS] = "SELECT bucket, n, sum, min, max, last_ts, last, NULL, NULL, vals "
+                            "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
+                            "AND bucket >= ?3 AND bucket < ?4",
     [ST_SCAN_VALUES] = "SELECT value FROM sample WHERE metric = ?1 AND ts >= ?2 AND ts < ?3",
     /* one seek backwards on the primary key (metric, res, node, bucket) */
     [ST_ROLLUP_NEWEST] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, NULL "
@@ -382,6 +396,7 @@ struct sr_store {
     seen_rec *seen; /* the change counters at open or the last sr_store_changes() */
     size_t n_seen;
     int64_t statements; /* statements run on the connection (sr_store_statements) */
+    sr_memo *memo;      /* sr_store_memo(), made when first asked for */
     char errmsg[256];
 };
 
@@ -603,6 +618,95 @@ static void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
     sqlite3_result_blob(ctx, buf, (int)len, sqlite3_free);
 }
 
+/* ---- the values of an hour cell ---- */
+
+/*
+ * An event cell's observations (schema 9), sorted, as little-endian IEEE
+ * doubles: an exact percentile of any window reads, for each whole hour,
+ * only the values of the sketch bucket it needs (metrics/query.c), instead
+ * of every raw sample. A cell with more than SR_ROLLUP_VALUES_MAX
+ * observations keeps none (NULL), and readers read its raw samples.
+ */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void put_le_double(unsigned char *p, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(u >> (8 * i));
+}
+
+static double get_le_double(const unsigned char *p)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u |= (uint64_t)p[i] << (8 * i);
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* Sorts v[0..n) and encodes it; caller frees *out. */
+static int vals_encode(double *v, size_t n, unsigned char **out, size_t *len)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    unsigned char *b = malloc(n * 8);
+    if (!b)
+        return SR_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        put_le_double(b + 8 * i, v[i]);
+    *out = b;
+    *len = n * 8;
+    return 0;
+}
+
+size_t sr_rollup_nvalues(const sr_rollup_cell *c)
+{
+    /* values that do not match the cell's count are not its values */
+    if (!c->values || c->values_len % 8 || (int64_t)(c->values_len / 8) != c->n)
+        return 0;
+    return c->values_len / 8;
+}
+
+double sr_rollup_value(const sr_rollup_cell *c, size_t i)
+{
+    return get_le_double(c->values + 8 * i);
+}
+
+/* sr_vals_merge(a, b): the merge of two sorted value lists, NULL past
+ * SR_ROLLUP_VALUES_MAX values. */
+static void sql_vals_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *a = sqlite3_value_blob(argv[0]), *b = sqlite3_value_blob(argv[1]);
+    size_t na = (size_t)sqlite3_value_bytes(argv[0]) / 8,
+           nb = (size_t)sqlite3_value_bytes(argv[1]) / 8;
+    if (na + nb > SR_ROLLUP_VALUES_MAX) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    unsigned char *out = sqlite3_malloc64((na + nb) * 8 + 1);
+    if (!out) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    size_t i = 0, j = 0, k = 0;
+    while (i < na || j < nb) {
+        const unsigned char *from;
+        if (j >= nb || (i < na && get_le_double(a + 8 * i) <= get_le_double(b + 8 * j)))
+            from = a + 8 * i++;
+        else
+            from = b + 8 * j++;
+        memcpy(out + 8 * k++, from, 8);
+    }
+    sqlite3_result_blob64(ctx, out, (sqlite3_uint64)(k * 8), sqlite3_free);
+}
+
 /* ---- schema and migrations ---- */
 
 static const char schema_v1[] =
@@ -672,6 +776,10 @@ static const char schema_v7[] =
 /* v8: how many commits have changed each metric's samples (see above) */
 static const char schema_v8[] = "ALTER TABLE metric ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;";
 
+/* v9: an event cell's observations, sorted (above); the rollups are built
+ * again from the samples so that every cell has them */
+static const char schema_v9[] = "ALTER TABLE rollup ADD COLUMN vals BLOB;";
+
 static int load_entities(sr_store *st);
 static int load_metrics(sr_store *st);
 static int rebuild_rollups(sr_store *st);
@@ -713,12 +821,9 @@ static int migrate(sr_store *st)
         return rc;
     if (version < 1 && (rc = exec(st, schema_v1)))
         goto out;
-    if (version < 2) {
-        if ((rc = exec(st, schema_v2)))
-            goto out;
-        if (version >= 1 && (rc = rebuild_rollups(st)))
-            goto out;
-    }
+    /* a cache from before v2 gets its rollups at v9, below */
+    if (version < 2 && (rc = exec(st, schema_v2)))
+        goto out;
     if (version < 3 && (rc = exec(st, schema_v3)))
         goto out;
     if (version < 4 && (rc = exec(st, schema_v4)))
@@ -731,6 +836,12 @@ static int migrate(sr_store *st)
         goto out;
     if (version < 8 && (rc = exec(st, schema_v8)))
         goto out;
+    if (version < 9) {
+        if ((rc = exec(st, schema_v9)))
+            goto out;
+        if (version >= 1 && (rc = rebuild_rollups(st)))
+            goto out;
+    }
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SR_STORE_SCHEMA);
     if ((rc = exec(st, sql)))
@@ -887,7 +998,10 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
                                 sql_sketch_merge, NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function(st->db, "sr_minutes_merge", 2,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                                sql_minutes_merge, NULL, NULL) != SQLITE_OK) {
+                                sql_minutes_merge, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function(st->db, "sr_vals_merge", 2,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                sql_vals_merge, NULL, NULL) != SQLITE_OK) {
         err = fail(st, SR_EIO);
         goto fail;
     }
@@ -971,7 +1085,18 @@ void sr_store_close(sr_store *st)
     free(st->pend_keys);
     cellmap_fini(&st->cells);
     cellmap_fini(&st->up);
+    sr_memo_destroy(st->memo);
     free(st);
+}
+
+sr_memo *sr_store_memo(sr_store *st)
+{
+    /* inside a batch the rollups may lag the samples put: no stamp holds */
+    if (st->in_batch)
+        return NULL;
+    if (!st->memo && sr_memo_create(SR_STORE_MEMO_BYTES, &st->memo))
+        st->memo = NULL;
+    return st->memo;
 }
 
 const char *sr_store_errmsg(const sr_store *st)
@@ -1368,6 +1493,24 @@ int sr_store_begin(sr_store *st)
     return 0;
 }
 
+/* Appends n values to a cell's list of observations. */
+static int cell_push_vals(cell *c, const double *v, size_t n)
+{
+    if (c->nvals + n > c->capvals) {
+        size_t ncap = c->capvals ? c->capvals : 16;
+        while (ncap < c->nvals + n)
+            ncap *= 2;
+        double *nv = realloc(c->vals, ncap * sizeof *nv);
+        if (!nv)
+            return SR_ENOMEM;
+        c->vals = nv;
+        c->capvals = ncap;
+    }
+    memcpy(c->vals + c->nvals, v, n * sizeof *v);
+    c->nvals += n;
+    return 0;
+}
+
 /* Adds the figures of src into dst (same metric and hour). */
 static int cell_merge(cell *dst, const cell *src)
 {
@@ -1388,6 +1531,11 @@ static int cell_merge(cell *dst, const cell *src)
         int k = minutes_merge(dst->mins, dst->nmins, src->mins, src->nmins, out);
         memcpy(dst->mins, out, (size_t)k * sizeof *out);
         dst->nmins = k;
+    }
+    if (src->nvals) {
+        int rc = cell_push_vals(dst, src->vals, src->nvals);
+        if (rc)
+            return rc;
     }
     if (src->sketch) {
         if (!dst->sketch && sr_sketch_create(SR_SKETCH_ALPHA, &dst->sketch))
@@ -1429,6 +1577,15 @@ static int write_cells(sr_store *st, cellmap *m)
             sqlite3_bind_blob(q, 11, mb, (int)mlen, SQLITE_TRANSIENT);
         } else {
             sqlite3_bind_null(q, 11);
+        }
+        if (c->nvals && c->nvals <= SR_ROLLUP_VALUES_MAX) {
+            unsigned char *vb;
+            size_t vlen;
+            if (vals_encode(c->vals, c->nvals, &vb, &vlen))
+                return SR_ENOMEM;
+            sqlite3_bind_blob(q, 12, vb, (int)vlen, free);
+        } else {
+            sqlite3_bind_null(q, 12);
         }
         int rc = sqlite3_step(q);
         sqlite3_reset(q);
@@ -1560,7 +1717,8 @@ static int cell_add(sr_store *st, int64_t metric, int64_t node, sr_ms ts, double
     if (with_sketch) {
         if (!c->sketch && sr_sketch_create(SR_SKETCH_ALPHA, &c->sketch))
             return SR_ENOMEM;
-        return sr_sketch_add(c->sketch, v);
+        int rc = cell_push_vals(c, &v, 1);
+        return rc ? rc : sr_sketch_add(c->sketch, v);
     }
     return 0;
 }
@@ -2117,7 +2275,7 @@ int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_
 
 /* The hour cell in the current row of a rollup statement (columns as in
  * ST_SCAN_ROLLUP); its blobs are valid until the statement moves on. */
-static void rollup_row(sqlite3_stmt *q, sr_rollup_cell *c)
+static void rollup_row(sqlite3_stmt *q, unsigned flags, sr_rollup_cell *c)
 {
     *c = (sr_rollup_cell){
         .bucket_ms = sqlite3_column_int64(q, 0),
@@ -2128,7 +2286,7 @@ static void rollup_row(sqlite3_stmt *q, sr_rollup_cell *c)
         .last_ts = sqlite3_column_int64(q, 5),
         .last = sqlite3_column_double(q, 6),
     };
-    if (sqlite3_column_type(q, 7) == SQLITE_BLOB) {
+    if (!(flags & SR_SCAN_NO_SKETCH) && sqlite3_column_type(q, 7) == SQLITE_BLOB) {
         c->sketch = sqlite3_column_blob(q, 7);
         c->sketch_len = (size_t)sqlite3_column_bytes(q, 7);
     }
@@ -2136,12 +2294,18 @@ static void rollup_row(sqlite3_stmt *q, sr_rollup_cell *c)
         c->minutes = sqlite3_column_blob(q, 8);
         c->minutes_len = (size_t)sqlite3_column_bytes(q, 8);
     }
+    if ((flags & SR_SCAN_VALUES) && sqlite3_column_type(q, 9) == SQLITE_BLOB) {
+        c->values = sqlite3_column_blob(q, 9);
+        c->values_len = (size_t)sqlite3_column_bytes(q, 9);
+    }
 }
 
 int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
                          unsigned flags, sr_rollup_cb cb, void *ctx)
 {
-    sqlite3_stmt *q = st->stmt[flags & SR_SCAN_MINUTES ? ST_SCAN_ROLLUP_MIN : ST_SCAN_ROLLUP];
+    sqlite3_stmt *q = st->stmt[flags & SR_SCAN_VALUES    ? ST_SCAN_ROLLUP_VALS
+                               : flags & SR_SCAN_MINUTES ? ST_SCAN_ROLLUP_MIN
+                                                         : ST_SCAN_ROLLUP];
     sqlite3_bind_int64(q, 1, metric);
     sqlite3_bind_int64(q, 2, node);
     sqlite3_bind_int64(q, 3, sr_floor_ms(from, SR_MS_HOUR));
@@ -2149,7 +2313,7 @@ int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from,
     int rc, stop = 0;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         sr_rollup_cell c;
-        rollup_row(q, &c);
+        rollup_row(q, flags, &c);
         stop = cb(ctx, &c);
     }
     return scan_end(st, q, rc, stop);
@@ -2165,7 +2329,7 @@ int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms bef
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         sr_rollup_cell c;
-        rollup_row(q, &c);
+        rollup_row(q, flags, &c);
         int r = cb(ctx, &c);
         sqlite3_reset(q);
         return r;

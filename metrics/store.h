@@ -39,7 +39,7 @@ enum {
 };
 
 /* The schema version this build writes; older files are migrated. */
-#define SR_STORE_SCHEMA 8
+#define SR_STORE_SCHEMA 9
 
 /*
  * Opens (creating if needed, unless read-only) the cache at path. Caller
@@ -212,7 +212,8 @@ int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to, s
 
 /*
  * Rollups: one cell per (metric, node, hour) for every entity and all its
- * ancestors (gauges: the entity only), with the same figures per minute.
+ * ancestors (gauges: the entity only), with the same figures per minute
+ * and, for events, the hour's observations sorted (schema 9).
  */
 typedef struct {
     sr_ms bucket_ms; /* start of the hour */
@@ -224,7 +225,18 @@ typedef struct {
     size_t sketch_len;
     const unsigned char *minutes; /* per-minute breakdown; NULL for gauges */
     size_t minutes_len;
+    const unsigned char *values; /* events: the observations, sorted (SR_SCAN_VALUES) */
+    size_t values_len;
 } sr_rollup_cell;
+
+/* An event cell keeps its observations when it has at most this many. */
+#define SR_ROLLUP_VALUES_MAX 1000000
+
+/* How many observations a cell read with SR_SCAN_VALUES carries (0: none,
+ * because it has too many or they do not match its count), and the i-th
+ * smallest of them. */
+size_t sr_rollup_nvalues(const sr_rollup_cell *c);
+double sr_rollup_value(const sr_rollup_cell *c, size_t i);
 
 /* One minute of an hour cell (its latest value is not kept: see store.c). */
 typedef struct {
@@ -241,7 +253,9 @@ typedef int (*sr_rollup_cb)(void *ctx, const sr_rollup_cell *cell);
 
 /* Flags of sr_store_scan_rollup. */
 enum {
-    SR_SCAN_MINUTES = 1 << 0, /* also read the per-minute breakdown (costs more) */
+    SR_SCAN_MINUTES = 1 << 0,   /* also read the per-minute breakdown (costs more) */
+    SR_SCAN_NO_SKETCH = 1 << 1, /* leave the sketch unread (NULL): counts and sums only */
+    SR_SCAN_VALUES = 1 << 2,    /* read the observations (events) and neither sketch nor minutes */
 };
 
 /*
@@ -350,6 +364,16 @@ int sr_store_data_version(sr_store *st, int64_t *out);
  */
 typedef void (*sr_store_changed_fn)(void *ctx, const char *metric);
 int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx);
+
+/*
+ * The memo of this handle's reads (metrics/memo.h): figures of closed
+ * slices, checked against the rollups at every use, freed with the store.
+ * NULL inside a batch (the rollups may lag what was put) or without memory:
+ * then compute without it.
+ */
+#define SR_STORE_MEMO_BYTES (32u << 20)
+struct sr_memo;
+struct sr_memo *sr_store_memo(sr_store *st);
 
 /* How many SQL statements this handle has run since it was opened (a
  * statement's triggers count apart): what the tests count a refresh by. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../metrics/memo.h"
 #include "../../metrics/query.h"
 #include "../../metrics/sketch.h"
 #include "../helpers.h"
@@ -97,11 +98,16 @@ static void teardown(void)
 TestSuite(query, .init = setup, .fini = teardown);
 
 static int64_t exact_max; /* 0 = the default */
+static int64_t raw_max;   /* 0 = the default */
 
 static sr_result run(const char *metric, const char *entity, const char *agg, sr_ms from, sr_ms to)
 {
-    sr_query q = {
-        .metric = metric, .entity = entity, .from_ms = from, .to_ms = to, .exact_max = exact_max};
+    sr_query q = {.metric = metric,
+                  .entity = entity,
+                  .from_ms = from,
+                  .to_ms = to,
+                  .exact_max = exact_max,
+                  .raw_max = raw_max};
     if (agg)
         cr_assert_eq(sr_agg_parse(agg, &q.agg), 0);
     else
@@ -432,4 +438,181 @@ Test(query, level_series_in_one_pass_equal_slice_by_slice)
                                   "%s at '%s', window %zu, %zu slices: slice %zu is %g, not %g",
                                   m[mi].metric, at[ei], wi, nb[bi], i, got[i], want[i]);
                 }
+}
+
+/* ---- exact percentiles from the hour cells' values, and the memo ---- */
+
+/* Observations of "rt" over 10 days in two districts: values with ties,
+ * zeros and negatives, so that every kind of bucket is crossed. */
+enum { BN = 5000 };
+static obs bo[BN];
+
+static void fill_buckets_data(void)
+{
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int i = 0; i < BN; i++) {
+        bo[i].ts = T0 - 10 * SR_MS_DAY + (sr_ms)(next_rand() % (10ULL * SR_MS_DAY));
+        uint64_t r = next_rand() % 100;
+        bo[i].v = r < 5    ? 0
+                  : r < 10 ? -(double)(next_rand() % 500) / 7.0
+                  : r < 20 ? 600 /* ties */
+                           : 1 + (double)(next_rand() % 200000) / 13.0;
+        bo[i].unit = (int)(next_rand() % 8);
+        char e[64];
+        snprintf(e, sizeof e, "city/d%d/u%d", bo[i].unit / 4, bo[i].unit);
+        put("rt", e, bo[i].ts, bo[i].v);
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+}
+
+/* The brute-force values of [from, to) (district -1: all), sorted; n. */
+static size_t brute(sr_ms from, sr_ms to, int district, double *vals)
+{
+    size_t n = 0;
+    for (int i = 0; i < BN; i++) {
+        if (bo[i].ts >= from && bo[i].ts < to && (district < 0 || bo[i].unit / 4 == district))
+            vals[n++] = bo[i].v;
+    }
+    qsort(vals, n, sizeof vals[0], cmp_double);
+    return n;
+}
+
+static double brute_within(const double *v, size_t n, double target, bool lower)
+{
+    size_t good = 0;
+    for (size_t i = 0; i < n; i++)
+        good += lower ? v[i] <= target : v[i] >= target;
+    return 100.0 * (double)good / (double)n;
+}
+
+Test(query, cells_values_give_the_exact_percentiles)
+{
+    fill_buckets_data();
+    static const struct {
+        sr_ms from, to;
+        const char *entity;
+        int district;
+    } w[] = {
+        {T0 - 9 * SR_MS_DAY + 12345, T0 - 17, "city", -1},
+        {T0 - 7 * SR_MS_DAY, T0, "city/d1", 1},
+        {T0 - 3 * SR_MS_DAY - 59999, T0 - 2 * SR_MS_DAY + 61001, "city/d0", 0},
+        {T0 - 20 * SR_MS_HOUR + 30000, T0 - 2 * SR_MS_HOUR - 30000, "", -1},
+        {T0 - 5 * SR_MS_HOUR, T0 - 3 * SR_MS_HOUR, "city", -1},
+    };
+    static double vals[BN];
+    static const double ps[] = {1, 10, 33.3, 50, 90, 99, 100};
+    /* every value present, and others between them */
+    static const double targets[] = {0, 600, -3, 1000.5, 1e9, -1e9};
+    raw_max = 1; /* the cells' values, not the raw samples */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) {
+            size_t n = brute(w[k].from, w[k].to, w[k].district, vals);
+            cr_assert_gt(n, 20);
+            for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+                char agg[16];
+                snprintf(agg, sizeof agg, "p%g", ps[i]);
+                sr_result r = run("rt", w[k].entity, agg, w[k].from, w[k].to);
+                cr_assert(r.exact);
+                cr_assert_eq(r.n, (int64_t)n);
+                cr_assert_eq(r.value, sr_percentile_sorted(vals, n, ps[i], SR_PCT_NEAREST_RANK),
+                             "pass %d window %zu %s", pass, k, agg);
+                defs[0].percentile = SR_PCT_LINEAR;
+                r = run("rt", w[k].entity, agg, w[k].from, w[k].to);
+                defs[0].percentile = SR_PCT_NEAREST_RANK;
+                cr_assert_float_eq(r.value, sr_percentile_sorted(vals, n, ps[i], SR_PCT_LINEAR),
+                                   1e-9 * (1 + fabs(r.value)), "pass %d window %zu linear %s", pass,
+                                   k, agg);
+            }
+            for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
+                defs[0].target = targets[t];
+                for (int lower = 0; lower < 2; lower++) {
+                    defs[0].better = lower ? SR_BETTER_LOWER : SR_BETTER_HIGHER;
+                    sr_result r = run("rt", w[k].entity, "within", w[k].from, w[k].to);
+                    cr_assert_float_eq(r.value, brute_within(vals, n, targets[t], lower), 1e-9,
+                                       "pass %d window %zu target %g", pass, k, targets[t]);
+                }
+            }
+            defs[0].target = 10;
+            defs[0].better = SR_BETTER_LOWER;
+        }
+        /* the second pass from the memo; then cells without their values
+         * (too many observations) read their hours' raw samples */
+        if (pass == 0) {
+            int64_t hits, misses;
+            sr_memo_counts(sr_store_memo(st), &hits, &misses);
+            cr_assert_gt(misses, 0);
+        }
+    }
+    sr_store_close(st);
+    char db[300], sql[400];
+    snprintf(db, sizeof db, "%s/q.db", dir);
+    snprintf(sql, sizeof sql, "sqlite3 %s 'UPDATE rollup SET vals = NULL'", db);
+    cr_assert_eq(system(sql), 0);
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    size_t n = brute(w[0].from, w[0].to, -1, vals);
+    sr_result r = run("rt", "city", "p90", w[0].from, w[0].to);
+    cr_assert_eq(r.value, sr_percentile_sorted(vals, n, 90, SR_PCT_NEAREST_RANK));
+    raw_max = 0;
+}
+
+Test(query, a_memoised_slice_is_computed_again_when_late_data_lands_in_it)
+{
+    fill_buckets_data();
+    raw_max = 1;
+    /* ten one-day slices: the nine older ones are memoised */
+    sr_query q = {.metric = "rt",
+                  .entity = "city/d0",
+                  .agg = {SR_AGG_PCT, 90},
+                  .from_ms = T0 - 10 * SR_MS_DAY,
+                  .to_ms = T0,
+                  .raw_max = 1};
+    double before[10], again[10], after[10];
+    static double vals[BN];
+    cr_assert_eq(sr_query_series(st, &cat, &q, 10, before), 0);
+    int64_t h0, m0, h1, m1;
+    sr_memo_counts(sr_store_memo(st), &h0, &m0);
+    cr_assert_eq(sr_query_series(st, &cat, &q, 10, again), 0);
+    sr_memo_counts(sr_store_memo(st), &h1, &m1);
+    cr_assert_eq(m1, m0, "the same series again misses nothing");
+    cr_assert_geq(h1 - h0, 9);
+    for (int i = 0; i < 10; i++)
+        cr_assert(before[i] == again[i] || (isnan(before[i]) && isnan(again[i])));
+    /* the window's own figure, before: it fills the memo of day sketches
+     * and of bucket values */
+    size_t nb = brute(q.from_ms, q.to_ms, 0, vals);
+    cr_assert_eq(run("rt", "city/d0", "p99", q.from_ms, q.to_ms).value,
+                 sr_percentile_sorted(vals, nb, 99, SR_PCT_NEAREST_RANK));
+    /* late data in the fourth slice: enough values above its p90 to move it */
+    sr_ms day3 = T0 - 7 * SR_MS_DAY;
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int i = 0; i < 40; i++)
+        put("rt", "city/d0/u1", day3 + 3 * SR_MS_HOUR + i * SR_MS_SEC, 1e6 + i);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_eq(sr_query_series(st, &cat, &q, 10, after), 0);
+    for (int i = 0; i < 10; i++) {
+        sr_ms from = T0 - (10 - i) * SR_MS_DAY;
+        size_t n = brute(from, from + SR_MS_DAY, 0, vals);
+        if (i == 3) {
+            /* the late samples, not in bo[]: brute force with them */
+            for (int k = 0; k < 40; k++)
+                vals[n++] = 1e6 + k;
+            qsort(vals, n, sizeof vals[0], cmp_double);
+            cr_assert_neq(after[i], before[i]);
+        } else {
+            cr_assert(after[i] == before[i] || (isnan(after[i]) && isnan(before[i])),
+                      "slice %d changed without new data", i);
+        }
+        double want = n ? sr_percentile_sorted(vals, n, 90, SR_PCT_NEAREST_RANK) : NAN;
+        cr_assert(after[i] == want || (isnan(want) && isnan(after[i])), "slice %d: %g, want %g", i,
+                  after[i], want);
+    }
+    /* the window's own figure (whole days from the memo of day sketches,
+     * hours from the memo of bucket values) sees it too */
+    size_t n = brute(q.from_ms, q.to_ms, 0, vals);
+    for (int k = 0; k < 40; k++)
+        vals[n++] = 1e6 + k;
+    qsort(vals, n, sizeof vals[0], cmp_double);
+    sr_result r = run("rt", "city/d0", "p99", q.from_ms, q.to_ms);
+    cr_assert_eq(r.value, sr_percentile_sorted(vals, n, 99, SR_PCT_NEAREST_RANK));
+    raw_max = 0;
 }

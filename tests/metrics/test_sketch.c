@@ -1069,3 +1069,40 @@ Test(sketch, counts_never_overflow)
     sr_sketch_destroy(big);
     sr_sketch_destroy(one);
 }
+
+Test(sketch, buckets_order_like_values_and_locate_every_rank)
+{
+    sr_sketch *s;
+    cr_assert_eq(sr_sketch_create(SR_SKETCH_ALPHA, &s), 0);
+    enum { N = 3000 };
+    static double v[N];
+    uint64_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        int k = (int)(x >> 60);
+        v[i] = k < 2 ? 0 : k < 6 ? -(double)(x >> 40) / 1e3 : (double)(x >> 38) / 1e4;
+        cr_assert_eq(sr_sketch_add(s, v[i]), 0);
+    }
+    qsort(v, N, sizeof v[0], cmp_double);
+    for (int i = 1; i < N; i++)
+        cr_assert_leq(sr_sketch_bucket(s, v[i - 1]), sr_sketch_bucket(s, v[i]));
+    cr_assert_eq(sr_sketch_bucket(s, 0), 0);
+    cr_assert_lt(sr_sketch_bucket(s, -1e-3), 0);
+    cr_assert_gt(sr_sketch_bucket(s, 1e-3), 0);
+    for (uint64_t r = 1; r <= N; r++) {
+        int64_t b;
+        uint64_t below;
+        cr_assert_eq(sr_sketch_rank_bucket(s, r, &b, &below), 0);
+        cr_assert_eq(sr_sketch_bucket(s, v[r - 1]), b, "rank %llu", (unsigned long long)r);
+        uint64_t want = 0;
+        while (want < N && sr_sketch_bucket(s, v[want]) < b)
+            want++;
+        cr_assert_eq(below, want, "rank %llu", (unsigned long long)r);
+        cr_assert_eq(sr_sketch_count_below(s, b), below);
+    }
+    int64_t b;
+    uint64_t below;
+    cr_assert_eq(sr_sketch_rank_bucket(s, 0, &b, &below), SR_EINVAL);
+    cr_assert_eq(sr_sketch_rank_bucket(s, N + 1, &b, &below), SR_EINVAL);
+    sr_sketch_destroy(s);
+}

@@ -874,11 +874,12 @@ Test(store, migrates_v5_to_the_audit_table)
     cr_assert_eq(sr_store_commit(st), 0);
     sr_store_close(st);
     char err[256];
-    cr_assert_eq(raw_exec("ALTER TABLE metric DROP COLUMN changes; "
-                          "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
-                          "DROP TABLE audit; DROP TABLE alert; PRAGMA user_version = 5;",
-                          err, sizeof err),
-                 SQLITE_OK, "%s", err);
+    cr_assert_eq(
+        raw_exec("ALTER TABLE metric DROP COLUMN changes; ALTER TABLE rollup DROP COLUMN vals; "
+                 "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
+                 "DROP TABLE audit; DROP TABLE alert; PRAGMA user_version = 5;",
+                 err, sizeof err),
+        SQLITE_OK, "%s", err);
     cr_assert_eq(sql_count("SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
 
     st = open_rw();
@@ -1081,4 +1082,104 @@ Test(store, changes_follow_rollback_retention_and_new_metrics)
     cr_assert_str_eq(got, "calls,");
     sr_store_close(r);
     sr_store_close(w);
+}
+
+/* ---- an event cell's observations (schema 9) ---- */
+
+typedef struct {
+    double v[64];
+    size_t n;
+    int64_t cells;
+} values_seen;
+
+static int values_cb(void *ctx, const sr_rollup_cell *c)
+{
+    values_seen *x = ctx;
+    x->cells++;
+    size_t n = sr_rollup_nvalues(c);
+    cr_assert_eq((int64_t)n, c->n, "a cell carries every observation");
+    for (size_t i = 0; i < n && x->n < 64; i++)
+        x->v[x->n++] = sr_rollup_value(c, i);
+    return 0;
+}
+
+/* The values of (rt, node) in the hour at T: sorted as stored. */
+static values_seen cell_values(sr_store *st, const char *node, sr_ms t)
+{
+    int64_t metric, id;
+    cr_assert_eq(sr_store_metric_id(st, "rt", &metric), 0);
+    cr_assert_eq(sr_store_entity_id(st, node, &id), 0);
+    values_seen x = {.n = 0};
+    cr_assert_eq(
+        sr_store_scan_rollup(st, metric, id, t, t + SR_MS_HOUR, SR_SCAN_VALUES, values_cb, &x), 0);
+    return x;
+}
+
+Test(store, event_cells_keep_their_observations_sorted)
+{
+    sr_store *st = open_rw();
+    static const struct {
+        const char *e;
+        double v;
+    } s[] = {{"force/a/u1", 30}, {"force/b/u3", -2}, {"force/a/u2", 7},  {"force/a/u1", 0},
+             {"force/a/u1", 7},  {"force/b/u3", 99}, {"force/a/u2", 1.5}};
+    /* three batches into the same hour: the stored values are merged */
+    bool dup;
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        if (i % 3 == 0)
+            cr_assert_eq(sr_store_begin(st), 0);
+        cr_assert_eq(put(st, "rt", s[i].e, 3600000 + (sr_ms)i * 1000, s[i].v, NULL, &dup), 0);
+        if (i % 3 == 2 || i + 1 == sizeof s / sizeof s[0])
+            cr_assert_eq(sr_store_commit(st), 0);
+    }
+    static const struct {
+        const char *node;
+        double want[8];
+        size_t n;
+    } w[] = {{"", {-2, 0, 1.5, 7, 7, 30, 99}, 7},
+             {"force/a", {0, 1.5, 7, 7, 30}, 5},
+             {"force/a/u1", {0, 7, 30}, 3},
+             {"force/b/u3", {-2, 99}, 2}};
+    for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) {
+        values_seen x = cell_values(st, w[k].node, 3600000);
+        cr_assert_eq(x.cells, 1);
+        cr_assert_eq(x.n, w[k].n, "%s", w[k].node);
+        for (size_t i = 0; i < x.n; i++)
+            cr_assert_eq(x.v[i], w[k].want[i], "%s [%zu]", w[k].node, i);
+    }
+    /* counters and gauges keep none */
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "ot", "force/a/u1", 3600000, 4, NULL, &dup), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_eq(sql_count("SELECT count(*) FROM rollup r JOIN metric m ON m.id = r.metric "
+                           "WHERE m.name = 'ot' AND r.vals IS NOT NULL"),
+                 0);
+    sr_store_close(st);
+}
+
+Test(store, migrates_v8_by_giving_every_event_cell_its_observations)
+{
+    sr_store *st = open_rw();
+    bool dup;
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/a/u1", 3600000, 5, NULL, &dup), 0);
+    cr_assert_eq(put(st, "rt", "force/a/u2", 3601000, 3, NULL, &dup), 0);
+    cr_assert_eq(put(st, "rt", "force/a/u2", 7300000, 8, NULL, &dup), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    sr_store_close(st);
+    char err[256];
+    cr_assert_eq(
+        raw_exec("ALTER TABLE rollup DROP COLUMN vals; PRAGMA user_version = 8;", err, sizeof err),
+        SQLITE_OK, "%s", err);
+    st = open_rw();
+    cr_assert_eq(sql_count("PRAGMA user_version"), SR_STORE_SCHEMA);
+    values_seen x = cell_values(st, "force", 3600000);
+    cr_assert_eq(x.n, 2);
+    cr_assert_eq(x.v[0], 3);
+    cr_assert_eq(x.v[1], 5);
+    x = cell_values(st, "force/a/u2", 7200000);
+    cr_assert_eq(x.n, 1);
+    cr_assert_eq(x.v[0], 8);
+    cr_assert_eq(sql_count("SELECT count(*) FROM rollup WHERE vals IS NULL"), 0);
+    sr_store_close(st);
 }

@@ -1,0 +1,55 @@
+/*
+ * memo.h - figures of closed slices of time, computed once and reused
+ * (metrics/query.c) until the data under them changes.
+ *
+ * An entry is named by a key (what was computed: metric, node, slice,
+ * aggregate or bucket, as the caller packs them) and checked by a stamp:
+ * the observation count and sum of the node's samples in the slice when it
+ * was computed, read from the rollups at every use. Samples are never
+ * changed in place, only added (late data) or deleted (retention), so a
+ * slice whose count and sum are unchanged holds the same samples and the
+ * entry is still true; any other stamp is a miss, and the caller computes
+ * the figure again and puts it back.
+ *
+ * Memory is bounded: past max_bytes the memo is emptied and fills again
+ * from what is used next (a page reuses a few thousand entries).
+ */
+#ifndef SR_MEMO_H
+#define SR_MEMO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+typedef struct sr_memo sr_memo;
+
+typedef struct {
+    int64_t a, b, c, d, e, f; /* what the caller computed, packed */
+} sr_memo_key;
+
+typedef struct {
+    int64_t n;  /* observations of the slice when the entry was computed */
+    double sum; /* and their sum */
+} sr_memo_stamp;
+
+/* Caller owns *out; free with sr_memo_destroy(). SR_ENOMEM possible. */
+int sr_memo_create(size_t max_bytes, sr_memo **out);
+void sr_memo_destroy(sr_memo *m);
+
+/*
+ * The entry of key if its stamp matches: its bytes (borrowed until the next
+ * put or destroy) and their length in *len; NULL on a miss.
+ */
+const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                        size_t *len);
+
+/* Keeps (a copy of) len bytes for key and stamp, replacing any entry of
+ * key. SR_ENOMEM leaves the memo without the entry. */
+int sr_memo_put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
+                size_t len);
+
+/* Hits and misses since creation (the tests and the bench read them). */
+void sr_memo_counts(const sr_memo *m, int64_t *hits, int64_t *misses);
+
+#endif
