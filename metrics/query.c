@@ -534,13 +534,13 @@ static int cmp_value(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The first of v's sorted values whose bucket is at least b. */
-static size_t bucket_lower(const sr_rollup_cell *c, size_t n, const sr_sketch *sk, int64_t b)
+/* The first of the sorted v[0..n) whose bucket is at least b. */
+static size_t bucket_lower(const double *v, size_t n, const sr_sketch *sk, int64_t b)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (sr_sketch_bucket(sk, sr_rollup_value(c, mid)) < b)
+        if (sr_sketch_bucket(sk, v[mid]) < b)
             lo = mid + 1;
         else
             hi = mid;
@@ -554,6 +554,8 @@ typedef struct {
     int64_t b;
     struct sr_memo *memo;
     dvec *out;
+    double *cell; /* one cell's values, decoded */
+    size_t cell_cap;
     sr_rollup_cell *raw; /* cells without values (their hours are read raw) */
     size_t n_raw, cap_raw;
 } vals_ctx;
@@ -564,8 +566,12 @@ static int vals_cell_cb(void *ctx, const sr_rollup_cell *c)
     vals_ctx *x = ctx;
     if (c->n <= 0)
         return 0;
-    size_t n = sr_rollup_nvalues(c);
-    if (n == 0) {
+    size_t n;
+    int rc = sr_rollup_values(c, &x->cell, &x->cell_cap, &n);
+    if (rc == SR_ENOMEM)
+        return rc;
+    if (rc || n == 0) {
+        /* none kept (or damaged): the hour's raw samples, after the scan */
         if (reserve(&x->raw, &x->cap_raw, x->n_raw, sizeof *x->raw))
             return SR_ENOMEM;
         x->raw[x->n_raw] = *c;
@@ -573,10 +579,11 @@ static int vals_cell_cb(void *ctx, const sr_rollup_cell *c)
         x->n_raw++;
         return 0;
     }
-    size_t lo = bucket_lower(c, n, x->sk, x->b), hi = bucket_lower(c, n, x->sk, x->b + 1);
+    size_t lo = bucket_lower(x->cell, n, x->sk, x->b),
+           hi = bucket_lower(x->cell, n, x->sk, x->b + 1);
     size_t start = x->out->n;
     for (size_t i = lo; i < hi; i++) {
-        if (dvec_push(x->out, sr_rollup_value(c, i)))
+        if (dvec_push(x->out, x->cell[i]))
             return SR_ENOMEM;
     }
     if (x->memo) {
@@ -652,6 +659,7 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, const hour_sta
         for (size_t t = 0; t < x.n_raw && !rc; t++)
             rc = bucket_raw_hour(q, sk, b, memo, &x.raw[t], out);
         free(x.raw);
+        free(x.cell);
         i = j;
     }
     if (!rc)

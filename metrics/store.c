@@ -621,90 +621,241 @@ static void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
 /* ---- the values of an hour cell ---- */
 
 /*
- * An event cell's observations (schema 9), sorted, as little-endian IEEE
- * doubles: an exact percentile of any window reads, for each whole hour,
- * only the values of the sketch bucket it needs (metrics/query.c), instead
- * of every raw sample. A cell with more than SR_ROLLUP_VALUES_MAX
- * observations keeps none (NULL), and readers read its raw samples.
+ * An event cell's observations (schema 9), sorted: an exact percentile of
+ * any window reads, for each whole hour, only the values of the sketch
+ * bucket it needs (metrics/query.c), instead of every raw sample. A cell
+ * with more than SR_ROLLUP_VALUES_MAX observations keeps none (NULL), and
+ * readers read its raw samples.
+ *
+ * Encoding: one byte k, then
+ *   k = 0      the values as little-endian IEEE doubles;
+ *   k = 1..7   every value times 10^(k-1) is an integer m that gives the
+ *              value back exactly as m / 10^(k-1): the first m as a zigzag
+ *              varint (LEB128), then each m's difference to the one before
+ *              (never negative: sorted) as a varint.
+ * Response times in whole or tenth seconds so take one to three bytes a
+ * value instead of eight; the smaller of the two encodings is written.
  */
+#define VALS_SCALES 7
+
+static const double vals_scale[VALS_SCALES] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-static void put_le_double(unsigned char *p, double v)
+/* m for v at scale k (1-based), when m / scale is v bit for bit. */
+static bool vals_scaled(double v, int k, int64_t *m)
 {
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(u >> (8 * i));
+    double s = vals_scale[k - 1], x = v * s;
+    if (!(fabs(x) < 9007199254740992.0)) /* 2^53, and not NaN */
+        return false;
+    *m = llround(x);
+    double back = (double)*m / s;
+    return memcmp(&back, &v, sizeof v) == 0;
 }
 
-static double get_le_double(const unsigned char *p)
+static size_t varint_len(uint64_t u)
 {
-    uint64_t u = 0;
-    for (int i = 0; i < 8; i++)
-        u |= (uint64_t)p[i] << (8 * i);
-    double v;
-    memcpy(&v, &u, sizeof v);
-    return v;
+    size_t n = 1;
+    while (u >= 0x80) {
+        u >>= 7;
+        n++;
+    }
+    return n;
 }
 
-/* Sorts v[0..n) and encodes it; caller frees *out. */
-static int vals_encode(double *v, size_t n, unsigned char **out, size_t *len)
+static size_t varint_put(unsigned char *p, uint64_t u)
 {
-    qsort(v, n, sizeof *v, cmp_double);
-    unsigned char *b = malloc(n * 8);
+    size_t n = 0;
+    while (u >= 0x80) {
+        p[n++] = (unsigned char)(u | 0x80);
+        u >>= 7;
+    }
+    p[n++] = (unsigned char)u;
+    return n;
+}
+
+static uint64_t zigzag64(int64_t i)
+{
+    return ((uint64_t)i << 1) ^ (uint64_t)(i >> 63);
+}
+
+/* Encodes sorted v[0..n); caller frees *out (malloc). */
+static int vals_encode_sorted(const double *v, size_t n, unsigned char **out, size_t *len)
+{
+    int k = 0;
+    size_t size = 1 + 8 * n;
+    for (int t = 1; t <= VALS_SCALES && n > 0; t++) {
+        int64_t m, prev = 0;
+        size_t sz = 1;
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++) {
+            ok = vals_scaled(v[i], t, &m);
+            if (ok)
+                sz += varint_len(i == 0 ? zigzag64(m) : (uint64_t)(m - prev));
+            prev = m;
+        }
+        if (ok) {
+            if (sz < size) {
+                k = t;
+                size = sz;
+            }
+            break;
+        }
+    }
+    unsigned char *b = malloc(size);
     if (!b)
         return SR_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        put_le_double(b + 8 * i, v[i]);
+    b[0] = (unsigned char)k;
+    size_t at = 1;
+    int64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k == 0) {
+            uint64_t u;
+            memcpy(&u, &v[i], sizeof u);
+            for (int j = 0; j < 8; j++)
+                b[at++] = (unsigned char)(u >> (8 * j));
+            continue;
+        }
+        int64_t m;
+        vals_scaled(v[i], k, &m);
+        at += varint_put(b + at, i == 0 ? zigzag64(m) : (uint64_t)(m - prev));
+        prev = m;
+    }
     *out = b;
-    *len = n * 8;
+    *len = at;
     return 0;
 }
 
-size_t sr_rollup_nvalues(const sr_rollup_cell *c)
+/* Sorts v[0..n) and encodes it. */
+static int vals_encode(double *v, size_t n, unsigned char **out, size_t *len)
 {
-    /* values that do not match the cell's count are not its values */
-    if (!c->values || c->values_len % 8 || (int64_t)(c->values_len / 8) != c->n)
+    qsort(v, n, sizeof *v, cmp_double);
+    return vals_encode_sorted(v, n, out, len);
+}
+
+/* Decodes b[0..len) into out[0..n): exactly n values, or SR_ECORRUPT. */
+static int vals_decode(const unsigned char *b, size_t len, size_t n, double *out)
+{
+    if (len < 1 || b[0] > VALS_SCALES)
+        return SR_ECORRUPT;
+    int k = b[0];
+    size_t at = 1;
+    if (k == 0) {
+        if (len != 1 + 8 * n)
+            return SR_ECORRUPT;
+        for (size_t i = 0; i < n; i++, at += 8) {
+            uint64_t u = 0;
+            for (int j = 0; j < 8; j++)
+                u |= (uint64_t)b[at + j] << (8 * j);
+            memcpy(&out[i], &u, sizeof u);
+        }
         return 0;
-    return c->values_len / 8;
+    }
+    int64_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = 0;
+        for (int shift = 0;; shift += 7) {
+            if (at >= len || shift > 63)
+                return SR_ECORRUPT;
+            unsigned char c = b[at++];
+            u |= (uint64_t)(c & 0x7f) << shift;
+            if (!(c & 0x80))
+                break;
+        }
+        m = i == 0 ? (int64_t)(u >> 1) ^ -(int64_t)(u & 1) : (int64_t)((uint64_t)m + u);
+        out[i] = (double)m / vals_scale[k - 1];
+    }
+    return at == len ? 0 : SR_ECORRUPT;
 }
 
-double sr_rollup_value(const sr_rollup_cell *c, size_t i)
+int sr_rollup_values(const sr_rollup_cell *c, double **v, size_t *cap, size_t *n)
 {
-    return get_le_double(c->values + 8 * i);
+    *n = 0;
+    if (!c->values || c->n <= 0)
+        return 0;
+    if ((size_t)c->n > *cap) {
+        double *nv = realloc(*v, (size_t)c->n * sizeof *nv);
+        if (!nv)
+            return SR_ENOMEM;
+        *v = nv;
+        *cap = (size_t)c->n;
+    }
+    int rc = vals_decode(c->values, c->values_len, (size_t)c->n, *v);
+    if (!rc)
+        *n = (size_t)c->n;
+    return rc;
 }
 
-/* sr_vals_merge(a, b): the merge of two sorted value lists, NULL past
- * SR_ROLLUP_VALUES_MAX values. */
+/* sr_vals_merge(a, b): the merge of two encoded value lists, NULL past
+ * SR_ROLLUP_VALUES_MAX values or when either is damaged. Each list's count
+ * comes from its own decoding, so the cells' n are not needed here. */
+static int vals_decode_any(sqlite3_value *arg, double **out, size_t *n)
+{
+    const unsigned char *b = sqlite3_value_blob(arg);
+    size_t len = (size_t)sqlite3_value_bytes(arg);
+    *out = NULL;
+    *n = 0;
+    if (!b || len < 1 || b[0] > VALS_SCALES)
+        return SR_ECORRUPT;
+    /* the count: every value takes at least one byte */
+    size_t max = b[0] == 0 ? (len - 1) / 8 : len - 1;
+    if (b[0] != 0) {
+        max = 0;
+        for (size_t i = 1; i < len; i++)
+            max += !(b[i] & 0x80);
+    }
+    if (max > SR_ROLLUP_VALUES_MAX)
+        return SR_ERANGE;
+    double *v = malloc((max ? max : 1) * sizeof *v);
+    if (!v)
+        return SR_ENOMEM;
+    int rc = vals_decode(b, len, max, v);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = max;
+    return 0;
+}
+
 static void sql_vals_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    const unsigned char *a = sqlite3_value_blob(argv[0]), *b = sqlite3_value_blob(argv[1]);
-    size_t na = (size_t)sqlite3_value_bytes(argv[0]) / 8,
-           nb = (size_t)sqlite3_value_bytes(argv[1]) / 8;
-    if (na + nb > SR_ROLLUP_VALUES_MAX) {
+    double *a, *b;
+    size_t na, nb;
+    if (vals_decode_any(argv[0], &a, &na)) {
         sqlite3_result_null(ctx);
         return;
     }
-    unsigned char *out = sqlite3_malloc64((na + nb) * 8 + 1);
-    if (!out) {
+    if (vals_decode_any(argv[1], &b, &nb) || na + nb > SR_ROLLUP_VALUES_MAX) {
+        free(a);
+        free(b);
+        sqlite3_result_null(ctx);
+        return;
+    }
+    double *m = malloc((na + nb) * sizeof *m);
+    unsigned char *out = NULL;
+    size_t len = 0;
+    int rc = m ? 0 : SR_ENOMEM;
+    if (!rc) {
+        size_t i = 0, j = 0, k = 0;
+        while (i < na || j < nb)
+            m[k++] = j >= nb || (i < na && a[i] <= b[j]) ? a[i++] : b[j++];
+        rc = vals_encode_sorted(m, k, &out, &len);
+    }
+    free(a);
+    free(b);
+    free(m);
+    if (rc) {
         sqlite3_result_error_nomem(ctx);
         return;
     }
-    size_t i = 0, j = 0, k = 0;
-    while (i < na || j < nb) {
-        const unsigned char *from;
-        if (j >= nb || (i < na && get_le_double(a + 8 * i) <= get_le_double(b + 8 * j)))
-            from = a + 8 * i++;
-        else
-            from = b + 8 * j++;
-        memcpy(out + 8 * k++, from, 8);
-    }
-    sqlite3_result_blob64(ctx, out, (sqlite3_uint64)(k * 8), sqlite3_free);
+    sqlite3_result_blob64(ctx, out, (sqlite3_uint64)len, free);
 }
 
 /* ---- schema and migrations ---- */

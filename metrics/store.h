@@ -232,11 +232,13 @@ typedef struct {
 /* An event cell keeps its observations when it has at most this many. */
 #define SR_ROLLUP_VALUES_MAX 1000000
 
-/* How many observations a cell read with SR_SCAN_VALUES carries (0: none,
- * because it has too many or they do not match its count), and the i-th
- * smallest of them. */
-size_t sr_rollup_nvalues(const sr_rollup_cell *c);
-double sr_rollup_value(const sr_rollup_cell *c, size_t i);
+/*
+ * The observations of a cell read with SR_SCAN_VALUES, sorted, into *v
+ * (grown as needed: caller frees; *cap its size) and their number in *n:
+ * 0 when the cell keeps none (too many). SR_ECORRUPT when they do not
+ * decode to the cell's count, SR_ENOMEM.
+ */
+int sr_rollup_values(const sr_rollup_cell *c, double **v, size_t *cap, size_t *n);
 
 /* One minute of an hour cell (its latest value is not kept: see store.c). */
 typedef struct {

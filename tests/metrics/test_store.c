@@ -1096,10 +1096,13 @@ static int values_cb(void *ctx, const sr_rollup_cell *c)
 {
     values_seen *x = ctx;
     x->cells++;
-    size_t n = sr_rollup_nvalues(c);
+    double *v = NULL;
+    size_t cap = 0, n;
+    cr_assert_eq(sr_rollup_values(c, &v, &cap, &n), 0);
     cr_assert_eq((int64_t)n, c->n, "a cell carries every observation");
     for (size_t i = 0; i < n && x->n < 64; i++)
-        x->v[x->n++] = sr_rollup_value(c, i);
+        x->v[x->n++] = v[i];
+    free(v);
     return 0;
 }
 
@@ -1147,6 +1150,17 @@ Test(store, event_cells_keep_their_observations_sorted)
         for (size_t i = 0; i < x.n; i++)
             cr_assert_eq(x.v[i], w[k].want[i], "%s [%zu]", w[k].node, i);
     }
+    /* values that are no decimal fraction are kept bit for bit too */
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/a/u1", 7200000, 1.0 / 3, NULL, &dup), 0);
+    cr_assert_eq(put(st, "rt", "force/a/u1", 7201000, -1e300, NULL, &dup), 0);
+    cr_assert_eq(put(st, "rt", "force/a/u1", 7202000, 123456.789, NULL, &dup), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    values_seen x = cell_values(st, "force/a", 7200000);
+    cr_assert_eq(x.n, 3);
+    cr_assert_eq(x.v[0], -1e300);
+    cr_assert_eq(x.v[1], 1.0 / 3);
+    cr_assert_eq(x.v[2], 123456.789);
     /* counters and gauges keep none */
     cr_assert_eq(sr_store_begin(st), 0);
     cr_assert_eq(put(st, "ot", "force/a/u1", 3600000, 4, NULL, &dup), 0);
