@@ -614,18 +614,6 @@ static int hist_raw_cb(void *ctx, int64_t e, sr_ms ts, double v)
     return in_subtree(h->p, e) ? hist_value(h, v) : 0;
 }
 
-static int hist_cell_cb(void *ctx, const sr_rollup_cell *c)
-{
-    hist_acc *h = ctx;
-    if (c->n <= 0)
-        return 0;
-    if (!c->sketch)
-        return SR_ECORRUPT;
-    if (c->min < h->min)
-        h->min = c->min;
-    return sr_sketch_merge_encoded(h->sk, c->sketch, c->sketch_len);
-}
-
 static int hist_scan_raw(hist_acc *h, int64_t metric, sr_ms from, sr_ms to)
 {
     if (from >= to)
@@ -670,7 +658,10 @@ static int hist_sketch(hist_acc *h, int64_t metric, size_t bins, sr_panel_model 
     if (a >= b) {
         rc = hist_scan_raw(h, metric, from, to);
     } else {
-        rc = sr_store_scan_rollup(h->p->st, metric, h->p->node, a, b, 0, hist_cell_cb, h);
+        double min;
+        rc = sr_query_hours_sketch(h->p->st, metric, h->p->node, a, b, h->sk, &min);
+        if (min < h->min)
+            h->min = min;
         if (!rc)
             rc = hist_scan_raw(h, metric, from, a);
         if (!rc)

@@ -692,7 +692,7 @@ static int bucket_rank(qctx *q, const sr_sketch *sk, uint64_t r, const hour_stam
  */
 /* Windows holding at most this many observations read their raw samples
  * (fewer rows than the hours' sketches cost to merge). */
-#define PCT_RAW_N 20000
+#define PCT_RAW_N 2000
 #define PCT_USE_RAW 1 /* pct_by_buckets: read the raw samples instead */
 
 /* Merges a cell's sketch into the window's. */
@@ -760,6 +760,30 @@ static int window_sketch(qctx *q, sr_ms ha, sr_ms hb, const hour_stamp *h, size_
     return rc;
 }
 
+int sr_query_hours_sketch(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
+                          sr_sketch *sk, double *min)
+{
+    acc a;
+    acc_init(&a);
+    qctx c = {.st = st, .metric = metric, .node = node, .a = &a};
+    hours_ctx hx = {.q = &c};
+    int rc =
+        sr_store_scan_rollup(st, metric, node, from, to, SR_SCAN_NO_SKETCH, hours_cell_cb, &hx);
+    if (!rc)
+        rc = a.failed;
+    a.sk = sk; /* borrowed */
+    if (!rc)
+        rc = window_sketch(&c, sr_floor_ms(from, SR_MS_HOUR), sr_floor_ms(to, SR_MS_HOUR), hx.s.h,
+                           hx.s.nh);
+    if (!rc)
+        rc = a.failed;
+    a.sk = NULL;
+    *min = a.min;
+    free(hx.s.h);
+    acc_fini(&a);
+    return rc;
+}
+
 static int pct_by_buckets(qctx *q, const sr_metric_def *d, sr_agg agg, sr_ms from, sr_ms to,
                           int64_t limit, int64_t raw_max, sr_result *out)
 {
@@ -778,7 +802,16 @@ static int pct_by_buckets(qctx *q, const sr_metric_def *d, sr_agg agg, sr_ms fro
         rc = edge_scan(q, hb, to);
     if (!rc)
         rc = a->failed;
-    if (!rc && a->n <= (raw_max > 0 ? raw_max : PCT_RAW_N)) {
+    int64_t rmax = raw_max > 0 ? raw_max : PCT_RAW_N;
+    bool raw = !rc && a->n <= rmax;
+    if (raw && q->mask) {
+        /* the raw path reads the whole tree's samples: judge it by them */
+        int64_t all = 0;
+        rc = sr_store_scan_rollup(q->st, q->metric, SR_ENTITY_ROOT, from,
+                                  sr_ceil_ms(to, SR_MS_HOUR), SR_SCAN_NO_SKETCH, count_cb, &all);
+        raw = !rc && all <= rmax;
+    }
+    if (raw) {
         free(hx.s.h);
         return PCT_USE_RAW;
     }
@@ -847,12 +880,14 @@ done:
 }
 
 /*
- * A closed slice (q->closed: a series' older slices, asked for again at
- * every refresh): its percentile is memoised, stamped with the count and
- * sum of the node's hour cells that overlap it. That is more than the
- * slice holds when it does not start and end on the hour, but any change
- * to the slice's samples changes them, which is all a stamp needs; and the
- * stamps of a whole series come from one scan of its cells (hour_stamps).
+ * A percentile is memoised, stamped with the count and sum of the node's
+ * hour cells that overlap its window. That is more than the window holds
+ * when it does not start and end on the hour, but any change to the
+ * window's samples changes them, which is all a stamp needs; the stamps of
+ * a whole series come from one scan of its cells (hour_stamps). A closed
+ * slice (q->closed: a series' older slices, asked for again at every
+ * refresh) goes in the store's memo, a window that ends now (the panels of
+ * a page ask the same ones) in its small memo of recent figures.
  */
 static int stamp_cell_cb(void *ctx, const sr_rollup_cell *c)
 {
@@ -884,13 +919,13 @@ static sr_memo_stamp stamp_of(const stamps *s, sr_ms from, sr_ms to, size_t *at)
     return r;
 }
 
-static struct sr_memo *closed_lookup(qctx *c, const sr_metric_def *d, sr_agg agg, const sr_query *q,
-                                     const sr_memo_stamp *given, sr_memo_key *key,
-                                     sr_memo_stamp *stamp, sr_result *out, bool *hit, int *rc)
+static struct sr_memo *memo_lookup(qctx *c, const sr_metric_def *d, sr_agg agg, const sr_query *q,
+                                   const sr_memo_stamp *given, sr_memo_key *key,
+                                   sr_memo_stamp *stamp, sr_result *out, bool *hit, int *rc)
 {
     *hit = false;
     *rc = 0;
-    struct sr_memo *memo = q->closed ? sr_store_memo(c->st) : NULL;
+    struct sr_memo *memo = q->closed ? sr_store_memo(c->st) : sr_store_memo_recent(c->st);
     if (!memo)
         return NULL;
     if (given) {
@@ -996,12 +1031,13 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     sr_memo_stamp mstamp;
     if (pct && d->kind == SR_KIND_EVENT) {
         bool hit;
-        memo = closed_lookup(&c, d, agg, q, stamp, &mkey, &mstamp, out, &hit, &rc);
+        memo = memo_lookup(&c, d, agg, q, stamp, &mkey, &mstamp, out, &hit, &rc);
         if (hit)
             memo = NULL; /* nothing to put back */
         if (rc || hit)
             goto out;
     }
+    bool few = false; /* the cells said: few enough to read raw, exactly */
     if (pct && d->kind == SR_KIND_EVENT &&
         sr_ceil_ms(from, SR_MS_HOUR) < sr_floor_ms(to, SR_MS_HOUR)) {
         rc = pct_by_buckets(&c, d, agg, from, to,
@@ -1013,6 +1049,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
         out->value = NAN;
         out->n = 0;
         out->exact = true;
+        few = true;
     }
     if (pct) {
         /*
@@ -1020,7 +1057,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
          * and counts the observations; when they are few, the answer is
          * computed again, exactly, from the raw samples.
          */
-        bool exact = to - from <= SR_QUERY_EXACT_MS;
+        bool exact = few || to - from <= SR_QUERY_EXACT_MS;
         if (!exact) {
             if (sr_sketch_create(SR_SKETCH_ALPHA, &a.sk)) {
                 rc = SR_ENOMEM;

@@ -395,8 +395,9 @@ struct sr_store {
     size_t keys_len, keys_cap;
     seen_rec *seen; /* the change counters at open or the last sr_store_changes() */
     size_t n_seen;
-    int64_t statements; /* statements run on the connection (sr_store_statements) */
-    sr_memo *memo;      /* sr_store_memo(), made when first asked for */
+    int64_t statements;   /* statements run on the connection (sr_store_statements) */
+    sr_memo *memo;        /* sr_store_memo(), made when first asked for */
+    sr_memo *memo_recent; /* sr_store_memo_recent(), likewise */
     char errmsg[256];
 };
 
@@ -1237,6 +1238,7 @@ void sr_store_close(sr_store *st)
     cellmap_fini(&st->cells);
     cellmap_fini(&st->up);
     sr_memo_destroy(st->memo);
+    sr_memo_destroy(st->memo_recent);
     free(st);
 }
 
@@ -1248,6 +1250,15 @@ sr_memo *sr_store_memo(sr_store *st)
     if (!st->memo && sr_memo_create(SR_STORE_MEMO_BYTES, &st->memo))
         st->memo = NULL;
     return st->memo;
+}
+
+sr_memo *sr_store_memo_recent(sr_store *st)
+{
+    if (st->in_batch)
+        return NULL;
+    if (!st->memo_recent && sr_memo_create(SR_STORE_MEMO_RECENT_BYTES, &st->memo_recent))
+        st->memo_recent = NULL;
+    return st->memo_recent;
 }
 
 const char *sr_store_errmsg(const sr_store *st)

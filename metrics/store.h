@@ -373,9 +373,18 @@ int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx);
  * NULL inside a batch (the rollups may lag what was put) or without memory:
  * then compute without it.
  */
-#define SR_STORE_MEMO_BYTES (32u << 20)
+#define SR_STORE_MEMO_BYTES (4u << 20)
 struct sr_memo;
 struct sr_memo *sr_store_memo(sr_store *st);
+
+/*
+ * A second, small memo for figures of windows that end now (a page's
+ * panels ask the same ones in one render): they are worth nothing a
+ * minute later, so they live apart, where emptying the memo when it is
+ * full costs nothing the other one keeps.
+ */
+#define SR_STORE_MEMO_RECENT_BYTES (256u << 10)
+struct sr_memo *sr_store_memo_recent(sr_store *st);
 
 /* How many SQL statements this handle has run since it was opened (a
  * statement's triggers count apart): what the tests count a refresh by. */
