@@ -510,7 +510,19 @@ static int edge_scan(qctx *q, sr_ms from, sr_ms to)
     return sr_store_scan_raw(q->st, q->metric, from, to, raw_cb, q);
 }
 
-/* Raw samples of the subtree in bucket b, with their times. */
+/*
+ * The memo keeps an hour's values by groups of BUCKET_GROUP adjacent
+ * buckets, so that a rank that moves to a neighbouring bucket as data
+ * arrives (or a window slides) still finds them.
+ */
+#define BUCKET_GROUP 8
+
+static int64_t bucket_group(int64_t b)
+{
+    return b >= 0 ? b / BUCKET_GROUP : -((-b + BUCKET_GROUP - 1) / BUCKET_GROUP);
+}
+
+/* Raw samples of the subtree in bucket b's group, with their times. */
 typedef struct {
     qctx *q;
     const sr_sketch *sk;
@@ -521,7 +533,7 @@ typedef struct {
 static int bucket_raw_cb(void *ctx, int64_t e, sr_ms ts, double v)
 {
     bucket_scan *x = ctx;
-    if (!in_subtree(x->q, e) || sr_sketch_bucket(x->sk, v) != x->b)
+    if (!in_subtree(x->q, e) || bucket_group(sr_sketch_bucket(x->sk, v)) != bucket_group(x->b))
         return 0;
     if (dvec_push(&x->v, v) || dvec_push(&x->ts, (double)ts))
         return SR_ENOMEM;
@@ -546,6 +558,17 @@ static size_t bucket_lower(const double *v, size_t n, const sr_sketch *sk, int64
             hi = mid;
     }
     return lo;
+}
+
+/* Pushes the values of sorted v[0..n) that lie in bucket b. */
+static int push_bucket(const double *v, size_t n, const sr_sketch *sk, int64_t b, dvec *out)
+{
+    size_t hi = bucket_lower(v, n, sk, b + 1);
+    for (size_t i = bucket_lower(v, n, sk, b); i < hi; i++) {
+        if (dvec_push(out, v[i]))
+            return SR_ENOMEM;
+    }
+    return 0;
 }
 
 typedef struct {
@@ -579,20 +602,15 @@ static int vals_cell_cb(void *ctx, const sr_rollup_cell *c)
         x->n_raw++;
         return 0;
     }
-    size_t lo = bucket_lower(x->cell, n, x->sk, x->b),
-           hi = bucket_lower(x->cell, n, x->sk, x->b + 1);
-    size_t start = x->out->n;
-    for (size_t i = lo; i < hi; i++) {
-        if (dvec_push(x->out, x->cell[i]))
-            return SR_ENOMEM;
-    }
+    int64_t g = bucket_group(x->b);
     if (x->memo) {
-        sr_memo_key key = {1, x->q->metric, x->q->node, c->bucket_ms, x->b, 0};
+        size_t glo = bucket_lower(x->cell, n, x->sk, g * BUCKET_GROUP),
+               ghi = bucket_lower(x->cell, n, x->sk, (g + 1) * BUCKET_GROUP);
+        sr_memo_key key = {1, x->q->metric, x->q->node, c->bucket_ms, g, 0};
         sr_memo_stamp stamp = {c->n, c->sum};
-        sr_memo_put(x->memo, &key, &stamp, x->out->v + start,
-                    (x->out->n - start) * sizeof *x->out->v);
+        sr_memo_put(x->memo, &key, &stamp, x->cell + glo, (ghi - glo) * sizeof *x->cell);
     }
-    return 0;
+    return push_bucket(x->cell, n, x->sk, x->b, x->out);
 }
 
 /* The observations in bucket b of one hour whose cell has no values, from
@@ -603,13 +621,18 @@ static int bucket_raw_hour(qctx *q, const sr_sketch *sk, int64_t b, struct sr_me
     bucket_scan x = {.q = q, .sk = sk, .b = b};
     int rc = sr_store_scan_raw(q->st, q->metric, c->bucket_ms, c->bucket_ms + SR_MS_HOUR,
                                bucket_raw_cb, &x);
-    if (!rc && memo) {
-        sr_memo_key key = {1, q->metric, q->node, c->bucket_ms, b, 0};
+    if (rc) {
+        free(x.v.v);
+        free(x.ts.v);
+        return rc;
+    }
+    qsort(x.v.v, x.v.n, sizeof *x.v.v, cmp_value);
+    if (memo) {
+        sr_memo_key key = {1, q->metric, q->node, c->bucket_ms, bucket_group(b), 0};
         sr_memo_stamp stamp = {c->n, c->sum};
         sr_memo_put(memo, &key, &stamp, x.v.v, x.v.n * sizeof *x.v.v);
     }
-    for (size_t t = 0; t < x.v.n && !rc; t++)
-        rc = dvec_push(out, x.v.v[t]);
+    rc = push_bucket(x.v.v, x.v.n, sk, b, out);
     free(x.v.v);
     free(x.ts.v);
     return rc;
@@ -633,20 +656,19 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, const hour_sta
     struct sr_memo *memo = sr_store_memo(q->st);
     int rc = 0;
     for (size_t i = 0; i < nh && !rc;) {
-        sr_memo_key key = {1, q->metric, q->node, h[i].hour, b, 0};
+        sr_memo_key key = {1, q->metric, q->node, h[i].hour, bucket_group(b), 0};
         sr_memo_stamp stamp = {h[i].n, h[i].sum};
         size_t len;
         const double *got = memo ? sr_memo_get(memo, &key, &stamp, &len) : NULL;
         if (got) {
-            for (size_t k = 0; k < len / sizeof *got && !rc; k++)
-                rc = dvec_push(out, got[k]);
+            rc = push_bucket(got, len / sizeof *got, sk, b, out);
             i++;
             continue;
         }
         /* a run of hours missing from the memo: their cells' values */
         size_t j = i + 1;
         while (j < nh) {
-            sr_memo_key kj = {1, q->metric, q->node, h[j].hour, b, 0};
+            sr_memo_key kj = {1, q->metric, q->node, h[j].hour, bucket_group(b), 0};
             sr_memo_stamp sj = {h[j].n, h[j].sum};
             if (memo && sr_memo_get(memo, &kj, &sj, &len))
                 break;
