@@ -814,8 +814,8 @@ static int pct_by_buckets(qctx *q, const sr_metric_def *d, sr_agg agg, sr_ms fro
     /* the hours' counts and sums, and the edges' values */
     sr_ms ha = sr_ceil_ms(from, SR_MS_HOUR), hb = sr_floor_ms(to, SR_MS_HOUR);
     hours_ctx hx = {.q = q};
-    int rc = sr_store_scan_rollup(q->st, q->metric, q->node, ha, hb, SR_SCAN_NO_SKETCH,
-                                  hours_cell_cb, &hx);
+    int rc =
+        sr_store_scan_rollup(q->st, q->metric, q->node, ha, hb, SR_SCAN_STAMPS, hours_cell_cb, &hx);
     if (!rc)
         rc = a->failed;
     if (!rc)
@@ -830,7 +830,7 @@ static int pct_by_buckets(qctx *q, const sr_metric_def *d, sr_agg agg, sr_ms fro
         /* the raw path reads the whole tree's samples: judge it by them */
         int64_t all = 0;
         rc = sr_store_scan_rollup(q->st, q->metric, SR_ENTITY_ROOT, from,
-                                  sr_ceil_ms(to, SR_MS_HOUR), SR_SCAN_NO_SKETCH, count_cb, &all);
+                                  sr_ceil_ms(to, SR_MS_HOUR), SR_SCAN_STAMPS, count_cb, &all);
         raw = !rc && all <= rmax;
     }
     if (raw) {
@@ -921,8 +921,8 @@ static int hour_stamps(sr_store *st, int64_t metric, int64_t node, sr_ms from, s
                        stamps *out)
 {
     memset(out, 0, sizeof *out);
-    return sr_store_scan_rollup(st, metric, node, from, sr_ceil_ms(to, SR_MS_HOUR),
-                                SR_SCAN_NO_SKETCH, stamp_cell_cb, out);
+    return sr_store_scan_rollup(st, metric, node, from, sr_ceil_ms(to, SR_MS_HOUR), SR_SCAN_STAMPS,
+                                stamp_cell_cb, out);
 }
 
 /* The stamp of [from, to) from the cells overlapping it; *at: where to

@@ -299,6 +299,7 @@ enum {
     ST_SCAN_ROLLUP,
     ST_SCAN_ROLLUP_MIN,
     ST_SCAN_ROLLUP_VALS,
+    ST_SCAN_ROLLUP_STAMPS,
     ST_SCAN_VALUES,
     ST_ROLLUP_NEWEST,
     ST_ROLLUP_NEWEST_MIN,
@@ -349,6 +350,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SCAN_ROLLUP_VALS] = "SELECT bucket, n, sum, min, max, last_ts, last, NULL, NULL, vals "
                             "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
                             "AND bucket >= ?3 AND bucket < ?4",
+    /* the cells' counts and sums alone, from the narrow index (a cell's row
+     * with its sketch, minutes and values takes kilobytes at the top of the
+     * tree: a month of them is a hundred pages, of the index a few) */
+    [ST_SCAN_ROLLUP_STAMPS] = "SELECT bucket, n, sum FROM rollup INDEXED BY rollup_stamp "
+                              "WHERE metric = ?1 AND res = 1 AND node = ?2 "
+                              "AND bucket >= ?3 AND bucket < ?4",
     [ST_SCAN_VALUES] = "SELECT value FROM sample WHERE metric = ?1 AND ts >= ?2 AND ts < ?3",
     /* one seek backwards on the primary key (metric, res, node, bucket) */
     [ST_ROLLUP_NEWEST] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, NULL "
@@ -928,9 +935,12 @@ static const char schema_v7[] =
 /* v8: how many commits have changed each metric's samples (see above) */
 static const char schema_v8[] = "ALTER TABLE metric ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;";
 
-/* v9: an event cell's observations, sorted (above); the rollups are built
- * again from the samples so that every cell has them */
-static const char schema_v9[] = "ALTER TABLE rollup ADD COLUMN vals BLOB;";
+/* v9: an event cell's observations, sorted (above), and a narrow index of
+ * the cells' counts and sums; the rollups are built again from the samples
+ * so that every cell has its observations */
+static const char schema_v9[] =
+    "ALTER TABLE rollup ADD COLUMN vals BLOB;"
+    "CREATE INDEX rollup_stamp ON rollup(metric, res, node, bucket, n, sum);";
 
 static int load_entities(sr_store *st);
 static int load_metrics(sr_store *st);
@@ -2439,6 +2449,15 @@ int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_
  * ST_SCAN_ROLLUP); its blobs are valid until the statement moves on. */
 static void rollup_row(sqlite3_stmt *q, unsigned flags, sr_rollup_cell *c)
 {
+    if (flags & SR_SCAN_STAMPS) {
+        *c = (sr_rollup_cell){.bucket_ms = sqlite3_column_int64(q, 0),
+                              .n = sqlite3_column_int64(q, 1),
+                              .sum = sqlite3_column_double(q, 2),
+                              .min = INFINITY,
+                              .max = -INFINITY,
+                              .last_ts = INT64_MIN};
+        return;
+    }
     *c = (sr_rollup_cell){
         .bucket_ms = sqlite3_column_int64(q, 0),
         .n = sqlite3_column_int64(q, 1),
@@ -2465,7 +2484,8 @@ static void rollup_row(sqlite3_stmt *q, unsigned flags, sr_rollup_cell *c)
 int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
                          unsigned flags, sr_rollup_cb cb, void *ctx)
 {
-    sqlite3_stmt *q = st->stmt[flags & SR_SCAN_VALUES    ? ST_SCAN_ROLLUP_VALS
+    sqlite3_stmt *q = st->stmt[flags & SR_SCAN_STAMPS    ? ST_SCAN_ROLLUP_STAMPS
+                               : flags & SR_SCAN_VALUES  ? ST_SCAN_ROLLUP_VALS
                                : flags & SR_SCAN_MINUTES ? ST_SCAN_ROLLUP_MIN
                                                          : ST_SCAN_ROLLUP];
     sqlite3_bind_int64(q, 1, metric);

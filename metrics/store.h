@@ -258,6 +258,8 @@ enum {
     SR_SCAN_MINUTES = 1 << 0,   /* also read the per-minute breakdown (costs more) */
     SR_SCAN_NO_SKETCH = 1 << 1, /* leave the sketch unread (NULL): counts and sums only */
     SR_SCAN_VALUES = 1 << 2,    /* read the observations (events) and neither sketch nor minutes */
+    SR_SCAN_STAMPS = 1 << 3,    /* only bucket, n and sum (min, max, last unset), from a narrow
+                                   index: the cheapest scan */
 };
 
 /*

@@ -327,7 +327,8 @@ Test(alerts_store, migrates_v5)
     /* a v5 cache: neither the alert table (v6) nor the audit table (v7), nor
      * the change counters (v8) */
     cr_assert_eq(sqlite3_exec(db3,
-                              "ALTER TABLE metric DROP COLUMN changes; ALTER TABLE rollup DROP COLUMN vals; "
+                              "ALTER TABLE metric DROP COLUMN changes; DROP INDEX rollup_stamp; "
+                              "ALTER TABLE rollup DROP COLUMN vals; "
                               "DROP TABLE alert; DROP TRIGGER audit_no_update; "
                               "DROP TRIGGER audit_no_delete; DROP TABLE audit; "
                               "PRAGMA user_version = 5;",
