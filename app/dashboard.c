@@ -741,13 +741,6 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     d.at_latest = o->at_latest;
     sr_screen_set_alert_rights(d.scr, d.role->acknowledge, d.role->name);
     place_at_latest(&d);
-#ifdef __GLIBC__
-    /* a fixed threshold: large temporary buffers (a window's values for an
-     * exact percentile) always get their own mapping and go back on free,
-     * instead of glibc raising the threshold after the first one and
-     * carving the next ones out of the heap, where they fragment it */
-    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
-#endif
     sr_set_fatal_hook(sr_screen_restore_terminal);
     signal(SIGSEGV, crash_handler);
     signal(SIGABRT, crash_handler);

@@ -13,6 +13,10 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
+/* The dashboard's malloc settings (glibc; elsewhere a no-op): process-wide,
+ * called once at start, before any thread. */
+void sr_xalloc_tune(void);
+
 /* Called before aborting (the screen sets it to restore the terminal). */
 void sr_set_fatal_hook(void (*hook)(void));
 

@@ -12,13 +12,15 @@
 # page of bench/force.ini (every panel over 30 days):
 #   - the page's compute: the page at 160x48 through the screen's own code, headless
 #     (build/bench/bench_query page), median of runs;
-#   - the dashboard's first full frame in tmux, as run.sh measures it;
+#   - the dashboard's first full frame in tmux, as run.sh measures it, and its peak RSS
+#     until then (no collector runs: the dashboard is its own, with a writer's handle);
 #   - a viewer's CPU (refresh 1 s) while `sitrep collect` polls an exec source every
 #     5 s: per refresh with no new data (20 s, the empty polls' status rows among them),
 #     and for one poll that adds 3 samples (from that poll's commit until the viewer has
 #     been quiet for 2 s: its refresh of the new data and the idle refreshes after it);
 #     CPU is utime + stime from /proc/PID/stat, in clock ticks;
-#   - the viewer's peak RSS (VmHWM);
+#   - the viewer's peak RSS (VmHWM), and what is resident at the end: anonymous memory
+#     (the heap, SQLite's page caches among it) and file-backed (the libraries);
 #   - p90 over 24 h (exact, from raw) and over 30 days (build/bench/bench_query p90).
 # Then, on the big cache: bytes written per empty poll (/proc/PID/io of a `sitrep
 # collect` whose exec source prints nothing), and the WAL's size after an hour of polls
@@ -98,12 +100,13 @@ cache_of() {
 }
 
 # Time (ms) from launch to a full first frame of the dashboard on config $1: the last
-# panel's title and the table's rows (data, not a placeholder) on the pane.
+# panel's title and the table's rows (data, not a placeholder) on the pane; then its
+# peak RSS (KiB) by then.
 first_frame() {
     local sock="$SOCK-first" start end
     start=$(date +%s%N)
     tmux -L "$sock" -f /dev/null new-session -d -x 160 -y 48 -s b \
-        "env TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME=$T/state $PWD/sitrep --config $1"
+        "exec env TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME=$T/state $PWD/sitrep --config $1"
     local deadline=$((SECONDS + 600)) screen
     while :; do
         screen=$(tmux -L "$sock" capture-pane -p -t b)
@@ -112,8 +115,11 @@ first_frame() {
         sleep 0.005
     done
     end=$(date +%s%N)
+    local pid rss
+    pid=$(tmux -L "$sock" display-message -p -t b '#{pane_pid}')
+    rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2> /dev/null || echo 0)
     tmux -L "$sock" kill-server
-    echo $(((end - start) / 1000000))
+    echo $(((end - start) / 1000000)) "$rss"
 }
 
 # Waits until process $1 has used no more than $2 ticks in each of two 1 s intervals.
@@ -129,7 +135,7 @@ quiet() {
 }
 
 # The viewer figures on copy $1 of a cache, labelled $2: prints one line
-# "LABEL idle_ms_per_refresh data_ms_per_poll peak_rss_kib".
+# "LABEL idle_ms_per_refresh data_ms_per_poll peak_rss_kib anon_kib file_kib".
 viewer() {
     local db=$1 label=$2
     cat > "$T/emit.sh" <<SH
@@ -180,7 +186,8 @@ SH
         costs+=("$(awk -v c="$((c1 - c0))" -v hz="$HZ" 'BEGIN { printf "%.1f", c / hz * 1000 }')")
     done
     local rss
-    rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+    rss=$(awk '$1 == "VmHWM:" { h = $2 } $1 == "RssAnon:" { a = $2 } $1 == "RssFile:" { f = $2 }
+               END { print h, a, f }' "/proc/$pid/status")
     tmux -L "$SOCK" kill-server
     kill -TERM "$cpid"; wait "$cpid" || true; cpid=
     printf '%s %s %s %s\n' "$label" "$(awk -v i="$idle" 'BEGIN { printf "%.2f", i * 1000 }')" \
@@ -208,15 +215,20 @@ awk -v b="$pb" -v s="$ps" -v b1="$pb1" -v s1="$ps1" -v nb="$BIG" -v ns="$SMALL" 
     printf "page compute, first run in a process (a one-shot snapshot: nothing memoised yet): %.1f ms on %d samples, %.1f ms on %d   ratio %.1fx\n",
            b1, nb, s1, ns, b1 / s1 }'
 
-fb=$(first_frame "$T/big.ini")
-fs=$(first_frame "$T/small.ini")
+read -r fb fbr < <(first_frame "$T/big.ini")
+read -r fs fsr < <(first_frame "$T/small.ini")
 echo "dashboard first full frame (tmux 160x48, from launch): $fb ms on $BIG samples, $fs ms on $SMALL   ratio $(awk -v a="$fb" -v b="$fs" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }')   (target < 100 ms, ratio <= 2x)"
 
-read -r _ bi bd br < <(viewer "$T/big.db" big)
-read -r _ si sd sr < <(viewer "$T/small.db" small)
+read -r _ bi bd br ba bf < <(viewer "$T/big.db" big)
+read -r _ si sd sr _ _ < <(viewer "$T/small.db" small)
 echo "viewer CPU per refresh (1 s), no new data (the collector's empty polls every 5 s): $bi ms on $BIG samples, $si ms on $SMALL"
 echo "viewer CPU for one poll of 3 new samples (from its commit until quiet, median of $NPOLLS): $bd ms on $BIG samples, $sd ms on $SMALL   (target < 5 ms)"
-awk -v b="$br" -v s="$sr" 'BEGIN { printf "viewer peak RSS: %.1f MB on the big cache, %.1f MB on the small   (target < 16 MB)\n", b / 1024, s / 1024 }'
+awk -v b="$br" -v s="$sr" -v a="$ba" -v f="$bf" 'BEGIN {
+    printf "viewer peak RSS: %.1f MB on the big cache (resident at the end: %.1f MB anonymous, %.1f MB file-backed), %.1f MB on the small   (target < 16 MB)\n",
+           b / 1024, a / 1024, f / 1024, s / 1024 }'
+awk -v b="$fbr" -v s="$fsr" 'BEGIN {
+    printf "dashboard as its own collector (no other running), peak RSS by its first frame: %.1f MB on the big cache, %.1f MB on the small   (target < 16 MB)\n",
+           b / 1024, s / 1024 }'
 
 echo "p90 on the big cache:"
 $B/bench_query p90 "$T/big.ini" response_p1 "$END" | sed 's/^/  /'

@@ -1117,6 +1117,11 @@ void sr_store_temp_in_memory(void)
     temp_in_memory = true;
 }
 
+void sr_store_limit_memory(int64_t bytes)
+{
+    sqlite3_soft_heap_limit64(bytes);
+}
+
 int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf, size_t errlen)
 {
     *out = NULL;

@@ -351,6 +351,15 @@ int sr_store_audit_list(sr_store *st, sr_ms since_ms, int (*cb)(void *ctx, const
  */
 void sr_store_temp_in_memory(void);
 
+/*
+ * Bounds the memory SQLite holds for all of this process's connections
+ * together (each one's page cache, schema and statements) at about
+ * `bytes`: past it, a connection's page cache reuses its own pages instead
+ * of growing (sqlite3_soft_heap_limit64). A process-wide setting; call it
+ * once at start, before the first sr_store_open().
+ */
+void sr_store_limit_memory(int64_t bytes);
+
 /* The SQLite library's version, for --version. */
 const char *sr_store_sqlite_version(void);
 
