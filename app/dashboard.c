@@ -21,7 +21,14 @@
  * lock and stays a viewer for its whole life.
  *
  * Store handles: the screen reads through the caller's handle, opened
- * SR_STORE_READONLY in both roles (it borrows it for its whole life). Every
+ * SR_STORE_READONLY in both roles (it borrows it for its whole life), for
+ * what it reads itself (sources, alerts, rejects). The panels' models are
+ * computed on the libuv pool (sr_screen_set_async): at most COMPUTE_SLOTS
+ * jobs at a time, each slot with a read-only handle of its own, opened on
+ * the loop thread like the screen's and used by one worker at a time; the
+ * jobs wait in d->waiting for a free slot. On quit the waiting jobs are
+ * dropped, the queued ones cancelled, and uv_run returns only once the
+ * running ones have come back, before any handle is closed. Every
  * write goes through one more handle, the writer, opened on first use by
  * dashboard_writer(): while a viewer it is an SR_STORE_VIEWER handle, which
  * may write acknowledgements, silences and audit rows and nothing else
@@ -403,7 +410,7 @@ static void compute_work(uv_work_t *w)
     test_compute_gate(c->d);
 #endif
     if (atomic_load(&c->d->stopping))
-        return; /* not run: the screen drops it */
+        return;           /* not run: the screen drops it */
     sr_store_refresh(st); /* entities another process has added since */
     int rc = sr_store_read_begin(st);
     sr_screen_job_run(c->job, st);

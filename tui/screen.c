@@ -10,6 +10,18 @@
  * the windows that changed, and ends with one doupdate(). Nothing here
  * blocks or polls a source.
  *
+ * Computing: a compute is a job (struct sr_screen_job) made on the loop
+ * thread with a copy of what it needs, run against a store handle, and
+ * landed on the loop thread, where its model is swapped in and audited. A
+ * synchronous screen (snapshot) runs it at once on its own handle; an
+ * asynchronous one (the dashboard, sr_screen_set_async) hands it to the
+ * app, which runs it on a worker, and meanwhile draws the panel's last
+ * model with an `updating` mark in the frame. One job per panel at a time
+ * (busy); dirty set again meanwhile means one more after it lands. Every
+ * change of what the panels show (window, shift, drill, root, page, size)
+ * moves the screen's gen, and a job made under an older gen is dropped
+ * when it lands. Focus, selection and scrolling only redraw (redraw).
+ *
  * Geometry: row 0 is the status bar (where, clock, window, sources), the
  * last row the key hints, the rest the grid of panels (columns from the
  * page, fewer when the terminal is narrow). In drill mode the grid is
