@@ -1903,6 +1903,7 @@ sr_key_result sr_screen_key(sr_screen *s, int key)
             return SR_KEY_REPORT;
         if (bindings[b].act == ACT_HELP) {
             s->help = true;
+            s->drawn_second = -1; /* drawn at the next render, not the clock's next second */
             return SR_KEY_HANDLED;
         }
         do_action(s, bindings[b].act, key);
