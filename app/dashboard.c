@@ -243,9 +243,12 @@ int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme 
 /* ---- the running dashboard ---- */
 
 /* How many panels compute at once, each on a pool thread with a read-only
- * store handle of its own: the pool's other threads stay free for the
- * sources' polls (sr_collector_size_pool leaves four spare). */
-#define COMPUTE_SLOTS 2
+ * store handle of its own; the pool's other threads stay free for the
+ * sources' polls (sr_collector_size_pool leaves four spare). One: on the
+ * 18 M-sample bench cache two gave the page no sooner (3.3-3.5 s either
+ * way) and cost 6 MiB more at peak (a second connection's page cache and
+ * two computes' buffers at once). */
+#define COMPUTE_SLOTS 1
 
 typedef struct compute_job compute_job;
 
