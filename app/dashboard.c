@@ -21,7 +21,14 @@
  * lock and stays a viewer for its whole life.
  *
  * Store handles: the screen reads through the caller's handle, opened
- * SR_STORE_READONLY in both roles (it borrows it for its whole life). Every
+ * SR_STORE_READONLY in both roles (it borrows it for its whole life), for
+ * what it reads itself (sources, alerts, rejects). The panels' models are
+ * computed on the libuv pool (sr_screen_set_async): at most COMPUTE_SLOTS
+ * jobs at a time, each slot with a read-only handle of its own, opened on
+ * the loop thread like the screen's and used by one worker at a time; the
+ * jobs wait in d->waiting for a free slot. On quit the waiting jobs are
+ * dropped, the queued ones cancelled, and uv_run returns only once the
+ * running ones have come back, before any handle is closed. Every
  * write goes through one more handle, the writer, opened on first use by
  * dashboard_writer(): while a viewer it is an SR_STORE_VIEWER handle, which
  * may write acknowledgements, silences and audit rows and nothing else
@@ -58,10 +65,12 @@
 #include <malloc.h>
 #endif
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -233,6 +242,16 @@ int sr_dashboard_theme(const sr_config *cfg, const char *name_or_path, sr_theme 
 
 /* ---- the running dashboard ---- */
 
+/* How many panels compute at once, each on a pool thread with a read-only
+ * store handle of its own; the pool's other threads stay free for the
+ * sources' polls (sr_collector_size_pool leaves four spare). One: on the
+ * 18 M-sample bench cache two gave the page no sooner (3.3-3.5 s either
+ * way) and cost 6 MiB more at peak (a second connection's page cache and
+ * two computes' buffers at once). */
+#define COMPUTE_SLOTS 1
+
+typedef struct compute_job compute_job;
+
 typedef struct {
     uv_loop_t *loop;
     const sr_config *cfg;
@@ -260,7 +279,23 @@ typedef struct {
     bool quitting;
     const sr_cfg_role *role; /* borrowed from cfg */
     int handles;
+    sr_store *cst[COMPUTE_SLOTS];        /* the computes' handles, opened on first use */
+    compute_job *running[COMPUTE_SLOTS]; /* on the pool, by slot; NULL: free */
+    compute_job *waiting;                /* for a free slot, oldest first */
+    atomic_bool stopping;                /* quitting: read by the workers */
+#ifdef SR_TEST_HOOKS
+    const char *gate; /* SITREP_TEST_COMPUTE_GATE */
+#endif
 } dash;
+
+/* A screen's job on its way through the pool. */
+struct compute_job {
+    uv_work_t work;
+    dash *d;
+    sr_screen_job *job;
+    int slot;
+    compute_job *next; /* in d->waiting */
+};
 
 static void crash_handler(int sig)
 {
@@ -350,6 +385,126 @@ static void want_render(dash *d)
         uv_idle_start(&d->idle, on_idle);
 }
 
+/* ---- panel computes on the thread pool ---- */
+
+#ifdef SR_TEST_HOOKS
+/*
+ * Test builds, a plain process: with SITREP_TEST_COMPUTE_GATE=FILE, every
+ * panel compute waits on its worker until FILE exists (or the dashboard
+ * quits), so that a test sees what the screen does while computes are in
+ * flight, whatever the machine's speed.
+ */
+static void test_compute_gate(dash *d)
+{
+    while (d->gate && !atomic_load(&d->stopping) && access(d->gate, F_OK) != 0) {
+        struct timespec t = {0, 10 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
+}
+#endif
+
+/* On a pool thread: the job, on its slot's handle (no other thread uses it
+ * meanwhile), in one read transaction. */
+static void compute_work(uv_work_t *w)
+{
+    compute_job *c = w->data;
+    sr_store *st = c->d->cst[c->slot];
+#ifdef SR_TEST_HOOKS
+    test_compute_gate(c->d);
+#endif
+    if (atomic_load(&c->d->stopping))
+        return;           /* not run: the screen drops it */
+    sr_store_refresh(st); /* entities another process has added since */
+    int rc = sr_store_read_begin(st);
+    sr_screen_job_run(c->job, st);
+    if (rc == 0)
+        sr_store_read_end(st);
+}
+
+static void compute_pump(dash *d);
+
+/* Back on the loop thread (also when cancelled: the job never ran and the
+ * screen drops it). */
+static void compute_after(uv_work_t *w, int status)
+{
+    (void)status;
+    compute_job *c = w->data;
+    dash *d = c->d;
+    d->running[c->slot] = NULL;
+    sr_screen_job_done(d->scr, c->job);
+    free(c);
+    d->trim = true; /* the worker's buffers, after the render */
+    compute_pump(d);
+    want_render(d);
+}
+
+/*
+ * Slot i's handle, opened as the screen's was: read-only, the same path,
+ * never creating a file (app/trust.h), on the loop thread (never while a
+ * theme or report is read or written as the real user). NULL when it
+ * cannot be opened.
+ */
+static sr_store *compute_store(dash *d, int i)
+{
+    if (!d->cst[i] && sr_store_open(d->cfg->cache, SR_STORE_READONLY, &d->cst[i], NULL, 0) != 0)
+        d->cst[i] = NULL;
+    return d->cst[i];
+}
+
+/* Starts waiting jobs on free slots. A job that cannot go to the pool is
+ * computed here on the screen's handle, as a synchronous screen would. */
+static void compute_pump(dash *d)
+{
+    for (int i = 0; i < COMPUTE_SLOTS && d->waiting; i++) {
+        if (d->running[i])
+            continue;
+        compute_job *c = d->waiting;
+        d->waiting = c->next;
+        c->slot = i;
+        c->work.data = c;
+        d->running[i] = c;
+        if (!compute_store(d, i) ||
+            uv_queue_work(d->loop, &c->work, compute_work, compute_after) != 0) {
+            d->running[i] = NULL;
+            sr_screen_job_run(c->job, d->st);
+            sr_screen_job_done(d->scr, c->job);
+            free(c);
+            i--; /* the slot is still free */
+        }
+    }
+}
+
+/* The screen's submit hook (loop thread): the job waits for a slot. */
+static void compute_submit(void *ctx, sr_screen_job *job)
+{
+    dash *d = ctx;
+    compute_job *c = xcalloc(1, sizeof *c);
+    c->d = d;
+    c->job = job;
+    compute_job **tail = &d->waiting;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = c;
+    compute_pump(d);
+}
+
+/* Shutting down: waiting jobs never start, queued ones are cancelled; the
+ * loop runs until those already computing have come back. */
+static void compute_cancel(dash *d)
+{
+    atomic_store(&d->stopping, true);
+    while (d->waiting) {
+        compute_job *c = d->waiting;
+        d->waiting = c->next;
+        sr_screen_job_done(d->scr, c->job);
+        free(c);
+    }
+    for (int i = 0; i < COMPUTE_SLOTS; i++) {
+        if (d->running[i])
+            uv_cancel((uv_req_t *)&d->running[i]->work);
+    }
+}
+
 static void on_closed(uv_handle_t *h)
 {
     dash *d = h->data;
@@ -374,6 +529,7 @@ static void quit(dash *d)
     if (d->quitting)
         return;
     d->quitting = true;
+    compute_cancel(d);
     uv_poll_stop(&d->input);
     uv_timer_stop(&d->refresh);
     sr_alerter_destroy(d->alerter);
@@ -740,6 +896,11 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
         sr_screen_set_shift(d.scr, sr_now_ms() - o->at_ms);
     d.at_latest = o->at_latest;
     sr_screen_set_alert_rights(d.scr, d.role->acknowledge, d.role->name);
+    /* panel computes on the pool: keys, resizes and the clock never wait */
+    sr_screen_set_async(d.scr, compute_submit, &d);
+#ifdef SR_TEST_HOOKS
+    d.gate = sr_trust_elevated() ? NULL : getenv("SITREP_TEST_COMPUTE_GATE");
+#endif
     place_at_latest(&d);
     sr_set_fatal_hook(sr_screen_restore_terminal);
     signal(SIGSEGV, crash_handler);
@@ -778,6 +939,8 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
     rc = uv_loop_close(&loop);
     sr_collector_destroy(d.col);
     sr_store_close(d.w);
+    for (int i = 0; i < COMPUTE_SLOTS; i++) /* every job has come back: uv_run waited */
+        sr_store_close(d.cst[i]);
     sr_source_list_fini(&d.srcl);
     free(d.wall_pages);
     sr_set_fatal_hook(NULL);

@@ -100,8 +100,8 @@ cache_of() {
 }
 
 # Time (ms) from launch to a full first frame of the dashboard on config $1: the last
-# panel's title and the table's rows (data, not a placeholder) on the pane; then its
-# peak RSS (KiB) by then.
+# panel's title and the table's rows on the pane, and no panel still 'updating' (data,
+# not a placeholder); then its peak RSS (KiB) by then.
 first_frame() {
     local sock="$SOCK-first" start end
     start=$(date +%s%N)
@@ -110,7 +110,8 @@ first_frame() {
     local deadline=$((SECONDS + 600)) screen
     while :; do
         screen=$(tmux -L "$sock" capture-pane -p -t b)
-        if grep -q 'P1 trend, 30 days' <<< "$screen" && grep -q '^│west ' <<< "$screen"; then break; fi
+        if grep -q 'P1 trend, 30 days' <<< "$screen" && grep -q '^│west ' <<< "$screen" &&
+            ! grep -q updating <<< "$screen"; then break; fi
         ((SECONDS < deadline)) || { echo "(never saw the full first frame)" >&2; break; }
         sleep 0.005
     done

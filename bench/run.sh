@@ -157,15 +157,17 @@ awk '/^baseline/ { bc = $3; bb = $(NF-4) } /^sitrep/ { sc = $3; sb = $(NF-4) }
            cpu = bc > 0 ? sprintf("%.1fx", sc / bc) : "n/a (the baseline used less than the clock tick)";
            printf "ratios sitrep / baseline: bytes/s %.1fx, CPU %s   (targets: CPU under 0.5%% of a core, bytes within 2x, RSS under 16 MB)\n", (bb > 0 ? sb / bb : 0), cpu }' "$T/tui.txt"
 # time to the first full frame: from launch until the frame's last text is on the pane,
-# for sitrep (the last panel's title) and for the baseline (its last panel), so that
-# tmux's own start-up and the 5 ms polling show in both
+# for sitrep (the last panel's title, and no panel still 'updating': its figures, not
+# a placeholder) and for the baseline (its last panel), so that tmux's own start-up
+# and the 5 ms polling show in both
 first_frame() { # pattern command...
     local pattern=$1; shift
-    local sock="sitrep-bench-$$-first" start end
+    local sock="sitrep-bench-$$-first" start end screen
     start=$(date +%s%N)
     tmux -L "$sock" -f /dev/null new-session -d -x 160 -y 48 -s b "$*"
     local deadline=$((SECONDS + 30))
-    until tmux -L "$sock" capture-pane -p -t b | grep -q "$pattern"; do
+    until screen=$(tmux -L "$sock" capture-pane -p -t b) && grep -q "$pattern" <<< "$screen" &&
+        ! grep -q updating <<< "$screen"; do
         ((SECONDS < deadline)) || { echo "(never saw '$pattern')" >&2; break; }
         sleep 0.005
     done

@@ -10,6 +10,18 @@
  * the windows that changed, and ends with one doupdate(). Nothing here
  * blocks or polls a source.
  *
+ * Computing: a compute is a job (struct sr_screen_job) made on the loop
+ * thread with a copy of what it needs, run against a store handle, and
+ * landed on the loop thread, where its model is swapped in and audited. A
+ * synchronous screen (snapshot) runs it at once on its own handle; an
+ * asynchronous one (the dashboard, sr_screen_set_async) hands it to the
+ * app, which runs it on a worker, and meanwhile draws the panel's last
+ * model with an `updating` mark in the frame. One job per panel at a time
+ * (busy); dirty set again meanwhile means one more after it lands. Every
+ * change of what the panels show (window, shift, drill, root, page, size)
+ * moves the screen's gen, and a job made under an older gen is dropped
+ * when it lands. Focus, selection and scrolling only redraw (redraw).
+ *
  * Geometry: row 0 is the status bar (where, clock, window, sources), the
  * last row the key hints, the rest the grid of panels (columns from the
  * page, fewer when the terminal is narrow). In drill mode the grid is
@@ -70,7 +82,9 @@ typedef enum { VIEW_PANELS, VIEW_SOURCES, VIEW_REJECTS, VIEW_ALERTS } view_kind;
 typedef struct {
     sr_panel_model m;
     bool computed;
-    bool dirty;
+    bool dirty;           /* the model must be computed again */
+    bool redraw;          /* only drawn again (focus, selection, a model landed) */
+    bool busy;            /* a job computes it (asynchronous screens) */
     int rc;               /* of the last compute */
     size_t computes;      /* how many times computed (sr_screen_computes) */
     sr_privacy_report pr; /* what the role's policy hid in m */
@@ -96,8 +110,13 @@ struct sr_screen {
     sr_ms shift_ms;  /* how far back from now; 0 = live */
     bool help;
 
-    panel_state *ps;      /* one per layout panel */
-    panel_state drill_ps; /* the drill view's model (table + chart) */
+    panel_state *ps;            /* one per layout panel */
+    panel_state drill_ps;       /* the drill view's model (table + chart) */
+    unsigned gen;               /* moves whenever what the panels show changes (window, shift,
+                                   drill-down, root, page, size): older jobs' models are dropped */
+    sr_screen_submit_fn submit; /* NULL: computes in the render */
+    void *submit_ctx;
+    size_t n_jobs; /* handed to submit, not yet back */
     WINDOW *status, *hints;
     bool layout_dirty, all_dirty;
     char loading[32];   /* "loading history 40 %" while a backfill runs, else "" */
@@ -273,6 +292,27 @@ static void mark_all(sr_screen *s)
     s->all_dirty = true;
 }
 
+/* What every panel shows changes (not only its data): computed again, and
+ * the models of jobs made before are dropped when they land. */
+static void respec(sr_screen *s)
+{
+    s->gen++;
+    mark_all(s);
+}
+
+/* The drill view moves to another entity: the last one's model is not
+ * drawn under the new one's name (a placeholder until the new one lands). */
+static void drill_forget(sr_screen *s)
+{
+    panel_state *p = &s->drill_ps;
+    sr_panel_model_fini(&p->m);
+    memset(&p->pr, 0, sizeof p->pr);
+    p->computed = false;
+    p->audited[0] = 0;
+    p->selected = 0;
+    p->scroll = 0;
+}
+
 /* Where the grid lays out panel i of n in the area, by columns. */
 static void grid_cell(int n, int cols_wanted, int area_y, int area_h, int area_w, int i, int *y,
                       int *x, int *h, int *w)
@@ -325,47 +365,140 @@ static bool rows_empty(const sr_panel_model *m)
     return true;
 }
 
-static void compute(sr_screen *s, panel_state *p, const sr_tui_panel *tp, const char *entity,
-                    unsigned wants, size_t n_series)
+/* One compute: what it asks (copied on the loop thread), what it gives. */
+struct sr_screen_job {
+    size_t panel;             /* index into the layout's panels: whose spec */
+    bool drill;               /* for the drill view, else the grid panel */
+    unsigned gen;             /* the screen's gen when made */
+    const sr_tui_layout *lay; /* the catalog and the policy: read-only config */
+    sr_panel_spec spec;       /* entity points into entity[] */
+    sr_ms to;                 /* the window's end */
+    unsigned wants;
+    size_t n_series;
+    bool ran;
+    int rc;
+    sr_panel_model m;
+    sr_privacy_report pr;
+    char entity[]; /* a copy: the drill stack and the root change under a job */
+};
+
+static sr_screen_job *job_make(sr_screen *s, size_t li, bool drill, const char *entity,
+                               unsigned wants, size_t n_series)
 {
-    sr_panel_model_fini(&p->m);
-    sr_panel_spec spec = tp->spec;
-    spec.entity = entity;
-    spec.window_ms = panel_window(s, tp);
+    const sr_tui_panel *tp = &s->lay->panels[li];
+    size_t len = strlen(entity);
+    sr_screen_job *j = calloc(1, sizeof *j + len + 1);
+    if (!j)
+        return NULL;
+    memcpy(j->entity, entity, len + 1);
+    j->panel = li;
+    j->drill = drill;
+    j->gen = s->gen;
+    j->lay = s->lay;
+    j->spec = tp->spec;
+    j->spec.entity = j->entity;
+    j->spec.window_ms = panel_window(s, tp);
+    j->to = s->now - s->shift_ms;
+    j->wants = wants;
     if (n_series > SR_SERIES_MAX)
         n_series = SR_SERIES_MAX;
     if (n_series < 2)
         n_series = 2;
-    const sr_privacy *pol = s->lay->privacy;
+    j->n_series = n_series;
+    return j;
+}
+
+void sr_screen_job_run(sr_screen_job *j, sr_store *st)
+{
+    const sr_catalog *cat = j->lay->cat;
+    const sr_privacy *pol = j->lay->privacy;
+    sr_panel_spec spec = j->spec;
+    unsigned wants = j->wants;
+    size_t n_series = j->n_series;
     bool personal = false;
     if (pol) {
         /* percentile series pool slices rather than show mostly n<10 */
         spec.pool_min_n = pol->min_pct_n;
-        sr_privacy_metric_personal(s->st, s->lay->cat, pol, spec.metric, &personal);
-        const sr_metric_def *d = sr_catalog_find(s->lay->cat, spec.metric);
+        sr_privacy_metric_personal(st, cat, pol, spec.metric, &personal);
+        const sr_metric_def *d = sr_catalog_find(cat, spec.metric);
         bool pct = spec.agg.kind == SR_AGG_PCT ||
                    (spec.agg.kind == SR_AGG_VALUE && d && d->kind == SR_KIND_EVENT);
         if (pct || (personal && !pol->see_personal))
             wants |= SR_PANEL_SERIES_N;
     }
     /* a personal metric for a role without personal data: whole grid slices */
-    sr_ms to = s->now - s->shift_ms, from;
+    sr_ms to = j->to, from;
     if (pol && sr_privacy_grid_span(pol, personal, to, spec.window_ms, &from, &to)) {
         spec.window_ms = to - from;
         n_series = sr_privacy_grid_points(pol, from, to, n_series);
     }
-    p->rc = sr_panel_compute(s->st, s->lay->cat, &spec, to, wants, n_series,
-                             SR_HIST_MAX < 40 ? SR_HIST_MAX : 40, 200, &p->m);
-    memset(&p->pr, 0, sizeof p->pr);
+    j->rc = sr_panel_compute(st, cat, &spec, to, wants, n_series,
+                             SR_HIST_MAX < 40 ? SR_HIST_MAX : 40, 200, &j->m);
+    memset(&j->pr, 0, sizeof j->pr);
     if (pol) {
-        sr_privacy_apply(pol, entity, personal, &p->m, &p->pr);
-        int rc = sr_privacy_grid_model(s->st, s->lay->cat, pol, entity, personal, &p->m, &p->pr);
-        if (!p->rc)
-            p->rc = rc;
-        audit_view(s, p, tp, entity);
+        sr_privacy_apply(pol, j->entity, personal, &j->m, &j->pr);
+        int rc = sr_privacy_grid_model(st, cat, pol, j->entity, personal, &j->m, &j->pr);
+        if (!j->rc)
+            j->rc = rc;
     }
+    j->ran = true;
+}
+
+void sr_screen_job_done(sr_screen *s, sr_screen_job *j)
+{
+    panel_state *p = j->drill ? &s->drill_ps : &s->ps[j->panel];
+    s->n_jobs--;
+    p->busy = false;
+    p->redraw = true;
+    if (!j->ran || j->gen != s->gen) {
+        /* never ran, or computed for what the panel no longer shows */
+        p->dirty = true;
+        sr_panel_model_fini(&j->m);
+        free(j);
+        return;
+    }
+    sr_panel_model_fini(&p->m);
+    p->m = j->m;
+    p->pr = j->pr;
+    p->rc = j->rc;
     p->computed = true;
     p->computes++;
+    if (s->lay->privacy)
+        audit_view(s, p, &s->lay->panels[j->panel], j->entity);
+    free(j);
+}
+
+void sr_screen_set_async(sr_screen *s, sr_screen_submit_fn submit, void *ctx)
+{
+    s->submit = submit;
+    s->submit_ctx = ctx;
+}
+
+size_t sr_screen_jobs(const sr_screen *s)
+{
+    return s->n_jobs;
+}
+
+/* Starts computing panel li's model (or the drill view's) unless a job
+ * already does: now, or on a worker when the screen is asynchronous. */
+static void compute(sr_screen *s, size_t li, bool drill, const char *entity, unsigned wants,
+                    size_t n_series)
+{
+    panel_state *p = drill ? &s->drill_ps : &s->ps[li];
+    if (p->busy)
+        return; /* computed again when it lands: dirty stays set */
+    p->dirty = false;
+    sr_screen_job *j = job_make(s, li, drill, entity, wants, n_series);
+    if (!j)
+        return; /* the last model stays */
+    p->busy = true;
+    s->n_jobs++;
+    if (s->submit) {
+        s->submit(s->submit_ctx, j);
+        return;
+    }
+    sr_screen_job_run(j, s->st);
+    sr_screen_job_done(s, j);
 }
 
 /* Draws the line saying what the role's policy hid, if anything, at row y
@@ -411,8 +544,9 @@ static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_s
     mvwaddstr(w, h - 1, 0, g->ll);
     mvwaddstr(w, h - 1, wd - 1, g->lr);
     wattr_off(w, border, NULL);
-    /* freshness on the right of the top border */
-    char age[32] = "";
+    /* freshness on the right of the top border; then, while a job computes
+     * the panel again, a quiet "updating" after it */
+    char age[48] = "";
     if (p && p->computed && p->m.newest_ms > 0) {
         sr_ms d = s->now - s->shift_ms - p->m.newest_ms;
         if (d < 0)
@@ -429,7 +563,12 @@ static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_s
     } else if (p && p->computed && !s->loading[0]) {
         snprintf(age, sizeof age, " no data ");
     }
-    int aw = (int)strlen(age);
+    if (p && p->busy) {
+        size_t l = strlen(age);
+        snprintf(age + (l ? l - 1 : 0), sizeof age - (l ? l - 1 : 0), "%s updating ",
+                 l ? (g->utf8 ? " ·" : " -") : "");
+    }
+    int aw = sr_tui_width(age);
     int room = wd - 4 - (aw > 0 ? aw + 1 : 0);
     if (room > 2) {
         mvwaddstr(w, 0, 1, " ");
@@ -461,6 +600,13 @@ static bool panel_stale(const sr_screen *s, const panel_state *p)
     return false;
 }
 
+/* What a panel never computed yet says while its first job runs. */
+static void draw_placeholder(sr_screen *s, WINDOW *w)
+{
+    sr_tui_put(w, 0, 0, getmaxx(w), sr_role_attr(SR_ROLE_DIM),
+               s->loading[0] ? s->loading : "updating");
+}
+
 static void draw_panel(sr_screen *s, size_t li, int idx)
 {
     panel_state *p = &s->ps[li];
@@ -470,11 +616,10 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
     const sr_widget_class *wc = widget_of(tp);
     int ih, iw;
     getmaxyx(p->inner, ih, iw);
-    if (p->dirty || !p->computed) {
-        unsigned wants = wc->wants | SR_PANEL_SERIES;
-        compute(s, p, tp, panel_entity(s, tp), wants, (size_t)(iw > 0 ? iw : 2));
-        p->dirty = false;
-    }
+    if (p->dirty || !p->computed)
+        compute(s, li, false, panel_entity(s, tp), wc->wants | SR_PANEL_SERIES,
+                (size_t)(iw > 0 ? iw : 2));
+    p->redraw = false;
     werase(p->frame);
     bool focused = !s->wall && idx == s->focus;
     bool stale = panel_stale(s, p);
@@ -491,7 +636,9 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
     werase(p->inner);
     if (ih > 0 && iw > 0) {
         bool hidden = p->pr.rows_personal + p->pr.rows_deep > 0;
-        if (p->rc == SR_ENOENT && !p->m.def) {
+        if (!p->computed) {
+            draw_placeholder(s, p->inner);
+        } else if (p->rc == SR_ENOENT && !p->m.def) {
             sr_tui_put(p->inner, 0, 0, iw, sr_role_attr(SR_ROLE_DIM), "no such metric or entity");
         } else if (p->pr.entity_hidden) {
             draw_hidden(s, p->inner, 0, p);
@@ -696,19 +843,27 @@ static void draw_drill(sr_screen *s)
     const char *entity = s->drill[s->depth - 1];
     int ih, iw;
     getmaxyx(p->inner, ih, iw);
-    if (p->dirty || !p->computed) {
-        compute(s, p, tp, entity,
+    if (p->dirty || !p->computed)
+        compute(s, (size_t)(tp - s->lay->panels), true, entity,
                 SR_PANEL_SERIES | SR_PANEL_ROWS | SR_PANEL_ROW_SERIES | SR_PANEL_EVENTS,
                 (size_t)(iw > 0 ? iw : 2));
-        p->dirty = false;
-    }
+    p->redraw = false;
     werase(p->frame);
     char title[512];
     char val[64];
-    sr_format_masked(p->m.mask, p->m.c.now.value, p->m.def, p->m.agg, false, val, sizeof val);
-    snprintf(title, sizeof title, "%s · %s · %s %s", tp->title, entity, p->m.agg_name, val);
+    if (p->computed) {
+        sr_format_masked(p->m.mask, p->m.c.now.value, p->m.def, p->m.agg, false, val, sizeof val);
+        snprintf(title, sizeof title, "%s · %s · %s %s", tp->title, entity, p->m.agg_name, val);
+    } else {
+        snprintf(title, sizeof title, "%s · %s", tp->title, entity);
+    }
     draw_frame(s, p->frame, title, p, true, sources_stale(s));
     werase(p->inner);
+    if (!p->computed) {
+        draw_placeholder(s, p->inner);
+        wnoutrefresh(p->frame);
+        return;
+    }
     sr_view v = {.m = &p->m,
                  .title = tp->title,
                  .focused = true,
@@ -971,7 +1126,7 @@ static void build_layout(sr_screen *s)
         }
     }
     s->layout_dirty = false;
-    mark_all(s);
+    respec(s);
 }
 
 static void draw_too_small(void)
@@ -1010,13 +1165,13 @@ void sr_screen_render(sr_screen *s, sr_ms now)
         draw_view(s); /* every render: its times are relative to now */
         s->view_dirty = false;
     } else if (s->depth > 0) {
-        if (s->drill_ps.dirty || s->all_dirty)
+        if (s->drill_ps.dirty || s->drill_ps.redraw || s->all_dirty)
             draw_drill(s);
     } else {
         const sr_tui_page *pg = cur_page(s);
         for (size_t i = 0; i < pg->n_panels; i++) {
             panel_state *p = &s->ps[pg->panels[i]];
-            if (p->dirty || s->all_dirty)
+            if (p->dirty || p->redraw || s->all_dirty)
                 draw_panel(s, pg->panels[i], (int)i);
         }
     }
@@ -1035,10 +1190,10 @@ bool sr_screen_dirty(const sr_screen *s, sr_ms now)
     if (s->view != VIEW_PANELS)
         return s->view_dirty;
     if (s->depth > 0)
-        return s->drill_ps.dirty;
+        return s->drill_ps.dirty || s->drill_ps.redraw;
     const sr_tui_page *pg = cur_page(s);
     for (size_t i = 0; i < pg->n_panels; i++) {
-        if (s->ps[pg->panels[i]].dirty)
+        if (s->ps[pg->panels[i]].dirty || s->ps[pg->panels[i]].redraw)
             return true;
     }
     return false;
@@ -1092,7 +1247,11 @@ void sr_screen_sources_changed(sr_screen *s)
 
 bool sr_screen_reads_cache(const sr_screen *s)
 {
-    if (s->layout_dirty || !s->status || s->view != VIEW_PANELS)
+    if (s->view != VIEW_PANELS)
+        return true;
+    if (s->submit)
+        return false; /* the panels' models are computed by the jobs */
+    if (s->layout_dirty || !s->status)
         return true;
     if (s->depth > 0)
         return s->drill_ps.dirty || !s->drill_ps.computed;
@@ -1195,7 +1354,7 @@ bool sr_screen_take_alert_request(sr_screen *s, sr_screen_alert_request *out)
 void sr_screen_set_shift(sr_screen *s, sr_ms shift_ms)
 {
     s->shift_ms = shift_ms > 0 ? shift_ms : 0;
-    mark_all(s);
+    respec(s);
 }
 
 void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src)
@@ -1214,7 +1373,7 @@ void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src)
     s->src.late = s->late_ptrs;
     s->src.n_late = s->n_late;
     if (changed)
-        mark_all(s);
+        s->all_dirty = true; /* the frames' staleness: drawn again, not computed */
 }
 
 void sr_screen_resize_to(sr_screen *s, int rows, int cols)
@@ -1298,9 +1457,9 @@ static void set_focus(sr_screen *s, int f)
     f = ((f % n) + n) % n;
     if (f == s->focus)
         return;
-    s->ps[page_panel(s, s->focus)].dirty = true;
+    s->ps[page_panel(s, s->focus)].redraw = true;
     s->focus = f;
-    s->ps[page_panel(s, s->focus)].dirty = true;
+    s->ps[page_panel(s, s->focus)].redraw = true;
 }
 
 /* Moves the focus to the panel nearest in direction (dy, dx) on the grid. */
@@ -1349,9 +1508,9 @@ static bool list_key(sr_screen *s, panel_state *p, int key)
         p->scroll = v.scroll;
         p->selected = v.selected;
         if (s->depth > 0)
-            s->drill_ps.dirty = true;
+            s->drill_ps.redraw = true;
         else
-            p->dirty = true;
+            p->redraw = true;
     }
     return used;
 }
@@ -1387,9 +1546,7 @@ static void drill_to(sr_screen *s, const char *entity)
     if (s->depth >= SR_DRILL_MAX || !may_open(s, entity))
         return;
     snprintf(s->drill[s->depth++], sizeof s->drill[0], "%s", entity);
-    s->drill_ps.scroll = 0;
-    s->drill_ps.selected = 0;
-    s->drill_ps.audited[0] = 0;
+    drill_forget(s);
     s->layout_dirty = true;
     s->all_dirty = true;
 }
@@ -1627,9 +1784,7 @@ static void do_action(sr_screen *s, action a, int key)
     case ACT_BACK:
         if (s->depth > 0) {
             s->depth--;
-            s->drill_ps.audited[0] = 0;
-            s->drill_ps.selected = 0;
-            s->drill_ps.scroll = 0;
+            drill_forget(s);
             s->layout_dirty = true;
             s->all_dirty = true;
         }
@@ -1647,7 +1802,7 @@ static void do_action(sr_screen *s, action a, int key)
             i++;
         }
         s->window_ms = zoom_levels[i];
-        mark_all(s);
+        respec(s);
         break;
     }
     case ACT_SHIFT_BACK:
@@ -1656,13 +1811,13 @@ static void do_action(sr_screen *s, action a, int key)
         s->shift_ms += a == ACT_SHIFT_BACK ? step : -step;
         if (s->shift_ms < 0)
             s->shift_ms = 0;
-        mark_all(s);
+        respec(s);
         break;
     }
     case ACT_LIVE:
         s->window_ms = 0;
         s->shift_ms = 0;
-        mark_all(s);
+        respec(s);
         break;
     case ACT_SOURCES:
         set_view(s, VIEW_SOURCES);
@@ -1748,6 +1903,7 @@ sr_key_result sr_screen_key(sr_screen *s, int key)
             return SR_KEY_REPORT;
         if (bindings[b].act == ACT_HELP) {
             s->help = true;
+            s->drawn_second = -1; /* drawn at the next render, not the clock's next second */
             return SR_KEY_HANDLED;
         }
         do_action(s, bindings[b].act, key);

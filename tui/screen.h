@@ -227,6 +227,36 @@ typedef struct {
 /* Takes the oldest request not yet taken into *out; false when none. */
 bool sr_screen_take_alert_request(sr_screen *s, sr_screen_alert_request *out);
 
+/*
+ * Panel computes off the loop thread. By default the screen computes a
+ * dirty panel's model inside sr_screen_render(), with its own handle: what
+ * `sitrep snapshot` and the benches want. After sr_screen_set_async() it
+ * never does: for each panel (and the drill view) it needs, it makes a job
+ * holding a copy of everything the compute needs and hands it to
+ * submit(ctx, job) (on the loop thread, from the render). Meanwhile the
+ * panel draws its last model with a quiet `updating` mark (a panel never
+ * computed yet says so, or "loading history N %"). The app runs
+ * sr_screen_job_run(job, st) on a worker thread with a store handle that no
+ * other thread uses meanwhile, then, back on the loop thread,
+ * sr_screen_job_done(s, job), which swaps the model in and redraws the
+ * panel, or drops it when what the panel shows has changed since the job
+ * was made (window, shift, drill-down, re-rooting, size) and makes a new
+ * one at the next render. One job per panel at a time: a panel marked
+ * dirty again while its job runs is computed once more after it lands.
+ * Audit rows of personal views are written on the loop thread, in
+ * sr_screen_job_done(). A job that will never run (the app is shutting
+ * down) is handed to sr_screen_job_done() unrun, which frees it.
+ */
+typedef struct sr_screen_job sr_screen_job;
+typedef void (*sr_screen_submit_fn)(void *ctx, sr_screen_job *job); /* consumes job */
+void sr_screen_set_async(sr_screen *s, sr_screen_submit_fn submit, void *ctx);
+/* Any thread; st is used by this thread only until it returns (borrowed). */
+void sr_screen_job_run(sr_screen_job *job, sr_store *st);
+/* Loop thread; consumes job (run or not). */
+void sr_screen_job_done(sr_screen *s, sr_screen_job *job);
+/* How many jobs were handed to submit and have not come back. */
+size_t sr_screen_jobs(const sr_screen *s);
+
 /* Recomputes what is dirty and draws; at most one doupdate. */
 void sr_screen_render(sr_screen *s, sr_ms now);
 
