@@ -1257,10 +1257,23 @@ void sr_store_close(sr_store *st)
     free(st);
 }
 
+/* Whether the memo may be used: not in a batch that has put or deleted
+ * samples, whose rollups may lag them (no stamp would hold); a batch of
+ * alerts only (the alerter's step) may. */
+static bool memo_usable(const sr_store *st)
+{
+    if (!st->in_batch)
+        return true;
+    for (size_t i = 0; i < st->n_metrics; i++) {
+        if (st->metrics[i].touched)
+            return false;
+    }
+    return true;
+}
+
 sr_memo *sr_store_memo(sr_store *st)
 {
-    /* inside a batch the rollups may lag the samples put: no stamp holds */
-    if (st->in_batch)
+    if (!memo_usable(st))
         return NULL;
     if (!st->memo && sr_memo_create(SR_STORE_MEMO_BYTES, &st->memo))
         st->memo = NULL;
@@ -1269,7 +1282,7 @@ sr_memo *sr_store_memo(sr_store *st)
 
 sr_memo *sr_store_memo_recent(sr_store *st)
 {
-    if (st->in_batch)
+    if (!memo_usable(st))
         return NULL;
     if (!st->memo_recent && sr_memo_create(SR_STORE_MEMO_RECENT_BYTES, &st->memo_recent))
         st->memo_recent = NULL;

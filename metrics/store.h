@@ -381,8 +381,8 @@ int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx);
 /*
  * The memo of this handle's reads (metrics/memo.h): figures of closed
  * slices, checked against the rollups at every use, freed with the store.
- * NULL inside a batch (the rollups may lag what was put) or without memory:
- * then compute without it.
+ * NULL inside a batch that has put or deleted samples (the rollups may lag
+ * them) or without memory: then compute without it.
  */
 #define SR_STORE_MEMO_BYTES (4u << 20)
 struct sr_memo;
