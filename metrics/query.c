@@ -789,8 +789,7 @@ int sr_query_hours_sketch(sr_store *st, int64_t metric, int64_t node, sr_ms from
     acc_init(&a);
     qctx c = {.st = st, .metric = metric, .node = node, .a = &a};
     hours_ctx hx = {.q = &c};
-    int rc =
-        sr_store_scan_rollup(st, metric, node, from, to, SR_SCAN_NO_SKETCH, hours_cell_cb, &hx);
+    int rc = sr_store_scan_rollup(st, metric, node, from, to, SR_SCAN_STAMPS, hours_cell_cb, &hx);
     if (!rc)
         rc = a.failed;
     a.sk = sk; /* borrowed */
@@ -800,7 +799,10 @@ int sr_query_hours_sketch(sr_store *st, int64_t metric, int64_t node, sr_ms from
     if (!rc)
         rc = a.failed;
     a.sk = NULL;
-    *min = a.min;
+    /* the lowest bucket's value, moved to the far side of its error bound:
+     * at or below every observation (the narrow index carries no minimum) */
+    double r = sr_sketch_count(sk) ? sr_sketch_at_rank(sk, 1) : INFINITY;
+    *min = r < 0 ? r * (1 + SR_SKETCH_ALPHA) : r * (1 - SR_SKETCH_ALPHA);
     free(hx.s.h);
     acc_fini(&a);
     return rc;

@@ -82,9 +82,10 @@ void sr_query_series_slices(const sr_query *q, size_t buckets, sr_ms *slice_ms, 
 /*
  * Merges into sk (an empty sketch of SR_SKETCH_ALPHA, or one to add to) the
  * sketch of the hour cells of (metric, node) whose hour starts in
- * [from, to) (both aligned down to the hour) and sets *min to their
- * smallest observation (+inf when none): whole days from the store's memo
- * (metrics/memo.h), so that a month costs about 30 merges, not 720.
+ * [from, to) (both aligned down to the hour) and sets *min to a value at
+ * or below the sketch's smallest observation, within its error bound of it
+ * (+inf when none): whole days from the store's memo (metrics/memo.h), so
+ * that a month costs about 30 merges, not 720.
  */
 struct sr_sketch;
 int sr_query_hours_sketch(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
