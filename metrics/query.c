@@ -64,6 +64,7 @@ typedef struct {
     /* gauges: latest per entity */
     sr_ms *g_ts;
     double *g_val;
+    bool counts; /* only n and sum are asked: whole hours from the narrow index */
 } qctx;
 
 /* Makes room for one more element in *p (of *cap, n used); SR_ENOMEM. */
@@ -305,8 +306,8 @@ static int cover(qctx *q, sr_ms from, sr_ms to, int minutes)
                                           gauge_cell_cb, &g);
             }
         } else {
-            rc = sr_store_scan_rollup(q->st, q->metric, q->node, a, b,
-                                      q->a->sk ? 0 : SR_SCAN_NO_SKETCH, cell_cb, q);
+            unsigned flags = q->a->sk ? 0 : q->counts ? SR_SCAN_STAMPS : SR_SCAN_NO_SKETCH;
+            rc = sr_store_scan_rollup(q->st, q->metric, q->node, a, b, flags, cell_cb, q);
         }
     }
     if (!rc)
@@ -1114,6 +1115,8 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
             out->exact = false;
         }
     } else {
+        /* a count, sum or average needs no cell's minimum, maximum or latest */
+        c.counts = agg.kind == SR_AGG_COUNT || agg.kind == SR_AGG_SUM || agg.kind == SR_AGG_AVG;
         rc = cover(&c, from, to, minutes);
     }
     if (!rc)
