@@ -1054,7 +1054,10 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     struct sr_memo *memo = NULL;
     sr_memo_key mkey;
     sr_memo_stamp mstamp;
-    if (pct && d->kind == SR_KIND_EVENT) {
+    /* memoised: percentiles of events, and every aggregate of a closed slice
+     * of events or counters (whose cells every node has; a gauge's are its
+     * reporting entities', so its node has no stamp) */
+    if (d->kind == SR_KIND_EVENT ? pct || q->closed : d->kind == SR_KIND_COUNTER && q->closed) {
         bool hit;
         memo = memo_lookup(&c, d, agg, q, stamp, &mkey, &mstamp, out, &hit, &rc);
         if (hit)
@@ -1408,18 +1411,14 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
             return rc;
         }
     }
-    /* percentiles of events: the older slices are memoised, their stamps
+    /* events and counters: the older slices are memoised, their stamps
      * from one scan of the node's cells */
     stamps sx = {0};
     bool memoised = false;
     int rc = 0;
-    if (d && d->kind == SR_KIND_EVENT && !level) {
-        sr_agg agg = q->agg.kind == SR_AGG_VALUE
-                         ? (d->agg.kind == SR_AGG_VALUE ? sr_kind_default_agg(d->kind) : d->agg)
-                         : q->agg;
+    if (d && (d->kind == SR_KIND_EVENT || d->kind == SR_KIND_COUNTER) && !level) {
         int64_t metric, node;
-        if ((agg.kind == SR_AGG_PCT || agg.kind == SR_AGG_WITHIN) && sr_store_memo(st) &&
-            sr_store_metric_id(st, d->name, &metric) == 0 &&
+        if (sr_store_memo(st) && sr_store_metric_id(st, d->name, &metric) == 0 &&
             sr_store_entity_id(st, q->entity, &node) == 0) {
             rc = hour_stamps(st, metric, node, end - (sr_ms)buckets * slice, q->to_ms, &sx);
             memoised = rc == 0;

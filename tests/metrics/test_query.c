@@ -566,8 +566,11 @@ Test(query, a_memoised_slice_is_computed_again_when_late_data_lands_in_it)
                   .from_ms = T0 - 10 * SR_MS_DAY,
                   .to_ms = T0,
                   .raw_max = 1};
-    double before[10], again[10], after[10];
+    double before[10], again[10], after[10], cnt_before[10], cnt_after[10];
     static double vals[BN];
+    sr_query cq = q;
+    cq.agg = (sr_agg){SR_AGG_COUNT, 0};
+    cr_assert_eq(sr_query_series(st, &cat, &cq, 10, cnt_before), 0); /* counts: memoised too */
     cr_assert_eq(sr_query_series(st, &cat, &q, 10, before), 0);
     int64_t h0, m0, h1, m1;
     sr_memo_counts(sr_store_memo(st), &h0, &m0);
@@ -589,6 +592,10 @@ Test(query, a_memoised_slice_is_computed_again_when_late_data_lands_in_it)
         put("rt", "city/d0/u1", day3 + 3 * SR_MS_HOUR + i * SR_MS_SEC, 1e6 + i);
     cr_assert_eq(sr_store_commit(st), 0);
     cr_assert_eq(sr_query_series(st, &cat, &q, 10, after), 0);
+    cr_assert_eq(sr_query_series(st, &cat, &cq, 10, cnt_after), 0);
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(cnt_after[i], (isnan(cnt_before[i]) ? 0 : cnt_before[i]) + (i == 3 ? 40 : 0),
+                     "count of slice %d", i);
     for (int i = 0; i < 10; i++) {
         sr_ms from = T0 - (10 - i) * SR_MS_DAY;
         size_t n = brute(from, from + SR_MS_DAY, 0, vals);
