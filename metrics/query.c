@@ -639,14 +639,85 @@ static int bucket_raw_hour(qctx *q, const sr_sketch *sk, int64_t b, struct sr_me
     return rc;
 }
 
+/* One day's cells' values in a group of buckets (their hours' raw samples
+ * where a cell keeps none). */
+typedef struct {
+    qctx *q;
+    const sr_sketch *sk;
+    int64_t g;
+    dvec *out;
+    double *cell;
+    size_t cell_cap;
+    int rc;
+} day_ctx;
+
+static int day_cell_cb(void *ctx, const sr_rollup_cell *c)
+{
+    day_ctx *x = ctx;
+    if (c->n <= 0)
+        return 0;
+    size_t n;
+    int rc = sr_rollup_values(c, &x->cell, &x->cell_cap, &n);
+    if (rc == SR_ENOMEM)
+        return rc;
+    if (rc || n == 0) {
+        /* none kept (or damaged): the hour's raw samples in the group */
+        bucket_scan r = {.q = x->q, .sk = x->sk, .b = x->g * BUCKET_GROUP};
+        rc = sr_store_scan_raw(x->q->st, x->q->metric, c->bucket_ms, c->bucket_ms + SR_MS_HOUR,
+                               bucket_raw_cb, &r);
+        for (size_t i = 0; i < r.v.n && !rc; i++)
+            rc = dvec_push(x->out, r.v.v[i]);
+        free(r.v.v);
+        free(r.ts.v);
+        return rc;
+    }
+    size_t lo = bucket_lower(x->cell, n, x->sk, x->g * BUCKET_GROUP),
+           hi = bucket_lower(x->cell, n, x->sk, (x->g + 1) * BUCKET_GROUP);
+    for (size_t i = lo; i < hi; i++) {
+        if (dvec_push(x->out, x->cell[i]))
+            return SR_ENOMEM;
+    }
+    return 0;
+}
+
+/*
+ * The values in bucket b of the whole day that starts at day (its cells'
+ * stamps summed in stamp) into out: the day's values in b's group from
+ * the memo, or read from its 24 cells (one scan) and memoised; a month so
+ * takes 30 entries of the memo, not 720.
+ */
+static int day_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms day,
+                      const sr_memo_stamp *stamp, struct sr_memo *memo, dvec *out)
+{
+    sr_memo_key key = {7, q->metric, q->node, day, bucket_group(b), 0};
+    size_t len;
+    const double *got = memo ? sr_memo_get(memo, &key, stamp, &len) : NULL;
+    if (got)
+        return push_bucket(got, len / sizeof *got, sk, b, out);
+    dvec dv = {0};
+    day_ctx x = {.q = q, .sk = sk, .g = bucket_group(b), .out = &dv};
+    int rc = sr_store_scan_rollup(q->st, q->metric, q->node, day, day + SR_MS_DAY, SR_SCAN_VALUES,
+                                  day_cell_cb, &x);
+    free(x.cell);
+    if (!rc) {
+        qsort(dv.v, dv.n, sizeof *dv.v, cmp_value);
+        if (memo)
+            sr_memo_put(memo, &key, stamp, dv.v, dv.n * sizeof *dv.v);
+        rc = push_bucket(dv.v, dv.n, sk, b, out);
+    }
+    free(dv.v);
+    return rc;
+}
+
 /*
  * The window's observations in bucket b, sorted, into *out: the edges'
- * from a->vals, each whole hour's from the memo or, for runs of hours
+ * from a->vals; the whole days among the whole hours [ha, hb) from
+ * day_values; each other hour's from the memo or, for runs of hours
  * missing from it, from their cells' sorted values (the raw samples of an
  * hour whose cell has none), memoised.
  */
-static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, const hour_stamp *h, size_t nh,
-                         dvec *out)
+static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_ms hb,
+                         const hour_stamp *h, size_t nh, dvec *out)
 {
     out->n = 0;
     acc *a = q->a;
@@ -657,6 +728,18 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, const hour_sta
     struct sr_memo *memo = sr_store_memo(q->st);
     int rc = 0;
     for (size_t i = 0; i < nh && !rc;) {
+        sr_ms day = sr_floor_ms(h[i].hour, SR_MS_DAY);
+        if (day >= ha && day + SR_MS_DAY <= hb) {
+            sr_memo_stamp ds = {0, 0};
+            size_t j = i;
+            for (; j < nh && h[j].hour < day + SR_MS_DAY; j++) {
+                ds.n += h[j].n;
+                ds.sum += h[j].sum;
+            }
+            rc = day_values(q, sk, b, day, &ds, memo, out);
+            i = j;
+            continue;
+        }
         sr_memo_key key = {1, q->metric, q->node, h[i].hour, bucket_group(b), 0};
         sr_memo_stamp stamp = {h[i].n, h[i].sum};
         size_t len;
@@ -666,9 +749,13 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, const hour_sta
             i++;
             continue;
         }
-        /* a run of hours missing from the memo: their cells' values */
+        /* a run of hours missing from the memo (not of a whole day): their
+         * cells' values */
         size_t j = i + 1;
         while (j < nh) {
+            sr_ms dj = sr_floor_ms(h[j].hour, SR_MS_DAY);
+            if (dj >= ha && dj + SR_MS_DAY <= hb)
+                break;
             sr_memo_key kj = {1, q->metric, q->node, h[j].hour, bucket_group(b), 0};
             sr_memo_stamp sj = {h[j].n, h[j].sum};
             if (memo && sr_memo_get(memo, &kj, &sj, &len))
@@ -692,14 +779,14 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, const hour_sta
 
 /* The exact rank-r observation (1-based) of the window; SR_ECORRUPT when the
  * bucket does not hold what the sketch counted. */
-static int bucket_rank(qctx *q, const sr_sketch *sk, uint64_t r, const hour_stamp *h, size_t nh,
-                       dvec *scratch, double *out)
+static int bucket_rank(qctx *q, const sr_sketch *sk, uint64_t r, sr_ms ha, sr_ms hb,
+                       const hour_stamp *h, size_t nh, dvec *scratch, double *out)
 {
     int64_t b;
     uint64_t below;
     int rc = sr_sketch_rank_bucket(sk, r, &b, &below);
     if (!rc)
-        rc = bucket_values(q, sk, b, h, nh, scratch);
+        rc = bucket_values(q, sk, b, ha, hb, h, nh, scratch);
     if (rc)
         return rc;
     if (r - below - 1 >= scratch->n)
@@ -870,7 +957,7 @@ static int pct_by_buckets(qctx *q, const sr_metric_def *d, sr_agg agg, sr_ms fro
         if (isnan(d->target))
             goto done;
         int64_t b = sr_sketch_bucket(a->sk, d->target);
-        if ((rc = bucket_values(q, a->sk, b, hx.s.h, hx.s.nh, &scratch)))
+        if ((rc = bucket_values(q, a->sk, b, ha, hb, hx.s.h, hx.s.nh, &scratch)))
             goto done;
         uint64_t below = sr_sketch_count_below(a->sk, b), le = 0, lt = 0;
         for (size_t i = 0; i < scratch.n; i++) {
@@ -882,20 +969,20 @@ static int pct_by_buckets(qctx *q, const sr_metric_def *d, sr_agg agg, sr_ms fro
         goto done;
     }
     if (d->percentile == SR_PCT_NEAREST_RANK) {
-        rc = bucket_rank(q, a->sk, nearest_rank(agg.p, (size_t)n), hx.s.h, hx.s.nh, &scratch,
-                         &out->value);
+        rc = bucket_rank(q, a->sk, nearest_rank(agg.p, (size_t)n), ha, hb, hx.s.h, hx.s.nh,
+                         &scratch, &out->value);
         goto done;
     }
     double hh = (double)(n - 1) * agg.p / 100.0;
     uint64_t k = (uint64_t)floor(hh);
     double lo, hi;
-    if ((rc = bucket_rank(q, a->sk, k + 1, hx.s.h, hx.s.nh, &scratch, &lo)))
+    if ((rc = bucket_rank(q, a->sk, k + 1, ha, hb, hx.s.h, hx.s.nh, &scratch, &lo)))
         goto done;
     if (k + 1 >= n) {
         out->value = lo;
         goto done;
     }
-    if ((rc = bucket_rank(q, a->sk, k + 2, hx.s.h, hx.s.nh, &scratch, &hi)))
+    if ((rc = bucket_rank(q, a->sk, k + 2, ha, hb, hx.s.h, hx.s.nh, &scratch, &hi)))
         goto done;
     out->value = lo + (hh - (double)k) * (hi - lo);
 done:
