@@ -1121,6 +1121,9 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     acc a;
     acc_init(&a);
     c.a = &a;
+    struct sr_memo *memo = NULL; /* where to put the result */
+    sr_memo_key mkey;
+    sr_memo_stamp mstamp;
     sr_ms from = q->from_ms, to = q->to_ms;
     bool pct = agg.kind == SR_AGG_PCT || agg.kind == SR_AGG_WITHIN;
     int minutes = agg.kind != SR_AGG_LAST; /* minutes keep no latest value */
@@ -1138,9 +1141,6 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     }
     if ((rc = build_mask(&c)))
         goto out;
-    struct sr_memo *memo = NULL;
-    sr_memo_key mkey;
-    sr_memo_stamp mstamp;
     /* memoised: percentiles of events, and every aggregate of a closed slice
      * of events or counters (whose cells every node has; a gauge's are its
      * reporting entities', so its node has no stamp) */
