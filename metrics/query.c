@@ -547,6 +547,13 @@ static int cmp_value(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sorts v[0..n); v may be NULL when n is 0 (qsort may not be given it). */
+static void sort_values(double *v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_value);
+}
+
 /* The first of the sorted v[0..n) whose bucket is at least b. */
 static size_t bucket_lower(const double *v, size_t n, const sr_sketch *sk, int64_t b)
 {
@@ -627,7 +634,7 @@ static int bucket_raw_hour(qctx *q, const sr_sketch *sk, int64_t b, struct sr_me
         free(x.ts.v);
         return rc;
     }
-    qsort(x.v.v, x.v.n, sizeof *x.v.v, cmp_value);
+    sort_values(x.v.v, x.v.n);
     if (memo) {
         sr_memo_key key = {1, q->metric, q->node, c->bucket_ms, bucket_group(b), 0};
         sr_memo_stamp stamp = {c->n, c->sum};
@@ -700,7 +707,7 @@ static int day_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms day,
                                   day_cell_cb, &x);
     free(x.cell);
     if (!rc) {
-        qsort(dv.v, dv.n, sizeof *dv.v, cmp_value);
+        sort_values(dv.v, dv.n);
         if (memo)
             sr_memo_put(memo, &key, stamp, dv.v, dv.n * sizeof *dv.v);
         rc = push_bucket(dv.v, dv.n, sk, b, out);
@@ -773,7 +780,7 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_m
         i = j;
     }
     if (!rc)
-        qsort(out->v, out->n, sizeof *out->v, cmp_value);
+        sort_values(out->v, out->n);
     return rc;
 }
 
