@@ -72,6 +72,8 @@ Test(e2e, overview_at_160x48)
     wait_for("Emergency response P1", 30);
     wait_for("Demo Police", 30);
     wait_for("1/1 sources", 30);
+    /* the figures land from the compute pool: until then panels say updating */
+    cr_assert(tmux_wait_gone(&T, "updating", 30), "%s", tmux_capture(&T));
     const char *s = tmux_capture(&T);
     cr_assert(strstr(s, "Urgent response P2"), "%s", s);
     cr_assert(strstr(s, "Open cases"), "%s", s);
@@ -163,6 +165,7 @@ Test(e2e, no_color_keeps_every_status)
     start(160, 48, "LANG=C.UTF-8 NO_COLOR=1");
     wait_for("Emergency response P1", 30);
     wait_for("1/1 sources", 30);
+    cr_assert(tmux_wait_gone(&T, "updating", 30), "%s", tmux_capture(&T));
     char cmd[256];
     snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -p -e -t t | grep -c '38;5\\|\\[3[1-7]m'",
              T.sock);

@@ -124,6 +124,8 @@ Test(firstrun, dashboard_shows_panels)
     tmux_start(&T, 160, 48, cmd);
     tmux_expect(&T, "Emergency response P1", 30);
     tmux_expect(&T, "1/1 sources", 60);
+    /* the figures land from the compute pool: until then panels say updating */
+    cr_assert(tmux_wait_gone(&T, "updating", 30), "%s", tmux_capture(&T));
     const char *s = tmux_capture(&T);
     cr_assert_null(strstr(s, "sitrep-exited"), "the dashboard exited:\n%s", s);
     cr_assert(strstr(s, "OK") || strstr(s, "WARN") || strstr(s, "CRIT"), "no figures:\n%s", s);
