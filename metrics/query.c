@@ -174,6 +174,15 @@ static int value_cb(void *ctx, double v)
     return 0;
 }
 
+/* Merges a non-empty cell's sketch into a's. */
+static int merge_cell_sketch(acc *a, const sr_rollup_cell *c)
+{
+    if (!c->sketch)
+        return a->failed = SR_ECORRUPT;
+    int rc = sr_sketch_merge_encoded(a->sk, c->sketch, c->sketch_len);
+    return rc ? (a->failed = rc) : 0;
+}
+
 static int cell_cb(void *ctx, const sr_rollup_cell *c)
 {
     qctx *q = ctx;
@@ -190,14 +199,7 @@ static int cell_cb(void *ctx, const sr_rollup_cell *c)
         a->last_ts = c->last_ts;
         a->last = c->last;
     }
-    if (a->sk) {
-        if (!c->sketch)
-            return a->failed = SR_ECORRUPT;
-        int rc = sr_sketch_merge_encoded(a->sk, c->sketch, c->sketch_len);
-        if (rc)
-            return a->failed = rc;
-    }
-    return 0;
+    return a->sk ? merge_cell_sketch(a, c) : 0;
 }
 
 /* Gauge cells: the entity's latest value in the cell. */
@@ -523,22 +525,21 @@ static int64_t bucket_group(int64_t b)
     return b >= 0 ? b / BUCKET_GROUP : -((-b + BUCKET_GROUP - 1) / BUCKET_GROUP);
 }
 
-/* Raw samples of the subtree in bucket b's group, with their times. */
+/* Raw samples of the subtree in bucket b's group. */
 typedef struct {
     qctx *q;
     const sr_sketch *sk;
     int64_t b;
-    dvec v, ts;
+    dvec v;
 } bucket_scan;
 
 static int bucket_raw_cb(void *ctx, int64_t e, sr_ms ts, double v)
 {
+    (void)ts;
     bucket_scan *x = ctx;
     if (!in_subtree(x->q, e) || bucket_group(sr_sketch_bucket(x->sk, v)) != bucket_group(x->b))
         return 0;
-    if (dvec_push(&x->v, v) || dvec_push(&x->ts, (double)ts))
-        return SR_ENOMEM;
-    return 0;
+    return dvec_push(&x->v, v);
 }
 
 static int cmp_value(const void *a, const void *b)
@@ -631,7 +632,6 @@ static int bucket_raw_hour(qctx *q, const sr_sketch *sk, int64_t b, struct sr_me
                                bucket_raw_cb, &x);
     if (rc) {
         free(x.v.v);
-        free(x.ts.v);
         return rc;
     }
     sort_values(x.v.v, x.v.n);
@@ -642,7 +642,6 @@ static int bucket_raw_hour(qctx *q, const sr_sketch *sk, int64_t b, struct sr_me
     }
     rc = push_bucket(x.v.v, x.v.n, sk, b, out);
     free(x.v.v);
-    free(x.ts.v);
     return rc;
 }
 
@@ -675,7 +674,6 @@ static int day_cell_cb(void *ctx, const sr_rollup_cell *c)
         for (size_t i = 0; i < r.v.n && !rc; i++)
             rc = dvec_push(x->out, r.v.v[i]);
         free(r.v.v);
-        free(r.ts.v);
         return rc;
     }
     size_t lo = bucket_lower(x->cell, n, x->sk, x->g * BUCKET_GROUP),
@@ -815,13 +813,7 @@ static int bucket_rank(qctx *q, const sr_sketch *sk, uint64_t r, sr_ms ha, sr_ms
 /* Merges a cell's sketch into the window's. */
 static int sketch_cell_cb(void *ctx, const sr_rollup_cell *c)
 {
-    acc *a = ctx;
-    if (c->n <= 0)
-        return 0;
-    if (!c->sketch)
-        return a->failed = SR_ECORRUPT;
-    int rc = sr_sketch_merge_encoded(a->sk, c->sketch, c->sketch_len);
-    return rc ? (a->failed = rc) : 0;
+    return c->n > 0 ? merge_cell_sketch(ctx, c) : 0;
 }
 
 /*
@@ -904,15 +896,32 @@ int sr_query_hours_sketch(sr_store *st, int64_t metric, int64_t node, sr_ms from
 }
 
 static int pct_by_buckets(qctx *q, const sr_metric_def *d, sr_agg agg, sr_ms from, sr_ms to,
-                          int64_t limit, int64_t raw_max, sr_result *out)
+                          int64_t limit, int64_t raw_max, const stamps *given, sr_result *out)
 {
     acc *a = q->a;
     a->collect = 1;
     /* the hours' counts and sums, and the edges' values */
     sr_ms ha = sr_ceil_ms(from, SR_MS_HOUR), hb = sr_floor_ms(to, SR_MS_HOUR);
     hours_ctx hx = {.q = q};
-    int rc =
-        sr_store_scan_rollup(q->st, q->metric, q->node, ha, hb, SR_SCAN_STAMPS, hours_cell_cb, &hx);
+    int rc = 0;
+    if (given) {
+        /* the stamps memo_lookup read (the hours around the window too) */
+        for (size_t i = 0; i < given->nh && !rc; i++) {
+            const hour_stamp *h = &given->h[i];
+            if (h->hour < ha || h->hour >= hb)
+                continue;
+            sr_rollup_cell c = {.bucket_ms = h->hour,
+                                .n = h->n,
+                                .sum = h->sum,
+                                .min = INFINITY,
+                                .max = -INFINITY,
+                                .last_ts = INT64_MIN};
+            rc = hours_cell_cb(&hx, &c);
+        }
+    } else {
+        rc = sr_store_scan_rollup(q->st, q->metric, q->node, ha, hb, SR_SCAN_STAMPS, hours_cell_cb,
+                                  &hx);
+    }
     if (!rc)
         rc = a->failed;
     if (!rc)
@@ -1039,7 +1048,7 @@ static sr_memo_stamp stamp_of(const stamps *s, sr_ms from, sr_ms to, size_t *at)
 }
 
 static struct sr_memo *memo_lookup(qctx *c, const sr_metric_def *d, sr_agg agg, const sr_query *q,
-                                   const sr_memo_stamp *given, sr_memo_key *key,
+                                   const sr_memo_stamp *given, stamps *scanned, sr_memo_key *key,
                                    sr_memo_stamp *stamp, sr_result *out, bool *hit, int *rc)
 {
     *hit = false;
@@ -1050,11 +1059,10 @@ static struct sr_memo *memo_lookup(qctx *c, const sr_metric_def *d, sr_agg agg, 
     if (given) {
         *stamp = *given;
     } else {
-        stamps s;
-        *rc = hour_stamps(c->st, c->metric, c->node, q->from_ms, q->to_ms, &s);
+        /* kept in *scanned: a miss computes from the same stamps */
+        *rc = hour_stamps(c->st, c->metric, c->node, q->from_ms, q->to_ms, scanned);
         size_t at = 0;
-        *stamp = stamp_of(&s, q->from_ms, q->to_ms, &at);
-        free(s.h);
+        *stamp = stamp_of(scanned, q->from_ms, q->to_ms, &at);
         if (*rc)
             return NULL;
     }
@@ -1129,6 +1137,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     acc_init(&a);
     c.a = &a;
     struct sr_memo *memo = NULL; /* where to put the result */
+    stamps scanned = {0};        /* the cells' stamps memo_lookup read, if it read them */
     sr_memo_key mkey;
     sr_memo_stamp mstamp;
     sr_ms from = q->from_ms, to = q->to_ms;
@@ -1153,7 +1162,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
      * reporting entities', so its node has no stamp) */
     if (d->kind == SR_KIND_EVENT ? pct || q->closed : d->kind == SR_KIND_COUNTER && q->closed) {
         bool hit;
-        memo = memo_lookup(&c, d, agg, q, stamp, &mkey, &mstamp, out, &hit, &rc);
+        memo = memo_lookup(&c, d, agg, q, stamp, &scanned, &mkey, &mstamp, out, &hit, &rc);
         if (hit)
             memo = NULL; /* nothing to put back */
         if (rc || hit)
@@ -1162,8 +1171,9 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     bool few = false; /* the cells said: few enough to read raw, exactly */
     if (pct && d->kind == SR_KIND_EVENT &&
         sr_ceil_ms(from, SR_MS_HOUR) < sr_floor_ms(to, SR_MS_HOUR)) {
-        rc = pct_by_buckets(&c, d, agg, from, to,
-                            q->exact_max > 0 ? q->exact_max : SR_QUERY_EXACT_N, q->raw_max, out);
+        rc =
+            pct_by_buckets(&c, d, agg, from, to, q->exact_max > 0 ? q->exact_max : SR_QUERY_EXACT_N,
+                           q->raw_max, scanned.h ? &scanned : NULL, out);
         if (rc != PCT_USE_RAW)
             goto out;
         acc_fini(&a);
@@ -1285,6 +1295,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
 out:
     if (!rc && memo)
         sr_memo_put(memo, &mkey, &mstamp, out, sizeof *out);
+    free(scanned.h);
     acc_fini(&a);
     free(c.mask);
     free(c.g_ts);
