@@ -64,6 +64,7 @@
 #include <string.h>
 
 #include "sketch.h"
+#include "vals.h"
 
 /* What the parts of one computation share. */
 typedef struct {
@@ -623,18 +624,12 @@ static int hist_scan_raw(hist_acc *h, int64_t metric, sr_ms from, sr_ms to)
     return sr_store_scan_raw(h->p->st, metric, from, to, hist_raw_cb, h);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static int hist_exact(hist_acc *h, int64_t metric, size_t bins, sr_panel_model *m)
 {
     int rc = hist_scan_raw(h, metric, h->p->q.from_ms, h->p->q.to_ms);
     if (rc || h->n == 0)
         return rc;
-    qsort(h->v, h->n, sizeof *h->v, cmp_double);
+    sr_vals_sort(h->v, h->n);
     double p99 = sr_percentile_sorted(h->v, h->n, 99, h->p->def->percentile);
     double lo, w;
     if (!hist_layout(h->v[0], p99, bins, &lo, &w))

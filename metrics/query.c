@@ -34,6 +34,7 @@
 
 #include "memo.h"
 #include "sketch.h"
+#include "vals.h"
 
 /* Windows up to this length get exact percentiles from raw samples... */
 #define SR_QUERY_EXACT_MS (48 * SR_MS_HOUR)
@@ -542,19 +543,6 @@ static int bucket_raw_cb(void *ctx, int64_t e, sr_ms ts, double v)
     return dvec_push(&x->v, v);
 }
 
-static int cmp_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Sorts v[0..n); v may be NULL when n is 0 (qsort may not be given it). */
-static void sort_values(double *v, size_t n)
-{
-    if (n > 1)
-        qsort(v, n, sizeof *v, cmp_value);
-}
-
 /* The first of the sorted v[0..n) whose bucket is at least b. */
 static size_t bucket_lower(const double *v, size_t n, const sr_sketch *sk, int64_t b)
 {
@@ -634,7 +622,7 @@ static int bucket_raw_hour(qctx *q, const sr_sketch *sk, int64_t b, struct sr_me
         free(x.v.v);
         return rc;
     }
-    sort_values(x.v.v, x.v.n);
+    sr_vals_sort(x.v.v, x.v.n);
     if (memo) {
         sr_memo_key key = {1, q->metric, q->node, c->bucket_ms, bucket_group(b), 0};
         sr_memo_stamp stamp = {c->n, c->sum};
@@ -705,7 +693,7 @@ static int day_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms day,
                                   day_cell_cb, &x);
     free(x.cell);
     if (!rc) {
-        sort_values(dv.v, dv.n);
+        sr_vals_sort(dv.v, dv.n);
         if (memo)
             sr_memo_put(memo, &key, stamp, dv.v, dv.n * sizeof *dv.v);
         rc = push_bucket(dv.v, dv.n, sk, b, out);
@@ -778,7 +766,7 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_m
         i = j;
     }
     if (!rc)
-        sort_values(out->v, out->n);
+        sr_vals_sort(out->v, out->n);
     return rc;
 }
 

@@ -64,6 +64,7 @@
 
 #include "memo.h"
 #include "sketch.h"
+#include "vals.h"
 
 /* ---- small string -> id hash map (open addressing) ---- */
 
@@ -628,158 +629,6 @@ static void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
 
 /* ---- the values of an hour cell ---- */
 
-/*
- * An event cell's observations (schema 9), sorted: an exact percentile of
- * any window reads, for each whole hour, only the values of the sketch
- * bucket it needs (metrics/query.c), instead of every raw sample. A cell
- * with more than SR_ROLLUP_VALUES_MAX observations keeps none (NULL), and
- * readers read its raw samples.
- *
- * Encoding: one byte k, then
- *   k = 0      the values as little-endian IEEE doubles;
- *   k = 1..7   every value times 10^(k-1) is an integer m that gives the
- *              value back exactly as m / 10^(k-1): the first m as a zigzag
- *              varint (LEB128), then each m's difference to the one before
- *              (never negative: sorted) as a varint.
- * Response times in whole or tenth seconds so take one to three bytes a
- * value instead of eight; the smaller of the two encodings is written.
- */
-#define VALS_SCALES 7
-
-static const double vals_scale[VALS_SCALES] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* m for v at scale k (1-based), when m / scale is v bit for bit. */
-static bool vals_scaled(double v, int k, int64_t *m)
-{
-    double s = vals_scale[k - 1], x = v * s;
-    if (!(fabs(x) < 9007199254740992.0)) /* 2^53, and not NaN */
-        return false;
-    *m = llround(x);
-    double back = (double)*m / s;
-    return memcmp(&back, &v, sizeof v) == 0;
-}
-
-static size_t varint_len(uint64_t u)
-{
-    size_t n = 1;
-    while (u >= 0x80) {
-        u >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static size_t varint_put(unsigned char *p, uint64_t u)
-{
-    size_t n = 0;
-    while (u >= 0x80) {
-        p[n++] = (unsigned char)(u | 0x80);
-        u >>= 7;
-    }
-    p[n++] = (unsigned char)u;
-    return n;
-}
-
-static uint64_t zigzag64(int64_t i)
-{
-    return ((uint64_t)i << 1) ^ (uint64_t)(i >> 63);
-}
-
-/* Encodes sorted v[0..n); caller frees *out (malloc). */
-static int vals_encode_sorted(const double *v, size_t n, unsigned char **out, size_t *len)
-{
-    int k = 0;
-    size_t size = 1 + 8 * n;
-    for (int t = 1; t <= VALS_SCALES && n > 0; t++) {
-        int64_t m, prev = 0;
-        size_t sz = 1;
-        bool ok = true;
-        for (size_t i = 0; i < n && ok; i++) {
-            ok = vals_scaled(v[i], t, &m);
-            if (ok)
-                sz += varint_len(i == 0 ? zigzag64(m) : (uint64_t)(m - prev));
-            prev = m;
-        }
-        if (ok) {
-            if (sz < size) {
-                k = t;
-                size = sz;
-            }
-            break;
-        }
-    }
-    unsigned char *b = malloc(size);
-    if (!b)
-        return SR_ENOMEM;
-    b[0] = (unsigned char)k;
-    size_t at = 1;
-    int64_t prev = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (k == 0) {
-            uint64_t u;
-            memcpy(&u, &v[i], sizeof u);
-            for (int j = 0; j < 8; j++)
-                b[at++] = (unsigned char)(u >> (8 * j));
-            continue;
-        }
-        int64_t m;
-        vals_scaled(v[i], k, &m);
-        at += varint_put(b + at, i == 0 ? zigzag64(m) : (uint64_t)(m - prev));
-        prev = m;
-    }
-    *out = b;
-    *len = at;
-    return 0;
-}
-
-/* Sorts v[0..n) and encodes it. */
-static int vals_encode(double *v, size_t n, unsigned char **out, size_t *len)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return vals_encode_sorted(v, n, out, len);
-}
-
-/* Decodes b[0..len) into out[0..n): exactly n values, or SR_ECORRUPT. */
-static int vals_decode(const unsigned char *b, size_t len, size_t n, double *out)
-{
-    if (len < 1 || b[0] > VALS_SCALES)
-        return SR_ECORRUPT;
-    int k = b[0];
-    size_t at = 1;
-    if (k == 0) {
-        if (len != 1 + 8 * n)
-            return SR_ECORRUPT;
-        for (size_t i = 0; i < n; i++, at += 8) {
-            uint64_t u = 0;
-            for (int j = 0; j < 8; j++)
-                u |= (uint64_t)b[at + j] << (8 * j);
-            memcpy(&out[i], &u, sizeof u);
-        }
-        return 0;
-    }
-    int64_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t u = 0;
-        for (int shift = 0;; shift += 7) {
-            if (at >= len || shift > 63)
-                return SR_ECORRUPT;
-            unsigned char c = b[at++];
-            u |= (uint64_t)(c & 0x7f) << shift;
-            if (!(c & 0x80))
-                break;
-        }
-        m = i == 0 ? (int64_t)(u >> 1) ^ -(int64_t)(u & 1) : (int64_t)((uint64_t)m + u);
-        out[i] = (double)m / vals_scale[k - 1];
-    }
-    return at == len ? 0 : SR_ECORRUPT;
-}
-
 int sr_rollup_values(const sr_rollup_cell *c, double **v, size_t *cap, size_t *n)
 {
     *n = 0;
@@ -792,7 +641,7 @@ int sr_rollup_values(const sr_rollup_cell *c, double **v, size_t *cap, size_t *n
         *v = nv;
         *cap = (size_t)c->n;
     }
-    int rc = vals_decode(c->values, c->values_len, (size_t)c->n, *v);
+    int rc = sr_vals_decode(c->values, c->values_len, (size_t)c->n, *v);
     if (!rc)
         *n = (size_t)c->n;
     return rc;
@@ -804,25 +653,18 @@ int sr_rollup_values(const sr_rollup_cell *c, double **v, size_t *cap, size_t *n
 static int vals_decode_any(sqlite3_value *arg, double **out, size_t *n)
 {
     const unsigned char *b = sqlite3_value_blob(arg);
-    size_t len = (size_t)sqlite3_value_bytes(arg);
+    size_t len = (size_t)sqlite3_value_bytes(arg), max;
     *out = NULL;
     *n = 0;
-    if (!b || len < 1 || b[0] > VALS_SCALES)
-        return SR_ECORRUPT;
-    /* the count: every value takes at least one byte */
-    size_t max = b[0] == 0 ? (len - 1) / 8 : len - 1;
-    if (b[0] != 0) {
-        max = 0;
-        for (size_t i = 1; i < len; i++)
-            max += !(b[i] & 0x80);
-    }
+    int rc = sr_vals_count(b, len, &max);
+    if (rc)
+        return rc;
     if (max > SR_ROLLUP_VALUES_MAX)
         return SR_ERANGE;
     double *v = malloc((max ? max : 1) * sizeof *v);
     if (!v)
         return SR_ENOMEM;
-    int rc = vals_decode(b, len, max, v);
-    if (rc) {
+    if ((rc = sr_vals_decode(b, len, max, v))) {
         free(v);
         return rc;
     }
@@ -854,7 +696,7 @@ static void sql_vals_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         size_t i = 0, j = 0, k = 0;
         while (i < na || j < nb)
             m[k++] = j >= nb || (i < na && a[i] <= b[j]) ? a[i++] : b[j++];
-        rc = vals_encode_sorted(m, k, &out, &len);
+        rc = sr_vals_encode(m, k, &out, &len);
     }
     free(a);
     free(b);
@@ -1771,7 +1613,8 @@ static int write_cells(sr_store *st, cellmap *m)
         if (c->nvals && c->nvals <= SR_ROLLUP_VALUES_MAX) {
             unsigned char *vb;
             size_t vlen;
-            if (vals_encode(c->vals, c->nvals, &vb, &vlen))
+            sr_vals_sort(c->vals, c->nvals);
+            if (sr_vals_encode(c->vals, c->nvals, &vb, &vlen))
                 return SR_ENOMEM;
             sqlite3_bind_blob(q, 12, vb, (int)vlen, free);
         } else {
