@@ -821,6 +821,7 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
     if ((what & SR_PANEL_SERIES) && n_series > 0) {
         if (n_series > SR_SERIES_MAX)
             n_series = SR_SERIES_MAX;
+        n_series = sr_query_series_points(p->q.to_ms - p->q.from_ms, n_series);
         if ((rc = series_compute(p, &p->q, n_series, p->pool_min_n, m->series,
                                  (what & SR_PANEL_SERIES_N) ? m->series_n : NULL, &m->series_pool)))
             return rc;
@@ -879,6 +880,7 @@ int sr_panel_compute(sr_store *st, const sr_catalog *cat, const sr_panel_spec *s
     int rc = sr_store_entity_id(st, p.entity, &p.node);
     if (rc)
         return rc;
+    p.node = sr_store_entity_same(st, p.node); /* the node whose cells it reads */
     p.q = (sr_query){.metric = def->name,
                      .entity = p.entity,
                      .agg = out->agg,

@@ -1076,6 +1076,15 @@ static struct sr_memo *memo_lookup(qctx *c, const sr_metric_def *d, sr_agg agg, 
 
 /* ---- one aggregate ---- */
 
+/* The node a query of entity reads: its same node (sr_store_entity_same). */
+static int node_of(sr_store *st, const char *entity, int64_t *node)
+{
+    int rc = sr_store_entity_id(st, entity, node);
+    if (!rc)
+        *node = sr_store_entity_same(st, *node);
+    return rc;
+}
+
 static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d, const sr_query *q,
                      sr_agg agg, const sr_memo_stamp *stamp, sr_result *out);
 
@@ -1115,7 +1124,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
         return SR_EINVAL;
 
     qctx c = {.st = st};
-    int rc = sr_store_entity_id(st, q->entity, &c.node);
+    int rc = node_of(st, q->entity, &c.node);
     if (rc)
         return rc;
     if (sr_store_metric_id(st, d->name, &c.metric) == SR_ENOENT)
@@ -1361,7 +1370,7 @@ static int level_init(level_run *r, sr_store *st, const sr_metric_def *d, const 
     acc_init(&r->a);
     r->c.st = st;
     r->c.a = &r->a;
-    int rc = sr_store_entity_id(st, entity, &r->c.node);
+    int rc = node_of(st, entity, &r->c.node);
     if (rc)
         return rc;
     if (sr_store_metric_id(st, d->name, &r->c.metric) == SR_ENOENT) {
@@ -1434,13 +1443,33 @@ static bool gauge_levels(const sr_catalog *cat, const sr_metric_def *d, sr_agg a
            (ad.kind == SR_AGG_LAST || ad.kind == SR_AGG_VALUE);
 }
 
+/* Slices of this length or longer are whole hours. */
+#define SERIES_HOURS_MIN (2 * SR_MS_HOUR)
+
+/* The slice length for a window of len cut into n. */
+static sr_ms series_slice(sr_ms len, size_t n)
+{
+    sr_ms slice = n ? (len + (sr_ms)n - 1) / (sr_ms)n : len;
+    slice = slice <= SR_MS_SEC ? SR_MS_SEC : sr_ceil_ms(slice, SR_MS_SEC);
+    return slice >= SERIES_HOURS_MIN ? sr_ceil_ms(slice, SR_MS_HOUR) : slice;
+}
+
 void sr_query_series_slices(const sr_query *q, size_t buckets, sr_ms *slice_ms, sr_ms *end_ms)
 {
-    sr_ms len = q->to_ms - q->from_ms;
-    sr_ms slice = buckets ? (len + (sr_ms)buckets - 1) / (sr_ms)buckets : len;
-    slice = slice <= SR_MS_SEC ? SR_MS_SEC : sr_ceil_ms(slice, SR_MS_SEC);
+    sr_ms slice = series_slice(q->to_ms - q->from_ms, buckets);
     *slice_ms = slice;
     *end_ms = sr_ceil_ms(q->to_ms, slice);
+}
+
+size_t sr_query_series_points(sr_ms window_ms, size_t want)
+{
+    if (want == 0 || window_ms <= 0)
+        return want;
+    sr_ms slice = series_slice(window_ms, want);
+    if (slice < SERIES_HOURS_MIN)
+        return want;
+    size_t n = (size_t)((window_ms + slice - 1) / slice);
+    return n < want ? n : want;
 }
 
 int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size_t buckets,
@@ -1512,7 +1541,7 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
     if (d && (d->kind == SR_KIND_EVENT || d->kind == SR_KIND_COUNTER) && !level) {
         int64_t metric, node;
         if (sr_store_memo(st) && sr_store_metric_id(st, d->name, &metric) == 0 &&
-            sr_store_entity_id(st, q->entity, &node) == 0) {
+            node_of(st, q->entity, &node) == 0) {
             rc = hour_stamps(st, metric, node, end - (sr_ms)buckets * slice, q->to_ms, &sx);
             memoised = rc == 0;
         }

@@ -62,11 +62,11 @@ int sr_query_children(sr_store *st, const sr_catalog *cat, const sr_query *q, sr
 
 /*
  * The aggregate in `buckets` equal slices of the window (for sparklines);
- * out[i] is NAN where a slice is empty. Slices are whole seconds long and
- * aligned to multiples of their length, the last one ending at to_ms (so
- * the first may start a little before from_ms): as time passes only the
- * last slice changes until a boundary passes. Gauges (and ratios of gauges)
- * carry their level: each slice looks back to the window's start.
+ * out[i] is NAN where a slice is empty. Slices are whole seconds long (whole
+ * hours from two hours on: sr_query_series_points) and aligned to multiples of their length, the
+ * last one ending at to_ms (so the first may start a little before from_ms): as time passes only
+ * the last slice changes until a boundary passes. Gauges (and ratios of gauges) carry their level:
+ * each slice looks back to the window's start.
  */
 int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size_t buckets,
                     double *out);
@@ -78,6 +78,15 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
  * themselves (metrics/panel.c pools percentile slices).
  */
 void sr_query_series_slices(const sr_query *q, size_t buckets, sr_ms *slice_ms, sr_ms *end_ms);
+
+/*
+ * How many slices to cut a window of window_ms into when up to `want` fit
+ * (a chart's columns): want, unless that makes slices of two hours or more,
+ * then as many as make slices of whole hours (a 30-day chart of 158 columns:
+ * 144 slices of 5 h, not 158 of 4 h 33 m). A closed slice of whole hours is
+ * computed from its hour cells alone, exactly, without reading raw samples.
+ */
+size_t sr_query_series_points(sr_ms window_ms, size_t want);
 
 /*
  * Merges into sk (an empty sketch of SR_SKETCH_ALPHA, or one to add to) the

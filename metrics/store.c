@@ -392,6 +392,8 @@ struct sr_store {
     size_t n_entities;    /* one more than the largest id */
     size_t cap_entities;
     int64_t entity_version;
+    size_t same_seen;  /* n_entities when same_root was found (0: never) */
+    int64_t same_root; /* the root's only child, or SR_ENTITY_ROOT */
 
     char **retired; /* entity paths of earlier loads, freed at close */
     size_t n_retired;
@@ -1072,6 +1074,7 @@ static void free_entities(sr_store *st)
     st->entities = NULL;
     st->n_entities = 0;
     st->cap_entities = 0;
+    st->same_seen = 0;
     smap_fini(&st->entity_ids);
 }
 
@@ -1490,6 +1493,28 @@ bool sr_store_entity_under(sr_store *st, int64_t e, int64_t node)
     return false;
 }
 
+int64_t sr_store_entity_same(sr_store *st, int64_t node)
+{
+    if (!st->in_read || node == SR_ENTITY_ROOT || (size_t)node >= st->n_entities ||
+        st->entities[node].parent != SR_ENTITY_ROOT)
+        return node;
+    if (st->same_seen != st->n_entities) {
+        /* entities are only ever added (ids grow): look again when one is */
+        st->same_root = SR_ENTITY_ROOT;
+        for (size_t i = 1; i < st->n_entities; i++) {
+            if (!st->entities[i].path || st->entities[i].parent != SR_ENTITY_ROOT)
+                continue;
+            if (st->same_root != SR_ENTITY_ROOT) {
+                st->same_root = SR_ENTITY_ROOT;
+                break;
+            }
+            st->same_root = (int64_t)i;
+        }
+        st->same_seen = st->n_entities;
+    }
+    return node == st->same_root ? SR_ENTITY_ROOT : node;
+}
+
 bool sr_store_entity_is_leaf(sr_store *st, int64_t e)
 {
     for (size_t i = 1; i < st->n_entities; i++) {
@@ -1658,9 +1683,16 @@ int sr_store_read_begin(sr_store *st)
     if (st->in_batch || st->in_read)
         return SR_EINVAL;
     int rc = exec(st, "BEGIN DEFERRED");
-    if (!rc)
-        st->in_read = 1;
-    return rc;
+    if (rc)
+        return rc;
+    st->in_read = 1;
+    /* the first read takes the snapshot: the entities it holds that this
+     * handle has not seen yet (sr_store_entity_same answers from them) */
+    if ((rc = load_entity_rows(st, (int64_t)st->n_entities))) {
+        sr_store_read_end(st);
+        return rc;
+    }
+    return 0;
 }
 
 void sr_store_read_end(sr_store *st)

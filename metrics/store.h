@@ -177,6 +177,18 @@ int sr_store_entity_children(sr_store *st, int64_t id, int64_t **ids, size_t *n)
 /* Whether entity e is node or below it. */
 bool sr_store_entity_under(sr_store *st, int64_t e, int64_t node);
 
+/*
+ * The node whose observations are node's: SR_ENTITY_ROOT for the root's
+ * only child (one force under the root: the same cells, and the root's
+ * queries need no entity filter), else node itself. Queries compute and
+ * memoise a node's figures as its same node's, so that a page's panels on
+ * the root and on the force share them. Only inside a read transaction,
+ * whose snapshot the handle's entities match (sr_store_read_begin loads
+ * the new ones): outside one, another process may add a second top-level
+ * entity at any moment, and node itself is returned.
+ */
+int64_t sr_store_entity_same(sr_store *st, int64_t node);
+
 /* Whether an entity has no children. */
 bool sr_store_entity_is_leaf(sr_store *st, int64_t e);
 

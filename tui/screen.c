@@ -2071,6 +2071,8 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
     }
     resizeterm(height, width);
     s->page = pg;
+    /* one snapshot of the cache for every panel (as a screen's jobs have) */
+    bool in_read = sr_store_read_begin(st) == 0;
     /* the configured sources as the cache has them, at now */
     sr_source_list l;
     if (sr_sources_read(st, lay->sources, lay->n_sources, now, &l) == 0) {
@@ -2078,6 +2080,8 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
         sr_source_list_fini(&l);
     }
     sr_screen_render(s, now);
+    if (in_read)
+        sr_store_read_end(st);
     /* read the composed screen back, cell by cell */
     for (int y = 0; y < LINES; y++) {
         char line[8192];

@@ -623,3 +623,82 @@ Test(query, a_memoised_slice_is_computed_again_when_late_data_lands_in_it)
     cr_assert_eq(r.value, sr_percentile_sorted(vals, n, 99, SR_PCT_NEAREST_RANK));
     raw_max = 0;
 }
+
+Test(query, long_series_are_cut_into_whole_hours)
+{
+    cr_assert_eq(sr_query_series_points(30 * SR_MS_DAY, 158), 144, "30 days: 144 slices of 5 h");
+    cr_assert_eq(sr_query_series_points(30 * SR_MS_DAY, 78), 72, "30 days: 72 slices of 10 h");
+    cr_assert_eq(sr_query_series_points(30 * SR_MS_DAY, 30), 30, "30 days: 30 days");
+    cr_assert_eq(sr_query_series_points(SR_MS_DAY, 158), 158, "under 2 h a slice: as asked");
+    cr_assert_eq(sr_query_series_points(7 * SR_MS_DAY, 158), 158);
+    cr_assert_eq(sr_query_series_points(SR_MS_DAY, 0), 0);
+    /* any window and width: slices of 2 h or more are whole hours, cover the
+     * window, and are never more than asked */
+    for (sr_ms len = SR_MS_HOUR; len < 90 * SR_MS_DAY; len = len * 7 / 5 + 12345) {
+        for (size_t want = 2; want <= 200; want += 13) {
+            size_t n = sr_query_series_points(len, want);
+            cr_assert(n >= 1 && n <= want);
+            sr_query q = {.from_ms = T0 - len, .to_ms = T0};
+            sr_ms slice, end;
+            sr_query_series_slices(&q, n, &slice, &end);
+            cr_assert_geq((sr_ms)n * slice, len, "len %lld want %zu", (long long)len, want);
+            if (slice >= 2 * SR_MS_HOUR || n < want) {
+                cr_assert_eq(slice % SR_MS_HOUR, 0, "len %lld want %zu: slice %lld", (long long)len,
+                             want, (long long)slice);
+                cr_assert_eq(end % SR_MS_HOUR, 0);
+            }
+        }
+    }
+}
+
+/* The count of rt under entity over a wide window, in a read transaction
+ * when in_read (as the dashboard's and snapshot's renders run). */
+static int64_t count_in(const char *entity, bool in_read)
+{
+    if (in_read)
+        cr_assert_eq(sr_store_read_begin(st), 0);
+    sr_result r = run("rt", entity, "count", T0 - 30 * SR_MS_DAY, T0 + SR_MS_DAY);
+    sr_result p = run("rt", entity, "p50", T0 - 30 * SR_MS_DAY, T0 + SR_MS_DAY);
+    cr_assert_eq(p.n, r.value, "the percentile's count and the count agree");
+    if (in_read)
+        sr_store_read_end(st);
+    return (int64_t)r.value;
+}
+
+Test(query, the_roots_only_child_is_read_as_the_root_until_another_appears)
+{
+    int64_t force;
+    cr_assert_eq(sr_store_entity_id(st, "force", &force), 0);
+    cr_assert_eq(sr_store_entity_same(st, force), force, "outside a read transaction: itself");
+    cr_assert_eq(sr_store_read_begin(st), 0);
+    cr_assert_eq(sr_store_entity_same(st, force), SR_ENTITY_ROOT, "the root's only child");
+    int64_t a;
+    cr_assert_eq(sr_store_entity_id(st, "force/a", &a), 0);
+    cr_assert_eq(sr_store_entity_same(st, a), a);
+    sr_store_read_end(st);
+    cr_assert_eq(count_in("force", true), 8);
+    cr_assert_eq(count_in("", true), 8);
+
+    /* another process adds a second force: this handle has never seen it */
+    char db[300];
+    snprintf(db, sizeof db, "%s/q.db", dir);
+    sr_store *other;
+    cr_assert_eq(sr_store_open(db, 0, &other, NULL, 0), 0);
+    cr_assert_eq(sr_store_begin(other), 0);
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "o%d", i);
+        sr_sample s = {"rt", "other/x", T0 + i * MIN, 7, key};
+        bool dup;
+        cr_assert_eq(sr_store_put(other, &s, &dup), 0);
+    }
+    cr_assert_eq(sr_store_commit(other), 0);
+    sr_store_close(other);
+
+    cr_assert_eq(count_in("force", true), 8, "the force alone, not the root");
+    cr_assert_eq(count_in("", true), 11);
+    cr_assert_eq(count_in("force", false), 8);
+    cr_assert_eq(sr_store_read_begin(st), 0);
+    cr_assert_eq(sr_store_entity_same(st, force), force);
+    sr_store_read_end(st);
+}
