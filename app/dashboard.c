@@ -432,6 +432,10 @@ static void compute_after(uv_work_t *w, int status)
     dash *d = c->d;
     d->running[c->slot] = NULL;
     sr_screen_job_done(d->scr, c->job);
+    /* the collector keeps the figures of closed slices its job computed for
+     * the other processes' first pages (metrics/store.h); busy: next time */
+    if (d->w && d->col && d->cst[c->slot])
+        sr_store_memo_save(d->w, d->cst[c->slot]);
     free(c);
     d->trim = true; /* the worker's buffers, after the render */
     compute_pump(d);

@@ -18,6 +18,7 @@ typedef struct {
     sr_memo_stamp stamp;
     void *data; /* NULL: the slot is free */
     size_t len;
+    bool fresh; /* computed here, not yet handed to sr_memo_each_fresh */
 } slot;
 
 struct sr_memo {
@@ -27,6 +28,8 @@ struct sr_memo {
     size_t bytes; /* slots plus entries */
     size_t max_bytes;
     int64_t hits, misses;
+    sr_memo_load_fn load; /* where a miss looks next (NULL: nowhere) */
+    void *load_ctx;
 };
 
 #define MEMO_CAP0 1024
@@ -104,12 +107,32 @@ static slot *find(const sr_memo *m, const sr_memo_key *key)
     }
 }
 
+void sr_memo_set_load(sr_memo *m, sr_memo_load_fn load, void *ctx)
+{
+    m->load = load;
+    m->load_ctx = ctx;
+}
+
+static int put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
+               size_t len, bool fresh);
+
 const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, size_t *len)
 {
     slot *s = find(m, key);
     /* the sums are compared bit for bit: the same cells give the same sum */
     if (!s->data || s->stamp.n != stamp->n ||
         memcmp(&s->stamp.sum, &stamp->sum, sizeof stamp->sum) != 0) {
+        void *got;
+        size_t n;
+        if (m->load && m->load(m->load_ctx, key, stamp, &got, &n) == 0) {
+            int rc = put(m, key, stamp, got, n, false);
+            free(got);
+            if (rc == 0 && (s = find(m, key))->data) {
+                m->hits++;
+                *len = s->len;
+                return s->data;
+            }
+        }
         m->misses++;
         return NULL;
     }
@@ -140,6 +163,12 @@ static int grow(sr_memo *m)
 int sr_memo_put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
                 size_t len)
 {
+    return put(m, key, stamp, data, len, true);
+}
+
+static int put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
+               size_t len, bool fresh)
+{
     /* an entry's bytes are never empty, so that data != NULL marks a used slot */
     void *copy = malloc(len ? len : 1);
     if (!copy)
@@ -167,7 +196,22 @@ int sr_memo_put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, 
     s->stamp = *stamp;
     s->data = copy;
     s->len = len;
+    s->fresh = fresh;
     m->bytes += len;
+    return 0;
+}
+
+int sr_memo_each_fresh(sr_memo *m, sr_memo_each_fn cb, void *ctx)
+{
+    for (size_t i = 0; m && i < m->cap; i++) {
+        slot *s = &m->slots[i];
+        if (!s->data || !s->fresh)
+            continue;
+        int rc = cb(ctx, &s->key, &s->stamp, s->data, s->len);
+        if (rc)
+            return rc;
+        s->fresh = false;
+    }
     return 0;
 }
 

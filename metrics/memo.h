@@ -13,6 +13,13 @@
  *
  * Memory is bounded: past max_bytes the memo is emptied and fills again
  * from what is used next (a page reuses a few thousand entries).
+ *
+ * A memo may stand in front of a slower one (the cache's persisted
+ * entries, metrics/store.c): a miss asks it (sr_memo_set_load), and the
+ * entries computed here since they were last handed over can be handed to
+ * it (sr_memo_each_fresh). Keys follow one convention for that: d is the
+ * start of the slice of time the entry is about (persisted entries are
+ * pruned by it).
  */
 #ifndef SR_MEMO_H
 #define SR_MEMO_H
@@ -48,6 +55,25 @@ const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp 
  * key. SR_ENOMEM leaves the memo without the entry. */
 int sr_memo_put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
                 size_t len);
+
+/*
+ * On a miss (no entry, or another stamp), load is called: 0 and a copy of
+ * an entry with exactly that stamp in *data (malloc; the memo frees it)
+ * and *len, or non-zero for none. The entry is kept as if put, but not
+ * fresh. NULL: no load.
+ */
+typedef int (*sr_memo_load_fn)(void *ctx, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                               void **data, size_t *len);
+void sr_memo_set_load(sr_memo *m, sr_memo_load_fn load, void *ctx);
+
+/*
+ * Calls cb for each fresh entry (put here, not loaded, and not handed over
+ * since), which is then no longer fresh; stops at cb's first non-zero
+ * return (that entry stays fresh) and returns it.
+ */
+typedef int (*sr_memo_each_fn)(void *ctx, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                               const void *data, size_t len);
+int sr_memo_each_fresh(sr_memo *m, sr_memo_each_fn cb, void *ctx);
 
 /* Hits and misses since creation (the tests and the bench read them). */
 void sr_memo_counts(const sr_memo *m, int64_t *hits, int64_t *misses);

@@ -1035,6 +1035,10 @@ static sr_memo_stamp stamp_of(const stamps *s, sr_ms from, sr_ms to, size_t *at)
     return r;
 }
 
+/* A result in the memo: value, n and exact as 8 bytes each (the entries
+ * may be persisted: no struct padding in them) */
+#define RESULT_BYTES 24
+
 static struct sr_memo *memo_lookup(qctx *c, const sr_metric_def *d, sr_agg agg, const sr_query *q,
                                    const sr_memo_stamp *given, stamps *scanned, sr_memo_key *key,
                                    sr_memo_stamp *stamp, sr_result *out, bool *hit, int *rc)
@@ -1062,16 +1066,33 @@ static struct sr_memo *memo_lookup(qctx *c, const sr_metric_def *d, sr_agg agg, 
                              (int64_t)d->better << 24 | (int64_t)((uint64_t)limit << 32),
                          c->metric,
                          c->node,
-                         pbits,
                          q->from_ms,
+                         pbits,
                          q->to_ms};
     size_t len;
-    const sr_result *r = sr_memo_get(memo, key, stamp, &len);
-    if (r && len == sizeof *r) {
-        *out = *r;
+    const unsigned char *r = sr_memo_get(memo, key, stamp, &len);
+    if (r && len == RESULT_BYTES) {
+        int64_t n, exact;
+        memcpy(&out->value, r, 8);
+        memcpy(&n, r + 8, 8);
+        memcpy(&exact, r + 16, 8);
+        out->n = n;
+        out->exact = exact != 0;
         *hit = true;
     }
     return memo;
+}
+
+/* Keeps a result in the memo as RESULT_BYTES: value, n, exact. */
+static void memo_put_result(struct sr_memo *memo, const sr_memo_key *key,
+                            const sr_memo_stamp *stamp, const sr_result *r)
+{
+    unsigned char b[RESULT_BYTES];
+    int64_t n = r->n, exact = r->exact;
+    memcpy(b, &r->value, 8);
+    memcpy(b + 8, &n, 8);
+    memcpy(b + 16, &exact, 8);
+    sr_memo_put(memo, key, stamp, b, sizeof b);
 }
 
 /* ---- one aggregate ---- */
@@ -1291,7 +1312,7 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
     }
 out:
     if (!rc && memo)
-        sr_memo_put(memo, &mkey, &mstamp, out, sizeof *out);
+        memo_put_result(memo, &mkey, &mstamp, out);
     free(scanned.h);
     acc_fini(&a);
     free(c.mask);

@@ -12,6 +12,7 @@
  *         acked_by, acked_at, note, silenced_until, cleared_at)     (alerts.h)
  *   audit(id, at, user, role, tty, ssh, action, detail)   append-only (v7)
  *   metric.changes                    a counter per metric (v8, below)
+ *   memo(a, b, c, d, e, f, n, sum, v)  figures of closed slices of time (v10, memo.h)
  *
  * Samples arrive roughly in time order and are read by metric and time
  * range, so the sample key leads with (metric, ts): inserts append at the
@@ -306,6 +307,8 @@ enum {
     ST_ROLLUP_NEWEST_MIN,
     ST_SOURCE_GET,
     ST_SOURCE_PUT,
+    ST_MEMO_GET,
+    ST_MEMO_PUT,
     ST_COUNT
 };
 
@@ -375,6 +378,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "cursor = ?5, last_error = ?6, accepted = ?7, duplicates = ?8, "
                       "rejected = ?9, polls = ?10, failures = ?11, next_poll = ?12, "
                       "interval = ?13, timeout = ?14",
+    [ST_MEMO_GET] = "SELECT n, sum, v FROM memo "
+                    "WHERE a = ?1 AND b = ?2 AND c = ?3 AND d = ?4 AND e = ?5 AND f = ?6",
+    [ST_MEMO_PUT] = "INSERT OR REPLACE INTO memo(a, b, c, d, e, f, n, sum, v) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
 
 struct sr_store {
@@ -786,6 +793,15 @@ static const char schema_v9[] =
     "ALTER TABLE rollup ADD COLUMN vals BLOB;"
     "CREATE INDEX rollup_stamp ON rollup(metric, res, node, bucket, n, sum);";
 
+/* v10: figures of closed slices of time (metrics/memo.h), persisted by the
+ * process that writes the cache (sr_store_memo_save) and read by every
+ * handle's memo on a miss. A change to what an entry holds must delete
+ * them all in its migration. */
+static const char schema_v10[] =
+    "CREATE TABLE memo(a INTEGER NOT NULL, b INTEGER NOT NULL, c INTEGER NOT NULL, "
+    "d INTEGER NOT NULL, e INTEGER NOT NULL, f INTEGER NOT NULL, n INTEGER NOT NULL, "
+    "sum REAL NOT NULL, v BLOB NOT NULL, PRIMARY KEY (a, b, c, d, e, f)) WITHOUT ROWID;";
+
 static int load_entities(sr_store *st);
 static int load_metrics(sr_store *st);
 static int rebuild_rollups(sr_store *st);
@@ -848,6 +864,8 @@ static int migrate(sr_store *st)
         if (version >= 1 && (rc = rebuild_rollups(st)))
             goto out;
     }
+    if (version < 10 && (rc = exec(st, schema_v10)))
+        goto out;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SR_STORE_SCHEMA);
     if ((rc = exec(st, sql)))
@@ -865,7 +883,7 @@ static int prepare_all(sr_store *st)
             continue;
         if ((st->flags & (SR_STORE_READONLY | SR_STORE_VIEWER)) &&
             (i == ST_INSERT || i == ST_INSERT_MANY || i == ST_ROLLUP_UPSERT ||
-             i == ST_ENTITY_INSERT || i == ST_REJECT || i == ST_SOURCE_PUT))
+             i == ST_ENTITY_INSERT || i == ST_REJECT || i == ST_SOURCE_PUT || i == ST_MEMO_PUT))
             continue;
         char many[sizeof INSERT_SAMPLE + PEND_ROWS * sizeof ",(?,?,?,?,?,?)"];
         const char *sql = stmt_sql[i];
@@ -1116,13 +1134,89 @@ static bool memo_usable(const sr_store *st)
     return true;
 }
 
+/* The persisted entry of key with stamp (sr_memo_load_fn). */
+static int memo_load(void *ctx, const sr_memo_key *key, const sr_memo_stamp *stamp, void **data,
+                     size_t *len)
+{
+    sr_store *st = ctx;
+    sqlite3_stmt *q = st->stmt[ST_MEMO_GET];
+    const int64_t k[6] = {key->a, key->b, key->c, key->d, key->e, key->f};
+    for (int i = 0; i < 6; i++)
+        sqlite3_bind_int64(q, i + 1, k[i]);
+    int rc = SR_ENOENT;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        double sum = sqlite3_column_double(q, 1);
+        const void *v = sqlite3_column_blob(q, 2);
+        size_t n = (size_t)sqlite3_column_bytes(q, 2);
+        /* the sums compared bit for bit, as the memo does */
+        if (sqlite3_column_int64(q, 0) == stamp->n && memcmp(&sum, &stamp->sum, sizeof sum) == 0 &&
+            v && n > 0) {
+            if ((*data = malloc(n))) {
+                memcpy(*data, v, n);
+                *len = n;
+                rc = 0;
+            }
+        }
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
 sr_memo *sr_store_memo(sr_store *st)
 {
     if (!memo_usable(st))
         return NULL;
     if (!st->memo && sr_memo_create(SR_STORE_MEMO_BYTES, &st->memo))
         st->memo = NULL;
+    if (st->memo)
+        sr_memo_set_load(st->memo, memo_load, st);
     return st->memo;
+}
+
+/* Writes one fresh entry (sr_memo_each_fn); a stamp without a number for
+ * its sum (NaN: SQLite would keep NULL) is not kept. */
+static int memo_save_cb(void *ctx, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                        const void *data, size_t len)
+{
+    sr_store *w = ctx;
+    if (isnan(stamp->sum) || len == 0)
+        return 0;
+    sqlite3_stmt *q = w->stmt[ST_MEMO_PUT];
+    const int64_t k[6] = {key->a, key->b, key->c, key->d, key->e, key->f};
+    for (int i = 0; i < 6; i++)
+        sqlite3_bind_int64(q, i + 1, k[i]);
+    sqlite3_bind_int64(q, 7, stamp->n);
+    sqlite3_bind_double(q, 8, stamp->sum);
+    sqlite3_bind_blob(q, 9, data, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(w, rc);
+}
+
+/* Stops at the first fresh entry (sr_memo_each_fn). */
+static int memo_any_cb(void *ctx, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                       const void *data, size_t len)
+{
+    (void)ctx, (void)key, (void)stamp, (void)data, (void)len;
+    return 1;
+}
+
+int sr_store_memo_save(sr_store *w, sr_store *from)
+{
+    if (w->flags & (SR_STORE_READONLY | SR_STORE_VIEWER))
+        return SR_EINVAL;
+    if (w->in_batch || w->in_read)
+        return SR_EBUSY;
+    if (!from->memo || sr_memo_each_fresh(from->memo, memo_any_cb, NULL) == 0)
+        return 0; /* nothing new: no transaction */
+    int rc = exec(w, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    if ((rc = sr_memo_each_fresh(from->memo, memo_save_cb, w))) {
+        exec(w, "ROLLBACK");
+        return rc;
+    }
+    return exec(w, "COMMIT");
 }
 
 sr_memo *sr_store_memo_recent(sr_store *st)
@@ -2044,9 +2138,11 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
     static const char *const sql[] = {
         "DELETE FROM sample WHERE metric = ?1 AND ts < ?2",
         "DELETE FROM rollup WHERE metric = ?1 AND bucket < ?2",
+        /* the persisted figures of slices that start before it (memo.h) */
+        "DELETE FROM memo WHERE b = ?1 AND d < ?2",
     };
     for (size_t m = 0; m < st->n_metrics; m++) {
-        for (size_t i = 0; i < 2; i++) {
+        for (size_t i = 0; i < 3; i++) {
             sqlite3_stmt *q;
             if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK) {
                 rc = fail(st, SR_EIO);
@@ -2061,7 +2157,7 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
                 rc = sql_err(st, rc);
                 goto out;
             }
-            if (sqlite3_changes(st->db) > 0)
+            if (i < 2 && sqlite3_changes(st->db) > 0)
                 st->metrics[m].touched = 1;
             if (i == 0)
                 *deleted += sqlite3_changes(st->db);

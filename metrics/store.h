@@ -39,7 +39,7 @@ enum {
 };
 
 /* The schema version this build writes; older files are migrated. */
-#define SR_STORE_SCHEMA 9
+#define SR_STORE_SCHEMA 10
 
 /*
  * Opens (creating if needed, unless read-only) the cache at path. Caller
@@ -399,6 +399,19 @@ int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx);
 #define SR_STORE_MEMO_BYTES (4u << 20)
 struct sr_memo;
 struct sr_memo *sr_store_memo(sr_store *st);
+
+/*
+ * The memo's entries are persisted in the cache (schema 10) by the process
+ * that writes it, so that another process's first page, a one-shot
+ * snapshot or a query finds what the writer has computed: a miss in a
+ * handle's memo reads the cache's entry of the same key and stamp.
+ * sr_store_memo_save writes, with writer handle w, the entries computed in
+ * from's memo since they were last saved (from may be w), in one
+ * transaction (none when there are none). SR_EINVAL on a handle that may
+ * not write; SR_EBUSY inside a batch or a read transaction (they stay to
+ * be saved next time).
+ */
+int sr_store_memo_save(sr_store *w, sr_store *from);
 
 /*
  * A second, small memo for figures of windows that end now (a page's

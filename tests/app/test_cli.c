@@ -563,3 +563,69 @@ Test(cli, only_the_panels_of_a_late_source_are_stale)
     free(out);
     free(err);
 }
+
+/* A snapshot's text of cfg at epoch second at. */
+static char *snapshot_at(char *cfg, char *at)
+{
+    char *out, *err;
+    char *argv[] = {"snapshot", "--format", "text", "--config", cfg, "--at", at, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    free(err);
+    return out;
+}
+
+Test(cli, ingest_keeps_the_pages_figures_for_the_next_process)
+{
+    /* ten days of response times ending now, every 5 minutes in 4 units */
+    time_t now = time(NULL);
+    size_t cap = 1 << 20, used = 0;
+    char *csv = malloc(cap);
+    cr_assert_not_null(csv);
+    used += (size_t)snprintf(csv, cap, "metric,entity,ts,value\n");
+    for (long i = 0; i < 10 * 288; i++) {
+        used +=
+            (size_t)snprintf(csv + used, cap - used, "rt,force/r%ld/u%ld,%lld,%ld\n", i % 2, i % 4,
+                             (long long)(now - 10 * 86400 + i * 300), 60 + (i * 37) % 900);
+        cr_assert_lt(used, cap - 100);
+    }
+    write_in("load.csv", csv);
+    free(csv);
+    write_in("warm.ini", "[sitrep]\ncache = warm.db\ntimezone = UTC\n"
+                         "[metric.rt]\nkind = event\nunit = s\ntarget = 600\n"
+                         "[panel.tile]\nmetric = rt\nagg = p90\nwindow = 7d\n"
+                         "[panel.trend]\nmetric = rt\nagg = p90\nwindow = 7d\nwidget = chart\n"
+                         "[panel.regions]\nmetric = rt\nagg = p90\nwindow = 7d\nwidget = table\n"
+                         "entity = force\n"
+                         "[page.main]\npanels = tile, trend, regions\n");
+    char cfg[512], csvp[512], db[512], *out, *err;
+    path_in(cfg, sizeof cfg, "warm.ini");
+    path_in(csvp, sizeof csvp, "load.csv");
+    path_in(db, sizeof db, "warm.db");
+    char *ingest[] = {"ingest", "--config", cfg, csvp, NULL};
+    cr_assert_eq(th_run(NULL, ingest, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "2880 accepted"), "%s", out);
+    free(out);
+    free(err);
+
+    /* the figures of the page's closed slices are in the cache */
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *q;
+    cr_assert_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM memo", -1, &q, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    int64_t rows = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    cr_assert_gt(rows, 10, "persisted entries: %lld", (long long)rows);
+
+    /* read from them or computed anew, a page is the same */
+    char at[32];
+    snprintf(at, sizeof at, "%lld", (long long)now);
+    char *warm = snapshot_at(cfg, at);
+    cr_assert_eq(sqlite3_exec(h, "DELETE FROM memo", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    char *cold = snapshot_at(cfg, at);
+    cr_assert_str_eq(warm, cold);
+    cr_assert(strstr(warm, "p90"), "%s", warm);
+    free(warm);
+    free(cold);
+}

@@ -702,3 +702,89 @@ Test(query, the_roots_only_child_is_read_as_the_root_until_another_appears)
     cr_assert_eq(sr_store_entity_same(st, force), force);
     sr_store_read_end(st);
 }
+
+/* The p90 series of city/d0 in ten one-day slices on handle h; the memo's
+ * hits and misses it took in *hits and *misses. */
+static void d0_series(sr_store *h, double out[10], int64_t *hits, int64_t *misses)
+{
+    sr_query q = {.metric = "rt",
+                  .entity = "city/d0",
+                  .agg = {SR_AGG_PCT, 90},
+                  .from_ms = T0 - 10 * SR_MS_DAY,
+                  .to_ms = T0,
+                  .raw_max = 1};
+    int64_t h0, m0;
+    sr_memo_counts(sr_store_memo(h), &h0, &m0);
+    cr_assert_eq(sr_query_series(h, &cat, &q, 10, out), 0);
+    sr_memo_counts(sr_store_memo(h), hits, misses);
+    *hits -= h0;
+    *misses -= m0;
+}
+
+static sr_store *open_reader(void)
+{
+    char db[300];
+    snprintf(db, sizeof db, "%s/q.db", dir);
+    sr_store *h;
+    cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &h, NULL, 0), 0);
+    return h;
+}
+
+static bool same_value(double a, double b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
+Test(query, the_writers_figures_are_read_by_another_process_until_late_data_lands)
+{
+    fill_buckets_data();
+    raw_max = 1;
+    double mine[10], theirs[10];
+    int64_t hits, misses;
+    d0_series(st, mine, &hits, &misses);
+
+    /* nothing saved yet: another process computes everything itself */
+    sr_store *r0 = open_reader();
+    d0_series(r0, theirs, &hits, &misses);
+    cr_assert_eq(hits, 0);
+    cr_assert_gt(misses, 0);
+    cr_assert_eq(sr_store_memo_save(r0, r0), SR_EINVAL, "a read-only handle writes nothing");
+    sr_store_close(r0);
+
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(sr_store_memo_save(st, st), SR_EBUSY, "not inside a batch");
+    sr_store_rollback(st);
+    cr_assert_eq(sr_store_memo_save(st, st), 0);
+
+    /* saved: a new process's first series reads the nine closed slices */
+    sr_store *r1 = open_reader();
+    d0_series(r1, theirs, &hits, &misses);
+    cr_assert_geq(hits, 9, "hits %lld", (long long)hits);
+    for (int i = 0; i < 10; i++)
+        cr_assert(same_value(theirs[i], mine[i]), "slice %d: %g, want %g", i, theirs[i], mine[i]);
+    sr_store_close(r1);
+
+    /* late data in the fourth slice: the saved figure no longer holds */
+    sr_ms day3 = T0 - 7 * SR_MS_DAY;
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int i = 0; i < 40; i++)
+        put("rt", "city/d0/u1", day3 + 3 * SR_MS_HOUR + i * SR_MS_SEC, 1e6 + i);
+    cr_assert_eq(sr_store_commit(st), 0);
+    sr_store *r2 = open_reader();
+    d0_series(r2, theirs, &hits, &misses);
+    static double vals[BN];
+    for (int i = 0; i < 10; i++) {
+        sr_ms from = T0 - (10 - i) * SR_MS_DAY;
+        size_t n = brute(from, from + SR_MS_DAY, 0, vals);
+        if (i == 3) {
+            for (int k = 0; k < 40; k++)
+                vals[n++] = 1e6 + k;
+            qsort(vals, n, sizeof vals[0], cmp_double);
+        }
+        double want = n ? sr_percentile_sorted(vals, n, 90, SR_PCT_NEAREST_RANK) : NAN;
+        cr_assert(same_value(theirs[i], want), "slice %d: %g, want %g", i, theirs[i], want);
+    }
+    cr_assert_neq(theirs[3], mine[3]);
+    sr_store_close(r2);
+    raw_max = 0;
+}
