@@ -45,6 +45,17 @@ static void write_in(const char *name, const char *text)
     th_write_file(p, text);
 }
 
+/* sitrep ingest of file with cfg: exit 0, and says `says` (NULL: anything). */
+static void ingest_ok(char *cfg, char *file, const char *says)
+{
+    char *out, *err;
+    char *argv[] = {"ingest", "--config", cfg, file, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert(!says || strstr(out, says), "%s", out);
+    free(out);
+    free(err);
+}
+
 static const char small_ini[] = "[sitrep]\n"
                                 "cache = cache.db\n"
                                 "timezone = UTC\n"
@@ -144,10 +155,7 @@ Test(cli, query_by_children_and_formats)
     char cfg[512], csv[512], *out, *err;
     path_in(cfg, sizeof cfg, "c.ini");
     path_in(csv, sizeof csv, "s.csv");
-    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
-    free(out);
-    free(err);
+    ingest_ok(cfg, csv, NULL);
     char *q1[] = {"query",    "rt",
                   "--config", cfg,
                   "--entity", "force",
@@ -232,14 +240,10 @@ Test(cli, seattle_percentiles_match_an_independent_computation)
     }
     write_in("nr.ini", nr);
     write_in("lin.ini", lin);
-    char cfg_nr[512], cfg_lin[512], *out, *err;
+    char cfg_nr[512], cfg_lin[512];
     path_in(cfg_nr, sizeof cfg_nr, "nr.ini");
     path_in(cfg_lin, sizeof cfg_lin, "lin.ini");
-    char *argv[] = {"ingest", "--config", cfg_nr, fixture, NULL};
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
-    cr_assert(strstr(out, "158 accepted, 0 duplicates, 0 rejected"), "%s", out);
-    free(out);
-    free(err);
+    ingest_ok(cfg_nr, fixture, "158 accepted, 0 duplicates, 0 rejected");
 
     FILE *f = fopen(expected, "r");
     cr_assert_not_null(f);
@@ -597,15 +601,11 @@ Test(cli, ingest_keeps_the_pages_figures_for_the_next_process)
                          "[panel.regions]\nmetric = rt\nagg = p90\nwindow = 7d\nwidget = table\n"
                          "entity = force\n"
                          "[page.main]\npanels = tile, trend, regions\n");
-    char cfg[512], csvp[512], db[512], *out, *err;
+    char cfg[512], csvp[512], db[512];
     path_in(cfg, sizeof cfg, "warm.ini");
     path_in(csvp, sizeof csvp, "load.csv");
     path_in(db, sizeof db, "warm.db");
-    char *ingest[] = {"ingest", "--config", cfg, csvp, NULL};
-    cr_assert_eq(th_run(NULL, ingest, &out, &err), 0, "%s", err);
-    cr_assert(strstr(out, "2880 accepted"), "%s", out);
-    free(out);
-    free(err);
+    ingest_ok(cfg, csvp, "2880 accepted");
 
     /* the figures of the page's closed slices are in the cache */
     sqlite3 *h;

@@ -555,6 +555,20 @@ Test(query, cells_values_give_the_exact_percentiles)
     raw_max = 0;
 }
 
+/* The brute-force values of day i of the ten before T0 in city/d0, with
+ * the 40 late samples the tests below add to day 3 (not in bo[]). */
+static size_t brute_late_day(int i, double *vals)
+{
+    sr_ms from = T0 - (10 - i) * SR_MS_DAY;
+    size_t n = brute(from, from + SR_MS_DAY, 0, vals);
+    if (i == 3) {
+        for (int k = 0; k < 40; k++)
+            vals[n++] = 1e6 + k;
+        qsort(vals, n, sizeof vals[0], cmp_double);
+    }
+    return n;
+}
+
 Test(query, a_memoised_slice_is_computed_again_when_late_data_lands_in_it)
 {
     fill_buckets_data();
@@ -597,13 +611,8 @@ Test(query, a_memoised_slice_is_computed_again_when_late_data_lands_in_it)
         cr_assert_eq(cnt_after[i], (isnan(cnt_before[i]) ? 0 : cnt_before[i]) + (i == 3 ? 40 : 0),
                      "count of slice %d", i);
     for (int i = 0; i < 10; i++) {
-        sr_ms from = T0 - (10 - i) * SR_MS_DAY;
-        size_t n = brute(from, from + SR_MS_DAY, 0, vals);
+        size_t n = brute_late_day(i, vals);
         if (i == 3) {
-            /* the late samples, not in bo[]: brute force with them */
-            for (int k = 0; k < 40; k++)
-                vals[n++] = 1e6 + k;
-            qsort(vals, n, sizeof vals[0], cmp_double);
             cr_assert_neq(after[i], before[i]);
         } else {
             cr_assert(after[i] == before[i] || (isnan(after[i]) && isnan(before[i])),
@@ -774,13 +783,7 @@ Test(query, the_writers_figures_are_read_by_another_process_until_late_data_land
     d0_series(r2, theirs, &hits, &misses);
     static double vals[BN];
     for (int i = 0; i < 10; i++) {
-        sr_ms from = T0 - (10 - i) * SR_MS_DAY;
-        size_t n = brute(from, from + SR_MS_DAY, 0, vals);
-        if (i == 3) {
-            for (int k = 0; k < 40; k++)
-                vals[n++] = 1e6 + k;
-            qsort(vals, n, sizeof vals[0], cmp_double);
-        }
+        size_t n = brute_late_day(i, vals);
         double want = n ? sr_percentile_sorted(vals, n, 90, SR_PCT_NEAREST_RANK) : NAN;
         cr_assert(same_value(theirs[i], want), "slice %d: %g, want %g", i, theirs[i], want);
     }
