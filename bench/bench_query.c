@@ -11,6 +11,11 @@
  *                                               `snapshot --format text`): every panel with
  *                                               its widget's wants at its width; the first
  *                                               run, and the median of the others
+ *   bench_query poll CONFIG END_EPOCH_S METRIC  the same page after each of 7 polls of 3 new
+ *                                               samples of METRIC 5 s apart (the windows
+ *                                               moving with them), written by another
+ *                                               handle: the median compute of a viewer's
+ *                                               refresh after a poll (no terminal, no render)
  * Figures in milliseconds: a first run (the store's memo empty) and the
  * median of the runs after it (the memo warm).
  */
@@ -217,8 +222,62 @@ static int bench_page(const char *config, sr_ms end, int runs)
     return 0;
 }
 
+/* The page of config at end after each of 7 polls of 3 samples of metric
+ * (CONFIG's cache must be a copy: samples are added). */
+static int bench_poll(const char *config, sr_ms end, const char *metric)
+{
+    sr_config *cfg = load(config);
+    sr_store *st = open_cache(cfg), *w;
+    char err[256];
+    if (sr_store_open(cfg->cache, 0, &w, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    sr_layout_data *ld;
+    FILE *out = fopen("/dev/null", "w");
+    if (!out || sr_layout_build(cfg, &ld)) {
+        fprintf(stderr, "cannot build the layout of %s\n", config);
+        return 1;
+    }
+    static const char *const where[3] = {"force/north/district-1/unit-1",
+                                         "force/south/district-7/unit-2",
+                                         "force/west/district-16/unit-4"};
+    double t[7];
+    sr_screen_render_text(st, sr_layout_get(ld), NULL, 160, 48, true, end, out); /* warm */
+    for (int k = 0; k < 7; k++) {
+        sr_ms at = end + (k + 1) * 5 * SR_MS_SEC;
+        if (sr_store_begin(w))
+            return 1;
+        for (int i = 0; i < 3; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "bench-poll-%d-%d", k, i);
+            sr_sample smp = {metric, where[i], at - 1000 * i, 300.0 + 400 * i, key};
+            bool dup;
+            if (sr_store_put(w, &smp, &dup))
+                return 1;
+        }
+        if (sr_store_commit(w))
+            return 1;
+        double t0 = now_ms();
+        if (sr_screen_render_text(st, sr_layout_get(ld), NULL, 160, 48, true, at, out)) {
+            fprintf(stderr, "the page failed\n");
+            return 1;
+        }
+        t[k] = now_ms() - t0;
+    }
+    printf("%.2f\n", median(t, 7));
+    fclose(out);
+    sr_layout_destroy(ld);
+    sr_store_close(w);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && strcmp(argv[1], "poll") == 0)
+        return bench_poll(argv[2], (sr_ms)atoll(argv[3]) * 1000, argv[4]);
     if (argc == 5 && strcmp(argv[1], "p90") == 0)
         return bench_p90(argv[2], argv[3], (sr_ms)atoll(argv[4]) * 1000);
     if (argc == 3 && strcmp(argv[1], "frame") == 0)
@@ -226,6 +285,6 @@ int main(int argc, char **argv)
     if (argc == 5 && strcmp(argv[1], "page") == 0)
         return bench_page(argv[2], (sr_ms)atoll(argv[3]) * 1000, atoi(argv[4]));
     fprintf(stderr, "usage: bench_query p90 CONFIG METRIC END | frame CONFIG | page CONFIG END "
-                    "RUNS\n");
+                    "RUNS | poll CONFIG END METRIC\n");
     return 2;
 }

@@ -6,6 +6,7 @@
 #ifndef SR_COMMON_H
 #define SR_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,23 @@ static inline sr_ms sr_ceil_ms(sr_ms t, sr_ms w)
 {
     sr_ms f = sr_floor_ms(t, w);
     return f == t ? t : f + w;
+}
+
+/* The first i in [0, n) for which below(ctx, i) is false, n when none:
+ * below must be true for a prefix of [0, n) and false after it (a binary
+ * search of sorted data: "element i sorts before the key"). */
+static inline size_t sr_lower_bound(size_t n, bool (*below)(const void *ctx, size_t i),
+                                    const void *ctx)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (below(ctx, mid))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /*

@@ -166,6 +166,12 @@ int sr_memo_put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, 
     return put(m, key, stamp, data, len, true);
 }
 
+int sr_memo_put_local(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                      const void *data, size_t len)
+{
+    return put(m, key, stamp, data, len, false);
+}
+
 static int put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
                size_t len, bool fresh)
 {

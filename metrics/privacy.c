@@ -550,6 +550,18 @@ void sr_privacy_cells_destroy(sr_privacy_cells *cs)
     free(cs);
 }
 
+typedef struct {
+    const sr_privacy_cells *cs;
+    sr_ms t;
+} thin_ctx;
+
+/* Whether thin cell i starts before x->t (sr_lower_bound). */
+static bool thin_before(const void *ctx, size_t i)
+{
+    const thin_ctx *x = ctx;
+    return x->cs->thin[i].slice < x->t;
+}
+
 bool sr_privacy_cells_whole(const sr_privacy_cells *cs, const char *entity, sr_ms from_ms,
                             sr_ms to_ms)
 {
@@ -566,14 +578,8 @@ bool sr_privacy_cells_whole(const sr_privacy_cells *cs, const char *entity, sr_m
         if (sr_store_entity_id(cs->st, entity, &eid) != 0)
             return true; /* no such entity: no observation */
     }
-    size_t lo = 0, hi = cs->n_thin; /* the first thin cell at or after from_ms */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cs->thin[mid].slice < from_ms)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    thin_ctx x = {cs, from_ms}; /* the first thin cell at or after from_ms */
+    size_t lo = sr_lower_bound(cs->n_thin, thin_before, &x);
     for (size_t i = lo; i < cs->n_thin && cs->thin[i].slice < to_ms; i++) {
         const grid_cell *c = &cs->thin[i];
         if (eid < 0 || (c->node >= 0 && sr_store_entity_under(cs->st, c->node, eid)))

@@ -543,18 +543,23 @@ static int bucket_raw_cb(void *ctx, int64_t e, sr_ms ts, double v)
     return dvec_push(&x->v, v);
 }
 
+typedef struct {
+    const double *v;
+    const sr_sketch *sk;
+    int64_t b;
+} bucket_ctx;
+
+static bool bucket_before(const void *ctx, size_t i)
+{
+    const bucket_ctx *x = ctx;
+    return sr_sketch_bucket(x->sk, x->v[i]) < x->b;
+}
+
 /* The first of the sorted v[0..n) whose bucket is at least b. */
 static size_t bucket_lower(const double *v, size_t n, const sr_sketch *sk, int64_t b)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (sr_sketch_bucket(sk, v[mid]) < b)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    bucket_ctx x = {v, sk, b};
+    return sr_lower_bound(n, bucket_before, &x);
 }
 
 /* Pushes the values of sorted v[0..n) that lie in bucket b. */
@@ -804,20 +809,34 @@ static int sketch_cell_cb(void *ctx, const sr_rollup_cell *c)
     return c->n > 0 ? merge_cell_sketch(ctx, c) : 0;
 }
 
-/*
- * The sketch of the whole hours [ha, hb) into q->a->sk: the whole days
- * among them from the memo of day sketches (encoded, stamped with the
- * day's cells' counts and sums in h), the hours around them from their
- * cells. A 30-day window so merges about 30 sketches instead of 720.
- */
-static int window_sketch(qctx *q, sr_ms ha, sr_ms hb, const hour_stamp *h, size_t nh)
+/* The stamp of the hours [from, to) among h[0..nh) (in time order). */
+static sr_memo_stamp hours_stamp(const hour_stamp *h, size_t nh, sr_ms from, sr_ms to)
 {
-    acc *a = q->a;
-    struct sr_memo *memo = sr_store_memo(q->st);
-    sr_ms da = sr_ceil_ms(ha, SR_MS_DAY), db = sr_floor_ms(hb, SR_MS_DAY);
-    if (!memo || da >= db)
-        return sr_store_scan_rollup(q->st, q->metric, q->node, ha, hb, 0, sketch_cell_cb, a);
-    int rc = sr_store_scan_rollup(q->st, q->metric, q->node, ha, da, 0, sketch_cell_cb, a);
+    sr_memo_stamp r = {0, 0};
+    for (size_t i = 0; i < nh && h[i].hour < to; i++) {
+        if (h[i].hour >= from) {
+            r.n += h[i].n;
+            r.sum += h[i].sum;
+        }
+    }
+    return r;
+}
+
+/* Merges encoded sketch enc into d (created when NULL). */
+static int merge_encoded_into(sr_sketch **d, const unsigned char *enc, size_t len)
+{
+    if (!*d && sr_sketch_create(SR_SKETCH_ALPHA, d))
+        return SR_ENOMEM;
+    return sr_sketch_merge_encoded(*d, enc, len);
+}
+
+/* The sketch of the whole days [da, db) into *out: each day's from the
+ * memo of day sketches (stamped with the day's cells' counts and sums in
+ * h) or merged from its cells and memoised. */
+static int days_sketch(qctx *q, sr_ms da, sr_ms db, const hour_stamp *h, size_t nh,
+                       struct sr_memo *memo, sr_sketch **out)
+{
+    int rc = 0;
     size_t i = 0;
     for (sr_ms day = da; day < db && !rc; day += SR_MS_DAY) {
         sr_memo_stamp stamp = {0, 0};
@@ -833,7 +852,7 @@ static int window_sketch(qctx *q, sr_ms ha, sr_ms hb, const hour_stamp *h, size_
         size_t len;
         const unsigned char *enc = sr_memo_get(memo, &key, &stamp, &len);
         if (enc) {
-            rc = sr_sketch_merge_encoded(a->sk, enc, len);
+            rc = merge_encoded_into(out, enc, len);
             continue;
         }
         acc d;
@@ -845,15 +864,71 @@ static int window_sketch(qctx *q, sr_ms ha, sr_ms hb, const hour_stamp *h, size_
         if (!rc)
             rc = d.failed;
         unsigned char *buf = NULL;
-        if (!rc && !sr_sketch_encode(d.sk, &buf, &len))
+        if (!rc && !sr_sketch_encode(d.sk, &buf, &len)) {
             sr_memo_put(memo, &key, &stamp, buf, len);
+            rc = merge_encoded_into(out, buf, len);
+        }
         free(buf);
-        if (!rc)
-            rc = sr_sketch_merge(a->sk, d.sk);
         acc_fini(&d);
     }
-    if (!rc)
-        rc = sr_store_scan_rollup(q->st, q->metric, q->node, db, hb, 0, sketch_cell_cb, a);
+    return rc;
+}
+
+/*
+ * The sketch of the whole hours [ha, hb) into q->a->sk, in three parts:
+ * the hours before the first whole day, the whole days, the hours after
+ * the last. Each part's sketch is memoised, stamped with its cells' counts
+ * and sums in h, so that a window that moves with the clock merges three
+ * sketches, not 720 cells: the days' part changes at midnight, the hours'
+ * parts when an hour passes, any part when late data lands in it. The
+ * parts are kept in this handle's memo only (local): a window's parts are
+ * worth nothing to the next process an hour later; a day's sketch is kept
+ * beyond (days_sketch).
+ */
+static int window_sketch(qctx *q, sr_ms ha, sr_ms hb, const hour_stamp *h, size_t nh)
+{
+    acc *a = q->a;
+    struct sr_memo *memo = sr_store_memo(q->st);
+    sr_ms da = sr_ceil_ms(ha, SR_MS_DAY), db = sr_floor_ms(hb, SR_MS_DAY);
+    if (!memo || da >= db)
+        return sr_store_scan_rollup(q->st, q->metric, q->node, ha, hb, 0, sketch_cell_cb, a);
+    const sr_ms part[3][2] = {{ha, da}, {da, db}, {db, hb}};
+    int rc = 0;
+    for (int k = 0; k < 3 && !rc; k++) {
+        sr_ms from = part[k][0], to = part[k][1];
+        sr_memo_stamp stamp = hours_stamp(h, nh, from, to);
+        if (from >= to || stamp.n == 0)
+            continue;
+        sr_memo_key key = {4, q->metric, q->node, from, to, 0};
+        size_t len;
+        const unsigned char *enc = sr_memo_get(memo, &key, &stamp, &len);
+        if (enc) {
+            rc = sr_sketch_merge_encoded(a->sk, enc, len);
+            continue;
+        }
+        sr_sketch *sk = NULL;
+        if (k == 1) {
+            rc = days_sketch(q, from, to, h, nh, memo, &sk);
+        } else {
+            acc d;
+            acc_init(&d);
+            if (sr_sketch_create(SR_SKETCH_ALPHA, &d.sk))
+                return SR_ENOMEM;
+            rc = sr_store_scan_rollup(q->st, q->metric, q->node, from, to, 0, sketch_cell_cb, &d);
+            if (!rc)
+                rc = d.failed;
+            sk = d.sk;
+            d.sk = NULL;
+            acc_fini(&d);
+        }
+        unsigned char *buf = NULL;
+        if (!rc && sk && !sr_sketch_encode(sk, &buf, &len))
+            sr_memo_put_local(memo, &key, &stamp, buf, len);
+        free(buf);
+        if (!rc && sk)
+            rc = sr_sketch_merge(a->sk, sk);
+        sr_sketch_destroy(sk);
+    }
     return rc;
 }
 

@@ -13,6 +13,7 @@
  *   audit(id, at, user, role, tty, ssh, action, detail)   append-only (v7)
  *   metric.changes                    a counter per metric (v8, below)
  *   memo(a, b, c, d, e, f, n, sum, v)  figures of closed slices of time (v10, memo.h)
+ *   touch(seq, metric, lo, hi)        the times each commit touched (v10, stamps.h)
  *
  * Samples arrive roughly in time order and are read by metric and time
  * range, so the sample key leads with (metric, ts): inserts append at the
@@ -65,6 +66,7 @@
 
 #include "memo.h"
 #include "sketch.h"
+#include "stamps.h"
 #include "vals.h"
 
 /* ---- small string -> id hash map (open addressing) ---- */
@@ -272,7 +274,8 @@ typedef struct {
     int at_max_all;
     int n_at_max;
     int64_t at_max[AT_MAX][2];
-    int touched; /* samples of it stored or deleted in this transaction */
+    int touched;              /* samples of it stored or deleted in this transaction */
+    sr_ms touch_lo, touch_hi; /* the times they span (the `touch` log) */
 } metric_rec;
 
 /* A metric's change counter as a reader last saw it (sr_store_changes). */
@@ -309,6 +312,12 @@ enum {
     ST_SOURCE_PUT,
     ST_MEMO_GET,
     ST_MEMO_PUT,
+    /* prepared on first use (stmt()): what a reader runs at every refresh */
+    ST_DATA_VERSION,
+    ST_CHANGES,
+    ST_ENTITY_ROWS,
+    ST_TOUCH_MAX,
+    ST_TOUCH_NEW,
     ST_COUNT
 };
 
@@ -378,6 +387,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "cursor = ?5, last_error = ?6, accepted = ?7, duplicates = ?8, "
                       "rejected = ?9, polls = ?10, failures = ?11, next_poll = ?12, "
                       "interval = ?13, timeout = ?14",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_CHANGES] = "SELECT id, name, changes FROM metric ORDER BY id",
+    [ST_ENTITY_ROWS] = "SELECT id, path, parent FROM entity WHERE id >= ?1",
+    [ST_TOUCH_MAX] = "SELECT max(seq) FROM touch",
+    [ST_TOUCH_NEW] = "SELECT seq, metric, lo, hi FROM touch WHERE seq > ?1 ORDER BY seq",
     [ST_MEMO_GET] = "SELECT n, sum, v FROM memo "
                     "WHERE a = ?1 AND b = ?2 AND c = ?3 AND d = ?4 AND e = ?5 AND f = ?6",
     [ST_MEMO_PUT] = "INSERT OR REPLACE INTO memo(a, b, c, d, e, f, n, sum, v) "
@@ -399,8 +413,10 @@ struct sr_store {
     size_t n_entities;    /* one more than the largest id */
     size_t cap_entities;
     int64_t entity_version;
-    size_t same_seen;  /* n_entities when same_root was found (0: never) */
-    int64_t same_root; /* the root's only child, or SR_ENTITY_ROOT */
+    sr_stamps *stamps;  /* the cells' counts and sums, in read transactions */
+    int64_t touch_seen; /* the last `touch` row the stamps took in (-1: none yet) */
+    size_t same_seen;   /* n_entities when same_root was found (0: never) */
+    int64_t same_root;  /* the root's only child, or SR_ENTITY_ROOT */
 
     char **retired; /* entity paths of earlier loads, freed at close */
     size_t n_retired;
@@ -793,6 +809,13 @@ static const char schema_v9[] =
     "ALTER TABLE rollup ADD COLUMN vals BLOB;"
     "CREATE INDEX rollup_stamp ON rollup(metric, res, node, bucket, n, sum);";
 
+/* The stamps a handle keeps in read transactions (stamps.h): 24 bytes an
+ * hour cell, so 60 days of hours of 30 (metric, node) pairs. */
+#define STAMPS_BYTES (1u << 20)
+
+/* The `touch` rows kept: a reader that has missed more forgets its stamps. */
+#define TOUCH_KEEP 4096
+
 /* v10: figures of closed slices of time (metrics/memo.h), persisted by the
  * process that writes the cache (sr_store_memo_save) and read by every
  * handle's memo on a miss. A change to what an entry holds must delete
@@ -800,7 +823,21 @@ static const char schema_v9[] =
 static const char schema_v10[] =
     "CREATE TABLE memo(a INTEGER NOT NULL, b INTEGER NOT NULL, c INTEGER NOT NULL, "
     "d INTEGER NOT NULL, e INTEGER NOT NULL, f INTEGER NOT NULL, n INTEGER NOT NULL, "
-    "sum REAL NOT NULL, v BLOB NOT NULL, PRIMARY KEY (a, b, c, d, e, f)) WITHOUT ROWID;";
+    "sum REAL NOT NULL, v BLOB NOT NULL, PRIMARY KEY (a, b, c, d, e, f)) WITHOUT ROWID;"
+    /* which times of a metric each commit touched, the newest TOUCH_KEEP
+     * rows: a reader takes in the rows it has not seen (metrics/stamps.h) */
+    "CREATE TABLE touch(seq INTEGER PRIMARY KEY AUTOINCREMENT, metric INTEGER NOT NULL, "
+    "lo INTEGER NOT NULL, hi INTEGER NOT NULL);";
+
+/* Statement i, prepared on its first use and kept (reset after use, never
+ * finalized but at close); NULL when it cannot be prepared. */
+static sqlite3_stmt *stmt(sr_store *st, int i)
+{
+    if (!st->stmt[i] && sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                           &st->stmt[i], NULL) != SQLITE_OK)
+        st->stmt[i] = NULL;
+    return st->stmt[i];
+}
 
 static int load_entities(sr_store *st);
 static int load_metrics(sr_store *st);
@@ -879,7 +916,7 @@ out:
 static int prepare_all(sr_store *st)
 {
     for (int i = 0; i < ST_COUNT; i++) {
-        if (st->stmt[i]) /* prepared early by a migration */
+        if (st->stmt[i] || i >= ST_DATA_VERSION) /* prepared early, or on first use */
             continue;
         if ((st->flags & (SR_STORE_READONLY | SR_STORE_VIEWER)) &&
             (i == ST_INSERT || i == ST_INSERT_MANY || i == ST_ROLLUP_UPSERT ||
@@ -993,6 +1030,7 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
     if ((flags & SR_STORE_READONLY) && (flags & SR_STORE_VIEWER))
         flags &= ~(unsigned)SR_STORE_VIEWER; /* read-only is the stronger of the two */
     st->flags = flags;
+    st->touch_seen = -1;
     int oflags = (flags & SR_STORE_READONLY) ? SQLITE_OPEN_READONLY
                  : (flags & SR_STORE_VIEWER) ? SQLITE_OPEN_READWRITE
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -1117,6 +1155,7 @@ void sr_store_close(sr_store *st)
     cellmap_fini(&st->up);
     sr_memo_destroy(st->memo);
     sr_memo_destroy(st->memo_recent);
+    sr_stamps_destroy(st->stamps);
     free(st);
 }
 
@@ -1275,6 +1314,8 @@ static int load_metrics(sr_store *st)
         for (size_t i = 0; i < n_old; i++) {
             if (old[i].id == m->id)
                 m->touched = old[i].touched;
+            m->touch_lo = old[i].touch_lo;
+            m->touch_hi = old[i].touch_hi;
         }
     }
     free(old);
@@ -1286,9 +1327,8 @@ static int load_metrics(sr_store *st)
  * baseline) and keeps them as seen. */
 int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT id, name, changes FROM metric ORDER BY id", -1, &q,
-                           NULL) != SQLITE_OK)
+    sqlite3_stmt *q = stmt(st, ST_CHANGES);
+    if (!q)
         return fail(st, SR_EIO);
     seen_rec *v = NULL;
     size_t n = 0;
@@ -1308,7 +1348,7 @@ int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx)
         if (!same && cb)
             cb(ctx, (const char *)sqlite3_column_text(q, 1));
     }
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     if (rc != SQLITE_DONE) {
         free(v);
         return rc == SR_ENOMEM ? rc : sql_err(st, rc);
@@ -1335,8 +1375,66 @@ static int bump_changes(sr_store *st)
         sqlite3_finalize(q);
         if (rc != SQLITE_DONE)
             return sql_err(st, rc);
+        if (sqlite3_prepare_v2(st->db, "INSERT INTO touch(metric, lo, hi) VALUES (?1, ?2, ?3)", -1,
+                               &q, NULL) != SQLITE_OK)
+            return fail(st, SR_EIO);
+        sqlite3_bind_int64(q, 1, m->id);
+        sqlite3_bind_int64(q, 2, m->touch_lo);
+        sqlite3_bind_int64(q, 3, m->touch_hi);
+        rc = sqlite3_step(q);
+        sqlite3_finalize(q);
+        if (rc != SQLITE_DONE)
+            return sql_err(st, rc);
+        if (sqlite3_last_insert_rowid(st->db) % 256 == 0) {
+            char sql[96];
+            snprintf(sql, sizeof sql, "DELETE FROM touch WHERE seq <= %lld",
+                     (long long)(sqlite3_last_insert_rowid(st->db) - TOUCH_KEEP));
+            if ((rc = exec(st, sql)))
+                return rc;
+        }
     }
     return 0;
+}
+
+/* Samples of m at the times [lo, hi] were stored or deleted. */
+static void mark_touched(metric_rec *m, sr_ms lo, sr_ms hi)
+{
+    if (!m->touched) {
+        m->touched = 1;
+        m->touch_lo = lo;
+        m->touch_hi = hi;
+        return;
+    }
+    m->touch_lo = lo < m->touch_lo ? lo : m->touch_lo;
+    m->touch_hi = hi > m->touch_hi ? hi : m->touch_hi;
+}
+
+/* Takes in the `touch` rows this handle has not seen: their hours are read
+ * again at their next use (stamps.h); a gap (rows pruned) forgets all. */
+static int take_touches(sr_store *st)
+{
+    bool first = st->touch_seen < 0;
+    sqlite3_stmt *q = stmt(st, first ? ST_TOUCH_MAX : ST_TOUCH_NEW);
+    if (!q)
+        return fail(st, SR_EIO);
+    if (!first)
+        sqlite3_bind_int64(q, 1, st->touch_seen);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(q, 0);
+        if (first) {
+            st->touch_seen = seq; /* 0 when empty */
+            continue;
+        }
+        if (seq != st->touch_seen + 1 && st->stamps)
+            sr_stamps_clear(st->stamps);
+        if (st->stamps)
+            sr_stamps_changed(st->stamps, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+                              sqlite3_column_int64(q, 3));
+        st->touch_seen = seq;
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }
 
 static void untouch(sr_store *st)
@@ -1419,9 +1517,8 @@ static int entity_slot(sr_store *st, int64_t id)
  * only ever added: an id's path and parent never change). */
 static int load_entity_rows(sr_store *st, int64_t from_id)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT id, path, parent FROM entity WHERE id >= ?", -1, &q,
-                           NULL) != SQLITE_OK)
+    sqlite3_stmt *q = stmt(st, ST_ENTITY_ROWS);
+    if (!q)
         return fail(st, SR_EIO);
     sqlite3_bind_int64(q, 1, from_id);
     int rc;
@@ -1436,12 +1533,12 @@ static int load_entity_rows(sr_store *st, int64_t from_id)
         if (!err)
             err = smap_put(&st->entity_ids, path ? path : "", id);
         if (err) {
-            sqlite3_finalize(q);
+            sqlite3_reset(q);
             return err;
         }
         st->entities[id].parent = sqlite3_column_int64(q, 2);
     }
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     if (rc != SQLITE_DONE)
         return sql_err(st, rc);
     return sr_store_data_version(st, &st->entity_version);
@@ -1781,8 +1878,9 @@ int sr_store_read_begin(sr_store *st)
         return rc;
     st->in_read = 1;
     /* the first read takes the snapshot: the entities it holds that this
-     * handle has not seen yet (sr_store_entity_same answers from them) */
-    if ((rc = load_entity_rows(st, (int64_t)st->n_entities))) {
+     * handle has not seen yet (sr_store_entity_same answers from them), and
+     * the times commits touched since the last one (stamps.h) */
+    if ((rc = load_entity_rows(st, (int64_t)st->n_entities)) || (rc = take_touches(st))) {
         sr_store_read_end(st);
         return rc;
     }
@@ -2041,7 +2139,7 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     if (fresh) {
         if ((rc = pend_add(st, &p, key)))
             return rc;
-        m->touched = 1;
+        mark_touched(m, s->ts_ms, s->ts_ms);
         return accumulate(st, m, entity, s->ts_ms, s->value);
     }
     if (s->ts_ms == m->max_ts)
@@ -2060,7 +2158,7 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
         *duplicate = true;
         return 0;
     }
-    m->touched = 1;
+    mark_touched(m, s->ts_ms, s->ts_ms);
     return accumulate(st, m, entity, s->ts_ms, s->value);
 }
 
@@ -2158,7 +2256,7 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
                 goto out;
             }
             if (i < 2 && sqlite3_changes(st->db) > 0)
-                st->metrics[m].touched = 1;
+                mark_touched(&st->metrics[m], INT64_MIN, cutoff_ms);
             if (i == 0)
                 *deleted += sqlite3_changes(st->db);
         }
@@ -2470,9 +2568,57 @@ static void rollup_row(sqlite3_stmt *q, unsigned flags, sr_rollup_cell *c)
     }
 }
 
+/* The store's read of stamps (sr_stamps_read_fn). */
+static int stamps_read(void *ctx, int64_t metric, int64_t node, sr_ms from, sr_ms to, sr_stamps *s)
+{
+    sr_store *st = ctx;
+    sqlite3_stmt *q = st->stmt[ST_SCAN_ROLLUP_STAMPS];
+    sqlite3_bind_int64(q, 1, metric);
+    sqlite3_bind_int64(q, 2, node);
+    sqlite3_bind_int64(q, 3, from);
+    sqlite3_bind_int64(q, 4, to);
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        stop = sr_stamps_push(s, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+                              sqlite3_column_double(q, 2));
+    return scan_end(st, q, rc, stop);
+}
+
+/* A scan of stamps inside a read transaction: from the handle's copy. */
+static int scan_stamps_kept(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
+                            sr_rollup_cb cb, void *ctx)
+{
+    if (!st->stamps && sr_stamps_create(STAMPS_BYTES, &st->stamps))
+        return SR_ENOMEM;
+    const sr_stamp_cell *c;
+    size_t n;
+    int rc = sr_stamps_get(st->stamps, metric, node, from, to, stamps_read, st, &c, &n);
+    if (rc || n == 0)
+        return rc;
+    /* a copy: cb may scan again, which may move the cache's cells */
+    sr_stamp_cell *v = malloc(n * sizeof *v);
+    if (!v)
+        return SR_ENOMEM;
+    memcpy(v, c, n * sizeof *v);
+    int stop = 0;
+    for (size_t i = 0; i < n && !stop; i++) {
+        sr_rollup_cell c1 = {.bucket_ms = v[i].bucket,
+                             .n = v[i].n,
+                             .sum = v[i].sum,
+                             .min = INFINITY,
+                             .max = -INFINITY,
+                             .last_ts = INT64_MIN};
+        stop = cb(ctx, &c1);
+    }
+    free(v);
+    return stop;
+}
+
 int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
                          unsigned flags, sr_rollup_cb cb, void *ctx)
 {
+    if (flags == SR_SCAN_STAMPS && st->in_read)
+        return scan_stamps_kept(st, metric, node, from, to, cb, ctx);
     sqlite3_stmt *q = st->stmt[flags & SR_SCAN_STAMPS    ? ST_SCAN_ROLLUP_STAMPS
                                : flags & SR_SCAN_VALUES  ? ST_SCAN_ROLLUP_VALS
                                : flags & SR_SCAN_MINUTES ? ST_SCAN_ROLLUP_MIN
@@ -2511,13 +2657,13 @@ int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms bef
 
 int sr_store_data_version(sr_store *st, int64_t *out)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &q, NULL) != SQLITE_OK)
+    sqlite3_stmt *q = stmt(st, ST_DATA_VERSION);
+    if (!q)
         return fail(st, SR_EIO);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     return rc == SQLITE_ROW ? 0 : sql_err(st, rc);
 }
 

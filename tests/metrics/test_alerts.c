@@ -326,16 +326,15 @@ Test(alerts_store, migrates_v5)
     cr_assert_eq(sqlite3_open(db, &db3), SQLITE_OK);
     /* a v5 cache: neither the alert table (v6) nor the audit table (v7), nor
      * the change counters (v8) */
-    cr_assert_eq(
-        sqlite3_exec(
-            db3,
-            "ALTER TABLE metric DROP COLUMN changes; DROP INDEX rollup_stamp; DROP TABLE memo; "
-            "ALTER TABLE rollup DROP COLUMN vals; "
-            "DROP TABLE alert; DROP TRIGGER audit_no_update; "
-            "DROP TRIGGER audit_no_delete; DROP TABLE audit; "
-            "PRAGMA user_version = 5;",
-            NULL, NULL, NULL),
-        SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db3,
+                              "ALTER TABLE metric DROP COLUMN changes; DROP INDEX rollup_stamp; "
+                              "DROP TABLE memo; DROP TABLE touch; "
+                              "ALTER TABLE rollup DROP COLUMN vals; "
+                              "DROP TABLE alert; DROP TRIGGER audit_no_update; "
+                              "DROP TRIGGER audit_no_delete; DROP TABLE audit; "
+                              "PRAGMA user_version = 5;",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
     sqlite3_close(db3);
 
     char err[256] = "";

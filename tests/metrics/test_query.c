@@ -791,3 +791,118 @@ Test(query, the_writers_figures_are_read_by_another_process_until_late_data_land
     sr_store_close(r2);
     raw_max = 0;
 }
+
+Test(query, a_windows_memoised_parts_follow_late_data_at_both_ends)
+{
+    fill_buckets_data();
+    raw_max = 1;
+    /* hours before the first whole day, whole days, hours after the last */
+    sr_ms from = T0 - 10 * SR_MS_DAY + 5 * SR_MS_HOUR + 123, to = T0 - 5 * SR_MS_HOUR - 77;
+    static double vals[BN + 100];
+    for (int pass = 0; pass < 3; pass++) {
+        size_t n = brute(from, to, -1, vals);
+        if (pass == 2) {
+            for (int k = 0; k < 30; k++) {
+                vals[n++] = 2e6 + k;
+                vals[n++] = 3e6 + k;
+            }
+            qsort(vals, n, sizeof vals[0], cmp_double);
+        }
+        for (double p = 50; p <= 100; p += 49.5) {
+            char agg[16];
+            snprintf(agg, sizeof agg, "p%g", p);
+            sr_result r = run("rt", "city", agg, from, to);
+            cr_assert_eq(r.n, (int64_t)n, "pass %d", pass);
+            cr_assert_eq(r.value, sr_percentile_sorted(vals, n, p, SR_PCT_NEAREST_RANK),
+                         "pass %d %s", pass, agg);
+        }
+        if (pass == 1) {
+            /* late data in an hour of each end */
+            cr_assert_eq(sr_store_begin(st), 0);
+            for (int k = 0; k < 30; k++) {
+                put("rt", "city/d1/u5", T0 - 10 * SR_MS_DAY + 7 * SR_MS_HOUR + k, 2e6 + k);
+                put("rt", "city/d0/u2", T0 - 9 * SR_MS_HOUR + k, 3e6 + k);
+            }
+            cr_assert_eq(sr_store_commit(st), 0);
+        }
+    }
+    raw_max = 0;
+}
+
+static sr_ms kept_from = INT64_MIN; /* bo[] older than this was deleted */
+
+/* count and p90 of rt under city over [from, to) on handle h, in a read
+ * transaction (where h keeps its cells' stamps: metrics/stamps.h), checked
+ * against the brute force of bo[] plus extra[0..n_extra) */
+static void check_in_read(sr_store *h, sr_ms from, sr_ms to, const double *extra, size_t n_extra,
+                          const char *what)
+{
+    static double vals[BN + 200];
+    size_t n = brute(from > kept_from ? from : kept_from, to, -1, vals);
+    for (size_t i = 0; i < n_extra; i++)
+        vals[n++] = extra[i];
+    qsort(vals, n, sizeof vals[0], cmp_double);
+    cr_assert_eq(sr_store_read_begin(h), 0);
+    sr_query q = {.metric = "rt", .entity = "city", .from_ms = from, .to_ms = to, .raw_max = 1};
+    sr_result r;
+    q.agg = (sr_agg){SR_AGG_COUNT, 0};
+    cr_assert_eq(sr_query_run(h, &cat, &q, &r), 0);
+    cr_assert_eq(r.value, (double)n, "%s: count %g, want %zu", what, r.value, n);
+    q.agg = (sr_agg){SR_AGG_PCT, 90};
+    cr_assert_eq(sr_query_run(h, &cat, &q, &r), 0);
+    cr_assert_eq(r.value, sr_percentile_sorted(vals, n, 90, SR_PCT_NEAREST_RANK), "%s: p90", what);
+    sr_store_read_end(h);
+}
+
+Test(query, a_readers_kept_stamps_follow_every_commit)
+{
+    fill_buckets_data();
+    raw_max = 1;
+    sr_store *r = open_reader();
+    sr_ms from = T0 - 10 * SR_MS_DAY + 3 * SR_MS_HOUR + 17, to = T0 - 2 * SR_MS_HOUR;
+    check_in_read(r, from, to, NULL, 0, "at first");
+    check_in_read(r, from, to, NULL, 0, "again, from what it kept");
+
+    /* late data in an old hour, and samples in an hour it has not read */
+    static double extra[100];
+    size_t ne = 0;
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int k = 0; k < 20; k++) {
+        put("rt", "city/d0/u1", T0 - 8 * SR_MS_DAY + 3 * SR_MS_HOUR + k, 5e5 + k);
+        extra[ne++] = 5e5 + k;
+    }
+    put("rt", "city/d0/u1", T0 + SR_MS_HOUR, 1);
+    cr_assert_eq(sr_store_commit(st), 0);
+    check_in_read(r, from, to, extra, ne, "late data");
+    extra[ne] = 1; /* the new hour's sample, in the longer window only */
+    check_in_read(r, from, T0 + 2 * SR_MS_HOUR, extra, ne + 1, "a new hour");
+
+    /* the log of touched times pruned past what the reader saw: it forgets */
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int k = 0; k < 20; k++) {
+        put("rt", "city/d1/u4", T0 - 6 * SR_MS_DAY + 9 * SR_MS_HOUR + k, 7e5 + k);
+        extra[ne++] = 7e5 + k;
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+    char db[300], sql[400];
+    snprintf(db, sizeof db, "%s/q.db", dir);
+    snprintf(sql, sizeof sql, "sqlite3 %s 'DELETE FROM touch'", db);
+    cr_assert_eq(system(sql), 0);
+    cr_assert_eq(sr_store_begin(st), 0);
+    put("rt", "city/d1/u4", T0 - 30 * SR_MS_DAY, 3); /* outside the window */
+    cr_assert_eq(sr_store_commit(st), 0);
+    check_in_read(r, from, to, extra, ne, "after a gap in the log");
+
+    /* retention */
+    int64_t deleted;
+    cr_assert_eq(sr_store_retain(st, T0 - 7 * SR_MS_DAY, &deleted), 0);
+    cr_assert_gt(deleted, 0);
+    kept_from = T0 - 7 * SR_MS_DAY;
+    ne = 20; /* the 5e5 ones were older than the cut */
+    memmove(extra, extra + 20, 20 * sizeof *extra);
+    check_in_read(r, T0 - 7 * SR_MS_DAY, to, extra, ne, "after retention");
+    check_in_read(r, from, to, extra, ne, "after retention, the old window");
+    sr_store_close(r);
+    kept_from = INT64_MIN;
+    raw_max = 0;
+}

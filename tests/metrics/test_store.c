@@ -874,9 +874,8 @@ Test(store, migrates_v5_to_the_audit_table)
     cr_assert_eq(sr_store_commit(st), 0);
     sr_store_close(st);
     char err[256];
-    cr_assert_eq(raw_exec("ALTER TABLE metric DROP COLUMN changes; DROP INDEX rollup_stamp; DROP "
-                          "TABLE memo; ALTER "
-                          "TABLE rollup DROP COLUMN vals; "
+    cr_assert_eq(raw_exec("ALTER TABLE metric DROP COLUMN changes; DROP INDEX rollup_stamp; "
+                          "DROP TABLE memo; DROP TABLE touch; ALTER TABLE rollup DROP COLUMN vals; "
                           "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
                           "DROP TABLE audit; DROP TABLE alert; PRAGMA user_version = 5;",
                           err, sizeof err),
@@ -1183,12 +1182,11 @@ Test(store, migrates_v8_by_giving_every_event_cell_its_observations)
     cr_assert_eq(sr_store_commit(st), 0);
     sr_store_close(st);
     char err[256];
-    cr_assert_eq(
-        raw_exec(
-            "DROP TABLE memo; DROP INDEX rollup_stamp; ALTER TABLE rollup DROP COLUMN vals; PRAGMA "
-            "user_version = 8;",
-            err, sizeof err),
-        SQLITE_OK, "%s", err);
+    cr_assert_eq(raw_exec("DROP TABLE memo; DROP TABLE touch; DROP INDEX rollup_stamp; ALTER TABLE "
+                          "rollup DROP COLUMN vals; PRAGMA "
+                          "user_version = 8;",
+                          err, sizeof err),
+                 SQLITE_OK, "%s", err);
     st = open_rw();
     cr_assert_eq(sql_count("PRAGMA user_version"), SR_STORE_SCHEMA);
     values_seen x = cell_values(st, "force", 3600000);
