@@ -274,8 +274,9 @@ typedef struct {
     int64_t data_version;
     sr_source_list srcl; /* the sources as last read */
     bool srcl_read;
-    bool trim;      /* new data was computed: give free heap pages back after the render */
-    bool at_latest; /* --at latest: not yet placed (the cache had no sample) */
+    bool trim;        /* new data was computed: give free heap pages back after the render */
+    sr_ms trimmed_at; /* when it last did */
+    bool at_latest;   /* --at latest: not yet placed (the cache had no sample) */
     bool quitting;
     const sr_cfg_role *role; /* borrowed from cfg */
     int handles;
@@ -287,6 +288,9 @@ typedef struct {
     const char *gate; /* SITREP_TEST_COMPUTE_GATE */
 #endif
 } dash;
+
+/* The free heap's pages go back at most this often (after new data). */
+#define TRIM_EVERY_MS (10 * SR_MS_SEC)
 
 /* A screen's job on its way through the pool. */
 struct compute_job {
@@ -370,8 +374,11 @@ static void on_idle(uv_idle_t *h)
         if (rc == 0)
             sr_store_read_end(d->st);
     }
-    if (d->trim) {
+    /* at most every TRIM_EVERY_MS: a trim walks the whole heap, and a poll
+     * every few seconds would pay it each time */
+    if (d->trim && now - d->trimmed_at >= TRIM_EVERY_MS) {
         d->trim = false;
+        d->trimmed_at = now;
 #ifdef __GLIBC__
         malloc_trim(0);
 #endif

@@ -116,7 +116,8 @@ void sr_memo_set_load(sr_memo *m, sr_memo_load_fn load, void *ctx)
 static int put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
                size_t len, bool fresh);
 
-const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, size_t *len)
+static const void *get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, size_t *len,
+                       bool load)
 {
     slot *s = find(m, key);
     /* the sums are compared bit for bit: the same cells give the same sum */
@@ -124,7 +125,7 @@ const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp 
         memcmp(&s->stamp.sum, &stamp->sum, sizeof stamp->sum) != 0) {
         void *got;
         size_t n;
-        if (m->load && m->load(m->load_ctx, key, stamp, &got, &n) == 0) {
+        if (load && m->load && m->load(m->load_ctx, key, stamp, &got, &n) == 0) {
             int rc = put(m, key, stamp, got, n, false);
             free(got);
             if (rc == 0 && (s = find(m, key))->data) {
@@ -139,6 +140,17 @@ const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp 
     m->hits++;
     *len = s->len;
     return s->data;
+}
+
+const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, size_t *len)
+{
+    return get(m, key, stamp, len, true);
+}
+
+const void *sr_memo_get_local(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                              size_t *len)
+{
+    return get(m, key, stamp, len, false);
 }
 
 static int grow(sr_memo *m)

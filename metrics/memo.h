@@ -56,10 +56,13 @@ const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp 
 int sr_memo_put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
                 size_t len);
 
-/* sr_memo_put, but never fresh: an entry worth keeping here and not beyond
- * (one that a later window no longer asks for). */
+/* sr_memo_put and sr_memo_get for entries kept here and never beyond (one
+ * that a later window no longer asks for): never fresh, and a miss does not
+ * look further. */
 int sr_memo_put_local(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp,
                       const void *data, size_t len);
+const void *sr_memo_get_local(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                              size_t *len);
 
 /*
  * On a miss (no entry, or another stamp), load is called: 0 and a copy of

@@ -901,7 +901,7 @@ static int window_sketch(qctx *q, sr_ms ha, sr_ms hb, const hour_stamp *h, size_
             continue;
         sr_memo_key key = {4, q->metric, q->node, from, to, 0};
         size_t len;
-        const unsigned char *enc = sr_memo_get(memo, &key, &stamp, &len);
+        const unsigned char *enc = sr_memo_get_local(memo, &key, &stamp, &len);
         if (enc) {
             rc = sr_sketch_merge_encoded(a->sk, enc, len);
             continue;
