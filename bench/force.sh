@@ -22,7 +22,10 @@
 #     threads of /proc/PID/task/TID/schedstat, in ns;
 #   - the viewer's peak RSS (VmHWM), and what is resident at the end: anonymous memory
 #     (the heap, SQLite's page caches among it) and file-backed (the libraries);
-#   - p90 over 24 h (exact, from raw) and over 30 days (build/bench/bench_query p90).
+#   - p90 over 24 h (exact, from raw) and over 30 days (build/bench/bench_query p90);
+#   - the page's compute after one poll of 3 new samples, written by another handle
+#     (build/bench/bench_query poll): what a viewer computes per poll, without its
+#     terminal.
 # Then, on the big cache: bytes written per empty poll (/proc/PID/io of a `sitrep
 # collect` whose exec source prints nothing), and the WAL's size after an hour of polls
 # (720 polls of 3 samples, the 5 s interval replayed at 100 ms).
@@ -240,6 +243,10 @@ echo "p90 on the big cache:"
 $B/bench_query p90 "$T/big.ini" response_p1 "$END" | sed 's/^/  /'
 echo "p90 on the small cache:"
 $B/bench_query p90 "$T/small.ini" response_p1 "$SEND" | sed 's/^/  /'
+# (adds 21 samples to each copy, after END: nothing above reads them)
+pp=$($B/bench_query poll "$T/big.ini" "$END" response_p1)
+sp=$($B/bench_query poll "$T/small.ini" "$SEND" response_p1)
+echo "page compute after one poll of 3 new samples (the screen's code headless, no terminal; median of 7 polls 5 s apart): $pp ms on $BIG samples, $sp ms on $SMALL   ratio $(awk -v a="$pp" -v b="$sp" 'BEGIN { printf "%.1fx", a / b }')"
 
 # bytes written per empty poll: a collector whose source prints nothing, every 100 ms
 collector "$T/big.db" quiet 100ms /bin/true
