@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vals.h"
+
 typedef struct {
     sr_memo_key key;
     sr_memo_stamp stamp;
@@ -171,8 +173,49 @@ int sr_memo_put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, 
     return 0;
 }
 
+int sr_memo_put_values(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                       const double *v, size_t n)
+{
+    unsigned char *b;
+    size_t len;
+    int rc = sr_vals_encode(v, n, &b, &len);
+    if (rc)
+        return rc;
+    rc = sr_memo_put(m, key, stamp, b, len);
+    free(b);
+    return rc;
+}
+
+int sr_memo_get_values(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, double **v,
+                       size_t *cap, size_t *n)
+{
+    *n = 0;
+    size_t len, count;
+    const unsigned char *b = sr_memo_get(m, key, stamp, &len);
+    if (!b)
+        return SR_ENOENT;
+    if (sr_vals_count(b, len, &count))
+        return SR_ECORRUPT;
+    if (count > *cap) {
+        double *nv = realloc(*v, count * sizeof *nv);
+        if (!nv)
+            return SR_ENOMEM;
+        *v = nv;
+        *cap = count;
+    }
+    int rc = sr_vals_decode(b, len, count, *v);
+    if (!rc)
+        *n = count;
+    return rc;
+}
+
 void sr_memo_counts(const sr_memo *m, int64_t *hits, int64_t *misses)
 {
     *hits = m ? m->hits : 0;
     *misses = m ? m->misses : 0;
+}
+
+size_t sr_memo_bytes(const sr_memo *m)
+{
+    return m ? m->bytes : 0;
 }

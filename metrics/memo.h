@@ -11,6 +11,10 @@
  * entry is still true; any other stamp is a miss, and the caller computes
  * the figure again and puts it back.
  *
+ * An entry is bytes (a result, an encoded sketch) or a sorted list of
+ * values, kept in the compact encoding of metrics/vals.h (one to three
+ * bytes a value for response times, instead of eight).
+ *
  * Memory is bounded: past max_bytes the memo is emptied and fills again
  * from what is used next (a page reuses a few thousand entries).
  */
@@ -49,7 +53,24 @@ const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp 
 int sr_memo_put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
                 size_t len);
 
+/* Keeps sorted v[0..n) (v may be NULL when n is 0) for key and stamp, as
+ * sr_memo_put() does, encoded. SR_ENOMEM possible. */
+int sr_memo_put_values(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                       const double *v, size_t n);
+
+/*
+ * The values of key, put with sr_memo_put_values(), if its stamp matches:
+ * decoded into *v (grown as needed: caller frees; *cap its size), their
+ * number in *n, and 0. SR_ENOENT on a miss; SR_ECORRUPT when the entry is
+ * not a list of values; SR_ENOMEM.
+ */
+int sr_memo_get_values(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, double **v,
+                       size_t *cap, size_t *n);
+
 /* Hits and misses since creation (the tests and the bench read them). */
 void sr_memo_counts(const sr_memo *m, int64_t *hits, int64_t *misses);
+
+/* The bytes the memo counts now, its slots and entries (0 for NULL). */
+size_t sr_memo_bytes(const sr_memo *m);
 
 #endif

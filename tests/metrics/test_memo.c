@@ -1,0 +1,122 @@
+/*
+ * Tests of metrics/memo.c: entries come back as they were put while their
+ * stamp matches, lists of values bit for bit in their compact encoding; a
+ * different stamp is a miss.
+ */
+#include <criterion/criterion.h>
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../metrics/common.h"
+#include "../../metrics/memo.h"
+
+static sr_memo *memo_of(size_t max_bytes)
+{
+    sr_memo *m = NULL;
+    cr_assert_eq(sr_memo_create(max_bytes, &m), 0);
+    return m;
+}
+
+static sr_memo_key key_of(int64_t i)
+{
+    return (sr_memo_key){1, 7, 3, 1700000000000 + i * 3600000, i % 5, 0};
+}
+
+/* An entry's bytes for key i, version v: len bytes that name both. */
+static void fill(unsigned char *b, size_t len, int64_t i, int v)
+{
+    for (size_t k = 0; k < len; k++)
+        b[k] = (unsigned char)(i * 31 + v * 7 + (int64_t)k);
+}
+
+Test(memo, values_come_back_bit_for_bit)
+{
+    sr_memo *m = memo_of(1 << 20);
+    double tenths[] = {0, 0.1, 12.5, 12.5, 899.9, 900, 1234.5};
+    double odd[] = {-1e300, 1.0 / 3, 2.5e-9, 1e17};
+    sr_memo_key kt = key_of(1), ko = key_of(2), ke = key_of(3);
+    sr_memo_stamp st = {7, 3059.4};
+    cr_assert_eq(sr_memo_put_values(m, &kt, &st, tenths, 7), 0);
+    cr_assert_eq(sr_memo_put_values(m, &ko, &st, odd, 4), 0);
+    cr_assert_eq(sr_memo_put_values(m, &ke, &st, NULL, 0), 0);
+
+    double *v = NULL;
+    size_t cap = 0, n = 99, len;
+    cr_assert_eq(sr_memo_get_values(m, &kt, &st, &v, &cap, &n), 0);
+    cr_assert_eq(n, 7);
+    cr_assert_eq(memcmp(v, tenths, sizeof tenths), 0);
+    /* kept compactly: one byte of format, then about one a value */
+    cr_assert_not_null(sr_memo_get(m, &kt, &st, &len));
+    cr_assert_lt(len, sizeof tenths / 2, "%zu bytes for 7 tenths of seconds", len);
+
+    cr_assert_eq(sr_memo_get_values(m, &ko, &st, &v, &cap, &n), 0);
+    cr_assert_eq(n, 4);
+    cr_assert_eq(memcmp(v, odd, sizeof odd), 0, "values no decimal scale keeps, as doubles");
+    cr_assert_eq(sr_memo_get_values(m, &ke, &st, &v, &cap, &n), 0, "an empty list is an entry");
+    cr_assert_eq(n, 0);
+
+    /* bytes that are not a list of values are refused, not decoded */
+    sr_memo_key kb = key_of(4);
+    unsigned char junk[] = {9, 9, 9};
+    cr_assert_eq(sr_memo_put(m, &kb, &st, junk, sizeof junk), 0);
+    cr_assert_eq(sr_memo_get_values(m, &kb, &st, &v, &cap, &n), SR_ECORRUPT);
+    free(v);
+    sr_memo_destroy(m);
+}
+
+Test(memo, another_stamp_is_a_miss)
+{
+    sr_memo *m = memo_of(1 << 20);
+    sr_memo_key k = key_of(1);
+    sr_memo_stamp st = {3, 30.5};
+    double v3[] = {10, 10.5, 10};
+    cr_assert_eq(sr_memo_put_values(m, &k, &st, v3, 3), 0);
+    double *v = NULL;
+    size_t cap = 0, n;
+    sr_memo_stamp more = {4, 40.5}, moved = {3, 31.5}, zero = {3, 0}, neg = {0, -0.0};
+    cr_assert_eq(sr_memo_get_values(m, &k, &more, &v, &cap, &n), SR_ENOENT, "late data");
+    cr_assert_eq(sr_memo_get_values(m, &k, &moved, &v, &cap, &n), SR_ENOENT, "another sum");
+    cr_assert_eq(sr_memo_get_values(m, &k, &zero, &v, &cap, &n), SR_ENOENT);
+    sr_memo_key other = key_of(2);
+    cr_assert_eq(sr_memo_get_values(m, &other, &st, &v, &cap, &n), SR_ENOENT, "another key");
+    /* the sum is compared bit for bit: -0 is not 0 */
+    sr_memo_stamp pos = {0, 0.0};
+    cr_assert_eq(sr_memo_put_values(m, &other, &pos, NULL, 0), 0);
+    cr_assert_eq(sr_memo_get_values(m, &other, &neg, &v, &cap, &n), SR_ENOENT);
+
+    /* put again with the new stamp: the new one hits, the old one no more */
+    double v4[] = {10, 10, 10.5, 10};
+    cr_assert_eq(sr_memo_put_values(m, &k, &more, v4, 4), 0);
+    cr_assert_eq(sr_memo_get_values(m, &k, &more, &v, &cap, &n), 0);
+    cr_assert_eq(n, 4);
+    cr_assert_eq(sr_memo_get_values(m, &k, &st, &v, &cap, &n), SR_ENOENT);
+    int64_t hits, misses;
+    sr_memo_counts(m, &hits, &misses);
+    cr_assert_eq(hits, 1);
+    cr_assert_eq(misses, 6);
+    free(v);
+    sr_memo_destroy(m);
+}
+
+Test(memo, a_result_is_read_in_place)
+{
+    sr_memo *m = memo_of(1 << 20);
+    for (int64_t i = 0; i < 50; i++) {
+        sr_memo_key k = key_of(i);
+        sr_memo_stamp st = {i, 0};
+        unsigned char b[40];
+        fill(b, (size_t)i % 40, i, 0);
+        cr_assert_eq(sr_memo_put(m, &k, &st, b, (size_t)i % 40), 0);
+    }
+    for (int64_t i = 0; i < 50; i++) {
+        sr_memo_key k = key_of(i);
+        sr_memo_stamp st = {i, 0};
+        size_t len;
+        const void *p = sr_memo_get(m, &k, &st, &len);
+        cr_assert_not_null(p);
+        cr_assert_eq((uintptr_t)p % alignof(max_align_t), 0, "entry %lld misaligned", (long long)i);
+    }
+    sr_memo_destroy(m);
+}
