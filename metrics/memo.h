@@ -15,8 +15,11 @@
  * values, kept in the compact encoding of metrics/vals.h (one to three
  * bytes a value for response times, instead of eight).
  *
- * Memory is bounded: past max_bytes the memo is emptied and fills again
- * from what is used next (a page reuses a few thousand entries).
+ * Memory is bounded: the heap the memo holds (its table and its entries,
+ * as malloc rounds them) stays within max_bytes. Past it, entries not used
+ * since the eviction last passed them go first (CLOCK, second chance), so
+ * what a screen reuses at every refresh stays while what it no longer asks
+ * for leaves.
  */
 #ifndef SR_MEMO_H
 #define SR_MEMO_H
@@ -43,13 +46,18 @@ void sr_memo_destroy(sr_memo *m);
 
 /*
  * The entry of key if its stamp matches: its bytes (borrowed until the next
- * put or destroy) and their length in *len; NULL on a miss.
+ * put or destroy; aligned for any type) and their length in *len; NULL on a
+ * miss.
  */
 const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp,
                         size_t *len);
 
-/* Keeps (a copy of) len bytes for key and stamp, replacing any entry of
- * key. SR_ENOMEM leaves the memo without the entry. */
+/*
+ * Keeps (a copy of) len bytes for key and stamp, replacing any entry of
+ * key, and makes room for them within the bound. An entry of more than an
+ * eighth of max_bytes is not kept (it would push out too many others); nor
+ * is one on SR_ENOMEM.
+ */
 int sr_memo_put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
                 size_t len);
 
@@ -70,7 +78,7 @@ int sr_memo_get_values(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *
 /* Hits and misses since creation (the tests and the bench read them). */
 void sr_memo_counts(const sr_memo *m, int64_t *hits, int64_t *misses);
 
-/* The bytes the memo counts now, its slots and entries (0 for NULL). */
+/* The heap the memo holds now, at most max_bytes (0 for NULL). */
 size_t sr_memo_bytes(const sr_memo *m);
 
 #endif

@@ -1,10 +1,13 @@
 /*
  * Tests of metrics/memo.c: entries come back as they were put while their
  * stamp matches, lists of values bit for bit in their compact encoding; a
- * different stamp is a miss.
+ * different stamp is a miss; the memo stays within its bound, keeps the
+ * entries in use while others come and go, and never gives one key's bytes
+ * for another as entries are replaced and evicted.
  */
 #include <criterion/criterion.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,5 +121,126 @@ Test(memo, a_result_is_read_in_place)
         cr_assert_not_null(p);
         cr_assert_eq((uintptr_t)p % alignof(max_align_t), 0, "entry %lld misaligned", (long long)i);
     }
+    sr_memo_destroy(m);
+}
+
+Test(memo, the_memo_stays_within_its_bound)
+{
+    size_t bound = 64 << 10;
+    sr_memo *m = memo_of(bound);
+    unsigned char b[300];
+    for (int64_t i = 0; i < 20000; i++) {
+        sr_memo_key k = key_of(i);
+        sr_memo_stamp st = {1, (double)i};
+        size_t len = (size_t)(i * 37 % 300);
+        fill(b, len, i, 0);
+        cr_assert_eq(sr_memo_put(m, &k, &st, b, len), 0);
+        cr_assert_leq(sr_memo_bytes(m), bound, "%zu bytes after %lld puts", sr_memo_bytes(m),
+                      (long long)i + 1);
+        size_t got;
+        cr_assert_not_null(sr_memo_get(m, &k, &st, &got), "the entry just put");
+        cr_assert_eq(got, len);
+    }
+    /* it is full, not emptied */
+    cr_assert_gt(sr_memo_bytes(m), bound / 2);
+    /* an entry that would take more than an eighth of the bound is not kept,
+     * and pushes nothing out */
+    size_t before = sr_memo_bytes(m);
+    unsigned char *big = calloc(1, bound / 8);
+    cr_assert_not_null(big);
+    sr_memo_key kb = key_of(-1);
+    sr_memo_stamp st = {1, 1};
+    size_t got;
+    cr_assert_eq(sr_memo_put(m, &kb, &st, big, bound / 8), 0);
+    cr_assert_null(sr_memo_get(m, &kb, &st, &got));
+    cr_assert_eq(sr_memo_bytes(m), before);
+    free(big);
+    sr_memo_destroy(m);
+}
+
+Test(memo, entries_in_use_stay_while_others_come_and_go)
+{
+    /* a screen's entries, read at every refresh, among entries computed once
+     * (16 000 of 200 bytes: fifty times the bound) */
+    sr_memo *m = memo_of(64 << 10);
+    unsigned char b[200];
+    enum { HOT = 60, COLD = 80, ROUNDS = 200 };
+    for (int64_t i = 0; i < HOT; i++) {
+        sr_memo_key k = key_of(i);
+        sr_memo_stamp st = {1, 2};
+        fill(b, sizeof b, i, 0);
+        cr_assert_eq(sr_memo_put(m, &k, &st, b, sizeof b), 0);
+    }
+    int64_t cold = 1000;
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int c = 0; c < COLD; c++, cold++) {
+            sr_memo_key k = key_of(cold);
+            sr_memo_stamp st = {1, 2};
+            fill(b, sizeof b, cold, 0);
+            cr_assert_eq(sr_memo_put(m, &k, &st, b, sizeof b), 0);
+        }
+        for (int64_t i = 0; i < HOT; i++) {
+            sr_memo_key k = key_of(i);
+            sr_memo_stamp st = {1, 2};
+            size_t len;
+            const unsigned char *got = sr_memo_get(m, &k, &st, &len);
+            cr_assert_not_null(got, "round %d: entry %lld in use was evicted", r, (long long)i);
+            fill(b, sizeof b, i, 0);
+            cr_assert_eq(len, sizeof b);
+            cr_assert_eq(memcmp(got, b, len), 0);
+        }
+    }
+    sr_memo_destroy(m);
+}
+
+/* A small xorshift: the same sequence at every run. */
+static uint64_t next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+Test(memo, replaced_and_evicted_entries_never_answer_for_another)
+{
+    /* random puts and gets over few keys in a small memo: a get that hits
+     * gives the bytes of the last put of that key and stamp, whatever was
+     * replaced or evicted before it */
+    enum { KEYS = 3000, OPS = 200000 };
+    sr_memo *m = memo_of(48 << 10);
+    int *version = calloc(KEYS, sizeof *version);
+    cr_assert_not_null(version);
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    unsigned char b[120];
+    int64_t hits = 0;
+    for (int op = 0; op < OPS; op++) {
+        int64_t i = (int64_t)(next(&seed) % KEYS);
+        sr_memo_key k = key_of(i);
+        size_t len = (size_t)(i % 120);
+        bool put = next(&seed) % 3 == 0;
+        if (put) {
+            version[i]++;
+            sr_memo_stamp st = {version[i], 0.5};
+            fill(b, len, i, version[i]);
+            cr_assert_eq(sr_memo_put(m, &k, &st, b, len), 0);
+        }
+        sr_memo_stamp st = {version[i], 0.5};
+        size_t got;
+        const unsigned char *p = sr_memo_get(m, &k, &st, &got);
+        cr_assert(p || !put, "key %lld: the entry just put is missing", (long long)i);
+        if (!p)
+            continue;
+        hits++;
+        fill(b, len, i, version[i]);
+        cr_assert_eq(got, len, "key %lld", (long long)i);
+        cr_assert_eq(memcmp(p, b, len), 0, "key %lld: another entry's bytes", (long long)i);
+        if (version[i] > 1) {
+            sr_memo_stamp old = {version[i] - 1, 0.5};
+            cr_assert_null(sr_memo_get(m, &k, &old, &got), "a replaced entry answered");
+        }
+    }
+    cr_assert_gt(hits, OPS / 4, "only %lld hits", (long long)hits);
+    free(version);
     sr_memo_destroy(m);
 }
