@@ -11,15 +11,22 @@
  * entry is still true; any other stamp is a miss, and the caller computes
  * the figure again and puts it back.
  *
- * Memory is bounded: past max_bytes the memo is emptied and fills again
- * from what is used next (a page reuses a few thousand entries).
+ * An entry is bytes (a result, an encoded sketch) or a sorted list of
+ * values, kept in the compact encoding of metrics/vals.h (one to three
+ * bytes a value for response times, instead of eight).
+ *
+ * Memory is bounded: the heap the memo holds (its table and its entries,
+ * as malloc rounds them) stays within max_bytes. Past it, entries not used
+ * since the eviction last passed them go first (CLOCK, second chance), so
+ * what a screen reuses at every refresh stays while what it no longer asks
+ * for leaves.
  *
  * A memo may stand in front of a slower one (the cache's persisted
  * entries, metrics/store.c): a miss asks it (sr_memo_set_load), and the
  * entries computed here since they were last handed over can be handed to
- * it (sr_memo_each_fresh). Keys follow one convention for that: d is the
- * start of the slice of time the entry is about (persisted entries are
- * pruned by it).
+ * it (sr_memo_each_fresh). Keys follow one convention for that: b is the
+ * metric and d the start of the slice of time the entry is about
+ * (persisted entries are pruned by them).
  */
 #ifndef SR_MEMO_H
 #define SR_MEMO_H
@@ -46,13 +53,18 @@ void sr_memo_destroy(sr_memo *m);
 
 /*
  * The entry of key if its stamp matches: its bytes (borrowed until the next
- * put or destroy) and their length in *len; NULL on a miss.
+ * put or destroy; aligned for any type) and their length in *len; NULL on a
+ * miss.
  */
 const void *sr_memo_get(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp,
                         size_t *len);
 
-/* Keeps (a copy of) len bytes for key and stamp, replacing any entry of
- * key. SR_ENOMEM leaves the memo without the entry. */
+/*
+ * Keeps (a copy of) len bytes for key and stamp, replacing any entry of
+ * key, and makes room for them within the bound. An entry of more than an
+ * eighth of max_bytes is not kept (it would push out too many others); nor
+ * is one on SR_ENOMEM.
+ */
 int sr_memo_put(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, const void *data,
                 size_t len);
 
@@ -83,7 +95,24 @@ typedef int (*sr_memo_each_fn)(void *ctx, const sr_memo_key *key, const sr_memo_
                                const void *data, size_t len);
 int sr_memo_each_fresh(sr_memo *m, sr_memo_each_fn cb, void *ctx);
 
+/* Keeps sorted v[0..n) (v may be NULL when n is 0) for key and stamp, as
+ * sr_memo_put() does, encoded. SR_ENOMEM possible. */
+int sr_memo_put_values(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp,
+                       const double *v, size_t n);
+
+/*
+ * The values of key, put with sr_memo_put_values(), if its stamp matches:
+ * decoded into *v (grown as needed: caller frees; *cap its size), their
+ * number in *n, and 0. SR_ENOENT on a miss; SR_ECORRUPT when the entry is
+ * not a list of values; SR_ENOMEM.
+ */
+int sr_memo_get_values(sr_memo *m, const sr_memo_key *key, const sr_memo_stamp *stamp, double **v,
+                       size_t *cap, size_t *n);
+
 /* Hits and misses since creation (the tests and the bench read them). */
 void sr_memo_counts(const sr_memo *m, int64_t *hits, int64_t *misses);
+
+/* The heap the memo holds now, at most max_bytes (0 for NULL). */
+size_t sr_memo_bytes(const sr_memo *m);
 
 #endif

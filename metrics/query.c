@@ -610,7 +610,7 @@ static int vals_cell_cb(void *ctx, const sr_rollup_cell *c)
                ghi = bucket_lower(x->cell, n, x->sk, (g + 1) * BUCKET_GROUP);
         sr_memo_key key = {1, x->q->metric, x->q->node, c->bucket_ms, g, 0};
         sr_memo_stamp stamp = {c->n, c->sum};
-        sr_memo_put(x->memo, &key, &stamp, x->cell + glo, (ghi - glo) * sizeof *x->cell);
+        sr_memo_put_values(x->memo, &key, &stamp, x->cell + glo, ghi - glo);
     }
     return push_bucket(x->cell, n, x->sk, x->b, x->out);
 }
@@ -631,7 +631,7 @@ static int bucket_raw_hour(qctx *q, const sr_sketch *sk, int64_t b, struct sr_me
     if (memo) {
         sr_memo_key key = {1, q->metric, q->node, c->bucket_ms, bucket_group(b), 0};
         sr_memo_stamp stamp = {c->n, c->sum};
-        sr_memo_put(memo, &key, &stamp, x.v.v, x.v.n * sizeof *x.v.v);
+        sr_memo_put_values(memo, &key, &stamp, x.v.v, x.v.n);
     }
     rc = push_bucket(x.v.v, x.v.n, sk, b, out);
     free(x.v.v);
@@ -681,26 +681,27 @@ static int day_cell_cb(void *ctx, const sr_rollup_cell *c)
 /*
  * The values in bucket b of the whole day that starts at day (its cells'
  * stamps summed in stamp) into out: the day's values in b's group from
- * the memo, or read from its 24 cells (one scan) and memoised; a month so
- * takes 30 entries of the memo, not 720.
+ * the memo (decoded into got), or read from its 24 cells (one scan) and
+ * memoised; a month so takes 30 entries of the memo, not 720.
  */
 static int day_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms day,
-                      const sr_memo_stamp *stamp, struct sr_memo *memo, dvec *out)
+                      const sr_memo_stamp *stamp, struct sr_memo *memo, dvec *got, dvec *out)
 {
     sr_memo_key key = {7, q->metric, q->node, day, bucket_group(b), 0};
-    size_t len;
-    const double *got = memo ? sr_memo_get(memo, &key, stamp, &len) : NULL;
-    if (got)
-        return push_bucket(got, len / sizeof *got, sk, b, out);
+    int rc = memo ? sr_memo_get_values(memo, &key, stamp, &got->v, &got->cap, &got->n) : SR_ENOENT;
+    if (rc == 0)
+        return push_bucket(got->v, got->n, sk, b, out);
+    if (rc != SR_ENOENT && rc != SR_ECORRUPT) /* damaged (a persisted entry): computed anew */
+        return rc;
     dvec dv = {0};
     day_ctx x = {.q = q, .sk = sk, .g = bucket_group(b), .out = &dv};
-    int rc = sr_store_scan_rollup(q->st, q->metric, q->node, day, day + SR_MS_DAY, SR_SCAN_VALUES,
-                                  day_cell_cb, &x);
+    rc = sr_store_scan_rollup(q->st, q->metric, q->node, day, day + SR_MS_DAY, SR_SCAN_VALUES,
+                              day_cell_cb, &x);
     free(x.cell);
     if (!rc) {
         sr_vals_sort(dv.v, dv.n);
         if (memo)
-            sr_memo_put(memo, &key, stamp, dv.v, dv.n * sizeof *dv.v);
+            sr_memo_put_values(memo, &key, stamp, dv.v, dv.n);
         rc = push_bucket(dv.v, dv.n, sk, b, out);
     }
     free(dv.v);
@@ -724,6 +725,7 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_m
             return SR_ENOMEM;
     }
     struct sr_memo *memo = sr_store_memo(q->st);
+    dvec got = {0}; /* an entry's values, decoded */
     int rc = 0;
     for (size_t i = 0; i < nh && !rc;) {
         sr_ms day = sr_floor_ms(h[i].hour, SR_MS_DAY);
@@ -734,16 +736,16 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_m
                 ds.n += h[j].n;
                 ds.sum += h[j].sum;
             }
-            rc = day_values(q, sk, b, day, &ds, memo, out);
+            rc = day_values(q, sk, b, day, &ds, memo, &got, out);
             i = j;
             continue;
         }
         sr_memo_key key = {1, q->metric, q->node, h[i].hour, bucket_group(b), 0};
         sr_memo_stamp stamp = {h[i].n, h[i].sum};
-        size_t len;
-        const double *got = memo ? sr_memo_get(memo, &key, &stamp, &len) : NULL;
-        if (got) {
-            rc = push_bucket(got, len / sizeof *got, sk, b, out);
+        int hit =
+            memo ? sr_memo_get_values(memo, &key, &stamp, &got.v, &got.cap, &got.n) : SR_ENOENT;
+        if (hit != SR_ENOENT && hit != SR_ECORRUPT) { /* damaged: computed anew */
+            rc = hit ? hit : push_bucket(got.v, got.n, sk, b, out);
             i++;
             continue;
         }
@@ -756,6 +758,7 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_m
                 break;
             sr_memo_key kj = {1, q->metric, q->node, h[j].hour, bucket_group(b), 0};
             sr_memo_stamp sj = {h[j].n, h[j].sum};
+            size_t len;
             if (memo && sr_memo_get(memo, &kj, &sj, &len))
                 break;
             j++;
@@ -770,6 +773,7 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_m
         free(x.cell);
         i = j;
     }
+    free(got.v);
     if (!rc)
         sr_vals_sort(out->v, out->n);
     return rc;
@@ -851,10 +855,10 @@ static int days_sketch(qctx *q, sr_ms da, sr_ms db, const hour_stamp *h, size_t 
         sr_memo_key key = {3, q->metric, q->node, day, 0, 0};
         size_t len;
         const unsigned char *enc = sr_memo_get(memo, &key, &stamp, &len);
-        if (enc) {
-            rc = merge_encoded_into(out, enc, len);
+        /* a damaged entry (a persisted one) is checked before it is merged:
+         * computed anew */
+        if (enc && merge_encoded_into(out, enc, len) == 0)
             continue;
-        }
         acc d;
         acc_init(&d);
         if (sr_sketch_create(SR_SKETCH_ALPHA, &d.sk))
@@ -902,10 +906,8 @@ static int window_sketch(qctx *q, sr_ms ha, sr_ms hb, const hour_stamp *h, size_
         sr_memo_key key = {4, q->metric, q->node, from, to, 0};
         size_t len;
         const unsigned char *enc = sr_memo_get_local(memo, &key, &stamp, &len);
-        if (enc) {
-            rc = sr_sketch_merge_encoded(a->sk, enc, len);
+        if (enc && sr_sketch_merge_encoded(a->sk, enc, len) == 0)
             continue;
-        }
         sr_sketch *sk = NULL;
         if (k == 1) {
             rc = days_sketch(q, from, to, h, nh, memo, &sk);

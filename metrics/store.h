@@ -416,8 +416,8 @@ int sr_store_memo_save(sr_store *w, sr_store *from);
 /*
  * A second, small memo for figures of windows that end now (a page's
  * panels ask the same ones in one render): they are worth nothing a
- * minute later, so they live apart, where emptying the memo when it is
- * full costs nothing the other one keeps.
+ * minute later, so they live apart: making room in this one when it is
+ * full pushes out nothing the other one keeps.
  */
 #define SR_STORE_MEMO_RECENT_BYTES (256u << 10)
 struct sr_memo *sr_store_memo_recent(sr_store *st);

@@ -773,6 +773,27 @@ Test(query, the_writers_figures_are_read_by_another_process_until_late_data_land
         cr_assert(same_value(theirs[i], mine[i]), "slice %d: %g, want %g", i, theirs[i], mine[i]);
     sr_store_close(r1);
 
+    /* damaged entries in the cache are computed anew, never believed */
+    char db[300], sql[400];
+    snprintf(db, sizeof db, "%s/q.db", dir);
+    snprintf(sql, sizeof sql, "sqlite3 %s \"UPDATE memo SET v = x'01ff'\"", db);
+    cr_assert_eq(system(sql), 0);
+    sr_store *rd = open_reader();
+    d0_series(rd, theirs, &hits, &misses);
+    for (int i = 0; i < 10; i++)
+        cr_assert(same_value(theirs[i], mine[i]), "damaged, slice %d: %g, want %g", i, theirs[i],
+                  mine[i]);
+    double big[10];
+    sr_query q = {.metric = "rt",
+                  .entity = "city",
+                  .agg = {SR_AGG_PCT, 90},
+                  .from_ms = T0 - 9 * SR_MS_DAY + 5 * SR_MS_HOUR,
+                  .to_ms = T0,
+                  .raw_max = 1};
+    cr_assert_eq(sr_query_series(rd, &cat, &q, 3, big), 0);
+    sr_store_close(rd);
+    cr_assert_eq(sr_store_memo_save(st, st), 0);
+
     /* late data in the fourth slice: the saved figure no longer holds */
     sr_ms day3 = T0 - 7 * SR_MS_DAY;
     cr_assert_eq(sr_store_begin(st), 0);
