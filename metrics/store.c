@@ -1633,13 +1633,18 @@ static int write_cells(sr_store *st, cellmap *m)
 /*
  * Rolls the batch's cells up the tree (each entity's cell merged into every
  * ancestor's, once per batch rather than once per row) and writes them all.
+ * An entity's values are sorted before they go up, so that an ancestor's
+ * are its entities' sorted lists one after the other, which sr_vals_sort
+ * merges instead of sorting them from scratch at every level.
  */
 static int flush_cells(sr_store *st)
 {
     for (size_t i = 0; i < st->cells.cap; i++) {
-        const cell *c = &st->cells.v[i];
+        cell *c = &st->cells.v[i];
         if (!c->used || !c->roll_up || c->node == SR_ENTITY_ROOT)
             continue;
+        if (c->nvals <= SR_ROLLUP_VALUES_MAX)
+            sr_vals_sort(c->vals, c->nvals);
         for (int64_t a = st->entities[c->node].parent; a >= 0; a = st->entities[a].parent) {
             cell *u = cellmap_get(&st->up, c->metric, a, c->bucket);
             int rc = u ? cell_merge(u, c) : SR_ENOMEM;

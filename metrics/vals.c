@@ -13,16 +13,91 @@
 
 static const double vals_scale[VALS_SCALES] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
 
-static int cmp_double(const void *a, const void *b)
+/*
+ * The sort is a stable merge sort that takes the ascending runs already in
+ * its input as they are: a cell of the tree's upper levels is its entities'
+ * sorted lists one after the other (metrics/store.c sorts the entities'
+ * cells first), and a day of an hour cell's values is 24 sorted lists, so a
+ * few merge passes sort them where a comparison sort starts from scratch.
+ * Stable, because two values that compare equal may still differ (0 and
+ * -0): they keep the order they came in, as they did with glibc's merge
+ * sort before it, so the stored cells stay what they were bit for bit.
+ */
+#define SORT_MINRUN 16 /* shorter runs are made this long by insertion */
+
+/* Sorts v[lo..hi) by insertion, v[lo..sorted) being sorted already. */
+static void insertion_sort(double *v, size_t lo, size_t sorted, size_t hi)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    for (size_t i = sorted; i < hi; i++) {
+        double x = v[i];
+        size_t j = i;
+        while (j > lo && x < v[j - 1]) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+}
+
+/* Merges src[lo..mid) and src[mid..hi) into dst[lo..hi); on ties the left
+ * run's value comes first. */
+static void merge_runs(const double *src, double *dst, size_t lo, size_t mid, size_t hi)
+{
+    size_t i = lo, j = mid, k = lo;
+    if (i < mid && j < hi && src[mid - 1] > src[mid]) {
+        while (i < mid && j < hi)
+            dst[k++] = src[j] < src[i] ? src[j++] : src[i++];
+    }
+    memcpy(dst + k, src + i, (mid - i) * sizeof *dst);
+    k += mid - i;
+    memcpy(dst + k, src + j, (hi - j) * sizeof *dst);
 }
 
 void sr_vals_sort(double *v, size_t n)
 {
-    if (n > 1)
-        qsort(v, n, sizeof *v, cmp_double);
+    size_t i = 1;
+    while (i < n && !(v[i] < v[i - 1]))
+        i++;
+    if (i >= n)
+        return; /* sorted already: nothing to allocate */
+    size_t max_runs = n / SORT_MINRUN + 2;
+    double *tmp = malloc(n * sizeof *tmp + max_runs * sizeof(size_t));
+    if (!tmp) {
+        insertion_sort(v, 0, i, n); /* slow, but it sorts, and stably */
+        return;
+    }
+    size_t *run = (size_t *)(tmp + n); /* run k is [run[k], run[k + 1]) */
+    size_t nruns = 0;
+    for (size_t lo = 0; lo < n;) {
+        size_t hi = lo + 1;
+        while (hi < n && !(v[hi] < v[hi - 1]))
+            hi++;
+        if (hi - lo < SORT_MINRUN && hi < n) {
+            size_t end = lo + SORT_MINRUN < n ? lo + SORT_MINRUN : n;
+            insertion_sort(v, lo, hi, end);
+            hi = end;
+        }
+        run[nruns++] = lo;
+        lo = hi;
+    }
+    run[nruns] = n;
+    double *src = v, *dst = tmp;
+    while (nruns > 1) {
+        size_t k = 0;
+        for (size_t r = 0; r < nruns; r += 2, k++) {
+            size_t lo = run[r], mid = run[r + 1], hi = r + 2 <= nruns ? run[r + 2] : mid;
+            merge_runs(src, dst, lo, mid, hi);
+            run[k] = lo;
+        }
+        run[k] = n;
+        nruns = k;
+        double *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+    free(tmp);
 }
 
 /* m for v at scale k (1-based), when m / scale is v bit for bit. */
