@@ -137,47 +137,54 @@ static uint64_t zigzag64(int64_t i)
     return ((uint64_t)i << 1) ^ (uint64_t)(i >> 63);
 }
 
+/*
+ * Writes v[0..n) at scale k into b[1..) as long as the encoding stays
+ * shorter than cap bytes (the doubles' length), in one pass. Returns its
+ * length; 0 when some value is not exact at this scale; cap when every one
+ * is but the doubles would be no longer (b then holds only a part).
+ */
+static size_t put_scaled(const double *v, size_t n, int k, unsigned char *b, size_t cap)
+{
+    size_t at = 1;
+    int64_t m, prev = 0;
+    for (size_t i = 0; i < n; i++, prev = m) {
+        if (!vals_scaled(v[i], k, &m))
+            return 0;
+        uint64_t u = i == 0 ? zigzag64(m) : (uint64_t)(m - prev);
+        if (at == cap)
+            continue; /* too long already: only whether every value is exact matters */
+        if (at + varint_len(u) >= cap)
+            at = cap;
+        else
+            at += varint_put(b + at, u);
+    }
+    return at;
+}
+
+/* The first scale at which every value is exact, if that is shorter than
+ * the doubles; the doubles otherwise. */
 int sr_vals_encode(const double *v, size_t n, unsigned char **out, size_t *len)
 {
-    int k = 0;
-    size_t size = 1 + 8 * n;
-    for (int t = 1; t <= VALS_SCALES && n > 0; t++) {
-        int64_t m, prev = 0;
-        size_t sz = 1;
-        bool ok = true;
-        for (size_t i = 0; i < n && ok; i++) {
-            ok = vals_scaled(v[i], t, &m);
-            if (ok)
-                sz += varint_len(i == 0 ? zigzag64(m) : (uint64_t)(m - prev));
-            prev = m;
-        }
-        if (ok) {
-            if (sz < size) {
-                k = t;
-                size = sz;
-            }
-            break;
-        }
-    }
-    unsigned char *b = malloc(size);
+    size_t cap = 1 + 8 * n, at = 0;
+    unsigned char *b = malloc(cap);
     if (!b)
         return SR_ENOMEM;
-    b[0] = (unsigned char)k;
-    size_t at = 1;
-    int64_t prev = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (k == 0) {
+    int k = 0;
+    for (int t = 1; t <= VALS_SCALES && n > 0 && !at; t++) {
+        at = put_scaled(v, n, t, b, cap);
+        if (at && at < cap)
+            k = t;
+    }
+    if (k == 0) {
+        at = 1;
+        for (size_t i = 0; i < n; i++) {
             uint64_t u;
             memcpy(&u, &v[i], sizeof u);
             for (int j = 0; j < 8; j++)
                 b[at++] = (unsigned char)(u >> (8 * j));
-            continue;
         }
-        int64_t m;
-        vals_scaled(v[i], k, &m);
-        at += varint_put(b + at, i == 0 ? zigzag64(m) : (uint64_t)(m - prev));
-        prev = m;
     }
+    b[0] = (unsigned char)k;
     *out = b;
     *len = at;
     return 0;

@@ -54,6 +54,22 @@ Test(vals, values_no_scale_keeps_exactly_are_stored_as_doubles)
     cr_assert_eq(len, 1 + 8 * sizeof v / sizeof *v);
 }
 
+Test(vals, a_scaled_form_no_shorter_than_the_doubles_gives_the_doubles)
+{
+    /* whole numbers, but far apart: eight bytes of varint each */
+    double v[] = {-4e15, 4e15};
+    int k;
+    size_t len;
+    round_trip(v, sizeof v / sizeof *v, &k, &len);
+    cr_assert_eq(k, 0);
+    cr_assert_eq(len, 1 + 8 * sizeof v / sizeof *v);
+    /* one byte shorter, and it is the scaled form */
+    double w[] = {-4e15, 4e15, 4e15};
+    round_trip(w, sizeof w / sizeof *w, &k, &len);
+    cr_assert_eq(k, 1);
+    cr_assert_eq(len, 1 + 8 + 8 + 1);
+}
+
 Test(vals, an_empty_list_and_a_sort)
 {
     int k;
