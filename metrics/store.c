@@ -1577,57 +1577,84 @@ static int cell_merge(cell *dst, const cell *src)
     return 0;
 }
 
-/* Upserts every cell of a map (merging into stored ones), then empties it. */
-static int write_cells(sr_store *st, cellmap *m)
+/* Upserts one cell, merging it into the stored one. */
+static int write_cell(sr_store *st, cell *c)
 {
     sqlite3_stmt *q = st->stmt[ST_ROLLUP_UPSERT];
-    for (size_t i = 0; i < m->cap; i++) {
-        cell *c = &m->v[i];
-        if (!c->used)
-            continue;
-        sqlite3_bind_int64(q, 1, c->metric);
-        sqlite3_bind_int64(q, 2, c->node);
-        sqlite3_bind_int64(q, 3, c->bucket);
-        sqlite3_bind_int64(q, 4, c->n);
-        sqlite3_bind_double(q, 5, c->sum);
-        sqlite3_bind_double(q, 6, c->min);
-        sqlite3_bind_double(q, 7, c->max);
-        sqlite3_bind_int64(q, 8, c->last_ts);
-        sqlite3_bind_double(q, 9, c->last);
-        unsigned char *buf = NULL;
-        size_t len = 0;
-        if (c->sketch && sr_sketch_count(c->sketch) > 0) {
-            if (sr_sketch_encode(c->sketch, &buf, &len))
-                return SR_ENOMEM;
-            sqlite3_bind_blob(q, 10, buf, (int)len, free);
-        } else {
-            sqlite3_bind_null(q, 10);
-        }
-        if (c->nmins) {
-            unsigned char mb[2 + 60 * MIN_REC];
-            size_t mlen = minutes_encode(c->mins, c->nmins, c->bucket, mb);
-            sqlite3_bind_blob(q, 11, mb, (int)mlen, SQLITE_TRANSIENT);
-        } else {
-            sqlite3_bind_null(q, 11);
-        }
-        if (c->nvals && c->nvals <= SR_ROLLUP_VALUES_MAX) {
-            unsigned char *vb;
-            size_t vlen;
-            sr_vals_sort(c->vals, c->nvals);
-            if (sr_vals_encode(c->vals, c->nvals, &vb, &vlen))
-                return SR_ENOMEM;
-            sqlite3_bind_blob(q, 12, vb, (int)vlen, free);
-        } else {
-            sqlite3_bind_null(q, 12);
-        }
-        int rc = sqlite3_step(q);
-        sqlite3_reset(q);
-        sqlite3_clear_bindings(q);
-        if (rc != SQLITE_DONE)
-            return sql_err(st, rc);
+    sqlite3_bind_int64(q, 1, c->metric);
+    sqlite3_bind_int64(q, 2, c->node);
+    sqlite3_bind_int64(q, 3, c->bucket);
+    sqlite3_bind_int64(q, 4, c->n);
+    sqlite3_bind_double(q, 5, c->sum);
+    sqlite3_bind_double(q, 6, c->min);
+    sqlite3_bind_double(q, 7, c->max);
+    sqlite3_bind_int64(q, 8, c->last_ts);
+    sqlite3_bind_double(q, 9, c->last);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    if (c->sketch && sr_sketch_count(c->sketch) > 0) {
+        if (sr_sketch_encode(c->sketch, &buf, &len))
+            return SR_ENOMEM;
+        sqlite3_bind_blob(q, 10, buf, (int)len, free);
+    } else {
+        sqlite3_bind_null(q, 10);
     }
-    cellmap_clear(m);
-    return 0;
+    if (c->nmins) {
+        unsigned char mb[2 + 60 * MIN_REC];
+        size_t mlen = minutes_encode(c->mins, c->nmins, c->bucket, mb);
+        sqlite3_bind_blob(q, 11, mb, (int)mlen, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(q, 11);
+    }
+    if (c->nvals && c->nvals <= SR_ROLLUP_VALUES_MAX) {
+        unsigned char *vb;
+        size_t vlen;
+        sr_vals_sort(c->vals, c->nvals);
+        if (sr_vals_encode(c->vals, c->nvals, &vb, &vlen))
+            return SR_ENOMEM;
+        sqlite3_bind_blob(q, 12, vb, (int)vlen, free);
+    } else {
+        sqlite3_bind_null(q, 12);
+    }
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+static int cmp_cell_key(const void *a, const void *b)
+{
+    const cell *x = *(const cell *const *)a, *y = *(const cell *const *)b;
+    if (x->metric != y->metric)
+        return x->metric < y->metric ? -1 : 1;
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    return x->bucket < y->bucket ? -1 : x->bucket > y->bucket;
+}
+
+/*
+ * Upserts every cell of a map, then empties it. The cells go in the order
+ * of the rollup's key, so that each insert lands next to the one before
+ * rather than anywhere in the table.
+ */
+static int write_cells(sr_store *st, cellmap *m)
+{
+    cell **order = malloc((m->len ? m->len : 1) * sizeof *order);
+    if (!order)
+        return SR_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->v[i].used)
+            order[n++] = &m->v[i];
+    }
+    qsort(order, n, sizeof *order, cmp_cell_key);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = write_cell(st, order[i]);
+    free(order);
+    if (!rc)
+        cellmap_clear(m);
+    return rc;
 }
 
 /*
