@@ -106,7 +106,11 @@ static bool vals_scaled(double v, int k, int64_t *m)
     double s = vals_scale[k - 1], x = v * s;
     if (!(fabs(x) < 9007199254740992.0)) /* 2^53, and not NaN */
         return false;
-    *m = llround(x);
+    /* llround(x), without the call: the integer part of x and the
+     * fraction left are exact below 2^53; halves away from zero */
+    int64_t t = (int64_t)x;
+    double f = x - (double)t;
+    *m = t + (f >= 0.5) - (f <= -0.5);
     double back = (double)*m / s;
     return memcmp(&back, &v, sizeof v) == 0;
 }
