@@ -6,9 +6,10 @@
  * sketch and the values), and gauges into their entity's cell alone. At
  * flush, cells_roll_up() makes the ancestors' cells in three steps:
  *
- * Figures. Each entity's cell, in the order of the map, is merged into the
- * cell of every ancestor, as it always was: a sum of doubles depends on the
- * order of its terms, and the stored cells must not change by a bit.
+ * Figures (count, sum, min, max, latest, minutes). Each entity's cell, in
+ * the order of the map, is merged into the cell of every ancestor, as it
+ * always was: a sum of doubles depends on the order of its terms, and the
+ * stored cells must not change by a bit.
  *
  * Twins. An ancestor whose cells all came through one child (the root above
  * a single force, a force above a single region) would get exactly the
@@ -17,8 +18,10 @@
  * child's cell: the same cells), and the ancestor takes its child's cell as
  * its twin instead of merging, sorting and encoding it all again.
  *
- * Values. Each entity's values are sorted, and then each ancestor's sorted
- * list is made from its children's, level by level from the deepest: a few
+ * Sketches and values go up level by level instead, from the deepest: a
+ * sketch's counts add up the same in any order, and so does a multiset of
+ * values. Each entity's values are sorted, then each ancestor's sorted
+ * list is made from its children's (entities' and subtrees'): a few
  * merge passes (sr_vals_sort takes the children's lists as sorted runs)
  * where merging every entity into every level took one pass per level
  * more, up to six at the top of a force. Two values that compare equal are
@@ -192,8 +195,8 @@ int cells_add(cellmap *m, int64_t metric, int64_t node, sr_ms ts, double v, int 
     return 0;
 }
 
-/* Adds the figures of src into dst (same metric and hour), its values
- * aside (they go up level by level: roll_vals). */
+/* Adds the figures of src into dst (same metric and hour), its sketch and
+ * values aside (they go up level by level: give_up). */
 static int merge_figures(cell *dst, const cell *src)
 {
     dst->n += src->n;
@@ -214,11 +217,6 @@ static int merge_figures(cell *dst, const cell *src)
         int k = cells_minutes_merge(dst->mins, dst->nmins, src->mins, src->nmins, out);
         memcpy(dst->mins, out, (size_t)k * sizeof *out);
         dst->nmins = k;
-    }
-    if (src->sketch) {
-        if (!dst->sketch && sr_sketch_create(SR_SKETCH_ALPHA, &dst->sketch))
-            return SR_ENOMEM;
-        return sr_sketch_merge(dst->sketch, src->sketch);
     }
     return 0;
 }
@@ -294,6 +292,44 @@ static void order_zeros(cell *u, const cellmap *cells, cells_parent_fn parent, v
 }
 
 /*
+ * Completes a cell whose children have all given theirs (sorts the values
+ * of an ancestor's) and gives its sketch and values to its parent's: a
+ * twin gives its twin's; a twin parent takes none.
+ */
+static int give_up(cell *c, bool is_up, const cellmap *cells, cellmap *up, cells_parent_fn parent,
+                   void *ctx)
+{
+    const cell *from = c->twin ? c->twin : c;
+    bool vals = from->n <= SR_ROLLUP_VALUES_MAX; /* else neither it nor its ancestors keep them */
+    if (vals && is_up && !c->twin) {
+        sr_vals_sort(c->vals, c->nvals);
+        if (c->zeros == (ZERO | NEG_ZERO))
+            order_zeros(c, cells, parent, ctx);
+    }
+    if (c->node == SR_ENTITY_ROOT)
+        return 0;
+    cell *p = cells_find(up, c->metric, parent(ctx, c->node), c->bucket);
+    if (!p || p->twin)
+        return 0;
+    if (from->sketch && sr_sketch_count(from->sketch) > 0) {
+        if (!p->sketch && sr_sketch_create(SR_SKETCH_ALPHA, &p->sketch))
+            return SR_ENOMEM;
+        int rc = sr_sketch_merge(p->sketch, from->sketch);
+        if (rc)
+            return rc;
+    }
+    if (!vals || !from->nvals || p->n > SR_ROLLUP_VALUES_MAX)
+        return 0;
+    if (!p->vals) {
+        /* its count is known: one allocation */
+        if (!(p->vals = malloc((size_t)p->n * sizeof *p->vals)))
+            return SR_ENOMEM;
+        p->capvals = (size_t)p->n;
+    }
+    return push_vals(p, from->vals, from->nvals);
+}
+
+/*
  * The ancestors' values, each made from its children's sorted lists (its
  * child entities' own cells and the cells of their subtrees), deepest
  * level first, so that every list is complete and sorted when it goes up.
@@ -314,31 +350,8 @@ static int roll_vals(cellmap *cells, cellmap *up, cells_parent_fn parent, void *
     }
     qsort(r, n, sizeof *r, cmp_deeper_first);
     int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        cell *c = r[i].c;
-        const cell *from = c->twin ? c->twin : c;
-        if (from->n > SR_ROLLUP_VALUES_MAX)
-            continue; /* nor do its ancestors keep values */
-        if (r[i].up && !c->twin) {
-            sr_vals_sort(c->vals, c->nvals);
-            if (c->zeros == (ZERO | NEG_ZERO))
-                order_zeros(c, cells, parent, ctx);
-        }
-        if (c->node == SR_ENTITY_ROOT || !from->nvals)
-            continue;
-        cell *p = cells_find(up, c->metric, parent(ctx, c->node), c->bucket);
-        if (!p || p->twin || p->n > SR_ROLLUP_VALUES_MAX)
-            continue; /* a twin's values are its twin's */
-        if (!p->vals) {
-            /* its count is known: one allocation */
-            if (!(p->vals = malloc((size_t)p->n * sizeof *p->vals))) {
-                rc = SR_ENOMEM;
-                break;
-            }
-            p->capvals = (size_t)p->n;
-        }
-        rc = push_vals(p, from->vals, from->nvals);
-    }
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = give_up(r[i].c, r[i].up, cells, up, parent, ctx);
     free(r);
     return rc;
 }

@@ -1,9 +1,9 @@
 /*
  * Tests of metrics/cells.c: the ancestors' cells that cells_roll_up makes
- * level by level (values merged from the children's sorted lists, twins
- * above single children) are, bit for bit, what merging every entity's
- * cell into every ancestor in the map's order and sorting stably gives,
- * 0 and -0 in that order included.
+ * level by level (values merged from the children's sorted lists, sketches
+ * from the children's, twins above single children) are, bit for bit, what
+ * merging every entity's cell into every ancestor in the map's order and
+ * sorting stably gives, 0 and -0 in that order included.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -67,6 +67,8 @@ Test(cells, ancestors_are_the_stable_merge_of_their_entities_in_map_order)
         size_t n = 0;
         int64_t count = 0;
         double sum = 0, min = INFINITY, max = -INFINITY;
+        sr_sketch *sk = NULL;
+        cr_assert_eq(sr_sketch_create(SR_SKETCH_ALPHA, &sk), 0);
         for (size_t k = 0; k < cells.cap; k++) {
             const cell *c = &cells.v[k];
             if (!c->used || c->metric != u->metric || c->bucket != u->bucket ||
@@ -76,6 +78,8 @@ Test(cells, ancestors_are_the_stable_merge_of_their_entities_in_map_order)
             sum += c->sum;
             min = fmin(min, c->min);
             max = fmax(max, c->max);
+            if (c->sketch)
+                cr_assert_eq(sr_sketch_merge(sk, c->sketch), 0);
             for (size_t j = 0; j < c->nvals; j++, n++)
                 want[n] = c->vals[j];
         }
@@ -90,6 +94,19 @@ Test(cells, ancestors_are_the_stable_merge_of_their_entities_in_map_order)
             cr_assert(memcmp(&f->vals[j], &want[j], sizeof(double)) == 0,
                       "node %lld hour %lld [%zu]: %g, want %g", (long long)u->node,
                       (long long)(u->bucket / SR_MS_HOUR), j, f->vals[j], want[j]);
+        /* the sketch, merged level by level, encodes to the same bytes */
+        cr_assert_eq(f->sketch != NULL, sr_sketch_count(sk) > 0, "node %lld", (long long)u->node);
+        if (f->sketch) {
+            unsigned char *got, *exp;
+            size_t got_len, exp_len;
+            cr_assert_eq(sr_sketch_encode(f->sketch, &got, &got_len), 0);
+            cr_assert_eq(sr_sketch_encode(sk, &exp, &exp_len), 0);
+            cr_assert(got_len == exp_len && memcmp(got, exp, got_len) == 0, "node %lld: sketch",
+                      (long long)u->node);
+            free(got);
+            free(exp);
+        }
+        sr_sketch_destroy(sk);
         checked++;
     }
     cr_assert_eq(checked, 2 * 7 + 3, "ancestors: 7 nodes in 2 hours, and the counter's 3");
