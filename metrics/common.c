@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,6 +438,45 @@ int sr_parse_time(const char *text, const char *tz, sr_ms *out_ms)
     return SR_EINVAL;
 }
 
+/*
+ * A plain decimal, the common case ("-12.5", "1717243200.123"): an optional
+ * sign, digits with at most one point, nothing after, and at most 2^53 once
+ * the point is dropped. Then the integer and the power of ten it is divided
+ * by are both exact doubles, so the one division is rounded once, from the
+ * exact decimal value: the same double as strtod() gives (Clinger's fast
+ * path), without its general machinery. Anything else is left to strtod().
+ */
+static bool plain_decimal(const char *p, double *out)
+{
+    static const double pow10[] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    bool neg = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    uint64_t m = 0;
+    int digits = 0, frac = -1; /* digits after the point; -1: no point */
+    for (;; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (++digits > 19)
+                return false;
+            m = m * 10 + (uint64_t)(*p - '0');
+            frac += frac >= 0;
+        } else if (*p == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            break;
+        }
+    }
+    if (*p || !digits || m > (1ULL << 53) || frac >= (int)(sizeof pow10 / sizeof *pow10))
+        return false;
+    double v = (double)m;
+    if (frac > 0)
+        v /= pow10[frac];
+    *out = neg ? -v : v;
+    return true;
+}
+
 int sr_parse_double(const char *text, double *out)
 {
     if (!text)
@@ -444,6 +485,8 @@ int sr_parse_double(const char *text, double *out)
         text++;
     if (!*text)
         return SR_EINVAL;
+    if (plain_decimal(text, out))
+        return 0;
     /* refuse hex floats, "nan", "inf": strtod would take them */
     for (const char *c = text; *c; c++) {
         if (!(isdigit((unsigned char)*c) || *c == '.' || *c == '-' || *c == '+' || *c == 'e' ||

@@ -39,10 +39,10 @@
  * write four to five cells per sample on sparse data and cut ingest to a
  * fifth. Gauges keep cells for their own entity only (a parent's level is
  * the sum of its children's latest values, which the query computes from
- * those cells). Cells are accumulated in memory during a batch and written
- * once per batch with an upsert that merges into what is stored (through
- * the SQL functions sr_sketch_merge, sr_minutes_merge and sr_vals_merge), so the cost is
- * per touched cell, not per row.
+ * those cells). Cells are accumulated in memory during a batch (cells.c)
+ * and written once per batch with an upsert that merges into what is stored
+ * (through the SQL functions sr_sketch_merge, sr_minutes_merge and
+ * sr_vals_merge), so the cost is per touched cell, not per row.
  *
  * Change counters (v8): a commit that stored samples of a metric, or a
  * retention that deleted some, adds one to that metric's `changes` in the
@@ -64,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
 #include "memo.h"
 #include "sketch.h"
 #include "stamps.h"
@@ -151,105 +152,6 @@ static int smap_put(smap *m, const char *key, int64_t id)
     m->slots[i].id = id;
     m->len++;
     return 0;
-}
-
-/* ---- rollup accumulation ---- */
-
-/* One minute inside an hour cell. */
-typedef struct {
-    int minute; /* 0..59 */
-    int64_t n;
-    double sum, min, max;
-} minute_acc;
-
-typedef struct {
-    int64_t metric, node;
-    sr_ms bucket;
-    int used;
-    int64_t n;
-    double sum, min, max;
-    sr_ms last_ts;
-    double last;
-    sr_sketch *sketch;
-    minute_acc *mins; /* sorted by minute; NULL for gauges */
-    int nmins;
-    int roll_up;  /* merged into the ancestors' cells at flush (not gauges) */
-    double *vals; /* events: every observation, sorted at flush (the cell's `vals`) */
-    size_t nvals, capvals;
-} cell;
-
-typedef struct {
-    cell *v;
-    size_t cap, len;
-} cellmap;
-
-static uint64_t cell_hash(int64_t metric, int64_t node, sr_ms bucket)
-{
-    uint64_t h = (uint64_t)metric * 0x9e3779b97f4a7c15ULL;
-    h ^= (uint64_t)node * 0xc2b2ae3d27d4eb4fULL;
-    h ^= (uint64_t)bucket * 0x165667b19e3779f9ULL;
-    h ^= h >> 29;
-    return h * 0xbf58476d1ce4e5b9ULL;
-}
-
-static void cellmap_clear(cellmap *m)
-{
-    for (size_t i = 0; i < m->cap; i++) {
-        if (m->v[i].used) {
-            sr_sketch_destroy(m->v[i].sketch);
-            free(m->v[i].mins);
-            free(m->v[i].vals);
-            memset(&m->v[i], 0, sizeof m->v[i]);
-        }
-    }
-    m->len = 0;
-}
-
-static void cellmap_fini(cellmap *m)
-{
-    cellmap_clear(m);
-    free(m->v);
-    memset(m, 0, sizeof *m);
-}
-
-/* The cell for a key, created empty when new; NULL on OOM. */
-static cell *cellmap_get(cellmap *m, int64_t metric, int64_t node, sr_ms bucket)
-{
-    if ((m->len + 1) * 2 > m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 1024;
-        cell *nv = calloc(ncap, sizeof *nv);
-        if (!nv)
-            return NULL;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->v[i].used)
-                continue;
-            cell *c = &m->v[i];
-            size_t j = cell_hash(c->metric, c->node, c->bucket) & (ncap - 1);
-            while (nv[j].used)
-                j = (j + 1) & (ncap - 1);
-            nv[j] = *c;
-        }
-        free(m->v);
-        m->v = nv;
-        m->cap = ncap;
-    }
-    size_t i = cell_hash(metric, node, bucket) & (m->cap - 1);
-    while (m->v[i].used) {
-        cell *c = &m->v[i];
-        if (c->metric == metric && c->node == node && c->bucket == bucket)
-            return c;
-        i = (i + 1) & (m->cap - 1);
-    }
-    cell *c = &m->v[i];
-    c->used = 1;
-    c->metric = metric;
-    c->node = node;
-    c->bucket = bucket;
-    c->min = INFINITY;
-    c->max = -INFINITY;
-    c->last_ts = INT64_MIN;
-    m->len++;
-    return c;
 }
 
 /* ---- the store ---- */
@@ -506,119 +408,11 @@ static void sql_sketch_merge(sqlite3_context *ctx, int argc, sqlite3_value **arg
     sqlite3_result_blob(ctx, buf, (int)len, free);
 }
 
-/*
- * The per-minute breakdown of an hour cell, as a blob: a version byte (2), a
- * count byte, then per minute present (in minute order) 29 bytes: minute
- * (u8), n (u32), sum, min, max (f64), little-endian. Gauges have none. The
- * latest value of a partial hour is read from raw samples (query.c), which
- * keeps a busy hour's cell under 2 KB, inside its page.
- */
-#define MIN_REC 29
-#define MIN_VERSION 2
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static void put_f64(unsigned char *p, double d)
-{
-    uint64_t v;
-    memcpy(&v, &d, 8);
-    put_u64(p, v);
-}
-
-static double get_f64(const unsigned char *p)
-{
-    uint64_t v = get_u64(p);
-    double d;
-    memcpy(&d, &v, 8);
-    return d;
-}
-
-static size_t minutes_encode(const minute_acc *m, int n, sr_ms bucket, unsigned char *out)
-{
-    (void)bucket;
-    out[0] = MIN_VERSION;
-    out[1] = (unsigned char)n;
-    unsigned char *p = out + 2;
-    for (int i = 0; i < n; i++, p += MIN_REC) {
-        p[0] = (unsigned char)m[i].minute;
-        uint64_t cnt = m[i].n > UINT32_MAX ? UINT32_MAX : (uint64_t)m[i].n;
-        for (int k = 0; k < 4; k++)
-            p[1 + k] = (unsigned char)(cnt >> (8 * k));
-        put_f64(p + 5, m[i].sum);
-        put_f64(p + 13, m[i].min);
-        put_f64(p + 21, m[i].max);
-    }
-    return 2 + (size_t)n * MIN_REC;
-}
-
-/* Decodes into out[60]; returns the count, or SR_ECORRUPT. */
-static int minutes_decode(const unsigned char *b, size_t len, sr_ms bucket, sr_minute_cell *out)
-{
-    if (len < 2 || b[0] != MIN_VERSION || b[1] > 60 || len != 2 + (size_t)b[1] * MIN_REC)
-        return SR_ECORRUPT;
-    int n = b[1], prev = -1;
-    const unsigned char *p = b + 2;
-    for (int i = 0; i < n; i++, p += MIN_REC) {
-        if (p[0] >= 60 || p[0] <= prev)
-            return SR_ECORRUPT;
-        prev = p[0];
-        uint32_t cnt = 0;
-        for (int k = 0; k < 4; k++)
-            cnt |= (uint32_t)p[1 + k] << (8 * k);
-        out[i] = (sr_minute_cell){
-            .bucket_ms = bucket + (sr_ms)p[0] * SR_MS_MIN,
-            .n = (int64_t)cnt,
-            .sum = get_f64(p + 5),
-            .min = get_f64(p + 13),
-            .max = get_f64(p + 21),
-        };
-    }
-    return n;
-}
-
 int sr_rollup_minutes(const sr_rollup_cell *c, sr_minute_cell out[60])
 {
     if (!c->minutes)
         return 0;
-    return minutes_decode(c->minutes, c->minutes_len, c->bucket_ms, out);
-}
-
-/* sr_minutes_merge(a, b): the merge of two minute breakdowns (NULL = none). */
-/* Merges two minute lists sorted by minute into out (room for 60); returns
- * the count. Minutes present in both are added up. */
-static int minutes_merge(const minute_acc *a, int na, const minute_acc *b, int nb, minute_acc *out)
-{
-    int k = 0, i = 0, j = 0;
-    while (i < na || j < nb) {
-        if (j >= nb || (i < na && a[i].minute < b[j].minute)) {
-            out[k++] = a[i++];
-        } else if (i >= na || b[j].minute < a[i].minute) {
-            out[k++] = b[j++];
-        } else {
-            minute_acc m = a[i++];
-            const minute_acc *o = &b[j++];
-            m.n += o->n;
-            m.sum += o->sum;
-            if (o->min < m.min)
-                m.min = o->min;
-            if (o->max > m.max)
-                m.max = o->max;
-            out[k++] = m;
-        }
-    }
-    return k;
+    return cells_minutes_decode(c->minutes, c->minutes_len, c->bucket_ms, out);
 }
 
 /* sr_minutes_merge(a, b): the merge of two minute breakdowns (NULL = none). */
@@ -631,8 +425,8 @@ static void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
         if (sqlite3_value_type(argv[i]) != SQLITE_BLOB)
             continue;
         sr_minute_cell c[60];
-        n[i] =
-            minutes_decode(sqlite3_value_blob(argv[i]), (size_t)sqlite3_value_bytes(argv[i]), 0, c);
+        n[i] = cells_minutes_decode(sqlite3_value_blob(argv[i]),
+                                    (size_t)sqlite3_value_bytes(argv[i]), 0, c);
         if (n[i] < 0) {
             sqlite3_result_error(ctx, "sr_minutes_merge: damaged minute breakdown", -1);
             return;
@@ -642,13 +436,13 @@ static void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
                                    c[k].max};
     }
     minute_acc out[60];
-    int k = minutes_merge(m[0], n[0], m[1], n[1], out);
-    unsigned char *buf = sqlite3_malloc(2 + 60 * MIN_REC);
+    int k = cells_minutes_merge(m[0], n[0], m[1], n[1], out);
+    unsigned char *buf = sqlite3_malloc(CELLS_MINUTES_MAX);
     if (!buf) {
         sqlite3_result_error_nomem(ctx);
         return;
     }
-    size_t len = minutes_encode(out, k, 0, buf);
+    size_t len = cells_minutes_encode(out, k, buf);
     sqlite3_result_blob(ctx, buf, (int)len, sqlite3_free);
 }
 
@@ -1151,8 +945,8 @@ void sr_store_close(sr_store *st)
     free(st->metrics);
     free(st->seen);
     free(st->pend_keys);
-    cellmap_fini(&st->cells);
-    cellmap_fini(&st->up);
+    cells_fini(&st->cells);
+    cells_fini(&st->up);
     sr_memo_destroy(st->memo);
     sr_memo_destroy(st->memo_recent);
     sr_stamps_destroy(st->stamps);
@@ -1741,131 +1535,124 @@ int sr_store_begin(sr_store *st)
     return 0;
 }
 
-/* Appends n values to a cell's list of observations. */
-static int cell_push_vals(cell *c, const double *v, size_t n)
+/* Encodes a cell's sketch and values (NULL when it keeps none). */
+static int encode_cell(const cell *c, unsigned char **sk, size_t *sk_len, unsigned char **vb,
+                       size_t *vb_len)
 {
-    if (c->nvals + n > c->capvals) {
-        size_t ncap = c->capvals ? c->capvals : 16;
-        while (ncap < c->nvals + n)
-            ncap *= 2;
-        double *nv = realloc(c->vals, ncap * sizeof *nv);
-        if (!nv)
-            return SR_ENOMEM;
-        c->vals = nv;
-        c->capvals = ncap;
-    }
-    memcpy(c->vals + c->nvals, v, n * sizeof *v);
-    c->nvals += n;
-    return 0;
-}
-
-/* Adds the figures of src into dst (same metric and hour). */
-static int cell_merge(cell *dst, const cell *src)
-{
-    dst->n += src->n;
-    dst->sum += src->sum;
-    if (src->min < dst->min)
-        dst->min = src->min;
-    if (src->max > dst->max)
-        dst->max = src->max;
-    if (src->last_ts >= dst->last_ts) {
-        dst->last_ts = src->last_ts;
-        dst->last = src->last;
-    }
-    if (src->nmins) {
-        if (!dst->mins && !(dst->mins = malloc(60 * sizeof *dst->mins)))
-            return SR_ENOMEM;
-        minute_acc out[60];
-        int k = minutes_merge(dst->mins, dst->nmins, src->mins, src->nmins, out);
-        memcpy(dst->mins, out, (size_t)k * sizeof *out);
-        dst->nmins = k;
-    }
-    if (src->nvals) {
-        int rc = cell_push_vals(dst, src->vals, src->nvals);
-        if (rc)
-            return rc;
-    }
-    if (src->sketch) {
-        if (!dst->sketch && sr_sketch_create(SR_SKETCH_ALPHA, &dst->sketch))
-            return SR_ENOMEM;
-        return sr_sketch_merge(dst->sketch, src->sketch);
+    *sk = *vb = NULL;
+    *sk_len = *vb_len = 0;
+    if (c->sketch && sr_sketch_count(c->sketch) > 0 && sr_sketch_encode(c->sketch, sk, sk_len))
+        return SR_ENOMEM;
+    if (c->nvals && c->nvals <= SR_ROLLUP_VALUES_MAX &&
+        sr_vals_encode(c->vals, c->nvals, vb, vb_len)) {
+        free(*sk);
+        *sk = NULL;
+        return SR_ENOMEM;
     }
     return 0;
 }
 
-/* Upserts every cell of a map (merging into stored ones), then empties it. */
-static int write_cells(sr_store *st, cellmap *m)
+static void bind_blob(sqlite3_stmt *q, int i, unsigned char *b, size_t len, int owned)
 {
-    sqlite3_stmt *q = st->stmt[ST_ROLLUP_UPSERT];
-    for (size_t i = 0; i < m->cap; i++) {
-        cell *c = &m->v[i];
-        if (!c->used)
-            continue;
-        sqlite3_bind_int64(q, 1, c->metric);
-        sqlite3_bind_int64(q, 2, c->node);
-        sqlite3_bind_int64(q, 3, c->bucket);
-        sqlite3_bind_int64(q, 4, c->n);
-        sqlite3_bind_double(q, 5, c->sum);
-        sqlite3_bind_double(q, 6, c->min);
-        sqlite3_bind_double(q, 7, c->max);
-        sqlite3_bind_int64(q, 8, c->last_ts);
-        sqlite3_bind_double(q, 9, c->last);
-        unsigned char *buf = NULL;
-        size_t len = 0;
-        if (c->sketch && sr_sketch_count(c->sketch) > 0) {
-            if (sr_sketch_encode(c->sketch, &buf, &len))
-                return SR_ENOMEM;
-            sqlite3_bind_blob(q, 10, buf, (int)len, free);
-        } else {
-            sqlite3_bind_null(q, 10);
-        }
-        if (c->nmins) {
-            unsigned char mb[2 + 60 * MIN_REC];
-            size_t mlen = minutes_encode(c->mins, c->nmins, c->bucket, mb);
-            sqlite3_bind_blob(q, 11, mb, (int)mlen, SQLITE_TRANSIENT);
-        } else {
-            sqlite3_bind_null(q, 11);
-        }
-        if (c->nvals && c->nvals <= SR_ROLLUP_VALUES_MAX) {
-            unsigned char *vb;
-            size_t vlen;
-            sr_vals_sort(c->vals, c->nvals);
-            if (sr_vals_encode(c->vals, c->nvals, &vb, &vlen))
-                return SR_ENOMEM;
-            sqlite3_bind_blob(q, 12, vb, (int)vlen, free);
-        } else {
-            sqlite3_bind_null(q, 12);
-        }
-        int rc = sqlite3_step(q);
-        sqlite3_reset(q);
-        sqlite3_clear_bindings(q);
-        if (rc != SQLITE_DONE)
-            return sql_err(st, rc);
-    }
-    cellmap_clear(m);
-    return 0;
+    if (b)
+        sqlite3_bind_blob(q, i, b, (int)len, owned ? free : SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, i);
 }
 
 /*
- * Rolls the batch's cells up the tree (each entity's cell merged into every
- * ancestor's, once per batch rather than once per row) and writes them all.
+ * Upserts one cell, merging it into the stored one: its key, and the
+ * figures of its twin when it has one (cells.h). A cell that is a twin
+ * keeps its blobs until the flush is over; others' go with the statement.
  */
-static int flush_cells(sr_store *st)
+static int write_cell(sr_store *st, cell *key)
 {
-    for (size_t i = 0; i < st->cells.cap; i++) {
-        const cell *c = &st->cells.v[i];
-        if (!c->used || !c->roll_up || c->node == SR_ENTITY_ROOT)
-            continue;
-        for (int64_t a = st->entities[c->node].parent; a >= 0; a = st->entities[a].parent) {
-            cell *u = cellmap_get(&st->up, c->metric, a, c->bucket);
-            int rc = u ? cell_merge(u, c) : SR_ENOMEM;
-            if (rc)
-                return rc;
-            if (a == SR_ENTITY_ROOT)
-                break;
+    cell *c = key->twin ? key->twin : key;
+    sqlite3_stmt *q = st->stmt[ST_ROLLUP_UPSERT];
+    unsigned char *sk, *vb;
+    size_t sk_len, vb_len;
+    if (c->has_twin && (c->sketch_blob || c->vals_blob)) {
+        sk = c->sketch_blob;
+        sk_len = c->sketch_len;
+        vb = c->vals_blob;
+        vb_len = c->vals_len;
+    } else {
+        sr_vals_sort(c->vals, c->nvals); /* the root's own cell's (cells_roll_up: the others) */
+        if (encode_cell(c, &sk, &sk_len, &vb, &vb_len))
+            return SR_ENOMEM;
+        if (c->has_twin) {
+            c->sketch_blob = sk;
+            c->sketch_len = sk_len;
+            c->vals_blob = vb;
+            c->vals_len = vb_len;
         }
     }
-    int rc = write_cells(st, &st->cells);
+    sqlite3_bind_int64(q, 1, key->metric);
+    sqlite3_bind_int64(q, 2, key->node);
+    sqlite3_bind_int64(q, 3, key->bucket);
+    sqlite3_bind_int64(q, 4, c->n);
+    sqlite3_bind_double(q, 5, c->sum);
+    sqlite3_bind_double(q, 6, c->min);
+    sqlite3_bind_double(q, 7, c->max);
+    sqlite3_bind_int64(q, 8, c->last_ts);
+    sqlite3_bind_double(q, 9, c->last);
+    bind_blob(q, 10, sk, sk_len, !c->has_twin);
+    unsigned char mb[CELLS_MINUTES_MAX];
+    bind_blob(q, 11, c->nmins ? mb : NULL, cells_minutes_encode(c->mins, c->nmins, mb), 0);
+    bind_blob(q, 12, vb, vb_len, !c->has_twin);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+static int cmp_cell_key(const void *a, const void *b)
+{
+    const cell *x = *(const cell *const *)a, *y = *(const cell *const *)b;
+    if (x->metric != y->metric)
+        return x->metric < y->metric ? -1 : 1;
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    return x->bucket < y->bucket ? -1 : x->bucket > y->bucket;
+}
+
+/*
+ * Upserts every cell of a map, then empties it. The cells go in the order
+ * of the rollup's key, so that each insert lands next to the one before
+ * rather than anywhere in the table.
+ */
+static int write_cells(sr_store *st, cellmap *m)
+{
+    cell **order = malloc((m->len ? m->len : 1) * sizeof *order);
+    if (!order)
+        return SR_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->v[i].used)
+            order[n++] = &m->v[i];
+    }
+    qsort(order, n, sizeof *order, cmp_cell_key);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = write_cell(st, order[i]);
+    free(order);
+    if (!rc)
+        cells_clear(m);
+    return rc;
+}
+
+static int64_t entity_parent(void *ctx, int64_t node)
+{
+    const sr_store *st = ctx;
+    return st->entities[node].parent;
+}
+
+/* Rolls the batch's cells up the tree (cells.c) and writes them all. */
+static int flush_cells(sr_store *st)
+{
+    int rc = cells_roll_up(&st->cells, &st->up, entity_parent, st);
+    if (!rc)
+        rc = write_cells(st, &st->cells);
     return rc ? rc : write_cells(st, &st->up);
 }
 
@@ -1923,61 +1710,11 @@ void sr_store_rollback(sr_store *st)
     st->in_batch = 0;
     st->n_pend = 0;
     st->keys_len = 0;
-    cellmap_clear(&st->cells);
-    cellmap_clear(&st->up);
+    cells_clear(&st->cells);
+    cells_clear(&st->up);
     untouch(st);
     /* ids handed out in the failed transaction are gone */
     load_entities(st);
-}
-
-/* Adds v (at ts) to one hour cell, and to its minute when with_minutes. */
-static int cell_add(sr_store *st, int64_t metric, int64_t node, sr_ms ts, double v, int with_sketch,
-                    int with_minutes)
-{
-    cell *c = cellmap_get(&st->cells, metric, node, sr_floor_ms(ts, SR_MS_HOUR));
-    if (!c)
-        return SR_ENOMEM;
-    c->roll_up = with_minutes;
-    c->n++;
-    c->sum += v;
-    if (v < c->min)
-        c->min = v;
-    if (v > c->max)
-        c->max = v;
-    if (ts >= c->last_ts) {
-        c->last_ts = ts;
-        c->last = v;
-    }
-    if (with_minutes) {
-        int minute = (int)((ts - c->bucket) / SR_MS_MIN), i = c->nmins;
-        while (i > 0 && c->mins[i - 1].minute > minute)
-            i--;
-        if (i == 0 || c->mins[i - 1].minute != minute) {
-            if (!c->mins) {
-                c->mins = malloc(60 * sizeof *c->mins);
-                if (!c->mins)
-                    return SR_ENOMEM;
-            }
-            memmove(&c->mins[i + 1], &c->mins[i], (size_t)(c->nmins - i) * sizeof *c->mins);
-            c->mins[i] = (minute_acc){minute, 0, 0, INFINITY, -INFINITY};
-            c->nmins++;
-            i++;
-        }
-        minute_acc *m = &c->mins[i - 1];
-        m->n++;
-        m->sum += v;
-        if (v < m->min)
-            m->min = v;
-        if (v > m->max)
-            m->max = v;
-    }
-    if (with_sketch) {
-        if (!c->sketch && sr_sketch_create(SR_SKETCH_ALPHA, &c->sketch))
-            return SR_ENOMEM;
-        int rc = cell_push_vals(c, &v, 1);
-        return rc ? rc : sr_sketch_add(c->sketch, v);
-    }
-    return 0;
 }
 
 /*
@@ -1988,8 +1725,8 @@ static int cell_add(sr_store *st, int64_t metric, int64_t node, sr_ms ts, double
 static int accumulate(sr_store *st, const metric_rec *m, int64_t entity, sr_ms ts, double v)
 {
     if (m->kind == SR_KIND_GAUGE)
-        return cell_add(st, m->id, entity, ts, v, 0, 0);
-    return cell_add(st, m->id, entity, ts, v, m->kind == SR_KIND_EVENT, 1);
+        return cells_add(&st->cells, m->id, entity, ts, v, 0, 0);
+    return cells_add(&st->cells, m->id, entity, ts, v, m->kind == SR_KIND_EVENT, 1);
 }
 
 static void bind_sample(sr_store *st, sqlite3_stmt *q, int at, const pending *p)

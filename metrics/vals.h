@@ -22,7 +22,10 @@
 
 #include "common.h"
 
-/* Sorts v[0..n) in ascending order (v may be NULL when n is 0). */
+/* Sorts v[0..n) in ascending order, stably: values that compare equal (0
+ * and -0) keep their order. Sorted runs already in v are merged, not sorted
+ * again, so a concatenation of k sorted lists costs about log2(k) passes.
+ * v may be NULL when n is 0. */
 void sr_vals_sort(double *v, size_t n);
 
 /* Encodes sorted v[0..n) (v may be NULL when n is 0) into *out (malloc,

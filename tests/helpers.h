@@ -15,6 +15,34 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A stable sort of doubles by brute force, the reference that sorts of
+ * observations are checked against: values that compare equal (0 and -0)
+ * keep their order, by sorting (value, position) pairs. */
+typedef struct {
+    double v;
+    size_t at;
+} th_ranked;
+
+static inline int th_cmp_ranked(const void *a, const void *b)
+{
+    const th_ranked *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v < y->v ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static inline void th_sort_stable(double *v, size_t n)
+{
+    th_ranked *r = malloc((n ? n : 1) * sizeof *r);
+    cr_assert_not_null(r);
+    for (size_t i = 0; i < n; i++)
+        r[i] = (th_ranked){v[i], i};
+    qsort(r, n, sizeof *r, th_cmp_ranked);
+    for (size_t i = 0; i < n; i++)
+        v[i] = r[i].v;
+    free(r);
+}
+
 /* Creates a fresh directory under $TMPDIR (or /tmp). */
 static inline void th_tempdir(char *buf, size_t len)
 {

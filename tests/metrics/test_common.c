@@ -4,6 +4,8 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,6 +87,59 @@ Test(common, local_times_follow_daylight_saving)
     cr_assert(sr_tz_valid("UTC"));
     cr_assert_not(sr_tz_valid("Europe"), "a directory is not a zone");
     cr_assert_not(sr_tz_valid("../../etc/passwd"));
+}
+
+/* Plain decimals of every shape (signs, leading zeros, a point anywhere or
+ * none, up to 20 digits, around 2^53) read exactly as strtod() reads them. */
+Test(common, plain_decimals_read_as_strtod_reads_them)
+{
+    uint64_t seed = 3;
+    char text[40];
+    for (int i = 0; i < 200000; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t r = seed >> 20;
+        size_t n = 0;
+        if (r % 4 == 0)
+            text[n++] = r % 8 ? '-' : '+';
+        int ndig = 1 + (int)(r / 4 % 20), point = (int)(r / 80 % 24) - 1;
+        uint64_t d = seed;
+        for (int k = 0; k < ndig; k++) {
+            if (k == point)
+                text[n++] = '.';
+            d = d * 6364136223846793005ULL + 1;
+            text[n++] = (char)('0' + (d >> 60) % 10);
+        }
+        if (point == ndig)
+            text[n++] = '.';
+        text[n] = '\0';
+        if (i % 1000 == 0) /* near 2^53 = 9007199254740992 */
+            snprintf(text, sizeof text, "%.1f", 9007199254740990.0 + (double)(i / 1000 % 6));
+        double got, want = strtod(text, NULL);
+        cr_assert_eq(sr_parse_double(text, &got), 0, "'%s'", text);
+        cr_assert(memcmp(&got, &want, sizeof got) == 0, "'%s': %.17g, want %.17g", text, got, want);
+    }
+    static const char *const edge[] = {"-0",
+                                       "0.",
+                                       ".5",
+                                       "+.5",
+                                       "-0.000",
+                                       "007",
+                                       "0.1",
+                                       "0.3",
+                                       "9007199254740993",
+                                       "123456789012345678.9",
+                                       "0.0000000000000000000001",
+                                       "1e5"};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+        double got, want = strtod(edge[i], NULL);
+        cr_assert_eq(sr_parse_double(edge[i], &got), 0, "'%s'", edge[i]);
+        cr_assert(memcmp(&got, &want, sizeof got) == 0, "'%s': %.17g, want %.17g", edge[i], got,
+                  want);
+    }
+    static const char *const bad[] = {"-", ".", "+-1", "1.2.3", "--5", "1-"};
+    double v;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(sr_parse_double(bad[i], &v), SR_EINVAL, "'%s' accepted", bad[i]);
 }
 
 Test(common, numbers_and_words)

@@ -606,7 +606,7 @@ static uint32_t crc32c_bitwise(const unsigned char *p, size_t n)
 
 /* A hand-made frame of the version-1 format, for forging damaged input. */
 typedef struct {
-    unsigned char b[256];
+    unsigned char b[4096];
     size_t n;
 } frame;
 
@@ -882,6 +882,82 @@ static void fr_one_run(frame *f, uint64_t n, uint64_t zero, uint64_t runs, uint6
         fr_varint(f, k == 0 ? count : 0);
     fr_varint(f, 0); /* negative runs */
     fr_end(f);
+}
+
+/*
+ * The encoder's runs against the format written out by hand: counts at
+ * chosen buckets, sparse to dense, across 64-bucket words, 128-bucket
+ * pages and whole empty pages, with gaps of every length around RUN_GAP
+ * (a run goes on over at most two empty buckets).
+ */
+Test(sketch, runs_split_at_gaps_wherever_the_buckets_lie)
+{
+    const double ln_gamma = log1p(A) - log1p(-A);
+    const int64_t idx_min = (int64_t)ceil(log(DBL_TRUE_MIN) / ln_gamma);
+    const int64_t first = ((-idx_min) / 128 + 2) * 128; /* a page's first key, near value 1 */
+    enum { SPAN = 520 };
+    rng r = {21};
+    for (int t = 0; t < 400; t++) {
+        uint64_t count[SPAN] = {0};
+        uint64_t dense = 1 + rng_u64(&r) % 100; /* percent of buckets with a count */
+        sr_sketch *s;
+        cr_assert_eq(sr_sketch_create(A, &s), 0);
+        uint64_t n = 0;
+        for (int k = 0; k < SPAN; k++) {
+            bool edge = k % 64 == 0 || k % 64 == 63 || k % 128 == 3;
+            if (k >= 260 && k < 390 && t % 2)
+                continue; /* a whole page empty */
+            if (rng_u64(&r) % 100 >= dense && !(edge && t % 3 == 0))
+                continue;
+            double v = exp((double)(first + k + idx_min - 0.5) * ln_gamma);
+            if (sr_sketch_bucket(s, v) - 1 != first + k)
+                continue; /* not this bucket's after all: leave it empty */
+            count[k] = 1 + rng_u64(&r) % 3;
+            for (uint64_t c = 0; c < count[k]; c++)
+                cr_assert_eq(sr_sketch_add(s, v), 0);
+            n += count[k];
+        }
+        frame f;
+        fr_begin(&f, 1, A);
+        fr_varint(&f, n);
+        fr_varint(&f, 0);
+        uint64_t runs = 0;
+        for (int k = 0, last = -100; k < SPAN; k++) {
+            if (count[k]) {
+                runs += k - last > 3;
+                last = k;
+            }
+        }
+        fr_varint(&f, runs);
+        int prev_end = -1;
+        for (int k = 0; k < SPAN;) {
+            if (!count[k]) {
+                k++;
+                continue;
+            }
+            int end = k;
+            for (int j = k + 1; j < SPAN && j - end <= 3; j++) {
+                if (count[j])
+                    end = j;
+            }
+            fr_varint(&f, prev_end < 0 ? zz(first + k + idx_min) : (uint64_t)(k - prev_end));
+            fr_varint(&f, (uint64_t)(end - k + 1));
+            for (int j = k; j <= end; j++)
+                fr_varint(&f, count[j]);
+            prev_end = end + 1;
+            k = end + 1;
+        }
+        fr_varint(&f, 0); /* negative runs */
+        fr_end(&f);
+        unsigned char *b;
+        size_t len;
+        cr_assert_eq(sr_sketch_encode(s, &b, &len), 0);
+        cr_assert(len == f.n && memcmp(b, f.b, len) == 0,
+                  "round %d (%llu%% dense): %zu bytes, want %zu", t, (unsigned long long)dense, len,
+                  f.n);
+        free(b);
+        sr_sketch_destroy(s);
+    }
 }
 
 /* Well-formed frames with one defect each. */

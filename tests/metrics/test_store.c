@@ -1171,6 +1171,104 @@ Test(store, event_cells_keep_their_observations_sorted)
     sr_store_close(st);
 }
 
+/* Every value of a cell, however many (values_seen keeps 64). */
+typedef struct {
+    double *v;
+    size_t n, cap;
+    int64_t cells;
+} all_values;
+
+static int all_values_cb(void *ctx, const sr_rollup_cell *c)
+{
+    all_values *x = ctx;
+    x->cells++;
+    return sr_rollup_values(c, &x->v, &x->cap, &x->n);
+}
+
+static int cmp_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static size_t negative_zeros(const double *v, size_t n)
+{
+    size_t z = 0;
+    for (size_t i = 0; i < n; i++)
+        z += v[i] == 0 && signbit(v[i]);
+    return z;
+}
+
+Test(store, upper_cells_hold_their_subtrees_values_sorted_over_batches_and_late_data)
+{
+    /* leaves, an entity with samples of its own below others (force/a), and
+     * one (force/b/u5) with a child: enough values a cell that an upper
+     * level merges long sorted runs, three batches, the last one late */
+    static const char *const ent[] = {"force/a/u1", "force/a/u2", "force/a/u3",  "force/a",
+                                      "force/b/u4", "force/b/u5", "force/b/u5/x"};
+    enum { NE = sizeof ent / sizeof *ent, NS = 1800, HOURS = 3 };
+    static const char *const node[] = {"",           "force",       "force/a",    "force/b",
+                                       "force/a/u1", "force/a/u2",  "force/a/u3", "force/b/u4",
+                                       "force/b/u5", "force/b/u5/x"};
+    static struct {
+        int e, hour;
+        double v;
+    } s[NS];
+    uint64_t seed = 5;
+    sr_store *st = open_rw();
+    bool dup;
+    for (int i = 0; i < NS; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t r = seed >> 33;
+        int batch = i / (NS / 3);
+        s[i].e = (int)(r % NE);
+        s[i].hour = batch == 2 ? (int)(r / 7 % HOURS) : 1 + (int)(r / 7 % 2);
+        s[i].v = r % 20 == 0 ? (r & 64 ? -0.0 : 0.0) : (double)(r / 131 % 30000) / 10 - 100;
+        if (i % (NS / 3) == 0)
+            cr_assert_eq(sr_store_begin(st), 0);
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        sr_ms ts = (sr_ms)s[i].hour * SR_MS_HOUR + (sr_ms)(i % (NS / 3)) * 1000;
+        cr_assert_eq(put(st, "rt", ent[s[i].e], ts, s[i].v, key, &dup), 0);
+        cr_assert(!dup);
+        if (i % (NS / 3) == NS / 3 - 1)
+            cr_assert_eq(sr_store_commit(st), 0);
+    }
+    int64_t metric;
+    cr_assert_eq(sr_store_metric_id(st, "rt", &metric), 0);
+    double *want = malloc(NS * sizeof *want);
+    cr_assert_not_null(want);
+    for (size_t k = 0; k < sizeof node / sizeof *node; k++) {
+        size_t len = strlen(node[k]);
+        int64_t id;
+        cr_assert_eq(sr_store_entity_id(st, node[k], &id), 0);
+        for (int h = 0; h < HOURS; h++) {
+            size_t n = 0;
+            for (int i = 0; i < NS; i++) {
+                const char *e = ent[s[i].e];
+                if (s[i].hour == h &&
+                    (!len || (strncmp(e, node[k], len) == 0 && (!e[len] || e[len] == '/'))))
+                    want[n++] = s[i].v;
+            }
+            qsort(want, n, sizeof *want, cmp_value);
+            all_values x = {0};
+            cr_assert_eq(sr_store_scan_rollup(st, metric, id, (sr_ms)h * SR_MS_HOUR,
+                                              (sr_ms)(h + 1) * SR_MS_HOUR, SR_SCAN_VALUES,
+                                              all_values_cb, &x),
+                         0);
+            cr_assert_eq(x.cells, n > 0, "'%s' hour %d", node[k], h);
+            cr_assert_eq(x.n, n, "'%s' hour %d: %zu values, want %zu", node[k], h, x.n, n);
+            for (size_t i = 0; i < n; i++)
+                cr_assert_eq(x.v[i], want[i], "'%s' hour %d [%zu]", node[k], h, i);
+            cr_assert_eq(negative_zeros(x.v, n), negative_zeros(want, n), "'%s' hour %d", node[k],
+                         h);
+            free(x.v);
+        }
+    }
+    free(want);
+    sr_store_close(st);
+}
+
 Test(store, migrates_v8_by_giving_every_event_cell_its_observations)
 {
     sr_store *st = open_rw();
