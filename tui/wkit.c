@@ -8,7 +8,10 @@
  * knowing the window's height; draw() is the one that knows it and shows
  * the rows from wkit_list_first(), which always includes the selected one.
  */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "wkit.h"
 
@@ -50,6 +53,44 @@ int wkit_put_right(WINDOW *w, int y, int end, int max_cols, attr_t attr, const c
     return wkit_put(w, y, x, tw, attr, text);
 }
 
+/*
+ * A glyph as curses' wide character, converted once: a chart or sparkline
+ * draws thousands of glyphs a frame from a few dozen (glyphs.c), and
+ * converting the UTF-8 at each was a tenth of a viewer's refresh. Kept by
+ * the glyph's bytes (up to 7); curses runs on the loop thread only.
+ */
+#define GLYPH_CACHE 64
+#define GLYPH_BYTES 8
+
+static bool glyph_char(const char *glyph, cchar_t *out)
+{
+    static struct {
+        char bytes[GLYPH_BYTES]; /* "" : unused */
+        cchar_t c;
+    } cache[GLYPH_CACHE];
+    size_t len = strnlen(glyph, GLYPH_BYTES);
+    if (len >= GLYPH_BYTES)
+        return false;
+    unsigned h = 0;
+    for (size_t i = 0; i < len; i++)
+        h = h * 31 + (unsigned char)glyph[i];
+    size_t slot = h % GLYPH_CACHE;
+    if (strcmp(cache[slot].bytes, glyph) == 0) {
+        *out = cache[slot].c;
+        return true;
+    }
+    wchar_t wc[CCHARW_MAX + 1];
+    size_t n = mbstowcs(wc, glyph, CCHARW_MAX);
+    if (n == (size_t)-1 || n == 0 || n >= CCHARW_MAX || wcwidth(wc[0]) != 1)
+        return false;
+    wc[n] = 0;
+    if (setcchar(out, wc, A_NORMAL, 0, NULL) != OK)
+        return false;
+    memcpy(cache[slot].bytes, glyph, len + 1);
+    cache[slot].c = *out;
+    return true;
+}
+
 void wkit_glyph(WINDOW *w, int y, int x, attr_t attr, const char *glyph)
 {
     if (!w || !glyph || !*glyph)
@@ -59,7 +100,11 @@ void wkit_glyph(WINDOW *w, int y, int x, attr_t attr, const char *glyph)
     if (y < 0 || y >= h || x < 0 || x >= wd)
         return;
     wattr_on(w, attr, NULL);
-    mvwaddstr(w, y, x, glyph);
+    cchar_t c;
+    if (glyph_char(glyph, &c))
+        mvwadd_wch(w, y, x, &c);
+    else
+        mvwaddstr(w, y, x, glyph);
     wattr_off(w, attr, NULL);
 }
 
