@@ -88,13 +88,7 @@ static int build_mask(pctx *p)
 {
     if (p->node == SR_ENTITY_ROOT)
         return 0;
-    p->mask_n = sr_store_entity_limit(p->st);
-    p->mask = calloc((size_t)p->mask_n + 1, 1);
-    if (!p->mask)
-        return SR_ENOMEM;
-    for (int64_t e = 1; e < p->mask_n; e++)
-        p->mask[e] = sr_store_entity_under(p->st, e, p->node);
-    return 0;
+    return sr_store_subtree_mask(p->st, p->node, &p->mask, &p->mask_n);
 }
 
 static bool in_subtree(const pctx *p, int64_t e)

@@ -226,13 +226,7 @@ static int build_mask(qctx *q)
 {
     if (q->node == SR_ENTITY_ROOT && !q->g_ts)
         return 0;
-    q->mask_n = sr_store_entity_limit(q->st);
-    q->mask = calloc((size_t)q->mask_n + 1, 1);
-    if (!q->mask)
-        return SR_ENOMEM;
-    for (int64_t e = 1; e < q->mask_n; e++)
-        q->mask[e] = sr_store_entity_under(q->st, e, q->node);
-    return 0;
+    return sr_store_subtree_mask(q->st, q->node, &q->mask, &q->mask_n);
 }
 
 /* Minutes of one hour cell that fall in [q->mfrom, q->mto). */

@@ -1500,6 +1500,29 @@ int64_t sr_store_entity_same(sr_store *st, int64_t node)
     return node == st->same_root ? SR_ENTITY_ROOT : node;
 }
 
+int sr_store_subtree_mask(sr_store *st, int64_t node, unsigned char **mask, int64_t *n)
+{
+    *n = (int64_t)st->n_entities;
+    *mask = calloc(st->n_entities + 1, 1);
+    if (!*mask)
+        return SR_ENOMEM;
+    unsigned char *m = *mask;
+    /* one pass in id order: a parent is made before its children (and so
+     * has a smaller id), so its mark is known when a child's is asked */
+    for (size_t e = 1; e < st->n_entities; e++) {
+        const entity_rec *r = &st->entities[e];
+        if (!r->path)
+            continue;
+        if (node == SR_ENTITY_ROOT || (int64_t)e == node)
+            m[e] = 1;
+        else if (r->parent > 0 && (size_t)r->parent < e)
+            m[e] = m[r->parent];
+        else
+            m[e] = sr_store_entity_under(st, (int64_t)e, node);
+    }
+    return 0;
+}
+
 bool sr_store_entity_is_leaf(sr_store *st, int64_t e)
 {
     for (size_t i = 1; i < st->n_entities; i++) {

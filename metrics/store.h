@@ -189,6 +189,13 @@ bool sr_store_entity_under(sr_store *st, int64_t e, int64_t node);
  */
 int64_t sr_store_entity_same(sr_store *st, int64_t node);
 
+/*
+ * The entities under node (node itself included; the root: every entity)
+ * as *mask[e] = 1, for e below *n (sr_store_entity_limit); the caller
+ * frees *mask. SR_ENOMEM possible.
+ */
+int sr_store_subtree_mask(sr_store *st, int64_t node, unsigned char **mask, int64_t *n);
+
 /* Whether an entity has no children. */
 bool sr_store_entity_is_leaf(sr_store *st, int64_t e);
 

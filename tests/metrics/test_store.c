@@ -1297,3 +1297,42 @@ Test(store, migrates_v8_by_giving_every_event_cell_its_observations)
     cr_assert_eq(sql_count("SELECT count(*) FROM rollup WHERE vals IS NULL"), 0);
     sr_store_close(st);
 }
+
+Test(store, a_subtree_mask_marks_exactly_the_entities_under_a_node)
+{
+    sr_store *st = open_rw();
+    cr_assert_eq(sr_store_define_metric(st, "rt", SR_KIND_EVENT), 0);
+    static const char *const paths[] = {"f/b/u2", "f/a/u1", "g/x", "f/a/u3", "f/b", "g/x/y/z"};
+    bool dup;
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        cr_assert_eq(put(st, "rt", paths[i], 1000 + (sr_ms)i, 1, NULL, &dup), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    int64_t limit = sr_store_entity_limit(st);
+    for (int64_t node = 0; node < limit; node++) {
+        if (node != SR_ENTITY_ROOT && !sr_store_entity_path(st, node))
+            continue;
+        unsigned char *m;
+        int64_t n;
+        cr_assert_eq(sr_store_subtree_mask(st, node, &m, &n), 0);
+        cr_assert_eq(n, limit);
+        for (int64_t e = 1; e < n; e++)
+            cr_assert_eq(m[e] != 0, sr_store_entity_under(st, e, node), "node %lld entity %s",
+                         (long long)node, sr_store_entity_path(st, e));
+        free(m);
+    }
+    int64_t f, fa, u3;
+    cr_assert_eq(sr_store_entity_id(st, "f", &f), 0);
+    cr_assert_eq(sr_store_entity_id(st, "f/a", &fa), 0);
+    cr_assert_eq(sr_store_entity_id(st, "f/a/u3", &u3), 0);
+    unsigned char *m;
+    int64_t n;
+    cr_assert_eq(sr_store_subtree_mask(st, fa, &m, &n), 0);
+    int marked = 0;
+    for (int64_t e = 1; e < n; e++)
+        marked += m[e];
+    cr_assert_eq(marked, 3, "f/a, f/a/u1, f/a/u3");
+    cr_assert(m[u3] && !m[f]);
+    free(m);
+    sr_store_close(st);
+}
