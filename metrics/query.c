@@ -440,11 +440,7 @@ static double sketch_percentile(const sr_sketch *sk, double p, sr_pct_method m)
  * side of it.
  */
 
-typedef struct {
-    sr_ms hour;
-    int64_t n;
-    double sum;
-} hour_stamp;
+typedef sr_stamp_cell hour_stamp; /* bucket: the hour */
 
 typedef struct {
     double *v;
@@ -471,7 +467,7 @@ static int stamps_push(stamps *s, const sr_rollup_cell *c)
         return 0;
     if (reserve(&s->h, &s->cap, s->nh, sizeof *s->h))
         return SR_ENOMEM;
-    s->h[s->nh++] = (hour_stamp){c->bucket_ms, c->n, c->sum};
+    s->h[s->nh++] = (hour_stamp){.bucket = c->bucket_ms, .n = c->n, .sum = c->sum};
     return 0;
 }
 
@@ -722,11 +718,11 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_m
     dvec got = {0}; /* an entry's values, decoded */
     int rc = 0;
     for (size_t i = 0; i < nh && !rc;) {
-        sr_ms day = sr_floor_ms(h[i].hour, SR_MS_DAY);
+        sr_ms day = sr_floor_ms(h[i].bucket, SR_MS_DAY);
         if (day >= ha && day + SR_MS_DAY <= hb) {
             sr_memo_stamp ds = {0, 0};
             size_t j = i;
-            for (; j < nh && h[j].hour < day + SR_MS_DAY; j++) {
+            for (; j < nh && h[j].bucket < day + SR_MS_DAY; j++) {
                 ds.n += h[j].n;
                 ds.sum += h[j].sum;
             }
@@ -734,7 +730,7 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_m
             i = j;
             continue;
         }
-        sr_memo_key key = {1, q->metric, q->node, h[i].hour, bucket_group(b), 0};
+        sr_memo_key key = {1, q->metric, q->node, h[i].bucket, bucket_group(b), 0};
         sr_memo_stamp stamp = {h[i].n, h[i].sum};
         int hit =
             memo ? sr_memo_get_values(memo, &key, &stamp, &got.v, &got.cap, &got.n) : SR_ENOENT;
@@ -747,10 +743,10 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_m
          * cells' values */
         size_t j = i + 1;
         while (j < nh) {
-            sr_ms dj = sr_floor_ms(h[j].hour, SR_MS_DAY);
+            sr_ms dj = sr_floor_ms(h[j].bucket, SR_MS_DAY);
             if (dj >= ha && dj + SR_MS_DAY <= hb)
                 break;
-            sr_memo_key kj = {1, q->metric, q->node, h[j].hour, bucket_group(b), 0};
+            sr_memo_key kj = {1, q->metric, q->node, h[j].bucket, bucket_group(b), 0};
             sr_memo_stamp sj = {h[j].n, h[j].sum};
             size_t len;
             if (memo && sr_memo_get(memo, &kj, &sj, &len))
@@ -758,8 +754,8 @@ static int bucket_values(qctx *q, const sr_sketch *sk, int64_t b, sr_ms ha, sr_m
             j++;
         }
         vals_ctx x = {.q = q, .sk = sk, .b = b, .memo = memo, .out = out};
-        rc = sr_store_scan_rollup(q->st, q->metric, q->node, h[i].hour, h[j - 1].hour + SR_MS_HOUR,
-                                  SR_SCAN_VALUES, vals_cell_cb, &x);
+        rc = sr_store_scan_rollup(q->st, q->metric, q->node, h[i].bucket,
+                                  h[j - 1].bucket + SR_MS_HOUR, SR_SCAN_VALUES, vals_cell_cb, &x);
         /* cells without their values: the hour's raw samples */
         for (size_t t = 0; t < x.n_raw && !rc; t++)
             rc = bucket_raw_hour(q, sk, b, memo, &x.raw[t], out);
@@ -811,8 +807,8 @@ static int sketch_cell_cb(void *ctx, const sr_rollup_cell *c)
 static sr_memo_stamp hours_stamp(const hour_stamp *h, size_t nh, sr_ms from, sr_ms to)
 {
     sr_memo_stamp r = {0, 0};
-    for (size_t i = 0; i < nh && h[i].hour < to; i++) {
-        if (h[i].hour >= from) {
+    for (size_t i = 0; i < nh && h[i].bucket < to; i++) {
+        if (h[i].bucket >= from) {
             r.n += h[i].n;
             r.sum += h[i].sum;
         }
@@ -838,9 +834,9 @@ static int days_sketch(qctx *q, sr_ms da, sr_ms db, const hour_stamp *h, size_t 
     size_t i = 0;
     for (sr_ms day = da; day < db && !rc; day += SR_MS_DAY) {
         sr_memo_stamp stamp = {0, 0};
-        while (i < nh && h[i].hour < day)
+        while (i < nh && h[i].bucket < day)
             i++;
-        for (; i < nh && h[i].hour < day + SR_MS_DAY; i++) {
+        for (; i < nh && h[i].bucket < day + SR_MS_DAY; i++) {
             stamp.n += h[i].n;
             stamp.sum += h[i].sum;
         }
@@ -967,9 +963,9 @@ static int pct_by_buckets(qctx *q, const sr_metric_def *d, sr_agg agg, sr_ms fro
         /* the stamps memo_lookup read (the hours around the window too) */
         for (size_t i = 0; i < given->nh && !rc; i++) {
             const hour_stamp *h = &given->h[i];
-            if (h->hour < ha || h->hour >= hb)
+            if (h->bucket < ha || h->bucket >= hb)
                 continue;
-            sr_rollup_cell c = {.bucket_ms = h->hour,
+            sr_rollup_cell c = {.bucket_ms = h->bucket,
                                 .n = h->n,
                                 .sum = h->sum,
                                 .min = INFINITY,
@@ -1076,18 +1072,13 @@ done:
  * refresh) goes in the store's memo, a window that ends now (the panels of
  * a page ask the same ones) in its small memo of recent figures.
  */
-static int stamp_cell_cb(void *ctx, const sr_rollup_cell *c)
-{
-    return stamps_push(ctx, c);
-}
-
 /* The cells of (metric, node) overlapping [from, to), in time order. */
 static int hour_stamps(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
                        stamps *out)
 {
     memset(out, 0, sizeof *out);
-    return sr_store_scan_rollup(st, metric, node, from, sr_ceil_ms(to, SR_MS_HOUR), SR_SCAN_STAMPS,
-                                stamp_cell_cb, out);
+    return sr_store_stamps(st, metric, node, from, sr_ceil_ms(to, SR_MS_HOUR), &out->h, &out->nh,
+                           &out->cap);
 }
 
 /* The stamp of [from, to) from the cells overlapping it; *at: where to
@@ -1096,10 +1087,10 @@ static sr_memo_stamp stamp_of(const stamps *s, sr_ms from, sr_ms to, size_t *at)
 {
     sr_memo_stamp r = {0, 0};
     size_t i = *at;
-    while (i < s->nh && s->h[i].hour + SR_MS_HOUR <= from)
+    while (i < s->nh && s->h[i].bucket + SR_MS_HOUR <= from)
         i++;
     *at = i;
-    for (; i < s->nh && s->h[i].hour < to; i++) {
+    for (; i < s->nh && s->h[i].bucket < to; i++) {
         r.n += s->h[i].n;
         r.sum += s->h[i].sum;
     }

@@ -2374,6 +2374,49 @@ static int scan_stamps_kept(sr_store *st, int64_t metric, int64_t node, sr_ms fr
     return stop;
 }
 
+/* A cell's stamp onto *v (sr_store_stamps' buffer). */
+typedef struct {
+    sr_stamp_cell **v;
+    size_t *n, *cap;
+} stamps_out;
+
+static int stamps_out_push(stamps_out *o, sr_ms bucket, int64_t n, double sum)
+{
+    if (n <= 0)
+        return 0;
+    if (*o->n == *o->cap) {
+        size_t ncap = *o->cap ? 2 * *o->cap : 256;
+        sr_stamp_cell *nv = realloc(*o->v, ncap * sizeof *nv);
+        if (!nv)
+            return SR_ENOMEM;
+        *o->v = nv;
+        *o->cap = ncap;
+    }
+    (*o->v)[(*o->n)++] = (sr_stamp_cell){bucket, n, sum};
+    return 0;
+}
+
+static int stamps_out_cb(void *ctx, const sr_rollup_cell *c)
+{
+    return stamps_out_push(ctx, c->bucket_ms, c->n, c->sum);
+}
+
+int sr_store_stamps(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
+                    sr_stamp_cell **v, size_t *n, size_t *cap)
+{
+    stamps_out o = {v, n, cap};
+    if (!st->in_read)
+        return sr_store_scan_rollup(st, metric, node, from, to, SR_SCAN_STAMPS, stamps_out_cb, &o);
+    if (!st->stamps && sr_stamps_create(STAMPS_BYTES, &st->stamps))
+        return SR_ENOMEM;
+    const sr_stamp_cell *c;
+    size_t k;
+    int rc = sr_stamps_get(st->stamps, metric, node, from, to, stamps_read, st, &c, &k);
+    for (size_t i = 0; i < k && !rc; i++)
+        rc = stamps_out_push(&o, c[i].bucket, c[i].n, c[i].sum);
+    return rc;
+}
+
 int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
                          unsigned flags, sr_rollup_cb cb, void *ctx)
 {

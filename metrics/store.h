@@ -22,6 +22,7 @@
 #include "alerts.h"
 #include "common.h"
 #include "kpi.h"
+#include "stamps.h"
 
 typedef struct sr_store sr_store;
 
@@ -280,6 +281,17 @@ enum {
     SR_SCAN_STAMPS = 1 << 3,    /* only bucket, n and sum (min, max, last unset), from a narrow
                                    index: the cheapest scan */
 };
+
+/*
+ * The counts and sums of (metric, node)'s hour cells in [from, to) (the
+ * hours as sr_store_scan_rollup reads them; cells without observations
+ * left out), appended to *v (*n of them, *cap its room; grown with
+ * realloc, the caller frees it): a scan with SR_SCAN_STAMPS without a
+ * call per cell; inside a read transaction, from the handle's copy
+ * (metrics/stamps.h).
+ */
+int sr_store_stamps(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
+                    sr_stamp_cell **v, size_t *n, size_t *cap);
 
 /*
  * Calls cb for every hour cell of (metric, node) whose hour starts in
