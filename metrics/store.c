@@ -1512,7 +1512,7 @@ void sr_store_rollback(sr_store *st)
 
 /*
  * Rollups of one stored sample, into its entity's hour cell: events and
- * counters with minutes (events with a sketch too), to be rolled up to the
+ * counters with minutes (events with their values, and so a sketch), to be rolled up to the
  * ancestors at flush; gauges without, and never rolled up.
  */
 static int accumulate(sr_store *st, const metric_rec *m, int64_t entity, sr_ms ts, double v)
