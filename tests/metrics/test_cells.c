@@ -37,6 +37,18 @@ static bool below(int64_t node, int64_t ancestor)
     return false;
 }
 
+/* Whether two sketches encode to the same bytes. */
+static void assert_same_sketch(const sr_sketch *got, const sr_sketch *want, int64_t node)
+{
+    unsigned char *g, *w;
+    size_t g_len, w_len;
+    cr_assert_eq(sr_sketch_encode(got, &g, &g_len), 0);
+    cr_assert_eq(sr_sketch_encode(want, &w, &w_len), 0);
+    cr_assert(g_len == w_len && memcmp(g, w, g_len) == 0, "node %lld: sketch", (long long)node);
+    free(g);
+    free(w);
+}
+
 Test(cells, ancestors_are_the_stable_merge_of_their_entities_in_map_order)
 {
     static const int64_t entity[] = {4, 5, 2, 6, 7, 10, 4, 6}; /* 2 and 6 have children */
@@ -99,16 +111,8 @@ Test(cells, ancestors_are_the_stable_merge_of_their_entities_in_map_order)
         /* the sketch, merged level by level, encodes to the same bytes as
          * one of every value */
         cr_assert_eq(f->sketch != NULL, sr_sketch_count(sk) > 0, "node %lld", (long long)u->node);
-        if (f->sketch) {
-            unsigned char *got, *exp;
-            size_t got_len, exp_len;
-            cr_assert_eq(sr_sketch_encode(f->sketch, &got, &got_len), 0);
-            cr_assert_eq(sr_sketch_encode(sk, &exp, &exp_len), 0);
-            cr_assert(got_len == exp_len && memcmp(got, exp, got_len) == 0, "node %lld: sketch",
-                      (long long)u->node);
-            free(got);
-            free(exp);
-        }
+        if (f->sketch)
+            assert_same_sketch(f->sketch, sk, u->node);
         sr_sketch_destroy(sk);
         checked++;
     }
@@ -128,14 +132,7 @@ Test(cells, ancestors_are_the_stable_merge_of_their_entities_in_map_order)
             cr_assert_eq(sr_sketch_add(sk, c->vals[j]), 0);
         cr_assert_not_null(c->sketch, "node %lld", (long long)c->node);
         cr_assert_eq(sr_sketch_count(c->sketch), c->nvals);
-        unsigned char *got, *exp;
-        size_t got_len, exp_len;
-        cr_assert_eq(sr_sketch_encode(c->sketch, &got, &got_len), 0);
-        cr_assert_eq(sr_sketch_encode(sk, &exp, &exp_len), 0);
-        cr_assert(got_len == exp_len && memcmp(got, exp, got_len) == 0, "node %lld: sketch",
-                  (long long)c->node);
-        free(got);
-        free(exp);
+        assert_same_sketch(c->sketch, sk, c->node);
         sr_sketch_destroy(sk);
     }
     free(want);
