@@ -2,9 +2,10 @@
  * cells.c - a batch's hour cells in memory (cells.h).
  *
  * While a batch is open, every stored event or counter sample goes into its
- * entity's hour cell (count, sum, min, max, latest, minutes; events also a
- * sketch and the values), and gauges into their entity's cell alone. At
- * flush, cells_roll_up() makes the ancestors' cells in three steps:
+ * entity's hour cell (count, sum, min, max, latest, minutes; events also
+ * the values, from which the cell's sketch is made at flush), and gauges
+ * into their entity's cell alone. At flush, cells_roll_up() makes the
+ * ancestors' cells in three steps:
  *
  * Figures (count, sum, min, max, latest, minutes). Each entity's cell, in
  * the order of the map, is merged into the cell of every ancestor, as it
@@ -185,14 +186,30 @@ int cells_add(cellmap *m, int64_t metric, int64_t node, sr_ms ts, double v, int 
             mi->max = v;
     }
     if (with_sketch) {
-        if (!c->sketch && sr_sketch_create(SR_SKETCH_ALPHA, &c->sketch))
-            return SR_ENOMEM;
         if (v == 0)
             c->zeros |= signbit(v) ? NEG_ZERO : ZERO;
-        int rc = push_vals(c, &v, 1);
-        return rc ? rc : sr_sketch_add(c->sketch, v);
+        return push_vals(c, &v, 1); /* the sketch: at flush (sort_and_sketch) */
     }
     return 0;
+}
+
+/*
+ * Sorts an entity's values and makes its sketch from them: at flush rather
+ * than value by value as they come, so that the sketch's buckets are
+ * filled in order, while they are in the cache for its encoding and its
+ * merge into the parent's, instead of one at random for each sample. The
+ * counts, so the sketch, are the same.
+ */
+static int sort_and_sketch(cell *c)
+{
+    if (c->nvals <= SR_ROLLUP_VALUES_MAX)
+        sr_vals_sort(c->vals, c->nvals);
+    if (!c->nvals || c->sketch)
+        return 0;
+    int rc = sr_sketch_create(SR_SKETCH_ALPHA, &c->sketch);
+    for (size_t i = 0; i < c->nvals && !rc; i++)
+        rc = sr_sketch_add(c->sketch, c->vals[i]);
+    return rc;
 }
 
 /* Adds the figures of src into dst (same metric and hour), its sketch and
@@ -362,10 +379,11 @@ int cells_roll_up(cellmap *cells, cellmap *up, cells_parent_fn parent, void *ctx
      * the entities' cells that go into it */
     for (size_t i = 0; i < cells->cap; i++) {
         cell *c = &cells->v[i];
+        int rc = c->used ? sort_and_sketch(c) : 0;
+        if (rc)
+            return rc;
         if (!rolls(c))
             continue;
-        if (c->nvals <= SR_ROLLUP_VALUES_MAX)
-            sr_vals_sort(c->vals, c->nvals);
         int64_t from = c->node;
         for (int64_t a = parent(ctx, from); a >= 0; from = a, a = parent(ctx, a)) {
             cell *u = cells_get(up, c->metric, a, c->bucket);

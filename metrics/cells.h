@@ -58,8 +58,9 @@ void cells_clear(cellmap *m);
 void cells_fini(cellmap *m);
 
 /* Adds v at ts to the hour cell of (metric, node) in m; to its minute when
- * with_minutes (events and counters: those roll up), to its sketch and
- * values when with_sketch (events). SR_ENOMEM possible. */
+ * with_minutes (events and counters: those roll up), to its values when
+ * with_sketch (events: cells_roll_up makes the sketch from them). SR_ENOMEM
+ * possible. */
 int cells_add(cellmap *m, int64_t metric, int64_t node, sr_ms ts, double v, int with_sketch,
               int with_minutes);
 
@@ -67,9 +68,10 @@ int cells_add(cellmap *m, int64_t metric, int64_t node, sr_ms ts, double v, int 
 typedef int64_t (*cells_parent_fn)(void *ctx, int64_t node);
 
 /*
- * Rolls the entities' cells in `cells` up the tree into the ancestors'
- * cells in `up` (made there): an ancestor's cell holds the figures of
- * every entity's cell below it. Afterwards every cell's values are sorted.
+ * Gives the entities' cells in `cells` their sketches and rolls them up
+ * the tree into the ancestors' cells in `up` (made there): an ancestor's
+ * cell holds the figures of every entity's cell below it. Afterwards every
+ * cell's values are sorted (but those of a cell with too many to keep).
  * A cell of `up` may get a twin: the cell of the child its figures all
  * came through, whose figures are then exactly its own and are not made
  * twice (a root above a single force): write its figures from the twin.

@@ -37,6 +37,18 @@ static bool below(int64_t node, int64_t ancestor)
     return false;
 }
 
+/* Whether two sketches encode to the same bytes. */
+static void assert_same_sketch(const sr_sketch *got, const sr_sketch *want, int64_t node)
+{
+    unsigned char *g, *w;
+    size_t g_len, w_len;
+    cr_assert_eq(sr_sketch_encode(got, &g, &g_len), 0);
+    cr_assert_eq(sr_sketch_encode(want, &w, &w_len), 0);
+    cr_assert(g_len == w_len && memcmp(g, w, g_len) == 0, "node %lld: sketch", (long long)node);
+    free(g);
+    free(w);
+}
+
 Test(cells, ancestors_are_the_stable_merge_of_their_entities_in_map_order)
 {
     static const int64_t entity[] = {4, 5, 2, 6, 7, 10, 4, 6}; /* 2 and 6 have children */
@@ -50,6 +62,8 @@ Test(cells, ancestors_are_the_stable_merge_of_their_entities_in_map_order)
         double v = r / 4096 % 4 == 0 ? (r & 32 ? -0.0 : 0.0) : (double)(r / 64 % 2000) / 10 - 50;
         cr_assert_eq(cells_add(&cells, 1, e, ts, v, 1, 1), 0);
     }
+    /* an entity with a single value in an hour */
+    cr_assert_eq(cells_add(&cells, 1, 9, 5 * SR_MS_HOUR, 42, 1, 1), 0);
     /* a counter's cells go up too, without values */
     cr_assert_eq(cells_add(&cells, 2, 5, 0, 3, 0, 1), 0);
     cr_assert_eq(cells_roll_up(&cells, &up, parent, NULL), 0);
@@ -78,8 +92,8 @@ Test(cells, ancestors_are_the_stable_merge_of_their_entities_in_map_order)
             sum += c->sum;
             min = fmin(min, c->min);
             max = fmax(max, c->max);
-            if (c->sketch)
-                cr_assert_eq(sr_sketch_merge(sk, c->sketch), 0);
+            for (size_t j = 0; j < c->nvals; j++)
+                cr_assert_eq(sr_sketch_add(sk, c->vals[j]), 0);
             for (size_t j = 0; j < c->nvals; j++, n++)
                 want[n] = c->vals[j];
         }
@@ -94,23 +108,33 @@ Test(cells, ancestors_are_the_stable_merge_of_their_entities_in_map_order)
             cr_assert(memcmp(&f->vals[j], &want[j], sizeof(double)) == 0,
                       "node %lld hour %lld [%zu]: %g, want %g", (long long)u->node,
                       (long long)(u->bucket / SR_MS_HOUR), j, f->vals[j], want[j]);
-        /* the sketch, merged level by level, encodes to the same bytes */
+        /* the sketch, merged level by level, encodes to the same bytes as
+         * one of every value */
         cr_assert_eq(f->sketch != NULL, sr_sketch_count(sk) > 0, "node %lld", (long long)u->node);
-        if (f->sketch) {
-            unsigned char *got, *exp;
-            size_t got_len, exp_len;
-            cr_assert_eq(sr_sketch_encode(f->sketch, &got, &got_len), 0);
-            cr_assert_eq(sr_sketch_encode(sk, &exp, &exp_len), 0);
-            cr_assert(got_len == exp_len && memcmp(got, exp, got_len) == 0, "node %lld: sketch",
-                      (long long)u->node);
-            free(got);
-            free(exp);
-        }
+        if (f->sketch)
+            assert_same_sketch(f->sketch, sk, u->node);
         sr_sketch_destroy(sk);
         checked++;
     }
-    cr_assert_eq(checked, 2 * 7 + 3, "ancestors: 7 nodes in 2 hours, and the counter's 3");
-    cr_assert_eq(twins, 2 * 2 + 2, "the root and node 8 in both hours; the counter's 1 and root");
+    cr_assert_eq(checked, 2 * 7 + 3 + 3,
+                 "ancestors: 7 nodes in 2 hours, node 9's 3, the counter's 3");
+    cr_assert_eq(twins, 2 * 2 + 2 + 2,
+                 "the root and node 8 in both hours; 1 and the root above node 9 alone and above "
+                 "the counter");
+    /* the entities' own sketches, made from their values */
+    for (size_t i = 0; i < cells.cap; i++) {
+        const cell *c = &cells.v[i];
+        if (!c->used || !c->nvals)
+            continue;
+        sr_sketch *sk = NULL;
+        cr_assert_eq(sr_sketch_create(SR_SKETCH_ALPHA, &sk), 0);
+        for (size_t j = 0; j < c->nvals; j++)
+            cr_assert_eq(sr_sketch_add(sk, c->vals[j]), 0);
+        cr_assert_not_null(c->sketch, "node %lld", (long long)c->node);
+        cr_assert_eq(sr_sketch_count(c->sketch), c->nvals);
+        assert_same_sketch(c->sketch, sk, c->node);
+        sr_sketch_destroy(sk);
+    }
     free(want);
     cells_fini(&cells);
     cells_fini(&up);
