@@ -1648,8 +1648,11 @@ static sr_store *open_screen_cache(const sr_config *cfg, sr_lock *lock)
 /* The SQLite memory of all the dashboard's connections together (the
  * screen's, the writer's, the pool's); past it, each page cache reuses its
  * own pages. Pages read again from the OS's cache cost no measurable
- * compute time; make bench prints the peak RSS. */
-#define DASHBOARD_SQLITE_BYTES (3 << 20)
+ * compute time; make bench prints the peak RSS. 1.5 MiB: with the memo and
+ * the stamps kept in memory a render reads few pages, and at 3 MiB the
+ * caches were still filling at the end of the wall's 30-day soak (+1.6 MiB
+ * of its growth; measured, 2026-12). */
+#define DASHBOARD_SQLITE_BYTES (3 << 19)
 
 static int cmd_dashboard(int argc, char **argv)
 {

@@ -9,7 +9,7 @@
 # RSS (VmRSS, from /proc/PID/status, settled: see settled()) is printed
 # after the first hour, the first day, every 5 days and at the end; VmHWM
 # is the peak. Target: under 1 MiB of growth from day 5 to the end. In the
-# first days SQLite's page caches fill up to their bound (3 MiB for all the
+# first days SQLite's page caches fill up to their bound (1.5 MiB for all the
 # wall's connections together, DASHBOARD_SQLITE_BYTES in app/main.c) as the
 # cache file grows past it; that growth is printed apart.
 #   BENCH_SOAK_ROWS   samples over the whole replay (default 720000, 1000 an hour)
@@ -182,7 +182,7 @@ awk -v nb="$((nb))" -v a="$t0" -v b="$t1" -v f="$rss_first" -v d="${rss_day:-$rs
     printf "replayed %d hourly batches in %.0f s (%.1f commits/s), the wall redrawing after each\n", nb, b - a, nb / (b - a);
     printf "wall RSS (settled): %.2f MiB after the first hour, %.2f MiB after the first day, %.2f MiB after day 5, %.2f MiB at the end (peak %.2f MiB)\n", f / 1024, d / 1024, d5 / 1024, e / 1024, h / 1024;
     printf "growth from day 5 to the end: %+.0f KiB   (target: under 1 MiB)\n", e - d5;
-    printf "growth from the first day, the SQLite page caches (at most 3 MiB) filling included: %+.0f KiB\n", e - d }'
+    printf "growth from the first day, the SQLite page caches (at most 1.5 MiB) filling included: %+.0f KiB\n", e - d }'
 if [[ -n ${anon_day10:-} ]]; then
     printf "heap (anonymous memory, settled) from day 10, once SQLite's page cache has filled, to the end: %s KiB -> %s KiB, %+d KiB\n" \
         "$anon_day10" "$anon_end" $((anon_end - anon_day10))
