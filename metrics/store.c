@@ -984,6 +984,9 @@ static bool memo_usable(const sr_store *st)
     return true;
 }
 
+/* A persisted entry larger than this is not believed (a damaged cache). */
+#define MEMO_ENTRY_MAX (SR_STORE_MEMO_BYTES / 8)
+
 /* The persisted entry of key with stamp (sr_memo_load_fn). */
 static int memo_load(void *ctx, const sr_memo_key *key, const sr_memo_stamp *stamp, void **data,
                      size_t *len)
@@ -1000,7 +1003,7 @@ static int memo_load(void *ctx, const sr_memo_key *key, const sr_memo_stamp *sta
         size_t n = (size_t)sqlite3_column_bytes(q, 2);
         /* the sums compared bit for bit, as the memo does */
         if (sqlite3_column_int64(q, 0) == stamp->n && memcmp(&sum, &stamp->sum, sizeof sum) == 0 &&
-            v && n > 0) {
+            v && n > 0 && n <= MEMO_ENTRY_MAX) {
             if ((*data = malloc(n))) {
                 memcpy(*data, v, n);
                 *len = n;
