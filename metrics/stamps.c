@@ -108,7 +108,8 @@ static int reread(sr_stamps *s, entry *e, sr_ms x, sr_ms y, sr_stamps_read_fn re
     if (reserve(&e->c, &e->cap, n, sizeof *e->c))
         return SR_ENOMEM;
     s->bytes += (e->cap - old) * sizeof *e->c;
-    memmove(e->c + i + s->rn, e->c + j, (e->n - j) * sizeof *e->c);
+    if (e->n > j) /* e->c may be NULL when there is nothing to move */
+        memmove(e->c + i + s->rn, e->c + j, (e->n - j) * sizeof *e->c);
     if (s->rn)
         memcpy(e->c + i, s->rb, s->rn * sizeof *e->c);
     e->n = n;
