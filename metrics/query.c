@@ -563,6 +563,18 @@ static int push_bucket(const double *v, size_t n, const sr_sketch *sk, int64_t b
     return 0;
 }
 
+/* A cell's sorted values decoded into *cell (grown: *cap), their number in
+ * *n; 0 with *n 0 when it keeps none or they are damaged (its hour is then
+ * read raw), SR_ENOMEM. */
+static int cell_values(const sr_rollup_cell *c, double **cell, size_t *cap, size_t *n)
+{
+    *n = 0;
+    int rc = sr_rollup_values(c, cell, cap, n);
+    if (rc && rc != SR_ENOMEM)
+        *n = 0;
+    return rc == SR_ENOMEM ? rc : 0;
+}
+
 typedef struct {
     qctx *q;
     const sr_sketch *sk;
@@ -582,10 +594,10 @@ static int vals_cell_cb(void *ctx, const sr_rollup_cell *c)
     if (c->n <= 0)
         return 0;
     size_t n;
-    int rc = sr_rollup_values(c, &x->cell, &x->cell_cap, &n);
-    if (rc == SR_ENOMEM)
+    int rc = cell_values(c, &x->cell, &x->cell_cap, &n);
+    if (rc)
         return rc;
-    if (rc || n == 0) {
+    if (n == 0) {
         /* none kept (or damaged): the hour's raw samples, after the scan */
         if (reserve(&x->raw, &x->cap_raw, x->n_raw, sizeof *x->raw))
             return SR_ENOMEM;
@@ -646,10 +658,10 @@ static int day_cell_cb(void *ctx, const sr_rollup_cell *c)
     if (c->n <= 0)
         return 0;
     size_t n;
-    int rc = sr_rollup_values(c, &x->cell, &x->cell_cap, &n);
-    if (rc == SR_ENOMEM)
+    int rc = cell_values(c, &x->cell, &x->cell_cap, &n);
+    if (rc)
         return rc;
-    if (rc || n == 0) {
+    if (n == 0) {
         /* none kept (or damaged): the hour's raw samples in the group */
         bucket_scan r = {.q = x->q, .sk = x->sk, .b = x->g * BUCKET_GROUP};
         rc = sr_store_scan_raw(x->q->st, x->q->metric, c->bucket_ms, c->bucket_ms + SR_MS_HOUR,

@@ -2364,36 +2364,6 @@ static int stamps_read(void *ctx, int64_t metric, int64_t node, sr_ms from, sr_m
     return scan_end(st, q, rc, stop);
 }
 
-/* A scan of stamps inside a read transaction: from the handle's copy. */
-static int scan_stamps_kept(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
-                            sr_rollup_cb cb, void *ctx)
-{
-    if (!st->stamps && sr_stamps_create(STAMPS_BYTES, &st->stamps))
-        return SR_ENOMEM;
-    const sr_stamp_cell *c;
-    size_t n;
-    int rc = sr_stamps_get(st->stamps, metric, node, from, to, stamps_read, st, &c, &n);
-    if (rc || n == 0)
-        return rc;
-    /* a copy: cb may scan again, which may move the cache's cells */
-    sr_stamp_cell *v = malloc(n * sizeof *v);
-    if (!v)
-        return SR_ENOMEM;
-    memcpy(v, c, n * sizeof *v);
-    int stop = 0;
-    for (size_t i = 0; i < n && !stop; i++) {
-        sr_rollup_cell c1 = {.bucket_ms = v[i].bucket,
-                             .n = v[i].n,
-                             .sum = v[i].sum,
-                             .min = INFINITY,
-                             .max = -INFINITY,
-                             .last_ts = INT64_MIN};
-        stop = cb(ctx, &c1);
-    }
-    free(v);
-    return stop;
-}
-
 /* A cell's stamp onto *v (sr_store_stamps' buffer). */
 typedef struct {
     sr_stamp_cell **v;
@@ -2440,8 +2410,24 @@ int sr_store_stamps(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_m
 int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
                          unsigned flags, sr_rollup_cb cb, void *ctx)
 {
-    if (flags == SR_SCAN_STAMPS && st->in_read)
-        return scan_stamps_kept(st, metric, node, from, to, cb, ctx);
+    if (flags == SR_SCAN_STAMPS && st->in_read) {
+        /* from the handle's copy (sr_store_stamps), copied out: cb may
+         * scan again, which may move the copy's cells */
+        sr_stamp_cell *v = NULL;
+        size_t n = 0, cap = 0;
+        int rc = sr_store_stamps(st, metric, node, from, to, &v, &n, &cap);
+        for (size_t i = 0; i < n && !rc; i++) {
+            sr_rollup_cell c = {.bucket_ms = v[i].bucket,
+                                .n = v[i].n,
+                                .sum = v[i].sum,
+                                .min = INFINITY,
+                                .max = -INFINITY,
+                                .last_ts = INT64_MIN};
+            rc = cb(ctx, &c);
+        }
+        free(v);
+        return rc;
+    }
     sqlite3_stmt *q = st->stmt[flags & SR_SCAN_STAMPS    ? ST_SCAN_ROLLUP_STAMPS
                                : flags & SR_SCAN_VALUES  ? ST_SCAN_ROLLUP_VALS
                                : flags & SR_SCAN_MINUTES ? ST_SCAN_ROLLUP_MIN

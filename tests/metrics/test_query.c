@@ -569,17 +569,23 @@ static size_t brute_late_day(int i, double *vals)
     return n;
 }
 
+/* p90 of city/d0 over the ten days before T0, from the cells' values. */
+static sr_query d0_p90(void)
+{
+    return (sr_query){.metric = "rt",
+                      .entity = "city/d0",
+                      .agg = {SR_AGG_PCT, 90},
+                      .from_ms = T0 - 10 * SR_MS_DAY,
+                      .to_ms = T0,
+                      .raw_max = 1};
+}
+
 Test(query, a_memoised_slice_is_computed_again_when_late_data_lands_in_it)
 {
     fill_buckets_data();
     raw_max = 1;
     /* ten one-day slices: the nine older ones are memoised */
-    sr_query q = {.metric = "rt",
-                  .entity = "city/d0",
-                  .agg = {SR_AGG_PCT, 90},
-                  .from_ms = T0 - 10 * SR_MS_DAY,
-                  .to_ms = T0,
-                  .raw_max = 1};
+    sr_query q = d0_p90();
     double before[10], again[10], after[10], cnt_before[10], cnt_after[10];
     static double vals[BN];
     sr_query cq = q;
@@ -716,12 +722,7 @@ Test(query, the_roots_only_child_is_read_as_the_root_until_another_appears)
  * hits and misses it took in *hits and *misses. */
 static void d0_series(sr_store *h, double out[10], int64_t *hits, int64_t *misses)
 {
-    sr_query q = {.metric = "rt",
-                  .entity = "city/d0",
-                  .agg = {SR_AGG_PCT, 90},
-                  .from_ms = T0 - 10 * SR_MS_DAY,
-                  .to_ms = T0,
-                  .raw_max = 1};
+    sr_query q = d0_p90();
     int64_t h0, m0;
     sr_memo_counts(sr_store_memo(h), &h0, &m0);
     cr_assert_eq(sr_query_series(h, &cat, &q, 10, out), 0);
