@@ -624,6 +624,9 @@ static const char schema_v9[] =
  * hour cell, so 60 days of hours of 30 (metric, node) pairs. */
 #define STAMPS_BYTES (1u << 20)
 
+/* How long a statement waits for another connection's lock. */
+#define BUSY_MS 5000
+
 /* The `touch` rows kept: a reader that has missed more forgets its stamps. */
 #define TOUCH_KEEP 4096
 
@@ -862,7 +865,7 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_trace_v2(st->db, SQLITE_TRACE_STMT, count_statement, st);
-    sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_busy_timeout(st->db, BUSY_MS);
     /* the -wal and -shm stay when the last connection closes (no checkpoint
      * deletes them): a process that may not create files in the cache's
      * folder (app/trust.h) finds them there, made by the collector */
@@ -1062,7 +1065,11 @@ int sr_store_memo_save(sr_store *w, sr_store *from)
         return SR_EBUSY;
     if (!from->memo || sr_memo_each_fresh(from->memo, memo_any_cb, NULL) == 0)
         return 0; /* nothing new: no transaction */
+    /* never waiting for another writer (a dashboard saves on its loop
+     * thread): busy, the entries stay fresh for the next time */
+    sqlite3_busy_timeout(w->db, 0);
     int rc = exec(w, "BEGIN IMMEDIATE");
+    sqlite3_busy_timeout(w->db, BUSY_MS);
     if (rc)
         return rc;
     if ((rc = sr_memo_each_fresh(from->memo, memo_save_cb, w))) {

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "../../metrics/memo.h"
@@ -926,5 +927,28 @@ Test(query, a_readers_kept_stamps_follow_every_commit)
     check_in_read(r, from, to, extra, ne, "after retention, the old window");
     sr_store_close(r);
     kept_from = INT64_MIN;
+    raw_max = 0;
+}
+
+Test(query, a_save_while_another_process_writes_keeps_its_figures_for_the_next)
+{
+    fill_buckets_data();
+    raw_max = 1;
+    double mine[10], theirs[10];
+    int64_t hits, misses;
+    d0_series(st, mine, &hits, &misses);
+    char db[300];
+    snprintf(db, sizeof db, "%s/q.db", dir);
+    sqlite3 *other;
+    cr_assert_eq(sqlite3_open(db, &other), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_neq(sr_store_memo_save(st, st), 0, "the other writer holds the lock");
+    cr_assert_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    cr_assert_eq(sr_store_memo_save(st, st), 0, "saved the next time");
+    sr_store *r = open_reader();
+    d0_series(r, theirs, &hits, &misses);
+    cr_assert_geq(hits, 9, "hits %lld", (long long)hits);
+    sr_store_close(r);
     raw_max = 0;
 }
