@@ -88,4 +88,18 @@ typedef struct {
 int sr_ingest_csv(FILE *f, const sr_catalog *cat, const char *tz, const sr_ingest_sink *sink,
                   sr_ingest_stats *stats, char *err, size_t errlen);
 
+/*
+ * sr_ingest_csv with the parse on a thread of its own (app/ingest_pipe.c),
+ * so that reading the file and the sink's work overlap on two cores. The
+ * sink is called on the caller's thread only, in the file's order, with
+ * exactly the calls sr_ingest_csv would make, and the same return value and
+ * message. Memory: a few MiB of relayed rows at most. When the sink stops
+ * the parse, stats also count the rows parsed ahead of it (at most a
+ * batch of 4,096); the sink never sees them. Without a thread to be had it
+ * is sr_ingest_csv.
+ */
+int sr_ingest_csv_pipelined(FILE *f, const sr_catalog *cat, const char *tz,
+                            const sr_ingest_sink *sink, sr_ingest_stats *stats, char *err,
+                            size_t errlen);
+
 #endif

@@ -507,7 +507,8 @@ static int cmd_ingest(int argc, char **argv)
         char err[512] = "";
         int rc = sr_store_begin(st);
         if (!rc)
-            rc = sr_ingest_csv(f, &cfg->metrics, cfg->timezone, &sink, NULL, err, sizeof err);
+            rc = sr_ingest_csv_pipelined(f, &cfg->metrics, cfg->timezone, &sink, NULL, err,
+                                         sizeof err);
         sr_progress_destroy(c.progress); /* the line is erased before anything else is said */
         if (f != stdin)
             fclose(f);

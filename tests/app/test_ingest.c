@@ -1,10 +1,13 @@
 /*
  * test_ingest.c - the ingest CSV parser: good rows, every reject reason with
  * its line and raw text, header errors, strict quoting, chunk boundaries,
- * and the real Seattle fixture.
+ * and the real Seattle fixture; and the pipelined parse (app/ingest_pipe.c):
+ * the same calls, in order, on the caller's thread.
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,8 @@ typedef struct {
     long calls;      /* rows and rejects, in order */
     long stop_after; /* return -42 from the call after this many; 0 = never */
     long last_line;
+    bool on_thread; /* every call must come on `thread` */
+    pthread_t thread;
 } rec;
 
 static char *dup_or_null(const char *s)
@@ -44,6 +49,7 @@ static int on_row(void *ctx, long line, const sr_sample *s)
 {
     rec *r = ctx;
     cr_assert_geq(line, r->last_line, "lines go forward");
+    cr_assert(!r->on_thread || pthread_equal(pthread_self(), r->thread), "on the caller's thread");
     r->last_line = line;
     if (r->nrows == r->caprows) {
         r->caprows = r->caprows ? 2 * r->caprows : 16;
@@ -58,6 +64,7 @@ static int on_reject(void *ctx, long line, const char *raw, const char *reason)
 {
     rec *r = ctx;
     cr_assert_geq(line, r->last_line, "lines go forward");
+    cr_assert(!r->on_thread || pthread_equal(pthread_self(), r->thread), "on the caller's thread");
     r->last_line = line;
     if (r->nrej == r->caprej) {
         r->caprej = r->caprej ? 2 * r->caprej : 16;
@@ -735,5 +742,102 @@ Test(ingest, seattle_fixture_parses_whole)
     cr_expect_eq(lo, want_min);
     cr_expect_eq(hi, want_max);
     cr_expect_float_eq(sum / (double)r.nrows, want_mean, 1e-9);
+    rec_free(&r);
+}
+
+/* ---- the pipelined parse (app/ingest_pipe.c) ---- */
+
+/* A file of n data rows across several of the pipe's batches: keys on every
+ * third row, an unknown metric on every fifth, a quoted newline on every
+ * seventh (its row spans two lines), a blank line on every eleventh. */
+static char *mixed_csv(long n, size_t *len)
+{
+    char *buf = NULL;
+    FILE *w = open_memstream(&buf, len);
+    fputs("metric,entity,ts,value,key\n", w);
+    for (long i = 0; i < n; i++) {
+        const char *m = i % 5 == 4 ? "nope" : i % 2 ? "response_p2" : "response_p1";
+        if (i % 7 == 6)
+            fprintf(w, "%s,\"f/u%ld\",%ld,%ld.5,\"k\n%ld\"\n", m, i % 13, 1000 + i, i, i);
+        else if (i % 3 == 0)
+            fprintf(w, "%s,f/u%ld,%ld,%ld,k%ld\n", m, i % 13, 1000 + i, i, i);
+        else
+            fprintf(w, "%s,f/u%ld,%ld,%ld,\n", m, i % 13, 1000 + i, i);
+        if (i % 11 == 10)
+            fputs("  \n", w);
+    }
+    fclose(w);
+    return buf;
+}
+
+static int run_pipelined(const char *csv, size_t len, rec *r, sr_ingest_stats *st, char *err)
+{
+    FILE *f = fmemopen((void *)csv, len, "r");
+    cr_assert_not_null(f);
+    r->on_thread = true;
+    r->thread = pthread_self();
+    sr_ingest_sink sink = {.ctx = r, .row = on_row, .reject = on_reject};
+    int rc = sr_ingest_csv_pipelined(f, &cat, NULL, &sink, st, err, 512);
+    fclose(f);
+    return rc;
+}
+
+Test(ingest, pipelined_parse_makes_the_same_calls_on_the_callers_thread)
+{
+    size_t len;
+    char *csv = mixed_csv(30000, &len);
+    rec a = {0}, b = {0};
+    sr_ingest_stats sa, sb;
+    char err[512];
+    cr_assert_eq(run_n(csv, len, NULL, &a, &sa, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(run_pipelined(csv, len, &b, &sb, err), 0, "%s", err);
+    cr_assert_eq(a.nrows, 24000, "the plain parse: 4 rows in 5 are samples");
+    cr_assert_eq(b.nrows, a.nrows);
+    cr_assert_eq(b.nrej, a.nrej);
+    for (size_t i = 0; i < a.nrows; i++) {
+        cr_assert_eq(b.rows[i].line, a.rows[i].line, "row %zu", i);
+        cr_assert_str_eq(b.rows[i].metric, a.rows[i].metric, "row %zu", i);
+        cr_assert_str_eq(b.rows[i].entity, a.rows[i].entity, "row %zu", i);
+        cr_assert_eq(b.rows[i].ts, a.rows[i].ts, "row %zu", i);
+        cr_assert_eq(b.rows[i].value, a.rows[i].value, "row %zu", i);
+        cr_assert_eq(!b.rows[i].key, !a.rows[i].key, "row %zu: key or none", i);
+        if (a.rows[i].key)
+            cr_assert_str_eq(b.rows[i].key, a.rows[i].key, "row %zu", i);
+    }
+    for (size_t i = 0; i < a.nrej; i++)
+        assert_reject(&b, i, a.rej[i].line, a.rej[i].raw, a.rej[i].reason);
+    cr_expect_eq(sb.lines, sa.lines);
+    cr_expect_eq(sb.blank, sa.blank);
+    cr_expect_eq(sb.rows, sa.rows);
+    cr_expect_eq(sb.rejects, sa.rejects);
+    rec_free(&a);
+    rec_free(&b);
+    free(csv);
+}
+
+Test(ingest, pipelined_parse_stops_at_the_sinks_code)
+{
+    size_t len;
+    char *csv = mixed_csv(30000, &len);
+    /* a stop in the first batch, one in a later batch, one in a reject */
+    const long stops[] = {3, 9001, 5};
+    for (size_t k = 0; k < sizeof stops / sizeof *stops; k++) {
+        rec r = {.stop_after = stops[k]};
+        char err[512];
+        cr_assert_eq(run_pipelined(csv, len, &r, NULL, err), -42);
+        cr_expect_eq((long)(r.nrows + r.nrej), stops[k], "nothing after the stopping call");
+        rec_free(&r);
+    }
+    free(csv);
+}
+
+Test(ingest, pipelined_parse_gives_the_header_error)
+{
+    const char *csv = "metric,entity,when,value\nresponse_p1,a,0,1\n";
+    rec r = {0};
+    char err[512] = "";
+    cr_assert_eq(run_pipelined(csv, strlen(csv), &r, NULL, err), SR_EINVAL);
+    cr_expect_str_eq(err, "line 1: unknown column 'when' " EXP);
+    cr_expect_eq(r.nrows + r.nrej, 0);
     rec_free(&r);
 }
