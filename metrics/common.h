@@ -54,6 +54,14 @@ static inline sr_ms sr_ceil_ms(sr_ms t, sr_ms w)
     return f == t ? t : f + w;
 }
 
+/* The whole hours [*a, *b) holding the times [lo, hi] (lo INT64_MIN:
+ * everything before hi): what a `touch` row of the store marks changed. */
+static inline void sr_hours_holding(sr_ms lo, sr_ms hi, sr_ms *a, sr_ms *b)
+{
+    *a = lo == INT64_MIN ? INT64_MIN : sr_floor_ms(lo, SR_MS_HOUR);
+    *b = hi > INT64_MAX - SR_MS_HOUR ? INT64_MAX : sr_floor_ms(hi, SR_MS_HOUR) + SR_MS_HOUR;
+}
+
 /* The first i in [0, n) for which below(ctx, i) is false, n when none:
  * below must be true for a prefix of [0, n) and false after it (a binary
  * search of sorted data: "element i sorts before the key"). */

@@ -174,10 +174,8 @@ fail:
 
 void sr_stamps_changed(sr_stamps *s, int64_t metric, sr_ms lo, sr_ms hi)
 {
-    /* the hours, whole: [floor(lo), floor(hi) + 1 h) */
-    if (lo != INT64_MIN)
-        lo = sr_floor_ms(lo, SR_MS_HOUR);
-    sr_ms end = hi > INT64_MAX - SR_MS_HOUR ? INT64_MAX : sr_floor_ms(hi, SR_MS_HOUR) + SR_MS_HOUR;
+    sr_ms end;
+    sr_hours_holding(lo, hi, &lo, &end);
     for (size_t i = 0; i < s->ne; i++) {
         entry *e = &s->e[i];
         if (e->metric != metric)

@@ -67,6 +67,7 @@
 #include "cells.h"
 #include "memo.h"
 #include "sketch.h"
+#include "rawhours.h"
 #include "stamps.h"
 #include "vals.h"
 
@@ -237,6 +238,13 @@ enum {
     ST_ENTITY_ROWS,
     ST_TOUCH_MAX,
     ST_TOUCH_NEW,
+    ST_SCAN_HOUR,
+    ST_READ_BEGIN,
+    ST_READ_END,
+    ST_METRICS,
+    ST_METRIC_SOURCES,
+    ST_SOURCE_LIST,
+    ST_ALERT_LIST,
     ST_COUNT
 };
 
@@ -245,6 +253,11 @@ enum {
 #define SOURCE_COLUMNS                                                                             \
     "name, type, last_poll, last_ok, cursor, last_error, accepted, duplicates, rejected, polls, "  \
     "failures, next_poll, interval, timeout"
+
+/* The alert table's columns in the order read_alert() uses them. */
+#define ALERT_COLUMNS                                                                              \
+    "key, panel, metric, entity, severity, state, raised_at, value, threshold, acked_by, "         \
+    "acked_at, note, silenced_until, cleared_at"
 
 #define INSERT_SAMPLE "INSERT OR IGNORE INTO sample(metric, ts, entity, dedup, value, key) VALUES "
 
@@ -289,6 +302,18 @@ static const char *const stmt_sql[ST_COUNT] = {
                               "WHERE metric = ?1 AND res = 1 AND node = ?2 "
                               "AND bucket >= ?3 AND bucket < ?4",
     [ST_SCAN_VALUES] = "SELECT value FROM sample WHERE metric = ?1 AND ts >= ?2 AND ts < ?3",
+    /* an hour of raw samples for the handle's copy (rawhours.h); a statement of
+     * its own, since a scan of another may be under way */
+    [ST_SCAN_HOUR] =
+        "SELECT entity, ts, value FROM sample WHERE metric = ?1 AND ts >= ?2 AND ts < ?3",
+    [ST_READ_BEGIN] = "BEGIN DEFERRED",
+    [ST_READ_END] = "COMMIT",
+    [ST_METRICS] = "SELECT id, name, kind FROM metric ORDER BY id",
+    [ST_METRIC_SOURCES] = "SELECT source FROM source_metric WHERE metric = ?1 ORDER BY source",
+    [ST_SOURCE_LIST] = "SELECT " SOURCE_COLUMNS " FROM source ORDER BY name",
+    [ST_ALERT_LIST] = "SELECT " ALERT_COLUMNS " FROM alert ORDER BY "
+                      "CASE severity WHEN 'crit' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, "
+                      "raised_at, key",
     /* one seek backwards on the primary key (metric, res, node, bucket) */
     [ST_ROLLUP_NEWEST] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, NULL "
                          "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
@@ -332,10 +357,13 @@ struct sr_store {
     size_t n_entities;    /* one more than the largest id */
     size_t cap_entities;
     int64_t entity_version;
-    sr_stamps *stamps;  /* the cells' counts and sums, in read transactions */
-    int64_t touch_seen; /* the last `touch` row the stamps took in (-1: none yet) */
-    size_t same_seen;   /* n_entities when same_root was found (0: never) */
-    int64_t same_root;  /* the root's only child, or SR_ENTITY_ROOT */
+    sr_stamps *stamps;     /* the cells' counts and sums, in read transactions */
+    int64_t touch_seen;    /* the last `touch` row the stamps took in (-1: none yet) */
+    sr_rawhours *rawhours; /* a few hours' raw samples, in read transactions */
+    sr_raw_row *hour_buf;  /* an hour read for it */
+    size_t hour_cap;
+    size_t same_seen;  /* n_entities when same_root was found (0: never) */
+    int64_t same_root; /* the root's only child, or SR_ENTITY_ROOT */
 
     char **retired; /* entity paths of earlier loads, freed at close */
     size_t n_retired;
@@ -624,6 +652,11 @@ static const char schema_v9[] =
  * hour cell, so 60 days of hours of 30 (metric, node) pairs. */
 #define STAMPS_BYTES (1u << 20)
 
+/* The raw samples a handle keeps in read transactions (rawhours.h): 24
+ * bytes a sample, so the hours of a page (the one running, the ones its
+ * windows start in) of a force's busiest metric, with room to spare. */
+#define RAWHOURS_BYTES (384u << 10)
+
 /* How long a statement waits for another connection's lock. */
 #define BUSY_MS 5000
 
@@ -651,6 +684,18 @@ static sqlite3_stmt *stmt(sr_store *st, int i)
                                            &st->stmt[i], NULL) != SQLITE_OK)
         st->stmt[i] = NULL;
     return st->stmt[i];
+}
+
+/* Runs kept statement i, which returns no rows (BEGIN, COMMIT). */
+static int exec_kept(sr_store *st, int i)
+{
+    sqlite3_stmt *q = stmt(st, i);
+    if (!q)
+        return fail(st, SR_EIO);
+    int rc = sqlite3_step(q);
+    int code = rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    sqlite3_reset(q);
+    return code;
 }
 
 static int load_entities(sr_store *st);
@@ -970,6 +1015,8 @@ void sr_store_close(sr_store *st)
     sr_memo_destroy(st->memo);
     sr_memo_destroy(st->memo_recent);
     sr_stamps_destroy(st->stamps);
+    sr_rawhours_destroy(st->rawhours);
+    free(st->hour_buf);
     free(st);
 }
 
@@ -1109,9 +1156,8 @@ int sr_store_schema_version(sr_store *st, int *out)
 
 static int load_metrics(sr_store *st)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT id, name, kind FROM metric ORDER BY id", -1, &q, NULL) !=
-        SQLITE_OK)
+    sqlite3_stmt *q = stmt(st, ST_METRICS);
+    if (!q)
         return fail(st, SR_EIO);
     /* the old list until the new one is read: what this transaction touched carries over */
     metric_rec *old = st->metrics;
@@ -1122,7 +1168,7 @@ static int load_metrics(sr_store *st)
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         metric_rec *nm = realloc(st->metrics, (st->n_metrics + 1) * sizeof *nm);
         if (!nm) {
-            sqlite3_finalize(q);
+            sqlite3_reset(q);
             free(old);
             return SR_ENOMEM;
         }
@@ -1140,7 +1186,7 @@ static int load_metrics(sr_store *st)
         }
     }
     free(old);
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }
 
@@ -1247,11 +1293,16 @@ static int take_touches(sr_store *st)
             st->touch_seen = seq; /* 0 when empty */
             continue;
         }
+        int64_t metric = sqlite3_column_int64(q, 1);
+        sr_ms lo = sqlite3_column_int64(q, 2), hi = sqlite3_column_int64(q, 3);
         if (seq != st->touch_seen + 1 && st->stamps)
             sr_stamps_clear(st->stamps);
+        if (seq != st->touch_seen + 1 && st->rawhours)
+            sr_rawhours_clear(st->rawhours);
         if (st->stamps)
-            sr_stamps_changed(st->stamps, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
-                              sqlite3_column_int64(q, 3));
+            sr_stamps_changed(st->stamps, metric, lo, hi);
+        if (st->rawhours)
+            sr_rawhours_changed(st->rawhours, metric, lo, hi);
         st->touch_seen = seq;
     }
     sqlite3_reset(q);
@@ -1710,7 +1761,7 @@ int sr_store_read_begin(sr_store *st)
 {
     if (st->in_batch || st->in_read)
         return SR_EINVAL;
-    int rc = exec(st, "BEGIN DEFERRED");
+    int rc = exec_kept(st, ST_READ_BEGIN);
     if (rc)
         return rc;
     st->in_read = 1;
@@ -1728,7 +1779,7 @@ void sr_store_read_end(sr_store *st)
 {
     if (!st->in_read)
         return;
-    exec(st, "COMMIT");
+    exec_kept(st, ST_READ_END);
     st->in_read = 0;
 }
 
@@ -2155,16 +2206,14 @@ int sr_store_metric_sources(sr_store *st, const char *metric, char (*names)[SR_N
     int64_t id;
     if (sr_store_metric_id(st, metric, &id))
         return 0;
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT source FROM source_metric WHERE metric = ?1 ORDER BY source", -1,
-                           &q, NULL) != SQLITE_OK)
+    sqlite3_stmt *q = stmt(st, ST_METRIC_SOURCES);
+    if (!q)
         return fail(st, SR_EIO);
     sqlite3_bind_int64(q, 1, id);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < max)
         copy_col(names[(*n)++], SR_NAME_MAX, q, 0);
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_err(st, rc);
 }
 
@@ -2172,21 +2221,20 @@ int sr_store_source_list(sr_store *st, sr_source_health **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT " SOURCE_COLUMNS " FROM source ORDER BY name", -1, &q,
-                           NULL) != SQLITE_OK)
+    sqlite3_stmt *q = stmt(st, ST_SOURCE_LIST);
+    if (!q)
         return fail(st, SR_EIO);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         sr_source_health *nv = realloc(*out, (*n + 1) * sizeof *nv);
         if (!nv) {
-            sqlite3_finalize(q);
+            sqlite3_reset(q);
             return SR_ENOMEM;
         }
         *out = nv;
         read_source(q, &(*out)[(*n)++]);
     }
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }
 
@@ -2276,11 +2324,87 @@ static int scan_end(sr_store *st, sqlite3_stmt *q, int rc, int stop)
     return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }
 
+/* A binary search's key over rows in ts order (sr_lower_bound). */
+typedef struct {
+    const sr_raw_row *rows;
+    sr_ms ts;
+} ts_key;
+
+static bool ts_below(const void *ctx, size_t i)
+{
+    const ts_key *k = ctx;
+    return k->rows[i].ts < k->ts;
+}
+
+/*
+ * Inside a read transaction, a scan within one hour reads the handle's copy
+ * of that hour (rawhours.h), which it first fills with the whole hour when
+ * it lacks it. Returns 0 with [*lo, *hi) the rows of [from, to), or with
+ * *lo NULL when the table must be read (outside a read transaction, a
+ * range over more than an hour, an hour too large to keep); or an error.
+ */
+static int hour_rows(sr_store *st, int64_t metric, sr_ms from, sr_ms to, const sr_raw_row **lo,
+                     const sr_raw_row **hi)
+{
+    *lo = *hi = NULL;
+    sr_ms hour = sr_floor_ms(from, SR_MS_HOUR);
+    if (!st->in_read || from >= to || sr_floor_ms(to - 1, SR_MS_HOUR) != hour)
+        return 0;
+    if (!st->rawhours && sr_rawhours_create(RAWHOURS_BYTES, &st->rawhours))
+        return SR_ENOMEM;
+    const sr_raw_row *rows;
+    size_t n;
+    if (!sr_rawhours_get(st->rawhours, metric, hour, &rows, &n)) {
+        sqlite3_stmt *q = stmt(st, ST_SCAN_HOUR);
+        if (!q)
+            return fail(st, SR_EIO);
+        range_bind(q, metric, hour, hour + SR_MS_HOUR);
+        int rc;
+        n = 0;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            if (n == st->hour_cap) {
+                size_t cap = st->hour_cap ? 2 * st->hour_cap : 1024;
+                sr_raw_row *b = realloc(st->hour_buf, cap * sizeof *b);
+                if (!b) {
+                    sqlite3_reset(q);
+                    return SR_ENOMEM;
+                }
+                st->hour_buf = b;
+                st->hour_cap = cap;
+            }
+            st->hour_buf[n++] = (sr_raw_row){.entity = sqlite3_column_int64(q, 0),
+                                             .ts = sqlite3_column_int64(q, 1),
+                                             .value = sqlite3_column_double(q, 2)};
+        }
+        if ((rc = scan_end(st, q, rc, 0)) ||
+            (rc = sr_rawhours_put(st->rawhours, metric, hour, st->hour_buf, n)))
+            return rc;
+        if (!sr_rawhours_get(st->rawhours, metric, hour, &rows, &n))
+            return 0;
+    }
+    if (!rows)
+        return 0; /* too large to keep */
+    size_t a = sr_lower_bound(n, ts_below, &(ts_key){rows, from});
+    size_t b = a + sr_lower_bound(n - a, ts_below, &(ts_key){rows + a, to});
+    *lo = rows + a;
+    *hi = rows + b;
+    return 0;
+}
+
 int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb, void *ctx)
 {
     int flushed = pend_flush(st);
     if (flushed)
         return flushed;
+    const sr_raw_row *r, *end;
+    if ((flushed = hour_rows(st, metric, from, to, &r, &end)))
+        return flushed;
+    for (int stop; r && r < end; r++) {
+        if ((stop = cb(ctx, r->entity, r->ts, r->value)))
+            return stop;
+    }
+    if (r)
+        return 0;
     sqlite3_stmt *q = st->stmt[ST_SCAN_RAW];
     range_bind(q, metric, from, to);
     int rc = SQLITE_DONE, stop = 0;
@@ -2311,6 +2435,15 @@ int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_
     int flushed = pend_flush(st);
     if (flushed)
         return flushed;
+    const sr_raw_row *r, *end;
+    if ((flushed = hour_rows(st, metric, from, to, &r, &end)))
+        return flushed;
+    for (int stop; r && r < end; r++) {
+        if ((stop = cb(ctx, r->value)))
+            return stop;
+    }
+    if (r)
+        return 0;
     sqlite3_stmt *q = st->stmt[ST_SCAN_VALUES];
     range_bind(q, metric, from, to);
     int rc = SQLITE_DONE, stop = 0;
@@ -2514,10 +2647,6 @@ int sr_store_audit_add(sr_store *st, const sr_audit_row *row)
 
 /* ---- alerts ---- */
 
-#define ALERT_COLUMNS                                                                              \
-    "key, panel, metric, entity, severity, state, raised_at, value, threshold, acked_by, "         \
-    "acked_at, note, silenced_until, cleared_at"
-
 static const char *const severity_names[] = {
     [SR_STATUS_NONE] = NULL,
     [SR_STATUS_OK] = "ok",
@@ -2673,12 +2802,8 @@ int sr_store_alert_list(sr_store *st, unsigned states, sr_alert **out, size_t *n
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT " ALERT_COLUMNS " FROM alert ORDER BY "
-                           "CASE severity WHEN 'crit' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, "
-                           "raised_at, key",
-                           -1, &q, NULL) != SQLITE_OK)
+    sqlite3_stmt *q = stmt(st, ST_ALERT_LIST);
+    if (!q)
         return fail(st, SR_EIO);
     int rc, err = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -2697,7 +2822,7 @@ int sr_store_alert_list(sr_store *st, unsigned states, sr_alert **out, size_t *n
     }
     if (!err && rc != SQLITE_DONE)
         err = sql_err(st, rc);
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     if (err) {
         free(*out);
         *out = NULL;
