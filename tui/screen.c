@@ -530,20 +530,14 @@ static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_s
     int h, wd;
     getmaxyx(w, h, wd);
     attr_t border = sr_role_attr(focused ? SR_ROLE_FOCUS : SR_ROLE_BORDER);
-    wattr_on(w, border, NULL);
-    for (int x = 1; x < wd - 1; x++) {
-        mvwaddstr(w, 0, x, g->hline);
-        mvwaddstr(w, h - 1, x, g->hline);
-    }
-    for (int y = 1; y < h - 1; y++) {
-        mvwaddstr(w, y, 0, g->vline);
-        mvwaddstr(w, y, wd - 1, g->vline);
-    }
-    mvwaddstr(w, 0, 0, g->ul);
-    mvwaddstr(w, 0, wd - 1, g->ur);
-    mvwaddstr(w, h - 1, 0, g->ll);
-    mvwaddstr(w, h - 1, wd - 1, g->lr);
-    wattr_off(w, border, NULL);
+    wkit_line(w, 0, 1, wd - 2, false, border, g->hline);
+    wkit_line(w, h - 1, 1, wd - 2, false, border, g->hline);
+    wkit_line(w, 1, 0, h - 2, true, border, g->vline);
+    wkit_line(w, 1, wd - 1, h - 2, true, border, g->vline);
+    wkit_glyph(w, 0, 0, border, g->ul);
+    wkit_glyph(w, 0, wd - 1, border, g->ur);
+    wkit_glyph(w, h - 1, 0, border, g->ll);
+    wkit_glyph(w, h - 1, wd - 1, border, g->lr);
     /* freshness on the right of the top border; then, while a job computes
      * the panel again, a quiet "updating" after it */
     char age[48] = "";

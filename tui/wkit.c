@@ -108,6 +108,31 @@ void wkit_glyph(WINDOW *w, int y, int x, attr_t attr, const char *glyph)
     wattr_off(w, attr, NULL);
 }
 
+void wkit_line(WINDOW *w, int y, int x, int n, bool down, attr_t attr, const char *glyph)
+{
+    if (!w || !glyph || !*glyph || n <= 0)
+        return;
+    int h, wd;
+    getmaxyx(w, h, wd);
+    if (y < 0 || y >= h || x < 0 || x >= wd)
+        return;
+    cchar_t c;
+    wchar_t wc[CCHARW_MAX + 1];
+    attr_t a;
+    short pair;
+    if (!glyph_char(glyph, &c) || getcchar(&c, wc, &a, &pair, NULL) == ERR ||
+        setcchar(&c, wc, attr & ~A_COLOR, (short)PAIR_NUMBER(attr), NULL) == ERR) {
+        for (int i = 0; i < n; i++)
+            wkit_glyph(w, down ? y + i : y, down ? x : x + i, attr, glyph);
+        return;
+    }
+    /* the line takes the cell's rendition, not the window's: attr is in c */
+    if (down)
+        mvwvline_set(w, y, x, &c, n);
+    else
+        mvwhline_set(w, y, x, &c, n);
+}
+
 void wkit_fill(WINDOW *w, int y, int x, int n, attr_t attr)
 {
     if (!w)

@@ -36,6 +36,10 @@ int wkit_put_right(WINDOW *w, int y, int end, int max_cols, attr_t attr, const c
  */
 void wkit_glyph(WINDOW *w, int y, int x, attr_t attr, const char *glyph);
 
+/* The glyph repeated over n cells from (y, x), rightwards or (down) downwards,
+ * clipped to the window: one curses call for a frame's side. */
+void wkit_line(WINDOW *w, int y, int x, int n, bool down, attr_t attr, const char *glyph);
+
 /* Fills n cells from (y, x) with blanks in attr, clipped to the window. */
 void wkit_fill(WINDOW *w, int y, int x, int n, attr_t attr);
 
