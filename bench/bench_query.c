@@ -19,6 +19,7 @@
  * Figures in milliseconds: a first run (the store's memo empty) and the
  * median of the runs after it (the memo warm).
  */
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,10 @@ static int bench_poll(const char *config, sr_ms end, const char *metric)
 
 int main(int argc, char **argv)
 {
+    /* the pages are drawn as a UTF-8 terminal's (the viewers of force.sh
+     * run in C.UTF-8): glyphs then take the wide-character path they take
+     * on screen, not the multibyte fallback of the C locale */
+    setlocale(LC_CTYPE, "C.UTF-8");
     if (argc == 5 && strcmp(argv[1], "poll") == 0)
         return bench_poll(argv[2], (sr_ms)atoll(argv[3]) * 1000, argv[4]);
     if (argc == 5 && strcmp(argv[1], "p90") == 0)
