@@ -1,10 +1,15 @@
 /*
  * rawhours.c - a reader's copy of a few hours' raw samples (rawhours.h).
  *
- * One entry per (metric, hour): the hour's rows in one array. A page uses
- * a handful of hours (the one now running and the ones its windows start
- * in), so the entries are a small array searched in order; each carries
- * the tick of its last use, and the entry used longest ago makes room.
+ * A fixed array of max_hours slots, searched in order (a page uses a
+ * handful of hours: the one now running and the ones its windows start in).
+ * A slot holds one (metric, hour): its rows in a buffer of the slot's own,
+ * and the tick of its last use. An hour that leaves (a commit touched it,
+ * or another needs its slot) leaves its buffer to the next hour put there:
+ * the hour running is read again after every poll, and a malloc and free
+ * of its rows each time would scatter the heap of a screen that runs for
+ * months. Buffers are freed only to make room within max_bytes (free
+ * slots' first, then those of the hours used longest ago) and at the end.
  */
 #include "rawhours.h"
 
@@ -13,100 +18,132 @@
 #include <string.h>
 
 typedef struct {
+    bool live, big; /* big: the hour is too large to keep (no rows) */
     int64_t metric;
     sr_ms hour;
-    uint64_t used;    /* tick of the last get or put */
-    sr_raw_row *rows; /* NULL: the hour is too large to keep */
-    size_t n;
-} entry;
+    uint64_t used; /* tick of the last get or put */
+    sr_raw_row *rows;
+    size_t n, cap; /* cap: rows the buffer holds, kept when the hour leaves */
+} slot;
 
 struct sr_rawhours {
-    entry *e;
-    size_t ne, cape;
-    size_t bytes, max_bytes;
+    slot *s; /* max_hours of them */
+    size_t bytes, max_bytes, max_hours;
     uint64_t tick;
 };
 
-int sr_rawhours_create(size_t max_bytes, sr_rawhours **out)
+int sr_rawhours_create(size_t max_bytes, size_t max_hours, sr_rawhours **out)
 {
     sr_rawhours *h = calloc(1, sizeof *h);
     if (!h)
         return SR_ENOMEM;
+    h->max_hours = max_hours ? max_hours : 1;
+    if (!(h->s = calloc(h->max_hours, sizeof *h->s))) {
+        free(h);
+        return SR_ENOMEM;
+    }
     h->max_bytes = max_bytes;
     *out = h;
     return 0;
 }
 
-static void drop(sr_rawhours *h, size_t i)
+/* Frees slot i's buffer (an hour leaving for good, or room for another). */
+static void release(sr_rawhours *h, size_t i)
 {
-    h->bytes -= h->e[i].n * sizeof(sr_raw_row);
-    free(h->e[i].rows);
-    h->e[i] = h->e[--h->ne];
+    h->bytes -= h->s[i].cap * sizeof(sr_raw_row);
+    free(h->s[i].rows);
+    h->s[i] = (slot){0};
 }
 
 void sr_rawhours_clear(sr_rawhours *h)
 {
-    while (h->ne)
-        drop(h, h->ne - 1);
+    for (size_t i = 0; i < h->max_hours; i++)
+        h->s[i].live = false;
 }
 
 void sr_rawhours_destroy(sr_rawhours *h)
 {
     if (!h)
         return;
-    sr_rawhours_clear(h);
-    free(h->e);
+    for (size_t i = 0; i < h->max_hours; i++)
+        free(h->s[i].rows);
+    free(h->s);
     free(h);
 }
 
 bool sr_rawhours_get(sr_rawhours *h, int64_t metric, sr_ms hour, const sr_raw_row **rows, size_t *n)
 {
-    for (size_t i = 0; i < h->ne; i++) {
-        entry *e = &h->e[i];
-        if (e->metric == metric && e->hour == hour) {
+    for (size_t i = 0; i < h->max_hours; i++) {
+        slot *e = &h->s[i];
+        if (e->live && e->metric == metric && e->hour == hour) {
+            static const sr_raw_row none[1]; /* an empty hour's rows: not NULL */
             e->used = ++h->tick;
-            *rows = e->rows;
-            *n = e->n;
+            *rows = e->big ? NULL : e->rows ? e->rows : none;
+            *n = e->big ? 0 : e->n;
             return true;
         }
     }
     return false;
 }
 
+/* The slot for a new hour of n rows: the hour's own, else a free one whose
+ * buffer holds n rows (the smallest), else any free one, else the one used
+ * longest ago. */
+static size_t pick(const sr_rawhours *h, int64_t metric, sr_ms hour, size_t n)
+{
+    size_t best = SIZE_MAX, any = SIZE_MAX, old = 0;
+    for (size_t i = 0; i < h->max_hours; i++) {
+        const slot *e = &h->s[i];
+        if (e->live && e->metric == metric && e->hour == hour)
+            return i;
+        if (!e->live && e->cap >= n && (best == SIZE_MAX || e->cap < h->s[best].cap))
+            best = i;
+        if (!e->live && (any == SIZE_MAX || e->cap > h->s[any].cap))
+            any = i;
+        if (e->live && h->s[old].live && e->used < h->s[old].used)
+            old = i;
+    }
+    return best != SIZE_MAX ? best : any != SIZE_MAX ? any : old;
+}
+
 int sr_rawhours_put(sr_rawhours *h, int64_t metric, sr_ms hour, const sr_raw_row *rows, size_t n)
 {
-    size_t bytes = n * sizeof *rows;
-    bool big = bytes > h->max_bytes / 4; /* a scan of the table costs no more than a copy */
-    if (big)
-        bytes = 0;
-    for (size_t i = 0; i < h->ne; i++) {
-        if (h->e[i].metric == metric && h->e[i].hour == hour) {
-            drop(h, i);
-            break;
+    /* an hour larger than this costs no more to scan in the table than to copy */
+    bool big = n * sizeof *rows > h->max_bytes / 4;
+    size_t i = pick(h, metric, hour, big ? 0 : n);
+    slot *e = &h->s[i];
+    e->live = false;
+    if (!big && e->cap < n) {
+        /* room: the buffers of free slots first, then the hours used longest ago */
+        while (h->bytes - e->cap * sizeof *rows + n * sizeof *rows > h->max_bytes) {
+            size_t v = SIZE_MAX;
+            for (size_t k = 0; k < h->max_hours; k++) {
+                const slot *o = &h->s[k];
+                if (k == i || !o->cap)
+                    continue;
+                if (v == SIZE_MAX || (!o->live && h->s[v].live) ||
+                    (o->live == h->s[v].live && o->used < h->s[v].used))
+                    v = k;
+            }
+            if (v == SIZE_MAX)
+                break;
+            release(h, v);
         }
-    }
-    while (h->ne && h->bytes + bytes > h->max_bytes) {
-        size_t old = 0;
-        for (size_t i = 1; i < h->ne; i++)
-            old = h->e[i].used < h->e[old].used ? i : old;
-        drop(h, old);
-    }
-    if (h->ne == h->cape) {
-        size_t cap = h->cape ? 2 * h->cape : 8;
-        entry *e = realloc(h->e, cap * sizeof *e);
-        if (!e)
+        sr_raw_row *b = realloc(e->rows, n * sizeof *rows);
+        if (!b)
             return SR_ENOMEM;
-        h->e = e;
-        h->cape = cap;
+        h->bytes += (n - e->cap) * sizeof *rows;
+        e->rows = b;
+        e->cap = n;
     }
-    sr_raw_row *copy = NULL;
-    if (!big && !(copy = malloc(bytes ? bytes : 1)))
-        return SR_ENOMEM;
-    if (bytes)
-        memcpy(copy, rows, bytes);
-    h->e[h->ne++] =
-        (entry){.metric = metric, .hour = hour, .used = ++h->tick, .rows = copy, .n = big ? 0 : n};
-    h->bytes += bytes;
+    if (!big && n)
+        memcpy(e->rows, rows, n * sizeof *rows);
+    e->live = true;
+    e->big = big;
+    e->metric = metric;
+    e->hour = hour;
+    e->n = big ? 0 : n;
+    e->used = ++h->tick;
     return 0;
 }
 
@@ -114,8 +151,9 @@ void sr_rawhours_changed(sr_rawhours *h, int64_t metric, sr_ms lo, sr_ms hi)
 {
     sr_ms end;
     sr_hours_holding(lo, hi, &lo, &end);
-    for (size_t i = h->ne; i-- > 0;) {
-        if (h->e[i].metric == metric && h->e[i].hour >= lo && h->e[i].hour < end)
-            drop(h, i);
+    for (size_t i = 0; i < h->max_hours; i++) {
+        slot *e = &h->s[i];
+        if (e->live && e->metric == metric && e->hour >= lo && e->hour < end)
+            e->live = false;
     }
 }

@@ -31,10 +31,12 @@ typedef struct {
     double value;
 } sr_raw_row;
 
-/* Caller owns *out; free with sr_rawhours_destroy(). The rows kept stay
- * under max_bytes: the least recently used hours go first, and an hour
- * larger than a quarter of it is never kept (only that it is so large). SR_ENOMEM possible. */
-int sr_rawhours_create(size_t max_bytes, sr_rawhours **out);
+/* Caller owns *out; free with sr_rawhours_destroy(). At most max_hours
+ * hours are kept, their rows under max_bytes: the least recently used hours
+ * go first (an hour that was the running one is not asked again once the
+ * clock has moved on), and an hour larger than a quarter of max_bytes is
+ * never kept (only that it is so large). SR_ENOMEM possible. */
+int sr_rawhours_create(size_t max_bytes, size_t max_hours, sr_rawhours **out);
 void sr_rawhours_destroy(sr_rawhours *h);
 
 /* The kept rows of (metric, the hour starting at hour), in (ts, entity)

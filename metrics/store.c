@@ -653,9 +653,11 @@ static const char schema_v9[] =
 #define STAMPS_BYTES (1u << 20)
 
 /* The raw samples a handle keeps in read transactions (rawhours.h): 24
- * bytes a sample, so the hours of a page (the one running, the ones its
- * windows start in) of a force's busiest metric, with room to spare. */
-#define RAWHOURS_BYTES (384u << 10)
+ * bytes a sample. A page asks the hour running and the hours its windows
+ * start in, a few per metric: room for those of a busy force's page, and
+ * no more, so that the hours the clock has left soon make room. */
+#define RAWHOURS_BYTES (256u << 10)
+#define RAWHOURS_HOURS 24
 
 /* How long a statement waits for another connection's lock. */
 #define BUSY_MS 5000
@@ -2350,7 +2352,7 @@ static int hour_rows(sr_store *st, int64_t metric, sr_ms from, sr_ms to, const s
     sr_ms hour = sr_floor_ms(from, SR_MS_HOUR);
     if (!st->in_read || from >= to || sr_floor_ms(to - 1, SR_MS_HOUR) != hour)
         return 0;
-    if (!st->rawhours && sr_rawhours_create(RAWHOURS_BYTES, &st->rawhours))
+    if (!st->rawhours && sr_rawhours_create(RAWHOURS_BYTES, RAWHOURS_HOURS, &st->rawhours))
         return SR_ENOMEM;
     const sr_raw_row *rows;
     size_t n;
