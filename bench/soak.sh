@@ -8,10 +8,13 @@
 # pause after each so that the wall recomputes and redraws on every commit.
 # RSS (VmRSS, from /proc/PID/status, settled: see settled()) is printed
 # after the first hour, the first day, every 5 days and at the end; VmHWM
-# is the peak. Target: under 1 MiB of growth from day 5 to the end. In the
-# first days SQLite's page caches fill up to their bound (1.5 MiB for all the
-# wall's connections together, DASHBOARD_SQLITE_BYTES in app/main.c) as the
-# cache file grows past it; that growth is printed apart.
+# is the peak. Target (issue 11): under 1 MiB of growth once the page cache
+# is full, taken from day 10 as for the heap below; the growth from day 5 is
+# printed too. In the first days SQLite's page caches fill up to their bound
+# (1.5 MiB for all the wall's connections together, DASHBOARD_SQLITE_BYTES in
+# app/main.c) as the cache file grows past it; that growth is printed apart.
+# The memo's entries (a bounded cache too, metrics/memo.h) grow with the
+# days of data under the 28-day windows: about 0.2 MB from day 5 to the end.
 #   BENCH_SOAK_ROWS   samples over the whole replay (default 720000, 1000 an hour)
 #   BENCH_SOAK_DAYS   days replayed (default 30)
 # Prints figures; asserts nothing.
@@ -165,7 +168,7 @@ for f in "${batches[@]:1}"; do
     if ((i % 120 == 0)); then
         r=$(settled)
         ((i == 120)) && rss_day5=$r
-        ((i == 240)) && anon_day10=$(settled_anon)
+        ((i == 240)) && rss_day10=$r && anon_day10=$(settled_anon)
         printf "  day %d: RSS %s KiB (%s; WAL %s KiB)\n" $((i / 24)) "$r" "$(parts)" \
             "$(($(stat -c %s "$T/soak.db-wal" 2>/dev/null || echo 0) / 1024))"
     fi
@@ -178,10 +181,11 @@ hwm=$(rss VmHWM)
 screen=$(tmux -L "$SOCK" capture-pane -p -t s | sed -n '$p')
 tmux -L "$SOCK" send-keys -t s C-x q
 awk -v nb="$((nb))" -v a="$t0" -v b="$t1" -v f="$rss_first" -v d="${rss_day:-$rss_first}" \
-    -v d5="${rss_day5:-$rss_first}" -v e="$rss_end" -v h="$hwm" 'BEGIN {
+    -v d5="${rss_day5:-$rss_first}" -v d10="${rss_day10:-$rss_first}" -v e="$rss_end" -v h="$hwm" 'BEGIN {
     printf "replayed %d hourly batches in %.0f s (%.1f commits/s), the wall redrawing after each\n", nb, b - a, nb / (b - a);
     printf "wall RSS (settled): %.2f MiB after the first hour, %.2f MiB after the first day, %.2f MiB after day 5, %.2f MiB at the end (peak %.2f MiB)\n", f / 1024, d / 1024, d5 / 1024, e / 1024, h / 1024;
-    printf "growth from day 5 to the end: %+.0f KiB   (target: under 1 MiB)\n", e - d5;
+    printf "growth from day 10, once the page caches have filled, to the end: %+.0f KiB   (target: under 1 MiB)\n", e - d10;
+    printf "growth from day 5 to the end: %+.0f KiB\n", e - d5;
     printf "growth from the first day, the SQLite page caches (at most 1.5 MiB) filling included: %+.0f KiB\n", e - d }'
 if [[ -n ${anon_day10:-} ]]; then
     printf "heap (anonymous memory, settled) from day 10, once SQLite's page cache has filled, to the end: %s KiB -> %s KiB, %+d KiB\n" \

@@ -36,7 +36,7 @@ Test(rawhours, keeps_copies_and_the_least_recently_used_makes_room)
 {
     sr_rawhours *h;
     /* room for 40 rows; an hour of more than 10 is too large to keep */
-    cr_assert_eq(sr_rawhours_create(40 * sizeof(sr_raw_row), &h), 0);
+    cr_assert_eq(sr_rawhours_create(40 * sizeof(sr_raw_row), 100, &h), 0);
     sr_raw_row v[20];
     for (int k = 0; k < 20; k++)
         v[k] = rows_of(k);
@@ -76,10 +76,27 @@ Test(rawhours, keeps_copies_and_the_least_recently_used_makes_room)
     sr_rawhours_destroy(h);
 }
 
+Test(rawhours, keeps_at_most_its_number_of_hours)
+{
+    sr_rawhours *h;
+    cr_assert_eq(sr_rawhours_create(1 << 20, 3, &h), 0);
+    sr_raw_row v[2] = {rows_of(0), rows_of(1)};
+    bool known;
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(sr_rawhours_put(h, 1, H0 + i * SR_MS_HOUR, v, 2), 0);
+    kept_n(h, 1, H0, &known); /* hour 0 used again: hour 1 is now the oldest */
+    cr_assert_eq(sr_rawhours_put(h, 1, H0 + 3 * SR_MS_HOUR, v, 2), 0);
+    for (int i = 0; i < 4; i++) {
+        kept_n(h, 1, H0 + i * SR_MS_HOUR, &known);
+        cr_expect_eq(known, i != 1, "hour %d", i);
+    }
+    sr_rawhours_destroy(h);
+}
+
 Test(rawhours, a_touch_forgets_exactly_the_hours_holding_its_times)
 {
     sr_rawhours *h;
-    cr_assert_eq(sr_rawhours_create(1 << 20, &h), 0);
+    cr_assert_eq(sr_rawhours_create(1 << 20, 100, &h), 0);
     sr_raw_row v[4] = {rows_of(0), rows_of(1), rows_of(2), rows_of(3)};
     for (int i = 0; i < 6; i++) {
         cr_assert_eq(sr_rawhours_put(h, 1, H0 + i * SR_MS_HOUR, v, 4), 0);
