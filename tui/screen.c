@@ -61,6 +61,7 @@
 #include <time.h>
 
 #include "alertview.h"
+#include "mouse.h"
 #include "srcview.h"
 #include "tui.h"
 #include "wall.h"
@@ -97,6 +98,8 @@ struct sr_screen {
     SCREEN *scr;
     FILE *in, *out; /* the terminal, or /dev/null when headless */
     bool headless;
+    bool mouse_on;         /* sr_mouse_enable() ran */
+    sr_mouse_parser mouse; /* a mouse report on its way in */
     sr_store *st;
     const sr_tui_layout *lay;
     unsigned flags;
@@ -1848,10 +1851,52 @@ static int panel_at(sr_screen *s, int y, int x)
     return -1;
 }
 
+static sr_ms monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (sr_ms)t.tv_sec * SR_MS_SEC + t.tv_nsec / 1000000;
+}
+
+/* A click focuses the panel under it (a double click drills into it), the
+ * wheel moves the selection of the list under it; only on the grid, and
+ * not while a prompt waits. A press closes the help like a key. */
+static sr_key_result mouse_event(sr_screen *s, const sr_mouse_event *ev)
+{
+    if (s->help && ev->kind != SR_MOUSE_RELEASE && ev->kind != SR_MOUSE_DRAG) {
+        s->help = false;
+        s->all_dirty = true;
+        return SR_KEY_HANDLED;
+    }
+    if (s->prompt || s->help || s->depth > 0 || s->view != VIEW_PANELS)
+        return SR_KEY_HANDLED;
+    int i = panel_at(s, ev->y, ev->x);
+    if (i < 0)
+        return SR_KEY_HANDLED;
+    if (ev->kind == SR_MOUSE_PRESS && ev->button == 0) {
+        set_focus(s, i);
+        if (ev->double_click)
+            do_action(s, ACT_ENTER, '\n');
+    } else if (ev->kind == SR_MOUSE_WHEEL_UP || ev->kind == SR_MOUSE_WHEEL_DOWN) {
+        set_focus(s, i);
+        list_key(s, &s->ps[page_panel(s, i)], ev->kind == SR_MOUSE_WHEEL_UP ? KEY_UP : KEY_DOWN);
+    }
+    return SR_KEY_HANDLED;
+}
+
 sr_key_result sr_screen_key(sr_screen *s, int key)
 {
     if (key == ERR)
         return SR_KEY_NONE;
+    sr_mouse_event ev;
+    switch (sr_mouse_feed(&s->mouse, key, monotonic_ms(), &ev)) {
+    case SR_MOUSE_MORE:
+        return SR_KEY_HANDLED;
+    case SR_MOUSE_EVENT:
+        return mouse_event(s, &ev);
+    case SR_MOUSE_NOT_MINE:
+        break;
+    }
     if (s->prompt && key != KEY_RESIZE && key != KEY_MOUSE)
         return prompt_key(s, key);
     if (s->help) {
@@ -1864,23 +1909,8 @@ sr_key_result sr_screen_key(sr_screen *s, int key)
         return SR_KEY_HANDLED;
     }
     if (key == KEY_MOUSE) {
-        MEVENT ev;
-        if (getmouse(&ev) != OK || s->depth > 0 || s->view != VIEW_PANELS)
-            return SR_KEY_HANDLED;
-        int i = panel_at(s, ev.y, ev.x);
-        if (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED)) {
-            if (i >= 0)
-                set_focus(s, i);
-            if (i >= 0 && (ev.bstate & BUTTON1_DOUBLE_CLICKED))
-                do_action(s, ACT_ENTER, '\n');
-        }
-#ifdef BUTTON5_PRESSED
-        if (i >= 0 && (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED))) {
-            set_focus(s, i);
-            list_key(s, &s->ps[page_panel(s, i)],
-                     (ev.bstate & BUTTON4_PRESSED) ? KEY_UP : KEY_DOWN);
-        }
-#endif
+        MEVENT unused; /* a report in a form sitrep did not ask for */
+        getmouse(&unused);
         return SR_KEY_HANDLED;
     }
     for (size_t b = 0; b < sizeof bindings / sizeof bindings[0]; b++) {
@@ -1951,13 +1981,10 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
     curs_set(0);
     set_escdelay(25);
     leaveok(stdscr, TRUE);
-    if ((flags & SR_SCREEN_MOUSE) && !(flags & SR_SCREEN_WALL))
-        mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED
-#ifdef BUTTON5_PRESSED
-                      | BUTTON4_PRESSED | BUTTON5_PRESSED
-#endif
-                  ,
-                  NULL);
+    if ((flags & SR_SCREEN_MOUSE) && !(flags & SR_SCREEN_WALL)) {
+        sr_mouse_enable(out);
+        s->mouse_on = true;
+    }
     s->layout_dirty = true;
     s->all_dirty = true;
     return 0;
@@ -1984,6 +2011,8 @@ void sr_screen_restore_terminal(void)
 {
     if (active && active->scr && !active->headless) {
         set_term(active->scr);
+        if (active->mouse_on)
+            sr_mouse_disable(active->out);
         endwin();
     }
 }
@@ -2008,6 +2037,8 @@ void sr_screen_destroy(sr_screen *s)
             delwin(s->status);
         if (s->hints)
             delwin(s->hints);
+        if (s->mouse_on)
+            sr_mouse_disable(s->out);
         endwin();
         delscreen(s->scr);
     }
