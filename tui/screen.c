@@ -98,6 +98,8 @@ struct sr_screen {
     SCREEN *scr;
     FILE *in, *out; /* the terminal, or /dev/null when headless */
     bool headless;
+    char filter[64];       /* "/": the focused list's rows whose name holds this; "" = all */
+    bool filtering;        /* the filter is being typed */
     bool mouse_on;         /* sr_mouse_enable() ran */
     sr_mouse_parser mouse; /* a mouse report on its way in */
     sr_store *st;
@@ -185,6 +187,7 @@ typedef enum {
     ACT_ALERTS,
     ACT_SILENCE,
     ACT_REPORT,
+    ACT_FILTER,
     ACT_PAGE, /* keys 1-9 */
 } action;
 
@@ -219,6 +222,11 @@ static const struct binding {
     {{'a', 'A'}, ACT_ALERTS, "a", "the open alerts (Enter: acknowledge with a note)"},
     {{'m', 'M'}, ACT_SILENCE, "m", "silence the selected alert for a time (alerts view)"},
     {{'e', 'E'}, ACT_REPORT, "e", "write the shift handover report (Markdown) to a file"},
+    {{'/'},
+     ACT_FILTER,
+     "/",
+     "filter the focused table or list: the rows whose name holds the text "
+     "typed (Enter keeps it, Esc clears it)"},
 };
 
 /* The help lists the bindings that carry a label (one line per group). */
@@ -447,6 +455,96 @@ void sr_screen_job_run(sr_screen_job *j, sr_store *st)
     j->ran = true;
 }
 
+/* The panel whose rows "/" filters: the drill view's, else the focused
+ * panel's on the grid; NULL in the other views. */
+static panel_state *filter_target(sr_screen *s)
+{
+    if (s->view != VIEW_PANELS || s->wall)
+        return NULL;
+    if (s->depth > 0)
+        return &s->drill_ps;
+    return cur_page(s)->n_panels ? &s->ps[page_panel(s, s->focus)] : NULL;
+}
+
+/* Whether name holds text, ASCII letters in either case. */
+static bool name_holds(const char *name, const char *text)
+{
+    size_t n = strlen(text);
+    for (; *name; name++) {
+        if (strncasecmp(name, text, n) == 0)
+            return true;
+    }
+    return n == 0;
+}
+
+/* Keeps the rows of m whose name (as the table shows it) holds filter,
+ * in their order; the others go (a model computed again has them all). */
+static void filter_rows(const char *filter, sr_panel_model *m)
+{
+    if (!filter[0])
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (name_holds(wkit_short_name(m->rows[i].entity), filter))
+            m->rows[k++] = m->rows[i];
+    }
+    m->n_rows = k;
+}
+
+/* Sets the filter of the rows (typing goes on or not): the rows shown
+ * narrow at once, and the model is computed again for the rows a shorter
+ * filter lets back. */
+static void filter_set(sr_screen *s, const char *text)
+{
+    panel_state *p = filter_target(s);
+    snprintf(s->filter, sizeof s->filter, "%s", text);
+    if (!p)
+        return;
+    filter_rows(s->filter, &p->m);
+    p->selected = 0;
+    p->scroll = 0;
+    p->dirty = true;
+    p->redraw = true;
+}
+
+/* Ends the filter before what it filtered changes (focus, drill-down, page,
+ * view): the panel it narrowed has all its rows again. */
+static void filter_clear(sr_screen *s)
+{
+    s->filtering = false;
+    if (s->filter[0])
+        filter_set(s, "");
+}
+
+/* A key while the filter is typed: text, Backspace, Enter keeps the
+ * filter, Esc clears it; other keys (arrows, Tab) act as usual. */
+static bool filter_key(sr_screen *s, int key)
+{
+    char text[sizeof s->filter];
+    size_t n = strlen(s->filter);
+    snprintf(text, sizeof text, "%s", s->filter);
+    if (key == 27) {
+        filter_clear(s);
+    } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+        s->filtering = false;
+    } else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+        while (n > 0 && ((unsigned char)text[--n] & 0xC0) == 0x80)
+            ; /* a UTF-8 character's continuation bytes go with it */
+        text[n] = 0;
+        filter_set(s, text);
+    } else if (key >= ' ' && key < 256 && key != 127) {
+        if (n + 1 < sizeof text) {
+            text[n] = (char)key;
+            text[n + 1] = 0;
+            filter_set(s, text);
+        }
+    } else {
+        return false;
+    }
+    s->all_dirty = true; /* the hint line shows it */
+    return true;
+}
+
 void sr_screen_job_done(sr_screen *s, sr_screen_job *j)
 {
     panel_state *p = j->drill ? &s->drill_ps : &s->ps[j->panel];
@@ -462,6 +560,8 @@ void sr_screen_job_done(sr_screen *s, sr_screen_job *j)
     }
     sr_panel_model_fini(&p->m);
     p->m = j->m;
+    if (p == filter_target(s))
+        filter_rows(s->filter, &p->m);
     p->pr = j->pr;
     p->rc = j->rc;
     p->computed = true;
@@ -820,6 +920,11 @@ static void draw_status(sr_screen *s)
             snprintf(prompt, sizeof prompt,
                      " acknowledge %s, note (Enter confirms, Esc cancels): %s_", key,
                      s->prompt_text);
+        hint = prompt;
+        msg = true;
+    } else if (s->filtering || s->filter[0]) {
+        snprintf(prompt, sizeof prompt, " filter: %s%s  (%s)", s->filter, s->filtering ? "_" : "",
+                 s->filtering ? "Enter keeps it, Esc clears it" : "Esc clears it");
         hint = prompt;
         msg = true;
     } else if (msg) {
@@ -1410,6 +1515,7 @@ void sr_screen_set_page(sr_screen *s, size_t page)
 {
     if (page >= s->lay->n_pages || (page == (size_t)s->page && !s->depth && s->view == VIEW_PANELS))
         return;
+    filter_clear(s);
     s->page = (int)page;
     s->focus = 0;
     s->depth = 0;
@@ -1454,6 +1560,7 @@ static void set_focus(sr_screen *s, int f)
     f = ((f % n) + n) % n;
     if (f == s->focus)
         return;
+    filter_clear(s);
     s->ps[page_panel(s, s->focus)].redraw = true;
     s->focus = f;
     s->ps[page_panel(s, s->focus)].redraw = true;
@@ -1542,6 +1649,7 @@ static void drill_to(sr_screen *s, const char *entity)
 {
     if (s->depth >= SR_DRILL_MAX || !may_open(s, entity))
         return;
+    filter_clear(s);
     snprintf(s->drill[s->depth++], sizeof s->drill[0], "%s", entity);
     drill_forget(s);
     s->layout_dirty = true;
@@ -1550,6 +1658,7 @@ static void drill_to(sr_screen *s, const char *entity)
 
 static void set_view(sr_screen *s, view_kind v)
 {
+    filter_clear(s);
     s->view = v;
     s->view_dirty = true;
     s->layout_dirty = true;
@@ -1722,9 +1831,16 @@ static void do_action(sr_screen *s, action a, int key)
     case ACT_REPORT:
     case ACT_SILENCE: /* only in the alerts view */
         break;
+    case ACT_FILTER:
+        if (filter_target(s)) {
+            s->filtering = true;
+            s->all_dirty = true;
+        }
+        break;
     case ACT_PAGE: {
         int pg = key - '1';
         if (pg >= 0 && pg < (int)s->lay->n_pages && (pg != s->page || s->depth)) {
+            filter_clear(s);
             s->page = pg;
             s->focus = 0;
             s->depth = 0;
@@ -1779,7 +1895,12 @@ static void do_action(sr_screen *s, action a, int key)
         }
         break;
     case ACT_BACK:
+        if (s->filter[0]) { /* Esc clears a filter first, as in htop */
+            filter_clear(s);
+            break;
+        }
         if (s->depth > 0) {
+            filter_clear(s);
             s->depth--;
             drill_forget(s);
             s->layout_dirty = true;
@@ -1897,6 +2018,8 @@ sr_key_result sr_screen_key(sr_screen *s, int key)
     case SR_MOUSE_NOT_MINE:
         break;
     }
+    if (s->filtering && !s->prompt && filter_key(s, key))
+        return SR_KEY_HANDLED;
     if (s->prompt && key != KEY_RESIZE && key != KEY_MOUSE)
         return prompt_key(s, key);
     if (s->help) {

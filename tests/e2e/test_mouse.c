@@ -5,11 +5,14 @@
  * that a click beyond column 223 still reaches it with the right column.
  * The click is written to the pane as the terminal would (an SGR press and
  * release at column 250); Enter then drills into the focused panel, which
- * must be the one under that column. Every wait polls the pane.
+ * must be the one under that column. And "/" as in htop: typing filters
+ * the rows of the focused table by name, Esc clears it. Every wait polls
+ * the pane.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../helpers.h"
 #include "tmux.h"
@@ -108,4 +111,40 @@ Test(mouse_e2e, quitting_ends_the_mouse_modes)
 Test(mouse_e2e, click_at_column_250_under_tmux_256color)
 {
     click_focuses_the_panel_at_column_250("tmux-256color");
+}
+
+/* "/" in the drill view's table: typed text keeps the rows whose name
+ * holds it (either case), Backspace widens it again, Esc clears it. */
+Test(mouse_e2e, slash_filters_the_rows_of_a_table)
+{
+    char csv[600], text[512];
+    snprintf(csv, sizeof csv, "%s/s.csv", dir);
+    long now = (long)time(NULL);
+    snprintf(text, sizeof text,
+             "metric,entity,ts,value\ncalls,force/north,%ld,1\ncalls,force/south,%ld,2\n"
+             "calls,force/northeast,%ld,3\n",
+             now - 60, now - 60, now - 60);
+    th_write_file(csv, text);
+    th_ingest(cfg, csv, 0);
+    start("xterm-256color");
+    tmux_keys(&T, "Enter");
+    tmux_expect(&T, "northeast", 10);
+    tmux_expect(&T, "south", 10);
+    tmux_keys(&T, "/ N o r");
+    tmux_expect(&T, "filter: Nor_", 10);
+    cr_assert(tmux_wait_gone(&T, "south", 10), "%s", T.capture);
+    cr_expect(strstr(T.capture, "northeast"), "%s", T.capture);
+    cr_expect(strstr(T.capture, "north "), "%s", T.capture);
+    tmux_keys(&T, "t h e");
+    cr_assert(tmux_wait_gone(&T, "north ", 10), "only northeast holds 'northe': %s", T.capture);
+    tmux_keys(&T, "BSpace BSpace BSpace");
+    tmux_expect(&T, "north ", 10);
+    tmux_keys(&T, "Enter");
+    tmux_expect(&T, "filter: Nor  (Esc clears it)", 10);
+    cr_expect(!strstr(T.capture, "south"), "the filter stays after Enter: %s", T.capture);
+    tmux_keys(&T, "Escape");
+    tmux_expect(&T, "south", 10);
+    cr_expect(!strstr(T.capture, "filter:"), "%s", T.capture);
+    cr_expect(strstr(T.capture, "Alpha panel ·"), "Esc cleared the filter, not the drill-down: %s",
+              T.capture);
 }
