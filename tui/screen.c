@@ -61,6 +61,7 @@
 #include <time.h>
 
 #include "alertview.h"
+#include "mouse.h"
 #include "srcview.h"
 #include "tui.h"
 #include "wall.h"
@@ -97,6 +98,10 @@ struct sr_screen {
     SCREEN *scr;
     FILE *in, *out; /* the terminal, or /dev/null when headless */
     bool headless;
+    char filter[64];       /* "/": the focused list's rows whose name holds this; "" = all */
+    bool filtering;        /* the filter is being typed */
+    bool mouse_on;         /* sr_mouse_enable() ran */
+    sr_mouse_parser mouse; /* a mouse report on its way in */
     sr_store *st;
     const sr_tui_layout *lay;
     unsigned flags;
@@ -182,6 +187,7 @@ typedef enum {
     ACT_ALERTS,
     ACT_SILENCE,
     ACT_REPORT,
+    ACT_FILTER,
     ACT_PAGE, /* keys 1-9 */
 } action;
 
@@ -216,6 +222,11 @@ static const struct binding {
     {{'a', 'A'}, ACT_ALERTS, "a", "the open alerts (Enter: acknowledge with a note)"},
     {{'m', 'M'}, ACT_SILENCE, "m", "silence the selected alert for a time (alerts view)"},
     {{'e', 'E'}, ACT_REPORT, "e", "write the shift handover report (Markdown) to a file"},
+    {{'/'},
+     ACT_FILTER,
+     "/",
+     "filter the focused table or list: the rows whose name holds the text "
+     "typed (Enter keeps it, Esc clears it)"},
 };
 
 /* The help lists the bindings that carry a label (one line per group). */
@@ -444,6 +455,96 @@ void sr_screen_job_run(sr_screen_job *j, sr_store *st)
     j->ran = true;
 }
 
+/* The panel whose rows "/" filters: the drill view's, else the focused
+ * panel's on the grid; NULL in the other views. */
+static panel_state *filter_target(sr_screen *s)
+{
+    if (s->view != VIEW_PANELS || s->wall)
+        return NULL;
+    if (s->depth > 0)
+        return &s->drill_ps;
+    return cur_page(s)->n_panels ? &s->ps[page_panel(s, s->focus)] : NULL;
+}
+
+/* Whether name holds text, ASCII letters in either case. */
+static bool name_holds(const char *name, const char *text)
+{
+    size_t n = strlen(text);
+    for (; *name; name++) {
+        if (strncasecmp(name, text, n) == 0)
+            return true;
+    }
+    return n == 0;
+}
+
+/* Keeps the rows of m whose name (as the table shows it) holds filter,
+ * in their order; the others go (a model computed again has them all). */
+static void filter_rows(const char *filter, sr_panel_model *m)
+{
+    if (!filter[0])
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (name_holds(wkit_short_name(m->rows[i].entity), filter))
+            m->rows[k++] = m->rows[i];
+    }
+    m->n_rows = k;
+}
+
+/* Sets the filter of the rows (typing goes on or not): the rows shown
+ * narrow at once, and the model is computed again for the rows a shorter
+ * filter lets back. */
+static void filter_set(sr_screen *s, const char *text)
+{
+    panel_state *p = filter_target(s);
+    snprintf(s->filter, sizeof s->filter, "%s", text);
+    if (!p)
+        return;
+    filter_rows(s->filter, &p->m);
+    p->selected = 0;
+    p->scroll = 0;
+    p->dirty = true;
+    p->redraw = true;
+}
+
+/* Ends the filter before what it filtered changes (focus, drill-down, page,
+ * view): the panel it narrowed has all its rows again. */
+static void filter_clear(sr_screen *s)
+{
+    s->filtering = false;
+    if (s->filter[0])
+        filter_set(s, "");
+}
+
+/* A key while the filter is typed: text, Backspace, Enter keeps the
+ * filter, Esc clears it; other keys (arrows, Tab) act as usual. */
+static bool filter_key(sr_screen *s, int key)
+{
+    char text[sizeof s->filter];
+    size_t n = strlen(s->filter);
+    snprintf(text, sizeof text, "%s", s->filter);
+    if (key == 27) {
+        filter_clear(s);
+    } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+        s->filtering = false;
+    } else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+        while (n > 0 && ((unsigned char)text[--n] & 0xC0) == 0x80)
+            ; /* a UTF-8 character's continuation bytes go with it */
+        text[n] = 0;
+        filter_set(s, text);
+    } else if (key >= ' ' && key < 256 && key != 127) {
+        if (n + 1 < sizeof text) {
+            text[n] = (char)key;
+            text[n + 1] = 0;
+            filter_set(s, text);
+        }
+    } else {
+        return false;
+    }
+    s->all_dirty = true; /* the hint line shows it */
+    return true;
+}
+
 void sr_screen_job_done(sr_screen *s, sr_screen_job *j)
 {
     panel_state *p = j->drill ? &s->drill_ps : &s->ps[j->panel];
@@ -459,6 +560,8 @@ void sr_screen_job_done(sr_screen *s, sr_screen_job *j)
     }
     sr_panel_model_fini(&p->m);
     p->m = j->m;
+    if (p == filter_target(s))
+        filter_rows(s->filter, &p->m);
     p->pr = j->pr;
     p->rc = j->rc;
     p->computed = true;
@@ -817,6 +920,11 @@ static void draw_status(sr_screen *s)
             snprintf(prompt, sizeof prompt,
                      " acknowledge %s, note (Enter confirms, Esc cancels): %s_", key,
                      s->prompt_text);
+        hint = prompt;
+        msg = true;
+    } else if (s->filtering || s->filter[0]) {
+        snprintf(prompt, sizeof prompt, " filter: %s%s  (%s)", s->filter, s->filtering ? "_" : "",
+                 s->filtering ? "Enter keeps it, Esc clears it" : "Esc clears it");
         hint = prompt;
         msg = true;
     } else if (msg) {
@@ -1407,6 +1515,7 @@ void sr_screen_set_page(sr_screen *s, size_t page)
 {
     if (page >= s->lay->n_pages || (page == (size_t)s->page && !s->depth && s->view == VIEW_PANELS))
         return;
+    filter_clear(s);
     s->page = (int)page;
     s->focus = 0;
     s->depth = 0;
@@ -1451,6 +1560,7 @@ static void set_focus(sr_screen *s, int f)
     f = ((f % n) + n) % n;
     if (f == s->focus)
         return;
+    filter_clear(s);
     s->ps[page_panel(s, s->focus)].redraw = true;
     s->focus = f;
     s->ps[page_panel(s, s->focus)].redraw = true;
@@ -1539,6 +1649,7 @@ static void drill_to(sr_screen *s, const char *entity)
 {
     if (s->depth >= SR_DRILL_MAX || !may_open(s, entity))
         return;
+    filter_clear(s);
     snprintf(s->drill[s->depth++], sizeof s->drill[0], "%s", entity);
     drill_forget(s);
     s->layout_dirty = true;
@@ -1547,6 +1658,7 @@ static void drill_to(sr_screen *s, const char *entity)
 
 static void set_view(sr_screen *s, view_kind v)
 {
+    filter_clear(s);
     s->view = v;
     s->view_dirty = true;
     s->layout_dirty = true;
@@ -1719,9 +1831,16 @@ static void do_action(sr_screen *s, action a, int key)
     case ACT_REPORT:
     case ACT_SILENCE: /* only in the alerts view */
         break;
+    case ACT_FILTER:
+        if (filter_target(s)) {
+            s->filtering = true;
+            s->all_dirty = true;
+        }
+        break;
     case ACT_PAGE: {
         int pg = key - '1';
         if (pg >= 0 && pg < (int)s->lay->n_pages && (pg != s->page || s->depth)) {
+            filter_clear(s);
             s->page = pg;
             s->focus = 0;
             s->depth = 0;
@@ -1776,7 +1895,12 @@ static void do_action(sr_screen *s, action a, int key)
         }
         break;
     case ACT_BACK:
+        if (s->filter[0]) { /* Esc clears a filter first, as in htop */
+            filter_clear(s);
+            break;
+        }
         if (s->depth > 0) {
+            filter_clear(s);
             s->depth--;
             drill_forget(s);
             s->layout_dirty = true;
@@ -1848,10 +1972,54 @@ static int panel_at(sr_screen *s, int y, int x)
     return -1;
 }
 
+static sr_ms monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (sr_ms)t.tv_sec * SR_MS_SEC + t.tv_nsec / 1000000;
+}
+
+/* A click focuses the panel under it (a double click drills into it), the
+ * wheel moves the selection of the list under it; only on the grid, and
+ * not while a prompt waits. A press closes the help like a key. */
+static sr_key_result mouse_event(sr_screen *s, const sr_mouse_event *ev)
+{
+    if (s->help && ev->kind != SR_MOUSE_RELEASE && ev->kind != SR_MOUSE_DRAG) {
+        s->help = false;
+        s->all_dirty = true;
+        return SR_KEY_HANDLED;
+    }
+    if (s->prompt || s->help || s->depth > 0 || s->view != VIEW_PANELS)
+        return SR_KEY_HANDLED;
+    int i = panel_at(s, ev->y, ev->x);
+    if (i < 0)
+        return SR_KEY_HANDLED;
+    if (ev->kind == SR_MOUSE_PRESS && ev->button == 0) {
+        set_focus(s, i);
+        if (ev->double_click)
+            do_action(s, ACT_ENTER, '\n');
+    } else if (ev->kind == SR_MOUSE_WHEEL_UP || ev->kind == SR_MOUSE_WHEEL_DOWN) {
+        set_focus(s, i);
+        list_key(s, &s->ps[page_panel(s, i)], ev->kind == SR_MOUSE_WHEEL_UP ? KEY_UP : KEY_DOWN);
+    }
+    return SR_KEY_HANDLED;
+}
+
 sr_key_result sr_screen_key(sr_screen *s, int key)
 {
     if (key == ERR)
         return SR_KEY_NONE;
+    sr_mouse_event ev;
+    switch (sr_mouse_feed(&s->mouse, key, monotonic_ms(), &ev)) {
+    case SR_MOUSE_MORE:
+        return SR_KEY_HANDLED;
+    case SR_MOUSE_EVENT:
+        return mouse_event(s, &ev);
+    case SR_MOUSE_NOT_MINE:
+        break;
+    }
+    if (s->filtering && !s->prompt && filter_key(s, key))
+        return SR_KEY_HANDLED;
     if (s->prompt && key != KEY_RESIZE && key != KEY_MOUSE)
         return prompt_key(s, key);
     if (s->help) {
@@ -1864,23 +2032,8 @@ sr_key_result sr_screen_key(sr_screen *s, int key)
         return SR_KEY_HANDLED;
     }
     if (key == KEY_MOUSE) {
-        MEVENT ev;
-        if (getmouse(&ev) != OK || s->depth > 0 || s->view != VIEW_PANELS)
-            return SR_KEY_HANDLED;
-        int i = panel_at(s, ev.y, ev.x);
-        if (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED)) {
-            if (i >= 0)
-                set_focus(s, i);
-            if (i >= 0 && (ev.bstate & BUTTON1_DOUBLE_CLICKED))
-                do_action(s, ACT_ENTER, '\n');
-        }
-#ifdef BUTTON5_PRESSED
-        if (i >= 0 && (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED))) {
-            set_focus(s, i);
-            list_key(s, &s->ps[page_panel(s, i)],
-                     (ev.bstate & BUTTON4_PRESSED) ? KEY_UP : KEY_DOWN);
-        }
-#endif
+        MEVENT unused; /* a report in a form sitrep did not ask for */
+        getmouse(&unused);
         return SR_KEY_HANDLED;
     }
     for (size_t b = 0; b < sizeof bindings / sizeof bindings[0]; b++) {
@@ -1951,13 +2104,10 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
     curs_set(0);
     set_escdelay(25);
     leaveok(stdscr, TRUE);
-    if ((flags & SR_SCREEN_MOUSE) && !(flags & SR_SCREEN_WALL))
-        mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED
-#ifdef BUTTON5_PRESSED
-                      | BUTTON4_PRESSED | BUTTON5_PRESSED
-#endif
-                  ,
-                  NULL);
+    if ((flags & SR_SCREEN_MOUSE) && !(flags & SR_SCREEN_WALL)) {
+        sr_mouse_enable(out);
+        s->mouse_on = true;
+    }
     s->layout_dirty = true;
     s->all_dirty = true;
     return 0;
@@ -1984,6 +2134,8 @@ void sr_screen_restore_terminal(void)
 {
     if (active && active->scr && !active->headless) {
         set_term(active->scr);
+        if (active->mouse_on)
+            sr_mouse_disable(active->out);
         endwin();
     }
 }
@@ -2008,6 +2160,8 @@ void sr_screen_destroy(sr_screen *s)
             delwin(s->status);
         if (s->hints)
             delwin(s->hints);
+        if (s->mouse_on)
+            sr_mouse_disable(s->out);
         endwin();
         delscreen(s->scr);
     }
