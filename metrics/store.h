@@ -326,6 +326,15 @@ int sr_store_alert_get(sr_store *st, const char *key, sr_alert *out);
  */
 int sr_store_alert_put(sr_store *st, const sr_alert *a);
 
+/*
+ * Moves the alert of old_key (a key of an older sitrep: "panel@entity") to
+ * key, inside the collector's batch: when key has an alert already, the one
+ * a person did more about (acknowledged or silenced, then raised) is kept
+ * under key; the row of old_key is gone either way. 0 when old_key has no
+ * alert; SR_EINVAL on a viewer's or read-only handle.
+ */
+int sr_store_alert_rekey(sr_store *st, const char *old_key, const char *key);
+
 /* Bits of sr_store_alert_list's `states`. */
 #define SR_ALERT_BIT(state) (1u << (state))
 #define SR_ALERTS_OPEN                                                                             \

@@ -95,7 +95,7 @@ Test(report, markdown_has_every_panel_against_the_previous_shift)
     sr_store *st;
     cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
     sr_alert a;
-    cr_assert_eq(sr_alert_init(&a, "rt", "rt", ""), 0);
+    cr_assert_eq(sr_alert_init(&a, "rt", "rt", SR_MS_HOUR, ""), 0);
     a.state = SR_ALERT_ACTIVE;
     a.severity = SR_STATUS_CRIT;
     a.raised_at_ms = 1714543200000LL; /* 06:00Z = 07:00 in London */
@@ -108,8 +108,9 @@ Test(report, markdown_has_every_panel_against_the_previous_shift)
     sr_store_close(st);
     cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
     cr_assert(
-        strstr(out, "## Alerts\n\n- CRIT rt: acked since 2024-05-01 07:00, value 15m50s (threshold "
-                    "15m00s); acknowledged by ann: inspector \\| on it\n"),
+        strstr(out,
+               "## Alerts\n\n- CRIT rt:1h: acked since 2024-05-01 07:00, value 15m50s (threshold "
+               "15m00s); acknowledged by ann: inspector \\| on it\n"),
         "%s", out);
     free(out);
     free(err);

@@ -797,7 +797,7 @@ static void try_every_write(sr_store *st, int rc[6])
     rc[3] = sr_store_source_put(st, &h);
     rc[4] = put(st, "rt", "force/v", 8, 8, NULL, &dup);
     sr_alert al;
-    sr_alert_init(&al, "p", "rt", "force/a");
+    sr_alert_init(&al, "p", "rt", 8 * SR_MS_HOUR, "force/a");
     rc[5] = sr_store_alert_put(st, &al);
 }
 
@@ -808,7 +808,7 @@ Test(store, a_viewer_handle_writes_only_acks_and_audit)
     cr_assert_eq(sr_store_begin(st), 0);
     cr_assert_eq(put(st, "rt", "force/a", 1000, 5, NULL, &dup), 0);
     sr_alert al;
-    cr_assert_eq(sr_alert_init(&al, "p", "rt", "force/a"), 0);
+    cr_assert_eq(sr_alert_init(&al, "p", "rt", 8 * SR_MS_HOUR, "force/a"), 0);
     al.state = SR_ALERT_ACTIVE;
     al.severity = SR_STATUS_WARN;
     al.raised_at_ms = 1000;
