@@ -422,13 +422,15 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
     if (act->note)
         sr_screen_text(act->note, -1, true, note, sizeof note);
     sr_ms until = now + act->for_ms;
+    char d[32] = "", t[40] = "", clock[40] = "";
     if (act->kind == SR_ALERT_ACT_ACK) {
         snprintf(detail, sizeof detail, "%s%s%s", act->key, note[0] ? ": " : "", note);
     } else {
-        char d[32], t[40];
         sr_format_duration(act->for_ms, d, sizeof d);
         sr_format_time_utc(until, t, sizeof t);
-        snprintf(detail, sizeof detail, "%s for %s, until %.16sZ", act->key, d, t);
+        sr_format_clock(cfg->timezone, now, until, clock, sizeof clock);
+        snprintf(detail, sizeof detail, "%s for %s, until %.16sZ%s%s", act->key, d, t,
+                 note[0] ? ": " : "", note);
     }
     int rc = sr_store_begin(st);
     if (rc) {
@@ -437,7 +439,7 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
         return rc;
     }
     rc = act->kind == SR_ALERT_ACT_ACK ? sr_store_alert_ack(st, act->key, id->audit_user, note, now)
-                                       : sr_store_alert_silence(st, act->key, until, now);
+                                       : sr_store_alert_silence(st, act->key, note, until, now);
     if (!rc)
         rc = sr_audit_write(st, id, role->name, verb, detail, now);
     if (!rc)
@@ -453,7 +455,8 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
     else if (act->kind == SR_ALERT_ACT_ACK)
         snprintf(msg, msglen, "acknowledged %s as %s%s%s", key, id->user, note[0] ? ": " : "",
                  note);
-    else
-        snprintf(msg, msglen, "silenced %s %s", key, detail + strlen(act->key) + 1);
+    else /* the time as the alerts view and the report show it */
+        snprintf(msg, msglen, "silenced %s for %s, until %s%s%s", key, d, clock,
+                 note[0] ? ": " : "", note);
     return rc;
 }

@@ -1565,6 +1565,7 @@ static const opt_spec ack_opts[] = {
 static const opt_spec silence_opts[] = {
     {"--config", "FILE", "the configuration (where the cache is)"},
     {"--for", "DUR", "how long, e.g. 15m, 1h, 4h, 8h (required)"},
+    {"--note", "TEXT", "why (recorded with who and when)"},
     {NULL, NULL, NULL},
 };
 
@@ -1583,6 +1584,7 @@ static int alert_act_cli(const char *name, int argc, char **argv)
         act.note = opt(self, &p, "--note");
     } else {
         act.kind = SR_ALERT_ACT_SILENCE;
+        act.note = opt(self, &p, "--note");
         const char *d = opt(self, &p, "--for");
         if (!d)
             die_usage(self, "for how long? --for 1h");
@@ -1767,7 +1769,7 @@ static const command commands[] = {
      alerts_opts},
     {"ack", cmd_ack, "KEY [--note TEXT] [--config FILE]",
      "acknowledge an alert as you (roles with acknowledge = yes; audited)", ack_opts},
-    {"silence", cmd_silence, "KEY --for DUR [--config FILE]",
+    {"silence", cmd_silence, "KEY --for DUR [--note TEXT] [--config FILE]",
      "silence an alert for a time (roles with acknowledge = yes; audited)", silence_opts},
     {"help", cmd_help, "[COMMAND | config | keys | exit-status] [--format text|man]",
      "this help, a command's, every configuration key ('sitrep help config'), the dashboard's "

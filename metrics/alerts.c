@@ -212,11 +212,13 @@ int sr_alert_ack(sr_alert *a, const char *who, const char *note, sr_ms now)
     return 0;
 }
 
-int sr_alert_silence(sr_alert *a, sr_ms until, sr_ms now)
+int sr_alert_silence(sr_alert *a, const char *note, sr_ms until, sr_ms now)
 {
     if (!sr_alert_is_raised(a) || until <= now)
         return SR_EINVAL;
     a->state = SR_ALERT_SILENCED;
+    if (note)
+        copy_trunc(a->note, sizeof a->note, note);
     a->silenced_until_ms = until;
     return 0;
 }

@@ -103,9 +103,10 @@ sr_alert_event sr_alert_step(sr_alert *a, const sr_metric_def *d, const sr_alert
  * note may be NULL. SR_EINVAL when the alert is not raised. */
 int sr_alert_ack(sr_alert *a, const char *who, const char *note, sr_ms now);
 
-/* Silences a raised alert until `until`. SR_EINVAL when it is not raised or
+/* Silences a raised alert until `until`, with why (note: copied, truncated
+ * to fit; NULL keeps the note it has). SR_EINVAL when it is not raised or
  * until is not after now. */
-int sr_alert_silence(sr_alert *a, sr_ms until, sr_ms now);
+int sr_alert_silence(sr_alert *a, const char *note, sr_ms until, sr_ms now);
 
 /* "ok", "pending", "active", "acked", "silenced", "cleared". */
 const char *sr_alert_state_name(sr_alert_state s);

@@ -311,7 +311,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_METRICS] = "SELECT id, name, kind FROM metric ORDER BY id",
     [ST_METRIC_SOURCES] = "SELECT source FROM source_metric WHERE metric = ?1 ORDER BY source",
     [ST_SOURCE_LIST] = "SELECT " SOURCE_COLUMNS " FROM source ORDER BY name",
+    /* the ones nobody has taken first */
     [ST_ALERT_LIST] = "SELECT " ALERT_COLUMNS " FROM alert ORDER BY "
+                      "state <> 'active', "
                       "CASE severity WHEN 'crit' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, "
                       "raised_at, key",
     /* one seek backwards on the primary key (metric, res, node, bucket) */
@@ -2899,9 +2901,15 @@ static int do_ack(sr_alert *a, const void *arg, sr_ms now)
     return sr_alert_ack(a, k->who, k->note, now);
 }
 
+typedef struct {
+    const char *note;
+    sr_ms until;
+} silence_arg;
+
 static int do_silence(sr_alert *a, const void *arg, sr_ms now)
 {
-    return sr_alert_silence(a, *(const sr_ms *)arg, now);
+    const silence_arg *k = arg;
+    return sr_alert_silence(a, k->note, k->until, now);
 }
 
 int sr_store_alert_ack(sr_store *st, const char *key, const char *who, const char *note, sr_ms now)
@@ -2910,7 +2918,8 @@ int sr_store_alert_ack(sr_store *st, const char *key, const char *who, const cha
     return alert_update(st, key, do_ack, &k, now);
 }
 
-int sr_store_alert_silence(sr_store *st, const char *key, sr_ms until, sr_ms now)
+int sr_store_alert_silence(sr_store *st, const char *key, const char *note, sr_ms until, sr_ms now)
 {
-    return alert_update(st, key, do_silence, &until, now);
+    silence_arg k = {note, until};
+    return alert_update(st, key, do_silence, &k, now);
 }

@@ -341,8 +341,9 @@ int sr_store_alert_rekey(sr_store *st, const char *old_key, const char *key);
     (SR_ALERT_BIT(SR_ALERT_ACTIVE) | SR_ALERT_BIT(SR_ALERT_ACKED) | SR_ALERT_BIT(SR_ALERT_SILENCED))
 
 /*
- * The alerts whose state is in the mask `states`, crit before warn, then
- * oldest raised first. Caller owns *out; free with free().
+ * The alerts whose state is in the mask `states`: the active ones (nobody
+ * has acknowledged or silenced them) before the rest, in each crit before
+ * warn, then oldest raised first. Caller owns *out; free with free().
  */
 int sr_store_alert_list(sr_store *st, unsigned states, sr_alert **out, size_t *n);
 
@@ -354,8 +355,9 @@ int sr_store_alert_list(sr_store *st, unsigned states, sr_alert **out, size_t *n
  */
 int sr_store_alert_ack(sr_store *st, const char *key, const char *who, const char *note, sr_ms now);
 
-/* Silences the raised alert of key until `until`; errors as sr_store_alert_ack. */
-int sr_store_alert_silence(sr_store *st, const char *key, sr_ms until, sr_ms now);
+/* Silences the raised alert of key until `until`, with why (note, may be
+ * NULL); errors as sr_store_alert_ack. */
+int sr_store_alert_silence(sr_store *st, const char *key, const char *note, sr_ms until, sr_ms now);
 /* ---- the audit table (append-only) ---- */
 
 /* One audit record. Strings are borrowed: for sr_store_audit_add, for the

@@ -163,11 +163,11 @@ Test(alerting, panels_of_one_condition_share_one_alert)
     size_t n;
     cr_assert_eq(sr_store_alert_list(st, ~0u, &v, &n), 0);
     cr_assert_eq(n, 2, "%zu alerts", n);
-    cr_assert_str_eq(v[0].key, "rt:1h@north");
-    cr_assert_str_eq(v[0].panel, "response", "named after the first panel");
-    cr_assert_eq(v[0].state, SR_ALERT_ACKED, "the acknowledgement is kept");
-    cr_assert_str_eq(v[0].acked_by, "ana");
-    cr_assert_str_eq(v[1].key, "rt:2h@north");
+    cr_assert_str_eq(v[0].key, "rt:2h@north"); /* active first */
+    cr_assert_str_eq(v[1].key, "rt:1h@north");
+    cr_assert_str_eq(v[1].panel, "response", "named after the first panel");
+    cr_assert_eq(v[1].state, SR_ALERT_ACKED, "the acknowledgement is kept");
+    cr_assert_str_eq(v[1].acked_by, "ana");
     free(v);
     sr_store_close(st);
     sr_config_destroy(cfg);

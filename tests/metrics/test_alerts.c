@@ -192,18 +192,19 @@ Test(alerts, silence_expires)
     sr_metric_def d = rt();
     sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
     sr_alert a = fresh();
-    cr_assert_eq(sr_alert_silence(&a, 100, 0), SR_EINVAL);
+    cr_assert_eq(sr_alert_silence(&a, NULL, 100, 0), SR_EINVAL);
     cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_RAISED);
-    cr_assert_eq(sr_alert_silence(&a, 0, 0), SR_EINVAL);
-    cr_assert_eq(sr_alert_silence(&a, 10 * SR_MS_MIN, 0), 0);
+    cr_assert_eq(sr_alert_silence(&a, NULL, 0, 0), SR_EINVAL);
+    cr_assert_eq(sr_alert_silence(&a, "roadworks", 10 * SR_MS_MIN, 0), 0);
     cr_assert_eq(a.state, SR_ALERT_SILENCED);
+    cr_assert_str_eq(a.note, "roadworks", "a silence has its reason, as an ack its note");
     cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 5 * SR_MS_MIN), SR_ALERT_EV_NONE);
     cr_assert_eq(a.state, SR_ALERT_SILENCED);
     cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 10 * SR_MS_MIN), SR_ALERT_EV_NONE);
     cr_assert_eq(a.state, SR_ALERT_ACTIVE);
     cr_assert_eq(a.silenced_until_ms, 0);
     /* a silenced alert still clears */
-    cr_assert_eq(sr_alert_silence(&a, 20 * SR_MS_MIN, 11 * SR_MS_MIN), 0);
+    cr_assert_eq(sr_alert_silence(&a, NULL, 20 * SR_MS_MIN, 11 * SR_MS_MIN), 0);
     cr_assert_eq(sr_alert_step(&a, &d, &p, 10, 12 * SR_MS_MIN), SR_ALERT_EV_CLEARED);
     cr_assert_eq(a.state, SR_ALERT_CLEARED);
 }
@@ -302,7 +303,7 @@ Test(alerts_store, viewers_share_alerts_and_acknowledgements)
     cr_assert_eq(sr_store_alert_ack(ack, "rt:8h@north/a", "ana", "crew sent", 4000), 0);
     cr_assert_eq(sr_store_alert_ack(ack, "rt:8h@nowhere", "ana", NULL, 4000), SR_ENOENT);
     cr_assert_eq(sr_store_alert_ack(ack, "rt:8h@south", "ana", NULL, 4000), SR_EINVAL);
-    cr_assert_eq(sr_store_alert_silence(ack, "rt:8h@north/b", 9000, 4000), 0);
+    cr_assert_eq(sr_store_alert_silence(ack, "rt:8h@north/b", "known fault", 9000, 4000), 0);
     sr_alert a;
     cr_assert_eq(sr_store_alert_get(view, "rt:8h@north/a", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_ACKED);
@@ -312,6 +313,7 @@ Test(alerts_store, viewers_share_alerts_and_acknowledgements)
     cr_assert_eq(sr_store_alert_get(view, "rt:8h@north/b", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_SILENCED);
     cr_assert_eq(a.silenced_until_ms, 9000);
+    cr_assert_str_eq(a.note, "known fault", "the reason is kept as a note is");
     /* the viewer's writer may not step alerts: that is the collector's */
     cr_assert_eq(sr_store_alert_put(ack, &a), SR_EINVAL);
 
@@ -431,5 +433,25 @@ Test(alerts_store, old_keys_move_to_the_shared_key_once)
     sr_store *view = open_store(SR_STORE_VIEWER);
     cr_assert_eq(sr_store_alert_rekey(view, "other@north", "rt:8h@north"), SR_EINVAL);
     sr_store_close(view);
+    sr_store_close(st);
+}
+
+/* The list puts what nobody has taken first: an active WARN before an
+ * acknowledged CRIT, then crit before warn. */
+Test(alerts_store, active_alerts_come_before_acknowledged_ones)
+{
+    sr_store *st = open_store(0);
+    cr_assert_eq(collect(st, "north/b", 250, 1000), SR_ALERT_EV_RAISED);
+    cr_assert_eq(collect(st, "north/a", 150, 2000), SR_ALERT_EV_RAISED);
+    cr_assert_eq(collect(st, "south", 260, 3000), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_store_alert_ack(st, "rt:8h@north/b", "ana", NULL, 4000), 0);
+    sr_alert *v;
+    size_t n;
+    cr_assert_eq(sr_store_alert_list(st, SR_ALERTS_OPEN, &v, &n), 0);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(v[0].key, "rt:8h@south");
+    cr_assert_str_eq(v[1].key, "rt:8h@north/a");
+    cr_assert_str_eq(v[2].key, "rt:8h@north/b");
+    free(v);
     sr_store_close(st);
 }

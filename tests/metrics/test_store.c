@@ -833,7 +833,7 @@ Test(store, a_viewer_handle_writes_only_acks_and_audit)
     for (int i = 0; i < 6; i++)
         cr_assert_neq(rc[i], 0, "viewer write %d succeeded", i);
     cr_assert_eq(sr_store_alert_ack(vw, al.key, "ann", "seen", 2000), 0);
-    cr_assert_eq(sr_store_alert_silence(vw, al.key, 9000, 2500), 0);
+    cr_assert_eq(sr_store_alert_silence(vw, al.key, NULL, 9000, 2500), 0);
     cr_assert_eq(sr_store_audit_add(vw, &row), 0);
     sr_store_close(vw);
     sr_store_close(ro);
