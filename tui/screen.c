@@ -2060,6 +2060,11 @@ char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_
     return sr_tui_fit(text, max_cols, out, outlen);
 }
 
+int sr_screen_width(const char *text)
+{
+    return sr_tui_width(text);
+}
+
 void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len)
 {
     sr_format_value(v, def, agg, false, buf, len);
@@ -2107,8 +2112,10 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
     sr_screen_render(s, now);
     if (in_read)
         sr_store_read_end(st);
-    /* read the composed screen back, cell by cell */
-    for (int y = 0; y < LINES; y++) {
+    /* read the composed screen back, cell by cell; the key hints of the
+     * last line are for a person at the keyboard: left out */
+    int rows = s->hints ? LINES - 1 : LINES;
+    for (int y = 0; y < rows; y++) {
         char line[8192];
         size_t used = 0;
         for (int x = 0; x < COLS && used + 8 < sizeof line; x++) {

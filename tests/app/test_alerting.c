@@ -380,8 +380,15 @@ Test(alerting, cli_ack_silence_and_list)
     /* the audit: the acknowledgement and the silence, nothing of the refusals */
     char *audit[] = {"audit", "--config", path, NULL};
     cr_assert_eq(run_as("aud", audit, &out, &err), 0, "%s", err); /* audit = yes */
-    cr_assert(strstr(out, "acknowledge    rt:1h: unit 7 "), "%s", out);
-    cr_assert(strstr(out, "silence        rt:1h for 4h, until "), "%s", out);
+    /* each column as wide as its longest value: the action's is "acknowledge" */
+    cr_assert(strstr(out, "acknowledge  rt:1h: unit 7 "), "%s", out);
+    cr_assert(strstr(out, "silence      rt:1h for 4h, until "), "%s", out);
+    const char *ack_row = strstr(out, "acknowledge  ");
+    const char *row = ack_row;
+    while (row > out && row[-1] != '\n')
+        row--;
+    cr_assert_eq(strstr(out, "ACTION") - out, ack_row - row,
+                 "the column starts where its heading does:\n%s", out);
     cr_assert_null(strstr(out, "bob"), "%s", out);
     cr_assert_null(strstr(out, "analyst"), "%s", out);
     free(out);
