@@ -38,7 +38,8 @@ static bool alert_changed(const sr_alert *b, const sr_alert *a)
 {
     if (a->state != b->state || a->severity != b->severity || a->raised_at_ms != b->raised_at_ms ||
         a->acked_at_ms != b->acked_at_ms || a->silenced_until_ms != b->silenced_until_ms ||
-        a->cleared_at_ms != b->cleared_at_ms || strcmp(a->key, b->key) != 0)
+        a->cleared_at_ms != b->cleared_at_ms || strcmp(a->key, b->key) != 0 ||
+        strcmp(a->panel, b->panel) != 0)
         return true;
     if (!(a->threshold == b->threshold || (isnan(a->threshold) && isnan(b->threshold))))
         return true;
@@ -50,8 +51,28 @@ static bool alert_changed(const sr_alert *b, const sr_alert *a)
     return fabs(a->value - b->value) >= 0.02 * scale && a->value != b->value;
 }
 
-/* Steps the alert of panel p; *ev is what happened. */
-static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
+/*
+ * The key of panel p's alert into key; false when p has none (its aggregate
+ * is not its metric's own, or the metric is unknown). An alert stored by an
+ * older sitrep under the panel's name ("panel@entity") is moved to it first
+ * (sr_store_alert_rekey), so that no alert is lost or doubled.
+ */
+static bool panel_key(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p, char *key,
+                      size_t len, int *rc)
+{
+    const sr_metric_def *d = sr_catalog_find(&cfg->metrics, p->metric);
+    if (!d || sr_alert_key_for(d, p->agg, p->window_ms, p->entity, key, len))
+        return false;
+    char old[SR_ALERT_KEY_MAX];
+    int n = p->entity[0] ? snprintf(old, sizeof old, "%s@%s", p->name, p->entity)
+                         : snprintf(old, sizeof old, "%s", p->name);
+    if (n > 0 && (size_t)n < sizeof old)
+        *rc = sr_store_alert_rekey(st, old, key);
+    return true;
+}
+
+/* Steps the alert of panel p, whose key is key; *ev is what happened. */
+static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p, const char *key,
                       const sr_alert_params *par, sr_ms now, sr_alert *a, sr_alert_event *ev,
                       sr_ms *due)
 {
@@ -70,20 +91,18 @@ static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
         d.warn = d.crit = NAN;
     sr_panel_model_fini(&m);
 
-    char key[SR_ALERT_KEY_MAX];
-    if (sr_alert_key(p->name, p->entity, key, sizeof key))
-        return 0;
     rc = sr_store_alert_get(st, key, a);
     if (rc == SR_ENOENT) {
         if (isnan(v) || (isnan(d.warn) && isnan(d.crit)))
             return 0; /* nothing to say: no row */
-        rc = sr_alert_init(a, p->name, p->metric, p->entity);
+        rc = sr_alert_init(a, p->name, p->metric, p->window_ms, p->entity);
         if (rc)
             return 0;
     } else if (rc) {
         return rc;
     }
     sr_alert before = *a;
+    snprintf(a->panel, sizeof a->panel, "%s", p->name); /* the first panel that shows it */
     *ev = sr_alert_step(a, &d, par, v, now);
     if (a->state == SR_ALERT_PENDING && a->raised_at_ms + par->for_ms < *due)
         *due = a->raised_at_ms + par->for_ms;
@@ -97,6 +116,11 @@ int sr_alerting_step(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb 
     return sr_alerting_step_due(cfg, st, now, cb, ctx, NULL);
 }
 
+/*
+ * Steps every alert once: the panels in config order, each key at its
+ * first panel only (the panels after it that show the same metric, entity
+ * and window share the alert).
+ */
 int sr_alerting_step_due(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb cb, void *ctx,
                          sr_ms *due)
 {
@@ -107,18 +131,31 @@ int sr_alerting_step_due(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert
         return 0;
     sr_alert_params par = {.for_ms = cfg->alert_for_ms, .hysteresis = cfg->alert_hysteresis};
     happened *h = calloc(cfg->n_panels, sizeof *h);
-    if (!h)
+    char(*keys)[SR_ALERT_KEY_MAX] = calloc(cfg->n_panels, sizeof *keys);
+    if (!h || !keys) {
+        free(h);
+        free(keys);
         return SR_ENOMEM;
-    int rc = sr_store_begin(st);
-    for (size_t i = 0; !rc && i < cfg->n_panels; i++) {
-        if ((rc = step_panel(cfg, st, &cfg->panels[i], &par, now, &h[i].a, &h[i].ev, &next)))
-            sr_store_rollback(st);
     }
-    if (!rc)
+    int rc = sr_store_begin(st);
+    bool begun = !rc;
+    for (size_t i = 0; !rc && i < cfg->n_panels; i++) {
+        if (!panel_key(cfg, st, &cfg->panels[i], keys[i], sizeof keys[i], &rc) || rc)
+            continue;
+        bool first = true;
+        for (size_t j = 0; j < i && first; j++)
+            first = strcmp(keys[j], keys[i]) != 0;
+        if (first)
+            rc = step_panel(cfg, st, &cfg->panels[i], keys[i], &par, now, &h[i].a, &h[i].ev, &next);
+    }
+    if (rc && begun)
+        sr_store_rollback(st);
+    else if (!rc)
         rc = sr_store_commit(st); /* rolls back when it fails */
     for (size_t i = 0; !rc && cb && i < cfg->n_panels; i++)
         if (h[i].ev != SR_ALERT_EV_NONE)
             cb(ctx, &h[i].a, h[i].ev);
+    free(keys);
     free(h);
     if (due && !rc)
         *due = next;
@@ -385,13 +422,15 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
     if (act->note)
         sr_screen_text(act->note, -1, true, note, sizeof note);
     sr_ms until = now + act->for_ms;
+    char d[32] = "", t[40] = "", clock[40] = "";
     if (act->kind == SR_ALERT_ACT_ACK) {
         snprintf(detail, sizeof detail, "%s%s%s", act->key, note[0] ? ": " : "", note);
     } else {
-        char d[32], t[40];
         sr_format_duration(act->for_ms, d, sizeof d);
         sr_format_time_utc(until, t, sizeof t);
-        snprintf(detail, sizeof detail, "%s for %s, until %.16sZ", act->key, d, t);
+        sr_format_clock(cfg->timezone, now, until, clock, sizeof clock);
+        snprintf(detail, sizeof detail, "%s for %s, until %.16sZ%s%s", act->key, d, t,
+                 note[0] ? ": " : "", note);
     }
     int rc = sr_store_begin(st);
     if (rc) {
@@ -400,7 +439,7 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
         return rc;
     }
     rc = act->kind == SR_ALERT_ACT_ACK ? sr_store_alert_ack(st, act->key, id->audit_user, note, now)
-                                       : sr_store_alert_silence(st, act->key, until, now);
+                                       : sr_store_alert_silence(st, act->key, note, until, now);
     if (!rc)
         rc = sr_audit_write(st, id, role->name, verb, detail, now);
     if (!rc)
@@ -416,7 +455,8 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
     else if (act->kind == SR_ALERT_ACT_ACK)
         snprintf(msg, msglen, "acknowledged %s as %s%s%s", key, id->user, note[0] ? ": " : "",
                  note);
-    else
-        snprintf(msg, msglen, "silenced %s %s", key, detail + strlen(act->key) + 1);
+    else /* the time as the alerts view and the report show it */
+        snprintf(msg, msglen, "silenced %s for %s, until %s%s%s", key, d, clock,
+                 note[0] ? ": " : "", note);
     return rc;
 }

@@ -103,7 +103,8 @@ typedef enum { SR_ALERT_ACT_ACK, SR_ALERT_ACT_SILENCE } sr_alert_act_kind;
 typedef struct {
     sr_alert_act_kind kind;
     const char *key;  /* the alert's key (borrowed for the call) */
-    const char *note; /* ack: the note, may be NULL; sanitised and cut to SR_ALERT_NOTE_MAX */
+    const char *note; /* the note of an ack, the reason of a silence; may be NULL;
+                         sanitised and cut to SR_ALERT_NOTE_MAX */
     sr_ms for_ms;     /* silence: for how long from now */
 } sr_alert_act;
 
@@ -111,7 +112,9 @@ typedef struct {
  * Acknowledges or silences an alert as identity id: only a role with
  * `acknowledge = yes` may. The alert's change and an audit row (action
  * "acknowledge" or "silence", detail naming the alert, and the note or the
- * silence's end) are written in one transaction of st. Returns 0, SR_EINVAL
+ * silence's end) are written in one transaction of st. The message gives a
+ * silence's end in [sitrep] timezone as the alerts view does
+ * (sr_format_clock). Returns 0, SR_EINVAL
  * (the role may not, the alert is not raised, a bad duration), SR_ENOENT
  * (no such alert) or a store error; msg always gets one line for the user
  * ("acknowledged p1@north" or why not).

@@ -811,7 +811,7 @@ static int cmd_query(int argc, char **argv)
         printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
         for (size_t i = 0; i < n; i++) {
             char v[64], nn[32];
-            sr_report_number(rows[i].r.value, v, sizeof v);
+            sr_screen_format_value(rows[i].r.value, d, shown, v, sizeof v); /* as a tile */
             snprintf(nn, sizeof nn, "%lld", (long long)rows[i].r.n);
             if (masks[i]) {
                 snprintf(v, sizeof v, "%s", masks[i]);
@@ -980,8 +980,10 @@ static int cmd_check_config(int argc, char **argv)
         arg = p.pos[0];
     sr_config *cfg = load_config(arg); /* exits 2 with every error */
     sr_plugins *pl = load_adapters(cfg);
-    printf("%s: ok: %zu metrics, %zu adapters, %zu panels; cache %s\n", cfg->path, cfg->metrics.n,
-           cfg->n_adapters, cfg->n_panels, cfg->cache);
+    printf("%s: ok: %zu metric%s, %zu adapter%s, %zu panel%s; cache %s\n", cfg->path,
+           cfg->metrics.n, cfg->metrics.n == 1 ? "" : "s", cfg->n_adapters,
+           cfg->n_adapters == 1 ? "" : "s", cfg->n_panels, cfg->n_panels == 1 ? "" : "s",
+           cfg->cache);
     for (size_t i = 0; i < cfg->n_adapters; i++) {
         const sr_cfg_adapter *a = &cfg->adapters[i];
         const sr_adapter *ad = sr_plugins_adapter(pl, i);
@@ -1357,8 +1359,13 @@ static const opt_spec audit_opts[] = {
     {NULL, NULL, NULL},
 };
 
+enum { AUDIT_COLS = 7 };
+
 struct audit_out {
     json_t *arr; /* NULL: text */
+    /* text: the rows made safe, printed once every column's width is known */
+    char (*rows)[AUDIT_COLS][512];
+    size_t n;
 };
 
 static int print_audit(void *ctx, const sr_audit_row *r)
@@ -1386,8 +1393,36 @@ static int print_audit(void *ctx, const sr_audit_row *r)
     sr_screen_text(r->ssh[0] ? r->ssh : "-", -1, false, ssh, sizeof ssh);
     sr_screen_text(r->action, -1, false, action, sizeof action);
     sr_screen_text(r->detail, -1, false, detail, sizeof detail);
-    printf("%.19sZ  %-16s %-12s %-12s %-22s %-14s %s\n", t, user, role, tty, ssh, action, detail);
+    o->rows = xrealloc(o->rows, (o->n + 1) * sizeof *o->rows);
+    const char *cells[AUDIT_COLS] = {t, user, role, tty, ssh, action, detail};
+    for (int c = 0; c < AUDIT_COLS; c++)
+        snprintf(o->rows[o->n][c], sizeof o->rows[o->n][c], "%s", cells[c]);
+    snprintf(o->rows[o->n][0], sizeof o->rows[o->n][0], "%.19sZ", t);
+    o->n++;
     return 0;
+}
+
+/* The audit table: each column as wide as its longest value, the detail last. */
+static void audit_table(const struct audit_out *o)
+{
+    static const char *const head[AUDIT_COLS] = {"AT (UTC)", "USER",   "ROLE",  "TTY",
+                                                 "SSH",      "ACTION", "DETAIL"};
+    int w[AUDIT_COLS];
+    for (int c = 0; c < AUDIT_COLS; c++) {
+        w[c] = sr_screen_width(head[c]);
+        for (size_t i = 0; i < o->n; i++)
+            if (sr_screen_width(o->rows[i][c]) > w[c])
+                w[c] = sr_screen_width(o->rows[i][c]);
+    }
+    for (size_t i = 0; i <= o->n; i++) {
+        for (int c = 0; c < AUDIT_COLS; c++) {
+            const char *s = i ? o->rows[i - 1][c] : head[c];
+            if (c == AUDIT_COLS - 1)
+                printf("%s\n", s);
+            else
+                printf("%s%*s", s, w[c] - sr_screen_width(s) + 2, "");
+        }
+    }
 }
 
 static int cmd_audit(int argc, char **argv)
@@ -1423,11 +1458,11 @@ static int cmd_audit(int argc, char **argv)
         return SR_EXIT_USAGE;
     }
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
-    struct audit_out o = {strcmp(fmt, "json") == 0 ? json_array() : NULL};
-    if (!o.arr)
-        printf("%-20s  %-16s %-12s %-12s %-22s %-14s %s\n", "AT (UTC)", "USER", "ROLE", "TTY",
-               "SSH", "ACTION", "DETAIL");
+    struct audit_out o = {strcmp(fmt, "json") == 0 ? json_array() : NULL, NULL, 0};
     int rc = sr_store_audit_list(st, since, print_audit, &o);
+    if (!o.arr && !rc)
+        audit_table(&o);
+    free(o.rows);
     if (o.arr) {
         char *text = json_dumps(o.arr, JSON_INDENT(2));
         if (text)
@@ -1565,6 +1600,7 @@ static const opt_spec ack_opts[] = {
 static const opt_spec silence_opts[] = {
     {"--config", "FILE", "the configuration (where the cache is)"},
     {"--for", "DUR", "how long, e.g. 15m, 1h, 4h, 8h (required)"},
+    {"--note", "TEXT", "why (recorded with who and when)"},
     {NULL, NULL, NULL},
 };
 
@@ -1583,6 +1619,7 @@ static int alert_act_cli(const char *name, int argc, char **argv)
         act.note = opt(self, &p, "--note");
     } else {
         act.kind = SR_ALERT_ACT_SILENCE;
+        act.note = opt(self, &p, "--note");
         const char *d = opt(self, &p, "--for");
         if (!d)
             die_usage(self, "for how long? --for 1h");
@@ -1767,7 +1804,7 @@ static const command commands[] = {
      alerts_opts},
     {"ack", cmd_ack, "KEY [--note TEXT] [--config FILE]",
      "acknowledge an alert as you (roles with acknowledge = yes; audited)", ack_opts},
-    {"silence", cmd_silence, "KEY --for DUR [--config FILE]",
+    {"silence", cmd_silence, "KEY --for DUR [--note TEXT] [--config FILE]",
      "silence an alert for a time (roles with acknowledge = yes; audited)", silence_opts},
     {"help", cmd_help, "[COMMAND | config | keys | exit-status] [--format text|man]",
      "this help, a command's, every configuration key ('sitrep help config'), the dashboard's "

@@ -3,17 +3,19 @@
  * of three formats.
  *
  * sr_report_build() does every query: per panel the aggregate over the
- * window, the window of the same length before it and the same window a
- * week earlier (sr_query_compare), the status word by the metric's
- * thresholds, and the change in percent against the window before; then
- * the configured sources that are not live, by the one rule of sources.h.
- * The writers only format what was computed, so the command and the
- * dashboard's key e write the same report from the same numbers.
+ * window (the shift's, or the panel's own when that is longer: a 4-week
+ * figure is not replaced by the shift's 8 hours under its 4-week title), the window of the same
+ * length before it and the same window a week earlier (sr_query_compare), the status word by the
+ * metric's thresholds, and the change in percent against the window before; then the configured
+ * sources that are not live, by the one rule of sources.h. The writers only format what was
+ * computed, so the command and the dashboard's key e write the same report from the same numbers.
  *
  * JSON and CSV keep the fields `sitrep snapshot` has always had (new ones
  * are only ever added). Markdown is for people: times in the force's zone,
  * values with their units as the screen shows them, text from data with
- * control characters dropped and table pipes escaped.
+ * control characters dropped and table pipes escaped; each row says its
+ * window, and a panel showing the same figure as one above it (a tile and
+ * a histogram of one metric, entity and window) is not repeated.
  *
  * Alerts: the open ones (active, acknowledged with their notes, silenced),
  * crit first, as the collector left them in the cache, less those the
@@ -157,7 +159,7 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
     for (size_t i = 0; i < cfg->n_panels; i++) {
         const sr_cfg_panel *pn = &cfg->panels[i];
         panel_value *v = &r->pv[i];
-        sr_ms window = shift_ms > 0 ? shift_ms : pn->window_ms;
+        sr_ms window = shift_ms > pn->window_ms ? shift_ms : pn->window_ms;
         v->panel = pn;
         v->def = sr_catalog_find(&cfg->metrics, pn->metric);
         v->shown = panel_shown(cfg, who, i);
@@ -383,6 +385,30 @@ static void local_minute(const char *tz, sr_ms t, char *buf, size_t len)
     snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", c.year, c.mon, c.mday, c.hour, c.min);
 }
 
+/* Whether a panel above panel i in the report shows the same figure:
+ * metric, entity, aggregate and window (a tile and a histogram of one). */
+static bool shown_above(const sr_report *r, size_t i)
+{
+    const panel_value *v = &r->pv[i];
+    for (size_t j = 0; j < i; j++) {
+        const panel_value *u = &r->pv[j];
+        if (u->shown && strcmp(u->panel->metric, v->panel->metric) == 0 &&
+            strcmp(u->panel->entity, v->panel->entity) == 0 &&
+            strcmp(u->aggname, v->aggname) == 0 && strcmp(u->window, v->window) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The title of the panel an alert is named after, else its name. */
+static const char *alert_title(const sr_config *cfg, const sr_alert *a)
+{
+    for (size_t i = 0; i < cfg->n_panels; i++)
+        if (strcmp(cfg->panels[i].name, a->panel) == 0 && cfg->panels[i].title[0])
+            return cfg->panels[i].title;
+    return a->panel;
+}
+
 static void write_markdown(const sr_report *r, FILE *out)
 {
     const sr_config *cfg = r->cfg;
@@ -402,13 +428,12 @@ static void write_markdown(const sr_report *r, FILE *out)
         fputs("- Window: each panel's own, compared with the window before it\n", out);
     }
 
-    fprintf(out,
-            "\n## Panels\n\n| Panel | Value | Status | %s | Change |\n"
-            "|---|--:|---|--:|--:|\n",
-            r->shift_ms > 0 ? "Previous shift" : "Previous window");
+    fputs("\n## Panels\n\n| Panel | Window | Value | Status | Previous window | Change |\n"
+          "|---|---|--:|---|--:|--:|\n",
+          out);
     for (size_t i = 0; i < cfg->n_panels; i++) {
         const panel_value *v = &r->pv[i];
-        if (!v->shown)
+        if (!v->shown || shown_above(r, i))
             continue;
         char val[64], prev[64], chg[32];
         sr_screen_format_value(v->c.now.value, v->def, v->agg, val, sizeof val);
@@ -421,7 +446,7 @@ static void write_markdown(const sr_report *r, FILE *out)
             snprintf(chg, sizeof chg, "%+.1f%%", v->change_pct);
         fputs("| ", out);
         md_text(out, v->panel->title[0] ? v->panel->title : v->panel->name);
-        fputs(" | ", out);
+        fprintf(out, " | %s | ", v->window);
         md_text(out, val);
         fprintf(out, " | %s | ", sr_status_name(v->status));
         md_text(out, prev);
@@ -449,7 +474,9 @@ static void write_markdown(const sr_report *r, FILE *out)
         fputc('\n', out);
         stale++;
     }
-    if (!stale)
+    if (!stale && r->src.n_configured == 1)
+        fputs("The one source is live.\n", out);
+    else if (!stale)
         fprintf(out, "All %zu sources are live.\n", r->src.n_configured);
 
     fputs("\n## Alerts\n\n", out);
@@ -457,20 +484,31 @@ static void write_markdown(const sr_report *r, FILE *out)
         fputs(r->alerts_withheld[0] ? "No alert is shown.\n" : "No alert is open.\n", out);
     for (size_t i = 0; i < r->n_alerts; i++) {
         const sr_alert *a = &r->alerts[i];
-        char since[32], val[64], thr[64];
-        local_minute(tz, a->raised_at_ms, since, sizeof since);
+        char raised[32], t[32], val[64], thr[64];
+        local_minute(tz, a->raised_at_ms, raised, sizeof raised);
         sr_alerting_format(r->cfg, a, val, thr, sizeof val); /* as the panel shows them */
         fprintf(out, "- %s ", sr_status_name(a->severity));
-        md_text(out, a->key);
-        fprintf(out, ": %s since %s, value %s (threshold %s)", sr_alert_state_name(a->state), since,
-                val, thr);
+        md_text(out, alert_title(cfg, a));
+        if (a->entity[0]) {
+            fputs(" (", out);
+            md_text(out, a->entity);
+            fputc(')', out);
+        }
+        fprintf(out, ": %s", sr_alert_state_name(a->state));
+        if (a->state == SR_ALERT_SILENCED) {
+            local_minute(tz, a->silenced_until_ms, t, sizeof t);
+            fprintf(out, " until %s", t);
+        }
+        fprintf(out, ", raised %s, value %s (threshold %s)", raised, val, thr);
         if (a->acked_at_ms) {
+            local_minute(tz, a->acked_at_ms, t, sizeof t);
             fputs("; acknowledged by ", out);
             md_text(out, a->acked_by);
-            if (a->note[0]) {
-                fputs(": ", out);
-                md_text(out, a->note);
-            }
+            fprintf(out, " at %s", t);
+        }
+        if (a->note[0]) {
+            fputs(": ", out);
+            md_text(out, a->note);
         }
         fputc('\n', out);
     }

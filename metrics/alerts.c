@@ -54,11 +54,21 @@ const char *sr_alert_event_name(sr_alert_event e)
     return (unsigned)e < sizeof event_names / sizeof event_names[0] ? event_names[e] : "?";
 }
 
-int sr_alert_key(const char *panel, const char *entity, char *buf, size_t len)
+int sr_alert_key(const char *metric, sr_ms window_ms, const char *entity, char *buf, size_t len)
 {
-    int n = (entity && entity[0]) ? snprintf(buf, len, "%s@%s", panel, entity)
-                                  : snprintf(buf, len, "%s", panel);
+    char w[32];
+    sr_format_duration(window_ms, w, sizeof w);
+    int n = (entity && entity[0]) ? snprintf(buf, len, "%s:%s@%s", metric, w, entity)
+                                  : snprintf(buf, len, "%s:%s", metric, w);
     return (n < 0 || (size_t)n >= len) ? SR_ERANGE : 0;
+}
+
+int sr_alert_key_for(const sr_metric_def *d, sr_agg agg, sr_ms window_ms, const char *entity,
+                     char *buf, size_t len)
+{
+    if (!sr_kpi_agg_is_own(d, agg))
+        return SR_ENOENT;
+    return sr_alert_key(d->name, window_ms, entity, buf, len);
 }
 
 static int copy(char *dst, size_t len, const char *src)
@@ -70,7 +80,8 @@ static int copy(char *dst, size_t len, const char *src)
     return 0;
 }
 
-int sr_alert_init(sr_alert *a, const char *panel, const char *metric, const char *entity)
+int sr_alert_init(sr_alert *a, const char *panel, const char *metric, sr_ms window_ms,
+                  const char *entity)
 {
     memset(a, 0, sizeof *a);
     if (!panel || !panel[0] || !metric || !metric[0])
@@ -79,7 +90,7 @@ int sr_alert_init(sr_alert *a, const char *panel, const char *metric, const char
         entity = "";
     if (copy(a->panel, sizeof a->panel, panel) || copy(a->metric, sizeof a->metric, metric) ||
         copy(a->entity, sizeof a->entity, entity) ||
-        sr_alert_key(panel, entity, a->key, sizeof a->key))
+        sr_alert_key(metric, window_ms, entity, a->key, sizeof a->key))
         return SR_ERANGE;
     a->state = SR_ALERT_OK;
     a->severity = SR_STATUS_NONE;
@@ -201,11 +212,13 @@ int sr_alert_ack(sr_alert *a, const char *who, const char *note, sr_ms now)
     return 0;
 }
 
-int sr_alert_silence(sr_alert *a, sr_ms until, sr_ms now)
+int sr_alert_silence(sr_alert *a, const char *note, sr_ms until, sr_ms now)
 {
     if (!sr_alert_is_raised(a) || until <= now)
         return SR_EINVAL;
     a->state = SR_ALERT_SILENCED;
+    if (note)
+        copy_trunc(a->note, sizeof a->note, note);
     a->silenced_until_ms = until;
     return 0;
 }

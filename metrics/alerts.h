@@ -1,6 +1,9 @@
 /*
- * alerts.h - the alert model: one alert per (panel, entity), stepped from the
- * panel's value against its metric's warn and crit thresholds.
+ * alerts.h - the alert model: one alert per condition, a metric's own
+ * aggregate over a window on an entity against the metric's warn and crit
+ * thresholds, stepped from that value. Panels that show the same metric,
+ * entity, aggregate and window share one alert (its key); a panel showing
+ * another aggregate has no thresholds and so no alert.
  *
  * sr_alert_step() is a pure function of (alert, value, now): no clock, no
  * I/O, so that crafted series can drive it in tests. The collector steps the
@@ -47,8 +50,8 @@ typedef struct {
 #define SR_ALERT_HYSTERESIS_DEFAULT 0.05
 
 typedef struct {
-    char key[SR_ALERT_KEY_MAX]; /* sr_alert_key(panel, entity) */
-    char panel[SR_NAME_MAX];
+    char key[SR_ALERT_KEY_MAX]; /* sr_alert_key(metric, window, entity) */
+    char panel[SR_NAME_MAX];    /* the first panel in the config that shows it */
     char metric[SR_NAME_MAX];
     char entity[SR_ALERT_ENTITY_MAX]; /* "" = the whole (the root) */
     sr_alert_state state;
@@ -63,13 +66,22 @@ typedef struct {
     sr_ms cleared_at_ms;     /* 0 = not cleared */
 } sr_alert;
 
-/* Writes the key of the alert of a panel on an entity ("" = root):
- * "panel" or "panel@entity". Returns 0 or SR_ERANGE when it does not fit. */
-int sr_alert_key(const char *panel, const char *entity, char *buf, size_t len);
+/* Writes the key of the alert of a metric's own aggregate over a window on
+ * an entity ("" = root): "metric:8h" or "metric:8h@entity". Returns 0 or
+ * SR_ERANGE when it does not fit. */
+int sr_alert_key(const char *metric, sr_ms window_ms, const char *entity, char *buf, size_t len);
 
-/* A fresh alert in state OK for a panel's metric on an entity. Returns 0,
- * SR_EINVAL (empty panel or metric) or SR_ERANGE (names too long). */
-int sr_alert_init(sr_alert *a, const char *panel, const char *metric, const char *entity);
+/* The key of the alert a panel showing aggregate agg of metric d over
+ * window_ms on entity shares: SR_ENOENT when agg is not the metric's own
+ * (the thresholds do not speak of it: no alert), SR_ERANGE as above. */
+int sr_alert_key_for(const sr_metric_def *d, sr_agg agg, sr_ms window_ms, const char *entity,
+                     char *buf, size_t len);
+
+/* A fresh alert in state OK, shown first by panel, for a metric over a
+ * window on an entity. Returns 0, SR_EINVAL (empty panel or metric) or
+ * SR_ERANGE (names too long). */
+int sr_alert_init(sr_alert *a, const char *panel, const char *metric, sr_ms window_ms,
+                  const char *entity);
 
 /* Whether the alert is raised (active, acknowledged or silenced). */
 bool sr_alert_is_raised(const sr_alert *a);
@@ -91,9 +103,10 @@ sr_alert_event sr_alert_step(sr_alert *a, const sr_metric_def *d, const sr_alert
  * note may be NULL. SR_EINVAL when the alert is not raised. */
 int sr_alert_ack(sr_alert *a, const char *who, const char *note, sr_ms now);
 
-/* Silences a raised alert until `until`. SR_EINVAL when it is not raised or
+/* Silences a raised alert until `until`, with why (note: copied, truncated
+ * to fit; NULL keeps the note it has). SR_EINVAL when it is not raised or
  * until is not after now. */
-int sr_alert_silence(sr_alert *a, sr_ms until, sr_ms now);
+int sr_alert_silence(sr_alert *a, const char *note, sr_ms until, sr_ms now);
 
 /* "ok", "pending", "active", "acked", "silenced", "cleared". */
 const char *sr_alert_state_name(sr_alert_state s);

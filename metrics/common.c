@@ -322,6 +322,21 @@ int sr_utc_to_local(const char *tz, sr_ms t, sr_civil *out)
     return 0;
 }
 
+void sr_format_clock(const char *tz, sr_ms now, sr_ms t, char *buf, size_t len)
+{
+    static const char *const mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    sr_civil c, n;
+    if (t <= 0 || sr_utc_to_local(tz, t, &c) != 0) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    if (sr_utc_to_local(tz, now, &n) == 0 && n.year == c.year && n.mon == c.mon && n.mday == c.mday)
+        snprintf(buf, len, "%02d:%02d", c.hour, c.min);
+    else
+        snprintf(buf, len, "%d %s %02d:%02d", c.mday, mons[(c.mon + 11) % 12], c.hour, c.min);
+}
+
 void sr_format_time_utc(sr_ms ts, char *buf, size_t len)
 {
     time_t s = (time_t)(ts >= 0 ? ts / 1000 : (ts - 999) / 1000);

@@ -149,7 +149,7 @@ sr_status sr_kpi_status(const sr_metric_def *d, double v)
     return SR_STATUS_OK;
 }
 
-sr_status sr_kpi_status_for(const sr_metric_def *d, sr_agg agg, double v)
+bool sr_kpi_agg_is_own(const sr_metric_def *d, sr_agg agg)
 {
     sr_agg own = d->agg;
     if (agg.kind == SR_AGG_VALUE || d->kind == SR_KIND_RATIO)
@@ -158,9 +158,12 @@ sr_status sr_kpi_status_for(const sr_metric_def *d, sr_agg agg, double v)
         own = sr_kind_default_agg(d->kind);
     if (agg.kind == SR_AGG_VALUE)
         agg = own;
-    if (agg.kind != own.kind || (agg.kind == SR_AGG_PCT && agg.p != own.p))
-        return SR_STATUS_NONE;
-    return sr_kpi_status(d, v);
+    return agg.kind == own.kind && (agg.kind != SR_AGG_PCT || agg.p == own.p);
+}
+
+sr_status sr_kpi_status_for(const sr_metric_def *d, sr_agg agg, double v)
+{
+    return sr_kpi_agg_is_own(d, agg) ? sr_kpi_status(d, v) : SR_STATUS_NONE;
 }
 
 const char *sr_status_name(sr_status s)

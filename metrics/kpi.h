@@ -103,6 +103,10 @@ sr_status sr_kpi_status(const sr_metric_def *d, double v);
  */
 sr_status sr_kpi_status_for(const sr_metric_def *d, sr_agg agg, double v);
 
+/* Whether agg is the metric's own aggregate, the one its thresholds speak of
+ * ("value" and a ratio's every aggregate count as its own). */
+bool sr_kpi_agg_is_own(const sr_metric_def *d, sr_agg agg);
+
 const char *sr_status_name(sr_status s); /* "OK", "WARN", "CRIT", "-" */
 
 #endif

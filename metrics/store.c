@@ -311,7 +311,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_METRICS] = "SELECT id, name, kind FROM metric ORDER BY id",
     [ST_METRIC_SOURCES] = "SELECT source FROM source_metric WHERE metric = ?1 ORDER BY source",
     [ST_SOURCE_LIST] = "SELECT " SOURCE_COLUMNS " FROM source ORDER BY name",
+    /* the ones nobody has taken first */
     [ST_ALERT_LIST] = "SELECT " ALERT_COLUMNS " FROM alert ORDER BY "
+                      "state <> 'active', "
                       "CASE severity WHEN 'crit' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, "
                       "raised_at, key",
     /* one seek backwards on the primary key (metric, res, node, bucket) */
@@ -2764,6 +2766,41 @@ int sr_store_alert_put(sr_store *st, const sr_alert *a)
     return alert_write(st, a);
 }
 
+/* How much a person has done about an alert: acknowledged or silenced,
+ * then raised, then the rest; the row kept when two keys become one. */
+static int alert_rank(const sr_alert *a)
+{
+    return a->state == SR_ALERT_ACKED || a->state == SR_ALERT_SILENCED ? 3
+           : a->state == SR_ALERT_ACTIVE                               ? 2
+           : a->state == SR_ALERT_PENDING                              ? 1
+                                                                       : 0;
+}
+
+int sr_store_alert_rekey(sr_store *st, const char *old_key, const char *key)
+{
+    if (st->flags & (SR_STORE_VIEWER | SR_STORE_READONLY))
+        return SR_EINVAL;
+    sr_alert o, n;
+    int rc = sr_store_alert_get(st, old_key, &o);
+    if (rc)
+        return rc == SR_ENOENT ? 0 : rc;
+    rc = sr_store_alert_get(st, key, &n);
+    if (rc && rc != SR_ENOENT)
+        return rc;
+    if (rc == SR_ENOENT || alert_rank(&o) > alert_rank(&n)) {
+        snprintf(o.key, sizeof o.key, "%s", key);
+        if ((rc = alert_write(st, &o)))
+            return rc;
+    }
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "DELETE FROM alert WHERE key = ?1", -1, &q, NULL) != SQLITE_OK)
+        return fail(st, SR_EIO);
+    sqlite3_bind_text(q, 1, old_key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
 static const char *col_text(sqlite3_stmt *q, int i)
 {
     const unsigned char *t = sqlite3_column_text(q, i);
@@ -2864,9 +2901,15 @@ static int do_ack(sr_alert *a, const void *arg, sr_ms now)
     return sr_alert_ack(a, k->who, k->note, now);
 }
 
+typedef struct {
+    const char *note;
+    sr_ms until;
+} silence_arg;
+
 static int do_silence(sr_alert *a, const void *arg, sr_ms now)
 {
-    return sr_alert_silence(a, *(const sr_ms *)arg, now);
+    const silence_arg *k = arg;
+    return sr_alert_silence(a, k->note, k->until, now);
 }
 
 int sr_store_alert_ack(sr_store *st, const char *key, const char *who, const char *note, sr_ms now)
@@ -2875,7 +2918,8 @@ int sr_store_alert_ack(sr_store *st, const char *key, const char *who, const cha
     return alert_update(st, key, do_ack, &k, now);
 }
 
-int sr_store_alert_silence(sr_store *st, const char *key, sr_ms until, sr_ms now)
+int sr_store_alert_silence(sr_store *st, const char *key, const char *note, sr_ms until, sr_ms now)
 {
-    return alert_update(st, key, do_silence, &until, now);
+    silence_arg k = {note, until};
+    return alert_update(st, key, do_silence, &k, now);
 }

@@ -326,14 +326,24 @@ int sr_store_alert_get(sr_store *st, const char *key, sr_alert *out);
  */
 int sr_store_alert_put(sr_store *st, const sr_alert *a);
 
+/*
+ * Moves the alert of old_key (a key of an older sitrep: "panel@entity") to
+ * key, inside the collector's batch: when key has an alert already, the one
+ * a person did more about (acknowledged or silenced, then raised) is kept
+ * under key; the row of old_key is gone either way. 0 when old_key has no
+ * alert; SR_EINVAL on a viewer's or read-only handle.
+ */
+int sr_store_alert_rekey(sr_store *st, const char *old_key, const char *key);
+
 /* Bits of sr_store_alert_list's `states`. */
 #define SR_ALERT_BIT(state) (1u << (state))
 #define SR_ALERTS_OPEN                                                                             \
     (SR_ALERT_BIT(SR_ALERT_ACTIVE) | SR_ALERT_BIT(SR_ALERT_ACKED) | SR_ALERT_BIT(SR_ALERT_SILENCED))
 
 /*
- * The alerts whose state is in the mask `states`, crit before warn, then
- * oldest raised first. Caller owns *out; free with free().
+ * The alerts whose state is in the mask `states`: the active ones (nobody
+ * has acknowledged or silenced them) before the rest, in each crit before
+ * warn, then oldest raised first. Caller owns *out; free with free().
  */
 int sr_store_alert_list(sr_store *st, unsigned states, sr_alert **out, size_t *n);
 
@@ -345,8 +355,9 @@ int sr_store_alert_list(sr_store *st, unsigned states, sr_alert **out, size_t *n
  */
 int sr_store_alert_ack(sr_store *st, const char *key, const char *who, const char *note, sr_ms now);
 
-/* Silences the raised alert of key until `until`; errors as sr_store_alert_ack. */
-int sr_store_alert_silence(sr_store *st, const char *key, sr_ms until, sr_ms now);
+/* Silences the raised alert of key until `until`, with why (note, may be
+ * NULL); errors as sr_store_alert_ack. */
+int sr_store_alert_silence(sr_store *st, const char *key, const char *note, sr_ms until, sr_ms now);
 /* ---- the audit table (append-only) ---- */
 
 /* One audit record. Strings are borrowed: for sr_store_audit_add, for the

@@ -59,22 +59,6 @@ static const sr_tui_panel *panel_of(const sr_tui_layout *lay, const char *name)
     return NULL;
 }
 
-/* "14:03" on the day of now, "26 Nov 14:03" on another; "?" when unknown. */
-static void short_time(const char *tz, sr_ms now, sr_ms t, char *buf, size_t len)
-{
-    static const char *const mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    sr_civil c, n;
-    if (t <= 0 || sr_utc_to_local(tz, t, &c) != 0) {
-        snprintf(buf, len, "?");
-        return;
-    }
-    if (sr_utc_to_local(tz, now, &n) == 0 && n.year == c.year && n.mon == c.mon && n.mday == c.mday)
-        snprintf(buf, len, "%02d:%02d", c.hour, c.min);
-    else
-        snprintf(buf, len, "%d %s %02d:%02d", c.mday, mons[(c.mon + 11) % 12], c.hour, c.min);
-}
-
 void alertview_format(const alertview *v, size_t i, alertview_row *out)
 {
     const sr_alert *a = &v->v[i];
@@ -101,7 +85,7 @@ void alertview_format(const alertview *v, size_t i, alertview_row *out)
         snprintf(out->state, sizeof out->state, "acked by %s", a->acked_by);
         break;
     case SR_ALERT_SILENCED:
-        short_time(tz, v->now, a->silenced_until_ms, t, sizeof t);
+        sr_format_clock(tz, v->now, a->silenced_until_ms, t, sizeof t);
         snprintf(out->state, sizeof out->state, "silenced until %s", t);
         break;
     default:
@@ -109,7 +93,7 @@ void alertview_format(const alertview *v, size_t i, alertview_row *out)
         break;
     }
     char ago[32];
-    short_time(tz, v->now, a->raised_at_ms, t, sizeof t);
+    sr_format_clock(tz, v->now, a->raised_at_ms, t, sizeof t);
     sr_format_ago(v->now, a->raised_at_ms, ago, sizeof ago);
     snprintf(out->raised, sizeof out->raised, "%s (%s)", t, ago);
     snprintf(out->note, sizeof out->note, "%s", a->note);
@@ -268,7 +252,7 @@ static void draw_detail(WINDOW *w, const alertview *v, int y)
         snprintf(line, sizeof line, "silenced until %s", t);
     } else if (a->acked_at_ms > 0) {
         char ago[32];
-        short_time(tz, v->now, a->acked_at_ms, t, sizeof t);
+        sr_format_clock(tz, v->now, a->acked_at_ms, t, sizeof t);
         sr_format_ago(v->now, a->acked_at_ms, ago, sizeof ago);
         snprintf(line, sizeof line, "%s by %s at %s (%s)",
                  a->state == SR_ALERT_ACKED ? "acknowledged" : "active again; acknowledged",

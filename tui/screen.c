@@ -152,7 +152,8 @@ struct sr_screen {
     bool may_act;          /* the role may acknowledge and silence */
     char role_name[64];    /* for the refusal */
     bool prompt;           /* the hint line edits a note or a duration */
-    bool prompt_silence;   /* the duration of a silence (else the note of an ack) */
+    bool prompt_silence;   /* a silence: its duration, then its reason (else an ack's note) */
+    sr_ms prompt_for_ms;   /* a silence's duration once given; 0 while it is asked */
     char prompt_key[SR_ALERT_KEY_MAX];
     char prompt_text[SR_ALERT_NOTE_MAX];
     sr_screen_alert_request req[SR_ALERT_REQ_MAX];
@@ -284,6 +285,21 @@ static const char *panel_entity(const sr_screen *s, const sr_tui_panel *p)
 static sr_ms panel_window(const sr_screen *s, const sr_tui_panel *p)
 {
     return s->window_ms ? s->window_ms : p->spec.window_ms;
+}
+
+/* The state of the open alert panel p shows as drawn (its metric, entity
+ * and window: alerts.h), SR_ALERT_OK when none. */
+static sr_alert_state panel_alert(const sr_screen *s, const sr_tui_panel *p)
+{
+    const sr_metric_def *d = s->lay->cat ? sr_catalog_find(s->lay->cat, p->spec.metric) : NULL;
+    char key[SR_ALERT_KEY_MAX];
+    if (!d ||
+        sr_alert_key_for(d, p->spec.agg, panel_window(s, p), panel_entity(s, p), key, sizeof key))
+        return SR_ALERT_OK;
+    for (size_t i = 0; i < s->n_alerts; i++)
+        if (strcmp(s->alerts[i].key, key) == 0)
+            return s->alerts[i].state;
+    return SR_ALERT_OK;
 }
 
 static void free_windows(panel_state *p)
@@ -729,7 +745,8 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
                  .scroll = p->scroll,
                  .selected = focused ? p->selected : -1,
                  .big = s->wall,
-                 .empty = s->loading[0] ? s->loading : NULL};
+                 .empty = s->loading[0] ? s->loading : NULL,
+                 .alert = panel_alert(s, tp)};
     werase(p->inner);
     if (ih > 0 && iw > 0) {
         bool hidden = p->pr.rows_personal + p->pr.rows_deep > 0;
@@ -912,9 +929,15 @@ static void draw_status(sr_screen *s)
     if (s->prompt) {
         char key[64];
         sr_screen_text(s->prompt_key, 40, g->utf8, key, sizeof key);
-        if (s->prompt_silence)
+        char d[32];
+        sr_format_duration(s->prompt_for_ms, d, sizeof d);
+        if (s->prompt_silence && !s->prompt_for_ms)
             snprintf(prompt, sizeof prompt,
                      " silence %s for (15m 1h 4h 8h ...; Enter confirms, Esc cancels): %s_", key,
+                     s->prompt_text);
+        else if (s->prompt_silence)
+            snprintf(prompt, sizeof prompt,
+                     " silence %s for %s, reason (Enter confirms, Esc cancels): %s_", key, d,
                      s->prompt_text);
         else
             snprintf(prompt, sizeof prompt,
@@ -1683,6 +1706,7 @@ static void alert_prompt(sr_screen *s, bool silence)
     }
     s->prompt = true;
     s->prompt_silence = silence;
+    s->prompt_for_ms = 0;
     snprintf(s->prompt_key, sizeof s->prompt_key, "%s", s->alerts[s->al_sel].key);
     snprintf(s->prompt_text, sizeof s->prompt_text, "%s", silence ? "1h" : "");
     s->drawn_second = -1;
@@ -1709,17 +1733,24 @@ static sr_key_result prompt_key(sr_screen *s, int key)
     }
     if (key == '\n' || key == '\r' || key == KEY_ENTER) {
         s->prompt = false;
-        sr_screen_alert_request r = {.silence = s->prompt_silence};
+        sr_screen_alert_request r = {.silence = s->prompt_silence, .for_ms = s->prompt_for_ms};
         snprintf(r.key, sizeof r.key, "%s", s->prompt_key);
-        if (s->prompt_silence && (sr_parse_duration(s->prompt_text, &r.for_ms) || r.for_ms <= 0)) {
-            char msg[SR_ALERT_NOTE_MAX + 96];
-            snprintf(msg, sizeof msg, " not a duration: '%s' (15m, 1h, 4h, 8h...); m to try again",
-                     s->prompt_text);
-            sr_screen_set_message(s, msg, sr_now_ms() + ALERT_MESSAGE_MS);
+        if (s->prompt_silence && !r.for_ms) {
+            /* the duration given: the reason next, as an acknowledgement's note */
+            if (sr_parse_duration(s->prompt_text, &r.for_ms) || r.for_ms <= 0) {
+                char msg[SR_ALERT_NOTE_MAX + 96];
+                snprintf(msg, sizeof msg,
+                         " not a duration: '%s' (15m, 1h, 4h, 8h...); m to try again",
+                         s->prompt_text);
+                sr_screen_set_message(s, msg, sr_now_ms() + ALERT_MESSAGE_MS);
+                return SR_KEY_HANDLED;
+            }
+            s->prompt = true;
+            s->prompt_for_ms = r.for_ms;
+            s->prompt_text[0] = 0;
             return SR_KEY_HANDLED;
         }
-        if (!s->prompt_silence)
-            snprintf(r.note, sizeof r.note, "%s", s->prompt_text);
+        snprintf(r.note, sizeof r.note, "%s", s->prompt_text);
         if (s->n_req == SR_ALERT_REQ_MAX)
             return SR_KEY_ALERT; /* the app has not taken the earlier ones yet */
         s->req[s->n_req++] = r;
@@ -2183,6 +2214,11 @@ char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_
     return sr_tui_fit(text, max_cols, out, outlen);
 }
 
+int sr_screen_width(const char *text)
+{
+    return sr_tui_width(text);
+}
+
 void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len)
 {
     sr_format_value(v, def, agg, false, buf, len);
@@ -2230,8 +2266,10 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
     sr_screen_render(s, now);
     if (in_read)
         sr_store_read_end(st);
-    /* read the composed screen back, cell by cell */
-    for (int y = 0; y < LINES; y++) {
+    /* read the composed screen back, cell by cell; the key hints of the
+     * last line are for a person at the keyboard: left out */
+    int rows = s->hints ? LINES - 1 : LINES;
+    for (int y = 0; y < rows; y++) {
         char line[8192];
         size_t used = 0;
         for (int x = 0; x < COLS && used + 8 < sizeof line; x++) {

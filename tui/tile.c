@@ -211,10 +211,28 @@ static void tile_value_line(WINDOW *w, int wd, const sr_view *v)
 }
 
 /*
- * Line 2: the status on the right; on the left the target when the metric
- * has one (and the value is in the metric's units, not a count), else the
- * previous window's value when known: "target 50 vehicles", "tgt 50
- * vehicles", "target 50", "tgt 50", or nothing when none fits.
+ * "acked" or "silenced" (dim) left of the status, at column `right` and
+ * before, when someone has taken the panel's alert: the status alone would
+ * say nobody has. Returns the columns used with the gap, 0 when none or
+ * when it does not fit room.
+ */
+static int tile_alert_mark(WINDOW *w, int y, int right, int room, const sr_view *v)
+{
+    const char *word = v->alert == SR_ALERT_ACKED      ? "acked"
+                       : v->alert == SR_ALERT_SILENCED ? "silenced"
+                                                       : NULL;
+    int cols = word ? (int)strlen(word) : 0;
+    if (!word || cols + 1 > room)
+        return 0;
+    sr_tui_put(w, y, right - cols, cols, sr_role_attr(SR_ROLE_DIM), word);
+    return cols + 1;
+}
+
+/*
+ * Line 2: the status on the right, and whether its alert is taken; on the left the target when the
+ * metric has one (and the value is in the metric's units, not a count), else the previous window's
+ * value when known: "target 50 vehicles", "tgt 50 vehicles", "target 50", "tgt 50", or nothing when
+ * none fits.
  */
 static void tile_target_line(WINDOW *w, int y, int wd, const sr_view *v)
 {
@@ -222,6 +240,8 @@ static void tile_target_line(WINDOW *w, int y, int wd, const sr_view *v)
     if (!m)
         return;
     int st = sr_draw_status(w, y, wd, wd, m->status);
+    if (st > 0)
+        st += tile_alert_mark(w, y, wd - st - 1, wd - st - 1, v);
     int room = wd - (st > 0 ? st + TILE_GAP : 0);
     const sr_agg plain = {SR_AGG_LAST, 0};
     double figure;

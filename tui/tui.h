@@ -23,6 +23,7 @@
 #endif
 #include <curses.h>
 
+#include "../metrics/alerts.h"
 #include "../metrics/panel.h"
 
 /* ---- colour roles (X-macro: name in theme files, fallback 8-colour fg, bg, attrs) ---- */
@@ -233,6 +234,8 @@ typedef struct {
     int selected;         /* highlighted row, -1 = none */
     bool big;             /* wall mode: the value in large numerals where it fits */
     const char *empty;    /* what a panel without data says (borrowed); NULL = "no data" */
+    sr_alert_state alert; /* the state of the alert the panel shows (ACKED, SILENCED: a
+                             tile says so); SR_ALERT_OK when none */
 } sr_view;
 
 /*

@@ -56,6 +56,17 @@ static void put(sr_store *st, sr_ms ts, double v)
     cr_assert_eq(sr_store_commit(st), 0);
 }
 
+/* The config of ini, and the cache with metric rt defined. */
+static sr_store *open_with(const char *ini, sr_config **cfg)
+{
+    *cfg = NULL;
+    cr_assert_eq(sr_config_parse("t.ini", ini, cfg, NULL), 0);
+    sr_store *st = NULL;
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cr_assert_eq(sr_store_define_metric(st, "rt", SR_KIND_EVENT), 0);
+    return st;
+}
+
 Test(alerting, panels_raise_and_keep_acknowledgements)
 {
     sr_config *cfg = NULL;
@@ -70,22 +81,22 @@ Test(alerting, panels_raise_and_keep_acknowledgements)
     cr_assert_eq(sr_alerting_step(cfg, st, t, on_alert, &h), 0);
     cr_assert_eq(h.n, 0);
     sr_alert a;
-    cr_assert_eq(sr_store_alert_get(st, "response@north", &a), 0);
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h@north", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_PENDING);
     /* avg is not the metric's own aggregate: no thresholds, no row */
-    cr_assert_eq(sr_store_alert_get(st, "average", &a), SR_ENOENT);
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h", &a), SR_ENOENT);
 
     cr_assert_eq(sr_alerting_step(cfg, st, t + 2 * SR_MS_MIN, on_alert, &h), 0);
     cr_assert_eq(h.n, 1);
     cr_assert_eq(h.ev[0], SR_ALERT_EV_RAISED);
-    cr_assert_str_eq(h.key[0], "response@north");
+    cr_assert_str_eq(h.key[0], "rt:1h@north");
 
     sr_store *viewer = NULL;
     cr_assert_eq(sr_store_open(db, 0, &viewer, NULL, 0), 0);
-    cr_assert_eq(sr_store_alert_ack(viewer, "response@north", "ana", "seen", t + 3 * SR_MS_MIN), 0);
+    cr_assert_eq(sr_store_alert_ack(viewer, "rt:1h@north", "ana", "seen", t + 3 * SR_MS_MIN), 0);
     cr_assert_eq(sr_alerting_step(cfg, st, t + 4 * SR_MS_MIN, on_alert, &h), 0);
     cr_assert_eq(h.n, 1);
-    cr_assert_eq(sr_store_alert_get(st, "response@north", &a), 0);
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h@north", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_ACKED);
     cr_assert_str_eq(a.note, "seen");
 
@@ -93,7 +104,7 @@ Test(alerting, panels_raise_and_keep_acknowledgements)
     cr_assert_eq(sr_alerting_step(cfg, st, t + 6 * SR_MS_MIN, on_alert, &h), 0);
     cr_assert_eq(h.n, 2);
     cr_assert_eq(h.ev[1], SR_ALERT_EV_ESCALATED);
-    cr_assert_eq(sr_store_alert_get(viewer, "response@north", &a), 0);
+    cr_assert_eq(sr_store_alert_get(viewer, "rt:1h@north", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_ACTIVE);
     cr_assert_eq(a.severity, SR_STATUS_CRIT);
 
@@ -101,6 +112,63 @@ Test(alerting, panels_raise_and_keep_acknowledgements)
     cr_assert_eq(sr_alerting_step(cfg, st, t + 2 * SR_MS_HOUR, on_alert, &h), 0);
     cr_assert_eq(h.n, 2);
     sr_store_close(viewer);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+}
+
+/* Two panels of one metric, entity and window (a tile and a histogram, as
+ * p1 and p1_spread): one alert, stepped once, named after the first panel;
+ * the alerts an older sitrep kept under each panel's name become that one,
+ * with its acknowledgement. */
+Test(alerting, panels_of_one_condition_share_one_alert)
+{
+    static const char two[] = "[metric.rt]\nkind = event\nunit = s\nagg = max\nwarn = 100\n"
+                              "crit = 200\n"
+                              "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n"
+                              "[panel.spread]\nmetric = rt\nentity = north\nwindow = 1h\n"
+                              "widget = histogram\n"
+                              "[panel.long]\nmetric = rt\nentity = north\nwindow = 2h\n"
+                              "[alert]\nfor = 1s\n";
+    sr_config *cfg;
+    sr_store *st = open_with(two, &cfg);
+    sr_ms t = 1700000000000LL;
+    put(st, t - 10 * SR_MS_MIN, 250);
+
+    /* what an older sitrep left: one alert per panel, one acknowledged */
+    sr_alert a;
+    cr_assert_eq(sr_store_begin(st), 0);
+    const char *old[] = {"response@north", "spread@north"};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(sr_alert_init(&a, old[i], "rt", SR_MS_HOUR, "north"), 0);
+        snprintf(a.key, sizeof a.key, "%s", old[i]);
+        a.state = i ? SR_ALERT_ACKED : SR_ALERT_ACTIVE;
+        a.severity = SR_STATUS_CRIT;
+        a.raised_at_ms = t - 5 * SR_MS_MIN;
+        a.value = 250;
+        a.threshold = 200;
+        if (i) {
+            snprintf(a.acked_by, sizeof a.acked_by, "ana");
+            a.acked_at_ms = t - SR_MS_MIN;
+        }
+        cr_assert_eq(sr_store_alert_put(st, &a), 0);
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+
+    heard h = {0};
+    cr_assert_eq(sr_alerting_step(cfg, st, t, on_alert, &h), 0);
+    cr_assert_eq(sr_alerting_step(cfg, st, t + 2 * SR_MS_SEC, on_alert, &h), 0);
+    cr_assert_eq(h.n, 1, "only the 2h window's alert is new: %d events", h.n);
+    cr_assert_str_eq(h.key[0], "rt:2h@north");
+    sr_alert *v;
+    size_t n;
+    cr_assert_eq(sr_store_alert_list(st, ~0u, &v, &n), 0);
+    cr_assert_eq(n, 2, "%zu alerts", n);
+    cr_assert_str_eq(v[0].key, "rt:2h@north"); /* active first */
+    cr_assert_str_eq(v[1].key, "rt:1h@north");
+    cr_assert_str_eq(v[1].panel, "response", "named after the first panel");
+    cr_assert_eq(v[1].state, SR_ALERT_ACKED, "the acknowledgement is kept");
+    cr_assert_str_eq(v[1].acked_by, "ana");
+    free(v);
     sr_store_close(st);
     sr_config_destroy(cfg);
 }
@@ -137,7 +205,7 @@ Test(alerting, a_step_without_change_leaves_data_version_alone)
     put(st, t + 4 * SR_MS_MIN, 190); /* by 2% and more: the alert's value follows */
     cr_assert_eq(sr_alerting_step(cfg, st, t + 5 * SR_MS_MIN, NULL, NULL), 0);
     sr_alert a;
-    cr_assert_eq(sr_store_alert_get(viewer, "response@north", &a), 0);
+    cr_assert_eq(sr_store_alert_get(viewer, "rt:1h@north", &a), 0);
     cr_assert_float_eq(a.value, 190, 1e-9);
     sr_store_close(viewer);
     sr_store_close(st);
@@ -170,8 +238,8 @@ Test(alerting, collect_runs_the_alert_command)
         raised = strstr(out, "SITREP_ALERT_EVENT=raised") != NULL;
     }
     cr_assert(raised, "%s", out);
-    cr_assert(strstr(out, "alert raised: response WARN, value 170 (threshold 100)"), "%s", out);
-    cr_assert(strstr(out, "\nSITREP_ALERT_KEY=response\n"), "%s", out);
+    cr_assert(strstr(out, "alert raised: rt:1h WARN, value 170 (threshold 100)"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_KEY=rt:1h\n"), "%s", out);
     cr_assert(strstr(out, "\nSITREP_ALERT_SEVERITY=WARN\n"), "%s", out);
     cr_assert(strstr(out, "\nSITREP_ALERT_VALUE=170\n"), "%s", out);
     free(out);
@@ -186,7 +254,7 @@ Test(alerting, collect_runs_the_alert_command)
     fclose(f);
     snprintf(path, sizeof path, "%s/c.ini", dir);
     cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);
-    cr_assert(strstr(out, "alert escalated: response CRIT"), "%s", out);
+    cr_assert(strstr(out, "alert escalated: rt:1h CRIT"), "%s", out);
     cr_assert_null(strstr(out, "SITREP_ALERT_EVENT"), "%s", out);
     free(out);
     free(err);
@@ -198,7 +266,7 @@ Test(alerting, collect_runs_the_alert_command)
                         "[panel.response]\nmetric = rt\nwindow = 1h\n"
                         "[alert]\ncommand = /nonexistent/notify\n");
     cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);
-    cr_assert(strstr(out, "alert cleared: response"), "%s", out);
+    cr_assert(strstr(out, "alert cleared: rt:1h"), "%s", out);
     cr_assert(strstr(err, "alert command /nonexistent/notify: no such file or directory"), "%s",
               err);
     free(out);
@@ -218,7 +286,7 @@ static void cli_setup(char *path, size_t len)
     sr_store *st = NULL;
     cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
     sr_alert a;
-    cr_assert_eq(sr_alert_init(&a, "response", "rt", ""), 0);
+    cr_assert_eq(sr_alert_init(&a, "response", "rt", SR_MS_HOUR, ""), 0);
     a.state = SR_ALERT_ACTIVE;
     a.severity = SR_STATUS_CRIT;
     a.raised_at_ms = sr_now_ms() - SR_MS_MIN;
@@ -251,15 +319,15 @@ Test(alerting, cli_ack_silence_and_list)
 
     char *list[] = {"alerts", "--config", path, NULL};
     cr_assert_eq(th_run(dir, list, &out, &err), 0, "%s", err);
-    cr_assert(strstr(out, "CRIT     response"), "%s", out);
+    cr_assert(strstr(out, "CRIT     rt:1h"), "%s", out);
     cr_assert(strstr(out, "active"), "%s", out);
     cr_assert(strstr(out, "4m10s"), "the value in the unit: %s", out);
     cr_assert(strstr(out, "3m20s"), "the threshold in the unit: %s", out);
     free(out);
     free(err);
 
-    char *ack[] = {"ack",      "response", "--note", "unit 7 \x1b]0;pwned\x07on scene",
-                   "--config", path,       NULL};
+    char *ack[] = {"ack",      "rt:1h", "--note", "unit 7 \x1b]0;pwned\x07on scene",
+                   "--config", path,    NULL};
     cr_assert_eq(run_as("bob", ack, &out, &err), 1, "%s", out);
     cr_assert(strstr(err, "not allowed: the role analyst may not acknowledge alerts"), "%s", err);
     free(out);
@@ -270,13 +338,13 @@ Test(alerting, cli_ack_silence_and_list)
     free(err);
 
     cr_assert_eq(run_as("ann", ack, &out, &err), 0, "%s", err);
-    cr_assert(strstr(out, "acknowledged response as ann"), "%s", out);
+    cr_assert(strstr(out, "acknowledged rt:1h as ann"), "%s", out);
     free(out);
     free(err);
     sr_store *st = NULL;
     cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, NULL, 0), 0);
     sr_alert a;
-    cr_assert_eq(sr_store_alert_get(st, "response", &a), 0);
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_ACKED);
     cr_assert(strstr(a.acked_by, "as ann (SITREP_TEST_USER)"), "%s", a.acked_by);
     cr_assert_null(strchr(a.note, 0x1b), "the note is made safe: %s", a.note);
@@ -284,14 +352,14 @@ Test(alerting, cli_ack_silence_and_list)
     cr_assert(strstr(a.note, "unit 7 "), "%s", a.note);
     sr_store_close(st);
 
-    char *bad[] = {"silence", "response", "--for", "soon", "--config", path, NULL};
+    char *bad[] = {"silence", "rt:1h", "--for", "soon", "--config", path, NULL};
     cr_assert_eq(run_as("ann", bad, &out, &err), 2, "%s", out);
     cr_assert(strstr(err, "--for: expected a duration"), "%s", err);
     free(out);
     free(err);
-    char *mute[] = {"silence", "response", "--for", "4h", "--config", path, NULL};
+    char *mute[] = {"silence", "rt:1h", "--for", "4h", "--config", path, NULL};
     cr_assert_eq(run_as("ann", mute, &out, &err), 0, "%s", err);
-    cr_assert(strstr(out, "silenced response for 4h, until "), "%s", out);
+    cr_assert(strstr(out, "silenced rt:1h for 4h, until "), "%s", out);
     free(out);
     free(err);
     char *none[] = {"ack", "nope", "--config", path, NULL};
@@ -312,8 +380,15 @@ Test(alerting, cli_ack_silence_and_list)
     /* the audit: the acknowledgement and the silence, nothing of the refusals */
     char *audit[] = {"audit", "--config", path, NULL};
     cr_assert_eq(run_as("aud", audit, &out, &err), 0, "%s", err); /* audit = yes */
-    cr_assert(strstr(out, "acknowledge    response: unit 7 "), "%s", out);
-    cr_assert(strstr(out, "silence        response for 4h, until "), "%s", out);
+    /* each column as wide as its longest value: the action's is "acknowledge" */
+    cr_assert(strstr(out, "acknowledge  rt:1h: unit 7 "), "%s", out);
+    cr_assert(strstr(out, "silence      rt:1h for 4h, until "), "%s", out);
+    const char *ack_row = strstr(out, "acknowledge  ");
+    const char *row = ack_row;
+    while (row > out && row[-1] != '\n')
+        row--;
+    cr_assert_eq(strstr(out, "ACTION") - out, ack_row - row,
+                 "the column starts where its heading does:\n%s", out);
     cr_assert_null(strstr(out, "bob"), "%s", out);
     cr_assert_null(strstr(out, "analyst"), "%s", out);
     free(out);
@@ -331,7 +406,7 @@ static void loop_log(void *ctx, bool error, const char *line)
     loop_seen *s = ctx;
     cr_assert_not(error, "%s", line);
     s->events++;
-    if (strstr(line, "alert raised: response@north WARN, value 2m30s (threshold 1m40s)"))
+    if (strstr(line, "alert raised: rt:1h@north WARN, value 2m30s (threshold 1m40s)"))
         s->alert_line = true;
 }
 
@@ -353,11 +428,8 @@ Test(alerting, the_alerter_steps_on_its_own_timer)
                               "crit = 200\n"
                               "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n"
                               "[alert]\nfor = 100ms\n";
-    sr_config *cfg = NULL;
-    cr_assert_eq(sr_config_parse("t.ini", ini, &cfg, NULL), 0);
-    sr_store *st = NULL;
-    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
-    cr_assert_eq(sr_store_define_metric(st, "rt", SR_KIND_EVENT), 0);
+    sr_config *cfg;
+    sr_store *st = open_with(ini, &cfg);
     put(st, sr_now_ms() - SR_MS_MIN, 150);
 
     uv_loop_t loop;
@@ -371,7 +443,7 @@ Test(alerting, the_alerter_steps_on_its_own_timer)
     cr_assert_eq(seen.steps, 2);
     cr_assert(seen.alert_line, "raised once its minimum duration ran out, on the timer alone");
     sr_alert a;
-    cr_assert_eq(sr_store_alert_get(st, "response@north", &a), 0);
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h@north", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_ACTIVE);
     sr_store_close(st);
     sr_config_destroy(cfg);
@@ -409,11 +481,8 @@ Test(alerting, an_idle_alerter_steps_only_on_new_data)
                               "[metric.rt]\nkind = event\nunit = s\nagg = max\nwarn = 100\n"
                               "crit = 200\n"
                               "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n";
-    sr_config *cfg = NULL;
-    cr_assert_eq(sr_config_parse("t.ini", ini, &cfg, NULL), 0);
-    sr_store *st = NULL;
-    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
-    cr_assert_eq(sr_store_define_metric(st, "rt", SR_KIND_EVENT), 0);
+    sr_config *cfg;
+    sr_store *st = open_with(ini, &cfg);
     put(st, sr_now_ms() - SR_MS_MIN, 50); /* under warn: nothing pending */
 
     uv_loop_t loop;

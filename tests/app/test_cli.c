@@ -101,6 +101,25 @@ Test(cli, default_config_is_valid)
     free(err);
 }
 
+/* One of a thing is not "1 things"; help has its own --help. */
+Test(cli, check_config_counts_in_words_and_help_has_help)
+{
+    write_in("one.ini", "[sitrep]\ncache = c.db\n[metric.rt]\nkind = event\n"
+                        "[adapter.cad]\ntype = sim\n[panel.p]\nmetric = rt\n");
+    char cfg[512], *out, *err;
+    path_in(cfg, sizeof cfg, "one.ini");
+    char *argv[] = {"check-config", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, ": ok: 1 metric, 1 adapter, 1 panel; cache "), "%s", out);
+    free(out);
+    free(err);
+    char *help[] = {"help", "--help", NULL};
+    cr_assert_eq(th_run(NULL, help, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "Usage: sitrep help "), "%s", out);
+    free(out);
+    free(err);
+}
+
 Test(cli, ingest_counts_keeps_rejects_and_is_idempotent)
 {
     write_in("c.ini", small_ini);
@@ -179,6 +198,14 @@ Test(cli, query_by_children_and_formats)
     cr_assert_float_eq(json_real_value(json_object_get(row, "value")), 100.0 / 3, 1e-6);
     cr_assert_eq(json_integer_value(json_object_get(row, "n")), 3);
     json_decref(j);
+    free(out);
+    free(err);
+    /* text: the values with their unit, as a tile shows them */
+    char *q4[] = {"query",  "rt",         "--config", cfg,          "--entity",
+                  "force",  "--by",       "children", "--agg",      "max",
+                  "--from", "2024-01-01", "--to",     "2024-01-02", NULL};
+    cr_assert_eq(th_run(NULL, q4, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, " 15s ") && strstr(out, " 30s "), "%s", out);
     free(out);
     free(err);
     /* an unknown metric is a usage error that suggests the nearest */
@@ -493,7 +520,9 @@ Test(cli, snapshot_text_is_the_screen_at_the_asked_size)
     int lines = 0;
     for (char *c = out; *c; c++)
         lines += *c == '\n';
-    cr_assert_eq(lines, 24, "%s", out);
+    cr_assert_eq(lines, 23, "the screen less its key hints: %s", out);
+    cr_assert_null(strstr(out, "q quit"), "the interactive key hints: %s", out);
+    cr_assert_null(strstr(out, "? help"), "%s", out);
     cr_assert(strstr(out, "SITREP"), "%s", out);
     cr_assert(strstr(out, "Test Force"), "%s", out);
     cr_assert(strstr(out, "Response"), "%s", out);

@@ -80,9 +80,10 @@ Test(report, markdown_has_every_panel_against_the_previous_shift)
     cr_assert(
         strstr(out, "- Compared with the shift before: 2024-04-30 17:00 to 2024-05-01 01:00\n"),
         "%s", out);
-    cr_assert(strstr(out, "| Panel | Value | Status | Previous shift | Change |\n"), "%s", out);
-    cr_assert(strstr(out, "| Response time | 11m40s | WARN | 8m20s | +40.0% |\n"), "%s", out);
-    cr_assert(strstr(out, "| Calls | 30 | - | 40 | -25.0% |\n"), "%s", out);
+    cr_assert(strstr(out, "| Panel | Window | Value | Status | Previous window | Change |\n"), "%s",
+              out);
+    cr_assert(strstr(out, "| Response time | 8h | 11m40s | WARN | 8m20s | +40.0% |\n"), "%s", out);
+    cr_assert(strstr(out, "| Calls | 8h | 30 | - | 40 | -25.0% |\n"), "%s", out);
     cr_assert(strstr(out, "## Sources\n\n- cad (sim): late, last success never (not polled yet)\n"),
               "%s", out);
     cr_assert(strstr(out, "## Alerts\n\nNo alert is open.\n"), "%s", out);
@@ -95,7 +96,7 @@ Test(report, markdown_has_every_panel_against_the_previous_shift)
     sr_store *st;
     cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
     sr_alert a;
-    cr_assert_eq(sr_alert_init(&a, "rt", "rt", ""), 0);
+    cr_assert_eq(sr_alert_init(&a, "rt", "rt", SR_MS_HOUR, ""), 0);
     a.state = SR_ALERT_ACTIVE;
     a.severity = SR_STATUS_CRIT;
     a.raised_at_ms = 1714543200000LL; /* 06:00Z = 07:00 in London */
@@ -108,11 +109,33 @@ Test(report, markdown_has_every_panel_against_the_previous_shift)
     sr_store_close(st);
     cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
     cr_assert(
-        strstr(out, "## Alerts\n\n- CRIT rt: acked since 2024-05-01 07:00, value 15m50s (threshold "
-                    "15m00s); acknowledged by ann: inspector \\| on it\n"),
+        strstr(out,
+               "## Alerts\n\n- CRIT Response time: acked, raised 2024-05-01 07:00, value 15m50s "
+               "(threshold 15m00s); acknowledged by ann at 2024-05-01 08:00: inspector \\| on "
+               "it\n"),
         "%s", out);
     free(out);
     free(err);
+}
+
+/* The Markdown report of cfg at 08:00Z on 1 May 2024 with --shift shift;
+ * the caller frees it. */
+static char *markdown_at_8(const char *cfg, const char *shift)
+{
+    char *out, *err;
+    char *argv[] = {"snapshot",
+                    "--format",
+                    "markdown",
+                    "--config",
+                    (char *)cfg,
+                    "--at",
+                    "2024-05-01T08:00:00Z",
+                    "--shift",
+                    (char *)shift,
+                    NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    free(err);
+    return out;
 }
 
 /* --shift sets the shift; a value it cannot take is a usage error. */
@@ -120,15 +143,11 @@ Test(report, shift_option_and_json_fields)
 {
     char cfg[512], *out, *err;
     ingest(cfg, sizeof cfg);
-    char *md[] = {
-        "snapshot", "--format", "markdown", "--config", cfg, "--at", "2024-05-01T08:00:00Z",
-        "--shift",  "4h",       NULL};
-    cr_assert_eq(th_run(NULL, md, &out, &err), 0, "%s", err);
+    out = markdown_at_8(cfg, "4h");
     /* [04:00Z, 08:00Z): rt 800 only; before [00:00Z, 04:00Z): 600; calls 20 against 10 */
-    cr_assert(strstr(out, "| Response time | 13m20s | WARN | 10m00s | +33.3% |\n"), "%s", out);
-    cr_assert(strstr(out, "| Calls | 20 | - | 10 | +100.0% |\n"), "%s", out);
+    cr_assert(strstr(out, "| Response time | 4h | 13m20s | WARN | 10m00s | +33.3% |\n"), "%s", out);
+    cr_assert(strstr(out, "| Calls | 4h | 20 | - | 10 | +100.0% |\n"), "%s", out);
     free(out);
-    free(err);
 
     char *js[] = {"snapshot", "--format", "json", "--config", cfg, "--at", "2024-05-01T08:00:00Z",
                   "--shift",  "8h",       NULL};
@@ -153,4 +172,68 @@ Test(report, shift_option_and_json_fields)
     cr_assert(strstr(err, "--shift: expected a duration"), "%s", err);
     free(out);
     free(err);
+}
+
+/*
+ * A cache crafted through the store API, as the collector would leave it
+ * with the default config's P1 panels: a tile and a histogram of one
+ * metric (one row, not two), a 4-week overtime panel (its own 28 days, not
+ * the shift's 8 hours), one live source ("one source", not "All 1
+ * sources"), and the alerts by their panels' titles, a silence with its
+ * end and reason.
+ */
+Test(report, markdown_of_a_crafted_cache)
+{
+    char cfg[512], db[512];
+    snprintf(cfg, sizeof cfg, "%s/h.ini", dir);
+    snprintf(db, sizeof db, "%s/h.db", dir);
+    th_write_file(cfg, "[sitrep]\ncache = h.db\ntitle = Handover\ntimezone = UTC\n"
+                       "[metric.p1]\nkind = event\nunit = s\nagg = max\nwarn = 600\ncrit = 900\n"
+                       "[metric.overtime]\nkind = counter\nunit = h\n"
+                       "[adapter.cad]\ntype = sim\n"
+                       "[panel.p1]\ntitle = Emergency response P1\nmetric = p1\nwindow = 8h\n"
+                       "[panel.p1_spread]\ntitle = P1 response times\nmetric = p1\nwindow = 8h\n"
+                       "widget = histogram\n"
+                       "[panel.overtime]\ntitle = Overtime hours, last 4 weeks\n"
+                       "metric = overtime\nwindow = 28d\n");
+    const sr_ms at = 1714550400000LL; /* 2024-05-01T08:00:00Z */
+    sr_store *st;
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cr_assert_eq(sr_store_define_metric(st, "p1", SR_KIND_EVENT), 0);
+    cr_assert_eq(sr_store_define_metric(st, "overtime", SR_KIND_COUNTER), 0);
+    const sr_sample s[] = {
+        {"p1", "force/a", at - 2 * SR_MS_HOUR, 1000, NULL},
+        {"overtime", "force/a", at - 10 * SR_MS_DAY, 100, NULL},
+        {"overtime", "force/a", at - SR_MS_HOUR, 25, NULL},
+    };
+    bool dup;
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        cr_assert_eq(sr_store_put(st, &s[i], &dup), 0);
+    sr_source_health h = {
+        .name = "cad", .type = "sim", .last_poll_ms = sr_now_ms(), .last_ok_ms = sr_now_ms()};
+    cr_assert_eq(sr_store_source_put(st, &h), 0);
+    sr_alert a;
+    cr_assert_eq(sr_alert_init(&a, "p1", "p1", 8 * SR_MS_HOUR, ""), 0);
+    a.state = SR_ALERT_ACTIVE;
+    a.severity = SR_STATUS_CRIT;
+    a.raised_at_ms = at - 2 * SR_MS_HOUR;
+    a.value = 1000;
+    a.threshold = 900;
+    cr_assert_eq(sr_store_alert_put(st, &a), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_eq(sr_store_alert_silence(st, a.key, "roadworks", at + SR_MS_HOUR, at - SR_MS_HOUR),
+                 0);
+    sr_store_close(st);
+
+    char *out = markdown_at_8(cfg, "8h");
+    cr_assert(strstr(out, "| Emergency response P1 | 8h | 16m40s | CRIT |"), "%s", out);
+    cr_assert_null(strstr(out, "| P1 response times |"), "the same figure twice:\n%s", out);
+    cr_assert(strstr(out, "| Overtime hours, last 4 weeks | 28d | 125 h |"), "%s", out);
+    cr_assert(strstr(out, "## Sources\n\nThe one source is live.\n"), "%s", out);
+    cr_assert(strstr(out, "- CRIT Emergency response P1: silenced until 2024-05-01 09:00, raised "
+                          "2024-05-01 06:00, value 16m40s (threshold 15m00s): roadworks\n"),
+              "%s", out);
+    cr_assert_null(strstr(out, "p1:8h"), "an alert by its key:\n%s", out);
+    free(out);
 }

@@ -83,12 +83,11 @@ static long lock_pid(void)
     return strtol(buf, NULL, 10);
 }
 
-/* sitrep audit as a role that may read it (audit = yes). */
-static void read_audit(char **out, char **err)
+/* Runs sitrep as user (SITREP_TEST_USER); asserts it succeeds. */
+static void run_as(const char *user, char *argv[], char **out, char **err)
 {
-    char *argv[] = {"audit", "--config", cfg, NULL};
     char *was = getenv("SITREP_TEST_USER") ? strdup(getenv("SITREP_TEST_USER")) : NULL;
-    setenv("SITREP_TEST_USER", "aud", 1);
+    setenv("SITREP_TEST_USER", user, 1);
     int rc = th_run(NULL, argv, out, err);
     if (was)
         setenv("SITREP_TEST_USER", was, 1);
@@ -96,6 +95,13 @@ static void read_audit(char **out, char **err)
         unsetenv("SITREP_TEST_USER");
     free(was);
     cr_assert_eq(rc, 0, "%s", *err);
+}
+
+/* sitrep audit as a role that may read it (audit = yes). */
+static void read_audit(char **out, char **err)
+{
+    char *argv[] = {"audit", "--config", cfg, NULL};
+    run_as("aud", argv, out, err);
 }
 
 Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
@@ -205,8 +211,19 @@ Test(alerts_e2e, a_collecting_dashboard_steps_alerts_and_silences)
     tmux_expect(T[0], "Esc cancels): x_", 10);
     tmux_keys(T[0], "Enter");
     tmux_expect(T[0], "not a duration: 'x'", 10);
+    /* the duration, then the reason as an acknowledgement's note */
     tmux_keys(T[0], "m BSpace BSpace 2 h Enter");
+    tmux_expect(T[0], "for 2h, reason (Enter confirms, Esc cancels): _", 10);
+    tmux_keys(T[0], "r o a d w o r k s Enter");
     tmux_expect(T[0], "silenced until ", 10);
+    /* the confirmation gives the end as the table does: "until 14:30" */
+    tmux_expect(T[0], ": roadworks", 10);
+    const char *s = tmux_capture(T[0]);
+    const char *c = strstr(s, "for 2h, until ");
+    cr_assert_not_null(c, "%s", s);
+    char until[32];
+    snprintf(until, sizeof until, "silenced until %.5s", c + strlen("for 2h, until "));
+    cr_assert(strstr(s, until), "the table does not say '%s':\n%s", until, s);
     /* Esc cancels without writing */
     tmux_keys(T[0], "Down Enter o k Escape");
     tmux_expect(T[0], " cancelled", 10);
@@ -214,7 +231,34 @@ Test(alerts_e2e, a_collecting_dashboard_steps_alerts_and_silences)
     char *out, *err;
     read_audit(&out, &err);
     cr_assert(strstr(out, "silence ") && strstr(out, " for 2h, until "), "%s", out);
+    cr_assert(strstr(out, ": roadworks"), "the reason is audited: %s", out);
     cr_assert_null(strstr(out, "acknowledge "), "%s", out);
     free(out);
     free(err);
+}
+
+/* P1 over its crit threshold is one condition: the tile p1 and the
+ * histogram p1_spread show the same metric, entity and window, so the
+ * alerts view lists one alert (named after p1), not one per panel; once it
+ * is acknowledged, the P1 tile says so beside its CRIT. */
+Test(alerts_e2e, one_alert_for_two_panels_and_the_ack_on_the_tile)
+{
+    start_dashboard(T[0], "ann");
+    tmux_expect(T[0], "sources · collector", 30);
+    tmux_expect(T[0], " crit ", 30);
+    cr_assert_null(strstr(tmux_capture(T[0]), "acked"), "%s", T[0]->capture);
+    tmux_keys(T[0], "a");
+    tmux_expect(T[0], "Emergency response P1", 10);
+    const char *s = tmux_capture(T[0]);
+    cr_assert_null(strstr(s, "P1 response times"), "a second alert for one condition:\n%s", s);
+
+    char *ack[] = {"ack", "response_p1:8h", "--note", "on it", "--config", cfg, NULL};
+    char *out, *err;
+    run_as("ann", ack, &out, &err);
+    cr_assert(strstr(out, "acknowledged response_p1:8h as ann"), "%s", out);
+    free(out);
+    free(err);
+    tmux_expect(T[0], "acked by ", 15);
+    tmux_keys(T[0], "a");
+    tmux_expect(T[0], "acked \xe2\x9c\x96 CRIT", 15); /* "acked ✖ CRIT" on the P1 tile */
 }

@@ -188,7 +188,7 @@ Test(wall_e2e, sighup_ends_it_cleanly)
 static void put_crit_at(sr_store *st, const char *panel, const char *entity)
 {
     sr_alert a;
-    cr_assert_eq(sr_alert_init(&a, panel, "calls", entity), 0);
+    cr_assert_eq(sr_alert_init(&a, panel, "calls", 8 * SR_MS_HOUR, entity), 0);
     a.state = SR_ALERT_ACTIVE;
     a.severity = SR_STATUS_CRIT;
     a.raised_at_ms = sr_now_ms();
@@ -225,7 +225,7 @@ Test(wall_e2e, a_crit_alert_holds_its_page_until_acknowledged)
     } while (now.tv_sec - start_ts.tv_sec < 4);
     /* acknowledged elsewhere: the hold ends and the pages turn again */
     char key[SR_ALERT_KEY_MAX];
-    cr_assert_eq(sr_alert_key("c", "", key, sizeof key), 0);
+    cr_assert_eq(sr_alert_key("calls", 8 * SR_MS_HOUR, "", key, sizeof key), 0);
     cr_assert_eq(sr_store_alert_ack(st, key, "tester", "seen", sr_now_ms()), 0);
     wait_gone("held: CRIT", 30);
     wait_for("Page One", 30);

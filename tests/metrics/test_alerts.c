@@ -28,7 +28,7 @@ static sr_metric_def rt(void)
 static sr_alert fresh(void)
 {
     sr_alert a;
-    cr_assert_eq(sr_alert_init(&a, "response", "rt", "north/a"), 0);
+    cr_assert_eq(sr_alert_init(&a, "response", "rt", 8 * SR_MS_HOUR, "north/a"), 0);
     return a;
 }
 
@@ -40,20 +40,41 @@ static void run(sr_alert *a, const sr_metric_def *d, const sr_alert_params *p, c
         counts[sr_alert_step(a, d, p, v[i], t0 + (sr_ms)i * SR_MS_MIN)]++;
 }
 
-Test(alerts, key_names_panel_and_entity)
+Test(alerts, key_names_metric_window_and_entity)
 {
     char k[SR_ALERT_KEY_MAX];
-    cr_assert_eq(sr_alert_key("response", "north/a", k, sizeof k), 0);
-    cr_assert_str_eq(k, "response@north/a");
-    cr_assert_eq(sr_alert_key("response", "", k, sizeof k), 0);
-    cr_assert_str_eq(k, "response");
-    cr_assert_eq(sr_alert_key("response", "north", k, 5), SR_ERANGE);
+    cr_assert_eq(sr_alert_key("rt", 8 * SR_MS_HOUR, "north/a", k, sizeof k), 0);
+    cr_assert_str_eq(k, "rt:8h@north/a");
+    cr_assert_eq(sr_alert_key("rt", SR_MS_DAY, "", k, sizeof k), 0);
+    cr_assert_str_eq(k, "rt:1d");
+    cr_assert_eq(sr_alert_key("rt", SR_MS_HOUR, "north", k, 5), SR_ERANGE);
     sr_alert a;
-    cr_assert_eq(sr_alert_init(&a, "", "rt", NULL), SR_EINVAL);
-    cr_assert_eq(sr_alert_init(&a, "p", "rt", NULL), 0);
-    cr_assert_str_eq(a.key, "p");
+    cr_assert_eq(sr_alert_init(&a, "", "rt", SR_MS_HOUR, NULL), SR_EINVAL);
+    cr_assert_eq(sr_alert_init(&a, "p", "rt", SR_MS_HOUR, NULL), 0);
+    cr_assert_str_eq(a.key, "rt:1h");
+    cr_assert_str_eq(a.panel, "p");
     cr_assert_eq(a.state, SR_ALERT_OK);
     cr_assert(isnan(a.value));
+}
+
+/* Two panels of one metric, entity and window share a key whatever their
+ * names and widgets; another aggregate has no thresholds and so no alert. */
+Test(alerts, panels_of_one_condition_share_a_key)
+{
+    sr_metric_def d = rt();
+    d.agg = (sr_agg){SR_AGG_PCT, 90};
+    char k1[SR_ALERT_KEY_MAX], k2[SR_ALERT_KEY_MAX];
+    cr_assert_eq(sr_alert_key_for(&d, (sr_agg){SR_AGG_PCT, 90}, SR_MS_HOUR, "n", k1, sizeof k1), 0);
+    cr_assert_eq(sr_alert_key_for(&d, (sr_agg){SR_AGG_VALUE, 0}, SR_MS_HOUR, "n", k2, sizeof k2),
+                 0);
+    cr_assert_str_eq(k1, k2);
+    cr_assert_eq(sr_alert_key_for(&d, (sr_agg){SR_AGG_WITHIN, 0}, SR_MS_HOUR, "n", k2, sizeof k2),
+                 SR_ENOENT);
+    cr_assert_eq(sr_alert_key_for(&d, (sr_agg){SR_AGG_PCT, 50}, SR_MS_HOUR, "n", k2, sizeof k2),
+                 SR_ENOENT);
+    cr_assert_eq(sr_alert_key_for(&d, (sr_agg){SR_AGG_PCT, 90}, 2 * SR_MS_HOUR, "n", k2, sizeof k2),
+                 0);
+    cr_assert_str_neq(k1, k2, "another window is another condition");
 }
 
 Test(alerts, no_flapping_around_the_threshold)
@@ -171,18 +192,19 @@ Test(alerts, silence_expires)
     sr_metric_def d = rt();
     sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
     sr_alert a = fresh();
-    cr_assert_eq(sr_alert_silence(&a, 100, 0), SR_EINVAL);
+    cr_assert_eq(sr_alert_silence(&a, NULL, 100, 0), SR_EINVAL);
     cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 0), SR_ALERT_EV_RAISED);
-    cr_assert_eq(sr_alert_silence(&a, 0, 0), SR_EINVAL);
-    cr_assert_eq(sr_alert_silence(&a, 10 * SR_MS_MIN, 0), 0);
+    cr_assert_eq(sr_alert_silence(&a, NULL, 0, 0), SR_EINVAL);
+    cr_assert_eq(sr_alert_silence(&a, "roadworks", 10 * SR_MS_MIN, 0), 0);
     cr_assert_eq(a.state, SR_ALERT_SILENCED);
+    cr_assert_str_eq(a.note, "roadworks", "a silence has its reason, as an ack its note");
     cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 5 * SR_MS_MIN), SR_ALERT_EV_NONE);
     cr_assert_eq(a.state, SR_ALERT_SILENCED);
     cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 10 * SR_MS_MIN), SR_ALERT_EV_NONE);
     cr_assert_eq(a.state, SR_ALERT_ACTIVE);
     cr_assert_eq(a.silenced_until_ms, 0);
     /* a silenced alert still clears */
-    cr_assert_eq(sr_alert_silence(&a, 20 * SR_MS_MIN, 11 * SR_MS_MIN), 0);
+    cr_assert_eq(sr_alert_silence(&a, NULL, 20 * SR_MS_MIN, 11 * SR_MS_MIN), 0);
     cr_assert_eq(sr_alert_step(&a, &d, &p, 10, 12 * SR_MS_MIN), SR_ALERT_EV_CLEARED);
     cr_assert_eq(a.state, SR_ALERT_CLEARED);
 }
@@ -235,11 +257,11 @@ static sr_alert_event collect(sr_store *st, const char *entity, double v, sr_ms 
     sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
     sr_alert a;
     char key[SR_ALERT_KEY_MAX];
-    cr_assert_eq(sr_alert_key("response", entity, key, sizeof key), 0);
+    cr_assert_eq(sr_alert_key("rt", 8 * SR_MS_HOUR, entity, key, sizeof key), 0);
     cr_assert_eq(sr_store_begin(st), 0);
     int rc = sr_store_alert_get(st, key, &a);
     if (rc == SR_ENOENT)
-        rc = sr_alert_init(&a, "response", "rt", entity);
+        rc = sr_alert_init(&a, "response", "rt", 8 * SR_MS_HOUR, entity);
     cr_assert_eq(rc, 0);
     sr_alert_event ev = sr_alert_step(&a, &d, &p, v, now);
     cr_assert_eq(sr_store_alert_put(st, &a), 0);
@@ -259,7 +281,7 @@ Test(alerts_store, viewers_share_alerts_and_acknowledgements)
     size_t n;
     cr_assert_eq(sr_store_alert_list(view, SR_ALERTS_OPEN, &v, &n), 0);
     cr_assert_eq(n, 2);
-    cr_assert_str_eq(v[0].key, "response@north/b"); /* crit first */
+    cr_assert_str_eq(v[0].key, "rt:8h@north/b"); /* crit first */
     cr_assert_eq(v[0].severity, SR_STATUS_CRIT);
     cr_assert_eq(v[0].threshold, 200);
     cr_assert_eq(v[0].value, 250);
@@ -270,33 +292,34 @@ Test(alerts_store, viewers_share_alerts_and_acknowledgements)
     free(v);
     cr_assert_eq(sr_store_alert_list(view, SR_ALERT_BIT(SR_ALERT_OK), &v, &n), 0);
     cr_assert_eq(n, 1);
-    cr_assert_str_eq(v[0].key, "response@south");
+    cr_assert_str_eq(v[0].key, "rt:8h@south");
     cr_assert(isnan(v[0].threshold));
     free(v);
     /* a read-only handle cannot write */
-    cr_assert_eq(sr_store_alert_ack(view, "response@north/a", "ana", NULL, 4000), SR_EINVAL);
+    cr_assert_eq(sr_store_alert_ack(view, "rt:8h@north/a", "ana", NULL, 4000), SR_EINVAL);
 
     /* another viewer acknowledges through its writer (SR_STORE_VIEWER); everyone sees it */
     sr_store *ack = open_store(SR_STORE_VIEWER);
-    cr_assert_eq(sr_store_alert_ack(ack, "response@north/a", "ana", "crew sent", 4000), 0);
-    cr_assert_eq(sr_store_alert_ack(ack, "response@nowhere", "ana", NULL, 4000), SR_ENOENT);
-    cr_assert_eq(sr_store_alert_ack(ack, "response@south", "ana", NULL, 4000), SR_EINVAL);
-    cr_assert_eq(sr_store_alert_silence(ack, "response@north/b", 9000, 4000), 0);
+    cr_assert_eq(sr_store_alert_ack(ack, "rt:8h@north/a", "ana", "crew sent", 4000), 0);
+    cr_assert_eq(sr_store_alert_ack(ack, "rt:8h@nowhere", "ana", NULL, 4000), SR_ENOENT);
+    cr_assert_eq(sr_store_alert_ack(ack, "rt:8h@south", "ana", NULL, 4000), SR_EINVAL);
+    cr_assert_eq(sr_store_alert_silence(ack, "rt:8h@north/b", "known fault", 9000, 4000), 0);
     sr_alert a;
-    cr_assert_eq(sr_store_alert_get(view, "response@north/a", &a), 0);
+    cr_assert_eq(sr_store_alert_get(view, "rt:8h@north/a", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_ACKED);
     cr_assert_str_eq(a.acked_by, "ana");
     cr_assert_str_eq(a.note, "crew sent");
     cr_assert_eq(a.acked_at_ms, 4000);
-    cr_assert_eq(sr_store_alert_get(view, "response@north/b", &a), 0);
+    cr_assert_eq(sr_store_alert_get(view, "rt:8h@north/b", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_SILENCED);
     cr_assert_eq(a.silenced_until_ms, 9000);
+    cr_assert_str_eq(a.note, "known fault", "the reason is kept as a note is");
     /* the viewer's writer may not step alerts: that is the collector's */
     cr_assert_eq(sr_store_alert_put(ack, &a), SR_EINVAL);
 
     /* the collector's next steps keep the acknowledgement, until it gets worse */
     cr_assert_eq(collect(col, "north/a", 160, 5000), SR_ALERT_EV_NONE);
-    cr_assert_eq(sr_store_alert_get(view, "response@north/a", &a), 0);
+    cr_assert_eq(sr_store_alert_get(view, "rt:8h@north/a", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_ACKED);
     cr_assert_eq(a.value, 160);
     cr_assert_eq(collect(col, "north/a", 260, 6000), SR_ALERT_EV_ESCALATED);
@@ -306,7 +329,7 @@ Test(alerts_store, viewers_share_alerts_and_acknowledgements)
     cr_assert_str_eq(v[0].note, "crew sent");
     free(v);
     cr_assert_eq(collect(col, "north/a", 10, 11000), SR_ALERT_EV_CLEARED);
-    cr_assert_eq(sr_store_alert_get(view, "response@north/a", &a), 0);
+    cr_assert_eq(sr_store_alert_get(view, "rt:8h@north/a", &a), 0);
     cr_assert_eq(a.state, SR_ALERT_CLEARED);
     cr_assert_eq(a.cleared_at_ms, 11000);
     sr_store_close(ack);
@@ -357,7 +380,78 @@ Test(alerts_store, migrates_v5)
     sr_store_close(st);
     cr_assert_eq(collect(st = open_store(0), "", 300, 1), SR_ALERT_EV_RAISED);
     sr_alert a;
-    cr_assert_eq(sr_store_alert_get(st, "response", &a), 0);
+    cr_assert_eq(sr_store_alert_get(st, "rt:8h", &a), 0);
     cr_assert_eq(a.severity, SR_STATUS_CRIT);
+    sr_store_close(st);
+}
+
+/* Puts an alert under a key of an older sitrep ("panel@entity"). */
+static void put_old(sr_store *st, const char *key, const char *panel, sr_alert_state state)
+{
+    sr_alert a;
+    cr_assert_eq(sr_alert_init(&a, panel, "rt", 8 * SR_MS_HOUR, ""), 0);
+    snprintf(a.key, sizeof a.key, "%s", key);
+    a.state = state;
+    a.severity = SR_STATUS_CRIT;
+    a.raised_at_ms = 1000;
+    a.value = 300;
+    a.threshold = 200;
+    if (state == SR_ALERT_ACKED) {
+        snprintf(a.acked_by, sizeof a.acked_by, "ana");
+        snprintf(a.note, sizeof a.note, "crew sent");
+        a.acked_at_ms = 2000;
+    }
+    cr_assert_eq(sr_store_alert_put(st, &a), 0, "%s", sr_store_errmsg(st));
+}
+
+/* Two panels' alerts of one condition under the old keys become one, the
+ * acknowledged one; moving again (the next step) changes nothing. */
+Test(alerts_store, old_keys_move_to_the_shared_key_once)
+{
+    sr_store *st = open_store(0);
+    cr_assert_eq(sr_store_begin(st), 0);
+    put_old(st, "p1", "p1", SR_ALERT_ACTIVE);
+    put_old(st, "p1_spread", "p1_spread", SR_ALERT_ACKED);
+    put_old(st, "other@north", "other", SR_ALERT_ACTIVE);
+    cr_assert_eq(sr_store_commit(st), 0);
+
+    for (int round = 0; round < 2; round++) {
+        cr_assert_eq(sr_store_begin(st), 0);
+        cr_assert_eq(sr_store_alert_rekey(st, "p1", "rt:8h"), 0);
+        cr_assert_eq(sr_store_alert_rekey(st, "p1_spread", "rt:8h"), 0);
+        cr_assert_eq(sr_store_commit(st), 0);
+        sr_alert *v;
+        size_t n;
+        cr_assert_eq(sr_store_alert_list(st, ~0u, &v, &n), 0);
+        cr_assert_eq(n, 2, "round %d: %zu alerts", round, n);
+        cr_assert_str_eq(v[0].key, "other@north", "an alert of no panel moved stays");
+        cr_assert_str_eq(v[1].key, "rt:8h");
+        cr_assert_eq(v[1].state, SR_ALERT_ACKED, "the acknowledgement is kept");
+        cr_assert_str_eq(v[1].note, "crew sent");
+        free(v);
+    }
+    sr_store *view = open_store(SR_STORE_VIEWER);
+    cr_assert_eq(sr_store_alert_rekey(view, "other@north", "rt:8h@north"), SR_EINVAL);
+    sr_store_close(view);
+    sr_store_close(st);
+}
+
+/* The list puts what nobody has taken first: an active WARN before an
+ * acknowledged CRIT, then crit before warn. */
+Test(alerts_store, active_alerts_come_before_acknowledged_ones)
+{
+    sr_store *st = open_store(0);
+    cr_assert_eq(collect(st, "north/b", 250, 1000), SR_ALERT_EV_RAISED);
+    cr_assert_eq(collect(st, "north/a", 150, 2000), SR_ALERT_EV_RAISED);
+    cr_assert_eq(collect(st, "south", 260, 3000), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_store_alert_ack(st, "rt:8h@north/b", "ana", NULL, 4000), 0);
+    sr_alert *v;
+    size_t n;
+    cr_assert_eq(sr_store_alert_list(st, SR_ALERTS_OPEN, &v, &n), 0);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(v[0].key, "rt:8h@south");
+    cr_assert_str_eq(v[1].key, "rt:8h@north/a");
+    cr_assert_str_eq(v[2].key, "rt:8h@north/b");
+    free(v);
     sr_store_close(st);
 }

@@ -797,7 +797,7 @@ static void try_every_write(sr_store *st, int rc[6])
     rc[3] = sr_store_source_put(st, &h);
     rc[4] = put(st, "rt", "force/v", 8, 8, NULL, &dup);
     sr_alert al;
-    sr_alert_init(&al, "p", "rt", "force/a");
+    sr_alert_init(&al, "p", "rt", 8 * SR_MS_HOUR, "force/a");
     rc[5] = sr_store_alert_put(st, &al);
 }
 
@@ -808,7 +808,7 @@ Test(store, a_viewer_handle_writes_only_acks_and_audit)
     cr_assert_eq(sr_store_begin(st), 0);
     cr_assert_eq(put(st, "rt", "force/a", 1000, 5, NULL, &dup), 0);
     sr_alert al;
-    cr_assert_eq(sr_alert_init(&al, "p", "rt", "force/a"), 0);
+    cr_assert_eq(sr_alert_init(&al, "p", "rt", 8 * SR_MS_HOUR, "force/a"), 0);
     al.state = SR_ALERT_ACTIVE;
     al.severity = SR_STATUS_WARN;
     al.raised_at_ms = 1000;
@@ -833,7 +833,7 @@ Test(store, a_viewer_handle_writes_only_acks_and_audit)
     for (int i = 0; i < 6; i++)
         cr_assert_neq(rc[i], 0, "viewer write %d succeeded", i);
     cr_assert_eq(sr_store_alert_ack(vw, al.key, "ann", "seen", 2000), 0);
-    cr_assert_eq(sr_store_alert_silence(vw, al.key, 9000, 2500), 0);
+    cr_assert_eq(sr_store_alert_silence(vw, al.key, NULL, 9000, 2500), 0);
     cr_assert_eq(sr_store_audit_add(vw, &row), 0);
     sr_store_close(vw);
     sr_store_close(ro);

@@ -52,13 +52,13 @@ static void alerts(sr_alert a[3])
     snprintf(defs[0].unit, sizeof defs[0].unit, "s");
     defs[0].warn = 900;
     defs[0].crit = 1200;
-    cr_assert_eq(sr_alert_init(&a[0], "p1", "rt", "force/north/d3"), 0);
+    cr_assert_eq(sr_alert_init(&a[0], "p1", "rt", 8 * SR_MS_HOUR, "force/north/d3"), 0);
     a[0].state = SR_ALERT_ACTIVE;
     a[0].severity = SR_STATUS_CRIT;
     a[0].raised_at_ms = NOW - 12 * SR_MS_MIN;
     a[0].value = 1330;
     a[0].threshold = 1200;
-    cr_assert_eq(sr_alert_init(&a[1], "p1", "rt", ""), 0);
+    cr_assert_eq(sr_alert_init(&a[1], "p1", "rt", 8 * SR_MS_HOUR, ""), 0);
     a[1].state = SR_ALERT_ACKED;
     a[1].severity = SR_STATUS_WARN;
     a[1].raised_at_ms = NOW - 26 * SR_MS_HOUR;
@@ -67,7 +67,7 @@ static void alerts(sr_alert a[3])
     snprintf(a[1].acked_by, sizeof a[1].acked_by, "ann");
     a[1].acked_at_ms = NOW - SR_MS_HOUR;
     snprintf(a[1].note, sizeof a[1].note, "unit 7 \x1b[31mon scene");
-    cr_assert_eq(sr_alert_init(&a[2], "gone", "nometric", "x"), 0);
+    cr_assert_eq(sr_alert_init(&a[2], "gone", "nometric", 8 * SR_MS_HOUR, "x"), 0);
     a[2].state = SR_ALERT_SILENCED;
     a[2].severity = SR_STATUS_WARN;
     a[2].raised_at_ms = NOW - SR_MS_MIN;
