@@ -128,7 +128,8 @@ int sr_utc_to_local(const char *tz, sr_ms t, sr_civil *out);
 
 /* A time of day for a person, in tz: "14:03" on the day of now, "26 Nov
  * 14:03" on another day; "?" when t <= 0 or unknown. The one form of the
- * alerts' times (the alerts view, a silence's confirmation, the handover). */
+ * alerts' times on the screen (the alerts view, a silence's confirmation); the
+ * handover report writes full local dates and times instead. */
 void sr_format_clock(const char *tz, sr_ms now, sr_ms t, char *buf, size_t len);
 
 /* Formats ts as ISO-8601 UTC with milliseconds ("2024-01-02T03:04:05.678Z"). */
