@@ -24,7 +24,9 @@
  *
  * Geometry: row 0 is the status bar (where, clock, window, sources), the
  * last row the key hints, the rest the grid of panels (columns from the
- * page, fewer when the terminal is narrow). In drill mode the grid is
+ * page, fewer when the terminal is narrow); when the rows do not fit, the
+ * focused panel alone (Tab pages through), and below that a compact list,
+ * a line per panel (page_shape): never an empty body. In drill mode the grid is
  * replaced by the breakdown of the focused panel: a table of the children
  * worst first and the history chart below; at a leaf, the newest events.
  * Below SR_MIN_COLS x SR_MIN_LINES a notice asks for a larger terminal.
@@ -69,9 +71,14 @@
 #define SR_MIN_COLS 40
 #define SR_MIN_LINES 10
 #define SR_PANEL_MIN_W 26
+#define SR_PANEL_MIN_H 3   /* a frame and one line: the value and its status */
+#define SR_SINGLE_MIN_H 10 /* one panel at a time below this: the compact list */
 #define SR_DRILL_MAX 8
 #define SR_LATE_MAX 16
 #define SR_REJECTS_SHOWN 200
+
+/* How the page's panels share the area (page_shape). */
+typedef enum { LAYOUT_GRID, LAYOUT_SINGLE, LAYOUT_LIST } layout_mode;
 
 /* What takes the area below the status bar. */
 typedef enum { VIEW_PANELS, VIEW_SOURCES, VIEW_REJECTS, VIEW_ALERTS } view_kind;
@@ -118,6 +125,9 @@ struct sr_screen {
     void *submit_ctx;
     size_t n_jobs; /* handed to submit, not yet back */
     WINDOW *status, *hints;
+    layout_mode mode; /* how the page's panels share the area (build_layout) */
+    WINDOW *list;     /* LAYOUT_LIST: the compact list */
+    int list_scroll;  /* LAYOUT_LIST: the first panel shown */
     bool layout_dirty, all_dirty;
     char loading[32];   /* "loading history 40 %" while a backfill runs, else "" */
     sr_ms drawn_second; /* the clock's second last drawn */
@@ -313,15 +323,32 @@ static void drill_forget(sr_screen *s)
     p->scroll = 0;
 }
 
-/* Where the grid lays out panel i of n in the area, by columns. */
-static void grid_cell(int n, int cols_wanted, int area_y, int area_h, int area_w, int i, int *y,
-                      int *x, int *h, int *w)
+/*
+ * How a page of n panels fits an area: a grid of the page's columns, fewer
+ * while a column would be narrower than SR_PANEL_MIN_W, as long as every
+ * row keeps SR_PANEL_MIN_H lines; else one panel at a time (the focused
+ * one, Tab pages through) while the area has SR_SINGLE_MIN_H lines; else a
+ * compact list, a line per panel (title, value, status). Never an empty
+ * body: every size at or above SR_MIN_COLS x SR_MIN_LINES is one of them.
+ */
+static layout_mode page_shape(int n, int cols_wanted, int area_h, int area_w, int *cols_out)
 {
     int cols = cols_wanted < 1 ? 1 : cols_wanted;
     while (cols > 1 && area_w / cols < SR_PANEL_MIN_W)
         cols--;
     if (cols > n)
         cols = n > 0 ? n : 1;
+    *cols_out = cols;
+    int rows = (n + cols - 1) / cols;
+    if (rows * SR_PANEL_MIN_H <= area_h)
+        return LAYOUT_GRID;
+    return area_h >= SR_SINGLE_MIN_H ? LAYOUT_SINGLE : LAYOUT_LIST;
+}
+
+/* Where the grid lays out panel i of n in the area, in cols columns. */
+static void grid_cell(int n, int cols, int area_y, int area_h, int area_w, int i, int *y, int *x,
+                      int *h, int *w)
+{
     int rows = (n + cols - 1) / cols;
     int r = i / cols, c = i % cols;
     int in_row = (r == rows - 1) ? n - r * cols : cols; /* the last row may be short */
@@ -617,7 +644,12 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
     werase(p->frame);
     bool focused = !s->wall && idx == s->focus;
     bool stale = panel_stale(s, p);
-    draw_frame(s, p->frame, tp->title, p, focused, stale);
+    char title[512];
+    if (s->mode == LAYOUT_SINGLE) /* one at a time: which one of how many */
+        snprintf(title, sizeof title, "%d/%zu %s", idx + 1, cur_page(s)->n_panels, tp->title);
+    else
+        snprintf(title, sizeof title, "%s", tp->title);
+    draw_frame(s, p->frame, title, p, focused, stale);
     sr_view v = {.m = &p->m,
                  .title = tp->title,
                  .focused = focused,
@@ -654,6 +686,72 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
         }
     }
     wnoutrefresh(p->frame);
+}
+
+/* Whether a panel of the page is on the screen: every one in the compact
+ * list, else those the layout gave windows (one in LAYOUT_SINGLE). */
+static bool panel_shown(const sr_screen *s, const panel_state *p)
+{
+    return s->mode == LAYOUT_LIST || p->frame;
+}
+
+/*
+ * LAYOUT_LIST: a line per panel of the page, the title on the left (the
+ * focused one selected), the value and status on the right; scrolled so
+ * that the focused panel is on the screen.
+ */
+static void draw_list(sr_screen *s)
+{
+    WINDOW *w = s->list;
+    if (!w)
+        return;
+    const sr_tui_page *pg = cur_page(s);
+    int n = (int)pg->n_panels, h, wd;
+    getmaxyx(w, h, wd);
+    if (s->focus < s->list_scroll)
+        s->list_scroll = s->focus;
+    if (s->focus >= s->list_scroll + h)
+        s->list_scroll = s->focus - h + 1;
+    int tw = 0; /* the titles' column */
+    for (int i = 0; i < n; i++) {
+        int t = sr_tui_width(s->lay->panels[pg->panels[i]].title);
+        tw = t > tw ? t : tw;
+    }
+    if (tw > wd / 2)
+        tw = wd / 2;
+    werase(w);
+    for (int i = s->list_scroll; i < n && i - s->list_scroll < h; i++) {
+        size_t li = pg->panels[i];
+        panel_state *p = &s->ps[li];
+        const sr_tui_panel *tp = &s->lay->panels[li];
+        int y = i - s->list_scroll;
+        if (p->dirty || !p->computed)
+            compute(s, li, false, panel_entity(s, tp), widget_of(tp)->wants, 2);
+        p->redraw = false;
+        bool focused = i == s->focus;
+        sr_tui_put(w, y, 0, tw, sr_role_attr(focused ? SR_ROLE_SELECTED : SR_ROLE_TITLE),
+                   tp->title);
+        WINDOW *r = derwin(w, 1, wd - tw - 1, y, tw + 1);
+        if (!r)
+            continue;
+        sr_view v = {.m = &p->m,
+                     .title = tp->title,
+                     .focused = focused,
+                     .stale = panel_stale(s, p),
+                     .timezone = s->lay->timezone,
+                     .selected = -1,
+                     .empty = s->loading[0] ? s->loading : NULL};
+        if (!p->computed)
+            draw_placeholder(s, r);
+        else if (p->pr.entity_hidden)
+            sr_tui_put(r, 0, 0, getmaxx(r), sr_role_attr(SR_ROLE_DIM), "hidden");
+        else if (p->rc == SR_ENOENT && !p->m.def)
+            sr_tui_put(r, 0, 0, getmaxx(r), sr_role_attr(SR_ROLE_DIM), "no such metric");
+        else
+            sr_draw_value_status(r, 0, getmaxx(r), &v);
+        delwin(r);
+    }
+    wnoutrefresh(w);
 }
 
 static void fmt_window(sr_ms ms, char *buf, size_t len)
@@ -1089,6 +1187,9 @@ static void build_layout(sr_screen *s)
         delwin(s->status);
     if (s->hints)
         delwin(s->hints);
+    if (s->list)
+        delwin(s->list);
+    s->list = NULL;
     s->status = newwin(1, COLS, 0, 0);
     s->hints = newwin(1, COLS, LINES - 1, 0);
     /* the cursor is hidden: never spend bytes moving it back after an update */
@@ -1105,10 +1206,19 @@ static void build_layout(sr_screen *s)
         }
     } else {
         const sr_tui_page *pg = cur_page(s);
-        int n = (int)pg->n_panels;
-        for (int i = 0; i < n; i++) {
-            int y, x, h, w;
-            grid_cell(n, pg->columns, area_y, area_h, area_w, i, &y, &x, &h, &w);
+        int n = (int)pg->n_panels, cols;
+        s->mode = page_shape(n, pg->columns, area_h, area_w, &cols);
+        if (s->mode == LAYOUT_LIST) {
+            s->list = newwin(area_h, area_w, area_y, 0);
+            if (s->list)
+                leaveok(s->list, TRUE);
+        }
+        for (int i = 0; i < n && s->mode != LAYOUT_LIST; i++) {
+            int y = area_y, x = 0, h = area_h, w = area_w;
+            if (s->mode == LAYOUT_GRID)
+                grid_cell(n, cols, area_y, area_h, area_w, i, &y, &x, &h, &w);
+            else if (i != s->focus)
+                continue; /* LAYOUT_SINGLE: the focused panel takes the area */
             panel_state *p = &s->ps[pg->panels[i]];
             if (h < 3 || w < 4)
                 continue;
@@ -1163,11 +1273,18 @@ void sr_screen_render(sr_screen *s, sr_ms now)
             draw_drill(s);
     } else {
         const sr_tui_page *pg = cur_page(s);
+        bool list = false;
         for (size_t i = 0; i < pg->n_panels; i++) {
             panel_state *p = &s->ps[pg->panels[i]];
-            if (p->dirty || p->redraw || s->all_dirty)
+            if (!panel_shown(s, p) || !(p->dirty || p->redraw || s->all_dirty))
+                continue;
+            if (s->mode == LAYOUT_LIST)
+                list = true;
+            else
                 draw_panel(s, pg->panels[i], (int)i);
         }
+        if (list)
+            draw_list(s);
     }
     draw_status(s);
     if (s->help)
@@ -1187,7 +1304,8 @@ bool sr_screen_dirty(const sr_screen *s, sr_ms now)
         return s->drill_ps.dirty || s->drill_ps.redraw;
     const sr_tui_page *pg = cur_page(s);
     for (size_t i = 0; i < pg->n_panels; i++) {
-        if (s->ps[pg->panels[i]].dirty || s->ps[pg->panels[i]].redraw)
+        const panel_state *p = &s->ps[pg->panels[i]];
+        if (panel_shown(s, p) && (p->dirty || p->redraw))
             return true;
     }
     return false;
@@ -1252,7 +1370,7 @@ bool sr_screen_reads_cache(const sr_screen *s)
     const sr_tui_page *pg = cur_page(s);
     for (size_t i = 0; i < pg->n_panels; i++) {
         const panel_state *p = &s->ps[pg->panels[i]];
-        if (p->dirty || !p->computed)
+        if (panel_shown(s, p) && (p->dirty || !p->computed))
             return true;
     }
     return false;
@@ -1454,6 +1572,10 @@ static void set_focus(sr_screen *s, int f)
     s->ps[page_panel(s, s->focus)].redraw = true;
     s->focus = f;
     s->ps[page_panel(s, s->focus)].redraw = true;
+    if (s->mode == LAYOUT_SINGLE && !s->depth && s->view == VIEW_PANELS) {
+        s->layout_dirty = true; /* the next panel takes the area */
+        s->all_dirty = true;
+    }
 }
 
 /* Moves the focus to the panel nearest in direction (dy, dx) on the grid. */
@@ -1463,13 +1585,19 @@ static void move_focus(sr_screen *s, int dy, int dx)
     int n = (int)pg->n_panels;
     if (n == 0)
         return;
+    int cols;
+    if (page_shape(n, pg->columns, LINES - 2, COLS, &cols) != LAYOUT_GRID) {
+        /* one panel at a time, or the list: up and left go back */
+        set_focus(s, s->focus + (dy + dx > 0 ? 1 : -1));
+        return;
+    }
     int cy, cx, ch, cw;
-    grid_cell(n, pg->columns, 1, LINES - 2, COLS, s->focus, &cy, &cx, &ch, &cw);
+    grid_cell(n, cols, 1, LINES - 2, COLS, s->focus, &cy, &cx, &ch, &cw);
     int best = -1;
     long best_d = 0;
     for (int i = 0; i < n; i++) {
         int y, x, h, w;
-        grid_cell(n, pg->columns, 1, LINES - 2, COLS, i, &y, &x, &h, &w);
+        grid_cell(n, cols, 1, LINES - 2, COLS, i, &y, &x, &h, &w);
         int ddy = (y + h / 2) - (cy + ch / 2), ddx = (x + w / 2) - (cx + cw / 2);
         if ((dy && (ddy * dy <= 0)) || (dx && (ddx * dx <= 0)))
             continue;
@@ -2008,6 +2136,8 @@ void sr_screen_destroy(sr_screen *s)
             delwin(s->status);
         if (s->hints)
             delwin(s->hints);
+        if (s->list)
+            delwin(s->list);
         endwin();
         delscreen(s->scr);
     }

@@ -92,6 +92,62 @@ Test(e2e, overview_at_80x24)
     cr_assert(strstr(s, "Open cases"), "%s", s);
 }
 
+/* Every size from 160x48 down to the minimum shows panels with their
+ * values and statuses: a grid, fewer columns, one panel at a time, or the
+ * compact list; never only the status and hint lines. */
+static void shows_values_at(int w, int h)
+{
+    start(w, h, "LANG=C.UTF-8");
+    wait_for("p90 ", 30); /* the first panel's value */
+    const char *s = tmux_capture(&T);
+    cr_assert_null(strstr(s, "enlarge"), "%dx%d:\n%s", w, h, s);
+    cr_assert(strstr(s, "Emergency"), "%dx%d: no first panel:\n%s", w, h, s);
+    cr_assert(strstr(s, "OK") || strstr(s, "WARN") || strstr(s, "CRIT"), "%dx%d: no status:\n%s", w,
+              h, s);
+}
+
+Test(e2e, values_at_160x48)
+{
+    shows_values_at(160, 48);
+}
+
+Test(e2e, values_at_80x24)
+{
+    shows_values_at(80, 24);
+}
+
+Test(e2e, values_at_60x20)
+{
+    shows_values_at(60, 20);
+}
+
+Test(e2e, values_at_60x16)
+{
+    shows_values_at(60, 16);
+}
+
+Test(e2e, values_at_50x14_one_panel_at_a_time)
+{
+    shows_values_at(50, 14);
+    wait_for("1/9 Emergency response P1", 30);
+    tmux_keys(&T, "Tab");
+    wait_for("2/9 Urgent response P2", 30);
+    cr_assert(tmux_wait_gone(&T, "Emergency", 30), "%s", T.capture);
+    tmux_keys(&T, "BTab");
+    wait_for("1/9 Emergency", 30);
+}
+
+Test(e2e, values_at_40x10_as_a_list)
+{
+    shows_values_at(40, 10);
+    wait_for("Urgent response P2", 30); /* a line per panel */
+    wait_for("Open cases", 30);
+    /* the list follows the focus past its last line */
+    for (int i = 0; i < 8; i++)
+        tmux_keys(&T, "Tab");
+    wait_for("Calls for service", 30);
+}
+
 Test(e2e, drill_down_two_levels_and_back)
 {
     start(160, 48, "LANG=C.UTF-8");
