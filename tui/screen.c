@@ -97,6 +97,7 @@ typedef struct {
     sr_privacy_report pr; /* what the role's policy hid in m */
     char audited[640];    /* the personal view last audited; "" = none */
     int scroll, selected;
+    const char *short_title; /* borrowed from the layout; NULL = none */
     WINDOW *frame, *inner;
 } panel_state;
 
@@ -592,9 +593,11 @@ static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_s
     int aw = sr_tui_width(age);
     int room = wd - 4 - (aw > 0 ? aw + 1 : 0);
     if (room > 2) {
+        char cut[512];
+        sr_tui_fit_title(title, p ? p->short_title : NULL, room - 1, cut, sizeof cut);
         mvwaddstr(w, 0, 1, " ");
         int tw = sr_tui_put(w, 0, 2, room - 1,
-                            sr_role_attr(focused ? SR_ROLE_FOCUS : SR_ROLE_TITLE), title);
+                            sr_role_attr(focused ? SR_ROLE_FOCUS : SR_ROLE_TITLE), cut);
         mvwaddstr(w, 0, 2 + tw, " ");
     }
     if (aw > 0 && wd - 1 - aw > 2)
@@ -729,8 +732,9 @@ static void draw_list(sr_screen *s)
             compute(s, li, false, panel_entity(s, tp), widget_of(tp)->wants, 2);
         p->redraw = false;
         bool focused = i == s->focus;
-        sr_tui_put(w, y, 0, tw, sr_role_attr(focused ? SR_ROLE_SELECTED : SR_ROLE_TITLE),
-                   tp->title);
+        char cut[512];
+        sr_tui_fit_title(tp->title, tp->short_title, tw, cut, sizeof cut);
+        sr_tui_put(w, y, 0, tw, sr_role_attr(focused ? SR_ROLE_SELECTED : SR_ROLE_TITLE), cut);
         WINDOW *r = derwin(w, 1, wd - tw - 1, y, tw + 1);
         if (!r)
             continue;
@@ -2059,6 +2063,8 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
     s->ps = calloc(lay->n_panels + 1, sizeof *s->ps);
     if (!s->ps || lay->n_pages == 0)
         return SR_ENOMEM;
+    for (size_t i = 0; i < lay->n_panels; i++)
+        s->ps[i].short_title = lay->panels[i].short_title;
     s->scr = newterm(term, out, in);
     if (!s->scr)
         return SR_EIO;
