@@ -587,8 +587,8 @@ static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_s
     }
     if (p && p->busy) {
         size_t l = strlen(age);
-        snprintf(age + (l ? l - 1 : 0), sizeof age - (l ? l - 1 : 0), "%s updating ",
-                 l ? (g->utf8 ? " ·" : " -") : "");
+        snprintf(age + (l ? l - 1 : 0), sizeof age - (l ? l - 1 : 0), "%s%s updating ",
+                 l ? " " : "", l ? g->dot : "");
     }
     int aw = sr_tui_width(age);
     int room = wd - 4 - (aw > 0 ? aw + 1 : 0);
@@ -773,7 +773,7 @@ static void draw_status(sr_screen *s)
     werase(w);
     /* where: title › page › drill path */
     char where[768];
-    snprintf(where, sizeof where, " SITREP %s %s%s%s", g->utf8 ? "·" : "-", s->lay->title, g->sep,
+    snprintf(where, sizeof where, " SITREP %s %s%s%s", g->dot, s->lay->title, g->sep,
              cur_page(s)->title);
     const char *base = s->root[0] ? s->root : "";
     if (s->root[0]) {
@@ -850,9 +850,10 @@ static void draw_status(sr_screen *s)
     if (n_silenced)
         snprintf(al + l, sizeof al - l, "%d silenced  ", n_silenced);
     char src[64];
-    snprintf(src, sizeof src, "%s %d/%d sources%s%s ",
+    snprintf(src, sizeof src, "%s %d/%d sources%s%s%s%s ",
              s->src.live == s->src.total ? g->ok : g->warn, s->src.live, s->src.total,
-             s->src.role ? (g->utf8 ? " · " : " - ") : "", s->src.role ? s->src.role : "");
+             s->src.role ? " " : "", s->src.role ? g->dot : "", s->src.role ? " " : "",
+             s->src.role ? s->src.role : "");
     char right[256];
     snprintf(right, sizeof right, "%s   %s   %s%s", clock, win, al, src);
     int rw = sr_tui_width(right), ww = sr_tui_width(where);
@@ -932,6 +933,7 @@ static void draw_status(sr_screen *s)
 /* The drill view: breakdown of the focused panel at the drilled entity. */
 static void draw_drill(sr_screen *s)
 {
+    const sr_glyphs *g = sr_glyphs_get();
     panel_state *p = &s->drill_ps;
     const sr_tui_panel *tp = focused_panel(s);
     if (!tp || !p->frame)
@@ -949,9 +951,10 @@ static void draw_drill(sr_screen *s)
     char val[64];
     if (p->computed) {
         sr_format_masked(p->m.mask, p->m.c.now.value, p->m.def, p->m.agg, false, val, sizeof val);
-        snprintf(title, sizeof title, "%s · %s · %s %s", tp->title, entity, p->m.agg_name, val);
+        snprintf(title, sizeof title, "%s %s %s %s %s %s", tp->title, g->dot, entity, g->dot,
+                 p->m.agg_name, val);
     } else {
-        snprintf(title, sizeof title, "%s · %s", tp->title, entity);
+        snprintf(title, sizeof title, "%s %s %s", tp->title, g->dot, entity);
     }
     draw_frame(s, p->frame, title, p, true, sources_stale(s));
     werase(p->inner);
@@ -1123,12 +1126,12 @@ static void draw_view(sr_screen *s)
     werase(f);
     char title[SR_NAME_MAX + 64];
     if (s->view == VIEW_SOURCES) {
-        snprintf(title, sizeof title, "Sources · %zu/%zu live", s->srcl.live, s->srcl.n_configured);
+        snprintf(title, sizeof title, "Sources %s %zu/%zu live", sr_glyphs_get()->dot, s->srcl.live,
+                 s->srcl.n_configured);
     } else if (s->view == VIEW_ALERTS) {
-        snprintf(title, sizeof title, "Alerts %s %zu open", sr_glyphs_get()->utf8 ? "·" : "-",
-                 s->n_alerts);
+        snprintf(title, sizeof title, "Alerts %s %zu open", sr_glyphs_get()->dot, s->n_alerts);
     } else {
-        snprintf(title, sizeof title, "Rejected rows · %s", s->rj_source);
+        snprintf(title, sizeof title, "Rejected rows %s %s", sr_glyphs_get()->dot, s->rj_source);
     }
     draw_frame(s, f, title, NULL, true, false);
     werase(in);

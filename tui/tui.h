@@ -150,6 +150,7 @@ typedef struct {
     const char *up, *down, *flat;                  /* change markers */
     const char *ok, *warn, *crit, *none;           /* status symbols (besides the words) */
     const char *sep;                               /* breadcrumb separator " › " */
+    const char *dot;                               /* between items of a line: "·" */
     const char *ellipsis;
     bool braille; /* charts may use braille dots */
 } sr_glyphs;

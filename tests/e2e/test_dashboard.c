@@ -216,6 +216,36 @@ Test(e2e, ascii_when_the_locale_is_not_utf8)
     cr_assert(strstr(s, "+-"), "no ASCII frame:\n%s", s);
 }
 
+/* Under LANG=C every glyph has its ASCII form: a '?' on the screen is only
+ * the help key's, never a character the locale cannot show. */
+static void expect_no_question_mark(const char *what)
+{
+    char screen[sizeof T.capture];
+    snprintf(screen, sizeof screen, "%s", tmux_capture(&T));
+    for (char *h; (h = strstr(screen, "? help"));)
+        *h = ' ';
+    cr_assert_null(strchr(screen, '?'), "%s: a '?' under LANG=C:\n%s", what, T.capture);
+}
+
+Test(e2e, ascii_forms_of_every_glyph_under_lang_c)
+{
+    start(160, 48, "LANG=C LC_ALL=C");
+    wait_for("within", 30); /* "target 15m00s - 83% within" */
+    cr_assert(tmux_wait_gone(&T, "updating", 30), "%s", T.capture);
+    expect_no_question_mark("the grid");
+    tmux_keys(&T, "Enter");
+    wait_for("> force", 30);
+    expect_no_question_mark("the breakdown");
+    tmux_keys(&T, "s");
+    wait_for("Sources - ", 30);
+    wait_for("accepted", 30);
+    expect_no_question_mark("the sources view");
+    tmux_keys(&T, "s");
+    tmux_resize(&T, 40, 10);
+    wait_for("Emergency", 30);
+    expect_no_question_mark("the list at 40x10");
+}
+
 Test(e2e, no_color_keeps_every_status)
 {
     start(160, 48, "LANG=C.UTF-8 NO_COLOR=1");
