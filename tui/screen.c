@@ -58,6 +58,7 @@
 
 #include <locale.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -202,8 +203,8 @@ static const struct binding {
     const char *label;
     const char *what;
 } bindings[] = {
-    {{'q', 'Q'}, ACT_QUIT, "q", "quit"},
-    {{'?', KEY_F(1)}, ACT_HELP, "?", "this help (any key closes it)"},
+    {{'q', 'Q', KEY_F(10)}, ACT_QUIT, "q F10", "quit"},
+    {{'?', KEY_F(1)}, ACT_HELP, "? F1", "this help (any key closes it)"},
     {{'1'}, ACT_PAGE, "1-9", "go to page 1 to 9"},
     {{'\t'}, ACT_NEXT, "Tab", "focus the next panel"},
     {{KEY_BTAB}, ACT_PREV, "Shift-Tab", "focus the previous panel"},
@@ -763,6 +764,36 @@ static void fmt_window(sr_ms ms, char *buf, size_t len)
     sr_format_duration(ms, buf, len);
 }
 
+/*
+ * The pages by name at the left of the hint line ("1 Overview  2 Response
+ * times"), the current one selected, in at most max_cols columns: when
+ * they do not all fit, the current one alone ("2/3 Response times").
+ * Returns the columns taken.
+ */
+static int draw_page_names(const sr_screen *s, WINDOW *w, int max_cols)
+{
+    char name[SR_LABEL_MAX + 16];
+    int total = 1;
+    for (size_t i = 0; i < s->lay->n_pages && i < 9; i++) {
+        snprintf(name, sizeof name, " %zu %s ", i + 1, s->lay->pages[i].title);
+        total += sr_tui_width(name) + 1;
+    }
+    if (s->lay->n_pages < 2 || max_cols < 8)
+        return 0;
+    attr_t sel = sr_role_attr(SR_ROLE_SELECTED), dim = sr_role_attr(SR_ROLE_DIM);
+    int x = 1;
+    if (total > max_cols) {
+        snprintf(name, sizeof name, " %d/%zu %s ", s->page + 1, s->lay->n_pages,
+                 cur_page(s)->title);
+        return x + sr_tui_put(w, 0, x, max_cols - x, sel, name);
+    }
+    for (size_t i = 0; i < s->lay->n_pages && i < 9; i++) {
+        snprintf(name, sizeof name, " %zu %s ", i + 1, s->lay->pages[i].title);
+        x += sr_tui_put(w, 0, x, max_cols - x, (int)i == s->page ? sel : dim, name) + 1;
+    }
+    return x;
+}
+
 static void draw_status(sr_screen *s)
 {
     const sr_glyphs *g = sr_glyphs_get();
@@ -880,17 +911,21 @@ static void draw_status(sr_screen *s)
         return;
     }
     werase(h);
+    bool msg = s->msg[0] && s->now < s->msg_until_ms;
+    int x = 0; /* the pages by name first (the grid); the keys in what they leave */
+    if (!msg && !s->prompt && s->view == VIEW_PANELS && !s->depth)
+        x = draw_page_names(s, h, getmaxx(h) - 16);
     const char *hint = s->depth
                            ? " ? help  ↵ down  ⌫ up  ↑↓ select  + - zoom  [ ] shift  0 live  r "
                              "re-root  a alerts  s sources  q quit"
-                           : " ? help  ↵ drill down  ⌫ up  Tab/arrows move  1-9 pages  + - "
+                           : " ? help  ↵ drill down  ⌫ up  Tab/arrows move  + - "
                              "zoom  [ ] shift  0 live  a alerts  s sources  q quit";
     if (!g->utf8)
         hint = s->depth ? " ? help  Enter down  Bksp up  arrows select  + - zoom  [ ] shift  0 "
                           "live  r re-root  a alerts  s sources  q quit"
-                        : " ? help  Enter drill down  Bksp up  Tab/arrows move  1-9 pages  + - "
+                        : " ? help  Enter drill down  Bksp up  Tab/arrows move  + - "
                           "zoom  [ ] shift  0 live  a alerts  s sources  q quit";
-    if (getmaxx(h) < sr_tui_width(hint))
+    if (getmaxx(h) - x < sr_tui_width(hint))
         hint = g->utf8 ? " ? help  ↵ drill  ⌫ up  Tab move  +- zoom  a alerts  s "
                          "sources  q quit"
                        : " ? help  Enter drill  Bksp up  Tab move  +- zoom  a alerts  s sources  "
@@ -907,7 +942,8 @@ static void draw_status(sr_screen *s)
         hint = g->utf8
                    ? " ? help  ↑↓ select  ↵ acknowledge  m silence  a Esc close  s sources  q quit"
                    : " ? help  arrows select  Enter ack  m silence  a Esc close  s sources  q quit";
-    bool msg = s->msg[0] && s->now < s->msg_until_ms;
+    if (x > 0 && getmaxx(h) - x < sr_tui_width(hint))
+        hint = " ? help  q quit";
     char prompt[SR_ALERT_NOTE_MAX + SR_ALERT_KEY_MAX + 128];
     if (s->prompt) {
         char key[64];
@@ -925,8 +961,8 @@ static void draw_status(sr_screen *s)
     } else if (msg) {
         hint = s->msg;
     }
-    sr_tui_put(h, 0, 0, getmaxx(h), msg ? sr_role_attr(SR_ROLE_ACCENT) : sr_role_attr(SR_ROLE_DIM),
-               hint);
+    sr_tui_put(h, 0, x, getmaxx(h) - x,
+               msg ? sr_role_attr(SR_ROLE_ACCENT) : sr_role_attr(SR_ROLE_DIM), hint);
     wnoutrefresh(h);
 }
 
@@ -1159,25 +1195,103 @@ static void draw_view(sr_screen *s)
     wnoutrefresh(f);
 }
 
+/*
+ * The help's lines: the keys (from the bindings), what the symbols mean
+ * (from the glyph set in use), the pages by name. A line is a key or a
+ * symbol in the left column and what it means, wrapped in the right one.
+ */
+typedef struct {
+    char left[64];
+    char text[256];
+} help_line;
+
+static void help_add(help_line *out, size_t *n, size_t max, const char *left, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void help_add(help_line *out, size_t *n, size_t max, const char *left, const char *fmt, ...)
+{
+    if (*n >= max)
+        return;
+    snprintf(out[*n].left, sizeof out[*n].left, "%s", left);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out[*n].text, sizeof out[*n].text, fmt, ap);
+    va_end(ap);
+    (*n)++;
+}
+
+static size_t help_lines(const sr_screen *s, help_line *out, size_t max)
+{
+    const sr_glyphs *g = sr_glyphs_get();
+    size_t n = 0, nk;
+    const sr_key_help *kh = sr_screen_key_help(&nk);
+    for (size_t i = 0; i < nk; i++)
+        help_add(out, &n, max, kh[i].keys, "%s", kh[i].what);
+    help_add(out, &n, max, "", "%s", "");
+    char sym[64];
+    snprintf(sym, sizeof sym, "%s %s %s", g->ok, g->warn, g->crit);
+    help_add(out, &n, max, sym,
+             "status OK, WARN, CRIT against the metric's thresholds (a symbol and a word, never "
+             "colour alone)");
+    snprintf(sym, sizeof sym, "%s %s %s", g->up, g->down, g->flat);
+    help_add(out, &n, max, sym,
+             "the change against the previous window: up, down, the same (coloured better or "
+             "worse)");
+    snprintf(sym, sizeof sym, "%s%s%s", g->block[8], g->vline, g->block[8]);
+    help_add(out, &n, max, sym,
+             "a gauge's mark where its warn and crit thresholds fall, in their colours");
+    help_add(out, &n, max, "n<10", "a percentile of fewer than 10 observations, not shown");
+    help_add(out, &n, max, "<5", "a count too small to show for the role's privacy policy");
+    help_add(out, &n, max, "stale",
+             "a source behind the panel is late or failing: its figures may be old");
+    help_add(out, &n, max, "updating",
+             "the panel's figures are being computed again; the last ones stay");
+    help_add(out, &n, max, "", "%s", "");
+    for (size_t i = 0; i < s->lay->n_pages && i < 9; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "%zu", i + 1);
+        help_add(out, &n, max, key, "page %s%s", s->lay->pages[i].title,
+                 (int)i == s->page ? " (this page)" : "");
+    }
+    return n;
+}
+
 static void draw_help(sr_screen *s)
 {
-    size_t n;
-    const sr_key_help *kh = sr_screen_key_help(&n);
-    int h = (int)n + 4, w = 72;
+    help_line lines[64];
+    size_t n = help_lines(s, lines, sizeof lines / sizeof lines[0]);
+    int kw = 0; /* the left column */
+    for (size_t i = 0; i < n; i++) {
+        int w = sr_tui_width(lines[i].left);
+        kw = w > kw ? w : kw;
+    }
+    int w = 96;
     if (w > COLS - 2)
         w = COLS - 2;
+    int tx = 2 + kw + 2, tw = w - tx - 2; /* the text column: wrapped, never cut */
+    if (tw < 10)
+        return;
+    int rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = sr_tui_put_wrapped(NULL, 0, 0, tw, 64, 0, lines[i].text);
+        rows += r > 0 ? r : 1;
+    }
+    int h = rows + 4;
     if (h > LINES - 2)
         h = LINES - 2;
-    if (w < 10 || h < 3)
+    if (h < 3)
         return;
     WINDOW *win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
     if (!win)
         return;
     werase(win);
-    draw_frame(s, win, "Keys", NULL, true, false);
-    for (size_t i = 0; i < n && (int)i + 2 < h - 1; i++) {
-        sr_tui_put(win, (int)i + 2, 2, 16, sr_role_attr(SR_ROLE_ACCENT), kh[i].keys);
-        sr_tui_put(win, (int)i + 2, 19, w - 21, sr_role_attr(SR_ROLE_NORMAL), kh[i].what);
+    draw_frame(s, win, "Help", NULL, true, false);
+    int y = 2;
+    for (size_t i = 0; i < n && y < h - 1; i++) {
+        sr_tui_put(win, y, 2, kw, sr_role_attr(SR_ROLE_ACCENT), lines[i].left);
+        int r = sr_tui_put_wrapped(win, y, tx, tw, h - 1 - y, sr_role_attr(SR_ROLE_NORMAL),
+                                   lines[i].text);
+        y += r > 0 ? r : 1;
     }
     wnoutrefresh(win);
     delwin(win);

@@ -191,6 +191,45 @@ Test(e2e, help_overlay)
     cr_assert(tmux_wait_gone(&T, "zoom the window", 30), "%s", T.capture);
 }
 
+/* The help wraps its lines, never cuts them, explains the symbols and
+ * names the pages; F1 opens it and F10 quits, as in htop. */
+Test(e2e, help_wraps_explains_the_symbols_and_names_the_pages)
+{
+    start(160, 48, "LANG=C.UTF-8");
+    wait_for("p90 ", 30);
+    cr_assert(tmux_wait_gone(&T, "updating", 30), "%s", T.capture);
+    tmux_keys(&T, "F1");
+    wait_for("page Response times", 30);
+    const char *s = tmux_capture(&T);
+    for (const char *want = "n<10\0stale\0● ◆ ✖\0▲ ▼ =\0thresholds\0F10\0"; *want;
+         want += strlen(want) + 1)
+        cr_assert(strstr(s, want), "the help lacks '%s':\n%s", want, s);
+    /* the box is 96 columns wide, centred: no line inside it is cut */
+    char screen[sizeof T.capture];
+    snprintf(screen, sizeof screen, "%s", s);
+    for (char *line = strtok(screen, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *l = strstr(line, "│ ");
+        cr_assert(!l || !strstr(l, "…"), "a help line is cut:\n%s", line);
+    }
+    tmux_keys(&T, "x");
+    cr_assert(tmux_wait_gone(&T, "page Response times", 30), "%s", T.capture);
+    tmux_keys(&T, "F10");
+    wait_for("sitrep-exited rc=0", 30);
+}
+
+/* The hint line names the pages, down to the smallest size. */
+Test(e2e, the_hint_line_names_the_pages)
+{
+    start(80, 24, "LANG=C.UTF-8");
+    wait_for("1 Overview", 30);
+    wait_for("2 Response times", 30);
+    wait_for("3 Cases and resources", 30);
+    tmux_keys(&T, "2");
+    wait_for("› Response times", 30);
+    tmux_resize(&T, 40, 10);
+    wait_for("2/3 Response times", 30);
+}
+
 Test(e2e, pages_and_resize)
 {
     start(160, 48, "LANG=C.UTF-8");
