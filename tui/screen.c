@@ -897,8 +897,10 @@ static void draw_status(sr_screen *s)
         snprintf(right, sizeof right, "%02d:%02d:%02d  %s%s", c.hour, c.min, c.sec, al, src);
         rw = sr_tui_width(right);
     }
+    if (rw > wd - 10) /* still too wide (alerts of every kind): cut, never a blank bar */
+        rw = wd > 10 ? wd - 10 : 0;
     sr_tui_put(w, 0, 0, wd - rw - 1, a | A_BOLD, where);
-    if (rw < wd)
+    if (rw > 0)
         sr_tui_put(w, 0, wd - rw, rw, a, right);
     wnoutrefresh(w);
 

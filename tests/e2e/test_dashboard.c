@@ -148,6 +148,23 @@ Test(e2e, values_at_40x10_as_a_list)
     wait_for("Calls for service", 30);
 }
 
+/* With alerts of both severities the status bar at 60 columns is wider
+ * than the terminal: it is cut, never left blank. */
+Test(e2e, status_bar_with_alerts_at_60x20)
+{
+    char db[600];
+    snprintf(db, sizeof db, "%s/sim.db", dir);
+    th_sim_config(cfg, db,
+                  "-e 's/^interval = 5s/interval = 1s/' -e 's/^warn = 900$/warn = 60/' "
+                  "-e 's/^crit = 1200$/crit = 120/' -e 's/^warn = 3600$/warn = 60/'",
+                  "\n[alert]\nfor = 1s\n");
+    start(60, 20, "LANG=C.UTF-8");
+    wait_for("p90 ", 30);
+    wait_for(" crit ", 30);
+    wait_for(" warn ", 30);
+    wait_for("SITREP", 30);
+}
+
 Test(e2e, drill_down_two_levels_and_back)
 {
     start(160, 48, "LANG=C.UTF-8");
