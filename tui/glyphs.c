@@ -32,6 +32,9 @@ static const sr_glyphs utf8 = {
     .none = "·",
     .sep = " › ",
     .dot = "·",
+    .enter = "↵",
+    .back = "⌫",
+    .arrows = "↑↓",
     .ellipsis = "…",
     .braille = true,
 };
@@ -55,6 +58,9 @@ static const sr_glyphs ascii = {
     .none = ".",
     .sep = " > ",
     .dot = "-",
+    .enter = "Enter",
+    .back = "Bksp",
+    .arrows = "arrows",
     .ellipsis = "~",
     .braille = false,
 };

@@ -917,33 +917,34 @@ static void draw_status(sr_screen *s)
     int x = 0; /* the pages by name first (the grid); the keys in what they leave */
     if (!msg && !s->prompt && s->view == VIEW_PANELS && !s->depth)
         x = draw_page_names(s, h, getmaxx(h) - 16);
-    const char *hint = s->depth
-                           ? " ? help  ↵ down  ⌫ up  ↑↓ select  + - zoom  [ ] shift  0 live  r "
-                             "re-root  a alerts  s sources  q quit"
-                           : " ? help  ↵ drill down  ⌫ up  Tab/arrows move  + - "
-                             "zoom  [ ] shift  0 live  a alerts  s sources  q quit";
-    if (!g->utf8)
-        hint = s->depth ? " ? help  Enter down  Bksp up  arrows select  + - zoom  [ ] shift  0 "
-                          "live  r re-root  a alerts  s sources  q quit"
-                        : " ? help  Enter drill down  Bksp up  Tab/arrows move  + - "
-                          "zoom  [ ] shift  0 live  a alerts  s sources  q quit";
-    if (getmaxx(h) - x < sr_tui_width(hint))
-        hint = g->utf8 ? " ? help  ↵ drill  ⌫ up  Tab move  +- zoom  a alerts  s "
-                         "sources  q quit"
-                       : " ? help  Enter drill  Bksp up  Tab move  +- zoom  a alerts  s sources  "
-                         "q quit";
+    /* the keys' names from the glyph set: "↵ drill down", or "Enter drill down" */
+    const char *E = g->enter, *B = g->back, *A = g->arrows;
+    char keys[256];
     if (s->view == VIEW_SOURCES)
-        hint = g->utf8
-                   ? " ? help  ↑↓ select  ↵ rejected rows  s ⌫ Esc close  1-9 pages  q quit"
-                   : " ? help  arrows select  Enter rejected rows  s Bksp Esc close  1-9 pages  "
-                     "q quit";
+        snprintf(keys, sizeof keys,
+                 " ? help  %s select  %s rejected rows  s %s Esc close  1-9 pages  q quit", A, E,
+                 B);
     else if (s->view == VIEW_REJECTS)
-        hint = g->utf8 ? " ? help  ↑↓ scroll  ⌫ Esc back to the sources  s close  q quit"
-                       : " ? help  arrows scroll  Bksp Esc back to the sources  s close  q quit";
+        snprintf(keys, sizeof keys,
+                 " ? help  %s scroll  %s Esc back to the sources  s close  q quit", A, B);
     else if (s->view == VIEW_ALERTS)
-        hint = g->utf8
-                   ? " ? help  ↑↓ select  ↵ acknowledge  m silence  a Esc close  s sources  q quit"
-                   : " ? help  arrows select  Enter ack  m silence  a Esc close  s sources  q quit";
+        snprintf(keys, sizeof keys,
+                 " ? help  %s select  %s acknowledge  m silence  a Esc close  s sources  q quit", A,
+                 E);
+    else if (s->depth)
+        snprintf(keys, sizeof keys,
+                 " ? help  %s down  %s up  %s select  + - zoom  [ ] shift  0 live  r re-root  a "
+                 "alerts  s sources  q quit",
+                 E, B, A);
+    else
+        snprintf(keys, sizeof keys,
+                 " ? help  %s drill down  %s up  Tab/arrows move  + - zoom  [ ] shift  0 live  a "
+                 "alerts  s sources  q quit",
+                 E, B);
+    if (s->view == VIEW_PANELS && getmaxx(h) - x < sr_tui_width(keys))
+        snprintf(keys, sizeof keys,
+                 " ? help  %s drill  %s up  Tab move  +- zoom  a alerts  s sources  q quit", E, B);
+    const char *hint = keys;
     if (x > 0 && getmaxx(h) - x < sr_tui_width(hint))
         hint = " ? help  q quit";
     char prompt[SR_ALERT_NOTE_MAX + SR_ALERT_KEY_MAX + 128];
