@@ -352,6 +352,12 @@ static const struct opt panel_opts[] = {
       .def = "the metric's label",
       .help = "the panel's heading"},
      AT(sr_cfg_panel, title)},
+    {{.name = "short",
+      .type = SR_OPT_TEXT,
+      .def = "",
+      .help = "a shorter heading, shown where the title does not fit (else the title loses its "
+              "middle, never its last word)"},
+     AT(sr_cfg_panel, short_title)},
     {{.name = "widget",
       .type = SR_OPT_WORD,
       .def = "tile",

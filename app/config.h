@@ -44,11 +44,12 @@ typedef struct {
 typedef struct {
     char name[SR_NAME_MAX];
     char metric[SR_NAME_MAX];
-    char entity[256];         /* "" = the whole tree */
-    sr_agg agg;               /* when not given: the metric's own agg */
-    sr_ms window_ms;          /* default 8h */
-    char title[SR_LABEL_MAX]; /* when not given: the metric's label */
-    char widget[SR_NAME_MAX]; /* "tile" by default */
+    char entity[256];               /* "" = the whole tree */
+    sr_agg agg;                     /* when not given: the metric's own agg */
+    sr_ms window_ms;                /* default 8h */
+    char title[SR_LABEL_MAX];       /* when not given: the metric's label */
+    char short_title[SR_LABEL_MAX]; /* `short =`: where title does not fit; "" = none */
+    char widget[SR_NAME_MAX];       /* "tile" by default */
     int line;
 } sr_cfg_panel;
 

@@ -123,6 +123,7 @@ int sr_layout_build_role(const sr_config *cfg, const sr_cfg_role *role, sr_layou
         d->panels[i] = (sr_tui_panel){
             .name = p->name,
             .title = p->title,
+            .short_title = p->short_title,
             .widget = p->widget[0] ? p->widget : "tile",
             .spec = {.metric = p->metric,
                      .entity = p->entity,

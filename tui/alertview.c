@@ -231,7 +231,7 @@ static void draw_detail(WINDOW *w, const alertview *v, int y)
     int hint_row = 1;
 
     int x = wkit_put(w, y, 0, wd, sr_role_attr(sr_status_role(a->severity)), r.severity);
-    snprintf(line, sizeof line, "%s %s %s", r.panel, g->utf8 ? "·" : "-", r.entity);
+    snprintf(line, sizeof line, "%s %s %s", r.panel, g->dot, r.entity);
     wkit_put(w, y, x + 2, wd - x - 2, sr_role_attr(SR_ROLE_TITLE), line);
     if (++y >= h - hint_row)
         return;

@@ -3,6 +3,10 @@
  * block elements when the locale is UTF-8, plain ASCII otherwise (LANG=C),
  * so that a terminal that cannot show them never gets them.
  *
+ * Every glyph the screen draws is here, with its ASCII form: no other
+ * file writes a non-ASCII character of its own (a locale that cannot show
+ * it would print '?').
+ *
  * Status is never colour alone: the status symbols differ in shape (circle,
  * diamond, cross; o ! X), and none of them is also a change marker (up,
  * down), so "WARN" next to a rise reads as two things, in colour or not.
@@ -27,6 +31,10 @@ static const sr_glyphs utf8 = {
     .crit = "✖",
     .none = "·",
     .sep = " › ",
+    .dot = "·",
+    .enter = "↵",
+    .back = "⌫",
+    .arrows = "↑↓",
     .ellipsis = "…",
     .braille = true,
 };
@@ -49,6 +57,10 @@ static const sr_glyphs ascii = {
     .crit = "X",
     .none = ".",
     .sep = " > ",
+    .dot = "-",
+    .enter = "Enter",
+    .back = "Bksp",
+    .arrows = "arrows",
     .ellipsis = "~",
     .braille = false,
 };

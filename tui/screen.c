@@ -24,7 +24,9 @@
  *
  * Geometry: row 0 is the status bar (where, clock, window, sources), the
  * last row the key hints, the rest the grid of panels (columns from the
- * page, fewer when the terminal is narrow). In drill mode the grid is
+ * page, fewer when the terminal is narrow); when the rows do not fit, the
+ * focused panel alone (Tab pages through), and below that a compact list,
+ * a line per panel (page_shape): never an empty body. In drill mode the grid is
  * replaced by the breakdown of the focused panel: a table of the children
  * worst first and the history chart below; at a leaf, the newest events.
  * Below SR_MIN_COLS x SR_MIN_LINES a notice asks for a larger terminal.
@@ -56,6 +58,7 @@
 
 #include <locale.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -70,9 +73,14 @@
 #define SR_MIN_COLS 40
 #define SR_MIN_LINES 10
 #define SR_PANEL_MIN_W 26
+#define SR_PANEL_MIN_H 3   /* a frame and one line: the value and its status */
+#define SR_SINGLE_MIN_H 10 /* one panel at a time below this: the compact list */
 #define SR_DRILL_MAX 8
 #define SR_LATE_MAX 16
 #define SR_REJECTS_SHOWN 200
+
+/* How the page's panels share the area (page_shape). */
+typedef enum { LAYOUT_GRID, LAYOUT_SINGLE, LAYOUT_LIST } layout_mode;
 
 /* What takes the area below the status bar. */
 typedef enum { VIEW_PANELS, VIEW_SOURCES, VIEW_REJECTS, VIEW_ALERTS } view_kind;
@@ -91,6 +99,7 @@ typedef struct {
     sr_privacy_report pr; /* what the role's policy hid in m */
     char audited[640];    /* the personal view last audited; "" = none */
     int scroll, selected;
+    const char *short_title; /* borrowed from the layout; NULL = none */
     WINDOW *frame, *inner;
 } panel_state;
 
@@ -123,6 +132,9 @@ struct sr_screen {
     void *submit_ctx;
     size_t n_jobs; /* handed to submit, not yet back */
     WINDOW *status, *hints;
+    layout_mode mode; /* how the page's panels share the area (build_layout) */
+    WINDOW *list;     /* LAYOUT_LIST: the compact list */
+    int list_scroll;  /* LAYOUT_LIST: the first panel shown */
     bool layout_dirty, all_dirty;
     char loading[32];   /* "loading history 40 %" while a backfill runs, else "" */
     sr_ms drawn_second; /* the clock's second last drawn */
@@ -198,8 +210,8 @@ static const struct binding {
     const char *label;
     const char *what;
 } bindings[] = {
-    {{'q', 'Q'}, ACT_QUIT, "q", "quit"},
-    {{'?', KEY_F(1)}, ACT_HELP, "?", "this help (any key closes it)"},
+    {{'q', 'Q', KEY_F(10)}, ACT_QUIT, "q F10", "quit"},
+    {{'?', KEY_F(1)}, ACT_HELP, "? F1", "this help (any key closes it)"},
     {{'1'}, ACT_PAGE, "1-9", "go to page 1 to 9"},
     {{'\t'}, ACT_NEXT, "Tab", "focus the next panel"},
     {{KEY_BTAB}, ACT_PREV, "Shift-Tab", "focus the previous panel"},
@@ -340,15 +352,32 @@ static void drill_forget(sr_screen *s)
     p->scroll = 0;
 }
 
-/* Where the grid lays out panel i of n in the area, by columns. */
-static void grid_cell(int n, int cols_wanted, int area_y, int area_h, int area_w, int i, int *y,
-                      int *x, int *h, int *w)
+/*
+ * How a page of n panels fits an area: a grid of the page's columns, fewer
+ * while a column would be narrower than SR_PANEL_MIN_W, as long as every
+ * row keeps SR_PANEL_MIN_H lines; else one panel at a time (the focused
+ * one, Tab pages through) while the area has SR_SINGLE_MIN_H lines; else a
+ * compact list, a line per panel (title, value, status). Never an empty
+ * body: every size at or above SR_MIN_COLS x SR_MIN_LINES is one of them.
+ */
+static layout_mode page_shape(int n, int cols_wanted, int area_h, int area_w, int *cols_out)
 {
     int cols = cols_wanted < 1 ? 1 : cols_wanted;
     while (cols > 1 && area_w / cols < SR_PANEL_MIN_W)
         cols--;
     if (cols > n)
         cols = n > 0 ? n : 1;
+    *cols_out = cols;
+    int rows = (n + cols - 1) / cols;
+    if (rows * SR_PANEL_MIN_H <= area_h)
+        return LAYOUT_GRID;
+    return area_h >= SR_SINGLE_MIN_H ? LAYOUT_SINGLE : LAYOUT_LIST;
+}
+
+/* Where the grid lays out panel i of n in the area, in cols columns. */
+static void grid_cell(int n, int cols, int area_y, int area_h, int area_w, int i, int *y, int *x,
+                      int *h, int *w)
+{
     int rows = (n + cols - 1) / cols;
     int r = i / cols, c = i % cols;
     int in_row = (r == rows - 1) ? n - r * cols : cols; /* the last row may be short */
@@ -678,15 +707,17 @@ static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_s
     }
     if (p && p->busy) {
         size_t l = strlen(age);
-        snprintf(age + (l ? l - 1 : 0), sizeof age - (l ? l - 1 : 0), "%s updating ",
-                 l ? (g->utf8 ? " ·" : " -") : "");
+        snprintf(age + (l ? l - 1 : 0), sizeof age - (l ? l - 1 : 0), "%s%s updating ",
+                 l ? " " : "", l ? g->dot : "");
     }
     int aw = sr_tui_width(age);
     int room = wd - 4 - (aw > 0 ? aw + 1 : 0);
     if (room > 2) {
+        char cut[512];
+        sr_tui_fit_title(title, p ? p->short_title : NULL, room - 1, cut, sizeof cut);
         mvwaddstr(w, 0, 1, " ");
         int tw = sr_tui_put(w, 0, 2, room - 1,
-                            sr_role_attr(focused ? SR_ROLE_FOCUS : SR_ROLE_TITLE), title);
+                            sr_role_attr(focused ? SR_ROLE_FOCUS : SR_ROLE_TITLE), cut);
         mvwaddstr(w, 0, 2 + tw, " ");
     }
     if (aw > 0 && wd - 1 - aw > 2)
@@ -736,7 +767,12 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
     werase(p->frame);
     bool focused = !s->wall && idx == s->focus;
     bool stale = panel_stale(s, p);
-    draw_frame(s, p->frame, tp->title, p, focused, stale);
+    char title[512];
+    if (s->mode == LAYOUT_SINGLE) /* one at a time: which one of how many */
+        snprintf(title, sizeof title, "%d/%zu %s", idx + 1, cur_page(s)->n_panels, tp->title);
+    else
+        snprintf(title, sizeof title, "%s", tp->title);
+    draw_frame(s, p->frame, title, p, focused, stale);
     sr_view v = {.m = &p->m,
                  .title = tp->title,
                  .focused = focused,
@@ -776,9 +812,106 @@ static void draw_panel(sr_screen *s, size_t li, int idx)
     wnoutrefresh(p->frame);
 }
 
+/* Whether a panel of the page is on the screen: every one in the compact
+ * list, else those the layout gave windows (one in LAYOUT_SINGLE). */
+static bool panel_shown(const sr_screen *s, const panel_state *p)
+{
+    return s->mode == LAYOUT_LIST || p->frame;
+}
+
+/*
+ * LAYOUT_LIST: a line per panel of the page, the title on the left (the
+ * focused one selected), the value and status on the right; scrolled so
+ * that the focused panel is on the screen.
+ */
+static void draw_list(sr_screen *s)
+{
+    WINDOW *w = s->list;
+    if (!w)
+        return;
+    const sr_tui_page *pg = cur_page(s);
+    int n = (int)pg->n_panels, h, wd;
+    getmaxyx(w, h, wd);
+    if (s->focus < s->list_scroll)
+        s->list_scroll = s->focus;
+    if (s->focus >= s->list_scroll + h)
+        s->list_scroll = s->focus - h + 1;
+    int tw = 0; /* the titles' column */
+    for (int i = 0; i < n; i++) {
+        int t = sr_tui_width(s->lay->panels[pg->panels[i]].title);
+        tw = t > tw ? t : tw;
+    }
+    if (tw > wd / 2)
+        tw = wd / 2;
+    werase(w);
+    for (int i = s->list_scroll; i < n && i - s->list_scroll < h; i++) {
+        size_t li = pg->panels[i];
+        panel_state *p = &s->ps[li];
+        const sr_tui_panel *tp = &s->lay->panels[li];
+        int y = i - s->list_scroll;
+        if (p->dirty || !p->computed)
+            compute(s, li, false, panel_entity(s, tp), widget_of(tp)->wants, 2);
+        p->redraw = false;
+        bool focused = i == s->focus;
+        char cut[512];
+        sr_tui_fit_title(tp->title, tp->short_title, tw, cut, sizeof cut);
+        sr_tui_put(w, y, 0, tw, sr_role_attr(focused ? SR_ROLE_SELECTED : SR_ROLE_TITLE), cut);
+        WINDOW *r = derwin(w, 1, wd - tw - 1, y, tw + 1);
+        if (!r)
+            continue;
+        sr_view v = {.m = &p->m,
+                     .title = tp->title,
+                     .focused = focused,
+                     .stale = panel_stale(s, p),
+                     .timezone = s->lay->timezone,
+                     .selected = -1,
+                     .empty = s->loading[0] ? s->loading : NULL};
+        if (!p->computed)
+            draw_placeholder(s, r);
+        else if (p->pr.entity_hidden)
+            sr_tui_put(r, 0, 0, getmaxx(r), sr_role_attr(SR_ROLE_DIM), "hidden");
+        else if (p->rc == SR_ENOENT && !p->m.def)
+            sr_tui_put(r, 0, 0, getmaxx(r), sr_role_attr(SR_ROLE_DIM), "no such metric");
+        else
+            sr_draw_value_status(r, 0, getmaxx(r), &v);
+        delwin(r);
+    }
+    wnoutrefresh(w);
+}
+
 static void fmt_window(sr_ms ms, char *buf, size_t len)
 {
     sr_format_duration(ms, buf, len);
+}
+
+/*
+ * The pages by name at the left of the hint line ("1 Overview  2 Response
+ * times"), the current one selected, in at most max_cols columns: when
+ * they do not all fit, the current one alone ("2/3 Response times").
+ * Returns the columns taken.
+ */
+static int draw_page_names(const sr_screen *s, WINDOW *w, int max_cols)
+{
+    char name[SR_LABEL_MAX + 16];
+    int total = 1;
+    for (size_t i = 0; i < s->lay->n_pages && i < 9; i++) {
+        snprintf(name, sizeof name, " %zu %s ", i + 1, s->lay->pages[i].title);
+        total += sr_tui_width(name) + 1;
+    }
+    if (s->lay->n_pages < 2 || max_cols < 8)
+        return 0;
+    attr_t sel = sr_role_attr(SR_ROLE_SELECTED), dim = sr_role_attr(SR_ROLE_DIM);
+    int x = 1;
+    if (total > max_cols) {
+        snprintf(name, sizeof name, " %d/%zu %s ", s->page + 1, s->lay->n_pages,
+                 cur_page(s)->title);
+        return x + sr_tui_put(w, 0, x, max_cols - x, sel, name);
+    }
+    for (size_t i = 0; i < s->lay->n_pages && i < 9; i++) {
+        snprintf(name, sizeof name, " %zu %s ", i + 1, s->lay->pages[i].title);
+        x += sr_tui_put(w, 0, x, max_cols - x, (int)i == s->page ? sel : dim, name) + 1;
+    }
+    return x;
 }
 
 static void draw_status(sr_screen *s)
@@ -791,7 +924,7 @@ static void draw_status(sr_screen *s)
     werase(w);
     /* where: title › page › drill path */
     char where[768];
-    snprintf(where, sizeof where, " SITREP %s %s%s%s", g->utf8 ? "·" : "-", s->lay->title, g->sep,
+    snprintf(where, sizeof where, " SITREP %s %s%s%s", g->dot, s->lay->title, g->sep,
              cur_page(s)->title);
     const char *base = s->root[0] ? s->root : "";
     if (s->root[0]) {
@@ -868,9 +1001,10 @@ static void draw_status(sr_screen *s)
     if (n_silenced)
         snprintf(al + l, sizeof al - l, "%d silenced  ", n_silenced);
     char src[64];
-    snprintf(src, sizeof src, "%s %d/%d sources%s%s ",
+    snprintf(src, sizeof src, "%s %d/%d sources%s%s%s%s ",
              s->src.live == s->src.total ? g->ok : g->warn, s->src.live, s->src.total,
-             s->src.role ? (g->utf8 ? " · " : " - ") : "", s->src.role ? s->src.role : "");
+             s->src.role ? " " : "", s->src.role ? g->dot : "", s->src.role ? " " : "",
+             s->src.role ? s->src.role : "");
     char right[256];
     snprintf(right, sizeof right, "%s   %s   %s%s", clock, win, al, src);
     int rw = sr_tui_width(right), ww = sr_tui_width(where);
@@ -883,8 +1017,10 @@ static void draw_status(sr_screen *s)
         snprintf(right, sizeof right, "%02d:%02d:%02d  %s%s", c.hour, c.min, c.sec, al, src);
         rw = sr_tui_width(right);
     }
+    if (rw > wd - 10) /* still too wide (alerts of every kind): cut, never a blank bar */
+        rw = wd > 10 ? wd - 10 : 0;
     sr_tui_put(w, 0, 0, wd - rw - 1, a | A_BOLD, where);
-    if (rw < wd)
+    if (rw > 0)
         sr_tui_put(w, 0, wd - rw, rw, a, right);
     wnoutrefresh(w);
 
@@ -897,34 +1033,40 @@ static void draw_status(sr_screen *s)
         return;
     }
     werase(h);
-    const char *hint = s->depth
-                           ? " ? help  ↵ down  ⌫ up  ↑↓ select  + - zoom  [ ] shift  0 live  r "
-                             "re-root  a alerts  s sources  q quit"
-                           : " ? help  ↵ drill down  ⌫ up  Tab/arrows move  1-9 pages  + - "
-                             "zoom  [ ] shift  0 live  a alerts  s sources  q quit";
-    if (!g->utf8)
-        hint = s->depth ? " ? help  Enter down  Bksp up  arrows select  + - zoom  [ ] shift  0 "
-                          "live  r re-root  a alerts  s sources  q quit"
-                        : " ? help  Enter drill down  Bksp up  Tab/arrows move  1-9 pages  + - "
-                          "zoom  [ ] shift  0 live  a alerts  s sources  q quit";
-    if (getmaxx(h) < sr_tui_width(hint))
-        hint = g->utf8 ? " ? help  ↵ drill  ⌫ up  Tab move  +- zoom  a alerts  s "
-                         "sources  q quit"
-                       : " ? help  Enter drill  Bksp up  Tab move  +- zoom  a alerts  s sources  "
-                         "q quit";
-    if (s->view == VIEW_SOURCES)
-        hint = g->utf8
-                   ? " ? help  ↑↓ select  ↵ rejected rows  s ⌫ Esc close  1-9 pages  q quit"
-                   : " ? help  arrows select  Enter rejected rows  s Bksp Esc close  1-9 pages  "
-                     "q quit";
-    else if (s->view == VIEW_REJECTS)
-        hint = g->utf8 ? " ? help  ↑↓ scroll  ⌫ Esc back to the sources  s close  q quit"
-                       : " ? help  arrows scroll  Bksp Esc back to the sources  s close  q quit";
-    else if (s->view == VIEW_ALERTS)
-        hint = g->utf8
-                   ? " ? help  ↑↓ select  ↵ acknowledge  m silence  a Esc close  s sources  q quit"
-                   : " ? help  arrows select  Enter ack  m silence  a Esc close  s sources  q quit";
     bool msg = s->msg[0] && s->now < s->msg_until_ms;
+    int x = 0; /* the pages by name first (the grid); the keys in what they leave */
+    if (!msg && !s->prompt && s->view == VIEW_PANELS && !s->depth)
+        x = draw_page_names(s, h, getmaxx(h) - 16);
+    /* the keys' names from the glyph set: "↵ drill down", or "Enter drill down" */
+    const char *E = g->enter, *B = g->back, *A = g->arrows;
+    char keys[256];
+    if (s->view == VIEW_SOURCES)
+        snprintf(keys, sizeof keys,
+                 " ? help  %s select  %s rejected rows  s %s Esc close  1-9 pages  q quit", A, E,
+                 B);
+    else if (s->view == VIEW_REJECTS)
+        snprintf(keys, sizeof keys,
+                 " ? help  %s scroll  %s Esc back to the sources  s close  q quit", A, B);
+    else if (s->view == VIEW_ALERTS)
+        snprintf(keys, sizeof keys,
+                 " ? help  %s select  %s acknowledge  m silence  a Esc close  s sources  q quit", A,
+                 E);
+    else if (s->depth)
+        snprintf(keys, sizeof keys,
+                 " ? help  %s down  %s up  %s select  + - zoom  [ ] shift  0 live  r re-root  a "
+                 "alerts  s sources  q quit",
+                 E, B, A);
+    else
+        snprintf(keys, sizeof keys,
+                 " ? help  %s drill down  %s up  Tab/arrows move  + - zoom  [ ] shift  0 live  a "
+                 "alerts  s sources  q quit",
+                 E, B);
+    if (s->view == VIEW_PANELS && getmaxx(h) - x < sr_tui_width(keys))
+        snprintf(keys, sizeof keys,
+                 " ? help  %s drill  %s up  Tab move  +- zoom  a alerts  s sources  q quit", E, B);
+    const char *hint = keys;
+    if (x > 0 && getmaxx(h) - x < sr_tui_width(hint))
+        hint = " ? help  q quit";
     char prompt[SR_ALERT_NOTE_MAX + SR_ALERT_KEY_MAX + 128];
     if (s->prompt) {
         char key[64];
@@ -953,14 +1095,15 @@ static void draw_status(sr_screen *s)
     } else if (msg) {
         hint = s->msg;
     }
-    sr_tui_put(h, 0, 0, getmaxx(h), msg ? sr_role_attr(SR_ROLE_ACCENT) : sr_role_attr(SR_ROLE_DIM),
-               hint);
+    sr_tui_put(h, 0, x, getmaxx(h) - x,
+               msg ? sr_role_attr(SR_ROLE_ACCENT) : sr_role_attr(SR_ROLE_DIM), hint);
     wnoutrefresh(h);
 }
 
 /* The drill view: breakdown of the focused panel at the drilled entity. */
 static void draw_drill(sr_screen *s)
 {
+    const sr_glyphs *g = sr_glyphs_get();
     panel_state *p = &s->drill_ps;
     const sr_tui_panel *tp = focused_panel(s);
     if (!tp || !p->frame)
@@ -978,9 +1121,10 @@ static void draw_drill(sr_screen *s)
     char val[64];
     if (p->computed) {
         sr_format_masked(p->m.mask, p->m.c.now.value, p->m.def, p->m.agg, false, val, sizeof val);
-        snprintf(title, sizeof title, "%s · %s · %s %s", tp->title, entity, p->m.agg_name, val);
+        snprintf(title, sizeof title, "%s %s %s %s %s %s", tp->title, g->dot, entity, g->dot,
+                 p->m.agg_name, val);
     } else {
-        snprintf(title, sizeof title, "%s · %s", tp->title, entity);
+        snprintf(title, sizeof title, "%s %s %s", tp->title, g->dot, entity);
     }
     draw_frame(s, p->frame, title, p, true, sources_stale(s));
     werase(p->inner);
@@ -1152,12 +1296,12 @@ static void draw_view(sr_screen *s)
     werase(f);
     char title[SR_NAME_MAX + 64];
     if (s->view == VIEW_SOURCES) {
-        snprintf(title, sizeof title, "Sources · %zu/%zu live", s->srcl.live, s->srcl.n_configured);
+        snprintf(title, sizeof title, "Sources %s %zu/%zu live", sr_glyphs_get()->dot, s->srcl.live,
+                 s->srcl.n_configured);
     } else if (s->view == VIEW_ALERTS) {
-        snprintf(title, sizeof title, "Alerts %s %zu open", sr_glyphs_get()->utf8 ? "·" : "-",
-                 s->n_alerts);
+        snprintf(title, sizeof title, "Alerts %s %zu open", sr_glyphs_get()->dot, s->n_alerts);
     } else {
-        snprintf(title, sizeof title, "Rejected rows · %s", s->rj_source);
+        snprintf(title, sizeof title, "Rejected rows %s %s", sr_glyphs_get()->dot, s->rj_source);
     }
     draw_frame(s, f, title, NULL, true, false);
     werase(in);
@@ -1185,25 +1329,103 @@ static void draw_view(sr_screen *s)
     wnoutrefresh(f);
 }
 
+/*
+ * The help's lines: the keys (from the bindings), what the symbols mean
+ * (from the glyph set in use), the pages by name. A line is a key or a
+ * symbol in the left column and what it means, wrapped in the right one.
+ */
+typedef struct {
+    char left[64];
+    char text[256];
+} help_line;
+
+static void help_add(help_line *out, size_t *n, size_t max, const char *left, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void help_add(help_line *out, size_t *n, size_t max, const char *left, const char *fmt, ...)
+{
+    if (*n >= max)
+        return;
+    snprintf(out[*n].left, sizeof out[*n].left, "%s", left);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out[*n].text, sizeof out[*n].text, fmt, ap);
+    va_end(ap);
+    (*n)++;
+}
+
+static size_t help_lines(const sr_screen *s, help_line *out, size_t max)
+{
+    const sr_glyphs *g = sr_glyphs_get();
+    size_t n = 0, nk;
+    const sr_key_help *kh = sr_screen_key_help(&nk);
+    for (size_t i = 0; i < nk; i++)
+        help_add(out, &n, max, kh[i].keys, "%s", kh[i].what);
+    help_add(out, &n, max, "", "%s", "");
+    char sym[64];
+    snprintf(sym, sizeof sym, "%s %s %s", g->ok, g->warn, g->crit);
+    help_add(out, &n, max, sym,
+             "status OK, WARN, CRIT against the metric's thresholds (a symbol and a word, never "
+             "colour alone)");
+    snprintf(sym, sizeof sym, "%s %s %s", g->up, g->down, g->flat);
+    help_add(out, &n, max, sym,
+             "the change against the previous window: up, down, the same (coloured better or "
+             "worse)");
+    snprintf(sym, sizeof sym, "%s%s%s", g->block[8], g->vline, g->block[8]);
+    help_add(out, &n, max, sym,
+             "a gauge's mark where its warn and crit thresholds fall, in their colours");
+    help_add(out, &n, max, "n<10", "a percentile of fewer than 10 observations, not shown");
+    help_add(out, &n, max, "<5", "a count too small to show for the role's privacy policy");
+    help_add(out, &n, max, "stale",
+             "a source behind the panel is late or failing: its figures may be old");
+    help_add(out, &n, max, "updating",
+             "the panel's figures are being computed again; the last ones stay");
+    help_add(out, &n, max, "", "%s", "");
+    for (size_t i = 0; i < s->lay->n_pages && i < 9; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "%zu", i + 1);
+        help_add(out, &n, max, key, "page %s%s", s->lay->pages[i].title,
+                 (int)i == s->page ? " (this page)" : "");
+    }
+    return n;
+}
+
 static void draw_help(sr_screen *s)
 {
-    size_t n;
-    const sr_key_help *kh = sr_screen_key_help(&n);
-    int h = (int)n + 4, w = 72;
+    help_line lines[64];
+    size_t n = help_lines(s, lines, sizeof lines / sizeof lines[0]);
+    int kw = 0; /* the left column */
+    for (size_t i = 0; i < n; i++) {
+        int w = sr_tui_width(lines[i].left);
+        kw = w > kw ? w : kw;
+    }
+    int w = 96;
     if (w > COLS - 2)
         w = COLS - 2;
+    int tx = 2 + kw + 2, tw = w - tx - 2; /* the text column: wrapped, never cut */
+    if (tw < 10)
+        return;
+    int rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = sr_tui_put_wrapped(NULL, 0, 0, tw, 64, 0, lines[i].text);
+        rows += r > 0 ? r : 1;
+    }
+    int h = rows + 4;
     if (h > LINES - 2)
         h = LINES - 2;
-    if (w < 10 || h < 3)
+    if (h < 3)
         return;
     WINDOW *win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
     if (!win)
         return;
     werase(win);
-    draw_frame(s, win, "Keys", NULL, true, false);
-    for (size_t i = 0; i < n && (int)i + 2 < h - 1; i++) {
-        sr_tui_put(win, (int)i + 2, 2, 16, sr_role_attr(SR_ROLE_ACCENT), kh[i].keys);
-        sr_tui_put(win, (int)i + 2, 19, w - 21, sr_role_attr(SR_ROLE_NORMAL), kh[i].what);
+    draw_frame(s, win, "Help", NULL, true, false);
+    int y = 2;
+    for (size_t i = 0; i < n && y < h - 1; i++) {
+        sr_tui_put(win, y, 2, kw, sr_role_attr(SR_ROLE_ACCENT), lines[i].left);
+        int r = sr_tui_put_wrapped(win, y, tx, tw, h - 1 - y, sr_role_attr(SR_ROLE_NORMAL),
+                                   lines[i].text);
+        y += r > 0 ? r : 1;
     }
     wnoutrefresh(win);
     delwin(win);
@@ -1220,6 +1442,9 @@ static void build_layout(sr_screen *s)
         delwin(s->status);
     if (s->hints)
         delwin(s->hints);
+    if (s->list)
+        delwin(s->list);
+    s->list = NULL;
     s->status = newwin(1, COLS, 0, 0);
     s->hints = newwin(1, COLS, LINES - 1, 0);
     /* the cursor is hidden: never spend bytes moving it back after an update */
@@ -1236,10 +1461,19 @@ static void build_layout(sr_screen *s)
         }
     } else {
         const sr_tui_page *pg = cur_page(s);
-        int n = (int)pg->n_panels;
-        for (int i = 0; i < n; i++) {
-            int y, x, h, w;
-            grid_cell(n, pg->columns, area_y, area_h, area_w, i, &y, &x, &h, &w);
+        int n = (int)pg->n_panels, cols;
+        s->mode = page_shape(n, pg->columns, area_h, area_w, &cols);
+        if (s->mode == LAYOUT_LIST) {
+            s->list = newwin(area_h, area_w, area_y, 0);
+            if (s->list)
+                leaveok(s->list, TRUE);
+        }
+        for (int i = 0; i < n && s->mode != LAYOUT_LIST; i++) {
+            int y = area_y, x = 0, h = area_h, w = area_w;
+            if (s->mode == LAYOUT_GRID)
+                grid_cell(n, cols, area_y, area_h, area_w, i, &y, &x, &h, &w);
+            else if (i != s->focus)
+                continue; /* LAYOUT_SINGLE: the focused panel takes the area */
             panel_state *p = &s->ps[pg->panels[i]];
             if (h < 3 || w < 4)
                 continue;
@@ -1294,11 +1528,18 @@ void sr_screen_render(sr_screen *s, sr_ms now)
             draw_drill(s);
     } else {
         const sr_tui_page *pg = cur_page(s);
+        bool list = false;
         for (size_t i = 0; i < pg->n_panels; i++) {
             panel_state *p = &s->ps[pg->panels[i]];
-            if (p->dirty || p->redraw || s->all_dirty)
+            if (!panel_shown(s, p) || !(p->dirty || p->redraw || s->all_dirty))
+                continue;
+            if (s->mode == LAYOUT_LIST)
+                list = true;
+            else
                 draw_panel(s, pg->panels[i], (int)i);
         }
+        if (list)
+            draw_list(s);
     }
     draw_status(s);
     if (s->help)
@@ -1318,7 +1559,8 @@ bool sr_screen_dirty(const sr_screen *s, sr_ms now)
         return s->drill_ps.dirty || s->drill_ps.redraw;
     const sr_tui_page *pg = cur_page(s);
     for (size_t i = 0; i < pg->n_panels; i++) {
-        if (s->ps[pg->panels[i]].dirty || s->ps[pg->panels[i]].redraw)
+        const panel_state *p = &s->ps[pg->panels[i]];
+        if (panel_shown(s, p) && (p->dirty || p->redraw))
             return true;
     }
     return false;
@@ -1383,7 +1625,7 @@ bool sr_screen_reads_cache(const sr_screen *s)
     const sr_tui_page *pg = cur_page(s);
     for (size_t i = 0; i < pg->n_panels; i++) {
         const panel_state *p = &s->ps[pg->panels[i]];
-        if (p->dirty || !p->computed)
+        if (panel_shown(s, p) && (p->dirty || !p->computed))
             return true;
     }
     return false;
@@ -1587,6 +1829,10 @@ static void set_focus(sr_screen *s, int f)
     s->ps[page_panel(s, s->focus)].redraw = true;
     s->focus = f;
     s->ps[page_panel(s, s->focus)].redraw = true;
+    if (s->mode == LAYOUT_SINGLE && !s->depth && s->view == VIEW_PANELS) {
+        s->layout_dirty = true; /* the next panel takes the area */
+        s->all_dirty = true;
+    }
 }
 
 /* Moves the focus to the panel nearest in direction (dy, dx) on the grid. */
@@ -1596,13 +1842,19 @@ static void move_focus(sr_screen *s, int dy, int dx)
     int n = (int)pg->n_panels;
     if (n == 0)
         return;
+    int cols;
+    if (page_shape(n, pg->columns, LINES - 2, COLS, &cols) != LAYOUT_GRID) {
+        /* one panel at a time, or the list: up and left go back */
+        set_focus(s, s->focus + (dy + dx > 0 ? 1 : -1));
+        return;
+    }
     int cy, cx, ch, cw;
-    grid_cell(n, pg->columns, 1, LINES - 2, COLS, s->focus, &cy, &cx, &ch, &cw);
+    grid_cell(n, cols, 1, LINES - 2, COLS, s->focus, &cy, &cx, &ch, &cw);
     int best = -1;
     long best_d = 0;
     for (int i = 0; i < n; i++) {
         int y, x, h, w;
-        grid_cell(n, pg->columns, 1, LINES - 2, COLS, i, &y, &x, &h, &w);
+        grid_cell(n, cols, 1, LINES - 2, COLS, i, &y, &x, &h, &w);
         int ddy = (y + h / 2) - (cy + ch / 2), ddx = (x + w / 2) - (cx + cw / 2);
         if ((dy && (ddy * dy <= 0)) || (dx && (ddx * dx <= 0)))
             continue;
@@ -2115,6 +2367,8 @@ static int screen_init(sr_screen *s, sr_store *st, const sr_tui_layout *lay, uns
     s->ps = calloc(lay->n_panels + 1, sizeof *s->ps);
     if (!s->ps || lay->n_pages == 0)
         return SR_ENOMEM;
+    for (size_t i = 0; i < lay->n_panels; i++)
+        s->ps[i].short_title = lay->panels[i].short_title;
     s->scr = newterm(term, out, in);
     if (!s->scr)
         return SR_EIO;
@@ -2191,6 +2445,8 @@ void sr_screen_destroy(sr_screen *s)
             delwin(s->status);
         if (s->hints)
             delwin(s->hints);
+        if (s->list)
+            delwin(s->list);
         if (s->mouse_on)
             sr_mouse_disable(s->out);
         endwin();

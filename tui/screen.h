@@ -26,7 +26,8 @@
 typedef struct {
     const char *name;
     const char *title;
-    const char *widget; /* "tile", "bars", ... */
+    const char *short_title; /* where title does not fit; NULL or "" = none */
+    const char *widget;      /* "tile", "bars", ... */
     sr_panel_spec spec;
 } sr_tui_panel;
 

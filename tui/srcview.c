@@ -212,7 +212,7 @@ static void draw_detail(WINDOW *w, const srcview_sources *v, int y)
     if (s->h.last_poll_ms > 0) {
         sr_format_ago(v->now, s->h.last_poll_ms, b, sizeof b);
         size_t n = strlen(line);
-        snprintf(line + n, sizeof line - n, " · last poll %s", b);
+        snprintf(line + n, sizeof line - n, " %s last poll %s", sr_glyphs_get()->dot, b);
     }
     wkit_put(w, y, LABEL_W, vw, sr_role_attr(SR_ROLE_NORMAL), line);
     if (++y >= h)
@@ -232,17 +232,19 @@ static void draw_detail(WINDOW *w, const srcview_sources *v, int y)
         sr_format_duration(s->h.interval_ms, iv, sizeof iv);
         sr_format_duration(s->h.timeout_ms, to, sizeof to);
         size_t n = strlen(line);
-        snprintf(line + n, sizeof line - n, " · every %s, timeout %s", iv, to);
+        snprintf(line + n, sizeof line - n, " %s every %s, timeout %s", sr_glyphs_get()->dot, iv,
+                 to);
     }
     wkit_put(w, y, LABEL_W, vw, sr_role_attr(SR_ROLE_NORMAL), line);
     if (++y >= h)
         return;
 
     label(w, y, "rows");
+    const char *d = sr_glyphs_get()->dot;
     snprintf(line, sizeof line,
-             "%lld accepted · %lld duplicate · %lld rejected · %lld polls, %lld failed",
-             (long long)s->h.accepted, (long long)s->h.duplicates, (long long)s->h.rejected,
-             (long long)s->h.polls, (long long)s->h.failures);
+             "%lld accepted %s %lld duplicate %s %lld rejected %s %lld polls, %lld failed",
+             (long long)s->h.accepted, d, (long long)s->h.duplicates, d, (long long)s->h.rejected,
+             d, (long long)s->h.polls, (long long)s->h.failures);
     wkit_put(w, y, LABEL_W, vw, sr_role_attr(SR_ROLE_NORMAL), line);
     if (++y >= h)
         return;

@@ -283,6 +283,40 @@ static void to_prefix(void *ctx, const char *bytes, size_t n, int width)
 }
 
 /*
+ * A title that does not fit loses its middle, not its end: the last word
+ * (P1, P2, north) tells titles apart more often than the words before it.
+ * The last word is kept whole when it takes at most a third of max_cols;
+ * else the end is cut as sr_tui_fit() does.
+ */
+char *sr_tui_fit_title(const char *title, const char *short_title, int max_cols, char *out,
+                       size_t outlen)
+{
+    if (outlen == 0)
+        return out;
+    out[0] = 0;
+    if (short_title && *short_title && sr_tui_width(title) > max_cols)
+        title = short_title;
+    char clean[1024];
+    sr_tui_sanitize(title, clean, sizeof clean);
+    if (max_cols < 0 || sr_tui_width(clean) <= max_cols)
+        return sr_tui_fit(clean, max_cols, out, outlen);
+    const sr_glyphs *g = sr_glyphs_get();
+    int ell = sr_tui_width(g->ellipsis);
+    const char *tail = strrchr(clean, ' ');
+    int tw = tail ? sr_tui_width(tail + 1) : 0;
+    int head_cols = max_cols - ell - tw;
+    if (!tail || tw == 0 || tw * 3 > max_cols || head_cols < 1)
+        return sr_tui_fit(clean, max_cols, out, outlen);
+    prefix_ctx c = {clean, 0};
+    bool cut;
+    walk(clean, head_cols, to_prefix, &c, &cut);
+    while (c.end > 0 && clean[c.end - 1] == ' ')
+        c.end--; /* "Emergency…P1", not "Emergency …P1" */
+    snprintf(out, outlen, "%.*s%s%s", (int)c.end, clean, g->ellipsis, tail + 1);
+    return out;
+}
+
+/*
  * Sanitises once, then cuts the clean text into rows of at most max_cols
  * columns, each ending after the last blank that fits when there is one
  * (words stay whole) and at the width otherwise; the last row takes what is

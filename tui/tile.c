@@ -263,7 +263,7 @@ static void tile_target_line(WINDOW *w, int y, int wd, const sr_view *v)
      * share within target follows the target when there is room */
     char within[48] = "";
     if (isfinite(m->within_pct) && agg.kind == SR_AGG_LAST && words[0][0] == 't')
-        snprintf(within, sizeof within, " · %.0f%% within", m->within_pct);
+        snprintf(within, sizeof within, " %s %.0f%% within", sr_glyphs_get()->dot, m->within_pct);
     for (int i = 0; i < 6; i++) {
         char num[96], text[192];
         sr_format_value(figure, m->def, agg, i >= 2, num, sizeof num);
@@ -346,7 +346,7 @@ static int big_width(const char *text)
 /* Draws text in large numerals at the top left of w (BIG_H rows). */
 static void big_draw(WINDOW *w, const char *text, attr_t attr)
 {
-    const char *block = sr_glyphs_get()->utf8 ? "█" : "#";
+    const char *block = sr_glyphs_get()->block[8];
     int x = 0;
     for (const char *p = text; *p; p++) {
         const struct big_glyph *g = big_glyph(*p);

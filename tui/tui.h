@@ -151,6 +151,8 @@ typedef struct {
     const char *up, *down, *flat;                  /* change markers */
     const char *ok, *warn, *crit, *none;           /* status symbols (besides the words) */
     const char *sep;                               /* breadcrumb separator " › " */
+    const char *dot;                               /* between items of a line: "·" */
+    const char *enter, *back, *arrows;             /* key names in the hint line: ↵ ⌫ ↑↓ */
     const char *ellipsis;
     bool braille; /* charts may use braille dots */
 } sr_glyphs;
@@ -204,6 +206,16 @@ char *sr_tui_sanitize(const char *text, char *out, size_t outlen);
  * a table on a terminal). Returns out.
  */
 char *sr_tui_fit(const char *text, int max_cols, char *out, size_t outlen);
+
+/*
+ * A panel's title in at most max_cols columns, sanitised into out: the
+ * title when it fits, else short_title (the config's `short =`, NULL or ""
+ * for none) when given, cut in the middle when it still does not fit so
+ * that its last word stays ("Emergency…P1"); a last word wider than a
+ * third of max_cols is not kept, the end is cut instead. Returns out.
+ */
+char *sr_tui_fit_title(const char *title, const char *short_title, int max_cols, char *out,
+                       size_t outlen);
 
 /*
  * Formats a value with its unit for a person: "13m42s" for seconds, "4 812"

@@ -225,6 +225,18 @@ Test(config, panel_defaults_come_from_its_metric)
     sr_config_destroy(cfg);
 }
 
+Test(config, panel_short_title)
+{
+    sr_config *cfg = parse_ok("[metric.resp]\nkind = event\nlabel = Emergency response P1\n"
+                              "[panel.p]\nmetric = resp\nshort = P1 response\n"
+                              "[panel.q]\nmetric = resp\n");
+    cr_assert_eq(cfg->n_panels, 2);
+    cr_assert_str_eq(cfg->panels[0].title, "Emergency response P1");
+    cr_assert_str_eq(cfg->panels[0].short_title, "P1 response");
+    cr_assert_str_eq(cfg->panels[1].short_title, "", "no short title unless given");
+    sr_config_destroy(cfg);
+}
+
 Test(config, adapter_defaults_and_its_own_keys_in_file_order)
 {
     sr_config *cfg = parse_ok("[adapter.demo]\n"
@@ -654,6 +666,10 @@ Test(config, bad_values_say_what_was_expected)
                   "0123456789012345678901234567890123456789012345678901234567890123456789"
                   "0123456789012345678901234567890\n",
                   "t.ini:2: title: too long (101 bytes), expected at most 95 bytes");
+    expect_errors("[metric.m]\nkind = gauge\n[panel.p]\nmetric = m\nshort = "
+                  "0123456789012345678901234567890123456789012345678901234567890123456789"
+                  "0123456789012345678901234567890\n",
+                  "t.ini:5: short: too long (101 bytes), expected at most 95 bytes");
 }
 
 Test(config, aggregates_must_suit_the_kind)
@@ -965,7 +981,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 13 + 12 + 3 + 6 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 13 + 12 + 3 + 7 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);

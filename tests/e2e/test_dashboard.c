@@ -92,6 +92,79 @@ Test(e2e, overview_at_80x24)
     cr_assert(strstr(s, "Open cases"), "%s", s);
 }
 
+/* Every size from 160x48 down to the minimum shows panels with their
+ * values and statuses: a grid, fewer columns, one panel at a time, or the
+ * compact list; never only the status and hint lines. */
+static void shows_values_at(int w, int h)
+{
+    start(w, h, "LANG=C.UTF-8");
+    wait_for("p90 ", 30); /* the first panel's value */
+    const char *s = tmux_capture(&T);
+    cr_assert_null(strstr(s, "enlarge"), "%dx%d:\n%s", w, h, s);
+    cr_assert(strstr(s, "Emergency"), "%dx%d: no first panel:\n%s", w, h, s);
+    cr_assert(strstr(s, "OK") || strstr(s, "WARN") || strstr(s, "CRIT"), "%dx%d: no status:\n%s", w,
+              h, s);
+}
+
+Test(e2e, values_at_160x48)
+{
+    shows_values_at(160, 48);
+}
+
+Test(e2e, values_at_80x24)
+{
+    shows_values_at(80, 24);
+}
+
+Test(e2e, values_at_60x20)
+{
+    shows_values_at(60, 20);
+}
+
+Test(e2e, values_at_60x16)
+{
+    shows_values_at(60, 16);
+}
+
+Test(e2e, values_at_50x14_one_panel_at_a_time)
+{
+    shows_values_at(50, 14);
+    wait_for("1/9 Emergency response P1", 30);
+    tmux_keys(&T, "Tab");
+    wait_for("2/9 Urgent response P2", 30);
+    cr_assert(tmux_wait_gone(&T, "Emergency", 30), "%s", T.capture);
+    tmux_keys(&T, "BTab");
+    wait_for("1/9 Emergency", 30);
+}
+
+Test(e2e, values_at_40x10_as_a_list)
+{
+    shows_values_at(40, 10);
+    wait_for("Urgent response P2", 30); /* a line per panel */
+    wait_for("Open cases", 30);
+    /* the list follows the focus past its last line */
+    for (int i = 0; i < 8; i++)
+        tmux_keys(&T, "Tab");
+    wait_for("Calls for service", 30);
+}
+
+/* With alerts of both severities the status bar at 60 columns is wider
+ * than the terminal: it is cut, never left blank. */
+Test(e2e, status_bar_with_alerts_at_60x20)
+{
+    char db[600];
+    snprintf(db, sizeof db, "%s/sim.db", dir);
+    th_sim_config(cfg, db,
+                  "-e 's/^interval = 5s/interval = 1s/' -e 's/^warn = 900$/warn = 60/' "
+                  "-e 's/^crit = 1200$/crit = 120/' -e 's/^warn = 3600$/warn = 60/'",
+                  "\n[alert]\nfor = 1s\n");
+    start(60, 20, "LANG=C.UTF-8");
+    wait_for("p90 ", 30);
+    wait_for(" crit ", 30);
+    wait_for(" warn ", 30);
+    wait_for("SITREP", 30);
+}
+
 Test(e2e, drill_down_two_levels_and_back)
 {
     start(160, 48, "LANG=C.UTF-8");
@@ -135,6 +208,45 @@ Test(e2e, help_overlay)
     cr_assert(tmux_wait_gone(&T, "zoom the window", 30), "%s", T.capture);
 }
 
+/* The help wraps its lines, never cuts them, explains the symbols and
+ * names the pages; F1 opens it and F10 quits, as in htop. */
+Test(e2e, help_wraps_explains_the_symbols_and_names_the_pages)
+{
+    start(160, 48, "LANG=C.UTF-8");
+    wait_for("p90 ", 30);
+    cr_assert(tmux_wait_gone(&T, "updating", 30), "%s", T.capture);
+    tmux_keys(&T, "F1");
+    wait_for("page Response times", 30);
+    const char *s = tmux_capture(&T);
+    for (const char *want = "n<10\0stale\0● ◆ ✖\0▲ ▼ =\0thresholds\0F10\0"; *want;
+         want += strlen(want) + 1)
+        cr_assert(strstr(s, want), "the help lacks '%s':\n%s", want, s);
+    /* the box is 96 columns wide, centred: no line inside it is cut */
+    char screen[sizeof T.capture];
+    snprintf(screen, sizeof screen, "%s", s);
+    for (char *line = strtok(screen, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *l = strstr(line, "│ ");
+        cr_assert(!l || !strstr(l, "…"), "a help line is cut:\n%s", line);
+    }
+    tmux_keys(&T, "x");
+    cr_assert(tmux_wait_gone(&T, "page Response times", 30), "%s", T.capture);
+    tmux_keys(&T, "F10");
+    wait_for("sitrep-exited rc=0", 30);
+}
+
+/* The hint line names the pages, down to the smallest size. */
+Test(e2e, the_hint_line_names_the_pages)
+{
+    start(80, 24, "LANG=C.UTF-8");
+    wait_for("1 Overview", 30);
+    wait_for("2 Response times", 30);
+    wait_for("3 Cases and resources", 30);
+    tmux_keys(&T, "2");
+    wait_for("› Response times", 30);
+    tmux_resize(&T, 40, 10);
+    wait_for("2/3 Response times", 30);
+}
+
 Test(e2e, pages_and_resize)
 {
     start(160, 48, "LANG=C.UTF-8");
@@ -158,6 +270,36 @@ Test(e2e, ascii_when_the_locale_is_not_utf8)
     const char *s = tmux_capture(&T);
     cr_assert_null(strstr(s, "┌"), "line drawing in LANG=C:\n%s", s);
     cr_assert(strstr(s, "+-"), "no ASCII frame:\n%s", s);
+}
+
+/* Under LANG=C every glyph has its ASCII form: a '?' on the screen is only
+ * the help key's, never a character the locale cannot show. */
+static void expect_no_question_mark(const char *what)
+{
+    char screen[sizeof T.capture];
+    snprintf(screen, sizeof screen, "%s", tmux_capture(&T));
+    for (char *h; (h = strstr(screen, "? help"));)
+        *h = ' ';
+    cr_assert_null(strchr(screen, '?'), "%s: a '?' under LANG=C:\n%s", what, T.capture);
+}
+
+Test(e2e, ascii_forms_of_every_glyph_under_lang_c)
+{
+    start(160, 48, "LANG=C LC_ALL=C");
+    wait_for("within", 30); /* "target 15m00s - 83% within" */
+    cr_assert(tmux_wait_gone(&T, "updating", 30), "%s", T.capture);
+    expect_no_question_mark("the grid");
+    tmux_keys(&T, "Enter");
+    wait_for("> force", 30);
+    expect_no_question_mark("the breakdown");
+    tmux_keys(&T, "s");
+    wait_for("Sources - ", 30);
+    wait_for("accepted", 30);
+    expect_no_question_mark("the sources view");
+    tmux_keys(&T, "s");
+    tmux_resize(&T, 40, 10);
+    wait_for("Emergency", 30);
+    expect_no_question_mark("the list at 40x10");
 }
 
 Test(e2e, no_color_keeps_every_status)

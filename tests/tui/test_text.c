@@ -291,6 +291,41 @@ static const char *fmt(double v, const char *unit, sr_agg_kind kind, bool compac
     return buf;
 }
 
+/* ---- titles ---- */
+
+static void expect_title(const char *title, const char *short_title, int cols, const char *want)
+{
+    char out[256];
+    sr_tui_fit_title(title, short_title, cols, out, sizeof out);
+    cr_assert_str_eq(out, want, "'%s' in %d columns gave '%s', expected '%s'", title, cols, out,
+                     want);
+    cr_assert_leq(sr_tui_width(out), cols, "'%s' is wider than %d", out, cols);
+}
+
+Test(text, title_cut_keeps_the_last_word)
+{
+    expect_title("Emergency response P1", NULL, 40, "Emergency response P1");
+    expect_title("Emergency response P1", NULL, 12, "Emergency…P1");
+    expect_title("Emergency response P1", NULL, 16, "Emergency res…P1");
+    expect_title("Urgent response P2", NULL, 16, "Urgent respon…P2");
+    /* a blank before the cut is dropped, not left before the ellipsis */
+    expect_title("Emergency response P1", NULL, 13, "Emergency…P1");
+    /* a last word wider than a third of the room: the end is cut */
+    expect_title("Overtime hours, last 4 weeks", NULL, 12, "Overtime ho…");
+    expect_title("Fleetutilization", NULL, 8, "Fleetut…");
+    /* sanitised as everything that reaches the terminal */
+    expect_title("Bad\x1b[2J response P3", NULL, 10, "Bad res…P3");
+}
+
+Test(text, title_takes_the_short_form_when_the_full_one_does_not_fit)
+{
+    expect_title("Emergency response P1", "P1 response", 30, "Emergency response P1");
+    expect_title("Emergency response P1", "P1 response", 16, "P1 response");
+    expect_title("Emergency response P1", "", 16, "Emergency res…P1");
+    /* the short form cut in turn when it does not fit either */
+    expect_title("Emergency response P1", "Emergency P1", 8, "Emerg…P1");
+}
+
 Test(text, format_durations)
 {
     cr_assert_str_eq(fmt(42, "s", SR_AGG_PCT, false), "42s");
