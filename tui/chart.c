@@ -1,6 +1,7 @@
 /*
  * chart.c - the history of the panel's aggregate as a line chart over the
- * window, with the value range on the left and the time range below.
+ * window, with the value range on the left and the time range below, under
+ * the headline (the panel's own value, unit and status: wkit_draw_headed).
  *
  *   14m02s│         ⢀⡠⠔⠊⠉⠑⠢⡀
  *   12m00s│────⢀⠔⠊⠁──────────⠈⠢⣀──
@@ -215,7 +216,7 @@ static void chart_draw_times(WINDOW *w, const sr_view *v, int y, int x0, int wid
     }
 }
 
-static void chart_draw(WINDOW *w, const sr_view *v)
+static void chart_draw_body(WINDOW *w, const sr_view *v)
 {
     const sr_panel_model *m = v ? v->m : NULL;
     int height, width;
@@ -296,6 +297,12 @@ static void chart_draw(WINDOW *w, const sr_view *v)
     chart_plot_cells(w, &p, mode, 0, x0, rows, cols, wkit_attr(v, SR_ROLE_BAR));
     if (rows < height)
         chart_draw_times(w, v, height - 1, x0, width);
+}
+
+/* The headline (the panel's value, unit and status), the chart below it. */
+static void chart_draw(WINDOW *w, const sr_view *v)
+{
+    wkit_draw_headed(w, v, chart_draw_body);
 }
 
 /* The chart has no keys of its own (zoom and shift belong to the screen). */

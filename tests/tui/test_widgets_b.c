@@ -209,8 +209,42 @@ static void fx_row_series(fixture *f, size_t row, size_t n, double from, double 
     f->rows[row].n_series = n;
 }
 
+/*
+ * Chart, bars and histogram draw their headline on the top row and their
+ * body below it: headed(h, wd) makes a window one row taller and returns
+ * the body's part of it (h rows), so that a test reads the body from its
+ * row 0; draw() draws into the whole window. The windows live until the
+ * test's process ends.
+ */
+static struct {
+    WINDOW *body, *whole;
+} heads[32];
+static size_t n_heads;
+
+static WINDOW *headed(int h, int wd)
+{
+    cr_assert_lt(n_heads, sizeof heads / sizeof heads[0]);
+    WINDOW *whole = newwin(h + 1, wd, 0, 0);
+    cr_assert_not_null(whole);
+    WINDOW *body = derwin(whole, h, wd, 1, 0);
+    cr_assert_not_null(body);
+    heads[n_heads].whole = whole;
+    heads[n_heads++].body = body;
+    return body;
+}
+
+static WINDOW *whole_of(WINDOW *w)
+{
+    for (size_t i = n_heads; i-- > 0;) { /* newest first: a freed body's address comes back */
+        if (heads[i].body == w)
+            return heads[i].whole;
+    }
+    return w;
+}
+
 static void draw(const sr_widget_class *cls, WINDOW *w, const sr_view *v)
 {
+    w = whole_of(w);
     werase(w);
     cls->draw(w, v);
 }
@@ -225,7 +259,7 @@ Test(widgets_b, bars_order_proportional_lengths_and_status)
     fx_row(&f, "force/north/d-2", 400, SR_STATUS_WARN);
     fx_row(&f, "force/north/d-3", 200, SR_STATUS_OK);
     fx_row(&f, "force/north/d-4", NAN, SR_STATUS_NONE);
-    WINDOW *w = newwin(6, 40, 0, 0);
+    WINDOW *w = headed(6, 40);
     draw(&sr_widget_bars, w, &f.v);
 
     const sr_glyphs *g = sr_glyphs_get();
@@ -267,7 +301,7 @@ Test(widgets_b, bars_scale_percent_to_100)
     fx_row(&f, "a", 50, SR_STATUS_WARN);
     fx_row(&f, "b", 25, SR_STATUS_CRIT);
     /* width 40: name 1, gap, bar 32, gap, "50%", gap, symbol */
-    WINDOW *w = newwin(2, 40, 0, 0);
+    WINDOW *w = headed(2, 40);
     draw(&sr_widget_bars, w, &f.v);
     cr_assert_eq(bar_eighths(w, 0), 32 * 8 / 2, "50%% is half of a 32-cell bar: %d",
                  bar_eighths(w, 0));
@@ -283,7 +317,7 @@ Test(widgets_b, bars_eighths_and_ascii)
     fx_row(&f, "x", 64, SR_STATUS_NONE);
     fx_row(&f, "y", 3, SR_STATUS_NONE); /* 3/64 of 8 cells = 3 eighths */
     /* width 15: name 1, gap, bar 8, gap, value 2 ("64": "64 cases" does not fit), gap, symbol */
-    WINDOW *w = newwin(2, 15, 0, 0);
+    WINDOW *w = headed(2, 15);
     draw(&sr_widget_bars, w, &f.v);
     cr_assert_eq(bar_eighths(w, 0), 64);
     cr_assert_eq(bar_eighths(w, 1), 3, "to the eighth: %d", bar_eighths(w, 1));
@@ -408,7 +442,7 @@ static void check_selection_keys(const sr_widget_class *cls, int header)
 
 Test(widgets_b, bars_selection_and_scrolling)
 {
-    check_selection_keys(&sr_widget_bars, 0);
+    check_selection_keys(&sr_widget_bars, 1); /* the headline above the rows */
 }
 
 Test(widgets_b, table_selection_and_scrolling)
@@ -528,7 +562,7 @@ Test(widgets_b, escape_and_wide_names_keep_columns_aligned)
     fx_row(&f, "force/plain", 300, SR_STATUS_OK);
     fx_row(&f, "force/\x1b[31m長い名前の分署とても長い名前です", 100, SR_STATUS_OK);
 
-    WINDOW *w = newwin(5, 50, 0, 0);
+    WINDOW *w = headed(5, 50);
     draw(&sr_widget_bars, w, &f.v);
     assert_no_controls(w);
     cr_assert_eq(col_of(w, 0, "evil"), 0, "the escape sequences are dropped, the text kept");
@@ -605,7 +639,7 @@ Test(widgets_b, chart_axis_labels_and_rising_line)
 {
     fixture f;
     chart_fixture(&f, 60); /* 1m00s .. 10m50s */
-    WINDOW *w = newwin(10, 40, 0, 0);
+    WINDOW *w = headed(10, 40);
     draw(&sr_widget_chart, w, &f.v);
 
     int lw = (int)strlen("10m50s");
@@ -649,7 +683,7 @@ Test(widgets_b, chart_day_labels_for_long_windows)
     fixture f;
     chart_fixture(&f, 30);
     f.m.to_ms = T0 + 7 * SR_MS_DAY;
-    WINDOW *w = newwin(6, 40, 0, 0);
+    WINDOW *w = headed(6, 40);
     draw(&sr_widget_chart, w, &f.v);
     cr_assert(line_has(w, 5, "Mon 12"));
     cr_assert(line_has(w, 5, "Mon 19"));
@@ -660,7 +694,7 @@ Test(widgets_b, chart_ascii_and_half_blocks)
 {
     fixture f;
     chart_fixture(&f, 40);
-    WINDOW *w = newwin(8, 30, 0, 0);
+    WINDOW *w = headed(8, 30);
     sr_glyphs_select(false);
     draw(&sr_widget_chart, w, &f.v);
     int stars = 0;
@@ -683,7 +717,7 @@ Test(widgets_b, chart_nan_gaps_are_not_joined)
     chart_fixture(&f, 60);
     for (size_t i = 20; i < 40; i++)
         f.m.series[i] = NAN;
-    WINDOW *w = newwin(10, 40, 0, 0);
+    WINDOW *w = headed(10, 40);
     draw(&sr_widget_chart, w, &f.v);
     int lw = 6, cols = 40 - lw - 1;
     int t, b;
@@ -709,7 +743,7 @@ Test(widgets_b, chart_target_line)
     fixture f;
     chart_fixture(&f, 60); /* 60 .. 650 */
     f.def.target = 355;    /* the middle */
-    WINDOW *w = newwin(10, 40, 0, 0);
+    WINDOW *w = headed(10, 40);
     draw(&sr_widget_chart, w, &f.v);
     int target_line = -1, dashes = 0;
     for (int y = 0; y < 9; y++) {
@@ -747,7 +781,7 @@ Test(widgets_b, chart_flat_and_empty_series)
     chart_fixture(&f, 20);
     for (size_t i = 0; i < 20; i++)
         f.m.series[i] = 42;
-    WINDOW *w = newwin(6, 30, 0, 0);
+    WINDOW *w = headed(6, 30);
     draw(&sr_widget_chart, w, &f.v);
     int t, b;
     cr_assert(plot_rows(w, 29, 5, &t, &b), "a flat series is drawn");
@@ -767,7 +801,7 @@ Test(widgets_b, chart_and_trend_say_when_percentiles_are_hidden)
     for (size_t i = 0; i < 20; i++)
         f.m.series[i] = NAN;
     f.m.series_hidden = 20;
-    WINDOW *w = newwin(6, 60, 0, 0);
+    WINDOW *w = headed(6, 60);
     draw(&sr_widget_chart, w, &f.v);
     cr_assert(line_has(w, 3, "percentiles hidden: <10 per point; zoom out (-)"));
     cr_assert(!line_has(w, 3, "no data"));
@@ -821,7 +855,7 @@ Test(widgets_b, histogram_heights_and_target)
     fixture f;
     hist_fixture(&f);
     /* 10 lines: target label, 8 lines of bars (64 eighths for the largest bin), range labels */
-    WINDOW *w = newwin(10, 40, 0, 0);
+    WINDOW *w = headed(10, 40);
     draw(&sr_widget_histogram, w, &f.v);
     for (int b = 0; b < 10; b++) {
         for (int dx = 0; dx < 3; dx++) {
@@ -857,7 +891,7 @@ Test(widgets_b, histogram_target_label_and_merged_bins)
     hist_fixture(&f);
     f.def.target = 1700; /* near the right edge: the label ends at the marker */
     f.def.better = SR_BETTER_HIGHER;
-    WINDOW *w = newwin(6, 40, 0, 0);
+    WINDOW *w = headed(6, 40);
     draw(&sr_widget_histogram, w, &f.v);
     int tx = (int)(1700.0 / 1800 * 40);
     cr_assert_eq(col_of(w, 0, "target 28m20s") + 13, tx + 1);
@@ -868,7 +902,7 @@ Test(widgets_b, histogram_target_label_and_merged_bins)
 
     /* 25 columns for ten bins: two each, the last five empty, the range under the bins */
     delwin(w);
-    w = newwin(6, 25, 0, 0);
+    w = headed(6, 25);
     draw(&sr_widget_histogram, w, &f.v);
     for (int b = 0; b < 10; b++) {
         int e0 = column_eighths(w, 2 * b, 1, 4), e1 = column_eighths(w, 2 * b + 1, 1, 4);
@@ -881,7 +915,7 @@ Test(widgets_b, histogram_target_label_and_merged_bins)
 
     /* five columns for ten bins: two bins a column */
     delwin(w);
-    w = newwin(5, 5, 0, 0);
+    w = headed(5, 5);
     f.def.target = NAN;
     draw(&sr_widget_histogram, w, &f.v);
     int e[5];
@@ -1006,7 +1040,7 @@ Test(widgets_b, stale_view_is_greyed_but_keeps_symbols)
     fx_init(&f, "s");
     fx_row(&f, "force/a", 100, SR_STATUS_CRIT);
     f.v.stale = true;
-    WINDOW *w = newwin(2, 30, 0, 0);
+    WINDOW *w = headed(2, 30);
     draw(&sr_widget_bars, w, &f.v);
     char c[16];
     short p;
@@ -1037,4 +1071,63 @@ Test(widgets_b, list_keys_page_by_the_visible_rows)
     cr_assert(sr_widget_table.key(&v, KEY_END));
     cr_assert_eq(v.selected, 19);
     cr_assert_not(sr_widget_table.key(&v, 'x'));
+}
+
+/* ---- the headline of chart, bars and histogram ---- */
+
+static const sr_widget_class *const headed_widgets[] = {&sr_widget_chart, &sr_widget_bars,
+                                                        &sr_widget_histogram};
+
+Test(widgets_b, chart_bars_and_histogram_head_with_the_panels_value_unit_and_status)
+{
+    fixture f;
+    full_fixture(&f);
+    snprintf(f.def.unit, sizeof f.def.unit, "calls");
+    f.def.target = NAN;
+    f.m.agg = (sr_agg){.kind = SR_AGG_SUM};
+    f.m.c.now.value = 3788;
+    f.m.status = SR_STATUS_OK;
+    for (size_t k = 0; k < 3; k++) {
+        const sr_widget_class *cls = headed_widgets[k];
+        WINDOW *w = newwin(8, 50, 0, 0);
+        draw(cls, w, &f.v);
+        cr_assert_eq(col_of(w, 0, "3 788 calls"), 0, "%s: the value and its unit first", cls->name);
+        cr_assert_eq(col_of(w, 0, "OK") + 2, 50, "%s: the status at the right", cls->name);
+        short p;
+        char c[16];
+        cell(w, 0, 0, c, &p);
+        cr_assert_eq(p, pair_of(SR_ROLE_VALUE), "%s: an OK value in the value's colour", cls->name);
+        /* a panel held for its status shows it in the status's colour */
+        f.m.status = SR_STATUS_CRIT;
+        draw(cls, w, &f.v);
+        cr_assert(line_has(w, 0, "3 788 calls"));
+        cr_assert(line_has(w, 0, "CRIT"));
+        for (int x = 0; x < 11; x++) {
+            cell(w, 0, x, c, &p);
+            cr_assert_eq(p, pair_of(SR_ROLE_CRIT), "%s: column %d of the value not red", cls->name,
+                         x);
+        }
+        cell(w, 0, 49, c, &p);
+        cr_assert_eq(p, pair_of(SR_ROLE_CRIT));
+        /* the body below still draws */
+        bool body = false;
+        for (int y = 1; y < 8; y++)
+            body |= !line_has(w, y, "3 788") &&
+                    (line_has(w, y, sr_glyphs_get()->block[8]) ||
+                     line_has(w, y, sr_glyphs_get()->spark[7]) || line_has(w, y, "09:00"));
+        cr_assert(body, "%s: the body under the headline", cls->name);
+        /* one row: the figure before its detail */
+        WINDOW *one = newwin(1, 50, 0, 0);
+        draw(cls, one, &f.v);
+        cr_assert_eq(col_of(one, 0, "3 788 calls"), 0, "%s at height 1", cls->name);
+        /* stale: greyed, the status keeps its colour */
+        f.v.stale = true;
+        draw(cls, w, &f.v);
+        cell(w, 0, 0, c, &p);
+        cr_assert_eq(p, pair_of(SR_ROLE_STALE), "%s: a stale value is greyed", cls->name);
+        f.v.stale = false;
+        f.m.status = SR_STATUS_OK;
+        delwin(one);
+        delwin(w);
+    }
 }
