@@ -642,9 +642,12 @@ Test(widgets_b, chart_axis_labels_and_rising_line)
     WINDOW *w = headed(10, 40);
     draw(&sr_widget_chart, w, &f.v);
 
-    int lw = (int)strlen("10m50s");
-    cr_assert_eq(col_of(w, 0, "10m50s"), 0, "the maximum at the top left");
-    cr_assert_eq(col_of(w, 8, "1m00s"), lw - 5, "the minimum at the bottom, right-aligned");
+    /* 60 .. 650 s: round steps of 5m from 0s to 15m00s, a label on every step */
+    int lw = (int)strlen("15m00s");
+    cr_assert_eq(col_of(w, 0, "15m00s"), 0, "the top of the range at the top left");
+    cr_assert_eq(col_of(w, 3, "10m00s"), 0, "a step");
+    cr_assert_eq(col_of(w, 5, "5m00s"), lw - 5, "a step, right-aligned");
+    cr_assert_eq(col_of(w, 8, "0s"), lw - 2, "the bottom of the range, right-aligned");
     cr_assert_eq(col_of(w, 9, "09:00"), lw + 1, "the start time under the plot's start");
     cr_assert_eq(col_of(w, 9, "17:00"), 35, "the end time at the right edge");
     char c[16];
@@ -668,7 +671,7 @@ Test(widgets_b, chart_axis_labels_and_rising_line)
     cr_assert(plot_rows(w, lw + 1, 9, &top_l, &bottom_l), "data at the left edge");
     cr_assert(plot_rows(w, 39, 9, &top_r, &bottom_r), "data at the right edge");
     cr_assert_eq(bottom_l, 8, "the first value at the bottom");
-    cr_assert_eq(top_r, 0, "the last value at the top");
+    cr_assert_eq(top_r, 2, "the last value (650 of 900) near the top: line %d", top_r);
     for (int x = lw + 2; x < 40; x++) {
         int t, b, tp, bp;
         cr_assert(plot_rows(w, x, 9, &t, &b), "a continuous line: column %d", x);
@@ -741,8 +744,8 @@ Test(widgets_b, chart_nan_gaps_are_not_joined)
 Test(widgets_b, chart_target_line)
 {
     fixture f;
-    chart_fixture(&f, 60); /* 60 .. 650 */
-    f.def.target = 355;    /* the middle */
+    chart_fixture(&f, 60); /* 60 .. 650: the range 0 .. 900 */
+    f.def.target = 450;    /* the middle */
     WINDOW *w = headed(10, 40);
     draw(&sr_widget_chart, w, &f.v);
     int target_line = -1, dashes = 0;
@@ -761,13 +764,13 @@ Test(widgets_b, chart_target_line)
     }
     cr_assert(target_line == 4, "the target halfway up: line %d", target_line);
     cr_assert_gt(dashes, 25);
-    cr_assert(line_has(w, target_line, "5m55s"), "the target on the axis");
+    cr_assert(line_has(w, target_line, "7m30s"), "the target on the axis");
 
     f.def.target = 1000; /* above the range */
     draw(&sr_widget_chart, w, &f.v);
     for (int y = 0; y < 9; y++)
         cr_assert(!line_has(w, y, sr_glyphs_get()->hline), "no target line outside the range");
-    f.def.target = 355;
+    f.def.target = 450;
     f.m.agg = (sr_agg){.kind = SR_AGG_COUNT};
     draw(&sr_widget_chart, w, &f.v);
     for (int y = 0; y < 9; y++)
@@ -1130,4 +1133,125 @@ Test(widgets_b, chart_bars_and_histogram_head_with_the_panels_value_unit_and_sta
         delwin(one);
         delwin(w);
     }
+}
+
+/* ---- the chart's axes ---- */
+
+/* The labels of the value axis: the text left of the axis line on each line. */
+static void axis_labels(WINDOW *w, int rows, char *out, size_t len)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (int y = 0; y < rows; y++) {
+        char text[2048];
+        line(w, y, text, sizeof text, NULL);
+        char *bar = strstr(text, sr_glyphs_get()->vline);
+        if (!bar)
+            continue;
+        *bar = 0;
+        char *p = text;
+        while (*p == ' ')
+            p++;
+        if (*p)
+            o += (size_t)snprintf(out + o, len - o, "%d:%s|", y, p);
+    }
+}
+
+Test(widgets_b, chart_axis_has_units_and_round_steps_whatever_the_slices)
+{
+    fixture f;
+    fx_init(&f, "calls");
+    f.m.agg = (sr_agg){.kind = SR_AGG_SUM};
+    f.m.from_ms = T0;
+    f.m.to_ms = T0 + SR_MS_DAY;
+    /* calls per half-hour slice from 14 to 122 (28 to 244 an hour) */
+    f.m.n_series = 48;
+    f.m.series_slice_ms = 30 * SR_MS_MIN;
+    for (size_t i = 0; i < 48; i++)
+        f.m.series[i] = 14 + 108 * (double)i / 47;
+    WINDOW *w = headed(10, 60);
+    draw(&sr_widget_chart, w, &f.v);
+    char a[512], b[512];
+    axis_labels(w, 9, a, sizeof a);
+    cr_assert(strstr(a, "0:300 calls/h|"), "the top label carries the unit: %s", a);
+    cr_assert(strstr(a, "|8:0|"), "round steps down to 0: %s", a);
+    cr_assert(strstr(a, ":200|") && strstr(a, ":100|"), "every step of 100: %s", a);
+
+    /* a wider terminal: twice the slices, half the calls in each, the same axis */
+    f.m.n_series = 96;
+    f.m.series_slice_ms = 15 * SR_MS_MIN;
+    for (size_t i = 0; i < 96; i++)
+        f.m.series[i] = (14 + 108 * (double)i / 95) / 2;
+    WINDOW *wide = headed(10, 100);
+    draw(&sr_widget_chart, wide, &f.v);
+    axis_labels(wide, 9, b, sizeof b);
+    cr_assert_str_eq(a, b, "the axis changed with the slices: %s, then %s", a, b);
+
+    /* durations step by whole minutes and hours */
+    fx_init(&f, "s");
+    f.m.from_ms = T0;
+    f.m.to_ms = T0 + 8 * SR_MS_HOUR;
+    f.m.n_series = 30;
+    for (size_t i = 0; i < 30; i++)
+        f.m.series[i] = 700 + 40 * (double)i; /* 11m40s .. 31m00s */
+    draw(&sr_widget_chart, w, &f.v);
+    axis_labels(w, 9, a, sizeof a);
+    cr_assert(strstr(a, "0:40m00s|"), "%s", a);
+    cr_assert(strstr(a, ":20m00s|") && strstr(a, "|8:10m00s|"), "steps of 10m: %s", a);
+}
+
+Test(widgets_b, chart_of_a_year_names_months_and_joins_monthly_figures)
+{
+    fixture f;
+    fx_init(&f, "USD");
+    f.m.agg = (sr_agg){.kind = SR_AGG_SUM};
+    /* 2018-01-01 .. 2019-01-01 UTC in 146 slices of 2.5 days; a figure at each month's start */
+    sr_ms from = 1514764800000, span = 365 * SR_MS_DAY;
+    f.m.from_ms = from;
+    f.m.to_ms = from + span;
+    f.m.n_series = 146;
+    f.m.series_slice_ms = span / 146;
+    for (int k = 0; k < 12; k++) {
+        sr_ms t;
+        cr_assert_eq(sr_local_to_utc(NULL, 2018, 1 + k, 1, 0, 0, 0, &t), 0);
+        size_t i = (size_t)((t - from) / (span / 146));
+        f.m.series[i] = 1e6 + 1e5 * (k % 3);
+    }
+    WINDOW *w = headed(8, 80);
+    draw(&sr_widget_chart, w, &f.v);
+    char text[2048];
+    line(w, 7, text, sizeof text, NULL);
+    cr_assert(strstr(text, "Feb 2018"), "the first month with its year: '%s'", text);
+    cr_assert(strstr(text, "Jun") && strstr(text, "Dec"), "months by name: '%s'", text);
+    char a[512];
+    axis_labels(w, 7, a, sizeof a);
+    cr_assert(strstr(a, "USD"), "the unit on the axis: %s", a);
+
+    /* a connected line from the first figure to the last, not twelve dots */
+    int x0 = col_of(w, 0, sr_glyphs_get()->vline) + 1;
+    int first = -1, last = -1;
+    for (int x = x0; x < 80; x++) {
+        int t, b;
+        if (plot_rows(w, x, 7, &t, &b)) {
+            if (first < 0)
+                first = x;
+            last = x;
+        }
+    }
+    cr_assert_gt(last - first, 50, "the line spans the year: %d .. %d", first, last);
+    for (int x = first; x <= last; x++) {
+        int t, b;
+        cr_assert(plot_rows(w, x, 7, &t, &b), "a gap in the line at column %d", x);
+    }
+
+    /* a long silence (four months without a figure) stays a gap */
+    for (size_t i = 40; i < 90; i++)
+        f.m.series[i] = NAN;
+    draw(&sr_widget_chart, w, &f.v);
+    int empty = 0;
+    for (int x = first; x <= last; x++) {
+        int t, b;
+        empty += !plot_rows(w, x, 7, &t, &b);
+    }
+    cr_assert_gt(empty, 10, "the silent months are not bridged: %d empty columns", empty);
 }
