@@ -7,7 +7,8 @@
  * later step can bring back what an earlier one took: the model's own
  * entity; then the headline (c.now) and everything derived from it; then
  * the previous and week-ago values and the change; then series slices,
- * rows (removed, or masked with their series), events and the histogram.
+ * rows (removed, or masked with their series, previous values, changes
+ * and statuses), events and the histogram.
  * A mask is a short static text copied into the model; the value under it
  * is always NAN, so a writer that forgets the mask shows "no data", never
  * the number.
@@ -187,6 +188,16 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
         if (!sr_privacy_figure(p, personal, KIND(m), m->agg, row->entity, &row->r, &mask, r))
             continue;
         set_mask(row->mask, mask);
+        /* the previous window's figure, and the change from it, as the headline's */
+        if (mask || sr_privacy_value(p, personal, KIND(m), m->agg, row->prev.n))
+            row->prev.value = NAN;
+        if (isnan(row->r.value) || isnan(row->prev.value))
+            row->change_pct = NAN;
+        /* a status speaks of the metric's own aggregate (a row of the share within
+         * target is judged by its p90): shown only where that figure could be */
+        if (m->def && row->status != SR_STATUS_NONE &&
+            sr_privacy_value(p, personal, KIND(m), sr_kpi_own_agg(m->def), row->r.n))
+            row->status = SR_STATUS_NONE;
         if (mask) {
             row->status = SR_STATUS_NONE;
             row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
@@ -673,6 +684,7 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
             set_mask(m->rows[i].mask, sr_privacy_grid_mask(p));
             m->rows[i].status = SR_STATUS_NONE;
             m->rows[i].series_hidden += hide_series(m->rows[i].series, SR_ROW_SERIES);
+            m->rows[i].prev.value = m->rows[i].change_pct = NAN;
         }
         return rc;
     }
@@ -696,6 +708,10 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
             row->status = SR_STATUS_NONE;
             row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
         }
+        if (row->mask[0] || !sr_privacy_cells_whole(cs, row->entity, m->from_ms - len, m->from_ms))
+            row->prev.value = NAN;
+        if (isnan(row->r.value) || isnan(row->prev.value))
+            row->change_pct = NAN;
         if (row->n_series && m->row_slice_ms > 0)
             grid_series(cs, row->entity, row->series, row->n_series, m->row_slice_ms,
                         sr_ceil_ms(m->to_ms, m->row_slice_ms), m->to_ms, row->series_pool,
