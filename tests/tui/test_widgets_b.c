@@ -198,6 +198,7 @@ static void fx_row(fixture *f, const char *entity, double value, sr_status st)
     r->r.n = isnan(value) ? 0 : 10;
     r->r.exact = true;
     r->status = st;
+    r->prev.value = r->change_pct = NAN; /* no previous window unless a test sets one */
     for (size_t k = 0; k < SR_ROW_SERIES; k++)
         r->series[k] = NAN;
 }
@@ -1254,4 +1255,50 @@ Test(widgets_b, chart_of_a_year_names_months_and_joins_monthly_figures)
         empty += !plot_rows(w, x, 7, &t, &b);
     }
     cr_assert_gt(empty, 10, "the silent months are not bridged: %d empty columns", empty);
+}
+
+/* ---- the table's change column ---- */
+
+Test(widgets_b, table_change_column_says_where_it_grows)
+{
+    fixture f;
+    table_fixture(&f);
+    f.rows[0].change_pct = 12;   /* response times up: worse */
+    f.rows[1].change_pct = -3.1; /* down: better */
+    WINDOW *w = newwin(5, 70, 0, 0);
+    draw(&sr_widget_table, w, &f.v);
+    int value_end = col_of(w, 0, "VALUE") + 5, change = col_of(w, 0, "CHANGE") + 6;
+    int status = col_of(w, 0, "STATUS");
+    cr_assert(value_end > 0 && change > value_end && status > change, "header: %d %d %d", value_end,
+              change, status);
+    const sr_glyphs *g = sr_glyphs_get();
+    char up[32], down[32];
+    snprintf(up, sizeof up, "%s12%%", g->up);
+    snprintf(down, sizeof down, "%s3.1%%", g->down);
+    cr_assert_eq(col_of(w, 1, up) + sr_tui_width(up), change, "right-aligned under CHANGE");
+    cr_assert_eq(col_of(w, 2, down) + sr_tui_width(down), change);
+    short p;
+    char c[16];
+    cell(w, 1, change - 1, c, &p);
+    cr_assert_eq(p, pair_of(SR_ROLE_WARN), "lower is better: a rise is a warning");
+    cell(w, 2, change - 1, c, &p);
+    cr_assert_eq(p, pair_of(SR_ROLE_OK));
+    char text[512];
+    line(w, 3, text, sizeof text, NULL);
+    cr_assert_null(strstr(text, "%"), "no previous figure, no change: %s", text);
+
+    /* the share within target: higher is better, whatever the metric */
+    f.m.agg = (sr_agg){SR_AGG_WITHIN, 0};
+    draw(&sr_widget_table, w, &f.v);
+    change = col_of(w, 0, "CHANGE") + 6;
+    cell(w, 1, change - 1, c, &p);
+    cr_assert_eq(p, pair_of(SR_ROLE_OK), "more within target is better");
+
+    /* narrow: the change goes before the values lose their units */
+    WINDOW *n = newwin(5, 20, 0, 0);
+    draw(&sr_widget_table, n, &f.v);
+    cr_assert(!line_has(n, 0, "CHANGE"));
+    cr_assert(line_has(n, 0, "VALUE"));
+    delwin(n);
+    delwin(w);
 }
