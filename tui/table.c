@@ -10,8 +10,8 @@
  * CHANGE the change against the previous window as the tiles write it (in
  * the WARN role when it goes the metric's worse way, OK the better way, for
  * rows with a status; only when some row has one), STATUS the symbol and
- * word, TREND the row's short series as a sparkline (only when the model
- * has row series).
+ * word, TREND the row's short series as a sparkline over the rest of the
+ * line (only when the model has row series).
  *
  * Narrow windows: the name shrinks (down to TABLE_NAME_MIN) and the trend
  * narrows (down to TABLE_TREND_MIN) first, the gaps go from two columns to
@@ -94,9 +94,7 @@ static table_layout table_layout_for(const sr_panel_model *m, int width, int hei
     }
     if (name_nat > TABLE_NAME_MAX)
         name_nat = TABLE_NAME_MAX;
-    int trend_cap = trend_max > SR_ROW_SERIES ? SR_ROW_SERIES : (int)trend_max;
-    if (trend_cap > 0 && trend_cap < TABLE_TREND_MIN)
-        trend_cap = TABLE_TREND_MIN;
+    bool has_trend = trend_max > 0;
     int st_word = table_status_width();
     int vw_full = table_value_width(m, false), vw_compact = table_value_width(m, true);
 
@@ -108,7 +106,7 @@ static table_layout table_layout_for(const sr_panel_model *m, int width, int hei
         {false, false, false, false}, {false, false, true, false},
     };
     for (size_t t = 0; t < sizeof tries / sizeof tries[0]; t++) {
-        if (tries[t].trend && trend_cap == 0)
+        if (tries[t].trend && !has_trend)
             continue;
         for (int gap = 2; gap >= 1; gap--) {
             int vw = tries[t].compact ? vw_compact : vw_full;
@@ -134,9 +132,7 @@ static table_layout table_layout_for(const sr_panel_model *m, int width, int hei
             l.st_w = sw;
             if (tries[t].trend) {
                 l.tr_x = l.st_x + sw + gap;
-                l.tr_w = width - l.tr_x;
-                if (l.tr_w > trend_cap)
-                    l.tr_w = trend_cap;
+                l.tr_w = width - l.tr_x; /* the rest of the line: a trend fills it */
             }
             return l;
         }

@@ -1286,6 +1286,12 @@ Test(widgets_b, table_change_column_says_where_it_grows)
     char text[512];
     line(w, 3, text, sizeof text, NULL);
     cr_assert_null(strstr(text, "%"), "no previous figure, no change: %s", text);
+    /* the trend fills the rest of the line */
+    bool spark = false;
+    cell(w, 1, 69, c, NULL);
+    for (int k = 0; k < 8; k++)
+        spark |= strcmp(c, g->spark[k]) == 0;
+    cr_assert(spark, "the trend reaches the last column: '%s'", c);
 
     /* the share within target: higher is better, whatever the metric */
     f.m.agg = (sr_agg){SR_AGG_WITHIN, 0};
