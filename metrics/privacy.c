@@ -143,8 +143,15 @@ static void clear_all(sr_panel_model *m, sr_privacy_report *r)
     set_mask(m->mask, "hidden");
 }
 
-/* Masks the headline of m and all that is derived from it. */
-static void mask_now(sr_panel_model *m, const char *mask, sr_privacy_report *r)
+/*
+ * Masks the headline of m and all that is derived from it; the
+ * observations themselves (events and histogram) too, unless
+ * keep_observations: a percentile of a metric that is not personal, over
+ * too few observations, is unreliable, not revealing, and its observations
+ * are shown whatever their number.
+ */
+static void mask_now(sr_panel_model *m, const char *mask, bool keep_observations,
+                     sr_privacy_report *r)
 {
     set_mask(m->mask, mask);
     m->c.now.value = NAN;
@@ -152,6 +159,8 @@ static void mask_now(sr_panel_model *m, const char *mask, sr_privacy_report *r)
     m->within_pct = NAN;
     m->change_pct = NAN;
     m->series_hidden += hide_series(m->series, SR_SERIES_MAX);
+    if (keep_observations)
+        return;
     clear_events(m, r);
     clear_hist(m);
 }
@@ -257,7 +266,7 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
 
     const char *mask = sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.now.n);
     if (mask)
-        mask_now(m, mask, r);
+        mask_now(m, mask, !metric_personal && m->agg.kind == SR_AGG_PCT, r);
     if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.prev.n))
         m->c.prev.value = NAN;
     if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.week_ago.n))
@@ -677,7 +686,7 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
         sr_privacy_cells_read(st, cat, p, m->def->name, sr_floor_ms(lo, p->grid_ms), m->to_ms, &cs);
     if (rc) {
         /* cannot be judged: nothing of the metric is shown */
-        mask_now(m, sr_privacy_grid_mask(p), r);
+        mask_now(m, sr_privacy_grid_mask(p), false, r);
         m->c.prev.value = m->c.week_ago.value = NAN;
         for (size_t i = 0; i < m->n_rows; i++) {
             m->rows[i].r.value = NAN;
@@ -689,7 +698,7 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
         return rc;
     }
     if (m->c.now.n > 0 && !m->mask[0] && !sr_privacy_cells_whole(cs, entity, m->from_ms, m->to_ms))
-        mask_now(m, sr_privacy_grid_mask(p), r);
+        mask_now(m, sr_privacy_grid_mask(p), false, r);
     if (!sr_privacy_cells_whole(cs, entity, m->from_ms - len, m->from_ms))
         m->c.prev.value = NAN;
     if (!sr_privacy_cells_whole(cs, entity, m->from_ms - 7 * SR_MS_DAY, m->to_ms - 7 * SR_MS_DAY))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../../metrics/panel.h"
+#include "../../metrics/privacy.h"
 #include "../helpers.h"
 
 #define T0 1704067200000LL /* 2024-01-01T00:00:00Z, on an hour */
@@ -615,6 +616,28 @@ Test(panel, rows_within_target_worst_first_with_the_metrics_status)
     for (size_t i = 0; i < m.n_rows; i++)
         cr_assert_eq(m.rows[i].status, SR_STATUS_NONE);
     cr_assert_str_eq(m.rows[0].entity, "force/a", "the lowest share first: 50%%");
+    sr_panel_model_fini(&m);
+}
+
+/* A unit's two observations of a metric that is not personal: the p90 over
+ * two is "n<10", and the observations are still listed, newest first. */
+Test(panel, leaf_lists_its_few_observations_under_a_hidden_percentile)
+{
+    sr_panel_model m;
+    compute("rt", "force/d/u6", NULL, NOW, SR_PANEL_EVENTS | SR_PANEL_ROWS, 0, 0, 20, &m);
+    cr_assert_eq(m.n_rows, 0, "a leaf");
+    sr_privacy p;
+    sr_privacy_init(&p);
+    sr_privacy_report r;
+    sr_privacy_apply(&p, "force/d/u6", false, &m, &r);
+    cr_assert_str_eq(m.mask, "n<10");
+    cr_assert(isnan(m.c.now.value));
+    cr_assert_eq(m.status, SR_STATUS_NONE);
+    cr_assert_eq(m.n_events, 2, "the unit's observations: %zu", m.n_events);
+    cr_assert_float_eq(m.events[0].value, 4, EPS);
+    cr_assert_eq(m.events[0].ts_ms, T0 + 21 * MIN, "newest first");
+    cr_assert_float_eq(m.events[1].value, 3, EPS);
+    cr_assert_eq(r.events_hidden, 0);
     sr_panel_model_fini(&m);
 }
 

@@ -245,9 +245,19 @@ Test(privacy, percentile_needs_ten)
     cr_assert_str_eq(m.mask, "n<10");
     cr_assert(isnan(m.c.now.value));
     cr_assert(isnan(m.series[0]) && isnan(m.series[3]));
-    cr_assert_eq(m.n_hist, 0, "the histogram would show the 9 observations");
-    cr_assert_eq(m.n_events, 0);
     cr_assert(isnan(m.change_pct));
+    cr_assert_eq(m.status, SR_STATUS_NONE);
+    /* n<10 hides the percentile only: the observations of a metric that is not personal stay */
+    cr_assert_eq(m.n_events, 3, "a unit's observations are listed whatever their number");
+    cr_assert_eq(m.n_hist, 2);
+    sr_panel_model_fini(&m);
+
+    /* a personal metric's few observations go with the figure, for any role */
+    model(&m, P90, 600, 9, NULL, NULL, 0);
+    sr_privacy_apply(&p, "f", true, &m, NULL);
+    cr_assert_str_eq(m.mask, "n<10");
+    cr_assert_eq(m.n_events, 0);
+    cr_assert_eq(m.n_hist, 0, "the histogram would show the 9 observations");
     sr_panel_model_fini(&m);
 
     /* enough in the window, but a slice with few: that slice goes */
