@@ -149,13 +149,25 @@ sr_status sr_kpi_status(const sr_metric_def *d, double v)
     return SR_STATUS_OK;
 }
 
+sr_agg sr_kpi_own_agg(const sr_metric_def *d)
+{
+    return d->agg.kind == SR_AGG_VALUE ? sr_kind_default_agg(d->kind) : d->agg;
+}
+
+bool sr_kpi_higher_is_better(const sr_metric_def *d, sr_agg agg)
+{
+    if (agg.kind == SR_AGG_WITHIN)
+        return true;
+    return d && d->better == SR_BETTER_HIGHER;
+}
+
 bool sr_kpi_agg_is_own(const sr_metric_def *d, sr_agg agg)
 {
     sr_agg own = d->agg;
     if (agg.kind == SR_AGG_VALUE || d->kind == SR_KIND_RATIO)
         agg = own;
     if (own.kind == SR_AGG_VALUE)
-        own = sr_kind_default_agg(d->kind);
+        own = sr_kpi_own_agg(d);
     if (agg.kind == SR_AGG_VALUE)
         agg = own;
     return agg.kind == own.kind && (agg.kind != SR_AGG_PCT || agg.p == own.p);

@@ -107,6 +107,18 @@ sr_status sr_kpi_status_for(const sr_metric_def *d, sr_agg agg, double v);
  * ("value" and a ratio's every aggregate count as its own). */
 bool sr_kpi_agg_is_own(const sr_metric_def *d, sr_agg agg);
 
+/* The metric's own aggregate, the one its thresholds speak of (never
+ * SR_AGG_VALUE but for a ratio's value). */
+sr_agg sr_kpi_own_agg(const sr_metric_def *d);
+
+/*
+ * Whether a higher value of aggregate agg of metric d is better: the
+ * metric's better direction, except for the share within target, which is
+ * better higher whatever the metric (more calls answered in time). d NULL
+ * counts as better = lower.
+ */
+bool sr_kpi_higher_is_better(const sr_metric_def *d, sr_agg agg);
+
 const char *sr_status_name(sr_status s); /* "OK", "WARN", "CRIT", "-" */
 
 #endif

@@ -344,9 +344,14 @@ static int status_rank(sr_status s)
     return 3;
 }
 
+typedef struct {
+    const sr_metric_def *def;
+    sr_agg agg;
+} sort_ctx;
+
 static int cmp_rows(const void *pa, const void *pb, void *ctx)
 {
-    const sr_metric_def *def = ctx;
+    const sort_ctx *sc = ctx;
     const sr_panel_row *a = pa, *b = pb;
     int ra = status_rank(a->status), rb = status_rank(b->status);
     if (ra != rb)
@@ -355,7 +360,7 @@ static int cmp_rows(const void *pa, const void *pb, void *ctx)
     if (na != nb)
         return na ? 1 : -1;
     if (!na && a->r.value != b->r.value) {
-        bool higher_is_worse = !def || def->better == SR_BETTER_LOWER;
+        bool higher_is_worse = !sr_kpi_higher_is_better(sc->def, sc->agg);
         bool a_worse = higher_is_worse ? a->r.value > b->r.value : a->r.value < b->r.value;
         return a_worse ? -1 : 1;
     }
@@ -365,10 +370,11 @@ static int cmp_rows(const void *pa, const void *pb, void *ctx)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
-void sr_panel_sort_rows(const sr_metric_def *def, sr_panel_row *rows, size_t n)
+void sr_panel_sort_rows(const sr_metric_def *def, sr_agg agg, sr_panel_row *rows, size_t n)
 {
+    sort_ctx sc = {def, agg};
     if (rows && n > 1)
-        qsort_r(rows, n, sizeof *rows, cmp_rows, (void *)def);
+        qsort_r(rows, n, sizeof *rows, cmp_rows, &sc);
 }
 
 /* The count of observations per slice of q's series (NAN throughout for a
@@ -476,6 +482,57 @@ static int series_compute(const pctx *p, const sr_query *q, size_t n, int64_t mi
     return 0;
 }
 
+/* The result of entity among kids (n of them); NULL when it is not there. */
+static const sr_result *kid_result(const sr_child_result *kids, size_t n, const char *entity)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(kids[i].entity, entity) == 0)
+            return &kids[i].r;
+    }
+    return NULL;
+}
+
+/*
+ * What the rows compare with and are judged by, one query of the children
+ * each: the previous window's value and the change against it; and, when
+ * the panel shows another aggregate than the metric's own (the share within
+ * target) and the metric has thresholds, each row's status from its own
+ * aggregate (the thresholds speak of that one).
+ */
+static int rows_compare(const pctx *p, sr_panel_model *m)
+{
+    sr_query pq = p->q;
+    pq.to_ms = p->q.from_ms;
+    pq.from_ms = p->q.from_ms - (p->q.to_ms - p->q.from_ms);
+    sr_child_result *prev = NULL, *own = NULL;
+    size_t n_prev = 0, n_own = 0;
+    int rc = sr_query_children(p->st, p->cat, &pq, &prev, &n_prev);
+    sr_agg own_agg = sr_kpi_own_agg(p->def);
+    bool by_own = p->def->kind != SR_KIND_RATIO &&
+                  (own_agg.kind != p->q.agg.kind ||
+                   (own_agg.kind == SR_AGG_PCT && own_agg.p != p->q.agg.p)) &&
+                  (!isnan(p->def->warn) || !isnan(p->def->crit));
+    if (!rc && by_own) {
+        sr_query oq = p->q;
+        oq.agg = own_agg;
+        rc = sr_query_children(p->st, p->cat, &oq, &own, &n_own);
+    }
+    for (size_t i = 0; i < m->n_rows && !rc; i++) {
+        sr_panel_row *r = &m->rows[i];
+        const sr_result *pr = kid_result(prev, n_prev, r->entity);
+        if (pr)
+            r->prev = *pr;
+        double now = r->r.value, was = r->prev.value;
+        r->change_pct = isnan(now) || isnan(was) || was == 0 ? NAN : (now - was) / fabs(was) * 100;
+        const sr_result * or = by_own ? kid_result(own, n_own, r->entity) : NULL;
+        if (or &&r->r.n > 0)
+            r->status = sr_kpi_status(p->def, or->value);
+    }
+    free(prev);
+    free(own);
+    return rc;
+}
+
 static int compute_rows(const pctx *p, bool with_series, bool with_n, sr_panel_model *m)
 {
     sr_child_result *kids;
@@ -503,6 +560,8 @@ static int compute_rows(const pctx *p, bool with_series, bool with_n, sr_panel_m
         if ((rc = sr_store_entity_id(p->st, kids[i].entity, &r->id)))
             break;
         r->r = kids[i].r;
+        r->prev = (sr_result){.value = NAN};
+        r->change_pct = NAN;
         r->status = sr_kpi_status_for(p->def, p->q.agg, r->r.value);
         r->leaf = sr_store_entity_is_leaf(p->st, r->id);
         for (size_t k = 0; k < SR_ROW_SERIES; k++)
@@ -517,7 +576,9 @@ static int compute_rows(const pctx *p, bool with_series, bool with_n, sr_panel_m
     }
     free(kids);
     if (!rc)
-        sr_panel_sort_rows(p->def, m->rows, m->n_rows);
+        rc = rows_compare(p, m);
+    if (!rc)
+        sr_panel_sort_rows(p->def, p->q.agg, m->rows, m->n_rows);
     return rc;
 }
 

@@ -56,6 +56,9 @@ typedef struct {
                                        sr_privacy_apply() (metrics/privacy.h), which also made r.value NAN */
     size_t series_pool;             /* slices pooled per point of series (>= 1; 0 without series) */
     size_t series_hidden; /* slices of series that held a value sr_privacy_apply() cleared */
+    sr_result prev;       /* the same aggregate over the previous window (as long, just before) */
+    double change_pct;    /* (r.value - prev.value) / |prev.value| in %; NAN when either is
+                             missing (or masked: sr_privacy_apply()) or prev is 0 */
 } sr_panel_row;
 
 /* One raw observation (for the leaf view). */
@@ -69,7 +72,10 @@ typedef struct {
 
 enum {
     SR_PANEL_SERIES = 1 << 0,     /* series[]: the aggregate in n_series slices */
-    SR_PANEL_ROWS = 1 << 1,       /* rows[]: one per child, worst first */
+    SR_PANEL_ROWS = 1 << 1,       /* rows[]: one per child, worst first, with the change
+                                     against the previous window; a row's status is of the
+                                     metric's own aggregate (a table of the share within
+                                     target shows the p90's status of each child) */
     SR_PANEL_ROW_SERIES = 1 << 2, /* with a short series per row (needs SR_PANEL_ROWS) */
     SR_PANEL_HIST = 1 << 3,       /* hist[]: distribution of an event metric */
     SR_PANEL_EVENTS = 1 << 4,     /* events[]: the newest raw observations */
@@ -170,11 +176,12 @@ void sr_panel_model_fini(sr_panel_model *m);
 
 /*
  * Orders rows worst first: CRIT before WARN before OK before no status,
- * then by value in the metric's bad direction (better = lower: higher
- * values first; better = higher: lower values first), rows without a value
- * last, ties by entity path, then id, so the order is stable. def NULL
- * counts as better = lower.
+ * then by value in the bad direction of aggregate agg of the metric
+ * (sr_kpi_higher_is_better(): lower values first when higher is better,
+ * higher values first otherwise), rows without a value last, ties by
+ * entity path, then id, so the order is stable. def NULL counts as
+ * better = lower.
  */
-void sr_panel_sort_rows(const sr_metric_def *def, sr_panel_row *rows, size_t n);
+void sr_panel_sort_rows(const sr_metric_def *def, sr_agg agg, sr_panel_row *rows, size_t n);
 
 #endif

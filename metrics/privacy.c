@@ -7,7 +7,8 @@
  * later step can bring back what an earlier one took: the model's own
  * entity; then the headline (c.now) and everything derived from it; then
  * the previous and week-ago values and the change; then series slices,
- * rows (removed, or masked with their series), events and the histogram.
+ * rows (removed, or masked with their series, previous values, changes
+ * and statuses), events and the histogram.
  * A mask is a short static text copied into the model; the value under it
  * is always NAN, so a writer that forgets the mask shows "no data", never
  * the number.
@@ -142,8 +143,15 @@ static void clear_all(sr_panel_model *m, sr_privacy_report *r)
     set_mask(m->mask, "hidden");
 }
 
-/* Masks the headline of m and all that is derived from it. */
-static void mask_now(sr_panel_model *m, const char *mask, sr_privacy_report *r)
+/*
+ * Masks the headline of m and all that is derived from it; the
+ * observations themselves (events and histogram) too, unless
+ * keep_observations: a percentile of a metric that is not personal, over
+ * too few observations, is unreliable, not revealing, and its observations
+ * are shown whatever their number.
+ */
+static void mask_now(sr_panel_model *m, const char *mask, bool keep_observations,
+                     sr_privacy_report *r)
 {
     set_mask(m->mask, mask);
     m->c.now.value = NAN;
@@ -151,6 +159,8 @@ static void mask_now(sr_panel_model *m, const char *mask, sr_privacy_report *r)
     m->within_pct = NAN;
     m->change_pct = NAN;
     m->series_hidden += hide_series(m->series, SR_SERIES_MAX);
+    if (keep_observations)
+        return;
     clear_events(m, r);
     clear_hist(m);
 }
@@ -187,6 +197,16 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
         if (!sr_privacy_figure(p, personal, KIND(m), m->agg, row->entity, &row->r, &mask, r))
             continue;
         set_mask(row->mask, mask);
+        /* the previous window's figure, and the change from it, as the headline's */
+        if (mask || sr_privacy_value(p, personal, KIND(m), m->agg, row->prev.n))
+            row->prev.value = NAN;
+        if (isnan(row->r.value) || isnan(row->prev.value))
+            row->change_pct = NAN;
+        /* a status speaks of the metric's own aggregate (a row of the share within
+         * target is judged by its p90): shown only where that figure could be */
+        if (m->def && row->status != SR_STATUS_NONE &&
+            sr_privacy_value(p, personal, KIND(m), sr_kpi_own_agg(m->def), row->r.n))
+            row->status = SR_STATUS_NONE;
         if (mask) {
             row->status = SR_STATUS_NONE;
             row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
@@ -246,7 +266,7 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
 
     const char *mask = sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.now.n);
     if (mask)
-        mask_now(m, mask, r);
+        mask_now(m, mask, !metric_personal && m->agg.kind == SR_AGG_PCT, r);
     if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.prev.n))
         m->c.prev.value = NAN;
     if (sr_privacy_value(p, metric_personal, KIND(m), m->agg, m->c.week_ago.n))
@@ -666,18 +686,19 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
         sr_privacy_cells_read(st, cat, p, m->def->name, sr_floor_ms(lo, p->grid_ms), m->to_ms, &cs);
     if (rc) {
         /* cannot be judged: nothing of the metric is shown */
-        mask_now(m, sr_privacy_grid_mask(p), r);
+        mask_now(m, sr_privacy_grid_mask(p), false, r);
         m->c.prev.value = m->c.week_ago.value = NAN;
         for (size_t i = 0; i < m->n_rows; i++) {
             m->rows[i].r.value = NAN;
             set_mask(m->rows[i].mask, sr_privacy_grid_mask(p));
             m->rows[i].status = SR_STATUS_NONE;
             m->rows[i].series_hidden += hide_series(m->rows[i].series, SR_ROW_SERIES);
+            m->rows[i].prev.value = m->rows[i].change_pct = NAN;
         }
         return rc;
     }
     if (m->c.now.n > 0 && !m->mask[0] && !sr_privacy_cells_whole(cs, entity, m->from_ms, m->to_ms))
-        mask_now(m, sr_privacy_grid_mask(p), r);
+        mask_now(m, sr_privacy_grid_mask(p), false, r);
     if (!sr_privacy_cells_whole(cs, entity, m->from_ms - len, m->from_ms))
         m->c.prev.value = NAN;
     if (!sr_privacy_cells_whole(cs, entity, m->from_ms - 7 * SR_MS_DAY, m->to_ms - 7 * SR_MS_DAY))
@@ -696,6 +717,10 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
             row->status = SR_STATUS_NONE;
             row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
         }
+        if (row->mask[0] || !sr_privacy_cells_whole(cs, row->entity, m->from_ms - len, m->from_ms))
+            row->prev.value = NAN;
+        if (isnan(row->r.value) || isnan(row->prev.value))
+            row->change_pct = NAN;
         if (row->n_series && m->row_slice_ms > 0)
             grid_series(cs, row->entity, row->series, row->n_series, m->row_slice_ms,
                         sr_ceil_ms(m->to_ms, m->row_slice_ms), m->to_ms, row->series_pool,

@@ -24,7 +24,9 @@
  *     count of people. Its min and max (and last, but for gauges) are each
  *     one person's value and are shown as "hidden".
  *   - No percentile over fewer than min_pct_n (10) observations, for every
- *     role: shown as "n<10".
+ *     role: shown as "n<10". Only the percentile (and what derives from
+ *     it) goes: the observations of a metric that is not personal (the
+ *     events of a leaf, the histogram) are shown whatever their number.
  *   - Windows on a grid (differencing): for a role without `personal`, a
  *     figure of a personal metric is computed over its window aligned to
  *     grid_ms ([sitrep] cell_grid: the start snapped down, the end snapped
@@ -44,7 +46,8 @@
  *     from a role without `personal`, and counted.
  *   - A suppressed value does not leak by another path of the same model:
  *     with the headline suppressed, its status, change, share within target,
- *     series, histogram and events go too; the previous and week-ago values
+ *     series, histogram and events go too (but the histogram and events of
+ *     a metric that is not personal under "n<10"); the previous and week-ago values
  *     follow the same rules on their own counts (and the change goes with
  *     either); series slices and rows are judged on their own counts.
  */

@@ -2,7 +2,9 @@
  * bars.c - the breakdown as horizontal bars: one line per child entity in
  * the model's order (worst first), each with the child's short name, a bar
  * proportional to its value, the value and the status symbol in the
- * status colour (so status is never colour alone).
+ * status colour (so status is never colour alone), under the headline: the
+ * panel's own value (the total of a sum), unit and status, in the status's
+ * colour when it is not OK (wkit_draw_headed).
  *
  *   district-3  ███████████████████▌          13m42s ✖
  *   district-1  ██████████▏                    7m05s ●
@@ -128,7 +130,7 @@ static void bars_draw_bar(WINDOW *w, int y, int x, int width, double frac, attr_
         wkit_glyph(w, y, x + full, attr, g->block[rest]);
 }
 
-static void bars_draw(WINDOW *w, const sr_view *v)
+static void bars_draw_body(WINDOW *w, const sr_view *v)
 {
     const sr_panel_model *m = v ? v->m : NULL;
     int height, width;
@@ -166,6 +168,12 @@ static void bars_draw(WINDOW *w, const sr_view *v)
         if (l.sym_x >= 0)
             wkit_glyph(w, y, l.sym_x, a_sym, wkit_status_glyph(row->status));
     }
+}
+
+/* The headline (the panel's value, unit and status), the bars below it. */
+static void bars_draw(WINDOW *w, const sr_view *v)
+{
+    wkit_draw_headed(w, v, bars_draw_body);
 }
 
 static bool bars_key(sr_view *v, int key)

@@ -1,7 +1,9 @@
 /*
  * histogram.c - the distribution of an event metric over the window: one
  * vertical bar per bin of m->hist (between hist_lo and hist_hi, the last
- * bin also holding everything above), heights proportional to the counts.
+ * bin also holding everything above), heights proportional to the counts,
+ * under the headline: the panel's own value, unit and status
+ * (wkit_draw_headed).
  *
  *           │target 15m
  *        ▆█ │
@@ -74,7 +76,7 @@ static void hist_draw_bar(WINDOW *w, int bottom, int x, int rows, long eighths, 
         wkit_glyph(w, bottom - full, x, attr, g->spark[rest - 1]);
 }
 
-static void hist_draw(WINDOW *w, const sr_view *v)
+static void hist_draw_body(WINDOW *w, const sr_view *v)
 {
     const sr_panel_model *m = v ? v->m : NULL;
     int height, width;
@@ -164,6 +166,12 @@ static void hist_draw(WINDOW *w, const sr_view *v)
             wkit_put(w, height - 1, 0, wf, a, from);
         wkit_put_right(w, height - 1, end, width, a, to);
     }
+}
+
+/* The headline (the panel's value, unit and status), the histogram below it. */
+static void hist_draw(WINDOW *w, const sr_view *v)
+{
+    wkit_draw_headed(w, v, hist_draw_body);
 }
 
 /* The histogram has no keys of its own. */

@@ -2,20 +2,23 @@
  * table.c - the breakdown as a table: a header line, then one line per
  * child entity in the model's order (worst first).
  *
- *   NAME          VALUE  STATUS  TREND
- *   district-3   13m42s  ✖ CRIT  ▁▂▃▅▆█▇▅
- *   district-1    7m05s  ● OK    ▂▂▁▂▃▂▂▁
+ *   NAME          VALUE  CHANGE  STATUS  TREND
+ *   district-3   13m42s    ▲12%  ✖ CRIT  ▁▂▃▅▆█▇▅
+ *   district-1    7m05s     ▼3%  ● OK    ▂▂▁▂▃▂▂▁
  *
  * NAME is the child's short name, VALUE the formatted value (right-aligned),
- * STATUS the symbol and word, TREND the row's short series as a sparkline
- * (only when the model has row series). The model carries no change per
- * row, so there is no CHANGE column.
+ * CHANGE the change against the previous window as the tiles write it (in
+ * the WARN role when it goes the metric's worse way, OK the better way, for
+ * rows with a status; only when some row has one), STATUS the symbol and
+ * word, TREND the row's short series as a sparkline over the rest of the
+ * line (only when the model has row series).
  *
  * Narrow windows: the name shrinks (down to TABLE_NAME_MIN) and the trend
  * narrows (down to TABLE_TREND_MIN) first, the gaps go from two columns to
  * one, then the trend is dropped, the status word becomes the symbol alone
- * (header "S"), and values lose their unit words. Below that: name, value
- * and symbol without a header; then name and symbol; then the symbol.
+ * (header "S"), the change goes, and values lose their unit words. Below
+ * that: name, value and symbol without a header; then name and symbol;
+ * then the symbol.
  * A window of one line shows rows without the header.
  */
 #include <string.h>
@@ -32,6 +35,7 @@ typedef struct {
     int val_end, val_w; /* right-aligned, ending before val_end; 0 = none */
     int st_x, st_w;     /* st_w 0 = none, 1 = symbol, more = symbol and word */
     int tr_x, tr_w;     /* 0 = no trend */
+    int ch_end, ch_w;   /* the change, right-aligned, ending before ch_end; 0 = none */
     bool compact;
 } table_layout;
 
@@ -47,6 +51,18 @@ static int table_value_width(const sr_panel_model *m, bool compact)
             wmax = tw;
     }
     return wmax;
+}
+
+/* Columns the CHANGE column needs; 0 when no row has a change. */
+static int table_change_width(const sr_panel_model *m)
+{
+    int wmax = 0;
+    char buf[48];
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (sr_format_change(m->rows[i].change_pct, buf, sizeof buf) && sr_tui_width(buf) > wmax)
+            wmax = sr_tui_width(buf);
+    }
+    return wmax > 0 && wmax < sr_tui_width("CHANGE") ? sr_tui_width("CHANGE") : wmax;
 }
 
 /* Columns "● CRIT" takes: a symbol, a blank and the widest status word. */
@@ -78,28 +94,26 @@ static table_layout table_layout_for(const sr_panel_model *m, int width, int hei
     }
     if (name_nat > TABLE_NAME_MAX)
         name_nat = TABLE_NAME_MAX;
-    int trend_cap = trend_max > SR_ROW_SERIES ? SR_ROW_SERIES : (int)trend_max;
-    if (trend_cap > 0 && trend_cap < TABLE_TREND_MIN)
-        trend_cap = TABLE_TREND_MIN;
+    bool has_trend = trend_max > 0;
     int st_word = table_status_width();
     int vw_full = table_value_width(m, false), vw_compact = table_value_width(m, true);
 
+    int chw = table_change_width(m);
     static const struct {
-        bool trend, word, compact;
+        bool trend, word, compact, change;
     } tries[] = {
-        {true, true, false},
-        {false, true, false},
-        {false, false, false},
-        {false, false, true},
+        {true, true, false, true},    {false, true, false, true},  {false, false, false, true},
+        {false, false, false, false}, {false, false, true, false},
     };
     for (size_t t = 0; t < sizeof tries / sizeof tries[0]; t++) {
-        if (tries[t].trend && trend_cap == 0)
+        if (tries[t].trend && !has_trend)
             continue;
         for (int gap = 2; gap >= 1; gap--) {
             int vw = tries[t].compact ? vw_compact : vw_full;
             int sw = tries[t].word ? st_word : 1;
-            int ncols = tries[t].trend ? 4 : 3;
-            int fixed = vw + sw + gap * (ncols - 1);
+            int cw = tries[t].change ? chw : 0;
+            int ncols = 3 + tries[t].trend + (cw > 0);
+            int fixed = vw + cw + sw + gap * (ncols - 1);
             int trend_min = tries[t].trend ? TABLE_TREND_MIN : 0;
             int name_w = width - fixed - trend_min;
             if (name_w > name_nat)
@@ -112,13 +126,13 @@ static table_layout table_layout_for(const sr_panel_model *m, int width, int hei
             l.name_w = name_w;
             l.val_w = vw;
             l.val_end = name_w + gap + vw;
-            l.st_x = l.val_end + gap;
+            l.ch_w = cw;
+            l.ch_end = cw > 0 ? l.val_end + gap + cw : l.val_end;
+            l.st_x = l.ch_end + gap;
             l.st_w = sw;
             if (tries[t].trend) {
                 l.tr_x = l.st_x + sw + gap;
-                l.tr_w = width - l.tr_x;
-                if (l.tr_w > trend_cap)
-                    l.tr_w = trend_cap;
+                l.tr_w = width - l.tr_x; /* the rest of the line: a trend fills it */
             }
             return l;
         }
@@ -148,6 +162,8 @@ static void table_draw_header(WINDOW *w, const sr_view *v, const table_layout *l
         wkit_put(w, 0, l->name_x, l->name_w, a, "NAME");
     if (l->val_w > 0)
         wkit_put_right(w, 0, l->val_end, l->val_w, a, "VALUE");
+    if (l->ch_w > 0)
+        wkit_put_right(w, 0, l->ch_end, l->ch_w, a, "CHANGE");
     if (l->st_w > 0)
         wkit_put(w, 0, l->st_x, l->st_w, a, l->st_w > 1 ? "STATUS" : "S");
     if (l->tr_w > 0)
@@ -174,6 +190,16 @@ static void table_draw_row(WINDOW *w, const sr_view *v, const table_layout *l, i
         char buf[64];
         sr_format_masked(row->mask, row->r.value, m->def, m->agg, l->compact, buf, sizeof buf);
         wkit_put_right(w, y, l->val_end, l->val_w, a_val, buf);
+    }
+    char chg[48];
+    if (l->ch_w > 0 && sr_format_change(row->change_pct, chg, sizeof chg)) {
+        /* coloured by its direction where the row has a status, as a tile's change */
+        sr_role role = SR_ROLE_NORMAL;
+        if (row->status != SR_STATUS_NONE && strcmp(chg, sr_glyphs_get()->flat) != 0) {
+            bool better = sr_kpi_higher_is_better(m->def, m->agg) == (row->change_pct > 0);
+            role = better ? SR_ROLE_OK : SR_ROLE_WARN;
+        }
+        wkit_put_right(w, y, l->ch_end, l->ch_w, sel ? a_sel : wkit_attr(v, role), chg);
     }
     if (l->st_w > 0) {
         const char *sym = wkit_status_glyph(row->status);

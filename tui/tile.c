@@ -299,6 +299,12 @@ int sr_draw_value_status(WINDOW *w, int y, int width, const sr_view *v)
     return sr_draw_value(w, y, 0, st > 0 ? width - st - 1 : width, v);
 }
 
+bool sr_format_change(double pct, char *buf, size_t len)
+{
+    const char *words;
+    return change_text(pct, buf, len, &words);
+}
+
 /* ---- large numerals ---- */
 
 #define BIG_H 5

@@ -333,6 +333,13 @@ int sr_draw_value(WINDOW *w, int y, int x, int max_cols, const sr_view *v);
 int sr_draw_status(WINDOW *w, int y, int right, int max_cols, sr_status s);
 
 /*
+ * A change in percent as the tiles write it: "▲12%", "▼3.1%", "=" when it
+ * rounds to nothing (the glyph set's markers). Returns false, buf
+ * untouched, when pct is NAN.
+ */
+bool sr_format_change(double pct, char *buf, size_t len);
+
+/*
  * Draws a panel's value at the left of row y and its status at the right,
  * within width columns: the status takes what the value's compact form
  * leaves (half the width when it leaves nothing), the value the rest.

@@ -8,6 +8,7 @@
  * knowing the window's height; draw() is the one that knows it and shows
  * the rows from wkit_list_first(), which always includes the selected one.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,39 @@ attr_t wkit_attr(const sr_view *v, sr_role role)
     if (v && v->stale && role != SR_ROLE_SELECTED)
         return sr_role_attr(SR_ROLE_STALE);
     return sr_role_attr(role);
+}
+
+int wkit_headline(WINDOW *w, int y, int width, const sr_view *v)
+{
+    if (!w || !v || y < 0 || y >= getmaxy(w))
+        return 0;
+    if (width > getmaxx(w))
+        width = getmaxx(w);
+    int used = sr_draw_value_status(w, y, width, v);
+    const sr_panel_model *m = v->m;
+    if (used > 0 && m && !v->stale &&
+        (m->status == SR_STATUS_WARN || m->status == SR_STATUS_CRIT) &&
+        (isfinite(m->c.now.value) || m->mask[0])) {
+        attr_t a = sr_role_attr(sr_status_role(m->status));
+        mvwchgat(w, y, 0, used, a & ~A_COLOR, (short)PAIR_NUMBER(a), NULL);
+    }
+    return used;
+}
+
+void wkit_draw_headed(WINDOW *w, const sr_view *v, void (*body)(WINDOW *w, const sr_view *v))
+{
+    int h, wd;
+    getmaxyx(w, h, wd);
+    if (!v || !v->m || h <= 0 || wd <= 0)
+        return;
+    wkit_headline(w, 0, wd, v);
+    if (h < 2)
+        return;
+    WINDOW *rest = derwin(w, h - 1, wd, 1, 0);
+    if (!rest)
+        return;
+    body(rest, v);
+    delwin(rest);
 }
 
 int wkit_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *text)

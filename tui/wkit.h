@@ -43,6 +43,23 @@ void wkit_line(WINDOW *w, int y, int x, int n, bool down, attr_t attr, const cha
 /* Fills n cells from (y, x) with blanks in attr, clipped to the window. */
 void wkit_fill(WINDOW *w, int y, int x, int n, attr_t attr);
 
+/*
+ * The headline of a chart, bars or histogram panel on row y: the panel's
+ * own value with its unit at the left and its status at the right
+ * (sr_draw_value_status(), the tile's rule), the value in the status's
+ * colour when that is WARN or CRIT (not when the view is stale), so that a
+ * panel held for its status shows why. Returns the columns the value took.
+ */
+int wkit_headline(WINDOW *w, int y, int width, const sr_view *v);
+
+/*
+ * Draws a panel as chart, bars and histogram do: the headline on the top
+ * row, and body (the widget's own drawing) in the rows below it, in a
+ * window of its own so that the body may draw from its row 0. A window of
+ * one row holds the headline only: the figure comes before its detail.
+ */
+void wkit_draw_headed(WINDOW *w, const sr_view *v, void (*body)(WINDOW *w, const sr_view *v));
+
 /* The status symbol of the current glyph set (ok, warn, crit or none). */
 const char *wkit_status_glyph(sr_status s);
 

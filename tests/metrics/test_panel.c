@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../../metrics/panel.h"
+#include "../../metrics/privacy.h"
 #include "../helpers.h"
 
 #define T0 1704067200000LL /* 2024-01-01T00:00:00Z, on an hour */
@@ -572,6 +573,74 @@ Test(panel, rows_better_higher_reverses)
     sr_panel_model_fini(&m);
 }
 
+Test(panel, rows_change_against_the_previous_window)
+{
+    sr_panel_model m;
+    compute("rt", "force", NULL, NOW, SR_PANEL_ROWS, 0, 0, 0, &m);
+    cr_assert_eq(m.n_rows, 5);
+    cr_assert_str_eq(m.rows[0].entity, "force/b");
+    cr_assert_float_eq(m.rows[0].prev.value, 40, EPS); /* its previous hour: 40 */
+    cr_assert_float_eq(m.rows[0].change_pct, (95.0 - 40) / 40 * 100, 1e-9);
+    cr_assert_str_eq(m.rows[1].entity, "force/a");
+    cr_assert_float_eq(m.rows[1].change_pct, 25, 1e-9); /* 25 against 20 */
+    for (size_t i = 2; i < 5; i++)                      /* d, e, c: nothing the hour before */
+        cr_assert(isnan(m.rows[i].change_pct), "row %zu", i);
+    sr_panel_model_fini(&m);
+}
+
+/* A table of the share within target: worst (lowest) first, each row with
+ * the status of its own p90 against the thresholds. */
+Test(panel, rows_within_target_worst_first_with_the_metrics_status)
+{
+    sr_panel_model m;
+    compute("rt", "force", "within", NOW, SR_PANEL_ROWS, 0, 0, 0, &m);
+    cr_assert_eq(m.n_rows, 5);
+    static const char *const order[] = {"force/b", "force/a", "force/d", "force/e", "force/c"};
+    static const double within[] = {75, 50, 100, 100, NAN};
+    static const sr_status status[] = {SR_STATUS_CRIT, SR_STATUS_WARN, SR_STATUS_OK, SR_STATUS_OK,
+                                       SR_STATUS_NONE};
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_str_eq(m.rows[i].entity, order[i], "row %zu", i);
+        cr_assert_eq(m.rows[i].status, status[i], "row %zu: status %d", i, m.rows[i].status);
+        if (isnan(within[i]))
+            cr_assert(isnan(m.rows[i].r.value));
+        else
+            cr_assert_float_eq(m.rows[i].r.value, within[i], 1e-9, "row %zu", i);
+    }
+    cr_assert(isnan(m.rows[1].change_pct), "none within the hour before: no change from 0");
+    sr_panel_model_fini(&m);
+
+    /* without thresholds, statuses stay unknown */
+    defs[0].warn = defs[0].crit = NAN;
+    compute("rt", "force", "within", NOW, SR_PANEL_ROWS, 0, 0, 0, &m);
+    for (size_t i = 0; i < m.n_rows; i++)
+        cr_assert_eq(m.rows[i].status, SR_STATUS_NONE);
+    cr_assert_str_eq(m.rows[0].entity, "force/a", "the lowest share first: 50%%");
+    sr_panel_model_fini(&m);
+}
+
+/* A unit's two observations of a metric that is not personal: the p90 over
+ * two is "n<10", and the observations are still listed, newest first. */
+Test(panel, leaf_lists_its_few_observations_under_a_hidden_percentile)
+{
+    sr_panel_model m;
+    compute("rt", "force/d/u6", NULL, NOW, SR_PANEL_EVENTS | SR_PANEL_ROWS, 0, 0, 20, &m);
+    cr_assert_eq(m.n_rows, 0, "a leaf");
+    sr_privacy p;
+    sr_privacy_init(&p);
+    sr_privacy_report r;
+    sr_privacy_apply(&p, "force/d/u6", false, &m, &r);
+    cr_assert_str_eq(m.mask, "n<10");
+    cr_assert(isnan(m.c.now.value));
+    cr_assert_eq(m.status, SR_STATUS_NONE);
+    cr_assert_eq(m.n_events, 2, "the unit's observations: %zu", m.n_events);
+    cr_assert_float_eq(m.events[0].value, 4, EPS);
+    cr_assert_eq(m.events[0].ts_ms, T0 + 21 * MIN, "newest first");
+    cr_assert_float_eq(m.events[1].value, 3, EPS);
+    cr_assert_eq(r.events_hidden, 0);
+    sr_panel_model_fini(&m);
+}
+
 Test(panel, sort_rows_ties_and_missing_values)
 {
     sr_metric_def d;
@@ -586,18 +655,24 @@ Test(panel, sort_rows_ties_and_missing_values)
         rows[i].r.value = vals[i];
         rows[i].status = SR_STATUS_NONE;
     }
-    sr_panel_sort_rows(&d, rows, 5); /* lower is better: 9, 3 (a), 3 (m), 1, none */
+    sr_agg own = d.agg;
+    sr_panel_sort_rows(&d, own, rows, 5); /* lower is better: 9, 3 (a), 3 (m), 1, none */
     static const char *const lower[] = {"b", "a", "m", "c", "z"};
     for (int i = 0; i < 5; i++)
         cr_assert_str_eq(rows[i].entity, lower[i], "row %d", i);
     d.better = SR_BETTER_HIGHER;
-    sr_panel_sort_rows(&d, rows, 5); /* 1, 3 (a), 3 (m), 9, none */
+    sr_panel_sort_rows(&d, own, rows, 5); /* 1, 3 (a), 3 (m), 9, none */
     static const char *const higher[] = {"c", "a", "m", "b", "z"};
     for (int i = 0; i < 5; i++)
         cr_assert_str_eq(rows[i].entity, higher[i], "row %d", i);
-    sr_panel_sort_rows(NULL, rows, 5); /* no definition: lower is better */
+    sr_panel_sort_rows(NULL, own, rows, 5); /* no definition: lower is better */
     cr_assert_str_eq(rows[0].entity, "b");
-    sr_panel_sort_rows(&d, NULL, 0);
+    /* the share within target is better higher, whatever the metric: lowest first */
+    d.better = SR_BETTER_LOWER;
+    sr_panel_sort_rows(&d, (sr_agg){SR_AGG_WITHIN, 0}, rows, 5);
+    for (int i = 0; i < 5; i++)
+        cr_assert_str_eq(rows[i].entity, higher[i], "within, row %d", i);
+    sr_panel_sort_rows(&d, own, NULL, 0);
 }
 
 Test(panel, row_series)

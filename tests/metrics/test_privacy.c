@@ -245,9 +245,19 @@ Test(privacy, percentile_needs_ten)
     cr_assert_str_eq(m.mask, "n<10");
     cr_assert(isnan(m.c.now.value));
     cr_assert(isnan(m.series[0]) && isnan(m.series[3]));
-    cr_assert_eq(m.n_hist, 0, "the histogram would show the 9 observations");
-    cr_assert_eq(m.n_events, 0);
     cr_assert(isnan(m.change_pct));
+    cr_assert_eq(m.status, SR_STATUS_NONE);
+    /* n<10 hides the percentile only: the observations of a metric that is not personal stay */
+    cr_assert_eq(m.n_events, 3, "a unit's observations are listed whatever their number");
+    cr_assert_eq(m.n_hist, 2);
+    sr_panel_model_fini(&m);
+
+    /* a personal metric's few observations go with the figure, for any role */
+    model(&m, P90, 600, 9, NULL, NULL, 0);
+    sr_privacy_apply(&p, "f", true, &m, NULL);
+    cr_assert_str_eq(m.mask, "n<10");
+    cr_assert_eq(m.n_events, 0);
+    cr_assert_eq(m.n_hist, 0, "the histogram would show the 9 observations");
     sr_panel_model_fini(&m);
 
     /* enough in the window, but a slice with few: that slice goes */
@@ -271,6 +281,47 @@ Test(privacy, percentile_needs_ten)
     cr_assert(isnan(m.c.prev.value));
     cr_assert(isnan(m.change_pct));
     cr_assert_float_eq(m.c.week_ago.value, 200, 1e-9);
+    sr_panel_model_fini(&m);
+}
+
+/* A row's previous figure and its change follow the headline's rules: a
+ * masked row or a previous window too thin shows no change; a row's status
+ * (of the metric's own aggregate) only where that figure could be shown. */
+Test(privacy, rows_change_and_status_suppressed_with_their_figures)
+{
+    sr_privacy p = policy(false, 4);
+    const char *rows[] = {"f/n/d1", "f/n/d2", "f/n/d3"};
+    int64_t rn[] = {2, 12, 12};
+    sr_panel_model m;
+    model(&m, COUNT, 26, 26, rows, rn, 3);
+    for (size_t i = 0; i < 3; i++) {
+        m.rows[i].prev = (sr_result){5, 12, true};
+        m.rows[i].change_pct = 50;
+        m.rows[i].status = SR_STATUS_WARN;
+    }
+    m.rows[2].prev.n = 3; /* the previous window of d3 under the minimum */
+    sr_privacy_apply(&p, "f/n", true, &m, NULL);
+    cr_assert_eq(m.n_rows, 3);
+    cr_assert(isnan(m.rows[0].prev.value) && isnan(m.rows[0].change_pct), "masked: no change");
+    cr_assert_float_eq(m.rows[1].change_pct, 50, 1e-9);
+    cr_assert_float_eq(m.rows[1].prev.value, 5, 1e-9);
+    cr_assert(isnan(m.rows[2].prev.value) && isnan(m.rows[2].change_pct),
+              "a thin previous window: no change");
+    sr_panel_model_fini(&m);
+
+    /* the share within target of a row of 7 events: its p90 status would tell of 7 */
+    sr_privacy q = policy(true, SR_PRIV_ANY);
+    int64_t rn2[] = {7, 12, 40};
+    model(&m, (sr_agg){SR_AGG_WITHIN, 0}, 80, 59, rows, rn2, 3);
+    def.kind = SR_KIND_EVENT;
+    def.agg = P90;
+    for (size_t i = 0; i < 3; i++)
+        m.rows[i].status = SR_STATUS_CRIT;
+    sr_privacy_apply(&q, "f/n", false, &m, NULL);
+    cr_assert_str_eq(m.rows[0].mask, "", "a share is shown over 7");
+    cr_assert_eq(m.rows[0].status, SR_STATUS_NONE, "but not the status of a p90 of 7");
+    cr_assert_eq(m.rows[1].status, SR_STATUS_CRIT);
+    cr_assert_eq(m.rows[2].status, SR_STATUS_CRIT);
     sr_panel_model_fini(&m);
 }
 

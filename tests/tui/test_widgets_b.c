@@ -198,6 +198,7 @@ static void fx_row(fixture *f, const char *entity, double value, sr_status st)
     r->r.n = isnan(value) ? 0 : 10;
     r->r.exact = true;
     r->status = st;
+    r->prev.value = r->change_pct = NAN; /* no previous window unless a test sets one */
     for (size_t k = 0; k < SR_ROW_SERIES; k++)
         r->series[k] = NAN;
 }
@@ -209,8 +210,42 @@ static void fx_row_series(fixture *f, size_t row, size_t n, double from, double 
     f->rows[row].n_series = n;
 }
 
+/*
+ * Chart, bars and histogram draw their headline on the top row and their
+ * body below it: headed(h, wd) makes a window one row taller and returns
+ * the body's part of it (h rows), so that a test reads the body from its
+ * row 0; draw() draws into the whole window. The windows live until the
+ * test's process ends.
+ */
+static struct {
+    WINDOW *body, *whole;
+} heads[32];
+static size_t n_heads;
+
+static WINDOW *headed(int h, int wd)
+{
+    cr_assert_lt(n_heads, sizeof heads / sizeof heads[0]);
+    WINDOW *whole = newwin(h + 1, wd, 0, 0);
+    cr_assert_not_null(whole);
+    WINDOW *body = derwin(whole, h, wd, 1, 0);
+    cr_assert_not_null(body);
+    heads[n_heads].whole = whole;
+    heads[n_heads++].body = body;
+    return body;
+}
+
+static WINDOW *whole_of(WINDOW *w)
+{
+    for (size_t i = n_heads; i-- > 0;) { /* newest first: a freed body's address comes back */
+        if (heads[i].body == w)
+            return heads[i].whole;
+    }
+    return w;
+}
+
 static void draw(const sr_widget_class *cls, WINDOW *w, const sr_view *v)
 {
+    w = whole_of(w);
     werase(w);
     cls->draw(w, v);
 }
@@ -225,7 +260,7 @@ Test(widgets_b, bars_order_proportional_lengths_and_status)
     fx_row(&f, "force/north/d-2", 400, SR_STATUS_WARN);
     fx_row(&f, "force/north/d-3", 200, SR_STATUS_OK);
     fx_row(&f, "force/north/d-4", NAN, SR_STATUS_NONE);
-    WINDOW *w = newwin(6, 40, 0, 0);
+    WINDOW *w = headed(6, 40);
     draw(&sr_widget_bars, w, &f.v);
 
     const sr_glyphs *g = sr_glyphs_get();
@@ -267,7 +302,7 @@ Test(widgets_b, bars_scale_percent_to_100)
     fx_row(&f, "a", 50, SR_STATUS_WARN);
     fx_row(&f, "b", 25, SR_STATUS_CRIT);
     /* width 40: name 1, gap, bar 32, gap, "50%", gap, symbol */
-    WINDOW *w = newwin(2, 40, 0, 0);
+    WINDOW *w = headed(2, 40);
     draw(&sr_widget_bars, w, &f.v);
     cr_assert_eq(bar_eighths(w, 0), 32 * 8 / 2, "50%% is half of a 32-cell bar: %d",
                  bar_eighths(w, 0));
@@ -283,7 +318,7 @@ Test(widgets_b, bars_eighths_and_ascii)
     fx_row(&f, "x", 64, SR_STATUS_NONE);
     fx_row(&f, "y", 3, SR_STATUS_NONE); /* 3/64 of 8 cells = 3 eighths */
     /* width 15: name 1, gap, bar 8, gap, value 2 ("64": "64 cases" does not fit), gap, symbol */
-    WINDOW *w = newwin(2, 15, 0, 0);
+    WINDOW *w = headed(2, 15);
     draw(&sr_widget_bars, w, &f.v);
     cr_assert_eq(bar_eighths(w, 0), 64);
     cr_assert_eq(bar_eighths(w, 1), 3, "to the eighth: %d", bar_eighths(w, 1));
@@ -408,7 +443,7 @@ static void check_selection_keys(const sr_widget_class *cls, int header)
 
 Test(widgets_b, bars_selection_and_scrolling)
 {
-    check_selection_keys(&sr_widget_bars, 0);
+    check_selection_keys(&sr_widget_bars, 1); /* the headline above the rows */
 }
 
 Test(widgets_b, table_selection_and_scrolling)
@@ -528,7 +563,7 @@ Test(widgets_b, escape_and_wide_names_keep_columns_aligned)
     fx_row(&f, "force/plain", 300, SR_STATUS_OK);
     fx_row(&f, "force/\x1b[31m長い名前の分署とても長い名前です", 100, SR_STATUS_OK);
 
-    WINDOW *w = newwin(5, 50, 0, 0);
+    WINDOW *w = headed(5, 50);
     draw(&sr_widget_bars, w, &f.v);
     assert_no_controls(w);
     cr_assert_eq(col_of(w, 0, "evil"), 0, "the escape sequences are dropped, the text kept");
@@ -605,12 +640,15 @@ Test(widgets_b, chart_axis_labels_and_rising_line)
 {
     fixture f;
     chart_fixture(&f, 60); /* 1m00s .. 10m50s */
-    WINDOW *w = newwin(10, 40, 0, 0);
+    WINDOW *w = headed(10, 40);
     draw(&sr_widget_chart, w, &f.v);
 
-    int lw = (int)strlen("10m50s");
-    cr_assert_eq(col_of(w, 0, "10m50s"), 0, "the maximum at the top left");
-    cr_assert_eq(col_of(w, 8, "1m00s"), lw - 5, "the minimum at the bottom, right-aligned");
+    /* 60 .. 650 s: round steps of 5m from 0s to 15m00s, a label on every step */
+    int lw = (int)strlen("15m00s");
+    cr_assert_eq(col_of(w, 0, "15m00s"), 0, "the top of the range at the top left");
+    cr_assert_eq(col_of(w, 3, "10m00s"), 0, "a step");
+    cr_assert_eq(col_of(w, 5, "5m00s"), lw - 5, "a step, right-aligned");
+    cr_assert_eq(col_of(w, 8, "0s"), lw - 2, "the bottom of the range, right-aligned");
     cr_assert_eq(col_of(w, 9, "09:00"), lw + 1, "the start time under the plot's start");
     cr_assert_eq(col_of(w, 9, "17:00"), 35, "the end time at the right edge");
     char c[16];
@@ -634,7 +672,7 @@ Test(widgets_b, chart_axis_labels_and_rising_line)
     cr_assert(plot_rows(w, lw + 1, 9, &top_l, &bottom_l), "data at the left edge");
     cr_assert(plot_rows(w, 39, 9, &top_r, &bottom_r), "data at the right edge");
     cr_assert_eq(bottom_l, 8, "the first value at the bottom");
-    cr_assert_eq(top_r, 0, "the last value at the top");
+    cr_assert_eq(top_r, 2, "the last value (650 of 900) near the top: line %d", top_r);
     for (int x = lw + 2; x < 40; x++) {
         int t, b, tp, bp;
         cr_assert(plot_rows(w, x, 9, &t, &b), "a continuous line: column %d", x);
@@ -649,7 +687,7 @@ Test(widgets_b, chart_day_labels_for_long_windows)
     fixture f;
     chart_fixture(&f, 30);
     f.m.to_ms = T0 + 7 * SR_MS_DAY;
-    WINDOW *w = newwin(6, 40, 0, 0);
+    WINDOW *w = headed(6, 40);
     draw(&sr_widget_chart, w, &f.v);
     cr_assert(line_has(w, 5, "Mon 12"));
     cr_assert(line_has(w, 5, "Mon 19"));
@@ -660,7 +698,7 @@ Test(widgets_b, chart_ascii_and_half_blocks)
 {
     fixture f;
     chart_fixture(&f, 40);
-    WINDOW *w = newwin(8, 30, 0, 0);
+    WINDOW *w = headed(8, 30);
     sr_glyphs_select(false);
     draw(&sr_widget_chart, w, &f.v);
     int stars = 0;
@@ -683,7 +721,7 @@ Test(widgets_b, chart_nan_gaps_are_not_joined)
     chart_fixture(&f, 60);
     for (size_t i = 20; i < 40; i++)
         f.m.series[i] = NAN;
-    WINDOW *w = newwin(10, 40, 0, 0);
+    WINDOW *w = headed(10, 40);
     draw(&sr_widget_chart, w, &f.v);
     int lw = 6, cols = 40 - lw - 1;
     int t, b;
@@ -707,9 +745,9 @@ Test(widgets_b, chart_nan_gaps_are_not_joined)
 Test(widgets_b, chart_target_line)
 {
     fixture f;
-    chart_fixture(&f, 60); /* 60 .. 650 */
-    f.def.target = 355;    /* the middle */
-    WINDOW *w = newwin(10, 40, 0, 0);
+    chart_fixture(&f, 60); /* 60 .. 650: the range 0 .. 900 */
+    f.def.target = 450;    /* the middle */
+    WINDOW *w = headed(10, 40);
     draw(&sr_widget_chart, w, &f.v);
     int target_line = -1, dashes = 0;
     for (int y = 0; y < 9; y++) {
@@ -727,13 +765,13 @@ Test(widgets_b, chart_target_line)
     }
     cr_assert(target_line == 4, "the target halfway up: line %d", target_line);
     cr_assert_gt(dashes, 25);
-    cr_assert(line_has(w, target_line, "5m55s"), "the target on the axis");
+    cr_assert(line_has(w, target_line, "7m30s"), "the target on the axis");
 
     f.def.target = 1000; /* above the range */
     draw(&sr_widget_chart, w, &f.v);
     for (int y = 0; y < 9; y++)
         cr_assert(!line_has(w, y, sr_glyphs_get()->hline), "no target line outside the range");
-    f.def.target = 355;
+    f.def.target = 450;
     f.m.agg = (sr_agg){.kind = SR_AGG_COUNT};
     draw(&sr_widget_chart, w, &f.v);
     for (int y = 0; y < 9; y++)
@@ -747,7 +785,7 @@ Test(widgets_b, chart_flat_and_empty_series)
     chart_fixture(&f, 20);
     for (size_t i = 0; i < 20; i++)
         f.m.series[i] = 42;
-    WINDOW *w = newwin(6, 30, 0, 0);
+    WINDOW *w = headed(6, 30);
     draw(&sr_widget_chart, w, &f.v);
     int t, b;
     cr_assert(plot_rows(w, 29, 5, &t, &b), "a flat series is drawn");
@@ -767,7 +805,7 @@ Test(widgets_b, chart_and_trend_say_when_percentiles_are_hidden)
     for (size_t i = 0; i < 20; i++)
         f.m.series[i] = NAN;
     f.m.series_hidden = 20;
-    WINDOW *w = newwin(6, 60, 0, 0);
+    WINDOW *w = headed(6, 60);
     draw(&sr_widget_chart, w, &f.v);
     cr_assert(line_has(w, 3, "percentiles hidden: <10 per point; zoom out (-)"));
     cr_assert(!line_has(w, 3, "no data"));
@@ -821,7 +859,7 @@ Test(widgets_b, histogram_heights_and_target)
     fixture f;
     hist_fixture(&f);
     /* 10 lines: target label, 8 lines of bars (64 eighths for the largest bin), range labels */
-    WINDOW *w = newwin(10, 40, 0, 0);
+    WINDOW *w = headed(10, 40);
     draw(&sr_widget_histogram, w, &f.v);
     for (int b = 0; b < 10; b++) {
         for (int dx = 0; dx < 3; dx++) {
@@ -857,7 +895,7 @@ Test(widgets_b, histogram_target_label_and_merged_bins)
     hist_fixture(&f);
     f.def.target = 1700; /* near the right edge: the label ends at the marker */
     f.def.better = SR_BETTER_HIGHER;
-    WINDOW *w = newwin(6, 40, 0, 0);
+    WINDOW *w = headed(6, 40);
     draw(&sr_widget_histogram, w, &f.v);
     int tx = (int)(1700.0 / 1800 * 40);
     cr_assert_eq(col_of(w, 0, "target 28m20s") + 13, tx + 1);
@@ -868,7 +906,7 @@ Test(widgets_b, histogram_target_label_and_merged_bins)
 
     /* 25 columns for ten bins: two each, the last five empty, the range under the bins */
     delwin(w);
-    w = newwin(6, 25, 0, 0);
+    w = headed(6, 25);
     draw(&sr_widget_histogram, w, &f.v);
     for (int b = 0; b < 10; b++) {
         int e0 = column_eighths(w, 2 * b, 1, 4), e1 = column_eighths(w, 2 * b + 1, 1, 4);
@@ -881,7 +919,7 @@ Test(widgets_b, histogram_target_label_and_merged_bins)
 
     /* five columns for ten bins: two bins a column */
     delwin(w);
-    w = newwin(5, 5, 0, 0);
+    w = headed(5, 5);
     f.def.target = NAN;
     draw(&sr_widget_histogram, w, &f.v);
     int e[5];
@@ -1006,7 +1044,7 @@ Test(widgets_b, stale_view_is_greyed_but_keeps_symbols)
     fx_init(&f, "s");
     fx_row(&f, "force/a", 100, SR_STATUS_CRIT);
     f.v.stale = true;
-    WINDOW *w = newwin(2, 30, 0, 0);
+    WINDOW *w = headed(2, 30);
     draw(&sr_widget_bars, w, &f.v);
     char c[16];
     short p;
@@ -1037,4 +1075,236 @@ Test(widgets_b, list_keys_page_by_the_visible_rows)
     cr_assert(sr_widget_table.key(&v, KEY_END));
     cr_assert_eq(v.selected, 19);
     cr_assert_not(sr_widget_table.key(&v, 'x'));
+}
+
+/* ---- the headline of chart, bars and histogram ---- */
+
+static const sr_widget_class *const headed_widgets[] = {&sr_widget_chart, &sr_widget_bars,
+                                                        &sr_widget_histogram};
+
+Test(widgets_b, chart_bars_and_histogram_head_with_the_panels_value_unit_and_status)
+{
+    fixture f;
+    full_fixture(&f);
+    snprintf(f.def.unit, sizeof f.def.unit, "calls");
+    f.def.target = NAN;
+    f.m.agg = (sr_agg){.kind = SR_AGG_SUM};
+    f.m.c.now.value = 3788;
+    f.m.status = SR_STATUS_OK;
+    for (size_t k = 0; k < 3; k++) {
+        const sr_widget_class *cls = headed_widgets[k];
+        WINDOW *w = newwin(8, 50, 0, 0);
+        draw(cls, w, &f.v);
+        cr_assert_eq(col_of(w, 0, "3 788 calls"), 0, "%s: the value and its unit first", cls->name);
+        cr_assert_eq(col_of(w, 0, "OK") + 2, 50, "%s: the status at the right", cls->name);
+        short p;
+        char c[16];
+        cell(w, 0, 0, c, &p);
+        cr_assert_eq(p, pair_of(SR_ROLE_VALUE), "%s: an OK value in the value's colour", cls->name);
+        /* a panel held for its status shows it in the status's colour */
+        f.m.status = SR_STATUS_CRIT;
+        draw(cls, w, &f.v);
+        cr_assert(line_has(w, 0, "3 788 calls"));
+        cr_assert(line_has(w, 0, "CRIT"));
+        for (int x = 0; x < 11; x++) {
+            cell(w, 0, x, c, &p);
+            cr_assert_eq(p, pair_of(SR_ROLE_CRIT), "%s: column %d of the value not red", cls->name,
+                         x);
+        }
+        cell(w, 0, 49, c, &p);
+        cr_assert_eq(p, pair_of(SR_ROLE_CRIT));
+        /* the body below still draws */
+        bool body = false;
+        for (int y = 1; y < 8; y++)
+            body |= !line_has(w, y, "3 788") &&
+                    (line_has(w, y, sr_glyphs_get()->block[8]) ||
+                     line_has(w, y, sr_glyphs_get()->spark[7]) || line_has(w, y, "09:00"));
+        cr_assert(body, "%s: the body under the headline", cls->name);
+        /* one row: the figure before its detail */
+        WINDOW *one = newwin(1, 50, 0, 0);
+        draw(cls, one, &f.v);
+        cr_assert_eq(col_of(one, 0, "3 788 calls"), 0, "%s at height 1", cls->name);
+        /* stale: greyed, the status keeps its colour */
+        f.v.stale = true;
+        draw(cls, w, &f.v);
+        cell(w, 0, 0, c, &p);
+        cr_assert_eq(p, pair_of(SR_ROLE_STALE), "%s: a stale value is greyed", cls->name);
+        f.v.stale = false;
+        f.m.status = SR_STATUS_OK;
+        delwin(one);
+        delwin(w);
+    }
+}
+
+/* ---- the chart's axes ---- */
+
+/* The labels of the value axis: the text left of the axis line on each line. */
+static void axis_labels(WINDOW *w, int rows, char *out, size_t len)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (int y = 0; y < rows; y++) {
+        char text[2048];
+        line(w, y, text, sizeof text, NULL);
+        char *bar = strstr(text, sr_glyphs_get()->vline);
+        if (!bar)
+            continue;
+        *bar = 0;
+        char *p = text;
+        while (*p == ' ')
+            p++;
+        if (*p)
+            o += (size_t)snprintf(out + o, len - o, "%d:%s|", y, p);
+    }
+}
+
+Test(widgets_b, chart_axis_has_units_and_round_steps_whatever_the_slices)
+{
+    fixture f;
+    fx_init(&f, "calls");
+    f.m.agg = (sr_agg){.kind = SR_AGG_SUM};
+    f.m.from_ms = T0;
+    f.m.to_ms = T0 + SR_MS_DAY;
+    /* calls per half-hour slice from 14 to 122 (28 to 244 an hour) */
+    f.m.n_series = 48;
+    f.m.series_slice_ms = 30 * SR_MS_MIN;
+    for (size_t i = 0; i < 48; i++)
+        f.m.series[i] = 14 + 108 * (double)i / 47;
+    WINDOW *w = headed(10, 60);
+    draw(&sr_widget_chart, w, &f.v);
+    char a[512], b[512];
+    axis_labels(w, 9, a, sizeof a);
+    cr_assert(strstr(a, "0:300 calls/h|"), "the top label carries the unit: %s", a);
+    cr_assert(strstr(a, "|8:0|"), "round steps down to 0: %s", a);
+    cr_assert(strstr(a, ":200|") && strstr(a, ":100|"), "every step of 100: %s", a);
+
+    /* a wider terminal: twice the slices, half the calls in each, the same axis */
+    f.m.n_series = 96;
+    f.m.series_slice_ms = 15 * SR_MS_MIN;
+    for (size_t i = 0; i < 96; i++)
+        f.m.series[i] = (14 + 108 * (double)i / 95) / 2;
+    WINDOW *wide = headed(10, 100);
+    draw(&sr_widget_chart, wide, &f.v);
+    axis_labels(wide, 9, b, sizeof b);
+    cr_assert_str_eq(a, b, "the axis changed with the slices: %s, then %s", a, b);
+
+    /* durations step by whole minutes and hours */
+    fx_init(&f, "s");
+    f.m.from_ms = T0;
+    f.m.to_ms = T0 + 8 * SR_MS_HOUR;
+    f.m.n_series = 30;
+    for (size_t i = 0; i < 30; i++)
+        f.m.series[i] = 700 + 40 * (double)i; /* 11m40s .. 31m00s */
+    draw(&sr_widget_chart, w, &f.v);
+    axis_labels(w, 9, a, sizeof a);
+    cr_assert(strstr(a, "0:40m00s|"), "%s", a);
+    cr_assert(strstr(a, ":20m00s|") && strstr(a, "|8:10m00s|"), "steps of 10m: %s", a);
+}
+
+Test(widgets_b, chart_of_a_year_names_months_and_joins_monthly_figures)
+{
+    fixture f;
+    fx_init(&f, "USD");
+    f.m.agg = (sr_agg){.kind = SR_AGG_SUM};
+    /* 2018-01-01 .. 2019-01-01 UTC in 146 slices of 2.5 days; a figure at each month's start */
+    sr_ms from = 1514764800000, span = 365 * SR_MS_DAY;
+    f.m.from_ms = from;
+    f.m.to_ms = from + span;
+    f.m.n_series = 146;
+    f.m.series_slice_ms = span / 146;
+    for (int k = 0; k < 12; k++) {
+        sr_ms t;
+        cr_assert_eq(sr_local_to_utc(NULL, 2018, 1 + k, 1, 0, 0, 0, &t), 0);
+        size_t i = (size_t)((t - from) / (span / 146));
+        f.m.series[i] = 1e6 + 1e5 * (k % 3);
+    }
+    WINDOW *w = headed(8, 80);
+    draw(&sr_widget_chart, w, &f.v);
+    char text[2048];
+    line(w, 7, text, sizeof text, NULL);
+    cr_assert(strstr(text, "Feb 2018"), "the first month with its year: '%s'", text);
+    cr_assert(strstr(text, "Jun") && strstr(text, "Dec"), "months by name: '%s'", text);
+    char a[512];
+    axis_labels(w, 7, a, sizeof a);
+    cr_assert(strstr(a, "USD"), "the unit on the axis: %s", a);
+
+    /* a connected line from the first figure to the last, not twelve dots */
+    int x0 = col_of(w, 0, sr_glyphs_get()->vline) + 1;
+    int first = -1, last = -1;
+    for (int x = x0; x < 80; x++) {
+        int t, b;
+        if (plot_rows(w, x, 7, &t, &b)) {
+            if (first < 0)
+                first = x;
+            last = x;
+        }
+    }
+    cr_assert_gt(last - first, 50, "the line spans the year: %d .. %d", first, last);
+    for (int x = first; x <= last; x++) {
+        int t, b;
+        cr_assert(plot_rows(w, x, 7, &t, &b), "a gap in the line at column %d", x);
+    }
+
+    /* a long silence (four months without a figure) stays a gap */
+    for (size_t i = 40; i < 90; i++)
+        f.m.series[i] = NAN;
+    draw(&sr_widget_chart, w, &f.v);
+    int empty = 0;
+    for (int x = first; x <= last; x++) {
+        int t, b;
+        empty += !plot_rows(w, x, 7, &t, &b);
+    }
+    cr_assert_gt(empty, 10, "the silent months are not bridged: %d empty columns", empty);
+}
+
+/* ---- the table's change column ---- */
+
+Test(widgets_b, table_change_column_says_where_it_grows)
+{
+    fixture f;
+    table_fixture(&f);
+    f.rows[0].change_pct = 12;   /* response times up: worse */
+    f.rows[1].change_pct = -3.1; /* down: better */
+    WINDOW *w = newwin(5, 70, 0, 0);
+    draw(&sr_widget_table, w, &f.v);
+    int value_end = col_of(w, 0, "VALUE") + 5, change = col_of(w, 0, "CHANGE") + 6;
+    int status = col_of(w, 0, "STATUS");
+    cr_assert(value_end > 0 && change > value_end && status > change, "header: %d %d %d", value_end,
+              change, status);
+    const sr_glyphs *g = sr_glyphs_get();
+    char up[32], down[32];
+    snprintf(up, sizeof up, "%s12%%", g->up);
+    snprintf(down, sizeof down, "%s3.1%%", g->down);
+    cr_assert_eq(col_of(w, 1, up) + sr_tui_width(up), change, "right-aligned under CHANGE");
+    cr_assert_eq(col_of(w, 2, down) + sr_tui_width(down), change);
+    short p;
+    char c[16];
+    cell(w, 1, change - 1, c, &p);
+    cr_assert_eq(p, pair_of(SR_ROLE_WARN), "lower is better: a rise is a warning");
+    cell(w, 2, change - 1, c, &p);
+    cr_assert_eq(p, pair_of(SR_ROLE_OK));
+    char text[512];
+    line(w, 3, text, sizeof text, NULL);
+    cr_assert_null(strstr(text, "%"), "no previous figure, no change: %s", text);
+    /* the trend fills the rest of the line */
+    bool spark = false;
+    cell(w, 1, 69, c, NULL);
+    for (int k = 0; k < 8; k++)
+        spark |= strcmp(c, g->spark[k]) == 0;
+    cr_assert(spark, "the trend reaches the last column: '%s'", c);
+
+    /* the share within target: higher is better, whatever the metric */
+    f.m.agg = (sr_agg){SR_AGG_WITHIN, 0};
+    draw(&sr_widget_table, w, &f.v);
+    change = col_of(w, 0, "CHANGE") + 6;
+    cell(w, 1, change - 1, c, &p);
+    cr_assert_eq(p, pair_of(SR_ROLE_OK), "more within target is better");
+
+    /* narrow: the change goes before the values lose their units */
+    WINDOW *n = newwin(5, 20, 0, 0);
+    draw(&sr_widget_table, n, &f.v);
+    cr_assert(!line_has(n, 0, "CHANGE"));
+    cr_assert(line_has(n, 0, "VALUE"));
+    delwin(n);
+    delwin(w);
 }
