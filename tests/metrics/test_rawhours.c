@@ -36,7 +36,7 @@ Test(rawhours, keeps_copies_and_the_least_recently_used_makes_room)
 {
     sr_rawhours *h;
     /* room for 40 rows; an hour of more than 10 is too large to keep */
-    cr_assert_eq(sr_rawhours_create(40 * sizeof(sr_raw_row), &h), 0);
+    cr_assert_eq(sr_rawhours_create(40 * sizeof(sr_raw_row), 64, &h), 0);
     sr_raw_row v[20];
     for (int k = 0; k < 20; k++)
         v[k] = rows_of(k);
@@ -79,7 +79,7 @@ Test(rawhours, keeps_copies_and_the_least_recently_used_makes_room)
 Test(rawhours, a_touch_forgets_exactly_the_hours_holding_its_times)
 {
     sr_rawhours *h;
-    cr_assert_eq(sr_rawhours_create(1 << 20, &h), 0);
+    cr_assert_eq(sr_rawhours_create(1 << 20, 64, &h), 0);
     sr_raw_row v[4] = {rows_of(0), rows_of(1), rows_of(2), rows_of(3)};
     for (int i = 0; i < 6; i++) {
         cr_assert_eq(sr_rawhours_put(h, 1, H0 + i * SR_MS_HOUR, v, 4), 0);
