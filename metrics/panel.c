@@ -10,6 +10,8 @@
  *   value and comparisons   sr_query_compare (now, previous window, week ago)
  *   status, change_pct      from c.now and c.prev
  *   newest_ms               hour rollup cells, one index seek each (below)
+ *   prev_partial            the same seek at the previous window's start:
+ *                           no data there means prev covers part of it
  *   series, rows            sr_query_series, sr_query_children (percentile
  *                           series pooled, below)
  *   histogram, events       raw samples of the subtree (the hourly sketches
@@ -812,6 +814,17 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
     }
     if ((rc = build_mask(p)) || (rc = newest(p, m->to_ms, &m->newest_ms)))
         return rc;
+    if (isfinite(m->c.prev.value)) {
+        /* the previous window is covered when the metric has data at or
+         * before its start; else its value is of a part of it (an export
+         * that begins inside it) and no change is told */
+        sr_ms before;
+        if ((rc = newest(p, p->q.from_ms - (p->q.to_ms - p->q.from_ms), &before)))
+            return rc;
+        m->prev_partial = before == 0;
+        if (m->prev_partial)
+            m->change_pct = NAN;
+    }
     if ((what & SR_PANEL_SERIES) && n_series > 0) {
         if (n_series > SR_SERIES_MAX)
             n_series = SR_SERIES_MAX;

@@ -68,6 +68,7 @@ typedef struct {
 /* Source state for the status bar and the panels' staleness. */
 typedef struct {
     int live, total;
+    int failing;             /* of total, how many failed their last poll */
     const char *role;        /* "collector", "viewer" */
     const char *const *late; /* names of the sources that are late or failing */
     size_t n_late;
@@ -260,9 +261,11 @@ size_t sr_screen_jobs(const sr_screen *s);
 /* Recomputes what is dirty and draws; at most one doupdate. */
 void sr_screen_render(sr_screen *s, sr_ms now);
 
-/* Moves the window's end shift_ms back from now (0 = live), as the [ ]
- * keys do; `sitrep --at` starts there. */
-void sr_screen_set_shift(sr_screen *s, sr_ms shift_ms);
+/* Fixes where the windows end at end_ms (0 = now, live), as the [ ] keys
+ * do; `sitrep --at` starts there. A fixed end stays where it is as time
+ * passes: the status bar says HISTORY and that end, with its date, and the
+ * panels' ages and staleness are measured from it. */
+void sr_screen_set_end(sr_screen *s, sr_ms end_ms);
 
 /* Whether something needs drawing (a key, data, the clock's second). */
 bool sr_screen_dirty(const sr_screen *s, sr_ms now);
