@@ -174,9 +174,10 @@ static bool change_text(const sr_panel_model *m, char *mark, size_t mlen, char *
     if (!isfinite(pct))
         return false;
     const sr_glyphs *g = sr_glyphs_get();
-    char win[32];
-    sr_format_window(m->to_ms - m->from_ms, win, sizeof win);
-    snprintf(words, wlen, " vs prev %s", win);
+    char win[32] = "";
+    if (m->to_ms > m->from_ms)
+        sr_format_window(m->to_ms - m->from_ms, win, sizeof win);
+    snprintf(words, wlen, " vs prev%s%s", win[0] ? " " : "", win);
     double a = fabs(pct);
     if (a < 0.05) {
         snprintf(mark, mlen, "%s", g->flat);
