@@ -2146,6 +2146,8 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
     }
     resizeterm(height, width);
     s->page = pg;
+    if (now < sr_now_ms() - SR_MS_MIN)
+        s->end_ms = now;
     /* one snapshot of the cache for every panel (as a screen's jobs have) */
     bool in_read = sr_store_read_begin(st) == 0;
     /* the configured sources as the cache has them, at now */
