@@ -110,25 +110,18 @@ static void frame_lines(char *buf, size_t len)
     }
 }
 
-/* Waits until the pane's status bar says HISTORY and, when date is set,
- * that date; fails with the screen otherwise. */
+/* Waits until the pane says HISTORY and, when date is set, that date, then
+ * checks that the status bar (line 0) says both. */
 static void expect_history(const char *date, int w, int h)
 {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
     char line[2048];
-    for (;;) {
-        tmux_capture(&T);
-        line_of(0, line, sizeof line);
-        if (strstr(line, "HISTORY") && (!date || strstr(line, date)))
-            return;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        cr_assert_lt(now.tv_sec - start.tv_sec, 30,
-                     "at %dx%d the status bar never said HISTORY %s:\n%s", w, h, date ? date : "",
-                     T.capture);
-        struct timespec d = {0, 50 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
+    tmux_expect(&T, "HISTORY", 30);
+    if (date)
+        tmux_expect(&T, date, 30);
+    line_of(0, line, sizeof line);
+    cr_assert(strstr(line, "HISTORY") && (!date || strstr(line, date)),
+              "at %dx%d the status bar does not say HISTORY %s:\n%s", w, h, date ? date : "",
+              T.capture);
 }
 
 static const struct {
@@ -159,47 +152,43 @@ Test(e2e_time, every_frame_says_its_window)
     wait_for("─ 24h ┐", 30);
 }
 
-/* After [ at 80x24, then at every size down to 40x10. */
+/* After [ twice, at every size down to 40x10 (a sitrep started at each). */
 Test(e2e_time, history_after_shift_at_every_size)
 {
     sim_config();
-    start(80, 24, NULL);
-    wait_for("1/1 sources", 30);
-    char line[2048];
-    cr_assert_null(strstr(line_of(0, line, sizeof line), "HISTORY"), "live: %s", line);
-    tmux_keys(&T, "[");
-    tmux_keys(&T, "[");
-    expect_history(NULL, 80, 24);
-    /* the end with its date: "HISTORY to Thu 3 Dec 2026 05:24" */
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
-    char year[16];
+    char year[16], prev[16]; /* a new year may begin between the two clocks */
     snprintf(year, sizeof year, " %d ", tm.tm_year + 1900);
+    snprintf(prev, sizeof prev, " %d ", tm.tm_year + 1899);
+    char line[2048];
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        tmux_resize(&T, sizes[i].w, sizes[i].h);
+        start(sizes[i].w, sizes[i].h, NULL);
+        wait_for("sources", 30);
+        cr_assert_null(strstr(line_of(0, line, sizeof line), "HISTORY"), "live: %s", line);
+        tmux_keys(&T, "[");
+        tmux_keys(&T, "[");
         expect_history(NULL, sizes[i].w, sizes[i].h);
+        /* the end with its date: "HISTORY to Thu 3 Dec 2026 05:24" */
         line_of(0, line, sizeof line);
-        /* a new year may begin between the two clocks: either */
-        char prev[16];
-        snprintf(prev, sizeof prev, " %d ", tm.tm_year + 1899);
         cr_assert(strstr(line, year) || strstr(line, prev), "at %dx%d no date: %s", sizes[i].w,
                   sizes[i].h, line);
+        /* 0: live again */
+        tmux_keys(&T, "0");
+        cr_assert(tmux_wait_gone(&T, "HISTORY", 30), "%s", T.capture);
+        tmux_stop(&T);
     }
-    /* 0: live again */
-    tmux_resize(&T, 80, 24);
-    tmux_keys(&T, "0");
-    cr_assert(tmux_wait_gone(&T, "HISTORY", 30), "%s", T.capture);
 }
 
-/* --at TIME, from 40x10 up to 160x48: HISTORY and that time with its date. */
+/* --at TIME at every size down to 40x10. */
 Test(e2e_time, history_with_at_at_every_size)
 {
     sim_config();
-    start(40, 10, "--at 2024-06-15T12:00");
-    for (size_t i = sizeof sizes / sizeof sizes[0]; i-- > 0;) {
-        tmux_resize(&T, sizes[i].w, sizes[i].h);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        start(sizes[i].w, sizes[i].h, "--at 2024-06-15T12:00");
         expect_history("15 Jun 2024 12:00", sizes[i].w, sizes[i].h);
+        tmux_stop(&T);
     }
 }
 
