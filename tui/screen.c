@@ -1,13 +1,14 @@
 /*
  * screen.c - the dashboard screen.
  *
- * State: the current page, the focused panel, the drill stack (entity
- * paths below the focused panel's own), the time view (a zoomed window and
- * a shift back from now), the help overlay. Every panel of the layout has a
- * model (metrics/panel.h) and a dirty flag: keys that change what a panel
- * shows, new data in the cache (sr_screen_data_changed) and resizes mark
- * panels dirty; sr_screen_render recomputes only dirty models, redraws only
- * the windows that changed, and ends with one doupdate(). Nothing here
+ * State: the current page, the focused panel, the drill stack (entity paths
+ * below the focused panel's own), the time view (a zoomed window and where
+ * the windows end: now, or a fixed time in the past after [ or --at, which
+ * stays put as time passes), the help overlay. Every panel of the layout
+ * has a model (metrics/panel.h) and a dirty flag: keys that change what a
+ * panel shows, new data in the cache (sr_screen_data_changed) and resizes
+ * mark panels dirty; sr_screen_render recomputes only dirty models, redraws
+ * only the windows that changed, and ends with one doupdate(). Nothing here
  * blocks or polls a source.
  *
  * Computing: a compute is a job (struct sr_screen_job) made on the loop
@@ -22,11 +23,13 @@
  * moves the screen's gen, and a job made under an older gen is dropped
  * when it lands. Focus, selection and scrolling only redraw (redraw).
  *
- * Geometry: row 0 is the status bar (where, clock, window, sources), the
- * last row the key hints, the rest the grid of panels (columns from the
- * page, fewer when the terminal is narrow). In drill mode the grid is
- * replaced by the breakdown of the focused panel: a table of the children
- * worst first and the history chart below; at a leaf, the newest events.
+ * Geometry: row 0 is the status bar (where; the clock, or HISTORY and the
+ * end of the windows with its date, given up last; a window set for all
+ * panels; alerts; sources), the last row the key hints, the rest the grid
+ * of panels (columns from the page, fewer when the terminal is narrow). In
+ * drill mode the grid is replaced by the breakdown of the focused panel: a
+ * table of the children worst first and the history chart below; at a leaf,
+ * the newest events.
  * Below SR_MIN_COLS x SR_MIN_LINES a notice asks for a larger terminal.
  *
  * Privacy: with a policy in the layout (metrics/privacy.h), every model is
