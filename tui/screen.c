@@ -611,41 +611,61 @@ static bool sources_stale(const sr_screen *s)
     return s->src.total > 0 && s->src.live == 0;
 }
 
-/* How long the data of a panel's sources may lag before it is late: the
- * longest sr_source_late_after() of them, 0 when none is known. */
-static sr_ms panel_late_after(const sr_screen *s, const panel_state *p)
+/* How far behind now the newest data of a source that answers may be, on
+ * top of its late limit, before it is called behind: events arrive after
+ * the time they carry, and hourly or daily figures carry their hour or
+ * day; an export that ended long ago is days, months, years behind. */
+#define SR_SOURCE_BEHIND_MS SR_MS_DAY
+
+/*
+ * Over the panel's sources: the longest time their data may lag before it
+ * is late (sr_source_late_after(), 0 when none is known) into *after, and
+ * whether, at now, one of them answers but brings nothing new: the newest
+ * sample it has ever written is more than SR_SOURCE_BEHIND_MS past that
+ * (an old export).
+ */
+static bool panel_sources_behind(const sr_screen *s, const panel_state *p, sr_ms *after)
 {
-    sr_ms after = 0;
+    bool behind = false;
+    *after = 0;
     for (size_t i = 0; i < p->m.n_sources; i++) {
         for (size_t k = 0; k < s->srcl.n; k++) {
-            if (strcmp(p->m.sources[i], s->srcl.v[k].h.name) != 0)
+            const sr_source_health *h = &s->srcl.v[k].h;
+            if (strcmp(p->m.sources[i], h->name) != 0)
                 continue;
-            sr_ms a = sr_source_late_after(&s->srcl.v[k].h);
-            if (a > after)
-                after = a;
+            sr_ms a = sr_source_late_after(h);
+            if (a > *after)
+                *after = a;
+            if (a > 0 && h->newest_ms > 0 && s->now - h->newest_ms > a + SR_SOURCE_BEHIND_MS)
+                behind = true;
         }
     }
-    return after;
+    return behind;
 }
 
 /*
  * A panel is stale when its newest data is late: older, where the windows
- * end, than the panel's window and than its sources' late limit (data years
- * old in a live view is stale however healthy the source that read it).
- * Live, also when a source behind its figures is late or failing (or,
- * before any source has written its metric, when no source is live); a
+ * end, than the panel's window and its sources' late limit together (no
+ * data for a whole window, and then some). Live,
+ * also when one of its sources brings only data older than its late limit
+ * (an old export: years-old data is not OK however healthy the file that
+ * holds it), or when a source behind its figures is late or failing (or,
+ * before any source has written its metric, when no source is live). A
  * view of the past is judged by its data alone, since what the sources do
  * now says nothing of then.
  */
 static bool panel_stale(const sr_screen *s, const panel_state *p)
 {
+    sr_ms after = 0;
+    bool behind = p->computed && panel_sources_behind(s, p, &after);
     if (p->computed && p->m.newest_ms > 0) {
-        sr_ms limit = p->m.to_ms - p->m.from_ms, after = panel_late_after(s, p);
-        if (after > limit)
-            limit = after;
-        if (view_end(s) - p->m.newest_ms > limit)
+        if (view_end(s) - p->m.newest_ms > p->m.to_ms - p->m.from_ms + after)
             return true;
     }
+    if (s->end_ms)
+        return false;
+    if (behind)
+        return true;
     if (s->end_ms)
         return false;
     if (!p->computed || p->m.n_sources == 0)

@@ -222,6 +222,9 @@ Test(e2e_time, at_latest_is_frozen, .timeout = 180)
     tmux_keys(&T, "0");
     cr_assert(tmux_wait_gone(&T, "HISTORY", 30), "%s", T.capture);
     wait_for("28d · stale ", 30);
+    /* the all-years panels too: the source answers, but with 2023's data */
+    wait_for("10000d · stale ", 30);
+    cr_assert_null(strstr(T.capture, "─ 10000d ┐"), "%s", T.capture);
 }
 
 /* A source that fails: its symbol and colour in the status bar. */
