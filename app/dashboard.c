@@ -694,7 +694,7 @@ static void place_at_latest(dash *d)
     if (!d->at_latest || sr_store_newest(d->st, &newest) != 0)
         return;
     d->at_latest = false;
-    sr_screen_set_shift(d->scr, sr_now_ms() - (newest + 1));
+    sr_screen_set_end(d->scr, newest + 1);
 }
 
 static void on_report(void *ctx, const sr_poll_report *r);
@@ -905,7 +905,7 @@ int sr_dashboard_run(const sr_config *cfg, sr_store *st, const sr_dashboard_opts
         return rc;
     }
     if (o->at_ms)
-        sr_screen_set_shift(d.scr, sr_now_ms() - o->at_ms);
+        sr_screen_set_end(d.scr, o->at_ms);
     d.at_latest = o->at_latest;
     sr_screen_set_alert_rights(d.scr, d.role->acknowledge, d.role->name);
     /* panel computes on the pool: keys, resizes and the clock never wait */

@@ -10,6 +10,8 @@
  *   value and comparisons   sr_query_compare (now, previous window, week ago)
  *   status, change_pct      from c.now and c.prev
  *   newest_ms               hour rollup cells, one index seek each (below)
+ *   prev_partial            a sample of the metric at or before the
+ *                           previous window's start (one raw index seek)
  *   series, rows            sr_query_series, sr_query_children (percentile
  *                           series pooled, below)
  *   histogram, events       raw samples of the subtree (the hourly sketches
@@ -305,6 +307,45 @@ static int newest_plain(const pctx *p, const sr_metric_def *d, sr_ms to, sr_ms *
         return rc;
     return d->kind == SR_KIND_GAUGE ? newest_gauge(p, metric, to, out)
                                     : newest_rolled(p, metric, to, out);
+}
+
+static int any_cb(void *ctx, int64_t e, sr_ms ts, double v)
+{
+    (void)e;
+    (void)ts;
+    (void)v;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+/*
+ * Whether the data covers time t: the cache holds a sample of the metric
+ * (a ratio: of each part), anywhere in the tree, at or before t. The whole
+ * tree, since a quiet unit's empty hours are data too; one index seek per
+ * part.
+ */
+static int covered_from(const pctx *p, sr_ms t, bool *out)
+{
+    const sr_metric_def *d = p->def;
+    const char *parts[2] = {d->name, NULL};
+    if (d->kind == SR_KIND_RATIO) {
+        parts[0] = d->numerator;
+        parts[1] = d->denominator;
+    }
+    *out = true;
+    for (int i = 0; i < 2 && parts[i] && *out; i++) {
+        int64_t metric;
+        int rc = sr_store_metric_id(p->st, parts[i], &metric);
+        if (rc == SR_ENOENT) {
+            *out = false;
+            return 0;
+        }
+        bool any = false;
+        if (rc || (rc = sr_store_scan_raw(p->st, metric, 0, t + 1, any_cb, &any)) < 0)
+            return rc;
+        *out = any;
+    }
+    return 0;
 }
 
 static int newest(const pctx *p, sr_ms to, sr_ms *out)
@@ -873,6 +914,16 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
     }
     if ((rc = build_mask(p)) || (rc = newest(p, m->to_ms, &m->newest_ms)))
         return rc;
+    if (isfinite(m->c.prev.value)) {
+        /* the previous window's value is of a part of it when the metric's
+         * data begins inside it (an export, a new source): no change told */
+        bool covered;
+        if ((rc = covered_from(p, p->q.from_ms - (p->q.to_ms - p->q.from_ms), &covered)))
+            return rc;
+        m->prev_partial = !covered;
+        if (m->prev_partial)
+            m->change_pct = NAN;
+    }
     if ((what & SR_PANEL_SERIES) && n_series > 0) {
         if (n_series > SR_SERIES_MAX)
             n_series = SR_SERIES_MAX;

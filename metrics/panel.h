@@ -93,8 +93,10 @@ typedef struct {
     sr_ms from_ms, to_ms;         /* the window [from, to) */
     sr_compare c;                 /* now, the previous window, a week earlier */
     sr_status status;             /* of c.now.value (sr_kpi_status_for) */
-    double change_pct;            /* (now - prev) / |prev| in %; NAN when either is missing or
-                                     prev is 0 */
+    double change_pct;            /* (now - prev) / |prev| in %; NAN when either is missing,
+                                     prev is 0 or prev_partial */
+    bool prev_partial;            /* the metric has data in the previous window but none at or
+                                     before its start: prev covers only part of it */
     char sources[4][SR_NAME_MAX]; /* the sources that have written the metric (a ratio:
                                      either part), so the screen can tell when they are late */
     size_t n_sources;

@@ -112,9 +112,10 @@ void sr_source_list_restate(sr_source_list *l, sr_ms now)
     }
 }
 
-/* d (>= 0) in its largest whole unit: "12s", "5m", "3h", "2d". */
-static void whole_unit(sr_ms d, char *buf, size_t len)
+void sr_format_age(sr_ms d, char *buf, size_t len)
 {
+    if (d < 0)
+        d = 0;
     if (d < SR_MS_MIN)
         snprintf(buf, len, "%llds", (long long)(d / SR_MS_SEC));
     else if (d < SR_MS_HOUR)
@@ -132,7 +133,7 @@ void sr_format_ago(sr_ms now, sr_ms t, char *buf, size_t len)
         return;
     }
     char u[32];
-    whole_unit(now > t ? now - t : 0, u, sizeof u);
+    sr_format_age(now > t ? now - t : 0, u, sizeof u);
     snprintf(buf, len, "%s ago", u);
 }
 
@@ -145,12 +146,12 @@ void sr_format_next(sr_ms now, const sr_source_health *h, char *buf, size_t len)
     } else if (t > now) {
         /* a countdown: "in 1s" until it is due */
         sr_ms d = t - now;
-        whole_unit(d < SR_MS_MIN ? (d + SR_MS_SEC - 1) / SR_MS_SEC * SR_MS_SEC : d, u, sizeof u);
+        sr_format_age(d < SR_MS_MIN ? (d + SR_MS_SEC - 1) / SR_MS_SEC * SR_MS_SEC : d, u, sizeof u);
         snprintf(buf, len, "in %s", u);
     } else if (now - t <= (h->timeout_ms > 0 ? h->timeout_ms : 0) + SR_MS_SEC) {
         snprintf(buf, len, "due"); /* or running: a poll may take up to its timeout */
     } else {
-        whole_unit(now - t, u, sizeof u);
+        sr_format_age(now - t, u, sizeof u);
         snprintf(buf, len, "overdue %s", u);
     }
 }

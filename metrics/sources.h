@@ -69,6 +69,9 @@ void sr_source_list_fini(sr_source_list *l);
  * (no read): a source turns late as time passes without a new row. */
 void sr_source_list_restate(sr_source_list *l, sr_ms now);
 
+/* An age in its largest whole unit: "12s", "5m", "3h", "2d" (0s when d < 0). */
+void sr_format_age(sr_ms d, char *buf, size_t len);
+
 /* "12s ago", "5m ago", "3h ago", "2d ago"; "never" when t <= 0. */
 void sr_format_ago(sr_ms now, sr_ms t, char *buf, size_t len);
 

@@ -254,6 +254,12 @@ enum {
     "name, type, last_poll, last_ok, cursor, last_error, accepted, duplicates, rejected, polls, "  \
     "failures, next_poll, interval, timeout"
 
+/* After SOURCE_COLUMNS when reading: the newest sample of the metrics the
+ * source has written, one index probe per metric. */
+#define SOURCE_NEWEST                                                                              \
+    "(SELECT max((SELECT max(ts) FROM sample s WHERE s.metric = sm.metric)) "                      \
+    "FROM source_metric sm WHERE sm.source = source.name)"
+
 /* The alert table's columns in the order read_alert() uses them. */
 #define ALERT_COLUMNS                                                                              \
     "key, panel, metric, entity, severity, state, raised_at, value, threshold, acked_by, "         \
@@ -310,7 +316,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_READ_END] = "COMMIT",
     [ST_METRICS] = "SELECT id, name, kind FROM metric ORDER BY id",
     [ST_METRIC_SOURCES] = "SELECT source FROM source_metric WHERE metric = ?1 ORDER BY source",
-    [ST_SOURCE_LIST] = "SELECT " SOURCE_COLUMNS " FROM source ORDER BY name",
+    [ST_SOURCE_LIST] = "SELECT " SOURCE_COLUMNS ", " SOURCE_NEWEST " FROM source ORDER BY name",
     /* the ones nobody has taken first */
     [ST_ALERT_LIST] = "SELECT " ALERT_COLUMNS " FROM alert ORDER BY "
                       "state <> 'active', "
@@ -323,7 +329,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ROLLUP_NEWEST_MIN] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, minutes "
                              "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
                              "AND bucket < ?3 ORDER BY bucket DESC LIMIT 1",
-    [ST_SOURCE_GET] = "SELECT " SOURCE_COLUMNS " FROM source WHERE name = ?1",
+    [ST_SOURCE_GET] = "SELECT " SOURCE_COLUMNS ", " SOURCE_NEWEST " FROM source WHERE name = ?1",
     /* an update in place, not INSERT OR REPLACE: a replaced row takes a new
      * rowid and rewrites the name's index page too, so an empty poll would
      * write two pages instead of its status row's one */
@@ -2147,6 +2153,7 @@ static void read_source(sqlite3_stmt *q, sr_source_health *h)
     h->next_poll_ms = sqlite3_column_int64(q, 11);
     h->interval_ms = sqlite3_column_int64(q, 12);
     h->timeout_ms = sqlite3_column_int64(q, 13);
+    h->newest_ms = sqlite3_column_int64(q, 14);
 }
 
 int sr_store_source_get(sr_store *st, const char *name, sr_source_health *out)

@@ -124,6 +124,8 @@ typedef struct {
     sr_ms next_poll_ms; /* when the collector polls next; 0 = none scheduled (stopped) */
     sr_ms interval_ms;  /* the source's interval and timeout as the collector runs it; */
     sr_ms timeout_ms;   /* 0 = unknown (a row from before schema 4) */
+    sr_ms newest_ms;    /* read only: the newest sample of the metrics it has written
+                           (source_metric); 0 = none */
 } sr_source_health;
 
 /* Reads the health row of a source; SR_ENOENT when it has none yet. */

@@ -169,7 +169,7 @@ static void gauge_draw(WINDOW *w, const sr_view *v)
     int room = wd - text_min - 1;
     if (room < 1)
         room = wd / 2;
-    int st = sr_draw_status(w, 0, wd, room, status);
+    int st = sr_draw_status(w, 0, wd, room, status, v->stale);
 
     if (h == 1) {
         /* value, bar, status on one line; the bar only when three cells are left */

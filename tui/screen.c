@@ -1,13 +1,14 @@
 /*
  * screen.c - the dashboard screen.
  *
- * State: the current page, the focused panel, the drill stack (entity
- * paths below the focused panel's own), the time view (a zoomed window and
- * a shift back from now), the help overlay. Every panel of the layout has a
- * model (metrics/panel.h) and a dirty flag: keys that change what a panel
- * shows, new data in the cache (sr_screen_data_changed) and resizes mark
- * panels dirty; sr_screen_render recomputes only dirty models, redraws only
- * the windows that changed, and ends with one doupdate(). Nothing here
+ * State: the current page, the focused panel, the drill stack (entity paths
+ * below the focused panel's own), the time view (a zoomed window and where
+ * the windows end: now, or a fixed time in the past after [ or --at, which
+ * stays put as time passes), the help overlay. Every panel of the layout
+ * has a model (metrics/panel.h) and a dirty flag: keys that change what a
+ * panel shows, new data in the cache (sr_screen_data_changed) and resizes
+ * mark panels dirty; sr_screen_render recomputes only dirty models, redraws
+ * only the windows that changed, and ends with one doupdate(). Nothing here
  * blocks or polls a source.
  *
  * Computing: a compute is a job (struct sr_screen_job) made on the loop
@@ -22,13 +23,15 @@
  * moves the screen's gen, and a job made under an older gen is dropped
  * when it lands. Focus, selection and scrolling only redraw (redraw).
  *
- * Geometry: row 0 is the status bar (where, clock, window, sources), the
- * last row the key hints, the rest the grid of panels (columns from the
- * page, fewer when the terminal is narrow); when the rows do not fit, the
- * focused panel alone (Tab pages through), and below that a compact list,
- * a line per panel (page_shape): never an empty body. In drill mode the grid is
- * replaced by the breakdown of the focused panel: a table of the children
- * worst first and the history chart below; at a leaf, the newest events.
+ * Geometry: row 0 is the status bar (where; the clock, or HISTORY and the
+ * end of the windows with its date, given up last; a window set for all
+ * panels; alerts; sources), the last row the key hints, the rest the grid
+ * of panels (columns from the page, fewer when the terminal is narrow);
+ * when the rows do not fit, the focused panel alone (Tab pages through),
+ * and below that a compact list, a line per panel (page_shape): never an
+ * empty body. In drill mode the grid is replaced by the breakdown of the
+ * focused panel: a table of the children worst first and the history chart
+ * below; at a leaf, the newest events.
  * Below SR_MIN_COLS x SR_MIN_LINES a notice asks for a larger terminal.
  *
  * Privacy: with a policy in the layout (metrics/privacy.h), every model is
@@ -121,7 +124,7 @@ struct sr_screen {
     int depth;       /* 0: the grid */
     char root[256];  /* the page re-rooted at this entity, "" = as configured */
     sr_ms window_ms; /* 0: each panel's own */
-    sr_ms shift_ms;  /* how far back from now; 0 = live */
+    sr_ms end_ms;    /* where the windows end, fixed (history: [ ] or --at); 0 = now (live) */
     bool help;
 
     panel_state *ps;            /* one per layout panel */
@@ -314,6 +317,13 @@ static sr_alert_state panel_alert(const sr_screen *s, const sr_tui_panel *p)
     return SR_ALERT_OK;
 }
 
+/* Where the windows end: the fixed end of a view of the past, or now. Ages
+ * and staleness are measured from here, so that history stands still. */
+static sr_ms view_end(const sr_screen *s)
+{
+    return s->end_ms ? s->end_ms : s->now;
+}
+
 static void free_windows(panel_state *p)
 {
     if (p->inner)
@@ -454,7 +464,7 @@ static sr_screen_job *job_make(sr_screen *s, size_t li, bool drill, const char *
     j->spec = tp->spec;
     j->spec.entity = j->entity;
     j->spec.window_ms = panel_window(s, tp);
-    j->to = s->now - s->shift_ms;
+    j->to = view_end(s);
     j->wants = wants;
     if (n_series > SR_SERIES_MAX)
         n_series = SR_SERIES_MAX;
@@ -671,6 +681,50 @@ static bool draw_hidden(sr_screen *s, WINDOW *w, int y, const panel_state *p)
 
 /* ---- drawing ---- */
 
+/* Appends piece to buf, after the separator when buf holds something. */
+static void note_add(char *buf, size_t len, const char *piece)
+{
+    size_t l = strlen(buf);
+    if (l < len) {
+        const char *dot = sr_glyphs_get()->dot;
+        snprintf(buf + l, len - l, "%s%s%s%s", l ? " " : "", l ? dot : "", l ? " " : "", piece);
+    }
+}
+
+/*
+ * What a panel's frame says on the right of its top border (" 8h ",
+ * " 8h · stale 12m ", " 24h · no data ", " 8h · updating "): the window
+ * the panel shows, and the age of its newest data only when the panel is
+ * stale, measured from where the windows end. "" without a panel.
+ */
+static void frame_note(const sr_screen *s, const panel_state *p, bool stale, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (!p)
+        return;
+    char piece[48];
+    if (p->computed && p->m.to_ms > p->m.from_ms) {
+        sr_format_window(p->m.to_ms - p->m.from_ms, piece, sizeof piece);
+        note_add(buf, len, piece);
+    }
+    if (p->computed && p->m.newest_ms > 0 && stale) {
+        char a[32];
+        sr_format_age(view_end(s) - p->m.newest_ms, a, sizeof a);
+        snprintf(piece, sizeof piece, "stale %s", a);
+        note_add(buf, len, piece);
+    } else if (p->computed && p->m.newest_ms <= 0 && !s->loading[0]) {
+        note_add(buf, len, "no data");
+    }
+    if (p->busy)
+        note_add(buf, len, "updating");
+    size_t l = strlen(buf);
+    if (l && l + 3 <= len) { /* a space either side, off the border */
+        memmove(buf + 1, buf, l);
+        buf[0] = buf[l + 1] = ' ';
+        buf[l + 2] = 0;
+    }
+}
+
 static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_state *p,
                        bool focused, bool stale)
 {
@@ -686,30 +740,10 @@ static void draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_s
     wkit_glyph(w, 0, wd - 1, border, g->ur);
     wkit_glyph(w, h - 1, 0, border, g->ll);
     wkit_glyph(w, h - 1, wd - 1, border, g->lr);
-    /* freshness on the right of the top border; then, while a job computes
-     * the panel again, a quiet "updating" after it */
-    char age[48] = "";
-    if (p && p->computed && p->m.newest_ms > 0) {
-        sr_ms d = s->now - s->shift_ms - p->m.newest_ms;
-        if (d < 0)
-            d = 0;
-        const char *pre = stale ? "stale " : "";
-        if (d < SR_MS_MIN)
-            snprintf(age, sizeof age, " %s%llds ", pre, (long long)(d / 1000));
-        else if (d < SR_MS_HOUR)
-            snprintf(age, sizeof age, " %s%lldm ", pre, (long long)(d / SR_MS_MIN));
-        else if (d < SR_MS_DAY)
-            snprintf(age, sizeof age, " %s%lldh ", pre, (long long)(d / SR_MS_HOUR));
-        else
-            snprintf(age, sizeof age, " %s%lldd ", pre, (long long)(d / SR_MS_DAY));
-    } else if (p && p->computed && !s->loading[0]) {
-        snprintf(age, sizeof age, " no data ");
-    }
-    if (p && p->busy) {
-        size_t l = strlen(age);
-        snprintf(age + (l ? l - 1 : 0), sizeof age - (l ? l - 1 : 0), "%s%s updating ",
-                 l ? " " : "", l ? g->dot : "");
-    }
+    /* on the right of the top border: the window, how old the data is when
+     * it is late, and while a job computes the panel again a quiet "updating" */
+    char age[96] = "";
+    frame_note(s, p, stale, age, sizeof age);
     int aw = sr_tui_width(age);
     int room = wd - 4 - (aw > 0 ? aw + 1 : 0);
     if (room > 2) {
@@ -729,10 +763,63 @@ static bool sources_stale(const sr_screen *s)
     return s->src.total > 0 && s->src.live == 0;
 }
 
-/* A panel is stale when a source behind its figures is late (or, before any
- * source has written its metric, when no source is live). */
+/* How far behind now the newest data of a source that answers may be, on
+ * top of its late limit, before it is called behind: events arrive after
+ * the time they carry, and hourly or daily figures carry their hour or
+ * day; an export that ended long ago is days, months, years behind. */
+#define SR_SOURCE_BEHIND_MS SR_MS_DAY
+
+/*
+ * Over the panel's sources: the longest time their data may lag before it
+ * is late (sr_source_late_after(), 0 when none is known) into *after, and
+ * whether, at now, one of them answers but brings nothing new: the newest
+ * sample it has ever written is more than SR_SOURCE_BEHIND_MS past that
+ * (an old export).
+ */
+static bool panel_sources_behind(const sr_screen *s, const panel_state *p, sr_ms *after)
+{
+    bool behind = false;
+    *after = 0;
+    for (size_t i = 0; i < p->m.n_sources; i++) {
+        for (size_t k = 0; k < s->srcl.n; k++) {
+            const sr_source_health *h = &s->srcl.v[k].h;
+            if (strcmp(p->m.sources[i], h->name) != 0)
+                continue;
+            sr_ms a = sr_source_late_after(h);
+            if (a > *after)
+                *after = a;
+            if (a > 0 && h->newest_ms > 0 && s->now - h->newest_ms > a + SR_SOURCE_BEHIND_MS)
+                behind = true;
+        }
+    }
+    return behind;
+}
+
+/*
+ * A panel is stale when its newest data is late: older, where the windows
+ * end, than the panel's window and its sources' late limit together (no
+ * data for a whole window, and then some). Live,
+ * also when one of its sources brings only data older than its late limit
+ * (an old export: years-old data is not OK however healthy the file that
+ * holds it), or when a source behind its figures is late or failing (or,
+ * before any source has written its metric, when no source is live). A
+ * view of the past is judged by its data alone, since what the sources do
+ * now says nothing of then.
+ */
 static bool panel_stale(const sr_screen *s, const panel_state *p)
 {
+    sr_ms after = 0;
+    bool behind = p->computed && panel_sources_behind(s, p, &after);
+    if (p->computed && p->m.newest_ms > 0) {
+        if (view_end(s) - p->m.newest_ms > p->m.to_ms - p->m.from_ms + after)
+            return true;
+    }
+    if (s->end_ms)
+        return false;
+    if (behind)
+        return true;
+    if (s->end_ms)
+        return false;
     if (!p->computed || p->m.n_sources == 0)
         return sources_stale(s);
     for (size_t i = 0; i < p->m.n_sources; i++) {
@@ -879,11 +966,6 @@ static void draw_list(sr_screen *s)
     wnoutrefresh(w);
 }
 
-static void fmt_window(sr_ms ms, char *buf, size_t len)
-{
-    sr_format_duration(ms, buf, len);
-}
-
 /*
  * The pages by name at the left of the hint line ("1 Overview  2 Response
  * times"), the current one selected, in at most max_cols columns: when
@@ -949,34 +1031,32 @@ static void draw_status(sr_screen *s)
         strncat(where, g->sep, sizeof where - strlen(where) - 1);
         strncat(where, "rejected rows", sizeof where - strlen(where) - 1);
     }
-    /* right side: clock, window, sources */
+    /* right side: the clock (or, when the windows do not end now, HISTORY
+     * and where they end, with the date), a window set for all panels, the
+     * alerts, the sources */
     sr_civil c;
-    char clock[64] = "";
+    char clock[64] = "", clock_short[64] = "";
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    if (sr_utc_to_local(s->lay->timezone, s->now, &c) == 0)
-        snprintf(clock, sizeof clock, "%s %02d %s %02d:%02d:%02d", days[c.wday % 7], c.mday,
-                 mons[(c.mon + 11) % 12], c.hour, c.min, c.sec);
-    char win[64] = "";
-    if (s->window_ms) {
-        char d[16];
-        fmt_window(s->window_ms, d, sizeof d);
-        snprintf(win, sizeof win, "last %s", d);
-    } else {
-        snprintf(win, sizeof win, "own windows");
+    bool history = s->end_ms != 0;
+    if (sr_utc_to_local(s->lay->timezone, history ? s->end_ms : s->now, &c) == 0) {
+        if (history) {
+            snprintf(clock, sizeof clock, " to %s %d %s %d %02d:%02d", days[c.wday % 7], c.mday,
+                     mons[(c.mon + 11) % 12], c.year, c.hour, c.min);
+            snprintf(clock_short, sizeof clock_short, " %d %s %d %02d:%02d", c.mday,
+                     mons[(c.mon + 11) % 12], c.year, c.hour, c.min);
+        } else {
+            snprintf(clock, sizeof clock, "%s %02d %s %02d:%02d:%02d", days[c.wday % 7], c.mday,
+                     mons[(c.mon + 11) % 12], c.hour, c.min, c.sec);
+            snprintf(clock_short, sizeof clock_short, "%02d:%02d:%02d", c.hour, c.min, c.sec);
+        }
     }
-    if (s->shift_ms >= SR_MS_DAY &&
-        sr_utc_to_local(s->lay->timezone, s->now - s->shift_ms, &c) == 0) {
-        /* far back (replaying an export): the date says more than "1096d ago" */
-        size_t l = strlen(win);
-        snprintf(win + l, sizeof win - l, ", to %d %s %d %02d:%02d", c.mday,
-                 mons[(c.mon + 11) % 12], c.year, c.hour, c.min);
-    } else if (s->shift_ms) {
+    char win[64] = "";
+    if (s->window_ms) { /* each panel's own window is in its frame */
         char d[16];
-        fmt_window(s->shift_ms, d, sizeof d);
-        size_t l = strlen(win);
-        snprintf(win + l, sizeof win - l, ", %s ago", d);
+        sr_format_window(s->window_ms, d, sizeof d);
+        snprintf(win, sizeof win, "all panels: last %s   ", d);
     }
     /* alerts, before the sources: the ones nobody has taken yet by severity
      * (a symbol and a word, never colour alone), then those acknowledged or
@@ -1000,28 +1080,47 @@ static void draw_status(sr_screen *s)
         l += (size_t)snprintf(al + l, sizeof al - l, "%d acked  ", n_acked);
     if (n_silenced)
         snprintf(al + l, sizeof al - l, "%d silenced  ", n_silenced);
-    char src[64];
-    snprintf(src, sizeof src, "%s %d/%d sources%s%s%s%s ",
-             s->src.live == s->src.total ? g->ok : g->warn, s->src.live, s->src.total,
-             s->src.role ? " " : "", s->src.role ? g->dot : "", s->src.role ? " " : "",
-             s->src.role ? s->src.role : "");
-    char right[256];
-    snprintf(right, sizeof right, "%s   %s   %s%s", clock, win, al, src);
-    int rw = sr_tui_width(right), ww = sr_tui_width(where);
-    if (ww + rw + 2 > wd) { /* narrow: a shorter clock and window first */
-        snprintf(right, sizeof right, "%02d:%02d:%02d  %s  %s%s", c.hour, c.min, c.sec, win, al,
-                 src);
-        rw = sr_tui_width(right);
+    /* the sources: the symbol and colour of the worst state among them */
+    char src[64], role[64] = "";
+    if (s->src.role)
+        snprintf(role, sizeof role, " %s %s", g->dot, s->src.role);
+    const char *sym = s->src.failing ? g->crit : s->src.live < s->src.total ? g->warn : g->ok;
+    attr_t src_a = s->src.failing               ? sr_role_attr(SR_ROLE_CRIT) | A_REVERSE
+                   : s->src.live < s->src.total ? sr_role_attr(SR_ROLE_WARN) | A_REVERSE
+                                                : a;
+    /* the status bar gives up, in this order: the long clock, the window,
+     * the role, the place (cut), the alerts, the sources; HISTORY goes last */
+    for (int level = 0; level < 6; level++) {
+        bool full = level < 1, with_win = level < 2, with_role = level < 3;
+        snprintf(src, sizeof src, "%s %d/%d sources%s", sym, s->src.live, s->src.total,
+                 with_role ? role : "");
+        struct {
+            const char *text;
+            attr_t attr;
+        } seg[] = {
+            {history ? "HISTORY" : "", sr_role_attr(SR_ROLE_WARN) | A_REVERSE | A_BOLD},
+            {full ? clock : clock_short, a},
+            {"   ", a},
+            {with_win ? win : "", a},
+            {level < 4 ? al : "", a},
+            {level < 5 ? src : "", src_a},
+            {" ", a},
+        };
+        enum { N_SEG = sizeof seg / sizeof seg[0] };
+        int rw = 0;
+        for (size_t i = 0; i < N_SEG; i++)
+            rw += sr_tui_width(seg[i].text);
+        int ww = sr_tui_width(where);
+        /* the place is cut only once the window and the role are gone */
+        if (level < 5 && (level < 3 ? ww + rw + 2 > wd : rw + 1 > wd))
+            continue;
+        if (rw < wd)
+            sr_tui_put(w, 0, 0, wd - rw - 1, a | A_BOLD, where);
+        int x = wd - rw > 0 ? wd - rw : 0;
+        for (size_t i = 0; i < N_SEG && x < wd; i++)
+            x += sr_tui_put(w, 0, x, wd - x, seg[i].attr, seg[i].text);
+        break;
     }
-    if (ww + rw + 2 > wd) { /* then without the window */
-        snprintf(right, sizeof right, "%02d:%02d:%02d  %s%s", c.hour, c.min, c.sec, al, src);
-        rw = sr_tui_width(right);
-    }
-    if (rw > wd - 10) /* still too wide (alerts of every kind): cut, never a blank bar */
-        rw = wd > 10 ? wd - 10 : 0;
-    sr_tui_put(w, 0, 0, wd - rw - 1, a | A_BOLD, where);
-    if (rw > 0)
-        sr_tui_put(w, 0, wd - rw, rw, a, right);
     wnoutrefresh(w);
 
     WINDOW *h = s->hints;
@@ -1126,7 +1225,7 @@ static void draw_drill(sr_screen *s)
     } else {
         snprintf(title, sizeof title, "%s %s %s", tp->title, g->dot, entity);
     }
-    draw_frame(s, p->frame, title, p, true, sources_stale(s));
+    draw_frame(s, p->frame, title, p, true, panel_stale(s, p));
     werase(p->inner);
     if (!p->computed) {
         draw_placeholder(s, p->inner);
@@ -1136,7 +1235,7 @@ static void draw_drill(sr_screen *s)
     sr_view v = {.m = &p->m,
                  .title = tp->title,
                  .focused = true,
-                 .stale = sources_stale(s),
+                 .stale = panel_stale(s, p),
                  .timezone = s->lay->timezone,
                  .scroll = p->scroll,
                  .selected = p->selected,
@@ -1658,6 +1757,8 @@ void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char
         if (l->v[i].state != SR_SOURCE_LIVE)
             late[src.n_late++] = l->v[i].h.name;
     }
+    for (size_t i = 0; i < l->n_configured; i++)
+        src.failing += l->v[i].state == SR_SOURCE_FAILING;
     sr_screen_set_sources(s, &src);
 }
 
@@ -1718,17 +1819,17 @@ bool sr_screen_take_alert_request(sr_screen *s, sr_screen_alert_request *out)
     return true;
 }
 
-void sr_screen_set_shift(sr_screen *s, sr_ms shift_ms)
+void sr_screen_set_end(sr_screen *s, sr_ms end_ms)
 {
-    s->shift_ms = shift_ms > 0 ? shift_ms : 0;
+    s->end_ms = end_ms > 0 ? end_ms : 0;
     respec(s);
 }
 
 void sr_screen_set_sources(sr_screen *s, const sr_tui_sources *src)
 {
     /* the late list is borrowed for the call: keep a copy */
-    bool changed =
-        src->live != s->src.live || src->total != s->src.total || src->n_late != s->n_late;
+    bool changed = src->live != s->src.live || src->total != s->src.total ||
+                   src->n_late != s->n_late || src->failing != s->src.failing;
     for (size_t i = 0; !changed && i < src->n_late; i++)
         changed = strcmp(src->late[i], s->late_names[i]) != 0;
     s->src = *src;
@@ -1806,7 +1907,7 @@ void sr_screen_set_message(sr_screen *s, const char *text, sr_ms until_ms)
 
 sr_ms sr_screen_window_end(const sr_screen *s, sr_ms now)
 {
-    return now - s->shift_ms;
+    return s->end_ms ? s->end_ms : now;
 }
 
 void sr_screen_resize(sr_screen *s)
@@ -2208,16 +2309,18 @@ static void do_action(sr_screen *s, action a, int key)
     }
     case ACT_SHIFT_BACK:
     case ACT_SHIFT_FWD: {
+        /* the end is fixed from here on: a view of the past does not move */
         sr_ms step = s->window_ms ? s->window_ms : (tp ? tp->spec.window_ms : SR_MS_HOUR);
-        s->shift_ms += a == ACT_SHIFT_BACK ? step : -step;
-        if (s->shift_ms < 0)
-            s->shift_ms = 0;
+        if (a == ACT_SHIFT_BACK)
+            s->end_ms = view_end(s) - step;
+        else if (s->end_ms)
+            s->end_ms = s->end_ms + step >= s->now ? 0 : s->end_ms + step;
         respec(s);
         break;
     }
     case ACT_LIVE:
         s->window_ms = 0;
-        s->shift_ms = 0;
+        s->end_ms = 0;
         respec(s);
         break;
     case ACT_SOURCES:
@@ -2511,6 +2614,8 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
     }
     resizeterm(height, width);
     s->page = pg;
+    if (now < sr_now_ms() - SR_MS_MIN)
+        s->end_ms = now;
     /* one snapshot of the cache for every panel (as a screen's jobs have) */
     bool in_read = sr_store_read_begin(st) == 0;
     /* the configured sources as the cache has them, at now */

@@ -69,6 +69,7 @@ typedef struct {
 /* Source state for the status bar and the panels' staleness. */
 typedef struct {
     int live, total;
+    int failing;             /* of total, how many failed their last poll */
     const char *role;        /* "collector", "viewer" */
     const char *const *late; /* names of the sources that are late or failing */
     size_t n_late;
@@ -261,17 +262,21 @@ size_t sr_screen_jobs(const sr_screen *s);
 /* Recomputes what is dirty and draws; at most one doupdate. */
 void sr_screen_render(sr_screen *s, sr_ms now);
 
-/* Moves the window's end shift_ms back from now (0 = live), as the [ ]
- * keys do; `sitrep --at` starts there. */
-void sr_screen_set_shift(sr_screen *s, sr_ms shift_ms);
+/* Fixes where the windows end at end_ms (0 = now, live), as the [ ] keys
+ * do; `sitrep --at` starts there. A fixed end stays where it is as time
+ * passes: the status bar says HISTORY and that end, with its date, and the
+ * panels' ages and staleness are measured from it. */
+void sr_screen_set_end(sr_screen *s, sr_ms end_ms);
 
 /* Whether something needs drawing (a key, data, the clock's second). */
 bool sr_screen_dirty(const sr_screen *s, sr_ms now);
 
 /*
  * Renders one frame of page (NULL = the first) at width x height into out
- * as plain text (UTF-8 when utf8), through the same widgets. Returns 0, or
- * SR_ENOENT for an unknown page.
+ * as plain text (UTF-8 when utf8), through the same widgets, with the
+ * windows ending at now; a now more than a minute before the clock (`sitrep
+ * snapshot --at`) is a view of the past, and the status bar says HISTORY.
+ * Returns 0, or SR_ENOENT for an unknown page.
  */
 int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,
                           int height, bool utf8, sr_ms now, FILE *out);

@@ -4,21 +4,26 @@
  * (sr_draw_value), the status (sr_draw_status), and both on one line
  * (sr_draw_value_status).
  *
- *   p90 13m42s          ▼6% vs prev      value, change against the previous window
+ *   p90 13m42s       ▼6% vs prev 8h      value, change against the previous window
  *   target 15m00s            ✖ CRIT      target (or the previous value), status
  *   ▁▂▃▂▄▅▃▂▂▁▂▃▅▆▅▃▂▁▂▃▂▂▁▂▃▂▁▂▃▂▂▁      the window's series, every row left
  *
  * The tile gives up detail in a fixed order as it shrinks, so that what is
  * left is always the most important: at height 1 only the value and the
  * status share the line; at height 2 the sparkline goes; as the width
- * shrinks, the change text goes first (" vs prev", then the arrow), then
+ * shrinks, the change text goes first (" vs prev 8h", then the arrow), then
  * the value loses its aggregate name and then its unit words, and only then
  * is it cut with an ellipsis. The status is a word and a symbol in its
  * role's colour, never colour alone; when the word does not fit either, the
  * symbol stays.
  *
- * A stale panel (its source is late) draws its figures in the stale role;
- * the status keeps its colour, as the last known status must not fade.
+ * A stale panel (its data is late) draws its figures in the stale role;
+ * WARN and CRIT keep their colour, as a known problem must not fade, while
+ * OK loses its green: late data cannot vouch that all is well.
+ *
+ * The change names the period it compares with ("▼6% vs prev 8h"), and
+ * says "prev partial" instead when the previous window is not fully
+ * covered by data (sr_panel_model.prev_partial).
  *
  * On a wall (sr_view.big) the value is drawn in large numerals, five rows
  * of blocks (█, or # in ASCII) per character from a small built-in font,
@@ -120,7 +125,7 @@ static const char *status_symbol(sr_status s)
     return s == SR_STATUS_OK ? g->ok : s == SR_STATUS_WARN ? g->warn : g->crit;
 }
 
-int sr_draw_status(WINDOW *w, int y, int right, int max_cols, sr_status s)
+int sr_draw_status(WINDOW *w, int y, int right, int max_cols, sr_status s, bool stale)
 {
     right = right < getmaxx(w) ? right : getmaxx(w);
     if (s == SR_STATUS_NONE || max_cols <= 0 || right <= 0)
@@ -135,22 +140,35 @@ int sr_draw_status(WINDOW *w, int y, int right, int max_cols, sr_status s)
     for (int i = 0; i < 3; i++) {
         int cols = sr_tui_width(forms[i]);
         if (cols <= max_cols)
-            return sr_tui_put(w, y, right - cols, cols, sr_role_attr(sr_status_role(s)), forms[i]);
+            return sr_tui_put(
+                w, y, right - cols, cols,
+                sr_role_attr(stale && s == SR_STATUS_OK ? SR_ROLE_STALE : sr_status_role(s)),
+                forms[i]);
     }
     return 0;
 }
 
+void sr_format_window(sr_ms ms, char *buf, size_t len)
+{
+    if (ms > 0 && ms <= SR_MS_DAY && ms % SR_MS_HOUR == 0)
+        snprintf(buf, len, "%lldh", (long long)(ms / SR_MS_HOUR));
+    else
+        sr_format_duration(ms, buf, len);
+}
+
 /*
  * The change against the previous window: the marker and the percentage
- * ("▼6%", "▲12%", "▼3.1%"; "=" when it rounds to nothing) in mark, the
- * words " vs prev" in words. Returns false when the change is unknown.
+ * ("▼6%", "▲12%", "▼3.1%"; "=" when it rounds to nothing) in mark, and in
+ * words the period it compares with (" vs prev 8h"). When the previous
+ * window is only partly covered by data, no marker and the words "prev
+ * partial". Returns false when there is nothing to say.
  */
-static bool change_text(double pct, char *mark, size_t mlen, const char **words)
+/* pct as a change mark ("▲34%", "▼1.6%", "=" when flat); false when NAN. */
+static bool change_mark(double pct, char *mark, size_t mlen)
 {
     if (!isfinite(pct))
         return false;
     const sr_glyphs *g = sr_glyphs_get();
-    *words = " vs prev";
     double a = fabs(pct);
     if (a < 0.05) {
         snprintf(mark, mlen, "%s", g->flat);
@@ -165,6 +183,22 @@ static bool change_text(double pct, char *mark, size_t mlen, const char **words)
     if (n > 2 && strcmp(num + n - 2, ".0") == 0)
         num[n - 2] = 0;
     snprintf(mark, mlen, "%s%s%%", pct > 0 ? g->up : g->down, num);
+    return true;
+}
+
+static bool change_text(const sr_panel_model *m, char *mark, size_t mlen, char *words, size_t wlen)
+{
+    if (m->prev_partial) {
+        mark[0] = 0;
+        snprintf(words, wlen, "prev partial");
+        return true;
+    }
+    if (!change_mark(m->change_pct, mark, mlen))
+        return false;
+    char win[32] = "";
+    if (m->to_ms > m->from_ms)
+        sr_format_window(m->to_ms - m->from_ms, win, sizeof win);
+    snprintf(words, wlen, " vs prev%s%s", win[0] ? " " : "", win);
     return true;
 }
 
@@ -195,11 +229,11 @@ static void tile_value_line(WINDOW *w, int wd, const sr_view *v)
     size_t name_len;
     value_text(m, 2, text, sizeof text, &name_len);
     int vw = sr_tui_width(text);
-    const char *words = "";
-    if (change_text(m->change_pct, mark, sizeof mark, &words)) {
+    char words[48];
+    if (change_text(m, mark, sizeof mark, words, sizeof words)) {
         int mw = sr_tui_width(mark), ww = sr_tui_width(words);
         if (vw + TILE_GAP + mw + ww > wd)
-            words = "", ww = 0;
+            words[0] = 0, ww = 0;
         if (vw + TILE_GAP + mw <= wd) {
             int x = wd - mw - ww;
             sr_tui_put(w, 0, x, mw, change_attr(m, m->change_pct, v->stale), mark);
@@ -239,7 +273,7 @@ static void tile_target_line(WINDOW *w, int y, int wd, const sr_view *v)
     const sr_panel_model *m = v->m;
     if (!m)
         return;
-    int st = sr_draw_status(w, y, wd, wd, m->status);
+    int st = sr_draw_status(w, y, wd, wd, m->status, v->stale);
     if (st > 0)
         st += tile_alert_mark(w, y, wd - st - 1, wd - st - 1, v);
     int room = wd - (st > 0 ? st + TILE_GAP : 0);
@@ -295,14 +329,13 @@ int sr_draw_value_status(WINDOW *w, int y, int width, const sr_view *v)
     int room = width - value_min - 1;
     if (room < 1)
         room = width / 2;
-    int st = m ? sr_draw_status(w, y, width, room, m->status) : 0;
+    int st = m ? sr_draw_status(w, y, width, room, m->status, v->stale) : 0;
     return sr_draw_value(w, y, 0, st > 0 ? width - st - 1 : width, v);
 }
 
 bool sr_format_change(double pct, char *buf, size_t len)
 {
-    const char *words;
-    return change_text(pct, buf, len, &words);
+    return change_mark(pct, buf, len);
 }
 
 /* ---- large numerals ---- */

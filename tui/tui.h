@@ -328,9 +328,15 @@ int sr_draw_value(WINDOW *w, int y, int x, int max_cols, const sr_view *v);
  * Draws a status right-aligned to end before column `right`, in its role:
  * "✖ CRIT" (symbol and word), else "CRIT", else the symbol alone, whichever
  * first fits max_cols; never colour alone. Returns the columns written, 0
- * for SR_STATUS_NONE (nothing is drawn).
+ * for SR_STATUS_NONE (nothing is drawn). stale: the panel's data is late,
+ * and OK is drawn in the stale role (late data cannot vouch for it); WARN
+ * and CRIT keep their colour, as a known problem must not fade.
  */
-int sr_draw_status(WINDOW *w, int y, int right, int max_cols, sr_status s);
+int sr_draw_status(WINDOW *w, int y, int right, int max_cols, sr_status s, bool stale);
+
+/* A window as a commander says it: "1h", "8h", "24h", "7d", "28d" (hours up
+ * to a day, sr_format_duration beyond). */
+void sr_format_window(sr_ms ms, char *buf, size_t len);
 
 /*
  * A change in percent as the tiles write it: "▲12%", "▼3.1%", "=" when it

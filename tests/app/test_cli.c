@@ -658,3 +658,42 @@ Test(cli, ingest_keeps_the_pages_figures_for_the_next_process)
     free(warm);
     free(cold);
 }
+
+/* The Chicago example (monthly, 2017 - May 2018): a snapshot --at latest is a
+ * view of the past (HISTORY and its end with the date), its 365-day panels
+ * say their window and, as their previous 12 months hold 5 months of data,
+ * prev partial instead of a change; now, the same panels are stale. */
+Test(cli, snapshot_of_an_old_export_history_and_prev_partial)
+{
+    char cfgp[512], fixtures[512], cmd[2048];
+    path_in(cfgp, sizeof cfgp, "c.ini");
+    th_fixture(fixtures, sizeof fixtures, "");
+    snprintf(cmd, sizeof cmd,
+             "sed -e 's|^cache = .*|cache = %s/c.db|' -e 's|^path = .*/|path = %s/|' "
+             "adapters/examples/chicago-overtime.ini > '%s'",
+             dir, fixtures, cfgp);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    char *out, *err;
+    char *ca[] = {"collect", "--once", "--config", cfgp, NULL};
+    cr_assert_eq(th_run(NULL, ca, &out, &err), 0, "%s", err);
+    free(out);
+    free(err);
+    setenv("LANG", "C.UTF-8", 1);
+    char *at[] = {"snapshot", "--config", cfgp,  "--format", "text", "--at",
+                  "latest",   "--width",  "120", "--height", "30",   NULL};
+    cr_assert_eq(th_run(NULL, at, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "HISTORY to Tue 1 May 2018 00:00"), "%s", out);
+    cr_assert(strstr(out, "─ 365d ┐"), "%s", out);
+    cr_assert(strstr(out, "prev partial"), "%s", out);
+    cr_assert_null(strstr(out, "vs prev"), "no change against 5 months of 12:\n%s", out);
+    cr_assert_null(strstr(out, "stale"), "%s", out);
+    free(out);
+    free(err);
+    char *live[] = {"snapshot", "--config", cfgp,       "--format", "text",
+                    "--width",  "120",      "--height", "30",       NULL};
+    cr_assert_eq(th_run(NULL, live, &out, &err), 0, "%s", err);
+    cr_assert_null(strstr(out, "HISTORY"), "%s", out);
+    cr_assert(strstr(out, "─ 365d · stale "), "years-old data is stale now:\n%s", out);
+    free(out);
+    free(err);
+}

@@ -187,14 +187,15 @@ Test(e2e, zoom_shift_and_live)
     start(160, 48, "LANG=C.UTF-8");
     wait_for("Emergency response P1", 30);
     tmux_keys(&T, "-");
-    wait_for("last 1d", 30);
+    wait_for("all panels: last 24h", 30);
     tmux_keys(&T, "+");
     tmux_keys(&T, "+");
-    wait_for("last 1h", 30);
+    wait_for("all panels: last 1h", 30);
     tmux_keys(&T, "[");
-    wait_for("1h ago", 30);
+    wait_for("HISTORY to ", 30);
     tmux_keys(&T, "0");
-    wait_for("own windows", 30);
+    cr_assert(tmux_wait_gone(&T, "HISTORY", 30), "%s", T.capture);
+    cr_assert(tmux_wait_gone(&T, "all panels", 30), "each panel's own window: %s", T.capture);
 }
 
 Test(e2e, help_overlay)

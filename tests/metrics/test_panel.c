@@ -228,6 +228,32 @@ Test(panel, value_compare_status_change)
     sr_panel_model_fini(&m);
 }
 
+/* The previous window is covered only when the metric's data begins at or
+ * before its start: an export that begins inside it gives prev_partial and
+ * no change (the Chicago example: 12 months against 5 months of data). */
+Test(panel, prev_partial_when_the_data_begins_inside_the_previous_window)
+{
+    sr_panel_model m;
+    /* "ot" begins at T0 - 30m: the previous hour [T0 - 1h, T0) holds it,
+     * from its middle on */
+    compute("ot", "", NULL, NOW + 20 * MIN, 0, 0, 0, 0, &m);
+    cr_assert(isfinite(m.c.prev.value));
+    cr_assert(m.prev_partial);
+    cr_assert(isnan(m.change_pct));
+    sr_panel_model_fini(&m);
+    /* "rt" has data a week earlier: its previous hour is covered, also for
+     * force/b, whose own first sample lies inside it (a quiet unit) */
+    compute("rt", "force/b", NULL, NOW, 0, 0, 0, 0, &m);
+    cr_assert_not(m.prev_partial);
+    cr_assert_float_eq(m.change_pct, (95.0 - 40) / 40 * 100, EPS);
+    sr_panel_model_fini(&m);
+    /* a ratio is covered when both parts are: "reg" begins at T0 + 20m */
+    compute("share", "", NULL, NOW + 30 * MIN, 0, 0, 0, 0, &m);
+    cr_assert(isfinite(m.c.prev.value), "%f", m.c.prev.value);
+    cr_assert(m.prev_partial);
+    sr_panel_model_fini(&m);
+}
+
 Test(panel, change_is_nan_when_previous_is_zero)
 {
     sr_panel_model m;

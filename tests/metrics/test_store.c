@@ -619,6 +619,39 @@ Test(store, remembers_which_source_wrote_which_metric)
     sr_store_close(st);
 }
 
+/* A source's health says the newest sample of the metrics it has written:
+ * what tells a source that answers with old data only (an old export). */
+Test(store, source_health_says_its_newest_sample)
+{
+    sr_store *st = open_rw();
+    sr_source_health h = {.name = "csv", .type = "csv", .interval_ms = 60000};
+    sr_source_health g;
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(sr_store_source_put(st, &h), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_eq(sr_store_source_get(st, "csv", &g), 0);
+    cr_assert_eq(g.newest_ms, 0, "nothing written yet");
+    bool dup;
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(put(st, "rt", "force/a", 5000, 1, NULL, &dup), 0);
+    cr_assert_eq(put(st, "ot", "force/a", 9000, 1, NULL, &dup), 0);
+    cr_assert_eq(put(st, "ot", "force/b", 7000, 1, NULL, &dup), 0);
+    cr_assert_eq(sr_store_source_metric(st, "csv", "rt"), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_eq(sr_store_source_get(st, "csv", &g), 0);
+    cr_assert_eq(g.newest_ms, 5000, "only the metrics it wrote");
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(sr_store_source_metric(st, "csv", "ot"), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    sr_source_health *list;
+    size_t n;
+    cr_assert_eq(sr_store_source_list(st, &list, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(list[0].newest_ms, 9000);
+    free(list);
+    sr_store_close(st);
+}
+
 Test(store, reader_sees_writer_commits)
 {
     sr_store *w = open_rw();

@@ -270,6 +270,19 @@ Test(widgets_a, tile_change_marker_and_percent)
     int c = col_of(w, 0, "▼6% vs prev");
     cr_assert_eq(c, 34 - 11, "right-aligned: '%s'", row(w, 0, line, sizeof line));
 
+    /* the period compared with is named */
+    m->from_ms = 1000 * SR_MS_HOUR;
+    m->to_ms = m->from_ms + 8 * SR_MS_HOUR;
+    draw(&sr_widget_tile, w, m);
+    c = col_of(w, 0, "▼6% vs prev 8h");
+    cr_assert_eq(c, 34 - 14, "right-aligned: '%s'", row(w, 0, line, sizeof line));
+    m->to_ms = m->from_ms + SR_MS_DAY;
+    draw(&sr_widget_tile, w, m);
+    cr_assert_neq(col_of(w, 0, "▼6% vs prev 24h"), -1, "'%s'", row(w, 0, line, sizeof line));
+    m->to_ms = m->from_ms + 28 * SR_MS_DAY;
+    draw(&sr_widget_tile, w, m);
+    cr_assert_neq(col_of(w, 0, "▼6% vs prev 28d"), -1, "'%s'", row(w, 0, line, sizeof line));
+
     m->change_pct = 12.4;
     draw(&sr_widget_tile, w, m);
     cr_assert_neq(col_of(w, 0, "▲12% vs prev"), -1, "'%s'", row(w, 0, line, sizeof line));
@@ -406,6 +419,48 @@ Test(widgets_a, tile_stale_values_are_greyed)
     cr_assert_eq(cell_pair(w, 0, c), role_pair(SR_ROLE_STALE));
     cr_assert_eq(cell_pair(w, 0, col_of(w, 0, "▼")), role_pair(SR_ROLE_STALE));
     cr_assert_eq(cell_pair(w, 2, 0), role_pair(SR_ROLE_STALE), "the sparkline too");
+}
+
+/* A previous window only partly covered by data gives no change, and says so. */
+Test(widgets_a, tile_prev_partial_instead_of_a_change)
+{
+    WINDOW *w = win(3, 34);
+    char line[512];
+    sr_panel_model *m = resp(822);
+    m->from_ms = 1000 * SR_MS_HOUR;
+    m->to_ms = m->from_ms + 8 * SR_MS_HOUR;
+    m->change_pct = NAN;
+    m->prev_partial = true;
+    draw(&sr_widget_tile, w, m);
+    row(w, 0, line, sizeof line);
+    cr_assert_eq(col_of(w, 0, "prev partial"), 34 - 12, "right-aligned: '%s'", line);
+    cr_assert_null(strstr(line, "▲"), "'%s'", line);
+    cr_assert_null(strstr(line, "▼"), "'%s'", line);
+}
+
+/* OK from late data is not green; a known problem keeps its colour. */
+Test(widgets_a, stale_ok_loses_its_colour_warn_keeps_it)
+{
+    WINDOW *w = win(3, 34);
+    sr_panel_model *m = resp(822);
+    m->status = SR_STATUS_OK;
+    sr_view v = {.m = m, .stale = false, .selected = -1};
+    werase(w);
+    sr_widget_tile.draw(w, &v);
+    int c = col_of(w, 1, "OK");
+    cr_assert_geq(c, 0);
+    cr_assert_eq(cell_pair(w, 1, c), role_pair(SR_ROLE_OK), "fresh OK is green");
+    v.stale = true;
+    werase(w);
+    sr_widget_tile.draw(w, &v);
+    cr_assert_eq(col_of(w, 1, "● OK"), c - 2, "the symbol and word stay");
+    cr_assert_eq(cell_pair(w, 1, c), role_pair(SR_ROLE_STALE), "stale OK is greyed");
+    m->status = SR_STATUS_WARN;
+    werase(w);
+    sr_widget_tile.draw(w, &v);
+    c = col_of(w, 1, "WARN");
+    cr_assert_geq(c, 0);
+    cr_assert_eq(cell_pair(w, 1, c), role_pair(SR_ROLE_WARN), "stale WARN keeps its colour");
 }
 
 Test(widgets_a, tile_sparkline_fills_the_rows_below)
