@@ -813,7 +813,7 @@ static void draw_status(sr_screen *s)
         char d[16];
         fmt_window(s->window_ms, d, sizeof d);
         snprintf(win, sizeof win, "last %s", d);
-    } else {
+    } else if (!s->wall) { /* a wall is read from afar: only what changes the reading */
         snprintf(win, sizeof win, "own windows");
     }
     if (s->shift_ms >= SR_MS_DAY &&
@@ -853,7 +853,8 @@ static void draw_status(sr_screen *s)
     char src[64];
     snprintf(src, sizeof src, "%s %d/%d sources%s%s ",
              s->src.live == s->src.total ? g->ok : g->warn, s->src.live, s->src.total,
-             s->src.role ? (g->utf8 ? " · " : " - ") : "", s->src.role ? s->src.role : "");
+             s->src.role && !s->wall ? (g->utf8 ? " · " : " - ") : "",
+             s->src.role && !s->wall ? s->src.role : "");
     char right[256];
     snprintf(right, sizeof right, "%s   %s   %s%s", clock, win, al, src);
     int rw = sr_tui_width(right), ww = sr_tui_width(where);

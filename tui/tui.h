@@ -147,6 +147,7 @@ typedef struct {
     const char *hline, *vline, *ul, *ur, *ll, *lr; /* frame */
     const char *spark[8];                          /* sparkline levels, lowest first */
     const char *block[9];                          /* horizontal bar eighths: "", ▏ ... █ */
+    const char *half_up, *half_down;               /* upper and lower half blocks: ▀ ▄ */
     const char *up, *down, *flat;                  /* change markers */
     const char *ok, *warn, *crit, *none;           /* status symbols (besides the words) */
     const char *sep;                               /* breadcrumb separator " › " */
