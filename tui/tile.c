@@ -366,18 +366,12 @@ static void big_draw(WINDOW *w, int y, int x, const char *text, bool half, attr_
     }
 }
 
-/*
- * The value in large numerals, centred, with its unit words after it on
- * the baseline or, when they do not fit there, centred under it; the
- * target and status line below, and the series under that. Full-size
- * numerals when they fit, else half-height ones. False when the tile has
- * no room for either (the normal tile is drawn instead, unit and all).
- */
-static bool tile_draw_big(WINDOW *w, int h, int wd, const sr_view *v)
+int sr_draw_big_value(WINDOW *w, int y, int max_rows, const sr_view *v)
 {
     const sr_panel_model *m = v->m;
-    if (!has_value(m))
-        return false;
+    int wd = getmaxx(w);
+    if (!has_value(m) || wd <= 0)
+        return 0;
     /* the figure (digits and the letters of durations), and the unit
      * words that its longer form adds ("cases" of "5 346 cases") */
     char fig[160], full[160];
@@ -390,27 +384,37 @@ static bool tile_draw_big(WINDOW *w, int h, int wd, const sr_view *v)
         unit++;
     int bw = big_width(fig), uw = sr_tui_width(unit);
     if (bw < 0 || bw > wd)
-        return false;
+        return 0;
     attr_t attr = sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_VALUE);
+    bool after = uw == 0 || bw + 1 + uw <= wd;
     for (int half = 0; half < 2; half++) {
         int rows = half ? BIG_HALF_H : BIG_H;
-        bool after = uw == 0 || bw + 1 + uw <= wd;
-        int y = rows + (after ? 0 : 1); /* the target line */
-        if (h < y + 1)
+        if (rows + (after ? 0 : 1) > max_rows)
             continue;
         int x = (wd - bw - (after && uw ? 1 + uw : 0)) / 2;
-        big_draw(w, 0, x, fig, half, attr);
+        big_draw(w, y, x, fig, half, attr);
         if (after)
-            sr_tui_put(w, rows - 1, x + bw + 1, uw, attr, unit);
+            sr_tui_put(w, y + rows - 1, x + bw + 1, uw, attr, unit);
         else
-            sr_tui_put(w, rows, (wd - uw) / 2, wd, attr, unit);
-        tile_target_line(w, y, wd, v);
-        if (h > y + 1)
-            sr_draw_sparkline_rows(w, y + 1, 0, wd, h - y - 1, m->series, SERIES_N(m),
-                                   sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_BAR));
-        return true;
+            sr_tui_put(w, y + rows, (wd - uw) / 2, wd, attr, unit);
+        return rows + (after ? 0 : 1);
     }
-    return false;
+    return 0;
+}
+
+/* The value in large numerals with the target and status line below and
+ * the series under that; false when the tile has no room for them (the
+ * normal tile is drawn instead, unit and all). */
+static bool tile_draw_big(WINDOW *w, int h, int wd, const sr_view *v)
+{
+    int y = sr_draw_big_value(w, 0, h - 1, v); /* the target line */
+    if (y == 0)
+        return false;
+    tile_target_line(w, y, wd, v);
+    if (h > y + 1)
+        sr_draw_sparkline_rows(w, y + 1, 0, wd, h - y - 1, v->m->series, SERIES_N(v->m),
+                               sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_BAR));
+    return true;
 }
 
 static void tile_draw(WINDOW *w, const sr_view *v)
