@@ -557,6 +557,30 @@ Test(widgets_a, wall_tile_half_height_numerals_where_five_rows_do_not_fit)
     cr_assert_eq(count(text, "█"), 0, "%s", text);
 }
 
+Test(widgets_a, wall_gauge_value_in_large_numerals_above_the_gauge)
+{
+    WINDOW *w = win(8, 40);
+    char text[8192];
+    sr_view v = {.m = level(92, "%"), .selected = -1, .big = true};
+    sr_widget_gauge.draw(w, &v);
+    content(w, text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "███ ███ █ █"), 14, "centred:\n%s", text);
+    cr_assert_eq(col_of(w, 5, "92%"), 0, "the gauge below:\n%s", text);
+    cr_assert_neq(col_of(w, 6, "█"), -1, "its bar:\n%s", text);
+
+    /* no room for the numerals and the gauge's line and bar: the gauge alone */
+    w = win(6, 40);
+    sr_widget_gauge.draw(w, &v);
+    content(w, text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "█▀█ ▀▀█ ▀ █"), 14, "half height:\n%s", text);
+    cr_assert_eq(col_of(w, 3, "92%"), 0, "%s", text);
+    w = win(4, 40);
+    sr_widget_gauge.draw(w, &v);
+    content(w, text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "92%"), 0, "%s", text);
+    cr_assert_eq(col_of(w, 0, "▀"), -1, "%s", text);
+}
+
 /* ---- sparkline ---- */
 
 Test(widgets_a, sparkline_rising_series_rising_glyphs)
