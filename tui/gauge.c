@@ -12,7 +12,8 @@
  * gauge has no scale and shows the value alone with an empty bar. The bar
  * has eighth-of-a-cell precision (the block glyphs); a value above full
  * fills it and the share says by how much. Everything is clipped to the
- * window.
+ * window. On a wall (sr_view.big) the value stands above it in large
+ * numerals when the panel has the room (sr_draw_big_value()).
  */
 #include <math.h>
 #include <stdio.h>
@@ -152,6 +153,19 @@ static void gauge_draw(WINDOW *w, const sr_view *v)
     double full = gauge_full(m);
     bool known = m && isfinite(m->c.now.value);
     double frac = known && isfinite(full) ? m->c.now.value / full : 0;
+    if (v->big && h > 2) {
+        /* on a wall: the value in large numerals, the gauge in the rows
+         * below it (two at least: its line and its bar) */
+        int used = sr_draw_big_value(w, 0, h - 2, v);
+        WINDOW *rest = used > 0 ? derwin(w, h - used, wd, used, 0) : NULL;
+        if (rest) {
+            sr_view plain = *v;
+            plain.big = false;
+            gauge_draw(rest, &plain);
+            delwin(rest);
+            return;
+        }
+    }
     sr_status status = m ? m->status : SR_STATUS_NONE;
     sr_role role = v->stale                   ? SR_ROLE_STALE
                    : status == SR_STATUS_NONE ? SR_ROLE_BAR

@@ -1082,7 +1082,7 @@ static void draw_status(sr_screen *s)
         snprintf(al + l, sizeof al - l, "%d silenced  ", n_silenced);
     /* the sources: the symbol and colour of the worst state among them */
     char src[64], role[64] = "";
-    if (s->src.role)
+    if (s->src.role && !s->wall) /* a wall is read from afar: not who polls */
         snprintf(role, sizeof role, " %s %s", g->dot, s->src.role);
     const char *sym = s->src.failing ? g->crit : s->src.live < s->src.total ? g->warn : g->ok;
     attr_t src_a = s->src.failing               ? sr_role_attr(SR_ROLE_CRIT) | A_REVERSE

@@ -25,12 +25,14 @@
  * says "prev partial" instead when the previous window is not fully
  * covered by data (sr_panel_model.prev_partial).
  *
- * On a wall (sr_view.big) the value is drawn in large numerals, five rows
- * of blocks (█, or # in ASCII) per character from a small built-in font,
- * whenever the tile has the room (BIG_H rows and the status line below,
- * and the width); unit letters that have no glyph stand on the baseline at
- * normal size ("13m42s" keeps its m and s). Without the room, the normal
- * tile.
+ * On a wall (sr_view.big) the value is drawn in large numerals, centred,
+ * five rows of blocks (█, or # in ASCII) per character from a small
+ * built-in font, or three rows of half blocks (▀ ▄) where five do not fit
+ * (a 80x24 wall of nine panels), whenever the tile has the room (the
+ * numerals, the status line below, and the width); unit letters that have
+ * no glyph stand on the baseline at normal size ("13m42s" keeps its m and
+ * s), unit words follow the figure on its baseline or stand under it
+ * ("5 346 cases"). Without the room, the normal tile.
  */
 #include <math.h>
 #include <stdio.h>
@@ -341,6 +343,7 @@ bool sr_format_change(double pct, char *buf, size_t len)
 /* ---- large numerals ---- */
 
 #define BIG_H 5
+#define BIG_HALF_H ((BIG_H + 1) / 2)
 
 /* One glyph: its rows, 'X' for a block; every row as wide as the first. */
 static const struct big_glyph {
@@ -382,47 +385,93 @@ static int big_width(const char *text)
     return w;
 }
 
-/* Draws text in large numerals at the top left of w (BIG_H rows). */
-static void big_draw(WINDOW *w, const char *text, attr_t attr)
+/*
+ * Draws text in large numerals with its top left at (y, x) of w: BIG_H
+ * rows of full blocks, or, when half, two rows of the font to a row of the
+ * screen in half blocks (BIG_HALF_H rows). Unit letters without a glyph
+ * stand on the last row at normal size.
+ */
+static void big_draw(WINDOW *w, int y, int x, const char *text, bool half, attr_t attr)
 {
-    const char *block = sr_glyphs_get()->block[8];
-    int x = 0;
+    const sr_glyphs *g = sr_glyphs_get();
+    int rows = half ? BIG_HALF_H : BIG_H;
     for (const char *p = text; *p; p++) {
-        const struct big_glyph *g = big_glyph(*p);
-        if (!g) { /* a unit letter: normal size, on the baseline */
+        const struct big_glyph *bg = big_glyph(*p);
+        if (!bg) { /* a unit letter: normal size, on the baseline */
             char one[2] = {*p, 0};
-            sr_tui_put(w, BIG_H - 1, x, 1, attr, one);
+            sr_tui_put(w, y + rows - 1, x, 1, attr, one);
             x += 2;
             continue;
         }
-        int gw = (int)strlen(g->rows[0]);
-        for (int r = 0; r < BIG_H; r++) {
+        int gw = (int)strlen(bg->rows[0]);
+        for (int r = 0; r < rows; r++) {
             for (int c = 0; c < gw; c++) {
-                if (g->rows[r][c] == 'X')
-                    sr_tui_put(w, r, x + c, 1, attr, block);
+                const char *cell;
+                if (!half) {
+                    cell = bg->rows[r][c] == 'X' ? g->block[8] : NULL;
+                } else {
+                    bool top = bg->rows[2 * r][c] == 'X';
+                    bool bottom = 2 * r + 1 < BIG_H && bg->rows[2 * r + 1][c] == 'X';
+                    cell = top && bottom ? g->block[8]
+                           : top         ? g->half_up
+                           : bottom      ? g->half_down
+                                         : NULL;
+                }
+                if (cell)
+                    sr_tui_put(w, y + r, x + c, 1, attr, cell);
             }
         }
         x += gw + 1;
     }
 }
 
-/* The value in large numerals with the status line below; false when the
- * tile has no room for them (the normal tile is drawn instead). */
-static bool tile_draw_big(WINDOW *w, int h, int wd, const sr_view *v)
+int sr_draw_big_value(WINDOW *w, int y, int max_rows, const sr_view *v)
 {
     const sr_panel_model *m = v->m;
-    if (h < BIG_H + 1 || !has_value(m))
-        return false;
-    char text[160];
+    int wd = getmaxx(w);
+    if (!has_value(m) || wd <= 0)
+        return 0;
+    /* the figure (digits and the letters of durations), and the unit
+     * words that its longer form adds ("cases" of "5 346 cases") */
+    char fig[160], full[160];
     size_t name_len;
-    value_text(m, 0, text, sizeof text, &name_len);
-    int bw = big_width(text);
+    value_text(m, 0, fig, sizeof fig, &name_len);
+    value_text(m, 1, full, sizeof full, &name_len);
+    size_t fl = strlen(fig);
+    const char *unit = strncmp(full, fig, fl) == 0 ? full + fl : "";
+    while (*unit == ' ')
+        unit++;
+    int bw = big_width(fig), uw = sr_tui_width(unit);
     if (bw < 0 || bw > wd)
+        return 0;
+    attr_t attr = sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_VALUE);
+    bool after = uw == 0 || bw + 1 + uw <= wd;
+    for (int half = 0; half < 2; half++) {
+        int rows = half ? BIG_HALF_H : BIG_H;
+        if (rows + (after ? 0 : 1) > max_rows)
+            continue;
+        int x = (wd - bw - (after && uw ? 1 + uw : 0)) / 2;
+        big_draw(w, y, x, fig, half, attr);
+        if (after)
+            sr_tui_put(w, y + rows - 1, x + bw + 1, uw, attr, unit);
+        else
+            sr_tui_put(w, y + rows, (wd - uw) / 2, wd, attr, unit);
+        return rows + (after ? 0 : 1);
+    }
+    return 0;
+}
+
+/* The value in large numerals with the target and status line below and
+ * the series under that; false when the tile has no room for them (the
+ * normal tile is drawn instead, unit and all). */
+static bool tile_draw_big(WINDOW *w, int h, int wd, const sr_view *v)
+{
+    int y = sr_draw_big_value(w, 0, h - 1, v); /* the target line */
+    if (y == 0)
         return false;
-    big_draw(w, text, sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_VALUE));
-    tile_target_line(w, BIG_H, wd, v);
-    if (h > BIG_H + 2)
-        sr_draw_sparkline_rows(w, BIG_H + 1, 0, wd, h - BIG_H - 1, m->series, SERIES_N(m),
+    tile_target_line(w, y, wd, v);
+    if (h > y + 1)
+        sr_draw_sparkline_rows(w, y + 1, 0, wd, h - y - 1, v->m->series, SERIES_N(v->m),
                                sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_BAR));
     return true;
 }

@@ -148,6 +148,7 @@ typedef struct {
     const char *hline, *vline, *ul, *ur, *ll, *lr; /* frame */
     const char *spark[8];                          /* sparkline levels, lowest first */
     const char *block[9];                          /* horizontal bar eighths: "", ▏ ... █ */
+    const char *half_up, *half_down;               /* upper and lower half blocks: ▀ ▄ */
     const char *up, *down, *flat;                  /* change markers */
     const char *ok, *warn, *crit, *none;           /* status symbols (besides the words) */
     const char *sep;                               /* breadcrumb separator " › " */
@@ -323,6 +324,15 @@ void sr_draw_series_rows(WINDOW *w, int y, int x, int width, int rows, const sr_
  * v->stale. Returns the columns written.
  */
 int sr_draw_value(WINDOW *w, int y, int x, int max_cols, const sr_view *v);
+
+/*
+ * Draws a panel's current value in large numerals for a wall, centred in
+ * the width of w from row y, in at most max_rows rows: five rows of full
+ * blocks, else three of half blocks; unit letters on the baseline, unit
+ * words after the figure or under it. Returns the rows used; 0 (nothing
+ * drawn) when there is no value or no room for either size.
+ */
+int sr_draw_big_value(WINDOW *w, int y, int max_rows, const sr_view *v);
 
 /*
  * Draws a status right-aligned to end before column `right`, in its role:

@@ -235,26 +235,96 @@ Test(wall_e2e, a_crit_alert_holds_its_page_until_acknowledged)
     expect_restored();
 }
 
-Test(wall_e2e, values_in_large_numerals)
+/* Ingests one value of metric for the entity force, a minute old, with `sitrep ingest`. */
+static void ingest_value(const char *metric, double value)
 {
     char csv[600], text[256], when[64];
-    snprintf(csv, sizeof csv, "%s/calls.csv", dir);
+    snprintf(csv, sizeof csv, "%s/%s.csv", dir, metric);
     time_t t = time(NULL) - 60;
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(text, sizeof text, "metric,entity,ts,value\ncalls,force,%s,4812\n", when);
+    snprintf(text, sizeof text, "metric,entity,ts,value\n%s,force,%s,%g\n", metric, when, value);
     th_write_file(csv, text);
     char *out = NULL, *errs = NULL;
     char *argv[] = {"ingest", "--config", cfg, csv, NULL};
     cr_assert_eq(th_run(NULL, argv, &out, &errs), 0, "%s%s", out, errs);
     free(out);
     free(errs);
+}
+
+Test(wall_e2e, values_in_large_numerals)
+{
+    ingest_value("calls", 4812);
     start();
     wait_for("Alpha panel", 30);
     /* 4 812 in five rows of blocks: the top row of 4, 8, 1, 2 */
     wait_for("█ █   ███  █  ███", 30);
     cr_assert(strstr(T.capture, "███ ███ ███"), "%s", T.capture);
+}
+
+/* The screen s says nothing that only someone at the keys would need: not
+ * the windows' arrangement ("own windows") nor the role the process plays. */
+static void expect_no_operator_words(const char *s)
+{
+    cr_assert_null(strstr(s, "own windows"), "%s", s);
+    cr_assert_null(strstr(s, "viewer"), "%s", s);
+    cr_assert_null(strstr(s, "collector"), "%s", s);
+}
+
+/* The status bar says what a reader from afar needs. */
+Test(wall_e2e, no_viewer_or_own_windows_on_the_status_bar)
+{
+    start();
+    wait_for("WALL  page 1/3", 30);
+    wait_for("sources", 30);
+    const char *s = tmux_capture(&T);
+    expect_no_operator_words(s);
+    tmux_keys(&T, "C-x q");
+    expect_restored();
+}
+
+/*
+ * One page of nine tiles of open cases (5 346 in the cache), three to a
+ * row, at width x height: each tile's figure in large numerals with its
+ * unit after it, five rows of full blocks at 160x48, three rows of half
+ * blocks at 80x24, where five do not fit; and nothing on the status bar
+ * that only someone at the keys would need.
+ */
+static void nine_tiles_at(int width, int height, const char *baseline)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "[sitrep]\ncache = %s\ntitle = Wall Test\nrefresh = 200ms\n"
+             "[metric.cases]\nkind = gauge\nunit = cases\nlabel = Open cases\n"
+             "[panel.a]\nmetric = cases\n[panel.b]\nmetric = cases\n[panel.c]\nmetric = cases\n"
+             "[panel.d]\nmetric = cases\n[panel.e]\nmetric = cases\n[panel.f]\nmetric = cases\n"
+             "[panel.g]\nmetric = cases\n[panel.h]\nmetric = cases\n[panel.i]\nmetric = cases\n"
+             "[page.one]\ntitle = Page One\npanels = a, b, c, d, e, f, g, h, i\ncolumns = 3\n",
+             db);
+    th_write_file(cfg, text);
+    ingest_value("cases", 5346);
+    start();
+    tmux_resize(&T, width, height);
+    wait_for(baseline, 30);
+    const char *s = tmux_capture(&T);
+    const char *first = strstr(s, baseline);
+    cr_assert(first && strstr(first + 1, baseline) &&
+                  strstr(strstr(first + 1, baseline) + 1, baseline),
+              "not in every tile of the row:\n%s", s);
+    expect_no_operator_words(s);
+    tmux_keys(&T, "C-x q");
+    expect_restored();
+}
+
+Test(wall_e2e, large_numerals_with_their_unit_at_160x48)
+{
+    nine_tiles_at(160, 48, "███   ███   █ ███ cases");
+}
+
+Test(wall_e2e, large_numerals_with_their_unit_at_80x24)
+{
+    nine_tiles_at(80, 24, "▀▀▀   ▀▀▀   ▀ ▀▀▀ cases");
 }
 
 Test(wall_e2e, a_role_with_wall_yes_starts_in_wall_mode)

@@ -554,6 +554,88 @@ Test(widgets_a, tile_narrow_drops_change_then_shortens)
     cr_assert_null(strstr(line, "cases"), "'%s'", line);
 }
 
+/* ---- tile on a wall: large numerals ---- */
+
+/* Draws m on w as a wall does; every row of it in text. */
+static void draw_big(WINDOW *w, const sr_panel_model *m, char *text, size_t len)
+{
+    sr_view v = {.m = m, .title = "Open cases", .selected = -1, .big = true};
+    werase(w);
+    sr_widget_tile.draw(w, &v);
+    content(w, text, len);
+}
+
+Test(widgets_a, wall_tile_large_numerals_centred_with_their_unit)
+{
+    /* 5 346 is 17 columns of numerals; " cases" after it: 23, centred in 41 */
+    WINDOW *w = win(8, 41);
+    char text[8192];
+    draw_big(w, level(5346, "cases"), text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "███   ███ █ █ ███"), 9, "%s", text);
+    cr_assert_eq(col_of(w, 4, "███   ███   █ ███ cases"), 9, "on the baseline:\n%s", text);
+    cr_assert_eq(cell_pair(w, 4, 27), role_pair(SR_ROLE_VALUE), "%s", text);
+
+    /* no room after the figure: the unit centred under it */
+    w = win(8, 18);
+    draw_big(w, level(5346, "cases"), text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "███   ███ █ █ ███"), 0, "%s", text);
+    cr_assert_eq(col_of(w, 5, "cases"), 6, "under the figure:\n%s", text);
+
+    /* a duration keeps its letters, and the status line follows */
+    w = win(8, 41);
+    resp(822);
+    thresholds(900, 1200);
+    draw_big(w, &model, text, sizeof text);
+    cr_assert_neq(col_of(w, 4, "███ ███ m   █ ███ s"), -1, "%s", text);
+    cr_assert_neq(col_of(w, 5, "OK"), -1, "%s", text);
+}
+
+Test(widgets_a, wall_tile_half_height_numerals_where_five_rows_do_not_fit)
+{
+    /* a 80x24 wall of nine panels: five rows inside each tile */
+    WINDOW *w = win(5, 24);
+    char text[8192];
+    draw_big(w, level(5346, "cases"), text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "█▀▀   ▀▀█ █ █ █▀▀"), 0, "%s", text);
+    cr_assert_eq(col_of(w, 2, "▀▀▀   ▀▀▀   ▀ ▀▀▀ cases"), 0, "%s", text);
+
+    /* in ASCII, from the glyph set */
+    sr_glyphs_select(false);
+    draw_big(w, level(5346, "cases"), text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "#\"\"   \"\"# # # #\"\""), 0, "%s", text);
+    sr_glyphs_select(true);
+
+    /* no room for numerals at all: the normal value line, unit and all */
+    w = win(3, 24);
+    draw_big(w, level(5346, "cases"), text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "5 346 cases"), 0, "%s", text);
+    cr_assert_eq(count(text, "█"), 0, "%s", text);
+}
+
+Test(widgets_a, wall_gauge_value_in_large_numerals_above_the_gauge)
+{
+    WINDOW *w = win(8, 40);
+    char text[8192];
+    sr_view v = {.m = level(92, "%"), .selected = -1, .big = true};
+    sr_widget_gauge.draw(w, &v);
+    content(w, text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "███ ███ █ █"), 14, "centred:\n%s", text);
+    cr_assert_eq(col_of(w, 5, "92%"), 0, "the gauge below:\n%s", text);
+    cr_assert_neq(col_of(w, 6, "█"), -1, "its bar:\n%s", text);
+
+    /* no room for the numerals and the gauge's line and bar: the gauge alone */
+    w = win(6, 40);
+    sr_widget_gauge.draw(w, &v);
+    content(w, text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "█▀█ ▀▀█ ▀ █"), 14, "half height:\n%s", text);
+    cr_assert_eq(col_of(w, 3, "92%"), 0, "%s", text);
+    w = win(4, 40);
+    sr_widget_gauge.draw(w, &v);
+    content(w, text, sizeof text);
+    cr_assert_eq(col_of(w, 0, "92%"), 0, "%s", text);
+    cr_assert_eq(col_of(w, 0, "▀"), -1, "%s", text);
+}
+
 /* ---- sparkline ---- */
 
 Test(widgets_a, sparkline_rising_series_rising_glyphs)
