@@ -546,6 +546,74 @@ static void filter_rows(const char *filter, sr_panel_model *m)
     m->n_rows = k;
 }
 
+/* Whether "/" filters the view shown: the alerts or the sources list. */
+static bool filters_view(const sr_screen *s)
+{
+    return s->view == VIEW_ALERTS || s->view == VIEW_SOURCES;
+}
+
+static alertview alerts_of(const sr_screen *s, const sr_alert *v, size_t n, int selected,
+                           int scroll)
+{
+    return (alertview){.v = v,
+                       .n = n,
+                       .selected = selected,
+                       .scroll = scroll,
+                       .now = s->now,
+                       .lay = s->lay,
+                       .may_act = s->may_act,
+                       .withheld = s->al_withheld};
+}
+
+/*
+ * The rows of the alerts or the sources view that the filter lets through,
+ * as the view names them (an alert's panel or entity, a source's name):
+ * map[k] is the k-th shown row's index in the whole list (map holds room
+ * for all). Returns how many. The selection (al_sel, src_sel) stays an
+ * index into the whole list, so that acting on it needs no map.
+ */
+static size_t view_rows(const sr_screen *s, size_t *map)
+{
+    size_t n = s->view == VIEW_ALERTS ? s->n_alerts : s->srcl.n, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool shown = !s->filter[0];
+        if (!shown && s->view == VIEW_ALERTS) {
+            alertview v = alerts_of(s, s->alerts, s->n_alerts, 0, 0);
+            alertview_row r;
+            alertview_format(&v, i, &r);
+            shown = name_holds(r.panel, s->filter) || name_holds(r.entity, s->filter);
+        } else if (!shown) {
+            shown = name_holds(s->srcl.v[i].h.name, s->filter);
+        }
+        if (shown)
+            map[k++] = i;
+    }
+    return k;
+}
+
+/* The position of the selection among the shown rows (0 when not shown). */
+static int view_pos(const size_t *map, size_t k, int sel)
+{
+    for (size_t i = 0; i < k; i++) {
+        if ((int)map[i] == sel)
+            return (int)i;
+    }
+    return 0;
+}
+
+/* The filter of the alerts or sources view changed: the selection goes to
+ * the first row shown. */
+static void view_filtered(sr_screen *s)
+{
+    size_t n = s->view == VIEW_ALERTS ? s->n_alerts : s->srcl.n;
+    size_t *map = malloc((n + 1) * sizeof *map);
+    if (s->filter[0] && map && view_rows(s, map)) /* cleared: the selection stays */
+        *(s->view == VIEW_ALERTS ? &s->al_sel : &s->src_sel) = (int)map[0];
+    free(map);
+    *(s->view == VIEW_ALERTS ? &s->al_scroll : &s->src_scroll) = 0;
+    s->view_dirty = true;
+}
+
 /* Sets the filter of the rows (typing goes on or not): the rows shown
  * narrow at once, and the model is computed again for the rows a shorter
  * filter lets back. */
@@ -553,6 +621,8 @@ static void filter_set(sr_screen *s, const char *text)
 {
     panel_state *p = filter_target(s);
     snprintf(s->filter, sizeof s->filter, "%s", text);
+    if (filters_view(s))
+        view_filtered(s);
     if (!p)
         return;
     filter_rows(s->filter, &p->m);
@@ -1186,7 +1256,8 @@ static void draw_status(sr_screen *s)
                      s->prompt_text);
         hint = prompt;
         msg = true;
-    } else if (s->filtering || s->filter[0]) {
+    } else if (s->filtering || (s->filter[0] && !msg)) {
+        /* a message (an acknowledgement's outcome) shows over a kept filter */
         snprintf(prompt, sizeof prompt, " filter: %s%s  (%s)", s->filter, s->filtering ? "_" : "",
                  s->filtering ? "Enter keeps it, Esc clears it" : "Esc clears it");
         hint = prompt;
@@ -1404,18 +1475,41 @@ static void draw_view(sr_screen *s)
     }
     draw_frame(s, f, title, NULL, true, false);
     werase(in);
-    if (s->view == VIEW_SOURCES) {
+    if (filters_view(s) && s->filter[0]) {
+        /* "/": the rows the filter lets through, the selection among them */
+        bool al = s->view == VIEW_ALERTS;
+        size_t n = al ? s->n_alerts : s->srcl.n;
+        size_t *map = malloc((n + 1) * sizeof *map);
+        sr_alert *av = al ? malloc((n + 1) * sizeof *av) : NULL;
+        sr_source_info *sv = al ? NULL : malloc((n + 1) * sizeof *sv);
+        if (map && (av || sv)) {
+            size_t k = view_rows(s, map);
+            for (size_t i = 0; i < k; i++) {
+                if (al)
+                    av[i] = s->alerts[map[i]];
+                else
+                    sv[i] = s->srcl.v[map[i]];
+            }
+            if (al) {
+                alertview v = alerts_of(s, av, k, view_pos(map, k, s->al_sel), s->al_scroll);
+                s->al_rows = alertview_draw(in, &v);
+            } else {
+                sr_source_list l = s->srcl;
+                l.v = sv;
+                l.n = k;
+                srcview_sources v = {&l, view_pos(map, k, s->src_sel), s->src_scroll, s->now,
+                                     s->lay->timezone};
+                s->src_rows = srcview_draw_sources(in, &v);
+            }
+        }
+        free(map);
+        free(av);
+        free(sv);
+    } else if (s->view == VIEW_SOURCES) {
         srcview_sources v = {&s->srcl, s->src_sel, s->src_scroll, s->now, s->lay->timezone};
         s->src_rows = srcview_draw_sources(in, &v);
     } else if (s->view == VIEW_ALERTS) {
-        alertview v = {.v = s->alerts,
-                       .n = s->n_alerts,
-                       .selected = s->al_sel,
-                       .scroll = s->al_scroll,
-                       .now = s->now,
-                       .lay = s->lay,
-                       .may_act = s->may_act,
-                       .withheld = s->al_withheld};
+        alertview v = alerts_of(s, s->alerts, s->n_alerts, s->al_sel, s->al_scroll);
         s->al_rows = alertview_draw(in, &v);
     } else {
         const sr_source_info *src = rejects_source(s);
@@ -2119,6 +2213,24 @@ static sr_key_result prompt_key(sr_screen *s, int key)
     return SR_KEY_HANDLED;
 }
 
+/* A move key in the alerts or sources view: over the rows the filter lets
+ * through, the selection (*sel, into the whole list) kept on one of them. */
+static void view_move(sr_screen *s, int *sel, int *scroll, int rows, int key)
+{
+    size_t n = s->view == VIEW_ALERTS ? s->n_alerts : s->srcl.n;
+    size_t *map = malloc((n + 1) * sizeof *map);
+    if (!map)
+        return;
+    size_t k = view_rows(s, map);
+    sr_view v = {.selected = view_pos(map, k, *sel), .scroll = *scroll, .rows = rows};
+    if (k && wkit_list_key(&v, key, k)) {
+        *sel = (int)map[v.selected];
+        *scroll = v.scroll;
+        s->view_dirty = true;
+    }
+    free(map);
+}
+
 /* A key in the alerts view; false when the panels should have it too. */
 static bool alerts_action(sr_screen *s, action a, int key)
 {
@@ -2127,19 +2239,24 @@ static bool alerts_action(sr_screen *s, action a, int key)
     case ACT_DOWN:
     case ACT_LEFT:
     case ACT_RIGHT: {
-        sr_view v = {.selected = s->al_sel, .scroll = s->al_scroll, .rows = s->al_rows};
-        if (wkit_list_key(&v, key, s->n_alerts)) {
-            s->al_sel = v.selected;
-            s->al_scroll = v.scroll;
-            s->view_dirty = true;
-        }
+        view_move(s, &s->al_sel, &s->al_scroll, s->al_rows, key);
         return true;
     }
+    case ACT_FILTER:
+        s->filtering = true;
+        s->all_dirty = true;
+        return true;
     case ACT_ENTER:
     case ACT_SILENCE:
         alert_prompt(s, a == ACT_SILENCE);
         return true;
     case ACT_BACK:
+        if (s->filter[0]) { /* Esc clears a filter first, as in htop */
+            filter_clear(s);
+            return true;
+        }
+        set_view(s, VIEW_PANELS);
+        return true;
     case ACT_ALERTS:
         set_view(s, VIEW_PANELS);
         return true;
@@ -2166,17 +2283,24 @@ static bool view_action(sr_screen *s, action a, int key)
     case ACT_DOWN:
     case ACT_LEFT:
     case ACT_RIGHT: {
-        int n = rejects ? (int)s->n_rj : (int)s->srcl.n;
-        sr_view v = {.selected = rejects ? s->rj_sel : s->src_sel,
-                     .scroll = rejects ? s->rj_scroll : s->src_scroll,
-                     .rows = rejects ? s->rj_rows : s->src_rows};
-        if (wkit_list_key(&v, key, (size_t)n)) {
-            *(rejects ? &s->rj_sel : &s->src_sel) = v.selected;
-            *(rejects ? &s->rj_scroll : &s->src_scroll) = v.scroll;
+        if (!rejects) {
+            view_move(s, &s->src_sel, &s->src_scroll, s->src_rows, key);
+            return true;
+        }
+        sr_view v = {.selected = s->rj_sel, .scroll = s->rj_scroll, .rows = s->rj_rows};
+        if (wkit_list_key(&v, key, s->n_rj)) {
+            s->rj_sel = v.selected;
+            s->rj_scroll = v.scroll;
             s->view_dirty = true;
         }
         return true;
     }
+    case ACT_FILTER:
+        if (!rejects) {
+            s->filtering = true;
+            s->all_dirty = true;
+        }
+        return true;
     case ACT_ENTER:
         if (!rejects && s->src_sel >= 0 && (size_t)s->src_sel < s->srcl.n) {
             snprintf(s->rj_source, sizeof s->rj_source, "%s", s->srcl.v[s->src_sel].h.name);
@@ -2187,6 +2311,10 @@ static bool view_action(sr_screen *s, action a, int key)
         }
         return true;
     case ACT_BACK:
+        if (!rejects && s->filter[0]) { /* Esc clears a filter first */
+            filter_clear(s);
+            return true;
+        }
         set_view(s, rejects ? VIEW_SOURCES : VIEW_PANELS);
         return true;
     case ACT_SOURCES:

@@ -262,3 +262,28 @@ Test(alerts_e2e, one_alert_for_two_panels_and_the_ack_on_the_tile)
     tmux_keys(T[0], "a");
     tmux_expect(T[0], "acked \xe2\x9c\x96 CRIT", 15); /* "acked ✖ CRIT" on the P1 tile */
 }
+
+/* "/" in the alerts view: the alerts whose panel or entity holds the text
+ * remain, Enter then acts on the one selected among them, and Esc clears
+ * the filter before it closes the view. */
+Test(alerts_e2e, slash_filters_the_alerts_view)
+{
+    start_dashboard(T[0], "ann");
+    tmux_expect(T[0], "sources · collector", 30);
+    tmux_expect(T[0], " crit ", 30);
+    tmux_keys(T[0], "a");
+    tmux_expect(T[0], "Emergency response P1", 10);
+    tmux_keys(T[0], "/ z z q");
+    tmux_expect(T[0], "filter: zzq_", 10);
+    cr_assert(tmux_wait_gone(T[0], "Emergency response P1", 10), "%s", T[0]->capture);
+    tmux_keys(T[0], "BSpace BSpace BSpace E m e r g Enter");
+    tmux_expect(T[0], "filter: Emerg  (Esc clears it)", 10);
+    tmux_expect(T[0], "Emergency response P1", 10);
+    tmux_keys(T[0], "Enter"); /* acknowledge the selected one among those shown */
+    tmux_expect(T[0], "acknowledge response_p1:8h, note", 10);
+    tmux_keys(T[0], "Escape");
+    tmux_expect(T[0], " cancelled", 10);
+    tmux_keys(T[0], "Escape"); /* the filter goes first; the view stays */
+    cr_assert(tmux_wait_gone(T[0], "filter:", 10), "%s", T[0]->capture);
+    cr_expect(strstr(T[0]->capture, "Alerts"), "%s", T[0]->capture);
+}

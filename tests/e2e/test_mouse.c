@@ -100,7 +100,7 @@ Test(mouse_e2e, quitting_ends_the_mouse_modes)
     start("tmux-256color");
     expect_modes();
     tmux_keys(&T, "q");
-    tmux_expect(&T, "Pane is dead", 10);
+    tmux_expect(&T, "Pane is dead", 30); /* a loaded machine (CI) exits slower */
     char f[128];
     tmux_format(&T, "any=#{mouse_any_flag} sgr=#{mouse_sgr_flag}", f, sizeof f);
     cr_expect_str_eq(f, "any=0 sgr=0");
@@ -147,4 +147,40 @@ Test(mouse_e2e, slash_filters_the_rows_of_a_table)
     cr_expect(!strstr(T.capture, "filter:"), "%s", T.capture);
     cr_expect(strstr(T.capture, "Alpha panel ·"), "Esc cleared the filter, not the drill-down: %s",
               T.capture);
+}
+
+/* "/" in the sources view: the sources whose name holds the text remain,
+ * and Enter acts on the one selected among them (its rejected rows). */
+Test(mouse_e2e, slash_filters_the_sources_view)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "[sitrep]\ncache = %s/mouse.db\ntitle = Mouse Test\n"
+             "[metric.calls]\nkind = gauge\nlabel = Calls\n"
+             "[adapter.alpha]\ntype = exec\ninterval = 1h\ncommand = /bin/true\n"
+             "[adapter.bravo]\ntype = exec\ninterval = 1h\ncommand = /bin/true\n"
+             "[adapter.charlie]\ntype = exec\ninterval = 1h\ncommand = /bin/true\n"
+             "[panel.a]\nmetric = calls\ntitle = Alpha panel\n"
+             "[panel.b]\nmetric = calls\ntitle = Bravo panel\n"
+             "[panel.c]\nmetric = calls\ntitle = Charlie panel\n"
+             "[page.one]\ntitle = Page One\npanels = a, b, c\ncolumns = 3\n",
+             dir);
+    th_write_file(cfg, text);
+    start("xterm-256color");
+    tmux_keys(&T, "s");
+    tmux_expect(&T, "charlie", 15);
+    tmux_expect(&T, "alpha", 15);
+    tmux_keys(&T, "/ b r a");
+    tmux_expect(&T, "filter: bra_", 10);
+    cr_assert(tmux_wait_gone(&T, "alpha", 10), "only bravo holds 'bra': %s", T.capture);
+    cr_expect(!strstr(T.capture, "charlie"), "%s", T.capture);
+    cr_expect(strstr(T.capture, "bravo"), "%s", T.capture);
+    tmux_keys(&T, "Enter");
+    tmux_expect(&T, "filter: bra  (Esc clears it)", 10);
+    tmux_keys(&T, "Enter"); /* the selected source among those shown: bravo */
+    tmux_expect(&T, "Rejected rows", 10);
+    cr_expect(strstr(T.capture, "Rejected rows · bravo"), "%s", T.capture);
+    tmux_keys(&T, "Escape"); /* back to the sources, the filter gone with the view */
+    tmux_expect(&T, "alpha", 10);
+    tmux_expect(&T, "charlie", 10);
 }
