@@ -639,6 +639,12 @@ static int cmd_query(int argc, char **argv)
                 sr_kind_name(d->kind), agg);
         goto done;
     }
+    if (q.agg.kind == SR_AGG_WITHIN && isnan(d->target)) {
+        /* the share within target of no target is not "no data" */
+        fprintf(stderr, "sitrep query: %s has no target, so 'within' does not apply to it (%s)\n",
+                d->name, cfg->path);
+        goto done;
+    }
     sr_ms now = sr_now_ms(), window = 8 * SR_MS_HOUR;
     const char *w = opt(self, &p, "--window"), *from = opt(self, &p, "--from"),
                *to = opt(self, &p, "--to");

@@ -64,7 +64,9 @@ static const char small_ini[] = "[sitrep]\n"
                                 "unit = s\n"
                                 "target = 10\n"
                                 "[metric.ot]\n"
-                                "kind = counter\n";
+                                "kind = counter\n"
+                                "[metric.nt]\n"
+                                "kind = event\n";
 
 Test(cli, check_config_names_every_error_with_its_line)
 {
@@ -206,6 +208,12 @@ Test(cli, query_by_children_and_formats)
                   "--from", "2024-01-01", "--to",     "2024-01-02", NULL};
     cr_assert_eq(th_run(NULL, q4, &out, &err), 0, "%s", err);
     cr_assert(strstr(out, " 15s ") && strstr(out, " 30s "), "%s", out);
+    free(out);
+    free(err);
+    /* within on a metric without a target is refused, not answered "-" */
+    char *q5[] = {"query", "nt", "--agg", "within", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, q5, &out, &err), 2, "%s", out);
+    cr_assert(strstr(err, "nt has no target"), "%s", err);
     free(out);
     free(err);
     /* an unknown metric is a usage error that suggests the nearest */
