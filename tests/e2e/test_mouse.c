@@ -21,21 +21,27 @@ static char dir[256];
 static char cfg[512];
 static tmux_t T;
 
-static void setup(void)
+/* The test's config: three panels side by side (at 300 columns the third
+ * spans 200-299), with the adapter sections `adapters` ("" for none). */
+static void write_config(const char *adapters)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/mouse.ini", dir);
     char text[2048];
-    /* three panels side by side: at 300 columns the third spans 200-299 */
     snprintf(text, sizeof text,
              "[sitrep]\ncache = %s/mouse.db\ntitle = Mouse Test\n"
-             "[metric.calls]\nkind = gauge\nlabel = Calls\n"
+             "[metric.calls]\nkind = gauge\nlabel = Calls\n%s"
              "[panel.a]\nmetric = calls\ntitle = Alpha panel\n"
              "[panel.b]\nmetric = calls\ntitle = Bravo panel\n"
              "[panel.c]\nmetric = calls\ntitle = Charlie panel\n"
              "[page.one]\ntitle = Page One\npanels = a, b, c\ncolumns = 3\n",
-             dir);
+             dir, adapters);
     th_write_file(cfg, text);
+}
+
+static void setup(void)
+{
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/mouse.ini", dir);
+    write_config("");
     memset(&T, 0, sizeof T);
 }
 
@@ -153,19 +159,9 @@ Test(mouse_e2e, slash_filters_the_rows_of_a_table)
  * and Enter acts on the one selected among them (its rejected rows). */
 Test(mouse_e2e, slash_filters_the_sources_view)
 {
-    char text[2048];
-    snprintf(text, sizeof text,
-             "[sitrep]\ncache = %s/mouse.db\ntitle = Mouse Test\n"
-             "[metric.calls]\nkind = gauge\nlabel = Calls\n"
-             "[adapter.alpha]\ntype = exec\ninterval = 1h\ncommand = /bin/true\n"
-             "[adapter.bravo]\ntype = exec\ninterval = 1h\ncommand = /bin/true\n"
-             "[adapter.charlie]\ntype = exec\ninterval = 1h\ncommand = /bin/true\n"
-             "[panel.a]\nmetric = calls\ntitle = Alpha panel\n"
-             "[panel.b]\nmetric = calls\ntitle = Bravo panel\n"
-             "[panel.c]\nmetric = calls\ntitle = Charlie panel\n"
-             "[page.one]\ntitle = Page One\npanels = a, b, c\ncolumns = 3\n",
-             dir);
-    th_write_file(cfg, text);
+    write_config("[adapter.alpha]\ntype = exec\ninterval = 1h\ncommand = /bin/true\n"
+                 "[adapter.bravo]\ntype = exec\ninterval = 1h\ncommand = /bin/true\n"
+                 "[adapter.charlie]\ntype = exec\ninterval = 1h\ncommand = /bin/true\n");
     start("xterm-256color");
     tmux_keys(&T, "s");
     tmux_expect(&T, "charlie", 15);
