@@ -86,7 +86,8 @@ static void arena_clear(arena *a)
 /* ---- batches ---- */
 
 typedef struct {
-    const char *metric, *entity, *key;
+    const sr_metric_def *def; /* the catalog's, which outlives the batch */
+    const char *entity, *key;
     sr_ms ts;
     double value;
 } bsample;
@@ -181,7 +182,8 @@ static int sink_emit(sr_sink *sink, const sr_ad_sample *s)
     batch *b = &src->b;
     if (b->full || b->n + b->nr >= SR_BATCH_MAX)
         return b->full = -1;
-    if (!s->metric || !sr_catalog_find(src->c->cat, s->metric)) {
+    const sr_metric_def *def = s->metric ? sr_catalog_find(src->c->cat, s->metric) : NULL;
+    if (!def) {
         char raw[512];
         snprintf(raw, sizeof raw, "%s %s %lld %.17g", s->metric ? s->metric : "(null)",
                  s->entity ? s->entity : "(null)", (long long)s->ts_ms, s->value);
@@ -198,12 +200,12 @@ static int sink_emit(sr_sink *sink, const sr_ad_sample *s)
         b->cap = cap;
     }
     bsample *d = &b->s[b->n];
-    d->metric = arena_strdup(&b->mem, s->metric);
+    d->def = def;
     d->entity = arena_strdup(&b->mem, s->entity ? s->entity : "");
     d->key = s->key ? arena_strdup(&b->mem, s->key) : NULL;
     d->ts = s->ts_ms;
     d->value = s->value;
-    if (!d->metric || !d->entity || (s->key && !d->key))
+    if (!d->entity || (s->key && !d->key))
         return b->full = -1;
     b->n++;
     return 0;
@@ -332,12 +334,12 @@ static int write_batch(source *s, sr_source_health *h, int64_t *acc, int64_t *du
         return rc;
     for (size_t i = 0; i < s->b.n; i++) {
         const bsample *b = &s->b.s[i];
-        sr_sample smp = {b->metric, b->entity, b->ts, b->value, b->key};
+        sr_sample smp = {b->def->name, b->entity, b->ts, b->value, b->key};
         bool d;
         rc = sr_store_put(st, &smp, &d);
         if (rc == SR_EINVAL || rc == SR_ENOENT) {
             char raw[600];
-            snprintf(raw, sizeof raw, "%s %s %lld %.17g", b->metric, b->entity, (long long)b->ts,
+            snprintf(raw, sizeof raw, "%s %s %lld %.17g", b->def->name, b->entity, (long long)b->ts,
                      b->value);
             const char *why = rc == SR_ENOENT ? "metric not defined in the cache"
                               : !*b->entity   ? "empty entity"
@@ -351,22 +353,27 @@ static int write_batch(source *s, sr_source_health *h, int64_t *acc, int64_t *du
         if (rc)
             goto fail;
     }
-    /* which metrics this source feeds (each once per batch) */
-    const char *seen[64];
-    size_t n_seen = 0;
-    for (size_t i = 0; i < s->b.n && n_seen < 64; i++) {
-        const char *m = s->b.s[i].metric;
-        size_t k = 0;
-        while (k < n_seen && strcmp(seen[k], m) != 0)
-            k++;
-        if (k < n_seen)
+    /* which metrics this source feeds: each once per batch, however many
+     * (a templated metric name may feed every metric of the catalog) */
+    const sr_catalog *cat = s->c->cat;
+    bool *fed = cat->n ? calloc(cat->n, sizeof *fed) : NULL;
+    if (cat->n && !fed) {
+        rc = SR_ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < s->b.n; i++) {
+        size_t k = (size_t)(s->b.s[i].def - cat->v);
+        if (fed[k])
             continue;
-        seen[n_seen++] = m;
-        rc = sr_store_source_metric(st, h->name, m);
+        fed[k] = true;
+        rc = sr_store_source_metric(st, h->name, cat->v[k].name);
         if (rc && rc != SR_ENOENT)
-            goto fail;
+            break;
         rc = 0;
     }
+    free(fed);
+    if (rc)
+        goto fail;
     for (size_t i = 0; i < s->b.nr; i++) {
         const breject *r = &s->b.r[i];
         bool again;

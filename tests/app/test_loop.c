@@ -17,7 +17,8 @@ static char dir[256];
 static sr_store *st;
 static uv_loop_t loop;
 static sr_collector *col;
-static sr_metric_def defs[1];
+#define N_MANY 70 /* more metrics than the collector once linked in one batch */
+static sr_metric_def defs[1 + N_MANY];
 static sr_catalog cat = {defs, 1};
 
 static void setup(void)
@@ -44,7 +45,8 @@ TestSuite(loop, .init = setup, .fini = teardown);
 /* ---- test adapters ---- */
 
 typedef struct {
-    int mode; /* 0 counting, 1 slow, 2 failing, 3 backfill in chunks, 4 bad rows */
+    int mode; /* 0 counting, 1 slow, 2 failing, 3 backfill in chunks, 4 bad rows,
+                 5 one sample of each of N_MANY metrics */
     atomic_int polls;
     atomic_int running;
     atomic_int max_running;
@@ -109,6 +111,13 @@ static int t_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, siz
         sink->reject(sink, "row 7", "a,b,c", "unparseable ts 'c'");
         break;
     }
+    case 5:
+        for (int i = 1; i <= N_MANY; i++) {
+            s.metric = defs[i].name;
+            s.key = NULL;
+            sink->emit(sink, &s);
+        }
+        break;
     default:
         sink->emit(sink, &s);
     }
@@ -360,6 +369,33 @@ Test(loop, bad_rows_are_kept_as_rejects)
     sr_source_health h;
     cr_assert_eq(sr_store_source_get(st, "t1", &h), 0);
     cr_assert_eq(h.rejected, 3);
+}
+
+/* A templated metric name can feed any number of metrics in one poll: each
+ * is linked to the source (what a panel's staleness reads), not only the
+ * first 64. */
+Test(loop, every_metric_of_a_batch_is_linked_to_its_source)
+{
+    memset(&shared, 0, sizeof shared);
+    shared.mode = 5;
+    for (int i = 1; i <= N_MANY; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "t_%02d", i);
+        sr_metric_def_init(&defs[i], name);
+        cr_assert_eq(sr_store_define_metric(st, name, SR_KIND_EVENT), 0);
+    }
+    cat.n = 1 + N_MANY;
+    add_source("many", 10, 1000);
+    run_until_stopped(1);
+    cat.n = 1;
+    cr_assert_eq(R.accepted[0], N_MANY);
+    for (int i = 1; i <= N_MANY; i++) {
+        char names[4][SR_NAME_MAX];
+        size_t n = 0;
+        cr_assert_eq(sr_store_metric_sources(st, defs[i].name, names, 4, &n), 0);
+        cr_assert_eq(n, 1, "%s is fed by %zu sources", defs[i].name, n);
+        cr_assert_str_eq(names[0], "t1");
+    }
 }
 
 Test(loop, open_failure_is_visible_and_retried)
