@@ -6,7 +6,9 @@
 #   make bench    print performance figures (README.md, "Development")
 #   make fuzz     run every fuzz target for FUZZ_SECONDS (60) each
 #   make man     the manual pages sitrep(1) and sitrep.conf(5) into build/man/ (also by make)
-#   make check-layers   check that no folder includes a header it must not see
+#   make check    what make test checks first: check-layers (no folder includes a header
+#                 it must not see), check-format (clang-format), check-optional (a build
+#                 without libpq and libcurl)
 #   make format   apply .clang-format to every file
 #   make install  install (PREFIX, DESTDIR, ...: the "install" section below)
 #   make uninstall  remove what make install installed (not the config, not the state)
@@ -17,25 +19,27 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
-CC ?= cc
+# CC is make's own default (cc) unless given: CC=clang make
 PKGS := ncursesw libuv sqlite3 inih jansson
 # libpq (the postgres adapter) is optional: without it that type explains itself.
 # It and libcurl are linked into the adapters' own shared objects (MODULES
 # below), never into sitrep: only a config naming the type maps them.
-ifeq ($(shell pkg-config --exists libpq 2>/dev/null && echo yes),yes)
+# WITHOUT="libpq libcurl" builds as if they were missing (make check-optional).
+WITHOUT ?=
+ifeq ($(if $(filter libpq,$(WITHOUT)),,$(shell pkg-config --exists libpq 2>/dev/null && echo yes)),yes)
 PG_DEFS := -DSR_HAVE_LIBPQ
 PG_CFLAGS := $(shell pkg-config --cflags libpq)
 PG_LIBS := $(shell pkg-config --libs libpq)
 else
-$(info sitrep: libpq not found (apt-get install libpq-dev): the postgres adapter is left out)
+$(if $(WITHOUT),,$(info sitrep: libpq not found (apt-get install libpq-dev): the postgres adapter is left out))
 endif
 # libcurl (the http adapter) is optional likewise.
-ifeq ($(shell pkg-config --exists libcurl 2>/dev/null && echo yes),yes)
+ifeq ($(if $(filter libcurl,$(WITHOUT)),,$(shell pkg-config --exists libcurl 2>/dev/null && echo yes)),yes)
 CURL_DEFS := -DSR_HAVE_CURL
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl)
 CURL_LIBS := $(shell pkg-config --libs libcurl)
 else
-$(info sitrep: libcurl not found (apt-get install libcurl4-openssl-dev): the http adapter is left out)
+$(if $(WITHOUT),,$(info sitrep: libcurl not found (apt-get install libcurl4-openssl-dev): the http adapter is left out))
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(PG_CFLAGS) $(CURL_CFLAGS) \
               $(PG_DEFS) $(CURL_DEFS)
@@ -72,6 +76,11 @@ SITREP_GROUP ?= sitrep
 PATHS_DEFS := -DSR_SYSCONFDIR='"$(SYSCONFDIR)"' -DSR_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \
               -DSR_DATADIR='"$(DATADIR)"' -DSR_LIBDIR='"$(LIBDIR)"'
 PATHS_STAMP := build/paths.stamp
+
+# The version: the VERSION file, the one place it is written (debian/changelog
+# must agree: tests/app/test_install.c). Only the files that print it see it.
+VERSION := $(shell cat VERSION)
+VERSION_DEFS := -DSITREP_VERSION='"$(VERSION)"'
 
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(PATHS_DEFS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lcsv -lm -lpthread -ldl
@@ -125,7 +134,8 @@ TEST_LIB_OBJ := $(filter-out $(HOOK_SRC:%.c=$(OBJ_DIR)/%.o),$(LIB_OBJ)) $(HOOK_O
 TEST_PLUGIN_SRC := $(wildcard tests/fixtures/plugins/*.c)
 TEST_PLUGINS := $(TEST_PLUGIN_SRC:tests/fixtures/plugins/%.c=build/test-plugins/%.so)
 
-.PHONY: all man deps run test test-plain test-san bench fuzz check-layers format clean \
+.PHONY: all man deps run test test-plain test-san bench fuzz check check-layers check-format \
+        check-optional format clean \
         install uninstall FORCE
 
 # The adapter modules: sitrep looks for them beside itself (app/paths.h,
@@ -152,6 +162,8 @@ $(PATHS_STAMP): FORCE
 	  echo '$(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR) $(LIBDIR)' > $@
 $(PATHS_SRC:%.c=$(OBJ_DIR)/%.o) $(PATHS_SRC:%.c=$(SAN_DIR)/%.o) $(PATHS_SRC:%.c=$(TEST_DIR)/obj/%.o) \
 $(PATHS_SRC:%.c=$(PIC_DIR)/%.o): $(PATHS_STAMP)
+$(MAIN_OBJ) $(SAN_MAIN_OBJ): VERSION
+$(MAIN_OBJ) $(SAN_MAIN_OBJ): ALL_CFLAGS += $(VERSION_DEFS)
 
 $(OBJ_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -256,6 +268,8 @@ DEB_PKGS := build-essential pkg-config libncurses-dev libuv1-dev libsqlite3-dev 
             libpq-dev postgresql libcurl4-openssl-dev openssl \
             groff-base man-db sqlite3 locales
 DEB_FUZZ := clang libclang-rt-14-dev
+# what make test needs beyond DEB_PKGS (make check-format)
+DEB_TEST := clang-format
 
 deps:
 	$(Q)contrib/deps.sh $(DEB_PKGS)
@@ -266,6 +280,8 @@ run: deps
 	./sitrep --config config.ini
 
 test: deps
+	$(Q)contrib/deps.sh $(DEB_TEST)
+	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory test-plain
 	$(Q)$(MAKE) --no-print-directory test-san
 
@@ -452,8 +468,19 @@ fuzz: deps
 	    2>&1 | tail -n 12 || exit 1; \
 	done
 
+# what make test checks before the tests: the layers, the format, and that the
+# code for a missing libpq or libcurl still builds and explains itself
+check: check-layers check-format check-optional
+
 check-layers:
 	$(Q)contrib/check-layers.sh
+
+check-format:
+	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' 2>/dev/null || \
+	  find app metrics adapters tui tests bench fuzz -name '*.[ch]') && echo "format: ok"
+
+check-optional:
+	$(Q)contrib/check-optional.sh
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

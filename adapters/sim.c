@@ -514,7 +514,7 @@ static int sim_emit_officers(const sim_state *st, sim_out *o, int unit, int64_t 
         if (!quarters[k])
             continue;
         int number = u->number * 100 + k + 1;
-        char entity[SIM_ENTITY_MAX + 16], key[SIM_KEY_MAX];
+        char entity[SIM_ENTITY_MAX + 24], key[SIM_KEY_MAX];
         snprintf(entity, sizeof entity, "%s/officer-%04d", u->entity, number);
         snprintf(key, sizeof key, "officer_overtime-%d-%" PRId64, number, slot);
         sr_ad_sample s = {.metric = "officer_overtime",

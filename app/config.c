@@ -2673,7 +2673,8 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
     struct names lv;
     levels_of(sitrep, &lv);
     for (size_t i = 0; i < lv.n && i < SR_CFG_MAX_LEVELS; i++)
-        snprintf(cfg->levels[cfg->n_levels++], sizeof cfg->levels[0], "%s", lv.v[i]);
+        snprintf(cfg->levels[cfg->n_levels++], sizeof cfg->levels[0], "%.*s",
+                 (int)sizeof cfg->levels[0] - 1, lv.v[i]);
     struct names ps;
     ps.n = 0;
     if (sitrep)

@@ -249,7 +249,7 @@ static void try_open(source *s)
 {
     if (s->opened)
         return;
-    char err[256] = "";
+    char err[sizeof s->h.last_error - 16] = ""; /* room for "cannot open: " */
     void *state = NULL;
     if (s->a->open(&s->opts, &state, err, sizeof err) == 0) {
         s->state = state;

@@ -46,7 +46,7 @@
 #include "xalloc.h"
 
 #ifndef SITREP_VERSION
-#define SITREP_VERSION "0.1.0"
+#error "SITREP_VERSION comes from the VERSION file (the Makefile passes it)"
 #endif
 
 enum { SR_EXIT_OK = 0, SR_EXIT_FAIL = 1, SR_EXIT_USAGE = 2, SR_EXIT_REJECTS = 3 };

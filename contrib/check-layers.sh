@@ -16,7 +16,7 @@ while IFS= read -r hit; do fail "$hit"; done < <(
   grep -nE '#include *<sqlite3\.h>' metrics/*.c metrics/*.h 2>/dev/null | grep -v '^metrics/store[^/]*\.c:'
   grep -nE '#include *"\.\./(tui|adapters|app)/' -r metrics 2>/dev/null
   grep -nE '#include *"\.\./(tui|app|metrics)/' -r adapters 2>/dev/null
-  grep -nE '#include *<uv\.h>' -r adapters metrics 2>/dev/null
+  grep -nE '#include *<uv\.h>' -r adapters metrics tui 2>/dev/null
   grep -nE '#include *"\.\./(adapters|app)/' -r tui 2>/dev/null
 )
 [[ $bad -eq 0 ]] && echo "layers: ok"

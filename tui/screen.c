@@ -1151,7 +1151,7 @@ static void draw_status(sr_screen *s)
     if (n_silenced)
         snprintf(al + l, sizeof al - l, "%d silenced  ", n_silenced);
     /* the sources: the symbol and colour of the worst state among them */
-    char src[64], role[64] = "";
+    char src[128], role[64] = "";
     if (s->src.role && !s->wall) /* a wall is read from afar: not who polls */
         snprintf(role, sizeof role, " %s %s", g->dot, s->src.role);
     const char *sym = s->src.failing ? g->crit : s->src.live < s->src.total ? g->warn : g->ok;

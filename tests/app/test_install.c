@@ -149,6 +149,30 @@ static bool has_line(const char *text, const char *line)
     return false;
 }
 
+/* The version is written once, in VERSION: the binary says it, and the
+ * Debian changelog's newest entry agrees. */
+Test(install, the_version_comes_from_the_version_file)
+{
+    char want[64];
+    FILE *f = fopen("VERSION", "r");
+    cr_assert_not_null(f, "no VERSION file at the top of the tree");
+    cr_assert_not_null(fgets(want, sizeof want, f));
+    fclose(f);
+    want[strcspn(want, "\n")] = 0;
+    cr_assert_gt(strlen(want), 0);
+    char line[256];
+    snprintf(line, sizeof line, "sitrep (%s) ", want);
+    const char *log = slurp("debian/changelog");
+    cr_assert_eq(strncmp(log, line, strlen(line)), 0,
+                 "debian/changelog's newest entry is not %s: %.60s", want, log);
+    char *argv[] = {"--version", NULL}, *out, *err;
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0);
+    snprintf(line, sizeof line, "sitrep %s ", want);
+    cr_assert_eq(strncmp(out, line, strlen(line)), 0, "--version says: %s", out);
+    free(out);
+    free(err);
+}
+
 Test(install, staged_tree_has_every_file_at_its_place_and_mode)
 {
     char stage[256];
@@ -304,7 +328,7 @@ Test(install, config_search_is_cwd_then_user_then_system)
              "%s/usr/bin/sitrep check-config",
              st, st, st, st, st);
     cr_assert_eq(sh(cmd, &out), 2, "%s", out);
-    char want[512];
+    char want[600];
     snprintf(want, sizeof want, "%s/home/.config/sitrep/config.ini", st);
     cr_assert(strstr(out, want), "%s", out);
     free(out);
