@@ -11,7 +11,9 @@
  * registry -> collector, store + catalog -> query.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,10 +69,15 @@ typedef struct {
     const opt_spec *opts;
 } command;
 
-/* Parsed options: values by the index of their spec, positionals apart. */
+/* The most options a command may have (a table with more is refused the
+ * first time the command runs: parse_opts). */
+#define SR_MAX_OPTS 24
+
+/* Parsed options: values by the index of their spec; the positionals are
+ * argv's words that are no option (all of them after a `--`), in order. */
 typedef struct {
-    const char *val[16];
-    const char *pos[8];
+    const char *val[SR_MAX_OPTS];
+    char **pos;
     int npos;
 } parsed;
 
@@ -103,70 +110,98 @@ static _Noreturn void die_usage(const command *c, const char *fmt, ...)
     exit(SR_EXIT_USAGE);
 }
 
-/* Parses argv[1..] of a command by its table; exits 2 on a usage error. */
+/* A mistake in the command tables themselves, not the user's. */
+static _Noreturn void die_table(const command *c, const char *what)
+{
+    fprintf(stderr, "sitrep %s: internal error: %s\n", c->name, what);
+    abort();
+}
+
+/* The unknown option text (`--nme` or `--nme=x`) and the closest known. */
+static _Noreturn void die_unknown(const command *c, const char *a)
+{
+    size_t nlen = strcspn(a, "=");
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)(nlen < 63 ? nlen : 63), a);
+    const char *best = NULL;
+    size_t bd = 4;
+    for (int k = 0; c->opts && c->opts[k].name; k++) {
+        size_t d = sr_edit_distance(name, c->opts[k].name);
+        if (d < bd) {
+            bd = d;
+            best = c->opts[k].name;
+        }
+    }
+    if (best)
+        die_usage(c, "unknown option '%s'; did you mean '%s'?", name, best);
+    die_usage(c, "unknown option '%s'", name);
+}
+
+/*
+ * Parses argv[1..] of a command by its table with getopt_long: options and
+ * positionals in any order, `--opt VALUE` or `--opt=VALUE`, an unambiguous
+ * prefix of an option's name, and `--` before words that are positionals
+ * even when they start with `--`. At most max_pos positionals. Exits 2 on a
+ * usage error, 0 after printing --help.
+ */
 static void parse_opts(const command *c, int argc, char **argv, parsed *p, int max_pos)
 {
     memset(p, 0, sizeof *p);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+    struct option lo[SR_MAX_OPTS + 2];
+    int n = 0;
+    for (; c->opts && c->opts[n].name; n++) {
+        if (n == SR_MAX_OPTS)
+            die_table(c, "more options than SR_MAX_OPTS");
+        lo[n] = (struct option){c->opts[n].name + 2,
+                                c->opts[n].arg ? required_argument : no_argument, NULL, 256 + n};
+    }
+    lo[n] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n + 1] = (struct option){NULL, 0, NULL, 0};
+    opterr = 0;
+    optind = 0; /* GNU: start afresh */
+    for (;;) {
+        int prev = optind ? optind : 1;
+        int r = getopt_long(argc, argv, ":h", lo, NULL);
+        if (r == -1)
+            break;
+        if (r == 'h') {
             usage_command(stdout, c);
             exit(SR_EXIT_OK);
         }
-        if (strncmp(a, "--", 2) != 0 || strcmp(a, "--") == 0) {
-            if (strcmp(a, "--") == 0 && i + 1 < argc)
-                a = argv[++i];
-            if (p->npos >= max_pos || p->npos >= 8)
-                die_usage(c, "unexpected argument '%s'", a);
-            p->pos[p->npos++] = a;
+        if (r >= 256) {
+            p->val[r - 256] = c->opts[r - 256].arg ? optarg : "1";
             continue;
         }
-        const char *eq = strchr(a, '=');
-        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
-        int found = -1;
-        for (int k = 0; c->opts && c->opts[k].name; k++) {
-            if (strlen(c->opts[k].name) == nlen && strncmp(c->opts[k].name, a, nlen) == 0)
-                found = k;
-        }
-        if (found < 0) {
-            const char *best = NULL;
-            size_t bd = 4;
-            for (int k = 0; c->opts && c->opts[k].name; k++) {
-                char name[64];
-                snprintf(name, sizeof name, "%.*s", (int)(nlen < 63 ? nlen : 63), a);
-                size_t d = sr_edit_distance(name, c->opts[k].name);
-                if (d < bd) {
-                    bd = d;
-                    best = c->opts[k].name;
-                }
+        const char *a = argv[optind - 1 >= prev ? optind - 1 : prev];
+        if (r == ':')
+            die_usage(c, "option '%s' needs a value (%s)", c->opts[optopt - 256].name,
+                      c->opts[optopt - 256].arg);
+        if (optopt >= 256) /* a flag given a value */
+            die_usage(c, "option '%s' takes no value", c->opts[optopt - 256].name);
+        if (strncmp(a, "--", 2) == 0) {
+            for (int k = 0; k < n; k++) { /* ambiguous: a prefix of two */
+                if (strncmp(c->opts[k].name, a, strcspn(a, "=")) == 0)
+                    die_usage(c, "option '%.*s' is ambiguous", (int)strcspn(a, "="), a);
             }
-            if (best)
-                die_usage(c, "unknown option '%.*s'; did you mean '%s'?", (int)nlen, a, best);
-            die_usage(c, "unknown option '%.*s'", (int)nlen, a);
+            die_unknown(c, a);
         }
-        const opt_spec *o = &c->opts[found];
-        if (!o->arg) {
-            if (eq)
-                die_usage(c, "option '%s' takes no value", o->name);
-            p->val[found] = "1";
-        } else if (eq) {
-            p->val[found] = eq + 1;
-        } else if (i + 1 < argc) {
-            p->val[found] = argv[++i];
-        } else {
-            die_usage(c, "option '%s' needs a value (%s)", o->name, o->arg);
-        }
+        die_usage(c, "unknown option '-%c'", optopt ? optopt : '?');
     }
+    p->pos = argv + optind;
+    p->npos = argc - optind;
+    if (p->npos > max_pos)
+        die_usage(c, "unexpected argument '%s'", p->pos[max_pos]);
 }
 
-/* Index of an option by name in a command's table. */
+/* The value of option name (as in the command's table), or NULL when not
+ * given; a name the table lacks is a mistake in the program, said at once. */
 static const char *opt(const command *c, const parsed *p, const char *name)
 {
     for (int k = 0; c->opts && c->opts[k].name; k++) {
         if (strcmp(c->opts[k].name, name) == 0)
             return p->val[k];
     }
-    return NULL;
+    die_table(c, "an option looked up that the command's table lacks");
 }
 
 /* ---- shared set-up ---- */
@@ -479,7 +514,7 @@ static int cmd_ingest(int argc, char **argv)
 {
     const command *self = find_command("ingest");
     parsed p;
-    parse_opts(self, argc, argv, &p, 8);
+    parse_opts(self, argc, argv, &p, INT_MAX);
     if (p.npos == 0)
         die_usage(self, "which file? e.g. sitrep ingest samples.csv");
     refuse_elevated("ingest");

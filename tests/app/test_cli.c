@@ -166,6 +166,60 @@ Test(cli, ingest_counts_keeps_rejects_and_is_idempotent)
     free(err);
 }
 
+/* Options are read with getopt_long: after `--` every word is a file, even
+ * one that starts with `--`; any number of files; options after files;
+ * an unknown option is named with the closest known one. */
+Test(cli, ingest_reads_every_file_after_a_double_dash)
+{
+    write_in("c.ini", small_ini);
+    char name[32];
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof name, "--f%d.csv", i);
+        char row[128];
+        snprintf(row, sizeof row,
+                 "metric,entity,ts,value,key\nrt,force/a,2024-01-01T10:%02d:00Z,1,k%d\n", i, i);
+        write_in(name, row);
+    }
+    char *out, *err;
+    char *files[] = {"ingest",   "--",       "--f0.csv", "--f1.csv", "--f2.csv",
+                     "--f3.csv", "--f4.csv", "--f5.csv", "--f6.csv", "--f7.csv",
+                     "--f8.csv", "--f9.csv", NULL};
+    /* the config after the files would be a file too: it comes first, as
+     * an abbreviation of --config */
+    char *with_cfg[16] = {"ingest", "--conf", "c.ini"};
+    for (int i = 1; files[i]; i++)
+        with_cfg[i + 2] = files[i];
+    cr_assert_eq(th_run(dir, with_cfg, &out, &err), 0, "%s%s", out, err);
+    for (int i = 0; i < 10; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "--f%d.csv: 1 accepted", i);
+        cr_assert(strstr(out, want), "no '%s' in:\n%s", want, out);
+    }
+    free(out);
+    free(err);
+    /* without `--` such a word is an option, and a wrong one is named */
+    char *bad[] = {"ingest", "--config", "c.ini", "--f0.csv", NULL};
+    cr_assert_eq(th_run(dir, bad, &out, &err), 2, "%s%s", out, err);
+    cr_assert(strstr(err, "unknown option '--f0.csv'"), "%s", err);
+    free(out);
+    free(err);
+    char *typo[] = {"query", "rt", "--config", "c.ini", "--agg=sum", "--fromm", "2024-01-01", NULL};
+    cr_assert_eq(th_run(dir, typo, &out, &err), 2, "%s%s", out, err);
+    cr_assert(strstr(err, "unknown option '--fromm'; did you mean '--from'?"), "%s", err);
+    free(out);
+    free(err);
+    char *flagval[] = {"collect", "--once=yes", NULL};
+    cr_assert_eq(th_run(dir, flagval, &out, &err), 2, "%s%s", out, err);
+    cr_assert(strstr(err, "option '--once' takes no value"), "%s", err);
+    free(out);
+    free(err);
+    char *noval[] = {"query", "rt", "--config", NULL};
+    cr_assert_eq(th_run(dir, noval, &out, &err), 2, "%s%s", out, err);
+    cr_assert(strstr(err, "option '--config' needs a value (FILE)"), "%s", err);
+    free(out);
+    free(err);
+}
+
 Test(cli, query_by_children_and_formats)
 {
     write_in("c.ini", small_ini);
