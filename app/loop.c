@@ -117,14 +117,8 @@ static int batch_reject(batch *b, const char *where, const char *raw, const char
 {
     if (b->full || b->n + b->nr >= SR_BATCH_MAX)
         return b->full = -1;
-    if (b->nr == b->capr) {
-        size_t cap = b->capr ? b->capr * 2 : 64;
-        breject *nr = realloc(b->r, cap * sizeof *nr);
-        if (!nr)
-            return b->full = -1;
-        b->r = nr;
-        b->capr = cap;
-    }
+    if (sr_reserve(&b->r, &b->capr, b->nr, sizeof *b->r))
+        return b->full = -1;
     breject *r = &b->r[b->nr];
     r->where = arena_strdup(&b->mem, where);
     r->raw = arena_strdup(&b->mem, raw ? raw : "");
@@ -191,14 +185,8 @@ static int sink_emit(sr_sink *sink, const sr_ad_sample *s)
         snprintf(reason, sizeof reason, "unknown metric '%.100s'", s->metric ? s->metric : "");
         return batch_reject(b, NULL, raw, reason);
     }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        bsample *ns = realloc(b->s, cap * sizeof *ns);
-        if (!ns)
-            return b->full = -1;
-        b->s = ns;
-        b->cap = cap;
-    }
+    if (sr_reserve(&b->s, &b->cap, b->n, sizeof *b->s))
+        return b->full = -1;
     bsample *d = &b->s[b->n];
     d->def = def;
     d->entity = arena_strdup(&b->mem, s->entity ? s->entity : "");

@@ -431,13 +431,19 @@ static int parse_iso(const char *p, const char *tz, sr_ms *out)
     return 0;
 }
 
-int sr_parse_time(const char *text, const char *tz, sr_ms *out_ms)
+/* text after its leading blanks; NULL when there is nothing else. */
+static const char *skip_blanks(const char *text)
 {
     if (!text)
-        return SR_EINVAL;
+        return NULL;
     while (isspace((unsigned char)*text))
         text++;
-    if (!*text)
+    return *text ? text : NULL;
+}
+
+int sr_parse_time(const char *text, const char *tz, sr_ms *out_ms)
+{
+    if (!(text = skip_blanks(text)))
         return SR_EINVAL;
     /* ISO-8601 starts with four digits and a dash. */
     if (isdigit((unsigned char)text[0]) && isdigit((unsigned char)text[1]) &&
@@ -492,13 +498,24 @@ static bool plain_decimal(const char *p, double *out)
     return true;
 }
 
+int sr_reserve(void *pp, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    if (ncap < *cap || ncap > SIZE_MAX / size)
+        return SR_ENOMEM;
+    void *nv = realloc(*(void **)pp, ncap * size);
+    if (!nv)
+        return SR_ENOMEM;
+    *(void **)pp = nv;
+    *cap = ncap;
+    return 0;
+}
+
 int sr_parse_double(const char *text, double *out)
 {
-    if (!text)
-        return SR_EINVAL;
-    while (isspace((unsigned char)*text))
-        text++;
-    if (!*text)
+    if (!(text = skip_blanks(text)))
         return SR_EINVAL;
     if (plain_decimal(text, out))
         return 0;

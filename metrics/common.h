@@ -145,6 +145,14 @@ int sr_tz_valid(const char *tz);
  */
 int sr_parse_double(const char *text, double *out);
 
+/*
+ * Makes room for one more element in the array *pp of *cap elements of size
+ * bytes, n of them used: when full, doubles it (64 at first) with realloc.
+ * Returns 0, or SR_ENOMEM with the array unchanged. pp is the address of
+ * the array's pointer (a T **).
+ */
+int sr_reserve(void *pp, size_t *cap, size_t n, size_t size);
+
 /* Edit distance, used for "did you mean" suggestions. */
 size_t sr_edit_distance(const char *a, const char *b);
 

@@ -687,14 +687,8 @@ static int hist_value(hist_acc *h, double v)
         h->min = v;
     if (h->sk)
         return sr_sketch_add(h->sk, v);
-    if (h->n == h->cap) {
-        size_t ncap = h->cap ? h->cap * 2 : 1024;
-        double *nv = realloc(h->v, ncap * sizeof *nv);
-        if (!nv)
-            return SR_ENOMEM;
-        h->v = nv;
-        h->cap = ncap;
-    }
+    if (sr_reserve(&h->v, &h->cap, h->n, sizeof *h->v))
+        return SR_ENOMEM;
     h->v[h->n++] = v;
     return 0;
 }

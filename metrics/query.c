@@ -68,20 +68,6 @@ typedef struct {
     bool counts; /* only n and sum are asked: whole hours from the narrow index */
 } qctx;
 
-/* Makes room for one more element in *p (of *cap, n used); SR_ENOMEM. */
-static int reserve(void *p, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    void *nv = realloc(*(void **)p, ncap * size);
-    if (!nv)
-        return SR_ENOMEM;
-    *(void **)p = nv;
-    *cap = ncap;
-    return 0;
-}
-
 static void acc_init(acc *a)
 {
     memset(a, 0, sizeof *a);
@@ -109,7 +95,7 @@ static void acc_value(acc *a, sr_ms ts, double v)
         a->last = v;
     }
     if (a->collect) {
-        if (reserve(&a->vals, &a->cap, a->nv, sizeof *a->vals)) {
+        if (sr_reserve(&a->vals, &a->cap, a->nv, sizeof *a->vals)) {
             a->failed = SR_ENOMEM;
             return;
         }
@@ -169,7 +155,7 @@ static int value_cb(void *ctx, double v)
 {
     acc *a = ctx;
     a->n++;
-    if (reserve(&a->vals, &a->cap, a->nv, sizeof *a->vals))
+    if (sr_reserve(&a->vals, &a->cap, a->nv, sizeof *a->vals))
         return a->failed = SR_ENOMEM;
     a->vals[a->nv++] = v;
     return 0;
@@ -449,7 +435,7 @@ typedef struct {
 
 static int dvec_push(dvec *d, double v)
 {
-    if (reserve(&d->v, &d->cap, d->n, sizeof *d->v))
+    if (sr_reserve(&d->v, &d->cap, d->n, sizeof *d->v))
         return SR_ENOMEM;
     d->v[d->n++] = v;
     return 0;
@@ -465,7 +451,7 @@ static int stamps_push(stamps *s, const sr_rollup_cell *c)
 {
     if (c->n <= 0)
         return 0;
-    if (reserve(&s->h, &s->cap, s->nh, sizeof *s->h))
+    if (sr_reserve(&s->h, &s->cap, s->nh, sizeof *s->h))
         return SR_ENOMEM;
     s->h[s->nh++] = (hour_stamp){.bucket = c->bucket_ms, .n = c->n, .sum = c->sum};
     return 0;
@@ -599,7 +585,7 @@ static int vals_cell_cb(void *ctx, const sr_rollup_cell *c)
         return rc;
     if (n == 0) {
         /* none kept (or damaged): the hour's raw samples, after the scan */
-        if (reserve(&x->raw, &x->cap_raw, x->n_raw, sizeof *x->raw))
+        if (sr_reserve(&x->raw, &x->cap_raw, x->n_raw, sizeof *x->raw))
             return SR_ENOMEM;
         x->raw[x->n_raw] = *c;
         x->raw[x->n_raw].values = NULL; /* borrowed for the call only */

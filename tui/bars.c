@@ -37,20 +37,6 @@ typedef struct {
     bool compact;       /* values without unit words */
 } bars_layout;
 
-static int max_value_width(const sr_panel_model *m, bool compact)
-{
-    int wmax = 1;
-    char buf[64];
-    for (size_t i = 0; i < m->n_rows; i++) {
-        sr_format_masked(m->rows[i].mask, m->rows[i].r.value, m->def, m->agg, compact, buf,
-                         sizeof buf);
-        int tw = sr_tui_width(buf);
-        if (tw > wmax)
-            wmax = tw;
-    }
-    return wmax;
-}
-
 static bars_layout bars_layout_for(const sr_panel_model *m, int width)
 {
     bars_layout l = {.sym_x = -1};
@@ -70,7 +56,7 @@ static bars_layout bars_layout_for(const sr_panel_model *m, int width)
     /* name, bar, value, symbol: full values first, then compact ones */
     for (int pass = 0; pass < 2; pass++) {
         bool compact = pass == 1;
-        int vw = max_value_width(m, compact);
+        int vw = wkit_rows_value_width(m, compact, 1);
         int avail = width - (vw + 1 + sym_w + 1); /* name, gap, bar */
         int name_w = avail - 1 - BARS_BAR_MIN;
         if (name_w > name_nat)
@@ -87,7 +73,7 @@ static bars_layout bars_layout_for(const sr_panel_model *m, int width)
     }
     /* no bar: name, compact value, symbol; then name and symbol; then the symbol */
     l.compact = true;
-    int vw = max_value_width(m, true);
+    int vw = wkit_rows_value_width(m, true, 1);
     int name_w = width - (vw + 1 + sym_w + 1);
     if (name_w > name_nat)
         name_w = name_nat;

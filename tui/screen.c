@@ -1404,14 +1404,8 @@ static char *dup_or_empty(const char *t)
 static int take_reject(void *ctx, const sr_reject_row *r)
 {
     reject_acc *a = ctx;
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 32;
-        srcview_reject *nv = realloc(a->v, cap * sizeof *nv);
-        if (!nv)
-            return SR_ENOMEM;
-        a->v = nv;
-        a->cap = cap;
-    }
+    if (sr_reserve(&a->v, &a->cap, a->n, sizeof *a->v))
+        return SR_ENOMEM;
     srcview_reject *d = &a->v[a->n];
     d->ts_ms = r->ts_ms;
     d->where = r->where ? dup_or_empty(r->where) : NULL;

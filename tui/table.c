@@ -39,20 +39,6 @@ typedef struct {
     bool compact;
 } table_layout;
 
-static int table_value_width(const sr_panel_model *m, bool compact)
-{
-    int wmax = sr_tui_width("VALUE");
-    char buf[64];
-    for (size_t i = 0; i < m->n_rows; i++) {
-        sr_format_masked(m->rows[i].mask, m->rows[i].r.value, m->def, m->agg, compact, buf,
-                         sizeof buf);
-        int tw = sr_tui_width(buf);
-        if (tw > wmax)
-            wmax = tw;
-    }
-    return wmax;
-}
-
 /* Columns the CHANGE column needs; 0 when no row has a change. */
 static int table_change_width(const sr_panel_model *m)
 {
@@ -96,7 +82,8 @@ static table_layout table_layout_for(const sr_panel_model *m, int width, int hei
         name_nat = TABLE_NAME_MAX;
     bool has_trend = trend_max > 0;
     int st_word = table_status_width();
-    int vw_full = table_value_width(m, false), vw_compact = table_value_width(m, true);
+    int vw_full = wkit_rows_value_width(m, false, sr_tui_width("VALUE")),
+        vw_compact = wkit_rows_value_width(m, true, sr_tui_width("VALUE"));
 
     int chw = table_change_width(m);
     static const struct {

@@ -311,3 +311,17 @@ int wkit_table_rows(int h, size_t n, int detail_min)
         rows = (int)n;
     return rows < 0 ? 0 : rows;
 }
+
+int wkit_rows_value_width(const sr_panel_model *m, bool compact, int min_cols)
+{
+    int wmax = min_cols;
+    char buf[64];
+    for (size_t i = 0; i < m->n_rows; i++) {
+        sr_format_masked(m->rows[i].mask, m->rows[i].r.value, m->def, m->agg, compact, buf,
+                         sizeof buf);
+        int tw = sr_tui_width(buf);
+        if (tw > wmax)
+            wmax = tw;
+    }
+    return wmax;
+}

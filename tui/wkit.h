@@ -115,4 +115,8 @@ void wkit_table_cell(WINDOW *w, int y, const wkit_col *cols, const wkit_layout *
  */
 int wkit_table_rows(int h, size_t n, int detail_min);
 
+/* The columns the widest of m's row values takes as shown (masks such as
+ * "<5" included; compact: without unit words), at least min_cols. */
+int wkit_rows_value_width(const sr_panel_model *m, bool compact, int min_cols);
+
 #endif
