@@ -2705,26 +2705,17 @@ void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char
     sr_format_value(v, def, agg, false, buf, len);
 }
 
-int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,
-                          int height, bool utf8, sr_ms now, FILE *out)
+int sr_screen_create_headless(sr_store *st, const sr_tui_layout *lay, unsigned flags, int width,
+                              int height, sr_screen **out)
 {
-    int pg = 0;
-    if (page) {
-        pg = -1;
-        for (size_t i = 0; i < lay->n_pages; i++) {
-            if (strcmp(lay->pages[i].name, page) == 0)
-                pg = (int)i;
-        }
-        if (pg < 0)
-            return SR_ENOENT;
-    }
+    *out = NULL;
     sr_screen *s = calloc(1, sizeof *s);
     if (!s)
         return SR_ENOMEM;
     s->headless = true;
     FILE *in = fopen("/dev/null", "r"), *devnull = fopen("/dev/null", "w");
-    int rc = in && devnull ? screen_init(s, st, lay, utf8 ? SR_SCREEN_UTF8 : 0, NULL, in, devnull,
-                                         "xterm-256color")
+    int rc = in && devnull ? screen_init(s, st, lay, flags & ~(unsigned)SR_SCREEN_MOUSE, NULL, in,
+                                         devnull, "xterm-256color")
                            : SR_EIO;
     if (rc) {
         if (!s->in && in)
@@ -2735,23 +2726,14 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
         return rc;
     }
     resizeterm(height, width);
-    s->page = pg;
-    if (now < sr_now_ms() - SR_MS_MIN)
-        s->end_ms = now;
-    /* one snapshot of the cache for every panel (as a screen's jobs have) */
-    bool in_read = sr_store_read_begin(st) == 0;
-    /* the configured sources as the cache has them, at now */
-    sr_source_list l;
-    if (sr_sources_read(st, lay->sources, lay->n_sources, now, &l) == 0) {
-        sr_screen_set_source_list(s, &l, NULL);
-        sr_source_list_fini(&l);
-    }
-    sr_screen_render(s, now);
-    if (in_read)
-        sr_store_read_end(st);
-    /* read the composed screen back, cell by cell; the key hints of the
-     * last line are for a person at the keyboard: left out */
-    int rows = s->hints ? LINES - 1 : LINES;
+    *out = s;
+    return 0;
+}
+
+void sr_screen_write_text(sr_screen *s, bool hints, FILE *out)
+{
+    set_term(s->scr);
+    int rows = s->hints && !hints ? LINES - 1 : LINES;
     for (int y = 0; y < rows; y++) {
         char line[8192];
         size_t used = 0;
@@ -2780,6 +2762,41 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
         line[used] = 0;
         fprintf(out, "%s\n", line);
     }
+}
+
+int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,
+                          int height, bool utf8, sr_ms now, FILE *out)
+{
+    int pg = 0;
+    if (page) {
+        pg = -1;
+        for (size_t i = 0; i < lay->n_pages; i++) {
+            if (strcmp(lay->pages[i].name, page) == 0)
+                pg = (int)i;
+        }
+        if (pg < 0)
+            return SR_ENOENT;
+    }
+    sr_screen *s;
+    int rc = sr_screen_create_headless(st, lay, utf8 ? SR_SCREEN_UTF8 : 0, width, height, &s);
+    if (rc)
+        return rc;
+    s->page = pg;
+    if (now < sr_now_ms() - SR_MS_MIN)
+        s->end_ms = now;
+    /* one snapshot of the cache for every panel (as a screen's jobs have) */
+    bool in_read = sr_store_read_begin(st) == 0;
+    /* the configured sources as the cache has them, at now */
+    sr_source_list l;
+    if (sr_sources_read(st, lay->sources, lay->n_sources, now, &l) == 0) {
+        sr_screen_set_source_list(s, &l, NULL);
+        sr_source_list_fini(&l);
+    }
+    sr_screen_render(s, now);
+    if (in_read)
+        sr_store_read_end(st);
+    /* the key hints of the last line are for a person at the keyboard: left out */
+    sr_screen_write_text(s, false, out);
     sr_screen_destroy(s);
     return 0;
 }

@@ -282,6 +282,18 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
                           int height, bool utf8, sr_ms now, FILE *out);
 
 /*
+ * A screen like sr_screen_create()'s on no terminal: curses on /dev/null as
+ * xterm-256color, width x height (no mouse). What `snapshot --format text`
+ * draws on, and what the tests drive with sr_screen_key() and read back
+ * with sr_screen_write_text(). Free with sr_screen_destroy().
+ */
+int sr_screen_create_headless(sr_store *st, const sr_tui_layout *lay, unsigned flags, int width,
+                              int height, sr_screen **out);
+/* Writes what the screen shows now (after sr_screen_render()) to out as
+ * plain text, a line a row, trailing blanks cut; the hint line too when
+ * hints. */
+void sr_screen_write_text(sr_screen *s, bool hints, FILE *out);
+/*
  * Text from data made safe for a terminal outside curses (`sitrep
  * sources`): control characters and escape sequences dropped as the screen
  * drops them, cut to max_cols columns (< 0: no limit) ending with the
