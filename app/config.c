@@ -808,26 +808,6 @@ static bool name_valid(const char *s)
     return n > 0 && n < SR_NAME_MAX;
 }
 
-/* The candidate nearest to word, when it is close enough to be what the
- * user meant (a slip of one or two keys); else NULL. */
-static const char *nearest(const char *word, const char *const *cands, size_t n)
-{
-    size_t wl = strlen(word);
-    size_t limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3;
-    const char *best = NULL;
-    size_t best_d = SIZE_MAX;
-    for (size_t i = 0; i < n; i++) {
-        if (!cands[i])
-            continue;
-        size_t d = sr_edit_distance(word, cands[i]);
-        if (d < best_d) {
-            best_d = d;
-            best = cands[i];
-        }
-    }
-    return best_d <= limit ? best : NULL;
-}
-
 static char *dup_str(const char *s)
 {
     return strdup(s ? s : "");
@@ -1034,7 +1014,7 @@ static int opt_parse(const struct opt *o, void *base, const char *text, char *wh
         size_t n = 0;
         while (o->pub.choices[n])
             n++;
-        suggest = nearest(text, o->pub.choices, n);
+        suggest = sr_nearest(text, o->pub.choices, n);
         goto bad;
     }
     case SR_OPT_AGG: {
@@ -1062,7 +1042,7 @@ static int opt_parse(const struct opt *o, void *base, const char *text, char *wh
                 break;
         }
         if (!o->pub.choices[i]) {
-            suggest = nearest(text, o->pub.choices, i);
+            suggest = sr_nearest(text, o->pub.choices, i);
             goto bad;
         }
         break;
@@ -1081,7 +1061,7 @@ static int opt_parse(const struct opt *o, void *base, const char *text, char *wh
         if (!sr_registry_find(text) && strcmp(text, SR_PLUGIN_TYPE) != 0) {
             const char *types[32];
             size_t n = adapter_types(types, COUNT(types));
-            suggest = nearest(text, types, n);
+            suggest = sr_nearest(text, types, n);
             if (suggest)
                 snprintf(why, wlen, "unknown adapter type '%s', did you mean '%s'?", q, suggest);
             else
@@ -1327,7 +1307,7 @@ static void open_section(struct parser *p, const char *hdr)
         const char *names[COUNT(kinds)];
         for (size_t i = 0; i < COUNT(kinds); i++)
             names[i] = kinds[i].pub.kind;
-        const char *best = nearest(word, names, COUNT(kinds));
+        const char *best = sr_nearest(word, names, COUNT(kinds));
         const struct kind *bk = NULL;
         for (size_t i = 0; best && i < COUNT(kinds); i++) {
             if (names[i] == best)
@@ -1684,7 +1664,7 @@ static int pair(struct parser *p, const char *name, const char *value)
     size_t n = 0;
     for (; n < s->kind->pub.n_options && n < COUNT(names); n++)
         names[n] = s->kind->opts[n].pub.name;
-    const char *best = nearest(key, names, n);
+    const char *best = sr_nearest(key, names, n);
     if (best) {
         sink_add(&p->err, p->lineno, "unknown key '%s' in %s, did you mean '%s'?", qk, label, best);
     } else {
@@ -1798,7 +1778,7 @@ static void check_adapter_keys(struct errsink *k, const sr_cfg_adapter *a, const
             continue;
         char qk[4 * QUOTE_MAX + 16];
         quote(kv->key, qk, sizeof qk);
-        const char *best = nearest(kv->key, names, n);
+        const char *best = sr_nearest(kv->key, names, n);
         if (best) {
             sink_add(k, kv->line, "unknown key '%s' in [adapter.%s], did you mean '%s'?", qk,
                      a->name, best);
@@ -1983,19 +1963,15 @@ static const struct sect *metric_find(const struct parser *p, const char *name)
 /* Reports a reference to a metric the file does not define. */
 static void undefined_metric(struct parser *p, int line, const char *key, const char *name)
 {
-    const char *best = NULL;
-    size_t best_d = SIZE_MAX;
+    sr_suggest sg;
+    sr_suggest_init(&sg, name);
     for (size_t i = 0; i < p->n_sects; i++) {
         const struct sect *s = p->sects[i];
-        if (s->kind->id != K_METRIC || s->duplicate)
-            continue;
-        size_t d = sr_edit_distance(name, s->name);
-        if (d < best_d) {
-            best_d = d;
-            best = s->name;
-        }
+        if (s->kind->id == K_METRIC && !s->duplicate)
+            sr_suggest_try(&sg, s->name);
     }
-    if (best && best == nearest(name, &best, 1))
+    const char *best = sr_suggest_best(&sg);
+    if (best)
         sink_add(&p->err, line, "%s: no metric '%s' is defined in this file, did you mean '%s'?",
                  key, name, best);
     else
@@ -2101,7 +2077,7 @@ static bool check_listed(void *ctx, const char *name)
         if (pc->p->sects[i]->kind->id == K_PANEL && !pc->p->sects[i]->duplicate)
             names[n++] = pc->p->sects[i]->name;
     }
-    const char *best = nearest(name, names, n);
+    const char *best = sr_nearest(name, names, n);
     if (best)
         sink_add(&pc->p->err, key_line(pc->s, "panels"),
                  "panels: no panel '%s' is defined in this file, did you mean '%s'?", name, best);
@@ -2275,7 +2251,7 @@ static bool check_role_name(void *ctx, const char *name)
         names[n++] = "overview";
     }
     const char *what = rc->kind == K_PAGE ? "page" : "panel";
-    const char *best = nearest(name, names, n);
+    const char *best = sr_nearest(name, names, n);
     if (best)
         sink_add(&p->err, line, "%s: no %s '%s' is defined in this file, did you mean '%s'?",
                  rc->key, what, q, best);

@@ -123,15 +123,11 @@ static _Noreturn void die_unknown(const command *c, const char *a)
     size_t nlen = strcspn(a, "=");
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)(nlen < 63 ? nlen : 63), a);
-    const char *best = NULL;
-    size_t bd = 4;
-    for (int k = 0; c->opts && c->opts[k].name; k++) {
-        size_t d = sr_edit_distance(name, c->opts[k].name);
-        if (d < bd) {
-            bd = d;
-            best = c->opts[k].name;
-        }
-    }
+    sr_suggest sg;
+    sr_suggest_init(&sg, name);
+    for (int k = 0; c->opts && c->opts[k].name; k++)
+        sr_suggest_try(&sg, c->opts[k].name);
+    const char *best = sr_suggest_best(&sg);
     if (best)
         die_usage(c, "unknown option '%s'; did you mean '%s'?", name, best);
     die_usage(c, "unknown option '%s'", name);
@@ -646,15 +642,11 @@ static int cmd_query(int argc, char **argv)
     const sr_metric_def *d = sr_catalog_find(&cfg->metrics, p.pos[0]);
     if (!d) {
         fprintf(stderr, "sitrep query: unknown metric '%s'", p.pos[0]);
-        const char *best = NULL;
-        size_t bd = 4;
-        for (size_t i = 0; i < cfg->metrics.n; i++) {
-            size_t dd = sr_edit_distance(p.pos[0], cfg->metrics.v[i].name);
-            if (dd < bd) {
-                bd = dd;
-                best = cfg->metrics.v[i].name;
-            }
-        }
+        sr_suggest sg;
+        sr_suggest_init(&sg, p.pos[0]);
+        for (size_t i = 0; i < cfg->metrics.n; i++)
+            sr_suggest_try(&sg, cfg->metrics.v[i].name);
+        const char *best = sr_suggest_best(&sg);
         if (best)
             fprintf(stderr, "; did you mean '%s'?", best);
         fprintf(stderr, " (metrics are defined in %s)\n", cfg->path);
@@ -2300,15 +2292,11 @@ int main(int argc, char **argv)
     const command *c = find_command(name);
     if (!c) {
         fprintf(stderr, "sitrep: unknown command '%s'", name);
-        const char *best = NULL;
-        size_t bd = 3;
-        for (size_t i = 0; i < N_COMMANDS; i++) {
-            size_t d = sr_edit_distance(name, commands[i].name);
-            if (d < bd) {
-                bd = d;
-                best = commands[i].name;
-            }
-        }
+        sr_suggest sg;
+        sr_suggest_init(&sg, name);
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            sr_suggest_try(&sg, commands[i].name);
+        const char *best = sr_suggest_best(&sg);
         if (best)
             fprintf(stderr, "; did you mean '%s'?", best);
         fprintf(stderr, "\nTry 'sitrep --help'.\n");

@@ -543,23 +543,64 @@ size_t sr_edit_distance(const char *a, const char *b)
     size_t la = strlen(a), lb = strlen(b);
     if (la > 64 || lb > 64)
         return la > lb ? la : lb;
-    size_t row[65];
+    /* three rows of the table: i - 2, i - 1 and i (swaps look two back) */
+    size_t rows[3][65];
+    size_t *pp = rows[0], *p = rows[1], *c = rows[2];
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        p[j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t prev = row[0];
-        row[0] = i;
+        c[0] = i;
+        int ai = tolower((unsigned char)a[i - 1]);
         for (size_t j = 1; j <= lb; j++) {
-            size_t cur = row[j];
-            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            size_t best = prev + cost;
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            prev = cur;
+            int bj = tolower((unsigned char)b[j - 1]);
+            size_t best = p[j - 1] + (ai != bj);
+            if (p[j] + 1 < best)
+                best = p[j] + 1;
+            if (c[j - 1] + 1 < best)
+                best = c[j - 1] + 1;
+            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == bj && pp[j - 2] + 1 < best)
+                best = pp[j - 2] + 1;
+            c[j] = best;
         }
+        size_t *t = pp;
+        pp = p;
+        p = c;
+        c = t;
     }
-    return row[lb];
+    return p[lb];
+}
+
+void sr_suggest_init(sr_suggest *s, const char *word)
+{
+    s->word = word;
+    s->best = NULL;
+    s->dist = SIZE_MAX;
+}
+
+void sr_suggest_try(sr_suggest *s, const char *cand)
+{
+    if (!cand)
+        return;
+    size_t d = sr_edit_distance(s->word, cand);
+    if (d < s->dist) {
+        s->dist = d;
+        s->best = cand;
+    }
+}
+
+const char *sr_suggest_best(const sr_suggest *s)
+{
+    size_t wl = strlen(s->word);
+    size_t limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3;
+    return s->best && s->dist <= limit ? s->best : NULL;
+}
+
+const char *sr_nearest(const char *word, const char *const *cands, size_t n)
+{
+    sr_suggest s;
+    sr_suggest_init(&s, word);
+    for (size_t i = 0; i < n; i++)
+        sr_suggest_try(&s, cands[i]);
+    return sr_suggest_best(&s);
 }

@@ -153,7 +153,31 @@ int sr_parse_double(const char *text, double *out);
  */
 int sr_reserve(void *pp, size_t *cap, size_t n, size_t size);
 
-/* Edit distance, used for "did you mean" suggestions. */
+/* Edit distance, ignoring case: insertions, deletions, substitutions and
+ * swaps of two neighbours ("tr" for "rt") count one each. Words longer than
+ * 64 bytes: the longer length. */
 size_t sr_edit_distance(const char *a, const char *b);
+
+/*
+ * "Did you mean": the one rule for which candidate a mistyped word was
+ * meant to be. The nearest candidate by sr_edit_distance(), when it is a
+ * slip of a key or two: at most 1 edit for a word of up to 3 characters, 2
+ * up to 6, 3 beyond. Feed the candidates one by one (NULL is skipped):
+ *
+ *     sr_suggest s;
+ *     sr_suggest_init(&s, word);
+ *     for (...) sr_suggest_try(&s, name);
+ *     const char *best = sr_suggest_best(&s);   // NULL: none close enough
+ */
+typedef struct {
+    const char *word;
+    const char *best;
+    size_t dist;
+} sr_suggest;
+void sr_suggest_init(sr_suggest *s, const char *word);
+void sr_suggest_try(sr_suggest *s, const char *cand);
+const char *sr_suggest_best(const sr_suggest *s);
+/* The same over an array of n candidates. */
+const char *sr_nearest(const char *word, const char *const *cands, size_t n);
 
 #endif

@@ -315,23 +315,6 @@ const char *sr_theme_description(const sr_theme *t)
     return t ? t->description : "";
 }
 
-/* The candidate closest to word, when it is close enough to be a typo. */
-static const char *nearest(const char *word, const char *const *cands, size_t n)
-{
-    size_t wl = strlen(word);
-    size_t limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3;
-    const char *best = NULL;
-    size_t best_d = SIZE_MAX;
-    for (size_t i = 0; i < n; i++) {
-        size_t d = sr_edit_distance(word, cands[i]);
-        if (d < best_d) {
-            best_d = d;
-            best = cands[i];
-        }
-    }
-    return best_d <= limit ? best : NULL;
-}
-
 /* The user's text, safe to show and short enough for one message. */
 static const char *quote(const char *s, char *buf, size_t len)
 {
@@ -446,7 +429,7 @@ static void role_parse(struct loader *l, sr_role r, const char *value, struct ro
                     cands[n++] = bright[i];
                 }
                 cands[n++] = "default";
-                const char *best = w[3] && w[3] != '#' ? nearest(w + 3, cands, n) : NULL;
+                const char *best = w[3] && w[3] != '#' ? sr_nearest(w + 3, cands, n) : NULL;
                 char hint[64] = "";
                 if (best)
                     snprintf(hint, sizeof hint, "; did you mean '%s'?", best);
@@ -481,7 +464,7 @@ static void role_parse(struct loader *l, sr_role r, const char *value, struct ro
             const char *cands[COUNT(attr_words)];
             for (size_t k = 0; k < COUNT(attr_words); k++)
                 cands[k] = attr_words[k].name;
-            const char *best = nearest(w, cands, COUNT(cands));
+            const char *best = sr_nearest(w, cands, COUNT(cands));
             char hint[64] = "";
             if (best)
                 snprintf(hint, sizeof hint, "; did you mean '%s'?", best);
@@ -556,7 +539,7 @@ static void on_key(struct loader *l, const char *key, const char *value)
     cands[n++] = "description";
     for (int r = 0; r < SR_ROLE_COUNT; r++)
         cands[n++] = builtin[r].name;
-    const char *best = nearest(key, cands, n);
+    const char *best = sr_nearest(key, cands, n);
     if (best) {
         add_error(l, l->lineno, "unknown role '%s', did you mean '%s'?", quote(key, q, sizeof q),
                   best);
@@ -828,7 +811,7 @@ static void not_found(const char *name, const char *const *dirs, char *err, size
         closedir(dir);
     }
     qsort(sorted, n, sizeof *sorted, cmp_str);
-    const char *best = nearest(name, sorted, n);
+    const char *best = sr_nearest(name, sorted, n);
     char names[512] = "";
     size_t nused = 0;
     for (size_t i = 0; i < n && nused < sizeof names; i++)

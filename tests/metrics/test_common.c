@@ -155,6 +155,18 @@ Test(common, numbers_and_words)
     cr_assert_eq(sr_edit_distance("taget", "target"), 1);
     cr_assert_eq(sr_edit_distance("metrc", "metric"), 1);
     cr_assert_eq(sr_edit_distance("abc", "abc"), 0);
+    cr_assert_eq(sr_edit_distance("tr", "rt"), 1); /* a swap of neighbours is one slip */
+    cr_assert_eq(sr_edit_distance("recieve", "receive"), 1);
+    cr_assert_eq(sr_edit_distance("abc", "cba"), 2);
+    cr_assert_eq(sr_edit_distance("", "abc"), 3);
+    cr_assert_eq(sr_edit_distance("Window", "window"), 0);
+    /* the one "did you mean" rule: 1 slip up to 3 letters, 2 up to 6, 3 beyond */
+    static const char *const cands[] = {"rt", "window", "--from", NULL, "agg"};
+    cr_assert_str_eq(sr_nearest("tr", cands, 5), "rt");
+    cr_assert_null(sr_nearest("xy", cands, 5));
+    cr_assert_str_eq(sr_nearest("windwo", cands, 5), "window");
+    cr_assert_str_eq(sr_nearest("--fromm", cands, 5), "--from");
+    cr_assert_null(sr_nearest("xyzdow", cands, 5)); /* 3 slips in 6 letters: too far */
     char buf[40];
     sr_format_time_utc(1425232800250LL, buf, sizeof buf);
     cr_assert_str_eq(buf, "2015-03-01T18:00:00.250Z");
