@@ -29,7 +29,7 @@ int sr_json_write(const json_t *root, size_t flags, FILE *out)
             n = 1;
         else if (s[i] >= 0x7f && sr_text_is_control(cp)) {
             fwrite(text + from, 1, i - from, out);
-            fprintf(out, "\\u%04x", (unsigned)cp);
+            fprintf(out, "\\u%04X", (unsigned)cp); /* as jansson writes C0 */
             from = i + n;
         }
         i += n;

@@ -382,9 +382,12 @@ Test(pg, bad_options_name_the_key)
     open_fails("query:", MOCK_OPTS(&o, "rms", dir, ci, "cursor = id", MAPPING));
 }
 
-/* Runs one poll with stderr (fd 2) in a file; returns what was written there. */
-static char *poll_stderr(void *state, mock_sink *k, char *err, size_t errlen, int *rc)
+/* Runs one poll with stderr (fd 2) in a file, then closes state; returns
+ * what was written there. */
+static char *poll_stderr(void *state, char *err, size_t errlen, int *rc)
 {
+    mock_sink k;
+    mock_sink_init(&k);
     char path[300];
     snprintf(path, sizeof path, "%s/stderr", dir);
     fflush(stderr);
@@ -392,7 +395,9 @@ static char *poll_stderr(void *state, mock_sink *k, char *err, size_t errlen, in
     cr_assert(saved >= 0 && fd >= 0);
     dup2(fd, 2);
     sr_poll_info info;
-    *rc = poll_at(state, 0, 5000, k, &info, err, errlen, NULL);
+    *rc = poll_at(state, 0, 5000, &k, &info, err, errlen, NULL);
+    sr_adapter_postgres.close(state);
+    mock_sink_fini(&k);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
@@ -421,17 +426,13 @@ Test(pg, a_password_file_open_to_others_is_told_in_the_error_not_on_stderr)
     void *state =
         open_ok(MOCK_OPTS(&o, "rms", dir, "conninfo = host=127.0.0.1 port=1 dbname=x user=y", QUERY,
                           "cursor = id", MAPPING));
-    mock_sink k;
-    mock_sink_init(&k);
     char err[1024] = "";
     int rc;
-    const char *out = poll_stderr(state, &k, err, sizeof err, &rc);
+    const char *out = poll_stderr(state, err, sizeof err, &rc);
     cr_assert_lt(rc, 0);
     cr_assert_null(strstr(out, "WARNING"), "libpq wrote to stderr: %s", out);
     cr_assert(strstr(err, pass) && strstr(err, "group or world access"),
               "the error should name the password file: %s", err);
-    sr_adapter_postgres.close(state);
-    mock_sink_fini(&k);
     unsetenv("PGPASSFILE");
 }
 
@@ -449,17 +450,13 @@ Test(pg, the_servers_notices_never_reach_stderr)
                                     "query = SELECT loud(id) AS id, queued, unit, prio, secs "
                                     "FROM incidents WHERE id > :last ORDER BY id",
                                     "cursor = id", MAPPING));
-    mock_sink k;
-    mock_sink_init(&k);
     char err[1024] = "";
     int rc;
-    const char *out = poll_stderr(state, &k, err, sizeof err, &rc);
+    const char *out = poll_stderr(state, err, sizeof err, &rc);
     cr_assert_lt(rc, 0, "the query raises an exception at row 3");
     cr_assert_null(strstr(out, "noisy"), "a notice was written to stderr: %s", out);
     cr_assert(strstr(err, "the server said") && strstr(err, "noisy"),
               "the error should tell the notice: %s", err);
-    sr_adapter_postgres.close(state);
-    mock_sink_fini(&k);
 }
 
 #else /* built without libpq */
