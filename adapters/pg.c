@@ -39,15 +39,27 @@
  * Values arrive as text; numeric columns (int2/4/8, oid, float4/8, numeric)
  * make the cursor compare as a number.
  *
+ * Nothing of libpq reaches the terminal: a notice the server sends (a
+ * WARNING of a function the query calls) is kept by a notice processor and
+ * told with the poll's error, never printed; and libpq's own warning of a
+ * password file that others may read, which it writes with fprintf(stderr)
+ * from inside PQconnectStart (before a notice processor can exist), is
+ * forestalled: the file is checked here first, and one libpq would warn of
+ * and ignore is kept from libpq, the reason going into the error of a
+ * connection that fails.
+ *
  * Built without libpq (pkg-config libpq absent), the type still exists so
  * that a config naming it is understood, but open() says how to get it.
  */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "adapter.h"
 #include "map.h"
@@ -84,6 +96,7 @@ typedef struct {
     PGconn *conn;
     int64_t deadline_ms; /* sr_sql_clock_ms() at which a silent server is left */
     int64_t hard_ms;     /* ... and at which the clean-up after a failure stops */
+    char notice[256];    /* the server's last notice in this poll, for its error */
 } pg_state;
 
 /* libpq's message on one line, without the trailing newline. */
@@ -218,20 +231,87 @@ static int pg_wait(PGconn *c, int write, int64_t deadline_ms)
 
 static int pg_command(pg_state *st, const char *sql, char *err, size_t errlen);
 
+/* libpq's notice processor: the notice is kept, never printed. */
+static void pg_notice(void *arg, const char *message)
+{
+    pg_state *st = arg;
+    pg_message(message, st->notice, sizeof st->notice);
+}
+
+/* The password file libpq would read (fe-connect.c): the conninfo's
+ * passfile, else PGPASSFILE, else ~/.pgpass; "" when it reads none. */
+static void pg_passfile(const pg_state *st, char *path, size_t len)
+{
+    path[0] = '\0';
+    const char *env = getenv("PGPASSWORD");
+    if (st->password || (env && *env))
+        return; /* a password is given: libpq reads no file */
+    PQconninfoOption *o = PQconninfoParse(st->conninfo, NULL);
+    for (PQconninfoOption *p = o; p && p->keyword; p++)
+        if (strcmp(p->keyword, "passfile") == 0 && p->val && *p->val)
+            snprintf(path, len, "%s", p->val);
+    PQconninfoFree(o);
+    if (path[0])
+        return;
+    if ((env = getenv("PGPASSFILE")) && *env) {
+        snprintf(path, len, "%s", env);
+        return;
+    }
+    const char *home = getenv("HOME");
+    struct passwd pw, *found = NULL;
+    char buf[1024];
+    if ((!home || !*home) && getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found)
+        home = pw.pw_dir;
+    if (home && *home)
+        snprintf(path, len, "%s/.pgpass", home);
+}
+
+/*
+ * Whether libpq would warn of the password file (not a plain file, or open
+ * to group or others) on stderr and ignore it: then why says so.
+ */
+static int pg_passfile_unsafe(const pg_state *st, char *why, size_t len)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    pg_passfile(st, path, sizeof path);
+    if (!path[0] || stat(path, &sb) != 0)
+        return 0;
+    if (!S_ISREG(sb.st_mode))
+        snprintf(why, len, "the password file %s is not read: it is not a plain file", path);
+    else if (sb.st_mode & (S_IRWXG | S_IRWXO))
+        snprintf(why, len,
+                 "the password file %s is not read: it has group or world access; permissions "
+                 "should be u=rw (0600) or less",
+                 path);
+    else
+        return 0;
+    return 1;
+}
+
 /* Connects within deadline_ms and sets up the session. */
 static int pg_connect(pg_state *st, int64_t deadline_ms, char *err, size_t errlen)
 {
-    const char *kw[4] = {"dbname", "fallback_application_name", NULL, NULL};
-    const char *val[4] = {st->conninfo, "sitrep", NULL, NULL};
+    const char *kw[5] = {"dbname", "fallback_application_name", NULL, NULL, NULL};
+    const char *val[5] = {st->conninfo, "sitrep", NULL, NULL, NULL};
+    size_t k = 2;
     if (st->password) {
-        kw[2] = "password";
-        val[2] = st->password;
+        kw[k] = "password";
+        val[k++] = st->password;
+    }
+    char passfile[PATH_MAX + 128] = "";
+    if (pg_passfile_unsafe(st, passfile, sizeof passfile)) {
+        /* a path that cannot exist (/dev/null is no directory): libpq
+         * finds no file and says nothing, as it would have read nothing */
+        kw[k] = "passfile";
+        val[k++] = "/dev/null/sitrep";
     }
     PGconn *c = PQconnectStartParams(kw, val, 1);
     if (!c) {
         snprintf(err, errlen, "cannot connect: out of memory");
         return -1;
     }
+    PQsetNoticeProcessor(c, pg_notice, st);
     PostgresPollingStatusType ps =
         PQstatus(c) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
     while (ps != PGRES_POLLING_OK && ps != PGRES_POLLING_FAILED) {
@@ -247,7 +327,7 @@ static int pg_connect(pg_state *st, int64_t deadline_ms, char *err, size_t errle
     if (ps == PGRES_POLLING_FAILED) {
         char m[400];
         pg_message(PQerrorMessage(c), m, sizeof m);
-        snprintf(err, errlen, "cannot connect: %s", m);
+        snprintf(err, errlen, "cannot connect: %s%s%s", m, passfile[0] ? "; " : "", passfile);
         PQfinish(c);
         return -1;
     }
@@ -528,6 +608,7 @@ static int pg_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, si
     st->hard_ms = start + (info->timeout_ms > 0 ? info->timeout_ms - info->timeout_ms / 20
                                                 : budget + PG_ROLLBACK_MS);
     sr_sql_begin(st->q, info);
+    st->notice[0] = '\0';
     if (!st->conn) {
         int64_t limit = st->connect_ms < budget ? st->connect_ms : budget;
         if (pg_connect(st, start + limit, err, errlen) < 0)
@@ -535,6 +616,10 @@ static int pg_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, si
     }
     ok = pg_read(st, info, sink, err, errlen) == 0;
 out:
+    if (!ok && st->notice[0]) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, "; the server said: %s", st->notice);
+    }
     if (!ok)
         pg_recover(st);
     sr_sql_end(st->q, info, ok);

@@ -19,6 +19,7 @@
 
 #include "../adapters/execfmt.h"
 #include "../metrics/panel.h"
+#include "../metrics/safetext.h"
 #include "../tui/screen.h"
 #include "xalloc.h"
 
@@ -408,7 +409,7 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
     const sr_cfg_role *role = sr_role_match(cfg, id, NULL, 0);
     const char *verb = act->kind == SR_ALERT_ACT_ACK ? "acknowledge" : "silence";
     char key[SR_ALERT_KEY_MAX];
-    sr_screen_text(act->key ? act->key : "", -1, true, key, sizeof key);
+    sr_text_clean(act->key, key, sizeof key);
     if (!role->acknowledge) {
         snprintf(msg, msglen, "not allowed: the role %s may not %s alerts (acknowledge = no)",
                  role->name, verb);
@@ -420,7 +421,7 @@ int sr_alerting_act(const sr_config *cfg, sr_store *st, const sr_identity *id,
     }
     char note[SR_ALERT_NOTE_MAX] = "", detail[SR_ALERT_KEY_MAX + SR_ALERT_NOTE_MAX + 64];
     if (act->note)
-        sr_screen_text(act->note, -1, true, note, sizeof note);
+        sr_text_clean(act->note, note, sizeof note);
     sr_ms until = now + act->for_ms;
     char d[32] = "", t[40] = "", clock[40] = "";
     if (act->kind == SR_ALERT_ACT_ACK) {

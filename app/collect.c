@@ -39,6 +39,7 @@
 #include <uv.h>
 
 #include "../adapters/execfmt.h"
+#include "../metrics/safetext.h"
 #include "alerting.h"
 #include "loop.h"
 #include "progress.h"
@@ -76,17 +77,21 @@ enum { LOG_INFO, LOG_EVENT, LOG_NOTICE, LOG_ERROR };
 /*
  * One line of log. LOG_INFO lines go to stdout without a time, LOG_EVENT
  * lines with one, LOG_NOTICE and LOG_ERROR lines to stderr; with a log file
- * every line goes there with a time, and errors to stderr as well.
+ * every line goes there with a time, and errors to stderr as well. Every
+ * control a source's name or error may hold is written escaped (\x1b,
+ * \u009b: metrics/safetext.h), so the log shows what came and a terminal
+ * that shows the log is never driven by it.
  */
 static void collect_log(collect *c, int level, const char *fmt, ...)
 {
-    char ts[40], msg[2048];
+    char ts[40], raw[2048], msg[4 * sizeof raw]; /* "\x1b" is four bytes for one */
     sr_format_time_utc(sr_now_ms(), ts, sizeof ts);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    sr_progress_clear(c->progress); /* the line is drawn again by the next report */
+    sr_text_escape(raw, msg, sizeof msg); /* names and errors from sources: shown escaped */
+    sr_progress_clear(c->progress);       /* the line is drawn again by the next report */
     if (c->log)
         fprintf(c->log, "%.19sZ %s%s\n", ts, level == LOG_ERROR ? "error: " : "", msg);
     if (level == LOG_ERROR || (level == LOG_NOTICE && !c->log)) {

@@ -49,6 +49,7 @@
 
 #include "../adapters/execfmt.h"
 #include "../adapters/registry.h"
+#include "../metrics/safetext.h"
 #include "paths.h"
 #include "plugin.h"
 
@@ -760,37 +761,47 @@ static bool grow(void *pv, size_t n, size_t sz)
     return true;
 }
 
-/* Writes text for a message: control characters (C0, DEL, and C1 as UTF-8)
- * become \xNN so a config cannot send escape sequences to the terminal, and
- * long text is cut with "...". */
+/* Writes text for a message: every control written out as
+ * sr_text_escape() does (\x1b, \u009b, \u202e: metrics/safetext.h), so a
+ * config cannot send escape sequences to the terminal and a reader sees
+ * what the file holds; text longer than QUOTE_MAX characters is cut with
+ * "...". len is at least 4 * QUOTE_MAX + 16. */
 static void quote(const char *text, char *buf, size_t len)
 {
-    size_t o = 0, shown = 0;
     const unsigned char *s = (const unsigned char *)(text ? text : "");
-    for (; *s && o + 8 < len; s++) {
-        if (shown >= QUOTE_MAX) {
-            memcpy(buf + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (*s < 0x20 || *s == 0x7f) {
-            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *s);
-        } else if (*s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
-            o += (size_t)snprintf(buf + o, len - o, "\\xc2\\x%02x", s[1]);
-            s++;
-        } else {
-            buf[o++] = (char)*s;
-        }
-        shown++;
+    size_t n = strlen((const char *)s), i = 0;
+    for (int chars = 0; i < n && chars < QUOTE_MAX; chars++) {
+        uint32_t cp;
+        size_t k = sr_utf8_decode(s + i, n - i, &cp);
+        i += k ? k : 1;
     }
-    buf[o] = '\0';
+    char head[4 * QUOTE_MAX + 1], esc[6 * QUOTE_MAX + 1]; /* \u202e: 6 bytes for one */
+    snprintf(head, sizeof head, "%.*s", (int)i, (const char *)s);
+    sr_text_escape(head, esc, sizeof esc);
+    bool more = i < n;
+    if (strlen(esc) + 4 > len) {
+        sr_text_escape(head, buf, len - 3);
+        more = true;
+    } else {
+        snprintf(buf, len, "%s", esc);
+    }
+    if (more)
+        strcat(buf, "...");
 }
 
+/* Whether s holds a control (sr_text_is_control(): C0, DEL, C1, a bidi
+ * override or isolate), or a byte 0x80-0x9f outside UTF-8, which an 8-bit
+ * terminal takes for a C1 control. */
 static bool has_control(const char *s)
 {
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c < 0x20 || *c == 0x7f || (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f))
+    const unsigned char *c = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = sr_utf8_decode(c + i, n - i, &cp);
+        if (k ? sr_text_is_control(cp) : c[i] >= 0x80 && c[i] <= 0x9f)
             return true;
+        i += k ? k : 1;
     }
     return false;
 }

@@ -28,6 +28,7 @@
 #include "../adapters/execfmt.h"
 #include "../adapters/registry.h"
 #include "../metrics/query.h"
+#include "../metrics/safetext.h"
 #include "../metrics/sources.h"
 #include "../metrics/store.h"
 #include "alerting.h"
@@ -35,6 +36,7 @@
 #include "config.h"
 #include "dashboard.h"
 #include "ingest.h"
+#include "jsonout.h"
 #include "lock.h"
 #include "share.h"
 #include "loop.h"
@@ -800,7 +802,7 @@ static int cmd_query(int argc, char **argv)
                 snprintf(v, sizeof v, "%s", masks[i]);
             else
                 snprintf(nn, sizeof nn, "%lld", (long long)rows[i].r.n);
-            const char *e = rows[i].entity;
+            char *e = xclean(rows[i].entity); /* names from data: made safe */
             /* entity paths may hold commas or quotes: quote as RFC 4180 */
             if (strpbrk(e, ",\"\r\n")) {
                 putchar('"');
@@ -814,6 +816,7 @@ static int cmd_query(int argc, char **argv)
                 fputs(e, stdout);
             }
             printf(",%s,%s,%s\n", aggname, v, nn);
+            free(e);
         }
     } else if (strcmp(fmt, "json") == 0) {
         json_t *root = json_object(), *arr = json_array();
@@ -837,8 +840,7 @@ static int cmd_query(int argc, char **argv)
             json_array_append_new(arr, o);
         }
         json_object_set_new(root, "rows", arr);
-        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        putchar('\n');
+        sr_json_write(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10), stdout);
         json_decref(root);
     } else {
         printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
@@ -850,8 +852,10 @@ static int cmd_query(int argc, char **argv)
                 snprintf(v, sizeof v, "%s", masks[i]);
                 snprintf(nn, sizeof nn, "-");
             }
-            printf("%-40s %-8s %14s %10s%s\n", *rows[i].entity ? rows[i].entity : "(all)", aggname,
-                   *v ? v : "-", nn, rows[i].r.exact ? "" : "  (from rollups, within 0.5%)");
+            char *e = xclean(*rows[i].entity ? rows[i].entity : "(all)"); /* from data */
+            printf("%-40s %-8s %14s %10s%s\n", e, aggname, *v ? v : "-", nn,
+                   rows[i].r.exact ? "" : "  (from rollups, within 0.5%)");
+            free(e);
         }
     }
     status = SR_EXIT_OK;
@@ -1024,8 +1028,8 @@ static int cmd_check_config(int argc, char **argv)
             continue;
         /* what the plugin says of itself is text from outside: made safe */
         char type[SR_NAME_MAX], what[512];
-        sr_screen_text(ad->type, -1, false, type, sizeof type);
-        sr_screen_text(ad->description ? ad->description : "", -1, false, what, sizeof what);
+        sr_text_clean(ad->type, type, sizeof type);
+        sr_text_clean(ad->description, what, sizeof what);
         printf("%s:%d: [adapter.%s] plugin '%s' (adapter ABI %u): %s\n", cfg->path, a->line,
                a->name, type, (unsigned)ad->abi_version, what);
     }
@@ -1062,16 +1066,6 @@ static void local_time(const char *tz, sr_ms t, char *buf, size_t len)
                  c.sec);
 }
 
-/* Columns of sanitised text: one per code point (names and types are
- * narrow; a wide character would only widen its column by one). */
-static int text_cols(const char *t)
-{
-    int n = 0;
-    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
-        n += (*p & 0xc0) != 0x80;
-    return n;
-}
-
 enum { S_NAME, S_TYPE, S_STATE, S_OK, S_NEXT, S_ACC, S_DUP, S_REJ, S_N };
 
 /* Prints the list as a table; the last error is cut to the terminal's
@@ -1105,8 +1099,8 @@ static void sources_table(const sr_config *cfg, const sr_source_list *l, sr_ms n
                 snprintf(cells[i][c], CELL, "-");
         }
         for (int c = 0; c < S_N; c++) {
-            if (text_cols(cells[i][c]) > w[c])
-                w[c] = text_cols(cells[i][c]);
+            if (sr_text_width(cells[i][c]) > w[c])
+                w[c] = sr_text_width(cells[i][c]);
         }
     }
     int cols = 0; /* the terminal's width, when stdout is one */
@@ -1117,7 +1111,7 @@ static void sources_table(const sr_config *cfg, const sr_source_list *l, sr_ms n
         int used = 0;
         for (int c = 0; c < S_N; c++) {
             const char *t = i == 0 ? head[c] : cells[i - 1][c];
-            int width = text_cols(t);
+            int width = sr_text_width(t);
             bool right = c >= S_ACC;
             printf("%s%*s%s%*s", c ? "  " : "", right ? w[c] - width : 0, "", t,
                    right ? 0 : w[c] - width, "");
@@ -1191,8 +1185,7 @@ static void sources_json(const sr_source_list *l, sr_ms now)
     json_t *root = json_object();
     json_object_set_new(root, "as_of", json_time(now));
     json_object_set_new(root, "sources", arr);
-    json_dumpf(root, stdout, JSON_INDENT(2));
-    putchar('\n');
+    sr_json_write(root, JSON_INDENT(2), stdout);
     json_decref(root);
 }
 
@@ -1250,14 +1243,19 @@ static int print_reject(void *ctx, const sr_reject_row *r)
     struct reject_out *o = ctx;
     char t[40];
     sr_format_time_utc(r->ts_ms, t, sizeof t);
+    /* rows that were refused are the least trusted text there is: made safe */
+    char *source = xclean(r->source), *where = xclean(r->where ? r->where : "-");
     if (!o->raw) {
-        printf("%.19sZ  %s  %s: (reason and raw text withheld)\n", t, r->source,
-               r->where ? r->where : "-");
+        printf("%.19sZ  %s  %s: (reason and raw text withheld)\n", t, source, where);
         o->withheld++;
-        return 0;
+    } else {
+        char *reason = xclean(r->reason), *raw = xclean(r->raw);
+        printf("%.19sZ  %s  %s: %s\n    %s\n", t, source, where, reason, raw);
+        free(reason);
+        free(raw);
     }
-    printf("%.19sZ  %s  %s: %s\n    %s\n", t, r->source, r->where ? r->where : "-", r->reason,
-           r->raw ? r->raw : "");
+    free(source);
+    free(where);
     return 0;
 }
 
@@ -1420,12 +1418,12 @@ static int print_audit(void *ctx, const sr_audit_row *r)
         return 0;
     }
     /* what the table holds came from other processes: made safe */
-    sr_screen_text(r->user, -1, false, user, sizeof user);
-    sr_screen_text(r->role, -1, false, role, sizeof role);
-    sr_screen_text(r->tty[0] ? r->tty : "-", -1, false, tty, sizeof tty);
-    sr_screen_text(r->ssh[0] ? r->ssh : "-", -1, false, ssh, sizeof ssh);
-    sr_screen_text(r->action, -1, false, action, sizeof action);
-    sr_screen_text(r->detail, -1, false, detail, sizeof detail);
+    sr_text_clean(r->user, user, sizeof user);
+    sr_text_clean(r->role, role, sizeof role);
+    sr_text_clean(r->tty[0] ? r->tty : "-", tty, sizeof tty);
+    sr_text_clean(r->ssh[0] ? r->ssh : "-", ssh, sizeof ssh);
+    sr_text_clean(r->action, action, sizeof action);
+    sr_text_clean(r->detail, detail, sizeof detail);
     o->rows = xrealloc(o->rows, (o->n + 1) * sizeof *o->rows);
     const char *cells[AUDIT_COLS] = {t, user, role, tty, ssh, action, detail};
     for (int c = 0; c < AUDIT_COLS; c++)
@@ -1442,10 +1440,10 @@ static void audit_table(const struct audit_out *o)
                                                  "SSH",      "ACTION", "DETAIL"};
     int w[AUDIT_COLS];
     for (int c = 0; c < AUDIT_COLS; c++) {
-        w[c] = sr_screen_width(head[c]);
+        w[c] = sr_text_width(head[c]);
         for (size_t i = 0; i < o->n; i++)
-            if (sr_screen_width(o->rows[i][c]) > w[c])
-                w[c] = sr_screen_width(o->rows[i][c]);
+            if (sr_text_width(o->rows[i][c]) > w[c])
+                w[c] = sr_text_width(o->rows[i][c]);
     }
     for (size_t i = 0; i <= o->n; i++) {
         for (int c = 0; c < AUDIT_COLS; c++) {
@@ -1453,7 +1451,7 @@ static void audit_table(const struct audit_out *o)
             if (c == AUDIT_COLS - 1)
                 printf("%s\n", s);
             else
-                printf("%s%*s", s, w[c] - sr_screen_width(s) + 2, "");
+                printf("%s%*s", s, w[c] - sr_text_width(s) + 2, "");
         }
     }
 }
@@ -1497,10 +1495,7 @@ static int cmd_audit(int argc, char **argv)
         audit_table(&o);
     free(o.rows);
     if (o.arr) {
-        char *text = json_dumps(o.arr, JSON_INDENT(2));
-        if (text)
-            printf("%s\n", text);
-        free(text);
+        sr_json_write(o.arr, JSON_INDENT(2), stdout);
         json_decref(o.arr);
     }
     if (rc)
@@ -1584,10 +1579,7 @@ static int cmd_alerts(int argc, char **argv)
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(arr, alert_json(cfg, &a[i]));
-        char *text = json_dumps(arr, JSON_INDENT(2));
-        if (text)
-            printf("%s\n", text);
-        free(text);
+        sr_json_write(arr, JSON_INDENT(2), stdout);
         json_decref(arr);
     } else if (n == 0) {
         printf("no open alert%s\n", withheld ? " shown" : "");
@@ -1598,7 +1590,7 @@ static int cmd_alerts(int argc, char **argv)
             char key[SR_ALERT_KEY_MAX], val[64], thr[64], raised[40], extra[512], t[40];
             char who[SR_ALERT_WHO_MAX], note[SR_ALERT_NOTE_MAX];
             /* what the cache holds came from other processes: made safe */
-            sr_screen_text(a[i].key, -1, false, key, sizeof key);
+            sr_text_clean(a[i].key, key, sizeof key);
             sr_alerting_format(cfg, &a[i], val, thr, sizeof val);
             alert_time(cfg->timezone, a[i].raised_at_ms, raised, sizeof raised);
             extra[0] = 0;
@@ -1606,8 +1598,8 @@ static int cmd_alerts(int argc, char **argv)
                 alert_time(cfg->timezone, a[i].silenced_until_ms, t, sizeof t);
                 snprintf(extra, sizeof extra, "silenced until %s", t);
             } else if (a[i].acked_at_ms) {
-                sr_screen_text(a[i].acked_by, -1, false, who, sizeof who);
-                sr_screen_text(a[i].note, -1, false, note, sizeof note);
+                sr_text_clean(a[i].acked_by, who, sizeof who);
+                sr_text_clean(a[i].note, note, sizeof note);
                 snprintf(extra, sizeof extra, "by %s%s%s", who, note[0] ? ": " : "", note);
             }
             printf("%-8s %-32s %-10s %10s %10s  %-16s  %s\n", sr_status_name(a[i].severity), key,

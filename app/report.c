@@ -41,6 +41,7 @@
 #include "../metrics/sources.h"
 #include "../tui/screen.h"
 #include "alerting.h"
+#include "jsonout.h"
 #include "trust.h"
 #include "xalloc.h"
 
@@ -352,8 +353,7 @@ static void write_json(const sr_report *r, FILE *out)
         json_array_append_new(stale, o);
     }
     json_object_set_new(root, "stale_sources", stale);
-    json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-    fputc('\n', out);
+    sr_json_write(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10), out);
     json_decref(root);
 }
 
@@ -361,17 +361,18 @@ static void write_json(const sr_report *r, FILE *out)
 
 /* ---- Markdown ---- */
 
-/* Text from config or data in a Markdown table cell: control characters
- * dropped, pipes and backslashes escaped. */
+/* Text from config or data in a Markdown table cell: sanitised as the
+ * screen shows it (controls, bidi and escape sequences dropped), then
+ * pipes, backslashes and emphasis escaped. */
 static void md_text(FILE *out, const char *t)
 {
-    for (const unsigned char *c = (const unsigned char *)t; *c; c++) {
-        if (*c < 0x20 || *c == 0x7f)
-            continue;
+    char *clean = xclean(t);
+    for (const char *c = clean; *c; c++) {
         if (*c == '|' || *c == '\\' || *c == '`' || *c == '*' || *c == '_')
             fputc('\\', out);
         fputc(*c, out);
     }
+    free(clean);
 }
 
 /* "2024-05-01 08:00" in the force's zone (UTC when the zone is unknown). */

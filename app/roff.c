@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../tui/tui.h"
+#include "../metrics/safetext.h"
 
 void sr_roff_text(FILE *f, const char *s)
 {

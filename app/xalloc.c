@@ -13,6 +13,8 @@
 #include <malloc.h>
 #endif
 
+#include "../metrics/safetext.h"
+
 static void (*fatal_hook)(void);
 
 void sr_set_fatal_hook(void (*hook)(void))
@@ -72,4 +74,10 @@ void sr_xalloc_tune(void)
      * carving the next ones out of the heap, where they fragment it */
     mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 #endif
+}
+
+char *xclean(const char *s)
+{
+    size_t n = strlen(s ? s : "") + 1; /* never longer once clean */
+    return sr_text_clean(s, xmalloc(n), n);
 }

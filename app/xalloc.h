@@ -12,6 +12,9 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* A copy of text from data (NULL: "") for plain output, sanitised by
+ * sr_text_clean() (metrics/safetext.h); the caller frees it. */
+char *xclean(const char *s);
 
 /* The dashboard's malloc settings (glibc; elsewhere a no-op): process-wide,
  * called once at start, before any thread. */

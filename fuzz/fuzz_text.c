@@ -1,12 +1,12 @@
 /*
- * fuzz_text.c - libFuzzer target for the text sanitiser (tui/text.c), the
+ * fuzz_text.c - libFuzzer target for the text sanitiser (metrics/safetext.c), the
  * gate every string from a source passes before it reaches the terminal.
  *
  * Under C.UTF-8, for arbitrary bytes (cut at the first NUL, as a C string
- * is), checks what sr_tui_sanitize() promises: no C0 control, DEL or ESC
+ * is), checks what sr_text_clean() promises: no C0 control, DEL or ESC
  * byte comes out, the output is valid UTF-8 without C1 controls, it is
  * never longer than the input, sanitising it again changes nothing, and
- * sr_tui_width() gives the same columns for the input and the output.
+ * sr_text_width() gives the same columns for the input and the output.
  * Seeds: fuzz/seeds/fuzz_text/.
  */
 #include <locale.h>
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../tui/tui.h"
+#include "../metrics/safetext.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,13 +58,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(in, data, size);
     in[size] = '\0';
-    sr_tui_sanitize(in, out, size + 1);
+    sr_text_clean(in, out, size + 1);
     if (strlen(out) > strlen(in) || !clean_utf8((const unsigned char *)out))
         abort();
-    sr_tui_sanitize(out, again, size + 1);
+    sr_text_clean(out, again, size + 1);
     if (strcmp(out, again) != 0)
         abort();
-    if (sr_tui_width(in) != sr_tui_width(out))
+    if (sr_text_width(in) != sr_text_width(out))
         abort();
     free(in);
     free(out);

@@ -2695,11 +2695,6 @@ char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_
     return sr_tui_fit(text, max_cols, out, outlen);
 }
 
-int sr_screen_width(const char *text)
-{
-    return sr_tui_width(text);
-}
-
 void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len)
 {
     sr_format_value(v, def, agg, false, buf, len);

@@ -301,8 +301,6 @@ void sr_screen_write_text(sr_screen *s, bool hints, FILE *out);
  */
 char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_t outlen);
 
-/* The columns text takes on a terminal (for tables written outside curses). */
-int sr_screen_width(const char *text);
 
 /* A value with its unit as a tile shows it ("13m42s", "4 812", "91%"; "-"
  * for no data), for text outside curses (the handover report). */

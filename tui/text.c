@@ -1,17 +1,13 @@
 /*
- * text.c - text that reaches the terminal: sanitising, measuring, clipping,
- * and formatting values for people.
+ * text.c - text that reaches the terminal: written into windows, measured,
+ * clipped with the glyph set's ellipsis, and values formatted for people.
  *
- * The invariant: every string from data is decoded as UTF-8 here, one code
- * point at a time; control characters (C0, DEL, C1) and the bidirectional
- * overrides and isolates (U+202A-U+202E, U+2066-U+2069, which would reorder
- * what follows on a terminal that does bidi) end up as nothing, an ESC
- * takes the rest of its escape sequence with it, invalid bytes become '?',
- * and widths come from wcwidth (zero-width and combining characters attach
- * to the previous cell; characters wcwidth cannot place are '?'). So no
- * byte from a source can move the cursor or change the terminal, and a
- * column count is a column count. Widths follow the locale: outside a
- * UTF-8 locale every non-ASCII character is '?'.
+ * The invariant: every string from data passes the one sanitiser,
+ * sr_text_walk() of metrics/safetext.c, which decodes it as UTF-8 and drops
+ * control characters (C0, DEL, C1), bidi overrides and isolates and whole
+ * escape sequences, shows invalid bytes as '?' and measures with wcwidth.
+ * This file only says where the characters it lets through go (a window,
+ * a buffer) and how a text that does not fit is cut.
  */
 #include <math.h>
 #include <stdint.h>
@@ -22,129 +18,9 @@
 
 #include "tui.h"
 
-size_t sr_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+int sr_tui_width(const char *text)
 {
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    size_t n;
-    uint32_t c, min;
-    if ((s[0] & 0xe0) == 0xc0) {
-        n = 2;
-        c = s[0] & 0x1f;
-        min = 0x80;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        n = 3;
-        c = s[0] & 0x0f;
-        min = 0x800;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        n = 4;
-        c = s[0] & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return n;
-}
-
-/* Skips an escape sequence starting at s[0] == ESC; returns its length.
- * An ESC followed by something that cannot continue a sequence (a control
- * character, a UTF-8 byte) is dropped alone, so the text after it stays. */
-static size_t escape_len(const unsigned char *s, size_t len)
-{
-    if (len < 2)
-        return 1;
-    size_t i = 2;
-    if (s[1] == '[') { /* CSI: parameters, intermediates, one final byte */
-        while (i < len && s[i] >= 0x20 && s[i] <= 0x3f)
-            i++;
-        while (i < len && s[i] >= 0x20 && s[i] <= 0x2f)
-            i++;
-        return i < len && s[i] >= 0x40 && s[i] <= 0x7e ? i + 1 : i;
-    }
-    if (s[1] == ']' || s[1] == 'P' || s[1] == '_' || s[1] == '^' || s[1] == 'X') {
-        /* OSC, DCS, APC, PM, SOS: up to BEL or ST (ESC \) */
-        while (i < len) {
-            if (s[i] == 0x07)
-                return i + 1;
-            if (s[i] == 0x1b && i + 1 < len && s[i + 1] == '\\')
-                return i + 2;
-            i++;
-        }
-        return len;
-    }
-    /* ESC, intermediates, one final byte: "ESC c", "ESC 7", "ESC ( B" */
-    i = 1;
-    while (i < len && s[i] >= 0x20 && s[i] <= 0x2f)
-        i++;
-    return i < len && s[i] >= 0x30 && s[i] <= 0x7e ? i + 1 : i;
-}
-
-/* Format characters that reorder text on terminals that do bidi. */
-static bool is_bidi_control(uint32_t cp)
-{
-    return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-typedef void (*emit_fn)(void *ctx, const char *bytes, size_t n, int width);
-
-/*
- * Walks text, calling emit for every printable character with its width,
- * until max_cols would be exceeded; returns the columns used and whether it
- * stopped early.
- */
-static int walk(const char *text, int max_cols, emit_fn emit, void *ctx, bool *cut)
-{
-    const unsigned char *s = (const unsigned char *)(text ? text : "");
-    size_t len = strlen((const char *)s);
-    int cols = 0;
-    *cut = false;
-    for (size_t i = 0; i < len;) {
-        if (s[i] == 0x1b) {
-            i += escape_len(s + i, len - i);
-            continue;
-        }
-        uint32_t cp;
-        size_t n = sr_utf8_decode(s + i, len - i, &cp);
-        const char *bytes = (const char *)s + i;
-        int w;
-        if (n == 0) {
-            bytes = "?";
-            n = 1;
-            w = 1;
-            i += 1;
-        } else {
-            i += n;
-            if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || is_bidi_control(cp))
-                continue; /* control characters */
-            w = wcwidth((wchar_t)cp);
-            if (w < 0) {
-                bytes = "?";
-                n = 1;
-                w = 1;
-            }
-        }
-        if (max_cols >= 0 && cols + w > max_cols) {
-            *cut = true;
-            break;
-        }
-        if (w == 0 && cols == 0)
-            continue; /* a combining mark with nothing to combine with */
-        emit(ctx, bytes, n, w);
-        cols += w;
-    }
-    return cols;
+    return sr_text_width(text);
 }
 
 static void count_only(void *ctx, const char *bytes, size_t n, int width)
@@ -153,42 +29,6 @@ static void count_only(void *ctx, const char *bytes, size_t n, int width)
     (void)bytes;
     (void)n;
     (void)width;
-}
-
-int sr_tui_width(const char *text)
-{
-    bool cut;
-    return walk(text, -1, count_only, NULL, &cut);
-}
-
-typedef struct {
-    char *out;
-    size_t len, used;
-    bool full; /* a character did not fit: nothing after it is taken either */
-} buf_ctx;
-
-static void to_buf(void *ctx, const char *bytes, size_t n, int width)
-{
-    (void)width;
-    buf_ctx *b = ctx;
-    if (b->full || b->used + n + 1 > b->len) {
-        b->full = true;
-        return;
-    }
-    memcpy(b->out + b->used, bytes, n);
-    b->used += n;
-    b->out[b->used] = 0;
-}
-
-char *sr_tui_sanitize(const char *text, char *out, size_t outlen)
-{
-    if (outlen == 0)
-        return out;
-    out[0] = 0;
-    buf_ctx b = {out, outlen, 0, false};
-    bool cut;
-    walk(text, -1, to_buf, &b, &cut);
-    return out;
 }
 
 /* Output into a window, a few characters at a time. */
@@ -233,7 +73,7 @@ int sr_tui_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *t
     const sr_glyphs *g = sr_glyphs_get();
     int ell = sr_tui_width(g->ellipsis);
     bool cut;
-    walk(text, max_cols, count_only, NULL, &cut);
+    sr_text_walk(text, max_cols, count_only, NULL, &cut);
     int limit = cut ? (max_cols > ell ? max_cols - ell : 0) : max_cols;
 
     attr_t old_attr;
@@ -243,7 +83,7 @@ int sr_tui_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *t
     wattr_set(w, (old_attr & ~A_COLOR) | (attr & ~A_COLOR), pair, NULL);
     wmove(w, y, x);
     win_ctx c = {.w = w};
-    int cols = walk(text, limit, to_win, &c, &cut);
+    int cols = sr_text_walk(text, limit, to_win, &c, &cut);
     if (cut && cols + ell <= max_cols) {
         to_win(&c, g->ellipsis, strlen(g->ellipsis), ell);
         cols += ell;
@@ -255,18 +95,7 @@ int sr_tui_put(WINDOW *w, int y, int x, int max_cols, attr_t attr, const char *t
 
 char *sr_tui_fit(const char *text, int max_cols, char *out, size_t outlen)
 {
-    if (outlen == 0)
-        return out;
-    out[0] = 0;
-    const sr_glyphs *g = sr_glyphs_get();
-    int ell = sr_tui_width(g->ellipsis);
-    bool cut;
-    walk(text, max_cols, count_only, NULL, &cut);
-    buf_ctx b = {out, outlen, 0, false};
-    walk(text, cut ? (max_cols > ell ? max_cols - ell : 0) : max_cols, to_buf, &b, &cut);
-    if (cut && max_cols >= ell)
-        to_buf(&b, g->ellipsis, strlen(g->ellipsis), ell);
-    return out;
+    return sr_text_fit(text, max_cols, sr_glyphs_get()->ellipsis, out, outlen);
 }
 
 /* Bytes of the longest prefix of clean (already sanitised) within max_cols. */
@@ -297,7 +126,7 @@ char *sr_tui_fit_title(const char *title, const char *short_title, int max_cols,
     if (short_title && *short_title && sr_tui_width(title) > max_cols)
         title = short_title;
     char clean[1024];
-    sr_tui_sanitize(title, clean, sizeof clean);
+    sr_text_clean(title, clean, sizeof clean);
     if (max_cols < 0 || sr_tui_width(clean) <= max_cols)
         return sr_tui_fit(clean, max_cols, out, outlen);
     const sr_glyphs *g = sr_glyphs_get();
@@ -309,7 +138,7 @@ char *sr_tui_fit_title(const char *title, const char *short_title, int max_cols,
         return sr_tui_fit(clean, max_cols, out, outlen);
     prefix_ctx c = {clean, 0};
     bool cut;
-    walk(clean, head_cols, to_prefix, &c, &cut);
+    sr_text_walk(clean, head_cols, to_prefix, &c, &cut);
     while (c.end > 0 && clean[c.end - 1] == ' ')
         c.end--; /* "Emergency…P1", not "Emergency …P1" */
     snprintf(out, outlen, "%.*s%s%s", (int)c.end, clean, g->ellipsis, tail + 1);
@@ -331,7 +160,7 @@ int sr_tui_put_wrapped(WINDOW *w, int y, int x, int max_cols, int max_rows, attr
     char *clean = malloc(len);
     if (!clean)
         return sr_tui_put(w, y, x, max_cols, attr, text) > 0;
-    sr_tui_sanitize(text, clean, len);
+    sr_text_clean(text, clean, len);
     const char *p = clean;
     int rows = 0;
     while (*p && rows < max_rows) {
@@ -341,7 +170,7 @@ int sr_tui_put_wrapped(WINDOW *w, int y, int x, int max_cols, int max_rows, attr
         }
         prefix_ctx c = {p, 0};
         bool cut;
-        walk(p, max_cols, to_prefix, &c, &cut);
+        sr_text_walk(p, max_cols, to_prefix, &c, &cut);
         size_t n = c.end;
         if (n == 0)
             break;

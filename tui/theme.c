@@ -320,7 +320,7 @@ static const char *quote(const char *s, char *buf, size_t len)
 {
     char tmp[QUOTE_MAX + 1];
     snprintf(tmp, sizeof tmp, "%s", s);
-    sr_tui_sanitize(tmp, buf, len);
+    sr_text_clean(tmp, buf, len);
     if (strlen(s) > QUOTE_MAX && strlen(buf) + 4 < len)
         strcat(buf, "...");
     return buf;
@@ -492,7 +492,7 @@ static void set_text(struct loader *l, const char *key, const char *value, char 
         return;
     }
     *line = l->lineno;
-    sr_tui_sanitize(value, dst, len);
+    sr_text_clean(value, dst, len);
 }
 
 /* One key = value inside the file. */
@@ -676,7 +676,7 @@ int sr_theme_parse(const char *file, const char *text, size_t len, sr_theme **ou
         return SR_ENOMEM;
     }
     *l = (struct loader){.t = t, .text = text, .len = len};
-    sr_tui_sanitize(file, l->file, sizeof l->file);
+    sr_text_clean(file, l->file, sizeof l->file);
 
     int rc = ini_parse_stream(read_line, l, on_pair, l);
     if (rc == -2) {
@@ -728,7 +728,7 @@ int sr_theme_parse(const char *file, const char *text, size_t len, sr_theme **ou
 static int read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
     char q[512];
-    sr_tui_sanitize(path, q, sizeof q);
+    sr_text_clean(path, q, sizeof q);
     /* never through a symlink: a theme named by a user is theirs to read */
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
@@ -785,7 +785,7 @@ static void not_found(const char *name, const char *const *dirs, char *err, size
     size_t wused = 0, n = 0;
     for (size_t i = 0; dirs && dirs[i]; i++) {
         char d[256];
-        sr_tui_sanitize(dirs[i], d, sizeof d);
+        sr_text_clean(dirs[i], d, sizeof d);
         if (wused < sizeof where)
             wused +=
                 (size_t)snprintf(where + wused, sizeof where - wused, "%s%s", i ? ", " : "", d);
@@ -799,7 +799,7 @@ static void not_found(const char *name, const char *const *dirs, char *err, size
                 continue;
             char stem[64];
             snprintf(stem, sizeof stem, "%.*s", (int)(len - 4), e->d_name);
-            sr_tui_sanitize(stem, stems[n], sizeof stems[n]);
+            sr_text_clean(stem, stems[n], sizeof stems[n]);
             bool dup = false;
             for (size_t k = 0; k < n && !dup; k++)
                 dup = strcmp(stems[k], stems[n]) == 0;

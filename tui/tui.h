@@ -25,6 +25,7 @@
 
 #include "../metrics/alerts.h"
 #include "../metrics/panel.h"
+#include "../metrics/safetext.h"
 
 /* ---- colour roles (X-macro: name in theme files, fallback 8-colour fg, bg, attrs) ---- */
 #define SR_ROLES(X)                                                                                \
@@ -158,12 +159,6 @@ typedef struct {
     bool braille; /* charts may use braille dots */
 } sr_glyphs;
 
-/* Decodes one UTF-8 code point from s (len bytes left, len >= 1): returns
- * its length, or 0 for an invalid sequence (overlong, surrogate, beyond
- * U+10FFFF, cut short: the caller skips one byte). The one decoder of
- * outside text; the manual pages' escaping uses it too. */
-size_t sr_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
-
 /* The glyph set for the current locale (UTF-8 or plain ASCII). */
 const sr_glyphs *sr_glyphs_get(void);
 /* Chooses the set: called once by the screen from the locale. */
@@ -196,13 +191,7 @@ int sr_tui_put_wrapped(WINDOW *w, int y, int x, int max_cols, int max_rows, attr
 int sr_tui_width(const char *text);
 
 /*
- * Copies text into out (size outlen), sanitised as sr_tui_put does, for
- * output that is not curses (snapshot text). Returns out.
- */
-char *sr_tui_sanitize(const char *text, char *out, size_t outlen);
-
-/*
- * As sr_tui_sanitize(), and cut to at most max_cols columns, ending with
+ * As sr_text_clean() (metrics/safetext.h), and cut to at most max_cols columns, ending with
  * the ellipsis when it was cut (for text output of a known width, such as
  * a table on a terminal). Returns out.
  */

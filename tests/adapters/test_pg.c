@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -379,6 +380,83 @@ Test(pg, bad_options_name_the_key)
     open_fails(":lst", MOCK_OPTS(&o, "rms", dir, ci, "query = SELECT * FROM t WHERE id > :lst",
                                  "cursor = id", MAPPING));
     open_fails("query:", MOCK_OPTS(&o, "rms", dir, ci, "cursor = id", MAPPING));
+}
+
+/* Runs one poll with stderr (fd 2) in a file, then closes state; returns
+ * what was written there. */
+static char *poll_stderr(void *state, char *err, size_t errlen, int *rc)
+{
+    mock_sink k;
+    mock_sink_init(&k);
+    char path[300];
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    fflush(stderr);
+    int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    sr_poll_info info;
+    *rc = poll_at(state, 0, 5000, &k, &info, err, errlen, NULL);
+    sr_adapter_postgres.close(state);
+    mock_sink_fini(&k);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    static char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* libpq writes its warning of a password file open to others with
+ * fprintf(stderr), across the dashboard: it must go to the source's error. */
+Test(pg, a_password_file_open_to_others_is_told_in_the_error_not_on_stderr)
+{
+    char pass[300];
+    snprintf(pass, sizeof pass, "%s/pgpass", dir);
+    th_write_file(pass, "*:*:*:*:secret\n");
+    chmod(pass, 0644);
+    setenv("PGPASSFILE", pass, 1);
+    unsetenv("PGPASSWORD");
+    mock_options o;
+    /* port 1: nothing listens, the connection fails at once */
+    void *state =
+        open_ok(MOCK_OPTS(&o, "rms", dir, "conninfo = host=127.0.0.1 port=1 dbname=x user=y", QUERY,
+                          "cursor = id", MAPPING));
+    char err[1024] = "";
+    int rc;
+    const char *out = poll_stderr(state, err, sizeof err, &rc);
+    cr_assert_lt(rc, 0);
+    cr_assert_null(strstr(out, "WARNING"), "libpq wrote to stderr: %s", out);
+    cr_assert(strstr(err, pass) && strstr(err, "group or world access"),
+              "the error should name the password file: %s", err);
+    unsetenv("PGPASSFILE");
+}
+
+/* A server's notice (a WARNING raised by the query) is kept from the
+ * terminal, and told with the error of a poll that fails. */
+Test(pg, the_servers_notices_never_reach_stderr)
+{
+    char conninfo[300];
+    start_with_incidents(3, conninfo, sizeof conninfo);
+    pgs_exec(&srv, "CREATE FUNCTION loud(i bigint) RETURNS bigint LANGUAGE plpgsql AS "
+                   "$$BEGIN RAISE WARNING 'noisy row %', i; "
+                   "IF i = 3 THEN RAISE EXCEPTION 'stop'; END IF; RETURN i; END$$");
+    mock_options o;
+    void *state = open_ok(MOCK_OPTS(&o, "rms", dir, conninfo,
+                                    "query = SELECT loud(id) AS id, queued, unit, prio, secs "
+                                    "FROM incidents WHERE id > :last ORDER BY id",
+                                    "cursor = id", MAPPING));
+    char err[1024] = "";
+    int rc;
+    const char *out = poll_stderr(state, err, sizeof err, &rc);
+    cr_assert_lt(rc, 0, "the query raises an exception at row 3");
+    cr_assert_null(strstr(out, "noisy"), "a notice was written to stderr: %s", out);
+    cr_assert(strstr(err, "the server said") && strstr(err, "noisy"),
+              "the error should tell the notice: %s", err);
 }
 
 #else /* built without libpq */

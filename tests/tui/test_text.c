@@ -1,6 +1,6 @@
 /*
- * test_text.c - tui/text.c: sanitising text from sources, measuring it,
- * clipping it into a real curses window, and formatting values.
+ * test_text.c - tui/text.c: measuring text from sources, clipping it into a real curses window, and
+ * formatting values.
  *
  * Widths come from wcwidth, so every test runs under C.UTF-8 with the UTF-8
  * glyphs. The clipping tests draw into a real ncurses screen (newterm on
@@ -25,83 +25,6 @@ static void utf8_locale(void)
 }
 
 TestSuite(text, .init = utf8_locale);
-
-/* ---- sanitising ---- */
-
-static void expect_clean(const char *in, const char *want)
-{
-    char out[256];
-    sr_tui_sanitize(in, out, sizeof out);
-    cr_assert_str_eq(out, want, "sanitising gave '%s', expected '%s'", out, want);
-}
-
-Test(text, sanitize_drops_control_characters)
-{
-    expect_clean("a\x01"
-                 "b\x1f"
-                 "c\x7f"
-                 "d\te\nf\rg\x08h",
-                 "abcdefgh");
-    /* C1 controls arrive as UTF-8 (U+0080-U+009F): NEL, and the 8-bit CSI
-     * whose parameters are left as harmless text */
-    expect_clean("x\xc2\x85y\xc2\x9b"
-                 "2Jz",
-                 "xy2Jz");
-    /* bidi overrides and isolates would reorder what follows */
-    expect_clean("abc\xe2\x80\xae"
-                 "def\xe2\x81\xa6"
-                 "g",
-                 "abcdefg");
-}
-
-Test(text, sanitize_drops_escape_sequences)
-{
-    expect_clean("\x1b[2Jclear", "clear");
-    expect_clean("\x1b[31mred\x1b[0m", "red");
-    expect_clean("\x1b[?1049h\x1b[1;31r", "");
-    /* OSC ended by BEL or by ST (ESC \), and one that never ends */
-    expect_clean("\x1b]0;title\x07text", "text");
-    expect_clean("\x1b]8;;http://example.org/\x1b\\link\x1b]8;;\x1b\\", "link");
-    expect_clean("a\x1b]0;never ends", "a");
-    /* DCS, and the character-set selection that tput sgr0 writes */
-    expect_clean("\x1bPq#0;2\x1b\\ok", "ok");
-    expect_clean("\x1b[1mbold\x1b(B\x1b[m", "bold");
-    expect_clean("\x1b"
-                 "creset",
-                 "reset");
-    /* an ESC before a character that cannot continue it goes alone */
-    expect_clean("\x1b\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9");
-}
-
-Test(text, sanitize_keeps_utf8_and_replaces_invalid)
-{
-    expect_clean("Z\xc3\xbcrich \xe4\xb8\xad\xe6\x96\x87 \xe2\x9c\x93",
-                 "Z\xc3\xbcrich \xe4\xb8\xad\xe6\x96\x87 \xe2\x9c\x93");
-    expect_clean("a\xff"
-                 "b",
-                 "a?b");
-    expect_clean("\xc0\xaf", "??");       /* overlong '/' */
-    expect_clean("\xed\xa0\x80", "???");  /* a UTF-16 surrogate */
-    expect_clean("end\xe4\xb8", "end??"); /* cut short */
-    expect_clean("\xcc\x81"
-                 "a",
-                 "a");                      /* a combining mark with nothing to combine with */
-    expect_clean("e\xcc\x81", "e\xcc\x81"); /* ... and one with */
-}
-
-Test(text, sanitize_stops_at_the_first_character_that_does_not_fit)
-{
-    char out[5];
-    sr_tui_sanitize("ab\xe4\xb8\xad"
-                    "d",
-                    out, sizeof out);
-    cr_assert_str_eq(out, "ab", "a later character must not take the place of one left out");
-    char one[1] = {'x'};
-    sr_tui_sanitize("abc", one, sizeof one);
-    cr_assert_eq(one[0], '\0');
-    char buf[8];
-    cr_assert_str_eq(sr_tui_sanitize(NULL, buf, sizeof buf), "");
-}
 
 /* ---- measuring ---- */
 
