@@ -303,8 +303,8 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
 }
 
 /* What to do about a damaged cache: said by every command that meets one. */
-#define CACHE_DAMAGED_HELP                                                                    \
-    "stop the collector, move the cache and its -wal and -shm aside, and run 'sitrep collect' " \
+#define CACHE_DAMAGED_HELP                                                                         \
+    "stop the collector, move the cache and its -wal and -shm aside, and run 'sitrep collect' "    \
     "or 'sitrep ingest' again: the sources' backfill and the files reload what they still hold"
 
 /*
