@@ -395,6 +395,26 @@ static sr_ms next_delay(source *s, int ok, sr_ms took)
     return s->backoff_ms;
 }
 
+/* A source's error when its batch could not be stored: what is wrong with
+ * the cache in words (a full disk names the cache; a damaged one says so),
+ * and that nothing of the poll was kept: its cursor stays, so the next poll
+ * reads the same rows again. */
+static void write_failed(source *s, int rc)
+{
+    const char *why = sr_store_errmsg(s->c->st);
+    if (rc == SR_ENOSPC)
+        snprintf(s->h.last_error, sizeof s->h.last_error,
+                 "%s; the poll's rows were not stored (read again at the next poll)", why);
+    else if (rc == SR_ECORRUPT)
+        snprintf(s->h.last_error, sizeof s->h.last_error,
+                 "the cache is damaged (%s): the poll's rows were not stored; see sitrep "
+                 "check-cache",
+                 why);
+    else
+        snprintf(s->h.last_error, sizeof s->h.last_error, "cannot write to the cache: %s (%s)",
+                 sr_strerror(rc), why);
+}
+
 static void after_work_cb(uv_work_t *w, int status)
 {
     source *s = w->data;
@@ -433,8 +453,7 @@ static void after_work_cb(uv_work_t *w, int status)
         s->h.polls++;
         s->h.failures++;
         s->h.last_poll_ms = s->info.now_ms;
-        snprintf(s->h.last_error, sizeof s->h.last_error, "cannot write to the cache: %s (%s)",
-                 sr_strerror(rc), sr_store_errmsg(s->c->st));
+        write_failed(s, rc);
         acc = dup = rej = 0;
         s->backoff_ms = backoff;
         next = next_delay(s, ok, took);

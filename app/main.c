@@ -335,6 +335,28 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
     return st;
 }
 
+/* What to do about a damaged cache: said by every command that meets one. */
+#define CACHE_DAMAGED_HELP                                                                         \
+    "stop the collector, move the cache and its -wal and -shm aside, and run 'sitrep collect' "    \
+    "or 'sitrep ingest' again: the sources' backfill and the files reload what they still hold"
+
+/*
+ * Says why a command could not read the cache (rc from the store): a
+ * damaged cache plainly, with what to do; others with the store's message.
+ * The one place these words are, for every command that reads figures.
+ */
+static void cache_failed(const char *cmd, const sr_config *cfg, sr_store *st, int rc)
+{
+    const char *why = st ? sr_store_errmsg(st) : "";
+    if (rc == SR_ECORRUPT)
+        fprintf(stderr,
+                "sitrep %s: the cache %s is damaged (%s): nothing is printed from it. 'sitrep "
+                "check-cache' lists what is wrong; to recover, " CACHE_DAMAGED_HELP "\n",
+                cmd, cfg->cache, why[0] ? why : "database disk image is malformed");
+    else
+        fprintf(stderr, "sitrep %s: %s%s%s\n", cmd, sr_strerror(rc), why[0] ? ": " : "", why);
+}
+
 /* ---- collect ---- */
 
 static const opt_spec collect_opts[] = {
@@ -421,6 +443,9 @@ typedef struct {
     int64_t accepted, duplicates, rejected;
     sr_progress *progress; /* NULL when stderr is not a terminal */
     FILE *f;               /* the file read, for the bytes read so far */
+    long line;             /* the last line handed to the store */
+    long kept_line;        /* the last line of the last batch committed; 0 = none */
+    int64_t kept;          /* the rows accepted in the batches committed */
 } ingest_ctx;
 
 /* Every this many rows, the progress line is told how far the file is read. */
@@ -438,16 +463,41 @@ static void ingest_progress(ingest_ctx *c)
 static int ingest_flush(ingest_ctx *c)
 {
     int rc = sr_store_commit(c->st);
-    if (!rc)
+    if (!rc) {
+        c->kept_line = c->line;
+        c->kept = c->accepted;
         rc = sr_store_begin(c->st);
+    }
     c->in_batch = 0;
     return rc;
+}
+
+/* Says why a file's load failed, and what of it the cache kept: one
+ * message a line. */
+static void ingest_failed(const char *file, const ingest_ctx *c, int rc, const char *why)
+{
+    fprintf(stderr, "sitrep ingest: %s: %s%s%s\n", file, rc == SR_ENOSPC ? "" : sr_strerror(rc),
+            rc == SR_ENOSPC || !why[0] ? "" : ": ", why);
+    if (c->kept_line)
+        fprintf(stderr,
+                "sitrep ingest: %s: kept: the rows up to line %ld (%lld accepted) are committed; "
+                "the batch after line %ld was rolled back\n",
+                file, c->kept_line, (long long)c->kept, c->kept_line);
+    else
+        fprintf(stderr, "sitrep ingest: %s: nothing of it was kept (its batch was rolled back)\n",
+                file);
+    if (rc == SR_ENOSPC)
+        fprintf(stderr,
+                "sitrep ingest: %s: free some space and run the same ingest again: the rows "
+                "already stored are counted as duplicates\n",
+                file);
 }
 
 static int ingest_reject(void *ctx, long line, const char *raw, const char *reason)
 {
     ingest_ctx *c = ctx;
     char where[32];
+    c->line = line;
     snprintf(where, sizeof where, "line %ld", line);
     int rc = sr_store_reject(c->st, c->source, where, raw, reason, NULL);
     c->rejected++;
@@ -461,6 +511,7 @@ static int ingest_row(void *ctx, long line, const sr_sample *s)
 {
     ingest_ctx *c = ctx;
     bool dup;
+    c->line = line;
     int rc = sr_store_put(c->st, s, &dup);
     if (rc == SR_EINVAL || rc == SR_ENOENT)
         return ingest_reject(ctx, line, s->entity,
@@ -550,13 +601,12 @@ static int cmd_ingest(int argc, char **argv)
             if (rc == SR_EINVAL && err[0])
                 fprintf(stderr, "%s:%s\n", file, err + (strncmp(err, "line ", 5) == 0 ? 5 : 0));
             else
-                fprintf(stderr, "sitrep ingest: %s: %s%s%s\n", file, sr_strerror(rc),
-                        err[0] ? ": " : "", err[0] ? err : sr_store_errmsg(st));
+                ingest_failed(file, &c, rc, err[0] ? err : sr_store_errmsg(st));
             status = rc == SR_EINVAL ? SR_EXIT_USAGE : SR_EXIT_FAIL;
             continue;
         }
         if ((rc = sr_store_commit(st))) {
-            fprintf(stderr, "sitrep ingest: %s: cannot commit: %s\n", file, sr_store_errmsg(st));
+            ingest_failed(file, &c, rc, sr_store_errmsg(st));
             status = SR_EXIT_FAIL;
             continue;
         }
@@ -747,7 +797,7 @@ static int cmd_query(int argc, char **argv)
         if (rc == SR_ENOENT)
             fprintf(stderr, "sitrep query: no entity '%s' in the cache\n", q.entity);
         else
-            fprintf(stderr, "sitrep query: %s\n", sr_strerror(rc));
+            cache_failed("query", cfg, st, rc);
         status = SR_EXIT_FAIL;
         if (!by)
             rows = NULL;
@@ -763,7 +813,7 @@ static int cmd_query(int argc, char **argv)
      * values show their mask, and under the grid a figure with a thin cell */
     if (gridded && (rc = sr_privacy_cells_read(st, &cfg->metrics, &who.priv, d->name, q.from_ms,
                                                q.to_ms, &cells))) {
-        fprintf(stderr, "sitrep query: %s\n", sr_strerror(rc));
+        cache_failed("query", cfg, st, rc);
         status = SR_EXIT_FAIL;
         goto done;
     }
@@ -1187,6 +1237,54 @@ static void sources_json(const sr_source_list *l, sr_ms now)
     json_object_set_new(root, "sources", arr);
     sr_json_write(root, JSON_INDENT(2), stdout);
     json_decref(root);
+}
+
+/* ---- check-cache ---- */
+
+static const opt_spec check_cache_opts[] = {
+    {"--config", "FILE", "the configuration"},
+    {NULL, NULL, NULL},
+};
+
+static void print_finding(void *ctx, const char *finding)
+{
+    (void)ctx;
+    printf("  %s\n", finding);
+}
+
+/* Findings shown at most: past them the file is damaged all the same. */
+#define CHECK_CACHE_MAX 100
+
+static int cmd_check_cache(int argc, char **argv)
+{
+    const command *self = find_command("check-cache");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 0);
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    sr_store *st = NULL;
+    char err[600];
+    int found = 0, rc = access(cfg->cache, F_OK) == 0 || errno != ENOENT
+                            ? sr_store_open(cfg->cache, SR_STORE_READONLY, &st, err, sizeof err)
+                            : SR_ENOENT;
+    if (rc == SR_ENOENT)
+        fprintf(stderr, "sitrep check-cache: there is no cache %s yet\n", cfg->cache);
+    else if (rc == SR_ECORRUPT)
+        printf("%s: damaged: it cannot be opened (%s)\n", cfg->cache, err);
+    else if (rc)
+        fprintf(stderr, "sitrep check-cache: cannot open the cache %s\n", err);
+    else if ((rc = sr_store_check(st, CHECK_CACHE_MAX, print_finding, NULL, &found)))
+        fprintf(stderr, "sitrep check-cache: %s: the check could not run: %s\n", cfg->cache,
+                sr_store_errmsg(st));
+    else if (found)
+        printf("%s: damaged: quick_check found %s%d problem%s (above)\n", cfg->cache,
+               found >= CHECK_CACHE_MAX ? "at least " : "", found, found == 1 ? "" : "s");
+    else
+        printf("%s: ok (quick_check found no problem)\n", cfg->cache);
+    if (found || rc == SR_ECORRUPT)
+        printf("to recover: " CACHE_DAMAGED_HELP "\n");
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return rc || found ? SR_EXIT_FAIL : SR_EXIT_OK;
 }
 
 static int cmd_sources(int argc, char **argv)
@@ -1812,6 +1910,10 @@ static const command commands[] = {
      snapshot_opts},
     {"check-config", cmd_check_config, "[--config FILE]",
      "validate the configuration; every error as FILE:LINE: message", check_opts},
+    {"check-cache", cmd_check_cache, "[--config FILE]",
+     "check the cache file's structure (SQLite's quick_check, read-only); exit status 1 "
+     "when it is damaged",
+     check_cache_opts},
     {"sources", cmd_sources, "[--config FILE] [--format text|json]",
      "every source: type, state (live, late, failing), last success, next poll, rows "
      "accepted, duplicate, rejected, last error",

@@ -50,6 +50,8 @@ const char *sr_strerror(int err)
         return "timed out";
     case SR_EPERM:
         return "not permitted";
+    case SR_ENOSPC:
+        return "disk full";
     default:
         return "unknown error";
     }

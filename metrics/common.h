@@ -23,7 +23,8 @@ enum {
     SR_ERANGE = -8,   /* a value is out of its allowed range */
     SR_ENODATA = -9,  /* nothing to aggregate in the window */
     SR_ETIMEDOUT = -10,
-    SR_EPERM = -11, /* refused: not allowed, or a file that must not be trusted */
+    SR_EPERM = -11,  /* refused: not allowed, or a file that must not be trusted */
+    SR_ENOSPC = -12, /* the disk (or the file system) holding the cache is full */
 };
 
 /* Words for an error code; never NULL. */

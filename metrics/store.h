@@ -59,6 +59,18 @@ const char *sr_store_errmsg(const sr_store *st);
 int sr_store_schema_version(sr_store *st, int *out);
 
 /*
+ * Checks the cache file's structure with SQLite's PRAGMA quick_check (every
+ * b-tree page, cell and record format; not the indexes' contents against
+ * their tables), read-only. Each finding, up to max, goes to cb (its text
+ * borrowed for the call): page numbers and table names, never a stored
+ * value. Returns 0 with *found the number of findings (0: none), or an
+ * error code when the check could not run; a check that SQLite stops
+ * because the file is damaged counts as a finding.
+ */
+int sr_store_check(sr_store *st, int max, void (*cb)(void *ctx, const char *finding), void *ctx,
+                   int *found);
+
+/*
  * Declares a metric and its kind (the store keeps rollups by kind). A ratio
  * is never stored. Calling it again with the same kind is a no-op.
  */
