@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "../../adapters/adapter.h"
+#include "../../adapters/http.h"
 #include "../../adapters/registry.h"
 #include "../helpers.h"
 #include "../http_server.h"
@@ -83,6 +84,7 @@ static const th_http_route routes[] = {
     {.path = "/auth-new", .body = array_doc, .auth = "Bearer rotated-token"},
     {.path = "/apikey", .body = array_doc, .auth = "k-123"},
     {.path = "/echo", .flags = TH_HTTP_ECHO},
+    {.path = "/signed", .status = 302, .header = "Location: /fail?signature=zzz\r\n"},
 };
 
 static char dir[256];
@@ -551,6 +553,130 @@ Test(http, one_state_polls_again_and_again)
         cr_assert_eq(k.n, 2);
     }
     sr_adapter_http.close(st);
+}
+
+/* ---- credentials stay with the configured host ---- */
+
+/* The whole of a file the second server wrote ("" when it wrote none). */
+static char *slurp(const char *path)
+{
+    static char buf[65536];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+/* A second server on 127.0.0.2 (another host to the adapter) that logs what
+ * reaches it into dir/other.log; its url of path in buf. */
+static th_http_server other;
+static char other_log[300];
+
+static void start_other(const th_http_route *r, size_t n)
+{
+    snprintf(other_log, sizeof other_log, "%s/other.log", dir);
+    th_http_start_at(&other, "127.0.0.2", other_log, r, n);
+}
+
+Test(http, a_redirect_to_another_host_goes_there_without_credentials)
+{
+    static const th_http_route far[] = {{.path = "/data", .body = array_doc}};
+    start_other(far, 1);
+    char loc[128], here[128];
+    snprintf(loc, sizeof loc, "Location: http://127.0.0.2:%d/data\r\n", other.port);
+    snprintf(here, sizeof here, "Location: /auth\r\n");
+    th_http_route near[] = {
+        {.path = "/away", .status = 302, .header = loc},
+        {.path = "/here", .status = 302, .header = here},
+        {.path = "/auth", .body = array_doc, .auth = "Bearer s3cret-token"},
+    };
+    th_http_server a;
+    th_http_start(&a, near, 3);
+    setenv("SITREP_TEST_KEY", "s3cret-token", 1);
+    char away[200], same[200];
+    snprintf(away, sizeof away, "url = http://127.0.0.1:%d/away", a.port);
+    snprintf(same, sizeof same, "url = http://127.0.0.1:%d/here", a.port);
+
+    /* the token as X-Api-Key, then as Authorization: Bearer; a header of the config too */
+    for (int i = 0; i < 2; i++) {
+        const char *how = i == 0 ? "token_header = X-Api-Key" : "token_env = SITREP_TEST_KEY";
+        cr_assert_eq(poll_timed(MOCK_OPTS(&mo, "api", dir, away, "token_env = SITREP_TEST_KEY", how,
+                                          "header = X-Team: blue", ARRAY_MAP),
+                                5000),
+                     0, "%s", err);
+        cr_assert_eq(k.n, 2, "the redirect was not followed");
+    }
+    const char *log = slurp(other_log);
+    cr_assert(strstr(log, "GET /data HTTP/1.1"), "the other host saw no request: %s", log);
+    cr_assert_null(strstr(log, "s3cret"), "the token reached the other host:\n%s", log);
+    cr_assert_null(strcasestr(log, "X-Team"), "a header of the config reached it:\n%s", log);
+    cr_assert_null(strcasestr(log, "Authorization"), "%s", log);
+    cr_assert(strcasestr(log, "Accept: application/json"), "%s", log);
+
+    /* a redirect on the same host keeps them: the route insists on the token */
+    cr_assert_eq(
+        poll_timed(MOCK_OPTS(&mo, "api", dir, same, "token_env = SITREP_TEST_KEY", ARRAY_MAP),
+                   5000),
+        0, "%s", err);
+    cr_assert_eq(k.n, 2);
+    unsetenv("SITREP_TEST_KEY");
+    th_http_stop(&a);
+    th_http_stop(&other);
+}
+
+/* ---- secrets in the url ---- */
+
+Test(http, secrets_in_the_query_are_refused_and_never_quoted)
+{
+    static const char *const bad[] = {
+        "access_token=SECRETVALUE",  "api_key=SECRETVALUE",
+        "apikey=SECRETVALUE",        "key=SECRETVALUE",
+        "$$app_token=SECRETVALUE",   "password=SECRETVALUE",
+        "sig=SECRETVALUE",           "X-Amz-Signature=SECRETVALUE",
+        "client_secret=SECRETVALUE", "Access%5FToken=SECRETVALUE",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char url[300];
+        snprintf(url, sizeof url, "url = http://127.0.0.1:%d/array?$where=a&%s", srv.port, bad[i]);
+        const char *e = open_fails(MOCK_OPTS(&mo, "api", dir, url, ARRAY_MAP));
+        cr_assert(strstr(e, "url: the query parameter '"), "%s: %s", bad[i], e);
+        cr_assert(strstr(e, "looks like it carries a secret"), "%s: %s", bad[i], e);
+        cr_assert_null(strstr(e, "SECRETVALUE"), "the secret is in the message: %s", e);
+    }
+    /* names that only look alike pass */
+    char ok[300];
+    snprintf(ok, sizeof ok, "url = http://127.0.0.1:%d/array?keyword=x&author=y&monkey=z&f=json",
+             srv.port);
+    cr_assert_eq(poll_timed(MOCK_OPTS(&mo, "api", dir, ok, ARRAY_MAP), 5000), 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+}
+
+Test(http, urls_in_messages_are_shown_without_their_query)
+{
+    char buf[128];
+    sr_http_redact("https://u:p@Host.example:8443/a/b?token=x&y=2#frag", buf, sizeof buf);
+    cr_assert_str_eq(buf, "https://Host.example:8443/a/b?\xe2\x80\xa6");
+    sr_http_redact("http://h/p#frag", buf, sizeof buf);
+    cr_assert_str_eq(buf, "http://h/p?\xe2\x80\xa6");
+    sr_http_redact("http://h?x", buf, sizeof buf);
+    cr_assert_str_eq(buf, "http://h?\xe2\x80\xa6");
+    sr_http_redact("http://h/plain", buf, sizeof buf);
+    cr_assert_str_eq(buf, "http://h/plain");
+    sr_http_redact("http://h/p?q", buf, 9);
+    cr_assert_str_eq(buf, "http://h");
+
+    /* an HTTP error, a redirect the server sent with a signature in it, a timeout */
+    cr_assert_lt(POLL("/fail?$where=ssn%3D1", ARRAY_MAP), 0);
+    cr_assert(strstr(err, "/fail?\xe2\x80\xa6: HTTP 500"), "%s", err);
+    cr_assert_null(strstr(err, "ssn"), "%s", err);
+    cr_assert_lt(POLL("/signed", ARRAY_MAP), 0);
+    cr_assert(strstr(err, "/fail?\xe2\x80\xa6: HTTP 500"), "%s", err);
+    cr_assert_null(strstr(err, "zzz"), "the signature the server sent is shown: %s", err);
+    cr_assert_lt(poll_timed(OPTS("/hang?since={since}", ARRAY_MAP), 300), 0);
+    cr_assert(strstr(err, "/hang?\xe2\x80\xa6: "), "%s", err);
+    cr_assert_null(strstr(err, "1970"), "%s", err);
 }
 
 /* ---- TLS ---- */
