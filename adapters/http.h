@@ -22,11 +22,11 @@ typedef struct {
 } sr_http_counts;
 
 /*
- * 0 when path is a valid items path: empty, or names separated by single
- * dots ("data.incidents", "data.0.rows"). Otherwise negative with a
- * message in err.
+ * 0 when path is a valid path for the option key (items, next): empty, or
+ * names separated by single dots ("data.incidents", "data.0.rows").
+ * Otherwise negative with a message in err naming key.
  */
-int sr_http_path_check(const char *path, char *err, size_t errlen);
+int sr_http_path_check(const char *key, const char *path, char *err, size_t errlen);
 
 /*
  * The value at path in doc (borrowed from doc). At an object, a member
@@ -49,5 +49,23 @@ int sr_http_pick(const json_t *doc, const char *path, const json_t **out, char *
 int sr_http_map_body(const sr_map *m, const char *items, const char *body, size_t len,
                      int64_t now_ms, sr_sink *sink, sr_http_counts *counts, char *err,
                      size_t errlen);
+
+/*
+ * As sr_http_map_body, for a document already parsed (borrowed). page 0
+ * names a rejected element "item N"; page P > 0 names it "page P item N"
+ * (a paged poll).
+ */
+int sr_http_map_doc(const sr_map *m, const char *items, const json_t *doc, size_t page,
+                    int64_t now_ms, sr_sink *sink, sr_http_counts *counts, char *err,
+                    size_t errlen);
+
+/*
+ * url as it may be shown (an error, the sources view, the log): the
+ * scheme, host, port and path, without user information, and with the
+ * query and fragment replaced by "?…" (they may carry a signature or a
+ * token that a server put in a redirect or a next link). Cut to len - 1
+ * bytes. The one place where a url is made fit to show.
+ */
+void sr_http_redact(const char *url, char *out, size_t len);
 
 #endif

@@ -50,6 +50,16 @@ const sr_ad_option_spec sr_http_options[] = {
      "yes (default) or no; no accepts any certificate: anyone on the path can feed you data"},
     {"ca_file", 0, "PEM file of the certificate authorities to trust (default: the system's)"},
     {"max_size", 0, "largest response body accepted, bytes or with k, M, G (default 16M)"},
+    {"paging", 0,
+     "how a result spread over pages is read: none (default), socrata ($limit and $offset), "
+     "arcgis (resultOffset and resultRecordCount while exceededTransferLimit) or link (a next "
+     "link: in the body at next, else the Link header's rel=\"next\")"},
+    {"page_size", 0, "rows asked for per page with paging = socrata or arcgis (default 1000)"},
+    {"max_pages", 0,
+     "pages a poll reads at most (default 100); more is an error that keeps the rows read"},
+    {"next", 0,
+     "with paging = link: dotted path of the next page's url in the body (links.next); missing "
+     "or null on the last page"},
     SR_MAP_OPTION_SPECS,
     {NULL, 0, NULL},
 };

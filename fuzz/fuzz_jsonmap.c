@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (strlen(path) != plen)
         return 0; /* a NUL in the path: a config value cannot hold one */
     char err[512] = "";
-    if (sr_http_path_check(path, err, sizeof err) < 0) {
+    if (sr_http_path_check("items", path, err, sizeof err) < 0) {
         CHECK(err[0]);
         return 0;
     }

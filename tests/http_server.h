@@ -9,7 +9,12 @@
  * the path (the query ignored) and answers with Connection: close. Routes
  * are given by the test: a status and a body, or a behaviour (hang until
  * the client goes, a large body, an echo of the request as JSON, a bearer
- * token to insist on). Unknown paths get 404. The server has no children
+ * token to insist on); a route may also ask for a query parameter (a page
+ * of a paged result: "$offset=2"), the first route that fits answering.
+ * Unknown paths get 404. th_http_start_at() listens on another loopback
+ * address (127.0.0.2: another host to the client) and may append every
+ * request head it reads to a file, for tests of what reached it. The
+ * server has no children
  * and keeps none of the test's descriptors; it dies with the test process
  * (PR_SET_PDEATHSIG) or at th_http_stop().
  *
@@ -50,6 +55,7 @@ typedef struct {
     size_t size;        /* TH_HTTP_BIG: body bytes */
     const char *header; /* extra header lines, each ending in \r\n ("Location: /a\r\n") */
     const char *auth;   /* when set, an Authorization header equal to it, else 401 */
+    const char *query;  /* when set, a parameter the query must hold, "name=value" */
 } th_http_route;
 
 typedef struct {
@@ -170,17 +176,46 @@ static inline void th_http_echo(const char *head, char *out, size_t len)
     snprintf(out + o, len - o, "}]");
 }
 
-static inline void th_http_serve(int fd, const th_http_route *routes, size_t n)
+/* 1 when the query of target t (up to a blank) holds the parameter param whole. */
+static inline int th_http_has_param(const char *t, const char *param)
 {
-    char head[16384], buf[32768], hdr[1024], auth[512];
+    size_t n = strlen(param), end = strcspn(t, " \r\n");
+    const char *q = memchr(t, '?', end);
+    for (const char *p = q; p && p < t + end; p = memchr(p + 1, '&', (size_t)(t + end - p - 1))) {
+        if ((size_t)(t + end - (p + 1)) >= n && strncmp(p + 1, param, n) == 0 &&
+            (p + 1 + n == t + end || p[1 + n] == '&'))
+            return 1;
+    }
+    return 0;
+}
+
+/* Appends the request head to the file log (when set). */
+static inline void th_http_log(const char *log, const char *head)
+{
+    if (!log)
+        return;
+    int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    if (write(fd, head, strlen(head)) < 0) {
+        /* the test sees what is missing */
+    }
+    close(fd);
+}
+
+static inline void th_http_serve(int fd, const th_http_route *routes, size_t n, const char *log)
+{
+    char head[16384], buf[32768], hdr[2048], auth[512];
     if (th_http_read_head(fd, head, sizeof head) < 0)
         return;
+    th_http_log(log, head);
     const char *t = strchr(head, ' ');
     t = t ? t + 1 : head;
     size_t plen = strcspn(t, "? \r\n");
     const th_http_route *r = NULL;
     for (size_t i = 0; i < n && !r; i++) {
-        if (strlen(routes[i].path) == plen && strncmp(routes[i].path, t, plen) == 0)
+        if (strlen(routes[i].path) == plen && strncmp(routes[i].path, t, plen) == 0 &&
+            (!routes[i].query || th_http_has_param(t, routes[i].query)))
             r = &routes[i];
     }
     int status = r ? (r->status ? r->status : 200) : 404;
@@ -253,8 +288,11 @@ static inline pid_t th_http_fork(int pfd[2])
     return pid;
 }
 
-/* Starts the server; routes are copied by the fork (the child sees them). */
-static inline void th_http_start(th_http_server *s, const th_http_route *routes, size_t n)
+/* Starts the server on addr ("127.0.0.2"), appending each request head to
+ * the file log when it is set; routes are copied by the fork (the child
+ * sees them). */
+static inline void th_http_start_at(th_http_server *s, const char *addr, const char *log,
+                                    const th_http_route *routes, size_t n)
 {
     int pfd[2];
     pid_t pid = th_http_fork(pfd);
@@ -262,7 +300,8 @@ static inline void th_http_start(th_http_server *s, const th_http_route *routes,
         int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1, port = -1;
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
         socklen_t alen = sizeof a;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
+            _exit(1);
         setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         if (ls >= 0 && bind(ls, (struct sockaddr *)&a, sizeof a) == 0 && listen(ls, 16) == 0 &&
             getsockname(ls, (struct sockaddr *)&a, &alen) == 0)
@@ -274,7 +313,7 @@ static inline void th_http_start(th_http_server *s, const th_http_route *routes,
             int fd = accept(ls, NULL, NULL);
             if (fd < 0)
                 continue;
-            th_http_serve(fd, routes, n);
+            th_http_serve(fd, routes, n, log);
             close(fd);
         }
     }
@@ -284,7 +323,13 @@ static inline void th_http_start(th_http_server *s, const th_http_route *routes,
     cr_assert_eq(read(pfd[0], &s->port, sizeof s->port), (ssize_t)sizeof s->port,
                  "the test server did not start");
     close(pfd[0]);
-    cr_assert_gt(s->port, 0, "the test server could not bind 127.0.0.1");
+    cr_assert_gt(s->port, 0, "the test server could not bind %s", addr);
+}
+
+/* Starts the server on 127.0.0.1. */
+static inline void th_http_start(th_http_server *s, const th_http_route *routes, size_t n)
+{
+    th_http_start_at(s, "127.0.0.1", NULL, routes, n);
 }
 
 static inline void th_http_stop(th_http_server *s)

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "../../adapters/adapter.h"
+#include "../../adapters/http.h"
 #include "../../adapters/registry.h"
 #include "../helpers.h"
 #include "../http_server.h"
@@ -83,6 +84,7 @@ static const th_http_route routes[] = {
     {.path = "/auth-new", .body = array_doc, .auth = "Bearer rotated-token"},
     {.path = "/apikey", .body = array_doc, .auth = "k-123"},
     {.path = "/echo", .flags = TH_HTTP_ECHO},
+    {.path = "/signed", .status = 302, .header = "Location: /fail?signature=zzz\r\n"},
 };
 
 static char dir[256];
@@ -551,6 +553,316 @@ Test(http, one_state_polls_again_and_again)
         cr_assert_eq(k.n, 2);
     }
     sr_adapter_http.close(st);
+}
+
+/* ---- credentials stay with the configured host ---- */
+
+/* The whole of a file the second server wrote ("" when it wrote none). */
+static char *slurp(const char *path)
+{
+    static char buf[65536];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+/* A second server on 127.0.0.2 (another host to the adapter) that logs what
+ * reaches it into dir/other.log; its url of path in buf. */
+static th_http_server other;
+static char other_log[300];
+
+static void start_other(const th_http_route *r, size_t n)
+{
+    snprintf(other_log, sizeof other_log, "%s/other.log", dir);
+    th_http_start_at(&other, "127.0.0.2", other_log, r, n);
+}
+
+Test(http, a_redirect_to_another_host_goes_there_without_credentials)
+{
+    static const th_http_route far[] = {{.path = "/data", .body = array_doc}};
+    start_other(far, 1);
+    char loc[128], here[128];
+    snprintf(loc, sizeof loc, "Location: http://127.0.0.2:%d/data\r\n", other.port);
+    snprintf(here, sizeof here, "Location: /auth\r\n");
+    th_http_route near[] = {
+        {.path = "/away", .status = 302, .header = loc},
+        {.path = "/here", .status = 302, .header = here},
+        {.path = "/auth", .body = array_doc, .auth = "Bearer s3cret-token"},
+    };
+    th_http_server a;
+    th_http_start(&a, near, 3);
+    setenv("SITREP_TEST_KEY", "s3cret-token", 1);
+    char away[200], same[200];
+    snprintf(away, sizeof away, "url = http://127.0.0.1:%d/away", a.port);
+    snprintf(same, sizeof same, "url = http://127.0.0.1:%d/here", a.port);
+
+    /* the token as X-Api-Key, then as Authorization: Bearer; a header of the config too */
+    for (int i = 0; i < 2; i++) {
+        const char *how = i == 0 ? "token_header = X-Api-Key" : "token_env = SITREP_TEST_KEY";
+        cr_assert_eq(poll_timed(MOCK_OPTS(&mo, "api", dir, away, "token_env = SITREP_TEST_KEY", how,
+                                          "header = X-Team: blue", ARRAY_MAP),
+                                5000),
+                     0, "%s", err);
+        cr_assert_eq(k.n, 2, "the redirect was not followed");
+    }
+    const char *log = slurp(other_log);
+    cr_assert(strstr(log, "GET /data HTTP/1.1"), "the other host saw no request: %s", log);
+    cr_assert_null(strstr(log, "s3cret"), "the token reached the other host:\n%s", log);
+    cr_assert_null(strcasestr(log, "X-Team"), "a header of the config reached it:\n%s", log);
+    cr_assert_null(strcasestr(log, "Authorization"), "%s", log);
+    cr_assert(strcasestr(log, "Accept: application/json"), "%s", log);
+
+    /* a redirect on the same host keeps them: the route insists on the token */
+    cr_assert_eq(
+        poll_timed(MOCK_OPTS(&mo, "api", dir, same, "token_env = SITREP_TEST_KEY", ARRAY_MAP),
+                   5000),
+        0, "%s", err);
+    cr_assert_eq(k.n, 2);
+    unsetenv("SITREP_TEST_KEY");
+    th_http_stop(&a);
+    th_http_stop(&other);
+}
+
+/* ---- secrets in the url ---- */
+
+Test(http, secrets_in_the_query_are_refused_and_never_quoted)
+{
+    static const char *const bad[] = {
+        "access_token=SECRETVALUE",  "api_key=SECRETVALUE",
+        "apikey=SECRETVALUE",        "key=SECRETVALUE",
+        "$$app_token=SECRETVALUE",   "password=SECRETVALUE",
+        "sig=SECRETVALUE",           "X-Amz-Signature=SECRETVALUE",
+        "client_secret=SECRETVALUE", "Access%5FToken=SECRETVALUE",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char url[300];
+        snprintf(url, sizeof url, "url = http://127.0.0.1:%d/array?$where=a&%s", srv.port, bad[i]);
+        const char *e = open_fails(MOCK_OPTS(&mo, "api", dir, url, ARRAY_MAP));
+        cr_assert(strstr(e, "url: the query parameter '"), "%s: %s", bad[i], e);
+        cr_assert(strstr(e, "looks like it carries a secret"), "%s: %s", bad[i], e);
+        cr_assert_null(strstr(e, "SECRETVALUE"), "the secret is in the message: %s", e);
+    }
+    /* names that only look alike pass */
+    char ok[300];
+    snprintf(ok, sizeof ok, "url = http://127.0.0.1:%d/array?keyword=x&author=y&monkey=z&f=json",
+             srv.port);
+    cr_assert_eq(poll_timed(MOCK_OPTS(&mo, "api", dir, ok, ARRAY_MAP), 5000), 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+}
+
+Test(http, urls_in_messages_are_shown_without_their_query)
+{
+    char buf[128];
+    sr_http_redact("https://u:p@Host.example:8443/a/b?token=x&y=2#frag", buf, sizeof buf);
+    cr_assert_str_eq(buf, "https://Host.example:8443/a/b?\xe2\x80\xa6");
+    sr_http_redact("http://h/p#frag", buf, sizeof buf);
+    cr_assert_str_eq(buf, "http://h/p?\xe2\x80\xa6");
+    sr_http_redact("http://h?x", buf, sizeof buf);
+    cr_assert_str_eq(buf, "http://h?\xe2\x80\xa6");
+    sr_http_redact("http://h/plain", buf, sizeof buf);
+    cr_assert_str_eq(buf, "http://h/plain");
+    sr_http_redact("http://h/p?q", buf, 9);
+    cr_assert_str_eq(buf, "http://h");
+
+    /* an HTTP error, a redirect the server sent with a signature in it, a timeout */
+    cr_assert_lt(POLL("/fail?$where=ssn%3D1", ARRAY_MAP), 0);
+    cr_assert(strstr(err, "/fail?\xe2\x80\xa6: HTTP 500"), "%s", err);
+    cr_assert_null(strstr(err, "ssn"), "%s", err);
+    cr_assert_lt(POLL("/signed", ARRAY_MAP), 0);
+    cr_assert(strstr(err, "/fail?\xe2\x80\xa6: HTTP 500"), "%s", err);
+    cr_assert_null(strstr(err, "zzz"), "the signature the server sent is shown: %s", err);
+    cr_assert_lt(poll_timed(OPTS("/hang?since={since}", ARRAY_MAP), 300), 0);
+    cr_assert(strstr(err, "/hang?\xe2\x80\xa6: "), "%s", err);
+    cr_assert_null(strstr(err, "1970"), "%s", err);
+}
+
+/* ---- pages ---- */
+
+#define ROW(id, v) "{\"id\": \"" id "\", \"v\": " #v ", \"t\": \"2024-03-06T09:00:00Z\"}"
+
+/* Every key of want arrived exactly once, and nothing else. */
+static void assert_keys_once(const char *const *want, size_t n)
+{
+    cr_assert_eq(k.n, n, "%zu samples for %zu rows", k.n, n);
+    for (size_t i = 0; i < n; i++) {
+        size_t seen = 0;
+        for (size_t j = 0; j < k.n; j++)
+            seen += k.s[j].key && strcmp(k.s[j].key, want[i]) == 0;
+        cr_assert_eq(seen, 1, "%s arrived %zu times", want[i], seen);
+    }
+}
+
+static const char *const five[] = {"R1", "R2", "R3", "R4", "R5"};
+
+static const th_http_route pages[] = {
+    /* socrata: the document is the array; the last page is short */
+    {.path = "/soc", .query = "$limit=2&$offset=0", .body = "[" ROW("R1", 1) "," ROW("R2", 2) "]"},
+    {.path = "/soc", .query = "$limit=2&$offset=2", .body = "[" ROW("R3", 3) "," ROW("R4", 4) "]"},
+    {.path = "/soc", .query = "$limit=2&$offset=4", .body = "[" ROW("R5", 5) "]"},
+    /* the same, with page 2 failing */
+    {.path = "/soc-bad", .query = "$offset=0", .body = "[" ROW("R1", 1) "," ROW("R2", 2) "]"},
+    {.path = "/soc-bad", .query = "$offset=2", .status = 503, .body = "busy"},
+    /* arcgis: features with attributes while exceededTransferLimit */
+    {.path = "/arc",
+     .query = "resultOffset=0&resultRecordCount=2",
+     .body = "{\"features\": [{\"attributes\": " ROW("R1", 1) "}, {\"attributes\": " ROW(
+         "R2", 2) "}], \"exceededTransferLimit\": true}"},
+    {.path = "/arc",
+     .query = "resultOffset=2&resultRecordCount=2",
+     .body = "{\"features\": [{\"attributes\": " ROW("R3", 3) "}, \"odd\", {\"attributes\": " ROW(
+         "R4", 4) "}], \"exceededTransferLimit\": true}"},
+    {.path = "/arc",
+     .query = "resultOffset=5&resultRecordCount=2",
+     .body = "{\"features\": [{\"attributes\": " ROW("R5", 5) "}]}"},
+    /* a next link in the body: relative, then with a query, then null */
+    {.path = "/lb1",
+     .body = "{\"data\": [" ROW("R1", 1) "," ROW("R2", 2) "], \"links\": {\"next\": \"lb2\"}}"},
+    {.path = "/lb2",
+     .body = "{\"data\": [" ROW("R3", 3) "," ROW(
+         "R4", 4) "], \"links\": {\"next\": \"/lb3?cursor=c3\"}}"},
+    {.path = "/lb3",
+     .query = "cursor=c3",
+     .body = "{\"data\": [" ROW("R5", 5) "], \"links\": {\"next\": null}}"},
+    /* the Link header */
+    {.path = "/lh1",
+     .body = "[" ROW("R1", 1) "," ROW("R2", 2) "]",
+     .header = "Link: </lh0>; rel=\"prev\", </lh2?page=2>; rel=\"next\", </lh9>; rel=last\r\n"},
+    {.path = "/lh2",
+     .query = "page=2",
+     .body = "[" ROW("R3", 3) "," ROW("R4", 4) "]",
+     .header = "Link: <lh3>; title=\"a, b\"; rel=\"next nofollow\"\r\n"},
+    {.path = "/lh3", .body = "[" ROW("R5", 5) "]", .header = "Link: </lh1>; rel=\"first\"\r\n"},
+    /* a next link that never ends */
+    {.path = "/forever", .body = "[" ROW("R1", 1) "]", .header = "Link: </forever>; rel=next\r\n"},
+};
+
+static void start_pages(void)
+{
+    th_http_stop(&srv);
+    th_http_start(&srv, pages, sizeof pages / sizeof pages[0]);
+}
+
+Test(http, socrata_pages_are_read_to_the_short_one)
+{
+    start_pages();
+    cr_assert_eq(POLL("/soc?$order=:id", "paging = socrata", "page_size = 2", ARRAY_MAP), 0, "%s",
+                 err);
+    assert_keys_once(five, 5);
+    cr_assert_eq(k.nr, 0);
+
+    /* the bound: two pages, then an error saying so; the rows read are kept */
+    cr_assert_lt(POLL("/soc", "paging = socrata", "page_size = 2", "max_pages = 2", ARRAY_MAP), 0);
+    cr_assert(strstr(err, "stopped at max_pages = 2 with more to read: the 4 rows read are kept"),
+              "%s", err);
+    assert_keys_once(five, 4);
+
+    /* a page that fails ends the poll with its error; the page before it is kept */
+    cr_assert_lt(POLL("/soc-bad", "paging = socrata", "page_size = 2", ARRAY_MAP), 0);
+    cr_assert(strstr(err, "page 2: GET http://127.0.0.1:"), "%s", err);
+    cr_assert(strstr(err, "/soc-bad?\xe2\x80\xa6: HTTP 503: busy"), "%s", err);
+    cr_assert(strstr(err, "the 2 rows of the pages before it are kept"), "%s", err);
+    assert_keys_once(five, 2);
+}
+
+Test(http, arcgis_pages_are_read_while_the_transfer_limit_is_exceeded)
+{
+    start_pages();
+    /* the url has a query of its own; page 2 has a row that is not an object, so
+     * the offset moves by the three elements it gave */
+    cr_assert_eq(POLL("/arc?where=1%3D1&f=json", "paging = arcgis", "page_size = 2",
+                      "items = features", "metric = m", "entity = force/a", "time = attributes.t",
+                      "value = attributes.v", "key = attributes.id"),
+                 0, "%s", err);
+    assert_keys_once(five, 5);
+    cr_assert_eq(k.nr, 1);
+    cr_assert_str_eq(k.r[0].where, "page 2 item 1");
+    cr_assert_str_eq(k.r[0].raw, "\"odd\"");
+}
+
+Test(http, a_next_link_in_the_body_is_followed_to_null)
+{
+    start_pages();
+    cr_assert_eq(POLL("/lb1", "paging = link", "next = links.next", "items = data", ARRAY_MAP), 0,
+                 "%s", err);
+    assert_keys_once(five, 5);
+    /* the bound holds here too */
+    cr_assert_lt(POLL("/lb1", "paging = link", "next = links.next", "items = data", "max_pages = 1",
+                      ARRAY_MAP),
+                 0);
+    cr_assert(strstr(err, "stopped at max_pages = 1"), "%s", err);
+    assert_keys_once(five, 2);
+}
+
+Test(http, the_link_header_is_followed_to_its_last_page)
+{
+    start_pages();
+    cr_assert_eq(POLL("/lh1", "paging = link", ARRAY_MAP), 0, "%s", err);
+    assert_keys_once(five, 5);
+    /* a next link that never ends stops at the bound, every page's rows kept */
+    cr_assert_lt(POLL("/forever", "paging = link", "max_pages = 3", ARRAY_MAP), 0);
+    cr_assert(strstr(err, "stopped at max_pages = 3 with more to read: the 3 rows read are kept"),
+              "%s", err);
+    cr_assert_eq(k.n, 3);
+    /* without paging the first page is all */
+    cr_assert_eq(POLL("/lh1", ARRAY_MAP), 0, "%s", err);
+    assert_keys_once(five, 2);
+}
+
+Test(http, a_next_link_to_another_host_gets_no_credentials)
+{
+    static const th_http_route far[] = {
+        {.path = "/p2", .body = "{\"data\": [" ROW("R3", 3) "], \"next\": null}"}};
+    start_other(far, 1);
+    char body[256];
+    snprintf(
+        body, sizeof body,
+        "{\"data\": [" ROW("R1", 1) "," ROW("R2", 2) "], \"next\": \"http://127.0.0.2:%d/p2\"}",
+        other.port);
+    th_http_route near[] = {{.path = "/p1", .body = body, .auth = "Bearer s3cret-token"}};
+    th_http_server a;
+    th_http_start(&a, near, 1);
+    setenv("SITREP_TEST_KEY", "s3cret-token", 1);
+    char url[200];
+    snprintf(url, sizeof url, "url = http://127.0.0.1:%d/p1", a.port);
+    cr_assert_eq(poll_timed(MOCK_OPTS(&mo, "api", dir, url, "token_env = SITREP_TEST_KEY",
+                                      "paging = link", "next = next", "items = data", ARRAY_MAP),
+                            5000),
+                 0, "%s", err);
+    assert_keys_once(five, 3);
+    const char *log = slurp(other_log);
+    cr_assert(strstr(log, "GET /p2 HTTP/1.1"), "%s", log);
+    cr_assert_null(strstr(log, "s3cret"), "the token reached the other host:\n%s", log);
+    unsetenv("SITREP_TEST_KEY");
+    th_http_stop(&a);
+    th_http_stop(&other);
+}
+
+Test(http, paging_options_are_checked_at_open)
+{
+    static const struct {
+        const char *a, *b, *want;
+    } cases[] = {
+        {"paging = pages", "items = ", "paging: expected none, socrata, arcgis or link"},
+        {"paging = link", "page_size = 10", "page_size: only with paging = socrata or arcgis"},
+        {"paging = socrata", "page_size = 0", "page_size: expected a whole number from 1 to"},
+        {"paging = arcgis", "max_pages = x", "max_pages: expected a whole number from 1 to"},
+        {"max_pages = 5", "items = ", "max_pages: only with paging ="},
+        {"paging = socrata", "next = links.next", "next: only with paging = link"},
+        {"paging = link", "next = links..next", "next: expected names separated by single dots"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *e = open_fails(OPTS("/soc", cases[i].a, cases[i].b, ARRAY_MAP));
+        cr_assert(strstr(e, cases[i].want), "%s, %s: %s", cases[i].a, cases[i].b, e);
+    }
+    cr_assert(strstr(open_fails(OPTS("/soc?$limit=5", "paging = socrata", ARRAY_MAP)),
+                     "url: leave $limit out: paging = socrata sets it"),
+              "%s", err);
+    cr_assert(strstr(open_fails(OPTS("/arc?f=json&resultOffset=0", "paging = arcgis", ARRAY_MAP)),
+                     "url: leave resultOffset out"),
+              "%s", err);
 }
 
 /* ---- TLS ---- */

@@ -149,6 +149,51 @@ Test(http_cli, collect_once_then_query_and_rejects)
     free(err);
 }
 
+Test(http_cli, secrets_in_the_url_are_refused_and_queries_never_shown)
+{
+    th_http_route routes[] = {{.path = "/api/x", .status = 500, .body = "down"}};
+    th_http_server srv;
+    th_http_start(&srv, routes, 1);
+    char cfg[512], ini[2048];
+    snprintf(ini, sizeof ini,
+             "[sitrep]\ncache = cache.db\ntimezone = UTC\n"
+             "[metric.m]\nkind = gauge\n"
+             "[adapter.api]\ntype = http\n"
+             "url = http://127.0.0.1:%d/api/x?since={since}&$where=ssn%%3D1\n"
+             "metric = m\nentity = e\nvalue = 1\ntimeout = 5s\n"
+             "[adapter.leak]\ntype = http\n"
+             "url = http://127.0.0.1:%d/api/x?access_token=SECRETVALUE\n"
+             "metric = m\nentity = e\nvalue = 1\ntimeout = 5s\n",
+             srv.port, srv.port);
+    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+    th_write_file(cfg, ini);
+
+    char *out, *err;
+    char *collect[] = {"collect", "--once", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, collect, &out, &err), 1, "%s%s", out, err);
+    char want[128];
+    snprintf(want, sizeof want, "api: FAILED: GET http://127.0.0.1:%d/api/x?\xe2\x80\xa6: HTTP 500",
+             srv.port);
+    cr_assert(strstr(out, want), "%s", out);
+    cr_assert(strstr(out, "url: the query parameter 'access_token' looks like it carries a secret"),
+              "%s", out);
+    cr_assert_null(strstr(out, "SECRETVALUE"), "%s", out);
+    cr_assert_null(strstr(err, "SECRETVALUE"), "%s", err);
+    cr_assert_null(strstr(out, "ssn"), "%s", out);
+    free(out);
+    free(err);
+
+    char *sources[] = {"sources", "--config", cfg, "--format", "json", NULL};
+    cr_assert_eq(th_run(NULL, sources, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "/api/x?\xe2\x80\xa6: HTTP 500"), "%s", out);
+    cr_assert(strstr(out, "access_token"), "the refusal is shown: %s", out);
+    cr_assert_null(strstr(out, "SECRETVALUE"), "%s", out);
+    cr_assert_null(strstr(out, "ssn"), "%s", out);
+    free(out);
+    free(err);
+    th_http_stop(&srv);
+}
+
 #else
 
 Test(http_cli, without_libcurl_the_source_fails_saying_why)
