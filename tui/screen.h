@@ -301,7 +301,6 @@ void sr_screen_write_text(sr_screen *s, bool hints, FILE *out);
  */
 char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_t outlen);
 
-
 /* A value with its unit as a tile shows it ("13m42s", "4 812", "91%"; "-"
  * for no data), for text outside curses (the handover report). */
 void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len);

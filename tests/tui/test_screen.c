@@ -187,7 +187,7 @@ Test(screen, enter_drills_the_focused_panel_and_tab_moves_the_focus)
 Test(screen, enter_on_a_row_goes_down_one_level_and_backspace_up)
 {
     key('\n');
-    shot(); /* the drill-down's rows come with its first render */
+    shot();        /* the drill-down's rows come with its first render */
     key(KEY_DOWN); /* charlie, then bravo */
     key('\n');
     shot();
