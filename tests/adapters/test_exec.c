@@ -326,6 +326,41 @@ Test(exec, csv_delimiter_and_missing_header_field)
     mock_sink_fini(&m);
 }
 
+Test(exec, a_nul_byte_is_rejected_in_every_format)
+{
+    /* Read as C strings, "u\0x" would become u: each format rejects the
+     * line or row instead, with its number and the reason. */
+    mock_sink m;
+    mock_sink_init(&m);
+    char err[256];
+    script("csv.sh", "printf 'a,b\\nx,7\\nu\\000x,8\\n'\n", 0);
+    cr_assert_eq(RUN(&m, err, 5000, "command = /bin/sh csv.sh", "format = csv", "metric = m",
+                     "entity = {a}", "value = b"),
+                 0, "%s", err);
+    cr_assert_eq(m.n, 1);
+    assert_sample(&m, 0, "m", "x", 7, NOW);
+    assert_reject(&m, 0, "line 3", "u\\0x,8", "NUL byte in field a");
+
+    script("lines.sh", "printf 'm x 1\\nm u\\000x 2\\n'\n", 0);
+    cr_assert_eq(RUN(&m, err, 5000, "command = /bin/sh lines.sh"), 0, "%s", err);
+    cr_assert_eq(m.n, 2);
+    assert_reject(&m, 1, "line 2", NULL, "0x00");
+
+    script("jsonl.sh",
+           "printf '{\"a\":\"y\",\"b\":1}\\n{\"a\":\"u\\\\u0000x\",\"b\":2}\\n"
+           "{\"a\":\"u\\000x\",\"b\":3}\\n'\n",
+           0);
+    cr_assert_eq(RUN(&m, err, 5000, "command = /bin/sh jsonl.sh", "format = jsonl", "metric = m",
+                     "entity = {a}", "value = b"),
+                 0, "%s", err);
+    cr_assert_eq(m.n, 3);
+    assert_sample(&m, 2, "m", "y", 1, NOW);
+    cr_assert_eq(m.nr, 4, "%zu rejects", m.nr);
+    assert_reject(&m, 2, "line 2", NULL, "NUL");
+    assert_reject(&m, 3, "line 3", NULL, "");
+    mock_sink_fini(&m);
+}
+
 /* ---- format = jsonl ---- */
 
 Test(exec, jsonl_format)
