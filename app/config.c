@@ -2955,3 +2955,31 @@ int sr_cfg_check_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr
         errors_sort(errs);
     return k.count ? SR_EINVAL : 0;
 }
+
+int sr_cfg_open_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,
+                        sr_cfg_errors *errs)
+{
+    sr_ad_option *v = calloc(a->n_opts + 1, sizeof *v);
+    if (!v)
+        return SR_ENOMEM;
+    sr_ad_options o;
+    sr_cfg_adapter_options(cfg, a, v, &o);
+    char err[1024] = "";
+    void *state = NULL;
+    int rc = type->open(&o, &state, err, sizeof err);
+    free(v);
+    if (rc == 0) {
+        type->close(state);
+        return 0;
+    }
+    /* "key: why" names the option: the error is at its (last) line */
+    int line = a->line;
+    size_t klen = strcspn(err, ": ");
+    for (size_t i = 0; err[klen] == ':' && i < a->n_opts; i++) {
+        if (strlen(a->opts[i].key) == klen && strncmp(a->opts[i].key, err, klen) == 0)
+            line = a->opts[i].line;
+    }
+    rc = sr_cfg_errors_add(errs, cfg->path, line, "[adapter.%s] %s", a->name,
+                           err[0] ? err : "the adapter refused its options and gave no reason");
+    return rc ? rc : SR_EINVAL;
+}

@@ -986,6 +986,20 @@ static int cmd_check_config(int argc, char **argv)
         arg = p.pos[0];
     sr_config *cfg = load_config(arg); /* exits 2 with every error */
     sr_plugins *pl = load_adapters(cfg);
+    /* every check a source makes of its options when the collector opens
+     * it, without a poll */
+    sr_cfg_errors errs = {0};
+    int rc = 0;
+    for (size_t i = 0; i < cfg->n_adapters; i++) {
+        int r = sr_cfg_open_adapter(cfg, &cfg->adapters[i], sr_plugins_adapter(pl, i), &errs);
+        rc = rc ? rc : r;
+    }
+    if (rc) {
+        sr_plugins_destroy(pl);
+        report_config(&errs, cfg->path, rc);
+        sr_config_destroy(cfg);
+        return SR_EXIT_USAGE;
+    }
     printf("%s: ok: %zu metric%s, %zu adapter%s, %zu panel%s; cache %s\n", cfg->path,
            cfg->metrics.n, cfg->metrics.n == 1 ? "" : "s", cfg->n_adapters,
            cfg->n_adapters == 1 ? "" : "s", cfg->n_panels, cfg->n_panels == 1 ? "" : "s",

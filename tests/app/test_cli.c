@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../metrics/common.h"
 #include "../helpers.h"
@@ -89,6 +90,74 @@ Test(cli, check_config_names_every_error_with_its_line)
     cr_assert(strstr(err, "did you mean 'target'"), "no suggestion in:\n%s", err);
     snprintf(want, sizeof want, "%s:7: ", cfg);
     cr_assert(strstr(err, want), "no error for line 7 in:\n%s", err);
+    free(out);
+    free(err);
+}
+
+Test(cli, check_config_runs_every_check_a_source_makes_of_its_options)
+{
+    /* What the collector's open() of each source refuses, check-config
+     * refuses too, at the line of the option; without polling. */
+    static const struct {
+        int line;
+        const char *says;
+    } want[] = {
+        {9, "[adapter.sh] command: '|' is a shell operator"},
+        {12, "[adapter.web] url: "},
+        {18, "[adapter.db] conninfo: holds a password"},
+        {26, "[adapter.hdr] header: 'X-Auth-Token'"},
+        {33, "[adapter.lite] query: must be one SELECT"},
+        {40, "[adapter.file] delimiter: expected one character"},
+        {47, "[adapter.cte] query: 'DELETE' writes to the database"},
+    };
+    write_in("bad.ini",
+             "[sitrep]\ncache = c.db\n[metric.rt]\nkind = event\n"
+             "[panel.p]\nmetric = rt\n"
+             "[adapter.sh]\ntype = exec\ncommand = ls | grep x\n"               /* 9 */
+             "[adapter.web]\ntype = http\nurl = http://u:pw@127.0.0.1/x.json\n" /* 12 */
+             "metric = rt\nentity = force/{a}\nvalue = v\n"
+             "[adapter.db]\ntype = postgres\n"
+             "conninfo = host=127.0.0.1 dbname=x password=secret\n" /* 18 */
+             "query = SELECT 1 AS v\nmetric = rt\nentity = force/a\nvalue = v\n"
+             "[adapter.hdr]\ntype = http\nurl = http://127.0.0.1/x.json\n"
+             "header = X-Auth-Token: abc\n" /* 26 */
+             "metric = rt\nentity = force/{a}\nvalue = v\n"
+             "[adapter.lite]\ntype = sqlite\npath = x.db\n"
+             "query = DELETE FROM t\n" /* 33 */
+             "metric = rt\nentity = force/a\nvalue = v\n"
+             "[adapter.file]\ntype = csv\npath = x.csv\n"
+             "delimiter = ab\n" /* 40 */
+             "metric = rt\nentity = force/{a}\nvalue = v\n"
+             "[adapter.cte]\ntype = sqlite\npath = x.db\n"
+             "query = WITH d AS (SELECT 1 AS v) SELECT v FROM d; DELETE FROM t\n" /* 47 */
+             "metric = rt\nentity = force/a\nvalue = v\n");
+    char cfg[512], *out, *err;
+    path_in(cfg, sizeof cfg, "bad.ini");
+    char *argv[] = {"check-config", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 2, "%s", out);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char line[900];
+        snprintf(line, sizeof line, "%s:%d: %s", cfg, want[i].line, want[i].says);
+        cr_assert(strstr(err, line), "no '%s' in:\n%s", line, err);
+    }
+    free(out);
+    free(err);
+
+    /* A good config passes, and nothing is polled: the command would
+     * leave a file, the csv file and the database do not exist yet. */
+    write_in("good.ini", "[sitrep]\ncache = c.db\n[metric.rt]\nkind = event\n"
+                         "[panel.p]\nmetric = rt\n"
+                         "[adapter.sh]\ntype = exec\ncommand = touch polled\n"
+                         "[adapter.file]\ntype = csv\npath = x.csv\ndelimiter = tab\n"
+                         "metric = rt\nentity = force/{a}\nvalue = v\n"
+                         "[adapter.lite]\ntype = sqlite\npath = x.db\n"
+                         "query = SELECT v FROM t\nmetric = rt\nentity = force/a\nvalue = v\n");
+    path_in(cfg, sizeof cfg, "good.ini");
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, ": ok: 1 metric, 3 adapters"), "%s", out);
+    char polled[512];
+    path_in(polled, sizeof polled, "polled");
+    cr_assert_neq(access(polled, F_OK), 0, "check-config ran the command");
     free(out);
     free(err);
 }
