@@ -67,6 +67,7 @@ struct sitrep_vals {
     char timezone[sizeof((sr_config *)0)->timezone];
     char title[SR_LABEL_MAX];
     sr_ms retention_ms;
+    sr_ms accept_ahead_ms;
     char theme[SR_NAME_MAX];
     sr_ms refresh_ms;
     sr_ms shift_ms;
@@ -160,6 +161,14 @@ static const struct opt sitrep_opts[] = {
       .min = (double)SR_MS_DAY,
       .help = "how long samples are kept in the cache"},
      AT(struct sitrep_vals, retention_ms)},
+    {{.name = "accept_ahead",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MAX,
+      .def = "1d",
+      .max = 3650.0 * SR_MS_DAY,
+      .help = "how far after the clock a sample's time may be; a later one (or one before "
+              "1970-01-01) is rejected with the reason, by ingest and the collector alike"},
+     AT(struct sitrep_vals, accept_ahead_ms)},
     {{.name = "title",
       .type = SR_OPT_TEXT,
       .def = "sitrep",
@@ -2661,6 +2670,7 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
     snprintf(cfg->theme, sizeof cfg->theme, "%s", v->theme);
     cfg->refresh_ms = v->refresh_ms;
     cfg->retention_ms = v->retention_ms;
+    cfg->accept_ahead_ms = v->accept_ahead_ms;
     cfg->shift_ms = v->shift_ms;
     cfg->reports = v->reports ? sr_cfg_path(cfg, v->reports)
                               : xdg_file("XDG_STATE_HOME", ".local/state", "sitrep");

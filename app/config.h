@@ -102,6 +102,7 @@ typedef struct sr_config {
     char timezone[64];        /* [sitrep] timezone, default UTC */
     char title[SR_LABEL_MAX]; /* [sitrep] title */
     sr_ms retention_ms;       /* [sitrep] retention, default 400d */
+    sr_ms accept_ahead_ms;    /* [sitrep] accept_ahead, default 1d */
     sr_catalog metrics;       /* [metric.NAME]; owns metrics.v */
     sr_cfg_adapter *adapters;
     size_t n_adapters;

@@ -295,6 +295,7 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
             fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
         exit(SR_EXIT_FAIL);
     }
+    sr_store_set_accept_ahead(st, cfg->accept_ahead_ms);
     if (!(flags & SR_STORE_VIEWER) && sr_collect_define_metrics(st, cfg, err, sizeof err)) {
         fprintf(stderr, "sitrep: %s\n", err);
         exit(SR_EXIT_FAIL);
@@ -429,10 +430,12 @@ static int ingest_row(void *ctx, long line, const sr_sample *s)
     ingest_ctx *c = ctx;
     bool dup;
     int rc = sr_store_put(c->st, s, &dup);
+    char fault[160];
     if (rc == SR_EINVAL || rc == SR_ENOENT)
         return ingest_reject(ctx, line, s->entity,
-                             rc == SR_ENOENT ? "metric not defined in the cache"
-                                             : "malformed entity path or value");
+                             rc == SR_ENOENT
+                                 ? "metric not defined in the cache"
+                                 : sr_store_sample_fault(c->st, s, fault, sizeof fault));
     if (rc)
         return rc;
     if (dup)

@@ -191,6 +191,43 @@ Test(cli, check_config_counts_in_words_and_help_has_help)
     free(err);
 }
 
+Test(cli, implausible_times_and_values_are_rejected_with_the_reason)
+{
+    /* year 3 million, year 0, 1.7e308; accept_ahead lets a config take
+     * times a little ahead of the clock (a source whose clock runs fast) */
+    write_in("c.ini", "[sitrep]\ncache = cache.db\ntimezone = UTC\naccept_ahead = 30d\n"
+                      "[metric.rt]\nkind = event\n");
+    char ahead[32];
+    snprintf(ahead, sizeof ahead, "%lld", (long long)(time(NULL) + 10 * 86400));
+    char csv[600];
+    snprintf(csv, sizeof csv,
+             "metric,entity,ts,value,key\n"
+             "rt,force/a,99999999999999,1,k1\n"
+             "rt,force/a,0000-01-01T00:00:00Z,1,k2\n"
+             "rt,force/a,1700000000,1.7e308,k3\n"
+             "rt,force/a,1700000000,5,k4\n"
+             "rt,force/a,%s,6,k5\n",
+             ahead);
+    write_in("s.csv", csv);
+    char cfg[512], file[512], *out, *err;
+    path_in(cfg, sizeof cfg, "c.ini");
+    path_in(file, sizeof file, "s.csv");
+    char *argv[] = {"ingest", "--config", cfg, file, NULL};
+    th_run(NULL, argv, &out, &err);
+    cr_assert(strstr(out, "2 accepted, 0 duplicates, 3 rejected"), "%s%s", out, err);
+    free(out);
+    free(err);
+    char *rj[] = {"rejects", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, rj, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "line 2: time 3170843-11-07T09:46:39Z is more than 30d ahead of the "
+                          "clock ([sitrep] accept_ahead)"),
+              "%s", out);
+    cr_assert(strstr(out, "line 3: time 0-01-01T00:00:00Z is before 1970-01-01"), "%s", out);
+    cr_assert(strstr(out, "line 4: value 1.7e+308 beyond +-1e15"), "%s", out);
+    free(out);
+    free(err);
+}
+
 Test(cli, ingest_counts_keeps_rejects_and_is_idempotent)
 {
     write_in("c.ini", small_ini);
