@@ -68,6 +68,7 @@ struct sitrep_vals {
     char timezone[sizeof((sr_config *)0)->timezone];
     char title[SR_LABEL_MAX];
     sr_ms retention_ms;
+    sr_ms accept_ahead_ms;
     char theme[SR_NAME_MAX];
     sr_ms refresh_ms;
     sr_ms shift_ms;
@@ -161,6 +162,14 @@ static const struct opt sitrep_opts[] = {
       .min = (double)SR_MS_DAY,
       .help = "how long samples are kept in the cache"},
      AT(struct sitrep_vals, retention_ms)},
+    {{.name = "accept_ahead",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MAX,
+      .def = "1d",
+      .max = 3650.0 * SR_MS_DAY,
+      .help = "how far after the clock a sample's time may be; a later one (or one before "
+              "1970-01-01) is rejected with the reason, by ingest and the collector alike"},
+     AT(struct sitrep_vals, accept_ahead_ms)},
     {{.name = "title",
       .type = SR_OPT_TEXT,
       .def = "sitrep",
@@ -2648,6 +2657,7 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
     snprintf(cfg->theme, sizeof cfg->theme, "%s", v->theme);
     cfg->refresh_ms = v->refresh_ms;
     cfg->retention_ms = v->retention_ms;
+    cfg->accept_ahead_ms = v->accept_ahead_ms;
     cfg->shift_ms = v->shift_ms;
     cfg->reports = v->reports ? sr_cfg_path(cfg, v->reports)
                               : xdg_file("XDG_STATE_HOME", ".local/state", "sitrep");
@@ -2942,4 +2952,32 @@ int sr_cfg_check_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr
     if (errs)
         errors_sort(errs);
     return k.count ? SR_EINVAL : 0;
+}
+
+int sr_cfg_open_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,
+                        sr_cfg_errors *errs)
+{
+    sr_ad_option *v = calloc(a->n_opts + 1, sizeof *v);
+    if (!v)
+        return SR_ENOMEM;
+    sr_ad_options o;
+    sr_cfg_adapter_options(cfg, a, v, &o);
+    char err[1024] = "";
+    void *state = NULL;
+    int rc = type->open(&o, &state, err, sizeof err);
+    free(v);
+    if (rc == 0) {
+        type->close(state);
+        return 0;
+    }
+    /* "key: why" names the option: the error is at its (last) line */
+    int line = a->line;
+    size_t klen = strcspn(err, ": ");
+    for (size_t i = 0; err[klen] == ':' && i < a->n_opts; i++) {
+        if (strlen(a->opts[i].key) == klen && strncmp(a->opts[i].key, err, klen) == 0)
+            line = a->opts[i].line;
+    }
+    rc = sr_cfg_errors_add(errs, cfg->path, line, "[adapter.%s] %s", a->name,
+                           err[0] ? err : "the adapter refused its options and gave no reason");
+    return rc ? rc : SR_EINVAL;
 }

@@ -102,6 +102,7 @@ typedef struct sr_config {
     char timezone[64];        /* [sitrep] timezone, default UTC */
     char title[SR_LABEL_MAX]; /* [sitrep] title */
     sr_ms retention_ms;       /* [sitrep] retention, default 400d */
+    sr_ms accept_ahead_ms;    /* [sitrep] accept_ahead, default 1d */
     sr_catalog metrics;       /* [metric.NAME]; owns metrics.v */
     sr_cfg_adapter *adapters;
     size_t n_adapters;
@@ -216,6 +217,18 @@ void sr_cfg_adapter_options(const sr_config *cfg, const sr_cfg_adapter *a, sr_ad
  */
 int sr_cfg_check_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,
                          sr_cfg_errors *errs);
+
+/*
+ * Runs type's open() on section a's options, as the collector does when it
+ * starts, and closes at once what it opened, without a poll: every check
+ * an adapter makes of its options (a shell operator in a command, a secret
+ * in a URL, a bad delimiter...) then fails check-config too. A refusal is
+ * appended to errs at the line of the option it names (the adapter's
+ * message starts "key: "), else at the section's header. Returns 0,
+ * SR_EINVAL when it appended an error, or SR_ENOMEM.
+ */
+int sr_cfg_open_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,
+                        sr_cfg_errors *errs);
 
 /* ---- the option tables, for --help, the README and check-config ---- */
 

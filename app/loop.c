@@ -329,9 +329,10 @@ static int write_batch(source *s, sr_source_health *h, int64_t *acc, int64_t *du
             char raw[600];
             snprintf(raw, sizeof raw, "%s %s %lld %.17g", b->def->name, b->entity, (long long)b->ts,
                      b->value);
-            const char *why = rc == SR_ENOENT ? "metric not defined in the cache"
-                              : !*b->entity   ? "empty entity"
-                                              : "malformed entity path or value not finite";
+            char fault[160];
+            const char *why = rc == SR_ENOENT
+                                  ? "metric not defined in the cache"
+                                  : sr_store_sample_fault(st, &smp, fault, sizeof fault);
             bool again;
             rc = sr_store_reject(st, h->name, NULL, raw, why, &again);
             (*(again ? dup : rej))++;

@@ -328,6 +328,7 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
             fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
         exit(SR_EXIT_FAIL);
     }
+    sr_store_set_accept_ahead(st, cfg->accept_ahead_ms);
     if (!(flags & SR_STORE_VIEWER) && sr_collect_define_metrics(st, cfg, err, sizeof err)) {
         fprintf(stderr, "sitrep: %s\n", err);
         exit(SR_EXIT_FAIL);
@@ -513,10 +514,12 @@ static int ingest_row(void *ctx, long line, const sr_sample *s)
     bool dup;
     c->line = line;
     int rc = sr_store_put(c->st, s, &dup);
+    char fault[160];
     if (rc == SR_EINVAL || rc == SR_ENOENT)
         return ingest_reject(ctx, line, s->entity,
-                             rc == SR_ENOENT ? "metric not defined in the cache"
-                                             : "malformed entity path or value");
+                             rc == SR_ENOENT
+                                 ? "metric not defined in the cache"
+                                 : sr_store_sample_fault(c->st, s, fault, sizeof fault));
     if (rc)
         return rc;
     if (dup)
@@ -1067,6 +1070,20 @@ static int cmd_check_config(int argc, char **argv)
         arg = p.pos[0];
     sr_config *cfg = load_config(arg); /* exits 2 with every error */
     sr_plugins *pl = load_adapters(cfg);
+    /* every check a source makes of its options when the collector opens
+     * it, without a poll */
+    sr_cfg_errors errs = {0};
+    int rc = 0;
+    for (size_t i = 0; i < cfg->n_adapters; i++) {
+        int r = sr_cfg_open_adapter(cfg, &cfg->adapters[i], sr_plugins_adapter(pl, i), &errs);
+        rc = rc ? rc : r;
+    }
+    if (rc) {
+        sr_plugins_destroy(pl);
+        report_config(&errs, cfg->path, rc);
+        sr_config_destroy(cfg);
+        return SR_EXIT_USAGE;
+    }
     printf("%s: ok: %zu metric%s, %zu adapter%s, %zu panel%s; cache %s\n", cfg->path,
            cfg->metrics.n, cfg->metrics.n == 1 ? "" : "s", cfg->n_adapters,
            cfg->n_adapters == 1 ? "" : "s", cfg->n_panels, cfg->n_panels == 1 ? "" : "s",

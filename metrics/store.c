@@ -63,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cells.h"
 #include "memo.h"
@@ -353,6 +354,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct sr_store {
     sqlite3 *db;
     unsigned flags;
+    sr_ms accept_ahead_ms; /* how far after the clock a sample's time may be */
     sqlite3_stmt *stmt[ST_COUNT];
     int in_batch;
     int in_read; /* inside sr_store_read_begin() */
@@ -918,6 +920,7 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
     if ((flags & SR_STORE_READONLY) && (flags & SR_STORE_VIEWER))
         flags &= ~(unsigned)SR_STORE_VIEWER; /* read-only is the stronger of the two */
     st->flags = flags;
+    st->accept_ahead_ms = SR_MS_DAY;
     st->touch_seen = -1;
     snprintf(st->path, sizeof st->path, "%s", path);
     int oflags = (flags & SR_STORE_READONLY) ? SQLITE_OPEN_READONLY
@@ -2021,6 +2024,46 @@ static int pend_add(sr_store *st, const pending *p, const char *key)
     return ++st->n_pend == PEND_ROWS ? pend_flush(st) : 0;
 }
 
+void sr_store_set_accept_ahead(sr_store *st, sr_ms ahead_ms)
+{
+    st->accept_ahead_ms = ahead_ms < 0 ? 0 : ahead_ms;
+}
+
+const char *sr_store_sample_fault(sr_store *st, const sr_sample *s, char *buf, size_t len)
+{
+    const metric_rec *m = s->metric ? find_metric(st, s->metric) : NULL;
+    if (m && m->kind == SR_KIND_RATIO)
+        snprintf(buf, len, "metric %s is a ratio, computed from two others, never fed", s->metric);
+    else if (!s->entity || !*s->entity)
+        snprintf(buf, len, "empty entity");
+    else if (!valid_path(s->entity))
+        snprintf(buf, len, "malformed entity path");
+    else if (!isfinite(s->value))
+        snprintf(buf, len, "value not finite");
+    else if (fabs(s->value) > SR_VALUE_MAX)
+        snprintf(buf, len, "value %g beyond +-1e15, more than any count, time or amount", s->value);
+    else {
+        sr_ms latest = sr_now_ms() + st->accept_ahead_ms;
+        if (s->ts_ms >= 0 && s->ts_ms <= latest)
+            return NULL;
+        /* the time as a date, whatever its year */
+        time_t secs = (time_t)(s->ts_ms / 1000 - (s->ts_ms % 1000 < 0));
+        struct tm tm;
+        char when[64] = "?";
+        if (gmtime_r(&secs, &tm))
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (s->ts_ms < 0) {
+            snprintf(buf, len, "time %s is before 1970-01-01", when);
+        } else {
+            char ahead[32];
+            sr_format_duration(st->accept_ahead_ms, ahead, sizeof ahead);
+            snprintf(buf, len, "time %s is more than %s ahead of the clock ([sitrep] accept_ahead)",
+                     when, ahead);
+        }
+    }
+    return buf;
+}
+
 /*
  * A sample that may be a duplicate is inserted at once, after the pending
  * ones (one of which it may repeat), and INSERT OR IGNORE tells. A sample
@@ -2037,7 +2080,8 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     metric_rec *m = s->metric ? find_metric(st, s->metric) : NULL;
     if (!m)
         return SR_ENOENT;
-    if (m->kind == SR_KIND_RATIO || !s->entity || !valid_path(s->entity) || !isfinite(s->value))
+    char why[160];
+    if (sr_store_sample_fault(st, s, why, sizeof why))
         return SR_EINVAL;
     int64_t entity;
     int rc = entity_ensure(st, s->entity, &entity);

@@ -508,6 +508,31 @@ Test(csv, rejects_keep_their_reason_and_line)
     fx_fini(&f);
 }
 
+Test(csv, a_nul_byte_in_a_field_rejects_the_row)
+{
+    /* "u\0x" would be stored as unit u if the field were read as a C
+     * string: the row is rejected instead, with its line and raw text. */
+    fx f;
+    fx_init(&f);
+    static const char text[] = HEADER "1,north," T0 ",5\n"
+                                      "2,u\0x," T0 ",5\n"
+                                      "3,south," T0 ",5\0\n";
+    FILE *fp = fopen(f.path, "w");
+    cr_assert_not_null(fp);
+    cr_assert_eq(fwrite(text, 1, sizeof text - 1, fp), sizeof text - 1);
+    fclose(fp);
+    fx_open_with(&f, NULL, 0);
+    fx_poll(&f, 0);
+    cr_assert_str_eq(fx_keys(&f), "1");
+    cr_assert_eq(f.m.nr, 2);
+    cr_assert_str_eq(f.m.r[0].where, "line 3");
+    cr_assert(strstr(f.m.r[0].reason, "NUL byte in field unit"), "%s", f.m.r[0].reason);
+    cr_assert_str_eq(f.m.r[0].raw, "2,u\\0x," T0 ",5");
+    cr_assert_str_eq(f.m.r[1].where, "line 4");
+    cr_assert(strstr(f.m.r[1].reason, "NUL byte in field v"), "%s", f.m.r[1].reason);
+    fx_fini(&f);
+}
+
 Test(csv, a_header_without_a_mapped_field_fails_until_the_file_is_fixed)
 {
     fx f;

@@ -624,7 +624,8 @@ Test(config, unknown_key_names_the_nearest_valid_key)
     expect_errors(
         "[sitrep]\ntimezone = UTC\ncolour = red\n",
         "t.ini:3: unknown key 'colour' in [sitrep], expected one of cache, cache_group, timezone, "
-        "retention, title, theme, refresh, shift, reports, levels, personal, min_cell, cell_grid");
+        "retention, accept_ahead, title, theme, refresh, shift, reports, levels, personal, "
+        "min_cell, cell_grid");
     expect_errors("[panel.p]\nmetric = m\nWindow = 1h\n[metric.m]\nkind = gauge\n",
                   "t.ini:3: unknown key 'Window' in [panel.p], did you mean 'window'?");
 }
@@ -981,7 +982,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 13 + 12 + 3 + 7 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 14 + 12 + 3 + 7 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
