@@ -145,6 +145,15 @@ int sr_tz_valid(const char *tz);
  */
 int sr_parse_double(const char *text, double *out);
 
+/*
+ * The shortest decimal text of finite v that reads back (strtod) as the same
+ * double: the first of "%.15g", "%.16g" and "%.17g" that does, so 0.1 is
+ * "0.1", 192793629.14 is "192793629.14" and no digit the double holds is
+ * lost. "" for NaN and infinities (the caller says what they mean).
+ * Always a '.' for the decimal point, whatever the locale.
+ */
+void sr_format_double(double v, char *buf, size_t len);
+
 /* Edit distance, used for "did you mean" suggestions. */
 size_t sr_edit_distance(const char *a, const char *b);
 
