@@ -1793,7 +1793,8 @@ static const command commands[] = {
      "'FILE: N accepted, N duplicates, N rejected'",
      ingest_opts},
     {"query", cmd_query,
-     "METRIC [--entity PATH] [--agg AGG] [--window DUR | --from T --to T] [--by children] "
+     "METRIC [--entity PATH] [--agg AGG] [--window DUR] [--at TIME|latest | --from T --to T] [--by "
+     "children] "
      "[--format text|csv|json]",
      "aggregate a metric over a window, for scripts", query_opts},
     {"snapshot", cmd_snapshot,
