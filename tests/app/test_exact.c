@@ -88,28 +88,23 @@ static int query(char **out, char **err, const char *metric, const char *const *
     return th_run(NULL, argv, out, err);
 }
 
-Test(exact, json_and_csv_numbers_keep_every_digit_and_no_more)
+/* `query METRIC --agg sum` over June 1st 2017 in fmt: exit 0 and out holds want. */
+static void sum_says(const char *metric, const char *fmt, const char *want)
 {
     char *o, *e;
-    const char *json[] = {"--agg", "sum", "--from", FROM, "--to", TO, "--format", "json", NULL};
-    cr_assert_eq(query(&o, &e, "cost", json), 0, "%s", e);
-    cr_assert(strstr(o, "\"value\": 192793629.14,"), "%s", o); /* was 192793629.1 */
+    const char *args[] = {"--agg", "sum", "--from", FROM, "--to", TO, "--format", fmt, NULL};
+    cr_assert_eq(query(&o, &e, metric, args), 0, "%s", e);
+    cr_assert(strstr(o, want), "%s: expected '%s' in:\n%s", fmt, want, o);
     free(o);
     free(e);
-    cr_assert_eq(query(&o, &e, "tiny", json), 0, "%s", e);
-    cr_assert(strstr(o, "\"value\": 0.1,"), "%s", o); /* not 0.10000000000000001 */
-    free(o);
-    free(e);
-    const char *csv[] = {"--agg", "sum", "--from", FROM, "--to", TO, "--format", "csv", NULL};
-    cr_assert_eq(query(&o, &e, "cost", csv), 0, "%s", e);
-    cr_assert(strstr(o, ",sum,192793629.14,1\n"), "%s", o);
-    free(o);
-    free(e);
-    const char *text[] = {"--agg", "sum", "--from", FROM, "--to", TO, NULL};
-    cr_assert_eq(query(&o, &e, "cost", text), 0, "%s", e);
-    cr_assert(strstr(o, "192 793 629.14 USD"), "%s", o); /* was 192.8M USD */
-    free(o);
-    free(e);
+}
+
+Test(exact, json_and_csv_numbers_keep_every_digit_and_no_more)
+{
+    sum_says("cost", "json", "\"value\": 192793629.14,"); /* was 192793629.1 */
+    sum_says("tiny", "json", "\"value\": 0.1,");          /* not 0.10000000000000001 */
+    sum_says("cost", "csv", ",sum,192793629.14,1\n");
+    sum_says("cost", "text", "192 793 629.14 USD"); /* was 192.8M USD */
 }
 
 /* The fields of one CSV line (RFC 4180 quoting). */
@@ -226,11 +221,7 @@ Test(exact, an_aggregate_that_overflows_says_so)
     cr_assert(strstr(e, "overflows"), "%s", e);
     free(o);
     free(e);
-    const char *csv[] = {"--agg", "sum", "--from", FROM, "--to", TO, "--format", "csv", NULL};
-    cr_assert_eq(query(&o, &e, "big", csv), 0, "%s", e);
-    cr_assert(strstr(o, ",sum,overflow,2\n"), "%s", o);
-    free(o);
-    free(e);
+    sum_says("big", "csv", ",sum,overflow,2\n");
     const char *json[] = {"--agg", "sum", "--from", FROM, "--to", TO, "--format", "json", NULL};
     cr_assert_eq(query(&o, &e, "big", json), 0, "%s", e);
     json_t *root = json_loads(o, 0, NULL), *row = json_array_get(json_object_get(root, "rows"), 0);
