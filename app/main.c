@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <float.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -34,6 +35,7 @@
 #include "alerting.h"
 #include "collect.h"
 #include "config.h"
+#include "csvout.h"
 #include "dashboard.h"
 #include "ingest.h"
 #include "jsonout.h"
@@ -628,6 +630,34 @@ static int cmd_ingest(int argc, char **argv)
 
 /* ---- query ---- */
 
+/*
+ * The --at option: a time in the config's zone, or "latest" (the newest
+ * sample in the cache). def when the option is absent; a usage error when
+ * it does not parse.
+ */
+static sr_ms at_opt(const command *c, const parsed *p, const sr_config *cfg, sr_store *st,
+                    sr_ms def)
+{
+    const char *v = opt(c, p, "--at");
+    sr_ms t;
+    if (!v)
+        return def;
+    if (strcmp(v, "latest") == 0) {
+        int rc = sr_store_newest(st, &t);
+        if (rc == SR_ENODATA)
+            die_usage(c, "--at latest: the cache %s holds no samples yet", cfg->cache);
+        if (rc)
+            die_usage(c, "--at latest: %s", sr_strerror(rc));
+        return t + 1; /* windows end before their end: keep the newest sample in */
+    }
+    if (sr_parse_time(v, cfg->timezone, &t))
+        die_usage(c,
+                  "--at: expected ISO-8601 (2023-12-31T18:00), epoch seconds or latest, got "
+                  "'%s'",
+                  v);
+    return t;
+}
+
 /* ---- who is asking (snapshot, query) ---- */
 
 /* The user, their role and its privacy policy, and the audit rows their
@@ -668,6 +698,7 @@ static const opt_spec query_opts[] = {
     {"--window", "DUR", "the window ending now, e.g. 15m 8h 7d (default 8h)"},
     {"--from", "TIME", "window start: ISO-8601 or epoch seconds"},
     {"--to", "TIME", "window end, exclusive (default now)"},
+    {"--at", "TIME", "the window ends at TIME instead of now (ISO-8601, epoch seconds, latest)"},
     {"--by", "children", "one row per child of the entity"},
     {"--format", "FMT", "text, csv or json (default text)"},
     {NULL, NULL, NULL},
@@ -730,8 +761,13 @@ static int cmd_query(int argc, char **argv)
     sr_ms now = sr_now_ms(), window = 8 * SR_MS_HOUR;
     const char *w = opt(self, &p, "--window"), *from = opt(self, &p, "--from"),
                *to = opt(self, &p, "--to");
+    const char *at = opt(self, &p, "--at");
     if (w && (from || to)) {
         usage_error(self, "give either --window or --from/--to, not both");
+        goto done;
+    }
+    if (at && (from || to)) {
+        usage_error(self, "give either --at or --from/--to, not both");
         goto done;
     }
     if (w && sr_parse_duration(w, &window)) {
@@ -739,6 +775,10 @@ static int cmd_query(int argc, char **argv)
         goto done;
     }
     q.to_ms = now;
+    if (at) { /* the dashboard's and snapshot's --at: "latest" needs the cache */
+        st = open_cache(cfg, SR_STORE_READONLY);
+        q.to_ms = at_opt(self, &p, cfg, st, now);
+    }
     if (to && sr_parse_time(to, cfg->timezone, &q.to_ms)) {
         usage_error(
             self, "--to: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'", to);
@@ -765,7 +805,8 @@ static int cmd_query(int argc, char **argv)
         status = SR_EXIT_FAIL;
         goto done;
     }
-    st = open_cache(cfg, SR_STORE_READONLY);
+    if (!st)
+        st = open_cache(cfg, SR_STORE_READONLY);
     bool personal = false;
     sr_privacy_metric_personal(st, &cfg->metrics, &who.priv, d->name, &personal);
     sr_ms asked_from = q.from_ms, asked_to = q.to_ms;
@@ -782,9 +823,11 @@ static int cmd_query(int argc, char **argv)
     }
     size_t n = 0;
     sr_child_result one;
+    bool shown_count = q.agg.kind == SR_AGG_COUNT; /* of nothing: 0 */
     int rc;
     if (q.from_ms >= q.to_ms) { /* nothing whole in the window */
-        one = (sr_child_result){.entity = q.entity ? q.entity : "", .r = {NAN, 0, true}};
+        one = (sr_child_result){.entity = q.entity ? q.entity : "",
+                                .r = {shown_count ? 0 : NAN, 0, true}};
         rows = by ? NULL : &one;
         n = by ? 0 : 1;
         rc = 0;
@@ -846,30 +889,25 @@ static int cmd_query(int argc, char **argv)
                  q.entity && *q.entity ? q.entity : "(all)", by ? ", by children" : "");
         sr_audit_sink_hook(&who.audit, "view-personal", detail);
     }
+    for (size_t i = 0; i < n; i++) {
+        if (!masks[i] && isinf(rows[i].r.value))
+            fprintf(stderr, "sitrep query: %s: the %s overflows (beyond %g): no figure\n",
+                    *rows[i].entity ? rows[i].entity : "(all)", aggname, DBL_MAX);
+    }
     if (strcmp(fmt, "csv") == 0) {
-        printf("entity,agg,value,n\n");
+        static const char *const header[] = {"entity", "agg", "value", "n", NULL};
+        sr_csv_out csv;
+        sr_csv_init(&csv, stdout);
+        sr_csv_header(&csv, header);
         for (size_t i = 0; i < n; i++) {
-            char v[64], nn[32] = "";
-            sr_report_number(rows[i].r.value, v, sizeof v);
+            sr_csv_field(&csv, rows[i].entity);
+            sr_csv_field(&csv, aggname);
+            sr_csv_figure(&csv, rows[i].r.value, masks[i]);
             if (masks[i])
-                snprintf(v, sizeof v, "%s", masks[i]);
+                sr_csv_field(&csv, "");
             else
-                snprintf(nn, sizeof nn, "%lld", (long long)rows[i].r.n);
-            char *e = xclean(rows[i].entity); /* names from data: made safe */
-            /* entity paths may hold commas or quotes: quote as RFC 4180 */
-            if (strpbrk(e, ",\"\r\n")) {
-                putchar('"');
-                for (const char *c = e; *c; c++) {
-                    if (*c == '"')
-                        putchar('"');
-                    putchar(*c);
-                }
-                putchar('"');
-            } else {
-                fputs(e, stdout);
-            }
-            printf(",%s,%s,%s\n", aggname, v, nn);
-            free(e);
+                sr_csv_integer(&csv, rows[i].r.n);
+            sr_csv_end_row(&csv);
         }
     } else if (strcmp(fmt, "json") == 0) {
         json_t *root = json_object(), *arr = json_array();
@@ -884,16 +922,18 @@ static int cmd_query(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             json_t *o = json_object();
             json_object_set_new(o, "entity", json_string(rows[i].entity));
-            json_object_set_new(o, "value",
-                                isnan(rows[i].r.value) ? json_null() : json_real(rows[i].r.value));
+            json_object_set_new(o, "value", sr_json_number(rows[i].r.value));
+            /* every row has the same members: a suppressed one's n is null */
             json_object_set_new(o, "n", masks[i] ? json_null() : json_integer(rows[i].r.n));
             if (masks[i])
                 json_object_set_new(o, "suppressed", json_string(masks[i]));
+            else if (isinf(rows[i].r.value))
+                json_object_set_new(o, "overflow", json_true());
             json_object_set_new(o, "exact", json_boolean(rows[i].r.exact));
             json_array_append_new(arr, o);
         }
         json_object_set_new(root, "rows", arr);
-        sr_json_write(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10), stdout);
+        sr_json_write(root, JSON_INDENT(2), stdout);
         json_decref(root);
     } else {
         printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
@@ -924,34 +964,6 @@ done:
 }
 
 /* ---- snapshot ---- */
-
-/*
- * The --at option: a time in the config's zone, or "latest" (the newest
- * sample in the cache). def when the option is absent; a usage error when
- * it does not parse.
- */
-static sr_ms at_opt(const command *c, const parsed *p, const sr_config *cfg, sr_store *st,
-                    sr_ms def)
-{
-    const char *v = opt(c, p, "--at");
-    sr_ms t;
-    if (!v)
-        return def;
-    if (strcmp(v, "latest") == 0) {
-        int rc = sr_store_newest(st, &t);
-        if (rc == SR_ENODATA)
-            die_usage(c, "--at latest: the cache %s holds no samples yet", cfg->cache);
-        if (rc)
-            die_usage(c, "--at latest: %s", sr_strerror(rc));
-        return t + 1; /* windows end before their end: keep the newest sample in */
-    }
-    if (sr_parse_time(v, cfg->timezone, &t))
-        die_usage(c,
-                  "--at: expected ISO-8601 (2023-12-31T18:00), epoch seconds or latest, got "
-                  "'%s'",
-                  v);
-    return t;
-}
 
 static const opt_spec snapshot_opts[] = {
     {"--config", "FILE", "the configuration"},
@@ -1649,9 +1661,8 @@ static json_t *alert_json(const sr_config *cfg, const sr_alert *a)
     json_object_set_new(j, "entity", json_string(a->entity));
     json_object_set_new(j, "severity", json_string(sr_status_name(a->severity)));
     json_object_set_new(j, "state", json_string(sr_alert_state_name(a->state)));
-    json_object_set_new(j, "value", isnan(a->value) ? json_null() : json_real(a->value));
-    json_object_set_new(j, "threshold",
-                        isnan(a->threshold) ? json_null() : json_real(a->threshold));
+    json_object_set_new(j, "value", sr_json_number(a->value));
+    json_object_set_new(j, "threshold", sr_json_number(a->threshold));
     json_object_set_new(j, "value_text", json_string(val));
     json_object_set_new(j, "threshold_text", json_string(thr));
     sr_format_time_utc(a->raised_at_ms, t, sizeof t);
@@ -1916,7 +1927,8 @@ static const command commands[] = {
      "'FILE: N accepted, N duplicates, N rejected'",
      ingest_opts},
     {"query", cmd_query,
-     "METRIC [--entity PATH] [--agg AGG] [--window DUR | --from T --to T] [--by children] "
+     "METRIC [--entity PATH] [--agg AGG] [--window DUR] [--at TIME|latest | --from T --to T] [--by "
+     "children] "
      "[--format text|csv|json]",
      "aggregate a metric over a window, for scripts", query_opts},
     {"snapshot", cmd_snapshot,

@@ -21,10 +21,6 @@ int sr_report_format_parse(const char *name, sr_report_format *out);
 
 typedef struct sr_report sr_report;
 
-/* A number for scripts (CSV, JSON-like text): whole numbers without a
- * fraction, others to ten significant digits; "" for no data (NAN). */
-void sr_report_number(double v, char *buf, size_t len);
-
 /* Who the report is for: their role's panels and privacy policy, and where
  * views of personal data are audited. All borrowed; NULL members: no
  * limit, no policy, no audit. */

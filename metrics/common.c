@@ -515,6 +515,23 @@ int sr_reserve(void *pp, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
+void sr_format_double(double v, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    buf[0] = 0;
+    if (!isfinite(v))
+        return;
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) /* both in the locale's notation */
+            break;
+    }
+    char *comma = strchr(buf, ','); /* the C locale's point, whatever LC_NUMERIC says */
+    if (comma)
+        *comma = '.';
+}
+
 int sr_parse_double(const char *text, double *out)
 {
     if (!(text = skip_blanks(text)))

@@ -154,6 +154,15 @@ int sr_parse_double(const char *text, double *out);
  */
 int sr_reserve(void *pp, size_t *cap, size_t n, size_t size);
 
+/*
+ * The shortest decimal text of finite v that reads back (strtod) as the same
+ * double: the first of "%.15g", "%.16g" and "%.17g" that does, so 0.1 is
+ * "0.1", 192793629.14 is "192793629.14" and no digit the double holds is
+ * lost. "" for NaN and infinities (the caller says what they mean).
+ * Always a '.' for the decimal point, whatever the locale.
+ */
+void sr_format_double(double v, char *buf, size_t len);
+
 /* Edit distance, ignoring case: insertions, deletions, substitutions and
  * swaps of two neighbours ("tr" for "rt") count one each. Words longer than
  * 64 bytes: the longer length. */

@@ -44,6 +44,7 @@
 typedef struct {
     int64_t n;
     double sum, min, max;
+    double sum_err; /* what the additions to sum rounded away (acc_add) */
     sr_ms last_ts;
     double last;
     /* exact percentiles: every value */
@@ -82,10 +83,29 @@ static void acc_fini(acc *a)
     sr_sketch_destroy(a->sk);
 }
 
+/*
+ * Adds x to the sum, keeping what the addition rounds away (Neumaier's
+ * compensated sum): the sum of many amounts with cents is then the double
+ * nearest their exact sum (192793629.14, not 192793629.14000002), so an
+ * output of the shortest text that reads back as it shows no noise.
+ */
+static void acc_add(acc *a, double x)
+{
+    double t = a->sum + x;
+    a->sum_err += fabs(a->sum) >= fabs(x) ? (a->sum - t) + x : (x - t) + a->sum;
+    a->sum = t;
+}
+
+/* The compensated sum; an infinity once the sum overflowed. */
+static double acc_sum(const acc *a)
+{
+    return isinf(a->sum) ? a->sum : a->sum + a->sum_err;
+}
+
 static void acc_value(acc *a, sr_ms ts, double v)
 {
     a->n++;
-    a->sum += v;
+    acc_add(a, v);
     if (v < a->min)
         a->min = v;
     if (v > a->max)
@@ -177,7 +197,7 @@ static int cell_cb(void *ctx, const sr_rollup_cell *c)
     if (c->n <= 0)
         return 0;
     a->n += c->n;
-    a->sum += c->sum;
+    acc_add(a, c->sum);
     if (c->min < a->min)
         a->min = c->min;
     if (c->max > a->max)
@@ -1184,10 +1204,22 @@ static int run_ratio(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
         return rc;
     out->n = b.n;
     out->exact = a.exact && b.exact;
-    out->value = (isnan(a.value) || isnan(b.value) || b.value == 0)
+    out->value = (isinf(a.value) || isinf(b.value)) ? INFINITY /* an overflow (query.h) */
+                 : (isnan(a.value) || isnan(b.value) || b.value == 0)
                      ? NAN
                      : a.value / b.value * (d->scale != 0 ? d->scale : 1.0);
     return 0;
+}
+
+/*
+ * A summed result of observations that is NAN went beyond a double's range
+ * both ways (an infinity plus the other): an overflow, so an infinity
+ * (query.h), never "no data".
+ */
+static void note_overflow(sr_result *r, bool summed)
+{
+    if (r->n > 0 && summed && isnan(r->value))
+        r->value = INFINITY;
 }
 
 static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d, const sr_query *q,
@@ -1203,6 +1235,8 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
         return SR_EINVAL;
     if (q->to_ms <= q->from_ms)
         return SR_EINVAL;
+    if (agg.kind == SR_AGG_COUNT)
+        out->value = 0; /* nothing happened is a count too, not "no data" */
 
     qctx c = {.st = st};
     int rc = node_of(st, q->entity, &c.node);
@@ -1331,10 +1365,10 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
         out->value = (double)a.n;
         break;
     case SR_AGG_SUM:
-        out->value = a.sum;
+        out->value = acc_sum(&a);
         break;
     case SR_AGG_AVG:
-        out->value = a.sum / (double)a.n;
+        out->value = acc_sum(&a) / (double)a.n;
         break;
     case SR_AGG_MIN:
         out->value = a.min;
@@ -1371,6 +1405,11 @@ static int run_plain(sr_store *st, const sr_catalog *cat, const sr_metric_def *d
         break;
     }
 out:
+    if (!rc && agg.kind == SR_AGG_COUNT)
+        out->value = (double)out->n; /* also from a memo kept before counts of nothing were 0 */
+    note_overflow(out, agg.kind == SR_AGG_SUM || agg.kind == SR_AGG_AVG ||
+                           (d->kind == SR_KIND_GAUGE &&
+                            (agg.kind == SR_AGG_LAST || agg.kind == SR_AGG_VALUE)));
     if (!rc && memo)
         memo_put_result(memo, &mkey, &mstamp, out);
     free(scanned.h);

@@ -209,10 +209,14 @@ char *sr_tui_fit_title(const char *title, const char *short_title, int max_cols,
 
 /*
  * Formats a value with its unit for a person: "13m42s" for seconds, "4 812"
- * with thousands grouped, "91%", "1.2M EUR"; "-" for NAN (and infinities).
- * Durations round to the second first, then show their two largest units,
- * the smaller one truncated: 42s, 13m42s, 2h05m, 3d04h. compact drops the
- * unit words for narrow cells.
+ * with thousands grouped, "91%"; "-" for NAN, "overflow" for an infinity (an
+ * aggregate beyond a double's range). Durations round to the second first,
+ * then show their two largest units, the smaller one truncated: 42s, 13m42s,
+ * 2h05m, 3d04h. Not compact, a count shows every unit ("14 400 000") and an
+ * amount (sum, min, max, last, a gauge's or counter's value) every digit of
+ * its decimal ("192 793 629.14 USD"); averages and percentiles are rounded
+ * (to the unit from 100 up). compact drops the unit words and abbreviates
+ * millions ("192.8M") for narrow cells.
  */
 void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compact, char *buf,
                      size_t len);
