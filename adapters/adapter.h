@@ -21,6 +21,9 @@
  * poll, and reads them only from adapters of a version that has them); a
  * plugin built for a newer version is refused by an older sitrep, whose
  * struct would be too short. Version 2 added the progress of a poll.
+ * Version 3 added the config's value maps (sr_ad_options.maps) and where a
+ * sample came from (sr_sink.where and raw), so that a sample the sink
+ * refuses is rejected with its line and the input as read.
  *
  * Adapters never see SQLite, curses or libuv: they receive options as text
  * and hand samples to a sink, which copies what it is given. This header
@@ -32,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SR_ADAPTER_ABI 2     /* what this header describes */
+#define SR_ADAPTER_ABI 3     /* what this header describes */
 #define SR_ADAPTER_ABI_MIN 1 /* the oldest version sitrep still loads */
 #define SR_ADAPTER_ENTRY "sitrep_adapter"
 
@@ -56,6 +59,12 @@ struct sr_sink {
     int (*emit)(sr_sink *sink, const sr_ad_sample *sample);
     /* raw: the input as read (a line, a row); where: "line 12" or NULL */
     int (*reject)(sr_sink *sink, const char *where, const char *raw, const char *reason);
+    /* Version 3. Set by the adapter before emit (borrowed until emit returns;
+     * NULL = not known): where the sample came from and the input as read,
+     * which the sink uses when it rejects the sample itself (a metric the
+     * config does not define). sitrep zeroes both; an adapter that sets them
+     * sets them back to NULL after emit. */
+    const char *where, *raw;
 };
 
 /* One `key = value` of the adapter's config section (borrowed). */
@@ -85,6 +94,20 @@ typedef struct {
     int (*tz_valid)(const char *tz);
 } sr_ad_host;
 
+/*
+ * Version 3. One [map.NAME] section of the config: a value map that a
+ * template applies to a field ({Field|NAME}). Each entry's key is a value
+ * as a source writes it and its value the text that replaces it; the key
+ * `default` is what every other value becomes (without it, another value
+ * is rejected). All borrowed.
+ */
+typedef struct {
+    const char *name;      /* NAME of [map.NAME] */
+    const sr_ad_option *v; /* the entries, in file order */
+    size_t n;
+    int line; /* line of the section header */
+} sr_ad_valmap;
+
 typedef struct {
     const sr_ad_option *v;
     size_t n;
@@ -92,6 +115,9 @@ typedef struct {
     const char *config_dir; /* directory of the config file, for relative paths */
     const sr_ad_host *host; /* borrowed; valid for the adapter's whole life */
     const char *timezone;   /* [sitrep] timezone, the default for naive times */
+    /* Version 3: every [map.NAME] of the config (borrowed, like the rest). */
+    const sr_ad_valmap *maps;
+    size_t n_maps;
 } sr_ad_options;
 
 /* An option the adapter type understands, for validation and help. */

@@ -204,6 +204,19 @@ static void reject_row(sr_csvrows *r, const char *why)
         r->rc = -1;
 }
 
+/* A header that names a column the map reads twice: said once per stream,
+ * as a reject of the header line (the rows are still read; the sources
+ * view and `sitrep rejects` show it). */
+static void header_warn(sr_csvrows *r, const char *const *names, size_t n)
+{
+    char msg[512], raw[RAW_MAX];
+    if (!sr_map_header_warning(r->m, names, n, msg, sizeof msg))
+        return;
+    row_raw(r, raw, sizeof raw);
+    if (r->sink->reject(r->sink, "line 1", raw, msg) < 0)
+        r->rc = -1;
+}
+
 static void on_row(int c, void *data)
 {
     sr_csvrows *r = data;
@@ -226,6 +239,7 @@ static void on_row(int c, void *data)
         } else {
             r->have_header = 1;
             r->n_cols = r->nf;
+            header_warn(r, names, n);
         }
         row_done(r);
         return;
