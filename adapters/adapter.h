@@ -21,9 +21,11 @@
  * poll, and reads them only from adapters of a version that has them); a
  * plugin built for a newer version is refused by an older sitrep, whose
  * struct would be too short. Version 2 added the progress of a poll.
- * Version 3 added the config's value maps (sr_ad_options.maps) and where a
+ * Version 3 added the config's value maps (sr_ad_options.maps), where a
  * sample came from (sr_sink.where and raw), so that a sample the sink
- * refuses is rejected with its line and the input as read.
+ * refuses is rejected with its line and the input as read, and an
+ * adapter's own warnings for check-config (sr_adapter.check), which sitrep
+ * reads only from a table whose abi_version is 3 or more.
  *
  * Adapters never see SQLite, curses or libuv: they receive options as text
  * and hand samples to a sink, which copies what it is given. This header
@@ -82,9 +84,9 @@ typedef struct {
  */
 typedef struct {
     /* A wall-clock time in zone tz (NULL or "" = UTC) to UTC ms; fields may
-     * be out of range (mktime normalisation); in an hour that occurs twice or
-     * not at all (a DST change) the C library's mktime (tm_isdst = -1)
-     * decides. */
+     * be out of range (they carry over, as mktime's do). A time a DST change
+     * makes ambiguous is its first, earlier occurrence; a time in a gap is
+     * moved forward by the gap (Python zoneinfo's default, fold = 0). */
     int (*local_to_utc)(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
                         int64_t *out_ms);
     /* ISO-8601 with or without a zone (naive = in tz), a date alone, or
@@ -161,6 +163,13 @@ typedef struct sr_adapter {
      */
     int (*poll)(void *state, sr_poll_info *info, sr_sink *sink, char *err, size_t errlen);
     void (*close)(void *state);
+    /*
+     * Version 3, optional (NULL = none). What `sitrep check-config` may
+     * warn about an opened source without polling it (the csv adapter: a
+     * header that has a mapped column name twice). On the loop thread,
+     * never during a poll. Returns 1 with a warning in msg, else 0.
+     */
+    int (*check)(void *state, char *msg, size_t len);
 } sr_adapter;
 
 typedef const sr_adapter *(*sr_adapter_entry_fn)(void);

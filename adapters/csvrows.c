@@ -213,6 +213,7 @@ static void header_warn(sr_csvrows *r, const char *const *names, size_t n)
     if (!sr_map_header_warning(r->m, names, n, msg, sizeof msg))
         return;
     row_raw(r, raw, sizeof raw);
+    r->st.notes++;
     if (r->sink->reject(r->sink, "line 1", raw, msg) < 0)
         r->rc = -1;
 }

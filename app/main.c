@@ -980,7 +980,9 @@ static const opt_spec check_opts[] = {
  * Opens every source as the collector would (no poll) and closes it again,
  * so that what an adapter checks of its options when it opens (a template,
  * a value map it names) is said here as FILE:LINE: the line of the key the
- * message starts with, else the section's. Returns how many failed. Not
+ * message starts with, else the section's; and prints what the adapter
+ * warns of (sr_adapter.check: a CSV header with a name twice). Returns how
+ * many failed. Not
  * with the group's rights (app/trust.c): its messages quote the config.
  */
 static int check_sources(const sr_config *cfg, const sr_plugins *pl)
@@ -995,6 +997,12 @@ static int check_sources(const sr_config *cfg, const sr_plugins *pl)
         char err[1024] = "";
         void *state = NULL;
         if (ad->open(&o, &state, err, sizeof err) == 0) {
+            /* a warning is said and passes (exit 0) */
+            if (ad->abi_version >= 3 && ad->check && ad->check(state, err, sizeof err) > 0) {
+                char safe[1200];
+                sr_screen_text(err, -1, false, safe, sizeof safe);
+                printf("%s:%d: [adapter.%s] warning: %s\n", cfg->path, a->line, a->name, safe);
+            }
             ad->close(state);
         } else {
             int line = a->line;

@@ -703,3 +703,53 @@ Test(csvrows, a_header_with_a_name_twice_is_said_once_at_line_1)
     sr_csvrows_destroy(r);
     sr_map_destroy(m);
 }
+
+/* ---- DST: one rule, zoneinfo's fold = 0 ---- */
+
+/* America/Chicago 2017: clocks go from 02:00 CST to 03:00 CDT on March 12
+ * (02:30 never happens) and from 02:00 CDT back to 01:00 CST on November 5
+ * (01:30 happens twice). As Python's zoneinfo with fold = 0: 02:30 is
+ * 08:30 UTC (03:30 CDT), 01:30 is its first occurrence, 06:30 UTC (CDT).
+ * Asked in any order, after any other time (glibc's mktime with
+ * tm_isdst = -1 answers the ambiguous one from what it was asked before). */
+Test(map, dst_gaps_and_overlaps_as_zoneinfo_fold_0)
+{
+    mock_options o;
+    sr_map *m = MAP(&o, "metric = m", "entity = e", "value = 1", "time = t",
+                    "time_format = %m/%d/%Y %I:%M:%S %p", "timezone = America/Chicago");
+    static const char *const before[] = {"11/05/2017 03:00:00 AM", "11/05/2017 01:30:00 AM",
+                                         "03/12/2017 01:30:00 AM", "11/05/2017 02:30:00 AM"};
+    for (size_t round = 0; round < 4; round++) {
+        mock_sink s;
+        mock_sink_init(&s);
+        char t[64];
+        /* another time first, and eight other hours to empty the hour memo */
+        snprintf(t, sizeof t, "t=%s", before[round]);
+        cr_assert_eq(ROW(m, &s, t), SR_MAP_EMITTED);
+        for (int h = 0; h < 8; h++) {
+            snprintf(t, sizeof t, "t=%02d/%02d/2016 0%d:00:00 %s", 5 + (int)round, 1 + h, 1 + h,
+                     h % 2 ? "AM" : "PM");
+            cr_assert_eq(ROW(m, &s, t), SR_MAP_EMITTED);
+        }
+        cr_assert_eq(
+            ROW(m, &s, round % 2 ? "t=03/12/2017 02:30:00 AM" : "t=11/05/2017 01:30:00 AM"),
+            SR_MAP_EMITTED);
+        cr_assert_eq(
+            ROW(m, &s, round % 2 ? "t=11/05/2017 01:30:00 AM" : "t=03/12/2017 02:30:00 AM"),
+            SR_MAP_EMITTED);
+        int64_t gap = s.s[s.n - (round % 2 ? 2 : 1)].ts_ms;
+        int64_t twice = s.s[s.n - (round % 2 ? 1 : 2)].ts_ms;
+        cr_assert_eq(gap, 1489307400000LL, "round %zu: 02:30 -> %lld, expected 08:30Z", round,
+                     (long long)gap);
+        cr_assert_eq(twice, 1509863400000LL, "round %zu: 01:30 -> %lld, expected 06:30Z", round,
+                     (long long)twice);
+        mock_sink_fini(&s);
+    }
+    /* the same rule for naive ISO times and for the host's own function */
+    int64_t ms;
+    cr_assert_eq(sr_parse_time("2017-11-05T01:30:00", "America/Chicago", &ms), 0);
+    cr_assert_eq(ms, 1509863400000LL);
+    cr_assert_eq(sr_local_to_utc("America/Chicago", 2017, 3, 12, 2, 30, 0, &ms), 0);
+    cr_assert_eq(ms, 1489307400000LL);
+    sr_map_destroy(m);
+}

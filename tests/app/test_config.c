@@ -1271,3 +1271,42 @@ Test(config, check_config_names_an_unknown_value_map_with_its_line)
     free(err);
     th_rmtree(dir);
 }
+
+/* A CSV header with a mapped name twice (Milwaukee's calls for service have
+ * two "Inc Type Desc"): check-config reads the header of a file that is
+ * there and warns, passing (exit 0); {Name#2} is the second. */
+Test(config, check_config_warns_of_a_column_name_twice)
+{
+    char dir[256], cfg[512], csv[600];
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+    snprintf(csv, sizeof csv, "%s/calls.csv", dir);
+    th_write_file(csv, "Incident Number,Inc Type Desc,District,Inc Type Desc\n"
+                       "173450001,TRAFFIC STOP,2,TRAFFIC STOP-I\n");
+    th_write_file(cfg, "[sitrep]\ncache = cache.db\n"
+                       "[metric.calls]\nkind = event\n"
+                       "[adapter.calls]\ntype = csv\npath = calls.csv\nmetric = calls\n"
+                       "entity = milwaukee/{District}/{Inc Type Desc}\nvalue = 1\n");
+    char *out, *err;
+    char *argv[] = {"check-config", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s%s", out, err);
+    char want[900];
+    snprintf(want, sizeof want,
+             "%s:5: [adapter.calls] warning: the header has two columns named 'Inc Type Desc' "
+             "(columns 2 and 4): {Inc Type Desc} reads column 2; write {Inc Type Desc#2} for "
+             "column 4",
+             cfg);
+    cr_assert(strstr(out, want), "%s", out);
+    free(out);
+    free(err);
+    /* naming the second: no warning */
+    th_write_file(cfg, "[sitrep]\ncache = cache.db\n"
+                       "[metric.calls]\nkind = event\n"
+                       "[adapter.calls]\ntype = csv\npath = calls.csv\nmetric = calls\n"
+                       "entity = milwaukee/{District}/{Inc Type Desc#2}\nvalue = 1\n");
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s%s", out, err);
+    cr_assert_null(strstr(out, "warning"), "%s", out);
+    free(out);
+    free(err);
+    th_rmtree(dir);
+}
