@@ -224,6 +224,20 @@ static const char *nul_field(const sr_csvrows *r)
     return NULL;
 }
 
+/* A header that names a column the map reads twice: said once per stream,
+ * as a reject of the header line (the rows are still read; the sources
+ * view and `sitrep rejects` show it). */
+static void header_warn(sr_csvrows *r, const char *const *names, size_t n)
+{
+    char msg[512], raw[RAW_MAX];
+    if (!sr_map_header_warning(r->m, names, n, msg, sizeof msg))
+        return;
+    row_raw(r, raw, sizeof raw);
+    r->st.notes++;
+    if (r->sink->reject(r->sink, "line 1", raw, msg) < 0)
+        r->rc = -1;
+}
+
 static void on_row(int c, void *data)
 {
     sr_csvrows *r = data;
@@ -246,6 +260,7 @@ static void on_row(int c, void *data)
         } else {
             r->have_header = 1;
             r->n_cols = r->nf;
+            header_warn(r, names, n);
         }
         row_done(r);
         return;

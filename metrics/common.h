@@ -111,8 +111,12 @@ int sr_parse_time(const char *text, const char *tz, sr_ms *out_ms);
 
 /*
  * Converts a broken-down local time in zone `tz` (NULL or "" = UTC) to UTC
- * ms; tm fields may be out of range (mktime normalisation). Thread-safe.
- * Returns 0, or SR_EINVAL for an unknown zone.
+ * ms; fields may be out of range (they carry over, as mktime's do).
+ * Thread-safe. Times a DST change makes ambiguous or nonexistent follow
+ * Python zoneinfo's default (fold = 0): a time that occurs twice is the
+ * first, earlier one; a time in a gap is moved forward by the gap (02:30
+ * where clocks go from 02:00 to 03:00 is 03:30). Returns 0, or SR_EINVAL
+ * for an unknown zone.
  */
 int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
                     sr_ms *out_ms);
