@@ -28,6 +28,7 @@
 
 #include "../adapters/execfmt.h"
 #include "../adapters/registry.h"
+#include "../metrics/format.h"
 #include "../metrics/query.h"
 #include "../metrics/safetext.h"
 #include "../metrics/sources.h"
@@ -939,7 +940,7 @@ static int cmd_query(int argc, char **argv)
         printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
         for (size_t i = 0; i < n; i++) {
             char v[64], nn[32];
-            sr_screen_format_value(rows[i].r.value, d, shown, v, sizeof v); /* as a tile */
+            sr_format_value(rows[i].r.value, d, shown, false, v, sizeof v); /* as a tile */
             snprintf(nn, sizeof nn, "%lld", (long long)rows[i].r.n);
             if (masks[i]) {
                 snprintf(v, sizeof v, "%s", masks[i]);

@@ -39,9 +39,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../metrics/format.h"
 #include "../metrics/query.h"
 #include "../metrics/sources.h"
-#include "../tui/screen.h"
 #include "alerting.h"
 #include "csvout.h"
 #include "jsonout.h"
@@ -439,10 +439,10 @@ static void write_markdown(const sr_report *r, FILE *out)
         if (!v->shown || shown_above(r, i))
             continue;
         char val[64], prev[64], chg[32];
-        sr_screen_format_value(v->c.now.value, v->def, v->agg, val, sizeof val);
+        sr_format_value(v->c.now.value, v->def, v->agg, false, val, sizeof val);
         if (v->mask[0])
             snprintf(val, sizeof val, "%s", v->mask);
-        sr_screen_format_value(v->c.prev.value, v->def, v->agg, prev, sizeof prev);
+        sr_format_value(v->c.prev.value, v->def, v->agg, false, prev, sizeof prev);
         if (isnan(v->change_pct))
             snprintf(chg, sizeof chg, "-");
         else

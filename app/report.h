@@ -11,7 +11,6 @@
 
 #include "../metrics/privacy.h"
 #include "../metrics/store.h"
-#include "../tui/screen.h"
 #include "config.h"
 
 typedef enum { SR_REPORT_JSON, SR_REPORT_CSV, SR_REPORT_MARKDOWN } sr_report_format;
@@ -27,7 +26,7 @@ typedef struct sr_report sr_report;
 typedef struct {
     const sr_cfg_role *role;   /* only its panels on its pages */
     const sr_privacy *privacy; /* hidden entities and suppressed values (metrics/privacy.h) */
-    sr_tui_audit_fn audit;     /* once per panel that shows personal-level values */
+    sr_audit_fn audit;         /* once per panel that shows personal-level values */
     void *audit_ctx;
 } sr_report_viewer;
 

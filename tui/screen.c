@@ -870,13 +870,7 @@ void sr_screen_destroy(sr_screen *s)
 
 char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_t outlen)
 {
-    sr_glyphs_select(utf8);
-    return sr_tui_fit(text, max_cols, out, outlen);
-}
-
-void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len)
-{
-    sr_format_value(v, def, agg, false, buf, len);
+    return sr_text_fit(text, max_cols, sr_glyphs_for(utf8)->ellipsis, out, outlen);
 }
 
 int sr_screen_create_headless(sr_store *st, const sr_tui_layout *lay, unsigned flags, int width,

@@ -39,13 +39,9 @@ typedef struct {
     size_t n_panels;
 } sr_tui_page;
 
-/*
- * Called when a view that shows personal-level values opens (a breakdown
- * whose rows are personal entities, the events of a personal entity): once
- * per view opened, not per frame. action is "view-personal", detail names
- * the panel, metric and entity. The screen never writes the cache itself.
- */
-typedef void (*sr_tui_audit_fn)(void *ctx, const char *action, const char *detail);
+/* The screen's audit hook (metrics/privacy.h): the screen never writes the
+ * cache itself. */
+typedef sr_audit_fn sr_tui_audit_fn;
 
 /* Everything the screen shows, as configured (borrowed). */
 typedef struct {
@@ -300,10 +296,6 @@ void sr_screen_write_text(sr_screen *s, bool hints, FILE *out);
  * ellipsis of the UTF-8 or ASCII glyph set. Returns out.
  */
 char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_t outlen);
-
-/* A value with its unit as a tile shows it ("13m42s", "4 812", "91%"; "-"
- * for no data), for text outside curses (the handover report). */
-void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len);
 
 /* The key bindings, for `sitrep --help` and the help overlay. */
 typedef struct {
