@@ -137,10 +137,12 @@ static int push_bucket(const double *v, size_t n, const sr_sketch *sk, int64_t b
 
 /* A cell's sorted values decoded into *cell (grown: *cap), their number in
  * *n; 0 with *n 0 when it keeps none or they are damaged (its hour is then
- * read raw), SR_ENOMEM. */
+ * read raw); 1 for a cell without observations (nothing to do); SR_ENOMEM. */
 static int cell_values(const sr_rollup_cell *c, double **cell, size_t *cap, size_t *n)
 {
     *n = 0;
+    if (c->n <= 0)
+        return 1;
     int rc = sr_rollup_values(c, cell, cap, n);
     if (rc && rc != SR_ENOMEM)
         *n = 0;
@@ -163,12 +165,10 @@ typedef struct {
 static int vals_cell_cb(void *ctx, const sr_rollup_cell *c)
 {
     vals_ctx *x = ctx;
-    if (c->n <= 0)
-        return 0;
     size_t n;
     int rc = cell_values(c, &x->cell, &x->cell_cap, &n);
     if (rc)
-        return rc;
+        return rc > 0 ? 0 : rc;
     if (n == 0) {
         /* none kept (or damaged): the hour's raw samples, after the scan */
         if (sr_reserve(&x->raw, &x->cap_raw, x->n_raw, sizeof *x->raw))
@@ -227,12 +227,10 @@ typedef struct {
 static int day_cell_cb(void *ctx, const sr_rollup_cell *c)
 {
     day_ctx *x = ctx;
-    if (c->n <= 0)
-        return 0;
     size_t n;
     int rc = cell_values(c, &x->cell, &x->cell_cap, &n);
     if (rc)
-        return rc;
+        return rc > 0 ? 0 : rc;
     if (n == 0) {
         /* none kept (or damaged): the hour's raw samples in the group */
         bucket_scan r = {.q = x->q, .sk = x->sk, .b = x->g * BUCKET_GROUP};
