@@ -163,12 +163,14 @@ struct sr_screen {
     sr_alert *alerts; /* the open alerts (a copy), crit first */
     size_t n_alerts;
     int al_sel, al_scroll, al_rows;
-    char al_withheld[512]; /* "" or the line counting the alerts the policy withheld */
-    bool may_act;          /* the role may acknowledge and silence */
-    char role_name[64];    /* for the refusal */
-    bool prompt;           /* the hint line edits a note or a duration */
-    bool prompt_silence;   /* a silence: its duration, then its reason (else an ack's note) */
-    sr_ms prompt_for_ms;   /* a silence's duration once given; 0 while it is asked */
+    char al_withheld[512];   /* "" or the line counting the alerts the policy withheld */
+    bool cache_damaged_src;  /* a source's last error says the cache is damaged */
+    bool cache_damaged_read; /* a panel's read met SR_ECORRUPT */
+    bool may_act;            /* the role may acknowledge and silence */
+    char role_name[64];      /* for the refusal */
+    bool prompt;             /* the hint line edits a note or a duration */
+    bool prompt_silence;     /* a silence: its duration, then its reason (else an ack's note) */
+    sr_ms prompt_for_ms;     /* a silence's duration once given; 0 while it is asked */
     char prompt_key[SR_ALERT_KEY_MAX];
     char prompt_text[SR_ALERT_NOTE_MAX];
     sr_screen_alert_request req[SR_ALERT_REQ_MAX];
@@ -689,6 +691,7 @@ void sr_screen_job_done(sr_screen *s, sr_screen_job *j)
         filter_rows(s->filter, &p->m);
     p->pr = j->pr;
     p->rc = j->rc;
+    s->cache_damaged_read = s->cache_damaged_read || j->rc == SR_ECORRUPT;
     p->computed = true;
     p->computes++;
     if (s->lay->privacy)
@@ -1168,6 +1171,8 @@ static void draw_status(sr_screen *s)
             const char *text;
             attr_t attr;
         } seg[] = {
+            {sr_cache_damaged_note(s->cache_damaged_src || s->cache_damaged_read),
+             sr_role_attr(SR_ROLE_CRIT) | A_REVERSE | A_BOLD},
             {history ? "HISTORY" : "", sr_role_attr(SR_ROLE_WARN) | A_REVERSE | A_BOLD},
             {full ? clock : clock_short, a},
             {"   ", a},
@@ -1830,7 +1835,8 @@ void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char
         return;
     if (l->n)
         memcpy(copy, l->v, l->n * sizeof *copy);
-    sr_privacy_sources(s->lay->privacy, copy, l->n); /* errors may quote input data */
+    s->cache_damaged_src = sr_sources_cache_damaged(l); /* before the policy blanks errors */
+    sr_privacy_sources(s->lay->privacy, copy, l->n);    /* errors may quote input data */
     sr_source_list_fini(&s->srcl);
     s->srcl = *l;
     s->srcl.v = copy;
@@ -2792,6 +2798,7 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
         sr_store_read_end(st);
     /* the key hints of the last line are for a person at the keyboard: left out */
     sr_screen_write_text(s, false, out);
+    bool damaged = s->cache_damaged_read; /* its panels show no figure, its status bar says so */
     sr_screen_destroy(s);
-    return 0;
+    return damaged ? SR_ECORRUPT : 0;
 }
