@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../metrics/sources.h"
 #include "xalloc.h"
 
 /* A poll may hand over at most this many samples plus rejects. */
@@ -432,8 +433,8 @@ static void write_failed(source *s, int rc)
                  "%s; the poll's rows were not stored (read again at the next poll)", why);
     else if (rc == SR_ECORRUPT)
         snprintf(s->h.last_error, sizeof s->h.last_error,
-                 "the cache is damaged (%s): the poll's rows were not stored; see sitrep "
-                 "check-cache",
+                 SR_SOURCE_CACHE_DAMAGED " (%s): the poll's rows were not stored; see sitrep "
+                                         "check-cache",
                  why);
     else
         snprintf(s->h.last_error, sizeof s->h.last_error, "cannot write to the cache: %s (%s)",
@@ -483,6 +484,9 @@ static void after_work_cb(uv_work_t *w, int status)
         s->backoff_ms = backoff;
         next = next_delay(s, ok, took);
         s->h.next_poll_ms = sr_now_ms() + next;
+        /* for viewers and `sitrep sources`: the health row alone, which a
+         * full or damaged cache may refuse too */
+        sr_store_source_put(s->c->st, &s->h);
     } else {
         s->h = h;
     }

@@ -297,6 +297,24 @@ static void cache_ready(const sr_config *cfg)
     }
 }
 
+static void cache_failed(const char *cmd, const sr_config *cfg, sr_store *st, int rc);
+
+/* The command running (main), for the words of what needs the cache. */
+static const char *running = "dashboard";
+
+/* Says that this process may not write the cache (why, from
+ * sr_share_explain_write) and what needs to; a reader's store message
+ * (detail, "" for none) tells what it could not read without writing. */
+static void cannot_write(const char *why, const char *detail)
+{
+    bool collector = strcmp(running, "collect") == 0 || strcmp(running, "dashboard") == 0;
+    if (detail[0])
+        fprintf(stderr, "sitrep %s: cannot read the cache: %s, and %s\n", running, why, detail);
+    else
+        fprintf(stderr, "sitrep %s: cannot write the cache: %s; %s%s needs it\n", running, why,
+                collector ? "the collector" : "sitrep ", collector ? "" : running);
+}
+
 /* Opens the cache of cfg and declares its metrics; exits 1 on failure. A
  * writer first gives the cache's directory and files the modes of [sitrep]
  * cache_group (share.h). */
@@ -313,7 +331,11 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
     if (reader && access(cfg->cache, F_OK) != 0 && errno == ENOENT)
         sr_store_close(open_cache(cfg, 0));
     if (!reader && sr_share_prepare(cfg->cache, cfg->cache_group, err, sizeof err) != 0) {
-        fprintf(stderr, "sitrep: %s\n", err);
+        char why[4400];
+        if (sr_share_explain_write(cfg->cache, false, why, sizeof why) == 0)
+            cannot_write(why, "");
+        else
+            fprintf(stderr, "sitrep: %s\n", err);
         exit(SR_EXIT_FAIL);
     }
     sr_store *st = NULL;
@@ -324,9 +346,16 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
         rc = sr_store_open(cfg->cache, flags, &st, err, sizeof err);
     }
     if (rc) {
-        char why[300];
+        char why[4400];
         if (sr_share_explain(cfg->cache, cfg->cache_group, why, sizeof why) == 0)
             fprintf(stderr, "sitrep: cannot open the cache %s: %s\n", cfg->cache, why);
+        else if (rc == SR_ECORRUPT)
+            cache_failed(running, cfg, NULL, rc);
+        else if (rc == SR_EPERM && sr_share_explain_write(cfg->cache, false, why, sizeof why) == 0)
+            cannot_write(why, !(flags & SR_STORE_READONLY) ? ""
+                              : strncmp(err, cfg->cache, strlen(cfg->cache)) == 0
+                                  ? err + strlen(cfg->cache) + 2
+                                  : err);
         else
             fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
         exit(SR_EXIT_FAIL);
@@ -354,9 +383,11 @@ static void cache_failed(const char *cmd, const sr_config *cfg, sr_store *st, in
     const char *why = st ? sr_store_errmsg(st) : "";
     if (rc == SR_ECORRUPT)
         fprintf(stderr,
-                "sitrep %s: the cache %s is damaged (%s): nothing is printed from it. 'sitrep "
-                "check-cache' lists what is wrong; to recover, " CACHE_DAMAGED_HELP "\n",
-                cmd, cfg->cache, why[0] ? why : "database disk image is malformed");
+                "sitrep %s: the cache %s is damaged (%s): %s. 'sitrep check-cache' lists what is "
+                "wrong; to recover, " CACHE_DAMAGED_HELP "\n",
+                cmd, cfg->cache, why[0] ? why : "database disk image is malformed",
+                strcmp(cmd, "ingest") == 0 ? "nothing more is written to it"
+                                           : "nothing is printed from it");
     else
         fprintf(stderr, "sitrep %s: %s%s%s\n", cmd, sr_strerror(rc), why[0] ? ": " : "", why);
 }
@@ -441,6 +472,7 @@ static int cmd_collect(int argc, char **argv)
 #define INGEST_BATCH 50000
 
 typedef struct {
+    const sr_config *cfg;
     sr_store *st;
     const char *source;
     long in_batch;
@@ -480,8 +512,11 @@ static int ingest_flush(ingest_ctx *c)
  * message a line. */
 static void ingest_failed(const char *file, const ingest_ctx *c, int rc, const char *why)
 {
-    fprintf(stderr, "sitrep ingest: %s: %s%s%s\n", file, rc == SR_ENOSPC ? "" : sr_strerror(rc),
-            rc == SR_ENOSPC || !why[0] ? "" : ": ", why);
+    if (rc == SR_ECORRUPT)
+        cache_failed("ingest", c->cfg, c->st, rc);
+    else
+        fprintf(stderr, "sitrep ingest: %s: %s%s%s\n", file, rc == SR_ENOSPC ? "" : sr_strerror(rc),
+                rc == SR_ENOSPC || !why[0] ? "" : ": ", why);
     if (c->kept_line)
         fprintf(stderr,
                 "sitrep ingest: %s: kept: the rows up to line %ld (%lld accepted) are committed; "
@@ -591,7 +626,7 @@ static int cmd_ingest(int argc, char **argv)
         /* percent and time left from the file's size, when it has one */
         struct stat sb;
         int64_t size = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) ? sb.st_size : 0;
-        ingest_ctx c = {.st = st, .source = source, .f = f};
+        ingest_ctx c = {.cfg = cfg, .st = st, .source = source, .f = f};
         c.progress = sr_progress_create(file, size);
         sr_ingest_sink sink = {&c, ingest_row, ingest_reject};
         char err[512] = "";
@@ -1014,7 +1049,7 @@ static int snapshot_text(const command *self, const parsed *p)
             fprintf(stderr, " %s", lay->pages[i].name);
         fprintf(stderr, "\n");
     } else if (rc) {
-        fprintf(stderr, "sitrep snapshot: %s\n", sr_strerror(rc));
+        cache_failed("snapshot", cfg, st, rc);
     }
     int status = rc == SR_ENOENT ? SR_EXIT_USAGE : rc ? SR_EXIT_FAIL : SR_EXIT_OK;
     viewer_fini(&who, "snapshot", &status);
@@ -1051,7 +1086,9 @@ static int cmd_snapshot(int argc, char **argv)
     viewer_init(&who, cfg);
     sr_report_viewer rv = {who.role, &who.priv, sr_audit_sink_hook, &who.audit};
     int rc = sr_report_build(cfg, st, &rv, at, shift, now, &r, err, sizeof err);
-    if (rc) {
+    if (rc == SR_ECORRUPT) {
+        cache_failed("snapshot", cfg, st, rc);
+    } else if (rc) {
         fprintf(stderr, "sitrep snapshot: %s\n", err);
     } else {
         rc = sr_report_write(r, f, stdout);
@@ -1346,8 +1383,7 @@ static int cmd_sources(int argc, char **argv)
     if (!rc)
         sr_privacy_sources(&who.priv, l.v, l.n); /* errors may quote input data */
     if (rc) {
-        fprintf(stderr, "sitrep sources: %s\n",
-                rc == SR_ENOMEM ? sr_strerror(rc) : sr_store_errmsg(st));
+        cache_failed("sources", cfg, rc == SR_ENOMEM ? NULL : st, rc);
     } else if (strcmp(fmt, "json") == 0) {
         sources_json(&l, now);
     } else {
@@ -1416,12 +1452,21 @@ static int cmd_rejects(int argc, char **argv)
     viewer_init(&who, cfg);
     const char *src = opt(self, &p, "--source");
     int64_t total = 0;
-    sr_store_reject_count(st, src, &total);
+    int rc = sr_store_reject_count(st, src, &total);
+    if (rc) {
+        cache_failed("rejects", cfg, st, rc);
+        viewer_fini(&who, "rejects", &rc);
+        sr_store_close(st);
+        sr_config_destroy(cfg);
+        return SR_EXIT_FAIL;
+    }
     printf("%lld rejected row%s%s%s\n", (long long)total, total == 1 ? "" : "s",
            src ? " from " : "", src ? src : "");
     /* unparsed input cannot be shown to hold no personal data (privacy.h) */
     struct reject_out o = {.raw = sr_privacy_raw_shown(&who.priv)};
-    int rc = sr_store_rejects(st, src, limit, print_reject, &o);
+    rc = sr_store_rejects(st, src, limit, print_reject, &o);
+    if (rc)
+        cache_failed("rejects", cfg, st, rc);
     char line[512];
     sr_privacy_withheld_text(&who.priv, SR_PRIV_PERSONAL, o.withheld, "rejected row",
                              "shown without reason and raw text (unparsed input may hold "
@@ -1636,7 +1681,7 @@ static int cmd_audit(int argc, char **argv)
         json_decref(o.arr);
     }
     if (rc)
-        fprintf(stderr, "sitrep audit: %s\n", sr_store_errmsg(st));
+        cache_failed("audit", cfg, st, rc);
     sr_store_close(st);
     sr_config_destroy(cfg);
     return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
@@ -1710,7 +1755,7 @@ static int cmd_alerts(int argc, char **argv)
     sr_privacy_withheld_text(&me.priv, why, withheld, "alert", "withheld", withheld_line,
                              sizeof withheld_line);
     if (rc) {
-        fprintf(stderr, "sitrep alerts: %s\n", sr_store_errmsg(st));
+        cache_failed("alerts", cfg, st, rc);
     } else if (strcmp(fmt, "json") == 0) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
@@ -1862,7 +1907,12 @@ static int cmd_dashboard(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
-    sr_lock *lock = sr_trust_elevated() ? NULL : open_lock(cfg);
+    /* a user who may not write the cache (a read-only folder) is a viewer:
+     * the collector's lock is not theirs to take */
+    char why[4400];
+    bool read_only =
+        sr_trust_elevated() || sr_share_explain_write(cfg->cache, true, why, sizeof why) == 0;
+    sr_lock *lock = read_only ? NULL : open_lock(cfg);
     sr_store *st = open_screen_cache(cfg, lock);
     sr_identity id;
     sr_identity_init(&id);
@@ -1896,7 +1946,7 @@ static int cmd_dashboard(int argc, char **argv)
                            .at_latest = latest,
                            .adapters = pl,
                            .lock = lock,
-                           .viewer_only = sr_trust_elevated(),
+                           .viewer_only = read_only,
                            .wall = wall};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
@@ -2435,5 +2485,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "\nTry 'sitrep --help'.\n");
         return SR_EXIT_USAGE;
     }
+    running = c->name;
     return c->run(argc - 1, argv + 1);
 }

@@ -326,6 +326,7 @@ void sr_screen_job_done(sr_screen *s, sr_screen_job *j)
         scr_filter_rows(s->filter, &p->m);
     p->pr = j->pr;
     p->rc = j->rc;
+    s->cache_damaged_read = s->cache_damaged_read || j->rc == SR_ECORRUPT;
     p->computed = true;
     p->computes++;
     if (s->lay->privacy)
@@ -598,7 +599,8 @@ void sr_screen_set_source_list(sr_screen *s, const sr_source_list *l, const char
         return;
     if (l->n)
         memcpy(copy, l->v, l->n * sizeof *copy);
-    sr_privacy_sources(s->lay->privacy, copy, l->n); /* errors may quote input data */
+    s->cache_damaged_src = sr_sources_cache_damaged(l); /* before the policy blanks errors */
+    sr_privacy_sources(s->lay->privacy, copy, l->n);    /* errors may quote input data */
     sr_source_list_fini(&s->srcl);
     s->srcl = *l;
     s->srcl.v = copy;
@@ -965,6 +967,7 @@ int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *pa
         sr_store_read_end(st);
     /* the key hints of the last line are for a person at the keyboard: left out */
     sr_screen_write_text(s, false, out);
+    bool damaged = s->cache_damaged_read; /* its panels show no figure, its status bar says so */
     sr_screen_destroy(s);
-    return 0;
+    return damaged ? SR_ECORRUPT : 0;
 }

@@ -272,7 +272,9 @@ bool sr_screen_dirty(const sr_screen *s, sr_ms now);
  * as plain text (UTF-8 when utf8), through the same widgets, with the
  * windows ending at now; a now more than a minute before the clock (`sitrep
  * snapshot --at`) is a view of the past, and the status bar says HISTORY.
- * Returns 0, or SR_ENOENT for an unknown page.
+ * Returns 0, SR_ENOENT for an unknown page, or SR_ECORRUPT (the text
+ * written, its damaged panels without a figure) when a panel's read met a
+ * damaged cache.
  */
 int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,
                           int height, bool utf8, sr_ms now, FILE *out);

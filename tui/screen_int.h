@@ -113,12 +113,14 @@ struct sr_screen {
     sr_alert *alerts; /* the open alerts (a copy), crit first */
     size_t n_alerts;
     int al_sel, al_scroll, al_rows;
-    char al_withheld[512]; /* "" or the line counting the alerts the policy withheld */
-    bool may_act;          /* the role may acknowledge and silence */
-    char role_name[64];    /* for the refusal */
-    bool prompt;           /* the hint line edits a note or a duration */
-    bool prompt_silence;   /* a silence: its duration, then its reason (else an ack's note) */
-    sr_ms prompt_for_ms;   /* a silence's duration once given; 0 while it is asked */
+    char al_withheld[512];   /* "" or the line counting the alerts the policy withheld */
+    bool cache_damaged_src;  /* a source's last error says the cache is damaged */
+    bool cache_damaged_read; /* a panel's read met SR_ECORRUPT */
+    bool may_act;            /* the role may acknowledge and silence */
+    char role_name[64];      /* for the refusal */
+    bool prompt;             /* the hint line edits a note or a duration */
+    bool prompt_silence;     /* a silence: its duration, then its reason (else an ack's note) */
+    sr_ms prompt_for_ms;     /* a silence's duration once given; 0 while it is asked */
     char prompt_key[SR_ALERT_KEY_MAX];
     char prompt_text[SR_ALERT_NOTE_MAX];
     sr_screen_alert_request req[SR_ALERT_REQ_MAX];

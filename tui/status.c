@@ -135,6 +135,8 @@ void scr_draw_status(sr_screen *s)
             const char *text;
             attr_t attr;
         } seg[] = {
+            {sr_cache_damaged_note(s->cache_damaged_src || s->cache_damaged_read),
+             sr_role_attr(SR_ROLE_CRIT) | A_REVERSE | A_BOLD},
             {history ? "HISTORY" : "", sr_role_attr(SR_ROLE_WARN) | A_REVERSE | A_BOLD},
             {full ? clock : clock_short, a},
             {"   ", a},
