@@ -716,11 +716,15 @@ static void viewer_init(viewer *v, const sr_config *cfg)
 }
 
 /* Closes the audit's handle; a view whose audit row could not be written
- * makes the command fail (status becomes SR_EXIT_FAIL). */
+ * makes the command fail (status becomes SR_EXIT_FAIL), and the command
+ * has printed none of it: no figure about a person leaves sitrep without
+ * its audit row. */
 static void viewer_fini(viewer *v, const char *cmd, int *status)
 {
     if (v->audit.rc) {
-        fprintf(stderr, "sitrep %s: the audit row of a view of personal data was not written: %s\n",
+        fprintf(stderr,
+                "sitrep %s: the audit row of a view of personal data was not written, so the view "
+                "is not shown: %s\n",
                 cmd, v->audit.err[0] ? v->audit.err : sr_strerror(v->audit.rc));
         *status = SR_EXIT_FAIL;
     }
@@ -924,6 +928,10 @@ static int cmd_query(int argc, char **argv)
         snprintf(detail, sizeof detail, "query: metric %s, entity %s%s", d->name,
                  q.entity && *q.entity ? q.entity : "(all)", by ? ", by children" : "");
         sr_audit_sink_hook(&who.audit, "view-personal", detail);
+        if (who.audit.rc) { /* no figure about a person without its audit row */
+            status = SR_EXIT_FAIL;
+            goto done;
+        }
     }
     for (size_t i = 0; i < n; i++) {
         if (!masks[i] && isinf(rows[i].r.value))
@@ -1041,7 +1049,18 @@ static int snapshot_text(const command *self, const parsed *p)
     sr_layout_set_audit(ld, sr_audit_sink_hook, &who.audit);
     const char *page = opt(self, p, "--page");
     sr_ms now = at_opt(self, p, cfg, st, sr_now_ms());
-    int rc = sr_screen_render_text(st, sr_layout_get(ld), page, w, h, utf8, now, stdout);
+    /* into memory first: printed only once its views of personal data are
+     * audited */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        sr_fatal("out of memory");
+    int rc = sr_screen_render_text(st, sr_layout_get(ld), page, w, h, utf8, now, mem);
+    fclose(mem);
+    if (!who.audit.rc)
+        fwrite(text, 1, len, stdout);
+    free(text);
     if (rc == SR_ENOENT) {
         fprintf(stderr, "sitrep snapshot: no page '%s' in %s; pages:", page, cfg->path);
         const sr_tui_layout *lay = sr_layout_get(ld);
@@ -1090,6 +1109,8 @@ static int cmd_snapshot(int argc, char **argv)
         cache_failed("snapshot", cfg, st, rc);
     } else if (rc) {
         fprintf(stderr, "sitrep snapshot: %s\n", err);
+    } else if (who.audit.rc) {
+        sr_report_destroy(r); /* not shown: viewer_fini says why */
     } else {
         rc = sr_report_write(r, f, stdout);
         if (rc)

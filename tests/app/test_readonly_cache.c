@@ -187,3 +187,65 @@ Test(rocache, a_wal_without_shm_is_said_plainly)
     free(out);
     free(err);
 }
+
+/* A role that may see officers, on a cache it may not write: the audit row
+ * of a personal view cannot be written, so the view is not shown at all
+ * (query, snapshot text and json print nothing), and the command says why;
+ * a view of no one (the force) is shown. */
+Test(rocache, no_personal_figure_without_its_audit_row)
+{
+    make_cache();
+    char text[800];
+    snprintf(text, sizeof text,
+             "[sitrep]\ncache = %s\ntimezone = UTC\nlevels = force, unit, officer\n"
+             "personal = officer\n[metric.rt]\nkind = event\nunit = s\n"
+             "[panel.officers]\nmetric = rt\nentity = force/a1\nwidget = table\nwindow = 365d\n"
+             "[page.main]\npanels = officers\n"
+             "[role.chief]\nusers = %s\ndrill = *\npersonal = yes\n",
+             cache, user);
+    th_write_file(cfg, text);
+    /* officers under unit a1, and the unit's figures, as the owner */
+    char csv[300];
+    snprintf(csv, sizeof csv, "%s/o.csv", dir);
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("metric,entity,ts,value\n", f);
+    for (int i = 0; i < 60; i++)
+        fprintf(f, "rt,force/a1/o%d,%d,%d\n", i % 3, 1700100000 + i * 11, 5 + i % 7);
+    fclose(f);
+    th_ingest(cfg, csv, 0);
+    th_sh("rm -f %s-wal %s-shm && chmod 0644 %s %s && chmod 0755 %s", cache, cache, cache, cfg,
+          folder);
+    unsetenv("SITREP_TEST_USER");
+    char *out, *err;
+    char *qv[] = {"query",    "rt",         "--config", cfg,          "--entity",
+                  "force/a1", "--by",       "children", "--agg",      "count",
+                  "--from",   "2023-01-01", "--to",     "2024-01-01", NULL};
+    cr_assert_eq(run_as(qv, &out, &err), 1, "%s%s", out, err);
+    cr_assert_str_eq(out, "", "a personal figure without its audit row");
+    cr_assert(strstr(err, "audit row of a view of personal data was not written, so the view is "
+                          "not shown"),
+              "%s", err);
+    free(out);
+    free(err);
+    char *st[] = {"snapshot", "--format", "text", "--config", cfg, "--at", "2023-11-20", NULL};
+    cr_assert_eq(run_as(st, &out, &err), 1, "%s%s", out, err);
+    cr_assert_str_eq(out, "");
+    free(out);
+    free(err);
+    /* the JSON report gives each panel's own figure (the unit's), no row
+     * of an officer: nobody's, shown */
+    char *sj[] = {"snapshot", "--format", "json", "--config", cfg, "--at", "2023-11-20", NULL};
+    cr_assert_eq(run_as(sj, &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "\"entity\": \"force/a1\""), "%s", out);
+    cr_assert_null(strstr(out, "force/a1/o"), "%s", out);
+    free(out);
+    free(err);
+    /* the force as a whole is nobody's: shown, no audit needed */
+    char *qf[] = {"query",      "rt",   "--config",   cfg,        "--agg", "count", "--from",
+                  "2023-01-01", "--to", "2024-01-01", "--format", "csv",   NULL};
+    cr_assert_eq(run_as(qf, &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, ",count,1060,1060"), "%s", out);
+    free(out);
+    free(err);
+}
