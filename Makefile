@@ -95,14 +95,17 @@ Q := @
 endif
 
 # ---- sources ----
-APP_SRC := $(filter-out app/main.c,$(wildcard app/*.c))
+# the commands (app/main.c and app/cmd*.c) are the binary's alone: the tests
+# and benches link the rest
+CMD_SRC := app/main.c $(wildcard app/cmd*.c)
+APP_SRC := $(filter-out $(CMD_SRC),$(wildcard app/*.c))
 # the adapters built as shared objects of their own (adapters/modules.h),
 # and the entry point each of them exports
 MOD_SRC := adapters/pg.c adapters/http.c
 MOD_ENTRY := adapters/module.c
 LIB_SRC := $(wildcard metrics/*.c) $(filter-out $(MOD_SRC) $(MOD_ENTRY),$(wildcard adapters/*.c)) \
            $(wildcard tui/*.c) $(APP_SRC)
-MAIN_SRC := app/main.c
+MAIN_SRC := $(CMD_SRC)
 TEST_SRC := $(wildcard tests/*/*.c)
 PLUGIN_SRC := $(wildcard adapters/examples/*.c)
 
@@ -120,7 +123,8 @@ MOD_OBJ := $(MOD_SRC:%.c=$(OBJ_DIR)/%.o)
 SAN_MOD_OBJ := $(MOD_SRC:%.c=$(SAN_DIR)/%.o)
 PLUGINS := $(PLUGIN_SRC:adapters/examples/%.c=build/plugins/%.so)
 # the files that use the install directories (they include app/paths.h)
-PATHS_SRC := $(shell grep -l '^\#include ".*paths\.h"' $(LIB_SRC) $(MAIN_SRC) $(TEST_SRC))
+# (the commands see paths.h through cmd.h)
+PATHS_SRC := $(shell grep -l '^\#include ".*\(paths\|cmd\)\.h"' $(LIB_SRC) $(MAIN_SRC) $(TEST_SRC))
 # The test build: SITREP_TEST_USER/SITREP_TEST_GROUPS (app/roles.c) and
 # SITREP_TEST_COUNTS (app/dashboard.c) exist only where -DSR_TEST_HOOKS is
 # given, never in ./sitrep or what `make install` installs. build/test/sitrep

@@ -1,0 +1,280 @@
+/*
+ * cmd_query.c - `sitrep query`
+ */
+#include "cmd.h"
+
+const opt_spec query_opts[] = {
+    {"--config", "FILE", "the configuration"},
+    {"--entity", "PATH", "the node to aggregate (default: everything)"},
+    {"--agg", "AGG", "count sum avg min max last pNN within (default: the metric's own)"},
+    {"--window", "DUR", "the window ending now, e.g. 15m 8h 7d (default 8h)"},
+    {"--from", "TIME", "window start: ISO-8601 or epoch seconds"},
+    {"--to", "TIME", "window end, exclusive (default now)"},
+    {"--at", "TIME", "the window ends at TIME instead of now (ISO-8601, epoch seconds, latest)"},
+    {"--by", "children", "one row per child of the entity"},
+    {"--format", "FMT", "text, csv or json (default text)"},
+    {NULL, NULL, NULL},
+};
+
+int cmd_query(int argc, char **argv)
+{
+    const command *self = find_command("query");
+    parsed p;
+    parse_opts(self, argc, argv, &p, 1);
+    if (p.npos != 1)
+        die_usage(self, "which metric? e.g. sitrep query response_p1 --agg p90");
+    const char *fmt = opt(self, &p, "--format") ? opt(self, &p, "--format") : "text";
+    if (strcmp(fmt, "text") && strcmp(fmt, "csv") && strcmp(fmt, "json"))
+        die_usage(self, "--format: expected text, csv or json, got '%s'", fmt);
+    const char *by = opt(self, &p, "--by");
+    if (by && strcmp(by, "children") != 0)
+        die_usage(self, "--by: expected 'children', got '%s'", by);
+    sr_config *cfg = load_config(opt(self, &p, "--config"));
+    int status = SR_EXIT_USAGE;
+    sr_store *st = NULL;
+    sr_child_result *rows = NULL;
+    const char **masks = NULL;      /* per row: NULL, or what to show instead of the value */
+    sr_privacy_cells *cells = NULL; /* the thin cells of the grid, when it applies */
+    viewer who;
+    viewer_init(&who, cfg);
+    const sr_metric_def *d = sr_catalog_find(&cfg->metrics, p.pos[0]);
+    if (!d) {
+        fprintf(stderr, "sitrep query: unknown metric '%s'", p.pos[0]);
+        sr_suggest sg;
+        sr_suggest_init(&sg, p.pos[0]);
+        for (size_t i = 0; i < cfg->metrics.n; i++)
+            sr_suggest_try(&sg, cfg->metrics.v[i].name);
+        const char *best = sr_suggest_best(&sg);
+        if (best)
+            fprintf(stderr, "; did you mean '%s'?", best);
+        fprintf(stderr, " (metrics are defined in %s)\n", cfg->path);
+        goto done;
+    }
+    sr_query q = {.metric = d->name, .entity = opt(self, &p, "--entity")};
+    if (q.entity && strcmp(q.entity, "/") == 0)
+        q.entity = "";
+    q.agg.kind = SR_AGG_VALUE;
+    const char *agg = opt(self, &p, "--agg");
+    if (agg && sr_agg_parse(agg, &q.agg)) {
+        usage_error(self, "--agg: expected count sum avg min max last pNN within, got '%s'", agg);
+        goto done;
+    }
+    if (!sr_agg_valid_for(q.agg, d->kind)) {
+        fprintf(stderr, "sitrep query: %s is a %s metric; '%s' does not apply to it\n", d->name,
+                sr_kind_name(d->kind), agg);
+        goto done;
+    }
+    if (q.agg.kind == SR_AGG_WITHIN && isnan(d->target)) {
+        /* the share within target of no target is not "no data" */
+        fprintf(stderr, "sitrep query: %s has no target, so 'within' does not apply to it (%s)\n",
+                d->name, cfg->path);
+        goto done;
+    }
+    sr_ms now = sr_now_ms(), window = 8 * SR_MS_HOUR;
+    const char *w = opt(self, &p, "--window"), *from = opt(self, &p, "--from"),
+               *to = opt(self, &p, "--to");
+    const char *at = opt(self, &p, "--at");
+    if (w && (from || to)) {
+        usage_error(self, "give either --window or --from/--to, not both");
+        goto done;
+    }
+    if (at && (from || to)) {
+        usage_error(self, "give either --at or --from/--to, not both");
+        goto done;
+    }
+    if (w && sr_parse_duration(w, &window)) {
+        usage_error(self, "--window: expected a duration such as 15m, 8h, 7d, got '%s'", w);
+        goto done;
+    }
+    q.to_ms = now;
+    if (at) { /* the dashboard's and snapshot's --at: "latest" needs the cache */
+        st = open_cache(cfg, SR_STORE_READONLY);
+        q.to_ms = at_opt(self, &p, cfg, st, now);
+    }
+    if (to && sr_parse_time(to, cfg->timezone, &q.to_ms)) {
+        usage_error(
+            self, "--to: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'", to);
+        goto done;
+    }
+    q.from_ms = q.to_ms - window;
+    if (from && sr_parse_time(from, cfg->timezone, &q.from_ms)) {
+        usage_error(self,
+                    "--from: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'",
+                    from);
+        goto done;
+    }
+    if (q.from_ms >= q.to_ms) {
+        usage_error(self, "the window is empty: --from must be before --to");
+        goto done;
+    }
+    status = SR_EXIT_FAIL;
+
+    sr_priv_hide hide = sr_privacy_entity(&who.priv, q.entity ? q.entity : "");
+    if (hide != SR_PRIV_SHOWN) {
+        char why[256];
+        sr_privacy_why_text(&who.priv, hide, sr_privacy_level(q.entity), why, sizeof why);
+        fprintf(stderr, "sitrep query: refused: %s: %s\n", q.entity, why);
+        status = SR_EXIT_FAIL;
+        goto done;
+    }
+    if (!st)
+        st = open_cache(cfg, SR_STORE_READONLY);
+    bool personal = false;
+    sr_privacy_metric_personal(st, &cfg->metrics, &who.priv, d->name, &personal);
+    sr_ms asked_from = q.from_ms, asked_to = q.to_ms;
+    bool gridded = sr_privacy_grid_window(&who.priv, personal, &q.from_ms, &q.to_ms);
+    if (gridded && (q.from_ms != asked_from || q.to_ms != asked_to)) {
+        char f[40], t[40], g[32];
+        sr_format_time_utc(q.from_ms, f, sizeof f);
+        sr_format_time_utc(q.to_ms, t, sizeof t);
+        sr_format_duration(who.priv.grid_ms, g, sizeof g);
+        fprintf(stderr,
+                "sitrep query: %s is personal data: for role %s the window is aligned to whole "
+                "%s slices: %s to %s\n",
+                d->name, who.role->name, g, f, t);
+    }
+    size_t n = 0;
+    sr_child_result one;
+    bool shown_count = q.agg.kind == SR_AGG_COUNT; /* of nothing: 0 */
+    int rc;
+    if (q.from_ms >= q.to_ms) { /* nothing whole in the window */
+        one = (sr_child_result){.entity = q.entity ? q.entity : "",
+                                .r = {shown_count ? 0 : NAN, 0, true}};
+        rows = by ? NULL : &one;
+        n = by ? 0 : 1;
+        rc = 0;
+    } else if (by) {
+        rc = sr_query_children(st, &cfg->metrics, &q, &rows, &n);
+    } else {
+        one.entity = q.entity ? q.entity : "";
+        rc = sr_query_run(st, &cfg->metrics, &q, &one.r);
+        rows = &one;
+        n = 1;
+    }
+    if (rc) {
+        if (rc == SR_ENOENT)
+            fprintf(stderr, "sitrep query: no entity '%s' in the cache\n", q.entity);
+        else
+            cache_failed("query", cfg, st, rc);
+        status = SR_EXIT_FAIL;
+        if (!by)
+            rows = NULL;
+        goto done;
+    }
+    char aggname[32];
+    sr_agg shown = q.agg;
+    if (shown.kind == SR_AGG_VALUE && d->kind != SR_KIND_RATIO)
+        shown = d->agg;
+    sr_agg_format(shown, aggname, sizeof aggname);
+
+    /* the role's policy (metrics/privacy.h): hidden children go, suppressed
+     * values show their mask, and under the grid a figure with a thin cell */
+    if (gridded && (rc = sr_privacy_cells_read(st, &cfg->metrics, &who.priv, d->name, q.from_ms,
+                                               q.to_ms, &cells))) {
+        cache_failed("query", cfg, st, rc);
+        status = SR_EXIT_FAIL;
+        goto done;
+    }
+    masks = xcalloc(n + 1, sizeof *masks);
+    size_t kept = 0;
+    sr_privacy_report pr = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (!sr_privacy_figure(&who.priv, personal, d->kind, shown, rows[i].entity, &rows[i].r,
+                               &masks[kept], &pr))
+            continue;
+        if (cells && !masks[kept] && rows[i].r.n > 0 &&
+            !sr_privacy_cells_whole(cells, rows[i].entity, q.from_ms, q.to_ms)) {
+            masks[kept] = sr_privacy_grid_mask(&who.priv);
+            rows[i].r.value = NAN;
+        }
+        rows[kept++] = rows[i];
+    }
+    n = kept;
+    bool personal_shown = pr.personal_shown;
+    char hidden[512];
+    sr_privacy_hidden_text(&who.priv, &pr, hidden, sizeof hidden);
+    if (hidden[0])
+        fprintf(stderr, "sitrep query: %s\n", hidden);
+    if (personal_shown) {
+        char detail[512];
+        snprintf(detail, sizeof detail, "query: metric %s, entity %s%s", d->name,
+                 q.entity && *q.entity ? q.entity : "(all)", by ? ", by children" : "");
+        sr_audit_sink_hook(&who.audit, "view-personal", detail);
+        if (who.audit.rc) { /* no figure about a person without its audit row */
+            status = SR_EXIT_FAIL;
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!masks[i] && isinf(rows[i].r.value))
+            fprintf(stderr, "sitrep query: %s: the %s overflows (beyond %g): no figure\n",
+                    *rows[i].entity ? rows[i].entity : "(all)", aggname, DBL_MAX);
+    }
+    if (strcmp(fmt, "csv") == 0) {
+        static const char *const header[] = {"entity", "agg", "value", "n", NULL};
+        sr_csv_out csv;
+        sr_csv_init(&csv, stdout);
+        sr_csv_header(&csv, header);
+        for (size_t i = 0; i < n; i++) {
+            sr_csv_field(&csv, rows[i].entity);
+            sr_csv_field(&csv, aggname);
+            sr_csv_figure(&csv, rows[i].r.value, masks[i]);
+            if (masks[i])
+                sr_csv_field(&csv, "");
+            else
+                sr_csv_integer(&csv, rows[i].r.n);
+            sr_csv_end_row(&csv);
+        }
+    } else if (strcmp(fmt, "json") == 0) {
+        json_t *root = json_object(), *arr = json_array();
+        char f[40], t[40];
+        sr_format_time_utc(q.from_ms, f, sizeof f);
+        sr_format_time_utc(q.to_ms, t, sizeof t);
+        json_object_set_new(root, "metric", json_string(d->name));
+        json_object_set_new(root, "unit", json_string(d->unit));
+        json_object_set_new(root, "agg", json_string(aggname));
+        json_object_set_new(root, "from", json_string(f));
+        json_object_set_new(root, "to", json_string(t));
+        for (size_t i = 0; i < n; i++) {
+            json_t *o = json_object();
+            json_object_set_new(o, "entity", json_string(rows[i].entity));
+            json_object_set_new(o, "value", sr_json_number(rows[i].r.value));
+            /* every row has the same members: a suppressed one's n is null */
+            json_object_set_new(o, "n", masks[i] ? json_null() : json_integer(rows[i].r.n));
+            if (masks[i])
+                json_object_set_new(o, "suppressed", json_string(masks[i]));
+            else if (isinf(rows[i].r.value))
+                json_object_set_new(o, "overflow", json_true());
+            json_object_set_new(o, "exact", json_boolean(rows[i].r.exact));
+            json_array_append_new(arr, o);
+        }
+        json_object_set_new(root, "rows", arr);
+        sr_json_write(root, JSON_INDENT(2), stdout);
+        json_decref(root);
+    } else {
+        printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
+        for (size_t i = 0; i < n; i++) {
+            char v[64], nn[32];
+            sr_format_value(rows[i].r.value, d, shown, false, v, sizeof v); /* as a tile */
+            snprintf(nn, sizeof nn, "%lld", (long long)rows[i].r.n);
+            if (masks[i]) {
+                snprintf(v, sizeof v, "%s", masks[i]);
+                snprintf(nn, sizeof nn, "-");
+            }
+            char *e = xclean(*rows[i].entity ? rows[i].entity : "(all)"); /* from data */
+            printf("%-40s %-8s %14s %10s%s\n", e, aggname, *v ? v : "-", nn,
+                   rows[i].r.exact ? "" : "  (from rollups, within 0.5%)");
+            free(e);
+        }
+    }
+    status = SR_EXIT_OK;
+done:
+    viewer_fini(&who, "query", &status);
+    sr_privacy_cells_destroy(cells);
+    free(masks);
+    if (by)
+        free(rows);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return status;
+}
