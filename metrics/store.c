@@ -50,7 +50,7 @@
 
 #define INSERT_SAMPLE "INSERT OR IGNORE INTO sample(metric, ts, entity, dedup, value, key) VALUES "
 
-const char *const stmt_sql[ST_COUNT] = {
+const char *const store_stmt_sql[ST_COUNT] = {
     [ST_INSERT] = INSERT_SAMPLE "(?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_INSERT_MANY] = NULL, /* PEND_ROWS rows of ST_INSERT, made by prepare_all() */
     [ST_MAX_TS] = "SELECT max(ts) FROM sample WHERE metric = ?1",
@@ -133,7 +133,7 @@ const char *const stmt_sql[ST_COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
 
-int fail(sr_store *st, int code)
+int store_fail(sr_store *st, int code)
 {
     snprintf(st->errmsg, sizeof st->errmsg, "%s", sqlite3_errmsg(st->db));
     return code;
@@ -146,38 +146,38 @@ int fail(sr_store *st, int code)
  * is ENOSPC) names the cache; a damaged file is SR_ECORRUPT from any
  * statement, never a figure.
  */
-int sql_err(sr_store *st, int rc)
+int store_sql_err(sr_store *st, int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_NOMEM:
-        return fail(st, SR_ENOMEM);
+        return store_fail(st, SR_ENOMEM);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-        return fail(st, SR_ECORRUPT);
+        return store_fail(st, SR_ECORRUPT);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return fail(st, SR_EBUSY);
+        return store_fail(st, SR_EBUSY);
     case SQLITE_IOERR:
         if (sqlite3_system_errno(st->db) != ENOSPC)
-            return fail(st, SR_EIO);
+            return store_fail(st, SR_EIO);
         /* fall through */
     case SQLITE_FULL:
         snprintf(st->errmsg, sizeof st->errmsg,
                  "disk full: the cache %.400s (or its -wal) could not grow", st->path);
         return SR_ENOSPC;
     case SQLITE_READONLY:
-        return fail(st, SR_EPERM);
+        return store_fail(st, SR_EPERM);
     default:
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     }
 }
 
-int exec(sr_store *st, const char *sql)
+int store_exec(sr_store *st, const char *sql)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        int code = sql_err(st, rc);
+        int code = store_sql_err(st, rc);
         if (code != SR_ENOSPC) /* its message names the cache */
             snprintf(st->errmsg, sizeof st->errmsg, "%s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
@@ -277,9 +277,9 @@ static const char schema_v10[] =
 
 /* Statement i, prepared on its first use and kept (reset after use, never
  * finalized but at close); NULL when it cannot be prepared. */
-sqlite3_stmt *stmt(sr_store *st, int i)
+sqlite3_stmt *store_stmt(sr_store *st, int i)
 {
-    if (!st->stmt[i] && sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+    if (!st->stmt[i] && sqlite3_prepare_v3(st->db, store_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                            &st->stmt[i], NULL) != SQLITE_OK)
         st->stmt[i] = NULL;
     return st->stmt[i];
@@ -288,23 +288,23 @@ sqlite3_stmt *stmt(sr_store *st, int i)
 /* Runs kept statement i, which returns no rows (BEGIN, COMMIT). */
 static int exec_kept(sr_store *st, int i)
 {
-    sqlite3_stmt *q = stmt(st, i);
+    sqlite3_stmt *q = store_stmt(st, i);
     if (!q)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     int rc = sqlite3_step(q);
-    int code = rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    int code = rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
     sqlite3_reset(q);
     return code;
 }
 
 /* Ends a scan: the callback's stop value, 0 when the rows ran out, or the
  * SQLite error. */
-int scan_end(sr_store *st, sqlite3_stmt *q, int rc, int stop)
+int store_scan_end(sr_store *st, sqlite3_stmt *q, int rc, int stop)
 {
     sqlite3_reset(q);
     if (stop)
         return stop;
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 /*
@@ -316,13 +316,13 @@ static int migrate(sr_store *st)
     sqlite3_stmt *q;
     int version = 0;
     if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW)
         version = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
     if (rc != SQLITE_ROW)
-        return sql_err(st, rc);
+        return store_sql_err(st, rc);
     if (version > SR_STORE_SCHEMA) {
         snprintf(st->errmsg, sizeof st->errmsg,
                  "cache schema version %d is newer than this sitrep's (%d)", version,
@@ -339,40 +339,40 @@ static int migrate(sr_store *st)
          * this moment: busy, not broken; the caller may try again */
         return version == 0 ? SR_EBUSY : SR_EVERSION;
     }
-    if ((rc = exec(st, "BEGIN IMMEDIATE")))
+    if ((rc = store_exec(st, "BEGIN IMMEDIATE")))
         return rc;
-    if (version < 1 && (rc = exec(st, schema_v1)))
+    if (version < 1 && (rc = store_exec(st, schema_v1)))
         goto out;
     /* a cache from before v2 gets its rollups at v9, below */
-    if (version < 2 && (rc = exec(st, schema_v2)))
+    if (version < 2 && (rc = store_exec(st, schema_v2)))
         goto out;
-    if (version < 3 && (rc = exec(st, schema_v3)))
+    if (version < 3 && (rc = store_exec(st, schema_v3)))
         goto out;
-    if (version < 4 && (rc = exec(st, schema_v4)))
+    if (version < 4 && (rc = store_exec(st, schema_v4)))
         goto out;
-    if (version < 5 && (rc = exec(st, schema_v5)))
+    if (version < 5 && (rc = store_exec(st, schema_v5)))
         goto out;
-    if (version < 6 && (rc = exec(st, schema_v6)))
+    if (version < 6 && (rc = store_exec(st, schema_v6)))
         goto out;
-    if (version < 7 && (rc = exec(st, schema_v7)))
+    if (version < 7 && (rc = store_exec(st, schema_v7)))
         goto out;
-    if (version < 8 && (rc = exec(st, schema_v8)))
+    if (version < 8 && (rc = store_exec(st, schema_v8)))
         goto out;
     if (version < 9) {
-        if ((rc = exec(st, schema_v9)))
+        if ((rc = store_exec(st, schema_v9)))
             goto out;
-        if (version >= 1 && (rc = rebuild_rollups(st)))
+        if (version >= 1 && (rc = store_rebuild_rollups(st)))
             goto out;
     }
-    if (version < 10 && (rc = exec(st, schema_v10)))
+    if (version < 10 && (rc = store_exec(st, schema_v10)))
         goto out;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SR_STORE_SCHEMA);
-    if ((rc = exec(st, sql)))
+    if ((rc = store_exec(st, sql)))
         goto out;
-    return exec(st, "COMMIT");
+    return store_exec(st, "COMMIT");
 out:
-    exec(st, "ROLLBACK");
+    store_exec(st, "ROLLBACK");
     return rc;
 }
 
@@ -386,7 +386,7 @@ static int prepare_all(sr_store *st)
              i == ST_ENTITY_INSERT || i == ST_REJECT || i == ST_SOURCE_PUT || i == ST_MEMO_PUT))
             continue;
         char many[sizeof INSERT_SAMPLE + PEND_ROWS * sizeof ",(?,?,?,?,?,?)"];
-        const char *sql = stmt_sql[i];
+        const char *sql = store_stmt_sql[i];
         if (i == ST_INSERT_MANY) {
             size_t o = (size_t)snprintf(many, sizeof many, "%s", INSERT_SAMPLE);
             for (int r = 0; r < PEND_ROWS; r++)
@@ -395,7 +395,7 @@ static int prepare_all(sr_store *st)
         }
         if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
             SQLITE_OK)
-            return fail(st, SR_EIO);
+            return store_fail(st, SR_EIO);
     }
     return 0;
 }
@@ -510,7 +510,7 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
     free(real);
     int err = 0;
     if (rc != SQLITE_OK) {
-        err = st->db ? sql_err(st, rc) : SR_ENOMEM;
+        err = st->db ? store_sql_err(st, rc) : SR_ENOMEM;
         goto fail;
     }
     sqlite3_extended_result_codes(st->db, 1);
@@ -522,52 +522,52 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
     int persist = 1;
     sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     /* before the viewer's authorizer, which refuses pragmas that set */
-    if (temp_in_memory && (err = exec(st, "PRAGMA temp_store = MEMORY")))
+    if (temp_in_memory && (err = store_exec(st, "PRAGMA temp_store = MEMORY")))
         goto fail;
     /* a damaged page whose cells' sizes do not add up is SQLITE_CORRUPT
      * instead of a b-tree scan that stops early on a garbage key and gives a
      * partial figure (a count short by a fifth, exit 0); a few percent of a
      * read's time */
-    if ((err = exec(st, "PRAGMA cell_size_check = ON")))
+    if ((err = store_exec(st, "PRAGMA cell_size_check = ON")))
         goto fail;
     if (sqlite3_create_function(st->db, "sr_sketch_merge", 2,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                                sql_sketch_merge, NULL, NULL) != SQLITE_OK ||
+                                store_sql_sketch_merge, NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function(st->db, "sr_minutes_merge", 2,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                                sql_minutes_merge, NULL, NULL) != SQLITE_OK ||
+                                store_sql_minutes_merge, NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function(st->db, "sr_vals_merge", 2,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                                sql_vals_merge, NULL, NULL) != SQLITE_OK) {
-        err = fail(st, SR_EIO);
+                                store_sql_vals_merge, NULL, NULL) != SQLITE_OK) {
+        err = store_fail(st, SR_EIO);
         goto fail;
     }
     if (flags & SR_STORE_READONLY) {
         /* a second guard below the API: SQLite refuses any write on this connection */
-        if ((err = exec(st, "PRAGMA query_only = 1")))
+        if ((err = store_exec(st, "PRAGMA query_only = 1")))
             goto fail;
     } else if (flags & SR_STORE_VIEWER) {
         sqlite3_set_authorizer(st->db, viewer_authorizer, NULL);
     } else {
         /* a new file gets large pages: an hour cell with its minutes (up to ~3 KB)
          * then stays inside its page instead of spilling to overflow pages */
-        if ((err = exec(st, "PRAGMA page_size = 16384")) ||
-            (err = exec(st, "PRAGMA journal_mode = WAL")) ||
-            (err = exec(st, "PRAGMA synchronous = NORMAL")) ||
+        if ((err = store_exec(st, "PRAGMA page_size = 16384")) ||
+            (err = store_exec(st, "PRAGMA journal_mode = WAL")) ||
+            (err = store_exec(st, "PRAGMA synchronous = NORMAL")) ||
             /* the -wal persists (above): a checkpoint that resets it cuts it back
              * to this, so a backfill's large -wal does not stay on disk */
-            (err = exec(st, "PRAGMA journal_size_limit = 16777216")))
+            (err = store_exec(st, "PRAGMA journal_size_limit = 16777216")))
             goto fail;
     }
     /* the screen and the collector stay small; a bulk load buys speed with memory */
-    if ((err = exec(st, (flags & SR_STORE_BULK) ? "PRAGMA cache_size = -65536"
-                                                : "PRAGMA cache_size = -4096")))
+    if ((err = store_exec(st, (flags & SR_STORE_BULK) ? "PRAGMA cache_size = -65536"
+                                                      : "PRAGMA cache_size = -4096")))
         goto fail;
     /* a quick look at the header: a file that is not a database fails here */
-    if ((err = exec(st, "SELECT count(*) FROM sqlite_schema")))
+    if ((err = store_exec(st, "SELECT count(*) FROM sqlite_schema")))
         goto fail;
-    if ((err = migrate(st)) || (err = prepare_all(st)) || (err = load_metrics(st)) ||
-        (err = load_entities(st)) || (err = sr_store_changes(st, NULL, NULL)))
+    if ((err = migrate(st)) || (err = prepare_all(st)) || (err = store_load_metrics(st)) ||
+        (err = store_load_entities(st)) || (err = sr_store_changes(st, NULL, NULL)))
         goto fail;
     *out = st;
     return 0;
@@ -588,7 +588,7 @@ void sr_store_close(sr_store *st)
         sqlite3_finalize(st->stmt[i]);
     if (st->db)
         sqlite3_close_v2(st->db);
-    free_entities(st);
+    store_free_entities(st);
     for (size_t i = 0; i < st->n_retired; i++)
         free(st->retired[i]);
     free(st->retired);
@@ -635,7 +635,7 @@ int sr_store_check(sr_store *st, int max, void (*cb)(void *ctx, const char *find
     sqlite3_finalize(q);
     if (rc == SQLITE_DONE)
         return 0;
-    int err = sql_err(st, rc);
+    int err = store_sql_err(st, rc);
     if (err != SR_ECORRUPT)
         return err;
     ++*found;
@@ -652,24 +652,24 @@ int sr_store_schema_version(sr_store *st, int *out)
 {
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
-    return rc == SQLITE_ROW ? 0 : sql_err(st, rc);
+    return rc == SQLITE_ROW ? 0 : store_sql_err(st, rc);
 }
 
 int sr_store_data_version(sr_store *st, int64_t *out)
 {
-    sqlite3_stmt *q = stmt(st, ST_DATA_VERSION);
+    sqlite3_stmt *q = store_stmt(st, ST_DATA_VERSION);
     if (!q)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(q, 0);
     sqlite3_reset(q);
-    return rc == SQLITE_ROW ? 0 : sql_err(st, rc);
+    return rc == SQLITE_ROW ? 0 : store_sql_err(st, rc);
 }
 
 const char *sr_store_sqlite_version(void)
@@ -687,11 +687,11 @@ int sr_store_begin(sr_store *st)
         return SR_EINVAL;
     if (st->in_batch || st->in_read)
         return SR_EINVAL;
-    int rc = exec(st, "BEGIN IMMEDIATE");
+    int rc = store_exec(st, "BEGIN IMMEDIATE");
     if (rc)
         return rc;
     st->in_batch = 1;
-    untouch(st);
+    store_untouch(st);
     /* other processes may have written since the last transaction */
     for (size_t i = 0; i < st->n_metrics; i++)
         st->metrics[i].max_known = 0;
@@ -709,7 +709,8 @@ int sr_store_read_begin(sr_store *st)
     /* the first read takes the snapshot: the entities it holds that this
      * handle has not seen yet (sr_store_entity_same answers from them), and
      * the times commits touched since the last one (stamps.h) */
-    if ((rc = load_entity_rows(st, (int64_t)st->n_entities)) || (rc = take_touches(st))) {
+    if ((rc = store_load_entity_rows(st, (int64_t)st->n_entities)) ||
+        (rc = store_take_touches(st))) {
         sr_store_read_end(st);
         return rc;
     }
@@ -728,19 +729,19 @@ int sr_store_commit(sr_store *st)
 {
     if (!st->in_batch)
         return SR_EINVAL;
-    int rc = pend_flush(st);
+    int rc = store_pend_flush(st);
     if (!rc)
-        rc = flush_cells(st);
+        rc = store_flush_cells(st);
     if (!rc)
-        rc = bump_changes(st);
+        rc = store_bump_changes(st);
     if (!rc)
-        rc = exec(st, "COMMIT");
+        rc = store_exec(st, "COMMIT");
     if (rc) {
         sr_store_rollback(st);
         return rc;
     }
     st->in_batch = 0;
-    untouch(st);
+    store_untouch(st);
     return 0;
 }
 
@@ -753,7 +754,7 @@ void sr_store_rollback(sr_store *st)
     if (!sqlite3_get_autocommit(st->db)) {
         char why[sizeof st->errmsg];
         memcpy(why, st->errmsg, sizeof why);
-        exec(st, "ROLLBACK");
+        store_exec(st, "ROLLBACK");
         memcpy(st->errmsg, why, sizeof why);
     }
     st->in_batch = 0;
@@ -761,7 +762,7 @@ void sr_store_rollback(sr_store *st)
     st->keys_len = 0;
     cells_clear(&st->cells);
     cells_clear(&st->up);
-    untouch(st);
+    store_untouch(st);
     /* ids handed out in the failed transaction are gone */
-    load_entities(st);
+    store_load_entities(st);
 }

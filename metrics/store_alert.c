@@ -42,10 +42,10 @@ static double col_real(sqlite3_stmt *q, int i)
 static int read_alert(sqlite3_stmt *q, sr_alert *a)
 {
     memset(a, 0, sizeof *a);
-    copy_col(a->key, sizeof a->key, q, 0);
-    copy_col(a->panel, sizeof a->panel, q, 1);
-    copy_col(a->metric, sizeof a->metric, q, 2);
-    copy_col(a->entity, sizeof a->entity, q, 3);
+    store_copy_col(a->key, sizeof a->key, q, 0);
+    store_copy_col(a->panel, sizeof a->panel, q, 1);
+    store_copy_col(a->metric, sizeof a->metric, q, 2);
+    store_copy_col(a->entity, sizeof a->entity, q, 3);
     const char *sev = (const char *)sqlite3_column_text(q, 4);
     a->severity = SR_STATUS_NONE;
     for (size_t i = 0; sev && i < sizeof severity_names / sizeof severity_names[0]; i++)
@@ -57,9 +57,9 @@ static int read_alert(sqlite3_stmt *q, sr_alert *a)
     a->raised_at_ms = sqlite3_column_int64(q, 6);
     a->value = col_real(q, 7);
     a->threshold = col_real(q, 8);
-    copy_col(a->acked_by, sizeof a->acked_by, q, 9);
+    store_copy_col(a->acked_by, sizeof a->acked_by, q, 9);
     a->acked_at_ms = sqlite3_column_int64(q, 10);
-    copy_col(a->note, sizeof a->note, q, 11);
+    store_copy_col(a->note, sizeof a->note, q, 11);
     a->silenced_until_ms = sqlite3_column_int64(q, 12);
     a->cleared_at_ms = sqlite3_column_int64(q, 13);
     return 0;
@@ -70,12 +70,12 @@ int sr_store_alert_get(sr_store *st, const char *key, sr_alert *out)
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db, "SELECT " ALERT_COLUMNS " FROM alert WHERE key = ?1", -1, &q,
                            NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     int err = rc == SQLITE_ROW    ? read_alert(q, out)
               : rc == SQLITE_DONE ? SR_ENOENT
-                                  : sql_err(st, rc);
+                                  : store_sql_err(st, rc);
     sqlite3_finalize(q);
     return err;
 }
@@ -94,7 +94,7 @@ static int alert_write(sr_store *st, const sr_alert *a)
                            "INSERT OR REPLACE INTO alert(" ALERT_COLUMNS ") VALUES "
                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                            -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     sqlite3_bind_text(q, 1, a->key, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, a->panel, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, a->metric, -1, SQLITE_STATIC);
@@ -115,7 +115,7 @@ static int alert_write(sr_store *st, const sr_alert *a)
     bind_ms(q, 14, a->cleared_at_ms);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 int sr_store_alert_put(sr_store *st, const sr_alert *a)
@@ -153,11 +153,11 @@ int sr_store_alert_rekey(sr_store *st, const char *old_key, const char *key)
     }
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db, "DELETE FROM alert WHERE key = ?1", -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     sqlite3_bind_text(q, 1, old_key, -1, SQLITE_STATIC);
     rc = sqlite3_step(q);
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 static const char *col_text(sqlite3_stmt *q, int i)
@@ -174,7 +174,7 @@ int sr_store_audit_list(sr_store *st, sr_ms since_ms, int (*cb)(void *ctx, const
                            "SELECT id, at, user, role, tty, ssh, action, detail FROM audit "
                            "WHERE at >= ?1 ORDER BY id",
                            -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     sqlite3_bind_int64(q, 1, since_ms);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -193,16 +193,16 @@ int sr_store_audit_list(sr_store *st, sr_ms since_ms, int (*cb)(void *ctx, const
         }
     }
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 int sr_store_alert_list(sr_store *st, unsigned states, sr_alert **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *q = stmt(st, ST_ALERT_LIST);
+    sqlite3_stmt *q = store_stmt(st, ST_ALERT_LIST);
     if (!q)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     int rc, err = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         sr_alert a;
@@ -219,7 +219,7 @@ int sr_store_alert_list(sr_store *st, unsigned states, sr_alert **out, size_t *n
         (*out)[(*n)++] = a;
     }
     if (!err && rc != SQLITE_DONE)
-        err = sql_err(st, rc);
+        err = store_sql_err(st, rc);
     sqlite3_reset(q);
     if (err) {
         free(*out);
@@ -238,15 +238,15 @@ static int alert_update(sr_store *st, const char *key,
     if (st->flags & SR_STORE_READONLY)
         return SR_EINVAL;
     int own = !st->in_batch, rc;
-    if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
+    if (own && (rc = store_exec(st, "BEGIN IMMEDIATE")))
         return rc;
     sr_alert a;
     if (!(rc = sr_store_alert_get(st, key, &a)) && !(rc = fn(&a, arg, now)))
         rc = alert_write(st, &a);
     if (own && !rc)
-        rc = exec(st, "COMMIT");
+        rc = store_exec(st, "COMMIT");
     if (own && rc)
-        exec(st, "ROLLBACK");
+        store_exec(st, "ROLLBACK");
     return rc;
 }
 
@@ -294,7 +294,7 @@ int sr_store_audit_add(sr_store *st, const sr_audit_row *row)
                            "INSERT INTO audit(at, user, role, tty, ssh, action, detail) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                            -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     sqlite3_bind_int64(q, 1, row->at_ms);
     sqlite3_bind_text(q, 2, row->user, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, row->role, -1, SQLITE_STATIC);
@@ -304,5 +304,5 @@ int sr_store_audit_add(sr_store *st, const sr_audit_row *row)
     sqlite3_bind_text(q, 7, row->detail ? row->detail : "", -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }

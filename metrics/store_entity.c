@@ -93,7 +93,7 @@ static int smap_put(smap *m, const char *key, int64_t id)
  * hold paths borrowed "until the store is closed" (sr_store_entity_path),
  * and a refresh or a rolled-back batch reloads the table under them.
  */
-void free_entities(sr_store *st)
+void store_free_entities(sr_store *st)
 {
     for (size_t i = 0; i < st->n_entities; i++) {
         char *p = st->entities[i].path;
@@ -139,11 +139,11 @@ static int entity_slot(sr_store *st, int64_t id)
 
 /* Loads the entity rows with id >= from_id into the table (entities are
  * only ever added: an id's path and parent never change). */
-int load_entity_rows(sr_store *st, int64_t from_id)
+int store_load_entity_rows(sr_store *st, int64_t from_id)
 {
-    sqlite3_stmt *q = stmt(st, ST_ENTITY_ROWS);
+    sqlite3_stmt *q = store_stmt(st, ST_ENTITY_ROWS);
     if (!q)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     sqlite3_bind_int64(q, 1, from_id);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -164,20 +164,20 @@ int load_entity_rows(sr_store *st, int64_t from_id)
     }
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
-        return sql_err(st, rc);
+        return store_sql_err(st, rc);
     return sr_store_data_version(st, &st->entity_version);
 }
 
-int load_entities(sr_store *st)
+int store_load_entities(sr_store *st)
 {
-    free_entities(st);
+    store_free_entities(st);
     if (entity_slot(st, 0))
         return SR_ENOMEM;
     st->entities[0].path = strdup("");
     st->entities[0].parent = -1;
     if (!st->entities[0].path)
         return SR_ENOMEM;
-    return load_entity_rows(st, 1);
+    return store_load_entity_rows(st, 1);
 }
 
 int sr_store_refresh(sr_store *st)
@@ -186,15 +186,15 @@ int sr_store_refresh(sr_store *st)
     int rc = sr_store_data_version(st, &v);
     if (rc || v == st->entity_version)
         return rc;
-    if ((rc = load_metrics(st)))
+    if ((rc = store_load_metrics(st)))
         return rc;
     /* only the entities added since: a full reload would retire every path
      * (they stay valid until close) and grow with every refresh */
-    return load_entity_rows(st, (int64_t)st->n_entities);
+    return store_load_entity_rows(st, (int64_t)st->n_entities);
 }
 
 /* A path is non-empty segments joined by '/', at most 1 KiB. */
-int valid_path(const char *p)
+int store_valid_path(const char *p)
 {
     size_t len = strlen(p);
     if (len == 0 || len > 1024 || p[0] == '/' || p[len - 1] == '/' || strstr(p, "//"))
@@ -203,7 +203,7 @@ int valid_path(const char *p)
 }
 
 /* Id of path, creating it and its ancestors inside the current batch. */
-int entity_ensure(sr_store *st, const char *path, int64_t *out)
+int store_entity_ensure(sr_store *st, const char *path, int64_t *out)
 {
     int64_t id = smap_get(&st->entity_ids, path);
     if (id >= 0) {
@@ -217,7 +217,7 @@ int entity_ensure(sr_store *st, const char *path, int64_t *out)
         size_t n = (size_t)(slash - path);
         memcpy(buf, path, n);
         buf[n] = 0;
-        int rc = entity_ensure(st, buf, &parent);
+        int rc = store_entity_ensure(st, buf, &parent);
         if (rc)
             return rc;
     }
@@ -227,7 +227,7 @@ int entity_ensure(sr_store *st, const char *path, int64_t *out)
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
-        return sql_err(st, rc);
+        return store_sql_err(st, rc);
     id = sqlite3_last_insert_rowid(st->db);
     if ((rc = entity_slot(st, id)))
         return rc;

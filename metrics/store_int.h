@@ -95,7 +95,7 @@ enum {
     ST_SOURCE_PUT,
     ST_MEMO_GET,
     ST_MEMO_PUT,
-    /* prepared on first use (stmt()): what a reader runs at every refresh */
+    /* prepared on first use (store_stmt()): what a reader runs at every refresh */
     ST_DATA_VERSION,
     ST_CHANGES,
     ST_ENTITY_ROWS,
@@ -160,42 +160,42 @@ struct sr_store {
 #define BUSY_MS 5000
 
 /* The SQL of each kept statement (store.c). */
-extern const char *const stmt_sql[ST_COUNT];
+extern const char *const store_stmt_sql[ST_COUNT];
 
 /* store.c: errors, statements, scans */
-int fail(sr_store *st, int code);
-int sql_err(sr_store *st, int rc);
-int exec(sr_store *st, const char *sql);
-sqlite3_stmt *stmt(sr_store *st, int i);
-int scan_end(sr_store *st, sqlite3_stmt *q, int rc, int stop);
+int store_fail(sr_store *st, int code);
+int store_sql_err(sr_store *st, int rc);
+int store_exec(sr_store *st, const char *sql);
+sqlite3_stmt *store_stmt(sr_store *st, int i);
+int store_scan_end(sr_store *st, sqlite3_stmt *q, int rc, int stop);
 
 /* store_metric.c */
-int load_metrics(sr_store *st);
-int bump_changes(sr_store *st);
-void mark_touched(metric_rec *m, sr_ms lo, sr_ms hi);
-int take_touches(sr_store *st);
-void untouch(sr_store *st);
-metric_rec *find_metric(sr_store *st, const char *name);
+int store_load_metrics(sr_store *st);
+int store_bump_changes(sr_store *st);
+void store_mark_touched(metric_rec *m, sr_ms lo, sr_ms hi);
+int store_take_touches(sr_store *st);
+void store_untouch(sr_store *st);
+metric_rec *store_find_metric(sr_store *st, const char *name);
 
 /* store_entity.c */
-void free_entities(sr_store *st);
-int load_entities(sr_store *st);
-int load_entity_rows(sr_store *st, int64_t from_id);
-int valid_path(const char *p);
-int entity_ensure(sr_store *st, const char *path, int64_t *out);
+void store_free_entities(sr_store *st);
+int store_load_entities(sr_store *st);
+int store_load_entity_rows(sr_store *st, int64_t from_id);
+int store_valid_path(const char *p);
+int store_entity_ensure(sr_store *st, const char *path, int64_t *out);
 
 /* store_sample.c */
-int pend_flush(sr_store *st);
+int store_pend_flush(sr_store *st);
 
 /* store_rollup.c */
-void sql_sketch_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv);
-void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv);
-void sql_vals_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv);
-int accumulate(sr_store *st, const metric_rec *m, int64_t entity, sr_ms ts, double v);
-int flush_cells(sr_store *st);
-int rebuild_rollups(sr_store *st);
+void store_sql_sketch_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void store_sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void store_sql_vals_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+int store_accumulate(sr_store *st, const metric_rec *m, int64_t entity, sr_ms ts, double v);
+int store_flush_cells(sr_store *st);
+int store_rebuild_rollups(sr_store *st);
 
 /* store_source.c */
-void copy_col(char *dst, size_t len, sqlite3_stmt *q, int col);
+void store_copy_col(char *dst, size_t len, sqlite3_stmt *q, int col);
 
 #endif

@@ -83,7 +83,7 @@ static int memo_save_cb(void *ctx, const sr_memo_key *key, const sr_memo_stamp *
     sqlite3_bind_blob(q, 9, data, (int)len, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(w, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(w, rc);
 }
 
 /* Stops at the first fresh entry (sr_memo_each_fn). */
@@ -105,15 +105,15 @@ int sr_store_memo_save(sr_store *w, sr_store *from)
     /* never waiting for another writer (a dashboard saves on its loop
      * thread): busy, the entries stay fresh for the next time */
     sqlite3_busy_timeout(w->db, 0);
-    int rc = exec(w, "BEGIN IMMEDIATE");
+    int rc = store_exec(w, "BEGIN IMMEDIATE");
     sqlite3_busy_timeout(w->db, BUSY_MS);
     if (rc)
         return rc;
     if ((rc = sr_memo_each_fresh(from->memo, memo_save_cb, w))) {
-        exec(w, "ROLLBACK");
+        store_exec(w, "ROLLBACK");
         return rc;
     }
-    return exec(w, "COMMIT");
+    return store_exec(w, "COMMIT");
 }
 
 sr_memo *sr_store_memo_recent(sr_store *st)

@@ -20,11 +20,11 @@
 /* The `touch` rows kept: a reader that has missed more forgets its stamps. */
 #define TOUCH_KEEP 4096
 
-int load_metrics(sr_store *st)
+int store_load_metrics(sr_store *st)
 {
-    sqlite3_stmt *q = stmt(st, ST_METRICS);
+    sqlite3_stmt *q = store_stmt(st, ST_METRICS);
     if (!q)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     /* the old list until the new one is read: what this transaction touched carries over */
     metric_rec *old = st->metrics;
     size_t n_old = st->n_metrics;
@@ -53,16 +53,16 @@ int load_metrics(sr_store *st)
     }
     free(old);
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 /* Reads every metric's change counter (at open with cb NULL: the
  * baseline) and keeps them as seen. */
 int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx)
 {
-    sqlite3_stmt *q = stmt(st, ST_CHANGES);
+    sqlite3_stmt *q = store_stmt(st, ST_CHANGES);
     if (!q)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     seen_rec *v = NULL;
     size_t n = 0;
     int rc;
@@ -84,7 +84,7 @@ int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx)
     sqlite3_reset(q);
     if (rc != SQLITE_DONE) {
         free(v);
-        return rc == SR_ENOMEM ? rc : sql_err(st, rc);
+        return rc == SR_ENOMEM ? rc : store_sql_err(st, rc);
     }
     free(st->seen);
     st->seen = v;
@@ -93,7 +93,7 @@ int sr_store_changes(sr_store *st, sr_store_changed_fn cb, void *ctx)
 }
 
 /* Adds one to the change counter of every metric this transaction touched. */
-int bump_changes(sr_store *st)
+int store_bump_changes(sr_store *st)
 {
     for (size_t i = 0; i < st->n_metrics; i++) {
         metric_rec *m = &st->metrics[i];
@@ -102,27 +102,27 @@ int bump_changes(sr_store *st)
         sqlite3_stmt *q;
         if (sqlite3_prepare_v2(st->db, "UPDATE metric SET changes = changes + 1 WHERE id = ?1", -1,
                                &q, NULL) != SQLITE_OK)
-            return fail(st, SR_EIO);
+            return store_fail(st, SR_EIO);
         sqlite3_bind_int64(q, 1, m->id);
         int rc = sqlite3_step(q);
         sqlite3_finalize(q);
         if (rc != SQLITE_DONE)
-            return sql_err(st, rc);
+            return store_sql_err(st, rc);
         if (sqlite3_prepare_v2(st->db, "INSERT INTO touch(metric, lo, hi) VALUES (?1, ?2, ?3)", -1,
                                &q, NULL) != SQLITE_OK)
-            return fail(st, SR_EIO);
+            return store_fail(st, SR_EIO);
         sqlite3_bind_int64(q, 1, m->id);
         sqlite3_bind_int64(q, 2, m->touch_lo);
         sqlite3_bind_int64(q, 3, m->touch_hi);
         rc = sqlite3_step(q);
         sqlite3_finalize(q);
         if (rc != SQLITE_DONE)
-            return sql_err(st, rc);
+            return store_sql_err(st, rc);
         if (sqlite3_last_insert_rowid(st->db) % 256 == 0) {
             char sql[96];
             snprintf(sql, sizeof sql, "DELETE FROM touch WHERE seq <= %lld",
                      (long long)(sqlite3_last_insert_rowid(st->db) - TOUCH_KEEP));
-            if ((rc = exec(st, sql)))
+            if ((rc = store_exec(st, sql)))
                 return rc;
         }
     }
@@ -130,7 +130,7 @@ int bump_changes(sr_store *st)
 }
 
 /* Samples of m at the times [lo, hi] were stored or deleted. */
-void mark_touched(metric_rec *m, sr_ms lo, sr_ms hi)
+void store_mark_touched(metric_rec *m, sr_ms lo, sr_ms hi)
 {
     if (!m->touched) {
         m->touched = 1;
@@ -144,12 +144,12 @@ void mark_touched(metric_rec *m, sr_ms lo, sr_ms hi)
 
 /* Takes in the `touch` rows this handle has not seen: their hours are read
  * again at their next use (stamps.h); a gap (rows pruned) forgets all. */
-int take_touches(sr_store *st)
+int store_take_touches(sr_store *st)
 {
     bool first = st->touch_seen < 0;
-    sqlite3_stmt *q = stmt(st, first ? ST_TOUCH_MAX : ST_TOUCH_NEW);
+    sqlite3_stmt *q = store_stmt(st, first ? ST_TOUCH_MAX : ST_TOUCH_NEW);
     if (!q)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     if (!first)
         sqlite3_bind_int64(q, 1, st->touch_seen);
     int rc;
@@ -172,16 +172,16 @@ int take_touches(sr_store *st)
         st->touch_seen = seq;
     }
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
-void untouch(sr_store *st)
+void store_untouch(sr_store *st)
 {
     for (size_t i = 0; i < st->n_metrics; i++)
         st->metrics[i].touched = 0;
 }
 
-metric_rec *find_metric(sr_store *st, const char *name)
+metric_rec *store_find_metric(sr_store *st, const char *name)
 {
     for (size_t i = 0; i < st->n_metrics; i++) {
         if (strcmp(st->metrics[i].name, name) == 0)
@@ -194,7 +194,7 @@ int sr_store_define_metric(sr_store *st, const char *name, sr_kind kind)
 {
     if (!name || !*name || strlen(name) >= SR_NAME_MAX)
         return SR_EINVAL;
-    const metric_rec *m = find_metric(st, name);
+    const metric_rec *m = store_find_metric(st, name);
     if (m && m->kind == kind)
         return 0;
     if (st->flags & (SR_STORE_READONLY | SR_STORE_VIEWER))
@@ -203,24 +203,24 @@ int sr_store_define_metric(sr_store *st, const char *name, sr_kind kind)
     const char *sql = m ? "UPDATE metric SET kind = ?2 WHERE name = ?1"
                         : "INSERT INTO metric(name, kind) VALUES (?1, ?2)";
     if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int(q, 2, (int)kind);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE)
-        return sql_err(st, rc);
-    return load_metrics(st);
+        return store_sql_err(st, rc);
+    return store_load_metrics(st);
 }
 
 int sr_store_metric_id(sr_store *st, const char *name, int64_t *id)
 {
-    const metric_rec *m = find_metric(st, name);
+    const metric_rec *m = store_find_metric(st, name);
     if (!m && (st->flags & SR_STORE_READONLY)) {
-        int rc = load_metrics(st);
+        int rc = store_load_metrics(st);
         if (rc)
             return rc;
-        m = find_metric(st, name);
+        m = store_find_metric(st, name);
     }
     if (!m)
         return SR_ENOENT;

@@ -35,7 +35,7 @@
 
 /* sr_sketch_merge(a, b): the encoded merge of two encoded sketches; NULL
  * arguments are empty sketches. Registered on every connection. */
-void sql_sketch_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void store_sql_sketch_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
     sr_sketch *s = NULL;
@@ -78,7 +78,7 @@ int sr_rollup_minutes(const sr_rollup_cell *c, sr_minute_cell out[60])
 }
 
 /* sr_minutes_merge(a, b): the merge of two minute breakdowns (NULL = none). */
-void sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void store_sql_minutes_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
     minute_acc m[2][60];
@@ -154,7 +154,7 @@ static int vals_decode_any(sqlite3_value *arg, double **out, size_t *n)
     return 0;
 }
 
-void sql_vals_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void store_sql_vals_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
     double *a, *b;
@@ -259,7 +259,7 @@ static int write_cell(sr_store *st, cell *key)
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 static int cmp_cell_key(const void *a, const void *b)
@@ -304,7 +304,7 @@ static int64_t entity_parent(void *ctx, int64_t node)
 }
 
 /* Rolls the batch's cells up the tree (cells.c) and writes them all. */
-int flush_cells(sr_store *st)
+int store_flush_cells(sr_store *st)
 {
     int rc = cells_roll_up(&st->cells, &st->up, entity_parent, st);
     if (!rc)
@@ -317,7 +317,7 @@ int flush_cells(sr_store *st)
  * counters with minutes (events with their values, and so a sketch), to be rolled up to the
  * ancestors at flush; gauges without, and never rolled up.
  */
-int accumulate(sr_store *st, const metric_rec *m, int64_t entity, sr_ms ts, double v)
+int store_accumulate(sr_store *st, const metric_rec *m, int64_t entity, sr_ms ts, double v)
 {
     if (m->kind == SR_KIND_GAUGE)
         return cells_add(&st->cells, m->id, entity, ts, v, 0, 0);
@@ -325,21 +325,21 @@ int accumulate(sr_store *st, const metric_rec *m, int64_t entity, sr_ms ts, doub
 }
 
 /* Rebuilds every rollup from raw samples (migration to v2, and repair). */
-int rebuild_rollups(sr_store *st)
+int store_rebuild_rollups(sr_store *st)
 {
     int rc;
-    if ((rc = pend_flush(st)) || (rc = exec(st, "DELETE FROM rollup")) || (rc = load_metrics(st)) ||
-        (rc = load_entities(st)))
+    if ((rc = store_pend_flush(st)) || (rc = store_exec(st, "DELETE FROM rollup")) ||
+        (rc = store_load_metrics(st)) || (rc = store_load_entities(st)))
         return rc;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db, "SELECT metric, ts, entity, value FROM sample", -1, &q, NULL) !=
         SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     if (!st->stmt[ST_ROLLUP_UPSERT] &&
-        sqlite3_prepare_v3(st->db, stmt_sql[ST_ROLLUP_UPSERT], -1, SQLITE_PREPARE_PERSISTENT,
+        sqlite3_prepare_v3(st->db, store_stmt_sql[ST_ROLLUP_UPSERT], -1, SQLITE_PREPARE_PERSISTENT,
                            &st->stmt[ST_ROLLUP_UPSERT], NULL) != SQLITE_OK) {
         sqlite3_finalize(q);
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     }
     int64_t rows = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -352,9 +352,10 @@ int rebuild_rollups(sr_store *st)
         int64_t e = sqlite3_column_int64(q, 2);
         if (!m || e <= 0 || (size_t)e >= st->n_entities || !st->entities[e].path)
             continue;
-        int err = accumulate(st, m, e, sqlite3_column_int64(q, 1), sqlite3_column_double(q, 3));
+        int err =
+            store_accumulate(st, m, e, sqlite3_column_int64(q, 1), sqlite3_column_double(q, 3));
         if (!err && ++rows % 100000 == 0)
-            err = flush_cells(st);
+            err = store_flush_cells(st);
         if (err) {
             sqlite3_finalize(q);
             return err;
@@ -362,8 +363,8 @@ int rebuild_rollups(sr_store *st)
     }
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE)
-        return sql_err(st, rc);
-    return flush_cells(st);
+        return store_sql_err(st, rc);
+    return store_flush_cells(st);
 }
 
 /* ---- reading ---- */
@@ -443,7 +444,7 @@ static int stamps_read(void *ctx, int64_t metric, int64_t node, sr_ms from, sr_m
         if (!(stop = cell_check(st, &prev, bucket, n, sum, from, to)))
             stop = sr_stamps_push(s, bucket, n, sum);
     }
-    return scan_end(st, q, rc, stop);
+    return store_scan_end(st, q, rc, stop);
 }
 
 /* A cell's stamp onto *v (sr_store_stamps' buffer). */
@@ -526,7 +527,7 @@ int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from,
         if (!(stop = cell_check(st, &prev, c.bucket_ms, c.n, c.sum, a, b)))
             stop = cb(ctx, &c);
     }
-    return scan_end(st, q, rc, stop);
+    return store_scan_end(st, q, rc, stop);
 }
 
 int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms before_ms,
@@ -545,5 +546,5 @@ int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms bef
         return r;
     }
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? SR_ENOENT : sql_err(st, rc);
+    return rc == SQLITE_DONE ? SR_ENOENT : store_sql_err(st, rc);
 }

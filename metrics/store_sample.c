@@ -63,7 +63,7 @@ static void bind_sample(sr_store *st, sqlite3_stmt *q, int at, const pending *p)
  * from the root for every row; a partial set row by row. Every one of them
  * is new (is_new), so each insert must store a row.
  */
-int pend_flush(sr_store *st)
+int store_pend_flush(sr_store *st)
 {
     int n = st->n_pend, rows = n == PEND_ROWS ? PEND_ROWS : 1, rc = 0;
     sqlite3_stmt *q = st->stmt[rows == PEND_ROWS ? ST_INSERT_MANY : ST_INSERT];
@@ -73,7 +73,7 @@ int pend_flush(sr_store *st)
         int step = sqlite3_step(q);
         sqlite3_reset(q);
         if (step != SQLITE_DONE) {
-            rc = sql_err(st, step);
+            rc = store_sql_err(st, step);
         } else if (sqlite3_changes(st->db) != rows) {
             snprintf(st->errmsg, sizeof st->errmsg, "a sample taken for new was already stored");
             rc = SR_EIO;
@@ -95,7 +95,7 @@ static int is_new(sr_store *st, metric_rec *m, sr_ms ts, int64_t entity, int64_t
 {
     *out = false;
     if (!m->max_known) {
-        int rc = pend_flush(st);
+        int rc = store_pend_flush(st);
         if (rc)
             return rc;
         sqlite3_stmt *q = st->stmt[ST_MAX_TS];
@@ -105,7 +105,7 @@ static int is_new(sr_store *st, metric_rec *m, sr_ms ts, int64_t entity, int64_t
         sr_ms max = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
         sqlite3_reset(q);
         if (rc != SQLITE_ROW)
-            return sql_err(st, rc);
+            return store_sql_err(st, rc);
         m->max_known = 1;
         m->max_ts = none ? INT64_MIN : max;
         m->at_max_all = none; /* the samples at a stored newest time are unknown */
@@ -151,7 +151,7 @@ static int pend_add(sr_store *st, const pending *p, const char *key)
         d->key = st->keys_len + 1;
         st->keys_len += n;
     }
-    return ++st->n_pend == PEND_ROWS ? pend_flush(st) : 0;
+    return ++st->n_pend == PEND_ROWS ? store_pend_flush(st) : 0;
 }
 
 /*
@@ -167,13 +167,14 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     *duplicate = false;
     if (!st->in_batch)
         return SR_EINVAL;
-    metric_rec *m = s->metric ? find_metric(st, s->metric) : NULL;
+    metric_rec *m = s->metric ? store_find_metric(st, s->metric) : NULL;
     if (!m)
         return SR_ENOENT;
-    if (m->kind == SR_KIND_RATIO || !s->entity || !valid_path(s->entity) || !isfinite(s->value))
+    if (m->kind == SR_KIND_RATIO || !s->entity || !store_valid_path(s->entity) ||
+        !isfinite(s->value))
         return SR_EINVAL;
     int64_t entity;
-    int rc = entity_ensure(st, s->entity, &entity);
+    int rc = store_entity_ensure(st, s->entity, &entity);
     if (rc)
         return rc;
     uint64_t dedup;
@@ -191,12 +192,12 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     if (fresh) {
         if ((rc = pend_add(st, &p, key)))
             return rc;
-        mark_touched(m, s->ts_ms, s->ts_ms);
-        return accumulate(st, m, entity, s->ts_ms, s->value);
+        store_mark_touched(m, s->ts_ms, s->ts_ms);
+        return store_accumulate(st, m, entity, s->ts_ms, s->value);
     }
     if (s->ts_ms == m->max_ts)
         m->at_max_all = 0; /* it may be stored now, and is not remembered */
-    if ((rc = pend_flush(st)))
+    if ((rc = store_pend_flush(st)))
         return rc;
     sqlite3_stmt *q = st->stmt[ST_INSERT];
     bind_sample(st, q, 0, &p);
@@ -205,13 +206,13 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     rc = sqlite3_step(q);
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
-        return sql_err(st, rc);
+        return store_sql_err(st, rc);
     if (sqlite3_changes(st->db) == 0) {
         *duplicate = true;
         return 0;
     }
-    mark_touched(m, s->ts_ms, s->ts_ms);
-    return accumulate(st, m, entity, s->ts_ms, s->value);
+    store_mark_touched(m, s->ts_ms, s->ts_ms);
+    return store_accumulate(st, m, entity, s->ts_ms, s->value);
 }
 
 int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
@@ -221,7 +222,7 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
         return SR_EINVAL;
     int own = !st->in_batch;
     int rc;
-    if (own ? (rc = sr_store_begin(st)) : (rc = pend_flush(st)))
+    if (own ? (rc = sr_store_begin(st)) : (rc = store_pend_flush(st)))
         return rc;
     static const char *const sql[] = {
         "DELETE FROM sample WHERE metric = ?1 AND ts < ?2",
@@ -233,7 +234,7 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
         for (size_t i = 0; i < 3; i++) {
             sqlite3_stmt *q;
             if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK) {
-                rc = fail(st, SR_EIO);
+                rc = store_fail(st, SR_EIO);
                 goto out;
             }
             sqlite3_bind_int64(q, 1, st->metrics[m].id);
@@ -242,24 +243,24 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
             rc = sqlite3_step(q);
             sqlite3_finalize(q);
             if (rc != SQLITE_DONE) {
-                rc = sql_err(st, rc);
+                rc = store_sql_err(st, rc);
                 goto out;
             }
             if (i < 2 && sqlite3_changes(st->db) > 0)
-                mark_touched(&st->metrics[m], INT64_MIN, cutoff_ms);
+                store_mark_touched(&st->metrics[m], INT64_MIN, cutoff_ms);
             if (i == 0)
                 *deleted += sqlite3_changes(st->db);
         }
     }
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db, "DELETE FROM reject WHERE at < ?1", -1, &q, NULL) != SQLITE_OK) {
-        rc = fail(st, SR_EIO);
+        rc = store_fail(st, SR_EIO);
         goto out;
     }
     sqlite3_bind_int64(q, 1, cutoff_ms);
     rc = sqlite3_step(q);
     sqlite3_finalize(q);
-    rc = rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    rc = rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 out:
     if (own) {
         if (rc)
@@ -272,7 +273,7 @@ out:
 
 int sr_store_newest(sr_store *st, sr_ms *out)
 {
-    int flushed = pend_flush(st);
+    int flushed = store_pend_flush(st);
     if (flushed)
         return flushed;
     sqlite3_stmt *q;
@@ -281,14 +282,14 @@ int sr_store_newest(sr_store *st, sr_ms *out)
                            "SELECT max((SELECT max(ts) FROM sample s WHERE s.metric = m.id)) "
                            "FROM metric m",
                            -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     int rc = sqlite3_step(q);
     int empty = rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_NULL;
     if (rc == SQLITE_ROW && !empty)
         *out = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
     if (rc != SQLITE_ROW)
-        return sql_err(st, rc);
+        return store_sql_err(st, rc);
     return empty ? SR_ENODATA : 0;
 }
 
@@ -333,9 +334,9 @@ static int hour_rows(sr_store *st, int64_t metric, sr_ms from, sr_ms to, const s
     const sr_raw_row *rows;
     size_t n;
     if (!sr_rawhours_get(st->rawhours, metric, hour, &rows, &n)) {
-        sqlite3_stmt *q = stmt(st, ST_SCAN_HOUR);
+        sqlite3_stmt *q = store_stmt(st, ST_SCAN_HOUR);
         if (!q)
-            return fail(st, SR_EIO);
+            return store_fail(st, SR_EIO);
         range_bind(q, metric, hour, hour + SR_MS_HOUR);
         int rc;
         n = 0;
@@ -354,7 +355,7 @@ static int hour_rows(sr_store *st, int64_t metric, sr_ms from, sr_ms to, const s
                                              .ts = sqlite3_column_int64(q, 1),
                                              .value = sqlite3_column_double(q, 2)};
         }
-        if ((rc = scan_end(st, q, rc, 0)) ||
+        if ((rc = store_scan_end(st, q, rc, 0)) ||
             (rc = sr_rawhours_put(st->rawhours, metric, hour, st->hour_buf, n)))
             return rc;
         if (!sr_rawhours_get(st->rawhours, metric, hour, &rows, &n))
@@ -371,7 +372,7 @@ static int hour_rows(sr_store *st, int64_t metric, sr_ms from, sr_ms to, const s
 
 int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb, void *ctx)
 {
-    int flushed = pend_flush(st);
+    int flushed = store_pend_flush(st);
     if (flushed)
         return flushed;
     const sr_raw_row *r, *end;
@@ -389,13 +390,13 @@ int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
         stop = cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
                   sqlite3_column_double(q, 2));
-    return scan_end(st, q, rc, stop);
+    return store_scan_end(st, q, rc, stop);
 }
 
 int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_key_cb cb,
                            void *ctx)
 {
-    int flushed = pend_flush(st);
+    int flushed = store_pend_flush(st);
     if (flushed)
         return flushed;
     sqlite3_stmt *q = st->stmt[ST_SCAN_RAW_DESC];
@@ -404,13 +405,13 @@ int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to, s
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
         stop = cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
                   sqlite3_column_double(q, 2), (const char *)sqlite3_column_text(q, 3));
-    return scan_end(st, q, rc, stop);
+    return store_scan_end(st, q, rc, stop);
 }
 
 int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_value_cb cb,
                          void *ctx)
 {
-    int flushed = pend_flush(st);
+    int flushed = store_pend_flush(st);
     if (flushed)
         return flushed;
     const sr_raw_row *r, *end;
@@ -427,5 +428,5 @@ int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_
     int rc = SQLITE_DONE, stop = 0;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
         stop = cb(ctx, sqlite3_column_double(q, 0));
-    return scan_end(st, q, rc, stop);
+    return store_scan_end(st, q, rc, stop);
 }

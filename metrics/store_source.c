@@ -9,7 +9,7 @@
 
 #include "store_int.h"
 
-void copy_col(char *dst, size_t len, sqlite3_stmt *q, int col)
+void store_copy_col(char *dst, size_t len, sqlite3_stmt *q, int col)
 {
     const unsigned char *t = sqlite3_column_text(q, col);
     snprintf(dst, len, "%s", t ? (const char *)t : "");
@@ -18,12 +18,12 @@ void copy_col(char *dst, size_t len, sqlite3_stmt *q, int col)
 static void read_source(sqlite3_stmt *q, sr_source_health *h)
 {
     memset(h, 0, sizeof *h);
-    copy_col(h->name, sizeof h->name, q, 0);
-    copy_col(h->type, sizeof h->type, q, 1);
+    store_copy_col(h->name, sizeof h->name, q, 0);
+    store_copy_col(h->type, sizeof h->type, q, 1);
     h->last_poll_ms = sqlite3_column_int64(q, 2);
     h->last_ok_ms = sqlite3_column_int64(q, 3);
     h->cursor_ms = sqlite3_column_int64(q, 4);
-    copy_col(h->last_error, sizeof h->last_error, q, 5);
+    store_copy_col(h->last_error, sizeof h->last_error, q, 5);
     h->accepted = sqlite3_column_int64(q, 6);
     h->duplicates = sqlite3_column_int64(q, 7);
     h->rejected = sqlite3_column_int64(q, 8);
@@ -52,7 +52,7 @@ int sr_store_reject(sr_store *st, const char *source, const char *where, const c
     sqlite3_reset(q);
     if (rc == SQLITE_DONE && duplicate)
         *duplicate = sqlite3_changes(st->db) == 0;
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 int sr_store_source_get(sr_store *st, const char *name, sr_source_health *out)
@@ -65,7 +65,7 @@ int sr_store_source_get(sr_store *st, const char *name, sr_source_health *out)
     sqlite3_reset(q);
     if (rc == SQLITE_ROW)
         return 0;
-    return rc == SQLITE_DONE ? SR_ENOENT : sql_err(st, rc);
+    return rc == SQLITE_DONE ? SR_ENOENT : store_sql_err(st, rc);
 }
 
 int sr_store_source_put(sr_store *st, const sr_source_health *h)
@@ -89,24 +89,24 @@ int sr_store_source_put(sr_store *st, const sr_source_health *h)
     sqlite3_bind_int64(q, 14, h->timeout_ms);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 int sr_store_source_metric(sr_store *st, const char *source, const char *metric)
 {
-    const metric_rec *m = find_metric(st, metric);
+    const metric_rec *m = store_find_metric(st, metric);
     if (!m)
         return SR_ENOENT;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db,
                            "INSERT OR IGNORE INTO source_metric(source, metric) VALUES (?1, ?2)",
                            -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, m->id);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 int sr_store_metric_sources(sr_store *st, const char *metric, char (*names)[SR_NAME_MAX],
@@ -116,24 +116,24 @@ int sr_store_metric_sources(sr_store *st, const char *metric, char (*names)[SR_N
     int64_t id;
     if (sr_store_metric_id(st, metric, &id))
         return 0;
-    sqlite3_stmt *q = stmt(st, ST_METRIC_SOURCES);
+    sqlite3_stmt *q = store_stmt(st, ST_METRIC_SOURCES);
     if (!q)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     sqlite3_bind_int64(q, 1, id);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < max)
-        copy_col(names[(*n)++], SR_NAME_MAX, q, 0);
+        store_copy_col(names[(*n)++], SR_NAME_MAX, q, 0);
     sqlite3_reset(q);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_sql_err(st, rc);
 }
 
 int sr_store_source_list(sr_store *st, sr_source_health **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *q = stmt(st, ST_SOURCE_LIST);
+    sqlite3_stmt *q = store_stmt(st, ST_SOURCE_LIST);
     if (!q)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         sr_source_health *nv = realloc(*out, (*n + 1) * sizeof *nv);
@@ -145,7 +145,7 @@ int sr_store_source_list(sr_store *st, sr_source_health **out, size_t *n)
         read_source(q, &(*out)[(*n)++]);
     }
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 int sr_store_rejects(sr_store *st, const char *source, int limit,
@@ -155,7 +155,7 @@ int sr_store_rejects(sr_store *st, const char *source, int limit,
     const char *sql = "SELECT id, source, location, at, raw, reason FROM (SELECT * FROM reject "
                       "WHERE (?1 IS NULL OR source = ?1) ORDER BY id DESC LIMIT ?2) ORDER BY id";
     if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     if (source)
         sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
     sqlite3_bind_int(q, 2, limit > 0 ? limit : -1);
@@ -174,7 +174,7 @@ int sr_store_rejects(sr_store *st, const char *source, int limit,
     sqlite3_finalize(q);
     if (stop)
         return stop;
-    return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
 }
 
 int sr_store_reject_count(sr_store *st, const char *source, int64_t *out)
@@ -182,12 +182,12 @@ int sr_store_reject_count(sr_store *st, const char *source, int64_t *out)
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM reject WHERE ?1 IS NULL OR source = ?1",
                            -1, &q, NULL) != SQLITE_OK)
-        return fail(st, SR_EIO);
+        return store_fail(st, SR_EIO);
     if (source)
         sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
-    return rc == SQLITE_ROW ? 0 : sql_err(st, rc);
+    return rc == SQLITE_ROW ? 0 : store_sql_err(st, rc);
 }
