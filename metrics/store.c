@@ -50,7 +50,7 @@
 
 #define INSERT_SAMPLE "INSERT OR IGNORE INTO sample(metric, ts, entity, dedup, value, key) VALUES "
 
-const char *const store_stmt_sql[ST_COUNT] = {
+static const char *const stmt_sql[ST_COUNT] = {
     [ST_INSERT] = INSERT_SAMPLE "(?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_INSERT_MANY] = NULL, /* PEND_ROWS rows of ST_INSERT, made by prepare_all() */
     [ST_MAX_TS] = "SELECT max(ts) FROM sample WHERE metric = ?1",
@@ -279,22 +279,71 @@ static const char schema_v10[] =
  * finalized but at close); NULL when it cannot be prepared. */
 sqlite3_stmt *store_stmt(sr_store *st, int i)
 {
-    if (!st->stmt[i] && sqlite3_prepare_v3(st->db, store_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+    if (!st->stmt[i] && sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                            &st->stmt[i], NULL) != SQLITE_OK)
         st->stmt[i] = NULL;
     return st->stmt[i];
+}
+
+/* Prepares sql for this use only: finalize q after (store_step_done and
+ * store_step_int do, with own set). */
+int store_prepare(sr_store *st, const char *sql, sqlite3_stmt **q)
+{
+    return sqlite3_prepare_v2(st->db, sql, -1, q, NULL) == SQLITE_OK ? 0 : store_fail(st, SR_EIO);
+}
+
+/* Steps q, which returns no rows; then finalizes it (own: prepared for this
+ * use) or resets it (a kept statement). */
+int store_step_done(sr_store *st, sqlite3_stmt *q, bool own)
+{
+    int rc = sqlite3_step(q);
+    int code = rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
+    if (own)
+        sqlite3_finalize(q);
+    else
+        sqlite3_reset(q);
+    return code;
+}
+
+/* Steps q for the integer its one row holds in its first column, then
+ * finalizes or resets it as store_step_done(); SR_ENODATA when that is
+ * NULL (max() of no rows). */
+int store_step_int(sr_store *st, sqlite3_stmt *q, bool own, int64_t *out)
+{
+    int rc = sqlite3_step(q);
+    int code = rc != SQLITE_ROW                           ? store_sql_err(st, rc)
+               : sqlite3_column_type(q, 0) == SQLITE_NULL ? SR_ENODATA
+                                                          : 0;
+    if (!code)
+        *out = sqlite3_column_int64(q, 0);
+    if (own)
+        sqlite3_finalize(q);
+    else
+        sqlite3_reset(q);
+    return code;
+}
+
+/* The integer a statement of one row and one column gives (a pragma's
+ * value, a count), as store_step_int(). */
+int store_query_int(sr_store *st, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *q;
+    int rc = store_prepare(st, sql, &q);
+    return rc ? rc : store_step_int(st, q, true, out);
+}
+
+/* Binds n integers to q's parameters first, first + 1, ... */
+void store_bind_int64s(sqlite3_stmt *q, int first, const int64_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(q, first + i, v[i]);
 }
 
 /* Runs kept statement i, which returns no rows (BEGIN, COMMIT). */
 static int exec_kept(sr_store *st, int i)
 {
     sqlite3_stmt *q = store_stmt(st, i);
-    if (!q)
-        return store_fail(st, SR_EIO);
-    int rc = sqlite3_step(q);
-    int code = rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
-    sqlite3_reset(q);
-    return code;
+    return q ? store_step_done(st, q, false) : store_fail(st, SR_EIO);
 }
 
 /* Ends a scan: the callback's stop value, 0 when the rows ran out, or the
@@ -313,16 +362,11 @@ int store_scan_end(sr_store *st, sqlite3_stmt *q, int rc, int stop)
  */
 static int migrate(sr_store *st)
 {
-    sqlite3_stmt *q;
-    int version = 0;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        version = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    if (rc != SQLITE_ROW)
-        return store_sql_err(st, rc);
+    int64_t user_version;
+    int rc = store_query_int(st, "PRAGMA user_version", &user_version);
+    if (rc)
+        return rc;
+    int version = (int)user_version;
     if (version > SR_STORE_SCHEMA) {
         snprintf(st->errmsg, sizeof st->errmsg,
                  "cache schema version %d is newer than this sitrep's (%d)", version,
@@ -341,31 +385,18 @@ static int migrate(sr_store *st)
     }
     if ((rc = store_exec(st, "BEGIN IMMEDIATE")))
         return rc;
-    if (version < 1 && (rc = store_exec(st, schema_v1)))
-        goto out;
-    /* a cache from before v2 gets its rollups at v9, below */
-    if (version < 2 && (rc = store_exec(st, schema_v2)))
-        goto out;
-    if (version < 3 && (rc = store_exec(st, schema_v3)))
-        goto out;
-    if (version < 4 && (rc = store_exec(st, schema_v4)))
-        goto out;
-    if (version < 5 && (rc = store_exec(st, schema_v5)))
-        goto out;
-    if (version < 6 && (rc = store_exec(st, schema_v6)))
-        goto out;
-    if (version < 7 && (rc = store_exec(st, schema_v7)))
-        goto out;
-    if (version < 8 && (rc = store_exec(st, schema_v8)))
-        goto out;
-    if (version < 9) {
-        if ((rc = store_exec(st, schema_v9)))
+    /* schema[v - 1] takes a file from version v - 1 to v */
+    static const char *const schema[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+                                         schema_v6, schema_v7, schema_v8, schema_v9, schema_v10};
+    _Static_assert(sizeof schema / sizeof *schema == SR_STORE_SCHEMA, "a step per version");
+    for (int v = version + 1; v <= SR_STORE_SCHEMA; v++) {
+        if ((rc = store_exec(st, schema[v - 1])))
             goto out;
-        if (version >= 1 && (rc = store_rebuild_rollups(st)))
+        /* a cache's rollups are built again at v9, so that every cell has
+         * its values (one from before v2 gets its first rollups then) */
+        if (v == 9 && version >= 1 && (rc = store_rebuild_rollups(st)))
             goto out;
     }
-    if (version < 10 && (rc = store_exec(st, schema_v10)))
-        goto out;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SR_STORE_SCHEMA);
     if ((rc = store_exec(st, sql)))
@@ -386,7 +417,7 @@ static int prepare_all(sr_store *st)
              i == ST_ENTITY_INSERT || i == ST_REJECT || i == ST_SOURCE_PUT || i == ST_MEMO_PUT))
             continue;
         char many[sizeof INSERT_SAMPLE + PEND_ROWS * sizeof ",(?,?,?,?,?,?)"];
-        const char *sql = store_stmt_sql[i];
+        const char *sql = stmt_sql[i];
         if (i == ST_INSERT_MANY) {
             size_t o = (size_t)snprintf(many, sizeof many, "%s", INSERT_SAMPLE);
             for (int r = 0; r < PEND_ROWS; r++)
@@ -650,26 +681,17 @@ const char *sr_store_errmsg(const sr_store *st)
 
 int sr_store_schema_version(sr_store *st, int *out)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    return rc == SQLITE_ROW ? 0 : store_sql_err(st, rc);
+    int64_t v;
+    int rc = store_query_int(st, "PRAGMA user_version", &v);
+    if (!rc)
+        *out = (int)v;
+    return rc;
 }
 
 int sr_store_data_version(sr_store *st, int64_t *out)
 {
     sqlite3_stmt *q = store_stmt(st, ST_DATA_VERSION);
-    if (!q)
-        return store_fail(st, SR_EIO);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(q, 0);
-    sqlite3_reset(q);
-    return rc == SQLITE_ROW ? 0 : store_sql_err(st, rc);
+    return q ? store_step_int(st, q, false, out) : store_fail(st, SR_EIO);
 }
 
 const char *sr_store_sqlite_version(void)

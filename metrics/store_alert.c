@@ -68,11 +68,11 @@ static int read_alert(sqlite3_stmt *q, sr_alert *a)
 int sr_store_alert_get(sr_store *st, const char *key, sr_alert *out)
 {
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT " ALERT_COLUMNS " FROM alert WHERE key = ?1", -1, &q,
-                           NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
+    int rc = store_prepare(st, "SELECT " ALERT_COLUMNS " FROM alert WHERE key = ?1", &q);
+    if (rc)
+        return rc;
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
+    rc = sqlite3_step(q);
     int err = rc == SQLITE_ROW    ? read_alert(q, out)
               : rc == SQLITE_DONE ? SR_ENOENT
                                   : store_sql_err(st, rc);
@@ -90,11 +90,12 @@ static int alert_write(sr_store *st, const sr_alert *a)
     if (!a->key[0] || !a->panel[0] || !a->metric[0] || (unsigned)a->state >= SR_ALERT_STATE_COUNT)
         return SR_EINVAL;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db,
+    int rc = store_prepare(st,
                            "INSERT OR REPLACE INTO alert(" ALERT_COLUMNS ") VALUES "
                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
+                           &q);
+    if (rc)
+        return rc;
     sqlite3_bind_text(q, 1, a->key, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, a->panel, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, a->metric, -1, SQLITE_STATIC);
@@ -113,9 +114,7 @@ static int alert_write(sr_store *st, const sr_alert *a)
         sqlite3_bind_text(q, 12, a->note, -1, SQLITE_STATIC);
     bind_ms(q, 13, a->silenced_until_ms);
     bind_ms(q, 14, a->cleared_at_ms);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
+    return store_step_done(st, q, true);
 }
 
 int sr_store_alert_put(sr_store *st, const sr_alert *a)
@@ -152,12 +151,10 @@ int sr_store_alert_rekey(sr_store *st, const char *old_key, const char *key)
             return rc;
     }
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "DELETE FROM alert WHERE key = ?1", -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
+    if ((rc = store_prepare(st, "DELETE FROM alert WHERE key = ?1", &q)))
+        return rc;
     sqlite3_bind_text(q, 1, old_key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
+    return store_step_done(st, q, true);
 }
 
 static const char *col_text(sqlite3_stmt *q, int i)
@@ -170,22 +167,18 @@ int sr_store_audit_list(sr_store *st, sr_ms since_ms, int (*cb)(void *ctx, const
                         void *ctx)
 {
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db,
+    int rc = store_prepare(st,
                            "SELECT id, at, user, role, tty, ssh, action, detail FROM audit "
                            "WHERE at >= ?1 ORDER BY id",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
+                           &q);
+    if (rc)
+        return rc;
     sqlite3_bind_int64(q, 1, since_ms);
-    int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        sr_audit_row r = {.id = sqlite3_column_int64(q, 0),
-                          .at_ms = sqlite3_column_int64(q, 1),
-                          .user = col_text(q, 2),
-                          .role = col_text(q, 3),
-                          .tty = col_text(q, 4),
-                          .ssh = col_text(q, 5),
-                          .action = col_text(q, 6),
-                          .detail = col_text(q, 7)};
+        sr_audit_row r = {.id = sqlite3_column_int64(q, 0), .at_ms = sqlite3_column_int64(q, 1)};
+        const char **text[] = {&r.user, &r.role, &r.tty, &r.ssh, &r.action, &r.detail};
+        for (int i = 0; i < 6; i++)
+            *text[i] = col_text(q, 2 + i);
         int r2 = cb(ctx, &r);
         if (r2) {
             sqlite3_finalize(q);
@@ -290,11 +283,12 @@ int sr_store_audit_add(sr_store *st, const sr_audit_row *row)
     if (!row->user || !row->role || !row->action)
         return SR_EINVAL;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db,
+    int rc = store_prepare(st,
                            "INSERT INTO audit(at, user, role, tty, ssh, action, detail) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
+                           &q);
+    if (rc)
+        return rc;
     sqlite3_bind_int64(q, 1, row->at_ms);
     sqlite3_bind_text(q, 2, row->user, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, row->role, -1, SQLITE_STATIC);
@@ -302,7 +296,5 @@ int sr_store_audit_add(sr_store *st, const sr_audit_row *row)
     sqlite3_bind_text(q, 5, row->ssh ? row->ssh : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 6, row->action, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 7, row->detail ? row->detail : "", -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
+    return store_step_done(st, q, true);
 }

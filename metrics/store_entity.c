@@ -224,10 +224,9 @@ int store_entity_ensure(sr_store *st, const char *path, int64_t *out)
     sqlite3_stmt *q = st->stmt[ST_ENTITY_INSERT];
     sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, parent);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
-        return store_sql_err(st, rc);
+    int rc = store_step_done(st, q, false);
+    if (rc)
+        return rc;
     id = sqlite3_last_insert_rowid(st->db);
     if ((rc = entity_slot(st, id)))
         return rc;

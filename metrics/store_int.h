@@ -159,15 +159,17 @@ struct sr_store {
 /* How long a statement waits for another connection's lock. */
 #define BUSY_MS 5000
 
-/* The SQL of each kept statement (store.c). */
-extern const char *const store_stmt_sql[ST_COUNT];
-
 /* store.c: errors, statements, scans */
 int store_fail(sr_store *st, int code);
 int store_sql_err(sr_store *st, int rc);
 int store_exec(sr_store *st, const char *sql);
 sqlite3_stmt *store_stmt(sr_store *st, int i);
 int store_scan_end(sr_store *st, sqlite3_stmt *q, int rc, int stop);
+int store_prepare(sr_store *st, const char *sql, sqlite3_stmt **q);
+int store_step_done(sr_store *st, sqlite3_stmt *q, bool own);
+int store_step_int(sr_store *st, sqlite3_stmt *q, bool own, int64_t *out);
+int store_query_int(sr_store *st, const char *sql, int64_t *out);
+void store_bind_int64s(sqlite3_stmt *q, int first, const int64_t *v, int n);
 
 /* store_metric.c */
 int store_load_metrics(sr_store *st);

@@ -27,15 +27,20 @@ static bool memo_usable(const sr_store *st)
 /* A persisted entry larger than this is not believed (a damaged cache). */
 #define MEMO_ENTRY_MAX (SR_STORE_MEMO_BYTES / 8)
 
+/* Binds key to ?1 to ?6 of ST_MEMO_GET or ST_MEMO_PUT. */
+static void bind_key(sqlite3_stmt *q, const sr_memo_key *key)
+{
+    const int64_t k[6] = {key->a, key->b, key->c, key->d, key->e, key->f};
+    store_bind_int64s(q, 1, k, 6);
+}
+
 /* The persisted entry of key with stamp (sr_memo_load_fn). */
 static int memo_load(void *ctx, const sr_memo_key *key, const sr_memo_stamp *stamp, void **data,
                      size_t *len)
 {
     sr_store *st = ctx;
     sqlite3_stmt *q = st->stmt[ST_MEMO_GET];
-    const int64_t k[6] = {key->a, key->b, key->c, key->d, key->e, key->f};
-    for (int i = 0; i < 6; i++)
-        sqlite3_bind_int64(q, i + 1, k[i]);
+    bind_key(q, key);
     int rc = SR_ENOENT;
     if (sqlite3_step(q) == SQLITE_ROW) {
         double sum = sqlite3_column_double(q, 1);
@@ -75,15 +80,11 @@ static int memo_save_cb(void *ctx, const sr_memo_key *key, const sr_memo_stamp *
     if (isnan(stamp->sum) || len == 0)
         return 0;
     sqlite3_stmt *q = w->stmt[ST_MEMO_PUT];
-    const int64_t k[6] = {key->a, key->b, key->c, key->d, key->e, key->f};
-    for (int i = 0; i < 6; i++)
-        sqlite3_bind_int64(q, i + 1, k[i]);
+    bind_key(q, key);
     sqlite3_bind_int64(q, 7, stamp->n);
     sqlite3_bind_double(q, 8, stamp->sum);
     sqlite3_bind_blob(q, 9, data, (int)len, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(w, rc);
+    return store_step_done(w, q, false);
 }
 
 /* Stops at the first fresh entry (sr_memo_each_fn). */

@@ -100,24 +100,16 @@ int store_bump_changes(sr_store *st)
         if (!m->touched)
             continue;
         sqlite3_stmt *q;
-        if (sqlite3_prepare_v2(st->db, "UPDATE metric SET changes = changes + 1 WHERE id = ?1", -1,
-                               &q, NULL) != SQLITE_OK)
-            return store_fail(st, SR_EIO);
+        int rc = store_prepare(st, "UPDATE metric SET changes = changes + 1 WHERE id = ?1", &q);
+        if (rc)
+            return rc;
         sqlite3_bind_int64(q, 1, m->id);
-        int rc = sqlite3_step(q);
-        sqlite3_finalize(q);
-        if (rc != SQLITE_DONE)
-            return store_sql_err(st, rc);
-        if (sqlite3_prepare_v2(st->db, "INSERT INTO touch(metric, lo, hi) VALUES (?1, ?2, ?3)", -1,
-                               &q, NULL) != SQLITE_OK)
-            return store_fail(st, SR_EIO);
-        sqlite3_bind_int64(q, 1, m->id);
-        sqlite3_bind_int64(q, 2, m->touch_lo);
-        sqlite3_bind_int64(q, 3, m->touch_hi);
-        rc = sqlite3_step(q);
-        sqlite3_finalize(q);
-        if (rc != SQLITE_DONE)
-            return store_sql_err(st, rc);
+        if ((rc = store_step_done(st, q, true)) ||
+            (rc = store_prepare(st, "INSERT INTO touch(metric, lo, hi) VALUES (?1, ?2, ?3)", &q)))
+            return rc;
+        store_bind_int64s(q, 1, (const int64_t[]){m->id, m->touch_lo, m->touch_hi}, 3);
+        if ((rc = store_step_done(st, q, true)))
+            return rc;
         if (sqlite3_last_insert_rowid(st->db) % 256 == 0) {
             char sql[96];
             snprintf(sql, sizeof sql, "DELETE FROM touch WHERE seq <= %lld",
@@ -202,14 +194,13 @@ int sr_store_define_metric(sr_store *st, const char *name, sr_kind kind)
     sqlite3_stmt *q;
     const char *sql = m ? "UPDATE metric SET kind = ?2 WHERE name = ?1"
                         : "INSERT INTO metric(name, kind) VALUES (?1, ?2)";
-    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
+    int rc = store_prepare(st, sql, &q);
+    if (rc)
+        return rc;
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int(q, 2, (int)kind);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
-        return store_sql_err(st, rc);
+    if ((rc = store_step_done(st, q, true)))
+        return rc;
     return store_load_metrics(st);
 }
 

@@ -243,10 +243,7 @@ static int write_cell(sr_store *st, cell *key)
             c->vals_len = vb_len;
         }
     }
-    sqlite3_bind_int64(q, 1, key->metric);
-    sqlite3_bind_int64(q, 2, key->node);
-    sqlite3_bind_int64(q, 3, key->bucket);
-    sqlite3_bind_int64(q, 4, c->n);
+    store_bind_int64s(q, 1, (const int64_t[]){key->metric, key->node, key->bucket, c->n}, 4);
     sqlite3_bind_double(q, 5, c->sum);
     sqlite3_bind_double(q, 6, c->min);
     sqlite3_bind_double(q, 7, c->max);
@@ -256,10 +253,9 @@ static int write_cell(sr_store *st, cell *key)
     unsigned char mb[CELLS_MINUTES_MAX];
     bind_blob(q, 11, c->nmins ? mb : NULL, cells_minutes_encode(c->mins, c->nmins, mb), 0);
     bind_blob(q, 12, vb, vb_len, !c->has_twin);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
+    int rc = store_step_done(st, q, false);
     sqlite3_clear_bindings(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
+    return rc;
 }
 
 static int cmp_cell_key(const void *a, const void *b)
@@ -332,12 +328,10 @@ int store_rebuild_rollups(sr_store *st)
         (rc = store_load_metrics(st)) || (rc = store_load_entities(st)))
         return rc;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT metric, ts, entity, value FROM sample", -1, &q, NULL) !=
-        SQLITE_OK)
-        return store_fail(st, SR_EIO);
-    if (!st->stmt[ST_ROLLUP_UPSERT] &&
-        sqlite3_prepare_v3(st->db, store_stmt_sql[ST_ROLLUP_UPSERT], -1, SQLITE_PREPARE_PERSISTENT,
-                           &st->stmt[ST_ROLLUP_UPSERT], NULL) != SQLITE_OK) {
+    if ((rc = store_prepare(st, "SELECT metric, ts, entity, value FROM sample", &q)))
+        return rc;
+    /* a migration runs before prepare_all() */
+    if (!store_stmt(st, ST_ROLLUP_UPSERT)) {
         sqlite3_finalize(q);
         return store_fail(st, SR_EIO);
     }
@@ -369,17 +363,24 @@ int store_rebuild_rollups(sr_store *st)
 
 /* ---- reading ---- */
 
+/* A cell of which only the count and sum are known (SR_SCAN_STAMPS). */
+static sr_rollup_cell stamp_cell(sr_ms bucket, int64_t n, double sum)
+{
+    return (sr_rollup_cell){.bucket_ms = bucket,
+                            .n = n,
+                            .sum = sum,
+                            .min = INFINITY,
+                            .max = -INFINITY,
+                            .last_ts = INT64_MIN};
+}
+
 /* The hour cell in the current row of a rollup statement (columns as in
  * ST_SCAN_ROLLUP); its blobs are valid until the statement moves on. */
 static void rollup_row(sqlite3_stmt *q, unsigned flags, sr_rollup_cell *c)
 {
     if (flags & SR_SCAN_STAMPS) {
-        *c = (sr_rollup_cell){.bucket_ms = sqlite3_column_int64(q, 0),
-                              .n = sqlite3_column_int64(q, 1),
-                              .sum = sqlite3_column_double(q, 2),
-                              .min = INFINITY,
-                              .max = -INFINITY,
-                              .last_ts = INT64_MIN};
+        *c = stamp_cell(sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+                        sqlite3_column_double(q, 2));
         return;
     }
     *c = (sr_rollup_cell){
@@ -431,10 +432,7 @@ static int stamps_read(void *ctx, int64_t metric, int64_t node, sr_ms from, sr_m
 {
     sr_store *st = ctx;
     sqlite3_stmt *q = st->stmt[ST_SCAN_ROLLUP_STAMPS];
-    sqlite3_bind_int64(q, 1, metric);
-    sqlite3_bind_int64(q, 2, node);
-    sqlite3_bind_int64(q, 3, from);
-    sqlite3_bind_int64(q, 4, to);
+    store_bind_int64s(q, 1, (const int64_t[]){metric, node, from, to}, 4);
     int rc, stop = 0;
     sr_ms prev = INT64_MIN;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -500,12 +498,7 @@ int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from,
         size_t n = 0, cap = 0;
         int rc = sr_store_stamps(st, metric, node, from, to, &v, &n, &cap);
         for (size_t i = 0; i < n && !rc; i++) {
-            sr_rollup_cell c = {.bucket_ms = v[i].bucket,
-                                .n = v[i].n,
-                                .sum = v[i].sum,
-                                .min = INFINITY,
-                                .max = -INFINITY,
-                                .last_ts = INT64_MIN};
+            sr_rollup_cell c = stamp_cell(v[i].bucket, v[i].n, v[i].sum);
             rc = cb(ctx, &c);
         }
         free(v);
@@ -515,11 +508,8 @@ int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from,
                                : flags & SR_SCAN_VALUES  ? ST_SCAN_ROLLUP_VALS
                                : flags & SR_SCAN_MINUTES ? ST_SCAN_ROLLUP_MIN
                                                          : ST_SCAN_ROLLUP];
-    sqlite3_bind_int64(q, 1, metric);
-    sqlite3_bind_int64(q, 2, node);
     sr_ms a = sr_floor_ms(from, SR_MS_HOUR), b = sr_floor_ms(to, SR_MS_HOUR), prev = INT64_MIN;
-    sqlite3_bind_int64(q, 3, a);
-    sqlite3_bind_int64(q, 4, b);
+    store_bind_int64s(q, 1, (const int64_t[]){metric, node, a, b}, 4);
     int rc, stop = 0;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         sr_rollup_cell c;
@@ -534,9 +524,7 @@ int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms bef
                            unsigned flags, sr_rollup_cb cb, void *ctx)
 {
     sqlite3_stmt *q = st->stmt[flags & SR_SCAN_MINUTES ? ST_ROLLUP_NEWEST_MIN : ST_ROLLUP_NEWEST];
-    sqlite3_bind_int64(q, 1, metric);
-    sqlite3_bind_int64(q, 2, node);
-    sqlite3_bind_int64(q, 3, before_ms);
+    store_bind_int64s(q, 1, (const int64_t[]){metric, node, before_ms}, 3);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         sr_rollup_cell c;

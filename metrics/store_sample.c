@@ -70,11 +70,7 @@ int store_pend_flush(sr_store *st)
     for (int i = 0; i < n && !rc; i += rows) {
         for (int r = 0; r < rows; r++)
             bind_sample(st, q, 6 * r, &st->pend[i + r]);
-        int step = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (step != SQLITE_DONE) {
-            rc = store_sql_err(st, step);
-        } else if (sqlite3_changes(st->db) != rows) {
+        if ((rc = store_step_done(st, q, false)) == 0 && sqlite3_changes(st->db) != rows) {
             snprintf(st->errmsg, sizeof st->errmsg, "a sample taken for new was already stored");
             rc = SR_EIO;
         }
@@ -100,12 +96,11 @@ static int is_new(sr_store *st, metric_rec *m, sr_ms ts, int64_t entity, int64_t
             return rc;
         sqlite3_stmt *q = st->stmt[ST_MAX_TS];
         sqlite3_bind_int64(q, 1, m->id);
-        rc = sqlite3_step(q);
-        bool none = rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_NULL;
-        sr_ms max = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-        sqlite3_reset(q);
-        if (rc != SQLITE_ROW)
-            return store_sql_err(st, rc);
+        sr_ms max;
+        rc = store_step_int(st, q, false, &max);
+        if (rc && rc != SR_ENODATA)
+            return rc;
+        bool none = rc == SR_ENODATA;
         m->max_known = 1;
         m->max_ts = none ? INT64_MIN : max;
         m->at_max_all = none; /* the samples at a stored newest time are unknown */
@@ -203,10 +198,8 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     bind_sample(st, q, 0, &p);
     if (key)
         sqlite3_bind_text(q, 6, key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
-        return store_sql_err(st, rc);
+    if ((rc = store_step_done(st, q, false)))
+        return rc;
     if (sqlite3_changes(st->db) == 0) {
         *duplicate = true;
         return 0;
@@ -233,19 +226,13 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
     for (size_t m = 0; m < st->n_metrics; m++) {
         for (size_t i = 0; i < 3; i++) {
             sqlite3_stmt *q;
-            if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK) {
-                rc = store_fail(st, SR_EIO);
+            if ((rc = store_prepare(st, sql[i], &q)))
                 goto out;
-            }
             sqlite3_bind_int64(q, 1, st->metrics[m].id);
             /* a rollup bucket is dropped only when it ends before the cutoff */
             sqlite3_bind_int64(q, 2, i == 0 ? cutoff_ms : sr_floor_ms(cutoff_ms, SR_MS_HOUR));
-            rc = sqlite3_step(q);
-            sqlite3_finalize(q);
-            if (rc != SQLITE_DONE) {
-                rc = store_sql_err(st, rc);
+            if ((rc = store_step_done(st, q, true)))
                 goto out;
-            }
             if (i < 2 && sqlite3_changes(st->db) > 0)
                 store_mark_touched(&st->metrics[m], INT64_MIN, cutoff_ms);
             if (i == 0)
@@ -253,14 +240,10 @@ int sr_store_retain(sr_store *st, sr_ms cutoff_ms, int64_t *deleted)
         }
     }
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "DELETE FROM reject WHERE at < ?1", -1, &q, NULL) != SQLITE_OK) {
-        rc = store_fail(st, SR_EIO);
+    if ((rc = store_prepare(st, "DELETE FROM reject WHERE at < ?1", &q)))
         goto out;
-    }
     sqlite3_bind_int64(q, 1, cutoff_ms);
-    rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    rc = rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
+    rc = store_step_done(st, q, true);
 out:
     if (own) {
         if (rc)
@@ -276,21 +259,9 @@ int sr_store_newest(sr_store *st, sr_ms *out)
     int flushed = store_pend_flush(st);
     if (flushed)
         return flushed;
-    sqlite3_stmt *q;
     /* one index probe per metric: the sample key leads with (metric, ts) */
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT max((SELECT max(ts) FROM sample s WHERE s.metric = m.id)) "
-                           "FROM metric m",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
-    int rc = sqlite3_step(q);
-    int empty = rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_NULL;
-    if (rc == SQLITE_ROW && !empty)
-        *out = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    if (rc != SQLITE_ROW)
-        return store_sql_err(st, rc);
-    return empty ? SR_ENODATA : 0;
+    return store_query_int(
+        st, "SELECT max((SELECT max(ts) FROM sample s WHERE s.metric = m.id)) FROM metric m", out);
 }
 
 /* ---- reading ---- */
@@ -298,9 +269,7 @@ int sr_store_newest(sr_store *st, sr_ms *out)
 /* Binds (metric, from, to) of a raw-sample scan. */
 static void range_bind(sqlite3_stmt *q, int64_t metric, sr_ms from, sr_ms to)
 {
-    sqlite3_bind_int64(q, 1, metric);
-    sqlite3_bind_int64(q, 2, from);
-    sqlite3_bind_int64(q, 3, to);
+    store_bind_int64s(q, 1, (const int64_t[]){metric, from, to}, 3);
 }
 
 /* A binary search's key over rows in ts order (sr_lower_bound). */
@@ -370,27 +339,51 @@ static int hour_rows(sr_store *st, int64_t metric, sr_ms from, sr_ms to, const s
     return 0;
 }
 
-int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb, void *ctx)
+/* The callback of a scan in time order: each row whole (raw), or only its
+ * value (value: the statement then reads no other column). */
+typedef struct {
+    sr_raw_cb raw;
+    sr_value_cb value;
+    void *ctx;
+} scan_cb;
+
+/* The rows of metric in [from, to) to cb, from the handle's copy of their
+ * hour when there is one (hour_rows), else from the table. */
+static int scan(sr_store *st, int64_t metric, sr_ms from, sr_ms to, const scan_cb *cb)
 {
-    int flushed = store_pend_flush(st);
-    if (flushed)
-        return flushed;
+    int rc = store_pend_flush(st);
+    if (rc)
+        return rc;
     const sr_raw_row *r, *end;
-    if ((flushed = hour_rows(st, metric, from, to, &r, &end)))
-        return flushed;
+    if ((rc = hour_rows(st, metric, from, to, &r, &end)))
+        return rc;
     for (int stop; r && r < end; r++) {
-        if ((stop = cb(ctx, r->entity, r->ts, r->value)))
+        if ((stop = cb->raw ? cb->raw(cb->ctx, r->entity, r->ts, r->value)
+                            : cb->value(cb->ctx, r->value)))
             return stop;
     }
     if (r)
         return 0;
-    sqlite3_stmt *q = st->stmt[ST_SCAN_RAW];
+    sqlite3_stmt *q = st->stmt[cb->raw ? ST_SCAN_RAW : ST_SCAN_VALUES];
     range_bind(q, metric, from, to);
-    int rc = SQLITE_DONE, stop = 0;
+    int stop = 0;
+    rc = SQLITE_DONE;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
-        stop = cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-                  sqlite3_column_double(q, 2));
+        stop = cb->raw ? cb->raw(cb->ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+                                 sqlite3_column_double(q, 2))
+                       : cb->value(cb->ctx, sqlite3_column_double(q, 0));
     return store_scan_end(st, q, rc, stop);
+}
+
+int sr_store_scan_raw(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_cb cb, void *ctx)
+{
+    return scan(st, metric, from, to, &(scan_cb){.raw = cb, .ctx = ctx});
+}
+
+int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_value_cb cb,
+                         void *ctx)
+{
+    return scan(st, metric, from, to, &(scan_cb){.value = cb, .ctx = ctx});
 }
 
 int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_raw_key_cb cb,
@@ -405,28 +398,5 @@ int sr_store_scan_raw_desc(sr_store *st, int64_t metric, sr_ms from, sr_ms to, s
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
         stop = cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
                   sqlite3_column_double(q, 2), (const char *)sqlite3_column_text(q, 3));
-    return store_scan_end(st, q, rc, stop);
-}
-
-int sr_store_scan_values(sr_store *st, int64_t metric, sr_ms from, sr_ms to, sr_value_cb cb,
-                         void *ctx)
-{
-    int flushed = store_pend_flush(st);
-    if (flushed)
-        return flushed;
-    const sr_raw_row *r, *end;
-    if ((flushed = hour_rows(st, metric, from, to, &r, &end)))
-        return flushed;
-    for (int stop; r && r < end; r++) {
-        if ((stop = cb(ctx, r->value)))
-            return stop;
-    }
-    if (r)
-        return 0;
-    sqlite3_stmt *q = st->stmt[ST_SCAN_VALUES];
-    range_bind(q, metric, from, to);
-    int rc = SQLITE_DONE, stop = 0;
-    while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
-        stop = cb(ctx, sqlite3_column_double(q, 0));
     return store_scan_end(st, q, rc, stop);
 }

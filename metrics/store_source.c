@@ -48,11 +48,10 @@ int sr_store_reject(sr_store *st, const char *source, const char *where, const c
     sqlite3_bind_text(q, 3, where, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 4, raw, raw ? (int)strnlen(raw, 4096) : -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 5, reason ? reason : "rejected", -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc == SQLITE_DONE && duplicate)
+    int rc = store_step_done(st, q, false);
+    if (!rc && duplicate)
         *duplicate = sqlite3_changes(st->db) == 0;
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
+    return rc;
 }
 
 int sr_store_source_get(sr_store *st, const char *name, sr_source_health *out)
@@ -75,21 +74,12 @@ int sr_store_source_put(sr_store *st, const sr_source_health *h)
         return SR_EINVAL;
     sqlite3_bind_text(q, 1, h->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, h->type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, h->last_poll_ms);
-    sqlite3_bind_int64(q, 4, h->last_ok_ms);
-    sqlite3_bind_int64(q, 5, h->cursor_ms);
+    store_bind_int64s(q, 3, (const int64_t[]){h->last_poll_ms, h->last_ok_ms, h->cursor_ms}, 3);
     sqlite3_bind_text(q, 6, h->last_error, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 7, h->accepted);
-    sqlite3_bind_int64(q, 8, h->duplicates);
-    sqlite3_bind_int64(q, 9, h->rejected);
-    sqlite3_bind_int64(q, 10, h->polls);
-    sqlite3_bind_int64(q, 11, h->failures);
-    sqlite3_bind_int64(q, 12, h->next_poll_ms);
-    sqlite3_bind_int64(q, 13, h->interval_ms);
-    sqlite3_bind_int64(q, 14, h->timeout_ms);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
+    const int64_t counts[] = {h->accepted, h->duplicates,   h->rejected,    h->polls,
+                              h->failures, h->next_poll_ms, h->interval_ms, h->timeout_ms};
+    store_bind_int64s(q, 7, counts, 8);
+    return store_step_done(st, q, false);
 }
 
 int sr_store_source_metric(sr_store *st, const char *source, const char *metric)
@@ -98,15 +88,13 @@ int sr_store_source_metric(sr_store *st, const char *source, const char *metric)
     if (!m)
         return SR_ENOENT;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db,
-                           "INSERT OR IGNORE INTO source_metric(source, metric) VALUES (?1, ?2)",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
+    int rc = store_prepare(
+        st, "INSERT OR IGNORE INTO source_metric(source, metric) VALUES (?1, ?2)", &q);
+    if (rc)
+        return rc;
     sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, m->id);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
+    return store_step_done(st, q, true);
 }
 
 int sr_store_metric_sources(sr_store *st, const char *metric, char (*names)[SR_NAME_MAX],
@@ -154,12 +142,12 @@ int sr_store_rejects(sr_store *st, const char *source, int limit,
     sqlite3_stmt *q;
     const char *sql = "SELECT id, source, location, at, raw, reason FROM (SELECT * FROM reject "
                       "WHERE (?1 IS NULL OR source = ?1) ORDER BY id DESC LIMIT ?2) ORDER BY id";
-    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
+    int rc = store_prepare(st, sql, &q), stop = 0;
+    if (rc)
+        return rc;
     if (source)
         sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
     sqlite3_bind_int(q, 2, limit > 0 ? limit : -1);
-    int rc, stop = 0;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         sr_reject_row r = {
             .id = sqlite3_column_int64(q, 0),
@@ -180,14 +168,10 @@ int sr_store_rejects(sr_store *st, const char *source, int limit,
 int sr_store_reject_count(sr_store *st, const char *source, int64_t *out)
 {
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM reject WHERE ?1 IS NULL OR source = ?1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_fail(st, SR_EIO);
+    int rc = store_prepare(st, "SELECT count(*) FROM reject WHERE ?1 IS NULL OR source = ?1", &q);
+    if (rc)
+        return rc;
     if (source)
         sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return rc == SQLITE_ROW ? 0 : store_sql_err(st, rc);
+    return store_step_int(st, q, true, out);
 }
