@@ -5,11 +5,11 @@
 # three event metrics and three gauges on 4 regions x 16 districts x 4 units, 365 days):
 # the big one with 18 M x BENCH_SCALE event samples, the small one, its baseline, with a
 # hundredth of them. Each is kept in build/bench/ under a name made of its size, the
-# generator's version and a digest of the code that writes a cache (metrics/store.c, cells.c, vals.c,
-# sketch.c, app/ingest.c), and reused while younger than BENCH_FORCE_MAX_AGE hours (its
-# data end when it was built, and the live windows end now). The figures are taken on a
-# copy, so the kept caches stay as the generator made them. For each cache, on the
-# page of bench/force.ini (every panel over 30 days):
+# generator's version and a digest of the code that writes a cache (every metrics/store*.c
+# and store_int.h, cells.c, vals.c, sketch.c, app/ingest.c), and reused while younger than
+# BENCH_FORCE_MAX_AGE hours (its data end when it was built, and the live windows end now).
+# The figures are taken on a copy, so the kept caches stay as the generator made them.
+# For each cache, on the page of bench/force.ini (every panel over 30 days):
 #   - the page's compute: the page at 160x48 through the screen's own code, headless
 #     (build/bench/bench_query page), median of runs;
 #   - the dashboard's first full frame in tmux, as run.sh measures it, and its peak RSS
@@ -83,7 +83,8 @@ command = $4
 # Prints the path of a kept cache of $1 event samples, building it first if needed.
 cache_of() {
     local n=$1 digest key db
-    digest=$(cat metrics/store.c metrics/cells.c metrics/vals.c metrics/sketch.c app/ingest.c | sha1sum | cut -c1-12)
+    digest=$(cat metrics/store*.c metrics/store_int.h metrics/cells.c metrics/vals.c metrics/sketch.c app/ingest.c |
+        sha1sum | cut -c1-12)
     key="force-$n-g$($B/gen_force --version)-$digest"
     db="$PWD/$B/$key.db"
     if [[ -f $db && -f $B/$key.end ]] && (($(date +%s) - $(cat "$B/$key.end") < MAXAGE * 3600)); then

@@ -1,5 +1,5 @@
 /*
- * cells.h - a batch's hour cells in memory, for metrics/store.c: every
+ * cells.h - a batch's hour cells in memory, for metrics/store_rollup.c: every
  * sample added to its entity's cell as it is stored, the cells rolled up
  * the entity tree once per batch, and the blob of a cell's per-minute
  * breakdown. The store writes the cells (and knows SQLite); this knows none.

@@ -22,7 +22,7 @@
  * for leaves.
  *
  * A memo may stand in front of a slower one (the cache's persisted
- * entries, metrics/store.c): a miss asks it (sr_memo_set_load), and the
+ * entries, metrics/store_memo.c): a miss asks it (sr_memo_set_load), and the
  * entries computed here since they were last handed over can be handed to
  * it (sr_memo_each_fresh). Keys follow one convention for that: b is the
  * metric and d the start of the slice of time the entry is about

@@ -8,7 +8,7 @@
  * How a window [from, to) is read (cover()): the whole hours inside it come
  * from hour rollup cells, what is left at the edges from those cells'
  * per-minute figures, and the ragged ends (less than a minute) from raw
- * samples. Rollup cells exist for every node (store.c), so the cost of a
+ * samples. Rollup cells exist for every node (store_rollup.c), so the cost of a
  * 30-day aggregate is ~720 cells whatever the data volume. Raw samples are
  * filtered to the node's subtree with a mask indexed by entity id.
  *

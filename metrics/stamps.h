@@ -7,7 +7,7 @@
  * each window after every commit, because SQLite drops a reader's pages
  * when another connection commits. This cache keeps them per (metric,
  * node) over the range read so far, and reads again only the hours a
- * commit touched (the writer logs them: metrics/store.c, table `touch`)
+ * commit touched (the writer logs them: metrics/store_metric.c, table `touch`)
  * and the hours a window adds at its ends. One poll of new data so costs
  * a reader the hour it landed in, not the month.
  *

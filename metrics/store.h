@@ -9,7 +9,7 @@
  * (sr_store_alert_put); a viewer's only writes are acknowledgements and
  * silences, so that every viewer sees the same alerts.
  *
- * Only metrics/store.c includes <sqlite3.h>; everything above reads the
+ * Only metrics/store*.c include <sqlite3.h>; everything above reads the
  * cache through the scan functions here.
  */
 #ifndef SR_STORE_H
@@ -289,7 +289,7 @@ typedef struct {
  */
 int sr_rollup_values(const sr_rollup_cell *c, double **v, size_t *cap, size_t *n);
 
-/* One minute of an hour cell (its latest value is not kept: see store.c). */
+/* One minute of an hour cell (its latest value is not kept: see store_rollup.c). */
 typedef struct {
     sr_ms bucket_ms; /* start of the minute */
     int64_t n;

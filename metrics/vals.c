@@ -16,7 +16,7 @@ static const double vals_scale[VALS_SCALES] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
 /*
  * The sort is a stable merge sort that takes the ascending runs already in
  * its input as they are: a cell of the tree's upper levels is its entities'
- * sorted lists one after the other (metrics/store.c sorts the entities'
+ * sorted lists one after the other (metrics/store_rollup.c sorts the entities'
  * cells first), and a day of an hour cell's values is 24 sorted lists, so a
  * few merge passes sort them where a comparison sort starts from scratch.
  * Stable, because two values that compare equal may still differ (0 and

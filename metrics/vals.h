@@ -2,7 +2,7 @@
  * vals.h - a sorted list of observations, encoded compactly and exactly.
  *
  * An event's hour cell keeps its observations sorted in this form (the
- * rollup's `vals`, metrics/store.c), and the memo keeps the values near a
+ * rollup's `vals`, metrics/store_rollup.c), and the memo keeps the values near a
  * percentile in it (metrics/query.c). Decoding gives every value back bit
  * for bit.
  *
