@@ -16,7 +16,8 @@
 #include <time.h>
 
 #include "../../adapters/adapter.h"
-#include "../../adapters/http.h"
+#include "../../adapters/httpurl.h"
+#include "../../adapters/jsondoc.h"
 #include "../../adapters/registry.h"
 #include "../helpers.h"
 #include "../http_server.h"
@@ -656,15 +657,15 @@ Test(http, secrets_in_the_query_are_refused_and_never_quoted)
 Test(http, urls_in_messages_are_shown_without_their_query)
 {
     char buf[128];
-    sr_http_redact("https://u:p@Host.example:8443/a/b?token=x&y=2#frag", buf, sizeof buf);
+    sr_httpurl_redact("https://u:p@Host.example:8443/a/b?token=x&y=2#frag", buf, sizeof buf);
     cr_assert_str_eq(buf, "https://Host.example:8443/a/b?\xe2\x80\xa6");
-    sr_http_redact("http://h/p#frag", buf, sizeof buf);
+    sr_httpurl_redact("http://h/p#frag", buf, sizeof buf);
     cr_assert_str_eq(buf, "http://h/p?\xe2\x80\xa6");
-    sr_http_redact("http://h?x", buf, sizeof buf);
+    sr_httpurl_redact("http://h?x", buf, sizeof buf);
     cr_assert_str_eq(buf, "http://h?\xe2\x80\xa6");
-    sr_http_redact("http://h/plain", buf, sizeof buf);
+    sr_httpurl_redact("http://h/plain", buf, sizeof buf);
     cr_assert_str_eq(buf, "http://h/plain");
-    sr_http_redact("http://h/p?q", buf, 9);
+    sr_httpurl_redact("http://h/p?q", buf, 9);
     cr_assert_str_eq(buf, "http://h");
 
     /* an HTTP error, a redirect the server sent with a signature in it, a timeout */
