@@ -2,7 +2,8 @@
 #
 #   make          build ./sitrep
 #   make run      install missing Debian packages, build, open the dashboard on the simulator
-#   make test     install missing packages, build, run every test, then again under ASan+UBSan
+#   make test     install missing packages, build, replay the fuzz seeds and run every test,
+#                 then both again under ASan+UBSan
 #   make bench    print performance figures (README.md, "Development")
 #   make fuzz     run every fuzz target for FUZZ_SECONDS (60) each
 #   make man     the manual pages sitrep(1) and sitrep.conf(5) into build/man/ (also by make)
@@ -289,13 +290,16 @@ test: deps
 TEST_JOBS ?= 2
 # SITREP_BIN is a test build; SITREP_RELEASE_BIN, ./sitrep, is checked to
 # have no test hooks.
-test-plain: all $(TEST_DIR)/sitrep build/sitrep-tests $(TEST_PLUGINS)
+test-plain: all $(TEST_DIR)/sitrep build/sitrep-tests $(TEST_PLUGINS) $(REPLAY_BIN)
+	$(call replay_seeds,$(REPLAY_BIN))
 	@echo "== tests =="
 	$(Q)SITREP_BIN=$(CURDIR)/$(TEST_DIR)/sitrep SITREP_RELEASE_BIN=$(CURDIR)/sitrep SITREP_FIXTURES=$(CURDIR)/tests/fixtures \
 	  SITREP_PLUGINS=$(CURDIR)/build/plugins SITREP_TEST_PLUGINS=$(CURDIR)/build/test-plugins \
 	  build/sitrep-tests --jobs $(TEST_JOBS) --short-filename
 
-test-san: sitrep $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS) $(MODULES) $(TEST_PLUGINS)
+test-san: sitrep $(SAN_DIR)/sitrep $(SAN_DIR)/sitrep-tests $(PLUGINS) $(MODULES) $(TEST_PLUGINS) \
+          $(SAN_REPLAY_BIN)
+	$(call replay_seeds,$(SAN_REPLAY_BIN))
 	@echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
 	$(Q)set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -458,6 +462,30 @@ build/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_LIB_SRC)
 	$(Q)clang -std=c17 -D_GNU_SOURCE $(CPPFLAGS) $(PATHS_DEFS) -g -O1 \
 	  -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS) \
 	  $(MOD_LIBS)
+
+# The seeds as regression tests (make test): each target's
+# LLVMFuzzerTestOneInput with fuzz/replay.c's main(), built like the tests
+# (any compiler; the ASan objects for test-san), run on fuzz/seeds/NAME.
+REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=build/replay/%)
+SAN_REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(SAN_DIR)/replay/%)
+
+build/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(LIB_OBJ) $(MOD_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  REPLAY  $@"
+	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(LDFLAGS) -o $@ $< fuzz/replay.c $(LIB_OBJ) \
+	  $(MOD_OBJ) $(LDLIBS) $(MOD_LIBS)
+
+$(SAN_DIR)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(SAN_LIB_OBJ) $(SAN_MOD_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  REPLAY  $@"
+	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(SAN_FLAGS) $(LDFLAGS) -o $@ $< fuzz/replay.c \
+	  $(SAN_LIB_OBJ) $(SAN_MOD_OBJ) $(LDLIBS) $(MOD_LIBS)
+
+# $(1): the replay programs to run, each on its seeds
+define replay_seeds
+	@echo "== fuzz seeds =="
+	$(Q)for f in $(1); do $$f fuzz/seeds/$$(basename $$f) || exit 1; done
+endef
 
 fuzz: deps
 	$(Q)contrib/deps.sh $(DEB_FUZZ)

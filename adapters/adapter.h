@@ -21,6 +21,11 @@
  * poll, and reads them only from adapters of a version that has them); a
  * plugin built for a newer version is refused by an older sitrep, whose
  * struct would be too short. Version 2 added the progress of a poll.
+ * Version 3 added the config's value maps (sr_ad_options.maps), where a
+ * sample came from (sr_sink.where and raw), so that a sample the sink
+ * refuses is rejected with its line and the input as read, and an
+ * adapter's own warnings for check-config (sr_adapter.check), which sitrep
+ * reads only from a table whose abi_version is 3 or more.
  *
  * Adapters never see SQLite, curses or libuv: they receive options as text
  * and hand samples to a sink, which copies what it is given. This header
@@ -32,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SR_ADAPTER_ABI 2     /* what this header describes */
+#define SR_ADAPTER_ABI 3     /* what this header describes */
 #define SR_ADAPTER_ABI_MIN 1 /* the oldest version sitrep still loads */
 #define SR_ADAPTER_ENTRY "sitrep_adapter"
 
@@ -56,6 +61,12 @@ struct sr_sink {
     int (*emit)(sr_sink *sink, const sr_ad_sample *sample);
     /* raw: the input as read (a line, a row); where: "line 12" or NULL */
     int (*reject)(sr_sink *sink, const char *where, const char *raw, const char *reason);
+    /* Version 3. Set by the adapter before emit (borrowed until emit returns;
+     * NULL = not known): where the sample came from and the input as read,
+     * which the sink uses when it rejects the sample itself (a metric the
+     * config does not define). sitrep zeroes both; an adapter that sets them
+     * sets them back to NULL after emit. */
+    const char *where, *raw;
 };
 
 /* One `key = value` of the adapter's config section (borrowed). */
@@ -73,9 +84,9 @@ typedef struct {
  */
 typedef struct {
     /* A wall-clock time in zone tz (NULL or "" = UTC) to UTC ms; fields may
-     * be out of range (mktime normalisation); in an hour that occurs twice or
-     * not at all (a DST change) the C library's mktime (tm_isdst = -1)
-     * decides. */
+     * be out of range (they carry over, as mktime's do). A time a DST change
+     * makes ambiguous is its first, earlier occurrence; a time in a gap is
+     * moved forward by the gap (Python zoneinfo's default, fold = 0). */
     int (*local_to_utc)(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
                         int64_t *out_ms);
     /* ISO-8601 with or without a zone (naive = in tz), a date alone, or
@@ -85,6 +96,20 @@ typedef struct {
     int (*tz_valid)(const char *tz);
 } sr_ad_host;
 
+/*
+ * Version 3. One [map.NAME] section of the config: a value map that a
+ * template applies to a field ({Field|NAME}). Each entry's key is a value
+ * as a source writes it and its value the text that replaces it; the key
+ * `default` is what every other value becomes (without it, another value
+ * is rejected). All borrowed.
+ */
+typedef struct {
+    const char *name;      /* NAME of [map.NAME] */
+    const sr_ad_option *v; /* the entries, in file order */
+    size_t n;
+    int line; /* line of the section header */
+} sr_ad_valmap;
+
 typedef struct {
     const sr_ad_option *v;
     size_t n;
@@ -92,6 +117,9 @@ typedef struct {
     const char *config_dir; /* directory of the config file, for relative paths */
     const sr_ad_host *host; /* borrowed; valid for the adapter's whole life */
     const char *timezone;   /* [sitrep] timezone, the default for naive times */
+    /* Version 3: every [map.NAME] of the config (borrowed, like the rest). */
+    const sr_ad_valmap *maps;
+    size_t n_maps;
 } sr_ad_options;
 
 /* An option the adapter type understands, for validation and help. */
@@ -135,6 +163,13 @@ typedef struct sr_adapter {
      */
     int (*poll)(void *state, sr_poll_info *info, sr_sink *sink, char *err, size_t errlen);
     void (*close)(void *state);
+    /*
+     * Version 3, optional (NULL = none). What `sitrep check-config` may
+     * warn about an opened source without polling it (the csv adapter: a
+     * header that has a mapped column name twice). On the loop thread,
+     * never during a poll. Returns 1 with a warning in msg, else 0.
+     */
+    int (*check)(void *state, char *msg, size_t len);
 } sr_adapter;
 
 typedef const sr_adapter *(*sr_adapter_entry_fn)(void);

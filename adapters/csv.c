@@ -466,6 +466,59 @@ static int csv_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, s
     return 0;
 }
 
+/* A header note from the sink: only the reject of line 1 that says a
+ * mapped name is there twice (rows are not read). */
+typedef struct {
+    sr_sink sink; /* first: the callbacks cast */
+    char *msg;
+    size_t len;
+    int found;
+} header_note;
+
+static int note_emit(sr_sink *k, const sr_ad_sample *s)
+{
+    (void)k;
+    (void)s;
+    return 0;
+}
+
+static int note_reject(sr_sink *k, const char *where, const char *raw, const char *reason)
+{
+    header_note *n = (header_note *)k;
+    (void)raw;
+    if (!n->found && where && strcmp(where, "line 1") == 0) {
+        snprintf(n->msg, n->len, "%s", reason);
+        n->found = 1;
+    }
+    return 0;
+}
+
+/* check-config: reads the file's header when the file is there (its first
+ * line, up to 64 KiB) and says what the csvrows reader would say of it. */
+static int csv_check(void *state, char *msg, size_t len)
+{
+    csv_state *st = state;
+    int fd = open(st->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    struct stat sb;
+    char buf[65536];
+    ssize_t n = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? read(fd, buf, sizeof buf) : -1;
+    close(fd);
+    char *nl = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
+    if (!nl)
+        return 0;
+    header_note note = {.sink = {.emit = note_emit, .reject = note_reject}, .msg = msg, .len = len};
+    note.sink.ctx = &note;
+    sr_csvrows *r;
+    char err[600];
+    if (sr_csvrows_create(st->map, st->delim, &r, err, sizeof err))
+        return 0;
+    sr_csvrows_feed(r, buf, (size_t)(nl - buf) + 1, 0, &note.sink, err, sizeof err);
+    sr_csvrows_destroy(r);
+    return note.found;
+}
+
 const sr_adapter sr_adapter_csv = {
     .abi_version = SR_ADAPTER_ABI,
     .type = "csv",
@@ -474,4 +527,5 @@ const sr_adapter sr_adapter_csv = {
     .open = csv_open,
     .poll = csv_poll,
     .close = csv_close,
+    .check = csv_check,
 };

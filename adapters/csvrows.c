@@ -162,21 +162,31 @@ static void on_field(void *s, size_t n, void *data)
     r->buf[r->len++] = '\0';
 }
 
-/* The row as CSV text again, for a reject (cut at len - 1 bytes). */
+/* Bytes in field i of the row in progress (a NUL in it included). */
+static size_t field_len(const sr_csvrows *r, size_t i)
+{
+    return (i + 1 < r->nf ? r->off[i + 1] : r->len) - r->off[i] - 1;
+}
+
+/* The row as CSV text again, for a reject (cut at len - 1 bytes); a NUL
+ * byte reads \0, as in sitrep ingest's rejects. */
 static void row_raw(const sr_csvrows *r, char *out, size_t len)
 {
     size_t o = 0;
     for (size_t i = 0; i < r->nf && o + 1 < len; i++) {
         const char *f = r->buf + r->off[i];
+        size_t n = field_len(r, i);
         if (i)
             out[o++] = r->delim;
-        int q = strchr(f, r->delim) || strpbrk(f, "\"\r\n");
+        int q = 0;
+        for (size_t k = 0; k < n && !q; k++)
+            q = f[k] == r->delim || f[k] == '"' || f[k] == '\r' || f[k] == '\n';
         if (q && o + 1 < len)
             out[o++] = '"';
-        for (; *f && o + 2 < len; f++) {
-            if (*f == '"')
-                out[o++] = '"';
-            out[o++] = *f;
+        for (size_t k = 0; k < n && o + 2 < len; k++) {
+            if (f[k] == '"' || f[k] == '\0')
+                out[o++] = f[k] ? '"' : '\\';
+            out[o++] = f[k] ? f[k] : '0';
         }
         if (q && o + 1 < len)
             out[o++] = '"';
@@ -204,6 +214,30 @@ static void reject_row(sr_csvrows *r, const char *why)
         r->rc = -1;
 }
 
+/* The name of the first mapped field of the row that holds a NUL byte,
+ * or NULL. */
+static const char *nul_field(const sr_csvrows *r)
+{
+    for (size_t i = 0; i < sr_map_field_count(r->m); i++)
+        if (memchr(r->buf + r->off[r->col[i]], '\0', field_len(r, r->col[i])))
+            return sr_map_field_name(r->m, i);
+    return NULL;
+}
+
+/* A header that names a column the map reads twice: said once per stream,
+ * as a reject of the header line (the rows are still read; the sources
+ * view and `sitrep rejects` show it). */
+static void header_warn(sr_csvrows *r, const char *const *names, size_t n)
+{
+    char msg[512], raw[RAW_MAX];
+    if (!sr_map_header_warning(r->m, names, n, msg, sizeof msg))
+        return;
+    row_raw(r, raw, sizeof raw);
+    r->st.notes++;
+    if (r->sink->reject(r->sink, "line 1", raw, msg) < 0)
+        r->rc = -1;
+}
+
 static void on_row(int c, void *data)
 {
     sr_csvrows *r = data;
@@ -226,17 +260,23 @@ static void on_row(int c, void *data)
         } else {
             r->have_header = 1;
             r->n_cols = r->nf;
+            header_warn(r, names, n);
         }
         row_done(r);
         return;
     }
     r->st.rows++;
     char why[160];
+    const char *nul;
     if (r->too_long) {
         snprintf(why, sizeof why, "row longer than %u bytes", SR_CSVROWS_ROW_MAX);
         reject_row(r, why);
     } else if (r->nf != r->n_cols) {
         snprintf(why, sizeof why, "row has %zu fields, the header has %zu", r->nf, r->n_cols);
+        reject_row(r, why);
+    } else if ((nul = nul_field(r)) != NULL) {
+        /* a C string would end there: the text after it would be lost */
+        snprintf(why, sizeof why, "NUL byte in field %.120s", nul);
         reject_row(r, why);
     } else {
         size_t nmf = sr_map_field_count(r->m);

@@ -29,6 +29,7 @@ typedef struct {
     uint64_t emitted;  /* rows that became a sample */
     uint64_t filtered; /* rows excluded by where */
     uint64_t rejected; /* rows handed to sink->reject */
+    uint64_t notes;    /* header lines handed to sink->reject (a column name twice) */
     uint64_t lines;    /* lines fed so far */
 } sr_csvrows_stats;
 

@@ -38,11 +38,23 @@
 /* Bytes of a value quoted in a reject reason. */
 #define QUOTE_MAX 60
 
+/* No value map on a part. */
+#define NO_VMAP SIZE_MAX
+
 typedef struct {
     const char *lit; /* literal text (owned by the map), or NULL for a field */
     size_t len;
     size_t field; /* index into fields when lit is NULL */
+    size_t vmap;  /* index into vmaps ({Field|NAME}), or NO_VMAP */
 } part;
+
+/* A value map a template uses, copied from its [map.NAME]. */
+typedef struct {
+    char *name;
+    char **from, **to; /* n entries: a value and what it becomes */
+    size_t n;
+    char *dflt; /* what any other value becomes; NULL = such a value is rejected */
+} vmap;
 
 typedef struct {
     part *p;
@@ -68,6 +80,9 @@ struct counters {
 struct sr_map {
     char **fields;
     size_t n_fields;
+    vmap *vmaps;
+    size_t n_vmaps;
+    const sr_ad_options *opts; /* borrowed during sr_map_create only */
 
     tmpl metric, entity, time, key;
     enum value_kind vkind;
@@ -202,6 +217,83 @@ static size_t field_add(sr_map *m, const char *name, size_t len)
     return m->n_fields++;
 }
 
+/* A copy of [map.NAME] for the map (once, however often it is used). */
+static int vmap_add(sr_map *m, const sr_ad_valmap *src, size_t *out)
+{
+    vmap *nv = realloc(m->vmaps, (m->n_vmaps + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    m->vmaps = nv;
+    vmap *v = &m->vmaps[m->n_vmaps];
+    *v = (vmap){0};
+    v->name = strdup(src->name);
+    v->from = calloc(src->n + 1, sizeof *v->from);
+    v->to = calloc(src->n + 1, sizeof *v->to);
+    m->n_vmaps++; /* freed with the map whatever happens next */
+    if (!v->name || !v->from || !v->to)
+        return -1;
+    for (size_t i = 0; i < src->n; i++) {
+        const char *k = src->v[i].key, *val = src->v[i].value ? src->v[i].value : "";
+        if (strcmp(k, "default") == 0) {
+            free(v->dflt);
+            if (!(v->dflt = strdup(val)))
+                return -1;
+            continue;
+        }
+        /* "VALUE" in quotes: the text inside, taken as it is (a value
+         * "default", or one with blanks around it) */
+        size_t kl = strlen(k);
+        if (kl >= 2 && k[0] == '"' && k[kl - 1] == '"') {
+            k++;
+            kl -= 2;
+        }
+        if (!(v->from[v->n] = strndup(k, kl)) || !(v->to[v->n] = strdup(val)))
+            return -1;
+        v->n++;
+    }
+    *out = m->n_vmaps - 1;
+    return 0;
+}
+
+/* The value map NAME (name[0..len)) of a template of key, copied into m
+ * on first use. Returns 0 with its index, or -1 with a message in err. */
+static int vmap_find(sr_map *m, const char *key, const char *name, size_t len, size_t *out,
+                     char *err, size_t errlen)
+{
+    while (len && isspace((unsigned char)*name)) {
+        name++;
+        len--;
+    }
+    while (len && isspace((unsigned char)name[len - 1]))
+        len--;
+    for (size_t i = 0; i < m->n_vmaps; i++) {
+        if (strlen(m->vmaps[i].name) == len && memcmp(m->vmaps[i].name, name, len) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    const sr_ad_options *o = m->opts;
+    for (size_t i = 0; o && i < o->n_maps; i++) {
+        const sr_ad_valmap *src = &o->maps[i];
+        if (src->name && strlen(src->name) == len && memcmp(src->name, name, len) == 0) {
+            if (vmap_add(m, src, out) == 0)
+                return 0;
+            sr_map_errf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    char q[QUOTE_MAX * 2], nm[QUOTE_MAX + 1];
+    snprintf(nm, sizeof nm, "%.*s", (int)(len < QUOTE_MAX ? len : QUOTE_MAX), name);
+    quote(nm, q, sizeof q);
+    size_t w = (size_t)snprintf(err, errlen, "%s: no value map [map.%s] in the config", key, q);
+    for (size_t i = 0; o && i < o->n_maps && w < errlen; i++)
+        w += (size_t)snprintf(err + w, errlen - w, "%s [map.%.60s]",
+                              i ? "," : " (have:", o->maps[i].name ? o->maps[i].name : "");
+    if (o && o->n_maps && w < errlen)
+        snprintf(err + w, errlen - w, ")");
+    return -1;
+}
+
 /* Appends p; a literal is copied (the option text is only borrowed during
  * sr_map_create). */
 static int part_add(tmpl *t, part p)
@@ -242,9 +334,9 @@ static int tmpl_compile(sr_map *m, tmpl *t, const char *key, const char *text, i
         }
         if (bare_is_field) {
             size_t f = field_add(m, text, strlen(text));
-            return f == SIZE_MAX ? -1 : part_add(t, (part){NULL, 0, f});
+            return f == SIZE_MAX ? -1 : part_add(t, (part){NULL, 0, f, NO_VMAP});
         }
-        return part_add(t, (part){text, strlen(text), 0});
+        return part_add(t, (part){text, strlen(text), 0, NO_VMAP});
     }
     const char *s = text;
     while (*s) {
@@ -255,8 +347,8 @@ static int tmpl_compile(sr_map *m, tmpl *t, const char *key, const char *text, i
             return -1;
         }
         if (!open)
-            return part_add(t, (part){s, strlen(s), 0});
-        if (open > s && part_add(t, (part){s, (size_t)(open - s), 0}))
+            return part_add(t, (part){s, strlen(s), 0, NO_VMAP});
+        if (open > s && part_add(t, (part){s, (size_t)(open - s), 0, NO_VMAP}))
             return -1;
         close = strchr(open + 1, '}');
         if (!close) {
@@ -275,8 +367,26 @@ static int tmpl_compile(sr_map *m, tmpl *t, const char *key, const char *text, i
                         (int)(open - text) + 1);
             return -1;
         }
+        /* {Field|NAME}: the field's value through [map.NAME] */
+        size_t vm = NO_VMAP;
+        const char *bar = NULL;
+        for (const char *c = inner; c < inner + n; c++)
+            bar = *c == '|' ? c : bar;
+        if (bar) {
+            size_t fl = (size_t)(bar - inner);
+            while (fl && isspace((unsigned char)inner[fl - 1]))
+                fl--;
+            if (!fl) {
+                sr_map_errf(err, errlen, "%s: no field name before '|' at column %d", key,
+                            (int)(open - text) + 2);
+                return -1;
+            }
+            if (vmap_find(m, key, bar + 1, (size_t)(inner + n - bar - 1), &vm, err, errlen))
+                return -1;
+            n = fl;
+        }
         size_t f = field_add(m, inner, n);
-        if (f == SIZE_MAX || part_add(t, (part){NULL, 0, f}))
+        if (f == SIZE_MAX || part_add(t, (part){NULL, 0, f, vm}))
             return -1;
         s = close + 1;
     }
@@ -307,6 +417,17 @@ static const char *field_val(const sr_map *m, const char *const *vals, size_t f,
     return buf;
 }
 
+/* What value v becomes through map vm: its entry, else the default; NULL
+ * when it has neither. */
+static const char *vmap_apply(const vmap *vm, const char *v)
+{
+    for (size_t i = 0; i < vm->n; i++) {
+        if (strcmp(vm->from[i], v) == 0)
+            return vm->to[i];
+    }
+    return vm->dflt;
+}
+
 /*
  * Expands t for a row into out. Returns 0, or -1 with a reject reason in
  * why (a field missing or without a value, or the result too long).
@@ -333,6 +454,14 @@ static int tmpl_expand(const sr_map *m, const tmpl *t, const char *what, int ent
                 sr_map_errf(why, wlen, "'%s' has no value (needed for %s)", q, what);
                 return -1;
             }
+            if (p->vmap != NO_VMAP && !(s = vmap_apply(&m->vmaps[p->vmap], s))) {
+                char qv[QUOTE_MAX * 2];
+                quote(vb, qv, sizeof qv);
+                quote(m->vmaps[p->vmap].name, q, sizeof q);
+                sr_map_errf(why, wlen, "no value map entry for '%s' in [map.%s] (needed for %s)",
+                            qv, q, what);
+                return -1;
+            }
             n = strlen(s);
         }
         if (o + n >= len) {
@@ -340,7 +469,7 @@ static int tmpl_expand(const sr_map *m, const tmpl *t, const char *what, int ent
             return -1;
         }
         for (size_t k = 0; k < n; k++)
-            out[o++] = (entity && !p->lit && s[k] == '/') ? '-' : s[k];
+            out[o++] = (entity && !p->lit && p->vmap == NO_VMAP && s[k] == '/') ? '-' : s[k];
     }
     out[o] = '\0';
     return 0;
@@ -754,6 +883,7 @@ int sr_map_create(const sr_ad_options *opts, sr_map **out, char *err, size_t err
         return -1;
     }
     m->host = opts->host;
+    m->opts = opts;
     char oom[] = "out of memory";
     const char *v;
     int rc = -1;
@@ -832,6 +962,7 @@ int sr_map_create(const sr_ad_options *opts, sr_map **out, char *err, size_t err
             goto fail;
         }
     }
+    m->opts = NULL;
     *out = m;
     return 0;
 fail:
@@ -855,6 +986,17 @@ void sr_map_destroy(sr_map *m)
     for (size_t i = 0; i < m->n_fields; i++)
         free(m->fields[i]);
     free(m->fields);
+    for (size_t i = 0; i < m->n_vmaps; i++) {
+        for (size_t k = 0; k < m->vmaps[i].n; k++) {
+            free(m->vmaps[i].from[k]);
+            free(m->vmaps[i].to[k]);
+        }
+        free(m->vmaps[i].from);
+        free(m->vmaps[i].to);
+        free(m->vmaps[i].name);
+        free(m->vmaps[i].dflt);
+    }
+    free(m->vmaps);
     tmpl_free(&m->metric);
     tmpl_free(&m->entity);
     tmpl_free(&m->time);
@@ -888,28 +1030,78 @@ uint64_t sr_map_filtered(const sr_map *m)
     return m->count->filtered;
 }
 
+/* Header name i as a field name: a BOM on the first and blanks around it
+ * left out. Sets *len. */
+static const char *header_name(const char *const *names, size_t i, size_t *len)
+{
+    const char *h = names[i] ? (i == 0 ? skip_bom(names[i]) : names[i]) : "";
+    while (isspace((unsigned char)*h))
+        h++;
+    size_t hl = strlen(h);
+    while (hl && isspace((unsigned char)h[hl - 1]))
+        hl--;
+    *len = hl;
+    return h;
+}
+
+/* The column of the occurrence-th (from 1) header name equal to
+ * name[0..len); n when there is none. */
+static size_t header_find(const char *const *names, size_t n, const char *name, size_t len,
+                          unsigned long occurrence)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t hl;
+        const char *h = header_name(names, i, &hl);
+        if (hl == len && memcmp(h, name, len) == 0 && --occurrence == 0)
+            return i;
+    }
+    return n;
+}
+
+/* "Name#N" (N from 2): the length of Name and N; 0 when name is not so. */
+static size_t occurrence_split(const char *name, unsigned long *nth)
+{
+    const char *hash = strrchr(name, '#');
+    if (!hash || hash == name || !isdigit((unsigned char)hash[1]) || hash[1] == '0')
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(hash + 1, &end, 10);
+    if (*end || errno || v < 2)
+        return 0;
+    *nth = v;
+    return (size_t)(hash - name);
+}
+
 int sr_map_bind(const sr_map *m, const char *const *names, size_t n, size_t *col, char *err,
                 size_t errlen)
 {
     for (size_t f = 0; f < m->n_fields; f++) {
-        size_t i = 0;
-        for (; i < n; i++) {
-            const char *h = names[i] ? (i == 0 ? skip_bom(names[i]) : names[i]) : "";
-            while (isspace((unsigned char)*h))
-                h++;
-            size_t hl = strlen(h);
-            while (hl && isspace((unsigned char)h[hl - 1]))
-                hl--;
-            if (hl == strlen(m->fields[f]) && memcmp(h, m->fields[f], hl) == 0)
-                break;
-        }
+        const char *name = m->fields[f];
+        size_t i = header_find(names, n, name, strlen(name), 1);
+        unsigned long nth;
+        size_t base = occurrence_split(name, &nth);
+        /* a name as it is first; then Name#N, the N-th column called Name */
+        if (i == n && base)
+            i = header_find(names, n, name, base, nth);
         if (i < n) {
             col[f] = i;
             continue;
         }
         char q[QUOTE_MAX * 2];
-        quote(m->fields[f], q, sizeof q);
-        size_t o = (size_t)snprintf(err, errlen, "field '%s' is not in the header (have:", q);
+        quote(name, q, sizeof q);
+        size_t o;
+        if (base && header_find(names, n, name, base, 1) < n) {
+            char b[QUOTE_MAX + 1];
+            snprintf(b, sizeof b, "%.*s", (int)(base < QUOTE_MAX ? base : QUOTE_MAX), name);
+            quote(b, q, sizeof q);
+            o = (size_t)snprintf(err, errlen,
+                                 "field '%s#%lu': the header has fewer columns named "
+                                 "'%s' (have:",
+                                 b, nth, q);
+        } else {
+            o = (size_t)snprintf(err, errlen, "field '%s' is not in the header (have:", q);
+        }
         for (size_t k = 0; k < n && o < errlen; k++) {
             quote(names[k] ? (k == 0 ? skip_bom(names[k]) : names[k]) : "", q, sizeof q);
             o += (size_t)snprintf(err + o, errlen - o, "%s '%s'", k ? "," : "", q);
@@ -918,6 +1110,28 @@ int sr_map_bind(const sr_map *m, const char *const *names, size_t n, size_t *col
             snprintf(err + o, errlen - o, ")");
         return -1;
     }
+    return 0;
+}
+
+int sr_map_header_warning(const sr_map *m, const char *const *names, size_t n, char *msg,
+                          size_t len)
+{
+    for (size_t f = 0; f < m->n_fields; f++) {
+        const char *name = m->fields[f];
+        size_t first = header_find(names, n, name, strlen(name), 1);
+        size_t second = first < n ? header_find(names, n, name, strlen(name), 2) : n;
+        if (second == n)
+            continue;
+        char q[QUOTE_MAX * 2];
+        quote(name, q, sizeof q);
+        sr_map_errf(msg, len,
+                    "the header has two columns named '%s' (columns %zu and %zu): {%s} reads "
+                    "column %zu; write {%s#2} for column %zu",
+                    q, first + 1, second + 1, q, first + 1, q, second + 1);
+        return 1;
+    }
+    if (len)
+        msg[0] = '\0';
     return 0;
 }
 
@@ -1000,7 +1214,12 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
         value = (double)(t[1] - t[0]) / 1000.0;
     }
     sr_ad_sample s = {metric, entity, ts, value, m->key.set ? key : NULL};
+    /* so that a sample the sink refuses (a metric the config does not
+     * define) is rejected at its line with the input as read */
+    sink->where = where;
+    sink->raw = raw ? raw : "";
     int rc = sink->emit(sink, &s);
+    sink->where = sink->raw = NULL;
     return rc < 0 ? rc : SR_MAP_EMITTED;
 }
 

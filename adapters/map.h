@@ -14,7 +14,11 @@
  *   null   = NULL, N/A                     tokens meaning "no value"
  *
  * metric and entity without braces are constant text; time, key and value
- * without braces name one field (value: unless it is a number). A field
+ * without braces name one field (value: unless it is a number).
+ * {Field|NAME} in a template is the field's value through the value map
+ * [map.NAME] of the config (sr_ad_options.maps): its entry for the value,
+ * else its default, else the row is rejected. {Name#2} is the second
+ * column called Name when a header has the name twice. A field
  * name is matched exactly (case and blanks included), after a UTF-8 BOM is
  * stripped from it.
  *
@@ -44,7 +48,9 @@ typedef struct sr_map sr_map;
  * lines) and checks them in its open(). */
 #define SR_MAP_OPTION_SPECS SR_MAP_OPTION_SPECS_REQ(1)
 #define SR_MAP_OPTION_SPECS_REQ(req)                                                               \
-    {"metric", (req), "metric of each row: text with {Field} templates (response_p{Priority})"},   \
+    {"metric", (req),                                                                              \
+     "metric of each row: text with {Field} templates (response_p{Priority}); {Field|NAME} "       \
+     "maps the value through [map.NAME], {Field#2} is a second column of that name"},              \
         {"entity", (req), "entity path of each row: text with {Field} templates"},                 \
         {"time", 0, "the row's time: a field name or a {Field} template (default: now)"},          \
         {"time_format", 0, "strptime format (%m/%d/%Y %I:%M:%S %p), iso8601, epoch or epoch_ms"},  \
@@ -71,12 +77,22 @@ const char *sr_map_field_name(const sr_map *m, size_t i);
 
 /*
  * Finds every field of the map among a header's names (a BOM on the first
- * name is ignored). col receives, per map field, its index in names.
+ * name is ignored). A field "Name#N" that is not itself a column's name is
+ * the N-th column called Name (N from 2: a header with a name twice).
+ * col receives, per map field, its index in names.
  * Returns 0, or negative with "field 'X' is not in the header (have: ...)"
  * in err.
  */
 int sr_map_bind(const sr_map *m, const char *const *names, size_t n, size_t *col, char *err,
                 size_t errlen);
+
+/*
+ * 1 when a field the map reads by its plain name is the name of more than
+ * one column of the header (the map reads the first: {Name}; the second is
+ * {Name#2}), with a message saying so in msg; else 0.
+ */
+int sr_map_header_warning(const sr_map *m, const char *const *names, size_t n, char *msg,
+                          size_t len);
 
 /* What sr_map_row did with a row. */
 enum {

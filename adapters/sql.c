@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define SQL_DEFAULT_MAX_ROWS 10000
@@ -231,11 +232,34 @@ static size_t sql_skip(const char *text, const char *p, int dialect)
     return 0;
 }
 
+/*
+ * The query reads, and only reads: its first word is SELECT, WITH or
+ * VALUES, and no word outside strings, quoted names and comments is one
+ * that writes (INSERT, UPDATE, DELETE ..., SELECT ... INTO a new table, a
+ * FOR UPDATE lock). The database refuses these too at each poll (a
+ * read-only connection); saying so here lets check-config say it. A
+ * column with such a name is written quoted.
+ */
+static int sql_word(const char *w, size_t len, int first)
+{
+    static const char *const reads[] = {"select", "with", "values"};
+    static const char *const writes[] = {
+        "insert", "update", "delete", "merge",  "create", "drop",   "alter",   "truncate",
+        "grant",  "revoke", "attach", "detach", "vacuum", "pragma", "reindex", "into"};
+    const char *const *v = first ? reads : writes;
+    size_t n = first ? sizeof reads / sizeof *reads : sizeof writes / sizeof *writes;
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(v[i]) == len && strncasecmp(v[i], w, len) == 0)
+            return first ? 0 : -1;
+    }
+    return first ? -1 : 0;
+}
+
 /* Finds the parameters of the query and writes the text to run. */
 static int sql_scan(sr_sql *q, const char *query, char *err, size_t errlen)
 {
     static const char *const names[] = {[SR_SQL_LAST] = "last", [SR_SQL_SINCE] = "since_ms"};
-    int pg = q->dialect == SR_SQL_POSTGRES;
+    int pg = q->dialect == SR_SQL_POSTGRES, words = 0;
     char *out = malloc(strlen(query) + 1), *o = out;
     if (!out) {
         snprintf(err, errlen, "out of memory");
@@ -263,6 +287,24 @@ static int sql_scan(sr_sql *q, const char *query, char *err, size_t errlen)
                      p[0] == '?' ? 1 : 2, p);
             free(out);
             return -1;
+        }
+        if (ident_start(p[0]) && (p == query || !ident_char(p[-1]))) {
+            size_t len = 1;
+            while (ident_char(p[len]))
+                len++;
+            if (sql_word(p, len, words++ == 0) < 0) {
+                snprintf(err, errlen,
+                         words == 1 ? "query: must be one SELECT (or WITH ... SELECT), not '%.*s'"
+                                    : "query: '%.*s' writes to the database, and sitrep only "
+                                      "reads (a column of that name is written in quotes)",
+                         (int)(len > 32 ? 32 : len), p);
+                free(out);
+                return -1;
+            }
+            memcpy(o, p, len);
+            o += len;
+            p += len;
+            continue;
         }
         if (p[0] != ':' || !ident_start(p[1])) {
             *o++ = *p++;

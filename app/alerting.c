@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "../adapters/execfmt.h"
+#include "../metrics/format.h"
 #include "../metrics/panel.h"
 #include "../metrics/safetext.h"
-#include "../tui/screen.h"
 #include "xalloc.h"
 
 typedef struct {
@@ -175,8 +175,8 @@ void sr_alerting_format(const sr_config *cfg, const sr_alert *a, char *val, char
         snprintf(thr, len, "%g", a->threshold);
         return;
     }
-    sr_screen_format_value(a->value, def, p->agg, val, len);
-    sr_screen_format_value(a->threshold, def, p->agg, thr, len);
+    sr_format_value(a->value, def, p->agg, false, val, len);
+    sr_format_value(a->threshold, def, p->agg, false, thr, len);
 }
 
 /* ---- the alerter ---- */

@@ -68,6 +68,7 @@ struct sitrep_vals {
     char timezone[sizeof((sr_config *)0)->timezone];
     char title[SR_LABEL_MAX];
     sr_ms retention_ms;
+    sr_ms accept_ahead_ms;
     char theme[SR_NAME_MAX];
     sr_ms refresh_ms;
     sr_ms shift_ms;
@@ -161,6 +162,14 @@ static const struct opt sitrep_opts[] = {
       .min = (double)SR_MS_DAY,
       .help = "how long samples are kept in the cache"},
      AT(struct sitrep_vals, retention_ms)},
+    {{.name = "accept_ahead",
+      .type = SR_OPT_DURATION,
+      .flags = SR_OPT_HAS_MAX,
+      .def = "1d",
+      .max = 3650.0 * SR_MS_DAY,
+      .help = "how far after the clock a sample's time may be; a later one (or one before "
+              "1970-01-01) is rejected with the reason, by ingest and the collector alike"},
+     AT(struct sitrep_vals, accept_ahead_ms)},
     {{.name = "title",
       .type = SR_OPT_TEXT,
       .def = "sitrep",
@@ -493,7 +502,7 @@ static const struct opt wall_opts[] = {
      AT(struct wall_vals, pages)},
 };
 
-enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_PANEL, K_PAGE, K_ROLE, K_ALERT, K_WALL };
+enum kind_id { K_SITREP, K_METRIC, K_ADAPTER, K_MAP, K_PANEL, K_PAGE, K_ROLE, K_ALERT, K_WALL };
 
 struct kind {
     sr_cfg_section_spec pub; /* first: sr_cfg_option_at() maps pub back to its kind */
@@ -524,6 +533,14 @@ static const struct kind kinds[] = {
       .n_options = COUNT(adapter_opts)},
      K_ADAPTER,
      adapter_opts},
+    {{.kind = "map",
+      .header = "[map.NAME]",
+      .named = 1,
+      .help = "a value map for adapter templates ({Field|NAME}): VALUE = RESULT lines, and "
+              "default = RESULT for every other value",
+      .n_options = 0},
+     K_MAP,
+     NULL},
     {{.kind = "panel",
       .header = "[panel.NAME]",
       .named = 1,
@@ -1124,6 +1141,7 @@ struct sect {
         struct sitrep_vals sitrep;
         sr_metric_def metric;
         sr_cfg_adapter adapter;
+        sr_cfg_map map;
         sr_cfg_panel panel;
         struct page_vals page;
         struct role_vals role;
@@ -1224,6 +1242,15 @@ static void seen_add(struct parser *p, struct sect *s, const char *key, bool ok)
     s->seen[s->n_seen++] = (struct seen){.key = k, .line = p->lineno, .ok = ok};
 }
 
+static void kv_free(sr_cfg_kv *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].key);
+        free(v[i].value);
+    }
+    free(v);
+}
+
 static void sect_free(struct sect *s)
 {
     if (!s)
@@ -1240,6 +1267,8 @@ static void sect_free(struct sect *s)
             free(s->v.adapter.opts[i].value);
         }
         free(s->v.adapter.opts);
+    } else if (s->kind->id == K_MAP) {
+        kv_free(s->v.map.v, s->v.map.n);
     }
     free(s);
 }
@@ -1277,6 +1306,10 @@ static struct sect *sect_new(struct parser *p, const struct kind *k, const char 
     case K_ADAPTER:
         snprintf(s->v.adapter.name, sizeof s->v.adapter.name, "%s", name);
         s->v.adapter.line = p->lineno;
+        break;
+    case K_MAP:
+        snprintf(s->v.map.name, sizeof s->v.map.name, "%s", name);
+        s->v.map.line = p->lineno;
         break;
     case K_PANEL:
         snprintf(s->v.panel.name, sizeof s->v.panel.name, "%s", name);
@@ -1555,17 +1588,19 @@ static char *read_line(char *buf, int num, void *stream)
     return buf;
 }
 
-/* Adds a type's own key to an adapter section, for the adapter. */
-static void adapter_kv_add(struct parser *p, sr_cfg_adapter *a, const char *key, const char *value)
+/* Adds key = value of the current line to a list of free keys (an adapter
+ * type's own keys, a value map's entries). */
+static void kv_add(struct parser *p, sr_cfg_kv **list, size_t *n, const char *key,
+                   const char *value)
 {
     char *k = strdup(key), *v = strdup(value);
-    if (!k || !v || !grow(&a->opts, a->n_opts, sizeof *a->opts)) {
+    if (!k || !v || !grow(list, *n, sizeof **list)) {
         free(k);
         free(v);
         p->err.oom = true;
         return;
     }
-    a->opts[a->n_opts++] = (sr_cfg_kv){.key = k, .value = v, .line = p->lineno};
+    (*list)[(*n)++] = (sr_cfg_kv){.key = k, .value = v, .line = p->lineno};
 }
 
 /* The value of the current line as inih would give it, taken from the
@@ -1666,9 +1701,15 @@ static int pair(struct parser *p, const char *name, const char *value)
     }
     if (s->kind->id == K_ADAPTER) {
         /* the type's own keys: checked against its table once the type is known */
-        adapter_kv_add(p, &s->v.adapter, key, value);
+        kv_add(p, &s->v.adapter.opts, &s->v.adapter.n_opts, key, value);
         seen_add(p, s, key, true);
         p->adapter_cont = true;
+        return 0;
+    }
+    if (s->kind->id == K_MAP) {
+        /* VALUE = RESULT: any key is a value a source may write */
+        kv_add(p, &s->v.map.v, &s->v.map.n, key, value);
+        seen_add(p, s, key, true);
         return 0;
     }
     const char *names[16] = {0};
@@ -1935,6 +1976,13 @@ static void finish_section(struct parser *p, struct sect *s)
         return;
     case K_ADAPTER:
         finish_adapter(p, s);
+        return;
+    case K_MAP:
+        if (!s->duplicate && s->v.map.n == 0)
+            sink_add(&p->err, s->line,
+                     "[map.%s] has no entries, expected VALUE = RESULT lines (and default = "
+                     "RESULT for every other value)",
+                     s->name);
         return;
     case K_PANEL:
     case K_PAGE:
@@ -2590,21 +2638,40 @@ static int build_wall(sr_config *cfg, const struct sect *s)
     return 0;
 }
 
+/* Moves a value map into cfg, with its form for the adapter ABI. */
+static int build_map(sr_config *cfg, const sr_cfg_map *m)
+{
+    sr_ad_option *v = calloc(m->n ? m->n : 1, sizeof *v);
+    if (!v)
+        return SR_ENOMEM;
+    for (size_t i = 0; i < m->n; i++)
+        v[i] = (sr_ad_option){.key = m->v[i].key, .value = m->v[i].value, .line = m->v[i].line};
+    sr_cfg_map *d = &cfg->maps[cfg->n_maps];
+    *d = *m;
+    cfg->ad_maps[cfg->n_maps++] =
+        (sr_ad_valmap){.name = d->name, .v = v, .n = m->n, .line = m->line};
+    return 0;
+}
+
 /* Moves what the sections hold into cfg (which takes ownership). */
 static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
 {
-    size_t nm = 0, na = 0, np = 0;
+    size_t nm = 0, na = 0, np = 0, nv = 0;
     const struct sect *alert = NULL, *wall = NULL;
     for (size_t i = 0; i < p->n_sects; i++) {
         const struct sect *s = p->sects[i];
         nm += s->kind->id == K_METRIC;
         na += s->kind->id == K_ADAPTER;
         np += s->kind->id == K_PANEL;
+        nv += s->kind->id == K_MAP;
     }
     cfg->metrics.v = nm ? calloc(nm, sizeof *cfg->metrics.v) : NULL;
     cfg->adapters = na ? calloc(na, sizeof *cfg->adapters) : NULL;
     cfg->panels = np ? calloc(np, sizeof *cfg->panels) : NULL;
-    if ((nm && !cfg->metrics.v) || (na && !cfg->adapters) || (np && !cfg->panels))
+    cfg->maps = nv ? calloc(nv, sizeof *cfg->maps) : NULL;
+    cfg->ad_maps = nv ? calloc(nv, sizeof *cfg->ad_maps) : NULL;
+    if ((nm && !cfg->metrics.v) || (na && !cfg->adapters) || (np && !cfg->panels) ||
+        (nv && (!cfg->maps || !cfg->ad_maps)))
         return SR_ENOMEM;
     for (size_t i = 0; i < p->n_sects; i++) {
         struct sect *s = p->sects[i];
@@ -2618,6 +2685,12 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
             cfg->adapters[cfg->n_adapters++] = s->v.adapter;
             s->v.adapter.opts = NULL;
             s->v.adapter.n_opts = 0;
+            break;
+        case K_MAP:
+            if (build_map(cfg, &s->v.map))
+                return SR_ENOMEM;
+            s->v.map.v = NULL;
+            s->v.map.n = 0;
             break;
         case K_PANEL:
             cfg->panels[cfg->n_panels++] = s->v.panel;
@@ -2648,6 +2721,7 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
     snprintf(cfg->theme, sizeof cfg->theme, "%s", v->theme);
     cfg->refresh_ms = v->refresh_ms;
     cfg->retention_ms = v->retention_ms;
+    cfg->accept_ahead_ms = v->accept_ahead_ms;
     cfg->shift_ms = v->shift_ms;
     cfg->reports = v->reports ? sr_cfg_path(cfg, v->reports)
                               : xdg_file("XDG_STATE_HOME", ".local/state", "sitrep");
@@ -2857,6 +2931,12 @@ void sr_config_destroy(sr_config *cfg)
         free(cfg->adapters[i].opts);
     }
     free(cfg->adapters);
+    for (size_t i = 0; i < cfg->n_maps; i++) {
+        kv_free(cfg->maps[i].v, cfg->maps[i].n);
+        free((void *)cfg->ad_maps[i].v);
+    }
+    free(cfg->maps);
+    free(cfg->ad_maps);
     for (size_t i = 0; i < cfg->n_pages; i++)
         free(cfg->pages[i].panels);
     free(cfg->pages);
@@ -2914,7 +2994,9 @@ void sr_cfg_adapter_options(const sr_config *cfg, const sr_cfg_adapter *a, sr_ad
                            .name = a->name,
                            .config_dir = cfg->dir,
                            .host = &host,
-                           .timezone = cfg->timezone};
+                           .timezone = cfg->timezone,
+                           .maps = cfg->ad_maps,
+                           .n_maps = cfg->n_maps};
 }
 
 int sr_cfg_errors_add(sr_cfg_errors *errs, const char *file, int line, const char *fmt, ...)
@@ -2942,4 +3024,39 @@ int sr_cfg_check_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr
     if (errs)
         errors_sort(errs);
     return k.count ? SR_EINVAL : 0;
+}
+
+int sr_cfg_open_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,
+                        sr_cfg_errors *errs, char *warn, size_t warnlen)
+{
+    if (warnlen)
+        warn[0] = 0;
+    sr_ad_option *v = calloc(a->n_opts + 1, sizeof *v);
+    if (!v)
+        return SR_ENOMEM;
+    sr_ad_options o;
+    sr_cfg_adapter_options(cfg, a, v, &o);
+    char err[1024] = "";
+    void *state = NULL;
+    int rc = type->open(&o, &state, err, sizeof err);
+    if (rc == 0) {
+        /* what the type warns of (version 3: a CSV header with a name twice) */
+        if (type->abi_version >= 3 && type->check && warnlen &&
+            type->check(state, warn, warnlen) <= 0)
+            warn[0] = 0;
+        type->close(state);
+        free(v);
+        return 0;
+    }
+    free(v);
+    /* "key: why" names the option: the error is at its (last) line */
+    int line = a->line;
+    size_t klen = strcspn(err, ": ");
+    for (size_t i = 0; err[klen] == ':' && i < a->n_opts; i++) {
+        if (strlen(a->opts[i].key) == klen && strncmp(a->opts[i].key, err, klen) == 0)
+            line = a->opts[i].line;
+    }
+    rc = sr_cfg_errors_add(errs, cfg->path, line, "[adapter.%s] %s", a->name,
+                           err[0] ? err : "the adapter refused its options and gave no reason");
+    return rc ? rc : SR_EINVAL;
 }

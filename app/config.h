@@ -8,8 +8,8 @@
  * sr_cfg_option_at(), so that `sitrep --help`, the README and
  * `sitrep check-config` can be generated from them.
  *
- * Sections: [sitrep] (once), [metric.NAME], [adapter.NAME], [panel.NAME],
- * [page.NAME], [role.NAME], [alert] (once);
+ * Sections: [sitrep] (once), [metric.NAME], [adapter.NAME], [map.NAME],
+ * [panel.NAME], [page.NAME], [role.NAME], [alert] (once), [wall] (once);
  * NAME is 1 to SR_NAME_MAX - 1 letters, digits, '_' or '-'. Comments start
  * with ';' or '#' at the beginning of a line; after a value, only ';'
  * preceded by a blank starts a comment. Quotes are not special.
@@ -40,6 +40,14 @@ typedef struct {
     sr_cfg_kv *opts;   /* the type's own keys, in file order; owned by the config */
     size_t n_opts;
 } sr_cfg_adapter;
+
+/* A [map.NAME] section: a value map for {Field|NAME} in adapter templates. */
+typedef struct {
+    char name[SR_NAME_MAX];
+    int line;     /* line of the section header */
+    sr_cfg_kv *v; /* VALUE = RESULT entries in file order (key default: the rest); owned */
+    size_t n;
+} sr_cfg_map;
 
 typedef struct {
     char name[SR_NAME_MAX];
@@ -102,6 +110,7 @@ typedef struct sr_config {
     char timezone[64];        /* [sitrep] timezone, default UTC */
     char title[SR_LABEL_MAX]; /* [sitrep] title */
     sr_ms retention_ms;       /* [sitrep] retention, default 400d */
+    sr_ms accept_ahead_ms;    /* [sitrep] accept_ahead, default 1d */
     sr_catalog metrics;       /* [metric.NAME]; owns metrics.v */
     sr_cfg_adapter *adapters;
     size_t n_adapters;
@@ -129,6 +138,9 @@ typedef struct sr_config {
     char wall_exit_text[64]; /* [wall] exit as written */
     size_t *wall_pages;      /* [wall] pages: indices into pages, in order; owned by the config */
     size_t n_wall_pages;     /* every page when pages = * */
+    sr_cfg_map *maps;        /* [map.NAME] in file order; owned by the config */
+    size_t n_maps;
+    sr_ad_valmap *ad_maps; /* the same as the adapter ABI passes them; owned by the config */
 } sr_config;
 
 /*
@@ -199,8 +211,8 @@ char *sr_config_locate(const char *arg);
  * NULL when out of memory. */
 char *sr_cfg_path(const sr_config *cfg, const char *path);
 
-/* The options of one adapter section as the adapter ABI passes them.
- * v must have room for a->n_opts entries. Everything in *out is borrowed
+/* The options of one adapter section as the adapter ABI passes them, with
+ * every [map.NAME] of cfg. v must have room for a->n_opts entries. Everything in *out is borrowed
  * from cfg and a; valid until sr_config_destroy(cfg). */
 void sr_cfg_adapter_options(const sr_config *cfg, const sr_cfg_adapter *a, sr_ad_option *v,
                             sr_ad_options *out);
@@ -216,6 +228,19 @@ void sr_cfg_adapter_options(const sr_config *cfg, const sr_cfg_adapter *a, sr_ad
  */
 int sr_cfg_check_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,
                          sr_cfg_errors *errs);
+
+/*
+ * Runs type's open() on section a's options, as the collector does when it
+ * starts, and closes at once what it opened, without a poll: every check
+ * an adapter makes of its options (a shell operator in a command, a secret
+ * in a URL, a bad delimiter...) then fails check-config too. A refusal is
+ * appended to errs at the line of the option it names (the adapter's
+ * message starts "key: "), else at the section's header. What the type
+ * warns of once open (sr_adapter.check, version 3) goes into warn ("" for
+ * nothing). Returns 0, SR_EINVAL when it appended an error, or SR_ENOMEM.
+ */
+int sr_cfg_open_adapter(const sr_config *cfg, const sr_cfg_adapter *a, const sr_adapter *type,
+                        sr_cfg_errors *errs, char *warn, size_t warnlen);
 
 /* ---- the option tables, for --help, the README and check-config ---- */
 

@@ -82,6 +82,7 @@
 #include "paths.h"
 #include "report.h"
 #include "roles.h"
+#include "share.h"
 #include "trust.h"
 #include "xalloc.h"
 
@@ -172,18 +173,32 @@ void sr_layout_set_audit(sr_layout_data *d, sr_tui_audit_fn fn, void *ctx)
     d->lay.audit_ctx = ctx;
 }
 
+/* A viewer's write that the cache refused (rc from the store): err becomes
+ * what this user may not write and that `needs` needs it ("audit rows");
+ * other failures keep the store's words in err. */
+static void write_refused(const sr_config *cfg, int rc, const char *needs, char *err, size_t len)
+{
+    char why[512];
+    if (rc == SR_EPERM && sr_share_explain_write(cfg->cache, false, why, sizeof why) == 0)
+        snprintf(err, len, "%s; %s need it", why, needs);
+}
+
 void sr_audit_sink_hook(void *ctx, const char *action, const char *detail)
 {
     sr_audit_sink *a = ctx;
     if (a->rc)
         return;
     if (!a->rw &&
-        (a->rc = sr_store_open(a->cfg->cache, SR_STORE_VIEWER, &a->rw, a->err, sizeof a->err)))
+        (a->rc = sr_store_open(a->cfg->cache, SR_STORE_VIEWER, &a->rw, a->err, sizeof a->err))) {
+        write_refused(a->cfg, a->rc, "audit rows", a->err, sizeof a->err);
         return;
-    if ((a->rc = sr_audit_write(a->rw, a->id, a->role, action, detail, sr_now_ms())))
+    }
+    if ((a->rc = sr_audit_write(a->rw, a->id, a->role, action, detail, sr_now_ms()))) {
         snprintf(a->err, sizeof a->err, "%s", sr_store_errmsg(a->rw));
-    else
+        write_refused(a->cfg, a->rc, "audit rows", a->err, sizeof a->err);
+    } else {
         a->rows++;
+    }
 }
 
 void sr_audit_sink_fini(sr_audit_sink *a)
@@ -723,6 +738,8 @@ static sr_store *open_writer(dash *d, bool collector)
         w = NULL;
     }
     if (rc) {
+        if (!collector)
+            write_refused(d->cfg, rc, "acknowledgements, silences and audit rows", err, sizeof err);
         snprintf(msg, sizeof msg, " cannot write to the cache: %s", err);
         sr_screen_set_message(d->scr, msg, sr_now_ms() + WRITER_MESSAGE_MS);
         return NULL;

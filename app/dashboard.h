@@ -42,7 +42,7 @@ typedef struct {
     const char *role;      /* borrowed */
     sr_store *rw;          /* opened on the first row; closed by sr_audit_sink_fini() */
     int rc;                /* the first failure, 0 when none */
-    char err[256];         /* its message */
+    char err[600];         /* its message */
     int rows;              /* rows written */
 } sr_audit_sink;
 void sr_audit_sink_hook(void *ctx, const char *action, const char *detail);

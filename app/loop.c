@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../metrics/sources.h"
 #include "xalloc.h"
 
 /* A poll may hand over at most this many samples plus rejects. */
@@ -137,6 +138,7 @@ typedef struct source {
     void *state;
     int opened;
     sr_ad_option *optv; /* copies, for re-opening */
+    sr_ad_valmap *maps; /* copies of the value maps, each with its own entries */
     sr_ad_options opts;
     char *config_dir;
     char *timezone;
@@ -178,12 +180,15 @@ static int sink_emit(sr_sink *sink, const sr_ad_sample *s)
         return b->full = -1;
     const sr_metric_def *def = s->metric ? sr_catalog_find(src->c->cat, s->metric) : NULL;
     if (!def) {
+        /* the input as read when the adapter says where the sample came from
+         * (version 3); else the sample itself */
+        int told = src->a->abi_version >= 3 && sink->raw;
         char raw[512];
         snprintf(raw, sizeof raw, "%s %s %lld %.17g", s->metric ? s->metric : "(null)",
                  s->entity ? s->entity : "(null)", (long long)s->ts_ms, s->value);
         char reason[160];
         snprintf(reason, sizeof reason, "unknown metric '%.100s'", s->metric ? s->metric : "");
-        return batch_reject(b, NULL, raw, reason);
+        return batch_reject(b, told ? sink->where : NULL, told ? sink->raw : raw, reason);
     }
     if (sr_reserve(&b->s, &b->cap, b->n, sizeof *b->s))
         return b->full = -1;
@@ -249,6 +254,24 @@ static void try_open(source *s)
              err[0] ? err : "the adapter gave no reason");
 }
 
+/* Copies of n options, for re-opening after the config is gone. */
+static sr_ad_option *options_copy(const sr_ad_option *v, size_t n)
+{
+    sr_ad_option *d = xcalloc(n ? n : 1, sizeof *d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = (sr_ad_option){xstrdup(v[i].key), xstrdup(v[i].value), v[i].line};
+    return d;
+}
+
+static void options_free(sr_ad_option *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)v[i].key);
+        free((char *)v[i].value);
+    }
+    free(v);
+}
+
 int sr_collector_add(sr_collector *c, const sr_adapter *a, const sr_ad_options *opts,
                      sr_ms interval_ms, sr_ms timeout_ms)
 {
@@ -262,20 +285,22 @@ int sr_collector_add(sr_collector *c, const sr_adapter *a, const sr_ad_options *
     s->timeout_ms = timeout_ms;
     s->backoff_ms = interval_ms;
     s->loading = -1;
-    s->optv = xcalloc(opts->n ? opts->n : 1, sizeof *s->optv);
+    s->optv = options_copy(opts->v, opts->n);
     s->config_dir = xstrdup(opts->config_dir ? opts->config_dir : ".");
-    for (size_t i = 0; i < opts->n; i++) {
-        s->optv[i].key = xstrdup(opts->v[i].key);
-        s->optv[i].value = xstrdup(opts->v[i].value);
-        s->optv[i].line = opts->v[i].line;
-    }
+    s->maps = xcalloc(opts->n_maps + 1, sizeof *s->maps);
+    for (size_t i = 0; i < opts->n_maps; i++)
+        s->maps[i] = (sr_ad_valmap){.name = xstrdup(opts->maps[i].name),
+                                    .v = options_copy(opts->maps[i].v, opts->maps[i].n),
+                                    .n = opts->maps[i].n,
+                                    .line = opts->maps[i].line};
     snprintf(s->h.name, sizeof s->h.name, "%s", opts->name);
     snprintf(s->h.type, sizeof s->h.type, "%s", a->type);
     s->h.interval_ms = interval_ms;
     s->h.timeout_ms = timeout_ms;
     s->timezone = xstrdup(opts->timezone ? opts->timezone : "UTC");
-    s->opts = (sr_ad_options){s->optv, opts->n, s->h.name, s->config_dir, opts->host, s->timezone};
-    s->sink = (sr_sink){s, sink_emit, sink_reject};
+    s->opts = (sr_ad_options){s->optv,    opts->n,     s->h.name, s->config_dir,
+                              opts->host, s->timezone, s->maps,   opts->n_maps};
+    s->sink = (sr_sink){.ctx = s, .emit = sink_emit, .reject = sink_reject};
     /* carry the totals and the cursor over from the last run */
     sr_source_health old;
     if (sr_store_source_get(c->st, s->h.name, &old) == 0) {
@@ -329,9 +354,10 @@ static int write_batch(source *s, sr_source_health *h, int64_t *acc, int64_t *du
             char raw[600];
             snprintf(raw, sizeof raw, "%s %s %lld %.17g", b->def->name, b->entity, (long long)b->ts,
                      b->value);
-            const char *why = rc == SR_ENOENT ? "metric not defined in the cache"
-                              : !*b->entity   ? "empty entity"
-                                              : "malformed entity path or value not finite";
+            char fault[160];
+            const char *why = rc == SR_ENOENT
+                                  ? "metric not defined in the cache"
+                                  : sr_store_sample_fault(st, &smp, fault, sizeof fault);
             bool again;
             rc = sr_store_reject(st, h->name, NULL, raw, why, &again);
             (*(again ? dup : rej))++;
@@ -407,8 +433,8 @@ static void write_failed(source *s, int rc)
                  "%s; the poll's rows were not stored (read again at the next poll)", why);
     else if (rc == SR_ECORRUPT)
         snprintf(s->h.last_error, sizeof s->h.last_error,
-                 "the cache is damaged (%s): the poll's rows were not stored; see sitrep "
-                 "check-cache",
+                 SR_SOURCE_CACHE_DAMAGED " (%s): the poll's rows were not stored; see sitrep "
+                                         "check-cache",
                  why);
     else
         snprintf(s->h.last_error, sizeof s->h.last_error, "cannot write to the cache: %s (%s)",
@@ -458,6 +484,9 @@ static void after_work_cb(uv_work_t *w, int status)
         s->backoff_ms = backoff;
         next = next_delay(s, ok, took);
         s->h.next_poll_ms = sr_now_ms() + next;
+        /* for viewers and `sitrep sources`: the health row alone, which a
+         * full or damaged cache may refuse too */
+        sr_store_source_put(s->c->st, &s->h);
     } else {
         s->h = h;
     }
@@ -616,11 +645,12 @@ void sr_collector_destroy(sr_collector *c)
         source *s = c->src[i];
         if (s->opened)
             s->a->close(s->state);
-        for (size_t j = 0; j < s->opts.n; j++) {
-            free((char *)s->optv[j].key);
-            free((char *)s->optv[j].value);
+        options_free(s->optv, s->opts.n);
+        for (size_t j = 0; j < s->opts.n_maps; j++) {
+            free((char *)s->maps[j].name);
+            options_free((sr_ad_option *)s->maps[j].v, s->maps[j].n);
         }
-        free(s->optv);
+        free(s->maps);
         free(s->config_dir);
         free(s->timezone);
         batch_clear(&s->b);

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <float.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -27,6 +28,7 @@
 
 #include "../adapters/execfmt.h"
 #include "../adapters/registry.h"
+#include "../metrics/format.h"
 #include "../metrics/query.h"
 #include "../metrics/safetext.h"
 #include "../metrics/sources.h"
@@ -34,6 +36,7 @@
 #include "alerting.h"
 #include "collect.h"
 #include "config.h"
+#include "csvout.h"
 #include "dashboard.h"
 #include "ingest.h"
 #include "jsonout.h"
@@ -294,6 +297,24 @@ static void cache_ready(const sr_config *cfg)
     }
 }
 
+static void cache_failed(const char *cmd, const sr_config *cfg, sr_store *st, int rc);
+
+/* The command running (main), for the words of what needs the cache. */
+static const char *running = "dashboard";
+
+/* Says that this process may not write the cache (why, from
+ * sr_share_explain_write) and what needs to; a reader's store message
+ * (detail, "" for none) tells what it could not read without writing. */
+static void cannot_write(const char *why, const char *detail)
+{
+    bool collector = strcmp(running, "collect") == 0 || strcmp(running, "dashboard") == 0;
+    if (detail[0])
+        fprintf(stderr, "sitrep %s: cannot read the cache: %s, and %s\n", running, why, detail);
+    else
+        fprintf(stderr, "sitrep %s: cannot write the cache: %s; %s%s needs it\n", running, why,
+                collector ? "the collector" : "sitrep ", collector ? "" : running);
+}
+
 /* Opens the cache of cfg and declares its metrics; exits 1 on failure. A
  * writer first gives the cache's directory and files the modes of [sitrep]
  * cache_group (share.h). */
@@ -310,7 +331,11 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
     if (reader && access(cfg->cache, F_OK) != 0 && errno == ENOENT)
         sr_store_close(open_cache(cfg, 0));
     if (!reader && sr_share_prepare(cfg->cache, cfg->cache_group, err, sizeof err) != 0) {
-        fprintf(stderr, "sitrep: %s\n", err);
+        char why[4400];
+        if (sr_share_explain_write(cfg->cache, false, why, sizeof why) == 0)
+            cannot_write(why, "");
+        else
+            fprintf(stderr, "sitrep: %s\n", err);
         exit(SR_EXIT_FAIL);
     }
     sr_store *st = NULL;
@@ -321,13 +346,21 @@ static sr_store *open_cache(const sr_config *cfg, unsigned flags)
         rc = sr_store_open(cfg->cache, flags, &st, err, sizeof err);
     }
     if (rc) {
-        char why[300];
+        char why[4400];
         if (sr_share_explain(cfg->cache, cfg->cache_group, why, sizeof why) == 0)
             fprintf(stderr, "sitrep: cannot open the cache %s: %s\n", cfg->cache, why);
+        else if (rc == SR_ECORRUPT)
+            cache_failed(running, cfg, NULL, rc);
+        else if (rc == SR_EPERM && sr_share_explain_write(cfg->cache, false, why, sizeof why) == 0)
+            cannot_write(why, !(flags & SR_STORE_READONLY) ? ""
+                              : strncmp(err, cfg->cache, strlen(cfg->cache)) == 0
+                                  ? err + strlen(cfg->cache) + 2
+                                  : err);
         else
             fprintf(stderr, "sitrep: cannot open the cache %s\n", err);
         exit(SR_EXIT_FAIL);
     }
+    sr_store_set_accept_ahead(st, cfg->accept_ahead_ms);
     if (!(flags & SR_STORE_VIEWER) && sr_collect_define_metrics(st, cfg, err, sizeof err)) {
         fprintf(stderr, "sitrep: %s\n", err);
         exit(SR_EXIT_FAIL);
@@ -350,9 +383,11 @@ static void cache_failed(const char *cmd, const sr_config *cfg, sr_store *st, in
     const char *why = st ? sr_store_errmsg(st) : "";
     if (rc == SR_ECORRUPT)
         fprintf(stderr,
-                "sitrep %s: the cache %s is damaged (%s): nothing is printed from it. 'sitrep "
-                "check-cache' lists what is wrong; to recover, " CACHE_DAMAGED_HELP "\n",
-                cmd, cfg->cache, why[0] ? why : "database disk image is malformed");
+                "sitrep %s: the cache %s is damaged (%s): %s. 'sitrep check-cache' lists what is "
+                "wrong; to recover, " CACHE_DAMAGED_HELP "\n",
+                cmd, cfg->cache, why[0] ? why : "database disk image is malformed",
+                strcmp(cmd, "ingest") == 0 ? "nothing more is written to it"
+                                           : "nothing is printed from it");
     else
         fprintf(stderr, "sitrep %s: %s%s%s\n", cmd, sr_strerror(rc), why[0] ? ": " : "", why);
 }
@@ -437,6 +472,7 @@ static int cmd_collect(int argc, char **argv)
 #define INGEST_BATCH 50000
 
 typedef struct {
+    const sr_config *cfg;
     sr_store *st;
     const char *source;
     long in_batch;
@@ -476,8 +512,11 @@ static int ingest_flush(ingest_ctx *c)
  * message a line. */
 static void ingest_failed(const char *file, const ingest_ctx *c, int rc, const char *why)
 {
-    fprintf(stderr, "sitrep ingest: %s: %s%s%s\n", file, rc == SR_ENOSPC ? "" : sr_strerror(rc),
-            rc == SR_ENOSPC || !why[0] ? "" : ": ", why);
+    if (rc == SR_ECORRUPT)
+        cache_failed("ingest", c->cfg, c->st, rc);
+    else
+        fprintf(stderr, "sitrep ingest: %s: %s%s%s\n", file, rc == SR_ENOSPC ? "" : sr_strerror(rc),
+                rc == SR_ENOSPC || !why[0] ? "" : ": ", why);
     if (c->kept_line)
         fprintf(stderr,
                 "sitrep ingest: %s: kept: the rows up to line %ld (%lld accepted) are committed; "
@@ -513,10 +552,12 @@ static int ingest_row(void *ctx, long line, const sr_sample *s)
     bool dup;
     c->line = line;
     int rc = sr_store_put(c->st, s, &dup);
+    char fault[160];
     if (rc == SR_EINVAL || rc == SR_ENOENT)
         return ingest_reject(ctx, line, s->entity,
-                             rc == SR_ENOENT ? "metric not defined in the cache"
-                                             : "malformed entity path or value");
+                             rc == SR_ENOENT
+                                 ? "metric not defined in the cache"
+                                 : sr_store_sample_fault(c->st, s, fault, sizeof fault));
     if (rc)
         return rc;
     if (dup)
@@ -585,7 +626,7 @@ static int cmd_ingest(int argc, char **argv)
         /* percent and time left from the file's size, when it has one */
         struct stat sb;
         int64_t size = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) ? sb.st_size : 0;
-        ingest_ctx c = {.st = st, .source = source, .f = f};
+        ingest_ctx c = {.cfg = cfg, .st = st, .source = source, .f = f};
         c.progress = sr_progress_create(file, size);
         sr_ingest_sink sink = {&c, ingest_row, ingest_reject};
         char err[512] = "";
@@ -625,6 +666,34 @@ static int cmd_ingest(int argc, char **argv)
 
 /* ---- query ---- */
 
+/*
+ * The --at option: a time in the config's zone, or "latest" (the newest
+ * sample in the cache). def when the option is absent; a usage error when
+ * it does not parse.
+ */
+static sr_ms at_opt(const command *c, const parsed *p, const sr_config *cfg, sr_store *st,
+                    sr_ms def)
+{
+    const char *v = opt(c, p, "--at");
+    sr_ms t;
+    if (!v)
+        return def;
+    if (strcmp(v, "latest") == 0) {
+        int rc = sr_store_newest(st, &t);
+        if (rc == SR_ENODATA)
+            die_usage(c, "--at latest: the cache %s holds no samples yet", cfg->cache);
+        if (rc)
+            die_usage(c, "--at latest: %s", sr_strerror(rc));
+        return t + 1; /* windows end before their end: keep the newest sample in */
+    }
+    if (sr_parse_time(v, cfg->timezone, &t))
+        die_usage(c,
+                  "--at: expected ISO-8601 (2023-12-31T18:00), epoch seconds or latest, got "
+                  "'%s'",
+                  v);
+    return t;
+}
+
 /* ---- who is asking (snapshot, query) ---- */
 
 /* The user, their role and its privacy policy, and the audit rows their
@@ -647,11 +716,15 @@ static void viewer_init(viewer *v, const sr_config *cfg)
 }
 
 /* Closes the audit's handle; a view whose audit row could not be written
- * makes the command fail (status becomes SR_EXIT_FAIL). */
+ * makes the command fail (status becomes SR_EXIT_FAIL), and the command
+ * has printed none of it: no figure about a person leaves sitrep without
+ * its audit row. */
 static void viewer_fini(viewer *v, const char *cmd, int *status)
 {
     if (v->audit.rc) {
-        fprintf(stderr, "sitrep %s: the audit row of a view of personal data was not written: %s\n",
+        fprintf(stderr,
+                "sitrep %s: the audit row of a view of personal data was not written, so the view "
+                "is not shown: %s\n",
                 cmd, v->audit.err[0] ? v->audit.err : sr_strerror(v->audit.rc));
         *status = SR_EXIT_FAIL;
     }
@@ -665,6 +738,7 @@ static const opt_spec query_opts[] = {
     {"--window", "DUR", "the window ending now, e.g. 15m 8h 7d (default 8h)"},
     {"--from", "TIME", "window start: ISO-8601 or epoch seconds"},
     {"--to", "TIME", "window end, exclusive (default now)"},
+    {"--at", "TIME", "the window ends at TIME instead of now (ISO-8601, epoch seconds, latest)"},
     {"--by", "children", "one row per child of the entity"},
     {"--format", "FMT", "text, csv or json (default text)"},
     {NULL, NULL, NULL},
@@ -727,8 +801,13 @@ static int cmd_query(int argc, char **argv)
     sr_ms now = sr_now_ms(), window = 8 * SR_MS_HOUR;
     const char *w = opt(self, &p, "--window"), *from = opt(self, &p, "--from"),
                *to = opt(self, &p, "--to");
+    const char *at = opt(self, &p, "--at");
     if (w && (from || to)) {
         usage_error(self, "give either --window or --from/--to, not both");
+        goto done;
+    }
+    if (at && (from || to)) {
+        usage_error(self, "give either --at or --from/--to, not both");
         goto done;
     }
     if (w && sr_parse_duration(w, &window)) {
@@ -736,6 +815,10 @@ static int cmd_query(int argc, char **argv)
         goto done;
     }
     q.to_ms = now;
+    if (at) { /* the dashboard's and snapshot's --at: "latest" needs the cache */
+        st = open_cache(cfg, SR_STORE_READONLY);
+        q.to_ms = at_opt(self, &p, cfg, st, now);
+    }
     if (to && sr_parse_time(to, cfg->timezone, &q.to_ms)) {
         usage_error(
             self, "--to: expected ISO-8601 (2024-01-31T08:00:00Z) or epoch seconds, got '%s'", to);
@@ -762,7 +845,8 @@ static int cmd_query(int argc, char **argv)
         status = SR_EXIT_FAIL;
         goto done;
     }
-    st = open_cache(cfg, SR_STORE_READONLY);
+    if (!st)
+        st = open_cache(cfg, SR_STORE_READONLY);
     bool personal = false;
     sr_privacy_metric_personal(st, &cfg->metrics, &who.priv, d->name, &personal);
     sr_ms asked_from = q.from_ms, asked_to = q.to_ms;
@@ -779,9 +863,11 @@ static int cmd_query(int argc, char **argv)
     }
     size_t n = 0;
     sr_child_result one;
+    bool shown_count = q.agg.kind == SR_AGG_COUNT; /* of nothing: 0 */
     int rc;
     if (q.from_ms >= q.to_ms) { /* nothing whole in the window */
-        one = (sr_child_result){.entity = q.entity ? q.entity : "", .r = {NAN, 0, true}};
+        one = (sr_child_result){.entity = q.entity ? q.entity : "",
+                                .r = {shown_count ? 0 : NAN, 0, true}};
         rows = by ? NULL : &one;
         n = by ? 0 : 1;
         rc = 0;
@@ -842,31 +928,30 @@ static int cmd_query(int argc, char **argv)
         snprintf(detail, sizeof detail, "query: metric %s, entity %s%s", d->name,
                  q.entity && *q.entity ? q.entity : "(all)", by ? ", by children" : "");
         sr_audit_sink_hook(&who.audit, "view-personal", detail);
+        if (who.audit.rc) { /* no figure about a person without its audit row */
+            status = SR_EXIT_FAIL;
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!masks[i] && isinf(rows[i].r.value))
+            fprintf(stderr, "sitrep query: %s: the %s overflows (beyond %g): no figure\n",
+                    *rows[i].entity ? rows[i].entity : "(all)", aggname, DBL_MAX);
     }
     if (strcmp(fmt, "csv") == 0) {
-        printf("entity,agg,value,n\n");
+        static const char *const header[] = {"entity", "agg", "value", "n", NULL};
+        sr_csv_out csv;
+        sr_csv_init(&csv, stdout);
+        sr_csv_header(&csv, header);
         for (size_t i = 0; i < n; i++) {
-            char v[64], nn[32] = "";
-            sr_report_number(rows[i].r.value, v, sizeof v);
+            sr_csv_field(&csv, rows[i].entity);
+            sr_csv_field(&csv, aggname);
+            sr_csv_figure(&csv, rows[i].r.value, masks[i]);
             if (masks[i])
-                snprintf(v, sizeof v, "%s", masks[i]);
+                sr_csv_field(&csv, "");
             else
-                snprintf(nn, sizeof nn, "%lld", (long long)rows[i].r.n);
-            char *e = xclean(rows[i].entity); /* names from data: made safe */
-            /* entity paths may hold commas or quotes: quote as RFC 4180 */
-            if (strpbrk(e, ",\"\r\n")) {
-                putchar('"');
-                for (const char *c = e; *c; c++) {
-                    if (*c == '"')
-                        putchar('"');
-                    putchar(*c);
-                }
-                putchar('"');
-            } else {
-                fputs(e, stdout);
-            }
-            printf(",%s,%s,%s\n", aggname, v, nn);
-            free(e);
+                sr_csv_integer(&csv, rows[i].r.n);
+            sr_csv_end_row(&csv);
         }
     } else if (strcmp(fmt, "json") == 0) {
         json_t *root = json_object(), *arr = json_array();
@@ -881,22 +966,24 @@ static int cmd_query(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             json_t *o = json_object();
             json_object_set_new(o, "entity", json_string(rows[i].entity));
-            json_object_set_new(o, "value",
-                                isnan(rows[i].r.value) ? json_null() : json_real(rows[i].r.value));
+            json_object_set_new(o, "value", sr_json_number(rows[i].r.value));
+            /* every row has the same members: a suppressed one's n is null */
             json_object_set_new(o, "n", masks[i] ? json_null() : json_integer(rows[i].r.n));
             if (masks[i])
                 json_object_set_new(o, "suppressed", json_string(masks[i]));
+            else if (isinf(rows[i].r.value))
+                json_object_set_new(o, "overflow", json_true());
             json_object_set_new(o, "exact", json_boolean(rows[i].r.exact));
             json_array_append_new(arr, o);
         }
         json_object_set_new(root, "rows", arr);
-        sr_json_write(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10), stdout);
+        sr_json_write(root, JSON_INDENT(2), stdout);
         json_decref(root);
     } else {
         printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
         for (size_t i = 0; i < n; i++) {
             char v[64], nn[32];
-            sr_screen_format_value(rows[i].r.value, d, shown, v, sizeof v); /* as a tile */
+            sr_format_value(rows[i].r.value, d, shown, false, v, sizeof v); /* as a tile */
             snprintf(nn, sizeof nn, "%lld", (long long)rows[i].r.n);
             if (masks[i]) {
                 snprintf(v, sizeof v, "%s", masks[i]);
@@ -921,34 +1008,6 @@ done:
 }
 
 /* ---- snapshot ---- */
-
-/*
- * The --at option: a time in the config's zone, or "latest" (the newest
- * sample in the cache). def when the option is absent; a usage error when
- * it does not parse.
- */
-static sr_ms at_opt(const command *c, const parsed *p, const sr_config *cfg, sr_store *st,
-                    sr_ms def)
-{
-    const char *v = opt(c, p, "--at");
-    sr_ms t;
-    if (!v)
-        return def;
-    if (strcmp(v, "latest") == 0) {
-        int rc = sr_store_newest(st, &t);
-        if (rc == SR_ENODATA)
-            die_usage(c, "--at latest: the cache %s holds no samples yet", cfg->cache);
-        if (rc)
-            die_usage(c, "--at latest: %s", sr_strerror(rc));
-        return t + 1; /* windows end before their end: keep the newest sample in */
-    }
-    if (sr_parse_time(v, cfg->timezone, &t))
-        die_usage(c,
-                  "--at: expected ISO-8601 (2023-12-31T18:00), epoch seconds or latest, got "
-                  "'%s'",
-                  v);
-    return t;
-}
 
 static const opt_spec snapshot_opts[] = {
     {"--config", "FILE", "the configuration"},
@@ -990,7 +1049,18 @@ static int snapshot_text(const command *self, const parsed *p)
     sr_layout_set_audit(ld, sr_audit_sink_hook, &who.audit);
     const char *page = opt(self, p, "--page");
     sr_ms now = at_opt(self, p, cfg, st, sr_now_ms());
-    int rc = sr_screen_render_text(st, sr_layout_get(ld), page, w, h, utf8, now, stdout);
+    /* into memory first: printed only once its views of personal data are
+     * audited */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        sr_fatal("out of memory");
+    int rc = sr_screen_render_text(st, sr_layout_get(ld), page, w, h, utf8, now, mem);
+    fclose(mem);
+    if (!who.audit.rc)
+        fwrite(text, 1, len, stdout);
+    free(text);
     if (rc == SR_ENOENT) {
         fprintf(stderr, "sitrep snapshot: no page '%s' in %s; pages:", page, cfg->path);
         const sr_tui_layout *lay = sr_layout_get(ld);
@@ -998,7 +1068,7 @@ static int snapshot_text(const command *self, const parsed *p)
             fprintf(stderr, " %s", lay->pages[i].name);
         fprintf(stderr, "\n");
     } else if (rc) {
-        fprintf(stderr, "sitrep snapshot: %s\n", sr_strerror(rc));
+        cache_failed("snapshot", cfg, st, rc);
     }
     int status = rc == SR_ENOENT ? SR_EXIT_USAGE : rc ? SR_EXIT_FAIL : SR_EXIT_OK;
     viewer_fini(&who, "snapshot", &status);
@@ -1035,8 +1105,12 @@ static int cmd_snapshot(int argc, char **argv)
     viewer_init(&who, cfg);
     sr_report_viewer rv = {who.role, &who.priv, sr_audit_sink_hook, &who.audit};
     int rc = sr_report_build(cfg, st, &rv, at, shift, now, &r, err, sizeof err);
-    if (rc) {
+    if (rc == SR_ECORRUPT) {
+        cache_failed("snapshot", cfg, st, rc);
+    } else if (rc) {
         fprintf(stderr, "sitrep snapshot: %s\n", err);
+    } else if (who.audit.rc) {
+        sr_report_destroy(r); /* not shown: viewer_fini says why */
     } else {
         rc = sr_report_write(r, f, stdout);
         if (rc)
@@ -1067,6 +1141,29 @@ static int cmd_check_config(int argc, char **argv)
         arg = p.pos[0];
     sr_config *cfg = load_config(arg); /* exits 2 with every error */
     sr_plugins *pl = load_adapters(cfg);
+    /* every check a source makes of its options when the collector opens
+     * it, without a poll; not with the group's rights (app/trust.c): nothing
+     * an adapter reads (a secret's file) is opened then */
+    sr_cfg_errors errs = {0};
+    int rc = 0;
+    for (size_t i = 0; i < cfg->n_adapters && !sr_trust_elevated(); i++) {
+        char warn[1024] = "";
+        int r = sr_cfg_open_adapter(cfg, &cfg->adapters[i], sr_plugins_adapter(pl, i), &errs, warn,
+                                    sizeof warn);
+        if (warn[0]) { /* a warning is said and passes (exit 0) */
+            char *safe = xclean(warn);
+            printf("%s:%d: [adapter.%s] warning: %s\n", cfg->path, cfg->adapters[i].line,
+                   cfg->adapters[i].name, safe);
+            free(safe);
+        }
+        rc = rc ? rc : r;
+    }
+    if (rc) {
+        sr_plugins_destroy(pl);
+        report_config(&errs, cfg->path, rc);
+        sr_config_destroy(cfg);
+        return SR_EXIT_USAGE;
+    }
     printf("%s: ok: %zu metric%s, %zu adapter%s, %zu panel%s; cache %s\n", cfg->path,
            cfg->metrics.n, cfg->metrics.n == 1 ? "" : "s", cfg->n_adapters,
            cfg->n_adapters == 1 ? "" : "s", cfg->n_panels, cfg->n_panels == 1 ? "" : "s",
@@ -1307,8 +1404,7 @@ static int cmd_sources(int argc, char **argv)
     if (!rc)
         sr_privacy_sources(&who.priv, l.v, l.n); /* errors may quote input data */
     if (rc) {
-        fprintf(stderr, "sitrep sources: %s\n",
-                rc == SR_ENOMEM ? sr_strerror(rc) : sr_store_errmsg(st));
+        cache_failed("sources", cfg, rc == SR_ENOMEM ? NULL : st, rc);
     } else if (strcmp(fmt, "json") == 0) {
         sources_json(&l, now);
     } else {
@@ -1377,12 +1473,21 @@ static int cmd_rejects(int argc, char **argv)
     viewer_init(&who, cfg);
     const char *src = opt(self, &p, "--source");
     int64_t total = 0;
-    sr_store_reject_count(st, src, &total);
+    int rc = sr_store_reject_count(st, src, &total);
+    if (rc) {
+        cache_failed("rejects", cfg, st, rc);
+        viewer_fini(&who, "rejects", &rc);
+        sr_store_close(st);
+        sr_config_destroy(cfg);
+        return SR_EXIT_FAIL;
+    }
     printf("%lld rejected row%s%s%s\n", (long long)total, total == 1 ? "" : "s",
            src ? " from " : "", src ? src : "");
     /* unparsed input cannot be shown to hold no personal data (privacy.h) */
     struct reject_out o = {.raw = sr_privacy_raw_shown(&who.priv)};
-    int rc = sr_store_rejects(st, src, limit, print_reject, &o);
+    rc = sr_store_rejects(st, src, limit, print_reject, &o);
+    if (rc)
+        cache_failed("rejects", cfg, st, rc);
     char line[512];
     sr_privacy_withheld_text(&who.priv, SR_PRIV_PERSONAL, o.withheld, "rejected row",
                              "shown without reason and raw text (unparsed input may hold "
@@ -1597,7 +1702,7 @@ static int cmd_audit(int argc, char **argv)
         json_decref(o.arr);
     }
     if (rc)
-        fprintf(stderr, "sitrep audit: %s\n", sr_store_errmsg(st));
+        cache_failed("audit", cfg, st, rc);
     sr_store_close(st);
     sr_config_destroy(cfg);
     return rc ? SR_EXIT_FAIL : SR_EXIT_OK;
@@ -1632,9 +1737,8 @@ static json_t *alert_json(const sr_config *cfg, const sr_alert *a)
     json_object_set_new(j, "entity", json_string(a->entity));
     json_object_set_new(j, "severity", json_string(sr_status_name(a->severity)));
     json_object_set_new(j, "state", json_string(sr_alert_state_name(a->state)));
-    json_object_set_new(j, "value", isnan(a->value) ? json_null() : json_real(a->value));
-    json_object_set_new(j, "threshold",
-                        isnan(a->threshold) ? json_null() : json_real(a->threshold));
+    json_object_set_new(j, "value", sr_json_number(a->value));
+    json_object_set_new(j, "threshold", sr_json_number(a->threshold));
     json_object_set_new(j, "value_text", json_string(val));
     json_object_set_new(j, "threshold_text", json_string(thr));
     sr_format_time_utc(a->raised_at_ms, t, sizeof t);
@@ -1672,7 +1776,7 @@ static int cmd_alerts(int argc, char **argv)
     sr_privacy_withheld_text(&me.priv, why, withheld, "alert", "withheld", withheld_line,
                              sizeof withheld_line);
     if (rc) {
-        fprintf(stderr, "sitrep alerts: %s\n", sr_store_errmsg(st));
+        cache_failed("alerts", cfg, st, rc);
     } else if (strcmp(fmt, "json") == 0) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
@@ -1824,7 +1928,12 @@ static int cmd_dashboard(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 0);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_plugins *pl = load_adapters(cfg);
-    sr_lock *lock = sr_trust_elevated() ? NULL : open_lock(cfg);
+    /* a user who may not write the cache (a read-only folder) is a viewer:
+     * the collector's lock is not theirs to take */
+    char why[4400];
+    bool read_only =
+        sr_trust_elevated() || sr_share_explain_write(cfg->cache, true, why, sizeof why) == 0;
+    sr_lock *lock = read_only ? NULL : open_lock(cfg);
     sr_store *st = open_screen_cache(cfg, lock);
     sr_identity id;
     sr_identity_init(&id);
@@ -1858,7 +1967,7 @@ static int cmd_dashboard(int argc, char **argv)
                            .at_latest = latest,
                            .adapters = pl,
                            .lock = lock,
-                           .viewer_only = sr_trust_elevated(),
+                           .viewer_only = read_only,
                            .wall = wall};
     int rc = sr_dashboard_run(cfg, st, &o, err, sizeof err);
     if (rc)
@@ -1899,7 +2008,8 @@ static const command commands[] = {
      "'FILE: N accepted, N duplicates, N rejected'",
      ingest_opts},
     {"query", cmd_query,
-     "METRIC [--entity PATH] [--agg AGG] [--window DUR | --from T --to T] [--by children] "
+     "METRIC [--entity PATH] [--agg AGG] [--window DUR] [--at TIME|latest | --from T --to T] [--by "
+     "children] "
      "[--format text|csv|json]",
      "aggregate a metric over a window, for scripts", query_opts},
     {"snapshot", cmd_snapshot,
@@ -2396,5 +2506,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "\nTry 'sitrep --help'.\n");
         return SR_EXIT_USAGE;
     }
+    running = c->name;
     return c->run(argc - 1, argv + 1);
 }

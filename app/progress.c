@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../metrics/format.h"
 #include "../metrics/kpi.h"
 #include "dashboard.h"
 #include "xalloc.h"
@@ -55,7 +56,7 @@ sr_progress *sr_progress_create(const char *name, int64_t total)
 /* "1 240 000" for a count, "3s" or "2m05s" for seconds. */
 static void format_count(double v, char *buf, size_t len)
 {
-    sr_screen_format_value(v, NULL, (sr_agg){.kind = SR_AGG_COUNT}, buf, len);
+    sr_format_value(v, NULL, (sr_agg){.kind = SR_AGG_COUNT}, false, buf, len);
 }
 
 static void format_seconds(double v, char *buf, size_t len)
@@ -63,7 +64,7 @@ static void format_seconds(double v, char *buf, size_t len)
     static sr_metric_def seconds;
     if (!seconds.unit[0])
         snprintf(seconds.unit, sizeof seconds.unit, "s");
-    sr_screen_format_value(v, &seconds, (sr_agg){.kind = SR_AGG_VALUE}, buf, len);
+    sr_format_value(v, &seconds, (sr_agg){.kind = SR_AGG_VALUE}, false, buf, len);
 }
 
 static void draw(sr_progress *p, int64_t rows, int64_t done, int64_t now)

@@ -11,7 +11,9 @@
  * computed, so the command and the dashboard's key e write the same report from the same numbers.
  *
  * JSON and CSV keep the fields `sitrep snapshot` has always had (new ones
- * are only ever added). Markdown is for people: times in the force's zone,
+ * are only ever added), their numbers exact (jsonout.h, csvout.h: the
+ * shortest text that reads back as the same double), an aggregate that
+ * overflowed said so ("overflow"). Markdown is for people: times in the force's zone,
  * values with their units as the screen shows them, text from data with
  * control characters dropped and table pipes escaped; each row says its
  * window, and a panel showing the same figure as one above it (a tile and
@@ -37,10 +39,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../metrics/format.h"
 #include "../metrics/query.h"
 #include "../metrics/sources.h"
-#include "../tui/screen.h"
 #include "alerting.h"
+#include "csvout.h"
 #include "jsonout.h"
 #include "trust.h"
 #include "xalloc.h"
@@ -243,16 +246,6 @@ void sr_report_destroy(sr_report *r)
 
 /* ---- JSON and CSV ---- */
 
-void sr_report_number(double v, char *buf, size_t len)
-{
-    if (isnan(v))
-        snprintf(buf, len, "%s", "");
-    else if (v == floor(v) && fabs(v) < 1e15)
-        snprintf(buf, len, "%.0f", v);
-    else
-        snprintf(buf, len, "%.10g", v);
-}
-
 /* The sources a reader should know about: configured and not live. */
 static bool source_stale(const sr_source_info *s)
 {
@@ -261,39 +254,46 @@ static bool source_stale(const sr_source_info *s)
 
 static void write_csv(const sr_report *r, FILE *out)
 {
+    static const char *const header[] = {"panel",    "title",      "metric",   "entity", "agg",
+                                         "window",   "value",      "unit",     "status", "n",
+                                         "previous", "change_pct", "week_ago", "as_of",  NULL};
     char asof[40];
     sr_format_time_utc(r->at_ms, asof, sizeof asof);
-    fprintf(out, "panel,title,metric,entity,agg,window,value,unit,status,n,previous,change_pct,"
-                 "week_ago,as_of\n");
+    sr_csv_out w;
+    sr_csv_init(&w, out);
+    sr_csv_header(&w, header);
     for (size_t i = 0; i < r->cfg->n_panels; i++) {
         const panel_value *v = &r->pv[i];
         if (!v->shown)
             continue;
-        char val[64], prev[64], chg[64], wk[64], n[32] = "";
-        sr_report_number(v->c.now.value, val, sizeof val);
+        sr_csv_field(&w, v->panel->name);
+        sr_csv_field(&w, v->panel->title);
+        sr_csv_field(&w, v->panel->metric);
+        sr_csv_field(&w, v->panel->entity);
+        sr_csv_field(&w, v->aggname);
+        sr_csv_field(&w, v->window);
+        sr_csv_figure(&w, v->c.now.value, v->mask);
+        sr_csv_field(&w, v->def ? v->def->unit : "");
+        sr_csv_field(&w, sr_status_name(v->status));
         if (v->mask[0])
-            snprintf(val, sizeof val, "%s", v->mask);
+            sr_csv_field(&w, "");
         else
-            snprintf(n, sizeof n, "%lld", (long long)v->c.now.n);
-        sr_report_number(v->c.prev.value, prev, sizeof prev);
-        sr_report_number(v->c.week_ago.value, wk, sizeof wk);
-        if (isnan(v->change_pct))
-            chg[0] = 0;
-        else
+            sr_csv_integer(&w, v->c.now.n);
+        sr_csv_figure(&w, v->c.prev.value, NULL);
+        if (isnan(v->change_pct)) {
+            sr_csv_field(&w, "");
+        } else {
+            char chg[64];
             snprintf(chg, sizeof chg, "%.1f", v->change_pct);
-        fprintf(out, "%s,\"", v->panel->name);
-        for (const char *c = v->panel->title; *c; c++) {
-            if (*c == '"')
-                fputc('"', out);
-            fputc(*c, out);
+            sr_csv_field(&w, chg);
         }
-        fprintf(out, "\",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", v->panel->metric, v->panel->entity,
-                v->aggname, v->window, val, v->def ? v->def->unit : "", sr_status_name(v->status),
-                n, prev, chg, wk, asof);
+        sr_csv_figure(&w, v->c.week_ago.value, NULL);
+        sr_csv_field(&w, asof);
+        sr_csv_end_row(&w);
     }
 }
 
-#define NUM(x) (isnan(x) ? json_null() : json_real(x))
+#define NUM(x) sr_json_number(x)
 
 static void write_json(const sr_report *r, FILE *out)
 {
@@ -321,6 +321,8 @@ static void write_json(const sr_report *r, FILE *out)
         json_object_set_new(o, "agg", json_string(v->aggname));
         json_object_set_new(o, "window", json_string(v->window));
         json_object_set_new(o, "value", NUM(v->c.now.value));
+        if (!v->mask[0] && isinf(v->c.now.value)) /* not a missing value: said so */
+            json_object_set_new(o, "overflow", json_true());
         json_object_set_new(o, "unit", json_string(v->def ? v->def->unit : ""));
         json_object_set_new(o, "status", json_string(sr_status_name(v->status)));
         json_object_set_new(o, "n", v->mask[0] ? json_null() : json_integer(v->c.now.n));
@@ -330,7 +332,7 @@ static void write_json(const sr_report *r, FILE *out)
         json_object_set_new(o, "change_pct", NUM(v->change_pct));
         json_object_set_new(o, "week_ago", NUM(v->c.week_ago.value));
         if (v->def && !isnan(v->def->target))
-            json_object_set_new(o, "target", json_real(v->def->target));
+            json_object_set_new(o, "target", NUM(v->def->target));
         json_array_append_new(arr, o);
     }
     json_object_set_new(root, "panels", arr);
@@ -353,7 +355,7 @@ static void write_json(const sr_report *r, FILE *out)
         json_array_append_new(stale, o);
     }
     json_object_set_new(root, "stale_sources", stale);
-    sr_json_write(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10), out);
+    sr_json_write(root, JSON_INDENT(2), out);
     json_decref(root);
 }
 
@@ -437,10 +439,10 @@ static void write_markdown(const sr_report *r, FILE *out)
         if (!v->shown || shown_above(r, i))
             continue;
         char val[64], prev[64], chg[32];
-        sr_screen_format_value(v->c.now.value, v->def, v->agg, val, sizeof val);
+        sr_format_value(v->c.now.value, v->def, v->agg, false, val, sizeof val);
         if (v->mask[0])
             snprintf(val, sizeof val, "%s", v->mask);
-        sr_screen_format_value(v->c.prev.value, v->def, v->agg, prev, sizeof prev);
+        sr_format_value(v->c.prev.value, v->def, v->agg, false, prev, sizeof prev);
         if (isnan(v->change_pct))
             snprintf(chg, sizeof chg, "-");
         else

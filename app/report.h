@@ -11,7 +11,6 @@
 
 #include "../metrics/privacy.h"
 #include "../metrics/store.h"
-#include "../tui/screen.h"
 #include "config.h"
 
 typedef enum { SR_REPORT_JSON, SR_REPORT_CSV, SR_REPORT_MARKDOWN } sr_report_format;
@@ -21,17 +20,13 @@ int sr_report_format_parse(const char *name, sr_report_format *out);
 
 typedef struct sr_report sr_report;
 
-/* A number for scripts (CSV, JSON-like text): whole numbers without a
- * fraction, others to ten significant digits; "" for no data (NAN). */
-void sr_report_number(double v, char *buf, size_t len);
-
 /* Who the report is for: their role's panels and privacy policy, and where
  * views of personal data are audited. All borrowed; NULL members: no
  * limit, no policy, no audit. */
 typedef struct {
     const sr_cfg_role *role;   /* only its panels on its pages */
     const sr_privacy *privacy; /* hidden entities and suppressed values (metrics/privacy.h) */
-    sr_tui_audit_fn audit;     /* once per panel that shows personal-level values */
+    sr_audit_fn audit;         /* once per panel that shows personal-level values */
     void *audit_ctx;
 } sr_report_viewer;
 

@@ -339,3 +339,53 @@ int sr_share_explain(const char *path, const char *group, char *buf, size_t len)
                  "set [sitrep] cache_group in the collector's config");
     return 0;
 }
+
+/* Writes to buf why this user may not write path (errno e of the check). */
+static void not_writable(const char *what, const char *path, int e, char *buf, size_t len)
+{
+    char who[64];
+    const struct group *g = getgrgid(getegid());
+    if (e == EROFS)
+        snprintf(buf, len, "the cache %s %s is on a read-only file system", what, path);
+    else if (g)
+        snprintf(buf, len, "the cache %s %s is not writable by user %s (group %s)", what, path,
+                 user_name(geteuid(), who, sizeof who), g->gr_name);
+    else
+        snprintf(buf, len, "the cache %s %s is not writable by user %s (gid %u)", what, path,
+                 user_name(geteuid(), who, sizeof who), (unsigned)getegid());
+}
+
+int sr_share_explain_write(const char *cache, bool lock, char *buf, size_t len)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", ".lock"};
+    bool missing = false;
+    char bad[4200] = ""; /* the first file there that may not be written */
+    int bad_errno = 0;
+    for (size_t i = 0; i < (lock ? 4u : 3u); i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s%s", cache, suffixes[i]);
+        struct stat sb;
+        if (lstat(path, &sb) != 0) {
+            missing = missing || errno == ENOENT;
+            continue;
+        }
+        if (!bad[0] && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0 &&
+            (errno == EACCES || errno == EPERM || errno == EROFS)) {
+            bad_errno = errno;
+            snprintf(bad, sizeof bad, "%s", path);
+        }
+    }
+    /* the folder first: with it writable, a file's mode is its owner's fix */
+    char dir[4096];
+    folder_of(cache, dir, sizeof dir);
+    if ((missing || bad[0]) && faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0 &&
+        (errno == EACCES || errno == EPERM || errno == EROFS)) {
+        not_writable("folder", dir, errno, buf, len);
+        return 0;
+    }
+    if (bad[0]) {
+        not_writable("file", bad, bad_errno, buf, len);
+        return 0;
+    }
+    return -1;
+}

@@ -6,6 +6,7 @@
 #ifndef SR_SHARE_H
 #define SR_SHARE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -59,5 +60,17 @@ int sr_share_dir(const char *cache, const char *group, char *err, size_t errlen)
  * untouched) when the path is accessible or the reason is another.
  */
 int sr_share_explain(const char *path, const char *group, char *buf, size_t len);
+
+/*
+ * Why this process cannot write the cache at `cache`, for the error message
+ * of what needs to (the collector, an ingest, a viewer's acknowledgement or
+ * audit row): the first of the cache, its -wal and -shm (and, with lock,
+ * CACHE.lock) that exists and may not be written, as "the cache file X is
+ * not writable by user Y (group Z)"; else, when one of them is missing, the
+ * folder where it cannot be made: "the cache folder X is not writable by
+ * user Y (group Z)" (or "is on a read-only file system"). Returns 0 with
+ * the words in buf, or -1 (buf untouched) when none of that is wrong.
+ */
+int sr_share_explain_write(const char *cache, bool lock, char *buf, size_t len);
 
 #endif

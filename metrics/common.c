@@ -203,16 +203,49 @@ static void tz_leave(char *saved)
     tzset();
 }
 
-/* mktime in zone tz: the caller holds tz_lock. */
-static int mktime_in(const char *tz, struct tm *tm, time_t *out)
+/* Seconds east of UTC at instant u in the zone TZ names (the caller holds
+ * tz_lock, with TZ set). */
+static long gmtoff_at(time_t u)
+{
+    struct tm tm;
+    if (!localtime_r(&u, &tm))
+        return 0;
+    return tm.tm_gmtoff;
+}
+
+/*
+ * The UTC instant of the wall-clock reading `local` (seconds, as if the
+ * zone were UTC) in zone tz, by one rule, Python zoneinfo's default
+ * (fold = 0): a reading that occurs twice (clocks go back) is its first,
+ * earlier occurrence; a reading that never occurs (clocks go forward) is
+ * taken with the offset from before the change, so it lands after the gap
+ * by its length (02:30 in a one-hour gap is 03:30). mktime() with
+ * tm_isdst = -1 is not used: glibc's answer there depends on what it was
+ * asked before. The offsets that can apply are the zone's a day either
+ * side; one is right when the instant it gives has that offset. The caller
+ * holds tz_lock.
+ */
+static time_t local_fold0(const char *tz, time_t local)
 {
     char *saved = tz_enter(tz);
-    time_t t = mktime(tm);
+    long cand[3] = {gmtoff_at(local - 86400), gmtoff_at(local + 86400), gmtoff_at(local)};
+    int found = 0;
+    long most = cand[0];
+    time_t best = 0;
+    for (int i = 0; i < 3; i++) {
+        time_t u = local - (time_t)cand[i];
+        if (gmtoff_at(u) == cand[i] && (!found || u < best)) {
+            best = u;
+            found = 1;
+        }
+        most = cand[i] > most ? cand[i] : most;
+    }
+    /* in a gap: the offset in force just before it, which is the offset at
+     * the earliest instant the reading could mean */
+    if (!found)
+        best = local - (time_t)gmtoff_at(local - (time_t)most);
     tz_leave(saved);
-    if (t == (time_t)-1 && !(tm->tm_year == 69 && tm->tm_mon == 11 && tm->tm_mday == 31))
-        return SR_EINVAL;
-    *out = t;
-    return 0;
+    return best;
 }
 
 /*
@@ -261,16 +294,9 @@ int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int m
     }
     if (!sr_tz_valid(tz))
         return SR_EINVAL;
-    time_t hs = (time_t)(lh * 3600);
-    struct tm tm;
-    gmtime_r(&hs, &tm); /* the local hour's fields */
-    tm.tm_isdst = -1;
-    time_t t;
     pthread_mutex_lock(&tz_lock);
-    int rc = mktime_in(tz, &tm, &t);
+    time_t t = local_fold0(tz, (time_t)(lh * 3600));
     pthread_mutex_unlock(&tz_lock);
-    if (rc)
-        return rc;
     hour_memo *e = &memo[memo_next++ % (sizeof memo / sizeof memo[0])];
     snprintf(e->tz, sizeof e->tz, "%s", tz);
     e->local_hour = lh;
@@ -513,6 +539,23 @@ int sr_reserve(void *pp, size_t *cap, size_t n, size_t size)
     *(void **)pp = nv;
     *cap = ncap;
     return 0;
+}
+
+void sr_format_double(double v, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    buf[0] = 0;
+    if (!isfinite(v))
+        return;
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) /* both in the locale's notation */
+            break;
+    }
+    char *comma = strchr(buf, ','); /* the C locale's point, whatever LC_NUMERIC says */
+    if (comma)
+        *comma = '.';
 }
 
 int sr_parse_double(const char *text, double *out)

@@ -111,8 +111,12 @@ int sr_parse_time(const char *text, const char *tz, sr_ms *out_ms);
 
 /*
  * Converts a broken-down local time in zone `tz` (NULL or "" = UTC) to UTC
- * ms; tm fields may be out of range (mktime normalisation). Thread-safe.
- * Returns 0, or SR_EINVAL for an unknown zone.
+ * ms; fields may be out of range (they carry over, as mktime's do).
+ * Thread-safe. Times a DST change makes ambiguous or nonexistent follow
+ * Python zoneinfo's default (fold = 0): a time that occurs twice is the
+ * first, earlier one; a time in a gap is moved forward by the gap (02:30
+ * where clocks go from 02:00 to 03:00 is 03:30). Returns 0, or SR_EINVAL
+ * for an unknown zone.
  */
 int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
                     sr_ms *out_ms);
@@ -153,6 +157,15 @@ int sr_parse_double(const char *text, double *out);
  * the array's pointer (a T **).
  */
 int sr_reserve(void *pp, size_t *cap, size_t n, size_t size);
+
+/*
+ * The shortest decimal text of finite v that reads back (strtod) as the same
+ * double: the first of "%.15g", "%.16g" and "%.17g" that does, so 0.1 is
+ * "0.1", 192793629.14 is "192793629.14" and no digit the double holds is
+ * lost. "" for NaN and infinities (the caller says what they mean).
+ * Always a '.' for the decimal point, whatever the locale.
+ */
+void sr_format_double(double v, char *buf, size_t len);
 
 /* Edit distance, ignoring case: insertions, deletions, substitutions and
  * swaps of two neighbours ("tr" for "rt") count one each. Words longer than

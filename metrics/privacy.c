@@ -175,8 +175,9 @@ bool sr_privacy_figure(const sr_privacy *p, bool metric_personal, sr_kind kind, 
     *mask = NULL;
     sr_priv_hide h = sr_privacy_entity(p, entity);
     if (h != SR_PRIV_SHOWN) {
-        /* counted, so that a line can say so, only when it has data to hide */
-        if (res->n > 0 || !isnan(res->value))
+        /* counted, so that a line can say so, only when it has data to hide
+         * (a count of nothing, 0, is not data) */
+        if (res->n > 0 || (!isnan(res->value) && agg.kind != SR_AGG_COUNT))
             *(h == SR_PRIV_PERSONAL ? &rep->rows_personal : &rep->rows_deep) += 1;
         return false;
     }

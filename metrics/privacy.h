@@ -68,6 +68,15 @@
 #define SR_PRIV_MIN_PCT_N 10 /* the fewest observations a percentile is shown over */
 #define SR_PRIV_MASK_MAX 16
 
+/*
+ * Called when a view that shows personal-level values opens (a breakdown
+ * whose rows are personal entities, the events of a personal entity, a
+ * report's panel): once per view, not per frame. action is
+ * "view-personal", detail names the panel, metric and entity. Whoever
+ * shows the view calls it; the app writes the audit row.
+ */
+typedef void (*sr_audit_fn)(void *ctx, const char *action, const char *detail);
+
 typedef struct {
     bool personal[SR_PRIV_MAX_LEVELS + 1]; /* by level, index 1 = level 1 */
     bool see_personal;                     /* the role may see personal-level data */

@@ -35,9 +35,12 @@ typedef struct {
 } sr_query;
 
 typedef struct {
-    double value; /* NAN when the window holds no data */
-    int64_t n;    /* observations (events), samples (gauges, counters) */
-    bool exact;   /* false when a percentile came from the sketch */
+    /* NAN when the window holds no data (a count is 0: nothing happened);
+     * an infinity when the aggregate of finite samples went beyond a
+     * double's range (an overflow, never shown as a figure) */
+    double value;
+    int64_t n;  /* observations (events), samples (gauges, counters) */
+    bool exact; /* false when a percentile came from the sketch */
 } sr_result;
 
 /*

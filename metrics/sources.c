@@ -101,6 +101,21 @@ int sr_sources_read(sr_store *st, const sr_source_conf *conf, size_t n_conf, sr_
     return 0;
 }
 
+bool sr_sources_cache_damaged(const sr_source_list *l)
+{
+    for (size_t i = 0; i < l->n_configured; i++) {
+        if (strncmp(l->v[i].h.last_error, SR_SOURCE_CACHE_DAMAGED,
+                    sizeof SR_SOURCE_CACHE_DAMAGED - 1) == 0)
+            return true;
+    }
+    return false;
+}
+
+const char *sr_cache_damaged_note(bool damaged)
+{
+    return damaged ? " CACHE DAMAGED: see sitrep check-cache " : "";
+}
+
 void sr_source_list_restate(sr_source_list *l, sr_ms now)
 {
     l->live = 0;

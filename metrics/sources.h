@@ -69,6 +69,19 @@ void sr_source_list_fini(sr_source_list *l);
  * (no read): a source turns late as time passes without a new row. */
 void sr_source_list_restate(sr_source_list *l, sr_ms now);
 
+/* The start of a source's last_error when its poll's rows could not be
+ * stored because the cache is damaged (SR_ECORRUPT): the collector writes
+ * it (app/loop.c), the views look for it (sr_sources_cache_damaged). */
+#define SR_SOURCE_CACHE_DAMAGED "the cache is damaged"
+
+/* Whether a configured source of l last failed because the cache is damaged. */
+bool sr_sources_cache_damaged(const sr_source_list *l);
+
+/* What the status bar says when the cache is damaged (damaged: a source
+ * said so, or a panel's read met SR_ECORRUPT): a short text with what to
+ * run; "" when it is not. */
+const char *sr_cache_damaged_note(bool damaged);
+
 /* An age in its largest whole unit: "12s", "5m", "3h", "2d" (0s when d < 0). */
 void sr_format_age(sr_ms d, char *buf, size_t len);
 

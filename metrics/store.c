@@ -63,6 +63,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "cells.h"
 #include "memo.h"
@@ -353,6 +355,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct sr_store {
     sqlite3 *db;
     unsigned flags;
+    sr_ms accept_ahead_ms; /* how far after the clock a sample's time may be */
     sqlite3_stmt *stmt[ST_COUNT];
     int in_batch;
     int in_read; /* inside sr_store_read_begin() */
@@ -909,35 +912,90 @@ void sr_store_limit_memory(int64_t bytes)
     sqlite3_soft_heap_limit64(bytes);
 }
 
-int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf, size_t errlen)
+/* The URI of path that opens it immutable (no locks, no -wal or -shm);
+ * malloc'd, NULL when out of memory. */
+static char *immutable_uri(const char *path)
 {
-    *out = NULL;
-    sr_store *st = calloc(1, sizeof *st);
-    if (!st)
-        return SR_ENOMEM;
-    if ((flags & SR_STORE_READONLY) && (flags & SR_STORE_VIEWER))
-        flags &= ~(unsigned)SR_STORE_VIEWER; /* read-only is the stronger of the two */
-    st->flags = flags;
-    st->touch_seen = -1;
-    snprintf(st->path, sizeof st->path, "%s", path);
-    int oflags = (flags & SR_STORE_READONLY) ? SQLITE_OPEN_READONLY
-                 : (flags & SR_STORE_VIEWER) ? SQLITE_OPEN_READWRITE
-                                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    static const char tail[] = "?immutable=1";
+    char *uri = malloc(5 + 3 * strlen(path) + sizeof tail);
+    if (!uri)
+        return NULL;
+    char *o = uri + sprintf(uri, "file:");
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            strchr("/._-~", *c))
+            *o++ = (char)*c;
+        else
+            o += sprintf(o, "%%%02X", *c);
+    }
+    memcpy(o, tail, sizeof tail);
+    return uri;
+}
+
+/* Whether the open of a reader failed because SQLite could not make the
+ * -wal or -shm of path: SQLITE_READONLY_DIRECTORY, or SQLITE_CANTOPEN
+ * without a -shm. */
+static bool wal_unmade(sr_store *st, const char *path)
+{
+    int x = sqlite3_extended_errcode(st->db);
+    if (x == SQLITE_READONLY_DIRECTORY)
+        return true;
+    char shm[sizeof st->path + 8];
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    struct stat sb;
+    return (x & 0xff) == SQLITE_CANTOPEN && lstat(shm, &sb) != 0 && errno == ENOENT;
+}
+
+/*
+ * Whether a reader that cannot make the -wal and -shm of path may read the
+ * file alone: 0 when there is no -wal or an empty one (every committed row
+ * is in the file, and no writer has it open: a writer makes both), else
+ * SR_EPERM with the store's message saying why not.
+ */
+static int wal_unneeded(sr_store *st, const char *path)
+{
+    char wal[sizeof st->path + 8];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat sb;
+    if ((lstat(wal, &sb) != 0 && errno == ENOENT) || (S_ISREG(sb.st_mode) && sb.st_size == 0))
+        return 0;
+    snprintf(st->errmsg, sizeof st->errmsg,
+             "the cache's -wal holds rows that SQLite reads only through a -shm, which is missing "
+             "and cannot be made there: the collector makes it when it starts");
+    return SR_EPERM;
+}
+
+/*
+ * Opens st's connection to path with SQLite's open flags oflags (immutable:
+ * as a file nobody changes, for a reader of a folder it may not write) and
+ * sets it up as st->flags ask; reads the header. Returns 0 or an error
+ * code, with st->db kept for its error code.
+ */
+static int open_connection(sr_store *st, const char *path, int oflags, bool immutable)
+{
     /* never through a symbolic link in the cache's own folder, which may be
      * shared: SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the name, so it
      * is given the folder's real path (the folders above are their owners'
      * business) and the cache's own name; SQLite opens the -wal and -shm
      * with O_NOFOLLOW too */
     char *real = real_folder_path(path);
-    int rc =
-        sqlite3_open_v2(real ? real : path, &st->db,
-                        oflags | SQLITE_OPEN_NOMUTEX | (real ? SQLITE_OPEN_NOFOLLOW : 0), NULL);
+    char *uri = immutable ? immutable_uri(real ? real : path) : NULL;
+    if (immutable && !uri) {
+        free(real);
+        return SR_ENOMEM;
+    }
+    int rc = sqlite3_open_v2(uri    ? uri
+                             : real ? real
+                                    : path,
+                             &st->db,
+                             oflags | SQLITE_OPEN_NOMUTEX | (real ? SQLITE_OPEN_NOFOLLOW : 0) |
+                                 (uri ? SQLITE_OPEN_URI : 0),
+                             NULL);
+    free(uri);
     free(real);
     int err = 0;
-    if (rc != SQLITE_OK) {
-        err = st->db ? sql_err(st, rc) : SR_ENOMEM;
-        goto fail;
-    }
+    if (rc != SQLITE_OK)
+        return st->db ? sql_err(st, rc) : SR_ENOMEM;
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_trace_v2(st->db, SQLITE_TRACE_STMT, count_statement, st);
     sqlite3_busy_timeout(st->db, BUSY_MS);
@@ -948,13 +1006,13 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
     sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     /* before the viewer's authorizer, which refuses pragmas that set */
     if (temp_in_memory && (err = exec(st, "PRAGMA temp_store = MEMORY")))
-        goto fail;
+        return err;
     /* a damaged page whose cells' sizes do not add up is SQLITE_CORRUPT
      * instead of a b-tree scan that stops early on a garbage key and gives a
      * partial figure (a count short by a fifth, exit 0); a few percent of a
      * read's time */
     if ((err = exec(st, "PRAGMA cell_size_check = ON")))
-        goto fail;
+        return err;
     if (sqlite3_create_function(st->db, "sr_sketch_merge", 2,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
                                 sql_sketch_merge, NULL, NULL) != SQLITE_OK ||
@@ -964,14 +1022,13 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
         sqlite3_create_function(st->db, "sr_vals_merge", 2,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
                                 sql_vals_merge, NULL, NULL) != SQLITE_OK) {
-        err = fail(st, SR_EIO);
-        goto fail;
+        return fail(st, SR_EIO);
     }
-    if (flags & SR_STORE_READONLY) {
+    if (st->flags & SR_STORE_READONLY) {
         /* a second guard below the API: SQLite refuses any write on this connection */
         if ((err = exec(st, "PRAGMA query_only = 1")))
-            goto fail;
-    } else if (flags & SR_STORE_VIEWER) {
+            return err;
+    } else if (st->flags & SR_STORE_VIEWER) {
         sqlite3_set_authorizer(st->db, viewer_authorizer, NULL);
     } else {
         /* a new file gets large pages: an hour cell with its minutes (up to ~3 KB)
@@ -982,14 +1039,51 @@ int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf
             /* the -wal persists (above): a checkpoint that resets it cuts it back
              * to this, so a backfill's large -wal does not stay on disk */
             (err = exec(st, "PRAGMA journal_size_limit = 16777216")))
-            goto fail;
+            return err;
     }
     /* the screen and the collector stay small; a bulk load buys speed with memory */
-    if ((err = exec(st, (flags & SR_STORE_BULK) ? "PRAGMA cache_size = -65536"
-                                                : "PRAGMA cache_size = -4096")))
-        goto fail;
+    if ((err = exec(st, (st->flags & SR_STORE_BULK) ? "PRAGMA cache_size = -65536"
+                                                    : "PRAGMA cache_size = -4096")))
+        return err;
     /* a quick look at the header: a file that is not a database fails here */
     if ((err = exec(st, "SELECT count(*) FROM sqlite_schema")))
+        return err;
+    /* a writer whose file SQLite opened read-only (its mode, or a read-only
+     * file system) says so now rather than at its first write */
+    if (!(st->flags & SR_STORE_READONLY) && sqlite3_db_readonly(st->db, "main") == 1) {
+        snprintf(st->errmsg, sizeof st->errmsg, "the cache is read-only to this process");
+        return SR_EPERM;
+    }
+    return 0;
+}
+
+int sr_store_open(const char *path, unsigned flags, sr_store **out, char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    sr_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return SR_ENOMEM;
+    if ((flags & SR_STORE_READONLY) && (flags & SR_STORE_VIEWER))
+        flags &= ~(unsigned)SR_STORE_VIEWER; /* read-only is the stronger of the two */
+    st->flags = flags;
+    st->accept_ahead_ms = SR_MS_DAY;
+    st->touch_seen = -1;
+    snprintf(st->path, sizeof st->path, "%s", path);
+    int oflags = (flags & SR_STORE_READONLY) ? SQLITE_OPEN_READONLY
+                 : (flags & SR_STORE_VIEWER) ? SQLITE_OPEN_READWRITE
+                                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int err = open_connection(st, path, oflags, false);
+    /* a reader of a folder it may not write, whose cache has no -wal and
+     * -shm: SQLite cannot make them (SQLITE_READONLY_DIRECTORY), and the
+     * file alone holds every row; read it as it is */
+    if (err && (flags & SR_STORE_READONLY) && st->db && wal_unmade(st, path) &&
+        (err = wal_unneeded(st, path)) == 0) {
+        sqlite3_close_v2(st->db);
+        st->db = NULL;
+        st->errmsg[0] = 0;
+        err = open_connection(st, path, oflags, true);
+    }
+    if (err)
         goto fail;
     if ((err = migrate(st)) || (err = prepare_all(st)) || (err = load_metrics(st)) ||
         (err = load_entities(st)) || (err = sr_store_changes(st, NULL, NULL)))
@@ -2021,6 +2115,46 @@ static int pend_add(sr_store *st, const pending *p, const char *key)
     return ++st->n_pend == PEND_ROWS ? pend_flush(st) : 0;
 }
 
+void sr_store_set_accept_ahead(sr_store *st, sr_ms ahead_ms)
+{
+    st->accept_ahead_ms = ahead_ms < 0 ? 0 : ahead_ms;
+}
+
+const char *sr_store_sample_fault(sr_store *st, const sr_sample *s, char *buf, size_t len)
+{
+    const metric_rec *m = s->metric ? find_metric(st, s->metric) : NULL;
+    if (m && m->kind == SR_KIND_RATIO)
+        snprintf(buf, len, "metric %s is a ratio, computed from two others, never fed", s->metric);
+    else if (!s->entity || !*s->entity)
+        snprintf(buf, len, "empty entity");
+    else if (!valid_path(s->entity))
+        snprintf(buf, len, "malformed entity path");
+    else if (!isfinite(s->value))
+        snprintf(buf, len, "value not finite");
+    else if (fabs(s->value) > SR_VALUE_MAX)
+        snprintf(buf, len, "value %g beyond +-1e15, more than any count, time or amount", s->value);
+    else {
+        sr_ms latest = sr_now_ms() + st->accept_ahead_ms;
+        if (s->ts_ms >= 0 && s->ts_ms <= latest)
+            return NULL;
+        /* the time as a date, whatever its year */
+        time_t secs = (time_t)(s->ts_ms / 1000 - (s->ts_ms % 1000 < 0));
+        struct tm tm;
+        char when[64] = "?";
+        if (gmtime_r(&secs, &tm))
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (s->ts_ms < 0) {
+            snprintf(buf, len, "time %s is before 1970-01-01", when);
+        } else {
+            char ahead[32];
+            sr_format_duration(st->accept_ahead_ms, ahead, sizeof ahead);
+            snprintf(buf, len, "time %s is more than %s ahead of the clock ([sitrep] accept_ahead)",
+                     when, ahead);
+        }
+    }
+    return buf;
+}
+
 /*
  * A sample that may be a duplicate is inserted at once, after the pending
  * ones (one of which it may repeat), and INSERT OR IGNORE tells. A sample
@@ -2037,7 +2171,8 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     metric_rec *m = s->metric ? find_metric(st, s->metric) : NULL;
     if (!m)
         return SR_ENOENT;
-    if (m->kind == SR_KIND_RATIO || !s->entity || !valid_path(s->entity) || !isfinite(s->value))
+    char why[160];
+    if (sr_store_sample_fault(st, s, why, sizeof why))
         return SR_EINVAL;
     int64_t entity;
     int rc = entity_ensure(st, s->entity, &entity);

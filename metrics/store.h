@@ -103,11 +103,26 @@ int sr_store_begin(sr_store *st);
 int sr_store_commit(sr_store *st);
 void sr_store_rollback(sr_store *st);
 
+/* Plausible samples: a time from 1970-01-01T00:00:00Z to ahead_ms after
+ * the clock at each put (default one day; [sitrep] accept_ahead), a value
+ * within +-SR_VALUE_MAX. */
+#define SR_VALUE_MAX 1e15
+void sr_store_set_accept_ahead(sr_store *st, sr_ms ahead_ms);
+
+/*
+ * Why sr_store_put refuses s with SR_EINVAL, as words in buf ("time
+ * 5138-11-16T09:46:39Z is more than 1d ahead of the clock"); NULL when it
+ * does not. One place for the rule, so that ingest, the collector and
+ * every adapter say the same.
+ */
+const char *sr_store_sample_fault(sr_store *st, const sr_sample *s, char *buf, size_t len);
+
 /*
  * Adds one sample inside a batch. *duplicate is set when the same sample
  * (same key, or same metric/entity/ts/value) is already stored. Returns
- * SR_ENOENT for a metric not defined, SR_EINVAL for an empty entity, a
- * malformed path or a non-finite value. Samples that cannot be duplicates
+ * SR_ENOENT for a metric not defined, SR_EINVAL for a sample that
+ * sr_store_sample_fault() refuses (an empty entity, a malformed path, a
+ * value not finite or beyond SR_VALUE_MAX, a time out of range). Samples that cannot be duplicates
  * may be written a few dozen at a time, so a write error (SR_EIO, ...) may
  * come from an earlier sample of the batch: roll the batch back. Reads on
  * the same handle see every sample put.

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,18 @@ static inline void th_ingest(const char *cfg, const char *csv, int want)
     cr_assert_eq(rc, want, "ingest exited %d, expected %d: %s%s", rc, want, out, err);
     free(out);
     free(err);
+}
+
+/* Runs a shell command made from fmt (root's chores: useradd, chmod);
+ * fails the test unless it exits 0. */
+static inline void th_sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
 }
 
 /* Kills a child started by th_spawn() (SIGKILL) and reaps it; *pid 0 or

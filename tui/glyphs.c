@@ -78,5 +78,10 @@ const sr_glyphs *sr_glyphs_get(void)
 
 void sr_glyphs_select(bool use_utf8)
 {
-    current = use_utf8 ? &utf8 : &ascii;
+    current = sr_glyphs_for(use_utf8);
+}
+
+const sr_glyphs *sr_glyphs_for(bool use_utf8)
+{
+    return use_utf8 ? &utf8 : &ascii;
 }

@@ -39,13 +39,9 @@ typedef struct {
     size_t n_panels;
 } sr_tui_page;
 
-/*
- * Called when a view that shows personal-level values opens (a breakdown
- * whose rows are personal entities, the events of a personal entity): once
- * per view opened, not per frame. action is "view-personal", detail names
- * the panel, metric and entity. The screen never writes the cache itself.
- */
-typedef void (*sr_tui_audit_fn)(void *ctx, const char *action, const char *detail);
+/* The screen's audit hook (metrics/privacy.h): the screen never writes the
+ * cache itself. */
+typedef sr_audit_fn sr_tui_audit_fn;
 
 /* Everything the screen shows, as configured (borrowed). */
 typedef struct {
@@ -276,7 +272,9 @@ bool sr_screen_dirty(const sr_screen *s, sr_ms now);
  * as plain text (UTF-8 when utf8), through the same widgets, with the
  * windows ending at now; a now more than a minute before the clock (`sitrep
  * snapshot --at`) is a view of the past, and the status bar says HISTORY.
- * Returns 0, or SR_ENOENT for an unknown page.
+ * Returns 0, SR_ENOENT for an unknown page, or SR_ECORRUPT (the text
+ * written, its damaged panels without a figure) when a panel's read met a
+ * damaged cache.
  */
 int sr_screen_render_text(sr_store *st, const sr_tui_layout *lay, const char *page, int width,
                           int height, bool utf8, sr_ms now, FILE *out);
@@ -300,10 +298,6 @@ void sr_screen_write_text(sr_screen *s, bool hints, FILE *out);
  * ellipsis of the UTF-8 or ASCII glyph set. Returns out.
  */
 char *sr_screen_text(const char *text, int max_cols, bool utf8, char *out, size_t outlen);
-
-/* A value with its unit as a tile shows it ("13m42s", "4 812", "91%"; "-"
- * for no data), for text outside curses (the handover report). */
-void sr_screen_format_value(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len);
 
 /* The key bindings, for `sitrep --help` and the help overlay. */
 typedef struct {

@@ -24,6 +24,7 @@
 #include <curses.h>
 
 #include "../metrics/alerts.h"
+#include "../metrics/format.h"
 #include "../metrics/panel.h"
 #include "../metrics/safetext.h"
 
@@ -163,6 +164,8 @@ typedef struct {
 const sr_glyphs *sr_glyphs_get(void);
 /* Chooses the set: called once by the screen from the locale. */
 void sr_glyphs_select(bool utf8);
+/* The UTF-8 or the ASCII set, whichever is current (text outside curses). */
+const sr_glyphs *sr_glyphs_for(bool utf8);
 
 /* ---- text ---- */
 
@@ -206,21 +209,6 @@ char *sr_tui_fit(const char *text, int max_cols, char *out, size_t outlen);
  */
 char *sr_tui_fit_title(const char *title, const char *short_title, int max_cols, char *out,
                        size_t outlen);
-
-/*
- * Formats a value with its unit for a person: "13m42s" for seconds, "4 812"
- * with thousands grouped, "91%", "1.2M EUR"; "-" for NAN (and infinities).
- * Durations round to the second first, then show their two largest units,
- * the smaller one truncated: 42s, 13m42s, 2h05m, 3d04h. compact drops the
- * unit words for narrow cells.
- */
-void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compact, char *buf,
-                     size_t len);
-
-/* The same, unless mask (a model's or row's privacy mask, metrics/privacy.h)
- * is set: then the mask ("<5", "n<10", "hidden") instead of the value. */
-void sr_format_masked(const char *mask, double v, const sr_metric_def *def, sr_agg agg,
-                      bool compact, char *buf, size_t len);
 
 /* ---- widgets ---- */
 

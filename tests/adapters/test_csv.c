@@ -508,6 +508,31 @@ Test(csv, rejects_keep_their_reason_and_line)
     fx_fini(&f);
 }
 
+Test(csv, a_nul_byte_in_a_field_rejects_the_row)
+{
+    /* "u\0x" would be stored as unit u if the field were read as a C
+     * string: the row is rejected instead, with its line and raw text. */
+    fx f;
+    fx_init(&f);
+    static const char text[] = HEADER "1,north," T0 ",5\n"
+                                      "2,u\0x," T0 ",5\n"
+                                      "3,south," T0 ",5\0\n";
+    FILE *fp = fopen(f.path, "w");
+    cr_assert_not_null(fp);
+    cr_assert_eq(fwrite(text, 1, sizeof text - 1, fp), sizeof text - 1);
+    fclose(fp);
+    fx_open_with(&f, NULL, 0);
+    fx_poll(&f, 0);
+    cr_assert_str_eq(fx_keys(&f), "1");
+    cr_assert_eq(f.m.nr, 2);
+    cr_assert_str_eq(f.m.r[0].where, "line 3");
+    cr_assert(strstr(f.m.r[0].reason, "NUL byte in field unit"), "%s", f.m.r[0].reason);
+    cr_assert_str_eq(f.m.r[0].raw, "2,u\\0x," T0 ",5");
+    cr_assert_str_eq(f.m.r[1].where, "line 4");
+    cr_assert(strstr(f.m.r[1].reason, "NUL byte in field v"), "%s", f.m.r[1].reason);
+    fx_fini(&f);
+}
+
 Test(csv, a_header_without_a_mapped_field_fails_until_the_file_is_fixed)
 {
     fx f;
@@ -674,4 +699,60 @@ Test(csv, option_table_lists_the_mapping_keys)
     }
     cr_assert_str_eq(sr_adapter_csv.type, "csv");
     cr_assert_eq(sr_adapter_csv.abi_version, SR_ADAPTER_ABI);
+}
+
+/* ---- a real 911 export through the binary: value maps, rejects in place ---- */
+
+/* Seattle's 2024 dispatch sample by priority (1 to 5, and one 7 at line
+ * 256): one source maps priorities to categories through [map.prio], whose
+ * entries leave 7 out; the other names a metric per priority, and the
+ * config defines none for 7. Both reject that row at its line, with the CSV
+ * line as read. */
+Test(csv, a_911_export_by_category_and_rejects_at_their_line)
+{
+    char dir[256], cfg[512], text[4096];
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+    const char *fixtures = getenv("SITREP_FIXTURES");
+    snprintf(text, sizeof text,
+             "[sitrep]\ncache = cache.db\ntimezone = America/Los_Angeles\nretention = 10000d\n"
+             "[map.prio]\n1 = emergency\n2 = urgent\n3 = prompt\n4 = routine\n5 = routine\n"
+             "[adapter.bycat]\ntype = csv\npath = %s/seattle-dispatch-2024-sample.csv\n"
+             "metric = response_{priority|prio}\nentity = seattle/{dispatch_precinct}\n"
+             "time = CAD_Event_Original_Time_Queued\nvalue = 1\nkey = cad_id\n"
+             "[adapter.byprio]\ntype = csv\npath = %s/seattle-dispatch-2024-sample.csv\n"
+             "metric = p{priority}\nentity = seattle/{dispatch_precinct}\n"
+             "time = CAD_Event_Original_Time_Queued\nvalue = 1\nkey = cad_id\n"
+             "[metric.response_emergency]\nkind = event\n[metric.response_urgent]\nkind = event\n"
+             "[metric.response_prompt]\nkind = event\n[metric.response_routine]\nkind = event\n"
+             "[metric.p1]\nkind = event\n[metric.p2]\nkind = event\n[metric.p3]\nkind = event\n"
+             "[metric.p4]\nkind = event\n[metric.p5]\nkind = event\n",
+             fixtures ? fixtures : "tests/fixtures", fixtures ? fixtures : "tests/fixtures");
+    th_write_file(cfg, text);
+    char *out, *err;
+    char *collect[] = {"collect", "--once", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, collect, &out, &err), 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    const char *line256 = "2024000001505,2,7,NORTH,-122.34493682,47.71957221,2024-01-02 "
+                          "15:20:59,3096,3096,3096,NORTHGATE";
+    const char *src[] = {"bycat", "byprio"};
+    const char *why[] = {"no value map entry for '7' in [map.prio]", "unknown metric 'p7'"};
+    for (int i = 0; i < 2; i++) {
+        char *rej[] = {"rejects", "--config", cfg, "--source", (char *)src[i], NULL};
+        cr_assert_eq(th_run(NULL, rej, &out, &err), 0, "%s", err);
+        cr_assert(strstr(out, "line 256: "), "%s: %s", src[i], out);
+        cr_assert(strstr(out, why[i]), "%s: %s", src[i], out);
+        cr_assert(strstr(out, line256), "%s: %s", src[i], out);
+        cr_assert_null(strstr(out, " -: "), "%s: %s", src[i], out);
+        free(out);
+        free(err);
+    }
+    char *q[] = {"query",  "response_routine", "--config", cfg,          "--agg", "count",
+                 "--from", "2024-01-01",       "--to",     "2024-02-01", NULL};
+    cr_assert_eq(th_run(NULL, q, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "74"), "18 + 56 routine calls (priorities 4 and 5): %s", out);
+    free(out);
+    free(err);
+    th_rmtree(dir);
 }

@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -325,6 +326,41 @@ Test(exec, csv_delimiter_and_missing_header_field)
     mock_sink_fini(&m);
 }
 
+Test(exec, a_nul_byte_is_rejected_in_every_format)
+{
+    /* Read as C strings, "u\0x" would become u: each format rejects the
+     * line or row instead, with its number and the reason. */
+    mock_sink m;
+    mock_sink_init(&m);
+    char err[256];
+    script("csv.sh", "printf 'a,b\\nx,7\\nu\\000x,8\\n'\n", 0);
+    cr_assert_eq(RUN(&m, err, 5000, "command = /bin/sh csv.sh", "format = csv", "metric = m",
+                     "entity = {a}", "value = b"),
+                 0, "%s", err);
+    cr_assert_eq(m.n, 1);
+    assert_sample(&m, 0, "m", "x", 7, NOW);
+    assert_reject(&m, 0, "line 3", "u\\0x,8", "NUL byte in field a");
+
+    script("lines.sh", "printf 'm x 1\\nm u\\000x 2\\n'\n", 0);
+    cr_assert_eq(RUN(&m, err, 5000, "command = /bin/sh lines.sh"), 0, "%s", err);
+    cr_assert_eq(m.n, 2);
+    assert_reject(&m, 1, "line 2", NULL, "0x00");
+
+    script("jsonl.sh",
+           "printf '{\"a\":\"y\",\"b\":1}\\n{\"a\":\"u\\\\u0000x\",\"b\":2}\\n"
+           "{\"a\":\"u\\000x\",\"b\":3}\\n'\n",
+           0);
+    cr_assert_eq(RUN(&m, err, 5000, "command = /bin/sh jsonl.sh", "format = jsonl", "metric = m",
+                     "entity = {a}", "value = b"),
+                 0, "%s", err);
+    cr_assert_eq(m.n, 3);
+    assert_sample(&m, 2, "m", "y", 1, NOW);
+    cr_assert_eq(m.nr, 4, "%zu rejects", m.nr);
+    assert_reject(&m, 2, "line 2", NULL, "NUL");
+    assert_reject(&m, 3, "line 3", NULL, "");
+    mock_sink_fini(&m);
+}
+
 /* ---- format = jsonl ---- */
 
 Test(exec, jsonl_format)
@@ -530,6 +566,82 @@ Test(exec, the_whole_process_group_is_killed)
     cr_assert_eq(RUN(&m, err, 5000, "command = /bin/sh bg.sh"), 0, "%s", err);
     cr_assert_eq(m.n, 2);
     cr_assert(process_ends(read_pid("bg2.pid")), "the background sleep survived");
+    mock_sink_fini(&m);
+}
+
+/* The live processes (not zombies) whose environment holds mark, killed
+ * once counted (so that a failure leaves nothing running for 300 s). */
+static int marked_alive(const char *mark)
+{
+    DIR *d = opendir("/proc");
+    cr_assert_not_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid = atoi(e->d_name);
+        if (pid <= 0 || pid == getpid())
+            continue;
+        char p[64], env[65536], state = 0;
+        snprintf(p, sizeof p, "/proc/%d/stat", pid);
+        FILE *f = fopen(p, "r");
+        if (!f)
+            continue;
+        int ok = fscanf(f, "%*d (%*[^)]) %c", &state);
+        fclose(f);
+        snprintf(p, sizeof p, "/proc/%d/environ", pid);
+        if (ok != 1 || state == 'Z' || !(f = fopen(p, "r")))
+            continue;
+        size_t len = fread(env, 1, sizeof env, f);
+        fclose(f);
+        for (size_t i = 0; i < len; i += strlen(env + i) + 1) {
+            if (memchr(env + i, '\0', len - i) && strcmp(env + i, mark) == 0) {
+                n++;
+                kill(pid, SIGKILL);
+                break;
+            }
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+Test(exec, nothing_outlives_a_run_not_even_what_calls_setsid)
+{
+    /* Two leftovers leave the command's session and group: one with
+     * setsid itself, one whose setsid parent exits at once (an orphan).
+     * The command waits until both are on their own, then ends: by
+     * itself, at the timeout, or cut at max_output. */
+    char mark[96];
+    snprintf(mark, sizeof mark, "SR_PROCS_LEFTOVER=%d-%lld", (int)getpid(), (long long)mono_ms());
+    cr_assert_eq(putenv(mark), 0);
+    static const char start[] = "rm -f a.pid b.pid\n"
+                                "setsid sh -c 'echo $$ > a.pid; exec sleep 300' >/dev/null 2>&1 &\n"
+                                "setsid sh -c 'sleep 300 & echo $! > b.pid' >/dev/null 2>&1 &\n"
+                                "while [ ! -s a.pid ] || [ ! -s b.pid ]; do sleep 0.01; done\n"
+                                "echo 'm e 1'\n";
+    char text[512];
+    snprintf(text, sizeof text, "%s%s", start, "exit 0\n");
+    script("exits.sh", text, 0);
+    snprintf(text, sizeof text, "%s%s", start, "exec sleep 300\n");
+    script("hangs.sh", text, 0);
+    snprintf(text, sizeof text, "%s%s", start, "exec yes 'm e 2'\n");
+    script("floods.sh", text, 0);
+    mock_sink m;
+    mock_sink_init(&m);
+    char err[256];
+
+    cr_assert_eq(RUN(&m, err, 20000, "command = /bin/sh exits.sh"), 0, "%s", err);
+    cr_assert_eq(m.n, 1);
+    cr_assert_eq(marked_alive(mark), 0, "a leftover of a command that exits 0 is alive");
+
+    cr_assert_lt(RUN(&m, err, 3000, "command = /bin/sh hangs.sh"), 0);
+    cr_assert(strstr(err, "timed out"), "%s", err);
+    cr_assert_eq(m.n, 2, "the leftovers had not started before the timeout");
+    cr_assert_eq(marked_alive(mark), 0, "a leftover of a command that timed out is alive");
+
+    cr_assert_lt(RUN(&m, err, 20000, "command = /bin/sh floods.sh", "max_output = 64K"), 0);
+    cr_assert(strstr(err, "more than max_output"), "%s", err);
+    cr_assert_eq(marked_alive(mark), 0, "a leftover of a command cut at max_output is alive");
     mock_sink_fini(&m);
 }
 

@@ -557,3 +557,199 @@ Test(jsonrow, values_of_every_type)
     mock_sink_fini(&s);
     sr_map_destroy(m);
 }
+
+/* ---- value maps ({Field|NAME}) and duplicate column names ---- */
+
+/* [map.prio] as the config passes it: a 911 export's "Response Type" into
+ * the suffixes of three metrics, one entry a path for an entity. */
+static const sr_ad_option PRIO[] = {
+    {"Priority 1 - Emergency", "p1", 10},
+    {"Priority 2 - Urgent", "p2", 11},
+    {"\"default\"", "p-default", 12},
+    {"default", "other", 13},
+};
+static const sr_ad_option AREA[] = {{"N", "north/east", 20}};
+static const sr_ad_valmap MAPS[] = {{"prio", PRIO, 4, 9}, {"area", AREA, 1, 19}};
+
+static sr_map *vmap_of(mock_options *o, const char *const *kv, size_t n, size_t n_maps)
+{
+    mock_opts(o, "t", ".", kv, n);
+    o->opts.maps = MAPS;
+    o->opts.n_maps = n_maps;
+    sr_map *m = NULL;
+    char err[512] = "";
+    cr_assert_eq(sr_map_create(&o->opts, &m, err, sizeof err), 0, "create: %s", err);
+    return m;
+}
+
+Test(map, value_map_turns_values_into_metric_suffixes)
+{
+    mock_options o;
+    const char *kv[] = {"metric = response_{Response Type|prio}", "entity = f/{Area|area}/{Beat}",
+                        "value = 1"};
+    sr_map *m = vmap_of(&o, kv, 3, 2);
+    mock_sink s;
+    mock_sink_init(&s);
+    cr_assert_eq(ROW(m, &s, "Response Type=Priority 1 - Emergency", "Area=N", "Beat=b/1"),
+                 SR_MAP_EMITTED);
+    cr_assert_eq(ROW(m, &s, "Response Type= Priority 2 - Urgent ", "Area=N", "Beat=b2"),
+                 SR_MAP_EMITTED);
+    cr_assert_eq(ROW(m, &s, "Response Type=Welfare check", "Area=N", "Beat=b3"), SR_MAP_EMITTED);
+    cr_assert_eq(ROW(m, &s, "Response Type=default", "Area=N", "Beat=b3"), SR_MAP_EMITTED);
+    cr_assert_eq(s.n, 4);
+    cr_assert_str_eq(s.s[0].metric, "response_p1");
+    /* a mapped value is config text: its '/' separates levels; a raw one's does not */
+    cr_assert_str_eq(s.s[0].entity, "f/north/east/b-1");
+    cr_assert_str_eq(s.s[1].metric, "response_p2");
+    cr_assert_str_eq(s.s[2].metric, "response_other");
+    cr_assert_str_eq(s.s[3].metric, "response_p-default");
+    /* no entry and no default: rejected with its reason */
+    cr_assert_eq(ROW(m, &s, "Response Type=P1", "Area=S", "Beat=b"), SR_MAP_REJECTED);
+    cr_assert_eq(s.nr, 1);
+    cr_assert_str_eq(s.r[0].where, "line 2");
+    cr_assert(strstr(s.r[0].reason, "no value map entry for 'S' in [map.area]"), "%s",
+              s.r[0].reason);
+    mock_sink_fini(&s);
+    sr_map_destroy(m);
+}
+
+Test(map, an_unknown_value_map_names_the_key_and_the_maps)
+{
+    mock_options o;
+    const char *kv[] = {"metric = m", "entity = e/{Area|zone}", "value = 1"};
+    mock_opts(&o, "t", ".", kv, 3);
+    o.opts.maps = MAPS;
+    o.opts.n_maps = 2;
+    sr_map *m = NULL;
+    char err[512] = "";
+    cr_assert_lt(sr_map_create(&o.opts, &m, err, sizeof err), 0);
+    cr_assert(strstr(err, "entity: no value map [map.zone] in the config (have: [map.prio], "
+                          "[map.area])"),
+              "%s", err);
+    FAILS("metric: no field name before '|'", "metric = a{|prio}", "entity = e", "value = 1");
+}
+
+/* The sink sees where the sample came from while emit runs. */
+static char seen_where[64], seen_raw[64];
+static int note_emit(sr_sink *k, const sr_ad_sample *smp)
+{
+    (void)smp;
+    snprintf(seen_where, sizeof seen_where, "%s", k->where ? k->where : "(null)");
+    snprintf(seen_raw, sizeof seen_raw, "%s", k->raw ? k->raw : "(null)");
+    return 0;
+}
+
+Test(map, emit_is_told_the_line_and_the_raw_input)
+{
+    mock_options o;
+    sr_map *m = MAP(&o, "metric = m", "entity = e", "value = 1");
+    mock_sink s;
+    mock_sink_init(&s);
+    s.sink.emit = note_emit;
+    cr_assert_eq(ROW(m, &s, "x=1"), SR_MAP_EMITTED);
+    cr_assert_str_eq(seen_where, "line 2");
+    cr_assert_str_eq(seen_raw, "raw");
+    cr_assert_null(s.sink.where);
+    cr_assert_null(s.sink.raw);
+    mock_sink_fini(&s);
+    sr_map_destroy(m);
+}
+
+Test(map, the_second_of_two_columns_with_one_name)
+{
+    mock_options o;
+    sr_map *m = MAP(&o, "metric = m", "entity = e/{Inc Type Desc}/{Inc Type Desc#2}", "value = 1");
+    size_t col[4];
+    char err[512], msg[512];
+    const char *h[] = {"Inc Type Desc", "Unit", "Inc Type Desc"};
+    cr_assert_eq(sr_map_bind(m, h, 3, col, err, sizeof err), 0, "%s", err);
+    for (size_t f = 0; f < sr_map_field_count(m); f++)
+        cr_assert_eq(col[f], strcmp(sr_map_field_name(m, f), "Inc Type Desc") == 0 ? 0u : 2u);
+    cr_assert_eq(sr_map_header_warning(m, h, 3, msg, sizeof msg), 1);
+    cr_assert(strstr(msg, "two columns named 'Inc Type Desc' (columns 1 and 3)"), "%s", msg);
+    cr_assert(strstr(msg, "{Inc Type Desc#2}"), "%s", msg);
+    const char *h1[] = {"Inc Type Desc", "Unit"};
+    cr_assert_lt(sr_map_bind(m, h1, 2, col, err, sizeof err), 0);
+    cr_assert(strstr(err, "fewer columns named 'Inc Type Desc'"), "%s", err);
+    cr_assert_eq(sr_map_header_warning(m, h1, 2, msg, sizeof msg), 0);
+    /* a column really called "x#2" is itself */
+    sr_map *m2 = MAP(&o, "metric = m", "entity = e/{x#2}", "value = 1");
+    const char *h2[] = {"x", "x#2", "x"};
+    cr_assert_eq(sr_map_bind(m2, h2, 3, col, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(col[0], 1);
+    sr_map_destroy(m2);
+    sr_map_destroy(m);
+}
+
+Test(csvrows, a_header_with_a_name_twice_is_said_once_at_line_1)
+{
+    mock_options o;
+    sr_map *m = MAP(&o, "metric = m", "entity = f/{Desc}", "value = v");
+    sr_csvrows *r;
+    char err[512];
+    cr_assert_eq(sr_csvrows_create(m, ',', &r, err, sizeof err), 0);
+    mock_sink s;
+    mock_sink_init(&s);
+    const char csv[] = "Desc,v,Desc\na,1,b\n";
+    cr_assert_eq(sr_csvrows_feed(r, csv, sizeof csv - 1, 5, &s.sink, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert_eq(s.n, 1);
+    cr_assert_str_eq(s.s[0].entity, "f/a");
+    cr_assert_eq(s.nr, 1);
+    cr_assert_str_eq(s.r[0].where, "line 1");
+    cr_assert_str_eq(s.r[0].raw, "Desc,v,Desc");
+    cr_assert(strstr(s.r[0].reason, "two columns named 'Desc'"), "%s", s.r[0].reason);
+    mock_sink_fini(&s);
+    sr_csvrows_destroy(r);
+    sr_map_destroy(m);
+}
+
+/* ---- DST: one rule, zoneinfo's fold = 0 ---- */
+
+/* America/Chicago 2017: clocks go from 02:00 CST to 03:00 CDT on March 12
+ * (02:30 never happens) and from 02:00 CDT back to 01:00 CST on November 5
+ * (01:30 happens twice). As Python's zoneinfo with fold = 0: 02:30 is
+ * 08:30 UTC (03:30 CDT), 01:30 is its first occurrence, 06:30 UTC (CDT).
+ * Asked in any order, after any other time (glibc's mktime with
+ * tm_isdst = -1 answers the ambiguous one from what it was asked before). */
+Test(map, dst_gaps_and_overlaps_as_zoneinfo_fold_0)
+{
+    mock_options o;
+    sr_map *m = MAP(&o, "metric = m", "entity = e", "value = 1", "time = t",
+                    "time_format = %m/%d/%Y %I:%M:%S %p", "timezone = America/Chicago");
+    static const char *const before[] = {"11/05/2017 03:00:00 AM", "11/05/2017 01:30:00 AM",
+                                         "03/12/2017 01:30:00 AM", "11/05/2017 02:30:00 AM"};
+    for (size_t round = 0; round < 4; round++) {
+        mock_sink s;
+        mock_sink_init(&s);
+        char t[64];
+        /* another time first, and eight other hours to empty the hour memo */
+        snprintf(t, sizeof t, "t=%s", before[round]);
+        cr_assert_eq(ROW(m, &s, t), SR_MAP_EMITTED);
+        for (int h = 0; h < 8; h++) {
+            snprintf(t, sizeof t, "t=%02d/%02d/2016 0%d:00:00 %s", 5 + (int)round, 1 + h, 1 + h,
+                     h % 2 ? "AM" : "PM");
+            cr_assert_eq(ROW(m, &s, t), SR_MAP_EMITTED);
+        }
+        cr_assert_eq(
+            ROW(m, &s, round % 2 ? "t=03/12/2017 02:30:00 AM" : "t=11/05/2017 01:30:00 AM"),
+            SR_MAP_EMITTED);
+        cr_assert_eq(
+            ROW(m, &s, round % 2 ? "t=11/05/2017 01:30:00 AM" : "t=03/12/2017 02:30:00 AM"),
+            SR_MAP_EMITTED);
+        int64_t gap = s.s[s.n - (round % 2 ? 2 : 1)].ts_ms;
+        int64_t twice = s.s[s.n - (round % 2 ? 1 : 2)].ts_ms;
+        cr_assert_eq(gap, 1489307400000LL, "round %zu: 02:30 -> %lld, expected 08:30Z", round,
+                     (long long)gap);
+        cr_assert_eq(twice, 1509863400000LL, "round %zu: 01:30 -> %lld, expected 06:30Z", round,
+                     (long long)twice);
+        mock_sink_fini(&s);
+    }
+    /* the same rule for naive ISO times and for the host's own function */
+    int64_t ms;
+    cr_assert_eq(sr_parse_time("2017-11-05T01:30:00", "America/Chicago", &ms), 0);
+    cr_assert_eq(ms, 1509863400000LL);
+    cr_assert_eq(sr_local_to_utc("America/Chicago", 2017, 3, 12, 2, 30, 0, &ms), 0);
+    cr_assert_eq(ms, 1489307400000LL);
+    sr_map_destroy(m);
+}

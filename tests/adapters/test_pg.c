@@ -277,11 +277,24 @@ Test(pg, only_reading_statement_timeout_and_a_frozen_server)
     mock_sink k;
     mock_sink_init(&k);
 
-    static const char *const writes[] = {
+    /* open() refuses what reads as a write (so check-config does) */
+    static const char *const refused[] = {
         "query = DELETE FROM incidents RETURNING id",
-        "query = SELECT nextval('s') AS id",
         "query = WITH d AS (DELETE FROM incidents RETURNING id) SELECT id FROM d",
         "query = SELECT 1 AS id; DELETE FROM incidents",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        void *st = NULL;
+        char err[512] = "";
+        cr_assert_lt(sr_adapter_postgres.open(MOCK_OPTS(&o, "rms", dir, conninfo, refused[i],
+                                                        "metric = m", "entity = e", "value = id"),
+                                              &st, err, sizeof err),
+                     0, "%s", refused[i]);
+        cr_assert(strstr(err, "query:"), "%s: %s", refused[i], err);
+    }
+    /* the read-only transaction refuses the rest at the poll */
+    static const char *const writes[] = {
+        "query = SELECT nextval('s') AS id",
     };
     for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
         void *st = open_ok(MOCK_OPTS(&o, "rms", dir, conninfo, writes[i], "metric = m",

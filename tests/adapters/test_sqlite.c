@@ -322,22 +322,22 @@ Test(sqlite, the_database_is_only_read)
         "query = PRAGMA journal_mode = WAL",
         "query = CREATE TABLE x AS SELECT * FROM incidents",
     };
-    mock_sink k;
-    mock_sink_init(&k);
+    /* open() refuses each (so check-config does); the read-only
+     * connection and its authorizer would refuse them at a poll too */
     for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
         mock_options o;
-        void *st = OPEN(&o, writes[i], "metric = m", "entity = e", "value = 1");
-        char err[512];
-        poll_fails(st, 5000, &k, err, sizeof err);
+        void *st = NULL;
+        char err[512] = "";
+        cr_assert_lt(sr_adapter_sqlite.open(MOCK_OPTS(&o, "cad", dir, "path = src.db", writes[i],
+                                                      "metric = m", "entity = e", "value = 1"),
+                                            &st, err, sizeof err),
+                     0, "%s", writes[i]);
         cr_assert(strstr(err, "query:"), "%s: %s", writes[i], err);
-        sr_adapter_sqlite.close(st);
     }
-    cr_assert_eq(k.n, 0);
     cr_assert_eq(src_count(), 3, "nothing was written");
     char other[300];
     snprintf(other, sizeof other, "%s/other.db", dir);
     cr_assert_neq(access(other, F_OK), 0, "no file was created");
-    mock_sink_fini(&k);
 }
 
 Test(sqlite, a_slow_query_is_stopped_at_the_budget)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../metrics/common.h"
 #include "../helpers.h"
@@ -93,6 +94,74 @@ Test(cli, check_config_names_every_error_with_its_line)
     free(err);
 }
 
+Test(cli, check_config_runs_every_check_a_source_makes_of_its_options)
+{
+    /* What the collector's open() of each source refuses, check-config
+     * refuses too, at the line of the option; without polling. */
+    static const struct {
+        int line;
+        const char *says;
+    } want[] = {
+        {9, "[adapter.sh] command: '|' is a shell operator"},
+        {12, "[adapter.web] url: "},
+        {18, "[adapter.db] conninfo: holds a password"},
+        {26, "[adapter.hdr] header: 'X-Auth-Token'"},
+        {33, "[adapter.lite] query: must be one SELECT"},
+        {40, "[adapter.file] delimiter: expected one character"},
+        {47, "[adapter.cte] query: 'DELETE' writes to the database"},
+    };
+    write_in("bad.ini",
+             "[sitrep]\ncache = c.db\n[metric.rt]\nkind = event\n"
+             "[panel.p]\nmetric = rt\n"
+             "[adapter.sh]\ntype = exec\ncommand = ls | grep x\n"               /* 9 */
+             "[adapter.web]\ntype = http\nurl = http://u:pw@127.0.0.1/x.json\n" /* 12 */
+             "metric = rt\nentity = force/{a}\nvalue = v\n"
+             "[adapter.db]\ntype = postgres\n"
+             "conninfo = host=127.0.0.1 dbname=x password=secret\n" /* 18 */
+             "query = SELECT 1 AS v\nmetric = rt\nentity = force/a\nvalue = v\n"
+             "[adapter.hdr]\ntype = http\nurl = http://127.0.0.1/x.json\n"
+             "header = X-Auth-Token: abc\n" /* 26 */
+             "metric = rt\nentity = force/{a}\nvalue = v\n"
+             "[adapter.lite]\ntype = sqlite\npath = x.db\n"
+             "query = DELETE FROM t\n" /* 33 */
+             "metric = rt\nentity = force/a\nvalue = v\n"
+             "[adapter.file]\ntype = csv\npath = x.csv\n"
+             "delimiter = ab\n" /* 40 */
+             "metric = rt\nentity = force/{a}\nvalue = v\n"
+             "[adapter.cte]\ntype = sqlite\npath = x.db\n"
+             "query = WITH d AS (SELECT 1 AS v) SELECT v FROM d; DELETE FROM t\n" /* 47 */
+             "metric = rt\nentity = force/a\nvalue = v\n");
+    char cfg[512], *out, *err;
+    path_in(cfg, sizeof cfg, "bad.ini");
+    char *argv[] = {"check-config", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 2, "%s", out);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char line[900];
+        snprintf(line, sizeof line, "%s:%d: %s", cfg, want[i].line, want[i].says);
+        cr_assert(strstr(err, line), "no '%s' in:\n%s", line, err);
+    }
+    free(out);
+    free(err);
+
+    /* A good config passes, and nothing is polled: the command would
+     * leave a file, the csv file and the database do not exist yet. */
+    write_in("good.ini", "[sitrep]\ncache = c.db\n[metric.rt]\nkind = event\n"
+                         "[panel.p]\nmetric = rt\n"
+                         "[adapter.sh]\ntype = exec\ncommand = touch polled\n"
+                         "[adapter.file]\ntype = csv\npath = x.csv\ndelimiter = tab\n"
+                         "metric = rt\nentity = force/{a}\nvalue = v\n"
+                         "[adapter.lite]\ntype = sqlite\npath = x.db\n"
+                         "query = SELECT v FROM t\nmetric = rt\nentity = force/a\nvalue = v\n");
+    path_in(cfg, sizeof cfg, "good.ini");
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, ": ok: 1 metric, 3 adapters"), "%s", out);
+    char polled[512];
+    path_in(polled, sizeof polled, "polled");
+    cr_assert_neq(access(polled, F_OK), 0, "check-config ran the command");
+    free(out);
+    free(err);
+}
+
 Test(cli, default_config_is_valid)
 {
     char *out, *err;
@@ -118,6 +187,43 @@ Test(cli, check_config_counts_in_words_and_help_has_help)
     char *help[] = {"help", "--help", NULL};
     cr_assert_eq(th_run(NULL, help, &out, &err), 0, "%s", err);
     cr_assert(strstr(out, "Usage: sitrep help "), "%s", out);
+    free(out);
+    free(err);
+}
+
+Test(cli, implausible_times_and_values_are_rejected_with_the_reason)
+{
+    /* year 3 million, year 0, 1.7e308; accept_ahead lets a config take
+     * times a little ahead of the clock (a source whose clock runs fast) */
+    write_in("c.ini", "[sitrep]\ncache = cache.db\ntimezone = UTC\naccept_ahead = 30d\n"
+                      "[metric.rt]\nkind = event\n");
+    char ahead[32];
+    snprintf(ahead, sizeof ahead, "%lld", (long long)(time(NULL) + 10 * 86400));
+    char csv[600];
+    snprintf(csv, sizeof csv,
+             "metric,entity,ts,value,key\n"
+             "rt,force/a,99999999999999,1,k1\n"
+             "rt,force/a,0000-01-01T00:00:00Z,1,k2\n"
+             "rt,force/a,1700000000,1.7e308,k3\n"
+             "rt,force/a,1700000000,5,k4\n"
+             "rt,force/a,%s,6,k5\n",
+             ahead);
+    write_in("s.csv", csv);
+    char cfg[512], file[512], *out, *err;
+    path_in(cfg, sizeof cfg, "c.ini");
+    path_in(file, sizeof file, "s.csv");
+    char *argv[] = {"ingest", "--config", cfg, file, NULL};
+    th_run(NULL, argv, &out, &err);
+    cr_assert(strstr(out, "2 accepted, 0 duplicates, 3 rejected"), "%s%s", out, err);
+    free(out);
+    free(err);
+    char *rj[] = {"rejects", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, rj, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "line 2: time 3170843-11-07T09:46:39Z is more than 30d ahead of the "
+                          "clock ([sitrep] accept_ahead)"),
+              "%s", out);
+    cr_assert(strstr(out, "line 3: time 0-01-01T00:00:00Z is before 1970-01-01"), "%s", out);
+    cr_assert(strstr(out, "line 4: value 1.7e+308 beyond +-1e15"), "%s", out);
     free(out);
     free(err);
 }

@@ -18,6 +18,7 @@
 
 #include "../../app/config.h"
 #include "../../app/paths.h"
+#include "../helpers.h"
 
 /* ---- helpers ---- */
 
@@ -624,7 +625,8 @@ Test(config, unknown_key_names_the_nearest_valid_key)
     expect_errors(
         "[sitrep]\ntimezone = UTC\ncolour = red\n",
         "t.ini:3: unknown key 'colour' in [sitrep], expected one of cache, cache_group, timezone, "
-        "retention, title, theme, refresh, shift, reports, levels, personal, min_cell, cell_grid");
+        "retention, accept_ahead, title, theme, refresh, shift, reports, levels, personal, "
+        "min_cell, cell_grid");
     expect_errors("[panel.p]\nmetric = m\nWindow = 1h\n[metric.m]\nkind = gauge\n",
                   "t.ini:3: unknown key 'Window' in [panel.p], did you mean 'window'?");
 }
@@ -959,17 +961,18 @@ Test(config, error_format)
 
 Test(config, option_tables_describe_every_option)
 {
-    cr_assert_eq(sr_cfg_section_count(), 8);
-    cr_assert_null(sr_cfg_section_at(8));
-    static const char *const kinds[] = {"sitrep", "metric", "adapter", "panel",
+    cr_assert_eq(sr_cfg_section_count(), 9);
+    cr_assert_null(sr_cfg_section_at(9));
+    static const char *const kinds[] = {"sitrep", "metric", "adapter", "map", "panel",
                                         "page",   "role",   "alert",   "wall"};
     size_t total = 0;
     for (size_t i = 0; i < sr_cfg_section_count(); i++) {
         const sr_cfg_section_spec *s = sr_cfg_section_at(i);
         cr_assert_str_eq(s->kind, kinds[i]);
-        cr_assert_eq(s->named, i != 0 && i != 6 && i != 7);
+        cr_assert_eq(s->named, i != 0 && i != 7 && i != 8);
         cr_assert(s->help && *s->help);
-        cr_assert_gt(s->n_options, 0);
+        /* [map.NAME] has no fixed keys: each is a value */
+        cr_assert_eq(s->n_options > 0, i != 3);
         cr_assert_null(sr_cfg_option_at(s, s->n_options));
         for (size_t j = 0; j < s->n_options; j++) {
             const sr_cfg_option *o = sr_cfg_option_at(s, j);
@@ -981,7 +984,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 13 + 12 + 3 + 7 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 14 + 12 + 3 + 7 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
@@ -1201,4 +1204,110 @@ Test(config, wall_key_chord_words)
     cr_assert_eq(keys[3], '~');
     cr_assert_eq(sr_cfg_key_chord("ctrl-", keys, &n, why, sizeof why), SR_EINVAL);
     cr_assert_eq(sr_cfg_key_chord("qq", keys, &n, why, sizeof why), SR_EINVAL);
+}
+
+/* ---- value maps ---- */
+
+Test(config, value_map_sections_reach_the_adapters)
+{
+    sr_config *cfg = parse_ok("[metric.response_p1]\nkind = event\n"
+                              "[map.prio]\n"
+                              "Priority 1 - Emergency = p1\n"
+                              "\"default\" = p9\n"
+                              "default = other\n"
+                              "[adapter.a]\ntype = sim\n"
+                              "[map.area]\nN = north\n");
+    cr_assert_eq(cfg->n_maps, 2);
+    sr_ad_option v[4];
+    sr_ad_options o;
+    sr_cfg_adapter_options(cfg, &cfg->adapters[0], v, &o);
+    cr_assert_eq(o.n_maps, 2);
+    cr_assert_str_eq(o.maps[0].name, "prio");
+    cr_assert_eq(o.maps[0].line, 3);
+    cr_assert_eq(o.maps[0].n, 3);
+    cr_assert_str_eq(o.maps[0].v[0].key, "Priority 1 - Emergency");
+    cr_assert_str_eq(o.maps[0].v[0].value, "p1");
+    cr_assert_eq(o.maps[0].v[0].line, 4);
+    cr_assert_str_eq(o.maps[0].v[2].key, "default");
+    cr_assert_str_eq(o.maps[1].name, "area");
+    cr_assert_str_eq(o.maps[1].v[0].value, "north");
+    sr_config_destroy(cfg);
+}
+
+Test(config, value_map_errors_name_their_line)
+{
+    expect_errors("[map.prio]\n1 = p1\n2 = p2\n1 = p3\n",
+                  "t.ini:4: duplicate key '1' in [map.prio], first set at line 2");
+    expect_errors("[map.prio]\n[metric.m]\nkind = event\n",
+                  "t.ini:1: [map.prio] has no entries, expected VALUE = RESULT lines (and default "
+                  "= RESULT for every other value)");
+    expect_errors("[map.p]\na = 1\n[map.p]\nb = 2\n",
+                  "t.ini:3: duplicate section [map.p], first defined at line 1");
+}
+
+/* A template naming a map the file does not have: check-config says so at
+ * the line of the key, as it does for every check a source makes when it
+ * opens. */
+Test(config, check_config_names_an_unknown_value_map_with_its_line)
+{
+    char dir[256], cfg[512];
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+    th_write_file(cfg, "[sitrep]\ncache = cache.db\n"
+                       "[metric.response_p1]\nkind = event\n"
+                       "[map.prio]\n1 = p1\n"
+                       "[adapter.calls]\ntype = csv\npath = calls.csv\n"
+                       "metric = response_{Priority|priority}\n"
+                       "entity = force/{Beat}\nvalue = 1\n");
+    char *out, *err;
+    char *argv[] = {"check-config", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 2, "%s%s", out, err);
+    char want[700];
+    snprintf(want, sizeof want,
+             "%s:10: [adapter.calls] metric: no value map [map.priority] in the config (have: "
+             "[map.prio])",
+             cfg);
+    cr_assert(strstr(err, want), "%s", err);
+    free(out);
+    free(err);
+    th_rmtree(dir);
+}
+
+/* A CSV header with a mapped name twice (Milwaukee's calls for service have
+ * two "Inc Type Desc"): check-config reads the header of a file that is
+ * there and warns, passing (exit 0); {Name#2} is the second. */
+Test(config, check_config_warns_of_a_column_name_twice)
+{
+    char dir[256], cfg[512], csv[600];
+    th_tempdir(dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+    snprintf(csv, sizeof csv, "%s/calls.csv", dir);
+    th_write_file(csv, "Incident Number,Inc Type Desc,District,Inc Type Desc\n"
+                       "173450001,TRAFFIC STOP,2,TRAFFIC STOP-I\n");
+    th_write_file(cfg, "[sitrep]\ncache = cache.db\n"
+                       "[metric.calls]\nkind = event\n"
+                       "[adapter.calls]\ntype = csv\npath = calls.csv\nmetric = calls\n"
+                       "entity = milwaukee/{District}/{Inc Type Desc}\nvalue = 1\n");
+    char *out, *err;
+    char *argv[] = {"check-config", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s%s", out, err);
+    char want[900];
+    snprintf(want, sizeof want,
+             "%s:5: [adapter.calls] warning: the header has two columns named 'Inc Type Desc' "
+             "(columns 2 and 4): {Inc Type Desc} reads column 2; write {Inc Type Desc#2} for "
+             "column 4",
+             cfg);
+    cr_assert(strstr(out, want), "%s", out);
+    free(out);
+    free(err);
+    /* naming the second: no warning */
+    th_write_file(cfg, "[sitrep]\ncache = cache.db\n"
+                       "[metric.calls]\nkind = event\n"
+                       "[adapter.calls]\ntype = csv\npath = calls.csv\nmetric = calls\n"
+                       "entity = milwaukee/{District}/{Inc Type Desc#2}\nvalue = 1\n");
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s%s", out, err);
+    cr_assert_null(strstr(out, "warning"), "%s", out);
+    free(out);
+    free(err);
+    th_rmtree(dir);
 }

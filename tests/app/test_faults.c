@@ -169,6 +169,27 @@ Test(faults, damaged_cache_is_never_a_figure)
     free(out);
     free(err);
 
+    /* a panel that counts them: the snapshots say the damage as query
+     * does, and the text's status bar says it where the figure would be */
+    FILE *f = fopen(cfg, "a");
+    cr_assert_not_null(f);
+    fputs("[panel.count]\nmetric = rt\nagg = count\nwindow = 30d\n", f);
+    fclose(f);
+    char *sv[][9] = {
+        {"snapshot", "--format", "json", "--at", "2023-11-20", "--config", cfg, NULL},
+        {"snapshot", "--format", "text", "--at", "2023-11-20", "--config", cfg, NULL},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        rc = th_run(NULL, sv[i], &out, &err);
+        cr_assert_eq(rc, 1, "snapshot %s: %s%s", sv[i][2], out, err);
+        cr_assert(strstr(err, "is damaged"), "%s", err);
+        cr_assert(strstr(err, "sitrep check-cache"), "%s", err);
+        if (i == 1)
+            cr_assert(strstr(out, "CACHE DAMAGED"), "%s", out);
+        free(out);
+        free(err);
+    }
+
     rc = th_run(NULL, cv, &out, &err);
     cr_assert_eq(rc, 1, "%s%s", out, err);
     cr_assert(strstr(out, "damaged: quick_check found"), "%s", out);

@@ -392,7 +392,8 @@ Test(install, completion_offers_the_commands_and_their_options)
     free(out);
 
     expect_offers(script, "sitrep sn", 1, "snapshot\n");
-    expect_offers(script, "sitrep check", 1, "check-config\n");
+    expect_offers(script, "sitrep check-co", 1, "check-config\n");
+    expect_offers(script, "sitrep check", 1, "check-config\ncheck-cache\n");
     expect_offers(script, "sitrep query x --format \"\"", 4, "text\ncsv\njson\n");
     expect_offers(script, "sitrep help con", 2, "config\n");
     expect_offers(script, "sitrep help ex", 2, "exit-status\n");

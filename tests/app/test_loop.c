@@ -131,11 +131,11 @@ static void t_close(void *state)
 }
 
 static const sr_ad_option_spec t_spec[] = {{"mode", 0, "test mode"}, {NULL, 0, NULL}};
-static const sr_adapter test_adapter = {SR_ADAPTER_ABI, "test", "test", t_spec,
-                                        t_open,         t_poll, t_close};
+static const sr_adapter test_adapter = {SR_ADAPTER_ABI, "test", "test",  t_spec,
+                                        t_open,         t_poll, t_close, NULL};
 /* The same adapter declared for ABI version 1, which had no progress. */
 static const sr_adapter test_adapter_v1 = {1,      "test", "test (ABI 1)", t_spec,
-                                           t_open, t_poll, t_close};
+                                           t_open, t_poll, t_close,        NULL};
 static const sr_adapter *adapter = &test_adapter;
 
 /* ---- driving the loop ---- */
@@ -452,7 +452,7 @@ static int stuck_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err,
 }
 
 static const sr_adapter stuck_adapter = {SR_ADAPTER_ABI, "stuck",    "stuck", t_spec,
-                                         t_open,         stuck_poll, t_close};
+                                         t_open,         stuck_poll, t_close, NULL};
 
 /* Without a worker for it, the fast source would never poll: give up. */
 static void on_watchdog(uv_timer_t *t)

@@ -136,7 +136,7 @@ Test(plugin, the_example_collects_through_the_binary)
     write_cfg(so, "file = feed.log\n");
     sample_log();
     char *out = expect_run(0, "check-config", NULL, NULL, NULL);
-    cr_assert(strstr(out, "plugin 'textlog' (adapter ABI 2)"), "%s", out);
+    cr_assert(strstr(out, "plugin 'textlog' (adapter ABI 3)"), "%s", out);
     free(out);
 
     out = expect_run(0, "collect", "--once", NULL, NULL);
@@ -214,7 +214,7 @@ Test(plugin, a_plugin_for_another_abi_is_refused)
     write_cfg(so, "");
     /* its functions abort: a run that called one would not exit 2 */
     expect_refusal("check-config", "the plugin was built for adapter ABI version 99; this sitrep "
-                                   "speaks versions 1 to 2");
+                                   "speaks versions 1 to 3");
     expect_refusal("collect", "wrong_abi.so refused");
 }
 

@@ -380,6 +380,22 @@ Test(reference, chicago_overtime)
     }
     cr_assert_eq(checked, 8);
 
+    /* the 2017-18 total to the cent, in JSON as in text (it once lost its
+     * cents to a 10-digit precision: 192793629.1, 192.8M USD) */
+    char *o, *e;
+    char *total[] = {"query",    "overtime_cost", "--config",   r.config, "--agg",
+                     "sum",      "--from",        "2017-01-01", "--to",   "2019-01-01",
+                     "--format", "json",          NULL};
+    cr_assert_eq(th_run(NULL, total, &o, &e), 0, "%s", e);
+    cr_assert(strstr(o, "\"value\": 192793629.14,"), "%s", o);
+    free(o);
+    free(e);
+    total[10] = NULL;
+    cr_assert_eq(th_run(NULL, total, &o, &e), 0, "%s", e);
+    cr_assert(strstr(o, "192 793 629.14 USD"), "%s", o);
+    free(o);
+    free(e);
+
     /* Σ 2017 is the publicly reported figure */
     qrow q;
     ref_query(&r, "overtime_cost", "chicago", "sum", "2017-01-01", "2018-01-01", 0, &q, 1);

@@ -163,7 +163,8 @@ Test(report, shift_option_and_json_fields)
     char *own[] = {"snapshot", "--format", "csv", "--config", cfg, "--at", "2024-05-01T08:00:00Z",
                    NULL};
     cr_assert_eq(th_run(NULL, own, &out, &err), 0, "%s", err);
-    cr_assert(strstr(out, "rt,\"Response time\",rt,,avg,1h,800,s,WARN,1,,,,"), "%s", out);
+    /* quoted only where RFC 4180 needs it (csvout.h) */
+    cr_assert(strstr(out, "rt,Response time,rt,,avg,1h,800,s,WARN,1,,,,"), "%s", out);
     free(out);
     free(err);
 

@@ -47,16 +47,6 @@ static tmux_t T;
 
 #define SECRET_WORD "srsgsecretline"
 
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
-}
-
 static void teardown(void)
 {
     if (T.sock[0])
@@ -135,12 +125,12 @@ static void setup(void)
     char made[N_NAMES][32];
     memcpy(made, names, sizeof made);
     memset(names, 0, sizeof names);
-    sh("groupadd %s", made[GRP]);
+    th_sh("groupadd %s", made[GRP]);
     memcpy(names[GRP], made[GRP], sizeof names[GRP]);
-    sh("useradd -M -N -g %s -s /usr/sbin/nologin %s", made[GRP], made[COL]);
+    th_sh("useradd -M -N -g %s -s /usr/sbin/nologin %s", made[GRP], made[COL]);
     memcpy(names[COL], made[COL], sizeof names[COL]);
     for (int i = VIEW; i <= NOROLE; i++) {
-        sh("useradd -M -N -g nogroup -s /usr/sbin/nologin %s", made[i]);
+        th_sh("useradd -M -N -g nogroup -s /usr/sbin/nologin %s", made[i]);
         memcpy(names[i], made[i], sizeof names[i]);
     }
 
@@ -149,7 +139,7 @@ static void setup(void)
     char src[4096];
     th_sitrep_abs(src, sizeof src);
     snprintf(bin, sizeof bin, "%s/sitrep", dir);
-    sh("cp '%s' '%s'", src, bin);
+    th_sh("cp '%s' '%s'", src, bin);
     /* the group first: chown clears the setgid bit */
     cr_assert_eq(chown(bin, 0, group_gid()), 0);
     cr_assert_eq(chmod(bin, 02755), 0);

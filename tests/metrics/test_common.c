@@ -219,3 +219,31 @@ Test(common, the_folder_of_a_file_name)
         free(f);
     }
 }
+
+/* The shortest text that reads back as the same double (JSON, CSV). */
+Test(common, a_double_as_its_shortest_exact_text)
+{
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0.1, "0.1"},
+        {192793629.14, "192793629.14"}, /* %.10g: 192793629.1 */
+        {0.1 + 0.2, "0.30000000000000004"},
+        {63378835.010000005, "63378835.010000005"},
+        {17, "17"},
+        {-2.5, "-2.5"},
+        {1.7e308, "1.7e+308"},
+        {5e-324, "4.94065645841247e-324"},
+    };
+    char buf[40];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sr_format_double(cases[i].v, buf, sizeof buf);
+        cr_assert_str_eq(buf, cases[i].want);
+        cr_assert(strtod(buf, NULL) == cases[i].v, "%s does not read back", buf);
+    }
+    sr_format_double(NAN, buf, sizeof buf);
+    cr_assert_str_eq(buf, "", "no data: the caller says");
+    sr_format_double(INFINITY, buf, sizeof buf);
+    cr_assert_str_eq(buf, "");
+}

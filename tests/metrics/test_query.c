@@ -173,10 +173,11 @@ Test(query, window_is_half_open)
     cr_assert_float_eq(run("rt", "", "count", T0 + MIN + 1, T0 + 4 * MIN + 1).value, 3, EPS);
 }
 
-Test(query, empty_window_has_no_value)
+Test(query, empty_window_has_no_value_and_a_count_of_0)
 {
+    /* nothing happened: a count of 0, not "no data" (issue 13) */
     sr_result r = run("rt", "", "count", HOUR(T0 + 2 * SR_MS_HOUR));
-    cr_assert(isnan(r.value));
+    cr_assert(r.value == 0, "%g", r.value);
     cr_assert_eq(r.n, 0);
     cr_assert(isnan(run("rt", "", "p90", HOUR(T0 + 2 * SR_MS_HOUR)).value));
     cr_assert(isnan(run("ot", "", "sum", HOUR(T0 + 2 * SR_MS_HOUR)).value));
@@ -246,10 +247,10 @@ Test(query, series_slices_the_window)
     sr_query q = {.metric = "rt", .agg = {SR_AGG_COUNT, 0}, .from_ms = T0, .to_ms = T0 + 10 * MIN};
     double v[10];
     cr_assert_eq(sr_query_series(st, &cat, &q, 10, v), 0);
-    cr_assert(isnan(v[0]));
+    cr_assert(v[0] == 0, "a slice where nothing happened counts 0: %g", v[0]);
     for (int i = 1; i <= 7; i++)
         cr_assert_float_eq(v[i], 1, EPS, "slice %d", i);
-    cr_assert(isnan(v[8]) && isnan(v[9]));
+    cr_assert(v[8] == 0 && v[9] == 0);
 }
 
 Test(query, compare_previous_and_last_week)

@@ -314,3 +314,31 @@ Test(screen, s_and_a_open_the_views_escape_closes_them)
     shot();
     SEES("Overtime hours");
 }
+
+/* A source whose last poll could not be stored because the cache is
+ * damaged (the collector's error, app/loop.c): the status bar says so in
+ * every view, and stops saying it once the source is well again. */
+Test(screen, status_bar_says_a_damaged_cache)
+{
+    cr_assert(!strstr(shot(), "CACHE DAMAGED"), "%s", shot_text);
+    sr_source_info v = {.state = SR_SOURCE_FAILING, .polled = true, .configured = true};
+    snprintf(v.h.name, sizeof v.h.name, "cad");
+    snprintf(v.h.type, sizeof v.h.type, "csv");
+    v.h.last_poll_ms = NOW - MIN;
+    snprintf(v.h.last_error, sizeof v.h.last_error,
+             SR_SOURCE_CACHE_DAMAGED " (database disk image is malformed): the poll's rows were "
+                                     "not stored; see sitrep check-cache");
+    sr_source_list l = {.v = &v, .n = 1, .n_configured = 1, .live = 0};
+    sr_screen_set_source_list(scr, &l, "collector");
+    const char *t = shot();
+    const char *bar = strstr(t, "CACHE DAMAGED: see sitrep check-cache");
+    cr_assert_not_null(bar, "%s", t);
+    cr_assert(bar < strchr(t, '\n'), "on the status bar (the first line): %s", t);
+    key('s'); /* the sources view too */
+    cr_assert(strstr(shot(), "CACHE DAMAGED"), "%s", shot_text);
+    v.h.last_error[0] = 0;
+    v.state = SR_SOURCE_LIVE;
+    l.live = 1;
+    sr_screen_set_source_list(scr, &l, "collector");
+    cr_assert(!strstr(shot(), "CACHE DAMAGED"), "%s", shot_text);
+}

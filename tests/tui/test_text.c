@@ -278,7 +278,8 @@ Test(text, format_numbers_and_counts)
     cr_assert_str_eq(fmt(1204553, "EUR", SR_AGG_SUM, false), "1 204 553 EUR");
     cr_assert_str_eq(fmt(-4812, "h", SR_AGG_SUM, false), "-4 812 h");
     cr_assert_str_eq(fmt(999, "", SR_AGG_LAST, false), "999");
-    cr_assert_str_eq(fmt(12345678, "EUR", SR_AGG_SUM, false), "12.3M EUR");
+    cr_assert_str_eq(fmt(12345678, "EUR", SR_AGG_SUM, false), "12 345 678 EUR");
+    cr_assert_str_eq(fmt(12345678, "EUR", SR_AGG_SUM, true), "12.3M");
     cr_assert_str_eq(fmt(3.14159, "h", SR_AGG_AVG, false), "3.14 h");
     cr_assert_str_eq(fmt(42.26, "h", SR_AGG_AVG, false), "42.3 h");
     /* a count has no unit, and a count of seconds is not a duration */
@@ -293,6 +294,30 @@ Test(text, format_no_data)
 {
     cr_assert_str_eq(fmt(NAN, "s", SR_AGG_PCT, false), "-");
     cr_assert_str_eq(fmt(NAN, "cases", SR_AGG_COUNT, false), "-");
-    cr_assert_str_eq(fmt(INFINITY, "s", SR_AGG_PCT, false), "-");
-    cr_assert_str_eq(fmt(-INFINITY, "%", SR_AGG_LAST, false), "-");
+}
+
+/* An infinity is an aggregate that overflowed (query.h): said so, never "-". */
+Test(text, format_overflow)
+{
+    cr_assert_str_eq(fmt(INFINITY, "USD", SR_AGG_SUM, false), "overflow");
+    cr_assert_str_eq(fmt(INFINITY, "s", SR_AGG_PCT, false), "overflow");
+    cr_assert_str_eq(fmt(-INFINITY, "%", SR_AGG_LAST, true), "overflow");
+}
+
+/* Where there is room, amounts keep every cent and counts every unit. */
+Test(text, format_amounts_and_counts_in_full)
+{
+    /* the Chicago 2017-18 overtime total, once "192.8M USD" */
+    cr_assert_str_eq(fmt(192793629.14, "USD", SR_AGG_SUM, false), "192 793 629.14 USD");
+    /* a sum's rounding noise below 15 digits is not the data's */
+    cr_assert_str_eq(fmt(63378835.010000005, "USD", SR_AGG_SUM, false), "63 378 835.01 USD");
+    cr_assert_str_eq(fmt(2939510.75, "h", SR_AGG_SUM, false), "2 939 510.75 h");
+    cr_assert_str_eq(fmt(0.1 + 0.2, "km", SR_AGG_MAX, false), "0.3 km");
+    cr_assert_str_eq(fmt(-1204553.25, "EUR", SR_AGG_MIN, false), "-1 204 553.25 EUR");
+    cr_assert_str_eq(fmt(14400000, "calls", SR_AGG_COUNT, false), "14 400 000");
+    cr_assert_str_eq(fmt(14400000, "calls", SR_AGG_COUNT, true), "14.4M");
+    /* an average is rounded for reading */
+    cr_assert_str_eq(fmt(11340801.714, "USD", SR_AGG_AVG, false), "11 340 802 USD");
+    cr_assert_str_eq(fmt(11340801.714, "USD", SR_AGG_AVG, true), "11.3M");
+    cr_assert_str_eq(fmt(1e300, "USD", SR_AGG_SUM, false), "1e+300 USD");
 }
