@@ -100,8 +100,8 @@ endif
 CMD_SRC := app/main.c $(wildcard app/cmd*.c)
 APP_SRC := $(filter-out $(CMD_SRC),$(wildcard app/*.c))
 # the adapters built as shared objects of their own (adapters/modules.h),
-# and the entry point each of them exports
-MOD_SRC := adapters/pg.c adapters/http.c
+# with the files only they use, and the entry point each of them exports
+MOD_SRC := adapters/pg.c adapters/http.c adapters/httpurl.c adapters/httppage.c adapters/jsondoc.c
 MOD_ENTRY := adapters/module.c
 LIB_SRC := $(wildcard metrics/*.c) $(filter-out $(MOD_SRC) $(MOD_ENTRY),$(wildcard adapters/*.c)) \
            $(wildcard tui/*.c) $(APP_SRC)
@@ -118,7 +118,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(OBJ_DIR)/%.o)
 SAN_LIB_OBJ := $(LIB_SRC:%.c=$(SAN_DIR)/%.o)
 SAN_MAIN_OBJ := $(MAIN_SRC:%.c=$(SAN_DIR)/%.o)
 SAN_TEST_OBJ := $(TEST_SRC:%.c=$(SAN_DIR)/%.o)
-# the test programs link pg.c and http.c to drive them in-process (registry.c)
+# the test programs link pg.c and http.c (with theirs) to drive them in-process (registry.c)
 MOD_OBJ := $(MOD_SRC:%.c=$(OBJ_DIR)/%.o)
 SAN_MOD_OBJ := $(MOD_SRC:%.c=$(SAN_DIR)/%.o)
 PLUGINS := $(PLUGIN_SRC:adapters/examples/%.c=build/plugins/%.so)
@@ -152,7 +152,8 @@ MOD_DIR := build/lib/sitrep
 PIC_DIR := build/pic
 MODULES := $(if $(PG_DEFS),$(MOD_DIR)/sitrep-postgres.so) $(if $(CURL_DEFS),$(MOD_DIR)/sitrep-http.so)
 MOD_PG_OBJ := $(addprefix $(PIC_DIR)/adapters/,pg.o sql.o map.o modules.o module-postgres.o)
-MOD_HTTP_OBJ := $(addprefix $(PIC_DIR)/adapters/,http.o jsonrow.o map.o modules.o module-http.o)
+MOD_HTTP_OBJ := $(addprefix $(PIC_DIR)/adapters/,http.o httpurl.o httppage.o jsondoc.o jsonrow.o map.o \
+                  modules.o module-http.o)
 PIC_FLAGS := -fPIC -fvisibility=hidden
 
 all: sitrep $(PLUGINS) $(MODULES)

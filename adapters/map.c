@@ -114,6 +114,46 @@ void sr_map_errf(char *err, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+void sr_map_oneline(const char *src, size_t n, char *dst, size_t dlen, int markup)
+{
+    size_t o = 0;
+    int in_tag = 0, space = 1;
+    if (dlen == 0)
+        return;
+    for (size_t i = 0; i < n && src[i] && o + 1 < dlen; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (in_tag) {
+            in_tag = c != '>';
+            continue;
+        }
+        if (c == '<' && markup) {
+            in_tag = 1;
+            c = ' ';
+        }
+        if (c < 0x20 || c == 0x7f || c == ' ') {
+            if (!space)
+                dst[o++] = ' ';
+            space = 1;
+            continue;
+        }
+        dst[o++] = (char)c;
+        space = 0;
+    }
+    while (o > 0 && dst[o - 1] == ' ')
+        o--;
+    /* drop a UTF-8 sequence the cut left unfinished */
+    size_t k = o;
+    while (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0x80)
+        k--;
+    if (k > 0 && (unsigned char)dst[k - 1] >= 0xc0) {
+        unsigned char lead = (unsigned char)dst[k - 1];
+        size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+        if (o - (k - 1) < need)
+            o = k - 1;
+    }
+    dst[o] = '\0';
+}
+
 /* A copy of s[0..n) without blanks around it; NULL when out of memory. */
 static char *dup_trim(const char *s, size_t n)
 {

@@ -119,6 +119,16 @@ uint64_t sr_map_filtered(const sr_map *m);
 void sr_map_errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
+ * Text from outside (a response body, a parser's message, a name from a
+ * document) made fit to quote in a message: copies at most n bytes of src
+ * (up to a NUL) into dst as one readable line, control characters and runs
+ * of blanks made one space, markup between < and > dropped when markup is
+ * set (an HTML error page), cut to dlen - 1 bytes without splitting a
+ * UTF-8 sequence.
+ */
+void sr_map_oneline(const char *src, size_t n, char *dst, size_t dlen, int markup);
+
+/*
  * Parses a number as sources write it: blanks around, a leading + or -,
  * thousands separators in groups of three ("1,234.56", "-12,000"), an
  * exponent. Returns 0, or negative when text is not a finite number.

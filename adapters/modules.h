@@ -19,7 +19,8 @@ extern const char sr_pg_description[];
 extern const sr_ad_option_spec sr_pg_options[]; /* ends with {NULL} */
 extern const char sr_pg_missing[];              /* why a build has no such object */
 
-/* http: sitrep-http.so, http.c with jsonrow.c and map.c, and libcurl */
+/* http: sitrep-http.so, http.c with httpurl.c, httppage.c, jsondoc.c, jsonrow.c and
+ * map.c, and libcurl */
 extern const char sr_http_description[];
 extern const sr_ad_option_spec sr_http_options[];
 extern const char sr_http_missing[];

@@ -15,7 +15,8 @@ rm -rf "$dir" && mkdir -p "$dir/src" "$dir/run"
   tar --null -T - --ignore-failed-read -cf - | tar -xf - -C "$dir/src"
 log=$dir/build.log
 if ! make --no-print-directory -C "$dir/src" -j2 WITHOUT="libpq libcurl" CFLAGS="-O0" \
-        sitrep build/obj/adapters/pg.o build/obj/adapters/http.o >"$log" 2>&1; then
+        sitrep build/obj/adapters/pg.o build/obj/adapters/http.o \
+        build/obj/adapters/httpurl.o build/obj/adapters/httppage.o build/obj/adapters/jsondoc.o >"$log" 2>&1; then
     cat "$log"
     echo "check-optional: the build without libpq and libcurl failed" >&2
     exit 1

@@ -1,12 +1,12 @@
 /*
  * fuzz_jsonmap.c - libFuzzer target for what the http adapter does with a
- * response body (sr_http_map_body in adapters/http.c): JSON parsing,
+ * response body (sr_jsondoc_map_body in adapters/jsondoc.c): JSON parsing,
  * picking the array by an items path, jsonrow.c and the shared map.c.
  *
  * Input: the first line is the items path (at most 64 bytes), the rest is
  * the body. Odd sizes use a map with a duration and local times in a real
  * zone, even sizes one with a plain value in UTC. Checked on every input:
- *   - a path sr_http_path_check refuses is not mapped (open() refuses it);
+ *   - a path sr_jsondoc_path_check refuses is not mapped (open() refuses it);
  *   - a body jansson cannot parse is an error, with a message, and calls
  *     the sink never;
  *   - on success every element is accounted for exactly once: items =
@@ -25,11 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../adapters/http.h"
+#include "../adapters/jsondoc.h"
 #include "../metrics/common.h"
 #include "fuzz.h"
 
-#define RAW_CAP 4096 /* HTTP_RAW_MAX in http.c */
+#define RAW_CAP 4096 /* JSONDOC_RAW_MAX in jsondoc.c */
 
 typedef struct {
     sr_sink sink;
@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (strlen(path) != plen)
         return 0; /* a NUL in the path: a config value cannot hold one */
     char err[512] = "";
-    if (sr_http_path_check("items", path, err, sizeof err) < 0) {
+    if (sr_jsondoc_path_check("items", path, err, sizeof err) < 0) {
         CHECK(err[0]);
         return 0;
     }
@@ -123,10 +123,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t blen = size - plen - 1;
 
     counter c = {.sink = {.emit = on_emit, .reject = on_reject}};
-    sr_http_counts n;
+    sr_jsondoc_counts n;
     const sr_map *m = maps[size % 2];
     uint64_t filtered0 = sr_map_filtered(m);
-    int rc = sr_http_map_body(m, path, body, blen, 1709740800000, &c.sink, &n, err, sizeof err);
+    int rc = sr_jsondoc_map_body(m, path, body, blen, 1709740800000, &c.sink, &n, err, sizeof err);
 
     json_error_t je;
     json_t *doc = json_loadb(body, blen, 0, &je);

@@ -20,7 +20,9 @@
  *
  * th_tls_start() runs `openssl s_server -WWW` on a fresh self-signed
  * certificate for 127.0.0.1, serving the files of a directory over https,
- * for tests of certificate verification.
+ * for tests of certificate verification; th_tls_start_as(..., "-HTTP")
+ * serves files that each hold a whole response (status line and headers
+ * included), for an https server that redirects.
  */
 #ifndef SR_TEST_HTTP_SERVER_H
 #define SR_TEST_HTTP_SERVER_H
@@ -353,10 +355,12 @@ static inline void th_http_url(const th_http_server *s, const char *path, char *
 
 /*
  * Serves the files of dir over https on 127.0.0.1 with a fresh self-signed
- * certificate, written to dir/cert.pem (the CA a client must trust).
+ * certificate, written to dir/cert.pem (the CA a client must trust). mode
+ * is s_server's: "-WWW" (a file is the body of a 200) or "-HTTP" (a file
+ * is the whole response, its status line and headers ending in \r\n).
  * Returns 0, or -1 when openssl is not installed (the test should skip).
  */
-static inline int th_tls_start(th_http_server *s, const char *dir)
+static inline int th_tls_start_as(th_http_server *s, const char *dir, const char *mode)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
@@ -375,7 +379,7 @@ static inline int th_tls_start(th_http_server *s, const char *dir)
         close(pfd[1]);
         if (chdir(dir) != 0)
             _exit(127);
-        execlp("openssl", "openssl", "s_server", "-accept", "127.0.0.1:0", "-WWW", "-cert",
+        execlp("openssl", "openssl", "s_server", "-accept", "127.0.0.1:0", mode, "-cert",
                "cert.pem", "-key", "key.pem", (char *)NULL);
         _exit(127);
     }
@@ -391,6 +395,12 @@ static inline int th_tls_start(th_http_server *s, const char *dir)
     }
     cr_assert_gt(s->port, 0, "openssl s_server did not start");
     return 0;
+}
+
+/* th_tls_start_as(s, dir, "-WWW"): the files of dir as bodies. */
+static inline int th_tls_start(th_http_server *s, const char *dir)
+{
+    return th_tls_start_as(s, dir, "-WWW");
 }
 
 #endif

@@ -16,7 +16,8 @@
 #include <time.h>
 
 #include "../../adapters/adapter.h"
-#include "../../adapters/http.h"
+#include "../../adapters/httpurl.h"
+#include "../../adapters/jsondoc.h"
 #include "../../adapters/registry.h"
 #include "../helpers.h"
 #include "../http_server.h"
@@ -512,6 +513,8 @@ Test(http, secrets_in_headers_or_the_url_are_refused)
     cr_assert(strstr(open_fails(o), "url: credentials in the url are refused"));
 }
 
+/* Each message starts with the option it is about, so that the caller
+ * (collect, check-config) can put that option's FILE:LINE in front. */
 Test(http, urls_and_options_are_checked_at_open)
 {
     static const struct {
@@ -522,6 +525,9 @@ Test(http, urls_and_options_are_checked_at_open)
         {"url = http://127.0.0.1/x?a={until}", "url: unknown placeholder {until}"},
         {"url = http://127.0.0.1/a b", "url: blanks and control characters"},
         {"url = ", "url: required"},
+        {"url = http://u:pw@127.0.0.1/x", "url: credentials in the url are refused"},
+        {"url = http://127.0.0.1/x?api_key=v", "url: the query parameter 'api_key' looks like"},
+        {"url = http://127.0.0.1:99999/x", "url: "},
         {"max_size = 0", "max_size: expected a size"},
         {"max_size = 2G", "max_size: expected a size"},
         {"tls_verify = maybe", "tls_verify: expected yes or no"},
@@ -533,7 +539,8 @@ Test(http, urls_and_options_are_checked_at_open)
         const sr_ad_options *o = MOCK_OPTS(&mo, "api", dir, url ? cases[i].opt : url_opt("/array"),
                                            url ? "items = " : cases[i].opt, ARRAY_MAP);
         const char *e = open_fails(o);
-        cr_assert(strstr(e, cases[i].want), "%s: %s", cases[i].opt, e);
+        cr_assert_eq(strncmp(e, cases[i].want, strlen(cases[i].want)), 0, "%s: %s", cases[i].opt,
+                     e);
     }
 }
 
@@ -656,15 +663,15 @@ Test(http, secrets_in_the_query_are_refused_and_never_quoted)
 Test(http, urls_in_messages_are_shown_without_their_query)
 {
     char buf[128];
-    sr_http_redact("https://u:p@Host.example:8443/a/b?token=x&y=2#frag", buf, sizeof buf);
+    sr_httpurl_redact("https://u:p@Host.example:8443/a/b?token=x&y=2#frag", buf, sizeof buf);
     cr_assert_str_eq(buf, "https://Host.example:8443/a/b?\xe2\x80\xa6");
-    sr_http_redact("http://h/p#frag", buf, sizeof buf);
+    sr_httpurl_redact("http://h/p#frag", buf, sizeof buf);
     cr_assert_str_eq(buf, "http://h/p?\xe2\x80\xa6");
-    sr_http_redact("http://h?x", buf, sizeof buf);
+    sr_httpurl_redact("http://h?x", buf, sizeof buf);
     cr_assert_str_eq(buf, "http://h?\xe2\x80\xa6");
-    sr_http_redact("http://h/plain", buf, sizeof buf);
+    sr_httpurl_redact("http://h/plain", buf, sizeof buf);
     cr_assert_str_eq(buf, "http://h/plain");
-    sr_http_redact("http://h/p?q", buf, 9);
+    sr_httpurl_redact("http://h/p?q", buf, 9);
     cr_assert_str_eq(buf, "http://h");
 
     /* an HTTP error, a redirect the server sent with a signature in it, a timeout */
@@ -677,6 +684,39 @@ Test(http, urls_in_messages_are_shown_without_their_query)
     cr_assert_lt(poll_timed(OPTS("/hang?since={since}", ARRAY_MAP), 300), 0);
     cr_assert(strstr(err, "/hang?\xe2\x80\xa6: "), "%s", err);
     cr_assert_null(strstr(err, "1970"), "%s", err);
+}
+
+/* The rules of sr_httpurl_resolve for a Location or a next link, one by one
+ * (the test above drives the same rules through a real https server). */
+Test(http, where_a_redirect_may_lead)
+{
+    char out[256], e[256];
+#define RESOLVE(https, base, target)                                                               \
+    sr_httpurl_resolve(https, base, target, "redirect", out, sizeof out, e, sizeof e)
+    cr_assert_eq(RESOLVE(1, "https://a.example/x/y?q=1", "z?p=2"), 0, "%s", e);
+    cr_assert_str_eq(out, "https://a.example/x/z?p=2");
+    cr_assert_eq(RESOLVE(1, "https://a.example/x", "//b.example/w"), 0, "%s", e);
+    cr_assert_str_eq(out, "https://b.example/w");
+    cr_assert_eq(RESOLVE(0, "http://a.example/x", "https://b.example/w"), 0, "%s", e);
+    cr_assert_eq(RESOLVE(0, "http://a.example/x", "HTTP://b.example/w"), 0, "%s", e);
+
+    /* https never to plain http, whatever the case of the scheme */
+    cr_assert_lt(RESOLVE(1, "https://a.example/x", "http://a.example/x?token=t"), 0);
+    cr_assert(strstr(e, "a redirect to http://a.example/x?\xe2\x80\xa6 is refused (an https "
+                        "source goes to https only)"),
+              "%s", e);
+    cr_assert_lt(RESOLVE(1, "https://a.example/x", "HTTP://a.example/x"), 0);
+    cr_assert(strstr(e, "https only"), "%s", e);
+    /* other schemes, credentials, what is not a url */
+    cr_assert_lt(RESOLVE(0, "http://a.example/x", "ftp://a.example/f"), 0);
+    cr_assert(strstr(e, "(http or https only)"), "%s", e);
+    cr_assert_lt(RESOLVE(0, "http://a.example/x", "file:///etc/passwd"), 0);
+    cr_assert_lt(RESOLVE(1, "https://a.example/x", "https://u:pw@b.example/"), 0);
+    cr_assert(strstr(e, "with credentials in it is refused"), "%s", e);
+    cr_assert_null(strstr(e, "pw"), "%s", e);
+    cr_assert_lt(RESOLVE(0, "http://a.example/x", "http://[::1"), 0);
+    cr_assert(strstr(e, "that is not a url"), "%s", e);
+#undef RESOLVE
 }
 
 /* ---- pages ---- */
@@ -892,6 +932,49 @@ Test(http, tls_certificates_are_verified_by_default)
                  "%s", err);
     cr_assert_eq(k.n, 2);
     th_http_stop(&tls);
+}
+
+Test(http, a_redirect_from_https_to_plain_http_is_refused)
+{
+    /* the plain server, on another address, logs what reaches it */
+    static const th_http_route plain[] = {{.path = "/data", .body = array_doc}};
+    start_other(plain, 1);
+    th_http_server tls = {0};
+    char p[512], resp[512], url[300];
+    snprintf(resp, sizeof resp,
+             "HTTP/1.0 302 Found\r\nLocation: http://127.0.0.2:%d/data\r\n"
+             "Content-Length: 0\r\n\r\n",
+             other.port);
+    snprintf(p, sizeof p, "%s/down", dir);
+    th_write_file(p, resp);
+    snprintf(p, sizeof p, "%s/up", dir);
+    th_write_file(p, "HTTP/1.0 302 Found\r\nLocation: /doc.json\r\nContent-Length: 0\r\n\r\n");
+    snprintf(resp, sizeof resp, "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n%s",
+             array_doc);
+    snprintf(p, sizeof p, "%s/doc.json", dir);
+    th_write_file(p, resp);
+    if (th_tls_start_as(&tls, dir, "-HTTP") < 0)
+        cr_skip_test("openssl is not installed");
+
+    /* a redirect that stays on https is followed */
+    snprintf(url, sizeof url, "url = https://127.0.0.1:%d/up", tls.port);
+    cr_assert_eq(poll_timed(MOCK_OPTS(&mo, "api", dir, url, "ca_file = cert.pem", ARRAY_MAP), 5000),
+                 0, "%s", err);
+    cr_assert_eq(k.n, 2);
+
+    /* one to plain http is refused, and nothing is asked of the plain server */
+    snprintf(url, sizeof url, "url = https://127.0.0.1:%d/down", tls.port);
+    cr_assert_lt(poll_timed(MOCK_OPTS(&mo, "api", dir, url, "ca_file = cert.pem", ARRAY_MAP), 5000),
+                 0, "a redirect from https to http was followed");
+    char want[128];
+    snprintf(want, sizeof want, "a redirect to http://127.0.0.2:%d/data is refused", other.port);
+    cr_assert(strstr(err, want), "%s", err);
+    cr_assert(strstr(err, "an https source goes to https only"), "%s", err);
+    cr_assert_eq(k.n, 0);
+    cr_assert_null(strstr(slurp(other_log), "GET "), "the plain server was asked:\n%s",
+                   slurp(other_log));
+    th_http_stop(&tls);
+    th_http_stop(&other);
 }
 
 Test(http, https_to_a_plain_http_server_fails)

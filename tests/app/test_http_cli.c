@@ -171,7 +171,7 @@ Test(http_cli, secrets_in_the_url_are_refused_and_queries_never_shown)
     char *out, *err;
     char *collect[] = {"collect", "--once", "--config", cfg, NULL};
     cr_assert_eq(th_run(NULL, collect, &out, &err), 1, "%s%s", out, err);
-    char want[128];
+    char want[768];
     snprintf(want, sizeof want, "api: FAILED: GET http://127.0.0.1:%d/api/x?\xe2\x80\xa6: HTTP 500",
              srv.port);
     cr_assert(strstr(out, want), "%s", out);
@@ -189,6 +189,17 @@ Test(http_cli, secrets_in_the_url_are_refused_and_queries_never_shown)
     cr_assert(strstr(out, "access_token"), "the refusal is shown: %s", out);
     cr_assert_null(strstr(out, "SECRETVALUE"), "%s", out);
     cr_assert_null(strstr(out, "ssn"), "%s", out);
+    free(out);
+    free(err);
+
+    /* check-config refuses the secret at the url's line, without quoting it */
+    char *check[] = {"check-config", "--config", cfg, NULL};
+    cr_assert_eq(th_run(NULL, check, &out, &err), 2, "%s%s", out, err);
+    snprintf(want, sizeof want, "%s:15: [adapter.leak] url: the query parameter 'access_token'",
+             cfg);
+    cr_assert(strstr(err, want), "no '%s' in:\n%s", want, err);
+    cr_assert_null(strstr(out, "SECRETVALUE"), "%s", out);
+    cr_assert_null(strstr(err, "SECRETVALUE"), "%s", err);
     free(out);
     free(err);
     th_http_stop(&srv);
