@@ -151,8 +151,8 @@ TEST_PLUGINS := $(TEST_PLUGIN_SRC:tests/fixtures/plugins/%.c=build/test-plugins/
 MOD_DIR := build/lib/sitrep
 PIC_DIR := build/pic
 MODULES := $(if $(PG_DEFS),$(MOD_DIR)/sitrep-postgres.so) $(if $(CURL_DEFS),$(MOD_DIR)/sitrep-http.so)
-MOD_PG_OBJ := $(addprefix $(PIC_DIR)/adapters/,pg.o sql.o map.o modules.o module-postgres.o)
-MOD_HTTP_OBJ := $(addprefix $(PIC_DIR)/adapters/,http.o httpurl.o httppage.o jsondoc.o jsonrow.o map.o \
+MOD_PG_OBJ := $(addprefix $(PIC_DIR)/adapters/,pg.o sql.o map.o maplang.o modules.o module-postgres.o)
+MOD_HTTP_OBJ := $(addprefix $(PIC_DIR)/adapters/,http.o httpurl.o httppage.o jsondoc.o jsonrow.o map.o maplang.o \
                   modules.o module-http.o)
 PIC_FLAGS := -fPIC -fvisibility=hidden
 

@@ -15,92 +15,11 @@
  * English whatever the user's locale), then converted from the source's
  * zone by the host, which handles DST; a %z in the format wins over the
  * zone.
+ *
+ * The language itself (templates, value maps, where clauses) is maplang.c;
+ * what the two share is map_int.h.
  */
-#include "map.h"
-
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <locale.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-/* Bytes of an expanded template (metric, entity, time, key). */
-#define TEXT_MAX 1024
-/* Bytes of a value quoted in a reject reason. */
-#define QUOTE_MAX 60
-
-/* No value map on a part. */
-#define NO_VMAP SIZE_MAX
-
-typedef struct {
-    const char *lit; /* literal text (owned by the map), or NULL for a field */
-    size_t len;
-    size_t field; /* index into fields when lit is NULL */
-    size_t vmap;  /* index into vmaps ({Field|NAME}), or NO_VMAP */
-} part;
-
-/* A value map a template uses, copied from its [map.NAME]. */
-typedef struct {
-    char *name;
-    char **from, **to; /* n entries: a value and what it becomes */
-    size_t n;
-    char *dflt; /* what any other value becomes; NULL = such a value is rejected */
-} vmap;
-
-typedef struct {
-    part *p;
-    size_t n;
-    int set;
-} tmpl;
-
-enum value_kind { VAL_FIELD, VAL_CONST, VAL_DURATION };
-enum time_kind { TIME_AUTO, TIME_ISO, TIME_EPOCH, TIME_EPOCH_MS, TIME_STRPTIME };
-enum where_op { OP_EQ, OP_NE, OP_IN };
-
-typedef struct {
-    size_t field;
-    enum where_op op;
-    char **vals;
-    size_t n;
-} clause;
-
-struct counters {
-    uint64_t filtered;
-};
-
-struct sr_map {
-    char **fields;
-    size_t n_fields;
-    vmap *vmaps;
-    size_t n_vmaps;
-    const sr_ad_options *opts; /* borrowed during sr_map_create only */
-
-    tmpl metric, entity, time, key;
-    enum value_kind vkind;
-    double vconst;
-    size_t vfield, vend; /* VAL_FIELD: vfield; VAL_DURATION: vfield .. vend */
-
-    enum time_kind tkind;
-    char *tformat;
-    char tz[64];
-    const sr_ad_host *host;
-
-    clause *where;
-    size_t n_where;
-    char **nulls;
-    size_t n_nulls;
-
-    struct counters *count; /* mutable through a const map */
-};
+#include "map_int.h"
 
 /* ---- small text helpers ---- */
 
@@ -155,7 +74,7 @@ void sr_map_oneline(const char *src, size_t n, char *dst, size_t dlen, int marku
 }
 
 /* A copy of s[0..n) without blanks around it; NULL when out of memory. */
-static char *dup_trim(const char *s, size_t n)
+char *map_dup_trim(const char *s, size_t n)
 {
     while (n && isspace((unsigned char)*s)) {
         s++;
@@ -172,7 +91,7 @@ static char *dup_trim(const char *s, size_t n)
 }
 
 /* A value for a message: printable ASCII, cut at QUOTE_MAX bytes. */
-static void quote(const char *s, char *buf, size_t len)
+void map_quote(const char *s, char *buf, size_t len)
 {
     size_t o = 0;
     for (; *s && o + 4 < len && o < QUOTE_MAX; s++) {
@@ -191,288 +110,6 @@ static const char *skip_bom(const char *s)
     return (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF
                ? s + 3
                : s;
-}
-
-/* ---- fields and templates ---- */
-
-/* Index of field name (adding it); SIZE_MAX when out of memory. */
-static size_t field_add(sr_map *m, const char *name, size_t len)
-{
-    char *d = dup_trim(name, len);
-    if (!d)
-        return SIZE_MAX;
-    for (size_t i = 0; i < m->n_fields; i++) {
-        if (strcmp(m->fields[i], d) == 0) {
-            free(d);
-            return i;
-        }
-    }
-    char **nf = realloc(m->fields, (m->n_fields + 1) * sizeof *nf);
-    if (!nf) {
-        free(d);
-        return SIZE_MAX;
-    }
-    m->fields = nf;
-    m->fields[m->n_fields] = d;
-    return m->n_fields++;
-}
-
-/* A copy of [map.NAME] for the map (once, however often it is used). */
-static int vmap_add(sr_map *m, const sr_ad_valmap *src, size_t *out)
-{
-    vmap *nv = realloc(m->vmaps, (m->n_vmaps + 1) * sizeof *nv);
-    if (!nv)
-        return -1;
-    m->vmaps = nv;
-    vmap *v = &m->vmaps[m->n_vmaps];
-    *v = (vmap){0};
-    v->name = strdup(src->name);
-    v->from = calloc(src->n + 1, sizeof *v->from);
-    v->to = calloc(src->n + 1, sizeof *v->to);
-    m->n_vmaps++; /* freed with the map whatever happens next */
-    if (!v->name || !v->from || !v->to)
-        return -1;
-    for (size_t i = 0; i < src->n; i++) {
-        const char *k = src->v[i].key, *val = src->v[i].value ? src->v[i].value : "";
-        if (strcmp(k, "default") == 0) {
-            free(v->dflt);
-            if (!(v->dflt = strdup(val)))
-                return -1;
-            continue;
-        }
-        /* "VALUE" in quotes: the text inside, taken as it is (a value
-         * "default", or one with blanks around it) */
-        size_t kl = strlen(k);
-        if (kl >= 2 && k[0] == '"' && k[kl - 1] == '"') {
-            k++;
-            kl -= 2;
-        }
-        if (!(v->from[v->n] = strndup(k, kl)) || !(v->to[v->n] = strdup(val)))
-            return -1;
-        v->n++;
-    }
-    *out = m->n_vmaps - 1;
-    return 0;
-}
-
-/* The value map NAME (name[0..len)) of a template of key, copied into m
- * on first use. Returns 0 with its index, or -1 with a message in err. */
-static int vmap_find(sr_map *m, const char *key, const char *name, size_t len, size_t *out,
-                     char *err, size_t errlen)
-{
-    while (len && isspace((unsigned char)*name)) {
-        name++;
-        len--;
-    }
-    while (len && isspace((unsigned char)name[len - 1]))
-        len--;
-    for (size_t i = 0; i < m->n_vmaps; i++) {
-        if (strlen(m->vmaps[i].name) == len && memcmp(m->vmaps[i].name, name, len) == 0) {
-            *out = i;
-            return 0;
-        }
-    }
-    const sr_ad_options *o = m->opts;
-    for (size_t i = 0; o && i < o->n_maps; i++) {
-        const sr_ad_valmap *src = &o->maps[i];
-        if (src->name && strlen(src->name) == len && memcmp(src->name, name, len) == 0) {
-            if (vmap_add(m, src, out) == 0)
-                return 0;
-            sr_map_errf(err, errlen, "out of memory");
-            return -1;
-        }
-    }
-    char q[QUOTE_MAX * 2], nm[QUOTE_MAX + 1];
-    snprintf(nm, sizeof nm, "%.*s", (int)(len < QUOTE_MAX ? len : QUOTE_MAX), name);
-    quote(nm, q, sizeof q);
-    size_t w = (size_t)snprintf(err, errlen, "%s: no value map [map.%s] in the config", key, q);
-    for (size_t i = 0; o && i < o->n_maps && w < errlen; i++)
-        w += (size_t)snprintf(err + w, errlen - w, "%s [map.%.60s]",
-                              i ? "," : " (have:", o->maps[i].name ? o->maps[i].name : "");
-    if (o && o->n_maps && w < errlen)
-        snprintf(err + w, errlen - w, ")");
-    return -1;
-}
-
-/* Appends p; a literal is copied (the option text is only borrowed during
- * sr_map_create). */
-static int part_add(tmpl *t, part p)
-{
-    if (p.lit) {
-        char *copy = malloc(p.len + 1);
-        if (!copy)
-            return -1;
-        memcpy(copy, p.lit, p.len);
-        copy[p.len] = '\0';
-        p.lit = copy;
-    }
-    part *np = realloc(t->p, (t->n + 1) * sizeof *np);
-    if (!np) {
-        free((void *)p.lit);
-        return -1;
-    }
-    t->p = np;
-    t->p[t->n++] = p;
-    return 0;
-}
-
-/*
- * Compiles text into t. With braces, "{Field}" parts are fields and the
- * rest literal; without, the whole text is one field when bare_is_field,
- * else a literal.
- */
-static int tmpl_compile(sr_map *m, tmpl *t, const char *key, const char *text, int bare_is_field,
-                        char *err, size_t errlen)
-{
-    t->set = 1;
-    if (!strchr(text, '{') && !strchr(text, '}')) {
-        if (!*text) {
-            sr_map_errf(err, errlen, "%s: empty, expected %s", key,
-                        bare_is_field ? "a field name or a {Field} template"
-                                      : "text or a {Field} template");
-            return -1;
-        }
-        if (bare_is_field) {
-            size_t f = field_add(m, text, strlen(text));
-            return f == SIZE_MAX ? -1 : part_add(t, (part){NULL, 0, f, NO_VMAP});
-        }
-        return part_add(t, (part){text, strlen(text), 0, NO_VMAP});
-    }
-    const char *s = text;
-    while (*s) {
-        const char *open = strchr(s, '{'), *close = strchr(s, '}');
-        if (close && (!open || close < open)) {
-            sr_map_errf(err, errlen, "%s: '}' without '{' at column %d, expected {Field}", key,
-                        (int)(close - text) + 1);
-            return -1;
-        }
-        if (!open)
-            return part_add(t, (part){s, strlen(s), 0, NO_VMAP});
-        if (open > s && part_add(t, (part){s, (size_t)(open - s), 0, NO_VMAP}))
-            return -1;
-        close = strchr(open + 1, '}');
-        if (!close) {
-            sr_map_errf(err, errlen, "%s: '{' at column %d is not closed, expected {Field}", key,
-                        (int)(open - text) + 1);
-            return -1;
-        }
-        const char *inner = open + 1;
-        size_t n = (size_t)(close - inner);
-        while (n && isspace((unsigned char)*inner)) {
-            inner++;
-            n--;
-        }
-        if (!n || memchr(inner, '{', n)) {
-            sr_map_errf(err, errlen, "%s: empty or nested {} at column %d, expected {Field}", key,
-                        (int)(open - text) + 1);
-            return -1;
-        }
-        /* {Field|NAME}: the field's value through [map.NAME] */
-        size_t vm = NO_VMAP;
-        const char *bar = NULL;
-        for (const char *c = inner; c < inner + n; c++)
-            bar = *c == '|' ? c : bar;
-        if (bar) {
-            size_t fl = (size_t)(bar - inner);
-            while (fl && isspace((unsigned char)inner[fl - 1]))
-                fl--;
-            if (!fl) {
-                sr_map_errf(err, errlen, "%s: no field name before '|' at column %d", key,
-                            (int)(open - text) + 2);
-                return -1;
-            }
-            if (vmap_find(m, key, bar + 1, (size_t)(inner + n - bar - 1), &vm, err, errlen))
-                return -1;
-            n = fl;
-        }
-        size_t f = field_add(m, inner, n);
-        if (f == SIZE_MAX || part_add(t, (part){NULL, 0, f, vm}))
-            return -1;
-        s = close + 1;
-    }
-    return 0;
-}
-
-/* A field's value as the map sees it: trimmed, NULL when the row lacks it.
- * Empty text and the null tokens are "no value" (returns "" then). */
-static const char *field_val(const sr_map *m, const char *const *vals, size_t f, char *buf,
-                             size_t len)
-{
-    const char *v = vals[f];
-    if (!v)
-        return NULL;
-    while (isspace((unsigned char)*v))
-        v++;
-    size_t n = strlen(v);
-    while (n && isspace((unsigned char)v[n - 1]))
-        n--;
-    for (size_t i = 0; i < m->n_nulls; i++) {
-        if (strlen(m->nulls[i]) == n && memcmp(m->nulls[i], v, n) == 0)
-            return "";
-    }
-    if (n >= len)
-        n = len - 1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-    return buf;
-}
-
-/* What value v becomes through map vm: its entry, else the default; NULL
- * when it has neither. */
-static const char *vmap_apply(const vmap *vm, const char *v)
-{
-    for (size_t i = 0; i < vm->n; i++) {
-        if (strcmp(vm->from[i], v) == 0)
-            return vm->to[i];
-    }
-    return vm->dflt;
-}
-
-/*
- * Expands t for a row into out. Returns 0, or -1 with a reject reason in
- * why (a field missing or without a value, or the result too long).
- * In an entity ('/' separates levels), a '/' inside a value becomes '-'.
- */
-static int tmpl_expand(const sr_map *m, const tmpl *t, const char *what, int entity,
-                       const char *const *vals, char *out, size_t len, char *why, size_t wlen)
-{
-    size_t o = 0;
-    char vb[TEXT_MAX], q[QUOTE_MAX * 2];
-    for (size_t i = 0; i < t->n; i++) {
-        const part *p = &t->p[i];
-        const char *s = p->lit;
-        size_t n = p->len;
-        if (!s) {
-            s = field_val(m, vals, p->field, vb, sizeof vb);
-            if (!s) {
-                quote(m->fields[p->field], q, sizeof q);
-                sr_map_errf(why, wlen, "no field '%s' in the row (needed for %s)", q, what);
-                return -1;
-            }
-            if (!*s) {
-                quote(m->fields[p->field], q, sizeof q);
-                sr_map_errf(why, wlen, "'%s' has no value (needed for %s)", q, what);
-                return -1;
-            }
-            if (p->vmap != NO_VMAP && !(s = vmap_apply(&m->vmaps[p->vmap], s))) {
-                char qv[QUOTE_MAX * 2];
-                quote(vb, qv, sizeof qv);
-                quote(m->vmaps[p->vmap].name, q, sizeof q);
-                sr_map_errf(why, wlen, "no value map entry for '%s' in [map.%s] (needed for %s)",
-                            qv, q, what);
-                return -1;
-            }
-            n = strlen(s);
-        }
-        if (o + n >= len) {
-            sr_map_errf(why, wlen, "%s is longer than %zu bytes", what, len - 1);
-            return -1;
-        }
-        for (size_t k = 0; k < n; k++)
-            out[o++] = (entity && !p->lit && p->vmap == NO_VMAP && s[k] == '/') ? '-' : s[k];
-    }
-    out[o] = '\0';
-    return 0;
 }
 
 /* ---- numbers ---- */
@@ -557,7 +194,7 @@ static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why
     case TIME_EPOCH:
     case TIME_EPOCH_MS:
         if (sr_map_number(text, &v) || fabs(v) > 1e15) {
-            quote(text, q, sizeof q);
+            map_quote(text, q, sizeof q);
             sr_map_errf(why, wlen, "time '%s' is not %s", q,
                         m->tkind == TIME_EPOCH ? "epoch seconds" : "epoch milliseconds");
             return -1;
@@ -567,7 +204,7 @@ static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why
     case TIME_AUTO:
     case TIME_ISO:
         if (m->host->parse_time(text, m->tz, out)) {
-            quote(text, q, sizeof q);
+            map_quote(text, q, sizeof q);
             sr_map_errf(why, wlen, "time '%s' is not %s", q,
                         m->tkind == TIME_ISO ? "ISO-8601" : "ISO-8601 or epoch seconds");
             return -1;
@@ -587,9 +224,9 @@ static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why
     while (end && isspace((unsigned char)*end))
         end++;
     if (!end || *end) {
-        quote(text, q, sizeof q);
+        map_quote(text, q, sizeof q);
         char f[QUOTE_MAX * 2];
-        quote(m->tformat, f, sizeof f);
+        map_quote(m->tformat, f, sizeof f);
         sr_map_errf(why, wlen, "time '%s' does not match time_format '%s'", q, f);
         return -1;
     }
@@ -597,187 +234,12 @@ static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why
     int64_t t;
     if (m->host->local_to_utc(aware ? NULL : m->tz, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                               tm.tm_hour, tm.tm_min, tm.tm_sec, &t)) {
-        quote(text, q, sizeof q);
+        map_quote(text, q, sizeof q);
         sr_map_errf(why, wlen, "time '%s' cannot be placed in zone %s", q, m->tz);
         return -1;
     }
     *out = aware ? t - (int64_t)tm.tm_gmtoff * 1000 : t;
     return 0;
-}
-
-/* ---- where ---- */
-
-/* The next piece of s up to a separator outside double quotes: for
- * " and " (sep_and) or ',' ; returns its length. */
-static size_t piece_len(const char *s, int sep_and)
-{
-    int inq = 0;
-    for (size_t i = 0; s[i]; i++) {
-        if (s[i] == '"')
-            inq = !inq;
-        if (inq)
-            continue;
-        if (!sep_and && s[i] == ',')
-            return i;
-        if (sep_and && isspace((unsigned char)s[i]) && strncasecmp(s + i + 1, "and", 3) == 0 &&
-            isspace((unsigned char)s[i + 4]))
-            return i;
-    }
-    return strlen(s);
-}
-
-/* A where value: trimmed, surrounding double quotes removed. */
-static char *where_value(const char *s, size_t n)
-{
-    char *v = dup_trim(s, n);
-    size_t l = v ? strlen(v) : 0;
-    if (l >= 2 && v[0] == '"' && v[l - 1] == '"') {
-        memmove(v, v + 1, l - 2);
-        v[l - 2] = '\0';
-    }
-    return v;
-}
-
-static int clause_val(clause *c, char *v)
-{
-    if (!v)
-        return -1;
-    char **nv = realloc(c->vals, (c->n + 1) * sizeof *nv);
-    if (!nv) {
-        free(v);
-        return -1;
-    }
-    c->vals = nv;
-    c->vals[c->n++] = v;
-    return 0;
-}
-
-/* Finds an operator outside quotes: returns its offset or -1. */
-static long find_op(const char *s, size_t n, const char *op)
-{
-    int inq = 0;
-    size_t ol = strlen(op);
-    for (size_t i = 0; i + ol <= n; i++) {
-        if (s[i] == '"')
-            inq = !inq;
-        if (!inq && strncasecmp(s + i, op, ol) == 0)
-            return (long)i;
-    }
-    return -1;
-}
-
-static int where_compile(sr_map *m, const char *text, char *err, size_t errlen)
-{
-    const char *s = text;
-    for (;;) {
-        size_t n = piece_len(s, 1);
-        clause c = {0};
-        long at;
-        size_t oplen;
-        char fname[256];
-        if ((at = find_op(s, n, "!=")) >= 0) {
-            c.op = OP_NE;
-            oplen = 2;
-        } else if ((at = find_op(s, n, " in (")) >= 0) {
-            c.op = OP_IN;
-            oplen = 5;
-        } else if ((at = find_op(s, n, "=")) >= 0) {
-            c.op = OP_EQ;
-            oplen = 1;
-        } else {
-            char q[QUOTE_MAX * 2];
-            char *piece = dup_trim(s, n);
-            quote(piece ? piece : "", q, sizeof q);
-            free(piece);
-            sr_map_errf(
-                err, errlen,
-                "where: cannot read '%s', expected FIELD = VALUE, FIELD != VALUE or FIELD in "
-                "(A, B), joined by and",
-                q);
-            return -1;
-        }
-        snprintf(fname, sizeof fname, "%.*s", (int)at, s);
-        char *fn = dup_trim(fname, strlen(fname));
-        if (!fn)
-            return -1;
-        size_t fl = strlen(fn);
-        const char *fs = fn;
-        if (fl >= 2 && fn[0] == '{' && fn[fl - 1] == '}') {
-            fs = fn + 1;
-            fl -= 2;
-        }
-        if (fl == 0) {
-            free(fn);
-            sr_map_errf(err, errlen, "where: a condition has no field name before its operator");
-            return -1;
-        }
-        c.field = field_add(m, fs, fl);
-        free(fn);
-        if (c.field == SIZE_MAX)
-            return -1;
-        const char *rhs = s + at + oplen;
-        size_t rl = n - (size_t)at - oplen;
-        if (c.op == OP_IN) {
-            const char *close = NULL;
-            for (size_t i = rl; i-- > 0;) {
-                if (rhs[i] == ')') {
-                    close = rhs + i;
-                    break;
-                }
-                if (!isspace((unsigned char)rhs[i]))
-                    break;
-            }
-            if (!close) {
-                sr_map_errf(err, errlen, "where: 'in (' without its closing ')'");
-                return -1;
-            }
-            const char *v = rhs;
-            while (v < close) {
-                size_t vl = piece_len(v, 0);
-                if (v + vl > close)
-                    vl = (size_t)(close - v);
-                if (clause_val(&c, where_value(v, vl)))
-                    return -1;
-                v += vl + 1;
-            }
-        } else if (clause_val(&c, where_value(rhs, rl))) {
-            return -1;
-        }
-        clause *nw = realloc(m->where, (m->n_where + 1) * sizeof *nw);
-        if (!nw) {
-            for (size_t i = 0; i < c.n; i++)
-                free(c.vals[i]);
-            free(c.vals);
-            return -1;
-        }
-        m->where = nw;
-        m->where[m->n_where++] = c;
-        s += n;
-        if (!*s)
-            return 0;
-        s += 5; /* " and " */
-    }
-}
-
-/* 1 when the row passes every clause; -1 when it lacks a field (why). */
-static int where_pass(const sr_map *m, const char *const *vals, char *why, size_t wlen)
-{
-    char vb[TEXT_MAX], q[QUOTE_MAX * 2];
-    for (size_t i = 0; i < m->n_where; i++) {
-        const clause *c = &m->where[i];
-        const char *v = field_val(m, vals, c->field, vb, sizeof vb);
-        if (!v) {
-            quote(m->fields[c->field], q, sizeof q);
-            sr_map_errf(why, wlen, "no field '%s' in the row (needed for where)", q);
-            return -1;
-        }
-        int hit = 0;
-        for (size_t k = 0; k < c->n && !hit; k++)
-            hit = strcmp(v, c->vals[k]) == 0;
-        if (c->op == OP_NE ? hit : !hit)
-            return 0;
-    }
-    return 1;
 }
 
 /* ---- create / destroy ---- */
@@ -826,8 +288,8 @@ static int value_compile(sr_map *m, const char *text, char *err, size_t errlen)
             return -1;
         }
         m->vkind = VAL_DURATION;
-        m->vfield = field_add(m, a, al);
-        m->vend = field_add(m, b, bl);
+        m->vfield = map_field_add(m, a, al);
+        m->vend = map_field_add(m, b, bl);
         return m->vfield == SIZE_MAX || m->vend == SIZE_MAX ? -1 : 0;
     }
     if (sr_map_number(text, &m->vconst) == 0) {
@@ -844,7 +306,7 @@ static int value_compile(sr_map *m, const char *text, char *err, size_t errlen)
         return -1;
     }
     m->vkind = VAL_FIELD;
-    m->vfield = field_add(m, text, l);
+    m->vfield = map_field_add(m, text, l);
     return m->vfield == SIZE_MAX ? -1 : 0;
 }
 
@@ -852,8 +314,8 @@ static int nulls_compile(sr_map *m, const char *text)
 {
     const char *s = text;
     while (*s) {
-        size_t n = piece_len(s, 0);
-        char *v = where_value(s, n);
+        size_t n = map_piece_len(s, 0);
+        char *v = map_where_value(s, n);
         if (!v)
             return -1;
         if (*v) {
@@ -893,13 +355,13 @@ int sr_map_create(const sr_ad_options *opts, sr_map **out, char *err, size_t err
         sr_map_errf(err, errlen, "metric: missing, expected a metric name or a {Field} template");
         goto fail;
     }
-    if (tmpl_compile(m, &m->metric, "metric", v, 0, err, errlen))
+    if (map_tmpl_compile(m, &m->metric, "metric", v, 0, err, errlen))
         goto fail;
     if (!(v = opt(opts, "entity"))) {
         sr_map_errf(err, errlen, "entity: missing, expected an entity path or a {Field} template");
         goto fail;
     }
-    if (tmpl_compile(m, &m->entity, "entity", v, 0, err, errlen))
+    if (map_tmpl_compile(m, &m->entity, "entity", v, 0, err, errlen))
         goto fail;
     if (!(v = opt(opts, "value"))) {
         sr_map_errf(err, errlen,
@@ -908,11 +370,11 @@ int sr_map_create(const sr_ad_options *opts, sr_map **out, char *err, size_t err
     }
     if (value_compile(m, v, err, errlen))
         goto fail;
-    if ((v = opt(opts, "time")) && tmpl_compile(m, &m->time, "time", v, 1, err, errlen))
+    if ((v = opt(opts, "time")) && map_tmpl_compile(m, &m->time, "time", v, 1, err, errlen))
         goto fail;
-    if ((v = opt(opts, "key")) && tmpl_compile(m, &m->key, "key", v, 1, err, errlen))
+    if ((v = opt(opts, "key")) && map_tmpl_compile(m, &m->key, "key", v, 1, err, errlen))
         goto fail;
-    if ((v = opt(opts, "where")) && where_compile(m, v, err, errlen))
+    if ((v = opt(opts, "where")) && map_where_compile(m, v, err, errlen))
         goto fail;
     if ((v = opt(opts, "null")) && nulls_compile(m, v))
         goto fail;
@@ -1089,12 +551,12 @@ int sr_map_bind(const sr_map *m, const char *const *names, size_t n, size_t *col
             continue;
         }
         char q[QUOTE_MAX * 2];
-        quote(name, q, sizeof q);
+        map_quote(name, q, sizeof q);
         size_t o;
         if (base && header_find(names, n, name, base, 1) < n) {
             char b[QUOTE_MAX + 1];
             snprintf(b, sizeof b, "%.*s", (int)(base < QUOTE_MAX ? base : QUOTE_MAX), name);
-            quote(b, q, sizeof q);
+            map_quote(b, q, sizeof q);
             o = (size_t)snprintf(err, errlen,
                                  "field '%s#%lu': the header has fewer columns named "
                                  "'%s' (have:",
@@ -1103,7 +565,7 @@ int sr_map_bind(const sr_map *m, const char *const *names, size_t n, size_t *col
             o = (size_t)snprintf(err, errlen, "field '%s' is not in the header (have:", q);
         }
         for (size_t k = 0; k < n && o < errlen; k++) {
-            quote(names[k] ? (k == 0 ? skip_bom(names[k]) : names[k]) : "", q, sizeof q);
+            map_quote(names[k] ? (k == 0 ? skip_bom(names[k]) : names[k]) : "", q, sizeof q);
             o += (size_t)snprintf(err + o, errlen - o, "%s '%s'", k ? "," : "", q);
         }
         if (o < errlen)
@@ -1123,7 +585,7 @@ int sr_map_header_warning(const sr_map *m, const char *const *names, size_t n, c
         if (second == n)
             continue;
         char q[QUOTE_MAX * 2];
-        quote(name, q, sizeof q);
+        map_quote(name, q, sizeof q);
         sr_map_errf(msg, len,
                     "the header has two columns named '%s' (columns %zu and %zu): {%s} reads "
                     "column %zu; write {%s#2} for column %zu",
@@ -1147,7 +609,7 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
                const char *raw, sr_sink *sink)
 {
     char why[512], q[QUOTE_MAX * 2];
-    int pass = where_pass(m, vals, why, sizeof why);
+    int pass = map_where_pass(m, vals, why, sizeof why);
     if (pass < 0)
         return reject(sink, where, raw, why);
     if (pass == 0) {
@@ -1155,15 +617,15 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
         return SR_MAP_FILTERED;
     }
     char metric[TEXT_MAX], entity[TEXT_MAX], key[TEXT_MAX], tbuf[TEXT_MAX];
-    if (tmpl_expand(m, &m->metric, "metric", 0, vals, metric, sizeof metric, why, sizeof why) ||
-        tmpl_expand(m, &m->entity, "entity", 1, vals, entity, sizeof entity, why, sizeof why))
+    if (map_tmpl_expand(m, &m->metric, "metric", 0, vals, metric, sizeof metric, why, sizeof why) ||
+        map_tmpl_expand(m, &m->entity, "entity", 1, vals, entity, sizeof entity, why, sizeof why))
         return reject(sink, where, raw, why);
-    if (m->key.set && tmpl_expand(m, &m->key, "key", 0, vals, key, sizeof key, why, sizeof why))
+    if (m->key.set && map_tmpl_expand(m, &m->key, "key", 0, vals, key, sizeof key, why, sizeof why))
         return reject(sink, where, raw, why);
 
     int64_t ts = now_ms;
     if (m->time.set) {
-        if (tmpl_expand(m, &m->time, "time", 0, vals, tbuf, sizeof tbuf, why, sizeof why) ||
+        if (map_tmpl_expand(m, &m->time, "time", 0, vals, tbuf, sizeof tbuf, why, sizeof why) ||
             time_parse(m, tbuf, &ts, why, sizeof why))
             return reject(sink, where, raw, why);
     }
@@ -1171,15 +633,15 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
     double value = m->vconst;
     char vb[TEXT_MAX];
     if (m->vkind == VAL_FIELD) {
-        const char *v = field_val(m, vals, m->vfield, vb, sizeof vb);
-        quote(m->fields[m->vfield], q, sizeof q);
+        const char *v = map_field_val(m, vals, m->vfield, vb, sizeof vb);
+        map_quote(m->fields[m->vfield], q, sizeof q);
         if (!v)
             sr_map_errf(why, sizeof why, "no field '%s' in the row (needed for value)", q);
         else if (!*v)
             sr_map_errf(why, sizeof why, "'%s' has no value", q);
         else if (sr_map_number(v, &value)) {
             char qv[QUOTE_MAX * 2];
-            quote(v, qv, sizeof qv);
+            map_quote(v, qv, sizeof qv);
             sr_map_errf(why, sizeof why, "'%s' is not a number: '%s'", q, qv);
             v = NULL;
         }
@@ -1189,8 +651,8 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
         size_t fs[2] = {m->vfield, m->vend};
         int64_t t[2];
         for (int k = 0; k < 2; k++) {
-            const char *v = field_val(m, vals, fs[k], vb, sizeof vb);
-            quote(m->fields[fs[k]], q, sizeof q);
+            const char *v = map_field_val(m, vals, fs[k], vb, sizeof vb);
+            map_quote(m->fields[fs[k]], q, sizeof q);
             if (!v || !*v) {
                 sr_map_errf(why, sizeof why,
                             v ? "'%s' has no value: no duration"
@@ -1206,8 +668,8 @@ int sr_map_row(const sr_map *m, const char *const *vals, int64_t now_ms, const c
         }
         if (t[1] < t[0]) {
             char qb[QUOTE_MAX * 2];
-            quote(m->fields[fs[0]], q, sizeof q);
-            quote(m->fields[fs[1]], qb, sizeof qb);
+            map_quote(m->fields[fs[0]], q, sizeof q);
+            map_quote(m->fields[fs[1]], qb, sizeof qb);
             sr_map_errf(why, sizeof why, "negative duration: '%s' is before '%s'", qb, q);
             return reject(sink, where, raw, why);
         }
