@@ -111,6 +111,10 @@ PLUGIN_SRC := $(wildcard adapters/examples/*.c)
 
 OBJ_DIR := build/obj
 SAN_DIR := build/asan
+# the fuzz targets, and their seeds replayed as regression tests (make test)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=build/replay/%)
+SAN_REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(SAN_DIR)/replay/%)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(OBJ_DIR)/%.o)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(OBJ_DIR)/%.o)
@@ -455,7 +459,6 @@ build/bench/bench_query: bench/bench_query.c $(LIB_OBJ)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 FUZZ_LIB_SRC := $(LIB_SRC) $(MOD_SRC)
@@ -470,8 +473,8 @@ build/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_LIB_SRC)
 # The seeds as regression tests (make test): each target's
 # LLVMFuzzerTestOneInput with fuzz/replay.c's main(), built like the tests
 # (any compiler; the ASan objects for test-san), run on fuzz/seeds/NAME.
-REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=build/replay/%)
-SAN_REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(SAN_DIR)/replay/%)
+# (REPLAY_BIN and SAN_REPLAY_BIN are set with the sources, above: test-plain
+# and test-san name them as prerequisites, which make expands as it reads)
 
 build/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(LIB_OBJ) $(MOD_OBJ)
 	@mkdir -p $(dir $@)
