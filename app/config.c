@@ -394,7 +394,7 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
     return cfg->cache ? 0 : SR_ENOMEM;
 }
 
-/* Parses text (len bytes; stops early at a NUL). errs is set up by the caller. */
+/* Parses text (len bytes). errs is set up by the caller. */
 static int parse(const char *file, const char *text, size_t len, sr_config **out,
                  sr_cfg_errors *errs)
 {
@@ -515,26 +515,7 @@ int sr_config_load(const char *path, sr_config **out, sr_cfg_errors *errs)
         cfg_sink_add(&k, 0, "cannot read: %s", strerror(read_err));
         return SR_EIO;
     }
-    text[len] = '\0';
-    int rc;
-    const char *nul = memchr(text, '\0', len);
-    if (nul) {
-        /* text, not binary: parse what comes before the NUL, and say where it is */
-        size_t before = (size_t)(nul - text);
-        rc = parse(path, text, before, out, errs);
-        int line = 1;
-        for (size_t i = 0; i < before; i++)
-            line += text[i] == '\n';
-        sr_config_destroy(out ? *out : NULL);
-        if (out)
-            *out = NULL;
-        cfg_sink_add(&k, line, "a NUL byte, expected text (is this a config file?)");
-        if (errs)
-            errors_sort(errs);
-        rc = rc == SR_ENOMEM ? rc : SR_EINVAL;
-    } else {
-        rc = parse(path, text, len, out, errs);
-    }
+    int rc = parse(path, text, len, out, errs);
     free(text);
     return rc;
 }

@@ -135,39 +135,17 @@ struct sect {
     size_t n_seen;
 };
 
-/* How inih reads a line; classify() decides it the way inih does. */
-enum line_class {
-    LINE_BLANK,
-    LINE_COMMENT,
-    LINE_CONTINUATION, /* indented, after a key: inih appends it to that key's value */
-    LINE_SECTION,
-    LINE_BAD_SECTION, /* '[' without ']' */
-    LINE_KEY,
-    LINE_BAD_KEY, /* neither '=' nor ':' */
-};
-
 /* Where keys go: nowhere yet, into a section, or nowhere because the
  * header was wrong (one error for the header, none for each key). */
 enum where { W_BEFORE, W_SECTION, W_IGNORED };
 
 struct parser {
     struct errsink err;
-    const char *text; /* the whole file */
-    size_t len, pos;
-
-    /* the current line, as read_line() saw it */
-    int lineno;
-    char *line; /* a copy, cut up by classify() */
-    size_t line_cap;
-    enum line_class cls;
-    const char *key;      /* LINE_KEY: the key name, within line */
-    bool too_long;        /* longer than inih's line buffer */
-    char *val;            /* LINE_KEY: the value within line; LINE_CONTINUATION: the line */
-    bool adapter_cont;    /* the last key stored an adapter type's own key: an indented
-                             line continues its value */
-    bool prev_key;        /* inih's state: a key was read since the last section header */
-    const char *hdr;      /* LINE_SECTION: the text between '[' and ']' */
-    const char *hdr_rest; /* LINE_SECTION: what follows ']' */
+    const char *text; /* the whole file, len bytes */
+    size_t len;
+    int lineno;        /* of the line being read */
+    bool adapter_cont; /* the last key stored an adapter type's own key: an indented
+                          line continues its value */
 
     enum where where;
     struct sect *cur;

@@ -1,25 +1,22 @@
 /*
  * config_read.c - pass 1 of reading a config: the lines into sections.
  *
- * inih (ini_parse_stream) splits each line into key and value, strips
- * whitespace and comments, and calls on_pair(). It pulls lines through
- * read_line(), which counts them and classifies each one by inih's own
- * rules (classify()), because Debian's inih 55 gives the handler no line
- * number (INI_HANDLER_LINENO 0), no call for a section header
- * (INI_CALL_HANDLER_ON_NEW_SECTION 0, so an empty section would be
- * invisible), truncates section names to 49 bytes, and returns only the
- * first malformed line. So sections are opened, and malformed lines
- * reported, from read_line(); on_pair() only stores values. Each section
- * gets its own record (struct sect) holding its values and the line of
- * every key seen in it.
+ * metrics/ini.c reads the lines (the grammar is there and in
+ * sitrep.conf(5)) and hands each one over with its line number; on_line()
+ * opens sections (an empty one too), stores keys, joins the continuation
+ * lines of an adapter type's own keys (SQL, URLs, commands) with one blank,
+ * and reports every malformed line, reading on. Each section gets its own
+ * record (struct sect) holding its values and the line of every key seen
+ * in it.
  */
 #include "config_int.h"
 
 #include <ctype.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../metrics/ini.h"
 
 void cfg_sect_label(const struct sect *s, char *buf, size_t len)
 {
@@ -227,188 +224,6 @@ static void open_section(struct parser *p, const char *hdr)
     p->cur = s;
 }
 
-static char *rstrip(char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
-
-/* The first of the bytes stops in s, or the start of an inline comment
- * (INI_INLINE_COMMENT_PREFIXES after a blank, when inih allows them), or
- * the end of s. */
-static char *scan_to(char *s, const char *stops)
-{
-    bool after_blank = false;
-    for (; *s; s++) {
-        if (strchr(stops, *s))
-            break;
-        if (INI_ALLOW_INLINE_COMMENTS && after_blank && strchr(INI_INLINE_COMMENT_PREFIXES, *s))
-            break;
-        after_blank = isspace((unsigned char)*s);
-    }
-    return s;
-}
-
-/*
- * Classifies p->line (the current line without its newline) as inih 55
- * will, with the options this build of inih has (ini.h): a UTF-8 BOM on
- * line 1 is skipped; a line starting with INI_START_COMMENT_PREFIXES is a
- * comment; an indented line after a key continues that key's value
- * (INI_ALLOW_MULTILINE); '[' starts a section header that needs a ']';
- * anything else needs '=' or ':'. Sets p->key, p->hdr, p->hdr_rest and
- * inih's "a key came since the header" state.
- */
-static enum line_class classify(struct parser *p)
-{
-    char *line = p->line, *s = line;
-    if (INI_ALLOW_BOM && p->lineno == 1 && (unsigned char)s[0] == 0xEF &&
-        (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
-        s += 3;
-    rstrip(s);
-    while (isspace((unsigned char)*s))
-        s++;
-    if (!*s)
-        return LINE_BLANK;
-    if (strchr(INI_START_COMMENT_PREFIXES, *s))
-        return LINE_COMMENT;
-    if (INI_ALLOW_MULTILINE && p->prev_key && s > line) {
-        p->val = s;
-        return LINE_CONTINUATION;
-    }
-    p->adapter_cont = false;
-    if (*s == '[') {
-        char *end = scan_to(s + 1, "]");
-        if (*end != ']')
-            return LINE_BAD_SECTION;
-        *end = '\0';
-        p->hdr = s + 1;
-        p->hdr_rest = end + 1;
-        p->prev_key = false;
-        return LINE_SECTION;
-    }
-    char *sep = scan_to(s, "=:");
-    if (*sep != '=' && *sep != ':')
-        return LINE_BAD_KEY;
-    *sep = '\0';
-    p->val = sep + 1;
-    p->key = rstrip(s);
-    p->prev_key = *p->key != '\0';
-    return LINE_KEY;
-}
-
-/* What to hand inih instead of a line too long for its buffer: a short
- * line of the same class, so that inih's state stays what classify()
- * assumes. */
-static const char *stand_in(const struct parser *p)
-{
-    switch (p->cls) {
-    case LINE_BLANK:
-        return "\n";
-    case LINE_COMMENT:
-        return ";\n";
-    case LINE_CONTINUATION:
-        return " -\n";
-    case LINE_SECTION:
-        return "[-]\n";
-    case LINE_BAD_SECTION:
-        return "[\n";
-    case LINE_KEY:
-        return *p->key ? "-=\n" : "=\n";
-    case LINE_BAD_KEY:
-        return "-\n";
-    }
-    return "\n";
-}
-
-/* Acts on the line just classified: opens sections, reports malformed
- * lines. Keys are stored by on_pair(), which inih calls next. */
-static void on_line(struct parser *p)
-{
-    char q[4 * QUOTE_MAX + 16];
-    switch (p->cls) {
-    case LINE_BLANK:
-    case LINE_COMMENT:
-    case LINE_CONTINUATION:
-    case LINE_KEY:
-        return;
-    case LINE_SECTION: {
-        open_section(p, p->hdr);
-        const char *r = p->hdr_rest;
-        while (isspace((unsigned char)*r))
-            r++;
-        if (*r && *r != ';' && *r != '#') {
-            cfg_quote(r, q, sizeof q);
-            cfg_sink_add(&p->err, p->lineno,
-                         "unexpected text '%s' after the section header, expected a new line", q);
-        }
-        return;
-    }
-    case LINE_BAD_SECTION:
-        cfg_quote(p->line + strspn(p->line, " \t"), q, sizeof q);
-        cfg_sink_add(&p->err, p->lineno,
-                     "expected a section header such as [metric.NAME], got '%s' (no closing ']')",
-                     q);
-        p->where = W_IGNORED;
-        p->cur = NULL;
-        return;
-    case LINE_BAD_KEY:
-        cfg_quote(p->line + strspn(p->line, " \t"), q, sizeof q);
-        cfg_sink_add(&p->err, p->lineno, "expected key = value, got '%s'", q);
-        return;
-    }
-}
-
-/*
- * inih's reader (fgets-like): hands over one whole line of the text per
- * call, so that inih's line count stays ours. A line that does not fit
- * buf is replaced by a stand-in of the same class.
- */
-static char *read_line(char *buf, int num, void *stream)
-{
-    struct parser *p = stream;
-    if (p->pos >= p->len || num < 4)
-        return NULL;
-    const char *start = p->text + p->pos;
-    const char *nl = memchr(start, '\n', p->len - p->pos);
-    size_t n = nl ? (size_t)(nl - start) : p->len - p->pos;
-    p->pos += n + (nl ? 1 : 0);
-    p->lineno++;
-
-    if (n + 1 > p->line_cap) {
-        size_t cap = n + 1 < 256 ? 256 : n + 1;
-        char *l = realloc(p->line, cap);
-        if (!l) {
-            p->err.oom = true;
-            return NULL;
-        }
-        p->line = l;
-        p->line_cap = cap;
-    }
-    memcpy(p->line, start, n);
-    p->line[n] = '\0';
-    p->key = NULL;
-    p->cls = classify(p);
-    on_line(p);
-
-    p->too_long = n + 2 > (size_t)num;
-    if (!p->too_long) {
-        memcpy(buf, start, n);
-        buf[n] = '\n';
-        buf[n + 1] = '\0';
-        return buf;
-    }
-    /* an adapter's values (SQL, URLs) may be long: pair() takes them from p->line */
-    bool in_adapter = p->where == W_SECTION && p->cur && p->cur->kind->id == K_ADAPTER;
-    if (!in_adapter && (p->cls == LINE_KEY || p->cls == LINE_CONTINUATION))
-        cfg_sink_add(&p->err, p->lineno,
-                     "line too long (%zu bytes), expected at most %d bytes on a key = value line",
-                     n, num - 2);
-    snprintf(buf, (size_t)num, "%s", stand_in(p));
-    return buf;
-}
-
 /* Adds key = value of the current line to a list of free keys (an adapter
  * type's own keys, a value map's entries). */
 static void kv_add(struct parser *p, sr_cfg_kv **list, size_t *n, const char *key,
@@ -422,18 +237,6 @@ static void kv_add(struct parser *p, sr_cfg_kv **list, size_t *n, const char *ke
         return;
     }
     (*list)[(*n)++] = (sr_cfg_kv){.key = k, .value = v, .line = p->lineno};
-}
-
-/* The value of the current line as inih would give it, taken from the
- * whole line (for lines longer than inih's buffer): blanks and an inline
- * comment removed. Cuts p->line. */
-static const char *full_value(struct parser *p)
-{
-    char *v = p->val ? p->val : (char *)"";
-    while (isspace((unsigned char)*v))
-        v++;
-    *scan_to(v, "") = '\0';
-    return rstrip(v);
 }
 
 /* Appends an indented line to the adapter key before it ("query = SELECT
@@ -454,37 +257,13 @@ static void adapter_kv_continue(struct parser *p, const char *more)
     kv->value = v;
 }
 
-/* One key = value of the current line. Returns 0, or SR_ENOMEM; a problem
- * with the config is recorded and is not a failure of the call. */
-static int pair(struct parser *p, const char *name, const char *value)
+/* One key = value. Returns 0, or SR_ENOMEM; a problem with the config is
+ * recorded and is not a failure of the call. */
+static int pair(struct parser *p, const char *key, const char *value)
 {
     char qk[4 * QUOTE_MAX + 16], label[SR_NAME_MAX + 16];
-    bool whole = false; /* a long adapter line, read from p->line */
-    if (p->too_long && (p->cls == LINE_KEY || p->cls == LINE_CONTINUATION) &&
-        p->where == W_SECTION && p->cur && p->cur->kind->id == K_ADAPTER) {
-        value = full_value(p);
-        p->too_long = false; /* handled: the value is whole */
-        whole = true;
-    }
-    if (p->cls == LINE_CONTINUATION && p->adapter_cont && p->where == W_SECTION && p->cur &&
-        p->cur->kind->id == K_ADAPTER && p->cur->v.adapter.n_opts > 0) {
-        adapter_kv_continue(p, value);
-        return 0;
-    }
-    if (p->cls == LINE_CONTINUATION) {
-        cfg_sink_add(&p->err, p->lineno,
-                     "indented line, expected key = value at the start of the line (an indented "
-                     "line would continue the previous value)");
-        return 0;
-    }
-    if (p->cls != LINE_KEY) {
-        /* inih and classify() disagree: say so rather than lose the line */
-        cfg_sink_add(&p->err, p->lineno, "cannot read this line, expected key = value");
-        return 0;
-    }
     if (p->where == W_IGNORED)
         return 0;
-    const char *key = p->too_long || whole ? p->key : name;
     cfg_quote(key, qk, sizeof qk);
     if (p->where == W_BEFORE) {
         cfg_sink_add(&p->err, p->lineno,
@@ -503,10 +282,6 @@ static int pair(struct parser *p, const char *name, const char *value)
     if (first) {
         cfg_sink_add(&p->err, p->lineno, "duplicate key '%s' in %s, first set at line %d", qk,
                      label, first->line);
-        return 0;
-    }
-    if (p->too_long) {
-        seen_add(p, s, key, false); /* reported by read_line(); no "missing" error follows */
         return 0;
     }
     const struct opt *o = opt_find(s->kind, key);
@@ -554,30 +329,53 @@ static int pair(struct parser *p, const char *name, const char *value)
     return 0;
 }
 
-/* inih's handler. inih's convention is nonzero = success; pair() follows
- * ours (0 = success), and a config error is not a failure of the call. */
-static int on_pair(void *user, const char *section, const char *name, const char *value)
+/* The reader's callback (metrics/ini.h): opens sections, stores keys,
+ * joins an adapter key's continuation lines, reports malformed lines. */
+static int on_line(void *ctx, const sr_ini_line *l)
 {
-    (void)section; /* truncated by inih; read_line() tracks sections itself */
-    return pair(user, name, value) == 0 ? 1 : 0;
+    struct parser *p = ctx;
+    char q[4 * QUOTE_MAX + 16];
+    p->lineno = l->line;
+    bool adapter_cont = p->adapter_cont; /* the key above is an adapter type's own */
+    p->adapter_cont = false;
+    switch (l->kind) {
+    case SR_INI_CONTINUATION:
+        p->adapter_cont = adapter_cont;
+        if (adapter_cont && p->cur && p->cur->v.adapter.n_opts > 0)
+            adapter_kv_continue(p, l->value);
+        else
+            cfg_sink_add(&p->err, p->lineno, "%s", SR_INI_CONTINUATION_ERROR);
+        break;
+    case SR_INI_KEY:
+        return pair(p, l->name, l->value);
+    case SR_INI_SECTION:
+        open_section(p, l->name);
+        if (l->rest[0]) {
+            cfg_quote(l->rest, q, sizeof q);
+            cfg_sink_add(&p->err, p->lineno,
+                         "unexpected text '%s' after the section header, expected a new line", q);
+        }
+        break;
+    case SR_INI_BAD_SECTION:
+        cfg_quote(l->text, q, sizeof q);
+        cfg_sink_add(&p->err, p->lineno,
+                     "expected a section header such as [metric.NAME], got '%s' (no closing ']')",
+                     q);
+        p->where = W_IGNORED;
+        p->cur = NULL;
+        break;
+    case SR_INI_BAD_KEY:
+        cfg_quote(l->text, q, sizeof q);
+        cfg_sink_add(&p->err, p->lineno, "expected key = value, got '%s'", q);
+        break;
+    case SR_INI_NUL:
+        cfg_sink_add(&p->err, p->lineno, "%s (is this a config file?)", SR_INI_NUL_ERROR);
+        break;
+    }
+    return p->err.oom ? SR_ENOMEM : 0;
 }
 
 int cfg_read(struct parser *p)
 {
-    sr_cfg_errors *errs = p->err.errs;
-    int rc = ini_parse_stream(read_line, p, on_pair, p);
-    if (rc == -2) {
-        p->err.oom = true;
-    } else if (rc > 0) {
-        /* inih's first malformed line should be one we reported already */
-        bool known = !errs && p->err.count > 0;
-        for (size_t i = 0; errs && i < errs->n && !known; i++)
-            known = errs->v[i].line == rc;
-        if (!known)
-            cfg_sink_add(&p->err, rc, "syntax error, expected key = value or [section]");
-    }
-
-    free(p->line);
-    p->line = NULL;
-    return p->err.oom ? SR_ENOMEM : 0;
+    return sr_ini_read(p->text, p->len, on_line, p);
 }
