@@ -62,34 +62,6 @@ bool cfg_grow(void *pv, size_t n, size_t sz)
     return true;
 }
 
-/* Writes text for a message: every control written out as
- * sr_text_escape() does (\x1b, \u009b, \u202e: metrics/safetext.h), so a
- * config cannot send escape sequences to the terminal and a reader sees
- * what the file holds; text longer than QUOTE_MAX characters is cut with
- * "...". len is at least 4 * QUOTE_MAX + 16. */
-void cfg_quote(const char *text, char *buf, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)(text ? text : "");
-    size_t n = strlen((const char *)s), i = 0;
-    for (int chars = 0; i < n && chars < QUOTE_MAX; chars++) {
-        uint32_t cp;
-        size_t k = sr_utf8_decode(s + i, n - i, &cp);
-        i += k ? k : 1;
-    }
-    char head[4 * QUOTE_MAX + 1], esc[6 * QUOTE_MAX + 1]; /* \u202e: 6 bytes for one */
-    snprintf(head, sizeof head, "%.*s", (int)i, (const char *)s);
-    sr_text_escape(head, esc, sizeof esc);
-    bool more = i < n;
-    if (strlen(esc) + 4 > len) {
-        sr_text_escape(head, buf, len - 3);
-        more = true;
-    } else {
-        snprintf(buf, len, "%s", esc);
-    }
-    if (more)
-        strcat(buf, "...");
-}
-
 static char *dup_str(const char *s)
 {
     return strdup(s ? s : "");

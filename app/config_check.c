@@ -109,8 +109,8 @@ void cfg_check_adapter_keys(struct errsink *k, const sr_cfg_adapter *a, const sr
             known = strcmp(names[j], kv->key) == 0;
         if (known)
             continue;
-        char qk[4 * QUOTE_MAX + 16];
-        cfg_quote(kv->key, qk, sizeof qk);
+        char qk[SR_QUOTE_SIZE];
+        sr_text_quote(kv->key, qk, sizeof qk);
         const char *best = sr_nearest(kv->key, names, n);
         if (best) {
             cfg_sink_add(k, kv->line, "unknown key '%s' in [adapter.%s], did you mean '%s'?", qk,
@@ -212,8 +212,8 @@ int sr_cfg_key_chord(const char *text, int *keys, size_t *n, char *why, size_t w
     snprintf(buf, sizeof buf, "%s", text);
     char *save = NULL;
     for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-        char q[4 * QUOTE_MAX + 16];
-        cfg_quote(w, q, sizeof q);
+        char q[SR_QUOTE_SIZE];
+        sr_text_quote(w, q, sizeof q);
         int code = chord_key(w);
         if (code < 0) {
             snprintf(why, whylen,

@@ -22,10 +22,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#include "../metrics/safetext.h"
 
-/* Bytes of the user's text quoted in one message. */
-#define QUOTE_MAX 60
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* What [sitrep] holds while the file is read; copied into sr_config. */
 struct sitrep_vals {
@@ -163,10 +162,6 @@ extern const struct kind cfg_kinds[CFG_N_KINDS];
  * capacity is the next power of two, so arrays carry only their count.
  * pv is the address of a T *. Returns false when out of memory. */
 bool cfg_grow(void *pv, size_t n, size_t sz);
-
-/* Writes text for a message: controls written out, cut at QUOTE_MAX
- * characters with "...". len is at least 4 * QUOTE_MAX + 16. */
-void cfg_quote(const char *text, char *buf, size_t len);
 
 /* Records an error at line (0: about the whole file). */
 void cfg_sink_add(struct errsink *k, int line, const char *fmt, ...)

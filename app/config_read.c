@@ -147,10 +147,10 @@ static struct sect *sect_new(struct parser *p, const struct kind *k, const char 
 /* Opens the section whose header text (between '[' and ']') is hdr. */
 static void open_section(struct parser *p, const char *hdr)
 {
-    char q[4 * QUOTE_MAX + 16];
+    char q[SR_QUOTE_SIZE];
     p->where = W_IGNORED;
     p->cur = NULL;
-    cfg_quote(hdr, q, sizeof q);
+    sr_text_quote(hdr, q, sizeof q);
 
     const char *dot = strchr(hdr, '.');
     size_t klen = dot ? (size_t)(dot - hdr) : strlen(hdr);
@@ -174,8 +174,8 @@ static void open_section(struct parser *p, const char *hdr)
         if (bk && !bk->pub.named) {
             cfg_sink_add(&p->err, p->lineno, "unknown section [%s], did you mean [%s]?", q, best);
         } else if (bk) {
-            char rest[4 * QUOTE_MAX + 16];
-            cfg_quote(dot ? dot + 1 : "NAME", rest, sizeof rest);
+            char rest[SR_QUOTE_SIZE];
+            sr_text_quote(dot ? dot + 1 : "NAME", rest, sizeof rest);
             cfg_sink_add(&p->err, p->lineno, "unknown section [%s], did you mean [%s.%s]?", q, best,
                          rest);
         } else {
@@ -199,8 +199,8 @@ static void open_section(struct parser *p, const char *hdr)
         return;
     }
     if (k->pub.named && !cfg_name_valid(name)) {
-        char qn[4 * QUOTE_MAX + 16];
-        cfg_quote(name, qn, sizeof qn);
+        char qn[SR_QUOTE_SIZE];
+        sr_text_quote(name, qn, sizeof qn);
         cfg_sink_add(&p->err, p->lineno,
                      "invalid name '%s' in [%s], expected 1 to %d letters, digits, '_' or '-'", qn,
                      q, SR_NAME_MAX - 1);
@@ -261,10 +261,10 @@ static void adapter_kv_continue(struct parser *p, const char *more)
  * recorded and is not a failure of the call. */
 static int pair(struct parser *p, const char *key, const char *value)
 {
-    char qk[4 * QUOTE_MAX + 16], label[SR_NAME_MAX + 16];
+    char qk[SR_QUOTE_SIZE], label[SR_NAME_MAX + 16];
     if (p->where == W_IGNORED)
         return 0;
-    cfg_quote(key, qk, sizeof qk);
+    sr_text_quote(key, qk, sizeof qk);
     if (p->where == W_BEFORE) {
         cfg_sink_add(&p->err, p->lineno,
                      "key '%s' is outside any section, expected a section header such as [sitrep] "
@@ -334,7 +334,7 @@ static int pair(struct parser *p, const char *key, const char *value)
 static int on_line(void *ctx, const sr_ini_line *l)
 {
     struct parser *p = ctx;
-    char q[4 * QUOTE_MAX + 16];
+    char q[SR_QUOTE_SIZE];
     p->lineno = l->line;
     bool adapter_cont = p->adapter_cont; /* the key above is an adapter type's own */
     p->adapter_cont = false;
@@ -351,13 +351,13 @@ static int on_line(void *ctx, const sr_ini_line *l)
     case SR_INI_SECTION:
         open_section(p, l->name);
         if (l->rest[0]) {
-            cfg_quote(l->rest, q, sizeof q);
+            sr_text_quote(l->rest, q, sizeof q);
             cfg_sink_add(&p->err, p->lineno,
                          "unexpected text '%s' after the section header, expected a new line", q);
         }
         break;
     case SR_INI_BAD_SECTION:
-        cfg_quote(l->text, q, sizeof q);
+        sr_text_quote(l->text, q, sizeof q);
         cfg_sink_add(&p->err, p->lineno,
                      "expected a section header such as [metric.NAME], got '%s' (no closing ']')",
                      q);
@@ -365,7 +365,7 @@ static int on_line(void *ctx, const sr_ini_line *l)
         p->cur = NULL;
         break;
     case SR_INI_BAD_KEY:
-        cfg_quote(l->text, q, sizeof q);
+        sr_text_quote(l->text, q, sizeof q);
         cfg_sink_add(&p->err, p->lineno, "expected key = value, got '%s'", q);
         break;
     case SR_INI_NUL:

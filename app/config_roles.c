@@ -77,8 +77,8 @@ void cfg_check_levels(struct parser *p, const struct sect *s)
         cfg_sink_add(&p->err, line, "levels: more than %d levels, expected at most %d names",
                      SR_CFG_MAX_LEVELS, SR_CFG_MAX_LEVELS);
     for (size_t i = 0; i < lv.n && i < SR_CFG_MAX_LEVELS; i++) {
-        char q[4 * QUOTE_MAX + 16];
-        cfg_quote(lv.v[i], q, sizeof q);
+        char q[SR_QUOTE_SIZE];
+        sr_text_quote(lv.v[i], q, sizeof q);
         if (!cfg_name_valid(lv.v[i]))
             cfg_sink_add(&p->err, line,
                          "levels: invalid name '%s', expected 1 to %d letters, digits, '_' or '-'",
@@ -92,8 +92,8 @@ void cfg_check_levels(struct parser *p, const struct sect *s)
     for (size_t i = 0; i < ps.n && i < SR_CFG_MAX_LEVELS; i++) {
         if (level_index(&lv, ps.v[i]))
             continue;
-        char q[4 * QUOTE_MAX + 16];
-        cfg_quote(ps.v[i], q, sizeof q);
+        char q[SR_QUOTE_SIZE];
+        sr_text_quote(ps.v[i], q, sizeof q);
         if (lv.n == 0)
             cfg_sink_add(&p->err, cfg_key_line(s, "personal"),
                          "personal: no level '%s', expected names from [sitrep] levels (which is "
@@ -133,8 +133,8 @@ static bool check_role_name(void *ctx, const char *name)
     struct role_check *rc = ctx;
     struct parser *p = rc->p;
     int line = cfg_key_line(rc->s, rc->key);
-    char q[4 * QUOTE_MAX + 16];
-    cfg_quote(name, q, sizeof q);
+    char q[SR_QUOTE_SIZE];
+    sr_text_quote(name, q, sizeof q);
     rc->count++;
     if (strcmp(name, "*") == 0) {
         rc->star = true;
@@ -241,8 +241,8 @@ void cfg_check_role(struct parser *p, const struct sect *s, const struct sect *s
     levels_of(sitrep, &lv);
     int d;
     if (cfg_key_ok(s, "drill") && !drill_parse(s->v.role.drill, &lv, &d)) {
-        char q[4 * QUOTE_MAX + 16];
-        cfg_quote(s->v.role.drill, q, sizeof q);
+        char q[SR_QUOTE_SIZE];
+        sr_text_quote(s->v.role.drill, q, sizeof q);
         if (lv.n)
             cfg_sink_add(&p->err, cfg_key_line(s, "drill"),
                          "drill: '%s' is not a level, expected one of %s, a number or *", q,

@@ -683,9 +683,9 @@ bool cfg_name_valid(const char *s)
 int cfg_opt_parse(const struct opt *o, void *base, const char *text, char *why, size_t wlen)
 {
     void *field = (char *)base + o->offset;
-    char q[4 * QUOTE_MAX + 16], exp[320];
+    char q[SR_QUOTE_SIZE], exp[320];
     const char *suggest = NULL;
-    cfg_quote(text, q, sizeof q);
+    sr_text_quote(text, q, sizeof q);
     cfg_describe_expected(o, exp, sizeof exp);
     switch (o->pub.type) {
     case SR_OPT_TEXT:

@@ -66,8 +66,6 @@
 
 /* Largest theme file read; a theme is a few hundred bytes. */
 #define THEME_MAX_BYTES (64 * 1024)
-/* Bytes of a user's text quoted in one message. */
-#define QUOTE_MAX 48
 /* Errors kept for the message; more are only counted. */
 #define MAX_ERRORS 16
 
@@ -314,17 +312,6 @@ const char *sr_theme_description(const sr_theme *t)
     return t ? t->description : "";
 }
 
-/* The user's text, safe to show and short enough for one message. */
-static const char *quote(const char *s, char *buf, size_t len)
-{
-    char tmp[QUOTE_MAX + 1];
-    snprintf(tmp, sizeof tmp, "%s", s);
-    sr_text_clean(tmp, buf, len);
-    if (strlen(s) > QUOTE_MAX && strlen(buf) + 4 < len)
-        strcat(buf, "...");
-    return buf;
-}
-
 struct loader {
     sr_theme *t;
     char file[256]; /* sanitised, for messages */
@@ -403,7 +390,7 @@ static void write_errors(struct loader *l, char *err, size_t errlen)
 static void role_words(struct loader *l, sr_role r, char *buf, struct role_spec *spec)
 {
     const char *role = builtin[r].name;
-    char q[4 * QUOTE_MAX + 8];
+    char q[SR_QUOTE_SIZE];
     bool have_fg = false, have_bg = false, any = false;
     char *save = NULL;
     for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
@@ -435,7 +422,7 @@ static void role_words(struct loader *l, sr_role r, char *buf, struct role_spec 
                           "bad colour '%s' for %s in role '%s', expected #rrggbb, color0 to "
                           "color255, default, or a name: black, red, green, yellow, blue, "
                           "magenta, cyan, white, bright-NAME%s",
-                          quote(w + 3, q, sizeof q), which, role, hint);
+                          sr_text_quote(w + 3, q, sizeof q), which, role, hint);
                 return;
             }
             if (is_fg) {
@@ -469,7 +456,7 @@ static void role_words(struct loader *l, sr_role r, char *buf, struct role_spec 
             add_error(l, l->lineno,
                       "bad attribute '%s' in role '%s', expected fg=COLOUR, bg=COLOUR or one of "
                       "bold, dim, underline, reverse, italic%s",
-                      quote(w, q, sizeof q), role, hint);
+                      sr_text_quote(w, q, sizeof q), role, hint);
             return;
         }
         spec->attr |= attr_words[i].attr;
@@ -508,10 +495,10 @@ static void set_text(struct loader *l, const char *key, const char *value, char 
 /* One key = value inside the file. */
 static void on_key(struct loader *l, const char *key, const char *value)
 {
-    char q[4 * QUOTE_MAX + 8];
+    char q[SR_QUOTE_SIZE];
     if (l->where == IN_NONE) {
         add_error(l, l->lineno, "'%s' is outside [theme], expected the [theme] header before it",
-                  quote(key, q, sizeof q));
+                  sr_text_quote(key, q, sizeof q));
         return;
     }
     if (l->where == IN_OTHER)
@@ -551,8 +538,8 @@ static void on_key(struct loader *l, const char *key, const char *value)
         cands[n++] = builtin[r].name;
     const char *best = sr_nearest(key, cands, n);
     if (best) {
-        add_error(l, l->lineno, "unknown role '%s', did you mean '%s'?", quote(key, q, sizeof q),
-                  best);
+        add_error(l, l->lineno, "unknown role '%s', did you mean '%s'?",
+                  sr_text_quote(key, q, sizeof q), best);
         return;
     }
     char list[256];
@@ -562,16 +549,17 @@ static void on_key(struct loader *l, const char *key, const char *value)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", r ? ", " : "",
                                  builtin[r].name);
     add_error(l, l->lineno, "unknown role '%s', expected name, description or a role: %s",
-              quote(key, q, sizeof q), list);
+              sr_text_quote(key, q, sizeof q), list);
 }
 
 /* A section header: name is what stands between '[' and ']'. */
 static void on_header(struct loader *l, const char *name)
 {
-    char q[4 * QUOTE_MAX + 8];
+    char q[SR_QUOTE_SIZE];
     l->where = IN_OTHER;
     if (strcmp(name, "theme") != 0) {
-        add_error(l, l->lineno, "unknown section [%s], expected [theme]", quote(name, q, sizeof q));
+        add_error(l, l->lineno, "unknown section [%s], expected [theme]",
+                  sr_text_quote(name, q, sizeof q));
         return;
     }
     if (l->section_line) {
@@ -587,7 +575,7 @@ static void on_header(struct loader *l, const char *name)
 static int on_line(void *ctx, const sr_ini_line *il)
 {
     struct loader *l = ctx;
-    char q[4 * QUOTE_MAX + 8];
+    char q[SR_QUOTE_SIZE];
     l->lineno = il->line;
     switch (il->kind) {
     case SR_INI_SECTION:
@@ -595,7 +583,7 @@ static int on_line(void *ctx, const sr_ini_line *il)
         if (il->rest[0])
             add_error(l, l->lineno,
                       "unexpected text '%s' after the section header, expected a new line",
-                      quote(il->rest, q, sizeof q));
+                      sr_text_quote(il->rest, q, sizeof q));
         break;
     case SR_INI_KEY:
         on_key(l, il->name, il->value);
@@ -605,11 +593,12 @@ static int on_line(void *ctx, const sr_ini_line *il)
         break;
     case SR_INI_BAD_SECTION:
         add_error(l, l->lineno, "expected a section header [theme], got '%s' (no closing ']')",
-                  quote(il->text, q, sizeof q));
+                  sr_text_quote(il->text, q, sizeof q));
         l->where = IN_OTHER;
         break;
     case SR_INI_BAD_KEY:
-        add_error(l, l->lineno, "expected ROLE = VALUE, got '%s'", quote(il->text, q, sizeof q));
+        add_error(l, l->lineno, "expected ROLE = VALUE, got '%s'",
+                  sr_text_quote(il->text, q, sizeof q));
         break;
     case SR_INI_NUL:
         add_error(l, l->lineno, "%s", SR_INI_NUL_ERROR);
@@ -737,7 +726,7 @@ static int cmp_str(const void *a, const void *b)
 static void not_found(const char *name, const char *const *dirs, char *err, size_t errlen)
 {
     enum { MAX_LISTED = 32 };
-    char q[4 * QUOTE_MAX + 8], where[512] = "", stems[MAX_LISTED][64];
+    char q[SR_QUOTE_SIZE], where[512] = "", stems[MAX_LISTED][64];
     const char *sorted[MAX_LISTED];
     size_t wused = 0, n = 0;
     for (size_t i = 0; dirs && dirs[i]; i++) {
@@ -774,7 +763,7 @@ static void not_found(const char *name, const char *const *dirs, char *err, size
     for (size_t i = 0; i < n && nused < sizeof names; i++)
         nused +=
             (size_t)snprintf(names + nused, sizeof names - nused, "%s%s", i ? ", " : "", sorted[i]);
-    quote(name, q, sizeof q);
+    sr_text_quote(name, q, sizeof q);
     if (!wused)
         snprintf(err, errlen, "theme '%s' not found: no theme directory given", q);
     else if (best)
