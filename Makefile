@@ -21,7 +21,7 @@
 SHELL := /bin/bash
 
 # CC is make's own default (cc) unless given: CC=clang make
-PKGS := ncursesw libuv sqlite3 inih jansson
+PKGS := ncursesw libuv sqlite3 jansson
 # libpq (the postgres adapter) is optional: without it that type explains itself.
 # It and libcurl are linked into the adapters' own shared objects (MODULES
 # below), never into sitrep: only a config naming the type maps them.
@@ -274,7 +274,7 @@ build/man/%: man/%.in sitrep contrib/mkman.sh build/man/dirs
 # Each entry is a Debian package; contrib/deps.sh installs the missing ones
 # with apt-get (through sudo when not root).
 DEB_PKGS := build-essential pkg-config libncurses-dev libuv1-dev libsqlite3-dev \
-            libinih-dev libcsv-dev libjansson-dev libcriterion-dev tmux \
+            libcsv-dev libjansson-dev libcriterion-dev tmux \
             libpq-dev postgresql libcurl4-openssl-dev openssl \
             groff-base man-db sqlite3 locales
 DEB_FUZZ := clang libclang-rt-14-dev

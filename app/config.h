@@ -1,12 +1,12 @@
 /*
  * config.h - config.ini as typed values.
  *
- * The file is read with inih; every key is checked against a table (name,
- * type, default, range, help) and every error is reported as
- * "FILE:LINE: what is wrong, what was expected", all of them, not just the
- * first. The same tables are readable through sr_cfg_section_at() and
- * sr_cfg_option_at(), so that `sitrep --help`, the README and
- * `sitrep check-config` can be generated from them.
+ * The file is read by metrics/ini.c (its grammar: sitrep.conf(5), FORMAT);
+ * every key is checked against a table (name, type, default, range, help)
+ * and every error is reported as "FILE:LINE: what is wrong, what was
+ * expected", all of them, not just the first. The same tables are readable through
+ * sr_cfg_section_at() and sr_cfg_option_at(), so that `sitrep --help`, the README and `sitrep
+ * check-config` can be generated from them.
  *
  * Sections: [sitrep] (once), [metric.NAME], [adapter.NAME], [map.NAME],
  * [panel.NAME], [page.NAME], [role.NAME], [alert] (once), [wall] (once);

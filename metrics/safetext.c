@@ -231,3 +231,27 @@ char *sr_text_escape(const char *text, char *out, size_t outlen)
     }
     return out;
 }
+
+char *sr_text_quote(const char *text, char *out, size_t outlen)
+{
+    const unsigned char *s = (const unsigned char *)(text ? text : "");
+    size_t n = strlen((const char *)s), i = 0;
+    for (int chars = 0; i < n && chars < SR_QUOTE_MAX; chars++) {
+        uint32_t cp;
+        size_t k = sr_utf8_decode(s + i, n - i, &cp);
+        i += k ? k : 1;
+    }
+    char head[4 * SR_QUOTE_MAX + 1], esc[6 * SR_QUOTE_MAX + 1]; /* \u202e: 6 bytes for one */
+    snprintf(head, sizeof head, "%.*s", (int)i, (const char *)s);
+    sr_text_escape(head, esc, sizeof esc);
+    bool more = i < n;
+    if (strlen(esc) + 4 > outlen) {
+        sr_text_escape(head, out, outlen - 3);
+        more = true;
+    } else {
+        snprintf(out, outlen, "%s", esc);
+    }
+    if (more)
+        strcat(out, "...");
+    return out;
+}

@@ -73,4 +73,17 @@ char *sr_text_fit(const char *text, int max_cols, const char *ellipsis, char *ou
  */
 char *sr_text_escape(const char *text, char *out, size_t outlen);
 
+/* Characters of outside text quoted in one message, and the room a quote
+ * needs (a buffer of SR_QUOTE_SIZE bytes holds any). */
+#define SR_QUOTE_MAX 60
+#define SR_QUOTE_SIZE (4 * SR_QUOTE_MAX + 16)
+
+/*
+ * Writes text (NULL: "") for an error message that quotes it: escaped as
+ * sr_text_escape() does, so that a file cannot send escape sequences to
+ * the terminal and a reader sees what it holds, and cut after SR_QUOTE_MAX
+ * characters with "...". out holds at least 4 bytes. Returns out.
+ */
+char *sr_text_quote(const char *text, char *out, size_t outlen);
+
 #endif

@@ -25,14 +25,13 @@
  *     name (black red green yellow blue magenta cyan white, or bright-NAME)
  *     or default (the terminal's own). Case does not matter in values.
  *
- * Reading: inih parses key = value and strips comments; it pulls the lines
- * through read_line(), which counts them (Debian's inih 55 gives handlers
- * no line number), handles section headers itself (inih 55 does not call
- * the handler for them), reports malformed and over-long lines, and hands
- * inih only comments and well-formed key lines, left-trimmed so that an
- * indented line is never taken as a continuation. Errors are collected as
- * "FILE:LINE: what was wrong, expected what" and reading goes on, so one
- * pass shows every mistake.
+ * Reading: metrics/ini.c reads the lines (the grammar of sitrep.conf(5),
+ * the config's own) and hands each one over with its line number; this
+ * file opens [theme], stores the keys and reports malformed lines. No key
+ * of a theme takes a continued value, so an indented line after a key is
+ * an error, as in the config. Errors are collected as "FILE:LINE: what was
+ * wrong, expected what" and reading goes on, so one pass shows every
+ * mistake.
  *
  * Applying: each colour is turned into what the terminal can show.
  *   - direct colour (more than 256 colours): the RGB value itself;
@@ -51,7 +50,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,14 +59,13 @@
 #include <unistd.h>
 
 #include "../metrics/common.h"
+#include "../metrics/ini.h"
 #include "tui.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Largest theme file read; a theme is a few hundred bytes. */
 #define THEME_MAX_BYTES (64 * 1024)
-/* Bytes of a user's text quoted in one message. */
-#define QUOTE_MAX 48
 /* Errors kept for the message; more are only counted. */
 #define MAX_ERRORS 16
 
@@ -315,23 +312,11 @@ const char *sr_theme_description(const sr_theme *t)
     return t ? t->description : "";
 }
 
-/* The user's text, safe to show and short enough for one message. */
-static const char *quote(const char *s, char *buf, size_t len)
-{
-    char tmp[QUOTE_MAX + 1];
-    snprintf(tmp, sizeof tmp, "%s", s);
-    sr_text_clean(tmp, buf, len);
-    if (strlen(s) > QUOTE_MAX && strlen(buf) + 4 < len)
-        strcat(buf, "...");
-    return buf;
-}
-
 struct loader {
     sr_theme *t;
     char file[256]; /* sanitised, for messages */
-    const char *text;
-    size_t len, pos;
-    int lineno;
+    int lineno;     /* of the line being read */
+    bool oom;
 
     int section_line;                           /* of [theme]; 0 = not seen yet */
     enum { IN_NONE, IN_THEME, IN_OTHER } where; /* where keys go; IN_OTHER: ignored */
@@ -400,12 +385,12 @@ static void write_errors(struct loader *l, char *err, size_t errlen)
         snprintf(err + used, errlen - used, "\n(%d more error%s)", more, more == 1 ? "" : "s");
 }
 
-/* Parses a role's value into spec; reports the first problem. */
-static void role_parse(struct loader *l, sr_role r, const char *value, struct role_spec *spec)
+/* Parses the words of a role's value (buf, cut up) into spec; reports the
+ * first problem. */
+static void role_words(struct loader *l, sr_role r, char *buf, struct role_spec *spec)
 {
     const char *role = builtin[r].name;
-    char buf[INI_MAX_LINE + 1], q[4 * QUOTE_MAX + 8];
-    snprintf(buf, sizeof buf, "%s", value);
+    char q[SR_QUOTE_SIZE];
     bool have_fg = false, have_bg = false, any = false;
     char *save = NULL;
     for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
@@ -437,7 +422,7 @@ static void role_parse(struct loader *l, sr_role r, const char *value, struct ro
                           "bad colour '%s' for %s in role '%s', expected #rrggbb, color0 to "
                           "color255, default, or a name: black, red, green, yellow, blue, "
                           "magenta, cyan, white, bright-NAME%s",
-                          quote(w + 3, q, sizeof q), which, role, hint);
+                          sr_text_quote(w + 3, q, sizeof q), which, role, hint);
                 return;
             }
             if (is_fg) {
@@ -471,7 +456,7 @@ static void role_parse(struct loader *l, sr_role r, const char *value, struct ro
             add_error(l, l->lineno,
                       "bad attribute '%s' in role '%s', expected fg=COLOUR, bg=COLOUR or one of "
                       "bold, dim, underline, reverse, italic%s",
-                      quote(w, q, sizeof q), role, hint);
+                      sr_text_quote(w, q, sizeof q), role, hint);
             return;
         }
         spec->attr |= attr_words[i].attr;
@@ -481,6 +466,18 @@ static void role_parse(struct loader *l, sr_role r, const char *value, struct ro
                   "role '%s' has no value, expected fg=COLOUR, bg=COLOUR and/or attributes "
                   "(bold, dim, underline, reverse, italic)",
                   role);
+}
+
+/* Parses a role's value into spec; reports the first problem. */
+static void role_parse(struct loader *l, sr_role r, const char *value, struct role_spec *spec)
+{
+    char *buf = strdup(value);
+    if (!buf) {
+        l->oom = true;
+        return;
+    }
+    role_words(l, r, buf, spec);
+    free(buf);
 }
 
 /* Copies a text value (name, description), sanitised. */
@@ -498,10 +495,10 @@ static void set_text(struct loader *l, const char *key, const char *value, char 
 /* One key = value inside the file. */
 static void on_key(struct loader *l, const char *key, const char *value)
 {
-    char q[4 * QUOTE_MAX + 8];
+    char q[SR_QUOTE_SIZE];
     if (l->where == IN_NONE) {
         add_error(l, l->lineno, "'%s' is outside [theme], expected the [theme] header before it",
-                  quote(key, q, sizeof q));
+                  sr_text_quote(key, q, sizeof q));
         return;
     }
     if (l->where == IN_OTHER)
@@ -541,8 +538,8 @@ static void on_key(struct loader *l, const char *key, const char *value)
         cands[n++] = builtin[r].name;
     const char *best = sr_nearest(key, cands, n);
     if (best) {
-        add_error(l, l->lineno, "unknown role '%s', did you mean '%s'?", quote(key, q, sizeof q),
-                  best);
+        add_error(l, l->lineno, "unknown role '%s', did you mean '%s'?",
+                  sr_text_quote(key, q, sizeof q), best);
         return;
     }
     char list[256];
@@ -552,25 +549,17 @@ static void on_key(struct loader *l, const char *key, const char *value)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", r ? ", " : "",
                                  builtin[r].name);
     add_error(l, l->lineno, "unknown role '%s', expected name, description or a role: %s",
-              quote(key, q, sizeof q), list);
+              sr_text_quote(key, q, sizeof q), list);
 }
 
-/* A section header: s (k bytes, trimmed) starts with '['. */
-static void on_header(struct loader *l, const char *s, size_t k)
+/* A section header: name is what stands between '[' and ']'. */
+static void on_header(struct loader *l, const char *name)
 {
-    char q[4 * QUOTE_MAX + 8], hdr[INI_MAX_LINE + 1];
-    snprintf(hdr, sizeof hdr, "%.*s", (int)k, s);
-    char *close = strchr(hdr, ']');
+    char q[SR_QUOTE_SIZE];
     l->where = IN_OTHER;
-    if (!close) {
-        add_error(l, l->lineno, "expected a section header [theme], got '%s' (no closing ']')",
-                  quote(hdr, q, sizeof q));
-        return;
-    }
-    *close = '\0';
-    if (strcmp(hdr + 1, "theme") != 0) {
+    if (strcmp(name, "theme") != 0) {
         add_error(l, l->lineno, "unknown section [%s], expected [theme]",
-                  quote(hdr + 1, q, sizeof q));
+                  sr_text_quote(name, q, sizeof q));
         return;
     }
     if (l->section_line) {
@@ -581,81 +570,41 @@ static void on_header(struct loader *l, const char *s, size_t k)
     l->where = IN_THEME;
 }
 
-/* Whether a key line (trimmed, k bytes) has the '=' or ':' inih splits at
- * before an inline comment (';' after a blank), as inih looks for it. */
-static bool has_separator(const char *s, size_t k)
+/* The reader's callback (metrics/ini.h); a mistake in the file is
+ * recorded, not a failure of the call. */
+static int on_line(void *ctx, const sr_ini_line *il)
 {
-    bool was_space = false;
-    for (size_t i = 0; i < k; i++) {
-        if (s[i] == '=' || s[i] == ':')
-            return true;
-        if (was_space && strchr(INI_INLINE_COMMENT_PREFIXES, s[i]))
-            return false;
-        was_space = isspace((unsigned char)s[i]);
+    struct loader *l = ctx;
+    char q[SR_QUOTE_SIZE];
+    l->lineno = il->line;
+    switch (il->kind) {
+    case SR_INI_SECTION:
+        on_header(l, il->name);
+        if (il->rest[0])
+            add_error(l, l->lineno,
+                      "unexpected text '%s' after the section header, expected a new line",
+                      sr_text_quote(il->rest, q, sizeof q));
+        break;
+    case SR_INI_KEY:
+        on_key(l, il->name, il->value);
+        break;
+    case SR_INI_CONTINUATION:
+        add_error(l, l->lineno, "%s", SR_INI_CONTINUATION_ERROR);
+        break;
+    case SR_INI_BAD_SECTION:
+        add_error(l, l->lineno, "expected a section header [theme], got '%s' (no closing ']')",
+                  sr_text_quote(il->text, q, sizeof q));
+        l->where = IN_OTHER;
+        break;
+    case SR_INI_BAD_KEY:
+        add_error(l, l->lineno, "expected ROLE = VALUE, got '%s'",
+                  sr_text_quote(il->text, q, sizeof q));
+        break;
+    case SR_INI_NUL:
+        add_error(l, l->lineno, "%s", SR_INI_NUL_ERROR);
+        break;
     }
-    return false;
-}
-
-/*
- * inih's reader (fgets-like): one line of the text per call, so that our
- * line count is inih's. Headers and malformed lines are handled here and
- * inih gets a comment in their place; a key line is handed over trimmed.
- */
-static char *read_line(char *buf, int num, void *stream)
-{
-    struct loader *l = stream;
-    if (l->pos >= l->len || num < 4)
-        return NULL;
-    const char *s = l->text + l->pos;
-    const char *nl = memchr(s, '\n', l->len - l->pos);
-    size_t k = nl ? (size_t)(nl - s) : l->len - l->pos;
-    l->pos += k + (nl ? 1 : 0);
-    l->lineno++;
-
-    if (l->lineno == 1 && k >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-        s += 3;
-        k -= 3;
-    }
-    while (k > 0 && isspace((unsigned char)s[k - 1]))
-        k--;
-    while (k > 0 && isspace((unsigned char)*s)) {
-        s++;
-        k--;
-    }
-    char q[4 * QUOTE_MAX + 8], line[INI_MAX_LINE + 1];
-    snprintf(buf, (size_t)num, ";\n");
-    if (k == 0 || strchr(INI_START_COMMENT_PREFIXES, *s))
-        return buf;
-    if (memchr(s, '\0', k)) {
-        add_error(l, l->lineno, "NUL byte in the line, expected text");
-        return buf;
-    }
-    if (k + 2 > (size_t)num || k >= sizeof line) {
-        add_error(l, l->lineno, "line too long (%zu bytes), expected at most %d", k, num - 2);
-        return buf;
-    }
-    if (*s == '[') {
-        on_header(l, s, k);
-        return buf;
-    }
-    if (!has_separator(s, k)) {
-        snprintf(line, sizeof line, "%.*s", (int)k, s);
-        add_error(l, l->lineno, "expected ROLE = VALUE, got '%s'", quote(line, q, sizeof q));
-        return buf;
-    }
-    memcpy(buf, s, k);
-    buf[k] = '\n';
-    buf[k + 1] = '\0';
-    return buf;
-}
-
-/* inih's handler; inih's convention is nonzero = go on, and a mistake in
- * the file is recorded, not a failure of the call. */
-static int on_pair(void *user, const char *section, const char *name, const char *value)
-{
-    (void)section; /* read_line() tracks sections */
-    on_key(user, name, value);
-    return 1;
+    return l->oom ? SR_ENOMEM : 0;
 }
 
 int sr_theme_parse(const char *file, const char *text, size_t len, sr_theme **out, char *err,
@@ -675,17 +624,14 @@ int sr_theme_parse(const char *file, const char *text, size_t len, sr_theme **ou
         free(t);
         return SR_ENOMEM;
     }
-    *l = (struct loader){.t = t, .text = text, .len = len};
+    *l = (struct loader){.t = t};
     sr_text_clean(file, l->file, sizeof l->file);
 
-    int rc = ini_parse_stream(read_line, l, on_pair, l);
-    if (rc == -2) {
+    if (sr_ini_read(text, len, on_line, l) == SR_ENOMEM) {
         free(l);
         free(t);
         return SR_ENOMEM;
     }
-    if (rc > 0 && l->n_errors == 0)
-        add_error(l, rc, "cannot read this line, expected ROLE = VALUE");
 
     if (!l->section_line) {
         add_error(l, 1,
@@ -780,7 +726,7 @@ static int cmp_str(const void *a, const void *b)
 static void not_found(const char *name, const char *const *dirs, char *err, size_t errlen)
 {
     enum { MAX_LISTED = 32 };
-    char q[4 * QUOTE_MAX + 8], where[512] = "", stems[MAX_LISTED][64];
+    char q[SR_QUOTE_SIZE], where[512] = "", stems[MAX_LISTED][64];
     const char *sorted[MAX_LISTED];
     size_t wused = 0, n = 0;
     for (size_t i = 0; dirs && dirs[i]; i++) {
@@ -817,7 +763,7 @@ static void not_found(const char *name, const char *const *dirs, char *err, size
     for (size_t i = 0; i < n && nused < sizeof names; i++)
         nused +=
             (size_t)snprintf(names + nused, sizeof names - nused, "%s%s", i ? ", " : "", sorted[i]);
-    quote(name, q, sizeof q);
+    sr_text_quote(name, q, sizeof q);
     if (!wused)
         snprintf(err, errlen, "theme '%s' not found: no theme directory given", q);
     else if (best)

@@ -97,7 +97,7 @@ static const sr_ad_host mock_host = {
 };
 
 /* Options from "key=value" strings (split at the first '='; blanks around
- * the key and value trimmed as inih would). Up to 32; the strings are
+ * the key and value trimmed as the config reader does). Up to 32; the strings are
  * copied into o. */
 typedef struct {
     sr_ad_option v[32];

@@ -182,3 +182,20 @@ Test(safetext, fit_cuts_with_the_ellipsis_given)
     cr_assert_str_eq(sr_text_fit("abcdef", -1, "...", out, sizeof out), "abcdef");
     cr_assert_eq(sr_text_width("a\x1b]0;t\x07\xe4\xb8\xad"), 3);
 }
+
+/* The quote of a config or theme message: escaped, cut after SR_QUOTE_MAX
+ * characters (not bytes) with "...". */
+Test(safetext, a_quote_is_escaped_and_cut_by_characters)
+{
+    char q[SR_QUOTE_SIZE];
+    cr_assert_str_eq(sr_text_quote("a\x1b[31mb\xe2\x80\xae", q, sizeof q), "a\\x1b[31mb\\u202e");
+    cr_assert_str_eq(sr_text_quote(NULL, q, sizeof q), "");
+    char long_text[4 * SR_QUOTE_MAX + 8] = "";
+    for (int i = 0; i < SR_QUOTE_MAX + 1; i++)
+        strcat(long_text, "\xc3\xa9"); /* é: 2 bytes, 1 character */
+    sr_text_quote(long_text, q, sizeof q);
+    cr_assert_eq(strlen(q), 2 * SR_QUOTE_MAX + 3, "%s", q);
+    cr_assert_str_eq(q + 2 * SR_QUOTE_MAX, "...");
+    char small[8];
+    cr_assert_str_eq(sr_text_quote("abcdefghij", small, sizeof small), "abcd...");
+}

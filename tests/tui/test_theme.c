@@ -317,13 +317,32 @@ Test(theme, missing_name_and_long_lines)
     memcpy(nameless, ";;;;;;;;", 8); /* the name line becomes a comment */
     expect_errors(s, "t.ini:1: missing 'name' in [theme], expected name = NAME");
     free(s);
-    char line[300];
-    memset(line, 'x', sizeof line);
-    memcpy(line, "description = ", 14);
-    line[250] = '\n';
-    line[251] = '\0';
-    s = theme_text(line);
-    expect_errors(s, "t.ini:17: line too long (250 bytes), expected at most 198");
+    /* a line of 5000 bytes is read whole: the word at its end is read too */
+    char line[5100];
+    int n = snprintf(line, sizeof line, "ok = fg=green");
+    memset(line + n, ' ', 5000 - (size_t)n);
+    snprintf(line + 5000, sizeof line - 5000, "blink");
+    s = with_role("ok", line);
+    expect_errors(s, "t.ini:6: bad attribute 'blink' in role 'ok', expected fg=COLOUR, bg=COLOUR "
+                     "or one of bold, dim, underline, reverse, italic");
+    free(s);
+}
+
+/* The config's rule (metrics/ini.c): an indented line after a key continues
+ * its value, and no key of a theme takes a continued value. Right after a
+ * header an indented key is an ordinary key. */
+Test(theme, indented_lines_do_not_silently_continue_a_value)
+{
+    char *s = theme_text("  description = more\n");
+    expect_errors(s, "t.ini:17: indented line, expected key = value at the start of the line (an "
+                     "indented line would continue the previous value)");
+    free(s);
+    s = theme_text("");
+    char *text = malloc(strlen(s) + 16);
+    sprintf(text, "[theme]\n  %s", s + strlen("[theme]\n"));
+    char err[1024];
+    cr_assert_eq(parse(text, err, sizeof err), 0, "%s", err);
+    free(text);
     free(s);
 }
 
@@ -331,14 +350,15 @@ Test(theme, comments_blanks_bom_and_case)
 {
     char *s = theme_text("");
     char *text = malloc(strlen(s) + 256);
-    sprintf(text,
-            "\xEF\xBB\xBF# a comment\n; another\n\n%s  description = indented; not a "
-            "comment\nvalue2 = x ; typo'd role after an inline comment test\n",
-            s);
+    sprintf(
+        text,
+        "\xEF\xBB\xBF# a comment\n; another\n\n%sdescription = no blank; before "
+        "this\n  ; an indented comment\nvalue2 = x ; typo'd role after an inline comment test\n",
+        s);
     char err[1024];
     /* the last line is an unknown role: the rest is fine */
     cr_assert_eq(parse(text, err, sizeof err), SR_EINVAL);
-    cr_assert_str_eq(err, "t.ini:21: unknown role 'value2', did you mean 'value'?");
+    cr_assert_str_eq(err, "t.ini:22: unknown role 'value2', did you mean 'value'?");
     free(text);
     free(s);
     s = with_role("ok", "ok = FG=#5FD75F Bg=Default BOLD ; inline comment");
