@@ -42,7 +42,6 @@ typedef struct {
     int max_fd;        /* the highest descriptor to close when close_range fails */
 } keeper_plan;
 
-
 /* fd moved above 2 (a pipe end there would be overwritten by the dup2s). */
 static int lift_fd(int fd)
 {
