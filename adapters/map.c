@@ -185,6 +185,15 @@ static void c_locale_init(void)
     c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
+/* Says that text is not a time of the kind expected; returns -1. */
+static int bad_time(const char *text, const char *expected, char *why, size_t wlen)
+{
+    char q[QUOTE_MAX * 2];
+    map_quote(text, q, sizeof q);
+    sr_map_errf(why, wlen, "time '%s' is not %s", q, expected);
+    return -1;
+}
+
 /* Parses text by the map's time format. Returns 0, or -1 with why. */
 static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why, size_t wlen)
 {
@@ -193,22 +202,16 @@ static int time_parse(const sr_map *m, const char *text, int64_t *out, char *why
     switch (m->tkind) {
     case TIME_EPOCH:
     case TIME_EPOCH_MS:
-        if (sr_map_number(text, &v) || fabs(v) > 1e15) {
-            map_quote(text, q, sizeof q);
-            sr_map_errf(why, wlen, "time '%s' is not %s", q,
-                        m->tkind == TIME_EPOCH ? "epoch seconds" : "epoch milliseconds");
-            return -1;
-        }
+        if (sr_map_number(text, &v) || fabs(v) > 1e15)
+            return bad_time(text, m->tkind == TIME_EPOCH ? "epoch seconds" : "epoch milliseconds",
+                            why, wlen);
         *out = (int64_t)llround(m->tkind == TIME_EPOCH ? v * 1000.0 : v);
         return 0;
     case TIME_AUTO:
     case TIME_ISO:
-        if (m->host->parse_time(text, m->tz, out)) {
-            map_quote(text, q, sizeof q);
-            sr_map_errf(why, wlen, "time '%s' is not %s", q,
-                        m->tkind == TIME_ISO ? "ISO-8601" : "ISO-8601 or epoch seconds");
-            return -1;
-        }
+        if (m->host->parse_time(text, m->tz, out))
+            return bad_time(text, m->tkind == TIME_ISO ? "ISO-8601" : "ISO-8601 or epoch seconds",
+                            why, wlen);
         return 0;
     case TIME_STRPTIME:
         break;

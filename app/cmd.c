@@ -113,6 +113,28 @@ void parse_opts(const command *c, int argc, char **argv, parsed *p, int max_pos)
 
 /* The value of option name (as in the command's table), or NULL when not
  * given; a name the table lacks is a mistake in the program, said at once. */
+const char *format_opt(const command *c, const parsed *p, const char *const *formats)
+{
+    const char *fmt = opt(c, p, "--format");
+    if (!fmt)
+        return formats[0];
+    char list[128] = "";
+    size_t n = 0;
+    while (formats[n])
+        n++;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(fmt, formats[i]) == 0)
+            return formats[i];
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s",
+                 i == 0       ? ""
+                 : i + 1 == n ? " or "
+                              : ", ",
+                 formats[i]);
+    }
+    die_usage(c, "--format: expected %s, got '%s'", list, fmt);
+}
+
 const char *opt(const command *c, const parsed *p, const char *name)
 {
     for (int k = 0; c->opts && c->opts[k].name; k++) {

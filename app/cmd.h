@@ -119,6 +119,10 @@ _Noreturn void die_usage(const command *c, const char *fmt, ...);
  */
 void parse_opts(const command *c, int argc, char **argv, parsed *p, int max_pos);
 
+/* The value of --format: one of the NULL-ended formats (the first when the
+ * option is absent); any other is a usage error naming them all (exits 2). */
+const char *format_opt(const command *c, const parsed *p, const char *const *formats);
+
 /* The value of option name (as in the command's table), or NULL when not
  * given; a name the table lacks is a mistake in the program, said at once. */
 const char *opt(const command *c, const parsed *p, const char *name);

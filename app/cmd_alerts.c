@@ -53,9 +53,8 @@ int cmd_alerts(int argc, char **argv)
     const command *self = find_command("alerts");
     parsed p;
     parse_opts(self, argc, argv, &p, 0);
-    const char *fmt = opt(self, &p, "--format") ? opt(self, &p, "--format") : "text";
-    if (strcmp(fmt, "text") && strcmp(fmt, "json"))
-        die_usage(self, "--format: expected text or json, got '%s'", fmt);
+    static const char *const formats[] = {"text", "json", NULL};
+    const char *fmt = format_opt(self, &p, formats);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
     sr_alert *a = NULL;

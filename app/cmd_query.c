@@ -23,9 +23,8 @@ int cmd_query(int argc, char **argv)
     parse_opts(self, argc, argv, &p, 1);
     if (p.npos != 1)
         die_usage(self, "which metric? e.g. sitrep query response_p1 --agg p90");
-    const char *fmt = opt(self, &p, "--format") ? opt(self, &p, "--format") : "text";
-    if (strcmp(fmt, "text") && strcmp(fmt, "csv") && strcmp(fmt, "json"))
-        die_usage(self, "--format: expected text, csv or json, got '%s'", fmt);
+    static const char *const formats[] = {"text", "csv", "json", NULL};
+    const char *fmt = format_opt(self, &p, formats);
     const char *by = opt(self, &p, "--by");
     if (by && strcmp(by, "children") != 0)
         die_usage(self, "--by: expected 'children', got '%s'", by);

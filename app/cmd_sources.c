@@ -159,9 +159,8 @@ int cmd_sources(int argc, char **argv)
     const command *self = find_command("sources");
     parsed p;
     parse_opts(self, argc, argv, &p, 0);
-    const char *fmt = opt(self, &p, "--format") ? opt(self, &p, "--format") : "text";
-    if (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)
-        die_usage(self, "--format: expected text or json, got '%s'", fmt);
+    static const char *const formats[] = {"text", "json", NULL};
+    const char *fmt = format_opt(self, &p, formats);
     bool utf8 = sr_locale_utf8();
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);

@@ -349,10 +349,8 @@ static int cmd_help(int argc, char **argv)
     const command *self = find_command("help");
     parsed p;
     parse_opts(self, argc, argv, &p, 1);
-    const char *fmt = opt(self, &p, "--format");
-    if (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "man") != 0)
-        die_usage(self, "--format: expected text or man, got '%s'", fmt);
-    bool man = fmt && strcmp(fmt, "man") == 0;
+    static const char *const formats[] = {"text", "man", NULL};
+    bool man = strcmp(format_opt(self, &p, formats), "man") == 0;
     const char *topic = p.npos ? p.pos[0] : NULL;
     const help_topic *t = NULL;
     for (size_t i = 0; topic && i < sizeof help_topics / sizeof help_topics[0]; i++) {

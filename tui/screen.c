@@ -387,6 +387,17 @@ bool scr_draw_hidden(sr_screen *s, WINDOW *w, int y, const panel_state *p)
     return true;
 }
 
+/* Deletes the status bar's, the hint line's and the compact list's windows. */
+static void del_bars(sr_screen *s)
+{
+    WINDOW **w[] = {&s->status, &s->hints, &s->list};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        if (*w[i])
+            delwin(*w[i]);
+        *w[i] = NULL;
+    }
+}
+
 /* (Re)creates the windows of the current view. */
 static void build_layout(sr_screen *s)
 {
@@ -394,13 +405,7 @@ static void build_layout(sr_screen *s)
         free_windows(&s->ps[i]);
     free_windows(&s->drill_ps);
     free_windows(&s->view_win);
-    if (s->status)
-        delwin(s->status);
-    if (s->hints)
-        delwin(s->hints);
-    if (s->list)
-        delwin(s->list);
-    s->list = NULL;
+    del_bars(s);
     s->status = newwin(1, COLS, 0, 0);
     s->hints = newwin(1, COLS, LINES - 1, 0);
     /* the cursor is hidden: never spend bytes moving it back after an update */
@@ -847,12 +852,7 @@ void sr_screen_destroy(sr_screen *s)
     free(s->alerts);
     if (s->scr) {
         set_term(s->scr);
-        if (s->status)
-            delwin(s->status);
-        if (s->hints)
-            delwin(s->hints);
-        if (s->list)
-            delwin(s->list);
+        del_bars(s);
         if (s->mouse_on)
             sr_mouse_disable(s->out);
         endwin();
