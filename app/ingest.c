@@ -674,13 +674,13 @@ int sr_ingest_csv(FILE *f, const sr_catalog *cat, const char *tz, const sr_inges
         set_err(err, errlen, "out of memory");
         return SR_ENOMEM;
     }
-    g->cat = cat;
-    g->tz = tz;
-    g->sink = sink;
-    g->err = err;
-    g->errlen = errlen;
-    g->line = 1;
-    g->line_blank = true;
+    *g = (ingest){.cat = cat,
+                  .tz = tz,
+                  .sink = sink,
+                  .err = err,
+                  .errlen = errlen,
+                  .line = 1,
+                  .line_blank = true};
     if (index_build(g)) {
         free(g);
         free(chunk);
