@@ -40,7 +40,7 @@
 #include "jsonout.h"
 #include "lock.h"
 #include "share.h"
-#include "loop.h"
+#include "collector.h"
 #include "paths.h"
 #include "plugin.h"
 #include "progress.h"

@@ -1,7 +1,7 @@
 /*
  * collect.c - the headless collector behind `sitrep collect`.
  *
- * One collector (loop.c) polls the sources of the current config into the
+ * One collector (collector.c) polls the sources of the current config into the
  * cache. SIGHUP reopens the log file (logrotate) and reloads the config:
  * the new file is loaded and checked like `sitrep check-config` (plugins
  * included) and its metrics declared; a config with any error, or one that
@@ -41,7 +41,7 @@
 #include "../adapters/execfmt.h"
 #include "../metrics/safetext.h"
 #include "alerting.h"
-#include "loop.h"
+#include "collector.h"
 #include "progress.h"
 #include "trust.h"
 #include "xalloc.h"

@@ -78,7 +78,7 @@
 #include "alerting.h"
 #include "collect.h"
 #include "../tui/wall.h"
-#include "loop.h"
+#include "collector.h"
 #include "paths.h"
 #include "report.h"
 #include "roles.h"

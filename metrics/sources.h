@@ -71,7 +71,7 @@ void sr_source_list_restate(sr_source_list *l, sr_ms now);
 
 /* The start of a source's last_error when its poll's rows could not be
  * stored because the cache is damaged (SR_ECORRUPT): the collector writes
- * it (app/loop.c), the views look for it (sr_sources_cache_damaged). */
+ * it (app/collector.c), the views look for it (sr_sources_cache_damaged). */
 #define SR_SOURCE_CACHE_DAMAGED "the cache is damaged"
 
 /* Whether a configured source of l last failed because the cache is damaged. */

@@ -316,7 +316,7 @@ Test(screen, s_and_a_open_the_views_escape_closes_them)
 }
 
 /* A source whose last poll could not be stored because the cache is
- * damaged (the collector's error, app/loop.c): the status bar says so in
+ * damaged (the collector's error, app/collector.c): the status bar says so in
  * every view, and stops saying it once the source is well again. */
 Test(screen, status_bar_says_a_damaged_cache)
 {

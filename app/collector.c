@@ -1,5 +1,5 @@
 /*
- * loop.c - the collector.
+ * collector.c - the collector.
  *
  * Each source has a one-shot libuv timer. When it fires, the source's poll
  * is queued on the libuv thread pool (uv_queue_work); the adapter emits into
@@ -30,7 +30,7 @@
  * no poll is scheduled any more (next poll 0), closes the adapters and
  * every handle, then calls the caller's done callback.
  */
-#include "loop.h"
+#include "collector.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * Tests of app/loop.c: the collector on a real libuv loop with real worker
+ * Tests of app/collector.c: the collector on a real libuv loop with real worker
  * threads and a real cache file. Test adapters stand in for sources (in the
  * spirit of collectd's plugin_mock.c); every test ends with
  * uv_loop_close() == 0.
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../app/loop.h"
+#include "../../app/collector.h"
 #include "../helpers.h"
 
 static char dir[256];
@@ -40,7 +40,7 @@ static void teardown(void)
     th_rmtree(dir);
 }
 
-TestSuite(loop, .init = setup, .fini = teardown);
+TestSuite(collector, .init = setup, .fini = teardown);
 
 /* ---- test adapters ---- */
 
@@ -206,7 +206,7 @@ static int64_t stored(void)
     return n;
 }
 
-Test(loop, polls_on_its_timer_and_writes_batches)
+Test(collector, polls_on_its_timer_and_writes_batches)
 {
     memset(&shared, 0, sizeof shared);
     add_source("count", 10, 1000);
@@ -229,7 +229,7 @@ Test(loop, polls_on_its_timer_and_writes_batches)
         cr_assert_gt(shared.since[i], 0);
 }
 
-Test(loop, overrun_is_a_failure_but_never_overlaps)
+Test(collector, overrun_is_a_failure_but_never_overlaps)
 {
     memset(&shared, 0, sizeof shared);
     shared.mode = 1;
@@ -248,7 +248,7 @@ Test(loop, overrun_is_a_failure_but_never_overlaps)
     cr_assert_eq(h.accepted, 2);
 }
 
-Test(loop, failures_back_off_and_success_resets)
+Test(collector, failures_back_off_and_success_resets)
 {
     memset(&shared, 0, sizeof shared);
     shared.mode = 2;
@@ -281,7 +281,7 @@ static void run_backfill(void)
     run_until_stopped(4);
 }
 
-Test(loop, backfill_chunks_are_polled_at_once)
+Test(collector, backfill_chunks_are_polled_at_once)
 {
     run_backfill();
     cr_assert_eq(R.next[0], 0);
@@ -294,7 +294,7 @@ Test(loop, backfill_chunks_are_polled_at_once)
     cr_assert_eq(shared.since[3], 300);
 }
 
-Test(loop, a_backfill_says_how_far_it_has_got_until_it_ends)
+Test(collector, a_backfill_says_how_far_it_has_got_until_it_ends)
 {
     run_backfill();
     cr_assert_eq(R.loading[0], 25);
@@ -303,7 +303,7 @@ Test(loop, a_backfill_says_how_far_it_has_got_until_it_ends)
     cr_assert_eq(R.loading[3], -1, "the last chunk ends the backfill");
 }
 
-Test(loop, an_adapter_of_abi_1_loads_runs_and_has_no_progress)
+Test(collector, an_adapter_of_abi_1_loads_runs_and_has_no_progress)
 {
     adapter = &test_adapter_v1;
     run_backfill();
@@ -324,7 +324,7 @@ static int percent(uint32_t abi, int more, int64_t done, int64_t total)
     return sr_poll_percent(&a, &info);
 }
 
-Test(loop, the_percent_of_a_backfill)
+Test(collector, the_percent_of_a_backfill)
 {
     /* rounded down: 40 % until the next whole percent is reached */
     cr_assert_eq(percent(2, 1, 2, 5), 40);
@@ -355,7 +355,7 @@ static int count_rejects(void *ctx, const sr_reject_row *r)
     return 0;
 }
 
-Test(loop, bad_rows_are_kept_as_rejects)
+Test(collector, bad_rows_are_kept_as_rejects)
 {
     memset(&shared, 0, sizeof shared);
     shared.mode = 4;
@@ -374,7 +374,7 @@ Test(loop, bad_rows_are_kept_as_rejects)
 /* A templated metric name can feed any number of metrics in one poll: each
  * is linked to the source (what a panel's staleness reads), not only the
  * first 64. */
-Test(loop, every_metric_of_a_batch_is_linked_to_its_source)
+Test(collector, every_metric_of_a_batch_is_linked_to_its_source)
 {
     memset(&shared, 0, sizeof shared);
     shared.mode = 5;
@@ -398,7 +398,7 @@ Test(loop, every_metric_of_a_batch_is_linked_to_its_source)
     }
 }
 
-Test(loop, open_failure_is_visible_and_retried)
+Test(collector, open_failure_is_visible_and_retried)
 {
     memset(&shared, 0, sizeof shared);
     add_source("refuse", 10, 1000);
@@ -419,7 +419,7 @@ static void stop_now(uv_timer_t *t)
     uv_close((uv_handle_t *)t, NULL);
 }
 
-Test(loop, stop_waits_for_the_poll_in_flight)
+Test(collector, stop_waits_for_the_poll_in_flight)
 {
     memset(&shared, 0, sizeof shared);
     shared.mode = 1; /* 300 ms poll */
@@ -473,7 +473,7 @@ static void on_fast_report(void *ctx, const sr_poll_report *r)
         uv_close(ctx, NULL); /* the watchdog */
 }
 
-Test(loop, sources_stuck_past_their_timeout_do_not_delay_another)
+Test(collector, sources_stuck_past_their_timeout_do_not_delay_another)
 {
     memset(&shared, 0, sizeof shared);
     memset(&R, 0, sizeof R);
@@ -505,7 +505,7 @@ Test(loop, sources_stuck_past_their_timeout_do_not_delay_another)
 
 /* A viewer reads when the next poll comes from the health row; once the
  * collector has stopped, none is scheduled. */
-Test(loop, the_health_row_says_when_the_next_poll_comes)
+Test(collector, the_health_row_says_when_the_next_poll_comes)
 {
     memset(&shared, 0, sizeof shared);
     shared.mode = 2;

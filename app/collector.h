@@ -1,10 +1,10 @@
 /*
- * loop.h - the collector: polls every source on its own libuv timer, runs
+ * collector.h - the collector: polls every source on its own libuv timer, runs
  * the poll in the thread pool, writes each batch in one transaction on the
  * loop thread.
  */
-#ifndef SR_LOOP_H
-#define SR_LOOP_H
+#ifndef SR_COLLECTOR_H
+#define SR_COLLECTOR_H
 
 #include <uv.h>
 
