@@ -167,6 +167,20 @@ int sr_reserve(void *pp, size_t *cap, size_t n, size_t size);
  */
 void sr_format_double(double v, char *buf, size_t len);
 
+/* FNV-1a over n bytes at p, from h (SR_FNV_BASIS to start): the one hash
+ * of the project (the store's sample keys, whose values the cache keeps,
+ * and the memo's table). */
+#define SR_FNV_BASIS 0xcbf29ce484222325ULL
+static inline uint64_t sr_fnv1a(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
 /* Edit distance, ignoring case: insertions, deletions, substitutions and
  * swaps of two neighbours ("tr" for "rt") count one each. Words longer than
  * 64 bytes: the longer length. */

@@ -97,23 +97,10 @@ void sr_memo_destroy(sr_memo *m)
     free(m);
 }
 
-static uint64_t mix(uint64_t h, int64_t v)
-{
-    h ^= (uint64_t)v;
-    h *= 0x100000001b3ULL;
-    h ^= h >> 29;
-    return h;
-}
-
 static uint32_t hash(const sr_memo_key *k)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    h = mix(h, k->a);
-    h = mix(h, k->b);
-    h = mix(h, k->c);
-    h = mix(h, k->d);
-    h = mix(h, k->e);
-    h = mix(h, k->f);
+    int64_t w[] = {k->a, k->b, k->c, k->d, k->e, k->f};
+    uint64_t h = sr_fnv1a(w, sizeof w, SR_FNV_BASIS);
     return (uint32_t)(h ^ (h >> 32));
 }
 

@@ -15,7 +15,7 @@
 
 /* ---- small string -> id hash map (open addressing) ---- */
 
-/* The map's own hash (hash_str's is stored: the dedup of a key), eight
+/* The map's own hash (sr_fnv1a's is stored: the dedup of a key), eight
  * bytes a step: an entity's path is looked up for every sample. */
 static uint64_t smap_hash(const char *s)
 {

@@ -30,21 +30,6 @@
 #define RAWHOURS_BYTES (256u << 10)
 #define RAWHOURS_HOURS 24
 
-static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-static uint64_t hash_str(const char *s)
-{
-    return hash_bytes(s, strlen(s), 0xcbf29ce484222325ULL);
-}
-
 static void bind_sample(sr_store *st, sqlite3_stmt *q, int at, const pending *p)
 {
     sqlite3_bind_int64(q, at + 1, p->metric);
@@ -216,10 +201,10 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     uint64_t dedup;
     const char *key = s->key && *s->key ? s->key : NULL;
     if (key) {
-        dedup = hash_str(key);
+        dedup = sr_fnv1a(key, strlen(key), SR_FNV_BASIS);
     } else {
         double v = s->value == 0 ? 0.0 : s->value; /* -0 and 0 are the same sample */
-        dedup = hash_bytes(&v, sizeof v, 0x84222325cbf29ce4ULL);
+        dedup = sr_fnv1a(&v, sizeof v, 0x84222325cbf29ce4ULL);
     }
     pending p = {m->id, s->ts_ms, entity, (int64_t)dedup, s->value, 0};
     bool fresh;
