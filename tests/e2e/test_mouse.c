@@ -106,7 +106,7 @@ Test(mouse_e2e, quitting_ends_the_mouse_modes)
     start("tmux-256color");
     expect_modes();
     tmux_keys(&T, "q");
-    tmux_expect(&T, "Pane is dead", 30); /* a loaded machine (CI) exits slower */
+    tmux_expect_dead(&T, 60); /* a loaded machine (CI) exits slower */
     char f[128];
     tmux_format(&T, "any=#{mouse_any_flag} sgr=#{mouse_sgr_flag}", f, sizeof f);
     cr_expect_str_eq(f, "any=0 sgr=0");

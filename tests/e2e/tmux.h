@@ -120,6 +120,29 @@ static inline void tmux_format(tmux_t *t, const char *fmt, char *buf, size_t len
         buf[n - 1] = 0;
 }
 
+/* Fails the test unless the pane's program has exited within seconds (tmux's
+ * pane_dead, polled), saying what the pane still runs and shows. */
+static inline void tmux_expect_dead(tmux_t *t, int seconds)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    char f[256];
+    for (;;) {
+        tmux_format(t, "#{pane_dead}", f, sizeof f);
+        if (strcmp(f, "1") == 0)
+            return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= seconds)
+            break;
+        struct timespec d = {0, 50 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+    tmux_format(t, "dead=#{pane_dead} pid=#{pane_pid} running=#{pane_current_command}", f,
+                sizeof f);
+    cr_assert_fail("the pane's program did not exit in %d s (%s); the screen:\n%s", seconds, f,
+                   tmux_capture(t));
+}
+
 static inline void tmux_stop(tmux_t *t)
 {
     char cmd[128];
