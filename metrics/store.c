@@ -805,6 +805,7 @@ int sr_store_begin(sr_store *st)
     if (rc)
         return rc;
     st->in_batch = 1;
+    st->batch_now = sr_now_ms();
     store_untouch(st);
     /* other processes may have written since the last transaction */
     for (size_t i = 0; i < st->n_metrics; i++)

@@ -120,6 +120,7 @@ struct sr_store {
     sqlite3 *db;
     unsigned flags;
     sr_ms accept_ahead_ms; /* how far after the clock a sample's time may be */
+    sr_ms batch_now;       /* the clock when the batch began (sr_store_begin) */
     sqlite3_stmt *stmt[ST_COUNT];
     int in_batch;
     int in_read; /* inside sr_store_read_begin() */

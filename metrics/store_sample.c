@@ -140,39 +140,50 @@ void sr_store_set_accept_ahead(sr_store *st, sr_ms ahead_ms)
     st->accept_ahead_ms = ahead_ms < 0 ? 0 : ahead_ms;
 }
 
+/*
+ * The one rule for a plausible sample (sr_store_sample_fault): what is
+ * wrong with s, of metric m (NULL: unknown here), in words into buf; with
+ * buf NULL only whether (no formatting: sr_store_put's path, once a
+ * sample). NULL when nothing is.
+ */
+static const char *fault(sr_store *st, const metric_rec *m, const sr_sample *s, char *buf,
+                         size_t len)
+{
+#define SAY(...) (buf ? (snprintf(buf, len, __VA_ARGS__), buf) : "")
+    if (m && m->kind == SR_KIND_RATIO)
+        return SAY("metric %s is a ratio, computed from two others, never fed", s->metric);
+    if (!s->entity || !*s->entity)
+        return SAY("empty entity");
+    if (!store_valid_path(s->entity))
+        return SAY("malformed entity path");
+    if (!isfinite(s->value))
+        return SAY("value not finite");
+    if (fabs(s->value) > SR_VALUE_MAX)
+        return SAY("value %g beyond +-1e15, more than any count, time or amount", s->value);
+    /* a batch reads the clock once, at its start */
+    sr_ms latest = (st->in_batch ? st->batch_now : sr_now_ms()) + st->accept_ahead_ms;
+    if (s->ts_ms >= 0 && s->ts_ms <= latest)
+        return NULL;
+    if (!buf)
+        return "";
+    /* the time as a date, whatever its year */
+    time_t secs = (time_t)(s->ts_ms / 1000 - (s->ts_ms % 1000 < 0));
+    struct tm tm;
+    char when[64] = "?";
+    if (gmtime_r(&secs, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (s->ts_ms < 0)
+        return SAY("time %s is before 1970-01-01", when);
+    char ahead[32];
+    sr_format_duration(st->accept_ahead_ms, ahead, sizeof ahead);
+    return SAY("time %s is more than %s ahead of the clock ([sitrep] accept_ahead)", when, ahead);
+#undef SAY
+}
+
 const char *sr_store_sample_fault(sr_store *st, const sr_sample *s, char *buf, size_t len)
 {
     const metric_rec *m = s->metric ? store_find_metric(st, s->metric) : NULL;
-    if (m && m->kind == SR_KIND_RATIO)
-        snprintf(buf, len, "metric %s is a ratio, computed from two others, never fed", s->metric);
-    else if (!s->entity || !*s->entity)
-        snprintf(buf, len, "empty entity");
-    else if (!store_valid_path(s->entity))
-        snprintf(buf, len, "malformed entity path");
-    else if (!isfinite(s->value))
-        snprintf(buf, len, "value not finite");
-    else if (fabs(s->value) > SR_VALUE_MAX)
-        snprintf(buf, len, "value %g beyond +-1e15, more than any count, time or amount", s->value);
-    else {
-        sr_ms latest = sr_now_ms() + st->accept_ahead_ms;
-        if (s->ts_ms >= 0 && s->ts_ms <= latest)
-            return NULL;
-        /* the time as a date, whatever its year */
-        time_t secs = (time_t)(s->ts_ms / 1000 - (s->ts_ms % 1000 < 0));
-        struct tm tm;
-        char when[64] = "?";
-        if (gmtime_r(&secs, &tm))
-            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        if (s->ts_ms < 0) {
-            snprintf(buf, len, "time %s is before 1970-01-01", when);
-        } else {
-            char ahead[32];
-            sr_format_duration(st->accept_ahead_ms, ahead, sizeof ahead);
-            snprintf(buf, len, "time %s is more than %s ahead of the clock ([sitrep] accept_ahead)",
-                     when, ahead);
-        }
-    }
-    return buf;
+    return fault(st, m, s, buf, len);
 }
 
 /*
@@ -191,8 +202,7 @@ int sr_store_put(sr_store *st, const sr_sample *s, bool *duplicate)
     metric_rec *m = s->metric ? store_find_metric(st, s->metric) : NULL;
     if (!m)
         return SR_ENOENT;
-    char why[160];
-    if (sr_store_sample_fault(st, s, why, sizeof why))
+    if (fault(st, m, s, NULL, 0))
         return SR_EINVAL;
     int64_t entity;
     int rc = store_entity_ensure(st, s->entity, &entity);
