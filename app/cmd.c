@@ -78,7 +78,6 @@ void parse_opts(const command *c, int argc, char **argv, parsed *p, int max_pos)
     opterr = 0;
     optind = 0; /* GNU: start afresh */
     for (;;) {
-        int prev = optind ? optind : 1;
         int r = getopt_long(argc, argv, ":h", lo, NULL);
         if (r == -1)
             break;
@@ -90,7 +89,7 @@ void parse_opts(const command *c, int argc, char **argv, parsed *p, int max_pos)
             p->val[r - 256] = c->opts[r - 256].arg ? optarg : "1";
             continue;
         }
-        const char *a = argv[optind - 1 >= prev ? optind - 1 : prev];
+        const char *a = argv[optind - 1]; /* getopt has stepped past it */
         if (r == ':')
             die_usage(c, "option '%s' needs a value (%s)", c->opts[optopt - 256].name,
                       c->opts[optopt - 256].arg);

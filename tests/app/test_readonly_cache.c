@@ -58,6 +58,22 @@ static int run_as(char *const argv[], char **out, char **err)
     return th_run_with(NULL, th_sitrep_bin(), become, NULL, argv, out, err);
 }
 
+/* Writes dir/name: n response times, entity `prefix%d` (i % fanout), from
+ * epoch second t0 every step seconds, values 1 + i % 9; returns its path. */
+static const char *write_rt(const char *name, int n, const char *prefix, int fanout, long t0,
+                            int step)
+{
+    static char csv[300];
+    snprintf(csv, sizeof csv, "%s/%s", dir, name);
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("metric,entity,ts,value\n", f);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "rt,%s%d,%ld,%d\n", prefix, i % fanout, t0 + (long)i * step, 1 + i % 9);
+    fclose(f);
+    return csv;
+}
+
 /* Root only: a user, a config and a cache of 1000 samples made by root in
  * dir/c, with the -wal and -shm gone (a copy, or a cache the sqlite3 tool
  * checkpointed and closed) so that a reader would have to make them. */
@@ -75,14 +91,7 @@ static void make_cache(void)
     snprintf(text, sizeof text,
              "[sitrep]\ncache = %s\ntimezone = UTC\n[metric.rt]\nkind = event\nunit = s\n", cache);
     th_write_file(cfg, text);
-    char csv[300];
-    snprintf(csv, sizeof csv, "%s/s.csv", dir);
-    FILE *f = fopen(csv, "w");
-    cr_assert_not_null(f);
-    fputs("metric,entity,ts,value\n", f);
-    for (int i = 0; i < 1000; i++)
-        fprintf(f, "rt,force/a%d,%d,%d\n", i % 5, 1700000000 + i * 7, 1 + i % 9);
-    fclose(f);
+    const char *csv = write_rt("s.csv", 1000, "force/a", 5, 1700000000, 7);
     th_ingest(cfg, csv, 0);
     th_sh("chmod 0644 %s %s", cfg, csv);
     th_sh("rm -f %s-wal %s-shm", cache, cache);
@@ -205,15 +214,7 @@ Test(rocache, no_personal_figure_without_its_audit_row)
              cache, user);
     th_write_file(cfg, text);
     /* officers under unit a1, and the unit's figures, as the owner */
-    char csv[300];
-    snprintf(csv, sizeof csv, "%s/o.csv", dir);
-    FILE *f = fopen(csv, "w");
-    cr_assert_not_null(f);
-    fputs("metric,entity,ts,value\n", f);
-    for (int i = 0; i < 60; i++)
-        fprintf(f, "rt,force/a1/o%d,%d,%d\n", i % 3, 1700100000 + i * 11, 5 + i % 7);
-    fclose(f);
-    th_ingest(cfg, csv, 0);
+    th_ingest(cfg, write_rt("o.csv", 60, "force/a1/o", 3, 1700100000, 11), 0);
     th_sh("rm -f %s-wal %s-shm && chmod 0644 %s %s && chmod 0755 %s", cache, cache, cache, cfg,
           folder);
     unsetenv("SITREP_TEST_USER");
