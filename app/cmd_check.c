@@ -103,8 +103,15 @@ int cmd_check_cache(int argc, char **argv)
     else if (found)
         printf("%s: damaged: quick_check found %s%d problem%s (above)\n", cfg->cache,
                found >= CHECK_CACHE_MAX ? "at least " : "", found, found == 1 ? "" : "s");
+    else if (sr_store_checksummed(st))
+        printf("%s: ok (quick_check found no problem, and every page it read matched its "
+               "checksum)\n",
+               cfg->cache);
     else
-        printf("%s: ok (quick_check found no problem)\n", cfg->cache);
+        printf("%s: ok (quick_check found no problem)\nit has no page checksums (an earlier "
+               "sitrep made it): damage that SQLite cannot see would go unnoticed. To add them, "
+               "rebuild it: " CACHE_DAMAGED_HELP "\n",
+               cfg->cache);
     if (found || rc == SR_ECORRUPT)
         printf("to recover: " CACHE_DAMAGED_HELP "\n");
     sr_store_close(st);

@@ -145,10 +145,20 @@ int store_fail(sr_store *st, int code)
  * the store's message (sr_store_errmsg) in words a user can act on where
  * SQLite's are not: a full disk (SQLITE_FULL, or an I/O error whose errno
  * is ENOSPC) names the cache; a damaged file is SR_ECORRUPT from any
- * statement, never a figure.
+ * statement, never a figure: SQLite's own finding, or a page that fails
+ * its checksum (store_pagesum.c).
  */
 int store_sql_err(sr_store *st, int rc)
 {
+    if (rc == SQLITE_IOERR_DATA) {
+        int64_t at = store_pagesum_fault();
+        if (at >= 0)
+            snprintf(st->errmsg, sizeof st->errmsg,
+                     "the page at byte %lld of the file fails its checksum", (long long)at);
+        else
+            snprintf(st->errmsg, sizeof st->errmsg, "a page of the file fails its checksum");
+        return SR_ECORRUPT;
+    }
     switch (rc & 0xff) {
     case SQLITE_NOMEM:
         return store_fail(st, SR_ENOMEM);
@@ -594,7 +604,7 @@ static int open_connection(sr_store *st, const char *path, int oflags, bool immu
                              &st->db,
                              oflags | SQLITE_OPEN_NOMUTEX | (real ? SQLITE_OPEN_NOFOLLOW : 0) |
                                  (uri ? SQLITE_OPEN_URI : 0),
-                             NULL);
+                             store_pagesum_vfs());
     free(uri);
     free(real);
     int err = 0;
@@ -636,7 +646,11 @@ static int open_connection(sr_store *st, const char *path, int oflags, bool immu
         sqlite3_set_authorizer(st->db, viewer_authorizer, NULL);
     } else {
         /* a new file gets large pages: an hour cell with its minutes (up to ~3 KB)
-         * then stays inside its page instead of spilling to overflow pages */
+         * then stays inside its page instead of spilling to overflow pages;
+         * and 8 bytes at the end of each for its checksum (store_pagesum.c).
+         * Both take effect only in a file with nothing in it yet. */
+        int reserve = PAGESUM_BYTES;
+        sqlite3_file_control(st->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
         if ((err = store_exec(st, "PRAGMA page_size = 16384")) ||
             (err = store_exec(st, "PRAGMA journal_mode = WAL")) ||
             (err = store_exec(st, "PRAGMA synchronous = NORMAL")) ||
@@ -750,6 +764,13 @@ int sr_store_check(sr_store *st, int max, void (*cb)(void *ctx, const char *find
                      at);
             if (line[0] && strncmp(line, "*** in database", 15) != 0) {
                 ++*found;
+                /* SQLite's words for a page that did not read (SQLITE_IOERR_DATA
+                 * is a page that fails its checksum) */
+                char *tail = strstr(line, ": unable to get the page. error code=");
+                long page;
+                if (tail && atoi(tail + 37) == SQLITE_IOERR_DATA &&
+                    sscanf(line, "%*[^0-9]%ld", &page) == 1)
+                    snprintf(line, sizeof line, "page %ld fails its checksum", page);
                 cb(ctx, line);
             }
             at += len + (at[len] == '\n');
@@ -764,6 +785,15 @@ int sr_store_check(sr_store *st, int max, void (*cb)(void *ctx, const char *find
     ++*found;
     cb(ctx, st->errmsg);
     return 0;
+}
+
+bool sr_store_checksummed(sr_store *st)
+{
+    int reserve = -1;
+    return store_pagesum_vfs() &&
+           sqlite3_file_control(st->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) ==
+               SQLITE_OK &&
+           reserve == PAGESUM_BYTES;
 }
 
 const char *sr_store_errmsg(const sr_store *st)

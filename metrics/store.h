@@ -56,6 +56,18 @@ void sr_store_close(sr_store *st);
 /* The last SQLite error message of this handle (borrowed). */
 const char *sr_store_errmsg(const sr_store *st);
 
+/* The name of the SQLite VFS every cache is opened through, which keeps a
+ * checksum on each page of a new cache (store_pagesum.c); NULL when it could
+ * not be registered. Another program that opens a cache with SQLite and may
+ * write to it (even a read that ends the last connection checkpoints) must
+ * pass it to sqlite3_open_v2, or open the file read-only: a page it writes
+ * without its checksum reads as damage. Borrowed; static. */
+const char *sr_store_vfs(void);
+
+/* Whether every page of st's file carries a checksum that each read checks:
+ * a cache made by this sitrep; not one made before page checksums. */
+bool sr_store_checksummed(sr_store *st);
+
 int sr_store_schema_version(sr_store *st, int *out);
 
 /*

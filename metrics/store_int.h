@@ -202,4 +202,22 @@ int store_rebuild_rollups(sr_store *st);
 /* store_source.c */
 void store_copy_col(char *dst, size_t len, sqlite3_stmt *q, int col);
 
+/* ---- page checksums (store_pagesum.c) ---- */
+
+/* The bytes at the end of each page that hold its checksum. */
+#define PAGESUM_BYTES 8
+
+/* The name of the VFS that sums and checks every page of a cache (registered
+ * at the first call, thread-safe); NULL when it could not be, and the store
+ * then opens files through SQLite's default. */
+const char *store_pagesum_vfs(void);
+
+/* The byte offset of the last page that failed its checksum in this thread,
+ * or -1; reading it forgets it. */
+int64_t store_pagesum_fault(void);
+
+/* Whether page[0 .. len) holds the checksum of the rest in its last
+ * PAGESUM_BYTES bytes. */
+bool store_pagesum_ok(const unsigned char *page, size_t len);
+
 #endif

@@ -9,12 +9,15 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../metrics/store.h"
 
 /* A stable sort of doubles by brute force, the reference that sorts of
  * observations are checked against: values that compare equal (0 and -0)
@@ -263,6 +266,19 @@ static inline void th_reap(pid_t *pid)
         waitpid(*pid, NULL, 0);
     }
     *pid = 0;
+}
+
+/* Runs sql on the cache at db as another program would, through the
+ * store's VFS (sr_store_vfs: a page written without it has no checksum and
+ * reads as damage); asserts that it worked. */
+static inline void th_cache_exec(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, sr_store_vfs()), SQLITE_OK,
+                 "%s: %s", db, h ? sqlite3_errmsg(h) : "no memory");
+    char *msg = NULL;
+    cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg);
+    sqlite3_close(h);
 }
 
 #endif

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../metrics/common.h"
+#include "../../metrics/store.h"
 #include "../helpers.h"
 
 static char dir[256];
@@ -630,7 +631,9 @@ Test(cli, ingest_killed_mid_file_loses_no_committed_batch)
     int status;
     waitpid(pid, &status, 0);
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     sqlite3_stmt *q;
     sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &q, NULL);
     cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
@@ -732,7 +735,9 @@ Test(cli, only_the_panels_of_a_late_source_are_stale)
     /* the two sources as a collector would have recorded them (rows without an
      * interval, as before schema 4: they are judged by their error alone) */
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     cr_assert_eq(sqlite3_exec(h,
                               "INSERT INTO source(name, type, last_error) VALUES "
                               "('feeda', 'csv', 'connection refused'), ('feedb', 'csv', '');"
@@ -806,7 +811,9 @@ Test(cli, ingest_keeps_the_pages_figures_for_the_next_process)
 
     /* the figures of the page's closed slices are in the cache */
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     sqlite3_stmt *q;
     cr_assert_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM memo", -1, &q, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_step(q), SQLITE_ROW);

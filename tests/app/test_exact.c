@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../metrics/store.h"
 #include "../helpers.h"
 
 static char dir[256], cfg[512];
@@ -221,7 +222,9 @@ static void old_cache_with_huge_values(void)
     char db[600];
     snprintf(db, sizeof db, "%s/cache.db", dir);
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     char *err = NULL;
     int rc = sqlite3_exec(h,
                           "UPDATE rollup SET sum = 1.7e308, min = 1.7e308, max = 1.7e308, "

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "../../metrics/common.h"
+#include "../../metrics/store.h"
 #include "../helpers.h"
 
 static char dir[256], cfg[512];
@@ -385,7 +386,9 @@ Test(privacy_leaks, source_errors_withhold_input_data)
     char db[600];
     snprintf(db, sizeof db, "%s/cache.db", dir);
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     cr_assert_eq(sqlite3_exec(h,
                               "INSERT OR REPLACE INTO source(name, type, last_error) VALUES "
                               "('feed', 'csv', 'row 3: bad entity ''force/north/d1/u1/PC Jones "

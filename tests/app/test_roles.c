@@ -13,6 +13,7 @@
 
 #include "../../app/config.h"
 #include "../../app/roles.h"
+#include "../../metrics/store.h"
 #include "../helpers.h"
 
 static char dir[256];
@@ -313,7 +314,9 @@ Test(roles, audit_lists_what_was_recorded)
     /* rows as the dashboard will add them; the table's triggers only refuse changes */
     snprintf(db, sizeof db, "%s/cache.db", dir);
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     cr_assert_eq(sqlite3_exec(h,
                               "INSERT INTO audit(at, user, role, tty, ssh, action, detail) VALUES "
                               "(1700000000000, 'ann', 'chief', '/dev/pts/1', '', "

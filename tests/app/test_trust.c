@@ -32,6 +32,7 @@
 
 #include "../../app/paths.h"
 #include "../e2e/tmux.h"
+#include "../../metrics/store.h"
 #include "../helpers.h"
 
 enum { GRP, COL, VIEW, NOROLE, N_NAMES };
@@ -297,7 +298,7 @@ static int direct_sqlite(void)
         };
         for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
             sqlite3 *db = NULL;
-            int rc = sqlite3_open_v2(cache, &db, SQLITE_OPEN_READWRITE, NULL);
+            int rc = sqlite3_open_v2(cache, &db, SQLITE_OPEN_READWRITE, sr_store_vfs());
             if (rc == SQLITE_OK && sqlite3_exec(db, sql[i], NULL, NULL, NULL) == SQLITE_OK)
                 _exit(1 + (int)i);
             sqlite3_close(db);

@@ -346,7 +346,9 @@ Test(alerts_store, migrates_v5)
     cr_assert_eq(sr_store_source_put(st, &h), 0);
     sr_store_close(st);
     sqlite3 *db3;
-    cr_assert_eq(sqlite3_open(db, &db3), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &db3, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     /* a v5 cache: neither the alert table (v6) nor the audit table (v7), nor
      * the change counters (v8) */
     cr_assert_eq(sqlite3_exec(db3,

@@ -13,6 +13,7 @@
 #include "../../metrics/memo.h"
 #include "../../metrics/query.h"
 #include "../../metrics/sketch.h"
+#include "../../metrics/store.h"
 #include "../helpers.h"
 
 #define T0 1704067200000LL /* 2024-01-01T00:00:00Z, on an hour */
@@ -546,10 +547,12 @@ Test(query, cells_values_give_the_exact_percentiles)
         }
     }
     sr_store_close(st);
-    char db[300], sql[400];
+    char db[300];
     snprintf(db, sizeof db, "%s/q.db", dir);
-    snprintf(sql, sizeof sql, "sqlite3 %s 'UPDATE rollup SET vals = NULL'", db);
-    cr_assert_eq(system(sql), 0);
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, sr_store_vfs()), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, "UPDATE rollup SET vals = NULL", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
     cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
     size_t n = brute(w[0].from, w[0].to, -1, vals);
     sr_result r = run("rt", "city", "p90", w[0].from, w[0].to);
@@ -777,10 +780,9 @@ Test(query, the_writers_figures_are_read_by_another_process_until_late_data_land
     sr_store_close(r1);
 
     /* damaged entries in the cache are computed anew, never believed */
-    char db[300], sql[400];
+    char db[300];
     snprintf(db, sizeof db, "%s/q.db", dir);
-    snprintf(sql, sizeof sql, "sqlite3 %s \"UPDATE memo SET v = x'01ff'\"", db);
-    cr_assert_eq(system(sql), 0);
+    th_cache_exec(db, "UPDATE memo SET v = x'01ff'");
     sr_store *rd = open_reader();
     d0_series(rd, theirs, &hits, &misses);
     for (int i = 0; i < 10; i++)
@@ -908,10 +910,9 @@ Test(query, a_readers_kept_stamps_follow_every_commit)
         extra[ne++] = 7e5 + k;
     }
     cr_assert_eq(sr_store_commit(st), 0);
-    char db[300], sql[400];
+    char db[300];
     snprintf(db, sizeof db, "%s/q.db", dir);
-    snprintf(sql, sizeof sql, "sqlite3 %s 'DELETE FROM touch'", db);
-    cr_assert_eq(system(sql), 0);
+    th_cache_exec(db, "DELETE FROM touch");
     cr_assert_eq(sr_store_begin(st), 0);
     put("rt", "city/d1/u4", T0 - 30 * SR_MS_DAY, 3); /* outside the window */
     cr_assert_eq(sr_store_commit(st), 0);
@@ -941,7 +942,9 @@ Test(query, a_save_while_another_process_writes_keeps_its_figures_for_the_next)
     char db[300];
     snprintf(db, sizeof db, "%s/q.db", dir);
     sqlite3 *other;
-    cr_assert_eq(sqlite3_open(db, &other), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &other, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     cr_assert_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     cr_assert_neq(sr_store_memo_save(st, st), 0, "the other writer holds the lock");
     cr_assert_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);

@@ -255,9 +255,7 @@ Test(rawhours_store, scans_in_one_hour_follow_another_handles_commits)
     cr_assert_eq(sr_store_begin(w), 0);
     put(w, "f/d", D0 + 30 * MIN, -5);
     cr_assert_eq(sr_store_commit(w), 0);
-    char sql[400];
-    snprintf(sql, sizeof sql, "sqlite3 %s 'DELETE FROM touch'", db);
-    cr_assert_eq(system(sql), 0);
+    th_cache_exec(db, "DELETE FROM touch");
     cr_assert_eq(sr_store_begin(w), 0);
     put(w, "f/d", D0 + 5 * SR_MS_DAY, 1); /* far from the kept hour */
     cr_assert_eq(sr_store_commit(w), 0);

@@ -72,7 +72,9 @@ Test(store, creates_schema_in_wal_mode)
     cr_assert_eq(v, SR_STORE_SCHEMA);
     sr_store_close(st);
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     sqlite3_stmt *q;
     sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &q, NULL);
     cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
@@ -85,7 +87,9 @@ Test(store, refuses_newer_schema_and_garbage)
 {
     sr_store_close(open_rw());
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     cr_assert_eq(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
     sr_store *st = NULL;
@@ -128,7 +132,9 @@ static const char v1_schema[] =
 Test(store, migrates_v1_and_rebuilds_rollups)
 {
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     cr_assert_eq(sqlite3_exec(h, v1_schema, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
 
@@ -163,7 +169,9 @@ static const char v3_extra[] =
 Test(store, migrates_v3_and_keeps_source_health)
 {
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     cr_assert_eq(sqlite3_exec(h, v1_schema, NULL, NULL, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_exec(h, v3_extra, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
     sqlite3_close(h);
@@ -724,7 +732,9 @@ Test(store, survives_sigkill_mid_batch)
     close(fds[0]);
 
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     sqlite3_stmt *q;
     sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &q, NULL);
     cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
@@ -758,7 +768,9 @@ static int audit_collect(void *ctx, const sr_audit_row *r)
 static int raw_exec(const char *sql, char *err, size_t len)
 {
     sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, sr_store_vfs()),
+        SQLITE_OK);
     char *msg = NULL;
     int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
     snprintf(err, len, "%s", msg ? msg : "");
