@@ -56,8 +56,8 @@ typedef struct {
     const sr_metric_def *def;
     sr_panel_model m; /* as the viewer's role sees it (sr_privacy_panel_compute): c, status,
                          change_pct, agg and agg_name, mask ("" or what to show instead) */
-    char window[32];
-    bool shown; /* the viewer's role may see the panel */
+    char window[32];  /* the length of the window the figures cover */
+    bool shown;       /* the viewer's role may see the panel */
 } panel_value;
 
 struct sr_report {
@@ -157,13 +157,14 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
         v->shown = panel_shown(cfg, who, i);
         if (!v->shown)
             continue;
-        sr_format_duration(window, v->window, sizeof v->window);
         int rc = panel_figures(cfg, st, who, at_ms, window, v);
         if (rc) {
             snprintf(err, errlen, "panel %s: %s", pn->name, sr_strerror(rc));
             sr_report_destroy(r);
             return rc;
         }
+        /* what the figures cover: under the grid whole slices, as the screen's frame says */
+        sr_format_duration(v->m.to_ms - v->m.from_ms, v->window, sizeof v->window);
     }
     sr_source_conf *conf = xcalloc(cfg->n_adapters + 1, sizeof *conf);
     for (size_t i = 0; i < cfg->n_adapters; i++)
