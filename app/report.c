@@ -2,13 +2,17 @@
  * report.c - the shift report, built once from the cache and written in one
  * of three formats.
  *
- * sr_report_build() does every query: per panel the aggregate over the
- * window (the shift's, or the panel's own when that is longer: a 4-week
- * figure is not replaced by the shift's 8 hours under its 4-week title), the window of the same
- * length before it and the same window a week earlier (sr_query_compare), the status word by the
- * metric's thresholds, and the change in percent against the window before; then the configured
- * sources that are not live, by the one rule of sources.h. The writers only format what was
- * computed, so the command and the dashboard's key e write the same report from the same numbers.
+ * sr_report_build() does every query: per panel the model the screen draws
+ * (sr_privacy_panel_compute, the one path of every output: metrics/privacy.h)
+ * over the window (the shift's, or the panel's own when that is longer: a
+ * 4-week figure is not replaced by the shift's 8 hours under its 4-week
+ * title): the aggregate, the window of the same length before it and the
+ * same window a week earlier, the status word by the metric's thresholds,
+ * and the change in percent against the window before (none when the data
+ * begins inside that window); then the configured sources that are not
+ * live, by the one rule of sources.h. The writers only format what was
+ * computed, so the command and the dashboard's key e write the same report
+ * from the same numbers as the screen.
  *
  * JSON and CSV keep the fields `sitrep snapshot` has always had (new ones
  * are only ever added), their numbers exact (jsonout.h, csvout.h: the
@@ -24,9 +28,9 @@
  * viewer's policy withholds (sr_privacy_alerts), which a line counts.
  *
  * Privacy: a report is for a viewer (sr_report_viewer): only the role's
- * panels on its pages, and each panel's figures through the role's policy
- * (metrics/privacy.h) as the screen applies it: a panel of a hidden entity
- * shows "hidden", a suppressed value its mask ("<5", "n<10") and no count,
+ * panels on its pages, and each panel's figures through the role's policy,
+ * applied by that same one path: a panel of a hidden entity shows
+ * "hidden", a suppressed value its mask ("<5", "n<10") and no count,
  * status or change; a panel that shows personal-level values is audited.
  */
 #include "report.h"
@@ -40,7 +44,6 @@
 #include <sys/stat.h>
 
 #include "../metrics/format.h"
-#include "../metrics/query.h"
 #include "../metrics/sources.h"
 #include "alerting.h"
 #include "csvout.h"
@@ -51,13 +54,10 @@
 typedef struct {
     const sr_cfg_panel *panel;
     const sr_metric_def *def;
-    sr_compare c;
-    sr_status status;
-    sr_agg agg;        /* the aggregate shown (a ratio's value, the metric's default) */
-    double change_pct; /* against the previous window; NAN when none */
-    char aggname[32], window[32];
-    char mask[16]; /* "" or what to show instead of the value (privacy.h) */
-    bool shown;    /* the viewer's role may see the panel */
+    sr_panel_model m; /* as the viewer's role sees it (sr_privacy_panel_compute): c, status,
+                         change_pct, agg and agg_name, mask ("" or what to show instead) */
+    char window[32];  /* the length of the window the figures cover */
+    bool shown;       /* the viewer's role may see the panel */
 } panel_value;
 
 struct sr_report {
@@ -113,39 +113,27 @@ static bool panel_shown(const sr_config *cfg, const sr_report_viewer *who, size_
     return false;
 }
 
-/* The viewer's policy over one panel's figures, as the screen applies it;
- * audits a panel that shows personal-level values. */
-static int panel_privacy(const sr_config *cfg, sr_store *st, const sr_report_viewer *who,
-                         bool personal, sr_ms from_ms, sr_ms to_ms, panel_value *v)
+/*
+ * Computes panel v's figures over the window of window_ms ending at at_ms
+ * as the screen does (the one path: sr_privacy_panel_compute, which applies
+ * the viewer's policy), and audits a panel that shows personal-level
+ * values. An unknown entity or metric is no error: the panel shows no data.
+ */
+static int panel_figures(const sr_config *cfg, sr_store *st, const sr_report_viewer *who,
+                         sr_ms at_ms, sr_ms window_ms, panel_value *v)
 {
-    if (!who || !who->privacy)
-        return 0;
-    sr_panel_model m;
-    memset(&m, 0, sizeof m);
-    m.def = v->def;
-    m.agg = v->agg;
-    m.from_ms = from_ms;
-    m.to_ms = to_ms;
-    m.c = v->c;
-    m.status = v->status;
-    m.change_pct = v->change_pct;
-    m.within_pct = NAN;
-    for (size_t i = 0; i < SR_SERIES_MAX; i++)
-        m.series[i] = m.series_n[i] = NAN;
+    const sr_cfg_panel *pn = v->panel;
+    sr_panel_spec spec = {
+        .metric = pn->metric, .entity = pn->entity, .agg = pn->agg, .window_ms = window_ms};
     sr_privacy_report pr;
-    sr_privacy_apply(who->privacy, v->panel->entity, personal, &m, &pr);
-    int rc =
-        sr_privacy_grid_model(st, &cfg->metrics, who->privacy, v->panel->entity, personal, &m, &pr);
-    v->c = m.c;
-    v->status = m.status;
-    v->change_pct = m.change_pct;
-    snprintf(v->mask, sizeof v->mask, "%s", m.mask);
-    if (v->mask[0])
-        v->c.now.n = 0;
-    if (pr.personal_shown && who->audit) {
+    int rc = sr_privacy_panel_compute(st, &cfg->metrics, who ? who->privacy : NULL, &spec, at_ms, 0,
+                                      0, 0, 0, &v->m, &pr);
+    if (rc == SR_ENOENT)
+        rc = 0;
+    if (!rc && pr.personal_shown && who && who->audit) {
         char detail[512];
-        snprintf(detail, sizeof detail, "report: panel %s, metric %s, entity %s", v->panel->name,
-                 v->panel->metric, v->panel->entity[0] ? v->panel->entity : "(all)");
+        snprintf(detail, sizeof detail, "report: panel %s, metric %s, entity %s", pn->name,
+                 pn->metric, pn->entity[0] ? pn->entity : "(all)");
         who->audit(who->audit_ctx, "view-personal", detail);
     }
     return rc;
@@ -169,40 +157,14 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
         v->shown = panel_shown(cfg, who, i);
         if (!v->shown)
             continue;
-        sr_query q = {.metric = pn->metric, .entity = pn->entity, .agg = pn->agg};
-        /* a personal metric for a role without personal data: whole grid slices */
-        bool personal = false;
-        int rc = 0;
-        if (who && who->privacy) {
-            rc = sr_privacy_metric_personal(st, &cfg->metrics, who->privacy, pn->metric, &personal);
-            sr_privacy_grid_span(who->privacy, personal, at_ms, window, &q.from_ms, &q.to_ms);
-        } else {
-            q.from_ms = at_ms - window;
-            q.to_ms = at_ms;
-        }
-        if (!rc)
-            rc = sr_query_compare(st, &cfg->metrics, &q, &v->c);
-        if (rc == SR_ENOENT) {
-            v->c.now.value = v->c.prev.value = v->c.week_ago.value = NAN;
-        } else if (rc) {
+        int rc = panel_figures(cfg, st, who, at_ms, window, v);
+        if (rc) {
             snprintf(err, errlen, "panel %s: %s", pn->name, sr_strerror(rc));
             sr_report_destroy(r);
             return rc;
         }
-        v->status = v->def ? sr_kpi_status_for(v->def, pn->agg, v->c.now.value) : SR_STATUS_NONE;
-        v->change_pct = (isnan(v->c.prev.value) || v->c.prev.value == 0 || isnan(v->c.now.value))
-                            ? NAN
-                            : 100.0 * (v->c.now.value - v->c.prev.value) / fabs(v->c.prev.value);
-        v->agg = pn->agg;
-        if (v->agg.kind == SR_AGG_VALUE && v->def && v->def->kind != SR_KIND_RATIO)
-            v->agg = v->def->agg;
-        sr_agg_format(v->agg, v->aggname, sizeof v->aggname);
-        sr_format_duration(window, v->window, sizeof v->window);
-        if ((rc = panel_privacy(cfg, st, who, personal, q.from_ms, q.to_ms, v))) {
-            snprintf(err, errlen, "panel %s: %s", pn->name, sr_strerror(rc));
-            sr_report_destroy(r);
-            return rc;
-        }
+        /* what the figures cover: under the grid whole slices, as the screen's frame says */
+        sr_format_duration(v->m.to_ms - v->m.from_ms, v->window, sizeof v->window);
     }
     sr_source_conf *conf = xcalloc(cfg->n_adapters + 1, sizeof *conf);
     for (size_t i = 0; i < cfg->n_adapters; i++)
@@ -240,6 +202,8 @@ void sr_report_destroy(sr_report *r)
         return;
     sr_source_list_fini(&r->src);
     free(r->alerts);
+    for (size_t i = 0; r->pv && i < r->cfg->n_panels; i++)
+        sr_panel_model_fini(&r->pv[i].m);
     free(r->pv);
     free(r);
 }
@@ -270,24 +234,24 @@ static void write_csv(const sr_report *r, FILE *out)
         sr_csv_field(&w, v->panel->title);
         sr_csv_field(&w, v->panel->metric);
         sr_csv_field(&w, v->panel->entity);
-        sr_csv_field(&w, v->aggname);
+        sr_csv_field(&w, v->m.agg_name);
         sr_csv_field(&w, v->window);
-        sr_csv_figure(&w, v->c.now.value, v->mask);
+        sr_csv_figure(&w, v->m.c.now.value, v->m.mask);
         sr_csv_field(&w, v->def ? v->def->unit : "");
-        sr_csv_field(&w, sr_status_name(v->status));
-        if (v->mask[0])
+        sr_csv_field(&w, sr_status_name(v->m.status));
+        if (v->m.mask[0])
             sr_csv_field(&w, "");
         else
-            sr_csv_integer(&w, v->c.now.n);
-        sr_csv_figure(&w, v->c.prev.value, NULL);
-        if (isnan(v->change_pct)) {
+            sr_csv_integer(&w, v->m.c.now.n);
+        sr_csv_figure(&w, v->m.c.prev.value, NULL);
+        if (isnan(v->m.change_pct)) {
             sr_csv_field(&w, "");
         } else {
             char chg[64];
-            snprintf(chg, sizeof chg, "%.1f", v->change_pct);
+            snprintf(chg, sizeof chg, "%.1f", v->m.change_pct);
             sr_csv_field(&w, chg);
         }
-        sr_csv_figure(&w, v->c.week_ago.value, NULL);
+        sr_csv_figure(&w, v->m.c.week_ago.value, NULL);
         sr_csv_field(&w, asof);
         sr_csv_end_row(&w);
     }
@@ -318,19 +282,19 @@ static void write_json(const sr_report *r, FILE *out)
         json_object_set_new(o, "title", json_string(v->panel->title));
         json_object_set_new(o, "metric", json_string(v->panel->metric));
         json_object_set_new(o, "entity", json_string(v->panel->entity));
-        json_object_set_new(o, "agg", json_string(v->aggname));
+        json_object_set_new(o, "agg", json_string(v->m.agg_name));
         json_object_set_new(o, "window", json_string(v->window));
-        json_object_set_new(o, "value", NUM(v->c.now.value));
-        if (!v->mask[0] && isinf(v->c.now.value)) /* not a missing value: said so */
+        json_object_set_new(o, "value", NUM(v->m.c.now.value));
+        if (!v->m.mask[0] && isinf(v->m.c.now.value)) /* not a missing value: said so */
             json_object_set_new(o, "overflow", json_true());
         json_object_set_new(o, "unit", json_string(v->def ? v->def->unit : ""));
-        json_object_set_new(o, "status", json_string(sr_status_name(v->status)));
-        json_object_set_new(o, "n", v->mask[0] ? json_null() : json_integer(v->c.now.n));
-        if (v->mask[0])
-            json_object_set_new(o, "suppressed", json_string(v->mask));
-        json_object_set_new(o, "previous", NUM(v->c.prev.value));
-        json_object_set_new(o, "change_pct", NUM(v->change_pct));
-        json_object_set_new(o, "week_ago", NUM(v->c.week_ago.value));
+        json_object_set_new(o, "status", json_string(sr_status_name(v->m.status)));
+        json_object_set_new(o, "n", v->m.mask[0] ? json_null() : json_integer(v->m.c.now.n));
+        if (v->m.mask[0])
+            json_object_set_new(o, "suppressed", json_string(v->m.mask));
+        json_object_set_new(o, "previous", NUM(v->m.c.prev.value));
+        json_object_set_new(o, "change_pct", NUM(v->m.change_pct));
+        json_object_set_new(o, "week_ago", NUM(v->m.c.week_ago.value));
         if (v->def && !isnan(v->def->target))
             json_object_set_new(o, "target", NUM(v->def->target));
         json_array_append_new(arr, o);
@@ -397,7 +361,7 @@ static bool shown_above(const sr_report *r, size_t i)
         const panel_value *u = &r->pv[j];
         if (u->shown && strcmp(u->panel->metric, v->panel->metric) == 0 &&
             strcmp(u->panel->entity, v->panel->entity) == 0 &&
-            strcmp(u->aggname, v->aggname) == 0 && strcmp(u->window, v->window) == 0)
+            strcmp(u->m.agg_name, v->m.agg_name) == 0 && strcmp(u->window, v->window) == 0)
             return true;
     }
     return false;
@@ -439,19 +403,19 @@ static void write_markdown(const sr_report *r, FILE *out)
         if (!v->shown || shown_above(r, i))
             continue;
         char val[64], prev[64], chg[32];
-        sr_format_value(v->c.now.value, v->def, v->agg, false, val, sizeof val);
-        if (v->mask[0])
-            snprintf(val, sizeof val, "%s", v->mask);
-        sr_format_value(v->c.prev.value, v->def, v->agg, false, prev, sizeof prev);
-        if (isnan(v->change_pct))
+        sr_format_value(v->m.c.now.value, v->def, v->m.agg, false, val, sizeof val);
+        if (v->m.mask[0])
+            snprintf(val, sizeof val, "%s", v->m.mask);
+        sr_format_value(v->m.c.prev.value, v->def, v->m.agg, false, prev, sizeof prev);
+        if (isnan(v->m.change_pct))
             snprintf(chg, sizeof chg, "-");
         else
-            snprintf(chg, sizeof chg, "%+.1f%%", v->change_pct);
+            snprintf(chg, sizeof chg, "%+.1f%%", v->m.change_pct);
         fputs("| ", out);
         md_text(out, v->panel->title[0] ? v->panel->title : v->panel->name);
         fprintf(out, " | %s | ", v->window);
         md_text(out, val);
-        fprintf(out, " | %s | ", sr_status_name(v->status));
+        fprintf(out, " | %s | ", sr_status_name(v->m.status));
         md_text(out, prev);
         fprintf(out, " | %s |\n", chg);
     }

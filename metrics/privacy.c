@@ -1,9 +1,11 @@
 /*
  * privacy.c - the privacy policy applied to panel models.
  *
- * Everything here but sr_privacy_metric_personal() is pure: a policy value
- * and a model in, the model with hidden entities removed and suppressed
- * values replaced out. sr_privacy_apply() works in one order, so that no
+ * Everything here but what reads the cache (sr_privacy_metric_personal,
+ * the grid's cells, sr_privacy_alerts and sr_privacy_panel_compute, the one
+ * path by which every output gets a panel's figures) is pure: a policy
+ * value and a model in, the model with hidden entities removed and
+ * suppressed values replaced out. sr_privacy_apply() works in one order, so that no
  * later step can bring back what an earlier one took: the model's own
  * entity; then the headline (c.now) and everything derived from it; then
  * the previous and week-ago values and the change; then series slices,
@@ -729,6 +731,40 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
     }
     sr_privacy_cells_destroy(cs);
     return 0;
+}
+
+/* ---- the one path ---- */
+
+int sr_privacy_panel_compute(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                             const sr_panel_spec *spec, sr_ms now, unsigned what, size_t n_series,
+                             size_t n_hist, size_t max_events, sr_panel_model *out,
+                             sr_privacy_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    if (!p)
+        return sr_panel_compute(st, cat, spec, now, what, n_series, n_hist, max_events, out);
+    sr_panel_spec s = *spec;
+    /* percentile series pool slices rather than show mostly n<10 */
+    s.pool_min_n = p->min_pct_n;
+    bool personal = false;
+    int prc = spec->metric ? sr_privacy_metric_personal(st, cat, p, spec->metric, &personal) : 0;
+    if (prc)
+        personal = true; /* not known: judged as personal */
+    const sr_metric_def *d = sr_catalog_find(cat, spec->metric);
+    bool pct = spec->agg.kind == SR_AGG_PCT ||
+               (spec->agg.kind == SR_AGG_VALUE && d && d->kind == SR_KIND_EVENT);
+    if (pct || (personal && !p->see_personal))
+        what |= SR_PANEL_SERIES_N;
+    /* a personal metric for a role without personal data: whole grid slices */
+    sr_ms from;
+    if (sr_privacy_grid_span(p, personal, now, spec->window_ms, &from, &now)) {
+        s.window_ms = now - from;
+        n_series = sr_privacy_grid_points(p, from, now, n_series);
+    }
+    int rc = sr_panel_compute(st, cat, &s, now, what, n_series, n_hist, max_events, out);
+    sr_privacy_apply(p, spec->entity, personal, out, rep);
+    int grc = sr_privacy_grid_model(st, cat, p, spec->entity, personal, out, rep);
+    return rc ? rc : prc ? prc : grc;
 }
 
 /* ---- rejected rows, alerts ---- */

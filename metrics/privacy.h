@@ -253,6 +253,33 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
                           const char *entity, bool metric_personal, sr_panel_model *m,
                           sr_privacy_report *out);
 
+/* ---- the one path ---- */
+
+/*
+ * The model of spec as p lets its role see it: the one path by which every
+ * output (the screen, `sitrep snapshot` in every format, the report of key
+ * e) gets a panel's figures, so that they agree. Asks the cache whether the
+ * metric is personal; under the grid (sr_privacy_grid_span) computes over
+ * the aligned window ending at or before now, with series of
+ * sr_privacy_grid_points(); pools percentile series to p->min_pct_n and
+ * asks for the counts per slice (SR_PANEL_SERIES_N) where slices are
+ * judged; then sr_panel_compute(), sr_privacy_apply() and
+ * sr_privacy_grid_model() (applied also when the compute failed, so that a
+ * hidden entity says so). *rep tells what was hidden and whether
+ * personal-level values are shown: the caller audits that view (it knows
+ * when a view is new) and shows nothing of it when the audit row cannot be
+ * written. p NULL: sr_panel_compute() alone, *rep zeroed.
+ *
+ * Returns sr_panel_compute()'s error, else the store's error of the
+ * personal question (the metric is then judged personal: nothing it could
+ * single out is shown) or of the grid (everything of the metric masked).
+ * The model is always safe to draw and to fini.
+ */
+int sr_privacy_panel_compute(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
+                             const sr_panel_spec *spec, sr_ms now, unsigned what, size_t n_series,
+                             size_t n_hist, size_t max_events, sr_panel_model *out,
+                             sr_privacy_report *rep);
+
 /* ---- rejected rows, alerts ---- */
 
 /* Whether p shows the raw text and reason of rejected rows (see the file

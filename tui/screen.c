@@ -273,37 +273,10 @@ static sr_screen_job *job_make(sr_screen *s, size_t li, bool drill, const char *
 
 void sr_screen_job_run(sr_screen_job *j, sr_store *st)
 {
-    const sr_catalog *cat = j->lay->cat;
-    const sr_privacy *pol = j->lay->privacy;
-    sr_panel_spec spec = j->spec;
-    unsigned wants = j->wants;
-    size_t n_series = j->n_series;
-    bool personal = false;
-    if (pol) {
-        /* percentile series pool slices rather than show mostly n<10 */
-        spec.pool_min_n = pol->min_pct_n;
-        sr_privacy_metric_personal(st, cat, pol, spec.metric, &personal);
-        const sr_metric_def *d = sr_catalog_find(cat, spec.metric);
-        bool pct = spec.agg.kind == SR_AGG_PCT ||
-                   (spec.agg.kind == SR_AGG_VALUE && d && d->kind == SR_KIND_EVENT);
-        if (pct || (personal && !pol->see_personal))
-            wants |= SR_PANEL_SERIES_N;
-    }
-    /* a personal metric for a role without personal data: whole grid slices */
-    sr_ms to = j->to, from;
-    if (pol && sr_privacy_grid_span(pol, personal, to, spec.window_ms, &from, &to)) {
-        spec.window_ms = to - from;
-        n_series = sr_privacy_grid_points(pol, from, to, n_series);
-    }
-    j->rc = sr_panel_compute(st, cat, &spec, to, wants, n_series,
-                             SR_HIST_MAX < 40 ? SR_HIST_MAX : 40, 200, &j->m);
-    memset(&j->pr, 0, sizeof j->pr);
-    if (pol) {
-        sr_privacy_apply(pol, j->entity, personal, &j->m, &j->pr);
-        int rc = sr_privacy_grid_model(st, cat, pol, j->entity, personal, &j->m, &j->pr);
-        if (!j->rc)
-            j->rc = rc;
-    }
+    /* as the role may see it: the one path of every output (metrics/privacy.h) */
+    j->rc = sr_privacy_panel_compute(st, j->lay->cat, j->lay->privacy, &j->spec, j->to, j->wants,
+                                     j->n_series, SR_HIST_MAX < 40 ? SR_HIST_MAX : 40, 200, &j->m,
+                                     &j->pr);
     j->ran = true;
 }
 

@@ -31,7 +31,10 @@ TestSuite(report, .init = setup, .fini = teardown);
  * The shift before 08:00Z on 1 May 2024 is [00:00Z, 08:00Z); the one before
  * it [16:00Z, 00:00Z). rt (mean, warn 600, crit 900): 600 and 800 -> 700 =
  * 11m40s, WARN; before: 400 and 600 -> 500 = 8m20s; +40.0%. calls (sum):
- * 10 + 20 = 30; before 40; -25.0%. A sample at 08:00Z is after the window.
+ * 10 + 20 = 30; before 40; -25.0%. A sample at 08:00Z is after the window;
+ * those at 15:00Z are before the shift before, so that its figures are of
+ * the whole of it (a change against a window the data begins inside is not
+ * told: metrics/panel.h, prev_partial).
  */
 static const char ini[] = "[sitrep]\n"
                           "cache = r.db\n"
@@ -44,11 +47,13 @@ static const char ini[] = "[sitrep]\n"
                           "[panel.calls]\ntitle = Calls\nmetric = calls\nwindow = 1h\n";
 
 static const char samples[] = "metric,entity,ts,value\n"
+                              "rt,force/a,2024-04-30T15:00:00Z,1000\n"
                               "rt,force/a,2024-04-30T17:00:00Z,400\n"
                               "rt,force/b,2024-04-30T23:00:00Z,600\n"
                               "rt,force/a,2024-05-01T01:00:00Z,600\n"
                               "rt,force/b,2024-05-01T07:59:00Z,800\n"
                               "rt,force/a,2024-05-01T08:00:00Z,5000\n"
+                              "calls,force/a,2024-04-30T15:00:00Z,5\n"
                               "calls,force/a,2024-04-30T20:00:00Z,40\n"
                               "calls,force/a,2024-05-01T02:00:00Z,10\n"
                               "calls,force/b,2024-05-01T06:00:00Z,20\n";
@@ -147,6 +152,13 @@ Test(report, shift_option_and_json_fields)
     /* [04:00Z, 08:00Z): rt 800 only; before [00:00Z, 04:00Z): 600; calls 20 against 10 */
     cr_assert(strstr(out, "| Response time | 4h | 13m20s | WARN | 10m00s | +33.3% |\n"), "%s", out);
     cr_assert(strstr(out, "| Calls | 4h | 20 | - | 10 | +100.0% |\n"), "%s", out);
+    free(out);
+    /* [20:00Z, 08:00Z) against [08:00Z, 20:00Z), which the data begins
+     * inside (15:00Z): no change told, as the screen says "prev partial" */
+    out = markdown_at_8(cfg, "12h");
+    const char *row = strstr(out, "| Calls | 12h | 70 | - | 5 | ");
+    cr_assert(row, "%s", out);
+    cr_assert(strncmp(strchr(row, '\n') - 5, "| - |", 5) == 0, "%s", out);
     free(out);
 
     char *js[] = {"snapshot", "--format", "json", "--config", cfg, "--at", "2024-05-01T08:00:00Z",
