@@ -188,34 +188,31 @@ static int pagesum_file_control(sqlite3_file *file, int op, void *arg)
 
 /* ---- the rest passes down ---- */
 
-static int pagesum_truncate(sqlite3_file *file, sqlite3_int64 size)
-{
-    return LOWER(file)->pMethods->xTruncate(LOWER(file), size);
-}
+/* A method of ours named name that calls the lower file's method with the
+ * same arguments: its parameters (the first is sqlite3_file *file) and the
+ * arguments after the lower file. */
+#define DOWN(type, name, method, params, ...)                                                      \
+    static type name params                                                                        \
+    {                                                                                              \
+        return LOWER(file)->pMethods->method(LOWER(file), __VA_ARGS__);                            \
+    }
+DOWN(int, pagesum_truncate, xTruncate, (sqlite3_file * file, sqlite3_int64 size), size)
+DOWN(int, pagesum_sync, xSync, (sqlite3_file * file, int flags), flags)
+DOWN(int, pagesum_size, xFileSize, (sqlite3_file * file, sqlite3_int64 *size), size)
+DOWN(int, pagesum_lock, xLock, (sqlite3_file * file, int lock), lock)
+DOWN(int, pagesum_unlock, xUnlock, (sqlite3_file * file, int lock), lock)
+DOWN(int, pagesum_reserved, xCheckReservedLock, (sqlite3_file * file, int *out), out)
+DOWN(int, pagesum_shm_map, xShmMap,
+     (sqlite3_file * file, int region, int size, int extend, void volatile **out), region, size,
+     extend, out)
+DOWN(int, pagesum_shm_lock, xShmLock, (sqlite3_file * file, int off, int n, int flags), off, n,
+     flags)
+DOWN(int, pagesum_shm_unmap, xShmUnmap, (sqlite3_file * file, int delete_flag), delete_flag)
+DOWN(int, pagesum_unfetch, xUnfetch, (sqlite3_file * file, sqlite3_int64 off, void *p), off, p)
 
-static int pagesum_sync(sqlite3_file *file, int flags)
+static void pagesum_shm_barrier(sqlite3_file *file)
 {
-    return LOWER(file)->pMethods->xSync(LOWER(file), flags);
-}
-
-static int pagesum_size(sqlite3_file *file, sqlite3_int64 *size)
-{
-    return LOWER(file)->pMethods->xFileSize(LOWER(file), size);
-}
-
-static int pagesum_lock(sqlite3_file *file, int lock)
-{
-    return LOWER(file)->pMethods->xLock(LOWER(file), lock);
-}
-
-static int pagesum_unlock(sqlite3_file *file, int lock)
-{
-    return LOWER(file)->pMethods->xUnlock(LOWER(file), lock);
-}
-
-static int pagesum_reserved(sqlite3_file *file, int *out)
-{
-    return LOWER(file)->pMethods->xCheckReservedLock(LOWER(file), out);
+    LOWER(file)->pMethods->xShmBarrier(LOWER(file));
 }
 
 static int pagesum_sector(sqlite3_file *file)
@@ -226,32 +223,6 @@ static int pagesum_sector(sqlite3_file *file)
 static int pagesum_device(sqlite3_file *file)
 {
     return LOWER(file)->pMethods->xDeviceCharacteristics(LOWER(file));
-}
-
-static int pagesum_shm_map(sqlite3_file *file, int region, int size, int extend,
-                           void volatile **out)
-{
-    return LOWER(file)->pMethods->xShmMap(LOWER(file), region, size, extend, out);
-}
-
-static int pagesum_shm_lock(sqlite3_file *file, int off, int n, int flags)
-{
-    return LOWER(file)->pMethods->xShmLock(LOWER(file), off, n, flags);
-}
-
-static void pagesum_shm_barrier(sqlite3_file *file)
-{
-    LOWER(file)->pMethods->xShmBarrier(LOWER(file));
-}
-
-static int pagesum_shm_unmap(sqlite3_file *file, int delete_flag)
-{
-    return LOWER(file)->pMethods->xShmUnmap(LOWER(file), delete_flag);
-}
-
-static int pagesum_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
-{
-    return LOWER(file)->pMethods->xUnfetch(LOWER(file), off, p);
 }
 
 static const sqlite3_io_methods pagesum_methods = {
@@ -299,97 +270,26 @@ static int pagesum_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, 
     return SQLITE_OK;
 }
 
-#define LOWER_VFS(v) ((sqlite3_vfs *)(v)->pAppData)
-
-static int pagesum_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
-{
-    return LOWER_VFS(vfs)->xDelete(LOWER_VFS(vfs), name, sync_dir);
-}
-
-static int pagesum_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
-{
-    return LOWER_VFS(vfs)->xAccess(LOWER_VFS(vfs), name, flags, out);
-}
-
-static int pagesum_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out)
-{
-    return LOWER_VFS(vfs)->xFullPathname(LOWER_VFS(vfs), name, n, out);
-}
-
-static void *pagesum_dlopen(sqlite3_vfs *vfs, const char *name)
-{
-    return LOWER_VFS(vfs)->xDlOpen(LOWER_VFS(vfs), name);
-}
-
-static void pagesum_dlerror(sqlite3_vfs *vfs, int n, char *out)
-{
-    LOWER_VFS(vfs)->xDlError(LOWER_VFS(vfs), n, out);
-}
-
-static void (*pagesum_dlsym(sqlite3_vfs *vfs, void *lib, const char *sym))(void)
-{
-    return LOWER_VFS(vfs)->xDlSym(LOWER_VFS(vfs), lib, sym);
-}
-
-static void pagesum_dlclose(sqlite3_vfs *vfs, void *lib)
-{
-    LOWER_VFS(vfs)->xDlClose(LOWER_VFS(vfs), lib);
-}
-
-static int pagesum_randomness(sqlite3_vfs *vfs, int n, char *out)
-{
-    return LOWER_VFS(vfs)->xRandomness(LOWER_VFS(vfs), n, out);
-}
-
-static int pagesum_sleep(sqlite3_vfs *vfs, int us)
-{
-    return LOWER_VFS(vfs)->xSleep(LOWER_VFS(vfs), us);
-}
-
-static int pagesum_current_time(sqlite3_vfs *vfs, double *out)
-{
-    return LOWER_VFS(vfs)->xCurrentTime(LOWER_VFS(vfs), out);
-}
-
-static int pagesum_last_error(sqlite3_vfs *vfs, int n, char *out)
-{
-    return LOWER_VFS(vfs)->xGetLastError(LOWER_VFS(vfs), n, out);
-}
-
-static int pagesum_current_time64(sqlite3_vfs *vfs, sqlite3_int64 *out)
-{
-    return LOWER_VFS(vfs)->xCurrentTimeInt64(LOWER_VFS(vfs), out);
-}
-
-static sqlite3_vfs pagesum_vfs = {
-    .iVersion = 2,
-    .mxPathname = 1024,
-    .zName = PAGESUM_VFS,
-    .xOpen = pagesum_open,
-    .xDelete = pagesum_delete,
-    .xAccess = pagesum_access,
-    .xFullPathname = pagesum_full_pathname,
-    .xDlOpen = pagesum_dlopen,
-    .xDlError = pagesum_dlerror,
-    .xDlSym = pagesum_dlsym,
-    .xDlClose = pagesum_dlclose,
-    .xRandomness = pagesum_randomness,
-    .xSleep = pagesum_sleep,
-    .xCurrentTime = pagesum_current_time,
-    .xGetLastError = pagesum_last_error,
-    .xCurrentTimeInt64 = pagesum_current_time64,
-};
+/* The VFS: a copy of the default one with its own name and open. */
+static sqlite3_vfs pagesum_vfs;
 
 static int register_rc = SQLITE_ERROR;
 
 static void pagesum_register(void)
 {
+    /* the default VFS of this process is SQLite's unix VFS (sitrep never
+     * registers another as the default), whose every method but xOpen
+     * ignores the sqlite3_vfs it is called with: the copy calls them as
+     * they are; its open calls the lower open with the lower VFS */
     sqlite3_vfs *lower = sqlite3_vfs_find(NULL);
     if (!lower || lower->iVersion < 2)
         return;
+    pagesum_vfs = *lower;
+    pagesum_vfs.pNext = NULL;
+    pagesum_vfs.zName = PAGESUM_VFS;
     pagesum_vfs.pAppData = lower;
-    pagesum_vfs.mxPathname = lower->mxPathname;
     pagesum_vfs.szOsFile = (int)sizeof(pagesum_file) + lower->szOsFile;
+    pagesum_vfs.xOpen = pagesum_open;
     register_rc = sqlite3_vfs_register(&pagesum_vfs, 0);
 }
 
