@@ -20,7 +20,9 @@ static void note_add(char *buf, size_t len, const char *piece)
  * What a panel's frame says on the right of its top border (" 8h ",
  * " 8h · stale 12m ", " 24h · no data ", " 8h · updating "): the window
  * the panel shows, and the age of its newest data only when the panel is
- * stale, measured from where the windows end. "" without a panel.
+ * stale, measured from where the windows end; not while the history loads
+ * (the panel says that instead: its newest data is as old as the loading
+ * has reached, which is no fault). "" without a panel.
  */
 static void frame_note(const sr_screen *s, const panel_state *p, bool stale, char *buf, size_t len)
 {
@@ -32,7 +34,7 @@ static void frame_note(const sr_screen *s, const panel_state *p, bool stale, cha
         sr_format_window(p->m.to_ms - p->m.from_ms, piece, sizeof piece);
         note_add(buf, len, piece);
     }
-    if (p->computed && p->m.newest_ms > 0 && stale) {
+    if (p->computed && p->m.newest_ms > 0 && stale && !s->loading[0]) {
         char a[32];
         sr_format_age(scr_view_end(s) - p->m.newest_ms, a, sizeof a);
         snprintf(piece, sizeof piece, "stale %s", a);

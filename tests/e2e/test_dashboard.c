@@ -542,7 +542,8 @@ static bool shows_loading_percent(const char *s)
 
 /*
  * On an empty cache the collecting dashboard's panels say how far the
- * first backfill has got, never "no data", then show their figures once
+ * first backfill has got, never "no data" nor "stale" (the history is as
+ * old as the loading has reached), then show their figures once
  * it reaches the present. A 20-day backfill is 20 polls of a day each.
  */
 Test(e2e, an_empty_cache_says_loading_history_then_shows_figures)
@@ -556,6 +557,7 @@ Test(e2e, an_empty_cache_says_loading_history_then_shows_figures)
     cr_assert(shows_loading_percent(s), "no 'loading history N %%':\n%s", s);
     cr_assert(strstr(s, "Emergency response P1"), "%s", s);
     cr_assert_null(strstr(s, "no data"), "'no data' while the history loads:\n%s", s);
+    cr_assert_null(strstr(s, "stale"), "'stale' while the history loads:\n%s", s);
     cr_assert(tmux_wait_gone(&T, "loading history", 300), "the backfill never ended:\n%s",
               T.capture);
     wait_for("p90 ", 30);
