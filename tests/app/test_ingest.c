@@ -501,6 +501,33 @@ Test(ingest, quote_left_open_at_end_of_file)
     rec_free(&r);
 }
 
+Test(ingest, a_row_past_the_bound_is_rejected_and_reading_goes_on)
+{
+    /* the bound of every CSV sitrep reads (adapters/csvin.h) */
+    rec r = {0};
+    sr_ingest_stats st;
+    char err[512];
+    size_t big = SR_CSVIN_ROW_MAX + 4096;
+    char *csv = malloc(big + 200);
+    int n = sprintf(csv, "metric,entity,ts,value,key\nresponse_p1,a,0,1,");
+    memset(csv + n, 'k', big);
+    strcpy(csv + n + big, "\nresponse_p1,a,0,2,k2\n");
+    cr_assert_eq(run(csv, NULL, &r, &st, err), 0, "%s", err);
+    cr_assert_eq(r.nrows, 1);
+    cr_expect_eq(r.rows[0].line, 3);
+    cr_expect_eq(r.rows[0].value, 2.0);
+    cr_assert_eq(r.nrej, 1);
+    cr_expect_eq(r.rej[0].line, 2);
+    cr_expect_str_eq(r.rej[0].reason, "row longer than 1048576 bytes");
+    size_t len = strlen(r.rej[0].raw);
+    cr_expect_lt(len, SR_INGEST_RAW_MAX);
+    cr_expect_eq(strncmp(r.rej[0].raw, "response_p1,a,0,1,kkk", 21), 0);
+    cr_expect_str_eq(r.rej[0].raw + len - 3, "...");
+    cr_expect_eq(st.lines, 3);
+    free(csv);
+    rec_free(&r);
+}
+
 /* ---- BOM, CRLF, files ---- */
 
 Test(ingest, bom_and_crlf_fixture)
