@@ -108,7 +108,7 @@ static int reject(ingest *g, long line, const char *raw, const char *fmt, ...)
     vsnprintf(g->reason, sizeof g->reason, fmt, ap);
     va_end(ap);
     g->st.rejects++;
-    return g->sink->reject(g->sink->ctx, line, raw, g->reason);
+    return g->sink->reject(g->sink->ctx, line, raw ? raw : sr_csvin_raw(g->in), g->reason);
 }
 
 static int on_header(void *ctx, const sr_csvin_row *row)
@@ -249,7 +249,7 @@ static int on_row(void *ctx, const sr_csvin_row *row)
         set_err(g->err, g->errlen, "out of memory");
         return SR_ENOMEM;
     }
-    const char *raw = sr_csvin_raw(g->in);
+    const char *raw = NULL; /* the row's, written only for a reject */
     if (!n[COL_METRIC])
         return reject(g, line, raw, "empty metric");
     const sr_metric_def *d = find_metric(g, v[COL_METRIC]);
