@@ -1,15 +1,13 @@
 /*
  * csvrows.h - a CSV byte stream as mapped rows (csv and exec adapters).
  *
- * Bytes go in as they arrive (a file growing, a pipe); libcsv splits them
- * by RFC 4180 (quotes, delimiters and newlines inside quotes, CRLF or LF);
- * the first row is the header, bound to the map's fields; every following
- * complete row goes through sr_map_row() into the sink. A row still being
- * written (no terminator yet) waits inside the parser for the next feed.
- * A UTF-8 BOM at the start of the stream is skipped. A row whose number of
- * fields differs from the header's, or that is longer than
- * SR_CSVROWS_ROW_MAX, is rejected with its reason and "line N" (the line on
- * which the row starts, the header being line 1).
+ * Bytes go in as they arrive (a file growing, a pipe) and are cut into
+ * rows by csvin.h, which says how (BOM, line ends, strict RFC 4180
+ * quoting, blank lines, the row bound, rows of the wrong width or with a
+ * NUL byte rejected). The header is bound to the map's fields; every
+ * following row goes through sr_map_row() into the sink, and every row
+ * csvin rejects goes to sink->reject with its reason and "line N" (the
+ * line on which the row starts).
  */
 #ifndef SR_CSVROWS_H
 #define SR_CSVROWS_H
@@ -17,10 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "csvin.h"
 #include "map.h"
-
-/* The longest row kept whole; a longer one is rejected (cut in raw). */
-#define SR_CSVROWS_ROW_MAX (1u << 20)
 
 typedef struct sr_csvrows sr_csvrows;
 
@@ -30,7 +26,8 @@ typedef struct {
     uint64_t filtered; /* rows excluded by where */
     uint64_t rejected; /* rows handed to sink->reject */
     uint64_t notes;    /* header lines handed to sink->reject (a column name twice) */
-    uint64_t lines;    /* lines fed so far */
+    uint64_t blank;    /* blank lines and rows skipped */
+    uint64_t lines;    /* lines begun (csvin.h) */
 } sr_csvrows_stats;
 
 /*

@@ -26,11 +26,14 @@
  *   key     optional source key making ingest idempotent; blanks around it
  *           trimmed; empty = no key
  *
- * A UTF-8 byte order mark at the start and CRLF (or lone CR) line endings
- * are accepted. Quoting follows RFC 4180 and is checked strictly: a quote
- * inside an unquoted field or text after a closing quote rejects the row
- * (and a quoted field left open at the end of the file rejects the row it
- * began), with the line and byte where the problem is.
+ * The file is read as CSV by adapters/csvin.h, whose rules are those of
+ * every CSV sitrep reads: a UTF-8 byte order mark at the start and CRLF (or
+ * lone CR) line endings are accepted; quoting follows RFC 4180 and is
+ * checked strictly (a quote inside an unquoted field, text after a closing
+ * quote, a quoted field left open at the end of the file reject the row,
+ * with the line and byte where the problem is); a row longer than
+ * SR_CSVIN_ROW_MAX, with another number of fields than the header or with
+ * a NUL byte is rejected.
  */
 #ifndef SR_INGEST_H
 #define SR_INGEST_H
@@ -38,12 +41,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../adapters/csvin.h"
 #include "../metrics/common.h"
 #include "../metrics/kpi.h"
 #include "../metrics/store.h"
 
 /* Longest raw text given to sink->reject, NUL included ("..." marks a cut). */
-#define SR_INGEST_RAW_MAX 4096
+#define SR_INGEST_RAW_MAX SR_CSVIN_RAW_MAX
 
 /*
  * Where the rows go. Both functions return 0 to go on; any other value stops
@@ -62,7 +66,7 @@ typedef struct {
      * written back as CSV (quoted where needed, a NUL byte shown as "\0"), or,
      * for a row libcsv could not split into fields, the text of its lines as
      * read; at most SR_INGEST_RAW_MAX - 1 bytes. reason: why, in words, e.g.
-     * "unknown metric 'x'", "wrong number of fields: 3, expected 4".
+     * "unknown metric 'x'", "row has 3 fields, the header has 4".
      */
     int (*reject)(void *ctx, long line, const char *raw, const char *reason);
 } sr_ingest_sink;

@@ -522,6 +522,91 @@ Test(csvrows, flush_maps_a_waiting_row_and_the_stream_goes_on)
     sr_map_destroy(m);
 }
 
+/* A csvrows reader over the map of unit and value, into a mock sink. */
+typedef struct {
+    mock_options o;
+    sr_map *m;
+    sr_csvrows *r;
+    mock_sink s;
+    char err[512];
+} unit_reader;
+
+static void unit_reader_init(unit_reader *u)
+{
+    u->m = MAP(&u->o, "metric = m", "entity = f/{unit}", "value = value");
+    u->err[0] = '\0';
+    cr_assert_eq(sr_csvrows_create(u->m, ',', &u->r, u->err, sizeof u->err), 0);
+    mock_sink_init(&u->s);
+}
+
+static void unit_reader_fini(unit_reader *u)
+{
+    mock_sink_fini(&u->s);
+    sr_csvrows_destroy(u->r);
+    sr_map_destroy(u->m);
+}
+
+Test(csvrows, quoting_is_strict_and_a_quote_open_at_the_end_is_rejected)
+{
+    /* the same rules as sitrep ingest (adapters/csvin.h): a stray quote
+     * rejects its row, reading goes on at the next line */
+    unit_reader u;
+    unit_reader_init(&u);
+    const char in[] = "unit,value,note\n"
+                      "a,1,5\" ruler\n" /* 2: a quote in an unquoted field */
+                      "b,2,\"x\"y\n"    /* 3: text after a closing quote */
+                      "c,3,ok\n"        /* 4 */
+                      "d,4,\"open\n"    /* 5: never closed */
+                      "e,5,x\n";
+    cr_assert_eq(sr_csvrows_feed(u.r, in, sizeof in - 1, 0, &u.s.sink, u.err, sizeof u.err), 0,
+                 "%s", u.err);
+    cr_assert_eq(sr_csvrows_flush(u.r, 0, &u.s.sink, u.err, sizeof u.err), 0);
+    cr_assert(sr_csvrows_pending(u.r), "a row inside quotes waits for more");
+    cr_assert_eq(sr_csvrows_finish(u.r, 0, &u.s.sink, u.err, sizeof u.err), 0, "%s", u.err);
+    cr_assert_eq(u.s.n, 1, "samples: %zu", u.s.n);
+    cr_assert_str_eq(u.s.s[0].entity, "f/c");
+    cr_assert_eq(u.s.nr, 3, "rejects: %zu", u.s.nr);
+    cr_assert_str_eq(u.s.r[0].where, "line 2");
+    cr_assert_str_eq(u.s.r[0].reason, "malformed CSV: stray quote at line 2, byte 6");
+    cr_assert_str_eq(u.s.r[0].raw, "a,1,5\" ruler");
+    cr_assert_str_eq(u.s.r[1].where, "line 3");
+    cr_assert_str_eq(u.s.r[1].reason,
+                     "malformed CSV: text after a closing quote at line 3, byte 8");
+    cr_assert_str_eq(u.s.r[2].where, "line 5");
+    cr_assert_str_eq(u.s.r[2].reason,
+                     "malformed CSV: quoted field not closed at the end of the file");
+    cr_assert_str_eq(u.s.r[2].raw, "d,4,\"open\ne,5,x");
+    sr_csvrows_stats st;
+    sr_csvrows_stats_get(u.r, &st);
+    cr_assert_eq(st.rows, 4);
+    cr_assert_eq(st.rejected, 3);
+    unit_reader_fini(&u);
+}
+
+Test(csvrows, a_nul_in_any_field_rejects_and_blank_rows_are_counted)
+{
+    /* `""` before the header and among the rows is a blank line, as for
+     * sitrep ingest; a NUL byte rejects its row even in a column the map
+     * does not read */
+    unit_reader u;
+    unit_reader_init(&u);
+    static const char in[] = "\"\"\nunit,value,note\n\"\"\na,1,x\0y\nb,2,z\n";
+    cr_assert_eq(sr_csvrows_feed(u.r, in, sizeof in - 1, 0, &u.s.sink, u.err, sizeof u.err), 0,
+                 "%s", u.err);
+    cr_assert_eq(u.s.n, 1);
+    cr_assert_str_eq(u.s.s[0].entity, "f/b");
+    cr_assert_eq(u.s.nr, 1);
+    cr_assert_str_eq(u.s.r[0].where, "line 4");
+    cr_assert_str_eq(u.s.r[0].reason, "NUL byte in field note");
+    cr_assert_str_eq(u.s.r[0].raw, "a,1,x\\0y");
+    sr_csvrows_stats st;
+    sr_csvrows_stats_get(u.r, &st);
+    cr_assert_eq(st.blank, 2);
+    cr_assert_eq(st.rows, 2);
+    cr_assert_eq(st.lines, 5);
+    unit_reader_fini(&u);
+}
+
 /* ---- jsonrow ---- */
 
 Test(jsonrow, values_of_every_type)

@@ -324,9 +324,9 @@ Test(ingest, every_reject_reason_with_line_and_raw)
     assert_reject(&r, 12, 14, "response_p1,a,0,\"1,234\"", "non-numeric value '1,234'");
     assert_reject(&r, 13, 15, "response_p1,a,0,", "empty value");
     assert_reject(&r, 14, 16, "response_p1,a,0,nan", "non-numeric value 'nan'");
-    assert_reject(&r, 15, 17, "response_p1,a,0", "wrong number of fields: 3, expected 4");
+    assert_reject(&r, 15, 17, "response_p1,a,0", "row has 3 fields, the header has 4");
     assert_reject(&r, 16, 18, "response_p1,a,0,1,extra,\"x,y\"",
-                  "wrong number of fields: 6, expected 4");
+                  "row has 6 fields, the header has 4");
     rec_free(&r);
 }
 
@@ -406,7 +406,7 @@ Test(ingest, nul_byte_in_a_field)
     cr_assert_eq(run_n(csv, sizeof csv - 1, NULL, &r, NULL, err, sizeof err), 0, "%s", err);
     cr_assert_eq(r.nrows, 1);
     cr_expect_eq(r.rows[0].line, 3);
-    assert_reject(&r, 0, 2, "response_p1,fo\\0rce,0,1", "NUL byte in entity");
+    assert_reject(&r, 0, 2, "response_p1,fo\\0rce,0,1", "NUL byte in field entity");
     rec_free(&r);
 }
 
@@ -432,7 +432,7 @@ Test(ingest, raw_is_capped)
     cr_expect_eq(strncmp(r.rej[0].raw, "response_p1,xxx", 15), 0);
     const char *euro = strrchr(r.rej[0].raw, '\xAC');
     cr_expect_eq(euro + 1, r.rej[0].raw + len - 3, "no partial character before the dots");
-    cr_expect_str_eq(r.rej[0].reason, "wrong number of fields: 3, expected 4");
+    cr_expect_str_eq(r.rej[0].reason, "row has 3 fields, the header has 4");
     free(csv);
     rec_free(&r);
 }
@@ -498,6 +498,33 @@ Test(ingest, quote_left_open_at_end_of_file)
     cr_assert_eq(r.nrows, 1);
     assert_reject(&r, 0, 3, "response_p1,\"a,0,2\nresponse_p1,a,0,3",
                   "malformed CSV: quoted field not closed at the end of the file");
+    rec_free(&r);
+}
+
+Test(ingest, a_row_past_the_bound_is_rejected_and_reading_goes_on)
+{
+    /* the bound of every CSV sitrep reads (adapters/csvin.h) */
+    rec r = {0};
+    sr_ingest_stats st;
+    char err[512];
+    size_t big = SR_CSVIN_ROW_MAX + 4096;
+    char *csv = malloc(big + 200);
+    int n = sprintf(csv, "metric,entity,ts,value,key\nresponse_p1,a,0,1,");
+    memset(csv + n, 'k', big);
+    strcpy(csv + n + big, "\nresponse_p1,a,0,2,k2\n");
+    cr_assert_eq(run(csv, NULL, &r, &st, err), 0, "%s", err);
+    cr_assert_eq(r.nrows, 1);
+    cr_expect_eq(r.rows[0].line, 3);
+    cr_expect_eq(r.rows[0].value, 2.0);
+    cr_assert_eq(r.nrej, 1);
+    cr_expect_eq(r.rej[0].line, 2);
+    cr_expect_str_eq(r.rej[0].reason, "row longer than 1048576 bytes");
+    size_t len = strlen(r.rej[0].raw);
+    cr_expect_lt(len, SR_INGEST_RAW_MAX);
+    cr_expect_eq(strncmp(r.rej[0].raw, "response_p1,a,0,1,kkk", 21), 0);
+    cr_expect_str_eq(r.rej[0].raw + len - 3, "...");
+    cr_expect_eq(st.lines, 3);
+    free(csv);
     rec_free(&r);
 }
 
