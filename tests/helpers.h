@@ -10,10 +10,13 @@
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A stable sort of doubles by brute force, the reference that sorts of
@@ -42,6 +45,55 @@ static inline void th_sort_stable(double *v, size_t n)
     for (size_t i = 0; i < n; i++)
         v[i] = r[i].v;
     free(r);
+}
+
+/* The monotonic clock in milliseconds: for deadlines and for how long
+ * something took, never for the time of day. */
+static inline int64_t th_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Waiting in a test is polling with a deadline, never a fixed sleep: the
+ * one loop is
+ *
+ *     th_deadline d = th_deadline_in(30 * 1000);
+ *     while (!condition())
+ *         cr_assert(th_poll(&d), "what never happened");
+ *
+ * th_poll() says whether time is left and, if so, naps one step first.
+ */
+typedef struct {
+    int64_t end_ms; /* on th_mono_ms()'s clock */
+    int step_ms;    /* the nap between two looks */
+} th_deadline;
+
+/* The step between two looks unless a wait sets its own. */
+#define TH_STEP_MS 20
+
+/* A deadline timeout_ms from now, looked at every TH_STEP_MS. */
+static inline th_deadline th_deadline_in(int64_t timeout_ms)
+{
+    return (th_deadline){th_mono_ms() + timeout_ms, TH_STEP_MS};
+}
+
+/* Whether the deadline has passed. */
+static inline bool th_expired(const th_deadline *d)
+{
+    return th_mono_ms() >= d->end_ms;
+}
+
+/* False when the deadline has passed; else naps one step and is true. */
+static inline bool th_poll(const th_deadline *d)
+{
+    if (th_expired(d))
+        return false;
+    struct timespec nap = {d->step_ms / 1000, (long)(d->step_ms % 1000) * 1000000L};
+    nanosleep(&nap, NULL);
+    return true;
 }
 
 /* Creates a fresh directory under $TMPDIR (or /tmp). */
@@ -252,6 +304,32 @@ static inline void th_sh(const char *fmt, ...)
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
     cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+}
+
+/* The pid written into the lock of cache (CACHE.lock), or 0. */
+static inline long th_lock_pid(const char *cache)
+{
+    char path[1024], buf[32] = "";
+    snprintf(path, sizeof path, "%s.lock", cache);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (!fgets(buf, sizeof buf, f))
+        buf[0] = 0;
+    fclose(f);
+    return strtol(buf, NULL, 10);
+}
+
+/* Starts `sitrep collect --config cfg` in the background, its output into
+ * log and its pid into *pid (for the teardown's th_reap()), and waits (up
+ * to 30 s) until it holds the lock of cache. */
+static inline void th_collector(pid_t *pid, const char *cfg, const char *cache, const char *log)
+{
+    char *argv[] = {"collect", "--config", (char *)cfg, NULL};
+    *pid = th_spawn(argv, log);
+    th_deadline d = th_deadline_in(30 * 1000);
+    while (th_lock_pid(cache) != (long)*pid)
+        cr_assert(th_poll(&d), "the collector never took the lock");
 }
 
 /* Kills a child started by th_spawn() (SIGKILL) and reaps it; *pid 0 or

@@ -36,13 +36,6 @@ static void teardown(void)
 
 TestSuite(modules, .init = setup, .fini = teardown);
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Copies the text file path (at most len - 1 bytes) into buf; false when
  * it cannot be read. */
 static bool read_text(const char *path, char *buf, size_t len)
@@ -90,12 +83,12 @@ static int maps_at_first_write(const char *bin, const char *cwd, char *const arg
     char path[64], text[256];
     snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
     bool blocked = false;
-    for (double end = now_s() + 120; !blocked && now_s() < end;) {
+    th_deadline d = th_deadline_in(120 * 1000);
+    d.step_ms = 2;
+    do
         blocked = read_text(path, text, sizeof text) && atol(text) == SYS_write &&
                   text[0] != 'r'; /* "running" */
-        if (!blocked)
-            usleep(2000);
-    }
+    while (!blocked && th_poll(&d));
     maps[0] = 0;
     if (blocked) {
         snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);

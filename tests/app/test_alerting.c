@@ -229,9 +229,9 @@ Test(alerting, collect_runs_the_alert_command)
                         "[alert]\nfor = 1s\ncommand = /usr/bin/env\n");
     char *argv[] = {"collect", "--once", "--config", path, NULL};
     char *out = NULL, *err = NULL;
-    sr_ms deadline = sr_now_ms() + 20 * SR_MS_SEC;
+    th_deadline d = th_deadline_in(20 * 1000);
     bool raised = false;
-    while (!raised && sr_now_ms() < deadline) {
+    while (!raised && !th_expired(&d)) {
         free(out);
         free(err);
         cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);

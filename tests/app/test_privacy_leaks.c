@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../metrics/common.h"
 #include "../helpers.h"
 
 static char dir[256], cfg[512];
@@ -149,9 +148,9 @@ static void collect_until_raised(const char *log)
     if (!log)
         log = path;
     unsetenv("SITREP_TEST_USER");
-    sr_ms deadline = sr_now_ms() + 20 * SR_MS_SEC;
+    th_deadline d = th_deadline_in(20 * 1000);
     bool raised = false;
-    while (!raised && sr_now_ms() < deadline) {
+    while (!raised && !th_expired(&d)) {
         char *out, *err;
         cr_assert_eq(run(&out, &err, (const char *[]){"collect", "--once", "--log", log, NULL}), 0,
                      "%s", err);
