@@ -294,6 +294,64 @@ static inline void th_ingest(const char *cfg, const char *csv, int want)
     free(err);
 }
 
+/* `sitrep ingest` of the CSV text (its header line first) from a file
+ * s.csv made beside cfg, as th_ingest() (want: the exit status). */
+static inline void th_ingest_text(const char *cfg, const char *text, int want)
+{
+    char csv[1024];
+    const char *slash = strrchr(cfg, '/');
+    snprintf(csv, sizeof csv, "%.*ss.csv", slash ? (int)(slash - cfg + 1) : 0, cfg);
+    th_write_file(csv, text);
+    th_ingest(cfg, csv, want);
+}
+
+/* The set-up of most command tests: a fresh folder in dir (dlen bytes)
+ * and in it the config file t.ini, its path in cfg (clen bytes), holding
+ * ini. */
+static inline void th_config_dir(char *dir, size_t dlen, char *cfg, size_t clen, const char *ini)
+{
+    th_tempdir(dir, dlen);
+    snprintf(cfg, clen, "%s/t.ini", dir);
+    th_write_file(cfg, ini);
+}
+
+/*
+ * The privacy fixture the privacy tests share. Its config starts with
+ * TH_PRIVACY_SITREP: a force down to its officers, who are personal data,
+ * the cache beside the config (more [sitrep] keys may follow); its roles
+ * TH_PRIVACY_ROLES: a commander (user cmd) who may see officers and an
+ * auditor (user auditor) who may read the audit.
+ */
+#define TH_PRIVACY_SITREP                                                                          \
+    "[sitrep]\n"                                                                                   \
+    "cache = cache.db\n"                                                                           \
+    "levels = force, region, district, unit, officer\n"                                            \
+    "personal = officer\n"
+#define TH_PRIVACY_ROLES                                                                           \
+    "[role.commander]\n"                                                                           \
+    "users = cmd\n"                                                                                \
+    "drill = *\n"                                                                                  \
+    "personal = yes\n"                                                                             \
+    "[role.auditor]\n"                                                                             \
+    "users = auditor\n"                                                                            \
+    "audit = yes\n"
+
+/* Writes into text (len bytes, from offset o) the privacy fixture's
+ * officers: o1, o2 and o3 of unit force/north/d1/u1 with six overtime
+ * records each (metric ot, 1.5 h), o1's in the whole hour before now's,
+ * o2's in the one before, o3's in the one before that, so that each hour
+ * of the unit holds six; returns the offset after them. */
+static inline size_t th_privacy_officers(char *text, size_t len, size_t o)
+{
+    long hour = (long)time(NULL) / 3600 * 3600;
+    for (int off = 1; off <= 3; off++)
+        for (int k = 1; k <= 6; k++)
+            o += (size_t)snprintf(text + o, len - o, "ot,force/north/d1/u1/o%d,%ld,1.5\n", off,
+                                  hour - 3600L * off + 60L * k);
+    cr_assert_lt(o, len, "the officers' records do not fit");
+    return o;
+}
+
 /* Runs a shell command made from fmt (root's chores: useradd, chmod);
  * fails the test unless it exits 0. */
 static inline void th_sh(const char *fmt, ...)

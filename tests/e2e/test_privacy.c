@@ -23,49 +23,24 @@ static tmux_t T;
 static void setup(void)
 {
     tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "t.ini");
-    th_write_file(cfg, "[sitrep]\n"
-                       "cache = cache.db\n"
-                       "refresh = 200ms\n"
-                       "levels = force, region, district, unit, officer\n"
-                       "personal = officer\n"
-                       "[metric.ot]\n"
-                       "kind = counter\n"
-                       "unit = h\n"
-                       "label = Overtime\n"
-                       "[panel.ot_unit]\n"
-                       "metric = ot\n"
-                       "entity = force/north/d1/u1\n"
-                       "widget = table\n"
-                       "window = 7d\n"
-                       "[page.main]\n"
-                       "panels = ot_unit\n"
-                       "[role.commander]\n"
-                       "users = cmd\n"
-                       "drill = *\n"
-                       "personal = yes\n"
-                       "[role.manager]\n"
-                       "users = mgr\n"
-                       "drill = unit\n"
-                       "[role.auditor]\n"
-                       "users = auditor\n"
-                       "audit = yes\n");
-    char csv[512], text[4096];
-    snprintf(csv, sizeof csv, "%s/s.csv", dir);
-    long now = (long)time(NULL);
+    th_write_file(cfg, TH_PRIVACY_SITREP "refresh = 200ms\n"
+                                         "[metric.ot]\n"
+                                         "kind = counter\n"
+                                         "unit = h\n"
+                                         "label = Overtime\n"
+                                         "[panel.ot_unit]\n"
+                                         "metric = ot\n"
+                                         "entity = force/north/d1/u1\n"
+                                         "widget = table\n"
+                                         "window = 7d\n"
+                                         "[page.main]\n"
+                                         "panels = ot_unit\n" TH_PRIVACY_ROLES "[role.manager]\n"
+                                         "users = mgr\n"
+                                         "drill = unit\n");
+    char text[4096];
     size_t o = (size_t)snprintf(text, sizeof text, "metric,entity,ts,value\n");
-    for (int off = 1; off <= 3; off++) {
-        for (int k = 1; k <= 6; k++)
-            o += (size_t)snprintf(text + o, sizeof text - o, "ot,force/north/d1/u1/o%d,%ld,1.5\n",
-                                  off, now - 3600L * k * off);
-    }
-    th_write_file(csv, text);
-    unsetenv("SITREP_TEST_USER");
-    unsetenv("SITREP_TEST_GROUPS");
-    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
-    char *out, *err;
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
-    free(out);
-    free(err);
+    th_privacy_officers(text, sizeof text, o);
+    th_ingest_text(cfg, text, 0);
 }
 
 static void teardown(void)
@@ -216,8 +191,7 @@ static void setup_pooled(void)
                        "panels = p1, rare\n"
                        "[role.viewer]\n"
                        "users = v\n");
-    char csv[512], text[8192];
-    snprintf(csv, sizeof csv, "%s/s.csv", dir);
+    char text[8192];
     long now = (long)time(NULL);
     size_t o = (size_t)snprintf(text, sizeof text, "metric,entity,ts,value\n");
     static const char *const regions[] = {"force/north/d1", "force/south/d1"};
@@ -229,14 +203,7 @@ static void setup_pooled(void)
     for (int k = 0; k < 5; k++)
         o += (size_t)snprintf(text + o, sizeof text - o, "rare,force/north/d1,%ld,%d\n",
                               now - 3600L * (k + 1), 100 + k);
-    th_write_file(csv, text);
-    unsetenv("SITREP_TEST_USER");
-    unsetenv("SITREP_TEST_GROUPS");
-    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
-    char *out, *err;
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
-    free(out);
-    free(err);
+    th_ingest_text(cfg, text, 0);
     memset(&T, 0, sizeof T);
 }
 
