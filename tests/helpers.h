@@ -104,6 +104,15 @@ static inline void th_tempdir(char *buf, size_t len)
     cr_assert_not_null(mkdtemp(buf), "mkdtemp failed");
 }
 
+/* A fresh folder in dir (dlen bytes), as th_tempdir(), and in path (plen
+ * bytes) the path of a file name in it, not made. */
+static inline void th_tempdir_with(char *dir, size_t dlen, char *path, size_t plen,
+                                   const char *name)
+{
+    th_tempdir(dir, dlen);
+    snprintf(path, plen, "%s/%s", dir, name);
+}
+
 static inline int th_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
@@ -310,8 +319,7 @@ static inline void th_ingest_text(const char *cfg, const char *text, int want)
  * ini. */
 static inline void th_config_dir(char *dir, size_t dlen, char *cfg, size_t clen, const char *ini)
 {
-    th_tempdir(dir, dlen);
-    snprintf(cfg, clen, "%s/t.ini", dir);
+    th_tempdir_with(dir, dlen, cfg, clen, "t.ini");
     th_write_file(cfg, ini);
 }
 
@@ -351,6 +359,34 @@ static inline size_t th_privacy_officers(char *text, size_t len, size_t o)
     cr_assert_lt(o, len, "the officers' records do not fit");
     return o;
 }
+
+/*
+ * The fixture of a suite whose every test gets a fresh folder: defines the
+ * file's static dir and the suite's set-up and teardown (the folder
+ * removed, after a failure too). TH_DIR_SUITE also defines path, the path
+ * of a file name in dir (not made).
+ */
+#define TH_TEMPDIR_SUITE(suite, dir)                                                               \
+    static char dir[256];                                                                          \
+    static void suite##_setup(void)                                                                \
+    {                                                                                              \
+        th_tempdir(dir, sizeof dir);                                                               \
+    }                                                                                              \
+    TH_SUITE_FINI(suite, dir)
+#define TH_DIR_SUITE(suite, dir, path, name)                                                       \
+    static char dir[256];                                                                          \
+    static char path[300];                                                                         \
+    static void suite##_setup(void)                                                                \
+    {                                                                                              \
+        th_tempdir_with(dir, sizeof dir, path, sizeof path, name);                                 \
+    }                                                                                              \
+    TH_SUITE_FINI(suite, dir)
+#define TH_SUITE_FINI(suite, dir)                                                                  \
+    static void suite##_teardown(void)                                                             \
+    {                                                                                              \
+        th_rmtree(dir);                                                                            \
+    }                                                                                              \
+    TestSuite(suite, .init = suite##_setup, .fini = suite##_teardown)
 
 /* Runs a shell command made from fmt (root's chores: useradd, chmod);
  * fails the test unless it exits 0. */

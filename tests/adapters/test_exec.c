@@ -25,19 +25,8 @@ extern const sr_adapter sr_adapter_exec;
 
 #define NOW 1700000000000LL /* 2023-11-14T22:13:20Z */
 
-static char dir[256];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(exec, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir */
+TH_TEMPDIR_SUITE(exec, dir);
 
 static void script(const char *name, const char *text, int executable)
 {

@@ -22,19 +22,8 @@
 #include "../e2e/tmux.h"
 #include "../helpers.h"
 
-static char dir[256];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(modules, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir */
+TH_TEMPDIR_SUITE(modules, dir);
 
 /* Copies the text file path (at most len - 1 bytes) into buf; false when
  * it cannot be read. */

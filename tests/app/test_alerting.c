@@ -11,21 +11,8 @@
 #include "../../app/alerting.h"
 #include "../helpers.h"
 
-static char dir[256];
-static char db[300];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-    snprintf(db, sizeof db, "%s/cache.db", dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(alerting, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir, and the path of a cache in it */
+TH_DIR_SUITE(alerting, dir, db, "cache.db");
 
 static const char config[] = "[metric.rt]\nkind = event\nunit = s\nagg = max\nwarn = 100\n"
                              "crit = 200\n"

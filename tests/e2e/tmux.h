@@ -160,8 +160,7 @@ static inline void tmux_stop(tmux_t *t)
 static inline void tmux_setup(tmux_t *t, char *dir, size_t dlen, char *cfg, size_t clen,
                               const char *name)
 {
-    th_tempdir(dir, dlen);
-    snprintf(cfg, clen, "%s/%s", dir, name);
+    th_tempdir_with(dir, dlen, cfg, clen, name);
     memset(t, 0, sizeof *t);
 }
 

@@ -16,21 +16,8 @@
 #include "../../metrics/store.h"
 #include "../helpers.h"
 
-static char dir[256];
-static char db[300];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-    snprintf(db, sizeof db, "%s/cache.db", dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(store, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir, and the path of a cache in it */
+TH_DIR_SUITE(store, dir, db, "cache.db");
 
 static sr_store *open_rw(void)
 {
