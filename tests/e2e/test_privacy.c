@@ -163,8 +163,7 @@ Test(privacy_e2e, commander_drills_to_an_officer_and_is_audited)
  */
 static void setup_pooled(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/t.ini", dir);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "t.ini");
     th_write_file(cfg, "[sitrep]\n"
                        "cache = cache.db\n"
                        "refresh = 200ms\n"
@@ -204,7 +203,6 @@ static void setup_pooled(void)
         o += (size_t)snprintf(text + o, sizeof text - o, "rare,force/north/d1,%ld,%d\n",
                               now - 3600L * (k + 1), 100 + k);
     th_ingest_text(cfg, text, 0);
-    memset(&T, 0, sizeof T);
 }
 
 /* Whether the pane shows a sparkline cell anywhere. */

@@ -7,6 +7,7 @@
 #define SR_TEST_TERM_H
 
 #include <criterion/criterion.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,16 @@ static inline void th_term_open(th_term *t)
     cr_assert(t->out && t->in, "cannot open /dev/null");
     t->scr = newterm("xterm-256color", t->out, t->in);
     cr_assert_not_null(t->scr, "newterm failed");
+}
+
+/* The tui tests' usual set-up: the C.UTF-8 locale, the screen open, the
+ * Unicode glyphs and the default theme in colour. */
+static inline void th_term_setup(th_term *t)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    th_term_open(t);
+    sr_glyphs_select(true);
+    sr_theme_init_default(true);
 }
 
 static inline void th_term_close(th_term *t)

@@ -20,10 +20,7 @@ static th_term term;
 
 static void setup(void)
 {
-    setlocale(LC_ALL, "C.UTF-8");
-    th_term_open(&term);
-    sr_glyphs_select(true);
-    sr_theme_init_default(true);
+    th_term_setup(&term);
 }
 
 static void teardown(void)
