@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -156,6 +157,35 @@ static inline void th_sim_config(const char *out, const char *cache, const char 
         fputs(append, f);
         fclose(f);
     }
+}
+
+/* Reads the first column of the first row of sql from the SQLite file db,
+ * opened read-only, into *n; false when it cannot (no file yet, no table
+ * yet, no row), with SQLite's message in err (errlen bytes; NULL: none). */
+static inline bool th_sql_try(const char *db, const char *sql, int64_t *n, char *err, size_t errlen)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *q = NULL;
+    bool ok = sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+              sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK &&
+              sqlite3_step(q) == SQLITE_ROW;
+    if (ok)
+        *n = sqlite3_column_int64(q, 0);
+    else if (err)
+        snprintf(err, errlen, "%s", h ? sqlite3_errmsg(h) : "out of memory");
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    return ok;
+}
+
+/* th_sql_try() that fails the test, naming sql and SQLite's message, when
+ * db cannot be read. */
+static inline int64_t th_sql_int(const char *db, const char *sql)
+{
+    int64_t n = 0;
+    char err[256] = "";
+    cr_assert(th_sql_try(db, sql, &n, err, sizeof err), "%s on %s: %s", sql, db, err);
+    return n;
 }
 
 /* Path of a file in tests/fixtures (from SITREP_FIXTURES, else ./tests/fixtures). */

@@ -579,16 +579,7 @@ Test(cli, collector_on_the_simulator_then_snapshot)
 static int64_t samples_in(const char *db)
 {
     int64_t n = 0;
-    sqlite3 *h;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *q;
-        if (sqlite3_prepare_v2(h, "SELECT count(*) FROM sample", -1, &q, NULL) == SQLITE_OK &&
-            sqlite3_step(q) == SQLITE_ROW)
-            n = sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-    }
-    sqlite3_close(h);
-    return n;
+    return th_sql_try(db, "SELECT count(*) FROM sample", &n, NULL, 0) ? n : 0;
 }
 
 Test(cli, ingest_killed_mid_file_loses_no_committed_batch)
