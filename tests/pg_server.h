@@ -146,23 +146,11 @@ static inline pid_t pgs_spawn(const pgs_server *s, char *const argv[], const cha
     return pid;
 }
 
-static inline void pgs_nap(void)
-{
-    struct timespec ts = {0, 10 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-}
-
-static inline int64_t pgs_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits up to ms for pid to exit; returns its status, or -1 if it runs on. */
 static inline int pgs_wait_exit(pid_t pid, int64_t ms)
 {
-    int64_t end = pgs_now_ms() + ms;
+    th_deadline d = th_deadline_in(ms);
+    d.step_ms = 10;
     int status;
     do {
         pid_t r = waitpid(pid, &status, WNOHANG);
@@ -170,8 +158,7 @@ static inline int pgs_wait_exit(pid_t pid, int64_t ms)
             return status;
         if (r < 0)
             return 0;
-        pgs_nap();
-    } while (pgs_now_ms() < end);
+    } while (th_poll(&d));
     return -1;
 }
 
@@ -228,8 +215,9 @@ static inline int pgs_launch(pgs_server *s)
                     NULL};
     s->pid = pgs_spawn(s, argv, "postgres.log");
     pgs_admin_conninfo(s, conninfo, sizeof conninfo);
-    int64_t end = pgs_now_ms() + 20000;
-    while (pgs_now_ms() < end) {
+    th_deadline d = th_deadline_in(20000);
+    d.step_ms = 10;
+    do {
         if (PQping(conninfo) == PQPING_OK)
             return 0;
         int status;
@@ -237,8 +225,7 @@ static inline int pgs_launch(pgs_server *s)
             s->pid = 0;
             return -1;
         }
-        pgs_nap();
-    }
+    } while (th_poll(&d));
     cr_assert_fail("postgres did not accept connections within 20 s:\n%s",
                    pgs_log_tail(s, "postgres.log"));
     return -1;

@@ -25,26 +25,8 @@ extern const sr_adapter sr_adapter_exec;
 
 #define NOW 1700000000000LL /* 2023-11-14T22:13:20Z */
 
-static char dir[256];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(exec, .init = setup, .fini = teardown);
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* a fresh folder for each test, dir */
+TH_TEMPDIR_SUITE(exec, dir);
 
 static void script(const char *name, const char *text, int executable)
 {
@@ -68,7 +50,9 @@ static int process_ends(pid_t pid)
 {
     char p[64];
     snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-    for (int64_t end = mono_ms() + 5000; mono_ms() < end;) {
+    th_deadline d = th_deadline_in(5000);
+    d.step_ms = 5;
+    do {
         FILE *f = fopen(p, "r");
         if (!f)
             return 1;
@@ -77,9 +61,7 @@ static int process_ends(pid_t pid)
         fclose(f);
         if (ok == 1 && (state == 'Z' || state == 'X'))
             return 1;
-        struct timespec ts = {0, 5000000};
-        nanosleep(&ts, NULL);
-    }
+    } while (th_poll(&d));
     return 0;
 }
 
@@ -538,9 +520,9 @@ Test(exec, a_command_that_hangs_is_killed_at_the_timeout)
     mock_sink m;
     mock_sink_init(&m);
     char err[256];
-    int64_t t0 = mono_ms();
+    int64_t t0 = th_mono_ms();
     cr_assert_lt(RUN(&m, err, 300, "command = /bin/sh hang.sh"), 0);
-    int64_t took = mono_ms() - t0;
+    int64_t took = th_mono_ms() - t0;
     cr_assert(strstr(err, "timed out after 300 ms"), "%s", err);
     cr_assert_geq(took, 290);
     cr_assert_lt(took, 3000, "took %lld ms", (long long)took);
@@ -612,7 +594,8 @@ Test(exec, nothing_outlives_a_run_not_even_what_calls_setsid)
      * The command waits until both are on their own, then ends: by
      * itself, at the timeout, or cut at max_output. */
     char mark[96];
-    snprintf(mark, sizeof mark, "SR_PROCS_LEFTOVER=%d-%lld", (int)getpid(), (long long)mono_ms());
+    snprintf(mark, sizeof mark, "SR_PROCS_LEFTOVER=%d-%lld", (int)getpid(),
+             (long long)th_mono_ms());
     cr_assert_eq(putenv(mark), 0);
     static const char start[] = "rm -f a.pid b.pid\n"
                                 "setsid sh -c 'echo $$ > a.pid; exec sleep 300' >/dev/null 2>&1 &\n"
@@ -650,9 +633,9 @@ Test(exec, output_beyond_max_output_is_cut)
     mock_sink m;
     mock_sink_init(&m);
     char err[256];
-    int64_t t0 = mono_ms();
+    int64_t t0 = th_mono_ms();
     cr_assert_lt(RUN(&m, err, 10000, "command = yes 'm e 1'", "max_output = 1K"), 0);
-    cr_assert_lt(mono_ms() - t0, 5000);
+    cr_assert_lt(th_mono_ms() - t0, 5000);
     cr_assert(strstr(err, "more than max_output = 1K"), "%s", err);
     /* 1024 bytes hold 170 whole lines of 6 bytes; the cut 171st is not read. */
     cr_assert_eq(m.n, 170, "%zu samples", m.n);
@@ -715,9 +698,9 @@ Test(exec, a_refusing_sink_stops_the_command)
     mock_sink_init(&m);
     m.refuse_after = 5;
     char err[256];
-    int64_t t0 = mono_ms();
+    int64_t t0 = th_mono_ms();
     cr_assert_lt(RUN(&m, err, 10000, "command = yes 'm e 1'"), 0);
-    cr_assert_lt(mono_ms() - t0, 5000);
+    cr_assert_lt(th_mono_ms() - t0, 5000);
     cr_assert(strstr(err, "took no more samples (stopped at line 6)"), "%s", err);
     cr_assert_eq(m.n, 5);
     mock_sink_fini(&m);

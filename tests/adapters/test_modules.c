@@ -22,26 +22,8 @@
 #include "../e2e/tmux.h"
 #include "../helpers.h"
 
-static char dir[256];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(modules, .init = setup, .fini = teardown);
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+/* a fresh folder for each test, dir */
+TH_TEMPDIR_SUITE(modules, dir);
 
 /* Copies the text file path (at most len - 1 bytes) into buf; false when
  * it cannot be read. */
@@ -90,12 +72,12 @@ static int maps_at_first_write(const char *bin, const char *cwd, char *const arg
     char path[64], text[256];
     snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
     bool blocked = false;
-    for (double end = now_s() + 120; !blocked && now_s() < end;) {
+    th_deadline d = th_deadline_in(120 * 1000);
+    d.step_ms = 2;
+    do
         blocked = read_text(path, text, sizeof text) && atol(text) == SYS_write &&
                   text[0] != 'r'; /* "running" */
-        if (!blocked)
-            usleep(2000);
-    }
+    while (!blocked && th_poll(&d));
     maps[0] = 0;
     if (blocked) {
         snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);

@@ -64,13 +64,6 @@ static void open_fails(const char *want, const sr_ad_options *opts)
     cr_assert(strstr(err, want), "error '%s' should mention '%s'", err, want);
 }
 
-static int64_t clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One poll; returns its result with the message in err, and the time it
  * took in *took_ms. */
 static int poll_at(void *state, int64_t since, int64_t timeout, mock_sink *k, sr_poll_info *info,
@@ -80,10 +73,10 @@ static int poll_at(void *state, int64_t since, int64_t timeout, mock_sink *k, sr
     *info = (sr_poll_info){.now_ms = now, .since_ms = since, .timeout_ms = timeout};
     now += 1000;
     err[0] = '\0';
-    int64_t t = clock_ms();
+    int64_t t = th_mono_ms();
     int rc = sr_adapter_postgres.poll(state, info, &k->sink, err, errlen);
     if (took_ms)
-        *took_ms = clock_ms() - t;
+        *took_ms = th_mono_ms() - t;
     return rc;
 }
 

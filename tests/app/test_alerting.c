@@ -11,21 +11,8 @@
 #include "../../app/alerting.h"
 #include "../helpers.h"
 
-static char dir[256];
-static char db[300];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-    snprintf(db, sizeof db, "%s/cache.db", dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(alerting, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir, and the path of a cache in it */
+TH_DIR_SUITE(alerting, dir, db, "cache.db");
 
 static const char config[] = "[metric.rt]\nkind = event\nunit = s\nagg = max\nwarn = 100\n"
                              "crit = 200\n"
@@ -229,9 +216,9 @@ Test(alerting, collect_runs_the_alert_command)
                         "[alert]\nfor = 1s\ncommand = /usr/bin/env\n");
     char *argv[] = {"collect", "--once", "--config", path, NULL};
     char *out = NULL, *err = NULL;
-    sr_ms deadline = sr_now_ms() + 20 * SR_MS_SEC;
+    th_deadline d = th_deadline_in(20 * 1000);
     bool raised = false;
-    while (!raised && sr_now_ms() < deadline) {
+    while (!raised && !th_expired(&d)) {
         free(out);
         free(err);
         cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);

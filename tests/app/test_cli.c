@@ -21,19 +21,8 @@
 #include "../../metrics/store.h"
 #include "../helpers.h"
 
-static char dir[256];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(cli, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir */
+TH_TEMPDIR_SUITE(cli, dir);
 
 static void path_in(char *buf, size_t len, const char *name)
 {
@@ -510,8 +499,7 @@ Test(cli, snapshot_at_a_time_in_the_past)
 /* Waits (polling, with a deadline) until file contains text. */
 static bool wait_for_text(const char *file, const char *text, int seconds)
 {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    th_deadline d = th_deadline_in(seconds * 1000);
     for (;;) {
         FILE *f = fopen(file, "r");
         if (f) {
@@ -522,11 +510,8 @@ static bool wait_for_text(const char *file, const char *text, int seconds)
             if (strstr(buf, text))
                 return true;
         }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - start.tv_sec > seconds)
+        if (!th_poll(&d))
             return false;
-        struct timespec d = {0, 20 * 1000 * 1000};
-        nanosleep(&d, NULL);
     }
 }
 
@@ -591,6 +576,13 @@ Test(cli, collector_on_the_simulator_then_snapshot)
     free(err);
 }
 
+/* How many samples the cache db holds; 0 while it cannot be read. */
+static int64_t samples_in(const char *db)
+{
+    int64_t n = 0;
+    return th_sql_try(db, "SELECT count(*) FROM sample", &n, NULL, 0) ? n : 0;
+}
+
 Test(cli, ingest_killed_mid_file_loses_no_committed_batch)
 {
     write_in("c.ini", small_ini);
@@ -609,24 +601,10 @@ Test(cli, ingest_killed_mid_file_loses_no_committed_batch)
     char *argv[] = {"ingest", "--config", cfg, csv, NULL};
     pid_t pid = th_spawn(argv, log);
     /* wait until at least one batch is committed, then kill it */
-    int64_t seen = 0;
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    while (seen == 0) {
-        sqlite3 *h;
-        if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-            sqlite3_stmt *q;
-            if (sqlite3_prepare_v2(h, "SELECT count(*) FROM sample", -1, &q, NULL) == SQLITE_OK &&
-                sqlite3_step(q) == SQLITE_ROW)
-                seen = sqlite3_column_int64(q, 0);
-            sqlite3_finalize(q);
-        }
-        sqlite3_close(h);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        cr_assert_lt(now.tv_sec - start.tv_sec, 60, "no batch committed within 60 s");
-        struct timespec d = {0, 5 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
+    th_deadline d = th_deadline_in(60 * 1000);
+    d.step_ms = 5;
+    while (samples_in(db) == 0)
+        cr_assert(th_poll(&d), "no batch committed within 60 s");
     kill(pid, SIGKILL);
     int status;
     waitpid(pid, &status, 0);

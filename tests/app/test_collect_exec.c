@@ -14,19 +14,8 @@
 
 #include "../helpers.h"
 
-static char dir[256];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(collect_exec, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir */
+TH_TEMPDIR_SUITE(collect_exec, dir);
 
 static void write_in(const char *name, const char *text)
 {

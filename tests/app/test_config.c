@@ -1252,14 +1252,13 @@ Test(config, value_map_errors_name_their_line)
 Test(config, check_config_names_an_unknown_value_map_with_its_line)
 {
     char dir[256], cfg[512];
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
-    th_write_file(cfg, "[sitrep]\ncache = cache.db\n"
-                       "[metric.response_p1]\nkind = event\n"
-                       "[map.prio]\n1 = p1\n"
-                       "[adapter.calls]\ntype = csv\npath = calls.csv\n"
-                       "metric = response_{Priority|priority}\n"
-                       "entity = force/{Beat}\nvalue = 1\n");
+    th_config_dir(dir, sizeof dir, cfg, sizeof cfg,
+                  "[sitrep]\ncache = cache.db\n"
+                  "[metric.response_p1]\nkind = event\n"
+                  "[map.prio]\n1 = p1\n"
+                  "[adapter.calls]\ntype = csv\npath = calls.csv\n"
+                  "metric = response_{Priority|priority}\n"
+                  "entity = force/{Beat}\nvalue = 1\n");
     char *out, *err;
     char *argv[] = {"check-config", "--config", cfg, NULL};
     cr_assert_eq(th_run(NULL, argv, &out, &err), 2, "%s%s", out, err);
@@ -1280,8 +1279,7 @@ Test(config, check_config_names_an_unknown_value_map_with_its_line)
 Test(config, check_config_warns_of_a_column_name_twice)
 {
     char dir[256], cfg[512], csv[600];
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
+    th_tempdir_with(dir, sizeof dir, cfg, sizeof cfg, "c.ini");
     snprintf(csv, sizeof csv, "%s/calls.csv", dir);
     th_write_file(csv, "Incident Number,Inc Type Desc,District,Inc Type Desc\n"
                        "173450001,TRAFFIC STOP,2,TRAFFIC STOP-I\n");

@@ -24,47 +24,45 @@ static char dir[256], cfg[512];
  * and a unit of two officers (a count of 2: "<5" for a manager). */
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/t.ini", dir);
-    th_write_file(cfg, "[sitrep]\n"
-                       "cache = cache.db\n"
-                       "timezone = UTC\n"
-                       "levels = force, unit, officer\n"
-                       "personal = officer\n"
-                       "min_cell = 5\n"
-                       "[metric.cost]\n"
-                       "kind = counter\n"
-                       "unit = USD\n"
-                       "[metric.tiny]\n"
-                       "kind = counter\n"
-                       "[metric.big]\n"
-                       "kind = counter\n"
-                       "[metric.ot]\n"
-                       "kind = counter\n"
-                       "unit = h\n"
-                       "[panel.cost]\n"
-                       "metric = cost\n"
-                       "entity = force/a,\"b\"\n"
-                       "window = 1d\n"
-                       "[panel.big]\n"
-                       "metric = big\n"
-                       "window = 1d\n"
-                       "[page.main]\n"
-                       "panels = cost, big\n"
-                       "[role.manager]\n"
-                       "users = srdigits_mgr\n"
-                       "drill = unit\n");
-    char csv[512];
-    snprintf(csv, sizeof csv, "%s/s.csv", dir);
+    th_config_dir(dir, sizeof dir, cfg, sizeof cfg,
+                  "[sitrep]\n"
+                  "cache = cache.db\n"
+                  "timezone = UTC\n"
+                  "levels = force, unit, officer\n"
+                  "personal = officer\n"
+                  "min_cell = 5\n"
+                  "[metric.cost]\n"
+                  "kind = counter\n"
+                  "unit = USD\n"
+                  "[metric.tiny]\n"
+                  "kind = counter\n"
+                  "[metric.big]\n"
+                  "kind = counter\n"
+                  "[metric.ot]\n"
+                  "kind = counter\n"
+                  "unit = h\n"
+                  "[panel.cost]\n"
+                  "metric = cost\n"
+                  "entity = force/a,\"b\"\n"
+                  "window = 1d\n"
+                  "[panel.big]\n"
+                  "metric = big\n"
+                  "window = 1d\n"
+                  "[page.main]\n"
+                  "panels = cost, big\n"
+                  "[role.manager]\n"
+                  "users = srdigits_mgr\n"
+                  "drill = unit\n");
     /* 2017-06-01T00:00:00Z = 1496275200 */
-    th_write_file(csv, "metric,entity,ts,value\n"
-                       "cost,\"force/a,\"\"b\"\"\",1496275200,192793629.14\n"
-                       "tiny,force/u1,1496275200,0.1\n"
-                       "big,force/u1,1496275200,1e15\n"
-                       "big,force/u1,1496282400,1e15\n"
-                       "ot,force/u2/o1,1496275200,2\n"
-                       "ot,force/u2/o2,1496275260,2\n");
-    th_ingest(cfg, csv, 0);
+    th_ingest_text(cfg,
+                   "metric,entity,ts,value\n"
+                   "cost,\"force/a,\"\"b\"\"\",1496275200,192793629.14\n"
+                   "tiny,force/u1,1496275200,0.1\n"
+                   "big,force/u1,1496275200,1e15\n"
+                   "big,force/u1,1496282400,1e15\n"
+                   "ot,force/u2/o1,1496275200,2\n"
+                   "ot,force/u2/o2,1496275260,2\n",
+                   0);
     unsetenv("SITREP_TEST_USER");
 }
 

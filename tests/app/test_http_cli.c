@@ -17,19 +17,8 @@
 #include "../helpers.h"
 #include "../http_server.h"
 
-static char dir[256];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(http_cli, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir */
+TH_TEMPDIR_SUITE(http_cli, dir);
 
 #ifdef SR_HAVE_CURL
 

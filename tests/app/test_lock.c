@@ -20,21 +20,8 @@
 #include "../../metrics/common.h"
 #include "../helpers.h"
 
-static char dir[256];
-static char cache[300];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-    snprintf(cache, sizeof cache, "%s/cache.db", dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(lock, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir, and the path of a cache in it */
+TH_DIR_SUITE(lock, dir, cache, "cache.db");
 
 /* In a child: tries the lock; exits 0 when refused naming want_pid, 1 when
  * refused naming another pid, 2 when it got the lock, 3 on an error. */

@@ -24,64 +24,45 @@ static char dir[256], cfg[512];
  */
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/t.ini", dir);
-    th_write_file(cfg, "[sitrep]\n"
-                       "cache = cache.db\n"
-                       "levels = force, region, district, unit, officer\n"
-                       "personal = officer\n"
-                       "min_cell = 5\n"
-                       "[metric.ot]\n"
-                       "kind = counter\n"
-                       "unit = h\n"
-                       "[metric.rt]\n"
-                       "kind = event\n"
-                       "unit = s\n"
-                       "agg = p90\n"
-                       "[panel.ot_unit]\n"
-                       "metric = ot\n"
-                       "entity = force/north/d1/u1\n"
-                       "widget = table\n"
-                       "window = 7d\n"
-                       "[panel.ot_count]\n"
-                       "metric = ot\n"
-                       "agg = count\n"
-                       "entity = force/north/d1/u2\n"
-                       "window = 7d\n"
-                       "[panel.rt]\n"
-                       "metric = rt\n"
-                       "window = 7d\n"
-                       "[page.main]\n"
-                       "panels = ot_unit, ot_count, rt\n"
-                       "[role.commander]\n"
-                       "users = cmd\n"
-                       "drill = *\n"
-                       "personal = yes\n"
-                       "[role.manager]\n"
-                       "groups = managers\n"
-                       "drill = district\n"
-                       "[role.auditor]\n"
-                       "users = auditor\n"
-                       "audit = yes\n");
-    char csv[512], text[8192];
-    snprintf(csv, sizeof csv, "%s/s.csv", dir);
-    long now = (long)time(NULL), hour = now / 3600 * 3600;
+    th_config_dir(dir, sizeof dir, cfg, sizeof cfg,
+                  TH_PRIVACY_SITREP "min_cell = 5\n"
+                                    "[metric.ot]\n"
+                                    "kind = counter\n"
+                                    "unit = h\n"
+                                    "[metric.rt]\n"
+                                    "kind = event\n"
+                                    "unit = s\n"
+                                    "agg = p90\n"
+                                    "[panel.ot_unit]\n"
+                                    "metric = ot\n"
+                                    "entity = force/north/d1/u1\n"
+                                    "widget = table\n"
+                                    "window = 7d\n"
+                                    "[panel.ot_count]\n"
+                                    "metric = ot\n"
+                                    "agg = count\n"
+                                    "entity = force/north/d1/u2\n"
+                                    "window = 7d\n"
+                                    "[panel.rt]\n"
+                                    "metric = rt\n"
+                                    "window = 7d\n"
+                                    "[page.main]\n"
+                                    "panels = ot_unit, ot_count, rt\n" TH_PRIVACY_ROLES
+                                    "[role.manager]\n"
+                                    "groups = managers\n"
+                                    "drill = district\n");
+    char text[8192];
+    long now = (long)time(NULL);
     size_t o = (size_t)snprintf(text, sizeof text, "metric,entity,ts,value\n");
-    /* unit u1: 6 records in each of the three whole hours before this one,
-     * so that every cell of the grid (an hour of a unit) holds min_cell */
-    for (int off = 1; off <= 3; off++) {
-        for (int k = 1; k <= 6; k++)
-            o += (size_t)snprintf(text + o, sizeof text - o, "ot,force/north/d1/u1/o%d,%ld,1.5\n",
-                                  off, hour - 3600L * off + 60L * k);
-    }
+    /* unit u1: every cell of the grid (an hour of a unit) holds min_cell */
+    o = th_privacy_officers(text, sizeof text, o);
     for (int off = 1; off <= 2; off++)
         o += (size_t)snprintf(text + o, sizeof text - o, "ot,force/north/d1/u2/o%d,%ld,2\n", off,
                               now - 7200);
     for (int k = 1; k <= 7; k++)
         o += (size_t)snprintf(text + o, sizeof text - o, "rt,force/north/d1/u1,%ld,%d\n",
                               now - 600L * k, k * 60);
-    th_write_file(csv, text);
-    th_ingest(cfg, csv, 0);
+    th_ingest_text(cfg, text, 0);
 }
 
 static void teardown(void)

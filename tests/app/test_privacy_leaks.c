@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../metrics/common.h"
 #include "../../metrics/store.h"
 #include "../helpers.h"
 
@@ -22,48 +21,42 @@ static long T; /* a whole hour, three days ago (seconds) */
 
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/t.ini", dir);
-    th_write_file(cfg, "[sitrep]\n"
-                       "cache = cache.db\n"
-                       "levels = force, region, district, unit, officer\n"
-                       "personal = officer\n"
-                       "min_cell = 5\n"
-                       "[metric.officer_overtime]\n"
-                       "kind = counter\n"
-                       "unit = h\n"
-                       "warn = 1\n"
-                       "crit = 2\n"
-                       "[panel.ot_officer]\n"
-                       "metric = officer_overtime\n"
-                       "entity = force/north/d1/u1/pc_smith\n"
-                       "window = 7d\n"
-                       "[panel.ot_unit]\n"
-                       "metric = officer_overtime\n"
-                       "entity = force/north/d1/u1\n"
-                       "window = 7d\n"
-                       "[role.boss]\n"
-                       "users = boss\n"
-                       "drill = *\n"
-                       "personal = yes\n"
-                       "audit = yes\n"
-                       "[metric.dummy]\n"
-                       "kind = gauge\n"
-                       "[adapter.feed]\n"
-                       "type = csv\n"
-                       "path = d.csv\n"
-                       "metric = dummy\n"
-                       "entity = {entity}\n"
-                       "value = value\n"
-                       "time = ts\n"
-                       "[alert]\n"
-                       "for = 1s\n");
+    th_config_dir(dir, sizeof dir, cfg, sizeof cfg,
+                  TH_PRIVACY_SITREP "min_cell = 5\n"
+                                    "[metric.officer_overtime]\n"
+                                    "kind = counter\n"
+                                    "unit = h\n"
+                                    "warn = 1\n"
+                                    "crit = 2\n"
+                                    "[panel.ot_officer]\n"
+                                    "metric = officer_overtime\n"
+                                    "entity = force/north/d1/u1/pc_smith\n"
+                                    "window = 7d\n"
+                                    "[panel.ot_unit]\n"
+                                    "metric = officer_overtime\n"
+                                    "entity = force/north/d1/u1\n"
+                                    "window = 7d\n"
+                                    "[role.boss]\n"
+                                    "users = boss\n"
+                                    "drill = *\n"
+                                    "personal = yes\n"
+                                    "audit = yes\n"
+                                    "[metric.dummy]\n"
+                                    "kind = gauge\n"
+                                    "[adapter.feed]\n"
+                                    "type = csv\n"
+                                    "path = d.csv\n"
+                                    "metric = dummy\n"
+                                    "entity = {entity}\n"
+                                    "value = value\n"
+                                    "time = ts\n"
+                                    "[alert]\n"
+                                    "for = 1s\n");
     T = ((long)time(NULL) / 3600 - 72) * 3600;
     char csv[512], text[16384];
     snprintf(csv, sizeof csv, "%s/d.csv", dir);
     snprintf(text, sizeof text, "ts,entity,value\n%ld,force,1\n", T);
     th_write_file(csv, text); /* a source, so that collect --once steps the alerts */
-    snprintf(csv, sizeof csv, "%s/s.csv", dir);
     size_t o = (size_t)snprintf(text, sizeof text, "metric,entity,ts,value\n");
     /* slice [T-2h, T-1h): 10 records of unit u1, 5 h each (50);
      * slice [T-1h, T): 10 of unit u2, 4 of 5 h and 6 of 4 h (44): 94, n 20 */
@@ -86,8 +79,7 @@ static void setup(void)
     /* a rejected row naming an officer */
     o += (size_t)snprintf(text + o, sizeof text - o,
                           "officer_overtime,force/north/d1/u1/PC Jones Secret/,%ld,3\n", T);
-    th_write_file(csv, text);
-    th_ingest(cfg, csv, 3);
+    th_ingest_text(cfg, text, 3);
 }
 
 static void teardown(void)
@@ -150,9 +142,9 @@ static void collect_until_raised(const char *log)
     if (!log)
         log = path;
     unsetenv("SITREP_TEST_USER");
-    sr_ms deadline = sr_now_ms() + 20 * SR_MS_SEC;
+    th_deadline d = th_deadline_in(20 * 1000);
     bool raised = false;
-    while (!raised && sr_now_ms() < deadline) {
+    while (!raised && !th_expired(&d)) {
         char *out, *err;
         cr_assert_eq(run(&out, &err, (const char *[]){"collect", "--once", "--log", log, NULL}), 0,
                      "%s", err);

@@ -66,17 +66,11 @@ static int count_in(const char *file, const char *text)
 /* Waits until text occurs more than `after` times in file; false after 60 s. */
 static bool wait_count(const char *file, const char *text, int after)
 {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        if (count_in(file, text) > after)
-            return true;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - start.tv_sec > 60)
+    th_deadline d = th_deadline_in(60 * 1000);
+    while (count_in(file, text) <= after)
+        if (!th_poll(&d))
             return false;
-        struct timespec d = {0, 20 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
+    return true;
 }
 
 static void expect_clean_exit(pid_t pid)

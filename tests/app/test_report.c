@@ -13,19 +13,8 @@
 #include "../../metrics/store.h"
 #include "../helpers.h"
 
-static char dir[256];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(report, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir */
+TH_TEMPDIR_SUITE(report, dir);
 
 /*
  * The shift before 08:00Z on 1 May 2024 is [00:00Z, 08:00Z); the one before

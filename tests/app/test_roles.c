@@ -16,19 +16,8 @@
 #include "../../metrics/store.h"
 #include "../helpers.h"
 
-static char dir[256];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(roles, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir */
+TH_TEMPDIR_SUITE(roles, dir);
 
 static const char base[] = "[sitrep]\n"                                        /* 1 */
                            "cache = cache.db\n"                                /* 2 */

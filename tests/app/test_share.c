@@ -37,8 +37,7 @@ static void setup(void)
 static void teardown(void)
 {
     th_reap(&collector);
-    if (T.sock[0])
-        tmux_stop(&T);
+    tmux_stop(&T);
     th_rmtree(dir);
 }
 
@@ -71,6 +70,19 @@ static void write_config(const char *path, const char *group)
     snprintf(line, sizeof line, "%s%s%s", cache, group ? "\\ncache_group = " : "",
              group ? group : "");
     th_sim_config(path, line, "-e 's/^interval = 5s/interval = 1s/'", NULL);
+}
+
+/* Starts `sitrep collect --config cfg` in the background and waits until
+ * SQLite has made the cache's -shm. */
+static void start_collector(const char *cfg)
+{
+    char *argv[] = {"collect", "--config", (char *)cfg, NULL};
+    char log[600];
+    snprintf(log, sizeof log, "%s/collect.out", dir);
+    collector = th_spawn(argv, log);
+    th_deadline d = th_deadline_in(30 * 1000);
+    while (access(with("-shm"), F_OK) != 0)
+        cr_assert(th_poll(&d), "no -shm");
 }
 
 Test(share, a_private_cache_is_the_collectors_alone)
@@ -112,15 +124,7 @@ Test(share, a_group_cache_is_2770_and_0660_of_the_group)
     char cfg[600];
     snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
     write_config(cfg, group);
-    char *argv[] = {"collect", "--config", cfg, NULL};
-    char log[600];
-    snprintf(log, sizeof log, "%s/collect.out", dir);
-    collector = th_spawn(argv, log);
-    time_t end = time(NULL) + 30;
-    while (access(with("-shm"), F_OK) != 0) {
-        cr_assert(time(NULL) < end, "no -shm");
-        usleep(20 * 1000);
-    }
+    start_collector(cfg);
     cr_assert_eq(mode_of(with("-shm"), &gid), 0660);
     cr_assert_eq(gid, g->gr_gid);
     cr_assert_eq(mode_of(with("-wal"), NULL), 0660);
@@ -183,15 +187,7 @@ Test(share, viewers_as_other_users_in_and_out_of_the_group)
     snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
     write_config(cfg, "nogroup");
     cr_assert_eq(chmod(cfg, 0644), 0);
-    char *argv[] = {"collect", "--config", cfg, NULL};
-    char log[600];
-    snprintf(log, sizeof log, "%s/collect.out", dir);
-    collector = th_spawn(argv, log);
-    time_t end = time(NULL) + 30;
-    while (access(with("-shm"), F_OK) != 0) {
-        cr_assert(time(NULL) < end, "no -shm");
-        usleep(20 * 1000);
-    }
+    start_collector(cfg);
 
     const char *bin = th_sitrep_bin();
     char binp[1200], cmd[2400], *out, *err;

@@ -11,19 +11,8 @@
 
 #include "../helpers.h"
 
-static char dir[256];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(sql_sources, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir */
+TH_TEMPDIR_SUITE(sql_sources, dir);
 
 static void path_in(char *buf, size_t len, const char *name)
 {

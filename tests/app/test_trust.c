@@ -230,15 +230,7 @@ static void folder_untouched_by(uid_t uid)
 
 static int64_t audit_rows(void)
 {
-    sqlite3 *db;
-    cr_assert_eq(sqlite3_open_v2(cache, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *q;
-    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit", -1, &q, NULL), SQLITE_OK);
-    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
-    return n;
+    return th_sql_int(cache, "SELECT count(*) FROM audit");
 }
 
 Test(trust, a_viewer_sees_its_roles_panels_and_a_user_without_role_the_default)

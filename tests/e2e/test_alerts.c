@@ -32,55 +32,35 @@ static pid_t collector;
  * thresholds lowered far below what the simulator produces, and roles. */
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
+    tmux_setup(&A, dir, sizeof dir, cfg, sizeof cfg, "sim.ini");
     snprintf(db, sizeof db, "%s/sim.db", dir);
     th_sim_config(cfg, db,
                   "-e 's/^interval = 5s/interval = 1s/' -e 's/^warn = 900$/warn = 60/' "
                   "-e 's/^crit = 1200$/crit = 120/'",
                   "\n[alert]\nfor = 1s\n[role.chief]\nusers = ann\nacknowledge = yes\n"
                   "[role.analyst]\nusers = bob\n[role.auditor]\nusers = aud\naudit = yes\n");
-    for (int i = 0; i < 3; i++)
-        memset(T[i], 0, sizeof *T[i]);
+    memset(&B, 0, sizeof B);
+    memset(&C, 0, sizeof C);
     collector = 0;
 }
 
 static void teardown(void)
 {
     th_reap(&collector);
-    for (int i = 0; i < 3; i++)
-        if (T[i]->sock[0])
-            tmux_stop(T[i]);
-    th_rmtree(dir);
+    tmux_stop(&B);
+    tmux_stop(&C);
+    tmux_teardown(&A, dir);
 }
 
 TestSuite(alerts_e2e, .init = setup, .fini = teardown);
 
 static void start_dashboard(tmux_t *t, const char *user)
 {
-    const char *b = th_sitrep_bin();
-    char script[600], text[2400], cmd[700];
-    snprintf(script, sizeof script, "%s/dash-%s.sh", dir, user);
-    snprintf(text, sizeof text,
-             "cd '%s'\nSITREP_TEST_USER=%s SITREP_TEST_GROUPS= '%s%s%s' --config '%s'\nsleep 60\n",
-             getenv("PWD"), user, b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b, cfg);
-    th_write_file(script, text);
-    snprintf(cmd, sizeof cmd, "sh %s", script);
-    tmux_start(t, 160, 30, cmd);
-}
-
-/* The pid written into CACHE.lock, or 0. */
-static long lock_pid(void)
-{
-    char path[600], buf[32] = "";
-    snprintf(path, sizeof path, "%s.lock", db);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    if (!fgets(buf, sizeof buf, f))
-        buf[0] = 0;
-    fclose(f);
-    return strtol(buf, NULL, 10);
+    char bin[1024];
+    th_sitrep_abs(bin, sizeof bin);
+    tmux_script(t, dir, 160, 30,
+                "SITREP_TEST_USER=%s SITREP_TEST_GROUPS= '%s' --config '%s'\nsleep 60\n", user, bin,
+                cfg);
 }
 
 /* Runs sitrep as user (SITREP_TEST_USER); asserts it succeeds. */
@@ -108,16 +88,8 @@ Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
 {
     char out_file[600];
     snprintf(out_file, sizeof out_file, "%s/collect.out", dir);
-    char *cargv[] = {"collect", "--config", cfg, NULL};
-    collector = th_spawn(cargv, out_file);
     /* the dashboards must find the collector there: else one of them collects */
-    struct timespec start, now, nap = {0, 50 * 1000 * 1000};
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    while (lock_pid() != (long)collector) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        cr_assert(now.tv_sec - start.tv_sec < 30, "the collector never took the lock");
-        nanosleep(&nap, NULL);
-    }
+    th_collector(&collector, cfg, db, out_file);
 
     static const char *const users[3] = {"ann", "bob", "cid"};
     for (int i = 0; i < 3; i++)
@@ -174,16 +146,14 @@ Test(alerts_e2e, acknowledged_in_one_viewer_seen_in_the_others)
     cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, NULL, 0), 0);
     int64_t v0, v;
     cr_assert_eq(sr_store_data_version(st, &v0), 0);
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    th_deadline d = tmux_deadline(30);
     for (int moves = 0; moves < 3;) {
         cr_assert_eq(sr_store_data_version(st, &v), 0);
         if (v != v0) {
             moves++;
             v0 = v;
         }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        cr_assert(now.tv_sec - start.tv_sec < 30, "the collector stopped writing");
-        nanosleep(&nap, NULL);
+        cr_assert(moves == 3 || th_poll(&d), "the collector stopped writing");
     }
     sr_alert *a;
     size_t n;

@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../metrics/common.h"
 #include "../helpers.h"
 #include "tmux.h"
 
@@ -27,8 +26,7 @@ static tmux_t T;
 
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/b.ini", dir);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "b.ini");
     snprintf(gate, sizeof gate, "%s/gate", dir);
     char text[1024];
     snprintf(text, sizeof text,
@@ -37,14 +35,11 @@ static void setup(void)
              "[panel.calls]\nmetric = calls\ntitle = Calls panel\nwindow = 1h\n",
              dir);
     th_write_file(cfg, text);
-    memset(&T, 0, sizeof T);
 }
 
 static void teardown(void)
 {
-    if (T.sock[0])
-        tmux_stop(&T);
-    th_rmtree(dir);
+    tmux_teardown(&T, dir);
 }
 
 TestSuite(busy_e2e, .init = setup, .fini = teardown);
@@ -63,16 +58,11 @@ static void ingest(const char *entity, int ago, int value)
 /* Starts the dashboard in tmux with the compute gate (and env, "" for none). */
 static void start(const char *env)
 {
-    char bin[1024], script[600], text[4096], cmd[700];
+    char bin[1024];
     th_sitrep_abs(bin, sizeof bin);
-    snprintf(script, sizeof script, "%s/run.sh", dir);
-    snprintf(
-        text, sizeof text,
-        "cd '%s'\nLANG=C.UTF-8 SITREP_TEST_COMPUTE_GATE='%s' %s '%s' --config '%s'\nsleep 60\n",
-        getenv("PWD") ? getenv("PWD") : ".", gate, env, bin, cfg);
-    th_write_file(script, text);
-    snprintf(cmd, sizeof cmd, "sh %s", script);
-    tmux_start(&T, 120, 30, cmd);
+    tmux_script(&T, dir, 120, 30,
+                "LANG=C.UTF-8 SITREP_TEST_COMPUTE_GATE='%s' %s '%s' --config '%s'\nsleep 60\n",
+                gate, env, bin, cfg);
 }
 
 /* The pane's first line (the status bar, with the clock). */
@@ -100,12 +90,10 @@ Test(busy_e2e, keys_and_the_clock_answer_while_every_compute_is_held)
     /* the clock moves */
     char first[512], now[512];
     status_line(first, sizeof first);
-    sr_ms deadline = sr_now_ms() + 30 * SR_MS_SEC;
-    do {
-        struct timespec d = {0, 100 * 1000 * 1000};
-        nanosleep(&d, NULL);
+    th_deadline d = tmux_deadline(30);
+    do
         status_line(now, sizeof now);
-    } while (strcmp(now, first) == 0 && sr_now_ms() < deadline);
+    while (strcmp(now, first) == 0 && th_poll(&d));
     cr_assert_str_neq(now, first, "the clock stood still");
     /* all that while the compute was still held */
     tmux_capture(&T);
@@ -184,11 +172,8 @@ Test(busy_e2e, a_model_computed_for_the_old_window_is_dropped)
      * 8h one only, the 1h one was dropped when it came back */
     long n;
     size_t seen = read_counts(counts, &n);
-    sr_ms deadline = sr_now_ms() + 30 * SR_MS_SEC;
-    while (read_counts(counts, &n) <= seen && sr_now_ms() < deadline) {
-        struct timespec d = {0, 100 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
-    cr_assert_gt(read_counts(counts, &n), seen, "no refresh tick in %s", counts);
+    th_deadline d = tmux_deadline(30);
+    while (read_counts(counts, &n) <= seen)
+        cr_assert(th_poll(&d), "no refresh tick in %s", counts);
     cr_assert_eq(n, 1, "the panel's model was swapped in %ld times (counts in %s)", n, counts);
 }

@@ -24,18 +24,13 @@ static tmux_t T;
 /* The default config with a one-day backfill and a cache in the test's dir. */
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
-    char db[600];
-    snprintf(db, sizeof db, "%s/sim.db", dir);
-    th_sim_config(cfg, db, NULL, NULL);
-    memset(&T, 0, sizeof T);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "sim.ini");
+    th_sim_config(cfg, "sim.db", NULL, NULL);
 }
 
 static void teardown(void)
 {
-    tmux_stop(&T);
-    th_rmtree(dir);
+    tmux_teardown(&T, dir);
 }
 
 TestSuite(e2e, .init = setup, .fini = teardown);
@@ -46,19 +41,12 @@ static void start(int w, int h, const char *env)
 {
     char bin[1024];
     th_sitrep_abs(bin, sizeof bin);
-    char script[600], text[4096];
-    snprintf(script, sizeof script, "%s/run.sh", dir);
-    snprintf(text, sizeof text,
-             "cd '%s'\n"
-             "env %s '%s' --config '%s'\n"
-             "echo sitrep-exited rc=$?\n"
-             "stty -a | tr -s ' ;' '\\n\\n' | grep -x -e -icanon -e icanon -e echo -e -echo\n"
-             "sleep 60\n",
-             getenv("PWD") ? getenv("PWD") : ".", env ? env : "", bin, cfg);
-    th_write_file(script, text);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "sh %s", script);
-    tmux_start(&T, w, h, cmd);
+    tmux_script(&T, dir, w, h,
+                "env %s '%s' --config '%s'\n"
+                "echo sitrep-exited rc=$?\n"
+                "stty -a | tr -s ' ;' '\\n\\n' | grep -x -e -icanon -e icanon -e echo -e -echo\n"
+                "sleep 60\n",
+                env ? env : "", bin, cfg);
 }
 
 static void wait_for(const char *text, int seconds)
@@ -152,9 +140,7 @@ Test(e2e, values_at_40x10_as_a_list)
  * than the terminal: it is cut, never left blank. */
 Test(e2e, status_bar_with_alerts_at_60x20)
 {
-    char db[600];
-    snprintf(db, sizeof db, "%s/sim.db", dir);
-    th_sim_config(cfg, db,
+    th_sim_config(cfg, "sim.db",
                   "-e 's/^interval = 5s/interval = 1s/' -e 's/^warn = 900$/warn = 60/' "
                   "-e 's/^crit = 1200$/crit = 120/' -e 's/^warn = 3600$/warn = 60/'",
                   "\n[alert]\nfor = 1s\n");
@@ -476,14 +462,9 @@ Test(e2e, sources_command_on_a_narrow_terminal)
     cr_assert_eq(th_run(NULL, argv, &out, &err), 1, "broken fails: %s%s", out, err);
     free(out);
     free(err);
-    char script[600], text[2400], cmd[700];
-    const char *b = th_sitrep_bin();
-    snprintf(script, sizeof script, "%s/sources.sh", dir);
-    snprintf(text, sizeof text, "LANG=C.UTF-8 '%s%s%s' sources --config '%s'\nsleep 30\n",
-             b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b, cfg);
-    th_write_file(script, text);
-    snprintf(cmd, sizeof cmd, "sh %s", script);
-    tmux_start(&T, 100, 12, cmd);
+    char bin[1024];
+    th_sitrep_abs(bin, sizeof bin);
+    tmux_script(&T, dir, 100, 12, "LANG=C.UTF-8 '%s' sources --config '%s'\nsleep 30\n", bin, cfg);
     wait_for("    last error: cannot open", 30);
     const char *s = tmux_capture(&T);
     cr_assert_null(strstr(s, "LAST ERROR"), "no room for the column:\n%s", s);
@@ -548,9 +529,7 @@ static bool shows_loading_percent(const char *s)
  */
 Test(e2e, an_empty_cache_says_loading_history_then_shows_figures)
 {
-    char db[600];
-    snprintf(db, sizeof db, "%s/loading.db", dir);
-    th_sim_config(cfg, db, "-e 's/^backfill = 1d/backfill = 20d/'", NULL);
+    th_sim_config(cfg, "loading.db", "-e 's/^backfill = 1d/backfill = 20d/'", NULL);
     start(160, 48, "LANG=C.UTF-8");
     wait_for("loading history ", 60);
     const char *s = tmux_capture(&T);

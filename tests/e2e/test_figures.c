@@ -22,18 +22,13 @@ static tmux_t T;
 static void setup(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
-    char db[600];
-    snprintf(db, sizeof db, "%s/sim.db", dir);
-    th_sim_config(cfg, db, NULL, NULL);
-    memset(&T, 0, sizeof T);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "sim.ini");
+    th_sim_config(cfg, "sim.db", NULL, NULL);
 }
 
 static void teardown(void)
 {
-    tmux_stop(&T);
-    th_rmtree(dir);
+    tmux_teardown(&T, dir);
 }
 
 TestSuite(figures_e2e, .init = setup, .fini = teardown);
@@ -86,15 +81,14 @@ static bool headline_of(const char *s, const char *title, char *out, size_t len)
 static void expect_figure(const char *title, const char *unit)
 {
     char line[1024] = "";
-    for (int tries = 0; tries < 600; tries++) {
+    th_deadline d = tmux_deadline(30);
+    do {
         if (headline_of(tmux_capture(&T), title, line, sizeof line)) {
             const char *u = strstr(line, unit);
             if (u && u > line && u[-1] >= '0' && u[-1] <= '9')
                 return;
         }
-        struct timespec d = {0, 50 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
+    } while (th_poll(&d));
     cr_assert_fail("%s: no figure with '%s' under the title ('%s'); the screen:\n%s", title, unit,
                    line, T.capture);
 }

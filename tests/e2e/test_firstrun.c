@@ -22,10 +22,9 @@ static tmux_t T;
 
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "config.ini");
     snprintf(home, sizeof home, "%s/home", dir);
     cr_assert_eq(mkdir(home, 0700), 0);
-    snprintf(cfg, sizeof cfg, "%s/config.ini", dir);
     /* the shipped config as it is, but for a one-day backfill: no cache
      * line; and a role that may read the audit table */
     char cmd[2048];
@@ -39,13 +38,11 @@ static void setup(void)
     unsetenv("XDG_CONFIG_HOME");
     unsetenv("XDG_DATA_HOME");
     unsetenv("XDG_RUNTIME_DIR");
-    memset(&T, 0, sizeof T);
 }
 
 static void teardown(void)
 {
-    tmux_stop(&T);
-    th_rmtree(dir);
+    tmux_teardown(&T, dir);
 }
 
 TestSuite(firstrun, .init = setup, .fini = teardown);
@@ -109,19 +106,15 @@ Test(firstrun, alerts_rejects_audit_whoami)
  * with figures from the simulator. */
 Test(firstrun, dashboard_shows_panels)
 {
-    char bin[1024], script[600], text[4096];
+    char bin[1024];
     th_sitrep_abs(bin, sizeof bin);
-    snprintf(script, sizeof script, "%s/run.sh", dir);
-    snprintf(text, sizeof text,
-             "cd '%s'\n"
-             "env -i PATH=\"$PATH\" HOME='%s' LANG=C.UTF-8 TERM=xterm-256color '%s' --config '%s'\n"
-             "echo sitrep-exited rc=$?\n"
-             "sleep 60\n",
-             dir, home, bin, cfg);
-    th_write_file(script, text);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "sh %s", script);
-    tmux_start(&T, 160, 48, cmd);
+    tmux_script(
+        &T, dir, 160, 48,
+        "cd '%s'\n"
+        "env -i PATH=\"$PATH\" HOME='%s' LANG=C.UTF-8 TERM=xterm-256color '%s' --config '%s'\n"
+        "echo sitrep-exited rc=$?\n"
+        "sleep 60\n",
+        dir, home, bin, cfg);
     tmux_expect(&T, "Emergency response P1", 30);
     tmux_expect(&T, "1/1 sources", 60);
     /* the figures land from the compute pool: until then panels say updating */

@@ -39,17 +39,13 @@ static void write_config(const char *adapters)
 
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/mouse.ini", dir);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "mouse.ini");
     write_config("");
-    memset(&T, 0, sizeof T);
 }
 
 static void teardown(void)
 {
-    if (T.sock[0])
-        tmux_stop(&T);
-    th_rmtree(dir);
+    tmux_teardown(&T, dir);
 }
 
 TestSuite(mouse_e2e, .init = setup, .fini = teardown);

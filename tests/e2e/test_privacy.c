@@ -22,73 +22,40 @@ static tmux_t T;
 
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/t.ini", dir);
-    th_write_file(cfg, "[sitrep]\n"
-                       "cache = cache.db\n"
-                       "refresh = 200ms\n"
-                       "levels = force, region, district, unit, officer\n"
-                       "personal = officer\n"
-                       "[metric.ot]\n"
-                       "kind = counter\n"
-                       "unit = h\n"
-                       "label = Overtime\n"
-                       "[panel.ot_unit]\n"
-                       "metric = ot\n"
-                       "entity = force/north/d1/u1\n"
-                       "widget = table\n"
-                       "window = 7d\n"
-                       "[page.main]\n"
-                       "panels = ot_unit\n"
-                       "[role.commander]\n"
-                       "users = cmd\n"
-                       "drill = *\n"
-                       "personal = yes\n"
-                       "[role.manager]\n"
-                       "users = mgr\n"
-                       "drill = unit\n"
-                       "[role.auditor]\n"
-                       "users = auditor\n"
-                       "audit = yes\n");
-    char csv[512], text[4096];
-    snprintf(csv, sizeof csv, "%s/s.csv", dir);
-    long now = (long)time(NULL);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "t.ini");
+    th_write_file(cfg, TH_PRIVACY_SITREP "refresh = 200ms\n"
+                                         "[metric.ot]\n"
+                                         "kind = counter\n"
+                                         "unit = h\n"
+                                         "label = Overtime\n"
+                                         "[panel.ot_unit]\n"
+                                         "metric = ot\n"
+                                         "entity = force/north/d1/u1\n"
+                                         "widget = table\n"
+                                         "window = 7d\n"
+                                         "[page.main]\n"
+                                         "panels = ot_unit\n" TH_PRIVACY_ROLES "[role.manager]\n"
+                                         "users = mgr\n"
+                                         "drill = unit\n");
+    char text[4096];
     size_t o = (size_t)snprintf(text, sizeof text, "metric,entity,ts,value\n");
-    for (int off = 1; off <= 3; off++) {
-        for (int k = 1; k <= 6; k++)
-            o += (size_t)snprintf(text + o, sizeof text - o, "ot,force/north/d1/u1/o%d,%ld,1.5\n",
-                                  off, now - 3600L * k * off);
-    }
-    th_write_file(csv, text);
-    unsetenv("SITREP_TEST_USER");
-    unsetenv("SITREP_TEST_GROUPS");
-    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
-    char *out, *err;
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
-    free(out);
-    free(err);
-    memset(&T, 0, sizeof T);
+    th_privacy_officers(text, sizeof text, o);
+    th_ingest_text(cfg, text, 0);
 }
 
 static void teardown(void)
 {
-    if (T.sock[0])
-        tmux_stop(&T);
-    th_rmtree(dir);
+    tmux_teardown(&T, dir);
 }
 
 TestSuite(privacy_e2e, .init = setup, .fini = teardown);
 
 static void start_as(const char *user)
 {
-    const char *b = th_sitrep_bin();
-    char script[600], text[2400], cmd[700];
-    snprintf(script, sizeof script, "%s/dash-%s.sh", dir, user);
-    snprintf(text, sizeof text, "cd '%s'\nSITREP_TEST_USER=%s '%s%s%s' --config '%s'\nsleep 60\n",
-             getenv("PWD"), user, b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b, cfg);
-    th_write_file(script, text);
-    snprintf(cmd, sizeof cmd, "sh %s", script);
-    tmux_start(&T, 160, 24, cmd);
+    char bin[1024];
+    th_sitrep_abs(bin, sizeof bin);
+    tmux_script(&T, dir, 160, 24, "SITREP_TEST_USER=%s '%s' --config '%s'\nsleep 60\n", user, bin,
+                cfg);
 }
 
 static void wait_pane(const char *text)
@@ -127,14 +94,10 @@ static int audit_rows(void)
 /* Waits until the audit holds want view-personal rows. */
 static void wait_audit(int want)
 {
-    struct timespec start, now, nap = {0, 50 * 1000 * 1000};
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    th_deadline d = tmux_deadline(30);
     int n;
-    while ((n = audit_rows()) < want) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        cr_assert(now.tv_sec - start.tv_sec < 30, "%d audit rows, expected %d", n, want);
-        nanosleep(&nap, NULL);
-    }
+    while ((n = audit_rows()) < want)
+        cr_assert(th_poll(&d), "%d audit rows, expected %d", n, want);
     cr_assert_eq(n, want);
 }
 
@@ -176,14 +139,11 @@ Test(privacy_e2e, commander_drills_to_an_officer_and_is_audited)
     /* more frames of the same view add no row */
     char c0[16], c1[16];
     clock_text(c0, sizeof c0);
-    struct timespec start, now, nap = {0, 100 * 1000 * 1000};
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    do {
-        nanosleep(&nap, NULL);
+    th_deadline d = tmux_deadline(30);
+    do
         clock_text(c1, sizeof c1);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        cr_assert(now.tv_sec - start.tv_sec < 30, "the clock never moved:\n%s", T.capture);
-    } while (strcmp(c0, c1) == 0);
+    while (strcmp(c0, c1) == 0 && th_poll(&d));
+    cr_assert_str_neq(c1, c0, "the clock never moved:\n%s", T.capture);
     cr_assert_eq(audit_rows(), 3, "one row per view opened");
 
     char *out, *err;
@@ -203,8 +163,7 @@ Test(privacy_e2e, commander_drills_to_an_officer_and_is_audited)
  */
 static void setup_pooled(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/t.ini", dir);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "t.ini");
     th_write_file(cfg, "[sitrep]\n"
                        "cache = cache.db\n"
                        "refresh = 200ms\n"
@@ -231,8 +190,7 @@ static void setup_pooled(void)
                        "panels = p1, rare\n"
                        "[role.viewer]\n"
                        "users = v\n");
-    char csv[512], text[8192];
-    snprintf(csv, sizeof csv, "%s/s.csv", dir);
+    char text[8192];
     long now = (long)time(NULL);
     size_t o = (size_t)snprintf(text, sizeof text, "metric,entity,ts,value\n");
     static const char *const regions[] = {"force/north/d1", "force/south/d1"};
@@ -244,15 +202,7 @@ static void setup_pooled(void)
     for (int k = 0; k < 5; k++)
         o += (size_t)snprintf(text + o, sizeof text - o, "rare,force/north/d1,%ld,%d\n",
                               now - 3600L * (k + 1), 100 + k);
-    th_write_file(csv, text);
-    unsetenv("SITREP_TEST_USER");
-    unsetenv("SITREP_TEST_GROUPS");
-    char *argv[] = {"ingest", "--config", cfg, csv, NULL};
-    char *out, *err;
-    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
-    free(out);
-    free(err);
-    memset(&T, 0, sizeof T);
+    th_ingest_text(cfg, text, 0);
 }
 
 /* Whether the pane shows a sparkline cell anywhere. */

@@ -30,8 +30,7 @@ static tmux_t T;
 
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/sitrep.ini", dir);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "sitrep.ini");
     char ini[2048];
     snprintf(ini, sizeof ini,
              "[sitrep]\ncache = %s/cache.db\ntimezone = UTC\nretention = 10000d\n"
@@ -39,14 +38,12 @@ static void setup(void)
              dir);
     th_write_file(cfg, ini);
     th_sitrep_abs(bin, sizeof bin);
-    memset(&T, 0, sizeof T);
     signal(SIGPIPE, SIG_IGN);
 }
 
 static void teardown(void)
 {
-    tmux_stop(&T);
-    th_rmtree(dir);
+    tmux_teardown(&T, dir);
 }
 
 TestSuite(progress, .init = setup, .fini = teardown);
@@ -78,16 +75,12 @@ static void start_script(int rows, const char *fmt, ...) __attribute__((format(p
 
 static void start_script(int rows, const char *fmt, ...)
 {
-    char script[512], body[4096], sh[4200], cmd[1024];
+    char body[3072];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
-    snprintf(script, sizeof script, "%s/run.sh", dir);
-    snprintf(sh, sizeof sh, "#!/bin/sh\n%s; echo \"exit $?\"; exec sleep 600\n", body);
-    th_write_file(script, sh);
-    snprintf(cmd, sizeof cmd, "sh '%s'", script);
-    tmux_start(&T, 200, rows, cmd);
+    tmux_script(&T, dir, 200, rows, "%s; echo \"exit $?\"; exec sleep 600\n", body);
 }
 
 /* The line of the pane holding text, or "" (for messages). */
@@ -119,9 +112,9 @@ Test(progress, ingest_shows_rows_and_rate_in_place_then_the_summary)
     cr_assert_not_null(f);
     fputs("metric,entity,ts,value,key\n", f);
     long n = 0;
-    time_t deadline = time(NULL) + 120;
+    th_deadline d = th_deadline_in(120 * 1000);
     while (!strstr(tmux_capture(&T), "rows/s")) {
-        cr_assert(time(NULL) < deadline, "no progress line after %ld rows:\n%s", n, T.capture);
+        cr_assert(!th_expired(&d), "no progress line after %ld rows:\n%s", n, T.capture);
         write_rows(f, n, 20000);
         fflush(f);
         n += 20000;

@@ -30,20 +30,16 @@ static pid_t collector;
 
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/r.ini", dir);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "r.ini");
     snprintf(counts, sizeof counts, "%s/counts.txt", dir);
     snprintf(feedlog, sizeof feedlog, "%s/feed.log", dir);
-    memset(&T, 0, sizeof T);
     collector = 0;
 }
 
 static void teardown(void)
 {
     th_reap(&collector);
-    if (T.sock[0])
-        tmux_stop(&T);
-    th_rmtree(dir);
+    tmux_teardown(&T, dir);
 }
 
 TestSuite(refresh_e2e, .init = setup, .fini = teardown);
@@ -73,13 +69,10 @@ static size_t read_ticks(tick *v, size_t max)
 /* Waits until the counts file has at least n ticks; returns how many. */
 static size_t wait_ticks(tick *v, size_t max, size_t n)
 {
-    sr_ms deadline = sr_now_ms() + 60 * SR_MS_SEC;
+    th_deadline d = tmux_deadline(60);
     size_t got;
-    while ((got = read_ticks(v, max)) < n && sr_now_ms() < deadline) {
-        struct timespec d = {0, 100 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
-    cr_assert_geq(got, n, "only %zu refresh ticks in %s", got, counts);
+    while ((got = read_ticks(v, max)) < n)
+        cr_assert(th_poll(&d), "only %zu refresh ticks in %s", got, counts);
     return got;
 }
 
@@ -118,29 +111,23 @@ Test(refresh_e2e, a_viewer_recomputes_only_the_panels_of_new_data)
     char *argv[] = {"collect", "--config", cfg, NULL};
     collector = th_spawn(argv, out);
     /* the collector has created the cache and stored the log's two samples */
-    sr_ms deadline = sr_now_ms() + 30 * SR_MS_SEC;
+    th_deadline d = tmux_deadline(30);
     bool polled = false;
-    while (!polled && sr_now_ms() < deadline) {
+    do {
         FILE *f = fopen(out, "r");
         char l[512];
         while (f && !polled && fgets(l, sizeof l, f))
             polled = strstr(l, "feed: ok") && strstr(l, "2 new");
         if (f)
             fclose(f);
-        struct timespec d = {0, 50 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
+    } while (!polled && th_poll(&d));
     cr_assert(polled, "the collector never stored the log's samples");
 
-    const char *b = th_sitrep_bin();
-    char script[600], cmd[700];
-    snprintf(script, sizeof script, "%s/dash.sh", dir);
-    snprintf(text, sizeof text,
-             "cd '%s'\nSITREP_TEST_COUNTS='%s' '%s%s%s' --config '%s'\nsleep 60\n", getenv("PWD"),
-             counts, b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b, cfg);
-    th_write_file(script, text);
-    snprintf(cmd, sizeof cmd, "LANG=C.UTF-8 sh %s", script);
-    tmux_start(&T, 120, 30, cmd);
+    char bin[1024];
+    th_sitrep_abs(bin, sizeof bin);
+    tmux_script(&T, dir, 120, 30,
+                "LANG=C.UTF-8 SITREP_TEST_COUNTS='%s' '%s' --config '%s'\nsleep 60\n", counts, bin,
+                cfg);
     tmux_expect(&T, "viewer", 30);
     tmux_expect(&T, "1 200", 30);
     tmux_expect(&T, "17", 30);

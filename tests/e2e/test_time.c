@@ -22,15 +22,12 @@ static tmux_t T;
 
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/c.ini", dir);
-    memset(&T, 0, sizeof T);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "c.ini");
 }
 
 static void teardown(void)
 {
-    tmux_stop(&T);
-    th_rmtree(dir);
+    tmux_teardown(&T, dir);
 }
 
 TestSuite(e2e_time, .init = setup, .fini = teardown);
@@ -38,9 +35,7 @@ TestSuite(e2e_time, .init = setup, .fini = teardown);
 /* The simulator's config (the default one, a day of backfill). */
 static void sim_config(void)
 {
-    char db[600];
-    snprintf(db, sizeof db, "%s/sim.db", dir);
-    th_sim_config(cfg, db, NULL, NULL);
+    th_sim_config(cfg, "sim.db", NULL, NULL);
 }
 
 /*
@@ -206,13 +201,10 @@ Test(e2e_time, at_latest_is_frozen, .timeout = 180)
     frame_lines(before, sizeof before);
     cr_assert_null(strstr(before, "stale"), "the as-of time is the newest data:\n%s", before);
     /* past a minute boundary of the wall clock, with time to spare */
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    do {
-        struct timespec d = {0, 250 * 1000 * 1000};
-        nanosleep(&d, NULL);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-    } while (now.tv_sec - start.tv_sec < 70);
+    th_deadline d = th_deadline_in(70 * 1000);
+    d.step_ms = 250;
+    while (th_poll(&d))
+        continue;
     cr_assert(tmux_wait_gone(&T, "updating", 30), "%s", T.capture);
     tmux_capture(&T);
     frame_lines(after, sizeof after);

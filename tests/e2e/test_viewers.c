@@ -31,11 +31,9 @@ static pid_t collector;
  * in the test's dir. */
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/sim.ini", dir);
+    tmux_setup(&A, dir, sizeof dir, cfg, sizeof cfg, "sim.ini");
     snprintf(db, sizeof db, "%s/sim.db", dir);
     th_sim_config(cfg, db, "-e 's/^interval = 5s/interval = 1s/'", NULL);
-    memset(&A, 0, sizeof A);
     memset(&B, 0, sizeof B);
     collector = 0;
 }
@@ -43,41 +41,11 @@ static void setup(void)
 static void teardown(void)
 {
     th_reap(&collector);
-    if (A.sock[0])
-        tmux_stop(&A);
-    if (B.sock[0])
-        tmux_stop(&B);
-    th_rmtree(dir);
+    tmux_stop(&B);
+    tmux_teardown(&A, dir);
 }
 
 TestSuite(viewers, .init = setup, .fini = teardown);
-
-static double elapsed_s(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
-
-static void nap(void)
-{
-    struct timespec d = {0, 50 * 1000 * 1000};
-    nanosleep(&d, NULL);
-}
-
-/* The pid written into CACHE.lock, or 0. */
-static long lock_pid(void)
-{
-    char path[600], buf[32] = "";
-    snprintf(path, sizeof path, "%s.lock", db);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    if (!fgets(buf, sizeof buf, f))
-        buf[0] = 0;
-    fclose(f);
-    return strtol(buf, NULL, 10);
-}
 
 /* The pid of the sitrep that a pane's shell script runs (its first child). */
 static pid_t pane_sitrep(tmux_t *t)
@@ -133,28 +101,16 @@ static void cache_fds(pid_t pid, int *ro, int *rw)
 
 static void start_dashboard(tmux_t *t)
 {
-    const char *b = th_sitrep_bin();
-    char script[600], text[2400], cmd[700];
-    snprintf(script, sizeof script, "%s/dash-%p.sh", dir, (void *)t);
-    snprintf(text, sizeof text, "cd '%s'\n'%s%s%s' --config '%s'\nsleep 60\n", getenv("PWD"),
-             b[0] == '/' ? "" : getenv("PWD"), b[0] == '/' ? "" : "/", b, cfg);
-    th_write_file(script, text);
-    snprintf(cmd, sizeof cmd, "sh %s", script);
-    tmux_start(t, 160, 20, cmd);
+    char bin[1024];
+    th_sitrep_abs(bin, sizeof bin);
+    tmux_script(t, dir, 160, 20, "'%s' --config '%s'\nsleep 60\n", bin, cfg);
 }
 
 Test(viewers, one_collector_two_viewers_and_a_takeover)
 {
     char out_file[600];
     snprintf(out_file, sizeof out_file, "%s/collect.out", dir);
-    char *cargv[] = {"collect", "--config", cfg, NULL};
-    collector = th_spawn(cargv, out_file);
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    while (lock_pid() != (long)collector) {
-        cr_assert(elapsed_s(&start) < 30, "the collector never took the lock");
-        nap();
-    }
+    th_collector(&collector, cfg, db, out_file);
 
     start_dashboard(&A);
     start_dashboard(&B);
@@ -169,6 +125,7 @@ Test(viewers, one_collector_two_viewers_and_a_takeover)
     cr_assert(ro >= 1 && rw == 0, "viewer B: %d read-only, %d writable descriptors", ro, rw);
 
     char *out, *err;
+    char *cargv[] = {"collect", "--config", cfg, NULL};
     cr_assert_eq(th_run(NULL, cargv, &out, &err), 1, "a second collector is refused: %s%s", out,
                  err);
     char want[128];
@@ -182,16 +139,13 @@ Test(viewers, one_collector_two_viewers_and_a_takeover)
     collector = 0;
 
     tmux_t *winner = NULL, *other = NULL;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    th_deadline d = tmux_deadline(10);
     while (!winner) {
         if (strstr(tmux_capture(&A), "sources · collector"))
             winner = &A, other = &B;
         else if (strstr(tmux_capture(&B), "sources · collector"))
             winner = &B, other = &A;
-        cr_assert(winner || elapsed_s(&start) < 10, "no dashboard took over:\n%s\n%s", A.capture,
-                  B.capture);
-        if (!winner)
-            nap();
+        cr_assert(winner || th_poll(&d), "no dashboard took over:\n%s\n%s", A.capture, B.capture);
     }
     cr_assert(strstr(tmux_capture(other), "sources · viewer"), "exactly one collector:\n%s",
               other->capture);
@@ -205,13 +159,12 @@ Test(viewers, one_collector_two_viewers_and_a_takeover)
     cr_assert_eq(sr_store_open(db, SR_STORE_READONLY, &st, NULL, 0), 0);
     int64_t v0, v;
     cr_assert_eq(sr_store_data_version(st, &v0), 0);
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    d = tmux_deadline(15);
     for (;;) {
         cr_assert_eq(sr_store_data_version(st, &v), 0);
         if (v != v0)
             break;
-        cr_assert(elapsed_s(&start) < 15, "the cache stopped growing after the takeover");
-        nap();
+        cr_assert(th_poll(&d), "the cache stopped growing after the takeover");
     }
     sr_store_close(st);
     cr_assert(strstr(tmux_capture(other), "sources · viewer"), "%s", other->capture);

@@ -48,19 +48,15 @@ static void write_config(const char *sitrep_extra)
 
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    snprintf(cfg, sizeof cfg, "%s/wall.ini", dir);
+    tmux_setup(&T, dir, sizeof dir, cfg, sizeof cfg, "wall.ini");
     snprintf(db, sizeof db, "%s/wall.db", dir);
     snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
     write_config("");
-    memset(&T, 0, sizeof T);
 }
 
 static void teardown(void)
 {
-    if (T.sock[0])
-        tmux_stop(&T);
-    th_rmtree(dir);
+    tmux_teardown(&T, dir);
 }
 
 TestSuite(wall_e2e, .init = setup, .fini = teardown);
@@ -72,19 +68,13 @@ static void start_with(const char *env, const char *args)
 {
     char bin[1024];
     th_sitrep_abs(bin, sizeof bin);
-    char script[600], text[4096];
-    snprintf(script, sizeof script, "%s/run.sh", dir);
-    snprintf(text, sizeof text,
-             "sh -c 'echo $$ > %s; exec env LANG=C.UTF-8 %s \"%s\" --config \"%s\" %s'\n"
-             "echo sitrep-exited rc=$?\n"
-             "stty -a | tr -s ' ;' '\\n\\n' | grep -x -e -icanon -e icanon -e echo -e -echo "
-             "-e isig -e -isig\n"
-             "sleep 60\n",
-             pidfile, env, bin, cfg, args);
-    th_write_file(script, text);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "sh %s", script);
-    tmux_start(&T, 120, 30, cmd);
+    tmux_script(&T, dir, 120, 30,
+                "sh -c 'echo $$ > %s; exec env LANG=C.UTF-8 %s \"%s\" --config \"%s\" %s'\n"
+                "echo sitrep-exited rc=$?\n"
+                "stty -a | tr -s ' ;' '\\n\\n' | grep -x -e -icanon -e icanon -e echo -e -echo "
+                "-e isig -e -isig\n"
+                "sleep 60\n",
+                pidfile, env, bin, cfg, args);
 }
 
 /* `sitrep --wall` */
@@ -214,15 +204,12 @@ Test(wall_e2e, a_crit_alert_holds_its_page_until_acknowledged)
     wait_for("WALL  held: CRIT Charlie panel", 30);
     cr_assert(strstr(T.capture, "Page Three"), "%s", T.capture);
     /* held: the page stays through several rotation periods (1s each) */
-    struct timespec start_ts, now;
-    clock_gettime(CLOCK_MONOTONIC, &start_ts);
+    th_deadline d = th_deadline_in(4 * 1000);
+    d.step_ms = 100;
     do {
         const char *s = tmux_capture(&T);
         cr_assert(strstr(s, "Page Three") && strstr(s, "held: CRIT"), "the hold ended:\n%s", s);
-        struct timespec d = {0, 100 * 1000 * 1000};
-        nanosleep(&d, NULL);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-    } while (now.tv_sec - start_ts.tv_sec < 4);
+    } while (th_poll(&d));
     /* acknowledged elsewhere: the hold ends and the pages turn again */
     char key[SR_ALERT_KEY_MAX];
     cr_assert_eq(sr_alert_key("calls", 8 * SR_MS_HOUR, "", key, sizeof key), 0);

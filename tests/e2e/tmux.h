@@ -8,12 +8,14 @@
 #define SR_TEST_TMUX_H
 
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "../helpers.h"
 
 typedef struct {
     char sock[64];
@@ -53,20 +55,32 @@ static inline const char *tmux_capture(tmux_t *t)
     return t->capture;
 }
 
+/* How often a wait looks at the pane (each look runs tmux). */
+#define TMUX_STEP_MS 50
+
+/* A deadline seconds from now, looked at every TMUX_STEP_MS. */
+static inline th_deadline tmux_deadline(int seconds)
+{
+    th_deadline d = th_deadline_in((int64_t)seconds * 1000);
+    d.step_ms = TMUX_STEP_MS;
+    return d;
+}
+
+/* Polls the pane until it shows text (shown) or no longer does (!shown),
+ * for at most seconds; false when it never did. */
+static inline bool tmux_wait_shown(tmux_t *t, const char *text, bool shown, int seconds)
+{
+    th_deadline d = tmux_deadline(seconds);
+    while ((strstr(tmux_capture(t), text) != NULL) != shown)
+        if (!th_poll(&d))
+            return false;
+    return true;
+}
+
 /* Polls the pane until it contains text, for at most seconds. */
 static inline bool tmux_wait_for(tmux_t *t, const char *text, int seconds)
 {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        if (strstr(tmux_capture(t), text))
-            return true;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - start.tv_sec >= seconds)
-            return false;
-        struct timespec d = {0, 50 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
+    return tmux_wait_shown(t, text, true, seconds);
 }
 
 /* Fails the test unless text shows within seconds, printing the screen. */
@@ -78,17 +92,7 @@ static inline void tmux_expect(tmux_t *t, const char *text, int seconds)
 /* Polls the pane until it no longer contains text. */
 static inline bool tmux_wait_gone(tmux_t *t, const char *text, int seconds)
 {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        if (!strstr(tmux_capture(t), text))
-            return true;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - start.tv_sec >= seconds)
-            return false;
-        struct timespec d = {0, 50 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
+    return tmux_wait_shown(t, text, false, seconds);
 }
 
 /* Sends keys as tmux send-keys words ("Enter", "q", "BSpace", "+"). */
@@ -124,18 +128,14 @@ static inline void tmux_format(tmux_t *t, const char *fmt, char *buf, size_t len
  * pane_dead, polled), saying what the pane still runs and shows. */
 static inline void tmux_expect_dead(tmux_t *t, int seconds)
 {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    th_deadline d = tmux_deadline(seconds);
     char f[256];
     for (;;) {
         tmux_format(t, "#{pane_dead}", f, sizeof f);
         if (strcmp(f, "1") == 0)
             return;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - start.tv_sec >= seconds)
+        if (!th_poll(&d))
             break;
-        struct timespec d = {0, 50 * 1000 * 1000};
-        nanosleep(&d, NULL);
     }
     tmux_format(t, "dead=#{pane_dead} pid=#{pane_pid} running=#{pane_current_command}", f,
                 sizeof f);
@@ -143,11 +143,56 @@ static inline void tmux_expect_dead(tmux_t *t, int seconds)
                    tmux_capture(t));
 }
 
+/* Stops the terminal's tmux server; a terminal never started (all zero):
+ * nothing. */
 static inline void tmux_stop(tmux_t *t)
 {
+    if (!t->sock[0])
+        return;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "tmux -L %s kill-server 2>/dev/null", t->sock);
     tmux_sh(cmd);
+}
+
+/* An e2e test's set-up: a fresh folder in dir (dlen bytes), cfg (clen
+ * bytes) the path of its config file name in it, and the terminal t not
+ * started yet (all zero, which tmux_teardown() knows). */
+static inline void tmux_setup(tmux_t *t, char *dir, size_t dlen, char *cfg, size_t clen,
+                              const char *name)
+{
+    th_tempdir_with(dir, dlen, cfg, clen, name);
+    memset(t, 0, sizeof *t);
+}
+
+/* The teardown of tmux_setup(), after a failure too: the terminal's
+ * server stopped if it was started, the folder removed. */
+static inline void tmux_teardown(tmux_t *t, const char *dir)
+{
+    tmux_stop(t);
+    th_rmtree(dir);
+}
+
+/* Starts the terminal, width x height, on a shell script made from fmt:
+ * written into dir (a new name each call), run by sh, starting in the
+ * folder the tests run in ($PWD: the repository's top). */
+static inline void tmux_script(tmux_t *t, const char *dir, int width, int height, const char *fmt,
+                               ...) __attribute__((format(printf, 5, 6)));
+
+static inline void tmux_script(tmux_t *t, const char *dir, int width, int height, const char *fmt,
+                               ...)
+{
+    static int seq;
+    char script[600], body[4096], text[4700], cmd[700];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    cr_assert(n >= 0 && (size_t)n < sizeof body, "the script is too long: %s", body);
+    snprintf(script, sizeof script, "%s/run-%d.sh", dir, seq++);
+    snprintf(text, sizeof text, "cd '%s'\n%s", getenv("PWD") ? getenv("PWD") : ".", body);
+    th_write_file(script, text);
+    snprintf(cmd, sizeof cmd, "sh '%s'", script);
+    tmux_start(t, width, height, cmd);
 }
 
 #endif

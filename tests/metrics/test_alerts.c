@@ -225,21 +225,8 @@ Test(alerts, no_data_changes_nothing_and_no_thresholds_clear)
 
 /* ---- the alert table ---- */
 
-static char dir[256];
-static char db[300];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-    snprintf(db, sizeof db, "%s/cache.db", dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(alerts_store, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir, and the path of a cache in it */
+TH_DIR_SUITE(alerts_store, dir, db, "cache.db");
 
 static sr_store *open_store(unsigned flags)
 {

@@ -13,6 +13,7 @@
 #include "../../metrics/panel.h"
 #include "../../metrics/privacy.h"
 #include "../helpers.h"
+#include "catalog.h"
 
 #define T0 1704067200000LL /* 2024-01-01T00:00:00Z, on an hour */
 #define MIN SR_MS_MIN
@@ -28,13 +29,7 @@ static sr_catalog cat = {defs, 0};
 
 static sr_metric_def *add_def(const char *name, sr_kind kind)
 {
-    sr_metric_def *d = &defs[cat.n++];
-    sr_metric_def_init(d, name);
-    d->kind = kind;
-    d->agg = sr_kind_default_agg(kind);
-    if (kind != SR_KIND_RATIO)
-        cr_assert_eq(sr_store_define_metric(st, name, kind), 0);
-    return d;
+    return th_add_def(&cat, sizeof defs / sizeof defs[0], st, name, kind);
 }
 
 /* One sample; key NULL = none. */
@@ -58,10 +53,7 @@ static void put(const char *metric, const char *entity, sr_ms ts, double v, cons
  */
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    char db[300];
-    snprintf(db, sizeof db, "%s/p.db", dir);
-    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    st = th_store_in(dir, sizeof dir, "p.db");
     cat.n = 0;
     sr_metric_def *rt = add_def("rt", SR_KIND_EVENT);
     rt->target = 10;

@@ -15,6 +15,7 @@
 #include "../../metrics/sketch.h"
 #include "../../metrics/store.h"
 #include "../helpers.h"
+#include "catalog.h"
 
 #define T0 1704067200000LL /* 2024-01-01T00:00:00Z, on an hour */
 #define MIN SR_MS_MIN
@@ -26,12 +27,7 @@ static sr_catalog cat = {defs, 0};
 
 static void add_def(const char *name, sr_kind kind)
 {
-    sr_metric_def *d = &defs[cat.n++];
-    sr_metric_def_init(d, name);
-    d->kind = kind;
-    d->agg = sr_kind_default_agg(kind);
-    if (kind != SR_KIND_RATIO)
-        cr_assert_eq(sr_store_define_metric(st, name, kind), 0);
+    th_add_def(&cat, sizeof defs / sizeof defs[0], st, name, kind);
 }
 
 static void put(const char *metric, const char *entity, sr_ms ts, double v)
@@ -47,10 +43,7 @@ static void put(const char *metric, const char *entity, sr_ms ts, double v)
 
 static void setup(void)
 {
-    th_tempdir(dir, sizeof dir);
-    char db[300];
-    snprintf(db, sizeof db, "%s/q.db", dir);
-    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    st = th_store_in(dir, sizeof dir, "q.db");
     cat.n = 0;
     add_def("rt", SR_KIND_EVENT);
     defs[0].target = 10;

@@ -125,21 +125,8 @@ Test(rawhours, a_touch_forgets_exactly_the_hours_holding_its_times)
 
 /* ---- the store's scans through it ---- */
 
-static char dir[256];
-static char db[300];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-    snprintf(db, sizeof db, "%s/cache.db", dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(rawhours_store, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir, and the path of a cache in it */
+TH_DIR_SUITE(rawhours_store, dir, db, "cache.db");
 
 typedef struct {
     sr_raw_row v[512];

@@ -16,21 +16,8 @@
 #include "../../metrics/store.h"
 #include "../helpers.h"
 
-static char dir[256];
-static char db[300];
-
-static void setup(void)
-{
-    th_tempdir(dir, sizeof dir);
-    snprintf(db, sizeof db, "%s/cache.db", dir);
-}
-
-static void teardown(void)
-{
-    th_rmtree(dir);
-}
-
-TestSuite(store, .init = setup, .fini = teardown);
+/* a fresh folder for each test, dir, and the path of a cache in it */
+TH_DIR_SUITE(store, dir, db, "cache.db");
 
 static sr_store *open_rw(void)
 {
@@ -53,15 +40,7 @@ static int put(sr_store *st, const char *metric, const char *entity, sr_ms ts, d
 
 static int64_t sql_count(const char *sql)
 {
-    sqlite3 *h;
-    cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *q;
-    cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
-    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    sqlite3_close(h);
-    return n;
+    return th_sql_int(db, sql);
 }
 
 Test(store, creates_schema_in_wal_mode)

@@ -20,10 +20,7 @@ static th_term term;
 
 static void setup(void)
 {
-    setlocale(LC_ALL, "C.UTF-8");
-    th_term_open(&term);
-    sr_glyphs_select(true);
-    sr_theme_init_default(true);
+    th_term_setup(&term);
 }
 
 static void teardown(void)
@@ -108,39 +105,9 @@ Test(alertview, cells_as_the_panel_shows_them)
     cr_assert_str_eq(r.severity, "X crit");
 }
 
-/* Row y of w as UTF-8, trailing blanks cut; asserts no control character. */
-static const char *row_text(WINDOW *w, int y)
-{
-    static char buf[2048];
-    size_t used = 0;
-    for (int x = 0; x < getmaxx(w) && used + 8 < sizeof buf; x++) {
-        cchar_t c;
-        wchar_t wc[CCHARW_MAX + 1] = {0};
-        attr_t at;
-        short p;
-        if (mvwin_wch(w, y, x, &c) == ERR)
-            break;
-        getcchar(&c, wc, &at, &p, NULL);
-        if (wc[0] == 0)
-            continue;
-        cr_assert(wc[0] >= 0x20 && wc[0] != 0x7f, "a control character at (%d, %d)", y, x);
-        mbstate_t st = {0};
-        size_t n = wcrtomb(buf + used, wc[0], &st);
-        if (n != (size_t)-1)
-            used += n;
-    }
-    while (used > 0 && buf[used - 1] == ' ')
-        used--;
-    buf[used] = 0;
-    return buf;
-}
-
 static bool window_has(WINDOW *w, const char *text)
 {
-    for (int y = 0; y < getmaxy(w); y++)
-        if (strstr(row_text(w, y), text))
-            return true;
-    return false;
+    return th_find_row(w, text) >= 0;
 }
 
 Test(alertview, table_and_detail_at_80x24_and_160x48)
@@ -151,10 +118,10 @@ Test(alertview, table_and_detail_at_80x24_and_160x48)
     /* the inner window of the view at 80x24: less the bars and the frame */
     WINDOW *w = newwin(20, 78, 0, 0);
     cr_assert_eq(alertview_draw(w, &v), 3);
-    cr_assert(strstr(row_text(w, 0), "SEV"), "%s", row_text(w, 0));
-    cr_assert(strstr(row_text(w, 1), "✖ crit"), "%s", row_text(w, 1));
-    cr_assert(strstr(row_text(w, 1), "22m10s"), "%s", row_text(w, 1));
-    cr_assert(strstr(row_text(w, 2), "acked by ann"), "%s", row_text(w, 2));
+    cr_assert(strstr(th_row_text(w, 0), "SEV"), "%s", th_row_text(w, 0));
+    cr_assert(strstr(th_row_text(w, 1), "✖ crit"), "%s", th_row_text(w, 1));
+    cr_assert(strstr(th_row_text(w, 1), "22m10s"), "%s", th_row_text(w, 1));
+    cr_assert(strstr(th_row_text(w, 2), "acked by ann"), "%s", th_row_text(w, 2));
     /* the detail: the selected alert in full, the note made safe */
     cr_assert(window_has(w, "acknowledged by ann at 21:13 (1h ago)"));
     cr_assert(window_has(w, "unit 7 on scene"));
@@ -164,22 +131,23 @@ Test(alertview, table_and_detail_at_80x24_and_160x48)
     w = newwin(44, 158, 0, 0);
     v.may_act = false;
     cr_assert_eq(alertview_draw(w, &v), 3);
-    cr_assert(strstr(row_text(w, 0), "THRESHOLD"), "%s", row_text(w, 0));
-    cr_assert(strstr(row_text(w, 0), "NOTE"), "%s", row_text(w, 0));
-    cr_assert(strstr(row_text(w, 1), "Emergency response P1"), "%s", row_text(w, 1));
-    cr_assert(strstr(row_text(w, 2), "unit 7 on scene"), "the note column: %s", row_text(w, 2));
+    cr_assert(strstr(th_row_text(w, 0), "THRESHOLD"), "%s", th_row_text(w, 0));
+    cr_assert(strstr(th_row_text(w, 0), "NOTE"), "%s", th_row_text(w, 0));
+    cr_assert(strstr(th_row_text(w, 1), "Emergency response P1"), "%s", th_row_text(w, 1));
+    cr_assert(strstr(th_row_text(w, 2), "unit 7 on scene"), "the note column: %s",
+              th_row_text(w, 2));
     cr_assert(window_has(w, "your role may not acknowledge or silence alerts"));
     delwin(w);
 
     sr_glyphs_select(false);
     w = newwin(20, 78, 0, 0);
     alertview_draw(w, &v);
-    cr_assert(strstr(row_text(w, 1), "X crit"), "%s", row_text(w, 1));
+    cr_assert(strstr(th_row_text(w, 1), "X crit"), "%s", th_row_text(w, 1));
     delwin(w);
 
     w = newwin(20, 78, 0, 0);
     v.n = 0;
     alertview_draw(w, &v);
-    cr_assert(strstr(row_text(w, 0), "no open alert"), "%s", row_text(w, 0));
+    cr_assert(strstr(th_row_text(w, 0), "no open alert"), "%s", th_row_text(w, 0));
     delwin(w);
 }

@@ -18,10 +18,7 @@ static th_term term;
 
 static void setup(void)
 {
-    setlocale(LC_ALL, "C.UTF-8");
-    th_term_open(&term);
-    sr_glyphs_select(true);
-    sr_theme_init_default(true);
+    th_term_setup(&term);
 }
 
 static void teardown(void)
@@ -33,33 +30,6 @@ TestSuite(srcview, .init = setup, .fini = teardown);
 
 #define NOW ((sr_ms)1700000000000LL)
 
-/* Row y of w as UTF-8 (wide characters once), trailing blanks cut. */
-static const char *row_text(WINDOW *w, int y)
-{
-    static char buf[2048];
-    size_t used = 0;
-    for (int x = 0; x < getmaxx(w) && used + 8 < sizeof buf; x++) {
-        cchar_t c;
-        wchar_t wc[CCHARW_MAX + 1] = {0};
-        attr_t a;
-        short p;
-        if (mvwin_wch(w, y, x, &c) == ERR)
-            break;
-        getcchar(&c, wc, &a, &p, NULL);
-        if (wc[0] == 0)
-            continue;
-        cr_assert(wc[0] >= 0x20 && wc[0] != 0x7f, "a control character at (%d, %d)", y, x);
-        mbstate_t st = {0};
-        size_t n = wcrtomb(buf + used, wc[0], &st);
-        if (n != (size_t)-1)
-            used += n;
-    }
-    while (used > 0 && buf[used - 1] == ' ')
-        used--;
-    buf[used] = 0;
-    return buf;
-}
-
 /* The colour pair of the cell at (y, x). */
 static short pair_at(WINDOW *w, int y, int x)
 {
@@ -70,16 +40,6 @@ static short pair_at(WINDOW *w, int y, int x)
     mvwin_wch(w, y, x, &c);
     getcchar(&c, wc, &a, &p, NULL);
     return p;
-}
-
-/* The row of w that contains text, or -1. */
-static int find_row(WINDOW *w, const char *text)
-{
-    for (int y = 0; y < getmaxy(w); y++) {
-        if (strstr(row_text(w, y), text))
-            return y;
-    }
-    return -1;
 }
 
 static sr_source_info src(const char *name, sr_source_state state, const char *error)
@@ -124,29 +84,29 @@ Test(srcview, the_table_and_detail_at_80x24)
     srcview_sources v = {&list, 1, 0, NOW, "UTC"};
     int rows = srcview_draw_sources(w, &v);
     cr_assert_eq(rows, 3);
-    const char *head = row_text(w, 0);
+    const char *head = th_row_text(w, 0);
     cr_assert(strstr(head, "SOURCE") && strstr(head, "STATE") && strstr(head, "NEXT"), "%s", head);
-    int y = find_row(w, "records-db");
+    int y = th_find_row(w, "records-db");
     cr_assert_eq(y, 2, "the rows in the list's order");
-    const char *r = row_text(w, y);
+    const char *r = th_row_text(w, y);
     cr_assert(strstr(r, "✖ failing"), "state as symbol and word: %s", r);
     cr_assert(strstr(r, "12s ago") && strstr(r, "in 3s") && strstr(r, "48211"), "%s", r);
-    cr_assert(strstr(row_text(w, 1), "● live"), "%s", row_text(w, 1));
-    cr_assert(strstr(row_text(w, 3), "old-feed*") && strstr(row_text(w, 3), "◆ late"), "%s",
-              row_text(w, 3));
-    cr_assert(strstr(row_text(w, 3), " - "), "no poll scheduled: %s", row_text(w, 3));
+    cr_assert(strstr(th_row_text(w, 1), "● live"), "%s", th_row_text(w, 1));
+    cr_assert(strstr(th_row_text(w, 3), "old-feed*") && strstr(th_row_text(w, 3), "◆ late"), "%s",
+              th_row_text(w, 3));
+    cr_assert(strstr(th_row_text(w, 3), " - "), "no poll scheduled: %s", th_row_text(w, 3));
     /* the state's colour is the status colour, not the normal one */
-    int sx = (int)(strstr(row_text(w, 1), "● live") - row_text(w, 1));
+    int sx = (int)(strstr(th_row_text(w, 1), "● live") - th_row_text(w, 1));
     cr_assert_neq(pair_at(w, 1, sx + 2), pair_at(w, 1, 0), "live drawn in its role");
     /* the selected source in full below: its whole error over several rows */
-    int d = find_row(w, "records-db  ✖ failing");
+    int d = th_find_row(w, "records-db  ✖ failing");
     cr_assert_gt(d, 3, "the detail is below the table");
-    cr_assert_geq(find_row(w, "last error    cannot connect"), d);
-    cr_assert_geq(find_row(w, "abnormally"), d, "the error wraps instead of being cut");
-    cr_assert_geq(find_row(w, "next poll     2023-11-14 22:13:23 (in 3s)"), d);
-    cr_assert_geq(find_row(w, "48211 accepted · 7 duplicate · 3 rejected"), d);
-    cr_assert_eq(find_row(w, "pwned"), -1, "the OSC's text went with it");
-    cr_assert_eq(find_row(w, "Enter: this source's latest rejected rows, with reasons"), 19);
+    cr_assert_geq(th_find_row(w, "last error    cannot connect"), d);
+    cr_assert_geq(th_find_row(w, "abnormally"), d, "the error wraps instead of being cut");
+    cr_assert_geq(th_find_row(w, "next poll     2023-11-14 22:13:23 (in 3s)"), d);
+    cr_assert_geq(th_find_row(w, "48211 accepted · 7 duplicate · 3 rejected"), d);
+    cr_assert_eq(th_find_row(w, "pwned"), -1, "the OSC's text went with it");
+    cr_assert_eq(th_find_row(w, "Enter: this source's latest rejected rows, with reasons"), 19);
     delwin(w);
 }
 
@@ -156,15 +116,15 @@ Test(srcview, the_error_column_at_160x48)
     WINDOW *w = newwin(44, 158, 0, 0);
     srcview_sources v = {&list, 0, 0, NOW, "UTC"};
     srcview_draw_sources(w, &v);
-    const char *head = row_text(w, 0);
+    const char *head = th_row_text(w, 0);
     cr_assert(strstr(head, "LAST SUCCESS") && strstr(head, "NEXT POLL") &&
                   strstr(head, "DUPLICATE") && strstr(head, "LAST ERROR"),
               "the long headers: %s", head);
-    const char *r = row_text(w, 2);
+    const char *r = th_row_text(w, 2);
     cr_assert(strstr(r, "cannot connect to db.example.org"), "%s", r);
     cr_assert(strstr(r, "…"), "cut with the ellipsis at the edge: %s", r);
-    cr_assert(strstr(row_text(w, 5), "dispatch  ● live"), "the detail of the first: %s",
-              row_text(w, 5));
+    cr_assert(strstr(th_row_text(w, 5), "dispatch  ● live"), "the detail of the first: %s",
+              th_row_text(w, 5));
     delwin(w);
 }
 
@@ -177,15 +137,16 @@ Test(srcview, a_long_name_and_a_tiny_window_stay_inside)
     srcview_sources v = {&list, 2, 0, NOW, "UTC"};
     int rows = srcview_draw_sources(w, &v);
     cr_assert_eq(rows, 3, "no room for the detail: the table takes it");
-    cr_assert(strstr(row_text(w, 1), "…"), "%s", row_text(w, 1));
-    cr_assert(strstr(row_text(w, 3), "old-f…"), "the selected row, its name cut: %s",
-              row_text(w, 3));
+    cr_assert(strstr(th_row_text(w, 1), "…"), "%s", th_row_text(w, 1));
+    cr_assert(strstr(th_row_text(w, 3), "old-f…"), "the selected row, its name cut: %s",
+              th_row_text(w, 3));
     delwin(w);
     w = newwin(3, 40, 0, 0);
     v.selected = 2;
     rows = srcview_draw_sources(w, &v);
     cr_assert_eq(rows, 2);
-    cr_assert(strstr(row_text(w, 2), "old-f"), "scrolled to the selection: %s", row_text(w, 2));
+    cr_assert(strstr(th_row_text(w, 2), "old-f"), "scrolled to the selection: %s",
+              th_row_text(w, 2));
     delwin(w);
 }
 
@@ -202,15 +163,16 @@ Test(srcview, rejected_rows_two_lines_each)
     srcview_rejects v = {"legacy", rj, 2, 5, 1, 0, "UTC", NULL};
     int vis = srcview_draw_rejects(w, &v);
     cr_assert_eq(vis, 9);
-    cr_assert_str_eq(row_text(w, 0), "the newest 2 of 5 rejected rows from legacy, newest first");
-    const char *r = row_text(w, 2);
+    cr_assert_str_eq(th_row_text(w, 0),
+                     "the newest 2 of 5 rejected rows from legacy, newest first");
+    const char *r = th_row_text(w, 2);
     cr_assert(strstr(r, "11-14 22:13:19") && strstr(r, "line 9") &&
                   strstr(r, "value 'x' is not a number"),
               "%s", r);
-    cr_assert_str_eq(row_text(w, 3), "    only three fields", "the raw row, sanitised");
-    cr_assert(strstr(row_text(w, 4), "  -  ") && strstr(row_text(w, 4), "unknown metric"), "%s",
-              row_text(w, 4));
-    r = row_text(w, 5);
+    cr_assert_str_eq(th_row_text(w, 3), "    only three fields", "the raw row, sanitised");
+    cr_assert(strstr(th_row_text(w, 4), "  -  ") && strstr(th_row_text(w, 4), "unknown metric"),
+              "%s", th_row_text(w, 4));
+    r = th_row_text(w, 5);
     cr_assert(strstr(r, "…") && strlen(r) > 70, "cut at the edge: %s", r);
     /* the selected entry (the second) is highlighted on both its lines */
     short sel = pair_at(w, 4, 40), other = pair_at(w, 2, 40);
@@ -229,19 +191,19 @@ Test(srcview, rejected_rows_two_lines_each)
     w = newwin(20, 78, 0, 0);
     srcview_rejects priv = {"legacy", rj, 2, 5, 1, 0, "UTC", &pol};
     srcview_draw_rejects(w, &priv);
-    cr_assert(strstr(row_text(w, 1), "2 rejected rows shown without reason and raw text"), "%s",
-              row_text(w, 1));
+    cr_assert(strstr(th_row_text(w, 1), "2 rejected rows shown without reason and raw text"), "%s",
+              th_row_text(w, 1));
     for (int y = 2; y < 6; y++) {
-        cr_assert_null(strstr(row_text(w, y), "only three fields"), "%s", row_text(w, y));
-        cr_assert_null(strstr(row_text(w, y), "value 'x'"), "%s", row_text(w, y));
+        cr_assert_null(strstr(th_row_text(w, y), "only three fields"), "%s", th_row_text(w, y));
+        cr_assert_null(strstr(th_row_text(w, y), "value 'x'"), "%s", th_row_text(w, y));
     }
-    cr_assert(strstr(row_text(w, 3), "(raw text withheld)"), "%s", row_text(w, 3));
+    cr_assert(strstr(th_row_text(w, 3), "(raw text withheld)"), "%s", th_row_text(w, 3));
     delwin(w);
 
     w = newwin(5, 60, 0, 0);
     srcview_rejects none = {"quiet", NULL, 0, 0, 0, 0, "UTC", NULL};
     cr_assert_eq(srcview_draw_rejects(w, &none), 0);
-    cr_assert_str_eq(row_text(w, 0), "no rejected rows from quiet");
+    cr_assert_str_eq(th_row_text(w, 0), "no rejected rows from quiet");
     delwin(w);
 }
 

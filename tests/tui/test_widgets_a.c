@@ -18,9 +18,9 @@
 #include <wchar.h>
 
 #include "../../tui/tui.h"
+#include "term.h"
 
-static SCREEN *scr;
-static FILE *out_f, *in_f;
+static th_term term;
 static WINDOW *wins[8];
 static int n_wins;
 
@@ -29,16 +29,7 @@ static sr_panel_model model;
 
 static void setup(void)
 {
-    setlocale(LC_ALL, "C.UTF-8");
-    setenv("TERM", "xterm-256color", 1);
-    out_f = fopen("/dev/null", "w");
-    in_f = fopen("/dev/null", "r");
-    cr_assert_not_null(out_f);
-    cr_assert_not_null(in_f);
-    scr = newterm(NULL, out_f, in_f);
-    cr_assert_not_null(scr, "newterm failed");
-    sr_glyphs_select(true);
-    sr_theme_init_default(true);
+    th_term_setup(&term);
     n_wins = 0;
 }
 
@@ -46,16 +37,7 @@ static void teardown(void)
 {
     while (n_wins > 0)
         delwin(wins[--n_wins]);
-    if (scr) {
-        endwin();
-        delscreen(scr);
-        scr = NULL;
-    }
-    if (out_f)
-        fclose(out_f);
-    if (in_f)
-        fclose(in_f);
-    out_f = in_f = NULL;
+    th_term_close(&term);
 }
 
 TestSuite(widgets_a, .init = setup, .fini = teardown);

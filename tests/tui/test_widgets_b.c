@@ -14,29 +14,18 @@
 
 #include "../../metrics/kpi.h"
 #include "../../tui/tui.h"
+#include "term.h"
 
-static SCREEN *screen;
-static FILE *term_out, *term_in;
+static th_term term;
 
 static void setup(void)
 {
-    setlocale(LC_ALL, "C.UTF-8");
-    setenv("TERM", "xterm-256color", 1);
-    term_out = fopen("/dev/null", "w");
-    term_in = fopen("/dev/null", "r");
-    cr_assert(term_out && term_in);
-    screen = newterm(NULL, term_out, term_in);
-    cr_assert_not_null(screen, "newterm failed");
-    sr_glyphs_select(true);
-    sr_theme_init_default(true);
+    th_term_setup(&term);
 }
 
 static void teardown(void)
 {
-    endwin();
-    delscreen(screen);
-    fclose(term_out);
-    fclose(term_in);
+    th_term_close(&term);
 }
 
 TestSuite(widgets_b, .init = setup, .fini = teardown);
