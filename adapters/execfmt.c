@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvin.h"
 #include "map.h"
 
 /* ---- the command's words ---- */
@@ -248,14 +249,6 @@ static size_t utf8_printable(const unsigned char *s, size_t n)
     return k;
 }
 
-/* Length of the first n bytes of s cut back to a whole UTF-8 sequence. */
-static size_t utf8_cut(const char *s, size_t n)
-{
-    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-        n--;
-    return n;
-}
-
 typedef struct {
     size_t at, len; /* in the sanitised text */
 } span;
@@ -264,7 +257,7 @@ typedef struct {
 static size_t put_cut(char *out, size_t pos, const char *s, size_t n, size_t max)
 {
     if (n > max) {
-        n = max >= 3 ? utf8_cut(s, max - 3) : 0;
+        n = max >= 3 ? sr_csvin_utf8_floor(s, max - 3) : 0;
         memcpy(out + pos, s, n);
         memcpy(out + pos + n, "...", max >= 3 ? 3 : 0);
         return pos + n + (max >= 3 ? 3 : 0);
