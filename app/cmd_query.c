@@ -119,7 +119,12 @@ int cmd_query(int argc, char **argv)
     if (!st)
         st = open_cache(cfg, SR_STORE_READONLY);
     bool personal = false;
-    sr_privacy_metric_personal(st, &cfg->metrics, &who.priv, d->name, &personal);
+    int rc;
+    /* not known: nothing is printed, as for any read of the cache that fails */
+    if ((rc = sr_privacy_metric_personal(st, &cfg->metrics, &who.priv, d->name, &personal))) {
+        cache_failed("query", cfg, st, rc);
+        goto done;
+    }
     sr_ms asked_from = q.from_ms, asked_to = q.to_ms;
     bool gridded = sr_privacy_grid_window(&who.priv, personal, &q.from_ms, &q.to_ms);
     if (gridded && (q.from_ms != asked_from || q.to_ms != asked_to)) {
@@ -135,7 +140,6 @@ int cmd_query(int argc, char **argv)
     size_t n = 0;
     sr_child_result one;
     bool shown_count = q.agg.kind == SR_AGG_COUNT; /* of nothing: 0 */
-    int rc;
     if (q.from_ms >= q.to_ms) { /* nothing whole in the window */
         one = (sr_child_result){.entity = q.entity ? q.entity : "",
                                 .r = {shown_count ? 0 : NAN, 0, true}};
