@@ -140,7 +140,7 @@ int cmd_query(int argc, char **argv)
     size_t n = 0;
     sr_child_result one;
     bool shown_count = q.agg.kind == SR_AGG_COUNT; /* of nothing: 0 */
-    if (q.from_ms >= q.to_ms) { /* nothing whole in the window */
+    if (q.from_ms >= q.to_ms) {                    /* nothing whole in the window */
         one = (sr_child_result){.entity = q.entity ? q.entity : "",
                                 .r = {shown_count ? 0 : NAN, 0, true}};
         rows = by ? NULL : &one;
