@@ -192,6 +192,41 @@ int cmd_query(int argc, char **argv);
 
 extern const opt_spec query_opts[];
 
+/*
+ * The one rule of a query row for who's role: sr_privacy_figure() (metrics/
+ * privacy.h), then under the grid (cells not NULL) the cells of entity in
+ * [from, to). False when the entity is hidden (counted in rep, which may be
+ * NULL); else true with *mask NULL, or the text to show instead of r's
+ * value, which is then NAN.
+ */
+bool query_row_mask(const viewer *who, bool personal, sr_kind kind, sr_agg agg,
+                    const sr_privacy_cells *cells, const char *entity, sr_ms from, sr_ms to,
+                    sr_result *r, const char **mask, sr_privacy_report *rep);
+
+/* The members every `query --format json` document opens with: metric,
+ * unit, agg (its name), from and to. Caller owns the reference. */
+json_t *query_json_head(const sr_metric_def *d, const char *aggname, sr_ms from, sr_ms to);
+
+/* ---- cmd_baseline.c ---- */
+
+/* What `query --agg baseline` needs of the query's set-up; all borrowed. */
+typedef struct {
+    const sr_config *cfg;
+    const sr_metric_def *d;
+    sr_store *st;
+    viewer *who;
+    sr_query q;      /* the slice (aligned to the grid when gridded), its aggregate */
+    sr_agg shown;    /* q.agg as it is named (the metric's own for value) */
+    bool by;         /* --by children */
+    bool personal;   /* the metric is personal */
+    bool gridded;    /* the differencing grid applies to this role and metric */
+    const char *fmt; /* text, csv or json */
+} query_ctx;
+
+/* Prints each row's figure against its baseline (metrics/baseline.h) in
+ * c->fmt, as the role may see them; returns the exit status. */
+int query_baseline(const query_ctx *c);
+
 /* ---- cmd_snapshot.c ---- */
 
 int cmd_snapshot(int argc, char **argv);

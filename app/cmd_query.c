@@ -6,7 +6,9 @@
 const opt_spec query_opts[] = {
     {"--config", "FILE", "the configuration"},
     {"--entity", "PATH", "the node to aggregate (default: everything)"},
-    {"--agg", "AGG", "count sum avg min max last pNN within (default: the metric's own)"},
+    {"--agg", "AGG",
+     "count sum avg min max last pNN within (default: the metric's own); baseline or "
+     "baseline:AGG for the figure against the same slice of the last weeks"},
     {"--window", "DUR", "the window ending now, e.g. 15m 8h 7d (default 8h)"},
     {"--from", "TIME", "window start: ISO-8601 or epoch seconds"},
     {"--to", "TIME", "window end, exclusive (default now)"},
@@ -15,6 +17,33 @@ const opt_spec query_opts[] = {
     {"--format", "FMT", "text, csv or json (default text)"},
     {NULL, NULL, NULL},
 };
+
+bool query_row_mask(const viewer *who, bool personal, sr_kind kind, sr_agg agg,
+                    const sr_privacy_cells *cells, const char *entity, sr_ms from, sr_ms to,
+                    sr_result *r, const char **mask, sr_privacy_report *rep)
+{
+    if (!sr_privacy_figure(&who->priv, personal, kind, agg, entity, r, mask, rep))
+        return false;
+    if (cells && !*mask && r->n > 0 && !sr_privacy_cells_whole(cells, entity, from, to)) {
+        *mask = sr_privacy_grid_mask(&who->priv);
+        r->value = NAN;
+    }
+    return true;
+}
+
+json_t *query_json_head(const sr_metric_def *d, const char *aggname, sr_ms from, sr_ms to)
+{
+    json_t *root = json_object();
+    char f[40], t[40];
+    sr_format_time_utc(from, f, sizeof f);
+    sr_format_time_utc(to, t, sizeof t);
+    json_object_set_new(root, "metric", json_string(d->name));
+    json_object_set_new(root, "unit", json_string(d->unit));
+    json_object_set_new(root, "agg", json_string(aggname));
+    json_object_set_new(root, "from", json_string(f));
+    json_object_set_new(root, "to", json_string(t));
+    return root;
+}
 
 int cmd_query(int argc, char **argv)
 {
@@ -54,13 +83,20 @@ int cmd_query(int argc, char **argv)
         q.entity = "";
     q.agg.kind = SR_AGG_VALUE;
     const char *agg = opt(self, &p, "--agg");
+    /* baseline, or baseline:AGG: the baseline of the metric's own or of AGG */
+    bool baseline = agg && strncmp(agg, "baseline", 8) == 0 && (!agg[8] || agg[8] == ':');
+    if (baseline)
+        agg = agg[8] ? agg + 9 : NULL;
     if (agg && sr_agg_parse(agg, &q.agg)) {
-        usage_error(self, "--agg: expected count sum avg min max last pNN within, got '%s'", agg);
+        usage_error(self,
+                    "--agg: expected count sum avg min max last pNN within, or baseline[:AGG], "
+                    "got '%s'",
+                    opt(self, &p, "--agg"));
         goto done;
     }
     if (!sr_agg_valid_for(q.agg, d->kind)) {
         fprintf(stderr, "sitrep query: %s is a %s metric; '%s' does not apply to it\n", d->name,
-                sr_kind_name(d->kind), agg);
+                sr_kind_name(d->kind), opt(self, &p, "--agg"));
         goto done;
     }
     if (q.agg.kind == SR_AGG_WITHIN && isnan(d->target)) {
@@ -137,6 +173,23 @@ int cmd_query(int argc, char **argv)
                 "%s slices: %s to %s\n",
                 d->name, who.role->name, g, f, t);
     }
+    sr_agg shown = q.agg; /* as it is named: value is the metric's own */
+    if (shown.kind == SR_AGG_VALUE && d->kind != SR_KIND_RATIO)
+        shown = d->agg;
+    if (baseline) {
+        query_ctx c = {.cfg = cfg,
+                       .d = d,
+                       .st = st,
+                       .who = &who,
+                       .q = q,
+                       .shown = shown,
+                       .by = by != NULL,
+                       .personal = personal,
+                       .gridded = gridded,
+                       .fmt = fmt};
+        status = query_baseline(&c);
+        goto done;
+    }
     size_t n = 0;
     sr_child_result one;
     bool shown_count = q.agg.kind == SR_AGG_COUNT; /* of nothing: 0 */
@@ -165,9 +218,6 @@ int cmd_query(int argc, char **argv)
         goto done;
     }
     char aggname[32];
-    sr_agg shown = q.agg;
-    if (shown.kind == SR_AGG_VALUE && d->kind != SR_KIND_RATIO)
-        shown = d->agg;
     sr_agg_format(shown, aggname, sizeof aggname);
 
     /* the role's policy (metrics/privacy.h): hidden children go, suppressed
@@ -182,14 +232,9 @@ int cmd_query(int argc, char **argv)
     size_t kept = 0;
     sr_privacy_report pr = {0};
     for (size_t i = 0; i < n; i++) {
-        if (!sr_privacy_figure(&who.priv, personal, d->kind, shown, rows[i].entity, &rows[i].r,
-                               &masks[kept], &pr))
+        if (!query_row_mask(&who, personal, d->kind, shown, cells, rows[i].entity, q.from_ms,
+                            q.to_ms, &rows[i].r, &masks[kept], &pr))
             continue;
-        if (cells && !masks[kept] && rows[i].r.n > 0 &&
-            !sr_privacy_cells_whole(cells, rows[i].entity, q.from_ms, q.to_ms)) {
-            masks[kept] = sr_privacy_grid_mask(&who.priv);
-            rows[i].r.value = NAN;
-        }
         rows[kept++] = rows[i];
     }
     n = kept;
@@ -229,15 +274,7 @@ int cmd_query(int argc, char **argv)
             sr_csv_end_row(&csv);
         }
     } else if (strcmp(fmt, "json") == 0) {
-        json_t *root = json_object(), *arr = json_array();
-        char f[40], t[40];
-        sr_format_time_utc(q.from_ms, f, sizeof f);
-        sr_format_time_utc(q.to_ms, t, sizeof t);
-        json_object_set_new(root, "metric", json_string(d->name));
-        json_object_set_new(root, "unit", json_string(d->unit));
-        json_object_set_new(root, "agg", json_string(aggname));
-        json_object_set_new(root, "from", json_string(f));
-        json_object_set_new(root, "to", json_string(t));
+        json_t *root = query_json_head(d, aggname, q.from_ms, q.to_ms), *arr = json_array();
         for (size_t i = 0; i < n; i++) {
             json_t *o = json_object();
             json_object_set_new(o, "entity", json_string(rows[i].entity));

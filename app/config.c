@@ -343,6 +343,10 @@ static int build(struct parser *p, const struct sect *sitrep, sr_config *cfg)
         return SR_ENOMEM;
     cfg->min_cell = (int)v->min_cell;
     cfg->cell_grid_ms = v->cell_grid_ms;
+    char why[256]; /* checked by cfg_finish_section: no error here */
+    if (sr_baseline_parse_dates(v->baseline_exclude, cfg->baseline_exclude, SR_BASELINE_EXCLUDE_MAX,
+                                &cfg->n_baseline_exclude, why, sizeof why))
+        cfg->n_baseline_exclude = 0;
     cfg_build_levels(cfg, sitrep);
 
     struct alert_vals ad = {0};

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "../adapters/adapter.h"
+#include "../metrics/baseline.h"
 #include "../metrics/common.h"
 #include "../metrics/kpi.h"
 
@@ -127,6 +128,8 @@ typedef struct sr_config {
     bool personal[SR_CFG_MAX_LEVELS + 1]; /* [sitrep] personal, by level (index 1 = level 1) */
     int min_cell;                         /* [sitrep] min_cell, default 5 */
     sr_ms cell_grid_ms;                   /* [sitrep] cell_grid, default 1h */
+    int32_t baseline_exclude[SR_BASELINE_EXCLUDE_MAX]; /* [sitrep] baseline_exclude: YYYYMMDD */
+    size_t n_baseline_exclude;
     sr_cfg_role *roles; /* [role.*] in file order, then "default" when the file has none */
     size_t n_roles;
     sr_ms alert_for_ms;      /* [alert] for, default 1m */

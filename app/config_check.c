@@ -9,6 +9,7 @@
 #include "config_int.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,13 @@ static void finish_metric(struct parser *p, struct sect *s)
     if (d->kind == SR_KIND_RATIO && !s->duplicate)
         check_required(p, s, SR_OPT_RATIO_REQUIRED,
                        " (a ratio needs a numerator and a denominator)");
+    static const char *const whole[] = {"baseline_weeks", "unusual_slices"};
+    const double vals[] = {d->baseline_weeks, d->unusual_slices};
+    for (size_t i = 0; i < COUNT(whole); i++) {
+        if (cfg_key_ok(s, whole[i]) && vals[i] != floor(vals[i]))
+            cfg_sink_add(&p->err, cfg_key_line(s, whole[i]), "%s: expected a whole number, got %g",
+                         whole[i], vals[i]);
+    }
     if (cfg_key_ok(s, "warn") && cfg_key_ok(s, "crit")) {
         bool lower = d->better == SR_BETTER_LOWER;
         if (lower ? d->warn > d->crit : d->warn < d->crit)
@@ -90,6 +98,18 @@ static void finish_metric(struct parser *p, struct sect *s)
                 "crit: warn = %g and crit = %g contradict better = %s, expected warn %s crit",
                 d->warn, d->crit, lower ? "lower" : "higher", lower ? "<=" : ">=");
     }
+}
+
+/* [sitrep] baseline_exclude: dates by metrics/baseline.c's rule. */
+static void check_exclude(struct parser *p, const struct sect *s)
+{
+    int32_t days[SR_BASELINE_EXCLUDE_MAX];
+    size_t n;
+    char why[512];
+    if (cfg_key_ok(s, "baseline_exclude") &&
+        sr_baseline_parse_dates(s->v.sitrep.baseline_exclude, days, SR_BASELINE_EXCLUDE_MAX, &n,
+                                why, sizeof why))
+        cfg_sink_add(&p->err, cfg_key_line(s, "baseline_exclude"), "baseline_exclude: %s", why);
 }
 
 /* The adapter type's own keys of a against its option table. */
@@ -252,6 +272,7 @@ void cfg_finish_section(struct parser *p, struct sect *s)
     case K_SITREP:
         if (!s->duplicate)
             cfg_check_levels(p, s);
+        check_exclude(p, s);
         return;
     case K_METRIC:
         finish_metric(p, s);

@@ -42,6 +42,7 @@ struct sitrep_vals {
     char personal[512]; /* level names */
     double min_cell;
     sr_ms cell_grid_ms;
+    char baseline_exclude[512]; /* dates, separated by commas */
 };
 
 /* What [role.NAME] holds while the file is read. */

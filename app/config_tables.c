@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../adapters/registry.h"
+#include "../metrics/baseline.h"
 #include "../metrics/safetext.h"
 #include "plugin.h"
 
@@ -131,6 +132,12 @@ static const struct opt sitrep_opts[] = {
               "slice of each entity they pool holds min_cell observations or none, so that no "
               "two answers can be subtracted to single someone out"},
      AT(struct sitrep_vals, cell_grid_ms)},
+    {{.name = "baseline_exclude",
+      .type = SR_OPT_TEXT,
+      .def = "",
+      .help = "dates (YYYY-MM-DD in timezone, separated by commas) that baselines leave out, "
+              "such as public holidays: a week whose slice touches one is not used"},
+     AT(struct sitrep_vals, baseline_exclude)},
 };
 
 static const char *const yes_no[] = {"yes", "no", NULL};
@@ -201,6 +208,24 @@ static const struct opt metric_opts[] = {
       .min = 0,
       .help = "ratio only: the quotient is multiplied by this (100 for a percentage)"},
      AT(sr_metric_def, scale)},
+    {{.name = "baseline_weeks",
+      .type = SR_OPT_NUMBER,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = SR_XSTR(SR_BASELINE_WEEKS_DEFAULT),
+      .min = SR_BASELINE_MIN_WEEKS,
+      .max = SR_BASELINE_MAX_WEEKS,
+      .help = "how many weeks the baseline (query --agg baseline) looks back: the same slice of "
+              "the week in each, a whole number"},
+     AT(sr_metric_def, baseline_weeks)},
+    {{.name = "unusual_slices",
+      .type = SR_OPT_NUMBER,
+      .flags = SR_OPT_HAS_MIN | SR_OPT_HAS_MAX,
+      .def = SR_XSTR(SR_UNUSUAL_SLICES_DEFAULT),
+      .min = 1,
+      .max = SR_UNUSUAL_MAX_SLICES,
+      .help = "how many slices running a figure must be outside its baseline's band to be "
+              "unusual, a whole number"},
+     AT(sr_metric_def, unusual_slices)},
 };
 
 static const struct opt adapter_opts[] = {

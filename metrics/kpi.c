@@ -38,6 +38,8 @@ void sr_metric_def_init(sr_metric_def *d, const char *name)
     d->better = SR_BETTER_LOWER;
     d->percentile = SR_PCT_NEAREST_RANK;
     d->scale = 1.0;
+    d->baseline_weeks = SR_BASELINE_WEEKS_DEFAULT;
+    d->unusual_slices = SR_UNUSUAL_SLICES_DEFAULT;
 }
 
 const sr_metric_def *sr_catalog_find(const sr_catalog *c, const char *name)

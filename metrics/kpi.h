@@ -57,7 +57,16 @@ typedef struct sr_metric_def {
     char numerator[SR_NAME_MAX];   /* ratio only */
     char denominator[SR_NAME_MAX]; /* ratio only */
     double scale;                  /* ratio only: result multiplied by this (100 for %) */
+    double baseline_weeks; /* weeks a baseline looks back: whole, 4 to 52 (metrics/baseline.h) */
+    double unusual_slices; /* slices running outside the band that are unusual: whole, 1 to 12 */
 } sr_metric_def;
+
+/* The defaults of baseline_weeks and unusual_slices (the config tables'
+ * too, through SR_XSTR). */
+#define SR_BASELINE_WEEKS_DEFAULT 8
+#define SR_UNUSUAL_SLICES_DEFAULT 2
+#define SR_STR(x) #x
+#define SR_XSTR(x) SR_STR(x)
 
 /* A set of metric definitions; the array is owned by whoever filled it. */
 typedef struct {

@@ -627,7 +627,7 @@ Test(config, unknown_key_names_the_nearest_valid_key)
         "[sitrep]\ntimezone = UTC\ncolour = red\n",
         "t.ini:3: unknown key 'colour' in [sitrep], expected one of cache, cache_group, timezone, "
         "retention, accept_ahead, title, theme, refresh, shift, reports, levels, personal, "
-        "min_cell, cell_grid");
+        "min_cell, cell_grid, baseline_exclude");
     expect_errors("[panel.p]\nmetric = m\nWindow = 1h\n[metric.m]\nkind = gauge\n",
                   "t.ini:3: unknown key 'Window' in [panel.p], did you mean 'window'?");
 }
@@ -985,7 +985,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 14 + 12 + 3 + 7 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 15 + 14 + 3 + 7 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
@@ -1309,4 +1309,28 @@ Test(config, check_config_warns_of_a_column_name_twice)
     free(out);
     free(err);
     th_rmtree(dir);
+}
+
+Test(config, baseline_keys)
+{
+    sr_config *cfg = parse_ok("[sitrep]\nbaseline_exclude = 2026-12-25, 2026-12-26\n"
+                              "[metric.m]\nkind = event\nbaseline_weeks = 12\n"
+                              "unusual_slices = 3\n[metric.d]\nkind = gauge\n");
+    cr_assert_eq(cfg->n_baseline_exclude, 2);
+    cr_assert_eq(cfg->baseline_exclude[0], 20261225);
+    cr_assert_eq(cfg->baseline_exclude[1], 20261226);
+    cr_assert_float_eq(cfg->metrics.v[0].baseline_weeks, 12, 1e-12);
+    cr_assert_float_eq(cfg->metrics.v[0].unusual_slices, 3, 1e-12);
+    cr_assert_float_eq(cfg->metrics.v[1].baseline_weeks, 8, 1e-12); /* the defaults */
+    cr_assert_float_eq(cfg->metrics.v[1].unusual_slices, 2, 1e-12);
+    sr_config_destroy(cfg);
+    expect_errors("[sitrep]\nbaseline_exclude = 2026-12-25, 25/12/2026\n",
+                  "t.ini:2: baseline_exclude: expected dates such as 2026-12-25 separated by "
+                  "commas, got '25/12/2026'");
+    expect_errors("[metric.m]\nkind = event\nbaseline_weeks = 2\n",
+                  "t.ini:3: baseline_weeks: expected a number between 4 and 52, got '2'");
+    expect_errors("[metric.m]\nkind = event\nbaseline_weeks = 8.5\n",
+                  "t.ini:3: baseline_weeks: expected a whole number, got 8.5");
+    expect_errors("[metric.m]\nkind = event\nunusual_slices = 13\n",
+                  "t.ini:3: unusual_slices: expected a number between 1 and 12, got '13'");
 }
