@@ -647,11 +647,18 @@ static int open_connection(sr_store *st, const char *path, int oflags, bool immu
     } else {
         /* a new file gets large pages: an hour cell with its minutes (up to ~3 KB)
          * then stays inside its page instead of spilling to overflow pages;
-         * and 8 bytes at the end of each for its checksum (store_pagesum.c).
-         * Both take effect only in a file with nothing in it yet. */
+         * and 8 bytes at the end of each for its checksum (store_pagesum.c),
+         * with the mark of the checksum's kind, written first: the file is
+         * made here, its page 1 summed from its first write */
+        struct stat sb;
+        bool fresh = lstat(path, &sb) != 0 || sb.st_size == 0;
         int reserve = PAGESUM_BYTES;
-        sqlite3_file_control(st->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+        char mark[48];
+        snprintf(mark, sizeof mark, "PRAGMA application_id = %d", PAGESUM_MARK);
+        if (fresh)
+            sqlite3_file_control(st->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
         if ((err = store_exec(st, "PRAGMA page_size = 16384")) ||
+            (fresh && (err = store_exec(st, mark))) ||
             (err = store_exec(st, "PRAGMA journal_mode = WAL")) ||
             (err = store_exec(st, "PRAGMA synchronous = NORMAL")) ||
             /* the -wal persists (above): a checkpoint that resets it cuts it back
@@ -790,10 +797,12 @@ int sr_store_check(sr_store *st, int max, void (*cb)(void *ctx, const char *find
 bool sr_store_checksummed(sr_store *st)
 {
     int reserve = -1;
+    int64_t mark = 0;
     return store_pagesum_vfs() &&
            sqlite3_file_control(st->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) ==
                SQLITE_OK &&
-           reserve == PAGESUM_BYTES;
+           reserve == PAGESUM_BYTES && store_query_int(st, "PRAGMA application_id", &mark) == 0 &&
+           mark == PAGESUM_MARK;
 }
 
 const char *sr_store_errmsg(const sr_store *st)

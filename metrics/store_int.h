@@ -206,6 +206,11 @@ void store_copy_col(char *dst, size_t len, sqlite3_stmt *q, int col);
 
 /* The bytes at the end of each page that hold its checksum. */
 #define PAGESUM_BYTES 8
+/* The file's application_id (header bytes 68..71) that says its pages carry
+ * the checksum of store_pagesum.c, as it is now: "SRP1". Another kind of sum
+ * would be another mark, so that no file is read with a sum it was not
+ * written with. */
+#define PAGESUM_MARK 0x53525031
 
 /* The name of the VFS that sums and checks every page of a cache (registered
  * at the first call, thread-safe); NULL when it could not be, and the store

@@ -10,8 +10,10 @@
  * it in the main database file alone:
  *
  *   - a file whose header reserves 8 bytes at the end of each page (byte 20
- *     of the header; sr_store makes every new cache so) carries, in those
- *     bytes, a checksum of the rest of the page;
+ *     of the header) and bears the mark of this checksum (its
+ *     application_id, PAGESUM_MARK; sr_store makes every new cache so, the
+ *     mark in its first write) carries, in those bytes, a checksum of the
+ *     rest of the page;
  *   - a write of a whole page computes the checksum into a copy of the page
  *     and writes that copy (SQLite's own buffer is never touched);
  *   - a read of a whole page checks it: a mismatch is SQLITE_IOERR_DATA,
@@ -26,12 +28,13 @@
  * page into the main file through this shim's write, which sums it then.
  * The journal and temporary files pass straight through.
  *
- * A file made before checksums (no reserve) reads as before, unchecked; the
- * reserve of a file can only grow (a VACUUM), so a file once checked stays
- * checked: a page 1 that says otherwise is damaged and fails its own sum.
+ * A file made before checksums (no reserve, or no mark) reads as before,
+ * unchecked. Nothing sitrep does takes the reserve or the mark away, so a
+ * file once checked stays checked: a page 1 that says otherwise is damaged
+ * and fails its own sum.
  *
- * The sum is two 32-bit running sums over the page's 32-bit words, in
- * little-endian order whatever the machine (a cache can move between
+ * The sum is Fletcher's two running sums over the page's 32-bit words in
+ * eight lanes, in little-endian order whatever the machine (a cache can move between
  * hosts): cheap (well under a microsecond for a 16 KiB page) and it
  * catches any change to one word and nearly every change to many.
  */
@@ -49,7 +52,7 @@ typedef struct {
     sqlite3_file base;   /* our methods; the lower file follows this struct */
     const char *name;    /* borrowed from SQLite; valid while the file is open */
     unsigned page;       /* the page size from the header, 0 until read */
-    int checked;         /* the header reserves PAGESUM_BYTES: sum and check */
+    int checked;         /* the header reserves PAGESUM_BYTES and bears the mark */
     unsigned char *copy; /* a page, for the summed copy a write sends down */
 } pagesum_file;
 
@@ -147,7 +150,9 @@ static void pagesum_learn(pagesum_file *f, const unsigned char *buf, int len)
         size = 65536;
     if (size < 512 || size > 65536 || (size & (size - 1)) != 0)
         return;
-    if (!f->checked && buf[20] == PAGESUM_BYTES) {
+    uint32_t mark =
+        (uint32_t)buf[68] << 24 | (uint32_t)buf[69] << 16 | (uint32_t)buf[70] << 8 | buf[71];
+    if (!f->checked && buf[20] == PAGESUM_BYTES && mark == PAGESUM_MARK) {
         f->checked = 1;
         f->page = size;
     } else if (!f->checked) {
