@@ -191,7 +191,7 @@ static int pagesum_write(sqlite3_file *file, const void *buf, int len, sqlite3_i
         pagesum_learn(f, buf, len);
     if (!whole_page(f, len, off))
         return low->pMethods->xWrite(low, buf, len, off);
-    if (!f->copy && !(f->copy = sqlite3_malloc(65536)))
+    if (!f->copy && !(f->copy = sqlite3_malloc((int)f->page))) /* the size never changes */
         return SQLITE_NOMEM;
     memcpy(f->copy, buf, (size_t)len);
     pagesum_compute(f->copy, (size_t)len, f->copy + len - PAGESUM_BYTES);
