@@ -215,17 +215,25 @@ typedef struct {
     const sr_metric_def *d;
     sr_store *st;
     viewer *who;
-    sr_query q;      /* the slice (aligned to the grid when gridded), its aggregate */
-    sr_agg shown;    /* q.agg as it is named (the metric's own for value) */
-    bool by;         /* --by children */
-    bool personal;   /* the metric is personal */
-    bool gridded;    /* the differencing grid applies to this role and metric */
-    const char *fmt; /* text, csv or json */
+    sr_query q;       /* the slice (aligned to the grid when gridded), its aggregate */
+    sr_agg shown;     /* q.agg as it is named (the metric's own for value) */
+    bool by;          /* --by children */
+    bool personal;    /* the metric is personal */
+    bool gridded;     /* the differencing grid applies to this role and metric */
+    const char *fmt;  /* text, csv or json */
+    sr_ms horizon_ms; /* --agg forecast: how far ahead */
 } query_ctx;
 
 /* Prints each row's figure against its baseline (metrics/baseline.h) in
  * c->fmt, as the role may see them; returns the exit status. */
 int query_baseline(const query_ctx *c);
+
+/* ---- cmd_forecast.c ---- */
+
+/* Prints each row's forecast and its backtest (metrics/forecast.h) in
+ * c->fmt, or why it is withheld, as the role may see them; returns the
+ * exit status. */
+int query_forecast(const query_ctx *c);
 
 /* ---- cmd_snapshot.c ---- */
 
