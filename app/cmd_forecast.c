@@ -4,12 +4,13 @@
  * backtest error it rests on, or why it is withheld (metrics/forecast.h).
  *
  * Privacy goes through query_row_mask as for every query row: the forecast
- * and its backtest are made of the entity's figures from the oldest week
- * its baselines look at up to the origin, so the figure of that whole
- * stretch is judged: a row the role may not see is not printed, and a
- * figure it may not see shows its mask in place of the forecast, the band
- * and the error. Under the differencing grid the forecast's hourly slices
- * are finer than the grid: no forecast.
+ * and its backtest are made of the entity's hourly figures from the oldest
+ * week its baselines look at up to the origin, so the figure of that whole
+ * stretch is judged, under the differencing grid with the grid's cells
+ * over it (a thin cell in any hour of the stretch masks it). A row the
+ * role may not see is not printed; a figure it may not see shows its mask
+ * in place of the forecast, the band and the error. A grid whose slice
+ * does not divide an hour gives no forecast.
  */
 #include "cmd.h"
 
@@ -123,10 +124,10 @@ int query_forecast(const query_ctx *c)
 {
     const sr_catalog *cat = &c->cfg->metrics;
     sr_query q = c->q;
-    if (c->gridded) {
+    if (c->gridded && SR_FORECAST_SLICE_MS % c->who->priv.grid_ms) {
         fprintf(stderr,
                 "sitrep query: %s is personal data: for role %s the forecast's hourly slices "
-                "are finer than the grid, so it has no forecast\n",
+                "are not whole slices of the grid, so it has no forecast\n",
                 c->d->name, c->who->role->name);
         return SR_EXIT_FAIL;
     }
@@ -146,6 +147,7 @@ int query_forecast(const query_ctx *c)
     int status = SR_EXIT_FAIL, rc = 0;
     sr_child_result *kids = NULL;
     frow *rows = NULL;
+    sr_privacy_cells *cells = NULL; /* under the grid: its thin cells over the stretch */
     size_t n = 1;
     if (c->by && (rc = sr_query_children(c->st, cat, &q, &kids, &n))) {
         n = 0;
@@ -168,7 +170,11 @@ int query_forecast(const query_ctx *c)
         sr_result all;
         if ((rc = sr_query_run(c->st, cat, &rq, &all)))
             goto out;
-        if (!query_row_mask(c->who, c->personal, c->d->kind, c->shown, NULL, r->entity, rq.from_ms,
+        if (c->gridded && !cells &&
+            (rc = sr_privacy_cells_read(c->st, cat, &c->who->priv, c->d->name, rq.from_ms, rq.to_ms,
+                                        &cells)))
+            goto out;
+        if (!query_row_mask(c->who, c->personal, c->d->kind, c->shown, cells, r->entity, rq.from_ms,
                             rq.to_ms, &all, &r->mask, &pr))
             continue; /* a hidden entity: no row */
         kept++;
@@ -197,6 +203,7 @@ int query_forecast(const query_ctx *c)
     status = SR_EXIT_OK;
 out:
     free(rows);
+    sr_privacy_cells_destroy(cells);
     if (rc == SR_ENOENT)
         fprintf(stderr, "sitrep query: no entity '%s' in the cache\n", q.entity ? q.entity : "");
     else if (rc)
