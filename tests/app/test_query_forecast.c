@@ -103,15 +103,14 @@ static int query(char **out, char **err, const char *metric, const char *entity,
     return th_run(NULL, argv, out, err);
 }
 
-/* Runs argv, asserts its exit status want; returns its stdout (caller
- * frees) after its stderr has been checked for the horizon's rule on a
- * usage error. */
-static char *run_status(char **argv, int want)
+/* Runs argv, asserts its exit status want and, unless NULL, that its
+ * stderr says err_has; returns its stdout (caller frees). */
+static char *run_status(char **argv, int want, const char *err_has)
 {
     char *out, *err;
     int rc = th_run(NULL, argv, &out, &err);
     cr_assert_eq(rc, want, "%s%s", out, err);
-    cr_assert(want != 2 || strstr(err, "whole hours"), "%s", err);
+    cr_assert(!err_has || strstr(err, err_has), "%s", err);
     free(err);
     return out;
 }
@@ -157,11 +156,24 @@ Test(query_forecast, text_csv_json)
     /* --horizon: 4 h (Mon 00-04h: 2 4 6 8), 168 origins; part of an hour: a usage error */
     char *four[] = {"query",     "calls", "--agg",    "forecast", "--at", "2025-11-10T00:00:00Z",
                     "--horizon", "4h",    "--config", cfg,        NULL};
-    out = run_status(four, 0);
+    out = run_status(four, 0, NULL);
     cr_assert(strstr(out, "next 4h: 20–20 calls") && strstr(out, "(4 wk, 168 origins)"), "%s", out);
     free(out);
     four[7] = "90m";
-    free(run_status(four, 2));
+    free(run_status(four, 2, "whole hours"));
+
+    /* by children: a row per child of force (north, the only one with calls) */
+    char *kids[] = {
+        "query",    "calls",    "--agg",    "forecast", "--at",     "2025-11-10T00:00:00Z",
+        "--by",     "children", "--entity", "force",    "--format", "csv",
+        "--config", cfg,        NULL};
+    out = run_status(kids, 0, NULL);
+    cr_assert(strstr(out, "\nforce/north,count,") && strstr(out, ",42,42,42,1,0,4,84,84,yes,\n"),
+              "%s", out);
+    free(out);
+    /* a percentile has no forecast */
+    char *pct[] = {"query", "calls", "--agg", "forecast:p90", "--config", cfg, NULL};
+    free(run_status(pct, 2, "not of a percentile"));
 }
 
 Test(query_forecast, withheld_with_the_reason)
