@@ -4,7 +4,8 @@
  * (the forecast is the pattern, the backtest error 0), the pattern times
  * 1.5 over the last two days (the level factor is 1.5), the pattern plus
  * noise (the backtest's WAPE recomputed here from the counts), too little
- * history (the reason), and the limit withholding the forecast.
+ * history (the reason), the limit withholding the forecast, and a
+ * backlog (a gauge's average: the mean of its hours).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -209,4 +210,33 @@ Test(forecast, too_little_history_says_so)
     cr_assert_not(f.now.ok);
     cr_assert_not(f.shown);
     cr_assert(strstr(f.why, "too few weeks"), "%s", f.why);
+}
+
+Test(forecast, a_backlog_is_the_mean_of_its_hours)
+{
+    sr_metric_def *d = th_add_def(&cat, 2, st, "queue", SR_KIND_GAUGE);
+    d->agg = (sr_agg){SR_AGG_AVG, 0};
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int i = 0; i < NH; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "q%d", i);
+        sr_sample s = {"queue", "force/north", START + (sr_ms)i * H, (double)pattern(i), key};
+        bool dup;
+        cr_assert_eq(sr_store_put(st, &s, &dup), 0);
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+    sr_query q = {.metric = "queue",
+                  .entity = "force/north",
+                  .agg = {SR_AGG_AVG, 0},
+                  .from_ms = T0 - H,
+                  .to_ms = T0};
+    sr_forecast_opts o = {.base = {.weeks = 8}, .horizon_ms = 8 * H, .max_error = 0.25};
+    sr_forecast f;
+    cr_assert_eq(sr_forecast_compute(st, &cat, &q, &o, &f), 0);
+    cr_assert(f.shown, "%s", f.why);
+    cr_assert_float_eq(f.now.value, 42.0 / 8, 1e-9); /* Mon 00-08h: 2 4 6 8 10 2 4 6 */
+    cr_assert_float_eq(f.error, 0.0, 1e-12);
+
+    o.horizon_ms = 90 * 60000; /* not whole hours */
+    cr_assert_eq(sr_forecast_compute(st, &cat, &q, &o, &f), SR_EINVAL);
 }
