@@ -49,6 +49,38 @@ json_t *query_json_head(const sr_metric_def *d, const char *aggname, sr_ms from,
     return root;
 }
 
+bool query_privacy_said(const query_ctx *c, const sr_privacy_report *pr, const char *what)
+{
+    char hidden[512];
+    sr_privacy_hidden_text(&c->who->priv, pr, hidden, sizeof hidden);
+    if (hidden[0])
+        fprintf(stderr, "sitrep query: %s\n", hidden);
+    if (!pr->personal_shown)
+        return true;
+    char detail[512];
+    snprintf(detail, sizeof detail, "query: metric %s, entity %s, %s%s", c->d->name,
+             c->q.entity && *c->q.entity ? c->q.entity : "(all)", what,
+             c->by ? ", by children" : "");
+    sr_audit_sink_hook(&c->who->audit, "view-personal", detail);
+    return !c->who->audit.rc; /* no figure about a person without its audit row */
+}
+
+void query_json_print(json_t *root, json_t *rows)
+{
+    json_object_set_new(root, "rows", rows);
+    sr_json_write(root, JSON_INDENT(2), stdout);
+    json_decref(root);
+}
+
+void query_failed(const query_ctx *c, int rc)
+{
+    if (rc == SR_ENOENT)
+        fprintf(stderr, "sitrep query: no entity '%s' in the cache\n",
+                c->q.entity ? c->q.entity : "");
+    else if (rc)
+        cache_failed("query", c->cfg, c->st, rc);
+}
+
 int cmd_query(int argc, char **argv)
 {
     const command *self = find_command("query");
@@ -309,9 +341,7 @@ int cmd_query(int argc, char **argv)
             json_object_set_new(o, "exact", json_boolean(rows[i].r.exact));
             json_array_append_new(arr, o);
         }
-        json_object_set_new(root, "rows", arr);
-        sr_json_write(root, JSON_INDENT(2), stdout);
-        json_decref(root);
+        query_json_print(root, arr);
     } else {
         printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
         for (size_t i = 0; i < n; i++) {

@@ -68,6 +68,16 @@ static void put_all(int from)
     cr_assert_eq(sr_store_commit(st), 0);
 }
 
+/* Puts the pattern plus 0-3 from a fixed sequence started at seed. */
+static void put_noisy(unsigned seed)
+{
+    for (int i = 0; i < NH; i++) {
+        seed = seed * 1103515245u + 12345u;
+        cnt[i] = pattern(i) + (int)((seed >> 16) % 4u);
+    }
+    put_all(0);
+}
+
 static sr_forecast run(double max_error)
 {
     sr_query q = {.metric = "calls",
@@ -150,12 +160,7 @@ Test(forecast, level_step_is_picked_up)
 
 Test(forecast, noise_backtest_error_matches_wape_computed_here)
 {
-    unsigned x = 777;
-    for (int i = 0; i < NH; i++) {
-        x = x * 1103515245u + 12345u;
-        cnt[i] = pattern(i) + (int)((x >> 16) % 4u);
-    }
-    put_all(0);
+    put_noisy(777u);
     sr_forecast f = run(NAN);
     double abs_err = 0, act = 0;
     for (int j = 1; j <= 84; j++) {
@@ -175,12 +180,7 @@ Test(forecast, noise_backtest_error_matches_wape_computed_here)
 
 Test(forecast, the_limit_withholds_it_with_the_reason)
 {
-    unsigned x = 4242;
-    for (int i = 0; i < NH; i++) {
-        x = x * 1103515245u + 12345u;
-        cnt[i] = pattern(i) + (int)((x >> 16) % 4u);
-    }
-    put_all(0);
+    put_noisy(4242u);
     sr_forecast f = run(0.001);
     cr_assert(f.now.ok);
     cr_assert_not(f.shown);
