@@ -215,17 +215,39 @@ typedef struct {
     const sr_metric_def *d;
     sr_store *st;
     viewer *who;
-    sr_query q;      /* the slice (aligned to the grid when gridded), its aggregate */
-    sr_agg shown;    /* q.agg as it is named (the metric's own for value) */
-    bool by;         /* --by children */
-    bool personal;   /* the metric is personal */
-    bool gridded;    /* the differencing grid applies to this role and metric */
-    const char *fmt; /* text, csv or json */
+    sr_query q;       /* the slice (aligned to the grid when gridded), its aggregate */
+    sr_agg shown;     /* q.agg as it is named (the metric's own for value) */
+    bool by;          /* --by children */
+    bool personal;    /* the metric is personal */
+    bool gridded;     /* the differencing grid applies to this role and metric */
+    const char *fmt;  /* text, csv or json */
+    sr_ms horizon_ms; /* --agg forecast: how far ahead */
 } query_ctx;
+
+/* Says on stderr what c's role was not shown (pr) and writes the audit row
+ * of a personal figure shown ("query: metric M, entity E, WHAT[, by
+ * children]"); false when that row could not be written, and then nothing
+ * may be printed. */
+bool query_privacy_said(const query_ctx *c, const sr_privacy_report *pr, const char *what);
+
+/* Sets rows (consumed) as root's "rows", prints root on stdout and drops
+ * root (consumed). */
+void query_json_print(json_t *root, json_t *rows);
+
+/* Says on stderr why c's query failed with rc (an unknown entity, or the
+ * cache's error); nothing for 0. */
+void query_failed(const query_ctx *c, int rc);
 
 /* Prints each row's figure against its baseline (metrics/baseline.h) in
  * c->fmt, as the role may see them; returns the exit status. */
 int query_baseline(const query_ctx *c);
+
+/* ---- cmd_forecast.c ---- */
+
+/* Prints each row's forecast and its backtest (metrics/forecast.h) in
+ * c->fmt, or why it is withheld, as the role may see them; returns the
+ * exit status. */
+int query_forecast(const query_ctx *c);
 
 /* ---- cmd_snapshot.c ---- */
 

@@ -214,9 +214,7 @@ static void print_json(const query_ctx *c, const brow *rows, size_t n, size_t m,
         json_object_set_new(o, "weeks", weeks);
         json_array_append_new(arr, o);
     }
-    json_object_set_new(root, "rows", arr);
-    sr_json_write(root, JSON_INDENT(2), stdout);
-    json_decref(root);
+    query_json_print(root, arr);
 }
 
 int query_baseline(const query_ctx *c)
@@ -285,18 +283,8 @@ int query_baseline(const query_ctx *c)
         rows[kept++] = rows[i];
     }
     n = kept;
-    char hidden[512];
-    sr_privacy_hidden_text(&c->who->priv, &pr, hidden, sizeof hidden);
-    if (hidden[0])
-        fprintf(stderr, "sitrep query: %s\n", hidden);
-    if (pr.personal_shown) {
-        char detail[512];
-        snprintf(detail, sizeof detail, "query: metric %s, entity %s, baseline%s", c->d->name,
-                 q.entity && *q.entity ? q.entity : "(all)", c->by ? ", by children" : "");
-        sr_audit_sink_hook(&c->who->audit, "view-personal", detail);
-        if (c->who->audit.rc) /* no figure about a person without its audit row */
-            goto out;
-    }
+    if (!query_privacy_said(c, &pr, "baseline"))
+        goto out;
     char aggname[32], label[64];
     sr_agg_format(c->shown, aggname, sizeof aggname);
     sr_baseline_label(c->cfg->timezone, q.from_ms, q.to_ms, label, sizeof label);
@@ -312,10 +300,7 @@ out:
         free(rows[i].run);
     free(rows);
     sr_privacy_cells_destroy(cells);
-    if (rc == SR_ENOENT)
-        fprintf(stderr, "sitrep query: no entity '%s' in the cache\n", q.entity ? q.entity : "");
-    else if (rc)
-        cache_failed("query", c->cfg, c->st, rc);
+    query_failed(c, rc);
     free(kids);
     return status;
 }

@@ -3,12 +3,16 @@
  */
 #include "cmd.h"
 
+#include "../metrics/forecast.h"
+
 const opt_spec query_opts[] = {
     {"--config", "FILE", "the configuration"},
     {"--entity", "PATH", "the node to aggregate (default: everything)"},
     {"--agg", "AGG",
      "count sum avg min max last pNN within (default: the metric's own); baseline or "
-     "baseline:AGG for the figure against the same slice of the last weeks"},
+     "baseline:AGG for the figure against the same slice of the last weeks; forecast or "
+     "forecast:AGG for the next hours and the forecast's backtest error"},
+    {"--horizon", "DUR", "with --agg forecast: how far ahead, whole hours up to 48h (default 8h)"},
     {"--window", "DUR", "the window ending now, e.g. 15m 8h 7d (default 8h)"},
     {"--from", "TIME", "window start: ISO-8601 or epoch seconds"},
     {"--to", "TIME", "window end, exclusive (default now)"},
@@ -43,6 +47,38 @@ json_t *query_json_head(const sr_metric_def *d, const char *aggname, sr_ms from,
     json_object_set_new(root, "from", json_string(f));
     json_object_set_new(root, "to", json_string(t));
     return root;
+}
+
+bool query_privacy_said(const query_ctx *c, const sr_privacy_report *pr, const char *what)
+{
+    char hidden[512];
+    sr_privacy_hidden_text(&c->who->priv, pr, hidden, sizeof hidden);
+    if (hidden[0])
+        fprintf(stderr, "sitrep query: %s\n", hidden);
+    if (!pr->personal_shown)
+        return true;
+    char detail[512];
+    snprintf(detail, sizeof detail, "query: metric %s, entity %s, %s%s", c->d->name,
+             c->q.entity && *c->q.entity ? c->q.entity : "(all)", what,
+             c->by ? ", by children" : "");
+    sr_audit_sink_hook(&c->who->audit, "view-personal", detail);
+    return !c->who->audit.rc; /* no figure about a person without its audit row */
+}
+
+void query_json_print(json_t *root, json_t *rows)
+{
+    json_object_set_new(root, "rows", rows);
+    sr_json_write(root, JSON_INDENT(2), stdout);
+    json_decref(root);
+}
+
+void query_failed(const query_ctx *c, int rc)
+{
+    if (rc == SR_ENOENT)
+        fprintf(stderr, "sitrep query: no entity '%s' in the cache\n",
+                c->q.entity ? c->q.entity : "");
+    else if (rc)
+        cache_failed("query", c->cfg, c->st, rc);
 }
 
 int cmd_query(int argc, char **argv)
@@ -87,10 +123,26 @@ int cmd_query(int argc, char **argv)
     bool baseline = agg && strncmp(agg, "baseline", 8) == 0 && (!agg[8] || agg[8] == ':');
     if (baseline)
         agg = agg[8] ? agg + 9 : NULL;
+    /* forecast, or forecast:AGG: the same with the forecast (cmd_forecast.c) */
+    bool forecast = agg && strncmp(agg, "forecast", 8) == 0 && (!agg[8] || agg[8] == ':');
+    if (forecast)
+        agg = agg[8] ? agg + 9 : NULL;
+    sr_ms horizon = SR_FORECAST_HORIZON_DEFAULT;
+    const char *hz = opt(self, &p, "--horizon");
+    if (hz && !forecast) {
+        usage_error(self, "--horizon goes with --agg forecast");
+        goto done;
+    }
+    if (hz && (sr_parse_duration(hz, &horizon) || horizon < SR_FORECAST_SLICE_MS ||
+               horizon > SR_FORECAST_HORIZON_MAX || horizon % SR_FORECAST_SLICE_MS)) {
+        usage_error(self, "--horizon: expected whole hours from 1h to 48h, such as 8h, got '%s'",
+                    hz);
+        goto done;
+    }
     if (agg && sr_agg_parse(agg, &q.agg)) {
         usage_error(self,
-                    "--agg: expected count sum avg min max last pNN within, or baseline[:AGG], "
-                    "got '%s'",
+                    "--agg: expected count sum avg min max last pNN within, baseline[:AGG] or "
+                    "forecast[:AGG], got '%s'",
                     opt(self, &p, "--agg"));
         goto done;
     }
@@ -176,7 +228,7 @@ int cmd_query(int argc, char **argv)
     sr_agg shown = q.agg; /* as it is named: value is the metric's own */
     if (shown.kind == SR_AGG_VALUE && d->kind != SR_KIND_RATIO)
         shown = d->agg;
-    if (baseline) {
+    if (baseline || forecast) {
         query_ctx c = {.cfg = cfg,
                        .d = d,
                        .st = st,
@@ -186,8 +238,9 @@ int cmd_query(int argc, char **argv)
                        .by = by != NULL,
                        .personal = personal,
                        .gridded = gridded,
-                       .fmt = fmt};
-        status = query_baseline(&c);
+                       .fmt = fmt,
+                       .horizon_ms = horizon};
+        status = forecast ? query_forecast(&c) : query_baseline(&c);
         goto done;
     }
     size_t n = 0;
@@ -288,9 +341,7 @@ int cmd_query(int argc, char **argv)
             json_object_set_new(o, "exact", json_boolean(rows[i].r.exact));
             json_array_append_new(arr, o);
         }
-        json_object_set_new(root, "rows", arr);
-        sr_json_write(root, JSON_INDENT(2), stdout);
-        json_decref(root);
+        query_json_print(root, arr);
     } else {
         printf("%-40s %-8s %14s %10s\n", "ENTITY", "AGG", "VALUE", "N");
         for (size_t i = 0; i < n; i++) {

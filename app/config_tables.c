@@ -226,6 +226,14 @@ static const struct opt metric_opts[] = {
       .help = "how many slices running a figure must be outside its baseline's band to be "
               "unusual, a whole number"},
      AT(sr_metric_def, unusual_slices)},
+    {{.name = "forecast_max_error",
+      .type = SR_OPT_NUMBER,
+      .flags = SR_OPT_HAS_MIN,
+      .def = SR_XSTR(SR_FORECAST_MAX_ERROR_DEFAULT),
+      .min = 0,
+      .help = "the limit, in percent, of the backtest error (query --agg forecast) above which "
+              "the forecast is withheld and only the reason shown"},
+     AT(sr_metric_def, forecast_max_error)},
 };
 
 static const struct opt adapter_opts[] = {

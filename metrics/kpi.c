@@ -40,6 +40,7 @@ void sr_metric_def_init(sr_metric_def *d, const char *name)
     d->scale = 1.0;
     d->baseline_weeks = SR_BASELINE_WEEKS_DEFAULT;
     d->unusual_slices = SR_UNUSUAL_SLICES_DEFAULT;
+    d->forecast_max_error = SR_FORECAST_MAX_ERROR_DEFAULT;
 }
 
 const sr_metric_def *sr_catalog_find(const sr_catalog *c, const char *name)

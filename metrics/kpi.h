@@ -59,12 +59,14 @@ typedef struct sr_metric_def {
     double scale;                  /* ratio only: result multiplied by this (100 for %) */
     double baseline_weeks; /* weeks a baseline looks back: whole, 4 to 52 (metrics/baseline.h) */
     double unusual_slices; /* slices running outside the band that are unusual: whole, 1 to 12 */
+    double forecast_max_error; /* percent: a forecast whose backtest error is above is withheld */
 } sr_metric_def;
 
 /* The defaults of baseline_weeks and unusual_slices (the config tables'
  * too, through SR_XSTR). */
 #define SR_BASELINE_WEEKS_DEFAULT 8
 #define SR_UNUSUAL_SLICES_DEFAULT 2
+#define SR_FORECAST_MAX_ERROR_DEFAULT 25 /* percent (metrics/forecast.h) */
 #define SR_STR(x) #x
 #define SR_XSTR(x) SR_STR(x)
 
