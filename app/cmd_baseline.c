@@ -96,7 +96,10 @@ static void print_text(const query_ctx *c, const brow *rows, size_t n, size_t m,
         const sr_baseline *b = &own->base;
         char v[64], lo[64], hi[64], band[140], med[64], weeks[24];
         sr_format_masked(rows[i].mask, own->figure.value, c->d, c->shown, false, v, sizeof v);
-        sr_format_masked(rows[i].band_mask, b->median, c->d, c->shown, false, med, sizeof med);
+        if (rows[i].band_mask)
+            snprintf(med, sizeof med, "%s", rows[i].band_mask);
+        else
+            sr_format_estimate(b->median, c->d, c->shown, med, sizeof med);
         if (rows[i].band_mask) {
             snprintf(band, sizeof band, "%s", rows[i].band_mask);
         } else if (b->has_band) {

@@ -43,11 +43,11 @@ static void print_text(const query_ctx *c, const frow *rows, size_t n, const cha
             continue;
         }
         char v[64], lo[64], hi[64];
-        sr_format_value(fc->now.value, c->d, c->shown, false, v, sizeof v);
-        sr_format_value(fc->now.low, c->d, c->shown, false, lo, sizeof lo);
-        sr_format_value(fc->now.high, c->d, c->shown, false, hi, sizeof hi);
-        printf("next %s: %s–%s %s (expected %s) · backtest error %.0f %% (%d wk, %d origins)\n",
-               dur, lo, hi, c->d->unit, v, fc->error * 100.0, SR_FORECAST_BACKTEST_WEEKS, fc->used);
+        sr_format_estimate(fc->now.value, c->d, c->shown, v, sizeof v);
+        sr_format_estimate(fc->now.low, c->d, c->shown, lo, sizeof lo);
+        sr_format_estimate(fc->now.high, c->d, c->shown, hi, sizeof hi);
+        printf("next %s: %s–%s (expected %s) · backtest error %.0f %% (%d wk, %d origins)\n", dur,
+               lo, hi, v, fc->error * 100.0, SR_FORECAST_BACKTEST_WEEKS, fc->used);
     }
 }
 

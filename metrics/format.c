@@ -69,8 +69,10 @@ void sr_format_masked(const char *mask, double v, const sr_metric_def *def, sr_a
         sr_format_value(v, def, agg, compact, buf, len);
 }
 
-void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compact, char *buf,
-                     size_t len)
+/* sr_format_value(), and sr_format_estimate() when estimate: a count or an
+ * amount then rounds as an average does. */
+static void format_any(double v, const sr_metric_def *def, sr_agg agg, bool compact, bool estimate,
+                       char *buf, size_t len)
 {
     if (isinf(v)) { /* an aggregate beyond a double's range (query.h) */
         snprintf(buf, len, "overflow");
@@ -115,7 +117,7 @@ void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compac
                    (!def || def->kind == SR_KIND_GAUGE || def->kind == SR_KIND_COUNTER));
     char num[48];
     double a = fabs(v);
-    if (!compact && (count || amount)) {
+    if (!compact && !estimate && (count || amount)) {
         exact_amount(v, num, sizeof num);
     } else if (a >= 1e7 && compact) {
         snprintf(num, sizeof num, "%.1fM", v / 1e6);
@@ -130,4 +132,15 @@ void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compac
         snprintf(buf, len, "%s", num);
     else
         snprintf(buf, len, "%s %s", num, unit);
+}
+
+void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compact, char *buf,
+                     size_t len)
+{
+    format_any(v, def, agg, compact, false, buf, len);
+}
+
+void sr_format_estimate(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len)
+{
+    format_any(v, def, agg, false, true, buf, len);
 }

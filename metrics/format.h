@@ -26,6 +26,11 @@
 void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compact, char *buf,
                      size_t len);
 
+/* A value that estimates one of agg rather than counts or adds it up (a
+ * forecast, a baseline's median): as sr_format_value(), but a count or an
+ * amount is rounded as an average is ("3 311", not "3 311.3802946593"). */
+void sr_format_estimate(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len);
+
 /* The same, unless mask (a model's or row's privacy mask, metrics/privacy.h)
  * is set: then the mask ("<5", "n<10", "hidden") instead of the value. */
 void sr_format_masked(const char *mask, double v, const sr_metric_def *def, sr_agg agg,
