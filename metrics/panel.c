@@ -113,6 +113,7 @@ static void model_empty(sr_panel_model *m)
     for (size_t i = 0; i < SR_SERIES_MAX; i++)
         m->series[i] = m->series_n[i] = NAN;
     m->hist_lo = m->hist_hi = NAN;
+    m->unusual = SR_UNUSUAL_UNKNOWN;
 }
 
 /* Drops every computed figure, keeping what describes the panel. */
@@ -142,6 +143,10 @@ void sr_panel_model_fini(sr_panel_model *m)
     free(m->events);
     m->events = NULL;
     m->n_events = 0;
+    free(m->base_run);
+    m->base_run = NULL;
+    m->n_base_run = 0;
+    m->unusual = SR_UNUSUAL_UNKNOWN;
 }
 
 /* ---- freshness ---- */
@@ -859,6 +864,39 @@ static int compute_events(const pctx *p, size_t max_events, sr_panel_model *m)
     return rc < 0 ? rc : 0;
 }
 
+/* ---- the baseline ---- */
+
+/* The run of the metric's unusual_slices slices ending with the window, each
+ * against its baseline, and their verdict. */
+static int compute_baseline(pctx *p, const sr_panel_spec *spec, sr_panel_model *m)
+{
+    sr_ms len = p->q.to_ms - p->q.from_ms;
+    sr_baseline_label(spec->baseline_opts.tz, p->q.from_ms, p->q.to_ms, m->base_label,
+                      sizeof m->base_label);
+    if (len > SR_BASELINE_SLICE_MAX)
+        return 0; /* longer than a week: no same slice of the week */
+    sr_baseline_opts o = spec->baseline_opts;
+    if (o.weeks == 0)
+        o.weeks = (int)p->def->baseline_weeks;
+    size_t n = (size_t)p->def->unusual_slices;
+    if (n < 1)
+        n = 1;
+    if (n > SR_UNUSUAL_MAX_SLICES)
+        n = SR_UNUSUAL_MAX_SLICES;
+    sr_baseline_slice *run = calloc(n, sizeof *run);
+    if (!run)
+        return SR_ENOMEM;
+    int rc = sr_baseline_run(p->st, p->cat, &p->q, &o, n, run);
+    if (rc) {
+        free(run);
+        return rc;
+    }
+    m->base_run = run;
+    m->n_base_run = n;
+    m->unusual = sr_baseline_unusual(run, n);
+    return 0;
+}
+
 /* ---- the whole model ---- */
 
 static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_series,
@@ -935,6 +973,8 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
     if ((what & SR_PANEL_HIST) && (rc = compute_hist(p, n_hist, spec->hist_exact_max, m)))
         return rc;
     if ((what & SR_PANEL_EVENTS) && (rc = compute_events(p, max_events, m)))
+        return rc;
+    if (spec->baseline && (rc = compute_baseline(p, spec, m)))
         return rc;
     return 0;
 }

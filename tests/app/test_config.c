@@ -985,7 +985,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 15 + 14 + 3 + 7 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 15 + 14 + 3 + 8 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
