@@ -66,6 +66,14 @@ typedef struct {
     sr_result prev;       /* the same aggregate over the previous window (as long, just before) */
     double change_pct;    /* (r.value - prev.value) / |prev.value| in %; NAN when either is
                              missing (or masked: sr_privacy_apply()) or prev is 0 */
+    /* Only with spec->baseline and SR_PANEL_ROWS (else SR_UNUSUAL_UNKNOWN, NAN, 0): */
+    sr_unusual unusual; /* the verdict of the row's run (sr_baseline_unusual) */
+    double outside;     /* how far the row's figure is outside its band, in band widths (a band
+                           of no width counts as 1 wide): (value - high) / width above it,
+                           -(low - value) / width below it, 0 within; NAN without a band or
+                           figure, or when sr_privacy_apply() hides any of the run */
+    int64_t base_min_n; /* the fewest observations (> 0) of any figure of the run or of a used
+                           week: what sr_privacy_apply() judges the row's baseline by; 0: none */
 } sr_panel_row;
 
 /* One raw observation (for the leaf view). */
@@ -211,5 +219,12 @@ void sr_panel_model_fini(sr_panel_model *m);
  * better = lower.
  */
 void sr_panel_sort_rows(const sr_metric_def *def, sr_agg agg, sr_panel_row *rows, size_t n);
+
+/*
+ * Orders rows most unusual first: rows whose run is unusual (high or low)
+ * before the others, then by |outside| (farthest from the band first), rows
+ * without a measure last, ties as sr_panel_sort_rows() (worst first).
+ */
+void sr_panel_sort_rows_unusual(const sr_metric_def *def, sr_agg agg, sr_panel_row *rows, size_t n);
 
 #endif

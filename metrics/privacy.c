@@ -229,6 +229,11 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
         if (m->def && row->status != SR_STATUS_NONE &&
             sr_privacy_value(p, personal, KIND(m), sr_kpi_own_agg(m->def), row->r.n))
             row->status = SR_STATUS_NONE;
+        /* its baseline rests on other weeks' figures of the row: judged by the fewest */
+        if (mask || sr_privacy_value(p, personal, KIND(m), m->agg, row->base_min_n)) {
+            row->unusual = SR_UNUSUAL_UNKNOWN;
+            row->outside = NAN;
+        }
         if (mask) {
             row->status = SR_STATUS_NONE;
             row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
@@ -780,6 +785,8 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
         m->c.prev.value = m->c.week_ago.value = NAN;
         for (size_t i = 0; i < m->n_rows; i++) {
             m->rows[i].r.value = NAN;
+            m->rows[i].unusual = SR_UNUSUAL_UNKNOWN;
+            m->rows[i].outside = NAN;
             set_mask(m->rows[i].mask, sr_privacy_grid_mask(p));
             m->rows[i].status = SR_STATUS_NONE;
             m->rows[i].series_hidden += hide_series(m->rows[i].series, SR_ROW_SERIES);
@@ -800,6 +807,9 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
                     &m->series_hidden);
     for (size_t i = 0; i < m->n_rows; i++) {
         sr_panel_row *row = &m->rows[i];
+        /* the rows' weeks are not kept to be judged by the cells: no verdict */
+        row->unusual = SR_UNUSUAL_UNKNOWN;
+        row->outside = NAN;
         if (row->r.n > 0 && !row->mask[0] &&
             !sr_privacy_cells_whole(cs, row->entity, m->from_ms, m->to_ms)) {
             row->r.value = NAN;

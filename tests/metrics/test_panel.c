@@ -1140,3 +1140,104 @@ Test(panel, baseline_band_hides_a_week_the_role_may_not_see)
     cr_assert_eq(m.unusual, SR_UNUSUAL_UNKNOWN);
     sr_panel_model_fini(&m);
 }
+
+/*
+ * The breakdown against the baseline: force/y's children, each with 8
+ * weeks of base + k calls (k = 1..8) in both slices of the run:
+ *   a: base 10, now 30 in both slices: band 11-18, outside (30 - 18) / 7,
+ *      unusual high;
+ *   b: base 10, now 19 (the hour before: 15): outside (19 - 18) / 7, not
+ *      unusual (the hour before was within);
+ *   c: base 50, now 55 in both: within 51-58, outside 0.
+ * Worst first (the most calls): c, a, b; most unusual first: a, b, c.
+ */
+static void breakdown_cache(void)
+{
+    sr_metric_def *d = add_def("calls", SR_KIND_EVENT);
+    d->agg = (sr_agg){SR_AGG_COUNT, 0};
+    d->baseline_weeks = 8;
+    d->unusual_slices = 2;
+    static const struct {
+        const char *e;
+        int base, now, before;
+    } kids[] = {{"force/y/a", 10, 30, 30}, {"force/y/b", 10, 19, 15}, {"force/y/c", 50, 55, 55}};
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (size_t i = 0; i < 3; i++) {
+        for (int k = 1; k <= 8; k++) {
+            put_count(kids[i].e, BFRI - k * BWEEK, kids[i].base + k);
+            put_count(kids[i].e, BFRI - HOUR - k * BWEEK, kids[i].base + k);
+        }
+        put_count(kids[i].e, BFRI, kids[i].now);
+        put_count(kids[i].e, BFRI - HOUR, kids[i].before);
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+}
+
+static void breakdown(sr_panel_model *m)
+{
+    sr_panel_spec s = spec_of("calls", "force/y", NULL);
+    s.baseline = true;
+    s.baseline_opts.tz = "UTC";
+    int rc = sr_panel_compute(st, &cat, &s, BFRI + HOUR, SR_PANEL_ROWS, 0, 0, 0, m);
+    cr_assert_eq(rc, 0, "%s", sr_strerror(rc));
+    cr_assert_eq(m->n_rows, 3);
+}
+
+/* The row of m named entity. */
+static const sr_panel_row *row_named(const sr_panel_model *m, const char *entity)
+{
+    for (size_t i = 0; i < m->n_rows; i++)
+        if (strcmp(m->rows[i].entity, entity) == 0)
+            return &m->rows[i];
+    cr_assert_fail("no row %s", entity);
+    return NULL;
+}
+
+Test(panel, breakdown_rows_against_their_baseline_most_unusual_first)
+{
+    breakdown_cache();
+    sr_panel_model m;
+    breakdown(&m);
+    cr_assert_str_eq(m.rows[0].entity, "force/y/c", "worst first: the most calls");
+    const sr_panel_row *a = row_named(&m, "force/y/a"), *b = row_named(&m, "force/y/b"),
+                       *c = row_named(&m, "force/y/c");
+    cr_assert_eq(a->unusual, SR_UNUSUAL_HIGH);
+    cr_assert_float_eq(a->outside, (30.0 - 18.0) / 7.0, EPS);
+    cr_assert_eq(b->unusual, SR_UNUSUAL_NONE);
+    cr_assert_float_eq(b->outside, (19.0 - 18.0) / 7.0, EPS);
+    cr_assert_eq(c->unusual, SR_UNUSUAL_NONE);
+    cr_assert_eq(c->outside, 0);
+    cr_assert_eq(a->base_min_n, 11, "the fewest: week 1's 11 calls");
+    sr_panel_sort_rows_unusual(m.def, m.agg, m.rows, m.n_rows);
+    cr_assert_str_eq(m.rows[0].entity, "force/y/a");
+    cr_assert_str_eq(m.rows[1].entity, "force/y/b");
+    cr_assert_str_eq(m.rows[2].entity, "force/y/c");
+    sr_panel_model_fini(&m);
+
+    /* without baseline: no measure */
+    compute("calls", "force/y", NULL, BFRI + HOUR, SR_PANEL_ROWS, 0, 0, 0, &m);
+    cr_assert(isnan(m.rows[0].outside));
+    cr_assert_eq(m.rows[0].unusual, SR_UNUSUAL_UNKNOWN);
+    sr_panel_model_fini(&m);
+}
+
+/* A row whose weeks the role may not see (a's 11-13 calls under min_cell
+ * 14) keeps no measure nor verdict; c's (51 and more) keeps its own. */
+Test(panel, breakdown_row_baseline_follows_the_privacy_rule)
+{
+    breakdown_cache();
+    sr_panel_model m;
+    breakdown(&m);
+    sr_privacy p;
+    sr_privacy_init(&p);
+    p.see_personal = false;
+    p.min_cell = 14;
+    sr_privacy_apply(&p, "force/y", true, &m, NULL);
+    const sr_panel_row *a = row_named(&m, "force/y/a"), *c = row_named(&m, "force/y/c");
+    cr_assert_eq(a->r.value, 30, "the figure itself is shown");
+    cr_assert(isnan(a->outside));
+    cr_assert_eq(a->unusual, SR_UNUSUAL_UNKNOWN);
+    cr_assert_eq(c->outside, 0);
+    cr_assert_eq(c->unusual, SR_UNUSUAL_NONE);
+    sr_panel_model_fini(&m);
+}
