@@ -16,6 +16,11 @@
  *                           series pooled, below)
  *   histogram, events       raw samples of the subtree (the hourly sketches
  *                           for histograms of busy windows)
+ *   baseline (spec)         sr_baseline_run over the metric's unusual_slices
+ *                           slices ending with the window, for the panel and
+ *                           (with rows) for each row: its verdict, how far
+ *                           outside its band, the fewest observations it
+ *                           rests on (for sr_privacy_apply)
  *
  * Invariants: a model is always safe to draw and to fini, whatever compute
  * returned: "no data" is NAN and zero counts, never 0 values; rows and
