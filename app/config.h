@@ -59,6 +59,7 @@ typedef struct {
     char title[SR_LABEL_MAX];       /* when not given: the metric's label */
     char short_title[SR_LABEL_MAX]; /* `short =`: where title does not fit; "" = none */
     char widget[SR_NAME_MAX];       /* "tile" by default */
+    char baseline[4];               /* "yes": the figure against its seasonal baseline; "no" */
     int line;
 } sr_cfg_panel;
 

@@ -303,6 +303,13 @@ static const struct opt panel_opts[] = {
       .choices = widget_choices,
       .help = "how the panel is drawn"},
      AT(sr_cfg_panel, widget)},
+    {{.name = "baseline",
+      .type = SR_OPT_WORD,
+      .def = "no",
+      .choices = yes_no,
+      .help = "whether the panel shows its figure against its normal (the same slice of the week "
+              "over the metric's baseline_weeks) and marks it unusual"},
+     AT(sr_cfg_panel, baseline)},
 };
 
 static const struct opt page_opts[] = {

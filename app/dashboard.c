@@ -129,7 +129,11 @@ int sr_layout_build_role(const sr_config *cfg, const sr_cfg_role *role, sr_layou
             .spec = {.metric = p->metric,
                      .entity = p->entity,
                      .agg = p->agg,
-                     .window_ms = p->window_ms},
+                     .window_ms = p->window_ms,
+                     .baseline = strcmp(p->baseline, "yes") == 0,
+                     .baseline_opts = {.tz = cfg->timezone,
+                                       .exclude = cfg->baseline_exclude,
+                                       .n_exclude = cfg->n_baseline_exclude}},
         };
     }
     size_t n_pages = 0;

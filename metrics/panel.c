@@ -16,6 +16,11 @@
  *                           series pooled, below)
  *   histogram, events       raw samples of the subtree (the hourly sketches
  *                           for histograms of busy windows)
+ *   baseline (spec)         sr_baseline_run over the metric's unusual_slices
+ *                           slices ending with the window, for the panel and
+ *                           (with rows) for each row: its verdict, how far
+ *                           outside its band, the fewest observations it
+ *                           rests on (for sr_privacy_apply)
  *
  * Invariants: a model is always safe to draw and to fini, whatever compute
  * returned: "no data" is NAN and zero counts, never 0 values; rows and
@@ -113,6 +118,7 @@ static void model_empty(sr_panel_model *m)
     for (size_t i = 0; i < SR_SERIES_MAX; i++)
         m->series[i] = m->series_n[i] = NAN;
     m->hist_lo = m->hist_hi = NAN;
+    m->unusual = SR_UNUSUAL_UNKNOWN;
 }
 
 /* Drops every computed figure, keeping what describes the panel. */
@@ -142,6 +148,10 @@ void sr_panel_model_fini(sr_panel_model *m)
     free(m->events);
     m->events = NULL;
     m->n_events = 0;
+    free(m->base_run);
+    m->base_run = NULL;
+    m->n_base_run = 0;
+    m->unusual = SR_UNUSUAL_UNKNOWN;
 }
 
 /* ---- freshness ---- */
@@ -418,6 +428,28 @@ void sr_panel_sort_rows(const sr_metric_def *def, sr_agg agg, sr_panel_row *rows
         qsort_r(rows, n, sizeof *rows, cmp_rows, &sc);
 }
 
+static int cmp_unusual(const void *pa, const void *pb, void *ctx)
+{
+    const sr_panel_row *a = pa, *b = pb;
+    bool ua = a->unusual == SR_UNUSUAL_HIGH || a->unusual == SR_UNUSUAL_LOW;
+    bool ub = b->unusual == SR_UNUSUAL_HIGH || b->unusual == SR_UNUSUAL_LOW;
+    if (ua != ub)
+        return ua ? -1 : 1;
+    bool na = isnan(a->outside), nb = isnan(b->outside);
+    if (na != nb)
+        return na ? 1 : -1;
+    if (!na && fabs(a->outside) != fabs(b->outside))
+        return fabs(a->outside) > fabs(b->outside) ? -1 : 1;
+    return cmp_rows(pa, pb, ctx);
+}
+
+void sr_panel_sort_rows_unusual(const sr_metric_def *def, sr_agg agg, sr_panel_row *rows, size_t n)
+{
+    sort_ctx sc = {def, agg};
+    if (rows && n > 1)
+        qsort_r(rows, n, sizeof *rows, cmp_unusual, &sc);
+}
+
 /* The count of observations per slice of q's series (NAN throughout for a
  * ratio, whose parts count different things). */
 static int series_counts(const pctx *p, const sr_query *q, size_t n, double *out)
@@ -603,6 +635,8 @@ static int compute_rows(const pctx *p, bool with_series, bool with_n, sr_panel_m
         r->r = kids[i].r;
         r->prev = (sr_result){.value = NAN};
         r->change_pct = NAN;
+        r->unusual = SR_UNUSUAL_UNKNOWN;
+        r->outside = NAN;
         r->status = sr_kpi_status_for(p->def, p->q.agg, r->r.value);
         r->leaf = sr_store_entity_is_leaf(p->st, r->id);
         for (size_t k = 0; k < SR_ROW_SERIES; k++)
@@ -859,6 +893,81 @@ static int compute_events(const pctx *p, size_t max_events, sr_panel_model *m)
     return rc < 0 ? rc : 0;
 }
 
+/* ---- the baseline ---- */
+
+/* The fewest observations (> 0) of n, or of *min when fewer; 0 stays for none. */
+static void min_n(int64_t *min, int64_t n)
+{
+    if (n > 0 && (*min == 0 || n < *min))
+        *min = n;
+}
+
+/* Each row's run against its baseline: its verdict, how far outside its
+ * band it is, and the fewest observations any of it rests on. */
+static int rows_baseline(pctx *p, const sr_baseline_opts *o, size_t n, sr_panel_model *m)
+{
+    sr_baseline_slice *run = calloc(n, sizeof *run);
+    if (!run)
+        return SR_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < m->n_rows && !rc; i++) {
+        sr_panel_row *r = &m->rows[i];
+        sr_query q = p->q;
+        q.entity = r->entity;
+        if ((rc = sr_baseline_run(p->st, p->cat, &q, o, n, run)))
+            break;
+        r->unusual = sr_baseline_unusual(run, n);
+        r->base_min_n = 0;
+        for (size_t k = 0; k < n; k++) {
+            min_n(&r->base_min_n, run[k].figure.n);
+            for (int w = 0; w < run[k].base.weeks; w++)
+                if (run[k].base.week[w].state == SR_WEEK_USED)
+                    min_n(&r->base_min_n, run[k].base.week[w].r.n);
+        }
+        const sr_baseline *b = &run[n - 1].base;
+        double v = run[n - 1].figure.value, width = b->high - b->low;
+        if (width <= 0)
+            width = 1;
+        r->outside = !b->has_band || isnan(v) ? NAN
+                     : v > b->high            ? (v - b->high) / width
+                     : v < b->low             ? -(b->low - v) / width
+                                              : 0;
+    }
+    free(run);
+    return rc;
+}
+
+/* The run of the metric's unusual_slices slices ending with the window, each
+ * against its baseline, and their verdict. */
+static int compute_baseline(pctx *p, const sr_panel_spec *spec, sr_panel_model *m)
+{
+    sr_ms len = p->q.to_ms - p->q.from_ms;
+    sr_baseline_label(spec->baseline_opts.tz, p->q.from_ms, p->q.to_ms, m->base_label,
+                      sizeof m->base_label);
+    if (len > SR_BASELINE_SLICE_MAX)
+        return 0; /* longer than a week: no same slice of the week */
+    sr_baseline_opts o = spec->baseline_opts;
+    if (o.weeks == 0)
+        o.weeks = (int)p->def->baseline_weeks;
+    size_t n = (size_t)p->def->unusual_slices;
+    if (n < 1)
+        n = 1;
+    if (n > SR_UNUSUAL_MAX_SLICES)
+        n = SR_UNUSUAL_MAX_SLICES;
+    sr_baseline_slice *run = calloc(n, sizeof *run);
+    if (!run)
+        return SR_ENOMEM;
+    int rc = sr_baseline_run(p->st, p->cat, &p->q, &o, n, run);
+    if (rc) {
+        free(run);
+        return rc;
+    }
+    m->base_run = run;
+    m->n_base_run = n;
+    m->unusual = sr_baseline_unusual(run, n);
+    return rows_baseline(p, &o, n, m);
+}
+
 /* ---- the whole model ---- */
 
 static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_series,
@@ -935,6 +1044,8 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
     if ((what & SR_PANEL_HIST) && (rc = compute_hist(p, n_hist, spec->hist_exact_max, m)))
         return rc;
     if ((what & SR_PANEL_EVENTS) && (rc = compute_events(p, max_events, m)))
+        return rc;
+    if (spec->baseline && (rc = compute_baseline(p, spec, m)))
         return rc;
     return 0;
 }

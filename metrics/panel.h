@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "baseline.h"
 #include "common.h"
 #include "kpi.h"
 #include "query.h"
@@ -39,6 +40,12 @@ typedef struct {
      * pooled until most of them hold at least this many observations (the
      * privacy policy's min_pct_n); 0 = never pooled. See sr_panel_compute. */
     int64_t pool_min_n;
+    /* The figure against its seasonal baseline (metrics/baseline.h): with
+     * baseline, the model's base_run (see sr_panel_compute). baseline_opts
+     * gives the time zone and the excluded dates (borrowed); its weeks, when
+     * 0, are the metric's baseline_weeks. */
+    bool baseline;
+    sr_baseline_opts baseline_opts;
 } sr_panel_spec;
 
 /* One child entity in a breakdown. */
@@ -59,6 +66,14 @@ typedef struct {
     sr_result prev;       /* the same aggregate over the previous window (as long, just before) */
     double change_pct;    /* (r.value - prev.value) / |prev.value| in %; NAN when either is
                              missing (or masked: sr_privacy_apply()) or prev is 0 */
+    /* Only with spec->baseline and SR_PANEL_ROWS (else SR_UNUSUAL_UNKNOWN, NAN, 0): */
+    sr_unusual unusual; /* the verdict of the row's run (sr_baseline_unusual) */
+    double outside;     /* how far the row's figure is outside its band, in band widths (a band
+                           of no width counts as 1 wide): (value - high) / width above it,
+                           -(low - value) / width below it, 0 within; NAN without a band or
+                           figure, or when sr_privacy_apply() hides any of the run */
+    int64_t base_min_n; /* the fewest observations (> 0) of any figure of the run or of a used
+                           week: what sr_privacy_apply() judges the row's baseline by; 0: none */
 } sr_panel_row;
 
 /* One raw observation (for the leaf view). */
@@ -129,6 +144,18 @@ typedef struct {
 
     sr_panel_event *events; /* newest first; caller owns; freed by sr_panel_model_fini() */
     size_t n_events;
+
+    /* The figure against its baseline (only with spec->baseline): */
+    sr_baseline_slice *base_run; /* n_base_run slices of the window's length, oldest first, the
+                                    window's own last (sr_baseline_run); caller owns; freed by
+                                    sr_panel_model_fini(); NULL when not asked or on error */
+    size_t n_base_run;           /* the metric's unusual_slices, or 0 */
+    sr_unusual unusual;          /* the verdict of base_run; SR_UNUSUAL_UNKNOWN without one, or
+                                    when sr_privacy_apply() hides a figure or band of the run */
+    char base_mask[16];  /* "" or what to show instead of the window's band (a used week's figure
+                            the role may not see): set by sr_privacy_apply(), which also made the
+                            band, the median and the weeks' figures NAN */
+    char base_label[32]; /* the window's place in the week: "Fri 22-23h" (sr_baseline_label) */
 } sr_panel_model;
 
 /*
@@ -156,6 +183,13 @@ typedef struct {
  * written into every slice it covers, as is its count into series_n, so a
  * series keeps its length; a run still under pool_min_n is left for
  * sr_privacy_apply() to mask. The counts per slice decide k in one pass.
+ *
+ * Baseline: with spec->baseline, base_run holds the metric's
+ * unusual_slices slices of the window's length ending with the window, each
+ * with its figure and its baseline (sr_baseline_run), and unusual their
+ * verdict (sr_baseline_unusual); base_label names the window's slice of
+ * the week. A window longer than SR_BASELINE_SLICE_MAX has no baseline
+ * (base_run NULL, not an error). Cost: (weeks + 1) queries per slice.
  *
  * Cost: a few queries for the value and comparisons, a few index seeks
  * for newest_ms (one per entity of the subtree for gauges), n_series
@@ -185,5 +219,12 @@ void sr_panel_model_fini(sr_panel_model *m);
  * better = lower.
  */
 void sr_panel_sort_rows(const sr_metric_def *def, sr_agg agg, sr_panel_row *rows, size_t n);
+
+/*
+ * Orders rows most unusual first: rows whose run is unusual (high or low)
+ * before the others, then by |outside| (farthest from the band first), rows
+ * without a measure last, ties as sr_panel_sort_rows() (worst first).
+ */
+void sr_panel_sort_rows_unusual(const sr_metric_def *def, sr_agg agg, sr_panel_row *rows, size_t n);
 
 #endif

@@ -127,6 +127,24 @@ static void clear_hist(sr_panel_model *m)
     m->hist_lo = m->hist_hi = NAN;
 }
 
+/* No baseline at all: nothing of other weeks stays. */
+static void clear_baseline(sr_panel_model *m)
+{
+    free(m->base_run);
+    m->base_run = NULL;
+    m->n_base_run = 0;
+    m->unusual = SR_UNUSUAL_UNKNOWN;
+}
+
+/* A band that the role may not see: mask shown instead, and no figure of
+ * it, nor of its weeks, stays in the model. */
+static void mask_band(sr_baseline *b)
+{
+    b->low = b->high = b->median = NAN;
+    for (int k = 0; k < b->weeks && k < SR_BASELINE_MAX_WEEKS; k++)
+        b->week[k].r.value = NAN;
+}
+
 /* The model's own entity is hidden: nothing of it stays. */
 static void clear_all(sr_panel_model *m, sr_privacy_report *r)
 {
@@ -141,6 +159,7 @@ static void clear_all(sr_panel_model *m, sr_privacy_report *r)
     m->n_rows = 0;
     clear_events(m, r);
     clear_hist(m);
+    clear_baseline(m);
     m->newest_ms = 0;
     set_mask(m->mask, "hidden");
 }
@@ -210,6 +229,11 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
         if (m->def && row->status != SR_STATUS_NONE &&
             sr_privacy_value(p, personal, KIND(m), sr_kpi_own_agg(m->def), row->r.n))
             row->status = SR_STATUS_NONE;
+        /* its baseline rests on other weeks' figures of the row: judged by the fewest */
+        if (mask || sr_privacy_value(p, personal, KIND(m), m->agg, row->base_min_n)) {
+            row->unusual = SR_UNUSUAL_UNKNOWN;
+            row->outside = NAN;
+        }
         if (mask) {
             row->status = SR_STATUS_NONE;
             row->series_hidden += hide_series(row->series, SR_ROW_SERIES);
@@ -227,6 +251,39 @@ static void apply_rows(const sr_privacy *p, bool personal, sr_panel_model *m, sr
     if (k == 0) {
         free(m->rows);
         m->rows = NULL;
+    }
+}
+
+/*
+ * The baseline is other weeks' figures of the same entity: each used week's
+ * figure is judged by the rule of the headline (sr_privacy_value on its
+ * count), and a band resting on one the role may not see shows that
+ * week's mask instead (the first found). The verdict speaks of every
+ * figure and band of the run, so it stays only when all of them may be
+ * seen.
+ */
+static void apply_baseline(const sr_privacy *p, bool personal, sr_panel_model *m)
+{
+    set_mask(m->base_mask, NULL);
+    for (size_t i = 0; i < m->n_base_run; i++) {
+        sr_baseline_slice *s = &m->base_run[i];
+        bool last = i + 1 == m->n_base_run;
+        const char *fmask = sr_privacy_value(p, personal, KIND(m), m->agg, s->figure.n);
+        if (fmask || (last && m->mask[0])) {
+            s->figure.value = NAN;
+            m->unusual = SR_UNUSUAL_UNKNOWN;
+        }
+        const char *bmask = NULL;
+        for (int k = 0; k < s->base.weeks && k < SR_BASELINE_MAX_WEEKS && !bmask; k++) {
+            if (s->base.week[k].state == SR_WEEK_USED)
+                bmask = sr_privacy_value(p, personal, KIND(m), m->agg, s->base.week[k].r.n);
+        }
+        if (bmask) {
+            mask_band(&s->base);
+            m->unusual = SR_UNUSUAL_UNKNOWN;
+            if (last)
+                set_mask(m->base_mask, bmask);
+        }
     }
 }
 
@@ -284,6 +341,7 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
     }
     apply_rows(p, metric_personal, m, r);
     apply_events(p, m, r);
+    apply_baseline(p, metric_personal, m);
     if (!p->see_personal && metric_personal)
         clear_hist(m); /* a histogram of people's values: single persons in its bins */
     if (p->see_personal && sr_privacy_is_personal(p, entity) && m->c.now.n > 0)
@@ -663,6 +721,35 @@ static void grid_series(const sr_privacy_cells *cs, const char *entity, double *
     }
 }
 
+/* The baseline under the grid: each figure of the run, and each used week's
+ * figure, by the same cells as the headline (apply_baseline's rule). */
+static void grid_baseline(const sr_privacy_cells *cs, const char *entity, const sr_privacy *p,
+                          sr_panel_model *m)
+{
+    for (size_t i = 0; i < m->n_base_run; i++) {
+        sr_baseline_slice *s = &m->base_run[i];
+        bool last = i + 1 == m->n_base_run;
+        if (s->figure.n > 0 && !sr_privacy_cells_whole(cs, entity, s->from_ms, s->to_ms)) {
+            s->figure.value = NAN;
+            m->unusual = SR_UNUSUAL_UNKNOWN;
+        }
+        bool thin = false;
+        for (int k = 0; k < s->base.weeks && k < SR_BASELINE_MAX_WEEKS && !thin; k++) {
+            const sr_baseline_week *w = &s->base.week[k];
+            thin = w->state == SR_WEEK_USED && w->r.n > 0 &&
+                   !sr_privacy_cells_whole(cs, entity, w->from_ms, w->to_ms);
+        }
+        if (thin) {
+            mask_band(&s->base);
+            m->unusual = SR_UNUSUAL_UNKNOWN;
+            if (last && !m->base_mask[0])
+                set_mask(m->base_mask, sr_privacy_grid_mask(p));
+        }
+    }
+    if (m->mask[0])
+        m->unusual = SR_UNUSUAL_UNKNOWN;
+}
+
 int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
                           const char *entity, bool metric_personal, sr_panel_model *m,
                           sr_privacy_report *out)
@@ -684,15 +771,22 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
         if (end - (sr_ms)m->n_series * slice < lo)
             lo = end - (sr_ms)m->n_series * slice;
     }
+    for (size_t i = 0; i < m->n_base_run; i++) /* the baseline's oldest week */
+        for (int k = 0; k < m->base_run[i].base.weeks && k < SR_BASELINE_MAX_WEEKS; k++)
+            if (m->base_run[i].base.week[k].from_ms < lo)
+                lo = m->base_run[i].base.week[k].from_ms;
     sr_privacy_cells *cs;
     int rc =
         sr_privacy_cells_read(st, cat, p, m->def->name, sr_floor_ms(lo, p->grid_ms), m->to_ms, &cs);
     if (rc) {
+        clear_baseline(m);
         /* cannot be judged: nothing of the metric is shown */
         mask_now(m, sr_privacy_grid_mask(p), false, r);
         m->c.prev.value = m->c.week_ago.value = NAN;
         for (size_t i = 0; i < m->n_rows; i++) {
             m->rows[i].r.value = NAN;
+            m->rows[i].unusual = SR_UNUSUAL_UNKNOWN;
+            m->rows[i].outside = NAN;
             set_mask(m->rows[i].mask, sr_privacy_grid_mask(p));
             m->rows[i].status = SR_STATUS_NONE;
             m->rows[i].series_hidden += hide_series(m->rows[i].series, SR_ROW_SERIES);
@@ -713,6 +807,9 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
                     &m->series_hidden);
     for (size_t i = 0; i < m->n_rows; i++) {
         sr_panel_row *row = &m->rows[i];
+        /* the rows' weeks are not kept to be judged by the cells: no verdict */
+        row->unusual = SR_UNUSUAL_UNKNOWN;
+        row->outside = NAN;
         if (row->r.n > 0 && !row->mask[0] &&
             !sr_privacy_cells_whole(cs, row->entity, m->from_ms, m->to_ms)) {
             row->r.value = NAN;
@@ -729,6 +826,7 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
                         sr_ceil_ms(m->to_ms, m->row_slice_ms), m->to_ms, row->series_pool,
                         &row->series_hidden);
     }
+    grid_baseline(cs, entity, p, m);
     sr_privacy_cells_destroy(cs);
     return 0;
 }

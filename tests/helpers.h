@@ -149,7 +149,7 @@ static inline void th_sim_config(const char *out, const char *cache, const char 
 {
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
-             "sed -e 's/^;backfill = 14d/backfill = 1d/' -e 's|^;cache = .*|cache = %s|' %s "
+             "sed -e 's/^backfill = 36d/backfill = 1d/' -e 's|^;cache = .*|cache = %s|' %s "
              "config.ini > '%s'",
              cache, sed ? sed : "", out);
     cr_assert_eq(system(cmd), 0, "%s", cmd);

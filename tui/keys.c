@@ -23,6 +23,7 @@ typedef enum {
     ACT_SHIFT_FWD,
     ACT_LIVE,
     ACT_REROOT,
+    ACT_UNUSUAL,
     ACT_SOURCES,
     ACT_ALERTS,
     ACT_SILENCE,
@@ -58,6 +59,11 @@ static const struct binding {
     {{']'}, ACT_SHIFT_FWD, NULL, NULL},
     {{'0'}, ACT_LIVE, "0", "back to live, each panel's own window"},
     {{'r'}, ACT_REROOT, "r", "re-root the page at the drilled entity (r again: back)"},
+    {{'u', 'U'},
+     ACT_UNUSUAL,
+     "u",
+     "the breakdown most unusual first: each child against its normal, the farthest outside "
+     "it on top (u again: worst first)"},
     {{'s', 'S'}, ACT_SOURCES, "s", "the sources and their state (Enter: rejected rows)"},
     {{'a', 'A'}, ACT_ALERTS, "a", "the open alerts (Enter: acknowledge with a note)"},
     {{'m', 'M'}, ACT_SILENCE, "m", "silence the selected alert for a time (alerts view)"},
@@ -692,6 +698,12 @@ static void do_action(sr_screen *s, action a, int key)
         break;
     case ACT_ALERTS:
         set_view(s, VIEW_ALERTS);
+        break;
+    case ACT_UNUSUAL:
+        s->sort_unusual = !s->sort_unusual;
+        s->gen++; /* a breakdown under way was asked without (or with) its baselines */
+        s->drill_ps.dirty = true;
+        s->all_dirty = true;
         break;
     case ACT_REROOT:
         if (s->root[0] && s->depth == 0)

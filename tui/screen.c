@@ -261,6 +261,8 @@ static sr_screen_job *job_make(sr_screen *s, size_t li, bool drill, const char *
     j->spec = tp->spec;
     j->spec.entity = j->entity;
     j->spec.window_ms = panel_window(s, tp);
+    if (drill && s->sort_unusual)
+        j->spec.baseline = true; /* "u": each row against its normal */
     j->to = scr_view_end(s);
     j->wants = wants;
     if (n_series > SR_SERIES_MAX)
@@ -295,6 +297,8 @@ void sr_screen_job_done(sr_screen *s, sr_screen_job *j)
     }
     sr_panel_model_fini(&p->m);
     p->m = j->m;
+    if (j->drill && s->sort_unusual)
+        sr_panel_sort_rows_unusual(p->m.def, p->m.agg, p->m.rows, p->m.n_rows);
     if (p == scr_filter_target(s))
         scr_filter_rows(s->filter, &p->m);
     p->pr = j->pr;

@@ -76,6 +76,7 @@ struct sr_screen {
     sr_ms window_ms; /* 0: each panel's own */
     sr_ms end_ms;    /* where the windows end, fixed (history: [ ] or --at); 0 = now (live) */
     bool help;
+    bool sort_unusual; /* "u": the breakdown most unusual first, its rows against their normal */
 
     panel_state *ps;            /* one per layout panel */
     panel_state drill_ps;       /* the drill view's model (table + chart) */

@@ -11,7 +11,10 @@
  * the WARN role when it goes the metric's worse way, OK the better way, for
  * rows with a status; only when some row has one), STATUS the symbol and
  * word, TREND the row's short series as a sparkline over the rest of the
- * line (only when the model has row series).
+ * line (only when the model has row series). With the breakdown sorted by
+ * "u" (rows against their normal), OUTSIDE after CHANGE says how far each
+ * row's figure is outside its band in band widths ("▲2.3", "▼0.8", "·"
+ * within), in the WARN role when the row is unusual; it goes with CHANGE.
  *
  * Narrow windows: the name shrinks (down to TABLE_NAME_MIN) and the trend
  * narrows (down to TABLE_TREND_MIN) first, the gaps go from two columns to
@@ -21,6 +24,8 @@
  * then the symbol.
  * A window of one line shows rows without the header.
  */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "wkit.h"
@@ -36,6 +41,7 @@ typedef struct {
     int st_x, st_w;     /* st_w 0 = none, 1 = symbol, more = symbol and word */
     int tr_x, tr_w;     /* 0 = no trend */
     int ch_end, ch_w;   /* the change, right-aligned, ending before ch_end; 0 = none */
+    int un_end, un_w;   /* how far outside its normal, right-aligned; 0 = none */
     bool compact;
 } table_layout;
 
@@ -49,6 +55,37 @@ static int table_change_width(const sr_panel_model *m)
             wmax = sr_tui_width(buf);
     }
     return wmax > 0 && wmax < sr_tui_width("CHANGE") ? sr_tui_width("CHANGE") : wmax;
+}
+
+/*
+ * How far row is outside its normal (sr_panel_row.outside), in band widths:
+ * "▲2.3" above, "▼0.8" below, "·" within; false without a measure.
+ */
+static bool table_outside_text(const sr_panel_row *row, char *buf, size_t len)
+{
+    const sr_glyphs *g = sr_glyphs_get();
+    if (isnan(row->outside))
+        return false;
+    if (row->outside == 0)
+        snprintf(buf, len, "%s", g->dot);
+    else
+        snprintf(buf, len, "%s%.1f", row->outside > 0 ? g->up : g->down, fabs(row->outside));
+    return true;
+}
+
+/* Columns the OUTSIDE column needs; 0 when the model was not computed
+ * against its baseline (sr_panel_model.base_run) or no row has a measure. */
+static int table_outside_width(const sr_panel_model *m)
+{
+    if (m->n_base_run == 0)
+        return 0;
+    int wmax = 0;
+    char buf[48];
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (table_outside_text(&m->rows[i], buf, sizeof buf) && sr_tui_width(buf) > wmax)
+            wmax = sr_tui_width(buf);
+    }
+    return wmax > 0 && wmax < sr_tui_width("OUTSIDE") ? sr_tui_width("OUTSIDE") : wmax;
 }
 
 /* Columns "● CRIT" takes: a symbol, a blank and the widest status word. */
@@ -86,6 +123,7 @@ static table_layout table_layout_for(const sr_panel_model *m, int width, int hei
         vw_compact = wkit_rows_value_width(m, true, sr_tui_width("VALUE"));
 
     int chw = table_change_width(m);
+    int unw = table_outside_width(m);
     static const struct {
         bool trend, word, compact, change;
     } tries[] = {
@@ -99,8 +137,9 @@ static table_layout table_layout_for(const sr_panel_model *m, int width, int hei
             int vw = tries[t].compact ? vw_compact : vw_full;
             int sw = tries[t].word ? st_word : 1;
             int cw = tries[t].change ? chw : 0;
-            int ncols = 3 + tries[t].trend + (cw > 0);
-            int fixed = vw + cw + sw + gap * (ncols - 1);
+            int uw = tries[t].change ? unw : 0;
+            int ncols = 3 + tries[t].trend + (cw > 0) + (uw > 0);
+            int fixed = vw + cw + uw + sw + gap * (ncols - 1);
             int trend_min = tries[t].trend ? TABLE_TREND_MIN : 0;
             int name_w = width - fixed - trend_min;
             if (name_w > name_nat)
@@ -115,7 +154,9 @@ static table_layout table_layout_for(const sr_panel_model *m, int width, int hei
             l.val_end = name_w + gap + vw;
             l.ch_w = cw;
             l.ch_end = cw > 0 ? l.val_end + gap + cw : l.val_end;
-            l.st_x = l.ch_end + gap;
+            l.un_w = uw;
+            l.un_end = uw > 0 ? l.ch_end + gap + uw : l.ch_end;
+            l.st_x = l.un_end + gap;
             l.st_w = sw;
             if (tries[t].trend) {
                 l.tr_x = l.st_x + sw + gap;
@@ -151,6 +192,8 @@ static void table_draw_header(WINDOW *w, const sr_view *v, const table_layout *l
         wkit_put_right(w, 0, l->val_end, l->val_w, a, "VALUE");
     if (l->ch_w > 0)
         wkit_put_right(w, 0, l->ch_end, l->ch_w, a, "CHANGE");
+    if (l->un_w > 0)
+        wkit_put_right(w, 0, l->un_end, l->un_w, a, "OUTSIDE");
     if (l->st_w > 0)
         wkit_put(w, 0, l->st_x, l->st_w, a, l->st_w > 1 ? "STATUS" : "S");
     if (l->tr_w > 0)
@@ -187,6 +230,11 @@ static void table_draw_row(WINDOW *w, const sr_view *v, const table_layout *l, i
             role = better ? SR_ROLE_OK : SR_ROLE_WARN;
         }
         wkit_put_right(w, y, l->ch_end, l->ch_w, sel ? a_sel : wkit_attr(v, role), chg);
+    }
+    if (l->un_w > 0 && table_outside_text(row, chg, sizeof chg)) {
+        bool unusual = row->unusual == SR_UNUSUAL_HIGH || row->unusual == SR_UNUSUAL_LOW;
+        wkit_put_right(w, y, l->un_end, l->un_w,
+                       sel ? a_sel : wkit_attr(v, unusual ? SR_ROLE_WARN : SR_ROLE_DIM), chg);
     }
     if (l->st_w > 0) {
         const char *sym = wkit_status_glyph(row->status);

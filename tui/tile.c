@@ -6,7 +6,12 @@
  *
  *   p90 13m42s       ▼6% vs prev 8h      value, change against the previous window
  *   target 15m00s            ✖ CRIT      target (or the previous value), status
+ *   normal 150–205 (Fri 22-23h, 8 wk)  unusual ▲   with baseline = yes (below)
  *   ▁▂▃▂▄▅▃▂▂▁▂▃▅▆▅▃▂▁▂▃▂▂▁▂▃▂▁▂▃▂▂▁      the window's series, every row left
+ *
+ * The baseline line (sr_panel_model.base_run) takes the row under the
+ * status where the series keeps a row below it; in a tile of three rows
+ * only when the figure is unusual, since that is what must not be missed.
  *
  * The tile gives up detail in a fixed order as it shrinks, so that what is
  * left is always the most important: at height 1 only the value and the
@@ -315,6 +320,69 @@ static void tile_target_line(WINDOW *w, int y, int wd, const sr_view *v)
     }
 }
 
+/*
+ * The baseline line, when the panel asks for one (sr_panel_model.base_run):
+ * "normal 150–205 (Fri 22-23h, 8 wk)" on the left, or the short reason
+ * there is no band ("normal: too few weeks"), or the band's privacy mask;
+ * "unusual ▲" (▼ below) on the right in the warn role when the run is
+ * unusual. As the width shrinks the slice's place goes, then the word
+ * "normal", then the band; the mark goes last. Returns whether it drew.
+ */
+static bool tile_baseline_line(WINDOW *w, int y, int wd, const sr_view *v)
+{
+    const sr_panel_model *m = v->m;
+    if (!m || !m->base_label[0])
+        return false;
+    const sr_glyphs *g = sr_glyphs_get();
+    char mark[32] = "";
+    if (m->unusual == SR_UNUSUAL_HIGH || m->unusual == SR_UNUSUAL_LOW)
+        snprintf(mark, sizeof mark, "unusual %s", m->unusual == SR_UNUSUAL_HIGH ? g->up : g->down);
+    int mw = sr_tui_width(mark);
+    if (mw > wd) {
+        snprintf(mark, sizeof mark, "%s", m->unusual == SR_UNUSUAL_HIGH ? g->up : g->down);
+        mw = sr_tui_width(mark);
+    }
+    if (mw > 0 && mw <= wd)
+        sr_tui_put(w, y, wd - mw, mw, sr_role_attr(SR_ROLE_WARN), mark);
+    int room = wd - (mw > 0 ? mw + TILE_GAP : 0);
+    const sr_baseline *b = m->n_base_run ? &m->base_run[m->n_base_run - 1].base : NULL;
+    char forms[3][192];
+    if (!b) {
+        snprintf(forms[0], sizeof forms[0], "normal: window over a week");
+        snprintf(forms[1], sizeof forms[1], "normal: none");
+        forms[2][0] = 0;
+    } else if (m->base_mask[0]) {
+        snprintf(forms[0], sizeof forms[0], "normal %s", m->base_mask);
+        snprintf(forms[1], sizeof forms[1], "%s", m->base_mask);
+        forms[2][0] = 0;
+    } else if (!b->has_band) {
+        char why[64];
+        snprintf(why, sizeof why, "%s", b->why);
+        snprintf(forms[0], sizeof forms[0], "normal: %s", why);
+        char *colon = strchr(why, ':');
+        if (colon)
+            *colon = 0; /* "too few weeks: 2 of 8": the reason without its count */
+        snprintf(forms[1], sizeof forms[1], "normal: %s", why);
+        snprintf(forms[2], sizeof forms[2], "no normal");
+    } else {
+        char lo[64], hi[64];
+        sr_format_value(b->low, m->def, m->agg, true, lo, sizeof lo);
+        sr_format_value(b->high, m->def, m->agg, true, hi, sizeof hi);
+        snprintf(forms[0], sizeof forms[0], "normal %s%s%s (%s, %d wk)", lo, g->range, hi,
+                 m->base_label, b->used);
+        snprintf(forms[1], sizeof forms[1], "normal %s%s%s", lo, g->range, hi);
+        snprintf(forms[2], sizeof forms[2], "%s%s%s", lo, g->range, hi);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (forms[i][0] && sr_tui_width(forms[i]) <= room) {
+            sr_tui_put(w, y, 0, room, sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_DIM),
+                       forms[i]);
+            break;
+        }
+    }
+    return true;
+}
+
 int sr_draw_value_status(WINDOW *w, int y, int width, const sr_view *v)
 {
     const sr_panel_model *m = v->m;
@@ -493,8 +561,14 @@ static void tile_draw(WINDOW *w, const sr_view *v)
 
     tile_value_line(w, wd, v);
     tile_target_line(w, 1, wd, v);
-    if (h > 2 && m)
-        sr_draw_series_rows(w, 2, 0, wd, h - 2, m, m->series, SERIES_N(m), m->series_hidden,
+    /* the baseline line below the status, where the series keeps a row; in
+     * a tile of three rows only when the figure is unusual */
+    int y = 2;
+    bool unusual = m && (m->unusual == SR_UNUSUAL_HIGH || m->unusual == SR_UNUSUAL_LOW);
+    if ((h > 3 || (h == 3 && unusual)) && tile_baseline_line(w, y, wd, v))
+        y++;
+    if (h > y && m)
+        sr_draw_series_rows(w, y, 0, wd, h - y, m, m->series, SERIES_N(m), m->series_hidden,
                             sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_BAR));
 }
 

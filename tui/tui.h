@@ -155,6 +155,7 @@ typedef struct {
     const char *ok, *warn, *crit, *none;           /* status symbols (besides the words) */
     const char *sep;                               /* breadcrumb separator " › " */
     const char *dot;                               /* between items of a line: "·" */
+    const char *range;                             /* between a range's ends: "–" */
     const char *enter, *back, *arrows;             /* key names in the hint line: ↵ ⌫ ↑↓ */
     const char *ellipsis;
     bool braille; /* charts may use braille dots */

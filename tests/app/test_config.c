@@ -571,13 +571,19 @@ Test(config, default_config_ini_loads)
         const sr_cfg_panel *p = &cfg->panels[i];
         if (strncmp(p->metric, "response_", 9) == 0)
             cr_assert_eq(p->window_ms, 8 * SR_MS_HOUR, "%s", p->name);
-        if (strcmp(p->metric, "calls") == 0)
-            cr_assert_eq(p->window_ms, 24 * SR_MS_HOUR);
+        if (strcmp(p->metric, "calls") == 0) /* the chart of a day, the tile of the last hour */
+            cr_assert_eq(p->window_ms,
+                         strcmp(p->baseline, "yes") == 0 ? SR_MS_HOUR : 24 * SR_MS_HOUR);
         if (strncmp(p->metric, "cases_", 6) == 0 || strcmp(p->metric, "fleet_utilization") == 0)
             cr_assert_eq(p->window_ms, SR_MS_HOUR, "%s", p->name);
         if (strncmp(p->metric, "budget", 6) == 0 || strncmp(p->metric, "overtime", 8) == 0)
             cr_assert(p->window_ms == 7 * SR_MS_DAY || p->window_ms == 28 * SR_MS_DAY);
     }
+    /* the calls of the last hour against their normal; every other panel as by default */
+    for (size_t i = 0; i < cfg->n_panels; i++)
+        cr_assert_str_eq(cfg->panels[i].baseline,
+                         strcmp(cfg->panels[i].name, "calls_now") == 0 ? "yes" : "no", "%s",
+                         cfg->panels[i].name);
     sr_config_destroy(cfg);
 }
 
@@ -985,7 +991,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 15 + 15 + 3 + 7 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 15 + 15 + 3 + 8 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);

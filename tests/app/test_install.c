@@ -619,8 +619,8 @@ Test(install, deployment_collector_as_service_user_viewer_outside_the_group, .in
     snprintf(conf, sizeof conf, "%s/etc/sitrep/config.ini", pre);
     snprintf(cache, sizeof cache, "%s/var/lib/sitrep/cache.db", pre);
     snprintf(home, sizeof home, "%s/home-viewer", pre);
-    /* the admin's one edit: a day of history rather than fourteen */
-    snprintf(cmd, sizeof cmd, "sed -i 's/^;backfill = 14d/backfill = 1d/' %s", conf);
+    /* the admin's one edit: a day of history rather than thirty-six */
+    snprintf(cmd, sizeof cmd, "sed -i 's/^backfill = 36d/backfill = 1d/' %s", conf);
     cr_assert_eq(sh(cmd, NULL), 0);
     /* the folders above the install must let others through */
     snprintf(cmd, sizeof cmd,

@@ -29,7 +29,7 @@ static void setup(void)
      * line; and a role that may read the audit table */
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "sed -e 's/^;backfill = 14d/backfill = 1d/' config.ini > '%s' && "
+             "sed -e 's/^backfill = 36d/backfill = 1d/' config.ini > '%s' && "
              "printf '\\n[role.auditor]\\nusers = aud\\naudit = yes\\n' >> '%s'",
              cfg, cfg);
     cr_assert_eq(system(cmd), 0, "%s", cmd);

@@ -995,3 +995,249 @@ Test(panel, fini_twice_and_on_zeroed_model)
     sr_panel_model_fini(NULL);
     cr_assert_null(z.rows);
 }
+
+/* ---- the figure against its baseline ---- */
+
+/*
+ * A count of calls at force/x, one hour slices on Fridays: the window is
+ * Fri 2025-11-07 22-23h UTC and the hour before it. Week k back (1..8) of
+ * each of the two slices holds base + k calls, so each band is the lowest
+ * and the highest of the 8 (baseline.h: n/10 = 0 left out each side):
+ * base + 1 to base + 8. The two slices of the run hold now_calls each.
+ */
+#define BFRI 1762552800000LL /* Fri 2025-11-07T22:00:00Z */
+#define BWEEK (7 * SR_MS_DAY)
+
+static void put_count(const char *entity, sr_ms from, int count)
+{
+    static int seq;
+    for (int i = 0; i < count; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "b%d", seq++);
+        put("calls", entity, from + (i + 1) * (HOUR / (count + 2)), 1.0, key);
+    }
+}
+
+static void baseline_cache(int weeks, int base, int now_calls)
+{
+    sr_metric_def *d = add_def("calls", SR_KIND_EVENT);
+    d->agg = (sr_agg){SR_AGG_COUNT, 0};
+    d->baseline_weeks = 8;
+    d->unusual_slices = 2;
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int k = 1; k <= weeks; k++) {
+        put_count("force/x", BFRI - k * BWEEK, base + k);
+        put_count("force/x", BFRI - HOUR - k * BWEEK, base + k);
+    }
+    put_count("force/x", BFRI, now_calls);
+    put_count("force/x", BFRI - HOUR, now_calls);
+    cr_assert_eq(sr_store_commit(st), 0);
+}
+
+/* The panel of force/x's calls against its baseline, over
+ * baseline_cache(weeks, base, now_calls). */
+static void baseline_model(int weeks, int base, int now_calls, sr_panel_model *m)
+{
+    if (weeks)
+        baseline_cache(weeks, base, now_calls);
+    sr_panel_spec s = spec_of("calls", "force/x", NULL);
+    s.baseline = true;
+    s.baseline_opts.tz = "UTC";
+    int rc = sr_panel_compute(st, &cat, &s, BFRI + HOUR, 0, 0, 0, 0, m);
+    cr_assert_eq(rc, 0, "%s", sr_strerror(rc));
+}
+
+Test(panel, baseline_band_and_unusual_run)
+{
+    sr_panel_model m;
+    baseline_model(8, 10, 30, &m);
+    cr_assert_eq(m.c.now.value, 30);
+    cr_assert_eq(m.n_base_run, 2, "the metric's unusual_slices");
+    const sr_baseline_slice *own = &m.base_run[1];
+    cr_assert_eq(own->from_ms, BFRI);
+    cr_assert_eq(own->to_ms, BFRI + HOUR);
+    cr_assert_eq(own->figure.value, 30);
+    cr_assert(own->base.has_band, "%s", own->base.why);
+    cr_assert_eq(own->base.used, 8);
+    cr_assert_eq(own->base.low, 10 + 1);
+    cr_assert_eq(own->base.high, 10 + 8);
+    cr_assert_eq(m.base_run[0].from_ms, BFRI - HOUR);
+    cr_assert_eq(m.base_run[0].base.low, 10 + 1);
+    cr_assert_eq(m.unusual, SR_UNUSUAL_HIGH, "30 above 11-18 two slices running");
+    cr_assert_str_eq(m.base_label, "Fri 22-23h");
+    cr_assert_str_eq(m.base_mask, "");
+    sr_panel_model_fini(&m);
+    cr_assert_null(m.base_run);
+
+    /* not asked: nothing of it, and the verdict unknown */
+    compute("calls", "force/x", NULL, BFRI + HOUR, 0, 0, 0, 0, &m);
+    cr_assert_null(m.base_run);
+    cr_assert_eq(m.n_base_run, 0);
+    cr_assert_eq(m.unusual, SR_UNUSUAL_UNKNOWN);
+    cr_assert_str_eq(m.base_label, "");
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, baseline_within_band_is_not_unusual)
+{
+    sr_panel_model m;
+    baseline_model(8, 10, 15, &m);
+    cr_assert_eq(m.unusual, SR_UNUSUAL_NONE);
+    sr_panel_model_fini(&m);
+}
+
+Test(panel, baseline_too_few_weeks_has_no_band)
+{
+    sr_panel_model m;
+    baseline_model(2, 10, 30, &m);
+    const sr_baseline *b = &m.base_run[1].base;
+    cr_assert_not(b->has_band);
+    cr_assert(isnan(b->low));
+    cr_assert_eq(strncmp(b->why, "too few weeks", 13), 0, "%s", b->why);
+    cr_assert_eq(m.unusual, SR_UNUSUAL_UNKNOWN);
+    sr_panel_model_fini(&m);
+}
+
+/*
+ * Privacy: the band is other weeks' figures of the same entity. With the
+ * metric personal for a role without personal data and min_cell 14, the
+ * window's weeks 1-3 (11, 12, 13 calls) are under it: the band shows their
+ * mask, its figures are gone and the verdict is unknown, while the
+ * headline (30) is shown. At min_cell 5 all stays; an entity beyond the
+ * role's drill depth keeps nothing of its baseline.
+ */
+Test(panel, baseline_band_hides_a_week_the_role_may_not_see)
+{
+    sr_panel_model m;
+    baseline_model(8, 10, 30, &m);
+    sr_privacy p;
+    sr_privacy_init(&p);
+    p.see_personal = false;
+    p.min_cell = 14;
+    sr_privacy_apply(&p, "force/x", true, &m, NULL);
+    cr_assert_eq(m.c.now.value, 30, "the headline (30 >= 14) is shown");
+    cr_assert_str_eq(m.base_mask, "<min");
+    const sr_baseline *b = &m.base_run[1].base;
+    cr_assert(isnan(b->low) && isnan(b->high) && isnan(b->median));
+    for (int k = 0; k < b->weeks; k++)
+        cr_assert(isnan(b->week[k].r.value), "week %d", k + 1);
+    cr_assert_eq(m.unusual, SR_UNUSUAL_UNKNOWN);
+    sr_panel_model_fini(&m);
+
+    baseline_model(0, 0, 0, &m);
+    p.min_cell = 5;
+    sr_privacy_apply(&p, "force/x", true, &m, NULL);
+    cr_assert_str_eq(m.base_mask, "");
+    cr_assert_eq(m.base_run[1].base.low, 11);
+    cr_assert_eq(m.unusual, SR_UNUSUAL_HIGH);
+    sr_panel_model_fini(&m);
+
+    baseline_model(0, 0, 0, &m);
+    p.drill = 1; /* force only: force/x is hidden */
+    sr_privacy_apply(&p, "force/x", true, &m, NULL);
+    cr_assert_null(m.base_run);
+    cr_assert_eq(m.n_base_run, 0);
+    cr_assert_eq(m.unusual, SR_UNUSUAL_UNKNOWN);
+    sr_panel_model_fini(&m);
+}
+
+/*
+ * The breakdown against the baseline: force/y's children, each with 8
+ * weeks of base + k calls (k = 1..8) in both slices of the run:
+ *   a: base 10, now 30 in both slices: band 11-18, outside (30 - 18) / 7,
+ *      unusual high;
+ *   b: base 10, now 19 (the hour before: 15): outside (19 - 18) / 7, not
+ *      unusual (the hour before was within);
+ *   c: base 50, now 55 in both: within 51-58, outside 0.
+ * Worst first (the most calls): c, a, b; most unusual first: a, b, c.
+ */
+static void breakdown_cache(void)
+{
+    sr_metric_def *d = add_def("calls", SR_KIND_EVENT);
+    d->agg = (sr_agg){SR_AGG_COUNT, 0};
+    d->baseline_weeks = 8;
+    d->unusual_slices = 2;
+    static const struct {
+        const char *e;
+        int base, now, before;
+    } kids[] = {{"force/y/a", 10, 30, 30}, {"force/y/b", 10, 19, 15}, {"force/y/c", 50, 55, 55}};
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (size_t i = 0; i < 3; i++) {
+        for (int k = 1; k <= 8; k++) {
+            put_count(kids[i].e, BFRI - k * BWEEK, kids[i].base + k);
+            put_count(kids[i].e, BFRI - HOUR - k * BWEEK, kids[i].base + k);
+        }
+        put_count(kids[i].e, BFRI, kids[i].now);
+        put_count(kids[i].e, BFRI - HOUR, kids[i].before);
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+}
+
+static void breakdown(sr_panel_model *m)
+{
+    sr_panel_spec s = spec_of("calls", "force/y", NULL);
+    s.baseline = true;
+    s.baseline_opts.tz = "UTC";
+    int rc = sr_panel_compute(st, &cat, &s, BFRI + HOUR, SR_PANEL_ROWS, 0, 0, 0, m);
+    cr_assert_eq(rc, 0, "%s", sr_strerror(rc));
+    cr_assert_eq(m->n_rows, 3);
+}
+
+/* The row of m named entity. */
+static const sr_panel_row *row_named(const sr_panel_model *m, const char *entity)
+{
+    for (size_t i = 0; i < m->n_rows; i++)
+        if (strcmp(m->rows[i].entity, entity) == 0)
+            return &m->rows[i];
+    cr_assert_fail("no row %s", entity);
+    return NULL;
+}
+
+Test(panel, breakdown_rows_against_their_baseline_most_unusual_first)
+{
+    breakdown_cache();
+    sr_panel_model m;
+    breakdown(&m);
+    cr_assert_str_eq(m.rows[0].entity, "force/y/c", "worst first: the most calls");
+    const sr_panel_row *a = row_named(&m, "force/y/a"), *b = row_named(&m, "force/y/b"),
+                       *c = row_named(&m, "force/y/c");
+    cr_assert_eq(a->unusual, SR_UNUSUAL_HIGH);
+    cr_assert_float_eq(a->outside, (30.0 - 18.0) / 7.0, EPS);
+    cr_assert_eq(b->unusual, SR_UNUSUAL_NONE);
+    cr_assert_float_eq(b->outside, (19.0 - 18.0) / 7.0, EPS);
+    cr_assert_eq(c->unusual, SR_UNUSUAL_NONE);
+    cr_assert_eq(c->outside, 0);
+    cr_assert_eq(a->base_min_n, 11, "the fewest: week 1's 11 calls");
+    sr_panel_sort_rows_unusual(m.def, m.agg, m.rows, m.n_rows);
+    cr_assert_str_eq(m.rows[0].entity, "force/y/a");
+    cr_assert_str_eq(m.rows[1].entity, "force/y/b");
+    cr_assert_str_eq(m.rows[2].entity, "force/y/c");
+    sr_panel_model_fini(&m);
+
+    /* without baseline: no measure */
+    compute("calls", "force/y", NULL, BFRI + HOUR, SR_PANEL_ROWS, 0, 0, 0, &m);
+    cr_assert(isnan(m.rows[0].outside));
+    cr_assert_eq(m.rows[0].unusual, SR_UNUSUAL_UNKNOWN);
+    sr_panel_model_fini(&m);
+}
+
+/* A row whose weeks the role may not see (a's 11-13 calls under min_cell
+ * 14) keeps no measure nor verdict; c's (51 and more) keeps its own. */
+Test(panel, breakdown_row_baseline_follows_the_privacy_rule)
+{
+    breakdown_cache();
+    sr_panel_model m;
+    breakdown(&m);
+    sr_privacy p;
+    sr_privacy_init(&p);
+    p.see_personal = false;
+    p.min_cell = 14;
+    sr_privacy_apply(&p, "force/y", true, &m, NULL);
+    const sr_panel_row *a = row_named(&m, "force/y/a"), *c = row_named(&m, "force/y/c");
+    cr_assert_eq(a->r.value, 30, "the figure itself is shown");
+    cr_assert(isnan(a->outside));
+    cr_assert_eq(a->unusual, SR_UNUSUAL_UNKNOWN);
+    cr_assert_eq(c->outside, 0);
+    cr_assert_eq(c->unusual, SR_UNUSUAL_NONE);
+    sr_panel_model_fini(&m);
+}

@@ -342,3 +342,47 @@ Test(screen, status_bar_says_a_damaged_cache)
     sr_screen_set_source_list(scr, &l, "collector");
     cr_assert(!strstr(shot(), "CACHE DAMAGED"), "%s", shot_text);
 }
+
+/*
+ * "u" in the breakdown: each child against its normal (the same hour in
+ * each of the last 8 weeks), the farthest outside it first, with the
+ * OUTSIDE column. Overtime by region now: alpha 20, bravo 10, charlie 10;
+ * week k (1..8) held alpha 25 + k (band 26-33: 20 is 6/7 = 0.9 band widths
+ * below), bravo k / 4 (band 0.25-2: 10 is 8/1.75 = 4.6 above), charlie 2k
+ * (band 2-16: within). Worst first: alpha, bravo, charlie; most unusual
+ * first: bravo, alpha, charlie.
+ */
+Test(screen, u_sorts_the_breakdown_most_unusual_first)
+{
+    const sr_ms week = 7 * SR_MS_DAY;
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int k = 1; k <= 8; k++) {
+        sr_ms at = NOW - SR_MS_HOUR - k * week;
+        put("ot", "force/alpha/u1", at, 25 + k);
+        put("ot", "force/bravo/u3", at, k / 4.0);
+        put("ot", "force/charlie/u4", at, 2 * k);
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+    key('2');
+    key('\n');
+    shot();
+    const char *a = strstr(shot_text, "alpha"), *b = strstr(shot_text, "bravo"),
+               *c = strstr(shot_text, "charlie");
+    cr_assert(a && b && c && a < b && b < c, "worst first:\n%s", shot_text);
+    LACKS("OUTSIDE");
+    key('u');
+    shot(); /* computed again with the rows' baselines */
+    shot();
+    a = strstr(shot_text, "alpha"), b = strstr(shot_text, "bravo"),
+    c = strstr(shot_text, "charlie");
+    cr_assert(a && b && c && b < a && a < c, "most unusual first:\n%s", shot_text);
+    SEES("OUTSIDE");
+    SEES("▲4.6");
+    SEES("▼0.9");
+    key('u');
+    shot();
+    shot();
+    a = strstr(shot_text, "alpha"), b = strstr(shot_text, "bravo");
+    cr_assert(a && b && a < b, "u again: worst first:\n%s", shot_text);
+    LACKS("OUTSIDE");
+}

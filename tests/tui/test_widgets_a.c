@@ -845,6 +845,156 @@ static sr_panel_model *busy(double v)
     return m;
 }
 
+/* ---- tile: the figure against its baseline ---- */
+
+static sr_baseline_slice base_run[2];
+
+/*
+ * A count of calls, 240, whose run of two slices has the band 150-205 on 8
+ * weeks (or no band: too few weeks), unusual as given.
+ */
+static sr_panel_model *calls_against(bool band, sr_unusual u)
+{
+    sr_metric_def_init(&def, "calls");
+    def.agg = (sr_agg){SR_AGG_COUNT, 0};
+    memset(&model, 0, sizeof model);
+    model.def = &def;
+    model.agg = def.agg;
+    sr_agg_format(model.agg, model.agg_name, sizeof model.agg_name);
+    model.c.now.value = 240;
+    model.c.prev.value = model.c.week_ago.value = NAN;
+    model.change_pct = model.within_pct = NAN;
+    model.status = SR_STATUS_NONE;
+    model.n_series = 16;
+    for (size_t i = 0; i < model.n_series; i++)
+        model.series[i] = 100 + 10.0 * (double)i;
+    memset(base_run, 0, sizeof base_run);
+    for (int i = 0; i < 2; i++) {
+        sr_baseline *b = &base_run[i].base;
+        b->weeks = 8;
+        b->used = band ? 8 : 2;
+        b->has_band = band;
+        b->low = band ? 150 : NAN;
+        b->high = band ? 205 : NAN;
+        b->median = band ? 180 : NAN;
+        snprintf(b->why, sizeof b->why, "%s", band ? "" : "too few weeks: 2 of 8");
+    }
+    model.base_run = base_run;
+    model.n_base_run = 2;
+    model.unusual = u;
+    snprintf(model.base_label, sizeof model.base_label, "Fri 22-23h");
+    return &model;
+}
+
+/* Asserts that text starts at column col of row y of w (ANYWHERE: at some
+ * column; -1: nowhere), showing the row when not. */
+#define ANYWHERE (-2)
+static void expect_at(WINDOW *w, int y, const char *text, int col)
+{
+    char line[512];
+    int c = col_of(w, y, text);
+    if (col == ANYWHERE)
+        cr_assert_neq(c, -1, "'%s' not in row %d: '%s'", text, y, row(w, y, line, sizeof line));
+    else
+        cr_assert_eq(c, col, "'%s' at %d, not %d, in row %d: '%s'", text, c, col, y,
+                     row(w, y, line, sizeof line));
+}
+
+/* A parent window filled with '@' around an h x wd window at (y0, x0). */
+static WINDOW *fenced(int h, int wd, int y0, int x0, WINDOW **parent)
+{
+    *parent = win(h + 2 * y0, wd + 2 * x0);
+    for (int y = 0; y < h + 2 * y0; y++)
+        for (int x = 0; x < wd + 2 * x0; x++)
+            mvwaddch(*parent, y, x, '@');
+    return sub(*parent, h, wd, y0, x0);
+}
+
+/* Every cell of parent outside its fenced window (h x wd at y0, x0) is
+ * still '@': what was drawn stayed inside. */
+static void assert_only_inside(WINDOW *parent, const char *what, int h, int wd, int y0, int x0)
+{
+    int ph, pw;
+    getmaxyx(parent, ph, pw);
+    for (int y = 0; y < ph; y++) {
+        for (int x = 0; x < pw; x++) {
+            bool inside = y >= y0 && y < y0 + h && x >= x0 && x < x0 + wd;
+            if (!inside)
+                cr_assert_str_eq(cell(parent, y, x), "@", "%s %dx%d wrote outside at (%d, %d)",
+                                 what, h, wd, y, x);
+        }
+    }
+}
+
+Test(widgets_a, tile_baseline_line_band_and_unusual_mark)
+{
+    WINDOW *w = win(5, 48);
+    draw(&sr_widget_tile, w, calls_against(true, SR_UNUSUAL_HIGH));
+    expect_at(w, 2, "normal 150–205 (Fri 22-23h, 8 wk)", 0);
+    expect_at(w, 2, "unusual ▲", 48 - 9);
+    cr_assert_eq(cell_pair(w, 2, 48 - 9), role_pair(SR_ROLE_WARN), "the mark in the warn role");
+    expect_at(w, 3, "▁", ANYWHERE); /* the series below */
+
+    /* below the band: ▼; within it: no mark */
+    draw(&sr_widget_tile, w, calls_against(true, SR_UNUSUAL_LOW));
+    expect_at(w, 2, "unusual ▼", ANYWHERE);
+    draw(&sr_widget_tile, w, calls_against(true, SR_UNUSUAL_NONE));
+    expect_at(w, 2, "unusual", -1);
+    expect_at(w, 2, "normal 150–205", 0);
+
+    /* narrower: the slice's place goes, then the word; the mark stays */
+    WINDOW *n = win(5, 24);
+    draw(&sr_widget_tile, n, calls_against(true, SR_UNUSUAL_HIGH));
+    expect_at(n, 2, "150–205", 0);
+    expect_at(n, 2, "normal", -1);
+    expect_at(n, 2, "unusual ▲", 24 - 9);
+
+    /* three rows: the line only when unusual, instead of the series */
+    WINDOW *t = win(3, 40);
+    draw(&sr_widget_tile, t, calls_against(true, SR_UNUSUAL_HIGH));
+    expect_at(t, 2, "unusual ▲", ANYWHERE);
+    draw(&sr_widget_tile, t, calls_against(true, SR_UNUSUAL_NONE));
+    expect_at(t, 2, "normal", -1);
+
+    /* ASCII: ^ and a plain hyphen */
+    sr_glyphs_select(false);
+    draw(&sr_widget_tile, w, calls_against(true, SR_UNUSUAL_HIGH));
+    expect_at(w, 2, "normal 150-205 (Fri 22-23h, 8 wk)", 0);
+    expect_at(w, 2, "unusual ^", ANYWHERE);
+    sr_glyphs_select(true);
+}
+
+Test(widgets_a, tile_baseline_line_without_a_band_says_why)
+{
+    WINDOW *w = win(5, 48);
+    draw(&sr_widget_tile, w, calls_against(false, SR_UNUSUAL_UNKNOWN));
+    expect_at(w, 2, "normal: too few weeks: 2 of 8", 0);
+    WINDOW *n = win(5, 22);
+    draw(&sr_widget_tile, n, calls_against(false, SR_UNUSUAL_UNKNOWN));
+    expect_at(n, 2, "normal: too few weeks", 0);
+
+    /* a band the role may not see: its mask, no figure */
+    calls_against(true, SR_UNUSUAL_UNKNOWN);
+    snprintf(model.base_mask, sizeof model.base_mask, "<5");
+    draw(&sr_widget_tile, w, &model);
+    expect_at(w, 2, "normal <5", 0);
+    expect_at(w, 2, "150", -1);
+}
+
+Test(widgets_a, tile_baseline_line_stays_inside_small_tiles)
+{
+    for (int h = 1; h <= 5; h++) {
+        for (int wd = 1; wd <= 30; wd++) {
+            WINDOW *parent;
+            WINDOW *w = fenced(h, wd, 1, 1, &parent);
+            draw(&sr_widget_tile, w, calls_against(wd % 2 == 0, SR_UNUSUAL_HIGH));
+            assert_only_inside(parent, "tile", h, wd, 1, 1);
+            delwin(wins[--n_wins]);
+            delwin(wins[--n_wins]);
+        }
+    }
+}
+
 Test(widgets_a, tiny_windows_stay_inside)
 {
     const int sizes[][2] = {{1, 1}, {1, 2}, {2, 5}, {3, 10}, {1, 3}, {4, 2}, {2, 1}, {5, 4}};
@@ -853,21 +1003,10 @@ Test(widgets_a, tiny_windows_stay_inside)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
             for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
                 int h = sizes[s][0], wd = sizes[s][1];
-                WINDOW *parent = win(h + 4, wd + 6);
-                for (int y = 0; y < h + 4; y++)
-                    for (int x = 0; x < wd + 6; x++)
-                        mvwaddch(parent, y, x, '@');
-                WINDOW *w = sub(parent, h, wd, 2, 3);
+                WINDOW *parent;
+                WINDOW *w = fenced(h, wd, 2, 3, &parent);
                 draw(all[k], w, busy(values[i]));
-                for (int y = 0; y < h + 4; y++) {
-                    for (int x = 0; x < wd + 6; x++) {
-                        bool inside = y >= 2 && y < 2 + h && x >= 3 && x < 3 + wd;
-                        if (!inside)
-                            cr_assert_str_eq(cell(parent, y, x), "@",
-                                             "%s %dx%d wrote outside at (%d, %d)", all[k]->name, h,
-                                             wd, y, x);
-                    }
-                }
+                assert_only_inside(parent, all[k]->name, h, wd, 2, 3);
                 /* what is inside is text, not garbage: no control characters shown */
                 char text[4096];
                 content(w, text, sizeof text);
