@@ -129,14 +129,13 @@ Test(e2e_time, every_frame_says_its_window)
     start(160, 48, NULL);
     wait_for("1/1 sources", 30);
     cr_assert(tmux_wait_gone(&T, "updating", 30), "%s", T.capture);
-    /* the overview mixes 1h, 8h, 24h, 7d and 28d */
+    /* the overview mixes 1h, 8h, 7d and 28d */
     wait_for("─ 8h ┐", 30);
     const char *s = tmux_capture(&T);
     cr_assert(strstr(s, "Emergency response P1 ─"), "%s", s);
     cr_assert(strstr(s, "─ 1h ┐"), "%s", s);
     cr_assert(strstr(s, "─ 7d ┐"), "%s", s);
     cr_assert(strstr(s, "─ 28d ┐"), "%s", s);
-    cr_assert(strstr(s, "─ 24h ┐"), "%s", s);
     cr_assert(strstr(s, "vs prev 8h"), "a change names its period:\n%s", s);
     cr_assert_null(strstr(s, "own windows"), "%s", s);
     cr_assert_null(strstr(s, "stale"), "the simulator is live:\n%s", s);
