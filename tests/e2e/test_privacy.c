@@ -116,6 +116,9 @@ Test(privacy_e2e, manager_cannot_drill_to_officers)
     cr_assert_null(strstr(T.capture, " o1 "), "%s", T.capture);
     tmux_keys(&T, "Enter");
     wait_pane("Overtime · force/north/d1/u1");
+    /* its rows computed (the officers withheld), so that Enter has a row
+     * to act on: a key before them did nothing under load */
+    wait_pane("rows hidden: officer is personal data");
     tmux_keys(&T, "Enter");
     wait_pane("cannot drill below force/north/d1/u1: officer is personal data, which role "
               "manager may not see");
