@@ -215,13 +215,15 @@ typedef struct {
     const sr_metric_def *d;
     sr_store *st;
     viewer *who;
-    sr_query q;       /* the slice (aligned to the grid when gridded), its aggregate */
-    sr_agg shown;     /* q.agg as it is named (the metric's own for value) */
-    bool by;          /* --by children */
-    bool personal;    /* the metric is personal */
-    bool gridded;     /* the differencing grid applies to this role and metric */
-    const char *fmt;  /* text, csv or json */
-    sr_ms horizon_ms; /* --agg forecast: how far ahead */
+    sr_query q;               /* the slice (aligned to the grid when gridded), its aggregate */
+    sr_agg shown;             /* q.agg as it is named (the metric's own for value) */
+    bool by;                  /* --by children */
+    bool personal;            /* the metric is personal */
+    bool gridded;             /* the differencing grid applies to this role and metric */
+    const char *fmt;          /* text, csv or json */
+    sr_ms horizon_ms;         /* --agg forecast: how far ahead */
+    const sr_metric_def *per; /* --agg spread --per: the denominator; NULL: none */
+    bool per_personal;        /* the denominator is personal */
 } query_ctx;
 
 /* Says on stderr what c's role was not shown (pr) and writes the audit row
@@ -248,6 +250,13 @@ int query_baseline(const query_ctx *c);
  * c->fmt, or why it is withheld, as the role may see them; returns the
  * exit status. */
 int query_forecast(const query_ctx *c);
+
+/* ---- cmd_spread.c ---- */
+
+/* Prints each child's value, denominator, load and outlier mark, and the
+ * spread over them (metrics/spread.h), in c->fmt, as the role may see
+ * them; returns the exit status. */
+int query_spread(const query_ctx *c);
 
 /* ---- cmd_snapshot.c ---- */
 

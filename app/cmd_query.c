@@ -11,7 +11,11 @@ const opt_spec query_opts[] = {
     {"--agg", "AGG",
      "count sum avg min max last pNN within (default: the metric's own); baseline or "
      "baseline:AGG for the figure against the same slice of the last weeks; forecast or "
-     "forecast:AGG for the next hours and the forecast's backtest error"},
+     "forecast:AGG for the next hours and the forecast's backtest error; spread or spread:AGG for "
+     "the load across the entity's children"},
+    {"--per", "METRIC",
+     "with --agg spread: the denominator of each child's load, over the same window (a "
+     "gauge's mean level)"},
     {"--horizon", "DUR", "with --agg forecast: how far ahead, whole hours up to 48h (default 8h)"},
     {"--window", "DUR", "the window ending now, e.g. 15m 8h 7d (default 8h)"},
     {"--from", "TIME", "window start: ISO-8601 or epoch seconds"},
@@ -127,6 +131,21 @@ int cmd_query(int argc, char **argv)
     bool forecast = agg && strncmp(agg, "forecast", 8) == 0 && (!agg[8] || agg[8] == ':');
     if (forecast)
         agg = agg[8] ? agg + 9 : NULL;
+    /* spread, or spread:AGG: the load across the children (cmd_spread.c) */
+    bool spread = agg && strncmp(agg, "spread", 6) == 0 && (!agg[6] || agg[6] == ':');
+    if (spread)
+        agg = agg[6] ? agg + 7 : NULL;
+    const char *per_name = opt(self, &p, "--per");
+    const sr_metric_def *per = NULL;
+    if (per_name && !spread) {
+        usage_error(self, "--per goes with --agg spread");
+        goto done;
+    }
+    if (per_name && !(per = sr_catalog_find(&cfg->metrics, per_name))) {
+        fprintf(stderr, "sitrep query: --per: unknown metric '%s' (metrics are defined in %s)\n",
+                per_name, cfg->path);
+        goto done;
+    }
     sr_ms horizon = SR_FORECAST_HORIZON_DEFAULT;
     const char *hz = opt(self, &p, "--horizon");
     if (hz && !forecast) {
@@ -141,8 +160,8 @@ int cmd_query(int argc, char **argv)
     }
     if (agg && sr_agg_parse(agg, &q.agg)) {
         usage_error(self,
-                    "--agg: expected count sum avg min max last pNN within, baseline[:AGG] or "
-                    "forecast[:AGG], got '%s'",
+                    "--agg: expected count sum avg min max last pNN within, baseline[:AGG], "
+                    "forecast[:AGG] or spread[:AGG], got '%s'",
                     opt(self, &p, "--agg"));
         goto done;
     }
@@ -213,8 +232,15 @@ int cmd_query(int argc, char **argv)
         cache_failed("query", cfg, st, rc);
         goto done;
     }
+    bool per_personal = false;
+    if (per &&
+        (rc = sr_privacy_metric_personal(st, &cfg->metrics, &who.priv, per->name, &per_personal))) {
+        cache_failed("query", cfg, st, rc);
+        goto done;
+    }
     sr_ms asked_from = q.from_ms, asked_to = q.to_ms;
-    bool gridded = sr_privacy_grid_window(&who.priv, personal, &q.from_ms, &q.to_ms);
+    bool gridded =
+        sr_privacy_grid_window(&who.priv, personal || per_personal, &q.from_ms, &q.to_ms);
     if (gridded && (q.from_ms != asked_from || q.to_ms != asked_to)) {
         char f[40], t[40], g[32];
         sr_format_time_utc(q.from_ms, f, sizeof f);
@@ -228,7 +254,7 @@ int cmd_query(int argc, char **argv)
     sr_agg shown = q.agg; /* as it is named: value is the metric's own */
     if (shown.kind == SR_AGG_VALUE && d->kind != SR_KIND_RATIO)
         shown = d->agg;
-    if (baseline || forecast) {
+    if (baseline || forecast || spread) {
         query_ctx c = {.cfg = cfg,
                        .d = d,
                        .st = st,
@@ -239,8 +265,10 @@ int cmd_query(int argc, char **argv)
                        .personal = personal,
                        .gridded = gridded,
                        .fmt = fmt,
-                       .horizon_ms = horizon};
-        status = forecast ? query_forecast(&c) : query_baseline(&c);
+                       .horizon_ms = horizon,
+                       .per = per,
+                       .per_personal = per_personal};
+        status = spread ? query_spread(&c) : forecast ? query_forecast(&c) : query_baseline(&c);
         goto done;
     }
     size_t n = 0;
