@@ -249,7 +249,7 @@ int cmd_query(int argc, char **argv)
         fprintf(stderr,
                 "sitrep query: %s is personal data: for role %s the window is aligned to whole "
                 "%s slices: %s to %s\n",
-                d->name, who.role->name, g, f, t);
+                personal ? d->name : per->name, who.role->name, g, f, t);
     }
     sr_agg shown = q.agg; /* as it is named: value is the metric's own */
     if (shown.kind == SR_AGG_VALUE && d->kind != SR_KIND_RATIO)

@@ -60,6 +60,7 @@ typedef struct {
     char short_title[SR_LABEL_MAX]; /* `short =`: where title does not fit; "" = none */
     char widget[SR_NAME_MAX];       /* "tile" by default */
     char baseline[4];               /* "yes": the figure against its seasonal baseline; "no" */
+    char per[SR_NAME_MAX];          /* widget = spread: the denominator metric; "" = none */
     int line;
 } sr_cfg_panel;
 

@@ -392,6 +392,15 @@ static void check_panel(struct parser *p, struct sect *s, sr_ms retention_ms, bo
     }
     if (!cfg_seen_find(s, "title"))
         snprintf(pn->title, sizeof pn->title, "%s", m->v.metric.label);
+    if (cfg_key_ok(s, "per") && pn->per[0]) {
+        if (strcmp(pn->widget, "spread") != 0)
+            cfg_sink_add(&p->err, cfg_key_line(s, "per"),
+                         "per: only a spread widget divides by a metric, this panel's widget is "
+                         "'%s'",
+                         pn->widget[0] ? pn->widget : "tile");
+        else if (!metric_find(p, pn->per))
+            undefined_metric(p, cfg_key_line(s, "per"), "per", pn->per);
+    }
 }
 
 static const struct sect *panel_find(const struct parser *p, const char *name)

@@ -30,8 +30,8 @@ _Static_assert(sizeof(sr_pct_method) == sizeof(int), "sr_pct_method is stored as
 static const char *const kind_choices[] = {"event", "gauge", "counter", "ratio", NULL};
 static const char *const better_choices[] = {"lower", "higher", NULL};
 static const char *const pct_choices[] = {"nearest_rank", "linear", NULL};
-static const char *const widget_choices[] = {"tile",  "sparkline", "gauge",     "bars",
-                                             "table", "chart",     "histogram", NULL};
+static const char *const widget_choices[] = {"tile",  "sparkline", "gauge",  "bars", "table",
+                                             "chart", "histogram", "spread", NULL};
 
 static const struct opt sitrep_opts[] = {
     {{.name = "cache",
@@ -310,6 +310,12 @@ static const struct opt panel_opts[] = {
       .help = "whether the panel shows its figure against its normal (the same slice of the week "
               "over the metric's baseline_weeks) and marks it unusual"},
      AT(sr_cfg_panel, baseline)},
+    {{.name = "per",
+      .type = SR_OPT_METRIC,
+      .def = "",
+      .help = "widget = spread only: the metric each child's figure is divided by, over the same "
+              "window (a gauge's mean level), such as calls per officer on duty; empty: none"},
+     AT(sr_cfg_panel, per)},
 };
 
 static const struct opt page_opts[] = {

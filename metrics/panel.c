@@ -71,6 +71,7 @@
 #include <string.h>
 
 #include "sketch.h"
+#include "spread.h"
 #include "vals.h"
 
 /* What the parts of one computation share. */
@@ -657,6 +658,35 @@ static int compute_rows(const pctx *p, bool with_series, bool with_n, sr_panel_m
     return rc;
 }
 
+/* Each row's denominator: per over the panel's window (a gauge's mean
+ * level), NAN for a child it has no row for; 1 without per. */
+static int compute_denoms(const pctx *p, const char *per, sr_panel_model *m)
+{
+    for (size_t i = 0; i < m->n_rows; i++)
+        m->rows[i].denom = (sr_result){.value = 1, .exact = true};
+    if (!per || !*per || m->n_rows == 0)
+        return 0;
+    const sr_metric_def *d = sr_catalog_find(p->cat, per);
+    if (!d)
+        return SR_ENOENT;
+    sr_query q = p->q;
+    q.metric = per;
+    q.agg = sr_spread_denom_agg(d->kind);
+    sr_child_result *kids;
+    size_t n;
+    int rc = sr_query_children(p->st, p->cat, &q, &kids, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        m->rows[i].denom = (sr_result){.value = NAN, .exact = true};
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(kids[k].entity, m->rows[i].entity) == 0)
+                m->rows[i].denom = kids[k].r;
+    }
+    free(kids);
+    return 0;
+}
+
 /* ---- histogram ---- */
 
 /* The smallest nice number ({1, 2, 2.5, 3, 4, 5, 6, 8} x 10^k) >= x > 0. */
@@ -1040,6 +1070,8 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
     }
     if ((what & SR_PANEL_ROWS) &&
         (rc = compute_rows(p, what & SR_PANEL_ROW_SERIES, what & SR_PANEL_SERIES_N, m)))
+        return rc;
+    if ((what & SR_PANEL_ROWS) && (rc = compute_denoms(p, spec->per, m)))
         return rc;
     if ((what & SR_PANEL_HIST) && (rc = compute_hist(p, n_hist, spec->hist_exact_max, m)))
         return rc;

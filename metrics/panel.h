@@ -46,6 +46,9 @@ typedef struct {
      * 0, are the metric's baseline_weeks. */
     bool baseline;
     sr_baseline_opts baseline_opts;
+    /* With SR_PANEL_ROWS: the denominator of each row's load (a spread,
+     * metrics/spread.h), its rows' denom; NULL or "": none (denom 1). */
+    const char *per;
 } sr_panel_spec;
 
 /* One child entity in a breakdown. */
@@ -74,6 +77,8 @@ typedef struct {
                            figure, or when sr_privacy_apply() hides any of the run */
     int64_t base_min_n; /* the fewest observations (> 0) of any figure of the run or of a used
                            week: what sr_privacy_apply() judges the row's baseline by; 0: none */
+    sr_result denom;    /* spec->per over the window (sr_spread_denom_agg) for this child;
+                           NAN when it has none; 1 without spec->per */
 } sr_panel_row;
 
 /* One raw observation (for the leaf view). */

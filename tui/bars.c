@@ -101,21 +101,6 @@ static double bars_scale(const sr_panel_model *m)
     return top;
 }
 
-static void bars_draw_bar(WINDOW *w, int y, int x, int width, double frac, attr_t attr)
-{
-    const sr_glyphs *g = sr_glyphs_get();
-    if (!(frac > 0) || width <= 0)
-        return;
-    if (frac > 1)
-        frac = 1;
-    long eighths = g->utf8 ? lround(frac * width * 8) : lround(frac * width) * 8;
-    int full = (int)(eighths / 8), rest = (int)(eighths % 8);
-    for (int c = 0; c < full; c++)
-        wkit_glyph(w, y, x + c, attr, g->block[8]);
-    if (rest > 0)
-        wkit_glyph(w, y, x + full, attr, g->block[rest]);
-}
-
 static void bars_draw_body(WINDOW *w, const sr_view *v)
 {
     const sr_panel_model *m = v ? v->m : NULL;
@@ -145,7 +130,7 @@ static void bars_draw_body(WINDOW *w, const sr_view *v)
         if (l.name_w > 0)
             wkit_put(w, y, 0, l.name_w, a_name, wkit_short_name(row->entity));
         if (l.bar_w > 0 && scale > 0 && isfinite(row->r.value))
-            bars_draw_bar(w, y, l.bar_x, l.bar_w, row->r.value / scale, a_bar);
+            wkit_bar(w, y, l.bar_x, l.bar_w, row->r.value / scale, a_bar);
         if (l.val_w > 0) {
             char buf[64];
             sr_format_masked(row->mask, row->r.value, m->def, m->agg, l.compact, buf, sizeof buf);

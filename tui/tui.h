@@ -255,7 +255,7 @@ typedef struct {
 const sr_widget_class *sr_widget_find(const char *name);
 
 extern const sr_widget_class sr_widget_tile, sr_widget_sparkline, sr_widget_gauge, sr_widget_bars,
-    sr_widget_table, sr_widget_chart, sr_widget_histogram;
+    sr_widget_table, sr_widget_chart, sr_widget_histogram, sr_widget_spread;
 
 /*
  * Draws a series as a sparkline of `width` cells at (y, x): the series is

@@ -8,7 +8,7 @@
 
 static const sr_widget_class *const widgets[] = {
     &sr_widget_tile,  &sr_widget_sparkline, &sr_widget_gauge,     &sr_widget_bars,
-    &sr_widget_table, &sr_widget_chart,     &sr_widget_histogram,
+    &sr_widget_table, &sr_widget_chart,     &sr_widget_histogram, &sr_widget_spread,
 };
 
 const sr_widget_class *sr_widget_find(const char *name)

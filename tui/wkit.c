@@ -325,3 +325,18 @@ int wkit_rows_value_width(const sr_panel_model *m, bool compact, int min_cols)
     }
     return wmax;
 }
+
+void wkit_bar(WINDOW *w, int y, int x, int width, double frac, attr_t attr)
+{
+    const sr_glyphs *g = sr_glyphs_get();
+    if (!(frac > 0) || width <= 0)
+        return;
+    if (frac > 1)
+        frac = 1;
+    long eighths = g->utf8 ? lround(frac * width * 8) : lround(frac * width) * 8;
+    int full = (int)(eighths / 8), rest = (int)(eighths % 8);
+    for (int c = 0; c < full; c++)
+        wkit_glyph(w, y, x + c, attr, g->block[8]);
+    if (rest > 0)
+        wkit_glyph(w, y, x + full, attr, g->block[rest]);
+}

@@ -60,6 +60,13 @@ int wkit_headline(WINDOW *w, int y, int width, const sr_view *v);
  */
 void wkit_draw_headed(WINDOW *w, const sr_view *v, void (*body)(WINDOW *w, const sr_view *v));
 
+/*
+ * A horizontal bar from (y, x) of frac (clipped to 0..1) of width cells:
+ * exact to an eighth of a cell with UTF-8, to a cell in ASCII; nothing for
+ * a frac that is not above 0 (NAN included).
+ */
+void wkit_bar(WINDOW *w, int y, int x, int width, double frac, attr_t attr);
+
 /* The status symbol of the current glyph set (ok, warn, crit or none). */
 const char *wkit_status_glyph(sr_status s);
 

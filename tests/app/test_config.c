@@ -663,7 +663,7 @@ Test(config, bad_values_say_what_was_expected)
                   "(such as p90), within or value, got 'p900'");
     expect_errors("[panel.p]\nmetric = m\nwidget = pie\n[metric.m]\nkind = gauge\n",
                   "t.ini:3: widget: expected one of tile, sparkline, gauge, bars, table, chart, "
-                  "histogram, got 'pie'");
+                  "histogram, spread, got 'pie'");
     expect_errors("[metric.r]\nkind = ratio\nnumerator = a\ndenominator = b\nscale = 0\n"
                   "[metric.a]\nkind = counter\n[metric.b]\nkind = counter\n",
                   "t.ini:5: scale: expected a number greater than 0, got '0'");
@@ -742,6 +742,18 @@ Test(config, references_to_undefined_metrics)
                   "[metric.a]\nkind = gauge\n",
                   "t.ini:4: denominator: no metric 'zzz' is defined in this file, expected the "
                   "NAME of a [metric.NAME] section");
+}
+
+Test(config, per_is_a_spread_widgets_metric)
+{
+    expect_errors("[metric.calls]\nkind = event\n[metric.on_duty]\nkind = gauge\n"
+                  "[panel.p]\nmetric = calls\nwidget = spread\nper = on_dty\n",
+                  "t.ini:8: per: no metric 'on_dty' is defined in this file, did you mean "
+                  "'on_duty'?");
+    expect_errors("[metric.calls]\nkind = event\n[metric.on_duty]\nkind = gauge\n"
+                  "[panel.p]\nmetric = calls\nwidget = bars\nper = on_duty\n",
+                  "t.ini:8: per: only a spread widget divides by a metric, this panel's widget "
+                  "is 'bars'");
 }
 
 Test(config, a_ratio_cannot_refer_to_a_ratio)
@@ -991,7 +1003,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 15 + 15 + 3 + 8 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 15 + 15 + 3 + 9 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);

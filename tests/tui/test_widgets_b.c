@@ -928,6 +928,113 @@ Test(widgets_b, histogram_target_label_and_merged_bins)
     delwin(w);
 }
 
+/* ---- any size ---- */
+
+static const int tiny_sizes[][2] = {{1, 1}, {1, 2}, {2, 5}, {3, 10}, {1, 40}, {12, 1}, {4, 16}};
+
+/* Draws v with cls into an h x wd window inside a frame of '.' that must
+ * stay untouched, and checks that no control character was written. */
+static void draw_framed(const sr_widget_class *cls, const sr_view *v, int h, int wd)
+{
+    WINDOW *outer = newwin(h + 2, wd + 2, 0, 0);
+    for (int y = 0; y < h + 2; y++)
+        mvwhline(outer, y, 0, '.', wd + 2);
+    WINDOW *inner = derwin(outer, h, wd, 1, 1);
+    cr_assert_not_null(inner);
+    draw(cls, inner, v);
+    for (int y = 0; y < h + 2; y++) {
+        for (int x = 0; x < wd + 2; x++) {
+            if (y >= 1 && y <= h && x >= 1 && x <= wd)
+                continue;
+            char c[16];
+            cell(outer, y, x, c, NULL);
+            cr_assert_str_eq(c, ".", "%s at %dx%d wrote %d,%d", cls->name, h, wd, y, x);
+        }
+    }
+    assert_no_controls(inner);
+    delwin(inner);
+    delwin(outer);
+}
+
+/* ---- spread ---- */
+
+/* Districts with calls over officers on duty: loads 2, 4, 4, 6 and 12
+ * (median 4), d6 with no officer on duty, d7 masked by the privacy rule. */
+static void spread_fixture(fixture *f)
+{
+    fx_init(f, "calls");
+    static const double calls[] = {20, 40, 12, 60, 120, 30, NAN},
+                        duty[] = {10, 10, 3, 10, 10, 0, 10};
+    for (int i = 0; i < 7; i++) {
+        char e[32];
+        snprintf(e, sizeof e, "force/north/d%d", i + 1);
+        fx_row(f, e, calls[i], SR_STATUS_NONE);
+        f->rows[i].denom = (sr_result){.value = duty[i], .n = 1, .exact = true};
+    }
+    snprintf(f->rows[6].mask, sizeof f->rows[6].mask, "<5");
+}
+
+Test(widgets_b, spread_header_order_median_and_outlier)
+{
+    fixture f;
+    spread_fixture(&f);
+    WINDOW *w = newwin(9, 60, 0, 0);
+    draw(&sr_widget_spread, w, &f.v);
+    const sr_glyphs *g = sr_glyphs_get();
+    char head[256];
+    line(w, 0, head, sizeof head, NULL);
+    cr_assert(strstr(head, "max/median 3.0× · busiest quarter 64 % · outliers: d5"), "%s", head);
+    /* highest load first, the rows without a load last, in the model's order */
+    const char *order[] = {"d5", "d4", "d2", "d3", "d1", "d6", "d7"};
+    for (int y = 1; y <= 7; y++)
+        cr_assert_eq(col_of(w, y, order[y - 1]), 0, "line %d is %s", y, order[y - 1]);
+    /* the outlier: its marker in the warn role, never colour alone */
+    char c[16];
+    short p;
+    cell(w, 1, 59, c, &p);
+    cr_assert_str_eq(c, g->up);
+    cr_assert_eq(p, pair_of(SR_ROLE_WARN));
+    for (int y = 2; y <= 7; y++) {
+        cell(w, y, 59, c, NULL);
+        cr_assert_str_neq(c, g->up, "line %d is no outlier", y);
+    }
+    /* bars to scale: 6 is half of 12 */
+    cr_assert_eq(bar_eighths(w, 2) * 2, bar_eighths(w, 1), "%d of %d", bar_eighths(w, 2),
+                 bar_eighths(w, 1));
+    cr_assert_eq(bar_eighths(w, 6), 0, "no load, no bar");
+    /* the median marked on the track of the shorter bars and the empty ones */
+    int med = col_of(w, 5, g->vline);
+    cr_assert_gt(med, 0, "the median is marked on d1's line");
+    cr_assert_eq(col_of(w, 6, g->vline), med, "at the same column on every line");
+    /* no load: '-', a masked row its mask */
+    cr_assert(line_has(w, 6, " -"));
+    cr_assert(line_has(w, 7, "<5"));
+    delwin(w);
+}
+
+Test(widgets_b, spread_too_few_and_small_sizes)
+{
+    fixture f;
+    spread_fixture(&f);
+    f.m.n_rows = 3; /* loads 2, 4, 4 */
+    WINDOW *w = newwin(5, 60, 0, 0);
+    draw(&sr_widget_spread, w, &f.v);
+    cr_assert(line_has(w, 0, "no spread: fewer than 4 children have a load"));
+    delwin(w);
+    /* narrow: the bar goes, the name and the load stay; any size stays inside */
+    spread_fixture(&f);
+    w = newwin(9, 16, 0, 0);
+    draw(&sr_widget_spread, w, &f.v);
+    cr_assert_eq(col_of(w, 1, "d5"), 0);
+    cr_assert(line_has(w, 1, "12"));
+    cr_assert_eq(bar_eighths(w, 1), 0);
+    delwin(w);
+    for (size_t s = 0; s < sizeof tiny_sizes / sizeof tiny_sizes[0]; s++)
+        draw_framed(&sr_widget_spread, &f.v, tiny_sizes[s][0], tiny_sizes[s][1]);
+    cr_assert_eq(sr_widget_find("spread"), &sr_widget_spread);
+    cr_assert_eq(sr_widget_spread.wants, (unsigned)SR_PANEL_ROWS);
+}
+
 /* ---- every widget, any size ---- */
 
 static const sr_widget_class *const all[] = {&sr_widget_bars, &sr_widget_table, &sr_widget_chart,
@@ -956,35 +1063,13 @@ static void full_fixture(fixture *f)
 
 Test(widgets_b, tiny_windows_never_write_outside)
 {
-    static const int sizes[][2] = {{1, 1}, {1, 2}, {2, 5}, {3, 10}, {1, 40}, {12, 1}, {4, 16}};
     fixture f;
     full_fixture(&f);
     for (int utf8 = 1; utf8 >= 0; utf8--) {
         sr_glyphs_select(utf8);
         for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
-            for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-                int h = sizes[s][0], wd = sizes[s][1];
-                /* the widget's window inside a frame of '.' that must stay untouched */
-                WINDOW *outer = newwin(h + 2, wd + 2, 0, 0);
-                for (int y = 0; y < h + 2; y++)
-                    mvwhline(outer, y, 0, '.', wd + 2);
-                WINDOW *inner = derwin(outer, h, wd, 1, 1);
-                cr_assert_not_null(inner);
-                draw(all[k], inner, &f.v);
-                for (int y = 0; y < h + 2; y++) {
-                    for (int x = 0; x < wd + 2; x++) {
-                        if (y >= 1 && y <= h && x >= 1 && x <= wd)
-                            continue;
-                        char c[16];
-                        cell(outer, y, x, c, NULL);
-                        cr_assert_str_eq(c, ".", "%s at %dx%d wrote %d,%d", all[k]->name, h, wd, y,
-                                         x);
-                    }
-                }
-                assert_no_controls(inner);
-                delwin(inner);
-                delwin(outer);
-            }
+            for (size_t s = 0; s < sizeof tiny_sizes / sizeof tiny_sizes[0]; s++)
+                draw_framed(all[k], &f.v, tiny_sizes[s][0], tiny_sizes[s][1]);
         }
     }
 }

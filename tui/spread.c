@@ -1,0 +1,132 @@
+/*
+ * spread.c - the spread widget: how evenly a panel's load falls across the
+ * children of its entity (metrics/spread.h has the definitions). The top
+ * row says the spread, one bar per child below it, highest load first,
+ * scaled to the highest load, the median marked on every bar's track, and
+ * each outlier's load followed by the up marker in the warn role (so it is
+ * never colour alone):
+ *
+ *   max/median 3.0× · busiest quarter 64 % · outliers: d5
+ *   d5   ██████████████████████████████        12 ▲
+ *   d4   ███████████████│                        6
+ *   d1   █████          │                        2
+ *   d6                                           -
+ *
+ * The rows come from the model after metrics/privacy has been applied: a
+ * child the role may not see is not there, and a masked one shows its mask
+ * and has no load, so neither is in the spread nor named.
+ *
+ * Narrow windows give up the bar first (below SPREAD_BAR_MIN columns),
+ * then the name's width; the header is clipped at the window's edge.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../metrics/spread.h"
+#include "wkit.h"
+
+#define SPREAD_NAME_MAX 20 /* columns a name gets at most */
+#define SPREAD_BAR_MIN 6   /* a narrower bar says nothing */
+#define SPREAD_VAL_W 9     /* columns for a load or a mask */
+
+/* The header line: the spread, or why there is none. */
+static void spread_header(const sr_spread *s, const sr_spread_row *rows, char *buf, size_t len)
+{
+    const sr_glyphs *g = sr_glyphs_get();
+    if (s->why) {
+        snprintf(buf, len, "no spread: %s", s->why);
+        return;
+    }
+    size_t o = 0;
+    char ratio[32], share[32];
+    if (isnan(s->max_median))
+        snprintf(ratio, sizeof ratio, "-");
+    else
+        snprintf(ratio, sizeof ratio, "%.1f%s", s->max_median, g->utf8 ? "×" : "x");
+    if (isnan(s->top_share))
+        snprintf(share, sizeof share, "-");
+    else
+        snprintf(share, sizeof share, "%.0f %%", 100 * s->top_share);
+    o += (size_t)snprintf(buf, len, "max/median %s %s busiest quarter %s %s outliers: %s", ratio,
+                          g->dot, share, g->dot, s->outliers ? "" : "none");
+    for (size_t i = 0, k = 0; i < s->n && o < len; i++)
+        if (rows[i].outlier)
+            o += (size_t)snprintf(buf + o, len - o, "%s%s", k++ ? ", " : "",
+                                  wkit_short_name(rows[i].entity));
+}
+
+static void spread_draw(WINDOW *w, const sr_view *v)
+{
+    const sr_panel_model *m = v ? v->m : NULL;
+    int height, width;
+    getmaxyx(w, height, width);
+    if (!m || height <= 0 || width <= 0)
+        return;
+    if (m->n_rows == 0) {
+        wkit_put(w, 0, 0, width, wkit_attr(v, SR_ROLE_DIM), sr_empty_text(v));
+        return;
+    }
+    sr_spread_row *rows = calloc(m->n_rows, sizeof *rows);
+    if (!rows)
+        return;
+    for (size_t i = 0; i < m->n_rows; i++)
+        rows[i] = (sr_spread_row){.entity = m->rows[i].entity,
+                                  .value = m->rows[i].r,
+                                  .denom = m->rows[i].denom,
+                                  .mask = m->rows[i].mask[0] ? m->rows[i].mask : NULL};
+    sr_spread s;
+    sr_spread_compute(rows, m->n_rows, &s);
+    char head[512];
+    spread_header(&s, rows, head, sizeof head);
+    wkit_put(w, 0, 0, width, wkit_attr(v, s.outliers ? SR_ROLE_WARN : SR_ROLE_NORMAL), head);
+
+    /* name, bar, load, marker; the bar goes first, then the name narrows */
+    int name_w = 1;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        int tw = sr_tui_width(wkit_short_name(rows[i].entity));
+        name_w = tw > name_w ? tw : name_w;
+    }
+    name_w = name_w > SPREAD_NAME_MAX ? SPREAD_NAME_MAX : name_w;
+    int fixed = SPREAD_VAL_W + 2; /* the load, a gap and the marker */
+    int bar_w = width - name_w - 1 - fixed - 1;
+    if (bar_w < SPREAD_BAR_MIN)
+        bar_w = 0;
+    if (!bar_w && name_w > width - fixed - 1)
+        name_w = width - fixed - 1 > 0 ? width - fixed - 1 : 0;
+    int bar_x = name_w + 1, val_end = width - 2;
+    const sr_glyphs *g = sr_glyphs_get();
+    int med_x = -1;
+    if (bar_w > 0 && s.max > 0 && !isnan(s.median))
+        med_x = bar_x + (int)lround(s.median / s.max * (bar_w - 1));
+    for (int y = 1; y < height && (size_t)(y - 1) < m->n_rows; y++) {
+        const sr_spread_row *r = &rows[y - 1];
+        bool loaded = !isnan(r->load);
+        attr_t a_name = wkit_attr(v, loaded ? SR_ROLE_NORMAL : SR_ROLE_DIM);
+        if (name_w > 0)
+            wkit_put(w, y, 0, name_w, a_name, wkit_short_name(r->entity));
+        if (bar_w > 0 && loaded && s.max > 0)
+            wkit_bar(w, y, bar_x, bar_w, r->load / s.max, wkit_attr(v, SR_ROLE_BAR));
+        if (med_x >= 0 && (!loaded || r->load / s.max * (bar_w - 1) < med_x - bar_x))
+            wkit_glyph(w, y, med_x, wkit_attr(v, SR_ROLE_ACCENT), g->vline);
+        char buf[64];
+        if (r->mask)
+            snprintf(buf, sizeof buf, "%s", r->mask);
+        else if (!loaded)
+            snprintf(buf, sizeof buf, "-");
+        else
+            sr_format_estimate(r->load, m->def, (sr_agg){SR_AGG_AVG, 0}, buf, sizeof buf);
+        wkit_put_right(w, y, val_end, SPREAD_VAL_W, wkit_attr(v, SR_ROLE_VALUE), buf);
+        if (r->outlier)
+            wkit_glyph(w, y, width - 1, wkit_attr(v, SR_ROLE_WARN), g->up);
+    }
+    free(rows);
+}
+
+const sr_widget_class sr_widget_spread = {
+    .name = "spread",
+    .min_w = 16,
+    .min_h = 1,
+    .wants = SR_PANEL_ROWS,
+    .draw = spread_draw,
+};
