@@ -16,8 +16,9 @@
  * child the role may not see is not there, and a masked one shows its mask
  * and has no load, so neither is in the spread nor named.
  *
- * Narrow windows give up the bar first (below SPREAD_BAR_MIN columns),
- * then the name's width; the header is clipped at the window's edge.
+ * Narrow windows give up the load's unit words first, then the bar (below
+ * SPREAD_BAR_MIN columns), then the name's width; the header is clipped at
+ * the window's edge.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -28,7 +29,37 @@
 
 #define SPREAD_NAME_MAX 20 /* columns a name gets at most */
 #define SPREAD_BAR_MIN 6   /* a narrower bar says nothing */
-#define SPREAD_VAL_W 9     /* columns for a load or a mask */
+#define SPREAD_VAL_MAX 16  /* columns a load gets at most */
+
+/* Row r's load as shown ("16.2 calls"; compact: "16.2"), its mask, or "-". */
+static void spread_load_text(const sr_spread_row *r, const sr_metric_def *def, bool compact,
+                             char *buf, size_t len)
+{
+    if (r->mask) {
+        snprintf(buf, len, "%s", r->mask);
+    } else if (isnan(r->load)) {
+        snprintf(buf, len, "-");
+    } else {
+        sr_metric_def d = *def; /* compact: the same number without the unit words */
+        if (compact)
+            d.unit[0] = 0;
+        sr_format_estimate(r->load, &d, (sr_agg){SR_AGG_AVG, 0}, buf, len);
+    }
+}
+
+/* The columns the widest load takes, at most SPREAD_VAL_MAX. */
+static int spread_load_width(const sr_spread_row *rows, size_t n, const sr_metric_def *def,
+                             bool compact)
+{
+    int wmax = 1;
+    for (size_t i = 0; i < n; i++) {
+        char buf[64];
+        spread_load_text(&rows[i], def, compact, buf, sizeof buf);
+        int tw = sr_tui_width(buf);
+        wmax = tw > wmax ? tw : wmax;
+    }
+    return wmax > SPREAD_VAL_MAX ? SPREAD_VAL_MAX : wmax;
+}
 
 /* The header line: the spread, or why there is none. */
 static void spread_header(const sr_spread *s, const sr_spread_row *rows, char *buf, size_t len)
@@ -88,7 +119,14 @@ static void spread_draw(WINDOW *w, const sr_view *v)
         name_w = tw > name_w ? tw : name_w;
     }
     name_w = name_w > SPREAD_NAME_MAX ? SPREAD_NAME_MAX : name_w;
-    int fixed = SPREAD_VAL_W + 2; /* the load, a gap and the marker */
+    /* the load with its unit words when a bar still fits beside it */
+    bool compact = false;
+    int val_w = spread_load_width(rows, m->n_rows, m->def, false);
+    if (width - name_w - 1 - (val_w + 2) - 1 < SPREAD_BAR_MIN) {
+        compact = true;
+        val_w = spread_load_width(rows, m->n_rows, m->def, true);
+    }
+    int fixed = val_w + 2; /* the load, a gap and the marker */
     int bar_w = width - name_w - 1 - fixed - 1;
     if (bar_w < SPREAD_BAR_MIN)
         bar_w = 0;
@@ -107,16 +145,13 @@ static void spread_draw(WINDOW *w, const sr_view *v)
             wkit_put(w, y, 0, name_w, a_name, wkit_short_name(r->entity));
         if (bar_w > 0 && loaded && s.max > 0)
             wkit_bar(w, y, bar_x, bar_w, r->load / s.max, wkit_attr(v, SR_ROLE_BAR));
-        if (med_x >= 0 && (!loaded || r->load / s.max * (bar_w - 1) < med_x - bar_x))
+        /* the median on the empty part of the track: past the cells the bar took */
+        int taken = loaded && s.max > 0 ? (int)ceil(r->load / s.max * bar_w - 1e-9) : 0;
+        if (med_x >= 0 && med_x - bar_x >= taken)
             wkit_glyph(w, y, med_x, wkit_attr(v, SR_ROLE_ACCENT), g->vline);
         char buf[64];
-        if (r->mask)
-            snprintf(buf, sizeof buf, "%s", r->mask);
-        else if (!loaded)
-            snprintf(buf, sizeof buf, "-");
-        else
-            sr_format_estimate(r->load, m->def, (sr_agg){SR_AGG_AVG, 0}, buf, sizeof buf);
-        wkit_put_right(w, y, val_end, SPREAD_VAL_W, wkit_attr(v, SR_ROLE_VALUE), buf);
+        spread_load_text(r, m->def, compact, buf, sizeof buf);
+        wkit_put_right(w, y, val_end, val_w, wkit_attr(v, SR_ROLE_VALUE), buf);
         if (r->outlier)
             wkit_glyph(w, y, width - 1, wkit_attr(v, SR_ROLE_WARN), g->up);
     }

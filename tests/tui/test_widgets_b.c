@@ -1021,9 +1021,20 @@ Test(widgets_b, spread_too_few_and_small_sizes)
     draw(&sr_widget_spread, w, &f.v);
     cr_assert(line_has(w, 0, "no spread: fewer than 4 children have a load"));
     delwin(w);
-    /* narrow: the bar goes, the name and the load stay; any size stays inside */
+    /* narrowing: the unit words go first, then the bar; the name and the
+     * load stay; any size stays inside */
     spread_fixture(&f);
+    w = newwin(9, 40, 0, 0);
+    draw(&sr_widget_spread, w, &f.v);
+    cr_assert(line_has(w, 1, "12 calls"));
+    cr_assert_gt(bar_eighths(w, 1), 0);
+    delwin(w);
     w = newwin(9, 16, 0, 0);
+    draw(&sr_widget_spread, w, &f.v);
+    cr_assert(line_has(w, 1, "12") && !line_has(w, 1, "calls"));
+    cr_assert_gt(bar_eighths(w, 1), 0);
+    delwin(w);
+    w = newwin(9, 10, 0, 0);
     draw(&sr_widget_spread, w, &f.v);
     cr_assert_eq(col_of(w, 1, "d5"), 0);
     cr_assert(line_has(w, 1, "12"));
