@@ -181,14 +181,20 @@ static int64_t spread_audits(void)
 /*
  * Officers o1..o5 of force/north/d1/u1 with 6, 6, 6, 6 and 30 overtime
  * records: for the default role no officer's row and no one named, and
- * no spread; the commander sees o5 named as the outlier, audited.
+ * no spread, on the command line and on the dashboard's spread panel; the
+ * commander sees o5 named as the outlier there and here, audited.
  */
 Test(query_spread, personal_level)
 {
     th_config_dir(dir, sizeof dir, cfg, sizeof cfg,
                   TH_PRIVACY_SITREP "[metric.ot]\n"
                                     "kind = event\n"
-                                    "agg = count\n" TH_PRIVACY_ROLES);
+                                    "agg = count\n"
+                                    "[panel.load]\n"
+                                    "metric = ot\n"
+                                    "entity = force/north/d1/u1\n"
+                                    "widget = spread\n"
+                                    "window = 1h\n" TH_PRIVACY_ROLES);
     size_t len = 1 << 14, o = 0;
     char *t = malloc(len);
     cr_assert_not_null(t);
@@ -201,6 +207,23 @@ Test(query_spread, personal_level)
     th_ingest_text(cfg, t, 0);
     free(t);
     char *out, *err;
+
+    /* the dashboard's spread panel of the same unit, drawn by snapshot */
+    char *snap[] = {"snapshot", "--format", "text",
+                    "--width",  "100",      "--height",
+                    "12",       "--at",     "2025-11-07T23:00:00Z",
+                    "--config", cfg,        NULL};
+    th_as("someone", NULL);
+    cr_assert_eq(th_run(NULL, snap, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "5 rows hidden"), "%s", out);
+    cr_assert_null(strstr(out, "o5"), "no officer named:\n%s", out);
+    free(out);
+    free(err);
+    th_as("cmd", NULL);
+    cr_assert_eq(th_run(NULL, snap, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "outliers: o5"), "%s", out);
+    free(out);
+    free(err);
 
     th_as("someone", NULL); /* the default role: no officers */
     cr_assert_eq(
