@@ -535,6 +535,38 @@ Test(panel, row_series_pooled_each_on_its_own)
 
 /* ---- rows ---- */
 
+/* The row of entity in m; fails the test when there is none. */
+static const sr_panel_row *row_of(const sr_panel_model *m, const char *entity)
+{
+    for (size_t i = 0; i < m->n_rows; i++)
+        if (strcmp(m->rows[i].entity, entity) == 0)
+            return &m->rows[i];
+    cr_assert_fail("no row %s", entity);
+    return NULL;
+}
+
+Test(panel, rows_denominator_for_a_spread)
+{
+    /* sv per reg: a 3 over 40, b 7 over 10, d 20 over nothing (NAN, never 0) */
+    sr_panel_spec s = spec_of("sv", "force", NULL);
+    s.per = "reg";
+    sr_panel_model m;
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, SR_PANEL_ROWS, 0, 0, 0, &m), 0);
+    cr_assert_float_eq(row_of(&m, "force/a")->denom.value, 40, EPS);
+    cr_assert_float_eq(row_of(&m, "force/b")->denom.value, 10, EPS);
+    cr_assert(isnan(row_of(&m, "force/d")->denom.value));
+    cr_assert_float_eq(row_of(&m, "force/d")->r.value, 20, EPS, "the figure is the metric's");
+    sr_panel_model_fini(&m);
+    /* without per: 1, so the load is the figure */
+    s.per = NULL;
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, SR_PANEL_ROWS, 0, 0, 0, &m), 0);
+    cr_assert_float_eq(row_of(&m, "force/d")->denom.value, 1, EPS);
+    sr_panel_model_fini(&m);
+    s.per = "nope";
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, NOW, SR_PANEL_ROWS, 0, 0, 0, &m), SR_ENOENT);
+    sr_panel_model_fini(&m);
+}
+
 Test(panel, rows_worst_first_with_leaf_flags)
 {
     sr_panel_model m;
