@@ -70,15 +70,17 @@ typedef struct {
     double change_pct;    /* (r.value - prev.value) / |prev.value| in %; NAN when either is
                              missing (or masked: sr_privacy_apply()) or prev is 0 */
     /* Only with spec->baseline and SR_PANEL_ROWS (else SR_UNUSUAL_UNKNOWN, NAN, 0): */
-    sr_unusual unusual; /* the verdict of the row's run (sr_baseline_unusual) */
-    double outside;     /* how far the row's figure is outside its band, in band widths (a band
-                           of no width counts as 1 wide): (value - high) / width above it,
-                           -(low - value) / width below it, 0 within; NAN without a band or
-                           figure, or when sr_privacy_apply() hides any of the run */
-    int64_t base_min_n; /* the fewest observations (> 0) of any figure of the run or of a used
-                           week: what sr_privacy_apply() judges the row's baseline by; 0: none */
-    sr_result denom;    /* spec->per over the window (sr_spread_denom_agg) for this child;
-                           NAN when it has none; 1 without spec->per */
+    sr_unusual unusual;  /* the verdict of the row's run (sr_baseline_unusual) */
+    double outside;      /* how far the row's figure is outside its band, in band widths (a band
+                            of no width counts as 1 wide): (value - high) / width above it,
+                            -(low - value) / width below it, 0 within; NAN without a band or
+                            figure, or when sr_privacy_apply() hides any of the run */
+    int64_t base_min_n;  /* the fewest observations (> 0) of any figure of the run or of a used
+                            week: what sr_privacy_apply() judges the row's baseline by; 0: none */
+    sr_result denom;     /* spec->per over the window (sr_spread_denom_agg) for this child;
+                            NAN when it has none; 1 without spec->per */
+    char denom_mask[16]; /* "" or what to show instead of denom: set by
+                            sr_privacy_panel_compute(), which also made it NAN */
 } sr_panel_row;
 
 /* One raw observation (for the leaf view). */

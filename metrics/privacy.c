@@ -16,6 +16,7 @@
  * the number.
  */
 #include "privacy.h"
+#include "spread.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -833,6 +834,33 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
 
 /* ---- the one path ---- */
 
+/* Each shown row's denominator (a spread's per metric) by the one rule of a
+ * figure, judged as personal when that is not known: a masked one is NAN
+ * with its mask in the row's denom_mask. */
+static int privacy_denoms(sr_store *st, const sr_catalog *cat, const sr_privacy *p, const char *per,
+                          sr_panel_model *m)
+{
+    const sr_metric_def *d = per && *per ? sr_catalog_find(cat, per) : NULL;
+    if (!d)
+        return 0;
+    bool personal = false;
+    int rc = sr_privacy_metric_personal(st, cat, p, per, &personal);
+    if (rc)
+        personal = true;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        sr_panel_row *row = &m->rows[i];
+        const char *mask = NULL;
+        if (!sr_privacy_figure(p, personal, d->kind, sr_spread_denom_agg(d->kind), row->entity,
+                               &row->denom, &mask, NULL))
+            mask = "hidden";
+        if (mask) {
+            row->denom.value = NAN;
+            set_mask(row->denom_mask, mask);
+        }
+    }
+    return rc;
+}
+
 int sr_privacy_panel_compute(sr_store *st, const sr_catalog *cat, const sr_privacy *p,
                              const sr_panel_spec *spec, sr_ms now, unsigned what, size_t n_series,
                              size_t n_hist, size_t max_events, sr_panel_model *out,
@@ -862,7 +890,8 @@ int sr_privacy_panel_compute(sr_store *st, const sr_catalog *cat, const sr_priva
     int rc = sr_panel_compute(st, cat, &s, now, what, n_series, n_hist, max_events, out);
     sr_privacy_apply(p, spec->entity, personal, out, rep);
     int grc = sr_privacy_grid_model(st, cat, p, spec->entity, personal, out, rep);
-    return rc ? rc : prc ? prc : grc;
+    int drc = privacy_denoms(st, cat, p, spec->per, out);
+    return rc ? rc : prc ? prc : grc ? grc : drc;
 }
 
 /* ---- rejected rows, alerts ---- */

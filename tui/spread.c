@@ -105,7 +105,9 @@ static void spread_draw(WINDOW *w, const sr_view *v)
         rows[i] = (sr_spread_row){.entity = m->rows[i].entity,
                                   .value = m->rows[i].r,
                                   .denom = m->rows[i].denom,
-                                  .mask = m->rows[i].mask[0] ? m->rows[i].mask : NULL};
+                                  .mask = m->rows[i].mask[0]         ? m->rows[i].mask
+                                          : m->rows[i].denom_mask[0] ? m->rows[i].denom_mask
+                                                                     : NULL};
     sr_spread s;
     sr_spread_compute(rows, m->n_rows, &s);
     char head[512];
