@@ -154,10 +154,13 @@ int sr_baseline_compute(sr_store *st, const sr_catalog *cat, const sr_query *q,
     int rc = history_start(st, cat, d, q->to_ms, &start);
     if (rc)
         return rc;
+    sr_ms end = q->to_ms;
+    if (!q->closed && (rc = sr_query_data_end(st, cat, q, &end)))
+        return rc;
     for (int k = 1; k <= o->weeks; k++) {
         sr_baseline_week *w = &out->week[k - 1];
         w->r = (sr_result){NAN, 0, true};
-        if ((rc = sr_baseline_week_slice(o->tz, q->from_ms, q->to_ms, k, &w->from_ms, &w->to_ms)))
+        if ((rc = sr_baseline_week_slice(o->tz, q->from_ms, end, k, &w->from_ms, &w->to_ms)))
             return rc;
         if (touches_excluded(o, w->from_ms, w->to_ms)) {
             w->state = SR_WEEK_EXCLUDED;

@@ -13,6 +13,12 @@
  *     same hour on the clock, not the same number of hours back.
  *   - Each week's figure is sr_query_run() of the same query over that
  *     week's slice: the one aggregator, nothing computed twice.
+ *   - A slice still filling is compared with the same part of each week:
+ *     when the metric's newest sample in the whole cache falls inside the
+ *     slice (a source reports a quarter hour once it is over, so at 22:59
+ *     the cache holds 22:00-22:45), each week's slice ends one millisecond
+ *     after that sample's time, k weeks earlier. Once data after the slice
+ *     is in, the weeks are whole.
  *   - A week is used when its slice touches no excluded date (a local
  *     date, [sitrep] baseline_exclude: holidays), the cache holds the
  *     metric from the week's slice on (its oldest sample is at or before

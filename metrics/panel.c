@@ -7,7 +7,8 @@
  * metric's own when the spec says SR_AGG_VALUE; ratios have no other) and
  * every part below uses that same aggregate through query.c:
  *
- *   value and comparisons   sr_query_compare (now, previous window, week ago)
+ *   value and comparisons   sr_query_compare (now, previous window, week ago;
+ *                           cut where the data ends: sr_query_data_end)
  *   status, change_pct      from c.now and c.prev
  *   newest_ms               hour rollup cells, one index seek each (below)
  *   prev_partial            a sample of the metric at or before the
@@ -574,12 +575,17 @@ static const sr_result *kid_result(const sr_child_result *kids, size_t n, const 
  */
 static int rows_compare(const pctx *p, sr_panel_model *m)
 {
+    /* the window before, as far into it as the data reaches into this one */
+    sr_ms len = p->q.to_ms - p->q.from_ms, end = p->q.to_ms;
+    int rc = p->q.closed ? 0 : sr_query_data_end(p->st, p->cat, &p->q, &end);
+    if (rc)
+        return rc;
     sr_query pq = p->q;
-    pq.to_ms = p->q.from_ms;
-    pq.from_ms = p->q.from_ms - (p->q.to_ms - p->q.from_ms);
+    pq.to_ms = end - len;
+    pq.from_ms = p->q.from_ms - len;
     sr_child_result *prev = NULL, *own = NULL;
     size_t n_prev = 0, n_own = 0;
-    int rc = sr_query_children(p->st, p->cat, &pq, &prev, &n_prev);
+    rc = sr_query_children(p->st, p->cat, &pq, &prev, &n_prev);
     sr_agg own_agg = sr_kpi_own_agg(p->def);
     bool by_own = p->def->kind != SR_KIND_RATIO &&
                   (own_agg.kind != p->q.agg.kind ||

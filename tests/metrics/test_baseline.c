@@ -107,6 +107,7 @@ Test(baseline, weekly_pattern_plus_noise)
         put_calls("force/b", FRI - k * WEEK, 50);               /* not under force/a */
     }
     put_calls("force/a", FRI, 24);
+    put_calls("force/b", FRI + H, 1); /* the slice is over: data after it */
     commit();
 
     /* 8 weeks: the band is the lowest and the highest of the 8 */
@@ -356,4 +357,53 @@ Test(baseline, excluded_dates)
     cr_assert_eq(sr_baseline_parse_dates("20261225", d, 4, &n, why, sizeof why), SR_EINVAL);
     cr_assert_eq(sr_baseline_parse_dates("2026-01-01,2026-01-02", d, 1, &n, why, sizeof why),
                  SR_ERANGE);
+}
+
+/*
+ * The slice that ends now is still filling: a source reports a quarter
+ * hour once it is over, so at 22:59 the cache holds 22:00-22:45. The
+ * weeks are cut where the data ends (one past the newest sample), so that
+ * three quarters of an hour are compared with three quarters, not with
+ * whole hours; once data after the slice arrives it is compared whole.
+ */
+Test(baseline, a_slice_still_filling_is_compared_with_the_same_part_of_each_week)
+{
+    put_calls("force", FRI - 9 * WEEK, 1);
+    for (int k = 1; k <= 8; k++) {
+        for (int q = 0; q < 4; q++) /* 10 calls a quarter, one at its start */
+            for (int i = 0; i < 10; i++) {
+                char key[32];
+                snprintf(key, sizeof key, "w%d-%d-%d", k, q, i);
+                sr_sample s = {"calls", "force", FRI - k * WEEK + q * (H / 4) + i * 60000, 1.0,
+                               key};
+                bool dup;
+                cr_assert_eq(sr_store_put(st, &s, &dup), 0);
+            }
+    }
+    for (int q = 0; q < 3; q++) /* now: three quarters reported */
+        for (int i = 0; i < 10; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "n%d-%d", q, i);
+            sr_sample s = {"calls", "force", FRI + q * (H / 4) + i * 60000, 1.0, key};
+            bool dup;
+            cr_assert_eq(sr_store_put(st, &s, &dup), 0);
+        }
+    sr_baseline b;
+    baseline_8w("UTC", &b);
+    /* the newest call is at 22:39: each week up to 22:39 and one ms, 30 calls */
+    for (int k = 1; k <= 8; k++) {
+        cr_assert_eq(b.week[k - 1].to_ms, FRI - k * WEEK + 2 * (H / 4) + 9 * 60000 + 1);
+        cr_assert_eq(b.week[k - 1].r.value, 30);
+    }
+    cr_assert(b.has_band);
+    cr_assert_eq(b.low, 30);
+    cr_assert_eq(b.high, 30);
+
+    /* a call after the slice: the slice is over and the weeks are whole */
+    cr_assert_eq(sr_store_begin(st), 0);
+    put_calls("force", FRI + H, 1);
+    baseline_8w("UTC", &b);
+    cr_assert_eq(b.week[0].to_ms, FRI - WEEK + H);
+    cr_assert_eq(b.low, 40);
+    cr_assert_eq(b.high, 40);
 }

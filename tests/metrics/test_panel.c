@@ -91,6 +91,8 @@ static void setup(void)
     put("rt", "force/a/u1", T0 - 30 * MIN, 20, "prev-1");
     put("rt", "force/b/u3", T0 - 10 * MIN, 40, "prev-2");
     put("rt", "force/a/u2", T0 - 7 * SR_MS_DAY + 5 * MIN, 50, "week-1");
+    /* later data: [T0, T0 + 1h) is over, compared whole (sr_query_data_end) */
+    put("rt", "force/e", T0 + 3 * HOUR, 9, "later-1");
 
     put("open", "force/c/u5", T0 + 10 * MIN, 12, NULL);
     put("open", "force/a/u1", T0 + 30 * MIN, 5, NULL);
@@ -101,6 +103,8 @@ static void setup(void)
     put("ot", "force/b/u3", T0 + 50 * MIN, 6, NULL);
     put("reg", "force/a/u1", T0 + 20 * MIN, 40, NULL);
     put("reg", "force/b/u3", T0 + 30 * MIN, 10, NULL);
+    put("ot", "force/e", T0 + 3 * HOUR, 1, NULL); /* later data, as for rt */
+    put("reg", "force/e", T0 + 3 * HOUR, 1, NULL);
 
     /* better = higher: a 3 CRIT, b 7 WARN, d 20 OK, e 12 OK, c none */
     put("sv", "force/a/u1", T0 + 1 * MIN, 1, NULL);
