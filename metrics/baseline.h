@@ -30,6 +30,11 @@
  *   - Fewer than SR_BASELINE_MIN_WEEKS used weeks: no band, and the reason
  *     ("too few weeks: 2 of 8"), as a percentile over fewer than 10
  *     observations is not shown.
+ *   - A sparse series: fewer observations under the band (the used weeks'
+ *     r.n summed) than a percentile is shown over (SR_PRIV_MIN_PCT_N, 10;
+ *     privacy.h): no band, and the reason ("too few observations: 3 in 8
+ *     weeks"). A quiet hour that held 0, 0, 1, 0, ... calls would otherwise
+ *     get the band 0-1, and a single call would read as unusual.
  */
 #ifndef SR_BASELINE_H
 #define SR_BASELINE_H
@@ -81,9 +86,11 @@ typedef struct {
     int weeks;    /* N asked */
     int used;     /* weeks whose figure is in the band */
     int excluded; /* weeks left out for an excluded date */
+    int64_t n;    /* observations under the band: the used weeks' r.n summed */
     bool has_band;
     double low, high, median; /* NAN without a band */
-    char why[64];             /* without a band: "too few weeks: 2 of 8"; else "" */
+    char why[64]; /* without a band: "too few weeks: 2 of 8", "too few observations: 3 in 8
+                   * weeks"; else "" */
     sr_baseline_week week[SR_BASELINE_MAX_WEEKS]; /* week[k - 1]: k weeks back */
 } sr_baseline;
 
@@ -95,7 +102,7 @@ typedef struct {
 int sr_baseline_week_slice(const char *tz, sr_ms from, sr_ms to, int k, sr_ms *from_k, sr_ms *to_k);
 
 /*
- * Fills out->used, has_band, low, high, median and why from the figures of
+ * Fills out->used, n, has_band, low, high, median and why from the figures of
  * the weeks whose state is SR_WEEK_USED (out->weeks of them looked at). Pure.
  */
 void sr_baseline_band(sr_baseline *b);
