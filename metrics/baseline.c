@@ -176,6 +176,10 @@ int sr_baseline_compute(sr_store *st, const sr_catalog *cat, const sr_query *q,
             w->state = SR_WEEK_NO_HISTORY;
             continue;
         }
+        if (w->to_ms <= w->from_ms) { /* an hour the clocks skipped that week */
+            w->state = SR_WEEK_NO_DATA;
+            continue;
+        }
         sr_query wq = *q;
         wq.from_ms = w->from_ms;
         wq.to_ms = w->to_ms;

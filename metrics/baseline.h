@@ -17,7 +17,8 @@
  *     date, [sitrep] baseline_exclude: holidays), the cache holds the
  *     metric from the week's slice on (its oldest sample is at or before
  *     the slice's start: a count of 0 before the cache began is no
- *     figure), and its figure is a number.
+ *     figure), and its figure is a number. A week whose slice the clocks
+ *     skipped (02-03h on the day summer time began) has no figure.
  *   - The band is the 10th to the 90th percentile of the used weeks'
  *     figures, taken symmetrically by rank: leaving out the n/10 (rounded
  *     down) lowest and the n/10 highest, the lowest and the highest of the
@@ -70,7 +71,7 @@ typedef enum {
     SR_WEEK_USED = 0,   /* its figure is in the band */
     SR_WEEK_EXCLUDED,   /* its slice touches an excluded date */
     SR_WEEK_NO_HISTORY, /* the cache holds nothing of the metric that old */
-    SR_WEEK_NO_DATA,    /* no figure (NAN): nothing to aggregate */
+    SR_WEEK_NO_DATA,    /* no figure (NAN): nothing to aggregate, or a skipped hour */
 } sr_week_state;
 
 /* "used", "excluded", "no history", "no data". */

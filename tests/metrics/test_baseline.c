@@ -338,6 +338,29 @@ Test(baseline, same_local_hour_across_the_end_of_summer_time)
     cr_assert_eq(f, chi - WEEK + H, "00:00 CST a week earlier is 06:00Z");
 }
 
+/* London's clocks went forward at 01:00 on Sun 2026-03-29: a week later,
+ * Sun 01-02h's first week back is an hour that did not exist. It has no
+ * figure (it is not an error, nor a count of 0); the other 7 make the band. */
+Test(baseline, an_hour_the_clocks_skipped_has_no_figure)
+{
+    sr_ms sun = 1775350800000LL; /* Sun 2026-04-05T01:00:00Z, 02:00 BST */
+    sr_ms hour = sun - H;        /* 01:00 BST */
+    put_calls("force", hour - 10 * WEEK, 1);
+    for (int k = 2; k <= 8; k++)
+        put_calls("force", hour - k * WEEK + H, 10 + k); /* 01:00 GMT: 01:00Z */
+    commit();
+    sr_query q = slice_of("force", hour, sun);
+    sr_baseline_opts o = {.weeks = 8, .tz = "Europe/London"};
+    sr_baseline b;
+    cr_assert_eq(sr_baseline_compute(st, &cat, &q, &o, &b), 0);
+    cr_assert_eq(b.week[0].from_ms, b.week[0].to_ms, "01:00 and 02:00 were the same instant");
+    cr_assert_eq(b.week[0].state, SR_WEEK_NO_DATA);
+    cr_assert_eq(b.used, 7);
+    cr_assert(b.has_band, "%s", b.why);
+    cr_assert_eq(b.low, 12);
+    cr_assert_eq(b.high, 18);
+}
+
 Test(baseline, slice_label)
 {
     char buf[64];
