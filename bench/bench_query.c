@@ -5,12 +5,15 @@
  *   bench_query p90 CONFIG METRIC END_EPOCH_S   p90 over 30 days and 24 h, first and again
  *   bench_query frame CONFIG                    every panel of CONFIG as the screen computes
  *                                               it: value, comparisons, a 30-point sparkline
- *   bench_query page CONFIG END_EPOCH_S RUNS    the first page of CONFIG at 160x48 with the
+ *   bench_query page CONFIG END_EPOCH_S RUNS [STEP_S]
+ *                                               the first page of CONFIG at 160x48 with the
  *                                               windows ending at END, through the screen's
  *                                               own code (sr_screen_render_text, headless, as
  *                                               `snapshot --format text`): every panel with
  *                                               its widget's wants at its width; the first
- *                                               run, and the median of the others
+ *                                               run, and the median of the others; with
+ *                                               STEP, run i's windows end at END + i STEP
+ *                                               (a live screen's refreshes: the windows move)
  *   bench_query forecast CONFIG METRIC END_EPOCH_S RUNS
  *                                               `sitrep query METRIC --agg forecast:count
  *                                               --at END` of the whole force: the forecast
@@ -193,7 +196,7 @@ static int bench_frame(const char *config)
     return 0;
 }
 
-static int bench_page(const char *config, sr_ms end, int runs)
+static int bench_page(const char *config, sr_ms end, int runs, sr_ms step)
 {
     sr_config *cfg = load(config);
     sr_store *st = open_cache(cfg);
@@ -210,7 +213,8 @@ static int bench_page(const char *config, sr_ms end, int runs)
         runs = 64;
     for (int i = 0; i < runs; i++) {
         double t0 = now_ms();
-        int rc = sr_screen_render_text(st, sr_layout_get(ld), NULL, 160, 48, true, end, out);
+        int rc =
+            sr_screen_render_text(st, sr_layout_get(ld), NULL, 160, 48, true, end + i * step, out);
         if (rc) {
             fprintf(stderr, "the page failed: %s\n", sr_strerror(rc));
             return 1;
@@ -338,9 +342,10 @@ int main(int argc, char **argv)
         return bench_forecast(argv[2], argv[3], (sr_ms)atoll(argv[4]) * 1000, atoi(argv[5]));
     if (argc == 3 && strcmp(argv[1], "frame") == 0)
         return bench_frame(argv[2]);
-    if (argc == 5 && strcmp(argv[1], "page") == 0)
-        return bench_page(argv[2], (sr_ms)atoll(argv[3]) * 1000, atoi(argv[4]));
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "page") == 0)
+        return bench_page(argv[2], (sr_ms)atoll(argv[3]) * 1000, atoi(argv[4]),
+                          argc == 6 ? (sr_ms)atoll(argv[5]) * 1000 : 0);
     fprintf(stderr, "usage: bench_query p90 CONFIG METRIC END | frame CONFIG | page CONFIG END "
-                    "RUNS | forecast CONFIG METRIC END RUNS | poll CONFIG END METRIC\n");
+                    "RUNS [STEP] | forecast CONFIG METRIC END RUNS | poll CONFIG END METRIC\n");
     return 2;
 }
