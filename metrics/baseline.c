@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "privacy.h"
 #include "safetext.h"
 
 static const char *const wdays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -64,6 +65,7 @@ void sr_baseline_band(sr_baseline *b)
 {
     double v[SR_BASELINE_MAX_WEEKS];
     size_t n = 0;
+    int64_t obs = 0;
     int weeks = b->weeks < SR_BASELINE_MAX_WEEKS ? b->weeks : SR_BASELINE_MAX_WEEKS;
     b->excluded = 0;
     for (int k = 0; k < weeks; k++) {
@@ -72,6 +74,7 @@ void sr_baseline_band(sr_baseline *b)
         if (b->week[k].state != SR_WEEK_USED)
             continue;
         /* insertion sort: at most 52 figures */
+        obs += b->week[k].r.n;
         double x = b->week[k].r.value;
         size_t i = n++;
         for (; i > 0 && v[i - 1] > x; i--)
@@ -79,11 +82,17 @@ void sr_baseline_band(sr_baseline *b)
         v[i] = x;
     }
     b->used = (int)n;
-    b->has_band = n >= SR_BASELINE_MIN_WEEKS;
+    b->n = obs;
+    b->has_band = n >= SR_BASELINE_MIN_WEEKS && obs >= SR_PRIV_MIN_PCT_N;
     b->low = b->high = b->median = NAN;
     b->why[0] = '\0';
-    if (!b->has_band) {
+    if (n < SR_BASELINE_MIN_WEEKS) {
         snprintf(b->why, sizeof b->why, "too few weeks: %zu of %d", n, b->weeks);
+        return;
+    }
+    if (!b->has_band) {
+        snprintf(b->why, sizeof b->why, "too few observations: %lld in %zu weeks", (long long)obs,
+                 n);
         return;
     }
     size_t cut = n / 10; /* the 10th and 90th percentiles, symmetric by rank */
@@ -168,6 +177,10 @@ int sr_baseline_compute(sr_store *st, const sr_catalog *cat, const sr_query *q,
         }
         if (w->from_ms < start) {
             w->state = SR_WEEK_NO_HISTORY;
+            continue;
+        }
+        if (w->to_ms <= w->from_ms) { /* an hour the clocks skipped that week */
+            w->state = SR_WEEK_NO_DATA;
             continue;
         }
         sr_query wq = *q;

@@ -23,7 +23,8 @@
  *     date, [sitrep] baseline_exclude: holidays), the cache holds the
  *     metric from the week's slice on (its oldest sample is at or before
  *     the slice's start: a count of 0 before the cache began is no
- *     figure), and its figure is a number.
+ *     figure), and its figure is a number. A week whose slice the clocks
+ *     skipped (02-03h on the day summer time began) has no figure.
  *   - The band is the 10th to the 90th percentile of the used weeks'
  *     figures, taken symmetrically by rank: leaving out the n/10 (rounded
  *     down) lowest and the n/10 highest, the lowest and the highest of the
@@ -36,6 +37,11 @@
  *   - Fewer than SR_BASELINE_MIN_WEEKS used weeks: no band, and the reason
  *     ("too few weeks: 2 of 8"), as a percentile over fewer than 10
  *     observations is not shown.
+ *   - A sparse series: fewer observations under the band (the used weeks'
+ *     r.n summed) than a percentile is shown over (SR_PRIV_MIN_PCT_N, 10;
+ *     privacy.h): no band, and the reason ("too few observations: 3 in 8
+ *     weeks"). A quiet hour that held 0, 0, 1, 0, ... calls would otherwise
+ *     get the band 0-1, and a single call would read as unusual.
  */
 #ifndef SR_BASELINE_H
 #define SR_BASELINE_H
@@ -71,7 +77,7 @@ typedef enum {
     SR_WEEK_USED = 0,   /* its figure is in the band */
     SR_WEEK_EXCLUDED,   /* its slice touches an excluded date */
     SR_WEEK_NO_HISTORY, /* the cache holds nothing of the metric that old */
-    SR_WEEK_NO_DATA,    /* no figure (NAN): nothing to aggregate */
+    SR_WEEK_NO_DATA,    /* no figure (NAN): nothing to aggregate, or a skipped hour */
 } sr_week_state;
 
 /* "used", "excluded", "no history", "no data". */
@@ -87,9 +93,11 @@ typedef struct {
     int weeks;    /* N asked */
     int used;     /* weeks whose figure is in the band */
     int excluded; /* weeks left out for an excluded date */
+    int64_t n;    /* observations under the band: the used weeks' r.n summed */
     bool has_band;
     double low, high, median; /* NAN without a band */
-    char why[64];             /* without a band: "too few weeks: 2 of 8"; else "" */
+    char why[64]; /* without a band: "too few weeks: 2 of 8", "too few observations: 3 in 8
+                   * weeks"; else "" */
     sr_baseline_week week[SR_BASELINE_MAX_WEEKS]; /* week[k - 1]: k weeks back */
 } sr_baseline;
 
@@ -101,7 +109,7 @@ typedef struct {
 int sr_baseline_week_slice(const char *tz, sr_ms from, sr_ms to, int k, sr_ms *from_k, sr_ms *to_k);
 
 /*
- * Fills out->used, has_band, low, high, median and why from the figures of
+ * Fills out->used, n, has_band, low, high, median and why from the figures of
  * the weeks whose state is SR_WEEK_USED (out->weeks of them looked at). Pure.
  */
 void sr_baseline_band(sr_baseline *b);

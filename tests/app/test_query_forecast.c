@@ -45,7 +45,7 @@ static void rows(FILE *f, const char *metric, const char *entity, int i, int cou
 }
 
 /* calls: the pattern for 14 weeks; noisy: the pattern plus 0-3 (limit 1 %);
- * short: the pattern for 5 weeks; ot: an officer's pattern, personal. */
+ * short: twice the pattern for 5 weeks; ot: an officer's pattern, personal. */
 static void setup_cache(void)
 {
     th_config_dir(dir, sizeof dir, cfg, sizeof cfg,
@@ -76,7 +76,7 @@ static void setup_cache(void)
         rows(f, "calls", "force/north", i, pattern(i));
         rows(f, "noisy", "force/north", i, pattern(i) + (int)((x >> 16) % 4u));
         if (i >= NH - 5 * WH)
-            rows(f, "short", "force/north", i, pattern(i));
+            rows(f, "short", "force/north", i, 2 * pattern(i)); /* 4 weeks of >= 10 calls */
         rows(f, "ot", "force/north/d1/u1/o1", i, pattern(i));
     }
     cr_assert_eq(fclose(f), 0);

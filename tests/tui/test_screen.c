@@ -347,7 +347,7 @@ Test(screen, status_bar_says_a_damaged_cache)
  * "u" in the breakdown: each child against its normal (the same hour in
  * each of the last 8 weeks), the farthest outside it first, with the
  * OUTSIDE column. Overtime by region now: alpha 20, bravo 10, charlie 10;
- * week k (1..8) held alpha 25 + k (band 26-33: 20 is 6/7 = 0.9 band widths
+ * week k (1..8) held, in two records each, alpha 25 + k (band 26-33: 20 is 6/7 = 0.9 band widths
  * below), bravo k / 4 (band 0.25-2: 10 is 8/1.75 = 4.6 above), charlie 2k
  * (band 2-16: within). Worst first: alpha, bravo, charlie; most unusual
  * first: bravo, alpha, charlie.
@@ -358,9 +358,11 @@ Test(screen, u_sorts_the_breakdown_most_unusual_first)
     cr_assert_eq(sr_store_begin(st), 0);
     for (int k = 1; k <= 8; k++) {
         sr_ms at = NOW - SR_MS_HOUR - k * week;
-        put("ot", "force/alpha/u1", at, 25 + k);
-        put("ot", "force/bravo/u3", at, k / 4.0);
-        put("ot", "force/charlie/u4", at, 2 * k);
+        for (int half = 0; half < 2; half++) { /* two records: a band rests on >= 10 */
+            put("ot", "force/alpha/u1", at + half * MIN, (25 + k) / 2.0);
+            put("ot", "force/bravo/u3", at + half * MIN, k / 8.0);
+            put("ot", "force/charlie/u4", at + half * MIN, k);
+        }
     }
     cr_assert_eq(sr_store_commit(st), 0);
     key('2');
