@@ -33,7 +33,11 @@ static json_t *alert_json(const sr_config *cfg, const sr_alert *a)
     json_object_set_new(j, "severity", json_string(sr_status_name(a->severity)));
     json_object_set_new(j, "state", json_string(sr_alert_state_name(a->state)));
     json_object_set_new(j, "value", sr_json_number(a->value));
+    json_object_set_new(j, "kind", json_string(sr_alert_kind_name(a->kind)));
     json_object_set_new(j, "threshold", sr_json_number(a->threshold));
+    bool band = a->kind == SR_ALERT_UNUSUAL; /* null for a threshold alert */
+    json_object_set_new(j, "band_low", band ? sr_json_number(a->band_low) : json_null());
+    json_object_set_new(j, "band_high", band ? sr_json_number(a->band_high) : json_null());
     json_object_set_new(j, "value_text", json_string(val));
     json_object_set_new(j, "threshold_text", json_string(thr));
     sr_format_time_utc(a->raised_at_ms, t, sizeof t);
@@ -80,7 +84,7 @@ int cmd_alerts(int argc, char **argv)
     } else if (n == 0) {
         printf("no open alert%s\n", withheld ? " shown" : "");
     } else {
-        printf("%-8s %-32s %-10s %10s %10s  %-16s  %s\n", "SEVERITY", "KEY", "STATE", "VALUE",
+        printf("%-8s %-32s %-10s %10s %14s  %-16s  %s\n", "SEVERITY", "KEY", "STATE", "VALUE",
                "THRESHOLD", "RAISED", "ACKNOWLEDGED / SILENCED");
         for (size_t i = 0; i < n; i++) {
             char key[SR_ALERT_KEY_MAX], val[64], thr[64], raised[40], extra[512], t[40];
@@ -98,7 +102,7 @@ int cmd_alerts(int argc, char **argv)
                 sr_text_clean(a[i].note, note, sizeof note);
                 snprintf(extra, sizeof extra, "by %s%s%s", who, note[0] ? ": " : "", note);
             }
-            printf("%-8s %-32s %-10s %10s %10s  %-16s  %s\n", sr_status_name(a[i].severity), key,
+            printf("%-8s %-32s %-10s %10s %14s  %-16s  %s\n", sr_status_name(a[i].severity), key,
                    sr_alert_state_name(a[i].state), val, thr, raised, extra);
         }
     }

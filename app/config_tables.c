@@ -28,6 +28,7 @@ _Static_assert(sizeof(sr_pct_method) == sizeof(int), "sr_pct_method is stored as
 
 /* Each list is in the order of the enum it is stored as (kpi.h). */
 static const char *const kind_choices[] = {"event", "gauge", "counter", "ratio", NULL};
+static const char *const when_choices[] = {"threshold", "unusual", "both", NULL};
 static const char *const better_choices[] = {"lower", "higher", NULL};
 static const char *const pct_choices[] = {"nearest_rank", "linear", NULL};
 static const char *const widget_choices[] = {"tile",  "sparkline", "gauge",     "bars",
@@ -310,6 +311,17 @@ static const struct opt panel_opts[] = {
       .help = "whether the panel shows its figure against its normal (the same slice of the week "
               "over the metric's baseline_weeks) and marks it unusual"},
      AT(sr_cfg_panel, baseline)},
+    {{.name = "when",
+      .type = SR_OPT_WORD,
+      .def = "threshold",
+      .choices = when_choices,
+      .help = "what raises the panel's alerts: threshold (the metric's warn and crit), unusual "
+              "(its figure outside its normal band for the metric's unusual_slices slices "
+              "running, a warn alert of its own) or both; unusual and both imply baseline = yes, "
+              "so the tile shows the band the alert is judged by, and need a window of at most "
+              "7d. An unusual alert clears when the figure is back inside the band by the "
+              "[alert] hysteresis's percent of the band's width"},
+     AT(sr_cfg_panel, when)},
 };
 
 static const struct opt page_opts[] = {

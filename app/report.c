@@ -466,7 +466,7 @@ static void write_markdown(const sr_report *r, FILE *out)
             local_minute(tz, a->silenced_until_ms, t, sizeof t);
             fprintf(out, " until %s", t);
         }
-        fprintf(out, ", raised %s, value %s (threshold %s)", raised, val, thr);
+        fprintf(out, ", raised %s, value %s (%s%s)", raised, val, sr_alert_thr_words(a), thr);
         if (a->acked_at_ms) {
             local_minute(tz, a->acked_at_ms, t, sizeof t);
             fputs("; acknowledged by ", out);
