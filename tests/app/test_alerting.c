@@ -592,3 +592,46 @@ Test(alerting, a_surge_raises_the_unusual_alert)
     free(out);
     free(err);
 }
+
+/* `sitrep collect --once` on a cache holding the surge up to now raises the
+ * unusual alert and runs [alert] command with its kind and band. */
+Test(alerting, collect_gives_the_command_an_unusual_alerts_band)
+{
+    sr_store *st = NULL;
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cr_assert_eq(sr_store_define_metric(st, "calls", SR_KIND_EVENT), 0);
+    put_surge(st, sr_now_ms());
+    sr_store_close(st);
+    char path[400];
+    snprintf(path, sizeof path, "%s/d.csv", dir);
+    th_write_file(path, "ts,entity,value\n");
+    snprintf(path, sizeof path, "%s/c.ini", dir);
+    th_write_file(path, "[sitrep]\ncache = cache.db\n"
+                        "[metric.calls]\nkind = event\nagg = count\n"
+                        "[adapter.feed]\ntype = csv\npath = d.csv\nmetric = calls\n"
+                        "entity = {entity}\nvalue = value\ntime = ts\n"
+                        "[panel.calls]\nmetric = calls\nentity = north\nwindow = 1h\n"
+                        "when = unusual\n"
+                        "[alert]\nfor = 1s\ncommand = /usr/bin/env\n");
+    char *argv[] = {"collect", "--once", "--config", path, NULL};
+    char *out = NULL, *err = NULL;
+    th_deadline d = th_deadline_in(20 * 1000);
+    bool raised = false;
+    while (!raised && !th_expired(&d)) { /* pending, then raised a second later */
+        free(out);
+        free(err);
+        cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);
+        raised = strstr(out, "SITREP_ALERT_EVENT=raised") != NULL;
+    }
+    cr_assert(raised, "%s", out);
+    cr_assert(strstr(out, "alert raised: calls:1h:unusual@north WARN, value "), "%s", out);
+    cr_assert(strstr(out, " (normal 10–12)"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_KEY=calls:1h:unusual@north\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_KIND=unusual\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_SEVERITY=WARN\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_BAND_LOW=10\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_BAND_HIGH=12\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_THRESHOLD=12\n"), "the edge crossed: %s", out);
+    free(out);
+    free(err);
+}

@@ -158,8 +158,8 @@ Test(alertview, an_unusual_alert_shows_its_band)
 {
     sr_alert a[3];
     alerts(a);
-    cr_assert_eq(sr_alert_init_unusual(&a[0], "p1", &defs[0], (sr_agg){SR_AGG_PCT, 90},
-                                       SR_MS_HOUR, "force/north"),
+    cr_assert_eq(sr_alert_init_unusual(&a[0], "p1", &defs[0], (sr_agg){SR_AGG_PCT, 90}, SR_MS_HOUR,
+                                       "force/north"),
                  0);
     sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
     cr_assert_eq(sr_alert_step_unusual(&a[0], &p, SR_UNUSUAL_HIGH, 1330, 600, 900, NOW - SR_MS_MIN),
