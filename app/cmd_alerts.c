@@ -102,8 +102,10 @@ int cmd_alerts(int argc, char **argv)
                 sr_text_clean(a[i].note, note, sizeof note);
                 snprintf(extra, sizeof extra, "by %s%s%s", who, note[0] ? ": " : "", note);
             }
-            printf("%-8s %-32s %-10s %10s %14s  %-16s  %s\n", sr_status_name(a[i].severity), key,
-                   sr_alert_state_name(a[i].state), val, thr, raised, extra);
+            /* the threshold column by its width on screen ("normal 10–12": 12 of 14 bytes) */
+            int thr_w = 14 + (int)strlen(thr) - sr_text_width(thr);
+            printf("%-8s %-32s %-10s %10s %*s  %-16s  %s\n", sr_status_name(a[i].severity), key,
+                   sr_alert_state_name(a[i].state), val, thr_w, thr, raised, extra);
         }
     }
     if (!rc && withheld_line[0])
