@@ -199,6 +199,23 @@ Test(alerting, a_step_without_change_leaves_data_version_alone)
     sr_config_destroy(cfg);
 }
 
+/* Runs `sitrep collect --once` (argv) until [alert] command hears of a
+ * raise (pending at one run, raised at a later one once [alert] for has
+ * passed); *out and *err are the last run's, the caller frees them. */
+static void collect_until_raised(char *const argv[], char **out, char **err)
+{
+    *out = *err = NULL;
+    th_deadline d = th_deadline_in(20 * 1000);
+    bool raised = false;
+    while (!raised && !th_expired(&d)) {
+        free(*out);
+        free(*err);
+        cr_assert_eq(th_run(dir, argv, out, err), 0, "%s", *err);
+        raised = strstr(*out, "SITREP_ALERT_EVENT=raised") != NULL;
+    }
+    cr_assert(raised, "%s", *out);
+}
+
 Test(alerting, collect_runs_the_alert_command)
 {
     char path[400], text[1024];
@@ -215,16 +232,8 @@ Test(alerting, collect_runs_the_alert_command)
                         "[panel.response]\nmetric = rt\nwindow = 1h\n"
                         "[alert]\nfor = 1s\ncommand = /usr/bin/env\n");
     char *argv[] = {"collect", "--once", "--config", path, NULL};
-    char *out = NULL, *err = NULL;
-    th_deadline d = th_deadline_in(20 * 1000);
-    bool raised = false;
-    while (!raised && !th_expired(&d)) {
-        free(out);
-        free(err);
-        cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);
-        raised = strstr(out, "SITREP_ALERT_EVENT=raised") != NULL;
-    }
-    cr_assert(raised, "%s", out);
+    char *out, *err;
+    collect_until_raised(argv, &out, &err);
     cr_assert(strstr(out, "alert raised: rt:1h WARN, value 170 (threshold 100)"), "%s", out);
     cr_assert(strstr(out, "\nSITREP_ALERT_KEY=rt:1h\n"), "%s", out);
     cr_assert(strstr(out, "\nSITREP_ALERT_SEVERITY=WARN\n"), "%s", out);
@@ -614,16 +623,8 @@ Test(alerting, collect_gives_the_command_an_unusual_alerts_band)
                         "when = unusual\n"
                         "[alert]\nfor = 1s\ncommand = /usr/bin/env\n");
     char *argv[] = {"collect", "--once", "--config", path, NULL};
-    char *out = NULL, *err = NULL;
-    th_deadline d = th_deadline_in(20 * 1000);
-    bool raised = false;
-    while (!raised && !th_expired(&d)) { /* pending, then raised a second later */
-        free(out);
-        free(err);
-        cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);
-        raised = strstr(out, "SITREP_ALERT_EVENT=raised") != NULL;
-    }
-    cr_assert(raised, "%s", out);
+    char *out, *err;
+    collect_until_raised(argv, &out, &err);
     cr_assert(strstr(out, "alert raised: calls:1h:unusual@north WARN, value "), "%s", out);
     cr_assert(strstr(out, " (normal 10–12)"), "%s", out);
     cr_assert(strstr(out, "\nSITREP_ALERT_KEY=calls:1h:unusual@north\n"), "%s", out);
