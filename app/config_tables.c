@@ -407,7 +407,8 @@ static const struct opt alert_opts[] = {
       .flags = SR_OPT_HAS_MAX,
       .def = "1m",
       .max = (double)SR_MS_DAY,
-      .help = "how long a panel must stay past a threshold before its alert is raised"},
+      .help = "how long a panel must stay past a threshold (or unusual) before its alert is "
+              "raised"},
      AT(struct alert_vals, for_ms)},
     {{.name = "hysteresis",
       .type = SR_OPT_NUMBER,
@@ -416,7 +417,8 @@ static const struct opt alert_opts[] = {
       .min = 0,
       .max = 50,
       .help = "percent of the threshold the value must come back past to clear (or ease "
-              "crit to warn)"},
+              "crit to warn); for an unusual alert (when = unusual), percent of the band's width "
+              "the figure must come back inside it by"},
      AT(struct alert_vals, hysteresis)},
     {{.name = "command",
       .type = SR_OPT_TEXT,
@@ -507,7 +509,8 @@ const struct kind cfg_kinds[] = {
     {{.kind = "alert",
       .header = "[alert]",
       .named = 0,
-      .help = "when panels past their metric's thresholds raise and clear alerts (at most one)",
+      .help = "when panels past their metric's thresholds (or unusual: [panel.*] when) raise and "
+              "clear alerts (at most one)",
       .n_options = COUNT(alert_opts)},
      K_ALERT,
      alert_opts},
