@@ -210,14 +210,15 @@ int sr_alerting_step_due(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert
     return rc;
 }
 
-void sr_alerting_format(const sr_config *cfg, const sr_alert *a, char *val, char *thr, size_t len)
+void sr_alerting_format(const sr_config *cfg, const sr_alert *a, const char *range, char *val,
+                        char *thr, size_t len)
 {
     const sr_metric_def *def = sr_catalog_find(&cfg->metrics, a->metric);
     const sr_cfg_panel *p = NULL;
     for (size_t i = 0; i < cfg->n_panels && !p; i++)
         if (strcmp(cfg->panels[i].name, a->panel) == 0)
             p = &cfg->panels[i];
-    sr_alert_format(a, p ? def : NULL, p ? p->agg : (sr_agg){0}, "–", val, thr, len);
+    sr_alert_format(a, p ? def : NULL, p ? p->agg : (sr_agg){0}, range, val, thr, len);
 }
 
 /* ---- the alerter ---- */
@@ -371,7 +372,7 @@ static void on_event(void *ctx, const sr_alert *a, sr_alert_event ev)
     if (!al->h.log) {
         /* nothing is logged */
     } else if (log_shows(al, a, why, sizeof why)) {
-        sr_alerting_format(al->cfg, a, val, thr, sizeof val);
+        sr_alerting_format(al->cfg, a, "–", val, thr, sizeof val);
         alerter_log(al, false, "alert %s: %s %s, value %s (%s%s)", sr_alert_event_name(ev), a->key,
                     sr_status_name(a->severity), val, sr_alert_thr_words(a), thr);
     } else {

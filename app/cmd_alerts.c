@@ -7,7 +7,7 @@
 
 const opt_spec alerts_opts[] = {
     {"--config", "FILE", "the configuration (where the cache is)"},
-    {"--format", "FMT", "text (a table, the default) or json"},
+    {"--format", "FMT", "text (a table, the default), csv or json"},
     {NULL, NULL, NULL},
 };
 
@@ -24,7 +24,7 @@ static void alert_time(const char *tz, sr_ms t, char *buf, size_t len)
 static json_t *alert_json(const sr_config *cfg, const sr_alert *a)
 {
     char val[64], thr[64], t[40];
-    sr_alerting_format(cfg, a, val, thr, sizeof val);
+    sr_alerting_format(cfg, a, "–", val, thr, sizeof val);
     json_t *j = json_object();
     json_object_set_new(j, "key", json_string(a->key));
     json_object_set_new(j, "panel", json_string(a->panel));
@@ -52,12 +52,56 @@ static json_t *alert_json(const sr_config *cfg, const sr_alert *a)
     return j;
 }
 
+/* The columns of `alerts --format csv`: json's members, in its order. */
+static const char *const csv_columns[] = {
+    "key",       "panel",      "metric",         "entity",    "severity",
+    "state",     "kind",       "value",          "threshold", "band_low",
+    "band_high", "value_text", "threshold_text", "raised_at", "acked_by",
+    "acked_at",  "note",       "silenced_until", NULL};
+
+/* "2026-11-27T14:03:00.000Z", or "" for none. */
+static void csv_time(sr_csv_out *w, sr_ms t, bool set)
+{
+    char buf[40] = "";
+    if (set)
+        sr_format_time_utc(t, buf, sizeof buf);
+    sr_csv_field(w, buf);
+}
+
+static void alert_csv(sr_csv_out *w, const sr_config *cfg, const sr_alert *a)
+{
+    char val[64], thr[64];
+    sr_alerting_format(cfg, a, "-", val, thr, sizeof val); /* ASCII: see alerting.h */
+    const char *text[] = {a->key,
+                          a->panel,
+                          a->metric,
+                          a->entity,
+                          sr_status_name(a->severity),
+                          sr_alert_state_name(a->state),
+                          sr_alert_kind_name(a->kind)};
+    for (size_t i = 0; i < sizeof text / sizeof *text; i++)
+        sr_csv_field(w, text[i]);
+    bool band = a->kind == SR_ALERT_UNUSUAL; /* empty for a threshold alert */
+    sr_csv_number(w, a->value);
+    sr_csv_number(w, a->threshold);
+    sr_csv_number(w, band ? a->band_low : NAN);
+    sr_csv_number(w, band ? a->band_high : NAN);
+    sr_csv_field(w, val);
+    sr_csv_field(w, thr);
+    csv_time(w, a->raised_at_ms, true);
+    sr_csv_field(w, a->acked_at_ms ? a->acked_by : "");
+    csv_time(w, a->acked_at_ms, a->acked_at_ms != 0);
+    sr_csv_field(w, a->note);
+    csv_time(w, a->silenced_until_ms, a->state == SR_ALERT_SILENCED);
+    sr_csv_end_row(w);
+}
+
 int cmd_alerts(int argc, char **argv)
 {
     const command *self = find_command("alerts");
     parsed p;
     parse_opts(self, argc, argv, &p, 0);
-    static const char *const formats[] = {"text", "json", NULL};
+    static const char *const formats[] = {"text", "csv", "json", NULL};
     const char *fmt = format_opt(self, &p, formats);
     sr_config *cfg = load_config(opt(self, &p, "--config"));
     sr_store *st = open_cache(cfg, SR_STORE_READONLY);
@@ -81,6 +125,12 @@ int cmd_alerts(int argc, char **argv)
             json_array_append_new(arr, alert_json(cfg, &a[i]));
         sr_json_write(arr, JSON_INDENT(2), stdout);
         json_decref(arr);
+    } else if (strcmp(fmt, "csv") == 0) {
+        sr_csv_out w;
+        sr_csv_init(&w, stdout);
+        sr_csv_header(&w, csv_columns);
+        for (size_t i = 0; i < n; i++)
+            alert_csv(&w, cfg, &a[i]);
     } else if (n == 0) {
         printf("no open alert%s\n", withheld ? " shown" : "");
     } else {
@@ -91,7 +141,7 @@ int cmd_alerts(int argc, char **argv)
             char who[SR_ALERT_WHO_MAX], note[SR_ALERT_NOTE_MAX];
             /* what the cache holds came from other processes: made safe */
             sr_text_clean(a[i].key, key, sizeof key);
-            sr_alerting_format(cfg, &a[i], val, thr, sizeof val);
+            sr_alerting_format(cfg, &a[i], "–", val, thr, sizeof val);
             alert_time(cfg->timezone, a[i].raised_at_ms, raised, sizeof raised);
             extra[0] = 0;
             if (a[i].state == SR_ALERT_SILENCED) {
@@ -109,7 +159,7 @@ int cmd_alerts(int argc, char **argv)
         }
     }
     if (!rc && withheld_line[0])
-        fprintf(strcmp(fmt, "json") == 0 ? stderr : stdout, "%s\n", withheld_line);
+        fprintf(strcmp(fmt, "text") != 0 ? stderr : stdout, "%s\n", withheld_line);
     int status = rc ? SR_EXIT_FAIL : SR_EXIT_OK;
     viewer_fini(&me, "alerts", &status);
     free(a);

@@ -568,7 +568,7 @@ Test(alerting, a_surge_raises_the_unusual_alert)
     cr_assert_eq(a.band_low, 10);
     cr_assert_eq(a.band_high, 12);
     char val[64], thr[64];
-    sr_alerting_format(cfg, &a, val, thr, sizeof val);
+    sr_alerting_format(cfg, &a, "–", val, thr, sizeof val);
     cr_assert_str_eq(val, "40");
     cr_assert_str_eq(thr, "normal 10–12");
 
@@ -598,6 +598,20 @@ Test(alerting, a_surge_raises_the_unusual_alert)
     cr_assert(strstr(out, "\"kind\": \"threshold\""), "%s", out);
     cr_assert(strstr(out, "\"band_low\": 10.0,"), "%s", out);
     cr_assert(strstr(out, "\"threshold_text\": \"normal 10–12\""), "%s", out);
+    free(out);
+    free(err);
+    char *csv[] = {"alerts", "--format", "csv", "--config", path, NULL};
+    cr_assert_eq(th_run(dir, csv, &out, &err), 0, "%s", err);
+    static const char header[] =
+        "key,panel,metric,entity,severity,state,kind,value,threshold,band_low,band_high,"
+        "value_text,threshold_text,raised_at,acked_by,acked_at,note,silenced_until\n";
+    cr_assert(strncmp(out, header, strlen(header)) == 0, "%s", out);
+    cr_assert(
+        strstr(out, "\ncalls:1h@north,calls,calls,north,WARN,active,threshold,38,30,,,38,30,"),
+        "%s", out);
+    cr_assert(strstr(out, "\ncalls:1h:unusual@north,calls,calls,north,WARN,acked,unusual,38,12,10,"
+                          "12,38,normal 10-12,2026-01-01T00:01:00.000Z,ana,"),
+              "%s", out);
     free(out);
     free(err);
 }
