@@ -67,27 +67,32 @@ static bool alert_changed(const sr_alert *b, const sr_alert *a)
 /*
  * The key of panel p's alert of kind k into key; false when p has none
  * (a threshold alert: its aggregate is not its metric's own; an unusual
- * one: p is not `when = unusual` or both; or the metric is unknown). A
- * threshold alert stored by an older sitrep under the panel's name
- * ("panel@entity") is moved to it first (sr_store_alert_rekey), so that no
- * alert is lost or doubled.
+ * one: p is not `when = unusual` or both; or the metric is unknown). The
+ * threshold alert of a panel with `when = unusual` is *retired: stepped
+ * without thresholds, so that one raised before the config said so clears
+ * (unless a panel that wants it shows the same condition). A threshold
+ * alert stored by an older sitrep under the panel's name ("panel@entity")
+ * is moved to it first (sr_store_alert_rekey), so that no alert is lost or
+ * doubled.
  */
 static bool panel_key(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p, sr_alert_kind k,
-                      char *key, size_t len, int *rc)
+                      char *key, size_t len, bool *retired, int *rc)
 {
     const sr_metric_def *d = sr_catalog_find(&cfg->metrics, p->metric);
+    *retired = false;
     if (!d)
         return false;
     bool unusual = strcmp(p->when, "unusual") == 0, both = strcmp(p->when, "both") == 0;
     if (k == SR_ALERT_UNUSUAL)
         return (unusual || both) &&
                sr_alert_key_unusual(d, p->agg, p->window_ms, p->entity, key, len) == 0;
-    if (unusual || sr_alert_key_for(d, p->agg, p->window_ms, p->entity, key, len))
+    if (sr_alert_key_for(d, p->agg, p->window_ms, p->entity, key, len))
         return false;
+    *retired = unusual;
     char old[SR_ALERT_KEY_MAX];
     int n = p->entity[0] ? snprintf(old, sizeof old, "%s@%s", p->name, p->entity)
                          : snprintf(old, sizeof old, "%s", p->name);
-    if (n > 0 && (size_t)n < sizeof old)
+    if (!unusual && n > 0 && (size_t)n < sizeof old)
         *rc = sr_store_alert_rekey(st, old, key);
     return true;
 }
@@ -101,8 +106,8 @@ static bool panel_key(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
  * alert that has never had anything to say.
  */
 static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p, sr_alert_kind k,
-                      const char *key, const sr_alert_params *par, sr_ms now, sr_alert *a,
-                      sr_alert_event *ev, sr_ms *due)
+                      bool retired, const char *key, const sr_alert_params *par, sr_ms now,
+                      sr_alert *a, sr_alert_event *ev, sr_ms *due)
 {
     *ev = SR_ALERT_EV_NONE;
     bool unusual = k == SR_ALERT_UNUSUAL;
@@ -122,7 +127,7 @@ static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
     }
     double v = m.c.now.value, low = NAN, high = NAN;
     sr_metric_def d = *m.def;
-    if (!isnan(v) && m.status == SR_STATUS_NONE)
+    if (retired || (!isnan(v) && m.status == SR_STATUS_NONE))
         d.warn = d.crit = NAN;
     sr_unusual verdict = m.unusual;
     if (m.n_base_run && m.base_run[m.n_base_run - 1].base.has_band) {
@@ -160,6 +165,21 @@ int sr_alerting_step(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb 
     return sr_alerting_step_due(cfg, st, now, cb, ctx, NULL);
 }
 
+/* Whether alert i (its key keys[i], retired or not) is stepped: at the
+ * first panel that shows its condition, a retired threshold alert only when
+ * no panel wants it. */
+static bool steps_here(size_t i, size_t n, char (*keys)[SR_ALERT_KEY_MAX], const bool *has,
+                       const bool *retired)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (j == i || !has[j] || strcmp(keys[j], keys[i]) != 0)
+            continue;
+        if (retired[i] ? !retired[j] || j < i : !retired[j] && j < i)
+            return false;
+    }
+    return true;
+}
+
 /*
  * Steps every alert once: the panels in config order, each with its
  * threshold alert then its unusual alert, each key at its first panel only
@@ -178,24 +198,24 @@ int sr_alerting_step_due(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert
     size_t n = 2 * cfg->n_panels; /* alert i: panel i / 2, kind i % 2 */
     happened *h = calloc(n, sizeof *h);
     char(*keys)[SR_ALERT_KEY_MAX] = calloc(n, sizeof *keys);
-    if (!h || !keys) {
+    bool *has = calloc(2 * n, sizeof *has), *retired = has ? has + n : NULL;
+    if (!h || !keys || !has) {
         free(h);
         free(keys);
+        free(has);
         return SR_ENOMEM;
     }
     int rc = sr_store_begin(st);
     bool begun = !rc;
-    for (size_t i = 0; !rc && i < n; i++) {
-        const sr_cfg_panel *p = &cfg->panels[i / 2];
-        sr_alert_kind k = i % 2 ? SR_ALERT_UNUSUAL : SR_ALERT_THRESHOLD;
-        if (!panel_key(cfg, st, p, k, keys[i], sizeof keys[i], &rc) || rc)
-            continue;
-        bool first = true;
-        for (size_t j = 0; j < i && first; j++)
-            first = strcmp(keys[j], keys[i]) != 0;
-        if (first)
-            rc = step_panel(cfg, st, p, k, keys[i], &par, now, &h[i].a, &h[i].ev, &next);
-    }
+    for (size_t i = 0; !rc && i < n; i++)
+        has[i] =
+            panel_key(cfg, st, &cfg->panels[i / 2], i % 2 ? SR_ALERT_UNUSUAL : SR_ALERT_THRESHOLD,
+                      keys[i], sizeof keys[i], &retired[i], &rc);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (has[i] && steps_here(i, n, keys, has, retired))
+            rc = step_panel(cfg, st, &cfg->panels[i / 2],
+                            i % 2 ? SR_ALERT_UNUSUAL : SR_ALERT_THRESHOLD, retired[i], keys[i],
+                            &par, now, &h[i].a, &h[i].ev, &next);
     if (rc && begun)
         sr_store_rollback(st);
     else if (!rc)
@@ -205,6 +225,7 @@ int sr_alerting_step_due(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert
             cb(ctx, &h[i].a, h[i].ev);
     free(keys);
     free(h);
+    free(has);
     if (due && !rc)
         *due = next;
     return rc;

@@ -650,3 +650,52 @@ Test(alerting, collect_gives_the_command_an_unusual_alerts_band)
     free(out);
     free(err);
 }
+
+/* A panel turned to when = unusual no longer raises on its thresholds: its
+ * raised threshold alert clears at the next step, unless another panel
+ * that wants thresholds shows the same condition. */
+Test(alerting, a_panel_turned_to_unusual_clears_its_threshold_alert)
+{
+    sr_config *cfg;
+    sr_store *st = open_with("[metric.rt]\nkind = event\nagg = max\nwarn = 100\ncrit = 200\n"
+                             "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n",
+                             &cfg);
+    sr_ms t = 1700000000000LL;
+    put(st, t - 10 * SR_MS_MIN, 150);
+    heard h = {0};
+    cr_assert_eq(sr_alerting_step(cfg, st, t - SR_MS_MIN, on_alert, &h), 0); /* pending */
+    cr_assert_eq(sr_alerting_step(cfg, st, t, on_alert, &h), 0);
+    cr_assert_eq(h.n, 1);
+    cr_assert_eq(h.ev[0], SR_ALERT_EV_RAISED);
+    sr_config_destroy(cfg);
+
+    /* another panel of the condition still wants thresholds: it stays */
+    cr_assert_eq(sr_config_parse("t.ini",
+                                 "[metric.rt]\nkind = event\nagg = max\nwarn = 100\ncrit = 200\n"
+                                 "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n"
+                                 "when = unusual\n"
+                                 "[panel.other]\nmetric = rt\nentity = north\nwindow = 1h\n",
+                                 &cfg, NULL),
+                 0);
+    cr_assert_eq(sr_alerting_step(cfg, st, t + SR_MS_MIN, on_alert, &h), 0);
+    cr_assert_eq(h.n, 1);
+    sr_alert a;
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h@north", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    sr_config_destroy(cfg);
+
+    cr_assert_eq(sr_config_parse("t.ini",
+                                 "[metric.rt]\nkind = event\nagg = max\nwarn = 100\ncrit = 200\n"
+                                 "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n"
+                                 "when = unusual\n",
+                                 &cfg, NULL),
+                 0);
+    cr_assert_eq(sr_alerting_step(cfg, st, t + 2 * SR_MS_MIN, on_alert, &h), 0);
+    cr_assert_eq(h.n, 2);
+    cr_assert_eq(h.ev[1], SR_ALERT_EV_CLEARED);
+    cr_assert_str_eq(h.key[1], "rt:1h@north");
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h@north", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_CLEARED);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+}
