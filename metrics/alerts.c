@@ -23,11 +23,11 @@
  */
 #include "alerts.h"
 
-#include "format.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "format.h"
 
 static const char *const state_names[SR_ALERT_STATE_COUNT] = {
     [SR_ALERT_OK] = "ok",       [SR_ALERT_PENDING] = "pending",   [SR_ALERT_ACTIVE] = "active",
