@@ -372,6 +372,18 @@ static void check_panel(struct parser *p, struct sect *s, sr_ms retention_ms, bo
         cfg_sink_add(&p->err, cfg_key_line(s, "window"),
                      "window: %s is longer than the retention (%s), expected at most %s", w, r, r);
     }
+    if (cfg_key_ok(s, "when") && strcmp(pn->when, "threshold") != 0) {
+        snprintf(pn->baseline, sizeof pn->baseline, "yes"); /* the band it is judged by */
+        if (cfg_key_ok(s, "window") && pn->window_ms > SR_BASELINE_SLICE_MAX) {
+            char w[32], max[32];
+            sr_format_duration(pn->window_ms, w, sizeof w);
+            sr_format_duration(SR_BASELINE_SLICE_MAX, max, sizeof max);
+            cfg_sink_add(&p->err, cfg_key_line(s, "when"),
+                         "when: %s needs a window of at most %s (a baseline's slice of the week), "
+                         "the panel's is %s; expected when = threshold or a shorter window",
+                         pn->when, max, w);
+        }
+    }
     if (!cfg_key_ok(s, "metric"))
         return;
     const struct sect *m = metric_find(p, pn->metric);

@@ -28,6 +28,7 @@ _Static_assert(sizeof(sr_pct_method) == sizeof(int), "sr_pct_method is stored as
 
 /* Each list is in the order of the enum it is stored as (kpi.h). */
 static const char *const kind_choices[] = {"event", "gauge", "counter", "ratio", NULL};
+static const char *const when_choices[] = {"threshold", "unusual", "both", NULL};
 static const char *const better_choices[] = {"lower", "higher", NULL};
 static const char *const pct_choices[] = {"nearest_rank", "linear", NULL};
 static const char *const widget_choices[] = {"tile",  "sparkline", "gauge",     "bars",
@@ -310,6 +311,17 @@ static const struct opt panel_opts[] = {
       .help = "whether the panel shows its figure against its normal (the same slice of the week "
               "over the metric's baseline_weeks) and marks it unusual"},
      AT(sr_cfg_panel, baseline)},
+    {{.name = "when",
+      .type = SR_OPT_WORD,
+      .def = "threshold",
+      .choices = when_choices,
+      .help = "what raises the panel's alerts: threshold (the metric's warn and crit), unusual "
+              "(its figure outside its normal band for the metric's unusual_slices slices "
+              "running, a warn alert of its own) or both; unusual and both imply baseline = yes, "
+              "so the tile shows the band the alert is judged by, and need a window of at most "
+              "7d. An unusual alert clears when the figure is back inside the band by the "
+              "[alert] hysteresis's percent of the band's width"},
+     AT(sr_cfg_panel, when)},
 };
 
 static const struct opt page_opts[] = {
@@ -395,7 +407,8 @@ static const struct opt alert_opts[] = {
       .flags = SR_OPT_HAS_MAX,
       .def = "1m",
       .max = (double)SR_MS_DAY,
-      .help = "how long a panel must stay past a threshold before its alert is raised"},
+      .help = "how long a panel must stay past a threshold (or unusual) before its alert is "
+              "raised"},
      AT(struct alert_vals, for_ms)},
     {{.name = "hysteresis",
       .type = SR_OPT_NUMBER,
@@ -404,7 +417,8 @@ static const struct opt alert_opts[] = {
       .min = 0,
       .max = 50,
       .help = "percent of the threshold the value must come back past to clear (or ease "
-              "crit to warn)"},
+              "crit to warn); for an unusual alert (when = unusual), percent of the band's width "
+              "the figure must come back inside it by"},
      AT(struct alert_vals, hysteresis)},
     {{.name = "command",
       .type = SR_OPT_TEXT,
@@ -495,7 +509,8 @@ const struct kind cfg_kinds[] = {
     {{.kind = "alert",
       .header = "[alert]",
       .named = 0,
-      .help = "when panels past their metric's thresholds raise and clear alerts (at most one)",
+      .help = "when panels past their metric's thresholds (or unusual: [panel.*] when) raise and "
+              "clear alerts (at most one)",
       .n_options = COUNT(alert_opts)},
      K_ALERT,
      alert_opts},

@@ -453,7 +453,7 @@ static void write_markdown(const sr_report *r, FILE *out)
         const sr_alert *a = &r->alerts[i];
         char raised[32], t[32], val[64], thr[64];
         local_minute(tz, a->raised_at_ms, raised, sizeof raised);
-        sr_alerting_format(r->cfg, a, val, thr, sizeof val); /* as the panel shows them */
+        sr_alerting_format(r->cfg, a, "–", val, thr, sizeof val); /* as the panel shows them */
         fprintf(out, "- %s ", sr_status_name(a->severity));
         md_text(out, alert_title(cfg, a));
         if (a->entity[0]) {
@@ -466,7 +466,7 @@ static void write_markdown(const sr_report *r, FILE *out)
             local_minute(tz, a->silenced_until_ms, t, sizeof t);
             fprintf(out, " until %s", t);
         }
-        fprintf(out, ", raised %s, value %s (threshold %s)", raised, val, thr);
+        fprintf(out, ", raised %s, value %s (%s%s)", raised, val, sr_alert_thr_words(a), thr);
         if (a->acked_at_ms) {
             local_minute(tz, a->acked_at_ms, t, sizeof t);
             fputs("; acknowledged by ", out);

@@ -144,12 +144,7 @@ typedef struct {
 int sr_baseline_run(sr_store *st, const sr_catalog *cat, const sr_query *q,
                     const sr_baseline_opts *o, size_t m, sr_baseline_slice *out);
 
-typedef enum {
-    SR_UNUSUAL_NONE = 0, /* within the band in at least one slice of the run */
-    SR_UNUSUAL_HIGH,     /* above the band in every slice of the run */
-    SR_UNUSUAL_LOW,      /* below the band in every slice of the run */
-    SR_UNUSUAL_UNKNOWN,  /* a slice of the run has no band or no figure */
-} sr_unusual;
+/* sr_unusual, the verdict, is in kpi.h. */
 
 /*
  * Whether the run s[0..m) (oldest first) is unusual: every figure above

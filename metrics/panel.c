@@ -983,6 +983,8 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
         int rc = sr_query_run(p->st, p->cat, &p->q, &m->c.now);
         if (!rc)
             m->status = sr_kpi_status_for(p->def, m->agg, m->c.now.value);
+        if (!rc && spec->baseline) /* an unusual alert's verdict and band */
+            rc = compute_baseline(p, spec, m);
         return rc;
     }
     int rc = sr_query_compare(p->st, p->cat, &p->q, &m->c);

@@ -96,9 +96,10 @@ enum {
     SR_PANEL_EVENTS = 1 << 4,     /* events[]: the newest raw observations */
     SR_PANEL_SERIES_N = 1 << 5,   /* series_n[] (and rows' with row series): the count of
                                      observations per slice, for sr_privacy_apply() */
-    SR_PANEL_VALUE_ONLY = 1 << 6, /* only c.now and status: no comparisons, share within,
-                                     sources or freshness, and nothing else asked (the alerts,
-                                     which step every panel and need no more) */
+    SR_PANEL_VALUE_ONLY = 1 << 6, /* only c.now and status (and with spec->baseline the
+                                     baseline): no comparisons, share within, sources or
+                                     freshness, and nothing else asked (the alerts, which
+                                     step every panel and need no more) */
 };
 
 typedef struct {

@@ -325,7 +325,8 @@ static void tile_target_line(WINDOW *w, int y, int wd, const sr_view *v)
  * "normal 150–205 (Fri 22-23h, 8 wk)" on the left, or the short reason
  * there is no band ("normal: too few weeks"), or the band's privacy mask;
  * "unusual ▲" (▼ below) on the right in the warn role when the run is
- * unusual. As the width shrinks the slice's place goes, then the word
+ * unusual, "unusual ▲ acked" (or silenced) when someone has taken the
+ * panel's unusual alert. As the width shrinks the slice's place goes, then the word
  * "normal", then the band; the mark goes last. Returns whether it drew.
  */
 static bool tile_baseline_line(WINDOW *w, int y, int wd, const sr_view *v)
@@ -334,10 +335,18 @@ static bool tile_baseline_line(WINDOW *w, int y, int wd, const sr_view *v)
     if (!m || !m->base_label[0])
         return false;
     const sr_glyphs *g = sr_glyphs_get();
-    char mark[32] = "";
+    char mark[48] = "";
+    const char *taken = v->alert_unusual == SR_ALERT_ACKED      ? " acked"
+                        : v->alert_unusual == SR_ALERT_SILENCED ? " silenced"
+                                                                : "";
     if (m->unusual == SR_UNUSUAL_HIGH || m->unusual == SR_UNUSUAL_LOW)
-        snprintf(mark, sizeof mark, "unusual %s", m->unusual == SR_UNUSUAL_HIGH ? g->up : g->down);
+        snprintf(mark, sizeof mark, "unusual %s%s", m->unusual == SR_UNUSUAL_HIGH ? g->up : g->down,
+                 taken);
     int mw = sr_tui_width(mark);
+    if (mw > wd && taken[0]) {
+        mark[strlen(mark) - strlen(taken)] = '\0';
+        mw = sr_tui_width(mark);
+    }
     if (mw > wd) {
         snprintf(mark, sizeof mark, "%s", m->unusual == SR_UNUSUAL_HIGH ? g->up : g->down);
         mw = sr_tui_width(mark);

@@ -995,7 +995,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 15 + 15 + 3 + 8 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 15 + 15 + 3 + 9 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
@@ -1343,4 +1343,29 @@ Test(config, baseline_keys)
                   "t.ini:3: baseline_weeks: expected a whole number, got 8.5");
     expect_errors("[metric.m]\nkind = event\nunusual_slices = 13\n",
                   "t.ini:3: unusual_slices: expected a number between 1 and 12, got '13'");
+}
+
+/* [panel.*] when: threshold by default; unusual and both imply baseline =
+ * yes; a bad word, and a window no baseline slice can be, name FILE:LINE. */
+Test(config, panel_when)
+{
+    sr_config *cfg = parse_ok("[metric.m]\nkind = event\n"
+                              "[panel.a]\nmetric = m\n"
+                              "[panel.b]\nmetric = m\nwhen = unusual\n"
+                              "[panel.c]\nmetric = m\nwhen = both\nbaseline = no\nwindow = 7d\n");
+    cr_assert_str_eq(cfg->panels[0].when, "threshold");
+    cr_assert_str_eq(cfg->panels[0].baseline, "no");
+    cr_assert_str_eq(cfg->panels[1].when, "unusual");
+    cr_assert_str_eq(cfg->panels[1].baseline, "yes", "the tile shows the band it is judged by");
+    cr_assert_str_eq(cfg->panels[2].when, "both");
+    cr_assert_str_eq(cfg->panels[2].baseline, "yes");
+    sr_config_destroy(cfg);
+    expect_errors("[metric.m]\nkind = event\n[panel.a]\nmetric = m\nwhen = sometimes\n",
+                  "t.ini:5: when: expected one of threshold, unusual, both, got 'sometimes'");
+    expect_errors("[metric.m]\nkind = event\n[panel.a]\nmetric = m\nwindow = 8d\nwhen = unusual\n",
+                  "t.ini:6: when: unusual needs a window of at most 7d (a baseline's slice of "
+                  "the week), the panel's is 8d; expected when = threshold or a shorter window");
+    cfg = parse_ok("[metric.m]\nkind = event\n[panel.a]\nmetric = m\nwindow = 8d\n"
+                   "when = threshold\n");
+    sr_config_destroy(cfg);
 }

@@ -343,6 +343,27 @@ Test(screen, status_bar_says_a_damaged_cache)
     cr_assert(!strstr(shot(), "CACHE DAMAGED"), "%s", shot_text);
 }
 
+/* The status bar counts unusual alerts apart from threshold warnings: an
+ * unusual alert is a warn that reads as such. */
+Test(screen, status_bar_counts_unusual_alerts_apart)
+{
+    sr_metric_def d;
+    sr_metric_def_init(&d, "calls");
+    sr_alert a[2];
+    cr_assert_eq(sr_alert_init(&a[0], "p1", "calls", SR_MS_HOUR, ""), 0);
+    a[0].state = SR_ALERT_ACTIVE;
+    a[0].severity = SR_STATUS_WARN;
+    cr_assert_eq(sr_alert_init_unusual(&a[1], "p1", &d, (sr_agg){SR_AGG_COUNT, 0}, SR_MS_HOUR, ""),
+                 0);
+    a[1].state = SR_ALERT_ACTIVE;
+    a[1].severity = SR_STATUS_WARN;
+    sr_screen_set_alerts(scr, a, 2);
+    const char *t = shot();
+    const char *w = strstr(t, "1 warn"), *u = strstr(t, "1 unusual");
+    cr_assert(w && u, "%s", t);
+    cr_assert(u < strchr(t, '\n'), "on the status bar (the first line): %s", t);
+}
+
 /*
  * "u" in the breakdown: each child against its normal (the same hour in
  * each of the last 8 weeks), the farthest outside it first, with the

@@ -964,6 +964,30 @@ Test(widgets_a, tile_baseline_line_band_and_unusual_mark)
     sr_glyphs_select(true);
 }
 
+/* Someone has taken the panel's unusual alert: the mark says so, and
+ * drops the word first where it does not fit. */
+Test(widgets_a, tile_baseline_mark_says_the_unusual_alert_is_taken)
+{
+    WINDOW *w = win(5, 48);
+    sr_view v = {.m = calls_against(true, SR_UNUSUAL_HIGH),
+                 .title = "Calls",
+                 .selected = -1,
+                 .alert_unusual = SR_ALERT_ACKED};
+    werase(w);
+    sr_widget_tile.draw(w, &v);
+    expect_at(w, 2, "unusual ▲ acked", 48 - 15);
+    expect_at(w, 2, "normal 150–205", 0);
+    v.alert_unusual = SR_ALERT_SILENCED;
+    werase(w);
+    sr_widget_tile.draw(w, &v);
+    expect_at(w, 2, "unusual ▲ silenced", 48 - 18);
+    WINDOW *n = win(5, 12);
+    werase(n);
+    sr_widget_tile.draw(n, &v);
+    expect_at(n, 2, "unusual ▲", 12 - 9);
+    expect_at(n, 2, "silenced", -1);
+}
+
 Test(widgets_a, tile_baseline_line_without_a_band_says_why)
 {
     WINDOW *w = win(5, 48);
