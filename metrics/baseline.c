@@ -171,6 +171,10 @@ int sr_baseline_compute(sr_store *st, const sr_catalog *cat, const sr_query *q,
         w->r = (sr_result){NAN, 0, true};
         if ((rc = sr_baseline_week_slice(o->tz, q->from_ms, end, k, &w->from_ms, &w->to_ms)))
             return rc;
+        /* on whole minutes, the ends moved later by less than one: a screen that
+         * refreshes every few seconds asks the same weeks again (the memo answers) */
+        w->from_ms = sr_ceil_ms(w->from_ms, SR_MS_MIN);
+        w->to_ms = sr_ceil_ms(w->to_ms, SR_MS_MIN);
         if (touches_excluded(o, w->from_ms, w->to_ms)) {
             w->state = SR_WEEK_EXCLUDED;
             continue;
@@ -207,6 +211,10 @@ int sr_baseline_run(sr_store *st, const sr_catalog *cat, const sr_query *q,
         sq.to_ms = q->to_ms - (sr_ms)(m - 1 - i) * len;
         sq.from_ms = sq.to_ms - len;
         sq.closed = q->closed || i + 1 < m; /* the earlier slices are over */
+        if (i + 1 < m) {                    /* on whole minutes too, as their weeks are */
+            sq.from_ms = sr_ceil_ms(sq.from_ms, SR_MS_MIN);
+            sq.to_ms = sr_ceil_ms(sq.to_ms, SR_MS_MIN);
+        }
         s->from_ms = sq.from_ms;
         s->to_ms = sq.to_ms;
         int rc = sr_query_run(st, cat, &sq, &s->figure);

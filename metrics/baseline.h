@@ -17,8 +17,13 @@
  *     when the metric's newest sample in the whole cache falls inside the
  *     slice (a source reports a quarter hour once it is over, so at 22:59
  *     the cache holds 22:00-22:45), each week's slice ends one millisecond
- *     after that sample's time, k weeks earlier. Once data after the slice
- *     is in, the weeks are whole.
+ *     after that sample's time, k weeks earlier (sr_query_data_end). Once
+ *     data after the slice is in, the weeks are whole.
+ *   - Each week's slice, and each earlier slice of a run, is moved to whole
+ *     minutes (each end later by less than one minute): a
+ *     screen refreshing every few seconds then asks the same weeks again
+ *     and the memo answers them, where ends a second apart never repeat.
+ *     Slots of a source at whole minutes fall in the same slice either way.
  *   - A week is used when its slice touches no excluded date (a local
  *     date, [sitrep] baseline_exclude: holidays), the cache holds the
  *     metric from the week's slice on (its oldest sample is at or before
