@@ -60,6 +60,7 @@ typedef struct {
     char short_title[SR_LABEL_MAX]; /* `short =`: where title does not fit; "" = none */
     char widget[SR_NAME_MAX];       /* "tile" by default */
     char baseline[4];               /* "yes": the figure against its seasonal baseline; "no" */
+    char forecast[4];               /* "yes": the next hours' forecast and its backtest; "no" */
     int line;
 } sr_cfg_panel;
 

@@ -310,6 +310,15 @@ static const struct opt panel_opts[] = {
       .help = "whether the panel shows its figure against its normal (the same slice of the week "
               "over the metric's baseline_weeks) and marks it unusual"},
      AT(sr_cfg_panel, baseline)},
+    {{.name = "forecast",
+      .type = SR_OPT_WORD,
+      .def = "no",
+      .choices = yes_no,
+      .help = "whether the panel shows the next 8 hours' forecast of its count or level with the "
+              "backtest error over the last 4 weeks, or why it is withheld (the metric's "
+              "forecast_max_error); not for a percentile, a share or a ratio; the handover's "
+              "'Expected next shift' lists these panels"},
+     AT(sr_cfg_panel, forecast)},
 };
 
 static const struct opt page_opts[] = {
