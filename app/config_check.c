@@ -397,11 +397,12 @@ static void check_panel(struct parser *p, struct sect *s, sr_ms retention_ms, bo
         !sr_forecast_suits(m->v.metric.kind, own)) {
         char name[16];
         sr_agg_format(own, name, sizeof name);
-        cfg_sink_add(&p->err, fc->line,
-                     "forecast: the %s of metric '%s' (a %s) has no forecast, expected a count, a "
-                     "sum or a level (count sum avg min max last), not a percentile, a share or a "
-                     "ratio",
-                     name, m->name, sr_kind_name(m->v.metric.kind));
+        cfg_sink_add(
+            &p->err, fc->line,
+            "forecast: the %s of metric '%s' (kind %s) has no forecast, expected a count, a "
+            "sum or a level (count sum avg min max last), not a percentile, a share or a "
+            "ratio",
+            name, m->name, sr_kind_name(m->v.metric.kind));
     }
     if (!cfg_seen_find(s, "title"))
         snprintf(pn->title, sizeof pn->title, "%s", m->v.metric.label);

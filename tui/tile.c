@@ -410,8 +410,8 @@ static bool tile_forecast_line(WINDOW *w, int y, int wd, const sr_view *v)
         snprintf(forms[0], sizeof forms[0], "forecast withheld: %s", f->why);
     } else {
         char lo[48], hi[48], band[128];
-        sr_format_estimate(f->now.low, m->def, m->agg, lo, sizeof lo);
-        sr_format_estimate(f->now.high, m->def, m->agg, hi, sizeof hi);
+        sr_format_estimate_compact(f->now.low, m->def, m->agg, lo, sizeof lo);
+        sr_format_estimate_compact(f->now.high, m->def, m->agg, hi, sizeof hi);
         snprintf(band, sizeof band, "%s%s%s", lo, g->range, hi);
         snprintf(forms[0], sizeof forms[0], "next %s: %s %s backtest error %.0f %% (%d wk)", dur,
                  band, g->dot, f->error * 100.0, SR_FORECAST_BACKTEST_WEEKS);

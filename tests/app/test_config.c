@@ -694,6 +694,21 @@ Test(config, aggregates_must_suit_the_kind)
                   "count, sum, avg, min, max, last, value");
 }
 
+/* forecast = yes only where cmd_forecast makes one: a count, a sum or a
+ * level; an event's own aggregate (a percentile) has none. */
+Test(config, forecast_only_for_counts_and_levels)
+{
+    expect_errors(
+        "[panel.p]\nmetric = e\nforecast = yes\n[metric.e]\nkind = event\n",
+        "t.ini:3: forecast: the p90 of metric 'e' (kind event) has no forecast, expected a "
+        "count, a sum or a level (count sum avg min max last), not a percentile, a share "
+        "or a ratio");
+    sr_config *cfg = parse_ok("[panel.p]\nmetric = e\nagg = count\nforecast = yes\nbaseline = "
+                              "yes\n[metric.e]\nkind = event\n");
+    cr_assert_str_eq(cfg->panels[0].forecast, "yes");
+    sr_config_destroy(cfg);
+}
+
 Test(config, missing_required_keys_are_reported_at_the_section_header)
 {
     expect_errors("; metrics\n\n[metric.m]\nunit = s\n",
@@ -991,7 +1006,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 15 + 15 + 3 + 8 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 15 + 15 + 3 + 9 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
