@@ -981,14 +981,20 @@ Test(widgets_a, tile_baseline_line_without_a_band_says_why)
     expect_at(w, 2, "150", -1);
 }
 
+static sr_panel_model *calls_forecast(bool baseline, const char *why);
+
+/* The baseline line, and the forecast line below it (shown or withheld),
+ * in every small tile. */
 Test(widgets_a, tile_baseline_line_stays_inside_small_tiles)
 {
-    for (int h = 1; h <= 5; h++) {
+    for (int h = 1; h <= 6; h++) {
         for (int wd = 1; wd <= 30; wd++) {
             WINDOW *parent;
             WINDOW *w = fenced(h, wd, 1, 1, &parent);
             draw(&sr_widget_tile, w, calls_against(wd % 2 == 0, SR_UNUSUAL_HIGH));
             assert_only_inside(parent, "tile", h, wd, 1, 1);
+            draw(&sr_widget_tile, w, calls_forecast(wd % 2 == 0, wd % 3 ? NULL : "too few weeks"));
+            assert_only_inside(parent, "tile with a forecast", h, wd, 1, 1);
             delwin(wins[--n_wins]);
             delwin(wins[--n_wins]);
         }
@@ -1072,20 +1078,6 @@ Test(widgets_a, tile_forecast_withheld_shows_only_the_reason)
     draw(&sr_widget_tile, w, &model);
     expect_at(w, 3, "next 8h: <5", 0);
     expect_at(w, 3, "310", -1);
-}
-
-Test(widgets_a, tile_forecast_line_stays_inside_small_tiles)
-{
-    for (int h = 1; h <= 6; h++) {
-        for (int wd = 1; wd <= 30; wd++) {
-            WINDOW *parent;
-            WINDOW *w = fenced(h, wd, 1, 1, &parent);
-            draw(&sr_widget_tile, w, calls_forecast(wd % 2 == 0, wd % 3 ? NULL : "too few weeks"));
-            assert_only_inside(parent, "tile", h, wd, 1, 1);
-            delwin(wins[--n_wins]);
-            delwin(wins[--n_wins]);
-        }
-    }
 }
 
 Test(widgets_a, tiny_windows_stay_inside)
