@@ -231,7 +231,8 @@ static const struct opt metric_opts[] = {
       .flags = SR_OPT_HAS_MIN,
       .def = SR_XSTR(SR_FORECAST_MAX_ERROR_DEFAULT),
       .min = 0,
-      .help = "the limit, in percent, of the backtest error (query --agg forecast) above which "
+      .help = "the limit, in percent, of the backtest error (query --agg forecast, a panel's "
+              "forecast = yes, the handover's expected next shift) above which "
               "the forecast is withheld and only the reason shown"},
      AT(sr_metric_def, forecast_max_error)},
 };

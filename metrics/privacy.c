@@ -10,7 +10,10 @@
  * entity; then the headline (c.now) and everything derived from it; then
  * the previous and week-ago values and the change; then series slices,
  * rows (removed, or masked with their series, previous values, changes
- * and statuses), events and the histogram.
+ * and statuses), events and the histogram; then the baseline (each used
+ * week's figure judged as the headline) and the forecast (the count of
+ * the stretch it is made of, and the headline's mask, since its level
+ * rests on the window; under the grid, whole cells over the stretch).
  * A mask is a short static text copied into the model; the value under it
  * is always NAN, so a writer that forgets the mask shows "no data", never
  * the number.

@@ -579,11 +579,13 @@ Test(config, default_config_ini_loads)
         if (strncmp(p->metric, "budget", 6) == 0 || strncmp(p->metric, "overtime", 8) == 0)
             cr_assert(p->window_ms == 7 * SR_MS_DAY || p->window_ms == 28 * SR_MS_DAY);
     }
-    /* the calls of the last hour against their normal; every other panel as by default */
-    for (size_t i = 0; i < cfg->n_panels; i++)
-        cr_assert_str_eq(cfg->panels[i].baseline,
-                         strcmp(cfg->panels[i].name, "calls_now") == 0 ? "yes" : "no", "%s",
-                         cfg->panels[i].name);
+    /* the calls of the last hour against their normal, with the next 8 hours'
+     * forecast; every other panel as by default */
+    for (size_t i = 0; i < cfg->n_panels; i++) {
+        const char *want = strcmp(cfg->panels[i].name, "calls_now") == 0 ? "yes" : "no";
+        cr_assert_str_eq(cfg->panels[i].baseline, want, "%s", cfg->panels[i].name);
+        cr_assert_str_eq(cfg->panels[i].forecast, want, "%s", cfg->panels[i].name);
+    }
     sr_config_destroy(cfg);
 }
 
