@@ -129,7 +129,7 @@ int query_forecast(const query_ctx *c)
                 c->d->name, c->who->role->name);
         return SR_EXIT_FAIL;
     }
-    if (q.agg.kind == SR_AGG_PCT || q.agg.kind == SR_AGG_WITHIN || c->d->kind == SR_KIND_RATIO) {
+    if (!sr_forecast_suits(c->d->kind, q.agg)) {
         fprintf(stderr,
                 "sitrep query: a forecast is of a count, a sum or a level (count sum avg min max "
                 "last), not of a percentile, a share or a ratio\n");
@@ -140,7 +140,7 @@ int query_forecast(const query_ctx *c)
                                    .exclude = c->cfg->baseline_exclude,
                                    .n_exclude = c->cfg->n_baseline_exclude},
                           .horizon_ms = c->horizon_ms,
-                          .additive = c->shown.kind == SR_AGG_COUNT || c->shown.kind == SR_AGG_SUM,
+                          .additive = sr_forecast_additive(c->shown),
                           .max_error = c->d->forecast_max_error / 100.0};
     int status = SR_EXIT_FAIL, rc = 0;
     sr_child_result *kids = NULL;
@@ -163,8 +163,7 @@ int query_forecast(const query_ctx *c)
             goto out;
         /* what the forecast is made of: the figures from its oldest week on */
         rq.to_ms = r->f.now.from_ms;
-        rq.from_ms = rq.to_ms - (SR_FORECAST_BACKTEST_WEEKS + o.base.weeks) * 7 * SR_MS_DAY -
-                     c->horizon_ms - SR_FORECAST_LEVEL_SLICES * SR_FORECAST_SLICE_MS;
+        rq.from_ms = sr_forecast_data_from(&r->f, &o);
         sr_result all;
         if ((rc = sr_query_run(c->st, cat, &rq, &all)))
             goto out;

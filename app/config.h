@@ -60,8 +60,9 @@ typedef struct {
     char short_title[SR_LABEL_MAX]; /* `short =`: where title does not fit; "" = none */
     char widget[SR_NAME_MAX];       /* "tile" by default */
     char baseline[4];               /* "yes": the figure against its seasonal baseline; "no" */
-    char when[12]; /* what raises its alerts: "threshold" (default), "unusual" or "both";
-                      unusual and both imply baseline "yes" */
+    char when[12];    /* what raises its alerts: "threshold" (default), "unusual" or "both";
+                         unusual and both imply baseline "yes" */
+    char forecast[4]; /* "yes": the next hours' forecast and its backtest; "no" */
     int line;
 } sr_cfg_panel;
 

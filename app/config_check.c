@@ -16,6 +16,7 @@
 
 #include "../adapters/execfmt.h"
 #include "../adapters/registry.h"
+#include "../metrics/forecast.h"
 #include "plugin.h"
 
 /* ---------------------------------------------------------------------- */
@@ -401,6 +402,19 @@ static void check_panel(struct parser *p, struct sect *s, sr_ms retention_ms, bo
         cfg_sink_add(&p->err, agg->line,
                      "agg: '%s' does not suit metric '%s' (a %s), expected one of %s", name,
                      m->name, sr_kind_name(m->v.metric.kind), list);
+    }
+    const struct seen *fc = cfg_seen_find(s, "forecast");
+    sr_agg own = pn->agg.kind == SR_AGG_VALUE ? sr_kind_default_agg(m->v.metric.kind) : pn->agg;
+    if (fc && fc->ok && m->kind_ok && strcmp(pn->forecast, "yes") == 0 &&
+        !sr_forecast_suits(m->v.metric.kind, own)) {
+        char name[16];
+        sr_agg_format(own, name, sizeof name);
+        cfg_sink_add(
+            &p->err, fc->line,
+            "forecast: the %s of metric '%s' (kind %s) has no forecast, expected a count, a "
+            "sum or a level (count sum avg min max last), not a percentile, a share or a "
+            "ratio",
+            name, m->name, sr_kind_name(m->v.metric.kind));
     }
     if (!cfg_seen_find(s, "title"))
         snprintf(pn->title, sizeof pn->title, "%s", m->v.metric.label);

@@ -232,7 +232,8 @@ static const struct opt metric_opts[] = {
       .flags = SR_OPT_HAS_MIN,
       .def = SR_XSTR(SR_FORECAST_MAX_ERROR_DEFAULT),
       .min = 0,
-      .help = "the limit, in percent, of the backtest error (query --agg forecast) above which "
+      .help = "the limit, in percent, of the backtest error (query --agg forecast, a panel's "
+              "forecast = yes, the handover's expected next shift) above which "
               "the forecast is withheld and only the reason shown"},
      AT(sr_metric_def, forecast_max_error)},
 };
@@ -322,6 +323,15 @@ static const struct opt panel_opts[] = {
               "7d. An unusual alert clears when the figure is back inside the band by the "
               "[alert] hysteresis's percent of the band's width"},
      AT(sr_cfg_panel, when)},
+    {{.name = "forecast",
+      .type = SR_OPT_WORD,
+      .def = "no",
+      .choices = yes_no,
+      .help = "whether the panel shows the next 8 hours' forecast of its count or level with the "
+              "backtest error over the last 4 weeks, or why it is withheld (the metric's "
+              "forecast_max_error); not for a percentile, a share or a ratio; the handover's "
+              "'Expected next shift' lists these panels"},
+     AT(sr_cfg_panel, forecast)},
 };
 
 static const struct opt page_opts[] = {

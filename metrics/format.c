@@ -144,3 +144,9 @@ void sr_format_estimate(double v, const sr_metric_def *def, sr_agg agg, char *bu
 {
     format_any(v, def, agg, false, true, buf, len);
 }
+
+void sr_format_estimate_compact(double v, const sr_metric_def *def, sr_agg agg, char *buf,
+                                size_t len)
+{
+    format_any(v, def, agg, true, true, buf, len);
+}

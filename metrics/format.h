@@ -31,6 +31,11 @@ void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compac
  * amount is rounded as an average is ("3 311", not "3 311.3802946593"). */
 void sr_format_estimate(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len);
 
+/* The same for narrow cells, as sr_format_value()'s compact: no unit words,
+ * millions abbreviated ("next 8h: 1 432–1 841" on a tile). */
+void sr_format_estimate_compact(double v, const sr_metric_def *def, sr_agg agg, char *buf,
+                                size_t len);
+
 /* The same, unless mask (a model's or row's privacy mask, metrics/privacy.h)
  * is set: then the mask ("<5", "n<10", "hidden") instead of the value. */
 void sr_format_masked(const char *mask, double v, const sr_metric_def *def, sr_agg agg,

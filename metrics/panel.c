@@ -22,6 +22,8 @@
  *                           (with rows) for each row: its verdict, how far
  *                           outside its band, the fewest observations it
  *                           rests on (for sr_privacy_apply)
+ *   forecast (spec)         sr_forecast_compute from the window's end, and
+ *                           the count of what it rests on (sr_privacy_apply)
  *
  * Invariants: a model is always safe to draw and to fini, whatever compute
  * returned: "no data" is NAN and zero counts, never 0 values; rows and
@@ -120,6 +122,9 @@ static void model_empty(sr_panel_model *m)
         m->series[i] = m->series_n[i] = NAN;
     m->hist_lo = m->hist_hi = NAN;
     m->unusual = SR_UNUSUAL_UNKNOWN;
+    m->forecast.error = NAN;
+    m->forecast.now.level = m->forecast.now.value = NAN;
+    m->forecast.now.low = m->forecast.now.high = NAN;
 }
 
 /* Drops every computed figure, keeping what describes the panel. */
@@ -974,6 +979,37 @@ static int compute_baseline(pctx *p, const sr_panel_spec *spec, sr_panel_model *
     return rows_baseline(p, &o, n, m);
 }
 
+/* ---- the forecast ---- */
+
+/* The forecast of the panel's figure from the window's end, and how many
+ * observations it rests on. */
+static int compute_forecast(pctx *p, const sr_panel_spec *spec, sr_panel_model *m)
+{
+    if (!sr_forecast_suits(p->def->kind, m->agg))
+        return 0;
+    sr_forecast_opts o = {.base = spec->baseline_opts,
+                          .horizon_ms = spec->forecast_horizon_ms > 0 ? spec->forecast_horizon_ms
+                                                                      : SR_FORECAST_HORIZON_DEFAULT,
+                          .additive = sr_forecast_additive(m->agg),
+                          .max_error = p->def->forecast_max_error / 100.0};
+    if (o.base.weeks == 0)
+        o.base.weeks = (int)p->def->baseline_weeks;
+    int rc = sr_forecast_compute(p->st, p->cat, &p->q, &o, &m->forecast);
+    if (rc)
+        return rc;
+    sr_query q = p->q;
+    q.agg = (sr_agg){SR_AGG_COUNT, 0};
+    q.to_ms = m->forecast.now.from_ms;
+    q.from_ms = sr_forecast_data_from(&m->forecast, &o);
+    sr_result all;
+    if ((rc = sr_query_run(p->st, p->cat, &q, &all)))
+        return rc;
+    m->fc_data_from_ms = q.from_ms;
+    m->fc_n = all.n;
+    m->has_forecast = true;
+    return 0;
+}
+
 /* ---- the whole model ---- */
 
 static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_series,
@@ -1054,6 +1090,8 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
     if ((what & SR_PANEL_EVENTS) && (rc = compute_events(p, max_events, m)))
         return rc;
     if (spec->baseline && (rc = compute_baseline(p, spec, m)))
+        return rc;
+    if (spec->forecast && (rc = compute_forecast(p, spec, m)))
         return rc;
     return 0;
 }

@@ -7,11 +7,14 @@
  *   p90 13m42s       ▼6% vs prev 8h      value, change against the previous window
  *   target 15m00s            ✖ CRIT      target (or the previous value), status
  *   normal 150–205 (Fri 22-23h, 8 wk)  unusual ▲   with baseline = yes (below)
+ *   next 8h: 310–380 · backtest error 11 % (4 wk)  with forecast = yes
  *   ▁▂▃▂▄▅▃▂▂▁▂▃▅▆▅▃▂▁▂▃▂▂▁▂▃▂▁▂▃▂▂▁      the window's series, every row left
  *
  * The baseline line (sr_panel_model.base_run) takes the row under the
  * status where the series keeps a row below it; in a tile of three rows
  * only when the figure is unusual, since that is what must not be missed.
+ * The forecast line takes the row below, again only where the series keeps
+ * a row under it: a look ahead gives way to the figure and its normal.
  *
  * The tile gives up detail in a fixed order as it shrinks, so that what is
  * left is always the most important: at height 1 only the value and the
@@ -392,6 +395,50 @@ static bool tile_baseline_line(WINDOW *w, int y, int wd, const sr_view *v)
     return true;
 }
 
+/*
+ * The forecast line, when the panel asks for one (sr_panel_model.forecast):
+ * "next 8h: 310–380 · backtest error 11 % (4 wk)", as the width shrinks
+ * "next 8h: 310–380 · error 11 %", "next 8h: 310–380", then the band
+ * alone; a withheld forecast "forecast withheld: <reason>", cut to fit;
+ * the privacy mask in place of a forecast the role may not see. Returns
+ * whether it drew.
+ */
+static bool tile_forecast_line(WINDOW *w, int y, int wd, const sr_view *v)
+{
+    const sr_panel_model *m = v->m;
+    if (!m || !m->has_forecast)
+        return false;
+    const sr_glyphs *g = sr_glyphs_get();
+    const sr_forecast *f = &m->forecast;
+    char dur[32], forms[4][256] = {"", "", "", ""};
+    sr_format_duration(f->now.to_ms - f->now.from_ms, dur, sizeof dur);
+    if (m->fc_mask[0]) {
+        snprintf(forms[0], sizeof forms[0], "next %s: %s", dur, m->fc_mask);
+        snprintf(forms[1], sizeof forms[1], "%s", m->fc_mask);
+    } else if (!f->shown) {
+        snprintf(forms[0], sizeof forms[0], "forecast withheld: %s", f->why);
+    } else {
+        char lo[48], hi[48], band[128];
+        sr_format_estimate_compact(f->now.low, m->def, m->agg, lo, sizeof lo);
+        sr_format_estimate_compact(f->now.high, m->def, m->agg, hi, sizeof hi);
+        snprintf(band, sizeof band, "%s%s%s", lo, g->range, hi);
+        snprintf(forms[0], sizeof forms[0], "next %s: %s %s backtest error %.0f %% (%d wk)", dur,
+                 band, g->dot, f->error * 100.0, SR_FORECAST_BACKTEST_WEEKS);
+        snprintf(forms[1], sizeof forms[1], "next %s: %s %s error %.0f %%", dur, band, g->dot,
+                 f->error * 100.0);
+        snprintf(forms[2], sizeof forms[2], "next %s: %s", dur, band);
+        snprintf(forms[3], sizeof forms[3], "%s", band);
+    }
+    attr_t attr = sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_DIM);
+    for (int i = 0; i < 4; i++) {
+        if (forms[i][0] && (sr_tui_width(forms[i]) <= wd || i == 3 || !forms[i + 1][0])) {
+            sr_tui_put(w, y, 0, wd, attr, forms[i]); /* the last form is cut to fit */
+            break;
+        }
+    }
+    return true;
+}
+
 int sr_draw_value_status(WINDOW *w, int y, int width, const sr_view *v)
 {
     const sr_panel_model *m = v->m;
@@ -575,6 +622,9 @@ static void tile_draw(WINDOW *w, const sr_view *v)
     int y = 2;
     bool unusual = m && (m->unusual == SR_UNUSUAL_HIGH || m->unusual == SR_UNUSUAL_LOW);
     if ((h > 3 || (h == 3 && unusual)) && tile_baseline_line(w, y, wd, v))
+        y++;
+    /* the forecast below it, where the series still keeps a row */
+    if (h > y + 1 && tile_forecast_line(w, y, wd, v))
         y++;
     if (h > y && m)
         sr_draw_series_rows(w, y, 0, wd, h - y, m, m->series, SERIES_N(m), m->series_hidden,

@@ -580,13 +580,17 @@ Test(config, default_config_ini_loads)
             cr_assert(p->window_ms == 7 * SR_MS_DAY || p->window_ms == 28 * SR_MS_DAY);
     }
     /* the overview's tiles against their normal (the calls of the last hour, the response
-     * times, open cases); every other panel as by default */
+     * times, open cases), the calls with the next 8 hours' forecast; every other panel as by
+     * default */
     static const char *const against_normal[] = {"calls_now", "p1", "p2", "p3", "cases"};
     for (size_t i = 0; i < cfg->n_panels; i++) {
         bool want = false;
         for (size_t k = 0; k < sizeof against_normal / sizeof against_normal[0]; k++)
             want = want || strcmp(cfg->panels[i].name, against_normal[k]) == 0;
         cr_assert_str_eq(cfg->panels[i].baseline, want ? "yes" : "no", "%s", cfg->panels[i].name);
+        cr_assert_str_eq(cfg->panels[i].forecast,
+                         strcmp(cfg->panels[i].name, "calls_now") == 0 ? "yes" : "no", "%s",
+                         cfg->panels[i].name);
     }
     sr_config_destroy(cfg);
 }
@@ -696,6 +700,21 @@ Test(config, aggregates_must_suit_the_kind)
     expect_errors("[panel.p]\nmetric = c\nagg = within\n[metric.c]\nkind = counter\n",
                   "t.ini:3: agg: 'within' does not suit metric 'c' (a counter), expected one of "
                   "count, sum, avg, min, max, last, value");
+}
+
+/* forecast = yes only where cmd_forecast makes one: a count, a sum or a
+ * level; an event's own aggregate (a percentile) has none. */
+Test(config, forecast_only_for_counts_and_levels)
+{
+    expect_errors(
+        "[panel.p]\nmetric = e\nforecast = yes\n[metric.e]\nkind = event\n",
+        "t.ini:3: forecast: the p90 of metric 'e' (kind event) has no forecast, expected a "
+        "count, a sum or a level (count sum avg min max last), not a percentile, a share "
+        "or a ratio");
+    sr_config *cfg = parse_ok("[panel.p]\nmetric = e\nagg = count\nforecast = yes\nbaseline = "
+                              "yes\n[metric.e]\nkind = event\n");
+    cr_assert_str_eq(cfg->panels[0].forecast, "yes");
+    sr_config_destroy(cfg);
 }
 
 Test(config, missing_required_keys_are_reported_at_the_section_header)
@@ -995,7 +1014,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 15 + 15 + 3 + 9 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 15 + 15 + 3 + 10 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);

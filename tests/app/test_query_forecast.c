@@ -14,12 +14,7 @@
 #include <string.h>
 
 #include "../helpers.h"
-
-#define T0 1762732800L /* Mon 2025-11-10T00:00:00Z: the origin */
-#define HOUR 3600L
-#define WH 168
-#define NH (14 * WH)
-#define START (T0 - NH * HOUR)
+#include "weekly.h"
 
 static char dir[256], cfg[512];
 
@@ -31,18 +26,6 @@ static void teardown(void)
 }
 
 TestSuite(query_forecast, .fini = teardown);
-
-static int pattern(int i)
-{
-    return 2 + 2 * ((i % WH) % 5);
-}
-
-/* Writes count rows of metric at entity in hour i to f. */
-static void rows(FILE *f, const char *metric, const char *entity, int i, int count)
-{
-    for (int c = 0; c < count; c++)
-        fprintf(f, "%s,%s,%ld,1\n", metric, entity, START + i * HOUR + c * (HOUR / (count + 1)));
-}
 
 /* calls: the pattern for 14 weeks; noisy: the pattern plus 0-3 (limit 1 %);
  * short: twice the pattern for 5 weeks; ot: an officer's pattern, personal. */
