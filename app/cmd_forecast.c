@@ -42,12 +42,13 @@ static void print_text(const query_ctx *c, const frow *rows, size_t n, const cha
             printf("no forecast: %s\n", fc->why);
             continue;
         }
-        char v[64], lo[64], hi[64];
+        char v[64], lo[64], hi[64], band[140];
         sr_format_estimate(fc->now.value, c->d, c->shown, v, sizeof v);
         sr_format_estimate(fc->now.low, c->d, c->shown, lo, sizeof lo);
         sr_format_estimate(fc->now.high, c->d, c->shown, hi, sizeof hi);
-        printf("next %s: %s–%s (expected %s) · backtest error %.0f %% (%d wk, %d origins)\n", dur,
-               lo, hi, v, fc->error * 100.0, SR_FORECAST_BACKTEST_WEEKS, fc->used);
+        sr_format_range(lo, hi, "–", band, sizeof band);
+        printf("next %s: %s (expected %s) · backtest error %.0f %% (%d wk, %d origins)\n", dur,
+               band, v, fc->error * 100.0, SR_FORECAST_BACKTEST_WEEKS, fc->used);
     }
 }
 

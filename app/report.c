@@ -576,10 +576,11 @@ static void md_next_shift(const sr_report *r, FILE *out)
             fputs("no forecast: ", out);
             md_text(out, f->why);
         } else {
-            char val[64], lo[64], hi[64];
+            char val[64], lo[64], hi[64], band[140];
             sr_format_estimate(f->now.value, v->def, v->m.agg, val, sizeof val);
             sr_format_estimate(f->now.low, v->def, v->m.agg, lo, sizeof lo);
             sr_format_estimate(f->now.high, v->def, v->m.agg, hi, sizeof hi);
+            lo[sr_format_range(lo, hi, "", band, sizeof band)] = '\0';
             md_text(out, lo); /* unit words from the config */
             fputs("–", out);
             md_text(out, hi);

@@ -331,10 +331,11 @@ void sr_alert_format(const sr_alert *a, const sr_metric_def *def, sr_agg agg, co
     } else if (isnan(a->band_low) || isnan(a->band_high)) {
         snprintf(thr, len, "normal -");
     } else {
-        char lo[64], hi[64];
+        char lo[64], hi[64], band[140];
         sr_format_value(a->band_low, def, agg, false, lo, sizeof lo);
         sr_format_value(a->band_high, def, agg, false, hi, sizeof hi);
-        snprintf(thr, len, "normal %s%s%s", lo, range, hi);
+        sr_format_range(lo, hi, range, band, sizeof band);
+        snprintf(thr, len, "normal %s", band);
     }
 }
 
