@@ -26,12 +26,18 @@
  *     the fleet, equipment in use out of what is available;
  *   - occasionally (a few times a fortnight) a district has a spike of a
  *     few hours: three times the calls, response times 1.5-2x, officers
- *     called in on overtime.
+ *     called in on overtime;
+ *   - on demand (option surge = district-N), a surge for demos: that
+ *     district has eight times its calls, response times 1.8x and officers
+ *     on overtime from 3 hours before the first poll's now to 3 hours
+ *     after, so that a figure against its normal is unusual whenever the
+ *     demo starts (eight times one district of sixteen is 44 % more
+ *     calls for the force, nearly three times as many for its region).
  *
  * Determinism invariant: every sample is a pure function of (seed, unit,
- * slot); the random numbers come from a counter-based generator (splitmix64
- * seeded by hashing seed, a stream id, the unit and the slot), never from
- * state carried between polls. Each sample has an availability time:
+ * slot) and, with surge, of the surge's window (fixed at the first poll); the random numbers come
+ * from a counter-based generator (splitmix64 seeded by hashing seed, a stream id, the unit and the
+ * slot), never from state carried between polls. Each sample has an availability time:
  *   - counters: the end of their 15-minute slot;
  *   - gauges: the end of their 30-minute period (see SIM_GAUGE_MS);
  *   - events: the arrival time of the first unit (queued + response).
@@ -79,10 +85,15 @@
 /* Model parameters. */
 #define SIM_CALLS_PER_SLOT 0.6 /* mean for an average unit at demand 1 */
 #define SIM_SPIKE_P 0.03       /* chance of a spike per district and day */
-#define SIM_RATE_EUR 52.0      /* an officer-hour */
-#define SIM_OT_PREMIUM 1.5     /* overtime costs this much more per hour */
-#define SIM_VEHICLE_EUR 3.0    /* a vehicle of the fleet, per slot */
-#define SIM_OT_PER_SLOT 0.35   /* officers on overtime at demand 1 */
+#define SIM_SURGE_CALLS 8.0    /* the demo surge's call multiplier */
+#define SIM_SURGE_RESPONSE 1.8 /* and its response multiplier */
+/* The demo surge runs this long either side of the first poll. */
+#define SIM_SURGE_HALF_MS (3 * SIM_HOUR_MS)
+#define SIM_DISTRICTS (SIM_UNITS / 4)
+#define SIM_RATE_EUR 52.0    /* an officer-hour */
+#define SIM_OT_PREMIUM 1.5   /* overtime costs this much more per hour */
+#define SIM_VEHICLE_EUR 3.0  /* a vehicle of the fleet, per slot */
+#define SIM_OT_PER_SLOT 0.35 /* officers on overtime at demand 1 */
 #define SIM_TAU 6.283185307179586
 
 /* Random streams: one per independent quantity, so that adding a quantity
@@ -150,7 +161,9 @@ typedef struct {
 typedef struct {
     uint64_t seed;
     int64_t backfill_ms;
-    int64_t origin_ms; /* where the backfill under way began; 0 = none */
+    int64_t origin_ms;                  /* where the backfill under way began; 0 = none */
+    int surge;                          /* the district (0..15) of the demo surge; -1 = none */
+    int64_t surge_from_ms, surge_to_ms; /* its window, set by the first poll; 0 = not yet */
     sim_unit units[SIM_UNITS];
 } sim_state;
 
@@ -274,10 +287,15 @@ typedef struct {
 } sim_spike;
 
 /* Whether a district is in a spike during a slot. At most one spike per
- * district and day, 2 to 5 hours long, within the day. */
+ * district and day, 2 to 5 hours long, within the day; the demo surge
+ * (option surge) takes precedence in its window. */
 static sim_spike sim_spike_at(const sim_state *st, int district, int64_t slot)
 {
     sim_spike sp = {1.0, 1.0};
+    int64_t t = slot * SIM_SLOT_MS;
+    if (district == st->surge && st->surge_to_ms > 0 && t >= st->surge_from_ms &&
+        t < st->surge_to_ms)
+        return (sim_spike){SIM_SURGE_CALLS, SIM_SURGE_RESPONSE};
     int64_t day = sim_floordiv(slot, SIM_SLOTS_PER_DAY);
     sim_rng r = sim_rng_at(st->seed, S_SPIKE, (uint64_t)district, (uint64_t)day);
     if (sim_unif(&r) >= SIM_SPIKE_P)
@@ -710,6 +728,9 @@ static const sr_ad_option_spec sim_options[] = {
      "history to generate on the first poll, a duration such as 14d, 12h or 30m "
      "(units ms s m h d; default 14d, at most 366d)"},
     {"root", 0, "name of the top of the organisation tree (default \"force\")"},
+    {"surge", 0,
+     "a district, district-1 to district-16, that has a surge for demos: eight times its calls "
+     "from 3 hours before the first poll to 3 hours after (default none)"},
     {NULL, 0, NULL},
 };
 
@@ -747,6 +768,21 @@ static int sim_open(const sr_ad_options *opts, void **state, char *err, size_t e
         }
         root = v;
     }
+    int surge = -1;
+    if ((v = sr_ad_opt(opts, "surge"))) {
+        const char *d = strncmp(v, "district-", 9) == 0 ? v + 9 : "";
+        surge = 0;
+        for (const char *c = d; *c >= '0' && *c <= '9' && surge <= SIM_DISTRICTS; c++)
+            surge = surge * 10 + (*c - '0');
+        if (!*d || *d == '0' || strspn(d, "0123456789") != strlen(d) || surge > SIM_DISTRICTS) {
+            snprintf(err, errlen,
+                     "surge: expected a district such as district-7 (district-1 to district-%d), "
+                     "got '%s'",
+                     SIM_DISTRICTS, v);
+            return -1;
+        }
+        surge--;
+    }
 
     sim_state *st = calloc(1, sizeof *st);
     if (!st) {
@@ -755,6 +791,7 @@ static int sim_open(const sr_ad_options *opts, void **state, char *err, size_t e
     }
     st->seed = seed;
     st->backfill_ms = backfill_ms;
+    st->surge = surge;
     sim_build_units(st, root);
     *state = st;
     return 0;
@@ -786,6 +823,10 @@ static int sim_poll(void *state, sr_poll_info *info, sr_sink *sink, char *err, s
     int64_t clock0 = sim_clock_ms();
     sim_out o = {.sink = sink, .err = err, .errlen = errlen, .failed = 0};
 
+    if (st->surge >= 0 && st->surge_to_ms == 0) {
+        st->surge_from_ms = now - SIM_SURGE_HALF_MS;
+        st->surge_to_ms = now + SIM_SURGE_HALF_MS;
+    }
     if (start <= 0 || start < now - st->backfill_ms)
         start = now - st->backfill_ms;
     int64_t end = now - start > SIM_CHUNK_MS ? start + SIM_CHUNK_MS : now;

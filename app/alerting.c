@@ -31,72 +31,119 @@ typedef struct {
 /*
  * Whether a stepped alert must be written back. Every write is a commit that
  * makes every viewer recompute its panels, so a step that changed nothing
- * but the latest value writes only when the value moved by 2% (of itself or
- * of the threshold, whichever is larger) or more, and only while the alert
- * is raised: the alerts view's value is that close to the panel's.
+ * but the latest value (or an unusual alert's band, which slides with the
+ * window) writes only when it moved by 2% (of the value or of the
+ * threshold, whichever is larger) or more, and only while the alert is
+ * raised: the alerts view's value is that close to the panel's.
  */
 static bool alert_changed(const sr_alert *b, const sr_alert *a)
 {
     if (a->state != b->state || a->severity != b->severity || a->raised_at_ms != b->raised_at_ms ||
         a->acked_at_ms != b->acked_at_ms || a->silenced_until_ms != b->silenced_until_ms ||
-        a->cleared_at_ms != b->cleared_at_ms || strcmp(a->key, b->key) != 0 ||
-        strcmp(a->panel, b->panel) != 0)
+        a->cleared_at_ms != b->cleared_at_ms || a->kind != b->kind || a->side != b->side ||
+        strcmp(a->key, b->key) != 0 || strcmp(a->panel, b->panel) != 0)
         return true;
-    if (!(a->threshold == b->threshold || (isnan(a->threshold) && isnan(b->threshold))))
+    bool unusual = a->kind == SR_ALERT_UNUSUAL;
+    if (!unusual && !(a->threshold == b->threshold || (isnan(a->threshold) && isnan(b->threshold))))
         return true;
     if (isnan(a->value) || isnan(b->value))
         return isnan(a->value) != isnan(b->value);
     if (!sr_alert_is_raised(a))
         return false; /* nobody is shown the value of an alert that is not raised */
     double scale = fmax(fabs(b->value), isnan(a->threshold) ? 0 : fabs(a->threshold));
-    return fabs(a->value - b->value) >= 0.02 * scale && a->value != b->value;
+    const double was[] = {b->value, b->band_low, b->band_high};
+    const double is[] = {a->value, a->band_low, a->band_high};
+    for (int i = 0; i < (unusual ? 3 : 1); i++) {
+        if (isnan(was[i]) || isnan(is[i])) {
+            if (isnan(was[i]) != isnan(is[i]))
+                return true;
+        } else if (fabs(is[i] - was[i]) >= 0.02 * scale && is[i] != was[i]) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /*
- * The key of panel p's alert into key; false when p has none (its aggregate
- * is not its metric's own, or the metric is unknown). An alert stored by an
- * older sitrep under the panel's name ("panel@entity") is moved to it first
- * (sr_store_alert_rekey), so that no alert is lost or doubled.
+ * The key of panel p's alert of kind k into key; false when p has none
+ * (a threshold alert: its aggregate is not its metric's own; an unusual
+ * one: p is not `when = unusual` or both; or the metric is unknown). The
+ * threshold alert of a panel with `when = unusual` is *retired: stepped
+ * without thresholds, so that one raised before the config said so clears
+ * (unless a panel that wants it shows the same condition). A threshold
+ * alert stored by an older sitrep under the panel's name ("panel@entity")
+ * is moved to it first (sr_store_alert_rekey), so that no alert is lost or
+ * doubled.
  */
-static bool panel_key(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p, char *key,
-                      size_t len, int *rc)
+static bool panel_key(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p, sr_alert_kind k,
+                      char *key, size_t len, bool *retired, int *rc)
 {
     const sr_metric_def *d = sr_catalog_find(&cfg->metrics, p->metric);
-    if (!d || sr_alert_key_for(d, p->agg, p->window_ms, p->entity, key, len))
+    *retired = false;
+    if (!d)
         return false;
+    bool unusual = strcmp(p->when, "unusual") == 0, both = strcmp(p->when, "both") == 0;
+    if (k == SR_ALERT_UNUSUAL)
+        return (unusual || both) &&
+               sr_alert_key_unusual(d, p->agg, p->window_ms, p->entity, key, len) == 0;
+    if (sr_alert_key_for(d, p->agg, p->window_ms, p->entity, key, len))
+        return false;
+    *retired = unusual;
     char old[SR_ALERT_KEY_MAX];
     int n = p->entity[0] ? snprintf(old, sizeof old, "%s@%s", p->name, p->entity)
                          : snprintf(old, sizeof old, "%s", p->name);
-    if (n > 0 && (size_t)n < sizeof old)
+    if (!unusual && n > 0 && (size_t)n < sizeof old)
         *rc = sr_store_alert_rekey(st, old, key);
     return true;
 }
 
-/* Steps the alert of panel p, whose key is key; *ev is what happened. */
-static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p, const char *key,
-                      const sr_alert_params *par, sr_ms now, sr_alert *a, sr_alert_event *ev,
-                      sr_ms *due)
+/*
+ * Steps panel p's alert of kind k, whose key is key; *ev is what happened.
+ * A threshold alert steps the panel's value against the metric's
+ * thresholds; an unusual alert the verdict of the panel's run of slices
+ * against their baselines (the panel computed as its tile is with
+ * baseline = yes) and the window's own band. No row is written for an
+ * alert that has never had anything to say.
+ */
+static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p, sr_alert_kind k,
+                      bool retired, const char *key, const sr_alert_params *par, sr_ms now,
+                      sr_alert *a, sr_alert_event *ev, sr_ms *due)
 {
     *ev = SR_ALERT_EV_NONE;
-    sr_panel_spec spec = {
-        .metric = p->metric, .entity = p->entity, .agg = p->agg, .window_ms = p->window_ms};
+    bool unusual = k == SR_ALERT_UNUSUAL;
+    sr_panel_spec spec = {.metric = p->metric,
+                          .entity = p->entity,
+                          .agg = p->agg,
+                          .window_ms = p->window_ms,
+                          .baseline = unusual,
+                          .baseline_opts = {.tz = cfg->timezone,
+                                            .exclude = cfg->baseline_exclude,
+                                            .n_exclude = cfg->n_baseline_exclude}};
     sr_panel_model m;
     int rc = sr_panel_compute(st, &cfg->metrics, &spec, now, SR_PANEL_VALUE_ONLY, 0, 0, 0, &m);
     if (rc || !m.def) {
         sr_panel_model_fini(&m);
         return 0;
     }
-    double v = m.c.now.value;
+    double v = m.c.now.value, low = NAN, high = NAN;
     sr_metric_def d = *m.def;
-    if (!isnan(v) && m.status == SR_STATUS_NONE)
+    if (retired || (!isnan(v) && m.status == SR_STATUS_NONE))
         d.warn = d.crit = NAN;
+    sr_unusual verdict = m.unusual;
+    if (m.n_base_run && m.base_run[m.n_base_run - 1].base.has_band) {
+        low = m.base_run[m.n_base_run - 1].base.low;
+        high = m.base_run[m.n_base_run - 1].base.high;
+    }
     sr_panel_model_fini(&m);
 
     rc = sr_store_alert_get(st, key, a);
     if (rc == SR_ENOENT) {
-        if (isnan(v) || (isnan(d.warn) && isnan(d.crit)))
+        bool quiet = unusual ? verdict != SR_UNUSUAL_HIGH && verdict != SR_UNUSUAL_LOW
+                             : isnan(v) || (isnan(d.warn) && isnan(d.crit));
+        if (quiet)
             return 0; /* nothing to say: no row */
-        rc = sr_alert_init(a, p->name, p->metric, p->window_ms, p->entity);
+        rc = unusual ? sr_alert_init_unusual(a, p->name, &d, p->agg, p->window_ms, p->entity)
+                     : sr_alert_init(a, p->name, p->metric, p->window_ms, p->entity);
         if (rc)
             return 0;
     } else if (rc) {
@@ -104,7 +151,8 @@ static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
     }
     sr_alert before = *a;
     snprintf(a->panel, sizeof a->panel, "%s", p->name); /* the first panel that shows it */
-    *ev = sr_alert_step(a, &d, par, v, now);
+    *ev = unusual ? sr_alert_step_unusual(a, par, verdict, v, low, high, now)
+                  : sr_alert_step(a, &d, par, v, now);
     if (a->state == SR_ALERT_PENDING && a->raised_at_ms + par->for_ms < *due)
         *due = a->raised_at_ms + par->for_ms;
     if (a->state == SR_ALERT_SILENCED && a->silenced_until_ms < *due)
@@ -117,10 +165,26 @@ int sr_alerting_step(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb 
     return sr_alerting_step_due(cfg, st, now, cb, ctx, NULL);
 }
 
+/* Whether alert i (its key keys[i], retired or not) is stepped: at the
+ * first panel that shows its condition, a retired threshold alert only when
+ * no panel wants it. */
+static bool steps_here(size_t i, size_t n, char (*keys)[SR_ALERT_KEY_MAX], const bool *has,
+                       const bool *retired)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (j == i || !has[j] || strcmp(keys[j], keys[i]) != 0)
+            continue;
+        if (retired[i] ? !retired[j] || j < i : !retired[j] && j < i)
+            return false;
+    }
+    return true;
+}
+
 /*
- * Steps every alert once: the panels in config order, each key at its
- * first panel only (the panels after it that show the same metric, entity
- * and window share the alert).
+ * Steps every alert once: the panels in config order, each with its
+ * threshold alert then its unusual alert, each key at its first panel only
+ * (the panels after it that show the same metric, entity and window share
+ * the alert).
  */
 int sr_alerting_step_due(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert_cb cb, void *ctx,
                          sr_ms *due)
@@ -131,52 +195,51 @@ int sr_alerting_step_due(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert
     if (cfg->n_panels == 0)
         return 0;
     sr_alert_params par = {.for_ms = cfg->alert_for_ms, .hysteresis = cfg->alert_hysteresis};
-    happened *h = calloc(cfg->n_panels, sizeof *h);
-    char(*keys)[SR_ALERT_KEY_MAX] = calloc(cfg->n_panels, sizeof *keys);
-    if (!h || !keys) {
+    size_t n = 2 * cfg->n_panels; /* alert i: panel i / 2, kind i % 2 */
+    happened *h = calloc(n, sizeof *h);
+    char(*keys)[SR_ALERT_KEY_MAX] = calloc(n, sizeof *keys);
+    bool *has = calloc(2 * n, sizeof *has), *retired = has ? has + n : NULL;
+    if (!h || !keys || !has) {
         free(h);
         free(keys);
+        free(has);
         return SR_ENOMEM;
     }
     int rc = sr_store_begin(st);
     bool begun = !rc;
-    for (size_t i = 0; !rc && i < cfg->n_panels; i++) {
-        if (!panel_key(cfg, st, &cfg->panels[i], keys[i], sizeof keys[i], &rc) || rc)
-            continue;
-        bool first = true;
-        for (size_t j = 0; j < i && first; j++)
-            first = strcmp(keys[j], keys[i]) != 0;
-        if (first)
-            rc = step_panel(cfg, st, &cfg->panels[i], keys[i], &par, now, &h[i].a, &h[i].ev, &next);
-    }
+    for (size_t i = 0; !rc && i < n; i++)
+        has[i] =
+            panel_key(cfg, st, &cfg->panels[i / 2], i % 2 ? SR_ALERT_UNUSUAL : SR_ALERT_THRESHOLD,
+                      keys[i], sizeof keys[i], &retired[i], &rc);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (has[i] && steps_here(i, n, keys, has, retired))
+            rc = step_panel(cfg, st, &cfg->panels[i / 2],
+                            i % 2 ? SR_ALERT_UNUSUAL : SR_ALERT_THRESHOLD, retired[i], keys[i],
+                            &par, now, &h[i].a, &h[i].ev, &next);
     if (rc && begun)
         sr_store_rollback(st);
     else if (!rc)
         rc = sr_store_commit(st); /* rolls back when it fails */
-    for (size_t i = 0; !rc && cb && i < cfg->n_panels; i++)
+    for (size_t i = 0; !rc && cb && i < n; i++)
         if (h[i].ev != SR_ALERT_EV_NONE)
             cb(ctx, &h[i].a, h[i].ev);
     free(keys);
     free(h);
+    free(has);
     if (due && !rc)
         *due = next;
     return rc;
 }
 
-void sr_alerting_format(const sr_config *cfg, const sr_alert *a, char *val, char *thr, size_t len)
+void sr_alerting_format(const sr_config *cfg, const sr_alert *a, const char *range, char *val,
+                        char *thr, size_t len)
 {
     const sr_metric_def *def = sr_catalog_find(&cfg->metrics, a->metric);
     const sr_cfg_panel *p = NULL;
     for (size_t i = 0; i < cfg->n_panels && !p; i++)
         if (strcmp(cfg->panels[i].name, a->panel) == 0)
             p = &cfg->panels[i];
-    if (!def || !p) {
-        snprintf(val, len, "%g", a->value);
-        snprintf(thr, len, "%g", a->threshold);
-        return;
-    }
-    sr_format_value(a->value, def, p->agg, false, val, len);
-    sr_format_value(a->threshold, def, p->agg, false, thr, len);
+    sr_alert_format(a, p ? def : NULL, p ? p->agg : (sr_agg){0}, range, val, thr, len);
 }
 
 /* ---- the alerter ---- */
@@ -246,7 +309,7 @@ static void run_command(sr_alerter *al, const char *cmdline, const sr_alert *a, 
     size_t n_env = 0;
     while (environ[n_env])
         n_env++;
-    enum { N_VARS = 10 };
+    enum { N_VARS = 13 };
     char vars[N_VARS][SR_ALERT_KEY_MAX + 32];
     snprintf(vars[0], sizeof vars[0], "SITREP_ALERT_EVENT=%s", sr_alert_event_name(ev));
     snprintf(vars[1], sizeof vars[1], "SITREP_ALERT_KEY=%s", a->key);
@@ -258,6 +321,16 @@ static void run_command(sr_alerter *al, const char *cmdline, const sr_alert *a, 
     snprintf(vars[7], sizeof vars[7], "SITREP_ALERT_VALUE=%.17g", a->value);
     snprintf(vars[8], sizeof vars[8], "SITREP_ALERT_THRESHOLD=%.17g", a->threshold);
     snprintf(vars[9], sizeof vars[9], "SITREP_ALERT_RAISED_AT=%lld", (long long)a->raised_at_ms);
+    snprintf(vars[10], sizeof vars[10], "SITREP_ALERT_KIND=%s", sr_alert_kind_name(a->kind));
+    /* an unusual alert's band (its threshold is the edge crossed); empty for a threshold's */
+    static const char *const band_vars[2] = {"SITREP_ALERT_BAND_LOW", "SITREP_ALERT_BAND_HIGH"};
+    const double band[2] = {a->band_low, a->band_high};
+    for (int i = 0; i < 2; i++) {
+        if (a->kind == SR_ALERT_UNUSUAL)
+            snprintf(vars[11 + i], sizeof vars[11 + i], "%s=%.17g", band_vars[i], band[i]);
+        else
+            snprintf(vars[11 + i], sizeof vars[11 + i], "%s=", band_vars[i]);
+    }
     char **env = xcalloc(n_env + N_VARS + 1, sizeof *env);
     size_t k = 0;
     for (size_t i = 0; i < n_env; i++)
@@ -320,9 +393,9 @@ static void on_event(void *ctx, const sr_alert *a, sr_alert_event ev)
     if (!al->h.log) {
         /* nothing is logged */
     } else if (log_shows(al, a, why, sizeof why)) {
-        sr_alerting_format(al->cfg, a, val, thr, sizeof val);
-        alerter_log(al, false, "alert %s: %s %s, value %s (threshold %s)", sr_alert_event_name(ev),
-                    a->key, sr_status_name(a->severity), val, thr);
+        sr_alerting_format(al->cfg, a, "–", val, thr, sizeof val);
+        alerter_log(al, false, "alert %s: %s %s, value %s (%s%s)", sr_alert_event_name(ev), a->key,
+                    sr_status_name(a->severity), val, sr_alert_thr_words(a), thr);
     } else {
         alerter_log(al, false, "alert %s: an alert of panel %s (key and value withheld: %s)",
                     sr_alert_event_name(ev), a->panel, why);

@@ -43,9 +43,13 @@ int sr_alerting_step_due(const sr_config *cfg, sr_store *st, sr_ms now, sr_alert
 /*
  * The alert's value and threshold as its panel's tile shows them, with the
  * metric's unit ("52m50s", "91%"; "-" for none), into val and thr (len
- * bytes each). A panel or metric the config no longer has: plain numbers.
+ * bytes each); an unusual alert's threshold is its band, "normal 150–205",
+ * with range between the ends (sr_alert_format: "–", or "-" for CSV, whose
+ * fields are cleaned by the locale's rules). A panel or metric the config
+ * no longer has: plain numbers.
  */
-void sr_alerting_format(const sr_config *cfg, const sr_alert *a, char *val, char *thr, size_t len);
+void sr_alerting_format(const sr_config *cfg, const sr_alert *a, const char *range, char *val,
+                        char *thr, size_t len);
 
 /* ---- the alerter: stepping on its own timer ---- */
 

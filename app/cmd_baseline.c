@@ -105,7 +105,7 @@ static void print_text(const query_ctx *c, const brow *rows, size_t n, size_t m,
         } else if (b->has_band) {
             sr_format_value(b->low, c->d, c->shown, false, lo, sizeof lo);
             sr_format_value(b->high, c->d, c->shown, false, hi, sizeof hi);
-            snprintf(band, sizeof band, "%s–%s", lo, hi);
+            sr_format_range(lo, hi, "–", band, sizeof band);
         } else {
             snprintf(band, sizeof band, "-");
         }

@@ -42,12 +42,13 @@ static void print_text(const query_ctx *c, const frow *rows, size_t n, const cha
             printf("no forecast: %s\n", fc->why);
             continue;
         }
-        char v[64], lo[64], hi[64];
+        char v[64], lo[64], hi[64], band[140];
         sr_format_estimate(fc->now.value, c->d, c->shown, v, sizeof v);
         sr_format_estimate(fc->now.low, c->d, c->shown, lo, sizeof lo);
         sr_format_estimate(fc->now.high, c->d, c->shown, hi, sizeof hi);
-        printf("next %s: %s–%s (expected %s) · backtest error %.0f %% (%d wk, %d origins)\n", dur,
-               lo, hi, v, fc->error * 100.0, SR_FORECAST_BACKTEST_WEEKS, fc->used);
+        sr_format_range(lo, hi, "–", band, sizeof band);
+        printf("next %s: %s (expected %s) · backtest error %.0f %% (%d wk, %d origins)\n", dur,
+               band, v, fc->error * 100.0, SR_FORECAST_BACKTEST_WEEKS, fc->used);
     }
 }
 
@@ -129,7 +130,7 @@ int query_forecast(const query_ctx *c)
                 c->d->name, c->who->role->name);
         return SR_EXIT_FAIL;
     }
-    if (q.agg.kind == SR_AGG_PCT || q.agg.kind == SR_AGG_WITHIN || c->d->kind == SR_KIND_RATIO) {
+    if (!sr_forecast_suits(c->d->kind, q.agg)) {
         fprintf(stderr,
                 "sitrep query: a forecast is of a count, a sum or a level (count sum avg min max "
                 "last), not of a percentile, a share or a ratio\n");
@@ -140,7 +141,7 @@ int query_forecast(const query_ctx *c)
                                    .exclude = c->cfg->baseline_exclude,
                                    .n_exclude = c->cfg->n_baseline_exclude},
                           .horizon_ms = c->horizon_ms,
-                          .additive = c->shown.kind == SR_AGG_COUNT || c->shown.kind == SR_AGG_SUM,
+                          .additive = sr_forecast_additive(c->shown),
                           .max_error = c->d->forecast_max_error / 100.0};
     int status = SR_EXIT_FAIL, rc = 0;
     sr_child_result *kids = NULL;
@@ -163,8 +164,7 @@ int query_forecast(const query_ctx *c)
             goto out;
         /* what the forecast is made of: the figures from its oldest week on */
         rq.to_ms = r->f.now.from_ms;
-        rq.from_ms = rq.to_ms - (SR_FORECAST_BACKTEST_WEEKS + o.base.weeks) * 7 * SR_MS_DAY -
-                     c->horizon_ms - SR_FORECAST_LEVEL_SLICES * SR_FORECAST_SLICE_MS;
+        rq.from_ms = sr_forecast_data_from(&r->f, &o);
         sr_result all;
         if ((rc = sr_query_run(c->st, cat, &rq, &all)))
             goto out;

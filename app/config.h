@@ -61,6 +61,9 @@ typedef struct {
     char widget[SR_NAME_MAX];       /* "tile" by default */
     char baseline[4];               /* "yes": the figure against its seasonal baseline; "no" */
     char per[SR_NAME_MAX];          /* widget = spread: the denominator metric; "" = none */
+    char when[12];    /* what raises its alerts: "threshold" (default), "unusual" or "both";
+                         unusual and both imply baseline "yes" */
+    char forecast[4]; /* "yes": the next hours' forecast and its backtest; "no" */
     int line;
 } sr_cfg_panel;
 

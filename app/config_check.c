@@ -16,6 +16,7 @@
 
 #include "../adapters/execfmt.h"
 #include "../adapters/registry.h"
+#include "../metrics/forecast.h"
 #include "plugin.h"
 
 /* ---------------------------------------------------------------------- */
@@ -372,6 +373,18 @@ static void check_panel(struct parser *p, struct sect *s, sr_ms retention_ms, bo
         cfg_sink_add(&p->err, cfg_key_line(s, "window"),
                      "window: %s is longer than the retention (%s), expected at most %s", w, r, r);
     }
+    if (cfg_key_ok(s, "when") && strcmp(pn->when, "threshold") != 0) {
+        snprintf(pn->baseline, sizeof pn->baseline, "yes"); /* the band it is judged by */
+        if (cfg_key_ok(s, "window") && pn->window_ms > SR_BASELINE_SLICE_MAX) {
+            char w[32], max[32];
+            sr_format_duration(pn->window_ms, w, sizeof w);
+            sr_format_duration(SR_BASELINE_SLICE_MAX, max, sizeof max);
+            cfg_sink_add(&p->err, cfg_key_line(s, "when"),
+                         "when: %s needs a window of at most %s (a baseline's slice of the week), "
+                         "the panel's is %s; expected when = threshold or a shorter window",
+                         pn->when, max, w);
+        }
+    }
     if (!cfg_key_ok(s, "metric"))
         return;
     const struct sect *m = metric_find(p, pn->metric);
@@ -389,6 +402,19 @@ static void check_panel(struct parser *p, struct sect *s, sr_ms retention_ms, bo
         cfg_sink_add(&p->err, agg->line,
                      "agg: '%s' does not suit metric '%s' (a %s), expected one of %s", name,
                      m->name, sr_kind_name(m->v.metric.kind), list);
+    }
+    const struct seen *fc = cfg_seen_find(s, "forecast");
+    sr_agg own = pn->agg.kind == SR_AGG_VALUE ? sr_kind_default_agg(m->v.metric.kind) : pn->agg;
+    if (fc && fc->ok && m->kind_ok && strcmp(pn->forecast, "yes") == 0 &&
+        !sr_forecast_suits(m->v.metric.kind, own)) {
+        char name[16];
+        sr_agg_format(own, name, sizeof name);
+        cfg_sink_add(
+            &p->err, fc->line,
+            "forecast: the %s of metric '%s' (kind %s) has no forecast, expected a count, a "
+            "sum or a level (count sum avg min max last), not a percentile, a share or a "
+            "ratio",
+            name, m->name, sr_kind_name(m->v.metric.kind));
     }
     if (!cfg_seen_find(s, "title"))
         snprintf(pn->title, sizeof pn->title, "%s", m->v.metric.label);

@@ -28,6 +28,7 @@ _Static_assert(sizeof(sr_pct_method) == sizeof(int), "sr_pct_method is stored as
 
 /* Each list is in the order of the enum it is stored as (kpi.h). */
 static const char *const kind_choices[] = {"event", "gauge", "counter", "ratio", NULL};
+static const char *const when_choices[] = {"threshold", "unusual", "both", NULL};
 static const char *const better_choices[] = {"lower", "higher", NULL};
 static const char *const pct_choices[] = {"nearest_rank", "linear", NULL};
 static const char *const widget_choices[] = {"tile",  "sparkline", "gauge",  "bars", "table",
@@ -231,7 +232,8 @@ static const struct opt metric_opts[] = {
       .flags = SR_OPT_HAS_MIN,
       .def = SR_XSTR(SR_FORECAST_MAX_ERROR_DEFAULT),
       .min = 0,
-      .help = "the limit, in percent, of the backtest error (query --agg forecast) above which "
+      .help = "the limit, in percent, of the backtest error (query --agg forecast, a panel's "
+              "forecast = yes, the handover's expected next shift) above which "
               "the forecast is withheld and only the reason shown"},
      AT(sr_metric_def, forecast_max_error)},
 };
@@ -316,6 +318,26 @@ static const struct opt panel_opts[] = {
       .help = "widget = spread only: the metric each child's figure is divided by, over the same "
               "window (a gauge's mean level), such as calls per officer on duty; empty: none"},
      AT(sr_cfg_panel, per)},
+    {{.name = "when",
+      .type = SR_OPT_WORD,
+      .def = "threshold",
+      .choices = when_choices,
+      .help = "what raises the panel's alerts: threshold (the metric's warn and crit), unusual "
+              "(its figure outside its normal band for the metric's unusual_slices slices "
+              "running, a warn alert of its own) or both; unusual and both imply baseline = yes, "
+              "so the tile shows the band the alert is judged by, and need a window of at most "
+              "7d. An unusual alert clears when the figure is back inside the band by the "
+              "[alert] hysteresis's percent of the band's width"},
+     AT(sr_cfg_panel, when)},
+    {{.name = "forecast",
+      .type = SR_OPT_WORD,
+      .def = "no",
+      .choices = yes_no,
+      .help = "whether the panel shows the next 8 hours' forecast of its count or level with the "
+              "backtest error over the last 4 weeks, or why it is withheld (the metric's "
+              "forecast_max_error); not for a percentile, a share or a ratio; the handover's "
+              "'Expected next shift' lists these panels"},
+     AT(sr_cfg_panel, forecast)},
 };
 
 static const struct opt page_opts[] = {
@@ -401,7 +423,8 @@ static const struct opt alert_opts[] = {
       .flags = SR_OPT_HAS_MAX,
       .def = "1m",
       .max = (double)SR_MS_DAY,
-      .help = "how long a panel must stay past a threshold before its alert is raised"},
+      .help = "how long a panel must stay past a threshold (or unusual) before its alert is "
+              "raised"},
      AT(struct alert_vals, for_ms)},
     {{.name = "hysteresis",
       .type = SR_OPT_NUMBER,
@@ -410,7 +433,8 @@ static const struct opt alert_opts[] = {
       .min = 0,
       .max = 50,
       .help = "percent of the threshold the value must come back past to clear (or ease "
-              "crit to warn)"},
+              "crit to warn); for an unusual alert (when = unusual), percent of the band's width "
+              "the figure must come back inside it by"},
      AT(struct alert_vals, hysteresis)},
     {{.name = "command",
       .type = SR_OPT_TEXT,
@@ -501,7 +525,8 @@ const struct kind cfg_kinds[] = {
     {{.kind = "alert",
       .header = "[alert]",
       .named = 0,
-      .help = "when panels past their metric's thresholds raise and clear alerts (at most one)",
+      .help = "when panels past their metric's thresholds (or unusual: [panel.*] when) raise and "
+              "clear alerts (at most one)",
       .n_options = COUNT(alert_opts)},
      K_ALERT,
      alert_opts},

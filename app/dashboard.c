@@ -132,6 +132,7 @@ int sr_layout_build_role(const sr_config *cfg, const sr_cfg_role *role, sr_layou
                      .window_ms = p->window_ms,
                      .baseline = strcmp(p->baseline, "yes") == 0,
                      .per = p->per,
+                     .forecast = strcmp(p->forecast, "yes") == 0,
                      .baseline_opts = {.tz = cfg->timezone,
                                        .exclude = cfg->baseline_exclude,
                                        .n_exclude = cfg->n_baseline_exclude}},

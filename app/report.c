@@ -23,6 +23,16 @@
  * window, and a panel showing the same figure as one above it (a tile and
  * a histogram of one metric, entity and window) is not repeated.
  *
+ * Baseline and forecast: a panel with baseline = yes carries its window's
+ * band (the figure against the same slice of the last weeks) and verdict,
+ * one with forecast = yes the forecast of the next shift (the [sitrep]
+ * shift, or --shift, from the report's time, in whole hours, at most 48h)
+ * with its backtest error, or why it is withheld; both computed by the
+ * panel model on the same one path, so a role sees of them what it sees
+ * of the figure. JSON and CSV carry them on the panel's row (CSV's columns
+ * after the older ones); Markdown and JSON ("expected_next_shift") list
+ * the forecasts as "Expected next shift".
+ *
  * Alerts: the open ones (active, acknowledged with their notes, silenced),
  * crit first, as the collector left them in the cache, less those the
  * viewer's policy withholds (sr_privacy_alerts), which a line counts.
@@ -63,6 +73,7 @@ typedef struct {
 struct sr_report {
     const sr_config *cfg;
     sr_ms at_ms, shift_ms, now_ms;
+    sr_ms next_ms;   /* the next shift's length: the forecasts' horizon */
     panel_value *pv; /* cfg->n_panels */
     sr_source_list src;
     sr_alert *alerts; /* the open alerts the viewer may see, crit first; owned */
@@ -120,11 +131,19 @@ static bool panel_shown(const sr_config *cfg, const sr_report_viewer *who, size_
  * values. An unknown entity or metric is no error: the panel shows no data.
  */
 static int panel_figures(const sr_config *cfg, sr_store *st, const sr_report_viewer *who,
-                         sr_ms at_ms, sr_ms window_ms, panel_value *v)
+                         sr_ms at_ms, sr_ms window_ms, sr_ms next_ms, panel_value *v)
 {
     const sr_cfg_panel *pn = v->panel;
-    sr_panel_spec spec = {
-        .metric = pn->metric, .entity = pn->entity, .agg = pn->agg, .window_ms = window_ms};
+    sr_panel_spec spec = {.metric = pn->metric,
+                          .entity = pn->entity,
+                          .agg = pn->agg,
+                          .window_ms = window_ms,
+                          .baseline = strcmp(pn->baseline, "yes") == 0,
+                          .baseline_opts = {.tz = cfg->timezone,
+                                            .exclude = cfg->baseline_exclude,
+                                            .n_exclude = cfg->n_baseline_exclude},
+                          .forecast = strcmp(pn->forecast, "yes") == 0,
+                          .forecast_horizon_ms = next_ms};
     sr_privacy_report pr;
     int rc = sr_privacy_panel_compute(st, &cfg->metrics, who ? who->privacy : NULL, &spec, at_ms, 0,
                                       0, 0, 0, &v->m, &pr);
@@ -139,6 +158,17 @@ static int panel_figures(const sr_config *cfg, sr_store *st, const sr_report_vie
     return rc;
 }
 
+/* The next shift's length from a shift of shift_ms (none: [sitrep] shift):
+ * the nearest whole hours, 1h to SR_FORECAST_HORIZON_MAX. */
+static sr_ms next_shift(const sr_config *cfg, sr_ms shift_ms)
+{
+    sr_ms len = shift_ms > 0 ? shift_ms : cfg->shift_ms;
+    sr_ms h = (len + SR_MS_HOUR / 2) / SR_MS_HOUR * SR_MS_HOUR;
+    if (h < SR_MS_HOUR)
+        h = SR_MS_HOUR;
+    return h > SR_FORECAST_HORIZON_MAX ? SR_FORECAST_HORIZON_MAX : h;
+}
+
 int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *who, sr_ms at_ms,
                     sr_ms shift_ms, sr_ms now_ms, sr_report **out, char *err, size_t errlen)
 {
@@ -147,6 +177,7 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
     r->at_ms = at_ms;
     r->shift_ms = shift_ms;
     r->now_ms = now_ms;
+    r->next_ms = next_shift(cfg, shift_ms);
     r->pv = xcalloc(cfg->n_panels + 1, sizeof *r->pv);
     for (size_t i = 0; i < cfg->n_panels; i++) {
         const sr_cfg_panel *pn = &cfg->panels[i];
@@ -157,7 +188,7 @@ int sr_report_build(const sr_config *cfg, sr_store *st, const sr_report_viewer *
         v->shown = panel_shown(cfg, who, i);
         if (!v->shown)
             continue;
-        int rc = panel_figures(cfg, st, who, at_ms, window, v);
+        int rc = panel_figures(cfg, st, who, at_ms, window, r->next_ms, v);
         if (rc) {
             snprintf(err, errlen, "panel %s: %s", pn->name, sr_strerror(rc));
             sr_report_destroy(r);
@@ -216,11 +247,68 @@ static bool source_stale(const sr_source_info *s)
     return s->configured && s->state != SR_SOURCE_LIVE;
 }
 
+/* The window's baseline of a model that asked for one; NULL without. */
+static const sr_baseline *model_base(const sr_panel_model *m)
+{
+    return m->n_base_run ? &m->base_run[m->n_base_run - 1].base : NULL;
+}
+
+/* The baseline's columns: empty without one, the mask for a band the role
+ * may not see. */
+static void csv_baseline(sr_csv_out *w, const sr_panel_model *m)
+{
+    const sr_baseline *b = model_base(m);
+    const char *mask = m->base_mask[0] ? m->base_mask : NULL;
+    sr_csv_figure(w, b ? b->low : NAN, mask);
+    sr_csv_figure(w, b ? b->high : NAN, mask);
+    sr_csv_figure(w, b ? b->median : NAN, mask);
+    if (b && !mask)
+        sr_csv_integer(w, b->used);
+    else
+        sr_csv_field(w, "");
+    if (b)
+        sr_csv_integer(w, b->weeks);
+    else
+        sr_csv_field(w, "");
+    sr_csv_field(w, m->base_label);
+    sr_csv_field(w, b ? sr_unusual_name(m->unusual) : "");
+}
+
+/* The forecast's columns: empty without one; the figures of a withheld
+ * one empty, with the reason; the mask for one the role may not see. */
+static void csv_forecast(sr_csv_out *w, const sr_panel_model *m)
+{
+    const sr_forecast *f = &m->forecast;
+    const char *mask = m->fc_mask[0] ? m->fc_mask : NULL;
+    if (!m->has_forecast) {
+        for (int i = 0; i < 8; i++)
+            sr_csv_field(w, "");
+        return;
+    }
+    char from[40], to[40];
+    sr_format_time_utc(f->now.from_ms, from, sizeof from);
+    sr_format_time_utc(f->now.to_ms, to, sizeof to);
+    sr_csv_field(w, from);
+    sr_csv_field(w, to);
+    bool on = f->shown || mask;
+    sr_csv_figure(w, on ? f->now.value : NAN, mask);
+    sr_csv_figure(w, on ? f->now.low : NAN, mask);
+    sr_csv_figure(w, on ? f->now.high : NAN, mask);
+    sr_csv_figure(w, f->error, mask);
+    sr_csv_field(w, mask ? "" : f->shown ? "yes" : "no");
+    sr_csv_field(w, mask ? "" : f->why);
+}
+
 static void write_csv(const sr_report *r, FILE *out)
 {
-    static const char *const header[] = {"panel",    "title",      "metric",   "entity", "agg",
-                                         "window",   "value",      "unit",     "status", "n",
-                                         "previous", "change_pct", "week_ago", "as_of",  NULL};
+    static const char *const header[] = {
+        "panel", "title", "metric", "entity", "agg", "window", "value", "unit", "status", "n",
+        "previous", "change_pct", "week_ago", "as_of",
+        /* added later: only ever at the end */
+        "baseline_low", "baseline_high", "baseline_median", "baseline_weeks_used", "baseline_weeks",
+        "baseline_slice", "unusual", "forecast_from", "forecast_to", "forecast_value",
+        "forecast_low", "forecast_high", "forecast_error", "forecast_shown", "forecast_reason",
+        NULL};
     char asof[40];
     sr_format_time_utc(r->at_ms, asof, sizeof asof);
     sr_csv_out w;
@@ -253,11 +341,62 @@ static void write_csv(const sr_report *r, FILE *out)
         }
         sr_csv_figure(&w, v->m.c.week_ago.value, NULL);
         sr_csv_field(&w, asof);
+        csv_baseline(&w, &v->m);
+        csv_forecast(&w, &v->m);
         sr_csv_end_row(&w);
     }
 }
 
 #define NUM(x) sr_json_number(x)
+
+/* The window's baseline: its band, the weeks it rests on, the slice of the
+ * week and the verdict; the reason without a band; the mask for a band
+ * the role may not see (its figures null). */
+static json_t *baseline_json(const sr_panel_model *m)
+{
+    const sr_baseline *b = model_base(m);
+    json_t *o = json_object();
+    json_object_set_new(o, "slice", json_string(m->base_label));
+    json_object_set_new(o, "low", NUM(b ? b->low : NAN));
+    json_object_set_new(o, "high", NUM(b ? b->high : NAN));
+    json_object_set_new(o, "median", NUM(b ? b->median : NAN));
+    json_object_set_new(o, "weeks_used",
+                        b && !m->base_mask[0] ? json_integer(b->used) : json_null());
+    json_object_set_new(o, "weeks", b ? json_integer(b->weeks) : json_null());
+    json_object_set_new(o, "unusual", json_string(sr_unusual_name(m->unusual)));
+    json_object_set_new(o, "reason",
+                        !b                ? json_string("window over a week")
+                        : m->base_mask[0] ? json_null()
+                        : !b->has_band    ? json_string(b->why)
+                                          : json_null());
+    if (m->base_mask[0])
+        json_object_set_new(o, "suppressed", json_string(m->base_mask));
+    return o;
+}
+
+/* The forecast: its horizon, figure and band (null unless shown), the
+ * backtest's error, and the reason it is withheld, or its mask. */
+static json_t *forecast_json(const sr_panel_model *m)
+{
+    const sr_forecast *f = &m->forecast;
+    bool on = f->shown && !m->fc_mask[0];
+    char from[40], to[40];
+    sr_format_time_utc(f->now.from_ms, from, sizeof from);
+    sr_format_time_utc(f->now.to_ms, to, sizeof to);
+    json_t *o = json_object();
+    json_object_set_new(o, "from", json_string(from));
+    json_object_set_new(o, "to", json_string(to));
+    json_object_set_new(o, "value", on ? NUM(f->now.value) : json_null());
+    json_object_set_new(o, "low", on ? NUM(f->now.low) : json_null());
+    json_object_set_new(o, "high", on ? NUM(f->now.high) : json_null());
+    json_object_set_new(o, "error", NUM(f->error));
+    json_object_set_new(o, "backtest_weeks", json_integer(SR_FORECAST_BACKTEST_WEEKS));
+    json_object_set_new(o, "shown", json_boolean(on));
+    json_object_set_new(o, "reason", on || m->fc_mask[0] ? json_null() : json_string(f->why));
+    if (m->fc_mask[0])
+        json_object_set_new(o, "suppressed", json_string(m->fc_mask));
+    return o;
+}
 
 static void write_json(const sr_report *r, FILE *out)
 {
@@ -297,9 +436,34 @@ static void write_json(const sr_report *r, FILE *out)
         json_object_set_new(o, "week_ago", NUM(v->m.c.week_ago.value));
         if (v->def && !isnan(v->def->target))
             json_object_set_new(o, "target", NUM(v->def->target));
+        if (v->m.base_label[0])
+            json_object_set_new(o, "baseline", baseline_json(&v->m));
+        if (v->m.has_forecast)
+            json_object_set_new(o, "forecast", forecast_json(&v->m));
         json_array_append_new(arr, o);
     }
     json_object_set_new(root, "panels", arr);
+    /* the forecasts again, as the handover's "Expected next shift" lists them */
+    json_t *next = json_object(), *fcs = json_array();
+    char from[40], to[40], len[32];
+    sr_ms origin = sr_floor_ms(r->at_ms, SR_FORECAST_SLICE_MS);
+    sr_format_time_utc(origin, from, sizeof from);
+    sr_format_time_utc(origin + r->next_ms, to, sizeof to);
+    sr_format_duration(r->next_ms, len, sizeof len);
+    json_object_set_new(next, "from", json_string(from));
+    json_object_set_new(next, "to", json_string(to));
+    json_object_set_new(next, "length", json_string(len));
+    for (size_t i = 0; i < r->cfg->n_panels; i++) {
+        const panel_value *v = &r->pv[i];
+        if (!v->shown || !v->m.has_forecast)
+            continue;
+        json_t *o = forecast_json(&v->m);
+        json_object_set_new(o, "panel", json_string(v->panel->name));
+        json_object_set_new(o, "title", json_string(v->panel->title));
+        json_array_append_new(fcs, o);
+    }
+    json_object_set_new(next, "panels", fcs);
+    json_object_set_new(root, "expected_next_shift", next);
     json_t *stale = json_array();
     for (size_t i = 0; i < r->src.n; i++) {
         const sr_source_info *s = &r->src.v[i];
@@ -376,6 +540,59 @@ static const char *alert_title(const sr_config *cfg, const sr_alert *a)
     return a->panel;
 }
 
+/*
+ * "Expected next shift": the forecast of each panel with forecast = yes
+ * over the next shift, "Calls: 310–380 (expected 345) · backtest error
+ * 11 % (4 wk)", or why it is withheld; nothing when no panel has one.
+ */
+static void md_next_shift(const sr_report *r, FILE *out)
+{
+    const char *tz = r->cfg->timezone[0] ? r->cfg->timezone : "UTC";
+    bool any = false;
+    for (size_t i = 0; i < r->cfg->n_panels && !any; i++)
+        any = r->pv[i].shown && r->pv[i].m.has_forecast;
+    if (!any)
+        return;
+    char from[32], to[32], len[32];
+    sr_ms origin = sr_floor_ms(r->at_ms, SR_FORECAST_SLICE_MS);
+    local_minute(tz, origin, from, sizeof from);
+    local_minute(tz, origin + r->next_ms, to, sizeof to);
+    sr_format_duration(r->next_ms, len, sizeof len);
+    fprintf(out,
+            "\n## Expected next shift\n\n%s to %s (%s), each from its normal for those hours "
+            "scaled by the last %d hours, with its error replayed over the last %d weeks:\n\n",
+            from, to, len, SR_FORECAST_LEVEL_SLICES, SR_FORECAST_BACKTEST_WEEKS);
+    for (size_t i = 0; i < r->cfg->n_panels; i++) {
+        const panel_value *v = &r->pv[i];
+        const sr_forecast *f = &v->m.forecast;
+        if (!v->shown || !v->m.has_forecast)
+            continue;
+        fputs("- ", out);
+        md_text(out, v->panel->title[0] ? v->panel->title : v->panel->name);
+        fputs(": ", out);
+        if (v->m.fc_mask[0]) {
+            md_text(out, v->m.fc_mask);
+        } else if (!f->shown) {
+            fputs("no forecast: ", out);
+            md_text(out, f->why);
+        } else {
+            char val[64], lo[64], hi[64], band[140];
+            sr_format_estimate(f->now.value, v->def, v->m.agg, val, sizeof val);
+            sr_format_estimate(f->now.low, v->def, v->m.agg, lo, sizeof lo);
+            sr_format_estimate(f->now.high, v->def, v->m.agg, hi, sizeof hi);
+            lo[sr_format_range(lo, hi, "", band, sizeof band)] = '\0';
+            md_text(out, lo); /* unit words from the config */
+            fputs("–", out);
+            md_text(out, hi);
+            fputs(" (expected ", out);
+            md_text(out, val);
+            fprintf(out, ") · backtest error %.0f %% (%d wk)", f->error * 100.0,
+                    SR_FORECAST_BACKTEST_WEEKS);
+        }
+        fputc('\n', out);
+    }
+}
+
 static void write_markdown(const sr_report *r, FILE *out)
 {
     const sr_config *cfg = r->cfg;
@@ -420,6 +637,8 @@ static void write_markdown(const sr_report *r, FILE *out)
         fprintf(out, " | %s |\n", chg);
     }
 
+    md_next_shift(r, out);
+
     fputs("\n## Sources\n\n", out);
     size_t stale = 0;
     for (size_t i = 0; i < r->src.n; i++) {
@@ -453,7 +672,7 @@ static void write_markdown(const sr_report *r, FILE *out)
         const sr_alert *a = &r->alerts[i];
         char raised[32], t[32], val[64], thr[64];
         local_minute(tz, a->raised_at_ms, raised, sizeof raised);
-        sr_alerting_format(r->cfg, a, val, thr, sizeof val); /* as the panel shows them */
+        sr_alerting_format(r->cfg, a, "–", val, thr, sizeof val); /* as the panel shows them */
         fprintf(out, "- %s ", sr_status_name(a->severity));
         md_text(out, alert_title(cfg, a));
         if (a->entity[0]) {
@@ -466,7 +685,7 @@ static void write_markdown(const sr_report *r, FILE *out)
             local_minute(tz, a->silenced_until_ms, t, sizeof t);
             fprintf(out, " until %s", t);
         }
-        fprintf(out, ", raised %s, value %s (threshold %s)", raised, val, thr);
+        fprintf(out, ", raised %s, value %s (%s%s)", raised, val, sr_alert_thr_words(a), thr);
         if (a->acked_at_ms) {
             local_minute(tz, a->acked_at_ms, t, sizeof t);
             fputs("; acknowledged by ", out);

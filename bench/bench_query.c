@@ -5,12 +5,20 @@
  *   bench_query p90 CONFIG METRIC END_EPOCH_S   p90 over 30 days and 24 h, first and again
  *   bench_query frame CONFIG                    every panel of CONFIG as the screen computes
  *                                               it: value, comparisons, a 30-point sparkline
- *   bench_query page CONFIG END_EPOCH_S RUNS    the first page of CONFIG at 160x48 with the
+ *   bench_query page CONFIG END_EPOCH_S RUNS [STEP_S]
+ *                                               the first page of CONFIG at 160x48 with the
  *                                               windows ending at END, through the screen's
  *                                               own code (sr_screen_render_text, headless, as
  *                                               `snapshot --format text`): every panel with
  *                                               its widget's wants at its width; the first
- *                                               run, and the median of the others
+ *                                               run, and the median of the others; with
+ *                                               STEP, run i's windows end at END + i STEP
+ *                                               (a live screen's refreshes: the windows move)
+ *   bench_query forecast CONFIG METRIC END_EPOCH_S RUNS
+ *                                               `sitrep query METRIC --agg forecast:count
+ *                                               --at END` of the whole force: the forecast
+ *                                               of the next 8 h and its 4 weeks' backtest
+ *                                               (sr_forecast_compute); first run and median
  *   bench_query poll CONFIG END_EPOCH_S METRIC  the same page after each of 7 polls of 3 new
  *                                               samples of METRIC 5 s apart (the windows
  *                                               moving with them), written by another
@@ -28,6 +36,7 @@
 
 #include "../app/config.h"
 #include "../app/dashboard.h"
+#include "../metrics/forecast.h"
 #include "../metrics/query.h"
 #include "../metrics/store.h"
 
@@ -187,7 +196,7 @@ static int bench_frame(const char *config)
     return 0;
 }
 
-static int bench_page(const char *config, sr_ms end, int runs)
+static int bench_page(const char *config, sr_ms end, int runs, sr_ms step)
 {
     sr_config *cfg = load(config);
     sr_store *st = open_cache(cfg);
@@ -204,7 +213,8 @@ static int bench_page(const char *config, sr_ms end, int runs)
         runs = 64;
     for (int i = 0; i < runs; i++) {
         double t0 = now_ms();
-        int rc = sr_screen_render_text(st, sr_layout_get(ld), NULL, 160, 48, true, end, out);
+        int rc =
+            sr_screen_render_text(st, sr_layout_get(ld), NULL, 160, 48, true, end + i * step, out);
         if (rc) {
             fprintf(stderr, "the page failed: %s\n", sr_strerror(rc));
             return 1;
@@ -218,6 +228,49 @@ static int bench_page(const char *config, sr_ms end, int runs)
     printf("%.2f %.2f\n", first, runs > 1 ? median(t + 1, runs - 1) : first);
     fclose(out);
     sr_layout_destroy(ld);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+    return 0;
+}
+
+/* The forecast of metric's count for the whole force from end, as
+ * `sitrep query METRIC --agg forecast:count --at END` computes it. */
+static int bench_forecast(const char *config, const char *metric, sr_ms end, int runs)
+{
+    sr_config *cfg = load(config);
+    sr_store *st = open_cache(cfg);
+    const sr_metric_def *d = sr_catalog_find(&cfg->metrics, metric);
+    if (!d) {
+        fprintf(stderr, "no metric %s in %s\n", metric, config);
+        return 1;
+    }
+    sr_query q = {.metric = metric,
+                  .entity = "",
+                  .agg = {SR_AGG_COUNT, 0},
+                  .from_ms = end - SR_MS_HOUR,
+                  .to_ms = end};
+    sr_forecast_opts o = {.base = {.weeks = d->baseline_weeks,
+                                   .tz = cfg->timezone,
+                                   .exclude = cfg->baseline_exclude,
+                                   .n_exclude = cfg->n_baseline_exclude},
+                          .horizon_ms = SR_FORECAST_HORIZON_DEFAULT,
+                          .additive = true,
+                          .max_error = d->forecast_max_error / 100.0};
+    double t[64];
+    runs = runs < 1 ? 1 : runs > 64 ? 64 : runs;
+    sr_forecast f;
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        int rc = sr_forecast_compute(st, &cfg->metrics, &q, &o, &f);
+        if (rc) {
+            fprintf(stderr, "the forecast failed: %s\n", sr_strerror(rc));
+            return 1;
+        }
+        t[i] = now_ms() - t0;
+    }
+    /* for bench/force.sh: first run, median of the others, and what it said */
+    printf("%.2f %.2f %s %.0f-%.0f error %.3f\n", t[0], runs > 1 ? median(t + 1, runs - 1) : t[0],
+           f.shown ? "shown" : "withheld", f.now.low, f.now.high, f.error);
     sr_store_close(st);
     sr_config_destroy(cfg);
     return 0;
@@ -285,11 +338,14 @@ int main(int argc, char **argv)
         return bench_poll(argv[2], (sr_ms)atoll(argv[3]) * 1000, argv[4]);
     if (argc == 5 && strcmp(argv[1], "p90") == 0)
         return bench_p90(argv[2], argv[3], (sr_ms)atoll(argv[4]) * 1000);
+    if (argc == 6 && strcmp(argv[1], "forecast") == 0)
+        return bench_forecast(argv[2], argv[3], (sr_ms)atoll(argv[4]) * 1000, atoi(argv[5]));
     if (argc == 3 && strcmp(argv[1], "frame") == 0)
         return bench_frame(argv[2]);
-    if (argc == 5 && strcmp(argv[1], "page") == 0)
-        return bench_page(argv[2], (sr_ms)atoll(argv[3]) * 1000, atoi(argv[4]));
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "page") == 0)
+        return bench_page(argv[2], (sr_ms)atoll(argv[3]) * 1000, atoi(argv[4]),
+                          argc == 6 ? (sr_ms)atoll(argv[5]) * 1000 : 0);
     fprintf(stderr, "usage: bench_query p90 CONFIG METRIC END | frame CONFIG | page CONFIG END "
-                    "RUNS | poll CONFIG END METRIC\n");
+                    "RUNS [STEP] | forecast CONFIG METRIC END RUNS | poll CONFIG END METRIC\n");
     return 2;
 }

@@ -9,6 +9,8 @@
 # and store_int.h, cells.c, vals.c, sketch.c, app/ingest.c), and reused while younger than
 # BENCH_FORCE_MAX_AGE hours (its data end when it was built, and the live windows end now).
 # The figures are taken on a copy, so the kept caches stay as the generator made them.
+# On the big cache, the page of bench/force_base.ini (tiles each against its normal) against
+# the same page without baselines, and the cost of a forecast query.
 # For each cache, on the page of bench/force.ini (every panel over 30 days):
 #   - the page's compute: the page at 160x48 through the screen's own code, headless
 #     (build/bench/bench_query page), median of runs;
@@ -224,6 +226,26 @@ awk -v b="$pb" -v s="$ps" -v b1="$pb1" -v s1="$ps1" -v nb="$BIG" -v ns="$SMALL" 
            b, nb, s, ns, b / s;
     printf "page compute, first run in a process (a one-shot snapshot: nothing memoised yet): %.1f ms on %d samples, %.1f ms on %d   ratio %.1fx\n",
            b1, nb, s1, ns, b1 / s1 }'
+
+# the page of bench/force_base.ini (tiles of 1 h to 7 d, each against its normal) on the big
+# cache, and the same page with every `baseline = yes` taken out, in the same run
+force_ini "$T/big.db" | sed '/^\[panel\./,$d' | cat - bench/force_base.ini > "$T/base.ini"
+grep -v '^baseline = yes' "$T/base.ini" > "$T/nobase.ini"
+read -r pn1 pn < <($B/bench_query page "$T/nobase.ini" "$END" 9)
+read -r pw1 pw < <($B/bench_query page "$T/base.ini" "$END" 9)
+# as a live screen refreshes: the windows move 1 s each time, so no window of the last
+# refresh is asked again (the memo, keyed by a window's exact ends, answers none of them)
+read -r _ mn < <($B/bench_query page "$T/nobase.ini" "$END" 9 1)
+read -r _ mw < <($B/bench_query page "$T/base.ini" "$END" 9 1)
+awk -v n="$pn" -v w="$pw" -v n1="$pn1" -v w1="$pw1" -v mn="$mn" -v mw="$mw" -v nb="$BIG" 'BEGIN {
+    printf "page with baselines (6 tiles of 1 h to 7 d, each against its normal: 8 weeks, 2 slices running) on %d samples, a refresh as a live screen makes it (the windows 1 s later each time; median of 8 after the first): %.1f ms, the same page without baselines %.1f ms   ratio %.2fx   (target <= 2x)\n",
+           nb, mw, mn, mw / mn;
+    printf "the same, the windows unchanged (a refresh with nothing new, every figure asked again): %.1f ms with baselines, %.1f ms without   ratio %.2fx\n",
+           w, n, w / n;
+    printf "the same, first run in a process (a one-shot snapshot): %.1f ms with baselines, %.1f ms without   ratio %.2fx\n",
+           w1, n1, w1 / n1 }'
+read -r fc1 fc fcs < <($B/bench_query forecast "$T/base.ini" response_p1 "$END" 5)
+echo "forecast (sitrep query response_p1 --agg forecast:count, the whole force, next 8 h and its 4 weeks' backtest: 684 hourly slices, each with its 8-week baseline) on $BIG samples: $fc1 ms first in a process, $fc ms again (median of 4)   ($fcs)"
 
 read -r fb fbr < <(first_frame "$T/big.ini")
 read -r fs fsr < <(first_frame "$T/small.ini")

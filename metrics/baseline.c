@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "privacy.h"
 #include "safetext.h"
 
 static const char *const wdays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -64,6 +65,7 @@ void sr_baseline_band(sr_baseline *b)
 {
     double v[SR_BASELINE_MAX_WEEKS];
     size_t n = 0;
+    int64_t obs = 0;
     int weeks = b->weeks < SR_BASELINE_MAX_WEEKS ? b->weeks : SR_BASELINE_MAX_WEEKS;
     b->excluded = 0;
     for (int k = 0; k < weeks; k++) {
@@ -72,6 +74,7 @@ void sr_baseline_band(sr_baseline *b)
         if (b->week[k].state != SR_WEEK_USED)
             continue;
         /* insertion sort: at most 52 figures */
+        obs += b->week[k].r.n;
         double x = b->week[k].r.value;
         size_t i = n++;
         for (; i > 0 && v[i - 1] > x; i--)
@@ -79,11 +82,17 @@ void sr_baseline_band(sr_baseline *b)
         v[i] = x;
     }
     b->used = (int)n;
-    b->has_band = n >= SR_BASELINE_MIN_WEEKS;
+    b->n = obs;
+    b->has_band = n >= SR_BASELINE_MIN_WEEKS && obs >= SR_PRIV_MIN_PCT_N;
     b->low = b->high = b->median = NAN;
     b->why[0] = '\0';
-    if (!b->has_band) {
+    if (n < SR_BASELINE_MIN_WEEKS) {
         snprintf(b->why, sizeof b->why, "too few weeks: %zu of %d", n, b->weeks);
+        return;
+    }
+    if (!b->has_band) {
+        snprintf(b->why, sizeof b->why, "too few observations: %lld in %zu weeks", (long long)obs,
+                 n);
         return;
     }
     size_t cut = n / 10; /* the 10th and 90th percentiles, symmetric by rank */
@@ -154,17 +163,28 @@ int sr_baseline_compute(sr_store *st, const sr_catalog *cat, const sr_query *q,
     int rc = history_start(st, cat, d, q->to_ms, &start);
     if (rc)
         return rc;
+    sr_ms end = q->to_ms;
+    if (!q->closed && (rc = sr_query_data_end(st, cat, q, &end)))
+        return rc;
     for (int k = 1; k <= o->weeks; k++) {
         sr_baseline_week *w = &out->week[k - 1];
         w->r = (sr_result){NAN, 0, true};
-        if ((rc = sr_baseline_week_slice(o->tz, q->from_ms, q->to_ms, k, &w->from_ms, &w->to_ms)))
+        if ((rc = sr_baseline_week_slice(o->tz, q->from_ms, end, k, &w->from_ms, &w->to_ms)))
             return rc;
+        /* on whole minutes, the ends moved later by less than one: a screen that
+         * refreshes every few seconds asks the same weeks again (the memo answers) */
+        w->from_ms = sr_ceil_ms(w->from_ms, SR_MS_MIN);
+        w->to_ms = sr_ceil_ms(w->to_ms, SR_MS_MIN);
         if (touches_excluded(o, w->from_ms, w->to_ms)) {
             w->state = SR_WEEK_EXCLUDED;
             continue;
         }
         if (w->from_ms < start) {
             w->state = SR_WEEK_NO_HISTORY;
+            continue;
+        }
+        if (w->to_ms <= w->from_ms) { /* an hour the clocks skipped that week */
+            w->state = SR_WEEK_NO_DATA;
             continue;
         }
         sr_query wq = *q;
@@ -191,6 +211,10 @@ int sr_baseline_run(sr_store *st, const sr_catalog *cat, const sr_query *q,
         sq.to_ms = q->to_ms - (sr_ms)(m - 1 - i) * len;
         sq.from_ms = sq.to_ms - len;
         sq.closed = q->closed || i + 1 < m; /* the earlier slices are over */
+        if (i + 1 < m) {                    /* on whole minutes too, as their weeks are */
+            sq.from_ms = sr_ceil_ms(sq.from_ms, SR_MS_MIN);
+            sq.to_ms = sr_ceil_ms(sq.to_ms, SR_MS_MIN);
+        }
         s->from_ms = sq.from_ms;
         s->to_ms = sq.to_ms;
         int rc = sr_query_run(st, cat, &sq, &s->figure);

@@ -13,11 +13,23 @@
  *     same hour on the clock, not the same number of hours back.
  *   - Each week's figure is sr_query_run() of the same query over that
  *     week's slice: the one aggregator, nothing computed twice.
+ *   - A slice still filling is compared with the same part of each week:
+ *     when the metric's newest sample in the whole cache falls inside the
+ *     slice (a source reports a quarter hour once it is over, so at 22:59
+ *     the cache holds 22:00-22:45), each week's slice ends one millisecond
+ *     after that sample's time, k weeks earlier (sr_query_data_end). Once
+ *     data after the slice is in, the weeks are whole.
+ *   - Each week's slice, and each earlier slice of a run, is moved to whole
+ *     minutes (each end later by less than one minute): a
+ *     screen refreshing every few seconds then asks the same weeks again
+ *     and the memo answers them, where ends a second apart never repeat.
+ *     Slots of a source at whole minutes fall in the same slice either way.
  *   - A week is used when its slice touches no excluded date (a local
  *     date, [sitrep] baseline_exclude: holidays), the cache holds the
  *     metric from the week's slice on (its oldest sample is at or before
  *     the slice's start: a count of 0 before the cache began is no
- *     figure), and its figure is a number.
+ *     figure), and its figure is a number. A week whose slice the clocks
+ *     skipped (02-03h on the day summer time began) has no figure.
  *   - The band is the 10th to the 90th percentile of the used weeks'
  *     figures, taken symmetrically by rank: leaving out the n/10 (rounded
  *     down) lowest and the n/10 highest, the lowest and the highest of the
@@ -30,6 +42,11 @@
  *   - Fewer than SR_BASELINE_MIN_WEEKS used weeks: no band, and the reason
  *     ("too few weeks: 2 of 8"), as a percentile over fewer than 10
  *     observations is not shown.
+ *   - A sparse series: fewer observations under the band (the used weeks'
+ *     r.n summed) than a percentile is shown over (SR_PRIV_MIN_PCT_N, 10;
+ *     privacy.h): no band, and the reason ("too few observations: 3 in 8
+ *     weeks"). A quiet hour that held 0, 0, 1, 0, ... calls would otherwise
+ *     get the band 0-1, and a single call would read as unusual.
  */
 #ifndef SR_BASELINE_H
 #define SR_BASELINE_H
@@ -65,7 +82,7 @@ typedef enum {
     SR_WEEK_USED = 0,   /* its figure is in the band */
     SR_WEEK_EXCLUDED,   /* its slice touches an excluded date */
     SR_WEEK_NO_HISTORY, /* the cache holds nothing of the metric that old */
-    SR_WEEK_NO_DATA,    /* no figure (NAN): nothing to aggregate */
+    SR_WEEK_NO_DATA,    /* no figure (NAN): nothing to aggregate, or a skipped hour */
 } sr_week_state;
 
 /* "used", "excluded", "no history", "no data". */
@@ -81,9 +98,11 @@ typedef struct {
     int weeks;    /* N asked */
     int used;     /* weeks whose figure is in the band */
     int excluded; /* weeks left out for an excluded date */
+    int64_t n;    /* observations under the band: the used weeks' r.n summed */
     bool has_band;
     double low, high, median; /* NAN without a band */
-    char why[64];             /* without a band: "too few weeks: 2 of 8"; else "" */
+    char why[64]; /* without a band: "too few weeks: 2 of 8", "too few observations: 3 in 8
+                   * weeks"; else "" */
     sr_baseline_week week[SR_BASELINE_MAX_WEEKS]; /* week[k - 1]: k weeks back */
 } sr_baseline;
 
@@ -95,7 +114,7 @@ typedef struct {
 int sr_baseline_week_slice(const char *tz, sr_ms from, sr_ms to, int k, sr_ms *from_k, sr_ms *to_k);
 
 /*
- * Fills out->used, has_band, low, high, median and why from the figures of
+ * Fills out->used, n, has_band, low, high, median and why from the figures of
  * the weeks whose state is SR_WEEK_USED (out->weeks of them looked at). Pure.
  */
 void sr_baseline_band(sr_baseline *b);
@@ -130,12 +149,7 @@ typedef struct {
 int sr_baseline_run(sr_store *st, const sr_catalog *cat, const sr_query *q,
                     const sr_baseline_opts *o, size_t m, sr_baseline_slice *out);
 
-typedef enum {
-    SR_UNUSUAL_NONE = 0, /* within the band in at least one slice of the run */
-    SR_UNUSUAL_HIGH,     /* above the band in every slice of the run */
-    SR_UNUSUAL_LOW,      /* below the band in every slice of the run */
-    SR_UNUSUAL_UNKNOWN,  /* a slice of the run has no band or no figure */
-} sr_unusual;
+/* sr_unusual, the verdict, is in kpi.h. */
 
 /*
  * Whether the run s[0..m) (oldest first) is unusual: every figure above

@@ -19,6 +19,22 @@
 
 #define WEEK_MS (7 * SR_MS_DAY)
 
+bool sr_forecast_suits(sr_kind kind, sr_agg agg)
+{
+    return kind != SR_KIND_RATIO && agg.kind != SR_AGG_PCT && agg.kind != SR_AGG_WITHIN;
+}
+
+bool sr_forecast_additive(sr_agg agg)
+{
+    return agg.kind == SR_AGG_COUNT || agg.kind == SR_AGG_SUM;
+}
+
+sr_ms sr_forecast_data_from(const sr_forecast *f, const sr_forecast_opts *o)
+{
+    return f->now.from_ms - (SR_FORECAST_BACKTEST_WEEKS + o->base.weeks) * WEEK_MS - o->horizon_ms -
+           SR_FORECAST_LEVEL_SLICES * SR_FORECAST_SLICE_MS;
+}
+
 void sr_forecast_combine(const char *tz, const sr_baseline_slice *fut, size_t n,
                          const sr_baseline_slice *lev, size_t l, bool additive,
                          sr_forecast_point *p)

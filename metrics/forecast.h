@@ -84,6 +84,26 @@ typedef struct {
 } sr_forecast;
 
 /*
+ * Whether aggregate agg of a metric of kind has a forecast: a count, a sum
+ * or a level (count sum avg min max last), not a percentile, a share within
+ * target or a ratio, whose hours do not add up to the horizon's figure nor
+ * scale with a level.
+ */
+bool sr_forecast_suits(sr_kind kind, sr_agg agg);
+
+/* Whether the horizon's figure of agg is the sum of its slices (count,
+ * sum), else their mean (sr_forecast_opts.additive). */
+bool sr_forecast_additive(sr_agg agg);
+
+/*
+ * The start of the figures forecast f (made with o) rests on: its oldest
+ * backtest origin's level slices, less the baselines' weeks. What a
+ * privacy policy judges the forecast by is the figure from there to
+ * f->now.from_ms.
+ */
+sr_ms sr_forecast_data_from(const sr_forecast *f, const sr_forecast_opts *o);
+
+/*
  * The horizon's forecast from the baselines of its n slices (fut[0..n))
  * and of the l level slices before it (lev[0..l), with their actual
  * figures act[0..l)). Fills p->ok, level, value, low, high and why; the

@@ -3,6 +3,7 @@
  */
 #include "format.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -143,4 +144,26 @@ void sr_format_value(double v, const sr_metric_def *def, sr_agg agg, bool compac
 void sr_format_estimate(double v, const sr_metric_def *def, sr_agg agg, char *buf, size_t len)
 {
     format_any(v, def, agg, false, true, buf, len);
+}
+
+void sr_format_estimate_compact(double v, const sr_metric_def *def, sr_agg agg, char *buf,
+                                size_t len)
+{
+    format_any(v, def, agg, true, true, buf, len);
+}
+
+/* The unit word of a formatted value: what follows its last blank when that
+ * starts with no digit ("calls" of "2 082 calls"); NULL when none ("2 082"). */
+static const char *unit_word(const char *v)
+{
+    const char *b = strrchr(v, ' ');
+    return b && b[1] && !isdigit((unsigned char)b[1]) && b[1] != '-' ? b + 1 : NULL;
+}
+
+size_t sr_format_range(const char *lo, const char *hi, const char *sep, char *buf, size_t len)
+{
+    const char *ul = unit_word(lo), *uh = unit_word(hi);
+    size_t keep = ul && uh && strcmp(ul, uh) == 0 ? (size_t)(ul - 1 - lo) : strlen(lo);
+    snprintf(buf, len, "%.*s%s%s", (int)keep, lo, sep, hi);
+    return keep;
 }

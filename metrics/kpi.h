@@ -43,6 +43,15 @@ typedef struct {
 
 typedef enum { SR_STATUS_NONE = 0, SR_STATUS_OK, SR_STATUS_WARN, SR_STATUS_CRIT } sr_status;
 
+/* A figure against its own normal, the verdict of a run of slices
+ * (sr_baseline_unusual, baseline.h; here so that an alert can hold one). */
+typedef enum {
+    SR_UNUSUAL_NONE = 0, /* within the band in at least one slice of the run */
+    SR_UNUSUAL_HIGH,     /* above the band in every slice of the run */
+    SR_UNUSUAL_LOW,      /* below the band in every slice of the run */
+    SR_UNUSUAL_UNKNOWN,  /* a slice of the run has no band or no figure */
+} sr_unusual;
+
 typedef struct sr_metric_def {
     char name[SR_NAME_MAX];
     char label[SR_LABEL_MAX];

@@ -7,7 +7,8 @@
  * metric's own when the spec says SR_AGG_VALUE; ratios have no other) and
  * every part below uses that same aggregate through query.c:
  *
- *   value and comparisons   sr_query_compare (now, previous window, week ago)
+ *   value and comparisons   sr_query_compare (now, previous window, week ago;
+ *                           cut where the data ends: sr_query_data_end)
  *   status, change_pct      from c.now and c.prev
  *   newest_ms               hour rollup cells, one index seek each (below)
  *   prev_partial            a sample of the metric at or before the
@@ -21,6 +22,8 @@
  *                           (with rows) for each row: its verdict, how far
  *                           outside its band, the fewest observations it
  *                           rests on (for sr_privacy_apply)
+ *   forecast (spec)         sr_forecast_compute from the window's end, and
+ *                           the count of what it rests on (sr_privacy_apply)
  *
  * Invariants: a model is always safe to draw and to fini, whatever compute
  * returned: "no data" is NAN and zero counts, never 0 values; rows and
@@ -120,6 +123,9 @@ static void model_empty(sr_panel_model *m)
         m->series[i] = m->series_n[i] = NAN;
     m->hist_lo = m->hist_hi = NAN;
     m->unusual = SR_UNUSUAL_UNKNOWN;
+    m->forecast.error = NAN;
+    m->forecast.now.level = m->forecast.now.value = NAN;
+    m->forecast.now.low = m->forecast.now.high = NAN;
 }
 
 /* Drops every computed figure, keeping what describes the panel. */
@@ -575,12 +581,17 @@ static const sr_result *kid_result(const sr_child_result *kids, size_t n, const 
  */
 static int rows_compare(const pctx *p, sr_panel_model *m)
 {
+    /* the window before, as far into it as the data reaches into this one */
+    sr_ms len = p->q.to_ms - p->q.from_ms, end = p->q.to_ms;
+    int rc = p->q.closed ? 0 : sr_query_data_end(p->st, p->cat, &p->q, &end);
+    if (rc)
+        return rc;
     sr_query pq = p->q;
-    pq.to_ms = p->q.from_ms;
-    pq.from_ms = p->q.from_ms - (p->q.to_ms - p->q.from_ms);
+    pq.to_ms = end - len;
+    pq.from_ms = p->q.from_ms - len;
     sr_child_result *prev = NULL, *own = NULL;
     size_t n_prev = 0, n_own = 0;
-    int rc = sr_query_children(p->st, p->cat, &pq, &prev, &n_prev);
+    rc = sr_query_children(p->st, p->cat, &pq, &prev, &n_prev);
     sr_agg own_agg = sr_kpi_own_agg(p->def);
     bool by_own = p->def->kind != SR_KIND_RATIO &&
                   (own_agg.kind != p->q.agg.kind ||
@@ -998,6 +1009,37 @@ static int compute_baseline(pctx *p, const sr_panel_spec *spec, sr_panel_model *
     return rows_baseline(p, &o, n, m);
 }
 
+/* ---- the forecast ---- */
+
+/* The forecast of the panel's figure from the window's end, and how many
+ * observations it rests on. */
+static int compute_forecast(pctx *p, const sr_panel_spec *spec, sr_panel_model *m)
+{
+    if (!sr_forecast_suits(p->def->kind, m->agg))
+        return 0;
+    sr_forecast_opts o = {.base = spec->baseline_opts,
+                          .horizon_ms = spec->forecast_horizon_ms > 0 ? spec->forecast_horizon_ms
+                                                                      : SR_FORECAST_HORIZON_DEFAULT,
+                          .additive = sr_forecast_additive(m->agg),
+                          .max_error = p->def->forecast_max_error / 100.0};
+    if (o.base.weeks == 0)
+        o.base.weeks = (int)p->def->baseline_weeks;
+    int rc = sr_forecast_compute(p->st, p->cat, &p->q, &o, &m->forecast);
+    if (rc)
+        return rc;
+    sr_query q = p->q;
+    q.agg = (sr_agg){SR_AGG_COUNT, 0};
+    q.to_ms = m->forecast.now.from_ms;
+    q.from_ms = sr_forecast_data_from(&m->forecast, &o);
+    sr_result all;
+    if ((rc = sr_query_run(p->st, p->cat, &q, &all)))
+        return rc;
+    m->fc_data_from_ms = q.from_ms;
+    m->fc_n = all.n;
+    m->has_forecast = true;
+    return 0;
+}
+
 /* ---- the whole model ---- */
 
 static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_series,
@@ -1007,6 +1049,8 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
         int rc = sr_query_run(p->st, p->cat, &p->q, &m->c.now);
         if (!rc)
             m->status = sr_kpi_status_for(p->def, m->agg, m->c.now.value);
+        if (!rc && spec->baseline) /* an unusual alert's verdict and band */
+            rc = compute_baseline(p, spec, m);
         return rc;
     }
     int rc = sr_query_compare(p->st, p->cat, &p->q, &m->c);
@@ -1078,6 +1122,8 @@ static int compute(pctx *p, const sr_panel_spec *spec, unsigned what, size_t n_s
     if ((what & SR_PANEL_EVENTS) && (rc = compute_events(p, max_events, m)))
         return rc;
     if (spec->baseline && (rc = compute_baseline(p, spec, m)))
+        return rc;
+    if (spec->forecast && (rc = compute_forecast(p, spec, m)))
         return rc;
     return 0;
 }

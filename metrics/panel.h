@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "baseline.h"
+#include "forecast.h"
 #include "common.h"
 #include "kpi.h"
 #include "query.h"
@@ -49,6 +50,12 @@ typedef struct {
     /* With SR_PANEL_ROWS: the denominator of each row's load (a spread,
      * metrics/spread.h), its rows' denom; NULL or "": none (denom 1). */
     const char *per;
+    /* The next hours' forecast and its backtest (metrics/forecast.h): with
+     * forecast, the model's forecast (see sr_panel_compute), over
+     * forecast_horizon_ms (whole hours; 0: SR_FORECAST_HORIZON_DEFAULT),
+     * with baseline_opts's zone, dates and weeks. */
+    bool forecast;
+    sr_ms forecast_horizon_ms;
 } sr_panel_spec;
 
 /* One child entity in a breakdown. */
@@ -103,9 +110,10 @@ enum {
     SR_PANEL_EVENTS = 1 << 4,     /* events[]: the newest raw observations */
     SR_PANEL_SERIES_N = 1 << 5,   /* series_n[] (and rows' with row series): the count of
                                      observations per slice, for sr_privacy_apply() */
-    SR_PANEL_VALUE_ONLY = 1 << 6, /* only c.now and status: no comparisons, share within,
-                                     sources or freshness, and nothing else asked (the alerts,
-                                     which step every panel and need no more) */
+    SR_PANEL_VALUE_ONLY = 1 << 6, /* only c.now and status (and with spec->baseline the
+                                     baseline): no comparisons, share within, sources or
+                                     freshness, and nothing else asked (the alerts, which
+                                     step every panel and need no more) */
 };
 
 typedef struct {
@@ -163,6 +171,16 @@ typedef struct {
                             the role may not see): set by sr_privacy_apply(), which also made the
                             band, the median and the weeks' figures NAN */
     char base_label[32]; /* the window's place in the week: "Fri 22-23h" (sr_baseline_label) */
+
+    /* The next hours (only with spec->forecast, for an aggregate that
+     * sr_forecast_suits): */
+    bool has_forecast;     /* forecast was made (it may still be withheld: !forecast.shown) */
+    sr_forecast forecast;  /* from the window's end rounded down to the hour */
+    sr_ms fc_data_from_ms; /* the oldest figure it rests on (sr_forecast_data_from) */
+    int64_t fc_n;          /* observations from fc_data_from_ms to forecast.now.from_ms: what
+                              sr_privacy_apply() judges the forecast by */
+    char fc_mask[16];      /* "" or what to show instead of the forecast: set by sr_privacy_apply(),
+                              which also made its figures NAN, its reason "" and shown false */
 } sr_panel_model;
 
 /*
@@ -197,6 +215,13 @@ typedef struct {
  * verdict (sr_baseline_unusual); base_label names the window's slice of
  * the week. A window longer than SR_BASELINE_SLICE_MAX has no baseline
  * (base_run NULL, not an error). Cost: (weeks + 1) queries per slice.
+ *
+ * Forecast: with spec->forecast and an aggregate sr_forecast_suits, the
+ * forecast of the panel's figure (sr_forecast_compute with the metric's
+ * forecast_max_error) from the window's end over the horizon, and the
+ * count of the observations it rests on. Cost: (weeks + 1) queries per
+ * hour from the oldest backtest origin to the horizon's end (about 9,000
+ * for 8 weeks and 8 h), and one count.
  *
  * Cost: a few queries for the value and comparisons, a few index seeks
  * for newest_ms (one per entity of the subtree for gauges), n_series

@@ -10,7 +10,10 @@
  * entity; then the headline (c.now) and everything derived from it; then
  * the previous and week-ago values and the change; then series slices,
  * rows (removed, or masked with their series, previous values, changes
- * and statuses), events and the histogram.
+ * and statuses), events and the histogram; then the baseline (each used
+ * week's figure judged as the headline) and the forecast (the count of
+ * the stretch it is made of, and the headline's mask, since its level
+ * rests on the window; under the grid, whole cells over the stretch).
  * A mask is a short static text copied into the model; the value under it
  * is always NAN, so a writer that forgets the mask shows "no data", never
  * the number.
@@ -146,6 +149,21 @@ static void mask_band(sr_baseline *b)
         b->week[k].r.value = NAN;
 }
 
+/* A forecast the role may not see: mask shown instead, and no figure of it,
+ * nor its reason (which names the entity's baselines), stays in the model. */
+static void hide_forecast(sr_panel_model *m, const char *mask)
+{
+    if (!m->has_forecast)
+        return;
+    sr_forecast *f = &m->forecast;
+    set_mask(m->fc_mask, mask);
+    f->now.level = f->now.value = f->now.low = f->now.high = NAN;
+    f->now.why[0] = f->why[0] = '\0';
+    f->error = f->actual = f->abs_error = NAN;
+    f->used = 0;
+    f->shown = false;
+}
+
 /* The model's own entity is hidden: nothing of it stays. */
 static void clear_all(sr_panel_model *m, sr_privacy_report *r)
 {
@@ -161,6 +179,7 @@ static void clear_all(sr_panel_model *m, sr_privacy_report *r)
     clear_events(m, r);
     clear_hist(m);
     clear_baseline(m);
+    hide_forecast(m, "hidden");
     m->newest_ms = 0;
     set_mask(m->mask, "hidden");
 }
@@ -288,6 +307,17 @@ static void apply_baseline(const sr_privacy *p, bool personal, sr_panel_model *m
     }
 }
 
+/* The forecast rests on the entity's figures from its oldest baseline week
+ * to its origin: judged by their count, as the headline by its own; and,
+ * its level resting on the window, hidden when the headline is. */
+static void apply_forecast(const sr_privacy *p, bool personal, sr_panel_model *m)
+{
+    set_mask(m->fc_mask, NULL);
+    const char *mask = sr_privacy_value(p, personal, KIND(m), m->agg, m->fc_n);
+    if (mask || m->mask[0])
+        hide_forecast(m, mask ? mask : m->mask);
+}
+
 static void apply_events(const sr_privacy *p, sr_panel_model *m, sr_privacy_report *r)
 {
     size_t k = 0;
@@ -343,6 +373,7 @@ void sr_privacy_apply(const sr_privacy *p, const char *entity, bool metric_perso
     apply_rows(p, metric_personal, m, r);
     apply_events(p, m, r);
     apply_baseline(p, metric_personal, m);
+    apply_forecast(p, metric_personal, m);
     if (!p->see_personal && metric_personal)
         clear_hist(m); /* a histogram of people's values: single persons in its bins */
     if (p->see_personal && sr_privacy_is_personal(p, entity) && m->c.now.n > 0)
@@ -772,6 +803,8 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
         if (end - (sr_ms)m->n_series * slice < lo)
             lo = end - (sr_ms)m->n_series * slice;
     }
+    if (m->has_forecast && m->fc_data_from_ms < lo) /* the forecast's oldest figure */
+        lo = m->fc_data_from_ms;
     for (size_t i = 0; i < m->n_base_run; i++) /* the baseline's oldest week */
         for (int k = 0; k < m->base_run[i].base.weeks && k < SR_BASELINE_MAX_WEEKS; k++)
             if (m->base_run[i].base.week[k].from_ms < lo)
@@ -781,6 +814,7 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
         sr_privacy_cells_read(st, cat, p, m->def->name, sr_floor_ms(lo, p->grid_ms), m->to_ms, &cs);
     if (rc) {
         clear_baseline(m);
+        hide_forecast(m, sr_privacy_grid_mask(p));
         /* cannot be judged: nothing of the metric is shown */
         mask_now(m, sr_privacy_grid_mask(p), false, r);
         m->c.prev.value = m->c.week_ago.value = NAN;
@@ -828,6 +862,12 @@ int sr_privacy_grid_model(sr_store *st, const sr_catalog *cat, const sr_privacy 
                         &row->series_hidden);
     }
     grid_baseline(cs, entity, p, m);
+    /* the forecast's hourly figures, from its oldest to its origin, as whole
+     * cells (cmd_forecast's rule); none when an hour is not whole slices */
+    if (m->has_forecast && !m->fc_mask[0] &&
+        (SR_FORECAST_SLICE_MS % p->grid_ms || m->mask[0] ||
+         !sr_privacy_cells_whole(cs, entity, m->fc_data_from_ms, m->forecast.now.from_ms)))
+        hide_forecast(m, sr_privacy_grid_mask(p));
     sr_privacy_cells_destroy(cs);
     return 0;
 }

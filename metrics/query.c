@@ -901,15 +901,57 @@ int sr_query_series(sr_store *st, const sr_catalog *cat, const sr_query *q, size
     return rc;
 }
 
+/* Stops a newest-first scan at its first sample, keeping its time. */
+static int newest_cb(void *ctx, int64_t entity, sr_ms ts_ms, double value, const char *key)
+{
+    (void)entity;
+    (void)value;
+    (void)key;
+    *(sr_ms *)ctx = ts_ms;
+    return 1;
+}
+
+/* The contract is in query.h. */
+int sr_query_data_end(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_ms *out)
+{
+    *out = q->to_ms;
+    const sr_metric_def *d = sr_catalog_find(cat, q->metric);
+    if (!d)
+        return SR_ENOENT;
+    const char *names[2] = {d->name, NULL};
+    if (d->kind == SR_KIND_RATIO) {
+        names[0] = d->numerator;
+        names[1] = d->denominator;
+    }
+    for (size_t i = 0; i < 2 && names[i]; i++) {
+        int64_t id;
+        int rc = sr_store_metric_id(st, names[i], &id);
+        if (rc == SR_ENOENT)
+            return 0;
+        if (rc)
+            return rc;
+        sr_ms newest = INT64_MIN;
+        rc = sr_store_scan_raw_desc(st, id, q->from_ms, INT64_MAX, newest_cb, &newest);
+        if (rc < 0)
+            return rc;
+        if (newest != INT64_MIN && newest < q->to_ms && newest + 1 < *out)
+            *out = newest + 1;
+    }
+    return 0;
+}
+
 int sr_query_compare(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_compare *out)
 {
-    sr_ms len = q->to_ms - q->from_ms;
+    sr_ms len = q->to_ms - q->from_ms, end;
+    int rc = q->closed ? (end = q->to_ms, 0) : sr_query_data_end(st, cat, q, &end);
+    if (rc)
+        return rc;
     sr_query p = *q, w = *q;
     p.from_ms -= len;
-    p.to_ms -= len;
+    p.to_ms = end - len;
     w.from_ms -= 7 * SR_MS_DAY;
-    w.to_ms -= 7 * SR_MS_DAY;
-    int rc = sr_query_run(st, cat, q, &out->now);
+    w.to_ms = end - 7 * SR_MS_DAY;
+    rc = sr_query_run(st, cat, q, &out->now);
     if (!rc)
         rc = sr_query_run(st, cat, &p, &out->prev);
     if (!rc)

@@ -103,12 +103,25 @@ struct sr_sketch;
 int sr_query_hours_sketch(sr_store *st, int64_t metric, int64_t node, sr_ms from, sr_ms to,
                           struct sr_sketch *sk, double *min);
 
+/*
+ * Where the data of q's metric ends when q's window is its frontier: one
+ * millisecond past its newest sample (of a ratio, the earlier of its
+ * parts') when that sample is the newest of the whole cache and falls in
+ * [from, to); else q->to_ms. A source reports a slot once it is over, so
+ * at 22:59 a window ending now holds 22:00-22:45 of the hour: what it is
+ * compared with (the window before, a week ago, the baseline's weeks) is
+ * cut at the same point. SR_ENOENT for an unknown metric.
+ */
+int sr_query_data_end(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_ms *out);
+
 typedef struct {
     sr_result now;
     sr_result prev;     /* the window of the same length just before */
     sr_result week_ago; /* the same window one week earlier */
 } sr_compare;
 
+/* now, prev and week_ago of q; prev and week_ago end as far into their
+ * window as the data reaches into q's (sr_query_data_end) unless q->closed. */
 int sr_query_compare(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_compare *out);
 
 /*

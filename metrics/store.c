@@ -10,7 +10,8 @@
  *   reject(id, source, at, location, raw, reason, once)   source(name, ...health...)
  *   source_metric(source, metric)
  *   alert(key, panel, metric, entity, severity, state, raised_at, value, threshold,
- *         acked_by, acked_at, note, silenced_until, cleared_at)     (alerts.h)
+ *         acked_by, acked_at, note, silenced_until, cleared_at,
+ *         kind, band_low, band_high, side)     (alerts.h; the last four v11)
  *   audit(id, at, user, role, tty, ssh, action, detail)   append-only (v7)
  *   metric.changes                    a counter per metric (v8, store_metric.c)
  *   memo(a, b, c, d, e, f, n, sum, v)  figures of closed slices of time (v10, memo.h)
@@ -286,6 +287,16 @@ static const char schema_v10[] =
     "CREATE TABLE touch(seq INTEGER PRIMARY KEY AUTOINCREMENT, metric INTEGER NOT NULL, "
     "lo INTEGER NOT NULL, hi INTEGER NOT NULL);";
 
+/* v11: an alert's kind ("threshold", or "unusual": judged by its
+ * baseline's band, alerts.h), the band it was last judged by and the side
+ * of it crossed ("high", "low"); the alerts of older caches are threshold
+ * alerts */
+static const char schema_v11[] =
+    "ALTER TABLE alert ADD COLUMN kind TEXT NOT NULL DEFAULT 'threshold';"
+    "ALTER TABLE alert ADD COLUMN band_low REAL;"
+    "ALTER TABLE alert ADD COLUMN band_high REAL;"
+    "ALTER TABLE alert ADD COLUMN side TEXT;";
+
 /* Statement i, prepared on its first use and kept (reset after use, never
  * finalized but at close); NULL when it cannot be prepared. */
 sqlite3_stmt *store_stmt(sr_store *st, int i)
@@ -397,8 +408,9 @@ static int migrate(sr_store *st)
     if ((rc = store_exec(st, "BEGIN IMMEDIATE")))
         return rc;
     /* schema[v - 1] takes a file from version v - 1 to v */
-    static const char *const schema[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-                                         schema_v6, schema_v7, schema_v8, schema_v9, schema_v10};
+    static const char *const schema[] = {schema_v1, schema_v2,  schema_v3, schema_v4,
+                                         schema_v5, schema_v6,  schema_v7, schema_v8,
+                                         schema_v9, schema_v10, schema_v11};
     _Static_assert(sizeof schema / sizeof *schema == SR_STORE_SCHEMA, "a step per version");
     for (int v = version + 1; v <= SR_STORE_SCHEMA; v++) {
         if ((rc = store_exec(st, schema[v - 1])))

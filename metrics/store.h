@@ -40,7 +40,7 @@ enum {
 };
 
 /* The schema version this build writes; older files are migrated. */
-#define SR_STORE_SCHEMA 10
+#define SR_STORE_SCHEMA 11
 
 /*
  * Opens (creating if needed, unless read-only) the cache at path. Caller

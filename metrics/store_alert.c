@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "baseline.h"
 #include "store_int.h"
 
 static const char *const severity_names[] = {
@@ -38,7 +39,7 @@ static double col_real(sqlite3_stmt *q, int i)
     return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
 }
 
-/* Reads a row of ALERT_COLUMNS; SR_ECORRUPT for an unknown state. */
+/* Reads a row of ALERT_COLUMNS; SR_ECORRUPT for an unknown state or kind. */
 static int read_alert(sqlite3_stmt *q, sr_alert *a)
 {
     memset(a, 0, sizeof *a);
@@ -62,6 +63,16 @@ static int read_alert(sqlite3_stmt *q, sr_alert *a)
     store_copy_col(a->note, sizeof a->note, q, 11);
     a->silenced_until_ms = sqlite3_column_int64(q, 12);
     a->cleared_at_ms = sqlite3_column_int64(q, 13);
+    const char *kind = (const char *)sqlite3_column_text(q, 14);
+    if (!kind || sr_alert_kind_parse(kind, &a->kind))
+        return SR_ECORRUPT;
+    a->band_low = col_real(q, 15);
+    a->band_high = col_real(q, 16);
+    const char *side = (const char *)sqlite3_column_text(q, 17);
+    a->side = SR_UNUSUAL_NONE;
+    for (sr_unusual u = SR_UNUSUAL_HIGH; side && u <= SR_UNUSUAL_LOW; u++)
+        if (strcmp(side, sr_unusual_name(u)) == 0)
+            a->side = u;
     return 0;
 }
 
@@ -87,13 +98,16 @@ static int alert_write(sr_store *st, const sr_alert *a)
 {
     if (st->flags & SR_STORE_READONLY)
         return SR_EINVAL;
-    if (!a->key[0] || !a->panel[0] || !a->metric[0] || (unsigned)a->state >= SR_ALERT_STATE_COUNT)
+    if (!a->key[0] || !a->panel[0] || !a->metric[0] || (unsigned)a->state >= SR_ALERT_STATE_COUNT ||
+        (unsigned)a->kind >= SR_ALERT_KIND_COUNT)
         return SR_EINVAL;
     sqlite3_stmt *q;
-    int rc = store_prepare(st,
-                           "INSERT OR REPLACE INTO alert(" ALERT_COLUMNS ") VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                           &q);
+    int rc = store_prepare(
+        st,
+        "INSERT OR REPLACE INTO alert(" ALERT_COLUMNS ") VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+        "?18)",
+        &q);
     if (rc)
         return rc;
     sqlite3_bind_text(q, 1, a->key, -1, SQLITE_STATIC);
@@ -114,6 +128,11 @@ static int alert_write(sr_store *st, const sr_alert *a)
         sqlite3_bind_text(q, 12, a->note, -1, SQLITE_STATIC);
     bind_ms(q, 13, a->silenced_until_ms);
     bind_ms(q, 14, a->cleared_at_ms);
+    sqlite3_bind_text(q, 15, sr_alert_kind_name(a->kind), -1, SQLITE_STATIC);
+    bind_real(q, 16, a->band_low);
+    bind_real(q, 17, a->band_high);
+    if (a->side == SR_UNUSUAL_HIGH || a->side == SR_UNUSUAL_LOW)
+        sqlite3_bind_text(q, 18, sr_unusual_name(a->side), -1, SQLITE_STATIC);
     return store_step_done(st, q, true);
 }
 

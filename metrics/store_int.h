@@ -114,7 +114,7 @@ enum {
 /* The alert table's columns in the order read_alert() uses them. */
 #define ALERT_COLUMNS                                                                              \
     "key, panel, metric, entity, severity, state, raised_at, value, threshold, acked_by, "         \
-    "acked_at, note, silenced_until, cleared_at"
+    "acked_at, note, silenced_until, cleared_at, kind, band_low, band_high, side"
 
 struct sr_store {
     sqlite3 *db;

@@ -12,7 +12,8 @@
  *
  * One row per open alert, crit first as the cache lists them. Values and
  * thresholds are formatted as the panel's tile formats them (the metric's
- * unit, the panel's aggregate). Severity is a symbol and a word in its
+ * unit, the panel's aggregate; sr_alert_format); an unusual alert's
+ * threshold is its band, "normal 150–205". Severity is a symbol and a word in its
  * role's colour, never colour alone. Columns take their natural width
  * (capped); when the window is narrow the note goes first, then the raised
  * time, then the panel, entity and state shrink: the detail below the
@@ -71,14 +72,9 @@ void alertview_format(const alertview *v, size_t i, alertview_row *out)
     snprintf(out->entity, sizeof out->entity, "%s", a->entity[0] ? a->entity : "(all)");
     const sr_metric_def *def =
         v->lay && v->lay->cat ? sr_catalog_find(v->lay->cat, a->metric) : NULL;
-    if (def && p) {
-        sr_format_value(a->value, def, p->spec.agg, false, out->value, sizeof out->value);
-        sr_format_value(a->threshold, def, p->spec.agg, false, out->threshold,
-                        sizeof out->threshold);
-    } else {
-        snprintf(out->value, sizeof out->value, "%g", a->value);
-        snprintf(out->threshold, sizeof out->threshold, "%g", a->threshold);
-    }
+    _Static_assert(sizeof out->value == sizeof out->threshold, "one length for both");
+    sr_alert_format(a, p ? def : NULL, p ? p->spec.agg : (sr_agg){0}, sr_glyphs_get()->range,
+                    out->value, out->threshold, sizeof out->value);
     char t[48];
     switch (a->state) {
     case SR_ALERT_ACKED:
@@ -236,8 +232,8 @@ static void draw_detail(WINDOW *w, const alertview *v, int y)
     if (++y >= h - hint_row)
         return;
     label(w, y, "value");
-    snprintf(line, sizeof line, "%s, threshold %s (panel %s, metric %s)", r.value, r.threshold,
-             a->panel, a->metric);
+    snprintf(line, sizeof line, "%s, %s%s (panel %s, metric %s)", r.value, sr_alert_thr_words(a),
+             r.threshold, a->panel, a->metric);
     wkit_put(w, y, LABEL_W, vw, sr_role_attr(SR_ROLE_NORMAL), line);
     if (++y >= h - hint_row)
         return;

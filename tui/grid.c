@@ -196,7 +196,8 @@ void scr_draw_panel(sr_screen *s, size_t li, int idx)
                  .selected = focused ? p->selected : -1,
                  .big = s->wall,
                  .empty = s->loading[0] ? s->loading : NULL,
-                 .alert = scr_panel_alert(s, tp)};
+                 .alert = scr_panel_alert(s, tp, SR_ALERT_THRESHOLD),
+                 .alert_unusual = scr_panel_alert(s, tp, SR_ALERT_UNUSUAL)};
     werase(p->inner);
     if (ih > 0 && iw > 0) {
         bool hidden = p->pr.rows_personal + p->pr.rows_deep > 0;

@@ -99,14 +99,15 @@ static sr_ms panel_window(const sr_screen *s, const sr_tui_panel *p)
     return s->window_ms ? s->window_ms : p->spec.window_ms;
 }
 
-/* The state of the open alert panel p shows as drawn (its metric, entity
- * and window: alerts.h), SR_ALERT_OK when none. */
-sr_alert_state scr_panel_alert(const sr_screen *s, const sr_tui_panel *p)
+sr_alert_state scr_panel_alert(const sr_screen *s, const sr_tui_panel *p, sr_alert_kind k)
 {
     const sr_metric_def *d = s->lay->cat ? sr_catalog_find(s->lay->cat, p->spec.metric) : NULL;
     char key[SR_ALERT_KEY_MAX];
-    if (!d || sr_alert_key_for(d, p->spec.agg, panel_window(s, p), scr_panel_entity(s, p), key,
-                               sizeof key))
+    sr_ms win = panel_window(s, p);
+    const char *ent = scr_panel_entity(s, p);
+    if (!d ||
+        (k == SR_ALERT_UNUSUAL ? sr_alert_key_unusual(d, p->spec.agg, win, ent, key, sizeof key)
+                               : sr_alert_key_for(d, p->spec.agg, win, ent, key, sizeof key)))
         return SR_ALERT_OK;
     for (size_t i = 0; i < s->n_alerts; i++)
         if (strcmp(s->alerts[i].key, key) == 0)

@@ -144,9 +144,10 @@ const sr_widget_class *scr_widget_of(const sr_tui_panel *p);
 /* The entity a panel shows now: drilled, re-rooted, or as configured. */
 const char *scr_panel_entity(const sr_screen *s, const sr_tui_panel *p);
 
-/* The state of the open alert panel p shows as drawn (its metric, entity
- * and window: alerts.h), SR_ALERT_OK when none. */
-sr_alert_state scr_panel_alert(const sr_screen *s, const sr_tui_panel *p);
+/* The state of the open alert of kind k panel p shows as drawn (its
+ * metric, entity and window; an unusual alert's, its aggregate too:
+ * alerts.h), SR_ALERT_OK when none. */
+sr_alert_state scr_panel_alert(const sr_screen *s, const sr_tui_panel *p, sr_alert_kind k);
 
 /* Where the windows end: the fixed end of a view of the past, or now. Ages
  * and staleness are measured from here, so that history stands still. */

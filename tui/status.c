@@ -98,21 +98,25 @@ void scr_draw_status(sr_screen *s)
     /* alerts, before the sources: the ones nobody has taken yet by severity
      * (a symbol and a word, never colour alone), then those acknowledged or
      * silenced, so that an acknowledgement anywhere shows here at once */
-    int n_sev[2] = {0, 0}, n_acked = 0, n_silenced = 0; /* crit, warn */
+    int n_sev[3] = {0, 0, 0}, n_acked = 0, n_silenced = 0; /* crit, warn, unusual (a warn) */
     for (size_t i = 0; i < s->n_alerts; i++) {
         if (s->alerts[i].state == SR_ALERT_ACKED)
             n_acked++;
         else if (s->alerts[i].state == SR_ALERT_SILENCED)
             n_silenced++;
         else
-            n_sev[s->alerts[i].severity == SR_STATUS_CRIT ? 0 : 1]++;
+            n_sev[s->alerts[i].kind == SR_ALERT_UNUSUAL     ? 2
+                  : s->alerts[i].severity == SR_STATUS_CRIT ? 0
+                                                            : 1]++;
     }
-    char al[96] = "";
+    char al[128] = "";
     size_t l = 0;
     if (n_sev[0])
         l += (size_t)snprintf(al + l, sizeof al - l, "%s %d crit  ", g->crit, n_sev[0]);
     if (n_sev[1])
         l += (size_t)snprintf(al + l, sizeof al - l, "%s %d warn  ", g->warn, n_sev[1]);
+    if (n_sev[2])
+        l += (size_t)snprintf(al + l, sizeof al - l, "%s %d unusual  ", g->warn, n_sev[2]);
     if (n_acked)
         l += (size_t)snprintf(al + l, sizeof al - l, "%d acked  ", n_acked);
     if (n_silenced)

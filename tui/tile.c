@@ -7,11 +7,14 @@
  *   p90 13m42s       ▼6% vs prev 8h      value, change against the previous window
  *   target 15m00s            ✖ CRIT      target (or the previous value), status
  *   normal 150–205 (Fri 22-23h, 8 wk)  unusual ▲   with baseline = yes (below)
+ *   next 8h: 310–380 · backtest error 11 % (4 wk)  with forecast = yes
  *   ▁▂▃▂▄▅▃▂▂▁▂▃▅▆▅▃▂▁▂▃▂▂▁▂▃▂▁▂▃▂▂▁      the window's series, every row left
  *
  * The baseline line (sr_panel_model.base_run) takes the row under the
  * status where the series keeps a row below it; in a tile of three rows
  * only when the figure is unusual, since that is what must not be missed.
+ * The forecast line takes the row below, again only where the series keeps
+ * a row under it: a look ahead gives way to the figure and its normal.
  *
  * The tile gives up detail in a fixed order as it shrinks, so that what is
  * left is always the most important: at height 1 only the value and the
@@ -325,7 +328,8 @@ static void tile_target_line(WINDOW *w, int y, int wd, const sr_view *v)
  * "normal 150–205 (Fri 22-23h, 8 wk)" on the left, or the short reason
  * there is no band ("normal: too few weeks"), or the band's privacy mask;
  * "unusual ▲" (▼ below) on the right in the warn role when the run is
- * unusual. As the width shrinks the slice's place goes, then the word
+ * unusual, "unusual ▲ acked" (or silenced) when someone has taken the
+ * panel's unusual alert. As the width shrinks the slice's place goes, then the word
  * "normal", then the band; the mark goes last. Returns whether it drew.
  */
 static bool tile_baseline_line(WINDOW *w, int y, int wd, const sr_view *v)
@@ -334,10 +338,18 @@ static bool tile_baseline_line(WINDOW *w, int y, int wd, const sr_view *v)
     if (!m || !m->base_label[0])
         return false;
     const sr_glyphs *g = sr_glyphs_get();
-    char mark[32] = "";
+    char mark[48] = "";
+    const char *taken = v->alert_unusual == SR_ALERT_ACKED      ? " acked"
+                        : v->alert_unusual == SR_ALERT_SILENCED ? " silenced"
+                                                                : "";
     if (m->unusual == SR_UNUSUAL_HIGH || m->unusual == SR_UNUSUAL_LOW)
-        snprintf(mark, sizeof mark, "unusual %s", m->unusual == SR_UNUSUAL_HIGH ? g->up : g->down);
+        snprintf(mark, sizeof mark, "unusual %s%s", m->unusual == SR_UNUSUAL_HIGH ? g->up : g->down,
+                 taken);
     int mw = sr_tui_width(mark);
+    if (mw > wd && taken[0]) {
+        mark[strlen(mark) - strlen(taken)] = '\0';
+        mw = sr_tui_width(mark);
+    }
     if (mw > wd) {
         snprintf(mark, sizeof mark, "%s", m->unusual == SR_UNUSUAL_HIGH ? g->up : g->down);
         mw = sr_tui_width(mark);
@@ -377,6 +389,50 @@ static bool tile_baseline_line(WINDOW *w, int y, int wd, const sr_view *v)
         if (forms[i][0] && sr_tui_width(forms[i]) <= room) {
             sr_tui_put(w, y, 0, room, sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_DIM),
                        forms[i]);
+            break;
+        }
+    }
+    return true;
+}
+
+/*
+ * The forecast line, when the panel asks for one (sr_panel_model.forecast):
+ * "next 8h: 310–380 · backtest error 11 % (4 wk)", as the width shrinks
+ * "next 8h: 310–380 · error 11 %", "next 8h: 310–380", then the band
+ * alone; a withheld forecast "forecast withheld: <reason>", cut to fit;
+ * the privacy mask in place of a forecast the role may not see. Returns
+ * whether it drew.
+ */
+static bool tile_forecast_line(WINDOW *w, int y, int wd, const sr_view *v)
+{
+    const sr_panel_model *m = v->m;
+    if (!m || !m->has_forecast)
+        return false;
+    const sr_glyphs *g = sr_glyphs_get();
+    const sr_forecast *f = &m->forecast;
+    char dur[32], forms[4][256] = {"", "", "", ""};
+    sr_format_duration(f->now.to_ms - f->now.from_ms, dur, sizeof dur);
+    if (m->fc_mask[0]) {
+        snprintf(forms[0], sizeof forms[0], "next %s: %s", dur, m->fc_mask);
+        snprintf(forms[1], sizeof forms[1], "%s", m->fc_mask);
+    } else if (!f->shown) {
+        snprintf(forms[0], sizeof forms[0], "forecast withheld: %s", f->why);
+    } else {
+        char lo[48], hi[48], band[128];
+        sr_format_estimate_compact(f->now.low, m->def, m->agg, lo, sizeof lo);
+        sr_format_estimate_compact(f->now.high, m->def, m->agg, hi, sizeof hi);
+        snprintf(band, sizeof band, "%s%s%s", lo, g->range, hi);
+        snprintf(forms[0], sizeof forms[0], "next %s: %s %s backtest error %.0f %% (%d wk)", dur,
+                 band, g->dot, f->error * 100.0, SR_FORECAST_BACKTEST_WEEKS);
+        snprintf(forms[1], sizeof forms[1], "next %s: %s %s error %.0f %%", dur, band, g->dot,
+                 f->error * 100.0);
+        snprintf(forms[2], sizeof forms[2], "next %s: %s", dur, band);
+        snprintf(forms[3], sizeof forms[3], "%s", band);
+    }
+    attr_t attr = sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_DIM);
+    for (int i = 0; i < 4; i++) {
+        if (forms[i][0] && (sr_tui_width(forms[i]) <= wd || i == 3 || !forms[i + 1][0])) {
+            sr_tui_put(w, y, 0, wd, attr, forms[i]); /* the last form is cut to fit */
             break;
         }
     }
@@ -566,6 +622,9 @@ static void tile_draw(WINDOW *w, const sr_view *v)
     int y = 2;
     bool unusual = m && (m->unusual == SR_UNUSUAL_HIGH || m->unusual == SR_UNUSUAL_LOW);
     if ((h > 3 || (h == 3 && unusual)) && tile_baseline_line(w, y, wd, v))
+        y++;
+    /* the forecast below it, where the series still keeps a row */
+    if (h > y + 1 && tile_forecast_line(w, y, wd, v))
         y++;
     if (h > y && m)
         sr_draw_series_rows(w, y, 0, wd, h - y, m, m->series, SERIES_N(m), m->series_hidden,

@@ -218,15 +218,16 @@ typedef struct {
     const sr_panel_model *m;
     const char *title; /* from the config; sanitised when drawn */
     bool focused;
-    bool stale;           /* its source is late: drawn greyed */
-    const char *timezone; /* for time labels; NULL = UTC */
-    int scroll;           /* first row shown (tables, bars) */
-    int rows;             /* list rows visible, for paging keys; 0 = unknown */
-    int selected;         /* highlighted row, -1 = none */
-    bool big;             /* wall mode: the value in large numerals where it fits */
-    const char *empty;    /* what a panel without data says (borrowed); NULL = "no data" */
-    sr_alert_state alert; /* the state of the alert the panel shows (ACKED, SILENCED: a
-                             tile says so); SR_ALERT_OK when none */
+    bool stale;                   /* its source is late: drawn greyed */
+    const char *timezone;         /* for time labels; NULL = UTC */
+    int scroll;                   /* first row shown (tables, bars) */
+    int rows;                     /* list rows visible, for paging keys; 0 = unknown */
+    int selected;                 /* highlighted row, -1 = none */
+    bool big;                     /* wall mode: the value in large numerals where it fits */
+    const char *empty;            /* what a panel without data says (borrowed); NULL = "no data" */
+    sr_alert_state alert;         /* the state of the alert the panel shows (ACKED, SILENCED: a
+                                     tile says so); SR_ALERT_OK when none */
+    sr_alert_state alert_unusual; /* the same of its unusual alert (when = unusual, both) */
 } sr_view;
 
 /*

@@ -297,8 +297,8 @@ Test(sim, table_and_option_spec)
     cr_assert_eq(sr_adapter_sim.abi_version, SR_ADAPTER_ABI);
     cr_assert_str_eq(sr_adapter_sim.type, "sim");
     cr_assert(sr_adapter_sim.open && sr_adapter_sim.poll && sr_adapter_sim.close);
-    const char *want[] = {"seed", "backfill", "root"};
-    for (size_t w = 0; w < 3; w++) {
+    const char *want[] = {"seed", "backfill", "root", "surge"};
+    for (size_t w = 0; w < 4; w++) {
         int found = 0;
         for (const sr_ad_option_spec *o = sr_adapter_sim.options; o->key; o++) {
             if (strcmp(o->key, want[w]) == 0) {
@@ -373,6 +373,22 @@ Test(sim, open_bad_root)
     const char *bad[] = {"", "a/b", "x y", "..", "bad\x1b[31m", long_root};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_open_fails("root", bad[i]);
+}
+
+Test(sim, open_bad_surge)
+{
+    const char *bad[] = {"",
+                         "district-0",
+                         "district-17",
+                         "district-07",
+                         "district-",
+                         "district-1x",
+                         "district- 7",
+                         "7",
+                         "force/north/district-3",
+                         "district-99999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_open_fails("surge", bad[i]);
 }
 
 Test(sim, root_option_names_the_top)
@@ -947,4 +963,65 @@ Test(sim, a_spike_in_fourteen_days)
     cr_assert_geq(spikes, 1, "no spike in 14 days");
     cr_assert_leq(spikes, 224 / 10, "spikes are not occasional: %d", spikes);
     mock_fini(&m);
+}
+
+/* Calls of district d (1..16) in the slots starting in [a, b) among m's samples. */
+static double district_calls(const mock_sink *m, int d, int64_t a, int64_t b)
+{
+    char want[32];
+    snprintf(want, sizeof want, "/district-%d/", d);
+    double n = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->v[i].ts_ms >= a && m->v[i].ts_ms < b && strstr(m->entities[m->v[i].entity], want))
+            n += m->v[i].value;
+    }
+    return n;
+}
+
+Test(sim, a_surge_when_asked_around_the_first_poll)
+{
+    const int64_t now = WED + 2 * DAY + 20 * HOUR;
+    mock_sink plain, surged, plain2, surged2;
+    sr_ad_option v[] = {{"seed", "1", 1}, {"backfill", "2d", 2}, {"surge", "district-7", 3}};
+    sr_ad_options with = {.v = v, .n = 3, .name = "sim", .config_dir = "."};
+    sr_ad_options without = {.v = v, .n = 2, .name = "sim", .config_dir = "."};
+    void *a = NULL, *b = NULL;
+    char err[256] = "";
+    cr_assert_eq(sr_adapter_sim.open(&without, &a, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(sr_adapter_sim.open(&with, &b, err, sizeof err), 0, "%s", err);
+    mock_init(&plain, "calls");
+    mock_init(&surged, "calls");
+    poll_all(a, 0, now, 0, &plain);
+    poll_all(b, 0, now, 0, &surged);
+    /* before the surge's window nothing differs, in any district */
+    for (int d = 1; d <= 16; d++)
+        cr_assert_eq(district_calls(&surged, d, 0, now - 3 * HOUR),
+                     district_calls(&plain, d, 0, now - 3 * HOUR), "district-%d", d);
+    /* in its last 3 hours district-7 has about eight times its calls, the others the same */
+    double want = district_calls(&plain, 7, now - 3 * HOUR, now);
+    double got = district_calls(&surged, 7, now - 3 * HOUR, now);
+    cr_log_info("district-7, the 3 hours before the first poll: %.0f calls, %.0f without", got,
+                want);
+    cr_assert_gt(want, 10);
+    cr_assert_gt(got, 5.5 * want, "%.0f calls against %.0f", got, want);
+    for (int d = 1; d <= 16; d++) {
+        if (d != 7)
+            cr_assert_eq(district_calls(&surged, d, now - 3 * HOUR, now),
+                         district_calls(&plain, d, now - 3 * HOUR, now), "district-%d", d);
+    }
+    /* later polls keep the window of the first: up to 3 hours on, then normal */
+    mock_init(&plain2, "calls");
+    mock_init(&surged2, "calls");
+    poll_all(a, now, now + 5 * HOUR, 0, &plain2);
+    poll_all(b, now, now + 5 * HOUR, 0, &surged2);
+    cr_assert_gt(district_calls(&surged2, 7, now, now + 3 * HOUR),
+                 5.5 * district_calls(&plain2, 7, now, now + 3 * HOUR));
+    cr_assert_eq(district_calls(&surged2, 7, now + 3 * HOUR, now + 5 * HOUR),
+                 district_calls(&plain2, 7, now + 3 * HOUR, now + 5 * HOUR));
+    sr_adapter_sim.close(a);
+    sr_adapter_sim.close(b);
+    mock_fini(&plain);
+    mock_fini(&surged);
+    mock_fini(&plain2);
+    mock_fini(&surged2);
 }

@@ -199,6 +199,23 @@ Test(alerting, a_step_without_change_leaves_data_version_alone)
     sr_config_destroy(cfg);
 }
 
+/* Runs `sitrep collect --once` (argv) until [alert] command hears of a
+ * raise (pending at one run, raised at a later one once [alert] for has
+ * passed); *out and *err are the last run's, the caller frees them. */
+static void collect_until_raised(char *const argv[], char **out, char **err)
+{
+    *out = *err = NULL;
+    th_deadline d = th_deadline_in(20 * 1000);
+    bool raised = false;
+    while (!raised && !th_expired(&d)) {
+        free(*out);
+        free(*err);
+        cr_assert_eq(th_run(dir, argv, out, err), 0, "%s", *err);
+        raised = strstr(*out, "SITREP_ALERT_EVENT=raised") != NULL;
+    }
+    cr_assert(raised, "%s", *out);
+}
+
 Test(alerting, collect_runs_the_alert_command)
 {
     char path[400], text[1024];
@@ -215,20 +232,14 @@ Test(alerting, collect_runs_the_alert_command)
                         "[panel.response]\nmetric = rt\nwindow = 1h\n"
                         "[alert]\nfor = 1s\ncommand = /usr/bin/env\n");
     char *argv[] = {"collect", "--once", "--config", path, NULL};
-    char *out = NULL, *err = NULL;
-    th_deadline d = th_deadline_in(20 * 1000);
-    bool raised = false;
-    while (!raised && !th_expired(&d)) {
-        free(out);
-        free(err);
-        cr_assert_eq(th_run(dir, argv, &out, &err), 0, "%s", err);
-        raised = strstr(out, "SITREP_ALERT_EVENT=raised") != NULL;
-    }
-    cr_assert(raised, "%s", out);
+    char *out, *err;
+    collect_until_raised(argv, &out, &err);
     cr_assert(strstr(out, "alert raised: rt:1h WARN, value 170 (threshold 100)"), "%s", out);
     cr_assert(strstr(out, "\nSITREP_ALERT_KEY=rt:1h\n"), "%s", out);
     cr_assert(strstr(out, "\nSITREP_ALERT_SEVERITY=WARN\n"), "%s", out);
     cr_assert(strstr(out, "\nSITREP_ALERT_VALUE=170\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_KIND=threshold\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_BAND_LOW=\n"), "none for a threshold alert: %s", out);
     free(out);
     free(err);
 
@@ -484,6 +495,207 @@ Test(alerting, an_idle_alerter_steps_only_on_new_data)
     cr_assert_eq(uv_loop_close(&loop), 0);
     cr_assert_eq(seen.ticks, 10);
     cr_assert_eq(seen.steps, 2, "stepped %d times in a second", seen.steps);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+}
+
+/* ---- when = unusual ---- */
+
+/* calls of north: the same two hours of the week, 8 weeks back, 10 to 12
+ * calls (week k: 10 + k % 3, so the band is 10-12), then 40 in each of the
+ * last two hours before t; one call 10 weeks back, so that every week is
+ * history. */
+static void put_surge(sr_store *st, sr_ms t)
+{
+    int seq = 0;
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int k = 0; k <= 8; k++) {
+        for (int hour = 1; hour <= 2; hour++) {
+            sr_ms from = t - k * 7 * SR_MS_DAY - hour * SR_MS_HOUR;
+            int count = k == 0 ? 40 : 10 + k % 3;
+            for (int i = 0; i < count; i++) {
+                char key[32];
+                snprintf(key, sizeof key, "c%d", seq++);
+                sr_sample s = {"calls", "north/a", from + (i + 1) * (SR_MS_HOUR / (count + 2)), 1,
+                               key};
+                bool dup;
+                cr_assert_eq(sr_store_put(st, &s, &dup), 0);
+            }
+        }
+    }
+    sr_sample old = {"calls", "north/a", t - 70 * SR_MS_DAY, 1, "old"};
+    bool dup;
+    cr_assert_eq(sr_store_put(st, &old, &dup), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+}
+
+static const char unusual_config[] =
+    "[sitrep]\ncache = cache.db\ntimezone = UTC\n"
+    "[metric.calls]\nkind = event\nagg = count\nwarn = 30\ncrit = 100\n"
+    "[panel.calls]\nmetric = calls\nentity = north\nwindow = 1h\nwhen = both\n"
+    "[alert]\nfor = 1m\n";
+
+/* A surge against a weekly normal: the collector's step raises the
+ * panel's unusual alert (after [alert] for) besides its threshold alert,
+ * each acknowledged on its own; `sitrep alerts` reads it as unusual. */
+Test(alerting, a_surge_raises_the_unusual_alert)
+{
+    sr_config *cfg = NULL;
+    cr_assert_eq(sr_config_parse("t.ini", unusual_config, &cfg, NULL), 0);
+    sr_store *st = NULL;
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cr_assert_eq(sr_store_define_metric(st, "calls", SR_KIND_EVENT), 0);
+    sr_ms t = 1767225600000LL; /* Thu 2026-01-01T00:00Z: a whole hour */
+    put_surge(st, t);
+
+    heard h = {0};
+    cr_assert_eq(sr_alerting_step(cfg, st, t, on_alert, &h), 0);
+    cr_assert_eq(h.n, 0);
+    sr_alert a;
+    cr_assert_eq(sr_store_alert_get(st, "calls:1h:unusual@north", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_PENDING);
+    cr_assert_eq(a.kind, SR_ALERT_UNUSUAL);
+    cr_assert_eq(sr_alerting_step(cfg, st, t + SR_MS_MIN, on_alert, &h), 0);
+    cr_assert_eq(h.n, 2);
+    cr_assert_str_eq(h.key[0], "calls:1h@north");
+    cr_assert_str_eq(h.key[1], "calls:1h:unusual@north");
+    cr_assert_eq(h.ev[1], SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_store_alert_get(st, "calls:1h:unusual@north", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(a.side, SR_UNUSUAL_HIGH);
+    cr_assert_eq(a.value, 40);
+    cr_assert_eq(a.band_low, 10);
+    cr_assert_eq(a.band_high, 12);
+    char val[64], thr[64];
+    sr_alerting_format(cfg, &a, "–", val, thr, sizeof val);
+    cr_assert_str_eq(val, "40");
+    cr_assert_str_eq(thr, "normal 10–12");
+
+    /* acknowledged apart: the threshold alert stays active */
+    cr_assert_eq(sr_store_alert_ack(st, "calls:1h:unusual@north", "ana", NULL, t + 2 * SR_MS_MIN),
+                 0);
+    cr_assert_eq(sr_alerting_step(cfg, st, t + 3 * SR_MS_MIN, on_alert, &h), 0);
+    cr_assert_eq(sr_store_alert_get(st, "calls:1h:unusual@north", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACKED);
+    cr_assert_eq(sr_store_alert_get(st, "calls:1h@north", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+
+    char path[400], *out, *err;
+    snprintf(path, sizeof path, "%s/c.ini", dir);
+    th_write_file(path, unusual_config);
+    char *list[] = {"alerts", "--config", path, NULL};
+    cr_assert_eq(th_run(dir, list, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "calls:1h:unusual@north"), "%s", out);
+    cr_assert(strstr(out, "normal 10–12"), "%s", out);
+    free(out);
+    free(err);
+    char *json[] = {"alerts", "--format", "json", "--config", path, NULL};
+    cr_assert_eq(th_run(dir, json, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "\"kind\": \"unusual\""), "%s", out);
+    cr_assert(strstr(out, "\"kind\": \"threshold\""), "%s", out);
+    cr_assert(strstr(out, "\"band_low\": 10.0,"), "%s", out);
+    cr_assert(strstr(out, "\"threshold_text\": \"normal 10–12\""), "%s", out);
+    free(out);
+    free(err);
+    char *csv[] = {"alerts", "--format", "csv", "--config", path, NULL};
+    cr_assert_eq(th_run(dir, csv, &out, &err), 0, "%s", err);
+    static const char header[] =
+        "key,panel,metric,entity,severity,state,kind,value,threshold,band_low,band_high,"
+        "value_text,threshold_text,raised_at,acked_by,acked_at,note,silenced_until\n";
+    cr_assert(strncmp(out, header, strlen(header)) == 0, "%s", out);
+    cr_assert(
+        strstr(out, "\ncalls:1h@north,calls,calls,north,WARN,active,threshold,38,30,,,38,30,"),
+        "%s", out);
+    cr_assert(strstr(out, "\ncalls:1h:unusual@north,calls,calls,north,WARN,acked,unusual,38,12,10,"
+                          "12,38,normal 10-12,2026-01-01T00:01:00.000Z,ana,"),
+              "%s", out);
+    free(out);
+    free(err);
+}
+
+/* `sitrep collect --once` on a cache holding the surge up to now raises the
+ * unusual alert and runs [alert] command with its kind and band. */
+Test(alerting, collect_gives_the_command_an_unusual_alerts_band)
+{
+    sr_store *st = NULL;
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cr_assert_eq(sr_store_define_metric(st, "calls", SR_KIND_EVENT), 0);
+    put_surge(st, sr_now_ms());
+    sr_store_close(st);
+    char path[400];
+    snprintf(path, sizeof path, "%s/d.csv", dir);
+    th_write_file(path, "ts,entity,value\n");
+    snprintf(path, sizeof path, "%s/c.ini", dir);
+    th_write_file(path, "[sitrep]\ncache = cache.db\n"
+                        "[metric.calls]\nkind = event\nagg = count\n"
+                        "[adapter.feed]\ntype = csv\npath = d.csv\nmetric = calls\n"
+                        "entity = {entity}\nvalue = value\ntime = ts\n"
+                        "[panel.calls]\nmetric = calls\nentity = north\nwindow = 1h\n"
+                        "when = unusual\n"
+                        "[alert]\nfor = 1s\ncommand = /usr/bin/env\n");
+    char *argv[] = {"collect", "--once", "--config", path, NULL};
+    char *out, *err;
+    collect_until_raised(argv, &out, &err);
+    cr_assert(strstr(out, "alert raised: calls:1h:unusual@north WARN, value "), "%s", out);
+    cr_assert(strstr(out, " (normal 10–12)"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_KEY=calls:1h:unusual@north\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_KIND=unusual\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_SEVERITY=WARN\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_BAND_LOW=10\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_BAND_HIGH=12\n"), "%s", out);
+    cr_assert(strstr(out, "\nSITREP_ALERT_THRESHOLD=12\n"), "the edge crossed: %s", out);
+    free(out);
+    free(err);
+}
+
+/* A panel turned to when = unusual no longer raises on its thresholds: its
+ * raised threshold alert clears at the next step, unless another panel
+ * that wants thresholds shows the same condition. */
+Test(alerting, a_panel_turned_to_unusual_clears_its_threshold_alert)
+{
+    sr_config *cfg;
+    sr_store *st = open_with("[metric.rt]\nkind = event\nagg = max\nwarn = 100\ncrit = 200\n"
+                             "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n",
+                             &cfg);
+    sr_ms t = 1700000000000LL;
+    put(st, t - 10 * SR_MS_MIN, 150);
+    heard h = {0};
+    cr_assert_eq(sr_alerting_step(cfg, st, t - SR_MS_MIN, on_alert, &h), 0); /* pending */
+    cr_assert_eq(sr_alerting_step(cfg, st, t, on_alert, &h), 0);
+    cr_assert_eq(h.n, 1);
+    cr_assert_eq(h.ev[0], SR_ALERT_EV_RAISED);
+    sr_config_destroy(cfg);
+
+    /* another panel of the condition still wants thresholds: it stays */
+    cr_assert_eq(sr_config_parse("t.ini",
+                                 "[metric.rt]\nkind = event\nagg = max\nwarn = 100\ncrit = 200\n"
+                                 "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n"
+                                 "when = unusual\n"
+                                 "[panel.other]\nmetric = rt\nentity = north\nwindow = 1h\n",
+                                 &cfg, NULL),
+                 0);
+    cr_assert_eq(sr_alerting_step(cfg, st, t + SR_MS_MIN, on_alert, &h), 0);
+    cr_assert_eq(h.n, 1);
+    sr_alert a;
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h@north", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    sr_config_destroy(cfg);
+
+    cr_assert_eq(sr_config_parse("t.ini",
+                                 "[metric.rt]\nkind = event\nagg = max\nwarn = 100\ncrit = 200\n"
+                                 "[panel.response]\nmetric = rt\nentity = north\nwindow = 1h\n"
+                                 "when = unusual\n",
+                                 &cfg, NULL),
+                 0);
+    cr_assert_eq(sr_alerting_step(cfg, st, t + 2 * SR_MS_MIN, on_alert, &h), 0);
+    cr_assert_eq(h.n, 2);
+    cr_assert_eq(h.ev[1], SR_ALERT_EV_CLEARED);
+    cr_assert_str_eq(h.key[1], "rt:1h@north");
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h@north", &a), 0);
+    cr_assert_eq(a.state, SR_ALERT_CLEARED);
     sr_store_close(st);
     sr_config_destroy(cfg);
 }

@@ -559,8 +559,8 @@ Test(config, default_config_ini_loads)
     cr_assert_str_eq(metric(cfg, "budget_spent")->unit, "EUR");
 
     /* every widget is shown, and the windows fit the family */
-    static const char *const widgets[] = {"tile",  "sparkline", "gauge",    "bars",
-                                          "table", "chart",     "histogram"};
+    static const char *const widgets[] = {"tile",  "sparkline", "gauge",     "bars",
+                                          "table", "chart",     "histogram", "spread"};
     for (size_t w = 0; w < sizeof widgets / sizeof widgets[0]; w++) {
         bool found = false;
         for (size_t i = 0; i < cfg->n_panels; i++)
@@ -571,19 +571,29 @@ Test(config, default_config_ini_loads)
         const sr_cfg_panel *p = &cfg->panels[i];
         if (strncmp(p->metric, "response_", 9) == 0)
             cr_assert_eq(p->window_ms, 8 * SR_MS_HOUR, "%s", p->name);
-        if (strcmp(p->metric, "calls") == 0) /* the chart of a day, the tile of the last hour */
-            cr_assert_eq(p->window_ms,
-                         strcmp(p->baseline, "yes") == 0 ? SR_MS_HOUR : 24 * SR_MS_HOUR);
+        if (strcmp(p->metric, "calls") == 0) /* the chart of a day, the tile of the last hour,
+                                                 the workload of a shift */
+            cr_assert_eq(p->window_ms, strcmp(p->baseline, "yes") == 0    ? SR_MS_HOUR
+                                       : strcmp(p->widget, "spread") == 0 ? 8 * SR_MS_HOUR
+                                                                          : 24 * SR_MS_HOUR);
         if (strncmp(p->metric, "cases_", 6) == 0 || strcmp(p->metric, "fleet_utilization") == 0)
             cr_assert_eq(p->window_ms, SR_MS_HOUR, "%s", p->name);
         if (strncmp(p->metric, "budget", 6) == 0 || strncmp(p->metric, "overtime", 8) == 0)
             cr_assert(p->window_ms == 7 * SR_MS_DAY || p->window_ms == 28 * SR_MS_DAY);
     }
-    /* the calls of the last hour against their normal; every other panel as by default */
-    for (size_t i = 0; i < cfg->n_panels; i++)
-        cr_assert_str_eq(cfg->panels[i].baseline,
+    /* the overview's tiles against their normal (the calls of the last hour, the response
+     * times, open cases), the calls with the next 8 hours' forecast; every other panel as by
+     * default */
+    static const char *const against_normal[] = {"calls_now", "p1", "p2", "p3", "cases"};
+    for (size_t i = 0; i < cfg->n_panels; i++) {
+        bool want = false;
+        for (size_t k = 0; k < sizeof against_normal / sizeof against_normal[0]; k++)
+            want = want || strcmp(cfg->panels[i].name, against_normal[k]) == 0;
+        cr_assert_str_eq(cfg->panels[i].baseline, want ? "yes" : "no", "%s", cfg->panels[i].name);
+        cr_assert_str_eq(cfg->panels[i].forecast,
                          strcmp(cfg->panels[i].name, "calls_now") == 0 ? "yes" : "no", "%s",
                          cfg->panels[i].name);
+    }
     sr_config_destroy(cfg);
 }
 
@@ -692,6 +702,21 @@ Test(config, aggregates_must_suit_the_kind)
     expect_errors("[panel.p]\nmetric = c\nagg = within\n[metric.c]\nkind = counter\n",
                   "t.ini:3: agg: 'within' does not suit metric 'c' (a counter), expected one of "
                   "count, sum, avg, min, max, last, value");
+}
+
+/* forecast = yes only where cmd_forecast makes one: a count, a sum or a
+ * level; an event's own aggregate (a percentile) has none. */
+Test(config, forecast_only_for_counts_and_levels)
+{
+    expect_errors(
+        "[panel.p]\nmetric = e\nforecast = yes\n[metric.e]\nkind = event\n",
+        "t.ini:3: forecast: the p90 of metric 'e' (kind event) has no forecast, expected a "
+        "count, a sum or a level (count sum avg min max last), not a percentile, a share "
+        "or a ratio");
+    sr_config *cfg = parse_ok("[panel.p]\nmetric = e\nagg = count\nforecast = yes\nbaseline = "
+                              "yes\n[metric.e]\nkind = event\n");
+    cr_assert_str_eq(cfg->panels[0].forecast, "yes");
+    sr_config_destroy(cfg);
 }
 
 Test(config, missing_required_keys_are_reported_at_the_section_header)
@@ -1003,7 +1028,7 @@ Test(config, option_tables_describe_every_option)
             total++;
         }
     }
-    cr_assert_eq(total, 15 + 15 + 3 + 9 + 3 + 9 + 3 + 3);
+    cr_assert_eq(total, 15 + 15 + 3 + 11 + 3 + 9 + 3 + 3);
     cr_assert_null(sr_cfg_option_at(NULL, 0));
 
     const sr_cfg_option *better = sr_cfg_option_at(sr_cfg_section_at(1), 7);
@@ -1351,4 +1376,29 @@ Test(config, baseline_keys)
                   "t.ini:3: baseline_weeks: expected a whole number, got 8.5");
     expect_errors("[metric.m]\nkind = event\nunusual_slices = 13\n",
                   "t.ini:3: unusual_slices: expected a number between 1 and 12, got '13'");
+}
+
+/* [panel.*] when: threshold by default; unusual and both imply baseline =
+ * yes; a bad word, and a window no baseline slice can be, name FILE:LINE. */
+Test(config, panel_when)
+{
+    sr_config *cfg = parse_ok("[metric.m]\nkind = event\n"
+                              "[panel.a]\nmetric = m\n"
+                              "[panel.b]\nmetric = m\nwhen = unusual\n"
+                              "[panel.c]\nmetric = m\nwhen = both\nbaseline = no\nwindow = 7d\n");
+    cr_assert_str_eq(cfg->panels[0].when, "threshold");
+    cr_assert_str_eq(cfg->panels[0].baseline, "no");
+    cr_assert_str_eq(cfg->panels[1].when, "unusual");
+    cr_assert_str_eq(cfg->panels[1].baseline, "yes", "the tile shows the band it is judged by");
+    cr_assert_str_eq(cfg->panels[2].when, "both");
+    cr_assert_str_eq(cfg->panels[2].baseline, "yes");
+    sr_config_destroy(cfg);
+    expect_errors("[metric.m]\nkind = event\n[panel.a]\nmetric = m\nwhen = sometimes\n",
+                  "t.ini:5: when: expected one of threshold, unusual, both, got 'sometimes'");
+    expect_errors("[metric.m]\nkind = event\n[panel.a]\nmetric = m\nwindow = 8d\nwhen = unusual\n",
+                  "t.ini:6: when: unusual needs a window of at most 7d (a baseline's slice of "
+                  "the week), the panel's is 8d; expected when = threshold or a shorter window");
+    cfg = parse_ok("[metric.m]\nkind = event\n[panel.a]\nmetric = m\nwindow = 8d\n"
+                   "when = threshold\n");
+    sr_config_destroy(cfg);
 }

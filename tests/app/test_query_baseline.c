@@ -243,6 +243,7 @@ Test(query_baseline, personal_figure_stays_masked)
     }
     rows(&t, &len, &o, "ot", o1, FRI - HOUR, 6);
     rows(&t, &len, &o, "ot", o1, FRI, 3);
+    rows(&t, &len, &o, "ot", o1, FRI + HOUR, 1); /* the slice is over: data after it */
     th_ingest_text(cfg, t, 0);
     free(t);
     char *out, *err;

@@ -14,12 +14,7 @@
 #include <string.h>
 
 #include "../helpers.h"
-
-#define T0 1762732800L /* Mon 2025-11-10T00:00:00Z: the origin */
-#define HOUR 3600L
-#define WH 168
-#define NH (14 * WH)
-#define START (T0 - NH * HOUR)
+#include "weekly.h"
 
 static char dir[256], cfg[512];
 
@@ -32,20 +27,8 @@ static void teardown(void)
 
 TestSuite(query_forecast, .fini = teardown);
 
-static int pattern(int i)
-{
-    return 2 + 2 * ((i % WH) % 5);
-}
-
-/* Writes count rows of metric at entity in hour i to f. */
-static void rows(FILE *f, const char *metric, const char *entity, int i, int count)
-{
-    for (int c = 0; c < count; c++)
-        fprintf(f, "%s,%s,%ld,1\n", metric, entity, START + i * HOUR + c * (HOUR / (count + 1)));
-}
-
 /* calls: the pattern for 14 weeks; noisy: the pattern plus 0-3 (limit 1 %);
- * short: the pattern for 5 weeks; ot: an officer's pattern, personal. */
+ * short: twice the pattern for 5 weeks; ot: an officer's pattern, personal. */
 static void setup_cache(void)
 {
     th_config_dir(dir, sizeof dir, cfg, sizeof cfg,
@@ -76,7 +59,7 @@ static void setup_cache(void)
         rows(f, "calls", "force/north", i, pattern(i));
         rows(f, "noisy", "force/north", i, pattern(i) + (int)((x >> 16) % 4u));
         if (i >= NH - 5 * WH)
-            rows(f, "short", "force/north", i, pattern(i));
+            rows(f, "short", "force/north", i, 2 * pattern(i)); /* 4 weeks of >= 10 calls */
         rows(f, "ot", "force/north/d1/u1/o1", i, pattern(i));
     }
     cr_assert_eq(fclose(f), 0);

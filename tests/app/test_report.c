@@ -110,6 +110,26 @@ Test(report, markdown_has_every_panel_against_the_previous_shift)
         "%s", out);
     free(out);
     free(err);
+
+    /* an unusual alert reads as such: its band, not a threshold */
+    sr_metric_def calls;
+    sr_metric_def_init(&calls, "calls");
+    cr_assert_eq(
+        sr_alert_init_unusual(&a, "calls", &calls, (sr_agg){SR_AGG_VALUE, 0}, SR_MS_HOUR, ""), 0);
+    sr_alert_params par = {.for_ms = 0, .hysteresis = 0.05};
+    cr_assert_eq(sr_alert_step_unusual(&a, &par, SR_UNUSUAL_HIGH, 40, 10, 12, 1714543200000LL),
+                 SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_store_open(db, 0, &st, NULL, 0), 0);
+    cr_assert_eq(sr_store_begin(st), 0);
+    cr_assert_eq(sr_store_alert_put(st, &a), 0);
+    cr_assert_eq(sr_store_commit(st), 0);
+    sr_store_close(st);
+    cr_assert_eq(th_run(NULL, argv, &out, &err), 0, "%s", err);
+    cr_assert(
+        strstr(out, "- WARN Calls: active, raised 2024-05-01 07:00, value 40 (normal 10–12)\n"),
+        "%s", out);
+    free(out);
+    free(err);
 }
 
 /* The Markdown report of cfg at 08:00Z on 1 May 2024 with --shift shift;

@@ -223,6 +223,154 @@ Test(alerts, no_data_changes_nothing_and_no_thresholds_clear)
     cr_assert_eq(sr_alert_step(&a, &d, &p, 150, 2), SR_ALERT_EV_CLEARED);
 }
 
+/* ---- unusual alerts: the verdict of a run of slices against the band ---- */
+
+static sr_alert fresh_unusual(void)
+{
+    sr_metric_def d;
+    sr_metric_def_init(&d, "calls");
+    sr_alert a;
+    cr_assert_eq(
+        sr_alert_init_unusual(&a, "calls", &d, (sr_agg){SR_AGG_VALUE, 0}, SR_MS_HOUR, "north"), 0);
+    return a;
+}
+
+/* One step a minute from t0 with the band 150-205 (width 55: 5% is 2.75). */
+static sr_alert_event ustep(sr_alert *a, const sr_alert_params *p, sr_unusual u, double v,
+                            int minute)
+{
+    return sr_alert_step_unusual(a, p, u, v, 150, 205, (sr_ms)minute * SR_MS_MIN);
+}
+
+Test(alerts, unusual_has_a_key_of_its_own)
+{
+    sr_metric_def d = rt();
+    d.agg = (sr_agg){SR_AGG_PCT, 90};
+    char k[SR_ALERT_KEY_MAX], t[SR_ALERT_KEY_MAX];
+    cr_assert_eq(sr_alert_key_unusual(&d, (sr_agg){SR_AGG_PCT, 90}, SR_MS_HOUR, "n", k, sizeof k),
+                 0);
+    cr_assert_str_eq(k, "rt:1h:unusual@n");
+    cr_assert_eq(sr_alert_key_for(&d, (sr_agg){SR_AGG_PCT, 90}, SR_MS_HOUR, "n", t, sizeof t), 0);
+    cr_assert_str_neq(k, t, "a panel with when = both has two alerts");
+    cr_assert_eq(sr_alert_key_unusual(&d, (sr_agg){SR_AGG_PCT, 50}, SR_MS_HOUR, "", k, sizeof k),
+                 0);
+    cr_assert_str_eq(k, "rt:1h:p50:unusual", "the band is of the aggregate shown");
+    sr_alert a = fresh_unusual();
+    cr_assert_str_eq(a.key, "calls:1h:unusual@north");
+    cr_assert_eq(a.kind, SR_ALERT_UNUSUAL);
+    cr_assert(isnan(a.band_low) && isnan(a.band_high));
+    cr_assert_str_eq(sr_alert_kind_name(a.kind), "unusual");
+}
+
+Test(alerts, unusual_raises_after_for_and_clears_inside_the_band_by_the_margin)
+{
+    sr_alert_params p = {.for_ms = 2 * SR_MS_MIN, .hysteresis = 0.05};
+    sr_alert a = fresh_unusual();
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_NONE, 180, 0), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_OK);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_HIGH, 240, 1), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_PENDING);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(a.side, SR_UNUSUAL_HIGH);
+    cr_assert_eq(a.threshold, 205, "the edge crossed");
+    /* back to normal before `for`: ok again, nothing raised */
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_NONE, 200, 2), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_OK);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_HIGH, 240, 3), SR_ALERT_EV_NONE);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_HIGH, 250, 4), SR_ALERT_EV_NONE);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_HIGH, 245, 5), SR_ALERT_EV_RAISED);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.raised_at_ms, 5 * SR_MS_MIN);
+    cr_assert_eq(a.value, 245);
+    cr_assert_eq(a.band_low, 150);
+    cr_assert_eq(a.band_high, 205);
+    /* back inside, but within 2.75 of the edge: still raised (the verdict
+     * is none, the latest figure is not inside by the margin) */
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_NONE, 203, 6), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_NONE, 202.25, 7), SR_ALERT_EV_CLEARED);
+    cr_assert_eq(a.state, SR_ALERT_CLEARED);
+    cr_assert_eq(a.cleared_at_ms, 7 * SR_MS_MIN);
+    cr_assert_eq(a.side, SR_UNUSUAL_HIGH, "the last side is kept when cleared");
+}
+
+Test(alerts, unusual_low_clears_from_below_by_the_margin)
+{
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.10}; /* 5.5 of 150-205 */
+    sr_alert a = fresh_unusual();
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_LOW, 90, 0), SR_ALERT_EV_RAISED);
+    cr_assert_eq(a.threshold, 150);
+    cr_assert_eq(a.side, SR_UNUSUAL_LOW);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_NONE, 155, 1), SR_ALERT_EV_NONE);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_NONE, 155.5, 2), SR_ALERT_EV_CLEARED);
+}
+
+Test(alerts, unusual_acknowledged_comes_back_when_it_turns_and_silence_ends)
+{
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    sr_alert a = fresh_unusual();
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_LOW, 100, 0), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_alert_ack(&a, "ana", "checked", 60000), 0);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_LOW, 90, 2), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_ACKED, "still low: the acknowledgement stands");
+    /* far above the band at once, before the run says high: still raised, low */
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_NONE, 260, 3), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_ACKED);
+    cr_assert_eq(a.side, SR_UNUSUAL_LOW);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_HIGH, 270, 4), SR_ALERT_EV_REVERSED);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE, "low to high is news: active again");
+    cr_assert_eq(a.side, SR_UNUSUAL_HIGH);
+    cr_assert_eq(a.threshold, 205);
+    cr_assert_str_eq(a.acked_by, "ana", "who acknowledged it before is kept");
+    cr_assert_eq(sr_alert_silence(&a, "known event", 10 * SR_MS_MIN, 5 * SR_MS_MIN), 0);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_HIGH, 280, 6), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_SILENCED);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_HIGH, 280, 10), SR_ALERT_EV_NONE);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE, "the silence ended");
+    cr_assert_str_eq(sr_alert_event_name(SR_ALERT_EV_REVERSED), "reversed");
+}
+
+Test(alerts, unusual_unknown_changes_nothing)
+{
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    sr_alert a = fresh_unusual();
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_HIGH, 240, 0), SR_ALERT_EV_RAISED);
+    sr_alert before = a;
+    /* no band for a slice of the run, no figure, no band: nothing moves */
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_UNKNOWN, 180, 1), SR_ALERT_EV_NONE);
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_NONE, NAN, 2), SR_ALERT_EV_NONE);
+    cr_assert_eq(sr_alert_step_unusual(&a, &p, SR_UNUSUAL_NONE, 180, NAN, NAN, 3 * SR_MS_MIN),
+                 SR_ALERT_EV_NONE);
+    cr_assert_eq(memcmp(&a, &before, sizeof a), 0);
+    sr_alert b = fresh_unusual();
+    cr_assert_eq(ustep(&b, &p, SR_UNUSUAL_UNKNOWN, 240, 0), SR_ALERT_EV_NONE);
+    cr_assert_eq(b.state, SR_ALERT_OK);
+    cr_assert(isnan(b.value));
+}
+
+Test(alerts, format_reads_as_the_kind)
+{
+    sr_metric_def d;
+    sr_metric_def_init(&d, "calls");
+    d.kind = SR_KIND_EVENT;
+    d.agg = (sr_agg){SR_AGG_COUNT, 0};
+    sr_alert a = fresh_unusual();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    cr_assert_eq(ustep(&a, &p, SR_UNUSUAL_HIGH, 240, 0), SR_ALERT_EV_RAISED);
+    char val[64], thr[64];
+    sr_alert_format(&a, &d, d.agg, "–", val, thr, sizeof val);
+    cr_assert_str_eq(val, "240");
+    cr_assert_str_eq(thr, "normal 150–205");
+    cr_assert_str_eq(sr_alert_thr_words(&a), "");
+    sr_alert t = fresh();
+    sr_metric_def r = rt();
+    snprintf(r.unit, sizeof r.unit, "s");
+    cr_assert_eq(sr_alert_step(&t, &r, &p, 150, 0), SR_ALERT_EV_RAISED);
+    sr_alert_format(&t, &r, (sr_agg){SR_AGG_AVG, 0}, "–", val, thr, sizeof val);
+    cr_assert_str_eq(thr, "1m40s", "a threshold alert's threshold, with the unit");
+    cr_assert_str_eq(sr_alert_thr_words(&t), "threshold ");
+}
+
 /* ---- the alert table ---- */
 
 /* a fresh folder for each test, dir, and the path of a cache in it */
@@ -442,5 +590,52 @@ Test(alerts_store, active_alerts_come_before_acknowledged_ones)
     cr_assert_str_eq(v[1].key, "rt:8h@north/a");
     cr_assert_str_eq(v[2].key, "rt:8h@north/b");
     free(v);
+    sr_store_close(st);
+}
+
+/* An unusual alert keeps its kind, band and side through the cache; a v10
+ * cache's alerts read back as threshold alerts after the migration. */
+Test(alerts_store, unusual_round_trip_and_migration_from_v10)
+{
+    sr_store *st = open_store(0);
+    cr_assert_eq(collect(st, "north", 300, 1000), SR_ALERT_EV_RAISED);
+    sr_alert u = fresh_unusual();
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    cr_assert_eq(ustep(&u, &p, SR_UNUSUAL_LOW, 90, 1), SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_store_alert_put(st, &u), 0, "%s", sr_store_errmsg(st));
+    sr_alert a;
+    cr_assert_eq(sr_store_alert_get(st, "calls:1h:unusual@north", &a), 0);
+    cr_assert_eq(a.kind, SR_ALERT_UNUSUAL);
+    cr_assert_eq(a.band_low, 150);
+    cr_assert_eq(a.band_high, 205);
+    cr_assert_eq(a.side, SR_UNUSUAL_LOW);
+    cr_assert_eq(a.threshold, 150);
+    cr_assert_eq(a.severity, SR_STATUS_WARN);
+    cr_assert_eq(sr_store_alert_get(st, "rt:8h@north", &a), 0);
+    cr_assert_eq(a.kind, SR_ALERT_THRESHOLD);
+    cr_assert(isnan(a.band_low));
+    cr_assert_eq(a.side, SR_UNUSUAL_NONE);
+    sr_store_close(st);
+
+    sqlite3 *db3;
+    cr_assert_eq(sqlite3_open_v2(db, &db3, SQLITE_OPEN_READWRITE, sr_store_vfs()), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db3,
+                              "DELETE FROM alert WHERE kind = 'unusual'; "
+                              "ALTER TABLE alert DROP COLUMN kind; "
+                              "ALTER TABLE alert DROP COLUMN band_low; "
+                              "ALTER TABLE alert DROP COLUMN band_high; "
+                              "ALTER TABLE alert DROP COLUMN side; PRAGMA user_version = 10;",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db3));
+    sqlite3_close(db3);
+    st = open_store(0);
+    int ver;
+    cr_assert_eq(sr_store_schema_version(st, &ver), 0);
+    cr_assert_eq(ver, SR_STORE_SCHEMA);
+    cr_assert_eq(sr_store_alert_get(st, "rt:8h@north", &a), 0);
+    cr_assert_eq(a.kind, SR_ALERT_THRESHOLD);
+    cr_assert_eq(a.state, SR_ALERT_ACTIVE);
+    cr_assert_eq(a.value, 300);
+    cr_assert(isnan(a.band_low) && isnan(a.band_high));
     sr_store_close(st);
 }

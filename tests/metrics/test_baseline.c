@@ -2,7 +2,7 @@
  * Tests of metrics/baseline.c on crafted series with a known answer, in a
  * real store: a weekly pattern plus noise (the band computed here from the
  * counts put), a step change (the band lags, the run is unusual), a
- * holiday left out, sparse history (the reason), a week across the end of
+ * holiday left out, sparse history and a sparse series (the reasons), a week across the end of
  * British Summer Time (the same hour on the clock), the slice's label, the
  * verdict on crafted runs, and the excluded dates' parser.
  */
@@ -107,6 +107,7 @@ Test(baseline, weekly_pattern_plus_noise)
         put_calls("force/b", FRI - k * WEEK, 50);               /* not under force/a */
     }
     put_calls("force/a", FRI, 24);
+    put_calls("force/b", FRI + H, 1); /* the slice is over: data after it */
     commit();
 
     /* 8 weeks: the band is the lowest and the highest of the 8 */
@@ -237,13 +238,73 @@ Test(baseline, sparse_history_gives_the_reason)
 Test(baseline, quiet_weeks_count_as_zero_once_the_cache_covers_them)
 {
     put_calls("force", FRI - 9 * WEEK, 1);
-    put_calls("force", FRI - WEEK, 4);
+    put_calls("force", FRI - WEEK, 12);
     sr_baseline b;
     baseline_8w("UTC", &b);
     cr_assert_eq(b.used, 8);
+    cr_assert_eq(b.n, 12);
     cr_assert_eq(b.low, 0);
-    cr_assert_eq(b.high, 4);
+    cr_assert_eq(b.high, 12);
     cr_assert_eq(b.median, 0);
+}
+
+/*
+ * A sparse series: a quiet hour whose 8 weeks held 0, 0, 1, 0, 0, 0, 0, 0
+ * calls would have the band 0-1, and one call now would read as unusual.
+ * Fewer than 10 observations under the band (the fewest a percentile is
+ * shown over): no band, the reason, and no verdict. 9 are still too few;
+ * 10 are enough.
+ */
+Test(baseline, sparse_series_has_no_band_but_the_reason)
+{
+    put_calls("force", FRI - 9 * WEEK, 1); /* the cache's history starts before */
+    put_calls("force", FRI - 3 * WEEK, 1);
+    put_calls("force", FRI - H, 2); /* the slice before: the run's first */
+    put_calls("force", FRI, 2);
+    put_calls("force", FRI + H, 1); /* the slice is over: weeks compared whole */
+    sr_baseline b;
+    baseline_8w("UTC", &b);
+    cr_assert_eq(b.used, 8);
+    cr_assert_eq(b.n, 1);
+    cr_assert_not(b.has_band);
+    cr_assert_str_eq(b.why, "too few observations: 1 in 8 weeks");
+    cr_assert(isnan(b.low) && isnan(b.high) && isnan(b.median));
+    sr_baseline_slice run[2];
+    sr_query q = slice_of("force", FRI, FRI + H);
+    sr_baseline_opts o = {.weeks = 8, .tz = "UTC"};
+    cr_assert_eq(sr_baseline_run(st, &cat, &q, &o, 2, run), 0);
+    cr_assert_eq(run[1].figure.value, 2);
+    cr_assert_eq(sr_baseline_unusual(run, 2), SR_UNUSUAL_UNKNOWN);
+
+    cr_assert_eq(sr_store_begin(st), 0);
+    put_calls("force", FRI - 5 * WEEK, 8); /* 9 in all */
+    baseline_8w("UTC", &b);
+    cr_assert_eq(b.n, 9);
+    cr_assert_not(b.has_band);
+    cr_assert_str_eq(b.why, "too few observations: 9 in 8 weeks");
+
+    cr_assert_eq(sr_store_begin(st), 0);
+    put_calls("force", FRI - 6 * WEEK, 1); /* 10: a band */
+    baseline_8w("UTC", &b);
+    cr_assert_eq(b.n, 10);
+    cr_assert(b.has_band, "%s", b.why);
+    cr_assert_str_eq(b.why, "");
+    cr_assert_eq(b.low, 0);
+    cr_assert_eq(b.high, 8);
+    cr_assert_eq(b.median, 0); /* 0 0 0 0 0 1 1 8 */
+}
+
+/* The weeks come first: too few of them is the reason even when their
+ * observations are also too few. */
+Test(baseline, too_few_weeks_is_said_before_too_few_observations)
+{
+    put_calls("force", FRI - 2 * WEEK - H, 1); /* the cache's history: weeks 1 and 2 */
+    put_calls("force", FRI - WEEK, 1);
+    sr_baseline b;
+    baseline_8w("UTC", &b);
+    cr_assert_eq(b.used, 2);
+    cr_assert_eq(b.n, 1);
+    cr_assert_str_eq(b.why, "too few weeks: 2 of 8");
 }
 
 Test(baseline, same_local_hour_across_the_end_of_summer_time)
@@ -277,6 +338,29 @@ Test(baseline, same_local_hour_across_the_end_of_summer_time)
     sr_ms chi = 1742014800000LL; /* Sat 2025-03-15T05:00:00Z, 00:00 CDT */
     cr_assert_eq(sr_baseline_week_slice("America/Chicago", chi, chi + H, 1, &f, &t), 0);
     cr_assert_eq(f, chi - WEEK + H, "00:00 CST a week earlier is 06:00Z");
+}
+
+/* London's clocks went forward at 01:00 on Sun 2026-03-29: a week later,
+ * Sun 01-02h's first week back is an hour that did not exist. It has no
+ * figure (it is not an error, nor a count of 0); the other 7 make the band. */
+Test(baseline, an_hour_the_clocks_skipped_has_no_figure)
+{
+    sr_ms sun = 1775350800000LL; /* Sun 2026-04-05T01:00:00Z, 02:00 BST */
+    sr_ms hour = sun - H;        /* 01:00 BST */
+    put_calls("force", hour - 10 * WEEK, 1);
+    for (int k = 2; k <= 8; k++)
+        put_calls("force", hour - k * WEEK + H, 10 + k); /* 01:00 GMT: 01:00Z */
+    commit();
+    sr_query q = slice_of("force", hour, sun);
+    sr_baseline_opts o = {.weeks = 8, .tz = "Europe/London"};
+    sr_baseline b;
+    cr_assert_eq(sr_baseline_compute(st, &cat, &q, &o, &b), 0);
+    cr_assert_eq(b.week[0].from_ms, b.week[0].to_ms, "01:00 and 02:00 were the same instant");
+    cr_assert_eq(b.week[0].state, SR_WEEK_NO_DATA);
+    cr_assert_eq(b.used, 7);
+    cr_assert(b.has_band, "%s", b.why);
+    cr_assert_eq(b.low, 12);
+    cr_assert_eq(b.high, 18);
 }
 
 Test(baseline, slice_label)
@@ -356,4 +440,54 @@ Test(baseline, excluded_dates)
     cr_assert_eq(sr_baseline_parse_dates("20261225", d, 4, &n, why, sizeof why), SR_EINVAL);
     cr_assert_eq(sr_baseline_parse_dates("2026-01-01,2026-01-02", d, 1, &n, why, sizeof why),
                  SR_ERANGE);
+}
+
+/*
+ * The slice that ends now is still filling: a source reports a quarter
+ * hour once it is over, so at 22:59 the cache holds 22:00-22:45. The
+ * weeks are cut where the data ends (one past the newest sample), so that
+ * three quarters of an hour are compared with three quarters, not with
+ * whole hours; once data after the slice arrives it is compared whole.
+ */
+Test(baseline, a_slice_still_filling_is_compared_with_the_same_part_of_each_week)
+{
+    put_calls("force", FRI - 9 * WEEK, 1);
+    for (int k = 1; k <= 8; k++) {
+        for (int q = 0; q < 4; q++) /* 10 calls a quarter, one at its start */
+            for (int i = 0; i < 10; i++) {
+                char key[32];
+                snprintf(key, sizeof key, "w%d-%d-%d", k, q, i);
+                sr_sample s = {"calls", "force", FRI - k * WEEK + q * (H / 4) + i * 60000, 1.0,
+                               key};
+                bool dup;
+                cr_assert_eq(sr_store_put(st, &s, &dup), 0);
+            }
+    }
+    for (int q = 0; q < 3; q++) /* now: three quarters reported */
+        for (int i = 0; i < 10; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "n%d-%d", q, i);
+            sr_sample s = {"calls", "force", FRI + q * (H / 4) + i * 60000, 1.0, key};
+            bool dup;
+            cr_assert_eq(sr_store_put(st, &s, &dup), 0);
+        }
+    sr_baseline b;
+    baseline_8w("UTC", &b);
+    /* the newest call is at 22:39: each week up to 22:39 and one ms, on the next whole
+     * minute, 30 calls */
+    for (int k = 1; k <= 8; k++) {
+        cr_assert_eq(b.week[k - 1].to_ms, FRI - k * WEEK + 2 * (H / 4) + 10 * 60000);
+        cr_assert_eq(b.week[k - 1].r.value, 30);
+    }
+    cr_assert(b.has_band);
+    cr_assert_eq(b.low, 30);
+    cr_assert_eq(b.high, 30);
+
+    /* a call after the slice: the slice is over and the weeks are whole */
+    cr_assert_eq(sr_store_begin(st), 0);
+    put_calls("force", FRI + H, 1);
+    baseline_8w("UTC", &b);
+    cr_assert_eq(b.week[0].to_ms, FRI - WEEK + H);
+    cr_assert_eq(b.low, 40);
+    cr_assert_eq(b.high, 40);
 }

@@ -193,8 +193,8 @@ Test(forecast, the_limit_withholds_it_with_the_reason)
 Test(forecast, too_little_history_says_so)
 {
     for (int i = 0; i < NH; i++)
-        cnt[i] = pattern(i);
-    put_all(NH - 5 * WH); /* 5 weeks: a baseline now (4 weeks needed), 20 origins with one */
+        cnt[i] = 2 * pattern(i); /* 4 weeks of 4 calls are observations enough for a band */
+    put_all(NH - 5 * WH);        /* 5 weeks: a baseline now (4 weeks needed), 20 origins with one */
     sr_forecast f = run(0.25);
     cr_assert(f.now.ok, "%s", f.now.why);
     cr_assert_not(f.shown);
@@ -222,6 +222,10 @@ Test(forecast, a_backlog_is_the_mean_of_its_hours)
         snprintf(key, sizeof key, "q%d", i);
         sr_sample s = {"queue", "force/north", START + (sr_ms)i * H, (double)pattern(i), key};
         bool dup;
+        cr_assert_eq(sr_store_put(st, &s, &dup), 0);
+        /* read twice an hour: 8 weeks of one reading would be too few observations */
+        snprintf(key, sizeof key, "r%d", i);
+        s.ts_ms += H / 2;
         cr_assert_eq(sr_store_put(st, &s, &dup), 0);
     }
     cr_assert_eq(sr_store_commit(st), 0);

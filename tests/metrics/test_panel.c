@@ -91,6 +91,8 @@ static void setup(void)
     put("rt", "force/a/u1", T0 - 30 * MIN, 20, "prev-1");
     put("rt", "force/b/u3", T0 - 10 * MIN, 40, "prev-2");
     put("rt", "force/a/u2", T0 - 7 * SR_MS_DAY + 5 * MIN, 50, "week-1");
+    /* later data: [T0, T0 + 1h) is over, compared whole (sr_query_data_end) */
+    put("rt", "force/e", T0 + 3 * HOUR, 9, "later-1");
 
     put("open", "force/c/u5", T0 + 10 * MIN, 12, NULL);
     put("open", "force/a/u1", T0 + 30 * MIN, 5, NULL);
@@ -101,6 +103,8 @@ static void setup(void)
     put("ot", "force/b/u3", T0 + 50 * MIN, 6, NULL);
     put("reg", "force/a/u1", T0 + 20 * MIN, 40, NULL);
     put("reg", "force/b/u3", T0 + 30 * MIN, 10, NULL);
+    put("ot", "force/e", T0 + 3 * HOUR, 1, NULL); /* later data, as for rt */
+    put("reg", "force/e", T0 + 3 * HOUR, 1, NULL);
 
     /* better = higher: a 3 CRIT, b 7 WARN, d 20 OK, e 12 OK, c none */
     put("sv", "force/a/u1", T0 + 1 * MIN, 1, NULL);
@@ -1271,5 +1275,122 @@ Test(panel, breakdown_row_baseline_follows_the_privacy_rule)
     cr_assert_eq(a->unusual, SR_UNUSUAL_UNKNOWN);
     cr_assert_eq(c->outside, 0);
     cr_assert_eq(c->unusual, SR_UNUSUAL_NONE);
+    sr_panel_model_fini(&m);
+}
+
+/* ---- the forecast ---- */
+
+/*
+ * Ten weeks of hourly calls at force/f before BFRI + 1h: a weekly pattern
+ * (2 to 10 an hour by the hour of the week) plus 0-3 from a fixed
+ * sequence, so the backtest's error is neither 0 nor above the limit.
+ */
+static void forecast_cache(void)
+{
+    sr_metric_def *d = add_def("calls", SR_KIND_EVENT);
+    d->agg = (sr_agg){SR_AGG_COUNT, 0};
+    d->baseline_weeks = 4;
+    d->forecast_max_error = 90;
+    unsigned seed = 7;
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (sr_ms t = BFRI + HOUR - 10 * BWEEK; t < BFRI + HOUR; t += HOUR) {
+        seed = seed * 1103515245u + 12345u;
+        put_count("force/f", t, 2 + 2 * (int)((t / HOUR) % 5) + (int)((seed >> 16) % 4u));
+    }
+    cr_assert_eq(sr_store_commit(st), 0);
+}
+
+static void forecast_model(sr_panel_model *m)
+{
+    sr_panel_spec s = spec_of("calls", "force/f", NULL);
+    s.forecast = true;
+    s.baseline_opts.tz = "UTC";
+    /* 17 minutes past the hour: the forecast is from the hour */
+    int rc = sr_panel_compute(st, &cat, &s, BFRI + HOUR + 17 * MIN, 0, 0, 0, 0, m);
+    cr_assert_eq(rc, 0, "%s", sr_strerror(rc));
+    cr_assert(m->has_forecast);
+}
+
+Test(panel, forecast_is_sr_forecast_compute_of_the_panel)
+{
+    forecast_cache();
+    sr_panel_model m;
+    forecast_model(&m);
+    sr_query q = {.metric = "calls",
+                  .entity = "force/f",
+                  .agg = {SR_AGG_COUNT, 0},
+                  .from_ms = BFRI,
+                  .to_ms = BFRI + HOUR};
+    sr_forecast_opts o = {.base = {.weeks = 4, .tz = "UTC"},
+                          .horizon_ms = 8 * HOUR,
+                          .additive = true,
+                          .max_error = 0.9};
+    sr_forecast f;
+    cr_assert_eq(sr_forecast_compute(st, &cat, &q, &o, &f), 0);
+    cr_assert(f.shown, "%s", f.why);
+    cr_assert_eq(m.forecast.now.from_ms, BFRI + HOUR);
+    cr_assert_eq(m.forecast.now.to_ms, BFRI + 9 * HOUR, "the default horizon: 8h");
+    cr_assert(m.forecast.shown, "%s", m.forecast.why);
+    cr_assert_eq(m.forecast.now.value, f.now.value);
+    cr_assert_eq(m.forecast.now.low, f.now.low);
+    cr_assert_eq(m.forecast.now.high, f.now.high);
+    cr_assert_eq(m.forecast.error, f.error);
+    cr_assert(m.forecast.error > 0 && m.forecast.error < 0.9, "%g", m.forecast.error);
+    cr_assert_str_eq(m.fc_mask, "");
+    /* what it rests on: from the oldest backtest origin's baselines on */
+    cr_assert_eq(m.fc_data_from_ms, sr_forecast_data_from(&f, &o));
+    cr_assert(m.fc_n > 1000, "%lld", (long long)m.fc_n);
+    sr_panel_model_fini(&m);
+
+    /* the limit below its error: withheld, with the reason */
+    defs[cat.n - 1].forecast_max_error = 0;
+    forecast_model(&m);
+    cr_assert_not(m.forecast.shown);
+    cr_assert(strstr(m.forecast.why, "backtest error"), "%s", m.forecast.why);
+    sr_panel_model_fini(&m);
+
+    /* a percentile has none */
+    sr_panel_spec s = spec_of("calls", "force/f", "p90");
+    s.forecast = true;
+    cr_assert_eq(sr_panel_compute(st, &cat, &s, BFRI + HOUR, 0, 0, 0, 0, &m), 0);
+    cr_assert_not(m.has_forecast);
+    cr_assert(isnan(m.forecast.now.value));
+    sr_panel_model_fini(&m);
+}
+
+/* A role without personal data on a personal metric whose figures it may
+ * not see (under min_cell) sees nothing of the forecast: its mask, no
+ * figure, no error, no reason; a hidden entity's forecast says "hidden". */
+Test(panel, forecast_follows_the_privacy_rule)
+{
+    forecast_cache();
+    sr_panel_model m;
+    forecast_model(&m);
+    sr_privacy p;
+    sr_privacy_init(&p);
+    p.see_personal = false;
+    p.min_cell = (int)m.fc_n + 1;
+    sr_privacy_apply(&p, "force/f", true, &m, NULL);
+    cr_assert_str_eq(m.fc_mask, "<min");
+    cr_assert_not(m.forecast.shown);
+    cr_assert(isnan(m.forecast.now.value) && isnan(m.forecast.now.low) &&
+              isnan(m.forecast.now.high) && isnan(m.forecast.error));
+    cr_assert_str_eq(m.forecast.why, "");
+    sr_panel_model_fini(&m);
+
+    forecast_model(&m);
+    sr_privacy_init(&p);
+    p.drill = 1; /* force only: force/f is hidden */
+    sr_privacy_apply(&p, "force/f", true, &m, NULL);
+    cr_assert_str_eq(m.fc_mask, "hidden");
+    cr_assert(isnan(m.forecast.now.value) && isnan(m.forecast.error));
+    sr_panel_model_fini(&m);
+
+    /* a role that may see it: as computed */
+    forecast_model(&m);
+    sr_privacy_init(&p);
+    sr_privacy_apply(&p, "force/f", true, &m, NULL);
+    cr_assert_str_eq(m.fc_mask, "");
+    cr_assert(m.forecast.shown);
     sr_panel_model_fini(&m);
 }

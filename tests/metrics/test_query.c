@@ -949,3 +949,39 @@ Test(query, a_save_while_another_process_writes_keeps_its_figures_for_the_next)
     sr_store_close(r);
     raw_max = 0;
 }
+
+/*
+ * A window ending where the data ends is still filling (a source reports a
+ * slot once it is over): the windows it is compared with end as far into
+ * theirs. "ot" is reported per quarter hour; at T0 + 2h the cache holds
+ * T0 + 1h .. T0 + 1h45 of the last hour (three quarters).
+ */
+Test(query, a_window_still_filling_is_compared_with_the_same_part_of_the_one_before)
+{
+    cr_assert_eq(sr_store_begin(st), 0);
+    for (int q = 0; q < 4; q++) /* the hour before: 10 a quarter */
+        put("ot", "force/c/u9", T0 + SR_MS_HOUR + q * 15 * MIN - SR_MS_HOUR, 10);
+    for (int q = 0; q < 3; q++) /* this hour so far: 10 a quarter */
+        put("ot", "force/c/u9", T0 + SR_MS_HOUR + q * 15 * MIN, 10);
+    cr_assert_eq(sr_store_commit(st), 0);
+    sr_query q = {.metric = "ot",
+                  .entity = "force/c",
+                  .agg = {SR_AGG_SUM, 0},
+                  .from_ms = T0 + SR_MS_HOUR,
+                  .to_ms = T0 + 2 * SR_MS_HOUR};
+    sr_ms end;
+    cr_assert_eq(sr_query_data_end(st, &cat, &q, &end), 0);
+    cr_assert_eq(end, T0 + SR_MS_HOUR + 30 * MIN + 1);
+    sr_compare c;
+    cr_assert_eq(sr_query_compare(st, &cat, &q, &c), 0);
+    cr_assert_float_eq(c.now.value, 30, EPS);
+    cr_assert_float_eq(c.prev.value, 30, EPS, "the hour before, its first three quarters");
+    /* once the next quarter is in, the hour is over and compared whole */
+    cr_assert_eq(sr_store_begin(st), 0);
+    put("ot", "force/c/u9", T0 + 2 * SR_MS_HOUR, 10);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_eq(sr_query_data_end(st, &cat, &q, &end), 0);
+    cr_assert_eq(end, q.to_ms);
+    cr_assert_eq(sr_query_compare(st, &cat, &q, &c), 0);
+    cr_assert_float_eq(c.prev.value, 40, EPS);
+}

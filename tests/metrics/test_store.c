@@ -1305,8 +1305,10 @@ Test(store, migrates_v8_by_giving_every_event_cell_its_observations)
     sr_store_close(st);
     char err[256];
     cr_assert_eq(raw_exec("DROP TABLE memo; DROP TABLE touch; DROP INDEX rollup_stamp; ALTER TABLE "
-                          "rollup DROP COLUMN vals; PRAGMA "
-                          "user_version = 8;",
+                          "rollup DROP COLUMN vals; ALTER TABLE alert DROP COLUMN kind; "
+                          "ALTER TABLE alert DROP COLUMN band_low; "
+                          "ALTER TABLE alert DROP COLUMN band_high; "
+                          "ALTER TABLE alert DROP COLUMN side; PRAGMA user_version = 8;",
                           err, sizeof err),
                  SQLITE_OK, "%s", err);
     st = open_rw();

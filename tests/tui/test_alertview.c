@@ -151,3 +151,31 @@ Test(alertview, table_and_detail_at_80x24_and_160x48)
     cr_assert(strstr(th_row_text(w, 0), "no open alert"), "%s", th_row_text(w, 0));
     delwin(w);
 }
+
+/* An unusual alert reads as one: its band where a threshold would be, in
+ * the table and in the detail, with the ASCII range under ASCII glyphs. */
+Test(alertview, an_unusual_alert_shows_its_band)
+{
+    sr_alert a[3];
+    alerts(a);
+    cr_assert_eq(sr_alert_init_unusual(&a[0], "p1", &defs[0], (sr_agg){SR_AGG_PCT, 90}, SR_MS_HOUR,
+                                       "force/north"),
+                 0);
+    sr_alert_params p = {.for_ms = 0, .hysteresis = 0.05};
+    cr_assert_eq(sr_alert_step_unusual(&a[0], &p, SR_UNUSUAL_HIGH, 1330, 600, 900, NOW - SR_MS_MIN),
+                 SR_ALERT_EV_RAISED);
+    alertview v = {.v = a, .n = 1, .now = NOW, .lay = &lay, .may_act = true};
+    alertview_row r;
+    alertview_format(&v, 0, &r);
+    cr_assert_str_eq(r.severity, "◆ warn");
+    cr_assert_str_eq(r.value, "22m10s");
+    cr_assert_str_eq(r.threshold, "normal 10m00s–15m00s");
+    WINDOW *w = newwin(44, 158, 0, 0);
+    cr_assert_eq(alertview_draw(w, &v), 1);
+    cr_assert(strstr(th_row_text(w, 1), "normal 10m00s–15m00s"), "%s", th_row_text(w, 1));
+    cr_assert(window_has(w, "22m10s, normal 10m00s–15m00s (panel p1, metric rt)"));
+    delwin(w);
+    sr_glyphs_select(false);
+    alertview_format(&v, 0, &r);
+    cr_assert_str_eq(r.threshold, "normal 10m00s-15m00s");
+}

@@ -343,11 +343,32 @@ Test(screen, status_bar_says_a_damaged_cache)
     cr_assert(!strstr(shot(), "CACHE DAMAGED"), "%s", shot_text);
 }
 
+/* The status bar counts unusual alerts apart from threshold warnings: an
+ * unusual alert is a warn that reads as such. */
+Test(screen, status_bar_counts_unusual_alerts_apart)
+{
+    sr_metric_def d;
+    sr_metric_def_init(&d, "calls");
+    sr_alert a[2];
+    cr_assert_eq(sr_alert_init(&a[0], "p1", "calls", SR_MS_HOUR, ""), 0);
+    a[0].state = SR_ALERT_ACTIVE;
+    a[0].severity = SR_STATUS_WARN;
+    cr_assert_eq(sr_alert_init_unusual(&a[1], "p1", &d, (sr_agg){SR_AGG_COUNT, 0}, SR_MS_HOUR, ""),
+                 0);
+    a[1].state = SR_ALERT_ACTIVE;
+    a[1].severity = SR_STATUS_WARN;
+    sr_screen_set_alerts(scr, a, 2);
+    const char *t = shot();
+    const char *w = strstr(t, "1 warn"), *u = strstr(t, "1 unusual");
+    cr_assert(w && u, "%s", t);
+    cr_assert(u < strchr(t, '\n'), "on the status bar (the first line): %s", t);
+}
+
 /*
  * "u" in the breakdown: each child against its normal (the same hour in
  * each of the last 8 weeks), the farthest outside it first, with the
  * OUTSIDE column. Overtime by region now: alpha 20, bravo 10, charlie 10;
- * week k (1..8) held alpha 25 + k (band 26-33: 20 is 6/7 = 0.9 band widths
+ * week k (1..8) held, in two records each, alpha 25 + k (band 26-33: 20 is 6/7 = 0.9 band widths
  * below), bravo k / 4 (band 0.25-2: 10 is 8/1.75 = 4.6 above), charlie 2k
  * (band 2-16: within). Worst first: alpha, bravo, charlie; most unusual
  * first: bravo, alpha, charlie.
@@ -358,9 +379,11 @@ Test(screen, u_sorts_the_breakdown_most_unusual_first)
     cr_assert_eq(sr_store_begin(st), 0);
     for (int k = 1; k <= 8; k++) {
         sr_ms at = NOW - SR_MS_HOUR - k * week;
-        put("ot", "force/alpha/u1", at, 25 + k);
-        put("ot", "force/bravo/u3", at, k / 4.0);
-        put("ot", "force/charlie/u4", at, 2 * k);
+        for (int half = 0; half < 2; half++) { /* two records: a band rests on >= 10 */
+            put("ot", "force/alpha/u1", at + half * MIN, (25 + k) / 2.0);
+            put("ot", "force/bravo/u3", at + half * MIN, k / 8.0);
+            put("ot", "force/charlie/u4", at + half * MIN, k);
+        }
     }
     cr_assert_eq(sr_store_commit(st), 0);
     key('2');

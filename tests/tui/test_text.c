@@ -321,3 +321,21 @@ Test(text, format_amounts_and_counts_in_full)
     cr_assert_str_eq(fmt(11340801.714, "USD", SR_AGG_AVG, true), "11.3M");
     cr_assert_str_eq(fmt(1e300, "USD", SR_AGG_SUM, false), "1e+300 USD");
 }
+
+/* A band or a forecast says its unit word once; values without one as they are. */
+Test(text, format_ranges)
+{
+    char buf[128];
+    cr_assert_eq(sr_format_range("2 082 calls", "2 412 calls", "–", buf, sizeof buf), 5);
+    cr_assert_str_eq(buf, "2 082–2 412 calls");
+    sr_format_range("1 000", "2 000", "–", buf, sizeof buf); /* "000" is no unit word */
+    cr_assert_str_eq(buf, "1 000–2 000");
+    sr_format_range("12m09s", "13m59s", "-", buf, sizeof buf);
+    cr_assert_str_eq(buf, "12m09s-13m59s");
+    sr_format_range("88%", "91%", "–", buf, sizeof buf);
+    cr_assert_str_eq(buf, "88%–91%");
+    sr_format_range("-5 EUR", "3 USD", "–", buf, sizeof buf); /* two units: both said */
+    cr_assert_str_eq(buf, "-5 EUR–3 USD");
+    sr_format_range("0 h", "1 204 553.25 h", "–", buf, sizeof buf);
+    cr_assert_str_eq(buf, "0–1 204 553.25 h");
+}

@@ -964,6 +964,30 @@ Test(widgets_a, tile_baseline_line_band_and_unusual_mark)
     sr_glyphs_select(true);
 }
 
+/* Someone has taken the panel's unusual alert: the mark says so, and
+ * drops the word first where it does not fit. */
+Test(widgets_a, tile_baseline_mark_says_the_unusual_alert_is_taken)
+{
+    WINDOW *w = win(5, 48);
+    sr_view v = {.m = calls_against(true, SR_UNUSUAL_HIGH),
+                 .title = "Calls",
+                 .selected = -1,
+                 .alert_unusual = SR_ALERT_ACKED};
+    werase(w);
+    sr_widget_tile.draw(w, &v);
+    expect_at(w, 2, "unusual ▲ acked", 48 - 15);
+    expect_at(w, 2, "normal 150–205", 0);
+    v.alert_unusual = SR_ALERT_SILENCED;
+    werase(w);
+    sr_widget_tile.draw(w, &v);
+    expect_at(w, 2, "unusual ▲ silenced", 48 - 18);
+    WINDOW *n = win(5, 12);
+    werase(n);
+    sr_widget_tile.draw(n, &v);
+    expect_at(n, 2, "unusual ▲", 12 - 9);
+    expect_at(n, 2, "silenced", -1);
+}
+
 Test(widgets_a, tile_baseline_line_without_a_band_says_why)
 {
     WINDOW *w = win(5, 48);
@@ -981,18 +1005,103 @@ Test(widgets_a, tile_baseline_line_without_a_band_says_why)
     expect_at(w, 2, "150", -1);
 }
 
+static sr_panel_model *calls_forecast(bool baseline, const char *why);
+
+/* The baseline line, and the forecast line below it (shown or withheld),
+ * in every small tile. */
 Test(widgets_a, tile_baseline_line_stays_inside_small_tiles)
 {
-    for (int h = 1; h <= 5; h++) {
+    for (int h = 1; h <= 6; h++) {
         for (int wd = 1; wd <= 30; wd++) {
             WINDOW *parent;
             WINDOW *w = fenced(h, wd, 1, 1, &parent);
             draw(&sr_widget_tile, w, calls_against(wd % 2 == 0, SR_UNUSUAL_HIGH));
             assert_only_inside(parent, "tile", h, wd, 1, 1);
+            draw(&sr_widget_tile, w, calls_forecast(wd % 2 == 0, wd % 3 ? NULL : "too few weeks"));
+            assert_only_inside(parent, "tile with a forecast", h, wd, 1, 1);
             delwin(wins[--n_wins]);
             delwin(wins[--n_wins]);
         }
     }
+}
+
+/* ---- tile: the forecast ---- */
+
+/*
+ * calls_against's panel (with a band or without a baseline) and a forecast
+ * of the next 8 h: 310-380 (expected 345), backtest error 11 %; withheld
+ * with why when why is given.
+ */
+static sr_panel_model *calls_forecast(bool baseline, const char *why)
+{
+    calls_against(true, SR_UNUSUAL_NONE);
+    if (!baseline) {
+        model.base_run = NULL;
+        model.n_base_run = 0;
+        model.base_label[0] = 0;
+    }
+    model.has_forecast = true;
+    sr_forecast *f = &model.forecast;
+    memset(f, 0, sizeof *f);
+    f->now.from_ms = 1762556400000LL;
+    f->now.to_ms = f->now.from_ms + 8 * SR_MS_HOUR;
+    f->now.ok = true;
+    f->now.value = 345;
+    f->now.low = 310;
+    f->now.high = 380;
+    f->error = 0.11;
+    f->shown = !why;
+    snprintf(f->why, sizeof f->why, "%s", why ? why : "");
+    return &model;
+}
+
+Test(widgets_a, tile_forecast_line_band_and_backtest_error)
+{
+    /* below the baseline line, the series keeping a row under it */
+    WINDOW *w = win(5, 52);
+    draw(&sr_widget_tile, w, calls_forecast(true, NULL));
+    expect_at(w, 2, "normal 150–205", 0);
+    expect_at(w, 3, "next 8h: 310–380 · backtest error 11 % (4 wk)", 0);
+    expect_at(w, 4, "▁", ANYWHERE);
+
+    /* narrower: the weeks and the word "backtest" go, then the error */
+    WINDOW *n = win(5, 30);
+    draw(&sr_widget_tile, n, calls_forecast(true, NULL));
+    expect_at(n, 3, "next 8h: 310–380 · error 11 %", 0);
+    WINDOW *nn = win(5, 20);
+    draw(&sr_widget_tile, nn, calls_forecast(true, NULL));
+    expect_at(nn, 3, "next 8h: 310–380", 0);
+    expect_at(nn, 3, "error", -1);
+
+    /* four rows: the baseline line keeps its place and the series its row */
+    WINDOW *f = win(4, 52);
+    draw(&sr_widget_tile, f, calls_forecast(true, NULL));
+    expect_at(f, 2, "normal 150–205", 0);
+    expect_at(f, 3, "next 8h", -1);
+    /* without a baseline the forecast takes that row */
+    draw(&sr_widget_tile, f, calls_forecast(false, NULL));
+    expect_at(f, 2, "next 8h: 310–380 · backtest error 11 % (4 wk)", 0);
+    expect_at(f, 3, "▁", ANYWHERE);
+}
+
+Test(widgets_a, tile_forecast_withheld_shows_only_the_reason)
+{
+    WINDOW *w = win(5, 60);
+    draw(&sr_widget_tile, w,
+         calls_forecast(true, "backtest error 41 % (4 wk) is above the limit of 25 %"));
+    expect_at(w, 3, "forecast withheld: backtest error 41 % (4 wk) is above the", 0);
+    expect_at(w, 3, "310", -1);
+    /* cut to fit */
+    WINDOW *n = win(5, 24);
+    draw(&sr_widget_tile, n, calls_forecast(true, "too few weeks"));
+    expect_at(n, 3, "forecast withheld: too …", 0);
+
+    /* one the role may not see: its mask, no figure */
+    calls_forecast(true, NULL);
+    snprintf(model.fc_mask, sizeof model.fc_mask, "<5");
+    draw(&sr_widget_tile, w, &model);
+    expect_at(w, 3, "next 8h: <5", 0);
+    expect_at(w, 3, "310", -1);
 }
 
 Test(widgets_a, tiny_windows_stay_inside)
