@@ -223,11 +223,10 @@ static long gmtoff_at(time_t u)
  * tm_isdst = -1 is not used: glibc's answer there depends on what it was
  * asked before. The offsets that can apply are the zone's a day either
  * side; one is right when the instant it gives has that offset. The caller
- * holds tz_lock.
+ * holds tz_lock, with TZ set to the zone (tz_enter).
  */
-static time_t local_fold0(const char *tz, time_t local)
+static time_t local_fold0(time_t local)
 {
-    char *saved = tz_enter(tz);
     long cand[3] = {gmtoff_at(local - 86400), gmtoff_at(local + 86400), gmtoff_at(local)};
     int found = 0;
     long most = cand[0];
@@ -244,7 +243,6 @@ static time_t local_fold0(const char *tz, time_t local)
      * the earliest instant the reading could mean */
     if (!found)
         best = local - (time_t)gmtoff_at(local - (time_t)most);
-    tz_leave(saved);
     return best;
 }
 
@@ -253,16 +251,19 @@ static time_t local_fold0(const char *tz, time_t local)
  * slow per row of a large file. A zone's offset is constant within a local
  * hour (transitions happen on the hour; the rare half-hour zone transition
  * is the known exception), so each thread remembers the UTC start of the
- * last local hours it converted.
+ * local hours it converted, in a table indexed by the hour (a baseline's
+ * weeks and a forecast's backtest ask some thousand hours, again and again
+ * on every refresh: with 8 remembered, each was a zone-file read).
  */
 typedef struct {
-    char tz[64];
+    uint64_t tz;        /* sr_fnv1a of the zone's name; 0 = empty */
     int64_t local_hour; /* local hours since the epoch, as if the zone were UTC */
     sr_ms utc_ms;       /* UTC of that local hour's start */
 } hour_memo;
 
-static _Thread_local hour_memo memo[8];
-static _Thread_local unsigned memo_next;
+#define TZ_MEMO 4096 /* entries of each thread's tables, a power of two */
+#define TZ_FILL 24   /* hours around a missed one converted with it */
+static _Thread_local hour_memo memo[TZ_MEMO];
 
 int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int min, double sec,
                     sr_ms *out_ms)
@@ -282,25 +283,28 @@ int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int m
         *out_ms = naive;
         return 0;
     }
-    if (strlen(tz) >= sizeof memo[0].tz)
-        return SR_EINVAL;
+    uint64_t tzh = sr_fnv1a(tz, strlen(tz), SR_FNV_BASIS) | 1;
     int64_t lh = naive >= 0 ? naive / SR_MS_HOUR : -((-naive + SR_MS_HOUR - 1) / SR_MS_HOUR);
     sr_ms into_hour = naive - lh * SR_MS_HOUR;
-    for (unsigned i = 0; i < sizeof memo / sizeof memo[0]; i++) {
-        if (memo[i].local_hour == lh && strcmp(memo[i].tz, tz) == 0 && memo[i].tz[0]) {
-            *out_ms = memo[i].utc_ms + into_hour;
-            return 0;
-        }
+    hour_memo *e = &memo[(uint64_t)lh & (TZ_MEMO - 1)];
+    if (e->local_hour == lh && e->tz == tzh) {
+        *out_ms = e->utc_ms + into_hour;
+        return 0;
     }
     if (!sr_tz_valid(tz))
         return SR_EINVAL;
+    /* one switch of the zone for the day around the hour: the neighbours of
+     * an hour asked are asked next (a slice's other end, the next week) */
     pthread_mutex_lock(&tz_lock);
-    time_t t = local_fold0(tz, (time_t)(lh * 3600));
+    char *saved = tz_enter(tz);
+    for (int64_t h = lh - TZ_FILL / 2; h <= lh + TZ_FILL / 2; h++) {
+        hour_memo *f = &memo[(uint64_t)h & (TZ_MEMO - 1)];
+        f->tz = tzh;
+        f->local_hour = h;
+        f->utc_ms = (sr_ms)local_fold0((time_t)(h * 3600)) * 1000;
+    }
+    tz_leave(saved);
     pthread_mutex_unlock(&tz_lock);
-    hour_memo *e = &memo[memo_next++ % (sizeof memo / sizeof memo[0])];
-    snprintf(e->tz, sizeof e->tz, "%s", tz);
-    e->local_hour = lh;
-    e->utc_ms = (sr_ms)t * 1000;
     *out_ms = e->utc_ms + into_hour;
     return 0;
 }
@@ -310,26 +314,28 @@ int sr_local_to_utc(const char *tz, int year, int mon, int mday, int hour, int m
  * every screen. Zone offsets are multiples of 15 minutes and transitions
  * happen at whole local minutes that are multiples of 15 in UTC too, so the
  * offset is constant within a UTC quarter hour: each thread remembers the
- * offset of the last one it converted (and then needs neither a TZ switch,
- * nor a zone-file read, nor the lock).
+ * offsets of the quarters it converted, indexed by the quarter (and then
+ * needs neither a TZ switch, nor a zone-file read, nor the lock).
  */
 typedef struct {
-    char tz[64];
+    uint64_t tz;     /* sr_fnv1a of the zone's name; 0 = empty */
     int64_t quarter; /* UTC quarter hours since the epoch */
     long gmtoff;     /* seconds east of UTC in that quarter */
 } offset_memo;
 
-static _Thread_local offset_memo omemo = {.quarter = INT64_MIN};
+static _Thread_local offset_memo omemo[TZ_MEMO];
 
 int sr_utc_to_local(const char *tz, sr_ms t, sr_civil *out)
 {
     time_t s = (time_t)(t >= 0 ? t / 1000 : (t - 999) / 1000);
     struct tm tm;
     int64_t quarter = (int64_t)(s >= 0 ? s / 900 : (s - 899) / 900);
+    offset_memo *om = &omemo[(uint64_t)quarter & (TZ_MEMO - 1)];
     if (is_utc(tz)) {
         gmtime_r(&s, &tm);
-    } else if (tz && omemo.quarter == quarter && strcmp(omemo.tz, tz) == 0) {
-        time_t l = s + (time_t)omemo.gmtoff;
+    } else if (tz && om->quarter == quarter &&
+               om->tz == (sr_fnv1a(tz, strlen(tz), SR_FNV_BASIS) | 1)) {
+        time_t l = s + (time_t)om->gmtoff;
         gmtime_r(&l, &tm);
     } else {
         if (!sr_tz_valid(tz))
@@ -339,11 +345,9 @@ int sr_utc_to_local(const char *tz, sr_ms t, sr_civil *out)
         localtime_r(&s, &tm);
         tz_leave(saved);
         pthread_mutex_unlock(&tz_lock);
-        if (strlen(tz) < sizeof omemo.tz) {
-            snprintf(omemo.tz, sizeof omemo.tz, "%s", tz);
-            omemo.quarter = quarter;
-            omemo.gmtoff = tm.tm_gmtoff;
-        }
+        om->tz = sr_fnv1a(tz, strlen(tz), SR_FNV_BASIS) | 1;
+        om->quarter = quarter;
+        om->gmtoff = tm.tm_gmtoff;
     }
     *out = (sr_civil){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                       tm.tm_min,         tm.tm_sec,     tm.tm_wday};

@@ -488,7 +488,9 @@ Test(e2e, e_writes_the_handover_report)
     wait_for("Emergency response P1", 30);
     wait_for("1/1 sources", 30);
     tmux_keys(&T, "e");
-    wait_for("report written to", 30);
+    /* the report computes every panel with its baseline and forecast: under the
+     * sanitizers, beside two other suites, that has taken over 30 s */
+    wait_for("report written to", 120);
     wait_for("/state/sitrep/handover-", 30);
     char rdir[450];
     snprintf(rdir, sizeof rdir, "%s/sitrep", state);
