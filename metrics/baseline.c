@@ -163,8 +163,8 @@ int sr_baseline_compute(sr_store *st, const sr_catalog *cat, const sr_query *q,
     int rc = history_start(st, cat, d, q->to_ms, &start);
     if (rc)
         return rc;
-    sr_ms end = q->to_ms;
-    if (!q->closed && (rc = sr_query_data_end(st, cat, q, &end)))
+    sr_ms end;
+    if ((rc = sr_query_data_end(st, cat, q, &end)))
         return rc;
     for (int k = 1; k <= o->weeks; k++) {
         sr_baseline_week *w = &out->week[k - 1];

@@ -582,8 +582,8 @@ static const sr_result *kid_result(const sr_child_result *kids, size_t n, const 
 static int rows_compare(const pctx *p, sr_panel_model *m)
 {
     /* the window before, as far into it as the data reaches into this one */
-    sr_ms len = p->q.to_ms - p->q.from_ms, end = p->q.to_ms;
-    int rc = p->q.closed ? 0 : sr_query_data_end(p->st, p->cat, &p->q, &end);
+    sr_ms len = p->q.to_ms - p->q.from_ms, end;
+    int rc = sr_query_data_end(p->st, p->cat, &p->q, &end);
     if (rc)
         return rc;
     sr_query pq = p->q;

@@ -915,6 +915,8 @@ static int newest_cb(void *ctx, int64_t entity, sr_ms ts_ms, double value, const
 int sr_query_data_end(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_ms *out)
 {
     *out = q->to_ms;
+    if (q->closed)
+        return 0;
     const sr_metric_def *d = sr_catalog_find(cat, q->metric);
     if (!d)
         return SR_ENOENT;
@@ -943,7 +945,7 @@ int sr_query_data_end(sr_store *st, const sr_catalog *cat, const sr_query *q, sr
 int sr_query_compare(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_compare *out)
 {
     sr_ms len = q->to_ms - q->from_ms, end;
-    int rc = q->closed ? (end = q->to_ms, 0) : sr_query_data_end(st, cat, q, &end);
+    int rc = sr_query_data_end(st, cat, q, &end);
     if (rc)
         return rc;
     sr_query p = *q, w = *q;

@@ -110,7 +110,8 @@ int sr_query_hours_sketch(sr_store *st, int64_t metric, int64_t node, sr_ms from
  * [from, to); else q->to_ms. A source reports a slot once it is over, so
  * at 22:59 a window ending now holds 22:00-22:45 of the hour: what it is
  * compared with (the window before, a week ago, the baseline's weeks) is
- * cut at the same point. SR_ENOENT for an unknown metric.
+ * cut at the same point. A closed window (q->closed) is over: q->to_ms,
+ * without a look. SR_ENOENT for an unknown metric.
  */
 int sr_query_data_end(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_ms *out);
 
@@ -121,7 +122,7 @@ typedef struct {
 } sr_compare;
 
 /* now, prev and week_ago of q; prev and week_ago end as far into their
- * window as the data reaches into q's (sr_query_data_end) unless q->closed. */
+ * window as the data reaches into q's (sr_query_data_end). */
 int sr_query_compare(sr_store *st, const sr_catalog *cat, const sr_query *q, sr_compare *out);
 
 /*
