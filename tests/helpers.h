@@ -321,6 +321,32 @@ static inline int th_run(const char *cwd, char *const argv[], char **out, char *
     return th_run_with(cwd, th_sitrep_bin(), NULL, NULL, argv, out, err);
 }
 
+/* sitrep query METRIC --agg AGG over [from, to) with config cfg and up to 6
+ * more arguments (NULL-ended): exit status, stdout and stderr. */
+static inline int th_query_span(const char *cfg, const char *from, const char *to, char **out,
+                                char **err, const char *metric, const char *agg,
+                                const char *const more[6])
+{
+    char *argv[] = {"query",
+                    (char *)metric,
+                    "--agg",
+                    (char *)agg,
+                    "--from",
+                    (char *)from,
+                    "--to",
+                    (char *)to,
+                    "--config",
+                    (char *)cfg,
+                    (char *)more[0],
+                    (char *)more[1],
+                    (char *)more[2],
+                    (char *)more[3],
+                    (char *)more[4],
+                    (char *)more[5],
+                    NULL};
+    return th_run(NULL, argv, out, err);
+}
+
 /* Stands in for a user (and groups; NULL: none) through the test build's
  * SITREP_TEST_USER / SITREP_TEST_GROUPS; user NULL: the real user again. */
 static inline void th_as(const char *user, const char *groups)

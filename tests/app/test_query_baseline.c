@@ -99,16 +99,9 @@ static void calls_setup(void)
 static int query(char **out, char **err, const char *metric, const char *agg, const char *a,
                  const char *b, const char *c, const char *d, const char *e, const char *f)
 {
-    char *argv[] = {"query",    (char *)metric,
-                    "--agg",    (char *)agg,
-                    "--from",   "2025-11-07T22:00:00Z",
-                    "--to",     "2025-11-07T23:00:00Z",
-                    "--config", cfg,
-                    (char *)a,  (char *)b,
-                    (char *)c,  (char *)d,
-                    (char *)e,  (char *)f,
-                    NULL};
-    return th_run(NULL, argv, out, err);
+    const char *const more[6] = {a, b, c, d, e, f};
+    return th_query_span(cfg, "2025-11-07T22:00:00Z", "2025-11-07T23:00:00Z", out, err, metric, agg,
+                         more);
 }
 
 /* The document of `query METRIC --agg baseline --entity ENTITY --format
