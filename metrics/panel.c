@@ -261,8 +261,9 @@ static int newest_rolled(const pctx *p, int64_t metric, sr_ms to, sr_ms *out)
  * so its newest sample at or before `to` is usually among the last raw rows:
  * a short scan newest first over this hour and the one before finds it
  * (any sample of the subtree found there is newer than every cell before
- * it). Otherwise one seek per entity of the subtree, which grows with the
- * tree (officers included) and was most of a viewer's refresh.
+ * it). Otherwise one seek per reporting entity of the subtree (the nodes
+ * holding the gauge's cells, sr_store_cell_nodes): one per entity of the
+ * tree, officers included, was most of a viewer's refresh.
  */
 static int newest_gauge(const pctx *p, int64_t metric, sr_ms to, sr_ms *out)
 {
@@ -281,12 +282,17 @@ static int newest_gauge(const pctx *p, int64_t metric, sr_ms to, sr_ms *out)
             return 0;
         }
     }
-    int64_t limit = sr_store_entity_limit(p->st);
-    for (int64_t e = 1; e < limit; e++) {
+    const int64_t *ids;
+    size_t n;
+    int rc = sr_store_cell_nodes(p->st, metric, &ids, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        int64_t e = ids[i];
         if (!in_subtree(p, e))
             continue;
         newest_cell c;
-        int rc = cell_before(p->st, metric, e, before, 0, &c);
+        rc = cell_before(p->st, metric, e, before, 0, &c);
         if (rc)
             return rc;
         if (!c.found)
@@ -304,7 +310,7 @@ static int newest_gauge(const pctx *p, int64_t metric, sr_ms to, sr_ms *out)
     }
     if (raw) {
         sr_ms ts;
-        int rc = raw_newest(p, metric, sr_floor_ms(to, SR_MS_HOUR), to, &ts);
+        rc = raw_newest(p, metric, sr_floor_ms(to, SR_MS_HOUR), to, &ts);
         if (rc)
             return rc;
         best = max_ms(best, ts);

@@ -253,9 +253,13 @@ static int cover(qctx *q, sr_ms from, sr_ms to, int minutes)
     int rc = 0;
     if (a < b) {
         if (q->g_ts) {
-            /* gauges: each entity of the subtree keeps its own cells */
-            for (int64_t e = 1; e < q->mask_n && !rc; e++) {
-                if (!q->mask[e])
+            /* gauges: each reporting entity of the subtree keeps its own cells */
+            const int64_t *ids;
+            size_t n;
+            rc = sr_store_cell_nodes(q->st, q->metric, &ids, &n);
+            for (size_t i = 0; i < n && !rc; i++) {
+                int64_t e = ids[i];
+                if (e < 1 || e >= q->mask_n || !q->mask[e])
                     continue;
                 gcell_ctx g = {q, e};
                 rc = sr_store_scan_rollup(q->st, q->metric, e, a, b, SR_SCAN_NO_SKETCH,

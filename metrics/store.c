@@ -114,6 +114,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ROLLUP_NEWEST_MIN] = "SELECT bucket, n, sum, min, max, last_ts, last, sketch, minutes "
                              "FROM rollup WHERE metric = ?1 AND res = 1 AND node = ?2 "
                              "AND bucket < ?3 ORDER BY bucket DESC LIMIT 1",
+    /* the next node holding cells of a metric: one seek on the same key */
+    [ST_CELL_NODE_NEXT] = "SELECT node FROM rollup WHERE metric = ?1 AND res = 1 AND node > ?2 "
+                          "ORDER BY node LIMIT 1",
     [ST_SOURCE_GET] = "SELECT " SOURCE_COLUMNS ", " SOURCE_NEWEST " FROM source WHERE name = ?1",
     /* an update in place, not INSERT OR REPLACE: a replaced row takes a new
      * rowid and rewrites the name's index page too, so an empty poll would
@@ -757,6 +760,9 @@ void sr_store_close(sr_store *st)
     sr_memo_destroy(st->memo_recent);
     sr_stamps_destroy(st->stamps);
     sr_rawhours_destroy(st->rawhours);
+    for (size_t i = 0; i < st->n_cell_nodes; i++)
+        free(st->cell_nodes[i].ids);
+    free(st->cell_nodes);
     free(st->hour_buf);
     free(st);
 }

@@ -353,6 +353,18 @@ int sr_store_scan_rollup(sr_store *st, int64_t metric, int64_t node, sr_ms from,
 int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms before_ms,
                            unsigned flags, sr_rollup_cb cb, void *ctx);
 
+/*
+ * The nodes that hold hour cells of metric, ascending, in *ids (borrowed;
+ * valid until the next sr_store_cell_nodes() or sr_store_read_begin() on
+ * st) and *n: for a gauge, its reporting
+ * entities, the only ones a query of one of its levels need read (a tree
+ * has far more entities than report any one gauge). One seek per node;
+ * inside a read transaction the list is kept and read again only after a
+ * commit touched the metric. A node whose cells retention deleted may
+ * still be listed; one that holds cells always is.
+ */
+int sr_store_cell_nodes(sr_store *st, int64_t metric, const int64_t **ids, size_t *n);
+
 /* ---- alerts ---- */
 
 /* Reads the alert of a key; SR_ENOENT when there is none. */

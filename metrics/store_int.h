@@ -61,6 +61,14 @@ typedef struct {
     sr_ms touch_lo, touch_hi; /* the times they span (the `touch` log) */
 } metric_rec;
 
+/* The nodes holding a metric's hour cells, as a read transaction found
+ * them (sr_store_cell_nodes); kept until a commit touches the metric. */
+typedef struct {
+    int64_t *ids; /* ascending */
+    size_t n, cap;
+    bool valid;
+} nodes_rec;
+
 /* A metric's change counter as a reader last saw it (sr_store_changes). */
 typedef struct {
     int64_t id, changes;
@@ -102,6 +110,7 @@ enum {
     ST_TOUCH_MAX,
     ST_TOUCH_NEW,
     ST_SCAN_HOUR,
+    ST_CELL_NODE_NEXT,
     ST_READ_BEGIN,
     ST_READ_END,
     ST_METRICS,
@@ -136,7 +145,9 @@ struct sr_store {
     sr_stamps *stamps;     /* the cells' counts and sums, in read transactions */
     int64_t touch_seen;    /* the last `touch` row the stamps took in (-1: none yet) */
     sr_rawhours *rawhours; /* a few hours' raw samples, in read transactions */
-    sr_raw_row *hour_buf;  /* an hour read for it */
+    nodes_rec *cell_nodes; /* indexed by metric id, in read transactions */
+    size_t n_cell_nodes;
+    sr_raw_row *hour_buf; /* an hour read for it */
     size_t hour_cap;
     size_t same_seen;  /* n_entities when same_root was found (0: never) */
     int64_t same_root; /* the root's only child, or SR_ENTITY_ROOT */
@@ -198,6 +209,7 @@ void store_sql_vals_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 int store_accumulate(sr_store *st, const metric_rec *m, int64_t entity, sr_ms ts, double v);
 int store_flush_cells(sr_store *st);
 int store_rebuild_rollups(sr_store *st);
+void store_forget_cell_nodes(sr_store *st, int64_t metric);
 
 /* store_source.c */
 void store_copy_col(char *dst, size_t len, sqlite3_stmt *q, int col);

@@ -157,6 +157,9 @@ int store_take_touches(sr_store *st)
             sr_stamps_clear(st->stamps);
         if (seq != st->touch_seen + 1 && st->rawhours)
             sr_rawhours_clear(st->rawhours);
+        if (seq != st->touch_seen + 1)
+            store_forget_cell_nodes(st, 0);
+        store_forget_cell_nodes(st, metric);
         if (st->stamps)
             sr_stamps_changed(st->stamps, metric, lo, hi);
         if (st->rawhours)

@@ -536,3 +536,71 @@ int sr_store_rollup_newest(sr_store *st, int64_t metric, int64_t node, sr_ms bef
     sqlite3_reset(q);
     return rc == SQLITE_DONE ? SR_ENOENT : store_sql_err(st, rc);
 }
+
+/* ---- the nodes holding a metric's cells ---- */
+
+void store_forget_cell_nodes(sr_store *st, int64_t metric)
+{
+    for (size_t i = 0; i < st->n_cell_nodes; i++) {
+        if (metric == 0 || (int64_t)i == metric)
+            st->cell_nodes[i].valid = false;
+    }
+}
+
+/* Reads the nodes holding cells of metric into r, one seek each. */
+static int read_cell_nodes(sr_store *st, int64_t metric, nodes_rec *r)
+{
+    sqlite3_stmt *q = store_stmt(st, ST_CELL_NODE_NEXT);
+    if (!q)
+        return store_fail(st, SR_EIO);
+    r->n = 0;
+    int64_t last = INT64_MIN;
+    int rc;
+    for (;;) {
+        store_bind_int64s(q, 1, (const int64_t[]){metric, last}, 2);
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+            break;
+        last = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        if (sr_reserve(&r->ids, &r->cap, r->n, sizeof *r->ids)) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        r->ids[r->n++] = last;
+    }
+    sqlite3_reset(q);
+    if (rc == SQLITE_NOMEM)
+        return SR_ENOMEM;
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc);
+}
+
+int sr_store_cell_nodes(sr_store *st, int64_t metric, const int64_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    if (metric <= 0)
+        return SR_EINVAL;
+    size_t m = (size_t)metric;
+    if (m >= st->n_cell_nodes) {
+        nodes_rec *v = realloc(st->cell_nodes, (m + 1) * sizeof *v);
+        if (!v)
+            return SR_ENOMEM;
+        memset(v + st->n_cell_nodes, 0, (m + 1 - st->n_cell_nodes) * sizeof *v);
+        st->cell_nodes = v;
+        st->n_cell_nodes = m + 1;
+    }
+    nodes_rec *r = &st->cell_nodes[m];
+    /* kept only inside read transactions, whose start takes in the commits
+     * that touched the metric (store_take_touches forgets its list) */
+    if (!r->valid || !st->in_read) {
+        r->valid = false;
+        int rc = read_cell_nodes(st, metric, r);
+        if (rc)
+            return rc;
+        r->valid = st->in_read != 0;
+    }
+    *ids = r->ids;
+    *n = r->n;
+    return 0;
+}

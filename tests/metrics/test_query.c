@@ -925,6 +925,66 @@ Test(query, a_readers_kept_stamps_follow_every_commit)
     raw_max = 0;
 }
 
+/* The level of open under the whole tree over the last week, on handle h
+ * in a read transaction (where h keeps its gauge's reporting entities). */
+static double level_in_read(sr_store *h)
+{
+    cr_assert_eq(sr_store_read_begin(h), 0);
+    sr_query q = {.metric = "open",
+                  .entity = "",
+                  .agg = {SR_AGG_LAST, 0},
+                  .from_ms = T0 - 6 * SR_MS_DAY,
+                  .to_ms = T0 + SR_MS_HOUR};
+    sr_result r;
+    cr_assert_eq(sr_query_run(h, &cat, &q, &r), 0);
+    sr_store_read_end(h);
+    return r.value;
+}
+
+Test(query, a_readers_gauge_takes_in_an_entity_that_starts_reporting)
+{
+    sr_store *r = open_reader();
+    /* the nodes holding the gauge's cells: its four reporting units only */
+    int64_t metric;
+    cr_assert_eq(sr_store_metric_id(r, "open", &metric), 0);
+    const int64_t *ids;
+    size_t n;
+    cr_assert_eq(sr_store_cell_nodes(r, metric, &ids, &n), 0);
+    cr_assert_eq(n, 4);
+    const char *units[4] = {"force/a/u1", "force/a/u2", "force/b/u3", "force/b/u4"};
+    for (size_t i = 0; i < 4; i++) {
+        int64_t id;
+        cr_assert_eq(sr_store_entity_id(r, units[i], &id), 0);
+        cr_assert_eq(ids[i], id, "%s", units[i]);
+    }
+    cr_assert_float_eq(level_in_read(r), 1092, EPS);
+    cr_assert_float_eq(level_in_read(r), 1092, EPS, "again, from the nodes it kept");
+
+    /* a new unit reports, and another's first report lands late in an old hour */
+    cr_assert_eq(sr_store_begin(st), 0);
+    put("open", "force/c/u9", T0 + 30 * MIN, 5);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_float_eq(level_in_read(r), 1097, EPS, "the new unit counts");
+    cr_assert_eq(sr_store_begin(st), 0);
+    put("open", "force/c/u8", T0 - 2 * SR_MS_DAY, 40);
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_float_eq(level_in_read(r), 1137, EPS, "and the late one");
+
+    /* the log of touched times pruned past what the reader saw: it reads the
+     * nodes again */
+    char db[300];
+    snprintf(db, sizeof db, "%s/q.db", dir);
+    cr_assert_eq(sr_store_begin(st), 0);
+    put("open", "force/c/u7", T0 + 40 * MIN, 100);
+    cr_assert_eq(sr_store_commit(st), 0);
+    th_cache_exec(db, "DELETE FROM touch");
+    cr_assert_eq(sr_store_begin(st), 0);
+    put("rt", "force/a/u1", T0 - 30 * SR_MS_DAY, 3); /* another metric */
+    cr_assert_eq(sr_store_commit(st), 0);
+    cr_assert_float_eq(level_in_read(r), 1237, EPS, "after a gap in the log");
+    sr_store_close(r);
+}
+
 Test(query, a_save_while_another_process_writes_keeps_its_figures_for_the_next)
 {
     fill_buckets_data();
