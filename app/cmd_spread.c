@@ -17,13 +17,13 @@
 
 #include "../metrics/spread.h"
 
-/* The load as an average of the metric is shown ("3.4"). */
+/* A load ("0.93 calls/h"), or "-" for none. */
 static void format_load(const query_ctx *c, double v, char *buf, size_t len)
 {
     if (isnan(v))
         snprintf(buf, len, "-");
     else
-        sr_format_estimate(v, c->d, (sr_agg){SR_AGG_AVG, 0}, buf, len);
+        sr_spread_format_load(v, c->d, c->per, false, buf, len);
 }
 
 static void summary_text(const query_ctx *c, const sr_spread_row *rows, const sr_spread *s)

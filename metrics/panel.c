@@ -131,7 +131,7 @@ static void model_empty(sr_panel_model *m)
 /* Drops every computed figure, keeping what describes the panel. */
 static void model_reset(sr_panel_model *m)
 {
-    const sr_metric_def *def = m->def;
+    const sr_metric_def *def = m->def, *per_def = m->per_def;
     sr_agg agg = m->agg;
     char name[sizeof m->agg_name];
     memcpy(name, m->agg_name, sizeof name);
@@ -139,6 +139,7 @@ static void model_reset(sr_panel_model *m)
     sr_panel_model_fini(m);
     model_empty(m);
     m->def = def;
+    m->per_def = per_def;
     m->agg = agg;
     memcpy(m->agg_name, name, sizeof name);
     m->from_ms = from;
@@ -1161,6 +1162,8 @@ int sr_panel_compute(sr_store *st, const sr_catalog *cat, const sr_panel_spec *s
         out->def = def;
         out->agg = resolve_agg(def, spec->agg);
     }
+    if (spec->per && *spec->per)
+        out->per_def = sr_catalog_find(cat, spec->per);
     sr_agg_format(out->agg, out->agg_name, sizeof out->agg_name);
     if (!def)
         return SR_ENOENT;

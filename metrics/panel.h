@@ -118,6 +118,7 @@ enum {
 
 typedef struct {
     const sr_metric_def *def;     /* borrowed from the catalog; NULL for an unknown metric */
+    const sr_metric_def *per_def; /* spec->per's, likewise; NULL without one */
     sr_agg agg;                   /* resolved: never SR_AGG_VALUE except for ratios */
     char agg_name[16];            /* "p90", "last", "value" */
     sr_ms from_ms, to_ms;         /* the window [from, to) */

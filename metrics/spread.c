@@ -10,7 +10,10 @@
  */
 #include "spread.h"
 
+#include "format.h"
+
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,4 +140,21 @@ void sr_spread_compute(sr_spread_row *rows, size_t n, sr_spread *out)
         rows[i].outlier = rows[i].load > SR_SPREAD_OUTLIER_FACTOR * out->median;
         out->outliers += rows[i].outlier;
     }
+}
+
+void sr_spread_format_load(double load, const sr_metric_def *d, const sr_metric_def *per,
+                           bool compact, char *buf, size_t len)
+{
+    sr_metric_def ld = *d;
+    if (per) {
+        const char *a = *d->unit ? d->unit : d->name, *b = *per->unit ? per->unit : per->name;
+        int w = snprintf(ld.unit, sizeof ld.unit, "%s/%s", a, b);
+        if (w < 0 || (size_t)w >= sizeof ld.unit)
+            ld.unit[0] = '\0'; /* too long for a unit: a bare number, never half of one */
+    }
+    sr_agg avg = {SR_AGG_AVG, 0};
+    if (compact)
+        sr_format_estimate_compact(load, &ld, avg, buf, len);
+    else
+        sr_format_estimate(load, &ld, avg, buf, len);
 }

@@ -69,6 +69,15 @@ int sr_spread_query(sr_store *st, const sr_catalog *cat, const sr_query *q, cons
 void sr_spread_compute(sr_spread_row *rows, size_t n, sr_spread *out);
 
 /*
+ * A load as text, the one way every output writes it: d's figure per unit
+ * of the denominator per (NULL: none, the load is d's own figure), rounded
+ * as an average, in the unit "d's/per's" ("0.93 calls/h"; a unit missing
+ * is the metric's name); compact: without the unit words ("0.93").
+ */
+void sr_spread_format_load(double load, const sr_metric_def *d, const sr_metric_def *per,
+                           bool compact, char *buf, size_t len);
+
+/*
  * The aggregate to use of a denominator of kind: a gauge's mean level over
  * the window (avg), else the metric's own aggregate.
  */

@@ -29,36 +29,32 @@
 
 #define SPREAD_NAME_MAX 20 /* columns a name gets at most */
 #define SPREAD_BAR_MIN 6   /* a narrower bar says nothing */
-#define SPREAD_VAL_MAX 16  /* columns a load gets at most */
+#define SPREAD_VAL_MAX 20  /* columns a load gets at most (with its unit words) */
 
-/* Row r's load as shown ("16.2 calls"; compact: "16.2"), its mask, or "-". */
-static void spread_load_text(const sr_spread_row *r, const sr_metric_def *def, bool compact,
+/* Row r's load as shown ("0.93 calls/h"; compact: "0.93"), its mask, or "-". */
+static void spread_load_text(const sr_spread_row *r, const sr_panel_model *m, bool compact,
                              char *buf, size_t len)
 {
-    if (r->mask) {
+    if (r->mask)
         snprintf(buf, len, "%s", r->mask);
-    } else if (isnan(r->load)) {
+    else if (isnan(r->load))
         snprintf(buf, len, "-");
-    } else {
-        sr_metric_def d = *def; /* compact: the same number without the unit words */
-        if (compact)
-            d.unit[0] = 0;
-        sr_format_estimate(r->load, &d, (sr_agg){SR_AGG_AVG, 0}, buf, len);
-    }
+    else
+        sr_spread_format_load(r->load, m->def, m->per_def, compact, buf, len);
 }
 
-/* The columns the widest load takes, at most SPREAD_VAL_MAX. */
-static int spread_load_width(const sr_spread_row *rows, size_t n, const sr_metric_def *def,
+/* The columns the widest load takes. */
+static int spread_load_width(const sr_spread_row *rows, size_t n, const sr_panel_model *m,
                              bool compact)
 {
     int wmax = 1;
     for (size_t i = 0; i < n; i++) {
         char buf[64];
-        spread_load_text(&rows[i], def, compact, buf, sizeof buf);
+        spread_load_text(&rows[i], m, compact, buf, sizeof buf);
         int tw = sr_tui_width(buf);
         wmax = tw > wmax ? tw : wmax;
     }
-    return wmax > SPREAD_VAL_MAX ? SPREAD_VAL_MAX : wmax;
+    return wmax;
 }
 
 /* The header line: the spread, or why there is none. */
@@ -123,10 +119,11 @@ static void spread_draw(WINDOW *w, const sr_view *v)
     name_w = name_w > SPREAD_NAME_MAX ? SPREAD_NAME_MAX : name_w;
     /* the load with its unit words when a bar still fits beside it */
     bool compact = false;
-    int val_w = spread_load_width(rows, m->n_rows, m->def, false);
-    if (width - name_w - 1 - (val_w + 2) - 1 < SPREAD_BAR_MIN) {
+    int val_w = spread_load_width(rows, m->n_rows, m, false);
+    if (val_w > SPREAD_VAL_MAX || width - name_w - 1 - (val_w + 2) - 1 < SPREAD_BAR_MIN) {
         compact = true;
-        val_w = spread_load_width(rows, m->n_rows, m->def, true);
+        val_w = spread_load_width(rows, m->n_rows, m, true);
+        val_w = val_w > SPREAD_VAL_MAX ? SPREAD_VAL_MAX : val_w;
     }
     int fixed = val_w + 2; /* the load, a gap and the marker */
     int bar_w = width - name_w - 1 - fixed - 1;
@@ -152,7 +149,7 @@ static void spread_draw(WINDOW *w, const sr_view *v)
         if (med_x >= 0 && med_x - bar_x >= taken)
             wkit_glyph(w, y, med_x, wkit_attr(v, SR_ROLE_ACCENT), g->vline);
         char buf[64];
-        spread_load_text(r, m->def, compact, buf, sizeof buf);
+        spread_load_text(r, m, compact, buf, sizeof buf);
         wkit_put_right(w, y, val_end, val_w, wkit_attr(v, SR_ROLE_VALUE), buf);
         if (r->outlier)
             wkit_glyph(w, y, width - 1, wkit_attr(v, SR_ROLE_WARN), g->up);

@@ -75,8 +75,10 @@ static void districts_setup(void)
                   "[metric.calls]\n"
                   "kind = event\n"
                   "agg = count\n"
+                  "unit = calls\n"
                   "[metric.officers_on_duty]\n"
-                  "kind = gauge\n");
+                  "kind = gauge\n"
+                  "unit = officers\n");
     static const int calls[] = {20, 40, 12, 60, 120, 30}, on_duty[] = {10, 10, 3, 10, 10, 0};
     size_t len = 1 << 16, o;
     char *t = csv_start(len, &o);
@@ -103,6 +105,9 @@ Test(query_spread, text)
     cr_assert(d5 && d4 && d1 && d6 && d5 < d4 && d4 < d1 && d1 < d6, "%s", out);
     cr_assert(strstr(d5, "yes") && strstr(d5, "yes") < d4, "d5 is the outlier:\n%s", out);
     cr_assert(strstr(d6, "(denominator is 0)"), "%s", out);
+    char *eol = strchr(d5, '\n');
+    char *load = strstr(d5, " 12 calls/officers ");
+    cr_assert(load && eol && load < eol, "the load in calls per officer:\n%s", out);
     cr_assert(strstr(out, "max/median 3.0× · busiest quarter (2 of 5) 64 % · outliers: "
                           "force/north/d5\n"),
               "%s", out);

@@ -963,6 +963,10 @@ static void draw_framed(const sr_widget_class *cls, const sr_view *v, int h, int
 static void spread_fixture(fixture *f)
 {
     fx_init(f, "calls");
+    static sr_metric_def per;
+    sr_metric_def_init(&per, "officers_on_duty");
+    snprintf(per.unit, sizeof per.unit, "officers");
+    f->m.per_def = &per;
     static const double calls[] = {20, 40, 12, 60, 120, 30, NAN},
                         duty[] = {10, 10, 3, 10, 10, 0, 10};
     for (int i = 0; i < 7; i++) {
@@ -1026,7 +1030,7 @@ Test(widgets_b, spread_too_few_and_small_sizes)
     spread_fixture(&f);
     w = newwin(9, 40, 0, 0);
     draw(&sr_widget_spread, w, &f.v);
-    cr_assert(line_has(w, 1, "12 calls"));
+    cr_assert(line_has(w, 1, "12 calls/officers"), "a load's unit is per the denominator's");
     cr_assert_gt(bar_eighths(w, 1), 0);
     delwin(w);
     w = newwin(9, 16, 0, 0);
