@@ -20,6 +20,7 @@
 #include "../adapters/execfmt.h"
 #include "../metrics/format.h"
 #include "../metrics/panel.h"
+#include "../metrics/privacy.h"
 #include "../metrics/safetext.h"
 #include "xalloc.h"
 
@@ -126,6 +127,13 @@ static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
         return 0;
     }
     double v = m.c.now.value, low = NAN, high = NAN;
+    /* a figure no role is shown (a percentile over fewer than 10
+     * observations, metrics/privacy.h) is no figure for an alert either:
+     * it neither raises nor clears one, nor is written in it */
+    sr_privacy every;
+    sr_privacy_init(&every);
+    if (sr_privacy_value(&every, false, m.def->kind, m.agg, m.c.now.n))
+        v = NAN;
     sr_metric_def d = *m.def;
     if (retired || (!isnan(v) && m.status == SR_STATUS_NONE))
         d.warn = d.crit = NAN;

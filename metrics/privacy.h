@@ -43,7 +43,9 @@
  *     counted.
  *   - Alerts: an alert whose entity is hidden, or whose metric is personal
  *     (its value pools an unknown number of observations), is withheld
- *     from a role without `personal`, and counted.
+ *     from a role without `personal`, and counted. A figure no role is
+ *     shown ("n<10") never raises, clears or is written in an alert
+ *     (app/alerting.c).
  *   - A suppressed value does not leak by another path of the same model:
  *     with the headline suppressed, its status, change, share within target,
  *     series, histogram and events go too (but the histogram and events of

@@ -103,6 +103,47 @@ Test(alerting, panels_raise_and_keep_acknowledgements)
     sr_config_destroy(cfg);
 }
 
+/* A percentile over fewer than 10 observations is shown to no role (n<10):
+ * it raises no alert, and a raised one keeps the last figure that could be
+ * shown; the tenth observation raises it. */
+Test(alerting, a_percentile_no_role_may_see_raises_nothing)
+{
+    sr_config *cfg;
+    sr_store *st = open_with("[metric.rt]\nkind = event\nunit = s\nagg = p90\nwarn = 100\n"
+                             "crit = 200\n"
+                             "[panel.response]\nmetric = rt\nwindow = 1h\n"
+                             "[alert]\nfor = 1s\n",
+                             &cfg);
+    sr_ms t = 1700000000000LL;
+    for (int i = 0; i < 9; i++)
+        put(st, t - (20 - i) * SR_MS_MIN, 500);
+    heard h = {0};
+    cr_assert_eq(sr_alerting_step(cfg, st, t, on_alert, &h), 0);
+    cr_assert_eq(h.n, 0, "nine observations: no alert");
+    sr_alert a;
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h", &a), SR_ENOENT, "and no row");
+    put(st, t - 5 * SR_MS_MIN, 500);
+    cr_assert_eq(sr_alerting_step(cfg, st, t, on_alert, &h), 0);
+    cr_assert_eq(h.n, 0, "the tenth makes it pending");
+    cr_assert_eq(sr_alerting_step(cfg, st, t + SR_MS_SEC, on_alert, &h), 0);
+    cr_assert_eq(h.n, 1, "and raises it a second later");
+    cr_assert_eq(h.ev[0], SR_ALERT_EV_RAISED);
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h", &a), 0);
+    cr_assert_eq(a.severity, SR_STATUS_CRIT);
+    cr_assert_eq(a.value, 500);
+    /* 40 minutes on, three of them are left in the window, all low: not
+     * a figure to clear it on, nor to write into it */
+    for (int i = 0; i < 3; i++)
+        put(st, t + (30 + i) * SR_MS_MIN, 1);
+    cr_assert_eq(sr_alerting_step(cfg, st, t + 59 * SR_MS_MIN, on_alert, &h), 0);
+    cr_assert_eq(h.n, 1);
+    cr_assert_eq(sr_store_alert_get(st, "rt:1h", &a), 0);
+    cr_assert(sr_alert_is_raised(&a));
+    cr_assert_eq(a.value, 500, "the value shown is still the last one that could be");
+    sr_store_close(st);
+    sr_config_destroy(cfg);
+}
+
 /* Two panels of one metric, entity and window (a tile and a histogram, as
  * p1 and p1_spread): one alert, stepped once, named after the first panel;
  * the alerts an older sitrep kept under each panel's name become that one,
