@@ -6,6 +6,10 @@
 
 /* ---- drawing ---- */
 
+/* The columns of its title a frame keeps before its note's pieces
+ * (frame_note's levels) */
+#define FRAME_TITLE_MIN 12
+
 /* Appends piece to buf, after the separator when buf holds something. */
 static void note_add(char *buf, size_t len, const char *piece)
 {
@@ -22,15 +26,18 @@ static void note_add(char *buf, size_t len, const char *piece)
  * the panel shows, and the age of its newest data only when the panel is
  * stale, measured from where the windows end; not while the history loads
  * (the panel says that instead: its newest data is as old as the loading
- * has reached, which is no fault). "" without a panel.
+ * has reached, which is no fault). "" without a panel. A narrow frame
+ * gives up pieces for its title's sake: level 1 without "updating", level
+ * 2 without the window too; staleness and "no data" always stay.
  */
-static void frame_note(const sr_screen *s, const panel_state *p, bool stale, char *buf, size_t len)
+static void frame_note(const sr_screen *s, const panel_state *p, bool stale, int level, char *buf,
+                       size_t len)
 {
     buf[0] = 0;
     if (!p)
         return;
     char piece[48];
-    if (p->computed && p->m.to_ms > p->m.from_ms) {
+    if (level < 2 && p->computed && p->m.to_ms > p->m.from_ms) {
         sr_format_window(p->m.to_ms - p->m.from_ms, piece, sizeof piece);
         note_add(buf, len, piece);
     }
@@ -42,7 +49,7 @@ static void frame_note(const sr_screen *s, const panel_state *p, bool stale, cha
     } else if (p->computed && p->m.newest_ms <= 0 && !s->loading[0]) {
         note_add(buf, len, "no data");
     }
-    if (p->busy)
+    if (p->busy && level < 1)
         note_add(buf, len, "updating");
     size_t l = strlen(buf);
     if (l && l + 3 <= len) { /* a space either side, off the border */
@@ -70,9 +77,16 @@ void scr_draw_frame(sr_screen *s, WINDOW *w, const char *title, const panel_stat
     /* on the right of the top border: the window, how old the data is when
      * it is late, and while a job computes the panel again a quiet "updating" */
     char age[96] = "";
-    frame_note(s, p, stale, age, sizeof age);
-    int aw = sr_tui_width(age);
-    int room = wd - 4 - (aw > 0 ? aw + 1 : 0);
+    int aw = 0, room = 0;
+    int want = title ? sr_tui_width(title) : 0; /* the title's columns, up to FRAME_TITLE_MIN */
+    want = want < FRAME_TITLE_MIN ? want : FRAME_TITLE_MIN;
+    for (int level = 0; level <= 2; level++) {
+        frame_note(s, p, stale, level, age, sizeof age);
+        aw = sr_tui_width(age);
+        room = wd - 4 - (aw > 0 ? aw + 1 : 0);
+        if (room - 1 >= want)
+            break;
+    }
     if (room > 2) {
         char cut[512];
         sr_tui_fit_title(title, p ? p->short_title : NULL, room - 1, cut, sizeof cut);

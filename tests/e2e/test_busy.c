@@ -177,3 +177,36 @@ Test(busy_e2e, a_model_computed_for_the_old_window_is_dropped)
         cr_assert(th_poll(&d), "no refresh tick in %s", counts);
     cr_assert_eq(n, 1, "the panel's model was swapped in %ld times (counts in %s)", n, counts);
 }
+
+/* Four panels side by side at 80 columns: frames of 20. While a panel's
+ * first compute is held its frame keeps its title whole ("updating" is
+ * said inside it), where the mark used to take the title's room. */
+Test(busy_e2e, a_narrow_frame_keeps_its_title_while_updating)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "[sitrep]\ncache = %s/b.db\ntitle = Busy test\nrefresh = 1s\n"
+             "[metric.calls]\nkind = counter\nlabel = Calls\n"
+             "[panel.calls]\nmetric = calls\ntitle = Calls panel\nwindow = 1h\n"
+             "[panel.two]\nmetric = calls\ntitle = Second one\nwindow = 8h\n"
+             "[panel.three]\nmetric = calls\ntitle = Third one\nwindow = 24h\n"
+             "[panel.four]\nmetric = calls\ntitle = Fourth one\nwindow = 7d\n"
+             "[page.all]\npanels = calls, two, three, four\ncolumns = 4\n",
+             dir);
+    th_write_file(cfg, text);
+    ingest("force/a", 120, 1200);
+    char bin[1024];
+    th_sitrep_abs(bin, sizeof bin);
+    tmux_script(&T, dir, 80, 24,
+                "LANG=C.UTF-8 SITREP_TEST_COMPUTE_GATE='%s' '%s' --config '%s'\nsleep 60\n", gate,
+                bin, cfg);
+    tmux_expect(&T, "updating", 30);
+    cr_assert_null(strstr(T.capture, "1 200"), "computed through the gate:\n%s", T.capture);
+    static const char *const titles[] = {"Calls panel", "Second one", "Third one", "Fourth one"};
+    for (size_t i = 0; i < 4; i++)
+        cr_assert(strstr(T.capture, titles[i]), "%s lost its title:\n%s", titles[i], T.capture);
+    th_write_file(gate, "");
+    tmux_expect(&T, "1 200", 30);
+    for (size_t i = 0; i < 4; i++)
+        cr_assert(strstr(T.capture, titles[i]), "%s lost its title:\n%s", titles[i], T.capture);
+}
