@@ -398,8 +398,11 @@ static bool tile_baseline_line(WINDOW *w, int y, int wd, const sr_view *v)
 /*
  * The forecast line, when the panel asks for one (sr_panel_model.forecast):
  * "next 8h: 310–380 · backtest error 11 % (4 wk)", as the width shrinks
- * "next 8h: 310–380 · error 11 %", "next 8h: 310–380", then the band
- * alone; a withheld forecast "forecast withheld: <reason>", cut to fit;
+ * "next 8h: 310–380 · error 11 %", "next 8h: 310–380 · err 11%",
+ * "8h: 310–380 · err 11%", then "310–380 · err 11%" cut to fit: the band
+ * never goes without its backtest error, which is what earns it trust (at
+ * 80x24 a tile has 24 columns); a withheld forecast "forecast withheld:
+ * <reason>", cut to fit;
  * the privacy mask in place of a forecast the role may not see. Returns
  * whether it drew.
  */
@@ -410,7 +413,7 @@ static bool tile_forecast_line(WINDOW *w, int y, int wd, const sr_view *v)
         return false;
     const sr_glyphs *g = sr_glyphs_get();
     const sr_forecast *f = &m->forecast;
-    char dur[32], forms[4][256] = {"", "", "", ""};
+    char dur[32], forms[5][256] = {"", "", "", "", ""};
     sr_format_duration(f->now.to_ms - f->now.from_ms, dur, sizeof dur);
     if (m->fc_mask[0]) {
         snprintf(forms[0], sizeof forms[0], "next %s: %s", dur, m->fc_mask);
@@ -426,12 +429,16 @@ static bool tile_forecast_line(WINDOW *w, int y, int wd, const sr_view *v)
                  band, g->dot, f->error * 100.0, SR_FORECAST_BACKTEST_WEEKS);
         snprintf(forms[1], sizeof forms[1], "next %s: %s %s error %.0f %%", dur, band, g->dot,
                  f->error * 100.0);
-        snprintf(forms[2], sizeof forms[2], "next %s: %s", dur, band);
-        snprintf(forms[3], sizeof forms[3], "%s", band);
+        snprintf(forms[2], sizeof forms[2], "next %s: %s %s err %.0f%%", dur, band, g->dot,
+                 f->error * 100.0);
+        snprintf(forms[3], sizeof forms[3], "%s: %s %s err %.0f%%", dur, band, g->dot,
+                 f->error * 100.0);
+        /* never the band without its track record: the last form is cut */
+        snprintf(forms[4], sizeof forms[4], "%s %s err %.0f%%", band, g->dot, f->error * 100.0);
     }
     attr_t attr = sr_role_attr(v->stale ? SR_ROLE_STALE : SR_ROLE_DIM);
-    for (int i = 0; i < 4; i++) {
-        if (forms[i][0] && (sr_tui_width(forms[i]) <= wd || i == 3 || !forms[i + 1][0])) {
+    for (int i = 0; i < 5; i++) {
+        if (forms[i][0] && (sr_tui_width(forms[i]) <= wd || i == 4 || !forms[i + 1][0])) {
             sr_tui_put(w, y, 0, wd, attr, forms[i]); /* the last form is cut to fit */
             break;
         }

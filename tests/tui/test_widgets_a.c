@@ -1064,14 +1064,20 @@ Test(widgets_a, tile_forecast_line_band_and_backtest_error)
     expect_at(w, 3, "next 8h: 310–380 · backtest error 11 % (4 wk)", 0);
     expect_at(w, 4, "▁", ANYWHERE);
 
-    /* narrower: the weeks and the word "backtest" go, then the error */
+    /* narrower: the weeks and the word "backtest" go, then words, never
+     * the error: the band does not go without its track record */
     WINDOW *n = win(5, 30);
     draw(&sr_widget_tile, n, calls_forecast(true, NULL));
     expect_at(n, 3, "next 8h: 310–380 · error 11 %", 0);
+    WINDOW *n26 = win(5, 26);
+    draw(&sr_widget_tile, n26, calls_forecast(true, NULL));
+    expect_at(n26, 3, "next 8h: 310–380 · err 11%", 0);
+    WINDOW *n24 = win(5, 24); /* a tile at 80x24 */
+    draw(&sr_widget_tile, n24, calls_forecast(true, NULL));
+    expect_at(n24, 3, "8h: 310–380 · err 11%", 0);
     WINDOW *nn = win(5, 20);
     draw(&sr_widget_tile, nn, calls_forecast(true, NULL));
-    expect_at(nn, 3, "next 8h: 310–380", 0);
-    expect_at(nn, 3, "error", -1);
+    expect_at(nn, 3, "310–380 · err 11%", 0);
 
     /* four rows: the baseline line keeps its place and the series its row */
     WINDOW *f = win(4, 52);
