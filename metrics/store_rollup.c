@@ -17,7 +17,10 @@
  * those cells). Cells are accumulated in memory during a batch (cells.c)
  * and written once per batch with an upsert that merges into what is stored
  * (through the SQL functions sr_sketch_merge, sr_minutes_merge and
- * sr_vals_merge), so the cost is per touched cell, not per row.
+ * sr_vals_merge), so the cost is per touched cell, not per row. A
+ * gauge's level reads only the nodes that hold its cells
+ * (sr_store_cell_nodes), which a reader keeps between refreshes: a tree has
+ * far more entities than report any one gauge.
  */
 #include <math.h>
 #include <sqlite3.h>
