@@ -2,8 +2,9 @@
  * alerting.c - steps every panel's alert after the collector has written a
  * batch.
  *
- * The value is the panel's own (sr_panel_compute with nothing but the
- * value), so an alert speaks of exactly what the tile shows. All the
+ * The value is the panel's own (sr_privacy_panel_compute with nothing but
+ * the value, under the policy every role has), so an alert speaks of
+ * exactly what the tile shows. All the
  * panels are read, stepped and written inside one store batch: the batch
  * holds the write lock, so an acknowledgement made by a viewer between the
  * read and the write cannot be lost. Events are collected during the batch
@@ -120,20 +121,21 @@ static int step_panel(const sr_config *cfg, sr_store *st, const sr_cfg_panel *p,
                           .baseline_opts = {.tz = cfg->timezone,
                                             .exclude = cfg->baseline_exclude,
                                             .n_exclude = cfg->n_baseline_exclude}};
+    /* as every role may see it (metrics/privacy.h): a figure none is shown
+     * (a percentile over fewer than 10 observations), and a verdict resting
+     * on one, is no figure for an alert either: it neither raises nor clears
+     * one, nor is written in it */
+    sr_privacy every;
+    sr_privacy_init(&every);
     sr_panel_model m;
-    int rc = sr_panel_compute(st, &cfg->metrics, &spec, now, SR_PANEL_VALUE_ONLY, 0, 0, 0, &m);
+    sr_privacy_report rep;
+    int rc = sr_privacy_panel_compute(st, &cfg->metrics, &every, &spec, now, SR_PANEL_VALUE_ONLY, 0,
+                                      0, 0, &m, &rep);
     if (rc || !m.def) {
         sr_panel_model_fini(&m);
         return 0;
     }
     double v = m.c.now.value, low = NAN, high = NAN;
-    /* a figure no role is shown (a percentile over fewer than 10
-     * observations, metrics/privacy.h) is no figure for an alert either:
-     * it neither raises nor clears one, nor is written in it */
-    sr_privacy every;
-    sr_privacy_init(&every);
-    if (sr_privacy_value(&every, false, m.def->kind, m.agg, m.c.now.n))
-        v = NAN;
     sr_metric_def d = *m.def;
     if (retired || (!isnan(v) && m.status == SR_STATUS_NONE))
         d.warn = d.crit = NAN;

@@ -45,7 +45,7 @@
  *     (its value pools an unknown number of observations), is withheld
  *     from a role without `personal`, and counted. A figure no role is
  *     shown ("n<10") never raises, clears or is written in an alert
- *     (app/alerting.c).
+ *     (app/alerting.c computes its panels through sr_privacy_panel_compute).
  *   - A suppressed value does not leak by another path of the same model:
  *     with the headline suppressed, its status, change, share within target,
  *     series, histogram and events go too (but the histogram and events of
