@@ -103,10 +103,9 @@ static double bars_scale(const sr_panel_model *m)
 
 static void bars_draw_body(WINDOW *w, const sr_view *v)
 {
-    const sr_panel_model *m = v ? v->m : NULL;
     int height, width;
-    getmaxyx(w, height, width);
-    if (!m || height <= 0 || width <= 0)
+    const sr_panel_model *m = wkit_model(w, v, &height, &width);
+    if (!m)
         return;
     if (m->n_rows == 0) {
         wkit_put(w, 0, 0, width, wkit_attr(v, SR_ROLE_DIM), sr_empty_text(v));

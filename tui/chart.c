@@ -446,10 +446,9 @@ static void chart_draw_times(WINDOW *w, const sr_view *v, int y, int x0, int wid
 
 static void chart_draw_body(WINDOW *w, const sr_view *v)
 {
-    const sr_panel_model *m = v ? v->m : NULL;
     int height, width;
-    getmaxyx(w, height, width);
-    if (!m || height <= 0 || width <= 0)
+    const sr_panel_model *m = wkit_model(w, v, &height, &width);
+    if (!m)
         return;
     const sr_glyphs *g = sr_glyphs_get();
     size_t n = m->n_series > SR_SERIES_MAX ? SR_SERIES_MAX : m->n_series;

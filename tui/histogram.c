@@ -78,10 +78,9 @@ static void hist_draw_bar(WINDOW *w, int bottom, int x, int rows, long eighths, 
 
 static void hist_draw_body(WINDOW *w, const sr_view *v)
 {
-    const sr_panel_model *m = v ? v->m : NULL;
     int height, width;
-    getmaxyx(w, height, width);
-    if (!m || height <= 0 || width <= 0)
+    const sr_panel_model *m = wkit_model(w, v, &height, &width);
+    if (!m)
         return;
     size_t n = m->n_hist > SR_HIST_MAX ? SR_HIST_MAX : m->n_hist;
     double lo = m->hist_lo, hi = m->hist_hi;

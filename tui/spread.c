@@ -85,10 +85,9 @@ static void spread_header(const sr_spread *s, const sr_spread_row *rows, char *b
 
 static void spread_draw(WINDOW *w, const sr_view *v)
 {
-    const sr_panel_model *m = v ? v->m : NULL;
     int height, width;
-    getmaxyx(w, height, width);
-    if (!m || height <= 0 || width <= 0)
+    const sr_panel_model *m = wkit_model(w, v, &height, &width);
+    if (!m)
         return;
     if (m->n_rows == 0) {
         wkit_put(w, 0, 0, width, wkit_attr(v, SR_ROLE_DIM), sr_empty_text(v));

@@ -254,10 +254,9 @@ static void table_draw_row(WINDOW *w, const sr_view *v, const table_layout *l, i
 
 static void table_draw(WINDOW *w, const sr_view *v)
 {
-    const sr_panel_model *m = v ? v->m : NULL;
     int height, width;
-    getmaxyx(w, height, width);
-    if (!m || height <= 0 || width <= 0)
+    const sr_panel_model *m = wkit_model(w, v, &height, &width);
+    if (!m)
         return;
     table_layout l = table_layout_for(m, width, height);
     if (l.header)

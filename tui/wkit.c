@@ -45,6 +45,13 @@ int wkit_headline(WINDOW *w, int y, int width, const sr_view *v)
     return used;
 }
 
+const sr_panel_model *wkit_model(WINDOW *w, const sr_view *v, int *height, int *width)
+{
+    getmaxyx(w, *height, *width);
+    const sr_panel_model *m = v ? v->m : NULL;
+    return m && *height > 0 && *width > 0 ? m : NULL;
+}
+
 void wkit_draw_headed(WINDOW *w, const sr_view *v, void (*body)(WINDOW *w, const sr_view *v))
 {
     int h, wd;

@@ -44,6 +44,13 @@ void wkit_line(WINDOW *w, int y, int x, int n, bool down, attr_t attr, const cha
 void wkit_fill(WINDOW *w, int y, int x, int n, attr_t attr);
 
 /*
+ * Every widget's opening: the model v shows (borrowed from v) with w's size
+ * in *height and *width; NULL, and the widget draws nothing, when there is
+ * no model or w has no room.
+ */
+const sr_panel_model *wkit_model(WINDOW *w, const sr_view *v, int *height, int *width);
+
+/*
  * The headline of a chart, bars or histogram panel on row y: the panel's
  * own value with its unit at the left and its status at the right
  * (sr_draw_value_status(), the tile's rule), the value in the status's
